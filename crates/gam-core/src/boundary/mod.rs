@@ -1,0 +1,1 @@
+//! The `wasm-bindgen` boundary: validates arguments, calls kernels, maps errors.

@@ -1,0 +1,1 @@
+//! Gridding of scattered points onto regular lon/lat grids.
