@@ -1,0 +1,193 @@
+/**
+ * `deno task test`: every check the project has, in one command, ending with one line
+ * `N passed, M failed` that totals the Deno tests, the cargo tests and the static checks.
+ *
+ * Steps (each reported as it runs):
+ * 1. `deno fmt --check`, `deno lint`, `deno check` (one test each).
+ * 2. `deno test` with coverage; counts from its JUnit report. Line coverage of
+ *    `src/ingestion/` and `src/preprocessing/` is enforced where those folders exist.
+ * 3. `cargo test` of `crates/gam-core` when cargo is installed (always in CI).
+ * 4. The wasm bundle check (rebuild and compare with the committed bundle) when the wasm32
+ *    toolchain is installed (always in CI).
+ *
+ * Flags: `--quick` skips coverage; any other arguments are passed to `deno test` as filters
+ * (for example `deno task test -- src/contracts`).
+ *
+ * @module
+ */
+
+const root = new URL("..", import.meta.url).pathname;
+const inCi = Boolean(Deno.env.get("CI"));
+const args = Deno.args.filter((a) => a !== "--quick");
+const quick = Deno.args.includes("--quick");
+const COVERAGE_FLOOR = 90;
+const COVERED_FOLDERS = ["src/ingestion/", "src/preprocessing/"];
+
+let passed = 0;
+let failed = 0;
+const failures: string[] = [];
+
+function record(name: string, ok: boolean, count = 1): void {
+  if (ok) passed += count;
+  else {
+    failed += count;
+    failures.push(name);
+  }
+}
+
+async function run(
+  cmd: string,
+  cmdArgs: string[],
+  opts: { cwd?: string; capture?: boolean; env?: Record<string, string> } = {},
+): Promise<{ code: number; out: string }> {
+  console.error(`\n$ ${cmd} ${cmdArgs.join(" ")}`);
+  const child = new Deno.Command(cmd, {
+    args: cmdArgs,
+    cwd: opts.cwd ?? root,
+    stdout: opts.capture ? "piped" : "inherit",
+    stderr: "inherit",
+    env: opts.env,
+  }).spawn();
+  const status = await child.status;
+  const out = opts.capture ? new TextDecoder().decode((await child.output()).stdout) : "";
+  if (opts.capture) await Deno.stdout.write(new TextEncoder().encode(out));
+  return { code: status.code, out };
+}
+
+async function which(cmd: string): Promise<boolean> {
+  try {
+    const r = await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
+      .output();
+    return r.success;
+  } catch {
+    return false;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const deno = Deno.execPath();
+
+// 1. Static checks.
+if (args.length === 0) {
+  record("deno fmt --check", (await run(deno, ["fmt", "--check"])).code === 0);
+  record("deno lint", (await run(deno, ["lint"])).code === 0);
+  record("deno check", (await run(deno, ["check", "src/", "tests/", "scripts/"])).code === 0);
+}
+
+// 2. Deno tests with a JUnit report for the counts.
+const junit = `${root}out/test-report.xml`;
+await Deno.mkdir(`${root}out`, { recursive: true });
+const coverageDir = `${root}coverage`;
+await Deno.remove(coverageDir, { recursive: true }).catch(() => {});
+const testArgs = [
+  "test",
+  "-A",
+  "--unstable-worker-options",
+  `--junit-path=${junit}`,
+  ...(quick ? [] : [`--coverage=${coverageDir}`]),
+  ...args,
+];
+const testRun = await run(deno, testArgs);
+const counts = await junitCounts(junit);
+if (counts === undefined) {
+  record("deno test (no report written)", false);
+} else {
+  passed += counts.passed;
+  failed += counts.failed;
+  if (counts.failed > 0) failures.push(`deno test: ${counts.failed} failed`);
+  if (testRun.code !== 0 && counts.failed === 0) record("deno test (exit status)", false);
+}
+
+// Coverage floor for the folders the pipeline issue names.
+if (!quick && args.length === 0) {
+  for (const folder of COVERED_FOLDERS) {
+    if (!(await exists(`${root}${folder}mod.ts`))) continue;
+    const pct = await lineCoverage(folder);
+    const ok = pct !== undefined && pct >= COVERAGE_FLOOR;
+    console.error(
+      `line coverage of ${folder}: ${pct?.toFixed(1) ?? "unknown"}% (floor ${COVERAGE_FLOOR}%)`,
+    );
+    record(`coverage ${folder} >= ${COVERAGE_FLOOR}%`, ok);
+  }
+}
+
+// 3. cargo test.
+const crate = `${root}crates/gam-core`;
+if (args.length === 0 && (await which("cargo")) && (await exists(`${crate}/Cargo.toml`))) {
+  const r = await run("cargo", ["test", "--release", "--color", "never"], {
+    cwd: crate,
+    capture: true,
+  });
+  let any = false;
+  for (const m of r.out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
+    any = true;
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+    if (Number(m[2]) > 0) failures.push(`cargo test: ${m[2]} failed`);
+  }
+  if (!any || r.code !== 0) record("cargo test (did not complete)", false);
+} else if (args.length === 0) {
+  if (inCi) record("cargo test (cargo missing in CI)", false);
+  else console.error("\nskipped: cargo test (cargo is not installed)");
+}
+
+// 4. The committed wasm bundle equals what the sources build.
+if (args.length === 0 && (await exists(`${root}scripts/build_wasm.ts`))) {
+  const toolchain = await exists("/usr/lib/rustlib/wasm32-unknown-unknown/lib") &&
+    (await which("wasm-bindgen")) && (await which("wasm-pack"));
+  if (toolchain || inCi) {
+    record(
+      "wasm bundle matches sources",
+      (await run(deno, ["run", "-A", "scripts/build_wasm.ts", "--check"])).code === 0,
+    );
+  } else {
+    console.error(
+      "\nskipped: wasm bundle check (wasm32 toolchain not installed; scripts/install_toolchain.sh installs it)",
+    );
+  }
+}
+
+if (failures.length > 0) console.error(`\nFailed: ${failures.join("; ")}`);
+console.log(`${passed} passed, ${failed} failed`);
+Deno.exit(failed > 0 ? 1 : 0);
+
+async function junitCounts(path: string): Promise<{ passed: number; failed: number } | undefined> {
+  let xml: string;
+  try {
+    xml = await Deno.readTextFile(path);
+  } catch {
+    return undefined;
+  }
+  // One <testcase> per test and per step; a failed one carries a <failure> child.
+  const cases = xml.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? [];
+  let fail = 0;
+  let skip = 0;
+  for (const c of cases) {
+    if (/<failure\b|<error\b/.test(c)) fail++;
+    else if (/<skipped\b/.test(c)) skip++;
+  }
+  return { passed: cases.length - fail - skip, failed: fail };
+}
+
+async function lineCoverage(folder: string): Promise<number | undefined> {
+  const r = await new Deno.Command(deno, {
+    args: ["coverage", coverageDir, `--include=${folder}`, "--exclude=_test\\.ts$"],
+    cwd: root,
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(r.stdout);
+  // Summary table rows: "| file | branch % | line % |"; the "All files" row has the total.
+  const all = text.split("\n").find((l) => /All files/.test(l));
+  const nums = all?.match(/\d+(\.\d+)?/g);
+  return nums ? Number(nums[nums.length - 1]) : undefined;
+}

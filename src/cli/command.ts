@@ -1,0 +1,114 @@
+/**
+ * The CLI's command contract, flag parsing and error reporting, shared by every subcommand.
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/**
+ * A `gam` subcommand.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Command } from "./command.ts";
+ * const hello: Command = {
+ *   name: "hello", summary: "Say hello", help: "Usage: gam hello",
+ *   run: () => Promise.resolve(0),
+ * };
+ * ```
+ */
+export interface Command {
+  /** The word after `gam`. */
+  name: string;
+  /** One line for `gam --help`. */
+  summary: string;
+  /** The full `--help` text. */
+  help: string;
+  /** Runs the command with the arguments after its name; resolves to the exit status. */
+  run(args: string[]): Promise<number>;
+}
+
+/**
+ * A usage error: bad flag, missing argument, invalid value given on the command line.
+ * The CLI prints its message on one line and exits with status 2.
+ *
+ * @example Usage
+ * ```ts
+ * import { UsageError } from "./command.ts";
+ * throw new UsageError("--spacing must be > 0, got -1");
+ * ```
+ */
+export class UsageError extends Error {
+  /** @param message What was wrong and what was expected. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** Exit status for success. */
+export const EXIT_OK = 0;
+/** Exit status for a runtime failure. */
+export const EXIT_FAILURE = 1;
+/** Exit status for a usage or configuration error found before anything ran. */
+export const EXIT_USAGE = 2;
+
+/** Flag options of {@linkcode parseFlags}, as in `node:util` `parseArgs`. */
+export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parses `args` strictly against `options` (unknown flags and missing values are
+ * {@linkcode UsageError}s naming the flag). Positionals are allowed. `--help`/`-h` is always
+ * accepted and reported as `help: true`.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseFlags } from "./command.ts";
+ * const { values } = parseFlags(["--k", "12"], { k: { type: "string" } });
+ * values.k; // "12"
+ * ```
+ */
+export function parseFlags<T extends FlagSpec>(
+  args: string[],
+  options: T,
+): {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+  help: boolean;
+} {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const { help, ...rest } = values as Record<string, string | boolean | undefined>;
+    return { values: rest, positionals, help: help === true };
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/, ""));
+  }
+}
+
+/**
+ * Reads a numeric flag: `undefined` when absent, a {@linkcode UsageError} naming the flag
+ * when the text is not a finite number or breaks `check`.
+ *
+ * @example Usage
+ * ```ts
+ * import { numberFlag } from "./command.ts";
+ * numberFlag("0.01", "--spacing", (v) => v > 0 || "must be > 0"); // 0.01
+ * ```
+ */
+export function numberFlag(
+  text: unknown,
+  flag: string,
+  check?: (v: number) => true | string,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const v = typeof text === "string" && text.trim() !== "" ? Number(text) : NaN;
+  if (!Number.isFinite(v)) throw new UsageError(`${flag} expects a number, got "${text}"`);
+  const verdict = check?.(v) ?? true;
+  if (verdict !== true) throw new UsageError(`${flag} ${verdict}, got ${text}`);
+  return v;
+}

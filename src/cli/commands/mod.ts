@@ -1,0 +1,12 @@
+/**
+ * The registry of `gam` subcommands, in the order `gam --help` lists them.
+ *
+ * @module
+ */
+import type { Command } from "../command.ts";
+import { runCommand } from "./run.ts";
+
+/** Every subcommand of `gam`. */
+export const commands: readonly Command[] = [
+  runCommand,
+];

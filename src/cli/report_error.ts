@@ -1,0 +1,41 @@
+/**
+ * How the CLI turns an error into the one line a person reads.
+ *
+ * @module
+ */
+import { UsageError } from "./command.ts";
+import { BboxError } from "../contracts/mod.ts";
+
+/**
+ * The error's message followed by its causes (`message: cause: cause`), secrets redacted.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeError } from "./report_error.ts";
+ * describeError(new Error("outer", { cause: new Error("inner") })); // "outer: inner"
+ * ```
+ */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = error;
+  for (let depth = 0; e !== undefined && depth < 5; depth++) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (!parts.some((p) => p.includes(msg))) parts.push(msg);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(": ");
+}
+
+/**
+ * Whether the error means "the command line or configuration is wrong" (exit status 2).
+ *
+ * @example Usage
+ * ```ts
+ * import { isUsageLike } from "./report_error.ts";
+ * isUsageLike(new RangeError("x")); // false
+ * ```
+ */
+export function isUsageLike(error: unknown): boolean {
+  return error instanceof UsageError || error instanceof BboxError ||
+    (error instanceof Error && error.name === "ConfigError");
+}

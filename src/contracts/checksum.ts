@@ -1,0 +1,119 @@
+/**
+ * Canonical checksums of array data. The same arrays give the same `sha256:<hex>` whatever
+ * the storage (chunking, compression, file format), so caches, manifests and provenance can
+ * compare data by content.
+ *
+ * Canonical encoding (version 1): the line `gam-canonical-v1\n`, then for every entry of
+ * `fields` sorted by key the line `key=<JSON value>\n`, then for every array sorted by name the
+ * line `<name>\t<dtype>\t<length>\n` followed by the elements as little-endian bytes, with
+ * every NaN written as the single quiet-NaN pattern (so NaN payloads do not change the hash).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type { RawData } from "./raw_data.ts";
+import type { ProcessedGrid } from "./processed_grid.ts";
+
+/** Typed arrays the canonical encoding accepts. */
+export type CanonicalArray =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const CHUNK = 1 << 16;
+
+/**
+ * The canonical checksum `sha256:<hex>` of named arrays plus scalar fields.
+ *
+ * @param arrays Named arrays; order of keys does not matter.
+ * @param fields Scalar fields hashed with the arrays (units, kind, shape ...).
+ *
+ * @example Usage
+ * ```ts
+ * import { canonicalChecksum } from "./checksum.ts";
+ * const sum = canonicalChecksum({ value: new Float64Array([1, NaN]) }, { units: "mGal" });
+ * ```
+ */
+export function canonicalChecksum(
+  arrays: Record<string, CanonicalArray | undefined>,
+  fields: Record<string, unknown> = {},
+): string {
+  if (!LITTLE_ENDIAN) throw new Error("Canonical checksums need a little-endian platform");
+  const hash = createHash("sha256");
+  hash.update("gam-canonical-v1\n");
+  for (const key of Object.keys(fields).sort()) {
+    if (fields[key] === undefined) continue;
+    hash.update(`${key}=${JSON.stringify(fields[key])}\n`);
+  }
+  for (const name of Object.keys(arrays).sort()) {
+    const arr = arrays[name];
+    if (arr === undefined) continue;
+    hash.update(`${name}\t${dtypeOf(arr)}\t${arr.length}\n`);
+    if (arr instanceof Float64Array || arr instanceof Float32Array) {
+      hashFloats(hash, arr);
+    } else {
+      hash.update(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    }
+  }
+  return `sha256:${hash.digest("hex")}`;
+}
+
+function hashFloats(hash: ReturnType<typeof createHash>, arr: Float64Array | Float32Array): void {
+  // Copy in chunks so NaN payloads can be normalised without touching the caller's data.
+  const Ctor = arr instanceof Float64Array ? Float64Array : Float32Array;
+  const buf = new Ctor(Math.min(CHUNK, arr.length));
+  for (let start = 0; start < arr.length; start += CHUNK) {
+    const end = Math.min(arr.length, start + CHUNK);
+    const n = end - start;
+    buf.set(arr.subarray(start, end));
+    for (let i = 0; i < n; i++) if (buf[i] !== buf[i]) buf[i] = NaN;
+    hash.update(new Uint8Array(buf.buffer, 0, n * buf.BYTES_PER_ELEMENT));
+  }
+}
+
+function dtypeOf(arr: CanonicalArray): string {
+  return arr.constructor.name.replace("Array", "").toLowerCase();
+}
+
+/**
+ * The canonical checksum of a `RawData` (its arrays, kind, modality, units and CRS).
+ * Metadata such as retrieval time is not hashed: the same data fetched twice has the same
+ * checksum.
+ *
+ * @example Usage
+ * ```ts
+ * import { rawDataChecksum } from "./checksum.ts";
+ * // const sum = rawDataChecksum(raw);
+ * ```
+ */
+export function rawDataChecksum(data: RawData): string {
+  const fields = { kind: data.kind, modality: data.modality, units: data.units, crs: data.crs };
+  if (data.kind === "points") {
+    const { lon, lat, value, height, line } = data.points;
+    return canonicalChecksum({ lon, lat, value, height, line }, fields);
+  }
+  const { lat, lon, values } = data.grid;
+  return canonicalChecksum({ lat, lon, values }, fields);
+}
+
+/**
+ * The canonical checksum of a `ProcessedGrid` (axes, values, units, CRS, registration).
+ *
+ * @example Usage
+ * ```ts
+ * import { gridChecksum } from "./checksum.ts";
+ * // const sum = gridChecksum(grid);
+ * ```
+ */
+export function gridChecksum(grid: ProcessedGrid): string {
+  return canonicalChecksum(
+    { lat: grid.lat, lon: grid.lon, values: grid.values },
+    { units: grid.units, crs: grid.crs, registration: grid.registration },
+  );
+}

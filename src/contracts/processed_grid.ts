@@ -1,0 +1,124 @@
+/**
+ * `ProcessedGrid`: a regular lon/lat grid produced by preprocessing. Axes strictly
+ * increasing, values row-major `[lat][lon]`, NaN as nodata (never 0).
+ *
+ * @module
+ */
+import { z } from "zod";
+import { BboxSchema } from "./bbox.ts";
+import { ContractError } from "./errors.ts";
+import { checkAxis, formatZodIssues } from "./_internal.ts";
+
+/**
+ * One provenance entry: which stage made the grid, with what, from what.
+ *
+ * @example Usage
+ * ```ts
+ * import { ProvenanceEntrySchema } from "./processed_grid.ts";
+ * ProvenanceEntrySchema.parse({ step: "grid", version: "1.0.0", params: { method: "idw" } });
+ * ```
+ */
+export const ProvenanceEntrySchema = z.looseObject({
+  /** Stage, command or plugin id. */
+  step: z.string().min(1),
+  /** Its semantic version. */
+  version: z.string().min(1),
+  /** Parameters it ran with. */
+  params: z.record(z.string(), z.unknown()).default({}),
+  /** Canonical checksum of the input, `sha256:<hex>`. */
+  inputChecksum: z.string().optional(),
+  /** Canonical checksum of the output, `sha256:<hex>`. */
+  outputChecksum: z.string().optional(),
+  /** Wall time, seconds. */
+  durationSeconds: z.number().nonnegative().optional(),
+  /** ISO 8601 time the step finished. */
+  at: z.string().optional(),
+});
+
+/** One provenance entry. See {@linkcode ProvenanceEntrySchema}. */
+export type ProvenanceEntry = z.infer<typeof ProvenanceEntrySchema>;
+
+const Axis = z.instanceof(Float64Array, { error: "expected a Float64Array" });
+
+/**
+ * The `ProcessedGrid` schema.
+ *
+ * - `lat`, `lon`: node coordinates in degrees, strictly increasing.
+ * - `values`: `Float32Array` or `Float64Array`, row-major `[lat][lon]`, NaN nodata.
+ * - `resolution`: node spacing in degrees, `{ lon, lat }`.
+ * - `registration`: `"gridline"` (nodes on the bbox edges) or `"pixel"` (nodes at cell centres).
+ *
+ * @example Usage
+ * ```ts
+ * import { ProcessedGridSchema } from "./processed_grid.ts";
+ * ProcessedGridSchema.safeParse({}).success; // false
+ * ```
+ */
+export const ProcessedGridSchema = z.strictObject({
+  /** Modality of the values, e.g. `"gravity"`. */
+  modality: z.string().optional(),
+  lat: Axis,
+  lon: Axis,
+  values: z.union([z.instanceof(Float32Array), z.instanceof(Float64Array)], {
+    error: "expected a Float32Array or Float64Array",
+  }),
+  /** Units of `values`, e.g. `"mGal"`. */
+  units: z.string().min(1),
+  crs: z.literal("EPSG:4326", { error: 'expected crs "EPSG:4326"' }),
+  /** Node spacing, degrees. */
+  resolution: z.strictObject({ lon: z.number().positive(), lat: z.number().positive() }),
+  registration: z.enum(["gridline", "pixel"]),
+  /** The bbox the grid was made for, if any. */
+  bbox: BboxSchema.optional(),
+  provenance: z.array(ProvenanceEntrySchema),
+});
+
+/** A processed grid. See {@linkcode ProcessedGridSchema}. */
+export type ProcessedGrid = z.infer<typeof ProcessedGridSchema>;
+
+/**
+ * Validates a grid against the schema and the domain rules: strictly increasing finite axes,
+ * `values.length === lat.length * lon.length`, axis steps equal to `resolution` (relative
+ * 1e-6). Throws {@linkcode ContractError} listing every broken rule.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateProcessedGrid } from "./processed_grid.ts";
+ * validateProcessedGrid({
+ *   lat: new Float64Array([0, 1]), lon: new Float64Array([0, 1]),
+ *   values: new Float32Array([1, 2, NaN, 4]), units: "mGal", crs: "EPSG:4326",
+ *   resolution: { lon: 1, lat: 1 }, registration: "gridline", provenance: [],
+ * });
+ * ```
+ */
+export function validateProcessedGrid(grid: unknown, where?: string): ProcessedGrid {
+  const parsed = ProcessedGridSchema.safeParse(grid);
+  if (!parsed.success) {
+    throw new ContractError("ProcessedGrid", formatZodIssues(parsed.error), where);
+  }
+  const g = parsed.data;
+  const issues: string[] = [];
+  checkAxis(g.lat, "lat", issues);
+  checkAxis(g.lon, "lon", issues);
+  if (g.values.length !== g.lat.length * g.lon.length) {
+    issues.push(
+      `values: length ${g.values.length} differs from lat x lon = ${g.lat.length} x ${g.lon.length}`,
+    );
+  }
+  for (
+    const [axis, step, name] of [[g.lon, g.resolution.lon, "lon"], [
+      g.lat,
+      g.resolution.lat,
+      "lat",
+    ]] as const
+  ) {
+    if (issues.length > 0 || axis.length < 2) continue;
+    const span = axis[axis.length - 1] - axis[0];
+    const mean = span / (axis.length - 1);
+    if (Math.abs(mean - step) > 1e-6 * step) {
+      issues.push(`resolution.${name}: ${step} degrees differs from the ${name} axis step ${mean}`);
+    }
+  }
+  if (issues.length > 0) throw new ContractError("ProcessedGrid", issues, where);
+  return g;
+}

@@ -1,0 +1,223 @@
+/**
+ * `RawData`: what a source plugin returns for a modality and a bounding box, before any
+ * preprocessing. Either scattered points (surveys) or a regular grid (model services).
+ *
+ * The zod schema is the single source of the type; {@linkcode validateRawData} adds the
+ * domain checks a schema cannot express (equal lengths, points inside the requested box,
+ * units known for the modality).
+ *
+ * @module
+ */
+import { z } from "zod";
+import { bboxContains, BboxSchema } from "./bbox.ts";
+import { ContractError } from "./errors.ts";
+import { checkAxis, formatZodIssues } from "./_internal.ts";
+import { isKnownUnit, knownUnits } from "../units/mod.ts";
+
+const F64 = z.instanceof(Float64Array, { error: "expected a Float64Array" });
+const Values = z.union([z.instanceof(Float64Array), z.instanceof(Float32Array)], {
+  error: "expected a Float64Array or Float32Array",
+});
+const LineIds = z.union([z.instanceof(Float64Array), z.instanceof(Int32Array)], {
+  error: "expected a Float64Array or Int32Array of line ids",
+});
+
+/** Where the data came from and under which terms. */
+export const SourceMetadataSchema = z.strictObject({
+  /** URL the data was read from (`file://` for local files), if any. */
+  sourceUrl: z.string().optional(),
+  /** ISO 8601 time of retrieval. */
+  retrievedAt: z.iso.datetime({ offset: true }),
+  /** Licence of the data, e.g. `"Public domain"`, `"CC-BY-4.0"`. */
+  licence: z.string().min(1),
+  /** How to cite the data. */
+  citation: z.string().min(1),
+  /** Canonical checksum `sha256:<hex>` of the arrays (see `canonicalChecksum`), if computed. */
+  checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  /** Free-form extra fields a plugin wants to keep (survey name, epoch, ...). */
+  extra: z.record(z.string(), z.unknown()).optional(),
+});
+
+const Common = {
+  /** The plugin that produced the data. */
+  source: z.strictObject({ plugin: z.string().min(1), version: z.string().min(1) }),
+  /** Modality name, e.g. `"gravity"` or `"magnetic"`. */
+  modality: z.string().regex(/^[a-z][a-z0-9_]*$/, "expected a lower-case modality name"),
+  /** The bbox that was requested. */
+  bbox: BboxSchema,
+  /** Units of `value`/`values`, known for the modality (e.g. `"mGal"`, `"nT"`). */
+  units: z.string().min(1),
+  /** Coordinate reference system of lon/lat. Only `"EPSG:4326"` is supported. */
+  crs: z.literal("EPSG:4326", { error: 'expected crs "EPSG:4326"' }),
+  metadata: SourceMetadataSchema,
+};
+
+/** Scattered points: one entry per station or reading. */
+export const PointsSchema = z.strictObject({
+  /** Longitudes, degrees. */
+  lon: F64,
+  /** Latitudes, degrees. */
+  lat: F64,
+  /** Observed values in `units`; NaN for a missing reading. */
+  value: Values,
+  /** Station or sensor height above the ellipsoid, metres. */
+  height: F64.optional(),
+  /** Flight-line id per reading (airborne surveys), in along-line order. */
+  line: LineIds.optional(),
+});
+
+/** A regular grid: strictly increasing axes, row-major `[lat][lon]` values, NaN nodata. */
+export const RawGridSchema = z.strictObject({
+  /** Latitudes of rows, degrees, strictly increasing (row 0 is the southernmost). */
+  lat: F64,
+  /** Longitudes of columns, degrees, strictly increasing. */
+  lon: F64,
+  /** Values row-major `[lat][lon]`, NaN where there is no data. */
+  values: Values,
+});
+
+/**
+ * The `RawData` schema: `kind: "points"` with `points`, or `kind: "grid"` with `grid`.
+ *
+ * @example Usage
+ * ```ts
+ * import { RawDataSchema } from "./raw_data.ts";
+ * const ok = RawDataSchema.safeParse({}).success; // false
+ * ```
+ */
+export const RawDataSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ ...Common, kind: z.literal("points"), points: PointsSchema }),
+  z.strictObject({ ...Common, kind: z.literal("grid"), grid: RawGridSchema }),
+]);
+
+/** Data returned by a source plugin. See {@linkcode RawDataSchema}. */
+export type RawData = z.infer<typeof RawDataSchema>;
+/** Point-kind `RawData`. */
+export type RawPoints = Extract<RawData, { kind: "points" }>;
+/** Grid-kind `RawData`. */
+export type RawGrid = Extract<RawData, { kind: "grid" }>;
+
+/** Options of {@linkcode validateRawData}. */
+export interface ValidateRawDataOptions {
+  /**
+   * How far outside the requested bbox a point may lie, degrees. Plugins often return the
+   * stations of a whole tile; a small tolerance accepts edge rounding.
+   * @default 1e-9
+   */
+  tolerance?: number;
+  /** Who produced the data, quoted in errors (plugin id, stage id). */
+  where?: string;
+}
+
+/**
+ * Validates `data` against the `RawData` schema and the domain rules: equal array lengths,
+ * finite coordinates, latitudes in [-90, 90], points inside the requested bbox (within
+ * `tolerance`), grid axes strictly increasing and matching the values' size, units known for
+ * the modality. Returns the data typed; throws {@linkcode ContractError} listing every
+ * broken rule.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateRawData } from "./raw_data.ts";
+ * const data = validateRawData({
+ *   source: { plugin: "synthetic", version: "1.0.0" }, modality: "gravity", kind: "points",
+ *   bbox: [0, 0, 1, 1], units: "mGal", crs: "EPSG:4326",
+ *   metadata: { retrievedAt: new Date().toISOString(), licence: "CC0-1.0", citation: "synthetic" },
+ *   points: { lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([1]) },
+ * });
+ * ```
+ */
+export function validateRawData(data: unknown, options: ValidateRawDataOptions = {}): RawData {
+  const { tolerance = 1e-9, where } = options;
+  const parsed = RawDataSchema.safeParse(data);
+  if (!parsed.success) throw new ContractError("RawData", formatZodIssues(parsed.error), where);
+  const raw = parsed.data;
+  const issues: string[] = [];
+  if (!isKnownUnit(raw.modality, raw.units)) {
+    const known = knownUnitsOrNone(raw.modality);
+    issues.push(`units: "${raw.units}" is not a known unit for ${raw.modality} (known: ${known})`);
+  }
+  if (raw.kind === "points") {
+    checkPoints(raw.points, raw.bbox, tolerance, issues);
+  } else {
+    checkGrid(raw.grid, raw.bbox, tolerance, issues);
+  }
+  if (issues.length > 0) throw new ContractError("RawData", issues, where ?? raw.source.plugin);
+  return raw;
+}
+
+function knownUnitsOrNone(modality: string): string {
+  try {
+    return knownUnits(modality).join(", ");
+  } catch {
+    return "none: unknown modality";
+  }
+}
+
+function checkPoints(
+  p: z.infer<typeof PointsSchema>,
+  bbox: readonly number[],
+  tol: number,
+  issues: string[],
+): void {
+  const n = p.lon.length;
+  for (const key of ["lat", "value", "height", "line"] as const) {
+    const arr = p[key];
+    if (arr !== undefined && arr.length !== n) {
+      issues.push(`points.${key}: length ${arr.length} differs from points.lon length ${n}`);
+    }
+  }
+  if (issues.length > 0) return;
+  if (n === 0) {
+    issues.push("points: no points (an empty survey is not data; report it as an error)");
+    return;
+  }
+  let outside = 0;
+  let first = -1;
+  for (let i = 0; i < n; i++) {
+    const lon = p.lon[i], lat = p.lat[i];
+    if (!Number.isFinite(lon) || !Number.isFinite(lat)) {
+      issues.push(`points[${i}]: coordinates must be finite, got lon ${lon}, lat ${lat}`);
+      if (issues.length > 20) return;
+      continue;
+    }
+    if (!bboxContains(bbox as [number, number, number, number], lon, lat, tol)) {
+      if (first < 0) first = i;
+      outside++;
+    }
+  }
+  if (outside > 0) {
+    issues.push(
+      `points: ${outside} of ${n} points lie outside the requested bbox [${bbox.join(", ")}] ` +
+        `(first at index ${first}: lon ${p.lon[first]}, lat ${
+          p.lat[first]
+        }; tolerance ${tol} degrees)`,
+    );
+  }
+}
+
+function checkGrid(
+  g: z.infer<typeof RawGridSchema>,
+  bbox: readonly number[],
+  tol: number,
+  issues: string[],
+): void {
+  checkAxis(g.lat, "grid.lat", issues);
+  checkAxis(g.lon, "grid.lon", issues);
+  if (g.values.length !== g.lat.length * g.lon.length) {
+    issues.push(
+      `grid.values: length ${g.values.length} differs from lat x lon = ` +
+        `${g.lat.length} x ${g.lon.length}`,
+    );
+  }
+  if (issues.length > 0 || g.lat.length === 0 || g.lon.length === 0) return;
+  const [w, s, e, n] = bbox;
+  const lon0 = g.lon[0], lon1 = g.lon[g.lon.length - 1];
+  const lat0 = g.lat[0], lat1 = g.lat[g.lat.length - 1];
+  if (lon0 < w - tol || lon1 > e + tol || lat0 < s - tol || lat1 > n + tol) {
+    issues.push(
+      `grid: extent [${lon0}, ${lat0}, ${lon1}, ${lat1}] lies outside the requested bbox ` +
+        `[${bbox.join(", ")}] (tolerance ${tol} degrees)`,
+    );
+  }
+}
