@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { encodeGeoTiff, GeoTiffError, type GeoTiffGrid, writeGeoTiff } from "./geotiff.ts";
+
+function axis(start: number, step: number, n: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => start + i * step);
+}
+
+/** 401 x 3 lon/lat gridline grid on lon 10..14, lat -1..-0.98 at 0.01, value = row*1000+col. */
+function sample(registration: "gridline" | "pixel"): GeoTiffGrid {
+  const off = registration === "pixel" ? 0.005 : 0;
+  const lon = axis(10 + off, 0.01, registration === "pixel" ? 400 : 401);
+  const lat = axis(-1 + off, 0.01, registration === "pixel" ? 2 : 3);
+  const values = new Float32Array(lon.length * lat.length);
+  for (let r = 0; r < lat.length; r++) {
+    for (let c = 0; c < lon.length; c++) values[r * lon.length + c] = r * 1000 + c;
+  }
+  values[0] = NaN;
+  return { lon, lat, values, resolution: { lon: 0.01, lat: 0.01 }, registration };
+}
+
+async function gdal(cmd: string, args: string[]): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+    assert.ok(out.success, `${cmd} failed: ${new TextDecoder().decode(out.stderr)}`);
+    return new TextDecoder().decode(out.stdout);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+for (const registration of ["gridline", "pixel"] as const) {
+  Deno.test(`writeGeoTiff() ${registration} grid reads back in gdalinfo with nodes at pixel centres`, async (t) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const grid = sample(registration);
+      const path = `${dir}/g.tif`;
+      await writeGeoTiff(path, grid, { description: '{"step":"grid"}' });
+      const json = await gdal("gdalinfo", ["-json", path]);
+      if (json === null) {
+        t.step("gdalinfo not installed: skipped", () => {});
+        return;
+      }
+      const info = JSON.parse(json);
+      assert.deepEqual(info.size, [grid.lon.length, grid.lat.length]);
+      const [x0, dx, , y0, , dy] = info.geoTransform as number[];
+      // Origin is the outer edge of the first pixel: half a cell west/north of the first node.
+      assert.ok(Math.abs(x0 - (grid.lon[0] - 0.005)) < 1e-9, `origin lon ${x0}`);
+      assert.ok(Math.abs(y0 - (grid.lat[grid.lat.length - 1] + 0.005)) < 1e-9, `origin lat ${y0}`);
+      assert.ok(Math.abs(dx - 0.01) < 1e-12);
+      assert.ok(Math.abs(dy + 0.01) < 1e-12);
+      const band = info.bands[0];
+      assert.equal(band.type, "Float32");
+      assert.ok(Number.isNaN(band.noDataValue) || band.noDataValue === "NaN");
+      assert.match(info.coordinateSystem.wkt, /WGS 84/);
+      assert.match(JSON.stringify(info.metadata), registration === "gridline" ? /Point/ : /Area/);
+      // The value at the node (lon[5], lat[1]) is 1 * 1000 + 5; the south-west node is nodata.
+      const v = await gdal("gdallocationinfo", [
+        "-valonly",
+        "-geoloc",
+        path,
+        String(grid.lon[5]),
+        String(grid.lat[1]),
+      ]);
+      assert.equal(Number(v!.trim()), 1005);
+      const sw = await gdal("gdallocationinfo", [
+        "-valonly",
+        "-geoloc",
+        path,
+        String(grid.lon[0]),
+        String(grid.lat[0]),
+      ]);
+      assert.match(sw!.trim(), /nan/i);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("encodeGeoTiff() writes rows north-up as little-endian Float32", () => {
+  const bytes = encodeGeoTiff({
+    lon: axis(0, 1, 2),
+    lat: axis(0, 1, 2),
+    values: new Float64Array([1, 2, 3, 4]),
+    resolution: { lon: 1, lat: 1 },
+    registration: "gridline",
+  });
+  const view = new DataView(bytes.buffer);
+  assert.equal(String.fromCharCode(bytes[0], bytes[1]), "II");
+  assert.equal(view.getUint16(2, true), 42);
+  const pixels = new Float32Array(bytes.buffer.slice(bytes.length - 16));
+  assert.deepEqual([...pixels], [3, 4, 1, 2]);
+});
+
+Deno.test("encodeGeoTiff() rejects values whose length is not lat x lon", () => {
+  assert.throws(
+    () =>
+      encodeGeoTiff({
+        lon: axis(0, 1, 3),
+        lat: axis(0, 1, 2),
+        values: new Float32Array(5),
+        resolution: { lon: 1, lat: 1 },
+        registration: "gridline",
+      }),
+    (e: unknown) =>
+      e instanceof GeoTiffError &&
+      e.message === "values has 5 elements, expected lat x lon = 2 x 3",
+  );
+});
