@@ -1,0 +1,174 @@
+/**
+ * Writing and reading grids as Zarr v3 groups (zarrita + `@zarrita/storage/fs`).
+ *
+ * Layout of the group at `path`:
+ * - `lat` (float64, `[nlat]`, dimension `lat`), `lon` (float64, `[nlon]`, dimension `lon`);
+ * - `values` (float32 or float64, `[nlat, nlon]`, dimension names `["lat", "lon"]`, row 0 =
+ *   southernmost, fill value NaN), chunks of at most 512 x 512;
+ * - group attributes: the caller's attributes (provenance, units, registration, ...).
+ *
+ * Chunks are written uncompressed: zarrita 0.7.5 decodes gzip but cannot encode it.
+ *
+ * @module
+ */
+import * as zarr from "zarrita";
+import FileSystemStore from "@zarrita/storage/fs";
+
+/** The part of a `ProcessedGrid` stored in Zarr. */
+export interface ZarrGrid {
+  /** Node longitudes, degrees, strictly increasing. */
+  lon: Float64Array;
+  /** Node latitudes, degrees, strictly increasing. */
+  lat: Float64Array;
+  /** Values row-major `[lat][lon]`, NaN nodata. */
+  values: Float32Array | Float64Array;
+}
+
+/** A grid read back by {@linkcode readZarrGrid}, with the group's attributes. */
+export interface ZarrGridRead extends ZarrGrid {
+  /** The group attributes written by {@linkcode writeZarrGrid}. */
+  attributes: Record<string, unknown>;
+}
+
+/** A Zarr grid cannot be written or read (inconsistent sizes, missing arrays). */
+export class ZarrGridError extends Error {
+  /** @param message What is wrong and where. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ZarrGridError";
+  }
+}
+
+const CHUNK = 512;
+/**
+ * The v3 spec requires exactly one array-to-bytes codec; zarrita writes `"codecs": []` when
+ * none is given, which zarr-python rejects.
+ */
+const BYTES_CODEC = [{ name: "bytes", configuration: { endian: "little" } }];
+
+/**
+ * Writes `grid` as a Zarr v3 group at `path` (a folder). The group is built in a temporary
+ * folder beside `path` and renamed into place, replacing an existing grid at `path`; a failed
+ * write leaves nothing behind.
+ *
+ * @param path Output folder, e.g. `out/grid.zarr`.
+ * @param grid Axes and values.
+ * @param attributes Group attributes (JSON-serialisable), e.g. provenance and units.
+ * @throws {ZarrGridError} when `values.length !== lat.length * lon.length`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { writeZarrGrid } from "./zarr_grid.ts";
+ * await writeZarrGrid("out/g.zarr", grid, { units: "nT", provenance: grid.provenance });
+ * ```
+ */
+export async function writeZarrGrid(
+  path: string,
+  grid: ZarrGrid,
+  attributes: Record<string, unknown> = {},
+): Promise<void> {
+  const nlat = grid.lat.length, nlon = grid.lon.length;
+  if (grid.values.length !== nlat * nlon) {
+    throw new ZarrGridError(
+      `${path}: values has ${grid.values.length} elements, expected lat x lon = ${nlat} x ${nlon}`,
+    );
+  }
+  const clean = path.replace(/\/+$/, "");
+  const tmp = `${clean}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    const store = new FileSystemStore(tmp);
+    const root = await zarr.create(zarr.root(store), {
+      attributes: JSON.parse(JSON.stringify(attributes)),
+    });
+    for (const [name, data] of [["lat", grid.lat], ["lon", grid.lon]] as const) {
+      const arr = await zarr.create(root.resolve(name), {
+        shape: [data.length],
+        chunkShape: [data.length],
+        dtype: "float64",
+        fillValue: NaN,
+        codecs: BYTES_CODEC,
+        dimensionNames: [name],
+        attributes: {
+          units: name === "lat" ? "degrees_north" : "degrees_east",
+          standard_name: name === "lat" ? "latitude" : "longitude",
+        },
+      });
+      await zarr.set(arr, null, { data, shape: [data.length], stride: [1] });
+    }
+    const values = await zarr.create(root.resolve("values"), {
+      shape: [nlat, nlon],
+      chunkShape: [Math.min(nlat, CHUNK), Math.min(nlon, CHUNK)],
+      dtype: grid.values instanceof Float32Array ? "float32" : "float64",
+      fillValue: NaN,
+      codecs: BYTES_CODEC,
+      dimensionNames: ["lat", "lon"],
+    });
+    // One code path for both dtypes: zarrita's types want the chunk's dtype to match the array's.
+    const chunk = { data: grid.values, shape: [nlat, nlon], stride: [nlon, 1] };
+    await zarr.set(
+      values as zarr.Array<"float64", FileSystemStore>,
+      null,
+      chunk as zarr.Chunk<"float64">,
+    );
+    await Deno.remove(clean, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    await Deno.rename(tmp, clean);
+  } catch (e) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Reads a grid written by {@linkcode writeZarrGrid}.
+ *
+ * @param path The group folder.
+ * @returns Axes, values and group attributes.
+ * @throws {ZarrGridError} when an array is missing or the shapes disagree.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { readZarrGrid } from "./zarr_grid.ts";
+ * const g = await readZarrGrid("out/g.zarr");
+ * console.log(g.lat.length, g.lon.length, g.attributes.units);
+ * ```
+ */
+export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
+  const store = new FileSystemStore(path);
+  let group;
+  try {
+    group = await zarr.open(zarr.root(store), { kind: "group" });
+  } catch (e) {
+    throw new ZarrGridError(`${path}: not a Zarr group (${(e as Error).message})`, { cause: e });
+  }
+  const read = async (name: string) => {
+    try {
+      const arr = await zarr.open(group.resolve(name), { kind: "array" });
+      return await zarr.get(arr);
+    } catch (e) {
+      throw new ZarrGridError(`${path}: array "${name}" cannot be read (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+  };
+  const [lat, lon, values] = await Promise.all([read("lat"), read("lon"), read("values")]);
+  if (!(lat.data instanceof Float64Array) || !(lon.data instanceof Float64Array)) {
+    throw new ZarrGridError(`${path}: lat and lon must be float64 arrays`);
+  }
+  if (!(values.data instanceof Float32Array || values.data instanceof Float64Array)) {
+    throw new ZarrGridError(`${path}: values must be a float32 or float64 array`);
+  }
+  if (values.shape[0] !== lat.data.length || values.shape[1] !== lon.data.length) {
+    throw new ZarrGridError(
+      `${path}: values shape [${values.shape}] differs from [lat, lon] = ` +
+        `[${lat.data.length}, ${lon.data.length}]`,
+    );
+  }
+  return {
+    lat: lat.data,
+    lon: lon.data,
+    values: values.data,
+    attributes: group.attrs as Record<string, unknown>,
+  };
+}
