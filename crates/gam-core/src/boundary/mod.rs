@@ -1,1 +1,3 @@
 //! The `wasm-bindgen` boundary: validates arguments, calls kernels, maps errors.
+
+pub mod grid;

@@ -1,0 +1,294 @@
+//! Gridding entry points for the worker pool (see [`crate::grid`]).
+//!
+//! Every function takes flat `Float64Array`s (`lon`, `lat`, `z`, ...) and the
+//! grid spec `[west, south, dx, dy, nx, ny]`, and returns a `Float64Array` of
+//! `(row1 - row0) * nx` values (row-major, south first, NaN for no support),
+//! or throws a JS `Error` whose message is the [`GridError`] text naming the
+//! parameter. The `*_impl` twins hold the logic so that native `cargo test`
+//! covers it; the `#[wasm_bindgen]` functions only map the error.
+
+use wasm_bindgen::prelude::*;
+
+use crate::grid::block::grid_block as block_kernel;
+use crate::grid::distance::distance_to_nearest as distance_kernel;
+use crate::grid::idw::{grid_idw as idw_kernel, IdwParams};
+use crate::grid::linear::grid_linear as linear_kernel;
+use crate::grid::mincurv::{grid_mincurv as mincurv_kernel, MincurvParams};
+use crate::grid::nearest::grid_nearest as nearest_kernel;
+use crate::grid::{GridError, GridSpec};
+
+fn js(r: Result<Vec<f64>, GridError>) -> Result<Box<[f64]>, JsError> {
+    r.map(Vec::into_boxed_slice)
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Logic of [`grid_block`].
+#[allow(clippy::too_many_arguments)]
+pub fn grid_block_impl(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    weight: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+    median: bool,
+) -> Result<Vec<f64>, GridError> {
+    let spec = GridSpec::from_slice(spec)?;
+    let b = block_kernel(lon, lat, z, weight, &spec, row0, row1, median)?;
+    let mut out = b.value;
+    out.extend_from_slice(&b.spread);
+    out.extend_from_slice(&b.count);
+    Ok(out)
+}
+
+/// Block mean (`median = false`, optionally weighted: `weight` empty for
+/// none) or block median of rows `row0..row1`: three planes concatenated,
+/// `[value | spread | count]`, each `(row1 - row0) * nx` long; spread is the
+/// standard deviation (mean) or L1 scale (median) as GMT `-E` reports them.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn grid_block(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    weight: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+    median: bool,
+) -> Result<Box<[f64]>, JsError> {
+    js(grid_block_impl(
+        lon, lat, z, weight, spec, row0, row1, median,
+    ))
+}
+
+/// Logic of [`grid_nearest`].
+#[allow(clippy::too_many_arguments)]
+pub fn grid_nearest_impl(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+    radius: f64,
+) -> Result<Vec<f64>, GridError> {
+    let spec = GridSpec::from_slice(spec)?;
+    nearest_kernel(lon, lat, z, &spec, row0, row1, radius)
+}
+
+/// Nearest neighbour within `radius` degrees (`Infinity` = unlimited).
+#[wasm_bindgen]
+pub fn grid_nearest(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+    radius: f64,
+) -> Result<Box<[f64]>, JsError> {
+    js(grid_nearest_impl(lon, lat, z, spec, row0, row1, radius))
+}
+
+/// Logic of [`grid_idw`].
+#[allow(clippy::too_many_arguments)]
+pub fn grid_idw_impl(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+    k: u32,
+    power: f64,
+    radius: f64,
+    min_points: u32,
+) -> Result<Vec<f64>, GridError> {
+    let spec = GridSpec::from_slice(spec)?;
+    let params = IdwParams {
+        k,
+        power,
+        radius,
+        min_points,
+    };
+    idw_kernel(lon, lat, z, &spec, row0, row1, params)
+}
+
+/// Inverse distance weighting over the `k` nearest points within `radius`
+/// degrees, weights `1 / d^power`, NaN with fewer than `min_points`.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn grid_idw(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+    k: u32,
+    power: f64,
+    radius: f64,
+    min_points: u32,
+) -> Result<Box<[f64]>, JsError> {
+    js(grid_idw_impl(
+        lon, lat, z, spec, row0, row1, k, power, radius, min_points,
+    ))
+}
+
+/// Logic of [`grid_linear`].
+pub fn grid_linear_impl(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+) -> Result<Vec<f64>, GridError> {
+    let spec = GridSpec::from_slice(spec)?;
+    linear_kernel(lon, lat, z, &spec, row0, row1)
+}
+
+/// Linear interpolation on the Delaunay triangulation of all points, NaN
+/// outside the convex hull. Pass all points for every band (not local).
+#[wasm_bindgen]
+pub fn grid_linear(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+) -> Result<Box<[f64]>, JsError> {
+    js(grid_linear_impl(lon, lat, z, spec, row0, row1))
+}
+
+/// Logic of [`grid_mincurv`].
+pub fn grid_mincurv_impl(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &[f64],
+    tension: f64,
+    convergence: f64,
+    max_iterations: u32,
+) -> Result<Vec<f64>, GridError> {
+    let spec = GridSpec::from_slice(spec)?;
+    let params = MincurvParams {
+        tension,
+        convergence,
+        max_iterations,
+    };
+    mincurv_kernel(lon, lat, z, &spec, params)
+}
+
+/// Minimum curvature with tension (GMT `surface`) on the full grid;
+/// `convergence <= 0` selects the automatic limit.
+#[wasm_bindgen]
+pub fn grid_mincurv(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &[f64],
+    tension: f64,
+    convergence: f64,
+    max_iterations: u32,
+) -> Result<Box<[f64]>, JsError> {
+    js(grid_mincurv_impl(
+        lon,
+        lat,
+        z,
+        spec,
+        tension,
+        convergence,
+        max_iterations,
+    ))
+}
+
+/// Logic of [`distance_to_nearest`].
+pub fn distance_to_nearest_impl(
+    lon: &[f64],
+    lat: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+) -> Result<Vec<f64>, GridError> {
+    let spec = GridSpec::from_slice(spec)?;
+    distance_kernel(lon, lat, &spec, row0, row1)
+}
+
+/// Distance (degrees) from each node of rows `row0..row1` to the nearest point.
+#[wasm_bindgen]
+pub fn distance_to_nearest(
+    lon: &[f64],
+    lat: &[f64],
+    spec: &[f64],
+    row0: u32,
+    row1: u32,
+) -> Result<Box<[f64]>, JsError> {
+    js(distance_to_nearest_impl(lon, lat, spec, row0, row1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_planes_are_concatenated() {
+        let spec = [0.0, 0.0, 1.0, 1.0, 2.0, 1.0];
+        let v = grid_block_impl(
+            &[0.0, 0.1],
+            &[0.0, 0.0],
+            &[1.0, 3.0],
+            &[],
+            &spec,
+            0,
+            1,
+            false,
+        )
+        .unwrap();
+        assert_eq!(v.len(), 6);
+        assert_eq!((v[0], v[4]), (2.0, 2.0));
+        assert!(v[1].is_nan() && v[3].is_nan() && v[5].is_nan());
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        let e = grid_nearest_impl(
+            &[0.0],
+            &[0.0],
+            &[1.0],
+            &[0.0, 0.0, 1.0, 1.0, 0.0, 1.0],
+            0,
+            1,
+            1.0,
+        );
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "spec: nx must be an integer >= 1, got 0"
+        );
+        let e = grid_idw_impl(
+            &[0.0],
+            &[0.0],
+            &[1.0],
+            &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0],
+            0,
+            3,
+            1,
+            2.0,
+            1.0,
+            0,
+        );
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .starts_with("row0..row1 must lie within 0..ny"));
+        let e =
+            distance_to_nearest_impl(&[0.0; 10], &[0.0; 9], &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], 0, 1);
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "lon and lat must have equal lengths (got 10 and 9)"
+        );
+    }
+}

@@ -1,0 +1,370 @@
+//! Exact k-nearest-neighbour search under the node-latitude metric.
+//!
+//! A static k-d tree over `(lon, lat)` (median splits along the axis of larger
+//! metric extent, leaves of at most [`LEAF_SIZE`] points, every node storing the
+//! bounding box of its points). A query at a node with latitude cosine `c`
+//! visits children nearer-first and prunes a subtree when the squared box
+//! distance `((gap_lon) * c)² + (gap_lat)²` is *strictly* greater than the
+//! current k-th best, so candidates tying with the k-th best are still seen.
+//! The box distance is computed with the same floating-point operations as the
+//! point distance ([`super::dist2`]), and rounding is monotone, so it is an
+//! exact lower bound and the search is exact.
+//!
+//! Results are ordered by `(d², original index)`: equal distances are broken by
+//! the index of the point in the input, which makes results independent of the
+//! tree shape and hence of which far-away points were passed. Unlike a bucket
+//! grid, the cost of a query does not grow with the empty area around the
+//! query (a grid node far from the data still costs O(log n)).
+//!
+//! Build is O(n log n), a query O(log n + k) on average.
+
+use super::dist2;
+
+/// Maximum number of points in a leaf.
+pub const LEAF_SIZE: usize = 12;
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    min_x: f64,
+    max_x: f64,
+    min_y: f64,
+    max_y: f64,
+    /// Children (`NONE` for a leaf).
+    left: u32,
+    right: u32,
+    /// Range of points in the permuted arrays.
+    lo: u32,
+    hi: u32,
+}
+
+/// A k-d tree over points given as longitude / latitude slices.
+#[derive(Debug, Clone)]
+pub struct PointIndex {
+    nodes: Vec<Node>,
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+    ids: Vec<u32>,
+}
+
+/// The k best candidates found so far, sorted by `(d², id)`.
+#[derive(Debug, Clone)]
+pub struct KBest {
+    k: usize,
+    limit: f64,
+    d2: Vec<f64>,
+    id: Vec<u32>,
+}
+
+impl KBest {
+    /// A buffer for up to `k` (>= 1) neighbours with squared distance `<= limit2`.
+    pub fn new(k: usize, limit2: f64) -> KBest {
+        KBest {
+            k: k.max(1),
+            limit: limit2,
+            d2: Vec::with_capacity(k.max(1) + 1),
+            id: Vec::with_capacity(k.max(1) + 1),
+        }
+    }
+
+    /// Empties the buffer, keeping its capacity.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.d2.clear();
+        self.id.clear();
+    }
+
+    /// Largest squared distance still worth looking at.
+    #[inline(always)]
+    fn bound(&self) -> f64 {
+        if self.d2.len() < self.k {
+            self.limit
+        } else {
+            self.d2[self.k - 1]
+        }
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, d2: f64, id: u32) {
+        if d2 > self.bound() {
+            return;
+        }
+        let n = self.d2.len();
+        if n == self.k {
+            let (wd, wi) = (self.d2[n - 1], self.id[n - 1]);
+            if d2 > wd || (d2 == wd && id > wi) {
+                return;
+            }
+        }
+        // insertion position: first element that is greater than (d2, id)
+        let mut pos = n;
+        while pos > 0 {
+            let (pd, pi) = (self.d2[pos - 1], self.id[pos - 1]);
+            if pd < d2 || (pd == d2 && pi < id) {
+                break;
+            }
+            pos -= 1;
+        }
+        self.d2.insert(pos, d2);
+        self.id.insert(pos, id);
+        if self.d2.len() > self.k {
+            self.d2.pop();
+            self.id.pop();
+        }
+    }
+
+    /// Number of neighbours found.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.d2.len()
+    }
+
+    /// True when no neighbour was found.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.d2.is_empty()
+    }
+
+    /// Squared distances, ascending.
+    #[inline]
+    pub fn dist2(&self) -> &[f64] {
+        &self.d2
+    }
+
+    /// Original indices of the neighbours, in the order of [`KBest::dist2`].
+    #[inline]
+    pub fn ids(&self) -> &[u32] {
+        &self.id
+    }
+}
+
+impl PointIndex {
+    /// Builds the tree. `lon` and `lat` must have equal lengths (< 2^32 - 1)
+    /// and finite values (see [`super::check_points`]).
+    pub fn new(lon: &[f64], lat: &[f64]) -> PointIndex {
+        let n = lon.len().min(lat.len());
+        let mut perm: Vec<u32> = (0..n as u32).collect();
+        let mut nodes = Vec::with_capacity(2 * n / LEAF_SIZE + 2);
+        if n > 0 {
+            let (mut ymin, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &y in &lat[..n] {
+                ymin = ymin.min(y);
+                ymax = ymax.max(y);
+            }
+            let c = super::cos_lat(0.5 * (ymin + ymax)).abs().max(1e-3);
+            build(lon, lat, c, &mut perm, 0, n, &mut nodes);
+        }
+        let xs = perm.iter().map(|&p| lon[p as usize]).collect();
+        let ys = perm.iter().map(|&p| lat[p as usize]).collect();
+        PointIndex {
+            nodes,
+            xs,
+            ys,
+            ids: perm,
+        }
+    }
+
+    /// Number of indexed points.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when no point is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Fills `best` (cleared first) with the nearest points to `(qx, qy)` under
+    /// the metric with longitude scale `c` (the cosine of `qy`).
+    pub fn knn(&self, qx: f64, qy: f64, c: f64, best: &mut KBest) {
+        best.clear();
+        if self.nodes.is_empty() {
+            return;
+        }
+        // explicit stack of (node, lower bound)
+        let mut stack: [(u32, f64); 96] = [(0, 0.0); 96];
+        let mut sp = 1usize;
+        stack[0] = (0, self.box_dist2(0, qx, qy, c));
+        while sp > 0 {
+            sp -= 1;
+            let (ni, lb) = stack[sp];
+            if lb > best.bound() {
+                continue;
+            }
+            let node = &self.nodes[ni as usize];
+            if node.left == NONE {
+                for p in node.lo as usize..node.hi as usize {
+                    let d = dist2(self.xs[p], self.ys[p], qx, qy, c);
+                    best.offer(d, self.ids[p]);
+                }
+                continue;
+            }
+            let dl = self.box_dist2(node.left, qx, qy, c);
+            let dr = self.box_dist2(node.right, qx, qy, c);
+            // push the farther child first so the nearer is popped first
+            let (far, dfar, near, dnear) = if dl <= dr {
+                (node.right, dr, node.left, dl)
+            } else {
+                (node.left, dl, node.right, dr)
+            };
+            let bound = best.bound();
+            if dfar <= bound {
+                stack[sp] = (far, dfar);
+                sp += 1;
+            }
+            if dnear <= bound {
+                stack[sp] = (near, dnear);
+                sp += 1;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn box_dist2(&self, ni: u32, qx: f64, qy: f64, c: f64) -> f64 {
+        let b = &self.nodes[ni as usize];
+        let gx = if qx < b.min_x {
+            (b.min_x - qx) * c
+        } else if qx > b.max_x {
+            (qx - b.max_x) * c
+        } else {
+            0.0
+        };
+        let gy = if qy < b.min_y {
+            b.min_y - qy
+        } else if qy > b.max_y {
+            qy - b.max_y
+        } else {
+            0.0
+        };
+        gx * gx + gy * gy
+    }
+}
+
+/// Recursively builds the subtree over `perm[lo..hi]`, returns its node id.
+fn build(
+    lon: &[f64],
+    lat: &[f64],
+    c: f64,
+    perm: &mut [u32],
+    lo: usize,
+    hi: usize,
+    nodes: &mut Vec<Node>,
+) -> u32 {
+    let (mut min_x, mut max_x, mut min_y, mut max_y) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for &p in &perm[lo..hi] {
+        let (x, y) = (lon[p as usize], lat[p as usize]);
+        min_x = min_x.min(x);
+        max_x = max_x.max(x);
+        min_y = min_y.min(y);
+        max_y = max_y.max(y);
+    }
+    let id = nodes.len() as u32;
+    nodes.push(Node {
+        min_x,
+        max_x,
+        min_y,
+        max_y,
+        left: NONE,
+        right: NONE,
+        lo: lo as u32,
+        hi: hi as u32,
+    });
+    let spread_x = (max_x - min_x) * c;
+    let spread_y = max_y - min_y;
+    if hi - lo <= LEAF_SIZE || (spread_x == 0.0 && spread_y == 0.0) {
+        return id;
+    }
+    let mid = lo + (hi - lo) / 2;
+    let slice = &mut perm[lo..hi];
+    if spread_x >= spread_y {
+        slice.select_nth_unstable_by(mid - lo, |&a, &b| {
+            lon[a as usize].total_cmp(&lon[b as usize])
+        });
+    } else {
+        slice.select_nth_unstable_by(mid - lo, |&a, &b| {
+            lat[a as usize].total_cmp(&lat[b as usize])
+        });
+    }
+    let left = build(lon, lat, c, perm, lo, mid, nodes);
+    let right = build(lon, lat, c, perm, mid, hi, nodes);
+    nodes[id as usize].left = left;
+    nodes[id as usize].right = right;
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::points;
+    use super::super::{cos_lat, dist2};
+    use super::*;
+
+    fn brute(lon: &[f64], lat: &[f64], qx: f64, qy: f64, k: usize, r2: f64) -> Vec<(f64, u32)> {
+        let c = cos_lat(qy);
+        let mut all: Vec<(f64, u32)> = (0..lon.len())
+            .map(|p| (dist2(lon[p], lat[p], qx, qy, c), p as u32))
+            .filter(|&(d, _)| d <= r2)
+            .collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        all.truncate(k);
+        all
+    }
+
+    #[test]
+    fn knn_equals_brute_force_including_ties() {
+        // integer coordinates give many exact ties
+        let (mut lon, mut lat, _) = points(7, 3000, [-10.0, 40.0, 10.0, 60.0]);
+        for k in 0..lon.len() / 2 {
+            lon[k] = lon[k].round();
+            lat[k] = lat[k].round();
+        }
+        let idx = PointIndex::new(&lon, &lat);
+        let mut rng = super::super::test_util::Rng(3);
+        for q in 0..600 {
+            let (qx, qy) = if q % 3 == 0 {
+                (
+                    rng.uniform(-10.0, 10.0).round(),
+                    rng.uniform(40.0, 60.0).round(),
+                )
+            } else {
+                (rng.uniform(-14.0, 14.0), rng.uniform(35.0, 65.0))
+            };
+            for &(k, r2) in &[
+                (1usize, f64::INFINITY),
+                (12, f64::INFINITY),
+                (5, 0.04),
+                (40, 1.0),
+            ] {
+                let mut best = KBest::new(k, r2);
+                idx.knn(qx, qy, cos_lat(qy), &mut best);
+                let want = brute(&lon, &lat, qx, qy, k, r2);
+                let got: Vec<(f64, u32)> = best
+                    .dist2()
+                    .iter()
+                    .copied()
+                    .zip(best.ids().iter().copied())
+                    .collect();
+                assert_eq!(got, want, "query {q} ({qx}, {qy}) k={k}");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_and_degenerate_inputs() {
+        let idx = PointIndex::new(&[], &[]);
+        let mut best = KBest::new(3, f64::INFINITY);
+        idx.knn(0.0, 0.0, 1.0, &mut best);
+        assert!(best.is_empty());
+        // all points at one location: ties resolved by index
+        let lon = vec![1.0; 50];
+        let lat = vec![2.0; 50];
+        let idx = PointIndex::new(&lon, &lat);
+        idx.knn(0.0, 0.0, 1.0, &mut best);
+        assert_eq!(best.ids(), &[0, 1, 2]);
+    }
+}
