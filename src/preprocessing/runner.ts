@@ -1,0 +1,207 @@
+/**
+ * The DAG runner: executes a {@linkcode PipelinePlan} on an input, stage after stage, running
+ * the branches of a fork concurrently. A failing stage stops the rest of its own branch (and
+ * the branches below it) while sibling branches finish. A checkpoint validates every output
+ * and a provenance record is kept for every stage.
+ *
+ * @module
+ */
+import { gridChecksum, rawDataChecksum } from "../contracts/mod.ts";
+import type { Bbox } from "../contracts/mod.ts";
+import type { WorkerPool } from "../compute/mod.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { PipelinePlan, PlanChain } from "./builder.ts";
+import { checkpoint } from "./checkpoint.ts";
+import { isProcessedGrid, type StageContext, type StageData } from "./stage.ts";
+import { type DataStatistics, dataStatistics } from "./statistics.ts";
+
+/** Provenance of one stage execution. */
+export interface StageRecord {
+  /** Branch path: `"main"` for the trunk, labels joined by `/` below forks. */
+  branch: string;
+  stage: string;
+  version: string;
+  params: Record<string, unknown>;
+  inputChecksum: string;
+  outputChecksum?: string;
+  /** Wall time, seconds. */
+  durationSeconds: number;
+  startedAt: string;
+  pre: DataStatistics;
+  post?: DataStatistics;
+  outcome: "ok" | "failed" | "cancelled";
+  error?: string;
+}
+
+/** Result of a pipeline run. */
+export interface PipelineResult {
+  /** One output per leaf branch (a chain that does not fork). */
+  outputs: { branch: string; data: StageData }[];
+  /** One entry per branch that stopped on an error. */
+  failures: { branch: string; stage: string; error: Error }[];
+  /** Every stage execution in completion order. */
+  records: StageRecord[];
+}
+
+/** Options of {@linkcode runPipeline}. */
+export interface RunPipelineOptions {
+  pool: WorkerPool;
+  logger: Logger;
+  request: { modality: string; bbox: Bbox };
+  /** Cancels the whole run. */
+  signal?: AbortSignal;
+  /** Largest NaN ratio a grid output may have. @default 1 */
+  maxNanRatio?: number;
+  /** Progress callback per stage. */
+  onProgress?: (
+    event: { branch: string; stage: string; done: number; total: number; unit: string },
+  ) => void;
+  /** Called when a stage starts and ends. */
+  onStage?: (
+    event: { branch: string; stage: string; phase: "start" | "end"; record?: StageRecord },
+  ) => void;
+}
+
+/**
+ * The canonical checksum of stage data.
+ *
+ * @example Usage
+ * ```ts
+ * import { stageChecksum } from "./runner.ts";
+ * // stageChecksum(grid) === gridChecksum(grid)
+ * ```
+ */
+export function stageChecksum(data: StageData): string {
+  return isProcessedGrid(data) ? gridChecksum(data) : rawDataChecksum(data);
+}
+
+/**
+ * Runs `plan` on `input`.
+ *
+ * @example Usage
+ * ```ts
+ * import { runPipeline } from "./runner.ts";
+ * // const result = await runPipeline(plan, raw, { pool, logger, request: { modality: "gravity", bbox } });
+ * ```
+ */
+export async function runPipeline(
+  plan: PipelinePlan,
+  input: StageData,
+  options: RunPipelineOptions,
+): Promise<PipelineResult> {
+  const result: PipelineResult = { outputs: [], failures: [], records: [] };
+  await runChain(plan.root, input, "main", options.signal, options, result);
+  return result;
+}
+
+async function runChain(
+  chain: PlanChain,
+  input: StageData,
+  branch: string,
+  parentSignal: AbortSignal | undefined,
+  options: RunPipelineOptions,
+  result: PipelineResult,
+): Promise<void> {
+  // Each branch has its own controller: a failure here cancels this branch only.
+  const controller = new AbortController();
+  const signal = parentSignal
+    ? AbortSignal.any([parentSignal, controller.signal])
+    : controller.signal;
+  let data = input;
+  for (const stage of chain.stages) {
+    if (signal.aborted) {
+      result.failures.push({ branch, stage: stage.id, error: abortError(signal) });
+      return;
+    }
+    const started = performance.now();
+    const record: StageRecord = {
+      branch,
+      stage: stage.id,
+      version: stage.version,
+      params: stage.params as Record<string, unknown>,
+      inputChecksum: stageChecksum(data),
+      durationSeconds: 0,
+      startedAt: new Date().toISOString(),
+      pre: dataStatistics(data),
+      outcome: "ok",
+    };
+    const logger = options.logger.child({ component: "preprocessing", stage: stage.id, branch });
+    options.onStage?.({ branch, stage: stage.id, phase: "start" });
+    logger.info("stage start", { pre: record.pre });
+    const context: StageContext = {
+      pool: options.pool,
+      logger,
+      request: options.request,
+      signal,
+      progress: (done, total, unit) =>
+        options.onProgress?.({ branch, stage: stage.id, done, total, unit }),
+    };
+    try {
+      let output = await stage.execute(data, context);
+      checkpoint(stage, output, {
+        bbox: options.request.bbox,
+        maxNanRatio: options.maxNanRatio,
+        branch,
+      });
+      record.durationSeconds = (performance.now() - started) / 1000;
+      record.outputChecksum = stageChecksum(output);
+      record.post = dataStatistics(output);
+      if (isProcessedGrid(output)) {
+        output = {
+          ...output,
+          provenance: [...output.provenance, {
+            step: stage.id,
+            version: stage.version,
+            params: record.params,
+            inputChecksum: record.inputChecksum,
+            outputChecksum: record.outputChecksum,
+            durationSeconds: record.durationSeconds,
+            at: new Date().toISOString(),
+          }],
+        };
+      }
+      data = output;
+      logger.info("stage end", {
+        durationSeconds: record.durationSeconds,
+        post: record.post,
+        outputChecksum: record.outputChecksum,
+      });
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      record.durationSeconds = (performance.now() - started) / 1000;
+      record.outcome = signal.aborted ? "cancelled" : "failed";
+      record.error = err.message;
+      result.records.push(record);
+      options.onStage?.({ branch, stage: stage.id, phase: "end", record });
+      logger.error("stage failed", { error: err, durationSeconds: record.durationSeconds });
+      result.failures.push({ branch, stage: stage.id, error: err });
+      controller.abort(err);
+      return;
+    }
+    result.records.push(record);
+    options.onStage?.({ branch, stage: stage.id, phase: "end", record });
+  }
+  if (chain.branches.length === 0) {
+    result.outputs.push({ branch, data });
+    return;
+  }
+  await Promise.all(
+    chain.branches.map((b) =>
+      runChain(
+        b.chain,
+        data,
+        branch === "main" ? b.label : `${branch}/${b.label}`,
+        signal,
+        options,
+        result,
+      )
+    ),
+  );
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  return reason instanceof Error
+    ? new Error(`cancelled: ${reason.message}`, { cause: reason })
+    : new Error(`cancelled${reason === undefined ? "" : `: ${String(reason)}`}`);
+}

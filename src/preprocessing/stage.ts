@@ -1,0 +1,81 @@
+/**
+ * The `Stage` contract: what every preprocessing step implements, and the context the runner
+ * gives it.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { Bbox, ProcessedGrid, RawData } from "../contracts/mod.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { WorkerPool } from "../compute/mod.ts";
+
+/** What flows between stages: survey data (`RawData`) or a grid (`ProcessedGrid`). */
+export type StageData = RawData | ProcessedGrid;
+
+/**
+ * Whether `data` is a `ProcessedGrid` (it has a `registration`; `RawData` has a `kind`).
+ *
+ * @example Usage
+ * ```ts
+ * import { isProcessedGrid } from "./stage.ts";
+ * isProcessedGrid({ kind: "points" } as never); // false
+ * ```
+ */
+export function isProcessedGrid(data: StageData): data is ProcessedGrid {
+  return (data as ProcessedGrid).registration !== undefined && !("kind" in data);
+}
+
+/** What the runner gives every stage. */
+export interface StageContext {
+  /** The wasm worker pool for numeric kernels. */
+  pool: WorkerPool;
+  /** A logger bound to the run, modality and stage. */
+  logger: Logger;
+  /** The request being processed. */
+  request: { modality: string; bbox: Bbox };
+  /** Aborted when the run is cancelled or a sibling stage of the same branch failed. */
+  signal: AbortSignal;
+  /** Reports progress in the stage's own unit (points, cells). */
+  progress?: (done: number, total: number, unit: string) => void;
+}
+
+/**
+ * A preprocessing stage. Built by the pipeline builder from its id and parameters (validated
+ * by `paramsSchema`), executed by the runner.
+ *
+ * @example A stage that multiplies grid values
+ * ```ts
+ * import { z } from "zod";
+ * import type { Stage, StageData } from "./stage.ts";
+ * const schema = z.strictObject({ factor: z.number() });
+ * class Scale implements Stage<z.infer<typeof schema>> {
+ *   static readonly id = "scale";
+ *   readonly id = "scale";
+ *   readonly version = "1.0.0";
+ *   constructor(readonly params: z.infer<typeof schema>) {}
+ *   execute(input: StageData): Promise<StageData> { return Promise.resolve(input); }
+ * }
+ * ```
+ */
+export interface Stage<P = Record<string, unknown>> {
+  /** Stage id as written in pipeline definitions. */
+  readonly id: string;
+  /** Semantic version; part of the preprocessing cache key and provenance. */
+  readonly version: string;
+  /** Validated parameters. */
+  readonly params: P;
+  /** The grid spacing this stage promises to produce, degrees, checked by the checkpoint. */
+  readonly spacing?: number;
+  /** Runs the stage. Must not mutate `input`. */
+  execute(input: StageData, context: StageContext): Promise<StageData>;
+}
+
+/** A registered stage kind: its id, version, parameter schema and constructor. */
+export interface StageKind<S extends z.ZodType = z.ZodType> {
+  readonly id: string;
+  readonly version: string;
+  /** One line for error messages and docs. */
+  readonly summary: string;
+  readonly paramsSchema: S;
+  create(params: z.infer<S>): Stage<z.infer<S>>;
+}
