@@ -5,8 +5,10 @@
  */
 import type { Command } from "../command.ts";
 import { runCommand } from "./run.ts";
+import { dbCommand } from "./db.ts";
 
 /** Every subcommand of `gam`. */
 export const commands: readonly Command[] = [
   runCommand,
+  dbCommand,
 ];

@@ -1,0 +1,148 @@
+/**
+ * `gam db`: migrations, status, backup and restore of the GAM database.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type Command, EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "../command.ts";
+import { type Database, openDatabase } from "../../persistence/mod.ts";
+
+const HELP = `Usage: gam db <migrate|status|backup FILE|restore FILE> [options]
+
+Manages the database: PostgreSQL + PostGIS when DATABASE_URL (or --database-url) is set, otherwise
+the embedded PGlite database in <output-dir>/db.
+
+Subcommands:
+  migrate        Apply pending migrations (in order, each in a transaction, under an advisory lock)
+  status         List applied and pending migrations; exit 1 when an applied file has changed
+  backup FILE    Write a backup: pg_dump custom format (server) or PGlite data-dir dump (embedded)
+  restore FILE   Replace the database's contents with a backup made by 'gam db backup'
+
+Options:
+  --database-url URL     Server to use (default: the DATABASE_URL environment variable)
+  --output-dir DIR       Output folder; the embedded database lives in DIR/db (default output)
+  --data-dir DIR         Embedded database folder (overrides --output-dir)
+  --migrations-dir DIR   Migrations folder (default: the project's migrations/)
+  --json                 Machine-readable result on stdout
+  -h, --help             Show this help
+
+Exit status: 0 success, 1 runtime failure (database, changed migration, tool), 2 usage error.`;
+
+/** `gam db`. */
+export const dbCommand: Command = {
+  name: "db",
+  summary: "Database: migrate, status, backup FILE, restore FILE",
+  help: HELP,
+  async run(args) {
+    const { values, positionals, help } = parseFlags(args, {
+      "database-url": { type: "string" },
+      "output-dir": { type: "string" },
+      "data-dir": { type: "string" },
+      "migrations-dir": { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (help) {
+      console.log(HELP);
+      return EXIT_OK;
+    }
+    const [sub, ...rest] = positionals;
+    const subs = ["migrate", "status", "backup", "restore"];
+    if (sub === undefined) {
+      throw new UsageError(`gam db needs a subcommand: one of ${subs.join(", ")}`);
+    }
+    if (!subs.includes(sub)) {
+      throw new UsageError(`unknown subcommand "${sub}"; expected one of ${subs.join(", ")}`);
+    }
+    const needsFile = sub === "backup" || sub === "restore";
+    if (needsFile && rest.length !== 1) {
+      throw new UsageError(`gam db ${sub} needs exactly one FILE argument, got ${rest.length}`);
+    }
+    if (!needsFile && rest.length > 0) {
+      throw new UsageError(`gam db ${sub} takes no arguments, got "${rest.join(" ")}"`);
+    }
+    const json = values.json === true;
+    const migrationsDir = values["migrations-dir"] as string | undefined;
+    const dataDir = (values["data-dir"] as string | undefined) ??
+      join((values["output-dir"] as string | undefined) ?? "output", "db");
+    const url = (values["database-url"] as string | undefined) ?? undefined;
+
+    const db: Database = await openDatabase({
+      url,
+      dataDir,
+      migrationsDir,
+      migrate: false,
+    });
+    const say = (line: string) => {
+      if (!json) console.log(line);
+    };
+    try {
+      say(`database: ${db.engine} ${db.location}`);
+      if (sub === "migrate") {
+        const report = await db.migrate({
+          onApplied: (m) =>
+            say(
+              `applied ${String(m.version).padStart(4, "0")}_${m.name} (${
+                m.milliseconds.toFixed(0)
+              } ms)`,
+            ),
+        });
+        if (json) console.log(JSON.stringify({ engine: db.engine, ...report }));
+        else say(`${report.applied.length} applied, ${report.alreadyApplied} already applied`);
+        return EXIT_OK;
+      }
+      if (sub === "status") {
+        const st = await db.migrationStatus();
+        const bad = st.applied.filter((a) => a.changed || a.missing);
+        if (json) {
+          console.log(JSON.stringify({
+            engine: db.engine,
+            applied: st.applied,
+            pending: st.pending.map((p) => ({
+              version: p.version,
+              name: p.name,
+              checksum: p.checksum,
+            })),
+          }));
+        } else {
+          for (const a of st.applied) {
+            const flag = a.missing ? "  MISSING FILE" : a.changed ? "  CHANGED SINCE APPLIED" : "";
+            say(
+              `applied  ${
+                String(a.version).padStart(4, "0")
+              }_${a.name}  ${a.appliedAt.toISOString()}${flag}`,
+            );
+          }
+          for (const p of st.pending) {
+            say(`pending  ${String(p.version).padStart(4, "0")}_${p.name}`);
+          }
+          say(`${st.applied.length} applied, ${st.pending.length} pending`);
+        }
+        if (bad.length) {
+          console.error(
+            `gam db status: ${bad.length} applied migration(s) changed or missing: ${
+              bad.map((b) => `${String(b.version).padStart(4, "0")}_${b.name}`).join(", ")
+            }`,
+          );
+          return EXIT_FAILURE;
+        }
+        return EXIT_OK;
+      }
+      const file = rest[0];
+      if (sub === "backup") {
+        const info = await db.backup(file);
+        if (json) console.log(JSON.stringify({ engine: db.engine, ...info }));
+        else {
+          say(`wrote ${info.file} (${info.bytes} bytes, ${info.format})`);
+          for (const [t, r] of Object.entries(info.rows)) say(`  ${t}: ${r} rows`);
+        }
+        return EXIT_OK;
+      }
+      await db.restore(file);
+      if (json) console.log(JSON.stringify({ engine: db.engine, restored: file }));
+      else say(`restored ${file}`);
+      return EXIT_OK;
+    } finally {
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,164 @@
+/**
+ * `openDatabase()`: the one entry point to persistence. With a URL (or `DATABASE_URL`) it connects
+ * to a PostgreSQL + PostGIS server with the npm `postgres` client; otherwise it opens PGlite with
+ * PostGIS in a data folder. Either way it applies pending migrations before returning, so the
+ * caller gets a ready {@link Repository}.
+ *
+ * @module
+ */
+import {
+  type BackupInfo,
+  backupPglite,
+  backupServer,
+  restorePglite,
+  restoreServer,
+} from "./backup.ts";
+import {
+  migrate,
+  type MigrateOptions,
+  type MigrationReport,
+  type MigrationStatus,
+  migrationStatus,
+} from "./migrator.ts";
+import { connectPostgres } from "./postgres_engine.ts";
+import { openPglite } from "./pglite_engine.ts";
+import { createRepository, type Repository } from "./repository.ts";
+import type { EngineKind, SqlClient } from "./sql_client.ts";
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /**
+   * Server URL. `undefined` reads the `DATABASE_URL` environment variable; `null` forces the
+   * embedded engine even when `DATABASE_URL` is set.
+   */
+  url?: string | null;
+  /** Data folder of the embedded engine, e.g. `<outputDir>/db`. Required when there is no URL. */
+  dataDir?: string;
+  /** Apply pending migrations before returning. @default true */
+  migrate?: boolean;
+  /** Migrations folder. @default the repository's `migrations/` */
+  migrationsDir?: string;
+}
+
+/** An open database: SQL client, repository, migrations, backup and restore. */
+export interface Database extends AsyncDisposable {
+  /** `postgres` (server) or `pglite` (embedded). */
+  readonly engine: EngineKind;
+  /** Where the data lives: the URL with its password masked, or the data folder. */
+  readonly location: string;
+  /** Parameterised SQL access. */
+  readonly sql: SqlClient;
+  /** Typed repository over {@link Database.sql}. */
+  readonly repo: Repository;
+  /** What migrating did when the database was opened (`undefined` with `migrate: false`). */
+  readonly migration?: MigrationReport;
+  /** Applies pending migrations (under the advisory lock). */
+  migrate(options?: MigrateOptions): Promise<MigrationReport>;
+  /** Lists applied and pending migrations. */
+  migrationStatus(options?: MigrateOptions): Promise<MigrationStatus>;
+  /** Writes a backup to `file` (pg_dump custom format, or PGlite data-dir dump). */
+  backup(file: string): Promise<BackupInfo>;
+  /** Replaces the database's contents with a backup made by {@link Database.backup}. */
+  restore(file: string): Promise<void>;
+  /** Closes connections (or the embedded instance). */
+  close(): Promise<void>;
+}
+
+/**
+ * Masks the password of a `postgres://` URL for logs and messages.
+ *
+ * @example
+ * ```ts
+ * import { redactUrl } from "./database.ts";
+ * console.assert(redactUrl("postgres://u:secret@h:5432/db") === "postgres://u:***@h:5432/db");
+ * ```
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "<unparseable database URL>";
+  }
+}
+
+/**
+ * Opens the database and applies pending migrations. The embedded engine takes seconds to start:
+ * call this early and await it only when persisting (`const dbReady = openDatabase(...)`).
+ *
+ * @example Embedded database under the output folder
+ * ```ts ignore
+ * const dbReady = openDatabase({ dataDir: `${outputDir}/db` }); // starts now
+ * // ... ingest ...
+ * const db = await dbReady;
+ * await db.repo.createRun({ id: runId });
+ * await db.close();
+ * ```
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const url = options.url === undefined ? (Deno.env.get("DATABASE_URL") || undefined) : options.url;
+  const migrationsDir = options.migrationsDir;
+  let db: Database;
+  if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new TypeError(
+        `Database URL must start with postgres:// or postgresql://, got "${redactUrl(url)}"`,
+      );
+    }
+    const client = await connectPostgres(url);
+    db = build("postgres", redactUrl(url), client, {
+      backup: (file) => backupServer(client, url, file),
+      restore: (file) => restoreServer(client, url, file),
+      close: () => client.end(),
+    }, migrationsDir);
+  } else {
+    if (!options.dataDir) {
+      throw new TypeError(
+        "openDatabase: no DATABASE_URL and no dataDir; pass dataDir (e.g. `<outputDir>/db`) for the " +
+          "embedded database or set DATABASE_URL",
+      );
+    }
+    const client = await openPglite(options.dataDir);
+    db = build("pglite", options.dataDir, client, {
+      backup: (file) => backupPglite(client, file),
+      restore: (file) => restorePglite(client, file),
+      close: () => client.close(),
+    }, migrationsDir);
+  }
+  if (options.migrate === false) return db;
+  try {
+    const report = await db.migrate();
+    return { ...db, migration: report };
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+}
+
+function build(
+  engine: EngineKind,
+  location: string,
+  client: SqlClient,
+  ops: Pick<Database, "backup" | "restore" | "close">,
+  migrationsDir: string | undefined,
+): Database {
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await ops.close();
+  };
+  return {
+    engine,
+    location,
+    sql: client,
+    repo: createRepository(client),
+    migrate: (o) => migrate(client, { dir: migrationsDir, ...o }),
+    migrationStatus: (o) => migrationStatus(client, { dir: migrationsDir, ...o }),
+    backup: ops.backup,
+    restore: ops.restore,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

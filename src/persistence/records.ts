@@ -1,0 +1,207 @@
+/**
+ * Record types stored and returned by the {@link import("./repository.ts").Repository}.
+ * Ids are numbers (database `bigint` identities, safe up to 2^53). Times are `Date`s.
+ *
+ * @module
+ */
+import type { Anomaly, Bbox } from "../contracts/mod.ts";
+
+/** Status of a run. `interrupted` is set when the job was stopped (Ctrl-C, SIGTERM). */
+export type RunStatus = "running" | "succeeded" | "partial" | "failed" | "interrupted";
+
+/** A row of `runs`. */
+export interface RunRecord {
+  /** Run id, e.g. `"20261125T171500Z-3f2a"`. */
+  id: string;
+  /** Current status. */
+  status: RunStatus;
+  /** When the run started. */
+  startedAt: Date;
+  /** When it ended; `null` while running. */
+  finishedAt: Date | null;
+  /** Hash of the effective configuration, if recorded. */
+  configHash: string | null;
+}
+
+/** Input of {@link import("./repository.ts").Repository.upsertManifest}: one cache manifest record. */
+export interface ManifestInput {
+  /** `raw` for a fetched RawData, `grid` for a processed grid. */
+  kind: "raw" | "grid";
+  /** Cache key of the entry. */
+  cacheKey: string;
+  /** Modality, e.g. `"gravity"`. */
+  modality: string;
+  /** Source URL, or plugin id when there is no URL. */
+  source: string;
+  /** Plugin id. */
+  pluginId?: string | null;
+  /** Plugin version. */
+  pluginVersion?: string | null;
+  /** Canonical sha256 of the arrays, 64 lowercase hex digits. */
+  checksumSha256: string;
+  /** Size in bytes. */
+  sizeBytes: number;
+  /** Licence text or SPDX id. */
+  licence?: string | null;
+  /** Citation. */
+  citation?: string | null;
+  /** When the data was retrieved. */
+  retrievedAt: Date;
+  /** When the cache entry expires (TTL), if it does. */
+  expiresAt?: Date | null;
+  /** Pinned entries are never evicted. @default false */
+  pinned?: boolean;
+  /** Path of the cache entry. */
+  cachePath: string;
+  /** Any further fields (units, CRS, ...), stored as jsonb. @default {} */
+  extra?: Record<string, unknown>;
+  /** Run that recorded it. */
+  runId?: string | null;
+}
+
+/** A row of `manifests`. */
+export interface ManifestRecord extends Required<ManifestInput> {
+  /** Database id. */
+  id: number;
+  /** When the row was first written. */
+  createdAt: Date;
+}
+
+/** Ingest status of a survey. */
+export type IngestStatus = "pending" | "ingesting" | "ingested" | "failed";
+
+/** Input of `insertSurvey`. */
+export interface SurveyInput {
+  /** Modality, e.g. `"gravity"`. */
+  modality: string;
+  /** Survey extent, `[minLon, minLat, maxLon, maxLat]` degrees. */
+  bbox: Bbox;
+  /** Run that ingested it. */
+  runId?: string | null;
+  /** Manifest of the source data. */
+  sourceManifestId?: number | null;
+  /** Acquisition window `[start, end)`; either end may be open (`null`). */
+  acquisition?: { start: Date | null; end: Date | null } | null;
+  /** @default "pending" */
+  ingestStatus?: IngestStatus;
+}
+
+/** A row of `surveys`. */
+export interface SurveyRecord {
+  /** Database id. */
+  id: number;
+  /** Modality. */
+  modality: string;
+  /** Extent `[minLon, minLat, maxLon, maxLat]` degrees. */
+  bbox: Bbox;
+  /** Run that ingested it. */
+  runId: string | null;
+  /** Manifest of the source data. */
+  sourceManifestId: number | null;
+  /** Acquisition window, or `null`. */
+  acquisition: { start: Date | null; end: Date | null } | null;
+  /** Ingest status. */
+  ingestStatus: IngestStatus;
+  /** When the row was written. */
+  createdAt: Date;
+}
+
+/** Input of `insertGrid`. */
+export interface GridInput {
+  /** Survey the grid was made from. */
+  surveyId: number;
+  /** Version of the grid (pipeline semver), unique per survey. */
+  gridVersion: string;
+  /** Cell size in degrees, > 0. */
+  resolutionDeg: number;
+  /** Where the grid is stored (Zarr or GeoTIFF URI). */
+  storageUri: string;
+  /** Statistics (count, NaN ratio, min, max, ...). @default {} */
+  stats?: Record<string, unknown>;
+  /** Grid extent `[minLon, minLat, maxLon, maxLat]` degrees. */
+  bbox: Bbox;
+  /** Manifest of the processed grid. */
+  manifestId?: number | null;
+}
+
+/** A row of `grids`. */
+export interface GridRecord extends Required<GridInput> {
+  /** Database id. */
+  id: number;
+  /** When the row was written. */
+  createdAt: Date;
+}
+
+/** Input of `insertModel`. */
+export interface ModelInput {
+  /** Grid the model was computed from. */
+  gridId: number;
+  /** Model kind, e.g. `"anomaly-flagging"`. */
+  modelType: string;
+  /** Mesh or method configuration. @default {} */
+  meshConfig?: Record<string, unknown>;
+  /** Where model output is stored, if anywhere. */
+  storageUri?: string | null;
+}
+
+/** A row of `models`. */
+export interface ModelRecord extends Required<ModelInput> {
+  /** Database id. */
+  id: number;
+  /** When the row was written. */
+  createdAt: Date;
+}
+
+/** A row of `anomalies`: the {@link Anomaly} contract plus ids. */
+export interface AnomalyRecord extends Anomaly {
+  /** Database id. */
+  id: number;
+  /** Model that produced it. */
+  modelId: number;
+}
+
+/** A row of `metadata`. */
+export interface MetadataRecord {
+  /** Database id. */
+  id: number;
+  /** Run it belongs to. */
+  runId: string;
+  /** Key, e.g. `"stage.grid.seconds"`. */
+  key: string;
+  /** JSON value. */
+  value: unknown;
+  /** When it was written. */
+  createdAt: Date;
+}
+
+/** Keyset cursor for paging anomalies by confidence (descending), then id (descending). */
+export interface AnomalyCursor {
+  /** Confidence of the last row of the previous page. */
+  confidence: number;
+  /** Id of the last row of the previous page. */
+  id: number;
+}
+
+/** A page of anomalies. */
+export interface AnomalyPage {
+  /** Rows, by confidence descending then id descending. */
+  items: AnomalyRecord[];
+  /** Pass as `after` to get the next page; `undefined` on the last page. */
+  next?: AnomalyCursor;
+}
+
+/** A survey with everything derived from it. */
+export interface SurveyLineage {
+  /** The survey. */
+  survey: SurveyRecord;
+  /** Its grids, by id. */
+  grids: GridRecord[];
+  /** Models of those grids, by id. */
+  models: ModelRecord[];
+  /** Anomalies of those models, by confidence descending (at most `maxAnomalies`). */
+  anomalies: AnomalyRecord[];
+  /** Total anomalies of those models (may exceed `anomalies.length`). */
+  anomalyCount: number;
+  /** Source manifest, grid manifests, and the run's manifests of the same modality, by id. */
+  manifests: ManifestRecord[];
+}
