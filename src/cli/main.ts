@@ -13,6 +13,7 @@
 import { type Command, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { commands } from "./commands/mod.ts";
 import { describeError, isUsageLike } from "./report_error.ts";
+import { redact } from "../observability/mod.ts";
 
 /** The version printed by `gam --version`. */
 export const VERSION = "0.1.0";
@@ -71,7 +72,7 @@ export async function main(args: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     console.error(`gam ${name}: ${describeError(error)}`);
-    if (Deno.env.get("GAM_DEBUG")) console.error(error);
+    if (Deno.env.get("GAM_DEBUG")) console.error(redact(Deno.inspect(error)));
     return isUsageLike(error) ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

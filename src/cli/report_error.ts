@@ -5,6 +5,7 @@
  */
 import { UsageError } from "./command.ts";
 import { BboxError } from "../contracts/mod.ts";
+import { redact } from "../observability/mod.ts";
 
 /**
  * The error's message followed by its causes (`message: cause: cause`), secrets redacted.
@@ -23,7 +24,7 @@ export function describeError(error: unknown): string {
     if (!parts.some((p) => p.includes(msg))) parts.push(msg);
     e = e instanceof Error ? e.cause : undefined;
   }
-  return parts.join(": ");
+  return redact(parts.join(": "));
 }
 
 /**
