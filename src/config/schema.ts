@@ -1,0 +1,603 @@
+/**
+ * The schema of `config/ingestion.yaml`: the single source of the configuration's type.
+ *
+ * Every object is strict (`z.strictObject`): an unknown key is an error, never ignored. Every
+ * resilience field has a default, so a minimal modality section only needs `source`, `units`
+ * and `pipeline`. Units are in the field names (`…Ms` milliseconds, `…Bytes` bytes) or stated
+ * below; durations written as text (`"7d"`, `"12h"`, `"30m"`) are parsed to seconds.
+ *
+ * Error messages of the schema are phrased as what was *expected* (`"an integer >= 1"`); the
+ * loader adds the YAML path, file, line, column and the value received.
+ *
+ * @example Parse an already-loaded object (prefer `loadConfig`, which reports line numbers)
+ * ```ts
+ * import { ConfigSchema } from "./schema.ts";
+ * const result = ConfigSchema.safeParse({ version: 1 });
+ * result.success; // false: defaults.bbox and modalities are required
+ * ```
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type Bbox, bboxProblem } from "../contracts/bbox.ts";
+import { isKnownUnit, knownUnits, normalizeUnit, UNIT_MODALITIES } from "../units/mod.ts";
+import type { UnitModality } from "../units/mod.ts";
+import { cronProblem } from "./cron.ts";
+import { parseByteSize, parseDuration } from "./quantities.ts";
+
+/** The configuration schema version this code reads (the `version:` key). */
+export const CONFIG_VERSION = 1;
+
+/** Names of modalities and auth profiles: lower snake case, starting with a letter. */
+export const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+
+/** Modalities every configuration must define (they may be disabled). */
+export const REQUIRED_MODALITIES = ["gravity", "magnetic"] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks. Each message is the phrase that follows "expected".
+
+/** Marks a custom issue whose message is an "expected ..." phrase (see the loader). */
+const EXPECTED = { expected: true } as const;
+
+function int(min: number, unit = ""): z.ZodNumber {
+  const phrase = `an integer >= ${min}${unit}`;
+  return z.number({ error: phrase }).int({ error: phrase }).min(min, { error: phrase });
+}
+
+function fraction(what = "a number in [0, 1]"): z.ZodNumber {
+  return z.number({ error: what }).min(0, { error: what }).max(1, { error: what });
+}
+
+function positive(): z.ZodNumber {
+  const phrase = "a number > 0";
+  return z.number({ error: phrase }).positive({ error: phrase });
+}
+
+function bool(): z.ZodBoolean {
+  return z.boolean({ error: "true or false" });
+}
+
+function text(what = "a non-empty string"): z.ZodString {
+  return z.string({ error: what }).min(1, { error: what });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const phrase = `one of ${values.map((v) => `"${v}"`).join(", ")}`;
+  return z.enum(values, { error: phrase });
+}
+
+function listOf<T extends z.ZodType>(item: T) {
+  return z.array(item, { error: "a list" });
+}
+
+const NAME_PHRASE = 'a lower snake_case name such as "gravity" or "icgem_token"';
+const Name = z.string({ error: NAME_PHRASE }).regex(NAME_PATTERN, { error: NAME_PHRASE });
+
+const HOST_PHRASE = 'a host name or "host:port", e.g. "icgem.gfz-potsdam.de" or "127.0.0.1:8080"';
+const HOST_PATTERN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:(\d{1,5}))?$/;
+const Host = z.string({ error: HOST_PHRASE }).refine((s) => {
+  const m = HOST_PATTERN.exec(s);
+  return m !== null && (m[4] === undefined || Number(m[4]) <= 65535);
+}, { error: HOST_PHRASE, params: EXPECTED });
+
+const LISTEN_PHRASE = 'an address "host:port", e.g. "127.0.0.1:9464"';
+const Listen = z.string({ error: LISTEN_PHRASE }).refine((s) => {
+  const m = HOST_PATTERN.exec(s);
+  return m !== null && m[4] !== undefined && Number(m[4]) <= 65535;
+}, { error: LISTEN_PHRASE, params: EXPECTED });
+
+const ENV_PHRASE = "an environment variable name such as ICGEM_TOKEN";
+const EnvVarName = z.string({ error: ENV_PHRASE }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: ENV_PHRASE,
+});
+
+const SEMVER_PHRASE = 'a semantic version such as "1.0.0"';
+const Semver = z.string({ error: SEMVER_PHRASE }).regex(
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/,
+  { error: SEMVER_PHRASE },
+);
+
+const MODULE_PHRASE = 'a module specifier: a local path ("./plugins/my_plugin.ts"), or a ' +
+  '"file:", "https:", "http:" or "npm:" URL';
+const ModuleSpecifier = z.string({ error: MODULE_PHRASE }).regex(
+  /^(\.\.?\/|\/|file:|https:\/\/|http:\/\/|npm:)./,
+  { error: MODULE_PHRASE },
+);
+
+const DURATION_PHRASE = 'a duration such as "7d", "12h", "30m", "1h30m" or a number of seconds';
+/** A duration, text or seconds; outputs seconds. */
+const Duration = z.union([z.string(), z.number()], { error: DURATION_PHRASE }).transform(
+  (v, ctx) => {
+    const seconds = parseDuration(v);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: "custom", message: DURATION_PHRASE, params: EXPECTED });
+      return z.NEVER;
+    }
+    return seconds;
+  },
+);
+
+const BYTES_PHRASE = 'a size such as "2GiB", "500MB" or a whole number of bytes';
+/** A byte size, text or bytes; outputs bytes. */
+const ByteSize = z.union([z.string(), z.number()], { error: BYTES_PHRASE }).transform(
+  (v, ctx) => {
+    const bytes = parseByteSize(v);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: "custom", message: BYTES_PHRASE, params: EXPECTED });
+      return z.NEVER;
+    }
+    return bytes;
+  },
+);
+
+const CRON_PHRASE = 'a 5-field cron expression such as "0 3 * * *" or a macro such as "@daily"';
+const Cron = z.string({ error: CRON_PHRASE }).superRefine((s, ctx) => {
+  const problem = cronProblem(s);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: "custom", message: `${CRON_PHRASE} (${problem})`, params: EXPECTED });
+  }
+});
+
+const DB_PHRASE = 'a "postgres://" or "postgresql://" URL without a password (put credentials ' +
+  "in the DATABASE_URL environment variable, never in the config)";
+const DatabaseUrl = z.string({ error: DB_PHRASE }).superRefine((s, ctx) => {
+  let ok = false;
+  try {
+    const url = new URL(s);
+    ok = (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.password === "";
+  } catch {
+    ok = false;
+  }
+  if (!ok) ctx.addIssue({ code: "custom", message: DB_PHRASE, params: EXPECTED });
+});
+
+/**
+ * A bbox, checked by the same rule function as `checkBbox`/`BboxSchema` (`bboxProblem`), but
+ * as a non-aborting issue so that the other problems of the file are reported too.
+ */
+const ConfigBbox = z.unknown().superRefine((v, ctx) => {
+  const problem = bboxProblem(v);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: `invalid bbox: ${problem}` });
+}).transform((v) => v as Bbox);
+
+const Params = z.record(z.string(), z.unknown(), { error: "a mapping of parameters" });
+
+// ---------------------------------------------------------------------------------------------
+// Sections.
+
+/** Top-level defaults that apply to every run. */
+export const DefaultsSchema = z.strictObject({
+  /** Area of interest `[minLon, minLat, maxLon, maxLat]`, EPSG:4326 degrees. */
+  bbox: ConfigBbox,
+  /** Folder for run outputs (grids, reports, manifests), relative to the working directory. */
+  outputDir: text().default("out"),
+  /** Folder of the Zarr cache, relative to the working directory. */
+  cacheDir: text().default(".gam/cache"),
+  /**
+   * PostgreSQL URL without credentials. Normally unset: the `DATABASE_URL` environment variable
+   * (which may hold a password) wins; with neither, the embedded database is used.
+   */
+  databaseUrl: DatabaseUrl.optional(),
+  /** Worker threads for numeric work; default: the number of CPU cores. */
+  workers: int(1).default(() => Math.max(1, navigator.hardwareConcurrency || 1)),
+  /** How many modalities a run processes at the same time. */
+  maxConcurrentModalities: int(1).default(2),
+  /** Lowest log level written. */
+  logLevel: oneOf(["debug", "info", "warn", "error"]).default("info"),
+  /** `json`: one JSON object per line on stderr; `pretty`: human-readable lines. */
+  logFormat: oneOf(["json", "pretty"]).default("json"),
+});
+
+/** The long-running service (`gam serve`). */
+export const ServiceSchema = z.strictObject({
+  /** Address of `/metrics`, `/healthz`, `/readyz`; loopback by default. */
+  listen: Listen.default("127.0.0.1:9464"),
+  /** Quiet time after a config file change before it is reloaded, milliseconds. */
+  reloadDebounceMs: int(0, " (milliseconds)").default(250),
+  /** How long in-flight runs may take to finish on SIGTERM, milliseconds. */
+  shutdownTimeoutMs: int(0, " (milliseconds)").default(30_000),
+  /** How often the cache sweeper runs; text duration, output in seconds. */
+  cacheSweepInterval: Duration.prefault("1h"),
+});
+
+const AUTH_PHRASE = "{ fromEnv: VARIABLE } or { fromFile: path } (secrets are never written " +
+  "in the config itself)";
+/**
+ * Where an auth profile's secret lives: an environment variable or a file (whose whole content,
+ * trimmed, is the secret). Read at the moment of use, never stored in the configuration.
+ */
+export const AuthProfileSchema = z.union([
+  z.strictObject({ fromEnv: EnvVarName }),
+  z.strictObject({ fromFile: text("a file path") }),
+], { error: AUTH_PHRASE });
+
+/**
+ * Deno permissions granted to a plugin's worker. Everything not listed is denied; an empty
+ * list (the default) grants nothing.
+ */
+export const PermissionsSchema = z.strictObject({
+  /** Hosts the plugin may connect to, `host` or `host:port`. */
+  net: listOf(Host).default([]),
+  /** Paths the plugin may read (files or folders). */
+  read: listOf(text("a path")).default([]),
+  /** Paths the plugin may write. */
+  write: listOf(text("a path")).default([]),
+  /** Environment variables the plugin may read. */
+  env: listOf(EnvVarName).default([]),
+  /** Programs the plugin may run. */
+  run: listOf(text("a program name or path")).default([]),
+  /** Native libraries the plugin may load. */
+  ffi: listOf(text("a path")).default([]),
+  /** System information APIs the plugin may call (Deno `--allow-sys` names). */
+  sys: listOf(text('a Deno sys API name such as "hostname"')).default([]),
+});
+
+/** Where a modality's data comes from. */
+export const SourceSchema = z.strictObject({
+  /** Only `plugin` for now. */
+  type: z.literal("plugin", { error: '"plugin"' }).default("plugin"),
+  /** The plugin id, e.g. `synthetic`, `file`, `icgem`, `http`, or a third-party id. */
+  plugin: z.string({ error: "a plugin id" }).regex(/^[a-z][a-z0-9_-]*$/, {
+    error: 'a plugin id such as "synthetic" (lower case, digits, "-" and "_")',
+  }),
+  /** Module of a third-party plugin; built-in plugins are found by id alone. */
+  module: ModuleSpecifier.optional(),
+  /** Permissions of the plugin's worker. */
+  permissions: PermissionsSchema.prefault({}),
+  /** Plugin-specific parameters, validated by the plugin. */
+  params: Params.default({}),
+  /** Name of an `auth:` profile whose secret the plugin receives. */
+  auth: Name.optional(),
+  /** Hosts this plugin may reach over plain `http:` (loopback test servers only). */
+  allowInsecureHttp: listOf(Host).default([]),
+});
+
+/** Token-bucket rate limit of requests to the source. */
+export const RateLimitSchema = z.strictObject({
+  /** Sustained request rate, requests per second. */
+  requestsPerSecond: positive().default(5),
+  /** Bucket size: requests allowed at once after a quiet period. */
+  burst: int(1).default(10),
+});
+
+/** Cache policy of the modality's ingestion and preprocessing entries. */
+export const CachePolicySchema = z.strictObject({
+  /** Time to live; text duration, output in seconds (`"7d"` gives 604800). */
+  ttl: Duration.prefault("7d"),
+  /** Byte limit enforced by the sweeper (least recently used first); `"2GiB"` or bytes. */
+  maxBytes: ByteSize.prefault("2GiB"),
+  /** Pinned entries are never evicted. */
+  pin: bool().default(false),
+  /** Chunk codec of the Zarr arrays. */
+  compression: oneOf(["none", "gzip", "zstd"]).default("gzip"),
+  /** Fraction of reads whose checksum is verified, 0 (never) to 1 (always). */
+  verifyOnRead: fraction().default(1),
+  /** Chunk edge of 2-D Zarr arrays in cells (1-D arrays use its square). */
+  chunkSize: int(1, " (cells)").default(256),
+});
+
+/** Retry with exponential backoff of failed fetch attempts (retryable errors only). */
+export const RetrySchema = z.strictObject({
+  /** Attempts in total, the first included (1 = no retry). */
+  maxAttempts: int(1).default(4),
+  /** Delay before the first retry, milliseconds; doubles at each retry. */
+  baseDelayMs: int(0, " (milliseconds)").default(200),
+  /** Cap on any single delay, milliseconds (>= baseDelayMs). */
+  maxDelayMs: int(0, " (milliseconds)").default(10_000),
+  /** `full`: a uniform random delay in [0, backoff]; `none`: exactly the backoff. */
+  jitter: oneOf(["full", "none"]).default("full"),
+  /** Wait as long as a 429/503 response's `Retry-After` says (capped at maxDelayMs). */
+  honorRetryAfter: bool().default(true),
+}).superRefine((r, ctx) => {
+  if (r.maxDelayMs < r.baseDelayMs) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["maxDelayMs"],
+      message: `an integer >= baseDelayMs (${r.baseDelayMs})`,
+      params: EXPECTED,
+    });
+  }
+});
+
+/** Circuit breaker around the source. */
+export const CircuitBreakerSchema = z.strictObject({
+  /** `consecutive`: open after `threshold` failures in a row; `sampling`: on a failure ratio. */
+  strategy: oneOf(["consecutive", "sampling"]).default("consecutive"),
+  /** Consecutive failures that open the breaker. */
+  threshold: int(1).default(5),
+  /** Time the breaker stays open before letting one probe through, milliseconds. */
+  halfOpenAfterMs: int(0, " (milliseconds)").default(30_000),
+  /** Settings of the `sampling` strategy. */
+  sampling: z.strictObject({
+    /** Failure ratio over the window that opens the breaker, in (0, 1]. */
+    failureRatio: fraction().refine((v) => v > 0, {
+      error: "a number in (0, 1]",
+      params: EXPECTED,
+    }),
+    /** Sliding window length, milliseconds. */
+    windowMs: int(1, " (milliseconds)"),
+    /** Minimum request rate in the window before the ratio counts, requests per second. */
+    minimumRps: positive().default(1),
+  }).optional(),
+}).superRefine((b, ctx) => {
+  if (b.strategy === "sampling" && b.sampling === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["sampling"],
+      message: 'a sampling: { failureRatio, windowMs } section (strategy is "sampling")',
+      params: EXPECTED,
+    });
+  }
+});
+
+/** Limits concurrent fetches of one modality, with a bounded wait queue. */
+export const BulkheadSchema = z.strictObject({
+  /** Fetches running at the same time. */
+  maxConcurrent: int(1).default(2),
+  /** Fetches allowed to wait; more are rejected at once. */
+  queue: int(0).default(8),
+});
+
+/** A step of a pipeline written as a list: a stage, or a final fork into named branches. */
+export interface PipelineStepConfig {
+  /** Stage id, e.g. `outlier`, `grid`, `qc`. */
+  stage?: string;
+  /** Stage parameters, validated by the stage. */
+  params?: Record<string, unknown>;
+  /** Named branches run in parallel, each a list of steps; only as the last step. */
+  branches?: Record<string, PipelineStepConfig[]>;
+}
+
+const STAGE_PHRASE = 'a stage id such as "grid" (lower snake case)';
+const StageId = z.string({ error: STAGE_PHRASE }).regex(NAME_PATTERN, { error: STAGE_PHRASE });
+
+/** One step of a list-form pipeline. */
+export const PipelineStepSchema: z.ZodType<PipelineStepConfig, unknown> = z.lazy(() =>
+  z.strictObject({
+    stage: StageId.optional(),
+    params: Params.optional(),
+    branches: z.record(Name, listOf(PipelineStepSchema).min(1, { error: "at least one step" }), {
+      error: "a mapping of branch names to lists of steps",
+    }).optional(),
+  }).superRefine((step, ctx) => {
+    if ((step.stage === undefined) === (step.branches === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a step with either stage: (and optional params:) or branches:",
+        params: EXPECTED,
+      });
+    } else if (step.branches !== undefined && step.params !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["params"],
+        message: "no params: beside branches:",
+        params: EXPECTED,
+      });
+    }
+  })
+);
+
+/** The preprocessing pipeline of a modality. */
+export const PipelineSchema = z.strictObject({
+  /** Version of this pipeline definition; part of the preprocessing cache key. */
+  version: Semver,
+  /**
+   * The stages, either in arrow form
+   * (`outlier(method=mad) -> grid(spacing=0.01) -> { fine: qc, coarse: grid(spacing=0.1) -> qc }`)
+   * or as a list of `{ stage, params }` steps ending, optionally, in `{ branches: {...} }`.
+   * Parsed by the preprocessing pipeline builder.
+   */
+  definition: z.union([
+    text("a pipeline in arrow form or a list of steps"),
+    listOf(PipelineStepSchema).min(1, { error: "at least one step" }),
+  ], { error: "a pipeline in arrow form (text) or a list of { stage, params } steps" }),
+  /** Validation after every stage. */
+  checkpoint: z.strictObject({
+    /** Largest accepted fraction of NaN (nodata) cells in a stage's output, 0..1. */
+    maxNanRatio: fraction().default(0.5),
+  }).prefault({}),
+});
+
+/** One modality section (`modalities.gravity`, `modalities.magnetic`, ...). */
+export const ModalitySchema = z.strictObject({
+  /** Whether `gam run` and `gam serve` process this modality. */
+  enabled: bool().default(true),
+  /**
+   * Physical quantity measured: `gravity`, `gravity_gradient` or `magnetic`. Defaults to the
+   * section name when that is one of these; required otherwise.
+   */
+  kind: oneOf(UNIT_MODALITIES).optional(),
+  /** Where the data comes from. */
+  source: SourceSchema,
+  /** Target unit of processed grids (e.g. `mGal`, `nT`); any known spelling, stored canonical. */
+  units: text('a unit such as "mGal" or "nT"'),
+  /** Requests to the source. */
+  rateLimit: RateLimitSchema.prefault({}),
+  /** Cache policy. */
+  cache: CachePolicySchema.prefault({}),
+  /** Retry policy. */
+  retry: RetrySchema.prefault({}),
+  /** Circuit breaker policy. */
+  circuitBreaker: CircuitBreakerSchema.prefault({}),
+  /** Time limit of one fetch attempt, milliseconds. */
+  timeoutMs: int(1, " (milliseconds)").default(30_000),
+  /** Concurrency limit of fetches. */
+  bulkhead: BulkheadSchema.prefault({}),
+  /** When `gam serve` runs this modality (5-field cron, local time); unset: never scheduled. */
+  schedule: Cron.optional(),
+  /** Preprocessing pipeline. */
+  pipeline: PipelineSchema,
+});
+
+// ---------------------------------------------------------------------------------------------
+// The whole file.
+
+const ConfigObject = z.strictObject({
+  /** Schema version; this code reads version 1. */
+  version: z.literal(CONFIG_VERSION, { error: `${CONFIG_VERSION} (the config schema version)` }),
+  /** Defaults for every run. */
+  defaults: DefaultsSchema,
+  /** The long-running service. */
+  service: ServiceSchema.prefault({}),
+  /** Named secret references used by `source.auth`. */
+  auth: z.record(Name, AuthProfileSchema, { error: "a mapping of auth profile names" })
+    .default({}),
+  /** One section per modality; `gravity` and `magnetic` at least. */
+  modalities: z.record(Name, ModalitySchema, { error: "a mapping of modality names" }),
+});
+
+function rec(v: unknown): Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+    ? v as Record<string, unknown>
+    : {};
+}
+
+/**
+ * Rules across sections. Runs even when other parts failed (so every problem is reported in
+ * one go), hence it reads the input defensively.
+ */
+function crossCheck(input: unknown, ctx: z.RefinementCtx): void {
+  const cfg = rec(input);
+  const modalities = rec(cfg.modalities);
+  const auth = rec(cfg.auth);
+  if (typeof cfg.modalities === "object" && cfg.modalities !== null) {
+    for (const name of REQUIRED_MODALITIES) {
+      if (!(name in modalities)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["modalities"],
+          message: `a "${name}" section (gravity and magnetic are required; set ` +
+            `enabled: false to skip one)`,
+          params: EXPECTED,
+        });
+      }
+    }
+  }
+  for (const [name, value] of Object.entries(modalities)) {
+    const m = rec(value);
+    const source = rec(m.source);
+    const at = ["modalities", name];
+    const kinds = UNIT_MODALITIES as readonly string[];
+    const kind = m.kind === undefined ? kinds.find((k) => k === name) : String(m.kind);
+    if (kind === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "kind"],
+        message: `one of ${UNIT_MODALITIES.join(", ")} (section "${name}" is not a known ` +
+          `modality name, so kind: must say what it measures)`,
+        params: EXPECTED,
+      });
+    } else if (kinds.includes(kind) && typeof m.units === "string" && !isKnownUnit(kind, m.units)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "units"],
+        message: `a ${kind} unit: one of ${knownUnits(kind).join(", ")}`,
+        params: EXPECTED,
+      });
+    }
+    const profile = source.auth;
+    if (typeof profile === "string" && !(profile in auth)) {
+      const known = Object.keys(auth);
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "source", "auth"],
+        message: `auth profile "${profile}" is not defined under auth: (` +
+          (known.length ? `defined: ${known.join(", ")}` : "no profiles are defined") + ")",
+      });
+    }
+    const mod = source.module;
+    if (typeof mod === "string" && mod.startsWith("http://")) {
+      let host = "";
+      try {
+        host = new URL(mod).host;
+      } catch {
+        continue;
+      }
+      const allowed = Array.isArray(source.allowInsecureHttp) ? source.allowInsecureHttp : [];
+      if (!allowed.includes(host)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, "source", "module"],
+          message: `plain http: is refused for host "${host}"; use https: or list the host ` +
+            `under source.allowInsecureHttp`,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * The configuration schema. Input: the merged YAML/environment/flag object; output:
+ * {@linkcode GamConfig} with every default filled in, durations in seconds, sizes in bytes,
+ * units in canonical spelling and `kind` resolved. Cross-field rules: `gravity` and `magnetic`
+ * exist, `source.auth` names an `auth:` profile, `units` is a unit of the modality's kind,
+ * an `http:` module's host is in `allowInsecureHttp`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConfigSchema } from "./schema.ts";
+ * const r = ConfigSchema.safeParse({ version: 2 });
+ * r.success; // false
+ * ```
+ */
+export const ConfigSchema = ConfigObject.superRefine(crossCheck, { when: () => true }).transform((
+  cfg,
+) => ({
+  ...cfg,
+  modalities: Object.fromEntries(
+    Object.entries(cfg.modalities).map(([name, m]) => {
+      const kind = (m.kind ?? name) as UnitModality;
+      return [name, { ...m, kind, units: normalizeUnit(m.units, { modality: kind }) }];
+    }),
+  ),
+}));
+
+/**
+ * The validated, fully defaulted configuration (output of {@linkcode ConfigSchema}).
+ *
+ * @example Usage
+ * ```ts
+ * import type { GamConfig } from "./schema.ts";
+ * function workers(cfg: GamConfig): number {
+ *   return cfg.defaults.workers;
+ * }
+ * ```
+ */
+export type GamConfig = z.output<typeof ConfigSchema>;
+
+/**
+ * What a configuration file may contain before defaults (input of {@linkcode ConfigSchema}).
+ *
+ * @example Usage
+ * ```ts
+ * import type { GamConfigInput } from "./schema.ts";
+ * const partial: Partial<GamConfigInput> = { version: 1 };
+ * ```
+ */
+export type GamConfigInput = z.input<typeof ConfigSchema>;
+
+/**
+ * One validated modality section, with `kind` resolved and durations/sizes converted.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ModalityConfig } from "./schema.ts";
+ * const attempts = (m: ModalityConfig) => m.retry.maxAttempts;
+ * ```
+ */
+export type ModalityConfig = GamConfig["modalities"][string];
+
+/**
+ * A validated auth profile: `{ fromEnv }` or `{ fromFile }`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { AuthProfile } from "./schema.ts";
+ * const p: AuthProfile = { fromEnv: "ICGEM_TOKEN" };
+ * ```
+ */
+export type AuthProfile = z.output<typeof AuthProfileSchema>;
+
+/** Top-level sections of the configuration, in the order they are documented. */
+export const TOP_LEVEL_KEYS = Object.keys(ConfigObject.shape) as readonly (keyof GamConfig)[];
