@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { resolveUnit, type UnitInfo } from "./registry.ts";
+import { knownUnits, resolveUnit, type UnitInfo } from "./registry.ts";
 import { UnitError } from "./unit_error.ts";
 
 /** Options of {@linkcode convert} and {@linkcode unitFactor}. */
@@ -23,8 +23,9 @@ function resolvePair(from: string, to: string, options: ConvertOptions): [UnitIn
     throw new UnitError(
       `Cannot convert ${JSON.stringify(from)} (${a.modality}) to ${
         JSON.stringify(to)
-      } (${b.modality}): conversion between modalities is not defined${quantity}`,
-      { unit: to, modality: a.modality, known: [] },
+      } (${b.modality}): conversion between modalities is not defined${quantity}; ` +
+        `known ${a.modality} units: ${knownUnits(a.modality).join(", ")}`,
+      { unit: to, modality: a.modality, known: knownUnits(a.modality) },
     );
   }
   return [a, b];

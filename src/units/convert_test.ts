@@ -84,7 +84,16 @@ Deno.test("convert() rejects an unknown unit with the unit, modality and known u
 });
 
 Deno.test("convert() rejects cross-modality conversion, including acceleration to gradient", () => {
-  assert.throws(() => convert(1, "mGal", "nT"), /Cannot convert "mGal" \(gravity\) to "nT"/);
+  assert.throws(() => convert(1, "mGal", "nT"), (e: unknown) => {
+    assert.ok(e instanceof UnitError);
+    assert.equal(
+      e.message,
+      'Cannot convert "mGal" (gravity) to "nT" (magnetic): conversion between modalities is ' +
+        "not defined; known gravity units: mGal, µGal, m/s²",
+    );
+    assert.deepEqual(e.known, ["mGal", "µGal", "m/s²"]);
+    return true;
+  });
   assert.throws(
     () => convert(1, "mGal", "E"),
     /different quantities/,
