@@ -250,3 +250,24 @@ Deno.test("promtool check metrics accepts every metric type with tricky label va
 Deno.test("defaultRegistry is one shared MetricsRegistry", () => {
   assert.ok(defaultRegistry instanceof MetricsRegistry);
 });
+
+Deno.test("the metric names planned in issues 5 and 9 pass the naming rules", () => {
+  const reg = new MetricsRegistry();
+  for (
+    const name of [
+      "gam_ingestion_fetch_total",
+      "gam_ingestion_retries_total",
+      "gam_ingestion_circuit_transitions_total",
+      "gam_ingestion_bulkhead_rejections_total",
+      "gam_ingestion_rate_limited_total",
+      "gam_run_total",
+      "gam_cache_hits_total",
+    ]
+  ) reg.counter({ name, help: "h" });
+  reg.gauge({ name: "gam_ingestion_circuit_state", help: "h" });
+  reg.gauge({ name: "gam_cache_hit_ratio", help: "h" });
+  reg.gauge({ name: "gam_serve_queue_depth", help: "h" });
+  reg.histogram({ name: "gam_ingestion_fetch_duration_seconds", help: "h" });
+  reg.histogram({ name: "gam_stage_duration_seconds", help: "h" });
+  assert.equal(reg.names().length, 12);
+});

@@ -3,6 +3,7 @@ import { convert, UnitError, unitFactor } from "./mod.ts";
 
 Deno.test("convert() gives 100 mGal = 0.001 m/s² exactly (the old Python factors were inverted)", () => {
   assert.equal(convert(100, "mGal", "m/s²"), 0.001);
+  assert.equal(convert(new Float64Array([100]), "mGal", "m/s²")[0], 0.001);
   assert.equal(convert(0.001, "m/s^2", "mGal"), 100);
   assert.equal(convert(1, "mGal", "m/s²"), 1e-5);
   assert.equal(unitFactor("mGal", "m/s²"), 1e-5);
