@@ -278,7 +278,7 @@ export function createRepository(client: SqlClient): Repository {
            checksum_sha256, size_bytes, licence, citation, retrieved_at, expires_at, pinned,
            cache_path, extra, run_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz, $12::timestamptz, $13,
-           $14, $15::jsonb, $16)
+           $14, $15::text::jsonb, $16)
          ON CONFLICT ON CONSTRAINT manifests_entry_unique DO UPDATE SET
            expires_at = EXCLUDED.expires_at, pinned = EXCLUDED.pinned,
            cache_path = EXCLUDED.cache_path, extra = EXCLUDED.extra,
@@ -356,7 +356,7 @@ export function createRepository(client: SqlClient): Repository {
       const b = checkBbox(g.bbox, "insertGrid bbox");
       return one(
         `INSERT INTO grids (survey_id, grid_version, resolution_deg, storage_uri, stats, grid_bbox, manifest_id)
-         VALUES ($1, $2, $3, $4, $5::jsonb, ${ENVELOPE(6)}, $10)
+         VALUES ($1, $2, $3, $4, $5::text::jsonb, ${ENVELOPE(6)}, $10)
          RETURNING ${GRID_COLS}`,
         [
           checkId(g.surveyId, "surveyId"),
@@ -381,7 +381,7 @@ export function createRepository(client: SqlClient): Repository {
 
     insertModel: (m) =>
       one(
-        `INSERT INTO models (grid_id, model_type, mesh_config, storage_uri) VALUES ($1, $2, $3::jsonb, $4)
+        `INSERT INTO models (grid_id, model_type, mesh_config, storage_uri) VALUES ($1, $2, $3::text::jsonb, $4)
          RETURNING ${MODEL_COLS}`,
         [checkId(m.gridId, "gridId"), m.modelType, json(m.meshConfig), m.storageUri ?? null],
         "insertModel",
@@ -419,7 +419,7 @@ export function createRepository(client: SqlClient): Repository {
       const text = `INSERT INTO anomalies (model_id, geom, confidence, anomaly_type, attributes)
         SELECT $1, ST_SetSRID(ST_MakePoint(r.lon, r.lat, r.depth), 4326), r.confidence, r.type,
                COALESCE(r.attributes, '{}'::jsonb)
-        FROM jsonb_to_recordset($2::jsonb)
+        FROM jsonb_to_recordset($2::text::jsonb)
              AS r(lon float8, lat float8, depth float8, confidence float8, type text, attributes jsonb)`;
       const run = async (tx: SqlClient) => {
         for (let i = 0; i < anomalies.length; i += batchSize) {
@@ -452,7 +452,7 @@ export function createRepository(client: SqlClient): Repository {
 
     putMetadata: (runId, key, value) =>
       one(
-        `INSERT INTO metadata (run_id, key, value) VALUES ($1, $2, $3::jsonb)
+        `INSERT INTO metadata (run_id, key, value) VALUES ($1, $2, $3::text::jsonb)
          RETURNING id, run_id, key, value, created_at`,
         [runId, key, JSON.stringify(value === undefined ? null : value)],
         "putMetadata",
