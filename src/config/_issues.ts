@@ -5,15 +5,14 @@
  * @module
  */
 import type { z } from "zod";
+import { isSensitiveKey } from "../observability/mod.ts";
 import type { ConfigIssue } from "./config_error.ts";
 import { displayPath, getAt, locate, type Origin, type Path } from "./_layers.ts";
 
 /** Paths whose values are never echoed in messages (they may hold secrets). */
 function isSensitive(path: Path): boolean {
   return path[0] === "auth" || path.includes("databaseUrl") ||
-    path.some((p) =>
-      typeof p === "string" && /token|secret|password|passwd|apikey|api_key/i.test(p)
-    );
+    path.some((p) => typeof p === "string" && isSensitiveKey(p));
 }
 
 /** Renders a received value briefly: strings quoted, mappings by their keys. */

@@ -22,6 +22,7 @@ import { z } from "zod";
 import { type Bbox, bboxProblem } from "../contracts/bbox.ts";
 import { isKnownUnit, knownUnits, normalizeUnit, UNIT_MODALITIES } from "../units/mod.ts";
 import type { UnitModality } from "../units/mod.ts";
+import { isSensitiveKey } from "../observability/mod.ts";
 import { cronProblem } from "./cron.ts";
 import { parseByteSize, parseDuration } from "./quantities.ts";
 
@@ -495,6 +496,16 @@ function crossCheck(input: unknown, ctx: z.RefinementCtx): void {
         message: `a ${kind} unit: one of ${knownUnits(kind).join(", ")}`,
         params: EXPECTED,
       });
+    }
+    for (const [key, v] of Object.entries(rec(source.params))) {
+      if (isSensitiveKey(key) && typeof v === "string") {
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, "source", "params", key],
+          message: `"${key}" looks like a secret, and secrets are never written in the config: ` +
+            `define an auth profile (auth: { name: { fromEnv: VARIABLE } }) and set source.auth`,
+        });
+      }
     }
     const profile = source.auth;
     if (typeof profile === "string" && !(profile in auth)) {

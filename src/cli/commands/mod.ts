@@ -6,9 +6,11 @@
 import type { Command } from "../command.ts";
 import { runCommand } from "./run.ts";
 import { dbCommand } from "./db.ts";
+import { configCommand } from "./config.ts";
 
 /** Every subcommand of `gam`. */
 export const commands: readonly Command[] = [
   runCommand,
   dbCommand,
+  configCommand,
 ];
