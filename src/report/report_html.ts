@@ -1,0 +1,231 @@
+/**
+ * `report.html`: a self-contained page (no network requests: images are inline `data:` PNGs,
+ * styles inline, no scripts) describing a run: for every grid a colour-mapped image with
+ * colour bar, lat/lon axes and anomaly markers, a histogram, the QC table, per-stage timings
+ * and the provenance.
+ *
+ * @module
+ */
+import { encodeBase64 } from "./_base64.ts";
+import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
+import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from "./png.ts";
+
+/** QC figures shown for a grid. */
+export interface ReportQc {
+  /** Fraction of cells with data support, [0, 1]. */
+  completeness?: number;
+  /** Seams found: surveys, level offset (data units), flagged. */
+  seams?: { between: string; offset: number; gradientJump?: number; flagged: boolean }[];
+}
+
+/** One grid of the report. */
+export interface ReportGrid {
+  /** Title, e.g. `"gravity / fine"`. */
+  title: string;
+  grid: ProcessedGrid;
+  anomalies: Anomaly[];
+  qc?: ReportQc;
+}
+
+/** One stage timing row. */
+export interface ReportStage {
+  branch: string;
+  stage: string;
+  version: string;
+  durationSeconds: number;
+  outcome: string;
+  error?: string;
+}
+
+/** One modality of the report. */
+export interface ReportModality {
+  modality: string;
+  outcome: "ok" | "failed" | "interrupted";
+  error?: string;
+  pointsIn?: number;
+  outliersRemoved?: number;
+  cache?: string;
+  durationSeconds: number;
+  stages: ReportStage[];
+  grids: ReportGrid[];
+}
+
+/** Everything the report shows. */
+export interface ReportInput {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  bbox: readonly number[];
+  modalities: ReportModality[];
+  /** The run manifest, shown as JSON. */
+  provenance: unknown;
+}
+
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const dataUri = (png: PngImage) => `data:image/png;base64,${encodeBase64(png.bytes)}`;
+const fmt = (v: number | undefined | null, digits = 3) =>
+  v === undefined || v === null || !Number.isFinite(v)
+    ? "–"
+    : Number(v.toPrecision(digits)).toString();
+
+function niceTicks(lo: number, hi: number, count = 5): number[] {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    out.push(Number(v.toFixed(10)));
+  }
+  return out;
+}
+
+function gridFigure(g: ReportGrid): string {
+  const { grid } = g;
+  const nx = grid.lon.length, ny = grid.lat.length;
+  const img = gridPng(grid.values, nx, ny);
+  const bar = colourBarPng(16, 256);
+  const w = img.width, h = img.height;
+  const ml = 64, mt = 12, mb = 40, mr = 90;
+  const W = ml + w + mr, H = mt + h + mb;
+  const lon0 = grid.lon[0], lon1 = grid.lon[nx - 1], lat0 = grid.lat[0], lat1 = grid.lat[ny - 1];
+  const x = (lon: number) => ml + ((lon - lon0) / (lon1 - lon0 || 1)) * w;
+  const y = (lat: number) => mt + h - ((lat - lat0) / (lat1 - lat0 || 1)) * h;
+  const xt = niceTicks(lon0, lon1).map((t) =>
+    `<line x1="${x(t)}" x2="${x(t)}" y1="${mt + h}" y2="${mt + h + 5}" stroke="#333"/>` +
+    `<text x="${x(t)}" y="${mt + h + 18}" text-anchor="middle">${t}°</text>`
+  ).join("");
+  const yt = niceTicks(lat0, lat1).map((t) =>
+    `<line x1="${ml - 5}" x2="${ml}" y1="${y(t)}" y2="${y(t)}" stroke="#333"/>` +
+    `<text x="${ml - 8}" y="${y(t) + 4}" text-anchor="end">${t}°</text>`
+  ).join("");
+  const markers = g.anomalies.map((a, i) =>
+    `<g><circle cx="${x(a.lon)}" cy="${
+      y(a.lat)
+    }" r="7" fill="none" stroke="#e8112d" stroke-width="2"/>` +
+    `<text x="${x(a.lon) + 9}" y="${y(a.lat) - 6}" fill="#e8112d" font-weight="bold">${
+      i + 1
+    }</text>` +
+    `<title>#${i + 1} ${esc(a.type)} confidence ${fmt(a.confidence, 2)}</title></g>`
+  ).join("");
+  const bx = ml + w + 18, bh = h;
+  const [lo, hi] = img.limits;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-size="11" ` +
+    `font-family="sans-serif" role="img" aria-label="${esc(g.title)} map">` +
+    `<image href="${
+      dataUri(img)
+    }" x="${ml}" y="${mt}" width="${w}" height="${h}" preserveAspectRatio="none" style="image-rendering:pixelated"/>` +
+    `<rect x="${ml}" y="${mt}" width="${w}" height="${h}" fill="none" stroke="#333"/>${xt}${yt}` +
+    `<text x="${ml + w / 2}" y="${H - 4}" text-anchor="middle">longitude</text>` +
+    `<text transform="translate(12 ${
+      mt + h / 2
+    }) rotate(-90)" text-anchor="middle">latitude</text>` +
+    markers +
+    `<image href="${
+      dataUri(bar)
+    }" x="${bx}" y="${mt}" width="16" height="${bh}" preserveAspectRatio="none"/>` +
+    `<rect x="${bx}" y="${mt}" width="16" height="${bh}" fill="none" stroke="#333"/>` +
+    `<text x="${bx + 20}" y="${mt + 8}">${fmt(hi, 4)}</text>` +
+    `<text x="${bx + 20}" y="${mt + bh}">${fmt(lo, 4)}</text>` +
+    `<text x="${bx + 20}" y="${mt + bh / 2}">${esc(grid.units)}</text></svg>`;
+  const hist = histogram(grid.values);
+  const histImg = histogramPng(hist.counts, 320, 120);
+  let nan = 0;
+  for (let i = 0; i < grid.values.length; i++) if (grid.values[i] !== grid.values[i]) nan++;
+  const qcRows = [
+    ["grid", `${ny} × ${nx} (${grid.registration}, ${grid.resolution.lon}°)`],
+    ["NaN ratio", fmt(nan / grid.values.length, 3)],
+    [
+      "completeness",
+      g.qc?.completeness === undefined ? "–" : `${(g.qc.completeness * 100).toFixed(1)} %`,
+    ],
+    [
+      "seams flagged",
+      g.qc?.seams ? `${g.qc.seams.filter((s) => s.flagged).length} of ${g.qc.seams.length}` : "–",
+    ],
+    ["anomalies", String(g.anomalies.length)],
+  ].map(([k, v]) => `<tr><th>${k}</th><td>${esc(v)}</td></tr>`).join("");
+  const seams = (g.qc?.seams ?? []).map((s) =>
+    `<tr><td>${esc(s.between)}</td><td>${fmt(s.offset)}</td><td>${fmt(s.gradientJump)}</td><td>${
+      s.flagged ? "yes" : "no"
+    }</td></tr>`
+  ).join("");
+  const anomalies = g.anomalies.map((a, i) =>
+    `<tr><td>${i + 1}</td><td>${esc(a.type)}</td><td>${fmt(a.lon, 6)}</td><td>${
+      fmt(a.lat, 6)
+    }</td>` +
+    `<td>${fmt(a.confidence, 2)}</td><td>${esc(JSON.stringify(a.attributes))}</td></tr>`
+  ).join("");
+  return `<section class="grid"><h3>${esc(g.title)}</h3><div class="row"><figure>${svg}` +
+    `<figcaption>${esc(g.title)}: colour limits ${fmt(lo, 4)} to ${fmt(hi, 4)} ${
+      esc(grid.units)
+    } ` +
+    `(2nd–98th percentile); red circles mark anomalies.</figcaption></figure>` +
+    `<div><table class="kv">${qcRows}</table><figure><img alt="histogram of ${esc(g.title)}" ` +
+    `src="${
+      dataUri(histImg)
+    }" width="${histImg.width}" height="${histImg.height}"><figcaption>Histogram, ` +
+    `${fmt(hist.edges[0], 4)} to ${fmt(hist.edges[hist.edges.length - 1], 4)} ${
+      esc(grid.units)
+    }</figcaption></figure></div></div>` +
+    (seams
+      ? `<h4>Seams</h4><table><tr><th>between</th><th>offset</th><th>gradient jump</th><th>flagged</th></tr>${seams}</table>`
+      : "") +
+    (anomalies
+      ? `<h4>Anomalies</h4><table><tr><th>#</th><th>type</th><th>lon</th><th>lat</th><th>confidence</th><th>attributes</th></tr>${anomalies}</table>`
+      : "") +
+    `</section>`;
+}
+
+/**
+ * Renders the report page.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderReport } from "./report_html.ts";
+ * const html = renderReport({ runId: "r1", startedAt: "", finishedAt: "", bbox: [0, 0, 1, 1], modalities: [], provenance: {} });
+ * ```
+ */
+export function renderReport(input: ReportInput): string {
+  const summary = input.modalities.map((m) =>
+    `<tr class="${m.outcome}"><td>${esc(m.modality)}</td><td>${esc(m.outcome)}</td><td>${
+      m.pointsIn ?? "–"
+    }</td>` +
+    `<td>${m.outliersRemoved ?? "–"}</td><td>${
+      esc(m.cache ?? "–")
+    }</td><td>${m.grids.length}</td>` +
+    `<td>${m.grids.reduce((n, g) => n + g.anomalies.length, 0)}</td><td>${
+      m.durationSeconds.toFixed(2)
+    } s</td>` +
+    `<td>${esc(m.error ?? "")}</td></tr>`
+  ).join("");
+  const sections = input.modalities.map((m) => {
+    const total = m.stages.reduce((s, r) => s + r.durationSeconds, 0) || 1;
+    const stages = m.stages.map((s) =>
+      `<tr><td>${esc(s.branch)}</td><td>${esc(s.stage)}</td><td>${esc(s.version)}</td>` +
+      `<td>${s.durationSeconds.toFixed(3)} s</td><td><span class="bar" style="width:${
+        Math.round((s.durationSeconds / total) * 200)
+      }px"></span></td><td>${esc(s.outcome)}${s.error ? `: ${esc(s.error)}` : ""}</td></tr>`
+    ).join("");
+    return `<section><h2>${esc(m.modality)}</h2>` + m.grids.map(gridFigure).join("") +
+      `<h3>Stage timings</h3><table><tr><th>branch</th><th>stage</th><th>version</th><th>time</th><th>share</th><th>outcome</th></tr>${stages}</table></section>`;
+  }).join("");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">` +
+    `<title>GAM run ${esc(input.runId)}</title><style>
+body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}
+tr.failed td{background:#fde8e8}.row{display:flex;gap:24px;flex-wrap:wrap}figure{margin:0}
+figcaption{font-size:12px;color:#555;max-width:640px}.bar{display:inline-block;height:10px;background:#3b528b}
+pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:480px;font-size:12px}.kv th{width:110px}
+</style></head><body><h1>GAM run ${esc(input.runId)}</h1>` +
+    `<p>Started ${esc(input.startedAt)}, finished ${esc(input.finishedAt)}; bbox [${
+      input.bbox.join(", ")
+    }] (minLon, minLat, maxLon, maxLat).</p>` +
+    `<table><tr><th>modality</th><th>outcome</th><th>points in</th><th>outliers removed</th><th>cache</th>` +
+    `<th>grids</th><th>anomalies</th><th>time</th><th>error</th></tr>${summary}</table>${sections}` +
+    `<h2>Provenance</h2><details open><summary>run manifest</summary><pre>${
+      esc(JSON.stringify(input.provenance, null, 2))
+    }</pre></details></body></html>`;
+}

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { decode } from "fast-png";
+import type { ProcessedGrid } from "../contracts/mod.ts";
+import { balance, viridis } from "./colormap.ts";
+import { colourLimits, gridPng, histogram, histogramPng } from "./png.ts";
+import { renderReport } from "./report_html.ts";
+
+function grid(nx: number, ny: number): ProcessedGrid {
+  const values = new Float64Array(nx * ny);
+  for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) values[j * nx + i] = j; // grows north
+  values[0] = NaN;
+  return {
+    lat: Float64Array.from({ length: ny }, (_, j) => 45 + j * 0.1),
+    lon: Float64Array.from({ length: nx }, (_, i) => 10 + i * 0.1),
+    values,
+    units: "mGal",
+    crs: "EPSG:4326",
+    resolution: { lon: 0.1, lat: 0.1 },
+    registration: "gridline",
+    provenance: [],
+  };
+}
+
+Deno.test("viridis and balance map the ends and the middle to the published colours", () => {
+  assert.deepEqual(viridis(0), [68, 1, 84]);
+  const top = viridis(1);
+  assert.ok(
+    Math.abs(top[0] - 253) <= 2 && Math.abs(top[1] - 231) <= 2 && Math.abs(top[2] - 37) <= 3,
+    `${top}`,
+  );
+  assert.deepEqual(balance(0.5), [255, 255, 255]);
+  assert.deepEqual(balance(0), [33, 102, 172]);
+});
+
+Deno.test("gridPng() draws north up with NaN transparent", () => {
+  const g = grid(4, 3);
+  const img = gridPng(g.values, 4, 3, { limits: [0, 2] });
+  const png = decode(img.bytes);
+  assert.equal(png.width, 4);
+  assert.equal(png.height, 3);
+  const px = (x: number, y: number) =>
+    Array.from(png.data.slice((y * 4 + x) * 4, (y * 4 + x) * 4 + 4));
+  assert.deepEqual(px(1, 0), [...viridis(1), 255], "top row is the northernmost (largest) values");
+  assert.deepEqual(px(1, 2), [...viridis(0), 255]);
+  assert.equal(px(0, 2)[3], 0, "the NaN cell (south-west corner) is transparent");
+});
+
+Deno.test("gridPng() subsamples grids larger than maxSide", () => {
+  const img = gridPng(new Float64Array(2000 * 1000).fill(1), 2000, 1000, { maxSide: 400 });
+  assert.equal(img.width, 400);
+  assert.equal(img.height, 200);
+});
+
+Deno.test("colourLimits() uses robust percentiles and survives constant or empty data", () => {
+  const v = Float64Array.from({ length: 1000 }, (_, i) => i);
+  v[999] = 1e9; // one spike does not stretch the scale
+  const [lo, hi] = colourLimits(v);
+  assert.ok(lo >= 19 && lo <= 21 && hi >= 977 && hi <= 979, `${lo} ${hi}`);
+  assert.deepEqual(colourLimits([NaN, NaN]), [0, 1]);
+  const [a, b] = colourLimits([5, 5, 5]);
+  assert.ok(b > a);
+});
+
+Deno.test("histogram() counts finite values into equal bins", () => {
+  const h = histogram([0, 0.5, 1, 2, NaN, 4], 4);
+  assert.deepEqual(h.counts, [2, 1, 1, 1]);
+  assert.deepEqual(h.edges, [0, 1, 2, 3, 4]);
+  assert.equal(decode(histogramPng(h.counts, 40, 20).bytes).width, 40);
+});
+
+Deno.test("renderReport() is self-contained: inline PNGs, no external URLs or scripts", () => {
+  const html = renderReport({
+    runId: "run-1",
+    startedAt: "2026-11-25T00:00:00Z",
+    finishedAt: "2026-11-25T00:00:05Z",
+    bbox: [10, 45, 10.3, 45.2],
+    modalities: [{
+      modality: "gravity",
+      outcome: "ok",
+      pointsIn: 100,
+      outliersRemoved: 2,
+      cache: "miss",
+      durationSeconds: 1.5,
+      stages: [{
+        branch: "main",
+        stage: "grid",
+        version: "1.0.0",
+        durationSeconds: 0.5,
+        outcome: "ok",
+      }],
+      grids: [{
+        title: "gravity / main",
+        grid: grid(4, 3),
+        anomalies: [{
+          lon: 10.1,
+          lat: 45.1,
+          depth: 0,
+          confidence: 0.8,
+          type: "positive",
+          attributes: { areaKm2: 3 },
+        }],
+        qc: { completeness: 0.9, seams: [{ between: "A|B", offset: 1.5, flagged: true }] },
+      }],
+    }, {
+      modality: "magnetic",
+      outcome: "failed",
+      error: "plugin <x> refused",
+      durationSeconds: 0.1,
+      stages: [],
+      grids: [],
+    }],
+    provenance: { config: "sha256:abc" },
+  });
+  assert.ok(!/<script/i.test(html));
+  assert.ok(!/(src|href)="(https?:)?\/\//.test(html), "no network URLs");
+  assert.equal(
+    (html.match(/data:image\/png;base64,/g) ?? []).length,
+    3,
+    "map, colour bar and histogram",
+  );
+  assert.match(html, /plugin &#60;x&#62; refused/, "errors are escaped");
+  assert.match(html, /completeness<\/th><td>90\.0 %/);
+  assert.match(html, /<circle /);
+  assert.match(html, /sha256:abc/);
+});
