@@ -22,12 +22,11 @@ function grid(nx: number, ny: number): ProcessedGrid {
 }
 
 Deno.test("viridis and balance map the ends and the middle to the published colours", () => {
-  assert.deepEqual(viridis(0), [68, 1, 84]);
-  const top = viridis(1);
-  assert.ok(
-    Math.abs(top[0] - 253) <= 2 && Math.abs(top[1] - 231) <= 2 && Math.abs(top[2] - 37) <= 3,
-    `${top}`,
-  );
+  // matplotlib's viridis: 0 -> #440154, 1 -> #fde725; the polynomial fit is within 4/255.
+  const near = (a: number[], b: number[]) => a.every((v, k) => Math.abs(v - b[k]) <= 4);
+  assert.ok(near(viridis(0), [68, 1, 84]), `${viridis(0)}`);
+  assert.ok(near(viridis(1), [253, 231, 37]), `${viridis(1)}`);
+  assert.ok(near(viridis(0.5), [33, 145, 140]), `${viridis(0.5)}`);
   assert.deepEqual(balance(0.5), [255, 255, 255]);
   assert.deepEqual(balance(0), [33, 102, 172]);
 });
