@@ -5,12 +5,12 @@
  */
 import type { Command } from "../command.ts";
 import { runCommand } from "./run.ts";
-import { dbCommand } from "./db.ts";
 import { configCommand } from "./config.ts";
+import { dbCommand } from "./db.ts";
 
 /** Every subcommand of `gam`. */
 export const commands: readonly Command[] = [
   runCommand,
-  dbCommand,
   configCommand,
+  dbCommand,
 ];
