@@ -8,3 +8,5 @@
 
 pub mod boundary;
 pub mod grid;
+pub mod filters;
+pub mod outliers;

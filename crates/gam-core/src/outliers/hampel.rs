@@ -69,7 +69,12 @@ pub fn hampel(
             let lo = p.saturating_sub(half_window);
             let hi = (p + half_window + 1).min(n);
             buf.clear();
-            buf.extend(line[lo..hi].iter().map(|&j| values[j]).filter(|v| !v.is_nan()));
+            buf.extend(
+                line[lo..hi]
+                    .iter()
+                    .map(|&j| values[j])
+                    .filter(|v| !v.is_nan()),
+            );
             let med = median_in_place(&mut buf);
             medians[i] = med;
             let x = values[i];

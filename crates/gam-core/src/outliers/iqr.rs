@@ -65,7 +65,10 @@ mod tests {
     #[test]
     fn iqr_mask_with_k_zero_flags_outside_the_quartiles() {
         // 1, 2, 3, 4: numpy q1 = 1.75, q3 = 3.25.
-        assert_eq!(iqr_mask(&[1.0, 2.0, 3.0, 4.0], 0.0).unwrap(), vec![1, 0, 0, 1]);
+        assert_eq!(
+            iqr_mask(&[1.0, 2.0, 3.0, 4.0], 0.0).unwrap(),
+            vec![1, 0, 0, 1]
+        );
         // k = 1: fences 0.25 and 4.75 (exclusive).
         let m = iqr_mask(&[1.0, 2.0, 3.0, 4.0, 2.5], 1.0).unwrap();
         assert_eq!(m, vec![0, 0, 0, 0, 0]);
@@ -73,6 +76,9 @@ mod tests {
 
     #[test]
     fn iqr_mask_rejects_nan_k() {
-        assert!(iqr_mask(&[1.0], f64::NAN).unwrap_err().to_string().contains("`k`"));
+        assert!(iqr_mask(&[1.0], f64::NAN)
+            .unwrap_err()
+            .to_string()
+            .contains("`k`"));
     }
 }

@@ -1,0 +1,90 @@
+//! Native timings for the filter kernels (`cargo test --release -- --ignored --nocapture
+//! bench_`); printed, never asserted.
+
+use std::time::Instant;
+
+use super::{gaussian::gaussian_filter, median::median_filter};
+
+/// CPU seconds used by this thread (Linux; wall time is noisy on a shared machine).
+pub(crate) fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // fields 14 and 15 of stat are utime, stime; `after` starts at field 3.
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
+/// Prints wall and CPU time of `f`.
+pub(crate) fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let (t, c) = (Instant::now(), cpu_seconds());
+    let out = f();
+    println!(
+        "{label}: wall {:.3} s, cpu {:.2} s (1 thread)",
+        t.elapsed().as_secs_f64(),
+        cpu_seconds() - c
+    );
+    out
+}
+
+fn noise(n: usize) -> Vec<f64> {
+    let mut s = 12345u64;
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "benchmark: run with --release --ignored --nocapture"]
+fn bench_gaussian_sigma4_4096() {
+    let n = 4096;
+    let g = noise(n * n);
+    let out = timed(&format!("gaussian sigma 4 on {n}x{n}"), || {
+        gaussian_filter(&g, n, n, 4.0, 4.0, 0, n).unwrap()
+    });
+    let half = timed("  rows 0..n/2 (one of 2 workers)", || {
+        gaussian_filter(&g, n, n, 4.0, 4.0, 0, n / 2).unwrap()
+    });
+    assert_eq!(half.len() * 2, out.len());
+}
+
+#[test]
+#[ignore = "benchmark: run with --release --ignored --nocapture"]
+fn bench_median_5x5_2048() {
+    let n = 2048;
+    let g = noise(n * n);
+    for circ in [false, true] {
+        let out = timed(&format!("median 5x5 (circular {circ}) on {n}x{n}"), || {
+            median_filter(&g, n, n, 5, circ, 0, n).unwrap()
+        });
+        assert_eq!(out.len(), n * n);
+    }
+}
+
+#[test]
+#[ignore = "benchmark"]
+fn bench_median25_network_only() {
+    let g = noise(25 * 1_000_000);
+    let mut acc = 0.0;
+    timed("1e6 x median25 network", || {
+        for c in g.chunks_exact(25) {
+            let mut a: [f64; 25] = c.try_into().unwrap();
+            acc += super::median_network::median25(&mut a);
+        }
+    });
+    let mut acc2 = 0.0;
+    timed("1e6 x wirth 25", || {
+        for c in g.chunks_exact(25) {
+            let mut a = c.to_vec();
+            acc2 += crate::outliers::stats::median_in_place(&mut a);
+        }
+    });
+    assert_eq!(acc, acc2);
+}

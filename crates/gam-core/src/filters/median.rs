@@ -1,0 +1,256 @@
+//! NaN-ignoring median filter with a square or circular footprint (as
+//! `scipy.ndimage.median_filter`, but skipping NaN).
+//!
+//! Footprint for an odd `size = 2h + 1`: square = all offsets `|di|, |dj| <= h`; circular
+//! = offsets with `di² + dj² <= (size / 2)²` (a disc of radius `h + 0.5`; for size 5 the 21
+//! cells of the 5×5 square without its corners).
+//!
+//! Each output cell is the median of the valid (non-NaN) input cells under the footprint,
+//! the mean of the two middle values for an even count (numpy's `nanmedian`). Cells that are
+//! NaN in the input stay NaN. Edges: cells outside the grid count as missing, so the
+//! footprint is truncated at the edge — equal to
+//! `scipy.ndimage.generic_filter(g, numpy.nanmedian, footprint=fp, mode="constant", cval=nan)`
+//! everywhere, and to `median_filter(g, footprint=fp)` away from edges on NaN-free grids.
+//!
+//! Algorithm: gather the window into a reused buffer (interior cells through precomputed
+//! linear offsets). A full window of 9, 21, 25, 37 or 49 values goes through a branch-free
+//! selection network ([`super::median_network`]); any other window (edges, NaN, larger
+//! sizes) through Wirth's selection. Both return the same exact order statistic.
+
+use super::{check_band, median_network::median_full, FilterError};
+
+/// Wirth's selection (Wirth 1976, "Algorithms + Data Structures = Programs"): returns the
+/// `k`-th smallest value of a NaN-free, non-empty buffer and leaves `a[..k] <= a[k] <=
+/// a[k+1..]`. Fast for the small windows of a median filter.
+fn wirth_select(a: &mut [f64], k: usize) -> f64 {
+    let (mut l, mut m) = (0isize, a.len() as isize - 1);
+    let k = k as isize;
+    while l < m {
+        let x = a[k as usize];
+        let (mut i, mut j) = (l, m);
+        loop {
+            while a[i as usize] < x {
+                i += 1;
+            }
+            while x < a[j as usize] {
+                j -= 1;
+            }
+            if i <= j {
+                a.swap(i as usize, j as usize);
+                i += 1;
+                j -= 1;
+            }
+            if i > j {
+                break;
+            }
+        }
+        if j < k {
+            l = i;
+        }
+        if k < i {
+            m = j;
+        }
+    }
+    a[k as usize]
+}
+
+/// Median of a NaN-free buffer (mean of the two middle values for an even count; NaN when
+/// empty), reordering it.
+fn small_median(a: &mut [f64]) -> f64 {
+    let n = a.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let m = wirth_select(a, n / 2);
+    if n % 2 == 1 {
+        m
+    } else {
+        let below = a[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        0.5 * (below + m)
+    }
+}
+
+/// Footprint offsets `(di, dj)` for `size` (odd) and shape.
+pub fn footprint(size: usize, circular: bool) -> Vec<(isize, isize)> {
+    let h = (size / 2) as isize;
+    let r2 = (size as f64 / 2.0).powi(2);
+    let mut fp = Vec::new();
+    for di in -h..=h {
+        for dj in -h..=h {
+            if !circular || ((di * di + dj * dj) as f64) <= r2 {
+                fp.push((di, dj));
+            }
+        }
+    }
+    fp
+}
+
+/// Median-filters rows `row0..row1` of `grid` (`nx` by `ny`, row-major, NaN = nodata)
+/// with an odd `size` footprint, square or circular. Returns `(row1 - row0) * nx` values.
+///
+/// # Errors
+/// [`FilterError`] for a bad shape, bad row band, or an even / zero `size`.
+///
+/// # Example
+/// ```
+/// use gam_core::filters::median::median_filter;
+/// let g = vec![1.0, 2.0, 3.0, 4.0, 100.0, 6.0, 7.0, 8.0, 9.0];
+/// let out = median_filter(&g, 3, 3, 3, false, 1, 2).unwrap();
+/// assert_eq!(out[1], 6.0); // median of 1, 2, 3, 4, 6, 7, 8, 9, 100
+/// ```
+pub fn median_filter(
+    grid: &[f64],
+    nx: usize,
+    ny: usize,
+    size: usize,
+    circular: bool,
+    row0: usize,
+    row1: usize,
+) -> Result<Vec<f64>, FilterError> {
+    check_band(grid, nx, ny, row0, row1)?;
+    if size == 0 || size % 2 == 0 {
+        return Err(FilterError::BadSize { size });
+    }
+    let h = size / 2;
+    let fp = footprint(size, circular);
+    let lin: Vec<isize> = fp.iter().map(|&(di, dj)| di * nx as isize + dj).collect();
+    let mut buf: Vec<f64> = Vec::with_capacity(fp.len());
+    let mut out = vec![f64::NAN; (row1 - row0) * nx];
+    for i in row0..row1 {
+        let interior_row = i >= h && i + h < ny;
+        for j in 0..nx {
+            let c = i * nx + j;
+            if grid[c].is_nan() {
+                continue;
+            }
+            buf.clear();
+            if interior_row && j >= h && j + h < nx {
+                for &o in &lin {
+                    let v = grid[(c as isize + o) as usize];
+                    if !v.is_nan() {
+                        buf.push(v);
+                    }
+                }
+            } else {
+                for &(di, dj) in &fp {
+                    let (a, b) = (i as isize + di, j as isize + dj);
+                    if a < 0 || b < 0 || a >= ny as isize || b >= nx as isize {
+                        continue;
+                    }
+                    let v = grid[a as usize * nx + b as usize];
+                    if !v.is_nan() {
+                        buf.push(v);
+                    }
+                }
+            }
+            let full = if buf.len() == fp.len() {
+                median_full(&mut buf)
+            } else {
+                None
+            };
+            out[(i - row0) * nx + j] = match full {
+                Some(m) => m,
+                None => small_median(&mut buf),
+            };
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(g: &[f64], nx: usize, ny: usize, size: usize, circ: bool) -> Vec<f64> {
+        let fp = footprint(size, circ);
+        let mut out = vec![f64::NAN; nx * ny];
+        for i in 0..ny {
+            for j in 0..nx {
+                if g[i * nx + j].is_nan() {
+                    continue;
+                }
+                let mut v: Vec<f64> = fp
+                    .iter()
+                    .filter_map(|&(di, dj)| {
+                        let (a, b) = (i as isize + di, j as isize + dj);
+                        (a >= 0 && b >= 0 && a < ny as isize && b < nx as isize)
+                            .then(|| g[a as usize * nx + b as usize])
+                    })
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                let n = v.len();
+                out[i * nx + j] = if n % 2 == 1 {
+                    v[n / 2]
+                } else {
+                    0.5 * (v[n / 2 - 1] + v[n / 2])
+                };
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn median_filter_matches_sorting_reference_with_nan_and_edges() {
+        let (nx, ny) = (19, 13);
+        let mut g: Vec<f64> = (0..nx * ny).map(|k| ((k * 7919) % 101) as f64).collect();
+        for k in [0, 20, 21, 22, 100, 246] {
+            g[k] = f64::NAN;
+        }
+        for (size, circ) in [(1, false), (3, false), (5, false), (5, true), (7, true)] {
+            let got = median_filter(&g, nx, ny, size, circ, 0, ny).unwrap();
+            let want = naive(&g, nx, ny, size, circ);
+            for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!(a == b || (a.is_nan() && b.is_nan()), "size {size} cell {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn median_filter_circular_footprint_of_five_has_21_cells() {
+        assert_eq!(footprint(5, true).len(), 21);
+        assert_eq!(footprint(5, false).len(), 25);
+    }
+
+    #[test]
+    fn median_filter_bands_are_bit_identical_to_the_whole_grid() {
+        let (nx, ny) = (17, 20);
+        let g: Vec<f64> = (0..nx * ny).map(|k| ((k * 31) % 17) as f64 * 0.5).collect();
+        let whole = median_filter(&g, nx, ny, 5, true, 0, ny).unwrap();
+        for (r0, r1) in [(0usize, 7usize), (7, 14), (14, 20)] {
+            let (g0, g1) = (r0.saturating_sub(2), (r1 + 2).min(ny));
+            let part = median_filter(&g[g0 * nx..g1 * nx], nx, g1 - g0, 5, true, r0 - g0, r1 - g0)
+                .unwrap();
+            assert_eq!(part, whole[r0 * nx..r1 * nx].to_vec());
+        }
+    }
+
+    #[test]
+    fn small_median_matches_sorting_on_many_small_buffers() {
+        let mut s = 99u64;
+        for n in 1..60 {
+            for _ in 0..50 {
+                let mut v: Vec<f64> = (0..n)
+                    .map(|_| {
+                        s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        ((s >> 40) % 7) as f64 // many ties
+                    })
+                    .collect();
+                let mut sorted = v.clone();
+                sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                let want = if n % 2 == 1 {
+                    sorted[n / 2]
+                } else {
+                    0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+                };
+                assert_eq!(small_median(&mut v), want, "n {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn median_filter_rejects_even_size() {
+        let e = median_filter(&[0.0; 4], 2, 2, 4, false, 0, 2).unwrap_err();
+        assert!(e.to_string().contains("`size`"));
+    }
+}
