@@ -1,0 +1,440 @@
+/**
+ * The ingestion service: `fetch(modality, bbox) -> RawData` through the provider configured
+ * for the modality, under the modality's resilience policies, with validation, stale-cache
+ * fallback, lifecycle events, logs and metrics.
+ *
+ * @module
+ */
+import {
+  type Bbox,
+  checkBbox,
+  ContractError,
+  type RawData,
+  rawDataChecksum,
+  validateRawData,
+} from "../contracts/mod.ts";
+import { ingestionCacheKey } from "./cache_key.ts";
+import { isRetryable, ModalityFetchError, PluginTimeoutError, UnknownModalityError } from "./errors.ts";
+import { IngestionMetrics, type MetricsLike, noopMetrics } from "./metrics.ts";
+import type { FetchRequest } from "./plugin_api.ts";
+import {
+  CIRCUIT_STATE_VALUE,
+} from "./metrics.ts";
+import {
+  DEFAULT_RESILIENCE,
+  GuardError,
+  ModalityGuard,
+  type ResilienceSettings,
+} from "./resilience.ts";
+
+/**
+ * A source of `RawData` for a modality: a sandboxed plugin or, in tests, a double.
+ *
+ * @example Usage
+ * ```ts
+ * import type { SourceProvider } from "./service.ts";
+ * const p: SourceProvider = { id: "x", version: "1.0.0", fetch: () => Promise.reject(new Error()) };
+ * ```
+ */
+export interface SourceProvider {
+  /** Plugin id. */
+  readonly id: string;
+  /** Plugin version. */
+  readonly version: string;
+  /** Fetches data; must honour `request.signal`. */
+  fetch(request: FetchRequest): Promise<RawData>;
+  /** Releases resources (workers). */
+  close?(): void | Promise<void>;
+}
+
+/**
+ * What the service needs from the cache for graceful degradation: the last good copy for a key,
+ * even expired (`stale: true`).
+ *
+ * @example Usage
+ * ```ts
+ * import type { IngestionCacheLookup } from "./service.ts";
+ * const none: IngestionCacheLookup = { get: () => Promise.resolve(undefined) };
+ * ```
+ */
+export interface IngestionCacheLookup {
+  /** The cached copy for `key`, or `undefined`. */
+  get(key: string, modality: string): Promise<{ data: RawData; stale: boolean } | undefined>;
+}
+
+/** The logger shape the service uses (the one of `src/observability/` fits). */
+export interface IngestionLogger {
+  /** Debug line. */
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  /** Info line. */
+  info(msg: string, fields?: Record<string, unknown>): void;
+  /** Warning line. */
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  /** Error line. */
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Outcome of a fetch, in events, logs and the `outcome` metric label. */
+export type FetchOutcome = "ok" | "stale" | "error" | "invalid" | "rejected" | "circuit_open";
+
+/**
+ * Payload of the `preFetch` event.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PreFetchEvent } from "./service.ts";
+ * const e: PreFetchEvent = { correlationId: "c", modality: "gravity", plugin: "p", cacheKey: "k" };
+ * ```
+ */
+export interface PreFetchEvent {
+  /** Correlation id of the fetch. */
+  correlationId: string;
+  /** Modality. */
+  modality: string;
+  /** Plugin id. */
+  plugin: string;
+  /** Ingestion cache key. */
+  cacheKey: string;
+}
+
+/**
+ * Payload of the `postFetch` event.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PostFetchEvent } from "./service.ts";
+ * ```
+ */
+export interface PostFetchEvent extends PreFetchEvent {
+  /** Outcome. */
+  outcome: FetchOutcome;
+  /** Attempts made. */
+  attempts: number;
+  /** Duration, seconds. */
+  durationSeconds: number;
+  /** Canonical checksum of the data returned (ok and stale). */
+  checksum?: string;
+  /** The error message (error outcomes). */
+  error?: string;
+}
+
+/**
+ * Result of {@linkcode IngestionService.fetch}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { IngestionResult } from "./service.ts";
+ * ```
+ */
+export interface IngestionResult {
+  /** The validated data (with `metadata.checksum` set). */
+  data: RawData;
+  /** `true` when the source failed and this is a cached copy (possibly expired). */
+  stale: boolean;
+  /** Cache key of the request. */
+  cacheKey: string;
+  /** Attempts made. */
+  attempts: number;
+  /** Correlation id of the fetch. */
+  correlationId: string;
+  /** Warnings (e.g. why stale data was served). */
+  warnings: string[];
+}
+
+/** Options of {@linkcode IngestionService}. */
+export interface IngestionServiceOptions {
+  /** One provider per modality. */
+  providers: ReadonlyMap<string, SourceProvider> | Record<string, SourceProvider>;
+  /** Resilience settings per modality; missing modalities use {@linkcode DEFAULT_RESILIENCE}. */
+  resilience?: Record<string, ResilienceSettings>;
+  /** Stale-fallback lookup. @default none */
+  cache?: IngestionCacheLookup;
+  /** Logger. @default silent */
+  logger?: IngestionLogger;
+  /** Metrics registry. @default records nothing */
+  metrics?: MetricsLike;
+  /** Random source for the backoff jitter, in [0, 1). @default Math.random */
+  random?: () => number;
+  /** Tolerance of the bbox check, degrees. @default 1e-9 */
+  bboxTolerance?: number;
+}
+
+/** Options of one {@linkcode IngestionService.fetch}. */
+export interface FetchOptions {
+  /** Plugin params. @default {} */
+  params?: Record<string, unknown>;
+  /** Cancels the fetch. */
+  signal?: AbortSignal;
+  /** Correlation id. @default a new random id */
+  correlationId?: string;
+}
+
+type Listener<E> = (event: E) => void;
+
+const silent: IngestionLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * The ingestion service.
+ *
+ * @example Fetch with a test double
+ * ```ts
+ * import { IngestionService } from "./service.ts";
+ * import { createPlugin, manifest } from "../plugins/synthetic/mod.ts";
+ * const plugin = createPlugin({ params: {}, allowInsecureHttp: [] });
+ * const service = new IngestionService({
+ *   providers: { gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) } },
+ * });
+ * const { data, stale } = await service.fetch("gravity", [16, -35, 17, -34]);
+ * ```
+ */
+export class IngestionService {
+  readonly #providers: Map<string, SourceProvider>;
+  readonly #guards = new Map<string, ModalityGuard>();
+  readonly #cache?: IngestionCacheLookup;
+  readonly #log: IngestionLogger;
+  readonly #metrics: IngestionMetrics;
+  readonly #tolerance: number;
+  readonly #pre = new Set<Listener<PreFetchEvent>>();
+  readonly #post = new Set<Listener<PostFetchEvent>>();
+
+  /** @param options Providers, resilience, cache, logger, metrics. */
+  constructor(options: IngestionServiceOptions) {
+    this.#providers = options.providers instanceof Map
+      ? new Map(options.providers)
+      : new Map(Object.entries(options.providers));
+    this.#cache = options.cache;
+    this.#log = options.logger ?? silent;
+    this.#metrics = new IngestionMetrics(options.metrics ?? noopMetrics);
+    this.#tolerance = options.bboxTolerance ?? 1e-9;
+    for (const modality of this.#providers.keys()) {
+      const settings = options.resilience?.[modality] ?? DEFAULT_RESILIENCE;
+      this.#guards.set(modality, this.#makeGuard(modality, settings, options.random));
+    }
+  }
+
+  #makeGuard(modality: string, settings: ResilienceSettings, random?: () => number) {
+    const m = this.#metrics;
+    m.circuitState.set({ modality }, CIRCUIT_STATE_VALUE.closed);
+    return new ModalityGuard(settings, {
+      random,
+      hooks: {
+        onRetry: (attempt, delayMs, error) => {
+          m.retries.inc({ modality });
+          this.#log.warn("ingestion attempt failed; retrying", {
+            modality,
+            attempt,
+            delayMs,
+            error: errorText(error),
+          });
+        },
+        onCircuitChange: (from, to) => {
+          m.circuitTransitions.inc({ modality, from, to });
+          m.circuitState.set({ modality }, CIRCUIT_STATE_VALUE[to]);
+          this.#log.warn("circuit breaker changed state", { modality, from, to });
+        },
+        onBulkheadReject: () => m.bulkheadRejections.inc({ modality }),
+        onRateLimited: () => m.rateLimited.inc({ modality }),
+      },
+    });
+  }
+
+  /** The modalities that have a provider. */
+  get modalities(): string[] {
+    return [...this.#providers.keys()];
+  }
+
+  /** The circuit state of a modality. */
+  circuitState(modality: string): string {
+    return this.#guardFor(modality).circuitState;
+  }
+
+  /**
+   * Subscribes to `preFetch` or `postFetch`. Returns an unsubscribe function. A listener that
+   * throws is logged and ignored.
+   */
+  on(event: "preFetch", listener: Listener<PreFetchEvent>): () => void;
+  on(event: "postFetch", listener: Listener<PostFetchEvent>): () => void;
+  on(event: "preFetch" | "postFetch", listener: Listener<never>): () => void {
+    const set = (event === "preFetch" ? this.#pre : this.#post) as Set<Listener<never>>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** The cache key the service uses for a request of `modality` with `params`. */
+  cacheKey(modality: string, bbox: Bbox, params: Record<string, unknown> = {}): string {
+    const p = this.#providerFor(modality);
+    return ingestionCacheKey({ plugin: p.id, version: p.version, modality, bbox, params });
+  }
+
+  /**
+   * Fetches `modality` for `bbox`.
+   *
+   * @returns The validated data, or a stale cached copy when the source is down.
+   * @throws {UnknownModalityError} when no provider serves the modality.
+   * @throws {BboxError} for an invalid bbox.
+   * @throws {ContractError} when the plugin returned invalid data (counted, never cached).
+   * @throws {ModalityFetchError} when the fetch failed and no cached copy exists.
+   */
+  async fetch(modality: string, bbox: Bbox, options: FetchOptions = {}): Promise<IngestionResult> {
+    const provider = this.#providerFor(modality);
+    const guard = this.#guardFor(modality);
+    checkBbox(bbox, "bbox");
+    const params = options.params ?? {};
+    const correlationId = options.correlationId ?? `fetch-${crypto.randomUUID()}`;
+    const cacheKey = ingestionCacheKey({
+      plugin: provider.id,
+      version: provider.version,
+      modality,
+      bbox,
+      params,
+    });
+    const plugin = provider.id;
+    const base = { correlationId, modality, plugin, cacheKey };
+    const started = performance.now();
+    this.#emit(this.#pre, base);
+    this.#log.info("ingestion fetch start", base);
+
+    const finish = (
+      outcome: FetchOutcome,
+      attempts: number,
+      extra: { checksum?: string; error?: string },
+    ) => {
+      const durationSeconds = (performance.now() - started) / 1000;
+      this.#metrics.fetchTotal.inc({ modality, plugin, outcome });
+      this.#metrics.fetchDuration.observe({ modality, plugin }, durationSeconds);
+      const fields = { ...base, attempt: attempts, outcome, durationSeconds, ...extra };
+      if (outcome === "ok") this.#log.info("ingestion fetch end", fields);
+      else if (outcome === "stale") this.#log.warn("ingestion fetch end", fields);
+      else this.#log.error("ingestion fetch end", fields);
+      this.#emit(this.#post, { ...base, outcome, attempts, durationSeconds, ...extra });
+    };
+
+    let raw: unknown;
+    let attempts = 0;
+    try {
+      const r = await guard.run(
+        ({ signal }) =>
+          provider.fetch({ modality, bbox, params, correlationId, signal }),
+        {
+          signal: options.signal,
+          onTimeout: () => new PluginTimeoutError(plugin, guard.settings.timeoutMs),
+        },
+      );
+      raw = r.value;
+      attempts = r.attempts;
+    } catch (e) {
+      const g = e as GuardError;
+      attempts = g.attempts ?? 0;
+      const cause = g.cause ?? e;
+      const degradable = g.kind === "circuit_open" || (g.kind === "error" && isRetryable(cause));
+      if (degradable && this.#cache) {
+        const cached = await this.#cache.get(cacheKey, modality).catch(() => undefined);
+        if (cached) {
+          const why = g.kind === "circuit_open"
+            ? "the circuit breaker is open"
+            : `retries were exhausted after ${attempts} attempt(s) (${errorText(cause)})`;
+          const warning = `Serving a ${
+            cached.stale ? "stale (expired)" : "cached"
+          } copy of ${modality} from the cache because ${why}`;
+          this.#log.warn(warning, { ...base });
+          finish("stale", attempts, { checksum: cached.data.metadata.checksum });
+          return {
+            data: cached.data,
+            stale: true,
+            cacheKey,
+            attempts,
+            correlationId,
+            warnings: [warning],
+          };
+        }
+      }
+      const outcome: FetchOutcome = g.kind === "rejected"
+        ? "rejected"
+        : g.kind === "circuit_open"
+        ? "circuit_open"
+        : "error";
+      if (cause instanceof ContractError) {
+        finish("invalid", attempts, { error: cause.message });
+        throw cause;
+      }
+      const err = new ModalityFetchError(
+        modality,
+        plugin,
+        g instanceof GuardError ? g.message : errorText(cause),
+        attempts,
+        { cause },
+      );
+      finish(outcome, attempts, { error: err.message });
+      throw err;
+    }
+
+    let data: RawData;
+    try {
+      data = this.#validate(raw, modality, bbox, provider);
+    } catch (e) {
+      finish("invalid", attempts, { error: errorText(e) });
+      throw e;
+    }
+    finish("ok", attempts, { checksum: data.metadata.checksum });
+    return { data, stale: false, cacheKey, attempts, correlationId, warnings: [] };
+  }
+
+  /** Closes every provider (terminates plugin workers). */
+  async close(): Promise<void> {
+    for (const p of this.#providers.values()) await p.close?.();
+  }
+
+  #validate(raw: unknown, modality: string, bbox: Bbox, provider: SourceProvider): RawData {
+    const where = `plugin "${provider.id}"`;
+    const data = validateRawData(raw, { tolerance: this.#tolerance, where });
+    const issues: string[] = [];
+    if (data.modality !== modality) {
+      issues.push(`modality: expected "${modality}" (requested), got "${data.modality}"`);
+    }
+    if (data.source.plugin !== provider.id || data.source.version !== provider.version) {
+      issues.push(
+        `source: expected ${provider.id}@${provider.version}, got ` +
+          `${data.source.plugin}@${data.source.version}`,
+      );
+    }
+    if (data.bbox.some((v, i) => Math.abs(v - bbox[i]) > this.#tolerance)) {
+      issues.push(
+        `bbox: expected the requested [${bbox.join(", ")}], got [${data.bbox.join(", ")}]`,
+      );
+    }
+    const checksum = rawDataChecksum(data);
+    if (data.metadata.checksum !== undefined && data.metadata.checksum !== checksum) {
+      issues.push(
+        `metadata.checksum: ${data.metadata.checksum} does not match the data (${checksum})`,
+      );
+    }
+    if (issues.length > 0) throw new ContractError("RawData", issues, where);
+    data.metadata.checksum = checksum;
+    return data;
+  }
+
+  #providerFor(modality: string): SourceProvider {
+    const p = this.#providers.get(modality);
+    if (!p) throw new UnknownModalityError(modality, [...this.#providers.keys()]);
+    return p;
+  }
+
+  #guardFor(modality: string): ModalityGuard {
+    this.#providerFor(modality);
+    return this.#guards.get(modality)!;
+  }
+
+  #emit<E>(set: Set<Listener<E>>, event: E): void {
+    for (const l of set) {
+      try {
+        l(event);
+      } catch (e) {
+        this.#log.warn("ingestion event listener threw", { error: errorText(e) });
+      }
+    }
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}

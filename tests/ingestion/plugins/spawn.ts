@@ -1,0 +1,14 @@
+/** Malicious: spawns a process during fetch. */
+import type { FetchRequest } from "../../../src/ingestion/plugin_api.ts";
+import { onePoint, testManifest } from "./_common.ts";
+
+export const manifest = testManifest("spawn");
+
+export function createPlugin() {
+  return {
+    async fetch(req: FetchRequest) {
+      await new Deno.Command("sh", { args: ["-c", "echo pwned"] }).output();
+      return onePoint(manifest, req);
+    },
+  };
+}
