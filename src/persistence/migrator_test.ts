@@ -24,7 +24,10 @@ Deno.test("loadMigrations() orders files by number and hashes them", async () =>
     const files = await loadMigrations(dir);
     assert.deepEqual(files.map((f) => [f.version, f.name]), [[1, "a"], [2, "b"], [10, "c"]]);
     const expected = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("SELECT 1;"));
-    assert.equal(files[0].checksum, Array.from(new Uint8Array(expected), (b) => b.toString(16).padStart(2, "0")).join(""));
+    assert.equal(
+      files[0].checksum,
+      Array.from(new Uint8Array(expected), (b) => b.toString(16).padStart(2, "0")).join(""),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -57,7 +60,10 @@ async function anyDatabase(): Promise<{ db: Database; cleanup: () => Promise<voi
   }
   const dir = await Deno.makeTempDir({ prefix: "gam_mig_test_" });
   const db = await openDatabase({ url: null, dataDir: `${dir}/db`, migrate: false });
-  return { db, cleanup: async () => (await db.close(), await Deno.remove(dir, { recursive: true })) };
+  return {
+    db,
+    cleanup: async () => (await db.close(), await Deno.remove(dir, { recursive: true })),
+  };
 }
 
 Deno.test({
@@ -112,7 +118,10 @@ Deno.test({
       // A file removed after it was applied is refused too.
       await Deno.remove(`${dir}/0004_broken.sql`);
       await Deno.remove(`${dir}/0003_more.sql`);
-      await assert.rejects(() => migrate(db.sql, { dir }), /Applied migration 0003_more\.sql is missing/);
+      await assert.rejects(
+        () => migrate(db.sql, { dir }),
+        /Applied migration 0003_more\.sql is missing/,
+      );
     } finally {
       await cleanup();
       await Deno.remove(dir, { recursive: true });
@@ -129,7 +138,8 @@ Deno.test({
     const slow = (n: number) =>
       `SELECT pg_sleep(0.7);\nINSERT INTO trace (migration, pid) VALUES (${n}, pg_backend_pid());`;
     const dir = await migrationsDir({
-      "0001_trace.sql": "CREATE TABLE trace (migration int, pid int, at timestamptz DEFAULT clock_timestamp());\n" +
+      "0001_trace.sql":
+        "CREATE TABLE trace (migration int, pid int, at timestamptz DEFAULT clock_timestamp());\n" +
         slow(1),
       "0002_slow.sql": slow(2),
       "0003_slow.sql": slow(3),
