@@ -43,8 +43,9 @@ struct Node {
 #[derive(Debug, Clone)]
 pub struct PointIndex {
     nodes: Vec<Node>,
-    xs: Vec<f64>,
-    ys: Vec<f64>,
+    /// `(lon, lat)` in tree order.
+    pts: Vec<(f64, f64)>,
+    /// Original index of each entry of `pts`.
     ids: Vec<u32>,
 }
 
@@ -55,6 +56,10 @@ pub struct KBest {
     limit: f64,
     d2: Vec<f64>,
     id: Vec<u32>,
+    /// Positions in the index's permuted arrays, parallel to `id`.
+    pos: Vec<u32>,
+    /// Scratch: positions of the previous query's neighbours.
+    prev: Vec<u32>,
 }
 
 impl KBest {
@@ -65,6 +70,8 @@ impl KBest {
             limit: limit2,
             d2: Vec::with_capacity(k.max(1) + 1),
             id: Vec::with_capacity(k.max(1) + 1),
+            pos: Vec::with_capacity(k.max(1) + 1),
+            prev: Vec::with_capacity(k.max(1) + 1),
         }
     }
 
@@ -73,6 +80,7 @@ impl KBest {
     pub fn clear(&mut self) {
         self.d2.clear();
         self.id.clear();
+        self.pos.clear();
     }
 
     /// Largest squared distance still worth looking at.
@@ -85,8 +93,9 @@ impl KBest {
         }
     }
 
+    /// Offers a candidate; a candidate already held is ignored.
     #[inline(always)]
-    fn offer(&mut self, d2: f64, id: u32) {
+    fn offer(&mut self, d2: f64, id: u32, at: u32) {
         if d2 > self.bound() {
             return;
         }
@@ -97,20 +106,25 @@ impl KBest {
                 return;
             }
         }
-        // insertion position: first element that is greater than (d2, id)
+        // insertion position: after the last element smaller than (d2, id)
         let mut pos = n;
         while pos > 0 {
             let (pd, pi) = (self.d2[pos - 1], self.id[pos - 1]);
             if pd < d2 || (pd == d2 && pi < id) {
                 break;
             }
+            if pd == d2 && pi == id {
+                return;
+            }
             pos -= 1;
         }
         self.d2.insert(pos, d2);
         self.id.insert(pos, id);
+        self.pos.insert(pos, at);
         if self.d2.len() > self.k {
             self.d2.pop();
             self.id.pop();
+            self.pos.pop();
         }
     }
 
@@ -144,7 +158,7 @@ impl PointIndex {
     /// and finite values (see [`super::check_points`]).
     pub fn new(lon: &[f64], lat: &[f64]) -> PointIndex {
         let n = lon.len().min(lat.len());
-        let mut perm: Vec<u32> = (0..n as u32).collect();
+        let mut items: Vec<(f64, f64, u32)> = (0..n).map(|p| (lon[p], lat[p], p as u32)).collect();
         let mut nodes = Vec::with_capacity(2 * n / LEAF_SIZE + 2);
         if n > 0 {
             let (mut ymin, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -153,15 +167,12 @@ impl PointIndex {
                 ymax = ymax.max(y);
             }
             let c = super::cos_lat(0.5 * (ymin + ymax)).abs().max(1e-3);
-            build(lon, lat, c, &mut perm, 0, n, &mut nodes);
+            build(&mut items, 0, c, &mut nodes);
         }
-        let xs = perm.iter().map(|&p| lon[p as usize]).collect();
-        let ys = perm.iter().map(|&p| lat[p as usize]).collect();
         PointIndex {
             nodes,
-            xs,
-            ys,
-            ids: perm,
+            pts: items.iter().map(|t| (t.0, t.1)).collect(),
+            ids: items.iter().map(|t| t.2).collect(),
         }
     }
 
@@ -177,10 +188,25 @@ impl PointIndex {
 
     /// Fills `best` (cleared first) with the nearest points to `(qx, qy)` under
     /// the metric with longitude scale `c` (the cosine of `qy`).
+    ///
+    /// The previous contents of `best` (the neighbours of the previous query)
+    /// are re-offered first with their distances to the new query: for nearby
+    /// successive queries (grid rows) this gives a tight pruning bound at once.
+    /// The result does not depend on it.
     pub fn knn(&self, qx: f64, qy: f64, c: f64, best: &mut KBest) {
-        best.clear();
+        std::mem::swap(&mut best.prev, &mut best.pos);
+        best.d2.clear();
+        best.id.clear();
+        best.pos.clear();
         if self.nodes.is_empty() {
             return;
+        }
+        for k in 0..best.prev.len() {
+            let p = best.prev[k] as usize;
+            if p < self.ids.len() {
+                let d = dist2(self.pts[p].0, self.pts[p].1, qx, qy, c);
+                best.offer(d, self.ids[p], p as u32);
+            }
         }
         // explicit stack of (node, lower bound)
         let mut stack: [(u32, f64); 96] = [(0, 0.0); 96];
@@ -195,8 +221,8 @@ impl PointIndex {
             let node = &self.nodes[ni as usize];
             if node.left == NONE {
                 for p in node.lo as usize..node.hi as usize {
-                    let d = dist2(self.xs[p], self.ys[p], qx, qy, c);
-                    best.offer(d, self.ids[p]);
+                    let d = dist2(self.pts[p].0, self.pts[p].1, qx, qy, c);
+                    best.offer(d, self.ids[p], p as u32);
                 }
                 continue;
             }
@@ -241,24 +267,16 @@ impl PointIndex {
     }
 }
 
-/// Recursively builds the subtree over `perm[lo..hi]`, returns its node id.
-fn build(
-    lon: &[f64],
-    lat: &[f64],
-    c: f64,
-    perm: &mut [u32],
-    lo: usize,
-    hi: usize,
-    nodes: &mut Vec<Node>,
-) -> u32 {
+/// Recursively builds the subtree over `items` (which start at position
+/// `offset` of the whole array), returns its node id.
+fn build(items: &mut [(f64, f64, u32)], offset: usize, c: f64, nodes: &mut Vec<Node>) -> u32 {
     let (mut min_x, mut max_x, mut min_y, mut max_y) = (
         f64::INFINITY,
         f64::NEG_INFINITY,
         f64::INFINITY,
         f64::NEG_INFINITY,
     );
-    for &p in &perm[lo..hi] {
-        let (x, y) = (lon[p as usize], lat[p as usize]);
+    for &(x, y, _) in items.iter() {
         min_x = min_x.min(x);
         max_x = max_x.max(x);
         min_y = min_y.min(y);
@@ -272,27 +290,23 @@ fn build(
         max_y,
         left: NONE,
         right: NONE,
-        lo: lo as u32,
-        hi: hi as u32,
+        lo: offset as u32,
+        hi: (offset + items.len()) as u32,
     });
     let spread_x = (max_x - min_x) * c;
     let spread_y = max_y - min_y;
-    if hi - lo <= LEAF_SIZE || (spread_x == 0.0 && spread_y == 0.0) {
+    if items.len() <= LEAF_SIZE || (spread_x == 0.0 && spread_y == 0.0) {
         return id;
     }
-    let mid = lo + (hi - lo) / 2;
-    let slice = &mut perm[lo..hi];
+    let mid = items.len() / 2;
     if spread_x >= spread_y {
-        slice.select_nth_unstable_by(mid - lo, |&a, &b| {
-            lon[a as usize].total_cmp(&lon[b as usize])
-        });
+        items.select_nth_unstable_by(mid, |a, b| a.0.total_cmp(&b.0));
     } else {
-        slice.select_nth_unstable_by(mid - lo, |&a, &b| {
-            lat[a as usize].total_cmp(&lat[b as usize])
-        });
+        items.select_nth_unstable_by(mid, |a, b| a.1.total_cmp(&b.1));
     }
-    let left = build(lon, lat, c, perm, lo, mid, nodes);
-    let right = build(lon, lat, c, perm, mid, hi, nodes);
+    let (l, r) = items.split_at_mut(mid);
+    let left = build(l, offset, c, nodes);
+    let right = build(r, offset + mid, c, nodes);
     nodes[id as usize].left = left;
     nodes[id as usize].right = right;
     id

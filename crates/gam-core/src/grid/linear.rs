@@ -208,4 +208,21 @@ mod tests {
         let v = grid_linear(&[0.0, 0.0, 2.0], &[0.0, 0.0, 2.0], &[1.0; 3], &spec, 0, 3).unwrap();
         assert!(v.iter().all(|x| x.is_nan()));
     }
+
+    #[test]
+    fn rms_within_ten_percent_of_scipy_griddata_linear() {
+        use super::super::test_util::{col, interp_refs, rms};
+        let fx = interp_refs();
+        let spec = GridSpec::from_slice(&col(&fx, "spec")).unwrap();
+        let (lon, lat, z) = (col(&fx, "lon"), col(&fx, "lat"), col(&fx, "z"));
+        let truth = col(&fx, "truth");
+        let scipy = col(&fx, "scipy_linear");
+        let v = grid_linear(&lon, &lat, &z, &spec, 0, spec.ny as u32).unwrap();
+        let (ours, n) = rms(&v, &truth);
+        let (theirs, m) = rms(&scipy, &truth);
+        // same hull: the NaN masks agree except possibly on hull edges
+        assert!(n.abs_diff(m) <= 3, "{n} vs {m} nodes");
+        assert!(ours <= 1.1 * theirs, "rms {ours} vs scipy {theirs}");
+        assert!(ours < 2.0, "rms {ours}");
+    }
 }

@@ -287,6 +287,33 @@ pub(crate) mod test_util {
         }
     }
 
+    /// The interpolation reference fixture (scripts/fixtures/interp_refs.py).
+    pub fn interp_refs() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../tests/fixtures/interp_refs.json")).unwrap()
+    }
+
+    /// A numeric array of a fixture (`null` becomes NaN).
+    pub fn col(v: &serde_json::Value, key: &str) -> Vec<f64> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap_or(f64::NAN))
+            .collect()
+    }
+
+    /// RMS of `a - b` over nodes where both are finite, and that node count.
+    pub fn rms(a: &[f64], b: &[f64]) -> (f64, usize) {
+        let (mut s, mut n) = (0.0, 0usize);
+        for (x, y) in a.iter().zip(b) {
+            if x.is_finite() && y.is_finite() {
+                s += (x - y) * (x - y);
+                n += 1;
+            }
+        }
+        ((s / n.max(1) as f64).sqrt(), n)
+    }
+
     /// `n` random points in a box, with some duplicated coordinates.
     pub fn points(seed: u64, n: usize, bbox: [f64; 4]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let mut r = Rng(seed);
@@ -339,5 +366,62 @@ mod tests {
         );
         let e = check_points(&[0.0, 1.0], &[0.0, f64::INFINITY], None).unwrap_err();
         assert_eq!(e.to_string(), "lat[1] must be a finite number");
+    }
+}
+
+/// Timings on 500,000 random points onto 1,000 x 1,000 nodes:
+/// `cargo test --release bench_ -- --ignored --nocapture`.
+#[cfg(test)]
+mod bench {
+    use super::test_util::points;
+    use super::*;
+    use std::time::Instant;
+
+    fn setup() -> (Vec<f64>, Vec<f64>, Vec<f64>, GridSpec) {
+        let (lon, lat, mut z) = points(99, 500_000, [10.0, 40.0, 12.0, 42.0]);
+        for k in 0..z.len() {
+            z[k] = (3.0 * lon[k]).sin() * (2.0 * lat[k]).cos() * 100.0;
+        }
+        let spec = GridSpec::from_slice(&[10.0, 40.0, 0.002, 0.002, 1001.0, 1001.0]).unwrap();
+        (lon, lat, z, spec)
+    }
+
+    fn time<T>(name: &str, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let r = f();
+        println!("{name:<28} {:>8.3} s", t.elapsed().as_secs_f64());
+        r
+    }
+
+    #[test]
+    #[ignore]
+    fn bench_local_methods() {
+        let (lon, lat, z, spec) = setup();
+        let ny = spec.ny as u32;
+        time("index build", || index::PointIndex::new(&lon, &lat));
+        time("block mean", || {
+            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, false).unwrap()
+        });
+        time("block median", || {
+            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, true).unwrap()
+        });
+        time("nearest r=0.05", || {
+            nearest::grid_nearest(&lon, &lat, &z, &spec, 0, ny, 0.05).unwrap()
+        });
+        let p = idw::IdwParams {
+            k: 12,
+            power: 2.0,
+            radius: 0.05,
+            min_points: 1,
+        };
+        time("idw k=12 r=0.05", || {
+            idw::grid_idw(&lon, &lat, &z, &spec, 0, ny, p).unwrap()
+        });
+        time("distance", || {
+            distance::distance_to_nearest(&lon, &lat, &spec, 0, ny).unwrap()
+        });
+        time("linear", || {
+            linear::grid_linear(&lon, &lat, &z, &spec, 0, ny).unwrap()
+        });
     }
 }
