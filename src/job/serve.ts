@@ -1,0 +1,229 @@
+/**
+ * `gam serve`: the long-running service. Runs each modality on its cron schedule, reloads the
+ * configuration through the `ConfigService` (a run in flight finishes on the snapshot it
+ * started with), and serves `/metrics` (Prometheus text), `/healthz` and `/readyz`.
+ *
+ * Scheduling: each enabled modality with `schedule` gets its next fire time from the npm
+ * `croner` package (5-field cron, local time). A modality whose previous run is still going
+ * when its time comes is skipped and counted (`gam_service_runs_skipped_total`), never
+ * stacked. Stopping (SIGTERM) stops scheduling, lets running jobs finish for
+ * `service.shutdownTimeoutMs`, then aborts them.
+ *
+ * @module
+ */
+import { Cron } from "croner";
+import type { ConfigService, GamConfig, LoadedConfig } from "../config/mod.ts";
+import type { Logger } from "../observability/mod.ts";
+import { defaultRegistry, type MetricsRegistry } from "../observability/mod.ts";
+
+/** What one scheduled run reports back. */
+export interface ScheduledRunResult {
+  outcome: "ok" | "failed" | "interrupted";
+}
+
+/** Runs one modality on a config snapshot. Provided by the main job. */
+export type ModalityRunner = (
+  config: LoadedConfig,
+  modality: string,
+  signal: AbortSignal,
+) => Promise<ScheduledRunResult>;
+
+/** Options of {@linkcode PipelineServer}. */
+export interface PipelineServerOptions {
+  config: ConfigService;
+  runModality: ModalityRunner;
+  logger: Logger;
+  /** @default the process-wide registry */
+  registry?: MetricsRegistry;
+  /** Extra readiness check (database open, ...). @default always ready once started */
+  ready?: () => boolean;
+  /** The clock, for tests. @default () => new Date() */
+  now?: () => Date;
+}
+
+function parseListen(listen: string): { hostname: string; port: number } {
+  const i = listen.lastIndexOf(":");
+  return {
+    hostname: listen.slice(0, i).replace(/^\[|\]$/g, ""),
+    port: Number(listen.slice(i + 1)),
+  };
+}
+
+/**
+ * The long-running service.
+ *
+ * @example Usage
+ * ```ts
+ * import { PipelineServer } from "./serve.ts";
+ * // const server = new PipelineServer({ config, runModality, logger });
+ * // await server.start(); ... await server.stop();
+ * ```
+ */
+export class PipelineServer {
+  readonly #opts: PipelineServerOptions;
+  readonly #registry: MetricsRegistry;
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #running = new Map<string, { promise: Promise<void>; controller: AbortController }>();
+  #http?: Deno.HttpServer;
+  #unsubscribe?: () => void;
+  #stopping = false;
+  #metrics;
+
+  /** @param options See {@linkcode PipelineServerOptions}. */
+  constructor(options: PipelineServerOptions) {
+    this.#opts = options;
+    this.#registry = options.registry ?? defaultRegistry;
+    const r = this.#registry;
+    this.#metrics = {
+      runs: r.counter({
+        name: "gam_service_runs_total",
+        help: "Scheduled modality runs by outcome.",
+        labelNames: ["modality", "outcome"],
+      }),
+      skipped: r.counter({
+        name: "gam_service_runs_skipped_total",
+        help: "Scheduled runs skipped because the previous run of the modality was still going.",
+        labelNames: ["modality"],
+      }),
+      duration: r.histogram({
+        name: "gam_service_run_duration_seconds",
+        help: "Wall time of scheduled modality runs.",
+        labelNames: ["modality"],
+        buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
+      }),
+      queue: r.gauge({
+        name: "gam_service_queue_depth",
+        help: "Modality runs in flight.",
+        labelNames: [],
+      }),
+      next: r.gauge({
+        name: "gam_service_next_run_timestamp_seconds",
+        help: "Unix time of the next scheduled run per modality.",
+        labelNames: ["modality"],
+      }),
+    };
+  }
+
+  /** The address the HTTP server listens on, once started. */
+  get address(): { hostname: string; port: number } | undefined {
+    const a = this.#http?.addr as Deno.NetAddr | undefined;
+    return a ? { hostname: a.hostname, port: a.port } : undefined;
+  }
+
+  /** Modalities currently running. */
+  get running(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /** Starts the HTTP endpoints and the schedules. */
+  start(): Promise<void> {
+    const cfg = this.#opts.config.current().config;
+    const { hostname, port } = parseListen(cfg.service.listen);
+    this.#http = Deno.serve({ hostname, port, onListen: () => {} }, (req) => this.#handle(req));
+    this.#schedule(cfg);
+    this.#unsubscribe = this.#opts.config.onChange((next) => {
+      this.#opts.logger.info("configuration changed; rescheduling", { hash: next.hash });
+      this.#schedule(next.config);
+    });
+    this.#opts.logger.info("service started", { listen: `${hostname}:${this.address?.port}` });
+    return Promise.resolve();
+  }
+
+  /** Runs a modality now (also used by the schedule). Skips if it is already running. */
+  trigger(modality: string): Promise<void> | undefined {
+    if (this.#stopping) return undefined;
+    if (this.#running.has(modality)) {
+      this.#metrics.skipped.inc({ modality });
+      this.#opts.logger.warn("previous run still going; skipping this one", { modality });
+      return undefined;
+    }
+    const snapshot = this.#opts.config.current();
+    const controller = new AbortController();
+    const started = performance.now();
+    const promise = (async () => {
+      let outcome: ScheduledRunResult["outcome"] = "failed";
+      try {
+        outcome = (await this.#opts.runModality(snapshot, modality, controller.signal)).outcome;
+      } catch (error) {
+        this.#opts.logger.error("scheduled run failed", { modality, error });
+      } finally {
+        this.#metrics.runs.inc({ modality, outcome });
+        this.#metrics.duration.observe({ modality }, (performance.now() - started) / 1000);
+        this.#running.delete(modality);
+        this.#metrics.queue.set(this.#running.size);
+      }
+    })();
+    this.#running.set(modality, { promise, controller });
+    this.#metrics.queue.set(this.#running.size);
+    return promise;
+  }
+
+  /** Stops scheduling, waits for running jobs up to the shutdown timeout, then aborts them. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#unsubscribe?.();
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    const timeoutMs = this.#opts.config.current().config.service.shutdownTimeoutMs;
+    const all = Promise.all([...this.#running.values()].map((r) => r.promise));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.#opts.logger.warn("shutdown timeout reached; aborting running jobs", {
+        running: this.running,
+      });
+      for (const r of this.#running.values()) r.controller.abort(new Error("service stopping"));
+      await all;
+    }
+    await this.#http?.shutdown();
+    this.#opts.logger.info("service stopped");
+  }
+
+  #schedule(config: GamConfig): void {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    for (const [name, modality] of Object.entries(config.modalities)) {
+      if (!modality.enabled || !modality.schedule) continue;
+      this.#arm(name, modality.schedule);
+    }
+  }
+
+  #arm(modality: string, pattern: string): void {
+    if (this.#stopping) return;
+    const now = this.#opts.now?.() ?? new Date();
+    const next = new Cron(pattern, { paused: true }).nextRun(now);
+    if (!next) return;
+    this.#metrics.next.set({ modality }, next.getTime() / 1000);
+    // setTimeout cannot wait more than 2^31-1 ms: re-arm in steps.
+    const delay = Math.min(next.getTime() - now.getTime(), 2 ** 31 - 1);
+    const timer = setTimeout(() => {
+      this.#timers.delete(modality);
+      if ((this.#opts.now?.() ?? new Date()).getTime() >= next.getTime() - 5) {
+        this.trigger(modality);
+      }
+      this.#arm(modality, pattern);
+    }, Math.max(0, delay));
+    this.#timers.set(modality, timer);
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const path = new URL(req.url).pathname;
+    if (req.method !== "GET") return new Response("method not allowed\n", { status: 405 });
+    if (path === "/metrics") {
+      return new Response(await this.#registry.render(), {
+        headers: { "content-type": this.#registry.contentType },
+      });
+    }
+    if (path === "/healthz") return new Response("ok\n");
+    if (path === "/readyz") {
+      const ready = !this.#stopping && (this.#opts.ready?.() ?? true);
+      return new Response(ready ? "ready\n" : "not ready\n", { status: ready ? 200 : 503 });
+    }
+    return new Response("not found: try /metrics, /healthz or /readyz\n", { status: 404 });
+  }
+}
