@@ -1,0 +1,430 @@
+/**
+ * The logic `IngestionCache` and `GridCache` share: verified writes, verified (or sampled)
+ * reads with quarantine, TTL and stale fallback, fetch-through under a lock, manifests, metrics.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { CacheStore } from "./cache_store.ts";
+import { FsCacheStore } from "./fs_cache_store.ts";
+import { type CachePolicy, type CachePolicySource, resolvePolicy } from "./cache_policy.ts";
+import { type CacheLayer, type CacheMetrics, cacheMetrics } from "./cache_metrics.ts";
+import { CacheFormatError, CacheIntegrityError } from "./errors.ts";
+import { type ManifestRecord, writeManifest } from "./manifest.ts";
+import type { ZarrEntryWriteOptions } from "./zarr_entry.ts";
+import { createLogger, type Logger, type MetricsRegistry } from "../observability/mod.ts";
+
+/** Options shared by {@linkcode IngestionCache} and {@linkcode GridCache}. */
+export interface CacheOptions {
+  /** Where entries live: a folder (the local filesystem store) or any {@linkcode CacheStore}. */
+  store: CacheStore | string;
+  /** Cache policies by modality (TTL, codec, verification...). @default DEFAULT_CACHE_POLICY */
+  policy?: CachePolicySource;
+  /** When set, every write also writes a manifest record under `<outputDir>/manifest/`. */
+  outputDir?: string;
+  /** Registry of the cache metrics. @default defaultRegistry */
+  metrics?: MetricsRegistry;
+  /** Logger for quarantines and stale fallbacks. @default a JSON logger at "warn" */
+  logger?: Logger;
+  /**
+   * A second lock taken (after the file lock) around fetch-through, keyed by the entry path
+   * (e.g. `ingestion/gravity/<key>`): the main job wires a PostgreSQL advisory lock here when
+   * a database is configured, so hosts sharing a cache folder also fetch once.
+   */
+  extraLock?: (key: string) => Promise<Disposable | AsyncDisposable>;
+  /** Clock. @default () => new Date() */
+  now?: () => Date;
+  /** Random numbers in [0, 1) for sampled verification. @default Math.random */
+  random?: () => number;
+}
+
+/**
+ * Where a cached value came from and when it expires.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CachedEntry } from "./_entry_cache.ts";
+ * const fresh = (e: CachedEntry) => Date.parse(e.expiresAt) > Date.now();
+ * ```
+ */
+export interface CachedEntry {
+  /** Entry path, e.g. `ingestion/gravity/<key>`. */
+  path: string;
+  /** Local folder of the Zarr group. */
+  dir: string;
+  /** Canonical checksum `sha256:<hex>`. */
+  checksum: string;
+  /** When it was written (ISO 8601). */
+  cachedAt: string;
+  /** When it stops being fresh (ISO 8601). */
+  expiresAt: string;
+  /** Never evicted when true. */
+  pinned: boolean;
+}
+
+/**
+ * A value read from the cache: `stale` when its TTL has passed (a caller should refetch, and
+ * may serve it when the source is down).
+ *
+ * @example Usage
+ * ```ts
+ * import type { CacheHit } from "./_entry_cache.ts";
+ * const usable = (h: CacheHit<unknown> | undefined) => h !== undefined && !h.stale;
+ * ```
+ */
+export interface CacheHit<T> {
+  /** The cached value. */
+  data: T;
+  /** True when the entry has expired. */
+  stale: boolean;
+  /** The entry. */
+  entry: CachedEntry;
+}
+
+/**
+ * Result of a fetch-through: `hit` (fresh entry, possibly written by another process while we
+ * waited), `miss` (fetched now and cached; `record` is its manifest), `stale` (the fetch failed
+ * and an expired entry was served; `error` says why).
+ *
+ * @example Usage
+ * ```ts
+ * import type { FetchThroughResult } from "./_entry_cache.ts";
+ * const fetched = (r: FetchThroughResult<unknown>) => r.outcome === "miss";
+ * ```
+ */
+export interface FetchThroughResult<T> extends CacheHit<T> {
+  /** What happened. */
+  outcome: "hit" | "miss" | "stale";
+  /** The manifest record of a fresh write (`miss`). */
+  record?: ManifestRecord;
+  /** Why the fetch failed (`stale`). */
+  error?: unknown;
+}
+
+/** Options of fetch-through. */
+export interface FetchThroughOptions {
+  /** Serve an expired entry when the fetch fails. @default true */
+  fallbackToStale?: boolean;
+}
+
+/** Manifest fields that describe the data's origin. */
+export interface EntryOrigin {
+  kind: "points" | "grid";
+  plugin?: string;
+  pluginVersion?: string;
+  sourceUrl?: string;
+  licence: string;
+  citation: string;
+  units: string;
+  crs: string;
+  bbox?: [number, number, number, number];
+  retrievedAt: string;
+  pipelineVersion?: string;
+}
+
+/** How one layer turns its values into Zarr groups and back. */
+export interface EntryAdapter<T> {
+  layer: CacheLayer;
+  checksum(data: T): string;
+  origin(data: T): EntryOrigin;
+  /** JSON needed to rebuild `T` besides the arrays. */
+  describe(data: T): Record<string, unknown>;
+  write(
+    dir: string,
+    data: T,
+    attributes: Record<string, unknown>,
+    options: ZarrEntryWriteOptions,
+  ): Promise<void>;
+  read(dir: string, described: Record<string, unknown>): Promise<T>;
+}
+
+const GamAttributesSchema = z.looseObject({
+  format: z.literal(1),
+  layer: z.enum(["ingestion", "preprocessing"]),
+  modality: z.string(),
+  key: z.string(),
+  checksum: z.string(),
+  cachedAt: z.string(),
+  expiresAt: z.string(),
+  ttlSeconds: z.number(),
+  compression: z.enum(["none", "gzip", "zstd"]),
+  origin: z.record(z.string(), z.unknown()),
+  data: z.record(z.string(), z.unknown()),
+});
+type GamAttributes = z.infer<typeof GamAttributesSchema>;
+
+/**
+ * Reads the `gam` attributes of an entry's group; throws {@linkcode CacheFormatError} when
+ * they are missing or malformed.
+ */
+export function gamAttributes(path: string, attributes: Record<string, unknown>): GamAttributes {
+  const parsed = GamAttributesSchema.safeParse(attributes.gam);
+  if (!parsed.success) {
+    throw new CacheFormatError(
+      `Cache entry "${path}": group attribute "gam" is missing or malformed ` +
+        `(${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")})`,
+    );
+  }
+  return parsed.data;
+}
+
+async function disposeAny(d: Disposable | AsyncDisposable): Promise<void> {
+  if (Symbol.asyncDispose in d) await (d as AsyncDisposable)[Symbol.asyncDispose]();
+  else (d as Disposable)[Symbol.dispose]();
+}
+
+/** The shared engine. Not exported from the module; the layer classes wrap it. */
+export class EntryCache<T> {
+  readonly store: CacheStore;
+  readonly #adapter: EntryAdapter<T>;
+  readonly #policy: CachePolicySource | undefined;
+  readonly #outputDir: string | undefined;
+  readonly #metrics: CacheMetrics;
+  readonly #log: Logger;
+  readonly #extraLock: CacheOptions["extraLock"];
+  readonly #now: () => Date;
+  readonly #random: () => number;
+
+  constructor(adapter: EntryAdapter<T>, options: CacheOptions) {
+    this.#adapter = adapter;
+    this.store = typeof options.store === "string"
+      ? new FsCacheStore(options.store)
+      : options.store;
+    this.#policy = options.policy;
+    this.#outputDir = options.outputDir;
+    this.#metrics = cacheMetrics(options.metrics);
+    this.#log = (options.logger ?? createLogger({ level: "warn" })).child({ component: "cache" });
+    this.#extraLock = options.extraLock;
+    this.#now = options.now ?? (() => new Date());
+    this.#random = options.random ?? Math.random;
+  }
+
+  policy(modality: string): CachePolicy {
+    return resolvePolicy(this.#policy, modality);
+  }
+
+  /** Reads an entry (counted: hit, stale or miss; corrupt as well when quarantined). */
+  async get(path: string, modality: string): Promise<CacheHit<T> | undefined> {
+    const hit = await this.#read(path, modality);
+    this.#count(hit === undefined ? "miss" : hit.stale ? "stale" : "hit");
+    return hit;
+  }
+
+  /** Writes and verifies an entry, pins it if the policy says so, writes its manifest. */
+  async put(
+    path: string,
+    modality: string,
+    key: string,
+    data: T,
+  ): Promise<{ record: ManifestRecord; entry: CachedEntry }> {
+    const policy = this.policy(modality);
+    const checksum = this.#adapter.checksum(data);
+    const now = this.#now();
+    const gam: GamAttributes = {
+      format: 1,
+      layer: this.#adapter.layer,
+      modality,
+      key,
+      checksum,
+      cachedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + policy.ttl * 1000).toISOString(),
+      ttlSeconds: policy.ttl,
+      compression: policy.compression,
+      origin: { ...this.#adapter.origin(data) },
+      data: this.#adapter.describe(data),
+    };
+    const stored = await this.store.put(path, async (dir) => {
+      await this.#adapter.write(dir, data, { gam }, {
+        compression: policy.compression,
+        chunkSize: policy.chunkSize,
+      });
+      // Verify what is on disk before anyone can see it.
+      let actual: string;
+      try {
+        actual = this.#adapter.checksum(await this.#adapter.read(dir, gam.data));
+      } catch (e) {
+        throw new CacheIntegrityError(path, checksum, `unreadable data (${String(e)})`, {
+          cause: e,
+        });
+      }
+      if (actual !== checksum) throw new CacheIntegrityError(path, checksum, actual);
+    });
+    let pinned = stored.pinned;
+    if (policy.pin && !pinned) {
+      await this.store.setPinned(path, true);
+      pinned = true;
+    }
+    this.#metrics.bytes.inc({ layer: this.#adapter.layer }, stored.sizeBytes);
+    const o = gam.origin as unknown as EntryOrigin;
+    const record: ManifestRecord = {
+      manifestVersion: 1,
+      id: path,
+      layer: this.#adapter.layer,
+      modality,
+      key,
+      kind: o.kind,
+      ...(o.plugin !== undefined ? { plugin: o.plugin } : {}),
+      ...(o.pluginVersion !== undefined ? { pluginVersion: o.pluginVersion } : {}),
+      ...(o.sourceUrl !== undefined ? { sourceUrl: o.sourceUrl } : {}),
+      ...(o.pipelineVersion !== undefined ? { pipelineVersion: o.pipelineVersion } : {}),
+      checksum,
+      sizeBytes: stored.sizeBytes,
+      licence: o.licence,
+      citation: o.citation,
+      units: o.units,
+      crs: o.crs,
+      ...(o.bbox !== undefined ? { bbox: o.bbox } : {}),
+      retrievedAt: o.retrievedAt,
+      cachedAt: gam.cachedAt,
+      expiresAt: gam.expiresAt,
+      pinned,
+      compression: policy.compression,
+      cachePath: stored.dir,
+    };
+    if (this.#outputDir !== undefined) await writeManifest(this.#outputDir, record);
+    return {
+      record,
+      entry: {
+        path,
+        dir: stored.dir,
+        checksum,
+        cachedAt: gam.cachedAt,
+        expiresAt: gam.expiresAt,
+        pinned,
+      },
+    };
+  }
+
+  /**
+   * Fresh entry, else (under the entry's lock, so one caller fetches and the others wait and
+   * then read what it wrote) fetch, verify, publish; a failed fetch falls back to a stale entry.
+   */
+  async getOrFetch(
+    path: string,
+    modality: string,
+    key: string,
+    fetch: () => Promise<T>,
+    options: FetchThroughOptions = {},
+  ): Promise<FetchThroughResult<T>> {
+    const first = await this.#read(path, modality);
+    if (first !== undefined && !first.stale) {
+      this.#count("hit");
+      return { ...first, outcome: "hit" };
+    }
+    const lock = await this.lock(path);
+    try {
+      const second = await this.#read(path, modality);
+      if (second !== undefined && !second.stale) {
+        this.#count("hit");
+        return { ...second, outcome: "hit" };
+      }
+      let data: T;
+      try {
+        data = await fetch();
+      } catch (error) {
+        if (second !== undefined && (options.fallbackToStale ?? true)) {
+          this.#count("stale");
+          this.#log.warn("serving a stale cache entry: the fetch failed", {
+            entry: path,
+            expiresAt: second.entry.expiresAt,
+            error,
+          });
+          return { ...second, outcome: "stale", error };
+        }
+        this.#count("miss");
+        throw error;
+      }
+      const { record, entry } = await this.put(path, modality, key, data);
+      this.#count("miss");
+      return { data, stale: false, entry, outcome: "miss", record };
+    } finally {
+      await lock[Symbol.asyncDispose]();
+    }
+  }
+
+  /** The entry's file lock plus the optional extra (database) lock. */
+  async lock(path: string): Promise<AsyncDisposable> {
+    const fileLock = await this.store.lock(path);
+    let extra: Disposable | AsyncDisposable | undefined;
+    try {
+      extra = await this.#extraLock?.(path);
+    } catch (e) {
+      await fileLock[Symbol.asyncDispose]();
+      throw e;
+    }
+    return {
+      async [Symbol.asyncDispose]() {
+        try {
+          if (extra !== undefined) await disposeAny(extra);
+        } finally {
+          await fileLock[Symbol.asyncDispose]();
+        }
+      },
+    };
+  }
+
+  /**
+   * Reads, checks and verifies an entry without counting it. Corrupt entries are quarantined,
+   * logged and counted as `corrupt`, and read as `undefined`.
+   */
+  async #read(
+    path: string,
+    modality: string,
+    verify?: boolean,
+  ): Promise<CacheHit<T> | undefined> {
+    const stored = await this.store.get(path);
+    if (stored === undefined) return undefined;
+    const policy = this.policy(modality);
+    let gam: GamAttributes;
+    let data: T;
+    try {
+      gam = gamAttributes(path, stored.attributes);
+      data = await this.#adapter.read(stored.dir, gam.data);
+    } catch (e) {
+      if ((await this.store.get(path)) === undefined) return undefined; // evicted meanwhile
+      await this.#quarantine(path, "unreadable", String(e));
+      return undefined;
+    }
+    const check = verify ?? (policy.verifyOnRead >= 1 || this.#random() < policy.verifyOnRead);
+    if (check) {
+      const actual = this.#adapter.checksum(data);
+      if (actual !== gam.checksum) {
+        await this.#quarantine(path, "checksum mismatch", `${gam.checksum} != ${actual}`);
+        return undefined;
+      }
+    }
+    return {
+      data,
+      stale: this.#now().getTime() >= Date.parse(gam.expiresAt),
+      entry: {
+        path,
+        dir: stored.dir,
+        checksum: gam.checksum,
+        cachedAt: gam.cachedAt,
+        expiresAt: gam.expiresAt,
+        pinned: stored.pinned,
+      },
+    };
+  }
+
+  /** Reads `path` with verification forced: "ok", "corrupt" (now quarantined) or "missing". */
+  async verify(path: string, modality: string): Promise<"ok" | "corrupt" | "missing"> {
+    if ((await this.store.get(path)) === undefined) return "missing";
+    return (await this.#read(path, modality, true)) === undefined ? "corrupt" : "ok";
+  }
+
+  async #quarantine(path: string, reason: string, detail: string): Promise<void> {
+    this.#count("corrupt");
+    const aside = await this.store.quarantine(path);
+    this.#log.error("cache entry failed its integrity check and was quarantined", {
+      entry: path,
+      reason,
+      detail,
+      quarantinedTo: aside,
+    });
+  }
+
+  #count(outcome: "hit" | "miss" | "stale" | "corrupt"): void {
+    this.#metrics.requests.inc({ layer: this.#adapter.layer, outcome });
+  }
+}

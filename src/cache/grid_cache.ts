@@ -1,0 +1,233 @@
+/**
+ * {@linkcode GridCache}: preprocessed grids cached as Zarr v3 groups at
+ * `<cacheDir>/preprocessing/<modality>/<bbox_hash>/v<semver>/`, the semver being the pipeline
+ * definition's version (a changed pipeline is a different entry).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import {
+  type Bbox,
+  gridChecksum,
+  type ProcessedGrid,
+  type RawData,
+  validateProcessedGrid,
+} from "../contracts/mod.ts";
+import { normaliseBbox } from "../ingestion/cache_key.ts";
+import { checkSegment } from "./cache_store.ts";
+import {
+  type CacheHit,
+  type CacheOptions,
+  type EntryAdapter,
+  EntryCache,
+  type EntryOrigin,
+  type FetchThroughOptions,
+  type FetchThroughResult,
+} from "./_entry_cache.ts";
+import type { CachePolicy } from "./cache_policy.ts";
+import type { ManifestRecord } from "./manifest.ts";
+import { readGridGroup, writeGridGroup } from "./zarr_entry.ts";
+import { CacheKeyError } from "./errors.ts";
+
+/**
+ * Where a grid's data came from, for its manifest record: licence and citation are required.
+ *
+ * @example Usage
+ * ```ts
+ * import type { GridOrigin } from "./grid_cache.ts";
+ * const o: GridOrigin = { licence: "CC0-1.0", citation: "synthetic survey", plugin: "synthetic" };
+ * ```
+ */
+export interface GridOrigin {
+  /** Licence of the source data. */
+  licence: string;
+  /** How to cite the source data. */
+  citation: string;
+  /** Plugin that fetched the source data. */
+  plugin?: string;
+  /** Its version. */
+  pluginVersion?: string;
+  /** URL of the source data. */
+  sourceUrl?: string;
+}
+
+/**
+ * The origin of a grid made from `raw` (its plugin, URL, licence, citation).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { originOf } from "./grid_cache.ts";
+ * await gridCache.put("gravity", bbox, "1.0.0", grid, originOf(raw));
+ * ```
+ */
+export function originOf(raw: RawData): GridOrigin {
+  return {
+    licence: raw.metadata.licence,
+    citation: raw.metadata.citation,
+    plugin: raw.source.plugin,
+    pluginVersion: raw.source.version,
+    ...(raw.metadata.sourceUrl !== undefined ? { sourceUrl: raw.metadata.sourceUrl } : {}),
+  };
+}
+
+/**
+ * The 16-hex-digit hash of a normalised bbox (rounded to 1e-9 degrees) used in grid entry paths.
+ *
+ * @param bbox `[minLon, minLat, maxLon, maxLat]`.
+ *
+ * @example Usage
+ * ```ts
+ * import { bboxHash } from "./grid_cache.ts";
+ * bboxHash([16, -35, 33, -22]).length; // 16
+ * ```
+ */
+export function bboxHash(bbox: Bbox): string {
+  return createHash("sha256").update(JSON.stringify(normaliseBbox(bbox))).digest("hex").slice(
+    0,
+    16,
+  );
+}
+
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+interface GridWithOrigin {
+  grid: ProcessedGrid;
+  origin: GridOrigin;
+  pipelineVersion: string;
+}
+
+const GRID_ADAPTER: EntryAdapter<GridWithOrigin> = {
+  layer: "preprocessing",
+  checksum: (g) => gridChecksum(g.grid),
+  origin: (g): EntryOrigin => ({
+    kind: "grid",
+    ...g.origin,
+    units: g.grid.units,
+    crs: g.grid.crs,
+    ...(g.grid.bbox ? { bbox: [...g.grid.bbox] as [number, number, number, number] } : {}),
+    retrievedAt: g.grid.provenance.at(-1)?.at ?? new Date().toISOString(),
+    pipelineVersion: g.pipelineVersion,
+  }),
+  describe: (g) => {
+    const { lat: _lat, lon: _lon, values: _values, ...rest } = g.grid;
+    return { grid: rest, origin: g.origin, pipelineVersion: g.pipelineVersion };
+  },
+  write: (dir, g, attributes, options) => writeGridGroup(dir, g.grid, attributes, options),
+  async read(dir, described) {
+    const { lat, lon, values } = await readGridGroup(dir);
+    const d = described as Omit<GridWithOrigin, "grid"> & { grid: Record<string, unknown> };
+    const grid = validateProcessedGrid({ ...d.grid, lat, lon, values }, dir);
+    return { grid, origin: d.origin, pipelineVersion: d.pipelineVersion };
+  },
+};
+
+/**
+ * The preprocessing cache: processed grids by modality, bbox and pipeline version, with the
+ * same guarantees as {@linkcode IngestionCache} (atomic publish, verified reads, TTL with stale
+ * fallback, one computation per key across processes).
+ *
+ * @example Compute through the cache
+ * ```ts ignore
+ * import { GridCache } from "./grid_cache.ts";
+ * const grids = new GridCache({ store: ".gam/cache", outputDir: "out" });
+ * const r = await grids.getOrCompute("gravity", bbox, "1.0.0", () => runPipeline(raw), originOf(raw));
+ * ```
+ */
+export class GridCache {
+  readonly #engine: EntryCache<GridWithOrigin>;
+
+  /** @param options Store, policies, manifests, metrics, extra lock. */
+  constructor(options: CacheOptions) {
+    this.#engine = new EntryCache(GRID_ADAPTER, options);
+  }
+
+  /** The underlying store. */
+  get store(): CacheOptions["store"] & object {
+    return this.#engine.store;
+  }
+
+  /** The entry path: `preprocessing/<modality>/<bbox_hash>/v<version>`. */
+  path(modality: string, bbox: Bbox, pipelineVersion: string): string {
+    checkSegment(modality, "Modality");
+    if (typeof pipelineVersion !== "string" || !SEMVER.test(pipelineVersion)) {
+      throw new CacheKeyError(
+        `Pipeline version ${JSON.stringify(pipelineVersion)} is not allowed: expected a ` +
+          `semantic version such as "1.2.0" or "1.2.0-rc.1"`,
+      );
+    }
+    return `preprocessing/${modality}/${bboxHash(bbox)}/v${pipelineVersion}`;
+  }
+
+  /** The policy in force for `modality`. */
+  policy(modality: string): CachePolicy {
+    return this.#engine.policy(modality);
+  }
+
+  /** The cached grid, `stale: true` when expired; `undefined` when absent or corrupt. */
+  async get(
+    modality: string,
+    bbox: Bbox,
+    pipelineVersion: string,
+  ): Promise<CacheHit<ProcessedGrid> | undefined> {
+    const hit = await this.#engine.get(this.path(modality, bbox, pipelineVersion), modality);
+    return hit === undefined ? undefined : { ...hit, data: hit.data.grid };
+  }
+
+  /** Caches `grid` (verified after writing) and returns its manifest record. */
+  async put(
+    modality: string,
+    bbox: Bbox,
+    pipelineVersion: string,
+    grid: ProcessedGrid,
+    origin: GridOrigin,
+  ): Promise<ManifestRecord> {
+    const path = this.path(modality, bbox, pipelineVersion);
+    const key = path.split("/").slice(2).join("/");
+    return (await this.#engine.put(path, modality, key, { grid, origin, pipelineVersion }))
+      .record;
+  }
+
+  /** Fresh entry, or compute once (other callers wait on the entry lock) and cache. */
+  async getOrCompute(
+    modality: string,
+    bbox: Bbox,
+    pipelineVersion: string,
+    compute: () => Promise<ProcessedGrid>,
+    origin: GridOrigin,
+    options?: FetchThroughOptions,
+  ): Promise<FetchThroughResult<ProcessedGrid>> {
+    const path = this.path(modality, bbox, pipelineVersion);
+    const key = path.split("/").slice(2).join("/");
+    const r = await this.#engine.getOrFetch(
+      path,
+      modality,
+      key,
+      async () => ({ grid: await compute(), origin, pipelineVersion }),
+      options,
+    );
+    return { ...r, data: r.data.grid };
+  }
+
+  /** The entry's lock (file lock, plus the extra lock if configured). */
+  lock(modality: string, bbox: Bbox, pipelineVersion: string): Promise<AsyncDisposable> {
+    return this.#engine.lock(this.path(modality, bbox, pipelineVersion));
+  }
+
+  /** Verifies one entry now: "ok", "corrupt" (quarantined) or "missing". */
+  verify(
+    modality: string,
+    bbox: Bbox,
+    pipelineVersion: string,
+  ): Promise<"ok" | "corrupt" | "missing"> {
+    return this.#engine.verify(this.path(modality, bbox, pipelineVersion), modality);
+  }
+}
+
+/** @internal For `gam cache verify`, which works from entry paths. */
+export function verifyGridEntry(
+  options: CacheOptions,
+  path: string,
+  modality: string,
+): Promise<"ok" | "corrupt" | "missing"> {
+  return new EntryCache(GRID_ADAPTER, options).verify(path, modality);
+}

@@ -1,0 +1,205 @@
+import { assert, assertEquals, assertNotEquals, assertRejects } from "./testdata/assert.ts";
+import { IngestionCache } from "./ingestion_cache.ts";
+import { FsCacheStore } from "./fs_cache_store.ts";
+import { ManifestRecordSchema, readManifest } from "./manifest.ts";
+import { rawDataChecksum } from "../contracts/mod.ts";
+import type { RawData } from "../contracts/mod.ts";
+import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+import { syntheticPoints } from "./testdata/fixtures.ts";
+import { CacheKeyError } from "./errors.ts";
+import { metricValue } from "./testdata/metrics.ts";
+
+const KEY = "ab".repeat(32);
+
+function setup(
+  opts: { ttl?: number; compression?: "none" | "gzip" | "zstd"; now?: () => Date } = {},
+) {
+  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const metrics = new MetricsRegistry();
+  const lines: string[] = [];
+  const cache = new IngestionCache({
+    store: `${dir}/cache`,
+    outputDir: `${dir}/out`,
+    policy: { gravity: { ttl: opts.ttl ?? 3600, compression: opts.compression ?? "none" } },
+    metrics,
+    logger: createLogger({ level: "debug", sink: (l) => lines.push(l) }),
+    now: opts.now,
+  });
+  return { dir, cache, metrics, lines };
+}
+
+function counting(data: RawData) {
+  let calls = 0;
+  const fetch = () => {
+    calls++;
+    return Promise.resolve(data);
+  };
+  return { fetch, calls: () => calls };
+}
+
+Deno.test("getOrFetch() fetches once, then serves the cached copy with the same checksum", async () => {
+  const { dir, cache, metrics } = setup();
+  const raw = syntheticPoints(5000);
+  const src = counting(raw);
+  const first = await cache.getOrFetch("gravity", KEY, src.fetch);
+  const second = await cache.getOrFetch("gravity", KEY, src.fetch);
+  assertEquals([first.outcome, second.outcome, src.calls()], ["miss", "hit", 1]);
+  assertEquals(rawDataChecksum(second.data), rawDataChecksum(raw));
+  assert(second.data.kind === "points" && second.data.points.line instanceof Int32Array);
+  assertEquals(second.data.metadata, raw.metadata);
+  assertEquals(second.entry.path, `ingestion/gravity/${KEY}`);
+  assertEquals(second.entry.dir, `${dir}/cache/ingestion/gravity/${KEY}`);
+  const text = await metrics.render();
+  assertEquals(
+    metricValue(text, "gam_cache_requests_total", { layer: "ingestion", outcome: "hit" }),
+    1,
+  );
+  assertEquals(
+    metricValue(text, "gam_cache_requests_total", { layer: "ingestion", outcome: "miss" }),
+    1,
+  );
+});
+
+Deno.test("put() writes a manifest record that validates against the schema", async () => {
+  const { dir, cache } = setup({ compression: "zstd" });
+  const raw = syntheticPoints(100);
+  const rec = await cache.put("gravity", KEY, raw);
+  const onDisk = await readManifest(`${dir}/out`, `ingestion/gravity/${KEY}`);
+  assertEquals(onDisk, rec);
+  ManifestRecordSchema.parse(onDisk);
+  assertEquals(rec.checksum, rawDataChecksum(raw));
+  assertEquals(rec.plugin, "synthetic");
+  assertEquals(rec.sourceUrl, "synthetic://seed/42");
+  assertEquals(rec.licence, "CC0-1.0");
+  assertEquals(rec.compression, "zstd");
+  assertEquals(rec.pinned, false);
+  assert(rec.sizeBytes > 100 * 8);
+  assertEquals(Date.parse(rec.expiresAt) - Date.parse(rec.cachedAt), 3600 * 1000);
+  assertEquals(rec.cachePath, `${dir}/cache/ingestion/gravity/${KEY}`);
+});
+
+Deno.test("an expired entry is refetched, and served as stale when the refetch fails", async () => {
+  let t = Date.parse("2026-11-25T12:00:00Z");
+  const { cache, metrics, lines } = setup({ ttl: 60, now: () => new Date(t) });
+  const raw = syntheticPoints(200);
+  await cache.put("gravity", KEY, raw);
+  t += 61_000;
+  const got = await cache.get("gravity", KEY);
+  assertEquals(got?.stale, true);
+  const failing = () => Promise.reject(new Error("source down"));
+  const r = await cache.getOrFetch("gravity", KEY, failing);
+  assertEquals(r.outcome, "stale");
+  assertEquals((r.error as Error).message, "source down");
+  assertEquals(rawDataChecksum(r.data), rawDataChecksum(raw));
+  assert(lines.some((l) => l.includes("serving a stale cache entry")));
+  const refreshed = syntheticPoints(200, 43);
+  const ok = await cache.getOrFetch("gravity", KEY, () => Promise.resolve(refreshed));
+  assertEquals(ok.outcome, "miss");
+  assertEquals((await cache.get("gravity", KEY))?.stale, false);
+  assertEquals(
+    rawDataChecksum((await cache.get("gravity", KEY))!.data),
+    rawDataChecksum(refreshed),
+  );
+  const text = await metrics.render();
+  assertEquals(
+    metricValue(text, "gam_cache_requests_total", { layer: "ingestion", outcome: "stale" }),
+    2,
+  );
+});
+
+Deno.test("getOrFetch() without any cached copy rethrows the fetch error", async () => {
+  const { cache } = setup();
+  await assertRejects(
+    () => cache.getOrFetch("gravity", KEY, () => Promise.reject(new Error("boom"))),
+    Error,
+    "boom",
+  );
+  assertEquals(await cache.get("gravity", KEY), undefined);
+});
+
+for (const compression of ["none", "gzip"] as const) {
+  Deno.test(`a flipped byte in a ${compression} chunk quarantines the entry and refetches`, async () => {
+    const { dir, cache, metrics, lines } = setup({ compression });
+    const raw = syntheticPoints(3000);
+    await cache.put("gravity", KEY, raw);
+    const chunk = `${dir}/cache/ingestion/gravity/${KEY}/value/c/0`;
+    const bytes = await Deno.readFile(chunk);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    await Deno.writeFile(chunk, bytes);
+
+    const src = counting(raw);
+    const r = await cache.getOrFetch("gravity", KEY, src.fetch);
+    assertEquals([r.outcome, src.calls()], ["miss", 1]);
+    assertEquals(rawDataChecksum(r.data), rawDataChecksum(raw));
+    const quarantined = [...Deno.readDirSync(`${dir}/cache/.quarantine`)];
+    assertEquals(quarantined.length, 1);
+    assert(quarantined[0].name.startsWith(encodeURIComponent(`ingestion/gravity/${KEY}`) + "@"));
+    assert(lines.some((l) => l.includes("quarantined") && l.includes('"level":"error"')));
+    const text = await metrics.render();
+    assertEquals(
+      metricValue(text, "gam_cache_requests_total", { layer: "ingestion", outcome: "corrupt" }),
+      1,
+    );
+    // The refetched entry is intact.
+    assertEquals((await cache.get("gravity", KEY))?.stale, false);
+  });
+}
+
+Deno.test("verifyOnRead 0 skips the checksum; verify() still finds the flipped byte", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const cache = new IngestionCache({
+    store: dir,
+    policy: { verifyOnRead: 0, compression: "none" },
+    metrics: new MetricsRegistry(),
+    logger: createLogger({ level: "silent" }),
+  });
+  const raw = syntheticPoints(3000);
+  await cache.put("gravity", KEY, raw);
+  const chunk = `${dir}/ingestion/gravity/${KEY}/lat/c/0`;
+  const bytes = await Deno.readFile(chunk);
+  bytes[100] ^= 0x80;
+  await Deno.writeFile(chunk, bytes);
+  const unverified = await cache.get("gravity", KEY);
+  assertNotEquals(unverified, undefined);
+  assertNotEquals(rawDataChecksum(unverified!.data), rawDataChecksum(raw));
+  assertEquals(await cache.verify("gravity", KEY), "corrupt");
+  assertEquals(await cache.verify("gravity", KEY), "missing");
+});
+
+Deno.test("a policy with pin: true pins every entry it writes", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const cache = new IngestionCache({
+    store: dir,
+    policy: { gravity: { pin: true } },
+    metrics: new MetricsRegistry(),
+  });
+  const rec = await cache.put("gravity", KEY, syntheticPoints(10));
+  assertEquals(rec.pinned, true);
+  assertEquals((await new FsCacheStore(dir).list())[0].pinned, true);
+});
+
+Deno.test("the cache rejects keys that could escape the cache folder", async () => {
+  const { cache } = setup();
+  for (const key of ["../x", "a/b", "", ".."]) {
+    await assertRejects(() => cache.put("gravity", key, syntheticPoints(1)), CacheKeyError);
+  }
+});
+
+Deno.test("the extra lock is taken around the fetch and released after it", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const events: string[] = [];
+  const cache = new IngestionCache({
+    store: dir,
+    metrics: new MetricsRegistry(),
+    extraLock: (key) => {
+      events.push(`lock ${key}`);
+      return Promise.resolve({ [Symbol.dispose]: () => void events.push(`unlock ${key}`) });
+    },
+  });
+  await cache.getOrFetch("gravity", KEY, () => {
+    events.push("fetch");
+    return Promise.resolve(syntheticPoints(10));
+  });
+  const p = `ingestion/gravity/${KEY}`;
+  assertEquals(events, [`lock ${p}`, "fetch", `unlock ${p}`]);
+});
