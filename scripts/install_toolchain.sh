@@ -65,7 +65,9 @@ log "Debian rustc $RUST_VERSION, std sources in $RUST_SRC"
 # ---------------------------------------------------------------------------------------------
 SYSROOT="$("$DEBIAN_RUSTC" --print sysroot)"
 WASM_LIB="$SYSROOT/lib/rustlib/$TARGET/lib"
-STAMP="$WASM_LIB/.gam-built-for-$RUST_VERSION"
+# Bump STD_RECIPE when the way std is built changes, so that machines rebuild it.
+STD_RECIPE=2
+STAMP="$WASM_LIB/.gam-built-for-$RUST_VERSION-r$STD_RECIPE"
 if [ -f "$STAMP" ] && ls "$WASM_LIB"/libstd-*.rlib >/dev/null 2>&1; then
   log "std for $TARGET already in $WASM_LIB"
 else
@@ -84,8 +86,20 @@ crate-type = ["cdylib"]
 panic = "abort"
 EOF
   echo '#[no_mangle] pub extern "C" fn gam_std_builder_probe(x: u32) -> u32 { x + 1 }' >"$work/src/lib.rs"
+  # std's own dependencies (dlmalloc, ...) come from crates.io or from the vendored copy; their
+  # source paths end up in panic messages inside the rlibs, so map both routes (and any cargo
+  # home) to one fixed prefix: the wasm the project builds must not depend on $HOME.
+  CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
+  remap="--remap-path-prefix=$RUST_SRC/vendor=/rust-std-deps"
+  for d in "$CARGO_HOME_DIR"/registry/src/*/; do
+    [ -d "$d" ] && remap="$remap --remap-path-prefix=${d%/}=/rust-std-deps"
+  done
+  # A registry index folder created by the first build itself is only known afterwards: the
+  # crates.io one has a fixed name for this cargo version.
+  remap="$remap --remap-path-prefix=$CARGO_HOME_DIR/registry/src/index.crates.io-1949cf8c6b5b557f=/rust-std-deps"
   build_std() {
     (cd "$work" && env PATH="/usr/bin:$PATH" RUSTC="$DEBIAN_RUSTC" RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$work/target" \
+      RUSTFLAGS="$remap" \
       "$DEBIAN_CARGO" build --release --target "$TARGET" -Zbuild-std=std,panic_abort "$@")
   }
   if ! build_std; then
@@ -100,6 +114,7 @@ EOF
     build_std --offline || die "building std for $TARGET failed (see cargo output above)"
   fi
   as_root mkdir -p "$WASM_LIB"
+  as_root rm -f "$WASM_LIB"/lib*.rlib "$WASM_LIB"/.gam-built-for-*
   n=0
   for f in "$work/target/$TARGET/release/deps/"lib*.rlib; do
     case "$(basename "$f")" in libgam_std_builder*) continue ;; esac

@@ -1,0 +1,49 @@
+/**
+ * Messages between {@linkcode WorkerPool} and `worker.ts`. Private to `src/compute/`.
+ *
+ * @module
+ */
+
+/** A job posted to a worker: call wasm export `kernel` with `args`. */
+export interface JobMessage {
+  /** Pool-unique job id. */
+  id: number;
+  /** Name of the exported kernel. */
+  kernel: string;
+  /** Positional arguments (numbers, strings, typed arrays, plain objects). */
+  args: unknown[];
+}
+
+/** A worker's reply. */
+export type ReplyMessage =
+  | { id: number; ok: true; value: unknown }
+  | {
+    id: number;
+    ok: false;
+    /** Error class name in the worker (`Error`, `RuntimeError`, ...). */
+    name: string;
+    message: string;
+    /** The wasm instance trapped: the worker must be replaced. */
+    fatal: boolean;
+  };
+
+/**
+ * Buffers of the typed arrays in `value` (top level, arrays, plain-object fields), deduplicated;
+ * used as the transfer list of a reply. Views that do not cover their whole buffer are left
+ * out (they could be views into wasm memory, which must never be detached).
+ */
+export function transferablesOf(value: unknown, out: Set<ArrayBuffer> = new Set()): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) {
+    const buf = value.buffer;
+    if (
+      buf instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === buf.byteLength
+    ) {
+      out.add(buf);
+    }
+  } else if (Array.isArray(value)) {
+    for (const v of value) transferablesOf(v, out);
+  } else if (value !== null && typeof value === "object") {
+    for (const v of Object.values(value)) transferablesOf(v, out);
+  }
+  return [...out];
+}

@@ -1,0 +1,699 @@
+/**
+ * Gridding scattered points on the worker pool: typed wrappers of the gam-core gridding kernels
+ * (`grid_block`, `grid_nearest`, `grid_idw`, `grid_linear`, `grid_mincurv`,
+ * `distance_to_nearest`).
+ *
+ * The output grid is split into row bands, one job each; a band gets only the points within the
+ * method's reach of its rows (latitude +- radius, or +- one cell for block reduction), in their
+ * original order. The kernels break distance ties by input order, so the stitched grid is
+ * bit-identical whatever the number of workers or bands. Linear (one global triangulation) and
+ * minimum curvature (one global solve) run as a single job.
+ *
+ * Distances use the kernels' local metric in degrees of latitude:
+ * `d^2 = ((lon_p - lon_node) * cos(lat_node))^2 + (lat_p - lat_node)^2`, so `radius` and
+ * `maxDistance` are degrees of latitude (1 degree ~ 111.2 km) in every direction.
+ *
+ * @module
+ */
+import { type Bbox, checkBbox, type ProcessedGrid } from "../contracts/mod.ts";
+import type { WorkerPool } from "./pool.ts";
+
+/** A Float64Array over a plain (transferable) ArrayBuffer. */
+type F64 = Float64Array<ArrayBuffer>;
+
+/** The gridding methods. */
+export const GRID_METHODS = [
+  "block-mean",
+  "block-median",
+  "nearest",
+  "idw",
+  "linear",
+  "mincurv",
+] as const;
+
+/** A gridding method, see {@linkcode GRID_METHODS}. */
+export type GridMethod = typeof GRID_METHODS[number];
+
+/** Scattered points: equal-length arrays; rows with a non-finite lon, lat or value are skipped. */
+export interface Points {
+  /** Longitudes, degrees. */
+  lon: F64;
+  /** Latitudes, degrees. */
+  lat: F64;
+  /** Values (any unit). */
+  value: F64;
+  /** Optional weights (block-mean only; finite, >= 0). */
+  weight?: F64;
+}
+
+/** Options of {@linkcode gridPoints}. */
+export interface GridPointsOptions {
+  /** Output region `[minLon, minLat, maxLon, maxLat]`, degrees. */
+  bbox: Bbox;
+  /** Node spacing, degrees (> 0), the same along lon and lat. */
+  spacing: number;
+  /** The gridding method. */
+  method: GridMethod;
+  /**
+   * `"gridline"`: nodes at `minLon + i * spacing` up to `maxLon` inclusive (10 to 14 at 0.01 is
+   * 401 nodes); `"pixel"`: nodes at the centres of the cells that tile the bbox.
+   * @default {"gridline"}
+   */
+  registration?: "gridline" | "pixel";
+  /**
+   * Search radius, degrees (nearest, idw); `Infinity` for none.
+   * @default {Infinity}
+   */
+  radius?: number;
+  /**
+   * Neighbours used by idw (integer >= 1).
+   * @default {12}
+   */
+  k?: number;
+  /**
+   * Inverse distance power of idw (> 0).
+   * @default {2}
+   */
+  power?: number;
+  /**
+   * Minimum neighbours within `radius` for an idw node to get a value (integer >= 1).
+   * @default {1}
+   */
+  minPoints?: number;
+  /**
+   * Tension of minimum curvature, in [0, 1).
+   * @default {0.25}
+   */
+  tension?: number;
+  /**
+   * Convergence limit of minimum curvature, data units; 0 for the automatic limit.
+   * @default {0}
+   */
+  convergence?: number;
+  /**
+   * Maximum iterations of minimum curvature per grid level (integer >= 1).
+   * @default {500}
+   */
+  maxIterations?: number;
+  /**
+   * Nodes farther than this from every point become NaN, degrees (> 0); like Verde's
+   * `distance_mask`.
+   * @default {undefined}
+   */
+  maxDistance?: number;
+  /**
+   * Largest number of grid nodes allowed (integer >= 1).
+   * @default {50_000_000}
+   */
+  maxCells?: number;
+  /**
+   * Number of row bands (jobs) for banded methods; does not change the result.
+   * @default {4 * pool.size}
+   */
+  bands?: number;
+  /**
+   * Units of the values, stored in the grid.
+   * @default {"unknown"}
+   */
+  units?: string;
+  /** Cancels the gridding (running jobs have their workers terminated). */
+  signal?: AbortSignal;
+}
+
+/** The result of {@linkcode gridPoints}. */
+export interface GridResult {
+  /** The grid: values Float64, NaN where the method has no support or beyond `maxDistance`. */
+  grid: ProcessedGrid;
+  /** Block methods: number of points per block (NaN where empty), row-major like `values`. */
+  count?: F64;
+  /**
+   * Block methods: standard deviation (block-mean) or L1 scale (block-median) per block, as
+   * GMT `-E` reports them.
+   */
+  spread?: F64;
+  /** Points inside the bbox (after skipping non-finite rows). */
+  pointsInBbox: number;
+  /** Rows skipped because lon, lat or value was not finite. */
+  pointsSkipped: number;
+}
+
+/**
+ * A gridding option is invalid; `option` names it (e.g. `"spacing"`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { GridOptionError } from "./gridding.ts";
+ * try { await gridPoints(pool, points, { ...opts, spacing: -1 }); }
+ * catch (e) { if (e instanceof GridOptionError) console.error(e.option); }
+ * ```
+ */
+export class GridOptionError extends RangeError {
+  /** The option at fault, as named in {@linkcode GridPointsOptions}. */
+  readonly option: string;
+  /**
+   * @param option The option at fault.
+   * @param message What was received and what was expected.
+   */
+  constructor(option: string, message: string) {
+    super(message);
+    this.name = "GridOptionError";
+    this.option = option;
+  }
+}
+
+/**
+ * No point lies inside the bbox (after skipping non-finite rows).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { NoPointsError } from "./gridding.ts";
+ * try { await gridPoints(pool, points, opts); }
+ * catch (e) { if (e instanceof NoPointsError) console.error(e.message); }
+ * ```
+ */
+export class NoPointsError extends RangeError {
+  /** @param message What was received. */
+  constructor(message: string) {
+    super(message);
+    this.name = "NoPointsError";
+  }
+}
+
+/** The node layout of a grid. */
+export interface GridLayout {
+  /** Longitude of the first node, degrees. */
+  west: number;
+  /** Latitude of the first (southern) node, degrees. */
+  south: number;
+  /** Node spacing, degrees. */
+  spacing: number;
+  /** Number of columns (longitudes). */
+  nx: number;
+  /** Number of rows (latitudes). */
+  ny: number;
+  /** Node longitudes `west + i * spacing`. */
+  lon: F64;
+  /** Node latitudes `south + j * spacing`. */
+  lat: F64;
+}
+
+/** Relative tolerance (of one cell) for bbox spans that should be whole multiples of spacing. */
+const SPAN_EPS = 1e-6;
+
+/**
+ * The node layout for `bbox` at `spacing` degrees. Gridline: nodes at `minLon + i * spacing`
+ * up to `maxLon` inclusive, tolerating float rounding of one millionth of a cell (10 to 14 at
+ * 0.01 is 401 nodes); pixel: the centres of the whole cells that tile the bbox.
+ *
+ * @throws {GridOptionError} when the bbox holds no pixel-registered cell.
+ *
+ * @example Usage
+ * ```ts
+ * import { gridLayout } from "./gridding.ts";
+ * gridLayout([10, -1, 14, 1], 0.01, "gridline").nx; // 401
+ * ```
+ */
+export function gridLayout(
+  bbox: Bbox,
+  spacing: number,
+  registration: "gridline" | "pixel",
+): GridLayout {
+  const [minLon, minLat, maxLon, maxLat] = bbox;
+  const cells = (span: number) => Math.floor(span / spacing + SPAN_EPS);
+  const half = registration === "pixel" ? spacing / 2 : 0;
+  const extra = registration === "pixel" ? 0 : 1;
+  const nx = cells(maxLon - minLon) + extra;
+  const ny = cells(maxLat - minLat) + extra;
+  if (nx < 1 || ny < 1) {
+    throw new GridOptionError(
+      "spacing",
+      `spacing ${spacing} degrees is larger than the bbox ` +
+        `(${maxLon - minLon} x ${maxLat - minLat} degrees): no pixel-registered cell fits`,
+    );
+  }
+  const west = minLon + half, south = minLat + half;
+  return {
+    west,
+    south,
+    spacing,
+    nx,
+    ny,
+    lon: Float64Array.from({ length: nx }, (_, i) => west + i * spacing),
+    lat: Float64Array.from({ length: ny }, (_, j) => south + j * spacing),
+  };
+}
+
+interface Checked {
+  bbox: Bbox;
+  spacing: number;
+  method: GridMethod;
+  registration: "gridline" | "pixel";
+  radius: number;
+  k: number;
+  power: number;
+  minPoints: number;
+  tension: number;
+  convergence: number;
+  maxIterations: number;
+  maxDistance?: number;
+  maxCells: number;
+  bands?: number;
+  units: string;
+}
+
+function checkOptions(o: GridPointsOptions): Checked {
+  const num = (
+    name: string,
+    v: unknown,
+    dflt: number,
+    ok: (x: number) => boolean,
+    expected: string,
+  ): number => {
+    if (v === undefined) return dflt;
+    if (typeof v !== "number" || Number.isNaN(v) || !ok(v)) {
+      throw new GridOptionError(name, `${name} must be ${expected}, got ${String(v)}`);
+    }
+    return v;
+  };
+  const isInt = (x: number) => Number.isInteger(x) && x >= 1;
+  if (!GRID_METHODS.includes(o.method)) {
+    throw new GridOptionError(
+      "method",
+      `method must be one of ${GRID_METHODS.join(", ")}, got ${JSON.stringify(o.method)}`,
+    );
+  }
+  const registration = o.registration ?? "gridline";
+  if (registration !== "gridline" && registration !== "pixel") {
+    throw new GridOptionError(
+      "registration",
+      `registration must be "gridline" or "pixel", got ${JSON.stringify(registration)}`,
+    );
+  }
+  if (typeof o.spacing !== "number" || !Number.isFinite(o.spacing) || o.spacing <= 0) {
+    throw new GridOptionError(
+      "spacing",
+      `spacing must be a number > 0 degrees, got ${String(o.spacing)}`,
+    );
+  }
+  const units = o.units ?? "unknown";
+  if (typeof units !== "string" || units === "") {
+    throw new GridOptionError("units", `units must be a non-empty string, got ${String(units)}`);
+  }
+  return {
+    bbox: checkBbox(o.bbox, "bbox"),
+    spacing: o.spacing,
+    method: o.method,
+    registration,
+    radius: num("radius", o.radius, Infinity, (x) => x > 0, "> 0 degrees (or Infinity)"),
+    k: num("k", o.k, 12, isInt, "an integer >= 1"),
+    power: num("power", o.power, 2, (x) => x > 0 && Number.isFinite(x), "a number > 0"),
+    minPoints: num("minPoints", o.minPoints, 1, isInt, "an integer >= 1"),
+    tension: num("tension", o.tension, 0.25, (x) => x >= 0 && x < 1, "in [0, 1)"),
+    convergence: num(
+      "convergence",
+      o.convergence,
+      0,
+      (x) => x >= 0 && Number.isFinite(x),
+      ">= 0 (0 = automatic)",
+    ),
+    maxIterations: num("maxIterations", o.maxIterations, 500, isInt, "an integer >= 1"),
+    maxDistance: o.maxDistance === undefined ? undefined : num(
+      "maxDistance",
+      o.maxDistance,
+      0,
+      (x) => x > 0 && Number.isFinite(x),
+      "a finite number > 0 degrees",
+    ),
+    maxCells: num("maxCells", o.maxCells, 50_000_000, isInt, "an integer >= 1"),
+    bands: o.bands === undefined ? undefined : num("bands", o.bands, 1, isInt, "an integer >= 1"),
+    units,
+  };
+}
+
+/** Points kept after dropping non-finite rows and those that cannot reach the grid. */
+interface Kept {
+  lon: F64;
+  lat: F64;
+  value: F64;
+  weight?: F64;
+  inBbox: number;
+  skipped: number;
+}
+
+function checkPoints(points: Points): void {
+  for (const name of ["lon", "lat", "value"] as const) {
+    if (!(points[name] instanceof Float64Array)) {
+      throw new GridOptionError("points", `points.${name} must be a Float64Array`);
+    }
+  }
+  const n = points.lon.length;
+  for (const name of ["lat", "value", "weight"] as const) {
+    const a = points[name];
+    if (a === undefined) continue;
+    if (!(a instanceof Float64Array)) {
+      throw new GridOptionError("points", `points.${name} must be a Float64Array`);
+    }
+    if (a.length !== n) {
+      throw new GridOptionError(
+        "points",
+        `points.${name} has ${a.length} values but points.lon has ${n}`,
+      );
+    }
+  }
+}
+
+/**
+ * Keeps the finite rows whose position is within `margin` degrees (metric above) of the grid's
+ * node rectangle, in their original order.
+ */
+function keepPoints(points: Points, layout: GridLayout, bbox: Bbox, margin: number): Kept {
+  const { lon, lat, value, weight } = points;
+  const n = lon.length;
+  const east = layout.west + (layout.nx - 1) * layout.spacing;
+  const north = layout.south + (layout.ny - 1) * layout.spacing;
+  const pad = margin * (1 + 1e-9) + 1e-12;
+  const latLo = layout.south - pad, latHi = north + pad;
+  // |dlon| * cos(lat_node) <= d <= margin, with cos(lat_node) >= cos of the largest |lat|.
+  const maxAbsLat = Math.min(90, Math.max(Math.abs(latLo), Math.abs(latHi)));
+  const cosMin = Math.cos((maxAbsLat * Math.PI) / 180);
+  const lonPad = Number.isFinite(pad) && cosMin > 1e-6 ? pad / cosMin : Infinity;
+  const lonLo = layout.west - lonPad, lonHi = east + lonPad;
+  const idx = new Uint32Array(n);
+  let m = 0, inBbox = 0, skipped = 0;
+  for (let i = 0; i < n; i++) {
+    const x = lon[i], y = lat[i], v = value[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(v)) {
+      skipped++;
+      continue;
+    }
+    if (weight !== undefined && !(weight[i] >= 0 && Number.isFinite(weight[i]))) {
+      throw new GridOptionError(
+        "points",
+        `points.weight[${i}] must be a finite number >= 0, got ${weight[i]}`,
+      );
+    }
+    if (x >= bbox[0] && x <= bbox[2] && y >= bbox[1] && y <= bbox[3]) inBbox++;
+    if (y >= latLo && y <= latHi && x >= lonLo && x <= lonHi) idx[m++] = i;
+  }
+  const pick = (a: F64) => {
+    const out = new Float64Array(m);
+    for (let j = 0; j < m; j++) out[j] = a[idx[j]];
+    return out;
+  };
+  return {
+    lon: pick(lon),
+    lat: pick(lat),
+    value: pick(value),
+    weight: weight ? pick(weight) : undefined,
+    inBbox,
+    skipped,
+  };
+}
+
+/** Band [r0, r1): the kept points within `margin` (latitude) of its rows, in original order. */
+function bandPoints(
+  kept: Kept,
+  layout: GridLayout,
+  r0: number,
+  r1: number,
+  margin: number,
+  withValue: boolean,
+): F64[] {
+  const cols = [kept.lon, kept.lat];
+  if (withValue) cols.push(kept.value);
+  if (withValue && kept.weight) cols.push(kept.weight);
+  if (!Number.isFinite(margin)) return cols.map((c) => c.slice());
+  const pad = margin * (1 + 1e-9) + 1e-12;
+  const lo = layout.south + r0 * layout.spacing - pad;
+  const hi = layout.south + (r1 - 1) * layout.spacing + pad;
+  const lat = kept.lat;
+  let m = 0;
+  for (let i = 0; i < lat.length; i++) if (lat[i] >= lo && lat[i] <= hi) m++;
+  const out = cols.map(() => new Float64Array(m));
+  let j = 0;
+  for (let i = 0; i < lat.length; i++) {
+    if (lat[i] >= lo && lat[i] <= hi) {
+      for (let c = 0; c < cols.length; c++) out[c][j] = cols[c][i];
+      j++;
+    }
+  }
+  return out;
+}
+
+function bandsOf(ny: number, count: number): [number, number][] {
+  const n = Math.max(1, Math.min(ny, count));
+  const out: [number, number][] = [];
+  for (let b = 0; b < n; b++) {
+    const r0 = Math.floor((b * ny) / n), r1 = Math.floor(((b + 1) * ny) / n);
+    if (r1 > r0) out.push([r0, r1]);
+  }
+  return out;
+}
+
+/**
+ * Grids scattered points onto a regular lon/lat grid with the worker pool.
+ *
+ * Validates every option first (throwing {@linkcode GridOptionError} naming it), computes the
+ * node layout (see {@linkcode gridLayout}) and refuses grids larger than `maxCells`, skips rows
+ * with a non-finite lon, lat or value, throws {@linkcode NoPointsError} when no point lies in
+ * the bbox, runs the method in row bands across the pool (one job for linear and mincurv;
+ * mincurv is preceded by a block median as GMT advises), and finally masks nodes farther than
+ * `maxDistance` from every point.
+ *
+ * @param pool The worker pool.
+ * @param points Scattered points.
+ * @param options Region, spacing, method and its parameters.
+ * @returns The grid (values Float64, NaN nodata) with block count/spread planes.
+ * @throws {GridOptionError} for an invalid option or a grid above `maxCells`.
+ * @throws {NoPointsError} when no point lies in the bbox.
+ * @throws {ComputeError} when a kernel fails.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { gridPoints, WorkerPool } from "./mod.ts";
+ * await using pool = new WorkerPool();
+ * const { grid } = await gridPoints(pool, { lon, lat, value }, {
+ *   bbox: [-43, -23, -42, -22], spacing: 0.01, method: "idw", radius: 0.05, k: 12,
+ * });
+ * ```
+ */
+export async function gridPoints(
+  pool: WorkerPool,
+  points: Points,
+  options: GridPointsOptions,
+): Promise<GridResult> {
+  const o = checkOptions(options);
+  checkPoints(points);
+  if (points.weight !== undefined && o.method !== "block-mean") {
+    throw new GridOptionError(
+      "points",
+      `points.weight is only used by block-mean, not by ${o.method}`,
+    );
+  }
+  const layout = gridLayout(o.bbox, o.spacing, o.registration);
+  const cells = layout.nx * layout.ny;
+  if (cells > o.maxCells) {
+    throw new GridOptionError(
+      "maxCells",
+      `the grid would have ${layout.ny} x ${layout.nx} = ${cells} nodes, above the limit of ` +
+        `${o.maxCells}; use a larger spacing or a smaller bbox`,
+    );
+  }
+  const isBlock = o.method === "block-mean" || o.method === "block-median";
+  // How far a point can be from a node and still matter for that node.
+  const reach = isBlock
+    ? o.spacing
+    : o.method === "nearest" || o.method === "idw"
+    ? o.radius
+    : o.method === "mincurv"
+    ? o.spacing
+    : Infinity;
+  const kept = keepPoints(points, layout, o.bbox, reach);
+  if (kept.inBbox === 0) {
+    throw new NoPointsError(
+      `no point lies inside the bbox [${o.bbox.join(", ")}] (${points.lon.length} points read` +
+        (kept.skipped ? `, ${kept.skipped} skipped as non-finite` : "") + ")",
+    );
+  }
+
+  const controller = new AbortController();
+  const signal = options.signal === undefined
+    ? controller.signal
+    : AbortSignal.any([controller.signal, options.signal!]);
+  const spec = () =>
+    new Float64Array([layout.west, layout.south, o.spacing, o.spacing, layout.nx, layout.ny]);
+  const run = (kernel: string, args: unknown[], transfer: F64[]) =>
+    pool.run<F64>({ kernel, args }, {
+      signal,
+      transfer: transfer.map((a) => a.buffer),
+    }).catch((e) => {
+      controller.abort(e);
+      throw e;
+    });
+  const bandCount = o.bands ?? 4 * pool.size;
+  const bands = bandsOf(layout.ny, bandCount);
+
+  /** Runs a banded kernel and stitches its planes (each band returns `planes` planes). */
+  const banded = async (
+    kernel: string,
+    margin: number,
+    withValue: boolean,
+    extra: (r0: number, r1: number) => unknown[],
+    planes: number,
+    src: Kept = kept,
+  ): Promise<F64[]> => {
+    const out = Array.from({ length: planes }, () => new Float64Array(cells));
+    await Promise.all(bands.map(async ([r0, r1]) => {
+      const cols = bandPoints(src, layout, r0, r1, margin, withValue);
+      const rows = (r1 - r0) * layout.nx;
+      if (cols[0].length === 0) {
+        // No point within reach of this band: every node has no support (NaN in every plane,
+        // as the kernels report empty blocks), or is infinitely far from the points.
+        const fill = kernel === "distance_to_nearest" ? Infinity : NaN;
+        for (const plane of out) plane.fill(fill, r0 * layout.nx, r0 * layout.nx + rows);
+        return;
+      }
+      const args = [...cols, ...extra(r0, r1)];
+      const res = await run(kernel, args, cols);
+      if (res.length !== rows * planes) {
+        throw new Error(`${kernel} returned ${res.length} values for ${rows * planes}`);
+      }
+      for (let p = 0; p < planes; p++) {
+        out[p].set(res.subarray(p * rows, (p + 1) * rows), r0 * layout.nx);
+      }
+    }));
+    return out;
+  };
+
+  let values: F64;
+  let count: F64 | undefined, spread: F64 | undefined;
+  const blockArgs = (median: boolean, weighted: boolean) => (r0: number, r1: number) => [
+    ...(weighted ? [] : [new Float64Array(0)]),
+    spec(),
+    r0,
+    r1,
+    median,
+  ];
+  switch (o.method) {
+    case "block-mean":
+    case "block-median": {
+      const median = o.method === "block-median";
+      const weighted = !median && kept.weight !== undefined;
+      [values, spread, count] = await banded(
+        "grid_block",
+        o.spacing,
+        true,
+        blockArgs(median, weighted),
+        3,
+      );
+      break;
+    }
+    case "nearest":
+      [values] = await banded("grid_nearest", o.radius, true, (r0, r1) => [
+        spec(),
+        r0,
+        r1,
+        o.radius,
+      ], 1);
+      break;
+    case "idw":
+      [values] = await banded("grid_idw", o.radius, true, (r0, r1) => [
+        spec(),
+        r0,
+        r1,
+        o.k,
+        o.power,
+        o.radius,
+        o.minPoints,
+      ], 1);
+      break;
+    case "linear": {
+      const cols = [kept.lon, kept.lat, kept.value].map((a) => a.slice());
+      values = await run("grid_linear", [...cols, spec(), 0, layout.ny], cols);
+      break;
+    }
+    case "mincurv": {
+      // Block median first (GMT advises blockmedian before surface), then one global solve on
+      // the block medians at their nodes.
+      const [med] = await banded(
+        "grid_block",
+        o.spacing,
+        true,
+        blockArgs(true, false),
+        3,
+        { ...kept, weight: undefined },
+      );
+      let m = 0;
+      for (let i = 0; i < cells; i++) if (!Number.isNaN(med[i])) m++;
+      const bl = new Float64Array(m), bt = new Float64Array(m), bz = new Float64Array(m);
+      for (let j = 0, q = 0; j < layout.ny; j++) {
+        for (let i = 0; i < layout.nx; i++) {
+          const v = med[j * layout.nx + i];
+          if (Number.isNaN(v)) continue;
+          bl[q] = layout.lon[i], bt[q] = layout.lat[j], bz[q] = v, q++;
+        }
+      }
+      values = await run("grid_mincurv", [
+        bl,
+        bt,
+        bz,
+        spec(),
+        o.tension,
+        o.convergence,
+        o.maxIterations,
+      ], [bl, bt, bz]);
+      break;
+    }
+  }
+
+  if (o.maxDistance !== undefined) {
+    const [dist] = await banded(
+      "distance_to_nearest",
+      o.maxDistance,
+      false,
+      (r0, r1) => [spec(), r0, r1],
+      1,
+    );
+    for (let i = 0; i < cells; i++) {
+      if (!(dist[i] <= o.maxDistance)) {
+        values[i] = NaN;
+        if (spread) spread[i] = NaN;
+        if (count) count[i] = NaN;
+      }
+    }
+  }
+
+  const params: Record<string, unknown> = {
+    method: o.method,
+    bbox: [...o.bbox],
+    spacing: o.spacing,
+    registration: o.registration,
+  };
+  if (o.method === "nearest" || o.method === "idw") {
+    params.radius = Number.isFinite(o.radius) ? o.radius : "Infinity";
+  }
+  if (o.method === "idw") Object.assign(params, { k: o.k, power: o.power, minPoints: o.minPoints });
+  if (o.method === "mincurv") {
+    Object.assign(params, {
+      tension: o.tension,
+      convergence: o.convergence,
+      maxIterations: o.maxIterations,
+    });
+  }
+  if (o.maxDistance !== undefined) params.maxDistance = o.maxDistance;
+  const grid: ProcessedGrid = {
+    lat: layout.lat,
+    lon: layout.lon,
+    values: values!,
+    units: o.units,
+    crs: "EPSG:4326",
+    resolution: { lon: o.spacing, lat: o.spacing },
+    registration: o.registration,
+    bbox: o.bbox,
+    provenance: [{ step: "grid", version: GRIDDING_VERSION, params }],
+  };
+  return { grid, count, spread, pointsInBbox: kept.inBbox, pointsSkipped: kept.skipped };
+}
+
+/** Version recorded in the provenance of gridded output. */
+export const GRIDDING_VERSION = "0.1.0";

@@ -1,0 +1,28 @@
+/**
+ * Parallel compute on the gam-core WebAssembly module: a {@linkcode WorkerPool} of module
+ * workers and typed wrappers of the kernels (gridding).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { WorkerPool } from "./mod.ts";
+ * await using pool = new WorkerPool({ size: 2 });
+ * console.log(await pool.run({ kernel: "core_version", args: [] }));
+ * ```
+ *
+ * @module
+ */
+export { ComputeError } from "./compute_error.ts";
+export { type ComputeJob, type RunOptions, WorkerPool, type WorkerPoolOptions } from "./pool.ts";
+export {
+  GRID_METHODS,
+  GRIDDING_VERSION,
+  type GridLayout,
+  gridLayout,
+  type GridMethod,
+  GridOptionError,
+  gridPoints,
+  type GridPointsOptions,
+  type GridResult,
+  NoPointsError,
+  type Points,
+} from "./gridding.ts";

@@ -1,0 +1,273 @@
+/**
+ * A pool of module workers running gam-core WebAssembly kernels.
+ *
+ * @module
+ */
+import { ComputeError } from "./compute_error.ts";
+import type { JobMessage, ReplyMessage } from "./_protocol.ts";
+
+/** A kernel call: the wasm export `kernel` applied to `args`. */
+export interface ComputeJob {
+  /** Name of the exported gam-core kernel, e.g. `"core_version"`. */
+  kernel: string;
+  /** Positional arguments: numbers, strings, typed arrays, plain objects of those. */
+  args: unknown[];
+}
+
+/** Options of {@linkcode WorkerPool.run}. */
+export interface RunOptions {
+  /** Cancels the job: a queued job is dropped, a running one has its worker terminated. */
+  signal?: AbortSignal;
+  /**
+   * Buffers to transfer to the worker instead of copying (they are detached in the caller).
+   * @default {[]}
+   */
+  transfer?: Transferable[];
+}
+
+/** Options of the {@linkcode WorkerPool} constructor. */
+export interface WorkerPoolOptions {
+  /**
+   * Number of workers (integer >= 1).
+   * @default {navigator.hardwareConcurrency}
+   */
+  size?: number;
+  /**
+   * Module URL of the worker script (tests use a wrapper of the real worker).
+   * @default {new URL("./worker.ts", import.meta.url)}
+   */
+  workerUrl?: URL;
+  /**
+   * Deno permissions of each worker (needs `--unstable-worker-options`); inherited when unset.
+   * @default {undefined}
+   */
+  permissions?: Deno.PermissionOptions;
+}
+
+interface Task {
+  id: number;
+  job: ComputeJob;
+  transfer: Transferable[];
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+}
+
+/**
+ * A fixed-size pool of module workers, each instantiating the gam-core wasm module once. Jobs
+ * queue when every worker is busy; typed arrays travel as transferables both ways; a worker that
+ * died or trapped is replaced; jobs are cancelled with an `AbortSignal`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 2 });
+ * const version = await pool.run<string>({ kernel: "core_version", args: [] });
+ * ```
+ */
+export class WorkerPool {
+  #slots: Slot[] = [];
+  #queue: Task[] = [];
+  #nextId = 1;
+  #closed = false;
+  #workerUrl: URL;
+  #permissions?: Deno.PermissionOptions;
+  #replaced = 0;
+
+  /**
+   * @param options Pool size, worker URL, worker permissions.
+   * @throws {RangeError} when `size` is not an integer >= 1.
+   */
+  constructor(options: WorkerPoolOptions = {}) {
+    const size = options.size ?? navigator.hardwareConcurrency ?? 1;
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(`WorkerPool size must be an integer >= 1, got ${size}`);
+    }
+    this.#workerUrl = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
+    this.#permissions = options.permissions;
+    for (let i = 0; i < size; i++) this.#slots.push({ worker: this.#spawn(i), task: null });
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Number of workers replaced so far because they died, trapped or were cancelled. */
+  get replacedWorkers(): number {
+    return this.#replaced;
+  }
+
+  /**
+   * Runs `job` on the next free worker and resolves with the kernel's result (its typed arrays
+   * transferred back). Rejects with {@linkcode ComputeError} when the kernel throws or the
+   * worker dies, and with `signal.reason` when aborted.
+   *
+   * @param job Kernel name and arguments.
+   * @param options Abort signal and transfer list.
+   */
+  run<T = unknown>(job: ComputeJob, options: RunOptions = {}): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("WorkerPool is closed"));
+    const { signal, transfer = [] } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      const task: Task = {
+        id: this.#nextId++,
+        job,
+        transfer,
+        signal,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
+      if (signal) {
+        task.onAbort = () => this.#abort(task);
+        signal.addEventListener("abort", task.onAbort, { once: true });
+      }
+      this.#queue.push(task);
+      this.#pump();
+    });
+  }
+
+  /**
+   * Rejects queued jobs, waits for running ones to settle, then terminates every worker.
+   * Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const task of this.#queue.splice(0)) {
+      this.#settle(task);
+      task.reject(new Error("WorkerPool closed before the job started"));
+    }
+    const running = this.#slots.flatMap((s) =>
+      s.task ? [new Promise<void>((r) => this.#waiters.push(r))] : []
+    );
+    await Promise.all(running);
+    for (const slot of this.#slots) slot.worker.terminate();
+  }
+
+  /** Same as {@linkcode WorkerPool.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #waiters: (() => void)[] = [];
+
+  #spawn(index: number): Worker {
+    const worker = new Worker(this.#workerUrl, {
+      type: "module",
+      name: `gam-compute-${index}`,
+      ...(this.#permissions ? { deno: { permissions: this.#permissions } } : {}),
+    });
+    worker.onmessage = (e: MessageEvent<ReplyMessage>) => this.#onReply(index, e.data);
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.#onDeath(index, e.message || "uncaught error in worker");
+    };
+    worker.onmessageerror = () => this.#onDeath(index, "reply could not be deserialized");
+    return worker;
+  }
+
+  #pump(): void {
+    for (const slot of this.#slots) {
+      while (!slot.task && this.#queue.length > 0) {
+        const task = this.#queue.shift()!;
+        if (task.signal?.aborted) {
+          // Its abort listener has not run yet (jobs sharing one signal): never start it.
+          this.#settle(task);
+          task.reject(task.signal.reason);
+          continue;
+        }
+        slot.task = task;
+        const msg: JobMessage = { id: task.id, kernel: task.job.kernel, args: task.job.args };
+        try {
+          slot.worker.postMessage(msg, task.transfer);
+        } catch (e) {
+          slot.task = null;
+          this.#settle(task);
+          task.reject(
+            new ComputeError(task.job.kernel, `job could not be posted: ${errMsg(e)}`, {
+              cause: e,
+            }),
+          );
+        }
+      }
+    }
+  }
+
+  #onReply(index: number, reply: ReplyMessage): void {
+    const slot = this.#slots[index];
+    const task = slot.task;
+    if (!task || task.id !== reply.id) return; // reply of a cancelled job
+    slot.task = null;
+    this.#settle(task);
+    if (reply.ok) {
+      task.resolve(reply.value);
+    } else {
+      if (reply.fatal) this.#replace(index);
+      const detail = reply.name && reply.name !== "Error"
+        ? `${reply.name}: ${reply.message}`
+        : reply.message;
+      task.reject(new ComputeError(task.job.kernel, detail, { workerLost: reply.fatal }));
+    }
+    this.#idle();
+  }
+
+  #onDeath(index: number, message: string): void {
+    const slot = this.#slots[index];
+    const task = slot.task;
+    slot.task = null;
+    this.#replace(index);
+    if (task) {
+      this.#settle(task);
+      task.reject(
+        new ComputeError(task.job.kernel, `worker died: ${message}`, { workerLost: true }),
+      );
+    }
+    this.#idle();
+  }
+
+  #abort(task: Task): void {
+    const q = this.#queue.indexOf(task);
+    if (q >= 0) {
+      this.#queue.splice(q, 1);
+    } else {
+      const index = this.#slots.findIndex((s) => s.task === task);
+      if (index < 0) return;
+      this.#slots[index].task = null;
+      this.#replace(index);
+    }
+    this.#settle(task);
+    task.reject(task.signal!.reason);
+    this.#idle();
+  }
+
+  #replace(index: number): void {
+    this.#slots[index].worker.terminate();
+    this.#replaced++;
+    if (!this.#closed) this.#slots[index].worker = this.#spawn(index);
+  }
+
+  #settle(task: Task): void {
+    if (task.onAbort) task.signal!.removeEventListener("abort", task.onAbort);
+  }
+
+  #idle(): void {
+    if (this.#closed) {
+      const busy = this.#slots.filter((s) => s.task).length;
+      while (this.#waiters.length > busy) this.#waiters.shift()!();
+    } else {
+      this.#pump();
+    }
+  }
+}
+
+function errMsg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

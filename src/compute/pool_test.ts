@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { ComputeError, WorkerPool } from "./mod.ts";
+
+const testWorker = new URL("./testdata/test_worker.ts", import.meta.url);
+
+Deno.test("WorkerPool.run() calls a wasm kernel in a worker", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  assert.equal(pool.size, 2);
+  const version = await pool.run<string>({ kernel: "core_version", args: [] });
+  assert.match(version, /^\d+\.\d+\.\d+$/);
+});
+
+Deno.test("WorkerPool.run() transfers typed arrays and detaches the caller's buffer", async () => {
+  await using pool = new WorkerPool({ size: 1, workerUrl: testWorker });
+  const input = new Float64Array([1, 2, 3.5]);
+  const pending = pool.run<Float64Array>({ kernel: "__test_double", args: [input] }, {
+    transfer: [input.buffer],
+  });
+  assert.equal(input.buffer.byteLength, 0, "caller's buffer is detached after posting");
+  assert.equal(input.length, 0);
+  const out = await pending;
+  assert.ok(out instanceof Float64Array);
+  assert.deepEqual([...out], [2, 4, 7]);
+});
+
+Deno.test("WorkerPool.run() queues jobs when every worker is busy", async () => {
+  await using pool = new WorkerPool({ size: 2, workerUrl: testWorker });
+  const jobs = Array.from(
+    { length: 7 },
+    (_, i) => pool.run<Float64Array>({ kernel: "__test_double", args: [new Float64Array([i])] }),
+  );
+  const out = await Promise.all(jobs);
+  assert.deepEqual(out.map((a) => a[0]), [0, 2, 4, 6, 8, 10, 12]);
+});
+
+Deno.test("WorkerPool.run() rejects with ComputeError naming the kernel for an unknown kernel", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  await assert.rejects(
+    pool.run({ kernel: "no_such_kernel", args: [] }),
+    (e: unknown) => {
+      assert.ok(e instanceof ComputeError);
+      assert.equal(e.kernel, "no_such_kernel");
+      assert.match(e.message, /unknown kernel "no_such_kernel"/);
+      assert.equal(e.workerLost, false);
+      return true;
+    },
+  );
+  assert.equal(pool.replacedWorkers, 0);
+});
+
+Deno.test("WorkerPool replaces a worker whose wasm instance trapped", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  await assert.rejects(
+    pool.run({ kernel: "debug_trap", args: [] }),
+    (e: unknown) => {
+      assert.ok(e instanceof ComputeError);
+      assert.equal(e.kernel, "debug_trap");
+      assert.match(e.message, /RuntimeError: unreachable/);
+      assert.equal(e.workerLost, true);
+      return true;
+    },
+  );
+  assert.equal(pool.replacedWorkers, 1);
+  assert.match(await pool.run<string>({ kernel: "core_version", args: [] }), /^\d/);
+});
+
+Deno.test("WorkerPool replaces a worker that died and the next job works", async () => {
+  await using pool = new WorkerPool({ size: 1, workerUrl: testWorker });
+  await assert.rejects(
+    pool.run({ kernel: "__test_crash", args: [] }),
+    (e: unknown) => {
+      assert.ok(e instanceof ComputeError);
+      assert.match(e.message, /worker died: .*deliberate crash/);
+      assert.equal(e.workerLost, true);
+      return true;
+    },
+  );
+  assert.equal(pool.replacedWorkers, 1);
+  const out = await pool.run<Float64Array>({
+    kernel: "__test_double",
+    args: [new Float64Array([21])],
+  });
+  assert.equal(out[0], 42);
+});
+
+Deno.test("WorkerPool.run() aborts a running job by replacing its worker", async () => {
+  await using pool = new WorkerPool({ size: 1, workerUrl: testWorker });
+  const controller = new AbortController();
+  const running = pool.run({ kernel: "__test_busy", args: [60_000] }, {
+    signal: controller.signal,
+  });
+  const queued = pool.run({ kernel: "__test_busy", args: [60_000] }, {
+    signal: controller.signal,
+  });
+  const reason = new Error("user cancelled");
+  controller.abort(reason);
+  await assert.rejects(running, (e) => e === reason);
+  await assert.rejects(queued, (e) => e === reason);
+  assert.equal(pool.replacedWorkers, 1, "only the busy worker was replaced");
+  const out = await pool.run<Float64Array>({
+    kernel: "__test_double",
+    args: [new Float64Array([1])],
+  });
+  assert.equal(out[0], 2);
+});
+
+Deno.test("WorkerPool.run() rejects at once with an already-aborted signal", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const signal = AbortSignal.abort(new RangeError("stop"));
+  await assert.rejects(pool.run({ kernel: "core_version", args: [] }, { signal }), RangeError);
+});
+
+Deno.test("WorkerPool.close() rejects queued jobs and later runs", async () => {
+  const pool = new WorkerPool({ size: 1, workerUrl: testWorker });
+  const first = pool.run({ kernel: "__test_busy", args: [50] });
+  const second = pool.run({ kernel: "__test_busy", args: [50] });
+  const closing = pool.close();
+  await assert.rejects(second, /closed before the job started/);
+  assert.equal(await first, null, "the running job finishes");
+  await closing;
+  await assert.rejects(pool.run({ kernel: "core_version", args: [] }), /closed/);
+});
+
+Deno.test("WorkerPool rejects a size that is not a positive integer", () => {
+  assert.throws(() => new WorkerPool({ size: 0 }), /size must be an integer >= 1, got 0/);
+  assert.throws(() => new WorkerPool({ size: 1.5 }), RangeError);
+});

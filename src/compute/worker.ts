@@ -1,0 +1,60 @@
+/**
+ * Compute worker entry point: instantiates the gam-core WebAssembly module once (when the module
+ * is imported) and runs the kernels {@linkcode WorkerPool} posts to it. Results are posted back
+ * with their typed arrays transferred, not copied.
+ *
+ * A kernel that throws (bad argument) is reported as an ordinary error; a WebAssembly trap
+ * (`RuntimeError`, e.g. a Rust panic under `panic = "abort"`) is reported as fatal, since the
+ * instance's memory may be inconsistent afterwards, and the pool replaces this worker.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import * as core from "./wasm/gam_core.js";
+import { type JobMessage, type ReplyMessage, transferablesOf } from "./_protocol.ts";
+
+const kernels = core as unknown as Record<string, unknown>;
+
+/**
+ * A wasm-bindgen class instance (has `free` and a `__wbg_ptr`) becomes a plain object of its
+ * getters' values, and is freed; everything else passes through.
+ */
+function plain(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) return value.map(plain);
+  const obj = value as Record<string, unknown> & { free?: () => void };
+  if (typeof obj.free === "function" && "__wbg_ptr" in obj) {
+    const out: Record<string, unknown> = {};
+    const proto = Object.getPrototypeOf(obj);
+    for (const [key, desc] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
+      if (desc.get) out[key] = plain(obj[key]);
+    }
+    obj.free();
+    return out;
+  }
+  return value;
+}
+
+self.onmessage = (event: MessageEvent<JobMessage>) => {
+  const { id, kernel, args } = event.data;
+  let reply: ReplyMessage;
+  try {
+    const fn = kernels[kernel];
+    if (typeof fn !== "function" || kernel.startsWith("__") || /^init/.test(kernel)) {
+      throw new TypeError(`unknown kernel "${kernel}"`);
+    }
+    const value = plain(fn(...args));
+    self.postMessage({ id, ok: true, value } satisfies ReplyMessage, transferablesOf(value));
+    return;
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    reply = {
+      id,
+      ok: false,
+      name: err.name,
+      message: err.message,
+      fatal: e instanceof WebAssembly.RuntimeError,
+    };
+  }
+  self.postMessage(reply);
+};
