@@ -56,7 +56,7 @@ export function serve(mod: Record<string, unknown>, mode: "probe" | "run"): void
   }
   let plugin: PluginLike | undefined;
   const controllers = new Map<number, AbortController>();
-  self.onmessage = async (e: MessageEvent<HostMessage>) => {
+  (self as unknown as Worker).onmessage = async (e: MessageEvent<HostMessage>) => {
     const msg = e.data;
     if (msg.type === "init") {
       try {

@@ -1,0 +1,105 @@
+/**
+ * Reader of single-band GeoTIFF grids in EPSG:4326 with the npm `geotiff` package. Returns
+ * cell-centre (or gridline) axes strictly increasing, values row-major `[lat][lon]` with row 0
+ * the southernmost (GeoTIFF stores north first), and NaN for the `GDAL_NODATA` value.
+ *
+ * @module
+ */
+import { fromArrayBuffer } from "geotiff";
+
+/**
+ * A GeoTIFF that cannot be read as a lat/lon grid.
+ *
+ * @example Usage
+ * ```ts
+ * import { GeoTiffReadError } from "./geotiff_read.ts";
+ * new GeoTiffReadError("a.tif", "rotated rasters are not supported");
+ * ```
+ */
+export class GeoTiffReadError extends RangeError {
+  /** File name as given. */
+  readonly file: string;
+  /**
+   * @param file File name.
+   * @param problem What is wrong.
+   */
+  constructor(file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = "GeoTiffReadError";
+    this.file = file;
+  }
+}
+
+/** A grid read from a GeoTIFF. */
+export interface GeoTiffReadGrid {
+  /** Latitudes of rows, strictly increasing, degrees. */
+  lat: Float64Array;
+  /** Longitudes of columns, strictly increasing, degrees. */
+  lon: Float64Array;
+  /** Values row-major `[lat][lon]`, NaN for nodata. */
+  values: Float64Array;
+  /** `"gridline"` (PixelIsPoint) or `"pixel"` (PixelIsArea). */
+  registration: "gridline" | "pixel";
+  /** The TIFF ImageDescription, if any. */
+  description: string | undefined;
+}
+
+/**
+ * Parses a GeoTIFF held in memory (first image, first band).
+ *
+ * @param bytes The file's bytes.
+ * @param file Name quoted in errors.
+ * @throws {GeoTiffReadError}
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { parseGeoTiffGrid } from "./geotiff_read.ts";
+ * const g = await parseGeoTiffGrid(await Deno.readFile("grid.tif"), "grid.tif");
+ * ```
+ */
+export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise<GeoTiffReadGrid> {
+  let image;
+  try {
+    const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const tiff = await fromArrayBuffer(buf as ArrayBuffer);
+    image = await tiff.getImage();
+  } catch (e) {
+    throw new GeoTiffReadError(file, `not a readable GeoTIFF (${(e as Error).message})`);
+  }
+  const width = image.getWidth(), height = image.getHeight();
+  const geoKeys = image.getGeoKeys() ?? {};
+  const epsg = geoKeys.GeographicTypeGeoKey ?? geoKeys.ProjectedCSTypeGeoKey;
+  if (epsg !== undefined && epsg !== 4326) {
+    throw new GeoTiffReadError(file, `CRS EPSG:${epsg} is not supported (expected EPSG:4326)`);
+  }
+  let origin: number[], res: number[];
+  try {
+    origin = image.getOrigin();
+    res = image.getResolution();
+  } catch (e) {
+    throw new GeoTiffReadError(file, `no georeferencing (${(e as Error).message})`);
+  }
+  const point = geoKeys.GTRasterTypeGeoKey === 2;
+  const dx = res[0], dy = -res[1]; // res[1] is negative for north-up images
+  if (!(dx > 0) || !(dy > 0)) {
+    throw new GeoTiffReadError(file, `expected a north-up raster, got resolution ${res.join(", ")}`);
+  }
+  const half = point ? 0 : 0.5;
+  const lon = new Float64Array(width), lat = new Float64Array(height);
+  for (let c = 0; c < width; c++) lon[c] = origin[0] + (c + half) * dx;
+  for (let r = 0; r < height; r++) lat[r] = origin[1] - (height - 1 - r + half) * dy;
+  const rasters = await image.readRasters({ samples: [0], interleave: true });
+  const nodataText = image.getGDALNoData();
+  const nodata = nodataText === null || nodataText === undefined ? undefined : Number(nodataText);
+  const values = new Float64Array(width * height);
+  for (let r = 0; r < height; r++) {
+    const src = (height - 1 - r) * width; // flip: TIFF row 0 is the north
+    for (let c = 0; c < width; c++) {
+      const v = Number((rasters as ArrayLike<number>)[src + c]);
+      values[r * width + c] = nodata !== undefined && v === nodata ? NaN : v;
+    }
+  }
+  const fd = image.fileDirectory as unknown as Record<string, unknown> | undefined;
+  const description = typeof fd?.ImageDescription === "string" ? fd.ImageDescription : undefined;
+  return { lat, lon, values, registration: point ? "gridline" : "pixel", description };
+}

@@ -1,0 +1,88 @@
+/**
+ * The `file` source plugin: local survey files. Tables (CSV/TSV/whitespace, gzip
+ * transparently, configurable columns) become points; ICGEM GDF, netCDF classic and GeoTIFF
+ * grids become grids. Only points (grid nodes) inside the requested bbox are returned.
+ *
+ * Params: `path` (required; the configuration must grant `permissions.read` for it), `format`,
+ * `columns` `{lon, lat, value, height?, line?}`, `delimiter`, `header`, `units`, `variable`,
+ * `licence` and `citation` (required: the data's own terms). See `read.ts`.
+ *
+ * @example Config section
+ * ```yaml
+ * source:
+ *   plugin: file
+ *   params:
+ *     path: ../shared/data/south-africa-gravity.ast.gz
+ *     columns: { lat: 1, lon: 2, height: 3, value: 4 }
+ *     units: mGal
+ *     licence: Public domain
+ *     citation: NOAA NCEI regional gravity data for Africa
+ *   permissions: { read: [../shared/data] }
+ * ```
+ *
+ * @module
+ */
+import { isAbsolute } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { RawData } from "../../contracts/mod.ts";
+import type { FetchRequest, PluginManifest, SourcePlugin } from "../../ingestion/plugin_api.ts";
+import { checkSurveyParams, readSurveyFile, SurveyFileError } from "./read.ts";
+
+export { cropGrid, detectFormat, readSurveyFile, SurveyFileError } from "./read.ts";
+export type { SurveyFileParams, SurveyFormat } from "./read.ts";
+
+/**
+ * Manifest of the `file` plugin. It reads only the path in its params, which the
+ * configuration grants with `permissions.read`.
+ *
+ * @example Usage
+ * ```ts
+ * import { manifest } from "./mod.ts";
+ * manifest.id; // "file"
+ * ```
+ */
+export const manifest: PluginManifest = {
+  id: "file",
+  version: "1.0.0",
+  apiVersion: "1.0.0",
+  modalities: ["gravity", "gravity_gradient", "magnetic"],
+  description: "Local survey files: CSV/TSV/whitespace tables (gzip), ICGEM GDF, netCDF, GeoTIFF",
+  licence: "as declared in params.licence",
+  citation: "as declared in params.citation",
+  permissions: { net: [], read: [] },
+};
+
+/**
+ * Creates the plugin.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { createPlugin } from "./mod.ts";
+ * const data = await createPlugin().fetch({
+ *   modality: "gravity", bbox: [150, 16, 164, 28], correlationId: "c",
+ *   params: { path: "../shared/data/icgem-sample.gdf", licence: "GFZ", citation: "ICGEM" },
+ *   signal: new AbortController().signal,
+ * });
+ * ```
+ */
+export function createPlugin(): SourcePlugin {
+  return {
+    fetch(req: FetchRequest): Promise<RawData> {
+      const path = req.params.path;
+      if (typeof path !== "string" || path === "") {
+        return Promise.reject(
+          new SurveyFileError("file: params.path is required (the survey file to read)"),
+        );
+      }
+      const { path: _p, ...rest } = req.params;
+      const params = checkSurveyParams(rest, "file");
+      // No path resolution here: Deno.cwd() needs a read grant on the working folder.
+      return readSurveyFile(path, params, {
+        source: { plugin: manifest.id, version: manifest.version },
+        modality: req.modality,
+        bbox: req.bbox,
+        sourceUrl: isAbsolute(path) ? pathToFileURL(path).href : `file:${path}`,
+      });
+    },
+  };
+}
