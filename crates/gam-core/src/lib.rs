@@ -10,3 +10,4 @@ pub mod boundary;
 pub mod grid;
 pub mod filters;
 pub mod outliers;
+pub mod spectral;

@@ -1,0 +1,127 @@
+//! Least-squares plane `z = a + b·x + c·y` over the valid cells (GMT `grdfft -N+d`,
+//! `grdtrend -N3`), with `x = col - (nx - 1)/2` and `y = row - (ny - 1)/2` in cells
+//! (centred for conditioning). Solved from the 3×3 normal equations by Cramer's rule.
+
+/// A fitted plane in centred cell coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plane {
+    /// Value at the grid centre.
+    pub a: f64,
+    /// Slope per column.
+    pub b: f64,
+    /// Slope per row.
+    pub c: f64,
+    /// Column of the centre, `(nx - 1)/2`.
+    pub xc: f64,
+    /// Row of the centre, `(ny - 1)/2`.
+    pub yc: f64,
+}
+
+impl Plane {
+    /// Plane value at `(row, col)`.
+    pub fn at(&self, row: usize, col: usize) -> f64 {
+        self.a + self.b * (col as f64 - self.xc) + self.c * (row as f64 - self.yc)
+    }
+}
+
+/// Fits the plane to the non-NaN cells of a `nx` by `ny` row-major grid. With fewer than
+/// three non-collinear cells the slopes are set to zero and `a` is the mean. Returns `None`
+/// when no cell is valid.
+///
+/// # Example
+/// ```
+/// use gam_core::spectral::detrend::fit_plane;
+/// let g: Vec<f64> = (0..12).map(|k| 1.0 + 2.0 * (k % 4) as f64 + 3.0 * (k / 4) as f64).collect();
+/// let p = fit_plane(&g, 4, 3).unwrap();
+/// assert!((p.b - 2.0).abs() < 1e-12 && (p.c - 3.0).abs() < 1e-12);
+/// ```
+pub fn fit_plane(grid: &[f64], nx: usize, ny: usize) -> Option<Plane> {
+    let xc = (nx as f64 - 1.0) / 2.0;
+    let yc = (ny as f64 - 1.0) / 2.0;
+    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut sz, mut sxz, mut syz) = (0.0, 0.0, 0.0);
+    for i in 0..ny {
+        let y = i as f64 - yc;
+        for (j, &z) in grid[i * nx..(i + 1) * nx].iter().enumerate() {
+            if z.is_nan() {
+                continue;
+            }
+            let x = j as f64 - xc;
+            n += 1.0;
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            syy += y * y;
+            sxy += x * y;
+            sz += z;
+            sxz += x * z;
+            syz += y * z;
+        }
+    }
+    if n == 0.0 {
+        return None;
+    }
+    // | n  sx  sy  | |a|   | sz  |
+    // | sx sxx sxy | |b| = | sxz |
+    // | sy sxy syy | |c|   | syz |
+    let det3 = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let m = [[n, sx, sy], [sx, sxx, sxy], [sy, sxy, syy]];
+    let d = det3(m);
+    if d.abs() <= 1e-12 * (n * sxx * syy).abs().max(f64::MIN_POSITIVE) {
+        return Some(Plane {
+            a: sz / n,
+            b: 0.0,
+            c: 0.0,
+            xc,
+            yc,
+        });
+    }
+    let r = [sz, sxz, syz];
+    let col = |k: usize| {
+        let mut mm = m;
+        for (row, &v) in mm.iter_mut().zip(&r) {
+            row[k] = v;
+        }
+        det3(mm) / d
+    };
+    Some(Plane {
+        a: col(0),
+        b: col(1),
+        c: col(2),
+        xc,
+        yc,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_plane_recovers_a_plane_with_nan_cells() {
+        let (nx, ny) = (7, 5);
+        let mut g: Vec<f64> = (0..nx * ny)
+            .map(|k| 10.0 - 0.5 * (k % nx) as f64 + 0.25 * (k / nx) as f64)
+            .collect();
+        g[3] = f64::NAN;
+        g[20] = f64::NAN;
+        let p = fit_plane(&g, nx, ny).unwrap();
+        for i in 0..ny {
+            for j in 0..nx {
+                let want = 10.0 - 0.5 * j as f64 + 0.25 * i as f64;
+                assert!((p.at(i, j) - want).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn fit_plane_of_a_single_row_falls_back_to_the_mean_slope_in_y() {
+        let p = fit_plane(&[1.0, 2.0, 3.0], 3, 1).unwrap();
+        assert!((p.a - 2.0).abs() < 1e-12);
+        assert!(fit_plane(&[f64::NAN; 4], 2, 2).is_none());
+    }
+}

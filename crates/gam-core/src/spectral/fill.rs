@@ -1,0 +1,94 @@
+//! Fills NaN cells before the FFT by Laplace interpolation: the filled values solve
+//! `∇²z = 0` with the valid cells as fixed boundary values (Neumann at the grid edge: only
+//! neighbours inside the grid are averaged), like GMT `grdfill -Ac`-style minimum-curvature
+//! repairs of small holes but simpler. Solved by successive over-relaxation (Gauss-Seidel,
+//! ω = 1.8) over the NaN cells in row-major order, starting from 0 (the detrended mean), for
+//! at most [`MAX_ITER`] sweeps or until the largest update is below `1e-9` of the data range.
+//! The filled cells are set back to NaN after the inverse transform.
+
+/// Maximum number of SOR sweeps.
+pub const MAX_ITER: usize = 1000;
+
+/// Fills the NaN cells of `z` (`nx` by `ny`) in place; returns the indices that were NaN.
+///
+/// # Example
+/// ```
+/// use gam_core::spectral::fill::laplace_fill;
+/// let mut z = vec![0.0, 1.0, 2.0, 0.0, f64::NAN, 2.0, 0.0, 1.0, 2.0];
+/// let holes = laplace_fill(&mut z, 3, 3);
+/// assert_eq!(holes, vec![4]);
+/// assert!((z[4] - 1.0).abs() < 1e-6);
+/// ```
+pub fn laplace_fill(z: &mut [f64], nx: usize, ny: usize) -> Vec<usize> {
+    let holes: Vec<usize> = (0..z.len()).filter(|&k| z[k].is_nan()).collect();
+    if holes.is_empty() || holes.len() == z.len() {
+        for &k in &holes {
+            z[k] = 0.0;
+        }
+        return holes;
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &v in z.iter().filter(|v| !v.is_nan()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    let tol = 1e-9 * (hi - lo).max(f64::MIN_POSITIVE);
+    for &k in &holes {
+        z[k] = 0.0;
+    }
+    const OMEGA: f64 = 1.8;
+    for _ in 0..MAX_ITER {
+        let mut delta: f64 = 0.0;
+        for &k in &holes {
+            let (i, j) = (k / nx, k % nx);
+            let (mut s, mut n) = (0.0, 0.0);
+            if j > 0 {
+                s += z[k - 1];
+                n += 1.0;
+            }
+            if j + 1 < nx {
+                s += z[k + 1];
+                n += 1.0;
+            }
+            if i > 0 {
+                s += z[k - nx];
+                n += 1.0;
+            }
+            if i + 1 < ny {
+                s += z[k + nx];
+                n += 1.0;
+            }
+            let upd = OMEGA * (s / n - z[k]);
+            z[k] += upd;
+            delta = delta.max(upd.abs());
+        }
+        if delta < tol {
+            break;
+        }
+    }
+    holes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn laplace_fill_reproduces_a_plane_in_a_hole() {
+        let (nx, ny) = (12, 10);
+        let mut z: Vec<f64> = (0..nx * ny)
+            .map(|k| 3.0 * (k % nx) as f64 - 2.0 * (k / nx) as f64)
+            .collect();
+        let want = z.clone();
+        for i in 3..7 {
+            for j in 4..9 {
+                z[i * nx + j] = f64::NAN;
+            }
+        }
+        let holes = laplace_fill(&mut z, nx, ny);
+        assert_eq!(holes.len(), 20);
+        for &k in &holes {
+            assert!((z[k] - want[k]).abs() < 1e-6, "cell {k}");
+        }
+    }
+}

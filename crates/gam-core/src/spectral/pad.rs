@@ -1,0 +1,151 @@
+//! Extension of a detrended grid to a fast FFT size, as GMT's `gmt_fft_taper` with the
+//! default `-N+e+t100`: the data sit at offset `(left, bottom) = ((nx2 - nx)/2, (ny2 - ny)/2)`;
+//! rows are first extended by edge-point symmetry about the first and last column
+//! (`z[-m] = 2·z[0] - z[m]`, `z[n-1+m] = 2·z[n-1] - z[n-1-m]`, `m = 1..=left`), then columns
+//! likewise about the first and last row (`m = 1..=bottom`, using the x-extended values)
+//! with weight `w(m) = ½(1 + cos(π·m/(bottom + 1)))`, then the x extension columns are
+//! multiplied by `w(m)` with `left`. So the extension falls smoothly to zero where the
+//! periodic copies meet. When `nx2 - nx` is odd the one extra column (row) on the high side
+//! stays zero, as in GMT. Mirror indices are clamped to the data (`m <= n - 1`).
+//!
+//! Size: the smallest 2·3·5-smooth `n2 >= n + 2·max(8, ⌈n/16⌉)`, i.e. at least a margin of
+//! 1/16 of the grid on each side (GMT's default only rounds up to a fast size; a margin
+//! keeps the wrap-around of the transform away from the data).
+
+/// Smallest `m >= n` whose only prime factors are 2, 3 and 5.
+pub fn next_smooth(n: usize) -> usize {
+    let mut m = n.max(1);
+    loop {
+        let mut r = m;
+        for p in [2, 3, 5] {
+            while r % p == 0 {
+                r /= p;
+            }
+        }
+        if r == 1 {
+            return m;
+        }
+        m += 1;
+    }
+}
+
+/// FFT length for a grid dimension `n` (see the module docs).
+pub fn fft_len(n: usize) -> usize {
+    let margin = 8usize.max(n.div_ceil(16));
+    next_smooth(n + 2 * margin)
+}
+
+/// Placement of the data inside the padded grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Data columns.
+    pub nx: usize,
+    /// Data rows.
+    pub ny: usize,
+    /// Padded columns.
+    pub nx2: usize,
+    /// Padded rows.
+    pub ny2: usize,
+    /// First data column in the padded grid.
+    pub left: usize,
+    /// First data row in the padded grid.
+    pub bottom: usize,
+}
+
+impl Layout {
+    /// Layout for an `nx` by `ny` grid.
+    pub fn new(nx: usize, ny: usize) -> Self {
+        let (nx2, ny2) = (fft_len(nx), fft_len(ny));
+        Layout {
+            nx,
+            ny,
+            nx2,
+            ny2,
+            left: (nx2 - nx) / 2,
+            bottom: (ny2 - ny) / 2,
+        }
+    }
+}
+
+fn cos_weight(m: usize, width: usize) -> f64 {
+    0.5 * (1.0 + (m as f64 * std::f64::consts::PI / (width as f64 + 1.0)).cos())
+}
+
+/// Extends and tapers the NaN-free `z` (`nx` by `ny`) into a new `ny2 * nx2` buffer.
+pub fn extend(z: &[f64], l: &Layout) -> Vec<f64> {
+    let (nx, ny, nx2, ny2, il, jb) = (l.nx, l.ny, l.nx2, l.ny2, l.left, l.bottom);
+    let mut p = vec![0.0; nx2 * ny2];
+    // Data and x extension (untapered) on the data rows.
+    for i in 0..ny {
+        let src = &z[i * nx..(i + 1) * nx];
+        let row = &mut p[(jb + i) * nx2..(jb + i + 1) * nx2];
+        row[il..il + nx].copy_from_slice(src);
+        for m in 1..=il {
+            let mm = m.min(nx - 1);
+            row[il - m] = 2.0 * src[0] - src[mm];
+            row[il + nx - 1 + m] = 2.0 * src[nx - 1] - src[nx - 1 - mm];
+        }
+    }
+    // y extension with taper, over the x-extended columns.
+    for m in 1..=jb {
+        let w = cos_weight(m, jb);
+        let mm = m.min(ny - 1);
+        for c in 0..nx2 {
+            let first = p[jb * nx2 + c];
+            let last = p[(jb + ny - 1) * nx2 + c];
+            p[(jb - m) * nx2 + c] = w * (2.0 * first - p[(jb + mm) * nx2 + c]);
+            p[(jb + ny - 1 + m) * nx2 + c] = w * (2.0 * last - p[(jb + ny - 1 - mm) * nx2 + c]);
+        }
+    }
+    // Taper of the x extension over all rows.
+    for m in 1..=il {
+        let w = cos_weight(m, il);
+        for r in 0..ny2 {
+            p[r * nx2 + il - m] *= w;
+            p[r * nx2 + il + nx - 1 + m] *= w;
+        }
+    }
+    p
+}
+
+/// Copies the data window back out of a padded buffer.
+pub fn crop(p: &[f64], l: &Layout) -> Vec<f64> {
+    let mut out = Vec::with_capacity(l.nx * l.ny);
+    for i in 0..l.ny {
+        let s = (l.bottom + i) * l.nx2 + l.left;
+        out.extend_from_slice(&p[s..s + l.nx]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_smooth_finds_2_3_5_numbers() {
+        assert_eq!(next_smooth(4096 + 512), 4608);
+        assert_eq!(next_smooth(7), 8);
+        assert_eq!(next_smooth(97), 100);
+        assert_eq!(fft_len(64), 80);
+    }
+
+    #[test]
+    fn extend_is_edge_point_symmetric_and_tapers_to_zero() {
+        let (nx, ny) = (20, 18);
+        let z: Vec<f64> = (0..nx * ny)
+            .map(|k| ((k % nx) as f64 * 0.3).sin() + (k / nx) as f64 * 0.1)
+            .collect();
+        let l = Layout::new(nx, ny);
+        let p = extend(&z, &l);
+        assert_eq!(crop(&p, &l), z);
+        // Row 3: first x-extension point before tapering is 2 z0 - z1, times w(1).
+        let r = l.bottom + 3;
+        let w1 = cos_weight(1, l.left);
+        let want = w1 * (2.0 * z[3 * nx] - z[3 * nx + 1]);
+        assert!((p[r * l.nx2 + l.left - 1] - want).abs() < 1e-14);
+        // The outermost extension is small (weight of m = left is sin² of a small angle).
+        let wl = cos_weight(l.left, l.left);
+        assert!(wl < 0.05);
+    }
+}
