@@ -16,6 +16,8 @@ pub mod median_network;
 
 #[cfg(test)]
 mod bench;
+#[cfg(test)]
+pub(crate) mod fixture_tests;
 
 use std::fmt;
 

@@ -21,6 +21,8 @@ pub mod apply;
 pub mod detrend;
 pub mod fft2;
 pub mod fill;
+#[cfg(test)]
+mod fixture_tests;
 pub mod pad;
 pub mod transfer;
 
