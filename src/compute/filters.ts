@@ -1,0 +1,652 @@
+/**
+ * Grid and point filters on the worker pool: typed wrappers of the gam-core filter kernels
+ * (`outliers_zscore`, `outliers_iqr`, `outliers_mad`, `hampel`, `gaussian_filter`,
+ * `median_filter`, `fft_filter`, `qc_seams`, `qc_anomalies`).
+ *
+ * Gaussian and median filters split the grid into row bands, one job each; every band travels
+ * with a halo of rows on both sides (Gaussian: `ceil(4 * sigmaY)` rows, which covers the
+ * kernel's radius `round(4 * sigmaY)`; median: `size / 2` rows), and the kernel computes only
+ * the band's own rows. Each output cell is computed by the same arithmetic in the same order
+ * whatever the banding, so results are bit-identical for 1 and N workers. FFT transforms and QC
+ * need the whole grid and run as one job.
+ *
+ * Spacing in km for the FFT kernels: `dy = spacingLat * KM_PER_DEGREE` and
+ * `dx = spacingLon * KM_PER_DEGREE * cos(centre latitude)`, a local flat-earth metric at the
+ * grid's centre latitude (adequate for the regional grids the pipeline filters; on a global
+ * grid the x scale is only right near the centre latitude).
+ *
+ * @module
+ */
+import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
+import type { WorkerPool } from "./pool.ts";
+
+/** Kilometres per degree of latitude on the mean Earth sphere (R = 6371.0088 km). */
+export const KM_PER_DEGREE = (Math.PI * 6371.0088) / 180;
+
+/** A row-major `[lat][lon]` grid of `ny` rows by `nx` columns, NaN nodata. */
+export interface GridArray {
+  /** Values, `nx * ny`, row 0 = southernmost. */
+  values: Float64Array;
+  /** Columns (longitudes). */
+  nx: number;
+  /** Rows (latitudes). */
+  ny: number;
+}
+
+/** Global outlier rules. */
+export const OUTLIER_METHODS = ["zscore", "iqr", "mad"] as const;
+/** A global outlier rule: z-score, Tukey fences on the IQR, or robust MAD z-score. */
+export type OutlierMethod = typeof OUTLIER_METHODS[number];
+
+/**
+ * A filter option is invalid; `option` names it (e.g. `"sigma"`).
+ *
+ * @example Usage
+ * ```ts
+ * import { FilterOptionError } from "./filters.ts";
+ * const e = new FilterOptionError("sigma", "sigma must be >= 0 cells, got -1");
+ * e.option; // "sigma"
+ * ```
+ */
+export class FilterOptionError extends RangeError {
+  /** The option at fault. */
+  readonly option: string;
+  /**
+   * @param option The option at fault.
+   * @param message What was received and what was expected.
+   */
+  constructor(option: string, message: string) {
+    super(message);
+    this.name = "FilterOptionError";
+    this.option = option;
+  }
+}
+
+/** Options shared by every wrapper. */
+export interface FilterRunOptions {
+  /** Cancels the jobs (running ones have their workers terminated). */
+  signal?: AbortSignal;
+}
+
+/** Options of the banded filters. */
+export interface BandOptions extends FilterRunOptions {
+  /**
+   * Number of row bands (jobs); does not change the result.
+   * @default {pool.size}
+   */
+  bands?: number;
+}
+
+function checkGrid(g: GridArray): void {
+  if (!Number.isInteger(g.nx) || !Number.isInteger(g.ny) || g.nx < 1 || g.ny < 1) {
+    throw new FilterOptionError(
+      "grid",
+      `grid dimensions must be integers >= 1, got ${g.nx} x ${g.ny}`,
+    );
+  }
+  if (g.values.length !== g.nx * g.ny) {
+    throw new FilterOptionError(
+      "grid",
+      `grid values length ${g.values.length} differs from nx * ny = ${g.nx} * ${g.ny}`,
+    );
+  }
+}
+
+function checkNumber(name: string, v: number, ok: boolean, expected: string): void {
+  if (!Number.isFinite(v) || !ok) {
+    throw new FilterOptionError(name, `${name} must be ${expected}, got ${v}`);
+  }
+}
+
+/**
+ * The outlier mask of `values` by a global rule: `1` where the value is an outlier, `0`
+ * elsewhere (NaN values are ignored by the statistics and always get `0` at their own index).
+ *
+ * - `zscore`: `|x - mean| / std > threshold` (population std).
+ * - `iqr`: outside the Tukey fences `q1 - threshold * IQR`, `q3 + threshold * IQR` (1.5 classic).
+ * - `mad`: `|x - median| / (1.4826 * MAD) > threshold`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { outlierMask } from "./filters.ts";
+ * const mask = await outlierMask(pool, new Float64Array([1, 2, NaN, 100]), { method: "mad", threshold: 3.5 });
+ * ```
+ */
+export async function outlierMask(
+  pool: WorkerPool,
+  values: Float64Array,
+  options: { method: OutlierMethod; threshold: number } & FilterRunOptions,
+): Promise<Uint8Array> {
+  const { method, threshold } = options;
+  if (!OUTLIER_METHODS.includes(method)) {
+    throw new FilterOptionError(
+      "method",
+      `method must be one of ${OUTLIER_METHODS.join(", ")}, got "${method}"`,
+    );
+  }
+  checkNumber("threshold", threshold, threshold >= 0, "a number >= 0");
+  const mask = await pool.run<Uint8Array>(
+    { kernel: `outliers_${method}`, args: [values, threshold] },
+    { signal: options.signal },
+  );
+  return mask;
+}
+
+/** The result of {@linkcode hampelFilter}. */
+export interface HampelResult {
+  /** `1` where the sample is an outlier, aligned with the input. */
+  mask: Uint8Array;
+  /** Median of each sample's window along its line (NaN when the window has no value). */
+  medians: Float64Array<ArrayBuffer>;
+}
+
+/**
+ * Rolling Hampel filter along flight lines: a sample is an outlier when it differs from the
+ * median of the `halfWindow` samples either side on its own line by more than
+ * `threshold * 1.4826 * MAD` of that window. Samples are grouped by `lineIds` and taken in
+ * input order within each line.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { hampelFilter } from "./filters.ts";
+ * const { mask, medians } = await hampelFilter(pool, values, lines, { halfWindow: 5, threshold: 3 });
+ * ```
+ */
+export async function hampelFilter(
+  pool: WorkerPool,
+  values: Float64Array,
+  lineIds: Float64Array,
+  options: { halfWindow: number; threshold: number } & FilterRunOptions,
+): Promise<HampelResult> {
+  const { halfWindow, threshold } = options;
+  checkNumber(
+    "halfWindow",
+    halfWindow,
+    Number.isInteger(halfWindow) && halfWindow >= 1,
+    "an integer >= 1",
+  );
+  checkNumber("threshold", threshold, threshold >= 0, "a number >= 0");
+  if (lineIds.length !== values.length) {
+    throw new FilterOptionError(
+      "lineIds",
+      `lineIds must have one id per value (${values.length}), got ${lineIds.length}`,
+    );
+  }
+  const out = await pool.run<Float64Array<ArrayBuffer>>(
+    { kernel: "hampel", args: [values, lineIds, halfWindow, threshold] },
+    { signal: options.signal },
+  );
+  return unpackHampel(out, values.length);
+}
+
+function unpackHampel(out: unknown, n: number): HampelResult {
+  // Boundary layout: `[mask as 0/1 | medians]`, 2n float64 values.
+  const flat = out as Float64Array;
+  if (flat.length !== 2 * n) {
+    throw new RangeError(`hampel returned ${flat.length} values, expected ${2 * n}`);
+  }
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = flat[i] === 1 ? 1 : 0;
+  return { mask, medians: flat.slice(n) };
+}
+
+/** Row bands `[r0, r1)` covering `0..ny` in `count` near-equal parts. */
+function bandsOf(ny: number, count: number): [number, number][] {
+  const n = Math.max(1, Math.min(ny, Math.floor(count)));
+  const out: [number, number][] = [];
+  for (let b = 0; b < n; b++) {
+    out.push([Math.floor((b * ny) / n), Math.floor(((b + 1) * ny) / n)]);
+  }
+  return out;
+}
+
+/**
+ * Runs a banded kernel `kernel(sub, nx, subNy, ...params, row0, row1)` over row bands with
+ * `halo` extra rows each side and stitches the bands.
+ */
+async function runBanded(
+  pool: WorkerPool,
+  grid: GridArray,
+  kernel: string,
+  params: unknown[],
+  halo: number,
+  options: BandOptions,
+): Promise<Float64Array<ArrayBuffer>> {
+  const { nx, ny, values } = grid;
+  const bands = bandsOf(ny, options.bands ?? pool.size);
+  const parts = await Promise.all(bands.map(([r0, r1]) => {
+    const start = Math.max(0, r0 - halo);
+    const end = Math.min(ny, r1 + halo);
+    const sub = values.slice(start * nx, end * nx);
+    return pool.run<Float64Array<ArrayBuffer>>(
+      { kernel, args: [sub, nx, end - start, ...params, r0 - start, r1 - start] },
+      { signal: options.signal, transfer: [sub.buffer] },
+    );
+  }));
+  const out = new Float64Array(nx * ny);
+  bands.forEach(([r0, r1], i) => {
+    const part = parts[i];
+    if (part.length !== (r1 - r0) * nx) {
+      throw new RangeError(
+        `${kernel} returned ${part.length} values for rows ${r0}..${r1}, expected ${
+          (r1 - r0) * nx
+        }`,
+      );
+    }
+    out.set(part, r0 * nx);
+  });
+  return out;
+}
+
+/**
+ * The row halo a band needs for a Gaussian of `sigmaY` cells: `ceil(4 * sigmaY)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { gaussianHalo } from "./filters.ts";
+ * gaussianHalo(1.1); // 5
+ * ```
+ */
+export function gaussianHalo(sigmaY: number): number {
+  return Math.ceil(4 * sigmaY);
+}
+
+/**
+ * NaN-aware separable Gaussian smoothing by normalised convolution (gaps do not spread, NaN
+ * cells stay NaN), sigma in cells along rows (`sigmaX`) and across them (`sigmaY`); the kernel
+ * is scipy's (truncated at 4 sigma). At the edges the kernel is truncated and renormalised over
+ * the cells inside the grid, as if the grid were surrounded by NaN. Larger sigma smooths more.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { gaussianFilter } from "./filters.ts";
+ * const out = await gaussianFilter(pool, { values, nx, ny }, { sigmaX: 2, sigmaY: 2 });
+ * ```
+ */
+export function gaussianFilter(
+  pool: WorkerPool,
+  grid: GridArray,
+  options: { sigmaX: number; sigmaY: number } & BandOptions,
+): Promise<Float64Array<ArrayBuffer>> {
+  return Promise.resolve().then(() => {
+    checkGrid(grid);
+    const { sigmaX, sigmaY } = options;
+    checkNumber("sigmaX", sigmaX, sigmaX >= 0, "a number of cells >= 0");
+    checkNumber("sigmaY", sigmaY, sigmaY >= 0, "a number of cells >= 0");
+    return runBanded(
+      pool,
+      grid,
+      "gaussian_filter",
+      [sigmaX, sigmaY],
+      gaussianHalo(sigmaY),
+      options,
+    );
+  });
+}
+
+/**
+ * NaN-aware median filter with an odd `size` footprint (square, or circular when `circular`);
+ * NaN cells stay NaN, NaN neighbours are ignored, the footprint is cut at the edges.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { medianFilter } from "./filters.ts";
+ * const out = await medianFilter(pool, { values, nx, ny }, { size: 5 });
+ * ```
+ */
+export function medianFilter(
+  pool: WorkerPool,
+  grid: GridArray,
+  options: { size: number; circular?: boolean } & BandOptions,
+): Promise<Float64Array<ArrayBuffer>> {
+  return Promise.resolve().then(() => {
+    checkGrid(grid);
+    const { size, circular = false } = options;
+    checkNumber(
+      "size",
+      size,
+      Number.isInteger(size) && size >= 1 && size % 2 === 1,
+      "an odd integer >= 1",
+    );
+    return runBanded(
+      pool,
+      grid,
+      "median_filter",
+      [size, circular],
+      Math.floor(size / 2),
+      options,
+    );
+  });
+}
+
+/**
+ * Cell sizes in km of a geographic grid: `dy = spacingLat * KM_PER_DEGREE`,
+ * `dx = spacingLon * KM_PER_DEGREE * cos(centre latitude)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { cellSizeKm } from "./filters.ts";
+ * cellSizeKm({ lat: new Float64Array([59, 61]), resolution: { lon: 0.1, lat: 0.1 } }); // dx ≈ 5.56, dy ≈ 11.12
+ * ```
+ */
+export function cellSizeKm(
+  grid: Pick<ProcessedGrid, "lat" | "resolution">,
+): { dxKm: number; dyKm: number } {
+  const centre = (grid.lat[0] + grid.lat[grid.lat.length - 1]) / 2;
+  return {
+    dxKm: grid.resolution.lon * KM_PER_DEGREE * Math.cos((centre * Math.PI) / 180),
+    dyKm: grid.resolution.lat * KM_PER_DEGREE,
+  };
+}
+
+/** Shapes of the bandpass transfer function. */
+export const BANDPASS_SHAPES = ["gaussian", "butterworth", "cosine"] as const;
+
+/**
+ * A frequency-domain operation of {@linkcode fftFilter}. Wavelengths in km, heights in metres,
+ * angles in degrees.
+ */
+export type FftOperation =
+  | {
+    op: "bandpass";
+    /** Short-wavelength limit, km (weight ½ there for gaussian and cosine; 0 = no cut). */
+    lowKm: number;
+    /** Long-wavelength limit, km (> lowKm). */
+    highKm: number;
+    shape: typeof BANDPASS_SHAPES[number];
+    /** Butterworth order. @default 2 */
+    order?: number;
+  }
+  | { op: "upward"; heightM: number }
+  | { op: "derivative"; direction: "vertical" | "x" | "y" }
+  | { op: "total-gradient" }
+  | { op: "tilt" }
+  | { op: "rtp"; inclination: number; declination: number };
+
+/**
+ * Runs a frequency-domain operation on a whole grid as one job: bandpass (Gaussian,
+ * Butterworth of order n, cosine taper; GMT `grdfft -F` style detrend, pad, taper, crop),
+ * upward continuation, derivatives, total gradient amplitude, tilt angle, reduction to the pole.
+ * NaN cells are filled before the transform and restored after. `dxKm`/`dyKm` are the cell
+ * sizes (see {@linkcode cellSizeKm}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { cellSizeKm, fftFilter } from "./filters.ts";
+ * const { dxKm, dyKm } = cellSizeKm(grid);
+ * const out = await fftFilter(pool, { values, nx, ny }, { dxKm, dyKm, operation: { op: "upward", heightM: 500 } });
+ * ```
+ */
+export function fftFilter(
+  pool: WorkerPool,
+  grid: GridArray,
+  options: { dxKm: number; dyKm: number; operation: FftOperation } & FilterRunOptions,
+): Promise<Float64Array<ArrayBuffer>> {
+  return Promise.resolve().then(async () => {
+    checkGrid(grid);
+    const { dxKm, dyKm, operation } = options;
+    checkNumber("dxKm", dxKm, dxKm > 0, "a cell size > 0 km");
+    checkNumber("dyKm", dyKm, dyKm > 0, "a cell size > 0 km");
+    const [code, params] = fftArgs(operation);
+    const out = await pool.run<Float64Array<ArrayBuffer>>(
+      { kernel: "fft_filter", args: [grid.values, grid.nx, grid.ny, dxKm, dyKm, code, params] },
+      { signal: options.signal },
+    );
+    if (out.length !== grid.values.length) {
+      throw new RangeError(
+        `fft_filter returned ${out.length} values, expected ${grid.values.length}`,
+      );
+    }
+    return out;
+  });
+}
+
+function fftArgs(o: FftOperation): [string, Float64Array] {
+  switch (o.op) {
+    case "bandpass": {
+      checkNumber("lowKm", o.lowKm, o.lowKm >= 0, "a wavelength >= 0 km");
+      checkNumber("highKm", o.highKm, o.highKm > o.lowKm, `a wavelength > lowKm (${o.lowKm}) km`);
+      const order = o.order ?? 2;
+      checkNumber("order", order, Number.isInteger(order) && order >= 1, "an integer >= 1");
+      if (!BANDPASS_SHAPES.includes(o.shape)) {
+        throw new FilterOptionError(
+          "shape",
+          `shape must be one of ${BANDPASS_SHAPES.join(", ")}, got "${o.shape}"`,
+        );
+      }
+      // The kernel takes GMT's order: long-wavelength limit first, then the short one.
+      const p = o.shape === "butterworth" ? [o.highKm, o.lowKm, order] : [o.highKm, o.lowKm];
+      return [`bandpass-${o.shape}`, new Float64Array(p)];
+    }
+    case "upward":
+      checkNumber("heightM", o.heightM, o.heightM >= 0, "a finite height >= 0 metres");
+      return ["upward", new Float64Array([o.heightM])];
+    case "derivative":
+      return [
+        o.direction === "vertical" ? "vertical-derivative" : `derivative-${o.direction}`,
+        new Float64Array(0),
+      ];
+    case "total-gradient":
+    case "tilt":
+      return [o.op, new Float64Array(0)];
+    case "rtp":
+      checkNumber(
+        "inclination",
+        o.inclination,
+        Math.abs(o.inclination) <= 90,
+        "in [-90, 90] degrees",
+      );
+      checkNumber(
+        "declination",
+        o.declination,
+        Math.abs(o.declination) <= 360,
+        "in [-360, 360] degrees",
+      );
+      return ["rtp", new Float64Array([o.inclination, o.declination])];
+  }
+}
+
+/** Data support of a grid, from {@linkcode gridCompleteness}. */
+export interface Completeness {
+  /** Grid nodes inside the bbox. */
+  cells: number;
+  /** Nodes inside the bbox within `supportKm` of a valid (non-NaN) node. */
+  supported: number;
+  /** `supported / cells`, in [0, 1] (0 for an empty bbox). */
+  fraction: number;
+  /** The support distance used, km. */
+  supportKm: number;
+  /** Distance from each node to the nearest valid node, km, row-major like the grid. */
+  distanceKm: Float64Array<ArrayBuffer>;
+}
+
+/**
+ * Completeness of a grid: the fraction of its nodes inside `bbox` that have data support
+ * within `supportKm` (0: the node itself holds a value), and the grid of distances to the
+ * nearest valid node, km. Distances come from the `distance_to_nearest` kernel (the gridding
+ * metric: longitude scaled by the cosine of the node's latitude, degrees of latitude) times
+ * {@linkcode KM_PER_DEGREE}; rows are split across the workers.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { gridCompleteness } from "./filters.ts";
+ * const c = await gridCompleteness(pool, grid, { supportKm: 5 });
+ * ```
+ */
+export async function gridCompleteness(
+  pool: WorkerPool,
+  grid: Pick<ProcessedGrid, "lat" | "lon" | "values" | "resolution">,
+  options: { supportKm?: number; bbox?: readonly [number, number, number, number] } & BandOptions =
+    {},
+): Promise<Completeness> {
+  const supportKm = options.supportKm ?? 0;
+  checkNumber("supportKm", supportKm, supportKm >= 0, "a distance >= 0 km");
+  const nx = grid.lon.length, ny = grid.lat.length;
+  checkGrid({ values: grid.values as Float64Array, nx, ny });
+  let valid = 0;
+  for (let i = 0; i < grid.values.length; i++) if (grid.values[i] === grid.values[i]) valid++;
+  const lon = new Float64Array(valid), lat = new Float64Array(valid);
+  for (let i = 0, k = 0; i < grid.values.length; i++) {
+    if (grid.values[i] !== grid.values[i]) continue;
+    lon[k] = grid.lon[i % nx];
+    lat[k++] = grid.lat[Math.floor(i / nx)];
+  }
+  const distanceKm = new Float64Array(nx * ny).fill(Infinity);
+  if (valid > 0) {
+    const spec = new Float64Array([
+      grid.lon[0],
+      grid.lat[0],
+      grid.resolution.lon,
+      grid.resolution.lat,
+      nx,
+      ny,
+    ]);
+    const bands = bandsOf(ny, options.bands ?? pool.size);
+    const parts = await Promise.all(bands.map(([r0, r1]) =>
+      pool.run<Float64Array<ArrayBuffer>>(
+        { kernel: "distance_to_nearest", args: [lon, lat, spec, r0, r1] },
+        { signal: options.signal },
+      )
+    ));
+    bands.forEach(([r0], b) => {
+      const part = parts[b];
+      for (let i = 0; i < part.length; i++) distanceKm[r0 * nx + i] = part[i] * KM_PER_DEGREE;
+    });
+  }
+  const [w, s, e, n] = options.bbox ?? [-Infinity, -Infinity, Infinity, Infinity];
+  const eps = 1e-9;
+  let cells = 0, supported = 0;
+  for (let j = 0; j < ny; j++) {
+    const la = grid.lat[j];
+    if (la < s - eps || la > n + eps) continue;
+    for (let i = 0; i < nx; i++) {
+      const lo = grid.lon[i];
+      if (lo < w - eps || lo > e + eps) continue;
+      cells++;
+      const c = j * nx + i;
+      // A valid node is supported by itself whatever the rounding of its distance.
+      if (grid.values[c] === grid.values[c] || distanceKm[c] <= supportKm) supported++;
+    }
+  }
+  return { cells, supported, fraction: cells ? supported / cells : 0, supportKm, distanceKm };
+}
+
+/** A boundary between two surveys (or tiles) and what changes across it. */
+export interface Seam {
+  /** Survey (tile) ids on either side. */
+  surveyA: number;
+  surveyB: number;
+  /** Pairs of adjacent valid cells across the seam. */
+  pairs: number;
+  /** Level offset `B - A` across the seam, data units (median of the pair differences). */
+  offset: number;
+  /** Jump of the gradient across the seam, data units per cell. */
+  gradientJump: number;
+  /** `|offset|` exceeds the threshold. */
+  flagged: boolean;
+}
+
+/**
+ * Seams of a grid assembled from several surveys or tiles (`survey` id per cell, NaN where
+ * none): level offset and gradient jump across each boundary, flagged above `threshold`.
+ * One job.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { qcSeams } from "./filters.ts";
+ * const seams = await qcSeams(pool, { values, nx, ny }, survey, { threshold: 1 });
+ * ```
+ */
+export async function qcSeams(
+  pool: WorkerPool,
+  grid: GridArray,
+  survey: Float64Array,
+  options: { threshold: number } & FilterRunOptions,
+): Promise<Seam[]> {
+  checkGrid(grid);
+  checkNumber("threshold", options.threshold, options.threshold > 0, "a number > 0");
+  if (survey.length !== grid.values.length) {
+    throw new FilterOptionError(
+      "survey",
+      `survey must have one id per cell (${grid.values.length}), got ${survey.length}`,
+    );
+  }
+  const out = await pool.run<Float64Array<ArrayBuffer>>(
+    { kernel: "qc_seams", args: [grid.values, survey, grid.nx, grid.ny, options.threshold] },
+    { signal: options.signal },
+  );
+  const seams: Seam[] = [];
+  for (let i = 0; i + 6 <= out.length; i += 6) {
+    seams.push({
+      surveyA: out[i],
+      surveyB: out[i + 1],
+      pairs: out[i + 2],
+      offset: out[i + 3],
+      gradientJump: out[i + 4],
+      flagged: out[i + 5] === 1,
+    });
+  }
+  return seams;
+}
+
+/** Options of {@linkcode qcAnomalies}. */
+export interface QcAnomalyOptions extends FilterRunOptions {
+  /** Regional field removed first. @default {"polynomial"} */
+  regional?: "polynomial" | "lowpass";
+  /** Polynomial trend degree. @default {1} */
+  degree?: number;
+  /** Low-pass cut-off wavelength, km. @default {100} */
+  regionalKm?: number;
+  /** Robust z-score threshold. @default {3} */
+  zThreshold?: number;
+  /** Smallest component, cells. @default {4} */
+  minCells?: number;
+}
+
+/**
+ * Flags anomalies of a grid: removes a regional field, computes the robust z-score of the
+ * residual, thresholds it, labels connected components and reports each as an `Anomaly`
+ * (centroid lon/lat, depth 0, confidence in [0, 1], type `positive`/`negative`, attributes
+ * `peak`, `peakZ`, `areaKm2`, `cells`). One job.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { qcAnomalies } from "./filters.ts";
+ * const anomalies = await qcAnomalies(pool, grid, { zThreshold: 3 });
+ * ```
+ */
+export async function qcAnomalies(
+  pool: WorkerPool,
+  grid: Pick<ProcessedGrid, "lat" | "lon" | "values" | "resolution">,
+  options: QcAnomalyOptions = {},
+): Promise<Anomaly[]> {
+  const nx = grid.lon.length, ny = grid.lat.length;
+  checkGrid({ values: grid.values as Float64Array, nx, ny });
+  const { dxKm, dyKm } = cellSizeKm(grid);
+  const params = new Float64Array([
+    options.regional === "lowpass" ? 1 : 0,
+    options.degree ?? 1,
+    options.regionalKm ?? 100,
+    options.zThreshold ?? 3,
+    options.minCells ?? 4,
+  ]);
+  const out = await pool.run<Float64Array<ArrayBuffer>>(
+    { kernel: "qc_anomalies", args: [grid.values, nx, ny, dxKm, dyKm, params] },
+    { signal: options.signal },
+  );
+  const anomalies: Anomaly[] = [];
+  for (let i = 0; i + 7 <= out.length; i += 7) {
+    const [col, row, peak, peakZ, areaKm2, cells, confidence] = out.subarray(i, i + 7);
+    const lon = grid.lon[0] + col * grid.resolution.lon;
+    const lat = grid.lat[0] + row * grid.resolution.lat;
+    anomalies.push({
+      lon,
+      lat,
+      depth: 0,
+      confidence,
+      type: peak >= 0 ? "positive" : "negative",
+      attributes: { peak, peakZ, areaKm2, cells },
+    });
+  }
+  return anomalies;
+}

@@ -1,0 +1,170 @@
+/**
+ * Reading a grid file of any supported format into a `ProcessedGrid`, by extension:
+ * `.tif`/`.tiff` (GeoTIFF, `geotiff_read.ts`), `.zarr` (Zarr v3 group as written by `gam grid`,
+ * `zarr_grid.ts`), `.nc` (netCDF classic, `netcdf.ts`).
+ *
+ * Metadata: units, modality, registration and provenance come from the Zarr group attributes,
+ * from a JSON GeoTIFF `ImageDescription` (an object with those fields, or a provenance array),
+ * or from the netCDF `units` attribute; units default to `"unknown"` and provenance starts
+ * with a `file:<name>` entry when the file carries none. Resolution is the mean axis step.
+ *
+ * @module
+ */
+import {
+  type ProcessedGrid,
+  ProvenanceEntrySchema,
+  validateProcessedGrid,
+} from "../contracts/mod.ts";
+import { parseGeoTiffGrid } from "./geotiff_read.ts";
+import { parseNetcdfGrid } from "./netcdf.ts";
+import { readZarrGrid } from "./zarr_grid.ts";
+
+/**
+ * A grid file cannot be read: unknown extension, missing file, or contents that are not a
+ * valid grid. Names the file.
+ *
+ * @example Usage
+ * ```ts
+ * import { GridFileError } from "./grid_read.ts";
+ * new GridFileError("a.csv", 'unsupported extension ".csv"; expected .tif, .zarr or .nc');
+ * ```
+ */
+export class GridFileError extends Error {
+  /** The file as given. */
+  readonly file: string;
+  /**
+   * @param file The file as given.
+   * @param problem What is wrong.
+   */
+  constructor(file: string, problem: string, options?: ErrorOptions) {
+    super(`${file}: ${problem}`, options);
+    this.name = "GridFileError";
+    this.file = file;
+  }
+}
+
+/** The grid formats by extension. */
+export type GridFormat = "geotiff" | "zarr" | "netcdf";
+
+/**
+ * The format of `path` by its extension, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { gridFormatOf } from "./grid_read.ts";
+ * gridFormatOf("out/g.zarr/"); // "zarr"
+ * ```
+ */
+export function gridFormatOf(path: string): GridFormat | undefined {
+  const p = path.replace(/\/+$/, "").toLowerCase();
+  if (p.endsWith(".tif") || p.endsWith(".tiff")) return "geotiff";
+  if (p.endsWith(".zarr")) return "zarr";
+  if (p.endsWith(".nc")) return "netcdf";
+  return undefined;
+}
+
+type F64 = Float64Array<ArrayBuffer>;
+
+function meanStep(a: Float64Array): number {
+  return a.length > 1 ? (a[a.length - 1] - a[0]) / (a.length - 1) : 1;
+}
+
+interface Meta {
+  units?: string;
+  modality?: string;
+  registration?: "gridline" | "pixel";
+  provenance?: unknown;
+}
+
+function metaOf(value: unknown): Meta {
+  if (Array.isArray(value)) return { provenance: value };
+  if (value === null || typeof value !== "object") return {};
+  const o = value as Record<string, unknown>;
+  return {
+    units: typeof o.units === "string" && o.units !== "" ? o.units : undefined,
+    modality: typeof o.modality === "string" ? o.modality : undefined,
+    registration: o.registration === "pixel" || o.registration === "gridline"
+      ? o.registration
+      : undefined,
+    provenance: o.provenance,
+  };
+}
+
+function provenanceOf(value: unknown, file: string): ProcessedGrid["provenance"] {
+  if (Array.isArray(value)) {
+    const entries = value.map((e) => ProvenanceEntrySchema.safeParse(e));
+    if (entries.every((e) => e.success)) return entries.map((e) => e.data!);
+  }
+  const name = file.replace(/\/+$/, "").split("/").pop();
+  return [{ step: `file:${name}`, version: "0", params: {} }];
+}
+
+/**
+ * Reads the grid at `path` (format by extension) as a validated `ProcessedGrid` with Float64
+ * values.
+ *
+ * @throws {GridFileError} for an unknown extension, a missing file or an invalid grid (the
+ * format readers' own errors are its `cause`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { readGrid } from "./grid_read.ts";
+ * const grid = await readGrid("../shared/data/gravity-earth-0.5deg.nc");
+ * ```
+ */
+export async function readGrid(path: string): Promise<ProcessedGrid> {
+  const format = gridFormatOf(path);
+  if (format === undefined) {
+    const ext = /\.[^./]*$/.exec(path)?.[0] ?? "(none)";
+    throw new GridFileError(path, `unsupported extension "${ext}"; expected .tif, .zarr or .nc`);
+  }
+  let lat: F64, lon: F64, values: F64;
+  let meta: Meta = {};
+  try {
+    await Deno.stat(path);
+  } catch (e) {
+    throw new GridFileError(path, "no such file or folder", { cause: e });
+  }
+  try {
+    if (format === "zarr") {
+      const g = await readZarrGrid(path);
+      lat = g.lat as F64;
+      lon = g.lon as F64;
+      values = g.values instanceof Float64Array ? g.values as F64 : Float64Array.from(g.values);
+      meta = metaOf(g.attributes);
+    } else if (format === "geotiff") {
+      const g = await parseGeoTiffGrid(await Deno.readFile(path), path);
+      ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
+      let description: unknown;
+      try {
+        description = g.description ? JSON.parse(g.description) : undefined;
+      } catch {
+        description = undefined;
+      }
+      meta = { ...metaOf(description), registration: g.registration };
+    } else {
+      const g = parseNetcdfGrid(await Deno.readFile(path), path);
+      ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
+      meta = { units: g.units };
+    }
+  } catch (e) {
+    if (e instanceof GridFileError) throw e;
+    throw new GridFileError(path, (e as Error).message.replace(`${path}: `, ""), { cause: e });
+  }
+  const grid: ProcessedGrid = {
+    ...(meta.modality ? { modality: meta.modality } : {}),
+    lat,
+    lon,
+    values,
+    units: meta.units ?? "unknown",
+    crs: "EPSG:4326",
+    resolution: { lon: meanStep(lon), lat: meanStep(lat) },
+    registration: meta.registration ?? "gridline",
+    provenance: provenanceOf(meta.provenance, path),
+  };
+  try {
+    return validateProcessedGrid(grid, path);
+  } catch (e) {
+    throw new GridFileError(path, `not a valid grid: ${(e as Error).message}`, { cause: e });
+  }
+}

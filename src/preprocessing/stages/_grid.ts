@@ -1,0 +1,121 @@
+/**
+ * Helpers of the grid stages: taking a grid input, and attaching a stage's report (outlier
+ * counts, QC results) to its output.
+ *
+ * Reports travel with the data so that the main job can find them after the run:
+ * - on a `ProcessedGrid`, as a provenance entry `{ step: "<stage>.report", version, params: {},
+ *   report }` (provenance entries accept extra fields; checksums ignore provenance);
+ * - on `RawData`, under `metadata.extra.reports["<stage>"]`.
+ * {@linkcode stageReport} reads either.
+ *
+ * @module
+ */
+import type { ProcessedGrid, RawData } from "../../contracts/mod.ts";
+import { cellSizeKm, fftFilter, type FftOperation, type GridArray } from "../../compute/filters.ts";
+import { isProcessedGrid, type StageContext, type StageData } from "../stage.ts";
+import { StageInputError } from "./_internal.ts";
+
+/**
+ * `input` as a `ProcessedGrid` with Float64 values: a processed grid as is, a source grid
+ * (`RawData` of kind `grid`) with its resolution taken from its axes and gridline registration.
+ * Survey points are refused, naming the stage.
+ */
+export function requireGrid(input: StageData, stage: string): ProcessedGrid {
+  if (isProcessedGrid(input)) {
+    return input.values instanceof Float64Array
+      ? input
+      : { ...input, values: Float64Array.from(input.values) };
+  }
+  if (input.kind !== "grid") {
+    throw new StageInputError(
+      stage,
+      'expects a grid, got survey points (place "grid" before it)',
+    );
+  }
+  const { lat, lon, values } = input.grid;
+  const step = (a: Float64Array) => a.length > 1 ? (a[a.length - 1] - a[0]) / (a.length - 1) : 1;
+  return {
+    modality: input.modality,
+    lat,
+    lon,
+    values: values instanceof Float64Array ? values : Float64Array.from(values),
+    units: input.units,
+    crs: input.crs,
+    resolution: { lon: step(lon), lat: step(lat) },
+    registration: "gridline",
+    bbox: input.bbox,
+    provenance: [{
+      step: `source:${input.source.plugin}`,
+      version: input.source.version,
+      params: {},
+    }],
+  };
+}
+
+/** The `GridArray` view of a grid (no copy). */
+export function gridArray(grid: ProcessedGrid): GridArray {
+  return { values: grid.values as Float64Array, nx: grid.lon.length, ny: grid.lat.length };
+}
+
+/** Attaches `report` to `data` under the stage id (see the module docs). */
+export function attachReport<T extends StageData>(
+  data: T,
+  stage: string,
+  version: string,
+  report: Record<string, unknown>,
+): T {
+  if (isProcessedGrid(data)) {
+    return {
+      ...data,
+      provenance: [...data.provenance, { step: `${stage}.report`, version, params: {}, report }],
+    };
+  }
+  const raw = data as RawData;
+  const extra = raw.metadata.extra ?? {};
+  const reports = (extra.reports ?? {}) as Record<string, unknown>;
+  return {
+    ...raw,
+    metadata: { ...raw.metadata, extra: { ...extra, reports: { ...reports, [stage]: report } } },
+  } as unknown as T;
+}
+
+/**
+ * The report the stage `stage` attached to `data` (the last one when it ran more than once),
+ * or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { stageReport } from "./_grid.ts";
+ * // const qc = stageReport(output, "qc") as QcReport | undefined;
+ * ```
+ */
+export function stageReport(data: StageData, stage: string): unknown {
+  if (isProcessedGrid(data)) {
+    for (let i = data.provenance.length - 1; i >= 0; i--) {
+      const entry = data.provenance[i] as { step: string; report?: unknown };
+      if (entry.step === `${stage}.report`) return entry.report;
+    }
+    return undefined;
+  }
+  const reports = data.metadata.extra?.reports as Record<string, unknown> | undefined;
+  return reports?.[stage];
+}
+
+/** Runs a frequency-domain operation on a grid input (see `fftFilter`), keeping its axes. */
+export async function runFft(
+  input: StageData,
+  stage: string,
+  ctx: StageContext,
+  operation: FftOperation,
+  units?: string,
+): Promise<ProcessedGrid> {
+  const grid = requireGrid(input, stage);
+  const { dxKm, dyKm } = cellSizeKm(grid);
+  const values = await fftFilter(ctx.pool, gridArray(grid), {
+    dxKm,
+    dyKm,
+    operation,
+    signal: ctx.signal,
+  });
+  return { ...grid, values, units: units ?? grid.units };
+}

@@ -1,0 +1,56 @@
+/**
+ * Stage `bandpass`: keeps wavelengths between `lowKm` and `highKm` with a Gaussian,
+ * Butterworth (`order`) or cosine-taper transfer function, following GMT `grdfft -F`: the grid
+ * is detrended, padded to a fast FFT size, tapered, transformed, filtered and cropped; NaN cells
+ * are filled before and restored after (see the gam-core spectral kernels).
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
+import { runFft } from "./_grid.ts";
+
+const Params = z.strictObject({
+  /** Shortest wavelength kept, km (>= 0). */
+  lowKm: z.number().nonnegative(),
+  /** Longest wavelength kept, km (> lowKm). */
+  highKm: z.number().positive(),
+  /** Transfer function shape. @default "gaussian" */
+  shape: z.enum(["gaussian", "butterworth", "cosine"]).default("gaussian"),
+  /** Butterworth order. @default 2 */
+  order: z.number().int().positive().default(2),
+}).refine((p) => p.highKm > p.lowKm, {
+  path: ["highKm"],
+  message: "highKm must be larger than lowKm",
+});
+
+/** Parameters of the `bandpass` stage. */
+export type BandpassParams = z.infer<typeof Params>;
+
+const VERSION = "1.0.0";
+
+class BandpassStage implements Stage<BandpassParams> {
+  readonly id = "bandpass";
+  readonly version = VERSION;
+  constructor(readonly params: BandpassParams) {}
+  execute(input: StageData, ctx: StageContext): Promise<StageData> {
+    return runFft(input, this.id, ctx, { op: "bandpass", ...this.params });
+  }
+}
+
+/**
+ * Stage `bandpass(lowKm=L, highKm=H, shape=gaussian|butterworth|cosine, order=N)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { bandpassStage } from "./bandpass.ts";
+ * const stage = bandpassStage.create(bandpassStage.paramsSchema.parse({ lowKm: 10, highKm: 100 }));
+ * ```
+ */
+export const bandpassStage: StageKind<typeof Params> = {
+  id: "bandpass",
+  version: VERSION,
+  summary: "FFT bandpass between lowKm and highKm (gaussian, butterworth, cosine)",
+  paramsSchema: Params,
+  create: (params) => new BandpassStage(params),
+};

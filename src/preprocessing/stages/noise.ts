@@ -1,0 +1,108 @@
+/**
+ * Stage `noise`: NaN-aware smoothing of a grid on the worker pool.
+ *
+ * - `method=gaussian`: normalised-convolution Gaussian (gaps do not spread) with `sigma` in
+ *   cells, or `wavelengthKm` as a convenience: the full width of the Gaussian as in GMT
+ *   `grdfilter -Fg` (weights `exp(-18 r²/width²)`, i.e. sigma = width / 6), converted to cells
+ *   separately along x and y with the grid's cell size in km at its centre latitude.
+ * - `method=median`: median over an odd `size` footprint, `footprint=square|circular`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { cellSizeKm, gaussianFilter, medianFilter } from "../../compute/filters.ts";
+import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
+import { gridArray, requireGrid } from "./_grid.ts";
+
+const Params = z.strictObject({
+  /** Filter. @default "gaussian" */
+  method: z.enum(["gaussian", "median"]).default("gaussian"),
+  /** Gaussian sigma, cells (> 0). */
+  sigma: z.number().positive().optional(),
+  /** Gaussian full width, km (sigma = width / 6, GMT grdfilter convention). */
+  wavelengthKm: z.number().positive().optional(),
+  /** Median footprint size, cells (odd). */
+  size: z.number().int().positive().refine((v) => v % 2 === 1, "expected an odd size").optional(),
+  /** Median footprint shape. @default "square" */
+  footprint: z.enum(["square", "circular"]).default("square"),
+}).superRefine((p, ctx) => {
+  if (p.method === "gaussian") {
+    if ((p.sigma === undefined) === (p.wavelengthKm === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sigma"],
+        message: "gaussian needs exactly one of sigma (cells) or wavelengthKm",
+      });
+    }
+    if (p.size !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["size"], message: "size applies to median only" });
+    }
+  } else {
+    if (p.size === undefined) {
+      ctx.addIssue({ code: "custom", path: ["size"], message: "median needs size (odd cells)" });
+    }
+    if (p.sigma !== undefined || p.wavelengthKm !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sigma"],
+        message: "sigma and wavelengthKm apply to gaussian only",
+      });
+    }
+  }
+});
+
+/** Parameters of the `noise` stage. */
+export type NoiseParams = z.infer<typeof Params>;
+
+const VERSION = "1.0.0";
+
+class NoiseStage implements Stage<NoiseParams> {
+  readonly id = "noise";
+  readonly version = VERSION;
+  constructor(readonly params: NoiseParams) {}
+
+  async execute(input: StageData, ctx: StageContext): Promise<StageData> {
+    const grid = requireGrid(input, this.id);
+    const p = this.params;
+    let values: Float64Array<ArrayBuffer>;
+    if (p.method === "gaussian") {
+      let sigmaX = p.sigma ?? 0, sigmaY = p.sigma ?? 0;
+      if (p.wavelengthKm !== undefined) {
+        const { dxKm, dyKm } = cellSizeKm(grid);
+        sigmaX = p.wavelengthKm / 6 / dxKm;
+        sigmaY = p.wavelengthKm / 6 / dyKm;
+      }
+      ctx.logger.debug("gaussian", { sigmaX, sigmaY });
+      values = await gaussianFilter(ctx.pool, gridArray(grid), {
+        sigmaX,
+        sigmaY,
+        signal: ctx.signal,
+      });
+    } else {
+      values = await medianFilter(ctx.pool, gridArray(grid), {
+        size: p.size!,
+        circular: p.footprint === "circular",
+        signal: ctx.signal,
+      });
+    }
+    return { ...grid, values };
+  }
+}
+
+/**
+ * Stage `noise(method=gaussian, sigma=CELLS | wavelengthKm=KM)` or
+ * `noise(method=median, size=N, footprint=square|circular)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { noiseStage } from "./noise.ts";
+ * const stage = noiseStage.create(noiseStage.paramsSchema.parse({ method: "gaussian", sigma: 2 }));
+ * ```
+ */
+export const noiseStage: StageKind<typeof Params> = {
+  id: "noise",
+  version: VERSION,
+  summary: "Smooth a grid: gaussian (sigma cells or wavelengthKm) or median (size, footprint)",
+  paramsSchema: Params,
+  create: (params) => new NoiseStage(params),
+};

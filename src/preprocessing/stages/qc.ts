@@ -1,0 +1,197 @@
+/**
+ * Stage `qc`: quality control of a grid. Leaves the values unchanged and attaches a
+ * {@linkcode QcReport} to the output grid:
+ *
+ * - completeness: fraction of nodes in the request bbox with data within `supportKm`, plus
+ *   the distance statistics to the nearest datum (the distance grid itself is not stored);
+ * - seams: level offset and gradient jump across each boundary between surveys or tiles
+ *   (`tileDeg` tiles the grid into square tiles from its south-west node; without it the grid
+ *   is one survey and no seam is checked);
+ * - anomalies: residual after removing a regional field, robust z-score, threshold, connected
+ *   components, each reported as an `Anomaly` (contract) with centroid, peak, area and
+ *   confidence.
+ *
+ * Where the report lives: a provenance entry `{ step: "qc.report", report }` of the output
+ * grid; read it with {@linkcode qcReportOf} (or `stageReport(grid, "qc")`). Provenance travels
+ * into the run manifest and into written `.tif`/`.zarr` files.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Anomaly, ProcessedGrid } from "../../contracts/mod.ts";
+import {
+  gridCompleteness,
+  qcAnomalies,
+  type QcAnomalyOptions,
+  qcSeams,
+  type Seam,
+} from "../../compute/filters.ts";
+import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
+import { attachReport, gridArray, requireGrid, stageReport } from "./_grid.ts";
+
+const Params = z.strictObject({
+  /** Nodes within this distance of a datum count as supported, km. @default 0 */
+  supportKm: z.number().nonnegative().default(0),
+  /** Tile size for seam checks, degrees; unset: no seams checked. */
+  tileDeg: z.number().positive().optional(),
+  /** Flag seams whose absolute level offset exceeds this, data units. @default 1 */
+  seamThreshold: z.number().positive().default(1),
+  /** Regional field removed before anomaly detection. @default "polynomial" */
+  regional: z.enum(["polynomial", "lowpass"]).default("polynomial"),
+  /** Degree of the polynomial trend (0..3). @default 1 */
+  degree: z.number().int().min(0).max(3).default(1),
+  /** Cut-off wavelength of the low-pass regional, km. @default 100 */
+  regionalKm: z.number().positive().default(100),
+  /** Robust z-score threshold of the residual. @default 3 */
+  zThreshold: z.number().positive().default(3),
+  /** Smallest anomaly, cells. @default 4 */
+  minCells: z.number().int().positive().default(4),
+});
+
+/** Parameters of the `qc` stage. */
+export type QcParams = z.infer<typeof Params>;
+
+/** The report of the `qc` stage. */
+export interface QcReport extends Record<string, unknown> {
+  completeness: {
+    cells: number;
+    supported: number;
+    fraction: number;
+    supportKm: number;
+    /** Largest distance from a node in the bbox to the nearest datum, km (null: no datum). */
+    maxDistanceKm: number | null;
+    /** Mean of that distance, km (null: no datum). */
+    meanDistanceKm: number | null;
+  };
+  /** Seams between surveys/tiles, empty when none were checked. */
+  seams: Seam[];
+  /** Whether seams were checked (a tiling or survey ids were available). */
+  seamsChecked: boolean;
+  /** Anomalies flagged, strongest first. */
+  anomalies: Anomaly[];
+}
+
+const VERSION = "1.0.0";
+
+/**
+ * Runs every QC check on a grid (used by the `qc` stage and `gam qc`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { qualityControl } from "./qc.ts";
+ * const report = await qualityControl(pool, grid, qcStage.paramsSchema.parse({}), { bbox });
+ * ```
+ */
+export async function qualityControl(
+  pool: StageContext["pool"],
+  grid: ProcessedGrid,
+  params: QcParams,
+  options: {
+    bbox?: readonly [number, number, number, number];
+    survey?: Float64Array;
+    signal?: AbortSignal;
+  } = {},
+): Promise<QcReport> {
+  const c = await gridCompleteness(pool, grid, {
+    supportKm: params.supportKm,
+    bbox: options.bbox,
+    signal: options.signal,
+  });
+  let max = -Infinity, sum = 0, n = 0;
+  for (const d of c.distanceKm) {
+    if (!Number.isFinite(d)) continue;
+    if (d > max) max = d;
+    sum += d;
+    n++;
+  }
+  let survey = options.survey;
+  if (survey === undefined && params.tileDeg !== undefined) {
+    const nx = grid.lon.length, t = params.tileDeg;
+    const tilesX = Math.floor((grid.lon[nx - 1] - grid.lon[0]) / t + 1e-9) + 1;
+    survey = Float64Array.from(grid.values, (_, i) => {
+      const tx = Math.floor((grid.lon[i % nx] - grid.lon[0]) / t + 1e-9);
+      const ty = Math.floor((grid.lat[Math.floor(i / nx)] - grid.lat[0]) / t + 1e-9);
+      return ty * tilesX + tx;
+    });
+  }
+  const seams = survey
+    ? await qcSeams(pool, gridArray(grid), survey, {
+      threshold: params.seamThreshold,
+      signal: options.signal,
+    })
+    : [];
+  const anomalyOptions: QcAnomalyOptions = {
+    regional: params.regional,
+    degree: params.degree,
+    regionalKm: params.regionalKm,
+    zThreshold: params.zThreshold,
+    minCells: params.minCells,
+    signal: options.signal,
+  };
+  const anomalies = await qcAnomalies(pool, grid, anomalyOptions);
+  return {
+    completeness: {
+      cells: c.cells,
+      supported: c.supported,
+      fraction: c.fraction,
+      supportKm: c.supportKm,
+      maxDistanceKm: n ? max : null,
+      meanDistanceKm: n ? sum / n : null,
+    },
+    seams,
+    seamsChecked: survey !== undefined,
+    anomalies,
+  };
+}
+
+class QcStage implements Stage<QcParams> {
+  readonly id = "qc";
+  readonly version = VERSION;
+  constructor(readonly params: QcParams) {}
+
+  async execute(input: StageData, ctx: StageContext): Promise<StageData> {
+    const grid = requireGrid(input, this.id);
+    const report = await qualityControl(ctx.pool, grid, this.params, {
+      bbox: ctx.request.bbox,
+      signal: ctx.signal,
+    });
+    ctx.logger.info("qc", {
+      completeness: report.completeness.fraction,
+      seams: report.seams.length,
+      flaggedSeams: report.seams.filter((s) => s.flagged).length,
+      anomalies: report.anomalies.length,
+    });
+    return attachReport(grid, this.id, VERSION, report);
+  }
+}
+
+/**
+ * The QC report attached to a grid by the `qc` stage (the last one), or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { qcReportOf } from "./qc.ts";
+ * // const report = qcReportOf(result.outputs[0].data);
+ * ```
+ */
+export function qcReportOf(data: StageData): QcReport | undefined {
+  return stageReport(data, "qc") as QcReport | undefined;
+}
+
+/**
+ * Stage `qc(supportKm=, tileDeg=, seamThreshold=, regional=polynomial|lowpass, degree=,
+ * regionalKm=, zThreshold=, minCells=)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { qcStage } from "./qc.ts";
+ * const stage = qcStage.create(qcStage.paramsSchema.parse({}));
+ * ```
+ */
+export const qcStage: StageKind<typeof Params> = {
+  id: "qc",
+  version: VERSION,
+  summary: "Quality control: completeness, seams, anomaly flags (report attached to the grid)",
+  paramsSchema: Params,
+  create: (params) => new QcStage(params),
+};

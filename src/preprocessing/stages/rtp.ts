@@ -1,0 +1,50 @@
+/**
+ * Stage `rtp`: reduction to the pole of a total-field magnetic anomaly, assuming induced
+ * magnetisation parallel to the geomagnetic field of `inclination` and `declination` degrees
+ * (Baranov 1957; Blakely 1995, §12.3). At low inclination the operator blows up along the
+ * declination direction; the gam-core kernel applies its documented safeguard (a floor on the
+ * inclination used in the amplitude term).
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
+import { runFft } from "./_grid.ts";
+
+const Params = z.strictObject({
+  /** Geomagnetic inclination, degrees in [-90, 90]. */
+  inclination: z.number().min(-90).max(90),
+  /** Geomagnetic declination, degrees in [-180, 360]. */
+  declination: z.number().min(-180).max(360),
+});
+
+/** Parameters of the `rtp` stage. */
+export type RtpParams = z.infer<typeof Params>;
+
+const VERSION = "1.0.0";
+
+class RtpStage implements Stage<RtpParams> {
+  readonly id = "rtp";
+  readonly version = VERSION;
+  constructor(readonly params: RtpParams) {}
+  execute(input: StageData, ctx: StageContext): Promise<StageData> {
+    return runFft(input, this.id, ctx, { op: "rtp", ...this.params });
+  }
+}
+
+/**
+ * Stage `rtp(inclination=DEG, declination=DEG)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { rtpStage } from "./rtp.ts";
+ * const stage = rtpStage.create({ inclination: -30, declination: -20 });
+ * ```
+ */
+export const rtpStage: StageKind<typeof Params> = {
+  id: "rtp",
+  version: VERSION,
+  summary: "Reduction to the pole (inclination, declination degrees; FFT)",
+  paramsSchema: Params,
+  create: (params) => new RtpStage(params),
+};
