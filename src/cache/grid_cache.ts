@@ -90,13 +90,15 @@ export function bboxHash(bbox: Bbox): string {
 
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
-interface GridWithOrigin {
+/** What a preprocessing entry holds. */
+export interface GridWithOrigin {
   grid: ProcessedGrid;
   origin: GridOrigin;
   pipelineVersion: string;
 }
 
-const GRID_ADAPTER: EntryAdapter<GridWithOrigin> = {
+/** The preprocessing layer's adapter: grid (with origin) <-> Zarr group. */
+export const GRID_ADAPTER: EntryAdapter<GridWithOrigin> = {
   layer: "preprocessing",
   checksum: (g) => gridChecksum(g.grid),
   origin: (g): EntryOrigin => ({
@@ -221,13 +223,4 @@ export class GridCache {
   ): Promise<"ok" | "corrupt" | "missing"> {
     return this.#engine.verify(this.path(modality, bbox, pipelineVersion), modality);
   }
-}
-
-/** @internal For `gam cache verify`, which works from entry paths. */
-export function verifyGridEntry(
-  options: CacheOptions,
-  path: string,
-  modality: string,
-): Promise<"ok" | "corrupt" | "missing"> {
-  return new EntryCache(GRID_ADAPTER, options).verify(path, modality);
 }

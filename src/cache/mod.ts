@@ -59,6 +59,7 @@ export type {
   FetchThroughResult,
 } from "./_entry_cache.ts";
 export { IngestionCache } from "./ingestion_cache.ts";
+export { verifyEntry } from "./verify_entry.ts";
 export { bboxHash, GridCache, type GridOrigin, originOf } from "./grid_cache.ts";
 export {
   type Eviction,
