@@ -42,7 +42,7 @@ export interface MetricDefinition {
  */
 export interface MetricsLike {
   /** Registers (or returns) a counter. */
-  counter(def: MetricDefinition): { inc(labels?: Labels, value?: number): void };
+  counter(def: MetricDefinition): { inc(labels: Labels, value?: number): void };
   /** Registers (or returns) a gauge. */
   gauge(def: MetricDefinition): { set(labels: Labels, value: number): void };
   /** Registers (or returns) a histogram. */
@@ -55,7 +55,7 @@ export interface MetricsLike {
  * @example Usage
  * ```ts
  * import { noopMetrics } from "./metrics.ts";
- * noopMetrics.counter({ name: "x_total", help: "x" }).inc();
+ * noopMetrics.counter({ name: "x_total", help: "x" }).inc({});
  * ```
  */
 export const noopMetrics: MetricsLike = {
