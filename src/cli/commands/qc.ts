@@ -1,0 +1,119 @@
+/**
+ * `gam qc`: quality control of a grid file: completeness, seams and anomalies.
+ *
+ * @module
+ */
+import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
+import { WorkerPool } from "../../compute/mod.ts";
+import { readGrid } from "../../formats/grid_read.ts";
+import { type QcReport, qcStage, qualityControl } from "../../preprocessing/stages/qc.ts";
+
+const HELP = `Usage: gam qc --input GRID [--json] [options]
+
+Reads a grid (.tif, .zarr as written by gam grid, .nc netCDF classic) and prints its quality
+control: completeness (nodes with data, or within --support-km of data), seams between tiles
+(with --tile-deg) and anomalies (robust z-score of the residual after a regional trend, connected
+components with centroid, peak, area and confidence).
+
+Options:
+  --input GRID          Grid file
+  --json                Print the report as JSON on stdout
+  --support-km KM       Support distance for completeness (default 0: the node itself)
+  --tile-deg DEG        Check seams between square tiles of DEG degrees (default: no seams)
+  --seam-threshold V    Flag seams with a level offset above V data units (default 1)
+  --z-threshold Z       Robust z-score threshold for anomalies (default 3)
+  --min-cells N         Smallest anomaly, cells (default 4)
+  --workers N           Worker pool size (default: number of cores)
+  -h, --help            Show this help
+
+Exit status: 0 success, 1 runtime failure, 2 usage error.`;
+
+const s = { type: "string" } as const;
+
+/**
+ * `gam qc`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { qcCommand } from "./qc.ts";
+ * await qcCommand.run(["--input", "grid.tif", "--json"]);
+ * ```
+ */
+export const qcCommand: Command = {
+  name: "qc",
+  summary: "Quality control of a grid: completeness, seams, anomalies",
+  help: HELP,
+  async run(args) {
+    const { values: v, positionals, help } = parseFlags(args, {
+      input: s,
+      json: { type: "boolean" },
+      "support-km": s,
+      "tile-deg": s,
+      "seam-threshold": s,
+      "z-threshold": s,
+      "min-cells": s,
+      workers: s,
+    });
+    if (help) {
+      console.log(HELP);
+      return EXIT_OK;
+    }
+    if (positionals.length > 0) {
+      throw new UsageError(`unexpected argument "${positionals[0]}" (see gam qc --help)`);
+    }
+    if (typeof v.input !== "string" || v.input === "") throw new UsageError("--input is required");
+    const positive = (x: number) => x > 0 || "must be > 0";
+    const int = (x: number) => (Number.isInteger(x) && x >= 1) || "must be an integer >= 1";
+    const params = qcStage.paramsSchema.parse({
+      supportKm: numberFlag(v["support-km"], "--support-km", (x) => x >= 0 || "must be >= 0"),
+      tileDeg: numberFlag(v["tile-deg"], "--tile-deg", positive),
+      seamThreshold: numberFlag(v["seam-threshold"], "--seam-threshold", positive),
+      zThreshold: numberFlag(v["z-threshold"], "--z-threshold", positive),
+      minCells: numberFlag(v["min-cells"], "--min-cells", int),
+    });
+    const workers = numberFlag(v.workers, "--workers", int);
+    const grid = await readGrid(v.input);
+    await using pool = new WorkerPool({ size: workers });
+    const report = await qualityControl(pool, grid, params);
+    console.log(
+      v.json ? JSON.stringify(report, null, 2) : formatReport(v.input, grid.units, report),
+    );
+    return EXIT_OK;
+  },
+};
+
+function formatReport(file: string, units: string, r: QcReport): string {
+  const c = r.completeness;
+  const km = (x: number | null) => (x === null ? "n/a" : `${x.toFixed(2)} km`);
+  const lines = [
+    `QC of ${file}`,
+    `completeness: ${
+      (100 * c.fraction).toFixed(1)
+    }% (${c.supported} of ${c.cells} nodes with data` +
+    (c.supportKm > 0 ? ` within ${c.supportKm} km` : "") +
+    `); distance to data: max ${km(c.maxDistanceKm)}, mean ${km(c.meanDistanceKm)}`,
+  ];
+  if (!r.seamsChecked) lines.push("seams: not checked (single survey; use --tile-deg for tiles)");
+  else {
+    const flagged = r.seams.filter((x) => x.flagged).length;
+    lines.push(`seams: ${r.seams.length} (${flagged} flagged)`);
+    for (const x of r.seams) {
+      lines.push(
+        `  ${x.surveyA} | ${x.surveyB}: offset ${x.offset.toFixed(3)} ${units}, gradient jump ` +
+          `${x.gradientJump.toFixed(3)} ${units}/cell over ${x.pairs} pairs` +
+          (x.flagged ? "  FLAGGED" : ""),
+      );
+    }
+  }
+  lines.push(`anomalies: ${r.anomalies.length}`);
+  for (const a of r.anomalies) {
+    const at = a.attributes as { peak: number; areaKm2: number };
+    lines.push(
+      `  ${a.type} at ${a.lon.toFixed(4)}, ${a.lat.toFixed(4)}: peak ${
+        at.peak.toFixed(3)
+      } ${units}, ` +
+        `area ${at.areaKm2.toFixed(1)} km², confidence ${a.confidence.toFixed(2)}`,
+    );
+  }
+  return lines.join("\n");
+}
