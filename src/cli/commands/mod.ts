@@ -7,10 +7,12 @@ import type { Command } from "../command.ts";
 import { runCommand } from "./run.ts";
 import { configCommand } from "./config.ts";
 import { dbCommand } from "./db.ts";
+import { gridCommand } from "./grid.ts";
 
 /** Every subcommand of `gam`. */
 export const commands: readonly Command[] = [
   runCommand,
   configCommand,
   dbCommand,
+  gridCommand,
 ];

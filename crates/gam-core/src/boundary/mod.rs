@@ -1,3 +1,28 @@
 //! The `wasm-bindgen` boundary: validates arguments, calls kernels, maps errors.
 
 pub mod grid;
+
+use wasm_bindgen::prelude::*;
+
+/// The crate version (e.g. `"0.1.0"`); the worker pool's health check.
+#[wasm_bindgen]
+pub fn core_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Deliberately traps: a Rust panic, which under `panic = "abort"` becomes a WebAssembly
+/// `unreachable` trap. Only for tests of the worker pool, which must replace a worker whose
+/// instance trapped; the pipeline never calls it.
+#[doc(hidden)]
+#[wasm_bindgen]
+pub fn debug_trap() {
+    panic!("debug_trap called");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn core_version_is_the_crate_version() {
+        assert_eq!(super::core_version(), env!("CARGO_PKG_VERSION"));
+    }
+}

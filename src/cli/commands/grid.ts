@@ -1,0 +1,235 @@
+/**
+ * `gam grid`: grid scattered points from a text table onto a regular lon/lat grid with the
+ * gam-core kernels on the worker pool, and write a GeoTIFF or a Zarr v3 group.
+ *
+ * @module
+ */
+import { type Command, numberFlag, parseFlags, UsageError } from "../command.ts";
+import { parseBbox } from "../../contracts/mod.ts";
+import {
+  GRID_METHODS,
+  type GridMethod,
+  GridOptionError,
+  gridPoints,
+  WorkerPool,
+} from "../../compute/mod.ts";
+import { readTable } from "../../formats/table.ts";
+import { writeGeoTiff } from "../../formats/geotiff.ts";
+import { writeZarrGrid } from "../../formats/zarr_grid.ts";
+
+/** Default largest grid, in nodes; override with the `GAM_GRID_MAX_CELLS` environment variable. */
+const DEFAULT_MAX_CELLS = 50_000_000;
+
+/** Flag of each gridding option, for messages. */
+const FLAG_OF: Record<string, string> = {
+  spacing: "--spacing",
+  radius: "--radius",
+  k: "--k",
+  power: "--power",
+  tension: "--tension",
+  maxDistance: "--max-distance",
+  registration: "--registration",
+  method: "--method",
+  bbox: "--bbox",
+  maxCells: "GAM_GRID_MAX_CELLS",
+};
+
+const HELP =
+  `Usage: gam grid --input FILE --x COL --y COL --z COL --bbox minLon,minLat,maxLon,maxLat
+                --spacing DEG --method METHOD --out PATH [method options]
+
+Grids scattered points (lon, lat, value) onto a regular lon/lat grid, in parallel on the
+WebAssembly worker pool, like gdal_grid and GMT's blockmean/nearneighbor/surface.
+
+Input:
+  --input FILE     CSV, TSV or whitespace-separated text, optionally gzip-compressed
+  --x COL          Longitude column: header name or 1-based index
+  --y COL          Latitude column: header name or 1-based index
+  --z COL          Value column: header name or 1-based index
+
+Grid:
+  --bbox BOX       minLon,minLat,maxLon,maxLat in degrees
+  --spacing DEG    Node spacing in degrees (> 0)
+  --registration gridline|pixel
+                   gridline (default): nodes at minLon + i * spacing up to maxLon inclusive
+                   (10 to 14 at 0.01 is 401 nodes); pixel: nodes at the cell centres
+  --method METHOD  block-mean | block-median | nearest | idw | linear | mincurv
+  --out PATH       .tif: Float32 GeoTIFF (EPSG:4326, NaN nodata, pixel centres on the nodes)
+                   .zarr: Zarr v3 group with lat, lon, values and provenance attributes
+
+Method options:
+  --radius DEG        Search radius (nearest, idw; default unlimited)
+  --k N               Neighbours for idw (default 12)
+  --power P           Inverse distance power for idw (default 2)
+  --tension T         Tension of mincurv, in [0, 1) (default 0.25)
+  --max-distance DEG  Any method: NaN where the nearest point is farther than DEG
+
+Distances use a local metric in degrees of latitude, with longitude differences scaled by the
+cosine of the node's latitude. Grids above GAM_GRID_MAX_CELLS nodes (default 50,000,000) are
+refused. Exit status: 0 ok, 1 runtime failure (bad file, no points in the bbox), 2 usage error.`;
+
+function required(values: Record<string, unknown>, name: string): string {
+  const v = values[name];
+  if (typeof v !== "string" || v.trim() === "") {
+    throw new UsageError(`--${name} is required (see gam grid --help)`);
+  }
+  return v;
+}
+
+/**
+ * `node:util` parseArgs refuses `--bbox -42.6,...` (a value starting with a dash) as ambiguous;
+ * negative numbers are common here (west, south), so such values are joined as `--flag=value`.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i], next = args[i + 1];
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/** `gam grid`. */
+export const gridCommand: Command = {
+  name: "grid",
+  summary: "Grid scattered points onto a lon/lat grid (GeoTIFF or Zarr)",
+  help: HELP,
+  async run(args) {
+    const { values, positionals } = parseFlags(joinNegativeValues(args), {
+      input: { type: "string" },
+      x: { type: "string" },
+      y: { type: "string" },
+      z: { type: "string" },
+      bbox: { type: "string" },
+      spacing: { type: "string" },
+      method: { type: "string" },
+      radius: { type: "string" },
+      k: { type: "string" },
+      power: { type: "string" },
+      tension: { type: "string" },
+      "max-distance": { type: "string" },
+      registration: { type: "string" },
+      out: { type: "string" },
+    });
+    if (positionals.length > 0) {
+      throw new UsageError(`unexpected argument "${positionals[0]}" (see gam grid --help)`);
+    }
+    const input = required(values, "input");
+    const [x, y, z] = ["x", "y", "z"].map((c) => required(values, c));
+    const bbox = parseBbox(required(values, "bbox"), "--bbox");
+    const spacing = numberFlag(
+      required(values, "spacing"),
+      "--spacing",
+      (v) => v > 0 || "must be > 0 degrees",
+    )!;
+    const method = required(values, "method") as GridMethod;
+    if (!GRID_METHODS.includes(method)) {
+      throw new UsageError(
+        `--method must be one of ${GRID_METHODS.join(", ")}, got "${method}"`,
+      );
+    }
+    const out = required(values, "out");
+    const format = /\.tiff?$/i.test(out) ? "tif" : /\.zarr\/?$/i.test(out) ? "zarr" : null;
+    if (format === null) {
+      throw new UsageError(`--out must end in .tif or .zarr, got "${out}"`);
+    }
+    const registration = (values.registration as string | undefined) ?? "gridline";
+    if (registration !== "gridline" && registration !== "pixel") {
+      throw new UsageError(`--registration must be gridline or pixel, got "${registration}"`);
+    }
+    const onlyFor: [string, GridMethod[]][] = [
+      ["radius", ["nearest", "idw"]],
+      ["k", ["idw"]],
+      ["power", ["idw"]],
+      ["tension", ["mincurv"]],
+    ];
+    for (const [flag, methods] of onlyFor) {
+      if (values[flag] !== undefined && !methods.includes(method)) {
+        throw new UsageError(`--${flag} applies to ${methods.join(" and ")}, not to ${method}`);
+      }
+    }
+    const radius = numberFlag(values.radius, "--radius", (v) => v > 0 || "must be > 0 degrees");
+    const k = numberFlag(
+      values.k,
+      "--k",
+      (v) => Number.isInteger(v) && v >= 1 || "must be an integer >= 1",
+    );
+    const power = numberFlag(values.power, "--power", (v) => v > 0 || "must be > 0");
+    const tension = numberFlag(
+      values.tension,
+      "--tension",
+      (v) => (v >= 0 && v < 1) || "must be in [0, 1)",
+    );
+    const maxDistance = numberFlag(
+      values["max-distance"],
+      "--max-distance",
+      (v) => v > 0 || "must be > 0 degrees",
+    );
+    const envCells = Deno.env.get("GAM_GRID_MAX_CELLS");
+    const maxCells = envCells === undefined ? DEFAULT_MAX_CELLS : numberFlag(
+      envCells,
+      "GAM_GRID_MAX_CELLS",
+      (v) => Number.isInteger(v) && v >= 1 || "must be an integer >= 1",
+    )!;
+
+    const t0 = performance.now();
+    const table = await readTable(input, { columns: [x, y, z] });
+    const [lon, lat, value] = table.columns;
+    await using pool = new WorkerPool();
+    let result;
+    try {
+      result = await gridPoints(pool, { lon, lat, value }, {
+        bbox,
+        spacing,
+        method,
+        registration,
+        radius,
+        k,
+        power,
+        tension,
+        maxDistance,
+        maxCells,
+      });
+    } catch (e) {
+      if (e instanceof GridOptionError) {
+        const flag = FLAG_OF[e.option] ?? e.option;
+        throw new UsageError(`${flag}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+    const { grid } = result;
+    grid.provenance[0].params.input = input;
+    grid.provenance[0].params.columns = { x, y, z };
+    grid.provenance[0].durationSeconds = (performance.now() - t0) / 1000;
+    grid.provenance[0].at = new Date().toISOString();
+    const values32 = Float32Array.from(grid.values);
+    if (format === "tif") {
+      await writeGeoTiff(out, { ...grid, values: values32 }, {
+        description: JSON.stringify({ provenance: grid.provenance }),
+      });
+    } else {
+      await writeZarrGrid(out, { ...grid, values: values32 }, {
+        crs: grid.crs,
+        units: grid.units,
+        registration: grid.registration,
+        resolution: grid.resolution,
+        bbox: grid.bbox,
+        provenance: grid.provenance,
+      });
+    }
+    let filled = 0;
+    for (const v of grid.values) if (!Number.isNaN(v)) filled++;
+    const pct = ((100 * filled) / grid.values.length).toFixed(1);
+    console.error(
+      `gam grid: wrote ${out}: ${grid.lat.length} x ${grid.lon.length} nodes (${pct}% with ` +
+        `values) from ${result.pointsInBbox} of ${table.rows} points in the bbox, ${method}, ` +
+        `${((performance.now() - t0) / 1000).toFixed(2)} s`,
+    );
+    return 0;
+  },
+};
