@@ -1,0 +1,116 @@
+/**
+ * `deno task bench:cache`: how fast the cache reads, against plain files and against fetching.
+ *
+ * 1. A cached 1,000 x 1,000 float32 grid read through `GridCache.get` (Zarr v3, every codec,
+ *    checksum verification on and off), against reading the same 4,000,000 bytes from one plain
+ *    file into a `Float32Array`. Target: ratio < 3 (uncompressed, verification off or sampled).
+ * 2. Fetch-through of a synthetic survey (the `synthetic` plugin, 200,000 stations) with the
+ *    default policy: cold (empty cache: compute, write, verify) against warm (read, verify).
+ *
+ * Times are medians of repeated runs after one warm-up (the OS page cache is warm for both
+ * sides of each comparison). Flags: `--reps N` (default 15), `--stations N` (default 200000).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { GridCache, IngestionCache } from "../src/cache/mod.ts";
+import { syntheticGrid } from "../src/cache/testdata/fixtures.ts";
+import { ingestionCacheKey } from "../src/ingestion/cache_key.ts";
+import { syntheticSurvey } from "../src/plugins/synthetic/mod.ts";
+import { MetricsRegistry } from "../src/observability/mod.ts";
+import type { Bbox } from "../src/contracts/mod.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    reps: { type: "string", default: "15" },
+    stations: { type: "string", default: "200000" },
+  },
+});
+const REPS = Number(flags.reps);
+const STATIONS = Number(flags.stations);
+const BBOX: Bbox = [16, -35, 33, -22];
+
+async function median(reps: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const ms = (t: number) => `${t.toFixed(2).padStart(8)} ms`;
+const root = await Deno.makeTempDir({ prefix: "gam-bench-cache-" });
+console.log(`deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, ${REPS} reps\n`);
+
+// 1. Cached grid vs plain file.
+const grid = syntheticGrid(1000, 1000);
+const plain = `${root}/values.f32`;
+await Deno.writeFile(plain, new Uint8Array(grid.values.buffer));
+const plainMs = await median(REPS, async () => {
+  const bytes = await Deno.readFile(plain);
+  const v = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  if (v.length !== 1e6) throw new Error("short read");
+});
+console.log(`1,000 x 1,000 float32 grid (4,000,000 bytes)`);
+console.log(`  plain file read                          ${ms(plainMs)}   1.00x`);
+for (const compression of ["none", "zstd", "gzip"] as const) {
+  for (const chunkSize of [256, 1000]) {
+    for (const verifyOnRead of [0, 1]) {
+      const cache = new GridCache({
+        store: `${root}/grid-${compression}-${chunkSize}`,
+        policy: { compression, chunkSize, verifyOnRead },
+        metrics: new MetricsRegistry(),
+      });
+      if (verifyOnRead === 0) {
+        await cache.put("gravity", BBOX, "1.0.0", grid, { licence: "CC0-1.0", citation: "bench" });
+      }
+      const t = await median(REPS, async () => {
+        const hit = await cache.get("gravity", BBOX, "1.0.0");
+        if (hit === undefined || hit.data.values.length !== 1e6) throw new Error("miss");
+      });
+      const label = `${compression}, chunks ${chunkSize}, verify ${verifyOnRead ? "on " : "off"}`;
+      console.log(`  GridCache.get (${label.padEnd(28)})${ms(t)}  ${(t / plainMs).toFixed(2)}x`);
+    }
+  }
+}
+
+// 2. Fetch-through: cold vs warm, default policy.
+const params = { seed: 42, stations: STATIONS };
+const key = ingestionCacheKey({
+  plugin: "synthetic",
+  version: "1.0.0",
+  modality: "gravity",
+  bbox: BBOX,
+  params,
+});
+const fetch = () => Promise.resolve(syntheticSurvey("gravity", BBOX, params).data);
+let n = 0;
+const coldReps = Math.max(3, Math.floor(REPS / 3));
+const cold = await median(coldReps, async () => {
+  const cache = new IngestionCache({
+    store: `${root}/cold-${n++}`,
+    metrics: new MetricsRegistry(),
+  });
+  const r = await cache.getOrFetch("gravity", key, fetch);
+  if (r.outcome !== "miss") throw new Error(`expected a miss, got ${r.outcome}`);
+});
+const warmCache = new IngestionCache({ store: `${root}/warm`, metrics: new MetricsRegistry() });
+await warmCache.getOrFetch("gravity", key, fetch);
+const warm = await median(REPS, async () => {
+  const r = await warmCache.getOrFetch("gravity", key, fetch);
+  if (r.outcome !== "hit") throw new Error(`expected a hit, got ${r.outcome}`);
+});
+const fetchOnly = await median(coldReps, fetch);
+console.log(`\nFetch-through, synthetic gravity survey, ${STATIONS} stations, default policy`);
+console.log(`  (gzip, verify on read, TTL 7d)`);
+console.log(`  source only (synthetic plugin)           ${ms(fetchOnly)}`);
+console.log(`  cold (fetch + write + verify)            ${ms(cold)}`);
+console.log(`  warm (read + verify)                     ${ms(warm)}`);
+console.log(`  cold / warm                              ${(cold / warm).toFixed(1).padStart(8)}x`);
+
+await Deno.remove(root, { recursive: true });
