@@ -82,7 +82,10 @@ export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise
   const point = geoKeys.GTRasterTypeGeoKey === 2;
   const dx = res[0], dy = -res[1]; // res[1] is negative for north-up images
   if (!(dx > 0) || !(dy > 0)) {
-    throw new GeoTiffReadError(file, `expected a north-up raster, got resolution ${res.join(", ")}`);
+    throw new GeoTiffReadError(
+      file,
+      `expected a north-up raster, got resolution ${res.join(", ")}`,
+    );
   }
   const half = point ? 0 : 0.5;
   const lon = new Float64Array(width), lat = new Float64Array(height);
@@ -99,7 +102,9 @@ export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise
       values[r * width + c] = nodata !== undefined && v === nodata ? NaN : v;
     }
   }
-  const fd = image.fileDirectory as unknown as Record<string, unknown> | undefined;
-  const description = typeof fd?.ImageDescription === "string" ? fd.ImageDescription : undefined;
+  // geotiff 3: the directory is an ImageFileDirectory whose tags are read with getValue().
+  const fd = image.fileDirectory as unknown as { getValue?: (tag: string) => unknown } | undefined;
+  const tag = fd?.getValue?.("ImageDescription");
+  const description = typeof tag === "string" ? tag : undefined;
   return { lat, lon, values, registration: point ? "gridline" : "pixel", description };
 }

@@ -18,6 +18,7 @@ import {
 import { parseGeoTiffGrid } from "./geotiff_read.ts";
 import { parseNetcdfGrid } from "./netcdf.ts";
 import { readZarrGrid } from "./zarr_grid.ts";
+import { normalizeUnit } from "../units/mod.ts";
 
 /**
  * A grid file cannot be read: unknown extension, missing file, or contents that are not a
@@ -137,7 +138,8 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
       let description: unknown;
       try {
-        description = g.description ? JSON.parse(g.description) : undefined;
+        // TIFF ASCII values end with a NUL byte.
+        description = g.description ? JSON.parse(g.description.replace(/\0+$/, "")) : undefined;
       } catch {
         description = undefined;
       }
@@ -146,6 +148,14 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       const g = parseNetcdfGrid(await Deno.readFile(path), path);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
       meta = { units: g.units };
+    }
+    if (meta.units !== undefined) {
+      // Canonical spelling when the unit is known ("mgal" -> "mGal"); kept as is otherwise.
+      try {
+        meta.units = normalizeUnit(meta.units);
+      } catch {
+        // an unknown unit stays as written
+      }
     }
   } catch (e) {
     if (e instanceof GridFileError) throw e;
