@@ -13,7 +13,7 @@
  *    list left empty; never `import`), imports the module again and calls
  *    `createPlugin(options)` with the params, the resolved auth secret and `allowInsecureHttp`.
  *
- * In both phases the module graph is loaded by the host from a generated entry module, so the
+ * In both phases the module graph is loaded by the host from a generated `data:` entry module, so the
  * worker needs no read permission for the plugin's own files. Typed arrays of a result cross
  * back as transferables. When an attempt is aborted (timeout or cancellation) the worker is
  * asked to abort; a plugin that has not settled within `abortGraceMs` has its worker
@@ -337,7 +337,9 @@ function entryUrl(module: string, mode: "probe" | "run"): string {
   const src = `import * as plugin from ${JSON.stringify(module)};\n` +
     `import { serve } from ${JSON.stringify(WORKER_URL)};\n` +
     `serve(plugin, ${JSON.stringify(mode)});\n`;
-  return URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
+  // A data: URL is content-addressed, so the same plugin gives the same entry specifier and
+  // the module graph is loaded (and, under `deno test`, type-checked) once.
+  return `data:application/javascript;base64,${btoa(src)}`;
 }
 
 const ACCESS_WORDS: Record<string, string> = {
