@@ -90,14 +90,31 @@ export function bboxHash(bbox: Bbox): string {
 
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
-/** What a preprocessing entry holds. */
+/**
+ * What a preprocessing entry holds: the grid, where its data came from, the pipeline version.
+ *
+ * @example Usage
+ * ```ts
+ * import type { GridWithOrigin } from "./grid_cache.ts";
+ * const version = (g: GridWithOrigin) => g.pipelineVersion;
+ * ```
+ */
 export interface GridWithOrigin {
   grid: ProcessedGrid;
   origin: GridOrigin;
   pipelineVersion: string;
 }
 
-/** The preprocessing layer's adapter: grid (with origin) <-> Zarr group. */
+/**
+ * The preprocessing layer's adapter: a grid with its origin to and from a Zarr group (used by
+ * `verifyEntry`).
+ *
+ * @example Usage
+ * ```ts
+ * import { GRID_ADAPTER } from "./grid_cache.ts";
+ * GRID_ADAPTER.layer; // "preprocessing"
+ * ```
+ */
 export const GRID_ADAPTER: EntryAdapter<GridWithOrigin> = {
   layer: "preprocessing",
   checksum: (g) => gridChecksum(g.grid),

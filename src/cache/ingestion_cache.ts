@@ -20,7 +20,15 @@ import type { ManifestRecord } from "./manifest.ts";
 import { readGridGroup, readPointsGroup, writeGridGroup, writePointsGroup } from "./zarr_entry.ts";
 import { CacheFormatError } from "./errors.ts";
 
-/** The ingestion layer's adapter: RawData <-> Zarr group. */
+/**
+ * The ingestion layer's adapter: `RawData` to and from a Zarr group (used by `verifyEntry`).
+ *
+ * @example Usage
+ * ```ts
+ * import { RAW_DATA_ADAPTER } from "./ingestion_cache.ts";
+ * RAW_DATA_ADAPTER.layer; // "ingestion"
+ * ```
+ */
 export const RAW_DATA_ADAPTER: EntryAdapter<RawData> = {
   layer: "ingestion",
   checksum: rawDataChecksum,
