@@ -1,0 +1,233 @@
+/**
+ * Faults from a loopback HTTP server (500s, 429 with Retry-After, hangs, slow and truncated
+ * bodies, garbage) against the icgem plugin under the ingestion service's policies.
+ */
+import assert from "node:assert/strict";
+import { createPlugin, manifest } from "../../src/plugins/icgem/mod.ts";
+import {
+  IngestionService,
+  ModalityFetchError,
+  PluginTimeoutError,
+  type ResilienceSettings,
+  SandboxedPlugin,
+  resolvePluginModule,
+  SourceHttpError,
+  SourceNetworkError,
+} from "../../src/ingestion/mod.ts";
+import { GdfSyntaxError } from "../../src/formats/gdf.ts";
+import { MemoryCache, RecordingMetrics } from "./_helpers.ts";
+
+const GDF_PATH = new URL("../../../shared/data/icgem-sample.gdf", import.meta.url);
+const BBOX = [150, 16, 164, 28] as const;
+const gdf = await Deno.readFile(GDF_PATH).catch(() => {
+  throw new Error(`missing test data file ${GDF_PATH.pathname} (see ../shared/data/README.md)`);
+});
+
+type Fault = "ok" | "500" | "429" | "hang" | "slow" | "truncated" | "garbage" | "404";
+
+function faultServer(script: Fault[]) {
+  const requests: { fault: Fault; at: number }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_req) => {
+    const fault = script[Math.min(requests.length, script.length - 1)];
+    requests.push({ fault, at: performance.now() });
+    switch (fault) {
+      case "500":
+        return new Response("internal error", { status: 500 });
+      case "404":
+        return new Response("no such model", { status: 404 });
+      case "429":
+        return new Response("slow down", { status: 429, headers: { "retry-after": "1" } });
+      case "hang":
+        return new Promise<Response>((r) => setTimeout(() => r(new Response(gdf)), 3000));
+      case "slow":
+        return new Response(
+          new ReadableStream({
+            async start(c) {
+              c.enqueue(gdf.subarray(0, 100));
+              await new Promise((r) => setTimeout(r, 3000));
+              c.close();
+            },
+          }),
+        );
+      case "truncated": {
+        // Declares the full length and closes the stream early.
+        const body = new ReadableStream({
+          start(c) {
+            c.enqueue(gdf.subarray(0, 1000));
+            c.error(new Error("connection reset"));
+          },
+        });
+        return new Response(body, { headers: { "content-length": String(gdf.length) } });
+      }
+      case "garbage":
+        return new Response("<html>maintenance</html>");
+      default:
+        return new Response(gdf);
+    }
+  });
+  const host = `127.0.0.1:${server.addr.port}`;
+  return { server, requests, host, baseUrl: `http://${host}/calcgrid` };
+}
+
+function policy(over: Partial<ResilienceSettings> = {}): ResilienceSettings {
+  return {
+    timeoutMs: 500,
+    retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 2000, jitter: "full" },
+    circuitBreaker: { threshold: 10, halfOpenAfterMs: 100 },
+    bulkhead: { maxConcurrent: 2, queue: 2 },
+    rateLimit: { requestsPerSecond: 100, burst: 10 },
+    ...over,
+  };
+}
+
+function service(host: string, over: Partial<ResilienceSettings> = {}, cache?: MemoryCache) {
+  const plugin = createPlugin({ params: {}, allowInsecureHttp: [host] });
+  const metrics = new RecordingMetrics();
+  const s = new IngestionService({
+    providers: { gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) } },
+    resilience: { gravity: policy(over) },
+    metrics,
+    cache,
+    random: () => 0.5,
+  });
+  return { s, metrics };
+}
+
+Deno.test("two 500s then success: exactly 3 requests and 2 retries", async () => {
+  const f = faultServer(["500", "500", "ok"]);
+  const { s, metrics } = service(f.host);
+  const r = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } });
+  await f.server.shutdown();
+  assert.equal(f.requests.length, 3);
+  assert.equal(r.attempts, 3);
+  assert.equal(metrics.get("gam_ingestion_retries_total", { modality: "gravity" }), 2);
+  assert.equal(r.data.kind, "grid");
+  if (r.data.kind === "grid") assert.deepEqual([r.data.grid.lat.length, r.data.grid.lon.length], [7, 8]);
+});
+
+Deno.test("500 forever: maxAttempts requests, then a clear error and nothing returned", async () => {
+  const f = faultServer(["500"]);
+  const { s } = service(f.host);
+  const e = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } }).catch((e) => e);
+  await f.server.shutdown();
+  assert.ok(e instanceof ModalityFetchError);
+  assert.ok(e.cause instanceof SourceHttpError && e.cause.status === 500);
+  assert.equal(f.requests.length, 3);
+  assert.match(e.message, /3 attempt\(s\) failed; last error: HTTP 500/);
+});
+
+Deno.test("429 with Retry-After: 1 waits at least one second before the retry", async () => {
+  const f = faultServer(["429", "ok"]);
+  const { s } = service(f.host);
+  const r = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } });
+  await f.server.shutdown();
+  assert.equal(f.requests.length, 2);
+  assert.equal(r.attempts, 2);
+  assert.ok(f.requests[1].at - f.requests[0].at >= 990, "the retry honoured Retry-After");
+});
+
+Deno.test("404 is not retried", async () => {
+  const f = faultServer(["404", "ok"]);
+  const { s } = service(f.host);
+  await assert.rejects(s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } }), ModalityFetchError);
+  await f.server.shutdown();
+  assert.equal(f.requests.length, 1);
+});
+
+Deno.test("a hang and a slow body past the timeout are cut and retried", async () => {
+  const f = faultServer(["hang", "slow", "ok"]);
+  const { s } = service(f.host);
+  const r = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } });
+  assert.equal(f.requests.length, 3);
+  assert.equal(r.attempts, 3);
+  const f2 = faultServer(["hang"]);
+  const { s: s2 } = service(f2.host, { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  const e = await s2.fetch("gravity", BBOX, { params: { baseUrl: f2.baseUrl } }).catch((e) => e);
+  assert.ok(e.cause instanceof PluginTimeoutError);
+  await new Promise((r) => setTimeout(r, 3100)); // let the servers finish their hung responses
+  await f.server.shutdown();
+  await f2.server.shutdown();
+});
+
+Deno.test("a truncated body is a retryable network error; nothing corrupt is returned", async () => {
+  const f = faultServer(["truncated", "truncated", "truncated"]);
+  const cache = new MemoryCache();
+  const { s } = service(f.host, {}, cache);
+  const e = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } }).catch((e) => e);
+  await f.server.shutdown();
+  assert.ok(e instanceof ModalityFetchError);
+  assert.ok(e.cause instanceof SourceNetworkError);
+  assert.equal(f.requests.length, 3);
+  assert.equal(cache.entries.size, 0);
+});
+
+Deno.test("a garbage body fails with GdfSyntaxError, not retried, nothing returned", async () => {
+  const f = faultServer(["garbage", "ok"]);
+  const { s, metrics } = service(f.host);
+  const e = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } }).catch((e) => e);
+  await f.server.shutdown();
+  assert.ok(e instanceof ModalityFetchError);
+  assert.ok(e.cause instanceof GdfSyntaxError);
+  assert.match(e.message, /no end_of_head/);
+  assert.equal(f.requests.length, 1);
+  assert.equal(metrics.get("gam_ingestion_fetch_total", { modality: "gravity", plugin: "icgem", outcome: "error" }), 1);
+});
+
+Deno.test("breaker: closed, open (stale copy served), half-open, closed against the server", async () => {
+  const f = faultServer(["500", "500", "ok", "ok"]);
+  const cache = new MemoryCache();
+  const { s, metrics } = service(f.host, {
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    circuitBreaker: { threshold: 2, halfOpenAfterMs: 150 },
+  }, cache);
+  const params = { baseUrl: f.baseUrl };
+  await assert.rejects(s.fetch("gravity", BBOX, { params }), ModalityFetchError);
+  await assert.rejects(s.fetch("gravity", BBOX, { params }), ModalityFetchError);
+  assert.equal(s.circuitState("gravity"), "open");
+  // Open: no request reaches the server; a cached copy is served stale.
+  const good = await (async () => {
+    const f2 = faultServer(["ok"]);
+    const { s: s2 } = service(f2.host);
+    const r = await s2.fetch("gravity", BBOX, { params: { baseUrl: f2.baseUrl } });
+    await f2.server.shutdown();
+    return r.data;
+  })();
+  cache.entries.set(s.cacheKey("gravity", BBOX, params), { data: good, stale: true });
+  const stale = await s.fetch("gravity", BBOX, { params });
+  assert.equal(stale.stale, true);
+  assert.match(stale.warnings[0], /circuit breaker is open/);
+  assert.equal(f.requests.length, 2);
+  await new Promise((r) => setTimeout(r, 200));
+  const fresh = await s.fetch("gravity", BBOX, { params });
+  assert.equal(fresh.stale, false);
+  assert.equal(s.circuitState("gravity"), "closed");
+  assert.equal(f.requests.length, 3);
+  await f.server.shutdown();
+  const t = (from: string, to: string) =>
+    metrics.get("gam_ingestion_circuit_transitions_total", { modality: "gravity", from, to });
+  assert.deepEqual([t("closed", "open"), t("open", "half_open"), t("half_open", "closed")], [1, 1, 1]);
+});
+
+Deno.test("the icgem plugin in its sandbox fetches from the loopback server; plain http elsewhere is refused", async () => {
+  const f = faultServer(["ok"]);
+  const plugin = await SandboxedPlugin.load({
+    plugin: "icgem",
+    module: resolvePluginModule("icgem"),
+    modality: "gravity",
+    permissions: { net: ["icgem.gfz-potsdam.de", f.host] },
+    allowInsecureHttp: [f.host],
+  });
+  const s = new IngestionService({ providers: { gravity: plugin }, resilience: { gravity: policy() } });
+  const r = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl, model: "EIGEN-6C4" } });
+  assert.equal(r.data.units, "mGal");
+  assert.equal(r.data.metadata.sourceUrl, `${f.baseUrl}`);
+  if (r.data.kind === "grid") {
+    assert.equal(r.data.grid.values[0], 0); // 150E 16N in the sample
+    assert.equal(r.data.grid.values[r.data.grid.values.length - 1], 7);
+  }
+  const e = await s.fetch("gravity", BBOX, { params: { baseUrl: "http://example.org/calcgrid" } })
+    .catch((e) => e);
+  assert.match(e.message, /sources must use https/);
+  await s.close();
+  await f.server.shutdown();
+});
