@@ -10,4 +10,5 @@ pub mod boundary;
 pub mod grid;
 pub mod filters;
 pub mod outliers;
+pub mod qc;
 pub mod spectral;

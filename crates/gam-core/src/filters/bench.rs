@@ -88,3 +88,16 @@ fn bench_median25_network_only() {
     });
     assert_eq!(acc, acc2);
 }
+
+#[test]
+#[ignore = "benchmark: run with --release --ignored --nocapture"]
+fn bench_fft_bandpass_gaussian_4096() {
+    use crate::spectral::{apply::fft_filter, transfer::Op};
+    let n = 4096;
+    let g = noise(n * n);
+    let op = Op::parse("bandpass-gaussian", &[200.0, 10.0]).unwrap();
+    let out = timed(&format!("fft bandpass-gaussian on {n}x{n} (padded to 4608)"), || {
+        fft_filter(&g, n, n, 1.0, 1.0, &op).unwrap()
+    });
+    assert_eq!(out.len(), n * n);
+}

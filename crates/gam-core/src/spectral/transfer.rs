@@ -266,7 +266,13 @@ impl Op {
 /// Gaussian low-pass with weight ½ at wavelength `lambda` (km); 1 when disabled.
 fn gauss_lp(k: f64, lambda: f64) -> f64 {
     let x = k * lambda / std::f64::consts::TAU;
-    (-std::f64::consts::LN_2 * x * x).exp()
+    let e = -std::f64::consts::LN_2 * x * x;
+    // exp underflows to 0 below -745; skipping the call avoids libm's slow underflow path.
+    if e < -745.0 {
+        0.0
+    } else {
+        e.exp()
+    }
 }
 
 fn butter_lp(k: f64, lambda: f64, n: f64) -> f64 {

@@ -1,0 +1,88 @@
+//! Quality-control kernels on gridded surveys (row-major `[lat][lon]`, row 0 south, NaN =
+//! nodata), with the grid spec `[west, south, dx, dy, nx, ny]` of
+//! [`crate::grid::GridSpec`] (node `(row j, col i)` at `lon = west + i·dx`,
+//! `lat = south + j·dy`, degrees).
+//!
+//! - [`completeness`]: share of nodes with a datum within a distance.
+//! - [`seams`]: level offset and gradient jump between adjacent surveys.
+//! - [`anomalies`]: regional removal, robust z-score, connected components, scored records.
+
+pub mod anomalies;
+pub mod completeness;
+pub mod labels;
+pub mod regional;
+pub mod seams;
+
+use std::fmt;
+
+use crate::grid::GridError;
+
+/// Kilometres per degree of latitude on the mean Earth sphere (R = 6371.0088 km).
+pub const KM_PER_DEG: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
+
+/// Why a QC kernel refused its input. `Display` names the parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QcError {
+    /// The grid spec or point arrays were rejected (message from [`GridError`]).
+    Grid(GridError),
+    /// An array does not hold `nx * ny` values.
+    BadLength {
+        /// Parameter name.
+        name: &'static str,
+        /// Expected length.
+        expected: usize,
+        /// Length received.
+        got: usize,
+    },
+    /// A scalar parameter is out of range.
+    BadParam {
+        /// Parameter name.
+        name: &'static str,
+        /// Value received.
+        value: f64,
+        /// What was expected.
+        expected: &'static str,
+    },
+}
+
+impl fmt::Display for QcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Grid(e) => write!(f, "Parameter `spec` or points rejected: {e}"),
+            Self::BadLength {
+                name,
+                expected,
+                got,
+            } => write!(
+                f,
+                "Parameter `{name}` must hold nx * ny = {expected} values, received {got}"
+            ),
+            Self::BadParam {
+                name,
+                value,
+                expected,
+            } => write!(f, "Parameter `{name}` must be {expected}, received {value}"),
+        }
+    }
+}
+
+impl std::error::Error for QcError {}
+
+impl From<GridError> for QcError {
+    fn from(e: GridError) -> Self {
+        QcError::Grid(e)
+    }
+}
+
+/// Checks that `values` holds one value per node.
+pub(crate) fn check_len(name: &'static str, values: &[f64], n: usize) -> Result<(), QcError> {
+    if values.len() == n {
+        Ok(())
+    } else {
+        Err(QcError::BadLength {
+            name,
+            expected: n,
+            got: values.len(),
+        })
+    }
+}
