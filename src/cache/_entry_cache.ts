@@ -375,13 +375,13 @@ export class EntryCache<T> {
     const stored = await this.store.get(path);
     if (stored === undefined) return undefined;
     const policy = this.policy(modality);
-    let gam: GamAttributes;
+    let gam: GamAttributes | undefined;
     let data: T;
     try {
       gam = gamAttributes(path, stored.attributes);
       data = await this.#adapter.read(stored.dir, gam.data);
     } catch (e) {
-      if ((await this.store.get(path)) === undefined) return undefined; // evicted meanwhile
+      if (await this.#replacedMeanwhile(path, gam)) return undefined;
       await this.#quarantine(path, "unreadable", String(e));
       return undefined;
     }
@@ -389,6 +389,7 @@ export class EntryCache<T> {
     if (check) {
       const actual = this.#adapter.checksum(data);
       if (actual !== gam.checksum) {
+        if (await this.#replacedMeanwhile(path, gam)) return undefined;
         await this.#quarantine(path, "checksum mismatch", `${gam.checksum} != ${actual}`);
         return undefined;
       }
@@ -411,6 +412,18 @@ export class EntryCache<T> {
   async verify(path: string, modality: string): Promise<"ok" | "corrupt" | "missing"> {
     if ((await this.store.get(path)) === undefined) return "missing";
     return (await this.#read(path, modality, true)) === undefined ? "corrupt" : "ok";
+  }
+
+  /**
+   * Whether the entry was evicted or replaced while we read it (then a failed read says
+   * nothing about the entry now in place, which must not be quarantined).
+   */
+  async #replacedMeanwhile(path: string, read: GamAttributes | undefined): Promise<boolean> {
+    const now = await this.store.get(path);
+    if (now === undefined) return true;
+    if (read === undefined) return false;
+    const gam = now.attributes.gam as Partial<GamAttributes> | undefined;
+    return gam?.cachedAt !== read.cachedAt || gam?.checksum !== read.checksum;
   }
 
   async #quarantine(path: string, reason: string, detail: string): Promise<void> {

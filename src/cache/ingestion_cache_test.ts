@@ -203,3 +203,34 @@ Deno.test("the extra lock is taken around the fetch and released after it", asyn
   const p = `ingestion/gravity/${KEY}`;
   assertEquals(events, [`lock ${p}`, "fetch", `unlock ${p}`]);
 });
+
+Deno.test("an entry replaced while it is being read is not quarantined", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const fs = new FsCacheStore(dir);
+  const opts = { policy: { compression: "none" as const }, metrics: new MetricsRegistry() };
+  const writer = new IngestionCache({ store: fs, ...opts });
+  await writer.put("gravity", KEY, syntheticPoints(500, 1));
+  let replaced = false;
+  // A store whose first get() is followed by another process's rewrite of the entry.
+  const racing = Object.create(fs, {
+    get: {
+      value: async (path: string) => {
+        const e = await fs.get(path);
+        if (!replaced) {
+          replaced = true;
+          await writer.put("gravity", KEY, syntheticPoints(500, 2));
+        }
+        return e;
+      },
+    },
+  });
+  const reader = new IngestionCache({
+    store: racing,
+    ...opts,
+    logger: createLogger({ level: "silent" }),
+  });
+  assertEquals(await reader.get("gravity", KEY), undefined);
+  assertEquals([...Deno.readDirSync(dir)].some((e) => e.name === ".quarantine"), false);
+  const now = await writer.get("gravity", KEY);
+  assertEquals(rawDataChecksum(now!.data), rawDataChecksum(syntheticPoints(500, 2)));
+});
