@@ -67,17 +67,15 @@ export const manifest: PluginManifest = {
  */
 export function createPlugin(): SourcePlugin {
   return {
-    fetch(req: FetchRequest): Promise<RawData> {
+    async fetch(req: FetchRequest): Promise<RawData> {
       const path = req.params.path;
       if (typeof path !== "string" || path === "") {
-        return Promise.reject(
-          new SurveyFileError("file: params.path is required (the survey file to read)"),
-        );
+        throw new SurveyFileError("file: params.path is required (the survey file to read)");
       }
       const { path: _p, ...rest } = req.params;
       const params = checkSurveyParams(rest, "file");
       // No path resolution here: Deno.cwd() needs a read grant on the working folder.
-      return readSurveyFile(path, params, {
+      return await readSurveyFile(path, params, {
         source: { plugin: manifest.id, version: manifest.version },
         modality: req.modality,
         bbox: req.bbox,
