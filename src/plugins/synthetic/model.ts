@@ -176,8 +176,8 @@ export function syntheticModel(
   for (let i = 0; i < 5; i++) {
     const [x, y] = place();
     const depth = base * u(0.5, 2);
-    // Moments scaled so anomalies reach hundreds of nT at the surface.
-    dipoles.push({ x, y, depth, moment: u(-0.3, 1) * 3e3 * depth ** 3 });
+    // Moments scaled so anomalies reach a few hundred nT (2 x 1e-7 x 2.5 T = 500 nT above a pole).
+    dipoles.push({ x, y, depth, moment: u(-0.3, 1) * 2.5 * depth ** 3 });
   }
   return {
     lon0,
