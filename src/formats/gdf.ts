@@ -122,7 +122,13 @@ export function parseGdf(text: string, file: string): GdfGrid {
       `${vals.length} rows do not form a regular ${lat.length} x ${lon.length} grid`,
     );
   }
-  return { header, lat: Float64Array.from(lat), lon: Float64Array.from(lon), values, unit: header.unit };
+  return {
+    header,
+    lat: Float64Array.from(lat),
+    lon: Float64Array.from(lon),
+    values,
+    unit: header.unit,
+  };
 }
 
 function uniqueSorted(v: number[]): number[] {

@@ -20,7 +20,10 @@ export interface WireError {
 
 /** Host → worker. */
 export type HostMessage =
-  | { type: "init"; options: { params: Record<string, unknown>; auth?: string; allowInsecureHttp: string[] } }
+  | {
+    type: "init";
+    options: { params: Record<string, unknown>; auth?: string; allowInsecureHttp: string[] };
+  }
   | {
     type: "fetch";
     id: number;

@@ -34,8 +34,10 @@ export interface FetchBytesOptions {
 export function checkSourceUrl(url: string | URL, allowInsecureHttp: readonly string[]): URL {
   const u = new URL(url);
   if (u.protocol === "https:") return u;
-  if (u.protocol === "http:" && (allowInsecureHttp.includes(u.host) ||
-    allowInsecureHttp.includes(u.hostname))) return u;
+  if (
+    u.protocol === "http:" && (allowInsecureHttp.includes(u.host) ||
+      allowInsecureHttp.includes(u.hostname))
+  ) return u;
   throw new InsecureUrlError(displayUrl(u));
 }
 

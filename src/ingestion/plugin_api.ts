@@ -53,7 +53,8 @@ import type { RawData } from "../contracts/mod.ts";
  */
 export const PLUGIN_API_VERSION = "1.0.0";
 
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 const ID = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
 const HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:]+\])(?::\d{1,5})?$/i;
 
@@ -68,11 +69,11 @@ const HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:]+\])(?::\d{1,5})?$/i;
  */
 export const PluginManifestSchema = z.strictObject({
   /** Plugin id: lower case, digits, `-` or `_` between words (`"icgem"`, `"my-survey"`). */
-  id: z.string().regex(ID, "expected a lower-case id such as \"my-survey\""),
+  id: z.string().regex(ID, 'expected a lower-case id such as "my-survey"'),
   /** Plugin version (semver). Part of every cache key. */
-  version: z.string().regex(SEMVER, "expected a semver version such as \"1.2.0\""),
+  version: z.string().regex(SEMVER, 'expected a semver version such as "1.2.0"'),
   /** The plugin API version the plugin was written against (semver). */
-  apiVersion: z.string().regex(SEMVER, "expected a semver version such as \"1.0.0\""),
+  apiVersion: z.string().regex(SEMVER, 'expected a semver version such as "1.0.0"'),
   /** Modalities the plugin can serve, e.g. `["gravity"]`. */
   modalities: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, "expected a lower-case modality"))
     .min(1, "expected at least one modality"),

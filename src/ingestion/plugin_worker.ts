@@ -13,12 +13,7 @@
  *
  * @module
  */
-import {
-  type HostMessage,
-  toWireError,
-  transferables,
-  type WorkerMessage,
-} from "./_protocol.ts";
+import { type HostMessage, toWireError, transferables, type WorkerMessage } from "./_protocol.ts";
 
 interface PluginLike {
   fetch(request: Record<string, unknown>): Promise<unknown>;

@@ -15,10 +15,10 @@
 import {
   BrokenCircuitError,
   bulkhead,
-  BulkheadPolicy,
+  type BulkheadPolicy,
   BulkheadRejectedError,
   circuitBreaker,
-  CircuitBreakerPolicy,
+  type CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
   handleWhen,
@@ -26,11 +26,11 @@ import {
   type IBackoffFactory,
   type IRetryBackoffContext,
   retry,
-  RetryPolicy,
+  type RetryPolicy,
   SamplingBreaker,
   TaskCancelledError,
   timeout,
-  TimeoutPolicy,
+  type TimeoutPolicy,
   TimeoutStrategy,
 } from "cockatiel";
 import { isRetryable, retryAfterOf } from "./errors.ts";
@@ -284,24 +284,27 @@ export class ModalityGuard {
     let attempts = 0;
     const outer = options.signal;
     try {
-      const value = await this.#bulkhead.execute(() =>
-        this.#retry.execute(() =>
-          this.#breaker.execute(async () => {
-            if (await this.#bucket.take(outer)) this.#hooks.onRateLimited?.();
-            attempts++;
-            const n = attempts;
-            try {
-              return await this.#timeout.execute(
-                (_ctx, signal) => attemptFn({ number: n, signal }),
-                outer,
-              );
-            } catch (e) {
-              if (e instanceof TaskCancelledError && !outer?.aborted) {
-                throw options.onTimeout?.() ?? new TimeoutError(this.settings.timeoutMs);
+      const value = await this.#bulkhead.execute(
+        () =>
+          this.#retry.execute(() =>
+            this.#breaker.execute(async () => {
+              if (await this.#bucket.take(outer)) this.#hooks.onRateLimited?.();
+              attempts++;
+              const n = attempts;
+              try {
+                return await this.#timeout.execute(
+                  (_ctx, signal) => attemptFn({ number: n, signal }),
+                  outer,
+                );
+              } catch (e) {
+                if (e instanceof TaskCancelledError && !outer?.aborted) {
+                  throw options.onTimeout?.() ?? new TimeoutError(this.settings.timeoutMs);
+                }
+                throw e;
               }
-              throw e;
-            }
-          }), outer), outer);
+            }), outer),
+        outer,
+      );
       return { value, attempts };
     } catch (e) {
       const kind: GuardFailureKind = e instanceof BulkheadRejectedError

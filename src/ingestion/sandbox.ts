@@ -35,7 +35,12 @@ import {
   SourceNetworkError,
 } from "./errors.ts";
 import type { HostMessage, WireError, WorkerMessage } from "./_protocol.ts";
-import { missingPermissions, type PermissionGrant, permissionOf, workerPermissions } from "./permissions.ts";
+import {
+  missingPermissions,
+  type PermissionGrant,
+  permissionOf,
+  workerPermissions,
+} from "./permissions.ts";
 import {
   apiVersionProblem,
   type FetchRequest,
@@ -296,14 +301,16 @@ export class SandboxedPlugin implements SourceProvider {
           this.#restart(`uncaught error in the plugin: ${text}`);
         }
       };
-      worker.postMessage({
-        type: "init",
-        options: {
-          params: o.params ?? {},
-          auth: o.auth,
-          allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
-        },
-      } satisfies HostMessage);
+      worker.postMessage(
+        {
+          type: "init",
+          options: {
+            params: o.params ?? {},
+            auth: o.auth,
+            allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
+          },
+        } satisfies HostMessage,
+      );
     });
   }
 
@@ -394,7 +401,9 @@ async function probe(o: LoadPluginOptions): Promise<PluginManifest> {
   }
   const parsed = PluginManifestSchema.safeParse(reported.manifest);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${["manifest", ...i.path].join(".")}: ${i.message}`);
+    const issues = parsed.error.issues.map((i) =>
+      `${["manifest", ...i.path].join(".")}: ${i.message}`
+    );
     throw new PluginLoadError(label, "manifest", `its manifest is invalid: ${issues.join("; ")}`);
   }
   const manifest = parsed.data;

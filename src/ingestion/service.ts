@@ -14,12 +14,15 @@ import {
   validateRawData,
 } from "../contracts/mod.ts";
 import { ingestionCacheKey } from "./cache_key.ts";
-import { isRetryable, ModalityFetchError, PluginTimeoutError, UnknownModalityError } from "./errors.ts";
+import {
+  isRetryable,
+  ModalityFetchError,
+  PluginTimeoutError,
+  UnknownModalityError,
+} from "./errors.ts";
 import { IngestionMetrics, type MetricsLike, noopMetrics } from "./metrics.ts";
 import type { FetchRequest } from "./plugin_api.ts";
-import {
-  CIRCUIT_STATE_VALUE,
-} from "./metrics.ts";
+import { CIRCUIT_STATE_VALUE } from "./metrics.ts";
 import {
   DEFAULT_RESILIENCE,
   GuardError,
@@ -313,8 +316,7 @@ export class IngestionService {
     let attempts = 0;
     try {
       const r = await guard.run(
-        ({ signal }) =>
-          provider.fetch({ modality, bbox, params, correlationId, signal }),
+        ({ signal }) => provider.fetch({ modality, bbox, params, correlationId, signal }),
         {
           signal: options.signal,
           onTimeout: () => new PluginTimeoutError(plugin, guard.settings.timeoutMs),

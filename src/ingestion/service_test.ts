@@ -35,10 +35,16 @@ function settings(over: Partial<ResilienceSettings> = {}): ResilienceSettings {
 
 Deno.test("fetch() retries a 5xx exactly maxAttempts - 1 times and then succeeds", async () => {
   const p = doubleProvider((req, call) =>
-    call < 3 ? Promise.reject(new SourceHttpError(503, "https://x")) : Promise.resolve(pointData(req))
+    call < 3
+      ? Promise.reject(new SourceHttpError(503, "https://x"))
+      : Promise.resolve(pointData(req))
   );
   const metrics = new RecordingMetrics();
-  const s = new IngestionService({ providers: { gravity: p }, resilience: { gravity: settings() }, metrics });
+  const s = new IngestionService({
+    providers: { gravity: p },
+    resilience: { gravity: settings() },
+    metrics,
+  });
   const r = await s.fetch("gravity", BBOX);
   assert.equal(p.calls, 3);
   assert.equal(r.attempts, 3);
@@ -46,14 +52,21 @@ Deno.test("fetch() retries a 5xx exactly maxAttempts - 1 times and then succeeds
   assert.match(r.data.metadata.checksum!, /^sha256:/);
   assert.equal(metrics.get("gam_ingestion_retries_total", { modality: "gravity" }), 2);
   assert.equal(
-    metrics.get("gam_ingestion_fetch_total", { modality: "gravity", plugin: "double", outcome: "ok" }),
+    metrics.get("gam_ingestion_fetch_total", {
+      modality: "gravity",
+      plugin: "double",
+      outcome: "ok",
+    }),
     1,
   );
 });
 
 Deno.test("fetch() does not retry a 404, and fails the modality with ModalityFetchError", async () => {
   const p = doubleProvider(() => Promise.reject(new SourceHttpError(404, "https://x")));
-  const s = new IngestionService({ providers: { gravity: p }, resilience: { gravity: settings() } });
+  const s = new IngestionService({
+    providers: { gravity: p },
+    resilience: { gravity: settings() },
+  });
   const e = await s.fetch("gravity", BBOX).catch((e) => e);
   assert.ok(e instanceof ModalityFetchError);
   assert.equal(e.attempts, 1);
@@ -63,7 +76,10 @@ Deno.test("fetch() does not retry a 404, and fails the modality with ModalityFet
 
 Deno.test("fetch() gives up after maxAttempts network errors", async () => {
   const p = doubleProvider(() => Promise.reject(new SourceNetworkError("https://x", "reset")));
-  const s = new IngestionService({ providers: { gravity: p }, resilience: { gravity: settings() } });
+  const s = new IngestionService({
+    providers: { gravity: p },
+    resilience: { gravity: settings() },
+  });
   const e = await s.fetch("gravity", BBOX).catch((e) => e);
   assert.ok(e instanceof ModalityFetchError);
   assert.equal(p.calls, 3);
@@ -77,11 +93,19 @@ Deno.test("fetch() rejects invalid data with ContractError, counts it and never 
     return Promise.resolve(d);
   });
   const metrics = new RecordingMetrics();
-  const s = new IngestionService({ providers: { gravity: p }, resilience: { gravity: settings() }, metrics });
+  const s = new IngestionService({
+    providers: { gravity: p },
+    resilience: { gravity: settings() },
+    metrics,
+  });
   await assert.rejects(s.fetch("gravity", BBOX), ContractError);
   assert.equal(p.calls, 1);
   assert.equal(
-    metrics.get("gam_ingestion_fetch_total", { modality: "gravity", plugin: "double", outcome: "invalid" }),
+    metrics.get("gam_ingestion_fetch_total", {
+      modality: "gravity",
+      plugin: "double",
+      outcome: "invalid",
+    }),
     1,
   );
 });
@@ -89,8 +113,16 @@ Deno.test("fetch() rejects invalid data with ContractError, counts it and never 
 Deno.test("fetch() rejects data for another bbox, modality or plugin than requested", async () => {
   const cases: [string, (d: ReturnType<typeof pointData>) => void, RegExp][] = [
     ["bbox", (d) => (d.bbox = [10, 45, 12, 46]), /bbox: expected the requested/],
-    ["modality", (d) => Object.assign(d, { modality: "magnetic", units: "nT" }), /modality: expected "gravity"/],
-    ["plugin", (d) => (d.source = { plugin: "other", version: "1.0.0" }), /source: expected double/],
+    [
+      "modality",
+      (d) => Object.assign(d, { modality: "magnetic", units: "nT" }),
+      /modality: expected "gravity"/,
+    ],
+    [
+      "plugin",
+      (d) => (d.source = { plugin: "other", version: "1.0.0" }),
+      /source: expected double/,
+    ],
     ["checksum", (d) => (d.metadata.checksum = `sha256:${"0".repeat(64)}`), /does not match/],
   ];
   for (const [, mutate, re] of cases) {
@@ -100,7 +132,10 @@ Deno.test("fetch() rejects data for another bbox, modality or plugin than reques
       return Promise.resolve(d);
     });
     const s = new IngestionService({ providers: { gravity: p } });
-    await assert.rejects(s.fetch("gravity", BBOX), (e: Error) => e instanceof ContractError && re.test(e.message));
+    await assert.rejects(
+      s.fetch("gravity", BBOX),
+      (e: Error) => e instanceof ContractError && re.test(e.message),
+    );
   }
 });
 
@@ -136,10 +171,18 @@ Deno.test("the circuit goes closed, open, half-open and closed again", async () 
   assert.equal(s.circuitState("gravity"), "closed");
   const t = (from: string, to: string) =>
     metrics.get("gam_ingestion_circuit_transitions_total", { modality: "gravity", from, to });
-  assert.deepEqual([t("closed", "open"), t("open", "half_open"), t("half_open", "closed")], [1, 1, 1]);
+  assert.deepEqual([t("closed", "open"), t("open", "half_open"), t("half_open", "closed")], [
+    1,
+    1,
+    1,
+  ]);
   assert.equal(metrics.get("gam_ingestion_circuit_state", { modality: "gravity" }), 0);
   assert.equal(
-    metrics.get("gam_ingestion_fetch_total", { modality: "gravity", plugin: "double", outcome: "circuit_open" }),
+    metrics.get("gam_ingestion_fetch_total", {
+      modality: "gravity",
+      plugin: "double",
+      outcome: "circuit_open",
+    }),
     1,
   );
 });
@@ -216,7 +259,12 @@ Deno.test("JitteredBackoff: full jitter below the cap, Retry-After honoured up t
   assert.equal(b.delayFor(1, new SourceHttpError(429, "https://x", 5000)), 1000);
   const none = new JitteredBackoff({ baseDelayMs: 100, maxDelayMs: 1000, jitter: "none" });
   assert.equal(none.delayFor(2, new Error()), 200);
-  const ignore = new JitteredBackoff({ baseDelayMs: 100, maxDelayMs: 1000, jitter: "none", honorRetryAfter: false });
+  const ignore = new JitteredBackoff({
+    baseDelayMs: 100,
+    maxDelayMs: 1000,
+    jitter: "none",
+    honorRetryAfter: false,
+  });
   assert.equal(ignore.delayFor(1, new SourceHttpError(429, "https://x", 700)), 100);
 });
 
@@ -235,43 +283,66 @@ Deno.test("preFetch and postFetch carry correlation id, modality, cache key and 
   assert.equal(post?.outcome, "ok");
   assert.equal(post?.checksum, r.data.metadata.checksum);
   off();
-  assert.equal(r.cacheKey, ingestionCacheKey({
-    plugin: "double",
-    version: "1.0.0",
-    modality: "gravity",
-    bbox: BBOX,
-    params: { k: 1 },
-  }));
+  assert.equal(
+    r.cacheKey,
+    ingestionCacheKey({
+      plugin: "double",
+      version: "1.0.0",
+      modality: "gravity",
+      bbox: BBOX,
+      params: { k: 1 },
+    }),
+  );
 });
 
 Deno.test("the same request twice gives the same cache key and the same checksum", async () => {
-  const p = doubleProvider((req) => Promise.resolve(pointData({ modality: req.modality, bbox: BBOX })));
+  const p = doubleProvider((req) =>
+    Promise.resolve(pointData({ modality: req.modality, bbox: BBOX }))
+  );
   const s = new IngestionService({ providers: { gravity: p } });
   const a = await s.fetch("gravity", BBOX, { params: { b: 2, a: [1, { c: 0 }] } });
-  const b = await s.fetch("gravity", [10.0000000000001, 45, 11, 46], { params: { a: [1, { c: -0 }], b: 2.0 } });
+  const b = await s.fetch("gravity", [10.0000000000001, 45, 11, 46], {
+    params: { a: [1, { c: -0 }], b: 2.0 },
+  });
   assert.equal(a.cacheKey, b.cacheKey);
   assert.equal(a.data.metadata.checksum, b.data.metadata.checksum);
   assert.notEqual(a.cacheKey, s.cacheKey("gravity", BBOX, { b: 3 }));
 });
 
 Deno.test("fetch() of an unconfigured modality names the configured ones", async () => {
-  const s = new IngestionService({ providers: { gravity: doubleProvider((r) => Promise.resolve(pointData(r))) } });
-  await assert.rejects(s.fetch("seismic", BBOX), (e: Error) =>
-    e instanceof UnknownModalityError && /"seismic".*gravity/.test(e.message));
+  const s = new IngestionService({
+    providers: { gravity: doubleProvider((r) => Promise.resolve(pointData(r))) },
+  });
+  await assert.rejects(
+    s.fetch("seismic", BBOX),
+    (e: Error) => e instanceof UnknownModalityError && /"seismic".*gravity/.test(e.message),
+  );
   assert.deepEqual(s.modalities, ["gravity"]);
 });
 
 Deno.test("ingestion metrics render as Prometheus text with the issue's names", async () => {
   const registry = new MetricsRegistry();
   const p = doubleProvider((req, call) =>
-    call === 1 ? Promise.reject(new SourceHttpError(500, "https://x")) : Promise.resolve(pointData(req))
+    call === 1
+      ? Promise.reject(new SourceHttpError(500, "https://x"))
+      : Promise.resolve(pointData(req))
   );
-  const s = new IngestionService({ providers: new Map([["gravity", p]]), resilience: { gravity: settings() }, metrics: registry });
+  const s = new IngestionService({
+    providers: new Map([["gravity", p]]),
+    resilience: { gravity: settings() },
+    metrics: registry,
+  });
   await s.fetch("gravity", BBOX);
   const text = await registry.render();
-  assert.match(text, /gam_ingestion_fetch_total\{modality="gravity",plugin="double",outcome="ok"\} 1/);
+  assert.match(
+    text,
+    /gam_ingestion_fetch_total\{modality="gravity",plugin="double",outcome="ok"\} 1/,
+  );
   assert.match(text, /gam_ingestion_retries_total\{modality="gravity"\} 1/);
-  assert.match(text, /gam_ingestion_fetch_duration_seconds_count\{modality="gravity",plugin="double"\} 1/);
+  assert.match(
+    text,
+    /gam_ingestion_fetch_duration_seconds_count\{modality="gravity",plugin="double"\} 1/,
+  );
   assert.match(text, /gam_ingestion_circuit_state\{modality="gravity"\} 0/);
   await s.close();
 });

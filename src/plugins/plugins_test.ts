@@ -19,7 +19,10 @@ const req = (bbox: readonly number[], params: Record<string, unknown>, modality 
   signal: new AbortController().signal,
 });
 
-const FILES: Record<string, { bbox: number[]; modality: string; params: Record<string, unknown>; n: number }> = {
+const FILES: Record<
+  string,
+  { bbox: number[]; modality: string; params: Record<string, unknown>; n: number }
+> = {
   "south-africa-gravity.ast.gz": {
     bbox: [11, -35, 33, -17],
     modality: "gravity",
@@ -28,7 +31,8 @@ const FILES: Record<string, { bbox: number[]; modality: string; params: Record<s
       columns: { lat: 1, lon: 2, height: 3, value: 4 },
       units: "mGal",
       licence: "Public domain",
-      citation: "NOAA National Centers for Environmental Information (NCEI), regional gravity data for Africa",
+      citation:
+        "NOAA National Centers for Environmental Information (NCEI), regional gravity data for Africa",
     },
   },
   "rio-magnetic.csv.gz": {
@@ -36,7 +40,13 @@ const FILES: Record<string, { bbox: number[]; modality: string; params: Record<s
     modality: "magnetic",
     n: 37718,
     params: {
-      columns: { lon: "longitude", lat: "latitude", value: "total_field_anomaly_nt", height: "height_ell_m", line: "line_number" },
+      columns: {
+        lon: "longitude",
+        lat: "latitude",
+        value: "total_field_anomaly_nt",
+        height: "height_ell_m",
+        line: "line_number",
+      },
       units: "nT",
       licence: "Geological Survey of Brazil (CPRM), GEOSGB portal",
       citation: "CPRM aeromagnetic survey 1978, Verde sample data (Fatiando a Terra)",
@@ -52,7 +62,11 @@ const FILES: Record<string, { bbox: number[]; modality: string; params: Record<s
     bbox: [-180, -90, 180, 90],
     modality: "gravity",
     n: 721 * 361,
-    params: { licence: "GFZ Potsdam ICGEM", citation: "EIGEN-6C4 (Foerste et al. 2014)", units: "mGal" },
+    params: {
+      licence: "GFZ Potsdam ICGEM",
+      citation: "EIGEN-6C4 (Foerste et al. 2014)",
+      units: "mGal",
+    },
   },
 };
 
@@ -60,7 +74,9 @@ Deno.test("the file plugin reads every file in ../shared/data into valid RawData
   const present = [...Deno.readDirSync(DATA)].map((e) => e.name).filter((n) => n !== "README.md");
   assert.deepEqual(present.sort(), Object.keys(FILES).sort(), "a test case for every data file");
   for (const [name, c] of Object.entries(FILES)) {
-    const data = await fileplugin().fetch(req(c.bbox, { path: `${DATA}${name}`, ...c.params }, c.modality));
+    const data = await fileplugin().fetch(
+      req(c.bbox, { path: `${DATA}${name}`, ...c.params }, c.modality),
+    );
     validateRawData(data);
     const count = data.kind === "points" ? data.points.lon.length : data.grid.values.length;
     assert.equal(count, c.n, name);
@@ -85,10 +101,15 @@ Deno.test("the file plugin crops to the bbox and flips nothing it should not", a
   }));
   assert.ok(sa.kind === "points" && sa.points.lon.every((x) => x >= 20 && x <= 21));
   await assert.rejects(
-    fileplugin().fetch(req([0, 0, 1, 1], { path: `${DATA}icgem-sample.gdf`, ...FILES["icgem-sample.gdf"].params })),
+    fileplugin().fetch(
+      req([0, 0, 1, 1], { path: `${DATA}icgem-sample.gdf`, ...FILES["icgem-sample.gdf"].params }),
+    ),
     /no grid node lies inside the bbox/,
   );
-  await assert.rejects(fileplugin().fetch(req([0, 0, 1, 1], { path: `${DATA}icgem-sample.gdf` })), /params.licence is required/);
+  await assert.rejects(
+    fileplugin().fetch(req([0, 0, 1, 1], { path: `${DATA}icgem-sample.gdf` })),
+    /params.licence is required/,
+  );
   await assert.rejects(fileplugin().fetch(req([0, 0, 1, 1], {})), /params.path is required/);
 });
 
@@ -96,15 +117,37 @@ Deno.test("the file plugin reads a GeoTIFF written by the project's writer", asy
   const dir = await Deno.makeTempDir();
   const lat = Float64Array.from([0, 1, 2]), lon = Float64Array.from([10, 11, 12, 13]);
   const values = Float32Array.from({ length: 12 }, (_, i) => (i === 5 ? NaN : i));
-  const bytes = encodeGeoTiff({ lat, lon, values, resolution: { lat: 1, lon: 1 }, registration: "gridline" } as never);
+  const bytes = encodeGeoTiff(
+    { lat, lon, values, resolution: { lat: 1, lon: 1 }, registration: "gridline" } as never,
+  );
   await Deno.writeFile(`${dir}/g.tif`, bytes);
-  const d = await fileplugin().fetch(req([10, 0, 13, 2], { path: `${dir}/g.tif`, units: "mGal", licence: "CC0-1.0", citation: "test" }));
+  const d = await fileplugin().fetch(
+    req([10, 0, 13, 2], {
+      path: `${dir}/g.tif`,
+      units: "mGal",
+      licence: "CC0-1.0",
+      citation: "test",
+    }),
+  );
   await Deno.remove(dir, { recursive: true });
   assert.ok(d.kind === "grid");
   if (d.kind !== "grid") return;
   assert.deepEqual([...d.grid.lat], [0, 1, 2]);
   assert.deepEqual([...d.grid.lon], [10, 11, 12, 13]);
-  assert.deepEqual([...d.grid.values].map((v) => (Number.isNaN(v) ? "nan" : v)), [0, 1, 2, 3, 4, "nan", 6, 7, 8, 9, 10, 11]);
+  assert.deepEqual([...d.grid.values].map((v) => (Number.isNaN(v) ? "nan" : v)), [
+    0,
+    1,
+    2,
+    3,
+    4,
+    "nan",
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+  ]);
 });
 
 Deno.test("the http plugin downloads with a pinned sha256, resumes, and refuses a wrong hash", async () => {
@@ -121,7 +164,13 @@ Deno.test("the http plugin downloads with a pinned sha256, resumes, and refuses 
   });
   const host = `127.0.0.1:${server.addr.port}`;
   const dir = await Deno.makeTempDir();
-  const params = { url: `http://${host}/icgem-sample.gdf`, sha256: sha, downloadDir: dir, licence: "GFZ", citation: "ICGEM" };
+  const params = {
+    url: `http://${host}/icgem-sample.gdf`,
+    sha256: sha,
+    downloadDir: dir,
+    licence: "GFZ",
+    citation: "ICGEM",
+  };
   // A partial file from an interrupted download is resumed with a Range request.
   await Deno.writeFile(`${dir}/${sha.slice(0, 16)}-icgem-sample.gdf.part`, body.subarray(0, 1000));
   const p = httpPlugin({ params: {}, allowInsecureHttp: [host] });
@@ -130,9 +179,17 @@ Deno.test("the http plugin downloads with a pinned sha256, resumes, and refuses 
   assert.ok(d.kind === "grid");
   await p.fetch(req([150, 16, 164, 28], params));
   assert.equal(requests, 1, "a verified file is used without a request");
-  await assert.rejects(p.fetch(req([150, 16, 164, 28], { ...params, sha256: "0".repeat(64), fileName: "x.gdf" })), /sha256 of .* expected 0{64}/);
-  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [`${sha.slice(0, 16)}-icgem-sample.gdf`]);
-  await assert.rejects(httpPlugin({ params: {}, allowInsecureHttp: [] }).fetch(req([150, 16, 164, 28], params)), /must use https/);
+  await assert.rejects(
+    p.fetch(req([150, 16, 164, 28], { ...params, sha256: "0".repeat(64), fileName: "x.gdf" })),
+    /sha256 of .* expected 0{64}/,
+  );
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [
+    `${sha.slice(0, 16)}-icgem-sample.gdf`,
+  ]);
+  await assert.rejects(
+    httpPlugin({ params: {}, allowInsecureHttp: [] }).fetch(req([150, 16, 164, 28], params)),
+    /must use https/,
+  );
   assert.equal(downloadAction(undefined, sha), "download");
   assert.equal(downloadAction("ab", sha), "update");
   await server.shutdown();
@@ -141,8 +198,18 @@ Deno.test("the http plugin downloads with a pinned sha256, resumes, and refuses 
 
 Deno.test("the synthetic survey is deterministic and matches its truth within the noise", () => {
   const bbox = [10, 45, 11, 46] as const;
-  const a = syntheticSurvey("gravity", bbox, { seed: 3, stations: 5000, noise: 0.05, spikeRate: 0.01 });
-  const b = syntheticSurvey("gravity", bbox, { seed: 3, stations: 5000, noise: 0.05, spikeRate: 0.01 });
+  const a = syntheticSurvey("gravity", bbox, {
+    seed: 3,
+    stations: 5000,
+    noise: 0.05,
+    spikeRate: 0.01,
+  });
+  const b = syntheticSurvey("gravity", bbox, {
+    seed: 3,
+    stations: 5000,
+    noise: 0.05,
+    spikeRate: 0.01,
+  });
   assert.deepEqual(a.data.points.value, b.data.points.value);
   validateRawData(a.data);
   const model = syntheticModel(bbox, 3);
@@ -157,16 +224,31 @@ Deno.test("the synthetic survey is deterministic and matches its truth within th
   assert.ok(maxDev < 0.05 * 6, `noise within 6 sigma, got ${maxDev}`);
   const range = Math.max(...a.truth) - Math.min(...a.truth);
   assert.ok(range > 1, `anomalies of more than 1 mGal, got ${range}`);
-  const m = syntheticSurvey("magnetic", bbox, { seed: 7, layout: "lines", lineSpacing: 0.05, sampleSpacing: 0.005 });
+  const m = syntheticSurvey("magnetic", bbox, {
+    seed: 7,
+    layout: "lines",
+    lineSpacing: 0.05,
+    sampleSpacing: 0.005,
+  });
   assert.equal(m.data.points.lon.length, 20 * 200);
   assert.equal(new Set(m.data.points.line).size, 20);
   assert.equal(m.data.units, "nT");
-  assert.equal(m.truth[0], magneticAt(syntheticModel(bbox, 7), m.data.points.lon[0], m.data.points.lat[0], 120));
-  assert.throws(() => syntheticSurvey("gravity", bbox, { stations: -1 }), /stations must be an integer/);
+  assert.equal(
+    m.truth[0],
+    magneticAt(syntheticModel(bbox, 7), m.data.points.lon[0], m.data.points.lat[0], 120),
+  );
+  assert.throws(
+    () => syntheticSurvey("gravity", bbox, { stations: -1 }),
+    /stations must be an integer/,
+  );
   assert.throws(() => syntheticSurvey("gravity", bbox, { colour: 1 }), /unknown param "colour"/);
 });
 
 Deno.test("the synthetic plugin builds 50,000 readings", () => {
-  const s = syntheticSurvey("magnetic", [10, 45, 11, 46], { layout: "lines", lineSpacing: 0.01, sampleSpacing: 0.002 });
+  const s = syntheticSurvey("magnetic", [10, 45, 11, 46], {
+    layout: "lines",
+    lineSpacing: 0.01,
+    sampleSpacing: 0.002,
+  });
   assert.equal(s.data.points.lon.length, 100 * 500);
 });

@@ -56,9 +56,7 @@ export class MemoryCache implements IngestionCacheLookup {
 export class RecordingMetrics implements MetricsLike {
   values = new Map<string, number>();
   #key(name: string, labels?: Record<string, string>) {
-    const l = labels
-      ? Object.keys(labels).sort().map((k) => `${k}="${labels[k]}"`).join(",")
-      : "";
+    const l = labels ? Object.keys(labels).sort().map((k) => `${k}="${labels[k]}"`).join(",") : "";
     return `${name}{${l}}`;
   }
   get(name: string, labels?: Record<string, string>): number {
@@ -73,7 +71,10 @@ export class RecordingMetrics implements MetricsLike {
     };
   }
   gauge(def: { name: string }) {
-    return { set: (labels: Record<string, string>, v: number) => this.values.set(this.#key(def.name, labels), v) };
+    return {
+      set: (labels: Record<string, string>, v: number) =>
+        this.values.set(this.#key(def.name, labels), v),
+    };
   }
   histogram(def: { name: string }) {
     return {

@@ -9,8 +9,8 @@ import {
   ModalityFetchError,
   PluginTimeoutError,
   type ResilienceSettings,
-  SandboxedPlugin,
   resolvePluginModule,
+  SandboxedPlugin,
   SourceHttpError,
   SourceNetworkError,
 } from "../../src/ingestion/mod.ts";
@@ -84,7 +84,9 @@ function service(host: string, over: Partial<ResilienceSettings> = {}, cache?: M
   const plugin = createPlugin({ params: {}, allowInsecureHttp: [host] });
   const metrics = new RecordingMetrics();
   const s = new IngestionService({
-    providers: { gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) } },
+    providers: {
+      gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) },
+    },
     resilience: { gravity: policy(over) },
     metrics,
     cache,
@@ -102,7 +104,9 @@ Deno.test("two 500s then success: exactly 3 requests and 2 retries", async () =>
   assert.equal(r.attempts, 3);
   assert.equal(metrics.get("gam_ingestion_retries_total", { modality: "gravity" }), 2);
   assert.equal(r.data.kind, "grid");
-  if (r.data.kind === "grid") assert.deepEqual([r.data.grid.lat.length, r.data.grid.lon.length], [7, 8]);
+  if (r.data.kind === "grid") {
+    assert.deepEqual([r.data.grid.lat.length, r.data.grid.lon.length], [7, 8]);
+  }
 });
 
 Deno.test("500 forever: maxAttempts requests, then a clear error and nothing returned", async () => {
@@ -129,7 +133,10 @@ Deno.test("429 with Retry-After: 1 waits at least one second before the retry", 
 Deno.test("404 is not retried", async () => {
   const f = faultServer(["404", "ok"]);
   const { s } = service(f.host);
-  await assert.rejects(s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } }), ModalityFetchError);
+  await assert.rejects(
+    s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } }),
+    ModalityFetchError,
+  );
   await f.server.shutdown();
   assert.equal(f.requests.length, 1);
 });
@@ -170,7 +177,14 @@ Deno.test("a garbage body fails with GdfSyntaxError, not retried, nothing return
   assert.ok(e.cause instanceof GdfSyntaxError);
   assert.match(e.message, /no end_of_head/);
   assert.equal(f.requests.length, 1);
-  assert.equal(metrics.get("gam_ingestion_fetch_total", { modality: "gravity", plugin: "icgem", outcome: "error" }), 1);
+  assert.equal(
+    metrics.get("gam_ingestion_fetch_total", {
+      modality: "gravity",
+      plugin: "icgem",
+      outcome: "error",
+    }),
+    1,
+  );
 });
 
 Deno.test("breaker: closed, open (stale copy served), half-open, closed against the server", async () => {
@@ -205,7 +219,11 @@ Deno.test("breaker: closed, open (stale copy served), half-open, closed against 
   await f.server.shutdown();
   const t = (from: string, to: string) =>
     metrics.get("gam_ingestion_circuit_transitions_total", { modality: "gravity", from, to });
-  assert.deepEqual([t("closed", "open"), t("open", "half_open"), t("half_open", "closed")], [1, 1, 1]);
+  assert.deepEqual([t("closed", "open"), t("open", "half_open"), t("half_open", "closed")], [
+    1,
+    1,
+    1,
+  ]);
 });
 
 Deno.test("the icgem plugin in its sandbox fetches from the loopback server; plain http elsewhere is refused", async () => {
@@ -217,7 +235,10 @@ Deno.test("the icgem plugin in its sandbox fetches from the loopback server; pla
     permissions: { net: ["icgem.gfz-potsdam.de", f.host] },
     allowInsecureHttp: [f.host],
   });
-  const s = new IngestionService({ providers: { gravity: plugin }, resilience: { gravity: policy() } });
+  const s = new IngestionService({
+    providers: { gravity: plugin },
+    resilience: { gravity: policy() },
+  });
   const r = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl, model: "EIGEN-6C4" } });
   assert.equal(r.data.units, "mGal");
   assert.equal(r.data.metadata.sourceUrl, `${f.baseUrl}`);

@@ -7,8 +7,8 @@ import { pathToFileURL } from "node:url";
 import { createLogger } from "../../src/observability/mod.ts";
 import {
   IngestionService,
-  loadProviders,
   type LoadPluginOptions,
+  loadProviders,
   ModalityFetchError,
   PluginError,
   PluginLoadError,
@@ -86,7 +86,9 @@ Deno.test("a plugin writing a file is denied write access and writes nothing", a
   const dir = await Deno.makeTempDir();
   const path = `${dir}/pwned.txt`;
   // Granting read of the folder does not grant write.
-  const c = causeOf(await runBoth(await load("write_file", { permissions: { read: [dir] } }), { path }));
+  const c = causeOf(
+    await runBoth(await load("write_file", { permissions: { read: [dir] } }), { path }),
+  );
   assert.ok(c instanceof PluginPermissionError);
   assert.equal(c.permission, "write");
   await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
@@ -147,33 +149,58 @@ Deno.test("a plugin returning points outside the bbox raises ContractError", asy
 });
 
 Deno.test("a plugin that throws at import is refused at load", async () => {
-  await assert.rejects(load("throws_at_import"), (e: Error) =>
-    e instanceof PluginLoadError && e.reason === "import" &&
-    /"throws-at-import" was refused: importing it failed.*boom at import/.test(e.message));
+  await assert.rejects(
+    load("throws_at_import"),
+    (e: Error) =>
+      e instanceof PluginLoadError && e.reason === "import" &&
+      /"throws-at-import" was refused: importing it failed.*boom at import/.test(e.message),
+  );
 });
 
 Deno.test("a plugin touching the disk or the network at import time is refused saying so", async () => {
-  await assert.rejects(load("disk_at_import"), (e: Error) =>
-    e instanceof PluginLoadError && e.reason === "side-effect" &&
-    /touched the disk \(read\) at import time/.test(e.message));
-  await assert.rejects(load("net_at_import"), (e: Error) =>
-    e instanceof PluginLoadError && e.reason === "side-effect" &&
-    /touched the network at import time/.test(e.message));
+  await assert.rejects(
+    load("disk_at_import"),
+    (e: Error) =>
+      e instanceof PluginLoadError && e.reason === "side-effect" &&
+      /touched the disk \(read\) at import time/.test(e.message),
+  );
+  await assert.rejects(
+    load("net_at_import"),
+    (e: Error) =>
+      e instanceof PluginLoadError && e.reason === "side-effect" &&
+      /touched the network at import time/.test(e.message),
+  );
 });
 
 Deno.test("handshake refuses a bad manifest, a future API, an unserved modality, ungranted permissions", async () => {
-  await assert.rejects(load("bad_manifest"), /manifest is invalid: manifest.version: expected a semver/);
-  await assert.rejects(load("future_api"), (e: Error) =>
-    e instanceof PluginLoadError && e.reason === "api-version" &&
-    /plugin API 2.0.0 is not compatible with host API 1.0.0/.test(e.message));
-  await assert.rejects(load("good", { modality: "gravity_gradient" }), (e: Error) =>
-    e instanceof PluginLoadError && e.reason === "modality" && /serves gravity, magnetic/.test(e.message));
-  await assert.rejects(load("greedy"), (e: Error) =>
-    e instanceof PluginLoadError && e.reason === "permissions" &&
-    /net "example.org", read "\/etc"/.test(e.message));
+  await assert.rejects(
+    load("bad_manifest"),
+    /manifest is invalid: manifest.version: expected a semver/,
+  );
+  await assert.rejects(
+    load("future_api"),
+    (e: Error) =>
+      e instanceof PluginLoadError && e.reason === "api-version" &&
+      /plugin API 2.0.0 is not compatible with host API 1.0.0/.test(e.message),
+  );
+  await assert.rejects(
+    load("good", { modality: "gravity_gradient" }),
+    (e: Error) =>
+      e instanceof PluginLoadError && e.reason === "modality" &&
+      /serves gravity, magnetic/.test(e.message),
+  );
+  await assert.rejects(
+    load("greedy"),
+    (e: Error) =>
+      e instanceof PluginLoadError && e.reason === "permissions" &&
+      /net "example.org", read "\/etc"/.test(e.message),
+  );
   const ok = await load("greedy", { permissions: { net: ["example.org"], read: ["/"] } });
   await ok.close();
-  await assert.rejects(load("good", { plugin: "other" }), /manifest id is "good", but the configuration names plugin "other"/);
+  await assert.rejects(
+    load("good", { plugin: "other" }),
+    /manifest id is "good", but the configuration names plugin "other"/,
+  );
   assert.throws(() => resolvePluginModule("nope"), /not a built-in plugin/);
   assert.throws(() => resolvePluginModule("x", "http://example.org/p.ts"), /must use https/);
   assert.equal(resolvePluginModule("x", "/abs/p.ts"), pathToFileURL("/abs/p.ts").href);

@@ -105,9 +105,16 @@ Options:
       const r = await service.fetch(modality, config.defaults.bbox, {
         params: section.source.params as Record<string, unknown>,
       });
-      const summary = { ...summariseRawData(r.data), stale: r.stale, attempts: r.attempts, cacheKey: r.cacheKey };
+      const summary = {
+        ...summariseRawData(r.data),
+        stale: r.stale,
+        attempts: r.attempts,
+        cacheKey: r.cacheKey,
+      };
       if (values.json) console.log(JSON.stringify(summary));
-      else for (const [k, v] of Object.entries(summary)) console.log(`${k.padEnd(10)} ${JSON.stringify(v)}`);
+      else {for (const [k, v] of Object.entries(summary)) {
+          console.log(`${k.padEnd(10)} ${JSON.stringify(v)}`);
+        }}
       return 0;
     } finally {
       await service.close();

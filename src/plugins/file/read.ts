@@ -39,7 +39,13 @@ export interface SurveyFileParams {
   /** File format; by default from the extension (`.gdf`, `.nc`, `.tif`/`.tiff`, else table). */
   format?: SurveyFormat;
   /** Table columns (header names or 1-based indexes). */
-  columns?: { lon: ColumnRef; lat: ColumnRef; value: ColumnRef; height?: ColumnRef; line?: ColumnRef };
+  columns?: {
+    lon: ColumnRef;
+    lat: ColumnRef;
+    value: ColumnRef;
+    height?: ColumnRef;
+    line?: ColumnRef;
+  };
   /** Table delimiter (detected when unset). */
   delimiter?: Delimiter;
   /** Whether the table has a header row (detected when unset). */
@@ -71,9 +77,13 @@ export function checkSurveyParams(p: Record<string, unknown>, plugin: string): S
       );
     }
   }
-  if (p.format !== undefined && !["table", "gdf", "netcdf", "geotiff"].includes(p.format as string)) {
+  if (
+    p.format !== undefined && !["table", "gdf", "netcdf", "geotiff"].includes(p.format as string)
+  ) {
     throw new SurveyFileError(
-      `${plugin}: params.format must be table, gdf, netcdf or geotiff, got ${JSON.stringify(p.format)}`,
+      `${plugin}: params.format must be table, gdf, netcdf or geotiff, got ${
+        JSON.stringify(p.format)
+      }`,
     );
   }
   if (p.columns !== undefined) {
@@ -157,7 +167,11 @@ export async function readSurveyFile(
     const refs: ColumnRef[] = [c.lon, c.lat, c.value];
     if (c.height !== undefined) refs.push(c.height);
     if (c.line !== undefined) refs.push(c.line);
-    const t = await readTable(path, { columns: refs, delimiter: params.delimiter, header: params.header });
+    const t = await readTable(path, {
+      columns: refs,
+      delimiter: params.delimiter,
+      header: params.header,
+    });
     const [lonAll, latAll, valAll] = t.columns;
     const hAll = c.height !== undefined ? t.columns[3] : undefined;
     const lineAll = c.line !== undefined ? t.columns[c.height !== undefined ? 4 : 3] : undefined;
@@ -229,7 +243,11 @@ export function cropGrid(
   grid: { lat: Float64Array; lon: Float64Array; values: Float64Array },
   bbox: Bbox,
   file: string,
-): { lat: Float64Array<ArrayBuffer>; lon: Float64Array<ArrayBuffer>; values: Float64Array<ArrayBuffer> } {
+): {
+  lat: Float64Array<ArrayBuffer>;
+  lon: Float64Array<ArrayBuffer>;
+  values: Float64Array<ArrayBuffer>;
+} {
   let { lat, lon, values } = grid;
   const nx0 = lon.length;
   if (lon[nx0 - 1] > 180) {

@@ -64,7 +64,9 @@ export class ChecksumMismatchError extends Error {
    * @param actual The hash of what was downloaded.
    */
   constructor(url: string, expected: string, actual: string) {
-    super(`sha256 of ${url} is ${actual}, expected ${expected} (params.sha256); download discarded`);
+    super(
+      `sha256 of ${url} is ${actual}, expected ${expected} (params.sha256); download discarded`,
+    );
     this.name = "ChecksumMismatchError";
   }
 }

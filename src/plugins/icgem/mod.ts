@@ -66,7 +66,9 @@ export function icgemUrl(params: Record<string, unknown>, bbox: readonly number[
     const v = params[k];
     if (v === undefined) return d;
     if (typeof v !== "string" || v === "") {
-      throw new RangeError(`icgem: params.${k} must be a non-empty string, got ${JSON.stringify(v)}`);
+      throw new RangeError(
+        `icgem: params.${k} must be a non-empty string, got ${JSON.stringify(v)}`,
+      );
     }
     return v;
   };
@@ -118,7 +120,9 @@ export function createPlugin(options: PluginOptions): SourcePlugin {
       const shown = displayUrl(url);
       const g = parseGdf(new TextDecoder().decode(body), shown);
       const grid = cropGrid(g, req.bbox, shown);
-      const licence = typeof req.params.licence === "string" ? req.params.licence : manifest.licence;
+      const licence = typeof req.params.licence === "string"
+        ? req.params.licence
+        : manifest.licence;
       const citation = typeof req.params.citation === "string"
         ? req.params.citation
         : `${manifest.citation}; model ${g.header.modelname ?? url.searchParams.get("model")}`;

@@ -117,7 +117,12 @@ export function parseSyntheticParams(p: Record<string, unknown>): SyntheticParam
   return {
     seed: num("seed", 42, Number.isInteger, "an integer")!,
     layout,
-    stations: num("stations", 2000, (v) => Number.isInteger(v) && v >= 1 && v <= 5e6, "an integer in [1, 5e6]")!,
+    stations: num(
+      "stations",
+      2000,
+      (v) => Number.isInteger(v) && v >= 1 && v <= 5e6,
+      "an integer in [1, 5e6]",
+    )!,
     lineSpacing: num("lineSpacing", undefined, (v) => v > 0, "> 0 degrees"),
     sampleSpacing: num("sampleSpacing", undefined, (v) => v > 0, "> 0 degrees"),
     height: num("height", undefined, (v) => v >= 0, ">= 0 metres"),

@@ -11,7 +11,9 @@ export function createPlugin(options: PluginOptions) {
         return Promise.reject(new Error(`upstream refused token ${options.auth}`));
       }
       if (typeof req.params.delayMs === "number") {
-        return new Promise((r) => setTimeout(() => r(onePoint(manifest, req)), req.params.delayMs as number));
+        return new Promise((r) =>
+          setTimeout(() => r(onePoint(manifest, req)), req.params.delayMs as number)
+        );
       }
       return Promise.resolve(onePoint(manifest, req));
     },

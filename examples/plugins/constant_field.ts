@@ -1,0 +1,55 @@
+/**
+ * A complete third-party GAM source plugin: a regular grid of a constant value (param
+ * `value`, default 1) at `spacing` degrees over the requested bbox. No permissions needed.
+ *
+ * @module
+ */
+import type { RawData } from "../../src/contracts/mod.ts";
+import type {
+  FetchRequest,
+  PluginManifest,
+  PluginOptions,
+  SourcePlugin,
+} from "../../src/ingestion/plugin_api.ts";
+
+/** The manifest: validated by the host before any code of the plugin runs a fetch. */
+export const manifest: PluginManifest = {
+  id: "constant-field",
+  version: "1.0.0",
+  apiVersion: "1.0.0",
+  modalities: ["gravity", "magnetic"],
+  description: "A constant grid over the bbox (example plugin)",
+  licence: "CC0-1.0",
+  citation: "GAM example plugin",
+  permissions: { net: [], read: [] },
+};
+
+/** The factory: no side effects at import, all work in fetch(). */
+export function createPlugin(_options: PluginOptions): SourcePlugin {
+  return {
+    fetch(req: FetchRequest): Promise<RawData> {
+      const spacing = typeof req.params.spacing === "number" ? req.params.spacing : 0.1;
+      const value = typeof req.params.value === "number" ? req.params.value : 1;
+      const [w, s, e, n] = req.bbox;
+      const axis = (a: number, b: number) => {
+        const k = Math.floor((b - a) / spacing + 1e-9) + 1;
+        return Float64Array.from({ length: k }, (_, i) => a + i * spacing);
+      };
+      const lon = axis(w, e), lat = axis(s, n);
+      return Promise.resolve({
+        source: { plugin: manifest.id, version: manifest.version },
+        modality: req.modality,
+        kind: "grid",
+        bbox: req.bbox,
+        units: req.modality === "magnetic" ? "nT" : "mGal",
+        crs: "EPSG:4326",
+        metadata: {
+          retrievedAt: new Date().toISOString(),
+          licence: manifest.licence,
+          citation: manifest.citation,
+        },
+        grid: { lat, lon, values: new Float64Array(lat.length * lon.length).fill(value) },
+      });
+    },
+  };
+}
