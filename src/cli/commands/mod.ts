@@ -5,14 +5,22 @@
  */
 import type { Command } from "../command.ts";
 import { runCommand } from "./run.ts";
-import { configCommand } from "./config.ts";
-import { dbCommand } from "./db.ts";
+import { fetchCommand } from "./fetch.ts";
 import { gridCommand } from "./grid.ts";
+import { filterCommand } from "./filter.ts";
+import { qcCommand } from "./qc.ts";
+import { cacheCommand } from "./cache.ts";
+import { dbCommand } from "./db.ts";
+import { configCommand } from "./config.ts";
 
 /** Every subcommand of `gam`. */
 export const commands: readonly Command[] = [
   runCommand,
-  configCommand,
-  dbCommand,
+  fetchCommand,
   gridCommand,
+  filterCommand,
+  qcCommand,
+  cacheCommand,
+  dbCommand,
+  configCommand,
 ];
