@@ -1,5 +1,6 @@
 //! The `wasm-bindgen` boundary: validates arguments, calls kernels, maps errors.
 
+pub mod filters;
 pub mod grid;
 
 use wasm_bindgen::prelude::*;

@@ -96,8 +96,9 @@ fn bench_fft_bandpass_gaussian_4096() {
     let n = 4096;
     let g = noise(n * n);
     let op = Op::parse("bandpass-gaussian", &[200.0, 10.0]).unwrap();
-    let out = timed(&format!("fft bandpass-gaussian on {n}x{n} (padded to 4608)"), || {
-        fft_filter(&g, n, n, 1.0, 1.0, &op).unwrap()
-    });
+    let out = timed(
+        &format!("fft bandpass-gaussian on {n}x{n} (padded to 4608)"),
+        || fft_filter(&g, n, n, 1.0, 1.0, &op).unwrap(),
+    );
     assert_eq!(out.len(), n * n);
 }

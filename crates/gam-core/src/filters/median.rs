@@ -108,7 +108,7 @@ pub fn median_filter(
     row1: usize,
 ) -> Result<Vec<f64>, FilterError> {
     check_band(grid, nx, ny, row0, row1)?;
-    if size == 0 || size % 2 == 0 {
+    if size == 0 || size.is_multiple_of(2) {
         return Err(FilterError::BadSize { size });
     }
     let h = size / 2;

@@ -43,10 +43,11 @@ pub fn poly_trend(grid: &[f64], nx: usize, ny: usize, order: u32) -> Option<Vec<
             return None;
         }
         a.swap(p, piv);
-        for r in p + 1..nt {
-            let f = a[r][p] / a[p][p];
-            for c in p..7 {
-                a[r][c] -= f * a[p][c];
+        let pivot_row = a[p];
+        for row in a.iter_mut().take(nt).skip(p + 1) {
+            let f = row[p] / pivot_row[p];
+            for (x, &y) in row.iter_mut().zip(&pivot_row).skip(p) {
+                *x -= f * y;
             }
         }
     }
@@ -82,8 +83,8 @@ mod tests {
         let mut g: Vec<f64> = (0..nx * ny).map(|k| q(k / nx, k % nx)).collect();
         g[7] = f64::NAN;
         let t = poly_trend(&g, nx, ny, 2).unwrap();
-        for k in 0..nx * ny {
-            assert!((t[k] - q(k / nx, k % nx)).abs() < 1e-9);
+        for (k, &tk) in t.iter().enumerate() {
+            assert!((tk - q(k / nx, k % nx)).abs() < 1e-9);
         }
         let p: Vec<f64> = (0..nx * ny).map(|k| 1.0 + (k % nx) as f64).collect();
         let t = poly_trend(&p, nx, ny, 1).unwrap();

@@ -14,6 +14,9 @@
 use super::{check_len, QcError};
 use crate::outliers::{mad::MAD_SCALE, stats::median_in_place};
 
+/// `((id_a, id_b), per-pair offsets, per-pair gradient jumps)` while scanning.
+type PairSamples = ((f64, f64), Vec<f64>, Vec<f64>);
+
 /// One seam between two surveys.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seam {
@@ -88,8 +91,7 @@ pub fn find_seams(
         }
     }
     let ok = |k: usize| !values[k].is_nan() && !ids[k].is_nan();
-    // (id_a, id_b) -> (steps, jumps)
-    let mut pairs: Vec<((f64, f64), Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut pairs: Vec<PairSamples> = Vec::new();
     for i in 0..ny {
         for j in 0..nx {
             let p = i * nx + j;

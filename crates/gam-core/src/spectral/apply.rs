@@ -172,7 +172,7 @@ mod tests {
             .collect()
     }
 
-    fn interior<'a>(v: &'a [f64], nx: usize, ny: usize, m: usize) -> Vec<(usize, f64)> {
+    fn interior(v: &[f64], nx: usize, ny: usize, m: usize) -> Vec<(usize, f64)> {
         (m..ny - m)
             .flat_map(|i| (m..nx - m).map(move |j| (i * nx + j, v[i * nx + j])))
             .collect()
@@ -226,14 +226,15 @@ mod tests {
         // Gauss-Jordan elimination on the augmented 3x4 matrix.
         for p in 0..3 {
             let d = m[p][p];
-            for c in 0..4 {
-                m[p][c] /= d;
+            for x in m[p].iter_mut() {
+                *x /= d;
             }
-            for r in 0..3 {
+            let pivot_row = m[p];
+            for (r, row) in m.iter_mut().enumerate() {
                 if r != p {
-                    let f = m[r][p];
-                    for c in 0..4 {
-                        m[r][c] -= f * m[p][c];
+                    let f = row[p];
+                    for (x, &y) in row.iter_mut().zip(&pivot_row) {
+                        *x -= f * y;
                     }
                 }
             }

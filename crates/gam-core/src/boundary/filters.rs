@@ -1,0 +1,330 @@
+//! Outlier, filter, spectral and QC entry points for the worker pool (issue 4).
+//!
+//! Typed arrays in, boxed slices out; grids are row-major `[lat][lon]` (row 0 south) with
+//! NaN as nodata and their size passed as `nx`, `ny`. Errors throw a JS `Error` whose
+//! message is the kernel error's text naming the parameter. The `*_impl` twins hold the
+//! logic (and return the message as `String`) so that native `cargo test` covers them; the
+//! `#[wasm_bindgen]` functions only map the error.
+//!
+//! Banded functions (`gaussian_filter`, `median_filter`) return rows `row0..row1` of the
+//! grid they are given; pass a band plus a halo of `floor(4·sigma_y + 0.5)` rows (Gaussian)
+//! or `size / 2` rows (median) and shift `row0`/`row1`: the result is bit-identical to
+//! filtering the whole grid. `fft_filter` works on the whole grid.
+
+use wasm_bindgen::prelude::*;
+
+use crate::filters::{
+    gaussian::gaussian_filter as gaussian_kernel, median::median_filter as median_kernel,
+};
+use crate::grid::GridSpec;
+use crate::outliers::{
+    hampel::hampel as hampel_kernel, iqr::iqr_mask, mad::mad_mask, zscore::zscore_mask,
+};
+use crate::qc::{
+    anomalies::{find_anomalies, Regional},
+    completeness::completeness,
+    seams::find_seams,
+};
+use crate::spectral::{apply::fft_filter as fft_kernel, transfer::Op};
+
+fn js<T>(r: Result<T, String>) -> Result<T, JsError> {
+    r.map_err(|e| JsError::new(&e))
+}
+
+fn msg<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Outlier mask by global z-score: `1` where `|x - mean|/std > threshold`; NaN gets `0`
+/// at its own index.
+#[wasm_bindgen]
+pub fn outliers_zscore(values: &[f64], threshold: f64) -> Result<Box<[u8]>, JsError> {
+    js(zscore_mask(values, threshold)
+        .map(Vec::into_boxed_slice)
+        .map_err(msg))
+}
+
+/// Outlier mask by Tukey fences `q1 - k·IQR`, `q3 + k·IQR` (numpy linear quantiles).
+#[wasm_bindgen]
+pub fn outliers_iqr(values: &[f64], k: f64) -> Result<Box<[u8]>, JsError> {
+    js(iqr_mask(values, k).map(Vec::into_boxed_slice).map_err(msg))
+}
+
+/// Outlier mask by robust z-score `|x - median|/(1.4826·MAD) > threshold`.
+#[wasm_bindgen]
+pub fn outliers_mad(values: &[f64], threshold: f64) -> Result<Box<[u8]>, JsError> {
+    js(mad_mask(values, threshold)
+        .map(Vec::into_boxed_slice)
+        .map_err(msg))
+}
+
+/// Logic of [`hampel`].
+pub fn hampel_impl(
+    values: &[f64],
+    line_ids: &[f64],
+    half_window: u32,
+    threshold: f64,
+) -> Result<Vec<f64>, String> {
+    let r = hampel_kernel(values, line_ids, half_window as usize, threshold).map_err(msg)?;
+    let mut out: Vec<f64> = r.mask.iter().map(|&m| f64::from(m)).collect();
+    out.extend_from_slice(&r.medians);
+    Ok(out)
+}
+
+/// Hampel filter along flight lines: returns `2n` values, `[mask (0/1) | window medians]`
+/// (`n = values.length`; a median is NaN when its window has no valid value).
+#[wasm_bindgen]
+pub fn hampel(
+    values: &[f64],
+    line_ids: &[f64],
+    half_window: u32,
+    threshold: f64,
+) -> Result<Box<[f64]>, JsError> {
+    js(hampel_impl(values, line_ids, half_window, threshold).map(Vec::into_boxed_slice))
+}
+
+/// NaN-aware Gaussian smoothing (sigmas in cells) of rows `row0..row1`:
+/// `(row1 - row0) * nx` values.
+#[wasm_bindgen]
+pub fn gaussian_filter(
+    grid: &[f64],
+    nx: u32,
+    ny: u32,
+    sigma_x: f64,
+    sigma_y: f64,
+    row0: u32,
+    row1: u32,
+) -> Result<Box<[f64]>, JsError> {
+    js(gaussian_kernel(
+        grid,
+        nx as usize,
+        ny as usize,
+        sigma_x,
+        sigma_y,
+        row0 as usize,
+        row1 as usize,
+    )
+    .map(Vec::into_boxed_slice)
+    .map_err(msg))
+}
+
+/// NaN-ignoring median filter (odd `size`, square or circular footprint) of rows
+/// `row0..row1`: `(row1 - row0) * nx` values.
+#[wasm_bindgen]
+pub fn median_filter(
+    grid: &[f64],
+    nx: u32,
+    ny: u32,
+    size: u32,
+    circular: bool,
+    row0: u32,
+    row1: u32,
+) -> Result<Box<[f64]>, JsError> {
+    js(median_kernel(
+        grid,
+        nx as usize,
+        ny as usize,
+        size as usize,
+        circular,
+        row0 as usize,
+        row1 as usize,
+    )
+    .map(Vec::into_boxed_slice)
+    .map_err(msg))
+}
+
+/// Logic of [`fft_filter`].
+pub fn fft_filter_impl(
+    grid: &[f64],
+    nx: u32,
+    ny: u32,
+    dx_km: f64,
+    dy_km: f64,
+    op: &str,
+    params: &[f64],
+) -> Result<Vec<f64>, String> {
+    let op = Op::parse(op, params).map_err(msg)?;
+    fft_kernel(grid, nx as usize, ny as usize, dx_km, dy_km, &op).map_err(msg)
+}
+
+/// Spectral operator on the whole grid (cell sizes in km); returns `nx * ny` values.
+/// `op` and `params`:
+/// - `bandpass-gaussian` `[lo_km, hi_km]` (weight ½ at each; 0 disables a side),
+/// - `bandpass-butterworth` `[lo_km, hi_km, order]`,
+/// - `bandpass-cosine` `[lo_km, hi_km]` or `[lc_km, lp_km, hp_km, hc_km]`,
+/// - `upward` `[height_m]`,
+/// - `vertical-derivative`, `derivative-x`, `derivative-y` (per km), `total-gradient`,
+///   `tilt` (radians): `[]`,
+/// - `rtp` `[inclination_deg, declination_deg]` or with `min_inclination_deg` (default 20).
+#[wasm_bindgen]
+pub fn fft_filter(
+    grid: &[f64],
+    nx: u32,
+    ny: u32,
+    dx_km: f64,
+    dy_km: f64,
+    op: &str,
+    params: &[f64],
+) -> Result<Box<[f64]>, JsError> {
+    js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params).map(Vec::into_boxed_slice))
+}
+
+/// Logic of [`qc_completeness`].
+pub fn qc_completeness_impl(
+    lon: &[f64],
+    lat: &[f64],
+    spec: &[f64],
+    max_distance: f64,
+) -> Result<Vec<f64>, String> {
+    let spec = GridSpec::from_slice(spec).map_err(msg)?;
+    let c = completeness(lon, lat, &spec, max_distance).map_err(msg)?;
+    let mut out = Vec::with_capacity(1 + c.distance.len());
+    out.push(c.fraction);
+    out.extend_from_slice(&c.distance);
+    Ok(out)
+}
+
+/// Completeness of points on the grid `spec = [west, south, dx, dy, nx, ny]`: returns
+/// `1 + nx*ny` values, `[fraction within max_distance (degrees) | distance grid]`.
+#[wasm_bindgen]
+pub fn qc_completeness(
+    lon: &[f64],
+    lat: &[f64],
+    spec: &[f64],
+    max_distance: f64,
+) -> Result<Box<[f64]>, JsError> {
+    js(qc_completeness_impl(lon, lat, spec, max_distance).map(Vec::into_boxed_slice))
+}
+
+/// Logic of [`qc_seams`].
+pub fn qc_seams_impl(
+    values: &[f64],
+    ids: &[f64],
+    nx: u32,
+    ny: u32,
+    offset_threshold: f64,
+    gradient_threshold: f64,
+) -> Result<Vec<f64>, String> {
+    let s = find_seams(
+        values,
+        ids,
+        nx as usize,
+        ny as usize,
+        offset_threshold,
+        gradient_threshold,
+    )
+    .map_err(msg)?;
+    Ok(s.iter().flat_map(|x| x.to_record()).collect())
+}
+
+/// Seams between surveys (`ids` per cell, NaN = none): 7 numbers per seam,
+/// `[id_a, id_b, pairs, offset (b - a), offset_spread, gradient_jump, flagged 0/1]`.
+#[wasm_bindgen]
+pub fn qc_seams(
+    values: &[f64],
+    ids: &[f64],
+    nx: u32,
+    ny: u32,
+    offset_threshold: f64,
+    gradient_threshold: f64,
+) -> Result<Box<[f64]>, JsError> {
+    js(
+        qc_seams_impl(values, ids, nx, ny, offset_threshold, gradient_threshold)
+            .map(Vec::into_boxed_slice),
+    )
+}
+
+/// Logic of [`qc_anomalies`].
+pub fn qc_anomalies_impl(
+    values: &[f64],
+    spec: &[f64],
+    regional: &str,
+    regional_param: f64,
+    threshold: f64,
+    min_cells: u32,
+) -> Result<Vec<f64>, String> {
+    let spec = GridSpec::from_slice(spec).map_err(msg)?;
+    let regional = match regional {
+        "gaussian" => Regional::Gaussian(regional_param),
+        "polynomial" if regional_param == 1.0 || regional_param == 2.0 => {
+            Regional::Polynomial(regional_param as u32)
+        }
+        "polynomial" => {
+            return Err(format!(
+                "Parameter `regional_param` must be the polynomial order 1 or 2, received {regional_param}"
+            ))
+        }
+        other => {
+            return Err(format!(
+                "Parameter `regional` must be \"gaussian\" or \"polynomial\", received \"{other}\""
+            ))
+        }
+    };
+    let a = find_anomalies(values, &spec, regional, threshold, min_cells as usize).map_err(msg)?;
+    Ok(a.iter().flat_map(|x| x.to_record()).collect())
+}
+
+/// Anomalies of `values` on `spec = [west, south, dx, dy, nx, ny]`; `regional` is
+/// `"gaussian"` (`regional_param` = sigma in cells) or `"polynomial"` (order 1 or 2).
+/// 8 numbers per anomaly, by decreasing confidence:
+/// `[lon, lat, peak_residual, peak_z, cells, area_km2, confidence, peak_index]`.
+#[wasm_bindgen]
+pub fn qc_anomalies(
+    values: &[f64],
+    spec: &[f64],
+    regional: &str,
+    regional_param: f64,
+    threshold: f64,
+    min_cells: u32,
+) -> Result<Box<[f64]>, JsError> {
+    js(
+        qc_anomalies_impl(values, spec, regional, regional_param, threshold, min_cells)
+            .map(Vec::into_boxed_slice),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hampel_impl_concatenates_mask_and_medians() {
+        let v = [1.0, 1.1, 0.9, 9.0, 1.0, 1.2, 0.8];
+        let out = hampel_impl(&v, &[3.0; 7], 2, 3.0).unwrap();
+        assert_eq!(out.len(), 14);
+        assert_eq!(&out[..7], &[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
+        assert_eq!(out[7 + 3], 1.1); // median of 1.1, 0.9, 9.0, 1.0, 1.2
+    }
+
+    #[test]
+    fn fft_filter_impl_names_the_bad_op() {
+        let e = fft_filter_impl(&[0.0; 16], 4, 4, 1.0, 1.0, "blur", &[]).unwrap_err();
+        assert!(e.contains("`op`") && e.contains("blur"));
+    }
+
+    #[test]
+    fn qc_impls_return_flat_records_and_name_bad_parameters() {
+        let s = qc_seams_impl(
+            &[1.0, 2.0, 13.0, 14.0],
+            &[1.0, 1.0, 2.0, 2.0],
+            4,
+            1,
+            5.0,
+            1.0,
+        )
+        .unwrap();
+        assert_eq!(s.len(), 7);
+        let e = qc_anomalies_impl(
+            &[0.0; 4],
+            &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0],
+            "spline",
+            1.0,
+            3.0,
+            1,
+        )
+        .unwrap_err();
+        assert!(e.contains("`regional`"));
+        let c = qc_completeness_impl(&[0.0], &[0.0], &[0.0, 0.0, 1.0, 1.0, 4.0, 1.0], 1.5).unwrap();
+        assert_eq!(c, vec![0.5, 0.0, 1.0, 2.0, 3.0]);
+    }
+}
