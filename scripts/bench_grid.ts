@@ -225,17 +225,17 @@ function references(method: string): [string, [string, string[]][]][] {
     "/usr/bin/python3",
     ["-c", PY, what, CSV, String(RADIUS_NEAREST), String(RADIUS_IDW), String(K)],
   ]];
-  const gmtIn = ["-h1", "-i0,1,2"];
+  const gmtIn = ["-hi1", "-i0,1,2"];
   switch (method) {
     case "block-mean":
       return [["gmt blockmean", [["sh", [
         "-c",
-        `gmt blockmean ${CSV} -h1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/gmt-bm.bin`,
+        `gmt blockmean ${CSV} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/gmt-bm.bin`,
       ]]]]];
     case "block-median":
       return [["gmt blockmedian", [["sh", [
         "-c",
-        `gmt blockmedian ${CSV} -h1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/gmt-bmed.bin`,
+        `gmt blockmedian ${CSV} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/gmt-bmed.bin`,
       ]]]]];
     case "nearest":
       return [
@@ -271,7 +271,7 @@ function references(method: string): [string, [string, string[]][]][] {
     case "mincurv":
       return [["gmt blockmedian+surface", [["sh", [
         "-c",
-        `gmt blockmedian ${CSV} -h1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/gmt-bm2.bin && ` +
+        `gmt blockmedian ${CSV} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/gmt-bm2.bin && ` +
         `gmt surface ${DIR}/gmt-bm2.bin -bi3d ${R} ${I} -T0.25 -G${DIR}/gmt-surface.nc`,
       ]]]]];
   }

@@ -37,13 +37,13 @@ export type GridMethod = typeof GRID_METHODS[number];
 /** Scattered points: equal-length arrays; rows with a non-finite lon, lat or value are skipped. */
 export interface Points {
   /** Longitudes, degrees. */
-  lon: F64;
+  lon: Float64Array;
   /** Latitudes, degrees. */
-  lat: F64;
+  lat: Float64Array;
   /** Values (any unit). */
-  value: F64;
+  value: Float64Array;
   /** Optional weights (block-mean only; finite, >= 0). */
-  weight?: F64;
+  weight?: Float64Array;
 }
 
 /** Options of {@linkcode gridPoints}. */
@@ -108,7 +108,7 @@ export interface GridPointsOptions {
   maxCells?: number;
   /**
    * Number of row bands (jobs) for banded methods; does not change the result.
-   * @default {4 * pool.size}
+   * @default {4 * pool.size, or pool.size when every band needs all the points}
    */
   bands?: number;
   /**
@@ -395,7 +395,7 @@ function keepPoints(points: Points, layout: GridLayout, bbox: Bbox, margin: numb
     if (x >= bbox[0] && x <= bbox[2] && y >= bbox[1] && y <= bbox[3]) inBbox++;
     if (y >= latLo && y <= latHi && x >= lonLo && x <= lonHi) idx[m++] = i;
   }
-  const pick = (a: F64) => {
+  const pick = (a: Float64Array) => {
     const out = new Float64Array(m);
     for (let j = 0; j < m; j++) out[j] = a[idx[j]];
     return out;
@@ -530,7 +530,9 @@ export async function gridPoints(
       controller.abort(e);
       throw e;
     });
-  const bandCount = o.bands ?? 4 * pool.size;
+  // Several bands per worker balance uneven point density; when every band needs all the points
+  // (unlimited reach) one band per worker avoids copying them more often than needed.
+  const bandCount = o.bands ?? (Number.isFinite(reach) ? 4 : 1) * pool.size;
   const bands = bandsOf(layout.ny, bandCount);
 
   /** Runs a banded kernel and stitches its planes (each band returns `planes` planes). */

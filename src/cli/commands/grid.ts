@@ -178,9 +178,10 @@ export const gridCommand: Command = {
     )!;
 
     const t0 = performance.now();
+    // Workers start (and compile the wasm) while the main thread parses the table.
+    await using pool = new WorkerPool();
     const table = await readTable(input, { columns: [x, y, z] });
     const [lon, lat, value] = table.columns;
-    await using pool = new WorkerPool();
     let result;
     try {
       result = await gridPoints(pool, { lon, lat, value }, {
