@@ -75,7 +75,7 @@ pub fn grid_idw(
     let r2 = radius2(params.radius)?;
     let half_p = 0.5 * params.power;
     let min_points = params.min_points.max(1) as usize;
-    let index = PointIndex::new(lon, lat);
+    let index = PointIndex::with_bucket_fill(lon, lat, (params.k as usize / 2).max(3));
     let mut out = vec![f64::NAN; (r1 - r0) * spec.nx];
     let mut best = KBest::new(params.k as usize, r2);
     for (row, j) in out.chunks_exact_mut(spec.nx).zip(r0..r1) {

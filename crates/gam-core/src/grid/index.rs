@@ -17,6 +17,15 @@
 //! query (a grid node far from the data still costs O(log n)).
 //!
 //! Build is O(n log n), a query O(log n + k) on average.
+//!
+//! For speed on dense data a bucket grid (cells roughly square under the
+//! metric, about [`BUCKET_FILL`] points each, points stored bucket by bucket)
+//! answers most queries first: rings of buckets around the query's bucket are
+//! scanned until the distance from the query to the outside of the scanned
+//! rectangle (scaled by `c` in longitude, shrunk by a margin against rounding)
+//! exceeds the k-th best, which proves the result exact. A query that needs
+//! more than [`MAX_RINGS`] rings falls back to the tree, seeded with what the
+//! rings found, so sparse regions and far-away nodes stay O(log n).
 
 use super::dist2;
 
@@ -24,6 +33,29 @@ use super::dist2;
 pub const LEAF_SIZE: usize = 12;
 
 const NONE: u32 = u32::MAX;
+
+/// Target mean number of points per bucket of the bucket grid.
+pub const BUCKET_FILL: usize = 3;
+
+/// Rings of buckets scanned before falling back to the tree.
+pub const MAX_RINGS: usize = 3;
+
+/// Bucket grid over the tree-ordered points.
+#[derive(Debug, Clone)]
+struct Buckets {
+    x0: f64,
+    y0: f64,
+    bw: f64,
+    bh: f64,
+    nbx: usize,
+    nby: usize,
+    /// `start[b]..start[b + 1]` are bucket `b`'s entries.
+    start: Vec<u32>,
+    /// `(lon, lat)` bucket by bucket.
+    pts: Vec<(f64, f64)>,
+    /// Tree position of each entry.
+    pos: Vec<u32>,
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Node {
@@ -47,6 +79,7 @@ pub struct PointIndex {
     pts: Vec<(f64, f64)>,
     /// Original index of each entry of `pts`.
     ids: Vec<u32>,
+    buckets: Option<Buckets>,
 }
 
 /// The k best candidates found so far, sorted by `(d², id)`.
@@ -157,6 +190,12 @@ impl PointIndex {
     /// Builds the tree. `lon` and `lat` must have equal lengths (< 2^32 - 1)
     /// and finite values (see [`super::check_points`]).
     pub fn new(lon: &[f64], lat: &[f64]) -> PointIndex {
+        PointIndex::with_bucket_fill(lon, lat, BUCKET_FILL)
+    }
+
+    /// Like [`PointIndex::new`] with about `fill` points per bucket (use about
+    /// `k / 2` for k-nearest queries with larger `k`).
+    pub fn with_bucket_fill(lon: &[f64], lat: &[f64], fill: usize) -> PointIndex {
         let n = lon.len().min(lat.len());
         let mut items: Vec<(f64, f64, u32)> = (0..n).map(|p| (lon[p], lat[p], p as u32)).collect();
         let mut nodes = Vec::with_capacity(2 * n / LEAF_SIZE + 2);
@@ -169,10 +208,13 @@ impl PointIndex {
             let c = super::cos_lat(0.5 * (ymin + ymax)).abs().max(1e-3);
             build(&mut items, 0, c, &mut nodes);
         }
+        let pts: Vec<(f64, f64)> = items.iter().map(|t| (t.0, t.1)).collect();
+        let buckets = Buckets::new(&pts, fill.max(1));
         PointIndex {
             nodes,
-            pts: items.iter().map(|t| (t.0, t.1)).collect(),
+            pts,
             ids: items.iter().map(|t| t.2).collect(),
+            buckets,
         }
     }
 
@@ -206,6 +248,11 @@ impl PointIndex {
             if p < self.ids.len() {
                 let d = dist2(self.pts[p].0, self.pts[p].1, qx, qy, c);
                 best.offer(d, self.ids[p], p as u32);
+            }
+        }
+        if let Some(b) = &self.buckets {
+            if b.rings(qx, qy, c, &self.ids, best) {
+                return;
             }
         }
         // explicit stack of (node, lower bound)
@@ -264,6 +311,143 @@ impl PointIndex {
             0.0
         };
         gx * gx + gy * gy
+    }
+}
+
+impl Buckets {
+    fn new(pts: &[(f64, f64)], fill: usize) -> Option<Buckets> {
+        let n = pts.len();
+        if n < 64 {
+            return None;
+        }
+        let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for &(x, y) in pts {
+            x_lo = x_lo.min(x);
+            x_hi = x_hi.max(x);
+            y_lo = y_lo.min(y);
+            y_hi = y_hi.max(y);
+        }
+        let cm = super::cos_lat(0.5 * (y_lo + y_hi)).abs().max(1e-3);
+        let (wm, hm) = ((x_hi - x_lo) * cm, y_hi - y_lo);
+        let nb = (n / fill).max(1) as f64;
+        let side = if wm > 0.0 && hm > 0.0 {
+            (wm * hm / nb).sqrt()
+        } else if wm.max(hm) > 0.0 {
+            wm.max(hm) / nb
+        } else {
+            return None;
+        };
+        let (bw, bh) = (side / cm, side);
+        let nbx = (((x_hi - x_lo) / bw) as usize + 1).min(1 << 15);
+        let nby = (((y_hi - y_lo) / bh) as usize + 1).min(1 << 15);
+        if nbx * nby > 4 * n + 64 {
+            return None;
+        }
+        let cell = |x: f64, y: f64| -> usize {
+            let i = (((x - x_lo) / bw) as usize).min(nbx - 1);
+            let j = (((y - y_lo) / bh) as usize).min(nby - 1);
+            j * nbx + i
+        };
+        let mut start = vec![0u32; nbx * nby + 1];
+        for &(x, y) in pts {
+            start[cell(x, y) + 1] += 1;
+        }
+        for b in 0..nbx * nby {
+            start[b + 1] += start[b];
+        }
+        let mut fill = start.clone();
+        let mut bpts = vec![(0.0, 0.0); n];
+        let mut pos = vec![0u32; n];
+        for (p, &(x, y)) in pts.iter().enumerate() {
+            let b = cell(x, y);
+            bpts[fill[b] as usize] = (x, y);
+            pos[fill[b] as usize] = p as u32;
+            fill[b] += 1;
+        }
+        Some(Buckets {
+            x0: x_lo,
+            y0: y_lo,
+            bw,
+            bh,
+            nbx,
+            nby,
+            start,
+            pts: bpts,
+            pos,
+        })
+    }
+
+    /// Ring search; returns true when the result in `best` is proven exact.
+    #[inline]
+    fn rings(&self, qx: f64, qy: f64, c: f64, ids: &[u32], best: &mut KBest) -> bool {
+        let (nbx, nby) = (self.nbx as isize, self.nby as isize);
+        let bx = (((qx - self.x0) / self.bw).floor() as isize).clamp(0, nbx - 1);
+        let by = (((qy - self.y0) / self.bh).floor() as isize).clamp(0, nby - 1);
+        // margins against rounding in the bucket assignment
+        let (mx, my) = (self.bw * 1e-9, self.bh * 1e-9);
+        for r in 0..=MAX_RINGS as isize {
+            let (j0, j1) = ((by - r).max(0), (by + r).min(nby - 1));
+            let (i0, i1) = ((bx - r).max(0), (bx + r).min(nbx - 1));
+            for j in j0..=j1 {
+                if (j - by).abs() == r {
+                    self.scan(j * nbx + i0, j * nbx + i1, qx, qy, c, ids, best);
+                } else {
+                    if bx - r >= 0 {
+                        let b = j * nbx + bx - r;
+                        self.scan(b, b, qx, qy, c, ids, best);
+                    }
+                    if r > 0 && bx + r < nbx {
+                        let b = j * nbx + bx + r;
+                        self.scan(b, b, qx, qy, c, ids, best);
+                    }
+                }
+            }
+            // lower bound of the distance to any bucket outside the rectangle
+            let mut lb = f64::INFINITY;
+            if i0 > 0 {
+                let g = ((qx - (self.x0 + i0 as f64 * self.bw) - mx) * c).max(0.0);
+                lb = lb.min(g * g);
+            }
+            if i1 < nbx - 1 {
+                let g = (((self.x0 + (i1 + 1) as f64 * self.bw) - qx - mx) * c).max(0.0);
+                lb = lb.min(g * g);
+            }
+            if j0 > 0 {
+                let g = (qy - (self.y0 + j0 as f64 * self.bh) - my).max(0.0);
+                lb = lb.min(g * g);
+            }
+            if j1 < nby - 1 {
+                let g = ((self.y0 + (j1 + 1) as f64 * self.bh) - qy - my).max(0.0);
+                lb = lb.min(g * g);
+            }
+            if lb > best.bound() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Offers the points of buckets `b0..=b1` (consecutive in memory).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn scan(&self, b0: isize, b1: isize, qx: f64, qy: f64, c: f64, ids: &[u32], best: &mut KBest) {
+        let (lo, hi) = (
+            self.start[b0 as usize] as usize,
+            self.start[b1 as usize + 1] as usize,
+        );
+        for e in lo..hi {
+            let (x, y) = self.pts[e];
+            let d = dist2(x, y, qx, qy, c);
+            if d <= best.bound() {
+                let p = self.pos[e];
+                best.offer(d, ids[p as usize], p);
+            }
+        }
     }
 }
 

@@ -39,7 +39,8 @@
 //! | [`mincurv`] | continuous curvature splines in tension (GMT `surface`) |
 //! | [`distance`] | distance from each node to the nearest point |
 //!
-//! All neighbour searches go through the k-d tree in [`index`].
+//! All neighbour searches go through [`index`] (a bucket grid backed by a k-d
+//! tree; exact k-nearest with index tie-breaking).
 
 use std::fmt;
 
@@ -378,7 +379,8 @@ mod bench {
     use std::time::Instant;
 
     fn setup() -> (Vec<f64>, Vec<f64>, Vec<f64>, GridSpec) {
-        let (lon, lat, mut z) = points(99, 500_000, [10.0, 40.0, 12.0, 42.0]);
+        let n = std::env::var("GAM_BENCH_N").map_or(500_000, |v| v.parse().unwrap());
+        let (lon, lat, mut z) = points(99, n, [10.0, 40.0, 12.0, 42.0]);
         for k in 0..z.len() {
             z[k] = (3.0 * lon[k]).sin() * (2.0 * lat[k]).cos() * 100.0;
         }
@@ -423,5 +425,51 @@ mod bench {
         time("linear", || {
             linear::grid_linear(&lon, &lat, &z, &spec, 0, ny).unwrap()
         });
+    }
+
+    #[test]
+    #[ignore]
+    fn bench_mincurv() {
+        let (lon, lat, z, spec) = setup();
+        if let Ok(path) = std::env::var("GAM_BENCH_DUMP") {
+            // xyz text for running the reference tools on the same points
+            use std::io::Write;
+            let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+            for k in 0..lon.len() {
+                writeln!(f, "{:?} {:?} {:?}", lon[k], lat[k], z[k]).unwrap();
+            }
+        }
+        let p = mincurv::MincurvParams {
+            tension: 0.25,
+            convergence: 0.0,
+            max_iterations: 500,
+        };
+        let g = time("mincurv T=0.25", || {
+            mincurv::grid_mincurv(&lon, &lat, &z, &spec, p).unwrap()
+        });
+        let truth: Vec<f64> = (0..g.len())
+            .map(|k| {
+                let (x, y) = (spec.lon(k % spec.nx), spec.lat(k / spec.nx));
+                (3.0 * x).sin() * (2.0 * y).cos() * 100.0
+            })
+            .collect();
+        println!("mincurv rms vs field {:.6}", test_util::rms(&g, &truth).0);
+    }
+
+    #[test]
+    #[ignore]
+    fn bench_idw() {
+        let (lon, lat, z, spec) = setup();
+        let p = idw::IdwParams {
+            k: 12,
+            power: 2.0,
+            radius: 0.05,
+            min_points: 1,
+        };
+        for _ in 0..3 {
+            time("idw k=12 r=0.05", || {
+                idw::grid_idw(&lon, &lat, &z, &spec, 0, spec.ny as u32, p).unwrap()
+            });
+        }
     }
 }
