@@ -396,6 +396,7 @@ function keepPoints(points: Points, layout: GridLayout, bbox: Bbox, margin: numb
     if (y >= latLo && y <= latHi && x >= lonLo && x <= lonHi) idx[m++] = i;
   }
   const pick = (a: Float64Array) => {
+    if (m === n && a.buffer instanceof ArrayBuffer) return a as F64; // nothing dropped: no copy
     const out = new Float64Array(m);
     for (let j = 0; j < m; j++) out[j] = a[idx[j]];
     return out;

@@ -208,8 +208,10 @@ export function parseTable(bytes: Uint8Array, file: string, options: ReadTableOp
     pos = firstEnd + 1;
     line++;
   }
-  // Capacity guess from the average line length of the first line.
-  let cap = Math.max(1024, Math.ceil((n - pos) / Math.max(8, firstEnd - pos + 1)) + 16);
+  // Capacity: the number of remaining lines (an upper bound on data rows; counting newlines is
+  // far cheaper than growing and trimming the columns).
+  let cap = 1;
+  for (let i = bytes.indexOf(NL, pos); i >= 0; i = bytes.indexOf(NL, i + 1)) cap++;
   let cols = want.map(() => new Float64Array(cap));
   let rows = 0;
 
@@ -312,7 +314,10 @@ export function parseTable(bytes: Uint8Array, file: string, options: ReadTableOp
   return {
     file,
     names,
-    columns: cols.map((a) => a.slice(0, rows)),
+    // Blank/comment lines make `cap` exceed `rows`: trim by copying only when that wastes much.
+    columns: cols.map((
+      a,
+    ) => (a.length - rows <= a.length / 64 ? a.subarray(0, rows) : a.slice(0, rows))),
     rows,
     header,
     delimiter,
