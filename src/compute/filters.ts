@@ -533,23 +533,29 @@ export async function gridCompleteness(
 
 /** A boundary between two surveys (or tiles) and what changes across it. */
 export interface Seam {
-  /** Survey (tile) ids on either side. */
+  /** Survey (tile) ids on either side, `surveyA < surveyB`. */
   surveyA: number;
   surveyB: number;
-  /** Pairs of adjacent valid cells across the seam. */
+  /** Pairs of 4-adjacent valid cells across the seam. */
   pairs: number;
-  /** Level offset `B - A` across the seam, data units (median of the pair differences). */
+  /**
+   * Level offset `B - A`, data units: median over the pairs of the step across the seam
+   * corrected for the field's own gradient (a linear field with a constant offset gives
+   * exactly that offset).
+   */
   offset: number;
-  /** Jump of the gradient across the seam, data units per cell. */
-  gradientJump: number;
-  /** `|offset|` exceeds the threshold. */
+  /** Robust spread (1.4826 MAD) of the per-pair offsets, data units. */
+  offsetSpread: number;
+  /** Median jump of the gradient across the seam, data units per cell (null if unknown). */
+  gradientJump: number | null;
+  /** `|offset|` or the gradient jump exceeds its threshold. */
   flagged: boolean;
 }
 
 /**
  * Seams of a grid assembled from several surveys or tiles (`survey` id per cell, NaN where
- * none): level offset and gradient jump across each boundary, flagged above `threshold`.
- * One job.
+ * none): level offset and gradient jump across each boundary, flagged when `|offset|` exceeds
+ * `threshold` or the gradient jump exceeds `gradientThreshold`. One job.
  *
  * @example Usage
  * ```ts ignore
@@ -561,10 +567,12 @@ export async function qcSeams(
   pool: WorkerPool,
   grid: GridArray,
   survey: Float64Array,
-  options: { threshold: number } & FilterRunOptions,
+  options: { threshold: number; gradientThreshold?: number } & FilterRunOptions,
 ): Promise<Seam[]> {
   checkGrid(grid);
-  checkNumber("threshold", options.threshold, options.threshold > 0, "a number > 0");
+  const { threshold, gradientThreshold = Number.MAX_VALUE } = options;
+  checkNumber("threshold", threshold, threshold >= 0, "a number >= 0");
+  checkNumber("gradientThreshold", gradientThreshold, gradientThreshold >= 0, "a number >= 0");
   if (survey.length !== grid.values.length) {
     throw new FilterOptionError(
       "survey",
@@ -572,18 +580,22 @@ export async function qcSeams(
     );
   }
   const out = await pool.run<Float64Array<ArrayBuffer>>(
-    { kernel: "qc_seams", args: [grid.values, survey, grid.nx, grid.ny, options.threshold] },
+    {
+      kernel: "qc_seams",
+      args: [grid.values, survey, grid.nx, grid.ny, threshold, gradientThreshold],
+    },
     { signal: options.signal },
   );
   const seams: Seam[] = [];
-  for (let i = 0; i + 6 <= out.length; i += 6) {
+  for (let i = 0; i + 7 <= out.length; i += 7) {
     seams.push({
       surveyA: out[i],
       surveyB: out[i + 1],
       pairs: out[i + 2],
       offset: out[i + 3],
-      gradientJump: out[i + 4],
-      flagged: out[i + 5] === 1,
+      offsetSpread: out[i + 4],
+      gradientJump: Number.isNaN(out[i + 5]) ? null : out[i + 5],
+      flagged: out[i + 6] === 1,
     });
   }
   return seams;
@@ -591,11 +603,19 @@ export async function qcSeams(
 
 /** Options of {@linkcode qcAnomalies}. */
 export interface QcAnomalyOptions extends FilterRunOptions {
-  /** Regional field removed first. @default {"polynomial"} */
+  /**
+   * Regional field removed first: a least-squares `polynomial` trend, or a `lowpass` (plane
+   * plus a NaN-aware Gaussian of the rest).
+   * @default {"polynomial"}
+   */
   regional?: "polynomial" | "lowpass";
-  /** Polynomial trend degree. @default {1} */
-  degree?: number;
-  /** Low-pass cut-off wavelength, km. @default {100} */
+  /** Polynomial trend order, 1 or 2. @default {1} */
+  order?: 1 | 2;
+  /**
+   * Low-pass full width, km (Gaussian sigma = width / 6, as GMT grdfilter), converted to
+   * cells with the geometric mean of the cell sizes.
+   * @default {100}
+   */
   regionalKm?: number;
   /** Robust z-score threshold. @default {3} */
   zThreshold?: number;
@@ -604,10 +624,13 @@ export interface QcAnomalyOptions extends FilterRunOptions {
 }
 
 /**
- * Flags anomalies of a grid: removes a regional field, computes the robust z-score of the
- * residual, thresholds it, labels connected components and reports each as an `Anomaly`
- * (centroid lon/lat, depth 0, confidence in [0, 1], type `positive`/`negative`, attributes
- * `peak`, `peakZ`, `areaKm2`, `cells`). One job.
+ * Flags anomalies of a grid: removes a regional field, computes the robust z-score
+ * `(r - median r) / (1.4826 MAD r)` of the residual, keeps cells above `zThreshold`, labels
+ * positive and negative cells into 8-connected components of at least `minCells`, and reports
+ * each as an `Anomaly` (weighted centroid lon/lat, depth 0, type `positive`/`negative`,
+ * attributes `peak` (residual at the peak cell), `peakZ`, `cells`, `areaKm2`), strongest
+ * first. Confidence (gam-core): `(1 - exp(-(|peak z| - threshold))) * (1 - exp(-cells / 4))`,
+ * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job.
  *
  * @example Usage
  * ```ts ignore
@@ -622,30 +645,56 @@ export async function qcAnomalies(
 ): Promise<Anomaly[]> {
   const nx = grid.lon.length, ny = grid.lat.length;
   checkGrid({ values: grid.values as Float64Array, nx, ny });
-  const { dxKm, dyKm } = cellSizeKm(grid);
-  const params = new Float64Array([
-    options.regional === "lowpass" ? 1 : 0,
-    options.degree ?? 1,
-    options.regionalKm ?? 100,
-    options.zThreshold ?? 3,
-    options.minCells ?? 4,
+  const { regional = "polynomial", order = 1, regionalKm = 100, zThreshold = 3 } = options;
+  const minCells = options.minCells ?? 4;
+  checkNumber("zThreshold", zThreshold, zThreshold > 0, "a number > 0");
+  checkNumber("minCells", minCells, Number.isInteger(minCells) && minCells >= 1, "an integer >= 1");
+  let param: number = order;
+  if (regional === "lowpass") {
+    checkNumber("regionalKm", regionalKm, regionalKm > 0, "a wavelength > 0 km");
+    const { dxKm, dyKm } = cellSizeKm(grid);
+    param = regionalKm / 6 / Math.sqrt(dxKm * dyKm);
+  }
+  const spec = new Float64Array([
+    grid.lon[0],
+    grid.lat[0],
+    grid.resolution.lon,
+    grid.resolution.lat,
+    nx,
+    ny,
   ]);
-  const out = await pool.run<Float64Array<ArrayBuffer>>(
-    { kernel: "qc_anomalies", args: [grid.values, nx, ny, dxKm, dyKm, params] },
-    { signal: options.signal },
-  );
+  const values = grid.values instanceof Float64Array ? grid.values : Float64Array.from(grid.values);
+  let out: Float64Array<ArrayBuffer>;
+  try {
+    out = await pool.run<Float64Array<ArrayBuffer>>(
+      {
+        kernel: "qc_anomalies",
+        args: [
+          values,
+          spec,
+          regional === "lowpass" ? "gaussian" : "polynomial",
+          param,
+          zThreshold,
+          minCells,
+        ],
+      },
+      { signal: options.signal },
+    );
+  } catch (e) {
+    // A flat residual has no anomalies by definition.
+    if (e instanceof Error && /MAD > 0/.test(e.message)) return [];
+    throw e;
+  }
   const anomalies: Anomaly[] = [];
-  for (let i = 0; i + 7 <= out.length; i += 7) {
-    const [col, row, peak, peakZ, areaKm2, cells, confidence] = out.subarray(i, i + 7);
-    const lon = grid.lon[0] + col * grid.resolution.lon;
-    const lat = grid.lat[0] + row * grid.resolution.lat;
+  for (let i = 0; i + 8 <= out.length; i += 8) {
+    const [lon, lat, peak, peakZ, cells, areaKm2, confidence] = out.subarray(i, i + 8);
     anomalies.push({
       lon,
       lat,
       depth: 0,
-      confidence,
-      type: peak >= 0 ? "positive" : "negative",
-      attributes: { peak, peakZ, areaKm2, cells },
+      confidence: Math.min(1, Math.max(0, confidence)),
+      type: peakZ >= 0 ? "positive" : "negative",
+      attributes: { peak, peakZ, cells, areaKm2 },
     });
   }
   return anomalies;

@@ -100,7 +100,8 @@ function formatReport(file: string, units: string, r: QcReport): string {
     for (const x of r.seams) {
       lines.push(
         `  ${x.surveyA} | ${x.surveyB}: offset ${x.offset.toFixed(3)} ${units}, gradient jump ` +
-          `${x.gradientJump.toFixed(3)} ${units}/cell over ${x.pairs} pairs` +
+          `${x.gradientJump === null ? "n/a" : `${x.gradientJump.toFixed(3)} ${units}/cell`} ` +
+          `over ${x.pairs} pairs` +
           (x.flagged ? "  FLAGGED" : ""),
       );
     }

@@ -36,11 +36,13 @@ const Params = z.strictObject({
   tileDeg: z.number().positive().optional(),
   /** Flag seams whose absolute level offset exceeds this, data units. @default 1 */
   seamThreshold: z.number().positive().default(1),
+  /** Flag seams whose gradient jump exceeds this, data units per cell; unset: not used. */
+  seamGradientThreshold: z.number().positive().optional(),
   /** Regional field removed before anomaly detection. @default "polynomial" */
   regional: z.enum(["polynomial", "lowpass"]).default("polynomial"),
-  /** Degree of the polynomial trend (0..3). @default 1 */
-  degree: z.number().int().min(0).max(3).default(1),
-  /** Cut-off wavelength of the low-pass regional, km. @default 100 */
+  /** Order of the polynomial trend, 1 or 2. @default 1 */
+  order: z.union([z.literal(1), z.literal(2)]).default(1),
+  /** Full width of the low-pass regional, km (sigma = width / 6). @default 100 */
   regionalKm: z.number().positive().default(100),
   /** Robust z-score threshold of the residual. @default 3 */
   zThreshold: z.number().positive().default(3),
@@ -117,12 +119,13 @@ export async function qualityControl(
   const seams = survey
     ? await qcSeams(pool, gridArray(grid), survey, {
       threshold: params.seamThreshold,
+      gradientThreshold: params.seamGradientThreshold,
       signal: options.signal,
     })
     : [];
   const anomalyOptions: QcAnomalyOptions = {
     regional: params.regional,
-    degree: params.degree,
+    order: params.order,
     regionalKm: params.regionalKm,
     zThreshold: params.zThreshold,
     minCells: params.minCells,
@@ -179,7 +182,7 @@ export function qcReportOf(data: StageData): QcReport | undefined {
 }
 
 /**
- * Stage `qc(supportKm=, tileDeg=, seamThreshold=, regional=polynomial|lowpass, degree=,
+ * Stage `qc(supportKm=, tileDeg=, seamThreshold=, regional=polynomial|lowpass, order=1|2,
  * regionalKm=, zThreshold=, minCells=)`.
  *
  * @example Usage

@@ -66,7 +66,7 @@ Deno.test("stage parameter schemas reject bad values naming the stage and field"
     ["bandpass(lowKm=50, highKm=10)", /stage "bandpass".*highKm: highKm must be larger/],
     ["grid(method=nearest, spacing=0)", /stage "grid".*spacing/],
     ["grid(method=kriging, spacing=0.1)", /stage "grid".*method/],
-    ["qc(degree=4)", /stage "qc".*degree/],
+    ["qc(order=3)", /stage "qc".*order/],
     ["rtp(inclination=100, declination=0)", /stage "rtp".*inclination/],
     ["upward(heightM=-5)", /stage "upward".*heightM/],
     ["outlier(method=sigma)", /stage "outlier".*method/],

@@ -1,0 +1,331 @@
+import assert from "node:assert/strict";
+import { ComputeError, WorkerPool } from "./mod.ts";
+import {
+  cellSizeKm,
+  fftFilter,
+  FilterOptionError,
+  gaussianFilter,
+  gaussianHalo,
+  gridCompleteness,
+  hampelFilter,
+  KM_PER_DEGREE,
+  medianFilter,
+  outlierMask,
+  qcAnomalies,
+  qcSeams,
+} from "./filters.ts";
+
+/** Seeded uniform numbers in [0, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function noisyGrid(
+  nx: number,
+  ny: number,
+  seed: number,
+  nanShare = 0.05,
+): Float64Array<ArrayBuffer> {
+  const r = rng(seed);
+  return Float64Array.from(
+    { length: nx * ny },
+    (_, i) => r() < nanShare ? NaN : Math.sin(i / 17) * 5 + r() * 2,
+  );
+}
+
+function sameBits(a: Float64Array, b: Float64Array, label: string): void {
+  assert.equal(a.length, b.length, label);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length * 2);
+  for (let i = 0; i < ua.length; i++) {
+    if (ua[i] !== ub[i] && !(Number.isNaN(a[i >> 1]) && Number.isNaN(b[i >> 1]))) {
+      assert.fail(`${label}: cell ${i >> 1} differs: ${a[i >> 1]} vs ${b[i >> 1]}`);
+    }
+  }
+}
+
+Deno.test("gaussianFilter() and medianFilter() are bit-identical for 1 and 3 workers and any banding", async () => {
+  const nx = 157, ny = 203;
+  const grid = { values: noisyGrid(nx, ny, 7), nx, ny };
+  await using one = new WorkerPool({ size: 1 });
+  await using three = new WorkerPool({ size: 3 });
+  // sigma 2.3: kernel radius round(9.2) = 9 rows, halo ceil(9.2) = 10 rows.
+  assert.equal(gaussianHalo(2.3), 10);
+  const g1 = await gaussianFilter(one, grid, { sigmaX: 1.7, sigmaY: 2.3, bands: 1 });
+  for (const bands of [2, 3, 7, 50, 203]) {
+    const gN = await gaussianFilter(three, grid, { sigmaX: 1.7, sigmaY: 2.3, bands });
+    sameBits(gN, g1, `gaussian, ${bands} bands`);
+  }
+  const m1 = await medianFilter(one, grid, { size: 5, circular: true, bands: 1 });
+  for (const bands of [3, 11]) {
+    sameBits(
+      await medianFilter(three, grid, { size: 5, circular: true, bands }),
+      m1,
+      `median ${bands}`,
+    );
+  }
+  // NaN cells stay NaN, valid cells get finite values (gaps do not spread).
+  for (let i = 0; i < grid.values.length; i++) {
+    assert.equal(Number.isNaN(g1[i]), Number.isNaN(grid.values[i]), `cell ${i}`);
+    assert.equal(Number.isNaN(m1[i]), Number.isNaN(grid.values[i]), `cell ${i}`);
+  }
+  assert.equal(grid.values.length, nx * ny, "the caller's grid is not detached");
+});
+
+Deno.test("gaussianFilter() smooths more as sigma grows (the strength is not 1/sigma)", async () => {
+  const n = 128;
+  const r = rng(3);
+  const white = { values: Float64Array.from({ length: n * n }, () => r() - 0.5), nx: n, ny: n };
+  await using pool = new WorkerPool({ size: 2 });
+  const std = (a: Float64Array) => {
+    let s = 0, s2 = 0, k = 0;
+    // interior only, away from the truncated edges
+    for (let j = 20; j < n - 20; j++) {
+      for (let i = 20; i < n - 20; i++) {
+        s += a[j * n + i];
+        s2 += a[j * n + i] ** 2;
+        k++;
+      }
+    }
+    return Math.sqrt(s2 / k - (s / k) ** 2);
+  };
+  const stds = [];
+  for (const sigma of [0.5, 1, 2, 4]) {
+    stds.push(std(await gaussianFilter(pool, white, { sigmaX: sigma, sigmaY: sigma })));
+  }
+  for (let i = 1; i < stds.length; i++) {
+    assert.ok(stds[i] < 0.6 * stds[i - 1], `std ${stds.join(", ")} must drop as sigma doubles`);
+  }
+  // White noise of variance 1/12 through a 2-D Gaussian of sigma s: std ≈ sqrt(1/12)/(2 s sqrt(pi)).
+  const expected = Math.sqrt(1 / 12) / (2 * 4 * Math.sqrt(Math.PI));
+  assert.ok(Math.abs(stds[3] / expected - 1) < 0.15, `sigma 4: ${stds[3]} vs ${expected}`);
+});
+
+Deno.test("outlierMask() through the wasm boundary keeps NaN from misaligning the mask", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  // The earlier Python version built the mask on the NaN-stripped array and applied it to the
+  // full one, which would flag index 4 (the 3) instead of index 3 (the 100) here.
+  const base = [1, 2.1, NaN, 100, 3, NaN, 2, 1.5, 2.5, 1.8, 2.2, NaN, 1.9];
+  for (const [method, threshold] of [["zscore", 2.5], ["iqr", 1.5], ["mad", 3.5]] as const) {
+    const mask = await outlierMask(pool, Float64Array.from(base), { method, threshold });
+    assert.ok(mask instanceof Uint8Array, method);
+    assert.deepEqual([...mask], base.map((_, i) => (i === 3 ? 1 : 0)), method);
+  }
+  await assert.rejects(
+    outlierMask(pool, Float64Array.from(base), { method: "mad", threshold: -1 }),
+    (e: unknown) => e instanceof FilterOptionError && e.option === "threshold",
+  );
+  await assert.rejects(
+    outlierMask(pool, Float64Array.from(base), { method: "sigma" as "mad", threshold: 1 }),
+    /method must be one of zscore, iqr, mad, got "sigma"/,
+  );
+});
+
+Deno.test("hampelFilter() flags a spike within its own line and returns window medians", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  // Two interleaved lines: line 7 has a spike at index 6, line 8 is smooth and much higher.
+  const values = Float64Array.from([
+    1,
+    50,
+    1.1,
+    50.2,
+    0.9,
+    49.9,
+    9,
+    50.1,
+    1,
+    50,
+    1.2,
+    50.1,
+    NaN,
+    50,
+  ]);
+  const lines = Float64Array.from(values, (_, i) => (i % 2 === 0 ? 7 : 8));
+  const { mask, medians } = await hampelFilter(pool, values, lines, {
+    halfWindow: 2,
+    threshold: 3,
+  });
+  assert.deepEqual([...mask], [...values].map((_, i) => (i === 6 ? 1 : 0)));
+  assert.ok(Math.abs(medians[6] - 1) < 0.11, `median of the spike's window ${medians[6]}`);
+  await assert.rejects(
+    hampelFilter(pool, values, lines.subarray(1), { halfWindow: 2, threshold: 3 }),
+    /lineIds must have one id per value \(14\), got 13/,
+  );
+});
+
+Deno.test("fftFilter() keeps a sinusoid inside the band, suppresses it outside, continues upward", async () => {
+  const nx = 256, ny = 192, dx = 2, dy = 2; // km
+  const lambda = 32; // km, along x: 16 whole periods, so the detrend plane is ~0
+  const values = Float64Array.from(
+    { length: nx * ny },
+    (_, i) => Math.sin((2 * Math.PI * (i % nx) * dx) / lambda),
+  );
+  const grid = { values, nx, ny };
+  await using pool = new WorkerPool({ size: 2 });
+  const amp = (a: Float64Array) => {
+    let m = 0;
+    for (let j = 40; j < ny - 40; j++) {
+      for (let i = 40; i < nx - 40; i++) m = Math.max(m, Math.abs(a[j * nx + i]));
+    }
+    return m;
+  };
+  const run = (operation: Parameters<typeof fftFilter>[2]["operation"]) =>
+    fftFilter(pool, grid, { dxKm: dx, dyKm: dy, operation });
+  const inside = await run({
+    op: "bandpass",
+    lowKm: 10,
+    highKm: 200,
+    shape: "butterworth",
+    order: 4,
+  });
+  assert.ok(Math.abs(amp(inside) - 1) < 0.02, `inside the band: ${amp(inside)}`);
+  const outside = await run({ op: "bandpass", lowKm: 4, highKm: 12, shape: "cosine" });
+  assert.ok(amp(outside) < 0.02, `outside the band: ${amp(outside)}`);
+  // Upward continuation by h multiplies a wavelength-L field by exp(-2 pi h / L).
+  const up = await run({ op: "upward", heightM: 5000 });
+  const expected = Math.exp((-2 * Math.PI * 5) / lambda);
+  assert.ok(Math.abs(amp(up) / expected - 1) < 0.02, `upward: ${amp(up)} vs ${expected}`);
+  // Bad parameters: checked in TypeScript (option named) and by the kernel (ComputeError).
+  await assert.rejects(run({ op: "upward", heightM: -1 }), /heightM must be a finite height >= 0/);
+  await assert.rejects(
+    fftFilter(pool, { values: new Float64Array(1), nx: 1, ny: 1 }, {
+      dxKm: 1,
+      dyKm: 1,
+      operation: { op: "tilt" },
+    }),
+    (e: unknown) => e instanceof ComputeError && e.kernel === "fft_filter",
+  );
+});
+
+Deno.test("cellSizeKm() scales longitude by the cosine of the centre latitude", () => {
+  const { dxKm, dyKm } = cellSizeKm({
+    lat: Float64Array.from([59, 61]),
+    resolution: { lon: 0.1, lat: 0.1 },
+  });
+  assert.ok(Math.abs(dyKm - 0.1 * KM_PER_DEGREE) < 1e-12);
+  assert.ok(Math.abs(dxKm - dyKm * 0.5) < 1e-9, `${dxKm}`);
+});
+
+Deno.test("gridCompleteness() counts nodes with data or within supportKm of data", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const nx = 10, ny = 10;
+  const values = new Float64Array(nx * ny).fill(1);
+  for (let j = 0; j < 4; j++) for (let i = 0; i < 4; i++) values[j * nx + i] = NaN; // 16-cell hole
+  const grid = {
+    lon: Float64Array.from({ length: nx }, (_, i) => i * 0.01),
+    lat: Float64Array.from({ length: ny }, (_, j) => j * 0.01),
+    values,
+    resolution: { lon: 0.01, lat: 0.01 },
+  };
+  const zero = await gridCompleteness(pool, grid);
+  assert.equal(zero.cells, 100);
+  assert.equal(zero.supported, 84);
+  // Within 1.2 km (just over one cell, 1.11 km): the hole's outer ring (7 cells) is supported.
+  const near = await gridCompleteness(pool, grid, { supportKm: 1.2 });
+  assert.equal(near.supported, 91);
+  assert.ok(
+    Math.abs(near.distanceKm[0] - 4 * 0.01 * KM_PER_DEGREE) < 0.05,
+    `${near.distanceKm[0]}`,
+  );
+  const box = await gridCompleteness(pool, grid, { bbox: [0, 0, 0.035, 0.035] });
+  assert.equal(box.cells, 16);
+  assert.equal(box.fraction, 0);
+});
+
+Deno.test("qcSeams() finds the level offset of a synthetic seam", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const nx = 40, ny = 20;
+  const values = new Float64Array(nx * ny), survey = new Float64Array(nx * ny);
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      const east = i >= 25;
+      values[j * nx + i] = 0.3 * i - 0.2 * j + (east ? 7.5 : 0);
+      survey[j * nx + i] = east ? 4 : 2;
+    }
+  }
+  const seams = await qcSeams(pool, { values, nx, ny }, survey, { threshold: 1 });
+  assert.equal(seams.length, 1);
+  assert.equal(seams[0].surveyA, 2);
+  assert.equal(seams[0].surveyB, 4);
+  assert.equal(seams[0].pairs, ny);
+  assert.ok(Math.abs(seams[0].offset - 7.5) < 1e-9, `${seams[0].offset}`);
+  assert.equal(seams[0].flagged, true);
+  const quiet = await qcSeams(pool, { values, nx, ny }, survey, { threshold: 10 });
+  assert.equal(quiet[0].flagged, false);
+});
+
+Deno.test("qcAnomalies() reports three synthetic bodies at their positions as Anomaly records", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const nx = 101, ny = 81, step = 0.01;
+  const bodies = [[10.2, 45.2, 5], [10.7, 45.5, -4], [10.8, 45.15, 3]];
+  const lon = Float64Array.from({ length: nx }, (_, i) => 10 + i * step);
+  const lat = Float64Array.from({ length: ny }, (_, j) => 45 + j * step);
+  const r = rng(11);
+  const values = Float64Array.from({ length: nx * ny }, (_, k) => {
+    const x = lon[k % nx], y = lat[Math.floor(k / nx)];
+    let v = 3 * (x - 10) + 2 * (y - 45) + 0.05 * (r() - 0.5);
+    for (const [bx, by, a] of bodies) {
+      v += a * Math.exp(-((x - bx) ** 2 + (y - by) ** 2) / (2 * 0.03 ** 2));
+    }
+    return v;
+  });
+  const anomalies = await qcAnomalies(pool, {
+    lon,
+    lat,
+    values,
+    resolution: { lon: step, lat: step },
+  }, {
+    zThreshold: 4,
+    minCells: 4,
+  });
+  assert.equal(anomalies.length, 3, JSON.stringify(anomalies));
+  for (const [bx, by, a] of bodies) {
+    const hit = anomalies.find((an) => Math.hypot(an.lon - bx, an.lat - by) < 0.02);
+    assert.ok(hit, `body at ${bx}, ${by}`);
+    assert.equal(hit.type, a > 0 ? "positive" : "negative");
+    assert.ok(hit.confidence > 0 && hit.confidence <= 1);
+    assert.equal(hit.depth, 0);
+    assert.ok((hit.attributes.areaKm2 as number) > 0);
+  }
+  // A flat grid has no residual spread and so no anomalies (not an error).
+  const flat = await qcAnomalies(pool, {
+    lon,
+    lat,
+    values: new Float64Array(nx * ny).fill(2),
+    resolution: { lon: step, lat: step },
+  });
+  assert.deepEqual(flat, []);
+});
+
+Deno.test("filter wrappers reject bad grids and options naming the option", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const grid = { values: new Float64Array(6), nx: 3, ny: 2 };
+  await assert.rejects(
+    gaussianFilter(pool, { ...grid, nx: 4 }, { sigmaX: 1, sigmaY: 1 }),
+    /grid values length 6 differs from nx \* ny = 4 \* 2/,
+  );
+  await assert.rejects(gaussianFilter(pool, grid, { sigmaX: -1, sigmaY: 1 }), /sigmaX must be/);
+  await assert.rejects(medianFilter(pool, grid, { size: 4 }), /size must be an odd integer/);
+  await assert.rejects(
+    fftFilter(pool, grid, { dxKm: 0, dyKm: 1, operation: { op: "tilt" } }),
+    /dxKm must be a cell size > 0 km/,
+  );
+  await assert.rejects(
+    fftFilter(pool, grid, {
+      dxKm: 1,
+      dyKm: 1,
+      operation: { op: "bandpass", lowKm: 5, highKm: 2, shape: "gaussian" },
+    }),
+    /highKm must be a wavelength > lowKm/,
+  );
+  await assert.rejects(
+    qcSeams(pool, grid, new Float64Array(2), { threshold: 1 }),
+    /survey must have one id per cell \(6\), got 2/,
+  );
+});
