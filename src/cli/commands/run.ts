@@ -1,29 +1,192 @@
 /**
- * `gam run`: the main job.
+ * `gam run`: the main job (what `deno task run` runs).
  *
  * @module
  */
 import type { Command } from "../command.ts";
-import { parseFlags } from "../command.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseFlags, UsageError } from "../command.ts";
+import { cliOverrides, loadConfig } from "../../config/mod.ts";
+import { createLogger, newCorrelationId, stderrSink } from "../../observability/mod.ts";
+import { runJob, type RunSummary } from "../../job/run_job.ts";
+
+const HELP = `Usage: gam run [options]
+
+For every enabled modality: ingest (through the cache) for the bbox, run the preprocessing
+pipeline, persist surveys, grids, anomalies, manifests and run metadata, and write
+<output-dir>/runs/<run-id>/ (manifest.json, grids as Zarr and GeoTIFF, anomalies.geojson,
+report.html). Modalities run concurrently (defaults.maxConcurrentModalities).
+
+Options:
+  --config FILE        Configuration file (default config/ingestion.yaml)
+  --profile NAME       Profile from config/profiles/ (or GAM_PROFILE)
+  --bbox B             minLon,minLat,maxLon,maxLat in degrees (default: defaults.bbox)
+  --modality M         Only this modality; repeat for several (default: every enabled one)
+  --workers N          Numeric worker threads (default: defaults.workers, the CPU count)
+  --no-cache           Neither read nor write the cache
+  --output-dir DIR     Where runs, manifests and the embedded database go (default: out)
+  --json               Print a machine-readable summary on stdout
+  --log-level LEVEL    debug | info | warn | error (default: defaults.logLevel)
+  --dry-run            Validate the configuration, plugins and pipelines; fetch nothing
+  -h, --help           Show this help
+
+Exit status: 0 every modality done; 1 at least one failed (the others' results are kept);
+2 usage or configuration error before anything ran. Ctrl-C stops cleanly (status 130).`;
 
 /** `gam run`. */
 export const runCommand: Command = {
   name: "run",
   summary: "Run the pipeline for the configured modalities",
-  help: `Usage: gam run [options]
-
-Runs ingestion, cache, preprocessing and persistence for every enabled modality.
-
-Options:
-  --config FILE   Configuration file (default config/ingestion.yaml)
-  --profile NAME  Profile from config/profiles/ (or GAM_PROFILE)
-  -h, --help      Show this help`,
-  run(args) {
-    const { values } = parseFlags(args, {
+  help: HELP,
+  async run(args) {
+    const { values, positionals } = parseFlags(args, {
       config: { type: "string" },
       profile: { type: "string" },
+      bbox: { type: "string" },
+      modality: { type: "string", multiple: true },
+      workers: { type: "string" },
+      "no-cache": { type: "boolean" },
+      "output-dir": { type: "string" },
+      json: { type: "boolean" },
+      "log-level": { type: "string" },
+      "dry-run": { type: "boolean" },
     });
-    console.error(`gam run: configuration ${values.config ?? "config/ingestion.yaml"}`);
-    return Promise.resolve(0);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const loaded = await loadConfig({
+      configPath: values.config as string | undefined,
+      profile: values.profile as string | undefined,
+      overrides: cliOverrides({
+        bbox: values.bbox as string | undefined,
+        workers: values.workers as string | undefined,
+        outputDir: values["output-dir"] as string | undefined,
+        logLevel: values["log-level"] as string | undefined,
+      }),
+    });
+    const { config } = loaded;
+    const wanted = values.modality as string[] | undefined;
+    for (const m of wanted ?? []) {
+      if (!config.modalities[m]) {
+        throw new UsageError(
+          `--modality "${m}" is not configured (configured: ${
+            Object.keys(config.modalities).join(", ")
+          })`,
+        );
+      }
+    }
+    const dryRun = values["dry-run"] === true;
+    const runId = newCorrelationId("run");
+    const log = dryRun ? undefined : await openRunLog(`${config.defaults.outputDir}/runs/${runId}`);
+    const logger = createLogger({
+      level: config.defaults.logLevel,
+      format: "json",
+      component: "cli",
+      sink: log?.sink ?? stderrSink,
+    });
+    const controller = new AbortController();
+    const onSignal = () => {
+      console.error(
+        "\ngam run: interrupted; stopping workers and cleaning up (Ctrl-C again to force)",
+      );
+      if (controller.signal.aborted) Deno.exit(130);
+      controller.abort(new Error("interrupted by the user"));
+    };
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    let summary: RunSummary;
+    try {
+      summary = await runJob({
+        loaded,
+        modalities: wanted,
+        noCache: values["no-cache"] === true,
+        dryRun,
+        signal: controller.signal,
+        logger,
+        runId,
+      });
+    } finally {
+      log?.close();
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
+    if (values.json) console.log(JSON.stringify(summary));
+    else printSummary(summary);
+    if (summary.status === "validated") return EXIT_OK;
+    if (summary.problems && summary.problems.length > 0) return EXIT_USAGE;
+    if (summary.status === "interrupted") return 130;
+    return summary.status === "succeeded" ? EXIT_OK : EXIT_FAILURE;
   },
 };
+
+function printSummary(s: RunSummary): void {
+  const out = (line = "") => console.error(line);
+  if (s.status === "validated" || s.problems) {
+    if (s.problems && s.problems.length > 0) {
+      out(`gam run --dry-run: ${s.problems.length} problem(s):`);
+      for (const p of s.problems) out(`  ${p}`);
+    } else {
+      out("gam run --dry-run: configuration, plugins and pipelines are valid; nothing was fetched");
+    }
+    return;
+  }
+  const head = [
+    "modality",
+    "outcome",
+    "points in",
+    "outliers",
+    "grid",
+    "NaN ratio",
+    "anomalies",
+    "cache",
+    "time",
+  ];
+  const rows = s.modalities.map((m) => [
+    m.modality,
+    m.outcome,
+    m.pointsIn.toLocaleString("en"),
+    m.outliersRemoved.toLocaleString("en"),
+    m.gridSize,
+    m.nanRatio === null ? "-" : m.nanRatio.toFixed(3),
+    String(m.anomalies),
+    m.cache,
+    `${m.durationSeconds.toFixed(2)}s`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) =>
+    r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  out();
+  out(fmt(head));
+  out(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) out(fmt(r));
+  out();
+  for (const m of s.modalities) if (m.error) out(`${m.modality}: ${m.error}`);
+  const seconds = (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000;
+  out(`run ${s.runId}: ${s.status} in ${seconds.toFixed(1)}s`);
+  out(`outputs: ${s.runDir}/ (report.html, manifest.json, anomalies.geojson, grids/)`);
+  if (s.database) out(`database: ${s.database}`);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The run's log: every line goes to `<runDir>/log.jsonl`. Outside a terminal (CI, services)
+ * the JSON lines also go to stderr, as the structured log stream. On a terminal stderr shows
+ * the progress bars instead, plus one readable line per warning or error.
+ */
+async function openRunLog(
+  runDir: string,
+): Promise<{ sink: (line: string) => void; close(): void }> {
+  await Deno.mkdir(runDir, { recursive: true });
+  const file = await Deno.open(`${runDir}/log.jsonl`, { create: true, append: true });
+  const tty = Deno.stderr.isTerminal() && !Deno.env.get("CI");
+  return {
+    sink(line) {
+      file.writeSync(encoder.encode(`${line}\n`));
+      if (!tty) return stderrSink(line);
+      const record = JSON.parse(line) as { level?: string; msg?: string; modality?: string };
+      if (record.level === "warn" || record.level === "error") {
+        const where = record.modality ? ` [${record.modality}]` : "";
+        Deno.stderr.writeSync(encoder.encode(`${record.level}${where}: ${record.msg}\n`));
+      }
+    },
+    close: () => file.close(),
+  };
+}

@@ -1,0 +1,383 @@
+/**
+ * One modality's run: the job boundary. Ingest through the cache, run the preprocessing DAG
+ * (or reuse its cached grids), write the grids (Zarr v3 and GeoTIFF), and hand back what the
+ * run persists and reports. Everything a distributed worker would need comes in through
+ * {@linkcode ModalityJobContext}; the result is plain data.
+ *
+ * Preprocessing cache entries are keyed by the pipeline version plus a hash of the input
+ * data's canonical checksum and every stage's id, version and parameters, so a changed
+ * source, pipeline or stage is a different entry:
+ * `<cacheDir>/preprocessing/<modality>/<bbox_hash>/v<version>-<hash12>.<branch>/`.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import {
+  type Anomaly,
+  type Bbox,
+  gridChecksum,
+  type ProcessedGrid,
+  type RawData,
+  rawDataChecksum,
+} from "../contracts/mod.ts";
+import type { GamConfig } from "../config/mod.ts";
+import type { WorkerPool } from "../compute/mod.ts";
+import type { GridCache, IngestionCache } from "../cache/mod.ts";
+import { originOf } from "../cache/mod.ts";
+import { ingestionCacheKey, type IngestionService } from "../ingestion/mod.ts";
+import {
+  buildPipeline,
+  defaultStageRegistry,
+  isProcessedGrid,
+  type PipelinePlan,
+  type PlanChain,
+  planStages,
+  type QcReport,
+  qcReportOf,
+  runPipeline,
+  type StageRecord,
+} from "../preprocessing/mod.ts";
+import type { ManifestInput } from "../persistence/mod.ts";
+import type { Logger } from "../observability/mod.ts";
+import { writeGrid } from "../formats/grid_write.ts";
+import type { ProgressSink } from "./progress.ts";
+
+/** Everything one modality's run needs. */
+export interface ModalityJobContext {
+  runId: string;
+  config: GamConfig;
+  modality: string;
+  bbox: Bbox;
+  pool: WorkerPool;
+  ingestion: IngestionService;
+  /** The plugin serving the modality (id and version go into cache keys). */
+  plugin: { id: string; version: string };
+  /** Absent with `--no-cache`. */
+  ingestionCache?: IngestionCache;
+  /** Absent with `--no-cache`. */
+  gridCache?: GridCache;
+  /** `<outputDir>/runs/<run-id>`. */
+  runDir: string;
+  logger: Logger;
+  progress: ProgressSink;
+  signal: AbortSignal;
+}
+
+/** A grid the run produced (or reused from the cache). */
+export interface JobGrid {
+  branch: string;
+  grid: ProcessedGrid;
+  checksum: string;
+  zarrPath: string;
+  tifPath: string;
+  qc?: QcReport;
+  anomalies: Anomaly[];
+}
+
+/** What one modality's run produced. */
+export interface ModalityJobResult {
+  modality: string;
+  outcome: "ok" | "failed" | "interrupted";
+  error?: string;
+  /** Points (or cells) ingested. */
+  pointsIn: number;
+  /** Readings removed or blanked by outlier stages. */
+  outliersRemoved: number;
+  /** `hit`: everything came from the cache; `stale`: source down, old copy used. */
+  cache: "hit" | "miss" | "stale" | "off";
+  durationSeconds: number;
+  grids: JobGrid[];
+  /** Failures of individual branches (the others' grids are kept). */
+  branchFailures: { branch: string; stage: string; error: string }[];
+  stages: StageRecord[];
+  /** Manifest of the ingested data, for persistence. */
+  manifest?: ManifestInput;
+  pipelineVersion: string;
+}
+
+/**
+ * Leaf branch paths of a plan, in the runner's naming.
+ *
+ * @example Usage
+ * ```ts
+ * import { leafBranches } from "./modality_job.ts";
+ * // leafBranches(plan) -> ["fine", "coarse"]
+ * ```
+ */
+export function leafBranches(plan: PipelinePlan): string[] {
+  const out: string[] = [];
+  const walk = (chain: PlanChain, path: string) => {
+    if (chain.branches.length === 0) out.push(path);
+    for (const b of chain.branches) walk(b.chain, path === "main" ? b.label : `${path}/${b.label}`);
+  };
+  walk(plan.root, "main");
+  return out;
+}
+
+/**
+ * Builds the modality's pipeline plan from its configuration.
+ *
+ * @example Usage
+ * ```ts
+ * import { planFor } from "./modality_job.ts";
+ * // const plan = planFor(config, "gravity");
+ * ```
+ */
+export function planFor(config: GamConfig, modality: string): PipelinePlan {
+  const p = config.modalities[modality].pipeline;
+  return buildPipeline(
+    p.definition as Parameters<typeof buildPipeline>[0],
+    defaultStageRegistry(),
+    p.version,
+  );
+}
+
+function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
+  const stages = planStages(plan).map((
+    { branch, stage },
+  ) => [branch, stage.id, stage.version, stage.params]);
+  const text = JSON.stringify({ v: 1, raw: rawDataChecksum(raw), bbox, stages });
+  return createHash("sha256").update(text).digest("hex").slice(0, 12);
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, "_");
+
+/**
+ * Runs one modality. Never throws for a failure of the modality itself: the result says
+ * `failed` (or `interrupted`) with the reason, so other modalities go on.
+ *
+ * @example Usage
+ * ```ts
+ * import { runModalityJob } from "./modality_job.ts";
+ * // const result = await runModalityJob(context);
+ * ```
+ */
+export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJobResult> {
+  const started = performance.now();
+  const { modality, config } = ctx;
+  const section = config.modalities[modality];
+  const log = ctx.logger.child({ component: "job", modality });
+  const result: ModalityJobResult = {
+    modality,
+    outcome: "ok",
+    pointsIn: 0,
+    outliersRemoved: 0,
+    cache: ctx.ingestionCache ? "miss" : "off",
+    durationSeconds: 0,
+    grids: [],
+    branchFailures: [],
+    stages: [],
+    pipelineVersion: section.pipeline.version,
+  };
+  try {
+    const plan = planFor(config, modality);
+    ctx.progress.update({ modality, task: "fetch", done: 0, total: 1, unit: "requests" });
+    const { raw, cache, manifest } = await ingest(ctx);
+    result.manifest = manifest;
+    result.pointsIn = raw.kind === "points" ? raw.points.value.length : raw.grid.values.length;
+    ctx.progress.update({ modality, task: "fetch", done: 1, total: 1, unit: "requests" });
+
+    const leaves = leafBranches(plan);
+    const version = `${plan.version}-${pipelineKey(plan, raw, ctx.bbox)}`;
+    const cached = await cachedGrids(ctx, leaves, version);
+    let outputs: { branch: string; grid: ProcessedGrid }[];
+    if (cached) {
+      outputs = cached;
+      result.cache = cache === "hit" ? "hit" : cache;
+      log.info("preprocessing cache hit", { branches: leaves, version });
+    } else {
+      result.cache = cache;
+      const run = await runPipeline(plan, raw, {
+        pool: ctx.pool,
+        logger: ctx.logger.child({ modality }),
+        request: { modality, bbox: ctx.bbox },
+        signal: ctx.signal,
+        maxNanRatio: section.pipeline.checkpoint.maxNanRatio,
+        onStage: (e) => {
+          if (e.phase === "start") {
+            ctx.progress.update({
+              modality,
+              task: `${e.stage} (${e.branch})`,
+              done: 0,
+              total: result.pointsIn,
+              unit: "points",
+            });
+          }
+        },
+        onProgress: (e) =>
+          ctx.progress.update({
+            modality,
+            task: `${e.stage} (${e.branch})`,
+            done: e.done,
+            total: e.total,
+            unit: e.unit,
+          }),
+      });
+      result.stages = run.records;
+      result.branchFailures = run.failures.map((f) => ({
+        branch: f.branch,
+        stage: f.stage,
+        error: f.error.message,
+      }));
+      outputs = run.outputs.flatMap((
+        o,
+      ) => (isProcessedGrid(o.data) ? [{ branch: o.branch, grid: o.data }] : []));
+      if (ctx.gridCache && run.failures.length === 0) {
+        for (const o of outputs) {
+          await ctx.gridCache.put(
+            modality,
+            ctx.bbox,
+            `${version}.${safeName(o.branch)}`,
+            o.grid,
+            originOf(raw),
+          );
+        }
+      }
+      if (run.failures.length > 0) {
+        const aborted = ctx.signal.aborted;
+        result.outcome = aborted ? "interrupted" : "failed";
+        result.error = run.failures.map((f) =>
+          `${f.branch}: stage "${f.stage}": ${f.error.message}`
+        ).join("; ");
+      }
+    }
+    result.outliersRemoved = outliersRemoved(result.stages);
+    await Deno.mkdir(`${ctx.runDir}/grids`, { recursive: true });
+    for (const o of outputs) {
+      const base = `${ctx.runDir}/grids/${safeName(modality)}-${safeName(o.branch)}`;
+      await writeGrid(`${base}.zarr`, o.grid);
+      await writeGrid(`${base}.tif`, o.grid);
+      const qc = qcReportOf(o.grid);
+      result.grids.push({
+        branch: o.branch,
+        grid: o.grid,
+        checksum: gridChecksum(o.grid),
+        zarrPath: `${base}.zarr`,
+        tifPath: `${base}.tif`,
+        qc,
+        anomalies: (qc?.anomalies as Anomaly[] | undefined) ?? [],
+      });
+    }
+  } catch (error) {
+    result.outcome = ctx.signal.aborted ? "interrupted" : "failed";
+    result.error = (error as Error).message ?? String(error);
+    log.error("modality failed", { error });
+  }
+  result.durationSeconds = (performance.now() - started) / 1000;
+  ctx.progress.finish(
+    modality,
+    result.outcome === "ok" ? "done" : `${result.outcome}: ${result.error}`,
+  );
+  return result;
+}
+
+async function ingest(
+  ctx: ModalityJobContext,
+): Promise<{ raw: RawData; cache: "hit" | "miss" | "stale" | "off"; manifest: ManifestInput }> {
+  const { modality } = ctx;
+  const params = ctx.config.modalities[modality].source.params as Record<string, unknown>;
+  const key = ingestionCacheKey({
+    plugin: ctx.plugin.id,
+    version: ctx.plugin.version,
+    modality,
+    bbox: ctx.bbox,
+    params,
+  });
+  const manifestFor = (raw: RawData, cachePath: string, expiresAt: Date | null): ManifestInput => ({
+    kind: "raw",
+    cacheKey: key,
+    modality,
+    source: raw.metadata.sourceUrl ?? `plugin:${raw.source.plugin}@${raw.source.version}`,
+    pluginId: raw.source.plugin,
+    pluginVersion: raw.source.version,
+    checksumSha256: (raw.metadata.checksum ?? rawDataChecksum(raw)).replace(/^sha256:/, ""),
+    sizeBytes: rawBytes(raw),
+    licence: raw.metadata.licence,
+    citation: raw.metadata.citation,
+    retrievedAt: new Date(raw.metadata.retrievedAt),
+    expiresAt,
+    cachePath,
+  });
+  const cache = ctx.ingestionCache;
+  if (!cache) {
+    const r = await ctx.ingestion.fetch(modality, ctx.bbox, { params, signal: ctx.signal });
+    return {
+      raw: r.data,
+      cache: r.stale ? "stale" : "off",
+      manifest: manifestFor(r.data, "", null),
+    };
+  }
+  const hit = await cache.get(modality, key);
+  if (hit && !hit.stale) {
+    return {
+      raw: hit.data,
+      cache: "hit",
+      manifest: manifestFor(hit.data, hit.entry.dir, new Date(hit.entry.expiresAt)),
+    };
+  }
+  // One process fetches; others wait on the entry lock and then read what it wrote.
+  const lock = await cache.lock(modality, key);
+  try {
+    const again = await cache.get(modality, key);
+    if (again && !again.stale) {
+      return {
+        raw: again.data,
+        cache: "hit",
+        manifest: manifestFor(again.data, again.entry.dir, new Date(again.entry.expiresAt)),
+      };
+    }
+    const r = await ctx.ingestion.fetch(modality, ctx.bbox, { params, signal: ctx.signal });
+    if (r.stale) {
+      for (const w of r.warnings) ctx.logger.warn(w, { modality });
+      return { raw: r.data, cache: "stale", manifest: manifestFor(r.data, "", null) };
+    }
+    const record = await cache.put(modality, key, r.data);
+    return {
+      raw: r.data,
+      cache: "miss",
+      manifest: manifestFor(
+        r.data,
+        record.cachePath,
+        record.expiresAt ? new Date(record.expiresAt) : null,
+      ),
+    };
+  } finally {
+    await lock[Symbol.asyncDispose]();
+  }
+}
+
+async function cachedGrids(
+  ctx: ModalityJobContext,
+  leaves: string[],
+  version: string,
+): Promise<{ branch: string; grid: ProcessedGrid }[] | undefined> {
+  if (!ctx.gridCache) return undefined;
+  const out: { branch: string; grid: ProcessedGrid }[] = [];
+  for (const branch of leaves) {
+    const hit = await ctx.gridCache.get(ctx.modality, ctx.bbox, `${version}.${safeName(branch)}`);
+    if (!hit || hit.stale) return undefined;
+    out.push({ branch, grid: hit.data });
+  }
+  return out;
+}
+
+function rawBytes(raw: RawData): number {
+  if (raw.kind === "grid") {
+    return raw.grid.lat.byteLength + raw.grid.lon.byteLength + raw.grid.values.byteLength;
+  }
+  const p = raw.points;
+  return p.lon.byteLength + p.lat.byteLength + p.value.byteLength + (p.height?.byteLength ?? 0) +
+    (p.line?.byteLength ?? 0);
+}
+
+/** Readings dropped or blanked by `outlier` stages (trunk only, so branches don't double count). */
+function outliersRemoved(stages: StageRecord[]): number {
+  let n = 0;
+  for (const s of stages) {
+    if (s.stage !== "outlier" || !s.post || s.branch !== "main") continue;
+    const preNan = Math.round(s.pre.nanRatio * s.pre.count);
+    const postNan = Math.round(s.post.nanRatio * s.post.count);
+    n += (s.pre.count - s.post.count) + (postNan - preNan);
+  }
+  return n;
+}

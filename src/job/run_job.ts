@@ -1,0 +1,432 @@
+/**
+ * `gam run`: every enabled modality of the configuration through ingestion, cache,
+ * preprocessing and persistence, concurrently up to `defaults.maxConcurrentModalities`, with
+ * progress, a run folder (manifest, grids, `anomalies.geojson`, `report.html`) and a summary.
+ *
+ * Failure semantics: a modality that fails is reported and the others go on; what finished is
+ * persisted (one transaction per modality) and never rolled back. Cancelling (Ctrl-C) aborts
+ * the stages in flight, terminates the workers, marks the run `interrupted` in the database
+ * and removes the run's partial temporary files.
+ *
+ * The embedded database (PGlite) takes seconds to start, so it is opened concurrently with
+ * ingestion and awaited only when the first modality is ready to persist.
+ *
+ * @module
+ */
+import type { Anomaly, Bbox } from "../contracts/mod.ts";
+import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
+import { WorkerPool } from "../compute/mod.ts";
+import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
+import { IngestionService, loadProviders, type SourceProvider } from "../ingestion/mod.ts";
+import { type Database, openDatabase } from "../persistence/mod.ts";
+import {
+  defaultRegistry,
+  type Logger,
+  type MetricsRegistry,
+  newCorrelationId,
+} from "../observability/mod.ts";
+import { renderReport, type ReportModality } from "../report/mod.ts";
+import { valueStatistics } from "../preprocessing/mod.ts";
+import { type ModalityJobResult, planFor, runModalityJob } from "./modality_job.ts";
+import { persistModalityAtomically } from "./persist.ts";
+import { createProgress, type ProgressSink } from "./progress.ts";
+
+/** Options of {@linkcode runJob}. */
+export interface RunJobOptions {
+  loaded: LoadedConfig;
+  /** Only these modalities (`--modality`, repeatable). @default every enabled one */
+  modalities?: readonly string[];
+  /** Bypass the cache for reading and writing (`--no-cache`). @default false */
+  noCache?: boolean;
+  /** Validate config, plugins and pipelines; fetch nothing (`--dry-run`). @default false */
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  logger: Logger;
+  progress?: ProgressSink;
+  /** @default the process-wide registry */
+  registry?: MetricsRegistry;
+  /** Environment for `DATABASE_URL`. @default Deno.env */
+  getEnv?: (name: string) => string | undefined;
+  /** Run id. @default a new correlation id */
+  runId?: string;
+}
+
+/** One row of the final table. */
+export interface ModalitySummary {
+  modality: string;
+  outcome: "ok" | "failed" | "interrupted";
+  error?: string;
+  pointsIn: number;
+  outliersRemoved: number;
+  /** `ny x nx` of the first grid. */
+  gridSize: string;
+  nanRatio: number | null;
+  anomalies: number;
+  cache: string;
+  durationSeconds: number;
+  grids: { branch: string; zarr: string; tif: string; checksum: string }[];
+}
+
+/** What {@linkcode runJob} returns. */
+export interface RunSummary {
+  runId: string;
+  status: "succeeded" | "partial" | "failed" | "interrupted" | "validated";
+  runDir: string;
+  startedAt: string;
+  finishedAt: string;
+  bbox: Bbox;
+  configHash: string;
+  database?: string;
+  modalities: ModalitySummary[];
+  /** Problems found by `--dry-run` (empty when valid). */
+  problems?: string[];
+}
+
+/**
+ * Runs the main job.
+ *
+ * @example Usage
+ * ```ts
+ * import { runJob } from "./run_job.ts";
+ * // const summary = await runJob({ loaded: await loadConfig(), logger });
+ * ```
+ */
+export async function runJob(options: RunJobOptions): Promise<RunSummary> {
+  const { config, hash } = options.loaded;
+  const startedAt = new Date().toISOString();
+  const runId = options.runId ?? newCorrelationId("run");
+  const logger = options.logger.child({ correlationId: runId, component: "run" });
+  const registry = options.registry ?? defaultRegistry;
+  const progress = options.progress ?? createProgress();
+  const bbox = config.defaults.bbox as Bbox;
+  const modalities = Object.entries(config.modalities)
+    .filter(([name, m]) => (options.modalities ? options.modalities.includes(name) : m.enabled))
+    .map(([name]) => name);
+  const runDir = `${config.defaults.outputDir}/runs/${runId}`;
+  const summary: RunSummary = {
+    runId,
+    status: "succeeded",
+    runDir,
+    startedAt,
+    finishedAt: startedAt,
+    bbox,
+    configHash: hash,
+    modalities: [],
+  };
+
+  // Pipelines are built first: a bad definition is a configuration error (exit 2).
+  for (const m of modalities) planFor(config, m);
+
+  const { providers, failures } = await loadProviders(config, { modalities });
+  if (options.dryRun) {
+    await Promise.all([...providers.values()].map((p) => p.close?.()));
+    summary.status = failures.size === 0 ? "validated" : "failed";
+    summary.problems = [...failures].map(([m, e]) => `${m}: ${e.message}`);
+    return summary;
+  }
+
+  await Deno.mkdir(runDir, { recursive: true });
+  const controller = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, controller.signal])
+    : controller.signal;
+  const dbUrl = resolveDatabaseUrl(config, { getEnv: options.getEnv });
+  // Started now, awaited when the first modality is ready to persist.
+  const dbPromise: Promise<Database> = openDatabase({
+    url: dbUrl,
+    dataDir: `${config.defaults.outputDir}/db`,
+  });
+  dbPromise.catch(() => {}); // reported where it is awaited
+  let runRow: Promise<unknown> | undefined;
+  const ensureRun = (
+    db: Database,
+  ) => (runRow ??= db.repo.createRun({
+    id: runId,
+    configHash: hash,
+    startedAt: new Date(startedAt),
+  }));
+
+  const pool = new WorkerPool({ size: config.defaults.workers });
+  const store = new FsCacheStore(config.defaults.cacheDir);
+  const policy = (m: string) => config.modalities[m]?.cache;
+  const cacheOptions = {
+    store,
+    policy,
+    outputDir: config.defaults.outputDir,
+    metrics: registry,
+    logger,
+  };
+  const ingestionCache = options.noCache ? undefined : new IngestionCache(cacheOptions);
+  const gridCache = options.noCache ? undefined : new GridCache(cacheOptions);
+  const ingestion = new IngestionService({
+    providers,
+    resilience: Object.fromEntries(modalities.map((m) => [m, config.modalities[m]])),
+    cache: ingestionCache
+      ? { get: (key, modality) => ingestionCache.get(modality, key) }
+      : undefined,
+    logger: logger.child({ component: "ingestion" }),
+    metrics: registry,
+  });
+
+  const results: ModalityJobResult[] = [];
+  const persisted: Promise<void>[] = [];
+  let database: Database | undefined;
+  try {
+    const queue = [...modalities];
+    const workers = Array.from(
+      { length: Math.min(queue.length, config.defaults.maxConcurrentModalities) },
+      async () => {
+        for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+          const failure = failures.get(m);
+          const provider = providers.get(m) as SourceProvider | undefined;
+          const result = failure || !provider
+            ? failedResult(
+              m,
+              config.modalities[m].pipeline.version,
+              failure?.message ?? "no plugin",
+            )
+            : await runModalityJob({
+              runId,
+              config,
+              modality: m,
+              bbox,
+              pool,
+              ingestion,
+              plugin: { id: provider.id, version: provider.version },
+              ingestionCache,
+              gridCache,
+              runDir,
+              logger,
+              progress,
+              signal,
+            });
+          if (failure) progress.finish(m, `failed: ${failure.message}`);
+          results.push(result);
+          persisted.push(persist(result));
+        }
+      },
+    );
+    const persist = async (r: ModalityJobResult) => {
+      if (r.manifest === undefined) return; // nothing was ingested
+      try {
+        const db = database = await dbPromise;
+        await ensureRun(db);
+        const ids = await persistModalityAtomically(db, {
+          runId,
+          modality: r.modality,
+          bbox,
+          manifest: r.manifest,
+          pipelineVersion: r.pipelineVersion,
+          grids: r.grids.map((g) => ({
+            branch: g.branch,
+            grid: g.grid,
+            storageUri: g.zarrPath,
+            anomalies: g.anomalies,
+            checksum: g.checksum,
+          })),
+          stages: r.stages,
+        });
+        logger.info("persisted", { modality: r.modality, ...ids });
+      } catch (error) {
+        r.outcome = r.outcome === "ok" ? "failed" : r.outcome;
+        r.error = [r.error, `persistence: ${(error as Error).message}`].filter(Boolean).join("; ");
+        logger.error("persistence failed", { modality: r.modality, error });
+      }
+    };
+    await Promise.all(workers);
+    await Promise.all(persisted);
+  } finally {
+    pool.close();
+    await ingestion.close().catch(() => {});
+    progress.close();
+  }
+
+  const interrupted = signal.aborted || results.some((r) => r.outcome === "interrupted");
+  const ok = results.filter((r) => r.outcome === "ok").length;
+  summary.status = interrupted
+    ? "interrupted"
+    : ok === results.length
+    ? "succeeded"
+    : ok > 0
+    ? "partial"
+    : "failed";
+  summary.finishedAt = new Date().toISOString();
+  summary.modalities = results.map(toSummary);
+  database ??= await dbPromise.catch((e) => {
+    logger.error("database unavailable", { error: e });
+    return undefined;
+  });
+  if (database) {
+    summary.database = database.location;
+    try {
+      await ensureRun(database);
+      await database.repo.finishRun(
+        runId,
+        summary.status,
+      );
+    } catch (error) {
+      logger.error("could not record the run's status", { error });
+    }
+  }
+  await writeRunFolder(summary, results, options.loaded);
+  if (interrupted) await removeTemporaryFiles(config.defaults.cacheDir);
+  await database?.close();
+  return summary;
+}
+
+function failedResult(modality: string, pipelineVersion: string, error: string): ModalityJobResult {
+  return {
+    modality,
+    outcome: "failed",
+    error,
+    pointsIn: 0,
+    outliersRemoved: 0,
+    cache: "off",
+    durationSeconds: 0,
+    grids: [],
+    branchFailures: [],
+    stages: [],
+    pipelineVersion,
+  };
+}
+
+function toSummary(r: ModalityJobResult): ModalitySummary {
+  const first = r.grids[0]?.grid;
+  return {
+    modality: r.modality,
+    outcome: r.outcome,
+    ...(r.error ? { error: r.error } : {}),
+    pointsIn: r.pointsIn,
+    outliersRemoved: r.outliersRemoved,
+    gridSize: first ? `${first.lat.length} x ${first.lon.length}` : "-",
+    nanRatio: first ? valueStatistics(first.values).nanRatio : null,
+    anomalies: r.grids.reduce((n, g) => n + g.anomalies.length, 0),
+    cache: r.cache,
+    durationSeconds: r.durationSeconds,
+    grids: r.grids.map((g) => ({
+      branch: g.branch,
+      zarr: g.zarrPath,
+      tif: g.tifPath,
+      checksum: g.checksum,
+    })),
+  };
+}
+
+async function writeRunFolder(
+  summary: RunSummary,
+  results: ModalityJobResult[],
+  loaded: LoadedConfig,
+): Promise<void> {
+  const manifest = {
+    ...summary,
+    config: { hash: loaded.hash, sources: loaded.sources, profile: loaded.profile ?? null },
+    code: await codeVersion(),
+    plugins: Object.fromEntries(
+      results.filter((r) => r.manifest).map((r) => [r.modality, {
+        id: r.manifest!.pluginId,
+        version: r.manifest!.pluginVersion,
+        checksum: r.manifest!.checksumSha256,
+        licence: r.manifest!.licence,
+        citation: r.manifest!.citation,
+      }]),
+    ),
+    stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),
+    provenance: Object.fromEntries(
+      results.map((
+        r,
+      ) => [r.modality, Object.fromEntries(r.grids.map((g) => [g.branch, g.grid.provenance]))]),
+    ),
+  };
+  await atomicWrite(`${summary.runDir}/manifest.json`, JSON.stringify(manifest, null, 2));
+  const features = results.flatMap((r) =>
+    r.grids.flatMap((g) =>
+      g.anomalies.map((a: Anomaly) => ({
+        type: "Feature",
+        geometry: { type: "Point", coordinates: [a.lon, a.lat, -a.depth] },
+        properties: {
+          modality: r.modality,
+          branch: g.branch,
+          type: a.type,
+          confidence: a.confidence,
+          ...a.attributes,
+        },
+      }))
+    )
+  );
+  await atomicWrite(
+    `${summary.runDir}/anomalies.geojson`,
+    JSON.stringify({ type: "FeatureCollection", features }, null, 1),
+  );
+  const report: ReportModality[] = results.map((r) => ({
+    modality: r.modality,
+    outcome: r.outcome,
+    error: r.error,
+    pointsIn: r.pointsIn,
+    outliersRemoved: r.outliersRemoved,
+    cache: r.cache,
+    durationSeconds: r.durationSeconds,
+    stages: r.stages.map((s) => ({
+      branch: s.branch,
+      stage: s.stage,
+      version: s.version,
+      durationSeconds: s.durationSeconds,
+      outcome: s.outcome,
+      error: s.error,
+    })),
+    grids: r.grids.map((g) => ({
+      title: `${r.modality} / ${g.branch}`,
+      grid: g.grid,
+      anomalies: g.anomalies,
+      qc: g.qc
+        ? {
+          completeness: g.qc.completeness.fraction,
+          seams: g.qc.seams.map((s) => ({
+            between: `${s.surveyA}|${s.surveyB}`,
+            offset: s.offset,
+            gradientJump: s.gradientJump ?? undefined,
+            flagged: s.flagged,
+          })),
+        }
+        : undefined,
+    })),
+  }));
+  await atomicWrite(
+    `${summary.runDir}/report.html`,
+    renderReport({
+      runId: summary.runId,
+      startedAt: summary.startedAt,
+      finishedAt: summary.finishedAt,
+      bbox: summary.bbox,
+      modalities: report,
+      provenance: manifest,
+    }),
+  );
+}
+
+async function atomicWrite(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+async function codeVersion(): Promise<string> {
+  try {
+    const out = await new Deno.Command("git", {
+      args: ["describe", "--always", "--dirty", "--tags"],
+      cwd: new URL("../..", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+async function removeTemporaryFiles(cacheDir: string): Promise<void> {
+  try {
+    for await (const e of Deno.readDir(`${cacheDir}/.tmp`)) {
+      await Deno.remove(`${cacheDir}/.tmp/${e.name}`, { recursive: true }).catch(() => {});
+    }
+  } catch { /* no temporary folder */ }
+}
