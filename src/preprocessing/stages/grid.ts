@@ -4,6 +4,9 @@
  * `mincurv`), on the worker pool. A source grid (`RawData` of kind `grid`) is regridded by
  * treating its nodes as points. The stage promises `spacing`, which the checkpoint verifies.
  *
+ * Provenance: a regridded `ProcessedGrid` keeps its history; the gridding wrapper adds its own
+ * `grid` entry (kernel version and options) before the runner's entry for the stage.
+ *
  * Distances (`radius`, `maxDistance`) are degrees of latitude in the wrapper's local metric
  * (longitude scaled by the cosine of the node's latitude).
  *
@@ -95,7 +98,14 @@ class GridStage implements Stage<GridStageParams> {
       pointsInBbox,
       pointsSkipped,
     });
-    return { ...grid, modality: modality ?? grid.modality, bbox: ctx.request.bbox };
+    // Regridding a grid keeps its history before the gridding wrapper's own entry.
+    const history = isProcessedGrid(input) ? input.provenance : [];
+    return {
+      ...grid,
+      modality: modality ?? grid.modality,
+      bbox: ctx.request.bbox,
+      provenance: [...history, ...grid.provenance],
+    };
   }
 }
 

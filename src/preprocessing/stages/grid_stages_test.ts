@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { type ProcessedGrid, type RawPoints, validateProcessedGrid } from "../../contracts/mod.ts";
+import { WorkerPool } from "../../compute/mod.ts";
+import { createLogger } from "../../observability/logger.ts";
+import { buildPipeline } from "../builder.ts";
+import { runPipeline } from "../runner.ts";
+import type { StageData } from "../stage.ts";
+import { defaultStageRegistry, type OutlierReport, qcReportOf, stageReport } from "./mod.ts";
+import { BODIES, field } from "../../../scripts/fixtures/phase2.ts";
+import { gridFixture, surveyPoints, testContext } from "./_testing.ts";
+
+function create(id: string, params: Record<string, unknown> = {}) {
+  const kind = defaultStageRegistry().get(id)!;
+  return kind.create(kind.paramsSchema.parse(params));
+}
+
+Deno.test("outlier stage drops the fixture's 20 spikes by Hampel along lines and reports counts", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const input = await surveyPoints();
+  const { lon, lat, value } = input.points;
+  const isSpike = (k: number) => Math.abs(value[k] - field(lon[k], lat[k])) > 10;
+  const out = await create("outlier", {
+    method: "hampel",
+    threshold: 10,
+    halfWindow: 3,
+    action: "drop",
+  }).execute(input, testContext(pool)) as RawPoints;
+  const report = stageReport(out, "outlier") as OutlierReport;
+  assert.equal(report.total, 2000);
+  assert.equal(report.finite, 1990);
+  assert.equal(out.points.lon.length, 2000 - report.flagged);
+  assert.equal(out.points.line!.length, out.points.lon.length);
+  assert.equal(input.points.lon.length, 2000, "input not mutated");
+  // Every spike is gone, and at most 2 genuine readings (steep body flanks) went with them.
+  for (let k = 0; k < out.points.lon.length; k++) {
+    const v = out.points.value[k];
+    if (Number.isFinite(v)) {
+      assert.ok(Math.abs(v - field(out.points.lon[k], out.points.lat[k])) < 10, `kept ${v}`);
+    }
+  }
+  const spikes = [...value.keys()].filter(isSpike).length;
+  assert.equal(spikes, 20);
+  assert.ok(report.flagged >= 20 && report.flagged <= 22, JSON.stringify(report));
+});
+
+Deno.test("outlier stage sets flagged values to NaN or to the median without moving NaN", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const input = await surveyPoints();
+  const value = Float64Array.from(input.points.value);
+  value[5] = 1e4; // one extreme value beside the fixture's own NaN
+  const raw: RawPoints = { ...input, points: { ...input.points, value } };
+  const nan = await create("outlier", { method: "zscore", threshold: 10, action: "nan" })
+    .execute(raw, testContext(pool)) as RawPoints;
+  assert.ok(Number.isNaN(nan.points.value[5]));
+  const nanBefore = [...value].filter(Number.isNaN).length;
+  assert.equal([...nan.points.value].filter(Number.isNaN).length, nanBefore + 1);
+  const med = await create("outlier", { method: "iqr", threshold: 20, action: "median" })
+    .execute(raw, testContext(pool)) as RawPoints;
+  const finite = [...value].filter((v) => Number.isFinite(v) && v !== 1e4).sort((a, b) => a - b);
+  const n = finite.length + 1; // the median includes the extreme value
+  const all = [...finite, 1e4].sort((a, b) => a - b);
+  const median = n % 2 ? all[(n - 1) / 2] : (all[n / 2 - 1] + all[n / 2]) / 2;
+  assert.equal(med.points.value[5], median);
+  // Hampel with median replacement on a grid works along rows.
+  const { grid } = await gridFixture("bodies_grid.json");
+  const spiked = Float64Array.from(grid.values);
+  spiked[20 * grid.lon.length + 40] += 50;
+  const g = await create("outlier", { method: "hampel", threshold: 5, action: "median" })
+    .execute({ ...grid, values: spiked }, testContext(pool)) as ProcessedGrid;
+  const i = 20 * grid.lon.length + 40;
+  assert.ok(Math.abs(g.values[i] - grid.values[i]) < 0.5, `${g.values[i]} vs ${grid.values[i]}`);
+  assert.equal((stageReport(g, "outlier") as OutlierReport).flagged >= 1, true);
+});
+
+Deno.test("noise stage: gaussian by sigma or wavelength, median; NaN cells stay NaN", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const { grid } = await gridFixture("bodies_grid.json");
+  const ctx = testContext(pool);
+  const rough = (g: ProcessedGrid) => {
+    let s = 0;
+    const nx = g.lon.length;
+    for (let k = 1; k < g.values.length; k++) {
+      const d = g.values[k] - g.values[k - 1];
+      if (k % nx && Number.isFinite(d)) s += d * d;
+    }
+    return s;
+  };
+  const s1 = await create("noise", { sigma: 1 }).execute(grid, ctx) as ProcessedGrid;
+  const s3 = await create("noise", { sigma: 3 }).execute(grid, ctx) as ProcessedGrid;
+  assert.ok(rough(s3) < rough(s1) && rough(s1) < rough(grid), "stronger with sigma");
+  // 6 km full width at 45.4°N: sigma ≈ 1 km = 0.72 cells along y and 1.02 along x.
+  const w = await create("noise", { wavelengthKm: 6 }).execute(grid, ctx) as ProcessedGrid;
+  assert.ok(rough(w) < rough(grid));
+  const m = await create("noise", { method: "median", size: 3, footprint: "circular" })
+    .execute(grid, ctx) as ProcessedGrid;
+  for (const out of [s1, s3, w, m]) {
+    validateProcessedGrid(out);
+    for (let k = 0; k < grid.values.length; k++) {
+      assert.equal(Number.isNaN(out.values[k]), Number.isNaN(grid.values[k]));
+    }
+  }
+});
+
+Deno.test("potential-field stages keep the grid's axes and set units", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const { grid } = await gridFixture("bodies_grid.json");
+  const ctx = testContext(pool);
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["upward", { heightM: 2000 }, "mGal"],
+    ["bandpass", { lowKm: 4, highKm: 40, shape: "cosine" }, "mGal"],
+    ["derivative", { direction: "vertical" }, "mGal/km"],
+    ["derivative", { direction: "x" }, "mGal/km"],
+    ["derivative", { direction: "y" }, "mGal/km"],
+    ["derivative", { direction: "total-gradient" }, "mGal/km"],
+    ["tilt", {}, "rad"],
+    ["rtp", { inclination: -30, declination: -20 }, "mGal"],
+  ];
+  for (const [id, params, units] of cases) {
+    const out = validateProcessedGrid(await create(id, params).execute(grid, ctx), id);
+    assert.equal(out.units, units, id);
+    assert.deepEqual(out.lat, grid.lat, id);
+    const finite = [...out.values].filter(Number.isFinite).length;
+    assert.equal(finite, grid.values.length - 9, `${id}: the 3 x 3 hole is restored as NaN`);
+  }
+  const tilt = await create("tilt").execute(grid, ctx) as ProcessedGrid;
+  for (const v of tilt.values) {
+    if (Number.isFinite(v)) assert.ok(Math.abs(v) <= Math.PI / 2 + 1e-12);
+  }
+  // Upward continuation smooths: the peak of the strongest body drops.
+  const up = await create("upward", { heightM: 3000 }).execute(grid, ctx) as ProcessedGrid;
+  const peak = (g: ProcessedGrid) => {
+    const nx = g.lon.length;
+    const i = Math.round((BODIES[0][0] - 10) / 0.0125),
+      j = Math.round((BODIES[0][1] - 45) / 0.0125);
+    return g.values[j * nx + i] - g.values[j * nx + i + 20];
+  };
+  assert.ok(peak(up) < peak(grid), `${peak(up)} vs ${peak(grid)}`);
+});
+
+Deno.test("qc stage attaches completeness, seams and the three fixture bodies as anomalies", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const { grid } = await gridFixture("bodies_grid.json");
+  const out = await create("qc", { zThreshold: 3, regional: "polynomial", order: 1 })
+    .execute(grid, testContext(pool));
+  assert.equal(gridValues(out), grid.values, "qc leaves the values alone");
+  const report = qcReportOf(out)!;
+  assert.equal(report.completeness.cells, 81 * 65);
+  assert.equal(report.completeness.supported, 81 * 65 - 9);
+  assert.equal(report.seamsChecked, false);
+  assert.equal(report.anomalies.length, 3, JSON.stringify(report.anomalies));
+  for (const [lon, lat, amp] of BODIES) {
+    const hit = report.anomalies.find((a) => Math.hypot(a.lon - lon, a.lat - lat) < 0.03);
+    assert.ok(hit, `body at ${lon}, ${lat}`);
+    assert.equal(hit.type, amp > 0 ? "positive" : "negative");
+  }
+  // Tiles of 0.75° over the seam fixture (60 x 40 cells of 0.025°): 2 x 2 tiles whose
+  // east-west boundary is the survey boundary at column 30, so the two east-west seams carry
+  // the 5 mGal step and the two north-south seams none.
+  const { grid: seam } = await gridFixture("seam_grid.json");
+  const s = await create("qc", { tileDeg: 0.75, seamThreshold: 2 }).execute(
+    seam,
+    testContext(pool, [20, -30, 21.5, -29]),
+  );
+  const seams = qcReportOf(s)!.seams;
+  assert.equal(seams.length, 4, JSON.stringify(seams));
+  for (const x of seams) {
+    const across = x.surveyB - x.surveyA === 1; // tiles 0|1 and 2|3 are east-west neighbours
+    assert.equal(x.flagged, across, JSON.stringify(x));
+    assert.ok(Math.abs(x.offset - (across ? 5 : 0)) < 0.2, JSON.stringify(x));
+  }
+});
+
+function gridValues(d: StageData): Float64Array | Float32Array {
+  return (d as ProcessedGrid).values;
+}
+
+Deno.test("a two-branch pipeline runs outlier -> grid -> { fine: noise -> qc, coarse: grid -> qc }", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const plan = buildPipeline(
+    "outlier(method=hampel, threshold=4, halfWindow=3, action=drop) -> " +
+      "grid(method=idw, spacing=0.02, radius=0.06) -> " +
+      "{ fine: noise(sigma=1) -> qc, coarse: grid(method=block-mean, spacing=0.1) -> qc }",
+    defaultStageRegistry(),
+  );
+  const result = await runPipeline(plan, await surveyPoints(), {
+    pool,
+    logger: createLogger({ level: "silent" }),
+    request: { modality: "gravity", bbox: [10, 45, 11, 45.8] },
+  });
+  assert.deepEqual(result.failures, []);
+  const byBranch = new Map(result.outputs.map((o) => [o.branch, o.data as ProcessedGrid]));
+  assert.equal(byBranch.get("fine")!.resolution.lon, 0.02);
+  assert.equal(byBranch.get("coarse")!.resolution.lon, 0.1);
+  for (const g of byBranch.values()) {
+    const report = qcReportOf(g)!;
+    assert.ok(report.completeness.fraction > 0.9, `${report.completeness.fraction}`);
+    assert.deepEqual(
+      g.provenance.filter((p) => !p.step.endsWith(".report")).map((p) => p.step),
+      g.resolution.lon === 0.02
+        ? ["grid", "grid", "noise", "qc"]
+        : ["grid", "grid", "grid", "grid", "qc"],
+      "the wrapper's and the runner's grid entries; regridding keeps the history",
+    );
+  }
+  assert.equal(result.records.length, 6);
+});
