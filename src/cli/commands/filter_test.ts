@@ -105,4 +105,112 @@ Deno.test("gam qc rejects bad command lines (exit 2)", async () => {
   );
 });
 
-export { EARTH, gridFixture, readGrid, withTemp, writeGrid };
+Deno.test("gam filter runs every op on a .zarr grid and writes .tif/.zarr with provenance", async () => {
+  await withTemp(async (dir) => {
+    const { grid } = await gridFixture("bodies_grid.json");
+    const input = `${dir}/bodies.zarr`;
+    await writeGrid(input, grid);
+    const ops: [string, string[], string][] = [
+      ["gaussian", ["--sigma", "2"], "mGal"],
+      ["median", ["--size", "3"], "mGal"],
+      [
+        "bandpass",
+        ["--low-km", "4", "--high-km", "40", "--shape", "butterworth", "--order", "3"],
+        "mGal",
+      ],
+      ["upward", ["--height-m", "1000"], "mGal"],
+      ["vertical-derivative", [], "mGal/km"],
+      ["tilt", [], "rad"],
+      ["total-gradient", [], "mGal/km"],
+      ["rtp", ["--inclination", "60", "--declination", "10"], "mGal"],
+      ["outliers", ["--method", "mad", "--threshold", "3"], "mGal"],
+    ];
+    for (const [op, flags, units] of ops) {
+      const out = `${dir}/${op}.${op === "tilt" ? "zarr" : "tif"}`;
+      const code = await filterCommand.run([
+        "--input",
+        input,
+        "--op",
+        op,
+        ...flags,
+        "--out",
+        out,
+        "--workers",
+        "2",
+      ]);
+      assert.equal(code, 0, op);
+      const back = await readGrid(out);
+      assert.equal(back.units, units, op);
+      assert.equal(back.lat.length, grid.lat.length, op);
+      const last = back.provenance.at(-1)!;
+      assert.equal(last.step, `gam filter ${op}`);
+      assert.match(String(last.outputChecksum), /^sha256:[0-9a-f]{64}$/);
+      assert.equal(back.provenance[0].step, "fixture:bodies_grid.json", `${op} keeps the history`);
+    }
+    // Outliers: flagged cells become NaN, others keep their values (Float32 in the .tif).
+    const o = await readGrid(`${dir}/outliers.tif`);
+    const nan = [...o.values].filter(Number.isNaN).length;
+    assert.ok(nan >= 9, `${nan} NaN cells (the 9-cell hole plus flagged cells)`);
+  });
+});
+
+Deno.test("gam qc prints completeness, seams and anomalies, as text and --json", async () => {
+  await withTemp(async (dir) => {
+    const { grid } = await gridFixture("bodies_grid.json");
+    const input = `${dir}/bodies.tif`;
+    await writeGrid(input, grid);
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+      assert.equal(await qcCommand.run(["--input", input, "--json", "--support-km", "2"]), 0);
+      assert.equal(await qcCommand.run(["--input", input, "--tile-deg", "0.5"]), 0);
+    } finally {
+      console.log = log;
+    }
+    const report = JSON.parse(lines[0]);
+    assert.equal(report.completeness.cells, 81 * 65);
+    assert.equal(report.completeness.supported, 81 * 65, "the 3 x 3 hole is within 2 km of data");
+    assert.equal(report.anomalies.length, 3);
+    assert.match(lines[1], /completeness: 99\.8% \(5256 of 5265 nodes with data\)/);
+    assert.match(lines[1], /seams: 4 \(0 flagged\)/);
+    assert.match(lines[1], /anomalies: 3/);
+  });
+});
+
+Deno.test("gam filter and gam qc run on gravity-earth-0.5deg.nc (netCDF classic)", async () => {
+  await Deno.stat(EARTH).catch(() => {
+    throw new Error(`shared data file ${EARTH} is missing (see ../shared/data/README.md)`);
+  });
+  await withTemp(async (dir) => {
+    const out = `${dir}/up.tif`;
+    assert.equal(
+      await filterCommand.run(["--input", EARTH, "--op", "gaussian", "--sigma", "2", "--out", out]),
+      0,
+    );
+    const src = await readGrid(EARTH), smooth = await readGrid(out);
+    const range = (a: Float32Array | Float64Array) => {
+      let lo = Infinity, hi = -Infinity;
+      for (const v of a) if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+      return [lo, hi];
+    };
+    const [lo, hi] = range(src.values), [slo, shi] = range(smooth.values);
+    // Normalised convolution is a weighted mean: the result stays within the input's range
+    // (up to Float32 rounding of the GeoTIFF, about 0.06 mGal at 980,000 mGal).
+    assert.ok(slo >= lo - 0.1 && shi <= hi + 0.1 && shi - slo < hi - lo, `${slo}..${shi}`);
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+      assert.equal(await qcCommand.run(["--input", EARTH, "--json"]), 0);
+    } finally {
+      console.log = log;
+    }
+    const report = JSON.parse(lines[0]);
+    assert.equal(report.completeness.fraction, 1);
+    for (const a of report.anomalies) {
+      assert.ok(a.lon >= -180 && a.lon <= 180 && a.lat >= -90 && a.lat <= 90);
+      assert.ok(a.confidence >= 0 && a.confidence <= 1);
+    }
+  });
+});

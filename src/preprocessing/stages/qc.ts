@@ -108,13 +108,7 @@ export async function qualityControl(
   }
   let survey = options.survey;
   if (survey === undefined && params.tileDeg !== undefined) {
-    const nx = grid.lon.length, t = params.tileDeg;
-    const tilesX = Math.floor((grid.lon[nx - 1] - grid.lon[0]) / t + 1e-9) + 1;
-    survey = Float64Array.from(grid.values, (_, i) => {
-      const tx = Math.floor((grid.lon[i % nx] - grid.lon[0]) / t + 1e-9);
-      const ty = Math.floor((grid.lat[Math.floor(i / nx)] - grid.lat[0]) / t + 1e-9);
-      return ty * tilesX + tx;
-    });
+    survey = tileIds(grid, params.tileDeg);
   }
   const seams = survey
     ? await qcSeams(pool, gridArray(grid), survey, {
@@ -145,6 +139,23 @@ export async function qualityControl(
     seamsChecked: survey !== undefined,
     anomalies,
   };
+}
+
+/**
+ * Tile id per node for square tiles of `tileDeg` degrees from the south-west node; a node on
+ * the far edge belongs to the last tile (no one-node sliver tiles).
+ */
+function tileIds(grid: ProcessedGrid, tileDeg: number): Float64Array {
+  const nx = grid.lon.length, ny = grid.lat.length;
+  const count = (span: number) => Math.max(1, Math.ceil(span / tileDeg - 1e-9));
+  const tilesX = count(grid.lon[nx - 1] - grid.lon[0]);
+  const tilesY = count(grid.lat[ny - 1] - grid.lat[0]);
+  const index = (d: number, n: number) => Math.min(n - 1, Math.floor(d / tileDeg + 1e-9));
+  return Float64Array.from(grid.values, (_, i) => {
+    const tx = index(grid.lon[i % nx] - grid.lon[0], tilesX);
+    const ty = index(grid.lat[Math.floor(i / nx)] - grid.lat[0], tilesY);
+    return ty * tilesX + tx;
+  });
 }
 
 class QcStage implements Stage<QcParams> {
