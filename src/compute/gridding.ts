@@ -102,6 +102,11 @@ export interface GridPointsOptions {
    */
   maxDistance?: number;
   /**
+   * Block methods: also return the `count` and `spread` planes.
+   * @default {true}
+   */
+  blockStatistics?: boolean;
+  /**
    * Largest number of grid nodes allowed (integer >= 1).
    * @default {50_000_000}
    */
@@ -258,6 +263,7 @@ interface Checked {
   maxDistance?: number;
   maxCells: number;
   bands?: number;
+  blockStatistics: boolean;
   units: string;
 }
 
@@ -326,6 +332,7 @@ function checkOptions(o: GridPointsOptions): Checked {
     ),
     maxCells: num("maxCells", o.maxCells, 50_000_000, isInt, "an integer >= 1"),
     bands: o.bands === undefined ? undefined : num("bands", o.bands, 1, isInt, "an integer >= 1"),
+    blockStatistics: o.blockStatistics ?? true,
     units,
   };
 }
@@ -544,9 +551,16 @@ export async function gridPoints(
     extra: (r0: number, r1: number) => unknown[],
     planes: number,
     src: Kept = kept,
+    keep = planes,
   ): Promise<F64[]> => {
-    const out = Array.from({ length: planes }, () => new Float64Array(cells));
-    await Promise.all(bands.map(async ([r0, r1]) => {
+    const out = Array.from({ length: Math.min(planes, keep) }, () => new Float64Array(cells));
+    // At most pool.size + 1 bands in flight: a band's point subset is built only when a worker
+    // is about to be free, so the copies of all bands never live at once.
+    let next = 0;
+    const runner = async () => {
+      while (next < bands.length) await oneBand(bands[next++]);
+    };
+    const oneBand = async ([r0, r1]: [number, number]) => {
       const cols = bandPoints(src, layout, r0, r1, margin, withValue);
       const rows = (r1 - r0) * layout.nx;
       if (cols[0].length === 0) {
@@ -561,10 +575,11 @@ export async function gridPoints(
       if (res.length !== rows * planes) {
         throw new Error(`${kernel} returned ${res.length} values for ${rows * planes}`);
       }
-      for (let p = 0; p < planes; p++) {
+      for (let p = 0; p < out.length; p++) {
         out[p].set(res.subarray(p * rows, (p + 1) * rows), r0 * layout.nx);
       }
-    }));
+    };
+    await Promise.all(Array.from({ length: Math.min(bands.length, pool.size + 1) }, runner));
     return out;
   };
 
@@ -588,6 +603,8 @@ export async function gridPoints(
         true,
         blockArgs(median, weighted),
         3,
+        kept,
+        o.blockStatistics ? 3 : 1,
       );
       break;
     }
@@ -625,6 +642,7 @@ export async function gridPoints(
         blockArgs(true, false),
         3,
         { ...kept, weight: undefined },
+        1,
       );
       let m = 0;
       for (let i = 0; i < cells; i++) if (!Number.isNaN(med[i])) m++;

@@ -14,8 +14,6 @@ import {
   WorkerPool,
 } from "../../compute/mod.ts";
 import { readTable } from "../../formats/table.ts";
-import { writeGeoTiff } from "../../formats/geotiff.ts";
-import { writeZarrGrid } from "../../formats/zarr_grid.ts";
 
 /** Default largest grid, in nodes; override with the `GAM_GRID_MAX_CELLS` environment variable. */
 const DEFAULT_MAX_CELLS = 50_000_000;
@@ -195,6 +193,7 @@ export const gridCommand: Command = {
         tension,
         maxDistance,
         maxCells,
+        blockStatistics: false,
       });
     } catch (e) {
       if (e instanceof GridOptionError) {
@@ -208,13 +207,15 @@ export const gridCommand: Command = {
     grid.provenance[0].params.columns = { x, y, z };
     grid.provenance[0].durationSeconds = (performance.now() - t0) / 1000;
     grid.provenance[0].at = new Date().toISOString();
-    const values32 = Float32Array.from(grid.values);
+    // Writers are imported on demand: zarrita is not loaded (nor kept in memory) for a GeoTIFF.
     if (format === "tif") {
-      await writeGeoTiff(out, { ...grid, values: values32 }, {
+      const { writeGeoTiff } = await import("../../formats/geotiff.ts");
+      await writeGeoTiff(out, grid, {
         description: JSON.stringify({ provenance: grid.provenance }),
       });
     } else {
-      await writeZarrGrid(out, { ...grid, values: values32 }, {
+      const { writeZarrGrid } = await import("../../formats/zarr_grid.ts");
+      await writeZarrGrid(out, { ...grid, values: Float32Array.from(grid.values) }, {
         crs: grid.crs,
         units: grid.units,
         registration: grid.registration,
