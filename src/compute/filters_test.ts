@@ -329,3 +329,57 @@ Deno.test("filter wrappers reject bad grids and options naming the option", asyn
     /survey must have one id per cell \(6\), got 2/,
   );
 });
+
+Deno.test("filters and QC run on a grid made from the South Africa gravity survey", async () => {
+  const file =
+    new URL("../../../shared/data/south-africa-gravity.ast.gz", import.meta.url).pathname;
+  await Deno.stat(file).catch(() => {
+    throw new Error(`shared data file ${file} is missing (see ../shared/data/README.md)`);
+  });
+  const { readTable } = await import("../formats/table.ts");
+  const { gridPoints } = await import("./gridding.ts");
+  const t = await readTable(file, { columns: [1, 2, 4], header: false });
+  const [lat, lon, value] = t.columns;
+  assert.equal(t.rows, 14559);
+  await using pool = new WorkerPool({ size: 2 });
+  const { grid } = await gridPoints(pool, { lon, lat, value }, {
+    bbox: [16, -35, 33, -22],
+    spacing: 0.1,
+    method: "block-mean",
+    units: "mGal",
+  });
+  const a = {
+    values: grid.values as Float64Array<ArrayBuffer>,
+    nx: grid.lon.length,
+    ny: grid.lat.length,
+  };
+  const valid = [...a.values].filter(Number.isFinite);
+  const lo = Math.min(...valid), hi = Math.max(...valid);
+  const smooth = await gaussianFilter(pool, a, { sigmaX: 1.5, sigmaY: 1.5 });
+  const median = await medianFilter(pool, a, { size: 3 });
+  for (const out of [smooth, median]) {
+    for (let i = 0; i < out.length; i++) {
+      assert.equal(Number.isNaN(out[i]), Number.isNaN(a.values[i]), `cell ${i}`);
+      if (Number.isFinite(out[i])) assert.ok(out[i] >= lo - 1e-9 && out[i] <= hi + 1e-9);
+    }
+  }
+  const { dxKm, dyKm } = cellSizeKm(grid);
+  const up = await fftFilter(pool, a, { dxKm, dyKm, operation: { op: "upward", heightM: 10000 } });
+  const std = (x: Float64Array) => {
+    const v = [...x].filter(Number.isFinite);
+    const m = v.reduce((s, y) => s + y, 0) / v.length;
+    return Math.sqrt(v.reduce((s, y) => s + (y - m) ** 2, 0) / v.length);
+  };
+  assert.ok(std(up) < std(a.values), `upward continuation smooths: ${std(up)} vs ${std(a.values)}`);
+  const c = await gridCompleteness(pool, grid, { supportKm: 15 });
+  assert.ok(c.fraction > 0.2 && c.fraction < 1, `completeness ${c.fraction}`);
+  const anomalies = await qcAnomalies(pool, grid, {
+    regional: "lowpass",
+    regionalKm: 300,
+    zThreshold: 4,
+  });
+  assert.ok(anomalies.length > 0);
+  for (const an of anomalies) {
+    assert.ok(an.lon >= 16 && an.lon <= 33 && an.lat >= -35 && an.lat <= -22, JSON.stringify(an));
+  }
+});
