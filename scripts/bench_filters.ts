@@ -95,7 +95,12 @@ await using pool = new WorkerPool({ size: workers });
 await pool.run({ kernel: "core_version", args: [] });
 console.log(`bench:filters on ${workers} workers, best of ${repeat}`);
 console.log("case                               gam (s)   reference (s)   reference / gam");
-const cases: [string, string, number, (a: Float64Array<ArrayBuffer>, n: number) => Promise<unknown>][] = [
+const cases: [
+  string,
+  string,
+  number,
+  (a: Float64Array<ArrayBuffer>, n: number) => Promise<unknown>,
+][] = [
   [
     "gaussian sigma 4, 4096x4096",
     "gaussian",
@@ -127,6 +132,8 @@ for (const [label, name, n, run] of cases) {
   const refText = ref === null ? "n/a" : ref.toFixed(3);
   const ratio = ref === null ? "n/a" : `${(ref / ours).toFixed(2)}x`;
   console.log(
-    `${label.padEnd(34)} ${ours.toFixed(3).padStart(7)}   ${refText.padStart(13)}   ${ratio.padStart(15)}`,
+    `${label.padEnd(34)} ${ours.toFixed(3).padStart(7)}   ${refText.padStart(13)}   ${
+      ratio.padStart(15)
+    }`,
   );
 }
