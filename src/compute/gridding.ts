@@ -464,9 +464,9 @@ function bandsOf(ny: number, count: number): [number, number][] {
  * Validates every option first (throwing {@linkcode GridOptionError} naming it), computes the
  * node layout (see {@linkcode gridLayout}) and refuses grids larger than `maxCells`, skips rows
  * with a non-finite lon, lat or value, throws {@linkcode NoPointsError} when no point lies in
- * the bbox, runs the method in row bands across the pool (one job for linear and mincurv;
- * mincurv is preceded by a block median as GMT advises), and finally masks nodes farther than
- * `maxDistance` from every point.
+ * the bbox, runs the method in row bands across the pool (one job for linear and mincurv; the
+ * mincurv kernel starts with a block median as GMT advises), and finally masks nodes farther
+ * than `maxDistance` from every point.
  *
  * @param pool The worker pool.
  * @param points Scattered points.
@@ -633,36 +633,16 @@ export async function gridPoints(
       break;
     }
     case "mincurv": {
-      // Block median first (GMT advises blockmedian before surface), then one global solve on
-      // the block medians at their nodes.
-      const [med] = await banded(
-        "grid_block",
-        o.spacing,
-        true,
-        blockArgs(true, false),
-        3,
-        { ...kept, weight: undefined },
-        1,
-      );
-      let m = 0;
-      for (let i = 0; i < cells; i++) if (!Number.isNaN(med[i])) m++;
-      const bl = new Float64Array(m), bt = new Float64Array(m), bz = new Float64Array(m);
-      for (let j = 0, q = 0; j < layout.ny; j++) {
-        for (let i = 0; i < layout.nx; i++) {
-          const v = med[j * layout.nx + i];
-          if (Number.isNaN(v)) continue;
-          bl[q] = layout.lon[i], bt[q] = layout.lat[j], bz[q] = v, q++;
-        }
-      }
+      // One global solve; the kernel starts with GMT's block median (median z and median
+      // position per block), as GMT advises before `surface`.
+      const cols = [kept.lon, kept.lat, kept.value].map((a) => a.slice());
       values = await run("grid_mincurv", [
-        bl,
-        bt,
-        bz,
+        ...cols,
         spec(),
         o.tension,
         o.convergence,
         o.maxIterations,
-      ], [bl, bt, bz]);
+      ], cols);
       break;
     }
   }
