@@ -408,30 +408,45 @@ impl Level {
         let c_ee = -l; // EE, WW
         let c_nn = -l * a4; // NN, SS
         let c_d = -2.0 * l * a2; // diagonals
-        let w = self.w as isize;
+        let w = self.w;
+        let n_x = self.n_x;
+        // SOR update u = (1 - ω) u + ω Σ cₖ uₖ / a₀, coefficients pre-scaled
+        let keep = 1.0 - OMEGA;
+        let (k_ew, k_ns) = (OMEGA * inv_a0 * c_ew, OMEGA * inv_a0 * c_ns);
+        let (k_ee, k_nn, k_d) = (
+            OMEGA * inv_a0 * c_ee,
+            OMEGA * inv_a0 * c_nn,
+            OMEGA * inv_a0 * c_d,
+        );
         for _ in 0..max_iter {
             self.fill_ghosts();
             let mut max_change: f64 = 0.0;
-            let u = &mut self.u;
             for j in 0..self.n_y {
-                let row = (j + 2) * self.w + 2;
-                for k in row..row + self.n_x {
-                    let old = u[k];
-                    let new = if self.con_of[k] != u32::MAX {
-                        let (_, xi, eta, z, _) = self.con[self.con_of[k] as usize];
-                        z - 0.5 * xi * (u[k + 1] - u[k - 1])
-                            - 0.5 * eta * (u[k + self.w] - u[k - self.w])
+                let row = (j + 2) * w;
+                // rows j-2, j-1 (read), j (read/write), j+1, j+2 (read)
+                let (before, rest) = self.u.split_at_mut(row);
+                let (cur, after) = rest.split_at_mut(w);
+                let s2 = &before[row - 2 * w..row - w];
+                let s1 = &before[row - w..row];
+                let n1 = &after[..w];
+                let n2 = &after[w..2 * w];
+                let con_row = &self.con_of[row..row + w];
+                for i in 2..n_x + 2 {
+                    let old = cur[i];
+                    let new = if con_row[i] != u32::MAX {
+                        let (_, xi, eta, z, _) = self.con[con_row[i] as usize];
+                        z - 0.5 * xi * (cur[i + 1] - cur[i - 1]) - 0.5 * eta * (n1[i] - s1[i])
                     } else {
-                        let ki = k as isize;
-                        let g = |o: isize| u[(ki + o) as usize];
-                        let sum = c_ew * (g(1) + g(-1))
-                            + c_ns * (g(w) + g(-w))
-                            + c_ee * (g(2) + g(-2))
-                            + c_nn * (g(2 * w) + g(-2 * w))
-                            + c_d * (g(w + 1) + g(w - 1) + g(-w + 1) + g(-w - 1));
-                        old + OMEGA * (sum * inv_a0 - old)
+                        // u_W (just updated) enters last: a one-step dependency chain
+                        let rest = keep * old
+                            + k_ew * cur[i + 1]
+                            + k_ns * (n1[i] + s1[i])
+                            + k_ee * (cur[i + 2] + cur[i - 2])
+                            + k_nn * (n2[i] + s2[i])
+                            + k_d * (n1[i + 1] + n1[i - 1] + s1[i + 1] + s1[i - 1]);
+                        rest + k_ew * cur[i - 1]
                     };
-                    u[k] = new;
+                    cur[i] = new;
                     max_change = max_change.max((new - old).abs());
                 }
             }

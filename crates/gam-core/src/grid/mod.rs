@@ -472,4 +472,41 @@ mod bench {
             });
         }
     }
+
+    /// Grids `GAM_XYZ` (lon lat z text) with mincurv onto `GAM_SPEC`
+    /// (comma-separated) and writes the grid as text to `GAM_OUT`.
+    #[test]
+    #[ignore]
+    fn bench_mincurv_file() {
+        let (Ok(xyz), Ok(spec), Ok(out)) = (
+            std::env::var("GAM_XYZ"),
+            std::env::var("GAM_SPEC"),
+            std::env::var("GAM_OUT"),
+        ) else {
+            return;
+        };
+        let spec: Vec<f64> = spec.split(',').map(|v| v.parse().unwrap()).collect();
+        let spec = GridSpec::from_slice(&spec).unwrap();
+        let text = std::fs::read_to_string(xyz).unwrap();
+        let (mut lon, mut lat, mut z) = (vec![], vec![], vec![]);
+        for line in text.lines() {
+            let v: Vec<f64> = line
+                .split_whitespace()
+                .map(|t| t.parse().unwrap())
+                .collect();
+            lon.push(v[0]);
+            lat.push(v[1]);
+            z.push(v[2]);
+        }
+        let p = mincurv::MincurvParams {
+            tension: 0.25,
+            convergence: 0.0,
+            max_iterations: 500,
+        };
+        let g = time("mincurv file", || {
+            mincurv::grid_mincurv(&lon, &lat, &z, &spec, p).unwrap()
+        });
+        let body: Vec<String> = g.iter().map(|v| format!("{v:?}")).collect();
+        std::fs::write(out, body.join("\n")).unwrap();
+    }
 }
