@@ -27,6 +27,9 @@ export function describeError(error: unknown): string {
   return redact(parts.join(": "));
 }
 
+/** Errors in the configuration (file, profile, environment or pipeline definition). */
+const CONFIG_ERRORS = new Set(["ConfigError", "PipelineSyntaxError", "PipelineDefinitionError"]);
+
 /**
  * Whether the error means "the command line or configuration is wrong" (exit status 2).
  *
@@ -38,5 +41,5 @@ export function describeError(error: unknown): string {
  */
 export function isUsageLike(error: unknown): boolean {
   return error instanceof UsageError || error instanceof BboxError ||
-    (error instanceof Error && error.name === "ConfigError");
+    (error instanceof Error && CONFIG_ERRORS.has(error.name));
 }

@@ -140,6 +140,9 @@ function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 12);
 }
 
+/** Provenance step holding the run's stage records (so cached grids keep them). */
+const STAGES_STEP = "pipeline.stages";
+
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, "_");
 
 /**
@@ -183,6 +186,9 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
     let outputs: { branch: string; grid: ProcessedGrid }[];
     if (cached) {
       outputs = cached;
+      // The stage records of the run that produced the cached grids travel in their provenance.
+      result.stages = (cached[0]?.grid.provenance.find((p) => p.step === STAGES_STEP)?.params
+        .records ?? []) as StageRecord[];
       result.cache = cache === "hit" ? "hit" : cache;
       log.info("preprocessing cache hit", { branches: leaves, version });
     } else {
@@ -219,9 +225,21 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
         stage: f.stage,
         error: f.error.message,
       }));
-      outputs = run.outputs.flatMap((
-        o,
-      ) => (isProcessedGrid(o.data) ? [{ branch: o.branch, grid: o.data }] : []));
+      outputs = run.outputs.flatMap((o) =>
+        isProcessedGrid(o.data)
+          ? [{
+            branch: o.branch,
+            grid: {
+              ...o.data,
+              provenance: [...o.data.provenance, {
+                step: STAGES_STEP,
+                version: plan.version,
+                params: { records: run.records },
+              }],
+            },
+          }]
+          : []
+      );
       if (ctx.gridCache && run.failures.length === 0) {
         for (const o of outputs) {
           await ctx.gridCache.put(

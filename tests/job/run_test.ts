@@ -1,0 +1,272 @@
+/**
+ * `gam run` end to end, as a user runs it: a real child process, real plugins in their
+ * sandboxes, the real cache and database (PostgreSQL when DATABASE_URL is set, as in CI;
+ * otherwise the embedded PGlite), and the files it writes.
+ */
+import assert from "node:assert/strict";
+import { parse, stringify } from "yaml";
+import { openDatabase } from "../../src/persistence/mod.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BASE_CONFIG = `${ROOT}config/ingestion.yaml`;
+const SHARED = new URL("../../../shared/data/", import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function gam(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-worker-options", `${ROOT}src/cli/main.ts`, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A config in a temp folder: small bbox, outputs and cache inside the folder. */
+// deno-lint-ignore no-explicit-any
+type Yaml = Record<string, any>;
+
+async function tempConfig(
+  edit: (c: Yaml, dir: string) => void = () => {},
+): Promise<{ dir: string; path: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "gam-run-" });
+  const c = parse(await Deno.readTextFile(BASE_CONFIG)) as Yaml;
+  c.defaults.bbox = [10.0, 45.0, 10.4, 45.4];
+  c.defaults.outputDir = `${dir}/out`;
+  c.defaults.cacheDir = `${dir}/cache`;
+  c.defaults.logLevel = "warn";
+  edit(c, dir);
+  const path = `${dir}/ingestion.yaml`;
+  await Deno.writeTextFile(path, stringify(c));
+  return { dir, path };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+function dbOptions(dir: string) {
+  const url = Deno.env.get("DATABASE_URL");
+  return url ? { url } : { dataDir: `${dir}/out/db` };
+}
+
+Deno.test({
+  name:
+    "gam run: one modality fails, the other is persisted and reported; exit 1; warm rerun hits the cache",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { dir, path } = await tempConfig((c, dir) => {
+      // The magnetic source points at a file that does not exist: that modality must fail
+      // with a clear error while gravity completes.
+      c.modalities.magnetic.source = {
+        type: "plugin",
+        plugin: "file",
+        params: {
+          path: `${dir}/missing-survey.csv`,
+          columns: { lon: "longitude", lat: "latitude", value: "total_field_anomaly_nt" },
+          units: "nT",
+          licence: "test",
+          citation: "test",
+        },
+        permissions: { net: [], read: [dir] },
+      };
+      c.modalities.magnetic.retry = { maxAttempts: 1 };
+    });
+    const cold = await gam(["run", "--config", path, "--json"]);
+    assert.equal(cold.code, 1, cold.stderr);
+    const summary = JSON.parse(cold.stdout);
+    assert.equal(summary.status, "partial");
+    const byName = Object.fromEntries(
+      summary.modalities.map((m: { modality: string }) => [m.modality, m]),
+    );
+    assert.equal(byName.gravity.outcome, "ok");
+    assert.equal(byName.gravity.cache, "miss");
+    assert.equal(byName.gravity.pointsIn > 0, true);
+    assert.equal(byName.magnetic.outcome, "failed");
+    assert.match(byName.magnetic.error, /missing-survey\.csv/);
+
+    // The run folder has everything the issue lists.
+    const runDir = summary.runDir as string;
+    for (const f of ["manifest.json", "anomalies.geojson", "report.html", "log.jsonl"]) {
+      assert.ok(await exists(`${runDir}/${f}`), `${f} is written`);
+    }
+    for (const g of byName.gravity.grids) {
+      assert.ok(await exists(`${g.zarr}/zarr.json`), `${g.zarr} is a Zarr group`);
+      assert.ok((await Deno.stat(g.tif)).size > 1000, `${g.tif} is a GeoTIFF`);
+    }
+    const manifest = JSON.parse(await Deno.readTextFile(`${runDir}/manifest.json`));
+    assert.equal(manifest.config.hash.length, 64);
+    assert.ok(manifest.plugins.gravity.checksum.length === 64);
+    assert.ok(manifest.stages.gravity.some((s: { stage: string }) => s.stage === "grid"));
+    const geojson = JSON.parse(await Deno.readTextFile(`${runDir}/anomalies.geojson`));
+    assert.equal(geojson.type, "FeatureCollection");
+    assert.equal(geojson.features.length, byName.gravity.anomalies);
+    const html = await Deno.readTextFile(`${runDir}/report.html`);
+    assert.match(html, /gravity \/ fine/);
+    assert.match(html, /missing-survey\.csv/, "the failure is in the report");
+
+    // The database holds the gravity survey, its grids and anomalies, and the run's status.
+    const db = await openDatabase(dbOptions(dir));
+    try {
+      const run = await db.repo.getRun(summary.runId);
+      assert.equal(run?.status, "partial");
+      const grids = await db.repo.gridsInBbox([10.0, 45.0, 10.4, 45.4], { modality: "gravity" });
+      const ours = grids.filter((g) => g.storageUri.startsWith(runDir));
+      assert.equal(ours.length, byName.gravity.grids.length);
+      const anomalies = await db.repo.anomaliesInBbox([10.0, 45.0, 10.4, 45.4], {
+        minConfidence: 0,
+      });
+      assert.ok(anomalies.items.length >= byName.gravity.anomalies);
+    } finally {
+      await db.close();
+    }
+
+    // A second run of the gravity modality is served from the cache, with the same grids.
+    const warm = await gam(["run", "--config", path, "--json", "--modality", "gravity"]);
+    assert.equal(warm.code, 0, warm.stderr);
+    const w = JSON.parse(warm.stdout);
+    assert.equal(w.modalities[0].cache, "hit");
+    assert.deepEqual(
+      w.modalities[0].grids.map((g: { checksum: string }) => g.checksum),
+      byName.gravity.grids.map((g: { checksum: string }) => g.checksum),
+    );
+    assert.equal(w.modalities[0].outliersRemoved, byName.gravity.outliersRemoved);
+  },
+});
+
+Deno.test({
+  name:
+    "gam run --dry-run validates without fetching; usage and config errors exit 2 with one line",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { dir, path } = await tempConfig();
+    const dry = await gam(["run", "--config", path, "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /valid; nothing was fetched/);
+    assert.equal(await exists(`${dir}/out/runs`), false, "a dry run writes no run folder");
+
+    const badFlag = await gam(["run", "--config", path, "--bogus"]);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /gam run: Unknown option '--bogus'/);
+
+    const badBbox = await gam(["run", "--config", path, "--bbox", "170,0,-170,10"]);
+    assert.equal(badBbox.code, 2);
+    assert.match(badBbox.stderr, /antimeridian/);
+
+    const badModality = await gam(["run", "--config", path, "--modality", "seismic"]);
+    assert.equal(badModality.code, 2);
+    assert.match(
+      badModality.stderr,
+      /--modality "seismic" is not configured \(configured: gravity, magnetic\)/,
+    );
+
+    const { path: badPipeline } = await tempConfig((c) => {
+      c.modalities.gravity.pipeline.definition = "outlier(method=mad) -> gird(spacing=0.01)";
+    });
+    const pipe = await gam(["run", "--config", badPipeline]);
+    assert.equal(pipe.code, 2, pipe.stderr);
+    assert.match(pipe.stderr, /Unknown stage "gird" at column 24; known stages: .*grid/);
+  },
+});
+
+Deno.test({
+  name:
+    "gam run stops cleanly on SIGINT: exit 130, run marked interrupted, no temporary files left",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { dir, path } = await tempConfig((c) => {
+      // A large survey so that the run is still going when the signal arrives.
+      c.defaults.logLevel = "info"; // the test watches the log for the first stage
+      c.modalities.gravity.source.params.stations = 400_000;
+      c.modalities.gravity.pipeline.definition = "grid(method=mincurv, spacing=0.001) -> qc";
+      c.modalities.magnetic.enabled = false;
+    });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--unstable-worker-options",
+        `${ROOT}src/cli/main.ts`,
+        "run",
+        "--config",
+        path,
+        "--json",
+      ],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Wait until the run has reached preprocessing (its log says so), then interrupt.
+    const deadline = Date.now() + 120_000;
+    let logFile: string | undefined;
+    while (Date.now() < deadline) {
+      const runs = await Array.fromAsync(Deno.readDir(`${dir}/out/runs`)).catch(() => []);
+      if (runs.length > 0) {
+        logFile = `${dir}/out/runs/${runs[0].name}/log.jsonl`;
+        const text = await Deno.readTextFile(logFile).catch(() => "");
+        if (text.includes('"stage start"') || text.includes('"msg":"gridded"')) break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill("SIGINT");
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 130, stderr);
+    assert.match(stderr, /interrupted; stopping workers and cleaning up/);
+    const summary = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(summary.status, "interrupted");
+    assert.equal(summary.modalities[0].outcome, "interrupted");
+    const tmp = await Array.fromAsync(Deno.readDir(`${dir}/cache/.tmp`)).catch(() => []);
+    assert.equal(tmp.length, 0, "no partial cache entries are left");
+    const db = await openDatabase(dbOptions(dir));
+    try {
+      assert.equal((await db.repo.getRun(summary.runId))?.status, "interrupted");
+    } finally {
+      await db.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "gam run on the real South African gravity survey (file plugin) grids and reports it",
+  ignore: !(await exists(`${SHARED}south-africa-gravity.ast.gz`)),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { path } = await tempConfig((c) => {
+      c.defaults.bbox = [26, -30, 29, -27];
+      c.modalities.magnetic.enabled = false;
+      c.modalities.gravity.source = {
+        type: "plugin",
+        plugin: "file",
+        params: {
+          path: `${SHARED}south-africa-gravity.ast.gz`,
+          columns: { lat: 1, lon: 2, height: 3, value: 4 },
+          units: "mGal",
+          licence: "Public domain",
+          citation: "NOAA NCEI regional gravity data for Africa",
+        },
+        permissions: { net: [], read: [SHARED] },
+      };
+      c.modalities.gravity.pipeline.definition =
+        "normal-gravity -> bouguer(density=2670) -> outlier(method=mad, threshold=5) -> grid(method=idw, spacing=0.05, radius=0.3) -> qc";
+    });
+    const r = await gam(["run", "--config", path, "--json", "--no-cache"]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout).modalities[0];
+    assert.equal(s.outcome, "ok");
+    assert.ok(s.pointsIn > 500, `${s.pointsIn} stations in the bbox`);
+    assert.equal(s.gridSize, "61 x 61");
+    assert.ok(s.nanRatio < 0.5);
+  },
+});
