@@ -86,7 +86,10 @@ export function parseFlags<T extends FlagSpec>(
     const { help, ...rest } = values as Record<string, string | boolean | undefined>;
     return { values: rest, positionals, help: help === true };
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/, ""));
+    // One line: node's messages for e.g. `--sigma -1` span three lines.
+    const message = (e as Error).message.replace(/\. To specify a positional.*$/, "")
+      .replace(/\s*\n\s*/g, " ");
+    throw new UsageError(message);
   }
 }
 
