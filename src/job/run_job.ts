@@ -241,6 +241,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     progress.close();
   }
 
+  recordMetrics(registry, results);
   const interrupted = signal.aborted || results.some((r) => r.outcome === "interrupted");
   const ok = results.filter((r) => r.outcome === "ok").length;
   summary.status = interrupted
@@ -429,4 +430,33 @@ async function removeTemporaryFiles(cacheDir: string): Promise<void> {
       await Deno.remove(`${cacheDir}/.tmp/${e.name}`, { recursive: true }).catch(() => {});
     }
   } catch { /* no temporary folder */ }
+}
+
+/** Stage durations and modality outcomes as metrics (the cache and ingestion layers count their own). */
+function recordMetrics(registry: MetricsRegistry, results: ModalityJobResult[]): void {
+  const stageSeconds = registry.histogram({
+    name: "gam_pipeline_stage_duration_seconds",
+    help: "Wall time of preprocessing stages.",
+    labelNames: ["modality", "stage"],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  });
+  const outcomes = registry.counter({
+    name: "gam_run_modalities_total",
+    help: "Modality runs of gam run by outcome.",
+    labelNames: ["modality", "outcome"],
+  });
+  const seconds = registry.histogram({
+    name: "gam_run_modality_duration_seconds",
+    help: "Wall time of one modality's run (ingest, preprocess, write).",
+    labelNames: ["modality"],
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+  });
+  for (const r of results) {
+    outcomes.inc({ modality: r.modality, outcome: r.outcome });
+    seconds.observe({ modality: r.modality }, r.durationSeconds);
+    if (r.cache === "hit") continue; // cached records are the earlier run's timings
+    for (const s of r.stages) {
+      stageSeconds.observe({ modality: r.modality, stage: s.stage }, s.durationSeconds);
+    }
+  }
 }

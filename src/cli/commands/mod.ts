@@ -5,6 +5,7 @@
  */
 import type { Command } from "../command.ts";
 import { runCommand } from "./run.ts";
+import { serveCommand } from "./serve.ts";
 import { fetchCommand } from "./fetch.ts";
 import { gridCommand } from "./grid.ts";
 import { filterCommand } from "./filter.ts";
@@ -16,6 +17,7 @@ import { configCommand } from "./config.ts";
 /** Every subcommand of `gam`. */
 export const commands: readonly Command[] = [
   runCommand,
+  serveCommand,
   fetchCommand,
   gridCommand,
   filterCommand,

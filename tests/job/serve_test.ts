@@ -1,0 +1,88 @@
+/**
+ * `gam serve` as a real process: endpoints, a run triggered at start, metrics of the run,
+ * and a clean stop on SIGTERM.
+ */
+import assert from "node:assert/strict";
+import { parse, stringify } from "yaml";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+Deno.test({
+  name: "gam serve runs the modalities, exposes their outcome in /metrics and stops on SIGTERM",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "gam-serve-" });
+    // deno-lint-ignore no-explicit-any
+    const c = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`)) as Record<string, any>;
+    c.defaults.bbox = [10.0, 45.0, 10.3, 45.3];
+    c.defaults.outputDir = `${dir}/out`;
+    c.defaults.cacheDir = `${dir}/cache`;
+    c.defaults.logLevel = "warn";
+    c.service.listen = "127.0.0.1:0";
+    await Deno.writeTextFile(`${dir}/ingestion.yaml`, stringify(c));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--unstable-worker-options",
+        `${ROOT}src/cli/main.ts`,
+        "serve",
+        "--config",
+        `${dir}/ingestion.yaml`,
+        "--run-now",
+      ],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    let base: string | undefined;
+    while (base === undefined) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+      base = /listening on (http:\/\/[^ ]+)/.exec(text)?.[1];
+    }
+    assert.ok(base, `serve printed its address; stderr: ${text}`);
+    // Keep draining stderr so the child never blocks on a full pipe.
+    const drained = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += value;
+      }
+    })();
+    try {
+      assert.equal(await (await fetch(`${base}/healthz`)).text(), "ok\n");
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      let metrics = "";
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline) {
+        metrics = await (await fetch(`${base}/metrics`)).text();
+        if (
+          /gam_service_runs_total\{modality="magnetic",outcome="ok"\} 1/.test(metrics) &&
+          /gam_service_runs_total\{modality="gravity",outcome="ok"\} 1/.test(metrics)
+        ) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.match(metrics, /gam_service_runs_total\{modality="gravity",outcome="ok"\} 1/);
+      assert.match(metrics, /gam_service_run_duration_seconds_count\{modality="gravity"\} 1/);
+      assert.match(metrics, /gam_cache_requests_total\{layer="ingestion",outcome="miss"\}/);
+      assert.match(metrics, /gam_ingestion_fetch_total\{.*outcome="ok".*\}/);
+      assert.match(metrics, /gam_service_queue_depth 0/);
+      assert.match(
+        metrics,
+        /gam_pipeline_stage_duration_seconds_count\{modality="gravity",stage="grid"\} 2/,
+      );
+      assert.match(metrics, /gam_run_modalities_total\{modality="magnetic",outcome="ok"\} 1/);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const status = await child.status;
+    await drained;
+    assert.equal(status.code, 0, text);
+    assert.match(text, /stopping/);
+  },
+});
