@@ -153,7 +153,7 @@ function header(hash: string): string {
 }
 
 /** Builds the bundle into `outDir` (created if needed). Returns the list of files written. */
-async function build(outDir: string): Promise<string[]> {
+async function build(outDir: string, requireOpt = false): Promise<string[]> {
   const hash = await sourceHash();
   const env = await buildEnv();
   const tmp = await Deno.makeTempDir({ prefix: "gam-wasm-pack-" });
@@ -184,6 +184,11 @@ async function build(outDir: string): Promise<string[]> {
         "-o",
         wasmFile,
       ], env);
+    } else if (requireOpt) {
+      throw new BuildError(
+        `wasm-opt not found at ${wasmOpt}; the committed bundle is optimised with it, so the ` +
+          `check cannot compare without it: run scripts/install_toolchain.sh`,
+      );
     } else {
       log(`wasm-opt not found at ${wasmOpt}: skipped (run scripts/install_toolchain.sh)`);
     }
@@ -221,7 +226,7 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
 async function check(): Promise<string[]> {
   const tmp = await Deno.makeTempDir({ prefix: "gam-wasm-check-" });
   try {
-    const built = await build(tmp);
+    const built = await build(tmp, true);
     const problems: string[] = [];
     const committed = new Set<string>();
     if (await exists(BUNDLE)) {
