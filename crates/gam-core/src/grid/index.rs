@@ -151,14 +151,24 @@ impl KBest {
             }
             pos -= 1;
         }
-        self.d2.insert(pos, d2);
-        self.id.insert(pos, id);
-        self.pos.insert(pos, at);
-        if self.d2.len() > self.k {
-            self.d2.pop();
-            self.id.pop();
-            self.pos.pop();
+        // shift the tail by one (dropping the last element when full)
+        let mut q = if n < self.k {
+            self.d2.push(d2);
+            self.id.push(id);
+            self.pos.push(at);
+            n
+        } else {
+            n - 1
+        };
+        while q > pos {
+            self.d2[q] = self.d2[q - 1];
+            self.id[q] = self.id[q - 1];
+            self.pos[q] = self.pos[q - 1];
+            q -= 1;
         }
+        self.d2[pos] = d2;
+        self.id[pos] = id;
+        self.pos[pos] = at;
     }
 
     /// Number of neighbours found.
@@ -343,11 +353,13 @@ impl Buckets {
             return None;
         };
         let (bw, bh) = (side / cm, side);
-        let nbx = (((x_hi - x_lo) / bw) as usize + 1).min(1 << 15);
-        let nby = (((y_hi - y_lo) / bh) as usize + 1).min(1 << 15);
-        if nbx * nby > 4 * n + 64 {
+        let (fx, fy) = ((x_hi - x_lo) / bw + 1.0, (y_hi - y_lo) / bh + 1.0);
+        // no clamping of coordinates into edge buckets beyond rounding: give
+        // up on the bucket grid rather than cap its size
+        if !(fx < 65536.0 && fy < 65536.0 && fx * fy <= (4 * n + 64) as f64) {
             return None;
         }
+        let (nbx, nby) = (fx as usize, fy as usize);
         let cell = |x: f64, y: f64| -> usize {
             let i = (((x - x_lo) / bw) as usize).min(nbx - 1);
             let j = (((y - y_lo) / bh) as usize).min(nby - 1);
@@ -394,17 +406,34 @@ impl Buckets {
             let (j0, j1) = ((by - r).max(0), (by + r).min(nby - 1));
             let (i0, i1) = ((bx - r).max(0), (bx + r).min(nbx - 1));
             for j in j0..=j1 {
-                if (j - by).abs() == r {
-                    self.scan(j * nbx + i0, j * nbx + i1, qx, qy, c, ids, best);
-                } else {
-                    if bx - r >= 0 {
-                        let b = j * nbx + bx - r;
+                // latitude gap from the query to this bucket row
+                let (ylo, yhi) = (
+                    self.y0 + j as f64 * self.bh,
+                    self.y0 + (j + 1) as f64 * self.bh,
+                );
+                let gy = (ylo - qy - my).max(qy - yhi - my).max(0.0);
+                let gy2 = gy * gy;
+                if gy2 > best.bound() {
+                    continue;
+                }
+                let edge = (j - by).abs() == r;
+                let mut i = i0;
+                while i <= i1 {
+                    if !edge && i != bx - r && i != bx + r {
+                        // interior of the ring rectangle: jump to its right edge
+                        i = bx + r;
+                        continue;
+                    }
+                    let (xlo, xhi) = (
+                        self.x0 + i as f64 * self.bw,
+                        self.x0 + (i + 1) as f64 * self.bw,
+                    );
+                    let gx = ((xlo - qx - mx).max(qx - xhi - mx).max(0.0)) * c;
+                    if gx * gx + gy2 <= best.bound() {
+                        let b = j * nbx + i;
                         self.scan(b, b, qx, qy, c, ids, best);
                     }
-                    if r > 0 && bx + r < nbx {
-                        let b = j * nbx + bx + r;
-                        self.scan(b, b, qx, qy, c, ids, best);
-                    }
+                    i += 1;
                 }
             }
             // lower bound of the distance to any bucket outside the rectangle
