@@ -1,0 +1,13 @@
+/**
+ * `deno task bench`: every `bench:*` task in turn (grid, filters, cache, pipeline, run).
+ *
+ * @module
+ */
+const tasks = ["bench:grid", "bench:filters", "bench:cache", "bench:pipeline", "bench:run"];
+let failed = 0;
+for (const task of tasks) {
+  console.log(`\n=== deno task ${task}`);
+  const status = await new Deno.Command(Deno.execPath(), { args: ["task", task] }).spawn().status;
+  if (!status.success) failed++;
+}
+Deno.exit(failed > 0 ? 1 : 0);
