@@ -8,6 +8,7 @@
  */
 import { encodeBase64 } from "./_base64.ts";
 import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
+import { viridis } from "./colormap.ts";
 import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from "./png.ts";
 
 /** QC figures shown for a grid. */
@@ -68,6 +69,20 @@ const fmt = (v: number | undefined | null, digits = 3) =>
     ? "–"
     : Number(v.toPrecision(digits)).toString();
 
+/** Longer side of a drawn map, CSS pixels (smaller grid images are enlarged to it). */
+const MIN_MAP_SIDE = 480;
+
+/** An axis label: `23.5°S`, `0°`, `26°E`. */
+const degrees = (v: number, positive: string, negative: string) =>
+  v === 0 ? "0°" : `${Math.abs(v)}°${v > 0 ? positive : negative}`;
+
+/** Anomaly attributes as `key: value` pairs, numbers to 4 significant digits. */
+const attributes = (a: Record<string, unknown>) =>
+  Object.entries(a).map(([k, v]) =>
+    `${k}: ${typeof v === "number" ? fmt(v, 4) : JSON.stringify(v)}`
+  )
+    .join(", ");
+
 function niceTicks(lo: number, hi: number, count = 5): number[] {
   const span = hi - lo;
   if (!(span > 0)) return [lo];
@@ -86,19 +101,27 @@ function gridFigure(g: ReportGrid): string {
   const nx = grid.lon.length, ny = grid.lat.length;
   const img = gridPng(grid.values, nx, ny);
   const bar = colourBarPng(16, 256);
-  const w = img.width, h = img.height;
+  // Small grids are drawn enlarged (crisp cells) so that the map is readable: the longer side
+  // is at least MIN_MAP_SIDE pixels; the PNG itself keeps one pixel per cell.
+  const enlarge = Math.max(1, MIN_MAP_SIDE / Math.max(img.width, img.height));
+  const w = Math.round(img.width * enlarge), h = Math.max(1, Math.round(img.height * enlarge));
   const ml = 64, mt = 12, mb = 40, mr = 90;
   const W = ml + w + mr, H = mt + h + mb;
-  const lon0 = grid.lon[0], lon1 = grid.lon[nx - 1], lat0 = grid.lat[0], lat1 = grid.lat[ny - 1];
+  // Each value is drawn as a cell centred on its node, so the image spans half a cell beyond
+  // the first and last nodes; axes and markers use the same extent.
+  const dLon = nx > 1 ? (grid.lon[nx - 1] - grid.lon[0]) / (nx - 1) : grid.resolution.lon;
+  const dLat = ny > 1 ? (grid.lat[ny - 1] - grid.lat[0]) / (ny - 1) : grid.resolution.lat;
+  const lon0 = grid.lon[0] - dLon / 2, lon1 = grid.lon[nx - 1] + dLon / 2;
+  const lat0 = grid.lat[0] - dLat / 2, lat1 = grid.lat[ny - 1] + dLat / 2;
   const x = (lon: number) => ml + ((lon - lon0) / (lon1 - lon0 || 1)) * w;
   const y = (lat: number) => mt + h - ((lat - lat0) / (lat1 - lat0 || 1)) * h;
   const xt = niceTicks(lon0, lon1).map((t) =>
     `<line x1="${x(t)}" x2="${x(t)}" y1="${mt + h}" y2="${mt + h + 5}" stroke="#333"/>` +
-    `<text x="${x(t)}" y="${mt + h + 18}" text-anchor="middle">${t}°</text>`
+    `<text x="${x(t)}" y="${mt + h + 18}" text-anchor="middle">${degrees(t, "E", "W")}</text>`
   ).join("");
   const yt = niceTicks(lat0, lat1).map((t) =>
     `<line x1="${ml - 5}" x2="${ml}" y1="${y(t)}" y2="${y(t)}" stroke="#333"/>` +
-    `<text x="${ml - 8}" y="${y(t) + 4}" text-anchor="end">${t}°</text>`
+    `<text x="${ml - 8}" y="${y(t) + 4}" text-anchor="end">${degrees(t, "N", "S")}</text>`
   ).join("");
   const markers = g.anomalies.map((a, i) =>
     `<g><circle cx="${x(a.lon)}" cy="${
@@ -130,7 +153,13 @@ function gridFigure(g: ReportGrid): string {
     `<text x="${bx + 20}" y="${mt + bh}">${fmt(lo, 4)}</text>` +
     `<text x="${bx + 20}" y="${mt + bh / 2}">${esc(grid.units)}</text></svg>`;
   const hist = histogram(grid.values);
-  const histImg = histogramPng(hist.counts, 320, 120);
+  // Bars take the map's colour at their bin centre, so the histogram doubles as a legend of
+  // the clipped colour scale.
+  const bins = hist.counts.length, binWidth = (hist.edges[bins] - hist.edges[0]) / (bins || 1);
+  const histImg = histogramPng(hist.counts, 320, 120, (t) => {
+    const centre = hist.edges[0] + (Math.round(t * (bins - 1)) + 0.5) * binWidth;
+    return viridis(Math.min(1, Math.max(0, (centre - lo) / (hi - lo || 1))));
+  });
   let nan = 0;
   for (let i = 0; i < grid.values.length; i++) if (grid.values[i] !== grid.values[i]) nan++;
   const qcRows = [
@@ -155,7 +184,7 @@ function gridFigure(g: ReportGrid): string {
     `<tr><td>${i + 1}</td><td>${esc(a.type)}</td><td>${fmt(a.lon, 6)}</td><td>${
       fmt(a.lat, 6)
     }</td>` +
-    `<td>${fmt(a.confidence, 2)}</td><td>${esc(JSON.stringify(a.attributes))}</td></tr>`
+    `<td>${fmt(a.confidence, 2)}</td><td>${esc(attributes(a.attributes))}</td></tr>`
   ).join("");
   return `<section class="grid"><h3>${esc(g.title)}</h3><div class="row"><figure>${svg}` +
     `<figcaption>${esc(g.title)}: colour limits ${fmt(lo, 4)} to ${fmt(hi, 4)} ${

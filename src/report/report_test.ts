@@ -122,3 +122,50 @@ Deno.test("renderReport() is self-contained: inline PNGs, no external URLs or sc
   assert.match(html, /<circle /);
   assert.match(html, /sha256:abc/);
 });
+
+Deno.test("renderReport() draws cells centred on their nodes, enlarged, with hemisphere labels", () => {
+  const g = grid(5, 3); // nodes 10.0..10.4 °E, 45.0..45.2 °N, every 0.1°
+  const html = renderReport({
+    runId: "run-2",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [10, 45, 10.4, 45.2],
+    modalities: [{
+      modality: "gravity",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [{
+        title: "g",
+        grid: g,
+        anomalies: [{
+          lon: 10.2,
+          lat: 45.1,
+          depth: 0,
+          confidence: 0.5,
+          type: "negative",
+          attributes: { peak: -1.23456789 },
+        }],
+      }],
+    }],
+    provenance: {},
+  });
+  const map =
+    /<image href="data:[^"]*" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/
+      .exec(html);
+  assert.ok(map, "the map image is in the SVG");
+  const [x0, y0, w, h] = map.slice(1).map(Number);
+  assert.ok(w >= 480 && Math.abs(w / h - 5 / 3) < 0.01, `enlarged to ${w} x ${h}, aspect kept`);
+  // The image spans 9.95..10.45 °E: the 10°E tick is half a cell (1/10 of the width) inside.
+  const tick = /<line x1="([\d.]+)"[^>]*\/><text [^>]*>10°E<\/text>/.exec(html);
+  assert.ok(tick, "a 10°E tick");
+  assert.ok(Math.abs(Number(tick[1]) - (x0 + w / 10)) < 1e-6, `tick at ${tick[1]}`);
+  // The anomaly at the central node is drawn at the centre of the image.
+  const c = /<circle cx="([\d.]+)" cy="([\d.]+)"/.exec(html);
+  assert.ok(c);
+  assert.ok(
+    Math.abs(Number(c[1]) - (x0 + w / 2)) < 1e-6 && Math.abs(Number(c[2]) - (y0 + h / 2)) < 1e-6,
+  );
+  assert.match(html, />45\.1°N</);
+  assert.match(html, /peak: -1\.235/, "attributes rounded to 4 significant digits");
+});
