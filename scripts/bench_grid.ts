@@ -5,6 +5,7 @@
  * on timings.
  *
  *   deno task bench:grid [--points N] [--methods a,b] [--no-reference] [--dir DIR]
+ *                        [--ref-timeout SECONDS]   (reference runs are killed after it; 300)
  *
  * Every run is a separate process, timed from spawn to exit (so parsing the text file and
  * writing the output are included); peak memory is the process's maximum RSS, from
@@ -34,9 +35,11 @@ const { values: flags } = parseArgs({
     methods: { type: "string" },
     "no-reference": { type: "boolean", default: false },
     dir: { type: "string" },
+    "ref-timeout": { type: "string", default: "300" },
   },
 });
 const N = Number(flags.points);
+const REF_TIMEOUT = Number(flags["ref-timeout"]);
 const DIR = flags.dir ?? `${Deno.env.get("TMPDIR") ?? "/tmp"}/gam-bench-grid`;
 const CSV = `${DIR}/points-${N}-${SEED}.csv`;
 const VRT = `${DIR}/points-${N}-${SEED}.vrt`;
@@ -105,8 +108,12 @@ interface Measure {
 
 const hasTime = await exists("/usr/bin/time");
 
-/** Runs a command; returns wall time and peak RSS. */
-async function measure(cmd: string, args: string[]): Promise<Measure> {
+/** Runs a command; returns wall time and peak RSS. `limit` seconds: killed after it (coreutils). */
+async function measure(cmd: string, args: string[], limit?: number): Promise<Measure> {
+  if (limit !== undefined) {
+    args = ["-s", "KILL", String(limit), cmd, ...args];
+    cmd = "timeout";
+  }
   const t0 = performance.now();
   const statFile = `${DIR}/time.${crypto.randomUUID().slice(0, 8)}`;
   const useTime = hasTime;
@@ -136,6 +143,9 @@ async function measure(cmd: string, args: string[]): Promise<Measure> {
     if (/^\d+$/.test(last)) peakKiB = Number(last);
   }
   const stderr = new TextDecoder().decode(out.stderr).trim();
+  if (limit !== undefined && (out.code === 137 || out.code === 124)) {
+    return { seconds, peakMiB: null, ok: false, error: `killed after ${limit} s (--ref-timeout)` };
+  }
   return {
     seconds,
     peakMiB: peakKiB > 0 ? peakKiB / 1024 : null,
@@ -308,7 +318,7 @@ np.save("${DIR}/scipy-" + what + ".npy", np.asarray(g, dtype=np.float32))
 async function runSteps(steps: [string, string[]][]): Promise<Measure> {
   let total: Measure = { seconds: 0, peakMiB: 0, ok: true };
   for (const [cmd, args] of steps) {
-    const m = await measure(cmd, args);
+    const m = await measure(cmd, args, REF_TIMEOUT);
     total = {
       seconds: total.seconds + m.seconds,
       peakMiB: m.peakMiB === null || total.peakMiB === null
