@@ -21,7 +21,15 @@ import type { WorkerPool } from "./pool.ts";
 /** A Float64Array over a plain (transferable) ArrayBuffer. */
 type F64 = Float64Array<ArrayBuffer>;
 
-/** The gridding methods. */
+/**
+ * The gridding methods.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { GRID_METHODS } from "./gridding.ts";
+ * GRID_METHODS.includes("idw"); // true
+ * ```
+ */
 export const GRID_METHODS = [
   "block-mean",
   "block-median",
@@ -31,10 +39,26 @@ export const GRID_METHODS = [
   "mincurv",
 ] as const;
 
-/** A gridding method, see {@linkcode GRID_METHODS}. */
+/**
+ * A gridding method, see {@linkcode GRID_METHODS}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { GridMethod } from "./gridding.ts";
+ * const m: GridMethod = "block-median";
+ * ```
+ */
 export type GridMethod = typeof GRID_METHODS[number];
 
-/** Scattered points: equal-length arrays; rows with a non-finite lon, lat or value are skipped. */
+/**
+ * Scattered points: equal-length arrays; rows with a non-finite lon, lat or value are skipped.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { Points } from "./gridding.ts";
+ * const p: Points = { lon: new Float64Array([10]), lat: new Float64Array([-1]), value: new Float64Array([5]) };
+ * ```
+ */
 export interface Points {
   /** Longitudes, degrees. */
   lon: Float64Array;
@@ -46,7 +70,15 @@ export interface Points {
   weight?: Float64Array;
 }
 
-/** Options of {@linkcode gridPoints}. */
+/**
+ * Options of {@linkcode gridPoints}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { GridPointsOptions } from "./gridding.ts";
+ * const o: GridPointsOptions = { bbox: [10, -2, 12, 0], spacing: 0.01, method: "idw", k: 12 };
+ * ```
+ */
 export interface GridPointsOptions {
   /** Output region `[minLon, minLat, maxLon, maxLat]`, degrees. */
   bbox: Bbox;
@@ -125,7 +157,15 @@ export interface GridPointsOptions {
   signal?: AbortSignal;
 }
 
-/** The result of {@linkcode gridPoints}. */
+/**
+ * The result of {@linkcode gridPoints}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { GridResult } from "./gridding.ts";
+ * const nodes = (r: GridResult) => r.grid.lat.length * r.grid.lon.length;
+ * ```
+ */
 export interface GridResult {
   /** The grid: values Float64, NaN where the method has no support or beyond `maxDistance`. */
   grid: ProcessedGrid;
@@ -184,7 +224,15 @@ export class NoPointsError extends RangeError {
   }
 }
 
-/** The node layout of a grid. */
+/**
+ * The node layout of a grid.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { gridLayout, type GridLayout } from "./gridding.ts";
+ * const l: GridLayout = gridLayout([10, -1, 14, 1], 0.01, "gridline"); // l.nx === 401
+ * ```
+ */
 export interface GridLayout {
   /** Longitude of the first node, degrees. */
   west: number;
@@ -696,5 +744,13 @@ export async function gridPoints(
   return { grid, count, spread, pointsInBbox: kept.inBbox, pointsSkipped: kept.skipped };
 }
 
-/** Version recorded in the provenance of gridded output. */
+/**
+ * Version recorded in the provenance of gridded output.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { GRIDDING_VERSION } from "./gridding.ts";
+ * console.log(GRIDDING_VERSION); // "0.1.0"
+ * ```
+ */
 export const GRIDDING_VERSION = "0.1.0";

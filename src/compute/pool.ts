@@ -6,7 +6,15 @@
 import { ComputeError } from "./compute_error.ts";
 import type { JobMessage, ReplyMessage } from "./_protocol.ts";
 
-/** A kernel call: the wasm export `kernel` applied to `args`. */
+/**
+ * A kernel call: the wasm export `kernel` applied to `args`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { ComputeJob } from "./pool.ts";
+ * const job: ComputeJob = { kernel: "core_version", args: [] };
+ * ```
+ */
 export interface ComputeJob {
   /** Name of the exported gam-core kernel, e.g. `"core_version"`. */
   kernel: string;
@@ -14,7 +22,15 @@ export interface ComputeJob {
   args: unknown[];
 }
 
-/** Options of {@linkcode WorkerPool.run}. */
+/**
+ * Options of {@linkcode WorkerPool.run}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { RunOptions } from "./pool.ts";
+ * const opts: RunOptions = { signal: AbortSignal.timeout(60_000), transfer: [] };
+ * ```
+ */
 export interface RunOptions {
   /** Cancels the job: a queued job is dropped, a running one has its worker terminated. */
   signal?: AbortSignal;
@@ -25,7 +41,15 @@ export interface RunOptions {
   transfer?: Transferable[];
 }
 
-/** Options of the {@linkcode WorkerPool} constructor. */
+/**
+ * Options of the {@linkcode WorkerPool} constructor.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { WorkerPoolOptions } from "./pool.ts";
+ * const opts: WorkerPoolOptions = { size: 2 };
+ * ```
+ */
 export interface WorkerPoolOptions {
   /**
    * Number of workers (integer >= 1).

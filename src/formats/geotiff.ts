@@ -14,7 +14,18 @@
  * @module
  */
 
-/** The part of a `ProcessedGrid` a GeoTIFF needs. */
+/**
+ * The part of a `ProcessedGrid` a GeoTIFF needs.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { GeoTiffGrid } from "./geotiff.ts";
+ * const g: GeoTiffGrid = {
+ *   lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]),
+ *   resolution: { lon: 1, lat: 1 }, registration: "gridline",
+ * };
+ * ```
+ */
 export interface GeoTiffGrid {
   /** Node longitudes, degrees, strictly increasing. */
   lon: Float64Array;
@@ -28,7 +39,15 @@ export interface GeoTiffGrid {
   registration: "gridline" | "pixel";
 }
 
-/** Options of {@linkcode encodeGeoTiff} and {@linkcode writeGeoTiff}. */
+/**
+ * Options of {@linkcode encodeGeoTiff} and {@linkcode writeGeoTiff}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { GeoTiffOptions } from "./geotiff.ts";
+ * const o: GeoTiffOptions = { description: "{\"step\":\"grid\"}" };
+ * ```
+ */
 export interface GeoTiffOptions {
   /**
    * Text stored in the TIFF `ImageDescription` tag (e.g. provenance as JSON); ASCII only.
@@ -37,7 +56,15 @@ export interface GeoTiffOptions {
   description?: string;
 }
 
-/** A grid cannot be written as a GeoTIFF (inconsistent sizes, too large). */
+/**
+ * A grid cannot be written as a GeoTIFF (inconsistent sizes, too large).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { GeoTiffError } from "./geotiff.ts";
+ * const e = new GeoTiffError("grid is empty (0 x 0)"); // e instanceof RangeError
+ * ```
+ */
 export class GeoTiffError extends RangeError {
   /** @param message What is wrong. */
   constructor(message: string) {

@@ -10,13 +10,37 @@
  * @module
  */
 
-/** A column reference: a header name, or a 1-based index (a number or a string of digits). */
+/**
+ * A column reference: a header name, or a 1-based index (a number or a string of digits).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { ColumnRef } from "./table.ts";
+ * const cols: ColumnRef[] = ["longitude", 2, "3"];
+ * ```
+ */
 export type ColumnRef = string | number;
 
-/** The field separator of a table. `"whitespace"` splits on runs of spaces and tabs. */
+/**
+ * The field separator of a table. `"whitespace"` splits on runs of spaces and tabs.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { Delimiter } from "./table.ts";
+ * const d: Delimiter = "whitespace";
+ * ```
+ */
 export type Delimiter = "," | "\t" | ";" | "whitespace";
 
-/** Options of {@linkcode readTable} and {@linkcode parseTable}. */
+/**
+ * Options of {@linkcode readTable} and {@linkcode parseTable}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { ReadTableOptions } from "./table.ts";
+ * const o: ReadTableOptions = { columns: ["longitude", "latitude"], comment: "#" };
+ * ```
+ */
 export interface ReadTableOptions {
   /** Columns to read, by header name or 1-based index; the result keeps this order. */
   columns: readonly ColumnRef[];
@@ -39,7 +63,15 @@ export interface ReadTableOptions {
   comment?: string;
 }
 
-/** The result of {@linkcode readTable}: one Float64Array per requested column. */
+/**
+ * The result of {@linkcode readTable}: one Float64Array per requested column.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { parseTable, type Table } from "./table.ts";
+ * const t: Table = parseTable(new TextEncoder().encode("x\n1\n"), "a.csv", { columns: ["x"] });
+ * ```
+ */
 export interface Table {
   /** The file name used in messages (the path as given). */
   file: string;

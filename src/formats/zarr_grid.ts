@@ -14,7 +14,15 @@
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 
-/** The part of a `ProcessedGrid` stored in Zarr. */
+/**
+ * The part of a `ProcessedGrid` stored in Zarr.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { ZarrGrid } from "./zarr_grid.ts";
+ * const g: ZarrGrid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
+ * ```
+ */
 export interface ZarrGrid {
   /** Node longitudes, degrees, strictly increasing. */
   lon: Float64Array;
@@ -24,13 +32,29 @@ export interface ZarrGrid {
   values: Float32Array | Float64Array;
 }
 
-/** A grid read back by {@linkcode readZarrGrid}, with the group's attributes. */
+/**
+ * A grid read back by {@linkcode readZarrGrid}, with the group's attributes.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import type { ZarrGridRead } from "./zarr_grid.ts";
+ * const units = (g: ZarrGridRead) => g.attributes.units;
+ * ```
+ */
 export interface ZarrGridRead extends ZarrGrid {
   /** The group attributes written by {@linkcode writeZarrGrid}. */
   attributes: Record<string, unknown>;
 }
 
-/** A Zarr grid cannot be written or read (inconsistent sizes, missing arrays). */
+/**
+ * A Zarr grid cannot be written or read (inconsistent sizes, missing arrays).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ZarrGridError } from "./zarr_grid.ts";
+ * const e = new ZarrGridError("out.zarr: not a Zarr group"); // e.name === "ZarrGridError"
+ * ```
+ */
 export class ZarrGridError extends Error {
   /** @param message What is wrong and where. */
   constructor(message: string, options?: ErrorOptions) {

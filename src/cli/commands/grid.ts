@@ -92,7 +92,15 @@ function joinNegativeValues(args: string[]): string[] {
   return out;
 }
 
-/** `gam grid`. */
+/**
+ * `gam grid`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { gridCommand } from "./grid.ts";
+ * const status = await gridCommand.run(["--help"]);
+ * ```
+ */
 export const gridCommand: Command = {
   name: "grid",
   summary: "Grid scattered points onto a lon/lat grid (GeoTIFF or Zarr)",
