@@ -76,6 +76,16 @@ const MIN_MAP_SIDE = 480;
 const degrees = (v: number, positive: string, negative: string) =>
   v === 0 ? "0°" : `${Math.abs(v)}°${v > 0 ? positive : negative}`;
 
+/**
+ * Significant digits that keep the ends of a range `lo..hi` apart (at least 4): a range of
+ * 1,900 mGal around 977,000 mGal needs 6 (`975563` to `977463`), not `975600` to `977500`.
+ */
+function rangeDigits(lo: number, hi: number): number {
+  const span = Math.abs(hi - lo), size = Math.max(Math.abs(lo), Math.abs(hi));
+  if (!(span > 0) || !Number.isFinite(size)) return 4;
+  return Math.min(15, Math.max(4, Math.ceil(Math.log10(size / span)) + 3));
+}
+
 /** Anomaly attributes as `key: value` pairs, numbers to 4 significant digits. */
 const attributes = (a: Record<string, unknown>) =>
   Object.entries(a).map(([k, v]) =>
@@ -134,6 +144,7 @@ function gridFigure(g: ReportGrid): string {
   ).join("");
   const bx = ml + w + 18, bh = h;
   const [lo, hi] = img.limits;
+  const digits = rangeDigits(lo, hi);
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-size="11" ` +
     `font-family="sans-serif" role="img" aria-label="${esc(g.title)} map">` +
     `<image href="${
@@ -149,10 +160,11 @@ function gridFigure(g: ReportGrid): string {
       dataUri(bar)
     }" x="${bx}" y="${mt}" width="16" height="${bh}" preserveAspectRatio="none"/>` +
     `<rect x="${bx}" y="${mt}" width="16" height="${bh}" fill="none" stroke="#333"/>` +
-    `<text x="${bx + 20}" y="${mt + 8}">${fmt(hi, 4)}</text>` +
-    `<text x="${bx + 20}" y="${mt + bh}">${fmt(lo, 4)}</text>` +
+    `<text x="${bx + 20}" y="${mt + 8}">${fmt(hi, digits)}</text>` +
+    `<text x="${bx + 20}" y="${mt + bh}">${fmt(lo, digits)}</text>` +
     `<text x="${bx + 20}" y="${mt + bh / 2}">${esc(grid.units)}</text></svg>`;
   const hist = histogram(grid.values);
+  const histDigits = rangeDigits(hist.edges[0], hist.edges[hist.edges.length - 1]);
   // Bars take the map's colour at their bin centre, so the histogram doubles as a legend of
   // the clipped colour scale.
   const bins = hist.counts.length, binWidth = (hist.edges[bins] - hist.edges[0]) / (bins || 1);
@@ -187,7 +199,7 @@ function gridFigure(g: ReportGrid): string {
     `<td>${fmt(a.confidence, 2)}</td><td>${esc(attributes(a.attributes))}</td></tr>`
   ).join("");
   return `<section class="grid"><h3>${esc(g.title)}</h3><div class="row"><figure>${svg}` +
-    `<figcaption>${esc(g.title)}: colour limits ${fmt(lo, 4)} to ${fmt(hi, 4)} ${
+    `<figcaption>${esc(g.title)}: colour limits ${fmt(lo, digits)} to ${fmt(hi, digits)} ${
       esc(grid.units)
     } ` +
     `(2nd–98th percentile); red circles mark anomalies.</figcaption></figure>` +
@@ -195,7 +207,7 @@ function gridFigure(g: ReportGrid): string {
     `src="${
       dataUri(histImg)
     }" width="${histImg.width}" height="${histImg.height}"><figcaption>Histogram, ` +
-    `${fmt(hist.edges[0], 4)} to ${fmt(hist.edges[hist.edges.length - 1], 4)} ${
+    `${fmt(hist.edges[0], histDigits)} to ${fmt(hist.edges[hist.edges.length - 1], histDigits)} ${
       esc(grid.units)
     }</figcaption></figure></div></div>` +
     (seams

@@ -169,3 +169,27 @@ Deno.test("renderReport() draws cells centred on their nodes, enlarged, with hem
   assert.match(html, />45\.1°N</);
   assert.match(html, /peak: -1\.235/, "attributes rounded to 4 significant digits");
 });
+
+Deno.test("renderReport() labels colour limits of a large-offset field with enough digits", () => {
+  const g = grid(10, 10);
+  g.values = Float64Array.from(g.values, (v) => 977_013 + v * 100); // 977013..977913 mGal
+  const html = renderReport({
+    runId: "run-3",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [10, 45, 10.9, 45.9],
+    modalities: [{
+      modality: "gravity",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [{ title: "g", grid: g, anomalies: [] }],
+    }],
+    provenance: {},
+  });
+  const [lo, hi] = colourLimits(g.values);
+  assert.equal(lo, 977_013);
+  assert.equal(hi, 977_913);
+  assert.match(html, /colour limits 977013 to 977913 mGal/);
+  assert.match(html, /Histogram, 977013 to 977913 mGal/);
+});
