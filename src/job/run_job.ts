@@ -241,6 +241,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     progress.close();
   }
 
+  // Report in configuration order, not in the order modalities finished.
+  results.sort((a, b) => modalities.indexOf(a.modality) - modalities.indexOf(b.modality));
   recordMetrics(registry, results);
   const interrupted = signal.aborted || results.some((r) => r.outcome === "interrupted");
   const ok = results.filter((r) => r.outcome === "ok").length;
