@@ -259,6 +259,8 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
         ).join("; ");
       }
     }
+    // Branches finish in any order; outputs follow the definition's order.
+    outputs.sort((a, b) => leaves.indexOf(a.branch) - leaves.indexOf(b.branch));
     result.outliersRemoved = outliersRemoved(result.stages);
     await Deno.mkdir(`${ctx.runDir}/grids`, { recursive: true });
     for (const o of outputs) {
