@@ -5,7 +5,7 @@
  * @module
  */
 import { PGlite, type Transaction } from "@electric-sql/pglite";
-import { postgis } from "@electric-sql/pglite-postgis";
+import { embeddedPostgis } from "./postgis_bundle.ts";
 import { PersistenceError } from "./errors.ts";
 import type { Row, SqlClient } from "./sql_client.ts";
 
@@ -71,7 +71,7 @@ export async function openPglite(dataDir: string): Promise<PgliteClient> {
 
 async function create(dataDir: string, loadDataDir?: Blob): Promise<PGlite> {
   try {
-    return await PGlite.create({ dataDir, extensions: { postgis }, loadDataDir });
+    return await PGlite.create({ dataDir, extensions: { postgis: embeddedPostgis }, loadDataDir });
   } catch (err) {
     throw new PersistenceError(
       `Cannot open the embedded database in "${dataDir}": ${(err as Error).message ?? err}` +
