@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { WorkerPool } from "../src/compute/mod.ts";
 import { fftFilter, gaussianFilter, medianFilter } from "../src/compute/filters.ts";
+import { mulberry32 } from "../src/plugins/synthetic/model.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -24,13 +25,7 @@ const workers = Number(flags.workers ?? 2);
 const repeat = Number(flags.repeat ?? 3);
 
 function field(n: number, seed: number): Float64Array<ArrayBuffer> {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed >>> 0);
   const a = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < n; i++) {

@@ -21,6 +21,7 @@ import {
   type PipelineResult,
   runPipeline,
 } from "../src/preprocessing/mod.ts";
+import { mulberry32 } from "../src/plugins/synthetic/model.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -31,13 +32,7 @@ const workers = Number(flags.workers ?? 2);
 const bbox: [number, number, number, number] = [10, 45, 15, 49];
 
 function survey(): RawPoints {
-  let s = 20261125;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(20261125);
   const lon = new Float64Array(n), lat = new Float64Array(n), value = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     lon[i] = bbox[0] + rand() * (bbox[2] - bbox[0]);

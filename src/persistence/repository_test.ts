@@ -13,20 +13,9 @@ import {
   PersistenceError,
   type Repository,
 } from "./mod.ts";
+import { mulberry32 as rng } from "../plugins/synthetic/model.ts";
 
 const skipServerSuite = await skipServer("src/persistence/repository_test.ts");
-
-/** mulberry32: a small seeded PRNG so every run loads the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` anomalies uniform in [lon0, lon0+10] x [lat0, lat0+10], confidence in [0, 1). */
 function anomalies(count: number, seed: number, lon0 = 10, lat0 = -30): Anomaly[] {

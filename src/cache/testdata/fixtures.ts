@@ -4,18 +4,9 @@
  * @module
  */
 import type { ProcessedGrid, RawData } from "../../contracts/mod.ts";
+import { mulberry32 as rng } from "../../plugins/synthetic/model.ts";
 
 /** Mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` gravity survey points in `[16, -35, 33, -22]` with flight lines and a few NaN readings. */
 export function syntheticPoints(n: number, seed = 42): RawData {
