@@ -6,30 +6,9 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
+import { exists, gam, ROOT, SHARED_DATA } from "../_gam_cli.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const BASE_CONFIG = `${ROOT}config/ingestion.yaml`;
-const SHARED = new URL("../../../shared/data/", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function gam(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-worker-options", `${ROOT}src/cli/main.ts`, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-/** A config in a temp folder: small bbox, outputs and cache inside the folder. */
 // deno-lint-ignore no-explicit-any
 type Yaml = Record<string, any>;
 
@@ -46,10 +25,6 @@ async function tempConfig(
   const path = `${dir}/ingestion.yaml`;
   await Deno.writeTextFile(path, stringify(c));
   return { dir, path };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 function dbOptions(dir: string) {
@@ -239,7 +214,7 @@ Deno.test({
 
 Deno.test({
   name: "gam run on the real South African gravity survey (file plugin) grids and reports it",
-  ignore: !(await exists(`${SHARED}south-africa-gravity.ast.gz`)),
+  ignore: !(await exists(`${SHARED_DATA}south-africa-gravity.ast.gz`)),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -250,13 +225,13 @@ Deno.test({
         type: "plugin",
         plugin: "file",
         params: {
-          path: `${SHARED}south-africa-gravity.ast.gz`,
+          path: `${SHARED_DATA}south-africa-gravity.ast.gz`,
           columns: { lat: 1, lon: 2, height: 3, value: 4 },
           units: "mGal",
           licence: "Public domain",
           citation: "NOAA NCEI regional gravity data for Africa",
         },
-        permissions: { net: [], read: [SHARED] },
+        permissions: { net: [], read: [SHARED_DATA] },
       };
       c.modalities.gravity.pipeline.definition =
         "normal-gravity -> bouguer(density=2670) -> outlier(method=mad, threshold=5) -> grid(method=idw, spacing=0.05, radius=0.3) -> qc";
