@@ -23,6 +23,38 @@ Deno.test("WorkerPool.run() transfers typed arrays and detaches the caller's buf
   assert.deepEqual([...out], [2, 4, 7]);
 });
 
+Deno.test("WorkerPool.run() transfers inputs to a wasm kernel and its result back", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const lon = new Float64Array([0, 1]), lat = new Float64Array([0, 0]);
+  // A 3 x 1 grid of nodes at lon 0, 0.5, 1 on the equator: distances 0, 0.5, 0 degrees.
+  const spec = new Float64Array([0, 0, 0.5, 1, 3, 1]);
+  const pending = pool.run<Float64Array>(
+    { kernel: "distance_to_nearest", args: [lon, lat, spec, 0, 1] },
+    { transfer: [lon.buffer, lat.buffer] },
+  );
+  assert.equal(lon.byteLength, 0, "lon was transferred, not copied");
+  assert.equal(lat.byteLength, 0, "lat was transferred, not copied");
+  assert.equal(spec.length, 6, "spec (not in the transfer list) was copied");
+  const d = await pending;
+  assert.ok(d instanceof Float64Array);
+  assert.deepEqual([...d], [0, 0.5, 0]);
+});
+
+Deno.test("WorkerPool.run() rejects with the kernel's message for a bad argument", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  await assert.rejects(
+    pool.run({
+      kernel: "distance_to_nearest",
+      args: [new Float64Array(10), new Float64Array(9), new Float64Array([0, 0, 1, 1, 2, 2]), 0, 1],
+    }),
+    (e: unknown) =>
+      e instanceof ComputeError && e.kernel === "distance_to_nearest" && !e.workerLost &&
+      e.message ===
+        "Kernel distance_to_nearest failed: lon and lat must have equal lengths (got 10 and 9)",
+  );
+  assert.equal(pool.replacedWorkers, 0);
+});
+
 Deno.test("WorkerPool.run() queues jobs when every worker is busy", async () => {
   await using pool = new WorkerPool({ size: 2, workerUrl: testWorker });
   const jobs = Array.from(
