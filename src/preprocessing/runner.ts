@@ -90,7 +90,7 @@ export async function runPipeline(
   options: RunPipelineOptions,
 ): Promise<PipelineResult> {
   const result: PipelineResult = { outputs: [], failures: [], records: [] };
-  await runChain(plan.root, input, "main", options.signal, options, result);
+  await runChain(plan.root, input, "main", options.signal, options, result, new DataMemo());
   return result;
 }
 
@@ -101,6 +101,7 @@ async function runChain(
   parentSignal: AbortSignal | undefined,
   options: RunPipelineOptions,
   result: PipelineResult,
+  memo: DataMemo,
 ): Promise<void> {
   // Each branch has its own controller: a failure here cancels this branch only.
   const controller = new AbortController();
@@ -119,10 +120,10 @@ async function runChain(
       stage: stage.id,
       version: stage.version,
       params: stage.params as Record<string, unknown>,
-      inputChecksum: stageChecksum(data),
+      inputChecksum: memo.checksum(data),
       durationSeconds: 0,
       startedAt: new Date().toISOString(),
-      pre: dataStatistics(data),
+      pre: memo.statistics(data),
       outcome: "ok",
     };
     const logger = options.logger.child({ component: "preprocessing", stage: stage.id, branch });
@@ -144,8 +145,8 @@ async function runChain(
         branch,
       });
       record.durationSeconds = (performance.now() - started) / 1000;
-      record.outputChecksum = stageChecksum(output);
-      record.post = dataStatistics(output);
+      record.outputChecksum = memo.checksum(output);
+      record.post = memo.statistics(output);
       if (isProcessedGrid(output)) {
         output = {
           ...output,
@@ -160,6 +161,7 @@ async function runChain(
           }],
         };
       }
+      memo.alias(output, record.outputChecksum, record.post);
       data = output;
       logger.info("stage end", {
         durationSeconds: record.durationSeconds,
@@ -194,6 +196,7 @@ async function runChain(
         signal,
         options,
         result,
+        memo,
       )
     ),
   );
@@ -204,4 +207,28 @@ function abortError(signal: AbortSignal): Error {
   return reason instanceof Error
     ? new Error(`cancelled: ${reason.message}`, { cause: reason })
     : new Error(`cancelled${reason === undefined ? "" : `: ${String(reason)}`}`);
+}
+
+/**
+ * Checksums and statistics by data object: a stage's output is the next stage's input, and
+ * every branch of a fork starts from the same object, so each is computed once per object.
+ */
+class DataMemo {
+  readonly #checksums = new WeakMap<object, string>();
+  readonly #stats = new WeakMap<object, DataStatistics>();
+  checksum(data: StageData): string {
+    let c = this.#checksums.get(data);
+    if (c === undefined) this.#checksums.set(data, c = stageChecksum(data));
+    return c;
+  }
+  statistics(data: StageData): DataStatistics {
+    let s = this.#stats.get(data);
+    if (s === undefined) this.#stats.set(data, s = dataStatistics(data));
+    return s;
+  }
+  /** Records what is known of a copy whose arrays are those of an object already measured. */
+  alias(data: StageData, checksum: string, statistics: DataStatistics): void {
+    this.#checksums.set(data, checksum);
+    this.#stats.set(data, statistics);
+  }
 }
