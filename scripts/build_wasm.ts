@@ -34,6 +34,7 @@ const WASM_FEATURES = [
   "--enable-mutable-globals",
   "--enable-reference-types",
   "--enable-multivalue",
+  "--enable-simd",
 ];
 
 /** Thrown for a failed build step; the message says which step and why. */
@@ -130,7 +131,7 @@ async function buildEnv(): Promise<Record<string, string>> {
     ...(await rustSrcDirs()).map((d) => `--remap-path-prefix=${d}=/rustc/${d.slice(15)}`),
     "--remap-path-prefix=/usr/lib/rustlib/src/rust=/rustc/src",
   ];
-  env.RUSTFLAGS = remaps.join(" ");
+  env.RUSTFLAGS = ["-C", "target-feature=+simd128", ...remaps].join(" ");
   env.CARGO_TARGET_DIR = `${CRATE}/target/wasm-build`;
   env.SOURCE_DATE_EPOCH = "0";
   return env;
