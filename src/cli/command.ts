@@ -12,7 +12,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
  * ```ts
  * import type { Command } from "./command.ts";
  * const hello: Command = {
- *   name: "hello", summary: "Say hello", help: "Usage: gam hello",
+ *   name: "hello", help: "Usage: gam hello",
  *   run: () => Promise.resolve(0),
  * };
  * ```
@@ -20,8 +20,6 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 export interface Command {
   /** The word after `gam`. */
   name: string;
-  /** One line for `gam --help`. */
-  summary: string;
   /** The full `--help` text. */
   help: string;
   /** Runs the command with the arguments after its name; resolves to the exit status. */
@@ -78,7 +76,7 @@ export function parseFlags<T extends FlagSpec>(
 } {
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: joinNegativeValues(args),
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
@@ -91,6 +89,25 @@ export function parseFlags<T extends FlagSpec>(
       .replace(/\s*\n\s*/g, " ");
     throw new UsageError(message);
   }
+}
+
+/**
+ * `node:util` parseArgs refuses `--bbox -42.6,...` (a value starting with a dash) as
+ * ambiguous; negative numbers are common here (west, south), so a flag followed by a negative
+ * number is joined as `--flag=value`.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i], next = args[i + 1];
+    if (/^--[a-z][a-z-]*$/.test(a) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
 }
 
 /**

@@ -10,15 +10,15 @@
  *
  * @module
  */
-import { type Command, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
-import { commands } from "./commands/mod.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
+import { type CommandEntry, commands } from "./commands/mod.ts";
 import { describeError, isUsageLike } from "./report_error.ts";
 import { redact } from "../observability/mod.ts";
 
 /** The version printed by `gam --version`. */
 export const VERSION = "0.1.0";
 
-function topHelp(list: readonly Command[]): string {
+function topHelp(list: readonly CommandEntry[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
   return [
     "gam: GeoAnomalyMapper data pipeline (ingest, cache, preprocess, persist)",
@@ -56,14 +56,15 @@ export async function main(args: string[]): Promise<number> {
     console.log(`gam ${VERSION}`);
     return EXIT_OK;
   }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
     console.error(
       `gam: unknown command "${name}"; expected one of: ${commands.map((c) => c.name).join(", ")}` +
         ` (see gam --help)`,
     );
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(command.help);
     return EXIT_OK;

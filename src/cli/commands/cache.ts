@@ -135,7 +135,6 @@ function shortTime(iso: string | undefined): string {
 /** `gam cache`. */
 export const cacheCommand: Command = {
   name: "cache",
-  summary: "Inspect and maintain the cache (ls, pin, unpin, verify, sweep, clear)",
   help: HELP,
   async run(args) {
     const { values, positionals, help } = parseFlags(args, FLAGS);

@@ -74,7 +74,6 @@ function render(loaded: LoadedConfig, json: boolean): string {
 /** `gam config`. */
 export const configCommand: Command = {
   name: "config",
-  summary: "Validate the configuration and print the effective result",
   help: HELP,
   async run(args) {
     const { values, positionals, help } = parseFlags(args, {

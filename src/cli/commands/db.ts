@@ -31,7 +31,6 @@ Exit status: 0 success, 1 runtime failure (database, changed migration, tool), 2
 /** `gam db`. */
 export const dbCommand: Command = {
   name: "db",
-  summary: "Database: migrate, status, backup FILE, restore FILE",
   help: HELP,
   async run(args) {
     const { values, positionals, help } = parseFlags(args, {

@@ -52,7 +52,6 @@ export function summariseRawData(data: RawData): Record<string, unknown> {
 /** `gam fetch`. */
 export const fetchCommand: Command = {
   name: "fetch",
-  summary: "Fetch one modality from its source plugin and print a summary",
   help: `Usage: gam fetch --modality M [options]
 
 Loads the modality's plugin in its sandbox, fetches the bbox under the configured retry,

@@ -90,7 +90,6 @@ const s = { type: "string" } as const;
  */
 export const filterCommand: Command = {
   name: "filter",
-  summary: "Filter or transform a grid: gaussian, median, bandpass, upward, rtp, tilt, ...",
   help: HELP,
   async run(args) {
     const { values: v, positionals, help } = parseFlags(args, {

@@ -75,24 +75,6 @@ function required(values: Record<string, unknown>, name: string): string {
 }
 
 /**
- * `node:util` parseArgs refuses `--bbox -42.6,...` (a value starting with a dash) as ambiguous;
- * negative numbers are common here (west, south), so such values are joined as `--flag=value`.
- */
-function joinNegativeValues(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i], next = args[i + 1];
-    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-[\d.]/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else {
-      out.push(a);
-    }
-  }
-  return out;
-}
-
-/**
  * `gam grid`.
  *
  * @example Usage
@@ -103,10 +85,9 @@ function joinNegativeValues(args: string[]): string[] {
  */
 export const gridCommand: Command = {
   name: "grid",
-  summary: "Grid scattered points onto a lon/lat grid (GeoTIFF or Zarr)",
   help: HELP,
   async run(args) {
-    const { values, positionals } = parseFlags(joinNegativeValues(args), {
+    const { values, positionals } = parseFlags(args, {
       input: { type: "string" },
       x: { type: "string" },
       y: { type: "string" },

@@ -1,28 +1,67 @@
 /**
- * The registry of `gam` subcommands, in the order `gam --help` lists them.
+ * The registry of `gam` subcommands, in the order `gam --help` lists them. Each command's
+ * module is imported only when it runs, so a command pays only for what it uses (`gam grid`
+ * does not load the database engines).
  *
  * @module
  */
 import type { Command } from "../command.ts";
-import { runCommand } from "./run.ts";
-import { serveCommand } from "./serve.ts";
-import { fetchCommand } from "./fetch.ts";
-import { gridCommand } from "./grid.ts";
-import { filterCommand } from "./filter.ts";
-import { qcCommand } from "./qc.ts";
-import { cacheCommand } from "./cache.ts";
-import { dbCommand } from "./db.ts";
-import { configCommand } from "./config.ts";
+
+/** A registered subcommand: its name, its line in `gam --help`, and its module. */
+export interface CommandEntry {
+  /** The word after `gam`. */
+  name: string;
+  /** One line for `gam --help`. */
+  summary: string;
+  /** Imports the command's module. */
+  load(): Promise<Command>;
+}
 
 /** Every subcommand of `gam`. */
-export const commands: readonly Command[] = [
-  runCommand,
-  serveCommand,
-  fetchCommand,
-  gridCommand,
-  filterCommand,
-  qcCommand,
-  cacheCommand,
-  dbCommand,
-  configCommand,
+export const commands: readonly CommandEntry[] = [
+  {
+    name: "run",
+    summary: "Run the pipeline for the configured modalities",
+    load: async () => (await import("./run.ts")).runCommand,
+  },
+  {
+    name: "serve",
+    summary: "Run modalities on their schedules; serve /metrics, /healthz, /readyz",
+    load: async () => (await import("./serve.ts")).serveCommand,
+  },
+  {
+    name: "fetch",
+    summary: "Fetch one modality from its source plugin and print a summary",
+    load: async () => (await import("./fetch.ts")).fetchCommand,
+  },
+  {
+    name: "grid",
+    summary: "Grid scattered points onto a lon/lat grid (GeoTIFF or Zarr)",
+    load: async () => (await import("./grid.ts")).gridCommand,
+  },
+  {
+    name: "filter",
+    summary: "Filter or transform a grid: gaussian, median, bandpass, upward, rtp, tilt, ...",
+    load: async () => (await import("./filter.ts")).filterCommand,
+  },
+  {
+    name: "qc",
+    summary: "Quality control of a grid: completeness, seams, anomalies",
+    load: async () => (await import("./qc.ts")).qcCommand,
+  },
+  {
+    name: "cache",
+    summary: "Inspect and maintain the cache (ls, pin, unpin, verify, sweep, clear)",
+    load: async () => (await import("./cache.ts")).cacheCommand,
+  },
+  {
+    name: "db",
+    summary: "Database: migrate, status, backup FILE, restore FILE",
+    load: async () => (await import("./db.ts")).dbCommand,
+  },
+  {
+    name: "config",
+    summary: "Validate the configuration and print the effective result",
+    load: async () => (await import("./config.ts")).configCommand,
+  },
 ];

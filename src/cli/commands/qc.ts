@@ -41,7 +41,6 @@ const s = { type: "string" } as const;
  */
 export const qcCommand: Command = {
   name: "qc",
-  summary: "Quality control of a grid: completeness, seams, anomalies",
   help: HELP,
   async run(args) {
     const { values: v, positionals, help } = parseFlags(args, {

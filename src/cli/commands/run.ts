@@ -35,7 +35,6 @@ Exit status: 0 every modality done; 1 at least one failed (the others' results a
 /** `gam run`. */
 export const runCommand: Command = {
   name: "run",
-  summary: "Run the pipeline for the configured modalities",
   help: HELP,
   async run(args) {
     const { values, positionals } = parseFlags(args, {

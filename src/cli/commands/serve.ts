@@ -15,7 +15,6 @@ import { createProgress } from "../../job/progress.ts";
 /** `gam serve`. */
 export const serveCommand: Command = {
   name: "serve",
-  summary: "Run modalities on their schedules; serve /metrics, /healthz, /readyz",
   help: `Usage: gam serve [options]
 
 Runs each enabled modality on its cron schedule (modalities.<name>.schedule), reloads the
