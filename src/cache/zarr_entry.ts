@@ -21,34 +21,19 @@
  */
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
-import { gunzipSync, gzipSync } from "node:zlib";
-import { readZarrGrid, type ZarrGrid } from "../formats/zarr_grid.ts";
+import { readZarrGrid, writeZarrGrid, type ZarrGrid } from "../formats/zarr_grid.ts";
+import {
+  chunkCodecs,
+  type Compression,
+  COMPRESSIONS,
+  registerZarrCodecs,
+  type ZarrWriteOptions,
+} from "../formats/zarr_codecs.ts";
+
+export { chunkCodecs, type Compression, COMPRESSIONS, registerZarrCodecs };
+/** Options of the cache entry writers (the formats module's Zarr write options). */
+export type ZarrEntryWriteOptions = ZarrWriteOptions;
 import { CacheFormatError } from "./errors.ts";
-
-/**
- * Chunk compression of cached arrays.
- *
- * @example Usage
- * ```ts
- * import type { Compression } from "./zarr_entry.ts";
- * const c: Compression = "zstd";
- * ```
- */
-export type Compression = "none" | "gzip" | "zstd";
-
-/** The compressions {@linkcode Compression} allows, for messages and flags. */
-export const COMPRESSIONS: readonly Compression[] = ["none", "gzip", "zstd"];
-
-/** Options of the writers. */
-export interface ZarrEntryWriteOptions {
-  /** Chunk codec. @default "none" */
-  compression?: Compression;
-  /**
-   * Chunk edge of 2-D arrays in cells; 1-D arrays use chunks of its square.
-   * @default 256
-   */
-  chunkSize?: number;
-}
 
 /** Scattered points as stored in a cache entry. */
 export interface ZarrPoints {
@@ -62,63 +47,6 @@ export interface ZarrPoints {
   height?: Float64Array;
   /** Flight-line ids. */
   line?: Float64Array | Int32Array;
-}
-
-let registered = false;
-
-/**
- * Makes zarrita able to *encode* gzip chunks (it decodes gzip and zstd, and encodes zstd, out
- * of the box) by registering a `node:zlib` gzip codec (v3 config `{ level }`). Idempotent.
- *
- * @example Usage
- * ```ts
- * import { registerZarrCodecs } from "./zarr_entry.ts";
- * registerZarrCodecs();
- * ```
- */
-export function registerZarrCodecs(): void {
-  if (registered) return;
-  registered = true;
-  // The runtime's zlib (native): about 4x faster than fflate to encode, 2x to decode, and
-  // cheaper per chunk than DecompressionStream.
-  zarr.registry.set("gzip", () =>
-    Promise.resolve({
-      kind: "bytes_to_bytes",
-      fromConfig(config: { level?: number } | undefined) {
-        const level = config?.level ?? 1;
-        return {
-          kind: "bytes_to_bytes",
-          encode: (data: Uint8Array) => new Uint8Array(gzipSync(data, { level })),
-          decode: (data: Uint8Array) => new Uint8Array(gunzipSync(data)),
-        };
-      },
-    } as never));
-}
-
-/**
- * The v3 `codecs` list for a compression: the `bytes` codec (little endian), then `gzip`
- * (level 1) or `zstd` (level 3) if asked.
- *
- * @example Usage
- * ```ts
- * import { chunkCodecs } from "./zarr_entry.ts";
- * chunkCodecs("gzip").map((c) => c.name); // ["bytes", "gzip"]
- * ```
- */
-export function chunkCodecs(compression: Compression): zarr.CodecMetadata[] {
-  const bytes = { name: "bytes", configuration: { endian: "little" } };
-  switch (compression) {
-    case "none":
-      return [bytes];
-    case "gzip":
-      return [bytes, { name: "gzip", configuration: { level: 1 } }];
-    case "zstd":
-      return [bytes, { name: "zstd", configuration: { level: 3, checksum: false } }];
-    default:
-      throw new RangeError(
-        `Compression "${compression}" is not supported: expected one of ${COMPRESSIONS.join(", ")}`,
-      );
-  }
 }
 
 type AnyArray = Float64Array | Float32Array | Int32Array;
@@ -183,34 +111,13 @@ function checkChunkSize(chunkSize: number): number {
  * }, { units: "mGal" }, { compression: "gzip" });
  * ```
  */
-export async function writeGridGroup(
+export function writeGridGroup(
   dir: string,
   grid: ZarrGrid,
   attributes: Record<string, unknown>,
   options: ZarrEntryWriteOptions = {},
 ): Promise<void> {
-  registerZarrCodecs();
-  const nlat = grid.lat.length, nlon = grid.lon.length;
-  if (grid.values.length !== nlat * nlon) {
-    throw new CacheFormatError(
-      `${dir}: values has ${grid.values.length} elements, expected lat x lon = ${nlat} x ${nlon}`,
-    );
-  }
-  const edge = checkChunkSize(options.chunkSize ?? 256);
-  const codecs = chunkCodecs(options.compression ?? "none");
-  const root = await zarr.create(zarr.root(new FileSystemStore(dir)), {
-    attributes: JSON.parse(JSON.stringify(attributes)),
-  });
-  const axisCodecs = chunkCodecs("none");
-  await writeArray(root, "lat", grid.lat, [nlat], [nlat], ["lat"], axisCodecs, {
-    units: "degrees_north",
-    standard_name: "latitude",
-  });
-  await writeArray(root, "lon", grid.lon, [nlon], [nlon], ["lon"], axisCodecs, {
-    units: "degrees_east",
-    standard_name: "longitude",
-  });
-  await writeArray(root, "values", grid.values, [nlat, nlon], [edge, edge], ["lat", "lon"], codecs);
+  return writeZarrGrid(dir, grid, attributes, { chunkSize: 256, ...options });
 }
 
 /**
@@ -226,7 +133,6 @@ export async function writeGridGroup(
  * ```
  */
 export function readGridGroup(dir: string): ReturnType<typeof readZarrGrid> {
-  registerZarrCodecs();
   return readZarrGrid(dir);
 }
 

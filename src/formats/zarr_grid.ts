@@ -13,6 +13,7 @@
  */
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
+import { chunkCodecs, registerZarrCodecs, type ZarrWriteOptions } from "./zarr_codecs.ts";
 
 /**
  * The part of a `ProcessedGrid` stored in Zarr.
@@ -68,7 +69,7 @@ const CHUNK = 512;
  * The v3 spec requires exactly one array-to-bytes codec; zarrita writes `"codecs": []` when
  * none is given, which zarr-python rejects.
  */
-const BYTES_CODEC = [{ name: "bytes", configuration: { endian: "little" } }];
+const BYTES_CODEC = chunkCodecs("none");
 
 /**
  * Writes `grid` as a Zarr v3 group at `path` (a folder). The group is built in a temporary
@@ -90,7 +91,13 @@ export async function writeZarrGrid(
   path: string,
   grid: ZarrGrid,
   attributes: Record<string, unknown> = {},
+  options: ZarrWriteOptions = {},
 ): Promise<void> {
+  registerZarrCodecs();
+  const edge = options.chunkSize ?? CHUNK;
+  if (!Number.isInteger(edge) || edge < 1) {
+    throw new RangeError(`chunkSize must be an integer >= 1 (cells), got ${edge}`);
+  }
   const nlat = grid.lat.length, nlon = grid.lon.length;
   if (grid.values.length !== nlat * nlon) {
     throw new ZarrGridError(
@@ -121,10 +128,10 @@ export async function writeZarrGrid(
     }
     const values = await zarr.create(root.resolve("values"), {
       shape: [nlat, nlon],
-      chunkShape: [Math.min(nlat, CHUNK), Math.min(nlon, CHUNK)],
+      chunkShape: [Math.min(nlat, edge), Math.min(nlon, edge)],
       dtype: grid.values instanceof Float32Array ? "float32" : "float64",
       fillValue: NaN,
-      codecs: BYTES_CODEC,
+      codecs: chunkCodecs(options.compression ?? "none"),
       dimensionNames: ["lat", "lon"],
     });
     // One code path for both dtypes: zarrita's types want the chunk's dtype to match the array's.
@@ -159,6 +166,7 @@ export async function writeZarrGrid(
  * ```
  */
 export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
+  registerZarrCodecs();
   const store = new FileSystemStore(path);
   let group;
   try {
