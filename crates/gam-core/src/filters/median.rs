@@ -116,10 +116,24 @@ pub fn median_filter(
     let lin: Vec<isize> = fp.iter().map(|&(di, dj)| di * nx as isize + dj).collect();
     let mut buf: Vec<f64> = Vec::with_capacity(fp.len());
     let mut out = vec![f64::NAN; (row1 - row0) * nx];
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let mut pair = pairs::PairWindow::new(&lin);
     for i in row0..row1 {
         let interior_row = i >= h && i + h < ny;
-        for j in 0..nx {
+        let mut j = 0;
+        while j < nx {
             let c = i * nx + j;
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            if interior_row && j >= h && j + 1 + h < nx {
+                if let Some((a, b)) = pair.median(grid, c) {
+                    out[(i - row0) * nx + j] = a;
+                    out[(i - row0) * nx + j + 1] = b;
+                    j += 2;
+                    continue;
+                }
+            }
+            j += 1;
+            let j = j - 1; // the scalar path below takes cell `j` alone
             if grid[c].is_nan() {
                 continue;
             }
@@ -155,6 +169,79 @@ pub fn median_filter(
         }
     }
     Ok(out)
+}
+
+/// Two neighbouring output cells at once with wasm SIMD: the windows of cells `c` and
+/// `c + 1` are the same offsets shifted by one, so one unaligned 16-byte load per offset
+/// gives both windows' values side by side, and the selection network runs on both lanes.
+/// Only for interior cells whose two windows are full (no NaN); anything else returns
+/// `None` and the scalar path takes the cell. Same order statistic as the scalar path.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod pairs {
+    use core::arch::wasm32::{
+        f64x2_extract_lane, f64x2_ne, f64x2_pmax, f64x2_pmin, f64x2_splat, v128, v128_any_true,
+        v128_load, v128_or,
+    };
+
+    use super::super::median_network::{median_full, MinMax};
+
+    /// Two `f64` lanes, one window each.
+    #[derive(Clone, Copy)]
+    struct F64x2(v128);
+
+    impl MinMax for F64x2 {
+        #[inline(always)]
+        fn min(self, other: Self) -> Self {
+            // pmin(a, b) = b < a ? b : a, lane-wise: one of the two on NaN-free values.
+            F64x2(f64x2_pmin(self.0, other.0))
+        }
+        #[inline(always)]
+        fn max(self, other: Self) -> Self {
+            F64x2(f64x2_pmax(self.0, other.0))
+        }
+    }
+
+    /// Window offsets and a reused buffer of lanes.
+    pub(super) struct PairWindow<'a> {
+        lin: &'a [isize],
+        buf: Vec<F64x2>,
+        network: bool,
+    }
+
+    impl<'a> PairWindow<'a> {
+        pub(super) fn new(lin: &'a [isize]) -> Self {
+            PairWindow {
+                lin,
+                buf: vec![F64x2(f64x2_splat(0.0)); lin.len()],
+                network: matches!(lin.len(), 9 | 21 | 25 | 37 | 49),
+            }
+        }
+
+        /// Medians of the full windows of cells `c` and `c + 1` of `grid`, or `None` when
+        /// either window holds a NaN (or no network fits the footprint). The caller
+        /// guarantees both windows lie inside the grid.
+        #[inline]
+        pub(super) fn median(&mut self, grid: &[f64], c: usize) -> Option<(f64, f64)> {
+            if !self.network {
+                return None;
+            }
+            let mut bad = f64x2_splat(0.0);
+            for (slot, &o) in self.buf.iter_mut().zip(self.lin) {
+                let k = (c as isize + o) as usize;
+                let pair = &grid[k..k + 2];
+                // SAFETY: `pair` is a bounds-checked slice of exactly two f64 (16 bytes),
+                // and wasm `v128.load` has no alignment requirement.
+                let v = unsafe { v128_load(pair.as_ptr().cast::<v128>()) };
+                bad = v128_or(bad, f64x2_ne(v, v));
+                *slot = F64x2(v);
+            }
+            if v128_any_true(bad) {
+                return None;
+            }
+            let m = median_full(&mut self.buf)?;
+            Some((f64x2_extract_lane::<0>(m.0), f64x2_extract_lane::<1>(m.0)))
+        }
+    }
 }
 
 #[cfg(test)]
