@@ -324,6 +324,7 @@ async function writeRunFolder(
     ...summary,
     config: { hash: loaded.hash, sources: loaded.sources, profile: loaded.profile ?? null },
     code: await codeVersion(),
+    wasm: await wasmBuild(),
     plugins: Object.fromEntries(
       results.filter((r) => r.manifest).map((r) => [r.modality, {
         id: r.manifest!.pluginId,
@@ -424,6 +425,18 @@ async function codeVersion(): Promise<string> {
   } catch {
     return "unknown";
   }
+}
+
+/** The numeric core's build: its source hash and the sha256 of the `.wasm` actually loaded. */
+async function wasmBuild(): Promise<{ sourceHash: string | null; wasmSha256: string }> {
+  const dir = new URL("../compute/wasm/", import.meta.url);
+  const js = await Deno.readTextFile(new URL("gam_core.js", dir));
+  const bytes = await Deno.readFile(new URL("gam_core_bg.wasm", dir));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return {
+    sourceHash: /source-hash: ([0-9a-f]{64})/.exec(js)?.[1] ?? null,
+    wasmSha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+  };
 }
 
 async function removeTemporaryFiles(cacheDir: string): Promise<void> {

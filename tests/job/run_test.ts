@@ -80,6 +80,9 @@ Deno.test({
     const manifest = JSON.parse(await Deno.readTextFile(`${runDir}/manifest.json`));
     assert.equal(manifest.config.hash.length, 64);
     assert.ok(manifest.plugins.gravity.checksum.length === 64);
+    assert.match(manifest.wasm.sourceHash, /^[0-9a-f]{64}$/);
+    assert.match(manifest.wasm.wasmSha256, /^[0-9a-f]{64}$/);
+    assert.ok(typeof manifest.code === "string" && manifest.code.length > 0);
     assert.ok(manifest.stages.gravity.some((s: { stage: string }) => s.stage === "grid"));
     const geojson = JSON.parse(await Deno.readTextFile(`${runDir}/anomalies.geojson`));
     assert.equal(geojson.type, "FeatureCollection");
