@@ -24,7 +24,8 @@ import { CachePolicySchema } from "../config/schema.ts";
 export type CachePolicy = z.output<typeof CachePolicySchema>;
 
 /**
- * The config's defaults: TTL 7 days, 2 GiB, not pinned, gzip, always verify, 256-cell chunks.
+ * The config's defaults: TTL 7 days, 2 GiB, not pinned, no compression, always verify,
+ * 1024-cell chunks.
  *
  * @example Usage
  * ```ts

@@ -270,12 +270,15 @@ export const CachePolicySchema = z.strictObject({
   maxBytes: ByteSize.prefault("2GiB"),
   /** Pinned entries are never evicted. */
   pin: bool().default(false),
-  /** Chunk codec of the Zarr arrays. */
-  compression: oneOf(["none", "gzip", "zstd"]).default("gzip"),
+  /**
+   * Chunk codec of the Zarr arrays. A hot cache favours read speed, and float grids compress
+   * little, so none by default; zstd or gzip trade read time for disk.
+   */
+  compression: oneOf(["none", "gzip", "zstd"]).default("none"),
   /** Fraction of reads whose checksum is verified, 0 (never) to 1 (always). */
   verifyOnRead: fraction().default(1),
   /** Chunk edge of 2-D Zarr arrays in cells (1-D arrays use its square). */
-  chunkSize: int(1, " (cells)").default(256),
+  chunkSize: int(1, " (cells)").default(1024),
 });
 
 /** Retry with exponential backoff of failed fetch attempts (retryable errors only). */
