@@ -4,11 +4,11 @@
 use rustfft::num_complex::Complex64;
 
 use super::{
-    detrend::fit_plane,
+    detrend::{fit_plane, Plane},
     fft2::Fft2,
     fill::laplace_fill,
-    pad::{crop, extend, Layout},
-    transfer::{Op, Transfer},
+    pad::{Layout, PaddedRows},
+    transfer::{gauss_lp, Op, Transfer},
     SpectralError,
 };
 
@@ -23,53 +23,143 @@ pub fn fftfreq_k(i: usize, n: usize, d: f64) -> f64 {
     std::f64::consts::TAU * f / (n as f64 * d)
 }
 
-/// Detrended, filled, padded grid and its spectrum.
-struct Prepared {
-    layout: Layout,
-    fft: Fft2,
-    spec: Vec<Complex64>,
-    plane: Vec<f64>,
+/// Multiplies spectrum columns (index `c`, `ny2` rows) by `H(kx, ky)·scale`.
+///
+/// - Gaussian band-pass: `H = gauss_lp(kx, hi)·gauss_lp(ky, hi) - gauss_lp(kx, lo)·
+///   gauss_lp(ky, lo)` with the `ky` factors computed once per row and the `kx` ones once
+///   per column (the Gaussian of `|k|` is the product of the per-axis Gaussians; this
+///   differs from evaluating `exp` at `|k|` by rounding only, ~1e-16 relative).
+/// - Other radial transfers depend on `ky²` only, and `ky` of rows `r` and `ny2 - r` are
+///   exact negatives (`fftfreq_k`), so `H` is evaluated on rows `0..=ny2/2` (into `cache`)
+///   and mirrored: the same values, half the work.
+/// - Anything else: `H` at every cell.
+struct Multiplier<'a> {
+    kys: Vec<f64>,
+    cache: Vec<Complex64>,
+    kx_step: f64,
+    scale: f64,
+    transfers: &'a [Transfer],
+    /// Per transfer, the row factors of a Gaussian band-pass.
+    gauss: Vec<Option<GaussRows>>,
+}
+
+/// Row factors of a Gaussian band-pass `(lo, hi)`: `gauss_lp(ky, hi)` per row (1 when
+/// `hi` is disabled) and `gauss_lp(ky, lo)` (0 when `lo` is disabled).
+struct GaussRows {
+    lo: f64,
+    hi: f64,
+    hy: Vec<f64>,
+    ly: Vec<f64>,
+}
+
+impl<'a> Multiplier<'a> {
+    fn new(transfers: &'a [Transfer], l: &Layout, dx: f64, dy: f64) -> Self {
+        let kys: Vec<f64> = (0..l.ny2).map(|r| fftfreq_k(r, l.ny2, dy)).collect();
+        let gauss = transfers
+            .iter()
+            .map(|t| {
+                t.gaussian_band().map(|(lo, hi)| {
+                    let hy = kys
+                        .iter()
+                        .map(|&ky| if hi > 0.0 { gauss_lp(ky, hi) } else { 1.0 })
+                        .collect();
+                    let ly = kys
+                        .iter()
+                        .map(|&ky| if lo > 0.0 { gauss_lp(ky, lo) } else { 0.0 })
+                        .collect();
+                    GaussRows { lo, hi, hy, ly }
+                })
+            })
+            .collect();
+        Multiplier {
+            kys,
+            cache: vec![Complex64::new(0.0, 0.0); l.ny2 / 2 + 1],
+            kx_step: l.nx2 as f64 * dx,
+            scale: 1.0 / (l.nx2 as f64 * l.ny2 as f64),
+            transfers,
+            gauss,
+        }
+    }
+
+    fn apply(&mut self, t: usize, c: usize, col: &mut [Complex64]) {
+        let h = &self.transfers[t];
+        let n = col.len();
+        let kx = std::f64::consts::TAU * c as f64 / self.kx_step;
+        if let Some(g) = &self.gauss[t] {
+            let hx = if g.hi > 0.0 { gauss_lp(kx, g.hi) } else { 1.0 };
+            let lx = if g.lo > 0.0 { gauss_lp(kx, g.lo) } else { 1.0 };
+            for ((v, &a), &b) in col.iter_mut().zip(&g.hy).zip(&g.ly) {
+                *v *= Complex64::new(hx * a - lx * b, 0.0) * self.scale;
+            }
+        } else if h.is_radial() {
+            for (r, slot) in self.cache.iter_mut().enumerate() {
+                *slot = h.at(kx, self.kys[r]) * self.scale;
+            }
+            for (r, v) in col.iter_mut().enumerate() {
+                *v *= self.cache[r.min(n - r)];
+            }
+        } else {
+            for (v, &ky) in col.iter_mut().zip(&self.kys) {
+                *v *= h.at(kx, ky) * self.scale;
+            }
+        }
+    }
+}
+
+/// What [`run`] returns.
+struct Filtered {
+    /// One cropped `nx * ny` result per transfer.
+    outs: Vec<Vec<f64>>,
+    /// The plane removed before the transform.
+    plane: Plane,
+    /// Indices of the cells that were NaN (filled for the transform).
     holes: Vec<usize>,
 }
 
-fn prepare(grid: &[f64], nx: usize, ny: usize) -> Result<Prepared, SpectralError> {
+/// Detrends, fills, extends and transforms `grid`, applies each of `transfers`, and returns
+/// each result cropped to the grid (`nx * ny`), with the plane and the filled cells' indices.
+fn run(
+    grid: &[f64],
+    nx: usize,
+    ny: usize,
+    dx: f64,
+    dy: f64,
+    transfers: &[Transfer],
+) -> Result<Filtered, SpectralError> {
     let plane = fit_plane(grid, nx, ny).ok_or(SpectralError::AllNan)?;
-    let mut plane_grid = vec![0.0; nx * ny];
     let mut resid = vec![0.0; nx * ny];
     for i in 0..ny {
         for j in 0..nx {
             let k = i * nx + j;
-            plane_grid[k] = plane.at(i, j);
-            resid[k] = grid[k] - plane_grid[k];
+            resid[k] = grid[k] - plane.at(i, j);
         }
     }
     let holes = laplace_fill(&mut resid, nx, ny);
-    let layout = Layout::new(nx, ny);
-    let padded = extend(&resid, &layout);
+    let l = Layout::new(nx, ny);
+    let fft = Fft2::new(l.nx2, l.ny2);
+    let mut spec = {
+        let mut rows = PaddedRows::new(&resid, &l);
+        fft.forward_rows(|r, row| rows.fill(r, row))
+    };
     drop(resid);
-    let fft = Fft2::new(layout.nx2, layout.ny2);
-    let spec = fft.forward(padded);
-    Ok(Prepared {
-        layout,
-        fft,
-        spec,
-        plane: plane_grid,
-        holes,
-    })
-}
-
-/// Multiplies `spec` (`nc × ny2`, transposed) by `H·scale` and inverts; returns the crop.
-fn apply_one(p: &Prepared, mut spec: Vec<Complex64>, h: &Transfer, dx: f64, dy: f64) -> Vec<f64> {
-    let l = &p.layout;
-    let scale = 1.0 / (l.nx2 as f64 * l.ny2 as f64);
-    let kys: Vec<f64> = (0..l.ny2).map(|r| fftfreq_k(r, l.ny2, dy)).collect();
-    for (c, col) in spec.chunks_exact_mut(l.ny2).enumerate() {
-        let kx = std::f64::consts::TAU * c as f64 / (l.nx2 as f64 * dx);
-        for (v, &ky) in col.iter_mut().zip(&kys) {
-            *v *= h.at(kx, ky) * scale;
-        }
+    let mut extra: Vec<Vec<Complex64>> = (1..transfers.len())
+        .map(|_| vec![Complex64::new(0.0, 0.0); spec.len()])
+        .collect();
+    let mut mult = Multiplier::new(transfers, &l, dx, dy);
+    let keep = l.bottom..l.bottom + ny;
+    fft.columns(&mut spec, &mut extra, keep.clone(), |t, c, col| {
+        mult.apply(t, c, col)
+    });
+    let mut outs = Vec::with_capacity(transfers.len());
+    for s in std::iter::once(&mut spec).chain(extra.iter_mut()) {
+        let mut out = vec![0.0; nx * ny];
+        fft.inverse_rows(s, keep.clone(), |r, row| {
+            let i = r - l.bottom;
+            out[i * nx..(i + 1) * nx].copy_from_slice(&row[l.left..l.left + nx]);
+        });
+        outs.push(out);
     }
-    crop(&p.fft.inverse(spec), l)
+    Ok(Filtered { outs, plane, holes })
 }
 
 /// Applies a spectral operator to a row-major `nx` by `ny` grid (NaN = nodata) with cell
@@ -110,41 +200,44 @@ pub fn fft_filter(
             });
         }
     }
-    let mut p = prepare(grid, nx, ny)?;
-    let single = |t: Transfer| Some(t);
-    let one = match *op {
-        Op::Bandpass(b) => single(Transfer::Band(b)),
-        Op::Upward(h) => single(Transfer::Upward(h)),
-        Op::VerticalDerivative => single(Transfer::Dz),
-        Op::DerivativeX => single(Transfer::Dx),
-        Op::DerivativeY => single(Transfer::Dy),
+    let single = match *op {
+        Op::Bandpass(b) => Some(Transfer::Band(b)),
+        Op::Upward(h) => Some(Transfer::Upward(h)),
+        Op::VerticalDerivative => Some(Transfer::Dz),
+        Op::DerivativeX => Some(Transfer::Dx),
+        Op::DerivativeY => Some(Transfer::Dy),
         Op::Rtp {
             inclination,
             declination,
             min_inclination,
-        } => single(Transfer::rtp(inclination, declination, min_inclination)),
+        } => Some(Transfer::rtp(inclination, declination, min_inclination)),
         Op::TotalGradient | Op::Tilt => None,
     };
-    let mut out = match one {
+    let (mut out, holes) = match single {
         Some(t) => {
-            let spec = std::mem::take(&mut p.spec);
-            let mut out = apply_one(&p, spec, &t, dx_km, dy_km);
+            let Filtered {
+                mut outs,
+                plane,
+                holes,
+            } = run(grid, nx, ny, dx_km, dy_km, &[t])?;
+            let mut out = outs.pop().unwrap_or_default();
             if t.passes_dc() {
-                for (o, pl) in out.iter_mut().zip(&p.plane) {
-                    *o += pl;
+                for i in 0..ny {
+                    for (j, o) in out[i * nx..(i + 1) * nx].iter_mut().enumerate() {
+                        *o += plane.at(i, j);
+                    }
                 }
             }
-            out
+            (out, holes)
         }
         None => {
-            let gx = apply_one(&p, p.spec.clone(), &Transfer::Dx, dx_km, dy_km);
-            let gy = apply_one(&p, p.spec.clone(), &Transfer::Dy, dx_km, dy_km);
-            let spec = std::mem::take(&mut p.spec);
-            let gz = apply_one(&p, spec, &Transfer::Dz, dx_km, dy_km);
+            let three = [Transfer::Dx, Transfer::Dy, Transfer::Dz];
+            let Filtered { outs, holes, .. } = run(grid, nx, ny, dx_km, dy_km, &three)?;
             let tilt = matches!(op, Op::Tilt);
-            gx.iter()
-                .zip(&gy)
-                .zip(&gz)
+            let out = outs[0]
+                .iter()
+                .zip(&outs[1])
+                .zip(&outs[2])
                 .map(|((&x, &y), &z)| {
                     let h = (x * x + y * y).sqrt();
                     if tilt {
@@ -153,10 +246,11 @@ pub fn fft_filter(
                         (h * h + z * z).sqrt()
                     }
                 })
-                .collect()
+                .collect();
+            (out, holes)
         }
     };
-    for &k in &p.holes {
+    for &k in &holes {
         out[k] = f64::NAN;
     }
     Ok(out)

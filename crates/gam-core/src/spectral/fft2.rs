@@ -1,16 +1,33 @@
-//! Real 2-D FFT of a row-major `ny2 × nx2` grid: `realfft` along rows (r2c, `nc = nx2/2+1`
-//! outputs), a blocked transpose to `nc × ny2`, then `rustfft` along the now contiguous
-//! columns. The spectrum is kept transposed (`[kx][ky]`), which is all the transfer
-//! functions need. Unnormalised both ways (like FFTW); the caller scales by `1/(nx2·ny2)`.
-//! The inverse zeroes the imaginary parts of the `kx = 0` and Nyquist columns before the
-//! c2r step, as numpy's `irfft` ignores them.
+//! Real 2-D FFT of a row-major `ny2 × nx2` grid in three streaming stages, so that no
+//! padded real grid and no transposed copy of the spectrum is ever held in memory:
+//!
+//! 1. [`Fft2::forward_rows`]: each padded row is produced on demand into a scratch row and
+//!    transformed with `realfft` (r2c, `nc = nx2/2+1` outputs) into the `ny2 × nc` row
+//!    spectrum.
+//! 2. [`Fft2::columns`]: blocks of [`COLS`] columns are gathered into contiguous buffers,
+//!    transformed along y with `rustfft`, multiplied by the transfer function(s) and
+//!    transformed back, then scattered into the row spectrum (only the rows that will be
+//!    kept). The column data make one round trip through memory instead of a transpose,
+//!    a full-spectrum FFT pass, a multiply pass, an inverse pass and a transpose back.
+//! 3. [`Fft2::inverse_rows`]: c2r of the wanted rows into a scratch row handed to a sink
+//!    (the crop). The imaginary parts of the `kx = 0` and Nyquist columns are zeroed first,
+//!    as numpy's `irfft` ignores them.
+//!
+//! Unnormalised both ways (like FFTW); the transfer callback scales by `1/(nx2·ny2)`.
+//! Each column and row goes through the same plan whatever the blocking, so the results do
+//! not depend on [`COLS`].
 
-use std::sync::Arc;
+use std::{ops::Range, sync::Arc};
 
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{num_complex::Complex64, Fft, FftPlanner};
 
-/// Plans and scratch space for one padded size.
+/// Columns per block of the column stage (16 columns of 4608 rows: 1.2 MB).
+pub const COLS: usize = 16;
+
+const ZERO: Complex64 = Complex64::new(0.0, 0.0);
+
+/// Plans for one padded size.
 pub struct Fft2 {
     nx2: usize,
     ny2: usize,
@@ -18,20 +35,6 @@ pub struct Fft2 {
     c2r: Arc<dyn ComplexToReal<f64>>,
     fwd: Arc<dyn Fft<f64>>,
     inv: Arc<dyn Fft<f64>>,
-}
-
-/// Out-of-place blocked transpose of a `rows × cols` matrix.
-fn transpose<T: Copy>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
-    const B: usize = 32;
-    for r0 in (0..rows).step_by(B) {
-        for c0 in (0..cols).step_by(B) {
-            for r in r0..(r0 + B).min(rows) {
-                for c in c0..(c0 + B).min(cols) {
-                    dst[c * rows + r] = src[r * cols + c];
-                }
-            }
-        }
-    }
 }
 
 impl Fft2 {
@@ -54,42 +57,95 @@ impl Fft2 {
         self.nx2 / 2 + 1
     }
 
-    /// Forward transform; consumes the real grid, returns the `nc × ny2` spectrum.
-    pub fn forward(&self, mut grid: Vec<f64>) -> Vec<Complex64> {
-        let (nx2, ny2, nc) = (self.nx2, self.ny2, self.nc());
-        let mut rows = vec![Complex64::new(0.0, 0.0); ny2 * nc];
+    /// Row stage: `fill(r, row)` writes padded row `r` (`nx2` values) into a scratch row,
+    /// which is transformed into row `r` of the returned `ny2 × nc` row spectrum.
+    pub fn forward_rows(&self, mut fill: impl FnMut(usize, &mut [f64])) -> Vec<Complex64> {
+        let nc = self.nc();
+        let mut spec = vec![ZERO; self.ny2 * nc];
+        let mut row = vec![0.0; self.nx2];
         let mut scratch = self.r2c.make_scratch_vec();
-        for (inp, out) in grid.chunks_exact_mut(nx2).zip(rows.chunks_exact_mut(nc)) {
+        for (r, out) in spec.chunks_exact_mut(nc).enumerate() {
+            fill(r, &mut row);
             // Lengths match the plan by construction, so this cannot fail.
-            let _ = self.r2c.process_with_scratch(inp, out, &mut scratch);
+            let _ = self.r2c.process_with_scratch(&mut row, out, &mut scratch);
         }
-        drop(grid);
-        let mut spec = vec![Complex64::new(0.0, 0.0); ny2 * nc];
-        transpose(&rows, ny2, nc, &mut spec);
-        drop(rows);
-        let mut scratch = vec![Complex64::new(0.0, 0.0); self.fwd.get_inplace_scratch_len()];
-        self.fwd.process_with_scratch(&mut spec, &mut scratch);
         spec
     }
 
-    /// Inverse transform of an `nc × ny2` spectrum (consumed) to the `ny2 × nx2` grid.
-    pub fn inverse(&self, mut spec: Vec<Complex64>) -> Vec<f64> {
-        let (nx2, ny2, nc) = (self.nx2, self.ny2, self.nc());
-        let mut scratch = vec![Complex64::new(0.0, 0.0); self.inv.get_inplace_scratch_len()];
-        self.inv.process_with_scratch(&mut spec, &mut scratch);
-        let mut rows = vec![Complex64::new(0.0, 0.0); ny2 * nc];
-        transpose(&spec, nc, ny2, &mut rows);
-        drop(spec);
-        let mut out = vec![0.0; ny2 * nx2];
+    /// Column stage on the row spectrum `spec` (`ny2 × nc`): every column is transformed
+    /// along y, then for each output `t` in `0..1 + extra.len()` a copy is passed to
+    /// `weight(t, column, values)` (to multiply by a transfer function), transformed back,
+    /// and its rows `keep` are written into `spec` (`t = 0`) or `extra[t - 1]` (same
+    /// shape). Rows outside `keep` are left as they were.
+    pub fn columns(
+        &self,
+        spec: &mut [Complex64],
+        extra: &mut [Vec<Complex64>],
+        keep: Range<usize>,
+        mut weight: impl FnMut(usize, usize, &mut [Complex64]),
+    ) {
+        let (ny2, nc) = (self.ny2, self.nc());
+        let outputs = 1 + extra.len();
+        let mut cols = vec![ZERO; COLS * ny2];
+        let mut work = if outputs > 1 {
+            vec![ZERO; COLS * ny2]
+        } else {
+            Vec::new()
+        };
+        let mut fs = vec![ZERO; self.fwd.get_inplace_scratch_len()];
+        let mut is = vec![ZERO; self.inv.get_inplace_scratch_len()];
+        for c0 in (0..nc).step_by(COLS) {
+            let bw = COLS.min(nc - c0);
+            let cols = &mut cols[..bw * ny2];
+            for (r, row) in spec.chunks_exact(nc).enumerate() {
+                for (b, &v) in row[c0..c0 + bw].iter().enumerate() {
+                    cols[b * ny2 + r] = v;
+                }
+            }
+            self.fwd.process_with_scratch(cols, &mut fs);
+            for t in 0..outputs {
+                let buf: &mut [Complex64] = if t + 1 == outputs {
+                    &mut *cols
+                } else {
+                    let w = &mut work[..bw * ny2];
+                    w.copy_from_slice(cols);
+                    w
+                };
+                for (b, col) in buf.chunks_exact_mut(ny2).enumerate() {
+                    weight(t, c0 + b, col);
+                }
+                self.inv.process_with_scratch(buf, &mut is);
+                let dst: &mut [Complex64] = if t == 0 { spec } else { &mut extra[t - 1] };
+                for r in keep.clone() {
+                    for (b, d) in dst[r * nc + c0..r * nc + c0 + bw].iter_mut().enumerate() {
+                        *d = buf[b * ny2 + r];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Row inverse: c2r of rows `rows` of `spec` (`ny2 × nc`, modified: the imaginary parts
+    /// of the `kx = 0` and Nyquist columns are zeroed), each handed to `sink(r, row)` as
+    /// `nx2` values.
+    pub fn inverse_rows(
+        &self,
+        spec: &mut [Complex64],
+        rows: Range<usize>,
+        mut sink: impl FnMut(usize, &[f64]),
+    ) {
+        let nc = self.nc();
+        let mut out = vec![0.0; self.nx2];
         let mut scratch = self.c2r.make_scratch_vec();
-        for (inp, o) in rows.chunks_exact_mut(nc).zip(out.chunks_exact_mut(nx2)) {
+        for r in rows {
+            let inp = &mut spec[r * nc..(r + 1) * nc];
             inp[0].im = 0.0;
-            if nx2 % 2 == 0 {
+            if self.nx2.is_multiple_of(2) {
                 inp[nc - 1].im = 0.0;
             }
-            let _ = self.c2r.process_with_scratch(inp, o, &mut scratch);
+            let _ = self.c2r.process_with_scratch(inp, &mut out, &mut scratch);
+            sink(r, &out);
         }
-        out
     }
 }
 
@@ -99,15 +155,18 @@ mod tests {
 
     #[test]
     fn fft2_matches_a_naive_dft_and_round_trips() {
-        let (nx2, ny2) = (6, 5);
+        let (nx2, ny2) = (40, 5); // 21 columns: two blocks of the column stage
         let g: Vec<f64> = (0..nx2 * ny2)
             .map(|k| ((k * 37) % 11) as f64 - 5.0)
             .collect();
         let f = Fft2::new(nx2, ny2);
-        let spec = f.forward(g.clone());
+        let nc = f.nc();
+        let mut spec = f.forward_rows(|r, row| row.copy_from_slice(&g[r * nx2..(r + 1) * nx2]));
+        // Check the spectrum inside the column stage (identity weight), then invert.
         let tau = std::f64::consts::TAU;
-        for c in 0..f.nc() {
-            for r in 0..ny2 {
+        let mut seen = 0;
+        f.columns(&mut spec, &mut [], 0..ny2, |_, c, col| {
+            for (r, got) in col.iter().enumerate() {
                 let mut want = Complex64::new(0.0, 0.0);
                 for i in 0..ny2 {
                     for j in 0..nx2 {
@@ -116,10 +175,15 @@ mod tests {
                         want += g[i * nx2 + j] * Complex64::new(ph.cos(), ph.sin());
                     }
                 }
-                assert!((spec[c * ny2 + r] - want).norm() < 1e-9);
+                assert!((got - want).norm() < 1e-9);
             }
-        }
-        let back = f.inverse(spec);
+            seen += 1;
+        });
+        assert_eq!(seen, nc);
+        let mut back = vec![0.0; nx2 * ny2];
+        f.inverse_rows(&mut spec, 0..ny2, |r, row| {
+            back[r * nx2..(r + 1) * nx2].copy_from_slice(row)
+        });
         for (a, b) in back.iter().zip(&g) {
             assert!((a / (nx2 * ny2) as f64 - b).abs() < 1e-12);
         }

@@ -263,8 +263,9 @@ impl Op {
     }
 }
 
-/// Gaussian low-pass with weight ½ at wavelength `lambda` (km); 1 when disabled.
-fn gauss_lp(k: f64, lambda: f64) -> f64 {
+/// Gaussian low-pass with weight ½ at wavelength `lambda` (km), `exp(-ln2·(k·λ/2π)²)`.
+/// Separable: `gauss_lp(√(kx² + ky²), λ) = gauss_lp(kx, λ)·gauss_lp(ky, λ)` up to rounding.
+pub fn gauss_lp(k: f64, lambda: f64) -> f64 {
     let x = k * lambda / std::f64::consts::TAU;
     let e = -std::f64::consts::LN_2 * x * x;
     // exp underflows to 0 below -745; skipping the call avoids libm's slow underflow path.
@@ -373,6 +374,21 @@ impl Transfer {
                 let t2 = theta.norm_sqr();
                 theta.conj() * theta.conj() / (ta2 * t2)
             }
+        }
+    }
+
+    /// Whether `H` depends on `|k|` only (band-pass, upward continuation, vertical
+    /// derivative), so `H(kx, ky) = H(kx, -ky)` bit for bit.
+    pub fn is_radial(&self) -> bool {
+        matches!(self, Transfer::Band(_) | Transfer::Upward(_) | Transfer::Dz)
+    }
+
+    /// The `(lo, hi)` wavelengths (km, 0 = side disabled) of a Gaussian band-pass, whose
+    /// weight `gauss_lp(k, hi) - gauss_lp(k, lo)` factors into per-axis terms.
+    pub fn gaussian_band(&self) -> Option<(f64, f64)> {
+        match *self {
+            Transfer::Band(Band::Gaussian { lo, hi }) => Some((lo, hi)),
+            _ => None,
         }
     }
 
