@@ -40,23 +40,60 @@ pub fn fit_plane(grid: &[f64], nx: usize, ny: usize) -> Option<Plane> {
     let yc = (ny as f64 - 1.0) / 2.0;
     let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut sz, mut sxz, mut syz) = (0.0, 0.0, 0.0);
+    // Sums over a NaN-free row of the x terms, which do not depend on the data.
+    let (full_x, full_xx) = (0..nx).fold((0.0, 0.0), |(a, b), j| {
+        let x = j as f64 - xc;
+        (a + x, b + x * x)
+    });
     for i in 0..ny {
         let y = i as f64 - yc;
-        for (j, &z) in grid[i * nx..(i + 1) * nx].iter().enumerate() {
-            if z.is_nan() {
-                continue;
+        let row = &grid[i * nx..(i + 1) * nx];
+        // Row sums first (count, x, x², z, x·z), then the row's share of the y terms.
+        let (cnt, rx, rxx, rz, rxz) = if row.iter().any(|z| z.is_nan()) {
+            let (mut c, mut a, mut b, mut z1, mut xz) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for (j, &z) in row.iter().enumerate() {
+                if !z.is_nan() {
+                    let x = j as f64 - xc;
+                    c += 1.0;
+                    a += x;
+                    b += x * x;
+                    z1 += z;
+                    xz += x * z;
+                }
             }
-            let x = j as f64 - xc;
-            n += 1.0;
-            sx += x;
-            sy += y;
-            sxx += x * x;
-            syy += y * y;
-            sxy += x * y;
-            sz += z;
-            sxz += x * z;
-            syz += y * z;
-        }
+            (c, a, b, z1, xz)
+        } else {
+            // Four independent partial sums per term (vectorises, no serial add chain).
+            let (mut z4, mut xz4) = ([0.0f64; 4], [0.0f64; 4]);
+            let chunks = row.chunks_exact(4);
+            let tail = chunks.remainder();
+            for (q, c) in chunks.enumerate() {
+                for l in 0..4 {
+                    let x = (4 * q + l) as f64 - xc;
+                    z4[l] += c[l];
+                    xz4[l] += x * c[l];
+                }
+            }
+            let (mut z1, mut xz) = (
+                (z4[0] + z4[1]) + (z4[2] + z4[3]),
+                (xz4[0] + xz4[1]) + (xz4[2] + xz4[3]),
+            );
+            for (j, &z) in tail.iter().enumerate() {
+                let x = (nx - tail.len() + j) as f64 - xc;
+                z1 += z;
+                xz += x * z;
+            }
+            (nx as f64, full_x, full_xx, z1, xz)
+        };
+        n += cnt;
+        sx += rx;
+        sy += y * cnt;
+        sxx += rxx;
+        syy += y * y * cnt;
+        sxy += y * rx;
+        sz += rz;
+        sxz += rxz;
+        syz += y * rz;
     }
     if n == 0.0 {
         return None;
