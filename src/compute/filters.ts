@@ -388,9 +388,11 @@ export function fftFilter(
     checkNumber("dxKm", dxKm, dxKm > 0, "a cell size > 0 km");
     checkNumber("dyKm", dyKm, dyKm > 0, "a cell size > 0 km");
     const [code, params] = fftArgs(operation);
+    // One copy, transferred: a structured clone would copy twice (serialise, deserialise).
+    const values = grid.values.slice();
     const out = await pool.run<Float64Array<ArrayBuffer>>(
-      { kernel: "fft_filter", args: [grid.values, grid.nx, grid.ny, dxKm, dyKm, code, params] },
-      { signal: options.signal },
+      { kernel: "fft_filter", args: [values, grid.nx, grid.ny, dxKm, dyKm, code, params] },
+      { signal: options.signal, transfer: [values.buffer] },
     );
     if (out.length !== grid.values.length) {
       throw new RangeError(
