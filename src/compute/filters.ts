@@ -214,18 +214,16 @@ async function runBanded(
 ): Promise<Float64Array<ArrayBuffer>> {
   const { nx, ny, values } = grid;
   const bands = bandsOf(ny, options.bands ?? pool.size);
-  const parts = await Promise.all(bands.map(([r0, r1]) => {
+  const out = new Float64Array(nx * ny);
+  // Each band is copied into `out` as soon as it arrives, while later bands still compute.
+  await Promise.all(bands.map(async ([r0, r1]) => {
     const start = Math.max(0, r0 - halo);
     const end = Math.min(ny, r1 + halo);
     const sub = values.slice(start * nx, end * nx);
-    return pool.run<Float64Array<ArrayBuffer>>(
+    const part = await pool.run<Float64Array<ArrayBuffer>>(
       { kernel, args: [sub, nx, end - start, ...params, r0 - start, r1 - start] },
       { signal: options.signal, transfer: [sub.buffer] },
     );
-  }));
-  const out = new Float64Array(nx * ny);
-  bands.forEach(([r0, r1], i) => {
-    const part = parts[i];
     if (part.length !== (r1 - r0) * nx) {
       throw new RangeError(
         `${kernel} returned ${part.length} values for rows ${r0}..${r1}, expected ${
@@ -234,7 +232,7 @@ async function runBanded(
       );
     }
     out.set(part, r0 * nx);
-  });
+  }));
   return out;
 }
 
