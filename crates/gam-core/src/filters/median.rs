@@ -16,6 +16,11 @@
 //! linear offsets). A full window of 9, 21, 25, 37 or 49 values goes through a branch-free
 //! selection network ([`super::median_network`]); any other window (edges, NaN, larger
 //! sizes) through Wirth's selection. Both return the same exact order statistic.
+//! Under wasm SIMD (`simd128`) interior cells go two at a time: one unaligned 16-byte load
+//! per footprint offset holds the values of both neighbouring windows, and the network runs
+//! on both lanes (`f64x2.pmin`/`pmax`); a pair with a NaN falls back to the scalar path.
+//! The result does not depend on the path (same order statistic; on ties between `0.0` and
+//! `-0.0` either zero may be returned, equal as numbers).
 
 use super::{check_band, median_network::median_full, FilterError};
 

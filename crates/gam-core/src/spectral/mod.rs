@@ -8,8 +8,11 @@
 //!    NaN at the end.
 //! 3. [`pad`]: extend to a 2·3·5-smooth size with GMT's edge-point symmetry (`-N+e`) and a
 //!    cosine taper over the whole extension (`+t100`).
-//! 4. [`fft2`]: real FFT along rows (`realfft`), transpose, complex FFT along columns
-//!    (`rustfft`); inverse likewise. Planners and scratch buffers are reused.
+//! 4. [`fft2`]: real FFT along rows (`realfft`) of padded rows made on demand, then
+//!    column blocks gathered, transformed along y (`rustfft`, wasm SIMD kernels in the
+//!    bundle), multiplied and transformed back in cache, then c2r of the kept rows only.
+//!    Neither the padded grid nor a transposed spectrum is ever materialised: one
+//!    `ny2 × (nx2/2 + 1)` complex buffer per output (three for total gradient and tilt).
 //! 5. [`transfer`]: the operator's transfer function `H(kx, ky)`, wavenumbers in rad/km
 //!    from `dx_km`, `dy_km` (numpy `fftfreq` layout, so the Nyquist row has negative `ky`).
 //! 6. Crop, add the plane back only when `H(0, 0) = 1` (low-pass, upward continuation),
