@@ -57,6 +57,18 @@ console.log(
       (cold.seconds / warm[0]).toFixed(1)
     }x)`,
 );
+type Mod = { modality: string; durationSeconds: number; cache: string };
+const warmMods = (await run("warm")).summary.modalities as Mod[];
+console.log("\nper modality (ingest + preprocess + write; process and database start excluded):");
+for (const m of cold.summary.modalities as Mod[]) {
+  const w = warmMods.find((x) => x.modality === m.modality)!;
+  console.log(
+    `  ${m.modality.padEnd(9)} cold ${m.durationSeconds.toFixed(3)} s (${m.cache}), warm ` +
+      `${w.durationSeconds.toFixed(3)} s (${w.cache}): ${
+        (m.durationSeconds / w.durationSeconds).toFixed(1)
+      }x`,
+  );
+}
 const manifest = JSON.parse(
   await Deno.readTextFile(`${cold.summary.runDir}/manifest.json`),
 ) as { stages: Record<string, { branch: string; stage: string; durationSeconds: number }[]> };
