@@ -170,7 +170,8 @@ pub fn gaussian_filter(
         while next_row < hi {
             let src = &grid[next_row * nx..(next_row + 1) * nx];
             let slot = &mut ring[next_row % ring_len];
-            slot.has_nan = src.iter().any(|v| v.is_nan());
+            // A fold, not `any`: no early exit, so it vectorises.
+            slot.has_nan = src.iter().fold(false, |acc, v| acc | v.is_nan());
             if slot.has_nan {
                 for ((m, v), &s) in masked.iter_mut().zip(valid.iter_mut()).zip(src) {
                     let ok = !s.is_nan();
@@ -241,16 +242,19 @@ pub fn gaussian_filter(
                     (false, false) => {}
                 }
             }
-        } else {
-            let py = profile_at(i, ny, &wy);
-            for (o, &p) in den.iter_mut().zip(&px) {
-                *o = py * p;
-            }
         }
         let src = &grid[i * nx..(i + 1) * nx];
         let dst = &mut out[(i - row0) * nx..(i - row0 + 1) * nx];
-        for (((d, &s), &n), &q) in dst.iter_mut().zip(src).zip(&num).zip(&den) {
-            *d = if s.is_nan() { f64::NAN } else { n / q };
+        if any_nan {
+            for (((d, &s), &n), &q) in dst.iter_mut().zip(src).zip(&num).zip(&den) {
+                *d = if s.is_nan() { f64::NAN } else { n / q };
+            }
+        } else {
+            // No NaN in the window rows: the denominator is the edge profile `py·px`.
+            let py = profile_at(i, ny, &wy);
+            for ((d, &n), &p) in dst.iter_mut().zip(&num).zip(&px) {
+                *d = n / (py * p);
+            }
         }
     }
     Ok(out)
