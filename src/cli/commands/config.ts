@@ -6,13 +6,8 @@
  */
 import { stringify } from "yaml";
 import { type Command, EXIT_OK, EXIT_USAGE, parseFlags, UsageError } from "../command.ts";
-import {
-  cliOverrides,
-  ConfigError,
-  formatIssue,
-  loadConfig,
-  type LoadedConfig,
-} from "../../config/mod.ts";
+import { ConfigError, formatIssue, type LoadedConfig } from "../../config/mod.ts";
+import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { isSensitiveKey, redact, REDACTED } from "../../observability/mod.ts";
 
 const HELP = `Usage: gam config validate [options]
@@ -77,12 +72,7 @@ export const configCommand: Command = {
   help: HELP,
   async run(args) {
     const { values, positionals, help } = parseFlags(args, {
-      config: { type: "string" },
-      profile: { type: "string" },
-      bbox: { type: "string" },
-      workers: { type: "string" },
-      "output-dir": { type: "string" },
-      "log-level": { type: "string" },
+      ...CONFIG_FLAGS,
       json: { type: "boolean" },
     });
     if (help) {
@@ -100,16 +90,7 @@ export const configCommand: Command = {
     if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     const json = values.json === true;
     try {
-      const loaded = await loadConfig({
-        configPath: values.config as string | undefined,
-        profile: values.profile as string | undefined,
-        overrides: cliOverrides({
-          bbox: values.bbox as string | undefined,
-          workers: values.workers as string | undefined,
-          outputDir: values["output-dir"] as string | undefined,
-          logLevel: values["log-level"] as string | undefined,
-        }),
-      });
+      const loaded = await loadConfigFromFlags(values);
       console.log(redact(render(loaded, json)));
       return EXIT_OK;
     } catch (e) {

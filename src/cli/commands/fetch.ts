@@ -6,7 +6,7 @@
  */
 import type { Command } from "../command.ts";
 import { parseFlags, UsageError } from "../command.ts";
-import { cliOverrides, loadConfig } from "../../config/mod.ts";
+import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { createLogger } from "../../observability/mod.ts";
 import { IngestionService, loadProviders } from "../../ingestion/mod.ts";
 import type { RawData } from "../../contracts/mod.ts";
@@ -67,18 +67,12 @@ Options:
   async run(args) {
     const { values } = parseFlags(args, {
       modality: { type: "string" },
-      bbox: { type: "string" },
-      config: { type: "string" },
-      profile: { type: "string" },
+      ...CONFIG_FLAGS,
       json: { type: "boolean" },
     });
     const modality = values.modality;
     if (typeof modality !== "string") throw new UsageError("gam fetch needs --modality M");
-    const { config } = await loadConfig({
-      configPath: values.config as string | undefined,
-      profile: values.profile as string | undefined,
-      overrides: cliOverrides({ bbox: values.bbox as string | undefined }),
-    });
+    const { config } = await loadConfigFromFlags(values);
     const section = config.modalities[modality];
     if (!section) {
       throw new UsageError(

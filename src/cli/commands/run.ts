@@ -5,7 +5,7 @@
  */
 import type { Command } from "../command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseFlags, UsageError } from "../command.ts";
-import { cliOverrides, loadConfig } from "../../config/mod.ts";
+import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { createLogger, newCorrelationId, stderrSink } from "../../observability/mod.ts";
 import { runJob, type RunSummary } from "../../job/run_job.ts";
 
@@ -38,28 +38,14 @@ export const runCommand: Command = {
   help: HELP,
   async run(args) {
     const { values, positionals } = parseFlags(args, {
-      config: { type: "string" },
-      profile: { type: "string" },
-      bbox: { type: "string" },
+      ...CONFIG_FLAGS,
       modality: { type: "string", multiple: true },
-      workers: { type: "string" },
       "no-cache": { type: "boolean" },
-      "output-dir": { type: "string" },
       json: { type: "boolean" },
-      "log-level": { type: "string" },
       "dry-run": { type: "boolean" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const loaded = await loadConfig({
-      configPath: values.config as string | undefined,
-      profile: values.profile as string | undefined,
-      overrides: cliOverrides({
-        bbox: values.bbox as string | undefined,
-        workers: values.workers as string | undefined,
-        outputDir: values["output-dir"] as string | undefined,
-        logLevel: values["log-level"] as string | undefined,
-      }),
-    });
+    const loaded = await loadConfigFromFlags(values);
     const { config } = loaded;
     const wanted = values.modality as string[] | undefined;
     for (const m of wanted ?? []) {
