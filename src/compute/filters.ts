@@ -1,7 +1,7 @@
 /**
  * Grid and point filters on the worker pool: typed wrappers of the gam-core filter kernels
  * (`outliers_zscore`, `outliers_iqr`, `outliers_mad`, `hampel`, `gaussian_filter`,
- * `median_filter`, `fft_filter`, `qc_seams`, `qc_anomalies`).
+ * `median_filter`, `fft_filter_into`, `qc_seams`, `qc_anomalies`).
  *
  * Gaussian and median filters split the grid into row bands, one job each; every band travels
  * with a halo of rows on both sides (Gaussian: `ceil(4 * sigmaY)` rows, which covers the
@@ -386,15 +386,20 @@ export function fftFilter(
     checkNumber("dxKm", dxKm, dxKm > 0, "a cell size > 0 km");
     checkNumber("dyKm", dyKm, dyKm > 0, "a cell size > 0 km");
     const [code, params] = fftArgs(operation);
-    // One copy, transferred: a structured clone would copy twice (serialise, deserialise).
+    // One copy, transferred (a structured clone would copy twice: serialise, deserialise);
+    // `fft_filter_into` writes the result over it and hands the same array back, so no
+    // second grid-sized array is allocated.
     const values = grid.values.slice();
     const out = await pool.run<Float64Array<ArrayBuffer>>(
-      { kernel: "fft_filter", args: [values, grid.nx, grid.ny, dxKm, dyKm, code, params] },
+      {
+        kernel: "fft_filter_into",
+        args: [values, grid.nx, grid.ny, dxKm, dyKm, code, params, values],
+      },
       { signal: options.signal, transfer: [values.buffer] },
     );
     if (out.length !== grid.values.length) {
       throw new RangeError(
-        `fft_filter returned ${out.length} values, expected ${grid.values.length}`,
+        `fft_filter_into returned ${out.length} values, expected ${grid.values.length}`,
       );
     }
     return out;

@@ -189,7 +189,7 @@ Deno.test("fftFilter() keeps a sinusoid inside the band, suppresses it outside, 
       dyKm: 1,
       operation: { op: "tilt" },
     }),
-    (e: unknown) => e instanceof ComputeError && e.kernel === "fft_filter",
+    (e: unknown) => e instanceof ComputeError && e.kernel === "fft_filter_into",
   );
 });
 
