@@ -133,6 +133,63 @@ pub fn median_filter(
     .map_err(msg))
 }
 
+/// [`gaussian_filter`] that writes its `(row1 - row0) * nx` values over the start of `grid`
+/// and returns `same`, which must be the very `Float64Array` passed as `grid` (see
+/// [`fft_filter_into`]: no fresh result array per call).
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn gaussian_filter_into(
+    grid: &mut [f64],
+    nx: u32,
+    ny: u32,
+    sigma_x: f64,
+    sigma_y: f64,
+    row0: u32,
+    row1: u32,
+    same: JsValue,
+) -> Result<JsValue, JsError> {
+    let out = js(gaussian_kernel(
+        grid,
+        nx as usize,
+        ny as usize,
+        sigma_x,
+        sigma_y,
+        row0 as usize,
+        row1 as usize,
+    )
+    .map_err(msg))?;
+    grid[..out.len()].copy_from_slice(&out);
+    Ok(same)
+}
+
+/// [`median_filter`] that writes its `(row1 - row0) * nx` values over the start of `grid`
+/// and returns `same`, which must be the very `Float64Array` passed as `grid`.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn median_filter_into(
+    grid: &mut [f64],
+    nx: u32,
+    ny: u32,
+    size: u32,
+    circular: bool,
+    row0: u32,
+    row1: u32,
+    same: JsValue,
+) -> Result<JsValue, JsError> {
+    let out = js(median_kernel(
+        grid,
+        nx as usize,
+        ny as usize,
+        size as usize,
+        circular,
+        row0 as usize,
+        row1 as usize,
+    )
+    .map_err(msg))?;
+    grid[..out.len()].copy_from_slice(&out);
+    Ok(same)
+}
+
 /// Logic of [`fft_filter`].
 pub fn fft_filter_impl(
     grid: &[f64],
