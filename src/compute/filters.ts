@@ -1,7 +1,7 @@
 /**
  * Grid and point filters on the worker pool: typed wrappers of the gam-core filter kernels
- * (`outliers_zscore`, `outliers_iqr`, `outliers_mad`, `hampel`, `gaussian_filter`,
- * `median_filter`, `fft_filter_into`, `qc_seams`, `qc_anomalies`).
+ * (`outliers_zscore`, `outliers_iqr`, `outliers_mad`, `hampel`, `gaussian_filter_into`,
+ * `median_filter_into`, `fft_filter_into`, `qc_seams`, `qc_anomalies`).
  *
  * Gaussian and median filters split the grid into row bands, one job each; every band travels
  * with a halo of rows on both sides (Gaussian: `ceil(4 * sigmaY)` rows, which covers the
@@ -201,8 +201,9 @@ function bandsOf(ny: number, count: number): [number, number][] {
 }
 
 /**
- * Runs a banded kernel `kernel(sub, nx, subNy, ...params, row0, row1)` over row bands with
- * `halo` extra rows each side and stitches the bands.
+ * Runs a banded kernel `kernel(sub, nx, subNy, ...params, row0, row1, sub)` (an `*_into`
+ * kernel: the band's rows come back over the start of `sub`) over row bands with `halo`
+ * extra rows each side and stitches the bands.
  */
 async function runBanded(
   pool: WorkerPool,
@@ -220,18 +221,19 @@ async function runBanded(
     const start = Math.max(0, r0 - halo);
     const end = Math.min(ny, r1 + halo);
     const sub = values.slice(start * nx, end * nx);
-    const part = await pool.run<Float64Array<ArrayBuffer>>(
-      { kernel, args: [sub, nx, end - start, ...params, r0 - start, r1 - start] },
+    // `*_into` kernels write the band's rows over the start of `sub` and hand it back.
+    const back = await pool.run<Float64Array<ArrayBuffer>>(
+      { kernel, args: [sub, nx, end - start, ...params, r0 - start, r1 - start, sub] },
       { signal: options.signal, transfer: [sub.buffer] },
     );
-    if (part.length !== (r1 - r0) * nx) {
+    if (back.length !== (end - start) * nx) {
       throw new RangeError(
-        `${kernel} returned ${part.length} values for rows ${r0}..${r1}, expected ${
-          (r1 - r0) * nx
+        `${kernel} returned ${back.length} values for rows ${start}..${end}, expected ${
+          (end - start) * nx
         }`,
       );
     }
-    out.set(part, r0 * nx);
+    out.set(back.subarray(0, (r1 - r0) * nx), r0 * nx);
   }));
   return out;
 }
@@ -274,7 +276,7 @@ export function gaussianFilter(
     return runBanded(
       pool,
       grid,
-      "gaussian_filter",
+      "gaussian_filter_into",
       [sigmaX, sigmaY],
       gaussianHalo(sigmaY),
       options,
@@ -309,7 +311,7 @@ export function medianFilter(
     return runBanded(
       pool,
       grid,
-      "median_filter",
+      "median_filter_into",
       [size, circular],
       Math.floor(size / 2),
       options,
