@@ -127,12 +127,10 @@ fn run(
     transfers: &[Transfer],
 ) -> Result<Filtered, SpectralError> {
     let plane = fit_plane(grid, nx, ny).ok_or(SpectralError::AllNan)?;
-    let mut resid = vec![0.0; nx * ny];
-    for i in 0..ny {
-        for j in 0..nx {
-            let k = i * nx + j;
-            resid[k] = grid[k] - plane.at(i, j);
-        }
+    // Filled as it is built (no zeroing pass over a grid-sized buffer).
+    let mut resid = Vec::with_capacity(nx * ny);
+    for (i, row) in grid.chunks_exact(nx).enumerate() {
+        resid.extend(row.iter().enumerate().map(|(j, &z)| z - plane.at(i, j)));
     }
     let holes = laplace_fill(&mut resid, nx, ny);
     let l = Layout::new(nx, ny);
@@ -152,10 +150,10 @@ fn run(
     });
     let mut outs = Vec::with_capacity(transfers.len());
     for s in std::iter::once(&mut spec).chain(extra.iter_mut()) {
-        let mut out = vec![0.0; nx * ny];
-        fft.inverse_rows(s, keep.clone(), |r, row| {
-            let i = r - l.bottom;
-            out[i * nx..(i + 1) * nx].copy_from_slice(&row[l.left..l.left + nx]);
+        // Rows arrive in order, so the crop is appended (no zeroing pass).
+        let mut out = Vec::with_capacity(nx * ny);
+        fft.inverse_rows(s, keep.clone(), |_, row| {
+            out.extend_from_slice(&row[l.left..l.left + nx]);
         });
         outs.push(out);
     }

@@ -127,7 +127,7 @@ impl Fft2 {
 
     /// Row inverse: c2r of rows `rows` of `spec` (`ny2 × nc`, modified: the imaginary parts
     /// of the `kx = 0` and Nyquist columns are zeroed), each handed to `sink(r, row)` as
-    /// `nx2` values.
+    /// `nx2` values, in increasing `r`.
     pub fn inverse_rows(
         &self,
         spec: &mut [Complex64],
