@@ -181,8 +181,8 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
     ctx.progress.update({ modality, task: "fetch", done: 1, total: 1, unit: "requests" });
 
     const leaves = leafBranches(plan);
-    const version = `${plan.version}-${pipelineKey(plan, raw, ctx.bbox)}`;
-    const cached = await cachedGrids(ctx, leaves, version);
+    const cacheVersion = `${plan.version}-${pipelineKey(plan, raw, ctx.bbox)}`;
+    const cached = await cachedGrids(ctx, leaves, cacheVersion);
     let outputs: { branch: string; grid: ProcessedGrid }[];
     if (cached) {
       outputs = cached;
@@ -190,7 +190,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
       result.stages = (cached[0]?.grid.provenance.find((p) => p.step === STAGES_STEP)?.params
         .records ?? []) as StageRecord[];
       result.cache = cache === "hit" ? "hit" : cache;
-      log.info("preprocessing cache hit", { branches: leaves, version });
+      log.info("preprocessing cache hit", { branches: leaves, version: cacheVersion });
     } else {
       result.cache = cache;
       const run = await runPipeline(plan, raw, {
@@ -242,13 +242,15 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
       );
       if (ctx.gridCache && run.failures.length === 0) {
         for (const o of outputs) {
-          await ctx.gridCache.put(
-            modality,
-            ctx.bbox,
-            `${version}.${safeName(o.branch)}`,
-            o.grid,
-            originOf(raw),
-          );
+          const version = `${cacheVersion}.${safeName(o.branch)}`;
+          try {
+            // The entry lock keeps two processes refreshing one entry from racing.
+            await using _lock = await ctx.gridCache.lock(modality, ctx.bbox, version);
+            await ctx.gridCache.put(modality, ctx.bbox, version, o.grid, originOf(raw));
+          } catch (error) {
+            // The grids are good: a cache that cannot take them costs a rerun, not the result.
+            log.warn("could not cache a processed grid", { branch: o.branch, error });
+          }
         }
       }
       if (run.failures.length > 0) {

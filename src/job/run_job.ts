@@ -49,6 +49,11 @@ export interface RunJobOptions {
   getEnv?: (name: string) => string | undefined;
   /** Run id. @default a new correlation id */
   runId?: string;
+  /**
+   * An open database to use (and leave open), as `gam serve` passes its one connection.
+   * @default a database opened for this run and closed at its end
+   */
+  database?: Database;
 }
 
 /** One row of the final table. */
@@ -130,12 +135,14 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
-  const dbUrl = resolveDatabaseUrl(config, { getEnv: options.getEnv });
   // Started now, awaited when the first modality is ready to persist.
-  const dbPromise: Promise<Database> = openDatabase({
-    url: dbUrl,
-    dataDir: `${config.defaults.outputDir}/db`,
-  });
+  const ownDatabase = options.database === undefined;
+  const dbPromise: Promise<Database> = options.database
+    ? Promise.resolve(options.database)
+    : openDatabase({
+      url: resolveDatabaseUrl(config, { getEnv: options.getEnv }),
+      dataDir: `${config.defaults.outputDir}/db`,
+    });
   dbPromise.catch(() => {}); // reported where it is awaited
   let runRow: Promise<unknown> | undefined;
   const ensureRun = (
@@ -172,6 +179,33 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const persisted: Promise<void>[] = [];
   let database: Database | undefined;
   try {
+    const persist = async (r: ModalityJobResult) => {
+      if (r.manifest === undefined) return; // nothing was ingested
+      try {
+        const db = database = await dbPromise;
+        await ensureRun(db);
+        const ids = await persistModalityAtomically(db, {
+          runId,
+          modality: r.modality,
+          bbox,
+          manifest: r.manifest,
+          pipelineVersion: r.pipelineVersion,
+          grids: r.grids.map((g) => ({
+            branch: g.branch,
+            grid: g.grid,
+            storageUri: g.zarrPath,
+            anomalies: g.anomalies,
+            checksum: g.checksum,
+          })),
+          stages: r.stages,
+        });
+        logger.info("persisted", { modality: r.modality, ...ids });
+      } catch (error) {
+        r.outcome = r.outcome === "ok" ? "failed" : r.outcome;
+        r.error = [r.error, `persistence: ${(error as Error).message}`].filter(Boolean).join("; ");
+        logger.error("persistence failed", { modality: r.modality, error });
+      }
+    };
     const queue = [...modalities];
     const workers = Array.from(
       { length: Math.min(queue.length, config.defaults.maxConcurrentModalities) },
@@ -206,37 +240,13 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
         }
       },
     );
-    const persist = async (r: ModalityJobResult) => {
-      if (r.manifest === undefined) return; // nothing was ingested
-      try {
-        const db = database = await dbPromise;
-        await ensureRun(db);
-        const ids = await persistModalityAtomically(db, {
-          runId,
-          modality: r.modality,
-          bbox,
-          manifest: r.manifest,
-          pipelineVersion: r.pipelineVersion,
-          grids: r.grids.map((g) => ({
-            branch: g.branch,
-            grid: g.grid,
-            storageUri: g.zarrPath,
-            anomalies: g.anomalies,
-            checksum: g.checksum,
-          })),
-          stages: r.stages,
-        });
-        logger.info("persisted", { modality: r.modality, ...ids });
-      } catch (error) {
-        r.outcome = r.outcome === "ok" ? "failed" : r.outcome;
-        r.error = [r.error, `persistence: ${(error as Error).message}`].filter(Boolean).join("; ");
-        logger.error("persistence failed", { modality: r.modality, error });
-      }
-    };
     await Promise.all(workers);
     await Promise.all(persisted);
+  } catch (error) {
+    if (ownDatabase) await dbPromise.then((db) => db.close(), () => {});
+    throw error;
   } finally {
-    pool.close();
+    await pool.close();
     await ingestion.close().catch(() => {});
     progress.close();
   }
@@ -271,9 +281,14 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
       logger.error("could not record the run's status", { error });
     }
   }
-  await writeRunFolder(summary, results, options.loaded);
-  if (interrupted) await removeTemporaryFiles(config.defaults.cacheDir);
-  await database?.close();
+  try {
+    await writeRunFolder(summary, results, options.loaded);
+    // A stopped run's half-written cache entries go; other processes' writes (their lock is
+    // held) are left alone.
+    if (interrupted) await store.cleanLeftovers().catch(() => {});
+  } finally {
+    if (ownDatabase) await database?.close();
+  }
   return summary;
 }
 
@@ -437,14 +452,6 @@ async function wasmBuild(): Promise<{ sourceHash: string | null; wasmSha256: str
     sourceHash: /source-hash: ([0-9a-f]{64})/.exec(js)?.[1] ?? null,
     wasmSha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
   };
-}
-
-async function removeTemporaryFiles(cacheDir: string): Promise<void> {
-  try {
-    for await (const e of Deno.readDir(`${cacheDir}/.tmp`)) {
-      await Deno.remove(`${cacheDir}/.tmp/${e.name}`, { recursive: true }).catch(() => {});
-    }
-  } catch { /* no temporary folder */ }
 }
 
 /** Stage durations and modality outcomes as metrics (the cache and ingestion layers count their own). */

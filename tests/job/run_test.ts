@@ -121,6 +121,26 @@ Deno.test({
 });
 
 Deno.test({
+  name: "gam run: a plugin refused at load fails its modality only; the others complete",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { path } = await tempConfig((c) => {
+      c.modalities.gravity.source.plugin = "nosuchplugin";
+    });
+    const r = await gam(["run", "--config", path, "--json"]);
+    assert.equal(r.code, 1, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.status, "partial");
+    const [gravity, magnetic] = s.modalities;
+    assert.equal(gravity.outcome, "failed");
+    assert.match(gravity.error, /nosuchplugin/);
+    assert.equal(magnetic.outcome, "ok");
+    assert.ok(await exists(`${s.runDir}/report.html`));
+  },
+});
+
+Deno.test({
   name:
     "gam run --dry-run validates without fetching; usage and config errors exit 2 with one line",
   sanitizeResources: false,
