@@ -37,7 +37,27 @@ export interface PgliteClient extends SqlClient {
  */
 export async function openPglite(dataDir: string): Promise<PgliteClient> {
   await Deno.mkdir(dataDir, { recursive: true });
-  let db = await create(dataDir);
+  // One process at a time: PGlite has no locking of its own, and two instances writing one
+  // data folder corrupt it. The lock lives as long as the client.
+  const lockFile = await Deno.open(`${dataDir.replace(/\/+$/, "")}.lock`, {
+    create: true,
+    write: true,
+  });
+  if (!(await lockFile.tryLock(true))) {
+    lockFile.close();
+    throw new PersistenceError(
+      `The embedded database in "${dataDir}" is in use by another gam process; stop it, or ` +
+        "set DATABASE_URL to a PostgreSQL server so that several processes can share one database",
+      { operation: "openPglite" },
+    );
+  }
+  let db: PGlite;
+  try {
+    db = await create(dataDir);
+  } catch (err) {
+    lockFile.close();
+    throw err;
+  }
   const client: PgliteClient = {
     ...wrapQueries(() => db),
     engine: "pglite",
@@ -58,7 +78,13 @@ export async function openPglite(dataDir: string): Promise<PgliteClient> {
       return fn(client);
     },
     async close() {
-      if (!db.closed) await db.close();
+      try {
+        if (!db.closed) await db.close();
+      } finally {
+        try {
+          lockFile.close();
+        } catch { /* already closed */ }
+      }
     },
     async replace(swap) {
       if (!db.closed) await db.close();

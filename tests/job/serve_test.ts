@@ -56,7 +56,16 @@ Deno.test({
     })();
     try {
       assert.equal(await (await fetch(`${base}/healthz`)).text(), "ok\n");
-      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      // Ready once the database is open (seconds for the embedded engine).
+      let ready = 0;
+      const since = Date.now();
+      while (Date.now() - since < 60_000 && ready !== 200) {
+        const r = await fetch(`${base}/readyz`);
+        await r.body?.cancel();
+        ready = r.status;
+        if (ready !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(ready, 200);
       let metrics = "";
       const deadline = Date.now() + 90_000;
       while (Date.now() < deadline) {

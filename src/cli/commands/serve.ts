@@ -11,6 +11,8 @@ import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
 import { PipelineServer } from "../../job/serve.ts";
 import { runJob } from "../../job/run_job.ts";
 import { createProgress } from "../../job/progress.ts";
+import { openDatabase } from "../../persistence/mod.ts";
+import { resolveDatabaseUrl } from "../../config/mod.ts";
 
 /** `gam serve`. */
 export const serveCommand: Command = {
@@ -23,7 +25,7 @@ with; an invalid edit keeps the old one), sweeps the cache every service.cacheSw
 and serves on service.listen (loopback by default):
   /metrics  Prometheus text (stage durations, run outcomes, cache hit ratio, queue depth, ...)
   /healthz  200 while the process is alive
-  /readyz   200 once the configuration is loaded and the service is not stopping
+  /readyz   200 once the configuration is loaded and the database open, and not stopping
 Stops cleanly on SIGTERM or Ctrl-C (running jobs get service.shutdownTimeoutMs to finish).
 
 Options:
@@ -57,9 +59,18 @@ Options:
         logger,
       },
     );
+    // One database for the life of the service: runs share it (an embedded data folder may be
+    // open in one place only). Opening is slow for the embedded engine, so /readyz waits for it.
+    let database: Awaited<ReturnType<typeof openDatabase>> | undefined;
+    const opening = openDatabase({
+      url: resolveDatabaseUrl(cfg),
+      dataDir: `${cfg.defaults.outputDir}/db`,
+    }).then((db) => (database = db));
+    opening.catch((error) => logger.error("database unavailable", { error }));
     const server = new PipelineServer({
       config,
       logger,
+      ready: () => database !== undefined,
       runModality: async (snapshot, modality, signal) => {
         const summary = await runJob({
           loaded: snapshot,
@@ -67,6 +78,7 @@ Options:
           signal,
           logger,
           progress: createProgress({ tty: false }),
+          database: await opening,
         });
         return { outcome: summary.modalities[0]?.outcome ?? "failed" };
       },
@@ -87,6 +99,7 @@ Options:
     console.error("gam serve: stopping (waiting for running jobs)");
     await server.stop();
     await sweeper.stop();
+    await opening.then((db) => db.close(), () => {});
     config.close();
     Deno.removeSignalListener("SIGTERM", stop);
     Deno.removeSignalListener("SIGINT", stop);
