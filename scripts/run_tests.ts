@@ -41,17 +41,19 @@ async function run(
   opts: { cwd?: string; capture?: boolean; env?: Record<string, string> } = {},
 ): Promise<{ code: number; out: string }> {
   console.error(`\n$ ${cmd} ${cmdArgs.join(" ")}`);
-  const child = new Deno.Command(cmd, {
+  const command = new Deno.Command(cmd, {
     args: cmdArgs,
     cwd: opts.cwd ?? root,
     stdout: opts.capture ? "piped" : "inherit",
     stderr: "inherit",
     env: opts.env,
-  }).spawn();
-  const status = await child.status;
-  const out = opts.capture ? new TextDecoder().decode((await child.output()).stdout) : "";
-  if (opts.capture) await Deno.stdout.write(new TextEncoder().encode(out));
-  return { code: status.code, out };
+  });
+  if (!opts.capture) return { code: (await command.spawn().status).code, out: "" };
+  // output() drains stdout while the process runs: no pipe can fill up and stall it.
+  const result = await command.output();
+  const out = new TextDecoder().decode(result.stdout);
+  await Deno.stdout.write(new TextEncoder().encode(out));
+  return { code: result.code, out };
 }
 
 async function which(cmd: string): Promise<boolean> {
@@ -85,6 +87,7 @@ if (args.length === 0) {
 // 2. Deno tests with a JUnit report for the counts.
 const junit = `${root}out/test-report.xml`;
 await Deno.mkdir(`${root}out`, { recursive: true });
+await Deno.remove(junit).catch(() => {}); // never count an earlier run's report
 const coverageDir = `${root}coverage`;
 await Deno.remove(coverageDir, { recursive: true }).catch(() => {});
 const testArgs = [

@@ -286,7 +286,7 @@ export class SandboxedPlugin implements SourceProvider {
           const p = this.#pending.get(msg.id);
           if (!p) return;
           this.#pending.delete(msg.id);
-          if (msg.type === "result") p.resolve(msg.data);
+          if (msg.type === "result") p.resolve(this.#scrubData(msg.data));
           else p.reject(this.#fromWire(msg.error));
         }
       };
@@ -312,6 +312,24 @@ export class SandboxedPlugin implements SourceProvider {
         } satisfies HostMessage,
       );
     });
+  }
+
+  /**
+   * Removes the auth secret from the text fields of returned data (a source URL with an
+   * `?apikey=`, say), which end up in manifests, caches and reports.
+   */
+  #scrubData<T>(data: T): T {
+    const meta = (data as { metadata?: Record<string, unknown> } | undefined)?.metadata;
+    if (!this.#options.auth || !meta) return data;
+    const clean = (v: unknown): unknown =>
+      typeof v === "string"
+        ? this.#scrub(v)
+        : Array.isArray(v)
+        ? v.map(clean)
+        : v && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clean(x)]))
+        : v;
+    return { ...data, metadata: clean(meta) } as T;
   }
 
   /** Removes the auth secret from text coming out of the worker. */

@@ -77,6 +77,9 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";
+    for (const key of ["password", "sslpassword"]) {
+      if (u.searchParams.has(key)) u.searchParams.set(key, "***");
+    }
     return u.toString();
   } catch {
     return "<unparseable database URL>";
