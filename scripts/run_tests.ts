@@ -6,7 +6,8 @@
  * 1. `deno fmt --check`, `deno lint`, `deno check` (one test each).
  * 2. `deno test` with coverage; counts from its JUnit report. Line coverage of
  *    `src/ingestion/` and `src/preprocessing/` is enforced where those folders exist.
- * 3. `cargo test` of `crates/gam-core` when cargo is installed (always in CI).
+ * 3. `cargo fmt --check`, `cargo clippy -D warnings` (one test each) and `cargo test` of
+ *    `crates/gam-core` when cargo is installed (always in CI).
  * 4. The wasm bundle check (rebuild and compare with the committed bundle) when the wasm32
  *    toolchain is installed (always in CI).
  *
@@ -125,6 +126,13 @@ if (!quick && args.length === 0) {
 // 3. cargo test.
 const crate = `${root}crates/gam-core`;
 if (args.length === 0 && (await which("cargo")) && (await exists(`${crate}/Cargo.toml`))) {
+  record("cargo fmt --check", (await run("cargo", ["fmt", "--check"], { cwd: crate })).code === 0);
+  record(
+    "cargo clippy",
+    (await run("cargo", ["clippy", "--all-targets", "--color", "never", "--", "-D", "warnings"], {
+      cwd: crate,
+    })).code === 0,
+  );
   const r = await run("cargo", ["test", "--release", "--color", "never"], {
     cwd: crate,
     capture: true,

@@ -7,8 +7,8 @@
 #![warn(missing_docs)]
 
 pub mod boundary;
-pub mod grid;
 pub mod filters;
+pub mod grid;
 pub mod outliers;
 pub mod qc;
 pub mod spectral;
