@@ -123,17 +123,21 @@ if (!quick && args.length === 0) {
   }
 }
 
-// 3. cargo test.
+// 3. cargo fmt, clippy and test. npm's runner (npx) puts node's folder, /usr/bin, first on
+// PATH, where Debian's cargo (rustc-web) lives; clippy comes from rustup, so use rustup's cargo
+// when there is one, or clippy and the compiler of the dependencies disagree.
 const crate = `${root}crates/gam-core`;
-if (args.length === 0 && (await which("cargo")) && (await exists(`${crate}/Cargo.toml`))) {
-  record("cargo fmt --check", (await run("cargo", ["fmt", "--check"], { cwd: crate })).code === 0);
+const rustupCargo = `${Deno.env.get("CARGO_HOME") ?? `${Deno.env.get("HOME")}/.cargo`}/bin/cargo`;
+const cargo = (await exists(rustupCargo)) ? rustupCargo : "cargo";
+if (args.length === 0 && (await which(cargo)) && (await exists(`${crate}/Cargo.toml`))) {
+  record("cargo fmt --check", (await run(cargo, ["fmt", "--check"], { cwd: crate })).code === 0);
   record(
     "cargo clippy",
-    (await run("cargo", ["clippy", "--all-targets", "--color", "never", "--", "-D", "warnings"], {
+    (await run(cargo, ["clippy", "--all-targets", "--color", "never", "--", "-D", "warnings"], {
       cwd: crate,
     })).code === 0,
   );
-  const r = await run("cargo", ["test", "--release", "--color", "never"], {
+  const r = await run(cargo, ["test", "--release", "--color", "never"], {
     cwd: crate,
     capture: true,
   });
