@@ -127,18 +127,26 @@ if (!quick && args.length === 0) {
 // PATH, where Debian's cargo (rustc-web) lives; clippy comes from rustup, so use rustup's cargo
 // when there is one, or clippy and the compiler of the dependencies disagree.
 const crate = `${root}crates/gam-core`;
-const rustupCargo = `${Deno.env.get("CARGO_HOME") ?? `${Deno.env.get("HOME")}/.cargo`}/bin/cargo`;
-const cargo = (await exists(rustupCargo)) ? rustupCargo : "cargo";
+const cargoBin = `${Deno.env.get("CARGO_HOME") ?? `${Deno.env.get("HOME")}/.cargo`}/bin`;
+const rustup = await exists(`${cargoBin}/cargo`);
+const cargo = rustup ? `${cargoBin}/cargo` : "cargo";
+// cargo finds rustc on PATH: rustup's proxies must come first there too.
+const cargoEnv = rustup ? { PATH: `${cargoBin}:${Deno.env.get("PATH") ?? ""}` } : undefined;
 if (args.length === 0 && (await which(cargo)) && (await exists(`${crate}/Cargo.toml`))) {
-  record("cargo fmt --check", (await run(cargo, ["fmt", "--check"], { cwd: crate })).code === 0);
+  record(
+    "cargo fmt --check",
+    (await run(cargo, ["fmt", "--check"], { cwd: crate, env: cargoEnv })).code === 0,
+  );
   record(
     "cargo clippy",
     (await run(cargo, ["clippy", "--all-targets", "--color", "never", "--", "-D", "warnings"], {
       cwd: crate,
+      env: cargoEnv,
     })).code === 0,
   );
   const r = await run(cargo, ["test", "--release", "--color", "never"], {
     cwd: crate,
+    env: cargoEnv,
     capture: true,
   });
   let any = false;
