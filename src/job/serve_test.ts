@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigService } from "../config/mod.ts";
 import { createLogger, MetricsRegistry } from "../observability/mod.ts";
-import { PipelineServer, type ScheduledRunResult } from "./serve.ts";
+import { PipelineServer, type PipelineServerOptions, type ScheduledRunResult } from "./serve.ts";
 
 const BASE = new URL("../../config/ingestion.yaml", import.meta.url);
 
@@ -21,28 +21,46 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
-Deno.test("serve answers /healthz, /readyz and /metrics, and counts runs by outcome", async () => {
-  const configPath = await tempConfig(undefined);
+/** A started server on a temp config (loopback port 0) with its own metrics registry. */
+async function startServer(
+  options: Pick<PipelineServerOptions, "runModality" | "ready" | "now">,
+  schedule?: string,
+) {
   const registry = new MetricsRegistry();
   const config = await ConfigService.start({
-    configPath,
+    configPath: await tempConfig(schedule),
     watch: false,
     metrics: registry,
     env: {},
   });
-  let ready = false;
-  const calls: string[] = [];
   const server = new PipelineServer({
+    ...options,
     config,
     registry,
     logger: createLogger({ level: "silent" }),
+  });
+  await server.start();
+  return {
+    server,
+    config,
+    registry,
+    async close() {
+      await server.stop();
+      config.close();
+    },
+  };
+}
+
+Deno.test("serve answers /healthz, /readyz and /metrics, and counts runs by outcome", async () => {
+  let ready = false;
+  const calls: string[] = [];
+  const { server, close } = await startServer({
     ready: () => ready,
     runModality: (_cfg, modality): Promise<ScheduledRunResult> => {
       calls.push(modality);
       return Promise.resolve({ outcome: modality === "gravity" ? "ok" : "failed" });
     },
   });
-  await server.start();
   const base = `http://127.0.0.1:${server.address!.port}`;
   try {
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
@@ -62,33 +80,20 @@ Deno.test("serve answers /healthz, /readyz and /metrics, and counts runs by outc
     await missing.body?.cancel();
     assert.deepEqual(calls, ["gravity", "magnetic"]);
   } finally {
-    await server.stop();
-    config.close();
+    await close();
   }
 });
 
 Deno.test("serve skips a run while the previous one of the same modality is still going", async () => {
-  const configPath = await tempConfig(undefined);
-  const registry = new MetricsRegistry();
-  const config = await ConfigService.start({
-    configPath,
-    watch: false,
-    metrics: registry,
-    env: {},
-  });
   const gate = deferred<void>();
   let runs = 0;
-  const server = new PipelineServer({
-    config,
-    registry,
-    logger: createLogger({ level: "silent" }),
+  const { server, registry, close } = await startServer({
     runModality: async () => {
       runs++;
       await gate.promise;
       return { outcome: "ok" };
     },
   });
-  await server.start();
   try {
     const first = server.trigger("gravity");
     assert.equal(server.trigger("gravity"), undefined);
@@ -98,35 +103,22 @@ Deno.test("serve skips a run while the previous one of the same modality is stil
     assert.equal(runs, 1);
     assert.match(await registry.render(), /gam_service_runs_skipped_total\{modality="gravity"\} 1/);
   } finally {
-    await server.stop();
-    config.close();
+    await close();
   }
 });
 
 Deno.test("serve fires a modality at its cron time on the config snapshot it started with", async () => {
-  const configPath = await tempConfig("* * * * *");
-  const registry = new MetricsRegistry();
-  const config = await ConfigService.start({
-    configPath,
-    watch: false,
-    metrics: registry,
-    env: {},
-  });
   // A clock running 150 ms before the next minute boundary, advancing in real time.
   const realNow = Date.now();
   const offset = Math.ceil(realNow / 60_000) * 60_000 - 150 - realNow;
   const fired = deferred<{ modality: string; hash: string }>();
-  const server = new PipelineServer({
-    config,
-    registry,
+  const { config, registry, close } = await startServer({
     now: () => new Date(Date.now() + offset),
-    logger: createLogger({ level: "silent" }),
     runModality: (cfg, modality) => {
       fired.resolve({ modality, hash: cfg.hash });
       return Promise.resolve({ outcome: "ok" });
     },
-  });
-  await server.start();
+  }, "* * * * *");
   try {
     const got = await fired.promise;
     assert.equal(got.modality, "gravity");
@@ -136,35 +128,21 @@ Deno.test("serve fires a modality at its cron time on the config snapshot it sta
       /gam_service_next_run_timestamp_seconds\{modality="gravity"\}/,
     );
   } finally {
-    await server.stop();
-    config.close();
+    await close();
   }
 });
 
 Deno.test("serve stop() waits for a running job and then refuses new ones", async () => {
-  const configPath = await tempConfig(undefined);
-  const registry = new MetricsRegistry();
-  const config = await ConfigService.start({
-    configPath,
-    watch: false,
-    metrics: registry,
-    env: {},
-  });
   let finished = false;
-  const server = new PipelineServer({
-    config,
-    registry,
-    logger: createLogger({ level: "silent" }),
+  const { server, close } = await startServer({
     runModality: async () => {
       await new Promise((r) => setTimeout(r, 100));
       finished = true;
       return { outcome: "ok" };
     },
   });
-  await server.start();
   server.trigger("magnetic");
-  await server.stop();
-  config.close();
+  await close();
   assert.equal(finished, true, "the in-flight run completed before stop() resolved");
   assert.equal(server.trigger("magnetic"), undefined);
 });
