@@ -10,6 +10,7 @@ import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { createLogger } from "../../observability/mod.ts";
 import { IngestionService, loadProviders } from "../../ingestion/mod.ts";
 import type { RawData } from "../../contracts/mod.ts";
+import { dataStatistics } from "../../preprocessing/statistics.ts";
 
 /**
  * A summary of a `RawData`: kind, size, extent, value range and provenance.
@@ -21,15 +22,8 @@ import type { RawData } from "../../contracts/mod.ts";
  * ```
  */
 export function summariseRawData(data: RawData): Record<string, unknown> {
-  const values = data.kind === "points" ? data.points.value : data.grid.values;
-  let min = Infinity, max = -Infinity, nan = 0;
-  for (const v of values) {
-    if (Number.isNaN(v)) nan++;
-    else {
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  }
+  const { min, max, count, nanRatio } = dataStatistics(data);
+  const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
   return {
     modality: data.modality,
     plugin: `${data.source.plugin}@${data.source.version}`,
@@ -39,9 +33,9 @@ export function summariseRawData(data: RawData): Record<string, unknown> {
       : `${data.grid.lat.length} x ${data.grid.lon.length}`,
     units: data.units,
     bbox: data.bbox,
-    valueMin: Number.isFinite(min) ? min : null,
-    valueMax: Number.isFinite(max) ? max : null,
-    nan,
+    valueMin: finite(min),
+    valueMax: finite(max),
+    nan: Math.round(nanRatio * count),
     licence: data.metadata.licence,
     citation: data.metadata.citation,
     sourceUrl: data.metadata.sourceUrl ?? null,
