@@ -46,6 +46,11 @@ export interface CheckpointOptions {
   maxNanRatio?: number;
   /** Branch path for messages. */
   branch: string;
+  /**
+   * Measures the output's NaN ratio (called after the contract checks), so a caller that keeps
+   * statistics anyway does not scan the grid twice. @default counted here
+   */
+  nanRatio?: () => number;
 }
 
 /**
@@ -74,9 +79,7 @@ export function checkpoint(stage: Stage, output: StageData, options: CheckpointO
   }
   if (!isProcessedGrid(output)) return;
   const { lon, lat, values, resolution } = output;
-  let nan = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) nan++;
-  const ratio = nan / values.length;
+  const ratio = options.nanRatio?.() ?? nanCount(values) / values.length;
   const limit = options.maxNanRatio ?? 1;
   if (ratio > limit) {
     fail(`NaN ratio ${ratio.toFixed(4)} exceeds the configured limit ${limit}`);
@@ -99,4 +102,10 @@ export function checkpoint(stage: Stage, output: StageData, options: CheckpointO
       }
     }
   }
+}
+
+function nanCount(values: Float32Array | Float64Array): number {
+  let nan = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) nan++;
+  return nan;
 }

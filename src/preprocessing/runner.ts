@@ -139,10 +139,12 @@ async function runChain(
     };
     try {
       let output = await stage.execute(data, context);
+      // The checkpoint takes its NaN ratio from the statistics kept for provenance.
       checkpoint(stage, output, {
         bbox: options.request.bbox,
         maxNanRatio: options.maxNanRatio,
         branch,
+        nanRatio: () => memo.statistics(output).nanRatio,
       });
       record.durationSeconds = (performance.now() - started) / 1000;
       record.outputChecksum = memo.checksum(output);
