@@ -12,6 +12,8 @@ import { type CacheLayer, type CacheMetrics, cacheMetrics } from "./cache_metric
 import { CacheFormatError, CacheIntegrityError } from "./errors.ts";
 import { type ManifestRecord, writeManifest } from "./manifest.ts";
 import type { ZarrEntryWriteOptions } from "./zarr_entry.ts";
+import { storageDigest } from "./digest.ts";
+import type { CanonicalArray } from "../contracts/mod.ts";
 import { createLogger, type Logger, type MetricsRegistry } from "../observability/mod.ts";
 
 /** Options shared by {@linkcode IngestionCache} and {@linkcode GridCache}. */
@@ -125,7 +127,10 @@ export interface EntryOrigin {
 /** How one layer turns its values into Zarr groups and back. */
 export interface EntryAdapter<T> {
   layer: CacheLayer;
+  /** The canonical SHA-256 of the data (manifest checksum). */
   checksum(data: T): string;
+  /** The arrays as stored, for the fast storage digest ({@linkcode storageDigest}). */
+  arrays(data: T): Record<string, CanonicalArray | undefined>;
   origin(data: T): EntryOrigin;
   /** JSON needed to rebuild `T` besides the arrays. */
   describe(data: T): Record<string, unknown>;
@@ -144,6 +149,8 @@ const GamAttributesSchema = z.looseObject({
   modality: z.string(),
   key: z.string(),
   checksum: z.string(),
+  /** Fast storage digest checked on every read (absent in entries written before it existed). */
+  digest: z.string().optional(),
   cachedAt: z.string(),
   expiresAt: z.string(),
   ttlSeconds: z.number(),
@@ -219,6 +226,7 @@ export class EntryCache<T> {
   ): Promise<{ record: ManifestRecord; entry: CachedEntry }> {
     const policy = this.policy(modality);
     const checksum = this.#adapter.checksum(data);
+    const digest = await storageDigest(this.#adapter.arrays(data));
     const now = this.#now();
     const gam: GamAttributes = {
       format: 1,
@@ -226,6 +234,7 @@ export class EntryCache<T> {
       modality,
       key,
       checksum,
+      digest,
       cachedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + policy.ttl * 1000).toISOString(),
       ttlSeconds: policy.ttl,
@@ -238,16 +247,20 @@ export class EntryCache<T> {
         compression: policy.compression,
         chunkSize: policy.chunkSize,
       });
-      // Verify what is on disk before anyone can see it.
-      let actual: string;
+      // Verify what is on disk before anyone can see it: both the canonical checksum and the
+      // storage digest that later reads check.
+      let written: T;
       try {
-        actual = this.#adapter.checksum(await this.#adapter.read(dir, gam.data));
+        written = await this.#adapter.read(dir, gam.data);
       } catch (e) {
         throw new CacheIntegrityError(path, checksum, `unreadable data (${String(e)})`, {
           cause: e,
         });
       }
+      const actual = this.#adapter.checksum(written);
       if (actual !== checksum) throw new CacheIntegrityError(path, checksum, actual);
+      const actualDigest = await storageDigest(this.#adapter.arrays(written));
+      if (actualDigest !== digest) throw new CacheIntegrityError(path, digest, actualDigest);
     });
     let pinned = stored.pinned;
     if (policy.pin && !pinned) {
@@ -385,7 +398,18 @@ export class EntryCache<T> {
       await this.#quarantine(path, "unreadable", String(e));
       return undefined;
     }
-    const check = verify ?? (policy.verifyOnRead >= 1 || this.#random() < policy.verifyOnRead);
+    // Every read checks the fast storage digest; the canonical SHA-256 is recomputed on the
+    // policy's fraction of reads (and always by `verify`, and for entries without a digest).
+    if (gam.digest !== undefined) {
+      const actual = await storageDigest(this.#adapter.arrays(data));
+      if (actual !== gam.digest) {
+        if (await this.#replacedMeanwhile(path, gam)) return undefined;
+        await this.#quarantine(path, "storage digest mismatch", `${gam.digest} != ${actual}`);
+        return undefined;
+      }
+    }
+    const check = verify ?? (gam.digest === undefined || policy.verifyOnRead >= 1 ||
+      this.#random() < policy.verifyOnRead);
     if (check) {
       const actual = this.#adapter.checksum(data);
       if (actual !== gam.checksum) {

@@ -10,8 +10,9 @@ import { CachePolicySchema } from "../config/schema.ts";
 
 /**
  * A modality's cache policy: `ttl` (seconds), `maxBytes` (bytes), `pin`, `compression`
- * (`none` | `gzip` | `zstd`), `verifyOnRead` (fraction 0 to 1 of reads whose checksum is
- * verified), `chunkSize` (cells per 2-D chunk edge).
+ * (`none` | `gzip` | `zstd`), `verifyOnRead` (fraction 0 to 1 of reads that also recompute the
+ * canonical SHA-256; every read checks the fast storage digest), `chunkSize` (cells per 2-D
+ * chunk edge).
  *
  * @example Usage
  * ```ts
@@ -24,8 +25,8 @@ import { CachePolicySchema } from "../config/schema.ts";
 export type CachePolicy = z.output<typeof CachePolicySchema>;
 
 /**
- * The config's defaults: TTL 7 days, 2 GiB, not pinned, no compression, always verify,
- * 1024-cell chunks.
+ * The config's defaults: TTL 7 days, 2 GiB, not pinned, no compression, storage digest on every
+ * read and SHA-256 on one read in ten, 1024-cell chunks.
  *
  * @example Usage
  * ```ts

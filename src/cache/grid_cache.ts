@@ -118,6 +118,7 @@ export interface GridWithOrigin {
 export const GRID_ADAPTER: EntryAdapter<GridWithOrigin> = {
   layer: "preprocessing",
   checksum: (g) => gridChecksum(g.grid),
+  arrays: ({ grid }) => ({ lat: grid.lat, lon: grid.lon, values: grid.values }),
   origin: (g): EntryOrigin => ({
     kind: "grid",
     ...g.origin,

@@ -32,6 +32,10 @@ import { CacheFormatError } from "./errors.ts";
 export const RAW_DATA_ADAPTER: EntryAdapter<RawData> = {
   layer: "ingestion",
   checksum: rawDataChecksum,
+  arrays: (d) =>
+    d.kind === "points"
+      ? { ...d.points }
+      : { lat: d.grid.lat, lon: d.grid.lon, values: d.grid.values },
   origin: (d) => ({
     kind: d.kind,
     plugin: d.source.plugin,

@@ -7,6 +7,7 @@ import type { RawData } from "../contracts/mod.ts";
 import { createLogger, MetricsRegistry } from "../observability/mod.ts";
 import { syntheticPoints } from "./testdata/fixtures.ts";
 import { CacheKeyError } from "./errors.ts";
+import { storageDigest } from "./digest.ts";
 import { metricValue } from "./testdata/metrics.ts";
 
 const KEY = "ab".repeat(32);
@@ -145,7 +146,24 @@ for (const compression of ["none", "gzip"] as const) {
   });
 }
 
-Deno.test("verifyOnRead 0 skips the checksum; verify() still finds the flipped byte", async () => {
+Deno.test("verifyOnRead 0 still catches a flipped byte: every read checks the storage digest", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const cache = new IngestionCache({
+    store: dir,
+    policy: { verifyOnRead: 0, compression: "none" },
+    metrics: new MetricsRegistry(),
+    logger: createLogger({ level: "silent" }),
+  });
+  await cache.put("gravity", KEY, syntheticPoints(3000));
+  const chunk = `${dir}/ingestion/gravity/${KEY}/lat/c/0`;
+  const bytes = await Deno.readFile(chunk);
+  bytes[100] ^= 0x80;
+  await Deno.writeFile(chunk, bytes);
+  assertEquals(await cache.get("gravity", KEY), undefined);
+  assertEquals([...Deno.readDirSync(`${dir}/.quarantine`)].length, 1);
+});
+
+Deno.test("a change that also rewrites the digest passes sampled reads but not verify()", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
   const cache = new IngestionCache({
     store: dir,
@@ -155,13 +173,22 @@ Deno.test("verifyOnRead 0 skips the checksum; verify() still finds the flipped b
   });
   const raw = syntheticPoints(3000);
   await cache.put("gravity", KEY, raw);
-  const chunk = `${dir}/ingestion/gravity/${KEY}/lat/c/0`;
+  // Change a latitude and recompute the fast digest in the group attributes, as a tool that
+  // rewrote the entry without knowing the canonical checksum would.
+  const entry = `${dir}/ingestion/gravity/${KEY}`;
+  const chunk = `${entry}/lat/c/0`;
   const bytes = await Deno.readFile(chunk);
   bytes[100] ^= 0x80;
   await Deno.writeFile(chunk, bytes);
-  const unverified = await cache.get("gravity", KEY);
-  assertNotEquals(unverified, undefined);
-  assertNotEquals(rawDataChecksum(unverified!.data), rawDataChecksum(raw));
+  const lat = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  const meta = JSON.parse(await Deno.readTextFile(`${entry}/zarr.json`));
+  assert(raw.kind === "points");
+  meta.attributes.gam.digest = await storageDigest({ ...raw.points, lat });
+  await Deno.writeTextFile(`${entry}/zarr.json`, JSON.stringify(meta));
+
+  const sampled = await cache.get("gravity", KEY);
+  assertNotEquals(sampled, undefined);
+  assertNotEquals(rawDataChecksum(sampled!.data), rawDataChecksum(raw));
   assertEquals(await cache.verify("gravity", KEY), "corrupt");
   assertEquals(await cache.verify("gravity", KEY), "missing");
 });

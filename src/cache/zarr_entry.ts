@@ -21,7 +21,8 @@
  */
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
-import { readZarrGrid, writeZarrGrid, type ZarrGrid } from "../formats/zarr_grid.ts";
+import { readZarrArray } from "../formats/zarr_array_read.ts";
+import { readZarrGridArrays, writeZarrGrid, type ZarrGrid } from "../formats/zarr_grid.ts";
 import {
   chunkCodecs,
   type Compression,
@@ -129,11 +130,11 @@ export function writeGridGroup(
  * @example Usage
  * ```ts ignore
  * import { readGridGroup } from "./zarr_entry.ts";
- * const { values, attributes } = await readGridGroup(".gam/cache/preprocessing/gravity/ab12/v1.0.0");
+ * const { values } = await readGridGroup(".gam/cache/preprocessing/gravity/ab12/v1.0.0");
  * ```
  */
-export function readGridGroup(dir: string): ReturnType<typeof readZarrGrid> {
-  return readZarrGrid(dir);
+export function readGridGroup(dir: string): Promise<ZarrGrid> {
+  return readZarrGridArrays(dir);
 }
 
 /**
@@ -204,20 +205,22 @@ const POINT_ARRAYS = ["lon", "lat", "value", "height", "line"] as const;
 export async function readPointsGroup(
   dir: string,
 ): Promise<{ points: ZarrPoints; attributes: Record<string, unknown> }> {
-  registerZarrCodecs();
-  const store = new FileSystemStore(dir);
-  const group = await zarr.open(zarr.root(store), { kind: "group" });
+  let attributes: Record<string, unknown>;
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/zarr.json`));
+    if (meta?.node_type !== "group") throw new Error("zarr.json does not describe a group");
+    attributes = meta.attributes ?? {};
+  } catch (e) {
+    throw new CacheFormatError(`${dir}: not a Zarr group (${String(e)})`, { cause: e });
+  }
   const read = async (name: string, optional: boolean) => {
-    let arr;
     try {
-      arr = await zarr.open(group.resolve(name), { kind: "array" });
+      return (await readZarrArray(dir, name, { optional }))?.data;
     } catch (e) {
-      if (optional && e instanceof zarr.NotFoundError) return undefined;
-      throw new CacheFormatError(`${dir}: array "${name}" cannot be opened (${String(e)})`, {
+      throw new CacheFormatError(`${dir}: array "${name}" cannot be read (${String(e)})`, {
         cause: e,
       });
     }
-    return (await zarr.get(arr)).data;
   };
   const [lon, lat, value, height, line] = await Promise.all([
     read("lon", false),
@@ -246,5 +249,5 @@ export async function readPointsGroup(
       );
     }
   }
-  return { points, attributes: group.attrs as Record<string, unknown> };
+  return { points, attributes };
 }

@@ -65,6 +65,11 @@ export function canonicalChecksum(
 }
 
 function hashFloats(hash: ReturnType<typeof createHash>, arr: Float64Array | Float32Array): void {
+  if (!hasOtherNaN(arr)) {
+    // Every NaN already has the canonical bits: hash the caller's bytes as they are.
+    hash.update(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    return;
+  }
   // Copy in chunks so NaN payloads can be normalised without touching the caller's data.
   const Ctor = arr instanceof Float64Array ? Float64Array : Float32Array;
   const buf = new Ctor(Math.min(CHUNK, arr.length));
@@ -75,6 +80,28 @@ function hashFloats(hash: ReturnType<typeof createHash>, arr: Float64Array | Flo
     for (let i = 0; i < n; i++) if (buf[i] !== buf[i]) buf[i] = NaN;
     hash.update(new Uint8Array(buf.buffer, 0, n * buf.BYTES_PER_ELEMENT));
   }
+}
+
+const CANONICAL_NAN_F32 = new Uint32Array(new Float32Array([NaN]).buffer)[0];
+const CANONICAL_NAN_F64 = new Uint32Array(new Float64Array([NaN]).buffer);
+
+/** Whether `arr` holds a NaN whose bits differ from the canonical quiet NaN. */
+function hasOtherNaN(arr: Float64Array | Float32Array): boolean {
+  if (arr instanceof Float32Array) {
+    const bits = new Uint32Array(arr.buffer, arr.byteOffset, arr.length);
+    for (let i = 0; i < arr.length; i++) {
+      if (arr[i] !== arr[i] && bits[i] !== CANONICAL_NAN_F32) return true;
+    }
+    return false;
+  }
+  const bits = new Uint32Array(arr.buffer, arr.byteOffset, arr.length * 2);
+  for (let i = 0; i < arr.length; i++) {
+    if (
+      arr[i] !== arr[i] &&
+      (bits[2 * i] !== CANONICAL_NAN_F64[0] || bits[2 * i + 1] !== CANONICAL_NAN_F64[1])
+    ) return true;
+  }
+  return false;
 }
 
 function dtypeOf(arr: CanonicalArray): string {

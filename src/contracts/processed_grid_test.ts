@@ -75,6 +75,25 @@ Deno.test("gridChecksum() is the same for Float64 storage split or joined, and c
   assert.notEqual(canonicalChecksum({ v: big }), canonicalChecksum({ v: Float64Array.from(big) }));
 });
 
+Deno.test("canonicalChecksum() ignores NaN payloads and sign, and leaves the caller's bits alone", () => {
+  const f32 = new Float32Array([1, NaN, 3, NaN]);
+  const f64 = new Float64Array([1, NaN, 3, NaN]);
+  const plain = [canonicalChecksum({ v: f32 }), canonicalChecksum({ v: f64 })];
+  const bits32 = new Uint32Array(f32.buffer);
+  bits32[1] = 0x7fc00001; // a quiet NaN with a payload
+  bits32[3] = 0xffc00000; // a negative quiet NaN
+  const bits64 = new Uint32Array(f64.buffer);
+  bits64[3] = 0xfff80000; // negative NaN (high word)
+  bits64[6] = 0x00000001; // payload in the low word of element 3
+  assert.deepEqual([canonicalChecksum({ v: f32 }), canonicalChecksum({ v: f64 })], plain);
+  assert.deepEqual([bits32[1], bits32[3], bits64[3], bits64[6]], [
+    0x7fc00001,
+    0xffc00000,
+    0xfff80000,
+    0x00000001,
+  ]);
+});
+
 Deno.test("validateAnomaly() checks depth, confidence and coordinates", () => {
   assert.deepEqual(
     validateAnomaly({ lon: 10, lat: 45, depth: 120, confidence: 0.7, type: "positive" }).attributes,

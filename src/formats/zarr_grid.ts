@@ -14,6 +14,7 @@
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { chunkCodecs, registerZarrCodecs, type ZarrWriteOptions } from "./zarr_codecs.ts";
+import { readZarrArray } from "./zarr_array_read.ts";
 
 /**
  * The part of a `ProcessedGrid` stored in Zarr.
@@ -156,7 +157,8 @@ export async function writeZarrGrid(
  *
  * @param path The group folder.
  * @returns Axes, values and group attributes.
- * @throws {ZarrGridError} when an array is missing or the shapes disagree.
+ * @throws {ZarrGridError} when the folder is not a group, an array is missing or the shapes
+ * disagree.
  *
  * @example Usage
  * ```ts ignore
@@ -166,18 +168,38 @@ export async function writeZarrGrid(
  * ```
  */
 export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
-  registerZarrCodecs();
-  const store = new FileSystemStore(path);
-  let group;
+  const arrays = readZarrGridArrays(path);
+  arrays.catch(() => {}); // a folder that is not a group reports that, not a missing array
+  let attributes: Record<string, unknown>;
   try {
-    group = await zarr.open(zarr.root(store), { kind: "group" });
+    const meta = JSON.parse(await Deno.readTextFile(`${path}/zarr.json`));
+    if (meta?.zarr_format !== 3 || meta?.node_type !== "group") {
+      throw new Error("zarr.json does not describe a Zarr v3 group");
+    }
+    attributes = meta.attributes ?? {};
   } catch (e) {
     throw new ZarrGridError(`${path}: not a Zarr group (${(e as Error).message})`, { cause: e });
   }
+  return { ...(await arrays), attributes };
+}
+
+/**
+ * Reads the `lat`, `lon` and `values` arrays of a grid group, without its attributes (for
+ * callers that already hold them, such as the cache).
+ *
+ * @param path The group folder.
+ * @throws {ZarrGridError} when an array is missing or the shapes disagree.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { readZarrGridArrays } from "./zarr_grid.ts";
+ * const { values } = await readZarrGridArrays("out/g.zarr");
+ * ```
+ */
+export async function readZarrGridArrays(path: string): Promise<ZarrGrid> {
   const read = async (name: string) => {
     try {
-      const arr = await zarr.open(group.resolve(name), { kind: "array" });
-      return await zarr.get(arr);
+      return (await readZarrArray(path, name))!;
     } catch (e) {
       throw new ZarrGridError(`${path}: array "${name}" cannot be read (${(e as Error).message})`, {
         cause: e,
@@ -201,6 +223,5 @@ export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
     lat: lat.data,
     lon: lon.data,
     values: values.data,
-    attributes: group.attrs as Record<string, unknown>,
   };
 }
