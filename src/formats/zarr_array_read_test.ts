@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import * as zarr from "zarrita";
+import FileSystemStore from "@zarrita/storage/fs";
+import { readZarrArray, ZarrArrayNotFoundError } from "./zarr_array_read.ts";
+import { chunkCodecs, type Compression, registerZarrCodecs } from "./zarr_codecs.ts";
+
+type Dtype = "float32" | "float64" | "int32";
+
+/** Writes one array with zarrita and returns what zarrita's own read path gives back. */
+async function writeArray(
+  dir: string,
+  name: string,
+  data: Float32Array | Float64Array | Int32Array,
+  shape: number[],
+  chunkShape: number[],
+  compression: Compression = "none",
+): Promise<zarr.Chunk<zarr.DataType>> {
+  registerZarrCodecs();
+  const root = zarr.root(new FileSystemStore(dir));
+  await zarr.create(root, { attributes: {} });
+  const dtype: Dtype = data instanceof Float32Array
+    ? "float32"
+    : data instanceof Float64Array
+    ? "float64"
+    : "int32";
+  const arr = await zarr.create(root.resolve(name), {
+    shape,
+    chunkShape,
+    dtype,
+    fillValue: dtype === "int32" ? -1 : NaN,
+    codecs: chunkCodecs(compression),
+  });
+  const stride = shape.length === 2 ? [shape[1], 1] : [1];
+  await zarr.set(
+    arr as unknown as zarr.Array<"float64", FileSystemStore>,
+    null,
+    { data, shape, stride } as unknown as zarr.Chunk<"float64">,
+  );
+  const back = await zarr.open(root.resolve(name), { kind: "array" });
+  return await zarr.get(back);
+}
+
+function ramp<T extends Float32Array | Float64Array | Int32Array>(
+  Ctor: { new (n: number): T },
+  n: number,
+): T {
+  const a = new Ctor(n);
+  for (let i = 0; i < n; i++) a[i] = (i * 7919) % 1000 - 500 + (a instanceof Int32Array ? 0 : 0.25);
+  return a;
+}
+
+Deno.test("readZarrArray() equals zarrita's read for single, edge and multi-chunk layouts", async () => {
+  const dir = await Deno.makeTempDir();
+  const cases: [string, Float32Array | Float64Array | Int32Array, number[], number[]][] = [
+    ["one_chunk", ramp(Float32Array, 30 * 41), [30, 41], [30, 41]],
+    ["padded_chunk", ramp(Float64Array, 30 * 41), [30, 41], [64, 64]],
+    ["edges", ramp(Float32Array, 30 * 41), [30, 41], [8, 16]],
+    ["vector", ramp(Float64Array, 1000), [1000], [256]],
+    ["ints", ramp(Int32Array, 77), [77], [10]],
+  ];
+  for (const [name, data, shape, chunks] of cases) {
+    const reference = await writeArray(`${dir}/${name}`, name, data, shape, chunks);
+    const ours = await readZarrArray(`${dir}/${name}`, name);
+    assert.ok(ours !== undefined);
+    assert.deepEqual(ours.shape, shape, name);
+    assert.equal(ours.data.constructor, data.constructor, name);
+    assert.deepEqual(
+      Array.from(ours.data as ArrayLike<number>),
+      Array.from(reference.data as ArrayLike<number>),
+      name,
+    );
+    assert.deepEqual(Array.from(ours.data as ArrayLike<number>), Array.from(data), name);
+  }
+});
+
+Deno.test("readZarrArray() fills chunks that were never written with the fill value", async () => {
+  const dir = await Deno.makeTempDir();
+  const data = ramp(Float32Array, 20 * 20);
+  await writeArray(dir, "v", data, [20, 20], [10, 10]);
+  await Deno.remove(`${dir}/v/c/1/0`); // rows 10-19, columns 0-9
+  const { data: back } = (await readZarrArray(dir, "v"))!;
+  for (let r = 0; r < 20; r++) {
+    for (let c = 0; c < 20; c++) {
+      const v = (back as Float32Array)[r * 20 + c];
+      if (r >= 10 && c < 10) assert.ok(Number.isNaN(v), `row ${r} col ${c}`);
+      else assert.equal(v, data[r * 20 + c]);
+    }
+  }
+});
+
+Deno.test("readZarrArray() reads compressed arrays through zarrita", async () => {
+  const dir = await Deno.makeTempDir();
+  for (const compression of ["gzip", "zstd"] as const) {
+    const data = ramp(Float64Array, 50 * 60);
+    await writeArray(`${dir}/${compression}`, "v", data, [50, 60], [16, 16], compression);
+    const back = (await readZarrArray(`${dir}/${compression}`, "v"))!;
+    assert.deepEqual(back.shape, [50, 60]);
+    assert.deepEqual(Array.from(back.data as Float64Array), Array.from(data), compression);
+  }
+});
+
+Deno.test("readZarrArray() names a missing array, or returns undefined when optional", async () => {
+  const dir = await Deno.makeTempDir();
+  await assert.rejects(readZarrArray(dir, "lat"), (e: unknown) => {
+    assert.ok(e instanceof ZarrArrayNotFoundError);
+    assert.equal(e.message, `${dir}: no array "lat"`);
+    return true;
+  });
+  assert.equal(await readZarrArray(dir, "lat", { optional: true }), undefined);
+});
+
+Deno.test("readZarrArray() rejects a truncated chunk, naming the file and the sizes", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeArray(dir, "v", ramp(Float32Array, 100), [10, 10], [10, 10]);
+  const chunk = `${dir}/v/c/0/0`;
+  await Deno.writeFile(chunk, (await Deno.readFile(chunk)).subarray(0, 396));
+  await assert.rejects(
+    readZarrArray(dir, "v"),
+    (e: unknown) => {
+      assert.ok(e instanceof RangeError);
+      assert.match(
+        e.message,
+        /v\/c\/0\/0: chunk has 396 bytes, expected 400 \(chunk shape \[10,10\] of float32\)/,
+      );
+      return true;
+    },
+  );
+});
