@@ -226,7 +226,7 @@ export class EntryCache<T> {
   ): Promise<{ record: ManifestRecord; entry: CachedEntry }> {
     const policy = this.policy(modality);
     const checksum = this.#adapter.checksum(data);
-    const digest = await storageDigest(this.#adapter.arrays(data));
+    const digest = storageDigest(this.#adapter.arrays(data));
     const now = this.#now();
     const gam: GamAttributes = {
       format: 1,
@@ -259,7 +259,7 @@ export class EntryCache<T> {
       }
       const actual = this.#adapter.checksum(written);
       if (actual !== checksum) throw new CacheIntegrityError(path, checksum, actual);
-      const actualDigest = await storageDigest(this.#adapter.arrays(written));
+      const actualDigest = storageDigest(this.#adapter.arrays(written));
       if (actualDigest !== digest) throw new CacheIntegrityError(path, digest, actualDigest);
     });
     let pinned = stored.pinned;
@@ -401,7 +401,7 @@ export class EntryCache<T> {
     // Every read checks the fast storage digest; the canonical SHA-256 is recomputed on the
     // policy's fraction of reads (and always by `verify`, and for entries without a digest).
     if (gam.digest !== undefined) {
-      const actual = await storageDigest(this.#adapter.arrays(data));
+      const actual = storageDigest(this.#adapter.arrays(data));
       if (actual !== gam.digest) {
         if (await this.#replacedMeanwhile(path, gam)) return undefined;
         await this.#quarantine(path, "storage digest mismatch", `${gam.digest} != ${actual}`);

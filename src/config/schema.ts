@@ -277,7 +277,7 @@ export const CachePolicySchema = z.strictObject({
   compression: oneOf(["none", "gzip", "zstd"]).default("none"),
   /**
    * Fraction of reads that also recompute the canonical SHA-256 checksum, 0 (never) to 1
-   * (always). Every read checks the entry's fast XXH64 storage digest regardless, so a flipped
+   * (always). Every read checks the entry's fast CRC-32 storage digest regardless, so a flipped
    * byte is always caught; the SHA-256 (2 ms per 4 MB) re-proves the manifest's checksum.
    */
   verifyOnRead: fraction().default(0.1),
