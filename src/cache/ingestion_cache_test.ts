@@ -13,7 +13,12 @@ import { metricValue } from "./testdata/metrics.ts";
 const KEY = "ab".repeat(32);
 
 function setup(
-  opts: { ttl?: number; compression?: "none" | "gzip" | "zstd"; now?: () => Date } = {},
+  opts: {
+    ttl?: number;
+    compression?: "none" | "gzip" | "zstd";
+    verifyOnRead?: number;
+    now?: () => Date;
+  } = {},
 ) {
   const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
   const metrics = new MetricsRegistry();
@@ -21,7 +26,13 @@ function setup(
   const cache = new IngestionCache({
     store: `${dir}/cache`,
     outputDir: `${dir}/out`,
-    policy: { gravity: { ttl: opts.ttl ?? 3600, compression: opts.compression ?? "none" } },
+    policy: {
+      gravity: {
+        ttl: opts.ttl ?? 3600,
+        compression: opts.compression ?? "none",
+        verifyOnRead: opts.verifyOnRead ?? 0.1,
+      },
+    },
     metrics,
     logger: createLogger({ level: "debug", sink: (l) => lines.push(l) }),
     now: opts.now,
@@ -147,35 +158,23 @@ for (const compression of ["none", "gzip"] as const) {
 }
 
 Deno.test("verifyOnRead 0 still catches a flipped byte: every read checks the storage digest", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
-  const cache = new IngestionCache({
-    store: dir,
-    policy: { verifyOnRead: 0, compression: "none" },
-    metrics: new MetricsRegistry(),
-    logger: createLogger({ level: "silent" }),
-  });
+  const { dir, cache } = setup({ verifyOnRead: 0 });
   await cache.put("gravity", KEY, syntheticPoints(3000));
-  const chunk = `${dir}/ingestion/gravity/${KEY}/lat/c/0`;
+  const chunk = `${dir}/cache/ingestion/gravity/${KEY}/lat/c/0`;
   const bytes = await Deno.readFile(chunk);
   bytes[100] ^= 0x80;
   await Deno.writeFile(chunk, bytes);
   assertEquals(await cache.get("gravity", KEY), undefined);
-  assertEquals([...Deno.readDirSync(`${dir}/.quarantine`)].length, 1);
+  assertEquals([...Deno.readDirSync(`${dir}/cache/.quarantine`)].length, 1);
 });
 
 Deno.test("a change that also rewrites the digest passes sampled reads but not verify()", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
-  const cache = new IngestionCache({
-    store: dir,
-    policy: { verifyOnRead: 0, compression: "none" },
-    metrics: new MetricsRegistry(),
-    logger: createLogger({ level: "silent" }),
-  });
+  const { dir, cache } = setup({ verifyOnRead: 0 });
   const raw = syntheticPoints(3000);
   await cache.put("gravity", KEY, raw);
   // Change a latitude and recompute the fast digest in the group attributes, as a tool that
   // rewrote the entry without knowing the canonical checksum would.
-  const entry = `${dir}/ingestion/gravity/${KEY}`;
+  const entry = `${dir}/cache/ingestion/gravity/${KEY}`;
   const chunk = `${entry}/lat/c/0`;
   const bytes = await Deno.readFile(chunk);
   bytes[100] ^= 0x80;
