@@ -8,8 +8,9 @@
  * the stages in flight, terminates the workers, marks the run `interrupted` in the database
  * and removes the run's partial temporary files.
  *
- * The embedded database (PGlite) takes seconds to start, so it is opened concurrently with
- * ingestion and awaited only when the first modality is ready to persist.
+ * The embedded database (PGlite) takes seconds to start, so it is opened first, in a worker of
+ * its own, concurrently with plugin loading and ingestion, and awaited only when the first
+ * modality is ready to persist.
  *
  * @module
  */
@@ -122,28 +123,42 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   // Pipelines are built first: a bad definition is a configuration error (exit 2).
   for (const m of modalities) planFor(config, m);
 
-  const { providers, failures } = await loadProviders(config, { modalities });
-  if (options.dryRun) {
+  // The database starts first (the embedded engine takes about a second to reopen, seconds to
+  // create, in a worker of its own) and is awaited when the first modality is ready to persist.
+  const ownDatabase = options.database === undefined;
+  const dbPromise: Promise<Database> | undefined = options.dryRun
+    ? undefined
+    : options.database
+    ? Promise.resolve(options.database)
+    : openDatabase({
+      url: resolveDatabaseUrl(config, { getEnv: options.getEnv }),
+      dataDir: `${config.defaults.outputDir}/db`,
+    });
+  dbPromise?.catch(() => {}); // reported where it is awaited
+  const closeOwnDatabase = async () => {
+    if (ownDatabase) await dbPromise?.then((db) => db.close(), () => {});
+  };
+
+  let loaded: Awaited<ReturnType<typeof loadProviders>>;
+  try {
+    loaded = await loadProviders(config, { modalities });
+    if (dbPromise) await Deno.mkdir(runDir, { recursive: true });
+  } catch (error) {
+    await closeOwnDatabase();
+    throw error;
+  }
+  const { providers, failures } = loaded;
+  if (!dbPromise) {
     await Promise.all([...providers.values()].map((p) => p.close?.()));
     summary.status = failures.size === 0 ? "validated" : "failed";
     summary.problems = [...failures].map(([m, e]) => `${m}: ${e.message}`);
     return summary;
   }
 
-  await Deno.mkdir(runDir, { recursive: true });
   const controller = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
-  // Started now, awaited when the first modality is ready to persist.
-  const ownDatabase = options.database === undefined;
-  const dbPromise: Promise<Database> = options.database
-    ? Promise.resolve(options.database)
-    : openDatabase({
-      url: resolveDatabaseUrl(config, { getEnv: options.getEnv }),
-      dataDir: `${config.defaults.outputDir}/db`,
-    });
-  dbPromise.catch(() => {}); // reported where it is awaited
   let runRow: Promise<unknown> | undefined;
   const ensureRun = (
     db: Database,
@@ -243,7 +258,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     await Promise.all(workers);
     await Promise.all(persisted);
   } catch (error) {
-    if (ownDatabase) await dbPromise.then((db) => db.close(), () => {});
+    await closeOwnDatabase();
     throw error;
   } finally {
     await pool.close();

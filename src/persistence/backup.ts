@@ -183,9 +183,9 @@ export async function restoreServer(client: SqlClient, url: string, file: string
  */
 export async function backupPglite(client: PgliteClient, file: string): Promise<BackupInfo> {
   const rows = await rowCounts(client);
-  const blob = await client.instance.dumpDataDir("gzip");
+  const dump = await client.dumpDataDir("gzip");
   const bytes = await writeAtomically(file, async (tmp) => {
-    await Deno.writeFile(tmp, new Uint8Array(await blob.arrayBuffer()));
+    await Deno.writeFile(tmp, dump);
   });
   return { file, bytes, format: "pglite-datadir-gzip", rows };
 }

@@ -1,32 +1,91 @@
 /**
  * {@link SqlClient} over PGlite (embedded PostgreSQL in WebAssembly) with the PostGIS extension,
- * storing its data in a folder.
+ * storing its data in a folder. The engine runs in its own worker (`pglite_worker.ts`): its
+ * start-up and queries never block the caller's event loop, so opening it early overlaps with
+ * everything else the caller does.
  *
  * @module
  */
-import { PGlite, type Transaction } from "@electric-sql/pglite";
-import { embeddedPostgis } from "./postgis_bundle.ts";
 import { PersistenceError } from "./errors.ts";
 import type { Row, SqlClient } from "./sql_client.ts";
+import { fromWire, type PgliteReply, type PgliteRequest } from "./_pglite_protocol.ts";
 
-/** A {@link SqlClient} for an embedded database, plus control of its PGlite instance. */
+/** A {@link SqlClient} for an embedded database, plus control of its engine. */
 export interface PgliteClient extends SqlClient {
   /** Data folder of the instance. */
   readonly dataDir: string;
-  /** The live PGlite instance (replaced by {@link PgliteClient.replace}). */
-  readonly instance: PGlite;
-  /** Closes the instance. */
+  /** The data folder as a PGlite data-dir dump (a tar, gzipped with `"gzip"`). */
+  dumpDataDir(compression: "gzip" | "none"): Promise<Uint8Array>;
+  /** Closes the instance and stops its worker. */
   close(): Promise<void>;
   /**
    * Closes the instance, lets `swap` change the data folder (for a restore), and opens it again.
-   * `loadDataDir` is a PGlite data-dir dump to load into the (then empty) folder.
+   * `swap` may return a PGlite data-dir dump to load into the (then empty) folder.
    */
   replace(swap: () => Promise<Blob | undefined>): Promise<void>;
 }
 
+// Distributive, so that each request keeps its own fields once `id` is taken off.
+type Request = PgliteRequest extends infer R ? R extends unknown ? Omit<R, "id"> : never : never;
+
+/** The worker and its calls in flight. */
+class EngineWorker {
+  #worker: Worker;
+  #next = 1;
+  #pending = new Map<number, PromiseWithResolvers<unknown>>();
+  #failure: Error | undefined;
+
+  constructor() {
+    this.#worker = new Worker(new URL("./pglite_worker.ts", import.meta.url), {
+      type: "module",
+      name: "gam-embedded-database",
+    });
+    this.#worker.onmessage = (e: MessageEvent<PgliteReply>) => {
+      const call = this.#pending.get(e.data.id);
+      if (!call) return;
+      this.#pending.delete(e.data.id);
+      if (e.data.ok) call.resolve(e.data.value);
+      else call.reject(fromWire(e.data.error));
+    };
+    this.#worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.#fail(`${e.message}`);
+    };
+    this.#worker.onmessageerror = () => this.#fail("a reply could not be read");
+  }
+
+  #fail(why: string): void {
+    this.#failure ??= new PersistenceError(`The embedded database engine stopped: ${why}`, {
+      operation: "openPglite",
+    });
+    for (const call of this.#pending.values()) call.reject(this.#failure);
+    this.#pending.clear();
+    this.#worker.terminate();
+  }
+
+  call<T>(request: Request, transfer: Transferable[] = []): Promise<T> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#next++;
+    const call = Promise.withResolvers<unknown>();
+    this.#pending.set(id, call);
+    this.#worker.postMessage({ ...request, id }, transfer);
+    return call.promise as Promise<T>;
+  }
+
+  terminate(): void {
+    this.#failure ??= new PersistenceError("The embedded database is closed", {
+      operation: "query",
+    });
+    for (const call of this.#pending.values()) call.reject(this.#failure);
+    this.#pending.clear();
+    this.#worker.terminate();
+  }
+}
+
 /**
- * Opens (creating when missing) an embedded database in `dataDir`, with PostGIS loaded.
- * Slow: seconds on first creation, about a second to reopen. Start it early and concurrently.
+ * Opens (creating when missing) an embedded database in `dataDir`, with PostGIS loaded, in a
+ * worker of its own. Slow: seconds on first creation, about a second to reopen, none of it on the
+ * caller's thread. Start it early and await it when needed.
  *
  * @example
  * ```ts ignore
@@ -51,90 +110,80 @@ export async function openPglite(dataDir: string): Promise<PgliteClient> {
       { operation: "openPglite" },
     );
   }
-  let db: PGlite;
+  const engine = new EngineWorker();
   try {
-    db = await create(dataDir);
+    await engine.call({ op: "open", dataDir });
   } catch (err) {
+    engine.terminate();
     lockFile.close();
     throw err;
   }
+  let closed = false;
   const client: PgliteClient = {
-    ...wrapQueries(() => db),
+    ...queries(engine, undefined),
     engine: "pglite",
     dataDir,
-    get instance() {
-      return db;
-    },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+      const tx = await engine.call<number>({ op: "begin" });
+      let out: T;
       try {
-        return await db.transaction((tx) => fn(wrapTx(tx)));
+        out = await fn(txClient(engine, tx));
       } catch (err) {
+        await engine.call({ op: "end", tx, commit: false }).catch(() => {});
         throw err instanceof Error && !("code" in err)
           ? err
           : PersistenceError.from(err, "transaction");
       }
+      await engine.call({ op: "end", tx, commit: true });
+      return out;
     },
     session<T>(fn: (conn: SqlClient) => Promise<T>): Promise<T> {
       return fn(client);
     },
+    dumpDataDir: (compression) => engine.call<Uint8Array>({ op: "dump", compression }),
     async close() {
+      if (closed) return;
+      closed = true;
       try {
-        if (!db.closed) await db.close();
+        await engine.call({ op: "shutdown" });
       } finally {
+        engine.terminate();
         try {
           lockFile.close();
         } catch { /* already closed */ }
       }
     },
     async replace(swap) {
-      if (!db.closed) await db.close();
+      await engine.call({ op: "shutdown" });
       const blob = await swap();
-      db = await create(dataDir, blob);
+      const loadDataDir = blob ? new Uint8Array(await blob.arrayBuffer()) : undefined;
+      await engine.call(
+        { op: "open", dataDir, loadDataDir },
+        loadDataDir ? [loadDataDir.buffer] : [],
+      );
     },
   };
   return client;
 }
 
-async function create(dataDir: string, loadDataDir?: Blob): Promise<PGlite> {
-  try {
-    return await PGlite.create({ dataDir, extensions: { postgis: embeddedPostgis }, loadDataDir });
-  } catch (err) {
-    throw new PersistenceError(
-      `Cannot open the embedded database in "${dataDir}": ${(err as Error).message ?? err}` +
-        " (is another process using it, or is the folder not a PGlite data folder?)",
-      { operation: "openPglite", cause: err },
-    );
-  }
-}
-
-type Queryable = Pick<PGlite | Transaction, "query" | "exec">;
-
-function wrapQueries(get: () => Queryable): Pick<SqlClient, "query" | "exec"> {
+function queries(engine: EngineWorker, tx: number | undefined): Pick<SqlClient, "query" | "exec"> {
   return {
-    async query<T extends Row = Row>(
+    query<T extends Row = Row>(
       text: string,
       params: readonly unknown[] = [],
       operation = "query",
     ): Promise<T[]> {
-      try {
-        return (await get().query<T>(text, params as unknown[])).rows;
-      } catch (err) {
-        throw PersistenceError.from(err, operation);
-      }
+      return engine.call<T[]>({ op: "query", text, params, operation, tx });
     },
-    async exec(script: string, operation = "exec"): Promise<void> {
-      try {
-        await get().exec(script);
-      } catch (err) {
-        throw PersistenceError.from(err, operation);
-      }
+    exec(script: string, operation = "exec"): Promise<void> {
+      return engine.call<void>({ op: "exec", script, operation, tx });
     },
   };
 }
 
-function wrapTx(tx: Transaction): SqlClient {
+function txClient(engine: EngineWorker, tx: number): SqlClient {
   const client: SqlClient = {
-    ...wrapQueries(() => tx),
+    ...queries(engine, tx),
     engine: "pglite",
     async transaction<T>(fn: (inner: SqlClient) => Promise<T>): Promise<T> {
       const name = `sp_${crypto.randomUUID().replaceAll("-", "")}`;

@@ -18,3 +18,85 @@ Deno.test("openPglite() refuses a data folder another instance has open, and fre
   assert.deepEqual(await again.query("SELECT 1 AS one"), [{ one: 1 }]);
   await again.close();
 });
+
+Deno.test("openPglite() commits, rolls back on a throw and nests savepoints through its worker", async () => {
+  const dir = `${await Deno.makeTempDir()}/db`;
+  const db = await openPglite(dir);
+  try {
+    await db.exec("CREATE TABLE t (n int PRIMARY KEY CONSTRAINT t_small CHECK (n < 100))");
+    await db.transaction(async (tx) => {
+      await tx.query("INSERT INTO t VALUES ($1)", [1]);
+      await assert.rejects(
+        () =>
+          tx.transaction(async (inner) => {
+            await inner.query("INSERT INTO t VALUES ($1)", [2]);
+            throw new RangeError("inner step refused");
+          }),
+        RangeError,
+      );
+      await tx.query("INSERT INTO t VALUES ($1)", [3]);
+    });
+    const boom = new TypeError("caller's own error");
+    await assert.rejects(
+      () =>
+        db.transaction(async (tx) => {
+          await tx.query("INSERT INTO t VALUES ($1)", [4]);
+          throw boom;
+        }),
+      (e: unknown) => e === boom,
+    );
+    const rows = await db.query<{ n: number }>("SELECT n FROM t ORDER BY n");
+    assert.deepEqual(rows.map((r) => r.n), [1, 3]);
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("openPglite() errors cross the worker as PersistenceError with message, constraint and SQLSTATE", async () => {
+  const dir = `${await Deno.makeTempDir()}/db`;
+  const db = await openPglite(dir);
+  try {
+    await db.exec("CREATE TABLE t (n int CONSTRAINT t_small CHECK (n < 100))");
+    await assert.rejects(() => db.query("INSERT INTO t VALUES ($1)", [500], "insertT"), (e) => {
+      assert.ok(e instanceof PersistenceError);
+      assert.equal(e.operation, "insertT");
+      assert.equal(e.constraint, "t_small");
+      assert.equal(e.table, "t");
+      assert.equal(e.code, "23514");
+      assert.match(
+        e.message,
+        /^insertT failed \(table "t", constraint "t_small"\): .*\[SQLSTATE 23514\]/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      () => db.transaction((tx) => tx.query("SELECT * FROM no_such_table", [], "readMissing")),
+      (e) => e instanceof PersistenceError && e.code === "42P01" && e.operation === "readMissing",
+    );
+    // The failed statements left the connection usable.
+    assert.deepEqual(await db.query("SELECT count(*)::int AS n FROM t"), [{ n: 0 }]);
+  } finally {
+    await db.close();
+  }
+  await assert.rejects(() => db.query("SELECT 1"), PersistenceError);
+});
+
+Deno.test("openPglite() dumps its data folder and reopens from a dump", async () => {
+  const dir = `${await Deno.makeTempDir()}/db`;
+  const db = await openPglite(dir);
+  try {
+    await db.exec("CREATE TABLE t (s text); INSERT INTO t VALUES ('kept')");
+    const dump = await db.dumpDataDir("gzip");
+    assert.ok(dump instanceof Uint8Array);
+    assert.deepEqual([dump[0], dump[1]], [0x1f, 0x8b], "gzip magic");
+    await db.exec("DROP TABLE t");
+    await db.replace(async () => {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.mkdir(dir);
+      return new Blob([dump as BlobPart]);
+    });
+    assert.deepEqual(await db.query("SELECT s FROM t"), [{ s: "kept" }]);
+  } finally {
+    await db.close();
+  }
+});
