@@ -19,7 +19,7 @@ import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
 import { IngestionService, loadProviders, type SourceProvider } from "../ingestion/mod.ts";
-import { type Database, openDatabase } from "../persistence/mod.ts";
+import { type Database, openDatabase, redactUrl } from "../persistence/mod.ts";
 import {
   defaultRegistry,
   type Logger,
@@ -126,15 +126,21 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   // The database starts first (the embedded engine takes about a second to reopen, seconds to
   // create, in a worker of its own) and is awaited when the first modality is ready to persist.
   const ownDatabase = options.database === undefined;
+  const databaseUrl = options.dryRun || options.database
+    ? undefined
+    : resolveDatabaseUrl(config, { getEnv: options.getEnv });
   const dbPromise: Promise<Database> | undefined = options.dryRun
     ? undefined
     : options.database
     ? Promise.resolve(options.database)
-    : openDatabase({
-      url: resolveDatabaseUrl(config, { getEnv: options.getEnv }),
-      dataDir: `${config.defaults.outputDir}/db`,
-    });
+    : openDatabase({ url: databaseUrl, dataDir: `${config.defaults.outputDir}/db` });
   dbPromise?.catch(() => {}); // reported where it is awaited
+  // Where the database will say it is (checked against the real one before use).
+  const expectedLocation = options.database?.location ??
+    (databaseUrl ? redactUrl(databaseUrl) : `${config.defaults.outputDir}/db`);
+  // The code and numeric-core versions the run manifest records (git, a file hash): meanwhile.
+  const build = dbPromise ? buildInfo() : undefined;
+  build?.catch(() => {});
   const closeOwnDatabase = async () => {
     if (ownDatabase) await dbPromise?.then((db) => db.close(), () => {});
   };
@@ -192,6 +198,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
 
   const results: ModalityJobResult[] = [];
   const persisted: Promise<void>[] = [];
+  let draft: RunFolderDraft | undefined;
   let database: Database | undefined;
   try {
     const persist = async (r: ModalityJobResult) => {
@@ -256,6 +263,14 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
       },
     );
     await Promise.all(workers);
+    // While the database (in its own worker) starts and stores the results, render the run
+    // folder as it will be if storing changes no outcome; it is used only if that holds.
+    draft = await draftRunFolder(summary, results, modalities, {
+      interrupted: signal.aborted,
+      database: expectedLocation,
+      loaded: options.loaded,
+      build: build!,
+    }).catch(() => undefined); // no draft: the files are rendered at the end, as before
     await Promise.all(persisted);
   } catch (error) {
     await closeOwnDatabase();
@@ -266,18 +281,11 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     progress.close();
   }
 
-  // Report in configuration order, not in the order modalities finished.
-  results.sort((a, b) => modalities.indexOf(a.modality) - modalities.indexOf(b.modality));
+  sortResults(results, modalities);
   recordMetrics(registry, results);
   const interrupted = signal.aborted || results.some((r) => r.outcome === "interrupted");
-  const ok = results.filter((r) => r.outcome === "ok").length;
-  summary.status = interrupted
-    ? "interrupted"
-    : ok === results.length
-    ? "succeeded"
-    : ok > 0
-    ? "partial"
-    : "failed";
+  const status = runStatus(results, interrupted);
+  summary.status = status;
   summary.finishedAt = new Date().toISOString();
   summary.modalities = results.map(toSummary);
   database ??= await dbPromise.catch((e) => {
@@ -288,16 +296,15 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     summary.database = database.location;
     try {
       await ensureRun(database);
-      await database.repo.finishRun(
-        runId,
-        summary.status,
-      );
+      await database.repo.finishRun(runId, status);
     } catch (error) {
       logger.error("could not record the run's status", { error });
     }
   }
   try {
-    await writeRunFolder(summary, results, options.loaded);
+    const files = draft?.matches(summary) ??
+      renderRunFolder(summary, results, options.loaded, await build!);
+    await writeRunFolder(summary.runDir, files);
     // A stopped run's half-written cache entries go; other processes' writes (their lock is
     // held) are left alone.
     if (interrupted) await store.cleanLeftovers().catch(() => {});
@@ -345,16 +352,35 @@ function toSummary(r: ModalityJobResult): ModalitySummary {
   };
 }
 
-async function writeRunFolder(
+/** The run folder's files, as text. */
+interface RunFolderFiles {
+  manifest: string;
+  anomalies: string;
+  report: string;
+}
+
+/** Code version and numeric-core build, as the run manifest records them. */
+interface BuildInfo {
+  code: string;
+  wasm: { sourceHash: string | null; wasmSha256: string };
+}
+
+async function buildInfo(): Promise<BuildInfo> {
+  const [code, wasm] = await Promise.all([codeVersion(), wasmBuild()]);
+  return { code, wasm };
+}
+
+function renderRunFolder(
   summary: RunSummary,
   results: ModalityJobResult[],
   loaded: LoadedConfig,
-): Promise<void> {
+  build: BuildInfo,
+): RunFolderFiles {
   const manifest = {
     ...summary,
     config: { hash: loaded.hash, sources: loaded.sources, profile: loaded.profile ?? null },
-    code: await codeVersion(),
-    wasm: await wasmBuild(),
+    code: build.code,
+    wasm: build.wasm,
     plugins: Object.fromEntries(
       results.filter((r) => r.manifest).map((r) => [r.modality, {
         id: r.manifest!.pluginId,
@@ -371,7 +397,6 @@ async function writeRunFolder(
       ) => [r.modality, Object.fromEntries(r.grids.map((g) => [g.branch, g.grid.provenance]))]),
     ),
   };
-  await atomicWrite(`${summary.runDir}/manifest.json`, JSON.stringify(manifest, null, 2));
   const features = results.flatMap((r) =>
     r.grids.flatMap((g) =>
       g.anomalies.map((a: Anomaly) => ({
@@ -386,10 +411,6 @@ async function writeRunFolder(
         },
       }))
     )
-  );
-  await atomicWrite(
-    `${summary.runDir}/anomalies.geojson`,
-    JSON.stringify({ type: "FeatureCollection", features }, null, 1),
   );
   const report: ReportModality[] = results.map((r) => ({
     modality: r.modality,
@@ -424,9 +445,10 @@ async function writeRunFolder(
         : undefined,
     })),
   }));
-  await atomicWrite(
-    `${summary.runDir}/report.html`,
-    renderReport({
+  return {
+    manifest: JSON.stringify(manifest, null, 2),
+    anomalies: JSON.stringify({ type: "FeatureCollection", features }, null, 1),
+    report: renderReport({
       runId: summary.runId,
       startedAt: summary.startedAt,
       finishedAt: summary.finishedAt,
@@ -434,7 +456,78 @@ async function writeRunFolder(
       modalities: report,
       provenance: manifest,
     }),
-  );
+  };
+}
+
+async function writeRunFolder(runDir: string, files: RunFolderFiles): Promise<void> {
+  await atomicWrite(`${runDir}/manifest.json`, files.manifest);
+  await atomicWrite(`${runDir}/anomalies.geojson`, files.anomalies);
+  await atomicWrite(`${runDir}/report.html`, files.report);
+}
+
+/** A run folder rendered before the run ended; see {@linkcode draftRunFolder}. */
+interface RunFolderDraft {
+  /** The files for `summary` when it is the one drafted (finish time aside), else `undefined`. */
+  matches(summary: RunSummary): RunFolderFiles | undefined;
+}
+
+/**
+ * Renders the run folder (the report's images take a while) while the results are still being
+ * stored, for the summary the run will have if storing them changes no outcome. The finish time
+ * is not known yet: a unique placeholder stands for it and is replaced when the draft is used;
+ * ISO times are the same text in JSON and HTML, so the files are byte for byte those rendered
+ * afterwards. A summary that differs in anything else (a modality failed to persist, the run was
+ * interrupted, the database did not open) gets no files, and the caller renders them anew.
+ */
+async function draftRunFolder(
+  summary: RunSummary,
+  results: ModalityJobResult[],
+  modalities: string[],
+  o: { interrupted: boolean; database: string; loaded: LoadedConfig; build: Promise<BuildInfo> },
+): Promise<RunFolderDraft> {
+  const build = await o.build;
+  const placeholder = `@@gam-finished-at-${crypto.randomUUID()}@@`;
+  const ordered = sortResults([...results], modalities);
+  const interrupted = o.interrupted || ordered.some((r) => r.outcome === "interrupted");
+  const expected: RunSummary = {
+    ...summary,
+    status: runStatus(ordered, interrupted),
+    finishedAt: placeholder,
+    database: o.database,
+    modalities: ordered.map(toSummary),
+  };
+  const key = JSON.stringify(expected);
+  const files = renderRunFolder(expected, ordered, o.loaded, build);
+  return {
+    matches(actual) {
+      if (JSON.stringify({ ...actual, finishedAt: placeholder }) !== key) return undefined;
+      const at = actual.finishedAt;
+      return {
+        manifest: files.manifest.replaceAll(placeholder, at),
+        anomalies: files.anomalies.replaceAll(placeholder, at),
+        report: files.report.replaceAll(placeholder, at),
+      };
+    },
+  };
+}
+
+/** Results in configuration order, not in the order modalities finished. */
+function sortResults(results: ModalityJobResult[], modalities: string[]): ModalityJobResult[] {
+  return results.sort((a, b) => modalities.indexOf(a.modality) - modalities.indexOf(b.modality));
+}
+
+function runStatus(
+  results: ModalityJobResult[],
+  interrupted: boolean,
+): "succeeded" | "partial" | "failed" | "interrupted" {
+  const ok = results.filter((r) => r.outcome === "ok").length;
+  return interrupted
+    ? "interrupted"
+    : ok === results.length
+    ? "succeeded"
+    : ok > 0
+    ? "partial"
+    : "failed";
 }
 
 async function atomicWrite(path: string, text: string): Promise<void> {

@@ -90,6 +90,14 @@ Deno.test({
     const html = await Deno.readTextFile(`${runDir}/report.html`);
     assert.match(html, /gravity \/ fine/);
     assert.match(html, /missing-survey\.csv/, "the failure is in the report");
+    // The files were drafted while the database stored the results: they hold the final
+    // summary, finish time included, and no placeholder.
+    assert.equal(manifest.finishedAt, summary.finishedAt);
+    assert.equal(manifest.status, summary.status);
+    assert.equal(manifest.database, summary.database);
+    assert.deepEqual(manifest.modalities, summary.modalities);
+    assert.ok(html.includes(`finished ${summary.finishedAt}`));
+    assert.doesNotMatch(html + JSON.stringify(manifest), /@@gam-finished-at/);
 
     // The database holds the gravity survey, its grids and anomalies, and the run's status.
     const db = await openDatabase(dbOptions(dir));
@@ -117,6 +125,37 @@ Deno.test({
       byName.gravity.grids.map((g: { checksum: string }) => g.checksum),
     );
     assert.equal(w.modalities[0].outliersRemoved, byName.gravity.outliersRemoved);
+  },
+});
+
+Deno.test({
+  name:
+    "gam run: when the database cannot be opened, the modalities fail on persistence and the run folder says so",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { dir, path } = await tempConfig();
+    // Another process holds the embedded database (its lock file): this run cannot open it.
+    await Deno.mkdir(`${dir}/out`, { recursive: true });
+    using lock = await Deno.open(`${dir}/out/db.lock`, { create: true, write: true });
+    await lock.lock(true);
+    const r = await gam(["run", "--config", path, "--json"], { DATABASE_URL: "" });
+    assert.equal(r.code, 1, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.status, "failed");
+    assert.equal(s.database, undefined);
+    for (const m of s.modalities) {
+      assert.equal(m.outcome, "failed");
+      assert.match(m.error, /persistence: .*in use by another gam process/);
+    }
+    const manifest = JSON.parse(await Deno.readTextFile(`${s.runDir}/manifest.json`));
+    assert.equal(manifest.status, "failed");
+    assert.equal(manifest.finishedAt, s.finishedAt);
+    assert.equal("database" in manifest, false);
+    assert.deepEqual(manifest.modalities, s.modalities);
+    const html = await Deno.readTextFile(`${s.runDir}/report.html`);
+    assert.match(html, /persistence: .*in use by another gam process/);
+    assert.ok(html.includes(`finished ${s.finishedAt}`));
   },
 });
 
