@@ -9,6 +9,11 @@
  * bit-identical whatever the number of workers or bands. Linear (one global triangulation) and
  * minimum curvature (one global solve) run as a single job.
  *
+ * With `pool` null the kernels run on the calling thread instead (one wasm instance, loaded on
+ * first use): the right choice for the block reductions (tens of milliseconds of compute) and
+ * for linear and mincurv (one job anyway), where starting workers and copying the points to
+ * them costs more time and memory than it saves; the results are the same bit for bit.
+ *
  * Distances use the kernels' local metric in degrees of latitude:
  * `d^2 = ((lon_p - lon_node) * cos(lat_node))^2 + (lat_p - lat_node)^2`, so `radius` and
  * `maxDistance` are degrees of latitude (1 degree ~ 111.2 km) in every direction.
@@ -16,7 +21,15 @@
  * @module
  */
 import { type Bbox, checkBbox, type ProcessedGrid } from "../contracts/mod.ts";
+import { ComputeError } from "./compute_error.ts";
 import type { WorkerPool } from "./pool.ts";
+
+/** The gam-core module instantiated on the calling thread (loaded on first use). */
+type Core = typeof import("./wasm/gam_core.js");
+let inlineCore: Promise<Core> | undefined;
+function loadCore(): Promise<Core> {
+  return inlineCore ??= import("./wasm/gam_core.js");
+}
 
 /** A Float64Array over a plain (transferable) ArrayBuffer. */
 type F64 = Float64Array<ArrayBuffer>;
@@ -145,7 +158,7 @@ export interface GridPointsOptions {
   maxCells?: number;
   /**
    * Number of row bands (jobs) for banded methods; does not change the result.
-   * @default {4 * pool.size, or pool.size when every band needs all the points}
+   * @default {4 * pool.size, or pool.size when every band needs all the points; 1 without a pool}
    */
   bands?: number;
   /**
@@ -474,17 +487,19 @@ function bandPoints(
   r1: number,
   margin: number,
   withValue: boolean,
+  copy: boolean,
 ): F64[] {
   const cols = [kept.lon, kept.lat];
   if (withValue) cols.push(kept.value);
   if (withValue && kept.weight) cols.push(kept.weight);
-  if (!Number.isFinite(margin)) return cols.map((c) => c.slice());
+  if (!Number.isFinite(margin)) return copy ? cols.map((c) => c.slice()) : cols;
   const pad = margin * (1 + 1e-9) + 1e-12;
   const lo = layout.south + r0 * layout.spacing - pad;
   const hi = layout.south + (r1 - 1) * layout.spacing + pad;
   const lat = kept.lat;
   let m = 0;
   for (let i = 0; i < lat.length; i++) if (lat[i] >= lo && lat[i] <= hi) m++;
+  if (m === lat.length && !copy) return cols;
   const out = cols.map(() => new Float64Array(m));
   let j = 0;
   for (let i = 0; i < lat.length; i++) {
@@ -516,7 +531,8 @@ function bandsOf(ny: number, count: number): [number, number][] {
  * mincurv kernel starts with a block median as GMT advises), and finally masks nodes farther
  * than `maxDistance` from every point.
  *
- * @param pool The worker pool.
+ * @param pool The worker pool, or `null` to run the kernels on the calling thread (it is blocked
+ *   while a kernel runs, and `signal` is only checked between kernels).
  * @param points Scattered points.
  * @param options Region, spacing, method and its parameters.
  * @returns The grid (values Float64, NaN nodata) with block count/spread planes.
@@ -534,7 +550,7 @@ function bandsOf(ny: number, count: number): [number, number][] {
  * ```
  */
 export async function gridPoints(
-  pool: WorkerPool,
+  pool: WorkerPool | null,
   points: Points,
   options: GridPointsOptions,
 ): Promise<GridResult> {
@@ -578,17 +594,31 @@ export async function gridPoints(
     : AbortSignal.any([controller.signal, options.signal!]);
   const spec = () =>
     new Float64Array([layout.west, layout.south, o.spacing, o.spacing, layout.nx, layout.ny]);
-  const run = (kernel: string, args: unknown[], transfer: F64[]) =>
-    pool.run<F64>({ kernel, args }, {
+  const core = pool === null ? await loadCore() : undefined;
+  const run = (kernel: string, args: unknown[], transfer: F64[]): Promise<F64> => {
+    if (core !== undefined) {
+      if (signal.aborted) return Promise.reject(signal.reason);
+      const fn = (core as unknown as Record<string, (...a: unknown[]) => F64>)[kernel];
+      try {
+        return Promise.resolve(fn(...args));
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        return Promise.reject(new ComputeError(kernel, err.message, { cause: e }));
+      }
+    }
+    return pool!.run<F64>({ kernel, args }, {
       signal,
       transfer: transfer.map((a) => a.buffer),
     }).catch((e) => {
       controller.abort(e);
       throw e;
     });
+  };
+  const workers = pool?.size ?? 1;
   // Several bands per worker balance uneven point density; when every band needs all the points
-  // (unlimited reach) one band per worker avoids copying them more often than needed.
-  const bandCount = o.bands ?? (Number.isFinite(reach) ? 4 : 1) * pool.size;
+  // (unlimited reach) one band per worker avoids copying them more often than needed. On the
+  // calling thread one band takes the points as they are, without a copy.
+  const bandCount = o.bands ?? (pool === null ? 1 : (Number.isFinite(reach) ? 4 : 1) * workers);
   const bands = bandsOf(layout.ny, bandCount);
 
   /** Runs a banded kernel and stitches its planes (each band returns `planes` planes). */
@@ -598,10 +628,19 @@ export async function gridPoints(
     withValue: boolean,
     extra: (r0: number, r1: number) => unknown[],
     planes: number,
-    src: Kept = kept,
-    keep = planes,
   ): Promise<F64[]> => {
-    const out = Array.from({ length: Math.min(planes, keep) }, () => new Float64Array(cells));
+    if (bands.length === 1 && bands[0][1] - bands[0][0] === layout.ny) {
+      // One band over the whole grid: its planes are the result, no stitching copy.
+      const cols = bandPoints(kept, layout, 0, layout.ny, margin, withValue, pool !== null);
+      if (cols[0].length > 0) {
+        const res = await run(kernel, [...cols, ...extra(0, layout.ny)], cols);
+        if (res.length !== cells * planes) {
+          throw new Error(`${kernel} returned ${res.length} values for ${cells * planes}`);
+        }
+        return Array.from({ length: planes }, (_, p) => res.subarray(p * cells, (p + 1) * cells));
+      }
+    }
+    const out = Array.from({ length: planes }, () => new Float64Array(cells));
     // At most pool.size + 1 bands in flight: a band's point subset is built only when a worker
     // is about to be free, so the copies of all bands never live at once.
     let next = 0;
@@ -609,7 +648,7 @@ export async function gridPoints(
       while (next < bands.length) await oneBand(bands[next++]);
     };
     const oneBand = async ([r0, r1]: [number, number]) => {
-      const cols = bandPoints(src, layout, r0, r1, margin, withValue);
+      const cols = bandPoints(kept, layout, r0, r1, margin, withValue, pool !== null);
       const rows = (r1 - r0) * layout.nx;
       if (cols[0].length === 0) {
         // No point within reach of this band: every node has no support (NaN in every plane,
@@ -627,19 +666,21 @@ export async function gridPoints(
         out[p].set(res.subarray(p * rows, (p + 1) * rows), r0 * layout.nx);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(bands.length, pool.size + 1) }, runner));
+    await Promise.all(Array.from({ length: Math.min(bands.length, workers + 1) }, runner));
     return out;
   };
 
   let values: F64;
   let count: F64 | undefined, spread: F64 | undefined;
-  const blockArgs = (median: boolean, weighted: boolean) => (r0: number, r1: number) => [
-    ...(weighted ? [] : [new Float64Array(0)]),
-    spec(),
-    r0,
-    r1,
-    median,
-  ];
+  const blockArgs =
+    (median: boolean, weighted: boolean, statistics: boolean) => (r0: number, r1: number) => [
+      ...(weighted ? [] : [new Float64Array(0)]),
+      spec(),
+      r0,
+      r1,
+      median,
+      statistics,
+    ];
   switch (o.method) {
     case "block-mean":
     case "block-median": {
@@ -649,9 +690,7 @@ export async function gridPoints(
         "grid_block",
         o.spacing,
         true,
-        blockArgs(median, weighted),
-        3,
-        kept,
+        blockArgs(median, weighted, o.blockStatistics),
         o.blockStatistics ? 3 : 1,
       );
       break;
@@ -676,14 +715,14 @@ export async function gridPoints(
       ], 1);
       break;
     case "linear": {
-      const cols = [kept.lon, kept.lat, kept.value].map((a) => a.slice());
+      const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
       values = await run("grid_linear", [...cols, spec(), 0, layout.ny], cols);
       break;
     }
     case "mincurv": {
       // One global solve; the kernel starts with GMT's block median (median z and median
       // position per block), as GMT advises before `surface`.
-      const cols = [kept.lon, kept.lat, kept.value].map((a) => a.slice());
+      const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
       values = await run("grid_mincurv", [
         ...cols,
         spec(),
@@ -742,6 +781,80 @@ export async function gridPoints(
     provenance: [{ step: "grid", version: GRIDDING_VERSION, params }],
   };
   return { grid, count, spread, pointsInBbox: kept.inBbox, pointsSkipped: kept.skipped };
+}
+
+/** The kernel calls of a method on a small synthetic problem (fresh arrays on every call). */
+function warmUpJobs(method: GridMethod): { kernel: string; args: unknown[] }[] {
+  const n = 3000, side = 41, spacing = 1 / (side - 1);
+  const lon = new Float64Array(n), lat = new Float64Array(n), z = new Float64Array(n);
+  let seed = 12345;
+  const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  for (let i = 0; i < n; i++) {
+    lon[i] = r(), lat[i] = r();
+    z[i] = Math.sin(6 * lon[i]) + lat[i] * lat[i];
+  }
+  const spec = new Float64Array([0, 0, spacing, spacing, side, side]);
+  const pts = [lon, lat, z];
+  switch (method) {
+    case "block-mean":
+    case "block-median":
+      return [{
+        kernel: "grid_block",
+        args: [...pts, new Float64Array(0), spec, 0, side, method === "block-median", false],
+      }];
+    case "nearest":
+      return [{ kernel: "grid_nearest", args: [...pts, spec, 0, side, 4 * spacing] }];
+    case "idw":
+      return [{ kernel: "grid_idw", args: [...pts, spec, 0, side, 12, 2, 8 * spacing, 1] }];
+    case "linear":
+      return [{ kernel: "grid_linear", args: [...pts, spec, 0, side] }];
+    case "mincurv":
+      return [{ kernel: "grid_mincurv", args: [...pts, spec, 0.25, 0, 500] }];
+  }
+}
+
+/**
+ * Runs `method`'s kernels once on a small synthetic problem (a few milliseconds) on every worker
+ * of `pool`, or on the calling thread when `pool` is null, and discards the results.
+ *
+ * V8 runs a WebAssembly function's first call in baseline code to its end and optimises it in
+ * the background only once it has run enough, for later calls; a kernel's first real call in a
+ * fresh worker or process is two to three times slower than the next. Calling this while the
+ * input is being read (the CLI does) makes the real call run optimised code. It never changes a
+ * result; failures are ignored.
+ *
+ * @param pool The worker pool, or `null` for the calling thread's instance.
+ * @param method The method about to run.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { warmUpGridding, WorkerPool } from "./mod.ts";
+ * await using pool = new WorkerPool();
+ * const warm = warmUpGridding(pool, "idw"); // overlaps with reading the input
+ * ```
+ */
+export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod): Promise<void> {
+  try {
+    if (pool === null) {
+      const core = (await loadCore()) as unknown as Record<string, (...a: unknown[]) => unknown>;
+      for (const job of warmUpJobs(method)) core[job.kernel](...job.args);
+      return;
+    }
+    await Promise.all(
+      Array.from({ length: pool.size }, () =>
+        Promise.all(
+          warmUpJobs(method).map((job) =>
+            pool.run(job, {
+              transfer: job.args.flatMap((a) =>
+                a instanceof Float64Array ? [a.buffer as ArrayBuffer] : []
+              ),
+            })
+          ),
+        )),
+    );
+  } catch {
+    // Only a head start: the real call reports any problem.
+  }
 }
 
 /**

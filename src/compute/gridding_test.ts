@@ -6,6 +6,7 @@ import {
   type GridPointsOptions,
   NoPointsError,
   type Points,
+  warmUpGridding,
   WorkerPool,
 } from "./mod.ts";
 
@@ -80,6 +81,34 @@ for (const [name, opts] of BANDED) {
     }
   });
 }
+
+Deno.test("gridPoints() without a pool (calling thread) equals the pool bit for bit", async () => {
+  const points = synthetic(3000, 5);
+  const methods: Partial<GridPointsOptions>[] = [
+    { method: "block-mean" },
+    { method: "block-median", blockStatistics: false },
+    { method: "nearest", radius: 0.05, maxDistance: 0.04 },
+    { method: "idw", k: 8, radius: 0.1 },
+    { method: "linear" },
+    { method: "mincurv" },
+  ];
+  await using pool = new WorkerPool({ size: 2 });
+  await warmUpGridding(null, "idw");
+  await warmUpGridding(pool, "idw");
+  for (const opts of methods) {
+    const o = { ...BASE, spacing: 0.04, ...opts } as GridPointsOptions;
+    const a = await gridPoints(pool, points, o);
+    const b = await gridPoints(null, points, o);
+    const planes = (r: typeof a) => [r.grid.values as Float64Array, r.count, r.spread];
+    assert.equal(b.count === undefined, opts.blockStatistics === false || !a.count);
+    planes(a).forEach((p, k) => {
+      const q = planes(b)[k];
+      if (p === undefined || q === undefined) return assert.equal(q, p, `${o.method} plane ${k}`);
+      assert.deepEqual(bytes(q), bytes(p), `${o.method} plane ${k} differs`);
+    });
+  }
+  assert.equal(points.lon.length, 3000, "the caller's arrays are intact");
+});
 
 Deno.test("gridPoints() nearest equals a brute-force nearest search on a small input", async () => {
   const points = synthetic(300, 7);

@@ -25,4 +25,5 @@ export {
   type GridResult,
   NoPointsError,
   type Points,
+  warmUpGridding,
 } from "./gridding.ts";

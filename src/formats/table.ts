@@ -5,7 +5,10 @@
  * The parser works on the raw bytes in one tight loop (no per-line strings or regex splits) and
  * parses numbers with Clinger's fast path (exact for up to 15 significant digits and decimal
  * exponents within +-22), falling back to `Number()` for anything else, so every value is the
- * correctly rounded double of its text.
+ * correctly rounded double of its text. {@linkcode readTable} first hands the data rows to the
+ * gam-core wasm kernel `parse_table_columns` (same splitting rules, `fast-float2` numbers, about
+ * four times faster), which declines anything unusual; the TypeScript loop then reads the file
+ * and reports bad cells with their line numbers.
  *
  * @module
  */
@@ -77,7 +80,7 @@ export interface Table {
   file: string;
   /** Names of the requested columns (header names, or `"column N"` without a header). */
   names: string[];
-  /** One array per requested column, each `rows` long. */
+  /** One array per requested column, each `rows` long (they may be views of one buffer). */
   columns: Float64Array[];
   /** Number of data rows. */
   rows: number;
@@ -181,8 +184,20 @@ export async function readTable(path: string, options: ReadTableOptions): Promis
       throw new TableError(path, `gzip data is corrupt (${(e as Error).message})`);
     }
   }
-  return parseTable(bytes, path, options);
+  const { parse_table_columns } = await import("../compute/wasm/gam_core.js");
+  return parseWith(bytes, path, options, parse_table_columns);
 }
+
+/**
+ * The gam-core fast path (`parse_table_columns`): parses the data rows (bytes after the header)
+ * into the columns concatenated, or throws when it declines the input.
+ */
+type FastParser = (
+  bytes: Uint8Array,
+  delimiter: number,
+  comment: number,
+  fields: Uint32Array,
+) => Float64Array;
 
 const NL = 10, CR = 13, SP = 32, TAB = 9, QUOTE = 34;
 
@@ -204,6 +219,21 @@ const NL = 10, CR = 13, SP = 32, TAB = 9, QUOTE = 34;
  * ```
  */
 export function parseTable(bytes: Uint8Array, file: string, options: ReadTableOptions): Table {
+  return parseWith(bytes, file, options);
+}
+
+/**
+ * {@linkcode parseTable}, trying `fast` (the wasm kernel) on the data rows first. The kernel
+ * splits and parses exactly like the loop below and gives the same correctly rounded doubles;
+ * it declines (throws) anything unusual, bad cells included, and this loop then runs and reports
+ * the precise error with its line number.
+ */
+function parseWith(
+  bytes: Uint8Array,
+  file: string,
+  options: ReadTableOptions,
+  fast?: FastParser,
+): Table {
   const comment = (options.comment ?? "#").charCodeAt(0);
   const n = bytes.length;
   if (options.columns.length === 0) throw new TypeError("parseTable: columns must not be empty");
@@ -239,6 +269,28 @@ export function parseTable(bytes: Uint8Array, file: string, options: ReadTableOp
   if (hasHeader) {
     pos = firstEnd + 1;
     line++;
+  }
+  if (fast !== undefined) {
+    const fields = [...new Set(want)];
+    let flat: Float64Array | undefined;
+    try {
+      flat = fast(
+        bytes.subarray(pos),
+        delimiter === "whitespace" ? 0 : delimiter.charCodeAt(0),
+        Number.isNaN(comment) ? -1 : comment,
+        Uint32Array.from(fields),
+      );
+    } catch {
+      flat = undefined; // declined: the loop below reads the table (and reports what is wrong)
+    }
+    if (flat !== undefined && flat.length > 0 && flat.length % fields.length === 0) {
+      const rows = flat.length / fields.length;
+      const columns = want.map((f) => {
+        const k = fields.indexOf(f);
+        return flat.subarray(k * rows, (k + 1) * rows);
+      });
+      return { file, names, columns, rows, header, delimiter };
+    }
   }
   // Capacity: the number of remaining lines (an upper bound on data rows; counting newlines is
   // far cheaper than growing and trimming the columns).

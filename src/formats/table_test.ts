@@ -145,3 +145,64 @@ Deno.test("readTable() rejects an empty file and a header-only file", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readTable() (gam-core fast path) reads exactly what parseTable() reads", async () => {
+  // Random decimals of every shape the fast path handles, next to ones it leaves to the
+  // TypeScript loop (long mantissas, big exponents, NaN, quotes, CRLF, comments, blank lines).
+  let seed = 7;
+  const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  const num = () => {
+    const digits = String(Math.floor(r() * 1e9)).padStart(1 + Math.floor(r() * 9), "0");
+    const dot = Math.floor(r() * (digits.length + 1));
+    let t = (r() < 0.3 ? "-" : r() < 0.1 ? "+" : "") + digits.slice(0, dot) + "." +
+      digits.slice(dot);
+    if (t.endsWith(".") && r() < 0.5) t = t.slice(0, -1);
+    if (t === "." || t === "-." || t === "+.") t += "5";
+    if (r() < 0.2) t += `e${r() < 0.5 ? "-" : ""}${Math.floor(r() * 40)}`;
+    if (r() < 0.02) t = "12345678901234567.25e-3";
+    if (r() < 0.01) t = "NaN";
+    return t;
+  };
+  const rows = Array.from({ length: 3000 }, () => [num(), num(), num()]);
+  const files: [string, string, (string | number)[]][] = [
+    ["a.csv", "x,y,z\n" + rows.map((r) => r.join(",")).join("\n") + "\n", ["z", "x"]],
+    ["b.txt", rows.map((r) => "  " + r.join(" \t ")).join("\r\n"), [3, 1, 2]],
+    ["c.tsv", '# c\r\n"x"\t"y"\r\n\r\n1.5\t"2"\r\n  \r\n3\tnan\r\n# end\n', ["y", "x"]],
+    ["d.csv", "x;y\n1;2\n3;4", ["y"]],
+    ["e.csv", 'name,x\n"a, b",1\n"c",2', ["x", "x"]],
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "gam-table-test-" });
+  try {
+    for (const [name, text, columns] of files) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+      const fast = await readTable(`${dir}/${name}`, { columns });
+      const ref = parseTable(enc(text), `${dir}/${name}`, { columns });
+      if (name === "a.csv") {
+        // The fast path took this file (it did not decline it to the loop).
+        const { parse_table_columns } = await import("../compute/wasm/gam_core.js");
+        const data = enc(text.slice(text.indexOf("\n") + 1));
+        assert.equal(parse_table_columns(data, 44, 35, new Uint32Array([2, 0])).length, 6000);
+      }
+      assert.equal(fast.rows, ref.rows, name);
+      for (let k = 0; k < columns.length; k++) {
+        const a = new Uint8Array(fast.columns[k].slice().buffer);
+        const b = new Uint8Array(ref.columns[k].slice().buffer);
+        assert.deepEqual(a, b, `${name} column ${columns[k]}`);
+      }
+    }
+    // A bad cell deep in the file: the fast path declines and the message names the line.
+    const bad = "x,y\n" + rows.slice(0, 2000).map((r) => r[0] + "," + r[1]).join("\n") +
+      "\n1,2x\n";
+    await Deno.writeTextFile(`${dir}/bad.csv`, bad);
+    await assert.rejects(
+      () => readTable(`${dir}/bad.csv`, { columns: ["x", "y"] }),
+      (e: unknown) => {
+        assert.ok(e instanceof TableSyntaxError);
+        assert.equal(e.message, `${dir}/bad.csv line 2002: column 'y' value '2x' is not a number`);
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

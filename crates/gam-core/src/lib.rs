@@ -12,3 +12,5 @@ pub mod grid;
 pub mod outliers;
 pub mod qc;
 pub mod spectral;
+pub mod table;
+pub mod tiering;

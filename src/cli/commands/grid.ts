@@ -11,6 +11,7 @@ import {
   type GridMethod,
   GridOptionError,
   gridPoints,
+  warmUpGridding,
   WorkerPool,
 } from "../../compute/mod.ts";
 import { readTable } from "../../formats/table.ts";
@@ -165,9 +166,15 @@ export const gridCommand: Command = {
     )!;
 
     const t0 = performance.now();
-    // Workers start (and compile the wasm) while the main thread parses the table.
-    await using pool = new WorkerPool();
+    // Nearest and idw (and the distance mask) run in row bands on the worker pool; the block
+    // reductions (tens of milliseconds) and linear and mincurv (one job each) run on this
+    // thread, which saves starting workers and copying the points to them.
+    const parallel = method === "nearest" || method === "idw" || maxDistance !== undefined;
+    await using pool = parallel ? new WorkerPool() : null;
+    // Workers start, and the kernels get optimised, while this thread reads the table.
+    const warm = warmUpGridding(pool, method);
     const table = await readTable(input, { columns: [x, y, z] });
+    await warm;
     const [lon, lat, value] = table.columns;
     let result;
     try {

@@ -9,7 +9,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::grid::block::grid_block as block_kernel;
+use crate::grid::block::{grid_block as block_kernel, grid_block_values as block_values_kernel};
 use crate::grid::distance::distance_to_nearest as distance_kernel;
 use crate::grid::idw::{grid_idw as idw_kernel, IdwParams};
 use crate::grid::linear::grid_linear as linear_kernel;
@@ -33,19 +33,25 @@ pub fn grid_block_impl(
     row0: u32,
     row1: u32,
     median: bool,
+    statistics: bool,
 ) -> Result<Vec<f64>, GridError> {
     let spec = GridSpec::from_slice(spec)?;
+    if !statistics {
+        return block_values_kernel(lon, lat, z, weight, &spec, row0, row1, median);
+    }
     let b = block_kernel(lon, lat, z, weight, &spec, row0, row1, median)?;
-    let mut out = b.value;
+    let mut out = Vec::with_capacity(3 * b.value.len());
+    out.extend_from_slice(&b.value);
     out.extend_from_slice(&b.spread);
     out.extend_from_slice(&b.count);
     Ok(out)
 }
 
 /// Block mean (`median = false`, optionally weighted: `weight` empty for
-/// none) or block median of rows `row0..row1`: three planes concatenated,
-/// `[value | spread | count]`, each `(row1 - row0) * nx` long; spread is the
-/// standard deviation (mean) or L1 scale (median) as GMT `-E` reports them.
+/// none) or block median of rows `row0..row1`: with `statistics`, three
+/// planes concatenated, `[value | spread | count]`, each `(row1 - row0) * nx`
+/// long (spread is the standard deviation (mean) or L1 scale (median) as GMT
+/// `-E` reports them); without, the value plane alone.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn grid_block(
@@ -57,9 +63,10 @@ pub fn grid_block(
     row0: u32,
     row1: u32,
     median: bool,
+    statistics: bool,
 ) -> Result<Box<[f64]>, JsError> {
     js(grid_block_impl(
-        lon, lat, z, weight, spec, row0, row1, median,
+        lon, lat, z, weight, spec, row0, row1, median, statistics,
     ))
 }
 
@@ -246,11 +253,27 @@ mod tests {
             0,
             1,
             false,
+            true,
         )
         .unwrap();
         assert_eq!(v.len(), 6);
         assert_eq!((v[0], v[4]), (2.0, 2.0));
         assert!(v[1].is_nan() && v[3].is_nan() && v[5].is_nan());
+        let values = grid_block_impl(
+            &[0.0, 0.1],
+            &[0.0, 0.0],
+            &[1.0, 3.0],
+            &[],
+            &spec,
+            0,
+            1,
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(values.len(), 2);
+        assert_eq!(values[0].to_bits(), v[0].to_bits());
+        assert!(values[1].is_nan());
     }
 
     #[test]

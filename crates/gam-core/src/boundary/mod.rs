@@ -2,6 +2,7 @@
 
 pub mod filters;
 pub mod grid;
+pub mod table;
 
 use wasm_bindgen::prelude::*;
 

@@ -23,6 +23,7 @@
 //! Blocks without points are NaN in all three planes.
 
 use super::{check_points, GridError, GridSpec};
+use crate::tiering::out_of_line;
 
 /// GMT's normalisation of the median absolute deviation (`MAD_NORMALIZE`).
 pub const MAD_NORMALIZE: f64 = 1.4826;
@@ -61,6 +62,63 @@ pub fn grid_block(
     row1: u32,
     median: bool,
 ) -> Result<BlockGrids, GridError> {
+    block_planes(lon, lat, z, weight, spec, row0, row1, median, true)
+}
+
+/// The value plane of [`grid_block`] alone (the same values bit for bit), without computing
+/// or allocating the spread and count planes.
+///
+/// ```
+/// use gam_core::grid::{GridSpec, block::grid_block_values};
+/// let spec = GridSpec::from_slice(&[0.0, 0.0, 1.0, 1.0, 2.0, 1.0]).unwrap();
+/// let v = grid_block_values(&[0.1, 0.9], &[0.0; 2], &[1.0, 2.0], &[], &spec, 0, 1, true).unwrap();
+/// assert_eq!(v, vec![1.0, 2.0]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn grid_block_values(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    weight: &[f64],
+    spec: &GridSpec,
+    row0: u32,
+    row1: u32,
+    median: bool,
+) -> Result<Vec<f64>, GridError> {
+    block_planes(lon, lat, z, weight, spec, row0, row1, median, false).map(|b| b.value)
+}
+
+/// The blocks of a band: the points of node `n` are `order[start[n]..start[n + 1]]`.
+struct Blocks<'a> {
+    order: &'a [u32],
+    start: &'a [u32],
+    z: &'a [f64],
+    /// Empty when unweighted.
+    weight: &'a [f64],
+    median: bool,
+}
+
+/// Scratch buffers of [`reduce_row`].
+#[derive(Default)]
+struct Scratch {
+    zw: Vec<(f64, f64)>,
+    dev: Vec<f64>,
+}
+
+type RowFn = fn(&Blocks, usize, &mut [f64], &mut [f64], &mut [f64], &mut Scratch);
+
+#[allow(clippy::too_many_arguments)]
+fn block_planes(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    weight: &[f64],
+    spec: &GridSpec,
+    row0: u32,
+    row1: u32,
+    median: bool,
+    statistics: bool,
+) -> Result<BlockGrids, GridError> {
     check_points(lon, lat, Some(z))?;
     let (r0, r1) = spec.band(row0, row1)?;
     let weighted = !weight.is_empty();
@@ -81,55 +139,118 @@ pub fn grid_block(
     }
     let nx = spec.nx;
     let nodes = (r1 - r0) * nx;
-    // node of each point (or usize::MAX), then counting sort by node
-    let node_of = |p: usize| -> usize {
-        let fi = ((lon[p] - spec.west) / spec.dx).round_ties_even();
-        let fj = ((lat[p] - spec.south) / spec.dy).round_ties_even();
-        if fi < 0.0 || fi >= nx as f64 || fj < r0 as f64 || fj >= r1 as f64 {
-            usize::MAX
-        } else {
-            (fj as usize - r0) * nx + fi as usize
-        }
-    };
+    // node of each point (u32::MAX outside the band), then counting sort by node
+    let mut node_idx = vec![0u32; lon.len()];
+    let assign = out_of_line(assign_nodes as AssignFn);
+    const CHUNK: usize = 4096;
+    for (c, out) in node_idx.chunks_mut(CHUNK).enumerate() {
+        let p0 = c * CHUNK;
+        let p1 = p0 + out.len();
+        assign(&lon[p0..p1], &lat[p0..p1], spec, r0, r1, out);
+    }
     let mut start = vec![0u32; nodes + 1];
-    let mut member: Vec<u32> = Vec::with_capacity(lon.len());
-    let mut node_idx: Vec<u32> = Vec::with_capacity(lon.len());
-    for p in 0..lon.len() {
-        let n = node_of(p);
-        if n != usize::MAX {
-            start[n + 1] += 1;
-            member.push(p as u32);
-            node_idx.push(n as u32);
+    for &n in &node_idx {
+        if n != u32::MAX {
+            start[n as usize + 1] += 1;
         }
     }
     for n in 0..nodes {
         start[n + 1] += start[n];
     }
-    let mut fill = start.clone();
-    let mut order = vec![0u32; member.len()];
-    for (&p, &n) in member.iter().zip(&node_idx) {
-        order[fill[n as usize] as usize] = p;
-        fill[n as usize] += 1;
+    let mut order = vec![0u32; start[nodes] as usize];
+    {
+        // fill[n] = next free slot of node n, kept in start[n] and restored below
+        for (p, &n) in node_idx.iter().enumerate() {
+            if n != u32::MAX {
+                let f = &mut start[n as usize];
+                order[*f as usize] = p as u32;
+                *f += 1;
+            }
+        }
+        // start[n] now holds the old start[n + 1]: shift back
+        for n in (1..=nodes).rev() {
+            start[n] = start[n - 1];
+        }
+        start[0] = 0;
     }
-    drop(member);
     drop(node_idx);
 
+    let planes = if statistics { nodes } else { 0 };
     let mut out = BlockGrids {
         value: vec![f64::NAN; nodes],
-        spread: vec![f64::NAN; nodes],
-        count: vec![f64::NAN; nodes],
+        spread: vec![f64::NAN; planes],
+        count: vec![f64::NAN; planes],
     };
-    let w_of = |p: usize| if weighted { weight[p] } else { 1.0 };
-    let mut zw: Vec<(f64, f64)> = Vec::new();
-    let mut dev: Vec<f64> = Vec::new();
-    for n in 0..nodes {
-        let members = &order[start[n] as usize..start[n + 1] as usize];
+    let blocks = Blocks {
+        order: &order,
+        start: &start,
+        z,
+        weight,
+        median,
+    };
+    let reduce = out_of_line(reduce_row as RowFn);
+    let mut scratch = Scratch::default();
+    for r in 0..r1 - r0 {
+        let row = r * nx..(r + 1) * nx;
+        let (spread, count) = if statistics {
+            (&mut out.spread[row.clone()], &mut out.count[row.clone()])
+        } else {
+            (&mut [][..], &mut [][..])
+        };
+        reduce(
+            &blocks,
+            r * nx,
+            &mut out.value[row],
+            spread,
+            count,
+            &mut scratch,
+        );
+    }
+    Ok(out)
+}
+
+type AssignFn = fn(&[f64], &[f64], &GridSpec, usize, usize, &mut [u32]);
+
+/// Node index within the band `r0..r1` of each point (`u32::MAX` outside); called per chunk of
+/// points, out of line (see [`crate::tiering`]).
+fn assign_nodes(lon: &[f64], lat: &[f64], spec: &GridSpec, r0: usize, r1: usize, out: &mut [u32]) {
+    let nx = spec.nx;
+    for ((o, &x), &y) in out.iter_mut().zip(lon).zip(lat) {
+        let fi = ((x - spec.west) / spec.dx).round_ties_even();
+        let fj = ((y - spec.south) / spec.dy).round_ties_even();
+        *o = if fi < 0.0 || fi >= nx as f64 || fj < r0 as f64 || fj >= r1 as f64 {
+            u32::MAX
+        } else {
+            ((fj as usize - r0) * nx + fi as usize) as u32
+        };
+    }
+}
+
+/// Reduces the blocks of one grid row starting at node `n0` into `value` (and `spread` and
+/// `count` when they are not empty); called per row, out of line (see [`crate::tiering`]).
+fn reduce_row(
+    b: &Blocks,
+    n0: usize,
+    value: &mut [f64],
+    spread: &mut [f64],
+    count_out: &mut [f64],
+    scratch: &mut Scratch,
+) {
+    let statistics = !spread.is_empty();
+    let weighted = !b.weight.is_empty();
+    let w_of = |p: usize| if weighted { b.weight[p] } else { 1.0 };
+    let z = b.z;
+    for i in 0..value.len() {
+        let n = n0 + i;
+        let members = &b.order[b.start[n] as usize..b.start[n + 1] as usize];
         let count = members.len();
         if count == 0 {
             continue;
         }
-        out.count[n] = count as f64;
-        if !median {
+        if statistics {
+            count_out[i] = count as f64;
+        }
+        if !b.median {
             let (mut sw, mut swz) = (0.0, 0.0);
             for &p in members {
                 let w = w_of(p as usize);
@@ -137,23 +258,25 @@ pub fn grid_block(
                 swz += w * z[p as usize];
             }
             let m = swz / sw;
-            out.value[n] = m;
-            if count > 1 {
+            value[i] = m;
+            if statistics && count > 1 {
                 let mut s2 = 0.0;
                 for &p in members {
                     let d = z[p as usize] - m;
                     s2 += w_of(p as usize) * d * d;
                 }
                 let nf = count as f64;
-                out.spread[n] = (nf / (nf - 1.0) * s2 / sw).sqrt();
+                spread[i] = (nf / (nf - 1.0) * s2 / sw).sqrt();
             }
         } else {
+            let zw = &mut scratch.zw;
             zw.clear();
             zw.extend(members.iter().map(|&p| (z[p as usize], w_of(p as usize))));
             zw.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let med = weighted_median(&zw);
-            out.value[n] = med;
-            if count > 1 {
+            let med = weighted_median(zw);
+            value[i] = med;
+            if statistics && count > 1 {
+                let dev = &mut scratch.dev;
                 dev.clear();
                 dev.extend(zw.iter().map(|&(v, _)| (v - med).abs()));
                 dev.sort_by(f64::total_cmp);
@@ -163,11 +286,10 @@ pub fn grid_block(
                 } else {
                     0.5 * (dev[h - 1] + dev[h])
                 };
-                out.spread[n] = MAD_NORMALIZE * mad;
+                spread[i] = MAD_NORMALIZE * mad;
             }
         }
     }
-    Ok(out)
 }
 
 /// GMT's weighted median of `(z, w)` pairs sorted by `z` (non-empty).
