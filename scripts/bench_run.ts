@@ -4,7 +4,7 @@
  * cached, database reopened), as a user runs it: a fresh `deno` process each time, measured
  * from spawn to exit. Prints per-stage shares of the cold run.
  *
- * Flags: `--repeat N` warm runs (default 3; the best and the median are printed).
+ * Flags: `--repeat N` warm runs (default 3; the best, median and worst are printed).
  *
  * @module
  */
@@ -52,10 +52,11 @@ for (let i = 0; i < repeat; i++) {
 }
 warm.sort((a, b) => a - b);
 console.log(
-  `warm: best ${warm[0].toFixed(2)} s, median ${warm[Math.floor(warm.length / 2)].toFixed(2)} s ` +
-    `over ${repeat} runs (everything cached; ratio cold/warm ${
-      (cold.seconds / warm[0]).toFixed(1)
-    }x)`,
+  `warm: best ${warm[0].toFixed(2)} s, median ${warm[Math.floor(warm.length / 2)].toFixed(2)} s, ` +
+    `worst ${warm[warm.length - 1].toFixed(2)} s over ${repeat} runs (everything cached; ratio ` +
+    `cold/warm ${(cold.seconds / warm[0]).toFixed(1)}x best, ${
+      (cold.seconds / warm[Math.floor(warm.length / 2)]).toFixed(1)
+    }x median)`,
 );
 type Mod = { modality: string; durationSeconds: number; cache: string };
 const warmMods = (await run("warm")).summary.modalities as Mod[];

@@ -48,7 +48,10 @@ export interface ModalityJobContext {
   config: GamConfig;
   modality: string;
   bbox: Bbox;
-  pool: WorkerPool;
+  /**
+   * The numeric workers, started on first call: a run served from the cache never starts them.
+   */
+  pool: () => WorkerPool;
   ingestion: IngestionService;
   /** The plugin serving the modality (id and version go into cache keys). */
   plugin: { id: string; version: string };
@@ -194,7 +197,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
     } else {
       result.cache = cache;
       const run = await runPipeline(plan, raw, {
-        pool: ctx.pool,
+        pool: ctx.pool(),
         logger: ctx.logger.child({ modality }),
         request: { modality, bbox: ctx.bbox },
         signal: ctx.signal,

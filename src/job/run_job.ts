@@ -19,7 +19,12 @@ import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
 import { IngestionService, loadProviders, type SourceProvider } from "../ingestion/mod.ts";
-import { type Database, openDatabase, redactUrl } from "../persistence/mod.ts";
+import {
+  type Database,
+  openDatabase,
+  type PgliteEngineStart,
+  redactUrl,
+} from "../persistence/mod.ts";
 import {
   defaultRegistry,
   type Logger,
@@ -55,6 +60,11 @@ export interface RunJobOptions {
    * @default a database opened for this run and closed at its end
    */
   database?: Database;
+  /**
+   * An embedded engine started ahead (`prestartPglite()`), for the database this run opens.
+   * @default a worker started when the database is opened
+   */
+  engine?: PgliteEngineStart;
 }
 
 /** One row of the final table. */
@@ -133,7 +143,11 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     ? undefined
     : options.database
     ? Promise.resolve(options.database)
-    : openDatabase({ url: databaseUrl, dataDir: `${config.defaults.outputDir}/db` });
+    : openDatabase({
+      url: databaseUrl,
+      dataDir: `${config.defaults.outputDir}/db`,
+      engine: options.engine,
+    });
   dbPromise?.catch(() => {}); // reported where it is awaited
   // Where the database will say it is (checked against the real one before use).
   const expectedLocation = options.database?.location ??
@@ -174,7 +188,9 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     startedAt: new Date(startedAt),
   }));
 
-  const pool = new WorkerPool({ size: config.defaults.workers });
+  // Started when a modality first needs it: a run served from the cache computes nothing.
+  let pool: WorkerPool | undefined;
+  const getPool = () => pool ??= new WorkerPool({ size: config.defaults.workers });
   const store = new FsCacheStore(config.defaults.cacheDir);
   const policy = (m: string) => config.modalities[m]?.cache;
   const cacheOptions = {
@@ -246,7 +262,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
               config,
               modality: m,
               bbox,
-              pool,
+              pool: getPool,
               ingestion,
               plugin: { id: provider.id, version: provider.version },
               ingestionCache,
@@ -276,7 +292,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     await closeOwnDatabase();
     throw error;
   } finally {
-    await pool.close();
+    await pool?.close();
     await ingestion.close().catch(() => {});
     progress.close();
   }

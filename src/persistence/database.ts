@@ -21,7 +21,7 @@ import {
   migrationStatus,
 } from "./migrator.ts";
 import { connectPostgres } from "./postgres_engine.ts";
-import { openPglite } from "./pglite_engine.ts";
+import { openPglite, type PgliteEngineStart } from "./pglite_engine.ts";
 import { createRepository, type Repository } from "./repository.ts";
 import type { EngineKind, SqlClient } from "./sql_client.ts";
 
@@ -38,6 +38,11 @@ export interface OpenDatabaseOptions {
   migrate?: boolean;
   /** Migrations folder. @default the repository's `migrations/` */
   migrationsDir?: string;
+  /**
+   * An embedded engine started ahead with `prestartPglite()`: used when the embedded engine is
+   * chosen, stopped when a server is (either way this call takes care of it).
+   */
+  engine?: PgliteEngineStart;
 }
 
 /** An open database: SQL client, repository, migrations, backup and restore. */
@@ -104,6 +109,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   const migrationsDir = options.migrationsDir;
   let db: Database;
   if (url) {
+    options.engine?.cancel();
     if (!/^postgres(ql)?:\/\//.test(url)) {
       throw new TypeError(
         `Database URL must start with postgres:// or postgresql://, got "${redactUrl(url)}"`,
@@ -117,12 +123,13 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     }, migrationsDir);
   } else {
     if (!options.dataDir) {
+      options.engine?.cancel();
       throw new TypeError(
         "openDatabase: no DATABASE_URL and no dataDir; pass dataDir (e.g. `<outputDir>/db`) for the " +
           "embedded database or set DATABASE_URL",
       );
     }
-    const client = await openPglite(options.dataDir);
+    const client = await openPglite(options.dataDir, { engine: options.engine });
     db = build("pglite", options.dataDir, client, {
       backup: (file) => backupPglite(client, file),
       restore: (file) => restorePglite(client, file),

@@ -208,6 +208,16 @@ export async function migrate(
 ): Promise<MigrationReport> {
   const dir = options.dir ?? DEFAULT_MIGRATIONS_DIR;
   const files = await loadMigrations(dir);
+  // Nothing pending (every start but the first): committed state answers that without the lock,
+  // since a concurrent migrator commits each migration whole; changed files are refused alike.
+  const current = await readApplied(client);
+  if (current) {
+    verifyApplied(current, files, dir);
+    const done = new Set(current.map((a) => a.version));
+    if (files.every((f) => done.has(f.version))) {
+      return { applied: [], alreadyApplied: current.length };
+    }
+  }
   return await client.session(async (conn) => {
     await conn.query("SELECT pg_advisory_lock($1::bigint)", [MIGRATION_LOCK_KEY], "migrate (lock)");
     try {

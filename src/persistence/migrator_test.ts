@@ -115,8 +115,21 @@ Deno.test({
       assert.deepEqual(st2.applied.map((a) => a.version), [1, 2, 3]);
       assert.deepEqual(st2.pending.map((p) => p.version), [4]);
 
-      // A file removed after it was applied is refused too.
+      // Nothing pending: an up-to-date database is left as it is, and a changed applied file
+      // is still refused.
       await Deno.remove(`${dir}/0004_broken.sql`);
+      assert.deepEqual(await migrate(db.sql, { dir }), { applied: [], alreadyApplied: 3 });
+      await Deno.writeTextFile(
+        `${dir}/0001_create.sql`,
+        "CREATE TABLE t1 (id bigint PRIMARY KEY);",
+      );
+      await assert.rejects(
+        () => migrate(db.sql, { dir }),
+        /0001_create\.sql" has changed since it was applied/,
+      );
+      await Deno.writeTextFile(`${dir}/0001_create.sql`, "CREATE TABLE t1 (id int PRIMARY KEY);");
+
+      // A file removed after it was applied is refused too.
       await Deno.remove(`${dir}/0003_more.sql`);
       await assert.rejects(
         () => migrate(db.sql, { dir }),

@@ -39,3 +39,4 @@ export {
 } from "./migrator.ts";
 export { type BackupInfo, type ContentChecksums, contentChecksums, GAM_TABLES } from "./backup.ts";
 export { type Database, openDatabase, type OpenDatabaseOptions, redactUrl } from "./database.ts";
+export { type PgliteEngineStart, prestartPglite } from "./pglite_engine.ts";

@@ -83,6 +83,53 @@ class EngineWorker {
 }
 
 /**
+ * An embedded engine started ahead of {@link openPglite} by {@link prestartPglite}: its worker is
+ * loading PGlite while the caller does other things.
+ */
+export interface PgliteEngineStart {
+  /** Stops the worker unless an {@link openPglite} took it (safe to call more than once). */
+  cancel(): void;
+}
+
+const started = new WeakMap<PgliteEngineStart, { engine?: EngineWorker }>();
+
+/**
+ * Starts an embedded engine's worker now, before the data folder is known, so that loading
+ * PGlite (about a tenth of a second) overlaps with the caller's own start-up. Hand it to
+ * {@link openPglite} (or `openDatabase({ engine })`), and `cancel()` it on every path: an
+ * unused worker keeps the process alive.
+ *
+ * @example
+ * ```ts ignore
+ * const engine = prestartPglite();
+ * try {
+ *   const config = await loadConfig(); // meanwhile, the worker loads PGlite
+ *   const client = await openPglite(`${config.defaults.outputDir}/db`, { engine });
+ *   await client.close();
+ * } finally {
+ *   engine.cancel();
+ * }
+ * ```
+ */
+export function prestartPglite(): PgliteEngineStart {
+  const start: PgliteEngineStart = {
+    cancel() {
+      const slot = started.get(start);
+      slot?.engine?.terminate();
+      if (slot) slot.engine = undefined;
+    },
+  };
+  started.set(start, { engine: new EngineWorker() });
+  return start;
+}
+
+/** Options of {@link openPglite}. */
+export interface OpenPgliteOptions {
+  /** A worker started by {@link prestartPglite}; taken over (a new one is started without). */
+  engine?: PgliteEngineStart;
+}
+
+/**
  * Opens (creating when missing) an embedded database in `dataDir`, with PostGIS loaded, in a
  * worker of its own. Slow: seconds on first creation, about a second to reopen, none of it on the
  * caller's thread. Start it early and await it when needed.
@@ -94,15 +141,32 @@ class EngineWorker {
  * await client.close();
  * ```
  */
-export async function openPglite(dataDir: string): Promise<PgliteClient> {
-  await Deno.mkdir(dataDir, { recursive: true });
+export async function openPglite(
+  dataDir: string,
+  options: OpenPgliteOptions = {},
+): Promise<PgliteClient> {
+  const slot = options.engine ? started.get(options.engine) : undefined;
+  const engine = slot?.engine ?? new EngineWorker();
+  if (slot) slot.engine = undefined; // ours now: cancel() no longer stops it
+  try {
+    return await openOn(engine, dataDir);
+  } catch (err) {
+    engine.terminate();
+    throw err;
+  }
+}
+
+async function openOn(engine: EngineWorker, dataDir: string): Promise<PgliteClient> {
+  // Synchronous (a few system calls), so that the worker gets its work before the caller's
+  // next awaits let other start-up work run first.
+  Deno.mkdirSync(dataDir, { recursive: true });
   // One process at a time: PGlite has no locking of its own, and two instances writing one
   // data folder corrupt it. The lock lives as long as the client.
-  const lockFile = await Deno.open(`${dataDir.replace(/\/+$/, "")}.lock`, {
+  const lockFile = Deno.openSync(`${dataDir.replace(/\/+$/, "")}.lock`, {
     create: true,
     write: true,
   });
-  if (!(await lockFile.tryLock(true))) {
+  if (!lockFile.tryLockSync(true)) {
     lockFile.close();
     throw new PersistenceError(
       `The embedded database in "${dataDir}" is in use by another gam process; stop it, or ` +
@@ -110,11 +174,9 @@ export async function openPglite(dataDir: string): Promise<PgliteClient> {
       { operation: "openPglite" },
     );
   }
-  const engine = new EngineWorker();
   try {
     await engine.call({ op: "open", dataDir });
   } catch (err) {
-    engine.terminate();
     lockFile.close();
     throw err;
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openPglite } from "./pglite_engine.ts";
+import { openPglite, prestartPglite } from "./pglite_engine.ts";
 import { PersistenceError } from "./errors.ts";
 
 Deno.test("openPglite() refuses a data folder another instance has open, and frees it on close", async () => {
@@ -96,6 +96,31 @@ Deno.test("openPglite() dumps its data folder and reopens from a dump", async ()
       return new Blob([dump as BlobPart]);
     });
     assert.deepEqual(await db.query("SELECT s FROM t"), [{ s: "kept" }]);
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("prestartPglite() hands its worker to openPglite; cancel() then leaves the client open", async () => {
+  const dir = `${await Deno.makeTempDir()}/db`;
+  const start = prestartPglite();
+  const db = await openPglite(dir, { engine: start });
+  try {
+    start.cancel();
+    assert.deepEqual(await db.query("SELECT 1 AS one"), [{ one: 1 }]);
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("prestartPglite() cancelled before use: openPglite starts a worker of its own", async () => {
+  const dir = `${await Deno.makeTempDir()}/db`;
+  const start = prestartPglite();
+  start.cancel();
+  start.cancel(); // a second cancel is harmless
+  const db = await openPglite(dir, { engine: start });
+  try {
+    assert.deepEqual(await db.query("SELECT 2 AS two"), [{ two: 2 }]);
   } finally {
     await db.close();
   }

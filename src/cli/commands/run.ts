@@ -1,13 +1,17 @@
 /**
  * `gam run`: the main job (what `deno task run` runs).
  *
+ * The embedded database's worker is started first thing (it loads PGlite on the other core),
+ * and the configuration and the job's modules are loaded meanwhile: they are imported when the
+ * command runs, not with this module.
+ *
  * @module
  */
 import type { Command } from "../command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseFlags, UsageError } from "../command.ts";
-import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { createLogger, newCorrelationId, stderrSink } from "../../observability/mod.ts";
-import { runJob, type RunSummary } from "../../job/run_job.ts";
+import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
+import type { RunSummary } from "../../job/run_job.ts";
 
 const HELP = `Usage: gam run [options]
 
@@ -37,69 +41,88 @@ export const runCommand: Command = {
   name: "run",
   help: HELP,
   async run(args) {
-    const { values, positionals } = parseFlags(args, {
-      ...CONFIG_FLAGS,
-      modality: { type: "string", multiple: true },
-      "no-cache": { type: "boolean" },
-      json: { type: "boolean" },
-      "dry-run": { type: "boolean" },
-    });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const loaded = await loadConfigFromFlags(values);
-    const { config } = loaded;
-    const wanted = values.modality as string[] | undefined;
-    for (const m of wanted ?? []) {
-      if (!config.modalities[m]) {
-        throw new UsageError(
-          `--modality "${m}" is not configured (configured: ${
-            Object.keys(config.modalities).join(", ")
-          })`,
-        );
-      }
-    }
-    const dryRun = values["dry-run"] === true;
-    const runId = newCorrelationId("run");
-    const log = dryRun ? undefined : await openRunLog(`${config.defaults.outputDir}/runs/${runId}`);
-    const logger = createLogger({
-      level: config.defaults.logLevel,
-      format: "json",
-      component: "cli",
-      sink: log?.sink ?? stderrSink,
-    });
-    const controller = new AbortController();
-    const onSignal = () => {
-      console.error(
-        "\ngam run: interrupted; stopping workers and cleaning up (Ctrl-C again to force)",
-      );
-      if (controller.signal.aborted) Deno.exit(130);
-      controller.abort(new Error("interrupted by the user"));
-    };
-    Deno.addSignalListener("SIGINT", onSignal);
-    Deno.addSignalListener("SIGTERM", onSignal);
-    let summary: RunSummary;
+    // No embedded database for a dry run, nor (most likely) with a server: openDatabase stops
+    // the worker when the configuration names a server after all.
+    const engine = Deno.env.get("DATABASE_URL") || args.includes("--dry-run")
+      ? undefined
+      : prestartPglite();
     try {
-      summary = await runJob({
-        loaded,
-        modalities: wanted,
-        noCache: values["no-cache"] === true,
-        dryRun,
-        signal: controller.signal,
-        logger,
-        runId,
-      });
+      return await run(args, engine);
     } finally {
-      log?.close();
-      Deno.removeSignalListener("SIGINT", onSignal);
-      Deno.removeSignalListener("SIGTERM", onSignal);
+      engine?.cancel(); // unless the run's database took it
     }
-    if (values.json) console.log(JSON.stringify(summary));
-    else printSummary(summary);
-    if (summary.status === "validated") return EXIT_OK;
-    if (summary.problems && summary.problems.length > 0) return EXIT_USAGE;
-    if (summary.status === "interrupted") return 130;
-    return summary.status === "succeeded" ? EXIT_OK : EXIT_FAILURE;
   },
 };
+
+/** `gam run` itself, once the embedded database's worker is loading. */
+async function run(args: string[], engine: PgliteEngineStart | undefined): Promise<number> {
+  const [{ CONFIG_FLAGS, loadConfigFromFlags }, { runJob }] = await Promise.all([
+    import("../config_flags.ts"),
+    import("../../job/run_job.ts"),
+  ]);
+  const { values, positionals } = parseFlags(args, {
+    ...CONFIG_FLAGS,
+    modality: { type: "string", multiple: true },
+    "no-cache": { type: "boolean" },
+    json: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const loaded = await loadConfigFromFlags(values);
+  const { config } = loaded;
+  const wanted = values.modality as string[] | undefined;
+  for (const m of wanted ?? []) {
+    if (!config.modalities[m]) {
+      throw new UsageError(
+        `--modality "${m}" is not configured (configured: ${
+          Object.keys(config.modalities).join(", ")
+        })`,
+      );
+    }
+  }
+  const dryRun = values["dry-run"] === true;
+  const runId = newCorrelationId("run");
+  const log = dryRun ? undefined : await openRunLog(`${config.defaults.outputDir}/runs/${runId}`);
+  const logger = createLogger({
+    level: config.defaults.logLevel,
+    format: "json",
+    component: "cli",
+    sink: log?.sink ?? stderrSink,
+  });
+  const controller = new AbortController();
+  const onSignal = () => {
+    console.error(
+      "\ngam run: interrupted; stopping workers and cleaning up (Ctrl-C again to force)",
+    );
+    if (controller.signal.aborted) Deno.exit(130);
+    controller.abort(new Error("interrupted by the user"));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  let summary: RunSummary;
+  try {
+    summary = await runJob({
+      loaded,
+      modalities: wanted,
+      noCache: values["no-cache"] === true,
+      dryRun,
+      signal: controller.signal,
+      logger,
+      runId,
+      engine,
+    });
+  } finally {
+    log?.close();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+  if (values.json) console.log(JSON.stringify(summary));
+  else printSummary(summary);
+  if (summary.status === "validated") return EXIT_OK;
+  if (summary.problems && summary.problems.length > 0) return EXIT_USAGE;
+  if (summary.status === "interrupted") return 130;
+  return summary.status === "succeeded" ? EXIT_OK : EXIT_FAILURE;
+}
 
 function printSummary(s: RunSummary): void {
   const out = (line = "") => console.error(line);
