@@ -5,10 +5,10 @@
  * The parser works on the raw bytes in one tight loop (no per-line strings or regex splits) and
  * parses numbers with Clinger's fast path (exact for up to 15 significant digits and decimal
  * exponents within +-22), falling back to `Number()` for anything else, so every value is the
- * correctly rounded double of its text. {@linkcode readTable} first hands the data rows to the
- * gam-core wasm kernel `parse_table_columns` (same splitting rules, `fast-float2` numbers, about
- * four times faster), which declines anything unusual; the TypeScript loop then reads the file
- * and reports bad cells with their line numbers.
+ * correctly rounded double of its text. {@linkcode readTable} first hands the data rows, in
+ * chunks of about 1 MiB, to the gam-core wasm kernel `parse_table_columns` (same splitting rules
+ * and the same doubles, `fast-float2` for long mantissas), which declines anything unusual; the
+ * TypeScript loop then reads the file and reports bad cells with their line numbers.
  *
  * @module
  */
@@ -80,7 +80,7 @@ export interface Table {
   file: string;
   /** Names of the requested columns (header names, or `"column N"` without a header). */
   names: string[];
-  /** One array per requested column, each `rows` long (they may be views of one buffer). */
+  /** One array per requested column, each `rows` long. */
   columns: Float64Array[];
   /** Number of data rows. */
   rows: number;
@@ -271,26 +271,8 @@ function parseWith(
     line++;
   }
   if (fast !== undefined) {
-    const fields = [...new Set(want)];
-    let flat: Float64Array | undefined;
-    try {
-      flat = fast(
-        bytes.subarray(pos),
-        delimiter === "whitespace" ? 0 : delimiter.charCodeAt(0),
-        Number.isNaN(comment) ? -1 : comment,
-        Uint32Array.from(fields),
-      );
-    } catch {
-      flat = undefined; // declined: the loop below reads the table (and reports what is wrong)
-    }
-    if (flat !== undefined && flat.length > 0 && flat.length % fields.length === 0) {
-      const rows = flat.length / fields.length;
-      const columns = want.map((f) => {
-        const k = fields.indexOf(f);
-        return flat.subarray(k * rows, (k + 1) * rows);
-      });
-      return { file, names, columns, rows, header, delimiter };
-    }
+    const table = parseFast(bytes, pos, want, fast, delimiter, comment);
+    if (table !== undefined) return { file, names, ...table, header, delimiter };
   }
   // Capacity: the number of remaining lines (an upper bound on data rows; counting newlines is
   // far cheaper than growing and trimming the columns).
@@ -406,6 +388,64 @@ function parseWith(
     header,
     delimiter,
   };
+}
+
+/**
+ * The data rows from `pos` on through the wasm kernel, in chunks of about 1 MiB cut after a
+ * newline (the instance's memory stays small, and the columns are filled in place), or
+ * `undefined` when the kernel declines any chunk.
+ */
+function parseFast(
+  bytes: Uint8Array,
+  pos: number,
+  want: number[],
+  fast: FastParser,
+  delimiter: Delimiter,
+  comment: number,
+): { columns: Float64Array[]; rows: number } | undefined {
+  const n = bytes.length;
+  const fields = [...new Set(want)];
+  const fieldList = Uint32Array.from(fields);
+  const delim = delimiter === "whitespace" ? 0 : delimiter.charCodeAt(0);
+  const cmt = Number.isNaN(comment) ? -1 : comment;
+  // Capacity: estimated from the first chunk's rows per byte (+2%), grown when short.
+  let cap = 0;
+  let cols: Float64Array[] = [];
+  let rows = 0;
+  for (let at = pos; at < n;) {
+    let end = Math.min(n, at + (1 << 20));
+    if (end < n) {
+      const nl = bytes.indexOf(NL, end);
+      end = nl < 0 ? n : nl + 1;
+    }
+    let flat: Float64Array;
+    try {
+      flat = fast(bytes.subarray(at, end), delim, cmt, fieldList);
+    } catch {
+      return undefined; // declined: the loop reads the table (and reports what is wrong)
+    }
+    const got = flat.length / fields.length;
+    if (!Number.isInteger(got)) return undefined;
+    if (rows + got > cap) {
+      const estimate = Math.ceil(((rows + got) / (end - pos)) * (n - pos) * 1.02) + 64;
+      cap = Math.max(estimate, rows + got, Math.ceil(cap * 1.25));
+      cols = fields.map((_, k) => {
+        const grown = new Float64Array(cap);
+        if (rows > 0) grown.set(cols[k].subarray(0, rows));
+        return grown;
+      });
+    }
+    for (let k = 0; k < fields.length; k++) {
+      cols[k].set(flat.subarray(k * got, (k + 1) * got), rows);
+    }
+    rows += got;
+    at = end;
+  }
+  if (rows === 0) return undefined;
+  const trimmed = cols.map((a) =>
+    a.length - rows <= a.length / 32 ? a.subarray(0, rows) : a.slice(0, rows)
+  );
+  return { columns: want.map((f) => trimmed[fields.indexOf(f)]), rows };
 }
 
 function skipBlankAndComments(bytes: Uint8Array, pos: number, comment: number): number {

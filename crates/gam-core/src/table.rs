@@ -169,6 +169,21 @@ fn parse_row(bytes: &[u8], mut p: usize, row: &Row, out: &mut [f64], rows: usize
     let mut field = 0usize;
     let mut got = 0usize;
     loop {
+        let k = row.slot[field];
+        // Common case first: a wanted field that is a plain number right where it starts,
+        // followed by what ends a field; anything else takes the general split below.
+        if k != usize::MAX {
+            if let Some((v, after, eol)) = number_field(bytes, p, row.sep) {
+                out[k * row.cap + rows] = v;
+                got += 1;
+                p = after;
+                field += 1;
+                if eol || field > row.max_want {
+                    break;
+                }
+                continue;
+            }
+        }
         let (s, e, eol);
         match row.sep {
             Separator::Whitespace => {
@@ -213,7 +228,6 @@ fn parse_row(bytes: &[u8], mut p: usize, row: &Row, out: &mut [f64], rows: usize
                 }
             }
         }
-        let k = row.slot[field];
         if k != usize::MAX {
             out[k * row.cap + rows] = parse_number(&bytes[s..e])?;
             got += 1;
@@ -224,6 +238,48 @@ fn parse_row(bytes: &[u8], mut p: usize, row: &Row, out: &mut [f64], rows: usize
         }
     }
     (got == row.ncol).then_some(p)
+}
+
+/// A wanted field at `p` read in one pass: blanks, a number, blanks, then the end of the field
+/// exactly as the general split would find it (the delimiter, a newline, the end, or for CSV a
+/// CR right before one of those). Returns the value, where the split continues (past the
+/// delimiter, or at the newline) and whether the line ended; `None` to use the general split.
+#[inline(always)]
+fn number_field(bytes: &[u8], mut p: usize, sep: Separator) -> Option<(f64, usize, bool)> {
+    let n = bytes.len();
+    if let Separator::Byte(_) = sep {
+        while p < n && matches!(bytes[p], SP | TAB) {
+            p += 1;
+        }
+    }
+    let (v, used) = number_prefix(&bytes[p..])?;
+    let mut q = p + used;
+    match sep {
+        Separator::Whitespace => {
+            if q < n && !matches!(bytes[q], SP | TAB | CR | NL) {
+                return None;
+            }
+            while q < n && matches!(bytes[q], SP | TAB | CR) {
+                q += 1;
+            }
+            Some((v, q, q >= n || bytes[q] == NL))
+        }
+        Separator::Byte(d) => {
+            while q < n && matches!(bytes[q], SP | TAB) {
+                q += 1;
+            }
+            if q < n && bytes[q] == CR && (q + 1 == n || bytes[q + 1] == d || bytes[q + 1] == NL) {
+                q += 1;
+            }
+            if q >= n || bytes[q] == NL {
+                Some((v, q, true))
+            } else if bytes[q] == d {
+                Some((v, q + 1, false))
+            } else {
+                None
+            }
+        }
+    }
 }
 
 #[inline]
@@ -248,6 +304,17 @@ fn parse_number(field: &[u8]) -> Option<f64> {
         e -= 1;
     }
     let t = &field[s..e];
+    match number_prefix(t) {
+        Some((v, used)) if used == t.len() => Some(v),
+        _ => None,
+    }
+}
+
+/// The number at the start of `t` (no leading blanks) by the grammar of [`parse_number`], and
+/// how many bytes it takes; `None` when `t` does not start with one the fast path accepts
+/// (the caller then checks what follows it).
+#[inline(always)]
+fn number_prefix(t: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
     let neg = i < t.len() && t[i] == b'-';
     if i < t.len() && matches!(t[i], b'+' | b'-') {
@@ -281,8 +348,8 @@ fn parse_number(field: &[u8]) -> Option<f64> {
     }
     if digits == 0 {
         let rest = &t[d0..];
-        return if rest.eq_ignore_ascii_case(b"nan") {
-            Some(f64::NAN)
+        return if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"nan") {
+            Some((f64::NAN, d0 + 3))
         } else {
             None
         };
@@ -305,9 +372,6 @@ fn parse_number(field: &[u8]) -> Option<f64> {
         }
         scale += if eneg { -ex } else { ex };
     }
-    if i != t.len() {
-        return None;
-    }
     // Clinger's fast path, as the reference parser: <= 15 significant digits make an exact
     // double, and so is 10^|scale| for |scale| <= 22; one rounding gives the correct result.
     if sig <= 15 && (-22..=22).contains(&scale) {
@@ -317,10 +381,10 @@ fn parse_number(field: &[u8]) -> Option<f64> {
         } else {
             m * POW10[scale as usize]
         };
-        return Some(if neg { -v } else { v });
+        return Some((if neg { -v } else { v }, i));
     }
-    match fast_float2::parse::<f64, _>(t) {
-        Ok(v) if v.is_finite() => Some(v),
+    match fast_float2::parse::<f64, _>(&t[..i]) {
+        Ok(v) if v.is_finite() => Some((v, i)),
         _ => None,
     }
 }

@@ -13,7 +13,7 @@ use crate::grid::block::{grid_block as block_kernel, grid_block_values as block_
 use crate::grid::distance::distance_to_nearest as distance_kernel;
 use crate::grid::idw::{grid_idw as idw_kernel, IdwParams};
 use crate::grid::linear::grid_linear as linear_kernel;
-use crate::grid::mincurv::{grid_mincurv as mincurv_kernel, MincurvParams};
+use crate::grid::mincurv::{grid_mincurv_owned as mincurv_kernel, MincurvParams};
 use crate::grid::nearest::grid_nearest as nearest_kernel;
 use crate::grid::{GridError, GridSpec};
 
@@ -173,9 +173,9 @@ pub fn grid_linear(
 
 /// Logic of [`grid_mincurv`].
 pub fn grid_mincurv_impl(
-    lon: &[f64],
-    lat: &[f64],
-    z: &[f64],
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    z: Vec<f64>,
     spec: &[f64],
     tension: f64,
     convergence: f64,
@@ -191,12 +191,13 @@ pub fn grid_mincurv_impl(
 }
 
 /// Minimum curvature with tension (GMT `surface`) on the full grid;
-/// `convergence <= 0` selects the automatic limit.
+/// `convergence <= 0` selects the automatic limit. The points are taken by value and freed
+/// after the block median, before the grid levels are allocated.
 #[wasm_bindgen]
 pub fn grid_mincurv(
-    lon: &[f64],
-    lat: &[f64],
-    z: &[f64],
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    z: Vec<f64>,
     spec: &[f64],
     tension: f64,
     convergence: f64,

@@ -41,6 +41,7 @@
 //! which made it 3.6x faster than the textbook form.
 
 use super::{check_points, cos_lat, GridError, GridSpec};
+use crate::tiering::out_of_line;
 
 /// Parameters of [`grid_mincurv`].
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +76,43 @@ pub fn grid_mincurv(
     spec: &GridSpec,
     params: MincurvParams,
 ) -> Result<Vec<f64>, GridError> {
+    check_params(lon, lat, z, spec, params)?;
+    let data = block_median_xy(lon, lat, z, spec);
+    Ok(solve(data, spec, params))
+}
+
+/// [`grid_mincurv`] taking its inputs by value: they are freed right after the block median,
+/// before the grid levels are allocated, which lowers the peak memory by the input's size.
+/// Same result bit for bit.
+///
+/// ```
+/// use gam_core::grid::{GridSpec, mincurv::{grid_mincurv, grid_mincurv_owned, MincurvParams}};
+/// let spec = GridSpec::from_slice(&[0.0, 0.0, 0.25, 0.25, 5.0, 5.0]).unwrap();
+/// let (lon, lat, z) = (vec![0.0, 1.0, 0.3], vec![0.0, 1.0, 0.6], vec![1.0, 2.0, 4.0]);
+/// let p = MincurvParams { tension: 0.25, convergence: 0.0, max_iterations: 100 };
+/// let a = grid_mincurv(&lon, &lat, &z, &spec, p).unwrap();
+/// assert_eq!(a, grid_mincurv_owned(lon, lat, z, &spec, p).unwrap());
+/// ```
+pub fn grid_mincurv_owned(
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    z: Vec<f64>,
+    spec: &GridSpec,
+    params: MincurvParams,
+) -> Result<Vec<f64>, GridError> {
+    check_params(&lon, &lat, &z, spec, params)?;
+    let data = block_median_xy(&lon, &lat, &z, spec);
+    drop((lon, lat, z));
+    Ok(solve(data, spec, params))
+}
+
+fn check_params(
+    lon: &[f64],
+    lat: &[f64],
+    z: &[f64],
+    spec: &GridSpec,
+    params: MincurvParams,
+) -> Result<(), GridError> {
     check_points(lon, lat, Some(z))?;
     let t = params.tension;
     if !(0.0..=1.0).contains(&t) {
@@ -99,26 +137,26 @@ pub fn grid_mincurv(
             spec.nx, spec.ny
         )));
     }
+    Ok(())
+}
+
+/// Steps 2 and 3 from the block-median data (consumed: the residuals are computed in place).
+fn solve(mut data: Vec<Datum>, spec: &GridSpec, params: MincurvParams) -> Vec<f64> {
     let (nx, ny) = (spec.nx, spec.ny);
-    // 1. block median in grid-index coordinates
-    let data = block_median_xy(lon, lat, z, spec);
+    let t = params.tension;
     if data.is_empty() {
-        return Ok(vec![f64::NAN; nx * ny]);
+        return vec![f64::NAN; nx * ny];
     }
     // 2. plane and scale
     let plane = fit_plane(&data);
     let eval_plane = |x: f64, y: f64| plane[0] + plane[1] * x + plane[2] * y;
-    let mut resid: Vec<Datum> = data
-        .iter()
-        .map(|d| Datum {
-            x: d.x,
-            y: d.y,
-            z: d.z - eval_plane(d.x, d.y),
-        })
-        .collect();
+    for d in &mut data {
+        d.z -= eval_plane(d.x, d.y);
+    }
+    let resid = data;
     let rms = (resid.iter().map(|d| d.z * d.z).sum::<f64>() / resid.len() as f64).sqrt();
-    let mut out = vec![0.0; nx * ny];
-    if rms > 0.0 && rms.is_finite() {
+    let mut out = if rms > 0.0 && rms.is_finite() {
+        let mut resid = resid;
         for d in &mut resid {
             d.z /= rms;
         }
@@ -129,17 +167,20 @@ pub fn grid_mincurv(
         };
         let aspect =
             spec.dx * cos_lat(spec.lat(0) + 0.5 * (ny - 1) as f64 * spec.dy).abs() / spec.dy;
-        let u = solve_multigrid(&resid, nx, ny, t, aspect, limit, params.max_iterations);
-        for (o, v) in out.iter_mut().zip(&u) {
-            *o = v * rms;
+        let mut u = solve_multigrid(resid, nx, ny, t, aspect, limit, params.max_iterations);
+        for v in &mut u {
+            *v *= rms;
         }
-    }
+        u
+    } else {
+        vec![0.0; nx * ny]
+    };
     for j in 0..ny {
         for i in 0..nx {
             out[j * nx + i] += eval_plane(i as f64, j as f64);
         }
     }
-    Ok(out)
+    out
 }
 
 /// A datum in grid-index coordinates of the finest grid.
@@ -227,7 +268,7 @@ fn fit_plane(d: &[Datum]) -> [f64; 3] {
 
 /// Solves on the finest grid (nx × ny) from coarse to fine; returns `u`.
 fn solve_multigrid(
-    data: &[Datum],
+    data: Vec<Datum>,
     nx: usize,
     ny: usize,
     t: f64,
@@ -246,11 +287,15 @@ fn solve_multigrid(
             None => {}
             Some(c) => level.interpolate_from(c),
         }
-        level.set_data(data);
-        level.iterate(limit, max_iter);
+        level.set_data(&data);
         if s == 1 {
-            return level.interior();
+            // the finest level holds what it needs of the data; the coarser one is done with
+            drop(data);
+            drop(prev);
+            level.iterate(limit, max_iter);
+            return level.into_interior();
         }
+        level.iterate(limit, max_iter);
         prev = Some(level);
         s /= 2;
     }
@@ -266,7 +311,7 @@ struct Level {
     /// For constrained nodes: index into `con`, else `u32::MAX`.
     con_of: Vec<u32>,
     /// Constraints: (padded index, xi, eta, z, distance²).
-    con: Vec<(usize, f64, f64, f64, f64)>,
+    con: Vec<Constraint>,
     a2: f64,
     t: f64,
 }
@@ -421,6 +466,15 @@ impl Level {
             OMEGA * inv_a0 * c_nn,
             OMEGA * inv_a0 * c_d,
         );
+        let coef = Coefficients {
+            keep,
+            k_ew,
+            k_ns,
+            k_ee,
+            k_nn,
+            k_d,
+        };
+        let sweep = out_of_line(sweep_row as SweepFn);
         for _ in 0..max_iter {
             self.fill_ghosts();
             let mut max_change: f64 = 0.0;
@@ -434,24 +488,8 @@ impl Level {
                 let n1 = &after[..w];
                 let n2 = &after[w..2 * w];
                 let con_row = &self.con_of[row..row + w];
-                for i in 2..n_x + 2 {
-                    let old = cur[i];
-                    let new = if con_row[i] != u32::MAX {
-                        let (_, xi, eta, z, _) = self.con[con_row[i] as usize];
-                        z - 0.5 * xi * (cur[i + 1] - cur[i - 1]) - 0.5 * eta * (n1[i] - s1[i])
-                    } else {
-                        // u_W (just updated) enters last: a one-step dependency chain
-                        let rest = keep * old
-                            + k_ew * cur[i + 1]
-                            + k_ns * (n1[i] + s1[i])
-                            + k_ee * (cur[i + 2] + cur[i - 2])
-                            + k_nn * (n2[i] + s2[i])
-                            + k_d * (n1[i + 1] + n1[i - 1] + s1[i + 1] + s1[i - 1]);
-                        rest + k_ew * cur[i - 1]
-                    };
-                    cur[i] = new;
-                    max_change = max_change.max((new - old).abs());
-                }
+                let change = sweep(cur, [s2, s1, n1, n2], con_row, &self.con, &coef, n_x);
+                max_change = max_change.max(change);
             }
             if max_change < limit {
                 break;
@@ -459,15 +497,68 @@ impl Level {
         }
     }
 
-    /// The `n_x × n_y` interior (only used at stride 1, where it is the grid).
-    fn interior(&self) -> Vec<f64> {
-        let mut out = Vec::with_capacity(self.n_x * self.n_y);
+    /// The `n_x × n_y` interior (only used at stride 1, where it is the grid), compacted in
+    /// place in `u` (no second grid-sized buffer).
+    fn into_interior(mut self) -> Vec<f64> {
+        drop(std::mem::take(&mut self.con_of));
+        drop(std::mem::take(&mut self.con));
+        let n_x = self.n_x;
         for j in 0..self.n_y {
             let k = self.at(0, j as isize);
-            out.extend_from_slice(&self.u[k..k + self.n_x]);
+            self.u.copy_within(k..k + n_x, j * n_x);
         }
-        out
+        self.u.truncate(n_x * self.n_y);
+        self.u.shrink_to_fit();
+        self.u
     }
+}
+
+/// Pre-scaled SOR coefficients of [`sweep_row`].
+struct Coefficients {
+    keep: f64,
+    k_ew: f64,
+    k_ns: f64,
+    k_ee: f64,
+    k_nn: f64,
+    k_d: f64,
+}
+
+/// A constraint: (padded index, xi, eta, z, distance²).
+type Constraint = (usize, f64, f64, f64, f64);
+
+type SweepFn = fn(&mut [f64], [&[f64]; 4], &[u32], &[Constraint], &Coefficients, usize) -> f64;
+
+/// One Gauss-Seidel / SOR sweep over the interior of row `cur` (nodes `2..n_x + 2`), with the
+/// rows two and one below and one and two above in `[s2, s1, n1, n2]`; returns the largest
+/// change. Called per row, out of line (see [`crate::tiering`]).
+fn sweep_row(
+    cur: &mut [f64],
+    [s2, s1, n1, n2]: [&[f64]; 4],
+    con_row: &[u32],
+    con: &[Constraint],
+    c: &Coefficients,
+    n_x: usize,
+) -> f64 {
+    let mut max_change: f64 = 0.0;
+    for i in 2..n_x + 2 {
+        let old = cur[i];
+        let new = if con_row[i] != u32::MAX {
+            let (_, xi, eta, z, _) = con[con_row[i] as usize];
+            z - 0.5 * xi * (cur[i + 1] - cur[i - 1]) - 0.5 * eta * (n1[i] - s1[i])
+        } else {
+            // u_W (just updated) enters last: a one-step dependency chain
+            let rest = c.keep * old
+                + c.k_ew * cur[i + 1]
+                + c.k_ns * (n1[i] + s1[i])
+                + c.k_ee * (cur[i + 2] + cur[i - 2])
+                + c.k_nn * (n2[i] + s2[i])
+                + c.k_d * (n1[i + 1] + n1[i - 1] + s1[i + 1] + s1[i - 1]);
+            rest + c.k_ew * cur[i - 1]
+        };
+        cur[i] = new;
+        max_change = max_change.max((new - old).abs());
+    }
+    max_change
 }
 
 #[cfg(test)]
