@@ -20,7 +20,8 @@ Subcommands:
 
 Options:
   --database-url URL     Server to use (default: the DATABASE_URL environment variable)
-  --output-dir DIR       Output folder; the embedded database lives in DIR/db (default output)
+  --output-dir DIR       Output folder; the embedded database lives in DIR/db (default out, as
+                         for gam run)
   --data-dir DIR         Embedded database folder (overrides --output-dir)
   --migrations-dir DIR   Migrations folder (default: the project's migrations/)
   --json                 Machine-readable result on stdout
@@ -62,7 +63,7 @@ export const dbCommand: Command = {
     const json = values.json === true;
     const migrationsDir = values["migrations-dir"] as string | undefined;
     const dataDir = (values["data-dir"] as string | undefined) ??
-      join((values["output-dir"] as string | undefined) ?? "output", "db");
+      join((values["output-dir"] as string | undefined) ?? "out", "db");
     const url = (values["database-url"] as string | undefined) ?? undefined;
 
     const db: Database = await openDatabase({
