@@ -67,8 +67,14 @@ class EngineWorker {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#next++;
     const call = Promise.withResolvers<unknown>();
+    try {
+      this.#worker.postMessage({ ...request, id }, transfer);
+    } catch (err) {
+      // A parameter structured clone cannot carry (a function, a symbol, ...).
+      const operation = "operation" in request ? request.operation : request.op;
+      return Promise.reject(PersistenceError.from(err, operation));
+    }
     this.#pending.set(id, call);
-    this.#worker.postMessage({ ...request, id }, transfer);
     return call.promise as Promise<T>;
   }
 

@@ -73,6 +73,11 @@ Deno.test("openPglite() errors cross the worker as PersistenceError with message
       () => db.transaction((tx) => tx.query("SELECT * FROM no_such_table", [], "readMissing")),
       (e) => e instanceof PersistenceError && e.code === "42P01" && e.operation === "readMissing",
     );
+    // A parameter that cannot be sent to the worker is refused the same way.
+    await assert.rejects(
+      () => db.query("SELECT $1::text", [() => "not a value"], "sendFunction"),
+      (e) => e instanceof PersistenceError && /^sendFunction failed: /.test(e.message),
+    );
     // The failed statements left the connection usable.
     assert.deepEqual(await db.query("SELECT count(*)::int AS n FROM t"), [{ n: 0 }]);
   } finally {
