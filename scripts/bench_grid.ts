@@ -1,8 +1,9 @@
 /**
  * `deno task bench:grid`: wall time and peak memory of `gam grid` for every method on a
  * 500,000-point CSV onto a 1,001 x 1,001 grid, next to gdal_grid, GMT and scipy on the same file
- * and grid where they are installed. A benchmark, not a test: it prints a table and never fails
- * on timings.
+ * and grid where they are installed. `gam grid` runs nearest and idw in row bands on the worker
+ * pool and the other methods on its main thread, as a user gets it. A benchmark, not a test: it
+ * prints a table and never fails on timings.
  *
  *   deno task bench:grid [--points N] [--methods a,b] [--no-reference] [--dir DIR]
  *                        [--ref-timeout SECONDS]   (reference runs are killed after it; 300)

@@ -445,7 +445,12 @@ function parseFast(
   const trimmed = cols.map((a) =>
     a.length - rows <= a.length / 32 ? a.subarray(0, rows) : a.slice(0, rows)
   );
-  return { columns: want.map((f) => trimmed[fields.indexOf(f)]), rows };
+  // A column asked for twice gets its own copy, as the loop gives it.
+  const columns = want.map((f, k) => {
+    const a = trimmed[fields.indexOf(f)];
+    return want.indexOf(f) === k ? a : a.slice();
+  });
+  return { columns, rows };
 }
 
 function skipBlankAndComments(bytes: Uint8Array, pos: number, comment: number): number {

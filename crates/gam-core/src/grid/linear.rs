@@ -53,10 +53,9 @@ pub fn grid_linear(
     check_points(lon, lat, Some(z))?;
     let (r0, r1) = spec.band(row0, row1)?;
     let nx = spec.nx;
-    let mut out = vec![f64::NAN; (r1 - r0) * nx];
     let keep = unique_first(lon, lat);
     if keep.len() < 3 {
-        return Ok(out);
+        return Ok(vec![f64::NAN; (r1 - r0) * nx]);
     }
     let lat_c = spec.lat(0) + 0.5 * (spec.ny - 1) as f64 * spec.dy;
     let cosc = cos_lat(lat_c).abs().max(1e-6);
@@ -67,7 +66,11 @@ pub fn grid_linear(
             y: lat[p as usize],
         })
         .collect();
-    let tri = triangulate(&pts);
+    let mut tri = triangulate(&pts);
+    // Only the triangles are used: free the half-edges, then allocate the output (not while
+    // the triangulation's own buffers were alive), which lowers the peak memory.
+    drop(std::mem::take(&mut tri.halfedges));
+    let mut out = vec![f64::NAN; (r1 - r0) * nx];
     let (j_lo, j_hi) = (r0 as isize, r1 as isize - 1);
     for t in tri.triangles.chunks_exact(3) {
         let (a, b, c) = (t[0], t[1], t[2]);

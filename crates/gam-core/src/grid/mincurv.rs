@@ -310,7 +310,7 @@ struct Level {
     u: Vec<f64>,
     /// For constrained nodes: index into `con`, else `u32::MAX`.
     con_of: Vec<u32>,
-    /// Constraints: (padded index, xi, eta, z, distance²).
+    /// Constraints: (xi, eta, z).
     con: Vec<Constraint>,
     a2: f64,
     t: f64,
@@ -374,9 +374,13 @@ impl Level {
             let slot = self.con_of[k];
             if slot == u32::MAX {
                 self.con_of[k] = self.con.len() as u32;
-                self.con.push((k, xi, eta, d.z, r2));
-            } else if r2 < self.con[slot as usize].4 {
-                self.con[slot as usize] = (k, xi, eta, d.z, r2);
+                self.con.push((xi, eta, d.z));
+            } else {
+                // the distance² of the held datum, recomputed exactly as it was
+                let (hx, he, _) = self.con[slot as usize];
+                if r2 < hx * hx + he * he {
+                    self.con[slot as usize] = (xi, eta, d.z);
+                }
             }
         }
     }
@@ -523,8 +527,8 @@ struct Coefficients {
     k_d: f64,
 }
 
-/// A constraint: (padded index, xi, eta, z, distance²).
-type Constraint = (usize, f64, f64, f64, f64);
+/// A constraint: offsets `(xi, eta)` of the datum from its node (in cells) and its value.
+type Constraint = (f64, f64, f64);
 
 type SweepFn = fn(&mut [f64], [&[f64]; 4], &[u32], &[Constraint], &Coefficients, usize) -> f64;
 
@@ -543,7 +547,7 @@ fn sweep_row(
     for i in 2..n_x + 2 {
         let old = cur[i];
         let new = if con_row[i] != u32::MAX {
-            let (_, xi, eta, z, _) = con[con_row[i] as usize];
+            let (xi, eta, z) = con[con_row[i] as usize];
             z - 0.5 * xi * (cur[i + 1] - cur[i - 1]) - 0.5 * eta * (n1[i] - s1[i])
         } else {
             // u_W (just updated) enters last: a one-step dependency chain
