@@ -4,8 +4,10 @@
  * @module
  */
 import { UsageError } from "./command.ts";
-import { BboxError } from "../contracts/mod.ts";
-import { redact } from "../observability/mod.ts";
+// From the files rather than the folders' mod.ts: those load zod and prom-client (~70 ms), and
+// every command loads this module at start.
+import { BboxError } from "../contracts/bbox.ts";
+import { redact } from "../observability/redaction.ts";
 
 /**
  * The error's message followed by its causes (`message: cause: cause`), secrets redacted.

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { z } from "zod";
 
 /**
  * A bounding box `[minLon, minLat, maxLon, maxLat]` in EPSG:4326 degrees.
@@ -151,20 +150,6 @@ export function bboxContains(box: Bbox, lon: number, lat: number, tolerance = 0)
   return lon >= box[0] - tolerance && lon <= box[2] + tolerance && lat >= box[1] - tolerance &&
     lat <= box[3] + tolerance;
 }
-
-/**
- * The zod schema of a bbox, using the same rules and messages as {@linkcode checkBbox}.
- *
- * @example Usage
- * ```ts
- * import { BboxSchema } from "./bbox.ts";
- * BboxSchema.parse([16, -35, 33, -22]);
- * ```
- */
-export const BboxSchema: z.ZodType<Bbox> = z.custom<Bbox>(
-  (v) => bboxProblem(v) === undefined,
-  { error: (issue) => `Invalid bbox: ${bboxProblem(issue.input)}` },
-);
 
 function describe(v: unknown): string {
   if (typeof v === "string") return `"${v}"`;

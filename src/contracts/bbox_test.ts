@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { bboxContains, BboxError, BboxSchema, checkBbox, parseBbox } from "./bbox.ts";
+import { bboxContains, BboxError, checkBbox, parseBbox } from "./bbox.ts";
+import { BboxSchema } from "./bbox_schema.ts";
 
 Deno.test("checkBbox() accepts a valid box and returns it unchanged", () => {
   assert.deepEqual(checkBbox([16, -35, 33, -22]), [16, -35, 33, -22]);

@@ -12,6 +12,7 @@
  * @module
  */
 export * from "./bbox.ts";
+export * from "./bbox_schema.ts";
 export * from "./errors.ts";
 export * from "./raw_data.ts";
 export * from "./processed_grid.ts";

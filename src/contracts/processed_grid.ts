@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { BboxSchema } from "./bbox.ts";
+import { BboxSchema } from "./bbox_schema.ts";
 import { ContractError } from "./errors.ts";
 import { checkAxis, formatZodIssues } from "./_internal.ts";
 

@@ -9,7 +9,8 @@
  * @module
  */
 import { z } from "zod";
-import { bboxContains, BboxSchema } from "./bbox.ts";
+import { bboxContains } from "./bbox.ts";
+import { BboxSchema } from "./bbox_schema.ts";
 import { ContractError } from "./errors.ts";
 import { checkAxis, formatZodIssues } from "./_internal.ts";
 import { isKnownUnit, knownUnits } from "../units/mod.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 import { type Command, numberFlag, parseFlags, UsageError } from "../command.ts";
-import { parseBbox } from "../../contracts/mod.ts";
+// From the file rather than contracts/mod.ts, which loads zod: `gam grid` starts ~40 ms sooner.
+import { parseBbox } from "../../contracts/bbox.ts";
 import {
   GRID_METHODS,
   type GridMethod,
