@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { parseTar } from "nanotar";
 import { postgis } from "@electric-sql/pglite-postgis";
-import { trimmedPostgisBundle } from "./postgis_bundle.ts";
+import { trimmedPostgisBundle, unpackedPostgis } from "./postgis_bundle.ts";
 
 Deno.test("trimmedPostgisBundle() keeps the core library, control file and install script, once", async () => {
   const opts = { PGLITE_ENV: {} } as never;
@@ -38,4 +38,56 @@ Deno.test("trimmedPostgisBundle() refuses a bundle without PostGIS, naming it", 
     () => trimmedPostgisBundle(new URL(`file://${bogus}`), dir),
     /bogus\.tar\.gz has no readable postgis\.control/,
   );
+});
+
+Deno.test("unpackedPostgis() puts the trimmed bundle's files in a folder, byte for byte, once", async () => {
+  const opts = { PGLITE_ENV: {} } as never;
+  const { bundlePath } = await postgis.setup({} as never, opts);
+  const dir = await Deno.makeTempDir();
+  const root = await unpackedPostgis(bundlePath!, dir);
+  const entries = parseTar(
+    gunzipSync(await Deno.readFile(await trimmedPostgisBundle(bundlePath!, dir))),
+  );
+  assert.equal(entries.length, 3);
+  for (const e of entries) {
+    assert.deepEqual(await Deno.readFile(`${root}/${e.name}`), e.data, e.name);
+  }
+  const before = (await Deno.stat(`${root}/lib/postgresql/postgis-3.so`)).mtime;
+  assert.equal(await unpackedPostgis(bundlePath!, dir), root, "the second call reuses the folder");
+  assert.deepEqual((await Deno.stat(`${root}/lib/postgresql/postgis-3.so`)).mtime, before);
+  const leftovers = [];
+  for await (const f of Deno.readDir(dir)) if (f.name.includes(".tmp-")) leftovers.push(f.name);
+  assert.deepEqual(leftovers, []);
+});
+
+Deno.test("the embedded engine falls back to the trimmed bundle when the unpacked folder is damaged", async () => {
+  const { openPglite } = await import("./pglite_engine.ts");
+  const cache = await Deno.makeTempDir();
+  const before = Deno.env.get("XDG_CACHE_HOME");
+  Deno.env.set("XDG_CACHE_HOME", cache);
+  try {
+    const dir = `${await Deno.makeTempDir()}/db`;
+    const first = await openPglite(dir);
+    await first.exec("CREATE EXTENSION postgis");
+    await first.close();
+    let removed = 0;
+    for await (const e of Deno.readDir(`${cache}/gam`)) {
+      if (!e.isDirectory) continue;
+      await Deno.remove(`${cache}/gam/${e.name}/lib/postgresql/postgis-3.so`);
+      removed++;
+    }
+    assert.equal(removed, 1, "one unpacked folder");
+    const again = await openPglite(dir);
+    try {
+      const [row] = await again.query<{ ok: boolean }>(
+        "SELECT ST_IsValid(ST_MakeEnvelope(10, 45, 11, 46, 4326)) AS ok",
+      );
+      assert.equal(row.ok, true);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    if (before === undefined) Deno.env.delete("XDG_CACHE_HOME");
+    else Deno.env.set("XDG_CACHE_HOME", before);
+  }
 });
