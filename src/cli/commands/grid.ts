@@ -16,6 +16,7 @@ import {
   WorkerPool,
 } from "../../compute/mod.ts";
 import { readTable } from "../../formats/table.ts";
+import { valueStatistics } from "../../preprocessing/statistics.ts";
 
 /** Default largest grid, in nodes; override with the `GAM_GRID_MAX_CELLS` environment variable. */
 const DEFAULT_MAX_CELLS = 50_000_000;
@@ -221,9 +222,7 @@ export const gridCommand: Command = {
         provenance: grid.provenance,
       });
     }
-    let filled = 0;
-    for (const v of grid.values) if (!Number.isNaN(v)) filled++;
-    const pct = ((100 * filled) / grid.values.length).toFixed(1);
+    const pct = (100 * (1 - valueStatistics(grid.values).nanRatio)).toFixed(1);
     console.error(
       `gam grid: wrote ${out}: ${grid.lat.length} x ${grid.lon.length} nodes (${pct}% with ` +
         `values) from ${result.pointsInBbox} of ${table.rows} points in the bbox, ${method}, ` +
