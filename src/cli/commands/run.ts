@@ -9,7 +9,10 @@
  */
 import type { Command } from "../command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseFlags, UsageError } from "../command.ts";
-import { createLogger, newCorrelationId, stderrSink } from "../../observability/mod.ts";
+// From their files, not observability/mod.ts: that loads the metrics library, which the job's
+// modules bring in anyway while the database's worker starts.
+import { createLogger, stderrSink } from "../../observability/logger.ts";
+import { newCorrelationId } from "../../observability/correlation.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
 import type { RunSummary } from "../../job/run_job.ts";
 
