@@ -295,7 +295,9 @@ fn solve_multigrid(
             level.iterate(limit, max_iter);
             return level.into_interior();
         }
-        level.iterate(limit, max_iter);
+        // Coarse levels converge further (GMT surface: limit / stride, iterations x stride):
+        // their sweeps are cheap, and a better start saves sweeps on the finest grid.
+        level.iterate(limit / s as f64, max_iter.saturating_mul(s as u32));
         prev = Some(level);
         s /= 2;
     }
