@@ -151,7 +151,10 @@ const warm = await best(REPS, async () => {
 });
 const fetchOnly = await best(coldReps, fetch);
 console.log(`\nFetch-through, synthetic gravity survey, ${STATIONS} stations, default policy`);
-console.log(`  (gzip, verify on read, TTL 7d)`);
+console.log(
+  `  (${shipped.compression === "none" ? "no compression" : shipped.compression}, storage digest ` +
+    `on every read, SHA-256 on ${shipped.verifyOnRead} of reads, TTL ${shipped.ttl / 86400} d)`,
+);
 console.log(`  source only (synthetic plugin)           ${ms(fetchOnly)}`);
 console.log(`  cold (fetch + write + verify)            ${ms(cold)}`);
 console.log(`  warm (read + verify)                     ${ms(warm)}`);
