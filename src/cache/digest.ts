@@ -18,7 +18,7 @@
  * @module
  */
 import { crc32 } from "node:zlib";
-import type { CanonicalArray } from "../contracts/mod.ts";
+import { type CanonicalArray, dtypeOf } from "../contracts/mod.ts";
 
 const text = new TextEncoder();
 
@@ -39,8 +39,7 @@ export function storageDigest(arrays: Record<string, CanonicalArray | undefined>
   for (const name of Object.keys(arrays).sort()) {
     const arr = arrays[name];
     if (arr === undefined) continue;
-    const dtype = arr.constructor.name.replace("Array", "").toLowerCase();
-    crc = crc32(text.encode(`${name}\t${dtype}\t${arr.length}\n`), crc);
+    crc = crc32(text.encode(`${name}\t${dtypeOf(arr)}\t${arr.length}\n`), crc);
     crc = crc32(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), crc);
   }
   return `crc32:${(crc >>> 0).toString(16).padStart(8, "0")}`;

@@ -18,6 +18,7 @@
  */
 import type { CacheStore, StoredEntry, StoredEntryInfo } from "./cache_store.ts";
 import { entrySegments } from "./cache_store.ts";
+import { readZarrGroupAttributes } from "../formats/zarr_array_read.ts";
 
 const TMP = ".tmp";
 const LOCKS = ".locks";
@@ -346,19 +347,11 @@ function releaser(f: Deno.FsFile, release: () => void): AsyncDisposable {
 
 /** Reads the `attributes` of `<dir>/zarr.json` when it is a group; `undefined` otherwise. */
 function readGroupAttributes(dir: string): Record<string, unknown> | undefined {
-  let text: string;
   try {
-    text = Deno.readTextFileSync(`${dir}/zarr.json`);
-  } catch {
-    return undefined;
-  }
-  try {
-    const meta = JSON.parse(text);
-    if (meta?.node_type !== "group") return undefined;
-    return typeof meta.attributes === "object" && meta.attributes !== null ? meta.attributes : {};
-  } catch {
+    return readZarrGroupAttributes(dir);
+  } catch (e) {
     // A damaged zarr.json is still an entry: the typed cache quarantines it.
-    return { "gam.unreadable": true };
+    return e instanceof SyntaxError ? { "gam.unreadable": true } : undefined;
   }
 }
 

@@ -21,7 +21,7 @@
  */
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
-import { readZarrArray } from "../formats/zarr_array_read.ts";
+import { readZarrArray, readZarrGroupAttributes } from "../formats/zarr_array_read.ts";
 import { readZarrGridArrays, writeZarrGrid, type ZarrGrid } from "../formats/zarr_grid.ts";
 import {
   chunkCodecs,
@@ -205,13 +205,14 @@ const POINT_ARRAYS = ["lon", "lat", "value", "height", "line"] as const;
 export async function readPointsGroup(
   dir: string,
 ): Promise<{ points: ZarrPoints; attributes: Record<string, unknown> }> {
-  let attributes: Record<string, unknown>;
+  let attributes: Record<string, unknown> | undefined;
   try {
-    const meta = JSON.parse(await Deno.readTextFile(`${dir}/zarr.json`));
-    if (meta?.node_type !== "group") throw new Error("zarr.json does not describe a group");
-    attributes = meta.attributes ?? {};
+    attributes = readZarrGroupAttributes(dir);
   } catch (e) {
     throw new CacheFormatError(`${dir}: not a Zarr group (${String(e)})`, { cause: e });
+  }
+  if (attributes === undefined) {
+    throw new CacheFormatError(`${dir}: not a Zarr group (zarr.json does not describe a group)`);
   }
   const read = async (name: string, optional: boolean) => {
     try {

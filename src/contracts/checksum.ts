@@ -104,7 +104,17 @@ function hasOtherNaN(arr: Float64Array | Float32Array): boolean {
   return false;
 }
 
-function dtypeOf(arr: CanonicalArray): string {
+/**
+ * The dtype name of a typed array as the canonical encodings write it (`"float64"`, `"int32"`,
+ * ...): the header of every array in {@linkcode canonicalChecksum} and the cache's storage digest.
+ *
+ * @example Usage
+ * ```ts
+ * import { dtypeOf } from "./checksum.ts";
+ * dtypeOf(new Float32Array(2)); // "float32"
+ * ```
+ */
+export function dtypeOf(arr: CanonicalArray): string {
   return arr.constructor.name.replace("Array", "").toLowerCase();
 }
 

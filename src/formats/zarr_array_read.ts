@@ -1,6 +1,7 @@
 /**
- * Reading one Zarr v3 array of a group folder into a typed array: the one array reader of the
- * project's Zarr code (grids in `zarr_grid.ts`, cache entries in `src/cache/zarr_entry.ts`).
+ * Reading one Zarr v3 array of a group folder into a typed array, and a group's attributes: the
+ * one reader of the project's Zarr code (grids in `zarr_grid.ts`, cache entries and the cache
+ * store in `src/cache/`).
  *
  * Arrays whose only codec is `bytes` (little endian), with the default chunk-key encoding and
  * a regular chunk grid (how GAM writes uncompressed arrays, the cache's default) are read
@@ -110,6 +111,27 @@ export async function readZarrArray(
   const fast = plainLayout(meta);
   if (fast !== undefined) return await readPlain(`${dir}/${name}`, fast);
   return await readWithZarrita(dir, name);
+}
+
+/**
+ * The attributes of the Zarr v3 group whose `zarr.json` is in `dir`, or `undefined` when that
+ * file describes something else (an array, a Zarr v2 node). Read synchronously: the file is a few
+ * hundred bytes (see {@linkcode readZarrArray}).
+ *
+ * @param dir Group folder.
+ * @throws {Deno.errors.NotFound} when `dir/zarr.json` does not exist.
+ * @throws {SyntaxError} when it is not JSON.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { readZarrGroupAttributes } from "./zarr_array_read.ts";
+ * const attrs = readZarrGroupAttributes("out/grid.zarr"); // { units: "mGal", ... }
+ * ```
+ */
+export function readZarrGroupAttributes(dir: string): Record<string, unknown> | undefined {
+  const meta = JSON.parse(Deno.readTextFileSync(`${dir}/zarr.json`));
+  if (meta?.zarr_format !== 3 || meta?.node_type !== "group") return undefined;
+  return typeof meta.attributes === "object" && meta.attributes !== null ? meta.attributes : {};
 }
 
 interface PlainLayout {

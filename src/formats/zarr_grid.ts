@@ -14,7 +14,7 @@
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { chunkCodecs, registerZarrCodecs, type ZarrWriteOptions } from "./zarr_codecs.ts";
-import { readZarrArray } from "./zarr_array_read.ts";
+import { readZarrArray, readZarrGroupAttributes } from "./zarr_array_read.ts";
 
 /**
  * The part of a `ProcessedGrid` stored in Zarr.
@@ -170,15 +170,16 @@ export async function writeZarrGrid(
 export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
   const arrays = readZarrGridArrays(path);
   arrays.catch(() => {}); // a folder that is not a group reports that, not a missing array
-  let attributes: Record<string, unknown>;
+  let attributes: Record<string, unknown> | undefined;
   try {
-    const meta = JSON.parse(await Deno.readTextFile(`${path}/zarr.json`));
-    if (meta?.zarr_format !== 3 || meta?.node_type !== "group") {
-      throw new Error("zarr.json does not describe a Zarr v3 group");
-    }
-    attributes = meta.attributes ?? {};
+    attributes = readZarrGroupAttributes(path);
   } catch (e) {
     throw new ZarrGridError(`${path}: not a Zarr group (${(e as Error).message})`, { cause: e });
+  }
+  if (attributes === undefined) {
+    throw new ZarrGridError(
+      `${path}: not a Zarr group (zarr.json does not describe a Zarr v3 group)`,
+    );
   }
   return { ...(await arrays), attributes };
 }
