@@ -106,7 +106,11 @@ if (counts === undefined) {
 } else {
   passed += counts.passed;
   failed += counts.failed;
-  if (counts.failed > 0) failures.push(`deno test: ${counts.failed} failed`);
+  if (counts.failed > 0) {
+    // Name each failed test and its first lines at the end of the output, where a CI log's tail
+    // shows it, not only in the middle of five minutes of test output.
+    failures.push(`deno test: ${counts.failed} failed:\n${counts.failures.join("\n")}`);
+  }
   if (testRun.code !== 0 && counts.failed === 0) record("deno test (exit status)", false);
 }
 
@@ -182,7 +186,9 @@ if (failures.length > 0) console.error(`\nFailed: ${failures.join("; ")}`);
 console.log(`${passed} passed, ${failed} failed`);
 Deno.exit(failed > 0 ? 1 : 0);
 
-async function junitCounts(path: string): Promise<{ passed: number; failed: number } | undefined> {
+async function junitCounts(
+  path: string,
+): Promise<{ passed: number; failed: number; failures: string[] } | undefined> {
   let xml: string;
   try {
     xml = await Deno.readTextFile(path);
@@ -193,11 +199,25 @@ async function junitCounts(path: string): Promise<{ passed: number; failed: numb
   const cases = xml.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? [];
   let fail = 0;
   let skip = 0;
+  const failures: string[] = [];
   for (const c of cases) {
-    if (/<failure\b|<error\b/.test(c)) fail++;
-    else if (/<skipped\b/.test(c)) skip++;
+    if (/<failure\b|<error\b/.test(c)) {
+      fail++;
+      const attr = (name: string) =>
+        unescapeXml(c.match(new RegExp(`${name}="([^"]*)"`))?.[1] ?? "");
+      const body = unescapeXml(
+        c.match(/<(?:failure|error)\b[^>]*>([\s\S]*?)<\/(?:failure|error)>/)?.[1] ?? "",
+      )
+        .split("\n").slice(0, 12).map((l) => `      ${l}`).join("\n");
+      failures.push(`  - ${attr("classname")} > ${attr("name")}\n${body}`);
+    } else if (/<skipped\b/.test(c)) skip++;
   }
-  return { passed: cases.length - fail - skip, failed: fail };
+  return { passed: cases.length - fail - skip, failed: fail, failures };
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'").replace(/&amp;/g, "&");
 }
 
 async function lineCoverage(folder: string): Promise<number | undefined> {
