@@ -29,6 +29,13 @@ const RADIUS_NEAREST = 0.005;
 const RADIUS_IDW = 0.01;
 const K = 12;
 const SEED = 20261125;
+/**
+ * The grid's aspect ratio for GMT `surface -A`: cos(centre latitude) (x and y spacings are
+ * equal), the metric gam uses. Given as a number because GMT 6.4's `-Am` has no effect (surface
+ * copies the ratio into its solver before computing it from the latitude: its output equals
+ * `-A1`'s to 6e-6 RMS here, `-A0.9239`'s differs by 6e-4).
+ */
+const ASPECT = Math.cos(((BBOX[1] + BBOX[3]) / 2) * Math.PI / 180);
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -304,7 +311,7 @@ function references(method: string): [string, [string, string[]][]][] {
       return [["gmt blockmedian+surface", [["sh", [
         "-c",
         `gmt blockmedian ${CSV} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/gmt-bm2.bin && ` +
-        `gmt surface ${DIR}/gmt-bm2.bin -bi3d ${R} ${I} -T0.25 -fg -Am -G${DIR}/gmt-surface.nc`,
+        `gmt surface ${DIR}/gmt-bm2.bin -bi3d ${R} ${I} -T0.25 -A${ASPECT} -G${DIR}/gmt-surface.nc`,
       ]]]]];
   }
   return [];

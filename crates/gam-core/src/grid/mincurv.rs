@@ -24,12 +24,11 @@
 //!    `∂(∇²u)/∂n = 0` on edges and `∂²u/∂x∂y = 0` at corners, through two rows
 //!    of ghost nodes refreshed before every sweep (`T_b = T`).
 //! 5. **Data constraints.** At each level every node keeps the datum nearest
-//!    to it within its block (as GMT does). A datum at offset `(ξ, η)` (in node
-//!    spacings, |ξ|, |η| <= 0.5) constrains its node through the first-order
-//!    Taylor expansion `z = u₀ + ξ ∂u/∂x + η ∂u/∂y` with centred differences,
-//!    i.e. `u₀ = z - ξ (u_E - u_W)/2 - η (u_N - u_S)/2` (a simplification of
-//!    GMT's Briggs coefficients that drops the second-order terms); a datum on
-//!    the node is reproduced exactly.
+//!    to it within its block (as GMT does). A datum within 0.05 node spacings
+//!    of its node (along both axes) fixes the node's value (moved along the
+//!    removed plane); any other enters its node's equation through Briggs'
+//!    (1974) estimate of the Laplacian from the datum and four nodes (Smith &
+//!    Wessel 1990, eqs.; see `Update::briggs`).
 //! 6. **Convergence.** A level stops when the largest change of a sweep is below
 //!    the convergence limit (data units; default `1e-4` of the RMS of the
 //!    data about the plane, GMT's default) or after `max_iterations` sweeps.
@@ -38,7 +37,9 @@
 //! falls in the grid's blocks; masks are applied by the caller (see
 //! [`super::distance`]). The sweep is written so that the just-updated west
 //! neighbour enters the update last (one dependent multiply-add per node),
-//! which made it 3.6x faster than the textbook form.
+//! which made it 3.6x faster than the textbook form, and every node reads its
+//! weights from a table (the common ones for nodes without a datum) instead of
+//! branching on its kind.
 
 use super::{check_points, cos_lat, GridError, GridSpec};
 use crate::tiering::out_of_line;
@@ -149,13 +150,16 @@ fn solve(mut data: Vec<Datum>, spec: &GridSpec, params: MincurvParams) -> Vec<f6
     }
     // 2. plane and scale
     let plane = fit_plane(&data);
+    let z_max = data.iter().fold(0.0f64, |m, d| m.max(d.z.abs()));
     let eval_plane = |x: f64, y: f64| plane[0] + plane[1] * x + plane[2] * y;
     for d in &mut data {
         d.z -= eval_plane(d.x, d.y);
     }
     let resid = data;
     let rms = (resid.iter().map(|d| d.z * d.z).sum::<f64>() / resid.len() as f64).sqrt();
-    let mut out = if rms > 0.0 && rms.is_finite() {
+    // Data on a plane (to rounding) give the plane, as in GMT: dividing rounding noise by its
+    // RMS would blow the plane's slope up in the scaled problem.
+    let mut out = if rms > 1e-12 * z_max && rms.is_finite() {
         let mut resid = resid;
         for d in &mut resid {
             d.z /= rms;
@@ -167,7 +171,15 @@ fn solve(mut data: Vec<Datum>, spec: &GridSpec, params: MincurvParams) -> Vec<f6
         };
         let aspect =
             spec.dx * cos_lat(spec.lat(0) + 0.5 * (ny - 1) as f64 * spec.dy).abs() / spec.dy;
-        let mut u = solve_multigrid(resid, nx, ny, t, aspect, limit, params.max_iterations);
+        let mut u = solve_multigrid(
+            resid,
+            [plane[1] / rms, plane[2] / rms],
+            (nx, ny),
+            t,
+            aspect,
+            limit,
+            params.max_iterations,
+        );
         for v in &mut u {
             *v *= rms;
         }
@@ -269,8 +281,8 @@ fn fit_plane(d: &[Datum]) -> [f64; 3] {
 /// Solves on the finest grid (nx × ny) from coarse to fine; returns `u`.
 fn solve_multigrid(
     data: Vec<Datum>,
-    nx: usize,
-    ny: usize,
+    slope: [f64; 2],
+    (nx, ny): (usize, usize),
     t: f64,
     aspect: f64,
     limit: f64,
@@ -281,17 +293,22 @@ fn solve_multigrid(
         s *= 2;
     }
     let mut prev: Option<Level> = None;
+    // Both buffers pass from level to level: a fresh one per level costs its page faults again
+    // (a third of the finest level's set-up).
+    let mut nearest = Vec::with_capacity(data.len());
     loop {
         let mut level = Level::new(nx, ny, s, aspect, t);
-        match &prev {
-            None => {}
-            Some(c) => level.interpolate_from(c),
-        }
-        level.set_data(&data);
+        let con = match prev.as_mut() {
+            None => Vec::with_capacity(data.len() + 2),
+            Some(c) => {
+                level.interpolate_from(c);
+                std::mem::take(&mut c.con)
+            }
+        };
+        level.set_data(&data, slope, &mut nearest, con);
         if s == 1 {
             // the finest level holds what it needs of the data; the coarser one is done with
-            drop(data);
-            drop(prev);
+            drop((data, nearest, prev));
             level.iterate(limit, max_iter);
             return level.into_interior();
         }
@@ -310,10 +327,10 @@ struct Level {
     stride: usize,
     w: usize,
     u: Vec<f64>,
-    /// For constrained nodes: index into `con`, else `u32::MAX`.
+    /// Each node's index into `con`: [`FREE`], [`FIXED`] or its datum's update.
     con_of: Vec<u32>,
-    /// Constraints: (xi, eta, z).
-    con: Vec<Constraint>,
+    /// The nodes' updates: [`FREE`] and [`FIXED`] first, then one per datum off its node.
+    con: Vec<Update>,
     a2: f64,
     t: f64,
 }
@@ -329,7 +346,7 @@ impl Level {
             stride,
             w,
             u: vec![0.0; w * (n_y + 4)],
-            con_of: vec![u32::MAX; w * (n_y + 4)],
+            con_of: vec![FREE; w * (n_y + 4)],
             con: Vec::new(),
             a2: aspect * aspect,
             t,
@@ -361,9 +378,19 @@ impl Level {
         }
     }
 
-    /// Keeps, per node, the datum nearest to it.
-    fn set_data(&mut self, data: &[Datum]) {
+    /// Keeps, per node, the datum nearest to it (GMT `surface`), then turns each into a
+    /// constraint: a datum within [`CLOSE`] of its node fixes the node's value; any other enters
+    /// the node's equation through Briggs' Laplacian ([`briggs_laplacian`]).
+    fn set_data(
+        &mut self,
+        data: &[Datum],
+        slope: [f64; 2],
+        nearest: &mut Vec<(usize, f64, f64, f64)>,
+        mut con: Vec<Update>,
+    ) {
         let s = self.stride as f64;
+        // (node, xi, eta, z) of the nearest datum of each node, in the order first met
+        nearest.clear();
         for d in data {
             let (x, y) = (d.x / s, d.y / s);
             let (i, j) = (x.round_ties_even(), y.round_ties_even());
@@ -371,27 +398,51 @@ impl Level {
                 continue;
             }
             let (xi, eta) = (x - i, y - j);
-            let r2 = xi * xi + eta * eta;
             let k = self.at(i as isize, j as isize);
-            let slot = self.con_of[k];
-            if slot == u32::MAX {
-                self.con_of[k] = self.con.len() as u32;
-                self.con.push((xi, eta, d.z));
+            // meanwhile `con_of` holds 1 + the node's index into `nearest`
+            let slot = self.con_of[k] as usize;
+            if slot == 0 {
+                nearest.push((k, xi, eta, d.z));
+                self.con_of[k] = nearest.len() as u32;
             } else {
                 // the distance² of the held datum, recomputed exactly as it was
-                let (hx, he, _) = self.con[slot as usize];
-                if r2 < hx * hx + he * he {
-                    self.con[slot as usize] = (xi, eta, d.z);
+                let (_, hx, he, _) = nearest[slot - 1];
+                if xi * xi + eta * eta < hx * hx + he * he {
+                    nearest[slot - 1] = (k, xi, eta, d.z);
                 }
             }
         }
+        let equation = Equation::new(self.t, self.a2);
+        con.clear();
+        con.push(Update::free(self.t, self.a2));
+        con.push(Update::fixed());
+        for &(k, xi, eta, z) in nearest.iter() {
+            if xi.abs() < CLOSE && eta.abs() < CLOSE {
+                // The datum moves onto the node: its value moves along the removed plane.
+                self.u[k] = z + s * (slope[0] * xi + slope[1] * eta);
+                self.con_of[k] = FIXED;
+            } else {
+                self.con_of[k] = con.len() as u32;
+                con.push(Update::briggs(xi, eta, z, &equation));
+            }
+        }
+        self.con = con;
     }
 
     /// Refreshes the ghost nodes from the boundary conditions.
     fn fill_ghosts(&mut self) {
         let (nx, ny) = (self.n_x as isize, self.n_y as isize);
         let tb = self.t;
+        // Lengths in x spacings: across the west and east edges the condition reads
+        // (1 - T)(u₁ - 2u₀ + u₋₁) + T (u₋₁ - u₁)/2 = 0, across the south and north edges, where a
+        // node spacing is 1/α of it, (1 - T) α (u₁ - 2u₀ + u₋₁) + T (u₋₁ - u₁)/2 = 0 (as GMT).
         let (c0, c1, cd) = (2.0 * (1.0 - tb), 1.0 - 1.5 * tb, 1.0 - 0.5 * tb);
+        let alpha = self.a2.sqrt();
+        let (c0y, c1y, cdy) = (
+            2.0 * alpha * (1.0 - tb),
+            alpha * (1.0 - tb) - 0.5 * tb,
+            alpha * (1.0 - tb) + 0.5 * tb,
+        );
         let a2 = self.a2;
         // first ring on edges: (1 - T) d2u/dn2 + T du/dn = 0
         for j in 0..ny {
@@ -405,10 +456,10 @@ impl Level {
         for i in 0..nx {
             let (s0, s1) = (self.u[self.at(i, 0)], self.u[self.at(i, 1)]);
             let k = self.at(i, -1);
-            self.u[k] = (c0 * s0 - c1 * s1) / cd;
+            self.u[k] = (c0y * s0 - c1y * s1) / cdy;
             let (n0, n1) = (self.u[self.at(i, ny - 1)], self.u[self.at(i, ny - 2)]);
             let k = self.at(i, ny);
-            self.u[k] = (c0 * n0 - c1 * n1) / cd;
+            self.u[k] = (c0y * n0 - c1y * n1) / cdy;
         }
         // corners: d2u/dxdy = 0
         for (ci, cj, di, dj) in [
@@ -451,35 +502,8 @@ impl Level {
 
     /// Gauss-Seidel / SOR sweeps until the largest change is below `limit`.
     fn iterate(&mut self, limit: f64, max_iter: u32) {
-        let (t, a2) = (self.t, self.a2);
-        let a4 = a2 * a2;
-        let l = 1.0 - t;
-        let a0 = l * (6.0 + 6.0 * a4 + 8.0 * a2) + t * (2.0 + 2.0 * a2);
-        let inv_a0 = 1.0 / a0;
-        // coefficients of the neighbours
-        let c_ew = l * (4.0 + 4.0 * a2) + t; // E, W
-        let c_ns = l * (4.0 * a4 + 4.0 * a2) + t * a2; // N, S
-        let c_ee = -l; // EE, WW
-        let c_nn = -l * a4; // NN, SS
-        let c_d = -2.0 * l * a2; // diagonals
         let w = self.w;
         let n_x = self.n_x;
-        // SOR update u = (1 - ω) u + ω Σ cₖ uₖ / a₀, coefficients pre-scaled
-        let keep = 1.0 - OMEGA;
-        let (k_ew, k_ns) = (OMEGA * inv_a0 * c_ew, OMEGA * inv_a0 * c_ns);
-        let (k_ee, k_nn, k_d) = (
-            OMEGA * inv_a0 * c_ee,
-            OMEGA * inv_a0 * c_nn,
-            OMEGA * inv_a0 * c_d,
-        );
-        let coef = Coefficients {
-            keep,
-            k_ew,
-            k_ns,
-            k_ee,
-            k_nn,
-            k_d,
-        };
         let sweep = out_of_line(sweep_row as SweepFn);
         for _ in 0..max_iter {
             self.fill_ghosts();
@@ -494,7 +518,7 @@ impl Level {
                 let n1 = &after[..w];
                 let n2 = &after[w..2 * w];
                 let con_row = &self.con_of[row..row + w];
-                let change = sweep(cur, [s2, s1, n1, n2], con_row, &self.con, &coef, n_x);
+                let change = sweep(cur, [s2, s1, n1, n2], con_row, &self.con, n_x);
                 max_change = max_change.max(change);
             }
             if max_change < limit {
@@ -519,20 +543,218 @@ impl Level {
     }
 }
 
-/// Pre-scaled SOR coefficients of [`sweep_row`].
-struct Coefficients {
-    keep: f64,
-    k_ew: f64,
-    k_ns: f64,
-    k_ee: f64,
-    k_nn: f64,
-    k_d: f64,
+/// The update of a node without a datum (its index in `con_of`).
+const FREE: u32 = 0;
+/// The update of a node whose value a datum fixes.
+const FIXED: u32 = 1;
+
+/// A datum closer than this to its node (in node spacings, along both axes) is moved onto the
+/// node and fixes its value, as in GMT `surface`; Briggs' system ([`briggs_laplacian`]) is
+/// singular for a datum on the node.
+const CLOSE: f64 = 0.05;
+
+/// Coefficients of the finite-difference equation at a node whose Laplacian is estimated with
+/// a datum (Smith & Wessel 1990, eq. A-7).
+///
+/// The operator is `(1 - T) D4 u - T D2 u` with `D2 = δxx + α² δyy` and `D4 = D2 D2`. Writing
+/// `D4 u` at the node as `D2` of the field `w = D2 u`, the neighbours' `w` are finite differences
+/// of `u`, while the node's own `w₀` comes from Briggs' estimate ([`briggs_laplacian`]),
+/// `w₀ = Σₖ βₖ uₖ + β_E z - (Σβ) u₀`. Collecting the terms in `u₀` gives
+/// `u₀ = (Q + A₂ (Σₖ βₖ uₖ + β_E z)) / (A₁ + A₂ Σβ)` with `A₁ = 2 (1 - T)(1 + α⁴)`,
+/// `A₂ = 2 (1 - T)(1 + α²) + T` and `Q` the 12-neighbour sum with the coefficients here.
+struct Equation {
+    a1: f64,
+    a2: f64,
+    /// `Q`'s coefficients (see [`Equation::neighbours`]).
+    q: [f64; 5],
 }
 
-/// A constraint: offsets `(xi, eta)` of the datum from its node (in cells) and its value.
-type Constraint = (f64, f64, f64);
+impl Equation {
+    fn new(t: f64, alpha2: f64) -> Equation {
+        let l = 1.0 - t;
+        Equation {
+            a1: 2.0 * l * (1.0 + alpha2 * alpha2),
+            a2: 2.0 * l * (1.0 + alpha2) + t,
+            q: Equation::neighbours(t, alpha2),
+        }
+    }
 
-type SweepFn = fn(&mut [f64], [&[f64]; 4], &[u32], &[Constraint], &Coefficients, usize) -> f64;
+    /// `Q`'s coefficients: (E/W, N/S, EE/WW, NN/SS, diagonals).
+    fn neighbours(t: f64, alpha2: f64) -> [f64; 5] {
+        let l = 1.0 - t;
+        [
+            2.0 * l * (1.0 + alpha2),
+            2.0 * l * (1.0 + alpha2) * alpha2,
+            -l,
+            -l * alpha2 * alpha2,
+            -2.0 * l * alpha2,
+        ]
+    }
+}
+
+/// One node's SOR update `u₀ ← keep u₀ + Σ wₖ uₖ + far · (pairs) + bz`, all factors (ω, the
+/// normalisation) folded in at set-up. The neighbours' weights are stored as `f32` (as GMT
+/// stores its coefficients), which makes a sweep 13% faster (48 instead of 96 bytes per
+/// datum); `keep` absorbs their rounding so that the weights still sum exactly as before
+/// (a constant field stays a solution). Every node reads its update from a table, the common
+/// [`Update::free`] for nodes without a datum: a branch on the node's kind would be taken at
+/// random (a third of the nodes hold a datum) and mispredicted often.
+#[derive(Debug, Clone, Copy)]
+struct Update {
+    /// Weights of the 8 nodes around the node, in [`NEAR`] order.
+    w: [f32; 8],
+    /// Weights of the node pairs two nodes away: EE + WW, NN + SS.
+    far: [f32; 2],
+    /// Weight of the node's own value, `1 - ω` (1 for a fixed node) less what rounding the
+    /// weights to `f32` changed their sum by.
+    keep: f64,
+    /// The constant term (the datum's).
+    bz: f64,
+}
+
+/// The 8 nodes around a node as (east, north) offsets: the order of [`Update::w`].
+const NEAR: [(isize, isize); 8] = [
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (-1, 0),
+    (1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
+
+/// The nodes `A`-`D` of [`briggs_laplacian`] per quadrant, as indices into [`NEAR`].
+const QUADRANT_NODES: [[usize; 4]; 4] = [
+    [5, 3, 1, 2], // 1: datum north-east: NW, W, S, SE
+    [0, 1, 4, 7], // 2: north-west (quadrant 1 turned 90° left): SW, S, E, NE
+    [2, 4, 6, 5], // 3: south-west (turned 180°): SE, E, N, NW
+    [7, 6, 3, 0], // 4: south-east (turned 270°): NE, N, W, SW
+];
+
+impl Update {
+    /// A node without a datum: SOR of the 13-point stencil of `(1 - T) D4 u - T D2 u = 0`,
+    /// `u ← (1 - ω) u + ω Σ cₖ uₖ / a₀`.
+    fn free(t: f64, a2: f64) -> Update {
+        let a4 = a2 * a2;
+        let l = 1.0 - t;
+        let k = OMEGA / (l * (6.0 + 6.0 * a4 + 8.0 * a2) + t * (2.0 + 2.0 * a2));
+        let ew = k * (l * (4.0 + 4.0 * a2) + t);
+        let ns = k * (l * (4.0 * a4 + 4.0 * a2) + t * a2);
+        let d = k * (-2.0 * l * a2);
+        let w = NEAR.map(|(di, dj)| match (di, dj) {
+            (0, _) => ns,
+            (_, 0) => ew,
+            _ => d,
+        });
+        Update::rounded(w, [k * -l, k * (-l * a4)], 0.0, 0.0)
+    }
+
+    /// The update with weights `w` and `far` rounded to `f32`, the datum's term `bz = g z`,
+    /// and `keep = 1 - (Σ w + 2 Σ far + g)` from the rounded weights: the consistency of the
+    /// exact update (`1 - ω` + the neighbours' weights + `g` = 1).
+    fn rounded(w: [f64; 8], far: [f64; 2], g: f64, z: f64) -> Update {
+        let (w, far) = (w.map(|v| v as f32), far.map(|v| v as f32));
+        let sum = w.iter().map(|&v| f64::from(v)).sum::<f64>()
+            + 2.0 * (f64::from(far[0]) + f64::from(far[1]));
+        Update {
+            w,
+            far,
+            keep: 1.0 - sum - g,
+            bz: g * z,
+        }
+    }
+
+    /// A node fixed by its datum: keeps its value.
+    fn fixed() -> Update {
+        Update {
+            w: [0.0; 8],
+            far: [0.0; 2],
+            keep: 1.0,
+            bz: 0.0,
+        }
+    }
+
+    /// A node with a datum `z` at `(xi, eta)` off it: the update solves [`Equation`] for `u₀`
+    /// with Briggs' Laplacian ([`briggs_laplacian`]), with SOR. With every factor folded in, the
+    /// quadrant's nodes and `Q`'s near neighbours merge into one 3 × 3 set of weights.
+    fn briggs(xi: f64, eta: f64, z: f64, e: &Equation) -> Update {
+        // The Laplacian estimate in grid units, `H_xx + H_yy`, as GMT: on the interpolation
+        // fixture (aspect 1.08, a field isotropic in distance) it gives GMT's error (0.4564
+        // against 0.4563), the aspect-weighted `H_xx + α² H_yy` 2% more (0.4648); on the
+        // benchmark's field the two differ by 0.5% the other way (0.00822 against 0.00818).
+        let (beta, beta_e) = briggs_laplacian(xi, eta, 1.0);
+        let sum = beta.iter().sum::<f64>() + beta_e;
+        let f = OMEGA / (e.a1 + e.a2 * sum);
+        let [q_ew, q_ns, q_ee, q_nn, q_d] = e.q;
+        let w: [f64; 8] = std::array::from_fn(|k| {
+            let q = match NEAR[k] {
+                (0, _) => q_ns,
+                (_, 0) => q_ew,
+                _ => q_d,
+            };
+            f * (q + e.a2 * beta[k])
+        });
+        Update::rounded(w, [f * q_ee, f * q_nn], f * e.a2 * beta_e, z)
+    }
+}
+
+/// Briggs' (1974, *Geophysics* 39, 39-48) estimate of the Laplacian `H_xx + α² H_yy` at a node
+/// from a datum `E` at `(xi, eta)` off it (node spacings, not both within [`CLOSE`]) and four
+/// nodes, as GMT `surface` uses it: returns `β` over the [`NEAR`] nodes (zero for the four not
+/// used) and `β_E`, with Laplacian `= Σ βₖ uₖ + β_E z - (Σβ + β_E) u₀`.
+///
+/// For a datum in the first quadrant at `(x, y)` the nodes are `A` = NW, `B` = W, `C` = S,
+/// `D` = SE; the other quadrants are rotations of it. Solving the five equations
+/// `u_P - u₀ = g·P + ½ Pᵀ H P` (exact for quadratics) gives `H_xx` and `H_yy` as sums
+/// `Σ hₖ (uₖ - u₀)` with `s = x + y`, `q = s (1 + s)`:
+///
+/// | point | `h_xx` | `h_yy` |
+/// |---|---|---|
+/// | A | `-y (y + 1) / q` | `x (x + 2y + 1) / q` |
+/// | B | `2 (y + 1) / (1 + s)` | `-2x / (1 + s)` |
+/// | C | `-2y / (1 + s)` | `2 (x + 1) / (1 + s)` |
+/// | D | `y (2x + y + 1) / q` | `-x (x + 1) / q` |
+/// | E | `2 / q` | `2 / q` |
+///
+/// In the rotated quadrants 2 and 4, whose local x axis is the grid's y axis, `α²` weights
+/// `h_xx` instead of `h_yy`. [`Update::briggs`] uses `α² = 1`, as GMT does for every aspect
+/// ratio (see there why).
+fn briggs_laplacian(xi: f64, eta: f64, alpha2: f64) -> ([f64; 8], f64) {
+    // the datum in its quadrant's frame, and the weights of h_xx and h_yy
+    let (quadrant, x, y) = match (xi >= 0.0, eta >= 0.0) {
+        (true, true) => (0, xi, eta),
+        (false, true) => (1, eta, -xi),
+        (false, false) => (2, -xi, -eta),
+        (true, false) => (3, -eta, xi),
+    };
+    let (wx, wy) = if quadrant % 2 == 0 {
+        (1.0, alpha2)
+    } else {
+        (alpha2, 1.0)
+    };
+    let s = x + y;
+    let (r, q) = (1.0 / (1.0 + s), 1.0 / (s * (1.0 + s)));
+    let hxx = [
+        -y * (y + 1.0) * q,
+        2.0 * (y + 1.0) * r,
+        -2.0 * y * r,
+        y * (2.0 * x + y + 1.0) * q,
+    ];
+    let hyy = [
+        x * (x + 2.0 * y + 1.0) * q,
+        -2.0 * x * r,
+        2.0 * (x + 1.0) * r,
+        -x * (x + 1.0) * q,
+    ];
+    let mut beta = [0.0; 8];
+    for (p, k) in QUADRANT_NODES[quadrant].into_iter().enumerate() {
+        beta[k] = wx * hxx[p] + wy * hyy[p];
+    }
+    (beta, (wx + wy) * 2.0 * q)
+}
+
+type SweepFn = fn(&mut [f64], [&[f64]; 4], &[u32], &[Update], usize) -> f64;
 
 /// One Gauss-Seidel / SOR sweep over the interior of row `cur` (nodes `2..n_x + 2`), with the
 /// rows two and one below and one and two above in `[s2, s1, n1, n2]`; returns the largest
@@ -541,27 +763,33 @@ fn sweep_row(
     cur: &mut [f64],
     [s2, s1, n1, n2]: [&[f64]; 4],
     con_row: &[u32],
-    con: &[Constraint],
-    c: &Coefficients,
+    con: &[Update],
     n_x: usize,
 ) -> f64 {
     let mut max_change: f64 = 0.0;
+    let mut west = cur[1];
     for i in 2..n_x + 2 {
+        // Every node reads its update's weights, the common ones of a node without a datum
+        // included: a branch on the node's kind here is taken at random (a third of the nodes
+        // hold a datum) and mispredicted often.
+        let b = &con[con_row[i] as usize];
+        let w = b.w.map(f64::from);
         let old = cur[i];
-        let new = if con_row[i] != u32::MAX {
-            let (xi, eta, z) = con[con_row[i] as usize];
-            z - 0.5 * xi * (cur[i + 1] - cur[i - 1]) - 0.5 * eta * (n1[i] - s1[i])
-        } else {
-            // u_W (just updated) enters last: a one-step dependency chain
-            let rest = c.keep * old
-                + c.k_ew * cur[i + 1]
-                + c.k_ns * (n1[i] + s1[i])
-                + c.k_ee * (cur[i + 2] + cur[i - 2])
-                + c.k_nn * (n2[i] + s2[i])
-                + c.k_d * (n1[i + 1] + n1[i - 1] + s1[i + 1] + s1[i - 1]);
-            rest + c.k_ew * cur[i - 1]
-        };
+        let rest = b.keep * old
+            + b.bz
+            + f64::from(b.far[0]) * (cur[i + 2] + cur[i - 2])
+            + f64::from(b.far[1]) * (n2[i] + s2[i])
+            + w[0] * s1[i - 1]
+            + w[1] * s1[i]
+            + w[2] * s1[i + 1]
+            + w[4] * cur[i + 1]
+            + w[5] * n1[i - 1]
+            + w[6] * n1[i]
+            + w[7] * n1[i + 1];
+        // the just-updated west neighbour enters last: one dependent multiply-add per node
+        let new = rest + w[3] * west;
         cur[i] = new;
+        west = new;
         max_change = max_change.max((new - old).abs());
     }
     max_change
@@ -599,7 +827,11 @@ mod tests {
             for j in 0..spec.ny {
                 for i in 0..spec.nx {
                     let want = 5.0 * spec.lon(i) - 3.0 * spec.lat(j) + 2.0;
-                    assert!((g[j * spec.nx + i] - want).abs() < 1e-8, "T={t} {i},{j}");
+                    assert!(
+                        (g[j * spec.nx + i] - want).abs() < 1e-8,
+                        "T={t} {i},{j} {} {want}",
+                        g[j * spec.nx + i]
+                    );
                 }
             }
         }
@@ -629,6 +861,37 @@ mod tests {
     }
 
     #[test]
+    fn briggs_laplacian_is_exact_for_quadratics() {
+        // u = a + b x + c y + d x² + e x y + f y²: Laplacian H_xx + α² H_yy = 2d + 2α² f
+        let mut rng = Rng(11);
+        for case in 0..400 {
+            let [a, b, c, d, e, f] = std::array::from_fn(|_| rng.uniform(-3.0, 3.0));
+            let u = |x: f64, y: f64| a + b * x + c * y + d * x * x + e * x * y + f * y * y;
+            let alpha2 = [1.0, 0.85, 1.3][case % 3];
+            // every quadrant, signs of zero included, never both offsets within CLOSE
+            let (mut xi, mut eta) = (rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5));
+            if case % 7 == 0 {
+                xi = [0.0, -0.0, 0.3, -0.3][case % 4];
+            }
+            if xi.abs() < CLOSE && eta.abs() < CLOSE {
+                eta = 0.2f64.copysign(eta);
+            }
+            let (beta, beta_e) = briggs_laplacian(xi, eta, alpha2);
+            let u0 = u(0.0, 0.0);
+            let mut lap = beta_e * (u(xi, eta) - u0);
+            for (k, (di, dj)) in NEAR.iter().enumerate() {
+                lap += beta[k] * (u(*di as f64, *dj as f64) - u0);
+            }
+            let want = 2.0 * d + 2.0 * alpha2 * f;
+            assert!(
+                (lap - want).abs() < 1e-9,
+                "case {case}: {lap} vs {want} at ({xi}, {eta})"
+            );
+            assert!(beta.iter().filter(|b| **b != 0.0).count() <= 4);
+        }
+    }
+
+    #[test]
     fn rejects_bad_parameters() {
         let spec = GridSpec::from_slice(&[0.0, 0.0, 1.0, 1.0, 5.0, 5.0]).unwrap();
         let e = grid_mincurv(&[0.0], &[0.0], &[1.0], &spec, params(1.5)).unwrap_err();
@@ -653,6 +916,7 @@ mod tests {
         let (theirs, m) = rms(&gmt, &truth);
         println!("mincurv rms {ours} (gmt surface {theirs})");
         assert_eq!((n, m), (truth.len(), truth.len()));
-        assert!(ours <= 1.1 * theirs, "rms {ours} vs gmt {theirs}");
+        // the issue asks for 10%; GMT's own scheme gives 0.02% here
+        assert!(ours <= 1.01 * theirs, "rms {ours} vs gmt {theirs}");
     }
 }
