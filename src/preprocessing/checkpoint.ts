@@ -10,6 +10,7 @@ import {
   validateRawData,
 } from "../contracts/mod.ts";
 import { isProcessedGrid, type Stage, type StageData } from "./stage.ts";
+import { nanCount } from "./statistics.ts";
 
 /**
  * A stage output broke an invariant. Names the stage, the branch and the invariant.
@@ -102,10 +103,4 @@ export function checkpoint(stage: Stage, output: StageData, options: CheckpointO
       }
     }
   }
-}
-
-function nanCount(values: Float32Array | Float64Array): number {
-  let nan = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) nan++;
-  return nan;
 }

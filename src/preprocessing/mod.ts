@@ -46,5 +46,5 @@ export {
   type StageData,
   type StageKind,
 } from "./stage.ts";
-export { type DataStatistics, dataStatistics, valueStatistics } from "./statistics.ts";
+export { type DataStatistics, dataStatistics, nanCount, valueStatistics } from "./statistics.ts";
 export * from "./stages/mod.ts";

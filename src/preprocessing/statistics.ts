@@ -19,6 +19,22 @@ export interface DataStatistics {
 }
 
 /**
+ * The number of NaN values (one comparison per value, where {@linkcode valueStatistics} also
+ * updates five moments): for when only the gaps matter.
+ *
+ * @example Usage
+ * ```ts
+ * import { nanCount } from "./statistics.ts";
+ * nanCount(new Float64Array([1, NaN, 3])); // 1
+ * ```
+ */
+export function nanCount(values: Float32Array | Float64Array): number {
+  let nan = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) nan++;
+  return nan;
+}
+
+/**
  * Statistics of the values of `data` (points' `value` or grid `values`). Moments use Welford's
  * algorithm so large grids do not lose precision; they are `null` when every value is NaN.
  *

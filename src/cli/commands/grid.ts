@@ -16,7 +16,7 @@ import {
   WorkerPool,
 } from "../../compute/mod.ts";
 import { readTable } from "../../formats/table.ts";
-import { valueStatistics } from "../../preprocessing/statistics.ts";
+import { nanCount } from "../../preprocessing/statistics.ts";
 
 /** Default largest grid, in nodes; override with the `GAM_GRID_MAX_CELLS` environment variable. */
 const DEFAULT_MAX_CELLS = 50_000_000;
@@ -222,7 +222,7 @@ export const gridCommand: Command = {
         provenance: grid.provenance,
       });
     }
-    const pct = (100 * (1 - valueStatistics(grid.values).nanRatio)).toFixed(1);
+    const pct = (100 * (1 - nanCount(grid.values) / grid.values.length)).toFixed(1);
     console.error(
       `gam grid: wrote ${out}: ${grid.lat.length} x ${grid.lon.length} nodes (${pct}% with ` +
         `values) from ${result.pointsInBbox} of ${table.rows} points in the bbox, ${method}, ` +

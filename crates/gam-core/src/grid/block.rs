@@ -137,43 +137,9 @@ fn block_planes(
             )));
         }
     }
+    let nodes = (r1 - r0) * spec.nx;
     let nx = spec.nx;
-    let nodes = (r1 - r0) * nx;
-    // node of each point (u32::MAX outside the band), then counting sort by node
-    let mut node_idx = vec![0u32; lon.len()];
-    let assign = out_of_line(assign_nodes as AssignFn);
-    const CHUNK: usize = 4096;
-    for (c, out) in node_idx.chunks_mut(CHUNK).enumerate() {
-        let p0 = c * CHUNK;
-        let p1 = p0 + out.len();
-        assign(&lon[p0..p1], &lat[p0..p1], spec, r0, r1, out);
-    }
-    let mut start = vec![0u32; nodes + 1];
-    for &n in &node_idx {
-        if n != u32::MAX {
-            start[n as usize + 1] += 1;
-        }
-    }
-    for n in 0..nodes {
-        start[n + 1] += start[n];
-    }
-    let mut order = vec![0u32; start[nodes] as usize];
-    {
-        // fill[n] = next free slot of node n, kept in start[n] and restored below
-        for (p, &n) in node_idx.iter().enumerate() {
-            if n != u32::MAX {
-                let f = &mut start[n as usize];
-                order[*f as usize] = p as u32;
-                *f += 1;
-            }
-        }
-        // start[n] now holds the old start[n + 1]: shift back
-        for n in (1..=nodes).rev() {
-            start[n] = start[n - 1];
-        }
-        start[0] = 0;
-    }
-    drop(node_idx);
+    let NodeGroups { order, start } = group_by_node(lon, lat, spec, r0, r1);
 
     let planes = if statistics { nodes } else { 0 };
     let mut out = BlockGrids {
@@ -207,6 +173,58 @@ fn block_planes(
         );
     }
     Ok(out)
+}
+
+/// The points of each node of a band of grid rows: the points of band node `n` (node
+/// `(r0 + n / nx) * nx + n % nx` of the grid) are `order[start[n]..start[n + 1]]`, in input order.
+pub(super) struct NodeGroups {
+    pub order: Vec<u32>,
+    pub start: Vec<u32>,
+}
+
+/// Groups the points by the node of rows `r0..r1` they fall on (GMT's block rule, see the
+/// [module docs](self)), dropping the others: a counting sort, O(points + nodes).
+pub(super) fn group_by_node(
+    lon: &[f64],
+    lat: &[f64],
+    spec: &GridSpec,
+    r0: usize,
+    r1: usize,
+) -> NodeGroups {
+    let nodes = (r1 - r0) * spec.nx;
+    // node of each point (u32::MAX outside the band), then counting sort by node
+    let mut node_idx = vec![0u32; lon.len()];
+    let assign = out_of_line(assign_nodes as AssignFn);
+    const CHUNK: usize = 4096;
+    for (c, out) in node_idx.chunks_mut(CHUNK).enumerate() {
+        let p0 = c * CHUNK;
+        let p1 = p0 + out.len();
+        assign(&lon[p0..p1], &lat[p0..p1], spec, r0, r1, out);
+    }
+    let mut start = vec![0u32; nodes + 1];
+    for &n in &node_idx {
+        if n != u32::MAX {
+            start[n as usize + 1] += 1;
+        }
+    }
+    for n in 0..nodes {
+        start[n + 1] += start[n];
+    }
+    let mut order = vec![0u32; start[nodes] as usize];
+    // fill[n] = next free slot of node n, kept in start[n] and restored below
+    for (p, &n) in node_idx.iter().enumerate() {
+        if n != u32::MAX {
+            let f = &mut start[n as usize];
+            order[*f as usize] = p as u32;
+            *f += 1;
+        }
+    }
+    // start[n] now holds the old start[n + 1]: shift back
+    for n in (1..=nodes).rev() {
+        start[n] = start[n - 1];
+    }
+    start[0] = 0;
+    NodeGroups { order, start }
 }
 
 type AssignFn = fn(&[f64], &[f64], &GridSpec, usize, usize, &mut [u32]);

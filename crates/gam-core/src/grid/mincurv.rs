@@ -41,6 +41,7 @@
 //! weights from a table (the common ones for nodes without a datum) instead of
 //! branching on its kind.
 
+use super::block::{group_by_node, NodeGroups};
 use super::{check_points, cos_lat, GridError, GridSpec};
 use crate::tiering::out_of_line;
 
@@ -187,12 +188,21 @@ fn solve(mut data: Vec<Datum>, spec: &GridSpec, params: MincurvParams) -> Vec<f6
     } else {
         vec![0.0; nx * ny]
     };
-    for j in 0..ny {
-        for i in 0..nx {
-            out[j * nx + i] += eval_plane(i as f64, j as f64);
-        }
+    let add_row = out_of_line(add_plane_row as PlaneRowFn);
+    for (j, row) in out.chunks_mut(nx).enumerate() {
+        add_row(row, plane, j as f64);
     }
     out
+}
+
+type PlaneRowFn = fn(&mut [f64], [f64; 3], f64);
+
+/// Adds the plane `a + b i + c j` to grid row `j`; called per row, out of line (see
+/// [`crate::tiering`]).
+fn add_plane_row(row: &mut [f64], [a, b, c]: [f64; 3], j: f64) {
+    for (i, v) in row.iter_mut().enumerate() {
+        *v += a + b * i as f64 + c * j;
+    }
 }
 
 /// A datum in grid-index coordinates of the finest grid.
@@ -203,50 +213,92 @@ struct Datum {
     z: f64,
 }
 
+/// The median of `v` (non-empty; reordered), without sorting for one or two values.
 fn median_of(v: &mut [f64]) -> f64 {
-    v.sort_unstable_by(f64::total_cmp);
-    let h = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[h]
-    } else {
-        0.5 * (v[h - 1] + v[h])
+    match v.len() {
+        1 => v[0],
+        2 => 0.5 * (v[0] + v[1]),
+        n => {
+            v.sort_unstable_by(f64::total_cmp);
+            let h = n / 2;
+            if n % 2 == 1 {
+                v[h]
+            } else {
+                0.5 * (v[h - 1] + v[h])
+            }
+        }
     }
 }
 
 /// One datum per occupied node: median x, median y, median z of its block.
 fn block_median_xy(lon: &[f64], lat: &[f64], z: &[f64], spec: &GridSpec) -> Vec<Datum> {
-    let (nx, ny) = (spec.nx, spec.ny);
-    let mut keyed: Vec<(u32, u32)> = Vec::with_capacity(lon.len());
-    for p in 0..lon.len() {
-        let fi = ((lon[p] - spec.west) / spec.dx).round_ties_even();
-        let fj = ((lat[p] - spec.south) / spec.dy).round_ties_even();
-        if fi >= 0.0 && fi < nx as f64 && fj >= 0.0 && fj < ny as f64 {
-            keyed.push(((fj as usize * nx + fi as usize) as u32, p as u32));
-        }
+    let groups = group_by_node(lon, lat, spec, 0, spec.ny);
+    let occupied = groups.start.windows(2).filter(|w| w[1] > w[0]).count();
+    let mut out = Vec::with_capacity(occupied);
+    let median_row = out_of_line(block_median_row as MedianRowFn);
+    let mut scratch = [Vec::new(), Vec::new(), Vec::new()];
+    for j in 0..spec.ny {
+        median_row(&groups, [lon, lat, z], spec, j, &mut out, &mut scratch);
     }
-    keyed.sort_unstable();
-    let mut out = Vec::new();
-    let (mut xs, mut ys, mut zs) = (Vec::new(), Vec::new(), Vec::new());
-    let mut k = 0;
-    while k < keyed.len() {
-        let node = keyed[k].0;
+    out
+}
+
+type MedianRowFn =
+    fn(&NodeGroups, [&[f64]; 3], &GridSpec, usize, &mut Vec<Datum>, &mut [Vec<f64>; 3]);
+
+/// The data of grid row `j`'s blocks, appended to `out`; called per row, out of line (see
+/// [`crate::tiering`]).
+fn block_median_row(
+    g: &NodeGroups,
+    [lon, lat, z]: [&[f64]; 3],
+    spec: &GridSpec,
+    j: usize,
+    out: &mut Vec<Datum>,
+    [xs, ys, zs]: &mut [Vec<f64>; 3],
+) {
+    for n in j * spec.nx..(j + 1) * spec.nx {
+        let members = &g.order[g.start[n] as usize..g.start[n + 1] as usize];
+        let at = |p: u32| {
+            let p = p as usize;
+            Datum {
+                x: (lon[p] - spec.west) / spec.dx,
+                y: (lat[p] - spec.south) / spec.dy,
+                z: z[p],
+            }
+        };
+        // most blocks hold one or two points: their medians without the buffers
+        match *members {
+            [] => continue,
+            [p] => {
+                out.push(at(p));
+                continue;
+            }
+            [p, q] => {
+                let (a, b) = (at(p), at(q));
+                out.push(Datum {
+                    x: 0.5 * (a.x + b.x),
+                    y: 0.5 * (a.y + b.y),
+                    z: 0.5 * (a.z + b.z),
+                });
+                continue;
+            }
+            _ => {}
+        }
         xs.clear();
         ys.clear();
         zs.clear();
-        while k < keyed.len() && keyed[k].0 == node {
-            let p = keyed[k].1 as usize;
+        for &p in members {
+            let p = p as usize;
             xs.push((lon[p] - spec.west) / spec.dx);
             ys.push((lat[p] - spec.south) / spec.dy);
             zs.push(z[p]);
-            k += 1;
         }
         out.push(Datum {
-            x: median_of(&mut xs),
-            y: median_of(&mut ys),
-            z: median_of(&mut zs),
+            x: median_of(xs),
+            y: median_of(ys),
+            z: median_of(zs),
         });
     }
-    out
 }
 
 /// Least-squares plane `z = a + b x + c y` (constant or mean if degenerate).
@@ -360,71 +412,55 @@ impl Level {
 
     /// Bilinear interpolation from the level of twice the stride.
     fn interpolate_from(&mut self, c: &Level) {
+        let row = out_of_line(interpolate_row as InterpolateRowFn);
         for j in 0..self.n_y {
             let (cj, fy) = (j / 2, (j % 2) as f64 * 0.5);
-            for i in 0..self.n_x {
-                let (ci, fx) = (i / 2, (i % 2) as f64 * 0.5);
-                let g = |di: usize, dj: usize| {
-                    let (ii, jj) = ((ci + di).min(c.n_x - 1), (cj + dj).min(c.n_y - 1));
-                    c.u[c.at(ii as isize, jj as isize)]
-                };
-                let v = (1.0 - fx) * (1.0 - fy) * g(0, 0)
-                    + fx * (1.0 - fy) * g(1, 0)
-                    + (1.0 - fx) * fy * g(0, 1)
-                    + fx * fy * g(1, 1);
-                let k = self.at(i as isize, j as isize);
-                self.u[k] = v;
-            }
+            let lo = c.at(0, cj as isize);
+            let hi = c.at(0, (cj + 1).min(c.n_y - 1) as isize);
+            let k = self.at(0, j as isize);
+            let (below, above) = (&c.u[lo..lo + c.n_x], &c.u[hi..hi + c.n_x]);
+            row(&mut self.u[k..k + self.n_x], below, above, fy);
         }
     }
 
     /// Keeps, per node, the datum nearest to it (GMT `surface`), then turns each into a
     /// constraint: a datum within [`CLOSE`] of its node fixes the node's value; any other enters
-    /// the node's equation through Briggs' Laplacian ([`briggs_laplacian`]).
+    /// the node's equation through Briggs' Laplacian ([`briggs_laplacian`]). Both passes run in
+    /// chunks, out of line (see [`crate::tiering`]).
     fn set_data(
         &mut self,
         data: &[Datum],
         slope: [f64; 2],
-        nearest: &mut Vec<(usize, f64, f64, f64)>,
+        nearest: &mut Vec<Nearest>,
         mut con: Vec<Update>,
     ) {
         let s = self.stride as f64;
-        // (node, xi, eta, z) of the nearest datum of each node, in the order first met
         nearest.clear();
-        for d in data {
-            let (x, y) = (d.x / s, d.y / s);
-            let (i, j) = (x.round_ties_even(), y.round_ties_even());
-            if i < 0.0 || j < 0.0 || i >= self.n_x as f64 || j >= self.n_y as f64 {
-                continue;
-            }
-            let (xi, eta) = (x - i, y - j);
-            let k = self.at(i as isize, j as isize);
-            // meanwhile `con_of` holds 1 + the node's index into `nearest`
-            let slot = self.con_of[k] as usize;
-            if slot == 0 {
-                nearest.push((k, xi, eta, d.z));
-                self.con_of[k] = nearest.len() as u32;
-            } else {
-                // the distance² of the held datum, recomputed exactly as it was
-                let (_, hx, he, _) = nearest[slot - 1];
-                if xi * xi + eta * eta < hx * hx + he * he {
-                    nearest[slot - 1] = (k, xi, eta, d.z);
-                }
-            }
+        let keep = out_of_line(keep_nearest as KeepNearestFn);
+        for chunk in data.chunks(CHUNK) {
+            keep(
+                chunk,
+                self.stride,
+                [self.n_x, self.n_y, self.w],
+                &mut self.con_of,
+                nearest,
+            );
         }
         let equation = Equation::new(self.t, self.a2);
         con.clear();
         con.push(Update::free(self.t, self.a2));
         con.push(Update::fixed());
-        for &(k, xi, eta, z) in nearest.iter() {
-            if xi.abs() < CLOSE && eta.abs() < CLOSE {
-                // The datum moves onto the node: its value moves along the removed plane.
-                self.u[k] = z + s * (slope[0] * xi + slope[1] * eta);
-                self.con_of[k] = FIXED;
-            } else {
-                self.con_of[k] = con.len() as u32;
-                con.push(Update::briggs(xi, eta, z, &equation));
-            }
+        let constrain = out_of_line(constrain_nodes as ConstrainFn);
+        for chunk in nearest.chunks(CHUNK) {
+            let moved = [s * slope[0], s * slope[1]];
+            constrain(
+                chunk,
+                moved,
+                &equation,
+                &mut self.u,
+                &mut self.con_of,
+                &mut con,
+            );
         }
         self.con = con;
     }
@@ -540,6 +576,87 @@ impl Level {
         self.u.truncate(n_x * self.n_y);
         self.u.shrink_to_fit();
         self.u
+    }
+}
+
+/// Data per call of the chunked set-up passes of [`Level::set_data`].
+const CHUNK: usize = 4096;
+
+/// A node's nearest datum so far: (node index in `u`, `xi`, `eta`, `z`).
+type Nearest = (usize, f64, f64, f64);
+
+type InterpolateRowFn = fn(&mut [f64], &[f64], &[f64], f64);
+
+/// One row of [`Level::interpolate_from`]: bilinear between the coarse rows `below` and `above`
+/// (`fy` of the way), the coarse nodes on the even columns; called per row, out of line.
+fn interpolate_row(dst: &mut [f64], below: &[f64], above: &[f64], fy: f64) {
+    let last = below.len() - 1;
+    for (i, d) in dst.iter_mut().enumerate() {
+        let (ci, fx) = (i / 2, (i % 2) as f64 * 0.5);
+        let (c0, c1) = (ci.min(last), (ci + 1).min(last));
+        *d = (1.0 - fx) * (1.0 - fy) * below[c0]
+            + fx * (1.0 - fy) * below[c1]
+            + (1.0 - fx) * fy * above[c0]
+            + fx * fy * above[c1];
+    }
+}
+
+type KeepNearestFn = fn(&[Datum], usize, [usize; 3], &mut [u32], &mut Vec<Nearest>);
+
+/// First pass of [`Level::set_data`] over a chunk of data: keeps each node's nearest datum in
+/// `nearest` (in the order first met), `con_of` meanwhile holding 1 + its index there. `dims`
+/// is the level's `[n_x, n_y, row width]`.
+fn keep_nearest(
+    data: &[Datum],
+    stride: usize,
+    [n_x, n_y, w]: [usize; 3],
+    con_of: &mut [u32],
+    nearest: &mut Vec<Nearest>,
+) {
+    let s = stride as f64;
+    for d in data {
+        let (x, y) = (d.x / s, d.y / s);
+        let (i, j) = (x.round_ties_even(), y.round_ties_even());
+        if i < 0.0 || j < 0.0 || i >= n_x as f64 || j >= n_y as f64 {
+            continue;
+        }
+        let (xi, eta) = (x - i, y - j);
+        let k = (j as usize + 2) * w + i as usize + 2;
+        let slot = con_of[k] as usize;
+        if slot == 0 {
+            nearest.push((k, xi, eta, d.z));
+            con_of[k] = nearest.len() as u32;
+        } else {
+            // the distance² of the held datum, recomputed exactly as it was
+            let (_, hx, he, _) = nearest[slot - 1];
+            if xi * xi + eta * eta < hx * hx + he * he {
+                nearest[slot - 1] = (k, xi, eta, d.z);
+            }
+        }
+    }
+}
+
+type ConstrainFn = fn(&[Nearest], [f64; 2], &Equation, &mut [f64], &mut [u32], &mut Vec<Update>);
+
+/// Second pass of [`Level::set_data`] over a chunk of nearest data: a datum within [`CLOSE`]
+/// fixes its node (its value moved along the removed plane, `moved` = the plane's slope per
+/// node of this level), any other gets its [`Update::briggs`].
+fn constrain_nodes(
+    nearest: &[Nearest],
+    moved: [f64; 2],
+    equation: &Equation,
+    u: &mut [f64],
+    con_of: &mut [u32],
+    con: &mut Vec<Update>,
+) {
+    for &(k, xi, eta, z) in nearest {
+        if xi.abs() < CLOSE && eta.abs() < CLOSE {
+            u[k] = z + (moved[0] * xi + moved[1] * eta);
+            con_of[k] = FIXED;
+        } else {
+            con_of[k] = con.len() as u32;
+            con.push(Update::briggs(xi, eta, z, equation));
+        }
     }
 }
 
