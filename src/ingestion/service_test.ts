@@ -150,7 +150,8 @@ Deno.test("the circuit goes closed, open, half-open and closed again", async () 
     resilience: {
       gravity: settings({
         retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-        circuitBreaker: { threshold: 2, halfOpenAfterMs: 60 },
+        // open long enough for the checks below on a loaded machine
+        circuitBreaker: { threshold: 2, halfOpenAfterMs: 500 },
       }),
     },
     metrics,
@@ -164,7 +165,7 @@ Deno.test("the circuit goes closed, open, half-open and closed again", async () 
   assert.equal(open.attempts, 0);
   assert.match(open.message, /circuit breaker is open/);
   assert.equal(p.calls, 2);
-  await new Promise((r) => setTimeout(r, 80));
+  await new Promise((r) => setTimeout(r, 550));
   fail = false;
   const ok = await s.fetch("gravity", BBOX);
   assert.equal(ok.stale, false);
@@ -229,7 +230,8 @@ Deno.test("the token bucket delays attempts beyond the burst and counts them", a
   const metrics = new RecordingMetrics();
   const s = new IngestionService({
     providers: { gravity: p },
-    resilience: { gravity: settings({ rateLimit: { requestsPerSecond: 100, burst: 2 } }) },
+    // 200 ms per token: no token comes back while the four start, however loaded the machine
+    resilience: { gravity: settings({ rateLimit: { requestsPerSecond: 5, burst: 2 } }) },
     metrics,
   });
   await Promise.all([1, 2, 3, 4].map(() => s.fetch("gravity", BBOX)));

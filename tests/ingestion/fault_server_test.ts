@@ -71,7 +71,8 @@ function faultServer(script: Fault[]) {
 
 function policy(over: Partial<ResilienceSettings> = {}): ResilienceSettings {
   return {
-    timeoutMs: 500,
+    // well above a loopback answer on a loaded CI machine, well below the 3 s hang
+    timeoutMs: 1500,
     retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 2000, jitter: "full" },
     circuitBreaker: { threshold: 10, halfOpenAfterMs: 100 },
     bulkhead: { maxConcurrent: 2, queue: 2 },
@@ -190,15 +191,14 @@ Deno.test("a garbage body fails with GdfSyntaxError, not retried, nothing return
 Deno.test("breaker: closed, open (stale copy served), half-open, closed against the server", async () => {
   const f = faultServer(["500", "500", "ok", "ok"]);
   const cache = new MemoryCache();
+  // The breaker stays open for a second: long enough for the steps below on a loaded machine
+  // (with 150 ms, a slow CI run went half-open before the "open" checks).
   const { s, metrics } = service(f.host, {
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-    circuitBreaker: { threshold: 2, halfOpenAfterMs: 150 },
+    circuitBreaker: { threshold: 2, halfOpenAfterMs: 1000 },
   }, cache);
   const params = { baseUrl: f.baseUrl };
-  await assert.rejects(s.fetch("gravity", BBOX, { params }), ModalityFetchError);
-  await assert.rejects(s.fetch("gravity", BBOX, { params }), ModalityFetchError);
-  assert.equal(s.circuitState("gravity"), "open");
-  // Open: no request reaches the server; a cached copy is served stale.
+  // a good copy to serve stale, fetched before the breaker opens
   const good = await (async () => {
     const f2 = faultServer(["ok"]);
     const { s: s2 } = service(f2.host);
@@ -206,12 +206,16 @@ Deno.test("breaker: closed, open (stale copy served), half-open, closed against 
     await f2.server.shutdown();
     return r.data;
   })();
+  await assert.rejects(s.fetch("gravity", BBOX, { params }), ModalityFetchError);
+  await assert.rejects(s.fetch("gravity", BBOX, { params }), ModalityFetchError);
+  assert.equal(s.circuitState("gravity"), "open");
+  // Open: no request reaches the server; a cached copy is served stale.
   cache.entries.set(s.cacheKey("gravity", BBOX, params), { data: good, stale: true });
   const stale = await s.fetch("gravity", BBOX, { params });
   assert.equal(stale.stale, true);
   assert.match(stale.warnings[0], /circuit breaker is open/);
   assert.equal(f.requests.length, 2);
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 1100));
   const fresh = await s.fetch("gravity", BBOX, { params });
   assert.equal(fresh.stale, false);
   assert.equal(s.circuitState("gravity"), "closed");
