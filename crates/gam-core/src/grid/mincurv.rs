@@ -613,9 +613,10 @@ fn keep_nearest(
     con_of: &mut [u32],
     nearest: &mut Vec<Nearest>,
 ) {
-    let s = stride as f64;
+    // the stride is a power of two: multiplying by its reciprocal is exact, and cheaper
+    let inv = 1.0 / stride as f64;
     for d in data {
-        let (x, y) = (d.x / s, d.y / s);
+        let (x, y) = (d.x * inv, d.y * inv);
         let (i, j) = (x.round_ties_even(), y.round_ties_even());
         if i < 0.0 || j < 0.0 || i >= n_x as f64 || j >= n_y as f64 {
             continue;
@@ -883,6 +884,10 @@ fn sweep_row(
     con: &[Update],
     n_x: usize,
 ) -> f64 {
+    // Rows of exactly n_x + 4 nodes: the compiler drops the bounds checks of the loop below.
+    let len = n_x + 4;
+    let (cur, con_row) = (&mut cur[..len], &con_row[..len]);
+    let (s2, s1, n1, n2) = (&s2[..len], &s1[..len], &n1[..len], &n2[..len]);
     let mut max_change: f64 = 0.0;
     let mut west = cur[1];
     for i in 2..n_x + 2 {
