@@ -62,7 +62,10 @@ Deno.test("startSweeper() sweeps on its interval and stops cleanly", async () =>
     policy: { maxBytes: 1 },
     metrics: new MetricsRegistry(),
   });
-  for (let i = 0; i < 100 && (await cache.get("gravity", BBOX, "1.0.0")) !== undefined; i++) {
+  // Poll until the entry is gone; the deadline only ends the wait on a sweeper that never runs
+  // (two seconds of polling were too short for a loaded machine).
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await cache.get("gravity", BBOX, "1.0.0")) !== undefined) {
     await new Promise((r) => setTimeout(r, 20));
   }
   await sweeper.stop();

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { scratchDatabase, skipServer } from "./_testing.ts";
-import { loadMigrations, migrate, MigrationError, migrationStatus, openDatabase } from "./mod.ts";
+import {
+  loadMigrations,
+  migrate,
+  MIGRATION_LOCK_KEY,
+  MigrationError,
+  migrationStatus,
+  openDatabase,
+} from "./mod.ts";
 import type { Database } from "./mod.ts";
 
 const skipServerSuite = await skipServer("src/persistence/migrator_test.ts");
@@ -148,12 +155,17 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const slow = (n: number) =>
-      `SELECT pg_sleep(0.7);\nINSERT INTO trace (migration, pid) VALUES (${n}, pg_backend_pid());`;
+    // The first migrator to get the lock stops inside its first migration on a gate lock this
+    // test holds, until the test has seen the other one waiting for the migration lock: no
+    // window for the second process to start in, however slowly the machine starts processes.
+    const GATE = "7340001";
+    const insert = (n: number) =>
+      `INSERT INTO trace (migration, pid) VALUES (${n}, pg_backend_pid());`;
+    const slow = (n: number) => `SELECT pg_sleep(0.7);\n${insert(n)}`;
     const dir = await migrationsDir({
       "0001_trace.sql":
         "CREATE TABLE trace (migration int, pid int, at timestamptz DEFAULT clock_timestamp());\n" +
-        slow(1),
+        `SELECT pg_advisory_xact_lock(${GATE});\n` + insert(1),
       "0002_slow.sql": slow(2),
       "0003_slow.sql": slow(3),
     });
@@ -167,20 +179,34 @@ Deno.test({
           stdout: "piped",
           stderr: "piped",
         }).spawn();
-      const a = spawn();
-      const b = spawn();
-      // While one migrates, the other must be seen waiting for the advisory lock.
       let sawWaiter = false;
-      const deadline = Date.now() + 30_000;
-      while (!sawWaiter && Date.now() < deadline) {
-        const [{ n }] = await observer.sql.query<{ n: unknown }>(
-          `SELECT count(*) AS n FROM pg_locks
-           WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-        );
-        sawWaiter = Number(n) > 0;
-        if (!sawWaiter) await new Promise((r) => setTimeout(r, 50));
-      }
-      const [oa, ob] = await Promise.all([a.output(), b.output()]);
+      const [oa, ob] = await observer.sql.session(async (gate) => {
+        await gate.query("SELECT pg_advisory_lock($1::bigint)", [GATE], "gate (lock)");
+        const a = spawn();
+        const b = spawn();
+        // Neither can finish while the gate is held: one that exits has failed.
+        let exited = false;
+        Promise.race([a.status, b.status]).then(() => (exited = true));
+        try {
+          // While one migrates, the other must be seen waiting for the migration lock. The
+          // deadline only ends the wait when that never happens.
+          const deadline = Date.now() + 120_000;
+          while (!sawWaiter && !exited && Date.now() < deadline) {
+            const [{ n }] = await observer.sql.query<{ n: unknown }>(
+              `SELECT count(*) AS n FROM pg_locks
+               WHERE locktype = 'advisory' AND NOT granted
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                 AND ((classid::bigint << 32) | objid::bigint) = $1::bigint AND objsubid = 1`,
+              [MIGRATION_LOCK_KEY],
+            );
+            sawWaiter = Number(n) > 0;
+            if (!sawWaiter) await new Promise((r) => setTimeout(r, 50));
+          }
+        } finally {
+          await gate.query("SELECT pg_advisory_unlock($1::bigint)", [GATE], "gate (unlock)");
+        }
+        return await Promise.all([a.output(), b.output()]);
+      });
       const dec = (x: Uint8Array) => new TextDecoder().decode(x);
       assert.equal(oa.code, 0, dec(oa.stderr));
       assert.equal(ob.code, 0, dec(ob.stderr));
