@@ -1,9 +1,16 @@
 /**
- * `deno task bench`: every `bench:*` task in turn (grid, filters, cache, pipeline, run).
+ * `deno task bench`: every `bench:*` task in turn (grid, grid-holdout, filters, cache, pipeline, run).
  *
  * @module
  */
-const tasks = ["bench:grid", "bench:filters", "bench:cache", "bench:pipeline", "bench:run"];
+const tasks = [
+  "bench:grid",
+  "bench:grid-holdout",
+  "bench:filters",
+  "bench:cache",
+  "bench:pipeline",
+  "bench:run",
+];
 let failed = 0;
 for (const task of tasks) {
   console.log(`\n=== deno task ${task}`);
