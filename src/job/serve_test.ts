@@ -108,12 +108,17 @@ Deno.test("serve skips a run while the previous one of the same modality is stil
 });
 
 Deno.test("serve fires a modality at its cron time on the config snapshot it started with", async () => {
-  // A clock running 150 ms before the next minute boundary, advancing in real time.
-  const realNow = Date.now();
-  const offset = Math.ceil(realNow / 60_000) * 60_000 - 150 - realNow;
+  // A clock that reads 150 ms before a minute boundary when the server first asks for the time
+  // (however long start-up took), advancing in real time from there.
+  let offset: number | undefined;
+  const now = () => {
+    const real = Date.now();
+    offset ??= Math.ceil(real / 60_000) * 60_000 - 150 - real;
+    return new Date(real + offset);
+  };
   const fired = deferred<{ modality: string; hash: string }>();
   const { config, registry, close } = await startServer({
-    now: () => new Date(Date.now() + offset),
+    now,
     runModality: (cfg, modality) => {
       fired.resolve({ modality, hash: cfg.hash });
       return Promise.resolve({ outcome: "ok" });

@@ -222,10 +222,13 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const { dir, path } = await tempConfig((c) => {
-      // A large survey so that the run is still going when the signal arrives.
+      // A large survey and a fine grid so that the run is still in its stages when the signal
+      // arrives: 1601 x 1601 nodes of minimum curvature take seconds (the interrupt ends them);
+      // at 0.001 degrees the grid took a quarter of a second, less than a loaded machine may
+      // take to see the log line and send the signal.
       c.defaults.logLevel = "info"; // the test watches the log for the first stage
       c.modalities.gravity.source.params.stations = 400_000;
-      c.modalities.gravity.pipeline.definition = "grid(method=mincurv, spacing=0.001) -> qc";
+      c.modalities.gravity.pipeline.definition = "grid(method=mincurv, spacing=0.00025) -> qc";
       c.modalities.magnetic.enabled = false;
     });
     const child = new Deno.Command(Deno.execPath(), {
@@ -253,7 +256,7 @@ Deno.test({
         const text = await Deno.readTextFile(logFile).catch(() => "");
         if (text.includes('"stage start"') || text.includes('"msg":"gridded"')) break;
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 25));
     }
     child.kill("SIGINT");
     const out = await child.output();
