@@ -32,7 +32,11 @@ function load(file: string, extra: Partial<LoadPluginOptions> = {}) {
   });
 }
 
-/** Runs gravity (good plugin) and magnetic (the plugin under test) side by side. */
+/**
+ * Runs gravity (good plugin) and magnetic (the plugin under test) side by side. `timeoutMs` is
+ * the magnetic attempt's timeout; gravity keeps 5 s, so a short timeout under test never cuts
+ * the good plugin on a loaded machine.
+ */
 async function runBoth(
   bad: SandboxedPlugin,
   params: Record<string, unknown> = {},
@@ -41,7 +45,7 @@ async function runBoth(
 ) {
   const good = await load("good", { modality: "gravity" });
   const fast = {
-    timeoutMs,
+    timeoutMs: 5000,
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
     circuitBreaker: { threshold: 5, halfOpenAfterMs: 1000 },
     bulkhead: { maxConcurrent: 2, queue: 2 },
@@ -49,7 +53,7 @@ async function runBoth(
   };
   const service = new IngestionService({
     providers: { gravity: good, magnetic: bad },
-    resilience: { gravity: fast, magnetic: fast },
+    resilience: { gravity: fast, magnetic: { ...fast, timeoutMs } },
   });
   const [g, m] = await Promise.allSettled([
     service.fetch("gravity", BBOX),
