@@ -10,7 +10,8 @@
 //!    median `lon`/`lat` of the block (like `gmt blockmedian` without `-C`), as
 //!    GMT advises before `surface`. Points outside the grid's blocks are dropped.
 //! 2. **Trend removal and scaling.** A least-squares plane is removed and the
-//!    residuals are divided by their RMS; both are restored at the end.
+//!    residuals are divided by their RMS; both are restored at the end. Data
+//!    on a plane (to rounding) give the plane.
 //! 3. **Multigrid, coarse to fine.** Grids of stride `s = 2^L, ..., 2, 1`
 //!    nodes, each with `ceil((n - 1) / s) + 1` nodes per axis (coarse grids may
 //!    reach slightly beyond the east/north edge, so any `nx`, `ny` works, not
@@ -22,7 +23,8 @@
 //!    grid's centre latitude, the metric of the [module docs](super)). Boundary
 //!    conditions as in GMT: `(1 - T_b) ∂²u/∂n² + T_b ∂u/∂n = 0`,
 //!    `∂(∇²u)/∂n = 0` on edges and `∂²u/∂x∂y = 0` at corners, through two rows
-//!    of ghost nodes refreshed before every sweep (`T_b = T`).
+//!    of ghost nodes refreshed before every sweep (`T_b = T`; lengths in x
+//!    spacings, so the aspect ratio enters across the south and north edges).
 //! 5. **Data constraints.** At each level every node keeps the datum nearest
 //!    to it within its block (as GMT does). A datum within 0.05 node spacings
 //!    of its node (along both axes) fixes the node's value (moved along the
