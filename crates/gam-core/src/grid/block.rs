@@ -201,30 +201,63 @@ pub(super) fn group_by_node(
         let p1 = p0 + out.len();
         assign(&lon[p0..p1], &lat[p0..p1], spec, r0, r1, out);
     }
+    // The counting, prefix and scatter passes run per chunk, out of line, like the assignment:
+    // as one loop each they ran in V8's baseline tier (see crate::tiering).
     let mut start = vec![0u32; nodes + 1];
-    for &n in &node_idx {
+    let count = out_of_line(count_nodes as CountFn);
+    for chunk in node_idx.chunks(CHUNK) {
+        count(chunk, &mut start);
+    }
+    let prefix = out_of_line(prefix_sum as PrefixFn);
+    let mut carry = 0;
+    for chunk in start.chunks_mut(CHUNK) {
+        carry = prefix(chunk, carry);
+    }
+    // start[n] is now the end of node n - 1's points, i.e. node n's first slot
+    let mut order = vec![0u32; start[nodes] as usize];
+    // fill: start[n] is node n's next free slot, so it ends as the old start[n + 1]
+    let scatter = out_of_line(scatter_points as ScatterFn);
+    for (c, chunk) in node_idx.chunks(CHUNK).enumerate() {
+        scatter(chunk, (c * CHUNK) as u32, &mut start, &mut order);
+    }
+    start.copy_within(0..nodes, 1);
+    start[0] = 0;
+    NodeGroups { order, start }
+}
+
+type CountFn = fn(&[u32], &mut [u32]);
+
+/// Counts the points of each node into `start[node + 1]`.
+fn count_nodes(node_idx: &[u32], start: &mut [u32]) {
+    for &n in node_idx {
         if n != u32::MAX {
             start[n as usize + 1] += 1;
         }
     }
-    for n in 0..nodes {
-        start[n + 1] += start[n];
+}
+
+type PrefixFn = fn(&mut [u32], u32) -> u32;
+
+/// Running sum of `v` in place, starting from `carry`; returns the last sum.
+fn prefix_sum(v: &mut [u32], mut carry: u32) -> u32 {
+    for x in v {
+        carry += *x;
+        *x = carry;
     }
-    let mut order = vec![0u32; start[nodes] as usize];
-    // fill[n] = next free slot of node n, kept in start[n] and restored below
-    for (p, &n) in node_idx.iter().enumerate() {
+    carry
+}
+
+type ScatterFn = fn(&[u32], u32, &mut [u32], &mut [u32]);
+
+/// Puts each point `p0 + k` of the chunk at its node's next free slot `start[node]`.
+fn scatter_points(node_idx: &[u32], p0: u32, start: &mut [u32], order: &mut [u32]) {
+    for (k, &n) in node_idx.iter().enumerate() {
         if n != u32::MAX {
             let f = &mut start[n as usize];
-            order[*f as usize] = p as u32;
+            order[*f as usize] = p0 + k as u32;
             *f += 1;
         }
     }
-    // start[n] now holds the old start[n + 1]: shift back
-    for n in (1..=nodes).rev() {
-        start[n] = start[n - 1];
-    }
-    start[0] = 0;
-    NodeGroups { order, start }
 }
 
 type AssignFn = fn(&[f64], &[f64], &GridSpec, usize, usize, &mut [u32]);
