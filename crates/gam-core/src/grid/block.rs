@@ -143,7 +143,8 @@ fn block_planes(
 
     let planes = if statistics { nodes } else { 0 };
     let mut out = BlockGrids {
-        value: vec![f64::NAN; nodes],
+        // zeroed (fresh pages, no fill pass); empty blocks get their NaN in `reduce_row`
+        value: vec![0.0; nodes],
         spread: vec![f64::NAN; planes],
         count: vec![f64::NAN; planes],
     };
@@ -296,6 +297,7 @@ fn reduce_row(
         let members = &b.order[b.start[n] as usize..b.start[n + 1] as usize];
         let count = members.len();
         if count == 0 {
+            value[i] = f64::NAN;
             continue;
         }
         if statistics {
