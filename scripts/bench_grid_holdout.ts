@@ -41,7 +41,8 @@ try {
   await Deno.writeTextFile(`${dir}/train.csv`, `lon,lat,z\n${train.join("\n")}\n`);
   const R = `-R${W}/${E}/${S}/${N}`, I = `-I${D}`;
   const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
-  const runs: [string, string, string[]][] = [
+  // name, command, arguments, the grid it writes
+  const runs: [string, string, string[], string][] = [
     ["gam grid mincurv", Deno.execPath(), [
       "run",
       "-A",
@@ -50,18 +51,18 @@ try {
       ...["--input", `${dir}/train.csv`, "--x", "lon", "--y", "lat", "--z", "z"],
       ...["--bbox", `${W},${S},${E},${N}`, "--spacing", `${D}`, "--method", "mincurv"],
       ...["--out", `${dir}/gam.tif`],
-    ]],
+    ], `${dir}/gam.tif`],
     ["gmt blockmedian+surface", "sh", [
       "-c",
       `gmt blockmedian ${dir}/train.csv -hi1 ${R} ${I} -bo3d > ${dir}/bm.bin && ` +
       `gmt surface ${dir}/bm.bin -bi3d ${R} ${I} -T0.25 -A${aspect} -G${dir}/gmt.nc && ` +
-      `gdal_translate -q -of GTiff ${dir}/gmt.nc ${dir}/gam-ref.tif`,
-    ]],
+      `gdal_translate -q -of GTiff ${dir}/gmt.nc ${dir}/gmt.tif`,
+    ], `${dir}/gmt.tif`],
   ];
   console.log(
     `bench:grid-holdout: ${train.length} readings gridded at ${D}°, ${held.length} held out`,
   );
-  for (const [name, cmd, args] of runs) {
+  for (const [name, cmd, args, path] of runs) {
     const t0 = performance.now();
     const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output()
       .catch((e) => ({ success: false, stderr: new TextEncoder().encode(String(e)) }));
@@ -70,7 +71,6 @@ try {
       console.log(`${name.padEnd(24)} FAILED: ${new TextDecoder().decode(out.stderr).trim()}`);
       continue;
     }
-    const path = name.startsWith("gam") ? `${dir}/gam.tif` : `${dir}/gam-ref.tif`;
     const g = await readGrid(path);
     const nx = g.lon.length, ny = g.lat.length;
     let sum = 0, n = 0;

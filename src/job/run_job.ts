@@ -32,7 +32,7 @@ import {
   newCorrelationId,
 } from "../observability/mod.ts";
 import { renderReport, type ReportModality } from "../report/mod.ts";
-import { valueStatistics } from "../preprocessing/mod.ts";
+import { nanCount } from "../preprocessing/mod.ts";
 import { type ModalityJobResult, planFor, runModalityJob } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
@@ -355,7 +355,9 @@ function toSummary(r: ModalityJobResult): ModalitySummary {
     pointsIn: r.pointsIn,
     outliersRemoved: r.outliersRemoved,
     gridSize: first ? `${first.lat.length} x ${first.lon.length}` : "-",
-    nanRatio: first ? valueStatistics(first.values).nanRatio : null,
+    nanRatio: first && first.values.length > 0
+      ? nanCount(first.values) / first.values.length
+      : null,
     anomalies: r.grids.reduce((n, g) => n + g.anomalies.length, 0),
     cache: r.cache,
     durationSeconds: r.durationSeconds,

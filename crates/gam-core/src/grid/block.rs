@@ -137,8 +137,8 @@ fn block_planes(
             )));
         }
     }
-    let nodes = (r1 - r0) * spec.nx;
     let nx = spec.nx;
+    let nodes = (r1 - r0) * nx;
     let NodeGroups { order, start } = group_by_node(lon, lat, spec, r0, r1);
 
     let planes = if statistics { nodes } else { 0 };

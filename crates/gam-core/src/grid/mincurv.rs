@@ -453,8 +453,8 @@ impl Level {
         con.push(Update::free(self.t, self.a2));
         con.push(Update::fixed());
         let constrain = out_of_line(constrain_nodes as ConstrainFn);
+        let moved = [s * slope[0], s * slope[1]];
         for chunk in nearest.chunks(CHUNK) {
-            let moved = [s * slope[0], s * slope[1]];
             constrain(
                 chunk,
                 moved,
