@@ -35,6 +35,7 @@ import { renderReport, type ReportModality } from "../report/mod.ts";
 import { nanCount } from "../preprocessing/mod.ts";
 import { type ModalityJobResult, planFor, runModalityJob } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
+import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
 
 /** Options of {@linkcode runJob}. */
@@ -179,14 +180,36 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
+  // The run's row is written as soon as the database is open, with this process as its owner
+  // and a heartbeat renewed until it ends (its lease): a process killed mid-run leaves a row
+  // the next start finds and marks interrupted. That next start is this one for earlier runs.
   let runRow: Promise<unknown> | undefined;
-  const ensureRun = (
-    db: Database,
-  ) => (runRow ??= db.repo.createRun({
-    id: runId,
-    configHash: hash,
-    startedAt: new Date(startedAt),
-  }));
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const ensureRun = (db: Database) =>
+    runRow ??= (async () => {
+      const owner = currentProcess();
+      for (const ended of await reconcileRuns(db.repo, { self: owner })) {
+        logger.warn("an earlier run's process is gone: run marked interrupted", {
+          run: ended.id,
+          reason: ended.verdict.reason,
+        });
+      }
+      await db.repo.createRun({
+        id: runId,
+        configHash: hash,
+        startedAt: new Date(startedAt),
+        owner,
+      });
+      logger.info("run lease taken", { host: owner.host, pid: owner.pid });
+      const timer = setInterval(() => {
+        db.repo.heartbeatRun(runId).then((running) => {
+          if (!running) logger.warn("the run is no longer running in the database");
+        }, (error) => logger.warn("heartbeat failed", { error }));
+      }, HEARTBEAT_SECONDS * 1000);
+      Deno.unrefTimer(timer);
+      heartbeat = timer;
+    })();
+  dbPromise.then(ensureRun).catch(() => {}); // failures are reported where the row is needed
 
   // Started when a modality first needs it: a run served from the cache computes nothing.
   let pool: WorkerPool | undefined;
@@ -312,6 +335,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     summary.database = database.location;
     try {
       await ensureRun(database);
+      clearInterval(heartbeat);
       await database.repo.finishRun(runId, status);
     } catch (error) {
       logger.error("could not record the run's status", { error });
@@ -325,6 +349,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     // held) are left alone.
     if (interrupted) await store.cleanLeftovers().catch(() => {});
   } finally {
+    clearInterval(heartbeat);
     if (ownDatabase) await database?.close();
   }
   return summary;

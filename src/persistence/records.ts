@@ -6,7 +6,10 @@
  */
 import type { Anomaly, Bbox } from "../contracts/mod.ts";
 
-/** Status of a run. `interrupted` is set when the job was stopped (Ctrl-C, SIGTERM). */
+/**
+ * Status of a run. `interrupted` is set when the job was stopped (Ctrl-C, SIGTERM), or at a
+ * later start when the process that owned a `running` run is found dead (see `run_lease.ts`).
+ */
 export type RunStatus = "running" | "succeeded" | "partial" | "failed" | "interrupted";
 
 /** A row of `runs`. */
@@ -21,6 +24,39 @@ export interface RunRecord {
   finishedAt: Date | null;
   /** Hash of the effective configuration, if recorded. */
   configHash: string | null;
+  /** The process that runs (or ran) it, when recorded (migration 0003 onwards). */
+  owner: RunOwner | null;
+  /** Last heartbeat of the owner (database clock); `null` when none was recorded. */
+  heartbeatAt: Date | null;
+  /** Why the run ended as it did when something other than its own process ended it. */
+  statusDetail: string | null;
+}
+
+/**
+ * The process that owns a run: enough to tell, from the same host, whether it is still alive
+ * even after its pid was reused.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RunOwner } from "./records.ts";
+ * const me: RunOwner = { host: "vm", pid: 4242, processStart: "38123", instance: null };
+ * ```
+ */
+export interface RunOwner {
+  /** Host name (`Deno.hostname()`). */
+  host: string;
+  /** Process id. */
+  pid: number;
+  /** Process start time as the kernel counts it (Linux: clock ticks since boot), if known. */
+  processStart: string | null;
+  /** Kernel instance (Linux: boot id and pid namespace), if known. */
+  instance: string | null;
+}
+
+/** A `running` run with the ages the database measured (its clock, so hosts' clocks may differ). */
+export interface RunningRun extends RunRecord {
+  /** Seconds since the last heartbeat, or since the start when there was none. */
+  silentSeconds: number;
 }
 
 /** Input of {@link import("./repository.ts").Repository.upsertManifest}: one cache manifest record. */

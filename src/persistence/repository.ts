@@ -18,6 +18,8 @@ import type {
   MetadataRecord,
   ModelInput,
   ModelRecord,
+  RunningRun,
+  RunOwner,
   RunRecord,
   RunStatus,
   SurveyInput,
@@ -55,10 +57,26 @@ export interface BulkInsertOptions {
  * ```
  */
 export interface Repository {
-  /** Records a new run with status `running`. */
+  /**
+   * Records a new run with status `running`; with `owner`, also its owner process and a first
+   * heartbeat (the run's lease, see {@link Repository.heartbeatRun}).
+   */
   createRun(
-    input: { id: string; configHash?: string | null; startedAt?: Date },
+    input: { id: string; configHash?: string | null; startedAt?: Date; owner?: RunOwner },
   ): Promise<RunRecord>;
+  /**
+   * Renews a running run's heartbeat (database clock); `false` when the run is no longer
+   * `running` (it finished, or another process marked it `interrupted`).
+   */
+  heartbeatRun(id: string): Promise<boolean>;
+  /** Runs in status `running`, oldest first, with the seconds since their last heartbeat. */
+  runningRuns(): Promise<RunningRun[]>;
+  /**
+   * Marks a `running` run `interrupted` with `detail` saying why. With `silentSeconds`, only
+   * when it is still silent that long (re-checked in the update, so a heartbeat that arrived
+   * meanwhile keeps the run). Resolves to whether the run was marked.
+   */
+  interruptRun(id: string, detail: string, options?: { silentSeconds?: number }): Promise<boolean>;
   /** Ends a run with a final status (anything but `running`). */
   finishRun(
     id: string,
@@ -125,13 +143,22 @@ const BBOX_COLS = (col: string) =>
 const ENVELOPE = (i: number) => `ST_MakeEnvelope($${i}, $${i + 1}, $${i + 2}, $${i + 3}, 4326)`;
 const bboxOf = (r: R): Bbox => [n(r.min_lon), n(r.min_lat), n(r.max_lon), n(r.max_lat)];
 
-const RUN_COLS = "id, status, started_at, finished_at, config_hash";
+const RUN_COLS = "id, status, started_at, finished_at, config_hash, owner_host, owner_pid, " +
+  "owner_process_start, owner_instance, heartbeat_at, status_detail";
 const toRun = (r: R): RunRecord => ({
   id: r.id,
   status: r.status,
   startedAt: d(r.started_at),
   finishedAt: dn(r.finished_at),
   configHash: r.config_hash ?? null,
+  owner: r.owner_host === null || r.owner_host === undefined ? null : {
+    host: r.owner_host,
+    pid: n(r.owner_pid),
+    processStart: r.owner_process_start ?? null,
+    instance: r.owner_instance ?? null,
+  },
+  heartbeatAt: dn(r.heartbeat_at),
+  statusDetail: r.status_detail ?? null,
 });
 
 const MANIFEST_COLS =
@@ -251,17 +278,58 @@ export function createRepository(client: SqlClient): Repository {
   };
 
   return {
-    createRun: ({ id, configHash, startedAt }) =>
+    createRun: ({ id, configHash, startedAt, owner }) =>
       one(
-        `INSERT INTO runs (id, config_hash, started_at) VALUES ($1, $2, COALESCE($3::timestamptz, now()))
+        `INSERT INTO runs (id, config_hash, started_at, owner_host, owner_pid, owner_process_start,
+           owner_instance, heartbeat_at)
+         VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4, $5::integer, $6, $7,
+           CASE WHEN $4::text IS NULL THEN NULL ELSE now() END)
          RETURNING ${RUN_COLS}`,
-        [id, configHash ?? null, iso(startedAt)],
+        [
+          id,
+          configHash ?? null,
+          iso(startedAt),
+          owner?.host ?? null,
+          owner?.pid ?? null,
+          owner?.processStart ?? null,
+          owner?.instance ?? null,
+        ],
         "createRun",
         toRun,
       ),
+    async heartbeatRun(id) {
+      const rows = await client.query(
+        "UPDATE runs SET heartbeat_at = now() WHERE id = $1 AND status = 'running' RETURNING id",
+        [id],
+        "heartbeatRun",
+      );
+      return rows.length === 1;
+    },
+    runningRuns: async () =>
+      (await client.query(
+        `SELECT ${RUN_COLS},
+           EXTRACT(EPOCH FROM now() - COALESCE(heartbeat_at, started_at))::float8 AS silent_seconds
+         FROM runs WHERE status = 'running' ORDER BY started_at, id`,
+        [],
+        "runningRuns",
+      )).map((r) => ({ ...toRun(r), silentSeconds: Math.max(0, n(r.silent_seconds)) })),
+    async interruptRun(id, detail, options = {}) {
+      const rows = await client.query(
+        `UPDATE runs SET status = 'interrupted', finished_at = GREATEST(now(), started_at),
+           status_detail = $2
+         WHERE id = $1 AND status = 'running'
+           AND ($3::float8 IS NULL
+             OR COALESCE(heartbeat_at, started_at) <= now() - make_interval(secs => $3::float8))
+         RETURNING id`,
+        [id, detail, options.silentSeconds ?? null],
+        "interruptRun",
+      );
+      return rows.length === 1;
+    },
     async finishRun(id, status, finishedAt) {
       const run = await maybe(
-        `UPDATE runs SET status = $2, finished_at = COALESCE($3::timestamptz, now())
+        `UPDATE runs SET status = $2, finished_at = COALESCE($3::timestamptz, now()),
+           status_detail = NULL
          WHERE id = $1 RETURNING ${RUN_COLS}`,
         [id, status, iso(finishedAt)],
         "finishRun",

@@ -6,6 +6,31 @@
 import { join } from "node:path";
 import { type Command, EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
+import { judgeRun } from "../../job/run_lease.ts";
+
+/** A run left `running`, as `gam db status` reports it. */
+interface RunningReport {
+  id: string;
+  startedAt: string;
+  owner: { host: string; pid: number } | null;
+  silentSeconds: number;
+  verdict: "alive" | "fresh" | "dead" | "stale";
+  reason: string;
+}
+
+async function runningWithVerdicts(db: Database): Promise<RunningReport[]> {
+  return (await db.repo.runningRuns()).map((r) => {
+    const v = judgeRun(r);
+    return {
+      id: r.id,
+      startedAt: r.startedAt.toISOString(),
+      owner: r.owner ? { host: r.owner.host, pid: r.owner.pid } : null,
+      silentSeconds: Math.round(r.silentSeconds),
+      verdict: v.state,
+      reason: v.reason,
+    };
+  });
+}
 
 const HELP = `Usage: gam db <migrate|status|backup FILE|restore FILE> [options]
 
@@ -14,7 +39,9 @@ the embedded PGlite database in <output-dir>/db.
 
 Subcommands:
   migrate        Apply pending migrations (in order, each in a transaction, under an advisory lock)
-  status         List applied and pending migrations; exit 1 when an applied file has changed
+  status         List applied and pending migrations, and runs left 'running' with a verdict on
+                 each (alive, fresh, dead, stale: dead and stale ones are marked interrupted by
+                 the next gam run or gam serve); exit 1 when an applied file has changed
   backup FILE    Write a backup: pg_dump custom format (server) or PGlite data-dir dump (embedded)
   restore FILE   Replace the database's contents with a backup made by 'gam db backup'
 
@@ -93,6 +120,9 @@ export const dbCommand: Command = {
       if (sub === "status") {
         const st = await db.migrationStatus();
         const bad = st.applied.filter((a) => a.changed || a.missing);
+        // Leases need migration 0003; an older schema has no owners to judge.
+        const leases = st.applied.some((a) => a.version === 3 && !a.missing);
+        const running = leases ? await runningWithVerdicts(db) : undefined;
         if (json) {
           console.log(JSON.stringify({
             engine: db.engine,
@@ -102,6 +132,7 @@ export const dbCommand: Command = {
               name: p.name,
               checksum: p.checksum,
             })),
+            running: running ?? null,
           }));
         } else {
           for (const a of st.applied) {
@@ -116,6 +147,20 @@ export const dbCommand: Command = {
             say(`pending  ${String(p.version).padStart(4, "0")}_${p.name}`);
           }
           say(`${st.applied.length} applied, ${st.pending.length} pending`);
+          if (running === undefined) {
+            say("runs: not listed until migration 0003 is applied (gam db migrate)");
+          } else {
+            for (const r of running) {
+              say(
+                `running  ${r.id}  started ${r.startedAt}  ${r.verdict}: ${r.reason}` +
+                  (r.verdict === "dead" || r.verdict === "stale"
+                    ? " (marked interrupted at the next gam run or gam serve)"
+                    : ""),
+              );
+            }
+            const left = running.filter((r) => r.verdict === "dead" || r.verdict === "stale");
+            say(`${running.length} run(s) left running, ${left.length} of them dead or stale`);
+          }
         }
         if (bad.length) {
           console.error(
