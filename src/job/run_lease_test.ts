@@ -82,7 +82,6 @@ async function withDatabases(
     } finally {
       await db.close();
       await Deno.remove(dir, { recursive: true });
-      await Deno.remove(`${dir}/db.lock`).catch(() => {});
     }
   });
   if (!SERVER_URL) return;
