@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import type { Node as YamlNode } from "yaml";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
 
@@ -98,8 +98,35 @@ export function parseYamlLayer(text: string, file: string): Layer {
     }
   };
   walk(doc.contents, []);
-  return { value: doc.toJS({ maxAliasCount: 100 }), origins };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // The yaml package throws a ReferenceError without a position for an alias bomb.
+    if (!(e instanceof ReferenceError)) throw e;
+    let first: { line: number; col: number } | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        if (node.range) first = lineCounter.linePos(node.range[0]);
+        return visit.BREAK;
+      },
+    });
+    throw new ConfigError([{
+      file,
+      path: "",
+      ...(first ? { line: first.line, column: first.col } : {}),
+      message: `YAML aliases expand to too many nodes (limit: maxAliasCount ${MAX_ALIAS_COUNT}` +
+        `${first ? `; first alias here` : ""}); write the values out instead of nesting aliases`,
+    }], { cause: e });
+  }
+  return { value, origins };
 }
+
+/**
+ * Largest alias expansion of a configuration file (the `yaml` package's `maxAliasCount`): a
+ * "billion laughs" document is refused instead of expanding to gigabytes.
+ */
+export const MAX_ALIAS_COUNT = 100;
 
 function dropBelow(origins: Map<string, Origin>, path: Path): void {
   const prefix = pathKey(path);

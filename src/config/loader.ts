@@ -35,6 +35,18 @@ import { type ConfigOverride, envOverrides } from "./overrides.ts";
 /** The base configuration file used when no `configPath` is given. */
 export const DEFAULT_CONFIG_PATH = "config/ingestion.yaml";
 
+/**
+ * Largest configuration or profile file read, bytes (1 MiB; the shipped one is about 8 KB).
+ * Checked with a stat before reading, so a huge file never reaches the YAML parser.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_CONFIG_BYTES } from "./loader.ts";
+ * MAX_CONFIG_BYTES; // 1048576
+ * ```
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** Options of {@linkcode loadConfig}. */
 export interface LoadConfigOptions {
   /** The base file (`--config`). @default "config/ingestion.yaml" */
@@ -47,6 +59,8 @@ export interface LoadConfigOptions {
   env?: Record<string, string>;
   /** Command-line overrides, highest precedence (see `cliOverrides`). @default [] */
   overrides?: readonly ConfigOverride[];
+  /** Largest file read, bytes. @default MAX_CONFIG_BYTES */
+  maxBytes?: number;
 }
 
 /**
@@ -94,7 +108,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const env = options.env ?? Deno.env.toObject();
   const sources = [configPath];
-  let layer = await readLayer(configPath, "configuration file");
+  const maxBytes = options.maxBytes ?? MAX_CONFIG_BYTES;
+  let layer = await readLayer(configPath, "configuration file", maxBytes);
   if (!isRecord(layer.value)) {
     throw new ConfigError([{
       file: configPath,
@@ -131,7 +146,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
         received: profile,
       }]);
     }
-    const over = await readLayer(file, "profile file");
+    const over = await readLayer(file, "profile file", maxBytes);
     if (over.value !== null && over.value !== undefined) {
       if (!isRecord(over.value)) {
         throw new ConfigError([{
@@ -227,17 +242,34 @@ function sortIssues(issues: ConfigIssue[], sources: string[]): ConfigIssue[] {
     .map((x) => x.issue);
 }
 
-async function readLayer(file: string, what: string): Promise<Layer> {
+async function readLayer(file: string, what: string, maxBytes: number): Promise<Layer> {
+  const refuse = (message: string, cause?: unknown) =>
+    new ConfigError([{ file, path: "", message }], cause === undefined ? undefined : { cause });
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    // Size first: a huge file must not reach the parser (50 MB of YAML exhausts the heap).
+    const info = await Deno.stat(file);
+    if (!info.isFile) throw refuse(`cannot read ${what}: not a regular file`);
+    if (info.size > maxBytes) throw refuse(tooLarge(what, info.size, maxBytes));
+    using f = await Deno.open(file);
+    // At most one byte past the limit: a file that grew since the stat is refused too.
+    const buf = new Uint8Array(maxBytes + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = await f.read(buf.subarray(n))) !== null;) n += r;
+    if (n > maxBytes) throw refuse(tooLarge(what, n, maxBytes));
+    text = new TextDecoder().decode(buf.subarray(0, n));
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     const reason = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
-    throw new ConfigError([{ file, path: "", message: `cannot read ${what}: ${reason}` }], {
-      cause: e,
-    });
+    throw refuse(`cannot read ${what}: ${reason}`, e);
   }
   return parseYamlLayer(text, file);
+}
+
+function tooLarge(what: string, size: number, maxBytes: number): string {
+  return `${what} is ${size} bytes, above the limit of ${maxBytes} bytes ` +
+    `(${(maxBytes / 1024 / 1024).toFixed(maxBytes % (1024 * 1024) ? 2 : 0)} MiB) for a ` +
+    `configuration file; a configuration this large is a mistake or an attack`;
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,0 +1,56 @@
+/**
+ * Limits on the configuration file, through the real command line: a huge file is refused
+ * before it is read, an alias bomb before it expands; both exit 2 naming the file and the
+ * limit.
+ */
+import assert from "node:assert/strict";
+import { gam } from "../_gam_cli.ts";
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "gam-config-limits-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a 50 MB configuration is refused by size before it is read (exit 2)", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/huge.yaml`;
+    // A sparse file: 50 MB by its size, no disk used. Reading it would take the parser minutes.
+    await Deno.writeTextFile(path, "version: 1\n");
+    await Deno.truncate(path, 50 * 1024 * 1024);
+    for (const args of [["config", "validate"], ["run", "--dry-run"]]) {
+      const r = await gam([...args, "--config", path]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `${path.replaceAll("/", "\\/")}: configuration file is 52428800 bytes, above the ` +
+            "limit of 1048576 bytes \\(1 MiB\\)",
+        ),
+      );
+    }
+  });
+});
+
+Deno.test("a YAML alias bomb is refused with the file, the line and the limit (exit 2)", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/bomb.yaml`;
+    const lines = ["version: 1", 'a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [name, prev] of [["b", "a"], ["c", "b"], ["d", "c"], ["e", "d"], ["f", "e"]]) {
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(",")}]`);
+    }
+    await Deno.writeTextFile(path, lines.join("\n") + "\n");
+    const r = await gam(["config", "validate", "--config", path]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `${path.replaceAll("/", "\\/")}:3:\\d+: YAML aliases expand to too many nodes ` +
+          "\\(limit: maxAliasCount 100; first alias here\\)",
+      ),
+    );
+  });
+});
