@@ -154,8 +154,8 @@ export interface GridPointsOptions {
    */
   blockStatistics?: boolean;
   /**
-   * Largest number of grid nodes allowed (integer >= 1).
-   * @default {50_000_000}
+   * Largest number of grid nodes allowed (integer >= 1), checked before anything is allocated.
+   * @default {DEFAULT_MAX_GRID_NODES}
    */
   maxCells?: number;
   /**
@@ -269,11 +269,79 @@ export interface GridLayout {
 const SPAN_EPS = 1e-6;
 
 /**
+ * Default largest grid, in nodes (50,000,000: 400 MB of Float64 values, 200 MB as Float32).
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_MAX_GRID_NODES } from "./gridding.ts";
+ * DEFAULT_MAX_GRID_NODES; // 50000000
+ * ```
+ */
+export const DEFAULT_MAX_GRID_NODES = 50_000_000;
+
+/**
+ * The node counts of a grid over `bbox` at `spacing` degrees, computed arithmetically (in
+ * floating point, so an absurd spacing gives a huge or infinite count rather than a wrapped or
+ * rounded one) and checked against `maxNodes` before anything is allocated. Every entry point
+ * that makes a grid calls this first: {@linkcode gridLayout} (so `gam grid` and the pipeline's
+ * `grid` stage), and the pipeline check made before a run starts.
+ *
+ * @param bbox A checked bbox `[minLon, minLat, maxLon, maxLat]`, degrees.
+ * @param spacing Node spacing, degrees: finite and > 0.
+ * @param registration `"gridline"` or `"pixel"` (see {@linkcode GridPointsOptions}).
+ * @param maxNodes Largest number of nodes allowed. @default DEFAULT_MAX_GRID_NODES
+ * @throws {GridOptionError} `option` `"spacing"` for a spacing that is not a finite number > 0
+ *   or larger than the bbox (pixel registration); `"maxCells"` when the grid has more than
+ *   `maxNodes` nodes.
+ *
+ * @example Usage
+ * ```ts
+ * import { gridShape } from "./gridding.ts";
+ * gridShape([10, -1, 14, 1], 0.01, "gridline"); // { nx: 401, ny: 201 }
+ * ```
+ */
+export function gridShape(
+  bbox: Bbox,
+  spacing: number,
+  registration: "gridline" | "pixel",
+  maxNodes: number = DEFAULT_MAX_GRID_NODES,
+): { nx: number; ny: number } {
+  if (typeof spacing !== "number" || !Number.isFinite(spacing) || spacing <= 0) {
+    throw new GridOptionError(
+      "spacing",
+      `spacing must be a finite number > 0 degrees, got ${String(spacing)}`,
+    );
+  }
+  const [minLon, minLat, maxLon, maxLat] = bbox;
+  const extra = registration === "pixel" ? 0 : 1;
+  // Floats throughout: span / spacing may be 1e300 or Infinity, and must stay that large.
+  const nx = Math.floor((maxLon - minLon) / spacing + SPAN_EPS) + extra;
+  const ny = Math.floor((maxLat - minLat) / spacing + SPAN_EPS) + extra;
+  if (nx < 1 || ny < 1) {
+    throw new GridOptionError(
+      "spacing",
+      `spacing ${spacing} degrees is larger than the bbox ` +
+        `(${maxLon - minLon} x ${maxLat - minLat} degrees): no pixel-registered cell fits`,
+    );
+  }
+  const nodes = nx * ny;
+  if (!(nodes <= maxNodes)) {
+    throw new GridOptionError(
+      "maxCells",
+      `the grid would have ${ny} x ${nx} = ${nodes} nodes, above the limit of ` +
+        `${maxNodes}; use a larger spacing or a smaller bbox`,
+    );
+  }
+  return { nx, ny };
+}
+
+/**
  * The node layout for `bbox` at `spacing` degrees. Gridline: nodes at `minLon + i * spacing`
  * up to `maxLon` inclusive, tolerating float rounding of one millionth of a cell (10 to 14 at
  * 0.01 is 401 nodes); pixel: the centres of the whole cells that tile the bbox.
  *
- * @throws {GridOptionError} when the bbox holds no pixel-registered cell.
+ * @throws {GridOptionError} when the bbox holds no pixel-registered cell, or the grid has more
+ *   than `maxNodes` nodes (see {@linkcode gridShape}).
  *
  * @example Usage
  * ```ts
@@ -285,21 +353,12 @@ export function gridLayout(
   bbox: Bbox,
   spacing: number,
   registration: "gridline" | "pixel",
+  maxNodes: number = DEFAULT_MAX_GRID_NODES,
 ): GridLayout {
-  const [minLon, minLat, maxLon, maxLat] = bbox;
-  const cells = (span: number) => Math.floor(span / spacing + SPAN_EPS);
+  // Counted and checked before the axes are allocated.
+  const { nx, ny } = gridShape(bbox, spacing, registration, maxNodes);
   const half = registration === "pixel" ? spacing / 2 : 0;
-  const extra = registration === "pixel" ? 0 : 1;
-  const nx = cells(maxLon - minLon) + extra;
-  const ny = cells(maxLat - minLat) + extra;
-  if (nx < 1 || ny < 1) {
-    throw new GridOptionError(
-      "spacing",
-      `spacing ${spacing} degrees is larger than the bbox ` +
-        `(${maxLon - minLon} x ${maxLat - minLat} degrees): no pixel-registered cell fits`,
-    );
-  }
-  const west = minLon + half, south = minLat + half;
+  const west = bbox[0] + half, south = bbox[1] + half;
   return {
     west,
     south,
@@ -393,7 +452,7 @@ function checkOptions(o: GridPointsOptions): Checked {
       (x) => x > 0 && Number.isFinite(x),
       "a finite number > 0 degrees",
     ),
-    maxCells: num("maxCells", o.maxCells, 50_000_000, isInt, "an integer >= 1"),
+    maxCells: num("maxCells", o.maxCells, DEFAULT_MAX_GRID_NODES, isInt, "an integer >= 1"),
     bands: o.bands === undefined ? undefined : num("bands", o.bands, 1, isInt, "an integer >= 1"),
     blockStatistics: o.blockStatistics ?? true,
     units,
@@ -564,15 +623,8 @@ export async function gridPoints(
       `points.weight is only used by block-mean, not by ${o.method}`,
     );
   }
-  const layout = gridLayout(o.bbox, o.spacing, o.registration);
+  const layout = gridLayout(o.bbox, o.spacing, o.registration, o.maxCells);
   const cells = layout.nx * layout.ny;
-  if (cells > o.maxCells) {
-    throw new GridOptionError(
-      "maxCells",
-      `the grid would have ${layout.ny} x ${layout.nx} = ${cells} nodes, above the limit of ` +
-        `${o.maxCells}; use a larger spacing or a smaller bbox`,
-    );
-  }
   const isBlock = o.method === "block-mean" || o.method === "block-median";
   // How far a point can be from a node and still matter for that node.
   const reach = isBlock

@@ -14,6 +14,7 @@
 export { ComputeError } from "./compute_error.ts";
 export { type ComputeJob, type RunOptions, WorkerPool, type WorkerPoolOptions } from "./pool.ts";
 export {
+  DEFAULT_MAX_GRID_NODES,
   GRID_METHODS,
   GRIDDING_VERSION,
   type GridLayout,
@@ -23,6 +24,7 @@ export {
   gridPoints,
   type GridPointsOptions,
   type GridResult,
+  gridShape,
   NoPointsError,
   type Points,
   warmUpGridding,

@@ -23,14 +23,14 @@ export const BASE: readonly string[] = [
   /* 11 */ "      maxAttempts: 3",
   /* 12 */ "    pipeline:",
   /* 13 */ "      version: 1.0.0",
-  /* 14 */ "      definition: grid -> qc",
+  /* 14 */ "      definition: grid(spacing=0.1) -> qc",
   /* 15 */ "  magnetic:",
   /* 16 */ "    units: nT",
   /* 17 */ "    source:",
   /* 18 */ "      plugin: synthetic",
   /* 19 */ "    pipeline:",
   /* 20 */ "      version: 1.0.0",
-  /* 21 */ "      definition: grid -> qc",
+  /* 21 */ "      definition: grid(spacing=0.1) -> qc",
 ];
 
 /** `BASE` with the given 1-based lines replaced, as file text. */

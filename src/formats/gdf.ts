@@ -101,12 +101,6 @@ export function parseGdf(text: string, file: string): GdfGrid {
     vals.push(nums[2] === gap ? NaN : nums[2]);
   }
   if (vals.length === 0) throw new GdfSyntaxError(file, 0, "no data rows after end_of_head");
-  const lon = uniqueSorted(lons), lat = uniqueSorted(lats);
-  const values = new Float64Array(lon.length * lat.length).fill(NaN);
-  const li = new Map(lon.map((v, j) => [v, j])), la = new Map(lat.map((v, j) => [v, j]));
-  for (let k = 0; k < vals.length; k++) {
-    values[la.get(lats[k])! * lon.length + li.get(lons[k])!] = vals[k];
-  }
   const expected = Number(header.number_of_gridpoints);
   if (Number.isFinite(expected) && expected !== vals.length) {
     throw new GdfSyntaxError(
@@ -115,12 +109,19 @@ export function parseGdf(text: string, file: string): GdfGrid {
       `header says number_of_gridpoints ${expected}, found ${vals.length} rows (truncated?)`,
     );
   }
-  if (vals.length !== values.length) {
+  const lon = uniqueSorted(lons), lat = uniqueSorted(lats);
+  // Counted before allocating: scattered rows would make a grid of (rows / 2)^2 nodes.
+  if (vals.length !== lon.length * lat.length) {
     throw new GdfSyntaxError(
       file,
       0,
       `${vals.length} rows do not form a regular ${lat.length} x ${lon.length} grid`,
     );
+  }
+  const values = new Float64Array(lon.length * lat.length).fill(NaN);
+  const li = new Map(lon.map((v, j) => [v, j])), la = new Map(lat.map((v, j) => [v, j]));
+  for (let k = 0; k < vals.length; k++) {
+    values[la.get(lats[k])! * lon.length + li.get(lons[k])!] = vals[k];
   }
   return {
     header,

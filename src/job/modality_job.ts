@@ -21,14 +21,16 @@ import {
   rawDataChecksum,
 } from "../contracts/mod.ts";
 import type { GamConfig } from "../config/mod.ts";
-import type { WorkerPool } from "../compute/mod.ts";
+import { GridOptionError, type WorkerPool } from "../compute/mod.ts";
 import type { GridCache, IngestionCache } from "../cache/mod.ts";
 import { originOf } from "../cache/mod.ts";
 import { ingestionCacheKey, type IngestionService } from "../ingestion/mod.ts";
 import {
   buildPipeline,
+  checkGridStageSize,
   defaultStageRegistry,
   isProcessedGrid,
+  PipelineDefinitionError,
   type PipelinePlan,
   type PlanChain,
   planStages,
@@ -128,11 +130,25 @@ export function leafBranches(plan: PipelinePlan): string[] {
  */
 export function planFor(config: GamConfig, modality: string): PipelinePlan {
   const p = config.modalities[modality].pipeline;
-  return buildPipeline(
+  const plan = buildPipeline(
     p.definition as Parameters<typeof buildPipeline>[0],
     defaultStageRegistry(),
     p.version,
   );
+  // Every grid the pipeline will make is counted now, before anything runs or is allocated.
+  for (const { branch, stage } of planStages(plan)) {
+    try {
+      checkGridStageSize(stage, config.defaults.bbox as Bbox);
+    } catch (e) {
+      if (!(e instanceof GridOptionError)) throw e;
+      throw new PipelineDefinitionError(
+        `modalities.${modality}.pipeline: stage "grid" (branch ${branch}) over the bbox ` +
+          `[${config.defaults.bbox.join(", ")}]: ${e.message}`,
+        { cause: e },
+      );
+    }
+  }
+  return plan;
 }
 
 function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {

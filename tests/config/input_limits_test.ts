@@ -4,7 +4,8 @@
  * limit.
  */
 import assert from "node:assert/strict";
-import { gam } from "../_gam_cli.ts";
+import { parse, stringify } from "yaml";
+import { exists, gam, ROOT } from "../_gam_cli.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gam-config-limits-" });
@@ -52,5 +53,34 @@ Deno.test("a YAML alias bomb is refused with the file, the line and the limit (e
           "\\(limit: maxAliasCount 100; first alias here\\)",
       ),
     );
+  });
+});
+
+Deno.test("a pipeline grid too large for the bbox is a configuration error before the run (exit 2)", async () => {
+  await withDir(async (dir) => {
+    const c = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`)) as Record<
+      string,
+      // deno-lint-ignore no-explicit-any
+      any
+    >;
+    c.defaults.bbox = [-180, -90, 180, 90];
+    c.defaults.outputDir = `${dir}/out`;
+    c.defaults.cacheDir = `${dir}/cache`;
+    c.modalities.gravity.pipeline.definition = "grid(method=block-mean, spacing=1e-6) -> qc";
+    const path = `${dir}/c.yaml`;
+    await Deno.writeTextFile(path, stringify(c));
+    for (const args of [["config", "validate"], ["run", "--dry-run"], ["run"]]) {
+      const r = await gam([...args, "--config", path]);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /modalities\.gravity\.pipeline: stage "grid" \(branch main\) over the bbox \[-180, -90, 180, 90\]: the grid would have 180000001 x 360000001 = 64800000540000000 nodes, above the limit of 50000000/,
+      );
+    }
+    // Nothing ran: no database, no grid.
+    assert.equal(await exists(`${dir}/out/db`), false);
+    for await (const run of Deno.readDir(`${dir}/out/runs`)) {
+      assert.equal(await exists(`${dir}/out/runs/${run.name}/grids`), false);
+    }
   });
 });

@@ -6,14 +6,16 @@
  */
 import { stringify } from "yaml";
 import { type Command, EXIT_OK, EXIT_USAGE, parseFlags, UsageError } from "../command.ts";
-import { ConfigError, formatIssue, type LoadedConfig } from "../../config/mod.ts";
+import { ConfigError, type ConfigIssue, formatIssue, type LoadedConfig } from "../../config/mod.ts";
+import { isUsageLike } from "../report_error.ts";
 import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { isSensitiveKey, redact, REDACTED } from "../../observability/mod.ts";
 
 const HELP = `Usage: gam config validate [options]
 
 Loads the configuration (built-in defaults < --config file < profile < GAM__* environment
-variables < flags), validates it, and prints the effective configuration with every default
+variables < flags), validates it and every modality's pipeline (stages, parameters, grid sizes
+over the bbox), and prints the effective configuration with every default
 filled in, or every problem as "file:line:column path: message".
 
 Options:
@@ -66,6 +68,28 @@ function render(loaded: LoadedConfig, json: boolean): string {
   return `${header.join("\n")}\n${stringify(config, { lineWidth: 100 })}`;
 }
 
+/**
+ * Builds every modality's pipeline as `gam run` does (stages known, parameters valid, every
+ * grid within its node limit over the bbox); problems become configuration issues.
+ */
+async function checkPipelines(loaded: LoadedConfig): Promise<void> {
+  const { planFor } = await import("../../job/modality_job.ts");
+  const issues: ConfigIssue[] = [];
+  for (const m of Object.keys(loaded.config.modalities)) {
+    try {
+      planFor(loaded.config, m);
+    } catch (e) {
+      if (!isUsageLike(e)) throw e;
+      issues.push({
+        file: loaded.sources[loaded.sources.length - 1],
+        path: `modalities.${m}.pipeline.definition`,
+        message: (e as Error).message,
+      });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+}
+
 /** `gam config`. */
 export const configCommand: Command = {
   name: "config",
@@ -91,6 +115,7 @@ export const configCommand: Command = {
     const json = values.json === true;
     try {
       const loaded = await loadConfigFromFlags(values);
+      await checkPipelines(loaded);
       console.log(redact(render(loaded, json)));
       return EXIT_OK;
     } catch (e) {

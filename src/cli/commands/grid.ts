@@ -8,18 +8,17 @@ import { type Command, numberFlag, parseFlags, UsageError } from "../command.ts"
 // From the file rather than contracts/mod.ts, which loads zod: `gam grid` starts ~40 ms sooner.
 import { parseBbox } from "../../contracts/bbox.ts";
 import {
+  DEFAULT_MAX_GRID_NODES,
   GRID_METHODS,
   type GridMethod,
   GridOptionError,
   gridPoints,
+  gridShape,
   warmUpGridding,
   WorkerPool,
 } from "../../compute/mod.ts";
 import { readTable } from "../../formats/table.ts";
 import { nanCount } from "../../preprocessing/statistics.ts";
-
-/** Default largest grid, in nodes; override with the `GAM_GRID_MAX_CELLS` environment variable. */
-const DEFAULT_MAX_CELLS = 50_000_000;
 
 /** Flag of each gridding option, for messages. */
 const FLAG_OF: Record<string, string> = {
@@ -161,11 +160,21 @@ export const gridCommand: Command = {
       (v) => v > 0 || "must be > 0 degrees",
     );
     const envCells = Deno.env.get("GAM_GRID_MAX_CELLS");
-    const maxCells = envCells === undefined ? DEFAULT_MAX_CELLS : numberFlag(
+    const maxCells = envCells === undefined ? DEFAULT_MAX_GRID_NODES : numberFlag(
       envCells,
       "GAM_GRID_MAX_CELLS",
       (v) => Number.isInteger(v) && v >= 1 || "must be an integer >= 1",
     )!;
+
+    // The grid's size is known from the flags alone: refused before the table is read.
+    try {
+      gridShape(bbox, spacing, registration, maxCells);
+    } catch (e) {
+      if (e instanceof GridOptionError) {
+        throw new UsageError(`${FLAG_OF[e.option] ?? e.option}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
 
     const t0 = performance.now();
     // Nearest and idw (and the distance mask) run in row bands on the worker pool; the block

@@ -13,7 +13,8 @@
  * @module
  */
 import { z } from "zod";
-import { GRID_METHODS, gridPoints } from "../../compute/gridding.ts";
+import type { Bbox } from "../../contracts/mod.ts";
+import { GRID_METHODS, gridPoints, gridShape } from "../../compute/gridding.ts";
 import {
   isProcessedGrid,
   type Stage,
@@ -127,3 +128,23 @@ export const gridStage: StageKind<typeof Params> = {
   paramsSchema: Params,
   create: (params) => new GridStage(params),
 };
+
+/**
+ * Counts the nodes a `grid` stage will make over `bbox` and refuses too many (see
+ * `gridShape`), before anything runs; other stages pass. The main job calls it for every stage
+ * of a pipeline when it builds the plan.
+ *
+ * @throws {import("../../compute/gridding.ts").GridOptionError} for a grid above its `maxCells`.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkGridStageSize, gridStage } from "./grid.ts";
+ * const stage = gridStage.create(gridStage.paramsSchema.parse({ spacing: 0.1 }));
+ * checkGridStageSize(stage, [10, 45, 11, 46]); // fine: 11 x 11 nodes
+ * ```
+ */
+export function checkGridStageSize(stage: Stage, bbox: Bbox): void {
+  if (!(stage instanceof GridStage)) return;
+  const { spacing, registration, maxCells } = stage.params;
+  gridShape(bbox, spacing, registration, maxCells);
+}
