@@ -12,7 +12,14 @@
  * @module
  */
 export { ComputeError } from "./compute_error.ts";
-export { type ComputeJob, type RunOptions, WorkerPool, type WorkerPoolOptions } from "./pool.ts";
+export {
+  type ComputeJob,
+  defaultWorkerCount,
+  MAX_WORKERS,
+  type RunOptions,
+  WorkerPool,
+  type WorkerPoolOptions,
+} from "./pool.ts";
 export {
   DEFAULT_MAX_GRID_NODES,
   GRID_METHODS,

@@ -25,6 +25,7 @@ import type { UnitModality } from "../units/mod.ts";
 import { isSensitiveKey } from "../observability/mod.ts";
 import { cronProblem } from "./cron.ts";
 import { parseByteSize, parseDuration } from "./quantities.ts";
+import { defaultWorkerCount, MAX_WORKERS } from "../compute/pool.ts";
 
 /** The configuration schema version this code reads (the `version:` key). */
 export const CONFIG_VERSION = 1;
@@ -180,8 +181,14 @@ export const DefaultsSchema = z.strictObject({
    * (which may hold a password) wins; with neither, the embedded database is used.
    */
   databaseUrl: DatabaseUrl.optional(),
-  /** Worker threads for numeric work; default: the number of CPU cores. */
-  workers: int(1).default(() => Math.max(1, navigator.hardwareConcurrency || 1)),
+  /**
+   * Worker threads for numeric work, 1..32 (`MAX_WORKERS`: each holds a wasm instance, and the
+   * kernels are CPU-bound); default: the number of CPU cores, at most 32.
+   */
+  workers: int(1).max(MAX_WORKERS, {
+    error: `an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS; each worker holds its own ` +
+      `numeric core, and more workers than cores add memory, not speed)`,
+  }).default(defaultWorkerCount),
   /** How many modalities a run processes at the same time. */
   maxConcurrentModalities: int(1).default(2),
   /** Lowest log level written. */

@@ -84,3 +84,35 @@ Deno.test("a pipeline grid too large for the bbox is a configuration error befor
     }
   });
 });
+
+Deno.test("--workers above MAX_WORKERS (32) is refused before any worker starts (exit 2)", async () => {
+  const run = await gam(["run", "--workers", "256", "--dry-run"]);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(
+    run.stderr,
+    /flag --workers defaults\.workers: expected an integer from 1 to 32 \(MAX_WORKERS; .*\), got 256/,
+  );
+  const env = await gam(["config", "validate"], { GAM__DEFAULTS__WORKERS: "33" });
+  assert.equal(env.code, 2, env.stderr);
+  assert.match(
+    env.stderr,
+    /env GAM__DEFAULTS__WORKERS defaults\.workers: expected an integer from 1 to 32/,
+  );
+  const filter = await gam([
+    "filter",
+    "--input",
+    "nonexistent.tif",
+    "--op",
+    "tilt",
+    "--out",
+    "x.tif",
+    "--workers",
+    "256",
+  ]);
+  assert.equal(filter.code, 2, filter.stderr);
+  assert.match(filter.stderr, /--workers must be an integer from 1 to 32 \(MAX_WORKERS\), got 256/);
+  // The default follows the cores, within the cap.
+  const ok = await gam(["config", "validate", "--json"]);
+  const workers = JSON.parse(ok.stdout).config.defaults.workers;
+  assert.equal(workers, Math.min(32, navigator.hardwareConcurrency));
+});

@@ -22,7 +22,7 @@ Options:
   --config FILE       Configuration file (default config/ingestion.yaml)
   --profile NAME      Profile from config/profiles/NAME.yaml (default: GAM_PROFILE)
   --bbox A,B,C,D      Override defaults.bbox (minLon,minLat,maxLon,maxLat)
-  --workers N         Override defaults.workers
+  --workers N         Override defaults.workers (1 to 32)
   --output-dir DIR    Override defaults.outputDir
   --log-level LEVEL   Override defaults.logLevel (debug, info, warn, error)
   --json              Print { valid, hash, sources, config } or { valid, issues } as JSON

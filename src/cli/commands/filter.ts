@@ -17,7 +17,7 @@ import {
   outlierMask,
   type OutlierMethod,
 } from "../../compute/filters.ts";
-import { WorkerPool } from "../../compute/mod.ts";
+import { MAX_WORKERS, WorkerPool } from "../../compute/mod.ts";
 import { readGrid } from "../../formats/grid_read.ts";
 import { writeGrid } from "../../formats/grid_write.ts";
 
@@ -59,7 +59,7 @@ Operations and their options:
 Options:
   --input GRID     Input grid file
   --out PATH       Output file, .tif or .zarr
-  --workers N      Worker pool size (default: number of cores)
+  --workers N      Worker pool size, 1 to 32 (default: number of cores, at most 32)
   -h, --help       Show this help
 
 Exit status: 0 success, 1 runtime failure, 2 usage error.`;
@@ -133,7 +133,9 @@ export const filterCommand: Command = {
     const workers = numberFlag(
       v.workers,
       "--workers",
-      (n) => (Number.isInteger(n) && n >= 1) || "must be an integer >= 1",
+      (n) =>
+        (Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS) ||
+        `must be an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS)`,
     );
     const plan = planOp(op, v);
     const grid = await readGrid(input);
@@ -228,7 +230,9 @@ function planOp(
       const order = numberFlag(
         v.order,
         "--order",
-        (n) => (Number.isInteger(n) && n >= 1) || "must be an integer >= 1",
+        (n) =>
+          (Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS) ||
+          `must be an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS)`,
       );
       if (order !== undefined && shape !== "butterworth") {
         throw new UsageError(`--order applies to --shape butterworth, not ${shape}`);

@@ -28,7 +28,8 @@ Options:
   --profile NAME       Profile from config/profiles/ (or GAM_PROFILE)
   --bbox B             minLon,minLat,maxLon,maxLat in degrees (default: defaults.bbox)
   --modality M         Only this modality; repeat for several (default: every enabled one)
-  --workers N          Numeric worker threads (default: defaults.workers, the CPU count)
+  --workers N          Numeric worker threads, 1 to 32 (default: defaults.workers, the CPU
+                       count, at most 32)
   --no-cache           Neither read nor write the cache
   --output-dir DIR     Where runs, manifests and the embedded database go (default: out)
   --json               Print a machine-readable summary on stdout
