@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ComputeError, WorkerPool } from "./mod.ts";
+import { ComputeError, defaultWorkerCount, MAX_WORKERS, WorkerPool } from "./mod.ts";
 
 const testWorker = new URL("./testdata/test_worker.ts", import.meta.url);
 
@@ -153,7 +153,12 @@ Deno.test("WorkerPool.close() rejects queued jobs and later runs", async () => {
   await assert.rejects(pool.run({ kernel: "core_version", args: [] }), /closed/);
 });
 
-Deno.test("WorkerPool rejects a size that is not a positive integer", () => {
-  assert.throws(() => new WorkerPool({ size: 0 }), /size must be an integer >= 1, got 0/);
+Deno.test("WorkerPool rejects a size that is not an integer from 1 to MAX_WORKERS", () => {
+  assert.throws(
+    () => new WorkerPool({ size: 0 }),
+    /size must be an integer from 1 to 32 \(MAX_WORKERS\), got 0/,
+  );
   assert.throws(() => new WorkerPool({ size: 1.5 }), RangeError);
+  assert.throws(() => new WorkerPool({ size: MAX_WORKERS + 1 }), /got 33/);
+  assert.ok(defaultWorkerCount() >= 1 && defaultWorkerCount() <= MAX_WORKERS);
 });
