@@ -8,9 +8,13 @@ import { UsageError } from "./command.ts";
 // every command loads this module at start.
 import { BboxError } from "../contracts/bbox.ts";
 import { redact } from "../observability/redaction.ts";
+import { errorMessage, escapeControlChars } from "../observability/safe_text.ts";
 
 /**
- * The error's message followed by its causes (`message: cause: cause`), secrets redacted.
+ * The error's message followed by its causes (`message: cause: cause`), secrets redacted and
+ * control characters escaped (messages quote input files: an ANSI escape in a CSV header must
+ * not reach the terminal). A thrown value that is not an `Error` is shown by its `message` or
+ * as JSON, never as `[object Object]`.
  *
  * @example Usage
  * ```ts
@@ -22,11 +26,11 @@ export function describeError(error: unknown): string {
   const parts: string[] = [];
   let e: unknown = error;
   for (let depth = 0; e !== undefined && depth < 5; depth++) {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     if (!parts.some((p) => p.includes(msg))) parts.push(msg);
     e = e instanceof Error ? e.cause : undefined;
   }
-  return redact(parts.join(": "));
+  return escapeControlChars(redact(parts.join(": ")), { keepLineBreaks: true });
 }
 
 /** Errors in the configuration (file, profile, environment or pipeline definition). */

@@ -4,6 +4,7 @@
  * @module
  */
 import { ComputeError } from "./compute_error.ts";
+import { errorMessage } from "../observability/safe_text.ts";
 import type { JobMessage, ReplyMessage } from "./_protocol.ts";
 
 /**
@@ -322,5 +323,6 @@ export class WorkerPool {
 }
 
 function errMsg(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  if (e instanceof ErrorEvent) return e.message;
+  return errorMessage(e);
 }

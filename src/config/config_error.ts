@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { escapeControlChars } from "../observability/safe_text.ts";
 
 /**
  * One problem in a configuration.
@@ -53,9 +54,10 @@ export function formatIssue(issue: ConfigIssue): string {
   const where = issue.line === undefined
     ? issue.file
     : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
-  return issue.path === ""
-    ? `${where}: ${issue.message}`
-    : `${where} ${issue.path}: ${issue.message}`;
+  // Keys and values come from the file: control characters in them are shown escaped.
+  return escapeControlChars(
+    issue.path === "" ? `${where}: ${issue.message}` : `${where} ${issue.path}: ${issue.message}`,
+  );
 }
 
 /**

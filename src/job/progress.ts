@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { escapeControlChars } from "../observability/safe_text.ts";
 
 /** One progress update. */
 export interface ProgressEvent {
@@ -125,7 +126,8 @@ export function createProgress(options: ProgressOptions = {}): ProgressSink {
         taskStarted: now(),
         lastPrint: 0,
       };
-      bars.set(modality, { ...b, outcome });
+      // The outcome may quote input (an error message): no control characters on the terminal.
+      bars.set(modality, { ...b, outcome: escapeControlChars(outcome) });
       if (tty) redraw();
       else write(`${line(modality)}\n`);
     },

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { escapeControlChars } from "./safe_text.ts";
 import { redact, redactFields } from "./redaction.ts";
 import { toJsonSafe } from "./_serialize.ts";
 
@@ -347,10 +348,11 @@ function pretty(record: Record<string, unknown>): string {
     String(component),
   ];
   if (correlationId !== undefined) parts.push(`[${correlationId}]`);
-  parts.push(String(msg));
+  parts.push(escapeControlChars(String(msg)));
   for (const [k, v] of Object.entries(rest)) {
-    const text = typeof v === "string" && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
-    parts.push(`${k}=${text}`);
+    // JSON escapes control characters; a bare value is used only when it has none.
+    const text = typeof v === "string" && /^[^\s"=\p{Cc}\p{Cf}]+$/u.test(v) ? v : JSON.stringify(v);
+    parts.push(`${escapeControlChars(k)}=${text}`);
   }
   return parts.join(" ");
 }

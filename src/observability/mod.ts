@@ -70,6 +70,7 @@ export {
   SecretRegistrationError,
   unregisterSecret,
 } from "./redaction.ts";
+export { errorMessage, escapeControlChars } from "./safe_text.ts";
 export { CorrelationIdError, isCorrelationId, newCorrelationId } from "./correlation.ts";
 export {
   Counter,

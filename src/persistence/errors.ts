@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { errorMessage } from "../observability/safe_text.ts";
 
 /** Human hints for the constraints declared in `migrations/`, keyed by constraint name. */
 const CONSTRAINT_HINTS: Readonly<Record<string, string>> = {
@@ -89,7 +90,10 @@ export class PersistenceError extends Error {
   static from(err: unknown, operation: string): Error {
     if (err instanceof PersistenceError) return err;
     if (!(err instanceof Error)) {
-      return new PersistenceError(`${operation} failed: ${String(err)}`, { operation, cause: err });
+      return new PersistenceError(`${operation} failed: ${errorMessage(err)}`, {
+        operation,
+        cause: err,
+      });
     }
     // deno-lint-ignore no-explicit-any
     const e = err as any;

@@ -116,3 +116,28 @@ Deno.test("--workers above MAX_WORKERS (32) is refused before any worker starts 
   const workers = JSON.parse(ok.stdout).config.defaults.workers;
   assert.equal(workers, Math.min(32, navigator.hardwareConcurrency));
 });
+
+Deno.test("control characters in a YAML key are escaped in every rendering of the error", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/evil.yaml`;
+    // "\e" is ESC in a double-quoted YAML key; a raw ESC byte in a quoted key works too.
+    await Deno.writeTextFile(
+      path,
+      'version: 1\ndefaults:\n  bbox: [10, 45, 11, 46]\n  "\\e[2Jevil": 1\n  "\x1b[31mred": 2\n',
+    );
+    for (const args of [["config", "validate"], ["run", "--dry-run"]]) {
+      const r = await gam([...args, "--config", path]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.includes("\x1b"), false, `${args.join(" ")}: no raw ESC`);
+      assert.ok(r.stderr.includes('unknown key "\\x1b[2Jevil"'), r.stderr);
+      assert.ok(r.stderr.includes('unknown key "\\x1b[31mred"'), r.stderr);
+    }
+    const json = await gam(["config", "validate", "--json", "--config", path]);
+    assert.equal(json.stdout.includes("\x1b"), false, "JSON escapes it as \\u001b");
+    assert.ok(
+      JSON.parse(json.stdout).issues.some((i: { received?: string }) =>
+        i.received === "\x1b[2Jevil"
+      ),
+    );
+  });
+});

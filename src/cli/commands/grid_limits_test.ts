@@ -66,3 +66,60 @@ Deno.test("gam grid counts the nodes before allocating: absurd spacings exit 2 w
     }
   });
 });
+
+Deno.test("gam grid escapes control characters of a CSV header in its error message", async () => {
+  await withTemp(async (dir) => {
+    // ESC [2J clears the screen, ESC [31m turns it red: neither may reach the terminal.
+    const input = await csv(`${dir}/evil.csv`, [[0, 0, 1]], "\x1b[2J\x1b[31mx,y,z");
+    const r = await gam([
+      "grid",
+      "--input",
+      input,
+      "--x",
+      "lon",
+      "--y",
+      "y",
+      "--z",
+      "z",
+      "--bbox",
+      "0,0,1,1",
+      "--spacing",
+      "0.1",
+      "--method",
+      "nearest",
+      "--out",
+      `${dir}/g.tif`,
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr.includes("\x1b"), false, "no raw ESC on stderr");
+    assert.match(r.stderr, /column 'lon' not found/);
+    assert.ok(r.stderr.includes("\\x1b[2J\\x1b[31mx"), r.stderr);
+  });
+});
+
+Deno.test("gam grid into an unwritable folder fails with the system's message (exit 1)", async () => {
+  await withTemp(async (dir) => {
+    const input = await csv(`${dir}/p.csv`, [[0, 0, 1], [1, 1, 2], [0, 1, 3]]);
+    // A regular file where the output folder should be: unwritable even for root.
+    await Deno.writeTextFile(`${dir}/blocker`, "");
+    for (const out of [`${dir}/blocker/g.tif`, `${dir}/blocker/g.zarr`]) {
+      const r = await gam([
+        "grid",
+        "--input",
+        input,
+        ...cols,
+        "--bbox",
+        "0,0,1,1",
+        "--spacing",
+        "0.5",
+        "--method",
+        "nearest",
+        "--out",
+        out,
+      ]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^gam grid: .*not a directory.*blocker\/g\.(tif|zarr)/i);
+      assert.equal(r.stderr.includes("[object"), false, r.stderr);
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseFlags, UsageError } from "../co
 // modules bring in anyway while the database's worker starts.
 import { createLogger, stderrSink } from "../../observability/logger.ts";
 import { newCorrelationId } from "../../observability/correlation.ts";
+import { errorMessage, escapeControlChars } from "../../observability/safe_text.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
 import type { RunSummary } from "../../job/run_job.ts";
 
@@ -169,7 +170,9 @@ function printSummary(s: RunSummary): void {
   out(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) out(fmt(r));
   out();
-  for (const m of s.modalities) if (m.error) out(`${m.modality}: ${m.error}`);
+  for (const m of s.modalities) {
+    if (m.error) out(escapeControlChars(`${m.modality}: ${m.error}`));
+  }
   const seconds = (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000;
   out(`run ${s.runId}: ${s.status} in ${seconds.toFixed(1)}s`);
   out(`outputs: ${s.runDir}/ (report.html, manifest.json, anomalies.geojson, grids/)`);
@@ -193,10 +196,19 @@ async function openRunLog(
     sink(line) {
       file.writeSync(encoder.encode(`${line}\n`));
       if (!tty) return stderrSink(line);
-      const record = JSON.parse(line) as { level?: string; msg?: string; modality?: string };
+      const record = JSON.parse(line) as {
+        level?: string;
+        msg?: string;
+        modality?: string;
+        error?: unknown;
+      };
       if (record.level === "warn" || record.level === "error") {
         const where = record.modality ? ` [${record.modality}]` : "";
-        Deno.stderr.writeSync(encoder.encode(`${record.level}${where}: ${record.msg}\n`));
+        // The error's message too ("could not cache a processed grid: Not a directory ..."),
+        // never the object itself; input may be quoted, so control characters are escaped.
+        const why = record.error === undefined ? "" : `: ${errorMessage(record.error)}`;
+        const text = escapeControlChars(`${record.level}${where}: ${record.msg}${why}`);
+        Deno.stderr.writeSync(encoder.encode(`${text}\n`));
       }
     },
     close: () => file.close(),
