@@ -193,6 +193,11 @@ export interface GridResult {
   spread?: F64;
   /** Points inside the bbox (after skipping non-finite rows). */
   pointsInBbox: number;
+  /**
+   * What the caller should tell the user about a thin result, e.g. mincurv from fewer than
+   * {@linkcode MIN_MINCURV_CELLS} distinct cells (the whole surface extrapolated from them).
+   */
+  warnings: string[];
   /** Rows skipped because lon, lat or value was not finite. */
   pointsSkipped: number;
 }
@@ -237,6 +242,82 @@ export class NoPointsError extends RangeError {
     super(message);
     this.name = "NoPointsError";
   }
+}
+
+/**
+ * The points cannot support the method: linear interpolation needs at least 3 points that are
+ * not all on one line (a triangulation); fewer leave every node without a value.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { InsufficientPointsError } from "./gridding.ts";
+ * try { await gridPoints(null, onePoint, { ...opts, method: "linear" }); }
+ * catch (e) { if (e instanceof InsufficientPointsError) console.error(e.message); }
+ * ```
+ */
+export class InsufficientPointsError extends RangeError {
+  /** @param message What was received and what the method needs. */
+  constructor(message: string) {
+    super(message);
+    this.name = "InsufficientPointsError";
+  }
+}
+
+/**
+ * The grid has no value at any node (all NaN): nothing is written, the run fails.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { EmptyGridError } from "./gridding.ts";
+ * try { await gridPoints(pool, points, { ...opts, method: "nearest", radius: 1e-9 }); }
+ * catch (e) { if (e instanceof EmptyGridError) console.error(e.message); }
+ * ```
+ */
+export class EmptyGridError extends RangeError {
+  /** @param message What was gridded and why no node has a value. */
+  constructor(message: string) {
+    super(message);
+    this.name = "EmptyGridError";
+  }
+}
+
+/**
+ * Fewest distinct grid cells holding data below which minimum curvature warns: from 1 to 3
+ * cells the whole surface is extrapolated from at most a plane's worth of data (one point
+ * fills the grid with its value).
+ *
+ * @example Usage
+ * ```ts
+ * import { MIN_MINCURV_CELLS } from "./gridding.ts";
+ * MIN_MINCURV_CELLS; // 4
+ * ```
+ */
+export const MIN_MINCURV_CELLS = 4;
+
+/** Whether the points hold 3 positions not on one line (stops at the first such triple). */
+function hasTriangle(lon: Float64Array, lat: Float64Array): boolean {
+  const n = lon.length;
+  if (n < 3) return false;
+  let i = 1;
+  while (i < n && lon[i] === lon[0] && lat[i] === lat[0]) i++;
+  if (i === n) return false;
+  const dx = lon[i] - lon[0], dy = lat[i] - lat[0];
+  for (let j = i + 1; j < n; j++) {
+    if (dx * (lat[j] - lat[0]) - dy * (lon[j] - lon[0]) !== 0) return true;
+  }
+  return false;
+}
+
+/** Distinct grid cells holding points, counted up to `limit`. */
+function distinctCells(kept: Kept, layout: GridLayout, limit: number): number {
+  const seen = new Set<number>();
+  const { lon, lat } = kept;
+  for (let i = 0; i < lon.length && seen.size < limit; i++) {
+    const c = Math.round((lon[i] - layout.west) / layout.spacing);
+    const r = Math.round((lat[i] - layout.south) / layout.spacing);
+    seen.add(r * (layout.nx + 2) + c);
+  }
+  return seen.size;
 }
 
 /**
@@ -599,6 +680,8 @@ function bandsOf(ny: number, count: number): [number, number][] {
  * @returns The grid (values Float64, NaN nodata) with block count/spread planes.
  * @throws {GridOptionError} for an invalid option or a grid above `maxCells`.
  * @throws {NoPointsError} when no point lies in the bbox.
+ * @throws {InsufficientPointsError} for linear without 3 points off one line.
+ * @throws {EmptyGridError} when no node gets a value (all NaN).
  * @throws {ComputeError} when a kernel fails.
  *
  * @example Usage
@@ -726,6 +809,7 @@ export async function gridPoints(
 
   let values: F64;
   let count: F64 | undefined, spread: F64 | undefined;
+  const warnings: string[] = [];
   const blockArgs =
     (median: boolean, weighted: boolean, statistics: boolean) => (r0: number, r1: number) => [
       ...(weighted ? [] : [new Float64Array(0)]),
@@ -769,11 +853,27 @@ export async function gridPoints(
       ], 1);
       break;
     case "linear": {
+      if (!hasTriangle(kept.lon, kept.lat)) {
+        throw new InsufficientPointsError(
+          `linear interpolation needs at least 3 points not all on one line (a triangle); ` +
+            `the ${kept.lon.length} point(s) in reach ` +
+            (kept.lon.length < 3 ? "are too few" : "are identical or collinear") +
+            `: use nearest, idw or block-mean, or more data`,
+        );
+      }
       const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
       values = await run("grid_linear", [...cols, spec(), 0, layout.ny], cols);
       break;
     }
     case "mincurv": {
+      const cellsWithData = distinctCells(kept, layout, MIN_MINCURV_CELLS);
+      if (cellsWithData < MIN_MINCURV_CELLS) {
+        warnings.push(
+          `mincurv from data in ${cellsWithData} grid cell(s) (fewer than ` +
+            `${MIN_MINCURV_CELLS}): the whole ${layout.ny} x ${layout.nx} surface is ` +
+            `extrapolated from them`,
+        );
+      }
       // One global solve; the kernel starts with GMT's block median (median z and median
       // position per block), as GMT advises before `surface`.
       const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
@@ -805,6 +905,20 @@ export async function gridPoints(
     }
   }
 
+  let withValue = 0;
+  for (let i = 0; i < cells && withValue === 0; i++) if (values![i] === values![i]) withValue++;
+  if (withValue === 0) {
+    throw new EmptyGridError(
+      `the ${layout.ny} x ${layout.nx} grid has no value at any node (${o.method} from ` +
+        `${kept.inBbox} point(s) in the bbox` +
+        (o.maxDistance !== undefined ? `, maxDistance ${o.maxDistance}` : "") +
+        (Number.isFinite(o.radius) && (o.method === "nearest" || o.method === "idw")
+          ? `, radius ${o.radius}`
+          : "") +
+        "); nothing written",
+    );
+  }
+
   const params: Record<string, unknown> = {
     method: o.method,
     bbox: [...o.bbox],
@@ -834,7 +948,14 @@ export async function gridPoints(
     bbox: o.bbox,
     provenance: [{ step: "grid", version: GRIDDING_VERSION, params }],
   };
-  return { grid, count, spread, pointsInBbox: kept.inBbox, pointsSkipped: kept.skipped };
+  return {
+    grid,
+    count,
+    spread,
+    pointsInBbox: kept.inBbox,
+    pointsSkipped: kept.skipped,
+    warnings,
+  };
 }
 
 /** The kernel calls of a method on a small synthetic problem (fresh arrays on every call). */

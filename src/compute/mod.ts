@@ -22,6 +22,7 @@ export {
 } from "./pool.ts";
 export {
   DEFAULT_MAX_GRID_NODES,
+  EmptyGridError,
   GRID_METHODS,
   GRIDDING_VERSION,
   type GridLayout,
@@ -32,6 +33,8 @@ export {
   type GridPointsOptions,
   type GridResult,
   gridShape,
+  InsufficientPointsError,
+  MIN_MINCURV_CELLS,
   NoPointsError,
   type Points,
   warmUpGridding,

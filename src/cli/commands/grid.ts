@@ -66,7 +66,10 @@ Method options:
 
 Distances use a local metric in degrees of latitude, with longitude differences scaled by the
 cosine of the node's latitude. Grids above GAM_GRID_MAX_CELLS nodes (default 50,000,000) are
-refused. Exit status: 0 ok, 1 runtime failure (bad file, no points in the bbox), 2 usage error.`;
+refused before anything is read. linear needs 3 points not all on one line; mincurv warns when
+its data lie in fewer than 4 grid cells; a grid with no value at any node is not written.
+Exit status: 0 ok, 1 runtime failure (bad file, no points in the bbox, too few points, an
+empty grid), 2 usage error.`;
 
 function required(values: Record<string, unknown>, name: string): string {
   const v = values[name];
@@ -210,6 +213,7 @@ export const gridCommand: Command = {
       throw e;
     }
     const { grid } = result;
+    for (const w of result.warnings) console.error(`gam grid: warning: ${w}`);
     grid.provenance[0].params.input = input;
     grid.provenance[0].params.columns = { x, y, z };
     grid.provenance[0].durationSeconds = (performance.now() - t0) / 1000;

@@ -123,3 +123,90 @@ Deno.test("gam grid into an unwritable folder fails with the system's message (e
     }
   });
 });
+
+async function gridArgs(input: string, method: string, out: string, extra: string[] = []) {
+  return await gam([
+    "grid",
+    "--input",
+    input,
+    ...cols,
+    "--bbox",
+    "0,0,1,1",
+    "--spacing",
+    "0.1",
+    "--method",
+    method,
+    "--out",
+    out,
+    ...extra,
+  ]);
+}
+
+Deno.test("gam grid --method linear refuses one point, identical points and collinear points (exit 1)", async () => {
+  await withTemp(async (dir) => {
+    const inputs: [string, number[][], RegExp][] = [
+      ["one", [[0.5, 0.5, 1]], /the 1 point\(s\) in reach are too few/],
+      [
+        "same",
+        [[0.5, 0.5, 1], [0.5, 0.5, 2], [0.5, 0.5, 3], [0.5, 0.5, 4]],
+        /are identical or collinear/,
+      ],
+      [
+        "line",
+        [[0.1, 0.1, 1], [0.5, 0.5, 2], [0.9, 0.9, 3]],
+        /the 3 point\(s\) in reach are identical or collinear/,
+      ],
+    ];
+    for (const [name, rows, message] of inputs) {
+      const input = await csv(`${dir}/${name}.csv`, rows);
+      const out = `${dir}/${name}.tif`;
+      const r = await gridArgs(input, "linear", out);
+      assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^gam grid: linear interpolation needs at least 3 points not all on one line/,
+      );
+      assert.match(r.stderr, message);
+      assert.equal(await Deno.stat(out).then(() => true, () => false), false, "nothing written");
+    }
+    // Three points off one line are enough.
+    const ok = await csv(`${dir}/tri.csv`, [[0, 0, 1], [1, 0, 2], [0, 1, 3]]);
+    const r = await gridArgs(ok, "linear", `${dir}/tri.tif`);
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+Deno.test("gam grid --method mincurv from one location warns; with data in 4 cells it does not", async () => {
+  await withTemp(async (dir) => {
+    const one = await csv(`${dir}/one.csv`, [[0.5, 0.5, 7], [0.5, 0.5, 9]]);
+    const r = await gridArgs(one, "mincurv", `${dir}/one.tif`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /gam grid: warning: mincurv from data in 1 grid cell\(s\) \(fewer than 4\): the whole 11 x 11 surface is extrapolated from them/,
+    );
+    const four = await csv(`${dir}/four.csv`, [[0.1, 0.1, 1], [0.9, 0.1, 2], [0.1, 0.9, 3], [
+      0.9,
+      0.9,
+      4,
+    ]]);
+    const q = await gridArgs(four, "mincurv", `${dir}/four.tif`);
+    assert.equal(q.code, 0, q.stderr);
+    assert.equal(q.stderr.includes("warning"), false, q.stderr);
+  });
+});
+
+Deno.test("gam grid fails (exit 1) and writes nothing when no node gets a value", async () => {
+  await withTemp(async (dir) => {
+    // A point between nodes with a radius that reaches none of them.
+    const input = await csv(`${dir}/p.csv`, [[0.55, 0.55, 1]]);
+    const out = `${dir}/g.tif`;
+    const r = await gridArgs(input, "nearest", out, ["--radius", "0.01"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr.trim(),
+      /^gam grid: the 11 x 11 grid has no value at any node \(nearest from 1 point\(s\) in the bbox, radius 0\.01\); nothing written$/,
+    );
+    assert.equal(await Deno.stat(out).then(() => true, () => false), false);
+  });
+});

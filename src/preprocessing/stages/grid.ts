@@ -83,7 +83,11 @@ class GridStage implements Stage<GridStageParams> {
       units = input.units;
       modality = input.modality;
     }
-    const { grid, pointsInBbox, pointsSkipped } = await gridPoints(ctx.pool, { lon, lat, value }, {
+    const { grid, pointsInBbox, pointsSkipped, warnings } = await gridPoints(ctx.pool, {
+      lon,
+      lat,
+      value,
+    }, {
       ...rest,
       bbox: ctx.request.bbox,
       spacing,
@@ -92,6 +96,7 @@ class GridStage implements Stage<GridStageParams> {
       units,
       signal: ctx.signal,
     });
+    for (const w of warnings) ctx.logger.warn(w, { stage: "grid" });
     ctx.logger.info("gridded", {
       method,
       nx: grid.lon.length,
