@@ -36,14 +36,15 @@ Deno.test({
     const url = ["--database-url", scratch.url];
     try {
       assert.equal(await main(["db", "status", ...url]), 0);
-      assert.ok(out.includes("0 applied, 2 pending"), out.join("\n"));
+      assert.ok(out.includes("0 applied, 3 pending"), out.join("\n"));
       assert.equal(await main(["db", "migrate", ...url, "--json"]), 0);
       assert.deepEqual(JSON.parse(out.at(-1)!).applied.map((a: { version: number }) => a.version), [
         1,
         2,
+        3,
       ]);
       assert.equal(await main(["db", "status", ...url]), 0);
-      assert.ok(out.includes("2 applied, 0 pending"), out.join("\n"));
+      assert.ok(out.includes("3 applied, 0 pending"), out.join("\n"));
 
       const db = await openDatabase({ url: scratch.url });
       await db.repo.createRun({ id: "cli-run" });
@@ -58,6 +59,12 @@ Deno.test({
       const db3 = await openDatabase({ url: scratch.url });
       assert.equal((await db3.repo.getRun("cli-run"))?.status, "running");
       await db3.close();
+      // The run left running is listed with its verdict (no owner recorded, just started).
+      assert.equal(await main(["db", "status", ...url, "--json"]), 0);
+      const running = JSON.parse(out.at(-1)!).running;
+      assert.deepEqual(running.map((r: { id: string; verdict: string }) => [r.id, r.verdict]), [
+        ["cli-run", "fresh"],
+      ]);
 
       // Restoring something that is not a dump fails with status 1 and says why.
       await Deno.writeTextFile(`${dir}/junk`, "hello");
