@@ -125,6 +125,12 @@ export function parseYamlLayer(text: string, file: string): Layer {
 /**
  * Largest alias expansion of a configuration file (the `yaml` package's `maxAliasCount`): a
  * "billion laughs" document is refused instead of expanding to gigabytes.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_ALIAS_COUNT } from "./_layers.ts";
+ * MAX_ALIAS_COUNT; // 100
+ * ```
  */
 export const MAX_ALIAS_COUNT = 100;
 

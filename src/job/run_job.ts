@@ -203,7 +203,9 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
       logger.info("run lease taken", { host: owner.host, pid: owner.pid });
       const timer = setInterval(() => {
         db.repo.heartbeatRun(runId).then((running) => {
-          if (!running) logger.warn("the run is no longer running in the database");
+          if (running) return;
+          clearInterval(timer);
+          logger.warn("the run is no longer running in the database (another process ended it)");
         }, (error) => logger.warn("heartbeat failed", { error }));
       }, HEARTBEAT_SECONDS * 1000);
       Deno.unrefTimer(timer);
@@ -312,6 +314,15 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     }).catch(() => undefined); // no draft: the files are rendered at the end, as before
     await Promise.all(persisted);
   } catch (error) {
+    // The run ends here: its heartbeat stops and its row says how (a live owner, as gam serve
+    // is, would otherwise keep it "running" for as long as the process lives).
+    if (runRow) {
+      await runRow.then(() => {
+        clearInterval(heartbeat);
+        return dbPromise;
+      }).then((db) => db.repo.finishRun(runId, signal.aborted ? "interrupted" : "failed"))
+        .catch(() => {});
+    }
     await closeOwnDatabase();
     throw error;
   } finally {
