@@ -12,6 +12,7 @@ import { PipelineServer } from "../../job/serve.ts";
 import { runJob } from "../../job/run_job.ts";
 import { createProgress } from "../../job/progress.ts";
 import { openDatabase } from "../../persistence/mod.ts";
+import { reconcileRuns } from "../../job/run_lease.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 
 /** `gam serve`. */
@@ -65,7 +66,21 @@ Options:
     const opening = openDatabase({
       url: resolveDatabaseUrl(cfg),
       dataDir: `${cfg.defaults.outputDir}/db`,
-    }).then((db) => (database = db));
+    }).then(async (db) => {
+      // Runs of processes that died since the last start are marked interrupted now, not at
+      // the first scheduled run (which may be hours away).
+      try {
+        for (const ended of await reconcileRuns(db.repo)) {
+          logger.warn("an earlier run's process is gone: run marked interrupted", {
+            run: ended.id,
+            reason: ended.verdict.reason,
+          });
+        }
+      } catch (error) {
+        logger.error("could not reconcile earlier runs", { error });
+      }
+      return database = db;
+    });
     opening.catch((error) => logger.error("database unavailable", { error }));
     const server = new PipelineServer({
       config,
