@@ -1,7 +1,7 @@
 /**
- * Interrupted runs are reconciled: a real `gam run` child is SIGKILLed while its fetch hangs on
- * a loopback server, leaving its run `running`; `gam db status` reports it dead, and the next
- * `gam run` marks it `interrupted`. On the embedded database, and on the server when
+ * Interrupted runs are reconciled: a real `gam run` child is SIGKILLed while its plugin is
+ * blocked reading a named pipe, leaving its run `running`; `gam db status` reports it dead, and
+ * the next `gam run` marks it `interrupted`. On the embedded database, and on the server when
  * DATABASE_URL is set.
  */
 import assert from "node:assert/strict";
@@ -13,28 +13,29 @@ import { gam, ROOT } from "../_gam_cli.ts";
 // deno-lint-ignore no-explicit-any
 type Yaml = Record<string, any>;
 
-/** A loopback server that holds every request open until it is closed; `requested` resolves at the first. */
-function holdingServer() {
-  let onRequest!: () => void;
-  const requested = new Promise<void>((r) => onRequest = r);
-  let release!: () => void;
-  const released = new Promise<void>((r) => release = r);
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
-    onRequest();
-    await released;
-    return new Response("gone", { status: 503 });
-  });
+/**
+ * A named pipe the survey is "read" from: the `file` plugin's read blocks on it until a writer
+ * comes, which holds the run mid-fetch. `opened` resolves when the plugin has opened it (a FIFO's
+ * writer open completes exactly then).
+ */
+async function holdingPipe(path: string) {
+  const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.ok(made.success, "mkfifo");
+  const writer = Deno.open(path, { write: true });
+  let opened = false;
+  writer.then(() => opened = true, () => {});
   return {
-    host: `127.0.0.1:${server.addr.port}`,
-    requested,
+    opened: writer.then(() => {}),
     async close() {
-      release();
-      await server.shutdown();
+      // A writer still waiting is released by a reader of our own; then both ends close.
+      const reader = opened ? undefined : await Deno.open(path, { read: true });
+      (await writer).close();
+      reader?.close();
     },
   };
 }
 
-async function configs(dir: string, host: string): Promise<{ hanging: string; quick: string }> {
+async function configs(dir: string, pipe: string): Promise<{ hanging: string; quick: string }> {
   const base = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`)) as Yaml;
   base.defaults.bbox = [10.0, 45.0, 10.4, 45.4];
   base.defaults.outputDir = `${dir}/out`;
@@ -46,24 +47,20 @@ async function configs(dir: string, host: string): Promise<{ hanging: string; qu
   const hanging = structuredClone(base);
   hanging.modalities.gravity.source = {
     type: "plugin",
-    plugin: "http",
+    plugin: "file",
     params: {
-      url: `http://${host}/survey.csv`,
-      sha256: "0".repeat(64),
-      downloadDir: `${dir}/dl`,
+      path: pipe,
       columns: { lon: "lon", lat: "lat", value: "g" },
       units: "mGal",
       licence: "test",
       citation: "test",
     },
-    permissions: { net: [host], read: [`${dir}/dl`], write: [`${dir}/dl`] },
-    allowInsecureHttp: [host],
+    permissions: { read: [pipe] },
   };
   hanging.modalities.gravity.retry = { maxAttempts: 1 };
   hanging.modalities.gravity.timeoutMs = 600_000;
   const path = `${dir}/hanging.yaml`;
   await Deno.writeTextFile(path, stringify(hanging));
-  await Deno.mkdir(`${dir}/dl`);
   return { hanging: path, quick };
 }
 
@@ -110,14 +107,20 @@ function startRun(config: string, env: Record<string, string>) {
 }
 
 async function scenario(dir: string, env: Record<string, string>, statusArgs: string[]) {
-  const server = holdingServer();
+  await Deno.mkdir(`${dir}/data`);
+  const pipe = await holdingPipe(`${dir}/data/survey.csv`);
   try {
-    const { hanging, quick } = await configs(dir, server.host);
+    const { hanging, quick } = await configs(dir, `${dir}/data/survey.csv`);
     const first = startRun(hanging, env);
     let runId: string;
     try {
-      // Mid-run: the run row exists (lease logged) and the fetch is hanging on the server.
-      [runId] = await Promise.all([first.leased, server.requested]);
+      // Mid-run: the run row exists (lease logged) and the plugin is blocked reading the pipe.
+      [runId] = await Promise.race([
+        Promise.all([first.leased, pipe.opened]),
+        first.child.status.then((s) => {
+          throw new Error(`gam run ended (${s.code}) before it was mid-run:\n${first.log()}`);
+        }),
+      ]);
     } finally {
       first.child.kill("SIGKILL");
     }
@@ -153,7 +156,7 @@ async function scenario(dir: string, env: Record<string, string>, statusArgs: st
       await db.close();
     }
   } finally {
-    await server.close();
+    await pipe.close();
   }
 }
 
