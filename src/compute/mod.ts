@@ -14,6 +14,7 @@
 export { ComputeError } from "./compute_error.ts";
 export { type ComputeJob, type RunOptions, WorkerPool, type WorkerPoolOptions } from "./pool.ts";
 export {
+  DEFAULT_MASK_CELLS,
   GRID_METHODS,
   GRIDDING_VERSION,
   type GridLayout,

@@ -37,7 +37,7 @@ export const FILTER_OPS = [
 /** Version recorded in the provenance of `gam filter` outputs. */
 export const FILTER_COMMAND_VERSION = "1.0.0";
 
-const HELP = `Usage: gam filter --input GRID --op OP [op options] --out PATH
+const HELP = `Usage: gam filter [--input] GRID --op OP [op options] --out PATH
 
 Reads a grid (.tif GeoTIFF, .zarr as written by gam grid, .nc netCDF classic), runs one
 operation on the worker pool and writes .tif (Float32 GeoTIFF) or .zarr with provenance.
@@ -108,7 +108,7 @@ export const filterCommand: Command = {
       declination: s,
       method: s,
       threshold: s,
-    });
+    }, { positionalInput: { flag: "input", command: "filter" } });
     if (help) {
       console.log(HELP);
       return EXIT_OK;

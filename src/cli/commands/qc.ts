@@ -8,7 +8,7 @@ import { WorkerPool } from "../../compute/mod.ts";
 import { readGrid } from "../../formats/grid_read.ts";
 import { type QcReport, qcStage, qualityControl } from "../../preprocessing/stages/qc.ts";
 
-const HELP = `Usage: gam qc --input GRID [--json] [options]
+const HELP = `Usage: gam qc [--input] GRID [--json] [options]
 
 Reads a grid (.tif, .zarr as written by gam grid, .nc netCDF classic) and prints its quality
 control: completeness (nodes with data, or within --support-km of data), seams between tiles
@@ -52,7 +52,7 @@ export const qcCommand: Command = {
       "z-threshold": s,
       "min-cells": s,
       workers: s,
-    });
+    }, { positionalInput: { flag: "input", command: "qc" } });
     if (help) {
       console.log(HELP);
       return EXIT_OK;
@@ -84,14 +84,25 @@ export const qcCommand: Command = {
 function formatReport(file: string, units: string, r: QcReport): string {
   const c = r.completeness;
   const km = (x: number | null) => (x === null ? "n/a" : `${x.toFixed(2)} km`);
-  const lines = [
-    `QC of ${file}`,
-    `completeness: ${
-      (100 * c.fraction).toFixed(1)
-    }% (${c.supported} of ${c.cells} nodes with data` +
-    (c.supportKm > 0 ? ` within ${c.supportKm} km` : "") +
-    `); distance to data: max ${km(c.maxDistanceKm)}, mean ${km(c.meanDistanceKm)}`,
-  ];
+  const pct = (k: number) => `${(100 * k / Math.max(1, c.cells)).toFixed(1)}%`;
+  const lines = [`QC of ${file}`];
+  if (c.footprint === "input points") {
+    lines.push(
+      `completeness: ${pct(c.supported)} (${c.supported} of ${c.cells} nodes have a value and ` +
+        `a datum within ${c.supportKm.toFixed(2)} km); ${c.withValues} with values, ` +
+        `${c.extrapolated} extrapolated (value, no datum within ${c.supportKm.toFixed(2)} km), ` +
+        `${c.cells - c.withValues} masked or empty`,
+      `distance to data (input points): max ${km(c.maxDistanceKm)}, mean ${km(c.meanDistanceKm)}`,
+    );
+  } else {
+    lines.push(
+      `completeness: ${pct(c.supported)} (${c.supported} of ${c.cells} nodes with data` +
+        (c.supportKm > 0 ? ` within ${c.supportKm} km` : "") + ")",
+      `distance to data: max ${km(c.maxDistanceKm)}, mean ${km(c.meanDistanceKm)} ` +
+        `(to the nearest node with a value: this file has no data footprint, so ` +
+        `extrapolated nodes cannot be told apart)`,
+    );
+  }
   if (!r.seamsChecked) lines.push("seams: not checked (single survey; use --tile-deg for tiles)");
   else {
     const flagged = r.seams.filter((x) => x.flagged).length;
