@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Anomaly, Bbox } from "../contracts/mod.ts";
+import { type Anomaly, type Bbox, isEdgeAnomaly } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
@@ -358,7 +358,7 @@ function toSummary(r: ModalityJobResult): ModalitySummary {
     nanRatio: first && first.values.length > 0
       ? nanCount(first.values) / first.values.length
       : null,
-    anomalies: r.grids.reduce((n, g) => n + g.anomalies.length, 0),
+    anomalies: r.grids.reduce((n, g) => n + g.anomalies.filter((a) => !isEdgeAnomaly(a)).length, 0),
     cache: r.cache,
     durationSeconds: r.durationSeconds,
     grids: r.grids.map((g) => ({
@@ -426,6 +426,7 @@ function renderRunFolder(
           type: a.type,
           confidence: a.confidence,
           ...a.attributes,
+          edge: isEdgeAnomaly(a),
         },
       }))
     )

@@ -52,7 +52,9 @@ Operations and their options:
   --op tilt                               tilt angle (radians)
   --op total-gradient                     total gradient amplitude (units per km)
   --op rtp --inclination DEG --declination DEG
-                                          reduction to the pole
+                                          reduction to the pole; below 45 degrees of
+                                          inclination stabilised (full RTP above 8 cells of
+                                          wavelength, phase only below; see the README)
   --op outliers --method zscore|iqr|mad --threshold T
                                           cells flagged as outliers become NaN
 

@@ -116,14 +116,22 @@ function formatReport(file: string, units: string, r: QcReport): string {
       );
     }
   }
-  lines.push(`anomalies: ${r.anomalies.length}`);
+  const band = r.edgeBand;
+  lines.push(
+    `anomalies: ${r.anomalies.length - r.edgeAnomalies}` +
+      (band
+        ? ` (+${r.edgeAnomalies} in the FFT edge band of ${band.lonCells} x ${band.latCells} ` +
+          `cells, labelled edge)`
+        : ""),
+  );
   for (const a of r.anomalies) {
-    const at = a.attributes as { peak: number; areaKm2: number };
+    const at = a.attributes as { peak: number; areaKm2: number; edge?: boolean };
     lines.push(
       `  ${a.type} at ${a.lon.toFixed(4)}, ${a.lat.toFixed(4)}: peak ${
         at.peak.toFixed(3)
       } ${units}, ` +
-        `area ${at.areaKm2.toFixed(1)} km², confidence ${a.confidence.toFixed(2)}`,
+        `area ${at.areaKm2.toFixed(1)} km², confidence ${a.confidence.toFixed(2)}` +
+        (at.edge ? "  edge" : ""),
     );
   }
   return lines.join("\n");

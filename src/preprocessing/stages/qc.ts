@@ -14,7 +14,10 @@
  *   is one survey and no seam is checked);
  * - anomalies: residual after removing a regional field, robust z-score, threshold, connected
  *   components, each reported as an `Anomaly` (contract) with centroid, peak, area and
- *   confidence.
+ *   confidence. When the grid went through an FFT transform (its provenance has an `rtp`,
+ *   `upward`, `derivative`, `tilt` or `bandpass` stage, or a `gam filter` of those), anomalies
+ *   whose centroid lies within the transform's edge band get `attributes.edge = true` (see
+ *   {@linkcode fftEdgeBand}); they stay in the list but out of the headline counts.
  *
  * Where the report lives: a provenance entry `{ step: "qc.report", report }` of the output
  * grid; read it with {@linkcode qcReportOf} (or `stageReport(grid, "qc")`). Provenance travels
@@ -90,8 +93,48 @@ export interface QcReport extends Record<string, unknown> {
   seams: Seam[];
   /** Whether seams were checked (a tiling or survey ids were available). */
   seamsChecked: boolean;
-  /** Anomalies flagged, strongest first. */
+  /** Anomalies flagged, strongest first (edge ones labelled `attributes.edge`). */
   anomalies: Anomaly[];
+  /** The FFT edge band in cells per side, or null when no FFT transform made the grid. */
+  edgeBand: { lonCells: number; latCells: number } | null;
+  /** Anomalies in the edge band (included in `anomalies`). */
+  edgeAnomalies: number;
+}
+
+/** Stage ids and `gam filter` operations that transform a grid with an FFT. */
+const FFT_STEPS = new Set([
+  "rtp",
+  "upward",
+  "derivative",
+  "tilt",
+  "bandpass",
+  "gam filter rtp",
+  "gam filter upward",
+  "gam filter vertical-derivative",
+  "gam filter tilt",
+  "gam filter total-gradient",
+  "gam filter bandpass",
+]);
+
+/**
+ * The band along each edge that FFT transforms disturb, in cells: the minimum extension of the
+ * gam-core spectral kernel on that axis, `max(8, ceil(n / 16))` cells per side (the data are
+ * extended by mirror symmetry and tapered to zero over at least that width before the
+ * transform, `crates/gam-core/src/spectral/pad.rs`), or null when no step of the grid's
+ * provenance is an FFT transform.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { fftEdgeBand } from "./qc.ts";
+ * fftEdgeBand(rtpGrid); // { lonCells: 9, latCells: 8 } for 141 x 101 nodes
+ * ```
+ */
+export function fftEdgeBand(
+  grid: Pick<ProcessedGrid, "lat" | "lon" | "provenance">,
+): { lonCells: number; latCells: number } | null {
+  if (!grid.provenance.some((p) => FFT_STEPS.has(p.step))) return null;
+  const margin = (n: number) => Math.max(8, Math.ceil(n / 16));
+  return { lonCells: margin(grid.lon.length), latCells: margin(grid.lat.length) };
 }
 
 // 1.1.0: completeness from the data footprint; extrapolated nodes; edge anomalies.
@@ -150,6 +193,21 @@ export async function qualityControl(
     signal: options.signal,
   };
   const anomalies = await qcAnomalies(pool, grid, anomalyOptions);
+  const edgeBand = fftEdgeBand(grid);
+  let edgeAnomalies = 0;
+  if (edgeBand !== null) {
+    const nx = grid.lon.length, ny = grid.lat.length;
+    for (const a of anomalies) {
+      const col = (a.lon - grid.lon[0]) / grid.resolution.lon;
+      const row = (a.lat - grid.lat[0]) / grid.resolution.lat;
+      const inBand = Math.min(col, nx - 1 - col) < edgeBand.lonCells ||
+        Math.min(row, ny - 1 - row) < edgeBand.latCells;
+      if (inBand) {
+        a.attributes = { ...a.attributes, edge: true };
+        edgeAnomalies++;
+      }
+    }
+  }
   return {
     completeness: {
       cells: c.cells,
@@ -165,6 +223,8 @@ export async function qualityControl(
     seams,
     seamsChecked: survey !== undefined,
     anomalies,
+    edgeBand,
+    edgeAnomalies,
   };
 }
 
@@ -252,7 +312,8 @@ class QcStage implements Stage<QcParams> {
       completeness: report.completeness.fraction,
       seams: report.seams.length,
       flaggedSeams: report.seams.filter((s) => s.flagged).length,
-      anomalies: report.anomalies.length,
+      anomalies: report.anomalies.length - report.edgeAnomalies,
+      edgeAnomalies: report.edgeAnomalies,
     });
     return attachReport(grid, this.id, VERSION, report);
   }
