@@ -113,7 +113,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const runId = options.runId ?? newCorrelationId("run");
   const logger = options.logger.child({ correlationId: runId, component: "run" });
   const registry = options.registry ?? defaultRegistry;
-  const progress = options.progress ?? createProgress();
+  const progress = options.progress ?? createProgress({ logger });
   const bbox = config.defaults.bbox as Bbox;
   const modalities = Object.entries(config.modalities)
     .filter(([name, m]) => (options.modalities ? options.modalities.includes(name) : m.enabled))
