@@ -26,6 +26,7 @@ import type { ProcessedGrid } from "../contracts/mod.ts";
 import { ComputeError } from "./compute_error.ts";
 import type { WorkerPool } from "./pool.ts";
 import { KM_PER_DEGREE } from "./filters.ts";
+import { footprintDistance } from "./footprint.ts";
 
 /**
  * Default distance mask of mincurv and linear, in node spacings: nodes farther than
@@ -760,15 +761,20 @@ export async function gridPoints(
     }
   }
 
-  // The data footprint: distance from every node to the nearest point (all points in every
-  // band, so each distance is exact), then the mask.
-  const [dist] = await banded(
-    "distance_to_nearest",
-    Infinity,
-    false,
-    (r0, r1) => [spec(), r0, r1],
-    1,
-  );
+  // The data footprint: distance from every node to the nearest point, by a distance transform
+  // (footprint.ts; within a cell of exact). An explicit maxDistance masks by the exact k-d tree
+  // distances as before, which also replace the transform's where they are finite.
+  const dist = footprintDistance(kept.lon, kept.lat, layout);
+  if (options.maxDistance !== undefined && Number.isFinite(o.maxDistance)) {
+    const [exact] = await banded(
+      "distance_to_nearest",
+      o.maxDistance,
+      false,
+      (r0, r1) => [spec(), r0, r1],
+      1,
+    );
+    for (let i = 0; i < cells; i++) if (Number.isFinite(exact[i])) dist[i] = exact[i];
+  }
   const dataDistanceKm = new Float32Array(cells);
   let maskedNodes = 0;
   for (let i = 0; i < cells; i++) {

@@ -209,7 +209,8 @@ export const gridCommand: Command = {
     // Nearest and idw (and the distance mask) run in row bands on the worker pool; the block
     // reductions (tens of milliseconds) and linear and mincurv (one job each) run on this
     // thread, which saves starting workers and copying the points to them.
-    const parallel = method === "nearest" || method === "idw";
+    const parallel = method === "nearest" || method === "idw" ||
+      (maxDistance !== undefined && Number.isFinite(maxDistance));
     await using pool = parallel ? new WorkerPool() : null;
     // Workers start, and the kernels get optimised, while this thread reads the table.
     const warm = warmUpGridding(pool, method);
