@@ -292,9 +292,9 @@ export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): 
 }
 
 /**
- * Writes `grid` to `path` as a Float32 GeoTIFF (see {@linkcode encodeGeoTiff}). The file is
- * written to a temporary name in the same folder and renamed, so a failed write never leaves a
- * half-written file at `path`.
+ * Writes `grid` to `path` as a Float32 GeoTIFF (see {@linkcode encodeGeoTiff}), creating the
+ * folder if needed. The file is written to a temporary name in the same folder and renamed, so
+ * a failed write never leaves a half-written file at `path`.
  *
  * @param path Output path (`.tif`).
  * @param grid Axes, values, resolution and registration.
@@ -313,6 +313,8 @@ export async function writeGeoTiff(
 ): Promise<void> {
   const bytes = encodeGeoTiff(grid, options);
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const slash = path.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
   try {
     await Deno.writeFile(tmp, bytes);
     await Deno.rename(tmp, path);

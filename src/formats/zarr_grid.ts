@@ -77,8 +77,8 @@ const CHUNK = 512;
 const BYTES_CODEC = chunkCodecs("none");
 
 /**
- * Writes `grid` as a Zarr v3 group at `path` (a folder). The group is built in a temporary
- * folder beside `path` and renamed into place, replacing an existing grid at `path`; a failed
+ * Writes `grid` as a Zarr v3 group at `path` (a folder; its parent is created if needed). The
+ * group is built in a temporary folder beside `path` and renamed into place, replacing an existing grid at `path`; a failed
  * write leaves nothing behind.
  *
  * @param path Output folder, e.g. `out/grid.zarr`.
@@ -111,6 +111,8 @@ export async function writeZarrGrid(
   }
   const clean = path.replace(/\/+$/, "");
   const tmp = `${clean}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const slash = clean.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(clean.slice(0, slash), { recursive: true });
   try {
     const store = new FileSystemStore(tmp);
     const root = await zarr.create(zarr.root(store), {
