@@ -36,7 +36,8 @@ Deno.test("footprintDistance() is within one cell of brute force, a small fracti
   for (let k = 0; k < got.length; k++) {
     const e = Math.abs(got[k] - want[k]);
     assert.ok(e < layout.spacing, `node ${k}: ${got[k]} vs ${want[k]}`);
-    assert.ok(got[k] >= want[k] - 1e-12, `node ${k}: a distance to a real point, never shorter`);
+    // A distance to a real point (offsets kept in float32): never shorter beyond rounding.
+    assert.ok(got[k] >= want[k] - 1e-6 * layout.spacing, `node ${k}: shorter than the truth`);
     sum += e;
     if (want[k] <= layout.spacing) near++;
   }
