@@ -454,6 +454,13 @@ function renderRunFolder(
       qc: g.qc
         ? {
           completeness: g.qc.completeness.fraction,
+          ...(g.qc.completeness.footprint === "input points"
+            ? {
+              supportKm: g.qc.completeness.supportKm,
+              extrapolated: g.qc.completeness.extrapolated,
+              maxDistanceKm: g.qc.completeness.maxDistanceKm ?? undefined,
+            }
+            : {}),
           seams: g.qc.seams.map((s) => ({
             between: `${s.surveyA}|${s.surveyB}`,
             offset: s.offset,

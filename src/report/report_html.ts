@@ -15,6 +15,12 @@ import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from ".
 export interface ReportQc {
   /** Fraction of cells with data support, [0, 1]. */
   completeness?: number;
+  /** Support distance of `completeness`, km (measured from the input points). */
+  supportKm?: number;
+  /** Nodes with a value but no datum within `supportKm`. */
+  extrapolated?: number;
+  /** Largest distance from a node to the nearest datum, km. */
+  maxDistanceKm?: number;
   /** Seams found: surveys, level offset (data units), flagged. */
   seams?: { between: string; offset: number; gradientJump?: number; flagged: boolean }[];
 }
@@ -182,8 +188,13 @@ function gridFigure(g: ReportGrid): string {
     ["NaN ratio", fmt(nan / grid.values.length, 3)],
     [
       "completeness",
-      g.qc?.completeness === undefined ? "–" : `${(g.qc.completeness * 100).toFixed(1)} %`,
+      g.qc?.completeness === undefined ? "–" : `${(g.qc.completeness * 100).toFixed(1)} %` +
+        (g.qc.supportKm === undefined ? "" : ` (data within ${fmt(g.qc.supportKm)} km)`),
     ],
+    ...(g.qc?.extrapolated === undefined ? [] : [
+      ["extrapolated", `${g.qc.extrapolated} nodes`],
+      ["distance to data", `max ${fmt(g.qc.maxDistanceKm)} km`],
+    ]),
     [
       "seams flagged",
       g.qc?.seams ? `${g.qc.seams.filter((s) => s.flagged).length} of ${g.qc.seams.length}` : "–",

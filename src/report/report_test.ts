@@ -255,3 +255,28 @@ Deno.test("renderReport() leaves edge anomalies out of the counts and draws them
   assert.equal((html.match(/stroke-dasharray/g) ?? []).length, 2);
   assert.match(html, /<td>1<\/td><td>1\.00 s<\/td>/, "summary table counts 1");
 });
+
+Deno.test("renderReport() shows extrapolated nodes and the distance to data from the footprint", () => {
+  const html = renderReport({
+    runId: "run-q",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [10, 45, 10.9, 45.9],
+    modalities: [{
+      modality: "magnetic",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [{
+        title: "m",
+        grid: grid(10, 10),
+        anomalies: [],
+        qc: { completeness: 0.872, supportKm: 1.67, extrapolated: 12, maxDistanceKm: 11.3 },
+      }],
+    }],
+    provenance: {},
+  });
+  assert.match(html, /completeness<\/th><td>87\.2 % \(data within 1\.67 km\)/);
+  assert.match(html, /extrapolated<\/th><td>12 nodes/);
+  assert.match(html, /distance to data<\/th><td>max 11\.3 km/);
+});
