@@ -59,7 +59,7 @@ Operations and their options:
                                           cells flagged as outliers become NaN
 
 Options:
-  --input GRID     Input grid file
+  --input GRID     Input grid file (or the one positional argument)
   --out PATH       Output file, .tif or .zarr
   --workers N      Worker pool size (default: number of cores)
   -h, --help       Show this help

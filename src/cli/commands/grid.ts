@@ -44,7 +44,8 @@ Grids scattered points (lon, lat, value) onto a regular lon/lat grid, in paralle
 WebAssembly worker pool, like gdal_grid and GMT's blockmean/nearneighbor/surface.
 
 Input:
-  --input FILE     CSV, TSV or whitespace-separated text, optionally gzip-compressed
+  --input FILE     CSV, TSV or whitespace-separated text, optionally gzip-compressed (or the
+                   one positional argument)
   --x COL          Longitude column: header name or 1-based index
   --y COL          Latitude column: header name or 1-based index
   --z COL          Value column: header name or 1-based index

@@ -11,14 +11,21 @@ import { type QcReport, qcStage, qualityControl } from "../../preprocessing/stag
 const HELP = `Usage: gam qc [--input] GRID [--json] [options]
 
 Reads a grid (.tif, .zarr as written by gam grid, .nc netCDF classic) and prints its quality
-control: completeness (nodes with data, or within --support-km of data), seams between tiles
-(with --tile-deg) and anomalies (robust z-score of the residual after a regional trend, connected
-components with centroid, peak, area and confidence).
+control: completeness measured from the grid's data footprint (band 2 of a GeoTIFF, the
+data_distance array of a Zarr group: distance from each node to the nearest input point) when
+it has one: nodes with a value and a datum within the support distance, nodes with a value but
+none (extrapolated), masked or empty nodes; without a footprint (a foreign file), the distance
+is to the nearest node with a value. Then seams between tiles (with --tile-deg) and anomalies
+(robust z-score of the residual after a regional trend, connected components with centroid,
+peak, area and confidence; on a grid made by an FFT transform, anomalies in the transform's
+edge band are labelled edge and not counted).
 
 Options:
-  --input GRID          Grid file
+  --input GRID          Grid file (or give it as the one positional argument)
   --json                Print the report as JSON on stdout
-  --support-km KM       Support distance for completeness (default 0: the node itself)
+  --support-km KM       Support distance for completeness (default 0: with a footprint 3 node
+                        spacings, the default mask of mincurv and linear; without one, the
+                        node itself)
   --tile-deg DEG        Check seams between square tiles of DEG degrees (default: no seams)
   --seam-threshold V    Flag seams with a level offset above V data units (default 1)
   --z-threshold Z       Robust z-score threshold for anomalies (default 3)
