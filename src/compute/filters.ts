@@ -418,7 +418,7 @@ export const RTP_CUTOFF_CELLS = 8;
  * `(conj θ / |θ|)²` only, amplitude 1, so they are moved over their source but never amplified.
  * The sum is the result (three whole-grid jobs instead of one). Long-wavelength amplitudes are
  * exact; short-wavelength amplitudes stay at their total-field size (on a dipole 3 km deep at
- * -30°, 6 cells of 0.5 km, the peak is 10% under the true pole value). Li (2008, The Leading
+ * -30° on 0.5 km cells, the peak is 10% under the true pole value). Li (2008, The Leading
  * Edge 27, 990-1002) reviews this family of low-latitude methods. `stabilize: false` gives the
  * plain operator (with the kernel's own 20° floor in the amplitude term).
  *
