@@ -103,7 +103,7 @@ export function validateInversionResult(value: unknown, where?: string): Inversi
  * @example Usage
  * ```ts
  * import { isEdgeAnomaly } from "./anomaly.ts";
- * isEdgeAnomaly({ lon: 0, lat: 0, depth: 0, confidence: 1, type: "positive", attributes: { edge: true } }); // true
+ * isEdgeAnomaly({ attributes: { edge: true } }); // true
  * ```
  */
 export function isEdgeAnomaly(a: Pick<Anomaly, "attributes">): boolean {
