@@ -118,7 +118,12 @@ export interface GridWithOrigin {
 export const GRID_ADAPTER: EntryAdapter<GridWithOrigin> = {
   layer: "preprocessing",
   checksum: (g) => gridChecksum(g.grid),
-  arrays: ({ grid }) => ({ lat: grid.lat, lon: grid.lon, values: grid.values }),
+  arrays: ({ grid }) => ({
+    lat: grid.lat,
+    lon: grid.lon,
+    values: grid.values,
+    dataDistanceKm: grid.dataDistanceKm,
+  }),
   origin: (g): EntryOrigin => ({
     kind: "grid",
     ...g.origin,
@@ -129,14 +134,20 @@ export const GRID_ADAPTER: EntryAdapter<GridWithOrigin> = {
     pipelineVersion: g.pipelineVersion,
   }),
   describe: (g) => {
-    const { lat: _lat, lon: _lon, values: _values, ...rest } = g.grid;
+    const { lat: _lat, lon: _lon, values: _values, dataDistanceKm: _d, ...rest } = g.grid;
     return { grid: rest, origin: g.origin, pipelineVersion: g.pipelineVersion };
   },
   write: (dir, g, attributes, options) => writeGridGroup(dir, g.grid, attributes, options),
   async read(dir, described) {
-    const { lat, lon, values } = await readGridGroup(dir);
+    const { lat, lon, values, dataDistanceKm } = await readGridGroup(dir);
     const d = described as Omit<GridWithOrigin, "grid"> & { grid: Record<string, unknown> };
-    const grid = validateProcessedGrid({ ...d.grid, lat, lon, values }, dir);
+    const grid = validateProcessedGrid({
+      ...d.grid,
+      lat,
+      lon,
+      values,
+      ...(dataDistanceKm ? { dataDistanceKm } : {}),
+    }, dir);
     return { grid, origin: d.origin, pipelineVersion: d.pipelineVersion };
   },
 };

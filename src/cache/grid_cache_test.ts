@@ -71,3 +71,29 @@ Deno.test("startSweeper() sweeps on its interval and stops cleanly", async () =>
   await sweeper.stop();
   assertEquals(await cache.get("gravity", BBOX, "1.0.0"), undefined);
 });
+
+Deno.test("GridCache keeps a grid's data footprint (dataDistanceKm) across a hit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gam-grid-" });
+  try {
+    const cache = new GridCache({
+      store: dir,
+      outputDir: `${dir}/out`,
+      metrics: new MetricsRegistry(),
+    });
+    const grid = syntheticGrid(30, 40, 3);
+    grid.dataDistanceKm = Float32Array.from({ length: 30 * 40 }, (_, i) => (i % 37) * 0.25);
+    const origin = originOf(syntheticPoints(1));
+    await cache.getOrCompute("gravity", BBOX, "1.0.0", () => Promise.resolve(grid), origin);
+    const hit = await cache.getOrCompute(
+      "gravity",
+      BBOX,
+      "1.0.0",
+      () => Promise.reject(new Error("must be a hit")),
+      origin,
+    );
+    assertEquals(hit.outcome, "hit");
+    assertEquals(Array.from(hit.data.dataDistanceKm ?? []), Array.from(grid.dataDistanceKm));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -54,9 +54,22 @@ export const EXIT_USAGE = 2;
 /** Flag options of {@linkcode parseFlags}, as in `node:util` `parseArgs`. */
 export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
 
+/** Options of {@linkcode parseFlags}. */
+export interface ParseFlagsOptions {
+  /**
+   * A command that takes one input: the flag (e.g. `"input"`) that a single positional argument
+   * fills, so `gam qc FILE` means `gam qc --input FILE`. Giving both, or more than one
+   * positional, is a {@linkcode UsageError}; `positionals` is then empty. `command` names the
+   * command in messages.
+   * @default {undefined}
+   */
+  positionalInput?: { flag: string; command: string };
+}
+
 /**
  * Parses `args` strictly against `options` (unknown flags and missing values are
- * {@linkcode UsageError}s naming the flag). Positionals are allowed. `--help`/`-h` is always
+ * {@linkcode UsageError}s naming the flag). Positionals are allowed, or with
+ * `positionalInput` one positional is taken as that flag's value. `--help`/`-h` is always
  * accepted and reported as `help: true`.
  *
  * @example Usage
@@ -64,11 +77,16 @@ export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
  * import { parseFlags } from "./command.ts";
  * const { values } = parseFlags(["--k", "12"], { k: { type: "string" } });
  * values.k; // "12"
+ * const qc = parseFlags(["grid.tif"], { input: { type: "string" } }, {
+ *   positionalInput: { flag: "input", command: "qc" },
+ * });
+ * qc.values.input; // "grid.tif"
  * ```
  */
 export function parseFlags<T extends FlagSpec>(
   args: string[],
   options: T,
+  parse: ParseFlagsOptions = {},
 ): {
   values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
@@ -82,8 +100,24 @@ export function parseFlags<T extends FlagSpec>(
       strict: true,
     });
     const { help, ...rest } = values as Record<string, string | boolean | undefined>;
+    const single = parse.positionalInput;
+    if (single !== undefined && positionals.length > 0) {
+      const see = `(see gam ${single.command} --help)`;
+      if (positionals.length > 1) {
+        throw new UsageError(`unexpected argument "${positionals[1]}": one input only ${see}`);
+      }
+      if (rest[single.flag] !== undefined) {
+        throw new UsageError(
+          `the input is given twice, as --${single.flag} "${rest[single.flag]}" and as ` +
+            `"${positionals[0]}" ${see}`,
+        );
+      }
+      rest[single.flag] = positionals[0];
+      return { values: rest, positionals: [], help: help === true };
+    }
     return { values: rest, positionals, help: help === true };
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     // One line: node's messages for e.g. `--sigma -1` span three lines.
     const message = (e as Error).message.replace(/\. To specify a positional.*$/, "")
       .replace(/\s*\n\s*/g, " ");

@@ -25,6 +25,23 @@ import { type Bbox, checkBbox } from "../contracts/bbox.ts";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import { ComputeError } from "./compute_error.ts";
 import type { WorkerPool } from "./pool.ts";
+import { KM_PER_DEGREE } from "./filters.ts";
+import { footprintDistance } from "./footprint.ts";
+
+/**
+ * Default distance mask of mincurv and linear, in node spacings: nodes farther than
+ * `DEFAULT_MASK_CELLS * spacing` (degrees of latitude, local metric) from every point are NaN.
+ * Three cells is the distance Verde's gridding examples give `distance_mask` and GMT users give
+ * `surface -M3c`: it keeps the interpolation between flight lines up to six cells apart and cuts
+ * extrapolation past a survey's edge.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { DEFAULT_MASK_CELLS } from "./gridding.ts";
+ * const maskDeg = DEFAULT_MASK_CELLS * 0.005; // 0.015 degrees at 0.005 degree spacing
+ * ```
+ */
+export const DEFAULT_MASK_CELLS = 3;
 
 /** The gam-core module instantiated on the calling thread (loaded on first use). */
 type Core = typeof import("./wasm/gam_core.js");
@@ -143,9 +160,12 @@ export interface GridPointsOptions {
    */
   maxIterations?: number;
   /**
-   * Nodes farther than this from every point become NaN, degrees (> 0); like Verde's
-   * `distance_mask`.
-   * @default {undefined}
+   * Nodes farther than this from every point become NaN, degrees (> 0; `Infinity` masks
+   * nothing); like Verde's `distance_mask` and GMT's `surface -M`. Unset: mincurv and linear,
+   * which fill gaps and extrapolate, mask beyond {@linkcode DEFAULT_MASK_CELLS} cells
+   * (`DEFAULT_MASK_CELLS * spacing`); the other methods mask nothing beyond their own reach
+   * (a block, `radius`).
+   * @default {DEFAULT_MASK_CELLS * spacing for mincurv and linear, Infinity otherwise}
    */
   maxDistance?: number;
   /**
@@ -182,8 +202,13 @@ export interface GridPointsOptions {
  * ```
  */
 export interface GridResult {
-  /** The grid: values Float64, NaN where the method has no support or beyond `maxDistance`. */
+  /**
+   * The grid: values Float64, NaN where the method has no support or beyond `maxDistance`;
+   * `dataDistanceKm` holds its data footprint (distance from each node to the nearest point).
+   */
   grid: ProcessedGrid;
+  /** Nodes set to NaN by the distance mask (they had a value from the method). */
+  maskedNodes: number;
   /** Block methods: number of points per block (NaN where empty), row-major like `values`. */
   count?: F64;
   /**
@@ -463,7 +488,7 @@ interface Checked {
   tension: number;
   convergence: number;
   maxIterations: number;
-  maxDistance?: number;
+  maxDistance: number;
   maxCells: number;
   bands?: number;
   blockStatistics: boolean;
@@ -526,12 +551,12 @@ function checkOptions(o: GridPointsOptions): Checked {
       ">= 0 (0 = automatic)",
     ),
     maxIterations: num("maxIterations", o.maxIterations, 500, isInt, "an integer >= 1"),
-    maxDistance: o.maxDistance === undefined ? undefined : num(
+    maxDistance: num(
       "maxDistance",
       o.maxDistance,
-      0,
-      (x) => x > 0 && Number.isFinite(x),
-      "a finite number > 0 degrees",
+      o.method === "mincurv" || o.method === "linear" ? DEFAULT_MASK_CELLS * o.spacing : Infinity,
+      (x) => x > 0,
+      "a number > 0 degrees (Infinity: no mask)",
     ),
     maxCells: num("maxCells", o.maxCells, DEFAULT_MAX_GRID_NODES, isInt, "an integer >= 1"),
     bands: o.bands === undefined ? undefined : num("bands", o.bands, 1, isInt, "an integer >= 1"),
@@ -888,20 +913,29 @@ export async function gridPoints(
     }
   }
 
-  if (o.maxDistance !== undefined) {
-    const [dist] = await banded(
+  // The data footprint: distance from every node to the nearest point, by a distance transform
+  // (footprint.ts; within a cell of exact). An explicit maxDistance masks by the exact k-d tree
+  // distances as before, which also replace the transform's where they are finite.
+  const dist = footprintDistance(kept.lon, kept.lat, layout);
+  if (options.maxDistance !== undefined && Number.isFinite(o.maxDistance)) {
+    const [exact] = await banded(
       "distance_to_nearest",
       o.maxDistance,
       false,
       (r0, r1) => [spec(), r0, r1],
       1,
     );
-    for (let i = 0; i < cells; i++) {
-      if (!(dist[i] <= o.maxDistance)) {
-        values[i] = NaN;
-        if (spread) spread[i] = NaN;
-        if (count) count[i] = NaN;
-      }
+    for (let i = 0; i < cells; i++) if (Number.isFinite(exact[i])) dist[i] = exact[i];
+  }
+  const dataDistanceKm = new Float32Array(cells);
+  let maskedNodes = 0;
+  for (let i = 0; i < cells; i++) {
+    dataDistanceKm[i] = dist[i] * KM_PER_DEGREE;
+    if (!(dist[i] <= o.maxDistance)) {
+      if (values![i] === values![i]) maskedNodes++;
+      values![i] = NaN;
+      if (spread) spread[i] = NaN;
+      if (count) count[i] = NaN;
     }
   }
 
@@ -936,7 +970,8 @@ export async function gridPoints(
       maxIterations: o.maxIterations,
     });
   }
-  if (o.maxDistance !== undefined) params.maxDistance = o.maxDistance;
+  params.maxDistance = Number.isFinite(o.maxDistance) ? o.maxDistance : "Infinity";
+  params.maskedNodes = maskedNodes;
   const grid: ProcessedGrid = {
     lat: layout.lat,
     lon: layout.lon,
@@ -946,10 +981,12 @@ export async function gridPoints(
     resolution: { lon: o.spacing, lat: o.spacing },
     registration: o.registration,
     bbox: o.bbox,
+    dataDistanceKm,
     provenance: [{ step: "grid", version: GRIDDING_VERSION, params }],
   };
   return {
     grid,
+    maskedNodes,
     count,
     spread,
     pointsInBbox: kept.inBbox,
@@ -1040,7 +1077,7 @@ export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod
  * @example Usage
  * ```ts ignore
  * import { GRIDDING_VERSION } from "./gridding.ts";
- * console.log(GRIDDING_VERSION); // "0.1.0"
+ * console.log(GRIDDING_VERSION); // "0.2.0"
  * ```
  */
-export const GRIDDING_VERSION = "0.1.0";
+export const GRIDDING_VERSION = "0.2.0";

@@ -234,7 +234,7 @@ Deno.test("gridPoints() rejects invalid options naming the option", async () => 
     [{ radius: -2 }, "radius", /radius must be > 0 degrees/],
     [{ k: 2.5, method: "idw" }, "k", /k must be an integer >= 1, got 2.5/],
     [{ tension: 1 }, "tension", /tension must be in \[0, 1\), got 1/],
-    [{ maxDistance: 0 }, "maxDistance", /maxDistance must be a finite number > 0/],
+    [{ maxDistance: 0 }, "maxDistance", /maxDistance must be a number > 0 degrees/],
     [{ registration: "corner" as never }, "registration", /"gridline" or "pixel"/],
     [
       { spacing: 0.0001, maxCells: 1000 },

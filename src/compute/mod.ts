@@ -21,6 +21,7 @@ export {
   type WorkerPoolOptions,
 } from "./pool.ts";
 export {
+  DEFAULT_MASK_CELLS,
   DEFAULT_MAX_GRID_NODES,
   EmptyGridError,
   GRID_METHODS,

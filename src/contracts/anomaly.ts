@@ -95,3 +95,17 @@ export function validateInversionResult(value: unknown, where?: string): Inversi
   if (!r.success) throw new ContractError("InversionResult", formatZodIssues(r.error), where);
   return r.data;
 }
+
+/**
+ * Whether QC labelled `a` an edge anomaly (`attributes.edge === true`): it lies in the band
+ * along the grid's edge that FFT transforms disturb, and is left out of headline counts.
+ *
+ * @example Usage
+ * ```ts
+ * import { isEdgeAnomaly } from "./anomaly.ts";
+ * isEdgeAnomaly({ attributes: { edge: true } }); // true
+ * ```
+ */
+export function isEdgeAnomaly(a: Pick<Anomaly, "attributes">): boolean {
+  return a.attributes?.edge === true;
+}

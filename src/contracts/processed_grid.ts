@@ -70,6 +70,13 @@ export const ProcessedGridSchema = z.strictObject({
   registration: z.enum(["gridline", "pixel"]),
   /** The bbox the grid was made for, if any. */
   bbox: BboxSchema.optional(),
+  /**
+   * The grid's data footprint: distance from each node to the nearest input point, km,
+   * row-major like `values` (Infinity where no point exists). Set by gridding, carried by
+   * same-shape filters and written with the grid; QC measures completeness from it. Absent
+   * for grids whose input points are unknown (a foreign file, a source grid).
+   */
+  dataDistanceKm: z.instanceof(Float32Array, { error: "expected a Float32Array" }).optional(),
   provenance: z.array(ProvenanceEntrySchema),
 });
 
@@ -103,6 +110,11 @@ export function validateProcessedGrid(grid: unknown, where?: string): ProcessedG
   if (g.values.length !== g.lat.length * g.lon.length) {
     issues.push(
       `values: length ${g.values.length} differs from lat x lon = ${g.lat.length} x ${g.lon.length}`,
+    );
+  }
+  if (g.dataDistanceKm !== undefined && g.dataDistanceKm.length !== g.values.length) {
+    issues.push(
+      `dataDistanceKm: length ${g.dataDistanceKm.length} differs from values' ${g.values.length}`,
     );
   }
   for (

@@ -11,6 +11,12 @@
  * north-west cell corner; in both cases every pixel centre sits on a grid node, and GDAL reports
  * the origin half a cell outside the first node.
  *
+ * Metadata GDAL reads (`gdalinfo` prints it): a `GDAL_METADATA` tag (42112) with dataset items
+ * (`units`, `registration`, `modality`, ...) and per band a description and a unit type (band 1
+ * `values` in the grid's units; band 2, when the grid carries its data footprint,
+ * `data_distance` in km, the distance from each node to the nearest input point). Band 2 is
+ * written as a second plane (PlanarConfiguration 2, ExtraSamples unspecified).
+ *
  * @module
  */
 
@@ -37,6 +43,8 @@ export interface GeoTiffGrid {
   resolution: { lon: number; lat: number };
   /** `"gridline"`: nodes on the bbox edges; `"pixel"`: nodes at cell centres. */
   registration: "gridline" | "pixel";
+  /** Optional data footprint, written as band 2: distance to the nearest input point, km. */
+  dataDistanceKm?: Float32Array;
 }
 
 /**
@@ -54,6 +62,45 @@ export interface GeoTiffOptions {
    * @default {undefined}
    */
   description?: string;
+  /**
+   * Units of the values, written as band 1's unit type and the dataset item `units` of the
+   * `GDAL_METADATA` tag.
+   * @default {undefined}
+   */
+  units?: string;
+  /**
+   * Further dataset items of the `GDAL_METADATA` tag (`registration` is always written).
+   * @default {{}}
+   */
+  metadata?: Record<string, string>;
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The `GDAL_METADATA` XML of a grid (see the module docs). */
+function gdalMetadata(grid: GeoTiffGrid, options: GeoTiffOptions): string {
+  const items: string[] = [];
+  const item = (name: string, value: string, band?: number, role?: string) =>
+    items.push(
+      `<Item name="${name}"${band === undefined ? "" : ` sample="${band}"`}${
+        role ? ` role="${role}"` : ""
+      }>${xmlEscape(value)}</Item>`,
+    );
+  const dataset: Record<string, string> = {
+    ...(options.units !== undefined ? { units: options.units } : {}),
+    registration: grid.registration,
+    ...options.metadata,
+  };
+  for (const [k, v] of Object.entries(dataset)) item(k, v);
+  item("DESCRIPTION", "values", 0, "description");
+  if (options.units !== undefined) item("UNITTYPE", options.units, 0, "unittype");
+  if (grid.dataDistanceKm !== undefined) {
+    item("DESCRIPTION", "data_distance", 1, "description");
+    item("UNITTYPE", "km", 1, "unittype");
+  }
+  return `<GDALMetadata>${items.join("")}</GDALMetadata>`;
 }
 
 /**
@@ -108,7 +155,14 @@ export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): 
       `values has ${grid.values.length} elements, expected lat x lon = ${height} x ${width}`,
     );
   }
-  const dataBytes = width * height * 4;
+  const bands = grid.dataDistanceKm === undefined ? 1 : 2;
+  if (grid.dataDistanceKm !== undefined && grid.dataDistanceKm.length !== width * height) {
+    throw new GeoTiffError(
+      `dataDistanceKm has ${grid.dataDistanceKm.length} elements, expected ${height} x ${width}`,
+    );
+  }
+  const planeBytes = width * height * 4;
+  const dataBytes = planeBytes * bands;
   if (dataBytes > 0xffff_0000) {
     throw new GeoTiffError(`grid of ${height} x ${width} cells exceeds the 4 GiB of a TIFF`);
   }
@@ -125,18 +179,19 @@ export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): 
   const tags: Tag[] = [
     { code: 256, type: T_LONG, values: [width] },
     { code: 257, type: T_LONG, values: [height] },
-    { code: 258, type: T_SHORT, values: [32] },
+    { code: 258, type: T_SHORT, values: bands === 1 ? [32] : [32, 32] },
     { code: 259, type: T_SHORT, values: [1] }, // no compression
     { code: 262, type: T_SHORT, values: [1] }, // BlackIsZero
     ...(options.description !== undefined
       ? [{ code: 270, type: T_ASCII, values: options.description }]
       : []),
     { code: 273, type: T_LONG, values: stripOffsets },
-    { code: 277, type: T_SHORT, values: [1] },
+    { code: 277, type: T_SHORT, values: [bands] },
     { code: 278, type: T_LONG, values: [rowsPerStrip] },
     { code: 279, type: T_LONG, values: stripCounts },
-    { code: 284, type: T_SHORT, values: [1] }, // chunky
-    { code: 339, type: T_SHORT, values: [3] }, // IEEE float
+    { code: 284, type: T_SHORT, values: [bands === 1 ? 1 : 2] }, // chunky | planar
+    ...(bands === 2 ? [{ code: 338, type: T_SHORT, values: [0] }] : []), // ExtraSamples
+    { code: 339, type: T_SHORT, values: bands === 1 ? [3] : [3, 3] }, // IEEE float
     { code: 33550, type: T_DOUBLE, values: [dx, dy, 0] }, // ModelPixelScale
     { code: 33922, type: T_DOUBLE, values: [0, 0, 0, west, north, 0] }, // ModelTiepoint
     {
@@ -165,11 +220,14 @@ export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): 
         9102, // GeogAngularUnitsGeoKey = degree
       ],
     },
+    { code: 42112, type: T_ASCII, values: gdalMetadata(grid, options) }, // GDAL_METADATA
     { code: 42113, type: T_ASCII, values: "nan" }, // GDAL_NODATA
   ];
-  for (let s = 0; s < strips; s++) {
-    stripOffsets.push(0);
-    stripCounts.push(Math.min(rowsPerStrip, height - s * rowsPerStrip) * rowBytes);
+  for (let b = 0; b < bands; b++) {
+    for (let s = 0; s < strips; s++) {
+      stripOffsets.push(0);
+      stripCounts.push(Math.min(rowsPerStrip, height - s * rowsPerStrip) * rowBytes);
+    }
   }
 
   // Layout: header (8) | IFD | out-of-line tag values | pixel data (4-byte aligned).
@@ -181,7 +239,11 @@ export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): 
   let extra = 0;
   for (const t of tags) if (size(t) > 4) extra += (size(t) + 1) & ~1;
   const dataStart = (8 + ifdBytes + extra + 7) & ~7;
-  for (let s = 0; s < strips; s++) stripOffsets[s] = dataStart + s * rowsPerStrip * rowBytes;
+  for (let b = 0; b < bands; b++) {
+    for (let s = 0; s < strips; s++) {
+      stripOffsets[b * strips + s] = dataStart + b * planeBytes + s * rowsPerStrip * rowBytes;
+    }
+  }
 
   const out = new Uint8Array(dataStart + dataBytes);
   const view = new DataView(out.buffer);
@@ -217,19 +279,22 @@ export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): 
   });
   view.setUint32(10 + tags.length * 12, 0, true); // no next IFD
 
-  // Pixels, north-up: TIFF row r is grid row height-1-r.
-  const pixels = new Float32Array(out.buffer, dataStart, width * height);
-  for (let r = 0; r < height; r++) {
-    const src = (height - 1 - r) * width;
-    pixels.set(grid.values.subarray(src, src + width), r * width);
-  }
+  // Pixels, north-up: TIFF row r is grid row height-1-r; band 2 in its own plane.
+  const planes = [grid.values, grid.dataDistanceKm].slice(0, bands);
+  planes.forEach((plane, b) => {
+    const pixels = new Float32Array(out.buffer, dataStart + b * planeBytes, width * height);
+    for (let r = 0; r < height; r++) {
+      const src = (height - 1 - r) * width;
+      pixels.set(plane!.subarray(src, src + width), r * width);
+    }
+  });
   return out;
 }
 
 /**
- * Writes `grid` to `path` as a Float32 GeoTIFF (see {@linkcode encodeGeoTiff}). The file is
- * written to a temporary name in the same folder and renamed, so a failed write never leaves a
- * half-written file at `path`.
+ * Writes `grid` to `path` as a Float32 GeoTIFF (see {@linkcode encodeGeoTiff}), creating the
+ * folder if needed. The file is written to a temporary name in the same folder and renamed, so
+ * a failed write never leaves a half-written file at `path`.
  *
  * @param path Output path (`.tif`).
  * @param grid Axes, values, resolution and registration.
@@ -248,6 +313,8 @@ export async function writeGeoTiff(
 ): Promise<void> {
   const bytes = encodeGeoTiff(grid, options);
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const slash = path.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
   try {
     await Deno.writeFile(tmp, bytes);
     await Deno.rename(tmp, path);

@@ -42,6 +42,17 @@ export interface GeoTiffReadGrid {
   registration: "gridline" | "pixel";
   /** The TIFF ImageDescription, if any. */
   description: string | undefined;
+  /** Dataset items of the `GDAL_METADATA` tag (e.g. `units`, `registration`), if any. */
+  metadata: Record<string, string>;
+  /** Band 1's unit type from `GDAL_METADATA`, if any. */
+  units: string | undefined;
+  /** Band 2 when it is the data footprint (`data_distance`, km), else undefined. */
+  dataDistanceKm: Float32Array | undefined;
+}
+
+function xmlUnescape(text: string): string {
+  return text.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
 }
 
 /**
@@ -102,9 +113,55 @@ export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise
       values[r * width + c] = nodata !== undefined && v === nodata ? NaN : v;
     }
   }
-  // geotiff 3: the directory is an ImageFileDirectory whose tags are read with getValue().
-  const fd = image.fileDirectory as unknown as { getValue?: (tag: string) => unknown } | undefined;
-  const tag = fd?.getValue?.("ImageDescription");
-  const description = typeof tag === "string" ? tag : undefined;
-  return { lat, lon, values, registration: point ? "gridline" : "pixel", description };
+  // geotiff 3 defers large tags (a long ImageDescription, GDAL_METADATA): they are read with
+  // loadValue(); getValue() throws "Field ... is deferred" for them.
+  const fd = image.fileDirectory as unknown as {
+    hasTag(tag: string): boolean;
+    loadValue(tag: string): Promise<unknown>;
+  };
+  const text = async (name: string) => {
+    if (!fd.hasTag(name)) return undefined;
+    const v = await fd.loadValue(name);
+    return typeof v === "string" ? v.replace(/\0+$/, "") : undefined;
+  };
+  let description: string | undefined, metadata: Record<string, string> = {};
+  let band: Record<string, string> = {}, band2: Record<string, string> = {};
+  try {
+    description = await text("ImageDescription");
+    if (fd.hasTag("GDAL_METADATA")) {
+      const items = async (sample: number | null) =>
+        Object.fromEntries(
+          Object.entries((await image.getGDALMetadata(sample)) ?? {}).map((
+            [k, v],
+          ) => [k, xmlUnescape(String(v))]),
+        );
+      // One at a time: while geotiff loads a deferred tag, hasTag() reports it absent.
+      metadata = await items(null);
+      band = await items(0);
+      band2 = await items(1);
+    }
+  } catch (e) {
+    throw new GeoTiffReadError(file, `unreadable metadata tag (${(e as Error).message})`);
+  }
+  let dataDistanceKm: Float32Array | undefined;
+  if (image.getSamplesPerPixel() >= 2 && band2.DESCRIPTION === "data_distance") {
+    const d = await image.readRasters({ samples: [1], interleave: true });
+    dataDistanceKm = new Float32Array(width * height);
+    for (let r = 0; r < height; r++) {
+      const src = (height - 1 - r) * width;
+      for (let c = 0; c < width; c++) {
+        dataDistanceKm[r * width + c] = Number((d as ArrayLike<number>)[src + c]);
+      }
+    }
+  }
+  return {
+    lat,
+    lon,
+    values,
+    registration: point ? "gridline" : "pixel",
+    description,
+    metadata,
+    units: band.UNITTYPE ?? metadata.units,
+    dataDistanceKm,
+  };
 }

@@ -4,9 +4,11 @@
  * `zarr_grid.ts`), `.nc` (netCDF classic, `netcdf.ts`).
  *
  * Metadata: units, modality, registration and provenance come from the Zarr group attributes,
- * from a JSON GeoTIFF `ImageDescription` (an object with those fields, or a provenance array),
- * or from the netCDF `units` attribute; units default to `"unknown"` and provenance starts
- * with a `file:<name>` entry when the file carries none. Resolution is the mean axis step.
+ * from a JSON GeoTIFF `ImageDescription` (an object with those fields, or a provenance array)
+ * and its `GDAL_METADATA` (band unit type, `units`, `registration`), or from the netCDF `units`
+ * attribute; units default to `"unknown"` and provenance starts with a `file:<name>` entry when
+ * the file carries none. Resolution is the mean axis step. The data footprint
+ * (`dataDistanceKm`) comes from the Zarr array `data_distance` or GeoTIFF band 2.
  *
  * @module
  */
@@ -121,6 +123,7 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
   }
   let lat: F64, lon: F64, values: F64;
   let meta: Meta = {};
+  let dataDistanceKm: Float32Array<ArrayBuffer> | undefined;
   try {
     await Deno.stat(path);
   } catch (e) {
@@ -133,6 +136,7 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       lon = g.lon as F64;
       values = g.values instanceof Float64Array ? g.values as F64 : Float64Array.from(g.values);
       meta = metaOf(g.attributes);
+      dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else if (format === "geotiff") {
       const g = await parseGeoTiffGrid(await Deno.readFile(path), path);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
@@ -143,7 +147,13 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       } catch {
         description = undefined;
       }
-      meta = { ...metaOf(description), registration: g.registration };
+      const fromDescription = metaOf(description);
+      meta = {
+        ...fromDescription,
+        units: fromDescription.units ?? g.units,
+        registration: g.registration,
+      };
+      dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else {
       const g = parseNetcdfGrid(await Deno.readFile(path), path);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
@@ -170,6 +180,7 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
     crs: "EPSG:4326",
     resolution: { lon: meanStep(lon), lat: meanStep(lat) },
     registration: meta.registration ?? "gridline",
+    ...(dataDistanceKm ? { dataDistanceKm } : {}),
     provenance: provenanceOf(meta.provenance, path),
   };
   try {

@@ -1,8 +1,9 @@
 /**
  * Writing a `ProcessedGrid` to `.tif` (Float32 GeoTIFF, metadata as JSON in the
  * `ImageDescription`) or `.zarr` (Zarr v3 group, metadata as group attributes), by extension.
- * The metadata written is `{ units, modality, registration, resolution, provenance }`, which
- * `readGrid` reads back.
+ * The metadata written is `gridMetadata(grid)` (`grid_metadata.ts`: units, modality,
+ * registration, resolution, crs, bbox, provenance) plus the data footprint when the grid has one
+ * (Zarr array `data_distance`, GeoTIFF band 2), which `readGrid` reads back.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { ProcessedGrid } from "../contracts/mod.ts";
 import { writeGeoTiff } from "./geotiff.ts";
 import { GridFileError, gridFormatOf } from "./grid_read.ts";
 import { writeZarrGrid } from "./zarr_grid.ts";
+import { geoTiffDescription, gridMetadata } from "./grid_metadata.ts";
 
 /**
  * Writes `grid` to `path` (`.tif`/`.tiff` or `.zarr`), atomically (temporary name, then
@@ -25,20 +27,13 @@ import { writeZarrGrid } from "./zarr_grid.ts";
  */
 export async function writeGrid(path: string, grid: ProcessedGrid): Promise<void> {
   const format = gridFormatOf(path);
-  const meta = {
-    units: grid.units,
-    ...(grid.modality ? { modality: grid.modality } : {}),
-    registration: grid.registration,
-    resolution: grid.resolution,
-    provenance: grid.provenance,
-  };
+  const meta = gridMetadata(grid);
   if (format === "geotiff") {
-    // The ImageDescription is ASCII: escape anything else in the JSON.
-    const description = JSON.stringify(meta).replace(
-      /[^\x20-\x7e]/g,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    );
-    await writeGeoTiff(path, grid, { description });
+    await writeGeoTiff(path, grid, {
+      description: geoTiffDescription(meta),
+      units: grid.units,
+      metadata: grid.modality ? { modality: grid.modality } : {},
+    });
   } else if (format === "zarr") {
     await writeZarrGrid(path, grid, meta);
   } else {

@@ -5,6 +5,8 @@
  * - `lat` (float64, `[nlat]`, dimension `lat`), `lon` (float64, `[nlon]`, dimension `lon`);
  * - `values` (float32 or float64, `[nlat, nlon]`, dimension names `["lat", "lon"]`, row 0 =
  *   southernmost, fill value NaN), chunks of at most 512 x 512;
+ * - `data_distance` (float32, `[nlat, nlon]`, optional): the grid's data footprint, distance
+ *   from each node to the nearest input point, km (attributes `units: "km"`, `long_name`);
  * - group attributes: the caller's attributes (provenance, units, registration, ...).
  *
  * Chunks are written uncompressed: zarrita 0.7.5 decodes gzip but cannot encode it.
@@ -32,6 +34,8 @@ export interface ZarrGrid {
   lat: Float64Array;
   /** Values row-major `[lat][lon]`, NaN nodata. */
   values: Float32Array | Float64Array;
+  /** Optional data footprint: distance from each node to the nearest input point, km. */
+  dataDistanceKm?: Float32Array;
 }
 
 /**
@@ -73,8 +77,8 @@ const CHUNK = 512;
 const BYTES_CODEC = chunkCodecs("none");
 
 /**
- * Writes `grid` as a Zarr v3 group at `path` (a folder). The group is built in a temporary
- * folder beside `path` and renamed into place, replacing an existing grid at `path`; a failed
+ * Writes `grid` as a Zarr v3 group at `path` (a folder; its parent is created if needed). The
+ * group is built in a temporary folder beside `path` and renamed into place, replacing an existing grid at `path`; a failed
  * write leaves nothing behind.
  *
  * @param path Output folder, e.g. `out/grid.zarr`.
@@ -107,6 +111,8 @@ export async function writeZarrGrid(
   }
   const clean = path.replace(/\/+$/, "");
   const tmp = `${clean}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const slash = clean.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(clean.slice(0, slash), { recursive: true });
   try {
     const store = new FileSystemStore(tmp);
     const root = await zarr.create(zarr.root(store), {
@@ -142,6 +148,28 @@ export async function writeZarrGrid(
       null,
       chunk as zarr.Chunk<"float64">,
     );
+    if (grid.dataDistanceKm !== undefined) {
+      if (grid.dataDistanceKm.length !== nlat * nlon) {
+        throw new ZarrGridError(
+          `${path}: dataDistanceKm has ${grid.dataDistanceKm.length} elements, expected ` +
+            `${nlat} x ${nlon}`,
+        );
+      }
+      const distance = await zarr.create(root.resolve("data_distance"), {
+        shape: [nlat, nlon],
+        chunkShape: [Math.min(nlat, edge), Math.min(nlon, edge)],
+        dtype: "float32",
+        fillValue: NaN,
+        codecs: chunkCodecs(options.compression ?? "none"),
+        dimensionNames: ["lat", "lon"],
+        attributes: { units: "km", long_name: "distance from the node to the nearest datum" },
+      });
+      await zarr.set(distance, null, {
+        data: grid.dataDistanceKm,
+        shape: [nlat, nlon],
+        stride: [nlon, 1],
+      } as zarr.Chunk<"float32">);
+    }
     await Deno.remove(clean, { recursive: true }).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });
@@ -207,7 +235,17 @@ export async function readZarrGridArrays(path: string): Promise<ZarrGrid> {
       });
     }
   };
-  const [lat, lon, values] = await Promise.all([read("lat"), read("lon"), read("values")]);
+  const [lat, lon, values, distance] = await Promise.all([
+    read("lat"),
+    read("lon"),
+    read("values"),
+    readZarrArray(path, "data_distance", { optional: true }).catch((e) => {
+      throw new ZarrGridError(
+        `${path}: array "data_distance" cannot be read (${(e as Error).message})`,
+        { cause: e },
+      );
+    }),
+  ]);
   if (!(lat.data instanceof Float64Array) || !(lon.data instanceof Float64Array)) {
     throw new ZarrGridError(`${path}: lat and lon must be float64 arrays`);
   }
@@ -220,9 +258,18 @@ export async function readZarrGridArrays(path: string): Promise<ZarrGrid> {
         `[${lat.data.length}, ${lon.data.length}]`,
     );
   }
+  if (distance !== undefined && !(distance.data instanceof Float32Array)) {
+    throw new ZarrGridError(`${path}: data_distance must be a float32 array`);
+  }
+  if (distance !== undefined && distance.data.length !== values.data.length) {
+    throw new ZarrGridError(
+      `${path}: data_distance shape [${distance.shape}] differs from values'`,
+    );
+  }
   return {
     lat: lat.data,
     lon: lon.data,
     values: values.data,
+    ...(distance ? { dataDistanceKm: distance.data as Float32Array } : {}),
   };
 }

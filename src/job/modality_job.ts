@@ -220,12 +220,14 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
         maxNanRatio: section.pipeline.checkpoint.maxNanRatio,
         onStage: (e) => {
           if (e.phase === "start") {
+            // Stages run as whole kernel calls and report no fractions: a spinner with the
+            // stage's elapsed time until they do (total 0 = unknown).
             ctx.progress.update({
               modality,
               task: `${e.stage} (${e.branch})`,
               done: 0,
-              total: result.pointsIn,
-              unit: "points",
+              total: 0,
+              unit: "",
             });
           }
         },

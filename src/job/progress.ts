@@ -1,10 +1,15 @@
 /**
  * Progress reporting for `gam run`: one bar per modality and stage on a terminal, redrawn in
- * place, with elapsed time and ETA; plain progress lines when stderr is not a TTY (CI, logs).
+ * place, with elapsed time and ETA. A task that cannot report fractions (`total: 0`: a stage
+ * that runs as one kernel call, such as gridding or QC) shows a spinner with its elapsed time
+ * instead of a bar stuck at 0%. When stderr is not a terminal (CI, services) progress is
+ * written as structured log records (`msg: "progress"`) through the run's logger, so stderr
+ * carries JSON lines only, never plain progress text between them.
  *
  * @module
  */
 import { escapeControlChars } from "../observability/safe_text.ts";
+import type { Logger } from "../observability/mod.ts";
 
 /** One progress update. */
 export interface ProgressEvent {
@@ -12,7 +17,9 @@ export interface ProgressEvent {
   modality: string;
   /** What is running, e.g. `"grid (fine)"`. */
   task: string;
+  /** Units done so far. */
   done: number;
+  /** Units in all; 0 when unknown (shown as a spinner with elapsed time). */
   total: number;
   /** Unit of `done`/`total`, e.g. `"points"`, `"cells"`. */
   unit: string;
@@ -37,7 +44,18 @@ export interface ProgressOptions {
   now?: () => number;
   /** Plain mode prints a line per bar at most this often, ms. @default 2000 */
   plainIntervalMs?: number;
+  /**
+   * Outside a terminal, progress goes to this logger as info records `"progress"` (with
+   * `modality`, `task`, `done`, `total`, `unit`, `elapsedSeconds`, or `outcome`); without one,
+   * as JSON lines of the same shape through `write`.
+   * @default {undefined}
+   */
+  logger?: Pick<Logger, "info">;
+  /** Terminal mode: redraw spinners this often, ms (0: only on updates). @default 125 */
+  spinIntervalMs?: number;
 }
+
+const SPINNER = ["|", "/", "-", "\\"];
 
 const encoder = new TextEncoder();
 
@@ -81,22 +99,63 @@ export function createProgress(options: ProgressOptions = {}): ProgressSink {
     const { event } = b;
     const elapsed = (now() - b.started) / 1000;
     if (b.outcome) return `${key.padEnd(10)} ${b.outcome} in ${formatSeconds(elapsed)}`;
-    const frac = event.total > 0 ? Math.min(1, event.done / event.total) : 0;
     const taskElapsed = (now() - b.taskStarted) / 1000;
+    if (!(event.total > 0)) {
+      // No fraction to show: a spinner and the time the task has been running, no ETA.
+      const frame = SPINNER[Math.floor(taskElapsed * 8) % SPINNER.length];
+      return `${key.padEnd(10)} [${frame}] ${event.task} running ${formatSeconds(taskElapsed)} ` +
+        `elapsed ${formatSeconds(elapsed)}`;
+    }
+    const frac = Math.min(1, event.done / event.total);
     const eta = frac > 0 ? (taskElapsed * (1 - frac)) / frac : Infinity;
     const width = 24;
     const filled = Math.round(frac * width);
-    const bar = tty ? `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ` : "";
+    const bar = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] `;
     return `${key.padEnd(10)} ${bar}${(frac * 100).toFixed(0).padStart(3)}% ${event.task} ` +
       `${event.done.toLocaleString("en")}/${event.total.toLocaleString("en")} ${event.unit} ` +
       `elapsed ${formatSeconds(elapsed)} eta ${formatSeconds(eta)}`;
   };
 
+  /** Outside a terminal: one structured record, through the logger or as a JSON line. */
+  const record = (key: string) => {
+    const b = bars.get(key)!;
+    const fields: Record<string, unknown> = {
+      modality: key,
+      ...(b.outcome
+        ? { outcome: b.outcome }
+        : { task: b.event.task, done: b.event.done, total: b.event.total, unit: b.event.unit }),
+      elapsedSeconds: Math.round(now() - b.started) / 1000,
+    };
+    if (options.logger) options.logger.info("progress", fields);
+    else {
+      write(
+        `${
+          JSON.stringify({
+            time: new Date().toISOString(),
+            level: "info",
+            msg: "progress",
+            ...fields,
+          })
+        }\n`,
+      );
+    }
+  };
+
+  let spinner: number | undefined;
+  const spinInterval = options.spinIntervalMs ?? 125;
   const redraw = () => {
     let out = drawn > 0 ? `\x1b[${drawn}A` : "";
     for (const key of bars.keys()) out += `\x1b[2K${line(key)}\n`;
     drawn = bars.size;
     write(out);
+    const spinning = [...bars.values()].some((b) => !b.outcome && !(b.event.total > 0));
+    if (spinning && spinner === undefined && spinInterval > 0) {
+      spinner = setInterval(redraw, spinInterval) as unknown as number;
+      Deno.unrefTimer(spinner);
+    } else if (!spinning && spinner !== undefined) {
+      clearInterval(spinner);
+      spinner = undefined;
+    }
   };
 
   return {
@@ -116,7 +175,7 @@ export function createProgress(options: ProgressOptions = {}): ProgressSink {
       const complete = event.total > 0 && event.done >= event.total;
       if (newTask || complete || t - bar.lastPrint >= interval) {
         bar.lastPrint = t;
-        write(`${line(event.modality)}\n`);
+        record(event.modality);
       }
     },
     finish(modality, outcome) {
@@ -129,9 +188,11 @@ export function createProgress(options: ProgressOptions = {}): ProgressSink {
       // The outcome may quote input (an error message): no control characters on the terminal.
       bars.set(modality, { ...b, outcome: escapeControlChars(outcome) });
       if (tty) redraw();
-      else write(`${line(modality)}\n`);
+      else record(modality);
     },
     close() {
+      if (spinner !== undefined) clearInterval(spinner);
+      spinner = undefined;
       if (tty && drawn > 0) write(`\x1b[${drawn}A\x1b[J`);
       drawn = 0;
     },

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Anomaly, Bbox } from "../contracts/mod.ts";
+import { type Anomaly, type Bbox, isEdgeAnomaly } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
@@ -114,7 +114,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const runId = options.runId ?? newCorrelationId("run");
   const logger = options.logger.child({ correlationId: runId, component: "run" });
   const registry = options.registry ?? defaultRegistry;
-  const progress = options.progress ?? createProgress();
+  const progress = options.progress ?? createProgress({ logger });
   const bbox = config.defaults.bbox as Bbox;
   const modalities = Object.entries(config.modalities)
     .filter(([name, m]) => (options.modalities ? options.modalities.includes(name) : m.enabled))
@@ -394,7 +394,7 @@ function toSummary(r: ModalityJobResult): ModalitySummary {
     nanRatio: first && first.values.length > 0
       ? nanCount(first.values) / first.values.length
       : null,
-    anomalies: r.grids.reduce((n, g) => n + g.anomalies.length, 0),
+    anomalies: r.grids.reduce((n, g) => n + g.anomalies.filter((a) => !isEdgeAnomaly(a)).length, 0),
     cache: r.cache,
     durationSeconds: r.durationSeconds,
     grids: r.grids.map((g) => ({
@@ -462,6 +462,7 @@ function renderRunFolder(
           type: a.type,
           confidence: a.confidence,
           ...a.attributes,
+          edge: isEdgeAnomaly(a),
         },
       }))
     )
@@ -489,6 +490,13 @@ function renderRunFolder(
       qc: g.qc
         ? {
           completeness: g.qc.completeness.fraction,
+          ...(g.qc.completeness.footprint === "input points"
+            ? {
+              supportKm: g.qc.completeness.supportKm,
+              extrapolated: g.qc.completeness.extrapolated,
+              maxDistanceKm: g.qc.completeness.maxDistanceKm ?? undefined,
+            }
+            : {}),
           seams: g.qc.seams.map((s) => ({
             between: `${s.surveyA}|${s.surveyB}`,
             offset: s.offset,

@@ -7,7 +7,7 @@
  * @module
  */
 import { encodeBase64 } from "./_base64.ts";
-import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
+import { type Anomaly, isEdgeAnomaly, type ProcessedGrid } from "../contracts/mod.ts";
 import { viridis } from "./colormap.ts";
 import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from "./png.ts";
 
@@ -15,6 +15,12 @@ import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from ".
 export interface ReportQc {
   /** Fraction of cells with data support, [0, 1]. */
   completeness?: number;
+  /** Support distance of `completeness`, km (measured from the input points). */
+  supportKm?: number;
+  /** Nodes with a value but no datum within `supportKm`. */
+  extrapolated?: number;
+  /** Largest distance from a node to the nearest datum, km. */
+  maxDistanceKm?: number;
   /** Seams found: surveys, level offset (data units), flagged. */
   seams?: { between: string; offset: number; gradientJump?: number; flagged: boolean }[];
 }
@@ -111,18 +117,15 @@ function gridFigure(g: ReportGrid): string {
   const nx = grid.lon.length, ny = grid.lat.length;
   const img = gridPng(grid.values, nx, ny);
   const bar = colourBarPng(16, 256);
-  // Small grids are drawn enlarged (crisp cells) so that the map is readable: the longer side
-  // is at least MIN_MAP_SIDE pixels; the PNG itself keeps one pixel per cell.
-  const enlarge = Math.max(1, MIN_MAP_SIDE / Math.max(img.width, img.height));
-  const w = Math.round(img.width * enlarge), h = Math.max(1, Math.round(img.height * enlarge));
-  const ml = 64, mt = 12, mb = 40, mr = 90;
-  const W = ml + w + mr, H = mt + h + mb;
   // Each value is drawn as a cell centred on its node, so the image spans half a cell beyond
   // the first and last nodes; axes and markers use the same extent.
   const dLon = nx > 1 ? (grid.lon[nx - 1] - grid.lon[0]) / (nx - 1) : grid.resolution.lon;
   const dLat = ny > 1 ? (grid.lat[ny - 1] - grid.lat[0]) / (ny - 1) : grid.resolution.lat;
   const lon0 = grid.lon[0] - dLon / 2, lon1 = grid.lon[nx - 1] + dLon / 2;
   const lat0 = grid.lat[0] - dLat / 2, lat1 = grid.lat[ny - 1] + dLat / 2;
+  const { width: w, height: h } = mapSize(lon1 - lon0, lat1 - lat0, (lat0 + lat1) / 2, img);
+  const ml = 64, mt = 12, mb = 40, mr = 90;
+  const W = ml + w + mr, H = mt + h + mb;
   const x = (lon: number) => ml + ((lon - lon0) / (lon1 - lon0 || 1)) * w;
   const y = (lat: number) => mt + h - ((lat - lat0) / (lat1 - lat0 || 1)) * h;
   const xt = niceTicks(lon0, lon1).map((t) =>
@@ -133,15 +136,20 @@ function gridFigure(g: ReportGrid): string {
     `<line x1="${ml - 5}" x2="${ml}" y1="${y(t)}" y2="${y(t)}" stroke="#333"/>` +
     `<text x="${ml - 8}" y="${y(t) + 4}" text-anchor="end">${degrees(t, "N", "S")}</text>`
   ).join("");
-  const markers = g.anomalies.map((a, i) =>
-    `<g><circle cx="${x(a.lon)}" cy="${
+  // Edge anomalies (in the band FFT transforms disturb) are drawn grey and dashed.
+  const markers = g.anomalies.map((a, i) => {
+    const colour = isEdgeAnomaly(a) ? "#777" : "#e8112d";
+    const dash = isEdgeAnomaly(a) ? ` stroke-dasharray="3 2"` : "";
+    return `<g><circle cx="${x(a.lon)}" cy="${
       y(a.lat)
-    }" r="7" fill="none" stroke="#e8112d" stroke-width="2"/>` +
-    `<text x="${x(a.lon) + 9}" y="${y(a.lat) - 6}" fill="#e8112d" font-weight="bold">${
-      i + 1
-    }</text>` +
-    `<title>#${i + 1} ${esc(a.type)} confidence ${fmt(a.confidence, 2)}</title></g>`
-  ).join("");
+    }" r="7" fill="none" stroke="${colour}" stroke-width="2"${dash}/>` +
+      `<text x="${x(a.lon) + 9}" y="${y(a.lat) - 6}" fill="${colour}" font-weight="bold">${
+        i + 1
+      }</text>` +
+      `<title>#${i + 1} ${esc(a.type)}${isEdgeAnomaly(a) ? " (edge)" : ""} confidence ${
+        fmt(a.confidence, 2)
+      }</title></g>`;
+  }).join("");
   const bx = ml + w + 18, bh = h;
   const [lo, hi] = img.limits;
   const digits = rangeDigits(lo, hi);
@@ -172,6 +180,7 @@ function gridFigure(g: ReportGrid): string {
     const centre = hist.edges[0] + (Math.round(t * (bins - 1)) + 0.5) * binWidth;
     return viridis(Math.min(1, Math.max(0, (centre - lo) / (hi - lo || 1))));
   });
+  const histSvg = histogramSvg(hist, histImg, grid.units, g.title);
   let nan = 0;
   for (let i = 0; i < grid.values.length; i++) if (grid.values[i] !== grid.values[i]) nan++;
   const qcRows = [
@@ -179,13 +188,24 @@ function gridFigure(g: ReportGrid): string {
     ["NaN ratio", fmt(nan / grid.values.length, 3)],
     [
       "completeness",
-      g.qc?.completeness === undefined ? "–" : `${(g.qc.completeness * 100).toFixed(1)} %`,
+      g.qc?.completeness === undefined ? "–" : `${(g.qc.completeness * 100).toFixed(1)} %` +
+        (g.qc.supportKm === undefined ? "" : ` (data within ${fmt(g.qc.supportKm)} km)`),
     ],
+    ...(g.qc?.extrapolated === undefined ? [] : [
+      ["extrapolated", `${g.qc.extrapolated} nodes`],
+      ["distance to data", `max ${fmt(g.qc.maxDistanceKm)} km`],
+    ]),
     [
       "seams flagged",
       g.qc?.seams ? `${g.qc.seams.filter((s) => s.flagged).length} of ${g.qc.seams.length}` : "–",
     ],
-    ["anomalies", String(g.anomalies.length)],
+    [
+      "anomalies",
+      `${g.anomalies.filter((a) => !isEdgeAnomaly(a)).length}` +
+      (g.anomalies.some(isEdgeAnomaly)
+        ? ` (+${g.anomalies.filter(isEdgeAnomaly).length} at the edge)`
+        : ""),
+    ],
   ].map(([k, v]) => `<tr><th>${k}</th><td>${esc(v)}</td></tr>`).join("");
   const seams = (g.qc?.seams ?? []).map((s) =>
     `<tr><td>${esc(s.between)}</td><td>${fmt(s.offset)}</td><td>${fmt(s.gradientJump)}</td><td>${
@@ -193,20 +213,20 @@ function gridFigure(g: ReportGrid): string {
     }</td></tr>`
   ).join("");
   const anomalies = g.anomalies.map((a, i) =>
-    `<tr><td>${i + 1}</td><td>${esc(a.type)}</td><td>${fmt(a.lon, 6)}</td><td>${
-      fmt(a.lat, 6)
-    }</td>` +
+    `<tr><td>${i + 1}</td><td>${esc(a.type)}${isEdgeAnomaly(a) ? " (edge)" : ""}</td><td>${
+      fmt(a.lon, 6)
+    }</td><td>${fmt(a.lat, 6)}</td>` +
     `<td>${fmt(a.confidence, 2)}</td><td>${esc(attributes(a.attributes))}</td></tr>`
   ).join("");
   return `<section class="grid"><h3>${esc(g.title)}</h3><div class="row"><figure>${svg}` +
     `<figcaption>${esc(g.title)}: colour limits ${fmt(lo, digits)} to ${fmt(hi, digits)} ${
       esc(grid.units)
     } ` +
-    `(2nd–98th percentile); red circles mark anomalies.</figcaption></figure>` +
-    `<div><table class="kv">${qcRows}</table><figure><img alt="histogram of ${esc(g.title)}" ` +
-    `src="${
-      dataUri(histImg)
-    }" width="${histImg.width}" height="${histImg.height}"><figcaption>Histogram, ` +
+    `(2nd–98th percentile); red circles mark anomalies, grey dashed ones anomalies in the ` +
+    `edge band that FFT transforms disturb (not counted). Drawn in true proportion: a degree ` +
+    `of longitude is cos(latitude) as wide as a degree of latitude at the map's centre.` +
+    `</figcaption></figure>` +
+    `<div><table class="kv">${qcRows}</table><figure>${histSvg}<figcaption>Histogram, ` +
     `${fmt(hist.edges[0], histDigits)} to ${fmt(hist.edges[hist.edges.length - 1], histDigits)} ${
       esc(grid.units)
     }</figcaption></figure></div></div>` +
@@ -217,6 +237,74 @@ function gridFigure(g: ReportGrid): string {
       ? `<h4>Anomalies</h4><table><tr><th>#</th><th>type</th><th>lon</th><th>lat</th><th>confidence</th><th>attributes</th></tr>${anomalies}</table>`
       : "") +
     `</section>`;
+}
+
+/**
+ * Displayed size of a map in CSS pixels, in true proportion at its centre latitude (an
+ * equirectangular view with standard parallel at the centre: a degree of longitude is
+ * cos(latitude) times as wide as a degree of latitude), one pixel or more per grid row, the
+ * longer side at least {@linkcode MIN_MAP_SIDE}.
+ *
+ * @param lonSpan Longitude span drawn, degrees.
+ * @param latSpan Latitude span drawn, degrees.
+ * @param latCentre Centre latitude, degrees.
+ * @param img The grid image (one pixel per cell).
+ *
+ * @example Usage
+ * ```ts
+ * import { mapSize } from "./report_html.ts";
+ * const s = mapSize(1, 1, 45, { width: 100, height: 100 }); // 1 x 1 degree at 45°N
+ * s.width / s.height; // ~0.707
+ * ```
+ */
+export function mapSize(
+  lonSpan: number,
+  latSpan: number,
+  latCentre: number,
+  img: { width: number; height: number },
+): { width: number; height: number } {
+  const cos = Math.max(0.01, Math.cos((latCentre * Math.PI) / 180));
+  const aspect = lonSpan > 0 && latSpan > 0 ? (lonSpan * cos) / latSpan : img.width / img.height;
+  let h = Math.max(1, img.height), w = h * aspect;
+  const k = Math.max(1, MIN_MAP_SIDE / Math.max(w, h));
+  w *= k, h *= k;
+  return { width: Math.max(1, Math.round(w)), height: Math.max(1, Math.round(h)) };
+}
+
+/**
+ * The histogram as an SVG chart: the bar image, a value axis labelled with the units and a
+ * count axis.
+ */
+function histogramSvg(
+  hist: { edges: number[]; counts: number[] },
+  img: PngImage,
+  units: string,
+  title: string,
+): string {
+  const ml = 52, mt = 8, mb = 36, mr = 12;
+  const w = img.width, h = img.height, W = ml + w + mr, H = mt + h + mb;
+  const lo = hist.edges[0] ?? 0, hi = hist.edges[hist.edges.length - 1] ?? 1;
+  const max = Math.max(1, ...hist.counts);
+  const x = (v: number) => ml + ((v - lo) / (hi - lo || 1)) * w;
+  const y = (c: number) => mt + h - (c / max) * (h - 1);
+  const digits = rangeDigits(lo, hi);
+  const xt = hist.counts.length === 0
+    ? ""
+    : niceTicks(lo, hi, 4).map((t) =>
+      `<line x1="${x(t)}" x2="${x(t)}" y1="${mt + h}" y2="${mt + h + 4}" stroke="#333"/>` +
+      `<text x="${x(t)}" y="${mt + h + 15}" text-anchor="middle">${fmt(t, digits)}</text>`
+    ).join("");
+  const yt = niceTicks(0, max, 3).filter((t) => Number.isInteger(t)).map((t) =>
+    `<line x1="${ml - 4}" x2="${ml}" y1="${y(t)}" y2="${y(t)}" stroke="#333"/>` +
+    `<text x="${ml - 6}" y="${y(t) + 4}" text-anchor="end">${t}</text>`
+  ).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-size="11" ` +
+    `font-family="sans-serif" role="img" aria-label="histogram of ${esc(title)}">` +
+    `<image href="${dataUri(img)}" x="${ml}" y="${mt}" width="${w}" height="${h}"/>` +
+    `<path d="M${ml} ${mt}V${mt + h}H${ml + w}" fill="none" stroke="#333"/>${xt}${yt}` +
+    `<text x="${ml + w / 2}" y="${H - 4}" text-anchor="middle">value (${esc(units)})</text>` +
+    `<text transform="translate(12 ${mt + h / 2}) rotate(-90)" text-anchor="middle">` +
+    `count (nodes)</text></svg>`;
 }
 
 /**
@@ -236,9 +324,9 @@ export function renderReport(input: ReportInput): string {
     `<td>${m.outliersRemoved ?? "–"}</td><td>${
       esc(m.cache ?? "–")
     }</td><td>${m.grids.length}</td>` +
-    `<td>${m.grids.reduce((n, g) => n + g.anomalies.length, 0)}</td><td>${
-      m.durationSeconds.toFixed(2)
-    } s</td>` +
+    `<td>${
+      m.grids.reduce((n, g) => n + g.anomalies.filter((a) => !isEdgeAnomaly(a)).length, 0)
+    }</td><td>${m.durationSeconds.toFixed(2)} s</td>` +
     `<td>${esc(m.error ?? "")}</td></tr>`
   ).join("");
   const sections = input.modalities.map((m) => {

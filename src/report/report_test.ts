@@ -3,7 +3,7 @@ import { decode } from "fast-png";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import { balance, viridis } from "./colormap.ts";
 import { colourLimits, gridPng, histogram, histogramPng } from "./png.ts";
-import { renderReport } from "./report_html.ts";
+import { renderReport, type ReportGrid } from "./report_html.ts";
 
 function grid(nx: number, ny: number): ProcessedGrid {
   const values = new Float64Array(nx * ny);
@@ -155,7 +155,11 @@ Deno.test("renderReport() draws cells centred on their nodes, enlarged, with hem
       .exec(html);
   assert.ok(map, "the map image is in the SVG");
   const [x0, y0, w, h] = map.slice(1).map(Number);
-  assert.ok(w >= 480 && Math.abs(w / h - 5 / 3) < 0.01, `enlarged to ${w} x ${h}, aspect kept`);
+  const trueAspect = (5 / 3) * Math.cos((45.1 * Math.PI) / 180); // 0.5 x 0.3 degrees at 45.1°N
+  assert.ok(
+    Math.max(w, h) >= 480 && Math.abs(w / h - trueAspect) < 0.01,
+    `enlarged to ${w} x ${h}, true proportion`,
+  );
   // The image spans 9.95..10.45 °E: the 10°E tick is half a cell (1/10 of the width) inside.
   const tick = /<line x1="([\d.]+)"[^>]*\/><text [^>]*>10°E<\/text>/.exec(html);
   assert.ok(tick, "a 10°E tick");
@@ -192,4 +196,87 @@ Deno.test("renderReport() labels colour limits of a large-offset field with enou
   assert.equal(hi, 977_913);
   assert.match(html, /colour limits 977013 to 977913 mGal/);
   assert.match(html, /Histogram, 977013 to 977913 mGal/);
+});
+
+function reportOf(g: ProcessedGrid, anomalies: ReportGrid["anomalies"] = []): string {
+  return renderReport({
+    runId: "run-p",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [g.lon[0], g.lat[0], g.lon[g.lon.length - 1], g.lat[g.lat.length - 1]],
+    modalities: [{
+      modality: "magnetic",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [{ title: "m", grid: g, anomalies }],
+    }],
+    provenance: {},
+  });
+}
+
+Deno.test("renderReport() draws a 1 x 1 degree box at 45°N cos(45°) as wide as high", () => {
+  const n = 101, g = grid(n, n); // axes set to 10..11 °E, 44.5..45.5 °N at 0.01°
+  g.lat = Float64Array.from({ length: n }, (_, j) => 44.5 + j * 0.01);
+  g.lon = Float64Array.from({ length: n }, (_, i) => 10 + i * 0.01);
+  g.resolution = { lon: 0.01, lat: 0.01 };
+  const html = reportOf(g);
+  const map = /<image href="data:[^"]*" x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="([\d.]+)"/
+    .exec(html);
+  assert.ok(map);
+  const aspect = Number(map[1]) / Number(map[2]);
+  assert.ok(Math.abs(aspect - Math.cos(Math.PI / 4)) < 0.01, `pixel aspect ${aspect}`);
+  assert.match(html, />longitude</);
+  assert.match(html, />latitude</);
+});
+
+Deno.test("renderReport() gives the histogram a value axis with units and a count axis", () => {
+  const html = reportOf(grid(20, 10));
+  const hist = /<svg [^>]*aria-label="histogram of m">(.*?)<\/svg>/.exec(html);
+  assert.ok(hist, "the histogram is an SVG chart");
+  assert.match(hist[1], />value \(mGal\)</);
+  assert.match(hist[1], />count \(nodes\)</);
+  // Ticks: values 0..9 on the value axis, counts up to the largest bin on the count axis.
+  assert.ok((hist[1].match(/<line /g) ?? []).length >= 4, "ticks on both axes");
+  assert.match(hist[1], />0</);
+});
+
+Deno.test("renderReport() leaves edge anomalies out of the counts and draws them dashed", () => {
+  const a = (edge: boolean) => ({
+    lon: 10.5,
+    lat: 45.5,
+    depth: 0,
+    confidence: 0.9,
+    type: "positive",
+    attributes: edge ? { edge: true } : {},
+  });
+  const html = reportOf(grid(10, 10), [a(false), a(true), a(true)]);
+  assert.match(html, /anomalies<\/th><td>1 \(\+2 at the edge\)/);
+  assert.equal((html.match(/stroke-dasharray/g) ?? []).length, 2);
+  assert.match(html, /<td>1<\/td><td>1\.00 s<\/td>/, "summary table counts 1");
+});
+
+Deno.test("renderReport() shows extrapolated nodes and the distance to data from the footprint", () => {
+  const html = renderReport({
+    runId: "run-q",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [10, 45, 10.9, 45.9],
+    modalities: [{
+      modality: "magnetic",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [{
+        title: "m",
+        grid: grid(10, 10),
+        anomalies: [],
+        qc: { completeness: 0.872, supportKm: 1.67, extrapolated: 12, maxDistanceKm: 11.3 },
+      }],
+    }],
+    provenance: {},
+  });
+  assert.match(html, /completeness<\/th><td>87\.2 % \(data within 1\.67 km\)/);
+  assert.match(html, /extrapolated<\/th><td>12 nodes/);
+  assert.match(html, /distance to data<\/th><td>max 11\.3 km/);
 });

@@ -34,8 +34,8 @@ interface PageCheck {
   violations: string[];
   /** Every `<img>` and SVG `<image>`: whether it loaded and decoded, and its pixel size. */
   images: { kind: string; src: string; ok: boolean; width: number; height: number }[];
-  /** Rendered widths of the map figures, CSS pixels. */
-  mapWidths: number[];
+  /** Rendered size of each map image (the first `<image>` of a map SVG), CSS pixels. */
+  maps: { width: number; height: number }[];
   /** Console errors and uncaught page errors. */
   errors: string[];
 }
@@ -84,8 +84,11 @@ const INSPECT = `(async () => {
   return {
     images: [...imgs, ...svg],
     violations: g.violations,
-    mapWidths: [...document.querySelectorAll("section.grid svg")]
-      .map((s) => s.getBoundingClientRect().width),
+    maps: [...document.querySelectorAll('section.grid svg[aria-label$=" map"] image:first-of-type')]
+      .map((s) => {
+        const r = s.getBoundingClientRect();
+        return { width: r.width, height: r.height };
+      }),
   };
 })()`;
 
@@ -184,15 +187,20 @@ Deno.test({
       assert.deepEqual(check.requests, [], "no request but the page itself and data: URLs");
       assert.deepEqual(check.violations, [], "no Content-Security-Policy violation");
       assert.deepEqual(check.errors, [], "no console or page errors");
-      // Per grid: the map and the colour bar (SVG <image>) and the histogram (<img>).
-      assert.equal(check.images.filter((i) => i.kind === "img").length, grids);
-      assert.equal(check.images.filter((i) => i.kind === "svg image").length, 2 * grids);
+      // Per grid: the map, the colour bar and the histogram's bars (SVG <image>s).
+      assert.equal(check.images.filter((i) => i.kind === "img").length, 0);
+      assert.equal(check.images.filter((i) => i.kind === "svg image").length, 3 * grids);
       for (const img of check.images) {
         assert.ok(img.ok && img.width > 0 && img.height > 0, `${img.kind} ${img.src}… loaded`);
         assert.ok(img.src.startsWith("data:image/png;base64,"), `${img.src} is inline`);
       }
-      assert.equal(check.mapWidths.length, grids);
-      for (const w of check.mapWidths) assert.ok(w >= 480, `a map is drawn ${w} px wide`);
+      assert.equal(check.maps.length, grids);
+      for (const m of check.maps) {
+        assert.ok(Math.max(m.width, m.height) >= 480, `a map is drawn ${m.width} x ${m.height}`);
+        // A square box in degrees at 45.2°N is drawn cos(45.2°) as wide as high.
+        const aspect = m.width / m.height, want = Math.cos((45.2 * Math.PI) / 180);
+        assert.ok(Math.abs(aspect - want) < 0.02, `map aspect ${aspect}, expected ${want}`);
+      }
 
       // The screenshot shows colour-mapped maps: many distinct colours, not a blank page.
       const shot = decode(await Deno.readFile(SCREENSHOT));

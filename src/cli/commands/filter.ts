@@ -37,7 +37,7 @@ export const FILTER_OPS = [
 /** Version recorded in the provenance of `gam filter` outputs. */
 export const FILTER_COMMAND_VERSION = "1.0.0";
 
-const HELP = `Usage: gam filter --input GRID --op OP [op options] --out PATH
+const HELP = `Usage: gam filter [--input] GRID --op OP [op options] --out PATH
 
 Reads a grid (.tif GeoTIFF, .zarr as written by gam grid, .nc netCDF classic), runs one
 operation on the worker pool and writes .tif (Float32 GeoTIFF) or .zarr with provenance.
@@ -52,12 +52,14 @@ Operations and their options:
   --op tilt                               tilt angle (radians)
   --op total-gradient                     total gradient amplitude (units per km)
   --op rtp --inclination DEG --declination DEG
-                                          reduction to the pole
+                                          reduction to the pole; below 45 degrees of
+                                          inclination stabilised (full RTP above 8 cells of
+                                          wavelength, phase only below; see the README)
   --op outliers --method zscore|iqr|mad --threshold T
                                           cells flagged as outliers become NaN
 
 Options:
-  --input GRID     Input grid file
+  --input GRID     Input grid file (or the one positional argument)
   --out PATH       Output file, .tif or .zarr
   --workers N      Worker pool size, 1 to 32 (default: number of cores, at most 32)
   -h, --help       Show this help
@@ -108,7 +110,7 @@ export const filterCommand: Command = {
       declination: s,
       method: s,
       threshold: s,
-    });
+    }, { positionalInput: { flag: "input", command: "filter" } });
     if (help) {
       console.log(HELP);
       return EXIT_OK;

@@ -84,7 +84,8 @@ Deno.test("gam filter rejects bad command lines with one-line usage errors (exit
     ["--input", "g.tif", "--out", "o.nc", "--op", "tilt"],
     /--out must end in \.tif or \.zarr, got "o.nc"/,
   );
-  await usage([...io, "--op", "tilt", "extra"], /unexpected argument "extra"/);
+  await usage([...io, "--op", "tilt", "extra"], /the input is given twice, as --input "g.tif"/);
+  await usage(["a.tif", "b.tif", "--out", "o.tif", "--op", "tilt"], /unexpected argument "b.tif"/);
 });
 
 Deno.test("gam filter reports a missing or unreadable input as a runtime error (exit 1)", async () => {

@@ -8,17 +8,24 @@ import { WorkerPool } from "../../compute/mod.ts";
 import { readGrid } from "../../formats/grid_read.ts";
 import { type QcReport, qcStage, qualityControl } from "../../preprocessing/stages/qc.ts";
 
-const HELP = `Usage: gam qc --input GRID [--json] [options]
+const HELP = `Usage: gam qc [--input] GRID [--json] [options]
 
 Reads a grid (.tif, .zarr as written by gam grid, .nc netCDF classic) and prints its quality
-control: completeness (nodes with data, or within --support-km of data), seams between tiles
-(with --tile-deg) and anomalies (robust z-score of the residual after a regional trend, connected
-components with centroid, peak, area and confidence).
+control: completeness measured from the grid's data footprint (band 2 of a GeoTIFF, the
+data_distance array of a Zarr group: distance from each node to the nearest input point) when
+it has one: nodes with a value and a datum within the support distance, nodes with a value but
+none (extrapolated), masked or empty nodes; without a footprint (a foreign file), the distance
+is to the nearest node with a value. Then seams between tiles (with --tile-deg) and anomalies
+(robust z-score of the residual after a regional trend, connected components with centroid,
+peak, area and confidence; on a grid made by an FFT transform, anomalies in the transform's
+edge band are labelled edge and not counted).
 
 Options:
-  --input GRID          Grid file
+  --input GRID          Grid file (or give it as the one positional argument)
   --json                Print the report as JSON on stdout
-  --support-km KM       Support distance for completeness (default 0: the node itself)
+  --support-km KM       Support distance for completeness (default 0: with a footprint 3 node
+                        spacings, the default mask of mincurv and linear; without one, the
+                        node itself)
   --tile-deg DEG        Check seams between square tiles of DEG degrees (default: no seams)
   --seam-threshold V    Flag seams with a level offset above V data units (default 1)
   --z-threshold Z       Robust z-score threshold for anomalies (default 3)
@@ -52,7 +59,7 @@ export const qcCommand: Command = {
       "z-threshold": s,
       "min-cells": s,
       workers: s,
-    });
+    }, { positionalInput: { flag: "input", command: "qc" } });
     if (help) {
       console.log(HELP);
       return EXIT_OK;
@@ -84,14 +91,25 @@ export const qcCommand: Command = {
 function formatReport(file: string, units: string, r: QcReport): string {
   const c = r.completeness;
   const km = (x: number | null) => (x === null ? "n/a" : `${x.toFixed(2)} km`);
-  const lines = [
-    `QC of ${file}`,
-    `completeness: ${
-      (100 * c.fraction).toFixed(1)
-    }% (${c.supported} of ${c.cells} nodes with data` +
-    (c.supportKm > 0 ? ` within ${c.supportKm} km` : "") +
-    `); distance to data: max ${km(c.maxDistanceKm)}, mean ${km(c.meanDistanceKm)}`,
-  ];
+  const pct = (k: number) => `${(100 * k / Math.max(1, c.cells)).toFixed(1)}%`;
+  const lines = [`QC of ${file}`];
+  if (c.footprint === "input points") {
+    lines.push(
+      `completeness: ${pct(c.supported)} (${c.supported} of ${c.cells} nodes have a value and ` +
+        `a datum within ${c.supportKm.toFixed(2)} km); ${c.withValues} with values, ` +
+        `${c.extrapolated} extrapolated (value, no datum within ${c.supportKm.toFixed(2)} km), ` +
+        `${c.cells - c.withValues} masked or empty`,
+      `distance to data (input points): max ${km(c.maxDistanceKm)}, mean ${km(c.meanDistanceKm)}`,
+    );
+  } else {
+    lines.push(
+      `completeness: ${pct(c.supported)} (${c.supported} of ${c.cells} nodes with data` +
+        (c.supportKm > 0 ? ` within ${c.supportKm} km` : "") + ")",
+      `distance to data: max ${km(c.maxDistanceKm)}, mean ${km(c.meanDistanceKm)} ` +
+        `(to the nearest node with a value: this file has no data footprint, so ` +
+        `extrapolated nodes cannot be told apart)`,
+    );
+  }
   if (!r.seamsChecked) lines.push("seams: not checked (single survey; use --tile-deg for tiles)");
   else {
     const flagged = r.seams.filter((x) => x.flagged).length;
@@ -105,14 +123,22 @@ function formatReport(file: string, units: string, r: QcReport): string {
       );
     }
   }
-  lines.push(`anomalies: ${r.anomalies.length}`);
+  const band = r.edgeBand;
+  lines.push(
+    `anomalies: ${r.anomalies.length - r.edgeAnomalies}` +
+      (band
+        ? ` (+${r.edgeAnomalies} in the FFT edge band of ${band.lonCells} x ${band.latCells} ` +
+          `cells, labelled edge)`
+        : ""),
+  );
   for (const a of r.anomalies) {
-    const at = a.attributes as { peak: number; areaKm2: number };
+    const at = a.attributes as { peak: number; areaKm2: number; edge?: boolean };
     lines.push(
       `  ${a.type} at ${a.lon.toFixed(4)}, ${a.lat.toFixed(4)}: peak ${
         at.peak.toFixed(3)
       } ${units}, ` +
-        `area ${at.areaKm2.toFixed(1)} km², confidence ${a.confidence.toFixed(2)}`,
+        `area ${at.areaKm2.toFixed(1)} km², confidence ${a.confidence.toFixed(2)}` +
+        (at.edge ? "  edge" : ""),
     );
   }
   return lines.join("\n");

@@ -13,8 +13,9 @@
  * @module
  */
 import { z } from "zod";
-import type { Bbox } from "../../contracts/mod.ts";
+import type { Bbox, ProcessedGrid } from "../../contracts/mod.ts";
 import { GRID_METHODS, gridPoints, gridShape } from "../../compute/gridding.ts";
+import { KM_PER_DEGREE } from "../../compute/filters.ts";
 import {
   isProcessedGrid,
   type Stage,
@@ -44,8 +45,11 @@ const Params = z.strictObject({
   convergence: z.number().nonnegative().optional(),
   /** mincurv iterations per level. */
   maxIterations: z.number().int().positive().optional(),
-  /** Mask nodes farther than this from every point, degrees. */
-  maxDistance: z.number().positive().optional(),
+  /**
+   * Mask nodes farther than this from every point, degrees, or `off`. Unset: mincurv and
+   * linear mask beyond `DEFAULT_MASK_CELLS` (3) node spacings, other methods do not mask.
+   */
+  maxDistance: z.union([z.number().positive(), z.literal("off")]).optional(),
   /** Largest number of nodes. */
   maxCells: z.number().int().positive().optional(),
 });
@@ -53,7 +57,8 @@ const Params = z.strictObject({
 /** Parameters of the `grid` stage. */
 export type GridStageParams = z.infer<typeof Params>;
 
-const VERSION = "1.0.0";
+// 1.1.0: default distance mask for mincurv and linear; the grid carries its data footprint.
+const VERSION = "1.1.0";
 
 class GridStage implements Stage<GridStageParams> {
   readonly id = "grid";
@@ -64,7 +69,7 @@ class GridStage implements Stage<GridStageParams> {
   }
 
   async execute(input: StageData, ctx: StageContext): Promise<StageData> {
-    const { method, spacing, registration, ...rest } = this.params;
+    const { method, spacing, registration, maxDistance, ...rest } = this.params;
     let lon: Float64Array, lat: Float64Array, value: Float64Array;
     let units: string, modality: string | undefined;
     if (isProcessedGrid(input) || input.kind === "grid") {
@@ -83,19 +88,24 @@ class GridStage implements Stage<GridStageParams> {
       units = input.units;
       modality = input.modality;
     }
-    const { grid, pointsInBbox, pointsSkipped, warnings } = await gridPoints(ctx.pool, {
-      lon,
-      lat,
-      value,
-    }, {
-      ...rest,
-      bbox: ctx.request.bbox,
-      spacing,
-      method,
-      registration,
-      units,
-      signal: ctx.signal,
-    });
+    const { grid, pointsInBbox, pointsSkipped, warnings, maskedNodes } = await gridPoints(
+      ctx.pool,
+      {
+        lon,
+        lat,
+        value,
+      },
+      {
+        ...rest,
+        maxDistance: maxDistance === "off" ? Infinity : maxDistance,
+        bbox: ctx.request.bbox,
+        spacing,
+        method,
+        registration,
+        units,
+        signal: ctx.signal,
+      },
+    );
     for (const w of warnings) ctx.logger.warn(w, { stage: "grid" });
     ctx.logger.info("gridded", {
       method,
@@ -103,7 +113,14 @@ class GridStage implements Stage<GridStageParams> {
       ny: grid.lat.length,
       pointsInBbox,
       pointsSkipped,
+      maskedNodes,
     });
+    // A regridded grid's points are the nodes of a grid: its footprint is its input's, sampled
+    // at the new nodes, not the distance to the old nodes (which covers any extrapolation).
+    const source = isProcessedGrid(input) ? input : undefined;
+    if (source?.dataDistanceKm !== undefined) {
+      grid.dataDistanceKm = resampleFootprint(source, grid);
+    }
     // Regridding a grid keeps its history before the gridding wrapper's own entry.
     const history = isProcessedGrid(input) ? input.provenance : [];
     return {
@@ -113,6 +130,33 @@ class GridStage implements Stage<GridStageParams> {
       provenance: [...history, ...grid.provenance],
     };
   }
+}
+
+/**
+ * The footprint of `from` at the nodes of `to`: the distance at the nearest node of `from`, plus
+ * the distance from `to`'s node to `from`'s extent when it lies outside, km.
+ */
+function resampleFootprint(
+  from: ProcessedGrid,
+  to: ProcessedGrid,
+): Float32Array<ArrayBuffer> {
+  const fx = from.lon, fy = from.lat, d = from.dataDistanceKm!;
+  const nx = fx.length, ny = fy.length;
+  const dx = from.resolution.lon, dy = from.resolution.lat;
+  const out = new Float32Array(to.lat.length * to.lon.length);
+  for (let j = 0; j < to.lat.length; j++) {
+    const la = to.lat[j];
+    const r = Math.min(ny - 1, Math.max(0, Math.round((la - fy[0]) / dy)));
+    const outY = Math.max(0, fy[0] - la, la - fy[ny - 1]);
+    const cos = Math.cos((la * Math.PI) / 180);
+    for (let i = 0; i < to.lon.length; i++) {
+      const lo = to.lon[i];
+      const c = Math.min(nx - 1, Math.max(0, Math.round((lo - fx[0]) / dx)));
+      const outX = Math.max(0, fx[0] - lo, lo - fx[nx - 1]) * cos;
+      out[j * to.lon.length + i] = d[r * nx + c] + Math.hypot(outX, outY) * KM_PER_DEGREE;
+    }
+  }
+  return out;
 }
 
 /**

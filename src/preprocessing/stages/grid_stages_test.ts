@@ -204,3 +204,75 @@ Deno.test("a two-branch pipeline runs outlier -> grid -> { fine: noise -> qc, co
   }
   assert.equal(result.records.length, 6);
 });
+
+Deno.test("grid stage masks mincurv past the data by default; qc counts extrapolated nodes", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const all = await surveyPoints();
+  // Only the western half of the bbox [10, 45, 11, 45.8] has data.
+  const keep = [...all.points.lon.keys()].filter((k) => all.points.lon[k] < 10.5);
+  const pick = (a: ArrayLike<number>) => Float64Array.from(keep, (k) => a[k]);
+  const west: RawPoints = {
+    ...all,
+    points: { lon: pick(all.points.lon), lat: pick(all.points.lat), value: pick(all.points.value) },
+  };
+  const ctx = testContext(pool);
+  const qc = create("qc");
+  const masked = await create("grid", { method: "mincurv", spacing: 0.02 })
+    .execute(west, ctx) as ProcessedGrid;
+  const open = await create("grid", { method: "mincurv", spacing: 0.02, maxDistance: "off" })
+    .execute(west, ctx) as ProcessedGrid;
+  assert.ok(masked.dataDistanceKm && open.dataDistanceKm, "both carry their footprint");
+  const nx = masked.lon.length;
+  const eastEdge = masked.lat.length * nx - 1; // north-east corner, ~0.5° from the data
+  assert.ok(Number.isNaN(masked.values[eastEdge]), "masked past 3 spacings");
+  assert.ok(Number.isFinite(open.values[eastEdge]), "off: mincurv extrapolates");
+  assert.ok(masked.dataDistanceKm[eastEdge] > 30, `${masked.dataDistanceKm[eastEdge]} km`);
+  const a = qcReportOf(await qc.execute(masked, ctx))!.completeness;
+  const b = qcReportOf(await qc.execute(open, ctx))!.completeness;
+  assert.equal(a.footprint, "input points");
+  assert.equal(a.extrapolated, 0);
+  assert.equal(b.withValues, b.cells, "off: every node has a value");
+  assert.equal(b.extrapolated, b.cells - b.supported);
+  assert.equal(a.supported, b.supported, "the same nodes have data nearby");
+  assert.ok(b.extrapolated > 0.3 * b.cells, `${b.extrapolated} of ${b.cells} extrapolated`);
+  assert.ok(a.maxDistanceKm! > 30 && a.maxDistanceKm === b.maxDistanceKm);
+
+  // Regridding keeps the input's footprint (sampled), not the distance to the fine nodes.
+  const coarse = await create("grid", { spacing: 0.1 }).execute(open, ctx) as ProcessedGrid;
+  const cnx = coarse.lon.length, ne = coarse.lat.length * cnx - 1;
+  assert.ok(coarse.dataDistanceKm![ne] > 30, "the north-east coarse node is still far from data");
+});
+
+Deno.test("qc labels anomalies in the FFT edge band of an rtp grid and leaves them out", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const { grid } = await gridFixture("bodies_grid.json");
+  const ctx = testContext(pool, [10, 45, 11, 45.8], "magnetic");
+  const plain = qcReportOf(await create("qc").execute(grid, ctx))!;
+  assert.equal(plain.edgeBand, null, "no FFT transform: no edge band");
+  assert.equal(plain.edgeAnomalies, 0);
+  const rtp = await create("rtp", { inclination: -30, declination: 0 }).execute(grid, ctx);
+  const withStep = {
+    ...(rtp as ProcessedGrid),
+    provenance: [...(rtp as ProcessedGrid).provenance, {
+      step: "rtp",
+      version: "1.1.0",
+      params: {},
+    }],
+  };
+  const r = qcReportOf(await create("qc").execute(withStep, ctx))!;
+  const g = withStep, nx = g.lon.length, ny = g.lat.length;
+  assert.deepEqual(r.edgeBand, {
+    lonCells: Math.max(8, Math.ceil(nx / 16)),
+    latCells: Math.max(8, Math.ceil(ny / 16)),
+  });
+  let edge = 0;
+  for (const a of r.anomalies) {
+    const col = (a.lon - g.lon[0]) / g.resolution.lon, row = (a.lat - g.lat[0]) / g.resolution.lat;
+    const inBand: boolean = Math.min(col, nx - 1 - col) < r.edgeBand!.lonCells ||
+      Math.min(row, ny - 1 - row) < r.edgeBand!.latCells;
+    assert.equal(a.attributes.edge === true, inBand, `anomaly at ${a.lon}, ${a.lat}`);
+    if (inBand) edge++;
+  }
+  assert.equal(r.edgeAnomalies, edge);
+  assert.ok(r.anomalies.length > 0);
+});

@@ -2,14 +2,22 @@
  * Stage `qc`: quality control of a grid. Leaves the values unchanged and attaches a
  * {@linkcode QcReport} to the output grid:
  *
- * - completeness: fraction of nodes in the request bbox with data within `supportKm`, plus
- *   the distance statistics to the nearest datum (the distance grid itself is not stored);
+ * - completeness: measured from the grid's data footprint (`dataDistanceKm`, the distance from
+ *   each node to the nearest input point, set by gridding) when it has one: a node in the
+ *   request bbox is supported when it holds a value and an input point lies within the support
+ *   distance (`supportKm`, or by default `DEFAULT_MASK_CELLS` node spacings, the default mask
+ *   distance of mincurv and linear); a node with a value farther out is counted as
+ *   extrapolated. Without a footprint (a foreign file) the distance is to the nearest node with
+ *   a value, and the report says so (`footprint: "valid nodes"`);
  * - seams: level offset and gradient jump across each boundary between surveys or tiles
  *   (`tileDeg` tiles the grid into square tiles from its south-west node; without it the grid
  *   is one survey and no seam is checked);
  * - anomalies: residual after removing a regional field, robust z-score, threshold, connected
  *   components, each reported as an `Anomaly` (contract) with centroid, peak, area and
- *   confidence.
+ *   confidence. When the grid went through an FFT transform (its provenance has an `rtp`,
+ *   `upward`, `derivative`, `tilt` or `bandpass` stage, or a `gam filter` of those), anomalies
+ *   whose centroid lies within the transform's edge band get `attributes.edge = true` (see
+ *   {@linkcode fftEdgeBand}); they stay in the list but out of the headline counts.
  *
  * Where the report lives: a provenance entry `{ step: "qc.report", report }` of the output
  * grid; read it with {@linkcode qcReportOf} (or `stageReport(grid, "qc")`). Provenance travels
@@ -26,11 +34,17 @@ import {
   qcSeams,
   type Seam,
 } from "../../compute/filters.ts";
+import { DEFAULT_MASK_CELLS } from "../../compute/gridding.ts";
+import { KM_PER_DEGREE } from "../../compute/filters.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
 import { attachReport, gridArray, requireGrid, stageReport } from "./_grid.ts";
 
 const Params = z.strictObject({
-  /** Nodes within this distance of a datum count as supported, km. @default 0 */
+  /**
+   * Nodes within this distance of a datum count as supported, km; 0: with a footprint,
+   * `DEFAULT_MASK_CELLS` node spacings; without one, the node itself holds a value.
+   * @default 0
+   */
   supportKm: z.number().nonnegative().default(0),
   /** Tile size for seam checks, degrees; unset: no seams checked. */
   tileDeg: z.number().positive().optional(),
@@ -56,10 +70,20 @@ export type QcParams = z.infer<typeof Params>;
 /** The report of the `qc` stage. */
 export interface QcReport extends Record<string, unknown> {
   completeness: {
+    /** Nodes in the bbox. */
     cells: number;
+    /** Nodes in the bbox with a value and a datum within `supportKm`. */
     supported: number;
+    /** `supported / cells`. */
     fraction: number;
+    /** The support distance used, km. */
     supportKm: number;
+    /** What distances are measured to: the input points, or (no footprint) valued nodes. */
+    footprint: "input points" | "valid nodes";
+    /** Nodes in the bbox with a value (not NaN). */
+    withValues: number;
+    /** Nodes in the bbox with a value but no datum within `supportKm` (footprint only). */
+    extrapolated: number;
     /** Largest distance from a node in the bbox to the nearest datum, km (null: no datum). */
     maxDistanceKm: number | null;
     /** Mean of that distance, km (null: no datum). */
@@ -69,11 +93,52 @@ export interface QcReport extends Record<string, unknown> {
   seams: Seam[];
   /** Whether seams were checked (a tiling or survey ids were available). */
   seamsChecked: boolean;
-  /** Anomalies flagged, strongest first. */
+  /** Anomalies flagged, strongest first (edge ones labelled `attributes.edge`). */
   anomalies: Anomaly[];
+  /** The FFT edge band in cells per side, or null when no FFT transform made the grid. */
+  edgeBand: { lonCells: number; latCells: number } | null;
+  /** Anomalies in the edge band (included in `anomalies`). */
+  edgeAnomalies: number;
 }
 
-const VERSION = "1.0.0";
+/** Stage ids and `gam filter` operations that transform a grid with an FFT. */
+const FFT_STEPS = new Set([
+  "rtp",
+  "upward",
+  "derivative",
+  "tilt",
+  "bandpass",
+  "gam filter rtp",
+  "gam filter upward",
+  "gam filter vertical-derivative",
+  "gam filter tilt",
+  "gam filter total-gradient",
+  "gam filter bandpass",
+]);
+
+/**
+ * The band along each edge that FFT transforms disturb, in cells: the minimum extension of the
+ * gam-core spectral kernel on that axis, `max(8, ceil(n / 16))` cells per side (the data are
+ * extended by mirror symmetry and tapered to zero over at least that width before the
+ * transform, `crates/gam-core/src/spectral/pad.rs`), or null when no step of the grid's
+ * provenance is an FFT transform.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { fftEdgeBand } from "./qc.ts";
+ * fftEdgeBand(rtpGrid); // { lonCells: 9, latCells: 8 } for 141 x 101 nodes
+ * ```
+ */
+export function fftEdgeBand(
+  grid: Pick<ProcessedGrid, "lat" | "lon" | "provenance">,
+): { lonCells: number; latCells: number } | null {
+  if (!grid.provenance.some((p) => FFT_STEPS.has(p.step))) return null;
+  const margin = (n: number) => Math.max(8, Math.ceil(n / 16));
+  return { lonCells: margin(grid.lon.length), latCells: margin(grid.lat.length) };
+}
+
+// 1.1.0: completeness from the data footprint; extrapolated nodes; edge anomalies.
+const VERSION = "1.1.0";
 
 /**
  * Runs every QC check on a grid (used by the `qc` stage and `gam qc`).
@@ -94,11 +159,13 @@ export async function qualityControl(
     signal?: AbortSignal;
   } = {},
 ): Promise<QcReport> {
-  const c = await gridCompleteness(pool, grid, {
-    supportKm: params.supportKm,
-    bbox: options.bbox,
-    signal: options.signal,
-  });
+  const c = grid.dataDistanceKm === undefined
+    ? await gridCompleteness(pool, grid, {
+      supportKm: params.supportKm,
+      bbox: options.bbox,
+      signal: options.signal,
+    })
+    : footprintCompleteness(grid, params.supportKm, options.bbox);
   let max = -Infinity, sum = 0, n = 0;
   for (const d of c.distanceKm) {
     if (!Number.isFinite(d)) continue;
@@ -126,18 +193,90 @@ export async function qualityControl(
     signal: options.signal,
   };
   const anomalies = await qcAnomalies(pool, grid, anomalyOptions);
+  const edgeBand = fftEdgeBand(grid);
+  let edgeAnomalies = 0;
+  if (edgeBand !== null) {
+    const nx = grid.lon.length, ny = grid.lat.length;
+    for (const a of anomalies) {
+      const col = (a.lon - grid.lon[0]) / grid.resolution.lon;
+      const row = (a.lat - grid.lat[0]) / grid.resolution.lat;
+      const inBand = Math.min(col, nx - 1 - col) < edgeBand.lonCells ||
+        Math.min(row, ny - 1 - row) < edgeBand.latCells;
+      if (inBand) {
+        a.attributes = { ...a.attributes, edge: true };
+        edgeAnomalies++;
+      }
+    }
+  }
   return {
     completeness: {
       cells: c.cells,
       supported: c.supported,
       fraction: c.fraction,
       supportKm: c.supportKm,
+      footprint: grid.dataDistanceKm === undefined ? "valid nodes" : "input points",
+      withValues: "withValues" in c ? c.withValues : c.supported,
+      extrapolated: "extrapolated" in c ? c.extrapolated : 0,
       maxDistanceKm: n ? max : null,
       meanDistanceKm: n ? sum / n : null,
     },
     seams,
     seamsChecked: survey !== undefined,
     anomalies,
+    edgeBand,
+    edgeAnomalies,
+  };
+}
+
+/**
+ * Completeness from the grid's footprint (see the module docs); distances of the nodes outside
+ * the bbox are NaN so that they do not enter the statistics.
+ */
+function footprintCompleteness(
+  grid: ProcessedGrid,
+  supportKm: number,
+  bbox?: readonly [number, number, number, number],
+): {
+  cells: number;
+  supported: number;
+  fraction: number;
+  supportKm: number;
+  withValues: number;
+  extrapolated: number;
+  distanceKm: Float32Array;
+} {
+  const support = supportKm > 0
+    ? supportKm
+    : DEFAULT_MASK_CELLS * Math.max(grid.resolution.lat, grid.resolution.lon) * KM_PER_DEGREE;
+  const nx = grid.lon.length, ny = grid.lat.length, d = grid.dataDistanceKm!;
+  const [w, s, e, n] = bbox ?? [-Infinity, -Infinity, Infinity, Infinity];
+  const eps = 1e-9;
+  const distanceKm = new Float32Array(d.length).fill(NaN);
+  let cells = 0, supported = 0, withValues = 0, extrapolated = 0;
+  for (let j = 0; j < ny; j++) {
+    const la = grid.lat[j];
+    if (la < s - eps || la > n + eps) continue;
+    for (let i = 0; i < nx; i++) {
+      const lo = grid.lon[i];
+      if (lo < w - eps || lo > e + eps) continue;
+      const k = j * nx + i;
+      cells++;
+      distanceKm[k] = d[k];
+      if (grid.values[k] !== grid.values[k]) continue;
+      withValues++;
+      // Float32 storage: a distance equal to the limit in float64 may round just above it.
+      if (d[k] <= support * (1 + 1e-6)) supported++;
+      else extrapolated++;
+    }
+  }
+  return {
+    cells,
+    supported,
+    fraction: cells ? supported / cells : 0,
+    supportKm: support,
+    withValues,
+    extrapolated,
+    distanceKm,
   };
 }
 
@@ -173,7 +312,8 @@ class QcStage implements Stage<QcParams> {
       completeness: report.completeness.fraction,
       seams: report.seams.length,
       flaggedSeams: report.seams.filter((s) => s.flagged).length,
-      anomalies: report.anomalies.length,
+      anomalies: report.anomalies.length - report.edgeAnomalies,
+      edgeAnomalies: report.edgeAnomalies,
     });
     return attachReport(grid, this.id, VERSION, report);
   }

@@ -1,9 +1,11 @@
 /**
  * Stage `rtp`: reduction to the pole of a total-field magnetic anomaly, assuming induced
  * magnetisation parallel to the geomagnetic field of `inclination` and `declination` degrees
- * (Baranov 1957; Blakely 1995, §12.3). At low inclination the operator blows up along the
- * declination direction; the gam-core kernel applies its documented safeguard (a floor on the
- * inclination used in the amplitude term).
+ * (Baranov 1957; Blakely 1995, §12.3). At low inclination (|I| < 45°) the operator would
+ * amplify noise up to `1 / sin² I` across the declination and streak the map along it; by
+ * default it is stabilised (`fftFilter` in `compute/filters.ts`): full RTP for wavelengths
+ * longer than `cutoffKm` (8 cells by default), phase-only RTP (MacLeod et al. 1993,
+ * amplitude-correction inclination 90°) for shorter ones.
  *
  * @module
  */
@@ -16,12 +18,17 @@ const Params = z.strictObject({
   inclination: z.number().min(-90).max(90),
   /** Geomagnetic declination, degrees in [-180, 360]. */
   declination: z.number().min(-180).max(360),
+  /** Stabilise the operator at |inclination| < 45°. @default true */
+  stabilize: z.boolean().default(true),
+  /** Stabilised RTP: phase-only below this wavelength, km. @default 8 cells */
+  cutoffKm: z.number().positive().optional(),
 });
 
 /** Parameters of the `rtp` stage. */
 export type RtpParams = z.infer<typeof Params>;
 
-const VERSION = "1.0.0";
+// 1.1.0: low-inclination stabilisation.
+const VERSION = "1.1.0";
 
 class RtpStage implements Stage<RtpParams> {
   readonly id = "rtp";
@@ -38,7 +45,7 @@ class RtpStage implements Stage<RtpParams> {
  * @example Usage
  * ```ts
  * import { rtpStage } from "./rtp.ts";
- * const stage = rtpStage.create({ inclination: -30, declination: -20 });
+ * const stage = rtpStage.create({ inclination: -30, declination: -20, stabilize: true });
  * ```
  */
 export const rtpStage: StageKind<typeof Params> = {
