@@ -232,6 +232,32 @@ export const PermissionsSchema = z.strictObject({
   ffi: listOf(text("a path")).default([]),
   /** System information APIs the plugin may call (Deno `--allow-sys` names). */
   sys: listOf(text('a Deno sys API name such as "hostname"')).default([]),
+  /**
+   * Hosts the plugin's code may be imported from: remote modules (`https:`) and the npm registry
+   * (`registry.npmjs.org`) of `npm:` plugins. Built-in plugins need none.
+   */
+  import: listOf(Host).default([]),
+});
+
+/**
+ * Resource and size limits of a plugin's child process. Memory and CPU time are OS limits on
+ * Linux (`ulimit -d`, `ulimit -t`); the heap limit holds everywhere.
+ */
+export const PluginLimitsSchema = z.strictObject({
+  /** V8 heap limit of the plugin's process (`--max-old-space-size`), MiB. */
+  heapMb: int(16, " (MiB)").default(512),
+  /** OS limit on the process's private writable memory (heap, buffers), MiB; at least 768. */
+  memoryMb: int(768, " (MiB)").default(2048),
+  /** OS limit on the process's CPU time over its whole life, seconds. */
+  cpuSeconds: int(1, " (seconds)").default(3600),
+  /** Largest message the plugin may send (one fetch result), bytes. */
+  maxMessageBytes: ByteSize.prefault("512MiB"),
+  /** Most elements in one returned array (points, grid nodes, axis values). */
+  maxPoints: int(1).default(10_000_000),
+  /** Largest JSON part of a result (metadata and every other non-array field), bytes. */
+  maxMetadataBytes: ByteSize.prefault("1MiB"),
+  /** Longest string anywhere in a result, characters. */
+  maxStringLength: int(1, " (characters)").default(65_536),
 });
 
 /** Where a modality's data comes from. */
@@ -252,6 +278,8 @@ export const SourceSchema = z.strictObject({
   auth: Name.optional(),
   /** Hosts this plugin may reach over plain `http:` (loopback test servers only). */
   allowInsecureHttp: listOf(Host).default([]),
+  /** Resource and size limits of the plugin's process. */
+  limits: PluginLimitsSchema.prefault({}),
 });
 
 /** Token-bucket rate limit of requests to the source. */

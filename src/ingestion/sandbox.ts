@@ -29,6 +29,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { RawData } from "../contracts/mod.ts";
+import { PluginLimitsSchema } from "../config/schema.ts";
 import {
   type CrashLimit,
   InsecureUrlError,
@@ -102,16 +103,10 @@ export interface PluginLimits {
   maxStringLength: number;
 }
 
-/** The defaults of {@linkcode PluginLimits} (same as the config schema's). */
-export const DEFAULT_PLUGIN_LIMITS: Readonly<PluginLimits> = Object.freeze({
-  heapMb: 512,
-  memoryMb: 2048,
-  cpuSeconds: 3600,
-  maxMessageBytes: 512 * 1024 * 1024,
-  maxPoints: 10_000_000,
-  maxMetadataBytes: 1024 * 1024,
-  maxStringLength: 64 * 1024,
-});
+/** The defaults of {@linkcode PluginLimits}: the config schema's (`source.limits`). */
+export const DEFAULT_PLUGIN_LIMITS: Readonly<PluginLimits> = Object.freeze(
+  PluginLimitsSchema.parse({}),
+);
 
 /**
  * The module URL of a plugin: a built-in id (no `module`), or `module` as `npm:`, `https:`,

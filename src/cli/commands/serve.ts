@@ -13,6 +13,7 @@ import { runJob } from "../../job/run_job.ts";
 import { createProgress } from "../../job/progress.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
+import { PluginPool } from "../../ingestion/mod.ts";
 
 /** `gam serve`. */
 export const serveCommand: Command = {
@@ -67,6 +68,8 @@ Options:
       dataDir: `${cfg.defaults.outputDir}/db`,
     }).then((db) => (database = db));
     opening.catch((error) => logger.error("database unavailable", { error }));
+    // One process per plugin for the life of the service: a scheduled run pays no start.
+    const plugins = new PluginPool();
     const server = new PipelineServer({
       config,
       logger,
@@ -79,6 +82,7 @@ Options:
           logger,
           progress: createProgress({ tty: false }),
           database: await opening,
+          plugins,
         });
         return { outcome: summary.modalities[0]?.outcome ?? "failed" };
       },
@@ -98,6 +102,7 @@ Options:
     await stopped.promise;
     console.error("gam serve: stopping (waiting for running jobs)");
     await server.stop();
+    await plugins.close();
     await sweeper.stop();
     await opening.then((db) => db.close(), () => {});
     config.close();
