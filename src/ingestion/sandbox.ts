@@ -215,6 +215,11 @@ class Child {
     this.exited = process.status;
   }
 
+  /** Whether it failed or is being stopped: no new fetch goes to it. */
+  get dead(): boolean {
+    return this.failure !== undefined || this.stopReason !== undefined;
+  }
+
   send(msg: HostMessage): void {
     const frame = encodeFrame(msg);
     this.#writing = this.#writing.then(() => this.#writer.write(frame)).catch(() => {});
@@ -408,7 +413,7 @@ export class SandboxedPlugin implements SourceProvider {
   }
 
   async #ensureChild(): Promise<Child> {
-    if (this.#child && !this.#child.failure) return this.#child;
+    if (this.#child && !this.#child.dead) return this.#child;
     this.#starting ??= (async () => {
       try {
         const child = await spawnChild(this.#options, this.#grant, this.#graph, this.limits);
@@ -546,6 +551,10 @@ export class SandboxedPlugin implements SourceProvider {
 
   #fromWire(w: WireError): Error {
     const message = this.#scrub(w.message);
+    // A dynamic import's permission failure is a TypeError carrying the runtime's message.
+    if (w.name === "TypeError" && /^Requires \w+ access/.test(message)) {
+      return new PluginPermissionError(this.id, permissionOf(message), message);
+    }
     switch (w.name) {
       case "NotCapable":
       case "PermissionDenied":
@@ -656,7 +665,9 @@ async function spawnChild(
     argv = [
       "-c",
       `ulimit -d ${Math.floor(limits.memoryMb * 1024)} && ` +
-      `ulimit -t ${Math.floor(limits.cpuSeconds)} && exec "$0" "$@"`,
+      // Soft CPU limit: SIGXCPU, reported as such; the hard one, 5 s later, is a backstop.
+      `ulimit -S -t ${Math.floor(limits.cpuSeconds)} && ` +
+      `ulimit -H -t ${Math.floor(limits.cpuSeconds) + 5} && exec "$0" "$@"`,
       Deno.execPath(),
       ...args,
     ];
