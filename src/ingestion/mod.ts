@@ -32,3 +32,4 @@ export * from "./permissions.ts";
 export * from "./service.ts";
 export * from "./sandbox.ts";
 export * from "./providers.ts";
+export * from "./module_graph.ts";
