@@ -46,7 +46,7 @@ const request = (stations: number): FetchRequest => ({
   signal: new AbortController().signal,
 });
 const plugin = await SandboxedPlugin.load({ plugin: "synthetic", module, modality: "gravity" });
-const local = createPlugin({ params: {}, allowInsecureHttp: [] });
+const local = createPlugin();
 async function time(f: () => Promise<unknown>, n: number): Promise<number> {
   const xs: number[] = [];
   for (let i = 0; i < n; i++) {

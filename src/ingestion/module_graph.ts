@@ -4,7 +4,8 @@
  * remote imports limited to the plugin's granted import hosts so that building it contacts no
  * other host. A plugin is refused when a static import, or a dynamic import with a literal
  * specifier, reaches
- * - a local file outside its package folder ({@linkcode packageFolderOf}),
+ * - a local file outside its package folder ({@linkcode packageFolderOf}) and the plugin SDK
+ *   files ({@linkcode PLUGIN_SDK_FILES}),
  * - a remote module (`https:`, `jsr:`) or an npm package whose host is not in the grant's
  *   `import` list,
  * - a module Deno could not load (the error is quoted).
@@ -41,6 +42,16 @@ export const BUILTIN_SDK: readonly string[] = [
   "src/units/",
   "src/formats/",
   "src/compute/wasm/",
+];
+
+/**
+ * Host files every plugin may import besides its package: the HTTP helper the plugin guide
+ * recommends and the errors it throws (plain code, no bare imports, no data). The plugin API
+ * module itself is imported type-only (erased before running).
+ */
+export const PLUGIN_SDK_FILES: readonly string[] = [
+  "src/ingestion/http_source.ts",
+  "src/ingestion/errors.ts",
 ];
 
 /** What {@linkcode vetModuleGraph} found. */
@@ -198,7 +209,10 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
       throw new PluginLoadError(label, "import", `its module ${path} cannot be read: ${e}`);
     }
     const pkg = packageFolderOf(real);
-    roots = [withSlash(realPath(pkg.folder))];
+    roots = [
+      withSlash(realPath(pkg.folder)),
+      ...PLUGIN_SDK_FILES.map((f) => join(realPath(PROJECT_ROOT), f)),
+    ];
     config = pkg.config;
     module = pathToFileURL(real).href;
   } else {
@@ -436,9 +450,14 @@ async function hashGraph(
     } else {
       digest = createHash("sha256").update(m.specifier).digest("hex");
     }
-    const spec = m.specifier.startsWith("file:") && base !== undefined
-      ? `file:${relative(base, Deno.realPathSync(fileURLToPath(m.specifier)))}`
-      : m.specifier;
+    let spec = m.specifier;
+    if (spec.startsWith("file:")) {
+      const real = Deno.realPathSync(fileURLToPath(spec));
+      const project = realPath(PROJECT_ROOT);
+      spec = real.startsWith(withSlash(project))
+        ? `gam:${relative(project, real)}`
+        : `file:${relative(base ?? project, real)}`;
+    }
     lines.push(`${spec} ${digest}`);
   }
   for (const [id, registry] of npm) lines.push(`npm:${id} ${registry}`);

@@ -593,6 +593,17 @@ Deno.test("allowInsecureHttp is enforced: plain http to a granted host fails unl
   const ws = await workspace();
   const server = loopback("hello");
   try {
+    // The plugin SDK's helper (a file every plugin may import) refuses it.
+    const helper = new URL("../../src/ingestion/http_source.ts", import.meta.url).href;
+    const mod1 = await ws.plugin("plain1", {
+      prelude: `import { fetchBytes } from ${JSON.stringify(helper)};\n`,
+      fetch: `await fetchBytes("http://" + req.params.host + "/data", {
+        allowInsecureHttp: options.allowInsecureHttp });`,
+    });
+    const p0 = await loadAt(mod1, "plain1", { permissions: { net: [server.host] } });
+    const e0 = await p0.fetch(request({ host: server.host })).catch((e) => e);
+    await p0.close();
+    assert.ok(e0 instanceof InsecureUrlError, text(e0));
     // The child's global fetch enforces the rule, whatever helper the plugin uses.
     const mod2 = await ws.plugin("plain2", {
       fetch:
