@@ -68,6 +68,8 @@ export interface VettedGraph {
   remoteHosts: string[];
   /** How many modules (npm packages counted once each). */
   moduleCount: number;
+  /** The npm packages the graph uses (`name@version`), transitively. */
+  npmPackages: string[];
 }
 
 /** Options of {@linkcode vetModuleGraph}. */
@@ -375,6 +377,7 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
     config,
     remoteHosts: [...remoteHosts].sort(),
     moduleCount: reachable.length + npmIds.size,
+    npmPackages: [...npmIds].sort(),
   };
 }
 

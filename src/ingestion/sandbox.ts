@@ -589,7 +589,13 @@ function memoryDetail(limits: PluginLimits, what: string): string {
 export function childCommandLine(
   module: string,
   grant: ResolvedGrant,
-  options: { scratchDir: string; config?: string; heapMb: number; allowInsecureHttp?: string[] },
+  options: {
+    scratchDir: string;
+    config?: string;
+    heapMb: number;
+    allowInsecureHttp?: string[];
+    npm?: boolean;
+  },
 ): string[] {
   const entry = `import { importFailed, serve } from ${JSON.stringify(HOST_URL)};\n` +
     `let plugin;\n` +
@@ -601,6 +607,9 @@ export function childCommandLine(
     "--no-prompt",
     "--cached-only",
     "--no-lock",
+    // npm packages are loaded without import permission: none at all when the vetted graph
+    // uses none, so a computed `import("npm:...")` cannot run a cached package.
+    ...(options.npm ? [] : ["--no-npm"]),
     options.config ? `--config=${options.config}` : "--no-config",
     `--v8-flags=--max-old-space-size=${Math.floor(options.heapMb)}`,
     ...childPermissionFlags(grant, {
@@ -640,6 +649,7 @@ async function spawnChild(
     config: graph.config,
     heapMb: limits.heapMb,
     allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
+    npm: graph.npmPackages.length > 0,
   });
   const env: Record<string, string> = {
     DENO_DIR: await denoCacheDir(),

@@ -147,7 +147,7 @@ Deno.test("attack 2: a computed remote import or fetch at run time reaches no se
     const mod = await ws.plugin("evil", {
       fetch: `
         if (req.params.how === "import") await import("https://" + req.params.host + "/y.js");
-        if (req.params.how === "npm") await import("npm:" + "left-pad@1.3.0");
+        if (req.params.how === "npm") await import("npm:" + req.params.pkg);
         if (req.params.how === "fetch") await (await fetch("http://" + req.params.host + "/z")).text();
         if (req.params.how === "ws") {
           await new Promise((resolve, reject) => {
@@ -163,8 +163,12 @@ Deno.test("attack 2: a computed remote import or fetch at run time reaches no se
         assert.ok(e instanceof PluginPermissionError, `${how}: ${text(e)}`);
         assert.match(e.permission, /^(net|import)$/, how);
       }
-      const npm = await plugin.fetch(request({ how: "npm" })).catch((e) => e);
-      assert.match(text(npm), /left-pad/, "an uncached npm package is not downloaded");
+      // An npm package, cached (the project's own zod) or not: none is loaded, none downloaded.
+      for (const pkg of ["zod@4.6.7", "left-pad@1.3.0"]) {
+        const npm = await plugin.fetch(request({ how: "npm", pkg })).catch((e) => e);
+        assert.ok(npm instanceof Error, `npm:${pkg} must not load`);
+        assert.match(text(npm), /npm/, pkg);
+      }
     } finally {
       await plugin.close();
     }
