@@ -84,6 +84,8 @@ export interface VetOptions {
   denoDir?: string;
   /** Time allowed for `deno info`, milliseconds. @default 60000 */
   timeoutMs?: number;
+  /** Working folder of `deno info` (the plugin process's too). @default Deno.cwd() */
+  cwd?: string;
 }
 
 interface InfoDependency {
@@ -412,7 +414,7 @@ async function denoInfo(
     out = await new Deno.Command(Deno.execPath(), {
       args,
       env,
-      cwd: config ? dirname(config) : PROJECT_ROOT,
+      cwd: options.cwd ?? Deno.cwd(),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

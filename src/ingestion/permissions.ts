@@ -114,12 +114,12 @@ export async function resolveGrant(
       throw new GrantError(p, `the granted path ${abs} cannot be resolved: ${errorMessage(e)}`);
     }
   };
-  const read = await Promise.all((grant.read ?? []).map(real));
+  const realRead = await Promise.all((grant.read ?? []).map(real));
   const ffi = await Promise.all((grant.ffi ?? []).map(real));
   let budget = options.maxEntries ?? 100_000;
   const inside = (path: string) =>
-    read.some((r) => path === r || path.startsWith(r.endsWith("/") ? r : `${r}/`));
-  for (const [i, root] of read.entries()) {
+    realRead.some((r) => path === r || path.startsWith(r.endsWith("/") ? r : `${r}/`));
+  for (const [i, root] of realRead.entries()) {
     const stack = [root];
     while (stack.length > 0) {
       const dir = stack.pop()!;
@@ -160,6 +160,10 @@ export async function resolveGrant(
       }
     }
   }
+  // The granted path as written is granted too when it is a link to the real one: a plugin
+  // names the path it was configured with, and the folder behind it is the one walked above.
+  const asWritten = (grant.read ?? []).map((p) => absolutePath(p, baseDir));
+  const read = [...new Set([...realRead, ...asWritten])];
   return {
     net: [...(grant.net ?? [])],
     read,

@@ -172,7 +172,7 @@ export interface LoadPluginOptions {
   auth?: string;
   /** Hosts allowed over plain http. @default [] */
   allowInsecureHttp?: readonly string[];
-  /** Base of relative permission paths. @default Deno.cwd() */
+  /** Base of relative permission paths, and the plugin process's working folder. @default Deno.cwd() */
   baseDir?: string;
   /** Resource and size limits. @default DEFAULT_PLUGIN_LIMITS */
   limits?: Partial<PluginLimits>;
@@ -334,6 +334,7 @@ export class SandboxedPlugin implements SourceProvider {
       importHosts: grant.import,
       denoDir: await denoCacheDir(),
       timeoutMs: options.loadTimeoutMs,
+      cwd: options.baseDir,
     });
     const child = await spawnChild(options, grant, graph, limits);
     let manifest: PluginManifest;
@@ -686,7 +687,9 @@ async function spawnChild(
     args: argv,
     env,
     clearEnv: true,
-    cwd: scratchDir,
+    // The host's working folder, as for `deno info`: relative paths in params mean what the
+    // user meant, and modules resolve as they were vetted. It grants nothing.
+    cwd: o.baseDir ?? Deno.cwd(),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
