@@ -198,6 +198,8 @@ class Child {
   readonly pending = new Map<number, Pending>();
   readonly exited: Promise<Deno.CommandStatus>;
   stderrTail = "";
+  /** Replaced on purpose (CPU budget half spent), not failed. */
+  retired = false;
   /** Why the host stopped it, if it did. */
   stopReason: { limit: CrashLimit; detail: string } | undefined;
   /** The first message (hello/import-error), then every other one. */
@@ -268,6 +270,7 @@ export class SandboxedPlugin implements SourceProvider {
   #starting: Promise<Child> | undefined;
   #nextId = 1;
   #restarts = 0;
+  #retired = 0;
   #closed = false;
 
   private constructor(
@@ -298,6 +301,11 @@ export class SandboxedPlugin implements SourceProvider {
   /** How many times the child process died or was stopped and had to be replaced. */
   get restarts(): number {
     return this.#restarts;
+  }
+
+  /** How many processes were retired with half their CPU-time limit used, and replaced. */
+  get retired(): number {
+    return this.#retired;
   }
 
   /** Process id of the current child, or `undefined` when none runs. */
@@ -414,7 +422,18 @@ export class SandboxedPlugin implements SourceProvider {
   }
 
   async #ensureChild(): Promise<Child> {
-    if (this.#child && !this.#child.dead) return this.#child;
+    if (this.#child && !this.#child.dead) {
+      // A warm process's CPU-time limit counts over its whole life: retire it at half, between
+      // fetches, rather than let SIGXCPU cut a fetch (`gam serve` runs for weeks).
+      const used = cpuSecondsOf(this.#child.process.pid);
+      const busy = this.#child.pending.size > 0;
+      if (busy || used === undefined || used < this.limits.cpuSeconds / 2) return this.#child;
+      const old = this.#child;
+      old.retired = true;
+      this.#child = undefined;
+      this.#retired++;
+      await reap(old);
+    }
     this.#starting ??= (async () => {
       try {
         const child = await spawnChild(this.#options, this.#grant, this.#graph, this.limits);
@@ -475,7 +494,7 @@ export class SandboxedPlugin implements SourceProvider {
     };
     child.onFailure = (e) => {
       if (this.#child === child) this.#child = undefined;
-      if (!this.#closed) this.#restarts++;
+      if (!this.#closed && !child.retired) this.#restarts++;
       const pending = [...child.pending.values()];
       child.pending.clear();
       for (const p of pending) p.reject(this.#relabel(e));
@@ -571,6 +590,20 @@ export class SandboxedPlugin implements SourceProvider {
       default:
         return new PluginError(this.id, w.name, message, w.retryable === true);
     }
+  }
+}
+
+/** CPU time (user + system) a process has used, seconds; `undefined` off Linux. */
+function cpuSecondsOf(pid: number): number | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name (which may hold spaces) start after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
+    return ticks / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
   }
 }
 

@@ -259,6 +259,38 @@ Deno.test("attack 3: a plugin that exits is reported with its exit code and repl
   }
 });
 
+Deno.test({
+  name: "a warm process that has used half its CPU-time limit is retired between fetches",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const ws = await workspace();
+    try {
+      const mod = await ws.plugin("busy", {
+        prelude: `import process from "node:process";\n`,
+        fetch: `
+          if (req.params.cpuMs) {
+            const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+            while (cpu() < req.params.cpuMs) { /* burn CPU time, not wall time */ }
+          }`,
+      });
+      const plugin = await loadAt(mod, "busy", { limits: { cpuSeconds: 2 } });
+      try {
+        const first = plugin.pid;
+        await plugin.fetch(request({ cpuMs: 1200 }));
+        assert.equal(plugin.pid, first, "the fetch that used the CPU was not cut");
+        assert.equal((await plugin.fetch(request())).kind, "points");
+        assert.notEqual(plugin.pid, first, "the next fetch runs in a fresh process");
+        assert.equal(plugin.retired, 1);
+        assert.equal(plugin.restarts, 0);
+      } finally {
+        await plugin.close();
+      }
+    } finally {
+      await ws.close();
+    }
+  },
+});
+
 // --- Attack 4: identity spoofing and cache poisoning -------------------------------------------
 
 Deno.test("attack 4: a module may not claim a built-in id, and an impostor's identity never shares the built-in's cache key", async () => {
