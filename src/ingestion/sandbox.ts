@@ -696,6 +696,9 @@ async function spawnChild(
     // A granted program is found on the host's PATH; nothing else of the environment follows.
     ...(grant.run.length > 0 ? ["PATH"] : []),
   ];
+  // Coverage of the plugin host under `deno test --coverage` (a folder the runtime writes).
+  const coverage = Deno.env.get("DENO_COVERAGE_DIR");
+  if (coverage) env.DENO_COVERAGE_DIR = coverage;
   for (const name of passThrough) {
     const v = Deno.env.get(name);
     if (v !== undefined) env[name] = v;
