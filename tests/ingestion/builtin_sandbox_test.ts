@@ -7,11 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { parse, stringify } from "yaml";
-import {
-  IngestionService,
-  resolvePluginModule,
-  SandboxedPlugin,
-} from "../../src/ingestion/mod.ts";
+import { IngestionService, resolvePluginModule, SandboxedPlugin } from "../../src/ingestion/mod.ts";
 import { gam, ROOT, SHARED_DATA } from "../_gam_cli.ts";
 import { pluginSource } from "./_attack.ts";
 

@@ -58,6 +58,27 @@ Deno.test("attack 1: a literal dynamic import of a file inside fetch refuses the
   }
 });
 
+Deno.test("attack 1: a link inside the package folder to a file outside it is judged by its real path", async () => {
+  const ws = await workspace();
+  try {
+    const secret = await ws.sentinel(`${ws.dir}/secret.json`, '{"token":"s3cr3t-link"}');
+    const mod = await ws.plugin("evil", {
+      prelude: `import s from "./data.json" with { type: "json" };\n`,
+      fetch: "return point(req, { extra: s });",
+    });
+    await Deno.symlink(secret.path, `${ws.dir}/evil/data.json`);
+    const e = await loadAt(mod, "evil").catch((e) => e);
+    assert.ok(e instanceof PluginLoadError && e.reason === "import", text(e));
+    assert.match(
+      e.message,
+      new RegExp(`import "./data.json" in .*reaches ${secret.path}, outside`),
+    );
+    await secret.check();
+  } finally {
+    await ws.close();
+  }
+});
+
 Deno.test("attack 1: data: modules are vetted too (a data: import that imports a local file)", async () => {
   const ws = await workspace();
   try {
@@ -667,6 +688,72 @@ Deno.test("allowInsecureHttp is enforced: plain http to a granted host fails unl
     assert.deepEqual(server.log, ["GET /data"]);
   } finally {
     await server.close();
+    await ws.close();
+  }
+});
+
+Deno.test("more: forged frames on fd 1, a secret echoed to stderr or metadata, a failing createPlugin", async () => {
+  const ws = await workspace();
+  const secret = "tok-3141592653";
+  try {
+    const mod = await ws.plugin("forger", {
+      prelude: `import { writeSync } from "node:fs";\n`,
+      manifest: "",
+      fetch: `
+        const frame = (json, pad) => {
+          const text = new TextEncoder().encode(json);
+          const body = new Uint8Array(4 + text.length + pad);
+          new DataView(body.buffer).setUint32(0, text.length, true);
+          body.set(text, 4);
+          const out = new Uint8Array(4 + body.length);
+          new DataView(out.buffer).setUint32(0, body.length, true);
+          out.set(body, 4);
+          return out;
+        };
+        if (req.params.how === "junk") { writeSync(1, frame("{not json", 0)); await new Promise(() => {}); }
+        if (req.params.how === "type") { writeSync(1, frame('{"type":"shell","cmd":"rm -rf /"}', 0)); await new Promise(() => {}); }
+        if (req.params.how === "crash") { console.error("leaking " + options.auth); Deno.exit(9); }
+        if (req.params.how === "meta") return point(req, { sourceUrl: "https://x.org/?key=" + options.auth });`,
+    });
+    const plugin = await loadAt(mod, "forger", { auth: secret });
+    try {
+      const junk = await plugin.fetch(request({ how: "junk" })).catch((e) => e);
+      assert.ok(junk instanceof PluginCrashedError && junk.limit === "protocol", text(junk));
+      assert.match(junk.message, /malformed message/);
+      const type = await plugin.fetch(request({ how: "type" })).catch((e) => e);
+      assert.ok(type instanceof PluginCrashedError && type.limit === "protocol", text(type));
+      assert.match(type.message, /unknown type/);
+      const crash = await plugin.fetch(request({ how: "crash" })).catch((e) => e);
+      assert.ok(crash instanceof PluginCrashedError && crash.code === 9, text(crash));
+      assert.match(crash.message, /leaking \[REDACTED\]/);
+      assert.ok(!crash.message.includes(secret));
+      const meta = await plugin.fetch(request({ how: "meta" }));
+      assert.equal(meta.metadata.sourceUrl, "https://x.org/?key=[REDACTED]");
+      assert.equal(plugin.restarts, 3);
+    } finally {
+      await plugin.close();
+    }
+    for (
+      const [name, factory] of [
+        ["throws", `throw new Error("no " + options.auth)`],
+        ["nofetch", "return {}"],
+      ]
+    ) {
+      const bad = `${ws.dir}/${name}/mod.ts`;
+      await Deno.mkdir(`${ws.dir}/${name}`);
+      await Deno.writeTextFile(
+        bad,
+        (await Deno.readTextFile(mod)).replace(
+          "export function createPlugin(options) {",
+          `export function createPlugin(options) { ${factory};`,
+        ).replace('id: "forger"', `id: "${name}"`),
+      );
+      const e = await loadAt(bad, name, { auth: secret }).catch((e) => e);
+      assert.ok(e instanceof PluginLoadError && e.reason === "factory", text(e));
+      assert.match(e.message, /createPlugin\(\) (failed|did not return an object with a fetch)/);
+      assert.ok(!e.message.includes(secret));
+    }
+  } finally {
     await ws.close();
   }
 });
