@@ -198,6 +198,8 @@ class Child {
   readonly pending = new Map<number, Pending>();
   readonly exited: Promise<Deno.CommandStatus>;
   stderrTail = "";
+  /** Settles when the process's stderr has been read to its end. */
+  stderrDone: Promise<void> = Promise.resolve();
   /** Replaced on purpose (CPU budget half spent), not failed. */
   retired = false;
   /** Why the host stopped it, if it did. */
@@ -731,18 +733,51 @@ async function spawnChild(
     stderr: "piped",
   }).spawn();
   const child = new Child(process, scratchDir);
-  drainStderr(child);
+  drainStderr(child, o.plugin, o.auth);
   readFrames(child, o.plugin, limits);
   return child;
 }
 
-function drainStderr(child: Child): void {
-  (async () => {
+/** Bytes of a plugin process's stderr passed on to ours (its log lines), over its life. */
+const STDERR_FORWARD = 64 * 1024;
+
+/**
+ * Control characters as visible escapes (`\x1b` for ESC), tabs and newlines kept: plugin text
+ * reaches terminals and error messages, where an escape sequence could rewrite the screen.
+ */
+function escapeControl(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x08\x0b-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+function drainStderr(child: Child, plugin: string, secret: string | undefined): void {
+  const scrub = (t: string) => (secret ? t.split(secret).join("[REDACTED]") : t);
+  child.stderrDone = (async () => {
     const decoder = new TextDecoder();
+    const encoder = new TextEncoder();
+    let forwarded = 0;
+    let partial = "";
     try {
       for await (const chunk of child.process.stderr) {
-        child.stderrTail = (child.stderrTail + decoder.decode(chunk, { stream: true }))
-          .slice(-STDERR_TAIL);
+        const text = decoder.decode(chunk, { stream: true });
+        child.stderrTail = (child.stderrTail + text).slice(-STDERR_TAIL);
+        if (forwarded >= STDERR_FORWARD) continue;
+        const lines = (partial + text).split("\n");
+        partial = lines.pop()!.slice(0, 4096);
+        for (const line of lines) {
+          const out = `[plugin ${plugin}] ${escapeControl(scrub(line.slice(0, 4096)))}\n`;
+          forwarded += out.length;
+          await Deno.stderr.write(encoder.encode(out)).catch(() => {});
+          if (forwarded >= STDERR_FORWARD) {
+            await Deno.stderr.write(
+              encoder.encode(`[plugin ${plugin}] (further stderr not shown)\n`),
+            ).catch(() => {});
+            break;
+          }
+        }
       }
     } catch {
       // the process is gone
@@ -764,12 +799,22 @@ function readFrames(child: Child, plugin: string, limits: PluginLimits): void {
   } as const;
   const fail = async (error: Error | undefined) => {
     // Stdout closes as the process exits; give it a moment to finish before stopping it.
+    let wait: ReturnType<typeof setTimeout> | undefined;
     const gone = await Promise.race([
       child.exited.then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), 1000)),
+      new Promise<false>((r) => (wait = setTimeout(() => r(false), 1000))),
     ]);
+    clearTimeout(wait);
     if (!gone) child.stop("exit", "its channel closed while it kept running");
     const status = await child.exited;
+    // The crash report reads the end of stderr (V8's out-of-memory message is there). A
+    // grandchild holding stderr open must not hold the report: wait a second at most.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      child.stderrDone,
+      new Promise<void>((r) => (timer = setTimeout(r, 1000))),
+    ]);
+    clearTimeout(timer);
     error ??= crashError(plugin, child, status, limits);
     child.failure = error;
     await Deno.remove(child.scratchDir, { recursive: true }).catch(() => {});
@@ -860,8 +905,9 @@ function crashError(
 ): PluginCrashedError {
   const s = { code: status.code, signal: status.signal ?? undefined };
   const tail = child.stderrTail;
-  const last = tail.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join(" | ")
-    .slice(0, 500);
+  const last = escapeControl(
+    tail.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join(" | ").slice(0, 500),
+  );
   const stop = child.stopReason;
   if (stop && stop.limit !== "exit") {
     return new PluginCrashedError(plugin, stop.limit, stop.detail, s);

@@ -712,9 +712,16 @@ Deno.test("more: forged frames on fd 1, a secret echoed to stderr or metadata, a
         };
         if (req.params.how === "junk") { writeSync(1, frame("{not json", 0)); await new Promise(() => {}); }
         if (req.params.how === "type") { writeSync(1, frame('{"type":"shell","cmd":"rm -rf /"}', 0)); await new Promise(() => {}); }
-        if (req.params.how === "crash") { console.error("leaking " + options.auth); Deno.exit(9); }
+        if (req.params.how === "crash") { console.error("leaking " + options.auth + " \x1b[2J"); Deno.exit(9); }
         if (req.params.how === "meta") return point(req, { sourceUrl: "https://x.org/?key=" + options.auth });`,
     });
+    // Everything the host writes to its stderr meanwhile (the plugin's forwarded log lines).
+    const written: string[] = [];
+    const realWrite = Deno.stderr.write.bind(Deno.stderr);
+    Deno.stderr.write = (p: Uint8Array) => {
+      written.push(new TextDecoder().decode(p));
+      return realWrite(p);
+    };
     const plugin = await loadAt(mod, "forger", { auth: secret });
     try {
       const junk = await plugin.fetch(request({ how: "junk" })).catch((e) => e);
@@ -725,12 +732,16 @@ Deno.test("more: forged frames on fd 1, a secret echoed to stderr or metadata, a
       assert.match(type.message, /unknown type/);
       const crash = await plugin.fetch(request({ how: "crash" })).catch((e) => e);
       assert.ok(crash instanceof PluginCrashedError && crash.code === 9, text(crash));
-      assert.match(crash.message, /leaking \[REDACTED\]/);
+      assert.match(crash.message, /leaking \[REDACTED\] \\x1b\[2J/, "control characters escaped");
+      assert.ok(!crash.message.includes("\x1b"));
       assert.ok(!crash.message.includes(secret));
       const meta = await plugin.fetch(request({ how: "meta" }));
       assert.equal(meta.metadata.sourceUrl, "https://x.org/?key=[REDACTED]");
       assert.equal(plugin.restarts, 3);
+      assert.ok(written.some((l) => l.includes("[plugin forger] leaking [REDACTED] \\x1b[2J")));
+      assert.ok(written.every((l) => !l.includes(secret) && !l.includes("\x1b")));
     } finally {
+      Deno.stderr.write = realWrite;
       await plugin.close();
     }
     for (
