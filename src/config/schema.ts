@@ -214,7 +214,7 @@ export const AuthProfileSchema = z.union([
 ], { error: AUTH_PHRASE });
 
 /**
- * Deno permissions granted to a plugin's worker. Everything not listed is denied; an empty
+ * Deno permissions granted to a plugin's process. Everything not listed is denied; an empty
  * list (the default) grants nothing.
  */
 export const PermissionsSchema = z.strictObject({
@@ -222,8 +222,13 @@ export const PermissionsSchema = z.strictObject({
   net: listOf(Host).default([]),
   /** Paths the plugin may read (files or folders). */
   read: listOf(text("a path")).default([]),
-  /** Paths the plugin may write. */
-  write: listOf(text("a path")).default([]),
+  /**
+   * Must stay empty: a plugin writes only to the scratch folder the host creates for its process
+   * (`PluginOptions.scratchDir`), never to a user path.
+   */
+  write: listOf(text("a path")).max(0, {
+    error: "an empty list: plugins write only to their scratch folder (PluginOptions.scratchDir)",
+  }).default([]),
   /** Environment variables the plugin may read. */
   env: listOf(EnvVarName).default([]),
   /** Programs the plugin may run. */
@@ -270,7 +275,7 @@ export const SourceSchema = z.strictObject({
   }),
   /** Module of a third-party plugin; built-in plugins are found by id alone. */
   module: ModuleSpecifier.optional(),
-  /** Permissions of the plugin's worker. */
+  /** Permissions of the plugin's process. */
   permissions: PermissionsSchema.prefault({}),
   /** Plugin-specific parameters, validated by the plugin. */
   params: Params.default({}),

@@ -48,7 +48,7 @@ export interface SourceProvider {
   readonly identity?: PluginIdentity;
   /** Fetches data; must honour `request.signal`. */
   fetch(request: FetchRequest): Promise<RawData>;
-  /** Releases resources (workers). */
+  /** Releases resources (plugin processes). */
   close?(): void | Promise<void>;
 }
 
@@ -408,7 +408,7 @@ export class IngestionService {
     return { data, stale: false, cacheKey, attempts, correlationId, warnings: [] };
   }
 
-  /** Closes every provider (terminates plugin workers). */
+  /** Closes every provider (stops plugin processes). */
   async close(): Promise<void> {
     for (const p of this.#providers.values()) await p.close?.();
   }
