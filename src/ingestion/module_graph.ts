@@ -62,8 +62,12 @@ export interface VettedGraph {
   graphHash: string;
   /** The folders and files local imports may reach (real paths; folders end with `/`). */
   packageRoots: string[];
-  /** The `deno.json` the plugin runs with, if any. */
-  config: string | undefined;
+  /**
+   * The `deno.json` whose `imports` and `scopes` the plugin resolves with (`--import-map`), if
+   * any. Nothing else of that file applies (`--no-config`): a plugin's config cannot switch on
+   * unstable APIs, a `node_modules` folder or anything else.
+   */
+  importMap: string | undefined;
   /** Remote hosts the graph uses (`host[:port]`), npm registries included. */
   remoteHosts: string[];
   /** How many modules (npm packages counted once each). */
@@ -117,7 +121,8 @@ interface InfoOutput {
  * The package folder of a local plugin module: the nearest folder, from the module's own up,
  * that holds a `deno.json`, `deno.jsonc` or `package.json`, provided that folder is not the GAM
  * project itself nor the file-system root; otherwise the module's own folder. Returns the
- * folder and the `deno.json` found there, if any.
+ * folder and the `deno.json` found there, if any (its import map is used; a `deno.jsonc` marks
+ * the folder but is not read).
  *
  * @param modulePath The module's real path.
  *
@@ -137,7 +142,7 @@ export function packageFolderOf(modulePath: string): { folder: string; config?: 
       if (exists(join(dir, name))) {
         return {
           folder: withSlash(dir),
-          config: name.startsWith("deno") ? join(dir, name) : undefined,
+          config: name === "deno.json" ? join(dir, name) : undefined,
         };
       }
     }
@@ -183,7 +188,7 @@ export function hostGranted(host: string, granted: readonly string[]): boolean {
  *
  * @param module The plugin's module URL (`resolvePluginModule`).
  * @param options Plugin id, built-in or not, import hosts.
- * @returns The vetted graph: package roots, config, identity hash.
+ * @returns The vetted graph: package roots, import map, identity hash.
  * @throws {PluginLoadError} (reason `"import"`) naming the import and the file that contains it.
  *
  * @example Usage
@@ -376,7 +381,7 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
       options.builtin ? realPath(PROJECT_ROOT) : roots[0],
     ),
     packageRoots: roots,
-    config,
+    importMap: config,
     remoteHosts: [...remoteHosts].sort(),
     moduleCount: reachable.length + npmIds.size,
     npmPackages: [...npmIds].sort(),
@@ -401,7 +406,8 @@ async function denoInfo(
     "info",
     "--json",
     "--no-lock",
-    config ? `--config=${config}` : "--no-config",
+    "--no-config",
+    ...(config ? [`--import-map=${config}`] : []),
     importHosts.length > 0 ? `--allow-import=${importHosts.join(",")}` : "--deny-import",
     module,
   ];

@@ -627,7 +627,7 @@ export function childCommandLine(
   grant: ResolvedGrant,
   options: {
     scratchDir: string;
-    config?: string;
+    importMap?: string;
     heapMb: number;
     allowInsecureHttp?: string[];
     npm?: boolean;
@@ -646,7 +646,9 @@ export function childCommandLine(
     // npm packages are loaded without import permission: none at all when the vetted graph
     // uses none, so a computed `import("npm:...")` cannot run a cached package.
     ...(options.npm ? [] : ["--no-npm"]),
-    options.config ? `--config=${options.config}` : "--no-config",
+    // Only the import map of a package's deno.json applies, never its other settings.
+    "--no-config",
+    ...(options.importMap ? [`--import-map=${options.importMap}`] : []),
     `--v8-flags=--max-old-space-size=${Math.floor(options.heapMb)}`,
     ...childPermissionFlags(grant, {
       scratchDir: options.scratchDir,
@@ -682,7 +684,7 @@ async function spawnChild(
   );
   const args = childCommandLine(graph.module, grant, {
     scratchDir,
-    config: graph.config,
+    importMap: graph.importMap,
     heapMb: limits.heapMb,
     allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
     npm: graph.npmPackages.length > 0,

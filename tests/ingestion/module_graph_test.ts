@@ -18,7 +18,7 @@ Deno.test("every built-in plugin's graph stays inside src/plugins and the plugin
   for (const id of BUILTIN_PLUGINS) {
     const g = await vetModuleGraph(resolvePluginModule(id), { plugin: id, builtin: true });
     assert.match(g.graphHash, /^sha256:[0-9a-f]{64}$/, id);
-    assert.ok(g.config?.endsWith("/deno.json"), id);
+    assert.ok(g.importMap?.endsWith("/deno.json"), id);
     assert.ok(g.moduleCount > 1, id);
     // npm packages of the project's own import map (synthetic needs none at run time).
     assert.ok(g.remoteHosts.every((h) => h === "registry.npmjs.org"), id);

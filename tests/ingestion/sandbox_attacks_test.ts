@@ -768,3 +768,33 @@ Deno.test("more: forged frames on fd 1, a secret echoed to stderr or metadata, a
     await ws.close();
   }
 });
+
+Deno.test("more: a package's deno.json gives its import map and nothing else (no unstable APIs, no node_modules)", async () => {
+  const ws = await workspace();
+  try {
+    await Deno.mkdir(`${ws.dir}/pkg/src/util`, { recursive: true });
+    await Deno.writeTextFile(
+      `${ws.dir}/pkg/deno.json`,
+      JSON.stringify({
+        imports: { "#util/": "./src/util/" },
+        unstable: ["kv", "worker-options", "ffi"],
+        nodeModulesDir: "auto",
+      }),
+    );
+    await Deno.writeTextFile(`${ws.dir}/pkg/src/util/x.ts`, "export const x = 42;\n");
+    const mod = await ws.plugin("pkg/src", {
+      id: "pkg",
+      prelude: 'import { x } from "#util/x.ts";\n',
+      fetch: "return point(req, { extra: `${x} ${typeof Deno.openKv}` });",
+    });
+    const plugin = await loadAt(mod, "pkg");
+    try {
+      assert.equal((await plugin.fetch(request())).metadata.extra, "42 undefined");
+    } finally {
+      await plugin.close();
+    }
+    await assert.rejects(Deno.stat(`${ws.dir}/pkg/node_modules`), Deno.errors.NotFound);
+  } finally {
+    await ws.close();
+  }
+});
