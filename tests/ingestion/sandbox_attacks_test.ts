@@ -798,3 +798,31 @@ Deno.test("more: a package's deno.json gives its import map and nothing else (no
     await ws.close();
   }
 });
+
+Deno.test("more: asking for a permission at run time, system information and the file system root are refused", async () => {
+  const ws = await workspace();
+  try {
+    const mod = await ws.plugin("asker", {
+      fetch: `
+        const how = req.params.how;
+        if (how === "request") {
+          await Deno.permissions.request({ name: "read" }); // --no-prompt: nobody to say yes
+          return point(req, { extra: await Deno.readTextFile("/etc/hostname") });
+        }
+        if (how === "sys") return point(req, { extra: Deno.hostname() });
+        if (how === "root") return point(req, { extra: JSON.stringify(await Array.fromAsync(Deno.readDir("/"))) });`,
+    });
+    const plugin = await loadAt(mod, "asker");
+    try {
+      for (const [how, permission] of [["request", "read"], ["sys", "sys"], ["root", "read"]]) {
+        const e = await plugin.fetch(request({ how })).catch((e) => e);
+        assert.ok(e instanceof PluginPermissionError, `${how}: ${text(e)}`);
+        assert.equal(e.permission, permission, how);
+      }
+    } finally {
+      await plugin.close();
+    }
+  } finally {
+    await ws.close();
+  }
+});
