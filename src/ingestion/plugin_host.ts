@@ -19,13 +19,16 @@
  * not granted at import time) is reported to the host as `import-error`.
  *
  * This module is evaluated before the plugin's: it takes the process's stdin and stdout for
- * the protocol (`_protocol.ts`) and leaves the plugin `Deno.stdin` as an empty stream and
- * `Deno.stdout`/`console.log` pointing at stderr, so ordinary logging cannot break the framing.
+ * the protocol (`_protocol.ts`) and leaves the plugin `Deno.stdin` and `process.stdin` as empty
+ * streams and `Deno.stdout`, `process.stdout` and `console.log` pointing at stderr, so ordinary
+ * logging cannot break the framing.
  * A plugin that writes to file descriptor 1 anyway (through `node:fs`, say) breaks the framing
  * of its own channel: the host then stops that child and reports it, nothing else.
  *
  * @module
  */
+import process from "node:process";
+import { Readable } from "node:stream";
 import { checkSourceUrl } from "./http_source.ts";
 import {
   type ChildMessage,
@@ -52,6 +55,9 @@ Object.defineProperty(Deno, "stdin", {
   configurable: false,
 });
 for (const name of ["log", "info", "debug"] as const) console[name] = console.error;
+// The same for Node's streams: process.stdin reads nothing, process.stdout is stderr.
+Object.defineProperty(process, "stdin", { value: Readable.from([]), configurable: false });
+Object.defineProperty(process, "stdout", { value: process.stderr, configurable: false });
 
 // Plain http only to the hosts the configuration allows, whatever helper the plugin uses: the
 // global fetch and WebSocket are wrapped before the plugin's code can keep a reference to them.

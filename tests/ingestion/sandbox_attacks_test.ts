@@ -588,12 +588,18 @@ Deno.test("more: Deno.openKv, Deno.dlopen, fetch(file:), a Worker asking for mor
   }
 });
 
-Deno.test("more: garbage on stdout breaks only the plugin's own channel; stdin yields nothing to spoof; huge stderr is bounded", async () => {
+Deno.test("more: garbage on stdout breaks only the plugin's own channel; stdin (Deno or Node) yields nothing to spoof; huge stderr is bounded", async () => {
   const ws = await workspace();
   try {
     const mod = await ws.plugin("noisy", {
-      prelude: `import { writeSync } from "node:fs";\n`,
+      prelude: `import { writeSync } from "node:fs";\nimport process from "node:process";\n` +
+        `let stolen = 0;\n`,
       fetch: `
+        if (req.params.how === "node-stdin") {
+          process.stdin.on("data", (d) => { stolen += d.length; });
+          return point(req, { extra: String(stolen) });
+        }
+        if (req.params.how === "node-stdout") process.stdout.write("not a frame either");
         if (req.params.how === "stdout") { writeSync(1, new TextEncoder().encode("garbage that is no frame at all")); await new Promise(() => {}); }
         if (req.params.how === "console") console.log("a log line, not a frame");
         if (req.params.how === "stdin") {
@@ -610,6 +616,12 @@ Deno.test("more: garbage on stdout breaks only the plugin's own channel; stdin y
     try {
       assert.equal((await plugin.fetch(request({ how: "console" }))).kind, "points");
       assert.equal((await plugin.fetch(request({ how: "stdin" }))).metadata.extra, "null");
+      assert.equal((await plugin.fetch(request({ how: "node-stdout" }))).kind, "points");
+      await plugin.fetch(request({ how: "node-stdin" }));
+      // The host's next frames reach the host code, not the plugin's stdin listener (which
+      // would starve the fetch: bounded here so that a regression fails instead of hanging).
+      const next = { ...request({ how: "node-stdin" }), signal: AbortSignal.timeout(10_000) };
+      assert.equal((await plugin.fetch(next)).metadata.extra, "0");
       assert.equal((await plugin.fetch(request({ how: "stderr" }))).kind, "points");
       // "garb" read as a length prefix is 1.65 GB: refused before anything is allocated, and
       // the process, whose channel is out of step, is stopped.
