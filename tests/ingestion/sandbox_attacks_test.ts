@@ -811,7 +811,7 @@ Deno.test("more: a package's deno.json gives its import map and nothing else (no
   }
 });
 
-Deno.test("more: asking for a permission at run time, system information and the file system root are refused", async () => {
+Deno.test("more: asking for a permission at run time, system information, the root folder, listening and unix sockets are refused", async () => {
   const ws = await workspace();
   try {
     const mod = await ws.plugin("asker", {
@@ -822,16 +822,41 @@ Deno.test("more: asking for a permission at run time, system information and the
           return point(req, { extra: await Deno.readTextFile("/etc/hostname") });
         }
         if (how === "sys") return point(req, { extra: Deno.hostname() });
-        if (how === "root") return point(req, { extra: JSON.stringify(await Array.fromAsync(Deno.readDir("/"))) });`,
+        if (how === "root") return point(req, { extra: JSON.stringify(await Array.fromAsync(Deno.readDir("/"))) });
+        if (how === "listen") Deno.listen({ hostname: "127.0.0.1", port: 0 }).close();
+        if (how === "unix") (await Deno.connect({ transport: "unix", path: req.params.path })).close();`,
     });
+    // A unix socket served by the test: the plugin must not reach it.
+    const sock = `${ws.dir}/daemon.sock`;
+    const listener = Deno.listen({ transport: "unix", path: sock });
+    let connections = 0;
+    (async () => {
+      try {
+        for await (const c of listener) {
+          connections++;
+          c.close();
+        }
+      } catch {
+        // closed at the end of the test
+      }
+    })();
     const plugin = await loadAt(mod, "asker");
     try {
-      for (const [how, permission] of [["request", "read"], ["sys", "sys"], ["root", "read"]]) {
-        const e = await plugin.fetch(request({ how })).catch((e) => e);
+      const cases = [
+        ["request", "read"],
+        ["sys", "sys"],
+        ["root", "read"],
+        ["listen", "net"], // no listening socket to take orders on
+        ["unix", "read"], // no unix socket (a container daemon's, say)
+      ];
+      for (const [how, permission] of cases) {
+        const e = await plugin.fetch(request({ how, path: sock })).catch((e) => e);
         assert.ok(e instanceof PluginPermissionError, `${how}: ${text(e)}`);
         assert.equal(e.permission, permission, how);
       }
+      assert.equal(connections, 0);
     } finally {
+      listener.close();
       await plugin.close();
     }
   } finally {
