@@ -162,6 +162,16 @@ export class PluginPool {
     return { providers, failures };
   }
 
+  /**
+   * Stops the pooled plugins of modalities not in `modalities` (after a configuration change
+   * disabled or removed them).
+   */
+  async retain(modalities: readonly string[]): Promise<void> {
+    const gone = [...this.#entries].filter(([m]) => !modalities.includes(m));
+    for (const [m] of gone) this.#entries.delete(m);
+    await Promise.all(gone.map(([, e]) => e.plugin.then((p) => p.close(), () => {})));
+  }
+
   /** Stops every pooled plugin process. */
   async close(): Promise<void> {
     const all = [...this.#entries.values()];

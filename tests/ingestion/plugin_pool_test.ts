@@ -79,6 +79,13 @@ Deno.test("scheduled runs reuse the same plugin process; a crashed one is replac
       assert.notEqual(next, plugin);
       assert.notEqual(next.pid, pids[2]);
       assert.equal(plugin.pid, undefined, "the replaced plugin's process is stopped");
+
+      // A modality dropped from the configuration has its process stopped.
+      const magnetic = (await pool.plugin("magnetic"))!;
+      await pool.retain(["gravity"]);
+      assert.equal(magnetic.pid, undefined);
+      assert.equal(await pool.plugin("magnetic"), undefined);
+      assert.equal((await pool.plugin("gravity"))?.pid, next.pid);
     } finally {
       await server.stop();
       config.close();

@@ -70,6 +70,11 @@ Options:
     opening.catch((error) => logger.error("database unavailable", { error }));
     // One process per plugin for the life of the service: a scheduled run pays no start.
     const plugins = new PluginPool();
+    const stopDropped = config.onChange((next) =>
+      plugins.retain(
+        Object.entries(next.config.modalities).filter(([, m]) => m.enabled).map(([n]) => n),
+      ).catch((error) => logger.error("stopping plugins of dropped modalities failed", { error }))
+    );
     const server = new PipelineServer({
       config,
       logger,
@@ -102,6 +107,7 @@ Options:
     await stopped.promise;
     console.error("gam serve: stopping (waiting for running jobs)");
     await server.stop();
+    stopDropped();
     await plugins.close();
     await sweeper.stop();
     await opening.then((db) => db.close(), () => {});
