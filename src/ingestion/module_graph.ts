@@ -117,14 +117,21 @@ interface InfoOutput {
   >;
 }
 
+/** How many folders above a module's own the search for its package's manifest goes. */
+const PACKAGE_SEARCH_LEVELS = 3;
+
 /**
- * The package folder of a local plugin module: the nearest folder, from the module's own up,
- * that holds a `deno.json`, `deno.jsonc` or `package.json`, provided that folder is not the GAM
- * project itself nor the file-system root; otherwise the module's own folder. Returns the
- * folder and the `deno.json` found there, if any (its import map is used; a `deno.jsonc` marks
- * the folder but is not read).
+ * The package folder of a local plugin module: the nearest folder, from the module's own up to
+ * {@linkcode PACKAGE_SEARCH_LEVELS} above it, that holds a `deno.json`, `deno.jsonc` or
+ * `package.json`; otherwise the module's own folder. The search never reaches a folder that
+ * holds the GAM project, the working folder or the user's home (a `package.json` in the home
+ * folder would otherwise open every dotfile to a static JSON import, the working folder holds
+ * the cache), nor the file-system root; a module lying directly in such a folder is refused.
+ * Returns the folder and the `deno.json` found there, if any (its import map is used; a
+ * `deno.jsonc` marks the folder but is not read).
  *
  * @param modulePath The module's real path.
+ * @throws {RangeError} for a module lying directly in a folder that may not be a package.
  *
  * @example Usage
  * ```ts
@@ -135,9 +142,16 @@ interface InfoOutput {
  */
 export function packageFolderOf(modulePath: string): { folder: string; config?: string } {
   const own = dirname(modulePath);
-  const project = PROJECT_ROOT.replace(/\/$/, "");
-  for (let dir = own;; dir = dirname(dir)) {
-    if (dir === project || dirname(dir) === dir) break;
+  if (forbiddenPackage(own)) {
+    throw new RangeError(
+      `the plugin module ${modulePath} lies directly in ${own}, which holds the GAM project, ` +
+        `the working folder (with the cache and outputs) or the home folder; put the plugin ` +
+        `in a folder of its own`,
+    );
+  }
+  let dir = own;
+  for (let level = 0; level <= PACKAGE_SEARCH_LEVELS; level++, dir = dirname(dir)) {
+    if (forbiddenPackage(dir) || dirname(dir) === dir) break;
     for (const name of ["deno.json", "deno.jsonc", "package.json"]) {
       if (exists(join(dir, name))) {
         return {
@@ -148,6 +162,14 @@ export function packageFolderOf(modulePath: string): { folder: string; config?: 
     }
   }
   return { folder: withSlash(own) };
+}
+
+/** A folder that is, or holds, the GAM project, the working folder or the home folder. */
+function forbiddenPackage(dir: string): boolean {
+  const stops = [PROJECT_ROOT, Deno.cwd(), Deno.env.get("HOME")]
+    .filter((p): p is string => p !== undefined && p !== "")
+    .map((p) => withSlash(realPath(p)));
+  return dirname(dir) === dir || stops.some((s) => s.startsWith(withSlash(dir)));
 }
 
 function exists(path: string): boolean {
@@ -217,7 +239,12 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
     } catch (e) {
       throw new PluginLoadError(label, "import", `its module ${path} cannot be read: ${e}`);
     }
-    const pkg = packageFolderOf(real);
+    let pkg: { folder: string; config?: string };
+    try {
+      pkg = packageFolderOf(real);
+    } catch (e) {
+      throw new PluginLoadError(label, "import", (e as Error).message);
+    }
     roots = [
       withSlash(realPath(pkg.folder)),
       ...PLUGIN_SDK_FILES.map((f) => join(realPath(PROJECT_ROOT), f)),

@@ -69,6 +69,24 @@ Deno.test("the package folder is the nearest deno.json/package.json folder (not 
       config: `${dir}/pkg/deno.json`,
     });
     assert.deepEqual(packageFolderOf(`${dir}/other/y.ts`), { folder: `${dir}/other/` });
+    // Never the user's home (nor a folder above the project or the working folder).
+    const home = Deno.env.get("HOME");
+    Deno.env.set("HOME", `${dir}/home`);
+    try {
+      await Deno.mkdir(`${dir}/home/plugins`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/home/package.json`, "{}");
+      assert.deepEqual(packageFolderOf(`${dir}/home/plugins/p.ts`), {
+        folder: `${dir}/home/plugins/`,
+      });
+      assert.throws(
+        () => packageFolderOf(`${dir}/home/p.ts`),
+        /put the plugin in a folder of its own/,
+      );
+    } finally {
+      if (home === undefined) Deno.env.delete("HOME");
+      else Deno.env.set("HOME", home);
+    }
+    assert.throws(() => packageFolderOf(`${Deno.cwd()}/p.ts`), /lies directly in/);
     const here = new URL("../../examples/plugins/constant_field.ts", import.meta.url).pathname;
     assert.equal(packageFolderOf(here).folder, here.replace(/constant_field\.ts$/, ""));
 
