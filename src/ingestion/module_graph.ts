@@ -131,6 +131,7 @@ const PACKAGE_SEARCH_LEVELS = 3;
  * `deno.jsonc` marks the folder but is not read).
  *
  * @param modulePath The module's real path.
+ * @param cwd The working folder of the run. @default Deno.cwd()
  * @throws {RangeError} for a module lying directly in a folder that may not be a package.
  *
  * @example Usage
@@ -140,9 +141,12 @@ const PACKAGE_SEARCH_LEVELS = 3;
  * // "/work/gam/examples/plugins/" (the GAM project's deno.json does not count)
  * ```
  */
-export function packageFolderOf(modulePath: string): { folder: string; config?: string } {
+export function packageFolderOf(
+  modulePath: string,
+  cwd: string = Deno.cwd(),
+): { folder: string; config?: string } {
   const own = dirname(modulePath);
-  if (forbiddenPackage(own)) {
+  if (forbiddenPackage(own, cwd)) {
     throw new RangeError(
       `the plugin module ${modulePath} lies directly in ${own}, which holds the GAM project, ` +
         `the working folder (with the cache and outputs) or the home folder; put the plugin ` +
@@ -151,7 +155,7 @@ export function packageFolderOf(modulePath: string): { folder: string; config?: 
   }
   let dir = own;
   for (let level = 0; level <= PACKAGE_SEARCH_LEVELS; level++, dir = dirname(dir)) {
-    if (forbiddenPackage(dir) || dirname(dir) === dir) break;
+    if (forbiddenPackage(dir, cwd) || dirname(dir) === dir) break;
     for (const name of ["deno.json", "deno.jsonc", "package.json"]) {
       if (exists(join(dir, name))) {
         return {
@@ -165,8 +169,8 @@ export function packageFolderOf(modulePath: string): { folder: string; config?: 
 }
 
 /** A folder that is, or holds, the GAM project, the working folder or the home folder. */
-function forbiddenPackage(dir: string): boolean {
-  const stops = [PROJECT_ROOT, Deno.cwd(), Deno.env.get("HOME")]
+function forbiddenPackage(dir: string, cwd: string): boolean {
+  const stops = [PROJECT_ROOT, cwd, Deno.env.get("HOME")]
     .filter((p): p is string => p !== undefined && p !== "")
     .map((p) => withSlash(realPath(p)));
   return dirname(dir) === dir || stops.some((s) => s.startsWith(withSlash(dir)));
@@ -241,7 +245,7 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
     }
     let pkg: { folder: string; config?: string };
     try {
-      pkg = packageFolderOf(real);
+      pkg = packageFolderOf(real, options.cwd);
     } catch (e) {
       throw new PluginLoadError(label, "import", (e as Error).message);
     }
