@@ -1,5 +1,5 @@
 /**
- * `deno task bench`: every `bench:*` task in turn (grid, grid-holdout, filters, cache, pipeline, run).
+ * `deno task bench`: every `bench:*` task in turn (grid, grid-holdout, filters, cache, pipeline, run, sandbox).
  *
  * @module
  */
@@ -10,6 +10,7 @@ const tasks = [
   "bench:cache",
   "bench:pipeline",
   "bench:run",
+  "bench:sandbox",
 ];
 let failed = 0;
 for (const task of tasks) {

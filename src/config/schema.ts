@@ -221,7 +221,7 @@ export const AuthProfileSchema = z.union([
 ], { error: AUTH_PHRASE });
 
 /**
- * Deno permissions granted to a plugin's worker. Everything not listed is denied; an empty
+ * Deno permissions granted to a plugin's process. Everything not listed is denied; an empty
  * list (the default) grants nothing.
  */
 export const PermissionsSchema = z.strictObject({
@@ -229,8 +229,13 @@ export const PermissionsSchema = z.strictObject({
   net: listOf(Host).default([]),
   /** Paths the plugin may read (files or folders). */
   read: listOf(text("a path")).default([]),
-  /** Paths the plugin may write. */
-  write: listOf(text("a path")).default([]),
+  /**
+   * Must stay empty: a plugin writes only to the scratch folder the host creates for its process
+   * (`PluginOptions.scratchDir`), never to a user path.
+   */
+  write: listOf(text("a path")).max(0, {
+    error: "an empty list: plugins write only to their scratch folder (PluginOptions.scratchDir)",
+  }).default([]),
   /** Environment variables the plugin may read. */
   env: listOf(EnvVarName).default([]),
   /** Programs the plugin may run. */
@@ -239,6 +244,32 @@ export const PermissionsSchema = z.strictObject({
   ffi: listOf(text("a path")).default([]),
   /** System information APIs the plugin may call (Deno `--allow-sys` names). */
   sys: listOf(text('a Deno sys API name such as "hostname"')).default([]),
+  /**
+   * Hosts the plugin's code may be imported from: remote modules (`https:`) and the npm registry
+   * (`registry.npmjs.org`) of `npm:` plugins. Built-in plugins need none.
+   */
+  import: listOf(Host).default([]),
+});
+
+/**
+ * Resource and size limits of a plugin's child process. Memory and CPU time are OS limits on
+ * Linux (`ulimit -d`, `ulimit -t`); the heap limit holds everywhere.
+ */
+export const PluginLimitsSchema = z.strictObject({
+  /** V8 heap limit of the plugin's process (`--max-old-space-size`), MiB. */
+  heapMb: int(16, " (MiB)").default(512),
+  /** OS limit on the process's private writable memory (heap, buffers), MiB; at least 768. */
+  memoryMb: int(768, " (MiB)").default(2048),
+  /** OS limit on the process's CPU time over its whole life, seconds. */
+  cpuSeconds: int(1, " (seconds)").default(3600),
+  /** Largest message the plugin may send (one fetch result), bytes. */
+  maxMessageBytes: ByteSize.prefault("512MiB"),
+  /** Most elements in one returned array (points, grid nodes, axis values). */
+  maxPoints: int(1).default(10_000_000),
+  /** Largest JSON part of a result (metadata and every other non-array field), bytes. */
+  maxMetadataBytes: ByteSize.prefault("1MiB"),
+  /** Longest string anywhere in a result, characters. */
+  maxStringLength: int(1, " (characters)").default(65_536),
 });
 
 /** Where a modality's data comes from. */
@@ -251,7 +282,7 @@ export const SourceSchema = z.strictObject({
   }),
   /** Module of a third-party plugin; built-in plugins are found by id alone. */
   module: ModuleSpecifier.optional(),
-  /** Permissions of the plugin's worker. */
+  /** Permissions of the plugin's process. */
   permissions: PermissionsSchema.prefault({}),
   /** Plugin-specific parameters, validated by the plugin. */
   params: Params.default({}),
@@ -259,6 +290,8 @@ export const SourceSchema = z.strictObject({
   auth: Name.optional(),
   /** Hosts this plugin may reach over plain `http:` (loopback test servers only). */
   allowInsecureHttp: listOf(Host).default([]),
+  /** Resource and size limits of the plugin's process. */
+  limits: PluginLimitsSchema.prefault({}),
 });
 
 /** Token-bucket rate limit of requests to the source. */

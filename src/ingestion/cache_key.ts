@@ -86,11 +86,17 @@ export interface IngestionKeyParts {
   bbox: Bbox;
   /** Plugin params. @default {} */
   params?: Record<string, unknown>;
+  /**
+   * The plugin's resolved module URL and module-graph hash (sandboxed plugins always have
+   * them): a module claiming another plugin's id and version gets other keys.
+   */
+  identity?: { module: string; graphHash: string };
 }
 
 /**
  * The ingestion cache key: 64 lower-case hex digits of SHA-256 over the canonical JSON of
- * `{v: 1, plugin, version, modality, bbox (normalised), params}`. Used for the cache folder
+ * `{v: 1, plugin, version, modality, bbox (normalised), params}`, with `v: 2` and the plugin's
+ * `module` and `graphHash` when its identity is given. Used for the cache folder
  * `<cacheDir>/ingestion/<modality>/<key>/`.
  *
  * @example Usage
@@ -105,7 +111,10 @@ export interface IngestionKeyParts {
  */
 export function ingestionCacheKey(parts: IngestionKeyParts): string {
   const text = canonicalJson({
-    v: 1,
+    v: parts.identity ? 2 : 1,
+    ...(parts.identity
+      ? { module: parts.identity.module, graphHash: parts.identity.graphHash }
+      : {}),
     plugin: parts.plugin,
     version: parts.version,
     modality: parts.modality,

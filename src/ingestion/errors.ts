@@ -28,6 +28,7 @@ export class PluginLoadError extends Error {
     | "api-version"
     | "modality"
     | "permissions"
+    | "identity"
     | "factory";
   /**
    * @param plugin Plugin id or specifier.
@@ -106,7 +107,8 @@ export class PluginError extends Error {
 }
 
 /**
- * A plugin did not answer within the attempt's timeout; its worker was terminated and replaced.
+ * A plugin did not answer within the attempt's timeout; its process was stopped and is replaced
+ * at the next fetch.
  *
  * @example Usage
  * ```ts
@@ -126,11 +128,105 @@ export class PluginTimeoutError extends Error {
   constructor(plugin: string, timeoutMs: number) {
     super(
       `Plugin "${plugin}" did not answer within ${timeoutMs} ms (timeoutMs); ` +
-        `its worker was terminated and replaced`,
+        `its process was stopped and is replaced at the next fetch`,
     );
     this.name = "PluginTimeoutError";
     this.plugin = plugin;
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Which limit a crashed plugin process hit (see {@linkcode PluginCrashedError}). */
+export type CrashLimit = "heap" | "memory" | "cpu" | "timeout" | "protocol" | "exit";
+
+/**
+ * A plugin's child process died or was stopped: it exceeded its V8 heap (`heap`, from
+ * `source.limits.heapMb`), its memory (`memory`: the OS data limit `source.limits.memoryMb`, or
+ * an allocation refused under it), its CPU time (`cpu`, `source.limits.cpuSeconds`), it did not
+ * stop after an aborted fetch or load (`timeout`), it broke the message framing (`protocol`), or
+ * it exited on its own (`exit`, with the exit code or signal). Only this plugin's fetches fail;
+ * the next fetch starts a fresh process.
+ *
+ * @example Usage
+ * ```ts
+ * import { PluginCrashedError } from "./errors.ts";
+ * const e = new PluginCrashedError("hog", "heap", "it exceeded its V8 heap limit of 256 MiB");
+ * e.limit; // "heap"
+ * ```
+ */
+export class PluginCrashedError extends Error {
+  /** The plugin id. */
+  readonly plugin: string;
+  /** The limit hit. */
+  readonly limit: CrashLimit;
+  /** Exit code, when the process exited. */
+  readonly code: number | undefined;
+  /** Signal that ended the process, when one did. */
+  readonly signal: string | undefined;
+  /** Whether a retry may help: never for a limit, once for a plain exit. */
+  readonly retryable: boolean;
+  /**
+   * @param plugin Plugin id.
+   * @param limit The limit hit.
+   * @param detail What happened, with the limit's value and its config key.
+   * @param status Exit code and signal.
+   */
+  constructor(
+    plugin: string,
+    limit: CrashLimit,
+    detail: string,
+    status: { code?: number; signal?: string } = {},
+  ) {
+    super(`Plugin "${plugin}" crashed: ${detail}`);
+    this.name = "PluginCrashedError";
+    this.plugin = plugin;
+    this.limit = limit;
+    this.code = status.code;
+    this.signal = status.signal;
+    this.retryable = false;
+  }
+}
+
+/** The size limits of what a plugin returns (config `source.limits`). */
+export type SizeLimit = "maxMessageBytes" | "maxPoints" | "maxMetadataBytes" | "maxStringLength";
+
+/**
+ * A plugin returned more than its size limits allow; the message was refused before its body
+ * was read (`maxMessageBytes`) or before anything was built from it (the others).
+ *
+ * @example Usage
+ * ```ts
+ * import { PluginLimitError } from "./errors.ts";
+ * const e = new PluginLimitError("big", "maxStringLength", 200_000_000, 65536, "a string");
+ * e.limit; // "maxStringLength"
+ * ```
+ */
+export class PluginLimitError extends RangeError {
+  /** The plugin id. */
+  readonly plugin: string;
+  /** The limit (its key under `source.limits`). */
+  readonly limit: SizeLimit;
+  /** The size found (bytes, elements or characters). */
+  readonly found: number;
+  /** The limit's value. */
+  readonly max: number;
+  /**
+   * @param plugin Plugin id.
+   * @param limit Which limit.
+   * @param found The size found.
+   * @param max The limit's value.
+   * @param what What was too large.
+   */
+  constructor(plugin: string, limit: SizeLimit, found: number, max: number, what: string) {
+    super(
+      `Plugin "${plugin}" returned too much: ${what} of ${found}, above source.limits.${limit} ` +
+        `= ${max}`,
+    );
+    this.name = "PluginLimitError";
+    this.plugin = plugin;
+    this.limit = limit;
+    this.found = found;
+    this.max = max;
   }
 }
 

@@ -4,7 +4,7 @@
  *
  * - {@linkcode IngestionService}: the service (provider map injected; validation, stale
  *   fallback, events, logs, metrics).
- * - {@linkcode SandboxedPlugin}: a plugin in its own worker with exactly the granted
+ * - {@linkcode SandboxedPlugin}: a plugin in its own child process with exactly the granted
  *   permissions; {@linkcode loadProviders} builds the provider map from the configuration.
  * - Plugin API types ({@linkcode PluginManifest}, {@linkcode SourcePlugin}, ...) for authors.
  *
@@ -32,3 +32,4 @@ export * from "./permissions.ts";
 export * from "./service.ts";
 export * from "./sandbox.ts";
 export * from "./providers.ts";
+export * from "./module_graph.ts";

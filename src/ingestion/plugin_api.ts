@@ -6,10 +6,10 @@
  * - `manifest`: a {@linkcode PluginManifest} (validated with {@linkcode PluginManifestSchema}),
  * - `createPlugin(options)`: a factory returning a {@linkcode SourcePlugin}.
  *
- * Importing the module must have no side effects: the host first imports it in a worker with
- * every permission denied, and a module that touches the disk or the network at import time
- * is refused. `fetch` then runs in a worker holding exactly the permissions the configuration
- * grants.
+ * Importing the module must have no side effects. The plugin runs in its own process holding
+ * exactly the permissions the configuration grants; a module that touches anything ungranted at
+ * import time is refused. Its module graph may import only files of its own package folder and
+ * remote modules of its granted import hosts (checked before anything runs).
  *
  * @example A complete plugin module
  * ```ts
@@ -150,6 +150,11 @@ export interface PluginOptions {
   auth?: string;
   /** Hosts for which plain `http:` is allowed (loopback test servers); HTTPS otherwise. */
   allowInsecureHttp: readonly string[];
+  /**
+   * A folder the plugin may write (and read): created by the host for the plugin's process and
+   * removed when that process ends. The only place a sandboxed plugin can write.
+   */
+  scratchDir?: string;
 }
 
 /**

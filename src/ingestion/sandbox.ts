@@ -1,45 +1,65 @@
 /**
- * The plugin sandbox host: loads each plugin into its own module worker with exactly the
- * permissions the configuration grants, checks it at load (handshake), and relays fetches.
+ * The plugin sandbox host: each plugin runs in its own child process (`deno run` of
+ * `plugin_host.ts`) holding exactly the permissions the configuration grants, with a V8 heap
+ * limit and, on Linux, OS limits on memory and CPU time. See the README's "Plugin sandbox" for
+ * the threat model.
  *
- * Loading has two phases:
- * 1. **Probe.** The module is imported in a worker with every permission denied. Any disk,
- *    network, environment or process access at import time raises `NotCapable`, and the plugin
- *    is refused with "touched the disk/network/... at import time"; a module that throws at
- *    import is refused too. The probe reports the manifest, which is validated (zod), its API
- *    version checked (same major), the modality checked, and its permissions compared with the
- *    grant (requested ⊆ granted). Then the probe worker is terminated.
- * 2. **Runtime.** A second worker, holding exactly the granted permissions (nothing for any
- *    list left empty; never `import`), imports the module again and calls
- *    `createPlugin(options)` with the params, the resolved auth secret and `allowInsecureHttp`.
+ * Loading:
+ * 1. **Grant.** Read and ffi paths are resolved to real paths; a read folder holding a link that
+ *    leads outside the read grants is refused; write grants are refused (the plugin writes only
+ *    to a scratch folder the host creates for each child process).
+ * 2. **Graph.** The module graph is built without running it (`deno info`, remote imports
+ *    limited to the import grant) and vetted (`module_graph.ts`): local files outside the
+ *    package folder and remote modules outside the granted hosts refuse the plugin. The graph's
+ *    hash is part of the plugin's {@linkcode PluginIdentity}.
+ * 3. **Child.** `deno run --no-prompt --cached-only` with the grant's flags and a clean
+ *    environment; the child imports the plugin and says hello with its manifest, which is
+ *    validated (zod), its id, API version, modality and requested permissions checked; then
+ *    `createPlugin(options)` runs (`init`).
  *
- * In both phases the module graph is loaded by the host from a generated `data:` entry module, so the
- * worker needs no read permission for the plugin's own files. Typed arrays of a result cross
- * back as transferables. When an attempt is aborted (timeout or cancellation) the worker is
- * asked to abort; a plugin that has not settled within `abortGraceMs` has its worker
- * terminated and replaced by a fresh runtime worker.
- *
- * Requires `--unstable-worker-options` (the `deno task` commands and the test runner pass it).
+ * Fetches cross stdin/stdout as size-capped frames (`_protocol.ts`); the caps of
+ * {@linkcode PluginLimits} are checked before the body is read or anything is built from it. A
+ * child that dies, exceeds a limit or does not stop after an abort fails that plugin's pending
+ * fetches ({@linkcode PluginCrashedError}) and is replaced at the next fetch; nothing else is
+ * affected. A loaded plugin keeps its child between fetches (warm), so `gam serve` pays the
+ * start once.
  *
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { RawData } from "../contracts/mod.ts";
+import { PluginLimitsSchema } from "../config/schema.ts";
 import {
+  type CrashLimit,
   InsecureUrlError,
+  PluginCrashedError,
   PluginError,
+  PluginLimitError,
   PluginLoadError,
   PluginPermissionError,
   SourceHttpError,
   SourceNetworkError,
 } from "./errors.ts";
-import type { HostMessage, WireError, WorkerMessage } from "./_protocol.ts";
 import {
+  type ChildMessage,
+  decodeBody,
+  encodeFrame,
+  FrameError,
+  FrameReader,
+  FrameTooLargeError,
+  type HostMessage,
+  type WireError,
+} from "./_protocol.ts";
+import { denoCacheDir, vetModuleGraph, type VettedGraph } from "./module_graph.ts";
+import {
+  childPermissionFlags,
+  GrantError,
   missingPermissions,
   type PermissionGrant,
   permissionOf,
-  workerPermissions,
+  type ResolvedGrant,
+  resolveGrant,
 } from "./permissions.ts";
 import {
   apiVersionProblem,
@@ -47,12 +67,46 @@ import {
   type PluginManifest,
   PluginManifestSchema,
 } from "./plugin_api.ts";
-import type { SourceProvider } from "./service.ts";
+import type { PluginIdentity, SourceProvider } from "./service.ts";
 
-const WORKER_URL = new URL("./plugin_worker.ts", import.meta.url).href;
+const HOST_URL = new URL("./plugin_host.ts", import.meta.url).href;
 
 /** The built-in plugin ids, found under `src/plugins/<id>/mod.ts`. */
 export const BUILTIN_PLUGINS = ["synthetic", "file", "icgem", "http"] as const;
+
+const isBuiltin = (id: string) => (BUILTIN_PLUGINS as readonly string[]).includes(id);
+const builtinUrl = (id: string) => new URL(`../plugins/${id}/mod.ts`, import.meta.url).href;
+
+/**
+ * Resource and size limits of a plugin's child process (config `source.limits`).
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_PLUGIN_LIMITS } from "./sandbox.ts";
+ * DEFAULT_PLUGIN_LIMITS.heapMb; // 512
+ * ```
+ */
+export interface PluginLimits {
+  /** V8 heap limit (`--max-old-space-size`), MiB. */
+  heapMb: number;
+  /** OS data-segment limit (`ulimit -d`, Linux): all private writable memory, MiB. */
+  memoryMb: number;
+  /** OS CPU-time limit of the child process over its life (`ulimit -t`), seconds. */
+  cpuSeconds: number;
+  /** Largest message from the child, bytes. */
+  maxMessageBytes: number;
+  /** Most elements in one returned array (points, grid nodes, axis values). */
+  maxPoints: number;
+  /** Largest JSON part of a message (metadata and every other non-array field), bytes. */
+  maxMetadataBytes: number;
+  /** Longest string anywhere in a returned message, characters. */
+  maxStringLength: number;
+}
+
+/** The defaults of {@linkcode PluginLimits}: the config schema's (`source.limits`). */
+export const DEFAULT_PLUGIN_LIMITS: Readonly<PluginLimits> = Object.freeze(
+  PluginLimitsSchema.parse({}),
+);
 
 /**
  * The module URL of a plugin: a built-in id (no `module`), or `module` as `npm:`, `https:`,
@@ -61,7 +115,8 @@ export const BUILTIN_PLUGINS = ["synthetic", "file", "icgem", "http"] as const;
  * @param plugin The plugin id (`source.plugin`).
  * @param module The module specifier (`source.module`), if any.
  * @param baseDir Base of relative paths. @default Deno.cwd()
- * @throws {PluginLoadError} for an unknown built-in id or an `http:` module.
+ * @throws {PluginLoadError} for an unknown built-in id, a module claiming a built-in id, or an
+ *   `http:` module.
  *
  * @example Usage
  * ```ts
@@ -75,7 +130,7 @@ export function resolvePluginModule(
   baseDir: string = Deno.cwd(),
 ): string {
   if (module === undefined || module === "") {
-    if (!(BUILTIN_PLUGINS as readonly string[]).includes(plugin)) {
+    if (!isBuiltin(plugin)) {
       throw new PluginLoadError(
         plugin,
         "import",
@@ -83,7 +138,15 @@ export function resolvePluginModule(
           `its module (a path, file:, https: or npm: specifier)`,
       );
     }
-    return new URL(`../plugins/${plugin}/mod.ts`, import.meta.url).href;
+    return builtinUrl(plugin);
+  }
+  if (isBuiltin(plugin)) {
+    throw new PluginLoadError(
+      plugin,
+      "identity",
+      `"${plugin}" is a built-in plugin id, and source.module (${module}) may not claim it; ` +
+        `give the third-party plugin its own id, or remove source.module to use the built-in`,
+    );
   }
   if (/^(npm|https|file|jsr):/.test(module)) return module;
   if (/^http:/.test(module)) {
@@ -109,12 +172,16 @@ export interface LoadPluginOptions {
   auth?: string;
   /** Hosts allowed over plain http. @default [] */
   allowInsecureHttp?: readonly string[];
-  /** Base of relative permission paths. @default Deno.cwd() */
+  /** Base of relative permission paths, and the plugin process's working folder. @default Deno.cwd() */
   baseDir?: string;
-  /** Time allowed for each load phase, milliseconds. @default 30000 */
+  /** Resource and size limits. @default DEFAULT_PLUGIN_LIMITS */
+  limits?: Partial<PluginLimits>;
+  /** Time allowed for each load phase (graph, start, createPlugin), ms. @default 30000 */
   loadTimeoutMs?: number;
-  /** Time an aborted fetch has to settle before its worker is terminated, ms. @default 100 */
+  /** Time an aborted fetch has to settle before its process is stopped, ms. @default 100 */
   abortGraceMs?: number;
+  /** Where scratch folders are made. @default the system's temp folder */
+  scratchRoot?: string;
 }
 
 interface Pending {
@@ -122,8 +189,63 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+const STDERR_TAIL = 64 * 1024;
+
+/** One child process and its channel. */
+class Child {
+  readonly process: Deno.ChildProcess;
+  readonly scratchDir: string;
+  readonly pending = new Map<number, Pending>();
+  readonly exited: Promise<Deno.CommandStatus>;
+  stderrTail = "";
+  /** Settles when the process's stderr has been read to its end. */
+  stderrDone: Promise<void> = Promise.resolve();
+  /** Replaced on purpose (CPU budget half spent), not failed. */
+  retired = false;
+  /** Why the host stopped it, if it did. */
+  stopReason: { limit: CrashLimit; detail: string } | undefined;
+  /** The first message (hello/import-error), then every other one. */
+  onMessage: (msg: ChildMessage) => void = () => {};
+  /** Set when the channel or the process ended; pending fetches get it. */
+  failure: Error | undefined;
+  onFailure: (e: Error) => void = () => {};
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(process: Deno.ChildProcess, scratchDir: string) {
+    this.process = process;
+    this.scratchDir = scratchDir;
+    this.#writer = process.stdin.getWriter();
+    this.exited = process.status;
+  }
+
+  /** Whether it failed or is being stopped: no new fetch goes to it. */
+  get dead(): boolean {
+    return this.failure !== undefined || this.stopReason !== undefined;
+  }
+
+  send(msg: HostMessage): void {
+    const frame = encodeFrame(msg);
+    this.#writing = this.#writing.then(() => this.#writer.write(frame)).catch(() => {});
+  }
+
+  stop(limit: CrashLimit, detail: string): void {
+    this.stopReason ??= { limit, detail };
+    try {
+      this.process.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+
+  async closeInput(): Promise<void> {
+    await this.#writing;
+    await this.#writer.close().catch(() => {});
+  }
+}
+
 /**
- * A plugin running in its own worker. Implements the service's `SourceProvider`.
+ * A plugin running in its own child process. Implements the service's `SourceProvider`.
  *
  * @example Usage
  * ```ts ignore
@@ -139,17 +261,33 @@ interface Pending {
 export class SandboxedPlugin implements SourceProvider {
   /** The validated manifest. */
   readonly manifest: PluginManifest;
+  /** Module URL and module-graph hash: part of every cache key. */
+  readonly identity: PluginIdentity;
+  /** The effective limits. */
+  readonly limits: Readonly<PluginLimits>;
   readonly #options: LoadPluginOptions;
-  #worker: Worker | undefined;
-  #ready: Promise<void> | undefined;
-  #pending = new Map<number, Pending>();
+  readonly #grant: ResolvedGrant;
+  readonly #graph: VettedGraph;
+  #child: Child | undefined;
+  #starting: Promise<Child> | undefined;
   #nextId = 1;
   #restarts = 0;
+  #retired = 0;
   #closed = false;
 
-  private constructor(manifest: PluginManifest, options: LoadPluginOptions) {
+  private constructor(
+    manifest: PluginManifest,
+    options: LoadPluginOptions,
+    grant: ResolvedGrant,
+    graph: VettedGraph,
+    limits: PluginLimits,
+  ) {
     this.manifest = manifest;
     this.#options = options;
+    this.#grant = grant;
+    this.#graph = graph;
+    this.limits = limits;
+    this.identity = { module: graph.module, graphHash: graph.graphHash };
   }
 
   /** Plugin id. */
@@ -162,52 +300,95 @@ export class SandboxedPlugin implements SourceProvider {
     return this.manifest.version;
   }
 
-  /** How many times the runtime worker was terminated and replaced. */
+  /** How many times the child process died or was stopped and had to be replaced. */
   get restarts(): number {
     return this.#restarts;
   }
 
+  /** How many processes were retired with half their CPU-time limit used, and replaced. */
+  get retired(): number {
+    return this.#retired;
+  }
+
+  /** Process id of the current child, or `undefined` when none runs. */
+  get pid(): number | undefined {
+    return this.#child?.process.pid;
+  }
+
   /**
-   * Loads a plugin: probe (no permissions), handshake, runtime worker.
+   * Loads a plugin: grant, module graph, child process, handshake, `createPlugin`.
    *
    * @throws {PluginLoadError} naming the plugin and why it was refused.
    */
   static async load(options: LoadPluginOptions): Promise<SandboxedPlugin> {
-    const manifest = await probe(options);
-    const plugin = new SandboxedPlugin(manifest, options);
-    plugin.#ready = plugin.#spawn();
+    const label = options.plugin;
+    if (isBuiltin(options.plugin) && options.module !== builtinUrl(options.plugin)) {
+      throw new PluginLoadError(
+        label,
+        "identity",
+        `"${options.plugin}" is a built-in plugin id, and module ${options.module} may not ` +
+          `claim it`,
+      );
+    }
+    const limits = { ...DEFAULT_PLUGIN_LIMITS, ...options.limits };
+    let grant: ResolvedGrant;
     try {
-      await plugin.#ready;
+      grant = await resolveGrant(options.permissions ?? {}, { baseDir: options.baseDir });
     } catch (e) {
-      await plugin.close();
+      if (e instanceof GrantError) throw new PluginLoadError(label, "permissions", e.message);
       throw e;
     }
+    const graph = await vetModuleGraph(options.module, {
+      plugin: label,
+      builtin: isBuiltin(options.plugin),
+      importHosts: grant.import,
+      denoDir: await denoCacheDir(),
+      timeoutMs: options.loadTimeoutMs,
+      cwd: options.baseDir,
+    });
+    const child = await spawnChild(options, grant, graph, limits);
+    let manifest: PluginManifest;
+    try {
+      manifest = await handshake(child, options);
+    } catch (e) {
+      await reap(child);
+      throw e;
+    }
+    const plugin = new SandboxedPlugin(manifest, options, grant, graph, limits);
+    try {
+      await plugin.#init(child);
+    } catch (e) {
+      await reap(child);
+      throw e;
+    }
+    plugin.#adopt(child);
     return plugin;
   }
 
-  /** Runs a fetch in the worker. */
+  /** Runs a fetch in the child (starting a fresh one if the last one died). */
   async fetch(request: FetchRequest): Promise<RawData> {
     if (this.#closed) throw new PluginError(this.id, "Error", "the plugin was closed");
     request.signal.throwIfAborted();
-    await this.#ready;
-    const worker = this.#worker!;
+    const child = await this.#ensureChild();
+    request.signal.throwIfAborted();
     const id = this.#nextId++;
     const { signal, ...rest } = request;
-    const message: HostMessage = {
-      type: "fetch",
-      id,
-      request: { ...rest, bbox: [...rest.bbox] as [number, number, number, number] },
-    };
     return await new Promise<RawData>((resolve, reject) => {
+      if (child.failure) return reject(child.failure);
       let settled = false;
       const onAbort = () => {
-        worker.postMessage({ type: "abort", id } satisfies HostMessage);
+        child.send({ type: "abort", id });
         setTimeout(() => {
-          if (!settled && this.#worker === worker) this.#restart("an aborted fetch did not stop");
+          if (!settled) {
+            child.stop(
+              "timeout",
+              `it did not stop within ${this.#options.abortGraceMs ?? 100} ms of an aborted fetch`,
+            );
+          }
         }, this.#options.abortGraceMs ?? 100);
         reject(signal.reason);
       };
-      this.#pending.set(id, {
+      child.pending.set(id, {
         resolve: (d) => {
           settled = true;
           signal.removeEventListener("abort", onAbort);
@@ -220,98 +401,150 @@ export class SandboxedPlugin implements SourceProvider {
         },
       });
       signal.addEventListener("abort", onAbort, { once: true });
-      worker.postMessage(message);
+      child.send({
+        type: "fetch",
+        id,
+        request: { ...rest, bbox: [...rest.bbox] as [number, number, number, number] },
+      });
     });
   }
 
-  /** Terminates the worker. */
-  close(): Promise<void> {
+  /** Stops the child and removes its scratch folder. */
+  async close(): Promise<void> {
     this.#closed = true;
-    this.#worker?.terminate();
-    this.#worker = undefined;
-    this.#failPending(new PluginError(this.id, "Error", "the plugin was closed"));
-    return Promise.resolve();
-  }
-
-  #restart(why: string): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
-    this.#restarts++;
-    this.#failPending(
-      new PluginError(this.id, "WorkerRestart", `its worker was replaced (${why})`, true),
-    );
-    if (!this.#closed) {
-      this.#ready = this.#spawn();
-      this.#ready.catch(() => {});
+    const child = this.#child ?? (await this.#starting?.catch(() => undefined));
+    this.#child = undefined;
+    if (child) {
+      for (const p of child.pending.values()) {
+        p.reject(new PluginError(this.id, "Error", "the plugin was closed"));
+      }
+      child.pending.clear();
+      await reap(child);
     }
   }
 
-  #failPending(error: Error): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) p.reject(error);
+  async #ensureChild(): Promise<Child> {
+    if (this.#child && !this.#child.dead) {
+      // A warm process's CPU-time limit counts over its whole life: retire it at half, between
+      // fetches, rather than let SIGXCPU cut a fetch (`gam serve` runs for weeks).
+      const used = cpuSecondsOf(this.#child.process.pid);
+      const busy = this.#child.pending.size > 0;
+      if (busy || used === undefined || used < this.limits.cpuSeconds / 2) return this.#child;
+      const old = this.#child;
+      old.retired = true;
+      this.#child = undefined;
+      this.#retired++;
+      await reap(old);
+    }
+    this.#starting ??= (async () => {
+      try {
+        const child = await spawnChild(this.#options, this.#grant, this.#graph, this.limits);
+        try {
+          const m = await handshake(child, this.#options);
+          if (m.id !== this.manifest.id || m.version !== this.manifest.version) {
+            throw new PluginLoadError(
+              this.id,
+              "identity",
+              `its restarted process reports ${m.id}@${m.version}, not ` +
+                `${this.manifest.id}@${this.manifest.version}`,
+            );
+          }
+          await this.#init(child);
+        } catch (e) {
+          await reap(child);
+          throw e;
+        }
+        if (this.#closed) {
+          await reap(child);
+          throw new PluginError(this.id, "Error", "the plugin was closed");
+        }
+        this.#adopt(child);
+        return child;
+      } finally {
+        this.#starting = undefined;
+      }
+    })();
+    return await this.#starting;
   }
 
-  #spawn(): Promise<void> {
+  /** Makes `child` the current one: its results go to pending fetches, its death is counted. */
+  #adopt(child: Child): void {
+    this.#child = child;
+    child.onMessage = (msg) => {
+      if (msg.type !== "result" && msg.type !== "error") return;
+      const p = child.pending.get(msg.id);
+      if (!p) return;
+      child.pending.delete(msg.id);
+      if (msg.type === "result") {
+        try {
+          p.resolve(this.#scrubData(msg.data));
+        } catch (e) {
+          p.reject(e);
+        }
+      } else if (/Array buffer allocation failed/.test(msg.error.message)) {
+        child.stop("memory", memoryDetail(this.limits, "an allocation was refused"));
+        p.reject(
+          new PluginCrashedError(
+            this.id,
+            "memory",
+            memoryDetail(this.limits, "an allocation was refused"),
+          ),
+        );
+      } else {
+        p.reject(this.#fromWire(msg.error));
+      }
+    };
+    child.onFailure = (e) => {
+      if (this.#child === child) this.#child = undefined;
+      if (!this.#closed && !child.retired) this.#restarts++;
+      const pending = [...child.pending.values()];
+      child.pending.clear();
+      for (const p of pending) p.reject(this.#relabel(e));
+    };
+    if (child.failure) child.onFailure(child.failure);
+  }
+
+  /** The auth secret out of a crash report (it quotes the child's stderr). */
+  #relabel(e: Error): Error {
+    if (!(e instanceof PluginCrashedError) || !this.#options.auth) return e;
+    const detail = e.message.replace(/^Plugin "[^"]*" crashed: /, "");
+    return new PluginCrashedError(e.plugin, e.limit, this.#scrub(detail), {
+      code: e.code,
+      signal: e.signal,
+    });
+  }
+
+  async #init(child: Child): Promise<void> {
     const o = this.#options;
-    const worker = new Worker(entryUrl(o.module, "run"), {
-      type: "module",
-      name: `plugin:${this.id}`,
-      deno: { permissions: workerPermissions(o.permissions ?? {}, o.baseDir) },
+    const answer = await nextMessage(child, o.loadTimeoutMs ?? 30_000, () => {
+      child.send({
+        type: "init",
+        options: {
+          params: o.params ?? {},
+          auth: o.auth,
+          allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
+          scratchDir: child.scratchDir,
+        },
+      });
     });
-    this.#worker = worker;
-    return new Promise<void>((resolve, reject) => {
-      let ready = false;
-      const timer = setTimeout(() => {
-        reject(new PluginLoadError(this.id, "factory", "createPlugin() did not finish in time"));
-        worker.terminate();
-      }, o.loadTimeoutMs ?? 30_000);
-      worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
-        const msg = e.data;
-        if (msg.type === "ready") {
-          ready = true;
-          clearTimeout(timer);
-          resolve();
-        } else if (msg.type === "init-error") {
-          clearTimeout(timer);
-          worker.terminate();
-          reject(
-            new PluginLoadError(
-              this.id,
-              "factory",
-              `createPlugin() failed: ${this.#scrub(`${msg.error.name}: ${msg.error.message}`)}`,
-            ),
-          );
-        } else if (msg.type === "result" || msg.type === "error") {
-          const p = this.#pending.get(msg.id);
-          if (!p) return;
-          this.#pending.delete(msg.id);
-          if (msg.type === "result") p.resolve(this.#scrubData(msg.data));
-          else p.reject(this.#fromWire(msg.error));
-        }
-      };
-      worker.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        const text = this.#scrub(e.message);
-        if (!ready) {
-          clearTimeout(timer);
-          reject(new PluginLoadError(this.id, "import", `its worker failed: ${text}`));
-          worker.terminate();
-        } else if (this.#worker === worker) {
-          this.#restart(`uncaught error in the plugin: ${text}`);
-        }
-      };
-      worker.postMessage(
-        {
-          type: "init",
-          options: {
-            params: o.params ?? {},
-            auth: o.auth,
-            allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
-          },
-        } satisfies HostMessage,
+    if (answer === "timeout") {
+      child.stop("timeout", "createPlugin() did not finish in time");
+      throw new PluginLoadError(this.id, "factory", "createPlugin() did not finish in time");
+    }
+    if (answer instanceof Error) {
+      throw new PluginLoadError(this.id, "factory", this.#scrub(answer.message));
+    }
+    if (answer.type === "init-error") {
+      throw new PluginLoadError(
+        this.id,
+        "factory",
+        `createPlugin() failed: ${this.#scrub(`${answer.error.name}: ${answer.error.message}`)}`,
       );
-    });
+    }
+    if (answer.type !== "ready") {
+      child.stop("protocol", `it answered init with "${answer.type}"`);
+      throw new PluginLoadError(this.id, "factory", `it answered init with "${answer.type}"`);
+    }
   }
 
   /**
@@ -332,7 +565,7 @@ export class SandboxedPlugin implements SourceProvider {
     return { ...data, metadata: clean(meta) } as T;
   }
 
-  /** Removes the auth secret from text coming out of the worker. */
+  /** Removes the auth secret from text coming out of the child. */
   #scrub(text: string): string {
     const secret = this.#options.auth;
     return secret && secret.length > 0 ? text.split(secret).join("[REDACTED]") : text;
@@ -340,6 +573,10 @@ export class SandboxedPlugin implements SourceProvider {
 
   #fromWire(w: WireError): Error {
     const message = this.#scrub(w.message);
+    // A dynamic import's permission failure is a TypeError carrying the runtime's message.
+    if (w.name === "TypeError" && /^Requires \w+ access/.test(message)) {
+      return new PluginPermissionError(this.id, permissionOf(message), message);
+    }
     switch (w.name) {
       case "NotCapable":
       case "PermissionDenied":
@@ -358,13 +595,379 @@ export class SandboxedPlugin implements SourceProvider {
   }
 }
 
-function entryUrl(module: string, mode: "probe" | "run"): string {
-  const src = `import * as plugin from ${JSON.stringify(module)};\n` +
-    `import { serve } from ${JSON.stringify(WORKER_URL)};\n` +
-    `serve(plugin, ${JSON.stringify(mode)});\n`;
-  // A data: URL is content-addressed, so the same plugin gives the same entry specifier and
-  // the module graph is loaded (and, under `deno test`, type-checked) once.
-  return `data:application/javascript;base64,${btoa(src)}`;
+/** CPU time (user + system) a process has used, seconds; `undefined` off Linux. */
+function cpuSecondsOf(pid: number): number | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name (which may hold spaces) start after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
+    return ticks / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+function memoryDetail(limits: PluginLimits, what: string): string {
+  return `${what} under its memory limit of ${limits.memoryMb} MiB (source.limits.memoryMb)`;
+}
+
+/**
+ * The `deno run` command line of a plugin's child process (without the OS-limit wrapper):
+ * flags, then the entry module.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { childCommandLine } from "./sandbox.ts";
+ * ```
+ */
+export function childCommandLine(
+  module: string,
+  grant: ResolvedGrant,
+  options: {
+    scratchDir: string;
+    importMap?: string;
+    heapMb: number;
+    allowInsecureHttp?: string[];
+    npm?: boolean;
+  },
+): string[] {
+  const entry = `import { importFailed, serve } from ${JSON.stringify(HOST_URL)};\n` +
+    `let plugin;\n` +
+    `try { plugin = await import(${JSON.stringify(module)}); } ` +
+    `catch (e) { await importFailed(e); }\n` +
+    `await serve(plugin);\n`;
+  return [
+    "run",
+    "--no-prompt",
+    "--cached-only",
+    "--no-lock",
+    // npm packages are loaded without import permission: none at all when the vetted graph
+    // uses none, so a computed `import("npm:...")` cannot run a cached package.
+    ...(options.npm ? [] : ["--no-npm"]),
+    // Only the import map of a package's deno.json applies, never its other settings.
+    "--no-config",
+    ...(options.importMap ? [`--import-map=${options.importMap}`] : []),
+    `--v8-flags=--max-old-space-size=${Math.floor(options.heapMb)}`,
+    ...childPermissionFlags(grant, {
+      scratchDir: options.scratchDir,
+      allowInsecureHttp: options.allowInsecureHttp,
+    }),
+    `data:application/typescript;base64,${btoa(entry)}`,
+  ];
+}
+
+/** Variables a child with network access needs to reach hosts as this process does. */
+const NETWORK_ENV = [
+  "DENO_TLS_CA_STORE",
+  "DENO_CERT",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+];
+
+async function spawnChild(
+  o: LoadPluginOptions,
+  grant: ResolvedGrant,
+  graph: VettedGraph,
+  limits: PluginLimits,
+): Promise<Child> {
+  const root = o.scratchRoot ?? undefined;
+  const scratchDir = await Deno.realPath(
+    await Deno.makeTempDir({ dir: root, prefix: `gam-plugin-${o.plugin}-` }),
+  );
+  const args = childCommandLine(graph.module, grant, {
+    scratchDir,
+    importMap: graph.importMap,
+    heapMb: limits.heapMb,
+    allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
+    npm: graph.npmPackages.length > 0,
+  });
+  const env: Record<string, string> = {
+    DENO_DIR: await denoCacheDir(),
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+  const passThrough = [
+    ...grant.env,
+    ...(grant.net.length > 0 ? NETWORK_ENV : []),
+    // A granted program is found on the host's PATH; nothing else of the environment follows.
+    ...(grant.run.length > 0 ? ["PATH"] : []),
+  ];
+  // Coverage of the plugin host under `deno test --coverage` (a folder the runtime writes).
+  const coverage = Deno.env.get("DENO_COVERAGE_DIR");
+  if (coverage) env.DENO_COVERAGE_DIR = coverage;
+  for (const name of passThrough) {
+    const v = Deno.env.get(name);
+    if (v !== undefined) env[name] = v;
+  }
+  let program = Deno.execPath();
+  let argv = args;
+  if (Deno.build.os === "linux") {
+    // POSIX sh sets the OS limits, then becomes deno (exec): the limits hold for the child's
+    // whole life and nothing of the shell remains.
+    program = "/bin/sh";
+    argv = [
+      "-c",
+      `ulimit -d ${Math.floor(limits.memoryMb * 1024)} && ` +
+      // Soft CPU limit: SIGXCPU, reported as such; the hard one, 5 s later, is a backstop.
+      `ulimit -S -t ${Math.floor(limits.cpuSeconds)} && ` +
+      `ulimit -H -t ${Math.floor(limits.cpuSeconds) + 5} && exec "$0" "$@"`,
+      Deno.execPath(),
+      ...args,
+    ];
+  }
+  const process = new Deno.Command(program, {
+    args: argv,
+    env,
+    clearEnv: true,
+    // The host's working folder, as for `deno info`: relative paths in params mean what the
+    // user meant, and modules resolve as they were vetted. It grants nothing.
+    cwd: o.baseDir ?? Deno.cwd(),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const child = new Child(process, scratchDir);
+  drainStderr(child, o.plugin, o.auth);
+  readFrames(child, o.plugin, limits);
+  return child;
+}
+
+/** Bytes of a plugin process's stderr passed on to ours (its log lines), over its life. */
+const STDERR_FORWARD = 64 * 1024;
+
+/**
+ * Control characters as visible escapes (`\x1b` for ESC), tabs and newlines kept: plugin text
+ * reaches terminals and error messages, where an escape sequence could rewrite the screen.
+ */
+function escapeControl(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x08\x0b-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+function drainStderr(child: Child, plugin: string, secret: string | undefined): void {
+  const scrub = (t: string) => (secret ? t.split(secret).join("[REDACTED]") : t);
+  child.stderrDone = (async () => {
+    const decoder = new TextDecoder();
+    const encoder = new TextEncoder();
+    let forwarded = 0;
+    let partial = "";
+    try {
+      for await (const chunk of child.process.stderr) {
+        const text = decoder.decode(chunk, { stream: true });
+        child.stderrTail = (child.stderrTail + text).slice(-STDERR_TAIL);
+        if (forwarded >= STDERR_FORWARD) continue;
+        const lines = (partial + text).split("\n");
+        partial = lines.pop()!.slice(0, 4096);
+        for (const line of lines) {
+          const out = `[plugin ${plugin}] ${escapeControl(scrub(line.slice(0, 4096)))}\n`;
+          forwarded += out.length;
+          await Deno.stderr.write(encoder.encode(out)).catch(() => {});
+          if (forwarded >= STDERR_FORWARD) {
+            await Deno.stderr.write(
+              encoder.encode(`[plugin ${plugin}] (further stderr not shown)\n`),
+            ).catch(() => {});
+            break;
+          }
+        }
+      }
+    } catch {
+      // the process is gone
+    }
+  })();
+}
+
+function readFrames(child: Child, plugin: string, limits: PluginLimits): void {
+  const reader = new FrameReader(child.process.stdout, limits.maxMessageBytes);
+  const caps = {
+    maxJsonBytes: limits.maxMetadataBytes,
+    maxArrayLength: limits.maxPoints,
+    maxStringLength: limits.maxStringLength,
+  };
+  const capName = {
+    maxJsonBytes: "maxMetadataBytes",
+    maxArrayLength: "maxPoints",
+    maxStringLength: "maxStringLength",
+  } as const;
+  const fail = async (error: Error | undefined) => {
+    // Stdout closes as the process exits; give it a moment to finish before stopping it.
+    let wait: ReturnType<typeof setTimeout> | undefined;
+    const gone = await Promise.race([
+      child.exited.then(() => true),
+      new Promise<false>((r) => (wait = setTimeout(() => r(false), 1000))),
+    ]);
+    clearTimeout(wait);
+    if (!gone) child.stop("exit", "its channel closed while it kept running");
+    const status = await child.exited;
+    // The crash report reads the end of stderr (V8's out-of-memory message is there). A
+    // grandchild holding stderr open must not hold the report: wait a second at most.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      child.stderrDone,
+      new Promise<void>((r) => (timer = setTimeout(r, 1000))),
+    ]);
+    clearTimeout(timer);
+    error ??= crashError(plugin, child, status, limits);
+    child.failure = error;
+    await Deno.remove(child.scratchDir, { recursive: true }).catch(() => {});
+    child.onFailure(error);
+  };
+  (async () => {
+    let error: Error | undefined;
+    for (;;) {
+      let body: Uint8Array | null;
+      try {
+        body = await reader.next();
+      } catch (e) {
+        if (e instanceof FrameTooLargeError) {
+          error = new PluginLimitError(
+            plugin,
+            "maxMessageBytes",
+            e.declared,
+            e.max,
+            "a message of bytes",
+          );
+          child.stop("protocol", error.message);
+        } else if (child.stopReason === undefined) {
+          child.stop("protocol", `it broke the message framing: ${(e as Error).message}`);
+        }
+        break;
+      }
+      if (body === null) break;
+      let msg: ChildMessage;
+      try {
+        msg = decodeBody(body, caps) as ChildMessage;
+      } catch (e) {
+        if (e instanceof FrameError && e.limit !== "malformed") {
+          // The frame was read whole: the stream is in step, only this message is refused.
+          const limit = capName[e.limit];
+          const found = e.found ?? 0;
+          const max = limits[limit];
+          const refusal = new PluginLimitError(
+            plugin,
+            limit,
+            found,
+            max,
+            e.message.replace(/, above.*$/, ""),
+          );
+          const id = messageId(body);
+          const p = id === undefined ? undefined : child.pending.get(id);
+          if (p && id !== undefined) {
+            child.pending.delete(id);
+            p.reject(refusal);
+            continue;
+          }
+          error = refusal;
+          child.stop("protocol", refusal.message);
+          break;
+        }
+        child.stop("protocol", `it sent a malformed message: ${(e as Error).message}`);
+        break;
+      }
+      if (!isChildMessage(msg)) {
+        child.stop("protocol", "it sent a message of unknown type");
+        break;
+      }
+      child.onMessage(msg);
+    }
+    await reader.cancel();
+    await fail(error);
+  })();
+}
+
+/** The `id` of a result frame whose body was refused, read from the JSON prefix only. */
+function messageId(body: Uint8Array): number | undefined {
+  const n = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+  const head = new TextDecoder().decode(body.subarray(4, 4 + Math.min(n, 64)));
+  const m = /^\{"type":"(?:result|error)","id":(\d+)/.exec(head);
+  return m ? Number(m[1]) : undefined;
+}
+
+function isChildMessage(m: unknown): m is ChildMessage {
+  const t = (m as { type?: unknown } | null)?.type;
+  return typeof t === "string" &&
+    ["hello", "import-error", "ready", "init-error", "result", "error"].includes(t);
+}
+
+function crashError(
+  plugin: string,
+  child: Child,
+  status: Deno.CommandStatus,
+  limits: PluginLimits,
+): PluginCrashedError {
+  const s = { code: status.code, signal: status.signal ?? undefined };
+  const tail = child.stderrTail;
+  const last = escapeControl(
+    tail.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join(" | ").slice(0, 500),
+  );
+  const stop = child.stopReason;
+  if (stop && stop.limit !== "exit") {
+    return new PluginCrashedError(plugin, stop.limit, stop.detail, s);
+  }
+  if (/Reached heap limit|JavaScript heap out of memory|Ineffective mark-compacts/.test(tail)) {
+    return new PluginCrashedError(
+      plugin,
+      "heap",
+      `it exceeded its V8 heap limit of ${limits.heapMb} MiB (source.limits.heapMb)`,
+      s,
+    );
+  }
+  if (
+    /Fatal process out of memory|Array buffer allocation failed|Cannot allocate memory/.test(tail)
+  ) {
+    return new PluginCrashedError(
+      plugin,
+      "memory",
+      memoryDetail(limits, "it ran out of memory"),
+      s,
+    );
+  }
+  if (status.signal === "SIGXCPU") {
+    return new PluginCrashedError(
+      plugin,
+      "cpu",
+      `it exceeded its CPU time limit of ${limits.cpuSeconds} s (source.limits.cpuSeconds)`,
+      s,
+    );
+  }
+  const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+  return new PluginCrashedError(
+    plugin,
+    "exit",
+    `its process ended with ${how}${last ? `: ${last}` : ""}`,
+    s,
+  );
+}
+
+/** Waits for the child's next message (sending `trigger` first), its failure, or a timeout. */
+function nextMessage(
+  child: Child,
+  timeoutMs: number,
+  trigger?: () => void,
+): Promise<ChildMessage | Error | "timeout"> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done("timeout"), timeoutMs);
+    const done = (v: ChildMessage | Error | "timeout") => {
+      clearTimeout(timer);
+      child.onMessage = () => {};
+      child.onFailure = () => {};
+      resolve(v);
+    };
+    if (child.failure) return done(child.failure);
+    child.onMessage = (m) => done(m);
+    child.onFailure = (e) => done(e);
+    trigger?.();
+  });
 }
 
 const ACCESS_WORDS: Record<string, string> = {
@@ -375,49 +978,38 @@ const ACCESS_WORDS: Record<string, string> = {
   run: "a subprocess",
   ffi: "a native library",
   sys: "system information",
+  import: "a remote module",
 };
 
-async function probe(o: LoadPluginOptions): Promise<PluginManifest> {
+/** Waits for hello, validates the manifest against the options. */
+async function handshake(child: Child, o: LoadPluginOptions): Promise<PluginManifest> {
   const label = o.plugin;
-  const worker = new Worker(entryUrl(o.module, "probe"), {
-    type: "module",
-    name: `plugin-probe:${label}`,
-    deno: { permissions: "none" },
-  });
-  let reported: { manifest: unknown; hasFactory: boolean };
-  try {
-    reported = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new PluginLoadError(label, "import", "importing the module did not finish in time"));
-      }, o.loadTimeoutMs ?? 30_000);
-      worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
-        if (e.data.type !== "probe") return;
-        clearTimeout(timer);
-        resolve(e.data);
-      };
-      worker.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        clearTimeout(timer);
-        const text = e.message;
-        if (/NotCapable|PermissionDenied|Requires \w+ access/.test(text)) {
-          const what = ACCESS_WORDS[permissionOf(text)] ?? "a protected resource";
-          reject(
-            new PluginLoadError(
-              label,
-              "side-effect",
-              `it touched ${what} at import time (plugins must have no import side effects; ` +
-                `do the work in fetch()): ${text}`,
-            ),
-          );
-        } else {
-          reject(new PluginLoadError(label, "import", `importing it failed: ${text}`));
-        }
-      };
-    });
-  } finally {
-    worker.terminate();
+  const first = await nextMessage(child, o.loadTimeoutMs ?? 30_000);
+  if (first === "timeout") {
+    child.stop("timeout", "importing the module did not finish in time");
+    throw new PluginLoadError(label, "import", "importing the module did not finish in time");
   }
-  const parsed = PluginManifestSchema.safeParse(reported.manifest);
+  if (first instanceof Error) {
+    throw new PluginLoadError(label, "import", `its process failed at start: ${first.message}`);
+  }
+  if (first.type === "import-error") {
+    const text = `${first.error.name}: ${first.error.message}`;
+    if (/NotCapable|PermissionDenied|Requires \w+ access/.test(text)) {
+      const what = ACCESS_WORDS[permissionOf(text)] ?? "a protected resource";
+      throw new PluginLoadError(
+        label,
+        "side-effect",
+        `it touched ${what} at import time without a grant (plugins must have no import side ` +
+          `effects; do the work in fetch()): ${text}`,
+      );
+    }
+    throw new PluginLoadError(label, "import", `importing it failed: ${text}`);
+  }
+  if (first.type !== "hello") {
+    child.stop("protocol", `its first message was "${first.type}", not hello`);
+    throw new PluginLoadError(label, "import", `its first message was "${first.type}"`);
+  }
+  const parsed = PluginManifestSchema.safeParse(first.manifest);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) =>
       `${["manifest", ...i.path].join(".")}: ${i.message}`
@@ -425,7 +1017,7 @@ async function probe(o: LoadPluginOptions): Promise<PluginManifest> {
     throw new PluginLoadError(label, "manifest", `its manifest is invalid: ${issues.join("; ")}`);
   }
   const manifest = parsed.data;
-  if (!reported.hasFactory) {
+  if (!first.hasFactory) {
     throw new PluginLoadError(label, "manifest", "it does not export a createPlugin() function");
   }
   if (manifest.id !== o.plugin) {
@@ -454,4 +1046,13 @@ async function probe(o: LoadPluginOptions): Promise<PluginManifest> {
     );
   }
   return manifest;
+}
+
+/** Stops a child (closing its input first so a well-behaved one exits) and removes its scratch. */
+async function reap(child: Child): Promise<void> {
+  const timer = setTimeout(() => child.stop("exit", "closed"), 200);
+  await child.closeInput();
+  await child.exited;
+  clearTimeout(timer);
+  await Deno.remove(child.scratchDir, { recursive: true }).catch(() => {});
 }

@@ -44,10 +44,29 @@ export interface SourceProvider {
   readonly id: string;
   /** Plugin version. */
   readonly version: string;
+  /** What the plugin really is (module URL, module-graph hash); part of cache keys. */
+  readonly identity?: PluginIdentity;
   /** Fetches data; must honour `request.signal`. */
   fetch(request: FetchRequest): Promise<RawData>;
-  /** Releases resources (workers). */
+  /** Releases resources (plugin processes). */
   close?(): void | Promise<void>;
+}
+
+/**
+ * A sandboxed plugin's identity beyond the id and version it claims: its resolved module URL and
+ * the SHA-256 of its vetted module graph's sources.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PluginIdentity } from "./service.ts";
+ * const id: PluginIdentity = { module: "file:///p/mod.ts", graphHash: "sha256:00" };
+ * ```
+ */
+export interface PluginIdentity {
+  /** The resolved module URL. */
+  module: string;
+  /** `sha256:<hex>` of the module graph's sources. */
+  graphHash: string;
 }
 
 /**
@@ -266,7 +285,14 @@ export class IngestionService {
   /** The cache key the service uses for a request of `modality` with `params`. */
   cacheKey(modality: string, bbox: Bbox, params: Record<string, unknown> = {}): string {
     const p = this.#providerFor(modality);
-    return ingestionCacheKey({ plugin: p.id, version: p.version, modality, bbox, params });
+    return ingestionCacheKey({
+      plugin: p.id,
+      version: p.version,
+      modality,
+      bbox,
+      params,
+      identity: p.identity,
+    });
   }
 
   /**
@@ -290,6 +316,7 @@ export class IngestionService {
       modality,
       bbox,
       params,
+      identity: provider.identity,
     });
     const plugin = provider.id;
     const base = { correlationId, modality, plugin, cacheKey };
@@ -381,7 +408,7 @@ export class IngestionService {
     return { data, stale: false, cacheKey, attempts, correlationId, warnings: [] };
   }
 
-  /** Closes every provider (terminates plugin workers). */
+  /** Closes every provider (stops plugin processes). */
   async close(): Promise<void> {
     for (const p of this.#providers.values()) await p.close?.();
   }

@@ -24,7 +24,7 @@ import type { GamConfig } from "../config/mod.ts";
 import { GridOptionError, type WorkerPool } from "../compute/mod.ts";
 import type { GridCache, IngestionCache } from "../cache/mod.ts";
 import { originOf } from "../cache/mod.ts";
-import { ingestionCacheKey, type IngestionService } from "../ingestion/mod.ts";
+import { ingestionCacheKey, type IngestionService, type PluginIdentity } from "../ingestion/mod.ts";
 import {
   buildPipeline,
   checkGridStageSize,
@@ -55,8 +55,11 @@ export interface ModalityJobContext {
    */
   pool: () => WorkerPool;
   ingestion: IngestionService;
-  /** The plugin serving the modality (id and version go into cache keys). */
-  plugin: { id: string; version: string };
+  /**
+   * The plugin serving the modality: id, version and, for sandboxed plugins, the identity
+   * (module URL, module-graph hash) go into cache keys.
+   */
+  plugin: { id: string; version: string; identity?: PluginIdentity };
   /** Absent with `--no-cache`. */
   ingestionCache?: IngestionCache;
   /** Absent with `--no-cache`. */
@@ -98,6 +101,8 @@ export interface ModalityJobResult {
   /** Manifest of the ingested data, for persistence. */
   manifest?: ManifestInput;
   pipelineVersion: string;
+  /** The plugin that served the modality (with its identity when sandboxed). */
+  plugin?: { id: string; version: string; identity?: PluginIdentity };
 }
 
 /**
@@ -181,6 +186,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
   const log = ctx.logger.child({ component: "job", modality });
   const result: ModalityJobResult = {
     modality,
+    plugin: ctx.plugin,
     outcome: "ok",
     pointsIn: 0,
     outliersRemoved: 0,
@@ -325,6 +331,7 @@ async function ingest(
     modality,
     bbox: ctx.bbox,
     params,
+    identity: ctx.plugin.identity,
   });
   const manifestFor = (raw: RawData, cachePath: string, expiresAt: Date | null): ManifestInput => ({
     kind: "raw",

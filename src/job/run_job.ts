@@ -18,7 +18,12 @@ import { type Anomaly, type Bbox, isEdgeAnomaly } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
-import { IngestionService, loadProviders, type SourceProvider } from "../ingestion/mod.ts";
+import {
+  IngestionService,
+  loadProviders,
+  type PluginPool,
+  type SourceProvider,
+} from "../ingestion/mod.ts";
 import {
   type Database,
   openDatabase,
@@ -61,6 +66,12 @@ export interface RunJobOptions {
    * @default a database opened for this run and closed at its end
    */
   database?: Database;
+  /**
+   * Plugin processes kept warm between runs (`gam serve`); the run neither starts nor stops
+   * processes the pool already has.
+   * @default plugins loaded for this run and stopped at its end
+   */
+  plugins?: PluginPool;
   /**
    * An embedded engine started ahead (`prestartPglite()`), for the database this run opens.
    * @default a worker started when the database is opened
@@ -160,9 +171,14 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     if (ownDatabase) await dbPromise?.then((db) => db.close(), () => {});
   };
 
-  let loaded: Awaited<ReturnType<typeof loadProviders>>;
+  let loaded: {
+    providers: Map<string, SourceProvider>;
+    failures: Map<string, Error>;
+  };
   try {
-    loaded = await loadProviders(config, { modalities });
+    loaded = options.plugins
+      ? await options.plugins.load(config, { modalities })
+      : await loadProviders(config, { modalities });
     if (dbPromise) await Deno.mkdir(runDir, { recursive: true });
   } catch (error) {
     await closeOwnDatabase();
@@ -289,7 +305,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
               bbox,
               pool: getPool,
               ingestion,
-              plugin: { id: provider.id, version: provider.version },
+              plugin: { id: provider.id, version: provider.version, identity: provider.identity },
               ingestionCache,
               gridCache,
               runDir,
@@ -439,6 +455,8 @@ function renderRunFolder(
       results.filter((r) => r.manifest).map((r) => [r.modality, {
         id: r.manifest!.pluginId,
         version: r.manifest!.pluginVersion,
+        module: r.plugin?.identity?.module ?? null,
+        graphHash: r.plugin?.identity?.graphHash ?? null,
         checksum: r.manifest!.checksumSha256,
         licence: r.manifest!.licence,
         citation: r.manifest!.citation,

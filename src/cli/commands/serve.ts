@@ -14,6 +14,7 @@ import { createProgress } from "../../job/progress.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import { reconcileRuns } from "../../job/run_lease.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
+import { PluginPool } from "../../ingestion/mod.ts";
 
 /** `gam serve`. */
 export const serveCommand: Command = {
@@ -82,6 +83,13 @@ Options:
       return database = db;
     });
     opening.catch((error) => logger.error("database unavailable", { error }));
+    // One process per plugin for the life of the service: a scheduled run pays no start.
+    const plugins = new PluginPool();
+    const stopDropped = config.onChange((next) =>
+      plugins.retain(
+        Object.entries(next.config.modalities).filter(([, m]) => m.enabled).map(([n]) => n),
+      ).catch((error) => logger.error("stopping plugins of dropped modalities failed", { error }))
+    );
     const server = new PipelineServer({
       config,
       logger,
@@ -94,6 +102,7 @@ Options:
           logger,
           progress: createProgress({ tty: false }),
           database: await opening,
+          plugins,
         });
         return { outcome: summary.modalities[0]?.outcome ?? "failed" };
       },
@@ -113,6 +122,8 @@ Options:
     await stopped.promise;
     console.error("gam serve: stopping (waiting for running jobs)");
     await server.stop();
+    stopDropped();
+    await plugins.close();
     await sweeper.stop();
     await opening.then((db) => db.close(), () => {});
     config.close();

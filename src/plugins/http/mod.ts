@@ -9,7 +9,8 @@
  * downloaded again. A mismatching download is deleted and reported (retryable).
  *
  * Params: `url` (https; http only for `allowInsecureHttp` hosts), `sha256` (64 hex digits),
- * `downloadDir` (granted `read` and `write`), `fileName` (default: last URL segment), and
+ * `downloadDir` (default: the scratch folder the sandbox gives the plugin, the only folder it
+ * may write), `fileName` (default: last URL segment), and
  * the file plugin's `format`, `columns`, `units`, `variable`, `licence`, `citation`, ...
  *
  * @module
@@ -164,9 +165,13 @@ export function createPlugin(options: PluginOptions): SourcePlugin {
           }`,
         );
       }
-      if (typeof downloadDir !== "string" || downloadDir === "") {
+      const dir = typeof downloadDir === "string" && downloadDir !== ""
+        ? downloadDir
+        : options.scratchDir;
+      if (dir === undefined) {
         throw new SurveyFileError(
-          "http: params.downloadDir is required (grant it in permissions.read and .write)",
+          "http: params.downloadDir is required outside the sandbox (inside it, the plugin's " +
+            "scratch folder is used)",
         );
       }
       const name = typeof fileName === "string" && fileName !== ""
@@ -176,7 +181,7 @@ export function createPlugin(options: PluginOptions): SourcePlugin {
         throw new SurveyFileError(`http: file name "${name}" must be a plain file name`);
       }
       const params = checkSurveyParams(rest, "http");
-      const target = `${downloadDir}/${sha256.slice(0, 16)}-${name}`;
+      const target = `${dir}/${sha256.slice(0, 16)}-${name}`;
       try {
         await download(url, target, sha256, {
           signal: req.signal,

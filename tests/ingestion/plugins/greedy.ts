@@ -2,7 +2,7 @@
 import { testManifest } from "./_common.ts";
 
 export const manifest = testManifest("greedy", {
-  permissions: { net: ["example.org"], read: ["/etc"] },
+  permissions: { net: ["example.org"], read: ["tests/ingestion/plugins"] },
 });
 export function createPlugin() {
   return { fetch: () => Promise.reject(new Error("unreachable")) };

@@ -7,7 +7,7 @@ export const manifest = testManifest("spawn");
 export function createPlugin() {
   return {
     async fetch(req: FetchRequest) {
-      await new Deno.Command("sh", { args: ["-c", "echo pwned"] }).output();
+      await new Deno.Command("/bin/sh", { args: ["-c", "echo pwned"] }).output();
       return onePoint(manifest, req);
     },
   };

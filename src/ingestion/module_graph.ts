@@ -1,0 +1,536 @@
+/**
+ * Vetting a plugin's module graph before any of its code runs: the graph is built with
+ * `deno info --json` (Deno's own module graph tooling, which parses but never executes), with
+ * remote imports limited to the plugin's granted import hosts so that building it contacts no
+ * other host. A plugin is refused when a static import, or a dynamic import with a literal
+ * specifier, reaches
+ * - a local file outside its package folder ({@linkcode packageFolderOf}) and the plugin SDK
+ *   files ({@linkcode PLUGIN_SDK_FILES}),
+ * - a remote module (`https:`, `jsr:`) or an npm package whose host is not in the grant's
+ *   `import` list,
+ * - a module Deno could not load (the error is quoted).
+ *
+ * The same graph gives the plugin's identity: the SHA-256 of every module's specifier and
+ * source bytes (npm packages by name, version and registry), which goes into cache keys and
+ * run manifests.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { PluginLoadError } from "./errors.ts";
+
+/** The project's root folder (the one holding its `deno.json`). */
+export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The project's `deno.json`: import map of the built-in plugins. */
+export const PROJECT_CONFIG: string = join(PROJECT_ROOT, "deno.json");
+
+/**
+ * Host modules a built-in plugin may import besides `src/plugins/`: the plugin API and its
+ * helpers, and the side-effect-free data code (contracts, units, formats, the generated numeric
+ * kernels that the table reader calls). Nothing of configuration, secrets, cache, database or
+ * jobs.
+ */
+export const BUILTIN_SDK: readonly string[] = [
+  "src/plugins/",
+  "src/ingestion/plugin_api.ts",
+  "src/ingestion/errors.ts",
+  "src/ingestion/http_source.ts",
+  "src/contracts/",
+  "src/units/",
+  "src/formats/",
+  "src/compute/wasm/",
+];
+
+/**
+ * Host files every plugin may import besides its package: the HTTP helper the plugin guide
+ * recommends and the errors it throws (plain code, no bare imports, no data). The plugin API
+ * module itself is imported type-only (erased before running).
+ */
+export const PLUGIN_SDK_FILES: readonly string[] = [
+  "src/ingestion/http_source.ts",
+  "src/ingestion/errors.ts",
+];
+
+/** What {@linkcode vetModuleGraph} found. */
+export interface VettedGraph {
+  /** The plugin's module specifier, resolved (a `file:`, `https:` or `npm:` URL). */
+  module: string;
+  /** `sha256:<hex>` of the graph's sources (see the module doc). */
+  graphHash: string;
+  /** The folders and files local imports may reach (real paths; folders end with `/`). */
+  packageRoots: string[];
+  /**
+   * The `deno.json` whose `imports` and `scopes` the plugin resolves with (`--import-map`), if
+   * any. Nothing else of that file applies (`--no-config`): a plugin's config cannot switch on
+   * unstable APIs, a `node_modules` folder or anything else.
+   */
+  importMap: string | undefined;
+  /** Remote hosts the graph uses (`host[:port]`), npm registries included. */
+  remoteHosts: string[];
+  /** How many modules (npm packages counted once each). */
+  moduleCount: number;
+  /** The npm packages the graph uses (`name@version`), transitively. */
+  npmPackages: string[];
+}
+
+/** Options of {@linkcode vetModuleGraph}. */
+export interface VetOptions {
+  /** The plugin id (for messages). */
+  plugin: string;
+  /** Whether the module is a built-in plugin (`src/plugins/<id>/mod.ts`). */
+  builtin: boolean;
+  /** Hosts (`host` or `host:port`) the plugin may import from. @default [] */
+  importHosts?: readonly string[];
+  /** `DENO_DIR` for `deno info`. @default Deno's own choice */
+  denoDir?: string;
+  /** Time allowed for `deno info`, milliseconds. @default 60000 */
+  timeoutMs?: number;
+  /** Working folder of `deno info` (the plugin process's too). @default Deno.cwd() */
+  cwd?: string;
+}
+
+interface InfoDependency {
+  specifier: string;
+  code?: { specifier: string; span?: { start: { line: number; character: number } } };
+  isDynamic?: boolean;
+}
+
+interface InfoModule {
+  specifier: string;
+  kind?: string;
+  local?: string;
+  error?: string;
+  dependencies?: InfoDependency[];
+  npmPackage?: string;
+}
+
+interface InfoOutput {
+  roots: string[];
+  modules: InfoModule[];
+  redirects: Record<string, string>;
+  npmPackages: Record<
+    string,
+    { name: string; version: string; registryUrl?: string; dependencies?: string[] }
+  >;
+}
+
+/** How many folders above a module's own the search for its package's manifest goes. */
+const PACKAGE_SEARCH_LEVELS = 3;
+
+/**
+ * The package folder of a local plugin module: the nearest folder, from the module's own up to
+ * {@linkcode PACKAGE_SEARCH_LEVELS} above it, that holds a `deno.json`, `deno.jsonc` or
+ * `package.json`; otherwise the module's own folder. The search never reaches a folder that
+ * holds the GAM project, the working folder or the user's home (a `package.json` in the home
+ * folder would otherwise open every dotfile to a static JSON import, the working folder holds
+ * the cache), nor the file-system root; a module lying directly in such a folder is refused.
+ * Returns the folder and the `deno.json` found there, if any (its import map is used; a
+ * `deno.jsonc` marks the folder but is not read).
+ *
+ * @param modulePath The module's real path.
+ * @param cwd The working folder of the run. @default Deno.cwd()
+ * @throws {RangeError} for a module lying directly in a folder that may not be a package.
+ *
+ * @example Usage
+ * ```ts
+ * import { packageFolderOf } from "./module_graph.ts";
+ * packageFolderOf("/work/gam/examples/plugins/constant_field.ts").folder;
+ * // "/work/gam/examples/plugins/" (the GAM project's deno.json does not count)
+ * ```
+ */
+export function packageFolderOf(
+  modulePath: string,
+  cwd: string = Deno.cwd(),
+): { folder: string; config?: string } {
+  const own = dirname(modulePath);
+  if (forbiddenPackage(own, cwd)) {
+    throw new RangeError(
+      `the plugin module ${modulePath} lies directly in ${own}, which holds the GAM project, ` +
+        `the working folder (with the cache and outputs) or the home folder; put the plugin ` +
+        `in a folder of its own`,
+    );
+  }
+  let dir = own;
+  for (let level = 0; level <= PACKAGE_SEARCH_LEVELS; level++, dir = dirname(dir)) {
+    if (forbiddenPackage(dir, cwd) || dirname(dir) === dir) break;
+    for (const name of ["deno.json", "deno.jsonc", "package.json"]) {
+      if (exists(join(dir, name))) {
+        return {
+          folder: withSlash(dir),
+          config: name === "deno.json" ? join(dir, name) : undefined,
+        };
+      }
+    }
+  }
+  return { folder: withSlash(own) };
+}
+
+/** A folder that is, or holds, the GAM project, the working folder or the home folder. */
+function forbiddenPackage(dir: string, cwd: string): boolean {
+  const stops = [PROJECT_ROOT, cwd, Deno.env.get("HOME")]
+    .filter((p): p is string => p !== undefined && p !== "")
+    .map((p) => withSlash(realPath(p)));
+  return dirname(dir) === dir || stops.some((s) => s.startsWith(withSlash(dir)));
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const withSlash = (p: string) => (p.endsWith(sep) ? p : p + sep);
+
+/** `host:port` of a URL with the default port dropped, as grants are written. */
+function hostOf(url: URL): string {
+  return url.host;
+}
+
+/**
+ * Whether `host` (`name` or `name:port`) is covered by a grant list: the same entry, or the
+ * name without a port.
+ *
+ * @example Usage
+ * ```ts
+ * import { hostGranted } from "./module_graph.ts";
+ * hostGranted("deno.land", ["deno.land"]); // true
+ * hostGranted("127.0.0.1:8080", ["127.0.0.1"]); // true
+ * hostGranted("evil.org", ["deno.land"]); // false
+ * ```
+ */
+export function hostGranted(host: string, granted: readonly string[]): boolean {
+  const bare = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  return granted.some((g) => g === host || g.replace(/^\[|\]$/g, "") === bare);
+}
+
+/**
+ * Builds the plugin's module graph without running it and vets it (see the module doc).
+ *
+ * @param module The plugin's module URL (`resolvePluginModule`).
+ * @param options Plugin id, built-in or not, import hosts.
+ * @returns The vetted graph: package roots, import map, identity hash.
+ * @throws {PluginLoadError} (reason `"import"`) naming the import and the file that contains it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { vetModuleGraph } from "./module_graph.ts";
+ * const g = await vetModuleGraph("file:///plugins/mine/mod.ts", { plugin: "mine", builtin: false });
+ * g.graphHash; // "sha256:..."
+ * ```
+ */
+export async function vetModuleGraph(module: string, options: VetOptions): Promise<VettedGraph> {
+  const label = options.plugin;
+  const importHosts = [...(options.importHosts ?? [])];
+  let roots: string[];
+  let config: string | undefined;
+  if (options.builtin) {
+    roots = BUILTIN_SDK.map((p) => {
+      const abs = join(realPath(PROJECT_ROOT), p);
+      return p.endsWith("/") ? withSlash(abs) : abs;
+    });
+    config = PROJECT_CONFIG;
+  } else if (module.startsWith("file:")) {
+    const path = fileURLToPath(module);
+    let real: string;
+    try {
+      real = Deno.realPathSync(path);
+    } catch (e) {
+      throw new PluginLoadError(label, "import", `its module ${path} cannot be read: ${e}`);
+    }
+    let pkg: { folder: string; config?: string };
+    try {
+      pkg = packageFolderOf(real, options.cwd);
+    } catch (e) {
+      throw new PluginLoadError(label, "import", (e as Error).message);
+    }
+    roots = [
+      withSlash(realPath(pkg.folder)),
+      ...PLUGIN_SDK_FILES.map((f) => join(realPath(PROJECT_ROOT), f)),
+    ];
+    config = pkg.config;
+    module = pathToFileURL(real).href;
+  } else {
+    roots = [];
+    config = undefined;
+  }
+  const info = await denoInfo(module, config, importHosts, options);
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const redirects = info.redirects ?? {};
+  const follow = (s: string) => {
+    for (let i = 0; i < 10 && redirects[s] !== undefined; i++) s = redirects[s];
+    return s;
+  };
+  const where = (m: InfoModule, d: InfoDependency) => {
+    const file = m.specifier.startsWith("file:") ? fileURLToPath(m.specifier) : m.specifier;
+    const at = d.code?.span?.start;
+    return at ? `${file}:${at.line + 1}:${at.character + 1}` : file;
+  };
+  const refuse = (m: InfoModule, d: InfoDependency, why: string): never => {
+    const kind = d.isDynamic ? "dynamic import" : "import";
+    throw new PluginLoadError(
+      label,
+      "import",
+      `its ${kind} "${d.specifier}" in ${where(m, d)} ${why}`,
+    );
+  };
+  const remoteHosts = new Set<string>();
+  const rootSpecifier = follow(info.roots[0] ?? module);
+  // Check the root itself when it is remote.
+  const checkTarget = (
+    target: string,
+    m: InfoModule | undefined,
+    d: InfoDependency | undefined,
+  ) => {
+    const url = new URL(target);
+    const fail = (why: string) => {
+      if (m && d) refuse(m, d, why);
+      throw new PluginLoadError(label, "import", `its module ${target} ${why}`);
+    };
+    switch (url.protocol) {
+      case "file:": {
+        const path = fileURLToPath(url);
+        let real: string;
+        try {
+          real = Deno.realPathSync(path);
+        } catch {
+          return fail(`reaches ${path}, which does not exist`);
+        }
+        const inside = roots.some((r) =>
+          r.endsWith(sep) ? real.startsWith(r) || withSlash(real) === r : real === r
+        );
+        if (!inside) {
+          fail(
+            `reaches ${real}, outside the plugin's package folder ` +
+              `(${roots.join(", ") || "none: a remote plugin has no local files"})`,
+          );
+        }
+        return;
+      }
+      case "https:":
+      case "http:":
+        if (!hostGranted(hostOf(url), importHosts)) {
+          fail(
+            `reaches host ${hostOf(url)}, which is not in its import grant ` +
+              `(source.permissions.import: ${importHosts.join(", ") || "none"})`,
+          );
+        }
+        remoteHosts.add(hostOf(url));
+        return;
+      case "jsr:":
+        if (!hostGranted("jsr.io", importHosts)) {
+          fail(
+            "is a jsr: package, and jsr.io is not in its import grant (source.permissions.import)",
+          );
+        }
+        remoteHosts.add("jsr.io");
+        return;
+      case "npm:":
+        return; // checked per package below, with its registry
+      case "node:":
+      case "data:":
+        return;
+      default:
+        fail(`uses the ${url.protocol} scheme, which plugins may not import`);
+    }
+  };
+  checkTarget(rootSpecifier, undefined, undefined);
+  // Walk the code edges from the root: type-only imports are erased before running, so the
+  // modules only they reach are neither vetted nor part of the identity.
+  const reachable: InfoModule[] = [];
+  const npmIds = new Set<string>();
+  const seen = new Set<string>([rootSpecifier]);
+  const queue: { specifier: string; user?: InfoModule; dep?: InfoDependency }[] = [
+    { specifier: rootSpecifier },
+  ];
+  while (queue.length > 0) {
+    const { specifier, user, dep } = queue.shift()!;
+    const m = bySpecifier.get(specifier);
+    if (!m) {
+      if (specifier.startsWith("node:")) continue;
+      if (user && dep) refuse(user, dep, "is missing from the module graph");
+      throw new PluginLoadError(label, "import", `deno info did not list its module ${specifier}`);
+    }
+    if (m.error !== undefined) {
+      if (user && dep) refuse(user, dep, `cannot be loaded: ${m.error}`);
+      throw new PluginLoadError(
+        label,
+        "import",
+        `its module ${specifier} cannot be loaded: ${m.error}`,
+      );
+    }
+    reachable.push(m);
+    if (m.npmPackage) npmIds.add(m.npmPackage);
+    for (const d of m.dependencies ?? []) {
+      if (!d.code) continue;
+      const code = d.code as { specifier?: string; error?: string };
+      if (code.specifier === undefined) {
+        refuse(m, d, `cannot be resolved: ${code.error ?? "unknown error"}`);
+      }
+      const target = follow(code.specifier!);
+      checkTarget(target, m, d);
+      if (!seen.has(target)) {
+        seen.add(target);
+        queue.push({ specifier: target, user: m, dep: d });
+      }
+    }
+  }
+  // npm packages: their dependencies, transitively.
+  const pending = [...npmIds];
+  while (pending.length > 0) {
+    const id = pending.pop()!;
+    for (const d of info.npmPackages?.[id]?.dependencies ?? []) {
+      if (!npmIds.has(d)) {
+        npmIds.add(d);
+        pending.push(d);
+      }
+    }
+  }
+  for (const id of npmIds) {
+    const pkg = info.npmPackages?.[id];
+    const host = hostOf(new URL(pkg?.registryUrl ?? "https://registry.npmjs.org/"));
+    if (!options.builtin && !hostGranted(host, importHosts)) {
+      throw new PluginLoadError(
+        label,
+        "import",
+        `its graph uses npm package ${id} from ${host}, which is not in its import grant ` +
+          `(source.permissions.import: ${importHosts.join(", ") || "none"})`,
+      );
+    }
+    remoteHosts.add(host);
+  }
+  return {
+    module,
+    graphHash: await hashGraph(
+      reachable,
+      [...npmIds].map((id) => [id, info.npmPackages?.[id]?.registryUrl ?? ""]),
+      options.builtin ? realPath(PROJECT_ROOT) : roots[0],
+    ),
+    packageRoots: roots,
+    importMap: config,
+    remoteHosts: [...remoteHosts].sort(),
+    moduleCount: reachable.length + npmIds.size,
+    npmPackages: [...npmIds].sort(),
+  };
+}
+
+function realPath(p: string): string {
+  try {
+    return Deno.realPathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+async function denoInfo(
+  module: string,
+  config: string | undefined,
+  importHosts: string[],
+  options: VetOptions,
+): Promise<InfoOutput> {
+  const args = [
+    "info",
+    "--json",
+    "--no-lock",
+    "--no-config",
+    ...(config ? [`--import-map=${config}`] : []),
+    importHosts.length > 0 ? `--allow-import=${importHosts.join(",")}` : "--deny-import",
+    module,
+  ];
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  if (options.denoDir) env.DENO_DIR = options.denoDir;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? 60_000);
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(Deno.execPath(), {
+      args,
+      env,
+      cwd: options.cwd ?? Deno.cwd(),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: ac.signal,
+    }).output();
+  } finally {
+    clearTimeout(timer);
+  }
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  if (!out.success) {
+    throw new PluginLoadError(
+      options.plugin,
+      "import",
+      `its module graph could not be built (deno info${ac.signal.aborted ? " timed out" : ""}): ` +
+        (stderr.split("\n").find((l) => /error/i.test(l)) ?? stderr.slice(-500)),
+    );
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout)) as InfoOutput;
+}
+
+/**
+ * Local files are hashed under their path relative to `base` (the package folder, or the project
+ * for built-ins), so the same plugin checked out in two places has the same hash; the module URL
+ * is a separate part of the identity.
+ */
+async function hashGraph(
+  modules: InfoModule[],
+  npm: [string, string][],
+  base: string | undefined,
+): Promise<string> {
+  const lines: string[] = [];
+  for (const m of modules) {
+    if (m.specifier.startsWith("node:") || m.kind === "npm") continue;
+    let digest: string;
+    if (m.local) {
+      const bytes = await Deno.readFile(m.local);
+      digest = createHash("sha256").update(bytes).digest("hex");
+    } else {
+      digest = createHash("sha256").update(m.specifier).digest("hex");
+    }
+    let spec = m.specifier;
+    if (spec.startsWith("file:")) {
+      const real = Deno.realPathSync(fileURLToPath(spec));
+      const project = realPath(PROJECT_ROOT);
+      spec = real.startsWith(withSlash(project))
+        ? `gam:${relative(project, real)}`
+        : `file:${relative(base ?? project, real)}`;
+    }
+    lines.push(`${spec} ${digest}`);
+  }
+  for (const [id, registry] of npm) lines.push(`npm:${id} ${registry}`);
+  lines.sort();
+  return `sha256:${createHash("sha256").update(lines.join("\n")).digest("hex")}`;
+}
+
+let denoDirPromise: Promise<string> | undefined;
+
+/**
+ * Deno's cache folder (`DENO_DIR`) as this process uses it: plugin children get the same one,
+ * so that the module graph `deno info` cached is the one they run (`--cached-only`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { denoCacheDir } from "./module_graph.ts";
+ * await denoCacheDir(); // "/root/.cache/deno"
+ * ```
+ */
+export function denoCacheDir(): Promise<string> {
+  denoDirPromise ??= (async () => {
+    const fromEnv = Deno.env.get("DENO_DIR");
+    if (fromEnv) return fromEnv;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json"],
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return (JSON.parse(new TextDecoder().decode(out.stdout)) as { denoDir: string }).denoDir;
+  })();
+  return denoDirPromise;
+}
