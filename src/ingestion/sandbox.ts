@@ -27,6 +27,7 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
+import { escapeControlChars } from "../observability/safe_text.ts";
 import { pathToFileURL } from "node:url";
 import type { RawData } from "../contracts/mod.ts";
 import { PluginLimitsSchema } from "../config/schema.ts";
@@ -743,18 +744,6 @@ async function spawnChild(
 /** Bytes of a plugin process's stderr passed on to ours (its log lines), over its life. */
 const STDERR_FORWARD = 64 * 1024;
 
-/**
- * Control characters as visible escapes (`\x1b` for ESC), tabs and newlines kept: plugin text
- * reaches terminals and error messages, where an escape sequence could rewrite the screen.
- */
-function escapeControl(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\x00-\x08\x0b-\x1f\x7f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
-
 function drainStderr(child: Child, plugin: string, secret: string | undefined): void {
   const scrub = (t: string) => (secret ? t.split(secret).join("[REDACTED]") : t);
   child.stderrDone = (async () => {
@@ -770,7 +759,7 @@ function drainStderr(child: Child, plugin: string, secret: string | undefined): 
         const lines = (partial + text).split("\n");
         partial = lines.pop()!.slice(0, 4096);
         for (const line of lines) {
-          const out = `[plugin ${plugin}] ${escapeControl(scrub(line.slice(0, 4096)))}\n`;
+          const out = `[plugin ${plugin}] ${escapeControlChars(scrub(line.slice(0, 4096)))}\n`;
           forwarded += out.length;
           await Deno.stderr.write(encoder.encode(out)).catch(() => {});
           if (forwarded >= STDERR_FORWARD) {
@@ -907,7 +896,7 @@ function crashError(
 ): PluginCrashedError {
   const s = { code: status.code, signal: status.signal ?? undefined };
   const tail = child.stderrTail;
-  const last = escapeControl(
+  const last = escapeControlChars(
     tail.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join(" | ").slice(0, 500),
   );
   const stop = child.stopReason;
