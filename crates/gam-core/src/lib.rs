@@ -6,6 +6,7 @@
 //! errors as JS `Error`s naming the parameter).
 #![warn(missing_docs)]
 
+pub mod arrays;
 pub mod boundary;
 pub mod filters;
 pub mod grid;

@@ -11,10 +11,14 @@
 //! or `size / 2` rows (median) and shift `row0`/`row1`: the result is bit-identical to
 //! filtering the whole grid. `fft_filter` works on the whole grid.
 
+use ndarray::{Array2, ArrayView2};
 use wasm_bindgen::prelude::*;
+
+use crate::arrays::{into_row_major, view2, view2_mut};
 
 use crate::filters::{
     gaussian::gaussian_filter as gaussian_kernel, median::median_filter as median_kernel,
+    FilterError,
 };
 use crate::grid::GridSpec;
 use crate::outliers::{
@@ -23,6 +27,7 @@ use crate::outliers::{
 use crate::qc::{
     anomalies::{find_anomalies, Regional},
     completeness::completeness,
+    grid_view,
     seams::find_seams,
 };
 use crate::spectral::{apply::fft_filter as fft_kernel, transfer::Op};
@@ -83,6 +88,38 @@ pub fn hampel(
     js(hampel_impl(values, line_ids, half_window, threshold).map(Vec::into_boxed_slice))
 }
 
+/// The `ny × nx` view of a filter's `grid`, or the filters' shape error.
+fn filter_grid(grid: &[f64], nx: u32, ny: u32) -> Result<ArrayView2<'_, f64>, FilterError> {
+    view2(grid, nx as usize, ny as usize).ok_or(FilterError::BadShape {
+        nx: nx as usize,
+        ny: ny as usize,
+        len: grid.len(),
+    })
+}
+
+/// Writes a banded filter's `rows × nx` result over the start of `grid` (see
+/// [`gaussian_filter_into`]).
+fn write_band(grid: &mut [f64], out: &Array2<f64>) {
+    let (rows, nx) = out.dim();
+    let mut dst = view2_mut(&mut grid[..rows * nx], nx, rows).expect("band fits the grid");
+    dst.assign(out);
+}
+
+/// Logic of [`gaussian_filter`].
+#[allow(clippy::too_many_arguments)]
+pub fn gaussian_filter_impl(
+    grid: &[f64],
+    nx: u32,
+    ny: u32,
+    sigma_x: f64,
+    sigma_y: f64,
+    row0: u32,
+    row1: u32,
+) -> Result<Array2<f64>, String> {
+    let grid = filter_grid(grid, nx, ny).map_err(msg)?;
+    gaussian_kernel(grid, sigma_x, sigma_y, row0 as usize, row1 as usize).map_err(msg)
+}
+
 /// NaN-aware Gaussian smoothing (sigmas in cells) of rows `row0..row1`:
 /// `(row1 - row0) * nx` values.
 #[wasm_bindgen]
@@ -95,17 +132,24 @@ pub fn gaussian_filter(
     row0: u32,
     row1: u32,
 ) -> Result<Box<[f64]>, JsError> {
-    js(gaussian_kernel(
-        grid,
-        nx as usize,
-        ny as usize,
-        sigma_x,
-        sigma_y,
-        row0 as usize,
-        row1 as usize,
+    js(
+        gaussian_filter_impl(grid, nx, ny, sigma_x, sigma_y, row0, row1)
+            .map(|a| into_row_major(a).into_boxed_slice()),
     )
-    .map(Vec::into_boxed_slice)
-    .map_err(msg))
+}
+
+/// Logic of [`median_filter`].
+pub fn median_filter_impl(
+    grid: &[f64],
+    nx: u32,
+    ny: u32,
+    size: u32,
+    circular: bool,
+    row0: u32,
+    row1: u32,
+) -> Result<Array2<f64>, String> {
+    let grid = filter_grid(grid, nx, ny).map_err(msg)?;
+    median_kernel(grid, size as usize, circular, row0 as usize, row1 as usize).map_err(msg)
 }
 
 /// NaN-ignoring median filter (odd `size`, square or circular footprint) of rows
@@ -120,17 +164,8 @@ pub fn median_filter(
     row0: u32,
     row1: u32,
 ) -> Result<Box<[f64]>, JsError> {
-    js(median_kernel(
-        grid,
-        nx as usize,
-        ny as usize,
-        size as usize,
-        circular,
-        row0 as usize,
-        row1 as usize,
-    )
-    .map(Vec::into_boxed_slice)
-    .map_err(msg))
+    js(median_filter_impl(grid, nx, ny, size, circular, row0, row1)
+        .map(|a| into_row_major(a).into_boxed_slice()))
 }
 
 /// [`gaussian_filter`] that writes its `(row1 - row0) * nx` values over the start of `grid`
@@ -148,17 +183,10 @@ pub fn gaussian_filter_into(
     row1: u32,
     same: JsValue,
 ) -> Result<JsValue, JsError> {
-    let out = js(gaussian_kernel(
-        grid,
-        nx as usize,
-        ny as usize,
-        sigma_x,
-        sigma_y,
-        row0 as usize,
-        row1 as usize,
-    )
-    .map_err(msg))?;
-    grid[..out.len()].copy_from_slice(&out);
+    let out = js(gaussian_filter_impl(
+        grid, nx, ny, sigma_x, sigma_y, row0, row1,
+    ))?;
+    write_band(grid, &out);
     Ok(same)
 }
 
@@ -176,17 +204,8 @@ pub fn median_filter_into(
     row1: u32,
     same: JsValue,
 ) -> Result<JsValue, JsError> {
-    let out = js(median_kernel(
-        grid,
-        nx as usize,
-        ny as usize,
-        size as usize,
-        circular,
-        row0 as usize,
-        row1 as usize,
-    )
-    .map_err(msg))?;
-    grid[..out.len()].copy_from_slice(&out);
+    let out = js(median_filter_impl(grid, nx, ny, size, circular, row0, row1))?;
+    write_band(grid, &out);
     Ok(same)
 }
 
@@ -259,7 +278,7 @@ pub fn qc_completeness_impl(
     let c = completeness(lon, lat, &spec, max_distance).map_err(msg)?;
     let mut out = Vec::with_capacity(1 + c.distance.len());
     out.push(c.fraction);
-    out.extend_from_slice(&c.distance);
+    out.extend(into_row_major(c.distance));
     Ok(out)
 }
 
@@ -284,15 +303,10 @@ pub fn qc_seams_impl(
     offset_threshold: f64,
     gradient_threshold: f64,
 ) -> Result<Vec<f64>, String> {
-    let s = find_seams(
-        values,
-        ids,
-        nx as usize,
-        ny as usize,
-        offset_threshold,
-        gradient_threshold,
-    )
-    .map_err(msg)?;
+    let (nx, ny) = (nx as usize, ny as usize);
+    let values = grid_view("values", values, nx, ny).map_err(msg)?;
+    let ids = grid_view("ids", ids, nx, ny).map_err(msg)?;
+    let s = find_seams(values, ids, offset_threshold, gradient_threshold).map_err(msg)?;
     Ok(s.iter().flat_map(|x| x.to_record()).collect())
 }
 
@@ -339,6 +353,7 @@ pub fn qc_anomalies_impl(
             ))
         }
     };
+    let values = grid_view("values", values, spec.nx, spec.ny).map_err(msg)?;
     let a = find_anomalies(values, &spec, regional, threshold, min_cells as usize).map_err(msg)?;
     Ok(a.iter().flat_map(|x| x.to_record()).collect())
 }
