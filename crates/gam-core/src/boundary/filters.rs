@@ -30,7 +30,7 @@ use crate::qc::{
     grid_view,
     seams::find_seams,
 };
-use crate::spectral::{apply::fft_filter as fft_kernel, transfer::Op};
+use crate::spectral::{apply::fft_filter as fft_kernel, transfer::Op, SpectralError};
 
 fn js<T>(r: Result<T, String>) -> Result<T, JsError> {
     r.map_err(|e| JsError::new(&e))
@@ -218,9 +218,17 @@ pub fn fft_filter_impl(
     dy_km: f64,
     op: &str,
     params: &[f64],
-) -> Result<Vec<f64>, String> {
+) -> Result<Array2<f64>, String> {
     let op = Op::parse(op, params).map_err(msg)?;
-    fft_kernel(grid, nx as usize, ny as usize, dx_km, dy_km, &op).map_err(msg)
+    let (nx, ny) = (nx as usize, ny as usize);
+    let grid = view2(grid, nx, ny)
+        .ok_or(SpectralError::BadShape {
+            nx,
+            ny,
+            len: grid.len(),
+        })
+        .map_err(msg)?;
+    fft_kernel(grid, dx_km, dy_km, &op).map_err(msg)
 }
 
 /// Spectral operator on the whole grid (cell sizes in km); returns `nx * ny` values.
@@ -242,7 +250,8 @@ pub fn fft_filter(
     op: &str,
     params: &[f64],
 ) -> Result<Box<[f64]>, JsError> {
-    js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params).map(Vec::into_boxed_slice))
+    js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params)
+        .map(|a| into_row_major(a).into_boxed_slice()))
 }
 
 /// [`fft_filter`] that writes the result over `grid` and returns `same`, which must be the
@@ -263,7 +272,7 @@ pub fn fft_filter_into(
     same: JsValue,
 ) -> Result<JsValue, JsError> {
     let out = js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params))?;
-    grid.copy_from_slice(&out);
+    write_band(grid, &out);
     Ok(same)
 }
 
