@@ -1,7 +1,10 @@
 //! Outlier, filter, spectral and QC entry points for the worker pool (issue 4).
 //!
 //! Typed arrays in, boxed slices out; grids are row-major `[lat][lon]` (row 0 south) with
-//! NaN as nodata and their size passed as `nx`, `ny`. Errors throw a JS `Error` whose
+//! NaN as nodata and their size passed as `nx`, `ny`. Each function views its grids as
+//! `ny × nx` `ndarray` views ([`crate::arrays::view2`], no copy; a length that is not
+//! `nx * ny` is the kernel's shape error), and returns the kernel's `Array2` as its
+//! row-major buffer ([`crate::arrays::into_row_major`], no copy). Errors throw a JS `Error` whose
 //! message is the kernel error's text naming the parameter. The `*_impl` twins hold the
 //! logic (and return the message as `String`) so that native `cargo test` covers them; the
 //! `#[wasm_bindgen]` functions only map the error.
@@ -15,7 +18,6 @@ use ndarray::{Array2, ArrayView2};
 use wasm_bindgen::prelude::*;
 
 use crate::arrays::{into_row_major, view2, view2_mut};
-
 use crate::filters::{
     gaussian::gaussian_filter as gaussian_kernel, median::median_filter as median_kernel,
     FilterError,
@@ -97,12 +99,18 @@ fn filter_grid(grid: &[f64], nx: u32, ny: u32) -> Result<ArrayView2<'_, f64>, Fi
     })
 }
 
-/// Writes a banded filter's `rows × nx` result over the start of `grid` (see
-/// [`gaussian_filter_into`]).
+/// Writes a filter's `rows × nx` result over the start of `grid` (see
+/// [`gaussian_filter_into`]). A kernel's result is in standard layout: then one slice copy
+/// (wasm's bulk `memory.copy`) instead of an element loop.
 fn write_band(grid: &mut [f64], out: &Array2<f64>) {
     let (rows, nx) = out.dim();
-    let mut dst = view2_mut(&mut grid[..rows * nx], nx, rows).expect("band fits the grid");
-    dst.assign(out);
+    let dst = &mut grid[..rows * nx];
+    match out.as_slice() {
+        Some(src) => dst.copy_from_slice(src),
+        None => view2_mut(dst, nx, rows)
+            .expect("rows * nx values")
+            .assign(out),
+    }
 }
 
 /// Logic of [`gaussian_filter`].
@@ -397,6 +405,20 @@ mod tests {
         assert_eq!(out.len(), 14);
         assert_eq!(&out[..7], &[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
         assert_eq!(out[7 + 3], 1.1); // median of 1.1, 0.9, 9.0, 1.0, 1.2
+    }
+
+    #[test]
+    fn grid_impls_view_the_slices_and_name_a_bad_length() {
+        let g: Vec<f64> = (0..12).map(f64::from).collect();
+        let out = median_filter_impl(&g, 4, 3, 3, false, 1, 2).unwrap();
+        assert_eq!(out.dim(), (1, 4));
+        assert_eq!(out[[0, 1]], 5.0); // median of rows 0..3, columns 0..3
+        let e = gaussian_filter_impl(&g, 5, 3, 1.0, 1.0, 0, 3).unwrap_err();
+        assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
+        let e = fft_filter_impl(&g, 5, 3, 1.0, 1.0, "tilt", &[]).unwrap_err();
+        assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
+        let e = qc_seams_impl(&g, &g[..11], 4, 3, 1.0, 1.0).unwrap_err();
+        assert!(e.contains("`ids`") && e.contains("received 11"), "{e}");
     }
 
     #[test]
