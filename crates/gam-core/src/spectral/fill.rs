@@ -25,11 +25,19 @@ pub const MAX_ITER: usize = 1000;
 /// ```
 pub fn laplace_fill(mut z: ArrayViewMut2<'_, f64>) -> Vec<(usize, usize)> {
     let (ny, nx) = z.dim();
-    let holes: Vec<(usize, usize)> = z
-        .indexed_iter()
-        .filter(|(_, v)| v.is_nan())
-        .map(|(k, _)| k)
-        .collect();
+    // Row by row: a row without NaN (most of them) costs one vectorised fold, no index
+    // bookkeeping per cell.
+    let mut holes: Vec<(usize, usize)> = Vec::new();
+    for (i, row) in z.rows().into_iter().enumerate() {
+        if row.fold(false, |acc, v| acc | v.is_nan()) {
+            holes.extend(
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.is_nan())
+                    .map(|(j, _)| (i, j)),
+            );
+        }
+    }
     if holes.is_empty() || holes.len() == z.len() {
         for &k in &holes {
             z[k] = 0.0;
