@@ -7,9 +7,9 @@
 //! steps), minimum curvature ([`grid::mincurv`]) and the QC kernels ([`qc`]) take
 //! [`ndarray::ArrayView2`] / [`ndarray::ArrayViewMut2`] and return [`ndarray::Array2`],
 //! working by rows, `Zip` and slicing. A raw slice appears inside a hot loop only where
-//! the code says why with a measurement (the minimum-curvature sweep, the median's
-//! linear-offset window gather and SIMD loads). Point inputs (gridding, outliers, tables)
-//! are slices.
+//! the code says why with a measurement (the minimum-curvature sweep, the plane fit's row
+//! sums, the median's SIMD pair loads). Point inputs (gridding, outliers, tables) are
+//! slices.
 //!
 //! The [`boundary`] module is the thin `wasm-bindgen` layer that the Deno worker pool
 //! calls: typed slices in, boxed slices out, errors as JS `Error`s naming the parameter.
