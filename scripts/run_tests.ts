@@ -143,12 +143,21 @@ if (args.length === 0 && (await which(cargo)) && (await exists(`${crate}/Cargo.t
   );
   record(
     "cargo clippy",
-    (await run(cargo, ["clippy", "--all-targets", "--color", "never", "--", "-D", "warnings"], {
+    (await run(cargo, [
+      "clippy",
+      "--all-targets",
+      "--all-features",
+      "--color",
+      "never",
+      "--",
+      "-D",
+      "warnings",
+    ], {
       cwd: crate,
       env: cargoEnv,
     })).code === 0,
   );
-  const r = await run(cargo, ["test", "--release", "--color", "never"], {
+  const r = await run(cargo, ["test", "--release", "--all-features", "--color", "never"], {
     cwd: crate,
     env: cargoEnv,
     capture: true,
