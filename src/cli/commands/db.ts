@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { type Command, EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
 import { judgeRun } from "../../job/run_lease.ts";
+import { MetricsRegistry } from "../../observability/mod.ts";
+import { exportFinalMetrics } from "../final_metrics.ts";
 
 /** A run left `running`, as `gam db status` reports it. */
 interface RunningReport {
@@ -52,6 +54,10 @@ Options:
   --data-dir DIR         Embedded database folder (overrides --output-dir)
   --migrations-dir DIR   Migrations folder (default: the project's migrations/)
   --json                 Machine-readable result on stdout
+  --metrics-file PATH    backup: write gam_db_backup_last_success_timestamp_seconds and the
+                         backup's size for node_exporter's textfile collector (PATH ends in .prom)
+  --pushgateway URL      backup: push the same metrics to a Prometheus Pushgateway (job
+                         gam-backup), which the GamDatabaseBackupStale alert watches
   -h, --help             Show this help
 
 Exit status: 0 success, 1 runtime failure (database, changed migration, tool), 2 usage error.`;
@@ -67,6 +73,8 @@ export const dbCommand: Command = {
       "data-dir": { type: "string" },
       "migrations-dir": { type: "string" },
       json: { type: "boolean" },
+      "metrics-file": { type: "string" },
+      pushgateway: { type: "string" },
     });
     if (help) {
       console.log(HELP);
@@ -179,6 +187,27 @@ export const dbCommand: Command = {
         else {
           say(`wrote ${info.file} (${info.bytes} bytes, ${info.format})`);
           for (const [t, r] of Object.entries(info.rows)) say(`  ${t}: ${r} rows`);
+        }
+        const metricsFile = values["metrics-file"] as string | undefined;
+        const pushUrl = values.pushgateway as string | undefined;
+        if (metricsFile || pushUrl) {
+          const registry = new MetricsRegistry();
+          registry.gauge({
+            name: "gam_db_backup_last_success_timestamp_seconds",
+            help: "Unix time at which the last successful gam db backup finished.",
+            labelNames: [],
+          }).set(Date.now() / 1000);
+          registry.gauge({
+            name: "gam_db_backup_size_bytes",
+            help: "Size of the last backup file written by gam db backup.",
+            labelNames: [],
+          }).set(info.bytes);
+          await exportFinalMetrics({
+            registry,
+            command: "gam db backup",
+            file: metricsFile,
+            push: pushUrl ? { url: pushUrl, job: "gam-backup" } : undefined,
+          });
         }
         return EXIT_OK;
       }
