@@ -1,7 +1,8 @@
 /**
  * The Prometheus files in monitoring/prometheus/ checked by the real promtool (Debian
- * `prometheus`): configuration, rules, and the unit tests of every alert; and every `gam_`
- * metric the rules read is one the code registers.
+ * `prometheus`): configuration, rules, and the unit tests of every alert; the Alertmanager
+ * configuration by amtool (Debian `prometheus-alertmanager`); and every `gam_` metric the rules
+ * read is one the code registers.
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
@@ -50,6 +51,17 @@ Deno.test("promtool test rules passes the unit tests of the alerts", async () =>
   const r = await promtool("test", "rules", `${PROM}tests/alerts_test.yml`);
   assert.ok(r.ok, r.text);
   assert.match(r.text, /SUCCESS/);
+});
+
+Deno.test("amtool check-config accepts monitoring/alertmanager/alertmanager.yml", async () => {
+  const out = await new Deno.Command("amtool", {
+    args: ["check-config", `${ROOT}monitoring/alertmanager/alertmanager.yml`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, text);
+  assert.match(text, /SUCCESS/);
 });
 
 Deno.test("every alert has a unit test where it fires and one where it does not", async () => {
