@@ -51,7 +51,11 @@ export async function waitFor<T>(
 }
 
 function spawn(cmd: string, args: string[], dir: string, base: string, cwd = dir): Running {
-  const child = new Deno.Command(cmd, { args, cwd, stdout: "null", stderr: "piped" }).spawn();
+  // The embedded database, whatever DATABASE_URL the test runner has (a server is refused
+  // until migrated, and these tests are about monitoring).
+  const env = { DATABASE_URL: "" };
+  const child = new Deno.Command(cmd, { args, cwd, env, stdout: "null", stderr: "piped" })
+    .spawn();
   let text = "";
   const drained = (async () => {
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) text += chunk;
@@ -189,13 +193,14 @@ export async function startPushgateway(): Promise<Running> {
 }
 
 /**
- * `gam serve --run-now --config <dir>/ingestion.yaml` with `edit` applied to the shipped
- * configuration (outputs, cache and database under a temporary folder, listening on a free
- * loopback port). Resolves once the service is ready (database open).
+ * `gam serve --config <dir>/ingestion.yaml` with `edit` applied to the shipped configuration
+ * (outputs, cache and database under a temporary folder, listening on `port`, a free loopback
+ * port by default). Resolves once the service is ready (database open).
  */
 export async function startServe(
   // deno-lint-ignore no-explicit-any
   edit: (config: Record<string, any>) => void,
+  options: { port?: number; runNow?: boolean } = {},
 ): Promise<Running> {
   const dir = await Deno.makeTempDir({ prefix: "gam-serve-" });
   // deno-lint-ignore no-explicit-any
@@ -204,7 +209,7 @@ export async function startServe(
   c.defaults.outputDir = `${dir}/out`;
   c.defaults.cacheDir = `${dir}/cache`;
   c.defaults.logLevel = "warn";
-  const port = freePort();
+  const port = options.port ?? freePort();
   c.service.listen = `127.0.0.1:${port}`;
   edit(c);
   await Deno.writeTextFile(`${dir}/ingestion.yaml`, stringify(c));
@@ -218,7 +223,7 @@ export async function startServe(
       "serve",
       "--config",
       `${dir}/ingestion.yaml`,
-      "--run-now",
+      ...(options.runNow === false ? [] : ["--run-now"]),
     ],
     dir,
     `http://127.0.0.1:${port}`,

@@ -14,6 +14,9 @@ import {
   writeMetricsFile,
 } from "../../src/observability/mod.ts";
 
+/** The embedded database whatever the runner's DATABASE_URL: these tests are about metrics. */
+const EMBEDDED = { DATABASE_URL: "" };
+
 /** Samples of `name` in exposition text, as [labels, value]. */
 function samples(text: string, name: string): [Record<string, string>, number][] {
   const out: [Record<string, string>, number][] = [];
@@ -76,7 +79,7 @@ Deno.test({
       });
       await Deno.mkdir(`${dir}/textfile`);
       const prom = `${dir}/textfile/gam_run.prom`;
-      const first = await gam(["run", "--config", ok, "--metrics-file", prom]);
+      const first = await gam(["run", "--config", ok, "--metrics-file", prom], EMBEDDED);
       assert.equal(first.code, 0, first.stderr);
       assert.doesNotMatch(first.stderr, /metrics not exported/);
 
@@ -132,7 +135,7 @@ Deno.test({
         };
         c.modalities.gravity.retry = { maxAttempts: 1 };
       });
-      const second = await gam(["run", "--config", failing]);
+      const second = await gam(["run", "--config", failing], EMBEDDED);
       assert.equal(second.code, 1, second.stderr);
       pushed = await (await fetch(`${gateway.base}/metrics`)).text();
       assert.deepEqual(
@@ -156,7 +159,7 @@ Deno.test({
         gateway.base,
         "--metrics-file",
         `${dir}/textfile/gam_backup.prom`,
-      ]);
+      ], EMBEDDED);
       assert.equal(backup.code, 0, backup.stderr);
       pushed = await (await fetch(`${gateway.base}/metrics`)).text();
       const b = samples(pushed, "gam_db_backup_last_success_timestamp_seconds");
