@@ -163,6 +163,9 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
 
   let loaded: Awaited<ReturnType<typeof loadProviders>>;
   try {
+    // A server database must be at this version's schema before anything runs (exit 2 with
+    // the pending migrations named); the embedded one migrates itself meanwhile.
+    if (databaseUrl) await dbPromise;
     loaded = await loadProviders(config, { modalities });
     if (dbPromise) await Deno.mkdir(runDir, { recursive: true });
   } catch (error) {

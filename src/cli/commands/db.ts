@@ -43,7 +43,8 @@ Subcommands:
   migrate        Apply pending migrations (in order, each in a transaction, under an advisory lock)
   status         List applied and pending migrations, and runs left 'running' with a verdict on
                  each (alive, fresh, dead, stale: dead and stale ones are marked interrupted by
-                 the next gam run or gam serve); exit 1 when an applied file has changed
+                 the next gam run or gam serve); exit 1 when a migration is pending or an
+                 applied file has changed (a deploy script can gate on it)
   backup FILE    Write a backup: pg_dump custom format (server) or PGlite data-dir dump (embedded)
   restore FILE   Replace the database's contents with a backup made by 'gam db backup'
 
@@ -175,6 +176,14 @@ export const dbCommand: Command = {
             `gam db status: ${bad.length} applied migration(s) changed or missing: ${
               bad.map((b) => `${String(b.version).padStart(4, "0")}_${b.name}`).join(", ")
             }`,
+          );
+          return EXIT_FAILURE;
+        }
+        if (st.pending.length > 0) {
+          console.error(
+            `gam db status: ${st.pending.length} migration(s) pending: ${
+              st.pending.map((p) => `${String(p.version).padStart(4, "0")}_${p.name}`).join(", ")
+            } (apply with gam db migrate)`,
           );
           return EXIT_FAILURE;
         }

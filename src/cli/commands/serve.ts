@@ -82,6 +82,15 @@ Options:
       return database = db;
     });
     opening.catch((error) => logger.error("database unavailable", { error }));
+    // A server database not migrated to this version stops the start (exit 2): it is migrated
+    // by `gam db migrate`, the deployment step before the services.
+    if (resolveDatabaseUrl(cfg)) {
+      await opening.catch(async (error) => {
+        await sweeper.stop();
+        config.close();
+        throw error;
+      });
+    }
     const server = new PipelineServer({
       config,
       logger,
