@@ -42,8 +42,12 @@ Options:
                        observability.pushgateway.url set, they are also pushed there.
   -h, --help           Show this help
 
+A server database (DATABASE_URL) must be migrated first with gam db migrate: with pending or
+changed migrations the run does not start (status 2, naming them).
+
 Exit status: 0 every modality done; 1 at least one failed (the others' results are kept);
-2 usage or configuration error before anything ran. Ctrl-C stops cleanly (status 130).`;
+2 usage or configuration error, or an unmigrated server database, before anything ran.
+Ctrl-C stops cleanly (status 130).`;
 
 /** `gam run`. */
 export const runCommand: Command = {

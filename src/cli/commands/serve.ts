@@ -28,6 +28,8 @@ and serves on service.listen (loopback by default):
   /healthz  200 while the process is alive
   /readyz   200 once the configuration is loaded and the database open, and not stopping
 Stops cleanly on SIGTERM or Ctrl-C (running jobs get service.shutdownTimeoutMs to finish).
+A server database (DATABASE_URL) must be migrated first with gam db migrate: with pending or
+changed migrations serve exits with status 2 and names them.
 
 Options:
   --config FILE   Configuration file (default config/ingestion.yaml)
