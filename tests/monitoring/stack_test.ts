@@ -2,8 +2,9 @@
  * The monitoring files against real servers on loopback. Prometheus (rules copied with every
  * alert's `for:` at 2 s, scrapes every second), the Alertmanager and the Pushgateway start
  * first; `gam db backup` pushes its metrics; then `gam serve` runs two scheduled modalities
- * (every minute): gravity from a loopback source that answers every request with HTTP 500,
- * magnetic from the offline synthetic source.
+ * (every minute): gravity from a loopback ICGEM-like source that answers its first request with
+ * a grid and every later one with HTTP 500 (the source starts failing), magnetic from the
+ * offline synthetic source.
  *
  * - The breaker alert of gravity goes pending, then firing, and reaches the Alertmanager.
  * - Every PromQL query of every committed Grafana dashboard returns data.
@@ -27,10 +28,21 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
+    // A GDF grid over the test's bbox at 0.01 degree, then failures.
+    const rows: string[] = [];
+    for (let j = 0; j <= 30; j++) {
+      for (let i = 0; i <= 30; i++) {
+        const lon = 10 + i / 100, lat = 45 + j / 100;
+        rows.push(
+          `${lon.toFixed(2)} ${lat.toFixed(2)} ${(20 * Math.sin(lon * 9) + lat).toFixed(4)}`,
+        );
+      }
+    }
+    const gdf = ["unit mgal", "grid_format long_lat_value", "end_of_head ====", ...rows].join("\n");
     let requests = 0;
     const source = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
       requests++;
-      return new Response("internal error", { status: 500 });
+      return requests === 1 ? new Response(gdf) : new Response("internal error", { status: 500 });
     });
     const host = `127.0.0.1:${source.addr.port}`;
     const running: Running[] = [];
@@ -67,7 +79,7 @@ Deno.test({
         g.source = {
           type: "plugin",
           plugin: "icgem",
-          params: { baseUrl: `http://${host}/calcgrid`, gridStep: 0.1 },
+          params: { baseUrl: `http://${host}/calcgrid`, gridStep: 0.01 },
           permissions: { net: [host, "icgem.gfz-potsdam.de"], read: [] },
           allowInsecureHttp: [host],
         };
@@ -76,8 +88,10 @@ Deno.test({
         g.circuitBreaker = { threshold: 2, halfOpenAfterMs: 3_600_000 };
         g.schedule = "* * * * *";
         c.modalities.magnetic.schedule = "* * * * *";
-        // rate() ignores a series' first sample, so the first run of a process is invisible to
-        // rate-based panels; with a 1 s cache lifetime the later runs fetch and compute again.
+        // Each run asks the source again (the expired copy is what a failing source leaves:
+        // served stale). And rate() ignores a series' first sample, so the first run of a
+        // process is invisible to rate-based panels: the later runs fetch and compute again.
+        g.cache = { ttl: "1s" };
         c.modalities.magnetic.cache = { ttl: "1s" };
       }, { port: servePort, runNow: false });
       running.push(serve);
@@ -92,10 +106,16 @@ Deno.test({
             return alerts.find((a) =>
               a.labels.alertname === "GamSourceBreakerOpen" && a.state === "firing"
             );
-          }, 150_000);
+          }, 240_000);
           assert.equal(firing.labels.modality, "gravity");
           assert.equal(firing.labels.job, "gam-serve");
-          assert.ok(requests >= 2, `the source was asked ${requests} times`);
+          assert.ok(requests >= 3, `the source was asked ${requests} times`);
+          // The first run succeeded from the source, before it started failing.
+          const first = await promQuery(
+            P,
+            'gam_ingestion_fetch_total{modality="gravity",outcome="ok"}',
+          );
+          assert.equal(first[0]?.value?.[1], "1", JSON.stringify(first));
 
           // Prometheus records both states as ALERTS series: pending came first.
           const sel = 'ALERTS{alertname="GamSourceBreakerOpen",modality="gravity"';
