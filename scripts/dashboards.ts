@@ -3,10 +3,14 @@
  * monitoring/grafana/dashboards.ts to monitoring/grafana/dashboards/*.json.
  * `deno task dashboards --check`: writes nothing; exits 1 when a committed file differs from a
  * fresh generation (or is missing, or is not generated any more).
+ * `--dir DIR` reads or writes another folder (tests).
  */
 import { buildDashboards } from "../monitoring/grafana/dashboards.ts";
 
-const DIR = new URL("../monitoring/grafana/dashboards/", import.meta.url).pathname;
+const at = Deno.args.indexOf("--dir");
+const DIR = at >= 0
+  ? `${Deno.args[at + 1].replace(/\/+$/, "")}/`
+  : new URL("../monitoring/grafana/dashboards/", import.meta.url).pathname;
 const check = Deno.args.includes("--check");
 const fresh = Object.entries(buildDashboards()).map(([name, d]) =>
   [name, JSON.stringify(d, null, 2) + "\n"] as const

@@ -19,24 +19,29 @@ Deno.test("the committed dashboards equal a fresh generation (deno task dashboar
   }
 });
 
-Deno.test("deno task dashboards --check fails on an edited dashboard", async () => {
-  const file = `${DIR}gam-queue.json`;
-  const original = await Deno.readTextFile(file);
-  const check = () =>
+Deno.test("deno task dashboards --check fails on an edited or extra dashboard", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gam-dashboards-" });
+  const task = (...args: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["task", "dashboards", "--check"],
+      args: ["run", "-A", `${ROOT}scripts/dashboards.ts`, "--dir", dir, ...args],
       cwd: ROOT,
       stdout: "null",
       stderr: "piped",
     }).output();
   try {
-    assert.equal((await check()).code, 0);
+    assert.equal((await task()).code, 0); // writes a fresh set into dir
+    assert.equal((await task("--check")).code, 0);
+    const file = `${dir}/gam-queue.json`;
+    const original = await Deno.readTextFile(file);
     await Deno.writeTextFile(file, original.replace("Queue depth", "Queue length"));
-    const edited = await check();
+    await Deno.writeTextFile(`${dir}/old.json`, "{}");
+    const edited = await task("--check");
     assert.equal(edited.code, 1);
-    assert.match(new TextDecoder().decode(edited.stderr), /gam-queue\.json: differs/);
+    const err = new TextDecoder().decode(edited.stderr);
+    assert.match(err, /gam-queue\.json: differs/);
+    assert.match(err, /old\.json: not generated/);
   } finally {
-    await Deno.writeTextFile(file, original);
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
