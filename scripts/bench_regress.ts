@@ -11,6 +11,7 @@
  * | filter-gauss   | `gam filter --op gaussian --sigma 2`  | scipy `ndimage.gaussian_filter`         |
  * | run-warm       | a warm `gam run` (every grid cached)  | the sum of the four reference times     |
  * | run-peak-mem   | peak RSS of a cold `gam run`, bytes   | none: compared as bytes                 |
+ * | ingest-<m>     | mean fetch time per modality (cold)   | as run-warm; recorded, not gated        |
  *
  * It fails (exit 1) when an entry's ratio is worse than its baseline by more than the margin
  * (`--margin`, default 0.25 = 25%; the quick set uses 1 = 100%: its sub-second processes on a
@@ -64,7 +65,9 @@ interface Entry {
   /** gam seconds / reference seconds, or peak bytes for the memory entry. */
   ratio: number;
   baseline?: number;
-  verdict: "ok" | "regressed" | "new";
+  /** `false`: recorded, never fails the gate. @default true */
+  gated?: boolean;
+  verdict: "ok" | "regressed" | "new" | "info";
 }
 
 class BenchProcessError extends Error {
@@ -260,7 +263,11 @@ async function run(dir: string): Promise<Omit<Entry, "ratio" | "verdict">[]> {
   // Once: a second run would be warm.
   const cold = await measure(
     "env",
-    ["DATABASE_URL=", Deno.execPath(), ...gamArgs("run", ...env)],
+    [
+      "DATABASE_URL=",
+      Deno.execPath(),
+      ...gamArgs("run", ...env, "--metrics-file", `${dir}/cold.prom`),
+    ],
     1,
   );
   // No tool does what a run does: its time is compared with the sum of the reference tools'
@@ -276,6 +283,24 @@ async function run(dir: string): Promise<Omit<Entry, "ratio" | "verdict">[]> {
     },
   });
   entries.push({ name: "run-peak-mem", gam: cold });
+  // Ingestion latency per modality (one fetch each, sandboxed plugin included), from the cold
+  // run's own metrics; recorded next to the machine-speed reference, not gated (a fetch of the
+  // synthetic source takes milliseconds, too few for a stable ratio).
+  const prom = await Deno.readTextFile(`${dir}/cold.prom`);
+  const sample = (name: string, modality: string) =>
+    Number(
+      new RegExp(`^${name}\\{[^}]*modality="${modality}"[^}]*\\} (\\S+)$`, "m").exec(prom)?.[1],
+    );
+  for (const modality of ["gravity", "magnetic"]) {
+    const sum = sample("gam_ingestion_fetch_duration_seconds_sum", modality);
+    const count = sample("gam_ingestion_fetch_duration_seconds_count", modality);
+    entries.push({
+      name: `ingest-${modality}`,
+      gam: { seconds: sum / count, peakBytes: cold.peakBytes },
+      reference: entries.find((e) => e.name === "run-warm")!.reference,
+      gated: false,
+    });
+  }
 
   return entries;
 }
@@ -291,7 +316,13 @@ async function judge(entries: Omit<Entry, "ratio" | "verdict">[]): Promise<Entry
     const ratio = e.reference ? e.gam.seconds / e.reference.seconds : e.gam.peakBytes;
     const b = base[e.name];
     const margin = e.reference ? MARGIN : MEM_MARGIN;
-    const verdict = b === undefined ? "new" : ratio > b * (1 + margin) ? "regressed" : "ok";
+    const verdict = e.gated === false
+      ? "info"
+      : b === undefined
+      ? "new"
+      : ratio > b * (1 + margin)
+      ? "regressed"
+      : "ok";
     return { ...e, ratio, baseline: b, verdict };
   });
 }

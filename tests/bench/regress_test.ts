@@ -35,15 +35,18 @@ Deno.test({
         "filter-gauss",
         "run-warm",
         "run-peak-mem",
+        "ingest-gravity",
+        "ingest-magnetic",
       ]);
       for (const e of record.entries) {
-        assert.equal(e.verdict, "ok", JSON.stringify(e));
+        const gated = !e.name.startsWith("ingest-");
+        assert.equal(e.verdict, gated ? "ok" : "info", JSON.stringify(e));
         assert.ok(e.gam.seconds > 0 && e.gam.peakBytes > 0, JSON.stringify(e));
         if (e.name !== "run-peak-mem") {
           assert.ok(e.reference.seconds > 0, JSON.stringify(e));
           assert.equal(e.ratio, e.gam.seconds / e.reference.seconds);
         }
-        assert.match(r.stdout, new RegExp(`^${e.name} .* ok$`, "m"));
+        assert.match(r.stdout, new RegExp(`^${e.name} .* ${e.verdict}$`, "m"));
       }
 
       // The same measurements against a baseline 10 times better: every entry regressed.
