@@ -209,6 +209,30 @@ export const ServiceSchema = z.strictObject({
   cacheSweepInterval: Duration.prefault("1h"),
 });
 
+const PUSH_PHRASE = "an http or https URL of a Prometheus Pushgateway, such as " +
+  "http://127.0.0.1:9091";
+const PushgatewayUrl = z.string({ error: PUSH_PHRASE }).superRefine((s, ctx) => {
+  let ok = false;
+  try {
+    const url = new URL(s);
+    ok = (url.protocol === "http:" || url.protocol === "https:") && url.password === "";
+  } catch {
+    ok = false;
+  }
+  if (!ok) ctx.addIssue({ code: "custom", message: PUSH_PHRASE, params: EXPECTED });
+});
+
+/** Where one-shot commands (`gam run`) send their final metrics. */
+export const ObservabilitySchema = z.strictObject({
+  /** A Prometheus Pushgateway; `gam run` replaces its group `job/<job>/instance/<host>`. */
+  pushgateway: z.strictObject({
+    /** Base URL of the gateway (no password: it would be logged). */
+    url: PushgatewayUrl,
+    /** The `job` label of the pushed group. */
+    job: text("a job name").default("gam-run"),
+  }).optional(),
+});
+
 const AUTH_PHRASE = "{ fromEnv: VARIABLE } or { fromFile: path } (secrets are never written " +
   "in the config itself)";
 /**
@@ -488,6 +512,8 @@ const ConfigObject = z.strictObject({
   defaults: DefaultsSchema,
   /** The long-running service. */
   service: ServiceSchema.prefault({}),
+  /** Metrics of one-shot runs (Pushgateway). */
+  observability: ObservabilitySchema.prefault({}),
   /** Named secret references used by `source.auth`. */
   auth: z.record(Name, AuthProfileSchema, { error: "a mapping of auth profile names" })
     .default({}),

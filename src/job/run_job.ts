@@ -32,6 +32,7 @@ import {
 } from "../persistence/mod.ts";
 import {
   defaultRegistry,
+  type Gauge,
   type Logger,
   type MetricsRegistry,
   newCorrelationId,
@@ -176,6 +177,9 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     failures: Map<string, Error>;
   };
   try {
+    // A server database must be at this version's schema before anything runs (exit 2 with
+    // the pending migrations named); the embedded one migrates itself meanwhile.
+    if (databaseUrl) await dbPromise;
     loaded = options.plugins
       ? await options.plugins.load(config, { modalities })
       : await loadProviders(config, { modalities });
@@ -642,6 +646,28 @@ async function wasmBuild(): Promise<{ sourceHash: string | null; wasmSha256: str
   };
 }
 
+/**
+ * `gam_run_modality_last_success_timestamp_seconds{modality}`, registered on `registry`: what
+ * the "scheduled modality overdue" alert watches (monitoring/prometheus/rules/alerts.yml).
+ *
+ * @param registry Where to register (idempotent).
+ * @returns The gauge.
+ *
+ * @example Usage
+ * ```ts
+ * import { lastSuccessGauge } from "./run_job.ts";
+ * import { MetricsRegistry } from "../observability/mod.ts";
+ * lastSuccessGauge(new MetricsRegistry()).set({ modality: "gravity" }, Date.now() / 1000);
+ * ```
+ */
+export function lastSuccessGauge(registry: MetricsRegistry): Gauge<"modality"> {
+  return registry.gauge({
+    name: "gam_run_modality_last_success_timestamp_seconds",
+    help: "Unix time at which the last successful run of the modality finished.",
+    labelNames: ["modality"],
+  });
+}
+
 /** Stage durations and modality outcomes as metrics (the cache and ingestion layers count their own). */
 function recordMetrics(registry: MetricsRegistry, results: ModalityJobResult[]): void {
   const stageSeconds = registry.histogram({
@@ -661,12 +687,42 @@ function recordMetrics(registry: MetricsRegistry, results: ModalityJobResult[]):
     labelNames: ["modality"],
     buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
   });
+  const lastSuccess = lastSuccessGauge(registry);
+  const throughput = registry.gauge({
+    name: "gam_run_modality_points_per_second",
+    help: "Points ingested per second of wall time of the modality's last run (ingest to write).",
+    labelNames: ["modality"],
+  });
+  registry.gauge({
+    name: "gam_process_peak_resident_memory_bytes",
+    help: "Peak resident memory of this process so far (Linux VmHWM; current RSS elsewhere).",
+    labelNames: [],
+  }).set(peakResidentBytes());
+  const now = Date.now() / 1000;
   for (const r of results) {
     outcomes.inc({ modality: r.modality, outcome: r.outcome });
+    if (r.outcome === "ok") lastSuccess.set({ modality: r.modality }, now);
+    if (r.outcome === "ok" && r.durationSeconds > 0) {
+      throughput.set({ modality: r.modality }, r.pointsIn / r.durationSeconds);
+    }
     seconds.observe({ modality: r.modality }, r.durationSeconds);
     if (r.cache === "hit") continue; // cached records are the earlier run's timings
     for (const s of r.stages) {
       stageSeconds.observe({ modality: r.modality, stage: s.stage }, s.durationSeconds);
     }
   }
+}
+
+/**
+ * Peak resident set of the process in bytes: `VmHWM` of /proc/self/status on Linux (worker
+ * threads included, as they share the process), the current RSS where that file is missing.
+ */
+function peakResidentBytes(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+    if (kb !== undefined) return Number(kb) * 1024;
+  } catch {
+    // not Linux, or /proc not readable
+  }
+  return Deno.memoryUsage().rss;
 }

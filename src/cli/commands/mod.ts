@@ -60,6 +60,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./db.ts")).dbCommand,
   },
   {
+    name: "deploy",
+    summary: "Deployment sequence: plan | up --target local",
+    load: async () => (await import("./deploy.ts")).deployCommand,
+  },
+  {
     name: "config",
     summary: "Validate the configuration and print the effective result",
     load: async () => (await import("./config.ts")).configCommand,

@@ -29,6 +29,8 @@ and serves on service.listen (loopback by default):
   /healthz  200 while the process is alive
   /readyz   200 once the configuration is loaded and the database open, and not stopping
 Stops cleanly on SIGTERM or Ctrl-C (running jobs get service.shutdownTimeoutMs to finish).
+A server database (DATABASE_URL) must be migrated first with gam db migrate: with pending or
+changed migrations serve exits with status 2 and names them.
 
 Options:
   --config FILE   Configuration file (default config/ingestion.yaml)
@@ -83,6 +85,15 @@ Options:
       return database = db;
     });
     opening.catch((error) => logger.error("database unavailable", { error }));
+    // A server database not migrated to this version stops the start (exit 2): it is migrated
+    // by `gam db migrate`, the deployment step before the services.
+    if (resolveDatabaseUrl(cfg)) {
+      await opening.catch(async (error) => {
+        await sweeper.stop();
+        config.close();
+        throw error;
+      });
+    }
     // One process per plugin for the life of the service: a scheduled run pays no start.
     const plugins = new PluginPool();
     const stopDropped = config.onChange((next) =>
