@@ -174,11 +174,16 @@ async function up(steps: Step[], passOn: string[], cfg: GamConfig): Promise<numb
     }
     say(`step ${s.n} ${s.name}: done`);
   }
-  say(`deployed${base ? ` (orchestrator on ${base})` : ""}; SIGTERM or Ctrl-C stops it`);
-  if (!serve) return EXIT_OK;
+  if (!serve) {
+    say(`deployed${base ? ` (orchestrator on ${base})` : ""}`);
+    return EXIT_OK;
+  }
+  // Listeners first, then the line that tells a supervisor it may signal us: a SIGTERM right
+  // after "deployed" must reach the orchestrator, not kill this process (exit 143).
   const stop = () => serve!.kill("SIGTERM");
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);
+  say(`deployed${base ? ` (orchestrator on ${base})` : ""}; SIGTERM or Ctrl-C stops it`);
   const status = await serve.status;
   Deno.removeSignalListener("SIGTERM", stop);
   Deno.removeSignalListener("SIGINT", stop);
