@@ -42,6 +42,8 @@ const request = (stations: number): FetchRequest => ({
   modality: "gravity",
   bbox: [10, 45, 11, 46],
   params: { stations },
+  traceId: "bench",
+  grantedHosts: [],
   correlationId: "bench",
   signal: new AbortController().signal,
 });

@@ -64,9 +64,9 @@ import {
 } from "./permissions.ts";
 import {
   apiVersionProblem,
-  type FetchRequest,
   type PluginManifest,
   PluginManifestSchema,
+  type ProviderRequest,
 } from "./plugin_api.ts";
 import type { PluginIdentity, SourceProvider } from "./service.ts";
 
@@ -367,7 +367,7 @@ export class SandboxedPlugin implements SourceProvider {
   }
 
   /** Runs a fetch in the child (starting a fresh one if the last one died). */
-  async fetch(request: FetchRequest): Promise<RawData> {
+  async fetch(request: ProviderRequest): Promise<RawData> {
     if (this.#closed) throw new PluginError(this.id, "Error", "the plugin was closed");
     request.signal.throwIfAborted();
     const child = await this.#ensureChild();
@@ -405,7 +405,12 @@ export class SandboxedPlugin implements SourceProvider {
       child.send({
         type: "fetch",
         id,
-        request: { ...rest, bbox: [...rest.bbox] as [number, number, number, number] },
+        request: {
+          ...rest,
+          traceId: rest.traceId ?? rest.correlationId,
+          grantedHosts: [...this.#grant.net],
+          bbox: [...rest.bbox] as [number, number, number, number],
+        },
       });
     });
   }

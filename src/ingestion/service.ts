@@ -21,7 +21,7 @@ import {
   UnknownModalityError,
 } from "./errors.ts";
 import { IngestionMetrics, type MetricsLike, noopMetrics } from "./metrics.ts";
-import type { FetchRequest } from "./plugin_api.ts";
+import type { ProviderRequest } from "./plugin_api.ts";
 import { CIRCUIT_STATE_VALUE } from "./metrics.ts";
 import {
   DEFAULT_RESILIENCE,
@@ -47,7 +47,7 @@ export interface SourceProvider {
   /** What the plugin really is (module URL, module-graph hash); part of cache keys. */
   readonly identity?: PluginIdentity;
   /** Fetches data; must honour `request.signal`. */
-  fetch(request: FetchRequest): Promise<RawData>;
+  fetch(request: ProviderRequest): Promise<RawData>;
   /** Releases resources (plugin processes). */
   close?(): void | Promise<void>;
 }
@@ -343,7 +343,15 @@ export class IngestionService {
     let attempts = 0;
     try {
       const r = await guard.run(
-        ({ signal }) => provider.fetch({ modality, bbox, params, correlationId, signal }),
+        ({ signal }) =>
+          provider.fetch({
+            modality,
+            bbox,
+            params,
+            traceId: correlationId,
+            correlationId,
+            signal,
+          }),
         {
           signal: options.signal,
           onTimeout: () => new PluginTimeoutError(plugin, guard.settings.timeoutMs),
