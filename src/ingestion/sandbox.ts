@@ -686,7 +686,10 @@ async function spawnChild(
 ): Promise<Child> {
   const root = o.scratchRoot ?? undefined;
   const scratchDir = await Deno.realPath(
-    await Deno.makeTempDir({ dir: root, prefix: `gam-plugin-${o.plugin}-` }),
+    await Deno.makeTempDir({
+      dir: root,
+      prefix: `gam-plugin-${o.plugin.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-`,
+    }),
   );
   const args = childCommandLine(graph.module, grant, {
     scratchDir,
@@ -978,6 +981,42 @@ const ACCESS_WORDS: Record<string, string> = {
 /** Waits for hello, validates the manifest against the options. */
 async function handshake(child: Child, o: LoadPluginOptions): Promise<PluginManifest> {
   const label = o.plugin;
+  const manifest = await readHello(child, o);
+  if (manifest.id !== o.plugin) {
+    throw new PluginLoadError(
+      label,
+      "manifest",
+      `its manifest id is "${manifest.id}", but the configuration names plugin "${o.plugin}"`,
+    );
+  }
+  if (!manifest.modalities.includes(o.modality)) {
+    throw new PluginLoadError(
+      label,
+      "modality",
+      `it serves ${manifest.modalities.join(", ")}, not "${o.modality}"`,
+    );
+  }
+  const missing = missingPermissions(manifest.permissions, o.permissions ?? {}, o.baseDir);
+  if (missing.length > 0) {
+    throw new PluginLoadError(
+      label,
+      "permissions",
+      `it requests permissions the configuration does not grant: ${missing.join(", ")} ` +
+        `(add them to source.permissions to allow them)`,
+    );
+  }
+  return manifest;
+}
+
+/**
+ * Waits for the child's hello: the import succeeded, the manifest is valid, a factory is
+ * exported and the API version is compatible.
+ */
+async function readHello(
+  child: Child,
+  o: Pick<LoadPluginOptions, "plugin" | "loadTimeoutMs">,
+): Promise<PluginManifest> {
+  const label = o.plugin;
   const first = await nextMessage(child, o.loadTimeoutMs ?? 30_000);
   if (first === "timeout") {
     child.stop("timeout", "importing the module did not finish in time");
@@ -1014,32 +1053,67 @@ async function handshake(child: Child, o: LoadPluginOptions): Promise<PluginMani
   if (!first.hasFactory) {
     throw new PluginLoadError(label, "manifest", "it does not export a createPlugin() function");
   }
-  if (manifest.id !== o.plugin) {
-    throw new PluginLoadError(
-      label,
-      "manifest",
-      `its manifest id is "${manifest.id}", but the configuration names plugin "${o.plugin}"`,
-    );
-  }
   const api = apiVersionProblem(manifest.apiVersion);
   if (api !== undefined) throw new PluginLoadError(label, "api-version", api);
-  if (!manifest.modalities.includes(o.modality)) {
-    throw new PluginLoadError(
-      label,
-      "modality",
-      `it serves ${manifest.modalities.join(", ")}, not "${o.modality}"`,
-    );
-  }
-  const missing = missingPermissions(manifest.permissions, o.permissions ?? {}, o.baseDir);
-  if (missing.length > 0) {
-    throw new PluginLoadError(
-      label,
-      "permissions",
-      `it requests permissions the configuration does not grant: ${missing.join(", ")} ` +
-        `(add them to source.permissions to allow them)`,
-    );
-  }
   return manifest;
+}
+
+/** Options of {@linkcode probePlugin}. */
+export type ProbePluginOptions = Pick<
+  LoadPluginOptions,
+  "plugin" | "module" | "permissions" | "baseDir" | "limits" | "loadTimeoutMs" | "scratchRoot"
+>;
+
+/** What {@linkcode probePlugin} found. */
+export interface PluginProbe {
+  /** The validated manifest (schema, factory, API version checked). */
+  manifest: PluginManifest;
+  /** The vetted module graph. */
+  graph: VettedGraph;
+}
+
+/**
+ * Reads a plugin's manifest the way a load does, without a configuration: its graph is vetted,
+ * its module imported in a child process holding `permissions` (nothing by default), its hello
+ * read and validated; then the process is stopped. `createPlugin` does not run. For `gam plugin
+ * check` and `gam plugin ls`, which learn a plugin's id and requested permissions this way.
+ *
+ * @throws {PluginLoadError} as {@linkcode SandboxedPlugin.load} does.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { probePlugin, resolvePluginModule } from "./sandbox.ts";
+ * const { manifest } = await probePlugin({
+ *   plugin: "synthetic", module: resolvePluginModule("synthetic"),
+ * });
+ * ```
+ */
+export async function probePlugin(options: ProbePluginOptions): Promise<PluginProbe> {
+  const label = options.plugin;
+  const limits = { ...DEFAULT_PLUGIN_LIMITS, ...options.limits };
+  let grant: ResolvedGrant;
+  try {
+    grant = await resolveGrant(options.permissions ?? {}, { baseDir: options.baseDir });
+  } catch (e) {
+    if (e instanceof GrantError) throw new PluginLoadError(label, "permissions", e.message);
+    throw e;
+  }
+  const builtin = isBuiltin(options.plugin) && options.module === builtinUrl(options.plugin);
+  const graph = await vetModuleGraph(options.module, {
+    plugin: label,
+    builtin,
+    importHosts: grant.import,
+    denoDir: await denoCacheDir(),
+    timeoutMs: options.loadTimeoutMs,
+    cwd: options.baseDir,
+  });
+  const full = { ...options, modality: "", permissions: options.permissions ?? {} };
+  const child = await spawnChild(full, grant, graph, limits);
+  try {
+    return { manifest: await readHello(child, options), graph };
+  } finally {
+    await reap(child);
+  }
 }
 
 /** Stops a child (closing its input first so a well-behaved one exits) and removes its scratch. */
