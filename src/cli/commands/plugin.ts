@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import {
   type Command,
   EXIT_FAILURE,
@@ -48,6 +49,8 @@ Options of check:
   --params JSON       Plugin params as a JSON object (default {})
   --import HOSTS      Hosts it may import from, comma-separated (source.permissions.import;
                       default: none, or for an npm: specifier the npm registry in use)
+  --net HOSTS         Hosts to grant besides those the manifest requests (comma-separated)
+  --read PATHS        Paths to grant besides those the manifest requests (comma-separated)
   --allow-insecure-http HOSTS  Hosts it may reach over plain http (loopback test servers)
 Options of ls:
   --config FILE       Configuration file (default config/ingestion.yaml)
@@ -64,6 +67,8 @@ const FLAGS = {
   modality: { type: "string" },
   params: { type: "string" },
   import: { type: "string" },
+  net: { type: "string" },
+  read: { type: "string" },
   "allow-insecure-http": { type: "string" },
   json: { type: "boolean" },
 } satisfies FlagSpec;
@@ -107,7 +112,24 @@ interface CheckReport {
   fetch?: Record<string, unknown>;
 }
 
+/**
+ * Checks a plugin as a run in a fresh, empty working folder would load it (a plugin's package
+ * may not be the working folder, and `gam plugin check` is often run from the package).
+ */
 async function check(target: string, values: Record<string, unknown>): Promise<CheckReport> {
+  const baseDir = await Deno.makeTempDir({ prefix: "gam-plugin-check-" });
+  try {
+    return await checkIn(target, values, baseDir);
+  } finally {
+    await Deno.remove(baseDir, { recursive: true });
+  }
+}
+
+async function checkIn(
+  target: string,
+  values: Record<string, unknown>,
+  baseDir: string,
+): Promise<CheckReport> {
   let bbox: Bbox | undefined;
   if (typeof values.bbox === "string") bbox = parseBbox(values.bbox, "--bbox");
   let params: Record<string, unknown> = {};
@@ -131,7 +153,7 @@ async function check(target: string, values: Record<string, unknown>): Promise<C
   const report: CheckReport = { ok: false, target, stage: "graph", module };
   let probe;
   try {
-    probe = await probePlugin({ plugin, module, permissions: { import: importHosts } });
+    probe = await probePlugin({ plugin, module, permissions: { import: importHosts }, baseDir });
   } catch (e) {
     const graph =
       /module graph|reaches|cannot be read|import grant|cannot be (loaded|resolved)|scheme/;
@@ -162,8 +184,8 @@ async function check(target: string, values: Record<string, unknown>): Promise<C
     );
   }
   const permissions: PermissionGrant = {
-    net: m.permissions.net,
-    read: m.permissions.read,
+    net: [...m.permissions.net, ...list(values.net)],
+    read: [...m.permissions.read, ...list(values.read).map((p) => resolve(p))],
     import: importHosts,
   };
   let loaded: SandboxedPlugin;
@@ -175,6 +197,7 @@ async function check(target: string, values: Record<string, unknown>): Promise<C
       permissions,
       params,
       allowInsecureHttp: insecure,
+      baseDir,
     });
   } catch (e) {
     report.error = describeError(e);
