@@ -93,6 +93,13 @@ export interface VettedGraph {
   npmPackages: string[];
   /** The npm packages the plugin's own code uses (`name@version`), transitively. */
   pluginNpmPackages: string[];
+  /**
+   * The integrity (`sha512-...`, from the lock file) of every npm package of the plugin's own,
+   * by `name@version`: for a plugin installed from a registry (`npm:` module).
+   */
+  npmIntegrity: Record<string, string>;
+  /** Extra `deno run` flags the child needs to load the graph as it was vetted. */
+  runFlags: string[];
 }
 
 /** Options of {@linkcode vetModuleGraph}. */
@@ -109,6 +116,14 @@ export interface VetOptions {
   timeoutMs?: number;
   /** Working folder of `deno info` (the plugin process's too). @default Deno.cwd() */
   cwd?: string;
+  /**
+   * The lock file of plugins installed from a registry (`npm:` modules): `deno info` records
+   * each package's integrity there on first use and checks it on every later load (a package
+   * whose bytes changed under the same version is refused). @default `plugins.lock` in `cwd`
+   */
+  lockFile?: string;
+  /** The npm registry URL (`NPM_CONFIG_REGISTRY` of `deno info`). @default Deno's */
+  npmRegistry?: string;
 }
 
 interface InfoDependency {
@@ -450,11 +465,45 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
     }
   }
   for (const id of npmIds) remoteHosts.add(registryHost(id));
+  const npmIntegrity: Record<string, string> = {};
+  const lock = lockFileOf(module, options);
+  if (lock !== undefined) {
+    const locked = readLock(lock);
+    for (const id of [...pluginNpm].sort()) {
+      const integrity = locked[id];
+      if (integrity === undefined) {
+        throw new PluginLoadError(
+          label,
+          "import",
+          `its npm package ${id} has no integrity in the lock file ${lock}`,
+        );
+      }
+      // Deno checks the lock when it downloads a package, not when it finds it in its cache:
+      // compare the lock with the integrity the cached package was downloaded against.
+      const pkg = info.npmPackages?.[id];
+      const cached = pkg && "localPath" in pkg
+        ? cachedIntegrity(String((pkg as { localPath: unknown }).localPath), pkg.version)
+        : undefined;
+      if (cached !== undefined && cached !== integrity) {
+        throw new PluginLoadError(
+          label,
+          "import",
+          `its npm package ${id} does not match the integrity in the lock file ${lock} ` +
+            `(locked ${integrity}, the cached package was downloaded as ${cached}); if the ` +
+            `new package is trusted, remove its entry from the lock file`,
+        );
+      }
+      npmIntegrity[id] = integrity;
+    }
+  }
   return {
     module,
     graphHash: await hashGraph(
       reachable,
-      [...npmIds].map((id) => [id, info.npmPackages?.[id]?.registryUrl ?? ""]),
+      [...npmIds].map((id) => [
+        id,
+        `${info.npmPackages?.[id]?.registryUrl ?? ""} ${npmIntegrity[id] ?? ""}`.trim(),
+      ]),
       options.builtin ? project : roots[0],
     ),
     packageRoots: roots,
@@ -463,6 +512,8 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
     moduleCount: reachable.length + npmIds.size,
     npmPackages: [...npmIds].sort(),
     pluginNpmPackages: [...pluginNpm].sort(),
+    npmIntegrity,
+    runFlags: pinFlags(module),
   };
 }
 
@@ -513,6 +564,33 @@ export function pluginImportMap(packageConfig: string | undefined): string {
   }`;
 }
 
+/** The integrity Deno downloaded a cached npm package against (its `registry.json`). */
+function cachedIntegrity(localPath: string, version: string): string | undefined {
+  try {
+    const meta = JSON.parse(Deno.readTextFileSync(join(dirname(localPath), "registry.json")));
+    const v = meta?.versions?.[version]?.dist?.integrity;
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `name@version` to integrity, from a Deno lock file's `npm` section. */
+function readLock(path: string): Record<string, string> {
+  try {
+    const j = JSON.parse(Deno.readTextFileSync(path)) as {
+      npm?: Record<string, { integrity?: string }>;
+    };
+    return Object.fromEntries(
+      Object.entries(j.npm ?? {}).flatMap(([id, v]) =>
+        v.integrity === undefined ? [] : [[id, v.integrity]]
+      ),
+    );
+  } catch {
+    return {};
+  }
+}
+
 function readImportMap(
   path: string,
 ): { imports?: Record<string, string>; scopes?: Record<string, Record<string, string>> } {
@@ -532,6 +610,29 @@ function realPath(p: string): string {
   }
 }
 
+/** The lock file of a registry-installed plugin (see {@linkcode VetOptions.lockFile}). */
+function lockFileOf(module: string, options: VetOptions): string | undefined {
+  if (!module.startsWith("npm:")) return undefined;
+  return options.lockFile ?? join(options.cwd ?? Deno.cwd(), "plugins.lock");
+}
+
+function lockFlags(module: string, options: VetOptions): string[] {
+  const lock = lockFileOf(module, options);
+  return lock === undefined ? ["--no-lock"] : [`--lock=${lock}`, ...pinFlags(module)];
+}
+
+/**
+ * Deno refuses npm versions published in the last 24 hours (its minimum dependency age), which
+ * guards range resolution against a freshly published bad release. A module pinned to an exact
+ * version (`npm:@acme/x@1.2.3`) is what the configuration chose, and its integrity is locked on
+ * first use, so the age policy is lifted for it; ranges keep it.
+ */
+function pinFlags(module: string): string[] {
+  return /^npm:(@[^/]+\/)?[^@/]+@\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\/.*)?$/.test(module)
+    ? ["--minimum-dependency-age=0"]
+    : [];
+}
+
 async function denoInfo(
   module: string,
   config: string | undefined,
@@ -541,7 +642,7 @@ async function denoInfo(
   const args = [
     "info",
     "--json",
-    "--no-lock",
+    ...lockFlags(module, options),
     "--no-config",
     ...(config ? [`--import-map=${config}`] : []),
     importHosts.length > 0 ? `--allow-import=${importHosts.join(",")}` : "--deny-import",
@@ -549,6 +650,7 @@ async function denoInfo(
   ];
   const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
   if (options.denoDir) env.DENO_DIR = options.denoDir;
+  if (options.npmRegistry) env.NPM_CONFIG_REGISTRY = options.npmRegistry;
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? 60_000);
   let out: Deno.CommandOutput;

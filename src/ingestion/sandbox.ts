@@ -183,6 +183,10 @@ export interface LoadPluginOptions {
   abortGraceMs?: number;
   /** Where scratch folders are made. @default the system's temp folder */
   scratchRoot?: string;
+  /** npm registry of an `npm:` module (`source.registry`). @default Deno's */
+  npmRegistry?: string;
+  /** Lock file of registry-installed plugins. @default `plugins.lock` in `baseDir` */
+  lockFile?: string;
 }
 
 interface Pending {
@@ -288,7 +292,11 @@ export class SandboxedPlugin implements SourceProvider {
     this.#grant = grant;
     this.#graph = graph;
     this.limits = limits;
-    this.identity = { module: graph.module, graphHash: graph.graphHash };
+    this.identity = {
+      module: graph.module,
+      graphHash: graph.graphHash,
+      ...(Object.keys(graph.npmIntegrity).length > 0 ? { npmIntegrity: graph.npmIntegrity } : {}),
+    };
   }
 
   /** Plugin id. */
@@ -346,6 +354,8 @@ export class SandboxedPlugin implements SourceProvider {
       denoDir: await denoCacheDir(),
       timeoutMs: options.loadTimeoutMs,
       cwd: options.baseDir,
+      npmRegistry: options.npmRegistry,
+      lockFile: options.lockFile,
     });
     const child = await spawnChild(options, grant, graph, limits);
     let manifest: PluginManifest;
@@ -637,6 +647,8 @@ export function childCommandLine(
     heapMb: number;
     allowInsecureHttp?: string[];
     npm?: boolean;
+    /** Extra flags from the vetting (`VettedGraph.runFlags`). @default [] */
+    extraFlags?: readonly string[];
   },
 ): string[] {
   const entry = `import { importFailed, serve } from ${JSON.stringify(HOST_URL)};\n` +
@@ -652,6 +664,7 @@ export function childCommandLine(
     // npm packages are loaded without import permission: none at all when the vetted graph
     // uses none, so a computed `import("npm:...")` cannot run a cached package.
     ...(options.npm ? [] : ["--no-npm"]),
+    ...(options.extraFlags ?? []),
     // Only the import map of a package's deno.json applies, never its other settings.
     "--no-config",
     ...(options.importMap ? [`--import-map=${options.importMap}`] : []),
@@ -697,6 +710,7 @@ async function spawnChild(
     heapMb: limits.heapMb,
     allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
     npm: graph.npmPackages.length > 0,
+    extraFlags: graph.runFlags,
   });
   const env: Record<string, string> = {
     DENO_DIR: await denoCacheDir(),
@@ -708,7 +722,10 @@ async function spawnChild(
     ...(grant.net.length > 0 ? NETWORK_ENV : []),
     // A granted program is found on the host's PATH; nothing else of the environment follows.
     ...(grant.run.length > 0 ? ["PATH"] : []),
+    // The registry the graph was vetted and cached from: npm packages are cached per registry.
+    ...(graph.npmPackages.length > 0 && !o.npmRegistry ? ["NPM_CONFIG_REGISTRY"] : []),
   ];
+  if (graph.npmPackages.length > 0 && o.npmRegistry) env.NPM_CONFIG_REGISTRY = o.npmRegistry;
   // Coverage of the plugin host under `deno test --coverage` (a folder the runtime writes).
   const coverage = Deno.env.get("DENO_COVERAGE_DIR");
   if (coverage) env.DENO_COVERAGE_DIR = coverage;
@@ -1061,7 +1078,15 @@ async function readHello(
 /** Options of {@linkcode probePlugin}. */
 export type ProbePluginOptions = Pick<
   LoadPluginOptions,
-  "plugin" | "module" | "permissions" | "baseDir" | "limits" | "loadTimeoutMs" | "scratchRoot"
+  | "plugin"
+  | "module"
+  | "permissions"
+  | "baseDir"
+  | "limits"
+  | "loadTimeoutMs"
+  | "scratchRoot"
+  | "npmRegistry"
+  | "lockFile"
 >;
 
 /** What {@linkcode probePlugin} found. */
@@ -1106,6 +1131,8 @@ export async function probePlugin(options: ProbePluginOptions): Promise<PluginPr
     denoDir: await denoCacheDir(),
     timeoutMs: options.loadTimeoutMs,
     cwd: options.baseDir,
+    npmRegistry: options.npmRegistry,
+    lockFile: options.lockFile,
   });
   const full = { ...options, modality: "", permissions: options.permissions ?? {} };
   const child = await spawnChild(full, grant, graph, limits);

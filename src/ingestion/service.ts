@@ -67,6 +67,8 @@ export interface PluginIdentity {
   module: string;
   /** `sha256:<hex>` of the module graph's sources. */
   graphHash: string;
+  /** Integrity of each npm package of a registry-installed plugin, by `name@version`. */
+  npmIntegrity?: Record<string, string>;
 }
 
 /**

@@ -457,6 +457,7 @@ function renderRunFolder(
         version: r.manifest!.pluginVersion,
         module: r.plugin?.identity?.module ?? null,
         graphHash: r.plugin?.identity?.graphHash ?? null,
+        npmIntegrity: r.plugin?.identity?.npmIntegrity ?? null,
         checksum: r.manifest!.checksumSha256,
         licence: r.manifest!.licence,
         citation: r.manifest!.citation,

@@ -49,6 +49,8 @@ Options of check:
   --params JSON       Plugin params as a JSON object (default {})
   --import HOSTS      Hosts it may import from, comma-separated (source.permissions.import;
                       default: none, or for an npm: specifier the npm registry in use)
+  --registry URL      npm registry of an npm: SPECIFIER (default: Deno's; its host is granted
+                      for import)
   --net HOSTS         Hosts to grant besides those the manifest requests (comma-separated)
   --read PATHS        Paths to grant besides those the manifest requests (comma-separated)
   --allow-insecure-http HOSTS  Hosts it may reach over plain http (loopback test servers)
@@ -69,13 +71,19 @@ const FLAGS = {
   import: { type: "string" },
   net: { type: "string" },
   read: { type: "string" },
+  registry: { type: "string" },
   "allow-insecure-http": { type: "string" },
   json: { type: "boolean" },
 } satisfies FlagSpec;
 
-/** The npm registry Deno uses (`NPM_CONFIG_REGISTRY`), as a host for the import grant. */
-function npmRegistryHost(): string {
-  return new URL(Deno.env.get("NPM_CONFIG_REGISTRY") ?? "https://registry.npmjs.org/").host;
+/** The npm registry of an `npm:` plugin, as a host for the import grant. */
+function npmRegistryHost(registry: string | undefined): string {
+  const url = registry ?? Deno.env.get("NPM_CONFIG_REGISTRY") ?? "https://registry.npmjs.org/";
+  try {
+    return new URL(url).host;
+  } catch {
+    throw new UsageError(`--registry must be an http(s) URL, got ${url}`);
+  }
 }
 
 const list = (v: unknown) =>
@@ -108,6 +116,7 @@ interface CheckReport {
   graphHash?: string;
   modules?: number;
   npmPackages?: string[];
+  npmIntegrity?: Record<string, string>;
   requested?: { net: string[]; read: string[] };
   fetch?: Record<string, unknown>;
 }
@@ -144,16 +153,23 @@ async function checkIn(
     }
   }
   const { plugin, module } = moduleOf(target);
+  const registry = typeof values.registry === "string" ? values.registry : undefined;
   const importHosts = typeof values.import === "string"
     ? list(values.import)
     : module.startsWith("npm:")
-    ? [npmRegistryHost()]
+    ? [npmRegistryHost(registry)]
     : [];
   const insecure = list(values["allow-insecure-http"]);
   const report: CheckReport = { ok: false, target, stage: "graph", module };
   let probe;
   try {
-    probe = await probePlugin({ plugin, module, permissions: { import: importHosts }, baseDir });
+    probe = await probePlugin({
+      plugin,
+      module,
+      permissions: { import: importHosts },
+      baseDir,
+      npmRegistry: registry,
+    });
   } catch (e) {
     const graph =
       /module graph|reaches|cannot be read|import grant|cannot be (loaded|resolved)|scheme/;
@@ -175,6 +191,7 @@ async function checkIn(
     graphHash: probe.graph.graphHash,
     modules: probe.graph.moduleCount,
     npmPackages: probe.graph.npmPackages,
+    npmIntegrity: probe.graph.npmIntegrity,
     requested: { net: [...m.permissions.net], read: [...m.permissions.read] },
   });
   const modality = typeof values.modality === "string" ? values.modality : m.modalities[0];
@@ -198,6 +215,7 @@ async function checkIn(
       params,
       allowInsecureHttp: insecure,
       baseDir,
+      npmRegistry: registry,
     });
   } catch (e) {
     report.error = describeError(e);
@@ -248,7 +266,14 @@ function printCheck(r: CheckReport): void {
   line("module", r.module ?? "");
   if (r.graphHash) {
     line("graph", `${r.graphHash} (${r.modules} modules)`);
-    if (r.npmPackages?.length) line("npm", r.npmPackages.join(", "));
+    if (r.npmPackages?.length) {
+      line(
+        "npm",
+        r.npmPackages.map((p) => r.npmIntegrity?.[p] ? `${p} (${r.npmIntegrity[p]})` : p).join(
+          ", ",
+        ),
+      );
+    }
     line("modalities", (r.modalities ?? []).join(", "));
     line(
       "requests",
@@ -301,6 +326,7 @@ async function ls(values: Record<string, unknown>): Promise<LsRow[]> {
           module,
           permissions: src.permissions,
           limits: src.limits,
+          npmRegistry: src.registry,
         });
         row.version = probe.manifest.version;
         row.apiVersion = probe.manifest.apiVersion;
