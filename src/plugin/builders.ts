@@ -27,6 +27,19 @@ export interface MetadataInput {
   citation?: string;
   /** Free-form extra fields (survey name, epoch, ...): JSON values. */
   extra?: Record<string, unknown>;
+  /**
+   * Caching hint: `ttlSeconds` (shortens the configured `cache.ttl`, never lengthens it) or
+   * `store: false` (never cache this data). Since API 1.1.0.
+   */
+  cache?: CacheHint;
+}
+
+/** A plugin's caching hint (see {@linkcode MetadataInput.cache}). */
+export interface CacheHint {
+  /** Seconds the data stays fresh; the configured `cache.ttl` is the upper bound. */
+  ttlSeconds?: number;
+  /** `false`: do not cache this data. @default true */
+  store?: boolean;
 }
 
 /** Fields of {@linkcode pointsData}. */
@@ -173,6 +186,7 @@ function common(
       licence: metadata.licence ?? manifest.licence,
       citation: metadata.citation ?? manifest.citation,
       ...(metadata.extra !== undefined ? { extra: metadata.extra } : {}),
+      ...(metadata.cache !== undefined ? { cache: { ...metadata.cache } } : {}),
     },
   };
 }

@@ -59,6 +59,7 @@ export {
   type SourcePlugin,
 } from "../ingestion/plugin_api.ts";
 export {
+  type CacheHint,
   gridData,
   type GridInput,
   type MetadataInput,
