@@ -170,7 +170,7 @@ export type ProviderRequest =
  * @example Usage
  * ```ts
  * import type { PluginOptions } from "./plugin_api.ts";
- * const o: PluginOptions = { params: { model: "EIGEN-6C4" } };
+ * const o: PluginOptions = { params: { model: "EIGEN-6C4" }, allowInsecureHttp: [] };
  * ```
  */
 export interface PluginOptions {
