@@ -223,8 +223,13 @@ export class EntryCache<T> {
     modality: string,
     key: string,
     data: T,
+    options: { ttlSeconds?: number } = {},
   ): Promise<{ record: ManifestRecord; entry: CachedEntry }> {
-    const policy = this.policy(modality);
+    const configured = this.policy(modality);
+    // A caller's (a plugin's) TTL can shorten the configured one, never lengthen it.
+    const policy = options.ttlSeconds !== undefined && options.ttlSeconds < configured.ttl
+      ? { ...configured, ttl: options.ttlSeconds }
+      : configured;
     const checksum = this.#adapter.checksum(data);
     const digest = storageDigest(this.#adapter.arrays(data));
     const now = this.#now();

@@ -316,6 +316,13 @@ export const SourceSchema = z.strictObject({
   allowInsecureHttp: listOf(Host).default([]),
   /** Resource and size limits of the plugin's process. */
   limits: PluginLimitsSchema.prefault({}),
+  /**
+   * The npm registry an `npm:` module is installed from (`NPM_CONFIG_REGISTRY` of the plugin's
+   * `deno` processes only; GAM's own packages keep theirs). Its host must be in
+   * `permissions.import`. Default: Deno's (`https://registry.npmjs.org/`).
+   */
+  registry: z.url({ protocol: /^https?$/, error: "an http(s) URL of an npm registry" })
+    .optional(),
 });
 
 /** Token-bucket rate limit of requests to the source. */

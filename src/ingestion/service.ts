@@ -21,7 +21,7 @@ import {
   UnknownModalityError,
 } from "./errors.ts";
 import { IngestionMetrics, type MetricsLike, noopMetrics } from "./metrics.ts";
-import type { FetchRequest } from "./plugin_api.ts";
+import type { ProviderRequest } from "./plugin_api.ts";
 import { CIRCUIT_STATE_VALUE } from "./metrics.ts";
 import {
   DEFAULT_RESILIENCE,
@@ -47,7 +47,7 @@ export interface SourceProvider {
   /** What the plugin really is (module URL, module-graph hash); part of cache keys. */
   readonly identity?: PluginIdentity;
   /** Fetches data; must honour `request.signal`. */
-  fetch(request: FetchRequest): Promise<RawData>;
+  fetch(request: ProviderRequest): Promise<RawData>;
   /** Releases resources (plugin processes). */
   close?(): void | Promise<void>;
 }
@@ -67,6 +67,8 @@ export interface PluginIdentity {
   module: string;
   /** `sha256:<hex>` of the module graph's sources. */
   graphHash: string;
+  /** Integrity of each npm package of a registry-installed plugin, by `name@version`. */
+  npmIntegrity?: Record<string, string>;
 }
 
 /**
@@ -109,7 +111,7 @@ export type FetchOutcome = "ok" | "stale" | "error" | "invalid" | "rejected" | "
  * ```
  */
 export interface PreFetchEvent {
-  /** Correlation id of the fetch. */
+  /** Correlation id of the fetch (the plugin's `traceId`). */
   correlationId: string;
   /** Modality. */
   modality: string;
@@ -117,6 +119,14 @@ export interface PreFetchEvent {
   plugin: string;
   /** Ingestion cache key. */
   cacheKey: string;
+  /** The plugin's version. */
+  pluginVersion?: string;
+  /** The plugin's identity (module URL, graph hash), when sandboxed. */
+  identity?: PluginIdentity;
+  /** The bbox requested, degrees. */
+  bbox?: Bbox;
+  /** The plugin params of the request. */
+  params?: Record<string, unknown>;
 }
 
 /**
@@ -136,6 +146,8 @@ export interface PostFetchEvent extends PreFetchEvent {
   durationSeconds: number;
   /** Canonical checksum of the data returned (ok and stale). */
   checksum?: string;
+  /** Bytes of the arrays returned (ok and stale). */
+  bytes?: number;
   /** The error message (error outcomes). */
   error?: string;
 }
@@ -321,13 +333,19 @@ export class IngestionService {
     const plugin = provider.id;
     const base = { correlationId, modality, plugin, cacheKey };
     const started = performance.now();
-    this.#emit(this.#pre, base);
+    this.#emit(this.#pre, {
+      ...base,
+      pluginVersion: provider.version,
+      ...(provider.identity ? { identity: provider.identity } : {}),
+      bbox,
+      params,
+    });
     this.#log.info("ingestion fetch start", base);
 
     const finish = (
       outcome: FetchOutcome,
       attempts: number,
-      extra: { checksum?: string; error?: string },
+      extra: { checksum?: string; error?: string; bytes?: number },
     ) => {
       const durationSeconds = (performance.now() - started) / 1000;
       this.#metrics.fetchTotal.inc({ modality, plugin, outcome });
@@ -343,7 +361,15 @@ export class IngestionService {
     let attempts = 0;
     try {
       const r = await guard.run(
-        ({ signal }) => provider.fetch({ modality, bbox, params, correlationId, signal }),
+        ({ signal }) =>
+          provider.fetch({
+            modality,
+            bbox,
+            params,
+            traceId: correlationId,
+            correlationId,
+            signal,
+          }),
         {
           signal: options.signal,
           onTimeout: () => new PluginTimeoutError(plugin, guard.settings.timeoutMs),
@@ -366,7 +392,10 @@ export class IngestionService {
             cached.stale ? "stale (expired)" : "cached"
           } copy of ${modality} from the cache because ${why}`;
           this.#log.warn(warning, { ...base });
-          finish("stale", attempts, { checksum: cached.data.metadata.checksum });
+          finish("stale", attempts, {
+            checksum: cached.data.metadata.checksum,
+            bytes: arrayBytes(cached.data),
+          });
           return {
             data: cached.data,
             stale: true,
@@ -404,7 +433,7 @@ export class IngestionService {
       finish("invalid", attempts, { error: errorText(e) });
       throw e;
     }
-    finish("ok", attempts, { checksum: data.metadata.checksum });
+    finish("ok", attempts, { checksum: data.metadata.checksum, bytes: arrayBytes(data) });
     return { data, stale: false, cacheKey, attempts, correlationId, warnings: [] };
   }
 
@@ -466,4 +495,12 @@ export class IngestionService {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** Bytes of a `RawData`'s arrays. */
+function arrayBytes(data: RawData): number {
+  const arrays: (ArrayBufferView | undefined)[] = data.kind === "points"
+    ? Object.values(data.points)
+    : Object.values(data.grid);
+  return arrays.reduce((n, a) => n + (a?.byteLength ?? 0), 0);
 }

@@ -82,6 +82,44 @@ export interface JobGrid {
   anomalies: Anomaly[];
 }
 
+/**
+ * Provenance of a modality's ingestion, recorded by the run from the ingestion service's
+ * `preFetch` and `postFetch` hooks: the request, the plugin's identity, each fetch (trace id,
+ * outcome, attempts, duration, bytes) and the cache decision. In the run manifest under
+ * `ingestion.<modality>` and in the run metadata as `ingestion/<modality>`.
+ */
+export interface IngestionProvenance {
+  /** The request: bbox (degrees) and plugin params. */
+  request: { bbox: readonly number[]; params: Record<string, unknown> };
+  /** The plugin: id, version, module URL, graph hash, npm integrity. */
+  plugin: {
+    id: string;
+    version: string;
+    module: string | null;
+    graphHash: string | null;
+    npmIntegrity: Record<string, string> | null;
+  };
+  /** Where the data came from (see {@linkcode CacheDecision}). */
+  cache: CacheDecision;
+  /** The plugin fetches made (none for a cache hit). */
+  fetches: {
+    traceId: string;
+    outcome: string;
+    attempts: number;
+    durationSeconds: number;
+    bytes: number | null;
+    checksum: string | null;
+    error: string | null;
+  }[];
+}
+
+/**
+ * Where a modality's data came from: `hit` the cache; `miss` the plugin, then cached; `stale`
+ * an old cached copy (the source failed); `off` the plugin, caching off; `no-store` the plugin,
+ * not cached because the plugin said so (`metadata.cache.store: false`).
+ */
+export type CacheDecision = "hit" | "miss" | "stale" | "off" | "no-store";
+
 /** What one modality's run produced. */
 export interface ModalityJobResult {
   modality: string;
@@ -92,12 +130,14 @@ export interface ModalityJobResult {
   /** Readings removed or blanked by outlier stages. */
   outliersRemoved: number;
   /** `hit`: everything came from the cache; `stale`: source down, old copy used. */
-  cache: "hit" | "miss" | "stale" | "off";
+  cache: CacheDecision;
   durationSeconds: number;
   grids: JobGrid[];
   /** Failures of individual branches (the others' grids are kept). */
   branchFailures: { branch: string; stage: string; error: string }[];
   stages: StageRecord[];
+  /** Provenance of the ingestion (set by the run from the service's fetch hooks). */
+  ingestion?: IngestionProvenance;
   /** Manifest of the ingested data, for persistence. */
   manifest?: ManifestInput;
   pipelineVersion: string;
@@ -322,7 +362,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
 
 async function ingest(
   ctx: ModalityJobContext,
-): Promise<{ raw: RawData; cache: "hit" | "miss" | "stale" | "off"; manifest: ManifestInput }> {
+): Promise<{ raw: RawData; cache: CacheDecision; manifest: ManifestInput }> {
   const { modality } = ctx;
   const params = ctx.config.modalities[modality].source.params as Record<string, unknown>;
   const key = ingestionCacheKey({
@@ -381,7 +421,12 @@ async function ingest(
       for (const w of r.warnings) ctx.logger.warn(w, { modality });
       return { raw: r.data, cache: "stale", manifest: manifestFor(r.data, "", null) };
     }
-    const record = await cache.put(modality, key, r.data);
+    // The plugin's caching hint, within the configured bounds (the cache caps the TTL).
+    const hint = r.data.metadata.cache;
+    if (hint?.store === false) {
+      return { raw: r.data, cache: "no-store", manifest: manifestFor(r.data, "", null) };
+    }
+    const record = await cache.put(modality, key, r.data, { ttlSeconds: hint?.ttlSeconds });
     return {
       raw: r.data,
       cache: "miss",

@@ -39,7 +39,12 @@ import {
 } from "../observability/mod.ts";
 import { renderReport, type ReportModality } from "../report/mod.ts";
 import { nanCount } from "../preprocessing/mod.ts";
-import { type ModalityJobResult, planFor, runModalityJob } from "./modality_job.ts";
+import {
+  type IngestionProvenance,
+  type ModalityJobResult,
+  planFor,
+  runModalityJob,
+} from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
@@ -257,6 +262,37 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     metrics: registry,
   });
 
+  // Provenance of every plugin fetch, from the service's hooks (a cache hit makes none).
+  const fetches = new Map<string, IngestionProvenance["fetches"]>();
+  ingestion.on("postFetch", (e) => {
+    const list = fetches.get(e.modality) ?? [];
+    list.push({
+      traceId: e.correlationId,
+      outcome: e.outcome,
+      attempts: e.attempts,
+      durationSeconds: e.durationSeconds,
+      bytes: e.bytes ?? null,
+      checksum: e.checksum ?? null,
+      error: e.error ?? null,
+    });
+    fetches.set(e.modality, list);
+  });
+  const provenanceOf = (r: ModalityJobResult): IngestionProvenance => ({
+    request: {
+      bbox: [...bbox],
+      params: config.modalities[r.modality].source.params as Record<string, unknown>,
+    },
+    plugin: {
+      id: r.plugin?.id ?? config.modalities[r.modality].source.plugin,
+      version: r.plugin?.version ?? "",
+      module: r.plugin?.identity?.module ?? null,
+      graphHash: r.plugin?.identity?.graphHash ?? null,
+      npmIntegrity: r.plugin?.identity?.npmIntegrity ?? null,
+    },
+    cache: r.cache,
+    fetches: fetches.get(r.modality) ?? [],
+  });
+
   const results: ModalityJobResult[] = [];
   const persisted: Promise<void>[] = [];
   let draft: RunFolderDraft | undefined;
@@ -281,6 +317,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
             checksum: g.checksum,
           })),
           stages: r.stages,
+          ingestion: r.ingestion,
         });
         logger.info("persisted", { modality: r.modality, ...ids });
       } catch (error) {
@@ -318,6 +355,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
               signal,
             });
           if (failure) progress.finish(m, `failed: ${failure.message}`);
+          result.ingestion = provenanceOf(result);
           results.push(result);
           persisted.push(persist(result));
         }
@@ -461,12 +499,14 @@ function renderRunFolder(
         version: r.manifest!.pluginVersion,
         module: r.plugin?.identity?.module ?? null,
         graphHash: r.plugin?.identity?.graphHash ?? null,
+        npmIntegrity: r.plugin?.identity?.npmIntegrity ?? null,
         checksum: r.manifest!.checksumSha256,
         licence: r.manifest!.licence,
         citation: r.manifest!.citation,
       }]),
     ),
     stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),
+    ingestion: Object.fromEntries(results.map((r) => [r.modality, r.ingestion ?? null])),
     provenance: Object.fromEntries(
       results.map((
         r,

@@ -86,7 +86,11 @@ function service(host: string, over: Partial<ResilienceSettings> = {}, cache?: M
   const metrics = new RecordingMetrics();
   const s = new IngestionService({
     providers: {
-      gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) },
+      gravity: {
+        id: manifest.id,
+        version: manifest.version,
+        fetch: (r) => plugin.fetch({ traceId: r.correlationId, grantedHosts: [host], ...r }),
+      },
     },
     resilience: { gravity: policy(over) },
     metrics,
