@@ -9,11 +9,11 @@ import { createHash } from "node:crypto";
 import {
   type Bbox,
   gridChecksum,
+  normaliseBbox,
   type ProcessedGrid,
   type RawData,
   validateProcessedGrid,
 } from "../contracts/mod.ts";
-import { normaliseBbox } from "../ingestion/cache_key.ts";
 import { checkSegment } from "./cache_store.ts";
 import {
   type CacheHit,
