@@ -30,8 +30,9 @@ export interface CacheOptions {
   logger?: Logger;
   /**
    * A second lock taken (after the file lock) around fetch-through, keyed by the entry path
-   * (e.g. `ingestion/gravity/<key>`): the main job wires a PostgreSQL advisory lock here when
-   * a database is configured, so hosts sharing a cache folder also fetch once.
+   * (e.g. `ingestion/gravity/<key>`): `gam run` wires a PostgreSQL advisory lock here
+   * (`advisoryLock` of `persistence/`) when a server database is configured, so hosts sharing
+   * a cache folder whose file locks do not reach each other (NFS) also fetch once.
    */
   extraLock?: (key: string) => Promise<Disposable | AsyncDisposable>;
   /** Clock. @default () => new Date() */
@@ -103,10 +104,45 @@ export interface FetchThroughResult<T> extends CacheHit<T> {
   error?: unknown;
 }
 
-/** Options of fetch-through. */
+/**
+ * Options of fetch-through.
+ *
+ * The stale rule: an expired entry is served only when the fetch throws and
+ * `serveStaleOn(error)` is true. The main job passes the ingestion layer's `isSourceDown`
+ * (retries exhausted on a retryable error, or the circuit open): invalid data, a refused
+ * request or a cancelled run never turn into a stale copy. A fresh entry is always served; an
+ * absent entry rethrows the error.
+ */
 export interface FetchThroughOptions {
-  /** Serve an expired entry when the fetch fails. @default true */
-  fallbackToStale?: boolean;
+  /** Whether a failed fetch may be answered with an expired entry. @default () => true */
+  serveStaleOn?: (error: unknown) => boolean;
+}
+
+/** One entry of {@linkcode EntryCache.getOrFetchAll}. */
+export interface EntryRef {
+  /** Entry path. */
+  path: string;
+  /** Key recorded in the entry's attributes and manifest. */
+  key: string;
+}
+
+/**
+ * What the compute function of {@linkcode EntryCache.getOrFetchAll} returns: one value per
+ * entry (`undefined` when it could not be made), and whether the set may be cached.
+ */
+export interface ComputedSet<T> {
+  /** Values in the order of the entries. */
+  values: (T | undefined)[];
+  /** Cache the values (only when every value is present). */
+  cacheable: boolean;
+}
+
+/** Result of {@linkcode EntryCache.getOrFetchAll}. */
+export interface FetchAllResult<T> {
+  /** `hit`: every entry was fresh; `miss`: computed now. */
+  outcome: "hit" | "miss";
+  /** Values in the order of the entries (`undefined` where the computation made none). */
+  values: (T | undefined)[];
 }
 
 /** Manifest fields that describe the data's origin. */
@@ -310,7 +346,8 @@ export class EntryCache<T> {
 
   /**
    * Fresh entry, else (under the entry's lock, so one caller fetches and the others wait and
-   * then read what it wrote) fetch, verify, publish; a failed fetch falls back to a stale entry.
+   * then read what it wrote) fetch, verify, publish; a failed fetch falls back to a stale entry
+   * when `options.serveStaleOn(error)` allows it ({@linkcode FetchThroughOptions}).
    */
   async getOrFetch(
     path: string,
@@ -335,7 +372,7 @@ export class EntryCache<T> {
       try {
         data = await fetch();
       } catch (error) {
-        if (second !== undefined && (options.fallbackToStale ?? true)) {
+        if (second !== undefined && (options.serveStaleOn?.(error) ?? true)) {
           this.#count("stale");
           this.#log.warn("serving a stale cache entry: the fetch failed", {
             entry: path,
@@ -353,6 +390,59 @@ export class EntryCache<T> {
     } finally {
       await lock[Symbol.asyncDispose]();
     }
+  }
+
+  /**
+   * Fetch-through of a set of entries made together (the branches of one pipeline): every
+   * entry fresh, else, under all their locks (taken in path order, so two callers never
+   * deadlock), read again and, if still not all fresh, compute the whole set once and cache
+   * it when `cacheable` and complete. A value that fails to cache is logged and still returned:
+   * a cache that cannot take it costs a recomputation, not the result. Never serves stale
+   * entries (a computation that fails is not a source that is down).
+   */
+  async getOrFetchAll(
+    entries: readonly EntryRef[],
+    modality: string,
+    compute: () => Promise<ComputedSet<T>>,
+  ): Promise<FetchAllResult<T>> {
+    const counted = <R>(outcome: "hit" | "miss", r: R): R => {
+      for (const _ of entries) this.#count(outcome);
+      return r;
+    };
+    const fresh = await this.#readAllFresh(entries, modality);
+    if (fresh !== undefined) return counted("hit", { outcome: "hit", values: fresh });
+    const locks: AsyncDisposable[] = [];
+    try {
+      for (const path of [...new Set(entries.map((e) => e.path))].sort()) {
+        locks.push(await this.lock(path));
+      }
+      const again = await this.#readAllFresh(entries, modality);
+      if (again !== undefined) return counted("hit", { outcome: "hit", values: again });
+      const { values, cacheable } = await compute();
+      if (cacheable && values.length === entries.length && values.every((v) => v !== undefined)) {
+        for (const [i, e] of entries.entries()) {
+          try {
+            await this.put(e.path, modality, e.key, values[i] as T);
+          } catch (error) {
+            this.#log.warn("could not cache a computed entry", { entry: e.path, error });
+          }
+        }
+      }
+      return counted("miss", { outcome: "miss", values });
+    } finally {
+      for (const l of locks.reverse()) await l[Symbol.asyncDispose]();
+    }
+  }
+
+  /** Every entry's value when all are fresh, else `undefined` (stops at the first gap). */
+  async #readAllFresh(entries: readonly EntryRef[], modality: string): Promise<T[] | undefined> {
+    const out: T[] = [];
+    for (const e of entries) {
+      const hit = await this.#read(e.path, modality);
+      if (hit === undefined || hit.stale) return undefined;
+      out.push(hit.data);
+    }
+    return out;
   }
 
   /** The entry's file lock plus the optional extra (database) lock. */

@@ -21,6 +21,7 @@ import {
   type EntryAdapter,
   EntryCache,
   type EntryOrigin,
+  type FetchAllResult,
   type FetchThroughOptions,
   type FetchThroughResult,
 } from "./_entry_cache.ts";
@@ -237,6 +238,39 @@ export class GridCache {
       options,
     );
     return { ...r, data: r.data.grid };
+  }
+
+  /**
+   * The grids of several pipeline versions made together (a pipeline's branches): all fresh
+   * from the cache, or computed once under all their locks and cached when the computation
+   * says so ({@linkcode EntryCache.getOrFetchAll}).
+   *
+   * @param versions One cache version per grid, e.g. `1.0.0-<hash>.fine`.
+   * @param compute Makes every grid: one per version (`undefined` where it made none) and
+   *   whether the set may be cached (a run with a failed branch may not).
+   * @param origin Where the source data came from, for the manifests.
+   */
+  async getOrComputeAll(
+    modality: string,
+    bbox: Bbox,
+    versions: readonly string[],
+    compute: () => Promise<{ grids: (ProcessedGrid | undefined)[]; cacheable: boolean }>,
+    origin: GridOrigin,
+  ): Promise<FetchAllResult<ProcessedGrid>> {
+    const entries = versions.map((v) => {
+      const path = this.path(modality, bbox, v);
+      return { path, key: path.split("/").slice(2).join("/"), version: v };
+    });
+    const r = await this.#engine.getOrFetchAll(entries, modality, async () => {
+      const { grids, cacheable } = await compute();
+      return {
+        values: grids.map((grid, i) =>
+          grid === undefined ? undefined : { grid, origin, pipelineVersion: entries[i].version }
+        ),
+        cacheable,
+      };
+    });
+    return { outcome: r.outcome, values: r.values.map((v) => v?.grid) };
   }
 
   /** The entry's lock (file lock, plus the extra lock if configured). */

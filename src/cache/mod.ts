@@ -55,6 +55,9 @@ export type {
   CachedEntry,
   CacheHit,
   CacheOptions,
+  ComputedSet,
+  EntryRef,
+  FetchAllResult,
   FetchThroughOptions,
   FetchThroughResult,
 } from "./_entry_cache.ts";

@@ -40,6 +40,7 @@ import { renderReport, type ReportModality } from "../report/mod.ts";
 import { nanCount } from "../preprocessing/mod.ts";
 import { type ModalityJobResult, planFor, runModalityJob } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
+import { databaseCacheLock } from "./cache_lock.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
 
@@ -240,15 +241,16 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     outputDir: config.defaults.outputDir,
     metrics: registry,
     logger,
+    // A server database also excludes other hosts' runs from fetching the same entry.
+    ...(databaseUrl !== undefined || options.database?.engine === "postgres"
+      ? { extraLock: databaseCacheLock(dbPromise) }
+      : {}),
   };
   const ingestionCache = options.noCache ? undefined : new IngestionCache(cacheOptions);
   const gridCache = options.noCache ? undefined : new GridCache(cacheOptions);
   const ingestion = new IngestionService({
     providers,
     resilience: Object.fromEntries(modalities.map((m) => [m, config.modalities[m]])),
-    cache: ingestionCache
-      ? { get: (key, modality) => ingestionCache.get(modality, key) }
-      : undefined,
     logger: logger.child({ component: "ingestion" }),
     metrics: registry,
   });

@@ -94,7 +94,6 @@ Options:
       });
       const summary = {
         ...summariseRawData(r.data),
-        stale: r.stale,
         attempts: r.attempts,
         cacheKey: r.cacheKey,
       };
