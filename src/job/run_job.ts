@@ -41,6 +41,7 @@ import { nanCount } from "../preprocessing/mod.ts";
 import { type ModalityJobResult, planFor, runModalityJob } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
 import { databaseCacheLock } from "./cache_lock.ts";
+import { writeFileAtomic } from "../fs/mod.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
 
@@ -542,9 +543,9 @@ function renderRunFolder(
 }
 
 async function writeRunFolder(runDir: string, files: RunFolderFiles): Promise<void> {
-  await atomicWrite(`${runDir}/manifest.json`, files.manifest);
-  await atomicWrite(`${runDir}/anomalies.geojson`, files.anomalies);
-  await atomicWrite(`${runDir}/report.html`, files.report);
+  await writeFileAtomic(`${runDir}/manifest.json`, files.manifest);
+  await writeFileAtomic(`${runDir}/anomalies.geojson`, files.anomalies);
+  await writeFileAtomic(`${runDir}/report.html`, files.report);
 }
 
 /** A run folder rendered before the run ended; see {@linkcode draftRunFolder}. */
@@ -610,12 +611,6 @@ function runStatus(
     : ok > 0
     ? "partial"
     : "failed";
-}
-
-async function atomicWrite(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
 }
 
 async function codeVersion(): Promise<string> {
