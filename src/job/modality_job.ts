@@ -42,7 +42,7 @@ import {
 } from "../preprocessing/mod.ts";
 import type { ManifestInput } from "../persistence/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { writeGrid } from "../formats/grid_write.ts";
+import { writeGrid } from "../formats/mod.ts";
 import type { ProgressSink } from "./progress.ts";
 
 /** Everything one modality's run needs. */
