@@ -137,7 +137,7 @@ export interface FetchRequest {
  * @example Usage
  * ```ts
  * import type { PluginOptions } from "./plugin_api.ts";
- * const o: PluginOptions = { params: { model: "EIGEN-6C4" } };
+ * const o: PluginOptions = { params: { model: "EIGEN-6C4" }, allowInsecureHttp: [] };
  * ```
  */
 export interface PluginOptions {

@@ -188,7 +188,7 @@ const silent: IngestionLogger = { debug() {}, info() {}, warn() {}, error() {} }
  * ```ts
  * import { IngestionService } from "./service.ts";
  * import { createPlugin, manifest } from "../plugins/synthetic/mod.ts";
- * const plugin = createPlugin({ params: {}, allowInsecureHttp: [] });
+ * const plugin = createPlugin();
  * const service = new IngestionService({
  *   providers: { gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) } },
  * });
