@@ -137,6 +137,15 @@ export interface ComputedSet<T> {
   cacheable: boolean;
 }
 
+/** Options of {@linkcode EntryCache.getOrFetchAll}. */
+export interface FetchAllOptions {
+  /**
+   * Told when the value at `index` could not be cached (it is still returned).
+   * @default a warning in the cache's log
+   */
+  onPutError?: (error: unknown, index: number) => void;
+}
+
 /** Result of {@linkcode EntryCache.getOrFetchAll}. */
 export interface FetchAllResult<T> {
   /** `hit`: every entry was fresh; `miss`: computed now. */
@@ -404,6 +413,7 @@ export class EntryCache<T> {
     entries: readonly EntryRef[],
     modality: string,
     compute: () => Promise<ComputedSet<T>>,
+    options: FetchAllOptions = {},
   ): Promise<FetchAllResult<T>> {
     const counted = <R>(outcome: "hit" | "miss", r: R): R => {
       for (const _ of entries) this.#count(outcome);
@@ -424,7 +434,8 @@ export class EntryCache<T> {
           try {
             await this.put(e.path, modality, e.key, values[i] as T);
           } catch (error) {
-            this.#log.warn("could not cache a computed entry", { entry: e.path, error });
+            if (options.onPutError) options.onPutError(error, i);
+            else this.#log.warn("could not cache a computed entry", { entry: e.path, error });
           }
         }
       }

@@ -21,6 +21,7 @@ import {
   type EntryAdapter,
   EntryCache,
   type EntryOrigin,
+  type FetchAllOptions,
   type FetchAllResult,
   type FetchThroughOptions,
   type FetchThroughResult,
@@ -249,6 +250,7 @@ export class GridCache {
    * @param compute Makes every grid: one per version (`undefined` where it made none) and
    *   whether the set may be cached (a run with a failed branch may not).
    * @param origin Where the source data came from, for the manifests.
+   * @param options `onPutError`: told of a grid that could not be cached (still returned).
    */
   async getOrComputeAll(
     modality: string,
@@ -256,6 +258,7 @@ export class GridCache {
     versions: readonly string[],
     compute: () => Promise<{ grids: (ProcessedGrid | undefined)[]; cacheable: boolean }>,
     origin: GridOrigin,
+    options?: FetchAllOptions,
   ): Promise<FetchAllResult<ProcessedGrid>> {
     const entries = versions.map((v) => {
       const path = this.path(modality, bbox, v);
@@ -269,7 +272,7 @@ export class GridCache {
         ),
         cacheable,
       };
-    });
+    }, options);
     return { outcome: r.outcome, values: r.values.map((v) => v?.grid) };
   }
 

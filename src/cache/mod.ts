@@ -57,6 +57,7 @@ export type {
   CacheOptions,
   ComputedSet,
   EntryRef,
+  FetchAllOptions,
   FetchAllResult,
   FetchThroughOptions,
   FetchThroughResult,

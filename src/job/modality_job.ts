@@ -264,7 +264,11 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
     };
     const versions = leaves.map((b) => `${cacheVersion}.${safeName(b)}`);
     const grids = ctx.gridCache
-      ? await ctx.gridCache.getOrComputeAll(modality, ctx.bbox, versions, compute, originOf(raw))
+      ? await ctx.gridCache.getOrComputeAll(modality, ctx.bbox, versions, compute, originOf(raw), {
+        // The grids are good: a cache that cannot take them costs a rerun, not the result.
+        onPutError: (error, i) =>
+          log.warn("could not cache a processed grid", { branch: leaves[i], error }),
+      })
       : { outcome: "miss" as const, values: (await compute()).grids };
     result.cache = cache;
     if (run === undefined) {
