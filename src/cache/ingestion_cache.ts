@@ -147,9 +147,13 @@ export class IngestionCache {
     modality: string,
     key: string,
     fetch: () => Promise<RawData>,
-    options?: FetchThroughOptions,
+    options: FetchThroughOptions<RawData> = {},
   ): Promise<FetchThroughResult<RawData>> {
-    return this.#engine.getOrFetch(this.path(modality, key), modality, key, fetch, options);
+    // The plugin's caching hint (`metadata.cache`), within the modality's configured TTL.
+    return this.#engine.getOrFetch(this.path(modality, key), modality, key, fetch, {
+      hintOf: (d) => d.metadata.cache,
+      ...options,
+    });
   }
 
   /** The entry's lock (file lock, plus the extra lock if configured). */

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "../fs/mod.ts";
 
 /**
  * The part of a `ProcessedGrid` a GeoTIFF needs.
@@ -311,15 +312,5 @@ export async function writeGeoTiff(
   grid: GeoTiffGrid,
   options: GeoTiffOptions = {},
 ): Promise<void> {
-  const bytes = encodeGeoTiff(grid, options);
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  const slash = path.lastIndexOf("/");
-  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, encodeGeoTiff(grid, options));
 }

@@ -46,6 +46,8 @@ import {
   runModalityJob,
 } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
+import { databaseCacheLock } from "./cache_lock.ts";
+import { writeFileAtomic } from "../fs/mod.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
 
@@ -249,15 +251,16 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     outputDir: config.defaults.outputDir,
     metrics: registry,
     logger,
+    // A server database also excludes other hosts' runs from fetching the same entry.
+    ...(databaseUrl !== undefined || options.database?.engine === "postgres"
+      ? { extraLock: databaseCacheLock(dbPromise) }
+      : {}),
   };
   const ingestionCache = options.noCache ? undefined : new IngestionCache(cacheOptions);
   const gridCache = options.noCache ? undefined : new GridCache(cacheOptions);
   const ingestion = new IngestionService({
     providers,
     resilience: Object.fromEntries(modalities.map((m) => [m, config.modalities[m]])),
-    cache: ingestionCache
-      ? { get: (key, modality) => ingestionCache.get(modality, key) }
-      : undefined,
     logger: logger.child({ component: "ingestion" }),
     metrics: registry,
   });
@@ -584,9 +587,9 @@ function renderRunFolder(
 }
 
 async function writeRunFolder(runDir: string, files: RunFolderFiles): Promise<void> {
-  await atomicWrite(`${runDir}/manifest.json`, files.manifest);
-  await atomicWrite(`${runDir}/anomalies.geojson`, files.anomalies);
-  await atomicWrite(`${runDir}/report.html`, files.report);
+  await writeFileAtomic(`${runDir}/manifest.json`, files.manifest);
+  await writeFileAtomic(`${runDir}/anomalies.geojson`, files.anomalies);
+  await writeFileAtomic(`${runDir}/report.html`, files.report);
 }
 
 /** A run folder rendered before the run ended; see {@linkcode draftRunFolder}. */
@@ -652,12 +655,6 @@ function runStatus(
     : ok > 0
     ? "partial"
     : "failed";
-}
-
-async function atomicWrite(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
 }
 
 async function codeVersion(): Promise<string> {

@@ -15,7 +15,7 @@ import { createLogger, stderrSink } from "../../observability/logger.ts";
 import { newCorrelationId } from "../../observability/correlation.ts";
 import { errorMessage, escapeControlChars } from "../../observability/safe_text.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
-import type { RunSummary } from "../../job/run_job.ts";
+import type { RunSummary } from "../../job/mod.ts";
 import type { GamConfig } from "../../config/mod.ts";
 
 const HELP = `Usage: gam run [options]
@@ -71,7 +71,7 @@ export const runCommand: Command = {
 async function run(args: string[], engine: PgliteEngineStart | undefined): Promise<number> {
   const [{ CONFIG_FLAGS, loadConfigFromFlags }, { runJob }] = await Promise.all([
     import("../config_flags.ts"),
-    import("../../job/run_job.ts"),
+    import("../../job/mod.ts"),
   ]);
   const { values, positionals } = parseFlags(args, {
     ...CONFIG_FLAGS,

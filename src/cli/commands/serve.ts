@@ -8,11 +8,8 @@ import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { ConfigService } from "../../config/mod.ts";
 import { createLogger, defaultRegistry } from "../../observability/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
-import { PipelineServer } from "../../job/serve.ts";
-import { runJob } from "../../job/run_job.ts";
-import { createProgress } from "../../job/progress.ts";
+import { createProgress, PipelineServer, reconcileRuns, runJob } from "../../job/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
-import { reconcileRuns } from "../../job/run_lease.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";
 
