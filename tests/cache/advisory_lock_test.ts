@@ -21,7 +21,7 @@ Deno.test({
     const scratch = await scratchDatabase("gam_advisory");
     try {
       // The schema first, so the children do not race to migrate (the migrator has its own lock).
-      await (await openDatabase({ url: scratch.url })).close();
+      await (await openDatabase({ url: scratch.url, migrate: true })).close();
       const log = `${root}/fetches.log`;
       const children = Array.from({ length: 2 }, () =>
         new Deno.Command(Deno.execPath(), {
@@ -61,7 +61,7 @@ Deno.test({
   ignore: skip,
   async fn() {
     const scratch = await scratchDatabase("gam_advisory");
-    const db = await openDatabase({ url: scratch.url });
+    const db = await openDatabase({ url: scratch.url, migrate: true });
     try {
       const first = await advisoryLock(db.sql, "ingestion/gravity/k");
       let secondTaken = false;
