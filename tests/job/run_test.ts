@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
-import { exists, gam, ROOT, SHARED_DATA } from "../_gam_cli.ts";
+import { exists, gam, ROOT } from "../_gam_cli.ts";
+import { fetchDataset } from "../../src/datasets/mod.ts";
 
 const BASE_CONFIG = `${ROOT}config/ingestion.yaml`;
 // deno-lint-ignore no-explicit-any
@@ -279,10 +280,10 @@ Deno.test({
 
 Deno.test({
   name: "gam run on the real South African gravity survey (file plugin) grids and reports it",
-  ignore: !(await exists(`${SHARED_DATA}south-africa-gravity.ast.gz`)),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    const file = await fetchDataset("south-africa-gravity.ast.gz");
     const { path } = await tempConfig((c) => {
       c.defaults.bbox = [26, -30, 29, -27];
       c.modalities.magnetic.enabled = false;
@@ -290,13 +291,13 @@ Deno.test({
         type: "plugin",
         plugin: "file",
         params: {
-          path: `${SHARED_DATA}south-africa-gravity.ast.gz`,
+          path: file,
           columns: { lat: 1, lon: 2, height: 3, value: 4 },
           units: "mGal",
           licence: "Public domain",
           citation: "NOAA NCEI regional gravity data for Africa",
         },
-        permissions: { net: [], read: [SHARED_DATA] },
+        permissions: { net: [], read: [file] },
       };
       c.modalities.gravity.pipeline.definition =
         "normal-gravity -> bouguer(density=2670) -> outlier(method=mad, threshold=5) -> grid(method=idw, spacing=0.05, radius=0.3) -> qc";
