@@ -8,6 +8,7 @@ import { parse, stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
 import { exists, gam, ROOT } from "../_gam_cli.ts";
 import { fetchDataset } from "../../src/datasets/mod.ts";
+import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 
 const BASE_CONFIG = `${ROOT}config/ingestion.yaml`;
 // deno-lint-ignore no-explicit-any
@@ -16,7 +17,7 @@ type Yaml = Record<string, any>;
 async function tempConfig(
   edit: (c: Yaml, dir: string) => void = () => {},
 ): Promise<{ dir: string; path: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "gam-run-" });
+  const dir = await moduleTempDir({ prefix: "gam-run-" });
   const c = parse(await Deno.readTextFile(BASE_CONFIG)) as Yaml;
   c.defaults.bbox = [10.0, 45.0, 10.4, 45.4];
   c.defaults.outputDir = `${dir}/out`;
