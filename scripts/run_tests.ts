@@ -140,7 +140,12 @@ try {
     passed += counts.passed;
     failed += counts.failed;
     for (const s of counts.skipped) {
-      skip(s, "ignored by the test's own condition (its output says why)");
+      skip(
+        s,
+        s.includes(" > ")
+          ? "ignored step: its name says why"
+          : "ignored by the test's `ignore` condition (a tool or server missing: see its file)",
+      );
     }
     if (counts.failed > 0) {
       // Name each failed test and its first lines at the end of the output, where a CI log's tail
