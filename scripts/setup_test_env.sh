@@ -28,11 +28,13 @@ SYSTEM_ONLY=0
 [ "${1:-}" = "--system" ] && SYSTEM_ONLY=1
 
 # Every Debian package the tests use (install_toolchain.sh checks its own again: a no-op then).
-APT_PACKAGES=(
+# The toolchain's are installed with their recommended packages, as install_toolchain.sh does.
+PLAIN_PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 gdal-bin gmt python3-numpy python3-scipy python3-venv
   prometheus chromium ca-certificates git
-  rustc-web cargo-web rust-web-src lld-22 rustfmt-web rust-web-clippy
 )
+TOOLCHAIN_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 rustfmt-web rust-web-clippy)
+APT_PACKAGES=("${PLAIN_PACKAGES[@]}" "${TOOLCHAIN_PACKAGES[@]}")
 
 log() { printf '[setup_test_env] %s\n' "$*" >&2; }
 # Exit 3 with what to run: the runner reports it as the run's one failure.
@@ -69,11 +71,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
     log "apt-get update failed"
     exit 1
   }
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    "${missing[@]}" >&2 || {
-    log "apt-get install failed for: ${missing[*]} (Debian 12 with bookworm-security enabled?)"
-    exit 1
+  plain=() toolchain=()
+  for p in "${missing[@]}"; do
+    if [[ " ${TOOLCHAIN_PACKAGES[*]} " == *" $p "* ]]; then toolchain+=("$p"); else plain+=("$p"); fi
+  done
+  apt_install() {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 || {
+      log "apt-get install $* failed (Debian 12 with bookworm-security enabled?)"
+      exit 1
+    }
   }
+  [ "${#plain[@]}" -eq 0 ] || apt_install --no-install-recommends "${plain[@]}"
+  [ "${#toolchain[@]}" -eq 0 ] || apt_install "${toolchain[@]}"
 else
   log "Debian packages: all ${#APT_PACKAGES[@]} installed"
 fi
