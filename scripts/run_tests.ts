@@ -28,7 +28,8 @@
 
 const root = new URL("..", import.meta.url).pathname;
 const inCi = Boolean(Deno.env.get("CI"));
-const args = Deno.args.filter((a) => a !== "--quick");
+// `deno task test -- src/contracts` passes the `--` through: it is not a filter.
+const args = Deno.args.filter((a) => a !== "--quick" && a !== "--");
 const quick = Deno.args.includes("--quick");
 const COVERAGE_FLOOR = 90;
 const COVERED_FOLDERS = ["src/ingestion/", "src/preprocessing/"];
@@ -100,10 +101,12 @@ const FILTERED = "filter arguments given: only `deno test` runs";
 // 0. Set-up: tools and packages, then a PostgreSQL cluster for the server-engine tests.
 await setUp();
 const stopCluster = await startCluster();
-Deno.addSignalListener("SIGINT", async () => {
-  await stopCluster();
-  Deno.exit(130);
-});
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await stopCluster();
+    Deno.exit(code);
+  });
+}
 
 try {
   // 1. Static checks.
