@@ -138,7 +138,14 @@ run_cmd() {
 }
 run_cmd run "npx -y deno@2.9.6 task run"
 run_cmd test "npx -y deno@2.9.6 task test"
-# What the test run said it skipped or failed (the lines above its final line).
-awk '/^Skipped \(|^Failed: /{f=1} f' "$LOGS/test.log" | head -n 80 >>"$SUMMARY" || true
+# What the test run said it skipped or failed (the lines above its final line); a set-up that
+# stopped the run has neither list: its last lines say why.
+if grep -qE '^Skipped \(|^Failed: ' "$LOGS/test.log"; then
+  awk '/^Skipped \(|^Failed: /{f=1} f' "$LOGS/test.log" | head -n 80 >>"$SUMMARY" || true
+else
+  { echo "last lines of the test command's output:"; grep -v '^\s*$' "$LOGS/test.log" | tail -n 12; } >>"$SUMMARY"
+fi
+# What the two commands left in the user's folders (sizes for the README).
+report "sizes: $(cd "$ROOTFS/root" && du -sh .npm .cache/* .cargo 2>/dev/null | awk '{printf "%s %s, ", $2, $1}')"
 log "summary:"
 cat "$SUMMARY"
