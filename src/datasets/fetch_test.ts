@@ -202,3 +202,11 @@ Deno.test("the registry's entries are complete and each sha256 is well formed", 
     );
   }
 });
+
+Deno.test("every registered file is found with its registered size (the hash is checked on the way)", async () => {
+  for (const [name, e] of Object.entries(DATASETS)) {
+    const path = await fetchDataset(name);
+    assert.ok(path.endsWith(`/${name}`), path);
+    assert.equal((await Deno.stat(path)).size, e.size, name);
+  }
+});
