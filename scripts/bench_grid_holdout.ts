@@ -1,6 +1,6 @@
 /**
  * `deno task bench:grid-holdout`: minimum curvature on real data, against GMT. The Rio
- * aeromagnetic readings (`../shared/data/rio-magnetic.csv.gz`) in the README example's bbox are
+ * aeromagnetic readings (`rio-magnetic.csv.gz`, found or fetched by src/datasets) in the README example's bbox are
  * split 90/10 with a fixed seed; `gam grid --method mincurv` and `gmt blockmedian | gmt surface
  * -T0.25 -A<cos(centre latitude)>` grid the 90%, and each grid is interpolated bilinearly at the
  * held-out 10%. Prints the held-out RMS error (nT) and the wall time of each tool (process spawn
@@ -13,9 +13,10 @@
 import { parseArgs } from "node:util";
 import { readGrid } from "../src/formats/grid_read.ts";
 import { readTable } from "../src/formats/table.ts";
+import { fetchDataset } from "../src/datasets/mod.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
-const DATA = `${REPO}../shared/data/rio-magnetic.csv.gz`;
+const DATA = await fetchDataset("rio-magnetic.csv.gz");
 const [W, S, E, N] = [-42.6, -22.5, -41.9, -22.0];
 const { values: flags } = parseArgs({
   args: Deno.args,

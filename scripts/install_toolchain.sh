@@ -3,8 +3,9 @@
 #
 # Idempotent: every step checks whether its result is already present and skips itself.
 #
-#   1. apt: rustc-web cargo-web rust-web-src lld-22 (Debian's rustc 1.96 at /usr/bin, std sources in
-#      /usr/src/rustc-<ver>/library, rust-lld pointing at lld-22).
+#   1. apt: rustc-web cargo-web rust-web-src lld-22 rustfmt-web rust-web-clippy (Debian's rustc 1.96
+#      at /usr/bin, std sources in /usr/src/rustc-<ver>/library, rust-lld pointing at lld-22, and
+#      `cargo fmt` / `cargo clippy` for that same rustc: a machine without rustup has none otherwise).
 #   2. std for wasm32-unknown-unknown, built once from those sources with -Zbuild-std in a throw-away
 #      crate, copied into /usr/lib/rustlib/wasm32-unknown-unknown/lib/.
 #   3. `rustup toolchain link debian-web /usr` when rustup exists (the build uses RUSTUP_TOOLCHAIN).
@@ -12,7 +13,8 @@
 #   5. wasm-opt from the npm package binaryen (pinned), cached in ~/.cache/gam/binaryen.
 #
 # Usage: scripts/install_toolchain.sh            (needs root or sudo for steps 1 and 2)
-# Env:   GAM_SKIP_APT=1 skips step 1; GAM_BINARYEN_VERSION overrides the pinned binaryen version.
+# Env:   GAM_SKIP_APT=1 skips step 1; GAM_BINARYEN_VERSION overrides the pinned binaryen version;
+#        GAM_TOOLCHAIN_ONLY=system stops after steps 1-3 (the parts that need root).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +39,7 @@ as_root() {
 # ---------------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------------
-APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22)
+APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 rustfmt-web rust-web-clippy)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -138,6 +140,11 @@ if command -v rustup >/dev/null; then
   fi
 else
   log "rustup not found: the build uses /usr/bin first on PATH"
+fi
+
+if [ "${GAM_TOOLCHAIN_ONLY:-}" = system ]; then
+  log "GAM_TOOLCHAIN_ONLY=system: stopping before the per-user tools (steps 4 and 5)"
+  exit 0
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -9,9 +9,6 @@
 /** The repository root (with a trailing slash). */
 export const ROOT: string = new URL("../", import.meta.url).pathname;
 
-/** The shared real-data folder beside the checkout (`../shared/data/`, trailing slash). */
-export const SHARED_DATA: string = new URL("../../shared/data/", import.meta.url).pathname;
-
 /** Exit code and output of one `gam` invocation. */
 export interface GamRun {
   /** Exit status. */

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "./testdata/assert.ts";
 import { FsCacheStore } from "./fs_cache_store.ts";
 import { CacheKeyError } from "./errors.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 const GROUP = JSON.stringify({ zarr_format: 3, node_type: "group", attributes: { n: 1 } });
 
@@ -11,7 +12,7 @@ async function fillGroup(dir: string, extra = "x"): Promise<void> {
 }
 
 Deno.test("put() publishes a complete entry; a failing fill publishes nothing", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await moduleTempDir();
   const store = new FsCacheStore(root);
   await assertRejects(
     () =>
@@ -31,7 +32,7 @@ Deno.test("put() publishes a complete entry; a failing fill publishes nothing", 
 });
 
 Deno.test("put() over an existing entry replaces it and keeps its pin", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   await store.put("p/m/k", (dir) => fillGroup(dir, "old"));
   await store.setPinned("p/m/k", true);
   await store.put("p/m/k", (dir) => fillGroup(dir, "new!"));
@@ -43,7 +44,7 @@ Deno.test("put() over an existing entry replaces it and keeps its pin", async ()
 });
 
 Deno.test("list() finds entries at any depth, not their arrays; delete() removes one", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   await store.put("ingestion/gravity/k1", (d) => fillGroup(d));
   await store.put("preprocessing/gravity/abc/v1.0.0", (d) => fillGroup(d));
   await store.put("preprocessing/gravity/abc/v1.1.0", (d) => fillGroup(d));
@@ -61,7 +62,7 @@ Deno.test("list() finds entries at any depth, not their arrays; delete() removes
 });
 
 Deno.test("get() records the access time used for LRU", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   await store.put("a/m/k", (d) => fillGroup(d));
   const old = new Date("2020-01-01T00:00:00Z");
   await Deno.utime(`${store.root}/a/m/k`, old, old);
@@ -75,7 +76,7 @@ Deno.test("get() records the access time used for LRU", async () => {
 });
 
 Deno.test("lock() serialises holders in one process; tryLock() does not wait", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   const order: string[] = [];
   const first = await store.lock("a/m/k");
   const waiting = store.lock("a/m/k").then((l) => {
@@ -95,7 +96,7 @@ Deno.test("lock() serialises holders in one process; tryLock() does not wait", a
 });
 
 Deno.test("cleanLeftovers() removes a dead writer's temp folder but not a live one", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   const id = `${Date.now() - 120_000}-999999-deadbeef`;
   await Deno.mkdir(`${store.root}/.tmp/${id}`, { recursive: true });
   await Deno.writeTextFile(`${store.root}/.tmp/${id}/zarr.json`, GROUP);
@@ -123,7 +124,7 @@ Deno.test("cleanLeftovers() removes a dead writer's temp folder but not a live o
 });
 
 Deno.test("entry paths that could escape the root are refused", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   for (const p of ["../x", "a/../../b", "/abs", "a//b", "a b"]) {
     await assertRejects(() => store.get(p), CacheKeyError);
   }

@@ -7,11 +7,12 @@ import { syntheticGrid, syntheticPoints } from "./testdata/fixtures.ts";
 import { CacheKeyError } from "./errors.ts";
 import { FsCacheStore } from "./fs_cache_store.ts";
 import { startSweeper } from "./sweeper.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 const BBOX = [16, -35, 33, -22] as const;
 
 Deno.test("GridCache keeps one entry per modality, bbox and pipeline version", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gam-grid-" });
+  const dir = await moduleTempDir({ prefix: "gam-grid-" });
   const cache = new GridCache({
     store: dir,
     outputDir: `${dir}/out`,
@@ -48,14 +49,14 @@ Deno.test("bboxHash() ignores differences below 1e-9 degrees", () => {
 });
 
 Deno.test("GridCache refuses a pipeline version that is not a semantic version", async () => {
-  const cache = new GridCache({ store: await Deno.makeTempDir(), metrics: new MetricsRegistry() });
+  const cache = new GridCache({ store: await moduleTempDir(), metrics: new MetricsRegistry() });
   for (const v of ["1.0", "latest", "../1.0.0", "1.0.0+build"]) {
     await assertRejects(() => cache.get("gravity", BBOX, v), CacheKeyError, "semantic version");
   }
 });
 
 Deno.test("startSweeper() sweeps on its interval and stops cleanly", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gam-grid-" });
+  const dir = await moduleTempDir({ prefix: "gam-grid-" });
   const cache = new GridCache({ store: dir, metrics: new MetricsRegistry() });
   await cache.put("gravity", BBOX, "1.0.0", syntheticGrid(30, 40), { licence: "x", citation: "y" });
   const sweeper = startSweeper(new FsCacheStore(dir), 0.05, {

@@ -9,6 +9,7 @@ import { syntheticPoints } from "./testdata/fixtures.ts";
 import { CacheKeyError } from "./errors.ts";
 import { storageDigest } from "./digest.ts";
 import { metricValue } from "./testdata/metrics.ts";
+import { moduleTempDirSync } from "../_testing/temp_dir.ts";
 
 const KEY = "ab".repeat(32);
 
@@ -20,7 +21,7 @@ function setup(
     now?: () => Date;
   } = {},
 ) {
-  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const dir = moduleTempDirSync({ prefix: "gam-cache-" });
   const metrics = new MetricsRegistry();
   const lines: string[] = [];
   const cache = new IngestionCache({
@@ -194,7 +195,7 @@ Deno.test("a change that also rewrites the digest passes sampled reads but not v
 });
 
 Deno.test("a policy with pin: true pins every entry it writes", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const dir = moduleTempDirSync({ prefix: "gam-cache-" });
   const cache = new IngestionCache({
     store: dir,
     policy: { gravity: { pin: true } },
@@ -213,7 +214,7 @@ Deno.test("the cache rejects keys that could escape the cache folder", async () 
 });
 
 Deno.test("the extra lock is taken around the fetch and released after it", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const dir = moduleTempDirSync({ prefix: "gam-cache-" });
   const events: string[] = [];
   const cache = new IngestionCache({
     store: dir,
@@ -232,7 +233,7 @@ Deno.test("the extra lock is taken around the fetch and released after it", asyn
 });
 
 Deno.test("an entry replaced while it is being read is not quarantined", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "gam-cache-" });
+  const dir = moduleTempDirSync({ prefix: "gam-cache-" });
   const fs = new FsCacheStore(dir);
   const opts = { policy: { compression: "none" as const }, metrics: new MetricsRegistry() };
   const writer = new IngestionCache({ store: fs, ...opts });

@@ -3,6 +3,7 @@ import { FsCacheStore } from "./fs_cache_store.ts";
 import { sweepCache } from "./sweeper.ts";
 import { MetricsRegistry } from "../observability/mod.ts";
 import { metricValue } from "./testdata/metrics.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 const NOW = new Date("2026-11-25T12:00:00Z");
 const HOUR = 3600_000;
@@ -22,7 +23,7 @@ async function entry(store: FsCacheStore, path: string, bytes: number, expires: 
 }
 
 Deno.test("sweepCache() evicts expired entries first, then least recently used; never pinned", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   const fresh = new Date(NOW.getTime() + 24 * HOUR);
   const expired = new Date(NOW.getTime() - HOUR);
   const ago = (h: number) => new Date(NOW.getTime() - h * HOUR);
@@ -57,7 +58,7 @@ Deno.test("sweepCache() evicts expired entries first, then least recently used; 
 });
 
 Deno.test("sweepCache() removes entries stale for longer than maxStaleSeconds, unless pinned", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   const longAgo = new Date(NOW.getTime() - 40 * 24 * HOUR);
   await entry(store, "ingestion/gravity/a", 100, longAgo, NOW);
   await entry(store, "ingestion/gravity/b", 100, longAgo, NOW);
@@ -67,7 +68,7 @@ Deno.test("sweepCache() removes entries stale for longer than maxStaleSeconds, u
 });
 
 Deno.test("sweepCache() skips an entry whose lock is held", async () => {
-  const store = new FsCacheStore(await Deno.makeTempDir());
+  const store = new FsCacheStore(await moduleTempDir());
   await entry(store, "ingestion/gravity/a", 1000, NOW, NOW);
   const lock = await store.lock("ingestion/gravity/a");
   const report = await sweepCache(store, {

@@ -7,6 +7,7 @@ import { gridChecksum, rawDataChecksum } from "../contracts/mod.ts";
 import { MetricsRegistry } from "../observability/mod.ts";
 import { syntheticGrid, syntheticPoints } from "./testdata/fixtures.ts";
 import { chunkCodecs, readPointsGroup, writePointsGroup } from "./zarr_entry.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 const BBOX = [16, -35, 33, -22] as const;
 const ORIGIN = { licence: "CC0-1.0", citation: "GAM synthetic grid" };
@@ -17,7 +18,7 @@ Deno.test("the canonical checksum of a cached grid does not depend on chunking o
   const sizes = new Set<number>();
   for (const compression of ["none", "gzip", "zstd"] as const) {
     for (const chunkSize of [64, 256, 1000]) {
-      const dir = await Deno.makeTempDir({ prefix: "gam-zarr-" });
+      const dir = await moduleTempDir({ prefix: "gam-zarr-" });
       const cache = new GridCache({
         store: dir,
         policy: { compression, chunkSize },
@@ -38,7 +39,7 @@ Deno.test("the checksum of cached points does not depend on chunking or codec", 
   const raw = syntheticPoints(20_000);
   for (const compression of ["none", "gzip", "zstd"] as const) {
     for (const chunkSize of [10, 256]) {
-      const dir = await Deno.makeTempDir({ prefix: "gam-zarr-" });
+      const dir = await moduleTempDir({ prefix: "gam-zarr-" });
       const cache = new IngestionCache({
         store: dir,
         policy: { compression, chunkSize },
@@ -52,7 +53,7 @@ Deno.test("the checksum of cached points does not depend on chunking or codec", 
 });
 
 Deno.test("zarrita alone reads a cached grid: dimension names, NaN fill, values", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gam-zarr-" });
+  const dir = await moduleTempDir({ prefix: "gam-zarr-" });
   const grid = syntheticGrid(120, 90);
   const cache = new GridCache({
     store: dir,
@@ -82,7 +83,7 @@ Deno.test("zarrita alone reads a cached grid: dimension names, NaN fill, values"
 });
 
 Deno.test("points round-trip with optional arrays absent", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gam-zarr-" });
+  const dir = await moduleTempDir({ prefix: "gam-zarr-" });
   const points = {
     lon: new Float64Array([1, 2, 3]),
     lat: new Float64Array([4, 5, 6]),
@@ -104,7 +105,7 @@ Deno.test({
   name: "zarr-python 3 opens cached grids and points written with every codec",
   ignore: python === undefined,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "gam-zarr-" });
+    const dir = await moduleTempDir({ prefix: "gam-zarr-" });
     const grid = syntheticGrid(64, 80);
     const raw = syntheticPoints(1000);
     const paths: string[] = [];

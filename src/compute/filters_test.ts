@@ -321,11 +321,8 @@ Deno.test("filter wrappers reject bad grids and options naming the option", asyn
 });
 
 Deno.test("filters and QC run on a grid made from the South Africa gravity survey", async () => {
-  const file =
-    new URL("../../../shared/data/south-africa-gravity.ast.gz", import.meta.url).pathname;
-  await Deno.stat(file).catch(() => {
-    throw new Error(`shared data file ${file} is missing (see ../shared/data/README.md)`);
-  });
+  const { fetchDataset } = await import("../datasets/mod.ts");
+  const file = await fetchDataset("south-africa-gravity.ast.gz");
   const { readTable } = await import("../formats/table.ts");
   const { gridPoints } = await import("./gridding.ts");
   const t = await readTable(file, { columns: [1, 2, 4], header: false });

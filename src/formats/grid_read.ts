@@ -112,7 +112,8 @@ function provenanceOf(value: unknown, file: string): ProcessedGrid["provenance"]
  * @example Usage
  * ```ts ignore
  * import { readGrid } from "./grid_read.ts";
- * const grid = await readGrid("../shared/data/gravity-earth-0.5deg.nc");
+ * import { fetchDataset } from "../datasets/mod.ts";
+ * const grid = await readGrid(await fetchDataset("gravity-earth-0.5deg.nc"));
  * ```
  */
 export async function readGrid(path: string): Promise<ProcessedGrid> {

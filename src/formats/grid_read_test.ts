@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import { GridFileError, gridFormatOf, readGrid } from "./grid_read.ts";
 import { writeGrid } from "./grid_write.ts";
-
-const EARTH = new URL("../../../shared/data/gravity-earth-0.5deg.nc", import.meta.url).pathname;
-
-async function requireShared(path: string): Promise<void> {
-  try {
-    await Deno.stat(path);
-  } catch {
-    throw new Error(`shared data file missing: ${path} (see ../shared/data/README.md)`);
-  }
-}
+import { fetchDataset } from "../datasets/mod.ts";
 
 function sample(): ProcessedGrid {
   return {
@@ -28,8 +19,7 @@ function sample(): ProcessedGrid {
 }
 
 Deno.test("readGrid() reads gravity-earth-0.5deg.nc as 361 x 721 nodes in mGal", async () => {
-  await requireShared(EARTH);
-  const g = await readGrid(EARTH);
+  const g = await readGrid(await fetchDataset("gravity-earth-0.5deg.nc"));
   assert.equal(g.lat.length, 361);
   assert.equal(g.lon.length, 721);
   assert.equal(g.resolution.lat, 0.5);

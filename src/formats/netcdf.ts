@@ -62,7 +62,8 @@ const LON_NAMES = ["longitude", "lon", "x"];
  * @example Usage
  * ```ts ignore
  * import { parseNetcdfGrid } from "./netcdf.ts";
- * const g = parseNetcdfGrid(await Deno.readFile("../shared/data/gravity-earth-0.5deg.nc"), "g.nc");
+ * import { fetchDataset } from "../datasets/mod.ts";
+ * const g = parseNetcdfGrid(await Deno.readFile(await fetchDataset("gravity-earth-0.5deg.nc")), "g.nc");
  * g.lat.length; // 361
  * ```
  */

@@ -168,7 +168,8 @@ export class TableError extends RangeError {
  * @example Usage
  * ```ts ignore
  * import { readTable } from "./table.ts";
- * const t = await readTable("../shared/data/rio-magnetic.csv.gz", {
+ * import { fetchDataset } from "../datasets/mod.ts";
+ * const t = await readTable(await fetchDataset("rio-magnetic.csv.gz"), {
  *   columns: ["longitude", "latitude", "total_field_anomaly_nt"],
  * });
  * console.log(t.rows); // 37718

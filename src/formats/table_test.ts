@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { parseTable, readTable, TableError, TableSyntaxError } from "./table.ts";
+import { fetchDataset } from "../datasets/mod.ts";
 
-const DATA = new URL("../../../shared/data/", import.meta.url);
-const RIO = new URL("rio-magnetic.csv.gz", DATA).pathname;
-const SA = new URL("south-africa-gravity.ast.gz", DATA).pathname;
 const enc = (s: string) => new TextEncoder().encode(s);
 
-async function requireFile(path: string): Promise<void> {
-  try {
-    await Deno.stat(path);
-  } catch {
-    throw new Error(`shared data file ${path} is missing (see ../shared/data/README.md)`);
-  }
-}
-
 Deno.test("readTable() reads the gzip CSV rio-magnetic.csv.gz by column names", async () => {
-  await requireFile(RIO);
-  const t = await readTable(RIO, {
+  const t = await readTable(await fetchDataset("rio-magnetic.csv.gz"), {
     columns: ["longitude", "latitude", "total_field_anomaly_nt"],
   });
   assert.equal(t.rows, 37718);
@@ -36,8 +25,9 @@ Deno.test("readTable() reads the gzip CSV rio-magnetic.csv.gz by column names", 
 });
 
 Deno.test("readTable() reads the whitespace south-africa-gravity.ast.gz by 1-based index", async () => {
-  await requireFile(SA);
-  const t = await readTable(SA, { columns: [2, "1", 4] });
+  const t = await readTable(await fetchDataset("south-africa-gravity.ast.gz"), {
+    columns: [2, "1", 4],
+  });
   assert.equal(t.rows, 14559);
   assert.equal(t.header, null);
   assert.equal(t.delimiter, "whitespace");

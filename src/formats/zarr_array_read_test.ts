@@ -3,6 +3,7 @@ import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { readZarrArray, ZarrArrayNotFoundError } from "./zarr_array_read.ts";
 import { chunkCodecs, type Compression, registerZarrCodecs } from "./zarr_codecs.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 type Dtype = "float32" | "float64" | "int32";
 
@@ -50,7 +51,7 @@ function ramp<T extends Float32Array | Float64Array | Int32Array>(
 }
 
 Deno.test("readZarrArray() equals zarrita's read for single, edge and multi-chunk layouts", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir();
   const cases: [string, Float32Array | Float64Array | Int32Array, number[], number[]][] = [
     ["one_chunk", ramp(Float32Array, 30 * 41), [30, 41], [30, 41]],
     ["padded_chunk", ramp(Float64Array, 30 * 41), [30, 41], [64, 64]],
@@ -74,7 +75,7 @@ Deno.test("readZarrArray() equals zarrita's read for single, edge and multi-chun
 });
 
 Deno.test("readZarrArray() fills chunks that were never written with the fill value", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir();
   const data = ramp(Float32Array, 20 * 20);
   await writeArray(dir, "v", data, [20, 20], [10, 10]);
   await Deno.remove(`${dir}/v/c/1/0`); // rows 10-19, columns 0-9
@@ -89,7 +90,7 @@ Deno.test("readZarrArray() fills chunks that were never written with the fill va
 });
 
 Deno.test("readZarrArray() reads compressed arrays through zarrita", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir();
   for (const compression of ["gzip", "zstd"] as const) {
     const data = ramp(Float64Array, 50 * 60);
     await writeArray(`${dir}/${compression}`, "v", data, [50, 60], [16, 16], compression);
@@ -100,7 +101,7 @@ Deno.test("readZarrArray() reads compressed arrays through zarrita", async () =>
 });
 
 Deno.test("readZarrArray() names a missing array, or returns undefined when optional", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir();
   await assert.rejects(readZarrArray(dir, "lat"), (e: unknown) => {
     assert.ok(e instanceof ZarrArrayNotFoundError);
     assert.equal(e.message, `${dir}: no array "lat"`);
@@ -110,7 +111,7 @@ Deno.test("readZarrArray() names a missing array, or returns undefined when opti
 });
 
 Deno.test("readZarrArray() rejects a truncated chunk, naming the file and the sizes", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir();
   await writeArray(dir, "v", ramp(Float32Array, 100), [10, 10], [10, 10]);
   const chunk = `${dir}/v/c/0/0`;
   await Deno.writeFile(chunk, (await Deno.readFile(chunk)).subarray(0, 396));

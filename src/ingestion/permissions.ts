@@ -14,7 +14,7 @@ import { isAbsolute, resolve } from "node:path";
  * @example Usage
  * ```ts
  * import type { PermissionGrant } from "./permissions.ts";
- * const g: PermissionGrant = { net: ["icgem.gfz-potsdam.de"], read: ["../shared/data"] };
+ * const g: PermissionGrant = { net: ["icgem.gfz-potsdam.de"], read: ["surveys/"] };
  * ```
  */
 export interface PermissionGrant {

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { ConfigService } from "../config/mod.ts";
 import { createLogger, MetricsRegistry } from "../observability/mod.ts";
 import { PipelineServer, type PipelineServerOptions, type ScheduledRunResult } from "./serve.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 const BASE = new URL("../../config/ingestion.yaml", import.meta.url);
 
 async function tempConfig(schedule: string | undefined): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "gam-serve-" });
+  const dir = await moduleTempDir({ prefix: "gam-serve-" });
   let text = await Deno.readTextFile(BASE);
   text = text.replace("listen: 127.0.0.1:9464", "listen: 127.0.0.1:0");
   if (schedule) text = text.replace(/# schedule: "0 3 \* \* \*".*\n/, `schedule: "${schedule}"\n`);

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { openPglite, prestartPglite } from "./pglite_engine.ts";
 import { PersistenceError } from "./errors.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 Deno.test("openPglite() refuses a data folder another instance has open, and frees it on close", async () => {
-  const dir = `${await Deno.makeTempDir()}/db`;
+  const dir = `${await moduleTempDir()}/db`;
   const first = await openPglite(dir);
   try {
     await assert.rejects(() => openPglite(dir), (e: unknown) => {
@@ -20,7 +21,7 @@ Deno.test("openPglite() refuses a data folder another instance has open, and fre
 });
 
 Deno.test("openPglite() commits, rolls back on a throw and nests savepoints through its worker", async () => {
-  const dir = `${await Deno.makeTempDir()}/db`;
+  const dir = `${await moduleTempDir()}/db`;
   const db = await openPglite(dir);
   try {
     await db.exec("CREATE TABLE t (n int PRIMARY KEY CONSTRAINT t_small CHECK (n < 100))");
@@ -53,7 +54,7 @@ Deno.test("openPglite() commits, rolls back on a throw and nests savepoints thro
 });
 
 Deno.test("openPglite() errors cross the worker as PersistenceError with message, constraint and SQLSTATE", async () => {
-  const dir = `${await Deno.makeTempDir()}/db`;
+  const dir = `${await moduleTempDir()}/db`;
   const db = await openPglite(dir);
   try {
     await db.exec("CREATE TABLE t (n int CONSTRAINT t_small CHECK (n < 100))");
@@ -87,7 +88,7 @@ Deno.test("openPglite() errors cross the worker as PersistenceError with message
 });
 
 Deno.test("openPglite() dumps its data folder and reopens from a dump", async () => {
-  const dir = `${await Deno.makeTempDir()}/db`;
+  const dir = `${await moduleTempDir()}/db`;
   const db = await openPglite(dir);
   try {
     await db.exec("CREATE TABLE t (s text); INSERT INTO t VALUES ('kept')");
@@ -107,7 +108,7 @@ Deno.test("openPglite() dumps its data folder and reopens from a dump", async ()
 });
 
 Deno.test("prestartPglite() hands its worker to openPglite; cancel() then leaves the client open", async () => {
-  const dir = `${await Deno.makeTempDir()}/db`;
+  const dir = `${await moduleTempDir()}/db`;
   const start = prestartPglite();
   const db = await openPglite(dir, { engine: start });
   try {
@@ -119,7 +120,7 @@ Deno.test("prestartPglite() hands its worker to openPglite; cancel() then leaves
 });
 
 Deno.test("prestartPglite() cancelled before use: openPglite starts a worker of its own", async () => {
-  const dir = `${await Deno.makeTempDir()}/db`;
+  const dir = `${await moduleTempDir()}/db`;
   const start = prestartPglite();
   start.cancel();
   start.cancel(); // a second cancel is harmless

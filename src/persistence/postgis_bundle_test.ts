@@ -3,11 +3,12 @@ import { gunzipSync } from "node:zlib";
 import { parseTar } from "nanotar";
 import { postgis } from "@electric-sql/pglite-postgis";
 import { trimmedPostgisBundle, unpackedPostgis } from "./postgis_bundle.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 Deno.test("trimmedPostgisBundle() keeps the core library, control file and install script, once", async () => {
   const opts = { PGLITE_ENV: {} } as never;
   const { bundlePath } = await postgis.setup({} as never, opts);
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir();
   const path = await trimmedPostgisBundle(bundlePath!, dir);
   const names = parseTar(gunzipSync(await Deno.readFile(path))).map((e) => e.name).sort();
   assert.equal(names.length, 3);
@@ -29,7 +30,7 @@ Deno.test("trimmedPostgisBundle() keeps the core library, control file and insta
 });
 
 Deno.test("trimmedPostgisBundle() refuses a bundle without PostGIS, naming it", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir();
   const bogus = `${dir}/bogus.tar.gz`;
   const { gzipSync } = await import("node:zlib");
   const { createTar } = await import("nanotar");
@@ -43,7 +44,7 @@ Deno.test("trimmedPostgisBundle() refuses a bundle without PostGIS, naming it", 
 Deno.test("unpackedPostgis() puts the trimmed bundle's files in a folder, byte for byte, once", async () => {
   const opts = { PGLITE_ENV: {} } as never;
   const { bundlePath } = await postgis.setup({} as never, opts);
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir();
   const root = await unpackedPostgis(bundlePath!, dir);
   const entries = parseTar(
     gunzipSync(await Deno.readFile(await trimmedPostgisBundle(bundlePath!, dir))),
@@ -62,11 +63,11 @@ Deno.test("unpackedPostgis() puts the trimmed bundle's files in a folder, byte f
 
 Deno.test("the embedded engine falls back to the trimmed bundle when the unpacked folder is damaged", async () => {
   const { openPglite } = await import("./pglite_engine.ts");
-  const cache = await Deno.makeTempDir();
+  const cache = await moduleTempDir();
   const before = Deno.env.get("XDG_CACHE_HOME");
   Deno.env.set("XDG_CACHE_HOME", cache);
   try {
-    const dir = `${await Deno.makeTempDir()}/db`;
+    const dir = `${await moduleTempDir()}/db`;
     const first = await openPglite(dir);
     await first.exec("CREATE EXTENSION postgis");
     await first.close();

@@ -1,6 +1,6 @@
 /**
- * Built-in plugins on real data: the file plugin on every file in ../shared/data (licence and
- * citation from its README), GeoTIFF round trip, the http plugin's pinned download, and the
+ * Built-in plugins on real data: the file plugin on every registered data file (src/datasets;
+ * licence and citation from its README), GeoTIFF round trip, the http plugin's pinned download, and the
  * synthetic survey against its truth.
  */
 import assert from "node:assert/strict";
@@ -9,8 +9,14 @@ import { encodeGeoTiff } from "../formats/geotiff.ts";
 import { createPlugin as fileplugin } from "./file/mod.ts";
 import { createPlugin as httpPlugin, downloadAction } from "./http/mod.ts";
 import { gravityAt, magneticAt, syntheticModel, syntheticSurvey } from "./synthetic/mod.ts";
+import { DATASETS } from "../datasets/mod.ts";
+import { testData } from "../datasets/_testing.ts";
 
-const DATA = new URL("../../../shared/data/", import.meta.url).pathname;
+const FILE_DATA = await testData(Object.keys(DATASETS));
+const path = (file: string): string => {
+  FILE_DATA.require();
+  return FILE_DATA.path[file];
+};
 const req = (bbox: readonly number[], params: Record<string, unknown>, modality = "gravity") => ({
   modality,
   bbox: bbox as [number, number, number, number],
@@ -72,12 +78,15 @@ const FILES: Record<
   },
 };
 
-Deno.test("the file plugin reads every file in ../shared/data into valid RawData", async () => {
-  const present = [...Deno.readDirSync(DATA)].map((e) => e.name).filter((n) => n !== "README.md");
-  assert.deepEqual(present.sort(), Object.keys(FILES).sort(), "a test case for every data file");
+Deno.test("the file plugin reads every registered data file into valid RawData", async () => {
+  assert.deepEqual(
+    Object.keys(DATASETS).sort(),
+    Object.keys(FILES).sort(),
+    "a test case for every data file",
+  );
   for (const [name, c] of Object.entries(FILES)) {
     const data = await fileplugin().fetch(
-      req(c.bbox, { path: `${DATA}${name}`, ...c.params }, c.modality),
+      req(c.bbox, { path: path(name), ...c.params }, c.modality),
     );
     validateRawData(data);
     const count = data.kind === "points" ? data.points.lon.length : data.grid.values.length;
@@ -88,7 +97,7 @@ Deno.test("the file plugin reads every file in ../shared/data into valid RawData
 
 Deno.test("the file plugin crops to the bbox and flips nothing it should not", async () => {
   const d = await fileplugin().fetch(req([10, 45, 11, 46], {
-    path: `${DATA}gravity-earth-0.5deg.nc`,
+    path: path("gravity-earth-0.5deg.nc"),
     ...FILES["gravity-earth-0.5deg.nc"].params,
   }));
   assert.equal(d.kind, "grid");
@@ -98,18 +107,18 @@ Deno.test("the file plugin crops to the bbox and flips nothing it should not", a
   // Gravity magnitude at 10 km height over northern Italy: 9.77e5 to 9.78e5 mGal.
   for (const v of d.grid.values) assert.ok(v > 977_000 && v < 978_000, `${v}`);
   const sa = await fileplugin().fetch(req([20, -30, 21, -29], {
-    path: `${DATA}south-africa-gravity.ast.gz`,
+    path: path("south-africa-gravity.ast.gz"),
     ...FILES["south-africa-gravity.ast.gz"].params,
   }));
   assert.ok(sa.kind === "points" && sa.points.lon.every((x) => x >= 20 && x <= 21));
   await assert.rejects(
     fileplugin().fetch(
-      req([0, 0, 1, 1], { path: `${DATA}icgem-sample.gdf`, ...FILES["icgem-sample.gdf"].params }),
+      req([0, 0, 1, 1], { path: path("icgem-sample.gdf"), ...FILES["icgem-sample.gdf"].params }),
     ),
     /no grid node lies inside the bbox/,
   );
   await assert.rejects(
-    fileplugin().fetch(req([0, 0, 1, 1], { path: `${DATA}icgem-sample.gdf` })),
+    fileplugin().fetch(req([0, 0, 1, 1], { path: path("icgem-sample.gdf") })),
     /params.licence is required/,
   );
   await assert.rejects(fileplugin().fetch(req([0, 0, 1, 1], {})), /params.path is required/);
@@ -153,7 +162,7 @@ Deno.test("the file plugin reads a GeoTIFF written by the project's writer", asy
 });
 
 Deno.test("the http plugin downloads with a pinned sha256, resumes, and refuses a wrong hash", async () => {
-  const body = await Deno.readFile(`${DATA}icgem-sample.gdf`);
+  const body = await Deno.readFile(path("icgem-sample.gdf"));
   const sha = "06d864f3b60ce4e683c498527ff1c3d86f8ac88902c5f1485b7320f767cd1411";
   let requests = 0;
   let lastRange: string | null = null;

@@ -7,6 +7,7 @@ import { FsCacheStore, IngestionCache, sweepCache } from "../../src/cache/mod.ts
 import { rawDataChecksum } from "../../src/contracts/mod.ts";
 import { MetricsRegistry } from "../../src/observability/mod.ts";
 import { syntheticPoints } from "../../src/cache/testdata/fixtures.ts";
+import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 
 const CHILD = new URL("./child_cache.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -47,7 +48,7 @@ async function filesUnder(dir: string): Promise<number> {
 
 for (const killAfterFiles of [1, 40, 400]) {
   Deno.test(`a writer SIGKILLed after ${killAfterFiles} chunk files leaves no entry behind`, async () => {
-    const root = await Deno.makeTempDir({ prefix: "gam-crash-" });
+    const root = await moduleTempDir({ prefix: "gam-crash-" });
     const child = spawn(["write", root, "2000000"]);
     // Wait until the writer's private folder holds enough files, then kill it. The deadline
     // only ends a wait for a writer that never starts (a loaded machine can take seconds).
@@ -86,7 +87,7 @@ for (const killAfterFiles of [1, 40, 400]) {
 }
 
 Deno.test("8 processes asking for the same key: one fetch, 8 identical results", async () => {
-  const root = await Deno.makeTempDir({ prefix: "gam-conc-" });
+  const root = await moduleTempDir({ prefix: "gam-conc-" });
   const log = `${root}/fetches.log`;
   const children = Array.from({ length: 8 }, () => spawn(["fetch", `${root}/cache`, log]));
   const outputs = await Promise.all(children.map((c) => c.output()));

@@ -1,14 +1,16 @@
 /**
  * The ready configs in `config/examples/`: each loads with the real loader and passes
- * `gam run --dry-run` offline; the real-data examples run end to end on the survey files in
- * `../shared/data/` (skipped, naming the file, where that folder is absent); the ICGEM example
+ * `gam run --dry-run` offline; the real-data examples run end to end on the registered survey
+ * files (src/datasets: `../shared/data/`, the user cache folder or a download; a test fails with
+ * the fetcher's message naming the file and its source when none has it); the ICGEM example
  * runs against a loopback stand-in of the ICGEM Calculation Service serving the sample GDF
- * response from `../shared/data/icgem-sample.gdf`.
+ * response `icgem-sample.gdf`.
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { loadConfig } from "../../src/config/mod.ts";
-import { exists, gam, migrateServerDatabase, ROOT, SHARED_DATA } from "../_gam_cli.ts";
+import { exists, gam, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+import { fetchDataset, SHARED_DATA_DIR } from "../../src/datasets/mod.ts";
 
 await migrateServerDatabase();
 
@@ -20,39 +22,62 @@ const NAMES = [
   "south-africa-gravity.yaml",
 ];
 
-/** The `../shared/data` file an example reads, or a message naming it when it is missing. */
-async function missing(file: string): Promise<string | undefined> {
-  if (await exists(`${SHARED_DATA}${file}`)) return undefined;
-  const message = `examples_test: skipped, ${SHARED_DATA}${file} is missing ` +
-    `(the real data folder ../shared/data beside the checkout)`;
-  console.log(message);
-  return message;
+/**
+ * The config to run for example `name` reading data file `file`: the shipped one when the file
+ * is where it says (`../shared/data/`), else a copy in `dir` pointing at the fetched file.
+ */
+async function exampleConfig(name: string, file: string, dir: string): Promise<string> {
+  const path = await fetchDataset(file);
+  if (path === `${SHARED_DATA_DIR}${file}`) return `config/examples/${name}`;
+  const c = parse(await Deno.readTextFile(`${EXAMPLES}${name}`));
+  for (
+    const m of Object.values(c.modalities) as {
+      enabled: boolean;
+      source: { params: Record<string, unknown>; permissions: { read: string[] } };
+    }[]
+  ) {
+    if (!m.enabled) continue;
+    m.source.params.path = path;
+    m.source.permissions.read = [path];
+  }
+  await Deno.writeTextFile(`${dir}/${name}`, stringify(c));
+  return `${dir}/${name}`;
 }
 
 // deno-lint-ignore no-explicit-any
 type Summary = Record<string, any>;
 
-/** `gam run --no-cache --json` of an example into a temp output folder. */
-async function runExample(name: string, extra: string[] = []): Promise<Summary> {
+/**
+ * `gam run --no-cache --json` of an example (reading data file `file`) into a temp output
+ * folder; `check` looks at the summary before the folder is removed.
+ */
+async function runExample(
+  name: string,
+  file: string,
+  check: (summary: Summary) => Promise<void> | void,
+): Promise<void> {
   const out = await Deno.makeTempDir({ prefix: "gam-example-" });
-  const r = await gam([
-    "run",
-    "--config",
-    `config/examples/${name}`,
-    "--no-cache",
-    "--output-dir",
-    out,
-    "--json",
-    ...extra,
-  ]);
-  assert.equal(r.code, 0, `${name}: ${r.stderr}`);
-  const summary = JSON.parse(r.stdout);
-  assert.equal(summary.status, "succeeded");
-  assert.ok(summary.runDir.startsWith(out), "outputs go to --output-dir");
-  for (const f of ["manifest.json", "anomalies.geojson", "report.html"]) {
-    assert.ok(await exists(`${summary.runDir}/${f}`), `${name}: ${f} is written`);
+  try {
+    const r = await gam([
+      "run",
+      "--config",
+      await exampleConfig(name, file, out),
+      "--no-cache",
+      "--output-dir",
+      out,
+      "--json",
+    ]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.status, "succeeded");
+    assert.ok(summary.runDir.startsWith(out), "outputs go to --output-dir");
+    for (const f of ["manifest.json", "anomalies.geojson", "report.html"]) {
+      assert.ok(await exists(`${summary.runDir}/${f}`), `${name}: ${f} is written`);
+    }
+    await check(summary);
+  } finally {
+    await Deno.remove(out, { recursive: true });
   }
-  return summary;
 }
 
 Deno.test("config/examples holds the four documented examples, each valid with the real loader", async () => {
@@ -97,103 +122,105 @@ Deno.test({
   async fn() {
     for (const name of NAMES) {
       const out = await Deno.makeTempDir({ prefix: "gam-example-dry-" });
-      const r = await gam([
-        "run",
-        "--config",
-        `config/examples/${name}`,
-        "--dry-run",
-        "--output-dir",
-        out,
-      ]);
-      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
-      assert.match(r.stderr, /valid; nothing was fetched/, name);
-      assert.equal(await exists(`${out}/runs`), false, `${name}: a dry run writes no run folder`);
+      try {
+        const r = await gam([
+          "run",
+          "--config",
+          `config/examples/${name}`,
+          "--dry-run",
+          "--output-dir",
+          out,
+        ]);
+        assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+        assert.match(r.stderr, /valid; nothing was fetched/, name);
+        assert.equal(await exists(`${out}/runs`), false, `${name}: a dry run writes no run folder`);
+      } finally {
+        await Deno.remove(out, { recursive: true });
+      }
     }
   },
 });
 
 Deno.test({
   name: "south-africa-gravity.yaml grids a Bouguer anomaly of the NCEI stations end to end",
-  ignore: Boolean(await missing("south-africa-gravity.ast.gz")),
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const summary = await runExample("south-africa-gravity.yaml");
-    const s = summary.modalities[0];
-    assert.equal(s.modality, "gravity");
-    assert.equal(s.outcome, "ok", s.error);
-    // 14,559 stations in the file; the Bushveld box holds about a quarter of them.
-    assert.ok(s.pointsIn > 3000 && s.pointsIn < 5000, `${s.pointsIn} stations in the bbox`);
-    assert.ok(s.outliersRemoved < s.pointsIn * 0.01, `${s.outliersRemoved} outliers`);
-    assert.equal(s.gridSize, "81 x 101"); // 4° x 5° at 0.05°
-    assert.ok(s.nanRatio < 0.1, `NaN ratio ${s.nanRatio}`);
-    assert.ok(s.anomalies >= 1, "the Bushveld gravity highs are flagged");
-    const manifest = await Deno.readTextFile(`${summary.runDir}/manifest.json`);
-    assert.match(manifest, /NOAA National Centers for Environmental Information/, "citation");
-  },
+  fn: () =>
+    runExample("south-africa-gravity.yaml", "south-africa-gravity.ast.gz", async (summary) => {
+      const s = summary.modalities[0];
+      assert.equal(s.modality, "gravity");
+      assert.equal(s.outcome, "ok", s.error);
+      // 14,559 stations in the file; the Bushveld box holds about a quarter of them.
+      assert.ok(s.pointsIn > 3000 && s.pointsIn < 5000, `${s.pointsIn} stations in the bbox`);
+      assert.ok(s.outliersRemoved < s.pointsIn * 0.01, `${s.outliersRemoved} outliers`);
+      assert.equal(s.gridSize, "81 x 101"); // 4° x 5° at 0.05°
+      assert.ok(s.nanRatio < 0.1, `NaN ratio ${s.nanRatio}`);
+      assert.ok(s.anomalies >= 1, "the Bushveld gravity highs are flagged");
+      const manifest = await Deno.readTextFile(`${summary.runDir}/manifest.json`);
+      assert.match(manifest, /NOAA National Centers for Environmental Information/, "citation");
+    }),
 });
 
 Deno.test({
   name:
     "rio-magnetic.yaml removes spikes along flight lines and grids anomaly, RTP and tilt end to end",
-  ignore: Boolean(await missing("rio-magnetic.csv.gz")),
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const s = (await runExample("rio-magnetic.yaml")).modalities[0];
-    assert.equal(s.modality, "magnetic");
-    assert.equal(s.outcome, "ok", s.error);
-    assert.equal(s.pointsIn, 37_718, "the bbox holds the whole sample");
-    assert.ok(
-      s.outliersRemoved > 0 && s.outliersRemoved < 377,
-      `${s.outliersRemoved} spikes removed (expected some, under 1%)`,
-    );
-    assert.equal(s.gridSize, "101 x 121"); // 0.5° x 0.6° at 0.005°
-    assert.ok(s.nanRatio < 0.05, `NaN ratio ${s.nanRatio}`);
-    assert.deepEqual(s.grids.map((g: { branch: string }) => g.branch).sort(), [
-      "anomaly",
-      "rtp",
-      "tilt",
-    ]);
-    assert.ok(s.anomalies >= 1);
-  },
+  fn: () =>
+    runExample("rio-magnetic.yaml", "rio-magnetic.csv.gz", (summary) => {
+      const s = summary.modalities[0];
+      assert.equal(s.modality, "magnetic");
+      assert.equal(s.outcome, "ok", s.error);
+      assert.equal(s.pointsIn, 37_718, "the bbox holds the whole sample");
+      assert.ok(
+        s.outliersRemoved > 0 && s.outliersRemoved < 377,
+        `${s.outliersRemoved} spikes removed (expected some, under 1%)`,
+      );
+      assert.equal(s.gridSize, "101 x 121"); // 0.5° x 0.6° at 0.005°
+      assert.ok(s.nanRatio < 0.05, `NaN ratio ${s.nanRatio}`);
+      assert.deepEqual(s.grids.map((g: { branch: string }) => g.branch).sort(), [
+        "anomaly",
+        "rtp",
+        "tilt",
+      ]);
+      assert.ok(s.anomalies >= 1);
+    }),
 });
 
 Deno.test({
   name: "global-gravity-grid.yaml filters a window of the netCDF grid end to end",
-  ignore: Boolean(await missing("gravity-earth-0.5deg.nc")),
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const s = (await runExample("global-gravity-grid.yaml")).modalities[0];
-    assert.equal(s.outcome, "ok", s.error);
-    assert.equal(s.pointsIn, 61 * 51, "the grid nodes inside the bbox");
-    assert.equal(s.outliersRemoved, 0, "a model grid has no spikes");
-    assert.equal(s.gridSize, "51 x 61");
-    assert.deepEqual(s.grids.map((g: { branch: string }) => g.branch).sort(), [
-      "bandpass",
-      "field",
-    ]);
-  },
+  fn: () =>
+    runExample("global-gravity-grid.yaml", "gravity-earth-0.5deg.nc", (summary) => {
+      const s = summary.modalities[0];
+      assert.equal(s.outcome, "ok", s.error);
+      assert.equal(s.pointsIn, 61 * 51, "the grid nodes inside the bbox");
+      assert.equal(s.outliersRemoved, 0, "a model grid has no spikes");
+      assert.equal(s.gridSize, "51 x 61");
+      assert.deepEqual(s.grids.map((g: { branch: string }) => g.branch).sort(), [
+        "bandpass",
+        "field",
+      ]);
+    }),
 });
 
 Deno.test({
   name: "icgem.yaml runs end to end against a loopback stand-in of the ICGEM service",
-  ignore: Boolean(await missing("icgem-sample.gdf")),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     // The example, pointed at a loopback server that answers like calcgrid with the sample
     // GDF response (7 x 8 nodes, 150-164 °E, 16-28 °N); everything else as shipped.
-    const body = await Deno.readFile(`${SHARED_DATA}icgem-sample.gdf`);
+    const body = await Deno.readFile(await fetchDataset("icgem-sample.gdf"));
     const requests: URL[] = [];
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
       requests.push(new URL(req.url));
       return new Response(body, { headers: { "content-type": "text/plain" } });
     });
+    const dir = await Deno.makeTempDir({ prefix: "gam-example-icgem-" });
     try {
       const host = `127.0.0.1:${server.addr.port}`;
-      const dir = await Deno.makeTempDir({ prefix: "gam-example-icgem-" });
       const c = parse(await Deno.readTextFile(`${EXAMPLES}icgem.yaml`));
       const src = c.modalities.gravity.source;
       src.params.baseUrl = `http://${host}/calcgrid`;
@@ -231,6 +258,7 @@ Deno.test({
       assert.equal(q.get("latitude_to"), "28");
     } finally {
       await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -6,16 +6,14 @@
  * `--input`) and `gam filter`, with its units, registration and data footprint.
  */
 import assert from "node:assert/strict";
-import { gam, SHARED_DATA } from "../_gam_cli.ts";
+import { gam } from "../_gam_cli.ts";
+import { fetchDataset } from "../../src/datasets/mod.ts";
 import { readGrid } from "../../src/formats/grid_read.ts";
 import { writeGrid } from "../../src/formats/grid_write.ts";
 
-const RIO = `${SHARED_DATA}rio-magnetic.csv.gz`;
+const RIO = await fetchDataset("rio-magnetic.csv.gz");
 
 Deno.test("every grid output is read back by gam qc and gam filter with units and footprint", async () => {
-  await Deno.stat(RIO).catch(() => {
-    throw new Error(`shared data file ${RIO} is missing (see ../shared/data/README.md)`);
-  });
   const dir = await Deno.makeTempDir({ prefix: "gam-outputs-test-" });
   try {
     const files: string[] = [];

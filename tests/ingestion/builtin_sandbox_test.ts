@@ -8,7 +8,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { parse, stringify } from "yaml";
 import { IngestionService, resolvePluginModule, SandboxedPlugin } from "../../src/ingestion/mod.ts";
-import { gam, ROOT, SHARED_DATA } from "../_gam_cli.ts";
+import { dirname } from "node:path";
+import { gam, ROOT } from "../_gam_cli.ts";
+import { fetchDataset } from "../../src/datasets/mod.ts";
+
+const ICGEM = await fetchDataset("icgem-sample.gdf");
 import { pluginSource } from "./_attack.ts";
 
 const BBOX = [150, 16, 164, 28] as const;
@@ -32,11 +36,11 @@ Deno.test("synthetic, file and http run in their sandboxes with only their grant
     plugin: "file",
     module: resolvePluginModule("file"),
     modality: "gravity",
-    permissions: { read: [SHARED_DATA] },
+    permissions: { read: [dirname(ICGEM)] },
   });
   const s2 = service(file);
   const params = {
-    path: `${SHARED_DATA}icgem-sample.gdf`,
+    path: ICGEM,
     licence: "GFZ",
     citation: "ICGEM sample",
   };
@@ -44,7 +48,7 @@ Deno.test("synthetic, file and http run in their sandboxes with only their grant
   await s2.close();
   assert.equal(b.data.kind, "grid");
 
-  const body = await Deno.readFile(`${SHARED_DATA}icgem-sample.gdf`);
+  const body = await Deno.readFile(ICGEM);
   const sha256 = createHash("sha256").update(body).digest("hex");
   const log: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (r) => {

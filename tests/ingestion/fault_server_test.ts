@@ -18,12 +18,11 @@ import {
 } from "../../src/ingestion/mod.ts";
 import { GdfSyntaxError } from "../../src/formats/gdf.ts";
 import { RecordingMetrics } from "./_helpers.ts";
+import { fetchDataset } from "../../src/datasets/mod.ts";
 
-const GDF_PATH = new URL("../../../shared/data/icgem-sample.gdf", import.meta.url);
 const BBOX = [150, 16, 164, 28] as const;
-const gdf = await Deno.readFile(GDF_PATH).catch(() => {
-  throw new Error(`missing test data file ${GDF_PATH.pathname} (see ../shared/data/README.md)`);
-});
+// The fetcher's error, when the file is nowhere, names it and its source.
+const gdf = await Deno.readFile(await fetchDataset("icgem-sample.gdf"));
 
 type Fault = "ok" | "500" | "429" | "hang" | "slow" | "truncated" | "garbage" | "404";
 

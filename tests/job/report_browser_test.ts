@@ -14,6 +14,7 @@ import { decode } from "fast-png";
 import { type BrowserContext, chromium } from "playwright-core";
 import { parse, stringify } from "yaml";
 import { exists, gam, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 
 await migrateServerDatabase();
 
@@ -165,7 +166,7 @@ Deno.test({
       );
     }
     // A real run: the shipped config over a small box, outputs in a temp folder.
-    const dir = await Deno.makeTempDir({ prefix: "gam-report-" });
+    const dir = await moduleTempDir({ prefix: "gam-report-" });
     const c = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`));
     c.defaults.bbox = [10.0, 45.0, 10.4, 45.4];
     c.defaults.outputDir = `${dir}/out`;
@@ -183,7 +184,7 @@ Deno.test({
     assert.equal(grids, 4, "gravity and magnetic, fine and coarse");
     const report = `${summary.runDir}/report.html`;
 
-    const context = await launch(await Deno.makeTempDir({ prefix: "gam-chromium-" }));
+    const context = await launch(await moduleTempDir({ prefix: "gam-chromium-" }));
     try {
       const check = await inspectPage(context, report, SCREENSHOT);
       assert.deepEqual(check.requests, [], "no request but the page itself and data: URLs");

@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
-import { exists, gam, migrateServerDatabase, ROOT, SHARED_DATA } from "../_gam_cli.ts";
+import { exists, gam, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+import { fetchDataset } from "../../src/datasets/mod.ts";
+import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 
 const BASE_CONFIG = `${ROOT}config/ingestion.yaml`;
 
@@ -17,7 +19,7 @@ type Yaml = Record<string, any>;
 async function tempConfig(
   edit: (c: Yaml, dir: string) => void = () => {},
 ): Promise<{ dir: string; path: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "gam-run-" });
+  const dir = await moduleTempDir({ prefix: "gam-run-" });
   const c = parse(await Deno.readTextFile(BASE_CONFIG)) as Yaml;
   c.defaults.bbox = [10.0, 45.0, 10.4, 45.4];
   c.defaults.outputDir = `${dir}/out`;
@@ -281,10 +283,10 @@ Deno.test({
 
 Deno.test({
   name: "gam run on the real South African gravity survey (file plugin) grids and reports it",
-  ignore: !(await exists(`${SHARED_DATA}south-africa-gravity.ast.gz`)),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    const file = await fetchDataset("south-africa-gravity.ast.gz");
     const { path } = await tempConfig((c) => {
       c.defaults.bbox = [26, -30, 29, -27];
       c.modalities.magnetic.enabled = false;
@@ -292,13 +294,13 @@ Deno.test({
         type: "plugin",
         plugin: "file",
         params: {
-          path: `${SHARED_DATA}south-africa-gravity.ast.gz`,
+          path: file,
           columns: { lat: 1, lon: 2, height: 3, value: 4 },
           units: "mGal",
           licence: "Public domain",
           citation: "NOAA NCEI regional gravity data for Africa",
         },
-        permissions: { net: [], read: [SHARED_DATA] },
+        permissions: { net: [], read: [file] },
       };
       c.modalities.gravity.pipeline.definition =
         "normal-gravity -> bouguer(density=2670) -> outlier(method=mad, threshold=5) -> grid(method=idw, spacing=0.05, radius=0.3) -> qc";

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
+import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 
 import { migrateServerDatabase } from "../_gam_cli.ts";
 
@@ -15,7 +16,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "gam-serve-" });
+    const dir = await moduleTempDir({ prefix: "gam-serve-" });
     // deno-lint-ignore no-explicit-any
     const c = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`)) as Record<string, any>;
     c.defaults.bbox = [10.0, 45.0, 10.3, 45.3];

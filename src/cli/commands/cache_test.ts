@@ -4,6 +4,7 @@ import { UsageError } from "../command.ts";
 import { GridCache, IngestionCache } from "../../cache/mod.ts";
 import { MetricsRegistry } from "../../observability/mod.ts";
 import { syntheticGrid, syntheticPoints } from "../../cache/testdata/fixtures.ts";
+import { moduleTempDir } from "../../_testing/temp_dir.ts";
 
 async function gam(...args: string[]): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
@@ -18,7 +19,7 @@ async function gam(...args: string[]): Promise<{ code: number; out: string }> {
 }
 
 async function filledCache(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "gam-cli-cache-" });
+  const dir = await moduleTempDir({ prefix: "gam-cli-cache-" });
   const opts = {
     store: dir,
     policy: { compression: "none" as const },

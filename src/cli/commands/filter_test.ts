@@ -5,9 +5,8 @@ import { GridFileError, readGrid } from "../../formats/grid_read.ts";
 import { writeGrid } from "../../formats/grid_write.ts";
 import { gridFixture } from "../../preprocessing/stages/_testing.ts";
 import { filterCommand } from "./filter.ts";
+import { fetchDataset } from "../../datasets/mod.ts";
 import { qcCommand } from "./qc.ts";
-
-const EARTH = new URL("../../../../shared/data/gravity-earth-0.5deg.nc", import.meta.url).pathname;
 
 async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gam-filter-test-" });
@@ -182,9 +181,7 @@ Deno.test("gam qc prints completeness, seams and anomalies, as text and --json",
 });
 
 Deno.test("gam filter and gam qc run on gravity-earth-0.5deg.nc (netCDF classic)", async () => {
-  await Deno.stat(EARTH).catch(() => {
-    throw new Error(`shared data file ${EARTH} is missing (see ../shared/data/README.md)`);
-  });
+  const EARTH = await fetchDataset("gravity-earth-0.5deg.nc");
   await withTemp(async (dir) => {
     const out = `${dir}/up.tif`;
     assert.equal(

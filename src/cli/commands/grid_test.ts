@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { readZarrGrid } from "../../formats/zarr_grid.ts";
+import { testData } from "../../datasets/_testing.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const MAIN = `${ROOT}src/cli/main.ts`;
-const RIO = `${ROOT}../shared/data/rio-magnetic.csv.gz`;
-const SA = `${ROOT}../shared/data/south-africa-gravity.ast.gz`;
+const DATA = await testData(["rio-magnetic.csv.gz", "south-africa-gravity.ast.gz"]);
+const RIO = DATA.path["rio-magnetic.csv.gz"];
+const SA = DATA.path["south-africa-gravity.ast.gz"];
 const RIO_BOX = "-42.6,-22.5,-42.0,-22.0";
 
 interface Run {
@@ -23,11 +25,7 @@ async function gam(args: string[], env: Record<string, string> = {}): Promise<Ru
 }
 
 async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  for (const f of [RIO, SA]) {
-    await Deno.stat(f).catch(() => {
-      throw new Error(`shared data file ${f} is missing (see ../shared/data/README.md)`);
-    });
-  }
+  DATA.require();
   const dir = await Deno.makeTempDir({ prefix: "gam-grid-test-" });
   try {
     await fn(dir);

@@ -12,12 +12,12 @@
  * source:
  *   plugin: file
  *   params:
- *     path: ../shared/data/south-africa-gravity.ast.gz
+ *     path: surveys/south-africa-gravity.ast.gz
  *     columns: { lat: 1, lon: 2, height: 3, value: 4 }
  *     units: mGal
  *     licence: Public domain
  *     citation: NOAA NCEI regional gravity data for Africa
- *   permissions: { read: [../shared/data] }
+ *   permissions: { read: [surveys/south-africa-gravity.ast.gz] }
  * ```
  *
  * @module
@@ -57,9 +57,10 @@ export const manifest: PluginManifest = {
  * @example Usage
  * ```ts ignore
  * import { createPlugin } from "./mod.ts";
+ * import { fetchDataset } from "../../datasets/mod.ts";
  * const data = await createPlugin().fetch({
  *   modality: "gravity", bbox: [150, 16, 164, 28], correlationId: "c",
- *   params: { path: "../shared/data/icgem-sample.gdf", licence: "GFZ", citation: "ICGEM" },
+ *   params: { path: await fetchDataset("icgem-sample.gdf"), licence: "GFZ", citation: "ICGEM" },
  *   signal: new AbortController().signal,
  * });
  * ```

@@ -136,7 +136,8 @@ export interface SurveyContext {
  * @example Usage
  * ```ts ignore
  * import { readSurveyFile } from "./read.ts";
- * const data = await readSurveyFile("../shared/data/icgem-sample.gdf",
+ * import { fetchDataset } from "../../datasets/mod.ts";
+ * const data = await readSurveyFile(await fetchDataset("icgem-sample.gdf"),
  *   { licence: "GFZ", citation: "ICGEM" },
  *   { source: { plugin: "file", version: "1.0.0" }, modality: "gravity",
  *     bbox: [150, 16, 164, 28], sourceUrl: "file:///x" });
