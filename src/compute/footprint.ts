@@ -157,5 +157,8 @@ export function footprintDistance(
       d[k] = Math.sqrt(best);
     }
   }
+  // The scratch (16 bytes a node) is released now rather than at some later garbage collection,
+  // where it would add to the peak memory of the writing that follows (`gam grid`).
+  for (const a of [offLon, offLat, row]) a.buffer.transfer(0);
   return d;
 }

@@ -86,7 +86,7 @@ empty grid), 2 usage error.`;
  * (`total_field_anomaly_nt` is nT), or `"unknown"`.
  */
 async function resolveUnits(flag: string | undefined, column: string): Promise<string> {
-  const { normalizeUnit } = await import("../../units/mod.ts");
+  const { normalizeUnit } = await import("../../units/registry.ts");
   if (flag !== undefined) {
     if (flag.trim() === "") throw new UsageError(`--units must not be empty`);
     try {
@@ -215,7 +215,7 @@ export const gridCommand: Command = {
       throw e;
     }
 
-    // The registry loads zod: resolved while the table is read.
+    // Resolved while the table is read (the registry alone: units/mod.ts would load zod).
     const unitsOf = resolveUnits(values.units as string | undefined, z);
     unitsOf.catch(() => {});
     const t0 = performance.now();
