@@ -46,7 +46,8 @@ export interface OpenDatabaseOptions {
   /**
    * Create a new embedded data folder from a template kept beside it
    * (`<dataDir>.template.tar.gz`, written on the first creation; see `OpenPgliteOptions`), so
-   * that deleting the folder does not cost the next run PostGIS's installation again.
+   * that deleting the folder does not cost the next run PostGIS's installation again. Either
+   * way a new embedded folder has PostGIS installed from its first open, `migrate: false` or not.
    * @default true
    */
   template?: boolean;
