@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { gunzipSync } from "node:zlib";
+import { parseTar } from "nanotar";
 
 /**
  * What a template was made by: the engine and PostGIS packages as resolved (their npm
@@ -81,5 +83,42 @@ export async function saveTemplate(path: string, bytes: Uint8Array): Promise<voi
     await Deno.remove(tmp).catch(() => {});
     await Deno.remove(`${tmp}.sha256`).catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * Unpacks a template (or any PGlite `dumpDataDir("gzip")`) into the empty folder `dataDir` with
+ * native file writes. PGlite's own `loadDataDir` writes the same files through its emulated file
+ * system, about 2 s for the 65 MB of a new database on a busy 2-core machine; this takes a few
+ * hundred milliseconds, and PGlite then opens the folder as an existing one.
+ *
+ * @param bytes The gzipped tar (entry names relative to the data folder, with or without a
+ *   leading `/`).
+ * @param dataDir The data folder (created when missing; expected empty).
+ * @throws {RangeError} for an entry that would land outside `dataDir`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { readTemplate, unpackDataDir } from "./pglite_template.ts";
+ * const bytes = await readTemplate("out/db.template.tar.gz");
+ * if (bytes) await unpackDataDir(bytes, "out/db");
+ * ```
+ */
+export async function unpackDataDir(bytes: Uint8Array, dataDir: string): Promise<void> {
+  const root = dataDir.replace(/\/+$/, "");
+  await Deno.mkdir(root, { recursive: true });
+  for (const e of parseTar(gunzipSync(bytes))) {
+    const name = e.name.replace(/^\/+/, "");
+    if (name === "" || name.split("/").includes("..")) {
+      if (name === "") continue;
+      throw new RangeError(`Data folder archive entry "${e.name}" leaves the folder`);
+    }
+    const path = `${root}/${name}`;
+    if (e.type === "directory") {
+      await Deno.mkdir(path, { recursive: true });
+      continue;
+    }
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeFile(path, e.data ?? new Uint8Array(0));
   }
 }
