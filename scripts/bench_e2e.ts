@@ -26,6 +26,7 @@
 import { parseArgs } from "node:util";
 import { KM_PER_DEGREE } from "../src/compute/filters.ts";
 import { writeGeoTiff } from "../src/formats/geotiff.ts";
+import { writeFileAtomic } from "../src/fs/mod.ts";
 import { writeZarrGrid } from "../src/formats/zarr_grid.ts";
 import { mulberry32 } from "../src/plugins/synthetic/model.ts";
 import { type Measure, measure, PEAK_SOURCE } from "./_measure.ts";
@@ -81,8 +82,7 @@ async function ensureInputs(): Promise<void> {
     const text = await new Response(
       (await Deno.open(RIO_GZ)).readable.pipeThrough(new DecompressionStream("gzip")),
     ).text();
-    await Deno.writeTextFile(`${RIO}.tmp`, text);
-    await Deno.rename(`${RIO}.tmp`, RIO);
+    await writeFileAtomic(RIO, text);
   }
 }
 

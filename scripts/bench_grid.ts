@@ -20,6 +20,7 @@
  */
 import { parseArgs } from "node:util";
 import { readGrid } from "../src/formats/grid_read.ts";
+import { writeFileAtomic } from "../src/fs/mod.ts";
 import { type Measure, measure as measureIn, PEAK_SOURCE } from "./_measure.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
@@ -116,8 +117,7 @@ async function ensureInput(): Promise<void> {
       const lat = BBOX[1] + r() * (BBOX[3] - BBOX[1]);
       lines.push(`${lon.toFixed(6)},${lat.toFixed(6)},${field(lon, lat).toFixed(3)}`);
     }
-    await Deno.writeTextFile(`${CSV}.tmp`, lines.join("\n") + "\n");
-    await Deno.rename(`${CSV}.tmp`, CSV);
+    await writeFileAtomic(CSV, lines.join("\n") + "\n");
   }
   const layer = CSV.split("/").pop()!.replace(/\.csv$/, "");
   await Deno.writeTextFile(

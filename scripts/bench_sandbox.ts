@@ -3,7 +3,7 @@
  *
  * - **Load** (once per plugin per run; once per service life under `gam serve`): vetting the
  *   module graph (`deno info`) and starting the child process up to `ready`, for the built-in
- *   `synthetic` plugin.
+ *   `synthetic` plugin, and for the example plugin, which imports the plugin API at run time.
  * - **Fetch overhead**: a fetch of one point through the child, against the same call in
  *   process; then the transfer of 1,000,000 ready-made points (lon, lat, value: 24 MB) from a
  *   plugin that only returns them.
@@ -38,10 +38,27 @@ for (let i = 0; i < runs; i++) {
   await p.close();
 }
 
+// A third-party plugin that imports the plugin API at run time (the example: gridData), whose
+// graph therefore carries the API's modules and zod.
+const example = new URL("../examples/plugins/constant_field.ts", import.meta.url).href;
+const loadApi: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const t = performance.now();
+  const p = await SandboxedPlugin.load({
+    plugin: "constant-field",
+    module: example,
+    modality: "gravity",
+  });
+  loadApi.push(performance.now() - t);
+  await p.close();
+}
+
 const request = (stations: number): FetchRequest => ({
   modality: "gravity",
   bbox: [10, 45, 11, 46],
   params: { stations },
+  traceId: "bench",
+  grantedHosts: [],
   correlationId: "bench",
   signal: new AbortController().signal,
 });
@@ -99,6 +116,7 @@ console.log(
 );
 console.log(`  vet module graph (deno info)         ${ms(median(vet))}`);
 console.log(`  load: vet + process start + ready    ${ms(median(load))}`);
+console.log(`  load of a plugin importing the API   ${ms(median(loadApi))}`);
 console.log(
   `  fetch, 1 point: child ${ms(smallChild)}, in process ${ms(smallLocal)}, ` +
     `overhead ${ms(smallChild - smallLocal)}`,

@@ -5,7 +5,8 @@
  * Steps (each reported as it runs):
  * 1. `deno fmt --check`, `deno lint`, `deno check` (one test each).
  * 2. `deno test` with coverage; counts from its JUnit report. Line coverage of
- *    `src/ingestion/` and `src/preprocessing/` is enforced where those folders exist.
+ *    `src/ingestion/` and `src/preprocessing/` is enforced where those folders exist. Then the
+ *    documentation examples: `deno check --doc`, and `deno test --doc` of src/'s modules.
  * 3. `cargo fmt --check`, `cargo clippy -D warnings` (one test each) and `cargo test` of
  *    `crates/gam-core` when cargo is installed (always in CI).
  * 4. The wasm bundle check (rebuild and compare with the committed bundle) when the wasm32
@@ -127,6 +128,52 @@ if (!quick && args.length === 0) {
   }
 }
 
+// 2b. Documentation examples: type-checked everywhere (`deno check --doc`), and run as tests
+// (`deno test --doc`, counted from a report of their own) for the modules of src/. The scripts'
+// examples are only type-checked: importing a script runs it (benchmarks).
+if (args.length === 0) {
+  record(
+    "deno check --doc",
+    (await run(deno, ["check", "--doc", "src/", "scripts/"])).code === 0,
+  );
+  const docJunit = `${root}out/doc-test-report.xml`;
+  await Deno.remove(docJunit).catch(() => {});
+  const modules = (await Array.fromAsync(walkModules(`${root}src`))).sort();
+  const docRun = await run(deno, [
+    "test",
+    "-A",
+    "--unstable-worker-options",
+    "--doc",
+    `--junit-path=${docJunit}`,
+    ...modules,
+  ]);
+  const docCounts = await junitCounts(docJunit);
+  if (docCounts === undefined) record("deno test --doc (no report written)", false);
+  else {
+    console.error(`documentation examples: ${docCounts.passed} passed, ${docCounts.failed} failed`);
+    passed += docCounts.passed;
+    failed += docCounts.failed;
+    if (docCounts.failed > 0) {
+      failures.push(
+        `deno test --doc: ${docCounts.failed} failed:\n${docCounts.failures.join("\n")}`,
+      );
+    }
+    if (docRun.code !== 0 && docCounts.failed === 0) record("deno test --doc (exit status)", false);
+  }
+}
+
+/** The modules of `dir` whose examples run: not tests, test data or the generated bundle. */
+async function* walkModules(dir: string): AsyncGenerator<string> {
+  for await (const e of Deno.readDir(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory && e.name !== "testdata" && !path.endsWith("src/compute/wasm")) {
+      yield* walkModules(path);
+    } else if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+      yield path.slice(root.length);
+    }
+  }
+}
+
 // 3. cargo fmt, clippy and test. npm's runner (npx) puts node's folder, /usr/bin, first on
 // PATH, where Debian's cargo (rustc-web) lives; clippy comes from rustup, so use rustup's cargo
 // when there is one, or clippy and the compiler of the dependencies disagree.
@@ -143,12 +190,21 @@ if (args.length === 0 && (await which(cargo)) && (await exists(`${crate}/Cargo.t
   );
   record(
     "cargo clippy",
-    (await run(cargo, ["clippy", "--all-targets", "--color", "never", "--", "-D", "warnings"], {
+    (await run(cargo, [
+      "clippy",
+      "--all-targets",
+      "--all-features",
+      "--color",
+      "never",
+      "--",
+      "-D",
+      "warnings",
+    ], {
       cwd: crate,
       env: cargoEnv,
     })).code === 0,
   );
-  const r = await run(cargo, ["test", "--release", "--color", "never"], {
+  const r = await run(cargo, ["test", "--release", "--all-features", "--color", "never"], {
     cwd: crate,
     env: cargoEnv,
     capture: true,

@@ -26,4 +26,4 @@ export {
   type Stage,
 } from "./preprocessing/mod.ts";
 export { openDatabase, type Repository } from "./persistence/mod.ts";
-export { runJob, type RunJobOptions, type RunSummary } from "./job/run_job.ts";
+export { runJob, type RunJobOptions, type RunSummary } from "./job/mod.ts";

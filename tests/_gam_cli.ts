@@ -59,3 +59,20 @@ export async function gam(args: string[], env: Record<string, string> = {}): Pro
 export async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
+
+/**
+ * Applies the migrations to the server at `DATABASE_URL`, when one is set (as in CI): `gam run`
+ * and `gam serve` refuse a server database that is not migrated, since migrating is the
+ * deployment's own step (`gam db migrate`). Call at the top of a test file that runs them.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { migrateServerDatabase } from "./_gam_cli.ts";
+ * await migrateServerDatabase();
+ * ```
+ */
+export async function migrateServerDatabase(): Promise<void> {
+  if (!Deno.env.get("DATABASE_URL")) return;
+  const r = await gam(["db", "migrate"]);
+  if (r.code !== 0) throw new Error(`gam db migrate failed (exit ${r.code}): ${r.stderr}`);
+}

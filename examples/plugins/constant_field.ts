@@ -2,21 +2,25 @@
  * A complete third-party GAM source plugin: a regular grid of a constant value (param
  * `value`, default 1) at `spacing` degrees over the requested bbox. No permissions needed.
  *
+ * It imports only the plugin API, `@gam/pipeline/plugin`, which the host maps to its own copy
+ * when it runs the plugin.
+ *
  * @module
  */
-import type { RawData } from "../../src/contracts/mod.ts";
-import type {
-  FetchRequest,
-  PluginManifest,
-  PluginOptions,
-  SourcePlugin,
-} from "../../src/ingestion/plugin_api.ts";
+import {
+  type FetchRequest,
+  gridData,
+  type PluginManifest,
+  type PluginOptions,
+  type RawData,
+  type SourcePlugin,
+} from "@gam/pipeline/plugin";
 
 /** The manifest: validated by the host before any code of the plugin runs a fetch. */
 export const manifest: PluginManifest = {
   id: "constant-field",
-  version: "1.0.0",
-  apiVersion: "1.0.0",
+  version: "1.1.0",
+  apiVersion: "1.1.0",
   modalities: ["gravity", "magnetic"],
   description: "A constant grid over the bbox (example plugin)",
   licence: "CC0-1.0",
@@ -36,20 +40,13 @@ export function createPlugin(_options: PluginOptions): SourcePlugin {
         return Float64Array.from({ length: k }, (_, i) => a + i * spacing);
       };
       const lon = axis(w, e), lat = axis(s, n);
-      return Promise.resolve({
-        source: { plugin: manifest.id, version: manifest.version },
-        modality: req.modality,
-        kind: "grid",
-        bbox: req.bbox,
+      return Promise.resolve(gridData(req, {
+        manifest,
         units: req.modality === "magnetic" ? "nT" : "mGal",
-        crs: "EPSG:4326",
-        metadata: {
-          retrievedAt: new Date().toISOString(),
-          licence: manifest.licence,
-          citation: manifest.citation,
-        },
-        grid: { lat, lon, values: new Float64Array(lat.length * lon.length).fill(value) },
-      });
+        lat,
+        lon,
+        values: new Float64Array(lat.length * lon.length).fill(value),
+      }));
     },
   };
 }

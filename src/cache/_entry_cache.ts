@@ -30,8 +30,9 @@ export interface CacheOptions {
   logger?: Logger;
   /**
    * A second lock taken (after the file lock) around fetch-through, keyed by the entry path
-   * (e.g. `ingestion/gravity/<key>`): the main job wires a PostgreSQL advisory lock here when
-   * a database is configured, so hosts sharing a cache folder also fetch once.
+   * (e.g. `ingestion/gravity/<key>`): `gam run` wires a PostgreSQL advisory lock here
+   * (`advisoryLock` of `persistence/`) when a server database is configured, so hosts sharing
+   * a cache folder whose file locks do not reach each other (NFS) also fetch once.
    */
   extraLock?: (key: string) => Promise<Disposable | AsyncDisposable>;
   /** Clock. @default () => new Date() */
@@ -86,7 +87,8 @@ export interface CacheHit<T> {
 /**
  * Result of a fetch-through: `hit` (fresh entry, possibly written by another process while we
  * waited), `miss` (fetched now and cached; `record` is its manifest), `stale` (the fetch failed
- * and an expired entry was served; `error` says why).
+ * and an expired entry was served; `error` says why), `no-store` (fetched now and not cached,
+ * because the fetched value's caching hint said so: no entry).
  *
  * @example Usage
  * ```ts
@@ -94,19 +96,99 @@ export interface CacheHit<T> {
  * const fetched = (r: FetchThroughResult<unknown>) => r.outcome === "miss";
  * ```
  */
-export interface FetchThroughResult<T> extends CacheHit<T> {
-  /** What happened. */
-  outcome: "hit" | "miss" | "stale";
-  /** The manifest record of a fresh write (`miss`). */
-  record?: ManifestRecord;
-  /** Why the fetch failed (`stale`). */
-  error?: unknown;
+export type FetchThroughResult<T> =
+  | (CacheHit<T> & {
+    /** What happened. */
+    outcome: "hit" | "miss" | "stale";
+    /** The manifest record of a fresh write (`miss`). */
+    record?: ManifestRecord;
+    /** Why the fetch failed (`stale`). */
+    error?: unknown;
+  })
+  | {
+    /** The fetched value. */
+    data: T;
+    /** Never stale: fetched now. */
+    stale: false;
+    /** Fetched, not cached (the value's hint). */
+    outcome: "no-store";
+    /** No entry was written. */
+    entry?: undefined;
+  };
+
+/**
+ * A fetch-through result that has a cache entry (`hit`, `miss`, `stale`): what callers that pass
+ * no {@linkcode FetchThroughOptions.hintOf} get.
+ *
+ * @example Usage
+ * ```ts
+ * import type { StoredResult } from "./_entry_cache.ts";
+ * const where = (r: StoredResult<unknown>) => r.entry.dir;
+ * ```
+ */
+export type StoredResult<T> = Extract<FetchThroughResult<T>, { entry: CachedEntry }>;
+
+/**
+ * A fetched value's own caching hint (a plugin's `metadata.cache`): `store: false` keeps it out
+ * of the cache; `ttlSeconds` shortens the configured TTL, never lengthens it.
+ */
+export interface CacheHint {
+  /** Seconds the entry stays fresh, at most the configured TTL. */
+  ttlSeconds?: number;
+  /** `false`: do not cache this value. @default true */
+  store?: boolean;
 }
 
-/** Options of fetch-through. */
-export interface FetchThroughOptions {
-  /** Serve an expired entry when the fetch fails. @default true */
-  fallbackToStale?: boolean;
+/**
+ * Options of fetch-through.
+ *
+ * The stale rule: an expired entry is served only when the fetch throws and
+ * `serveStaleOn(error)` is true. The main job passes the ingestion layer's `isSourceDown`
+ * (retries exhausted on a retryable error, or the circuit open): invalid data, a refused
+ * request or a cancelled run never turn into a stale copy. A fresh entry is always served; an
+ * absent entry rethrows the error.
+ */
+export interface FetchThroughOptions<T = unknown> {
+  /** Whether a failed fetch may be answered with an expired entry. @default () => true */
+  serveStaleOn?: (error: unknown) => boolean;
+  /** The fetched value's caching hint, honoured within the configured bounds. */
+  hintOf?: (value: T) => CacheHint | undefined;
+}
+
+/** One entry of {@linkcode EntryCache.getOrFetchAll}. */
+export interface EntryRef {
+  /** Entry path. */
+  path: string;
+  /** Key recorded in the entry's attributes and manifest. */
+  key: string;
+}
+
+/**
+ * What the compute function of {@linkcode EntryCache.getOrFetchAll} returns: one value per
+ * entry (`undefined` when it could not be made), and whether the set may be cached.
+ */
+export interface ComputedSet<T> {
+  /** Values in the order of the entries. */
+  values: (T | undefined)[];
+  /** Cache the values (only when every value is present). */
+  cacheable: boolean;
+}
+
+/** Options of {@linkcode EntryCache.getOrFetchAll}. */
+export interface FetchAllOptions {
+  /**
+   * Told when the value at `index` could not be cached (it is still returned).
+   * @default a warning in the cache's log
+   */
+  onPutError?: (error: unknown, index: number) => void;
+}
+
+/** Result of {@linkcode EntryCache.getOrFetchAll}. */
+export interface FetchAllResult<T> {
+  /** `hit`: every entry was fresh; `miss`: computed now. */
+  outcome: "hit" | "miss";
+  /** Values in the order of the entries (`undefined` where the computation made none). */
+  values: (T | undefined)[];
 }
 
 /** Manifest fields that describe the data's origin. */
@@ -223,8 +305,13 @@ export class EntryCache<T> {
     modality: string,
     key: string,
     data: T,
+    options: { ttlSeconds?: number } = {},
   ): Promise<{ record: ManifestRecord; entry: CachedEntry }> {
-    const policy = this.policy(modality);
+    const configured = this.policy(modality);
+    // A caller's (a plugin's) TTL can shorten the configured one, never lengthen it.
+    const policy = options.ttlSeconds !== undefined && options.ttlSeconds < configured.ttl
+      ? { ...configured, ttl: options.ttlSeconds }
+      : configured;
     const checksum = this.#adapter.checksum(data);
     const digest = storageDigest(this.#adapter.arrays(data));
     const now = this.#now();
@@ -310,14 +397,15 @@ export class EntryCache<T> {
 
   /**
    * Fresh entry, else (under the entry's lock, so one caller fetches and the others wait and
-   * then read what it wrote) fetch, verify, publish; a failed fetch falls back to a stale entry.
+   * then read what it wrote) fetch, verify, publish; a failed fetch falls back to a stale entry
+   * when `options.serveStaleOn(error)` allows it ({@linkcode FetchThroughOptions}).
    */
   async getOrFetch(
     path: string,
     modality: string,
     key: string,
     fetch: () => Promise<T>,
-    options: FetchThroughOptions = {},
+    options: FetchThroughOptions<T> = {},
   ): Promise<FetchThroughResult<T>> {
     const first = await this.#read(path, modality);
     if (first !== undefined && !first.stale) {
@@ -335,7 +423,7 @@ export class EntryCache<T> {
       try {
         data = await fetch();
       } catch (error) {
-        if (second !== undefined && (options.fallbackToStale ?? true)) {
+        if (second !== undefined && (options.serveStaleOn?.(error) ?? true)) {
           this.#count("stale");
           this.#log.warn("serving a stale cache entry: the fetch failed", {
             entry: path,
@@ -347,12 +435,71 @@ export class EntryCache<T> {
         this.#count("miss");
         throw error;
       }
-      const { record, entry } = await this.put(path, modality, key, data);
+      const hint = options.hintOf?.(data);
       this.#count("miss");
+      if (hint?.store === false) return { data, stale: false, outcome: "no-store" };
+      const { record, entry } = await this.put(path, modality, key, data, {
+        ttlSeconds: hint?.ttlSeconds,
+      });
       return { data, stale: false, entry, outcome: "miss", record };
     } finally {
       await lock[Symbol.asyncDispose]();
     }
+  }
+
+  /**
+   * Fetch-through of a set of entries made together (the branches of one pipeline): every
+   * entry fresh, else, under all their locks (taken in path order, so two callers never
+   * deadlock), read again and, if still not all fresh, compute the whole set once and cache
+   * it when `cacheable` and complete. A value that fails to cache is logged and still returned:
+   * a cache that cannot take it costs a recomputation, not the result. Never serves stale
+   * entries (a computation that fails is not a source that is down).
+   */
+  async getOrFetchAll(
+    entries: readonly EntryRef[],
+    modality: string,
+    compute: () => Promise<ComputedSet<T>>,
+    options: FetchAllOptions = {},
+  ): Promise<FetchAllResult<T>> {
+    const counted = <R>(outcome: "hit" | "miss", r: R): R => {
+      for (const _ of entries) this.#count(outcome);
+      return r;
+    };
+    const fresh = await this.#readAllFresh(entries, modality);
+    if (fresh !== undefined) return counted("hit", { outcome: "hit", values: fresh });
+    const locks: AsyncDisposable[] = [];
+    try {
+      for (const path of [...new Set(entries.map((e) => e.path))].sort()) {
+        locks.push(await this.lock(path));
+      }
+      const again = await this.#readAllFresh(entries, modality);
+      if (again !== undefined) return counted("hit", { outcome: "hit", values: again });
+      const { values, cacheable } = await compute();
+      if (cacheable && values.length === entries.length && values.every((v) => v !== undefined)) {
+        for (const [i, e] of entries.entries()) {
+          try {
+            await this.put(e.path, modality, e.key, values[i] as T);
+          } catch (error) {
+            if (options.onPutError) options.onPutError(error, i);
+            else this.#log.warn("could not cache a computed entry", { entry: e.path, error });
+          }
+        }
+      }
+      return counted("miss", { outcome: "miss", values });
+    } finally {
+      for (const l of locks.reverse()) await l[Symbol.asyncDispose]();
+    }
+  }
+
+  /** Every entry's value when all are fresh, else `undefined` (stops at the first gap). */
+  async #readAllFresh(entries: readonly EntryRef[], modality: string): Promise<T[] | undefined> {
+    const out: T[] = [];
+    for (const e of entries) {
+      const hit = await this.#read(e.path, modality);
+      if (hit === undefined || hit.stale) return undefined;
+      out.push(hit.data);
+    }
+    return out;
   }
 
   /** The entry's file lock plus the optional extra (database) lock. */

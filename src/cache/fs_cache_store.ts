@@ -18,7 +18,7 @@
  */
 import type { CacheStore, StoredEntry, StoredEntryInfo } from "./cache_store.ts";
 import { entrySegments } from "./cache_store.ts";
-import { readZarrGroupAttributes } from "../formats/zarr_array_read.ts";
+import { readZarrGroupAttributes } from "../formats/mod.ts";
 
 const TMP = ".tmp";
 const LOCKS = ".locks";

@@ -9,11 +9,11 @@ import { createHash } from "node:crypto";
 import {
   type Bbox,
   gridChecksum,
+  normaliseBbox,
   type ProcessedGrid,
   type RawData,
   validateProcessedGrid,
 } from "../contracts/mod.ts";
-import { normaliseBbox } from "../ingestion/cache_key.ts";
 import { checkSegment } from "./cache_store.ts";
 import {
   type CacheHit,
@@ -21,8 +21,11 @@ import {
   type EntryAdapter,
   EntryCache,
   type EntryOrigin,
+  type FetchAllOptions,
+  type FetchAllResult,
   type FetchThroughOptions,
   type FetchThroughResult,
+  type StoredResult,
 } from "./_entry_cache.ts";
 import type { CachePolicy } from "./cache_policy.ts";
 import type { ManifestRecord } from "./manifest.ts";
@@ -225,8 +228,8 @@ export class GridCache {
     pipelineVersion: string,
     compute: () => Promise<ProcessedGrid>,
     origin: GridOrigin,
-    options?: FetchThroughOptions,
-  ): Promise<FetchThroughResult<ProcessedGrid>> {
+    options?: Pick<FetchThroughOptions, "serveStaleOn">,
+  ): Promise<StoredResult<ProcessedGrid>> {
     const path = this.path(modality, bbox, pipelineVersion);
     const key = path.split("/").slice(2).join("/");
     const r = await this.#engine.getOrFetch(
@@ -234,9 +237,46 @@ export class GridCache {
       modality,
       key,
       async () => ({ grid: await compute(), origin, pipelineVersion }),
-      options,
+      { serveStaleOn: options?.serveStaleOn },
     );
+    // Without a hint function the engine always stores what it computes.
+    if (r.outcome === "no-store") throw new TypeError("A computed grid was not stored");
     return { ...r, data: r.data.grid };
+  }
+
+  /**
+   * The grids of several pipeline versions made together (a pipeline's branches): all fresh
+   * from the cache, or computed once under all their locks and cached when the computation
+   * says so ({@linkcode EntryCache.getOrFetchAll}).
+   *
+   * @param versions One cache version per grid, e.g. `1.0.0-<hash>.fine`.
+   * @param compute Makes every grid: one per version (`undefined` where it made none) and
+   *   whether the set may be cached (a run with a failed branch may not).
+   * @param origin Where the source data came from, for the manifests.
+   * @param options `onPutError`: told of a grid that could not be cached (still returned).
+   */
+  async getOrComputeAll(
+    modality: string,
+    bbox: Bbox,
+    versions: readonly string[],
+    compute: () => Promise<{ grids: (ProcessedGrid | undefined)[]; cacheable: boolean }>,
+    origin: GridOrigin,
+    options?: FetchAllOptions,
+  ): Promise<FetchAllResult<ProcessedGrid>> {
+    const entries = versions.map((v) => {
+      const path = this.path(modality, bbox, v);
+      return { path, key: path.split("/").slice(2).join("/"), version: v };
+    });
+    const r = await this.#engine.getOrFetchAll(entries, modality, async () => {
+      const { grids, cacheable } = await compute();
+      return {
+        values: grids.map((grid, i) =>
+          grid === undefined ? undefined : { grid, origin, pipelineVersion: entries[i].version }
+        ),
+        cacheable,
+      };
+    }, options);
+    return { outcome: r.outcome, values: r.values.map((v) => v?.grid) };
   }
 
   /** The entry's lock (file lock, plus the extra lock if configured). */

@@ -97,3 +97,37 @@ Deno.test("GridCache keeps a grid's data footprint (dataDistanceKm) across a hit
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("getOrComputeAll() computes a set of branches once, caches it only when complete and cacheable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gam-grid-all-" });
+  try {
+    const cache = new GridCache({ store: dir, metrics: new MetricsRegistry() });
+    const origin = originOf(syntheticPoints(1));
+    const versions = ["1.0.0-abc.fine", "1.0.0-abc.coarse"];
+    let computed = 0;
+    const both = () => {
+      computed++;
+      return Promise.resolve({
+        grids: [syntheticGrid(30, 40, 1), syntheticGrid(20, 20, 2)],
+        cacheable: true,
+      });
+    };
+    // A run with a failed branch is returned but not cached.
+    const partial = await cache.getOrComputeAll("gravity", BBOX, versions, () => {
+      computed++;
+      return Promise.resolve({ grids: [syntheticGrid(30, 40, 1), undefined], cacheable: false });
+    }, origin);
+    assertEquals([partial.outcome, partial.values[1], computed], ["miss", undefined, 1]);
+    assertEquals(await cache.get("gravity", BBOX, versions[0]), undefined);
+    // Two concurrent callers: one computes, the other waits on the locks and reads the set.
+    const [a, b] = await Promise.all([
+      cache.getOrComputeAll("gravity", BBOX, versions, both, origin),
+      cache.getOrComputeAll("gravity", BBOX, [...versions].reverse(), both, origin),
+    ]);
+    assertEquals([a.outcome, b.outcome, computed], ["miss", "hit", 2]);
+    assertEquals(gridChecksum(b.values[0]!), gridChecksum(syntheticGrid(20, 20, 2)));
+    assertEquals(gridChecksum(b.values[1]!), gridChecksum(syntheticGrid(30, 40, 1)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

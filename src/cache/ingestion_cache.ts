@@ -128,9 +128,18 @@ export class IngestionCache {
     return this.#engine.get(this.path(modality, key), modality);
   }
 
-  /** Caches `data` (verified after writing) and returns its manifest record. */
-  async put(modality: string, key: string, data: RawData): Promise<ManifestRecord> {
-    return (await this.#engine.put(this.path(modality, key), modality, key, data)).record;
+  /**
+   * Caches `data` (verified after writing) and returns its manifest record. `ttlSeconds` (a
+   * plugin's hint) shortens the modality's configured TTL, never lengthens it.
+   */
+  async put(
+    modality: string,
+    key: string,
+    data: RawData,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<ManifestRecord> {
+    return (await this.#engine.put(this.path(modality, key), modality, key, data, options))
+      .record;
   }
 
   /** Fresh entry, or fetch once (other callers wait on the entry lock) and cache. */
@@ -138,9 +147,13 @@ export class IngestionCache {
     modality: string,
     key: string,
     fetch: () => Promise<RawData>,
-    options?: FetchThroughOptions,
+    options: FetchThroughOptions<RawData> = {},
   ): Promise<FetchThroughResult<RawData>> {
-    return this.#engine.getOrFetch(this.path(modality, key), modality, key, fetch, options);
+    // The plugin's caching hint (`metadata.cache`), within the modality's configured TTL.
+    return this.#engine.getOrFetch(this.path(modality, key), modality, key, fetch, {
+      hintOf: (d) => d.metadata.cache,
+      ...options,
+    });
   }
 
   /** The entry's lock (file lock, plus the extra lock if configured). */

@@ -59,6 +59,7 @@ Deno.test("getOrFetch() fetches once, then serves the cached copy with the same 
   assertEquals(rawDataChecksum(second.data), rawDataChecksum(raw));
   assert(second.data.kind === "points" && second.data.points.line instanceof Int32Array);
   assertEquals(second.data.metadata, raw.metadata);
+  assert(second.outcome === "hit");
   assertEquals(second.entry.path, `ingestion/gravity/${KEY}`);
   assertEquals(second.entry.dir, `${dir}/cache/ingestion/gravity/${KEY}`);
   const text = await metrics.render();
@@ -259,4 +260,30 @@ Deno.test("an entry replaced while it is being read is not quarantined", async (
   assertEquals([...Deno.readDirSync(dir)].some((e) => e.name === ".quarantine"), false);
   const now = await writer.get("gravity", KEY);
   assertEquals(rawDataChecksum(now!.data), rawDataChecksum(syntheticPoints(500, 2)));
+});
+
+Deno.test("getOrFetch() honours the data's caching hint: store false is not cached, a TTL only shortens", async () => {
+  const { cache } = setup();
+  const raw = syntheticPoints(100);
+  const noStore = counting({ ...raw, metadata: { ...raw.metadata, cache: { store: false } } });
+  const a = await cache.getOrFetch("gravity", KEY, noStore.fetch);
+  const b = await cache.getOrFetch("gravity", KEY, noStore.fetch);
+  assertEquals([a.outcome, b.outcome, noStore.calls()], ["no-store", "no-store", 2]);
+  assertEquals(await cache.get("gravity", KEY), undefined);
+
+  const shortTtl = counting({ ...raw, metadata: { ...raw.metadata, cache: { ttlSeconds: 60 } } });
+  const before = Date.now();
+  const c = await cache.getOrFetch("gravity", KEY, shortTtl.fetch);
+  assert(c.outcome === "miss");
+  const ttlMs = Date.parse(c.entry.expiresAt) - before;
+  assert(ttlMs <= 61_000 && ttlMs >= 59_000, `expires in ${ttlMs} ms, expected about 60 s`);
+
+  const longTtl = counting({
+    ...raw,
+    metadata: { ...raw.metadata, cache: { ttlSeconds: 1e9 } },
+  });
+  const d = await cache.getOrFetch("gravity", "1".repeat(64), longTtl.fetch);
+  assert(d.outcome === "miss");
+  const configured = cache.policy("gravity").ttl * 1000;
+  assert(Date.parse(d.entry.expiresAt) - Date.now() <= configured, "never longer than the policy");
 });

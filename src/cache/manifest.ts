@@ -8,6 +8,7 @@
  * @module
  */
 import { z } from "zod";
+import { writeFileAtomic } from "../fs/mod.ts";
 
 /**
  * The manifest record schema (zod 4). Times are ISO 8601 with offset; sizes in bytes.
@@ -110,16 +111,7 @@ export function manifestPath(outputDir: string, id: string): string {
 export async function writeManifest(outputDir: string, record: ManifestRecord): Promise<string> {
   const valid = ManifestRecordSchema.parse(record);
   const file = manifestPath(outputDir, valid.id);
-  const dir = file.slice(0, file.lastIndexOf("/"));
-  await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${file}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, JSON.stringify(valid, null, 2) + "\n");
-    await Deno.rename(tmp, file);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(file, JSON.stringify(valid, null, 2) + "\n");
   return file;
 }
 

@@ -53,10 +53,16 @@ export {
 } from "./manifest.ts";
 export type {
   CachedEntry,
+  CacheHint,
   CacheHit,
   CacheOptions,
+  ComputedSet,
+  EntryRef,
+  FetchAllOptions,
+  FetchAllResult,
   FetchThroughOptions,
   FetchThroughResult,
+  StoredResult,
 } from "./_entry_cache.ts";
 export { IngestionCache } from "./ingestion_cache.ts";
 export { verifyEntry } from "./verify_entry.ts";

@@ -21,15 +21,18 @@
  */
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
-import { readZarrArray, readZarrGroupAttributes } from "../formats/zarr_array_read.ts";
-import { readZarrGridArrays, writeZarrGrid, type ZarrGrid } from "../formats/zarr_grid.ts";
 import {
   chunkCodecs,
   type Compression,
   COMPRESSIONS,
+  readZarrArray,
+  readZarrGridArrays,
+  readZarrGroupAttributes,
   registerZarrCodecs,
+  writeZarrGrid,
+  type ZarrGrid,
   type ZarrWriteOptions,
-} from "../formats/zarr_codecs.ts";
+} from "../formats/mod.ts";
 
 export { chunkCodecs, type Compression, COMPRESSIONS, registerZarrCodecs };
 /** Options of the cache entry writers (the formats module's Zarr write options). */

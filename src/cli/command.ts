@@ -33,7 +33,8 @@ export interface Command {
  * @example Usage
  * ```ts
  * import { UsageError } from "./command.ts";
- * throw new UsageError("--spacing must be > 0, got -1");
+ * const e = new UsageError("--spacing must be > 0, got -1");
+ * console.assert(e.name === "UsageError" && e instanceof Error);
  * ```
  */
 export class UsageError extends Error {

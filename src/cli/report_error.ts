@@ -47,5 +47,7 @@ const CONFIG_ERRORS = new Set(["ConfigError", "PipelineSyntaxError", "PipelineDe
  */
 export function isUsageLike(error: unknown): boolean {
   return error instanceof UsageError || error instanceof BboxError ||
-    (error instanceof Error && CONFIG_ERRORS.has(error.name));
+    (error instanceof Error && CONFIG_ERRORS.has(error.name)) ||
+    // A server database not migrated to this version: the deployment's order is wrong.
+    (error instanceof Error && error.name === "PendingMigrationsError");
 }

@@ -947,7 +947,7 @@ export async function gridPoints(
     throw new EmptyGridError(
       `the ${layout.ny} x ${layout.nx} grid has no value at any node (${o.method} from ` +
         `${kept.inBbox} point(s) in the bbox` +
-        (o.maxDistance !== undefined ? `, maxDistance ${o.maxDistance}` : "") +
+        (Number.isFinite(o.maxDistance) ? `, maxDistance ${o.maxDistance}` : "") +
         (Number.isFinite(o.radius) && (o.method === "nearest" || o.method === "idw")
           ? `, radius ${o.radius}`
           : "") +

@@ -82,11 +82,15 @@ Deno.test("WorkerPool.run() rejects with ComputeError naming the kernel for an u
 
 Deno.test("WorkerPool replaces a worker whose wasm instance trapped", async () => {
   await using pool = new WorkerPool({ size: 1 });
+  // 2^28 float64 = 2 GiB, more than a 32-bit wasm memory can allocate in one piece: the Rust
+  // allocator aborts, a real trap (`unreachable`) of the core's instance. The buffer is only
+  // reserved, never written (zero pages), and is transferred, not copied.
+  const huge = new Float64Array(2 ** 28);
   await assert.rejects(
-    pool.run({ kernel: "debug_trap", args: [] }),
+    pool.run({ kernel: "outliers_zscore", args: [huge, 3] }, { transfer: [huge.buffer] }),
     (e: unknown) => {
       assert.ok(e instanceof ComputeError);
-      assert.equal(e.kernel, "debug_trap");
+      assert.equal(e.kernel, "outliers_zscore");
       assert.match(e.message, /RuntimeError: unreachable/);
       assert.equal(e.workerLost, true);
       return true;

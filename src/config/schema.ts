@@ -209,6 +209,30 @@ export const ServiceSchema = z.strictObject({
   cacheSweepInterval: Duration.prefault("1h"),
 });
 
+const PUSH_PHRASE = "an http or https URL of a Prometheus Pushgateway, such as " +
+  "http://127.0.0.1:9091";
+const PushgatewayUrl = z.string({ error: PUSH_PHRASE }).superRefine((s, ctx) => {
+  let ok = false;
+  try {
+    const url = new URL(s);
+    ok = (url.protocol === "http:" || url.protocol === "https:") && url.password === "";
+  } catch {
+    ok = false;
+  }
+  if (!ok) ctx.addIssue({ code: "custom", message: PUSH_PHRASE, params: EXPECTED });
+});
+
+/** Where one-shot commands (`gam run`) send their final metrics. */
+export const ObservabilitySchema = z.strictObject({
+  /** A Prometheus Pushgateway; `gam run` replaces its group `job/<job>/instance/<host>`. */
+  pushgateway: z.strictObject({
+    /** Base URL of the gateway (no password: it would be logged). */
+    url: PushgatewayUrl,
+    /** The `job` label of the pushed group. */
+    job: text("a job name").default("gam-run"),
+  }).optional(),
+});
+
 const AUTH_PHRASE = "{ fromEnv: VARIABLE } or { fromFile: path } (secrets are never written " +
   "in the config itself)";
 /**
@@ -292,6 +316,13 @@ export const SourceSchema = z.strictObject({
   allowInsecureHttp: listOf(Host).default([]),
   /** Resource and size limits of the plugin's process. */
   limits: PluginLimitsSchema.prefault({}),
+  /**
+   * The npm registry an `npm:` module is installed from (`NPM_CONFIG_REGISTRY` of the plugin's
+   * `deno` processes only; GAM's own packages keep theirs). Its host must be in
+   * `permissions.import`. Default: Deno's (`https://registry.npmjs.org/`).
+   */
+  registry: z.url({ protocol: /^https?$/, error: "an http(s) URL of an npm registry" })
+    .optional(),
 });
 
 /** Token-bucket rate limit of requests to the source. */
@@ -488,6 +519,8 @@ const ConfigObject = z.strictObject({
   defaults: DefaultsSchema,
   /** The long-running service. */
   service: ServiceSchema.prefault({}),
+  /** Metrics of one-shot runs (Pushgateway). */
+  observability: ObservabilitySchema.prefault({}),
   /** Named secret references used by `source.auth`. */
   auth: z.record(Name, AuthProfileSchema, { error: "a mapping of auth profile names" })
     .default({}),

@@ -151,6 +151,27 @@ export function bboxContains(box: Bbox, lon: number, lat: number, tolerance = 0)
     lat <= box[3] + tolerance;
 }
 
+/**
+ * The bbox rounded to 1e-9 degrees (about 0.1 mm), `-0` as `0`, so that boxes equal to that
+ * precision share a key (the ingestion cache key and the grid cache's bbox hash both use it).
+ *
+ * @throws {BboxError} for an invalid box.
+ *
+ * @example Usage
+ * ```ts
+ * import { normaliseBbox } from "./bbox.ts";
+ * normaliseBbox([16.0000000000001, -35, 33, -22]); // [16, -35, 33, -22]
+ * ```
+ */
+export function normaliseBbox(bbox: Bbox): Bbox {
+  checkBbox(bbox);
+  const r = (v: number) => {
+    const x = Math.round(v * 1e9) / 1e9;
+    return x === 0 ? 0 : x;
+  };
+  return [r(bbox[0]), r(bbox[1]), r(bbox[2]), r(bbox[3])];
+}
+
 function describe(v: unknown): string {
   if (typeof v === "string") return `"${v}"`;
   try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bboxContains, BboxError, checkBbox, parseBbox } from "./bbox.ts";
+import { bboxContains, BboxError, checkBbox, normaliseBbox, parseBbox } from "./bbox.ts";
 import { BboxSchema } from "./bbox_schema.ts";
 
 Deno.test("checkBbox() accepts a valid box and returns it unchanged", () => {
@@ -61,4 +61,10 @@ Deno.test("bboxContains() includes edges and honours the tolerance", () => {
   assert.equal(bboxContains(box, 1, 1), true);
   assert.equal(bboxContains(box, 1.0001, 0.5), false);
   assert.equal(bboxContains(box, 1.0001, 0.5, 0.001), true);
+});
+
+Deno.test("normaliseBbox() rounds to 1e-9 degrees and turns -0 into 0", () => {
+  assert.deepEqual(normaliseBbox([16.0000000000001, -35, 33, -22]), [16, -35, 33, -22]);
+  assert.ok(Object.is(normaliseBbox([-0, -1, 1, 1])[0], 0));
+  assert.throws(() => normaliseBbox([1, 0, 1, 1]), BboxError);
 });

@@ -37,6 +37,15 @@ export const SourceMetadataSchema = z.strictObject({
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
   /** Free-form extra fields a plugin wants to keep (survey name, epoch, ...). */
   extra: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * The plugin's caching hint (plugin API 1.1.0): `ttlSeconds` shortens how long the data stays
+   * fresh in the cache (the modality's `cache.ttl` is the upper bound), `store: false` keeps it
+   * out of the cache (a live feed). Absent: the configuration decides.
+   */
+  cache: z.strictObject({
+    ttlSeconds: z.number().int().positive().optional(),
+    store: z.boolean().optional(),
+  }).optional(),
 });
 
 const Common = {

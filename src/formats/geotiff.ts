@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "../fs/mod.ts";
 
 /**
  * The part of a `ProcessedGrid` a GeoTIFF needs.
@@ -346,12 +347,9 @@ export async function writeGeoTiff(
   options: GeoTiffOptions = {},
 ): Promise<void> {
   const l = layoutGeoTiff(grid, options);
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  const slash = path.lastIndexOf("/");
-  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
-  try {
-    // Streamed in blocks of rows through one 1 MiB buffer: the file's bytes (two planes with
-    // the footprint) are never held whole, which keeps `gam grid`'s peak memory down.
+  // Streamed in blocks of rows through one 1 MiB buffer: the file's bytes (two planes with the
+  // footprint) are never held whole, which keeps `gam grid`'s peak memory down.
+  await writeFileAtomic(path, async (tmp) => {
     using file = await Deno.open(tmp, { write: true, createNew: true });
     await writeAll(file, l.header);
     const rows = Math.max(1, Math.floor((1 << 20) / (l.width * 4)));
@@ -363,11 +361,7 @@ export async function writeGeoTiff(
         await writeAll(file, new Uint8Array(block.buffer, 0, (r1 - r0) * l.width * 4));
       }
     }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  });
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

@@ -17,6 +17,7 @@ import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { chunkCodecs, registerZarrCodecs, type ZarrWriteOptions } from "./zarr_codecs.ts";
 import { readZarrArray, readZarrGroupAttributes } from "./zarr_array_read.ts";
+import { writeDirAtomic } from "../fs/mod.ts";
 
 /**
  * The part of a `ProcessedGrid` stored in Zarr.
@@ -109,11 +110,7 @@ export async function writeZarrGrid(
       `${path}: values has ${grid.values.length} elements, expected lat x lon = ${nlat} x ${nlon}`,
     );
   }
-  const clean = path.replace(/\/+$/, "");
-  const tmp = `${clean}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  const slash = clean.lastIndexOf("/");
-  if (slash > 0) await Deno.mkdir(clean.slice(0, slash), { recursive: true });
-  try {
+  await writeDirAtomic(path, async (tmp) => {
     const store = new FileSystemStore(tmp);
     const root = await zarr.create(zarr.root(store), {
       attributes: JSON.parse(JSON.stringify(attributes)),
@@ -170,14 +167,7 @@ export async function writeZarrGrid(
         stride: [nlon, 1],
       } as zarr.Chunk<"float32">);
     }
-    await Deno.remove(clean, { recursive: true }).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
-    await Deno.rename(tmp, clean);
-  } catch (e) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw e;
-  }
+  }, { replace: true });
 }
 
 /**

@@ -49,6 +49,8 @@ export type HostMessage =
       modality: string;
       bbox: [number, number, number, number];
       params: Record<string, unknown>;
+      traceId: string;
+      grantedHosts: string[];
       correlationId: string;
     };
   }

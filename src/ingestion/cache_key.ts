@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { type Bbox, checkBbox } from "../contracts/mod.ts";
+import { type Bbox, normaliseBbox } from "../contracts/mod.ts";
 
 /**
  * Canonical JSON: object keys sorted, `undefined` members dropped, no whitespace, `-0` as `0`.
@@ -53,25 +53,6 @@ export function canonicalJson(value: unknown, path = "params"): string {
     default:
       throw new TypeError(`${path}: a ${typeof value} cannot be part of a cache key`);
   }
-}
-
-/**
- * The bbox rounded to 1e-9 degrees (about 0.1 mm), `-0` as `0`, so that boxes equal to that
- * precision share a key.
- *
- * @example Usage
- * ```ts
- * import { normaliseBbox } from "./cache_key.ts";
- * normaliseBbox([16.0000000000001, -35, 33, -22]); // [16, -35, 33, -22]
- * ```
- */
-export function normaliseBbox(bbox: Bbox): Bbox {
-  checkBbox(bbox);
-  const r = (v: number) => {
-    const x = Math.round(v * 1e9) / 1e9;
-    return x === 0 ? 0 : x;
-  };
-  return [r(bbox[0]), r(bbox[1]), r(bbox[2]), r(bbox[3])];
 }
 
 /** What {@linkcode ingestionCacheKey} hashes. */

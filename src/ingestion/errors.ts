@@ -316,13 +316,18 @@ export class InsecureUrlError extends TypeError {
 }
 
 /**
- * The fetch of a modality failed after the resilience policies and no cached copy could stand
- * in. `cause` holds the last error.
+ * The fetch of a modality failed after the resilience policies. `cause` holds the last error;
+ * `sourceDown` says whether the source itself is unreachable (retries exhausted on a retryable
+ * error, or the circuit breaker open): only then may a cache serve an expired copy instead
+ * ({@linkcode isSourceDown}).
  *
  * @example Usage
  * ```ts
  * import { ModalityFetchError } from "./errors.ts";
- * new ModalityFetchError("gravity", "icgem", "retries exhausted after 3 attempts", 3);
+ * const e = new ModalityFetchError("gravity", "icgem", "retries exhausted after 3 attempts", 3, {
+ *   sourceDown: true,
+ * });
+ * console.assert(e.sourceDown);
  * ```
  */
 export class ModalityFetchError extends Error {
@@ -332,24 +337,28 @@ export class ModalityFetchError extends Error {
   readonly plugin: string;
   /** Attempts made (0 when none was allowed, e.g. breaker open). */
   readonly attempts: number;
+  /** The source is unreachable (retryable failures exhausted, or the circuit open). */
+  readonly sourceDown: boolean;
   /**
    * @param modality The modality.
    * @param plugin The plugin id.
    * @param detail Why it failed.
    * @param attempts Attempts made.
+   * @param options `cause`, and `sourceDown` (@default false).
    */
   constructor(
     modality: string,
     plugin: string,
     detail: string,
     attempts: number,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { sourceDown?: boolean },
   ) {
     super(`Fetching ${modality} from plugin "${plugin}" failed: ${detail}`, options);
     this.name = "ModalityFetchError";
     this.modality = modality;
     this.plugin = plugin;
     this.attempts = attempts;
+    this.sourceDown = options?.sourceDown ?? false;
   }
 }
 
@@ -397,6 +406,24 @@ export function isRetryable(error: unknown): boolean {
     return (error as { retryable: unknown }).retryable === true;
   }
   return false;
+}
+
+/**
+ * The rule for serving stale data: an expired cached copy may stand in for a fetch only when
+ * the source is down, that is the fetch failed with a {@linkcode ModalityFetchError} whose
+ * `sourceDown` is set (retries exhausted on a retryable error such as HTTP 503 or a timeout,
+ * or the circuit breaker open). Never for invalid data, a refused request (HTTP 4xx, bulkhead),
+ * a cancelled run or a plugin that could not run.
+ *
+ * @example Usage
+ * ```ts
+ * import { isSourceDown, ModalityFetchError } from "./errors.ts";
+ * isSourceDown(new ModalityFetchError("gravity", "p", "down", 3, { sourceDown: true })); // true
+ * isSourceDown(new TypeError("bug")); // false
+ * ```
+ */
+export function isSourceDown(error: unknown): boolean {
+  return error instanceof ModalityFetchError && error.sourceDown;
 }
 
 /**

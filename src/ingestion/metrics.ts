@@ -5,7 +5,7 @@
  *
  * Metrics:
  * - `gam_ingestion_fetch_total{modality,plugin,outcome}`: fetches by outcome
- *   (`ok`, `stale`, `error`, `invalid`, `rejected`, `circuit_open`).
+ *   (`ok`, `error`, `invalid`, `rejected`, `circuit_open`).
  * - `gam_ingestion_fetch_duration_seconds{modality,plugin}`: histogram of fetch durations.
  * - `gam_ingestion_retries_total{modality}`: retries (attempts after the first).
  * - `gam_ingestion_circuit_state{modality}`: 0 closed, 1 open, 2 half-open.

@@ -2,8 +2,9 @@
  * Ingestion: `fetch(modality, bbox) -> RawData` through sandboxed source plugins under the
  * modality's resilience policies.
  *
- * - {@linkcode IngestionService}: the service (provider map injected; validation, stale
- *   fallback, events, logs, metrics).
+ * - {@linkcode IngestionService}: the service (provider map injected; validation, events,
+ *   logs, metrics). It never reads the cache: `IngestionCache.getOrFetch` owns fetch-through
+ *   and serves an expired copy only when {@linkcode isSourceDown}.
  * - {@linkcode SandboxedPlugin}: a plugin in its own child process with exactly the granted
  *   permissions; {@linkcode loadProviders} builds the provider map from the configuration.
  * - Plugin API types ({@linkcode PluginManifest}, {@linkcode SourcePlugin}, ...) for authors.

@@ -4,10 +4,12 @@
  * remote imports limited to the plugin's granted import hosts so that building it contacts no
  * other host. A plugin is refused when a static import, or a dynamic import with a literal
  * specifier, reaches
- * - a local file outside its package folder ({@linkcode packageFolderOf}) and the plugin SDK
- *   files ({@linkcode PLUGIN_SDK_FILES}),
- * - a remote module (`https:`, `jsr:`) or an npm package whose host is not in the grant's
- *   `import` list,
+ * - from the plugin's own code (its package folder, {@linkcode packageFolderOf}; `src/plugins/`
+ *   for a built-in): a local file outside that folder other than the plugin API's entry points
+ *   ({@linkcode PLUGIN_API_ENTRIES}, imported as `@gam/pipeline/plugin`);
+ * - from the plugin API's modules: a file outside {@linkcode PLUGIN_API_CLOSURE};
+ * - a remote module (`https:`, `jsr:`), or an npm package the plugin's own code imports, whose
+ *   host is not in the grant's `import` list (the API's own npm packages are the host's);
  * - a module Deno could not load (the error is quoted).
  *
  * The same graph gives the plugin's identity: the SHA-256 of every module's specifier and
@@ -28,13 +30,32 @@ export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.
 export const PROJECT_CONFIG: string = join(PROJECT_ROOT, "deno.json");
 
 /**
- * Host modules a built-in plugin may import besides `src/plugins/`: the plugin API and its
- * helpers, and the side-effect-free data code (contracts, units, formats, the generated numeric
- * kernels that the table reader calls). Nothing of configuration, secrets, cache, database or
- * jobs.
+ * The plugin API's entry points (`src/plugin/`): the only host modules a plugin's own code may
+ * import, built-in or third party. Plugins import them as {@linkcode PLUGIN_API_SPECIFIERS}.
  */
-export const BUILTIN_SDK: readonly string[] = [
-  "src/plugins/",
+export const PLUGIN_API_ENTRIES: readonly string[] = [
+  "src/plugin/mod.ts",
+  "src/plugin/readers.ts",
+];
+
+/**
+ * The bare specifiers of the plugin API, mapped by the host to its own
+ * {@linkcode PLUGIN_API_ENTRIES} in every plugin's import map (a peer dependency the host
+ * provides: a plugin runs against the API of the host that runs it).
+ */
+export const PLUGIN_API_SPECIFIERS: Readonly<Record<string, string>> = {
+  "@gam/pipeline/plugin": "src/plugin/mod.ts",
+  "@gam/pipeline/plugin/readers": "src/plugin/readers.ts",
+};
+
+/**
+ * Host modules the plugin API's graph may reach: the API itself and the side-effect-free code
+ * behind it (its errors and HTTP helper, contracts, units, file formats, the generated numeric
+ * kernels the table reader calls). Nothing of configuration, secrets, cache, database or jobs.
+ * A plugin's own code reaches them only through {@linkcode PLUGIN_API_ENTRIES}.
+ */
+export const PLUGIN_API_CLOSURE: readonly string[] = [
+  "src/plugin/",
   "src/ingestion/plugin_api.ts",
   "src/ingestion/errors.ts",
   "src/ingestion/http_source.ts",
@@ -44,15 +65,8 @@ export const BUILTIN_SDK: readonly string[] = [
   "src/compute/wasm/",
 ];
 
-/**
- * Host files every plugin may import besides its package: the HTTP helper the plugin guide
- * recommends and the errors it throws (plain code, no bare imports, no data). The plugin API
- * module itself is imported type-only (erased before running).
- */
-export const PLUGIN_SDK_FILES: readonly string[] = [
-  "src/ingestion/http_source.ts",
-  "src/ingestion/errors.ts",
-];
+/** The built-in plugins' package folder. */
+export const BUILTIN_PACKAGE = "src/plugins/";
 
 /** What {@linkcode vetModuleGraph} found. */
 export interface VettedGraph {
@@ -63,17 +77,29 @@ export interface VettedGraph {
   /** The folders and files local imports may reach (real paths; folders end with `/`). */
   packageRoots: string[];
   /**
-   * The `deno.json` whose `imports` and `scopes` the plugin resolves with (`--import-map`), if
-   * any. Nothing else of that file applies (`--no-config`): a plugin's config cannot switch on
-   * unstable APIs, a `node_modules` folder or anything else.
+   * The import map the plugin resolves with (`--import-map`): the project's `deno.json` for a
+   * built-in; for a third-party plugin a `data:` URL holding its package's `deno.json`
+   * `imports` and `scopes` (relative targets made absolute), the plugin API specifiers mapped
+   * to the host's API, and the project's imports scoped to the host's `src/` (what the API's own
+   * modules import). Nothing else of a package's `deno.json` applies (`--no-config`): a
+   * plugin's config cannot switch on unstable APIs, a `node_modules` folder or anything else.
    */
   importMap: string | undefined;
   /** Remote hosts the graph uses (`host[:port]`), npm registries included. */
   remoteHosts: string[];
   /** How many modules (npm packages counted once each). */
   moduleCount: number;
-  /** The npm packages the graph uses (`name@version`), transitively. */
+  /** The npm packages the graph uses (`name@version`), transitively, the API's included. */
   npmPackages: string[];
+  /** The npm packages the plugin's own code uses (`name@version`), transitively. */
+  pluginNpmPackages: string[];
+  /**
+   * The integrity (`sha512-...`, from the lock file) of every npm package of the plugin's own,
+   * by `name@version`: for a plugin installed from a registry (`npm:` module).
+   */
+  npmIntegrity: Record<string, string>;
+  /** Extra `deno run` flags the child needs to load the graph as it was vetted. */
+  runFlags: string[];
 }
 
 /** Options of {@linkcode vetModuleGraph}. */
@@ -90,6 +116,14 @@ export interface VetOptions {
   timeoutMs?: number;
   /** Working folder of `deno info` (the plugin process's too). @default Deno.cwd() */
   cwd?: string;
+  /**
+   * The lock file of plugins installed from a registry (`npm:` modules): `deno info` records
+   * each package's integrity there on first use and checks it on every later load (a package
+   * whose bytes changed under the same version is refused). @default `plugins.lock` in `cwd`
+   */
+  lockFile?: string;
+  /** The npm registry URL (`NPM_CONFIG_REGISTRY` of `deno info`). @default Deno's */
+  npmRegistry?: string;
 }
 
 interface InfoDependency {
@@ -227,13 +261,19 @@ export function hostGranted(host: string, granted: readonly string[]): boolean {
 export async function vetModuleGraph(module: string, options: VetOptions): Promise<VettedGraph> {
   const label = options.plugin;
   const importHosts = [...(options.importHosts ?? [])];
+  const project = realPath(PROJECT_ROOT);
+  const inProject = (list: readonly string[]) =>
+    list.map((p) => {
+      const abs = join(project, p);
+      return p.endsWith("/") ? withSlash(abs) : abs;
+    });
+  const apiEntries = inProject(PLUGIN_API_ENTRIES);
+  const apiClosure = inProject(PLUGIN_API_CLOSURE);
+  /** Folders and files of the plugin's own code. */
   let roots: string[];
   let config: string | undefined;
   if (options.builtin) {
-    roots = BUILTIN_SDK.map((p) => {
-      const abs = join(realPath(PROJECT_ROOT), p);
-      return p.endsWith("/") ? withSlash(abs) : abs;
-    });
+    roots = inProject([BUILTIN_PACKAGE]);
     config = PROJECT_CONFIG;
   } else if (module.startsWith("file:")) {
     const path = fileURLToPath(module);
@@ -249,15 +289,12 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
     } catch (e) {
       throw new PluginLoadError(label, "import", (e as Error).message);
     }
-    roots = [
-      withSlash(realPath(pkg.folder)),
-      ...PLUGIN_SDK_FILES.map((f) => join(realPath(PROJECT_ROOT), f)),
-    ];
-    config = pkg.config;
+    roots = [withSlash(realPath(pkg.folder))];
+    config = pluginImportMap(pkg.config);
     module = pathToFileURL(real).href;
   } else {
     roots = [];
-    config = undefined;
+    config = pluginImportMap(undefined);
   }
   const info = await denoInfo(module, config, importHosts, options);
   const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
@@ -281,7 +318,15 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
   };
   const remoteHosts = new Set<string>();
   const rootSpecifier = follow(info.roots[0] ?? module);
-  // Check the root itself when it is remote.
+  const within = (real: string, list: readonly string[]) =>
+    list.some((r) => r.endsWith(sep) ? real.startsWith(r) || withSlash(real) === r : real === r);
+  /** Whether a module is the host's (the plugin API and what it imports), not the plugin's. */
+  const isHost = (m: InfoModule | undefined) => {
+    if (!m?.specifier.startsWith("file:")) return false;
+    const real = realPath(fileURLToPath(m.specifier));
+    return within(real, apiClosure) && !within(real, roots);
+  };
+  // Check an edge's target (or the root itself when it is remote).
   const checkTarget = (
     target: string,
     m: InfoModule | undefined,
@@ -292,6 +337,7 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
       if (m && d) refuse(m, d, why);
       throw new PluginLoadError(label, "import", `its module ${target} ${why}`);
     };
+    const host = isHost(m);
     switch (url.protocol) {
       case "file:": {
         const path = fileURLToPath(url);
@@ -301,13 +347,18 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
         } catch {
           return fail(`reaches ${path}, which does not exist`);
         }
-        const inside = roots.some((r) =>
-          r.endsWith(sep) ? real.startsWith(r) || withSlash(real) === r : real === r
-        );
-        if (!inside) {
+        if (host) {
+          // The plugin API's own imports stay in its closure.
+          if (!within(real, apiClosure)) {
+            fail(`reaches ${real}, outside the plugin API (${PLUGIN_API_CLOSURE.join(", ")})`);
+          }
+          return;
+        }
+        if (!within(real, roots) && !within(real, apiEntries)) {
           fail(
             `reaches ${real}, outside the plugin's package folder ` +
-              `(${roots.join(", ") || "none: a remote plugin has no local files"})`,
+              `(${roots.join(", ") || "none: a remote plugin has no local files"}) and the ` +
+              `plugin API (import it as ${Object.keys(PLUGIN_API_SPECIFIERS).join(" or ")})`,
           );
         }
         return;
@@ -344,6 +395,8 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
   // modules only they reach are neither vetted nor part of the identity.
   const reachable: InfoModule[] = [];
   const npmIds = new Set<string>();
+  /** npm packages the plugin's own modules import (the API's are the host's concern). */
+  const pluginNpm = new Set<string>();
   const seen = new Set<string>([rootSpecifier]);
   const queue: { specifier: string; user?: InfoModule; dep?: InfoDependency }[] = [
     { specifier: rootSpecifier },
@@ -365,7 +418,10 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
       );
     }
     reachable.push(m);
-    if (m.npmPackage) npmIds.add(m.npmPackage);
+    if (m.npmPackage) {
+      npmIds.add(m.npmPackage);
+      if (!isHost(user)) pluginNpm.add(m.npmPackage);
+    }
     for (const d of m.dependencies ?? []) {
       if (!d.code) continue;
       const code = d.code as { specifier?: string; error?: string };
@@ -381,19 +437,24 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
     }
   }
   // npm packages: their dependencies, transitively.
-  const pending = [...npmIds];
-  while (pending.length > 0) {
-    const id = pending.pop()!;
-    for (const d of info.npmPackages?.[id]?.dependencies ?? []) {
-      if (!npmIds.has(d)) {
-        npmIds.add(d);
-        pending.push(d);
+  const closeOver = (ids: Set<string>) => {
+    const pending = [...ids];
+    while (pending.length > 0) {
+      const id = pending.pop()!;
+      for (const d of info.npmPackages?.[id]?.dependencies ?? []) {
+        if (!ids.has(d)) {
+          ids.add(d);
+          pending.push(d);
+        }
       }
     }
-  }
-  for (const id of npmIds) {
-    const pkg = info.npmPackages?.[id];
-    const host = hostOf(new URL(pkg?.registryUrl ?? "https://registry.npmjs.org/"));
+  };
+  closeOver(npmIds);
+  closeOver(pluginNpm);
+  const registryHost = (id: string) =>
+    hostOf(new URL(info.npmPackages?.[id]?.registryUrl ?? "https://registry.npmjs.org/"));
+  for (const id of pluginNpm) {
+    const host = registryHost(id);
     if (!options.builtin && !hostGranted(host, importHosts)) {
       throw new PluginLoadError(
         label,
@@ -402,21 +463,143 @@ export async function vetModuleGraph(module: string, options: VetOptions): Promi
           `(source.permissions.import: ${importHosts.join(", ") || "none"})`,
       );
     }
-    remoteHosts.add(host);
+  }
+  for (const id of npmIds) remoteHosts.add(registryHost(id));
+  const npmIntegrity: Record<string, string> = {};
+  const lock = lockFileOf(module, options);
+  if (lock !== undefined) {
+    const locked = readLock(lock);
+    for (const id of [...pluginNpm].sort()) {
+      const integrity = locked[id];
+      if (integrity === undefined) {
+        throw new PluginLoadError(
+          label,
+          "import",
+          `its npm package ${id} has no integrity in the lock file ${lock}`,
+        );
+      }
+      // Deno checks the lock when it downloads a package, not when it finds it in its cache:
+      // compare the lock with the integrity the cached package was downloaded against.
+      const pkg = info.npmPackages?.[id];
+      const cached = pkg && "localPath" in pkg
+        ? cachedIntegrity(String((pkg as { localPath: unknown }).localPath), pkg.version)
+        : undefined;
+      if (cached !== undefined && cached !== integrity) {
+        throw new PluginLoadError(
+          label,
+          "import",
+          `its npm package ${id} does not match the integrity in the lock file ${lock} ` +
+            `(locked ${integrity}, the cached package was downloaded as ${cached}); if the ` +
+            `new package is trusted, remove its entry from the lock file`,
+        );
+      }
+      npmIntegrity[id] = integrity;
+    }
   }
   return {
     module,
     graphHash: await hashGraph(
       reachable,
-      [...npmIds].map((id) => [id, info.npmPackages?.[id]?.registryUrl ?? ""]),
-      options.builtin ? realPath(PROJECT_ROOT) : roots[0],
+      [...npmIds].map((id) => [
+        id,
+        `${info.npmPackages?.[id]?.registryUrl ?? ""} ${npmIntegrity[id] ?? ""}`.trim(),
+      ]),
+      options.builtin ? project : roots[0],
     ),
     packageRoots: roots,
     importMap: config,
     remoteHosts: [...remoteHosts].sort(),
     moduleCount: reachable.length + npmIds.size,
     npmPackages: [...npmIds].sort(),
+    pluginNpmPackages: [...pluginNpm].sort(),
+    npmIntegrity,
+    runFlags: pinFlags(module),
   };
+}
+
+/**
+ * The import map of a third-party plugin, as a `data:` URL (see {@linkcode VettedGraph.importMap}).
+ *
+ * @param packageConfig The plugin package's `deno.json`, if it has one.
+ * @throws {PluginLoadError} when that file is not valid JSON.
+ *
+ * @example Usage
+ * ```ts
+ * import { pluginImportMap } from "./module_graph.ts";
+ * pluginImportMap(undefined).startsWith("data:application/json;base64,"); // true
+ * ```
+ */
+export function pluginImportMap(packageConfig: string | undefined): string {
+  const projectUrl = pathToFileURL(withSlash(realPath(PROJECT_ROOT)));
+  const own = packageConfig === undefined ? {} : readImportMap(packageConfig);
+  const base = packageConfig === undefined ? undefined : pathToFileURL(packageConfig);
+  const absolute = (map: Record<string, string> | undefined) =>
+    Object.fromEntries(
+      Object.entries(map ?? {}).map(([k, v]) => [
+        k,
+        base && /^\.{0,2}\//.test(v) ? new URL(v, base).href : v,
+      ]),
+    );
+  const project = readImportMap(PROJECT_CONFIG);
+  const imports: Record<string, string> = absolute(own.imports);
+  for (const [spec, path] of Object.entries(PLUGIN_API_SPECIFIERS)) {
+    imports[spec] = new URL(path, projectUrl).href;
+  }
+  // A package's scopes may not reach into the host's files (they resolve with the host's map).
+  const scopes: Record<string, Record<string, string>> = {};
+  for (const [scope, map] of Object.entries(own.scopes ?? {})) {
+    const key = base ? new URL(scope, base).href : scope;
+    if (key.startsWith(projectUrl.href) || projectUrl.href.startsWith(key)) continue;
+    scopes[key] = absolute(map);
+  }
+  scopes[new URL("src/", projectUrl).href] = Object.fromEntries(
+    Object.entries(project.imports ?? {}).map(([k, v]) => [
+      k,
+      /^\.{0,2}\//.test(v) ? new URL(v, projectUrl).href : v,
+    ]),
+  );
+  const json = JSON.stringify({ imports, scopes });
+  return `data:application/json;base64,${
+    btoa(String.fromCharCode(...new TextEncoder().encode(json)))
+  }`;
+}
+
+/** The integrity Deno downloaded a cached npm package against (its `registry.json`). */
+function cachedIntegrity(localPath: string, version: string): string | undefined {
+  try {
+    const meta = JSON.parse(Deno.readTextFileSync(join(dirname(localPath), "registry.json")));
+    const v = meta?.versions?.[version]?.dist?.integrity;
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `name@version` to integrity, from a Deno lock file's `npm` section. */
+function readLock(path: string): Record<string, string> {
+  try {
+    const j = JSON.parse(Deno.readTextFileSync(path)) as {
+      npm?: Record<string, { integrity?: string }>;
+    };
+    return Object.fromEntries(
+      Object.entries(j.npm ?? {}).flatMap(([id, v]) =>
+        v.integrity === undefined ? [] : [[id, v.integrity]]
+      ),
+    );
+  } catch {
+    return {};
+  }
+}
+
+function readImportMap(
+  path: string,
+): { imports?: Record<string, string>; scopes?: Record<string, Record<string, string>> } {
+  try {
+    const j = JSON.parse(Deno.readTextFileSync(path));
+    return { imports: j.imports, scopes: j.scopes };
+  } catch (e) {
+    throw new PluginLoadError(path, "import", `its deno.json ${path} cannot be read: ${e}`);
+  }
 }
 
 function realPath(p: string): string {
@@ -425,6 +608,29 @@ function realPath(p: string): string {
   } catch {
     return p;
   }
+}
+
+/** The lock file of a registry-installed plugin (see {@linkcode VetOptions.lockFile}). */
+function lockFileOf(module: string, options: VetOptions): string | undefined {
+  if (!module.startsWith("npm:")) return undefined;
+  return options.lockFile ?? join(options.cwd ?? Deno.cwd(), "plugins.lock");
+}
+
+function lockFlags(module: string, options: VetOptions): string[] {
+  const lock = lockFileOf(module, options);
+  return lock === undefined ? ["--no-lock"] : [`--lock=${lock}`, ...pinFlags(module)];
+}
+
+/**
+ * Deno refuses npm versions published in the last 24 hours (its minimum dependency age), which
+ * guards range resolution against a freshly published bad release. A module pinned to an exact
+ * version (`npm:@acme/x@1.2.3`) is what the configuration chose, and its integrity is locked on
+ * first use, so the age policy is lifted for it; ranges keep it.
+ */
+function pinFlags(module: string): string[] {
+  return /^npm:(@[^/]+\/)?[^@/]+@\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\/.*)?$/.test(module)
+    ? ["--minimum-dependency-age=0"]
+    : [];
 }
 
 async function denoInfo(
@@ -436,7 +642,7 @@ async function denoInfo(
   const args = [
     "info",
     "--json",
-    "--no-lock",
+    ...lockFlags(module, options),
     "--no-config",
     ...(config ? [`--import-map=${config}`] : []),
     importHosts.length > 0 ? `--allow-import=${importHosts.join(",")}` : "--deny-import",
@@ -444,6 +650,7 @@ async function denoInfo(
   ];
   const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
   if (options.denoDir) env.DENO_DIR = options.denoDir;
+  if (options.npmRegistry) env.NPM_CONFIG_REGISTRY = options.npmRegistry;
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? 60_000);
   let out: Deno.CommandOutput;

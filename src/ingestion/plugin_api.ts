@@ -1,6 +1,7 @@
 /**
  * The source-plugin API of GAM, version {@linkcode PLUGIN_API_VERSION}: what a plugin module
- * exports and what the ingestion service asks of it.
+ * exports and what the ingestion service asks of it. Plugins import these through the public
+ * plugin API, `@gam/pipeline/plugin` (`src/plugin/mod.ts`), never from here.
  *
  * A plugin is an ES module exporting
  * - `manifest`: a {@linkcode PluginManifest} (validated with {@linkcode PluginManifestSchema}),
@@ -48,10 +49,10 @@ import type { RawData } from "../contracts/mod.ts";
  * @example Usage
  * ```ts
  * import { PLUGIN_API_VERSION } from "./plugin_api.ts";
- * console.log(PLUGIN_API_VERSION); // "1.0.0"
+ * console.log(PLUGIN_API_VERSION); // "1.1.0"
  * ```
  */
-export const PLUGIN_API_VERSION = "1.0.0";
+export const PLUGIN_API_VERSION = "1.1.0";
 
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -113,8 +114,8 @@ export type PluginManifest = z.infer<typeof PluginManifestSchema>;
  * ```ts
  * import type { FetchRequest } from "./plugin_api.ts";
  * const req: FetchRequest = {
- *   modality: "gravity", bbox: [16, -35, 33, -22], params: {}, correlationId: "fetch-1",
- *   signal: new AbortController().signal,
+ *   modality: "gravity", bbox: [16, -35, 33, -22], params: {}, traceId: "fetch-1",
+ *   grantedHosts: [], correlationId: "fetch-1", signal: new AbortController().signal,
  * };
  * ```
  */
@@ -125,11 +126,43 @@ export interface FetchRequest {
   bbox: Bbox;
   /** Plugin parameters from the configuration (JSON values). */
   params: Record<string, unknown>;
-  /** Correlation id of this fetch, for the plugin's own logs. */
+  /**
+   * Trace id of this fetch (the run's logs and the run manifest carry the same id): put it in
+   * your log lines. Since API 1.1.0.
+   */
+  traceId: string;
+  /**
+   * The network hosts (`host` or `host:port`) this plugin process was granted
+   * (`source.permissions.net`); every other host is refused by the runtime. Since API 1.1.0.
+   */
+  grantedHosts: readonly string[];
+  /**
+   * The same value as {@linkcode FetchRequest.traceId}.
+   *
+   * @deprecated Since API 1.1.0: use `traceId`. Removed in API 2.0.0.
+   */
   correlationId: string;
   /** Aborted when the attempt times out or the run is cancelled; stop work promptly. */
   signal: AbortSignal;
 }
+
+/**
+ * What the host passes to a provider's `fetch`: a {@linkcode FetchRequest} whose `traceId` may
+ * be left out (it defaults to `correlationId`) and whose `grantedHosts` the sandbox fills in
+ * from the grant.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ProviderRequest } from "./plugin_api.ts";
+ * const req: ProviderRequest = {
+ *   modality: "gravity", bbox: [16, -35, 33, -22], params: {}, correlationId: "fetch-1",
+ *   signal: new AbortController().signal,
+ * };
+ * ```
+ */
+export type ProviderRequest =
+  & Omit<FetchRequest, "traceId" | "grantedHosts">
+  & Partial<Pick<FetchRequest, "traceId" | "grantedHosts">>;
 
 /**
  * Options given to `createPlugin`.
@@ -137,7 +170,7 @@ export interface FetchRequest {
  * @example Usage
  * ```ts
  * import type { PluginOptions } from "./plugin_api.ts";
- * const o: PluginOptions = { params: { model: "EIGEN-6C4" } };
+ * const o: PluginOptions = { params: { model: "EIGEN-6C4" }, allowInsecureHttp: [] };
  * ```
  */
 export interface PluginOptions {
@@ -203,7 +236,7 @@ export interface PluginModule {
  * @example Usage
  * ```ts
  * import { apiVersionProblem } from "./plugin_api.ts";
- * apiVersionProblem("2.0.0"); // "plugin API 2.0.0 is not compatible with host API 1.0.0 ..."
+ * apiVersionProblem("2.0.0"); // "plugin API 2.0.0 is not compatible with host API 1.1.0 ..."
  * ```
  */
 export function apiVersionProblem(

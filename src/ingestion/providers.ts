@@ -86,6 +86,7 @@ async function prepare(
     allowInsecureHttp: src.allowInsecureHttp,
     limits: src.limits,
     baseDir,
+    npmRegistry: src.registry,
   };
   // The secret enters the key as a hash: a rotated secret starts a new process.
   const secret = auth === undefined ? null : createHash("sha256").update(auth).digest("hex");

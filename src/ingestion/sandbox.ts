@@ -64,9 +64,9 @@ import {
 } from "./permissions.ts";
 import {
   apiVersionProblem,
-  type FetchRequest,
   type PluginManifest,
   PluginManifestSchema,
+  type ProviderRequest,
 } from "./plugin_api.ts";
 import type { PluginIdentity, SourceProvider } from "./service.ts";
 
@@ -183,6 +183,10 @@ export interface LoadPluginOptions {
   abortGraceMs?: number;
   /** Where scratch folders are made. @default the system's temp folder */
   scratchRoot?: string;
+  /** npm registry of an `npm:` module (`source.registry`). @default Deno's */
+  npmRegistry?: string;
+  /** Lock file of registry-installed plugins. @default `plugins.lock` in `baseDir` */
+  lockFile?: string;
 }
 
 interface Pending {
@@ -288,7 +292,11 @@ export class SandboxedPlugin implements SourceProvider {
     this.#grant = grant;
     this.#graph = graph;
     this.limits = limits;
-    this.identity = { module: graph.module, graphHash: graph.graphHash };
+    this.identity = {
+      module: graph.module,
+      graphHash: graph.graphHash,
+      ...(Object.keys(graph.npmIntegrity).length > 0 ? { npmIntegrity: graph.npmIntegrity } : {}),
+    };
   }
 
   /** Plugin id. */
@@ -346,6 +354,8 @@ export class SandboxedPlugin implements SourceProvider {
       denoDir: await denoCacheDir(),
       timeoutMs: options.loadTimeoutMs,
       cwd: options.baseDir,
+      npmRegistry: options.npmRegistry,
+      lockFile: options.lockFile,
     });
     const child = await spawnChild(options, grant, graph, limits);
     let manifest: PluginManifest;
@@ -367,7 +377,7 @@ export class SandboxedPlugin implements SourceProvider {
   }
 
   /** Runs a fetch in the child (starting a fresh one if the last one died). */
-  async fetch(request: FetchRequest): Promise<RawData> {
+  async fetch(request: ProviderRequest): Promise<RawData> {
     if (this.#closed) throw new PluginError(this.id, "Error", "the plugin was closed");
     request.signal.throwIfAborted();
     const child = await this.#ensureChild();
@@ -405,7 +415,12 @@ export class SandboxedPlugin implements SourceProvider {
       child.send({
         type: "fetch",
         id,
-        request: { ...rest, bbox: [...rest.bbox] as [number, number, number, number] },
+        request: {
+          ...rest,
+          traceId: rest.traceId ?? rest.correlationId,
+          grantedHosts: [...this.#grant.net],
+          bbox: [...rest.bbox] as [number, number, number, number],
+        },
       });
     });
   }
@@ -632,6 +647,8 @@ export function childCommandLine(
     heapMb: number;
     allowInsecureHttp?: string[];
     npm?: boolean;
+    /** Extra flags from the vetting (`VettedGraph.runFlags`). @default [] */
+    extraFlags?: readonly string[];
   },
 ): string[] {
   const entry = `import { importFailed, serve } from ${JSON.stringify(HOST_URL)};\n` +
@@ -647,6 +664,7 @@ export function childCommandLine(
     // npm packages are loaded without import permission: none at all when the vetted graph
     // uses none, so a computed `import("npm:...")` cannot run a cached package.
     ...(options.npm ? [] : ["--no-npm"]),
+    ...(options.extraFlags ?? []),
     // Only the import map of a package's deno.json applies, never its other settings.
     "--no-config",
     ...(options.importMap ? [`--import-map=${options.importMap}`] : []),
@@ -681,7 +699,10 @@ async function spawnChild(
 ): Promise<Child> {
   const root = o.scratchRoot ?? undefined;
   const scratchDir = await Deno.realPath(
-    await Deno.makeTempDir({ dir: root, prefix: `gam-plugin-${o.plugin}-` }),
+    await Deno.makeTempDir({
+      dir: root,
+      prefix: `gam-plugin-${o.plugin.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-`,
+    }),
   );
   const args = childCommandLine(graph.module, grant, {
     scratchDir,
@@ -689,6 +710,7 @@ async function spawnChild(
     heapMb: limits.heapMb,
     allowInsecureHttp: [...(o.allowInsecureHttp ?? [])],
     npm: graph.npmPackages.length > 0,
+    extraFlags: graph.runFlags,
   });
   const env: Record<string, string> = {
     DENO_DIR: await denoCacheDir(),
@@ -700,7 +722,10 @@ async function spawnChild(
     ...(grant.net.length > 0 ? NETWORK_ENV : []),
     // A granted program is found on the host's PATH; nothing else of the environment follows.
     ...(grant.run.length > 0 ? ["PATH"] : []),
+    // The registry the graph was vetted and cached from: npm packages are cached per registry.
+    ...(graph.npmPackages.length > 0 && !o.npmRegistry ? ["NPM_CONFIG_REGISTRY"] : []),
   ];
+  if (graph.npmPackages.length > 0 && o.npmRegistry) env.NPM_CONFIG_REGISTRY = o.npmRegistry;
   // Coverage of the plugin host under `deno test --coverage` (a folder the runtime writes).
   const coverage = Deno.env.get("DENO_COVERAGE_DIR");
   if (coverage) env.DENO_COVERAGE_DIR = coverage;
@@ -973,6 +998,42 @@ const ACCESS_WORDS: Record<string, string> = {
 /** Waits for hello, validates the manifest against the options. */
 async function handshake(child: Child, o: LoadPluginOptions): Promise<PluginManifest> {
   const label = o.plugin;
+  const manifest = await readHello(child, o);
+  if (manifest.id !== o.plugin) {
+    throw new PluginLoadError(
+      label,
+      "manifest",
+      `its manifest id is "${manifest.id}", but the configuration names plugin "${o.plugin}"`,
+    );
+  }
+  if (!manifest.modalities.includes(o.modality)) {
+    throw new PluginLoadError(
+      label,
+      "modality",
+      `it serves ${manifest.modalities.join(", ")}, not "${o.modality}"`,
+    );
+  }
+  const missing = missingPermissions(manifest.permissions, o.permissions ?? {}, o.baseDir);
+  if (missing.length > 0) {
+    throw new PluginLoadError(
+      label,
+      "permissions",
+      `it requests permissions the configuration does not grant: ${missing.join(", ")} ` +
+        `(add them to source.permissions to allow them)`,
+    );
+  }
+  return manifest;
+}
+
+/**
+ * Waits for the child's hello: the import succeeded, the manifest is valid, a factory is
+ * exported and the API version is compatible.
+ */
+async function readHello(
+  child: Child,
+  o: Pick<LoadPluginOptions, "plugin" | "loadTimeoutMs">,
+): Promise<PluginManifest> {
+  const label = o.plugin;
   const first = await nextMessage(child, o.loadTimeoutMs ?? 30_000);
   if (first === "timeout") {
     child.stop("timeout", "importing the module did not finish in time");
@@ -1009,32 +1070,77 @@ async function handshake(child: Child, o: LoadPluginOptions): Promise<PluginMani
   if (!first.hasFactory) {
     throw new PluginLoadError(label, "manifest", "it does not export a createPlugin() function");
   }
-  if (manifest.id !== o.plugin) {
-    throw new PluginLoadError(
-      label,
-      "manifest",
-      `its manifest id is "${manifest.id}", but the configuration names plugin "${o.plugin}"`,
-    );
-  }
   const api = apiVersionProblem(manifest.apiVersion);
   if (api !== undefined) throw new PluginLoadError(label, "api-version", api);
-  if (!manifest.modalities.includes(o.modality)) {
-    throw new PluginLoadError(
-      label,
-      "modality",
-      `it serves ${manifest.modalities.join(", ")}, not "${o.modality}"`,
-    );
-  }
-  const missing = missingPermissions(manifest.permissions, o.permissions ?? {}, o.baseDir);
-  if (missing.length > 0) {
-    throw new PluginLoadError(
-      label,
-      "permissions",
-      `it requests permissions the configuration does not grant: ${missing.join(", ")} ` +
-        `(add them to source.permissions to allow them)`,
-    );
-  }
   return manifest;
+}
+
+/** Options of {@linkcode probePlugin}. */
+export type ProbePluginOptions = Pick<
+  LoadPluginOptions,
+  | "plugin"
+  | "module"
+  | "permissions"
+  | "baseDir"
+  | "limits"
+  | "loadTimeoutMs"
+  | "scratchRoot"
+  | "npmRegistry"
+  | "lockFile"
+>;
+
+/** What {@linkcode probePlugin} found. */
+export interface PluginProbe {
+  /** The validated manifest (schema, factory, API version checked). */
+  manifest: PluginManifest;
+  /** The vetted module graph. */
+  graph: VettedGraph;
+}
+
+/**
+ * Reads a plugin's manifest the way a load does, without a configuration: its graph is vetted,
+ * its module imported in a child process holding `permissions` (nothing by default), its hello
+ * read and validated; then the process is stopped. `createPlugin` does not run. For `gam plugin
+ * check` and `gam plugin ls`, which learn a plugin's id and requested permissions this way.
+ *
+ * @throws {PluginLoadError} as {@linkcode SandboxedPlugin.load} does.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { probePlugin, resolvePluginModule } from "./sandbox.ts";
+ * const { manifest } = await probePlugin({
+ *   plugin: "synthetic", module: resolvePluginModule("synthetic"),
+ * });
+ * ```
+ */
+export async function probePlugin(options: ProbePluginOptions): Promise<PluginProbe> {
+  const label = options.plugin;
+  const limits = { ...DEFAULT_PLUGIN_LIMITS, ...options.limits };
+  let grant: ResolvedGrant;
+  try {
+    grant = await resolveGrant(options.permissions ?? {}, { baseDir: options.baseDir });
+  } catch (e) {
+    if (e instanceof GrantError) throw new PluginLoadError(label, "permissions", e.message);
+    throw e;
+  }
+  const builtin = isBuiltin(options.plugin) && options.module === builtinUrl(options.plugin);
+  const graph = await vetModuleGraph(options.module, {
+    plugin: label,
+    builtin,
+    importHosts: grant.import,
+    denoDir: await denoCacheDir(),
+    timeoutMs: options.loadTimeoutMs,
+    cwd: options.baseDir,
+    npmRegistry: options.npmRegistry,
+    lockFile: options.lockFile,
+  });
+  const full = { ...options, modality: "", permissions: options.permissions ?? {} };
+  const child = await spawnChild(full, grant, graph, limits);
+  try {
+    return { manifest: await readHello(child, options), graph };
+  } finally {
+    await reap(child);
+  }
 }
 
 /** Stops a child (closing its input first so a well-behaved one exits) and removes its scratch. */

@@ -1,7 +1,8 @@
 /**
  * The ingestion service: `fetch(modality, bbox) -> RawData` through the provider configured
- * for the modality, under the modality's resilience policies, with validation, stale-cache
- * fallback, lifecycle events, logs and metrics.
+ * for the modality, under the modality's resilience policies, with validation, lifecycle
+ * events, logs and metrics. It never reads the cache: fetch-through, and serving an expired
+ * copy when the source is down ({@linkcode isSourceDown}), belong to `IngestionCache.getOrFetch`.
  *
  * @module
  */
@@ -21,7 +22,7 @@ import {
   UnknownModalityError,
 } from "./errors.ts";
 import { IngestionMetrics, type MetricsLike, noopMetrics } from "./metrics.ts";
-import type { FetchRequest } from "./plugin_api.ts";
+import type { ProviderRequest } from "./plugin_api.ts";
 import { CIRCUIT_STATE_VALUE } from "./metrics.ts";
 import {
   DEFAULT_RESILIENCE,
@@ -47,7 +48,7 @@ export interface SourceProvider {
   /** What the plugin really is (module URL, module-graph hash); part of cache keys. */
   readonly identity?: PluginIdentity;
   /** Fetches data; must honour `request.signal`. */
-  fetch(request: FetchRequest): Promise<RawData>;
+  fetch(request: ProviderRequest): Promise<RawData>;
   /** Releases resources (plugin processes). */
   close?(): void | Promise<void>;
 }
@@ -67,21 +68,8 @@ export interface PluginIdentity {
   module: string;
   /** `sha256:<hex>` of the module graph's sources. */
   graphHash: string;
-}
-
-/**
- * What the service needs from the cache for graceful degradation: the last good copy for a key,
- * even expired (`stale: true`).
- *
- * @example Usage
- * ```ts
- * import type { IngestionCacheLookup } from "./service.ts";
- * const none: IngestionCacheLookup = { get: () => Promise.resolve(undefined) };
- * ```
- */
-export interface IngestionCacheLookup {
-  /** The cached copy for `key`, or `undefined`. */
-  get(key: string, modality: string): Promise<{ data: RawData; stale: boolean } | undefined>;
+  /** Integrity of each npm package of a registry-installed plugin, by `name@version`. */
+  npmIntegrity?: Record<string, string>;
 }
 
 /** The logger shape the service uses (the one of `src/observability/` fits). */
@@ -97,7 +85,7 @@ export interface IngestionLogger {
 }
 
 /** Outcome of a fetch, in events, logs and the `outcome` metric label. */
-export type FetchOutcome = "ok" | "stale" | "error" | "invalid" | "rejected" | "circuit_open";
+export type FetchOutcome = "ok" | "error" | "invalid" | "rejected" | "circuit_open";
 
 /**
  * Payload of the `preFetch` event.
@@ -109,7 +97,7 @@ export type FetchOutcome = "ok" | "stale" | "error" | "invalid" | "rejected" | "
  * ```
  */
 export interface PreFetchEvent {
-  /** Correlation id of the fetch. */
+  /** Correlation id of the fetch (the plugin's `traceId`). */
   correlationId: string;
   /** Modality. */
   modality: string;
@@ -117,6 +105,14 @@ export interface PreFetchEvent {
   plugin: string;
   /** Ingestion cache key. */
   cacheKey: string;
+  /** The plugin's version. */
+  pluginVersion?: string;
+  /** The plugin's identity (module URL, graph hash), when sandboxed. */
+  identity?: PluginIdentity;
+  /** The bbox requested, degrees. */
+  bbox?: Bbox;
+  /** The plugin params of the request. */
+  params?: Record<string, unknown>;
 }
 
 /**
@@ -134,8 +130,10 @@ export interface PostFetchEvent extends PreFetchEvent {
   attempts: number;
   /** Duration, seconds. */
   durationSeconds: number;
-  /** Canonical checksum of the data returned (ok and stale). */
+  /** Canonical checksum of the data returned (ok). */
   checksum?: string;
+  /** Bytes of the arrays returned (ok and stale). */
+  bytes?: number;
   /** The error message (error outcomes). */
   error?: string;
 }
@@ -151,16 +149,12 @@ export interface PostFetchEvent extends PreFetchEvent {
 export interface IngestionResult {
   /** The validated data (with `metadata.checksum` set). */
   data: RawData;
-  /** `true` when the source failed and this is a cached copy (possibly expired). */
-  stale: boolean;
   /** Cache key of the request. */
   cacheKey: string;
   /** Attempts made. */
   attempts: number;
   /** Correlation id of the fetch. */
   correlationId: string;
-  /** Warnings (e.g. why stale data was served). */
-  warnings: string[];
 }
 
 /** Options of {@linkcode IngestionService}. */
@@ -169,8 +163,6 @@ export interface IngestionServiceOptions {
   providers: ReadonlyMap<string, SourceProvider> | Record<string, SourceProvider>;
   /** Resilience settings per modality; missing modalities use {@linkcode DEFAULT_RESILIENCE}. */
   resilience?: Record<string, ResilienceSettings>;
-  /** Stale-fallback lookup. @default none */
-  cache?: IngestionCacheLookup;
   /** Logger. @default silent */
   logger?: IngestionLogger;
   /** Metrics registry. @default records nothing */
@@ -189,6 +181,12 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** Correlation id. @default a new random id */
   correlationId?: string;
+  /**
+   * The request's cache key when the caller already computed it with
+   * {@linkcode IngestionService.cacheKey} (it names the fetch in events and logs).
+   * @default computed here
+   */
+  cacheKey?: string;
 }
 
 type Listener<E> = (event: E) => void;
@@ -202,29 +200,27 @@ const silent: IngestionLogger = { debug() {}, info() {}, warn() {}, error() {} }
  * ```ts
  * import { IngestionService } from "./service.ts";
  * import { createPlugin, manifest } from "../plugins/synthetic/mod.ts";
- * const plugin = createPlugin({ params: {}, allowInsecureHttp: [] });
+ * const plugin = createPlugin();
  * const service = new IngestionService({
  *   providers: { gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) } },
  * });
- * const { data, stale } = await service.fetch("gravity", [16, -35, 17, -34]);
+ * const { data } = await service.fetch("gravity", [16, -35, 17, -34]);
  * ```
  */
 export class IngestionService {
   readonly #providers: Map<string, SourceProvider>;
   readonly #guards = new Map<string, ModalityGuard>();
-  readonly #cache?: IngestionCacheLookup;
   readonly #log: IngestionLogger;
   readonly #metrics: IngestionMetrics;
   readonly #tolerance: number;
   readonly #pre = new Set<Listener<PreFetchEvent>>();
   readonly #post = new Set<Listener<PostFetchEvent>>();
 
-  /** @param options Providers, resilience, cache, logger, metrics. */
+  /** @param options Providers, resilience, logger, metrics. */
   constructor(options: IngestionServiceOptions) {
     this.#providers = options.providers instanceof Map
       ? new Map(options.providers)
       : new Map(Object.entries(options.providers));
-    this.#cache = options.cache;
     this.#log = options.logger ?? silent;
     this.#metrics = new IngestionMetrics(options.metrics ?? noopMetrics);
     this.#tolerance = options.bboxTolerance ?? 1e-9;
@@ -282,7 +278,10 @@ export class IngestionService {
     return () => set.delete(listener);
   }
 
-  /** The cache key the service uses for a request of `modality` with `params`. */
+  /**
+   * The ingestion cache key of a request of `modality` with `params`: the one place it is
+   * computed from the provider's id, version and identity ({@linkcode ingestionCacheKey}).
+   */
   cacheKey(modality: string, bbox: Bbox, params: Record<string, unknown> = {}): string {
     const p = this.#providerFor(modality);
     return ingestionCacheKey({
@@ -298,11 +297,12 @@ export class IngestionService {
   /**
    * Fetches `modality` for `bbox`.
    *
-   * @returns The validated data, or a stale cached copy when the source is down.
+   * @returns The validated data, its cache key, the attempts made.
    * @throws {UnknownModalityError} when no provider serves the modality.
    * @throws {BboxError} for an invalid bbox.
    * @throws {ContractError} when the plugin returned invalid data (counted, never cached).
-   * @throws {ModalityFetchError} when the fetch failed and no cached copy exists.
+   * @throws {ModalityFetchError} when the fetch failed (`sourceDown` when the source is
+   * unreachable, the case where a cache may serve an expired copy instead).
    */
   async fetch(modality: string, bbox: Bbox, options: FetchOptions = {}): Promise<IngestionResult> {
     const provider = this.#providerFor(modality);
@@ -310,31 +310,29 @@ export class IngestionService {
     checkBbox(bbox, "bbox");
     const params = options.params ?? {};
     const correlationId = options.correlationId ?? `fetch-${crypto.randomUUID()}`;
-    const cacheKey = ingestionCacheKey({
-      plugin: provider.id,
-      version: provider.version,
-      modality,
-      bbox,
-      params,
-      identity: provider.identity,
-    });
+    const cacheKey = options.cacheKey ?? this.cacheKey(modality, bbox, params);
     const plugin = provider.id;
     const base = { correlationId, modality, plugin, cacheKey };
     const started = performance.now();
-    this.#emit(this.#pre, base);
+    this.#emit(this.#pre, {
+      ...base,
+      pluginVersion: provider.version,
+      ...(provider.identity ? { identity: provider.identity } : {}),
+      bbox,
+      params,
+    });
     this.#log.info("ingestion fetch start", base);
 
     const finish = (
       outcome: FetchOutcome,
       attempts: number,
-      extra: { checksum?: string; error?: string },
+      extra: { checksum?: string; error?: string; bytes?: number },
     ) => {
       const durationSeconds = (performance.now() - started) / 1000;
       this.#metrics.fetchTotal.inc({ modality, plugin, outcome });
       this.#metrics.fetchDuration.observe({ modality, plugin }, durationSeconds);
       const fields = { ...base, attempt: attempts, outcome, durationSeconds, ...extra };
       if (outcome === "ok") this.#log.info("ingestion fetch end", fields);
-      else if (outcome === "stale") this.#log.warn("ingestion fetch end", fields);
       else this.#log.error("ingestion fetch end", fields);
       this.#emit(this.#post, { ...base, outcome, attempts, durationSeconds, ...extra });
     };
@@ -343,7 +341,15 @@ export class IngestionService {
     let attempts = 0;
     try {
       const r = await guard.run(
-        ({ signal }) => provider.fetch({ modality, bbox, params, correlationId, signal }),
+        ({ signal }) =>
+          provider.fetch({
+            modality,
+            bbox,
+            params,
+            traceId: correlationId,
+            correlationId,
+            signal,
+          }),
         {
           signal: options.signal,
           onTimeout: () => new PluginTimeoutError(plugin, guard.settings.timeoutMs),
@@ -355,28 +361,7 @@ export class IngestionService {
       const g = e as GuardError;
       attempts = g.attempts ?? 0;
       const cause = g.cause ?? e;
-      const degradable = g.kind === "circuit_open" || (g.kind === "error" && isRetryable(cause));
-      if (degradable && this.#cache) {
-        const cached = await this.#cache.get(cacheKey, modality).catch(() => undefined);
-        if (cached) {
-          const why = g.kind === "circuit_open"
-            ? "the circuit breaker is open"
-            : `retries were exhausted after ${attempts} attempt(s) (${errorText(cause)})`;
-          const warning = `Serving a ${
-            cached.stale ? "stale (expired)" : "cached"
-          } copy of ${modality} from the cache because ${why}`;
-          this.#log.warn(warning, { ...base });
-          finish("stale", attempts, { checksum: cached.data.metadata.checksum });
-          return {
-            data: cached.data,
-            stale: true,
-            cacheKey,
-            attempts,
-            correlationId,
-            warnings: [warning],
-          };
-        }
-      }
+      const sourceDown = g.kind === "circuit_open" || (g.kind === "error" && isRetryable(cause));
       const outcome: FetchOutcome = g.kind === "rejected"
         ? "rejected"
         : g.kind === "circuit_open"
@@ -391,7 +376,7 @@ export class IngestionService {
         plugin,
         g instanceof GuardError ? g.message : errorText(cause),
         attempts,
-        { cause },
+        { cause, sourceDown },
       );
       finish(outcome, attempts, { error: err.message });
       throw err;
@@ -404,8 +389,8 @@ export class IngestionService {
       finish("invalid", attempts, { error: errorText(e) });
       throw e;
     }
-    finish("ok", attempts, { checksum: data.metadata.checksum });
-    return { data, stale: false, cacheKey, attempts, correlationId, warnings: [] };
+    finish("ok", attempts, { checksum: data.metadata.checksum, bytes: arrayBytes(data) });
+    return { data, cacheKey, attempts, correlationId };
   }
 
   /** Closes every provider (stops plugin processes). */
@@ -466,4 +451,12 @@ export class IngestionService {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** Bytes of a `RawData`'s arrays. */
+function arrayBytes(data: RawData): number {
+  const arrays: (ArrayBufferView | undefined)[] = data.kind === "points"
+    ? Object.values(data.points)
+    : Object.values(data.grid);
+  return arrays.reduce((n, a) => n + (a?.byteLength ?? 0), 0);
 }

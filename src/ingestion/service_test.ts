@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
 import { ContractError } from "../contracts/mod.ts";
 import { MetricsRegistry } from "../observability/mod.ts";
-import {
-  doubleProvider,
-  MemoryCache,
-  pointData,
-  RecordingMetrics,
-} from "../../tests/ingestion/_helpers.ts";
+import { doubleProvider, pointData, RecordingMetrics } from "../../tests/ingestion/_helpers.ts";
 import {
   ingestionCacheKey,
   IngestionService,
+  isSourceDown,
   JitteredBackoff,
   ModalityFetchError,
   type PostFetchEvent,
@@ -48,7 +44,6 @@ Deno.test("fetch() retries a 5xx exactly maxAttempts - 1 times and then succeeds
   const r = await s.fetch("gravity", BBOX);
   assert.equal(p.calls, 3);
   assert.equal(r.attempts, 3);
-  assert.equal(r.stale, false);
   assert.match(r.data.metadata.checksum!, /^sha256:/);
   assert.equal(metrics.get("gam_ingestion_retries_total", { modality: "gravity" }), 2);
   assert.equal(
@@ -168,7 +163,7 @@ Deno.test("the circuit goes closed, open, half-open and closed again", async () 
   await new Promise((r) => setTimeout(r, 550));
   fail = false;
   const ok = await s.fetch("gravity", BBOX);
-  assert.equal(ok.stale, false);
+  assert.equal(ok.attempts, 1);
   assert.equal(s.circuitState("gravity"), "closed");
   const t = (from: string, to: string) =>
     metrics.get("gam_ingestion_circuit_transitions_total", { modality: "gravity", from, to });
@@ -188,23 +183,37 @@ Deno.test("the circuit goes closed, open, half-open and closed again", async () 
   );
 });
 
-Deno.test("an open circuit with a cached copy serves it marked stale with a warning", async () => {
-  const p = doubleProvider(() => Promise.reject(new SourceHttpError(502, "https://x")));
-  const cache = new MemoryCache();
-  const s = new IngestionService({
-    providers: { gravity: p },
+Deno.test("fetch() marks a failure sourceDown only when the source is unreachable", async () => {
+  const down = new IngestionService({
+    providers: {
+      gravity: doubleProvider(() => Promise.reject(new SourceHttpError(502, "https://x"))),
+    },
     resilience: { gravity: settings({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } }) },
-    cache,
   });
-  const cached = pointData({ modality: "gravity", bbox: BBOX });
-  cache.entries.set(s.cacheKey("gravity", BBOX, { a: 1 }), { data: cached, stale: true });
-  const r = await s.fetch("gravity", BBOX, { params: { a: 1 } });
-  assert.equal(r.stale, true);
-  assert.equal(r.data, cached);
-  assert.equal(r.attempts, 2);
-  assert.match(r.warnings[0], /stale \(expired\) copy of gravity.*retries were exhausted after 2/);
-  // A different params set has no cached copy: the modality fails.
-  await assert.rejects(s.fetch("gravity", BBOX, { params: { a: 2 } }), ModalityFetchError);
+  const e = await down.fetch("gravity", BBOX, { params: { a: 1 } }).catch((e) => e);
+  assert.ok(e instanceof ModalityFetchError);
+  assert.equal(e.attempts, 2);
+  assert.equal(e.sourceDown, true);
+  assert.equal(isSourceDown(e), true);
+  // A refused request (HTTP 404) is the request's fault: no cached copy may stand in.
+  const refused = new IngestionService({
+    providers: {
+      gravity: doubleProvider(() => Promise.reject(new SourceHttpError(404, "https://x"))),
+    },
+    resilience: { gravity: settings() },
+  });
+  const r = await refused.fetch("gravity", BBOX).catch((e) => e);
+  assert.ok(r instanceof ModalityFetchError);
+  assert.equal(r.sourceDown, false);
+  assert.equal(isSourceDown(r), false);
+  // Invalid data is never degradable either.
+  const invalid = new IngestionService({
+    providers: { gravity: doubleProvider(() => Promise.resolve({ nonsense: true } as never)) },
+    resilience: { gravity: settings() },
+  });
+  const i = await invalid.fetch("gravity", BBOX).catch((e) => e);
+  assert.ok(i instanceof ContractError);
+  assert.equal(isSourceDown(i), false);
 });
 
 Deno.test("the bulkhead rejects fetches beyond maxConcurrent + queue", async () => {

@@ -24,7 +24,7 @@ import type { GamConfig } from "../config/mod.ts";
 import { GridOptionError, type WorkerPool } from "../compute/mod.ts";
 import type { GridCache, IngestionCache } from "../cache/mod.ts";
 import { originOf } from "../cache/mod.ts";
-import { ingestionCacheKey, type IngestionService, type PluginIdentity } from "../ingestion/mod.ts";
+import { type IngestionService, isSourceDown, type PluginIdentity } from "../ingestion/mod.ts";
 import {
   buildPipeline,
   checkGridStageSize,
@@ -32,6 +32,7 @@ import {
   isProcessedGrid,
   PipelineDefinitionError,
   type PipelinePlan,
+  type PipelineResult,
   type PlanChain,
   planStages,
   type QcReport,
@@ -41,7 +42,7 @@ import {
 } from "../preprocessing/mod.ts";
 import type { ManifestInput } from "../persistence/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { writeGrid } from "../formats/grid_write.ts";
+import { writeGrid } from "../formats/mod.ts";
 import type { ProgressSink } from "./progress.ts";
 
 /** Everything one modality's run needs. */
@@ -82,6 +83,44 @@ export interface JobGrid {
   anomalies: Anomaly[];
 }
 
+/**
+ * Provenance of a modality's ingestion, recorded by the run from the ingestion service's
+ * `preFetch` and `postFetch` hooks: the request, the plugin's identity, each fetch (trace id,
+ * outcome, attempts, duration, bytes) and the cache decision. In the run manifest under
+ * `ingestion.<modality>` and in the run metadata as `ingestion/<modality>`.
+ */
+export interface IngestionProvenance {
+  /** The request: bbox (degrees) and plugin params. */
+  request: { bbox: readonly number[]; params: Record<string, unknown> };
+  /** The plugin: id, version, module URL, graph hash, npm integrity. */
+  plugin: {
+    id: string;
+    version: string;
+    module: string | null;
+    graphHash: string | null;
+    npmIntegrity: Record<string, string> | null;
+  };
+  /** Where the data came from (see {@linkcode CacheDecision}). */
+  cache: CacheDecision;
+  /** The plugin fetches made (none for a cache hit). */
+  fetches: {
+    traceId: string;
+    outcome: string;
+    attempts: number;
+    durationSeconds: number;
+    bytes: number | null;
+    checksum: string | null;
+    error: string | null;
+  }[];
+}
+
+/**
+ * Where a modality's data came from: `hit` the cache; `miss` the plugin, then cached; `stale`
+ * an old cached copy (the source failed); `off` the plugin, caching off; `no-store` the plugin,
+ * not cached because the plugin said so (`metadata.cache.store: false`).
+ */
+export type CacheDecision = "hit" | "miss" | "stale" | "off" | "no-store";
+
 /** What one modality's run produced. */
 export interface ModalityJobResult {
   modality: string;
@@ -92,12 +131,14 @@ export interface ModalityJobResult {
   /** Readings removed or blanked by outlier stages. */
   outliersRemoved: number;
   /** `hit`: everything came from the cache; `stale`: source down, old copy used. */
-  cache: "hit" | "miss" | "stale" | "off";
+  cache: CacheDecision;
   durationSeconds: number;
   grids: JobGrid[];
   /** Failures of individual branches (the others' grids are kept). */
   branchFailures: { branch: string; stage: string; error: string }[];
   stages: StageRecord[];
+  /** Provenance of the ingestion (set by the run from the service's fetch hooks). */
+  ingestion?: IngestionProvenance;
   /** Manifest of the ingested data, for persistence. */
   manifest?: ManifestInput;
   pipelineVersion: string;
@@ -207,18 +248,12 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
 
     const leaves = leafBranches(plan);
     const cacheVersion = `${plan.version}-${pipelineKey(plan, raw, ctx.bbox)}`;
-    const cached = await cachedGrids(ctx, leaves, cacheVersion);
-    let outputs: { branch: string; grid: ProcessedGrid }[];
-    if (cached) {
-      outputs = cached;
-      // The stage records of the run that produced the cached grids travel in their provenance.
-      result.stages = (cached[0]?.grid.provenance.find((p) => p.step === STAGES_STEP)?.params
-        .records ?? []) as StageRecord[];
-      result.cache = cache === "hit" ? "hit" : cache;
-      log.info("preprocessing cache hit", { branches: leaves, version: cacheVersion });
-    } else {
-      result.cache = cache;
-      const run = await runPipeline(plan, raw, {
+    let outputs: { branch: string; grid: ProcessedGrid }[] = [];
+    let run: PipelineResult | undefined;
+    // Runs the whole pipeline once; its grids, one per leaf branch, may be cached only when
+    // no branch failed (a later hit needs every branch).
+    const compute = async () => {
+      run = await runPipeline(plan, raw, {
         pool: ctx.pool(),
         logger: ctx.logger.child({ modality }),
         request: { modality, bbox: ctx.bbox },
@@ -246,12 +281,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
             unit: e.unit,
           }),
       });
-      result.stages = run.records;
-      result.branchFailures = run.failures.map((f) => ({
-        branch: f.branch,
-        stage: f.stage,
-        error: f.error.message,
-      }));
+      const records = run.records;
       outputs = run.outputs.flatMap((o) =>
         isProcessedGrid(o.data)
           ? [{
@@ -261,29 +291,44 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
               provenance: [...o.data.provenance, {
                 step: STAGES_STEP,
                 version: plan.version,
-                params: { records: run.records },
+                params: { records },
               }],
             },
           }]
           : []
       );
-      if (ctx.gridCache && run.failures.length === 0) {
-        for (const o of outputs) {
-          const version = `${cacheVersion}.${safeName(o.branch)}`;
-          try {
-            // The entry lock keeps two processes refreshing one entry from racing.
-            await using _lock = await ctx.gridCache.lock(modality, ctx.bbox, version);
-            await ctx.gridCache.put(modality, ctx.bbox, version, o.grid, originOf(raw));
-          } catch (error) {
-            // The grids are good: a cache that cannot take them costs a rerun, not the result.
-            log.warn("could not cache a processed grid", { branch: o.branch, error });
-          }
-        }
-      }
-      if (run.failures.length > 0) {
+      return {
+        grids: leaves.map((b) => outputs.find((o) => o.branch === b)?.grid),
+        cacheable: run.failures.length === 0,
+      };
+    };
+    const versions = leaves.map((b) => `${cacheVersion}.${safeName(b)}`);
+    const grids = ctx.gridCache
+      ? await ctx.gridCache.getOrComputeAll(modality, ctx.bbox, versions, compute, originOf(raw), {
+        // The grids are good: a cache that cannot take them costs a rerun, not the result.
+        onPutError: (error, i) =>
+          log.warn("could not cache a processed grid", { branch: leaves[i], error }),
+      })
+      : { outcome: "miss" as const, values: (await compute()).grids };
+    result.cache = cache;
+    if (run === undefined) {
+      outputs = leaves.map((branch, i) => ({ branch, grid: grids.values[i]! }));
+      // The stage records of the run that produced the cached grids travel in their provenance.
+      result.stages = (outputs[0]?.grid.provenance.find((p) => p.step === STAGES_STEP)?.params
+        .records ?? []) as StageRecord[];
+      log.info("preprocessing cache hit", { branches: leaves, version: cacheVersion });
+    } else {
+      const done: PipelineResult = run;
+      result.stages = done.records;
+      result.branchFailures = done.failures.map((f) => ({
+        branch: f.branch,
+        stage: f.stage,
+        error: f.error.message,
+      }));
+      if (done.failures.length > 0) {
         const aborted = ctx.signal.aborted;
         result.outcome = aborted ? "interrupted" : "failed";
-        result.error = run.failures.map((f) =>
+        result.error = done.failures.map((f) =>
           `${f.branch}: stage "${f.stage}": ${f.error.message}`
         ).join("; ");
       }
@@ -320,19 +365,17 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
   return result;
 }
 
+/**
+ * The modality's source data through the cache's fetch-through (one fetch per key across
+ * processes, under the entry's lock), or straight from the service with `--no-cache`. An
+ * expired copy is served only when the source is down ({@linkcode isSourceDown}).
+ */
 async function ingest(
   ctx: ModalityJobContext,
-): Promise<{ raw: RawData; cache: "hit" | "miss" | "stale" | "off"; manifest: ManifestInput }> {
+): Promise<{ raw: RawData; cache: CacheDecision; manifest: ManifestInput }> {
   const { modality } = ctx;
   const params = ctx.config.modalities[modality].source.params as Record<string, unknown>;
-  const key = ingestionCacheKey({
-    plugin: ctx.plugin.id,
-    version: ctx.plugin.version,
-    modality,
-    bbox: ctx.bbox,
-    params,
-    identity: ctx.plugin.identity,
-  });
+  const key = ctx.ingestion.cacheKey(modality, ctx.bbox, params);
   const manifestFor = (raw: RawData, cachePath: string, expiresAt: Date | null): ManifestInput => ({
     kind: "raw",
     cacheKey: key,
@@ -348,67 +391,32 @@ async function ingest(
     expiresAt,
     cachePath,
   });
-  const cache = ctx.ingestionCache;
-  if (!cache) {
-    const r = await ctx.ingestion.fetch(modality, ctx.bbox, { params, signal: ctx.signal });
-    return {
-      raw: r.data,
-      cache: r.stale ? "stale" : "off",
-      manifest: manifestFor(r.data, "", null),
-    };
+  const fetch = async () =>
+    (await ctx.ingestion.fetch(modality, ctx.bbox, {
+      params,
+      signal: ctx.signal,
+      cacheKey: key,
+    })).data;
+  if (!ctx.ingestionCache) {
+    const raw = await fetch();
+    return { raw, cache: "off", manifest: manifestFor(raw, "", null) };
   }
-  const hit = await cache.get(modality, key);
-  if (hit && !hit.stale) {
-    return {
-      raw: hit.data,
-      cache: "hit",
-      manifest: manifestFor(hit.data, hit.entry.dir, new Date(hit.entry.expiresAt)),
-    };
+  const r = await ctx.ingestionCache.getOrFetch(modality, key, fetch, {
+    serveStaleOn: isSourceDown,
+  });
+  if (r.outcome === "stale") {
+    ctx.logger.warn(
+      `Serving a stale (expired) copy of ${modality} from the cache because the source is down`,
+      { modality, expiresAt: r.entry.expiresAt, error: r.error },
+    );
   }
-  // One process fetches; others wait on the entry lock and then read what it wrote.
-  const lock = await cache.lock(modality, key);
-  try {
-    const again = await cache.get(modality, key);
-    if (again && !again.stale) {
-      return {
-        raw: again.data,
-        cache: "hit",
-        manifest: manifestFor(again.data, again.entry.dir, new Date(again.entry.expiresAt)),
-      };
-    }
-    const r = await ctx.ingestion.fetch(modality, ctx.bbox, { params, signal: ctx.signal });
-    if (r.stale) {
-      for (const w of r.warnings) ctx.logger.warn(w, { modality });
-      return { raw: r.data, cache: "stale", manifest: manifestFor(r.data, "", null) };
-    }
-    const record = await cache.put(modality, key, r.data);
-    return {
-      raw: r.data,
-      cache: "miss",
-      manifest: manifestFor(
-        r.data,
-        record.cachePath,
-        record.expiresAt ? new Date(record.expiresAt) : null,
-      ),
-    };
-  } finally {
-    await lock[Symbol.asyncDispose]();
-  }
-}
-
-async function cachedGrids(
-  ctx: ModalityJobContext,
-  leaves: string[],
-  version: string,
-): Promise<{ branch: string; grid: ProcessedGrid }[] | undefined> {
-  if (!ctx.gridCache) return undefined;
-  const out: { branch: string; grid: ProcessedGrid }[] = [];
-  for (const branch of leaves) {
-    const hit = await ctx.gridCache.get(ctx.modality, ctx.bbox, `${version}.${safeName(branch)}`);
-    if (!hit || hit.stale) return undefined;
-    out.push({ branch, grid: hit.data });
-  }
-  return out;
+  return {
+    raw: r.data,
+    cache: r.outcome,
+    manifest: r.outcome === "no-store"
+      ? manifestFor(r.data, "", null)
+      : manifestFor(r.data, r.entry.dir, new Date(r.entry.expiresAt)),
+  };
 }
 
 function rawBytes(raw: RawData): number {

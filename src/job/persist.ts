@@ -40,6 +40,8 @@ export interface ModalityToPersist {
   pipelineVersion: string;
   grids: GridToPersist[];
   stages: StageRecord[];
+  /** Provenance of the ingestion (request, plugin identity, fetches, cache decision). */
+  ingestion?: unknown;
 }
 
 /** Ids of what was stored. */
@@ -101,6 +103,9 @@ export async function persistModality(
     }
   }
   await repo.putMetadata(m.runId, `stages/${m.modality}`, m.stages);
+  if (m.ingestion !== undefined) {
+    await repo.putMetadata(m.runId, `ingestion/${m.modality}`, m.ingestion);
+  }
   return { surveyId: survey.id, gridIds, anomalyCount };
 }
 

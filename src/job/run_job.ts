@@ -32,14 +32,22 @@ import {
 } from "../persistence/mod.ts";
 import {
   defaultRegistry,
+  type Gauge,
   type Logger,
   type MetricsRegistry,
   newCorrelationId,
 } from "../observability/mod.ts";
 import { renderReport, type ReportModality } from "../report/mod.ts";
 import { nanCount } from "../preprocessing/mod.ts";
-import { type ModalityJobResult, planFor, runModalityJob } from "./modality_job.ts";
+import {
+  type IngestionProvenance,
+  type ModalityJobResult,
+  planFor,
+  runModalityJob,
+} from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
+import { databaseCacheLock } from "./cache_lock.ts";
+import { writeFileAtomic } from "../fs/mod.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
 
@@ -176,6 +184,9 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     failures: Map<string, Error>;
   };
   try {
+    // A server database must be at this version's schema before anything runs (exit 2 with
+    // the pending migrations named); the embedded one migrates itself meanwhile.
+    if (databaseUrl) await dbPromise;
     loaded = options.plugins
       ? await options.plugins.load(config, { modalities })
       : await loadProviders(config, { modalities });
@@ -240,17 +251,49 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     outputDir: config.defaults.outputDir,
     metrics: registry,
     logger,
+    // A server database also excludes other hosts' runs from fetching the same entry.
+    ...(databaseUrl !== undefined || options.database?.engine === "postgres"
+      ? { extraLock: databaseCacheLock(dbPromise) }
+      : {}),
   };
   const ingestionCache = options.noCache ? undefined : new IngestionCache(cacheOptions);
   const gridCache = options.noCache ? undefined : new GridCache(cacheOptions);
   const ingestion = new IngestionService({
     providers,
     resilience: Object.fromEntries(modalities.map((m) => [m, config.modalities[m]])),
-    cache: ingestionCache
-      ? { get: (key, modality) => ingestionCache.get(modality, key) }
-      : undefined,
     logger: logger.child({ component: "ingestion" }),
     metrics: registry,
+  });
+
+  // Provenance of every plugin fetch, from the service's hooks (a cache hit makes none).
+  const fetches = new Map<string, IngestionProvenance["fetches"]>();
+  ingestion.on("postFetch", (e) => {
+    const list = fetches.get(e.modality) ?? [];
+    list.push({
+      traceId: e.correlationId,
+      outcome: e.outcome,
+      attempts: e.attempts,
+      durationSeconds: e.durationSeconds,
+      bytes: e.bytes ?? null,
+      checksum: e.checksum ?? null,
+      error: e.error ?? null,
+    });
+    fetches.set(e.modality, list);
+  });
+  const provenanceOf = (r: ModalityJobResult): IngestionProvenance => ({
+    request: {
+      bbox: [...bbox],
+      params: config.modalities[r.modality].source.params as Record<string, unknown>,
+    },
+    plugin: {
+      id: r.plugin?.id ?? config.modalities[r.modality].source.plugin,
+      version: r.plugin?.version ?? "",
+      module: r.plugin?.identity?.module ?? null,
+      graphHash: r.plugin?.identity?.graphHash ?? null,
+      npmIntegrity: r.plugin?.identity?.npmIntegrity ?? null,
+    },
+    cache: r.cache,
+    fetches: fetches.get(r.modality) ?? [],
   });
 
   const results: ModalityJobResult[] = [];
@@ -277,6 +320,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
             checksum: g.checksum,
           })),
           stages: r.stages,
+          ingestion: r.ingestion,
         });
         logger.info("persisted", { modality: r.modality, ...ids });
       } catch (error) {
@@ -314,6 +358,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
               signal,
             });
           if (failure) progress.finish(m, `failed: ${failure.message}`);
+          result.ingestion = provenanceOf(result);
           results.push(result);
           persisted.push(persist(result));
         }
@@ -457,12 +502,14 @@ function renderRunFolder(
         version: r.manifest!.pluginVersion,
         module: r.plugin?.identity?.module ?? null,
         graphHash: r.plugin?.identity?.graphHash ?? null,
+        npmIntegrity: r.plugin?.identity?.npmIntegrity ?? null,
         checksum: r.manifest!.checksumSha256,
         licence: r.manifest!.licence,
         citation: r.manifest!.citation,
       }]),
     ),
     stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),
+    ingestion: Object.fromEntries(results.map((r) => [r.modality, r.ingestion ?? null])),
     provenance: Object.fromEntries(
       results.map((
         r,
@@ -540,9 +587,9 @@ function renderRunFolder(
 }
 
 async function writeRunFolder(runDir: string, files: RunFolderFiles): Promise<void> {
-  await atomicWrite(`${runDir}/manifest.json`, files.manifest);
-  await atomicWrite(`${runDir}/anomalies.geojson`, files.anomalies);
-  await atomicWrite(`${runDir}/report.html`, files.report);
+  await writeFileAtomic(`${runDir}/manifest.json`, files.manifest);
+  await writeFileAtomic(`${runDir}/anomalies.geojson`, files.anomalies);
+  await writeFileAtomic(`${runDir}/report.html`, files.report);
 }
 
 /** A run folder rendered before the run ended; see {@linkcode draftRunFolder}. */
@@ -610,12 +657,6 @@ function runStatus(
     : "failed";
 }
 
-async function atomicWrite(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
-}
-
 async function codeVersion(): Promise<string> {
   try {
     const out = await new Deno.Command("git", {
@@ -642,6 +683,28 @@ async function wasmBuild(): Promise<{ sourceHash: string | null; wasmSha256: str
   };
 }
 
+/**
+ * `gam_run_modality_last_success_timestamp_seconds{modality}`, registered on `registry`: what
+ * the "scheduled modality overdue" alert watches (monitoring/prometheus/rules/alerts.yml).
+ *
+ * @param registry Where to register (idempotent).
+ * @returns The gauge.
+ *
+ * @example Usage
+ * ```ts
+ * import { lastSuccessGauge } from "./run_job.ts";
+ * import { MetricsRegistry } from "../observability/mod.ts";
+ * lastSuccessGauge(new MetricsRegistry()).set({ modality: "gravity" }, Date.now() / 1000);
+ * ```
+ */
+export function lastSuccessGauge(registry: MetricsRegistry): Gauge<"modality"> {
+  return registry.gauge({
+    name: "gam_run_modality_last_success_timestamp_seconds",
+    help: "Unix time at which the last successful run of the modality finished.",
+    labelNames: ["modality"],
+  });
+}
+
 /** Stage durations and modality outcomes as metrics (the cache and ingestion layers count their own). */
 function recordMetrics(registry: MetricsRegistry, results: ModalityJobResult[]): void {
   const stageSeconds = registry.histogram({
@@ -661,12 +724,42 @@ function recordMetrics(registry: MetricsRegistry, results: ModalityJobResult[]):
     labelNames: ["modality"],
     buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
   });
+  const lastSuccess = lastSuccessGauge(registry);
+  const throughput = registry.gauge({
+    name: "gam_run_modality_points_per_second",
+    help: "Points ingested per second of wall time of the modality's last run (ingest to write).",
+    labelNames: ["modality"],
+  });
+  registry.gauge({
+    name: "gam_process_peak_resident_memory_bytes",
+    help: "Peak resident memory of this process so far (Linux VmHWM; current RSS elsewhere).",
+    labelNames: [],
+  }).set(peakResidentBytes());
+  const now = Date.now() / 1000;
   for (const r of results) {
     outcomes.inc({ modality: r.modality, outcome: r.outcome });
+    if (r.outcome === "ok") lastSuccess.set({ modality: r.modality }, now);
+    if (r.outcome === "ok" && r.durationSeconds > 0) {
+      throughput.set({ modality: r.modality }, r.pointsIn / r.durationSeconds);
+    }
     seconds.observe({ modality: r.modality }, r.durationSeconds);
     if (r.cache === "hit") continue; // cached records are the earlier run's timings
     for (const s of r.stages) {
       stageSeconds.observe({ modality: r.modality, stage: s.stage }, s.durationSeconds);
     }
   }
+}
+
+/**
+ * Peak resident set of the process in bytes: `VmHWM` of /proc/self/status on Linux (worker
+ * threads included, as they share the process), the current RSS where that file is missing.
+ */
+function peakResidentBytes(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+    if (kb !== undefined) return Number(kb) * 1024;
+  } catch {
+    // not Linux, or /proc not readable
+  }
+  return Deno.memoryUsage().rss;
 }

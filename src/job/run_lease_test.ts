@@ -87,7 +87,7 @@ async function withDatabases(
   if (!SERVER_URL) return;
   await t.step("server (DATABASE_URL)", async () => {
     const scratch = await scratchDatabase("gam_lease");
-    const db = await openDatabase({ url: scratch.url });
+    const db = await openDatabase({ url: scratch.url, migrate: true });
     try {
       await fn(db);
     } finally {

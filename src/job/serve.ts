@@ -41,6 +41,9 @@ export interface PipelineServerOptions {
   now?: () => Date;
 }
 
+/** Fire times looked at to find a schedule's period (covers a week of a weekday schedule). */
+const SCHEDULE_LOOKAHEAD = 8;
+
 function parseListen(listen: string): { hostname: string; port: number } {
   const i = listen.lastIndexOf(":");
   return {
@@ -101,6 +104,16 @@ export class PipelineServer {
         help: "Unix time of the next scheduled run per modality.",
         labelNames: ["modality"],
       }),
+      period: r.gauge({
+        name: "gam_service_schedule_period_seconds",
+        help: "Longest gap between two of the next scheduled runs of the modality, seconds.",
+        labelNames: ["modality"],
+      }),
+      started: r.gauge({
+        name: "gam_service_start_time_seconds",
+        help: "Unix time at which the service started.",
+        labelNames: [],
+      }),
     };
   }
 
@@ -120,6 +133,7 @@ export class PipelineServer {
     const cfg = this.#opts.config.current().config;
     const { hostname, port } = parseListen(cfg.service.listen);
     this.#http = Deno.serve({ hostname, port, onListen: () => {} }, (req) => this.#handle(req));
+    this.#metrics.started.set((this.#opts.now?.() ?? new Date()).getTime() / 1000);
     this.#schedule(cfg);
     this.#unsubscribe = this.#opts.config.onChange((next) => {
       this.#opts.logger.info("configuration changed; rescheduling", { hash: next.hash });
@@ -196,9 +210,14 @@ export class PipelineServer {
   #arm(modality: string, pattern: string): void {
     if (this.#stopping) return;
     const now = this.#opts.now?.() ?? new Date();
-    const next = new Cron(pattern, { paused: true }).nextRun(now);
+    const upcoming = new Cron(pattern, { paused: true }).nextRuns(SCHEDULE_LOOKAHEAD, now);
+    const next = upcoming[0];
     if (!next) return;
     this.#metrics.next.set({ modality }, next.getTime() / 1000);
+    // The overdue alert compares the age of the last success with this period: the longest
+    // gap ahead, so a weekday-only schedule is not reported overdue on a Monday.
+    const gaps = upcoming.slice(1).map((d, i) => d.getTime() - upcoming[i].getTime());
+    if (gaps.length > 0) this.#metrics.period.set({ modality }, Math.max(...gaps) / 1000);
     // setTimeout cannot wait more than 2^31-1 ms: re-arm in steps.
     const delay = Math.min(next.getTime() - now.getTime(), 2 ** 31 - 1);
     const timer = setTimeout(() => {

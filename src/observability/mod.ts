@@ -87,3 +87,10 @@ export {
   MetricsRegistry,
   type UpdateArgs,
 } from "./metrics.ts";
+export {
+  MetricsPushError,
+  pushGroupUrl,
+  pushMetrics,
+  type PushMetricsOptions,
+  writeMetricsFile,
+} from "./export_metrics.ts";

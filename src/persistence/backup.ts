@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../fs/mod.ts";
 import { BackupError } from "./errors.ts";
 import type { PgliteClient } from "./pglite_engine.ts";
 import type { SqlClient } from "./sql_client.ts";
@@ -68,21 +68,6 @@ export async function contentChecksums(client: SqlClient): Promise<ContentChecks
   return out;
 }
 
-async function writeAtomically(
-  file: string,
-  write: (tmp: string) => Promise<void>,
-): Promise<number> {
-  const tmp = join(dirname(file), `.${crypto.randomUUID()}.partial`);
-  try {
-    await write(tmp);
-    await Deno.rename(tmp, file);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-  return (await Deno.stat(file)).size;
-}
-
 /** Finds `name` (pg_dump, pg_restore) matching the server's major version. */
 async function pgTool(client: SqlClient, name: string): Promise<string> {
   const [{ v }] = await client.query<{ v: string }>(
@@ -142,7 +127,7 @@ export async function backupServer(
 ): Promise<BackupInfo> {
   const pgDump = await pgTool(client, "pg_dump");
   const rows = await rowCounts(client);
-  const bytes = await writeAtomically(
+  const bytes = await writeFileAtomic(
     file,
     (tmp) =>
       runTool(pgDump, ["--format=custom", "--no-owner", `--file=${tmp}`, `--dbname=${url}`], file),
@@ -184,7 +169,7 @@ export async function restoreServer(client: SqlClient, url: string, file: string
 export async function backupPglite(client: PgliteClient, file: string): Promise<BackupInfo> {
   const rows = await rowCounts(client);
   const dump = await client.dumpDataDir("gzip");
-  const bytes = await writeAtomically(file, async (tmp) => {
+  const bytes = await writeFileAtomic(file, async (tmp) => {
     await Deno.writeFile(tmp, dump);
   });
   return { file, bytes, format: "pglite-datadir-gzip", rows };

@@ -1,8 +1,12 @@
 /**
  * `openDatabase()`: the one entry point to persistence. With a URL (or `DATABASE_URL`) it connects
  * to a PostgreSQL + PostGIS server with the npm `postgres` client; otherwise it opens PGlite with
- * PostGIS in a data folder. Either way it applies pending migrations before returning, so the
- * caller gets a ready {@link Repository}.
+ * PostGIS in a data folder.
+ *
+ * Migrations: the embedded database (a single user) applies pending migrations when opened. A
+ * server database is only verified: pending, changed or missing migrations throw
+ * {@link PendingMigrationsError}, since a server is migrated by one deployment step
+ * (`gam db migrate`) and never as a side effect of a run starting.
  *
  * @module
  */
@@ -20,6 +24,7 @@ import {
   type MigrationStatus,
   migrationStatus,
 } from "./migrator.ts";
+import { PendingMigrationsError } from "./errors.ts";
 import { connectPostgres } from "./postgres_engine.ts";
 import { openPglite, type PgliteEngineStart } from "./pglite_engine.ts";
 import { createRepository, type Repository } from "./repository.ts";
@@ -34,8 +39,12 @@ export interface OpenDatabaseOptions {
   url?: string | null;
   /** Data folder of the embedded engine, e.g. `<outputDir>/db`. Required when there is no URL. */
   dataDir?: string;
-  /** Apply pending migrations before returning. @default true */
-  migrate?: boolean;
+  /**
+   * `true`: apply pending migrations before returning; `"verify"`: throw
+   * {@link PendingMigrationsError} when any is pending, changed or missing; `false`: neither.
+   * @default true for the embedded engine, "verify" for a server
+   */
+  migrate?: boolean | "verify";
   /** Migrations folder. @default the repository's `migrations/` */
   migrationsDir?: string;
   /**
@@ -100,7 +109,8 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Opens the database and applies pending migrations. The embedded engine takes seconds to start:
+ * Opens the database; applies pending migrations to the embedded one, verifies a server's (see
+ * the module doc). The embedded engine takes seconds to start:
  * call this early and await it only when persisting (`const dbReady = openDatabase(...)`).
  *
  * @example Embedded database under the output folder
@@ -149,8 +159,19 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       close: () => client.close(),
     }, migrationsDir);
   }
-  if (options.migrate === false) return db;
+  const mode = options.migrate ?? (url ? "verify" : true);
+  if (mode === false) return db;
   try {
+    if (mode === "verify") {
+      const st = await db.migrationStatus();
+      const id = (m: { version: number; name: string }) =>
+        `${String(m.version).padStart(4, "0")}_${m.name}`;
+      const changed = st.applied.filter((a) => a.changed || a.missing).map(id);
+      if (st.pending.length > 0 || changed.length > 0) {
+        throw new PendingMigrationsError(db.location, st.pending.map(id), changed);
+      }
+      return db;
+    }
     const report = await db.migrate();
     return { ...db, migration: report };
   } catch (err) {

@@ -172,3 +172,44 @@ export class BackupError extends Error {
     this.file = options.file;
   }
 }
+
+/**
+ * A server database is not at the schema this code expects: migrations are pending, or applied
+ * ones changed or went missing. `gam run`, `gam serve` (and `gam worker`) refuse to start on it;
+ * the deployment's migration step (`gam db migrate`) runs first.
+ *
+ * @example Usage
+ * ```ts
+ * import { PendingMigrationsError } from "./errors.ts";
+ * const e = new PendingMigrationsError("postgres://gam@db/gam", ["0004_x"], []);
+ * console.assert(e.pending[0] === "0004_x");
+ * ```
+ */
+export class PendingMigrationsError extends MigrationError {
+  /** Pending migrations, `NNNN_name`, in order. */
+  readonly pending: readonly string[];
+  /** Applied migrations whose file changed or is missing, `NNNN_name`. */
+  readonly changed: readonly string[];
+
+  /**
+   * @param location The database (password masked).
+   * @param pending Pending migrations, `NNNN_name`.
+   * @param changed Applied migrations whose file changed or is missing.
+   */
+  constructor(location: string, pending: readonly string[], changed: readonly string[]) {
+    const parts = [
+      pending.length ? `${pending.length} pending migration(s): ${pending.join(", ")}` : "",
+      changed.length
+        ? `${changed.length} applied migration(s) changed or missing: ${changed.join(", ")}`
+        : "",
+    ].filter((p) => p !== "");
+    super(
+      `Database ${location} is not at this version's schema (${parts.join("; ")}). ` +
+        "Migrations of a server database are applied only by `gam db migrate` (the first " +
+        "step of a deployment); run it, then start this command again.",
+    );
+    this.name = "PendingMigrationsError";
+    this.pending = pending;
+    this.changed = changed;
+  }
+}

@@ -40,3 +40,4 @@ export {
 export { type BackupInfo, type ContentChecksums, contentChecksums, GAM_TABLES } from "./backup.ts";
 export { type Database, openDatabase, type OpenDatabaseOptions, redactUrl } from "./database.ts";
 export { type PgliteEngineStart, prestartPglite } from "./pglite_engine.ts";
+export { advisoryLock, advisoryLockId } from "./advisory_lock.ts";

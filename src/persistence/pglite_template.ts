@@ -10,6 +10,7 @@
  */
 import { gunzipSync } from "node:zlib";
 import { parseTar } from "nanotar";
+import { writeFileAtomic } from "../fs/mod.ts";
 
 /**
  * What a template was made by: the engine and PostGIS packages as resolved (their npm
@@ -60,8 +61,8 @@ export async function readTemplate(path: string): Promise<Uint8Array | undefined
 }
 
 /**
- * Writes a template and its record: temporary names then renames, the record last, so that a
- * reader never takes a half-written template for a valid one.
+ * Writes a template and its record, each atomically (`writeFileAtomic`), the record last, so
+ * that a reader never takes a half-written template for a valid one.
  *
  * @param path The template file (`.tar.gz`).
  * @param bytes A PGlite `dumpDataDir("gzip")` of a new database with PostGIS installed.
@@ -73,17 +74,8 @@ export async function readTemplate(path: string): Promise<Uint8Array | undefined
  * ```
  */
 export async function saveTemplate(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-    await Deno.writeTextFile(`${tmp}.sha256`, `${await sha256(bytes)} ${TEMPLATE_KEY}\n`);
-    await Deno.rename(`${tmp}.sha256`, `${path}.sha256`);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    await Deno.remove(`${tmp}.sha256`).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, bytes);
+  await writeFileAtomic(`${path}.sha256`, `${await sha256(bytes)} ${TEMPLATE_KEY}\n`);
 }
 
 /**

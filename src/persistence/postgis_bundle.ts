@@ -17,6 +17,7 @@ import { createHash } from "node:crypto";
 import { createTar, parseTar } from "nanotar";
 import { postgis } from "@electric-sql/pglite-postgis";
 import type { Extension } from "@electric-sql/pglite";
+import { writeDirAtomic, writeFileAtomic } from "../fs/mod.ts";
 
 /** Whether a bundle entry is kept: the core library, its control file, its install script. */
 function keep(name: string, version: string): boolean {
@@ -73,12 +74,10 @@ export async function trimmedPostgisBundle(source: URL, dir = cacheDir()): Promi
   const tar = createTar(
     kept.map((e) => ({ name: e.name, data: e.data, attrs: { mode: e.attrs?.mode } })),
   );
-  await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   // Stored, not compressed: PGlite gunzips the bundle at every start, and inflating 24 MB costs
-  // tens of milliseconds more than copying it.
-  await Deno.writeFile(tmp, gzipSync(tar, { level: 0 }));
-  await Deno.rename(tmp, path); // atomic: concurrent first starts write the same bytes
+  // tens of milliseconds more than copying it. Atomic: concurrent first starts write the same
+  // bytes.
+  await writeFileAtomic(path, gzipSync(tar, { level: 0 }));
   return path;
 }
 
@@ -100,20 +99,15 @@ export async function unpackedPostgis(source: URL, dir = cacheDir()): Promise<st
   const tar = await trimmedPostgisBundle(source, dir);
   const root = tar.replace(/\.tar\.gz$/, "");
   if (await Deno.stat(root).then(() => true, () => false)) return root;
-  const tmp = `${root}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
+  // Whole, or not at all; a concurrent first start may put the same folder in place first.
+  await writeDirAtomic(root, async (tmp) => {
     for (const e of parseTar(gunzipSync(await Deno.readFile(tar)))) {
       if (e.type === "directory" || !e.data) continue;
       const path = `${tmp}/${e.name}`;
       await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
       await Deno.writeFile(path, e.data);
     }
-    await Deno.rename(tmp, root); // whole, or not at all
-  } catch (err) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    // A concurrent first start may have put the same folder in place first.
-    if (!(await Deno.stat(root).then(() => true, () => false))) throw err;
-  }
+  });
   return root;
 }
 

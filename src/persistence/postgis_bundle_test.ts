@@ -56,7 +56,7 @@ Deno.test("unpackedPostgis() puts the trimmed bundle's files in a folder, byte f
   assert.equal(await unpackedPostgis(bundlePath!, dir), root, "the second call reuses the folder");
   assert.deepEqual((await Deno.stat(`${root}/lib/postgresql/postgis-3.so`)).mtime, before);
   const leftovers = [];
-  for await (const f of Deno.readDir(dir)) if (f.name.includes(".tmp-")) leftovers.push(f.name);
+  for await (const f of Deno.readDir(dir)) if (f.name.endsWith(".tmp")) leftovers.push(f.name);
   assert.deepEqual(leftovers, []);
 });
 

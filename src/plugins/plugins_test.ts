@@ -15,6 +15,8 @@ const req = (bbox: readonly number[], params: Record<string, unknown>, modality 
   modality,
   bbox: bbox as [number, number, number, number],
   params,
+  traceId: "t",
+  grantedHosts: [],
   correlationId: "t",
   signal: new AbortController().signal,
 });

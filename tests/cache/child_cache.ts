@@ -5,14 +5,26 @@
  *   write takes a while); the parent kills it with SIGKILL mid-write.
  * - `fetch <cacheDir> <fetchLog>`: fetch-through of one key; the "fetch" appends a line to
  *   `fetchLog`, waits 300 ms and returns a fixed survey. Prints `{outcome, checksum}` as JSON.
+ * - `fetch-shared <cacheDir> <fetchLog> <databaseUrl>`: the same through a store whose file
+ *   locks exclude nobody (a cache folder shared by hosts over NFS), with the run's database
+ *   lock (`databaseCacheLock`: a PostgreSQL advisory lock) as the only exclusion.
  *
  * @module
  */
-import { IngestionCache } from "../../src/cache/mod.ts";
+import { FsCacheStore, IngestionCache } from "../../src/cache/mod.ts";
+import { databaseCacheLock } from "../../src/job/cache_lock.ts";
+import { openDatabase } from "../../src/persistence/mod.ts";
 import { rawDataChecksum } from "../../src/contracts/mod.ts";
 import { syntheticPoints } from "../../src/cache/testdata/fixtures.ts";
 
 const KEY = "c0ffee".repeat(10) + "abcd";
+
+/** A store whose entry locks exclude nobody, like file locks that do not cross hosts. */
+class UnlockedStore extends FsCacheStore {
+  override lock(): Promise<AsyncDisposable> {
+    return Promise.resolve({ [Symbol.asyncDispose]: () => Promise.resolve() });
+  }
+}
 const [mode, cacheDir, arg] = Deno.args;
 
 if (mode === "write") {
@@ -22,8 +34,14 @@ if (mode === "write") {
   });
   await cache.put("gravity", KEY, syntheticPoints(Number(arg)));
   console.log("done");
-} else if (mode === "fetch") {
-  const cache = new IngestionCache({ store: cacheDir, policy: { compression: "zstd" } });
+} else if (mode === "fetch" || mode === "fetch-shared") {
+  const shared = mode === "fetch-shared";
+  const db = shared ? openDatabase({ url: Deno.args[3] }) : undefined;
+  const cache = new IngestionCache({
+    store: shared ? new UnlockedStore(cacheDir) : cacheDir,
+    policy: { compression: "zstd" },
+    ...(db ? { extraLock: databaseCacheLock(db) } : {}),
+  });
   const r = await cache.getOrFetch("gravity", KEY, async () => {
     const f = await Deno.open(arg, { append: true, create: true });
     await f.write(new TextEncoder().encode(`${Deno.pid}\n`));
@@ -31,8 +49,9 @@ if (mode === "write") {
     await new Promise((r) => setTimeout(r, 300));
     return syntheticPoints(50_000, 11);
   });
+  await (await db)?.close();
   console.log(JSON.stringify({ outcome: r.outcome, checksum: rawDataChecksum(r.data) }));
 } else {
-  console.error(`child_cache.ts: unknown mode "${mode}", expected write or fetch`);
+  console.error(`child_cache.ts: unknown mode "${mode}", expected write, fetch or fetch-shared`);
   Deno.exit(2);
 }

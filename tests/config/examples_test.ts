@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { loadConfig } from "../../src/config/mod.ts";
-import { exists, gam, ROOT, SHARED_DATA } from "../_gam_cli.ts";
+import { exists, gam, migrateServerDatabase, ROOT, SHARED_DATA } from "../_gam_cli.ts";
+
+await migrateServerDatabase();
 
 const EXAMPLES = `${ROOT}config/examples/`;
 const NAMES = [

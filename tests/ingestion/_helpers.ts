@@ -5,7 +5,7 @@
  */
 import type { Bbox, RawData } from "../../src/contracts/mod.ts";
 import type { FetchRequest } from "../../src/ingestion/plugin_api.ts";
-import type { IngestionCacheLookup, SourceProvider } from "../../src/ingestion/service.ts";
+import type { SourceProvider } from "../../src/ingestion/service.ts";
 import type { MetricsLike } from "../../src/ingestion/metrics.ts";
 
 /** A point survey for a request (one point at the bbox centre). */
@@ -42,14 +42,6 @@ export function doubleProvider(
     },
   };
   return p;
-}
-
-/** An in-memory stale-fallback cache. */
-export class MemoryCache implements IngestionCacheLookup {
-  entries = new Map<string, { data: RawData; stale: boolean }>();
-  get(key: string) {
-    return Promise.resolve(this.entries.get(key));
-  }
 }
 
 /** A metrics registry that records every update as `name{labels}` → value. */

@@ -4,8 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { createPlugin, manifest } from "../../src/plugins/icgem/mod.ts";
+import { IngestionCache } from "../../src/cache/mod.ts";
 import {
   IngestionService,
+  isSourceDown,
   ModalityFetchError,
   PluginTimeoutError,
   type ResilienceSettings,
@@ -15,7 +17,7 @@ import {
   SourceNetworkError,
 } from "../../src/ingestion/mod.ts";
 import { GdfSyntaxError } from "../../src/formats/gdf.ts";
-import { MemoryCache, RecordingMetrics } from "./_helpers.ts";
+import { RecordingMetrics } from "./_helpers.ts";
 
 const GDF_PATH = new URL("../../../shared/data/icgem-sample.gdf", import.meta.url);
 const BBOX = [150, 16, 164, 28] as const;
@@ -81,16 +83,19 @@ function policy(over: Partial<ResilienceSettings> = {}): ResilienceSettings {
   };
 }
 
-function service(host: string, over: Partial<ResilienceSettings> = {}, cache?: MemoryCache) {
+function service(host: string, over: Partial<ResilienceSettings> = {}) {
   const plugin = createPlugin({ params: {}, allowInsecureHttp: [host] });
   const metrics = new RecordingMetrics();
   const s = new IngestionService({
     providers: {
-      gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) },
+      gravity: {
+        id: manifest.id,
+        version: manifest.version,
+        fetch: (r) => plugin.fetch({ traceId: r.correlationId, grantedHosts: [host], ...r }),
+      },
     },
     resilience: { gravity: policy(over) },
     metrics,
-    cache,
     random: () => 0.5,
   });
   return { s, metrics };
@@ -159,14 +164,13 @@ Deno.test("a hang and a slow body past the timeout are cut and retried", async (
 
 Deno.test("a truncated body is a retryable network error; nothing corrupt is returned", async () => {
   const f = faultServer(["truncated", "truncated", "truncated"]);
-  const cache = new MemoryCache();
-  const { s } = service(f.host, {}, cache);
+  const { s } = service(f.host);
   const e = await s.fetch("gravity", BBOX, { params: { baseUrl: f.baseUrl } }).catch((e) => e);
   await f.server.shutdown();
   assert.ok(e instanceof ModalityFetchError);
   assert.ok(e.cause instanceof SourceNetworkError);
+  assert.equal(e.sourceDown, true);
   assert.equal(f.requests.length, 3);
-  assert.equal(cache.entries.size, 0);
 });
 
 Deno.test("a garbage body fails with GdfSyntaxError, not retried, nothing returned", async () => {
@@ -188,15 +192,17 @@ Deno.test("a garbage body fails with GdfSyntaxError, not retried, nothing return
   );
 });
 
-Deno.test("breaker: closed, open (stale copy served), half-open, closed against the server", async () => {
+Deno.test("breaker: closed, open (the cache serves its stale copy), half-open, closed against the server", async () => {
   const f = faultServer(["500", "500", "ok", "ok"]);
-  const cache = new MemoryCache();
+  const dir = await Deno.makeTempDir({ prefix: "gam-breaker-" });
+  let now = Date.parse("2026-01-01T00:00:00Z");
+  const cache = new IngestionCache({ store: dir, policy: { ttl: 60 }, now: () => new Date(now) });
   // The breaker stays open for a second: long enough for the steps below on a loaded machine
   // (with 150 ms, a slow CI run went half-open before the "open" checks).
   const { s, metrics } = service(f.host, {
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
     circuitBreaker: { threshold: 2, halfOpenAfterMs: 1000 },
-  }, cache);
+  });
   const params = { baseUrl: f.baseUrl };
   // a good copy to serve stale, fetched before the breaker opens
   const good = await (async () => {
@@ -209,15 +215,27 @@ Deno.test("breaker: closed, open (stale copy served), half-open, closed against 
   await assert.rejects(s.fetch("gravity", BBOX, { params }), ModalityFetchError);
   await assert.rejects(s.fetch("gravity", BBOX, { params }), ModalityFetchError);
   assert.equal(s.circuitState("gravity"), "open");
-  // Open: no request reaches the server; a cached copy is served stale.
-  cache.entries.set(s.cacheKey("gravity", BBOX, params), { data: good, stale: true });
-  const stale = await s.fetch("gravity", BBOX, { params });
-  assert.equal(stale.stale, true);
-  assert.match(stale.warnings[0], /circuit breaker is open/);
+  // Open: no request reaches the server; the cache serves its expired copy (source down).
+  const key = s.cacheKey("gravity", BBOX, params);
+  try {
+    await cache.put("gravity", key, good);
+    now += 61_000;
+    const stale = await cache.getOrFetch(
+      "gravity",
+      key,
+      async () => (await s.fetch("gravity", BBOX, { params, cacheKey: key })).data,
+      { serveStaleOn: isSourceDown },
+    );
+    assert.equal(stale.outcome, "stale");
+    assert.equal(stale.data.metadata.checksum, good.metadata.checksum);
+    assert.match((stale.error as Error).message, /circuit breaker is open/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
   assert.equal(f.requests.length, 2);
   await new Promise((r) => setTimeout(r, 1100));
   const fresh = await s.fetch("gravity", BBOX, { params });
-  assert.equal(fresh.stale, false);
+  assert.equal(fresh.attempts, 1);
   assert.equal(s.circuitState("gravity"), "closed");
   assert.equal(f.requests.length, 3);
   await f.server.shutdown();

@@ -662,10 +662,9 @@ Deno.test("allowInsecureHttp is enforced: plain http to a granted host fails unl
   const ws = await workspace();
   const server = loopback("hello");
   try {
-    // The plugin SDK's helper (a file every plugin may import) refuses it.
-    const helper = new URL("../../src/ingestion/http_source.ts", import.meta.url).href;
+    // The plugin API's helper (the one host module every plugin may import) refuses it.
     const mod1 = await ws.plugin("plain1", {
-      prelude: `import { fetchBytes } from ${JSON.stringify(helper)};\n`,
+      prelude: `import { fetchBytes } from "@gam/pipeline/plugin";\n`,
       fetch: `await fetchBytes("http://" + req.params.host + "/data", {
         allowInsecureHttp: options.allowInsecureHttp });`,
     });

@@ -17,6 +17,7 @@ import {
   resolvePluginModule,
   SandboxedPlugin,
 } from "../../src/ingestion/mod.ts";
+import { PLUGIN_API_VERSION } from "../../src/plugin/mod.ts";
 import { ContractError } from "../../src/contracts/mod.ts";
 
 const BBOX = [10, 45, 11, 46] as const;
@@ -185,7 +186,9 @@ Deno.test("handshake refuses a bad manifest, a future API, an unserved modality,
     load("future_api"),
     (e: Error) =>
       e instanceof PluginLoadError && e.reason === "api-version" &&
-      /plugin API 2.0.0 is not compatible with host API 1.0.0/.test(e.message),
+      e.message.includes(
+        `plugin API 2.0.0 is not compatible with host API ${PLUGIN_API_VERSION}`,
+      ),
   );
   await assert.rejects(
     load("good", { modality: "gravity_gradient" }),

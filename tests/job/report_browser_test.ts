@@ -13,7 +13,9 @@ import assert from "node:assert/strict";
 import { decode } from "fast-png";
 import { type BrowserContext, chromium } from "playwright-core";
 import { parse, stringify } from "yaml";
-import { exists, gam, ROOT } from "../_gam_cli.ts";
+import { exists, gam, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+
+await migrateServerDatabase();
 
 const CHROMIUM = Deno.env.get("GAM_CHROMIUM") ?? "/usr/bin/chromium";
 const HAVE_CHROMIUM = await exists(CHROMIUM);

@@ -178,6 +178,9 @@ Deno.test({
       const dir = await Deno.makeTempDir({ prefix: "gam-lease-" });
       const scratch = await scratchDatabase("gam_lease_e2e");
       try {
+        // Migrated by the deployment step: gam run refuses an unmigrated server.
+        const migrated = await gam(["db", "migrate"], { DATABASE_URL: scratch.url });
+        assert.equal(migrated.code, 0, migrated.stderr);
         await scenario(dir, { DATABASE_URL: scratch.url }, []);
       } finally {
         await scratch.drop();

@@ -6,9 +6,11 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
-import { exists, gam, ROOT, SHARED_DATA } from "../_gam_cli.ts";
+import { exists, gam, migrateServerDatabase, ROOT, SHARED_DATA } from "../_gam_cli.ts";
 
 const BASE_CONFIG = `${ROOT}config/ingestion.yaml`;
+
+await migrateServerDatabase();
 // deno-lint-ignore no-explicit-any
 type Yaml = Record<string, any>;
 

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 
+import { migrateServerDatabase } from "../_gam_cli.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname;
+await migrateServerDatabase();
 
 Deno.test({
   name: "gam serve runs the modalities, exposes their outcome in /metrics and stops on SIGTERM",

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { ROOT } from "../_gam_cli.ts";
+import { migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+
+await migrateServerDatabase();
 
 Deno.test({
   name: "gam run on a terminal shows why a cache write failed, not [object Object]",

@@ -73,7 +73,7 @@ function render(loaded: LoadedConfig, json: boolean): string {
  * grid within its node limit over the bbox); problems become configuration issues.
  */
 async function checkPipelines(loaded: LoadedConfig): Promise<void> {
-  const { planFor } = await import("../../job/modality_job.ts");
+  const { planFor } = await import("../../job/mod.ts");
   const issues: ConfigIssue[] = [];
   for (const m of Object.keys(loaded.config.modalities)) {
     try {

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { type Command, EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
 import { judgeRun } from "../../job/run_lease.ts";
+import { MetricsRegistry } from "../../observability/mod.ts";
+import { exportFinalMetrics } from "../final_metrics.ts";
 
 /** A run left `running`, as `gam db status` reports it. */
 interface RunningReport {
@@ -41,7 +43,8 @@ Subcommands:
   migrate        Apply pending migrations (in order, each in a transaction, under an advisory lock)
   status         List applied and pending migrations, and runs left 'running' with a verdict on
                  each (alive, fresh, dead, stale: dead and stale ones are marked interrupted by
-                 the next gam run or gam serve); exit 1 when an applied file has changed
+                 the next gam run or gam serve); exit 1 when a migration is pending or an
+                 applied file has changed (a deploy script can gate on it)
   backup FILE    Write a backup: pg_dump custom format (server) or PGlite data-dir dump (embedded)
   restore FILE   Replace the database's contents with a backup made by 'gam db backup'
 
@@ -52,6 +55,10 @@ Options:
   --data-dir DIR         Embedded database folder (overrides --output-dir)
   --migrations-dir DIR   Migrations folder (default: the project's migrations/)
   --json                 Machine-readable result on stdout
+  --metrics-file PATH    backup: write gam_db_backup_last_success_timestamp_seconds and the
+                         backup's size for node_exporter's textfile collector (PATH ends in .prom)
+  --pushgateway URL      backup: push the same metrics to a Prometheus Pushgateway (job
+                         gam-backup), which the GamDatabaseBackupStale alert watches
   -h, --help             Show this help
 
 Exit status: 0 success, 1 runtime failure (database, changed migration, tool), 2 usage error.`;
@@ -67,6 +74,8 @@ export const dbCommand: Command = {
       "data-dir": { type: "string" },
       "migrations-dir": { type: "string" },
       json: { type: "boolean" },
+      "metrics-file": { type: "string" },
+      pushgateway: { type: "string" },
     });
     if (help) {
       console.log(HELP);
@@ -170,6 +179,14 @@ export const dbCommand: Command = {
           );
           return EXIT_FAILURE;
         }
+        if (st.pending.length > 0) {
+          console.error(
+            `gam db status: ${st.pending.length} migration(s) pending: ${
+              st.pending.map((p) => `${String(p.version).padStart(4, "0")}_${p.name}`).join(", ")
+            } (apply with gam db migrate)`,
+          );
+          return EXIT_FAILURE;
+        }
         return EXIT_OK;
       }
       const file = rest[0];
@@ -179,6 +196,27 @@ export const dbCommand: Command = {
         else {
           say(`wrote ${info.file} (${info.bytes} bytes, ${info.format})`);
           for (const [t, r] of Object.entries(info.rows)) say(`  ${t}: ${r} rows`);
+        }
+        const metricsFile = values["metrics-file"] as string | undefined;
+        const pushUrl = values.pushgateway as string | undefined;
+        if (metricsFile || pushUrl) {
+          const registry = new MetricsRegistry();
+          registry.gauge({
+            name: "gam_db_backup_last_success_timestamp_seconds",
+            help: "Unix time at which the last successful gam db backup finished.",
+            labelNames: [],
+          }).set(Date.now() / 1000);
+          registry.gauge({
+            name: "gam_db_backup_size_bytes",
+            help: "Size of the last backup file written by gam db backup.",
+            labelNames: [],
+          }).set(info.bytes);
+          await exportFinalMetrics({
+            registry,
+            command: "gam db backup",
+            file: metricsFile,
+            push: pushUrl ? { url: pushUrl, job: "gam-backup" } : undefined,
+          });
         }
         return EXIT_OK;
       }

@@ -35,7 +35,8 @@ Deno.test({
     console.error = (...a: unknown[]) => out.push(a.join(" "));
     const url = ["--database-url", scratch.url];
     try {
-      assert.equal(await main(["db", "status", ...url]), 0);
+      // Pending migrations: exit 1, so a deploy script can gate on it.
+      assert.equal(await main(["db", "status", ...url]), 1);
       assert.ok(out.includes("0 applied, 3 pending"), out.join("\n"));
       assert.equal(await main(["db", "migrate", ...url, "--json"]), 0);
       assert.deepEqual(JSON.parse(out.at(-1)!).applied.map((a: { version: number }) => a.version), [

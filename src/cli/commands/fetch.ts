@@ -10,7 +10,7 @@ import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { createLogger } from "../../observability/mod.ts";
 import { IngestionService, loadProviders } from "../../ingestion/mod.ts";
 import type { RawData } from "../../contracts/mod.ts";
-import { dataStatistics } from "../../preprocessing/statistics.ts";
+import { dataStatistics } from "../../preprocessing/mod.ts";
 
 /**
  * A summary of a `RawData`: kind, size, extent, value range and provenance.
@@ -94,7 +94,6 @@ Options:
       });
       const summary = {
         ...summariseRawData(r.data),
-        stale: r.stale,
         attempts: r.attempts,
         cacheKey: r.cacheKey,
       };

@@ -18,8 +18,7 @@ import {
   type OutlierMethod,
 } from "../../compute/filters.ts";
 import { MAX_WORKERS, WorkerPool } from "../../compute/mod.ts";
-import { readGrid } from "../../formats/grid_read.ts";
-import { writeGrid } from "../../formats/grid_write.ts";
+import { readGrid, writeGrid } from "../../formats/mod.ts";
 
 /** The operations of `gam filter --op`. */
 export const FILTER_OPS = [

@@ -6,7 +6,7 @@
  */
 import { type Command, numberFlag, parseFlags, UsageError } from "../command.ts";
 // From the file rather than contracts/mod.ts, which loads zod: `gam grid` starts ~40 ms sooner.
-import { parseBbox } from "../../contracts/bbox.ts";
+import { parseBbox } from "../../contracts/mod.ts";
 import {
   DEFAULT_MAX_GRID_NODES,
   GRID_METHODS,
@@ -17,9 +17,8 @@ import {
   warmUpGridding,
   WorkerPool,
 } from "../../compute/mod.ts";
-import { readTable } from "../../formats/table.ts";
-import { nanCount } from "../../preprocessing/statistics.ts";
-import { geoTiffDescription, gridMetadata } from "../../formats/grid_metadata.ts";
+import { nanCount } from "../../preprocessing/mod.ts";
+import { geoTiffDescription, gridMetadata, readTable } from "../../formats/mod.ts";
 
 /** Flag of each gridding option, for messages. */
 const FLAG_OF: Record<string, string> = {

@@ -60,6 +60,16 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./db.ts")).dbCommand,
   },
   {
+    name: "deploy",
+    summary: "Deployment sequence: plan | up --target local",
+    load: async () => (await import("./deploy.ts")).deployCommand,
+  },
+  {
+    name: "plugin",
+    summary: "Source plugins: check PATH|SPECIFIER, ls (what the config loads), init NAME",
+    load: async () => (await import("./plugin.ts")).pluginCommand,
+  },
+  {
     name: "config",
     summary: "Validate the configuration and print the effective result",
     load: async () => (await import("./config.ts")).configCommand,

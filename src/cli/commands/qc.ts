@@ -5,7 +5,7 @@
  */
 import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
 import { WorkerPool } from "../../compute/mod.ts";
-import { readGrid } from "../../formats/grid_read.ts";
+import { readGrid } from "../../formats/mod.ts";
 import { type QcReport, qcStage, qualityControl } from "../../preprocessing/stages/qc.ts";
 
 const HELP = `Usage: gam qc [--input] GRID [--json] [options]

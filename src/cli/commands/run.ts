@@ -15,7 +15,8 @@ import { createLogger, stderrSink } from "../../observability/logger.ts";
 import { newCorrelationId } from "../../observability/correlation.ts";
 import { errorMessage, escapeControlChars } from "../../observability/safe_text.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
-import type { RunSummary } from "../../job/run_job.ts";
+import type { RunSummary } from "../../job/mod.ts";
+import type { GamConfig } from "../../config/mod.ts";
 
 const HELP = `Usage: gam run [options]
 
@@ -36,10 +37,17 @@ Options:
   --json               Print a machine-readable summary on stdout
   --log-level LEVEL    debug | info | warn | error (default: defaults.logLevel)
   --dry-run            Validate the configuration, plugins and pipelines; fetch nothing
+  --metrics-file PATH  After the run, write its metrics for node_exporter's textfile collector
+                       (PATH ends in .prom; written to a temporary file, then renamed). With
+                       observability.pushgateway.url set, they are also pushed there.
   -h, --help           Show this help
 
+A server database (DATABASE_URL) must be migrated first with gam db migrate: with pending or
+changed migrations the run does not start (status 2, naming them).
+
 Exit status: 0 every modality done; 1 at least one failed (the others' results are kept);
-2 usage or configuration error before anything ran. Ctrl-C stops cleanly (status 130).`;
+2 usage or configuration error, or an unmigrated server database, before anything ran.
+Ctrl-C stops cleanly (status 130).`;
 
 /** `gam run`. */
 export const runCommand: Command = {
@@ -63,7 +71,7 @@ export const runCommand: Command = {
 async function run(args: string[], engine: PgliteEngineStart | undefined): Promise<number> {
   const [{ CONFIG_FLAGS, loadConfigFromFlags }, { runJob }] = await Promise.all([
     import("../config_flags.ts"),
-    import("../../job/run_job.ts"),
+    import("../../job/mod.ts"),
   ]);
   const { values, positionals } = parseFlags(args, {
     ...CONFIG_FLAGS,
@@ -71,6 +79,7 @@ async function run(args: string[], engine: PgliteEngineStart | undefined): Promi
     "no-cache": { type: "boolean" },
     json: { type: "boolean" },
     "dry-run": { type: "boolean" },
+    "metrics-file": { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const loaded = await loadConfigFromFlags(values);
@@ -123,10 +132,46 @@ async function run(args: string[], engine: PgliteEngineStart | undefined): Promi
   }
   if (values.json) console.log(JSON.stringify(summary));
   else printSummary(summary);
+  if (!dryRun) {
+    await exportRunMetrics(summary, values["metrics-file"] as string | undefined, config);
+  }
   if (summary.status === "validated") return EXIT_OK;
   if (summary.problems && summary.problems.length > 0) return EXIT_USAGE;
   if (summary.status === "interrupted") return 130;
   return summary.status === "succeeded" ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** The run's final metrics to the textfile collector and/or the Pushgateway (when set). */
+async function exportRunMetrics(
+  summary: RunSummary,
+  file: string | undefined,
+  config: GamConfig,
+): Promise<void> {
+  const push = config.observability.pushgateway;
+  if (!file && !push) return;
+  const [{ defaultRegistry, MetricsRegistry }, { exportFinalMetrics }, { lastSuccessGauge }] =
+    await Promise.all([
+      import("../../observability/metrics.ts"),
+      import("../final_metrics.ts"),
+      import("../../job/run_job.ts"),
+    ]);
+  const at = Date.parse(summary.finishedAt) / 1000;
+  const groups: Record<string, InstanceType<typeof MetricsRegistry>> = {};
+  for (const m of summary.modalities) {
+    if (m.outcome !== "ok") continue;
+    groups[m.modality] = new MetricsRegistry();
+    lastSuccessGauge(groups[m.modality]).set({ modality: m.modality }, at);
+  }
+  await exportFinalMetrics({
+    registry: defaultRegistry,
+    command: "gam run",
+    file,
+    push,
+    perModality: {
+      families: ["gam_run_modality_last_success_timestamp_seconds"],
+      groups,
+    },
+  });
 }
 
 function printSummary(s: RunSummary): void {

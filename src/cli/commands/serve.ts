@@ -8,11 +8,8 @@ import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { ConfigService } from "../../config/mod.ts";
 import { createLogger, defaultRegistry } from "../../observability/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
-import { PipelineServer } from "../../job/serve.ts";
-import { runJob } from "../../job/run_job.ts";
-import { createProgress } from "../../job/progress.ts";
+import { createProgress, PipelineServer, reconcileRuns, runJob } from "../../job/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
-import { reconcileRuns } from "../../job/run_lease.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";
 
@@ -29,6 +26,8 @@ and serves on service.listen (loopback by default):
   /healthz  200 while the process is alive
   /readyz   200 once the configuration is loaded and the database open, and not stopping
 Stops cleanly on SIGTERM or Ctrl-C (running jobs get service.shutdownTimeoutMs to finish).
+A server database (DATABASE_URL) must be migrated first with gam db migrate: with pending or
+changed migrations serve exits with status 2 and names them.
 
 Options:
   --config FILE   Configuration file (default config/ingestion.yaml)
@@ -83,6 +82,15 @@ Options:
       return database = db;
     });
     opening.catch((error) => logger.error("database unavailable", { error }));
+    // A server database not migrated to this version stops the start (exit 2): it is migrated
+    // by `gam db migrate`, the deployment step before the services.
+    if (resolveDatabaseUrl(cfg)) {
+      await opening.catch(async (error) => {
+        await sweeper.stop();
+        config.close();
+        throw error;
+      });
+    }
     // One process per plugin for the life of the service: a scheduled run pays no start.
     const plugins = new PluginPool();
     const stopDropped = config.onChange((next) =>

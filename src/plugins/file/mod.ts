@@ -24,8 +24,7 @@
  */
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { RawData } from "../../contracts/mod.ts";
-import type { FetchRequest, PluginManifest, SourcePlugin } from "../../ingestion/plugin_api.ts";
+import type { FetchRequest, PluginManifest, RawData, SourcePlugin } from "@gam/pipeline/plugin";
 import { checkSurveyParams, readSurveyFile, SurveyFileError } from "./read.ts";
 
 export { cropGrid, detectFormat, readSurveyFile, SurveyFileError } from "./read.ts";

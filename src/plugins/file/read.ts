@@ -6,12 +6,16 @@
  *
  * @module
  */
-import type { Bbox, RawData } from "../../contracts/mod.ts";
-import { parseGdf } from "../../formats/gdf.ts";
-import { parseGeoTiffGrid } from "../../formats/geotiff_read.ts";
-import { parseNetcdfGrid } from "../../formats/netcdf.ts";
-import { type ColumnRef, type Delimiter, readTable } from "../../formats/table.ts";
-import { normalizeUnit } from "../../units/mod.ts";
+import type { Bbox, RawData } from "@gam/pipeline/plugin";
+import {
+  type ColumnRef,
+  type Delimiter,
+  normalizeUnit,
+  parseGdf,
+  parseGeoTiffGrid,
+  parseNetcdfGrid,
+  readTable,
+} from "@gam/pipeline/plugin/readers";
 
 /** Formats the file plugin reads. */
 export type SurveyFormat = "table" | "gdf" | "netcdf" | "geotiff";

@@ -16,15 +16,17 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { RawData } from "../../contracts/mod.ts";
-import { SourceNetworkError } from "../../ingestion/errors.ts";
-import { checkSourceUrl, displayUrl, fetchBytes } from "../../ingestion/http_source.ts";
-import type {
-  FetchRequest,
-  PluginManifest,
-  PluginOptions,
-  SourcePlugin,
-} from "../../ingestion/plugin_api.ts";
+import {
+  checkSourceUrl,
+  displayUrl,
+  fetchBytes,
+  type FetchRequest,
+  type PluginManifest,
+  type PluginOptions,
+  type RawData,
+  SourceNetworkError,
+  type SourcePlugin,
+} from "@gam/pipeline/plugin";
 import { checkSurveyParams, readSurveyFile, SurveyFileError } from "../file/read.ts";
 
 /**

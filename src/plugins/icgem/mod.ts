@@ -15,16 +15,16 @@
  *
  * @module
  */
-import type { RawData } from "../../contracts/mod.ts";
-import { displayUrl, fetchBytes } from "../../ingestion/http_source.ts";
-import type {
-  FetchRequest,
-  PluginManifest,
-  PluginOptions,
-  SourcePlugin,
-} from "../../ingestion/plugin_api.ts";
-import { parseGdf } from "../../formats/gdf.ts";
-import { normalizeUnit } from "../../units/mod.ts";
+import {
+  displayUrl,
+  fetchBytes,
+  type FetchRequest,
+  type PluginManifest,
+  type PluginOptions,
+  type RawData,
+  type SourcePlugin,
+} from "@gam/pipeline/plugin";
+import { normalizeUnit, parseGdf } from "@gam/pipeline/plugin/readers";
 import { cropGrid } from "../file/read.ts";
 
 /** Default endpoint of the ICGEM Calculation Service. */

@@ -20,8 +20,13 @@
  *
  * @module
  */
-import type { Bbox, RawData } from "../../contracts/mod.ts";
-import type { FetchRequest, PluginManifest, SourcePlugin } from "../../ingestion/plugin_api.ts";
+import type {
+  Bbox,
+  FetchRequest,
+  PluginManifest,
+  RawData,
+  SourcePlugin,
+} from "@gam/pipeline/plugin";
 import { gravityAt, magneticAt, mulberry32, syntheticModel } from "./model.ts";
 
 export { gravityAt, magneticAt, syntheticModel } from "./model.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Bbox } from "../../contracts/mod.ts";
+import type { Bbox } from "@gam/pipeline/plugin";
 
 /** Newton's gravitational constant, m³ kg⁻¹ s⁻². */
 export const G = 6.6743e-11;

@@ -1,7 +1,10 @@
 //! Outlier, filter, spectral and QC entry points for the worker pool (issue 4).
 //!
 //! Typed arrays in, boxed slices out; grids are row-major `[lat][lon]` (row 0 south) with
-//! NaN as nodata and their size passed as `nx`, `ny`. Errors throw a JS `Error` whose
+//! NaN as nodata and their size passed as `nx`, `ny`. Each function views its grids as
+//! `ny × nx` `ndarray` views ([`crate::arrays::view2`], no copy; a length that is not
+//! `nx * ny` is the kernel's shape error), and returns the kernel's `Array2` as its
+//! row-major buffer ([`crate::arrays::into_row_major`], no copy). Errors throw a JS `Error` whose
 //! message is the kernel error's text naming the parameter. The `*_impl` twins hold the
 //! logic (and return the message as `String`) so that native `cargo test` covers them; the
 //! `#[wasm_bindgen]` functions only map the error.
@@ -11,10 +14,13 @@
 //! or `size / 2` rows (median) and shift `row0`/`row1`: the result is bit-identical to
 //! filtering the whole grid. `fft_filter` works on the whole grid.
 
+use ndarray::{Array2, ArrayView2};
 use wasm_bindgen::prelude::*;
 
+use crate::arrays::{into_row_major, view2, view2_mut};
 use crate::filters::{
     gaussian::gaussian_filter as gaussian_kernel, median::median_filter as median_kernel,
+    FilterError,
 };
 use crate::grid::GridSpec;
 use crate::outliers::{
@@ -23,9 +29,10 @@ use crate::outliers::{
 use crate::qc::{
     anomalies::{find_anomalies, Regional},
     completeness::completeness,
+    grid_view,
     seams::find_seams,
 };
-use crate::spectral::{apply::fft_filter as fft_kernel, transfer::Op};
+use crate::spectral::{apply::fft_filter as fft_kernel, transfer::Op, SpectralError};
 
 fn js<T>(r: Result<T, String>) -> Result<T, JsError> {
     r.map_err(|e| JsError::new(&e))
@@ -83,6 +90,44 @@ pub fn hampel(
     js(hampel_impl(values, line_ids, half_window, threshold).map(Vec::into_boxed_slice))
 }
 
+/// The `ny × nx` view of a filter's `grid`, or the filters' shape error.
+fn filter_grid(grid: &[f64], nx: u32, ny: u32) -> Result<ArrayView2<'_, f64>, FilterError> {
+    view2(grid, nx as usize, ny as usize).ok_or(FilterError::BadShape {
+        nx: nx as usize,
+        ny: ny as usize,
+        len: grid.len(),
+    })
+}
+
+/// Writes a filter's `rows × nx` result over the start of `grid` (see
+/// [`gaussian_filter_into`]). A kernel's result is in standard layout: then one slice copy
+/// (wasm's bulk `memory.copy`) instead of an element loop.
+fn write_band(grid: &mut [f64], out: &Array2<f64>) {
+    let (rows, nx) = out.dim();
+    let dst = &mut grid[..rows * nx];
+    match out.as_slice() {
+        Some(src) => dst.copy_from_slice(src),
+        None => view2_mut(dst, nx, rows)
+            .expect("rows * nx values")
+            .assign(out),
+    }
+}
+
+/// Logic of [`gaussian_filter`].
+#[allow(clippy::too_many_arguments)]
+pub fn gaussian_filter_impl(
+    grid: &[f64],
+    nx: u32,
+    ny: u32,
+    sigma_x: f64,
+    sigma_y: f64,
+    row0: u32,
+    row1: u32,
+) -> Result<Array2<f64>, String> {
+    let grid = filter_grid(grid, nx, ny).map_err(msg)?;
+    gaussian_kernel(grid, sigma_x, sigma_y, row0 as usize, row1 as usize).map_err(msg)
+}
+
 /// NaN-aware Gaussian smoothing (sigmas in cells) of rows `row0..row1`:
 /// `(row1 - row0) * nx` values.
 #[wasm_bindgen]
@@ -95,17 +140,24 @@ pub fn gaussian_filter(
     row0: u32,
     row1: u32,
 ) -> Result<Box<[f64]>, JsError> {
-    js(gaussian_kernel(
-        grid,
-        nx as usize,
-        ny as usize,
-        sigma_x,
-        sigma_y,
-        row0 as usize,
-        row1 as usize,
+    js(
+        gaussian_filter_impl(grid, nx, ny, sigma_x, sigma_y, row0, row1)
+            .map(|a| into_row_major(a).into_boxed_slice()),
     )
-    .map(Vec::into_boxed_slice)
-    .map_err(msg))
+}
+
+/// Logic of [`median_filter`].
+pub fn median_filter_impl(
+    grid: &[f64],
+    nx: u32,
+    ny: u32,
+    size: u32,
+    circular: bool,
+    row0: u32,
+    row1: u32,
+) -> Result<Array2<f64>, String> {
+    let grid = filter_grid(grid, nx, ny).map_err(msg)?;
+    median_kernel(grid, size as usize, circular, row0 as usize, row1 as usize).map_err(msg)
 }
 
 /// NaN-ignoring median filter (odd `size`, square or circular footprint) of rows
@@ -120,17 +172,8 @@ pub fn median_filter(
     row0: u32,
     row1: u32,
 ) -> Result<Box<[f64]>, JsError> {
-    js(median_kernel(
-        grid,
-        nx as usize,
-        ny as usize,
-        size as usize,
-        circular,
-        row0 as usize,
-        row1 as usize,
-    )
-    .map(Vec::into_boxed_slice)
-    .map_err(msg))
+    js(median_filter_impl(grid, nx, ny, size, circular, row0, row1)
+        .map(|a| into_row_major(a).into_boxed_slice()))
 }
 
 /// [`gaussian_filter`] that writes its `(row1 - row0) * nx` values over the start of `grid`
@@ -148,17 +191,10 @@ pub fn gaussian_filter_into(
     row1: u32,
     same: JsValue,
 ) -> Result<JsValue, JsError> {
-    let out = js(gaussian_kernel(
-        grid,
-        nx as usize,
-        ny as usize,
-        sigma_x,
-        sigma_y,
-        row0 as usize,
-        row1 as usize,
-    )
-    .map_err(msg))?;
-    grid[..out.len()].copy_from_slice(&out);
+    let out = js(gaussian_filter_impl(
+        grid, nx, ny, sigma_x, sigma_y, row0, row1,
+    ))?;
+    write_band(grid, &out);
     Ok(same)
 }
 
@@ -176,17 +212,8 @@ pub fn median_filter_into(
     row1: u32,
     same: JsValue,
 ) -> Result<JsValue, JsError> {
-    let out = js(median_kernel(
-        grid,
-        nx as usize,
-        ny as usize,
-        size as usize,
-        circular,
-        row0 as usize,
-        row1 as usize,
-    )
-    .map_err(msg))?;
-    grid[..out.len()].copy_from_slice(&out);
+    let out = js(median_filter_impl(grid, nx, ny, size, circular, row0, row1))?;
+    write_band(grid, &out);
     Ok(same)
 }
 
@@ -199,9 +226,17 @@ pub fn fft_filter_impl(
     dy_km: f64,
     op: &str,
     params: &[f64],
-) -> Result<Vec<f64>, String> {
+) -> Result<Array2<f64>, String> {
     let op = Op::parse(op, params).map_err(msg)?;
-    fft_kernel(grid, nx as usize, ny as usize, dx_km, dy_km, &op).map_err(msg)
+    let (nx, ny) = (nx as usize, ny as usize);
+    let grid = view2(grid, nx, ny)
+        .ok_or(SpectralError::BadShape {
+            nx,
+            ny,
+            len: grid.len(),
+        })
+        .map_err(msg)?;
+    fft_kernel(grid, dx_km, dy_km, &op).map_err(msg)
 }
 
 /// Spectral operator on the whole grid (cell sizes in km); returns `nx * ny` values.
@@ -223,7 +258,8 @@ pub fn fft_filter(
     op: &str,
     params: &[f64],
 ) -> Result<Box<[f64]>, JsError> {
-    js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params).map(Vec::into_boxed_slice))
+    js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params)
+        .map(|a| into_row_major(a).into_boxed_slice()))
 }
 
 /// [`fft_filter`] that writes the result over `grid` and returns `same`, which must be the
@@ -244,7 +280,7 @@ pub fn fft_filter_into(
     same: JsValue,
 ) -> Result<JsValue, JsError> {
     let out = js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params))?;
-    grid.copy_from_slice(&out);
+    write_band(grid, &out);
     Ok(same)
 }
 
@@ -259,7 +295,7 @@ pub fn qc_completeness_impl(
     let c = completeness(lon, lat, &spec, max_distance).map_err(msg)?;
     let mut out = Vec::with_capacity(1 + c.distance.len());
     out.push(c.fraction);
-    out.extend_from_slice(&c.distance);
+    out.extend(into_row_major(c.distance));
     Ok(out)
 }
 
@@ -284,15 +320,10 @@ pub fn qc_seams_impl(
     offset_threshold: f64,
     gradient_threshold: f64,
 ) -> Result<Vec<f64>, String> {
-    let s = find_seams(
-        values,
-        ids,
-        nx as usize,
-        ny as usize,
-        offset_threshold,
-        gradient_threshold,
-    )
-    .map_err(msg)?;
+    let (nx, ny) = (nx as usize, ny as usize);
+    let values = grid_view("values", values, nx, ny).map_err(msg)?;
+    let ids = grid_view("ids", ids, nx, ny).map_err(msg)?;
+    let s = find_seams(values, ids, offset_threshold, gradient_threshold).map_err(msg)?;
     Ok(s.iter().flat_map(|x| x.to_record()).collect())
 }
 
@@ -339,6 +370,7 @@ pub fn qc_anomalies_impl(
             ))
         }
     };
+    let values = grid_view("values", values, spec.nx, spec.ny).map_err(msg)?;
     let a = find_anomalies(values, &spec, regional, threshold, min_cells as usize).map_err(msg)?;
     Ok(a.iter().flat_map(|x| x.to_record()).collect())
 }
@@ -373,6 +405,20 @@ mod tests {
         assert_eq!(out.len(), 14);
         assert_eq!(&out[..7], &[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
         assert_eq!(out[7 + 3], 1.1); // median of 1.1, 0.9, 9.0, 1.0, 1.2
+    }
+
+    #[test]
+    fn grid_impls_view_the_slices_and_name_a_bad_length() {
+        let g: Vec<f64> = (0..12).map(f64::from).collect();
+        let out = median_filter_impl(&g, 4, 3, 3, false, 1, 2).unwrap();
+        assert_eq!(out.dim(), (1, 4));
+        assert_eq!(out[[0, 1]], 5.0); // median of rows 0..3, columns 0..3
+        let e = gaussian_filter_impl(&g, 5, 3, 1.0, 1.0, 0, 3).unwrap_err();
+        assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
+        let e = fft_filter_impl(&g, 5, 3, 1.0, 1.0, "tilt", &[]).unwrap_err();
+        assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
+        let e = qc_seams_impl(&g, &g[..11], 4, 3, 1.0, 1.0).unwrap_err();
+        assert!(e.contains("`ids`") && e.contains("received 11"), "{e}");
     }
 
     #[test]

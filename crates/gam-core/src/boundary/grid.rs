@@ -9,6 +9,8 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::arrays::into_row_major;
+
 use crate::grid::block::{grid_block as block_kernel, grid_block_values as block_values_kernel};
 use crate::grid::distance::distance_to_nearest as distance_kernel;
 use crate::grid::idw::{grid_idw as idw_kernel, IdwParams};
@@ -187,7 +189,7 @@ pub fn grid_mincurv_impl(
         convergence,
         max_iterations,
     };
-    mincurv_kernel(lon, lat, z, &spec, params)
+    mincurv_kernel(lon, lat, z, &spec, params).map(into_row_major)
 }
 
 /// Minimum curvature with tension (GMT `surface`) on the full grid;

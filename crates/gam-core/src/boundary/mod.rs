@@ -13,8 +13,10 @@ pub fn core_version() -> String {
 }
 
 /// Deliberately traps: a Rust panic, which under `panic = "abort"` becomes a WebAssembly
-/// `unreachable` trap. Only for tests of the worker pool, which must replace a worker whose
-/// instance trapped; the pipeline never calls it.
+/// `unreachable` trap. Exported only with the `test-hooks` cargo feature, which the committed
+/// bundle never enables (the worker pool's trap test uses a real failure instead: an input
+/// too large for the 32-bit wasm memory, on which the allocator aborts).
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 #[wasm_bindgen]
 pub fn debug_trap() {
@@ -26,5 +28,12 @@ mod tests {
     #[test]
     fn core_version_is_the_crate_version() {
         assert_eq!(super::core_version(), env!("CARGO_PKG_VERSION"));
+    }
+
+    #[cfg(feature = "test-hooks")]
+    #[test]
+    #[should_panic(expected = "debug_trap called")]
+    fn debug_trap_panics_with_test_hooks() {
+        super::debug_trap();
     }
 }

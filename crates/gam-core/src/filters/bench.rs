@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use crate::arrays::{into_row_major, view2};
+
 use super::{gaussian::gaussian_filter, median::median_filter};
 
 /// CPU seconds used by this thread (Linux; wall time is noisy on a shared machine).
@@ -47,10 +49,10 @@ fn bench_gaussian_sigma4_4096() {
     let n = 4096;
     let g = noise(n * n);
     let out = timed(&format!("gaussian sigma 4 on {n}x{n}"), || {
-        gaussian_filter(&g, n, n, 4.0, 4.0, 0, n).unwrap()
+        into_row_major(gaussian_filter(view2(&g, n, n).unwrap(), 4.0, 4.0, 0, n).unwrap())
     });
     let half = timed("  rows 0..n/2 (one of 2 workers)", || {
-        gaussian_filter(&g, n, n, 4.0, 4.0, 0, n / 2).unwrap()
+        into_row_major(gaussian_filter(view2(&g, n, n).unwrap(), 4.0, 4.0, 0, n / 2).unwrap())
     });
     assert_eq!(half.len() * 2, out.len());
 }
@@ -62,7 +64,7 @@ fn bench_median_5x5_2048() {
     let g = noise(n * n);
     for circ in [false, true] {
         let out = timed(&format!("median 5x5 (circular {circ}) on {n}x{n}"), || {
-            median_filter(&g, n, n, 5, circ, 0, n).unwrap()
+            into_row_major(median_filter(view2(&g, n, n).unwrap(), 5, circ, 0, n).unwrap())
         });
         assert_eq!(out.len(), n * n);
     }
@@ -98,7 +100,7 @@ fn bench_fft_bandpass_gaussian_4096() {
     let op = Op::parse("bandpass-gaussian", &[200.0, 10.0]).unwrap();
     let out = timed(
         &format!("fft bandpass-gaussian on {n}x{n} (padded to 4608)"),
-        || fft_filter(&g, n, n, 1.0, 1.0, &op).unwrap(),
+        || into_row_major(fft_filter(view2(&g, n, n).unwrap(), 1.0, 1.0, &op).unwrap()),
     );
     assert_eq!(out.len(), n * n);
 }

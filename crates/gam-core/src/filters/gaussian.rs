@@ -16,10 +16,13 @@
 //! data at the edges and, with NaN present, spreads each NaN over the whole footprint
 //! (scipy issue #7818); we do neither.
 //!
-//! Implementation: an x pass over each needed row (contiguous, symmetric taps) into a ring
-//! buffer of `2·ry + 1` rows, then a y pass that combines whole rows (contiguous again).
+//! Implementation: an x pass over each needed row (symmetric taps, `Zip` over shifted
+//! slices of the row) into a ring buffer of `2·ry + 1` rows, then a y pass that combines
+//! whole rows (`Zip` over rows again; contiguous, so it vectorises as plain slices would).
 //! Rows without NaN skip the denominator pass and use a precomputed edge profile.
 //! Cost `O(nx·ny·(rx + ry))`.
+
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Zip};
 
 use super::{check_band, FilterError};
 
@@ -51,7 +54,7 @@ pub fn gaussian_half_kernel(sigma: f64) -> Vec<f64> {
 /// 1-D truncated convolution `out[j] = Σ_k w[|k|]·a[j+k]` over `j + k` inside `a`,
 /// accumulating in a fixed order (centre, then pairs `±k` by increasing `k`) so interior
 /// and edge paths give identical bits.
-fn conv1d(a: &[f64], w: &[f64], out: &mut [f64]) {
+fn conv1d(a: ArrayView1<'_, f64>, w: &[f64], mut out: ArrayViewMut1<'_, f64>) {
     let n = a.len();
     let r = w.len() - 1;
     let edge = |j: usize| -> f64 {
@@ -75,16 +78,15 @@ fn conv1d(a: &[f64], w: &[f64], out: &mut [f64]) {
     for j in (0..r).chain(n - r..n) {
         out[j] = edge(j);
     }
-    let mid = &mut out[r..n - r];
-    for (o, &x) in mid.iter_mut().zip(&a[r..n - r]) {
-        *o = w[0] * x;
-    }
+    let mut mid = out.slice_mut(s![r..n - r]);
+    Zip::from(&mut mid)
+        .and(a.slice(s![r..n - r]))
+        .for_each(|o, &x| *o = w[0] * x);
     for (k, &wk) in w.iter().enumerate().skip(1) {
-        let left = &a[r - k..n - r - k];
-        let right = &a[r + k..n - r + k];
-        for ((o, &l), &rr) in mid.iter_mut().zip(left).zip(right) {
-            *o += wk * (l + rr);
-        }
+        Zip::from(&mut mid)
+            .and(a.slice(s![r - k..n - r - k]))
+            .and(a.slice(s![r + k..n - r + k]))
+            .for_each(|o, &l, &rr| *o += wk * (l + rr));
     }
 }
 
@@ -101,160 +103,150 @@ fn profile_at(i: usize, n: usize, w: &[f64]) -> f64 {
     acc
 }
 
+/// The y pass of one output row: `acc = Σ_k wy[|k|]·rows(i + k)` over the rows inside the
+/// grid, centre first, then pairs `±k` by increasing `k` (the order of [`conv1d`]).
+fn combine_rows<'a>(
+    acc: &mut Array1<f64>,
+    i: usize,
+    ny: usize,
+    wy: &[f64],
+    row: impl Fn(usize) -> ArrayView1<'a, f64>,
+) {
+    Zip::from(&mut *acc)
+        .and(row(i))
+        .for_each(|o, &x| *o = wy[0] * x);
+    for (k, &wk) in wy.iter().enumerate().skip(1) {
+        match (i >= k, i + k < ny) {
+            (true, true) => Zip::from(&mut *acc)
+                .and(row(i - k))
+                .and(row(i + k))
+                .for_each(|o, &x, &y| *o += wk * (x + y)),
+            (true, false) => Zip::from(&mut *acc)
+                .and(row(i - k))
+                .for_each(|o, &x| *o += wk * x),
+            (false, true) => Zip::from(&mut *acc)
+                .and(row(i + k))
+                .for_each(|o, &x| *o += wk * x),
+            (false, false) => {}
+        }
+    }
+}
+
 /// One x-filtered row in the ring: numerator, and the denominator when the row has NaN.
 struct RingRow {
-    num: Vec<f64>,
-    den: Vec<f64>,
+    num: Array1<f64>,
+    den: Array1<f64>,
     has_nan: bool,
 }
 
-/// Smooths rows `row0..row1` of `grid` (`nx` columns by `ny` rows, row-major, NaN =
-/// nodata) with a Gaussian of `sigma_x` cells along rows and `sigma_y` cells across them.
-/// Returns `(row1 - row0) * nx` values.
+/// Smooths rows `row0..row1` of `grid` (`ny` rows by `nx` columns, NaN = nodata) with a
+/// Gaussian of `sigma_x` cells along rows and `sigma_y` cells across them. Returns the
+/// `(row1 - row0, nx)` smoothed rows.
 ///
 /// # Errors
-/// [`FilterError`] for a grid whose length is not `nx * ny`, an empty or out-of-range row
-/// band, or a negative / non-finite sigma.
+/// [`FilterError`] for an empty grid, an empty or out-of-range row band, or a negative /
+/// non-finite sigma.
 ///
 /// # Example
 /// ```
 /// use gam_core::filters::gaussian::gaussian_filter;
-/// let grid = vec![1.0, 2.0, f64::NAN, 4.0];
-/// let out = gaussian_filter(&grid, 2, 2, 1.0, 1.0, 0, 2).unwrap();
-/// assert!(out[2].is_nan() && out[0] > 1.0 && out[3] < 4.0);
+/// use ndarray::array;
+/// let grid = array![[1.0, 2.0], [f64::NAN, 4.0]];
+/// let out = gaussian_filter(grid.view(), 1.0, 1.0, 0, 2).unwrap();
+/// assert!(out[[1, 0]].is_nan() && out[[0, 0]] > 1.0 && out[[1, 1]] < 4.0);
 /// ```
 pub fn gaussian_filter(
-    grid: &[f64],
-    nx: usize,
-    ny: usize,
+    grid: ArrayView2<'_, f64>,
     sigma_x: f64,
     sigma_y: f64,
     row0: usize,
     row1: usize,
-) -> Result<Vec<f64>, FilterError> {
-    check_band(grid, nx, ny, row0, row1)?;
+) -> Result<Array2<f64>, FilterError> {
+    check_band(&grid, row0, row1)?;
     for (name, value) in [("sigma_x", sigma_x), ("sigma_y", sigma_y)] {
         if !(value.is_finite() && value >= 0.0) {
             return Err(FilterError::BadSigma { name, value });
         }
     }
+    let (ny, nx) = grid.dim();
     let wx = gaussian_half_kernel(sigma_x);
     let wy = gaussian_half_kernel(sigma_y);
     let ry = wy.len() - 1;
-    let ones = vec![1.0; nx];
-    let mut px = vec![0.0; nx];
-    conv1d(&ones, &wx, &mut px);
+    let mut px = Array1::zeros(nx);
+    conv1d(Array1::ones(nx).view(), &wx, px.view_mut());
 
     // Ring of x-filtered rows; slot = row % ring_len.
     let ring_len = 2 * ry + 1;
     let mut ring: Vec<RingRow> = (0..ring_len.min(ny))
         .map(|_| RingRow {
-            num: vec![0.0; nx],
-            den: Vec::new(),
+            num: Array1::zeros(nx),
+            den: Array1::zeros(0),
             has_nan: false,
         })
         .collect();
     let ring_len = ring.len();
-    let mut masked = vec![0.0; nx];
-    let mut valid = vec![0.0; nx];
+    let mut masked = Array1::zeros(nx);
+    let mut valid = Array1::zeros(nx);
     let first = row0.saturating_sub(ry);
     let mut next_row = first; // next row to x-filter into the ring
-    let mut out = vec![0.0; (row1 - row0) * nx];
-    let mut num = vec![0.0; nx];
-    let mut den = vec![0.0; nx];
+    let mut out = Array2::zeros((row1 - row0, nx));
+    let mut num = Array1::zeros(nx);
+    let mut den = Array1::zeros(nx);
 
-    for i in row0..row1 {
+    for (i, mut dst) in (row0..row1).zip(out.rows_mut()) {
         let lo = i.saturating_sub(ry);
         let hi = (i + ry + 1).min(ny);
         debug_assert!(lo >= first);
         while next_row < hi {
-            let src = &grid[next_row * nx..(next_row + 1) * nx];
+            let src = grid.row(next_row);
             let slot = &mut ring[next_row % ring_len];
             // A fold, not `any`: no early exit, so it vectorises.
-            slot.has_nan = src.iter().fold(false, |acc, v| acc | v.is_nan());
+            slot.has_nan = src.fold(false, |acc, v| acc | v.is_nan());
             if slot.has_nan {
-                for ((m, v), &s) in masked.iter_mut().zip(valid.iter_mut()).zip(src) {
-                    let ok = !s.is_nan();
-                    *m = if ok { s } else { 0.0 };
-                    *v = if ok { 1.0 } else { 0.0 };
+                Zip::from(&mut masked)
+                    .and(&mut valid)
+                    .and(src)
+                    .for_each(|m, v, &s| {
+                        let ok = !s.is_nan();
+                        *m = if ok { s } else { 0.0 };
+                        *v = if ok { 1.0 } else { 0.0 };
+                    });
+                conv1d(masked.view(), &wx, slot.num.view_mut());
+                if slot.den.len() != nx {
+                    slot.den = Array1::zeros(nx);
                 }
-                conv1d(&masked, &wx, &mut slot.num);
-                slot.den.resize(nx, 0.0);
-                conv1d(&valid, &wx, &mut slot.den);
+                conv1d(valid.view(), &wx, slot.den.view_mut());
             } else {
-                conv1d(src, &wx, &mut slot.num);
+                conv1d(src, &wx, slot.num.view_mut());
             }
             next_row += 1;
         }
         // y pass over whole rows, centre then pairs by increasing k.
         let row = |r: usize| &ring[r % ring_len];
         let any_nan = (lo..hi).any(|r| row(r).has_nan);
-        for (o, &x) in num.iter_mut().zip(&row(i).num) {
-            *o = wy[0] * x;
-        }
-        for (k, &wk) in wy.iter().enumerate().skip(1) {
-            match (i >= k, i + k < ny) {
-                (true, true) => {
-                    let (a, b) = (&row(i - k).num, &row(i + k).num);
-                    for ((o, &x), &y) in num.iter_mut().zip(a).zip(b) {
-                        *o += wk * (x + y);
-                    }
-                }
-                (true, false) | (false, true) => {
-                    let a = if i >= k {
-                        &row(i - k).num
-                    } else {
-                        &row(i + k).num
-                    };
-                    for (o, &x) in num.iter_mut().zip(a) {
-                        *o += wk * x;
-                    }
-                }
-                (false, false) => {}
-            }
-        }
+        combine_rows(&mut num, i, ny, &wy, |r| row(r).num.view());
+        let src = grid.row(i);
         if any_nan {
-            let dsrc = |r: usize| -> &[f64] {
+            combine_rows(&mut den, i, ny, &wy, |r| {
                 let rr = row(r);
                 if rr.has_nan {
-                    &rr.den
+                    rr.den.view()
                 } else {
-                    &px
+                    px.view()
                 }
-            };
-            for (o, &x) in den.iter_mut().zip(dsrc(i)) {
-                *o = wy[0] * x;
-            }
-            for (k, &wk) in wy.iter().enumerate().skip(1) {
-                match (i >= k, i + k < ny) {
-                    (true, true) => {
-                        let (a, b) = (dsrc(i - k), dsrc(i + k));
-                        for ((o, &x), &y) in den.iter_mut().zip(a).zip(b) {
-                            *o += wk * (x + y);
-                        }
-                    }
-                    (true, false) | (false, true) => {
-                        let a = if i >= k { dsrc(i - k) } else { dsrc(i + k) };
-                        for (o, &x) in den.iter_mut().zip(a) {
-                            *o += wk * x;
-                        }
-                    }
-                    (false, false) => {}
-                }
-            }
-        }
-        let src = &grid[i * nx..(i + 1) * nx];
-        let dst = &mut out[(i - row0) * nx..(i - row0 + 1) * nx];
-        if any_nan {
-            for (((d, &s), &n), &q) in dst.iter_mut().zip(src).zip(&num).zip(&den) {
-                *d = if s.is_nan() { f64::NAN } else { n / q };
-            }
+            });
+            Zip::from(&mut dst)
+                .and(src)
+                .and(&num)
+                .and(&den)
+                .for_each(|d, &s, &n, &q| *d = if s.is_nan() { f64::NAN } else { n / q });
         } else {
             // No NaN in the window rows: the denominator is the edge profile `py·px`.
             let py = profile_at(i, ny, &wy);
-            for ((d, &n), &p) in dst.iter_mut().zip(&num).zip(&px) {
-                *d = n / (py * p);
-            }
+            Zip::from(&mut dst)
+                .and(&num)
+                .and(&px)
+                .for_each(|d, &n, &p| *d = n / (py * p));
         }
     }
     Ok(out)
@@ -263,6 +255,21 @@ pub fn gaussian_filter(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arrays::{into_row_major, view2};
+
+    /// [`gaussian_filter`] on a flat row-major grid, as the boundary calls it.
+    #[allow(clippy::too_many_arguments)]
+    fn gf(
+        g: &[f64],
+        nx: usize,
+        ny: usize,
+        sx: f64,
+        sy: f64,
+        r0: usize,
+        r1: usize,
+    ) -> Result<Vec<f64>, FilterError> {
+        gaussian_filter(view2(g, nx, ny).unwrap(), sx, sy, r0, r1).map(into_row_major)
+    }
 
     fn lcg_grid(nx: usize, ny: usize, seed: u64) -> Vec<f64> {
         let mut s = seed;
@@ -315,7 +322,7 @@ mod tests {
         for k in [0, 5, 40, 41, 42, 300, 301, 500, 1000, nx * ny - 1] {
             g[k] = f64::NAN;
         }
-        let got = gaussian_filter(&g, nx, ny, 1.7, 2.3, 0, ny).unwrap();
+        let got = gf(&g, nx, ny, 1.7, 2.3, 0, ny).unwrap();
         let want = naive(&g, nx, ny, 1.7, 2.3);
         for (k, (a, b)) in got.iter().zip(&want).enumerate() {
             if b.is_nan() {
@@ -337,14 +344,14 @@ mod tests {
             g[k] = f64::NAN;
         }
         let (sx, sy) = (1.0, 2.0);
-        let whole = gaussian_filter(&g, nx, ny, sx, sy, 0, ny).unwrap();
+        let whole = gf(&g, nx, ny, sx, sy, 0, ny).unwrap();
         let halo = gaussian_radius(sy);
         for (r0, r1) in [(0usize, 10usize), (10, 25), (25, 41), (5, 6)] {
             // Pass only the band plus its halo, as the worker pool does.
             let g0 = r0.saturating_sub(halo);
             let g1 = (r1 + halo).min(ny);
             let sub = &g[g0 * nx..g1 * nx];
-            let part = gaussian_filter(sub, nx, g1 - g0, sx, sy, r0 - g0, r1 - g0).unwrap();
+            let part = gf(sub, nx, g1 - g0, sx, sy, r0 - g0, r1 - g0).unwrap();
             let want = &whole[r0 * nx..r1 * nx];
             assert!(
                 part.iter()
@@ -365,7 +372,7 @@ mod tests {
         };
         let mut last = var(&g);
         for s in [0.5, 1.0, 2.0, 4.0] {
-            let v = var(&gaussian_filter(&g, nx, ny, s, s, 0, ny).unwrap());
+            let v = var(&gf(&g, nx, ny, s, s, 0, ny).unwrap());
             assert!(v < last * 0.8, "sigma {s}: variance {v} not below {last}");
             last = v;
         }
@@ -376,7 +383,7 @@ mod tests {
         let (nx, ny) = (10, 8);
         let mut g = vec![5.0; nx * ny];
         g[33] = f64::NAN;
-        let out = gaussian_filter(&g, nx, ny, 2.0, 2.0, 0, ny).unwrap();
+        let out = gf(&g, nx, ny, 2.0, 2.0, 0, ny).unwrap();
         for (k, v) in out.iter().enumerate() {
             if k == 33 {
                 assert!(v.is_nan());
@@ -389,14 +396,14 @@ mod tests {
     #[test]
     fn gaussian_filter_rejects_bad_arguments() {
         let g = vec![0.0; 6];
-        let e = gaussian_filter(&g, 2, 3, -1.0, 1.0, 0, 3).unwrap_err();
+        let e = gf(&g, 2, 3, -1.0, 1.0, 0, 3).unwrap_err();
         assert!(e.to_string().contains("`sigma_x`"));
         assert!(matches!(
-            gaussian_filter(&g, 4, 3, 1.0, 1.0, 0, 3),
+            gf(&[], 0, 3, 1.0, 1.0, 0, 3),
             Err(FilterError::BadShape { .. })
         ));
         assert!(matches!(
-            gaussian_filter(&g, 2, 3, 1.0, 1.0, 2, 2),
+            gf(&g, 2, 3, 1.0, 1.0, 2, 2),
             Err(FilterError::BadRows { .. })
         ));
     }

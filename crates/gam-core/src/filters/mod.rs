@@ -1,7 +1,8 @@
-//! NaN-aware noise filters on row-major `[lat][lon]` grids (row 0 south, NaN = nodata).
+//! NaN-aware noise filters on `[lat][lon]` grids (row 0 south, NaN = nodata), given as
+//! `ndarray` views of shape `(ny, nx)` (see [`crate::arrays`]).
 //!
 //! Both filters are *banded* for the worker pool: they take the whole grid they are given
-//! (`nx` columns, `ny` rows) and return only rows `row0..row1`, computed exactly as if the
+//! (`nx` columns, `ny` rows) and return only rows `row0..row1` as a `(row1 - row0, nx)` array, computed exactly as if the
 //! whole grid had been filtered. The TypeScript side passes a band plus a halo of rows
 //! (at least the filter radius, see [`gaussian::gaussian_radius`] and the median `size / 2`)
 //! and shifts `row0`/`row1` accordingly; results are bit-identical whatever the banding
@@ -20,6 +21,8 @@ mod bench;
 pub(crate) mod fixture_tests;
 
 use std::fmt;
+
+use ndarray::ArrayView2;
 
 /// Why a grid filter refused its input. `Display` names the parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,15 +84,14 @@ impl fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
-/// Validates grid shape and the requested row band.
+/// Validates the grid (at least one row and one column) and the requested row band.
 pub(crate) fn check_band(
-    grid: &[f64],
-    nx: usize,
-    ny: usize,
+    grid: &ArrayView2<'_, f64>,
     row0: usize,
     row1: usize,
 ) -> Result<(), FilterError> {
-    if nx == 0 || ny == 0 || nx.checked_mul(ny) != Some(grid.len()) {
+    let (ny, nx) = grid.dim();
+    if nx == 0 || ny == 0 {
         return Err(FilterError::BadShape {
             nx,
             ny,

@@ -43,6 +43,8 @@
 //! weights from a table (the common ones for nodes without a datum) instead of
 //! branching on its kind.
 
+use ndarray::{s, Array2, ArrayView1, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+
 use super::block::{group_by_node, NodeGroups};
 use super::{check_points, cos_lat, GridError, GridSpec};
 use crate::tiering::out_of_line;
@@ -62,7 +64,7 @@ pub struct MincurvParams {
 /// Over-relaxation factor (GMT `surface -Z` default).
 const OMEGA: f64 = 1.4;
 
-/// Minimum-curvature grid of the whole spec (row-major, south first).
+/// Minimum-curvature grid of the whole spec: `ny` rows (south first) by `nx` columns.
 ///
 /// ```
 /// use gam_core::grid::{GridSpec, mincurv::{grid_mincurv, MincurvParams}};
@@ -71,7 +73,7 @@ const OMEGA: f64 = 1.4;
 /// let z: Vec<f64> = lon.iter().zip(&lat).map(|(x, y)| 2.0 * x - y).collect();
 /// let p = MincurvParams { tension: 0.25, convergence: 0.0, max_iterations: 500 };
 /// let g = grid_mincurv(&lon, &lat, &z, &spec, p).unwrap();
-/// assert!((g[5 * 11 + 5] - 0.5).abs() < 1e-9);
+/// assert!((g[[5, 5]] - 0.5).abs() < 1e-9);
 /// ```
 pub fn grid_mincurv(
     lon: &[f64],
@@ -79,7 +81,7 @@ pub fn grid_mincurv(
     z: &[f64],
     spec: &GridSpec,
     params: MincurvParams,
-) -> Result<Vec<f64>, GridError> {
+) -> Result<Array2<f64>, GridError> {
     check_params(lon, lat, z, spec, params)?;
     let data = block_median_xy(lon, lat, z, spec);
     Ok(solve(data, spec, params))
@@ -103,7 +105,7 @@ pub fn grid_mincurv_owned(
     z: Vec<f64>,
     spec: &GridSpec,
     params: MincurvParams,
-) -> Result<Vec<f64>, GridError> {
+) -> Result<Array2<f64>, GridError> {
     check_params(&lon, &lat, &z, spec, params)?;
     let data = block_median_xy(&lon, &lat, &z, spec);
     drop((lon, lat, z));
@@ -145,11 +147,11 @@ fn check_params(
 }
 
 /// Steps 2 and 3 from the block-median data (consumed: the residuals are computed in place).
-fn solve(mut data: Vec<Datum>, spec: &GridSpec, params: MincurvParams) -> Vec<f64> {
+fn solve(mut data: Vec<Datum>, spec: &GridSpec, params: MincurvParams) -> Array2<f64> {
     let (nx, ny) = (spec.nx, spec.ny);
     let t = params.tension;
     if data.is_empty() {
-        return vec![f64::NAN; nx * ny];
+        return Array2::from_elem((ny, nx), f64::NAN);
     }
     // 2. plane and scale
     let plane = fit_plane(&data);
@@ -183,28 +185,24 @@ fn solve(mut data: Vec<Datum>, spec: &GridSpec, params: MincurvParams) -> Vec<f6
             limit,
             params.max_iterations,
         );
-        for v in &mut u {
-            *v *= rms;
-        }
+        u.mapv_inplace(|v| v * rms);
         u
     } else {
-        vec![0.0; nx * ny]
+        Array2::zeros((ny, nx))
     };
     let add_row = out_of_line(add_plane_row as PlaneRowFn);
-    for (j, row) in out.chunks_mut(nx).enumerate() {
+    for (j, row) in out.rows_mut().into_iter().enumerate() {
         add_row(row, plane, j as f64);
     }
     out
 }
 
-type PlaneRowFn = fn(&mut [f64], [f64; 3], f64);
+type PlaneRowFn = fn(ArrayViewMut1<'_, f64>, [f64; 3], f64);
 
 /// Adds the plane `a + b i + c j` to grid row `j`; called per row, out of line (see
 /// [`crate::tiering`]).
-fn add_plane_row(row: &mut [f64], [a, b, c]: [f64; 3], j: f64) {
-    for (i, v) in row.iter_mut().enumerate() {
-        *v += a + b * i as f64 + c * j;
-    }
+fn add_plane_row(row: ArrayViewMut1<'_, f64>, [a, b, c]: [f64; 3], j: f64) {
+    Zip::indexed(row).for_each(|i, v| *v += a + b * i as f64 + c * j);
 }
 
 /// A datum in grid-index coordinates of the finest grid.
@@ -341,7 +339,7 @@ fn solve_multigrid(
     aspect: f64,
     limit: f64,
     max_iter: u32,
-) -> Vec<f64> {
+) -> Array2<f64> {
     let mut s = 1usize;
     while (nx.min(ny) - 1).div_ceil(2 * s) >= 3 && (nx.max(ny) - 1) / (2 * s) >= 8 {
         s *= 2;
@@ -374,15 +372,15 @@ fn solve_multigrid(
     }
 }
 
-/// One grid level with two ghost rows/columns on every side.
+/// One grid level with two ghost rows/columns on every side: node `(i, j)` (column, row) is
+/// element `[j + 2, i + 2]` of the `(n_y + 4) × (n_x + 4)` arrays.
 struct Level {
     n_x: usize,
     n_y: usize,
     stride: usize,
-    w: usize,
-    u: Vec<f64>,
+    u: Array2<f64>,
     /// Each node's index into `con`: [`FREE`], [`FIXED`] or its datum's update.
-    con_of: Vec<u32>,
+    con_of: Array2<u32>,
     /// The nodes' updates: [`FREE`] and [`FIXED`] first, then one per datum off its node.
     con: Vec<Update>,
     a2: f64,
@@ -393,35 +391,35 @@ impl Level {
     fn new(nx: usize, ny: usize, stride: usize, aspect: f64, t: f64) -> Level {
         let n_x = (nx - 1).div_ceil(stride) + 1;
         let n_y = (ny - 1).div_ceil(stride) + 1;
-        let w = n_x + 4;
+        let shape = (n_y + 4, n_x + 4);
         Level {
             n_x,
             n_y,
             stride,
-            w,
-            u: vec![0.0; w * (n_y + 4)],
-            con_of: vec![FREE; w * (n_y + 4)],
+            u: Array2::zeros(shape),
+            con_of: Array2::from_elem(shape, FREE),
             con: Vec::new(),
             a2: aspect * aspect,
             t,
         }
     }
 
+    /// The array index of node `(i, j)` (column, row; ghosts at -2, -1, n, n + 1).
     #[inline(always)]
-    fn at(&self, i: isize, j: isize) -> usize {
-        ((j + 2) as usize) * self.w + (i + 2) as usize
+    fn at(&self, i: isize, j: isize) -> [usize; 2] {
+        [(j + 2) as usize, (i + 2) as usize]
     }
 
     /// Bilinear interpolation from the level of twice the stride.
     fn interpolate_from(&mut self, c: &Level) {
         let row = out_of_line(interpolate_row as InterpolateRowFn);
-        for j in 0..self.n_y {
+        let (n_x, n_y) = (self.n_x, self.n_y);
+        let coarse = c.u.slice(s![2..2 + c.n_y, 2..2 + c.n_x]);
+        let mut fine = self.u.slice_mut(s![2..2 + n_y, 2..2 + n_x]);
+        for (j, dst) in fine.rows_mut().into_iter().enumerate() {
             let (cj, fy) = (j / 2, (j % 2) as f64 * 0.5);
-            let lo = c.at(0, cj as isize);
-            let hi = c.at(0, (cj + 1).min(c.n_y - 1) as isize);
-            let k = self.at(0, j as isize);
-            let (below, above) = (&c.u[lo..lo + c.n_x], &c.u[hi..hi + c.n_x]);
-            row(&mut self.u[k..k + self.n_x], below, above, fy);
+            let (below, above) = (coarse.row(cj), coarse.row((cj + 1).min(c.n_y - 1)));
+            row(dst, below, above, fy);
         }
     }
 
@@ -443,8 +441,8 @@ impl Level {
             keep(
                 chunk,
                 self.stride,
-                [self.n_x, self.n_y, self.w],
-                &mut self.con_of,
+                [self.n_x, self.n_y],
+                self.con_of.view_mut(),
                 nearest,
             );
         }
@@ -459,8 +457,8 @@ impl Level {
                 chunk,
                 moved,
                 &equation,
-                &mut self.u,
-                &mut self.con_of,
+                self.u.view_mut(),
+                self.con_of.view_mut(),
                 &mut con,
             );
         }
@@ -540,22 +538,28 @@ impl Level {
 
     /// Gauss-Seidel / SOR sweeps until the largest change is below `limit`.
     fn iterate(&mut self, limit: f64, max_iter: u32) {
-        let w = self.w;
         let n_x = self.n_x;
         let sweep = out_of_line(sweep_row as SweepFn);
         for _ in 0..max_iter {
             self.fill_ghosts();
             let mut max_change: f64 = 0.0;
             for j in 0..self.n_y {
-                let row = (j + 2) * w;
-                // rows j-2, j-1 (read), j (read/write), j+1, j+2 (read)
-                let (before, rest) = self.u.split_at_mut(row);
-                let (cur, after) = rest.split_at_mut(w);
-                let s2 = &before[row - 2 * w..row - w];
-                let s1 = &before[row - w..row];
-                let n1 = &after[..w];
-                let n2 = &after[w..2 * w];
-                let con_row = &self.con_of[row..row + w];
+                let r = j + 2;
+                // Rows r-2, r-1 (read), r (read/write), r+1, r+2 (read), split off the level
+                // as views and handed to the sweep as slices: the sweep is the hot loop of
+                // mincurv, and on slices cut to the row's length the compiler drops its
+                // bounds checks (0.47 to 0.44 s for `gam grid --method mincurv` in
+                // `deno task bench:grid`); indexing views keeps a check per access.
+                let (before, rest) = self.u.view_mut().split_at(Axis(0), r);
+                let (far_s, s1) = before.split_at(Axis(0), r - 1);
+                let (cur, after) = rest.split_at(Axis(0), 1);
+                let (n1, n2) = after.split_at(Axis(0), 1);
+                let (s2, s1) = (row_slice(far_s, r - 2), row_slice(s1, 0));
+                let (cur, n1, n2) = (row_slice(cur, 0), row_slice(n1, 0), row_slice(n2, 0));
+                let con_row = self.con_of.row(r);
+                let con_row = con_row
+                    .to_slice()
+                    .expect("a row of a standard-layout array");
                 let change = sweep(cur, [s2, s1, n1, n2], con_row, &self.con, n_x);
                 max_change = max_change.max(change);
             }
@@ -565,35 +569,50 @@ impl Level {
         }
     }
 
-    /// The `n_x × n_y` interior (only used at stride 1, where it is the grid), compacted in
-    /// place in `u` (no second grid-sized buffer).
-    fn into_interior(mut self) -> Vec<f64> {
-        drop(std::mem::take(&mut self.con_of));
-        drop(std::mem::take(&mut self.con));
-        let n_x = self.n_x;
-        for j in 0..self.n_y {
-            let k = self.at(0, j as isize);
-            self.u.copy_within(k..k + n_x, j * n_x);
+    /// The `n_y × n_x` interior (only used at stride 1, where it is the grid), compacted in
+    /// place in the buffer of `u`: `slice(..).to_owned()` would hold a second grid-sized
+    /// buffer at the peak, which `deno task bench:grid` reports as peak memory.
+    fn into_interior(self) -> Array2<f64> {
+        let (n_x, n_y, w) = (self.n_x, self.n_y, self.u.ncols());
+        drop((self.con_of, self.con));
+        let (mut u, offset) = self.u.into_raw_vec_and_offset();
+        debug_assert_eq!(offset.unwrap_or(0), 0);
+        for j in 0..n_y {
+            let k = (j + 2) * w + 2;
+            u.copy_within(k..k + n_x, j * n_x);
         }
-        self.u.truncate(n_x * self.n_y);
-        self.u.shrink_to_fit();
-        self.u
+        u.truncate(n_x * n_y);
+        u.shrink_to_fit();
+        Array2::from_shape_vec((n_y, n_x), u).expect("n_y rows of n_x nodes")
     }
+}
+
+/// Row `k` of `v` as the slice the sweep takes (the rows of a standard-layout array are
+/// contiguous).
+fn row_slice<'a>(v: ArrayViewMut2<'a, f64>, k: usize) -> &'a mut [f64] {
+    v.index_axis_move(Axis(0), k)
+        .into_slice()
+        .expect("a row of a standard-layout array")
 }
 
 /// Data per call of the chunked set-up passes of [`Level::set_data`].
 const CHUNK: usize = 4096;
 
-/// A node's nearest datum so far: (node index in `u`, `xi`, `eta`, `z`).
-type Nearest = (usize, f64, f64, f64);
+/// A node's nearest datum so far: (array index of the node, `xi`, `eta`, `z`).
+type Nearest = ([u32; 2], f64, f64, f64);
 
-type InterpolateRowFn = fn(&mut [f64], &[f64], &[f64], f64);
+type InterpolateRowFn = fn(ArrayViewMut1<'_, f64>, ArrayView1<'_, f64>, ArrayView1<'_, f64>, f64);
 
 /// One row of [`Level::interpolate_from`]: bilinear between the coarse rows `below` and `above`
 /// (`fy` of the way), the coarse nodes on the even columns; called per row, out of line.
-fn interpolate_row(dst: &mut [f64], below: &[f64], above: &[f64], fy: f64) {
+fn interpolate_row(
+    dst: ArrayViewMut1<'_, f64>,
+    below: ArrayView1<'_, f64>,
+    above: ArrayView1<'_, f64>,
+    fy: f64,
+) {
     let last = below.len() - 1;
-    for (i, d) in dst.iter_mut().enumerate() {
+    for (i, d) in dst.into_iter().enumerate() {
         let (ci, fx) = (i / 2, (i % 2) as f64 * 0.5);
         let (c0, c1) = (ci.min(last), (ci + 1).min(last));
         *d = (1.0 - fx) * (1.0 - fy) * below[c0]
@@ -603,7 +622,7 @@ fn interpolate_row(dst: &mut [f64], below: &[f64], above: &[f64], fy: f64) {
     }
 }
 
-type KeepNearestFn = fn(&[Datum], usize, [usize; 3], &mut [u32], &mut Vec<Nearest>);
+type KeepNearestFn = fn(&[Datum], usize, [usize; 2], ArrayViewMut2<'_, u32>, &mut Vec<Nearest>);
 
 /// First pass of [`Level::set_data`] over a chunk of data: keeps each node's nearest datum in
 /// `nearest` (in the order first met), `con_of` meanwhile holding 1 + its index there. `dims`
@@ -611,8 +630,8 @@ type KeepNearestFn = fn(&[Datum], usize, [usize; 3], &mut [u32], &mut Vec<Neares
 fn keep_nearest(
     data: &[Datum],
     stride: usize,
-    [n_x, n_y, w]: [usize; 3],
-    con_of: &mut [u32],
+    [n_x, n_y]: [usize; 2],
+    mut con_of: ArrayViewMut2<'_, u32>,
     nearest: &mut Vec<Nearest>,
 ) {
     // the stride is a power of two: multiplying by its reciprocal is exact, and cheaper
@@ -624,11 +643,11 @@ fn keep_nearest(
             continue;
         }
         let (xi, eta) = (x - i, y - j);
-        let k = (j as usize + 2) * w + i as usize + 2;
-        let slot = con_of[k] as usize;
+        let k = [j as u32 + 2, i as u32 + 2];
+        let slot = con_of[k.map(|v| v as usize)] as usize;
         if slot == 0 {
             nearest.push((k, xi, eta, d.z));
-            con_of[k] = nearest.len() as u32;
+            con_of[k.map(|v| v as usize)] = nearest.len() as u32;
         } else {
             // the distance² of the held datum, recomputed exactly as it was
             let (_, hx, he, _) = nearest[slot - 1];
@@ -639,7 +658,14 @@ fn keep_nearest(
     }
 }
 
-type ConstrainFn = fn(&[Nearest], [f64; 2], &Equation, &mut [f64], &mut [u32], &mut Vec<Update>);
+type ConstrainFn = fn(
+    &[Nearest],
+    [f64; 2],
+    &Equation,
+    ArrayViewMut2<'_, f64>,
+    ArrayViewMut2<'_, u32>,
+    &mut Vec<Update>,
+);
 
 /// Second pass of [`Level::set_data`] over a chunk of nearest data: a datum within [`CLOSE`]
 /// fixes its node (its value moved along the removed plane, `moved` = the plane's slope per
@@ -648,11 +674,12 @@ fn constrain_nodes(
     nearest: &[Nearest],
     moved: [f64; 2],
     equation: &Equation,
-    u: &mut [f64],
-    con_of: &mut [u32],
+    mut u: ArrayViewMut2<'_, f64>,
+    mut con_of: ArrayViewMut2<'_, u32>,
     con: &mut Vec<Update>,
 ) {
     for &(k, xi, eta, z) in nearest {
+        let k = k.map(|v| v as usize);
         if xi.abs() < CLOSE && eta.abs() < CLOSE {
             u[k] = z + (moved[0] * xi + moved[1] * eta);
             con_of[k] = FIXED;
@@ -952,9 +979,9 @@ mod tests {
                 for i in 0..spec.nx {
                     let want = 5.0 * spec.lon(i) - 3.0 * spec.lat(j) + 2.0;
                     assert!(
-                        (g[j * spec.nx + i] - want).abs() < 1e-8,
+                        (g[[j, i]] - want).abs() < 1e-8,
                         "T={t} {i},{j} {} {want}",
-                        g[j * spec.nx + i]
+                        g[[j, i]]
                     );
                 }
             }
@@ -980,7 +1007,7 @@ mod tests {
         for p in 0..lon.len() {
             let i = (lon[p] / 0.02).round() as usize;
             let j = (lat[p] / 0.02).round() as usize;
-            assert!((g[j * 51 + i] - z[p]).abs() < 1e-3, "datum {p}");
+            assert!((g[[j, i]] - z[p]).abs() < 1e-3, "datum {p}");
         }
     }
 
@@ -1036,7 +1063,7 @@ mod tests {
         let truth = col(&fx, "truth");
         let gmt = col(&fx, "gmt_surface_t025");
         let g = grid_mincurv(&lon, &lat, &z, &spec, params(0.25)).unwrap();
-        let (ours, n) = rms(&g, &truth);
+        let (ours, n) = rms(g.as_slice().unwrap(), &truth);
         let (theirs, m) = rms(&gmt, &truth);
         println!("mincurv rms {ours} (gmt surface {theirs})");
         assert_eq!((n, m), (truth.len(), truth.len()));

@@ -15,7 +15,9 @@
 //!
 //! Records are sorted by decreasing confidence.
 
-use super::{check_len, labels::label8, regional::poly_trend, QcError, KM_PER_DEG};
+use ndarray::ArrayView2;
+
+use super::{labels::label8, regional::poly_trend, QcError, KM_PER_DEG};
 use crate::filters::gaussian::gaussian_filter;
 use crate::grid::GridSpec;
 use crate::outliers::{mad::MAD_SCALE, stats::nan_median_mad};
@@ -75,14 +77,20 @@ impl Anomaly {
 /// [`QcError`] for a length mismatch, a bad regional parameter, `threshold` not finite
 /// and > 0, or a residual with zero spread (MAD = 0).
 pub fn find_anomalies(
-    values: &[f64],
+    values: ArrayView2<'_, f64>,
     spec: &GridSpec,
     regional: Regional,
     threshold: f64,
     min_cells: usize,
 ) -> Result<Vec<Anomaly>, QcError> {
     let (nx, ny) = (spec.nx, spec.ny);
-    check_len("values", values, nx * ny)?;
+    if values.dim() != (ny, nx) {
+        return Err(QcError::BadLength {
+            name: "values",
+            expected: nx * ny,
+            got: values.len(),
+        });
+    }
     if !(threshold.is_finite() && threshold > 0.0) {
         return Err(QcError::BadParam {
             name: "threshold",
@@ -100,18 +108,17 @@ pub fn find_anomalies(
                 });
             }
             // Plane first, so the edge-truncated kernel does not bend a regional gradient.
-            let Some(plane) = poly_trend(values, nx, ny, 1) else {
+            let Some(plane) = poly_trend(values, 1) else {
                 return Ok(Vec::new());
             };
-            let detrended: Vec<f64> = values.iter().zip(&plane).map(|(v, p)| v - p).collect();
-            let smooth = gaussian_filter(&detrended, nx, ny, s, s, 0, ny).map_err(|_| {
-                QcError::BadParam {
+            let detrended = &values - &plane;
+            let smooth =
+                gaussian_filter(detrended.view(), s, s, 0, ny).map_err(|_| QcError::BadParam {
                     name: "sigma",
                     value: s,
                     expected: "a finite number of cells > 0",
-                }
-            })?;
-            plane.iter().zip(&smooth).map(|(p, g)| p + g).collect()
+                })?;
+            plane + smooth
         }
         Regional::Polynomial(o) => {
             if !(1..=2).contains(&o) {
@@ -121,14 +128,15 @@ pub fn find_anomalies(
                     expected: "1 or 2",
                 });
             }
-            match poly_trend(values, nx, ny, o) {
+            match poly_trend(values, o) {
                 Some(t) => t,
                 None => return Ok(Vec::new()),
             }
         }
     };
-    let resid: Vec<f64> = values.iter().zip(&reg).map(|(v, r)| v - r).collect();
-    let (med, mad) = nan_median_mad(&resid);
+    let resid = &values - &reg;
+    // The median and MAD do not depend on the order of the cells.
+    let (med, mad) = nan_median_mad(resid.as_slice_memory_order().expect("a new array"));
     if med.is_nan() {
         return Ok(Vec::new());
     }
@@ -140,22 +148,23 @@ pub fn find_anomalies(
             expected: "a residual with non-zero spread (MAD > 0)",
         });
     }
-    let z: Vec<f64> = resid.iter().map(|r| (r - med) / scale).collect();
+    let z = resid.mapv(|r| (r - med) / scale);
     let mut out = Vec::new();
     for sign in [1.0, -1.0] {
-        let mask: Vec<bool> = z.iter().map(|&v| sign * v > threshold).collect();
-        let (labels, count) = label8(&mask, nx, ny);
-        let mut comps: Vec<Vec<usize>> = vec![Vec::new(); count as usize];
-        for (k, &l) in labels.iter().enumerate() {
+        let mask = z.mapv(|v| sign * v > threshold);
+        let (labels, count) = label8(mask.view());
+        // Each component's cells in row-major order (the order of the sums below).
+        let mut comps: Vec<Vec<[usize; 2]>> = vec![Vec::new(); count as usize];
+        for ((i, j), &l) in labels.indexed_iter() {
             if l > 0 {
-                comps[l as usize - 1].push(k);
+                comps[l as usize - 1].push([i, j]);
             }
         }
         for cells in comps.into_iter().filter(|c| c.len() >= min_cells.max(1)) {
             let (mut sw, mut slon, mut slat, mut area) = (0.0, 0.0, 0.0, 0.0);
             let mut peak = cells[0];
             for &k in &cells {
-                let (lon, lat) = (spec.lon(k % nx), spec.lat(k / nx));
+                let (lon, lat) = (spec.lon(k[1]), spec.lat(k[0]));
                 let w = (resid[k] - med).abs();
                 sw += w;
                 slon += w * lon;
@@ -175,7 +184,7 @@ pub fn find_anomalies(
                 cells: cells.len(),
                 area_km2: area,
                 confidence: conf.clamp(0.0, 1.0),
-                peak_index: peak,
+                peak_index: peak[0] * nx + peak[1],
             });
         }
     }
@@ -186,6 +195,7 @@ pub fn find_anomalies(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arrays::view2;
 
     fn bodies() -> (GridSpec, Vec<f64>, [(f64, f64, f64); 3]) {
         let spec = GridSpec::from_slice(&[20.0, -30.0, 0.05, 0.05, 90.0, 70.0]).unwrap();
@@ -223,7 +233,14 @@ mod tests {
             Regional::Polynomial(2),
             Regional::Gaussian(12.0),
         ] {
-            let a = find_anomalies(&v, &spec, regional, 4.0, 4).unwrap();
+            let a = find_anomalies(
+                view2(&v, spec.nx, spec.ny).unwrap(),
+                &spec,
+                regional,
+                4.0,
+                4,
+            )
+            .unwrap();
             assert_eq!(a.len(), 3, "{regional:?}: {a:?}");
             for (bx, by, amp) in b {
                 let hit = a
@@ -241,9 +258,23 @@ mod tests {
     #[test]
     fn find_anomalies_rejects_bad_order_and_threshold() {
         let (spec, v, _) = bodies();
-        let e = find_anomalies(&v, &spec, Regional::Polynomial(3), 3.0, 1).unwrap_err();
+        let e = find_anomalies(
+            view2(&v, spec.nx, spec.ny).unwrap(),
+            &spec,
+            Regional::Polynomial(3),
+            3.0,
+            1,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("`order`"));
-        let e = find_anomalies(&v, &spec, Regional::Polynomial(1), 0.0, 1).unwrap_err();
+        let e = find_anomalies(
+            view2(&v, spec.nx, spec.ny).unwrap(),
+            &spec,
+            Regional::Polynomial(1),
+            0.0,
+            1,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("`threshold`"));
     }
 }

@@ -2,6 +2,8 @@
 //! latitude under the grid module's `cos(latitude)`-scaled metric), from the distance grid
 //! of [`crate::grid::distance::distance_to_nearest`] (like Verde's `distance_mask`).
 
+use ndarray::{Array2, ArrayView2};
+
 use super::QcError;
 use crate::grid::{distance::distance_to_nearest, GridSpec};
 
@@ -10,12 +12,13 @@ use crate::grid::{distance::distance_to_nearest, GridSpec};
 pub struct Completeness {
     /// Share of nodes with a datum within the distance, in [0, 1].
     pub fraction: f64,
-    /// Distance (degrees) from each node to the nearest datum (NaN without points).
-    pub distance: Vec<f64>,
+    /// Distance (degrees) from each node to the nearest datum (NaN without points),
+    /// `ny` rows by `nx` columns.
+    pub distance: Array2<f64>,
 }
 
 /// Share of finite distances `<= max_distance` (NaN = no support).
-pub fn fraction_within(distance: &[f64], max_distance: f64) -> f64 {
+pub fn fraction_within(distance: ArrayView2<'_, f64>, max_distance: f64) -> f64 {
     if distance.is_empty() {
         return 0.0;
     }
@@ -49,8 +52,10 @@ pub fn completeness(
         });
     }
     let distance = distance_to_nearest(lon, lat, spec, 0, spec.ny as u32)?;
+    let distance = Array2::from_shape_vec((spec.ny, spec.nx), distance)
+        .expect("the distance grid has one value per node");
     Ok(Completeness {
-        fraction: fraction_within(&distance, max_distance),
+        fraction: fraction_within(distance.view(), max_distance),
         distance,
     })
 }
@@ -61,7 +66,8 @@ mod tests {
 
     #[test]
     fn completeness_counts_nodes_near_points_and_nan_as_unsupported() {
-        assert_eq!(fraction_within(&[0.1, f64::NAN, 0.5, 2.0], 0.5), 0.5);
+        let d = ndarray::array![[0.1, f64::NAN], [0.5, 2.0]];
+        assert_eq!(fraction_within(d.view(), 0.5), 0.5);
         let spec = GridSpec::from_slice(&[10.0, 0.0, 0.1, 0.1, 11.0, 11.0]).unwrap();
         // One point in the south-west corner: nodes within 0.25 deg (equator, cos ~ 1).
         let c = completeness(&[10.0], &[0.0], &spec, 0.25).unwrap();

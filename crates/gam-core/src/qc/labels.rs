@@ -2,37 +2,39 @@
 //! `O(nx·ny)`), as `scipy.ndimage.label(mask, structure=ones((3, 3)))`: labels are numbered
 //! 1.. in row-major order of each component's first cell, 0 is background.
 
-/// Labels the 8-connected components of `mask` (`nx` by `ny`); returns labels and count.
+use ndarray::{Array2, ArrayView2};
+
+/// Labels the 8-connected components of `mask` (`ny` rows by `nx` columns); returns the
+/// labels (same shape) and their count.
 ///
 /// # Example
 /// ```
 /// use gam_core::qc::labels::label8;
-/// let (l, n) = label8(&[true, false, false, false, true, false, false, false, true], 3, 3);
-/// assert_eq!((n, l[8]), (1, 1)); // diagonal cells touch
+/// use ndarray::array;
+/// let mask = array![[true, false, false], [false, true, false], [false, false, true]];
+/// let (l, n) = label8(mask.view());
+/// assert_eq!((n, l[[2, 2]]), (1, 1)); // diagonal cells touch
 /// ```
-pub fn label8(mask: &[bool], nx: usize, ny: usize) -> (Vec<u32>, u32) {
-    let mut labels = vec![0u32; mask.len()];
+pub fn label8(mask: ArrayView2<'_, bool>) -> (Array2<u32>, u32) {
+    let (ny, nx) = mask.dim();
+    let mut labels = Array2::zeros((ny, nx));
     let mut count = 0u32;
     let mut stack = Vec::new();
-    for start in 0..mask.len() {
-        if !mask[start] || labels[start] != 0 {
-            continue;
-        }
-        count += 1;
-        labels[start] = count;
-        stack.push(start);
-        while let Some(k) = stack.pop() {
-            let (i, j) = ((k / nx) as isize, (k % nx) as isize);
-            for di in -1..=1 {
-                for dj in -1..=1 {
-                    let (a, b) = (i + di, j + dj);
-                    if a < 0 || b < 0 || a >= ny as isize || b >= nx as isize {
-                        continue;
-                    }
-                    let q = a as usize * nx + b as usize;
-                    if mask[q] && labels[q] == 0 {
-                        labels[q] = count;
-                        stack.push(q);
+    for i in 0..ny {
+        for j in 0..nx {
+            if !mask[[i, j]] || labels[[i, j]] != 0 {
+                continue;
+            }
+            count += 1;
+            labels[[i, j]] = count;
+            stack.push((i, j));
+            while let Some((i, j)) = stack.pop() {
+                for a in i.saturating_sub(1)..=(i + 1).min(ny - 1) {
+                    for b in j.saturating_sub(1)..=(j + 1).min(nx - 1) {
+                        if mask[[a, b]] && labels[[a, b]] == 0 {
+                            labels[[a, b]] = count;
+                            stack.push((a, b));
+                        }
                     }
                 }
             }
@@ -54,11 +56,12 @@ mod tests {
             1, 0, 0, 0, 0,
             1, 0, 1, 1, 0,
         ].map(|v| v == 1);
-        let (l, n) = label8(&m, 5, 4);
+        let (l, n) = label8(ArrayView2::from_shape((4, 5), &m).unwrap());
         assert_eq!(n, 4);
-        assert_eq!(l[4], l[8]);
-        assert_eq!(l[10], l[15]);
-        assert_eq!(l[17], l[18]);
-        assert_ne!(l[0], l[4]);
+        assert_eq!(l[[0, 4]], l[[1, 3]]);
+        assert_eq!(l[[2, 0]], l[[3, 0]]);
+        assert_eq!(l[[3, 2]], l[[3, 3]]);
+        assert_ne!(l[[0, 0]], l[[0, 4]]);
+        assert_eq!(l.iter().filter(|&&v| v > 0).count(), 8);
     }
 }

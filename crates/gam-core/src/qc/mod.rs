@@ -15,6 +15,9 @@ pub mod seams;
 
 use std::fmt;
 
+use ndarray::ArrayView2;
+
+use crate::arrays::view2;
 use crate::grid::GridError;
 
 /// Kilometres per degree of latitude on the mean Earth sphere (R = 6371.0088 km).
@@ -74,15 +77,24 @@ impl From<GridError> for QcError {
     }
 }
 
-/// Checks that `values` holds one value per node.
-pub(crate) fn check_len(name: &'static str, values: &[f64], n: usize) -> Result<(), QcError> {
-    if values.len() == n {
-        Ok(())
-    } else {
-        Err(QcError::BadLength {
-            name,
-            expected: n,
-            got: values.len(),
-        })
-    }
+/// `data` (row-major, one value per node) as the `ny × nx` view the QC kernels take, or
+/// [`QcError::BadLength`] naming the parameter.
+///
+/// # Example
+/// ```
+/// use gam_core::qc::grid_view;
+/// assert_eq!(grid_view("values", &[0.0; 6], 3, 2).unwrap().dim(), (2, 3));
+/// assert!(grid_view("ids", &[0.0; 5], 3, 2).unwrap_err().to_string().contains("`ids`"));
+/// ```
+pub fn grid_view<'a>(
+    name: &'static str,
+    data: &'a [f64],
+    nx: usize,
+    ny: usize,
+) -> Result<ArrayView2<'a, f64>, QcError> {
+    view2(data, nx, ny).ok_or(QcError::BadLength {
+        name,
+        expected: nx * ny,
+        got: data.len(),
+    })
 }

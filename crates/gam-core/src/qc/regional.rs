@@ -3,10 +3,13 @@
 //! coordinates scaled to [-1, 1], solved from the normal equations by Gaussian elimination
 //! with partial pivoting; or a Gaussian low-pass ([`crate::filters::gaussian`]).
 
+use ndarray::{Array2, ArrayView2};
+
 /// Polynomial trend of `order` 1 or 2 evaluated at every cell (NaN cells get the trend
 /// value too). Returns `None` when there are fewer valid cells than terms or the system is
 /// singular.
-pub fn poly_trend(grid: &[f64], nx: usize, ny: usize, order: u32) -> Option<Vec<f64>> {
+pub fn poly_trend(grid: ArrayView2<'_, f64>, order: u32) -> Option<Array2<f64>> {
+    let (ny, nx) = grid.dim();
     let nt = if order >= 2 { 6 } else { 3 };
     let sx = ((nx as f64 - 1.0) / 2.0).max(1.0);
     let sy = ((ny as f64 - 1.0) / 2.0).max(1.0);
@@ -17,20 +20,18 @@ pub fn poly_trend(grid: &[f64], nx: usize, ny: usize, order: u32) -> Option<Vec<
     };
     let mut a = [[0.0f64; 7]; 6];
     let mut count = 0;
-    for i in 0..ny {
-        for j in 0..nx {
-            let z = grid[i * nx + j];
-            if z.is_nan() {
-                continue;
+    // Row by row, west to east (the order of the sums is part of the result's bits).
+    for ((i, j), &z) in grid.indexed_iter() {
+        if z.is_nan() {
+            continue;
+        }
+        count += 1;
+        let t = terms(i, j);
+        for r in 0..nt {
+            for c in 0..nt {
+                a[r][c] += t[r] * t[c];
             }
-            count += 1;
-            let t = terms(i, j);
-            for r in 0..nt {
-                for c in 0..nt {
-                    a[r][c] += t[r] * t[c];
-                }
-                a[r][6] += t[r] * z;
-            }
+            a[r][6] += t[r] * z;
         }
     }
     if count < nt {
@@ -59,19 +60,16 @@ pub fn poly_trend(grid: &[f64], nx: usize, ny: usize, order: u32) -> Option<Vec<
         }
         coef[p] = s / a[p][p];
     }
-    let mut out = vec![0.0; nx * ny];
-    for i in 0..ny {
-        for j in 0..nx {
-            let t = terms(i, j);
-            out[i * nx + j] = (0..nt).map(|k| coef[k] * t[k]).sum();
-        }
-    }
-    Some(out)
+    Some(Array2::from_shape_fn((ny, nx), |(i, j)| {
+        let t = terms(i, j);
+        (0..nt).map(|k| coef[k] * t[k]).sum()
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arrays::view2;
 
     #[test]
     fn poly_trend_recovers_a_quadric_and_a_plane() {
@@ -82,13 +80,13 @@ mod tests {
         };
         let mut g: Vec<f64> = (0..nx * ny).map(|k| q(k / nx, k % nx)).collect();
         g[7] = f64::NAN;
-        let t = poly_trend(&g, nx, ny, 2).unwrap();
-        for (k, &tk) in t.iter().enumerate() {
-            assert!((tk - q(k / nx, k % nx)).abs() < 1e-9);
+        let t = poly_trend(view2(&g, nx, ny).unwrap(), 2).unwrap();
+        for ((i, j), &tk) in t.indexed_iter() {
+            assert!((tk - q(i, j)).abs() < 1e-9);
         }
         let p: Vec<f64> = (0..nx * ny).map(|k| 1.0 + (k % nx) as f64).collect();
-        let t = poly_trend(&p, nx, ny, 1).unwrap();
+        let t = poly_trend(view2(&p, nx, ny).unwrap(), 1).unwrap();
         assert!(t.iter().zip(&p).all(|(a, b)| (a - b).abs() < 1e-9));
-        assert!(poly_trend(&[f64::NAN; 4], 2, 2, 1).is_none());
+        assert!(poly_trend(view2(&[f64::NAN; 4], 2, 2).unwrap(), 1).is_none());
     }
 }

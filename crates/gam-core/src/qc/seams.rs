@@ -11,7 +11,9 @@
 //! `|offset| > offset_threshold` or `gradient_jump > gradient_threshold`. A linear field with
 //! a constant offset between surveys gives exactly that offset.
 
-use super::{check_len, QcError};
+use ndarray::ArrayView2;
+
+use super::QcError;
 use crate::outliers::{mad::MAD_SCALE, stats::median_in_place};
 
 /// `((id_a, id_b), per-pair offsets, per-pair gradient jumps)` while scanning.
@@ -54,30 +56,36 @@ impl Seam {
     }
 }
 
-/// Finds the seams of a grid whose cells carry survey ids (`ids`, NaN = none).
+/// Finds the seams of a grid whose cells carry survey ids (`ids`, NaN = none); `values`
+/// and `ids` are `ny` rows by `nx` columns.
 ///
 /// # Errors
-/// [`QcError`] when lengths differ from `nx * ny` or a threshold is negative / NaN.
+/// [`QcError`] when the shapes of `values` and `ids` differ or a threshold is negative /
+/// NaN.
 ///
 /// # Example
 /// ```
 /// use gam_core::qc::seams::find_seams;
-/// let values = [1.0, 2.0, 13.0, 14.0];
-/// let ids = [1.0, 1.0, 2.0, 2.0];
-/// let s = find_seams(&values, &ids, 4, 1, 5.0, 1.0).unwrap();
+/// use ndarray::array;
+/// let values = array![[1.0, 2.0, 13.0, 14.0]];
+/// let ids = array![[1.0, 1.0, 2.0, 2.0]];
+/// let s = find_seams(values.view(), ids.view(), 5.0, 1.0).unwrap();
 /// assert_eq!((s.len(), s[0].offset, s[0].flagged), (1, 10.0, true));
 /// ```
 pub fn find_seams(
-    values: &[f64],
-    ids: &[f64],
-    nx: usize,
-    ny: usize,
+    values: ArrayView2<'_, f64>,
+    ids: ArrayView2<'_, f64>,
     offset_threshold: f64,
     gradient_threshold: f64,
 ) -> Result<Vec<Seam>, QcError> {
-    let n = nx * ny;
-    check_len("values", values, n)?;
-    check_len("ids", ids, n)?;
+    let (ny, nx) = values.dim();
+    if ids.dim() != (ny, nx) {
+        return Err(QcError::BadLength {
+            name: "ids",
+            expected: nx * ny,
+            got: ids.len(),
+        });
+    }
     for (name, v) in [
         ("offset_threshold", offset_threshold),
         ("gradient_threshold", gradient_threshold),
@@ -90,31 +98,37 @@ pub fn find_seams(
             });
         }
     }
-    let ok = |k: usize| !values[k].is_nan() && !ids[k].is_nan();
+    let ok = |k: [usize; 2]| !values[k].is_nan() && !ids[k].is_nan();
+    let add = |[i, j]: [usize; 2], [di, dj]: [usize; 2]| [i + di, j + dj];
     let mut pairs: Vec<PairSamples> = Vec::new();
     for i in 0..ny {
         for j in 0..nx {
-            let p = i * nx + j;
+            let p = [i, j];
             if !ok(p) {
                 continue;
             }
-            // east (step 1) and north (step nx) neighbours
+            // east and north neighbours
             let dirs = [
-                (j + 1 < nx, 1usize, j >= 1, j + 2 < nx),
-                (i + 1 < ny, nx, i >= 1, i + 2 < ny),
+                (j + 1 < nx, [0, 1], j >= 1, j + 2 < nx),
+                (i + 1 < ny, [1, 0], i >= 1, i + 2 < ny),
             ];
             for (has_q, d, has_back, has_fwd) in dirs {
                 if !has_q {
                     continue;
                 }
-                let q = p + d;
+                let q = add(p, d);
                 if !ok(q) || ids[q] == ids[p] {
                     continue;
                 }
-                let gp = (has_back && ok(p - d) && ids[p - d] == ids[p])
-                    .then(|| values[p] - values[p - d]);
-                let gq = (has_fwd && ok(q + d) && ids[q + d] == ids[q])
-                    .then(|| values[q + d] - values[q]);
+                let back = [
+                    i - d[0] * usize::from(has_back),
+                    j - d[1] * usize::from(has_back),
+                ];
+                let fwd = add(q, d);
+                let gp =
+                    (has_back && ok(back) && ids[back] == ids[p]).then(|| values[p] - values[back]);
+                let gq =
+                    (has_fwd && ok(fwd) && ids[fwd] == ids[q]).then(|| values[fwd] - values[q]);
                 let corr = match (gp, gq) {
                     (Some(a), Some(b)) => 0.5 * (a + b),
                     (Some(a), None) | (None, Some(a)) => a,
@@ -167,6 +181,7 @@ pub fn find_seams(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arrays::view2;
 
     #[test]
     fn seam_with_a_known_offset_is_found_with_that_offset() {
@@ -191,7 +206,13 @@ mod tests {
         }
         values[5 * nx + 11] = f64::NAN;
         ids[8 * nx + 12] = f64::NAN;
-        let s = find_seams(&values, &ids, nx, ny, 1.0, 0.5).unwrap();
+        let s = find_seams(
+            view2(&values, nx, ny).unwrap(),
+            view2(&ids, nx, ny).unwrap(),
+            1.0,
+            0.5,
+        )
+        .unwrap();
         assert_eq!(s.len(), 3);
         let by = |a: f64, b: f64| s.iter().find(|x| x.id_a == a && x.id_b == b).unwrap();
         let s12 = by(1.0, 2.0);
@@ -205,7 +226,13 @@ mod tests {
 
     #[test]
     fn find_seams_rejects_mismatched_ids() {
-        let e = find_seams(&[0.0; 4], &[0.0; 3], 2, 2, 1.0, 1.0).unwrap_err();
+        let e = find_seams(
+            view2(&[0.0; 4], 2, 2).unwrap(),
+            view2(&[0.0; 3], 3, 1).unwrap(),
+            1.0,
+            1.0,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("`ids`"));
     }
 }

@@ -1,6 +1,7 @@
 //! The spectral pipeline (see the module docs of [`crate::spectral`]): detrend, fill,
 //! extend and taper, FFT, transfer function, inverse, crop, plane and NaN restored.
 
+use ndarray::{Array2, ArrayView2, Zip};
 use rustfft::num_complex::Complex64;
 
 use super::{
@@ -108,35 +109,31 @@ impl<'a> Multiplier<'a> {
 
 /// What [`run`] returns.
 struct Filtered {
-    /// One cropped `nx * ny` result per transfer.
-    outs: Vec<Vec<f64>>,
+    /// One cropped `ny × nx` result per transfer.
+    outs: Vec<Array2<f64>>,
     /// The plane removed before the transform.
     plane: Plane,
-    /// Indices of the cells that were NaN (filled for the transform).
-    holes: Vec<usize>,
+    /// `(row, column)` of the cells that were NaN (filled for the transform).
+    holes: Vec<(usize, usize)>,
 }
 
 /// Detrends, fills, extends and transforms `grid`, applies each of `transfers`, and returns
-/// each result cropped to the grid (`nx * ny`), with the plane and the filled cells' indices.
+/// each result cropped to the grid (`ny × nx`), with the plane and the filled cells.
 fn run(
-    grid: &[f64],
-    nx: usize,
-    ny: usize,
+    grid: ArrayView2<'_, f64>,
     dx: f64,
     dy: f64,
     transfers: &[Transfer],
 ) -> Result<Filtered, SpectralError> {
-    let plane = fit_plane(grid, nx, ny).ok_or(SpectralError::AllNan)?;
+    let (ny, nx) = grid.dim();
+    let plane = fit_plane(grid).ok_or(SpectralError::AllNan)?;
     // Filled as it is built (no zeroing pass over a grid-sized buffer).
-    let mut resid = Vec::with_capacity(nx * ny);
-    for (i, row) in grid.chunks_exact(nx).enumerate() {
-        resid.extend(row.iter().enumerate().map(|(j, &z)| z - plane.at(i, j)));
-    }
-    let holes = laplace_fill(&mut resid, nx, ny);
+    let mut resid = Zip::indexed(grid).map_collect(|(i, j), &z| z - plane.at(i, j));
+    let holes = laplace_fill(resid.view_mut());
     let l = Layout::new(nx, ny);
     let fft = Fft2::new(l.nx2, l.ny2);
     let mut spec = {
-        let mut rows = PaddedRows::new(&resid, &l);
+        let mut rows = PaddedRows::new(resid.view(), &l);
         fft.forward_rows(|r, row| rows.fill(r, row))
     };
     drop(resid);
@@ -155,13 +152,14 @@ fn run(
         fft.inverse_rows(s, keep.clone(), |_, row| {
             out.extend_from_slice(&row[l.left..l.left + nx]);
         });
-        outs.push(out);
+        outs.push(Array2::from_shape_vec((ny, nx), out).expect("ny rows of nx values"));
     }
     Ok(Filtered { outs, plane, holes })
 }
 
-/// Applies a spectral operator to a row-major `nx` by `ny` grid (NaN = nodata) with cell
-/// sizes `dx_km` (east) and `dy_km` (north). Returns `nx * ny` values; NaN cells stay NaN.
+/// Applies a spectral operator to a grid of `ny` rows by `nx` columns (NaN = nodata) with
+/// cell sizes `dx_km` (east) and `dy_km` (north). Returns the filtered grid, same shape;
+/// NaN cells stay NaN.
 ///
 /// # Errors
 /// [`SpectralError`] for a bad shape, non-positive cell size, or an all-NaN grid.
@@ -169,20 +167,20 @@ fn run(
 /// # Example
 /// ```
 /// use gam_core::spectral::{apply::fft_filter, transfer::Op};
-/// let g: Vec<f64> = (0..32 * 24).map(|k| ((k % 32) as f64 * 0.4).sin()).collect();
+/// use ndarray::Array2;
+/// let g = Array2::from_shape_fn((24, 32), |(_, j)| (j as f64 * 0.4).sin());
 /// let op = Op::parse("upward", &[1000.0]).unwrap();
-/// let out = fft_filter(&g, 32, 24, 1.0, 1.0, &op).unwrap();
-/// assert_eq!(out.len(), g.len());
+/// let out = fft_filter(g.view(), 1.0, 1.0, &op).unwrap();
+/// assert_eq!(out.dim(), (24, 32));
 /// ```
 pub fn fft_filter(
-    grid: &[f64],
-    nx: usize,
-    ny: usize,
+    grid: ArrayView2<'_, f64>,
     dx_km: f64,
     dy_km: f64,
     op: &Op,
-) -> Result<Vec<f64>, SpectralError> {
-    if nx < 2 || ny < 2 || nx.checked_mul(ny) != Some(grid.len()) {
+) -> Result<Array2<f64>, SpectralError> {
+    let (ny, nx) = grid.dim();
+    if nx < 2 || ny < 2 {
         return Err(SpectralError::BadShape {
             nx,
             ny,
@@ -217,34 +215,28 @@ pub fn fft_filter(
                 mut outs,
                 plane,
                 holes,
-            } = run(grid, nx, ny, dx_km, dy_km, &[t])?;
-            let mut out = outs.pop().unwrap_or_default();
+            } = run(grid, dx_km, dy_km, &[t])?;
+            let mut out = outs.pop().expect("one output per transfer");
             if t.passes_dc() {
-                for i in 0..ny {
-                    for (j, o) in out[i * nx..(i + 1) * nx].iter_mut().enumerate() {
-                        *o += plane.at(i, j);
-                    }
-                }
+                Zip::indexed(&mut out).for_each(|(i, j), o| *o += plane.at(i, j));
             }
             (out, holes)
         }
         None => {
             let three = [Transfer::Dx, Transfer::Dy, Transfer::Dz];
-            let Filtered { outs, holes, .. } = run(grid, nx, ny, dx_km, dy_km, &three)?;
+            let Filtered { outs, holes, .. } = run(grid, dx_km, dy_km, &three)?;
             let tilt = matches!(op, Op::Tilt);
-            let out = outs[0]
-                .iter()
-                .zip(&outs[1])
-                .zip(&outs[2])
-                .map(|((&x, &y), &z)| {
+            let out = Zip::from(&outs[0])
+                .and(&outs[1])
+                .and(&outs[2])
+                .map_collect(|&x, &y, &z| {
                     let h = (x * x + y * y).sqrt();
                     if tilt {
                         z.atan2(h)
                     } else {
                         (h * h + z * z).sqrt()
                     }
-                })
-                .collect();
+                });
             (out, holes)
         }
     };
@@ -257,6 +249,19 @@ pub fn fft_filter(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arrays::{into_row_major, view2};
+
+    /// [`fft_filter`] on a flat row-major grid, as the boundary calls it.
+    fn fft_filter_flat(
+        g: &[f64],
+        nx: usize,
+        ny: usize,
+        dx: f64,
+        dy: f64,
+        op: &Op,
+    ) -> Result<Vec<f64>, SpectralError> {
+        fft_filter(view2(g, nx, ny).unwrap(), dx, dy, op).map(into_row_major)
+    }
 
     fn grid_of(nx: usize, ny: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
         (0..nx * ny)
@@ -283,7 +288,7 @@ mod tests {
         let g0 = field(d);
         let want = field(d + h_km);
         let op = Op::parse("upward", &[h_km * 1000.0]).unwrap();
-        let got = fft_filter(&g0, nx, ny, 1.0, 1.0, &op).unwrap();
+        let got = fft_filter_flat(&g0, nx, ny, 1.0, 1.0, &op).unwrap();
         let m = 30;
         let (mut se, mut ss) = (0.0, 0.0);
         for (k, w) in interior(&want, nx, ny, m) {
@@ -348,10 +353,12 @@ mod tests {
             ("bandpass-cosine", &[64.0, 4.0], &[512.0, 128.0]),
         ];
         for (name, keep, cut) in cases {
-            let kept = fft_filter(&g, nx, ny, 1.0, 1.0, &Op::parse(name, keep).unwrap()).unwrap();
+            let kept =
+                fft_filter_flat(&g, nx, ny, 1.0, 1.0, &Op::parse(name, keep).unwrap()).unwrap();
             let a = amplitude(&kept, nx, ny, l);
             assert!((a - 1.0).abs() < 0.01, "{name} keep: amplitude {a}");
-            let gone = fft_filter(&g, nx, ny, 1.0, 1.0, &Op::parse(name, cut).unwrap()).unwrap();
+            let gone =
+                fft_filter_flat(&g, nx, ny, 1.0, 1.0, &Op::parse(name, cut).unwrap()).unwrap();
             let a = amplitude(&gone, nx, ny, l);
             assert!(a < 0.01, "{name} cut: amplitude {a}");
         }
@@ -362,12 +369,12 @@ mod tests {
         let (nx, ny) = (50, 40);
         let g = grid_of(nx, ny, |x, y| 100.0 + 3.0 * x - 2.0 * y);
         let op = Op::parse("bandpass-gaussian", &[20.0, 0.0]).unwrap();
-        let out = fft_filter(&g, nx, ny, 1.0, 1.0, &op).unwrap();
+        let out = fft_filter_flat(&g, nx, ny, 1.0, 1.0, &op).unwrap();
         let worst = out.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(worst < 1e-9, "plane leaked: {worst}");
         // A low-pass passes DC, so the plane comes back unchanged.
         let op = Op::parse("bandpass-gaussian", &[0.0, 5.0]).unwrap();
-        let out = fft_filter(&g, nx, ny, 1.0, 1.0, &op).unwrap();
+        let out = fft_filter_flat(&g, nx, ny, 1.0, 1.0, &op).unwrap();
         for (a, b) in out.iter().zip(&g) {
             assert!((a - b).abs() < 1e-9);
         }
@@ -381,7 +388,8 @@ mod tests {
             g[k] = f64::NAN;
         }
         for name in ["tilt", "total-gradient", "vertical-derivative"] {
-            let out = fft_filter(&g, nx, ny, 1.0, 1.0, &Op::parse(name, &[]).unwrap()).unwrap();
+            let out =
+                fft_filter_flat(&g, nx, ny, 1.0, 1.0, &Op::parse(name, &[]).unwrap()).unwrap();
             for (a, b) in out.iter().zip(&g) {
                 assert_eq!(a.is_nan(), b.is_nan(), "{name}");
             }
@@ -393,9 +401,9 @@ mod tests {
         let (nx, ny, l) = (128, 100, 20.0);
         let k = std::f64::consts::TAU / l;
         let g = grid_of(nx, ny, |x, _| (k * x).sin());
-        let dx = fft_filter(&g, nx, ny, 1.0, 1.0, &Op::DerivativeX).unwrap();
-        let dz = fft_filter(&g, nx, ny, 1.0, 1.0, &Op::VerticalDerivative).unwrap();
-        let tilt = fft_filter(&g, nx, ny, 1.0, 1.0, &Op::Tilt).unwrap();
+        let dx = fft_filter_flat(&g, nx, ny, 1.0, 1.0, &Op::DerivativeX).unwrap();
+        let dz = fft_filter_flat(&g, nx, ny, 1.0, 1.0, &Op::VerticalDerivative).unwrap();
+        let tilt = fft_filter_flat(&g, nx, ny, 1.0, 1.0, &Op::Tilt).unwrap();
         for (idx, _) in interior(&g, nx, ny, 24) {
             let x = (idx % nx) as f64;
             assert!(
@@ -416,7 +424,7 @@ mod tests {
         let g = grid_of(nx, ny, |x, y| {
             (-((x - 30.0).powi(2) + (y - 34.0).powi(2)) / 40.0).exp()
         });
-        let pole = fft_filter(
+        let pole = fft_filter_flat(
             &g,
             nx,
             ny,
@@ -425,7 +433,7 @@ mod tests {
             &Op::parse("rtp", &[90.0, 0.0]).unwrap(),
         )
         .unwrap();
-        let hp = fft_filter(
+        let hp = fft_filter_flat(
             &g,
             nx,
             ny,
@@ -451,9 +459,13 @@ mod tests {
     #[test]
     fn fft_filter_rejects_bad_arguments() {
         let g = vec![0.0; 12];
-        let e = fft_filter(&g, 4, 3, 0.0, 1.0, &Op::Tilt).unwrap_err();
+        let e = fft_filter_flat(&g, 4, 3, 0.0, 1.0, &Op::Tilt).unwrap_err();
         assert!(e.to_string().contains("`dx_km`"));
-        assert!(fft_filter(&[f64::NAN; 4], 2, 2, 1.0, 1.0, &Op::Tilt).is_err());
+        assert!(fft_filter_flat(&[f64::NAN; 4], 2, 2, 1.0, 1.0, &Op::Tilt).is_err());
+        assert!(matches!(
+            fft_filter_flat(&[0.0; 3], 3, 1, 1.0, 1.0, &Op::Tilt),
+            Err(SpectralError::BadShape { .. })
+        ));
         assert!(Op::parse("bandpass-gaussian", &[5.0, 10.0])
             .unwrap_err()
             .to_string()

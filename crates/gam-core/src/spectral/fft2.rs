@@ -13,6 +13,12 @@
 //!    (the crop). The imaginary parts of the `kx = 0` and Nyquist columns are zeroed first,
 //!    as numpy's `irfft` ignores them.
 //!
+//! The row spectrum stays a flat row-major `Vec<Complex64>`, not an `ndarray` array: it is
+//! the working memory of `realfft` and `rustfft`, whose plans process slices (whole rows in
+//! stages 1 and 3, contiguous column blocks in stage 2), and it never leaves the spectral
+//! pipeline. The grids that enter and leave it ([`super::apply::fft_filter`]) are `ndarray`
+//! arrays, and the padded rows are produced from an `ArrayView2` ([`super::pad::PaddedRows`]).
+//!
 //! Unnormalised both ways (like FFTW); the transfer callback scales by `1/(nx2·ny2)`.
 //! Each column and row goes through the same plan whatever the blocking, so the results do
 //! not depend on [`COLS`].

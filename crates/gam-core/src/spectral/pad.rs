@@ -12,6 +12,8 @@
 //! 1/16 of the grid on each side (GMT's default only rounds up to a fast size; a margin
 //! keeps the wrap-around of the transform away from the data).
 
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, Zip};
+
 /// Smallest `m >= n` whose only prime factors are 2, 3 and 5.
 pub fn next_smooth(n: usize) -> usize {
     let mut m = n.max(1);
@@ -71,39 +73,33 @@ fn cos_weight(m: usize, width: usize) -> f64 {
     0.5 * (1.0 + (m as f64 * std::f64::consts::PI / (width as f64 + 1.0)).cos())
 }
 
-/// Extends and tapers the NaN-free `z` (`nx` by `ny`) into a new `ny2 * nx2` buffer.
-pub fn extend(z: &[f64], l: &Layout) -> Vec<f64> {
+/// Extends and tapers the NaN-free `z` (`ny` rows by `nx` columns) into a new
+/// `ny2 × nx2` array (the reference for [`PaddedRows`], which the transform uses).
+pub fn extend(z: ArrayView2<'_, f64>, l: &Layout) -> Array2<f64> {
     let (nx, ny, nx2, ny2, il, jb) = (l.nx, l.ny, l.nx2, l.ny2, l.left, l.bottom);
-    let mut p = vec![0.0; nx2 * ny2];
-    // Data and x extension (untapered) on the data rows.
-    for i in 0..ny {
-        let src = &z[i * nx..(i + 1) * nx];
-        let row = &mut p[(jb + i) * nx2..(jb + i + 1) * nx2];
-        row[il..il + nx].copy_from_slice(src);
+    let mut p = Array2::zeros((ny2, nx2));
+    for (src, mut row) in z.rows().into_iter().zip(p.rows_mut().into_iter().skip(jb)) {
+        row.slice_mut(s![il..il + nx]).assign(&src);
         for m in 1..=il {
             let mm = m.min(nx - 1);
             row[il - m] = 2.0 * src[0] - src[mm];
             row[il + nx - 1 + m] = 2.0 * src[nx - 1] - src[nx - 1 - mm];
         }
     }
-    // y extension with taper, over the x-extended columns.
     for m in 1..=jb {
         let w = cos_weight(m, jb);
         let mm = m.min(ny - 1);
         for c in 0..nx2 {
-            let first = p[jb * nx2 + c];
-            let last = p[(jb + ny - 1) * nx2 + c];
-            p[(jb - m) * nx2 + c] = w * (2.0 * first - p[(jb + mm) * nx2 + c]);
-            p[(jb + ny - 1 + m) * nx2 + c] = w * (2.0 * last - p[(jb + ny - 1 - mm) * nx2 + c]);
+            let first = p[[jb, c]];
+            let last = p[[jb + ny - 1, c]];
+            p[[jb - m, c]] = w * (2.0 * first - p[[jb + mm, c]]);
+            p[[jb + ny - 1 + m, c]] = w * (2.0 * last - p[[jb + ny - 1 - mm, c]]);
         }
     }
-    // Taper of the x extension over all rows.
     for m in 1..=il {
         let w = cos_weight(m, il);
-        for r in 0..ny2 {
-            p[r * nx2 + il - m] *= w;
-            p[r * nx2 + il + nx - 1 + m] *= w;
-        }
+        p.column_mut(il - m).mapv_inplace(|v| v * w);
+        p.column_mut(il + nx - 1 + m).mapv_inplace(|v| v * w);
     }
     p
 }
@@ -111,33 +107,35 @@ pub fn extend(z: &[f64], l: &Layout) -> Vec<f64> {
 /// Row-by-row producer of the padded grid of [`extend`] (same values, bit for bit), so
 /// that the FFT can stream rows without holding the padded grid.
 pub struct PaddedRows<'a> {
-    z: &'a [f64],
+    z: ArrayView2<'a, f64>,
     l: Layout,
+    /// Taper weights by distance from the data, along x and along y.
     wx: Vec<f64>,
     wy: Vec<f64>,
-    a: Vec<f64>,
-    b: Vec<f64>,
+    /// Scratch rows for the y extension.
+    a: Array1<f64>,
+    b: Array1<f64>,
 }
 
 impl<'a> PaddedRows<'a> {
-    /// Rows of the extension of the NaN-free `z` (`l.nx` by `l.ny`).
-    pub fn new(z: &'a [f64], l: &Layout) -> Self {
+    /// Producer for `z` (`ny` rows by `nx` columns, NaN-free) placed by `l`.
+    pub fn new(z: ArrayView2<'a, f64>, l: &Layout) -> Self {
         PaddedRows {
             z,
             l: *l,
             wx: (0..=l.left).map(|m| cos_weight(m, l.left)).collect(),
             wy: (0..=l.bottom).map(|m| cos_weight(m, l.bottom)).collect(),
-            a: vec![0.0; l.nx2],
-            b: vec![0.0; l.nx2],
+            a: Array1::zeros(l.nx2),
+            b: Array1::zeros(l.nx2),
         }
     }
 
-    /// Data row `i` with its x extension (untapered) into `row` (`nx2` values).
-    fn x_extended(&self, i: usize, row: &mut [f64]) {
+    /// Row `i` of the data, extended along x (no taper yet).
+    fn x_extended(&self, i: usize, mut row: ArrayViewMut1<'_, f64>) {
         let (nx, il) = (self.l.nx, self.l.left);
-        let src = &self.z[i * nx..(i + 1) * nx];
+        let src = self.z.row(i);
         row.fill(0.0);
-        row[il..il + nx].copy_from_slice(src);
+        row.slice_mut(s![il..il + nx]).assign(&src);
         for m in 1..=il {
             let mm = m.min(nx - 1);
             row[il - m] = 2.0 * src[0] - src[mm];
@@ -145,13 +143,13 @@ impl<'a> PaddedRows<'a> {
         }
     }
 
-    /// Writes padded row `r` (`0..ny2`) into `row` (`nx2` values).
+    /// Writes padded row `r` (`0..ny2`) into `row` (`nx2` values): the FFT's input buffer.
     pub fn fill(&mut self, r: usize, row: &mut [f64]) {
         let (nx, ny, il, jb) = (self.l.nx, self.l.ny, self.l.left, self.l.bottom);
+        let mut row = ArrayViewMut1::from(row);
         if (jb..jb + ny).contains(&r) {
-            self.x_extended(r - jb, row);
+            self.x_extended(r - jb, row.view_mut());
         } else {
-            // y extension about the first (last) row, over the x-extended columns.
             let (edge, m, mirror) = if r < jb {
                 let m = jb - r;
                 (0, m, m.min(ny - 1))
@@ -163,12 +161,13 @@ impl<'a> PaddedRows<'a> {
                 return;
             };
             let (mut a, mut b) = (std::mem::take(&mut self.a), std::mem::take(&mut self.b));
-            self.x_extended(edge, &mut a);
-            self.x_extended(mirror, &mut b);
+            self.x_extended(edge, a.view_mut());
+            self.x_extended(mirror, b.view_mut());
             let w = self.wy[m];
-            for ((o, &first), &mirrored) in row.iter_mut().zip(&a).zip(&b) {
-                *o = w * (2.0 * first - mirrored);
-            }
+            Zip::from(&mut row)
+                .and(&a)
+                .and(&b)
+                .for_each(|o, &first, &mirrored| *o = w * (2.0 * first - mirrored));
             (self.a, self.b) = (a, b);
         }
         for m in 1..=il {
@@ -178,14 +177,9 @@ impl<'a> PaddedRows<'a> {
     }
 }
 
-/// Copies the data window back out of a padded buffer.
-pub fn crop(p: &[f64], l: &Layout) -> Vec<f64> {
-    let mut out = Vec::with_capacity(l.nx * l.ny);
-    for i in 0..l.ny {
-        let s = (l.bottom + i) * l.nx2 + l.left;
-        out.extend_from_slice(&p[s..s + l.nx]);
-    }
-    out
+/// The data window of a padded array (a view, no copy).
+pub fn crop<'a>(p: ArrayView2<'a, f64>, l: &Layout) -> ArrayView2<'a, f64> {
+    p.slice_move(s![l.bottom..l.bottom + l.ny, l.left..l.left + l.nx])
 }
 
 #[cfg(test)]
@@ -207,12 +201,13 @@ mod tests {
                 .map(|k| ((k % nx) as f64 * 0.7).sin() * 3.0 + (k / nx) as f64 * 0.13)
                 .collect();
             let l = Layout::new(nx, ny);
-            let p = extend(&z, &l);
-            let mut rows = PaddedRows::new(&z, &l);
+            let z = ArrayView2::from_shape((ny, nx), &z).unwrap();
+            let p = extend(z, &l);
+            let mut rows = PaddedRows::new(z, &l);
             let mut row = vec![f64::NAN; l.nx2];
             for r in 0..l.ny2 {
                 rows.fill(r, &mut row);
-                let want = &p[r * l.nx2..(r + 1) * l.nx2];
+                let want = p.row(r);
                 assert!(
                     row.iter()
                         .zip(want)
@@ -230,13 +225,14 @@ mod tests {
             .map(|k| ((k % nx) as f64 * 0.3).sin() + (k / nx) as f64 * 0.1)
             .collect();
         let l = Layout::new(nx, ny);
-        let p = extend(&z, &l);
-        assert_eq!(crop(&p, &l), z);
+        let z = ArrayView2::from_shape((ny, nx), &z).unwrap();
+        let p = extend(z, &l);
+        assert_eq!(crop(p.view(), &l), z);
         // Row 3: first x-extension point before tapering is 2 z0 - z1, times w(1).
         let r = l.bottom + 3;
         let w1 = cos_weight(1, l.left);
-        let want = w1 * (2.0 * z[3 * nx] - z[3 * nx + 1]);
-        assert!((p[r * l.nx2 + l.left - 1] - want).abs() < 1e-14);
+        let want = w1 * (2.0 * z[[3, 0]] - z[[3, 1]]);
+        assert!((p[[r, l.left - 1]] - want).abs() < 1e-14);
         // The outermost extension is small (weight of m = left is sin² of a small angle).
         let wl = cos_weight(l.left, l.left);
         assert!(wl < 0.05);

@@ -1,0 +1,18 @@
+/**
+ * Filesystem helpers shared by every layer (no imports of the project's other folders).
+ *
+ * - {@linkcode writeFileAtomic}: a file written whole or not at all (temporary file in the same
+ *   folder, fsync, rename).
+ * - {@linkcode writeDirAtomic}: the same for a folder (a Zarr group, an unpacked bundle).
+ *
+ * @example Write a file atomically
+ * ```ts
+ * import { writeFileAtomic } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeFileAtomic(`${dir}/x.txt`, "hello");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+export { type AtomicContent, writeDirAtomic, writeFileAtomic } from "./atomic_write.ts";
