@@ -1,11 +1,12 @@
 /**
- * `deno task bench`: every `bench:*` task in turn (grid, grid-holdout, filters, cache, pipeline, run, sandbox).
+ * `deno task bench`: every `bench:*` task in turn (grid, grid-holdout, e2e, filters, cache, pipeline, run, sandbox).
  *
  * @module
  */
 const tasks = [
   "bench:grid",
   "bench:grid-holdout",
+  "bench:e2e",
   "bench:filters",
   "bench:cache",
   "bench:pipeline",

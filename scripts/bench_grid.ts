@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { readGrid } from "../src/formats/grid_read.ts";
 import { writeFileAtomic } from "../src/fs/mod.ts";
+import { type Measure, measure as measureIn, PEAK_SOURCE } from "./_measure.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const BBOX = [-43, -23, -42, -22] as const;
@@ -128,59 +129,10 @@ async function ensureInput(): Promise<void> {
   );
 }
 
-interface Measure {
-  seconds: number;
-  peakMiB: number | null;
-  ok: boolean;
-  error?: string;
-}
-
-const hasTime = await exists("/usr/bin/time");
-
-/** Runs a command; returns wall time and peak RSS. `limit` seconds: killed after it (coreutils). */
+/** Runs a command (see `_measure.ts`); `limit` seconds: killed after it (--ref-timeout). */
 async function measure(cmd: string, args: string[], limit?: number): Promise<Measure> {
-  if (limit !== undefined) {
-    args = ["-s", "KILL", String(limit), cmd, ...args];
-    cmd = "timeout";
-  }
-  const t0 = performance.now();
-  const statFile = `${DIR}/time.${crypto.randomUUID().slice(0, 8)}`;
-  const useTime = hasTime;
-  const child = new Deno.Command(useTime ? "/usr/bin/time" : cmd, {
-    args: useTime ? ["-f", "%M", "-o", statFile, cmd, ...args] : args,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let peakKiB = 0;
-  let sampler: ReturnType<typeof setInterval> | undefined;
-  if (!useTime) {
-    sampler = setInterval(() => {
-      try {
-        const s = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-        const m = s.match(/VmHWM:\s+(\d+)/);
-        if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
-      } catch { /* exited */ }
-    }, 10);
-  }
-  const out = await child.output();
-  const seconds = (performance.now() - t0) / 1000;
-  if (sampler !== undefined) clearInterval(sampler);
-  if (useTime) {
-    const text = await Deno.readTextFile(statFile).catch(() => "");
-    await Deno.remove(statFile).catch(() => {});
-    const last = text.trim().split("\n").pop() ?? "";
-    if (/^\d+$/.test(last)) peakKiB = Number(last);
-  }
-  const stderr = new TextDecoder().decode(out.stderr).trim();
-  if (limit !== undefined && (out.code === 137 || out.code === 124)) {
-    return { seconds, peakMiB: null, ok: false, error: `killed after ${limit} s (--ref-timeout)` };
-  }
-  return {
-    seconds,
-    peakMiB: peakKiB > 0 ? peakKiB / 1024 : null,
-    ok: out.success,
-    error: out.success ? undefined : stderr.split("\n").slice(-2).join(" | "),
-  };
+  const m = await measureIn(cmd, args, { limit, dir: DIR });
+  return m.error?.startsWith("killed after") ? { ...m, error: `${m.error} (--ref-timeout)` } : m;
 }
 
 async function which(cmd: string): Promise<boolean> {
@@ -369,7 +321,7 @@ console.log(
   `bench:grid: ${N} points (${CSV}) onto ${NX} x ${NY} nodes, ${navigator.hardwareConcurrency} ` +
     `cores; nearest radius ${RADIUS_NEAREST}, idw radius ${RADIUS_IDW} k ${K}; memory target ` +
     `${memTargetMiB.toFixed(0)} MiB (3 x arrays + 150 MB); peak RSS via ` +
-    `${hasTime ? "/usr/bin/time" : "/proc sampling"}\n`,
+    `${PEAK_SOURCE}\n`,
 );
 const tools = {
   gdal: !flags["no-reference"] && await which("gdal_grid"),

@@ -938,6 +938,8 @@ export async function gridPoints(
       if (count) count[i] = NaN;
     }
   }
+  // Released now (see footprint.ts): the output's km copy is what the grid keeps.
+  dist.buffer.transfer(0);
 
   let withValue = 0;
   for (let i = 0; i < cells && withValue === 0; i++) if (values![i] === values![i]) withValue++;

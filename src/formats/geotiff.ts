@@ -149,6 +149,47 @@ interface Tag {
  * ```
  */
 export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): Uint8Array {
+  const l = layoutGeoTiff(grid, options);
+  const planeBytes = l.width * l.height * 4;
+  const out = new Uint8Array(l.header.length + l.planes.length * planeBytes);
+  out.set(l.header);
+  l.planes.forEach((plane, b) => {
+    const at = l.header.length + b * planeBytes;
+    northUpRows(plane, l.width, l.height, 0, l.height, new Float32Array(out.buffer, at));
+  });
+  return out;
+}
+
+/** A GeoTIFF's bytes before its pixels (header, IFD, tag values), and the planes to follow. */
+interface GeoTiffLayout {
+  /** Bytes from the start of the file up to the first pixel (a multiple of 8). */
+  header: Uint8Array;
+  /** Band 1 (values), then band 2 when present, each written north-up after the header. */
+  planes: (Float32Array | Float64Array)[];
+  width: number;
+  height: number;
+}
+
+/**
+ * TIFF rows `[r0, r1)` of `plane` (north-up: TIFF row r is grid row height-1-r) as float32,
+ * into `dest` from index 0.
+ */
+function northUpRows(
+  plane: Float32Array | Float64Array,
+  width: number,
+  height: number,
+  r0: number,
+  r1: number,
+  dest: Float32Array,
+): void {
+  for (let r = r0; r < r1; r++) {
+    const src = (height - 1 - r) * width;
+    dest.set(plane.subarray(src, src + width), (r - r0) * width);
+  }
+}
+
+/** The layout of {@linkcode encodeGeoTiff}'s file (see there for the checks). */
+function layoutGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions): GeoTiffLayout {
   const width = grid.lon.length, height = grid.lat.length;
   if (width < 1 || height < 1) throw new GeoTiffError(`grid is empty (${height} x ${width})`);
   if (grid.values.length !== width * height) {
@@ -246,7 +287,7 @@ export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): 
     }
   }
 
-  const out = new Uint8Array(dataStart + dataBytes);
+  const out = new Uint8Array(dataStart);
   const view = new DataView(out.buffer);
   out[0] = 0x49, out[1] = 0x49; // "II"
   view.setUint16(2, 42, true);
@@ -280,16 +321,9 @@ export function encodeGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions = {}): 
   });
   view.setUint32(10 + tags.length * 12, 0, true); // no next IFD
 
-  // Pixels, north-up: TIFF row r is grid row height-1-r; band 2 in its own plane.
-  const planes = [grid.values, grid.dataDistanceKm].slice(0, bands);
-  planes.forEach((plane, b) => {
-    const pixels = new Float32Array(out.buffer, dataStart + b * planeBytes, width * height);
-    for (let r = 0; r < height; r++) {
-      const src = (height - 1 - r) * width;
-      pixels.set(plane!.subarray(src, src + width), r * width);
-    }
-  });
-  return out;
+  // Pixels follow, north-up; band 2 in its own plane.
+  const planes = [grid.values, grid.dataDistanceKm!].slice(0, bands);
+  return { header: out, planes, width, height };
 }
 
 /**
@@ -312,5 +346,24 @@ export async function writeGeoTiff(
   grid: GeoTiffGrid,
   options: GeoTiffOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, encodeGeoTiff(grid, options));
+  const l = layoutGeoTiff(grid, options);
+  // Streamed in blocks of rows through one 1 MiB buffer: the file's bytes (two planes with the
+  // footprint) are never held whole, which keeps `gam grid`'s peak memory down.
+  await writeFileAtomic(path, async (tmp) => {
+    using file = await Deno.open(tmp, { write: true, createNew: true });
+    await writeAll(file, l.header);
+    const rows = Math.max(1, Math.floor((1 << 20) / (l.width * 4)));
+    const block = new Float32Array(rows * l.width);
+    for (const plane of l.planes) {
+      for (let r0 = 0; r0 < l.height; r0 += rows) {
+        const r1 = Math.min(l.height, r0 + rows);
+        northUpRows(plane, l.width, l.height, r0, r1, block);
+        await writeAll(file, new Uint8Array(block.buffer, 0, (r1 - r0) * l.width * 4));
+      }
+    }
+  });
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
 }

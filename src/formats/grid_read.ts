@@ -20,7 +20,8 @@ import {
 import { parseGeoTiffGrid } from "./geotiff_read.ts";
 import { parseNetcdfGrid } from "./netcdf.ts";
 import { readZarrGrid } from "./zarr_grid.ts";
-import { normalizeUnit } from "../units/mod.ts";
+// The registry alone: units/mod.ts loads zod (about 50 ms of start-up).
+import { normalizeUnit } from "../units/registry.ts";
 
 /**
  * A grid file cannot be read: unknown extension, missing file, or contents that are not a

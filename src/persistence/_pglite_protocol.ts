@@ -12,7 +12,14 @@ import { PersistenceError } from "./errors.ts";
 
 /** Host → worker. `tx` names an open transaction (from `begin`); absent = outside any. */
 export type PgliteRequest =
-  | { id: number; op: "open"; dataDir: string; loadDataDir?: Uint8Array }
+  | {
+    id: number;
+    op: "open";
+    dataDir: string;
+    loadDataDir?: Uint8Array;
+    /** Template of a new data folder (see `OpenPgliteOptions.template`). */
+    template?: string;
+  }
   | {
     id: number;
     op: "query";

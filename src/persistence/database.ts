@@ -52,6 +52,14 @@ export interface OpenDatabaseOptions {
    * chosen, stopped when a server is (either way this call takes care of it).
    */
   engine?: PgliteEngineStart;
+  /**
+   * Create a new embedded data folder from a template kept beside it
+   * (`<dataDir>.template.tar.gz`, written on the first creation; see `OpenPgliteOptions`), so
+   * that deleting the folder does not cost the next run PostGIS's installation again. Either
+   * way a new embedded folder has PostGIS installed from its first open, `migrate: false` or not.
+   * @default true
+   */
+  template?: boolean;
 }
 
 /** An open database: SQL client, repository, migrations, backup and restore. */
@@ -139,7 +147,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
           "embedded database or set DATABASE_URL",
       );
     }
-    const client = await openPglite(options.dataDir, { engine: options.engine });
+    const client = await openPglite(options.dataDir, {
+      engine: options.engine,
+      template: options.template === false
+        ? undefined
+        : `${options.dataDir.replace(/\/+$/, "")}.template.tar.gz`,
+    });
     db = build("pglite", options.dataDir, client, {
       backup: (file) => backupPglite(client, file),
       restore: (file) => restorePglite(client, file),

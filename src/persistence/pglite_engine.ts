@@ -133,6 +133,15 @@ export function prestartPglite(): PgliteEngineStart {
 export interface OpenPgliteOptions {
   /** A worker started by {@link prestartPglite}; taken over (a new one is started without). */
   engine?: PgliteEngineStart;
+  /**
+   * Path of a template for a new data folder (a gzipped PGlite data-dir tar with PostGIS
+   * installed, and its SHA-256 in `<template>.sha256`). When `dataDir` is new and the template
+   * is valid (checksum, engine and PostGIS versions), the folder is unpacked from it instead of
+   * created (initdb, then PostGIS's install script: seconds); when it is new and the template
+   * is missing or invalid, the template is written after the creation.
+   * @default {undefined} (no template)
+   */
+  template?: string;
 }
 
 /**
@@ -155,14 +164,18 @@ export async function openPglite(
   const engine = slot?.engine ?? new EngineWorker();
   if (slot) slot.engine = undefined; // ours now: cancel() no longer stops it
   try {
-    return await openOn(engine, dataDir);
+    return await openOn(engine, dataDir, options.template);
   } catch (err) {
     engine.terminate();
     throw err;
   }
 }
 
-async function openOn(engine: EngineWorker, dataDir: string): Promise<PgliteClient> {
+async function openOn(
+  engine: EngineWorker,
+  dataDir: string,
+  template?: string,
+): Promise<PgliteClient> {
   // Synchronous (a few system calls), so that the worker gets its work before the caller's
   // next awaits let other start-up work run first.
   Deno.mkdirSync(dataDir, { recursive: true });
@@ -181,7 +194,7 @@ async function openOn(engine: EngineWorker, dataDir: string): Promise<PgliteClie
     );
   }
   try {
-    await engine.call({ op: "open", dataDir });
+    await engine.call({ op: "open", dataDir, template });
   } catch (err) {
     lockFile.close();
     throw err;

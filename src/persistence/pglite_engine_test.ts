@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { openPglite, prestartPglite } from "./pglite_engine.ts";
 import { PersistenceError } from "./errors.ts";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
+import { readTemplate, saveTemplate } from "./pglite_template.ts";
 
 Deno.test("openPglite() refuses a data folder another instance has open, and frees it on close", async () => {
   const dir = `${await moduleTempDir()}/db`;
@@ -129,5 +130,51 @@ Deno.test("prestartPglite() cancelled before use: openPglite starts a worker of 
     assert.deepEqual(await db.query("SELECT 2 AS two"), [{ two: 2 }]);
   } finally {
     await db.close();
+  }
+});
+
+Deno.test("openPglite() unpacks a new data folder from a valid template and rewrites an invalid one", async () => {
+  const dir = await Deno.makeTempDir();
+  const template = `${dir}/db.template.tar.gz`;
+  const hasMarker = async (c: { query: (s: string) => Promise<unknown[]> }) =>
+    (await c.query("SELECT to_regclass('template_marker') IS NOT NULL AS has"))[0];
+  try {
+    // A template made by hand from a database holding a marker table and PostGIS.
+    const source = await openPglite(`${dir}/source`);
+    try {
+      await source.exec("CREATE EXTENSION postgis; CREATE TABLE template_marker ()");
+      await saveTemplate(template, await source.dumpDataDir("gzip"));
+    } finally {
+      await source.close();
+    }
+    const fromTemplate = await openPglite(`${dir}/a`, { template });
+    try {
+      assert.deepEqual(await hasMarker(fromTemplate), { has: true });
+      const [{ v }] = await fromTemplate.query("SELECT postgis_lib_version() AS v");
+      assert.match(String(v), /^3\./);
+    } finally {
+      await fromTemplate.close();
+    }
+    // One byte changed: the checksum fails, the folder is created anew and the template rewritten.
+    const bytes = await Deno.readFile(template);
+    bytes[bytes.length >> 1] ^= 1;
+    await Deno.writeFile(template, bytes);
+    const created = await openPglite(`${dir}/b`, { template });
+    try {
+      assert.deepEqual(await hasMarker(created), { has: false });
+    } finally {
+      await created.close();
+    }
+    const rewritten = await readTemplate(template);
+    assert.ok(rewritten !== undefined, "the template was rewritten with a valid checksum");
+    // An existing data folder is opened as it is, never from the template.
+    const reopened = await openPglite(`${dir}/a`, { template });
+    try {
+      assert.deepEqual(await hasMarker(reopened), { has: true });
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

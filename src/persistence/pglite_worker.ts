@@ -12,6 +12,7 @@ import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { embeddedPostgis } from "./postgis_bundle.ts";
 import { PersistenceError } from "./errors.ts";
 import { type PgliteReply, type PgliteRequest, toWire } from "./_pglite_protocol.ts";
+import { readTemplate, saveTemplate, unpackDataDir } from "./pglite_template.ts";
 
 /** PGlite's start parameters plus a smaller buffer pool (see {@link START_PARAMS}). */
 const defaults = (PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams;
@@ -30,7 +31,30 @@ const transactions = new Map<
   { tx: Transaction; end: (commit: boolean) => void; done: Promise<void> }
 >();
 
-async function open(dataDir: string, loadDataDir?: Uint8Array): Promise<void> {
+/**
+ * Writes the template of a new data folder from the open, just created, database: PostGIS
+ * installed (what migration 0001 would do next anyway), dumped as a gzipped tar (see
+ * `pglite_template.ts`). A failure only costs the next new data folder its speed.
+ */
+async function writeTemplate(database: PGlite, template: string): Promise<void> {
+  try {
+    await database.exec("CREATE EXTENSION IF NOT EXISTS postgis");
+    await saveTemplate(
+      template,
+      new Uint8Array(await (await database.dumpDataDir("gzip")).arrayBuffer()),
+    );
+  } catch {
+    // The database itself is fine; only the template is missing.
+  }
+}
+
+async function open(dataDir: string, loadDataDir?: Uint8Array, template?: string): Promise<void> {
+  // A new data folder (no PG_VERSION yet) starts from the template when there is a valid one.
+  const isNew = template !== undefined && loadDataDir === undefined &&
+    !(await Deno.stat(`${dataDir}/PG_VERSION`).then(() => true, () => false));
+  // Unpacked here with native writes rather than through PGlite's loadDataDir (seconds).
+  const fromTemplate = isNew ? await readTemplate(template) : undefined;
+  if (fromTemplate) await unpackDataDir(fromTemplate, dataDir);
   try {
     db = await PGlite.create({
       dataDir,
@@ -45,6 +69,7 @@ async function open(dataDir: string, loadDataDir?: Uint8Array): Promise<void> {
       { operation: "openPglite", cause: err },
     );
   }
+  if (isNew && fromTemplate === undefined) await writeTemplate(db, template!);
 }
 
 function live(): PGlite {
@@ -91,7 +116,7 @@ async function end(id: number, commit: boolean): Promise<void> {
 async function handle(m: PgliteRequest): Promise<{ value?: unknown; transfer?: Transferable[] }> {
   switch (m.op) {
     case "open":
-      await open(m.dataDir, m.loadDataDir);
+      await open(m.dataDir, m.loadDataDir, m.template);
       return {};
     case "query":
       try {

@@ -30,6 +30,6 @@ export {
   UNIT_MODALITIES,
   type UnitInfo,
   type UnitModality,
-  unitSchema,
 } from "./registry.ts";
+export { unitSchema } from "./schema.ts";
 export { convert, type ConvertOptions, unitFactor } from "./convert.ts";

@@ -19,7 +19,6 @@
  *
  * @module
  */
-import { z } from "zod";
 import { UnitError } from "./unit_error.ts";
 
 /**
@@ -154,7 +153,20 @@ function allKnownText(): string {
   return UNIT_MODALITIES.map((m) => `${m}: ${symbolsOf(m).join(", ")}`).join("; ");
 }
 
-function checkModality(modality: string): UnitModality {
+/**
+ * `modality` as a {@linkcode UnitModality}.
+ *
+ * @param modality e.g. `"gravity"`.
+ * @returns The same string, typed.
+ * @throws {UnitError} When the modality is unknown (the message names the known ones).
+ *
+ * @example Usage
+ * ```ts
+ * import { checkModality } from "./registry.ts";
+ * checkModality("magnetic"); // "magnetic"
+ * ```
+ */
+export function checkModality(modality: string): UnitModality {
   if (!isUnitModality(modality)) {
     throw new UnitError(
       `Unknown modality "${modality}"; expected one of ${UNIT_MODALITIES.join(", ")}`,
@@ -269,30 +281,4 @@ export function canonicalUnit(modality: string): string {
  */
 export function normalizeUnit(unit: string, options: { modality?: string } = {}): string {
   return resolveUnit(unit, options).symbol;
-}
-
-/**
- * A zod schema for a unit string of `modality`. It accepts any known spelling and outputs the
- * canonical symbol; an unknown unit fails with the {@linkcode UnitError} message.
- *
- * @param modality e.g. `"gravity"`.
- * @returns A zod schema `string -> canonical symbol`.
- * @throws {UnitError} When the modality itself is unknown.
- *
- * @example Usage
- * ```ts
- * import { unitSchema } from "./mod.ts";
- * unitSchema("gravity").parse("uGal"); // "µGal"
- * ```
- */
-export function unitSchema(modality: string): z.ZodType<string, string> {
-  const m = checkModality(modality);
-  return z.string().transform((unit, ctx) => {
-    try {
-      return resolveUnit(unit, { modality: m }).symbol;
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
 }

@@ -1,0 +1,91 @@
+/**
+ * Wall time and peak memory of one command run as its own process, for the `bench:*` scripts
+ * that compare whole commands (`bench:grid`, `bench:e2e`).
+ *
+ * @module
+ */
+
+/** One measured run. */
+export interface Measure {
+  /** Wall time from spawn to exit, seconds. */
+  seconds: number;
+  /** Peak resident set size, MiB (null when it could not be read). */
+  peakMiB: number | null;
+  /** Whether the command exited with status 0. */
+  ok: boolean;
+  /** The last lines of its stderr when it failed. */
+  error?: string;
+}
+
+const hasTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
+
+/** How peak memory is measured here: `"/usr/bin/time"` or `"/proc sampling"`. */
+export const PEAK_SOURCE: string = hasTime ? "/usr/bin/time" : "/proc sampling";
+
+/**
+ * Runs `cmd args`; returns its wall time and peak RSS. Peak memory is the process's maximum
+ * RSS from `/usr/bin/time -f %M` when present (for `sh -c` pipelines: the largest of the shell
+ * and the children it waited for), else sampled from /proc/PID/status (VmHWM) every 10 ms.
+ *
+ * @param cmd The program.
+ * @param args Its arguments.
+ * @param options `limit`: seconds after which the run is killed (coreutils `timeout`);
+ *   `dir`: folder for the temporary statistics file (default the temp folder).
+ * @returns The measure; `ok` false with the last stderr lines when it failed.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { measure } from "./_measure.ts";
+ * const m = await measure("gmt", ["--version"]);
+ * console.log(m.seconds, m.peakMiB);
+ * ```
+ */
+export async function measure(
+  cmd: string,
+  args: string[],
+  options: { limit?: number; dir?: string } = {},
+): Promise<Measure> {
+  const { limit } = options;
+  if (limit !== undefined) {
+    args = ["-s", "KILL", String(limit), cmd, ...args];
+    cmd = "timeout";
+  }
+  const dir = options.dir ?? Deno.env.get("TMPDIR") ?? "/tmp";
+  const t0 = performance.now();
+  const statFile = `${dir}/time.${crypto.randomUUID().slice(0, 8)}`;
+  const child = new Deno.Command(hasTime ? "/usr/bin/time" : cmd, {
+    args: hasTime ? ["-f", "%M", "-o", statFile, cmd, ...args] : args,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let peakKiB = 0;
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  if (!hasTime) {
+    sampler = setInterval(() => {
+      try {
+        const s = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+        const m = s.match(/VmHWM:\s+(\d+)/);
+        if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
+      } catch { /* exited */ }
+    }, 10);
+  }
+  const out = await child.output();
+  const seconds = (performance.now() - t0) / 1000;
+  if (sampler !== undefined) clearInterval(sampler);
+  if (hasTime) {
+    const text = await Deno.readTextFile(statFile).catch(() => "");
+    await Deno.remove(statFile).catch(() => {});
+    const last = text.trim().split("\n").pop() ?? "";
+    if (/^\d+$/.test(last)) peakKiB = Number(last);
+  }
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  if (limit !== undefined && (out.code === 137 || out.code === 124)) {
+    return { seconds, peakMiB: null, ok: false, error: `killed after ${limit} s` };
+  }
+  return {
+    seconds,
+    peakMiB: peakKiB > 0 ? peakKiB / 1024 : null,
+    ok: out.success,
+    error: out.success ? undefined : stderr.split("\n").slice(-2).join(" | "),
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * `deno task bench:e2e`: whole commands, file in and file out, as a user runs them (issue 19's
+ * table), next to the reference tools on the same inputs in the same run. Each run is its own
+ * process, timed from spawn to exit, with its peak memory (see `_measure.ts`). A benchmark,
+ * not a test: it prints a table and never fails on the numbers.
+ *
+ *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference]
+ *
+ * Rows:
+ * - `gam filter --op gaussian --sigma 4`, `--op median --size 5` and `--op bandpass` (Gaussian,
+ *   10 to 100 cells) on an N x N (default 4096) float32 GeoTIFF, and the Gaussian again with
+ *   Zarr in and out; against scipy.ndimage / numpy `rfft2` reading and writing the GeoTIFF with
+ *   GDAL's Python bindings (Debian's `python3-gdal`), the same read + filter + write. The Zarr
+ *   row's reference is scipy's kernel time alone (scipy has no Zarr reader), as in the issue.
+ * - `gam grid --method mincurv --tension 0.25` on the Rio aeromagnetic flight lines
+ *   (`rio-magnetic.csv.gz` through the dataset fetcher, 37,718 readings, decompressed once so that both
+ *   tools read the same plain CSV) at 0.001 degree, against GMT `blockmedian` + `surface -T0.25`
+ *   with the same aspect ratio.
+ *
+ * The input grid (a smooth field plus seeded noise) is generated once into DIR (default
+ * `$TMPDIR/gam-bench-e2e`) and reused. The ratio is the reference's time divided by gam's in
+ * the same run (above 1: gam is faster).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { KM_PER_DEGREE } from "../src/compute/filters.ts";
+import { writeGeoTiff } from "../src/formats/geotiff.ts";
+import { writeFileAtomic } from "../src/fs/mod.ts";
+import { writeZarrGrid } from "../src/formats/zarr_grid.ts";
+import { mulberry32 } from "../src/plugins/synthetic/model.ts";
+import { type Measure, measure, PEAK_SOURCE } from "./_measure.ts";
+
+const REPO = new URL("..", import.meta.url).pathname;
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    size: { type: "string", default: "4096" },
+    dir: { type: "string" },
+    "no-reference": { type: "boolean", default: false },
+  },
+});
+const SIZE = Number(flags.size);
+const DIR = flags.dir ?? `${Deno.env.get("TMPDIR") ?? "/tmp"}/gam-bench-e2e`;
+const SPACING = 0.001; // degrees, on the equator: cells of 0.111 km both ways
+const CELL_KM = SPACING * KM_PER_DEGREE;
+const TIF = `${DIR}/field-${SIZE}.tif`;
+const ZARR = `${DIR}/field-${SIZE}.zarr`;
+const RIO_GZ = await fetchDataset("rio-magnetic.csv.gz");
+const RIO = `${DIR}/rio-magnetic.csv`;
+const RIO_BOX = [-42.6, -22.5, -41.9, -22.0] as const;
+const PY = "/usr/bin/python3";
+
+async function exists(p: string): Promise<boolean> {
+  return await Deno.stat(p).then(() => true, () => false);
+}
+
+/** The N x N test grid, written once as GeoTIFF and Zarr. */
+async function ensureInputs(): Promise<void> {
+  await Deno.mkdir(DIR, { recursive: true });
+  if (!(await exists(TIF)) || !(await exists(ZARR))) {
+    const rand = mulberry32(20261204);
+    const values = new Float32Array(SIZE * SIZE);
+    const sx = Float64Array.from({ length: SIZE }, (_, i) => Math.sin(i / 37));
+    for (let j = 0; j < SIZE; j++) {
+      const cy = Math.cos(j / 53) * 10;
+      for (let i = 0; i < SIZE; i++) values[j * SIZE + i] = sx[i] * cy + rand();
+    }
+    const axis = Float64Array.from({ length: SIZE }, (_, i) => i * SPACING);
+    const grid = {
+      lon: axis,
+      lat: axis,
+      values,
+      resolution: { lon: SPACING, lat: SPACING },
+      registration: "gridline" as const,
+    };
+    await writeGeoTiff(TIF, grid, { units: "nT" });
+    await Deno.remove(ZARR, { recursive: true }).catch(() => {});
+    await writeZarrGrid(ZARR, grid, { units: "nT", registration: "gridline" });
+  }
+  if (!(await exists(RIO))) {
+    const text = await new Response(
+      (await Deno.open(RIO_GZ)).readable.pipeThrough(new DecompressionStream("gzip")),
+    ).text();
+    await writeFileAtomic(RIO, text);
+  }
+}
+
+/** Read + filter + write with GDAL's Python bindings; writes the filter's own seconds to a file. */
+const REFERENCE = `
+import sys, time
+import numpy as np
+from osgeo import gdal
+from scipy import ndimage
+gdal.UseExceptions()
+op, src, dst, stats = sys.argv[1:5]
+ds = gdal.Open(src)
+a = ds.GetRasterBand(1).ReadAsArray()
+def bandpass(a):
+    ky = np.fft.fftfreq(a.shape[0], 1.0) * 2 * np.pi
+    kx = np.fft.rfftfreq(a.shape[1], 1.0) * 2 * np.pi
+    k = np.hypot(*np.meshgrid(kx, ky))
+    lp = lambda lam: np.exp(-np.log(2) * (k * lam / (2 * np.pi)) ** 2)
+    return np.fft.irfft2(np.fft.rfft2(a) * (lp(10.0) - lp(100.0)), s=a.shape)
+t0 = time.perf_counter()
+b = {
+    "gaussian": lambda: ndimage.gaussian_filter(a, 4),
+    "median": lambda: ndimage.median_filter(a, size=5),
+    "bandpass": lambda: bandpass(a),
+}[op]()
+kernel = time.perf_counter() - t0
+out = gdal.GetDriverByName("GTiff").Create(dst, a.shape[1], a.shape[0], 1, gdal.GDT_Float32)
+out.SetGeoTransform(ds.GetGeoTransform())
+out.SetProjection(ds.GetProjection())
+band = out.GetRasterBand(1)
+band.SetNoDataValue(float("nan"))
+band.WriteArray(b.astype(np.float32))
+out = None
+open(stats, "w").write(str(kernel))
+`;
+import { fetchDataset } from "../src/datasets/mod.ts";
+
+interface Row {
+  work: string;
+  gam: Measure;
+  reference: string;
+  ref?: Measure;
+  /** The reference's kernel time alone, seconds, when that is the row's reference. */
+  refKernel?: number;
+}
+
+const gam = (args: string[]) =>
+  measure(Deno.execPath(), [
+    "run",
+    "-A",
+    "--unstable-worker-options",
+    `${REPO}src/cli/main.ts`,
+    ...args,
+  ], {
+    dir: DIR,
+  });
+
+/** Runs the Python reference; its kernel seconds are read from the file it writes. */
+async function python(
+  op: string,
+  src: string,
+  dst: string,
+): Promise<Measure & { kernel?: number }> {
+  const script = `${DIR}/reference.py`, stats = `${DIR}/kernel-${op}.txt`;
+  await Deno.writeTextFile(script, REFERENCE);
+  const m = await measure(PY, [script, op, src, dst, stats], { dir: DIR });
+  const kernel = Number(await Deno.readTextFile(stats).catch(() => ""));
+  await Deno.remove(stats).catch(() => {});
+  return { ...m, kernel: kernel > 0 ? kernel : undefined };
+}
+
+async function referencesAvailable(): Promise<{ python: boolean; gmt: boolean }> {
+  if (flags["no-reference"]) return { python: false, gmt: false };
+  const ok = async (cmd: string, args: string[]) =>
+    await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output().then(
+      (o) => o.success,
+      () => false,
+    );
+  return {
+    python: await ok(PY, ["-c", "import numpy, scipy.ndimage; from osgeo import gdal"]),
+    gmt: await ok("gmt", ["--version"]),
+  };
+}
+
+const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+
+await ensureInputs();
+const refs = await referencesAvailable();
+const started = new Date().toISOString().slice(0, 16).replace("T", " ");
+const loadBefore = load();
+console.log(
+  `bench:e2e: ${SIZE} x ${SIZE} float32 grid (${TIF}), Rio flight lines (${RIO}); ` +
+    `${navigator.hardwareConcurrency} cores; peak memory by ${PEAK_SOURCE}; ${started} UTC, ` +
+    `load average ${loadBefore}`,
+);
+if (!refs.python) console.log(`(no reference filters: ${PY} lacks numpy, scipy or osgeo)`);
+if (!refs.gmt) console.log("(no GMT reference: gmt not found)");
+
+const rows: Row[] = [];
+const filterRows: [string, string[], string][] = [
+  [
+    "gaussian",
+    ["--op", "gaussian", "--sigma", "4"],
+    "scipy.ndimage.gaussian_filter, GDAL read + write",
+  ],
+  ["median", ["--op", "median", "--size", "5"], "scipy.ndimage.median_filter, GDAL read + write"],
+  [
+    "bandpass",
+    [
+      "--op",
+      "bandpass",
+      "--low-km",
+      String(10 * CELL_KM),
+      "--high-km",
+      String(100 * CELL_KM),
+      "--shape",
+      "gaussian",
+    ],
+    "numpy rfft2 band-pass, GDAL read + write",
+  ],
+];
+let gaussianKernel: number | undefined;
+for (const [op, args, reference] of filterRows) {
+  const ours = await gam(["filter", TIF, ...args, "--out", `${DIR}/gam-${op}.tif`]);
+  const row: Row = {
+    work: `gam filter ${args.slice(0, 4).join(" ")}, GeoTIFF`,
+    gam: ours,
+    reference,
+  };
+  if (op === "bandpass") row.work = "gam filter --op bandpass (10-100 cells), GeoTIFF";
+  if (refs.python) {
+    const ref = await python(op, TIF, `${DIR}/ref-${op}.tif`);
+    row.ref = ref;
+    if (op === "gaussian") gaussianKernel = ref.kernel;
+  }
+  rows.push(row);
+  if (op === "gaussian") {
+    rows.push({
+      work: "the same Gaussian, Zarr in and out",
+      gam: await gam(["filter", ZARR, ...args, "--out", `${DIR}/gam-${op}.zarr`]),
+      reference: "scipy's kernel alone (no Zarr reader)",
+      refKernel: gaussianKernel,
+    });
+    await Deno.remove(`${DIR}/gam-${op}.zarr`, { recursive: true }).catch(() => {});
+  }
+}
+
+const [W, S, E, N] = RIO_BOX;
+const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
+const R = `-R${W}/${E}/${S}/${N}`, I = `-I${SPACING}`;
+const mincurv: Row = {
+  work: "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°",
+  gam: await gam([
+    "grid",
+    RIO,
+    ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+    ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+    ...["--tension", "0.25", "--out", `${DIR}/gam-rio.tif`],
+  ]),
+  reference: "GMT blockmedian + surface -T0.25",
+};
+if (refs.gmt) {
+  mincurv.ref = await measure("sh", [
+    "-c",
+    `gmt blockmedian ${RIO} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/rio-bm.bin && ` +
+    `gmt surface ${DIR}/rio-bm.bin -bi3d ${R} ${I} -T0.25 -A${aspect} -G${DIR}/gmt-rio.nc`,
+  ], { dir: DIR });
+}
+rows.push(mincurv);
+
+const s = (m?: Measure) => m === undefined ? "-" : m.ok ? `${m.seconds.toFixed(2)} s` : "failed";
+const mib = (m?: Measure) => m?.ok && m.peakMiB !== null ? `${Math.round(m.peakMiB)}` : "-";
+console.log(`\nload average at the end ${load()}\n`);
+console.log(
+  "| work (file in, file out) | gam | peak MiB | reference, same run | its time | peak MiB | ratio |",
+);
+console.log("| --- | ---: | ---: | --- | ---: | ---: | ---: |");
+for (const r of rows) {
+  const refTime = r.refKernel !== undefined ? `${r.refKernel.toFixed(2)} s (kernel)` : s(r.ref);
+  const refSec = r.refKernel ?? (r.ref?.ok ? r.ref.seconds : undefined);
+  const ratio = r.gam.ok && refSec !== undefined ? `${(refSec / r.gam.seconds).toFixed(2)}x` : "-";
+  console.log(
+    `| ${r.work} | ${s(r.gam)} | ${mib(r.gam)} | ${r.reference} | ${refTime} | ${
+      mib(r.ref)
+    } | ${ratio} |`,
+  );
+  for (const m of [r.gam, r.ref]) if (m && !m.ok) console.log(`  failed: ${m.error}`);
+}

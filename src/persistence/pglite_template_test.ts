@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { createTar } from "nanotar";
+import { readTemplate, saveTemplate, TEMPLATE_KEY, unpackDataDir } from "./pglite_template.ts";
+
+const gzTar = (files: { name: string; data?: string }[]) =>
+  new Uint8Array(gzipSync(createTar(files)));
+
+Deno.test("readTemplate() returns the bytes saveTemplate() wrote, and nothing for another key or changed bytes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/db.template.tar.gz`;
+    const bytes = gzTar([{ name: "PG_VERSION", data: "18\n" }]);
+    await saveTemplate(path, bytes);
+    assert.deepEqual(await readTemplate(path), bytes);
+    const [digest] = (await Deno.readTextFile(`${path}.sha256`)).split(" ");
+    await Deno.writeTextFile(`${path}.sha256`, `${digest} ${TEMPLATE_KEY} (older)\n`);
+    assert.equal(await readTemplate(path), undefined, "another key");
+    await saveTemplate(path, bytes);
+    await Deno.writeFile(path, gzTar([{ name: "PG_VERSION", data: "17\n" }]));
+    assert.equal(await readTemplate(path), undefined, "changed bytes");
+    assert.equal(await readTemplate(`${dir}/missing.tar.gz`), undefined, "no template");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "db.template.tar.gz",
+      "db.template.tar.gz.sha256",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("unpackDataDir() writes the archive's files under the folder and keeps every entry inside it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await unpackDataDir(
+      gzTar([{ name: "/PG_VERSION", data: "18\n" }, { name: "/base/1/112", data: "page" }]),
+      `${dir}/db`,
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/db/PG_VERSION`), "18\n");
+    assert.equal(await Deno.readTextFile(`${dir}/db/base/1/112`), "page");
+    // An entry naming a parent folder stays inside the data folder (the tar reader drops the
+    // "../"; unpackDataDir refuses any ".." left).
+    await unpackDataDir(gzTar([{ name: "../escaped", data: "x" }]), `${dir}/other`);
+    assert.equal(await Deno.stat(`${dir}/escaped`).then(() => true, () => false), false);
+    assert.equal(await Deno.readTextFile(`${dir}/other/escaped`), "x");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
