@@ -24,7 +24,6 @@ import {
   type FetchAllOptions,
   type FetchAllResult,
   type FetchThroughOptions,
-  type FetchThroughResult,
   type StoredResult,
 } from "./_entry_cache.ts";
 import type { CachePolicy } from "./cache_policy.ts";

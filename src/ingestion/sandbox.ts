@@ -691,6 +691,30 @@ const NETWORK_ENV = [
   "SSL_CERT_DIR",
 ];
 
+/** The folder `Deno.makeTempDir` uses without `dir`. */
+function tempRoot(): string {
+  return Deno.env.get("TMPDIR") || "/tmp";
+}
+
+/**
+ * Removes scratch folders left by hosts that no longer run (named `gam-plugin-<id>-p<pid>-...`,
+ * the pid gone from `/proc`). Linux only: elsewhere there is no cheap liveness check, and the
+ * folders stay until the system cleans its temp folder. A reused pid keeps a folder (harmless).
+ */
+async function sweepOrphanScratch(root: string): Promise<void> {
+  if (Deno.build.os !== "linux") return;
+  try {
+    for await (const e of Deno.readDir(root)) {
+      const pid = /^gam-plugin-.*-p(\d+)-[^-]+$/.exec(e.name)?.[1];
+      if (!e.isDirectory || pid === undefined || Number(pid) === Deno.pid) continue;
+      const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+      if (!alive) await Deno.remove(`${root}/${e.name}`, { recursive: true }).catch(() => {});
+    }
+  } catch {
+    // An unreadable temp folder only means nothing is swept.
+  }
+}
+
 async function spawnChild(
   o: LoadPluginOptions,
   grant: ResolvedGrant,
@@ -698,10 +722,13 @@ async function spawnChild(
   limits: PluginLimits,
 ): Promise<Child> {
   const root = o.scratchRoot ?? undefined;
+  await sweepOrphanScratch(root ?? tempRoot());
   const scratchDir = await Deno.realPath(
     await Deno.makeTempDir({
       dir: root,
-      prefix: `gam-plugin-${o.plugin.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-`,
+      // The host's pid in the name: a host killed outright (SIGKILL, OOM) cannot remove its
+      // children's scratch folders; the next host to start a plugin there does.
+      prefix: `gam-plugin-${o.plugin.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-p${Deno.pid}-`,
     }),
   );
   const args = childCommandLine(graph.module, grant, {

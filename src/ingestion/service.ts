@@ -202,7 +202,13 @@ const silent: IngestionLogger = { debug() {}, info() {}, warn() {}, error() {} }
  * import { createPlugin, manifest } from "../plugins/synthetic/mod.ts";
  * const plugin = createPlugin();
  * const service = new IngestionService({
- *   providers: { gravity: { id: manifest.id, version: manifest.version, fetch: (r) => plugin.fetch(r) } },
+ *   providers: {
+ *     gravity: {
+ *       id: manifest.id,
+ *       version: manifest.version,
+ *       fetch: (r) => plugin.fetch({ ...r, traceId: r.traceId ?? "t", grantedHosts: [] }),
+ *     },
+ *   },
  * });
  * const { data } = await service.fetch("gravity", [16, -35, 17, -34]);
  * ```

@@ -262,8 +262,8 @@ export function syntheticSurvey(
  * import { createPlugin } from "./mod.ts";
  * const plugin = createPlugin();
  * const data = await plugin.fetch({
- *   modality: "gravity", bbox: [10, 45, 11, 46], params: { stations: 10 }, correlationId: "c",
- *   signal: new AbortController().signal,
+ *   modality: "gravity", bbox: [10, 45, 11, 46], params: { stations: 10 }, traceId: "t",
+ *   grantedHosts: [], correlationId: "c", signal: new AbortController().signal,
  * });
  * ```
  */
