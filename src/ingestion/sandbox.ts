@@ -340,13 +340,7 @@ export class SandboxedPlugin implements SourceProvider {
       );
     }
     const limits = { ...DEFAULT_PLUGIN_LIMITS, ...options.limits };
-    let grant: ResolvedGrant;
-    try {
-      grant = await resolveGrant(options.permissions ?? {}, { baseDir: options.baseDir });
-    } catch (e) {
-      if (e instanceof GrantError) throw new PluginLoadError(label, "permissions", e.message);
-      throw e;
-    }
+    const grant = await pluginGrant(label, options);
     const graph = await vetModuleGraph(options.module, {
       plugin: label,
       builtin: isBuiltin(options.plugin),
@@ -690,6 +684,19 @@ const NETWORK_ENV = [
   "SSL_CERT_FILE",
   "SSL_CERT_DIR",
 ];
+
+/** The plugin's grant by real paths; a bad grant refuses the plugin (`PluginLoadError`). */
+async function pluginGrant(
+  label: string,
+  options: { permissions?: Parameters<typeof resolveGrant>[0]; baseDir?: string },
+): Promise<ResolvedGrant> {
+  try {
+    return await resolveGrant(options.permissions ?? {}, { baseDir: options.baseDir });
+  } catch (e) {
+    if (e instanceof GrantError) throw new PluginLoadError(label, "permissions", e.message);
+    throw e;
+  }
+}
 
 /** The folder `Deno.makeTempDir` uses without `dir`. */
 function tempRoot(): string {
@@ -1143,13 +1150,7 @@ export interface PluginProbe {
 export async function probePlugin(options: ProbePluginOptions): Promise<PluginProbe> {
   const label = options.plugin;
   const limits = { ...DEFAULT_PLUGIN_LIMITS, ...options.limits };
-  let grant: ResolvedGrant;
-  try {
-    grant = await resolveGrant(options.permissions ?? {}, { baseDir: options.baseDir });
-  } catch (e) {
-    if (e instanceof GrantError) throw new PluginLoadError(label, "permissions", e.message);
-    throw e;
-  }
+  const grant = await pluginGrant(label, options);
   const builtin = isBuiltin(options.plugin) && options.module === builtinUrl(options.plugin);
   const graph = await vetModuleGraph(options.module, {
     plugin: label,
