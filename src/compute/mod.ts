@@ -1,6 +1,7 @@
 /**
  * Parallel compute on the gam-core WebAssembly module: a {@linkcode WorkerPool} of module
- * workers and typed wrappers of the kernels (gridding).
+ * workers and typed wrappers of the kernels (gridding), and {@linkcode buildInfo}: which code and
+ * which numeric core build produced a result.
  *
  * @example Usage
  * ```ts ignore
@@ -40,3 +41,4 @@ export {
   type Points,
   warmUpGridding,
 } from "./gridding.ts";
+export { type BuildInfo, buildInfo, codeVersion, type WasmBuild, wasmBuild } from "./build_info.ts";

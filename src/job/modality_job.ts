@@ -42,8 +42,9 @@ import {
 } from "../preprocessing/mod.ts";
 import type { ManifestInput } from "../persistence/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { writeGrid } from "../formats/mod.ts";
 import type { ProgressSink } from "./progress.ts";
+import { writeRunGrids } from "./run_folder.ts";
+import { fileSafeName } from "../fs/mod.ts";
 
 /** Everything one modality's run needs. */
 export interface ModalityJobContext {
@@ -208,8 +209,6 @@ function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
 /** Provenance step holding the run's stage records (so cached grids keep them). */
 const STAGES_STEP = "pipeline.stages";
 
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, "_");
-
 /**
  * Runs one modality. Never throws for a failure of the modality itself: the result says
  * `failed` (or `interrupted`) with the reason, so other modalities go on.
@@ -302,7 +301,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
         cacheable: run.failures.length === 0,
       };
     };
-    const versions = leaves.map((b) => `${cacheVersion}.${safeName(b)}`);
+    const versions = leaves.map((b) => `${cacheVersion}.${fileSafeName(b)}`);
     const grids = ctx.gridCache
       ? await ctx.gridCache.getOrComputeAll(modality, ctx.bbox, versions, compute, originOf(raw), {
         // The grids are good: a cache that cannot take them costs a rerun, not the result.
@@ -336,18 +335,14 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
     // Branches finish in any order; outputs follow the definition's order.
     outputs.sort((a, b) => leaves.indexOf(a.branch) - leaves.indexOf(b.branch));
     result.outliersRemoved = outliersRemoved(result.stages);
-    await Deno.mkdir(`${ctx.runDir}/grids`, { recursive: true });
-    for (const o of outputs) {
-      const base = `${ctx.runDir}/grids/${safeName(modality)}-${safeName(o.branch)}`;
-      await writeGrid(`${base}.zarr`, o.grid);
-      await writeGrid(`${base}.tif`, o.grid);
+    const paths = await writeRunGrids(ctx.runDir, modality, outputs);
+    for (const [i, o] of outputs.entries()) {
       const qc = qcReportOf(o.grid);
       result.grids.push({
         branch: o.branch,
         grid: o.grid,
         checksum: gridChecksum(o.grid),
-        zarrPath: `${base}.zarr`,
-        tifPath: `${base}.tif`,
+        ...paths[i],
         qc,
         anomalies: (qc?.anomalies as Anomaly[] | undefined) ?? [],
       });

@@ -12,11 +12,15 @@
  * its own, concurrently with plugin loading and ingestion, and awaited only when the first
  * modality is ready to persist.
  *
+ * This file orchestrates only: the final table is `summary.ts`, the run folder's layout and
+ * files `run_folder.ts` (the report itself `src/report`), the build information
+ * `src/compute/build_info.ts`, the run's metrics `src/observability/run_metrics.ts`.
+ *
  * @module
  */
-import { type Anomaly, type Bbox, isEdgeAnomaly } from "../contracts/mod.ts";
+import type { Bbox } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
-import { WorkerPool } from "../compute/mod.ts";
+import { buildInfo, WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
 import {
   IngestionService,
@@ -32,13 +36,11 @@ import {
 } from "../persistence/mod.ts";
 import {
   defaultRegistry,
-  type Gauge,
   type Logger,
   type MetricsRegistry,
   newCorrelationId,
+  recordRunMetrics,
 } from "../observability/mod.ts";
-import { renderReport, type ReportModality } from "../report/mod.ts";
-import { nanCount } from "../preprocessing/mod.ts";
 import {
   type IngestionProvenance,
   type ModalityJobResult,
@@ -47,9 +49,22 @@ import {
 } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
 import { databaseCacheLock } from "./cache_lock.ts";
-import { writeFileAtomic } from "../fs/mod.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
+import {
+  failedResult,
+  modalitySummary,
+  runStatus,
+  type RunSummary,
+  sortResults,
+} from "./summary.ts";
+import {
+  draftRunFolder,
+  renderRunFolder,
+  type RunFolderDraft,
+  runFolderPath,
+  writeRunFolder,
+} from "./run_folder.ts";
 
 /** Options of {@linkcode runJob}. */
 export interface RunJobOptions {
@@ -87,37 +102,6 @@ export interface RunJobOptions {
   engine?: PgliteEngineStart;
 }
 
-/** One row of the final table. */
-export interface ModalitySummary {
-  modality: string;
-  outcome: "ok" | "failed" | "interrupted";
-  error?: string;
-  pointsIn: number;
-  outliersRemoved: number;
-  /** `ny x nx` of the first grid. */
-  gridSize: string;
-  nanRatio: number | null;
-  anomalies: number;
-  cache: string;
-  durationSeconds: number;
-  grids: { branch: string; zarr: string; tif: string; checksum: string }[];
-}
-
-/** What {@linkcode runJob} returns. */
-export interface RunSummary {
-  runId: string;
-  status: "succeeded" | "partial" | "failed" | "interrupted" | "validated";
-  runDir: string;
-  startedAt: string;
-  finishedAt: string;
-  bbox: Bbox;
-  configHash: string;
-  database?: string;
-  modalities: ModalitySummary[];
-  /** Problems found by `--dry-run` (empty when valid). */
-  problems?: string[];
-}
-
 /**
  * Runs the main job.
  *
@@ -138,7 +122,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const modalities = Object.entries(config.modalities)
     .filter(([name, m]) => (options.modalities ? options.modalities.includes(name) : m.enabled))
     .map(([name]) => name);
-  const runDir = `${config.defaults.outputDir}/runs/${runId}`;
+  const runDir = runFolderPath(config.defaults.outputDir, runId);
   const summary: RunSummary = {
     runId,
     status: "succeeded",
@@ -393,12 +377,12 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   }
 
   sortResults(results, modalities);
-  recordMetrics(registry, results);
+  recordRunMetrics(registry, results);
   const interrupted = signal.aborted || results.some((r) => r.outcome === "interrupted");
   const status = runStatus(results, interrupted);
   summary.status = status;
   summary.finishedAt = new Date().toISOString();
-  summary.modalities = results.map(toSummary);
+  summary.modalities = results.map(modalitySummary);
   database ??= await dbPromise.catch((e) => {
     logger.error("database unavailable", { error: e });
     return undefined;
@@ -425,341 +409,4 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     if (ownDatabase) await database?.close();
   }
   return summary;
-}
-
-function failedResult(modality: string, pipelineVersion: string, error: string): ModalityJobResult {
-  return {
-    modality,
-    outcome: "failed",
-    error,
-    pointsIn: 0,
-    outliersRemoved: 0,
-    cache: "off",
-    durationSeconds: 0,
-    grids: [],
-    branchFailures: [],
-    stages: [],
-    pipelineVersion,
-  };
-}
-
-function toSummary(r: ModalityJobResult): ModalitySummary {
-  const first = r.grids[0]?.grid;
-  return {
-    modality: r.modality,
-    outcome: r.outcome,
-    ...(r.error ? { error: r.error } : {}),
-    pointsIn: r.pointsIn,
-    outliersRemoved: r.outliersRemoved,
-    gridSize: first ? `${first.lat.length} x ${first.lon.length}` : "-",
-    nanRatio: first && first.values.length > 0
-      ? nanCount(first.values) / first.values.length
-      : null,
-    anomalies: r.grids.reduce((n, g) => n + g.anomalies.filter((a) => !isEdgeAnomaly(a)).length, 0),
-    cache: r.cache,
-    durationSeconds: r.durationSeconds,
-    grids: r.grids.map((g) => ({
-      branch: g.branch,
-      zarr: g.zarrPath,
-      tif: g.tifPath,
-      checksum: g.checksum,
-    })),
-  };
-}
-
-/** The run folder's files, as text. */
-interface RunFolderFiles {
-  manifest: string;
-  anomalies: string;
-  report: string;
-}
-
-/** Code version and numeric-core build, as the run manifest records them. */
-interface BuildInfo {
-  code: string;
-  wasm: { sourceHash: string | null; wasmSha256: string };
-}
-
-async function buildInfo(): Promise<BuildInfo> {
-  const [code, wasm] = await Promise.all([codeVersion(), wasmBuild()]);
-  return { code, wasm };
-}
-
-function renderRunFolder(
-  summary: RunSummary,
-  results: ModalityJobResult[],
-  loaded: LoadedConfig,
-  build: BuildInfo,
-): RunFolderFiles {
-  const manifest = {
-    ...summary,
-    config: { hash: loaded.hash, sources: loaded.sources, profile: loaded.profile ?? null },
-    code: build.code,
-    wasm: build.wasm,
-    plugins: Object.fromEntries(
-      results.filter((r) => r.manifest).map((r) => [r.modality, {
-        id: r.manifest!.pluginId,
-        version: r.manifest!.pluginVersion,
-        module: r.plugin?.identity?.module ?? null,
-        graphHash: r.plugin?.identity?.graphHash ?? null,
-        npmIntegrity: r.plugin?.identity?.npmIntegrity ?? null,
-        checksum: r.manifest!.checksumSha256,
-        licence: r.manifest!.licence,
-        citation: r.manifest!.citation,
-      }]),
-    ),
-    stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),
-    ingestion: Object.fromEntries(results.map((r) => [r.modality, r.ingestion ?? null])),
-    provenance: Object.fromEntries(
-      results.map((
-        r,
-      ) => [r.modality, Object.fromEntries(r.grids.map((g) => [g.branch, g.grid.provenance]))]),
-    ),
-  };
-  const features = results.flatMap((r) =>
-    r.grids.flatMap((g) =>
-      g.anomalies.map((a: Anomaly) => ({
-        type: "Feature",
-        geometry: { type: "Point", coordinates: [a.lon, a.lat, -a.depth] },
-        properties: {
-          modality: r.modality,
-          branch: g.branch,
-          type: a.type,
-          confidence: a.confidence,
-          ...a.attributes,
-          edge: isEdgeAnomaly(a),
-        },
-      }))
-    )
-  );
-  const report: ReportModality[] = results.map((r) => ({
-    modality: r.modality,
-    outcome: r.outcome,
-    error: r.error,
-    pointsIn: r.pointsIn,
-    outliersRemoved: r.outliersRemoved,
-    cache: r.cache,
-    durationSeconds: r.durationSeconds,
-    stages: r.stages.map((s) => ({
-      branch: s.branch,
-      stage: s.stage,
-      version: s.version,
-      durationSeconds: s.durationSeconds,
-      outcome: s.outcome,
-      error: s.error,
-    })),
-    grids: r.grids.map((g) => ({
-      title: `${r.modality} / ${g.branch}`,
-      grid: g.grid,
-      anomalies: g.anomalies,
-      qc: g.qc
-        ? {
-          completeness: g.qc.completeness.fraction,
-          ...(g.qc.completeness.footprint === "input points"
-            ? {
-              supportKm: g.qc.completeness.supportKm,
-              extrapolated: g.qc.completeness.extrapolated,
-              maxDistanceKm: g.qc.completeness.maxDistanceKm ?? undefined,
-            }
-            : {}),
-          seams: g.qc.seams.map((s) => ({
-            between: `${s.surveyA}|${s.surveyB}`,
-            offset: s.offset,
-            gradientJump: s.gradientJump ?? undefined,
-            flagged: s.flagged,
-          })),
-        }
-        : undefined,
-    })),
-  }));
-  return {
-    manifest: JSON.stringify(manifest, null, 2),
-    anomalies: JSON.stringify({ type: "FeatureCollection", features }, null, 1),
-    report: renderReport({
-      runId: summary.runId,
-      startedAt: summary.startedAt,
-      finishedAt: summary.finishedAt,
-      bbox: summary.bbox,
-      modalities: report,
-      provenance: manifest,
-    }),
-  };
-}
-
-async function writeRunFolder(runDir: string, files: RunFolderFiles): Promise<void> {
-  await writeFileAtomic(`${runDir}/manifest.json`, files.manifest);
-  await writeFileAtomic(`${runDir}/anomalies.geojson`, files.anomalies);
-  await writeFileAtomic(`${runDir}/report.html`, files.report);
-}
-
-/** A run folder rendered before the run ended; see {@linkcode draftRunFolder}. */
-interface RunFolderDraft {
-  /** The files for `summary` when it is the one drafted (finish time aside), else `undefined`. */
-  matches(summary: RunSummary): RunFolderFiles | undefined;
-}
-
-/**
- * Renders the run folder (the report's images take a while) while the results are still being
- * stored, for the summary the run will have if storing them changes no outcome. The finish time
- * is not known yet: a unique placeholder stands for it and is replaced when the draft is used;
- * ISO times are the same text in JSON and HTML, so the files are byte for byte those rendered
- * afterwards. A summary that differs in anything else (a modality failed to persist, the run was
- * interrupted, the database did not open) gets no files, and the caller renders them anew.
- */
-async function draftRunFolder(
-  summary: RunSummary,
-  results: ModalityJobResult[],
-  modalities: string[],
-  o: { interrupted: boolean; database: string; loaded: LoadedConfig; build: Promise<BuildInfo> },
-): Promise<RunFolderDraft> {
-  const build = await o.build;
-  const placeholder = `@@gam-finished-at-${crypto.randomUUID()}@@`;
-  const ordered = sortResults([...results], modalities);
-  const interrupted = o.interrupted || ordered.some((r) => r.outcome === "interrupted");
-  const expected: RunSummary = {
-    ...summary,
-    status: runStatus(ordered, interrupted),
-    finishedAt: placeholder,
-    database: o.database,
-    modalities: ordered.map(toSummary),
-  };
-  const key = JSON.stringify(expected);
-  const files = renderRunFolder(expected, ordered, o.loaded, build);
-  return {
-    matches(actual) {
-      if (JSON.stringify({ ...actual, finishedAt: placeholder }) !== key) return undefined;
-      const at = actual.finishedAt;
-      return {
-        manifest: files.manifest.replaceAll(placeholder, at),
-        anomalies: files.anomalies.replaceAll(placeholder, at),
-        report: files.report.replaceAll(placeholder, at),
-      };
-    },
-  };
-}
-
-/** Results in configuration order, not in the order modalities finished. */
-function sortResults(results: ModalityJobResult[], modalities: string[]): ModalityJobResult[] {
-  return results.sort((a, b) => modalities.indexOf(a.modality) - modalities.indexOf(b.modality));
-}
-
-function runStatus(
-  results: ModalityJobResult[],
-  interrupted: boolean,
-): "succeeded" | "partial" | "failed" | "interrupted" {
-  const ok = results.filter((r) => r.outcome === "ok").length;
-  return interrupted
-    ? "interrupted"
-    : ok === results.length
-    ? "succeeded"
-    : ok > 0
-    ? "partial"
-    : "failed";
-}
-
-async function codeVersion(): Promise<string> {
-  try {
-    const out = await new Deno.Command("git", {
-      args: ["describe", "--always", "--dirty", "--tags"],
-      cwd: new URL("../..", import.meta.url).pathname,
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
-/** The numeric core's build: its source hash and the sha256 of the `.wasm` actually loaded. */
-async function wasmBuild(): Promise<{ sourceHash: string | null; wasmSha256: string }> {
-  const dir = new URL("../compute/wasm/", import.meta.url);
-  const js = await Deno.readTextFile(new URL("gam_core.js", dir));
-  const bytes = await Deno.readFile(new URL("gam_core_bg.wasm", dir));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return {
-    sourceHash: /source-hash: ([0-9a-f]{64})/.exec(js)?.[1] ?? null,
-    wasmSha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
-  };
-}
-
-/**
- * `gam_run_modality_last_success_timestamp_seconds{modality}`, registered on `registry`: what
- * the "scheduled modality overdue" alert watches (monitoring/prometheus/rules/alerts.yml).
- *
- * @param registry Where to register (idempotent).
- * @returns The gauge.
- *
- * @example Usage
- * ```ts
- * import { lastSuccessGauge } from "./run_job.ts";
- * import { MetricsRegistry } from "../observability/mod.ts";
- * lastSuccessGauge(new MetricsRegistry()).set({ modality: "gravity" }, Date.now() / 1000);
- * ```
- */
-export function lastSuccessGauge(registry: MetricsRegistry): Gauge<"modality"> {
-  return registry.gauge({
-    name: "gam_run_modality_last_success_timestamp_seconds",
-    help: "Unix time at which the last successful run of the modality finished.",
-    labelNames: ["modality"],
-  });
-}
-
-/** Stage durations and modality outcomes as metrics (the cache and ingestion layers count their own). */
-function recordMetrics(registry: MetricsRegistry, results: ModalityJobResult[]): void {
-  const stageSeconds = registry.histogram({
-    name: "gam_pipeline_stage_duration_seconds",
-    help: "Wall time of preprocessing stages.",
-    labelNames: ["modality", "stage"],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-  });
-  const outcomes = registry.counter({
-    name: "gam_run_modalities_total",
-    help: "Modality runs of gam run by outcome.",
-    labelNames: ["modality", "outcome"],
-  });
-  const seconds = registry.histogram({
-    name: "gam_run_modality_duration_seconds",
-    help: "Wall time of one modality's run (ingest, preprocess, write).",
-    labelNames: ["modality"],
-    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
-  });
-  const lastSuccess = lastSuccessGauge(registry);
-  const throughput = registry.gauge({
-    name: "gam_run_modality_points_per_second",
-    help: "Points ingested per second of wall time of the modality's last run (ingest to write).",
-    labelNames: ["modality"],
-  });
-  registry.gauge({
-    name: "gam_process_peak_resident_memory_bytes",
-    help: "Peak resident memory of this process so far (Linux VmHWM; current RSS elsewhere).",
-    labelNames: [],
-  }).set(peakResidentBytes());
-  const now = Date.now() / 1000;
-  for (const r of results) {
-    outcomes.inc({ modality: r.modality, outcome: r.outcome });
-    if (r.outcome === "ok") lastSuccess.set({ modality: r.modality }, now);
-    if (r.outcome === "ok" && r.durationSeconds > 0) {
-      throughput.set({ modality: r.modality }, r.pointsIn / r.durationSeconds);
-    }
-    seconds.observe({ modality: r.modality }, r.durationSeconds);
-    if (r.cache === "hit") continue; // cached records are the earlier run's timings
-    for (const s of r.stages) {
-      stageSeconds.observe({ modality: r.modality, stage: s.stage }, s.durationSeconds);
-    }
-  }
-}
-
-/**
- * Peak resident set of the process in bytes: `VmHWM` of /proc/self/status on Linux (worker
- * threads included, as they share the process), the current RSS where that file is missing.
- */
-function peakResidentBytes(): number {
-  try {
-    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
-    if (kb !== undefined) return Number(kb) * 1024;
-  } catch {
-    // not Linux, or /proc not readable
-  }
-  return Deno.memoryUsage().rss;
 }

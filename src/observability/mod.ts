@@ -11,6 +11,8 @@
  * - {@linkcode newCorrelationId}: `run-20261125T171501Z-3f9a0c41b2d7`.
  * - {@linkcode MetricsRegistry} / {@linkcode defaultRegistry}: counters, gauges and histograms
  *   with labels, `gam_` names in base units, rendered in Prometheus text format 0.0.4.
+ * - {@linkcode recordRunMetrics}: the metrics of `gam run` (modality outcomes, durations, last
+ *   success, stage durations, peak memory).
  *
  * @example Logging a fetch and counting it
  * ```ts
@@ -94,3 +96,9 @@ export {
   type PushMetricsOptions,
   writeMetricsFile,
 } from "./export_metrics.ts";
+export {
+  lastSuccessGauge,
+  type ModalityRunRecord,
+  peakResidentBytes,
+  recordRunMetrics,
+} from "./run_metrics.ts";

@@ -153,7 +153,7 @@ async function exportRunMetrics(
     await Promise.all([
       import("../../observability/metrics.ts"),
       import("../final_metrics.ts"),
-      import("../../job/run_job.ts"),
+      import("../../observability/run_metrics.ts"),
     ]);
   const at = Date.parse(summary.finishedAt) / 1000;
   const groups: Record<string, InstanceType<typeof MetricsRegistry>> = {};
