@@ -35,7 +35,7 @@ const Params = z.strictObject({
   /** Rule: global z-score, Tukey IQR fences, robust MAD z-score, or Hampel along lines. */
   method: z.enum(["zscore", "iqr", "mad", "hampel"]).default("mad"),
   /** Threshold (z for zscore/mad/hampel, fence factor k for iqr). @default per method */
-  threshold: z.number().nonnegative().optional(),
+  threshold: z.number().nonnegative("must be >= 0").optional(),
   /** What to do with outliers. @default "nan" */
   action: z.enum(["drop", "nan", "median"]).default("nan"),
   /** Hampel half window, samples either side. @default 5 */
