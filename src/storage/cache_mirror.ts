@@ -1,0 +1,468 @@
+/**
+ * The remote cache mirror: a {@linkcode CacheStore} that keeps the local folder store as its
+ * first layer and the bucket's cache prefix as the second.
+ *
+ * - Local miss: the entry is looked up in the bucket (`<prefix>/<entry path>.tar`); its bytes are
+ *   checked against the SHA-256 recorded in the object's metadata (and, on the wire, by the
+ *   client's `x-amz-checksum-sha256`), unpacked into a private folder and published locally
+ *   like any write. The typed cache then checks the entry's own storage digest and checksum as
+ *   on every read, so a damaged object is never served. A bucket that cannot be reached is a
+ *   miss (the source is asked), logged once per call.
+ * - Local write: published locally first (the run never waits for the bucket), recorded
+ *   `pending` in the {@linkcode ReplicationJournal} before `put` returns, then uploaded in the
+ *   background. A failed upload stays pending and is retried with a growing delay while the
+ *   process lives, and by the next process that opens the mirror ({@linkcode CacheMirror.resume}).
+ *
+ * An entry travels as one tar archive (sorted names, fixed times and owners, so the same entry
+ * gives the same bytes and an unchanged entry is not uploaded again): one request per entry
+ * whatever its number of chunks, published in one step by the bucket, and readable with the
+ * standard tools (`tar -x`).
+ *
+ * @module
+ */
+import type { CacheStore, StoredEntry, StoredEntryInfo } from "../cache/mod.ts";
+import { FsCacheStore } from "../cache/mod.ts";
+import {
+  type Counter,
+  defaultRegistry,
+  type Gauge,
+  type Logger,
+  type MetricsRegistry,
+} from "../observability/mod.ts";
+import { createLogger } from "../observability/mod.ts";
+import { ReplicationJournal, type ReplicationJournal as Journal } from "./replication_journal.ts";
+
+/** Metadata key of the archive's SHA-256 (hex). */
+export const META_SHA256 = "gam-sha256";
+/** Metadata key of the entry's canonical checksum (`sha256:<hex>`). */
+export const META_CHECKSUM = "gam-checksum";
+/** Metadata key of the archive's format. */
+export const META_FORMAT = "gam-format";
+/** The archive format this module writes. */
+export const ENTRY_FORMAT = "zarr-entry-tar/1";
+
+/**
+ * What the mirror needs from the bucket: whole-object put and get with user metadata, and a
+ * listing. The S3 implementation in this folder provides it.
+ */
+export interface MirrorBucket {
+  /** Where the objects go, for messages (`s3://bucket`). */
+  readonly location: string;
+  /** Uploads `body` under `key` with `metadata`; resolves to the version id, if any. */
+  putBytes(
+    key: string,
+    body: Uint8Array,
+    options: { metadata: Record<string, string> },
+  ): Promise<{ versionId?: string }>;
+  /** The object at `key`, or `undefined` when there is none. */
+  getBytes(
+    key: string,
+  ): Promise<
+    { body: Uint8Array; metadata: Record<string, string>; versionId?: string } | undefined
+  >;
+  /** The user metadata of `key` (no body), or `undefined` when there is none. */
+  headMetadata(key: string): Promise<Record<string, string> | undefined>;
+  /** Keys under `prefix`. */
+  listKeys(prefix: string): Promise<string[]>;
+}
+
+/** Options of {@linkcode CacheMirror}. */
+export interface CacheMirrorOptions {
+  /** The bucket. */
+  bucket: MirrorBucket;
+  /** Key prefix of the cache in the bucket, without trailing slash. @default "cache" */
+  prefix?: string;
+  /** Logger. @default a JSON logger at "warn" */
+  logger?: Logger;
+  /** Metrics registry. @default defaultRegistry */
+  metrics?: MetricsRegistry;
+  /** First retry delay of a failed upload, milliseconds (doubles up to 10 min). @default 5000 */
+  retryDelayMs?: number;
+}
+
+/** Counts of a {@linkcode CacheMirror.flush}. */
+export interface FlushReport {
+  /** Entries uploaded by this flush. */
+  replicated: number;
+  /** Entries still pending afterwards (the bucket failed, or a newer write came meanwhile). */
+  pending: number;
+}
+
+interface MirrorMetrics {
+  remote: Counter<"outcome">;
+  uploads: Counter<"outcome">;
+  pending: Gauge;
+}
+
+function mirrorMetrics(registry: MetricsRegistry): MirrorMetrics {
+  return {
+    remote: registry.counter({
+      name: "gam_cache_remote_requests_total",
+      help: "Lookups in the bucket's cache prefix after a local miss, by outcome " +
+        "(hit, miss, corrupt, error).",
+      labelNames: ["outcome"],
+    }),
+    uploads: registry.counter({
+      name: "gam_cache_replications_total",
+      help: "Uploads of cache entries to the bucket by outcome (ok, unchanged, failed).",
+      labelNames: ["outcome"],
+    }),
+    pending: registry.gauge({
+      name: "gam_cache_replication_pending",
+      help: "Cache entries written locally and not yet in the bucket.",
+      labelNames: [],
+    }),
+  };
+}
+
+/**
+ * A {@linkcode CacheStore} over a local folder, mirrored to a bucket.
+ *
+ * @example Open, use, and drain before exit
+ * ```ts ignore
+ * const mirror = new CacheMirror(".gam/cache", { bucket, prefix: "cache" });
+ * await mirror.resume(); // uploads left pending by an earlier process
+ * const cache = new IngestionCache({ store: mirror });
+ * // ... runs ...
+ * await mirror.flush();
+ * await mirror.close();
+ * ```
+ */
+export class CacheMirror implements CacheStore {
+  /** The local layer. */
+  readonly local: FsCacheStore;
+  /** The durable record of pending uploads. */
+  readonly journal: Journal;
+  readonly #bucket: MirrorBucket;
+  readonly #prefix: string;
+  readonly #log: Logger;
+  readonly #metrics: MirrorMetrics;
+  readonly #retryDelayMs: number;
+  readonly #queue = new Set<string>();
+  readonly #failures = new Map<string, number>();
+  #busy: Promise<void> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  /**
+   * @param local The local cache folder, or its store.
+   * @param options See {@linkcode CacheMirrorOptions}.
+   */
+  constructor(local: string | FsCacheStore, options: CacheMirrorOptions) {
+    this.local = typeof local === "string" ? new FsCacheStore(local) : local;
+    this.journal = new ReplicationJournal(this.local.root);
+    this.#bucket = options.bucket;
+    this.#prefix = (options.prefix ?? "cache").replace(/^\/+|\/+$/g, "");
+    this.#log = (options.logger ?? createLogger({ level: "warn" })).child({
+      component: "cache-mirror",
+    });
+    this.#metrics = mirrorMetrics(options.metrics ?? defaultRegistry);
+    this.#retryDelayMs = options.retryDelayMs ?? 5000;
+  }
+
+  /** The local folder (entries' `dir` are under it). */
+  get location(): string {
+    return this.local.location;
+  }
+
+  /** The object key of an entry's archive. */
+  keyOf(path: string): string {
+    return `${this.#prefix === "" ? "" : this.#prefix + "/"}${path}.tar`;
+  }
+
+  async get(path: string): Promise<StoredEntry | undefined> {
+    const local = await this.local.get(path);
+    if (local !== undefined) return local;
+    return await this.fetchRemote(path) ? await this.local.get(path) : undefined;
+  }
+
+  /**
+   * Downloads the entry at `path` from the bucket into the local layer (verified). Resolves to
+   * whether it did; a missing, damaged or unreachable object resolves to `false` (logged).
+   */
+  async fetchRemote(path: string): Promise<boolean> {
+    const key = this.keyOf(path);
+    let object: Awaited<ReturnType<MirrorBucket["getBytes"]>>;
+    try {
+      object = await this.#bucket.getBytes(key);
+    } catch (error) {
+      this.#metrics.remote.inc({ outcome: "error" });
+      this.#log.warn("the bucket could not be read; treating the entry as a miss", {
+        entry: path,
+        key,
+        error,
+      });
+      return false;
+    }
+    if (object === undefined) {
+      this.#metrics.remote.inc({ outcome: "miss" });
+      return false;
+    }
+    const expected = object.metadata[META_SHA256];
+    const actual = await sha256Hex(object.body);
+    if (expected === undefined || expected !== actual) {
+      this.#metrics.remote.inc({ outcome: "corrupt" });
+      this.#log.error("a cache object in the bucket failed its checksum and was not used", {
+        entry: path,
+        key,
+        expected: expected ?? "(no gam-sha256 metadata)",
+        actual,
+      });
+      return false;
+    }
+    try {
+      await this.local.put(path, (dir) => untar(object.body, dir));
+    } catch (error) {
+      this.#metrics.remote.inc({ outcome: "corrupt" });
+      this.#log.error("a cache object in the bucket could not be unpacked", {
+        entry: path,
+        key,
+        error,
+      });
+      return false;
+    }
+    await this.journal.markFromBucket(path, {
+      checksum: object.metadata[META_CHECKSUM],
+      sha256: actual,
+      versionId: object.versionId,
+    });
+    this.#metrics.remote.inc({ outcome: "hit" });
+    return true;
+  }
+
+  async put(path: string, fill: (dir: string) => Promise<void>): Promise<StoredEntryInfo> {
+    const info = await this.local.put(path, fill);
+    await this.journal.markPending(path, checksumOf(info.attributes));
+    this.#enqueue(path);
+    return info;
+  }
+
+  async delete(path: string): Promise<boolean> {
+    const existed = await this.local.delete(path);
+    await this.journal.remove(path);
+    return existed;
+  }
+
+  async quarantine(path: string): Promise<string | undefined> {
+    const aside = await this.local.quarantine(path);
+    await this.journal.remove(path);
+    return aside;
+  }
+
+  list(prefix?: string): Promise<StoredEntryInfo[]> {
+    return this.local.list(prefix);
+  }
+
+  setPinned(path: string, pinned: boolean): Promise<void> {
+    return this.local.setPinned(path, pinned);
+  }
+
+  lock(path: string): Promise<AsyncDisposable> {
+    return this.local.lock(path);
+  }
+
+  tryLock(path: string): Promise<AsyncDisposable | undefined> {
+    return this.local.tryLock(path);
+  }
+
+  cleanLeftovers(
+    options?: { quarantineMaxAgeSeconds?: number; now?: Date },
+  ): Promise<{ removed: number; bytes: number }> {
+    return this.local.cleanLeftovers(options);
+  }
+
+  clear(): Promise<void> {
+    return this.local.clear();
+  }
+
+  /** Queues every upload the journal has pending (left by an earlier process or outage). */
+  async resume(): Promise<number> {
+    const pending = await this.journal.pending();
+    for (const r of pending) this.#enqueue(r.path);
+    return pending.length;
+  }
+
+  /**
+   * Tries every pending upload now (once each, failures stay pending) and waits for them.
+   * `gam run` calls it before it exits.
+   */
+  async flush(): Promise<FlushReport> {
+    for (const r of await this.journal.pending()) this.#queue.add(r.path);
+    let replicated = 0;
+    const count = (n: number) => (replicated += n);
+    // The background worker may be uploading; run after it, then drain what is left.
+    await this.#busy;
+    await this.#drain(count);
+    const pending = (await this.journal.pending()).length;
+    this.#metrics.pending.set(pending);
+    return { replicated, pending };
+  }
+
+  /** Stops the retry timer and waits for an upload in progress (pending ones stay pending). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#queue.clear();
+    await this.#busy;
+  }
+
+  /**
+   * Uploads `path` now. Resolves to `ok`, `unchanged` (the bucket already holds these bytes)
+   * or `gone` (the entry was removed locally); throws when the bucket fails.
+   */
+  async replicate(path: string): Promise<"ok" | "unchanged" | "gone"> {
+    const record = await this.journal.get(path);
+    let archive: Uint8Array;
+    {
+      await using _lock = await this.local.lock(path);
+      const stored = await this.local.get(path);
+      if (stored === undefined) {
+        await this.journal.remove(path);
+        return "gone";
+      }
+      archive = await tar(stored.dir);
+    }
+    const sha256 = await sha256Hex(archive);
+    const key = this.keyOf(path);
+    const there = await this.#bucket.headMetadata(key);
+    let versionId: string | undefined;
+    let outcome: "ok" | "unchanged" = "unchanged";
+    if (there?.[META_SHA256] !== sha256) {
+      const put = await this.#bucket.putBytes(key, archive, {
+        metadata: {
+          [META_SHA256]: sha256,
+          [META_FORMAT]: ENTRY_FORMAT,
+          ...(record?.checksum !== undefined ? { [META_CHECKSUM]: record.checksum } : {}),
+        },
+      });
+      versionId = put.versionId;
+      outcome = "ok";
+    }
+    await this.journal.markReplicated(path, {
+      sha256,
+      versionId,
+      expectedQueuedAt: record?.state === "pending" ? record.queuedAt : undefined,
+    });
+    return outcome;
+  }
+
+  #enqueue(path: string): void {
+    if (this.#closed) return;
+    this.#queue.add(path);
+    this.#busy ??= this.#drain(() => {}).finally(() => (this.#busy = undefined));
+  }
+
+  async #drain(count: (n: number) => void): Promise<void> {
+    while (this.#queue.size > 0) {
+      const [path] = this.#queue;
+      this.#queue.delete(path);
+      try {
+        const outcome = await this.replicate(path);
+        this.#failures.delete(path);
+        if (outcome !== "gone") {
+          this.#metrics.uploads.inc({ outcome });
+          count(1);
+        }
+      } catch (error) {
+        this.#metrics.uploads.inc({ outcome: "failed" });
+        const attempts = (this.#failures.get(path) ?? 0) + 1;
+        this.#failures.set(path, attempts);
+        await this.journal.markFailed(path, errorText(error)).catch(() => {});
+        this.#log.warn("a cache entry could not be replicated to the bucket; it stays pending", {
+          entry: path,
+          bucket: this.#bucket.location,
+          attempts,
+          error,
+        });
+        this.#scheduleRetry();
+      }
+    }
+  }
+
+  #scheduleRetry(): void {
+    if (this.#closed || this.#retryTimer !== undefined) return;
+    const attempts = Math.max(1, ...this.#failures.values());
+    const delay = Math.min(this.#retryDelayMs * 2 ** (attempts - 1), 600_000);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      for (const path of this.#failures.keys()) this.#enqueue(path);
+    }, delay);
+    Deno.unrefTimer(this.#retryTimer);
+  }
+}
+
+function checksumOf(attributes: Record<string, unknown>): string | undefined {
+  const gam = attributes.gam as { checksum?: unknown } | undefined;
+  return typeof gam?.checksum === "string" ? gam.checksum : undefined;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * SHA-256 of `bytes`, lowercase hex.
+ *
+ * @example Usage
+ * ```ts
+ * import { sha256Hex } from "./cache_mirror.ts";
+ * console.assert((await sha256Hex(new Uint8Array())).startsWith("e3b0c442"));
+ * ```
+ */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Archive of a folder's content with fixed names order, times and owners (same input, same bytes). */
+async function tar(dir: string): Promise<Uint8Array> {
+  const out = await new Deno.Command("tar", {
+    args: [
+      "--create",
+      "--file=-",
+      "--sort=name",
+      "--mtime=@0",
+      "--owner=0",
+      "--group=0",
+      "--numeric-owner",
+      "--format=gnu",
+      `--directory=${dir}`,
+      ".",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `tar of "${dir}" failed (status ${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
+  }
+  return out.stdout;
+}
+
+/** Unpacks an archive made by {@linkcode tar} into `dir` (members outside it are refused by tar). */
+async function untar(archive: Uint8Array, dir: string): Promise<void> {
+  const child = new Deno.Command("tar", {
+    args: [
+      "--extract",
+      "--file=-",
+      "--no-same-owner",
+      "--no-same-permissions",
+      `--directory=${dir}`,
+    ],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(archive);
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(
+      `tar could not unpack the archive (status ${out.code}): ${
+        new TextDecoder().decode(out.stderr).trim()
+      }`,
+    );
+  }
+}
