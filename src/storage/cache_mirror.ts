@@ -32,8 +32,6 @@ import {
 import { createLogger } from "../observability/mod.ts";
 import { ReplicationJournal, type ReplicationJournal as Journal } from "./replication_journal.ts";
 
-/** Metadata key of the archive's SHA-256 (hex). */
-export const META_SHA256 = "gam-sha256";
 /** Metadata key of the entry's canonical checksum (`sha256:<hex>`). */
 export const META_CHECKSUM = "gam-checksum";
 /** Metadata key of the archive's format. */
@@ -41,35 +39,10 @@ export const META_FORMAT = "gam-format";
 /** The archive format this module writes. */
 export const ENTRY_FORMAT = "zarr-entry-tar/1";
 
-/**
- * What the mirror needs from the bucket: whole-object put and get with user metadata, and a
- * listing. The S3 implementation in this folder provides it.
- */
-export interface MirrorBucket {
-  /** Where the objects go, for messages (`s3://bucket`). */
-  readonly location: string;
-  /** Uploads `body` under `key` with `metadata`; resolves to the version id, if any. */
-  putBytes(
-    key: string,
-    body: Uint8Array,
-    options: { metadata: Record<string, string> },
-  ): Promise<{ versionId?: string }>;
-  /** The object at `key`, or `undefined` when there is none. */
-  getBytes(
-    key: string,
-  ): Promise<
-    { body: Uint8Array; metadata: Record<string, string>; versionId?: string } | undefined
-  >;
-  /** The user metadata of `key` (no body), or `undefined` when there is none. */
-  headMetadata(key: string): Promise<Record<string, string> | undefined>;
-  /** Keys under `prefix`. */
-  listKeys(prefix: string): Promise<string[]>;
-}
-
 /** Options of {@linkcode CacheMirror}. */
 export interface CacheMirrorOptions {
   /** The bucket. */
-  bucket: MirrorBucket;
+  bucket: ObjectStore;
   /** Key prefix of the cache in the bucket, without trailing slash. @default "cache" */
   prefix?: string;
   /** Logger. @default a JSON logger at "warn" */
@@ -133,7 +106,7 @@ export class CacheMirror implements CacheStore {
   readonly local: FsCacheStore;
   /** The durable record of pending uploads. */
   readonly journal: Journal;
-  readonly #bucket: MirrorBucket;
+  readonly #bucket: ObjectStore;
   readonly #prefix: string;
   readonly #log: Logger;
   readonly #metrics: MirrorMetrics;
@@ -182,36 +155,42 @@ export class CacheMirror implements CacheStore {
    */
   async fetchRemote(path: string): Promise<boolean> {
     const key = this.keyOf(path);
-    let object: Awaited<ReturnType<MirrorBucket["getBytes"]>>;
+    let object: Awaited<ReturnType<ObjectStore["getBytes"]>>;
     try {
       object = await this.#bucket.getBytes(key);
     } catch (error) {
-      this.#metrics.remote.inc({ outcome: "error" });
-      this.#log.warn("the bucket could not be read; treating the entry as a miss", {
-        entry: path,
-        key,
-        error,
-      });
+      if (error instanceof ObjectNotFoundError) {
+        this.#metrics.remote.inc({ outcome: "miss" });
+        return false;
+      }
+      const corrupt = error instanceof ObjectChecksumError;
+      this.#metrics.remote.inc({ outcome: corrupt ? "corrupt" : "error" });
+      if (corrupt) {
+        this.#log.error("a cache object in the bucket failed its checksum and was not used", {
+          entry: path,
+          key,
+          error,
+        });
+      } else {
+        this.#log.warn("the bucket could not be read; treating the entry as a miss", {
+          entry: path,
+          key,
+          error,
+        });
+      }
       return false;
     }
-    if (object === undefined) {
-      this.#metrics.remote.inc({ outcome: "miss" });
-      return false;
-    }
-    const expected = object.metadata[META_SHA256];
-    const actual = await sha256Hex(object.body);
-    if (expected === undefined || expected !== actual) {
+    if (object.info.sha256 === undefined) {
+      // Not written by the mirror: nothing to check it against.
       this.#metrics.remote.inc({ outcome: "corrupt" });
-      this.#log.error("a cache object in the bucket failed its checksum and was not used", {
+      this.#log.error("a cache object in the bucket has no recorded checksum and was not used", {
         entry: path,
         key,
-        expected: expected ?? "(no gam-sha256 metadata)",
-        actual,
       });
       return false;
     }
     try {
-      await this.local.put(path, (dir) => untar(object.body, dir));
+      await this.local.put(path, (dir) => untar(object.bytes, dir));
     } catch (error) {
       this.#metrics.remote.inc({ outcome: "corrupt" });
       this.#log.error("a cache object in the bucket could not be unpacked", {
@@ -222,9 +201,9 @@ export class CacheMirror implements CacheStore {
       return false;
     }
     await this.journal.markFromBucket(path, {
-      checksum: object.metadata[META_CHECKSUM],
-      sha256: actual,
-      versionId: object.versionId,
+      checksum: object.info.metadata?.[META_CHECKSUM],
+      sha256: object.info.sha256,
+      versionId: object.info.versionId,
     });
     this.#metrics.remote.inc({ outcome: "hit" });
     return true;
@@ -322,28 +301,21 @@ export class CacheMirror implements CacheStore {
       }
       archive = await tar(stored.dir);
     }
-    const sha256 = await sha256Hex(archive);
-    const key = this.keyOf(path);
-    const there = await this.#bucket.headMetadata(key);
-    let versionId: string | undefined;
-    let outcome: "ok" | "unchanged" = "unchanged";
-    if (there?.[META_SHA256] !== sha256) {
-      const put = await this.#bucket.putBytes(key, archive, {
-        metadata: {
-          [META_SHA256]: sha256,
-          [META_FORMAT]: ENTRY_FORMAT,
-          ...(record?.checksum !== undefined ? { [META_CHECKSUM]: record.checksum } : {}),
-        },
-      });
-      versionId = put.versionId;
-      outcome = "ok";
-    }
+    // The store sends and checks the SHA-256, and skips the upload when the bucket already
+    // holds these bytes (the archive of an unchanged entry is byte-identical).
+    const put = await this.#bucket.putBytes(this.keyOf(path), archive, {
+      contentType: "application/x-tar",
+      metadata: {
+        [META_FORMAT]: ENTRY_FORMAT,
+        ...(record?.checksum !== undefined ? { [META_CHECKSUM]: record.checksum } : {}),
+      },
+    });
     await this.journal.markReplicated(path, {
-      sha256,
-      versionId,
+      sha256: put.sha256,
+      versionId: put.versionId,
       expectedQueuedAt: record?.state === "pending" ? record.queuedAt : undefined,
     });
-    return outcome;
+    return put.uploaded ? "ok" : "unchanged";
   }
 
   #enqueue(path: string): void {
@@ -370,7 +342,7 @@ export class CacheMirror implements CacheStore {
         await this.journal.markFailed(path, errorText(error)).catch(() => {});
         this.#log.warn("a cache entry could not be replicated to the bucket; it stays pending", {
           entry: path,
-          bucket: this.#bucket.location,
+          bucket: this.#bucket.bucket,
           attempts,
           error,
         });
@@ -398,20 +370,6 @@ function checksumOf(attributes: Record<string, unknown>): string | undefined {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/**
- * SHA-256 of `bytes`, lowercase hex.
- *
- * @example Usage
- * ```ts
- * import { sha256Hex } from "./cache_mirror.ts";
- * console.assert((await sha256Hex(new Uint8Array())).startsWith("e3b0c442"));
- * ```
- */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Archive of a folder's content with fixed names order, times and owners (same input, same bytes). */

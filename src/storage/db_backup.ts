@@ -11,33 +11,15 @@
  */
 import type { Database } from "../persistence/mod.ts";
 import { BackupError } from "../persistence/mod.ts";
-import { sha256Hex } from "./cache_mirror.ts";
+import type { ObjectStore } from "./object_store.ts";
+import { ObjectNotFoundError } from "./errors.ts";
 
-/** Metadata keys of a backup object. */
+/** Metadata keys of a backup object (the SHA-256 is the store's own `gam-sha256`). */
 export const BACKUP_META = {
-  sha256: "gam-sha256",
   format: "gam-format",
   engine: "gam-engine",
   rows: "gam-rows",
 } as const;
-
-/** What the backups need from the bucket. */
-export interface BackupBucket {
-  /** The bucket's name. */
-  readonly name: string;
-  /** Uploads `file` under `key` with `metadata`; resolves to the version id, if any. */
-  putFile(
-    key: string,
-    file: string,
-    options: { metadata: Record<string, string>; contentType?: string },
-  ): Promise<{ versionId?: string }>;
-  /** Downloads `key` (optionally one version) to `file`; resolves to its metadata. */
-  getFile(
-    key: string,
-    file: string,
-    options?: { versionId?: string },
-  ): Promise<{ metadata: Record<string, string>; versionId?: string } | undefined>;
-}
 
 /** What {@linkcode backupToBucket} wrote. */
 export interface BucketBackupInfo {
@@ -45,7 +27,7 @@ export interface BucketBackupInfo {
   uri: string;
   /** The object's version id, when the bucket is versioned. */
   versionId?: string;
-  /** SHA-256 of the backup, hex. */
+  /** SHA-256 of the backup, `sha256:<hex>`. */
   sha256: string;
   /** Size, bytes. */
   bytes: number;
@@ -53,31 +35,6 @@ export interface BucketBackupInfo {
   format: string;
   /** Rows per table at backup time. */
   rows: Record<string, number>;
-}
-
-/**
- * Splits `s3://bucket/key` into its parts; throws {@linkcode RangeError} otherwise.
- *
- * @example Usage
- * ```ts
- * import { parseS3Uri } from "./db_backup.ts";
- * parseS3Uri("s3://gam/backups/db.dump"); // { bucket: "gam", key: "backups/db.dump" }
- * ```
- */
-export function parseS3Uri(uri: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(uri);
-  if (m === null || m[2].endsWith("/")) {
-    throw new RangeError(
-      `Expected an object URI "s3://<bucket>/<key>" (key not ending in "/"), got "${uri}"`,
-    );
-  }
-  return { bucket: m[1], key: m[2] };
-}
-
-async function fileSha256(file: string): Promise<string> {
-  // Backups fit in memory at this project's sizes (tens of MB); hashing by chunks would need a
-  // streaming SHA-256, which Web Crypto does not offer.
-  return await sha256Hex(await Deno.readFile(file));
 }
 
 /**
@@ -90,29 +47,29 @@ async function fileSha256(file: string): Promise<string> {
  */
 export async function backupToBucket(
   db: Database,
-  bucket: BackupBucket,
+  bucket: ObjectStore,
   key: string,
 ): Promise<BucketBackupInfo> {
   const tmp = await Deno.makeTempDir({ prefix: "gam-backup-" });
   try {
     const file = `${tmp}/backup`;
     const info = await db.backup(file);
-    const sha256 = await fileSha256(file);
+    // The store computes the SHA-256, sends it for the server to check, and records it in the
+    // object's metadata (`gam-sha256`), where the restore finds it.
     const put = await bucket.putFile(key, file, {
       contentType: info.format === "pg_dump-custom"
         ? "application/octet-stream"
         : "application/gzip",
       metadata: {
-        [BACKUP_META.sha256]: sha256,
         [BACKUP_META.format]: info.format,
         [BACKUP_META.engine]: db.engine,
         [BACKUP_META.rows]: JSON.stringify(info.rows),
       },
     });
     return {
-      uri: `s3://${bucket.name}/${key}`,
+      uri: bucket.uri(key, put.versionId),
       ...(put.versionId !== undefined ? { versionId: put.versionId } : {}),
-      sha256,
+      sha256: put.sha256,
       bytes: info.bytes,
       format: info.format,
       rows: info.rows,
@@ -123,8 +80,9 @@ export async function backupToBucket(
 }
 
 /**
- * Restores the database from `key` in `bucket` after checking the object's SHA-256 against its
- * metadata; a mismatch (or no recorded checksum) leaves the database untouched.
+ * Restores the database from `key` in `bucket`. The download is checked against the SHA-256
+ * recorded in the object's metadata before anything touches the database; an object without
+ * one (not written by `gam db backup`) or whose bytes do not match is refused.
  *
  * @example Usage
  * ```ts ignore
@@ -133,41 +91,44 @@ export async function backupToBucket(
  */
 export async function restoreFromBucket(
   db: Database,
-  bucket: BackupBucket,
+  bucket: ObjectStore,
   key: string,
   options: { versionId?: string } = {},
-): Promise<{ sha256: string; versionId?: string }> {
-  const uri = `s3://${bucket.name}/${key}`;
+): Promise<{ uri: string; sha256: string; versionId?: string }> {
+  const uri = bucket.uri(key, options.versionId);
+  const head = await bucket.head(key, options);
+  if (head === undefined) throw new BackupError(`No backup at ${uri}`, { file: uri });
+  if (head.sha256 === undefined) {
+    throw new BackupError(
+      `Backup ${uri} has no gam-sha256 metadata: it was not written by gam db backup, and its ` +
+        `integrity cannot be checked; the database was not touched`,
+      { file: uri },
+    );
+  }
   const tmp = await Deno.makeTempDir({ prefix: "gam-restore-" });
   try {
     const file = `${tmp}/backup`;
-    const got = await bucket.getFile(key, file, options);
-    if (got === undefined) {
+    let got;
+    try {
+      // Checked against gam-sha256 by the store: a mismatch throws and leaves no file.
+      got = await bucket.getFile(key, file, options);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) {
+        throw new BackupError(`No backup at ${uri}`, { file: uri, cause: error });
+      }
       throw new BackupError(
-        `No backup at ${uri}${options.versionId ? ` (version ${options.versionId})` : ""}`,
-        {
-          file: uri,
-        },
-      );
-    }
-    const expected = got.metadata[BACKUP_META.sha256];
-    const actual = await fileSha256(file);
-    if (expected === undefined) {
-      throw new BackupError(
-        `Backup ${uri} has no ${BACKUP_META.sha256} metadata: it was not written by gam db backup, ` +
-          `and its integrity cannot be checked`,
-        { file: uri },
-      );
-    }
-    if (expected !== actual) {
-      throw new BackupError(
-        `Backup ${uri} failed its checksum: metadata says sha256 ${expected}, the downloaded ` +
-          `bytes hash to ${actual}; the database was not touched`,
-        { file: uri },
+        `Backup ${uri} could not be downloaded intact; the database was not touched: ${
+          (error as Error).message
+        }`,
+        { file: uri, cause: error },
       );
     }
     await db.restore(file);
-    return { sha256: actual, ...(got.versionId !== undefined ? { versionId: got.versionId } : {}) };
+    return {
+      uri,
+      sha256: got.sha256 ?? head.sha256,
+      ...(got.versionId !== undefined ? { versionId: got.versionId } : {}),
+    };
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }

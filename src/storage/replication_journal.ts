@@ -39,7 +39,7 @@ export const ReplicationRecordSchema = z.strictObject({
   lastError: z.string().optional(),
   /** When the bucket got the entry (ISO 8601). */
   replicatedAt: z.string().optional(),
-  /** SHA-256 (hex) of the uploaded archive. */
+  /** SHA-256 of the archive in the bucket, `sha256:<hex>`. */
   sha256: z.string().optional(),
   /** The object's version id in the bucket, when the bucket is versioned. */
   versionId: z.string().optional(),
