@@ -24,13 +24,15 @@ import type { CacheStore, StoredEntry, StoredEntryInfo } from "../cache/mod.ts";
 import { FsCacheStore } from "../cache/mod.ts";
 import {
   type Counter,
+  createLogger,
   defaultRegistry,
   type Gauge,
   type Logger,
   type MetricsRegistry,
 } from "../observability/mod.ts";
-import { createLogger } from "../observability/mod.ts";
-import { ReplicationJournal, type ReplicationJournal as Journal } from "./replication_journal.ts";
+import { ReplicationJournal } from "./replication_journal.ts";
+import type { ObjectStore } from "./object_store.ts";
+import { ObjectChecksumError, ObjectNotFoundError } from "./errors.ts";
 
 /** Metadata key of the entry's canonical checksum (`sha256:<hex>`). */
 export const META_CHECKSUM = "gam-checksum";
@@ -55,7 +57,7 @@ export interface CacheMirrorOptions {
 
 /** Counts of a {@linkcode CacheMirror.flush}. */
 export interface FlushReport {
-  /** Entries uploaded by this flush. */
+  /** Entries pending when the flush started that the bucket now holds. */
   replicated: number;
   /** Entries still pending afterwards (the bucket failed, or a newer write came meanwhile). */
   pending: number;
@@ -105,7 +107,7 @@ export class CacheMirror implements CacheStore {
   /** The local layer. */
   readonly local: FsCacheStore;
   /** The durable record of pending uploads. */
-  readonly journal: Journal;
+  readonly journal: ReplicationJournal;
   readonly #bucket: ObjectStore;
   readonly #prefix: string;
   readonly #log: Logger;
@@ -266,13 +268,14 @@ export class CacheMirror implements CacheStore {
    * `gam run` calls it before it exits.
    */
   async flush(): Promise<FlushReport> {
-    for (const r of await this.journal.pending()) this.#queue.add(r.path);
-    let replicated = 0;
-    const count = (n: number) => (replicated += n);
-    // The background worker may be uploading; run after it, then drain what is left.
+    const before = await this.journal.pending();
+    for (const r of before) this.#queue.add(r.path);
+    // The background worker may be uploading; let it finish, then drain what is left.
     await this.#busy;
-    await this.#drain(count);
-    const pending = (await this.journal.pending()).length;
+    await this.#drain();
+    const after = await this.journal.all();
+    const replicated = before.filter((r) => after.get(r.path)?.state === "replicated").length;
+    const pending = [...after.values()].filter((r) => r.state === "pending").length;
     this.#metrics.pending.set(pending);
     return { replicated, pending };
   }
@@ -321,20 +324,17 @@ export class CacheMirror implements CacheStore {
   #enqueue(path: string): void {
     if (this.#closed) return;
     this.#queue.add(path);
-    this.#busy ??= this.#drain(() => {}).finally(() => (this.#busy = undefined));
+    this.#busy ??= this.#drain().finally(() => (this.#busy = undefined));
   }
 
-  async #drain(count: (n: number) => void): Promise<void> {
+  async #drain(): Promise<void> {
     while (this.#queue.size > 0) {
       const [path] = this.#queue;
       this.#queue.delete(path);
       try {
         const outcome = await this.replicate(path);
         this.#failures.delete(path);
-        if (outcome !== "gone") {
-          this.#metrics.uploads.inc({ outcome });
-          count(1);
-        }
+        if (outcome !== "gone") this.#metrics.uploads.inc({ outcome });
       } catch (error) {
         this.#metrics.uploads.inc({ outcome: "failed" });
         const attempts = (this.#failures.get(path) ?? 0) + 1;
