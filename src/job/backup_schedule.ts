@@ -21,7 +21,7 @@ export interface BackupRunResult {
 
 /** Options of {@linkcode startBackupSchedule}. */
 export interface BackupScheduleOptions {
-  /** The cron expression now in force (read at each arming); `undefined`: no backups. */
+  /** The cron expression now in force (read at each (re)scheduling); `undefined`: no backups. */
   schedule: () => string | undefined;
   /** Makes one backup. */
   run: (signal: AbortSignal) => Promise<BackupRunResult>;
@@ -117,7 +117,9 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     if (stopped) return;
     const pattern = options.schedule();
     if (pattern === undefined) return;
-    job = new Cron(pattern, { mode: "5-part", unref: true }, () => {
+    // The config allows 5-field expressions (checked by `cronProblem`); croner also takes a
+    // leading seconds field, which the tests use.
+    job = new Cron(pattern, { unref: true }, () => {
       runNow();
     });
   };
