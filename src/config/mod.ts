@@ -33,6 +33,9 @@ export {
   NAME_PATTERN,
   type PipelineStepConfig,
   REQUIRED_MODALITIES,
+  STORAGE_CLASSES,
+  type StorageConfig,
+  StorageSchema,
   TOP_LEVEL_KEYS,
 } from "./schema.ts";
 export {

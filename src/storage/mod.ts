@@ -1,0 +1,47 @@
+/**
+ * Object storage: run artefacts in an S3-compatible bucket, beside the local disk.
+ *
+ * - {@linkcode ObjectStore}: the contract (put/get with SHA-256 checks, head, list, versions,
+ *   delete); {@linkcode S3ObjectStore}: the AWS SDK implementation with the ingestion's
+ *   cockatiel retry and circuit-breaker policies.
+ * - {@linkcode openObjectStore}: the store of the config's `storage:` section (credentials by
+ *   auth profile, re-read at every request), or `undefined` without one.
+ * - Layout: {@linkcode runPrefix}, {@linkcode objectName}, {@linkcode bboxTag}.
+ * - `s3://` URIs with version ids: {@linkcode formatS3Uri}, {@linkcode parseS3Uri}.
+ *
+ * @example Open the configured bucket
+ * ```ts ignore
+ * import { loadConfig } from "../config/mod.ts";
+ * import { openObjectStore } from "./mod.ts";
+ * const { config } = await loadConfig();
+ * const store = openObjectStore(config);
+ * if (store) await store.ensureBucket();
+ * ```
+ *
+ * @module
+ */
+export type { GetOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from "./object_store.ts";
+export {
+  type S3Credentials,
+  S3ObjectStore,
+  type S3ObjectStoreOptions,
+  SHA256_METADATA_KEY,
+} from "./s3_object_store.ts";
+export { openObjectStore } from "./from_config.ts";
+export { endpointProblem, isLoopbackHost } from "./endpoint.ts";
+export {
+  ObjectChecksumError,
+  ObjectNotFoundError,
+  StorageConfigError,
+  StorageError,
+} from "./errors.ts";
+export { formatS3Uri, isS3Uri, parseS3Uri, type S3Uri } from "./s3_uri.ts";
+export {
+  type ArtifactKind,
+  bboxTag,
+  isoBasic,
+  type LayoutRoot,
+  objectName,
+  phaseRoot,
+  runPrefix,
+} from "./layout.ts";
