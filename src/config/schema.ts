@@ -669,6 +669,29 @@ export const StorageSchema = z.strictObject({
   uploadAtRunEnd: bool().default(true),
   /** Bucket lifecycle rules. */
   lifecycle: LifecycleSchema.prefault({}),
+  /**
+   * The remote cache mirror: the bucket's `<phase>/<prefix>/` as the cache's second layer (a
+   * local miss is looked up there before the source is asked; local writes are replicated in
+   * the background, pending ones recorded in `<cacheDir>/.replication/`).
+   */
+  cacheMirror: z.strictObject({
+    /** Mirror the cache to the bucket. */
+    enabled: bool().default(true),
+    /** Key prefix of the cache, relative to `[<prefix>/]<phase>/`. */
+    prefix: KeyPart.default("cache"),
+  }).prefault({}),
+  /** Database backups to the bucket, scheduled by `gam serve`. */
+  backup: z.strictObject({
+    /**
+     * When `gam serve` writes a data dump and a schema snapshot (5-field cron, local time);
+     * `"off"`: never (back up with `gam db backup --to s3://...` from elsewhere).
+     */
+    schedule: z.union([z.literal("off"), Cron]).default("@weekly"),
+    /** Key prefix of the backups, relative to `[<prefix>/]<phase>/`. */
+    prefix: KeyPart.default("backups"),
+    /** Write the schema snapshot (JSON) beside each data dump. */
+    schemaSnapshot: bool().default(true),
+  }).prefault({}),
 }).superRefine((s, ctx) => {
   if (s.endpoint !== undefined) {
     const problem = endpointProblem(s.endpoint, s.allowPlainHttp);

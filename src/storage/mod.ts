@@ -45,3 +45,27 @@ export {
   phaseRoot,
   runPrefix,
 } from "./layout.ts";
+export {
+  CacheMirror,
+  type CacheMirrorOptions,
+  ENTRY_FORMAT,
+  type FlushReport,
+  META_CHECKSUM,
+  META_FORMAT,
+} from "./cache_mirror.ts";
+export {
+  JOURNAL_DIR,
+  ReplicationJournal,
+  type ReplicationRecord,
+  ReplicationRecordSchema,
+} from "./replication_journal.ts";
+export {
+  BACKUP_META,
+  backupToBucket,
+  type BucketBackupInfo,
+  restoreFromBucket,
+  schemaSnapshot,
+} from "./db_backup.ts";
+export { backupKeys, runScheduledBackup, type ScheduledBackupInfo } from "./scheduled_backup.ts";
+export { entriesOfManifest, rehydrateEntries, type RehydrateReport } from "./rehydrate.ts";
+export { cacheMirrorPrefix, openCacheStore, type OpenedCacheStore } from "./cache_store_for.ts";
