@@ -101,15 +101,20 @@ is_running() {
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
 }
 
-# Throw-away credentials, generated once per server folder and reused by `start` and `url`.
+# Throw-away credentials, generated once per server folder and reused by `start` and `url`
+# (or taken from GAM_S3_ACCESS_KEY_ID / GAM_S3_SECRET_ACCESS_KEY when both are set at the first
+# start: the security test uses a recognisable secret).
 credentials() {
   if [ ! -s "$BASE/credentials" ]; then
     mkdir -p "$BASE"
+    local id="${GAM_S3_ACCESS_KEY_ID:-}" secret="${GAM_S3_SECRET_ACCESS_KEY:-}"
+    if [ -z "$id" ] || [ -z "$secret" ]; then
+      id="gamtest$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+      secret="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    fi
     (
       umask 077
-      printf 'GAM_S3_ACCESS_KEY_ID=gamtest%s\nGAM_S3_SECRET_ACCESS_KEY=%s\n' \
-        "$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-        "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$BASE/credentials"
+      printf 'GAM_S3_ACCESS_KEY_ID=%q\nGAM_S3_SECRET_ACCESS_KEY=%q\n' "$id" "$secret" >"$BASE/credentials"
     )
   fi
   # shellcheck disable=SC1091

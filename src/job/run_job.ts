@@ -49,6 +49,7 @@ import {
 import { persistModalityAtomically } from "./persist.ts";
 import { databaseCacheLock } from "./cache_lock.ts";
 import { writeFileAtomic } from "../fs/mod.ts";
+import { uploadRunFolder } from "./upload.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
 
@@ -117,6 +118,11 @@ export interface RunSummary {
   modalities: ModalitySummary[];
   /** Problems found by `--dry-run` (empty when valid). */
   problems?: string[];
+  /**
+   * The upload of the run folder to the bucket (with a `storage:` section): `uploaded`, or
+   * `pending` (the bucket failed; the run still succeeded, `gam storage push` resumes).
+   */
+  storage?: { status: "uploaded" | "pending"; manifest?: string; error?: string };
 }
 
 /**
@@ -433,6 +439,9 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     // A stopped run's half-written cache entries go; other processes' writes (their lock is
     // held) are left alone.
     if (interrupted) await store.cleanLeftovers().catch(() => {});
+    if (config.storage?.uploadAtRunEnd && !interrupted) {
+      summary.storage = await uploadRunFolder(config, summary.runDir, database, logger);
+    }
   } finally {
     clearInterval(heartbeat);
     if (mirror) {

@@ -61,6 +61,7 @@ async function script(args: string[], env: Record<string, string>): Promise<stri
  * Starts a loopback S3 server for a test.
  *
  * @param kind `versitygw` (default) or `moto`.
+ * @param options Fixed credentials (both or neither); default: generated.
  * @returns The server; call `stop()` in a `finally`.
  *
  * @example Usage
@@ -76,11 +77,20 @@ async function script(args: string[], env: Record<string, string>): Promise<stri
  */
 export async function startTestS3Server(
   kind: "versitygw" | "moto" = "versitygw",
+  options: { accessKeyId?: string; secretAccessKey?: string } = {},
 ): Promise<TestS3Server> {
   const port = freePort();
   const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
   const dir = `${tmp}/gam-s3-test-${port}`;
-  const scriptEnv = { GAM_S3_SERVER: kind, GAM_S3_PORT: String(port), GAM_S3_DIR: dir };
+  const scriptEnv: Record<string, string> = {
+    GAM_S3_SERVER: kind,
+    GAM_S3_PORT: String(port),
+    GAM_S3_DIR: dir,
+  };
+  if (options.accessKeyId && options.secretAccessKey) {
+    scriptEnv.GAM_S3_ACCESS_KEY_ID = options.accessKeyId;
+    scriptEnv.GAM_S3_SECRET_ACCESS_KEY = options.secretAccessKey;
+  }
   const env: Record<string, string> = {};
   const start = async () => {
     const text = await script(["start"], scriptEnv);

@@ -46,6 +46,17 @@ export {
   runPrefix,
 } from "./layout.ts";
 export {
+  pushRun,
+  type PushRunOptions,
+  type PushRunResult,
+  readStorageJournal,
+  RunFolderError,
+  STORAGE_JOURNAL,
+  type StorageJournal,
+  type StoredObject,
+} from "./run_upload.ts";
+export { renderRunReadme, type RunReadmeInput } from "./run_readme.ts";
+export {
   CacheMirror,
   type CacheMirrorOptions,
   ENTRY_FORMAT,
