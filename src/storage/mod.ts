@@ -78,5 +78,13 @@ export {
   schemaSnapshot,
 } from "./db_backup.ts";
 export { backupKeys, runScheduledBackup, type ScheduledBackupInfo } from "./scheduled_backup.ts";
-export { entriesOfManifest, rehydrateEntries, type RehydrateReport } from "./rehydrate.ts";
+export {
+  entriesOfManifest,
+  findRunManifest,
+  rehydrateEntries,
+  type RehydrateReport,
+  rehydrateRun,
+  type RunManifestRef,
+  RunNotInBucketError,
+} from "./rehydrate.ts";
 export { cacheMirrorPrefix, openCacheStore, type OpenedCacheStore } from "./cache_store_for.ts";

@@ -16,7 +16,16 @@ import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../../config/mod.ts";
 import { createLogger, type Logger } from "../../observability/mod.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
-import { openObjectStore, pushRun, type S3ObjectStore } from "../../storage/mod.ts";
+import {
+  CacheMirror,
+  cacheMirrorPrefix,
+  openObjectStore,
+  phaseRoot,
+  pushRun,
+  rehydrateRun,
+  RunNotInBucketError,
+  type S3ObjectStore,
+} from "../../storage/mod.ts";
 
 /** What a subcommand handler receives. */
 export interface StorageContext {
@@ -97,7 +106,76 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
       return EXIT_OK;
     },
   },
+  rehydrate: {
+    usage: "rehydrate RUN_ID...|--all\n" +
+      "                   Rebuild the local cache from the bucket: every cache entry the runs'\n" +
+      "                   manifests list and the cache folder lacks is downloaded (checksum\n" +
+      "                   checked); --all: every run in the database",
+    run: (ctx) => rehydrateCommand(ctx),
+  },
 };
+
+/** `gam storage rehydrate`: see its usage line. */
+async function rehydrateCommand(ctx: StorageContext): Promise<number> {
+  const all = ctx.values.all === true;
+  if (all === (ctx.args.length > 0)) {
+    throw new UsageError("gam storage rehydrate needs RUN_ID... or --all (not both)");
+  }
+  const config = ctx.loaded.config;
+  const storage = config.storage!;
+  let db: Database | undefined;
+  try {
+    db = await ctx.database();
+  } catch (error) {
+    if (all) throw error; // --all lists the runs of the database
+    ctx.logger.warn("database unavailable: manifests are looked up by listing the bucket", {
+      error,
+    });
+  }
+  const runIds = all
+    ? (await db!.sql.query<{ id: string }>(
+      "SELECT id FROM runs ORDER BY started_at, id",
+      [],
+      "rehydrate",
+    )).map((r) => r.id)
+    : ctx.args;
+  const mirror = new CacheMirror(config.defaults.cacheDir, {
+    bucket: ctx.store,
+    prefix: cacheMirrorPrefix(storage),
+    logger: ctx.logger,
+  });
+  const reports = [];
+  let failed = false;
+  try {
+    for (const runId of runIds) {
+      try {
+        const r = await rehydrateRun(mirror, ctx.store, {
+          root: phaseRoot(storage),
+          runId,
+          repo: db?.repo,
+        });
+        reports.push({ runId, ...r });
+        if (r.missing.length > 0) failed = true;
+        if (!ctx.json) {
+          console.log(
+            `run ${runId}: ${r.fetched.length} entries downloaded, ${r.present.length} already ` +
+              `local, ${r.missing.length} missing from the bucket (manifest ${r.manifest})`,
+          );
+          for (const m of r.missing) console.log(`  missing: ${m}`);
+        }
+      } catch (error) {
+        // --all goes over every run, some of which were never pushed (failed runs).
+        if (!(all && error instanceof RunNotInBucketError)) throw error;
+        reports.push({ runId, skipped: error.message });
+        if (!ctx.json) console.log(`run ${runId}: skipped (${error.message})`);
+      }
+    }
+  } finally {
+    await mirror.close();
+  }
+  if (ctx.json) console.log(JSON.stringify({ runs: reports }));
+  return failed ? EXIT_FAILURE : EXIT_OK;
+}
 
 function help(): string {
   const lines = Object.values(STORAGE_SUBCOMMANDS).map((s) => `  ${s.usage}`);
