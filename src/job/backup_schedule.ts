@@ -63,6 +63,12 @@ export function backupMetrics(registry: MetricsRegistry = defaultRegistry) {
       help: "Size of the last backup file written by gam db backup.",
       labelNames: [],
     }),
+    period: registry.gauge({
+      name: "gam_db_backup_schedule_period_seconds",
+      help: "Longest gap between two of the next scheduled database backups, seconds " +
+        "(GamDatabaseBackupStale allows this plus 2 hours).",
+      labelNames: [],
+    }),
     failures: registry.counter({
       name: "gam_db_backup_failures_total",
       help: "Scheduled database backups that failed.",
@@ -122,6 +128,10 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     job = new Cron(pattern, { unref: true }, () => {
       runNow();
     });
+    // The longest gap among the next few firings (a weekday schedule's weekend counts).
+    const next = job.nextRuns(8);
+    const gaps = next.slice(1).map((d, i) => d.getTime() - next[i].getTime());
+    if (gaps.length > 0) metrics.period.set(Math.max(...gaps) / 1000);
   };
   reschedule();
   return {

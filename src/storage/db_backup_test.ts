@@ -143,11 +143,12 @@ Deno.test({
         await schedule.stop();
         const metrics = await registry.render();
         const stamp = Number(
-          /gam_db_backup_last_success_timestamp_seconds (\S+)/.exec(metrics)?.[1],
+          /^gam_db_backup_last_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1],
         );
         // Set after the backup finished (the gauge is printed to the millisecond).
         assert.ok(stamp >= startedAt - 0.001 && stamp <= Date.now() / 1000 + 0.001, metrics);
         assert.match(metrics, /gam_db_backup_size_bytes [1-9]/);
+        assert.match(metrics, /gam_db_backup_schedule_period_seconds 1\n/, "every second");
         const keys: string[] = [];
         for await (const o of store.list("phase1/backups/")) keys.push(o.key);
         assert.equal(keys.length, 2, keys.join(", "));
