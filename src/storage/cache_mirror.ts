@@ -256,11 +256,22 @@ export class CacheMirror implements CacheStore {
     return this.local.clear();
   }
 
-  /** Queues every upload the journal has pending (left by an earlier process or outage). */
+  /**
+   * Queues every upload the journal has pending (left by an earlier process or outage), and
+   * forgets the records of entries no longer in the local folder (evicted or quarantined by a
+   * tool working on the folder alone). Resolves to the number of pending uploads.
+   */
   async resume(): Promise<number> {
-    const pending = await this.journal.pending();
-    for (const r of pending) this.#enqueue(r.path);
-    return pending.length;
+    let pending = 0;
+    for (const r of (await this.journal.all()).values()) {
+      if (r.state === "pending") {
+        pending++;
+        this.#enqueue(r.path);
+      } else if ((await this.local.get(r.path)) === undefined) {
+        await this.journal.remove(r.path);
+      }
+    }
+    return pending;
   }
 
   /**
@@ -398,29 +409,40 @@ async function tar(dir: string): Promise<Uint8Array> {
   return out.stdout;
 }
 
-/** Unpacks an archive made by {@linkcode tar} into `dir` (members outside it are refused by tar). */
+/**
+ * Unpacks an archive made by {@linkcode tar} into `dir`. Only regular files and folders are
+ * accepted (no links or devices, which could reach outside `dir`); GNU tar itself refuses
+ * members with `..` and strips a leading `/`.
+ */
 async function untar(archive: Uint8Array, dir: string): Promise<void> {
+  const listing = await tarWithInput(["--list", "--verbose", "--file=-"], archive);
+  const bad = listing.split("\n").filter((l) => l !== "" && l[0] !== "-" && l[0] !== "d");
+  if (bad.length > 0) {
+    throw new Error(`the archive holds members other than files and folders: ${bad[0]}`);
+  }
+  await tarWithInput(
+    ["--extract", "--file=-", "--no-same-owner", "--no-same-permissions", `--directory=${dir}`],
+    archive,
+  );
+}
+
+/** Runs `tar args` with `input` on its standard input; resolves to its standard output. */
+async function tarWithInput(args: string[], input: Uint8Array): Promise<string> {
   const child = new Deno.Command("tar", {
-    args: [
-      "--extract",
-      "--file=-",
-      "--no-same-owner",
-      "--no-same-permissions",
-      `--directory=${dir}`,
-    ],
+    args,
     stdin: "piped",
-    stdout: "null",
+    stdout: "piped",
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(archive);
-  await writer.close();
-  const out = await child.output();
+  const [out] = await Promise.all([
+    child.output(),
+    writer.write(input).then(() => writer.close()),
+  ]);
   if (!out.success) {
     throw new Error(
-      `tar could not unpack the archive (status ${out.code}): ${
-        new TextDecoder().decode(out.stderr).trim()
-      }`,
+      `tar ${args[0]} failed (status ${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`,
     );
   }
+  return new TextDecoder().decode(out.stdout);
 }

@@ -100,6 +100,13 @@ Deno.test("cache mirror: writes while the bucket is down stay pending, survive t
     const ls2 = await gam(["cache", "ls", "--cache-dir", cacheDir]);
     assert.match(ls2.stdout, /REPLICATION/);
     assert.equal(ls2.stdout.match(/\breplicated\b/g)?.length, 2, ls2.stdout);
+
+    // An entry removed by a tool working on the folder alone: its record goes at the next start.
+    await mirror2.local.delete(b.entry!.path);
+    const mirror3 = new CacheMirror(cacheDir, { bucket: store2, logger: quiet() });
+    assert.equal(await mirror3.resume(), 0);
+    assert.deepEqual([...(await mirror3.journal.all()).keys()], [a.entry!.path]);
+    await mirror3.close();
   });
 });
 
@@ -191,5 +198,28 @@ Deno.test("rehydrateEntries() brings back listed entries from the bucket and rep
     const again = await rehydrateEntries(mirrorB, [hit.entry!.path]);
     assert.deepEqual(again, { fetched: [], present: [hit.entry!.path], missing: [] });
     await mirrorB.close();
+  });
+});
+
+Deno.test("cache mirror: an archive with a link in the bucket is refused, nothing is unpacked", async () => {
+  await withServer(async (server) => {
+    const dir = await moduleTempDir({ prefix: "gam-mirror-" });
+    const bucket = await server.store("gam-mirror");
+    // An archive made by hand: a zarr.json and a symbolic link pointing out of the entry.
+    await Deno.mkdir(`${dir}/src`);
+    await Deno.writeTextFile(`${dir}/src/zarr.json`, '{"zarr_format":3,"node_type":"group"}');
+    await Deno.symlink("/etc", `${dir}/src/escape`);
+    const out = await new Deno.Command("tar", {
+      args: ["--create", "--file=-", `--directory=${dir}/src`, "."],
+      stdout: "piped",
+    }).output();
+    const registry = new MetricsRegistry();
+    const mirror = new CacheMirror(`${dir}/cache`, { bucket, logger: quiet(), metrics: registry });
+    const path = `ingestion/gravity/${KEY_A}`;
+    await bucket.putBytes(mirror.keyOf(path), out.stdout);
+    assert.equal(await mirror.get(path), undefined);
+    assert.match(await registry.render(), /gam_cache_remote_requests_total\{outcome="corrupt"\} 1/);
+    assert.deepEqual(await mirror.local.list(), [], "nothing was published");
+    await mirror.close();
   });
 });
