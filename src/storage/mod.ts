@@ -46,6 +46,7 @@ export {
   runPrefix,
 } from "./layout.ts";
 export {
+  markUploadPending,
   pushRun,
   type PushRunOptions,
   type PushRunResult,
