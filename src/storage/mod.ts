@@ -57,3 +57,12 @@ export {
   type StoredObject,
 } from "./run_upload.ts";
 export { renderRunReadme, type RunReadmeInput } from "./run_readme.ts";
+export {
+  ABORT_INCOMPLETE_UPLOAD_DAYS,
+  applyLifecycle,
+  diffLifecycle,
+  LifecycleMismatchError,
+  type LifecycleRuleView,
+  readLifecycle,
+  renderLifecycle,
+} from "./lifecycle.ts";

@@ -16,7 +16,16 @@ import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../../config/mod.ts";
 import { createLogger, type Logger } from "../../observability/mod.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
-import { openObjectStore, pushRun, type S3ObjectStore } from "../../storage/mod.ts";
+import {
+  applyLifecycle,
+  diffLifecycle,
+  type LifecycleRuleView,
+  openObjectStore,
+  pushRun,
+  readLifecycle,
+  renderLifecycle,
+  type S3ObjectStore,
+} from "../../storage/mod.ts";
 
 /** What a subcommand handler receives. */
 export interface StorageContext {
@@ -92,6 +101,54 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
           `run ${result.runId}: ${result.uploaded} objects uploaded ` +
             `(${result.bytesUploaded} bytes), ${result.unchanged} already there; ` +
             `manifest ${manifest?.uri ?? "-"}`,
+        );
+      }
+      return EXIT_OK;
+    },
+  },
+  lifecycle: {
+    usage: "lifecycle show|apply Show the rules rendered from storage.lifecycle beside the " +
+      "bucket's, or apply them (then read back and compare)",
+    async run(ctx) {
+      const [action, ...extra] = ctx.args;
+      if ((action !== "show" && action !== "apply") || extra.length > 0) {
+        throw new UsageError(
+          `gam storage lifecycle needs "show" or "apply", got "${ctx.args.join(" ")}"`,
+        );
+      }
+      const wanted = renderLifecycle(ctx.loaded.config.storage!);
+      let actual: LifecycleRuleView[];
+      try {
+        actual = action === "apply"
+          ? await applyLifecycle(ctx.store, wanted)
+          : await readLifecycle(ctx.store);
+      } catch (error) {
+        if (error instanceof Error && error.name === "NotImplemented") {
+          ctx.logger.error(
+            `the storage server does not implement the bucket lifecycle API (it answered ` +
+              `NotImplemented to ${
+                action === "apply" ? "Put" : "Get"
+              }BucketLifecycleConfiguration); ` +
+              "versitygw 1.8.0 is such a server: apply the rules on the production store",
+          );
+          return EXIT_FAILURE;
+        }
+        throw error;
+      }
+      const differences = diffLifecycle(wanted, actual);
+      if (ctx.json) {
+        console.log(JSON.stringify({ bucket: ctx.store.bucket, wanted, actual, differences }));
+      } else {
+        console.log(`bucket ${ctx.store.bucket}: ${wanted.length} rule(s) from the configuration`);
+        for (const r of wanted) {
+          const steps = r.transitions.map((t) => `${t.storageClass} after ${t.days} d`);
+          if (r.expireDays !== undefined) steps.push(`expire after ${r.expireDays} d`);
+          console.log(`  ${r.id}  ${r.prefix}  ${steps.join(", ")}`);
+        }
+        console.log(
+          differences.length === 0
+            ? action === "apply" ? "applied, read back and equal" : "the bucket is in sync"
+            : `the bucket differs:\n  ${differences.join("\n  ")}`,
         );
       }
       return EXIT_OK;
