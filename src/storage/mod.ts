@@ -66,3 +66,4 @@ export {
   readLifecycle,
   renderLifecycle,
 } from "./lifecycle.ts";
+export { type LocalGrid, openStoredGrid } from "./grid_object.ts";

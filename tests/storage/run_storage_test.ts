@@ -166,10 +166,39 @@ Deno.test({
       assert.match(gdalOut, /Driver: GTiff/);
       assert.match(gdalOut, /Size is \d+, \d+/);
 
+      // gam qc and gam filter open the grids straight from the bucket (a version, a Zarr group).
+      const qc = await gam(["qc", tifUri, "--config", path, "--json"], ENV);
+      assert.equal(qc.code, 0, qc.stderr);
+      assert.ok(JSON.parse(qc.stdout).completeness.cells > 0);
+      const zarrKey = keys.find((k) => k.endsWith(".zarr/zarr.json"))!.replace(/\/zarr\.json$/, "");
+      const filtered = `${dir}/smoothed.tif`;
+      const filter = await gam([
+        "filter",
+        `s3://${BUCKET}/${prefix}${zarrKey}`,
+        "--op",
+        "gaussian",
+        "--sigma",
+        "1",
+        "--out",
+        filtered,
+        "--config",
+        path,
+      ], ENV);
+      assert.equal(filter.code, 0, filter.stderr);
+      assert.ok((await Deno.stat(filtered)).size > 0);
+      const missing = await gam(
+        ["qc", `s3://${BUCKET}/${prefix}nothing.tif`, "--config", path],
+        ENV,
+      );
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /No object at s3:\/\/gam-run-test\//);
+
       // The secret is nowhere: stderr (debug logs), stdout, the run folders, the bucket's texts.
       await assertNoSecretIn(await allFiles(`${dir}/out/runs`), {
         stderr: run.stderr,
         stdout: run.stdout,
+        "qc stderr": qc.stderr,
+        "filter stderr": filter.stderr,
         "manifest in the bucket": new TextDecoder().decode(bytes),
         "README in the bucket": readme,
       });
