@@ -67,3 +67,13 @@ export {
   renderLifecycle,
 } from "./lifecycle.ts";
 export { type LocalGrid, openStoredGrid } from "./grid_object.ts";
+export {
+  type CacheEntryInfo,
+  gatherPruneInputs,
+  type ObjectVersionInfo,
+  planPrune,
+  type PruneInputs,
+  type PruneItem,
+  type PrunePlan,
+  type RunInfo,
+} from "./retention.ts";

@@ -16,11 +16,16 @@ import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../../config/mod.ts";
 import { createLogger, type Logger } from "../../observability/mod.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
+import { FsCacheStore } from "../../cache/mod.ts";
 import {
   applyLifecycle,
   diffLifecycle,
+  gatherPruneInputs,
   type LifecycleRuleView,
   openObjectStore,
+  phaseRoot,
+  planPrune,
+  type PruneItem,
   pushRun,
   readLifecycle,
   renderLifecycle,
@@ -151,6 +156,56 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
             : `the bucket differs:\n  ${differences.join("\n  ")}`,
         );
       }
+      return EXIT_OK;
+    },
+  },
+  prune: {
+    usage: "prune --dry-run     List what the retention: ages let go (run folders, cache " +
+      "entries, bucket objects, database rows) and what is kept (pinned, recent, referenced)",
+    async run(ctx) {
+      if (ctx.values["dry-run"] !== true) {
+        throw new UsageError(
+          "gam storage prune only lists for now: run it with --dry-run (removal is not " +
+            "implemented yet)",
+        );
+      }
+      if (ctx.args.length > 0) {
+        throw new UsageError(`gam storage prune takes no arguments, got "${ctx.args.join(" ")}"`);
+      }
+      const config = ctx.loaded.config;
+      const retention = config.retention ?? { keepLastRuns: 5 };
+      let sql;
+      try {
+        sql = (await ctx.database()).sql;
+      } catch (error) {
+        ctx.logger.warn("database unavailable: its rows are not considered", { error });
+      }
+      const plan = planPrune(
+        await gatherPruneInputs({
+          retention,
+          outputDir: config.defaults.outputDir,
+          cache: new FsCacheStore(config.defaults.cacheDir, { recordAccess: false }),
+          sql,
+          store: ctx.store,
+          root: phaseRoot(config.storage!),
+        }),
+      );
+      if (ctx.json) {
+        console.log(JSON.stringify({ dryRun: true, ...plan }));
+        return EXIT_OK;
+      }
+      const section = (title: string, items: PruneItem[]) => {
+        console.log(`${title}: ${items.length}`);
+        for (const i of items) {
+          console.log(`  ${i.id}${i.versionId ? ` (version ${i.versionId})` : ""}  ${i.reason}`);
+        }
+      };
+      console.log("dry run: nothing is removed");
+      section("run folders that would go", plan.runFolders);
+      section("cache entries that would go", plan.cacheEntries);
+      section("bucket object versions that would go", plan.objects);
+      section("database runs whose rows would go", plan.databaseRuns);
+      section("kept although old enough", plan.protected);
       return EXIT_OK;
     },
   },
