@@ -33,6 +33,8 @@ export {
   NAME_PATTERN,
   type PipelineStepConfig,
   REQUIRED_MODALITIES,
+  type RetentionConfig,
+  RetentionSchema,
   STORAGE_CLASSES,
   type StorageConfig,
   StorageSchema,

@@ -701,6 +701,24 @@ export const StorageSchema = z.strictObject({
   }
 });
 
+/**
+ * How long data is kept (`gam storage prune`). Each age is optional: unset keeps that kind of
+ * data forever. Pinned cache entries, the most recent `keepLastRuns` runs, and everything a kept
+ * run's manifest references are never removed, whatever their age.
+ */
+export const RetentionSchema = z.strictObject({
+  /** Fetched source data (ingestion cache entries, `ingestion/` objects), by age. */
+  raw: Duration.optional(),
+  /** Processed grids (preprocessing cache entries, `preprocessing/` objects), by age. */
+  processed: Duration.optional(),
+  /** Run folders (`<outputDir>/runs/<id>`) and their objects in the bucket, by run age. */
+  runFolders: Duration.optional(),
+  /** Database rows of finished runs (runs and their metadata), by run age. */
+  databaseRows: Duration.optional(),
+  /** The most recent runs kept whatever their age. */
+  keepLastRuns: int(0).default(5),
+});
+
 // ---------------------------------------------------------------------------------------------
 // The whole file.
 
@@ -718,6 +736,8 @@ const ConfigObject = z.strictObject({
     .default({}),
   /** The object store of run artefacts; absent: the local disk only. */
   storage: StorageSchema.optional(),
+  /** How long runs, cache entries, objects and rows are kept; absent: forever. */
+  retention: RetentionSchema.optional(),
   /** One section per modality; `gravity` and `magnetic` at least. */
   modalities: z.record(Name, ModalitySchema, { error: "a mapping of modality names" }),
 });
@@ -907,6 +927,17 @@ export type AuthProfile = z.output<typeof AuthProfileSchema>;
  * ```
  */
 export type StorageConfig = z.output<typeof StorageSchema>;
+
+/**
+ * A validated `retention:` section, ages in seconds.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RetentionConfig } from "./schema.ts";
+ * const keep = (r: RetentionConfig) => r.keepLastRuns;
+ * ```
+ */
+export type RetentionConfig = z.output<typeof RetentionSchema>;
 
 /** Top-level sections of the configuration, in the order they are documented. */
 export const TOP_LEVEL_KEYS = Object.keys(ConfigObject.shape) as readonly (keyof GamConfig)[];

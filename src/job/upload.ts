@@ -8,7 +8,7 @@
 import type { GamConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { Database } from "../persistence/mod.ts";
-import { openObjectStore, pushRun } from "../storage/mod.ts";
+import { markUploadPending, openObjectStore, pushRun, STORAGE_JOURNAL } from "../storage/mod.ts";
 
 /**
  * Uploads a finished run folder; never throws.
@@ -36,7 +36,12 @@ export async function uploadRunFolder(
     return { status: "pending", error: "no storage section" };
   }
   try {
-    await store.ensureBucket();
+    try {
+      await store.ensureBucket();
+    } catch (error) {
+      await markUploadPending(runDir, store.bucket, (error as Error).message ?? String(error));
+      throw error;
+    }
     const result = await pushRun(runDir, {
       store,
       root: config.storage,
@@ -53,8 +58,9 @@ export async function uploadRunFolder(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.warn(
-      "the run's upload to the bucket is pending (the run itself succeeded); " +
-        `resume it with: gam storage push ${runDir.split("/").pop()}`,
+      "the run's upload to the bucket is pending (the run itself succeeded; see " +
+        `${STORAGE_JOURNAL} in the run folder); resume it with: gam storage push ` +
+        runDir.split("/").pop(),
       { error },
     );
     return { status: "pending", error: message };

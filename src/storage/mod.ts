@@ -46,6 +46,7 @@ export {
   runPrefix,
 } from "./layout.ts";
 export {
+  markUploadPending,
   pushRun,
   type PushRunOptions,
   type PushRunResult,
@@ -56,6 +57,26 @@ export {
   type StoredObject,
 } from "./run_upload.ts";
 export { renderRunReadme, type RunReadmeInput } from "./run_readme.ts";
+export {
+  ABORT_INCOMPLETE_UPLOAD_DAYS,
+  applyLifecycle,
+  diffLifecycle,
+  LifecycleMismatchError,
+  type LifecycleRuleView,
+  readLifecycle,
+  renderLifecycle,
+} from "./lifecycle.ts";
+export { type LocalGrid, openStoredGrid } from "./grid_object.ts";
+export {
+  type CacheEntryInfo,
+  gatherPruneInputs,
+  type ObjectVersionInfo,
+  planPrune,
+  type PruneInputs,
+  type PruneItem,
+  type PrunePlan,
+  type RunInfo,
+} from "./retention.ts";
 export {
   CacheMirror,
   type CacheMirrorOptions,

@@ -173,6 +173,38 @@ export function readStorageJournal(runDir: string): Promise<StorageJournal | und
   return readJournal(runDir);
 }
 
+/**
+ * Records in the run folder's journal that its upload is pending (the bucket could not be
+ * reached before the upload began), keeping what an earlier push recorded.
+ *
+ * @param runDir The run folder.
+ * @param bucket The bucket.
+ * @param error Why.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { markUploadPending } from "./run_upload.ts";
+ * await markUploadPending("out/runs/run-1", "gam", "connection refused");
+ * ```
+ */
+export async function markUploadPending(
+  runDir: string,
+  bucket: string,
+  error: string,
+): Promise<void> {
+  const previous = await readJournal(runDir);
+  const now = new Date().toISOString();
+  const journal: StorageJournal = {
+    status: "pending",
+    bucket,
+    startedAt: now,
+    updatedAt: now,
+    error,
+    objects: previous?.bucket === bucket ? previous.objects : {},
+  };
+  await writeFileAtomic(`${runDir}/${STORAGE_JOURNAL}`, JSON.stringify(journal, null, 2));
+}
+
 async function filesUnder(dir: string, rel = ""): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(`${dir}${rel ? `/${rel}` : ""}`)) {

@@ -18,6 +18,7 @@ import {
   type OutlierMethod,
 } from "../../compute/filters.ts";
 import { MAX_WORKERS, WorkerPool } from "../../compute/mod.ts";
+import { gridInput } from "../grid_input.ts";
 import { readGrid, writeGrid } from "../../formats/mod.ts";
 
 /** The operations of `gam filter --op`. */
@@ -58,7 +59,11 @@ Operations and their options:
                                           cells flagged as outliers become NaN
 
 Options:
-  --input GRID     Input grid file (or the one positional argument)
+  --input GRID     Input grid file (or the one positional argument); an s3:// URI
+                   (s3://bucket/key.tif[?versionId=...], .nc, or a .zarr prefix) is read
+                   from the bucket of the configuration's storage: section
+  --config FILE    Configuration (only for s3:// inputs: endpoint and credentials)
+  --profile NAME   Configuration profile
   --out PATH       Output file, .tif or .zarr
   --workers N      Worker pool size, 1 to 32 (default: number of cores, at most 32)
   -h, --help       Show this help
@@ -109,6 +114,8 @@ export const filterCommand: Command = {
       declination: s,
       method: s,
       threshold: s,
+      config: s,
+      profile: s,
     }, { positionalInput: { flag: "input", command: "filter" } });
     if (help) {
       console.log(HELP);
@@ -139,7 +146,8 @@ export const filterCommand: Command = {
         `must be an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS)`,
     );
     const plan = planOp(op, v);
-    const grid = await readGrid(input);
+    await using local = await gridInput(input, v);
+    const grid = await readGrid(local.path);
     const started = performance.now();
     await using pool = new WorkerPool({ size: workers });
     const values = await plan.run(pool, grid);

@@ -16,13 +16,22 @@ import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../../config/mod.ts";
 import { createLogger, type Logger } from "../../observability/mod.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
+import { FsCacheStore } from "../../cache/mod.ts";
 import {
+  applyLifecycle,
   CacheMirror,
   cacheMirrorPrefix,
+  diffLifecycle,
+  gatherPruneInputs,
+  type LifecycleRuleView,
   openObjectStore,
   phaseRoot,
+  planPrune,
+  type PruneItem,
   pushRun,
+  readLifecycle,
   rehydrateRun,
+  renderLifecycle,
   RunNotInBucketError,
   type S3ObjectStore,
 } from "../../storage/mod.ts";
@@ -103,6 +112,104 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
             `manifest ${manifest?.uri ?? "-"}`,
         );
       }
+      return EXIT_OK;
+    },
+  },
+  lifecycle: {
+    usage: "lifecycle show|apply Show the rules rendered from storage.lifecycle beside the " +
+      "bucket's, or apply them (then read back and compare)",
+    async run(ctx) {
+      const [action, ...extra] = ctx.args;
+      if ((action !== "show" && action !== "apply") || extra.length > 0) {
+        throw new UsageError(
+          `gam storage lifecycle needs "show" or "apply", got "${ctx.args.join(" ")}"`,
+        );
+      }
+      const wanted = renderLifecycle(ctx.loaded.config.storage!);
+      let actual: LifecycleRuleView[];
+      try {
+        actual = action === "apply"
+          ? await applyLifecycle(ctx.store, wanted)
+          : await readLifecycle(ctx.store);
+      } catch (error) {
+        if (error instanceof Error && error.name === "NotImplemented") {
+          ctx.logger.error(
+            `the storage server does not implement the bucket lifecycle API (it answered ` +
+              `NotImplemented to ${
+                action === "apply" ? "Put" : "Get"
+              }BucketLifecycleConfiguration); ` +
+              "versitygw 1.8.0 is such a server: apply the rules on the production store",
+          );
+          return EXIT_FAILURE;
+        }
+        throw error;
+      }
+      const differences = diffLifecycle(wanted, actual);
+      if (ctx.json) {
+        console.log(JSON.stringify({ bucket: ctx.store.bucket, wanted, actual, differences }));
+      } else {
+        console.log(`bucket ${ctx.store.bucket}: ${wanted.length} rule(s) from the configuration`);
+        for (const r of wanted) {
+          const steps = r.transitions.map((t) => `${t.storageClass} after ${t.days} d`);
+          if (r.expireDays !== undefined) steps.push(`expire after ${r.expireDays} d`);
+          console.log(`  ${r.id}  ${r.prefix}  ${steps.join(", ")}`);
+        }
+        console.log(
+          differences.length === 0
+            ? action === "apply" ? "applied, read back and equal" : "the bucket is in sync"
+            : `the bucket differs:\n  ${differences.join("\n  ")}`,
+        );
+      }
+      return EXIT_OK;
+    },
+  },
+  prune: {
+    usage: "prune --dry-run     List what the retention: ages let go (run folders, cache " +
+      "entries, bucket objects, database rows) and what is kept (pinned, recent, referenced)",
+    async run(ctx) {
+      if (ctx.values["dry-run"] !== true) {
+        throw new UsageError(
+          "gam storage prune only lists for now: run it with --dry-run (removal is not " +
+            "implemented yet)",
+        );
+      }
+      if (ctx.args.length > 0) {
+        throw new UsageError(`gam storage prune takes no arguments, got "${ctx.args.join(" ")}"`);
+      }
+      const config = ctx.loaded.config;
+      const retention = config.retention ?? { keepLastRuns: 5 };
+      let sql;
+      try {
+        sql = (await ctx.database()).sql;
+      } catch (error) {
+        ctx.logger.warn("database unavailable: its rows are not considered", { error });
+      }
+      const plan = planPrune(
+        await gatherPruneInputs({
+          retention,
+          outputDir: config.defaults.outputDir,
+          cache: new FsCacheStore(config.defaults.cacheDir, { recordAccess: false }),
+          sql,
+          store: ctx.store,
+          root: phaseRoot(config.storage!),
+        }),
+      );
+      if (ctx.json) {
+        console.log(JSON.stringify({ dryRun: true, ...plan }));
+        return EXIT_OK;
+      }
+      const section = (title: string, items: PruneItem[]) => {
+        console.log(`${title}: ${items.length}`);
+        for (const i of items) {
+          console.log(`  ${i.id}${i.versionId ? ` (version ${i.versionId})` : ""}  ${i.reason}`);
+        }
+      };
+      console.log("dry run: nothing is removed");
+      section("run folders that would go", plan.runFolders);
+      section("cache entries that would go", plan.cacheEntries);
+      section("bucket object versions that would go", plan.objects);
+      section("database runs whose rows would go", plan.databaseRuns);
+      section("kept although old enough", plan.protected);
       return EXIT_OK;
     },
   },
