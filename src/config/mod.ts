@@ -33,6 +33,11 @@ export {
   NAME_PATTERN,
   type PipelineStepConfig,
   REQUIRED_MODALITIES,
+  type RetentionConfig,
+  RetentionSchema,
+  STORAGE_CLASSES,
+  type StorageConfig,
+  StorageSchema,
   TOP_LEVEL_KEYS,
 } from "./schema.ts";
 export {

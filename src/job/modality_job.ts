@@ -145,6 +145,11 @@ export interface ModalityJobResult {
   pipelineVersion: string;
   /** The plugin that served the modality (with its identity when sandboxed). */
   plugin?: { id: string; version: string; identity?: PluginIdentity };
+  /**
+   * Cache entry paths the run read or wrote (ingestion, then one per grid), in the run manifest
+   * so that `gam storage rehydrate` can bring them back from the bucket.
+   */
+  cacheEntries?: string[];
 }
 
 /**
@@ -240,8 +245,9 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
   try {
     const plan = planFor(config, modality);
     ctx.progress.update({ modality, task: "fetch", done: 0, total: 1, unit: "requests" });
-    const { raw, cache, manifest } = await ingest(ctx);
+    const { raw, cache, manifest, entry } = await ingest(ctx);
     result.manifest = manifest;
+    if (entry !== undefined) result.cacheEntries = [entry];
     result.pointsIn = raw.kind === "points" ? raw.points.value.length : raw.grid.values.length;
     ctx.progress.update({ modality, task: "fetch", done: 1, total: 1, unit: "requests" });
 
@@ -302,6 +308,13 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
       };
     };
     const versions = leaves.map((b) => `${cacheVersion}.${fileSafeName(b)}`);
+    if (ctx.gridCache) {
+      const gridCache = ctx.gridCache;
+      result.cacheEntries = [
+        ...(result.cacheEntries ?? []),
+        ...versions.map((v) => gridCache.path(modality, ctx.bbox, v)),
+      ];
+    }
     const grids = ctx.gridCache
       ? await ctx.gridCache.getOrComputeAll(modality, ctx.bbox, versions, compute, originOf(raw), {
         // The grids are good: a cache that cannot take them costs a rerun, not the result.
@@ -367,7 +380,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
  */
 async function ingest(
   ctx: ModalityJobContext,
-): Promise<{ raw: RawData; cache: CacheDecision; manifest: ManifestInput }> {
+): Promise<{ raw: RawData; cache: CacheDecision; manifest: ManifestInput; entry?: string }> {
   const { modality } = ctx;
   const params = ctx.config.modalities[modality].source.params as Record<string, unknown>;
   const key = ctx.ingestion.cacheKey(modality, ctx.bbox, params);
@@ -408,6 +421,7 @@ async function ingest(
   return {
     raw: r.data,
     cache: r.outcome,
+    ...(r.outcome === "no-store" ? {} : { entry: r.entry.path }),
     manifest: r.outcome === "no-store"
       ? manifestFor(r.data, "", null)
       : manifestFor(r.data, r.entry.dir, new Date(r.entry.expiresAt)),

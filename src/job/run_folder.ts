@@ -134,6 +134,8 @@ export function renderRunFolder(
       }]),
     ),
     stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),
+    // Cache entries per modality: what `gam storage rehydrate <run-id>` brings back.
+    cacheEntries: Object.fromEntries(results.map((r) => [r.modality, r.cacheEntries ?? []])),
     ingestion: Object.fromEntries(results.map((r) => [r.modality, r.ingestion ?? null])),
     provenance: Object.fromEntries(
       results.map((

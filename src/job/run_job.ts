@@ -21,7 +21,8 @@
 import type { Bbox } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { buildInfo, WorkerPool } from "../compute/mod.ts";
-import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
+import { GridCache, IngestionCache } from "../cache/mod.ts";
+import { openCacheStore } from "../storage/cache_store_for.ts";
 import {
   IngestionService,
   loadProviders,
@@ -49,6 +50,7 @@ import {
 } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
 import { databaseCacheLock } from "./cache_lock.ts";
+import { uploadRunFolder } from "./upload.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
 import {
@@ -227,7 +229,17 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   // Started when a modality first needs it: a run served from the cache computes nothing.
   let pool: WorkerPool | undefined;
   const getPool = () => pool ??= new WorkerPool({ size: config.defaults.workers });
-  const store = new FsCacheStore(config.defaults.cacheDir);
+  // With storage configured the bucket is the cache's second layer: uploads left pending by an
+  // earlier process (crash, bucket outage) are resumed now, in the background.
+  const { store, mirror, bucket: mirrorBucket } = openCacheStore(config, {
+    logger,
+    metrics: registry,
+  });
+  if (mirror && !options.noCache) {
+    mirror.resume().catch((error) =>
+      logger.warn("could not read the cache replication journal", { error })
+    );
+  }
   const policy = (m: string) => config.modalities[m]?.cache;
   const cacheOptions = {
     store,
@@ -369,6 +381,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
         .catch(() => {});
     }
     await closeOwnDatabase();
+    await mirror?.close(); // what was not uploaded stays pending in the journal
+    mirrorBucket?.close?.();
     throw error;
   } finally {
     await pool?.close();
@@ -404,8 +418,24 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     // A stopped run's half-written cache entries go; other processes' writes (their lock is
     // held) are left alone.
     if (interrupted) await store.cleanLeftovers().catch(() => {});
+    if (config.storage?.uploadAtRunEnd && !interrupted) {
+      summary.storage = await uploadRunFolder(config, summary.runDir, database, logger);
+    }
   } finally {
     clearInterval(heartbeat);
+    if (mirror) {
+      // Replication is asynchronous, but a one-shot run waits for it before it exits (one try
+      // per entry: what fails stays pending in the journal for the next start).
+      const flushed = await mirror.flush().catch((error) => {
+        logger.warn("cache replication to the bucket failed", { error });
+        return undefined;
+      });
+      if (flushed && flushed.pending > 0) {
+        logger.warn("cache entries not yet in the bucket stay pending", { ...flushed });
+      }
+      await mirror.close();
+      mirrorBucket?.close?.();
+    }
     if (ownDatabase) await database?.close();
   }
   return summary;

@@ -38,6 +38,11 @@ export interface RunSummary {
   modalities: ModalitySummary[];
   /** Problems found by `--dry-run` (empty when valid). */
   problems?: string[];
+  /**
+   * The upload of the run folder to the bucket (with a `storage:` section): `uploaded`, or
+   * `pending` (the bucket failed; the run still succeeded, `gam storage push` resumes).
+   */
+  storage?: { status: "uploaded" | "pending"; manifest?: string; error?: string };
 }
 
 /** The status of a run that ran (not a `--dry-run`): what its modalities' outcomes add up to. */

@@ -108,6 +108,11 @@ export interface Repository {
   insertGrid(input: GridInput): Promise<GridRecord>;
   /** A grid by id. */
   getGrid(id: number): Promise<GridRecord | undefined>;
+  /**
+   * Points every grid and model stored at `from` (a local path) at `to` (an `s3://` URI with
+   * its version id, once the object is in the bucket); resolves to the rows changed.
+   */
+  replaceStorageUri(from: string, to: string): Promise<number>;
   /** Inserts a model. */
   insertModel(input: ModelInput): Promise<ModelRecord>;
   /** A model by id. */

@@ -60,6 +60,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./db.ts")).dbCommand,
   },
   {
+    name: "storage",
+    summary: "Object storage: push RUN_ID, lifecycle show|apply, prune --dry-run",
+    load: async () => (await import("./storage.ts")).storageCommand,
+  },
+  {
     name: "deploy",
     summary: "Deployment sequence: plan | up --target local",
     load: async () => (await import("./deploy.ts")).deployCommand,

@@ -12,6 +12,8 @@ import { createProgress, PipelineServer, reconcileRuns, runJob } from "../../job
 import { openDatabase } from "../../persistence/mod.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";
+import { startBackupSchedule } from "../../job/backup_schedule.ts";
+import { openObjectStore, phaseRoot, runScheduledBackup } from "../../storage/mod.ts";
 
 /** `gam serve`. */
 export const serveCommand: Command = {
@@ -20,7 +22,8 @@ export const serveCommand: Command = {
 
 Runs each enabled modality on its cron schedule (modalities.<name>.schedule), reloads the
 configuration when the file changes (runs in flight finish on the configuration they started
-with; an invalid edit keeps the old one), sweeps the cache every service.cacheSweepInterval,
+with; an invalid edit keeps the old one), sweeps the cache every service.cacheSweepInterval, backs the
+database up to the bucket on storage.backup.schedule (weekly by default, when storage: is set),
 and serves on service.listen (loopback by default):
   /metrics  Prometheus text (stage durations, run outcomes, cache hit ratio, queue depth, ...)
   /healthz  200 while the process is alive
@@ -33,12 +36,14 @@ Options:
   --config FILE   Configuration file (default config/ingestion.yaml)
   --profile NAME  Profile from config/profiles/ (or GAM_PROFILE)
   --run-now       Also run every enabled modality once at start
+  --backup-now    Also back the database up to the bucket once at start (needs storage:)
   -h, --help      Show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(args, {
       config: { type: "string" },
       profile: { type: "string" },
       "run-now": { type: "boolean" },
+      "backup-now": { type: "boolean" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const config = await ConfigService.start({
@@ -98,6 +103,32 @@ Options:
         Object.entries(next.config.modalities).filter(([, m]) => m.enabled).map(([n]) => n),
       ).catch((error) => logger.error("stopping plugins of dropped modalities failed", { error }))
     );
+    // Database backups to the bucket on storage.backup.schedule (data dump + schema snapshot);
+    // each success sets gam_db_backup_last_success_timestamp_seconds on /metrics.
+    const backups = startBackupSchedule({
+      schedule: () => {
+        const s = config.current().config.storage;
+        return s === undefined || s.backup.schedule === "off" ? undefined : s.backup.schedule;
+      },
+      run: async () => {
+        const c = config.current().config;
+        if (c.storage === undefined) throw new Error("no storage: section in the configuration");
+        const store = openObjectStore(c)!;
+        try {
+          await store.ensureBucket();
+          const info = await runScheduledBackup(await opening, store, {
+            base: `${phaseRoot(c.storage)}${c.storage.backup.prefix}`,
+            schema: c.storage.backup.schemaSnapshot,
+          });
+          return { bytes: info.bytes, uri: info.uri };
+        } finally {
+          store.close();
+        }
+      },
+      logger,
+      registry: defaultRegistry,
+    });
+    const stopBackupWatch = config.onChange(() => backups.reschedule());
     const server = new PipelineServer({
       config,
       logger,
@@ -120,6 +151,11 @@ Options:
     console.error(
       `gam serve: listening on http://${addr.hostname}:${addr.port} (/metrics, /healthz, /readyz)`,
     );
+    if (values["backup-now"]) {
+      if (cfg.storage === undefined) {
+        logger.error("--backup-now needs the storage: section of the configuration");
+      } else backups.runNow();
+    }
     if (values["run-now"]) {
       for (const [name, m] of Object.entries(cfg.modalities)) if (m.enabled) server.trigger(name);
     }
@@ -130,6 +166,8 @@ Options:
     await stopped.promise;
     console.error("gam serve: stopping (waiting for running jobs)");
     await server.stop();
+    stopBackupWatch();
+    await backups.stop();
     stopDropped();
     await plugins.close();
     await sweeper.stop();
