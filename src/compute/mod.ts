@@ -22,6 +22,7 @@ export {
   type WorkerPoolOptions,
 } from "./pool.ts";
 export {
+  checkGridOptions,
   DEFAULT_MASK_CELLS,
   DEFAULT_MAX_GRID_NODES,
   EmptyGridError,

@@ -23,49 +23,8 @@ import { readZarrGrid } from "./zarr_grid.ts";
 // The registry alone: units/mod.ts loads zod (about 50 ms of start-up).
 import { normalizeUnit } from "../units/registry.ts";
 
-/**
- * A grid file cannot be read: unknown extension, missing file, or contents that are not a
- * valid grid. Names the file.
- *
- * @example Usage
- * ```ts
- * import { GridFileError } from "./grid_read.ts";
- * new GridFileError("a.csv", 'unsupported extension ".csv"; expected .tif, .zarr or .nc');
- * ```
- */
-export class GridFileError extends Error {
-  /** The file as given. */
-  readonly file: string;
-  /**
-   * @param file The file as given.
-   * @param problem What is wrong.
-   */
-  constructor(file: string, problem: string, options?: ErrorOptions) {
-    super(`${file}: ${problem}`, options);
-    this.name = "GridFileError";
-    this.file = file;
-  }
-}
-
-/** The grid formats by extension. */
-export type GridFormat = "geotiff" | "zarr" | "netcdf";
-
-/**
- * The format of `path` by its extension, or `undefined`.
- *
- * @example Usage
- * ```ts
- * import { gridFormatOf } from "./grid_read.ts";
- * gridFormatOf("out/g.zarr/"); // "zarr"
- * ```
- */
-export function gridFormatOf(path: string): GridFormat | undefined {
-  const p = path.replace(/\/+$/, "").toLowerCase();
-  if (p.endsWith(".tif") || p.endsWith(".tiff")) return "geotiff";
-  if (p.endsWith(".zarr")) return "zarr";
-  if (p.endsWith(".nc")) return "netcdf";
-  return undefined;
-}
+export { GridFileError, type GridFormat, gridFormatOf } from "./grid_format.ts";
+import { GridFileError, gridFormatOf } from "./grid_format.ts";
 
 type F64 = Float64Array<ArrayBuffer>;
 
