@@ -43,3 +43,4 @@ export {
   warmUpGridding,
 } from "./gridding.ts";
 export { type BuildInfo, buildInfo, codeVersion, type WasmBuild, wasmBuild } from "./build_info.ts";
+export { nanCount } from "./nan_count.ts";

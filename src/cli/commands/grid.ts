@@ -5,23 +5,21 @@
  * @module
  */
 import { type Command, numberFlag, parseFlags, UsageError } from "../command.ts";
-// From the files rather than the folders' mod.ts: contracts/mod.ts loads zod, preprocessing/mod.ts
-// every stage, formats/mod.ts zarrita, geotiff.js and netcdfjs. `gam grid` loads only what it
-// runs (0.1 s of CPU and 15-40 MB less; see the README's Gridding benchmark).
-import { parseBbox } from "../../contracts/bbox.ts";
+// Folders' public surfaces only, each light: contracts/mod.ts, units/mod.ts and formats/mod.ts
+// load no zod, zarrita, geotiff.js or netcdfjs (their heavier sub-surfaces do; see the README's
+// Architecture).
+import { parseBbox } from "../../contracts/mod.ts";
 import {
   checkGridOptions,
   type GridMethod,
   GridOptionError,
   gridPoints,
   type GridPointsOptions,
+  nanCount,
   warmUpGridding,
   WorkerPool,
 } from "../../compute/mod.ts";
-import { nanCount } from "../../preprocessing/statistics.ts";
-import { readTable } from "../../formats/table.ts";
-import { gridFormatOf } from "../../formats/grid_format.ts";
-import { writeGrid } from "../../formats/grid_write.ts";
+import { gridFormatOf, readTable, writeGrid } from "../../formats/mod.ts";
 
 /** Flag of each gridding option, for messages. */
 const FLAG_OF: Record<string, string> = {
@@ -109,7 +107,7 @@ empty grid), 2 usage error.`;
  * (`total_field_anomaly_nt` is nT), or `"unknown"`.
  */
 async function resolveUnits(flag: string | undefined, column: string): Promise<string> {
-  const { normalizeUnit } = await import("../../units/registry.ts");
+  const { normalizeUnit } = await import("../../units/mod.ts");
   if (flag !== undefined) {
     if (flag.trim() === "") throw new UsageError(`--units must not be empty`);
     try {
@@ -197,7 +195,7 @@ export const gridCommand: Command = {
     // Every option, and the grid's size, checked before the table is read.
     asUsage(() => checkGridOptions(options));
 
-    // Resolved while the table is read (the registry alone: units/mod.ts would load zod).
+    // Resolved while the table is read.
     const unitsOf = resolveUnits(values.units as string | undefined, z);
     unitsOf.catch(() => {});
     const t0 = performance.now();
