@@ -18,7 +18,7 @@
  */
 import type { CacheStore, StoredEntry, StoredEntryInfo } from "./cache_store.ts";
 import { entrySegments } from "./cache_store.ts";
-import { readZarrGroupAttributes } from "../formats/mod.ts";
+import { readZarrGroupAttributes } from "../formats/codecs.ts";
 import { publishDir } from "../fs/mod.ts";
 
 const TMP = ".tmp";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type RawData, rawDataChecksum, validateRawData } from "../contracts/mod.ts";
+import { type RawData, rawDataChecksum } from "../contracts/mod.ts";
+import { validateRawData } from "../contracts/schemas.ts";
 import { checkSegment } from "./cache_store.ts";
 import {
   type CacheHit,

@@ -22,6 +22,7 @@ export {
   type WorkerPoolOptions,
 } from "./pool.ts";
 export {
+  checkGridOptions,
   DEFAULT_MASK_CELLS,
   DEFAULT_MAX_GRID_NODES,
   EmptyGridError,
@@ -42,3 +43,4 @@ export {
   warmUpGridding,
 } from "./gridding.ts";
 export { type BuildInfo, buildInfo, codeVersion, type WasmBuild, wasmBuild } from "./build_info.ts";
+export { nanCount } from "./nan_count.ts";

@@ -12,8 +12,8 @@ import {
   ContractError,
   type RawData,
   rawDataChecksum,
-  validateRawData,
 } from "../contracts/mod.ts";
+import { validateRawData } from "../contracts/schemas.ts";
 import { ingestionCacheKey } from "./cache_key.ts";
 import {
   isRetryable,
@@ -199,13 +199,13 @@ const silent: IngestionLogger = { debug() {}, info() {}, warn() {}, error() {} }
  * @example Fetch with a test double
  * ```ts
  * import { IngestionService } from "./service.ts";
- * import { createPlugin, manifest } from "../plugins/synthetic/mod.ts";
- * const plugin = createPlugin();
+ * import { synthetic } from "../plugins/in_process.ts";
+ * const plugin = synthetic.createPlugin();
  * const service = new IngestionService({
  *   providers: {
  *     gravity: {
- *       id: manifest.id,
- *       version: manifest.version,
+ *       id: synthetic.manifest.id,
+ *       version: synthetic.manifest.version,
  *       fetch: (r) => plugin.fetch({ ...r, traceId: r.traceId ?? "t", grantedHosts: [] }),
  *     },
  *   },

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
-import { isEdgeAnomaly } from "../contracts/mod.ts";
+import { isEdgeAnomaly } from "../contracts/schemas.ts";
 import type { LoadedConfig } from "../config/mod.ts";
 import type { BuildInfo } from "../compute/mod.ts";
 import { writeGrid } from "../formats/mod.ts";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Bbox, isEdgeAnomaly } from "../contracts/mod.ts";
+import type { Bbox } from "../contracts/mod.ts";
+import { isEdgeAnomaly } from "../contracts/schemas.ts";
 import { nanCount } from "../preprocessing/mod.ts";
 import type { ModalityJobResult } from "./modality_job.ts";
 

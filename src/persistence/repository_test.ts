@@ -13,7 +13,7 @@ import {
   PersistenceError,
   type Repository,
 } from "./mod.ts";
-import { mulberry32 as rng } from "../plugins/synthetic/model.ts";
+import { mulberry32 as rng } from "../plugins/in_process.ts";
 
 const skipServerSuite = await skipServer("src/persistence/repository_test.ts");
 

@@ -4,7 +4,7 @@
  * synthetic survey against its truth.
  */
 import assert from "node:assert/strict";
-import { validateRawData } from "../contracts/mod.ts";
+import { validateRawData } from "../contracts/schemas.ts";
 import { encodeGeoTiff } from "../formats/geotiff.ts";
 import { createPlugin as fileplugin } from "./file/mod.ts";
 import { createPlugin as httpPlugin, downloadAction } from "./http/mod.ts";

@@ -7,7 +7,8 @@
  * @module
  */
 import { encodeBase64 } from "./_base64.ts";
-import { type Anomaly, isEdgeAnomaly, type ProcessedGrid } from "../contracts/mod.ts";
+import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
+import { isEdgeAnomaly } from "../contracts/schemas.ts";
 import { viridis } from "./colormap.ts";
 import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from "./png.ts";
 

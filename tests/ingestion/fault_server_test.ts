@@ -3,7 +3,7 @@
  * bodies, garbage) against the icgem plugin under the ingestion service's policies.
  */
 import assert from "node:assert/strict";
-import { createPlugin, manifest } from "../../src/plugins/icgem/mod.ts";
+import { icgem } from "../../src/plugins/in_process.ts";
 import { IngestionCache } from "../../src/cache/mod.ts";
 import {
   IngestionService,
@@ -83,13 +83,13 @@ function policy(over: Partial<ResilienceSettings> = {}): ResilienceSettings {
 }
 
 function service(host: string, over: Partial<ResilienceSettings> = {}) {
-  const plugin = createPlugin({ params: {}, allowInsecureHttp: [host] });
+  const plugin = icgem.createPlugin({ params: {}, allowInsecureHttp: [host] });
   const metrics = new RecordingMetrics();
   const s = new IngestionService({
     providers: {
       gravity: {
-        id: manifest.id,
-        version: manifest.version,
+        id: icgem.manifest.id,
+        version: icgem.manifest.version,
         fetch: (r) => plugin.fetch({ traceId: r.correlationId, grantedHosts: [host], ...r }),
       },
     },

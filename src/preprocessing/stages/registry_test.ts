@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateProcessedGrid } from "../../contracts/mod.ts";
+import { validateProcessedGrid } from "../../contracts/schemas.ts";
 import { WorkerPool } from "../../compute/mod.ts";
 import { createLogger } from "../../observability/logger.ts";
 import { buildPipeline, PipelineDefinitionError, planStages } from "../builder.ts";
