@@ -248,6 +248,11 @@ export function planPrune(inputs: PruneInputs): PrunePlan {
   return plan;
 }
 
+/** A checksum as `sha256:<hex>` (manifests record the raw data's as bare hex). */
+function normalChecksum(c: string): string {
+  return c.startsWith("sha256:") ? c : `sha256:${c}`;
+}
+
 /** What a run folder's `manifest.json` references. */
 function referencesOf(manifest: Record<string, unknown>): RunInfo["references"] {
   const checksums = new Set<string>();
@@ -255,10 +260,12 @@ function referencesOf(manifest: Record<string, unknown>): RunInfo["references"] 
   for (
     const p of Object.values((manifest.plugins ?? {}) as Record<string, { checksum?: string }>)
   ) {
-    if (typeof p.checksum === "string") checksums.add(p.checksum);
+    if (typeof p.checksum === "string") checksums.add(normalChecksum(p.checksum));
   }
   for (const m of (manifest.modalities ?? []) as { grids?: { checksum?: string }[] }[]) {
-    for (const g of m.grids ?? []) if (typeof g.checksum === "string") checksums.add(g.checksum);
+    for (const g of m.grids ?? []) {
+      if (typeof g.checksum === "string") checksums.add(normalChecksum(g.checksum));
+    }
   }
   const storage = (manifest.storage ?? {}) as { objects?: Record<string, { key?: string }> };
   for (const o of Object.values(storage.objects ?? {})) {
@@ -343,7 +350,7 @@ export async function gatherPruneInputs(options: {
       path: e.path,
       cachedAt: gam.cachedAt ? new Date(gam.cachedAt) : undefined,
       pinned: e.pinned,
-      checksum: gam.checksum,
+      checksum: gam.checksum === undefined ? undefined : normalChecksum(gam.checksum),
       sizeBytes: e.sizeBytes,
     });
   }

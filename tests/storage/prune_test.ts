@@ -68,7 +68,8 @@ Deno.test({
       const cacheDir = `${dir}/cache`;
       // Three runs: the oldest expires; the middle one is old but one of the last two kept.
       const oldA = await runFolder(outputDir, "run-old-a", daysAgo(400), "sha256:aaa");
-      const oldB = await runFolder(outputDir, "run-old-b", daysAgo(200), "sha256:bbb");
+      // Real run manifests record the raw data's checksum as bare hex; cache entries as sha256:<hex>.
+      const oldB = await runFolder(outputDir, "run-old-b", daysAgo(200), "bbb");
       await runFolder(outputDir, "run-new", daysAgo(1), "sha256:ccc");
       const store = await server.store("gam-prune");
       await pushRun(oldA, { store, root: { phase: "phase1" } });
