@@ -121,7 +121,13 @@ export interface RunSummary {
    * The upload of the run folder to the bucket (with a `storage:` section): `uploaded`, or
    * `pending` (the bucket failed; the run still succeeded, `gam storage push` resumes).
    */
-  storage?: { status: "uploaded" | "pending"; manifest?: string; error?: string };
+  storage?: {
+    status: "uploaded" | "pending";
+    manifest?: string;
+    error?: string;
+    /** Wall time of the upload, seconds. */
+    seconds?: number;
+  };
 }
 
 /**

@@ -30,11 +30,14 @@ export async function uploadRunFolder(
   runDir: string,
   database: Database | undefined,
   logger: Logger,
-): Promise<{ status: "uploaded" | "pending"; manifest?: string; error?: string }> {
+): Promise<
+  { status: "uploaded" | "pending"; manifest?: string; error?: string; seconds?: number }
+> {
   const store = openObjectStore(config);
   if (store === undefined || config.storage === undefined) {
     return { status: "pending", error: "no storage section" };
   }
+  const started = performance.now();
   try {
     try {
       await store.ensureBucket();
@@ -54,6 +57,7 @@ export async function uploadRunFolder(
     return {
       status: "uploaded",
       manifest: (manifests.preprocessing ?? Object.values(manifests)[0])?.uri,
+      seconds: (performance.now() - started) / 1000,
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
