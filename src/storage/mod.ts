@@ -51,6 +51,7 @@ export {
   type PushRunOptions,
   type PushRunResult,
   readStorageJournal,
+  resumePendingUploads,
   RunFolderError,
   STORAGE_JOURNAL,
   type StorageJournal,
