@@ -69,6 +69,7 @@ export {
 } from "./lifecycle.ts";
 export { type LocalGrid, openStoredGrid } from "./grid_object.ts";
 export {
+  applyPrune,
   type CacheEntryInfo,
   gatherPruneInputs,
   type ObjectVersionInfo,
@@ -76,5 +77,6 @@ export {
   type PruneInputs,
   type PruneItem,
   type PrunePlan,
+  type PruneResult,
   type RunInfo,
 } from "./retention.ts";

@@ -375,3 +375,80 @@ export async function gatherPruneInputs(options: {
     bucket,
   };
 }
+
+/** What {@linkcode applyPrune} removed. */
+export interface PruneResult {
+  /** Run folders removed. */
+  runFolders: number;
+  /** Cache entries removed. */
+  cacheEntries: number;
+  /** Object versions removed for good. */
+  objects: number;
+  /** Runs whose database rows were removed (their metadata with them; surveys and manifests keep their data, the run link set to null). */
+  databaseRuns: number;
+  /** Bytes freed (cache entries and objects). */
+  bytes: number;
+}
+
+/**
+ * Removes what a plan lists, and nothing else: object versions first (each named by its version
+ * id, so a newer write is never touched), then cache entries, run folders and database rows of
+ * runs that are not running.
+ *
+ * @param plan From {@linkcode planPrune}.
+ * @param targets Where to remove from; a missing one is skipped.
+ * @returns Counts.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { applyPrune, gatherPruneInputs, planPrune } from "./retention.ts";
+ * const plan = planPrune(await gatherPruneInputs({ retention, outputDir: "out" }));
+ * await applyPrune(plan, {});
+ * ```
+ */
+export async function applyPrune(
+  plan: PrunePlan,
+  targets: { cache?: FsCacheStore; store?: ObjectStore; sql?: SqlClient },
+): Promise<PruneResult> {
+  const result: PruneResult = {
+    runFolders: 0,
+    cacheEntries: 0,
+    objects: 0,
+    databaseRuns: 0,
+    bytes: 0,
+  };
+  if (targets.store) {
+    for (const o of plan.objects) {
+      if (o.versionId === undefined) continue; // only named versions are removed for good
+      await targets.store.delete(o.id, { versionId: o.versionId });
+      result.objects++;
+      result.bytes += o.bytes ?? 0;
+    }
+  }
+  if (targets.cache) {
+    for (const e of plan.cacheEntries) {
+      if (await targets.cache.delete(e.id)) {
+        result.cacheEntries++;
+        result.bytes += e.bytes ?? 0;
+      }
+    }
+  }
+  for (const r of plan.runFolders) {
+    if (r.path === undefined) continue;
+    await Deno.remove(r.path, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    result.runFolders++;
+  }
+  if (targets.sql) {
+    for (const r of plan.databaseRuns) {
+      const rows = await targets.sql.query(
+        "DELETE FROM runs WHERE id = $1 AND status <> 'running' RETURNING id",
+        [r.id],
+        "retention delete run",
+      );
+      result.databaseRuns += rows.length;
+    }
+  }
+  return result;
+}
