@@ -131,6 +131,7 @@ export function renderRunFolder(
         checksum: r.manifest!.checksumSha256,
         licence: r.manifest!.licence,
         citation: r.manifest!.citation,
+        ...(typeof r.manifest!.extra?.doi === "string" ? { doi: r.manifest!.extra.doi } : {}),
       }]),
     ),
     stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),

@@ -43,7 +43,13 @@ export interface RunSummary {
    * The upload of the run folder to the bucket (with a `storage:` section): `uploaded`, or
    * `pending` (the bucket failed; the run still succeeded, `gam storage push` resumes).
    */
-  storage?: { status: "uploaded" | "pending"; manifest?: string; error?: string };
+  storage?: {
+    status: "uploaded" | "pending";
+    manifest?: string;
+    error?: string;
+    /** Wall time of the upload, seconds. */
+    seconds?: number;
+  };
 }
 
 /** The status of a run that ran (not a `--dry-run`): what its modalities' outcomes add up to. */
