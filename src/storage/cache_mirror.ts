@@ -53,6 +53,11 @@ export interface CacheMirrorOptions {
   metrics?: MetricsRegistry;
   /** First retry delay of a failed upload, milliseconds (doubles up to 10 min). @default 5000 */
   retryDelayMs?: number;
+  /**
+   * Run once before the first upload (again after it fails), e.g. the S3 store's
+   * `ensureBucket()`. @default nothing
+   */
+  prepare?: () => Promise<void>;
 }
 
 /** Counts of a {@linkcode CacheMirror.flush}. */
@@ -113,6 +118,8 @@ export class CacheMirror implements CacheStore {
   readonly #log: Logger;
   readonly #metrics: MirrorMetrics;
   readonly #retryDelayMs: number;
+  readonly #prepare: (() => Promise<void>) | undefined;
+  #prepared: Promise<void> | undefined;
   readonly #queue = new Set<string>();
   readonly #failures = new Map<string, number>();
   #busy: Promise<void> | undefined;
@@ -133,6 +140,7 @@ export class CacheMirror implements CacheStore {
     });
     this.#metrics = mirrorMetrics(options.metrics ?? defaultRegistry);
     this.#retryDelayMs = options.retryDelayMs ?? 5000;
+    this.#prepare = options.prepare;
   }
 
   /** The local folder (entries' `dir` are under it). */
@@ -314,6 +322,13 @@ export class CacheMirror implements CacheStore {
         return "gone";
       }
       archive = await tar(stored.dir);
+    }
+    if (this.#prepare !== undefined) {
+      this.#prepared ??= this.#prepare().catch((error) => {
+        this.#prepared = undefined;
+        throw error;
+      });
+      await this.#prepared;
     }
     // The store sends and checks the SHA-256, and skips the upload when the bucket already
     // holds these bytes (the archive of an unchanged entry is byte-identical).

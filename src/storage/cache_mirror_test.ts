@@ -8,6 +8,9 @@ import { gam } from "../../tests/_gam_cli.ts";
 import { startTestS3Server, type TestS3Server } from "./_testing.ts";
 import { CacheMirror } from "./cache_mirror.ts";
 import { rehydrateEntries } from "./rehydrate.ts";
+import { openCacheStore } from "./cache_store_for.ts";
+import { loadConfig } from "../config/mod.ts";
+import { storageConfig } from "../../tests/storage/_storage_config.ts";
 
 const KEY_A = "a1".repeat(32);
 const KEY_B = "b2".repeat(32);
@@ -221,5 +224,25 @@ Deno.test("cache mirror: an archive with a link in the bucket is refused, nothin
     assert.match(await registry.render(), /gam_cache_remote_requests_total\{outcome="corrupt"\} 1/);
     assert.deepEqual(await mirror.local.list(), [], "nothing was published");
     await mirror.close();
+  });
+});
+
+Deno.test("openCacheStore() mirrors to the configured bucket, creating it before the first upload", async () => {
+  await withServer(async (server) => {
+    const dir = await moduleTempDir({ prefix: "gam-mirror-" });
+    const { path, env } = await storageConfig(dir, server, "gam-new-bucket");
+    for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+    const { config } = await loadConfig({ configPath: path });
+    const local = openCacheStore({ ...config, storage: undefined });
+    assert.equal(local.mirror, undefined, "no storage: the local folder alone");
+    const { store, mirror, bucket } = openCacheStore(config, { logger: quiet() });
+    assert.ok(mirror && bucket && store === mirror);
+    const cache = new IngestionCache({ store, metrics: new MetricsRegistry() });
+    const r = await cache.getOrFetch("gravity", KEY_A, source(syntheticPoints(50)).fetch);
+    assert.deepEqual(await mirror.flush(), { replicated: 1, pending: 0 });
+    const head = await bucket.head(`phase1/cache/${r.entry!.path}.tar`);
+    assert.ok(head?.versionId, "the bucket was created, versioned, and holds the entry");
+    await mirror.close();
+    bucket.close?.();
   });
 });

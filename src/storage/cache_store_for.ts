@@ -61,6 +61,8 @@ export function openCacheStore(
     prefix: cacheMirrorPrefix(storage),
     logger: options.logger,
     metrics: options.metrics,
+    // The bucket is created (versioned) before the first upload when it does not exist yet.
+    prepare: () => bucket.ensureBucket(),
   });
   return { store: mirror, mirror, bucket };
 }

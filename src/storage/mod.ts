@@ -101,7 +101,12 @@ export {
   restoreFromBucket,
   schemaSnapshot,
 } from "./db_backup.ts";
-export { backupKeys, runScheduledBackup, type ScheduledBackupInfo } from "./scheduled_backup.ts";
+export {
+  backupKeys,
+  latestBackup,
+  runScheduledBackup,
+  type ScheduledBackupInfo,
+} from "./scheduled_backup.ts";
 export {
   entriesOfManifest,
   findRunManifest,

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Database } from "../persistence/mod.ts";
+import { BackupError, type Database } from "../persistence/mod.ts";
 import type { ObjectStore } from "./object_store.ts";
 import { backupToBucket, type BucketBackupInfo, schemaSnapshot } from "./db_backup.ts";
 
@@ -67,4 +67,35 @@ export async function runScheduledBackup(
     { contentType: "application/json" },
   );
   return { ...info, schemaUri: store.uri(keys.schema, put.versionId) };
+}
+
+/**
+ * The newest data dump of `engine` under `prefix` (any depth): keys carry their time, so the
+ * greatest key is the newest. Throws {@linkcode BackupError} when there is none.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const key = await latestBackup(store, "phase1/backups/", "postgres");
+ * ```
+ */
+export async function latestBackup(
+  store: ObjectStore,
+  prefix: string,
+  engine: Database["engine"],
+): Promise<string> {
+  const suffix = `-${engine}-data.${engine === "postgres" ? "dump" : "tar.gz"}`;
+  let latest: string | undefined;
+  for await (const o of store.list(prefix)) {
+    if (!o.key.endsWith(suffix)) continue;
+    const name = o.key.slice(o.key.lastIndexOf("/") + 1);
+    const best = latest?.slice(latest.lastIndexOf("/") + 1);
+    if (best === undefined || name > best) latest = o.key;
+  }
+  if (latest === undefined) {
+    throw new BackupError(
+      `No ${engine} backup (a key ending in "${suffix}") under s3://${store.bucket}/${prefix}`,
+      { file: `s3://${store.bucket}/${prefix}` },
+    );
+  }
+  return latest;
 }

@@ -146,6 +146,18 @@ for (const engine of ENGINES) {
           "every entry the run used came back",
         );
 
+        // One run by its id: everything is already local now.
+        const byId = await gam(
+          ["storage", "rehydrate", before.runId, "--config", config, "--json"],
+          env,
+        );
+        assert.equal(byId.code, 0, byId.stderr + byId.stdout);
+        const [again] = JSON.parse(byId.stdout).runs;
+        assert.deepEqual([again.fetched, again.missing], [[], []]);
+        assert.equal(again.present.length, entries.length);
+        const usage = await gam(["storage", "rehydrate", "--config", config], env);
+        assert.equal(usage.code, 2, usage.stderr);
+
         // 6. Rerun the same bbox: from the cache, same grids.
         const second = await gam(
           ["run", "--config", config, "--json", "--metrics-file", `${dir}/run.prom`],

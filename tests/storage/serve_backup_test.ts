@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { startTestS3Server } from "../../src/storage/_testing.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
-import { ROOT } from "../_gam_cli.ts";
+import { gam, ROOT } from "../_gam_cli.ts";
+import { contentChecksums, openDatabase } from "../../src/persistence/mod.ts";
 import { storageConfig } from "./_storage_config.ts";
 
 Deno.test({
@@ -75,6 +76,36 @@ Deno.test({
         child.kill("SIGTERM");
         await child.status;
         await drained;
+      }
+
+      // With the service stopped: a manual backup into the same folder (a time-named key),
+      // then a restore from the folder takes the newest one, into a fresh data folder.
+      const cli = { ...env, DATABASE_URL: "" };
+      const folder = "s3://gam-serve/phase1/backups/";
+      const manual = await gam(
+        ["db", "backup", "--to", folder, "--config", path, "--data-dir", `${dir}/out/db`, "--json"],
+        cli,
+      );
+      assert.equal(manual.code, 0, manual.stderr);
+      const written = JSON.parse(manual.stdout).uri as string;
+      assert.match(
+        written,
+        /^s3:\/\/gam-serve\/phase1\/backups\/\d{4}-\d\d-\d\d\/\d{8}T\d{6}Z-pglite-data\.tar\.gz/,
+      );
+      const restored = await gam(
+        ["db", "restore", "--from", folder, "--config", path, "--data-dir", `${dir}/restored`],
+        cli,
+      );
+      assert.equal(restored.code, 0, restored.stderr + restored.stdout);
+      assert.ok(
+        restored.stdout.includes(written.replace(/\?versionId=.*$/, "")),
+        `the newest backup was restored: ${restored.stdout}`,
+      );
+      const db = await openDatabase({ url: null, dataDir: `${dir}/restored`, migrate: false });
+      try {
+        assert.ok((await contentChecksums(db.sql)).schema_migrations.rows >= 3);
+      } finally {
+        await db.close();
       }
     } finally {
       await server.stop();

@@ -12,8 +12,10 @@ import { MetricsRegistry } from "../../observability/mod.ts";
 import { exportFinalMetrics } from "../final_metrics.ts";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/mod.ts";
 import {
+  backupKeys,
   backupToBucket,
   isS3Uri,
+  latestBackup,
   type ObjectStore,
   openObjectStore,
   parseS3Uri,
@@ -29,9 +31,6 @@ async function bucketFor(
   const { bucket, key, versionId } = parseS3Uri(uri);
   if (versionId !== undefined) {
     throw new UsageError(`give the version with --version-id, not in the URI ("${uri}")`);
-  }
-  if (key.endsWith("/")) {
-    throw new UsageError(`"${uri}" names a folder; expected s3://BUCKET/KEY of one object`);
   }
   const { config } = await loadConfig({ configPath, profile });
   const store = openObjectStore(config);
@@ -86,10 +85,12 @@ Subcommands:
                  applied file has changed (a deploy script can gate on it)
   backup TARGET  Write a backup: pg_dump custom format (server) or PGlite data-dir dump (embedded),
                  to a FILE or to s3://BUCKET/KEY (the configured storage bucket; the backup's
-                 SHA-256 goes in the object's metadata); also --to TARGET
+                 SHA-256 goes in the object's metadata; a KEY ending in / is a folder, where a
+                 time-named dump is written); also --to TARGET
   restore SOURCE Replace the database's contents with a backup made by 'gam db backup', from a
                  FILE or from s3://BUCKET/KEY (its SHA-256 is checked before the database is
-                 touched); also --from SOURCE
+                 touched; a KEY ending in / is a folder: its newest dump of this engine, e.g.
+                 the scheduled backups' s3://BUCKET/phase1/backups/); also --from SOURCE
 
 Options:
   --database-url URL     Server to use (default: the DATABASE_URL environment variable)
@@ -271,7 +272,11 @@ export const dbCommand: Command = {
       if (sub === "backup") {
         let info: { bytes: number; format: string; rows: Record<string, number> };
         if (bucket !== undefined) {
-          const up = await backupToBucket(db, bucket.store, bucket.key);
+          // A folder (`.../`): a time-named dump in it, as the scheduled backups are named.
+          const key = bucket.key.endsWith("/")
+            ? backupKeys(bucket.key, db.engine, new Date()).data
+            : bucket.key;
+          const up = await backupToBucket(db, bucket.store, key);
           info = up;
           if (json) console.log(JSON.stringify({ engine: db.engine, ...up }));
           else say(`wrote ${up.uri} (${up.bytes} bytes, ${up.format}, ${up.sha256})`);
@@ -299,7 +304,11 @@ export const dbCommand: Command = {
         return EXIT_OK;
       }
       if (bucket !== undefined) {
-        const r = await restoreFromBucket(db, bucket.store, bucket.key, {
+        // A folder (`.../`): its newest dump of this engine (keys sort by time).
+        const key = bucket.key.endsWith("/")
+          ? await latestBackup(bucket.store, bucket.key, db.engine)
+          : bucket.key;
+        const r = await restoreFromBucket(db, bucket.store, key, {
           versionId: values["version-id"] as string | undefined,
         });
         if (json) console.log(JSON.stringify({ engine: db.engine, restored: r.uri, ...r }));

@@ -216,10 +216,9 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
     },
   },
   rehydrate: {
-    usage: "rehydrate RUN_ID...|--all\n" +
-      "                   Rebuild the local cache from the bucket: every cache entry the runs'\n" +
-      "                   manifests list and the cache folder lacks is downloaded (checksum\n" +
-      "                   checked); --all: every run in the database",
+    usage: "rehydrate RUN_ID...|--all Rebuild the local cache from the bucket: every entry " +
+      "the runs' manifests list and the cache folder lacks is downloaded (checksum checked); " +
+      "--all: every run in the database",
     run: (ctx) => rehydrateCommand(ctx),
   },
 };
