@@ -34,6 +34,7 @@ export * from "./geotiff_read.ts";
 export * from "./grid_metadata.ts";
 export * from "./grid_read.ts";
 export * from "./grid_write.ts";
+export * from "./line_dictionary.ts";
 export * from "./netcdf.ts";
 export * from "./table.ts";
 export * from "./zarr_array_read.ts";

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { LineDictionary } from "./line_dictionary.ts";
 
 /**
  * A column reference: a header name, or a 1-based index (a number or a string of digits).
@@ -64,6 +65,36 @@ export interface ReadTableOptions {
    * @default {"#"}
    */
   comment?: string;
+  /**
+   * Columns read as text (by header name or 1-based index), e.g. flight-line names such as
+   * `L1010` or `FL1-1`: each becomes a dictionary of its distinct values and one integer code
+   * per row (see {@linkcode TextColumn}). Any text is accepted; an empty cell is an error.
+   * @default {[]}
+   */
+  textColumns?: readonly ColumnRef[];
+}
+
+/**
+ * A column read as text: its distinct values in order of first appearance and, per row, the
+ * index of the row's value among them.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseTable } from "./table.ts";
+ * const t = parseTable(new TextEncoder().encode("line,x\nFL1-1,1\nFL1-1,2\nT10,3\n"), "a.csv", {
+ *   columns: ["x"], textColumns: ["line"],
+ * });
+ * t.text[0].names; // ["FL1-1", "T10"]
+ * t.text[0].codes; // Int32Array [0, 0, 1]
+ * ```
+ */
+export interface TextColumn {
+  /** The column's name (header name or `"column N"`). */
+  name: string;
+  /** Distinct values, in order of first appearance. */
+  names: string[];
+  /** Per row, the index of its value in `names`. */
+  codes: Int32Array<ArrayBuffer>;
 }
 
 /**
@@ -88,6 +119,8 @@ export interface Table {
   header: string[] | null;
   /** The separator used. */
   delimiter: Delimiter;
+  /** The `textColumns` asked for, in their order (empty when none). */
+  text: TextColumn[];
 }
 
 /**
@@ -258,6 +291,9 @@ function parseWith(
     want.push(idx);
     names.push(header ? header[idx] : `column ${idx + 1}`);
   }
+  const textWant = (options.textColumns ?? []).map((ref) =>
+    resolveColumn(ref, header, file, firstFields.length)
+  );
   const label = names.map((nm) => `'${nm}'`);
   const maxWant = Math.max(...want);
   // slot[f] = which output column field f feeds, or -1.
@@ -271,9 +307,21 @@ function parseWith(
     pos = firstEnd + 1;
     line++;
   }
+  // Text columns: one pass of their own (the numeric paths below never see them).
+  const text = textWant.map((f) =>
+    readTextColumn(bytes, pos, line, f, {
+      file,
+      name: header ? header[f] : `column ${f + 1}`,
+      delimiter,
+      comment,
+    })
+  );
   if (fast !== undefined) {
     const table = parseFast(bytes, pos, want, fast, delimiter, comment);
-    if (table !== undefined) return { file, names, ...table, header, delimiter };
+    if (table !== undefined) {
+      checkTextRows(text, table.rows, file);
+      return { file, names, ...table, header, delimiter, text };
+    }
   }
   // Capacity: the number of remaining lines (an upper bound on data rows; counting newlines is
   // far cheaper than growing and trimming the columns).
@@ -378,6 +426,7 @@ function parseWith(
     line++;
   }
   if (rows === 0) throw new TableError(file, "file has no data rows");
+  checkTextRows(text, rows, file);
   return {
     file,
     names,
@@ -388,7 +437,96 @@ function parseWith(
     rows,
     header,
     delimiter,
+    text,
   };
+}
+
+function checkTextRows(text: TextColumn[], rows: number, file: string): void {
+  for (const t of text) {
+    if (t.codes.length !== rows) {
+      // Both passes skip the same blank and comment lines: a mismatch is a bug, not bad input.
+      throw new Error(
+        `${file}: text column '${t.name}' has ${t.codes.length} rows, the numeric columns ${rows}`,
+      );
+    }
+  }
+}
+
+/**
+ * One text column of the data rows from `pos` on (the line numbered `line`), with the same
+ * splitting, blank-line and comment rules as the numeric loop of {@linkcode parseWith}.
+ */
+function readTextColumn(
+  bytes: Uint8Array,
+  pos: number,
+  line: number,
+  field: number,
+  o: { file: string; name: string; delimiter: Delimiter; comment: number },
+): TextColumn {
+  const n = bytes.length;
+  const ws = o.delimiter === "whitespace";
+  const delim = ws ? -1 : o.delimiter.charCodeAt(0);
+  const dict = new LineDictionary();
+  let codes = new Int32Array(1024);
+  let rows = 0;
+  let c: number;
+  while (pos < n) {
+    const eolAt = lineEnd(bytes, pos);
+    let p = pos;
+    while (p < eolAt && ((c = bytes[p]) === SP || c === TAB || c === CR)) p++;
+    if (p >= eolAt || bytes[p] === o.comment) {
+      pos = eolAt + 1;
+      line++;
+      continue;
+    }
+    if (!ws) p = pos;
+    let s = p, e = p;
+    let ended = false;
+    for (let f = 0; f <= field; f++) {
+      if (ended) {
+        throw new TableSyntaxError(
+          o.file,
+          line,
+          `'${o.name}'`,
+          `is missing (the row has ${f} field${f === 1 ? "" : "s"})`,
+        );
+      }
+      if (ws) {
+        s = p;
+        while (p < eolAt && (c = bytes[p]) !== SP && c !== TAB && c !== CR) p++;
+        e = p;
+        while (p < eolAt && ((c = bytes[p]) === SP || c === TAB || c === CR)) p++;
+        ended = p >= eolAt;
+      } else {
+        if (bytes[p] === QUOTE) {
+          s = ++p;
+          while (p < eolAt && bytes[p] !== QUOTE) p++;
+          e = p;
+          while (p < eolAt && bytes[p] !== delim) p++;
+        } else {
+          s = p;
+          while (p < eolAt && bytes[p] !== delim) p++;
+          e = p;
+        }
+        ended = p >= eolAt;
+        p++; // past the delimiter
+      }
+    }
+    while (s < e && (bytes[s] === SP || bytes[s] === TAB)) s++;
+    while (e > s && (bytes[e - 1] === SP || bytes[e - 1] === TAB || bytes[e - 1] === CR)) e--;
+    if (e === s) {
+      throw new TableSyntaxError(o.file, line, `'${o.name}'`, "is empty (expected a line name)");
+    }
+    if (rows === codes.length) {
+      const grown = new Int32Array(codes.length * 2);
+      grown.set(codes);
+      codes = grown;
+    }
+    codes[rows++] = dict.codeOfBytes(bytes, s, e);
+    pos = eolAt + 1;
+    line++;
+  }
+  return { name: o.name, names: dict.names, codes: codes.slice(0, rows) };
 }
 
 /**

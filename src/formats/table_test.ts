@@ -196,3 +196,57 @@ Deno.test("readTable() (gam-core fast path) reads exactly what parseTable() read
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("parseTable() reads a text column as a dictionary with a code per row", () => {
+  const text =
+    '# survey\nline,x,v\nFL1-1,1,10\n\nFL1-1,2,11\n"FL1-2",3,12\nL1010 ,4,13\nFL1-1,5,14\n';
+  const t = parseTable(enc(text), "s.csv", { columns: ["x", "v"], textColumns: ["line"] });
+  assert.equal(t.rows, 5);
+  assert.deepEqual(t.text[0].names, ["FL1-1", "FL1-2", "L1010"]);
+  assert.deepEqual([...t.text[0].codes], [0, 0, 1, 2, 0]);
+  assert.deepEqual([...t.columns[0]], [1, 2, 3, 4, 5]);
+  const ws = parseTable(enc("1 2 T100\n3 4 L20\n5 6 T100\n"), "s.xyz", {
+    header: false,
+    columns: [1, 2],
+    textColumns: [3],
+  });
+  assert.deepEqual(ws.text[0].names, ["T100", "L20"]);
+  assert.deepEqual([...ws.text[0].codes], [0, 1, 0]);
+});
+
+Deno.test("readTable() reads a text column through the fast path as the loop does", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rows = ["line,x"];
+    for (let i = 0; i < 5000; i++) {
+      rows.push(`FL${Math.floor(i / 700)}-${i % 3 === 0 ? 1 : 2},${i}`);
+    }
+    await Deno.writeTextFile(`${dir}/t.csv`, rows.join("\n") + "\n");
+    const t = await readTable(`${dir}/t.csv`, { columns: ["x"], textColumns: ["line"] });
+    const loop = parseTable(await Deno.readFile(`${dir}/t.csv`), "t.csv", {
+      columns: ["x"],
+      textColumns: ["line"],
+    });
+    assert.equal(t.rows, 5000);
+    assert.deepEqual(t.text[0].names, loop.text[0].names);
+    assert.deepEqual(t.text[0].codes, loop.text[0].codes);
+    for (let i = 0; i < 5000; i++) {
+      assert.equal(t.text[0].names[t.text[0].codes[i]], rows[i + 1].split(",")[0]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseTable() names file, line and column for a missing or empty line name", () => {
+  assert.throws(
+    () => parseTable(enc("x,line\n1,L1\n2\n"), "m.csv", { columns: ["x"], textColumns: ["line"] }),
+    (e: unknown) =>
+      e instanceof TableSyntaxError && e.line === 3 && e.column === "'line'" &&
+      /m\.csv line 3: column 'line' is missing/.test(e.message),
+  );
+  assert.throws(
+    () => parseTable(enc("x,line\n1,L1\n2,\n"), "m.csv", { columns: ["x"], textColumns: ["line"] }),
+    /m\.csv line 3: column 'line' is empty/,
+  );
+});

@@ -18,6 +18,7 @@ import {
   gridChecksum,
   type ProcessedGrid,
   type RawData,
+  rawDataBytes,
   rawDataChecksum,
 } from "../contracts/mod.ts";
 import type { GamConfig } from "../config/mod.ts";
@@ -42,7 +43,7 @@ import {
 } from "../preprocessing/mod.ts";
 import type { ManifestInput } from "../persistence/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { writeGrid } from "../formats/mod.ts";
+import { type LineSummary, summariseLines, writeGrid } from "../formats/mod.ts";
 import type { ProgressSink } from "./progress.ts";
 
 /** Everything one modality's run needs. */
@@ -144,6 +145,8 @@ export interface ModalityJobResult {
   pipelineVersion: string;
   /** The plugin that served the modality (with its identity when sandboxed). */
   plugin?: { id: string; version: string; identity?: PluginIdentity };
+  /** The survey as ingested: its flight lines (none for grids) and delivered CRS. */
+  survey?: { lines: LineSummary[]; sourceCrs?: string };
 }
 
 /**
@@ -244,6 +247,10 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
     const { raw, cache, manifest } = await ingest(ctx);
     result.manifest = manifest;
     result.pointsIn = raw.kind === "points" ? raw.points.value.length : raw.grid.values.length;
+    result.survey = {
+      lines: raw.kind === "points" ? summariseLines(raw.points) : [],
+      ...(raw.sourceCrs ? { sourceCrs: raw.sourceCrs } : {}),
+    };
     ctx.progress.update({ modality, task: "fetch", done: 1, total: 1, unit: "requests" });
 
     const leaves = leafBranches(plan);
@@ -384,7 +391,7 @@ async function ingest(
     pluginId: raw.source.plugin,
     pluginVersion: raw.source.version,
     checksumSha256: (raw.metadata.checksum ?? rawDataChecksum(raw)).replace(/^sha256:/, ""),
-    sizeBytes: rawBytes(raw),
+    sizeBytes: rawDataBytes(raw),
     licence: raw.metadata.licence,
     citation: raw.metadata.citation,
     retrievedAt: new Date(raw.metadata.retrievedAt),
@@ -417,15 +424,6 @@ async function ingest(
       ? manifestFor(r.data, "", null)
       : manifestFor(r.data, r.entry.dir, new Date(r.entry.expiresAt)),
   };
-}
-
-function rawBytes(raw: RawData): number {
-  if (raw.kind === "grid") {
-    return raw.grid.lat.byteLength + raw.grid.lon.byteLength + raw.grid.values.byteLength;
-  }
-  const p = raw.points;
-  return p.lon.byteLength + p.lat.byteLength + p.value.byteLength + (p.height?.byteLength ?? 0) +
-    (p.line?.byteLength ?? 0);
 }
 
 /** Readings dropped or blanked by `outlier` stages (trunk only, so branches don't double count). */

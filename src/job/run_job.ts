@@ -321,6 +321,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
           })),
           stages: r.stages,
           ingestion: r.ingestion,
+          lines: r.survey?.lines,
+          sourceCrs: r.survey?.sourceCrs,
         });
         logger.info("persisted", { modality: r.modality, ...ids });
       } catch (error) {
@@ -540,6 +542,7 @@ function renderRunFolder(
     outliersRemoved: r.outliersRemoved,
     cache: r.cache,
     durationSeconds: r.durationSeconds,
+    ...(r.survey ? { lines: r.survey.lines, sourceCrs: r.survey.sourceCrs } : {}),
     stages: r.stages.map((s) => ({
       branch: s.branch,
       stage: s.stage,

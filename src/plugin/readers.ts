@@ -21,6 +21,12 @@ export {
   type GeoTiffReadGrid,
   parseGeoTiffGrid,
 } from "../formats/geotiff_read.ts";
+export {
+  LineDictionary,
+  type LineSummary,
+  pickLines,
+  summariseLines,
+} from "../formats/line_dictionary.ts";
 export { NetcdfError, type NetcdfGrid, parseNetcdfGrid } from "../formats/netcdf.ts";
 export {
   type ColumnRef,
@@ -31,5 +37,6 @@ export {
   type Table,
   TableError,
   TableSyntaxError,
+  type TextColumn,
 } from "../formats/table.ts";
 export { isKnownUnit, knownUnits, normalizeUnit, UnitError } from "../units/mod.ts";

@@ -9,6 +9,7 @@
 import { encodeBase64 } from "./_base64.ts";
 import { type Anomaly, isEdgeAnomaly, type ProcessedGrid } from "../contracts/mod.ts";
 import { viridis } from "./colormap.ts";
+import type { LineSummary } from "../formats/line_dictionary.ts";
 import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from "./png.ts";
 
 /** QC figures shown for a grid. */
@@ -55,6 +56,10 @@ export interface ReportModality {
   durationSeconds: number;
   stages: ReportStage[];
   grids: ReportGrid[];
+  /** The survey's flight lines (name, kind, readings), in code order; absent or empty: none. */
+  lines?: readonly LineSummary[];
+  /** CRS the survey's coordinates were delivered in, when transformed to EPSG:4326. */
+  sourceCrs?: string;
 }
 
 /** Everything the report shows. */
@@ -308,6 +313,36 @@ function histogramSvg(
 }
 
 /**
+ * The survey's delivered CRS and flight lines: a one-line summary (counts of lines and tie
+ * lines, readings per line) and the whole line list in a collapsed `<details>`.
+ */
+function surveySection(m: ReportModality): string {
+  const parts: string[] = [];
+  if (m.sourceCrs) {
+    parts.push(`<p>Coordinates delivered in ${esc(m.sourceCrs)}, transformed to EPSG:4326.</p>`);
+  }
+  const lines = m.lines ?? [];
+  if (lines.length > 0) {
+    const ties = lines.filter((l) => l.kind === "tie").length;
+    const counts = lines.map((l) => l.readings).sort((a, b) => a - b);
+    const median = counts[Math.floor((counts.length - 1) / 2)];
+    const rows = lines.map((l) =>
+      `<tr><td>${esc(l.name)}</td><td>${esc(l.kind ?? "–")}</td><td>${l.readings}</td></tr>`
+    ).join("");
+    parts.push(
+      `<p>Flight lines: ${lines.length}` +
+        (lines.some((l) => l.kind !== undefined)
+          ? ` (${lines.length - ties} lines, ${ties} tie lines)`
+          : "") +
+        `; readings per line ${counts[0]} to ${counts[counts.length - 1]} (median ${median}).</p>` +
+        `<details><summary>all ${lines.length} lines</summary><table><tr><th>line</th>` +
+        `<th>kind</th><th>readings</th></tr>${rows}</table></details>`,
+    );
+  }
+  return parts.join("");
+}
+
+/**
  * Renders the report page.
  *
  * @example Usage
@@ -337,7 +372,8 @@ export function renderReport(input: ReportInput): string {
         Math.round((s.durationSeconds / total) * 200)
       }px"></span></td><td>${esc(s.outcome)}${s.error ? `: ${esc(s.error)}` : ""}</td></tr>`
     ).join("");
-    return `<section><h2>${esc(m.modality)}</h2>` + m.grids.map(gridFigure).join("") +
+    return `<section><h2>${esc(m.modality)}</h2>` + surveySection(m) +
+      m.grids.map(gridFigure).join("") +
       `<h3>Stage timings</h3><table><tr><th>branch</th><th>stage</th><th>version</th><th>time</th><th>share</th><th>outcome</th></tr>${stages}</table></section>`;
   }).join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">` +

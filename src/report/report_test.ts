@@ -280,3 +280,35 @@ Deno.test("renderReport() shows extrapolated nodes and the distance to data from
   assert.match(html, /extrapolated<\/th><td>12 nodes/);
   assert.match(html, /distance to data<\/th><td>max 11\.3 km/);
 });
+
+Deno.test("renderReport() lists the survey's named flight lines and its delivered CRS", () => {
+  const html = renderReport({
+    runId: "r",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [10, 45, 11, 46],
+    provenance: {},
+    modalities: [{
+      modality: "magnetic",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [],
+      sourceCrs: "EPSG:32632",
+      lines: [
+        { name: "FL1-1", kind: "line", readings: 60 },
+        { name: "FL1-2", kind: "line", readings: 4 },
+        { name: "T100", kind: "tie", readings: 5 },
+        { name: "<b>", kind: "line", readings: 80 },
+      ],
+    }],
+  });
+  assert.match(html, /Coordinates delivered in EPSG:32632, transformed to EPSG:4326/);
+  assert.match(
+    html,
+    /Flight lines: 4 \(3 lines, 1 tie lines\); readings per line 4 to 80 \(median 5\)/,
+  );
+  assert.match(html, /<details><summary>all 4 lines<\/summary>/);
+  assert.match(html, /<td>FL1-2<\/td><td>line<\/td><td>4<\/td>/);
+  assert.match(html, /<td>&#60;b&#62;<\/td>/, "names are escaped");
+});

@@ -10,10 +10,12 @@ import type { Bbox, RawData } from "@gam/pipeline/plugin";
 import {
   type ColumnRef,
   type Delimiter,
+  LineDictionary,
   normalizeUnit,
   parseGdf,
   parseGeoTiffGrid,
   parseNetcdfGrid,
+  pickLines,
   readTable,
 } from "@gam/pipeline/plugin/readers";
 
@@ -50,6 +52,11 @@ export interface SurveyFileParams {
     height?: ColumnRef;
     line?: ColumnRef;
   };
+  /**
+   * Line names starting with this text are tie lines (e.g. `"T"` for `T100`); without it, only
+   * a format that says so (Geosoft XYZ `Tie` headers) marks tie lines.
+   */
+  tiePrefix?: string;
   /** Table delimiter (detected when unset). */
   delimiter?: Delimiter;
   /** Whether the table has a header row (detected when unset). */
@@ -87,6 +94,13 @@ export function checkSurveyParams(p: Record<string, unknown>, plugin: string): S
     throw new SurveyFileError(
       `${plugin}: params.format must be table, gdf, netcdf or geotiff, got ${
         JSON.stringify(p.format)
+      }`,
+    );
+  }
+  if (p.tiePrefix !== undefined && (typeof p.tiePrefix !== "string" || p.tiePrefix === "")) {
+    throw new SurveyFileError(
+      `${plugin}: params.tiePrefix must be a non-empty text (e.g. "T"), got ${
+        JSON.stringify(p.tiePrefix)
       }`,
     );
   }
@@ -171,15 +185,16 @@ export async function readSurveyFile(
     const c = params.columns;
     const refs: ColumnRef[] = [c.lon, c.lat, c.value];
     if (c.height !== undefined) refs.push(c.height);
-    if (c.line !== undefined) refs.push(c.line);
+    // Line ids are text: any value (`L1010`, `T100`, `FL1-1`, `1010`) names a line.
     const t = await readTable(path, {
       columns: refs,
       delimiter: params.delimiter,
       header: params.header,
+      textColumns: c.line !== undefined ? [c.line] : [],
     });
     const [lonAll, latAll, valAll] = t.columns;
     const hAll = c.height !== undefined ? t.columns[3] : undefined;
-    const lineAll = c.line !== undefined ? t.columns[c.height !== undefined ? 4 : 3] : undefined;
+    const lineAll = t.text[0];
     const keep: number[] = [];
     const [w, s, e, n] = ctx.bbox;
     for (let i = 0; i < t.rows; i++) {
@@ -202,7 +217,7 @@ export async function readSurveyFile(
         lat: pick(latAll),
         value: pick(valAll),
         ...(hAll ? { height: pick(hAll) } : {}),
-        ...(lineAll ? { line: Int32Array.from(keep, (i) => lineAll[i]) } : {}),
+        ...(lineAll ? linesOf(lineAll.codes, lineAll.names, params.tiePrefix, keep) : {}),
       },
     };
   }
@@ -229,6 +244,18 @@ export async function readSurveyFile(
     metadata: { ...meta, extra: { file: path, format } },
     grid: cropped,
   };
+}
+
+/** The line codes, names and kinds of the readings kept. */
+function linesOf(
+  codes: Int32Array,
+  names: string[],
+  tiePrefix: string | undefined,
+  keep: number[],
+) {
+  const d = new LineDictionary();
+  for (const name of names) d.code(name);
+  return pickLines(codes, names, d.kinds(tiePrefix), keep);
 }
 
 /**
