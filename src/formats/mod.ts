@@ -28,7 +28,9 @@
  *
  * @module
  */
+export * from "./aseg_gdf.ts";
 export * from "./gdf.ts";
+export * from "./geosoft_xyz.ts";
 export * from "./geotiff.ts";
 export * from "./geotiff_read.ts";
 export * from "./grid_metadata.ts";

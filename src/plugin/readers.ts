@@ -15,6 +15,15 @@
  *
  * @module
  */
+export {
+  AsegGdfDefinitionError,
+  type AsegGdfField,
+  parseAsegGdfDefinition,
+  readAsegGdf,
+  type ReadAsegGdfOptions,
+  type SurveyColumns,
+} from "../formats/aseg_gdf.ts";
+export { readGeosoftXyz, type ReadGeosoftXyzOptions } from "../formats/geosoft_xyz.ts";
 export { type GdfGrid, GdfSyntaxError, parseGdf } from "../formats/gdf.ts";
 export {
   GeoTiffReadError,

@@ -128,3 +128,52 @@ Deno.test("the file plugin names file, line and column for a missing line name",
       e.message === `${dir}/bad.csv line 3: column 'line' is empty (expected a line name)`,
   );
 });
+
+const FORMATS = new URL("../../../tests/data/survey_formats/", import.meta.url).pathname;
+
+Deno.test("the file plugin picks the ASEG-GDF2 and Geosoft XYZ readers by extension or format", async () => {
+  const fetch = (path: string, bbox: number[], params: Record<string, unknown>) =>
+    createPlugin().fetch({
+      ...req(path, params),
+      bbox: bbox as [number, number, number, number],
+    });
+  const gdf = validateRawData(
+    await fetch(`${FORMATS}muppettown.dat`, [147, -35, 148, -34], {
+      columns: { lon: "GDA94LON", lat: "GDA94LAT", value: "MAGCOMP", line: "LINE" },
+      units: undefined, // from the .dfn: UNIT=nT
+    }),
+  ) as RawPoints;
+  assert.equal(gdf.units, "nT");
+  assert.equal(gdf.points.lon.length, 10);
+  assert.deepEqual(gdf.points.lineNames, ["10010"]);
+  assert.equal(gdf.metadata.extra?.format, "aseg-gdf");
+
+  const xyz = validateRawData(
+    await fetch(`${FORMATS}spec_example.xyz`, [10, 45, 11, 46], {
+      columns: { lon: "X", lat: "Y", value: "MAG", height: "ALT" },
+    }),
+  ) as RawPoints;
+  assert.deepEqual(xyz.points.lineNames, ["L1010", "L1020", "T100"]);
+  assert.deepEqual(xyz.points.lineKinds, ["line", "line", "tie"]);
+  assert.equal(xyz.points.height?.length, 10);
+
+  // Another extension: format says which reader; the .dfn is named by params.definition.
+  const dir = await moduleTempDir({ prefix: "gam-formats-" });
+  await Deno.copyFile(`${FORMATS}spec_example.dat`, `${dir}/survey.txt`);
+  const named = validateRawData(
+    await fetch(`${dir}/survey.txt`, [147, -35, 148, -34], {
+      format: "aseg-gdf",
+      definition: `${FORMATS}spec_example.dfn`,
+      columns: { lon: "longitude", lat: "latitude", value: "total_field", line: "LINE" },
+      tiePrefix: "T",
+    }),
+  ) as RawPoints;
+  assert.deepEqual(named.points.lineNames, ["L1010", "L1020", "T100"]);
+  assert.deepEqual(named.points.lineKinds, ["line", "line", "tie"]);
+  await assert.rejects(
+    fetch(`${FORMATS}spec_example.xyz`, [10, 45, 11, 46], {
+      columns: { lon: "X", lat: "Y", value: "MAG", line: "LINE" },
+    }),
+    /names its lines in Line\/Tie headers; remove params\.columns\.line/,
+  );
+});
