@@ -61,6 +61,7 @@ export const RAW_DATA_ADAPTER: EntryAdapter<RawData> = {
     bbox: [...d.bbox],
     units: d.units,
     crs: d.crs,
+    ...(d.sourceCrs ? { sourceCrs: d.sourceCrs } : {}),
     metadata: d.metadata,
     // The line dictionary is JSON beside the `line` codes (a Zarr array holds numbers only).
     ...(d.kind === "points" && d.points.lineNames

@@ -131,7 +131,13 @@ export function dtypeOf(arr: CanonicalArray): string {
  * ```
  */
 export function rawDataChecksum(data: RawData): string {
-  const fields = { kind: data.kind, modality: data.modality, units: data.units, crs: data.crs };
+  const fields = {
+    kind: data.kind,
+    modality: data.modality,
+    units: data.units,
+    crs: data.crs,
+    sourceCrs: data.sourceCrs, // hashed only when present, as the line dictionary
+  };
   if (data.kind === "points") {
     const { lon, lat, value, height, line, lineNames, lineKinds } = data.points;
     // The line dictionary is hashed only when present: older data keeps its checksum.

@@ -29,6 +29,7 @@
  * @module
  */
 export * from "./aseg_gdf.ts";
+export * from "./crs.ts";
 export * from "./gdf.ts";
 export * from "./geosoft_xyz.ts";
 export * from "./geotiff.ts";

@@ -23,6 +23,13 @@ export {
   type ReadAsegGdfOptions,
   type SurveyColumns,
 } from "../formats/aseg_gdf.ts";
+export {
+  fromLonLat,
+  isProjectedCrs,
+  projDefinition,
+  toLonLat,
+  UnsupportedCrsError,
+} from "../formats/crs.ts";
 export { readGeosoftXyz, type ReadGeosoftXyzOptions } from "../formats/geosoft_xyz.ts";
 export { type GdfGrid, GdfSyntaxError, parseGdf } from "../formats/gdf.ts";
 export {

@@ -177,3 +177,36 @@ Deno.test("the file plugin picks the ASEG-GDF2 and Geosoft XYZ readers by extens
     /names its lines in Line\/Tie headers; remove params\.columns\.line/,
   );
 });
+
+Deno.test("the file plugin transforms projected coordinates (params.crs) and records the source CRS", async () => {
+  // MuppetTown carries both: MGA zone 55 eastings/northings and GDA94 latitude/longitude.
+  const path = `${FORMATS}muppettown.dat`;
+  const common = {
+    ...req(path, { columns: { lon: "GDA94LON", lat: "GDA94LAT", value: "MAGCOMP" } }),
+    bbox: [147, -35, 148, -34] as [number, number, number, number],
+  };
+  const geo = await createPlugin().fetch(common) as RawPoints;
+  const mga = validateRawData(
+    await createPlugin().fetch({
+      ...common,
+      params: {
+        ...common.params,
+        columns: { lon: "EAST_MGA", lat: "NORTH_MGA", value: "MAGCOMP" },
+        crs: "EPSG:28355",
+      },
+    }),
+  ) as RawPoints;
+  assert.equal(mga.sourceCrs, "EPSG:28355");
+  assert.equal(geo.sourceCrs, undefined);
+  assert.equal(mga.points.lon.length, geo.points.lon.length);
+  // The file's own coordinates are given to 1e-7 degrees and its eastings to 1 cm; the
+  // contractor's transform and GDAL's (which ours follows) differ by up to about 0.3 m.
+  for (let i = 0; i < geo.points.lon.length; i++) {
+    assert.ok(Math.abs(mga.points.lon[i] - geo.points.lon[i]) < 5e-6, `lon ${i}`);
+    assert.ok(Math.abs(mga.points.lat[i] - geo.points.lat[i]) < 5e-6, `lat ${i}`);
+  }
+  await assert.rejects(
+    createPlugin().fetch({ ...common, params: { ...common.params, crs: "EPSG:9999" } }),
+    /params\.crs: CRS "EPSG:9999" is not supported/,
+  );
+});

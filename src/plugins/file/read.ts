@@ -16,10 +16,12 @@ import {
   parseGeoTiffGrid,
   parseNetcdfGrid,
   pickLines,
+  projDefinition,
   readAsegGdf,
   readGeosoftXyz,
   readTable,
   type SurveyColumns,
+  toLonLat,
 } from "@gam/pipeline/plugin/readers";
 
 /** Formats the file plugin reads. */
@@ -61,6 +63,12 @@ export interface SurveyFileParams {
   format?: SurveyFormat;
   /** ASEG-GDF2: the `.dfn` definition file. @default the `.dat` path with extension `.dfn` */
   definition?: string;
+  /**
+   * The CRS of the file's coordinates, `"EPSG:<code>"`: with a projected CRS, `columns.lon` and
+   * `columns.lat` are the easting and northing (metres), transformed to EPSG:4326 on reading.
+   * @default "EPSG:4326"
+   */
+  crs?: string;
   /** Geosoft XYZ: the channel names, when the file has no header comment naming them. */
   channels?: string[];
   /** Table columns (header names or 1-based indexes). */
@@ -113,6 +121,20 @@ export function checkSurveyParams(p: Record<string, unknown>, plugin: string): S
         JSON.stringify(p.format)
       }`,
     );
+  }
+  if (p.crs !== undefined) {
+    if (typeof p.crs !== "string") {
+      throw new SurveyFileError(
+        `${plugin}: params.crs must be an EPSG code such as "EPSG:32633", got ${
+          JSON.stringify(p.crs)
+        }`,
+      );
+    }
+    try {
+      projDefinition(p.crs);
+    } catch (e) {
+      throw new SurveyFileError(`${plugin}: params.crs: ${(e as Error).message}`);
+    }
   }
   if (p.definition !== undefined && (typeof p.definition !== "string" || p.definition === "")) {
     throw new SurveyFileError(
@@ -227,7 +249,11 @@ export async function readSurveyFile(
         `params.units is required for ${path} (the file does not declare the value's unit)`,
       );
     }
-    const [lonAll, latAll, valAll] = s.columns;
+    const projected = params.crs !== undefined && params.crs !== "EPSG:4326";
+    const { lon: lonAll, lat: latAll } = projected
+      ? toLonLat(params.crs!, s.columns[0], s.columns[1])
+      : { lon: s.columns[0], lat: s.columns[1] };
+    const valAll = s.columns[2];
     const hAll = c.height !== undefined ? s.columns[3] : undefined;
     const keep: number[] = [];
     const [w, so, e, n] = ctx.bbox;
@@ -243,6 +269,7 @@ export async function readSurveyFile(
     const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]);
     return {
       ...base,
+      ...(projected ? { sourceCrs: params.crs } : {}),
       kind: "points",
       units: normalizeUnit(unitText, { modality: ctx.modality }),
       metadata: { ...meta, extra: { file: path, format, rowsInFile: s.rows } },
