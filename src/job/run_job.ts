@@ -585,6 +585,8 @@ function renderRunFolder(
       bbox: summary.bbox,
       modalities: report,
       provenance: manifest,
+      labelTop: loaded.config.report.labelTop,
+      tableRows: loaded.config.report.tableRows,
     }),
   };
 }
