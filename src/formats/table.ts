@@ -73,6 +73,12 @@ export interface ReadTableOptions {
    * @default {[]}
    */
   textColumns?: readonly ColumnRef[];
+  /**
+   * {@linkcode readTable} only: bytes of text parsed at a time (the file is streamed; a
+   * chunk ends after a newline, so a longer line makes its chunk longer).
+   * @default {16777216}
+   */
+  chunkBytes?: number;
 }
 
 /**
@@ -210,17 +216,167 @@ export class TableError extends RangeError {
  * ```
  */
 export async function readTable(path: string, options: ReadTableOptions): Promise<Table> {
-  let bytes = await Deno.readFile(path);
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-      bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-    } catch (e) {
-      throw new TableError(path, `gzip data is corrupt (${(e as Error).message})`);
-    }
-  }
   const { parse_table_columns } = await import("../compute/wasm/gam_core.js");
-  return parseWith(bytes, path, options, parse_table_columns);
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  using file = await Deno.open(path, { read: true });
+  const size = (await file.stat()).size;
+  const magic = new Uint8Array(2);
+  const got = await file.read(magic);
+  await file.seek(0, Deno.SeekMode.Start);
+  const gzip = got === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  let stream: ReadableStream<Uint8Array<ArrayBuffer>> = file.readable;
+  if (gzip) {
+    stream = stream.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<
+        Uint8Array<ArrayBuffer>,
+        Uint8Array<ArrayBuffer>
+      >,
+    );
+  }
+  const reader = new ChunkedTable(path, options, parse_table_columns, gzip ? 0 : size);
+  let pending: Uint8Array[] = [];
+  let pendingLength = 0;
+  const take = (end: number) => {
+    const all = new Uint8Array(pendingLength);
+    let at = 0;
+    for (const p of pending) {
+      all.set(p, at);
+      at += p.length;
+    }
+    pending = end < all.length ? [all.subarray(end)] : [];
+    pendingLength = all.length - end;
+    return all.subarray(0, end);
+  };
+  try {
+    for await (const piece of stream) {
+      pending.push(piece);
+      pendingLength += piece.length;
+      if (pendingLength < chunkBytes) continue;
+      const last = piece.lastIndexOf(NL);
+      if (last < 0) continue; // the chunk ends mid-line: read on
+      reader.add(take(pendingLength - (piece.length - last - 1)));
+    }
+  } catch (e) {
+    if (e instanceof TableError || e instanceof TableSyntaxError) throw e;
+    if (gzip) throw new TableError(path, `gzip data is corrupt (${(e as Error).message})`);
+    throw e;
+  }
+  if (pendingLength > 0) reader.add(take(pendingLength));
+  return reader.finish();
+}
+
+/** Bytes of text parsed at a time by {@linkcode readTable}. */
+const DEFAULT_CHUNK_BYTES = 16 << 20;
+
+/**
+ * A table read chunk by chunk (each ends after a newline): the first chunk is parsed as a
+ * table of its own (header, delimiter and columns decided there), every later one with the
+ * header line put in front of it, its line numbers shifted and its text columns' dictionaries
+ * merged into the whole table's. Columns grow into arrays sized from the file size.
+ */
+class ChunkedTable {
+  #first: Table | undefined;
+  #headerLine: Uint8Array | null = null;
+  #linesBefore = 0;
+  #columns: Float64Array[] = [];
+  #rows = 0;
+  #codes: Int32Array[] = [];
+  #dicts: LineDictionary[] = [];
+  constructor(
+    readonly file: string,
+    readonly options: ReadTableOptions,
+    readonly fast: FastParser,
+    readonly size: number,
+  ) {}
+
+  add(bytes: Uint8Array): void {
+    let t: Table | undefined;
+    if (this.#first === undefined) {
+      t = parseWith(bytes, this.file, this.options, this.fast);
+      this.#first = t;
+      if (t.header !== null) {
+        const comment = (this.options.comment ?? "#").charCodeAt(0);
+        const at = skipBlankAndComments(bytes, 0, comment);
+        this.#headerLine = bytes.slice(at, lineEnd(bytes, at) + 1);
+      }
+      this.#dicts = t.text.map(() => new LineDictionary());
+    } else {
+      const head = this.#headerLine;
+      const text = head ? concatBytes(head, bytes) : bytes;
+      try {
+        t = parseWith(text, this.file, {
+          ...this.options,
+          delimiter: this.#first.delimiter,
+          header: head !== null,
+        }, this.fast);
+      } catch (e) {
+        if (e instanceof TableSyntaxError) {
+          const line = e.line - (head ? 1 : 0) + this.#linesBefore;
+          const problem = e.message.slice(`${e.file} line ${e.line}: column ${e.column} `.length);
+          throw new TableSyntaxError(this.file, line, e.column, problem);
+        }
+        // A chunk of comments and blank lines only.
+        if (!(e instanceof TableError && /no data rows/.test(e.message))) throw e;
+      }
+    }
+    for (let i = bytes.indexOf(NL); i >= 0; i = bytes.indexOf(NL, i + 1)) this.#linesBefore++;
+    if (t !== undefined) this.#append(t, bytes.length);
+  }
+
+  #append(t: Table, chunkBytes: number): void {
+    const need = this.#rows + t.rows;
+    const cap = this.#columns[0]?.length ?? 0;
+    if (need > cap) {
+      // The first chunk's bytes per row gives the estimate for the rest of the file (+2%).
+      const estimate = this.size > 0 ? Math.ceil((t.rows / chunkBytes) * this.size * 1.02) : 0;
+      const grown = Math.max(need, estimate, Math.ceil(cap * 1.5), 1024);
+      this.#columns = t.columns.map((_, k) => {
+        const a = new Float64Array(grown);
+        if (this.#rows > 0) a.set(this.#columns[k].subarray(0, this.#rows));
+        return a;
+      });
+      this.#codes = t.text.map((_, k) => {
+        const a = new Int32Array(grown);
+        if (this.#rows > 0) a.set(this.#codes[k].subarray(0, this.#rows));
+        return a;
+      });
+    }
+    t.columns.forEach((c, k) => this.#columns[k].set(c, this.#rows));
+    t.text.forEach((c, k) => {
+      const dict = this.#dicts[k];
+      const global = Int32Array.from(c.names, (name) => dict.code(name));
+      const out = this.#codes[k];
+      for (let i = 0; i < c.codes.length; i++) out[this.#rows + i] = global[c.codes[i]];
+    });
+    this.#rows = need;
+  }
+
+  finish(): Table {
+    const first = this.#first;
+    if (first === undefined || this.#rows === 0) {
+      throw new TableError(this.file, "file is empty (no header and no data rows)");
+    }
+    const rows = this.#rows;
+    const trim = <A extends Float64Array | Int32Array>(a: A): A =>
+      (a.length - rows <= a.length / 64 ? a.subarray(0, rows) : a.slice(0, rows)) as A;
+    return {
+      ...first,
+      columns: this.#columns.map(trim),
+      rows,
+      text: first.text.map((c, k) => ({
+        name: c.name,
+        names: this.#dicts[k].names,
+        codes: trim(this.#codes[k]) as Int32Array<ArrayBuffer>,
+      })),
+    };
+  }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseTable, readTable, TableError, TableSyntaxError } from "./table.ts";
 import { fetchDataset } from "../datasets/mod.ts";
+import { gzipSync } from "node:zlib";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -249,4 +250,44 @@ Deno.test("parseTable() names file, line and column for a missing or empty line 
     () => parseTable(enc("x,line\n1,L1\n2,\n"), "m.csv", { columns: ["x"], textColumns: ["line"] }),
     /m\.csv line 3: column 'line' is empty/,
   );
+});
+
+Deno.test("readTable() streams a file in chunks: same columns, text codes and error lines as one parse", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rows = ["# survey", "line,x,v"];
+    for (let i = 0; i < 20_000; i++) {
+      if (i % 997 === 0) rows.push("# a comment inside the data", "");
+      rows.push(`${i % 3 === 0 ? "T" : "L"}${Math.floor(i / 150)},${i},${(i * 0.37).toFixed(2)}`);
+    }
+    const text = rows.join("\n") + "\n";
+    await Deno.writeTextFile(`${dir}/t.csv`, text);
+    await Deno.writeFile(`${dir}/t.csv.gz`, gzipSync(new TextEncoder().encode(text)));
+    const whole = parseTable(enc(text), "t.csv", { columns: ["x", "v"], textColumns: ["line"] });
+    for (const file of ["t.csv", "t.csv.gz"]) {
+      const t = await readTable(`${dir}/${file}`, {
+        columns: ["x", "v"],
+        textColumns: ["line"],
+        chunkBytes: 4096, // about 70 chunks
+      });
+      assert.equal(t.rows, whole.rows);
+      assert.deepEqual(t.columns, whole.columns);
+      assert.deepEqual(t.text[0].names, whole.text[0].names);
+      assert.deepEqual(t.text[0].codes, whole.text[0].codes);
+      assert.deepEqual(t.header, ["line", "x", "v"]);
+    }
+    // A bad cell far into the file is reported at its line in the file.
+    const bad = text.split("\n");
+    const at = bad.findIndex((l) => l.startsWith("L100,"));
+    bad[at] = bad[at].replace(/,[^,]*$/, ",oops");
+    await Deno.writeTextFile(`${dir}/bad.csv`, bad.join("\n"));
+    await assert.rejects(
+      readTable(`${dir}/bad.csv`, { columns: ["x", "v"], chunkBytes: 4096 }),
+      (e: unknown) =>
+        e instanceof TableSyntaxError && e.line === at + 1 &&
+        e.message === `${dir}/bad.csv line ${at + 1}: column 'v' value 'oops' is not a number`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

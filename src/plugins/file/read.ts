@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Bbox, RawData } from "@gam/pipeline/plugin";
+import type { Bbox, LineKind, RawData } from "@gam/pipeline/plugin";
 import {
   type ColumnRef,
   type Delimiter,
@@ -255,18 +255,25 @@ export async function readSurveyFile(
       : { lon: s.columns[0], lat: s.columns[1] };
     const valAll = s.columns[2];
     const hAll = c.height !== undefined ? s.columns[3] : undefined;
-    const keep: number[] = [];
+    // Readings inside the bbox: the arrays as read when all are (no copies of a survey of
+    // millions), else an index list and one copy of each array.
     const [w, so, e, n] = ctx.bbox;
-    for (let i = 0; i < s.rows; i++) {
+    const inside = (i: number) => {
       const lo = lonAll[i], la = latAll[i];
-      if (lo >= w && lo <= e && la >= so && la <= n) keep.push(i);
-    }
-    if (keep.length === 0) {
+      return lo >= w && lo <= e && la >= so && la <= n;
+    };
+    let count = 0;
+    for (let i = 0; i < s.rows; i++) if (inside(i)) count++;
+    if (count === 0) {
       throw new SurveyFileError(
         `${path}: none of its ${s.rows} rows lies inside the bbox [${ctx.bbox.join(", ")}]`,
       );
     }
-    const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]);
+    const all = count === s.rows;
+    const keep = new Int32Array(all ? 0 : count);
+    if (!all) { for (let i = 0, k = 0; i < s.rows; i++) if (inside(i)) keep[k++] = i; }
+    const pick = (a: Float64Array<ArrayBuffer>) => all ? a : Float64Array.from(keep, (i) => a[i]);
+    const lines = s.lines ? linesOf(s.lines, params.tiePrefix, all ? undefined : keep) : undefined;
     return {
       ...base,
       ...(projected ? { sourceCrs: params.crs } : {}),
@@ -278,7 +285,7 @@ export async function readSurveyFile(
         lat: pick(latAll),
         value: pick(valAll),
         ...(hAll ? { height: pick(hAll) } : {}),
-        ...(s.lines ? linesOf(s.lines, params.tiePrefix, keep) : {}),
+        ...(lines ?? {}),
       },
     };
   }
@@ -350,15 +357,22 @@ async function readSurveyColumns(
   };
 }
 
-/** The line codes, names and kinds of the readings kept; ties by prefix where the file is silent. */
+/**
+ * The line codes, names and kinds of the readings kept (all when `keep` is undefined); ties by
+ * prefix where the file is silent.
+ */
 function linesOf(
   lines: NonNullable<SurveyColumns["lines"]>,
   tiePrefix: string | undefined,
-  keep: number[],
-) {
+  keep: Int32Array | undefined,
+): { line: Int32Array<ArrayBuffer>; lineNames: string[]; lineKinds?: LineKind[] } {
   const d = new LineDictionary();
   lines.names.forEach((name, i) => d.code(name, lines.kinds?.[i]));
-  return pickLines(lines.codes, lines.names, d.kinds(tiePrefix), keep);
+  const kinds = d.kinds(tiePrefix);
+  if (keep === undefined) {
+    return { line: lines.codes, lineNames: lines.names, ...(kinds ? { lineKinds: kinds } : {}) };
+  }
+  return pickLines(lines.codes, lines.names, kinds, keep);
 }
 
 /**
