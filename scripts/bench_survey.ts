@@ -103,6 +103,7 @@ modalities:
         citation: synthetic survey of scripts/bench_survey.ts
       permissions: { net: [], read: [${dir}/survey.csv] }
     retry: { maxAttempts: 1 }
+    timeoutMs: 600000 # reading 10 million readings takes longer than the default 30 s on a busy machine
     pipeline:
       version: 1.0.0
       definition: >-
