@@ -7,7 +7,7 @@
  * size. Everything is written in a temporary folder, removed at the end.
  *
  * Flags: `--readings N` (default 10,000,000), `--spacing DEG` of the grid (default: the line
- * spacing).
+ * spacing), `--workers N` (default 2), `--no-cache` (passed to `gam run`).
  *
  * @module
  */
@@ -171,7 +171,8 @@ try {
       `${dir}/config.yaml`,
       "--json",
       "--workers",
-      "2",
+      String(arg("--workers", 2)),
+      ...(Deno.args.includes("--no-cache") ? ["--no-cache"] : []),
     ],
     cwd: ROOT,
     stdout: "piped",
