@@ -198,6 +198,17 @@ export const DefaultsSchema = z.strictObject({
   logFormat: oneOf(["json", "pretty"]).default("json"),
 });
 
+/** What `report.html` shows of each grid's anomalies. */
+export const ReportSchema = z.strictObject({
+  /**
+   * Anomalies drawn with a number on each map: the strongest by confidence, then by |peak|;
+   * the others are small unlabelled markers.
+   */
+  labelTop: int(0).default(20),
+  /** Rows of each grid's anomaly table (the strongest); all of them are in a collapsed list. */
+  tableRows: int(1).default(20),
+});
+
 /** The long-running service (`gam serve`). */
 export const ServiceSchema = z.strictObject({
   /** Address of `/metrics`, `/healthz`, `/readyz`; loopback by default. */
@@ -731,6 +742,8 @@ const ConfigObject = z.strictObject({
   service: ServiceSchema.prefault({}),
   /** Metrics of one-shot runs (Pushgateway). */
   observability: ObservabilitySchema.prefault({}),
+  /** What the run's report shows. */
+  report: ReportSchema.prefault({}),
   /** Named secret references used by `source.auth`. */
   auth: z.record(Name, AuthProfileSchema, { error: "a mapping of auth profile names" })
     .default({}),

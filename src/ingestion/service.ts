@@ -13,6 +13,7 @@ import {
   type RawData,
   rawDataChecksum,
 } from "../contracts/mod.ts";
+import { rawDataBytes } from "../contracts/schemas.ts";
 import { validateRawData } from "../contracts/schemas.ts";
 import { ingestionCacheKey } from "./cache_key.ts";
 import {
@@ -395,7 +396,7 @@ export class IngestionService {
       finish("invalid", attempts, { error: errorText(e) });
       throw e;
     }
-    finish("ok", attempts, { checksum: data.metadata.checksum, bytes: arrayBytes(data) });
+    finish("ok", attempts, { checksum: data.metadata.checksum, bytes: rawDataBytes(data) });
     return { data, cacheKey, attempts, correlationId };
   }
 
@@ -457,12 +458,4 @@ export class IngestionService {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
-
-/** Bytes of a `RawData`'s arrays. */
-function arrayBytes(data: RawData): number {
-  const arrays: (ArrayBufferView | undefined)[] = data.kind === "points"
-    ? Object.values(data.points)
-    : Object.values(data.grid);
-  return arrays.reduce((n, a) => n + (a?.byteLength ?? 0), 0);
 }

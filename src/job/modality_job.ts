@@ -20,6 +20,7 @@ import {
   type RawData,
   rawDataChecksum,
 } from "../contracts/mod.ts";
+import { rawDataBytes } from "../contracts/schemas.ts";
 import type { GamConfig } from "../config/mod.ts";
 import { GridOptionError, type WorkerPool } from "../compute/mod.ts";
 import type { GridCache, IngestionCache } from "../cache/mod.ts";
@@ -42,6 +43,7 @@ import {
 } from "../preprocessing/mod.ts";
 import type { ManifestInput } from "../persistence/mod.ts";
 import type { Logger } from "../observability/mod.ts";
+import { type LineSummary, summariseLines } from "../formats/mod.ts";
 import type { ProgressSink } from "./progress.ts";
 import { writeRunGrids } from "./run_folder.ts";
 import { fileSafeName } from "../fs/mod.ts";
@@ -150,6 +152,8 @@ export interface ModalityJobResult {
    * so that `gam storage rehydrate` can bring them back from the bucket.
    */
   cacheEntries?: string[];
+  /** The survey as ingested: its flight lines (none for grids) and delivered CRS. */
+  survey?: { lines: LineSummary[]; sourceCrs?: string };
 }
 
 /**
@@ -249,6 +253,10 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
     result.manifest = manifest;
     if (entry !== undefined) result.cacheEntries = [entry];
     result.pointsIn = raw.kind === "points" ? raw.points.value.length : raw.grid.values.length;
+    result.survey = {
+      lines: raw.kind === "points" ? summariseLines(raw.points) : [],
+      ...(raw.sourceCrs ? { sourceCrs: raw.sourceCrs } : {}),
+    };
     ctx.progress.update({ modality, task: "fetch", done: 1, total: 1, unit: "requests" });
 
     const leaves = leafBranches(plan);
@@ -392,7 +400,7 @@ async function ingest(
     pluginId: raw.source.plugin,
     pluginVersion: raw.source.version,
     checksumSha256: (raw.metadata.checksum ?? rawDataChecksum(raw)).replace(/^sha256:/, ""),
-    sizeBytes: rawBytes(raw),
+    sizeBytes: rawDataBytes(raw),
     licence: raw.metadata.licence,
     citation: raw.metadata.citation,
     ...(raw.metadata.doi ? { extra: { doi: raw.metadata.doi } } : {}),
@@ -427,15 +435,6 @@ async function ingest(
       ? manifestFor(r.data, "", null)
       : manifestFor(r.data, r.entry.dir, new Date(r.entry.expiresAt)),
   };
-}
-
-function rawBytes(raw: RawData): number {
-  if (raw.kind === "grid") {
-    return raw.grid.lat.byteLength + raw.grid.lon.byteLength + raw.grid.values.byteLength;
-  }
-  const p = raw.points;
-  return p.lon.byteLength + p.lat.byteLength + p.value.byteLength + (p.height?.byteLength ?? 0) +
-    (p.line?.byteLength ?? 0);
 }
 
 /** Readings dropped or blanked by `outlier` stages (trunk only, so branches don't double count). */

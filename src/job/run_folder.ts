@@ -170,6 +170,8 @@ export function renderRunFolder(
       bbox: summary.bbox,
       modalities: results.map(reportModality),
       provenance: manifest,
+      labelTop: loaded.config.report.labelTop,
+      tableRows: loaded.config.report.tableRows,
     }),
   };
 }
@@ -184,6 +186,7 @@ function reportModality(r: ModalityJobResult): ReportModality {
     outliersRemoved: r.outliersRemoved,
     cache: r.cache,
     durationSeconds: r.durationSeconds,
+    ...(r.survey ? { lines: r.survey.lines, sourceCrs: r.survey.sourceCrs } : {}),
     stages: r.stages.map((s) => ({
       branch: s.branch,
       stage: s.stage,

@@ -317,6 +317,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
           })),
           stages: r.stages,
           ingestion: r.ingestion,
+          lines: r.survey?.lines,
+          sourceCrs: r.survey?.sourceCrs,
         });
         logger.info("persisted", { modality: r.modality, ...ids });
       } catch (error) {

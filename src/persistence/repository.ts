@@ -33,6 +33,7 @@ import type {
   RunStatus,
   SurveyInput,
   SurveyLineage,
+  SurveyLineRecord,
   SurveyRecord,
 } from "./records.ts";
 
@@ -104,6 +105,16 @@ export interface Repository {
   getSurvey(id: number): Promise<SurveyRecord | undefined>;
   /** Sets a survey's ingest status. */
   setSurveyStatus(id: number, status: IngestStatus): Promise<void>;
+  /**
+   * Stores a survey's flight lines (its line dictionary, in code order: `lines[i]` has code
+   * `i`); resolves to the number stored.
+   */
+  insertSurveyLines(
+    surveyId: number,
+    lines: readonly { name: string; kind?: "line" | "tie"; readings: number }[],
+  ): Promise<number>;
+  /** A survey's flight lines in code order (empty when it has none). */
+  surveyLines(surveyId: number): Promise<SurveyLineRecord[]>;
   /** Inserts a grid. */
   insertGrid(input: GridInput): Promise<GridRecord>;
   /** A grid by id. */
