@@ -3,7 +3,7 @@
  * delivered one, lines split into segments (`FL1-1`, `FL1-2`) and tie lines (`T100`).
  */
 import assert from "node:assert/strict";
-import { type RawPoints } from "../../contracts/mod.ts";
+import type { RawPoints } from "../../contracts/mod.ts";
 import { validateRawData } from "../../contracts/schemas.ts";
 import { WorkerPool } from "../../compute/mod.ts";
 import { defaultStageRegistry, type OutlierReport, stageReport } from "../../preprocessing/mod.ts";
