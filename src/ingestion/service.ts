@@ -15,6 +15,7 @@ import {
   validateRawData,
 } from "../contracts/mod.ts";
 import { ingestionCacheKey } from "./cache_key.ts";
+import { childTraceparent, newTraceparent } from "../observability/trace_context.ts";
 import {
   isRetryable,
   ModalityFetchError,
@@ -99,6 +100,8 @@ export type FetchOutcome = "ok" | "error" | "invalid" | "rejected" | "circuit_op
 export interface PreFetchEvent {
   /** Correlation id of the fetch (the plugin's `traceId`). */
   correlationId: string;
+  /** W3C `traceparent` of the fetch (a child span of the run's). */
+  traceparent?: string;
   /** Modality. */
   modality: string;
   /** Plugin id. */
@@ -182,6 +185,11 @@ export interface FetchOptions {
   /** Correlation id. @default a new random id */
   correlationId?: string;
   /**
+   * The run's W3C `traceparent`: the fetch is a child span of it (same trace id), handed to
+   * the plugin as `traceparent` and logged on the fetch's lines. @default a new trace
+   */
+  traceparent?: string;
+  /**
    * The request's cache key when the caller already computed it with
    * {@linkcode IngestionService.cacheKey} (it names the fetch in events and logs).
    * @default computed here
@@ -206,7 +214,13 @@ const silent: IngestionLogger = { debug() {}, info() {}, warn() {}, error() {} }
  *     gravity: {
  *       id: manifest.id,
  *       version: manifest.version,
- *       fetch: (r) => plugin.fetch({ ...r, traceId: r.traceId ?? "t", grantedHosts: [] }),
+ *       fetch: (r) =>
+ *         plugin.fetch({
+ *           ...r,
+ *           traceId: r.traceId ?? "t",
+ *           traceparent: r.traceparent ?? "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+ *           grantedHosts: [],
+ *         }),
  *     },
  *   },
  * });
@@ -316,9 +330,12 @@ export class IngestionService {
     checkBbox(bbox, "bbox");
     const params = options.params ?? {};
     const correlationId = options.correlationId ?? `fetch-${crypto.randomUUID()}`;
+    const traceparent = options.traceparent === undefined
+      ? newTraceparent()
+      : childTraceparent(options.traceparent);
     const cacheKey = options.cacheKey ?? this.cacheKey(modality, bbox, params);
     const plugin = provider.id;
-    const base = { correlationId, modality, plugin, cacheKey };
+    const base = { correlationId, traceparent, modality, plugin, cacheKey };
     const started = performance.now();
     this.#emit(this.#pre, {
       ...base,
@@ -353,6 +370,7 @@ export class IngestionService {
             bbox,
             params,
             traceId: correlationId,
+            traceparent,
             correlationId,
             signal,
           }),

@@ -48,6 +48,8 @@ import type { ProgressSink } from "./progress.ts";
 /** Everything one modality's run needs. */
 export interface ModalityJobContext {
   runId: string;
+  /** The run's W3C `traceparent`; each fetch is a child span of it. @default a new trace */
+  traceparent?: string;
   config: GamConfig;
   modality: string;
   bbox: Bbox;
@@ -105,6 +107,8 @@ export interface IngestionProvenance {
   /** The plugin fetches made (none for a cache hit). */
   fetches: {
     traceId: string;
+    /** The fetch's W3C `traceparent` (the header the source received). */
+    traceparent: string | null;
     outcome: string;
     attempts: number;
     durationSeconds: number;
@@ -396,6 +400,7 @@ async function ingest(
       params,
       signal: ctx.signal,
       cacheKey: key,
+      traceparent: ctx.traceparent,
     })).data;
   if (!ctx.ingestionCache) {
     const raw = await fetch();

@@ -36,6 +36,7 @@ import {
   type Logger,
   type MetricsRegistry,
   newCorrelationId,
+  runTraceparent,
 } from "../observability/mod.ts";
 import { renderReport, type ReportModality } from "../report/mod.ts";
 import { nanCount } from "../preprocessing/mod.ts";
@@ -69,6 +70,14 @@ export interface RunJobOptions {
   getEnv?: (name: string) => string | undefined;
   /** Run id. @default a new correlation id */
   runId?: string;
+  /**
+   * The run's W3C `traceparent`, on every log line of the run, in the manifest and (as a child
+   * span per fetch) in the plugin's request and its HTTP requests.
+   * @default a child span of `TRACEPARENT` from the environment when set, else a new trace
+   */
+  traceparent?: string;
+  /** The tile this run covers (a queued job's tile), as the `tile` tag of every log line. */
+  tile?: string;
   /**
    * An open database to use (and leave open), as `gam serve` passes its one connection.
    * @default a database opened for this run and closed at its end
@@ -106,6 +115,8 @@ export interface ModalitySummary {
 /** What {@linkcode runJob} returns. */
 export interface RunSummary {
   runId: string;
+  /** The run's W3C `traceparent` (see {@linkcode RunJobOptions.traceparent}). */
+  traceparent: string;
   status: "succeeded" | "partial" | "failed" | "interrupted" | "validated";
   runDir: string;
   startedAt: string;
@@ -131,7 +142,14 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const { config, hash } = options.loaded;
   const startedAt = new Date().toISOString();
   const runId = options.runId ?? newCorrelationId("run");
-  const logger = options.logger.child({ correlationId: runId, component: "run" });
+  const traceparent = options.traceparent ??
+    runTraceparent(options.getEnv ?? ((n) => Deno.env.get(n)));
+  const logger = options.logger.child({
+    correlationId: runId,
+    component: "run",
+    traceparent,
+    ...(options.tile === undefined ? {} : { tile: options.tile }),
+  });
   const registry = options.registry ?? defaultRegistry;
   const progress = options.progress ?? createProgress({ logger });
   const bbox = config.defaults.bbox as Bbox;
@@ -141,6 +159,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const runDir = `${config.defaults.outputDir}/runs/${runId}`;
   const summary: RunSummary = {
     runId,
+    traceparent,
     status: "succeeded",
     runDir,
     startedAt,
@@ -271,6 +290,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     const list = fetches.get(e.modality) ?? [];
     list.push({
       traceId: e.correlationId,
+      traceparent: e.traceparent ?? null,
       outcome: e.outcome,
       attempts: e.attempts,
       durationSeconds: e.durationSeconds,
@@ -344,6 +364,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
             )
             : await runModalityJob({
               runId,
+              traceparent,
               config,
               modality: m,
               bbox,

@@ -60,6 +60,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./db.ts")).dbCommand,
   },
   {
+    name: "logs",
+    summary: "Print a run's log lines in time order (run folder and shared worker logs)",
+    load: async () => (await import("./logs.ts")).logsCommand,
+  },
+  {
     name: "deploy",
     summary: "Deployment sequence: plan | up --target local",
     load: async () => (await import("./deploy.ts")).deployCommand,

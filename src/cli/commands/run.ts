@@ -16,6 +16,7 @@ import { newCorrelationId } from "../../observability/correlation.ts";
 import { errorMessage, escapeControlChars } from "../../observability/safe_text.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
 import type { RunSummary } from "../../job/mod.ts";
+import { openRunLog, type RunLog } from "../../job/run_log.ts";
 import type { GamConfig } from "../../config/mod.ts";
 
 const HELP = `Usage: gam run [options]
@@ -96,7 +97,9 @@ async function run(args: string[], engine: PgliteEngineStart | undefined): Promi
   }
   const dryRun = values["dry-run"] === true;
   const runId = newCorrelationId("run");
-  const log = dryRun ? undefined : await openRunLog(`${config.defaults.outputDir}/runs/${runId}`);
+  const log = dryRun
+    ? undefined
+    : await openTerminalRunLog(`${config.defaults.outputDir}/runs/${runId}`);
   const logger = createLogger({
     level: config.defaults.logLevel,
     format: "json",
@@ -231,31 +234,23 @@ const encoder = new TextEncoder();
  * the JSON lines also go to stderr, as the structured log stream. On a terminal stderr shows
  * the progress bars instead, plus one readable line per warning or error.
  */
-async function openRunLog(
-  runDir: string,
-): Promise<{ sink: (line: string) => void; close(): void }> {
-  await Deno.mkdir(runDir, { recursive: true });
-  const file = await Deno.open(`${runDir}/log.jsonl`, { create: true, append: true });
+async function openTerminalRunLog(runDir: string): Promise<RunLog> {
   const tty = Deno.stderr.isTerminal() && !Deno.env.get("CI");
-  return {
-    sink(line) {
-      file.writeSync(encoder.encode(`${line}\n`));
-      if (!tty) return stderrSink(line);
-      const record = JSON.parse(line) as {
-        level?: string;
-        msg?: string;
-        modality?: string;
-        error?: unknown;
-      };
-      if (record.level === "warn" || record.level === "error") {
-        const where = record.modality ? ` [${record.modality}]` : "";
-        // The error's message too ("could not cache a processed grid: Not a directory ..."),
-        // never the object itself; input may be quoted, so control characters are escaped.
-        const why = record.error === undefined ? "" : `: ${errorMessage(record.error)}`;
-        const text = escapeControlChars(`${record.level}${where}: ${record.msg}${why}`);
-        Deno.stderr.writeSync(encoder.encode(`${text}\n`));
-      }
-    },
-    close: () => file.close(),
-  };
+  return await openRunLog(runDir, (line) => {
+    if (!tty) return stderrSink(line);
+    const record = JSON.parse(line) as {
+      level?: string;
+      msg?: string;
+      modality?: string;
+      error?: unknown;
+    };
+    if (record.level === "warn" || record.level === "error") {
+      const where = record.modality ? ` [${record.modality}]` : "";
+      // The error's message too ("could not cache a processed grid: Not a directory ..."),
+      // never the object itself; input may be quoted, so control characters are escaped.
+      const why = record.error === undefined ? "" : `: ${errorMessage(record.error)}`;
+      const text = escapeControlChars(`${record.level}${where}: ${record.msg}${why}`);
+      Deno.stderr.writeSync(encoder.encode(`${text}\n`));
+    }
+  });
 }

@@ -6,9 +6,20 @@
 import type { Command } from "../command.ts";
 import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { ConfigService } from "../../config/mod.ts";
-import { createLogger, defaultRegistry } from "../../observability/mod.ts";
+import {
+  createLogger,
+  defaultRegistry,
+  newCorrelationId,
+  stderrSink,
+} from "../../observability/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
-import { createProgress, PipelineServer, reconcileRuns, runJob } from "../../job/mod.ts";
+import {
+  createProgress,
+  openRunLog,
+  PipelineServer,
+  reconcileRuns,
+  runJob,
+} from "../../job/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";
@@ -103,16 +114,35 @@ Options:
       logger,
       ready: () => database !== undefined,
       runModality: async (snapshot, modality, signal) => {
-        const summary = await runJob({
-          loaded: snapshot,
-          modalities: [modality],
-          signal,
-          logger,
-          progress: createProgress({ tty: false }),
-          database: await opening,
-          plugins,
-        });
-        return { outcome: summary.modalities[0]?.outcome ?? "failed" };
+        // Every line of the run also goes to its run folder's log.jsonl (`gam logs <run-id>`).
+        const runId = newCorrelationId("run");
+        const runLog = await openRunLog(
+          `${snapshot.config.defaults.outputDir}/runs/${runId}`,
+          cfg.defaults.logFormat === "json" ? stderrSink : (line) => {
+            const { time: _t, level, msg, ...fields } = JSON.parse(line);
+            logger.log(level, msg, fields);
+          },
+        );
+        try {
+          const summary = await runJob({
+            loaded: snapshot,
+            modalities: [modality],
+            signal,
+            runId,
+            logger: createLogger({
+              level: snapshot.config.defaults.logLevel,
+              format: "json",
+              component: "serve",
+              sink: runLog.sink,
+            }),
+            progress: createProgress({ tty: false }),
+            database: await opening,
+            plugins,
+          });
+          return { outcome: summary.modalities[0]?.outcome ?? "failed" };
+        } finally {
+          runLog.close();
+        }
       },
     });
     await server.start();
