@@ -51,5 +51,7 @@ export function isUsageLike(error: unknown): boolean {
     // A server database not migrated to this version: the deployment's order is wrong.
     (error instanceof Error && error.name === "PendingMigrationsError") ||
     // TRACEPARENT set by the submitting command, but not W3C Trace Context.
-    (error instanceof Error && error.name === "TraceparentError");
+    (error instanceof Error && error.name === "TraceparentError") ||
+    // --color other than blue or green.
+    (error instanceof Error && error.name === "ColorError");
 }

@@ -233,6 +233,30 @@ export const ObservabilitySchema = z.strictObject({
   }).optional(),
 });
 
+/**
+ * Blue/green deployments (`gam deploy up --color`, `promote`): the canary bboxes every new color
+ * runs next to the schedule owner, and how their outputs must agree before `promote` moves the
+ * schedules. Read from the new color's configuration.
+ */
+export const DeploymentSchema = z.strictObject({
+  canary: z.strictObject({
+    /** Bboxes `[minLon, minLat, maxLon, maxLat]` (degrees) run on both colors. Empty: no canary. */
+    bboxes: z.array(ConfigBbox).default([]),
+    /**
+     * The change claims to be neutral (code or config that must not change any output): every
+     * grid's canonical checksum must be equal. Otherwise the tolerances below apply.
+     */
+    neutral: z.boolean().default(false),
+    /** Limits when not neutral. */
+    tolerance: z.strictObject({
+      /** Largest RMS difference of a grid over the nodes valued in both, in the grid's units. */
+      rms: z.number().nonnegative().default(0),
+      /** Largest difference in the number of (non-edge) anomalies of a modality. */
+      anomalyCount: z.int().nonnegative().default(0),
+    }).prefault({}),
+  }).prefault({}),
+});
+
 const AUTH_PHRASE = "{ fromEnv: VARIABLE } or { fromFile: path } (secrets are never written " +
   "in the config itself)";
 /**
@@ -521,6 +545,8 @@ const ConfigObject = z.strictObject({
   service: ServiceSchema.prefault({}),
   /** Metrics of one-shot runs (Pushgateway). */
   observability: ObservabilitySchema.prefault({}),
+  /** Blue/green deployments: canary bboxes and tolerances. */
+  deployment: DeploymentSchema.prefault({}),
   /** Named secret references used by `source.auth`. */
   auth: z.record(Name, AuthProfileSchema, { error: "a mapping of auth profile names" })
     .default({}),

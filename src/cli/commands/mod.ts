@@ -66,7 +66,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: "deploy",
-    summary: "Deployment sequence: plan | up --target local",
+    summary: "Deployment: plan | up --target local [--color], canary, promote, rollback, status",
     load: async () => (await import("./deploy.ts")).deployCommand,
   },
   {

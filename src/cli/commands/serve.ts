@@ -13,6 +13,7 @@ import {
   stderrSink,
 } from "../../observability/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
+import { parseColor, scheduleOwner } from "../../deploy/colors.ts";
 import {
   createProgress,
   openRunLog,
@@ -44,13 +45,18 @@ Options:
   --config FILE   Configuration file (default config/ingestion.yaml)
   --profile NAME  Profile from config/profiles/ (or GAM_PROFILE)
   --run-now       Also run every enabled modality once at start
+  --color C       This service is blue/green color C (blue | green; set by gam deploy up
+                  --color): it fires the schedules only while C owns them in the database
+                  (gam deploy promote / rollback); needs a server database
   -h, --help      Show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(args, {
       config: { type: "string" },
       profile: { type: "string" },
       "run-now": { type: "boolean" },
+      color: { type: "string" },
     });
+    const color = values.color === undefined ? undefined : parseColor(values.color);
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const config = await ConfigService.start({
       configPath: values.config as string | undefined,
@@ -109,9 +115,21 @@ Options:
         Object.entries(next.config.modalities).filter(([, m]) => m.enabled).map(([n]) => n),
       ).catch((error) => logger.error("stopping plugins of dropped modalities failed", { error }))
     );
+    if (color && !resolveDatabaseUrl(cfg)) {
+      await sweeper.stop();
+      config.close();
+      throw new UsageError(
+        `--color ${color} needs a server database shared by both colors (set DATABASE_URL)`,
+      );
+    }
     const server = new PipelineServer({
       config,
       logger,
+      ...(color
+        ? {
+          mayFire: async () => (await scheduleOwner((await opening).sql))?.color === color,
+        }
+        : {}),
       ready: () => database !== undefined,
       runModality: async (snapshot, modality, signal) => {
         // Every line of the run also goes to its run folder's log.jsonl (`gam logs <run-id>`).
