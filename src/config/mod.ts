@@ -27,13 +27,18 @@ export {
   type AuthProfile,
   CONFIG_VERSION,
   ConfigSchema,
+  type ExecutionConfig,
   type GamConfig,
   type GamConfigInput,
   type ModalityConfig,
   NAME_PATTERN,
   type PipelineStepConfig,
+  QUEUE_NAMES,
+  type QueueName,
   REQUIRED_MODALITIES,
+  shippedProfiles,
   TOP_LEVEL_KEYS,
+  type WorkerProfile,
 } from "./schema.ts";
 export {
   configHash,

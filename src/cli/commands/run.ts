@@ -37,6 +37,8 @@ Options:
   --output-dir DIR     Where runs, manifests and the embedded database go (default: out)
   --json               Print a machine-readable summary on stdout
   --log-level LEVEL    debug | info | warn | error (default: defaults.logLevel)
+  --mode MODE          local (this process) or queue (tiled jobs for gam worker processes;
+                       needs DATABASE_URL) (default: execution.mode)
   --dry-run            Validate the configuration, plugins and pipelines; fetch nothing
   --metrics-file PATH  After the run, write its metrics for node_exporter's textfile collector
                        (PATH ends in .prom; written to a temporary file, then renamed). With
@@ -81,6 +83,7 @@ async function run(args: string[], engine: PgliteEngineStart | undefined): Promi
     json: { type: "boolean" },
     "dry-run": { type: "boolean" },
     "metrics-file": { type: "string" },
+    mode: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const loaded = await loadConfigFromFlags(values);
