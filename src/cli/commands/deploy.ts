@@ -43,6 +43,8 @@ import {
   compareCanaryRuns,
 } from "../../deploy/canary.ts";
 import type { SqlClient } from "../../persistence/mod.ts";
+import { type K8sManifest, renderK8s, writeK8s } from "../../deploy/k8s.ts";
+import { VERSION } from "../version.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const STEPS = [
@@ -57,6 +59,8 @@ const STEPS = [
 const READY_TIMEOUT_MS = 120_000;
 
 const HELP = `Usage: gam deploy <plan|up> --target local [--color blue|green] [options]
+       gam deploy plan --target k8s [--color C]
+       gam deploy render k8s --out DIR [--image IMAGE] [--color C]
        gam deploy canary --color C | promote --color C | rollback | status [options]
 
 The deployment sequence, each step gated on the previous one's success and readiness:
@@ -83,8 +87,17 @@ Blue/green (needs a server database, DATABASE_URL, shared by both colors):
   rollback         returns the schedules to the previous owner
   status           the owner, each color's configuration, folders and canary result
 
+Kubernetes: render k8s writes the manifests of the same sequence into DIR (numbered files and a
+kustomization.yaml: kubectl apply -k DIR): a ConfigMap with the configuration, a Job running
+gam db migrate, one Deployment per worker profile (execution.profiles: gam worker --profile
+NAME, memory and CPU from the profile, DATABASE_URL and auth secrets from Secret references,
+liveness /healthz and readiness /readyz), the orchestrator's Deployment (gam serve); no
+CronJob (the schedules live in the queue). plan --target k8s lists them in that order.
+
 Options:
-  --target local   Processes on this machine (the only target of this version)
+  --target T       local: processes on this machine (plan, up); k8s: Kubernetes (plan)
+  --out DIR        render: the folder to write
+  --image IMAGE    render: the container image with gam on its PATH (default gam:${VERSION})
   --color C        blue | green
   --config FILE    Configuration file (default config/ingestion.yaml)
   --profile NAME   Profile from config/profiles/ (or GAM_PROFILE)
@@ -193,17 +206,25 @@ export const deployCommand: Command = {
       target: { type: "string" },
       color: { type: "string" },
       json: { type: "boolean" },
+      out: { type: "string" },
+      image: { type: "string" },
     });
     if (help) {
       console.log(HELP);
       return EXIT_OK;
     }
     const [sub, ...rest] = positionals;
-    const subs = ["plan", "up", "canary", "promote", "rollback", "status"];
+    const subs = ["plan", "up", "render", "canary", "promote", "rollback", "status"];
     if (!subs.includes(sub)) {
       throw new UsageError(
         `gam deploy needs one of ${subs.join(", ")}, got ${JSON.stringify(sub ?? "")}`,
       );
+    }
+    if (sub === "render") {
+      if (rest[0] !== "k8s") {
+        throw new UsageError(`gam deploy render needs "k8s", got ${JSON.stringify(rest[0] ?? "")}`);
+      }
+      rest.shift();
     }
     if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     const color = values.color === undefined ? undefined : parseColor(values.color);
@@ -222,11 +243,30 @@ export const deployCommand: Command = {
       const r = await withDatabase(url, (sql) => canary(sql, color!, loaded.config, say));
       return r.passed ? EXIT_OK : EXIT_FAILURE;
     }
+    if (sub === "render" || (sub === "plan" && values.target === "k8s")) {
+      const manifests = renderK8s(loaded.config, {
+        image: (values.image as string | undefined) ?? `gam:${VERSION}`,
+        configText: await Deno.readTextFile(await configPathOf(values)),
+        ...(color ? { color } : {}),
+      });
+      if (sub === "plan") {
+        printK8sPlan(manifests);
+        return EXIT_OK;
+      }
+      if (typeof values.out !== "string" || values.out === "") {
+        throw new UsageError("gam deploy render k8s needs --out DIR");
+      }
+      const written = await writeK8s(values.out, manifests);
+      console.error(
+        `gam deploy: wrote ${written.length} files to ${values.out}: ${written.join(", ")}`,
+      );
+      return EXIT_OK;
+    }
     if (values.target !== "local") {
       throw new UsageError(
-        `--target must be "local" (processes on this machine), got ${
-          JSON.stringify(values.target ?? "")
-        }`,
+        `--target must be "local" (processes on this machine)${
+          sub === "plan" ? ` or "k8s"` : ` for up; for Kubernetes use render k8s`
+        }, got ${JSON.stringify(values.target ?? "")}`,
       );
     }
     const url = color ? serverUrl(loaded.config, "--color") : resolveDatabaseUrl(loaded.config);
@@ -386,6 +426,13 @@ async function up(
   Deno.removeSignalListener("SIGINT", stop);
   say(`orchestrator exited (${status.signal ?? `code ${status.code}`})`);
   return status.code === 0 ? EXIT_OK : EXIT_FAILURE;
+}
+
+function printK8sPlan(manifests: K8sManifest[]): void {
+  const names = ["configuration", "migrations", "ingestion workers", "preprocessing workers"];
+  const name = (n: number) => [...names, "orchestrator"][n];
+  for (const m of manifests) console.log(`${m.step} ${name(m.step).padEnd(21)} ${m.describe}`);
+  console.log(`5 ${"schedules".padEnd(21)} skip: they live in the queue (no CronJob)`);
 }
 
 function failedChecks(checks: CanaryCheck[]): string {
