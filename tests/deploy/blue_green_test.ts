@@ -179,6 +179,17 @@ Deno.test({
         );
         assert.ok(started >= Math.floor(promoteFailedAt / 1000) * 1000, newest);
         assert.deepEqual(runsIn(`${dir}/out/green/runs`), [], "green ran no schedule");
+        // A scheduled run of gam serve writes its own log.jsonl, every line with its trace.
+        const log = `${dir}/out/blue/runs/${newest}/log.jsonl`;
+        // Its lines reach serve's stderr after the file: one there means one in the file.
+        await blue.until(new RegExp(`"correlationId":"${newest}"`));
+        const lines = (await Deno.readTextFile(log)).trim().split("\n").map((l) => JSON.parse(l));
+        assert.ok(lines.some((l) => l.correlationId === newest));
+        const traces = new Set(
+          lines.map((l) => /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(l.traceparent)?.[1]),
+        );
+        assert.equal(traces.size, 1, JSON.stringify([...traces]));
+        assert.notEqual([...traces][0], undefined, "every line carries the run's trace");
       });
       await greenServe.stop();
 
