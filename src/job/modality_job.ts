@@ -201,7 +201,17 @@ export function planFor(config: GamConfig, modality: string): PipelinePlan {
   return plan;
 }
 
-function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
+/**
+ * The preprocessing cache key of a plan over `raw` and `bbox`: 12 hex digits of a SHA-256 of
+ * the input's checksum, the bbox and every stage's id, version and parameters.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { pipelineKey } from "./modality_job.ts";
+ * const version = `${plan.version}-${pipelineKey(plan, raw, bbox)}`;
+ * ```
+ */
+export function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
   const stages = planStages(plan).map((
     { branch, stage },
   ) => [branch, stage.id, stage.version, stage.params]);
@@ -372,10 +382,27 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
 /**
  * The modality's source data through the cache's fetch-through (one fetch per key across
  * processes, under the entry's lock), or straight from the service with `--no-cache`. An
- * expired copy is served only when the source is down ({@linkcode isSourceDown}).
+ * expired copy is served only when the source is down ({@linkcode isSourceDown}). Also the
+ * ingest step of a queued run's tile (`src/queue/`), with the tile's halo as `bbox`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ingest } from "./modality_job.ts";
+ * const { raw, cache, manifest } = await ingest({ modality, config, bbox, ingestion, ingestionCache, logger, signal });
+ * ```
  */
-async function ingest(
-  ctx: ModalityJobContext,
+export async function ingest(
+  ctx: Pick<
+    ModalityJobContext,
+    | "modality"
+    | "config"
+    | "bbox"
+    | "ingestion"
+    | "ingestionCache"
+    | "logger"
+    | "signal"
+    | "traceparent"
+  >,
 ): Promise<{ raw: RawData; cache: CacheDecision; manifest: ManifestInput }> {
   const { modality } = ctx;
   const params = ctx.config.modalities[modality].source.params as Record<string, unknown>;
@@ -433,8 +460,16 @@ function rawBytes(raw: RawData): number {
     (p.line?.byteLength ?? 0);
 }
 
-/** Readings dropped or blanked by `outlier` stages (trunk only, so branches don't double count). */
-function outliersRemoved(stages: StageRecord[]): number {
+/**
+ * Readings dropped or blanked by `outlier` stages (trunk only, so branches don't double count).
+ *
+ * @example Usage
+ * ```ts
+ * import { outliersRemoved } from "./modality_job.ts";
+ * outliersRemoved([]); // 0
+ * ```
+ */
+export function outliersRemoved(stages: StageRecord[]): number {
   let n = 0;
   for (const s of stages) {
     if (s.stage !== "outlier" || !s.post || s.branch !== "main") continue;

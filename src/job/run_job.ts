@@ -115,8 +115,11 @@ export interface ModalitySummary {
 /** What {@linkcode runJob} returns. */
 export interface RunSummary {
   runId: string;
-  /** The run's W3C `traceparent` (see {@linkcode RunJobOptions.traceparent}). */
-  traceparent: string;
+  /**
+   * The run's W3C `traceparent` (see {@linkcode RunJobOptions.traceparent}); absent in a summary
+   * rebuilt from the database (a queued run's status).
+   */
+  traceparent?: string;
   status: "succeeded" | "partial" | "failed" | "interrupted" | "validated";
   runDir: string;
   startedAt: string;

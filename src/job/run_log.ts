@@ -54,8 +54,30 @@ export async function openRunLog(
   runDir: string,
   echo?: (line: string) => void,
 ): Promise<RunLog> {
-  await Deno.mkdir(runDir, { recursive: true });
-  const file = await Deno.open(`${runDir}/log.jsonl`, { create: true, append: true });
+  return await openLogFile(`${runDir}/log.jsonl`, echo);
+}
+
+/**
+ * Opens (creates, appends to) a JSON-lines log file, its folder created when missing: a run's
+ * `log.jsonl`, or a worker's `<outputDir>/logs/<name>.jsonl` (see {@linkcode collectRunLog}).
+ *
+ * @param path The file.
+ * @param echo Also receives every line. @default none
+ *
+ * @example Usage
+ * ```ts
+ * import { openLogFile } from "./run_log.ts";
+ * const dir = await Deno.makeTempDir();
+ * const log = await openLogFile(`${dir}/logs/worker-io-1.jsonl`);
+ * log.sink('{"level":"info","msg":"worker started"}');
+ * log.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openLogFile(path: string, echo?: (line: string) => void): Promise<RunLog> {
+  const i = path.lastIndexOf("/");
+  if (i > 0) await Deno.mkdir(path.slice(0, i), { recursive: true });
+  const file = await Deno.open(path, { create: true, append: true });
   return {
     sink(line) {
       file.writeSync(encoder.encode(`${line}\n`));

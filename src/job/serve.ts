@@ -15,6 +15,7 @@ import { Cron } from "croner";
 import type { ConfigService, GamConfig, LoadedConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import { defaultRegistry, type MetricsRegistry } from "../observability/mod.ts";
+import { parseListen, probeResponse } from "../observability/probes.ts";
 
 /** What one scheduled run reports back. */
 export interface ScheduledRunResult {
@@ -49,14 +50,6 @@ export interface PipelineServerOptions {
 
 /** Fire times looked at to find a schedule's period (covers a week of a weekday schedule). */
 const SCHEDULE_LOOKAHEAD = 8;
-
-function parseListen(listen: string): { hostname: string; port: number } {
-  const i = listen.lastIndexOf(":");
-  return {
-    hostname: listen.slice(0, i).replace(/^\[|\]$/g, ""),
-    port: Number(listen.slice(i + 1)),
-  };
-}
 
 /**
  * The long-running service.
@@ -243,10 +236,11 @@ export class PipelineServer {
       return;
     }
     mayFire(modality).then((yes) => {
-      if (yes) this.trigger(modality);
-      else {this.#opts.logger.info("scheduled run not fired: schedules owned elsewhere", {
-          modality,
-        });}
+      if (yes) {
+        this.trigger(modality);
+        return;
+      }
+      this.#opts.logger.info("scheduled run not fired: schedules owned elsewhere", { modality });
     }, (error) => {
       this.#opts.logger.error("could not tell whether to fire the schedule; not fired", {
         modality,
@@ -255,19 +249,11 @@ export class PipelineServer {
     });
   }
 
-  async #handle(req: Request): Promise<Response> {
-    const path = new URL(req.url).pathname;
-    if (req.method !== "GET") return new Response("method not allowed\n", { status: 405 });
-    if (path === "/metrics") {
-      return new Response(await this.#registry.render(), {
-        headers: { "content-type": this.#registry.contentType },
-      });
-    }
-    if (path === "/healthz") return new Response("ok\n");
-    if (path === "/readyz") {
-      const ready = !this.#stopping && (this.#opts.ready?.() ?? true);
-      return new Response(ready ? "ready\n" : "not ready\n", { status: ready ? 200 : 503 });
-    }
-    return new Response("not found: try /metrics, /healthz or /readyz\n", { status: 404 });
+  #handle(req: Request): Promise<Response> {
+    return probeResponse(
+      req,
+      this.#registry,
+      () => !this.#stopping && (this.#opts.ready?.() ?? true),
+    );
   }
 }

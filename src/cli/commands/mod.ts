@@ -30,6 +30,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./serve.ts")).serveCommand,
   },
   {
+    name: "worker",
+    summary: "Pull jobs of queued runs (execution.mode queue) for a worker profile",
+    load: async () => (await import("./worker.ts")).workerCommand,
+  },
+  {
     name: "fetch",
     summary: "Fetch one modality from its source plugin and print a summary",
     load: async () => (await import("./fetch.ts")).fetchCommand,
