@@ -105,19 +105,24 @@ export function colorFolders(
 }
 
 /**
- * The environment that gives a color's `gam` processes its folders (configuration overrides
- * `GAM__DEFAULTS__OUTPUT_DIR` and `GAM__DEFAULTS__CACHE_DIR`).
+ * The environment that gives a color's `gam` processes its folders and its own queues
+ * (configuration overrides `GAM__DEFAULTS__OUTPUT_DIR`, `GAM__DEFAULTS__CACHE_DIR`, and
+ * `GAM__EXECUTION__QUEUE__SCHEMA=gam_queue_<color>`: the job queue's tables of that color).
  *
  * @example Usage
  * ```ts
  * import { colorEnv } from "./colors.ts";
- * colorEnv({ outputDir: "out/blue", cacheDir: "c/blue" }).GAM__DEFAULTS__OUTPUT_DIR; // "out/blue"
+ * const env = colorEnv({ color: "blue", outputDir: "out/blue", cacheDir: "c/blue" });
+ * env.GAM__EXECUTION__QUEUE__SCHEMA; // "gam_queue_blue"
  * ```
  */
-export function colorEnv(folders: { outputDir: string; cacheDir: string }): Record<string, string> {
+export function colorEnv(
+  folders: { color: Color; outputDir: string; cacheDir: string },
+): Record<string, string> {
   return {
     GAM__DEFAULTS__OUTPUT_DIR: folders.outputDir,
     GAM__DEFAULTS__CACHE_DIR: folders.cacheDir,
+    GAM__EXECUTION__QUEUE__SCHEMA: `gam_queue_${folders.color}`,
   };
 }
 

@@ -2,11 +2,11 @@
  * `gam deploy plan|up --target local [--color blue|green]`, `canary`, `promote`, `rollback`,
  * `status`: the deployment sequence on this machine, each step gated on the previous one's
  * success and readiness: 1 migrations (`gam db migrate`, server databases only), 2 ingestion
- * workers, 3 preprocessing workers, 4 orchestrator (`gam serve`, ready when `/readyz` answers
- * 200), 5 schedules (armed by the orchestrator, checked in its `/metrics`). Steps 2 and 3 have
- * no process of their own in this version (ingestion and preprocessing run inside the
- * orchestrator) and are reported as such. `up` stays in the foreground and stops the
- * orchestrator on SIGTERM or Ctrl-C.
+ * workers and 3 preprocessing workers (`gam worker --profile <name>` per worker profile, ready
+ * when `/readyz` answers 200; with `execution.mode: queue` only: in local mode the orchestrator
+ * runs the jobs itself), 4 orchestrator (`gam serve`, ready when `/readyz` answers 200),
+ * 5 schedules (armed by the orchestrator, checked in its `/metrics`). `up` stays in the
+ * foreground and stops every process it started on SIGTERM or Ctrl-C.
  *
  * Blue/green (`--color`): a color's processes get its own folders (`<outputDir>/<color>`,
  * `<cacheDir>/<color>`) and its own configuration; a canary step before the schedules runs the
@@ -65,8 +65,11 @@ const HELP = `Usage: gam deploy <plan|up> --target local [--color blue|green] [o
 
 The deployment sequence, each step gated on the previous one's success and readiness:
   1 migrations             gam db migrate (server database; the embedded one migrates itself)
-  2 ingestion workers      none of their own in this version (they run in the orchestrator)
-  3 preprocessing workers  none of their own in this version (they run in the orchestrator)
+  2 ingestion workers      gam worker --profile P for each profile serving the ingest queue
+                           (execution.profiles; io shipped), ready when its /readyz answers 200
+  3 preprocessing workers  gam worker --profile P for the other profiles (cpu shipped)
+                           (both only with execution.mode: queue; in local mode the
+                           orchestrator runs the jobs itself)
   4 orchestrator           gam serve, ready when /readyz answers 200
   5 schedules              armed by the orchestrator: each scheduled modality's next run is
                            listed in its /metrics
@@ -109,6 +112,8 @@ interface Step {
   name: (typeof STEPS)[number];
   action: string;
   skip?: string;
+  /** Worker steps: the worker profiles to start. */
+  profiles?: string[];
 }
 
 function plan(
@@ -119,15 +124,29 @@ function plan(
 ): Step[] {
   const scheduled = Object.entries(cfg.modalities).filter(([, m]) => m.enabled && m.schedule)
     .map(([n]) => n);
-  const inServe = "none of their own in this version: they run inside the orchestrator";
+  const inServe = "execution.mode is local: the orchestrator runs the jobs itself";
+  const queued = cfg.execution.mode === "queue";
+  const profilesOf = (ingest: boolean) =>
+    Object.entries(cfg.execution.profiles)
+      .filter(([, p]) => p.queues.includes("ingest") === ingest).map(([n]) => n);
+  const workerStep = (name: "ingestion workers" | "preprocessing workers", ingest: boolean) => {
+    const profiles = profilesOf(ingest);
+    if (!queued) return { name, action: "-", skip: inServe };
+    if (profiles.length === 0) return { name, action: "-", skip: "no such worker profile" };
+    return {
+      name,
+      action: profiles.map((p) => `gam worker --profile ${p}`).join(", ") + " (ready: /readyz)",
+      profiles,
+    };
+  };
   const steps: Omit<Step, "n">[] = [
     url ? { name: "migrations", action: "gam db migrate" } : {
       name: "migrations",
       action: "gam db migrate",
       skip: "the embedded database migrates itself",
     },
-    { name: "ingestion workers", action: "-", skip: inServe },
-    { name: "preprocessing workers", action: "-", skip: inServe },
+    workerStep("ingestion workers", true),
+    workerStep("preprocessing workers", false),
     {
       name: "orchestrator",
       action: `gam serve ${[...args, ...(color ? ["--color", color] : [])].join(" ")}`.trim() +
@@ -284,7 +303,7 @@ export const deployCommand: Command = {
     const ctx: ColorContext | undefined = color
       ? {
         color,
-        env: colorEnv(colorFolders(loaded.config, color)),
+        env: colorEnv({ color, ...colorFolders(loaded.config, color) }),
         configPath: await configPathOf(values),
         profile: (values.profile as string | undefined) ?? loaded.profile ?? null,
         loaded,
@@ -313,12 +332,19 @@ async function up(
   const say = (line: string) => console.error(`gam deploy: ${line}`);
   let serve: Deno.ChildProcess | undefined;
   let base: string | undefined;
-  const stopServe = async () => {
-    try {
-      serve?.kill("SIGTERM");
-    } catch { /* gone */ }
-    await serve?.status;
+  // Every process started, workers first: stopped in reverse order (orchestrator first).
+  const started: { what: string; child: Deno.ChildProcess }[] = [];
+  const stopAll = async () => {
+    for (const { child } of [...started].reverse()) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    }
   };
+  const stopServe = stopAll;
+  // gam worker's --profile is the worker profile; the configuration profile is --profile-config.
+  const workerConfigArgs = passOn.map((a) => (a === "--profile" ? "--profile-config" : a));
   const fail = (s: Step, why: string) => {
     say(`step ${s.n} ${s.name} failed: ${why}`);
     const later = steps.filter((x) => x.n > s.n).map((x) => `${x.n} ${x.name}`);
@@ -352,11 +378,28 @@ async function up(
             `${folders.cacheDir}`,
         );
       }
+    } else if (s.profiles) {
+      for (const profile of s.profiles) {
+        const worker = gamChild(
+          ["worker", "--profile", profile, "--listen", "127.0.0.1:0", ...workerConfigArgs],
+          ctx?.env,
+        );
+        started.push({ what: `worker ${profile}`, child: worker });
+        say(`step ${s.n} ${s.name}: worker ${profile} started (pid ${worker.pid})`);
+        worker.stdout.cancel();
+        const r = await waitReady(worker, `gam worker --profile ${profile}`);
+        if ("error" in r) {
+          await stopAll();
+          return fail(s, r.error);
+        }
+        say(`step ${s.n} ${s.name}: worker ${profile} ready on ${r.base}`);
+      }
     } else if (s.name === "orchestrator") {
       serve = gamChild(["serve", ...passOn, ...(ctx ? ["--color", ctx.color] : [])], ctx?.env);
+      started.push({ what: "orchestrator", child: serve });
       say(`step ${s.n} ${s.name}: started (pid ${serve.pid})`);
       serve.stdout.cancel();
-      const r = await waitReady(serve);
+      const r = await waitReady(serve, "gam serve");
       if ("error" in r) {
         await stopServe();
         return fail(s, r.error);
@@ -416,16 +459,32 @@ async function up(
     return EXIT_OK;
   }
   // Listeners first, then the line that tells a supervisor it may signal us: a SIGTERM right
-  // after "deployed" must reach the orchestrator, not kill this process (exit 143).
-  const stop = () => serve!.kill("SIGTERM");
+  // after "deployed" must reach the processes, not kill this process (exit 143).
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    stopAll();
+  };
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);
   say(`deployed${base ? ` (orchestrator on ${base})` : ""}; SIGTERM or Ctrl-C stops it`);
-  const status = await serve.status;
+  // The first process to end (a signal, or one dying) ends the deployment.
+  const first = await Promise.race(
+    started.map(({ what, child }) => child.status.then((status) => ({ what, status }))),
+  );
+  if (!stopping) {
+    say(
+      `${first.what} exited (${first.status.signal ?? `code ${first.status.code}`}): ` +
+        "stopping the others",
+    );
+  }
+  await stopAll();
   Deno.removeSignalListener("SIGTERM", stop);
   Deno.removeSignalListener("SIGINT", stop);
+  const statuses = await Promise.all(started.map(({ child }) => child.status));
+  const status = await serve.status;
   say(`orchestrator exited (${status.signal ?? `code ${status.code}`})`);
-  return status.code === 0 ? EXIT_OK : EXIT_FAILURE;
+  return stopping && statuses.every((x) => x.code === 0) ? EXIT_OK : EXIT_FAILURE;
 }
 
 function printK8sPlan(manifests: K8sManifest[]): void {
@@ -607,6 +666,7 @@ async function status(url: string, json: boolean): Promise<number> {
 /** Reads the orchestrator's address from its stderr, then polls /readyz. */
 async function waitReady(
   child: Deno.ChildProcess,
+  what: string,
 ): Promise<{ base: string } | { error: string }> {
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
@@ -617,7 +677,7 @@ async function waitReady(
     if (done) {
       const s = await exited;
       return {
-        error: `gam serve exited (${s.signal ?? `code ${s.code}`}) before it was ready: ${
+        error: `${what} exited (${s.signal ?? `code ${s.code}`}) before it was ready: ${
           text.trim().split("\n").at(-1) ?? ""
         }`,
       };
@@ -638,7 +698,7 @@ async function waitReady(
   exited.then((s) => (state = s));
   while (Date.now() < deadline) {
     if (state) {
-      return { error: `gam serve exited (${state.signal ?? `code ${state.code}`}) before ready` };
+      return { error: `${what} exited (${state.signal ?? `code ${state.code}`}) before ready` };
     }
     const ok = await fetch(`${base}/readyz`).then(async (r) => {
       await r.body?.cancel();
@@ -647,5 +707,5 @@ async function waitReady(
     if (ok) return { base };
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { error: `not ready after ${READY_TIMEOUT_MS / 1000} s (${base}/readyz)` };
+  return { error: `${what} not ready after ${READY_TIMEOUT_MS / 1000} s (${base}/readyz)` };
 }
