@@ -245,6 +245,30 @@ export const ObservabilitySchema = z.strictObject({
   }).optional(),
 });
 
+/**
+ * Blue/green deployments (`gam deploy up --color`, `promote`): the canary bboxes every new color
+ * runs next to the schedule owner, and how their outputs must agree before `promote` moves the
+ * schedules. Read from the new color's configuration.
+ */
+export const DeploymentSchema = z.strictObject({
+  canary: z.strictObject({
+    /** Bboxes `[minLon, minLat, maxLon, maxLat]` (degrees) run on both colors. Empty: no canary. */
+    bboxes: z.array(ConfigBbox).default([]),
+    /**
+     * The change claims to be neutral (code or config that must not change any output): every
+     * grid's canonical checksum must be equal. Otherwise the tolerances below apply.
+     */
+    neutral: z.boolean().default(false),
+    /** Limits when not neutral. */
+    tolerance: z.strictObject({
+      /** Largest RMS difference of a grid over the nodes valued in both, in the grid's units. */
+      rms: z.number().nonnegative().default(0),
+      /** Largest difference in the number of (non-edge) anomalies of a modality. */
+      anomalyCount: z.int().nonnegative().default(0),
+    }).prefault({}),
+  }).prefault({}),
+});
+
 const AUTH_PHRASE = "{ fromEnv: VARIABLE } or { fromFile: path } (secrets are never written " +
   "in the config itself)";
 /**
@@ -521,6 +545,185 @@ export const ModalitySchema = z.strictObject({
   pipeline: PipelineSchema,
 });
 
+/** The queues a worker profile may serve (see `src/queue/`). */
+export const QUEUE_NAMES = ["ingest", "preprocess", "mosaic", "persist"] as const;
+
+/** A stage of a tiled run, and the pg-boss queue its jobs go to. */
+export type QueueName = typeof QUEUE_NAMES[number];
+
+const HALO_PHRASE = '"auto", a whole number of grid cells (e.g. 8) or a distance such as "5km"';
+/**
+ * A tile halo as written: `"auto"` (the computed minimum), cells (a whole number) or kilometres
+ * (`"5km"`, `"2.5 km"`). Output: `{ unit: "auto" }`, `{ unit: "cells", value }` or
+ * `{ unit: "km", value }`.
+ */
+const Halo = z.union([z.string(), z.number()], { error: HALO_PHRASE }).transform((v, ctx) => {
+  if (v === "auto") return { unit: "auto" } as const;
+  if (typeof v === "number") {
+    if (Number.isInteger(v) && v >= 0) return { unit: "cells", value: v } as const;
+  } else {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*km\s*$/i.exec(v);
+    if (m) return { unit: "km", value: Number(m[1]) } as const;
+    if (/^\s*\d+\s*$/.test(v)) return { unit: "cells", value: Number(v) } as const;
+  }
+  ctx.addIssue({ code: "custom", message: HALO_PHRASE, params: EXPECTED });
+  return z.NEVER;
+});
+
+/** How a run is cut into tiles in queue mode. */
+export const TileSchema = z.strictObject({
+  /** Edge of a tile (before its halo), degrees; the last row/column of tiles may be narrower. */
+  size: positive().default(0.25),
+  /**
+   * Extra margin fetched and processed around each tile, cropped before stitching: `"auto"`,
+   * grid cells or `"<n>km"`. Whatever is written, a tile uses at least the minimum computed from
+   * its pipeline (the gridding search radius, the filter widths in cells and the overlap of the
+   * global methods, linear and mincurv); a smaller value is raised to it with a warning.
+   */
+  halo: Halo.prefault("auto"),
+});
+
+/**
+ * A worker profile (`gam worker --profile NAME`), also the source of deployment manifests.
+ * Every field is optional as written: a profile named like a shipped one (`io`, `cpu`) changes
+ * only the fields it gives; a new profile must list its `queues`.
+ */
+export const WorkerProfileSchema = z.strictObject({
+  /** The queues this profile's workers pull from. */
+  queues: listOf(oneOf(QUEUE_NAMES)).min(1, { error: "at least one queue" }).optional(),
+  /** Jobs one worker process runs at the same time. @default 1 for a new profile */
+  concurrency: int(1).optional(),
+  /** Wasm worker threads of the process's numeric pool (0: none, for IO-only profiles). */
+  wasmPool: int(0).max(MAX_WORKERS, {
+    error: `an integer from 0 to ${MAX_WORKERS} (MAX_WORKERS)`,
+  }).optional(),
+  /** Memory a worker process of this profile may use (the container limit); `"2GiB"` or bytes. */
+  memoryLimit: ByteSize.optional(),
+});
+
+/**
+ * A worker profile after defaults.
+ *
+ * @example Usage
+ * ```ts
+ * import type { WorkerProfile } from "./schema.ts";
+ * const heavy = (p: WorkerProfile) => p.wasmPool > 0;
+ * ```
+ */
+export interface WorkerProfile {
+  /** The queues this profile's workers pull from. */
+  queues: QueueName[];
+  /** Jobs one worker process runs at the same time. */
+  concurrency: number;
+  /** Wasm worker threads of the process's numeric pool (0: none). */
+  wasmPool: number;
+  /** Memory limit of one worker process, bytes. */
+  memoryLimit: number;
+}
+
+/**
+ * The profiles shipped with the program: `io` (many concurrent fetches and database writes, no
+ * wasm pool) and `cpu` (one job per core, a wasm pool of one thread per core). A configuration's
+ * `execution.profiles` are merged over these by name.
+ *
+ * @returns The `io` and `cpu` profiles (the cpu ones sized to this machine's cores).
+ *
+ * @example Usage
+ * ```ts
+ * import { shippedProfiles } from "./schema.ts";
+ * shippedProfiles().io.wasmPool; // 0
+ * ```
+ */
+export function shippedProfiles(): Record<"io" | "cpu", WorkerProfile> {
+  const cores = defaultWorkerCount();
+  return {
+    io: { queues: ["ingest", "persist"], concurrency: 8, wasmPool: 0, memoryLimit: 1024 ** 3 },
+    cpu: {
+      queues: ["preprocess", "mosaic"],
+      concurrency: cores,
+      wasmPool: cores,
+      memoryLimit: 4 * 1024 ** 3,
+    },
+  };
+}
+
+/** Retry and expiry of queued jobs (pg-boss queue options). */
+export const QueueSettingsSchema = z.strictObject({
+  /** Retries of a failed job before it is dead-lettered (0: none). */
+  retryLimit: int(0).default(2),
+  /** Delay before the first retry; text duration, output in seconds. */
+  retryDelay: Duration.prefault("5s"),
+  /** Double the delay at each retry (pg-boss `retryBackoff`). */
+  retryBackoff: bool().default(true),
+  /**
+   * How long a job may stay active before the engine takes it back and retries it (a worker
+   * killed while holding it); text duration, output in seconds, at least 1.
+   */
+  expireIn: Duration.prefault("15m").refine((s) => s >= 1, {
+    error: "a duration of at least 1 second",
+    params: EXPECTED,
+  }),
+  /** How long finished jobs are kept in the queue tables; text duration, output in seconds. */
+  keepFinished: Duration.prefault("7d"),
+  /** Database schema of the engine's tables. */
+  schema: z.string({ error: "a schema name" }).regex(/^[a-z_][a-z0-9_]*$/, {
+    error: 'a lower-case SQL schema name such as "pgboss"',
+  }).default("pgboss"),
+});
+
+/** How runs execute: in this process, or as tiled jobs on the PostgreSQL queue. */
+export const ExecutionSchema = z.strictObject({
+  /**
+   * `local`: the whole run in this process (the default). `queue`: `gam run` submits tiled jobs
+   * to the queue in the PostgreSQL server and `gam worker` processes run them; needs
+   * `DATABASE_URL` (or `defaults.databaseUrl`).
+   */
+  mode: oneOf(["local", "queue"]).default("local"),
+  /** Tiling of queued runs. */
+  tile: TileSchema.prefault({}),
+  /** Worker profiles by name, merged over the shipped `io` and `cpu`. */
+  profiles: z.record(Name, WorkerProfileSchema, { error: "a mapping of profile names" })
+    .default({}).superRefine((given, ctx) => {
+      for (const [name, p] of Object.entries(given)) {
+        if (!(name in shippedProfiles()) && p.queues === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name, "queues"],
+            message: `a list of queues (profile "${name}" is not a shipped one, so it must ` +
+              `say which of ${QUEUE_NAMES.join(", ")} it serves)`,
+            params: EXPECTED,
+          });
+        }
+      }
+    }).transform((given): Record<string, WorkerProfile> => {
+      const out: Record<string, WorkerProfile> = shippedProfiles();
+      for (const [name, p] of Object.entries(given)) {
+        const base = out[name] ??
+          { queues: [], concurrency: 1, wasmPool: 0, memoryLimit: 1024 ** 3 };
+        out[name] = {
+          queues: p.queues ?? base.queues,
+          concurrency: p.concurrency ?? base.concurrency,
+          wasmPool: p.wasmPool ?? base.wasmPool,
+          memoryLimit: p.memoryLimit ?? base.memoryLimit,
+        };
+      }
+      return out;
+    }),
+  /** Retry, expiry and retention of queued jobs. */
+  queue: QueueSettingsSchema.prefault({}),
+});
+
+/**
+ * The `execution` section after defaults.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ExecutionConfig } from "./schema.ts";
+ * const queued = (e: ExecutionConfig) => e.mode === "queue";
+ * ```
+ */
+export type ExecutionConfig = z.output<typeof ExecutionSchema>;
+
 // ---------------------------------------------------------------------------------------------
 // Object storage (`storage:`): absent means the local disk only, as before.
 
@@ -744,6 +947,11 @@ const ConfigObject = z.strictObject({
   observability: ObservabilitySchema.prefault({}),
   /** What the run's report shows. */
   report: ReportSchema.prefault({}),
+
+  /** Blue/green deployments: canary bboxes and tolerances. */
+  deployment: DeploymentSchema.prefault({}),
+  /** Local or queued (tiled, distributed) execution, worker profiles. */
+  execution: ExecutionSchema.prefault({}),
   /** Named secret references used by `source.auth`. */
   auth: z.record(Name, AuthProfileSchema, { error: "a mapping of auth profile names" })
     .default({}),

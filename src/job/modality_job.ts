@@ -51,6 +51,8 @@ import { fileSafeName } from "../fs/mod.ts";
 /** Everything one modality's run needs. */
 export interface ModalityJobContext {
   runId: string;
+  /** The run's W3C `traceparent`; each fetch is a child span of it. @default a new trace */
+  traceparent?: string;
   config: GamConfig;
   modality: string;
   bbox: Bbox;
@@ -108,6 +110,8 @@ export interface IngestionProvenance {
   /** The plugin fetches made (none for a cache hit). */
   fetches: {
     traceId: string;
+    /** The fetch's W3C `traceparent` (the header the source received). */
+    traceparent: string | null;
     outcome: string;
     attempts: number;
     durationSeconds: number;
@@ -207,7 +211,17 @@ export function planFor(config: GamConfig, modality: string): PipelinePlan {
   return plan;
 }
 
-function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
+/**
+ * The preprocessing cache key of a plan over `raw` and `bbox`: 12 hex digits of a SHA-256 of
+ * the input's checksum, the bbox and every stage's id, version and parameters.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { pipelineKey } from "./modality_job.ts";
+ * const version = `${plan.version}-${pipelineKey(plan, raw, bbox)}`;
+ * ```
+ */
+export function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
   const stages = planStages(plan).map((
     { branch, stage },
   ) => [branch, stage.id, stage.version, stage.params]);
@@ -384,10 +398,27 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
 /**
  * The modality's source data through the cache's fetch-through (one fetch per key across
  * processes, under the entry's lock), or straight from the service with `--no-cache`. An
- * expired copy is served only when the source is down ({@linkcode isSourceDown}).
+ * expired copy is served only when the source is down ({@linkcode isSourceDown}). Also the
+ * ingest step of a queued run's tile (`src/queue/`), with the tile's halo as `bbox`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ingest } from "./modality_job.ts";
+ * const { raw, cache, manifest } = await ingest({ modality, config, bbox, ingestion, ingestionCache, logger, signal });
+ * ```
  */
-async function ingest(
-  ctx: ModalityJobContext,
+export async function ingest(
+  ctx: Pick<
+    ModalityJobContext,
+    | "modality"
+    | "config"
+    | "bbox"
+    | "ingestion"
+    | "ingestionCache"
+    | "logger"
+    | "signal"
+    | "traceparent"
+  >,
 ): Promise<{ raw: RawData; cache: CacheDecision; manifest: ManifestInput; entry?: string }> {
   const { modality } = ctx;
   const params = ctx.config.modalities[modality].source.params as Record<string, unknown>;
@@ -413,6 +444,7 @@ async function ingest(
       params,
       signal: ctx.signal,
       cacheKey: key,
+      traceparent: ctx.traceparent,
     })).data;
   if (!ctx.ingestionCache) {
     const raw = await fetch();
@@ -437,8 +469,16 @@ async function ingest(
   };
 }
 
-/** Readings dropped or blanked by `outlier` stages (trunk only, so branches don't double count). */
-function outliersRemoved(stages: StageRecord[]): number {
+/**
+ * Readings dropped or blanked by `outlier` stages (trunk only, so branches don't double count).
+ *
+ * @example Usage
+ * ```ts
+ * import { outliersRemoved } from "./modality_job.ts";
+ * outliersRemoved([]); // 0
+ * ```
+ */
+export function outliersRemoved(stages: StageRecord[]): number {
   let n = 0;
   for (const s of stages) {
     if (s.stage !== "outlier" || !s.post || s.branch !== "main") continue;

@@ -41,6 +41,7 @@ import {
   type MetricsRegistry,
   newCorrelationId,
   recordRunMetrics,
+  runTraceparent,
 } from "../observability/mod.ts";
 import {
   type IngestionProvenance,
@@ -87,6 +88,14 @@ export interface RunJobOptions {
   /** Run id. @default a new correlation id */
   runId?: string;
   /**
+   * The run's W3C `traceparent`, on every log line of the run, in the manifest and (as a child
+   * span per fetch) in the plugin's request and its HTTP requests.
+   * @default a child span of `TRACEPARENT` from the environment when set, else a new trace
+   */
+  traceparent?: string;
+  /** The tile this run covers (a queued job's tile), as the `tile` tag of every log line. */
+  tile?: string;
+  /**
    * An open database to use (and leave open), as `gam serve` passes its one connection.
    * @default a database opened for this run and closed at its end
    */
@@ -117,7 +126,14 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const { config, hash } = options.loaded;
   const startedAt = new Date().toISOString();
   const runId = options.runId ?? newCorrelationId("run");
-  const logger = options.logger.child({ correlationId: runId, component: "run" });
+  const traceparent = options.traceparent ??
+    runTraceparent(options.getEnv ?? ((n) => Deno.env.get(n)));
+  const logger = options.logger.child({
+    correlationId: runId,
+    component: "run",
+    traceparent,
+    ...(options.tile === undefined ? {} : { tile: options.tile }),
+  });
   const registry = options.registry ?? defaultRegistry;
   const progress = options.progress ?? createProgress({ logger });
   const bbox = config.defaults.bbox as Bbox;
@@ -127,6 +143,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const runDir = runFolderPath(config.defaults.outputDir, runId);
   const summary: RunSummary = {
     runId,
+    traceparent,
     status: "succeeded",
     runDir,
     startedAt,
@@ -267,6 +284,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     const list = fetches.get(e.modality) ?? [];
     list.push({
       traceId: e.correlationId,
+      traceparent: e.traceparent ?? null,
       outcome: e.outcome,
       attempts: e.attempts,
       durationSeconds: e.durationSeconds,
@@ -342,6 +360,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
             )
             : await runModalityJob({
               runId,
+              traceparent,
               config,
               modality: m,
               bbox,

@@ -29,6 +29,11 @@ export interface ModalitySummary {
 /** What `runJob()` returns. */
 export interface RunSummary {
   runId: string;
+  /**
+   * The run's W3C `traceparent` (see `RunJobOptions.traceparent`); absent in a summary
+   * rebuilt from the database (a queued run's status).
+   */
+  traceparent?: string;
   status: "succeeded" | "partial" | "failed" | "interrupted" | "validated";
   runDir: string;
   startedAt: string;

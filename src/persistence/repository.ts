@@ -79,7 +79,10 @@ export interface Repository {
    * `running` (it finished, or another process marked it `interrupted`).
    */
   heartbeatRun(id: string): Promise<boolean>;
-  /** Runs in status `running`, oldest first, with the seconds since their last heartbeat. */
+  /**
+   * Local runs in status `running`, oldest first, with the seconds since their last heartbeat
+   * (queued runs are the queue's to keep alive: their jobs expire and are retried).
+   */
   runningRuns(): Promise<RunningRun[]>;
   /**
    * Marks a `running` run `interrupted` with `detail` saying why. With `silentSeconds`, only

@@ -6,9 +6,21 @@
 import type { Command } from "../command.ts";
 import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { ConfigService } from "../../config/mod.ts";
-import { createLogger, defaultRegistry } from "../../observability/mod.ts";
+import {
+  createLogger,
+  defaultRegistry,
+  newCorrelationId,
+  stderrSink,
+} from "../../observability/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
-import { createProgress, PipelineServer, reconcileRuns, runJob } from "../../job/mod.ts";
+import { parseColor, scheduleOwner } from "../../deploy/colors.ts";
+import {
+  createProgress,
+  openRunLog,
+  PipelineServer,
+  reconcileRuns,
+  runJob,
+} from "../../job/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";
@@ -37,6 +49,9 @@ Options:
   --profile NAME  Profile from config/profiles/ (or GAM_PROFILE)
   --run-now       Also run every enabled modality once at start
   --backup-now    Also back the database up to the bucket once at start (needs storage:)
+  --color C       This service is blue/green color C (blue | green; set by gam deploy up
+                  --color): it fires the schedules only while C owns them in the database
+                  (gam deploy promote / rollback); needs a server database
   -h, --help      Show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(args, {
@@ -44,7 +59,9 @@ Options:
       profile: { type: "string" },
       "run-now": { type: "boolean" },
       "backup-now": { type: "boolean" },
+      color: { type: "string" },
     });
+    const color = values.color === undefined ? undefined : parseColor(values.color);
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const config = await ConfigService.start({
       configPath: values.config as string | undefined,
@@ -103,6 +120,13 @@ Options:
         Object.entries(next.config.modalities).filter(([, m]) => m.enabled).map(([n]) => n),
       ).catch((error) => logger.error("stopping plugins of dropped modalities failed", { error }))
     );
+    if (color && !resolveDatabaseUrl(cfg)) {
+      await sweeper.stop();
+      config.close();
+      throw new UsageError(
+        `--color ${color} needs a server database shared by both colors (set DATABASE_URL)`,
+      );
+    }
     // Database backups to the bucket on storage.backup.schedule (data dump + schema snapshot);
     // each success sets gam_db_backup_last_success_timestamp_seconds on /metrics.
     const backups = startBackupSchedule({
@@ -132,18 +156,42 @@ Options:
     const server = new PipelineServer({
       config,
       logger,
+      ...(color
+        ? {
+          mayFire: async () => (await scheduleOwner((await opening).sql))?.color === color,
+        }
+        : {}),
       ready: () => database !== undefined,
       runModality: async (snapshot, modality, signal) => {
-        const summary = await runJob({
-          loaded: snapshot,
-          modalities: [modality],
-          signal,
-          logger,
-          progress: createProgress({ tty: false }),
-          database: await opening,
-          plugins,
-        });
-        return { outcome: summary.modalities[0]?.outcome ?? "failed" };
+        // Every line of the run also goes to its run folder's log.jsonl (`gam logs <run-id>`).
+        const runId = newCorrelationId("run");
+        const runLog = await openRunLog(
+          `${snapshot.config.defaults.outputDir}/runs/${runId}`,
+          cfg.defaults.logFormat === "json" ? stderrSink : (line) => {
+            const { time: _t, level, msg, ...fields } = JSON.parse(line);
+            logger.log(level, msg, fields);
+          },
+        );
+        try {
+          const summary = await runJob({
+            loaded: snapshot,
+            modalities: [modality],
+            signal,
+            runId,
+            logger: createLogger({
+              level: snapshot.config.defaults.logLevel,
+              format: "json",
+              component: "serve",
+              sink: runLog.sink,
+            }),
+            progress: createProgress({ tty: false }),
+            database: await opening,
+            plugins,
+          });
+          return { outcome: summary.modalities[0]?.outcome ?? "failed" };
+        } finally {
+          runLog.close();
+        }
       },
     });
     await server.start();

@@ -19,10 +19,9 @@ import { type Database, openDatabase } from "../../persistence/mod.ts";
 import { FsCacheStore } from "../../cache/mod.ts";
 import {
   applyLifecycle,
+  applyPrune,
   CacheMirror,
   cacheMirrorPrefix,
-
-  applyPrune,
   diffLifecycle,
   gatherPruneInputs,
   type LifecycleRuleView,

@@ -119,7 +119,8 @@ export function createPlugin(options: PluginOptions): SourcePlugin {
   return {
     async fetch(req: FetchRequest): Promise<RawData> {
       const url = icgemUrl(req.params, req.bbox);
-      const headers: Record<string, string> = {};
+      // The run's trace reaches the source's logs (W3C Trace Context).
+      const headers: Record<string, string> = { traceparent: req.traceparent };
       if (options.auth) headers.authorization = `Bearer ${options.auth}`;
       const { body } = await fetchBytes(url, {
         signal: req.signal,
