@@ -342,7 +342,6 @@ async function up(
       await child.status;
     }
   };
-  const stopServe = stopAll;
   // gam worker's --profile is the worker profile; the configuration profile is --profile-config.
   const workerConfigArgs = passOn.map((a) => (a === "--profile" ? "--profile-config" : a));
   const fail = (s: Step, why: string) => {
@@ -401,7 +400,7 @@ async function up(
       serve.stdout.cancel();
       const r = await waitReady(serve, "gam serve");
       if ("error" in r) {
-        await stopServe();
+        await stopAll();
         return fail(s, r.error);
       }
       base = r.base;
@@ -422,7 +421,7 @@ async function up(
         result = e instanceof Error ? e.message : String(e);
       }
       if (typeof result === "string" || !result.passed) {
-        await stopServe();
+        await stopAll();
         return fail(
           s,
           typeof result === "string" ? result : `canary did not pass against ${result.against}: ` +
@@ -448,7 +447,7 @@ async function up(
         !metrics.includes(`gam_service_next_run_timestamp_seconds{modality="${m}"}`)
       );
       if (missing.length) {
-        await stopServe();
+        await stopAll();
         return fail(s, `no next run armed for: ${missing.join(", ")}`);
       }
     }
