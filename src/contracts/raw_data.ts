@@ -33,6 +33,9 @@ export const SourceMetadataSchema = z.strictObject({
   licence: z.string().min(1),
   /** How to cite the data. */
   citation: z.string().min(1),
+  /** DOI of the data (`10.xxxx/...`, no `https://doi.org/`), when the source has one. */
+  doi: z.string().regex(/^10\.\d{4,9}\/\S+$/, "expected a DOI such as 10.5880/icgem.2015.1")
+    .optional(),
   /** Canonical checksum `sha256:<hex>` of the arrays (see `canonicalChecksum`), if computed. */
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
   /** Free-form extra fields a plugin wants to keep (survey name, epoch, ...). */

@@ -84,6 +84,9 @@ export const PluginManifestSchema = z.strictObject({
   licence: z.string().min(1),
   /** How to cite the data it serves. */
   citation: z.string().min(1),
+  /** DOI of the data it serves (or of the service's reference paper), when there is one. */
+  doi: z.string().regex(/^10\.\d{4,9}\/\S+$/, "expected a DOI such as 10.5880/icgem.2015.1")
+    .optional(),
   /** Permissions the plugin needs; each must be granted by the configuration. */
   permissions: z.strictObject({
     /** Network hosts (`host` or `host:port`) the plugin contacts. */

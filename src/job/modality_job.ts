@@ -400,6 +400,7 @@ async function ingest(
     sizeBytes: rawBytes(raw),
     licence: raw.metadata.licence,
     citation: raw.metadata.citation,
+    ...(raw.metadata.doi ? { extra: { doi: raw.metadata.doi } } : {}),
     retrievedAt: new Date(raw.metadata.retrievedAt),
     expiresAt,
     cachePath,

@@ -122,7 +122,13 @@ export interface RunSummary {
    * The upload of the run folder to the bucket (with a `storage:` section): `uploaded`, or
    * `pending` (the bucket failed; the run still succeeded, `gam storage push` resumes).
    */
-  storage?: { status: "uploaded" | "pending"; manifest?: string; error?: string };
+  storage?: {
+    status: "uploaded" | "pending";
+    manifest?: string;
+    error?: string;
+    /** Wall time of the upload, seconds. */
+    seconds?: number;
+  };
 }
 
 /**
@@ -541,6 +547,7 @@ function renderRunFolder(
         checksum: r.manifest!.checksumSha256,
         licence: r.manifest!.licence,
         citation: r.manifest!.citation,
+        ...(typeof r.manifest!.extra?.doi === "string" ? { doi: r.manifest!.extra.doi } : {}),
       }]),
     ),
     stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),

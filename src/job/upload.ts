@@ -8,10 +8,16 @@
 import type { GamConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { Database } from "../persistence/mod.ts";
-import { markUploadPending, openObjectStore, pushRun, STORAGE_JOURNAL } from "../storage/mod.ts";
+import {
+  markUploadPending,
+  openObjectStore,
+  pushRun,
+  resumePendingUploads,
+  STORAGE_JOURNAL,
+} from "../storage/mod.ts";
 
 /**
- * Uploads a finished run folder; never throws.
+ * Uploads a finished run folder, then the earlier runs whose upload is pending; never throws.
  *
  * @param config The configuration (its `storage:` section).
  * @param runDir The run folder.
@@ -30,11 +36,14 @@ export async function uploadRunFolder(
   runDir: string,
   database: Database | undefined,
   logger: Logger,
-): Promise<{ status: "uploaded" | "pending"; manifest?: string; error?: string }> {
+): Promise<
+  { status: "uploaded" | "pending"; manifest?: string; error?: string; seconds?: number }
+> {
   const store = openObjectStore(config);
   if (store === undefined || config.storage === undefined) {
     return { status: "pending", error: "no storage section" };
   }
+  const started = performance.now();
   try {
     try {
       await store.ensureBucket();
@@ -50,10 +59,28 @@ export async function uploadRunFolder(
       repo: database?.repo,
       logger,
     });
+    // Earlier runs whose upload is pending go now that the bucket answers.
+    try {
+      const resumed = await resumePendingUploads(runDir.replace(/\/[^/]+\/?$/, ""), {
+        store,
+        root: config.storage,
+        endpoint: config.storage.endpoint,
+        region: config.storage.region,
+        repo: database?.repo,
+        logger,
+        skip: [result.runId],
+      });
+      if (resumed.pushed.length > 0) {
+        logger.info("pending uploads of earlier runs completed", { runs: resumed.pushed });
+      }
+    } catch (error) {
+      logger.warn("could not look for pending uploads of earlier runs", { error });
+    }
     const manifests = result.journal.manifests ?? {};
     return {
       status: "uploaded",
       manifest: (manifests.preprocessing ?? Object.values(manifests)[0])?.uri,
+      seconds: (performance.now() - started) / 1000,
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -33,3 +33,4 @@ export {
   TableSyntaxError,
 } from "../formats/table.ts";
 export { isKnownUnit, knownUnits, normalizeUnit, UnitError } from "../units/mod.ts";
+export { datasetDoi } from "../datasets/registry.ts";

@@ -11,6 +11,7 @@ import {
   type ObjectStore,
   pushRun,
   readStorageJournal,
+  resumePendingUploads,
   S3ObjectStore,
   StorageError,
 } from "./mod.ts";
@@ -188,6 +189,33 @@ Deno.test("a push interrupted by a server kill resumes: only the missing objects
       ].sort(),
     );
     assert.ok(await store.head(`${prefix}README.md`));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("pending uploads resume when the bucket is back; other folders are left alone", async () => {
+  const server = await startTestS3Server();
+  const dir = await moduleTempDir();
+  try {
+    await fakeRunFolder(dir);
+    await Deno.mkdir(`${dir}/runs/never-pushed`, { recursive: true });
+    const runDir = `${dir}/runs/run-fault-1`;
+    const store = await server.store("gam-resume");
+    const root = { phase: "phase1" };
+    await server.kill();
+    await assert.rejects(() => pushRun(runDir, { store, root }), StorageError);
+    const down = await resumePendingUploads(`${dir}/runs`, { store, root });
+    assert.deepEqual(down, { pushed: [], stillPending: ["run-fault-1"] });
+    await server.start();
+    const up = await resumePendingUploads(`${dir}/runs`, { store, root });
+    assert.deepEqual(up, { pushed: ["run-fault-1"], stillPending: [] });
+    assert.equal((await readStorageJournal(runDir))?.status, "uploaded");
+    assert.equal(await readStorageJournal(`${dir}/runs/never-pushed`), undefined);
+    assert.deepEqual(await resumePendingUploads(`${dir}/runs`, { store, root }), {
+      pushed: [],
+      stillPending: [],
+    });
   } finally {
     await server.stop();
   }

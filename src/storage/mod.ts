@@ -51,6 +51,7 @@ export {
   type PushRunOptions,
   type PushRunResult,
   readStorageJournal,
+  resumePendingUploads,
   RunFolderError,
   STORAGE_JOURNAL,
   type StorageJournal,
@@ -68,6 +69,7 @@ export {
 } from "./lifecycle.ts";
 export { type LocalGrid, openStoredGrid } from "./grid_object.ts";
 export {
+  applyPrune,
   type CacheEntryInfo,
   gatherPruneInputs,
   type ObjectVersionInfo,
@@ -75,6 +77,7 @@ export {
   type PruneInputs,
   type PruneItem,
   type PrunePlan,
+  type PruneResult,
   type RunInfo,
 } from "./retention.ts";
 export {

@@ -248,6 +248,11 @@ export function planPrune(inputs: PruneInputs): PrunePlan {
   return plan;
 }
 
+/** A checksum as `sha256:<hex>` (manifests record the raw data's as bare hex). */
+function normalChecksum(c: string): string {
+  return c.startsWith("sha256:") ? c : `sha256:${c}`;
+}
+
 /** What a run folder's `manifest.json` references. */
 function referencesOf(manifest: Record<string, unknown>): RunInfo["references"] {
   const checksums = new Set<string>();
@@ -255,10 +260,12 @@ function referencesOf(manifest: Record<string, unknown>): RunInfo["references"] 
   for (
     const p of Object.values((manifest.plugins ?? {}) as Record<string, { checksum?: string }>)
   ) {
-    if (typeof p.checksum === "string") checksums.add(p.checksum);
+    if (typeof p.checksum === "string") checksums.add(normalChecksum(p.checksum));
   }
   for (const m of (manifest.modalities ?? []) as { grids?: { checksum?: string }[] }[]) {
-    for (const g of m.grids ?? []) if (typeof g.checksum === "string") checksums.add(g.checksum);
+    for (const g of m.grids ?? []) {
+      if (typeof g.checksum === "string") checksums.add(normalChecksum(g.checksum));
+    }
   }
   const storage = (manifest.storage ?? {}) as { objects?: Record<string, { key?: string }> };
   for (const o of Object.values(storage.objects ?? {})) {
@@ -343,7 +350,7 @@ export async function gatherPruneInputs(options: {
       path: e.path,
       cachedAt: gam.cachedAt ? new Date(gam.cachedAt) : undefined,
       pinned: e.pinned,
-      checksum: gam.checksum,
+      checksum: gam.checksum === undefined ? undefined : normalChecksum(gam.checksum),
       sizeBytes: e.sizeBytes,
     });
   }
@@ -367,4 +374,81 @@ export async function gatherPruneInputs(options: {
     cacheEntries,
     bucket,
   };
+}
+
+/** What {@linkcode applyPrune} removed. */
+export interface PruneResult {
+  /** Run folders removed. */
+  runFolders: number;
+  /** Cache entries removed. */
+  cacheEntries: number;
+  /** Object versions removed for good. */
+  objects: number;
+  /** Runs whose database rows were removed (their metadata with them; surveys and manifests keep their data, the run link set to null). */
+  databaseRuns: number;
+  /** Bytes freed (cache entries and objects). */
+  bytes: number;
+}
+
+/**
+ * Removes what a plan lists, and nothing else: object versions first (each named by its version
+ * id, so a newer write is never touched), then cache entries, run folders and database rows of
+ * runs that are not running.
+ *
+ * @param plan From {@linkcode planPrune}.
+ * @param targets Where to remove from; a missing one is skipped.
+ * @returns Counts.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { applyPrune, gatherPruneInputs, planPrune } from "./retention.ts";
+ * const plan = planPrune(await gatherPruneInputs({ retention, outputDir: "out" }));
+ * await applyPrune(plan, {});
+ * ```
+ */
+export async function applyPrune(
+  plan: PrunePlan,
+  targets: { cache?: FsCacheStore; store?: ObjectStore; sql?: SqlClient },
+): Promise<PruneResult> {
+  const result: PruneResult = {
+    runFolders: 0,
+    cacheEntries: 0,
+    objects: 0,
+    databaseRuns: 0,
+    bytes: 0,
+  };
+  if (targets.store) {
+    for (const o of plan.objects) {
+      if (o.versionId === undefined) continue; // only named versions are removed for good
+      await targets.store.delete(o.id, { versionId: o.versionId });
+      result.objects++;
+      result.bytes += o.bytes ?? 0;
+    }
+  }
+  if (targets.cache) {
+    for (const e of plan.cacheEntries) {
+      if (await targets.cache.delete(e.id)) {
+        result.cacheEntries++;
+        result.bytes += e.bytes ?? 0;
+      }
+    }
+  }
+  for (const r of plan.runFolders) {
+    if (r.path === undefined) continue;
+    await Deno.remove(r.path, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    result.runFolders++;
+  }
+  if (targets.sql) {
+    for (const r of plan.databaseRuns) {
+      const rows = await targets.sql.query(
+        "DELETE FROM runs WHERE id = $1 AND status <> 'running' RETURNING id",
+        [r.id],
+        "retention delete run",
+      );
+      result.databaseRuns += rows.length;
+    }
+  }
+  return result;
 }

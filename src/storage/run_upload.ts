@@ -205,6 +205,52 @@ export async function markUploadPending(
   await writeFileAtomic(`${runDir}/${STORAGE_JOURNAL}`, JSON.stringify(journal, null, 2));
 }
 
+/**
+ * Pushes every run folder under `runsDir` whose journal says `pending` (an earlier upload
+ * failed), oldest first; a folder that fails again stays pending. `gam run` calls it after its
+ * own upload, so pending uploads resume at the next run once the bucket is back.
+ *
+ * @param runsDir `<outputDir>/runs`.
+ * @param options As for {@linkcode pushRun}; `skip`: run ids not to push (the current run).
+ * @returns The run ids pushed now and those still pending.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { resumePendingUploads } from "./run_upload.ts";
+ * const { pushed, stillPending } = await resumePendingUploads("out/runs", { store, root });
+ * ```
+ */
+export async function resumePendingUploads(
+  runsDir: string,
+  options: PushRunOptions & { skip?: readonly string[] },
+): Promise<{ pushed: string[]; stillPending: string[] }> {
+  const pending: { runDir: string; runId: string; at: string }[] = [];
+  try {
+    for await (const e of Deno.readDir(runsDir)) {
+      if (!e.isDirectory || options.skip?.includes(e.name)) continue;
+      const journal = await readJournal(`${runsDir}/${e.name}`).catch(() => undefined);
+      if (journal?.status === "pending" && journal.bucket === options.store.bucket) {
+        pending.push({ runDir: `${runsDir}/${e.name}`, runId: e.name, at: journal.startedAt });
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  pending.sort((a, b) => a.at.localeCompare(b.at));
+  const pushed: string[] = [];
+  const stillPending: string[] = [];
+  for (const p of pending) {
+    try {
+      await pushRun(p.runDir, options);
+      pushed.push(p.runId);
+    } catch (error) {
+      stillPending.push(p.runId);
+      options.logger?.warn("a pending upload failed again", { run: p.runId, error });
+    }
+  }
+  return { pushed, stillPending };
+}
+
 async function filesUnder(dir: string, rel = ""): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(`${dir}${rel ? `/${rel}` : ""}`)) {

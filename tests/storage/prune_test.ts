@@ -57,7 +57,7 @@ async function cacheEntry(
 }
 
 Deno.test({
-  name: "gam storage prune --dry-run lists old data, never pinned or referenced, removes nothing",
+  name: "gam storage prune: --dry-run lists old data and removes nothing; then exactly that goes",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -68,7 +68,8 @@ Deno.test({
       const cacheDir = `${dir}/cache`;
       // Three runs: the oldest expires; the middle one is old but one of the last two kept.
       const oldA = await runFolder(outputDir, "run-old-a", daysAgo(400), "sha256:aaa");
-      const oldB = await runFolder(outputDir, "run-old-b", daysAgo(200), "sha256:bbb");
+      // Real run manifests record the raw data's checksum as bare hex; cache entries as sha256:<hex>.
+      const oldB = await runFolder(outputDir, "run-old-b", daysAgo(200), "bbb");
       await runFolder(outputDir, "run-new", daysAgo(1), "sha256:ccc");
       const store = await server.store("gam-prune");
       await pushRun(oldA, { store, root: { phase: "phase1" } });
@@ -117,8 +118,24 @@ Deno.test({
       const human = await gam(["storage", "prune", "--dry-run", "--config", path], env);
       assert.match(human.stdout, /dry run: nothing is removed/);
       assert.match(human.stdout, /kept run run-old-b references its data/);
-      const refused = await gam(["storage", "prune", "--config", path], env);
-      assert.equal(refused.code, 2);
+
+      // Without --dry-run: exactly the listed things go, the protected ones stay.
+      const real = await gam(["storage", "prune", "--json", "--config", path], env);
+      assert.equal(real.code, 0, real.stderr);
+      const removed = JSON.parse(real.stdout).removed;
+      assert.equal(removed.runFolders, 1);
+      assert.equal(removed.cacheEntries, 1);
+      assert.equal(removed.objects, objectKeys.length);
+      await assert.rejects(() => Deno.stat(oldA), Deno.errors.NotFound);
+      assert.ok((await Deno.stat(oldB)).isDirectory);
+      assert.deepEqual((await cache.list()).map((e) => e.path).sort(), [
+        "ingestion/gravity/kept-run-uses",
+        "ingestion/gravity/pinned",
+        "preprocessing/gravity/young",
+      ]);
+      const left: string[] = [];
+      for await (const v of store.listVersions("phase1/")) left.push(v.key);
+      assert.ok(left.length > 0 && left.every((k) => k.includes("/run-old-b/")), left.join("\n"));
     } finally {
       await server.stop();
     }

@@ -222,6 +222,16 @@ function printSummary(s: RunSummary): void {
   out(`run ${s.runId}: ${s.status} in ${seconds.toFixed(1)}s`);
   out(`outputs: ${s.runDir}/ (report.html, manifest.json, anomalies.geojson, grids/)`);
   if (s.database) out(`database: ${s.database}`);
+  if (s.storage) {
+    out(
+      s.storage.status === "uploaded"
+        ? `bucket: ${s.storage.manifest ?? "uploaded"}`
+        : escapeControlChars(
+          `bucket: upload pending (${s.storage.error ?? "unknown error"}); resume with ` +
+            `gam storage push ${s.runId}`,
+        ),
+    );
+  }
 }
 
 const encoder = new TextEncoder();

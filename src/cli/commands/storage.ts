@@ -19,6 +19,7 @@ import { type Database, openDatabase } from "../../persistence/mod.ts";
 import { FsCacheStore } from "../../cache/mod.ts";
 import {
   applyLifecycle,
+  applyPrune,
   CacheMirror,
   cacheMirrorPrefix,
   diffLifecycle,
@@ -164,15 +165,11 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
     },
   },
   prune: {
-    usage: "prune --dry-run     List what the retention: ages let go (run folders, cache " +
-      "entries, bucket objects, database rows) and what is kept (pinned, recent, referenced)",
+    usage: "prune [--dry-run]   Remove (with --dry-run: list) what the retention: ages let go " +
+      "(run folders, cache entries, bucket object versions, database rows); never what is " +
+      "pinned, recent or referenced by a kept run",
     async run(ctx) {
-      if (ctx.values["dry-run"] !== true) {
-        throw new UsageError(
-          "gam storage prune only lists for now: run it with --dry-run (removal is not " +
-            "implemented yet)",
-        );
-      }
+      const dryRun = ctx.values["dry-run"] === true;
       if (ctx.args.length > 0) {
         throw new UsageError(`gam storage prune takes no arguments, got "${ctx.args.join(" ")}"`);
       }
@@ -184,18 +181,20 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
       } catch (error) {
         ctx.logger.warn("database unavailable: its rows are not considered", { error });
       }
+      const cache = new FsCacheStore(config.defaults.cacheDir, { recordAccess: false });
       const plan = planPrune(
         await gatherPruneInputs({
           retention,
           outputDir: config.defaults.outputDir,
-          cache: new FsCacheStore(config.defaults.cacheDir, { recordAccess: false }),
+          cache,
           sql,
           store: ctx.store,
           root: phaseRoot(config.storage!),
         }),
       );
+      const removed = dryRun ? undefined : await applyPrune(plan, { cache, store: ctx.store, sql });
       if (ctx.json) {
-        console.log(JSON.stringify({ dryRun: true, ...plan }));
+        console.log(JSON.stringify({ dryRun, ...plan, ...(removed ? { removed } : {}) }));
         return EXIT_OK;
       }
       const section = (title: string, items: PruneItem[]) => {
@@ -204,12 +203,14 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
           console.log(`  ${i.id}${i.versionId ? ` (version ${i.versionId})` : ""}  ${i.reason}`);
         }
       };
-      console.log("dry run: nothing is removed");
-      section("run folders that would go", plan.runFolders);
-      section("cache entries that would go", plan.cacheEntries);
-      section("bucket object versions that would go", plan.objects);
-      section("database runs whose rows would go", plan.databaseRuns);
+      const fate = dryRun ? "would go" : "were removed";
+      if (dryRun) console.log("dry run: nothing is removed");
+      section(`run folders that ${fate}`, plan.runFolders);
+      section(`cache entries that ${fate}`, plan.cacheEntries);
+      section(`bucket object versions that ${fate}`, plan.objects);
+      section(`database runs whose rows ${fate}`, plan.databaseRuns);
       section("kept although old enough", plan.protected);
+      if (removed) console.log(`${removed.bytes} bytes freed`);
       return EXIT_OK;
     },
   },

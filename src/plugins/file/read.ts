@@ -9,6 +9,7 @@
 import type { Bbox, RawData } from "@gam/pipeline/plugin";
 import {
   type ColumnRef,
+  datasetDoi,
   type Delimiter,
   normalizeUnit,
   parseGdf,
@@ -62,6 +63,11 @@ export interface SurveyFileParams {
   licence: string;
   /** Citation of the data (required). */
   citation: string;
+  /**
+   * DOI of the data; unset: the dataset registry's DOI when the file is a registered dataset
+   * (same name and size), else none.
+   */
+  doi?: string;
 }
 
 /**
@@ -103,6 +109,15 @@ export function checkSurveyParams(p: Record<string, unknown>, plugin: string): S
     }
   }
   return p as unknown as SurveyFileParams;
+}
+
+/** The registry's DOI of `path` when it is a registered dataset (same name and size). */
+async function registeredDoi(path: string): Promise<string | undefined> {
+  try {
+    return datasetDoi(path.split(/[\\/]/).pop() ?? "", (await Deno.stat(path)).size);
+  } catch {
+    return undefined; // unreadable here: the read below reports it
+  }
 }
 
 /** The format of `path` from params or its extension. */
@@ -149,10 +164,12 @@ export async function readSurveyFile(
   ctx: SurveyContext,
 ): Promise<RawData> {
   const format = detectFormat(path, params.format);
+  const doi = params.doi ?? await registeredDoi(path);
   const meta = {
     retrievedAt: new Date().toISOString(),
     licence: params.licence,
     citation: params.citation,
+    ...(doi ? { doi } : {}),
     sourceUrl: ctx.sourceUrl,
   };
   const base = {
