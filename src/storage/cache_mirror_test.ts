@@ -246,3 +246,50 @@ Deno.test("openCacheStore() mirrors to the configured bucket, creating it before
     bucket.close?.();
   });
 });
+
+Deno.test("cache mirror: an expired local entry gives way to a fresher copy another machine put in the bucket", async () => {
+  await withServer(async (server) => {
+    const dir = await moduleTempDir({ prefix: "gam-mirror-" });
+    const bucket = await server.store("gam-mirror");
+    const t0 = Date.parse("2026-12-04T12:00:00Z");
+    const at = (ms: number) => () => new Date(ms);
+    const machine = (folder: string, now: number) => {
+      const mirror = new CacheMirror(`${dir}/${folder}`, {
+        bucket,
+        logger: quiet(),
+        metrics: new MetricsRegistry(),
+        now: at(now),
+      });
+      const cache = new IngestionCache({
+        store: mirror,
+        policy: { gravity: { ttl: 3600 } },
+        metrics: new MetricsRegistry(),
+        now: at(now),
+      });
+      return { mirror, cache };
+    };
+    const v1 = syntheticPoints(100, 1);
+    const v2 = syntheticPoints(100, 2);
+    // Machine A caches v1 at t0 (fresh for an hour).
+    const a = machine("a", t0);
+    await a.cache.getOrFetch("gravity", KEY_A, source(v1).fetch);
+    await a.mirror.flush();
+    await a.mirror.close();
+    // Two hours later machine C finds only the expired v1, fetches v2 and replicates it.
+    const c = machine("c", t0 + 7_200_000);
+    const fromSource = source(v2);
+    assert.equal((await c.cache.getOrFetch("gravity", KEY_A, fromSource.fetch)).outcome, "miss");
+    assert.equal(fromSource.calls(), 1);
+    assert.equal((await c.mirror.flush()).pending, 0);
+    await c.mirror.close();
+    // Machine A, then: its local v1 has expired; the bucket's v2 is fresh and is used.
+    const a2 = machine("a", t0 + 7_200_000);
+    const notCalled = source(v1);
+    const r = await a2.cache.getOrFetch("gravity", KEY_A, notCalled.fetch);
+    assert.equal(r.outcome, "hit");
+    assert.equal(notCalled.calls(), 0, "no fetch: the fresher copy came from the bucket");
+    assert.equal(rawDataChecksum(r.data), rawDataChecksum(v2));
+    assert.equal((await a2.mirror.journal.get(r.entry!.path))?.state, "from-bucket");
+    await a2.mirror.close();
+  });
+});
