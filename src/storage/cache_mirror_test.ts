@@ -233,6 +233,20 @@ Deno.test("openCacheStore() mirrors to the configured bucket, creating it before
     const { path, env } = await storageConfig(dir, server, "gam-new-bucket");
     for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
     const { config } = await loadConfig({ configPath: path });
+    // The defaults: the mirror on under <phase>/cache, weekly backups with a schema snapshot.
+    assert.deepEqual(config.storage?.cacheMirror, { enabled: true, prefix: "cache" });
+    assert.deepEqual(config.storage?.backup, {
+      schedule: "@weekly",
+      prefix: "backups",
+      schemaSnapshot: true,
+    });
+    assert.equal(
+      openCacheStore({
+        ...config,
+        storage: { ...config.storage!, cacheMirror: { enabled: false, prefix: "cache" } },
+      }).mirror,
+      undefined,
+    );
     const local = openCacheStore({ ...config, storage: undefined });
     assert.equal(local.mirror, undefined, "no storage: the local folder alone");
     const { store, mirror, bucket } = openCacheStore(config, { logger: quiet() });
