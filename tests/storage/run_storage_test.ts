@@ -74,7 +74,8 @@ async function assertNoSecretIn(paths: string[], texts: Record<string, string>) 
 const ENV = { TEST_S3_KEY_ID: KEY_ID };
 
 Deno.test({
-  name: "gam run uploads its run folder in the seed's layout; GDAL reads a grid via /vsis3/",
+  name: "gam run uploads its run folder in the seed's layout; GDAL reads a grid via /vsis3/; " +
+    "a recognisable secret is in no log, run folder, manifest or README",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

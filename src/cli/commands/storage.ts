@@ -57,7 +57,7 @@ export interface StorageContext {
 
 /** One `gam storage` subcommand. */
 export interface StorageSubcommand {
-  /** Usage line(s) for the help. */
+  /** Usage for the help: `NAME ARGS`, two or more spaces, then what it does (wrapped). */
   usage: string;
   /** Runs it; resolves to the exit status. */
   run(ctx: StorageContext): Promise<number>;
@@ -117,7 +117,7 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
     },
   },
   lifecycle: {
-    usage: "lifecycle show|apply Show the rules rendered from storage.lifecycle beside the " +
+    usage: "lifecycle show|apply  Show the rules rendered from storage.lifecycle beside the " +
       "bucket's, or apply them (then read back and compare)",
     async run(ctx) {
       const [action, ...extra] = ctx.args;
@@ -215,7 +215,7 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
     },
   },
   rehydrate: {
-    usage: "rehydrate RUN_ID...|--all Rebuild the local cache from the bucket: every entry " +
+    usage: "rehydrate RUN_ID...|--all  Rebuild the local cache from the bucket: every entry " +
       "the runs' manifests list and the cache folder lacks is downloaded (checksum checked); " +
       "--all: every run in the database",
     run: (ctx) => rehydrateCommand(ctx),
@@ -284,8 +284,27 @@ async function rehydrateCommand(ctx: StorageContext): Promise<number> {
   return failed ? EXIT_FAILURE : EXIT_OK;
 }
 
+/** `NAME ARGS  text` as an aligned, wrapped help entry. */
+function helpEntry(usage: string): string {
+  const m = /^(\S+(?: \S+)*?)\s{2,}(.*)$/s.exec(usage);
+  const head = m ? m[1] : usage;
+  const words = (m ? m[2] : "").split(/\s+/).filter(Boolean);
+  const lines: string[] = [];
+  let line = "";
+  for (const w of words) {
+    if (line && line.length + 1 + w.length > 72) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  const pad = " ".repeat(24);
+  const first = head.length < 22 ? `  ${head.padEnd(22)}${lines.shift() ?? ""}` : `  ${head}`;
+  return [first.trimEnd(), ...lines.map((l) => pad + l)].join("\n");
+}
+
 function help(): string {
-  const lines = Object.values(STORAGE_SUBCOMMANDS).map((s) => `  ${s.usage}`);
+  const lines = Object.values(STORAGE_SUBCOMMANDS).map((s) => helpEntry(s.usage));
   return `Usage: gam storage <subcommand> [options]
 
 The object store of the configuration's storage: section (an S3-compatible bucket, versioned).
