@@ -303,7 +303,8 @@ export class CacheMirror implements CacheStore {
       if (r.state === "pending") {
         pending++;
         this.#enqueue(r.path);
-      } else if ((await this.local.get(r.path)) === undefined) {
+      } else if (!(await isEntry(this.local.dirOf(r.path)))) {
+        // Checked without `get`, which would count as a use of the entry (LRU order).
         await this.journal.remove(r.path);
       }
     }
@@ -430,6 +431,10 @@ function gamOf(
 function checksumOf(attributes: Record<string, unknown>): string | undefined {
   const checksum = gamOf(attributes)?.checksum;
   return typeof checksum === "string" ? checksum : undefined;
+}
+
+async function isEntry(dir: string): Promise<boolean> {
+  return await Deno.stat(`${dir}/zarr.json`).then((st) => st.isFile, () => false);
 }
 
 function errorText(error: unknown): string {
