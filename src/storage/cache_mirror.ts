@@ -36,6 +36,8 @@ import { ObjectChecksumError, ObjectNotFoundError } from "./errors.ts";
 
 /** Metadata key of the entry's canonical checksum (`sha256:<hex>`). */
 export const META_CHECKSUM = "gam-checksum";
+/** Metadata key of the entry's expiry (ISO 8601), to prefer a fresher copy in the bucket. */
+export const META_EXPIRES_AT = "gam-expires-at";
 /** Metadata key of the archive's format. */
 export const META_FORMAT = "gam-format";
 /** The archive format this module writes. */
@@ -58,6 +60,8 @@ export interface CacheMirrorOptions {
    * `ensureBucket()`. @default nothing
    */
   prepare?: () => Promise<void>;
+  /** Clock, for expiry. @default () => new Date() */
+  now?: () => Date;
 }
 
 /** Counts of a {@linkcode CacheMirror.flush}. */
@@ -119,6 +123,7 @@ export class CacheMirror implements CacheStore {
   readonly #metrics: MirrorMetrics;
   readonly #retryDelayMs: number;
   readonly #prepare: (() => Promise<void>) | undefined;
+  readonly #now: () => Date;
   #prepared: Promise<void> | undefined;
   readonly #queue = new Set<string>();
   readonly #failures = new Map<string, number>();
@@ -141,6 +146,7 @@ export class CacheMirror implements CacheStore {
     this.#metrics = mirrorMetrics(options.metrics ?? defaultRegistry);
     this.#retryDelayMs = options.retryDelayMs ?? 5000;
     this.#prepare = options.prepare;
+    this.#now = options.now ?? (() => new Date());
   }
 
   /** The local folder (entries' `dir` are under it). */
@@ -155,8 +161,30 @@ export class CacheMirror implements CacheStore {
 
   async get(path: string): Promise<StoredEntry | undefined> {
     const local = await this.local.get(path);
-    if (local !== undefined) return local;
+    if (local !== undefined) {
+      // An expired local copy gives way to a fresher one in the bucket (another machine
+      // refreshed the entry): one HEAD per read of an expired entry, none otherwise.
+      const expires = Date.parse(String(gamOf(local.attributes)?.expiresAt));
+      const now = this.#now().getTime();
+      if (!(expires <= now) || !(await this.#fresherInBucket(path, expires, now))) return local;
+      return await this.fetchRemote(path) ? (await this.local.get(path)) ?? local : local;
+    }
     return await this.fetchRemote(path) ? await this.local.get(path) : undefined;
+  }
+
+  async #fresherInBucket(path: string, localExpires: number, now: number): Promise<boolean> {
+    try {
+      const head = await this.#bucket.head(this.keyOf(path));
+      const remote = Date.parse(head?.metadata?.[META_EXPIRES_AT] ?? "");
+      return remote > localExpires && remote > now;
+    } catch (error) {
+      this.#metrics.remote.inc({ outcome: "error" });
+      this.#log.warn("the bucket could not be read; keeping the expired local entry", {
+        entry: path,
+        error,
+      });
+      return false;
+    }
   }
 
   /**
@@ -275,7 +303,8 @@ export class CacheMirror implements CacheStore {
       if (r.state === "pending") {
         pending++;
         this.#enqueue(r.path);
-      } else if ((await this.local.get(r.path)) === undefined) {
+      } else if (!(await isEntry(this.local.dirOf(r.path)))) {
+        // Checked without `get`, which would count as a use of the entry (LRU order).
         await this.journal.remove(r.path);
       }
     }
@@ -314,6 +343,7 @@ export class CacheMirror implements CacheStore {
   async replicate(path: string): Promise<"ok" | "unchanged" | "gone"> {
     const record = await this.journal.get(path);
     let archive: Uint8Array;
+    let expiresAt: unknown;
     {
       await using _lock = await this.local.lock(path);
       const stored = await this.local.get(path);
@@ -322,6 +352,7 @@ export class CacheMirror implements CacheStore {
         return "gone";
       }
       archive = await tar(stored.dir);
+      expiresAt = gamOf(stored.attributes)?.expiresAt;
     }
     if (this.#prepare !== undefined) {
       this.#prepared ??= this.#prepare().catch((error) => {
@@ -337,6 +368,7 @@ export class CacheMirror implements CacheStore {
       metadata: {
         [META_FORMAT]: ENTRY_FORMAT,
         ...(record?.checksum !== undefined ? { [META_CHECKSUM]: record.checksum } : {}),
+        ...(typeof expiresAt === "string" ? { [META_EXPIRES_AT]: expiresAt } : {}),
       },
     });
     await this.journal.markReplicated(path, {
@@ -389,9 +421,20 @@ export class CacheMirror implements CacheStore {
   }
 }
 
+function gamOf(
+  attributes: Record<string, unknown>,
+): { checksum?: unknown; expiresAt?: unknown } | undefined {
+  const gam = attributes.gam;
+  return typeof gam === "object" && gam !== null ? gam : undefined;
+}
+
 function checksumOf(attributes: Record<string, unknown>): string | undefined {
-  const gam = attributes.gam as { checksum?: unknown } | undefined;
-  return typeof gam?.checksum === "string" ? gam.checksum : undefined;
+  const checksum = gamOf(attributes)?.checksum;
+  return typeof checksum === "string" ? checksum : undefined;
+}
+
+async function isEntry(dir: string): Promise<boolean> {
+  return await Deno.stat(`${dir}/zarr.json`).then((st) => st.isFile, () => false);
 }
 
 function errorText(error: unknown): string {

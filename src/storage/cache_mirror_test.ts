@@ -233,6 +233,20 @@ Deno.test("openCacheStore() mirrors to the configured bucket, creating it before
     const { path, env } = await storageConfig(dir, server, "gam-new-bucket");
     for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
     const { config } = await loadConfig({ configPath: path });
+    // The defaults: the mirror on under <phase>/cache, weekly backups with a schema snapshot.
+    assert.deepEqual(config.storage?.cacheMirror, { enabled: true, prefix: "cache" });
+    assert.deepEqual(config.storage?.backup, {
+      schedule: "@weekly",
+      prefix: "backups",
+      schemaSnapshot: true,
+    });
+    assert.equal(
+      openCacheStore({
+        ...config,
+        storage: { ...config.storage!, cacheMirror: { enabled: false, prefix: "cache" } },
+      }).mirror,
+      undefined,
+    );
     const local = openCacheStore({ ...config, storage: undefined });
     assert.equal(local.mirror, undefined, "no storage: the local folder alone");
     const { store, mirror, bucket } = openCacheStore(config, { logger: quiet() });
@@ -244,5 +258,52 @@ Deno.test("openCacheStore() mirrors to the configured bucket, creating it before
     assert.ok(head?.versionId, "the bucket was created, versioned, and holds the entry");
     await mirror.close();
     bucket.close?.();
+  });
+});
+
+Deno.test("cache mirror: an expired local entry gives way to a fresher copy another machine put in the bucket", async () => {
+  await withServer(async (server) => {
+    const dir = await moduleTempDir({ prefix: "gam-mirror-" });
+    const bucket = await server.store("gam-mirror");
+    const t0 = Date.parse("2026-12-04T12:00:00Z");
+    const at = (ms: number) => () => new Date(ms);
+    const machine = (folder: string, now: number) => {
+      const mirror = new CacheMirror(`${dir}/${folder}`, {
+        bucket,
+        logger: quiet(),
+        metrics: new MetricsRegistry(),
+        now: at(now),
+      });
+      const cache = new IngestionCache({
+        store: mirror,
+        policy: { gravity: { ttl: 3600 } },
+        metrics: new MetricsRegistry(),
+        now: at(now),
+      });
+      return { mirror, cache };
+    };
+    const v1 = syntheticPoints(100, 1);
+    const v2 = syntheticPoints(100, 2);
+    // Machine A caches v1 at t0 (fresh for an hour).
+    const a = machine("a", t0);
+    await a.cache.getOrFetch("gravity", KEY_A, source(v1).fetch);
+    await a.mirror.flush();
+    await a.mirror.close();
+    // Two hours later machine C finds only the expired v1, fetches v2 and replicates it.
+    const c = machine("c", t0 + 7_200_000);
+    const fromSource = source(v2);
+    assert.equal((await c.cache.getOrFetch("gravity", KEY_A, fromSource.fetch)).outcome, "miss");
+    assert.equal(fromSource.calls(), 1);
+    assert.equal((await c.mirror.flush()).pending, 0);
+    await c.mirror.close();
+    // Machine A, then: its local v1 has expired; the bucket's v2 is fresh and is used.
+    const a2 = machine("a", t0 + 7_200_000);
+    const notCalled = source(v1);
+    const r = await a2.cache.getOrFetch("gravity", KEY_A, notCalled.fetch);
+    assert.equal(r.outcome, "hit");
+    assert.equal(notCalled.calls(), 0, "no fetch: the fresher copy came from the bucket");
+    assert.equal(rawDataChecksum(r.data), rawDataChecksum(v2));
+    assert.equal((await a2.mirror.journal.get(r.entry!.path))?.state, "from-bucket");
+    await a2.mirror.close();
   });
 });

@@ -80,6 +80,38 @@ for (const engine of ENGINES) {
           const changed = await contentChecksums(db3.sql);
           await db3.close();
 
+          // A second backup to the same key is a new version; --version-id restores the first.
+          const up2 = await gam(
+            ["db", "backup", "--to", uri, "--config", config, "--json", ...dbFlags],
+            envFor,
+          );
+          assert.equal(up2.code, 0, up2.stderr);
+          assert.notEqual(JSON.parse(up2.stdout).versionId, info.versionId);
+          const older = await gam(
+            [
+              "db",
+              "restore",
+              "--from",
+              uri,
+              "--version-id",
+              info.versionId,
+              "--config",
+              config,
+              ...dbFlags,
+            ],
+            envFor,
+          );
+          assert.equal(older.code, 0, older.stderr + older.stdout);
+          const db5 = await open();
+          assert.deepEqual(await contentChecksums(db5.sql), before, "the first version's data");
+          await db5.close();
+          // Back to the newest version before the damage test below.
+          const newest = await gam(
+            ["db", "restore", "--from", uri, "--config", config, ...dbFlags],
+            envFor,
+          );
+          assert.equal(newest.code, 0, newest.stderr);
+
           // The object is damaged on the server's disk: the restore refuses it before touching
           // the database.
           const onDisk = `${server.dataDir}/${bucketName}/backups/test/${engine}.bin`;

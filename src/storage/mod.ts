@@ -86,6 +86,7 @@ export {
   ENTRY_FORMAT,
   type FlushReport,
   META_CHECKSUM,
+  META_EXPIRES_AT,
   META_FORMAT,
 } from "./cache_mirror.ts";
 export {

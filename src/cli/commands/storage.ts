@@ -215,7 +215,7 @@ export const STORAGE_SUBCOMMANDS: Record<string, StorageSubcommand> = {
     },
   },
   rehydrate: {
-    usage: "rehydrate RUN_ID...|--all Rebuild the local cache from the bucket: every entry " +
+    usage: "rehydrate RUN_ID...|--all  Rebuild the local cache from the bucket: every entry " +
       "the runs' manifests list and the cache folder lacks is downloaded (checksum checked); " +
       "--all: every run in the database",
     run: (ctx) => rehydrateCommand(ctx),
