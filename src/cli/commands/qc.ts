@@ -6,7 +6,7 @@
 import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
 import { WorkerPool } from "../../compute/mod.ts";
 import { readGrid } from "../../formats/mod.ts";
-import { type QcReport, qcStage, qualityControl } from "../../preprocessing/stages/qc.ts";
+import { type QcReport, qcStage, qualityControl } from "../../preprocessing/mod.ts";
 
 const HELP = `Usage: gam qc [--input] GRID [--json] [options]
 
