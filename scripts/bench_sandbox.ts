@@ -62,6 +62,7 @@ const request = (stations: number): FetchRequest => ({
   bbox: [10, 45, 11, 46],
   params: { stations },
   traceId: "bench",
+  traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
   grantedHosts: [],
   correlationId: "bench",
   signal: new AbortController().signal,

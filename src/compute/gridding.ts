@@ -125,6 +125,17 @@ export interface GridPointsOptions {
    */
   registration?: "gridline" | "pixel";
   /**
+   * A larger region whose node layout the output's nodes are taken from: the nodes of
+   * `frame`'s layout (same spacing and registration) that lie inside `bbox`, with the very same
+   * coordinates, bit for bit. A tile of a queued run grids with the run's bbox as its frame, so
+   * its nodes are the whole grid's nodes; the block, nearest and idw kernels then run on whole
+   * rows of the frame (the tile's rows, only the points in reach of the tile), which makes the
+   * tile's values bit-identical to the whole grid's wherever the tile holds every point within
+   * reach. Linear and mincurv solve over the tile's own nodes.
+   * @default {bbox}
+   */
+  frame?: Bbox;
+  /**
    * Search radius, degrees (nearest, idw); `Infinity` for none.
    * @default {Infinity}
    */
@@ -471,6 +482,70 @@ export function gridLayout(
   };
 }
 
+/** Where a window's nodes sit in its frame's layout. */
+interface FrameWindow {
+  west: number;
+  south: number;
+  nx: number;
+  ny: number;
+  row0: number;
+  col0: number;
+}
+
+/**
+ * The node layout of `bbox`, or, with a `frame`, the frame's nodes inside `bbox` (their
+ * coordinates copied from the frame's axes) and where they sit in the frame.
+ */
+function framedLayout(
+  bbox: Bbox,
+  frameBbox: Bbox | undefined,
+  spacing: number,
+  registration: "gridline" | "pixel",
+  maxCells: number,
+): { layout: GridLayout; frame?: FrameWindow } {
+  if (frameBbox === undefined) return { layout: gridLayout(bbox, spacing, registration, maxCells) };
+  const f = gridLayout(checkBbox(frameBbox), spacing, registration, Infinity);
+  const tol = spacing * 1e-6;
+  const first = (axis: Float64Array, lo: number) => {
+    let i = 0;
+    while (i < axis.length && axis[i] < lo - tol) i++;
+    return i;
+  };
+  const last = (axis: Float64Array, hi: number) => {
+    let i = axis.length - 1;
+    while (i >= 0 && axis[i] > hi + tol) i--;
+    return i + 1;
+  };
+  const c0 = first(f.lon, bbox[0]), c1 = last(f.lon, bbox[2]);
+  const r0 = first(f.lat, bbox[1]), r1 = last(f.lat, bbox[3]);
+  if (c1 <= c0 || r1 <= r0) {
+    throw new GridOptionError(
+      "frame",
+      `no node of the frame [${frameBbox.join(", ")}] at ${spacing} degrees lies inside the bbox ` +
+        `[${bbox.join(", ")}]`,
+    );
+  }
+  const nx = c1 - c0, ny = r1 - r0;
+  if (nx * ny > maxCells) {
+    throw new GridOptionError(
+      "maxCells",
+      `the grid would have ${nx} x ${ny} = ${nx * ny} nodes, above maxCells (${maxCells})`,
+    );
+  }
+  return {
+    layout: {
+      west: f.lon[c0],
+      south: f.lat[r0],
+      spacing,
+      nx,
+      ny,
+      lon: f.lon.slice(c0, c1),
+      lat: f.lat.slice(r0, r1),
+    },
+    frame: { west: f.west, south: f.south, nx: f.nx, ny: f.ny, row0: r0, col0: c0 },
+  };
+}
+
 interface Checked {
   bbox: Bbox;
   spacing: number;
@@ -772,7 +847,13 @@ export async function gridPoints(
       `points.weight is only used by block-mean, not by ${o.method}`,
     );
   }
-  const layout = gridLayout(o.bbox, o.spacing, o.registration, o.maxCells);
+  const { layout, frame } = framedLayout(
+    o.bbox,
+    options.frame,
+    o.spacing,
+    o.registration,
+    o.maxCells,
+  );
   const cells = layout.nx * layout.ny;
   const isBlock = o.method === "block-mean" || o.method === "block-median";
   // How far a point can be from a node and still matter for that node.
@@ -795,8 +876,29 @@ export async function gridPoints(
   const signal = options.signal === undefined
     ? controller.signal
     : AbortSignal.any([controller.signal, options.signal!]);
+  // The banded kernels run on whole rows of the frame (its spec, rows offset by the window's
+  // first row) and their output is cropped to the window's columns: node coordinates are then
+  // computed exactly as for the whole frame. The global solvers use the window's own spec.
   const spec = () =>
     new Float64Array([layout.west, layout.south, o.spacing, o.spacing, layout.nx, layout.ny]);
+  const bandSpec = () =>
+    frame === undefined
+      ? spec()
+      : new Float64Array([frame.west, frame.south, o.spacing, o.spacing, frame.nx, frame.ny]);
+  const rowOff = frame?.row0 ?? 0, colOff = frame?.col0 ?? 0;
+  const widthOf = frame?.nx ?? layout.nx;
+  /** A kernel's rows `[r0, r1)` x the frame's width, one plane, cropped to the window. */
+  const crop = (res: F64, rows: number, planes: number): F64 => {
+    if (frame === undefined) return res;
+    const out = new Float64Array(rows * layout.nx * planes);
+    for (let p = 0; p < planes; p++) {
+      for (let r = 0; r < rows; r++) {
+        const from = p * rows * widthOf + r * widthOf + colOff;
+        out.set(res.subarray(from, from + layout.nx), p * rows * layout.nx + r * layout.nx);
+      }
+    }
+    return out;
+  };
   const core = pool === null ? await loadCore() : undefined;
   const run = (kernel: string, args: unknown[], transfer: F64[]): Promise<F64> => {
     if (core !== undefined) {
@@ -836,7 +938,11 @@ export async function gridPoints(
       // One band over the whole grid: its planes are the result, no stitching copy.
       const cols = bandPoints(kept, layout, 0, layout.ny, margin, withValue, pool !== null);
       if (cols[0].length > 0) {
-        const res = await run(kernel, [...cols, ...extra(0, layout.ny)], cols);
+        const res = crop(
+          await run(kernel, [...cols, ...extra(rowOff, rowOff + layout.ny)], cols),
+          layout.ny,
+          planes,
+        );
         if (res.length !== cells * planes) {
           throw new Error(`${kernel} returned ${res.length} values for ${cells * planes}`);
         }
@@ -860,8 +966,8 @@ export async function gridPoints(
         for (const plane of out) plane.fill(fill, r0 * layout.nx, r0 * layout.nx + rows);
         return;
       }
-      const args = [...cols, ...extra(r0, r1)];
-      const res = await run(kernel, args, cols);
+      const args = [...cols, ...extra(r0 + rowOff, r1 + rowOff)];
+      const res = crop(await run(kernel, args, cols), r1 - r0, planes);
       if (res.length !== rows * planes) {
         throw new Error(`${kernel} returned ${res.length} values for ${rows * planes}`);
       }
@@ -879,7 +985,7 @@ export async function gridPoints(
   const blockArgs =
     (median: boolean, weighted: boolean, statistics: boolean) => (r0: number, r1: number) => [
       ...(weighted ? [] : [new Float64Array(0)]),
-      spec(),
+      bandSpec(),
       r0,
       r1,
       median,
@@ -901,7 +1007,7 @@ export async function gridPoints(
     }
     case "nearest":
       [values] = await banded("grid_nearest", o.radius, true, (r0, r1) => [
-        spec(),
+        bandSpec(),
         r0,
         r1,
         o.radius,
@@ -909,7 +1015,7 @@ export async function gridPoints(
       break;
     case "idw":
       [values] = await banded("grid_idw", o.radius, true, (r0, r1) => [
-        spec(),
+        bandSpec(),
         r0,
         r1,
         o.k,
@@ -963,7 +1069,7 @@ export async function gridPoints(
       "distance_to_nearest",
       o.maxDistance,
       false,
-      (r0, r1) => [spec(), r0, r1],
+      (r0, r1) => [bandSpec(), r0, r1],
       1,
     );
     for (let i = 0; i < cells; i++) if (Number.isFinite(exact[i])) dist[i] = exact[i];

@@ -32,10 +32,14 @@
  *
  * @module
  */
+export * from "./aseg_gdf.ts";
+export * from "./crs.ts";
 export * from "./gdf.ts";
+export * from "./geosoft_xyz.ts";
 export * from "./geotiff.ts";
 export * from "./grid_format.ts";
 export * from "./grid_metadata.ts";
 export { readGrid } from "./grid_read.ts";
 export * from "./grid_write.ts";
+export * from "./line_dictionary.ts";
 export * from "./table.ts";

@@ -28,6 +28,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { escapeControlChars } from "../observability/safe_text.ts";
+import { newTraceparent } from "../observability/trace_context.ts";
 import { pathToFileURL } from "node:url";
 import type { RawData } from "../contracts/mod.ts";
 import { PluginLimitsSchema } from "../config/schema.ts";
@@ -410,6 +411,7 @@ export class SandboxedPlugin implements SourceProvider {
         request: {
           ...rest,
           traceId: rest.traceId ?? rest.correlationId,
+          traceparent: rest.traceparent ?? newTraceparent(),
           grantedHosts: [...this.#grant.net],
           bbox: [...rest.bbox] as [number, number, number, number],
         },

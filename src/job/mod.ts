@@ -48,3 +48,5 @@ export * from "./run_lease.ts";
 export * from "./persist.ts";
 export * from "./serve.ts";
 export * from "./cache_lock.ts";
+export * from "./run_log.ts";
+export * from "./backup_schedule.ts";

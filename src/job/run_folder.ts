@@ -131,9 +131,12 @@ export function renderRunFolder(
         checksum: r.manifest!.checksumSha256,
         licence: r.manifest!.licence,
         citation: r.manifest!.citation,
+        ...(typeof r.manifest!.extra?.doi === "string" ? { doi: r.manifest!.extra.doi } : {}),
       }]),
     ),
     stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),
+    // Cache entries per modality: what `gam storage rehydrate <run-id>` brings back.
+    cacheEntries: Object.fromEntries(results.map((r) => [r.modality, r.cacheEntries ?? []])),
     ingestion: Object.fromEntries(results.map((r) => [r.modality, r.ingestion ?? null])),
     provenance: Object.fromEntries(
       results.map((
@@ -167,6 +170,8 @@ export function renderRunFolder(
       bbox: summary.bbox,
       modalities: results.map(reportModality),
       provenance: manifest,
+      labelTop: loaded.config.report.labelTop,
+      tableRows: loaded.config.report.tableRows,
     }),
   };
 }
@@ -181,6 +186,7 @@ function reportModality(r: ModalityJobResult): ReportModality {
     outliersRemoved: r.outliersRemoved,
     cache: r.cache,
     durationSeconds: r.durationSeconds,
+    ...(r.survey ? { lines: r.survey.lines, sourceCrs: r.survey.sourceCrs } : {}),
     stages: r.stages.map((s) => ({
       branch: s.branch,
       stage: s.stage,

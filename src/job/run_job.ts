@@ -21,7 +21,8 @@
 import type { Bbox } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { buildInfo, WorkerPool } from "../compute/mod.ts";
-import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
+import { GridCache, IngestionCache } from "../cache/mod.ts";
+import { openCacheStore } from "../storage/cache_store_for.ts";
 import {
   IngestionService,
   loadProviders,
@@ -40,6 +41,7 @@ import {
   type MetricsRegistry,
   newCorrelationId,
   recordRunMetrics,
+  runTraceparent,
 } from "../observability/mod.ts";
 import {
   type IngestionProvenance,
@@ -49,6 +51,7 @@ import {
 } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
 import { databaseCacheLock } from "./cache_lock.ts";
+import { uploadRunFolder } from "./upload.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
 import {
@@ -85,6 +88,14 @@ export interface RunJobOptions {
   /** Run id. @default a new correlation id */
   runId?: string;
   /**
+   * The run's W3C `traceparent`, on every log line of the run, in the manifest and (as a child
+   * span per fetch) in the plugin's request and its HTTP requests.
+   * @default a child span of `TRACEPARENT` from the environment when set, else a new trace
+   */
+  traceparent?: string;
+  /** The tile this run covers (a queued job's tile), as the `tile` tag of every log line. */
+  tile?: string;
+  /**
    * An open database to use (and leave open), as `gam serve` passes its one connection.
    * @default a database opened for this run and closed at its end
    */
@@ -115,7 +126,14 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const { config, hash } = options.loaded;
   const startedAt = new Date().toISOString();
   const runId = options.runId ?? newCorrelationId("run");
-  const logger = options.logger.child({ correlationId: runId, component: "run" });
+  const traceparent = options.traceparent ??
+    runTraceparent(options.getEnv ?? ((n) => Deno.env.get(n)));
+  const logger = options.logger.child({
+    correlationId: runId,
+    component: "run",
+    traceparent,
+    ...(options.tile === undefined ? {} : { tile: options.tile }),
+  });
   const registry = options.registry ?? defaultRegistry;
   const progress = options.progress ?? createProgress({ logger });
   const bbox = config.defaults.bbox as Bbox;
@@ -125,6 +143,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const runDir = runFolderPath(config.defaults.outputDir, runId);
   const summary: RunSummary = {
     runId,
+    traceparent,
     status: "succeeded",
     runDir,
     startedAt,
@@ -227,7 +246,17 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   // Started when a modality first needs it: a run served from the cache computes nothing.
   let pool: WorkerPool | undefined;
   const getPool = () => pool ??= new WorkerPool({ size: config.defaults.workers });
-  const store = new FsCacheStore(config.defaults.cacheDir);
+  // With storage configured the bucket is the cache's second layer: uploads left pending by an
+  // earlier process (crash, bucket outage) are resumed now, in the background.
+  const { store, mirror, bucket: mirrorBucket } = openCacheStore(config, {
+    logger,
+    metrics: registry,
+  });
+  if (mirror && !options.noCache) {
+    mirror.resume().catch((error) =>
+      logger.warn("could not read the cache replication journal", { error })
+    );
+  }
   const policy = (m: string) => config.modalities[m]?.cache;
   const cacheOptions = {
     store,
@@ -255,6 +284,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     const list = fetches.get(e.modality) ?? [];
     list.push({
       traceId: e.correlationId,
+      traceparent: e.traceparent ?? null,
       outcome: e.outcome,
       attempts: e.attempts,
       durationSeconds: e.durationSeconds,
@@ -305,6 +335,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
           })),
           stages: r.stages,
           ingestion: r.ingestion,
+          lines: r.survey?.lines,
+          sourceCrs: r.survey?.sourceCrs,
         });
         logger.info("persisted", { modality: r.modality, ...ids });
       } catch (error) {
@@ -328,6 +360,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
             )
             : await runModalityJob({
               runId,
+              traceparent,
               config,
               modality: m,
               bbox,
@@ -369,6 +402,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
         .catch(() => {});
     }
     await closeOwnDatabase();
+    await mirror?.close(); // what was not uploaded stays pending in the journal
+    mirrorBucket?.close?.();
     throw error;
   } finally {
     await pool?.close();
@@ -404,8 +439,24 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     // A stopped run's half-written cache entries go; other processes' writes (their lock is
     // held) are left alone.
     if (interrupted) await store.cleanLeftovers().catch(() => {});
+    if (config.storage?.uploadAtRunEnd && !interrupted) {
+      summary.storage = await uploadRunFolder(config, summary.runDir, database, logger);
+    }
   } finally {
     clearInterval(heartbeat);
+    if (mirror) {
+      // Replication is asynchronous, but a one-shot run waits for it before it exits (one try
+      // per entry: what fails stays pending in the journal for the next start).
+      const flushed = await mirror.flush().catch((error) => {
+        logger.warn("cache replication to the bucket failed", { error });
+        return undefined;
+      });
+      if (flushed && flushed.pending > 0) {
+        logger.warn("cache entries not yet in the bucket stay pending", { ...flushed });
+      }
+      await mirror.close();
+      mirrorBucket?.close?.();
+    }
     if (ownDatabase) await database?.close();
   }
   return summary;

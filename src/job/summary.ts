@@ -29,6 +29,11 @@ export interface ModalitySummary {
 /** What `runJob()` returns. */
 export interface RunSummary {
   runId: string;
+  /**
+   * The run's W3C `traceparent` (see `RunJobOptions.traceparent`); absent in a summary
+   * rebuilt from the database (a queued run's status).
+   */
+  traceparent?: string;
   status: "succeeded" | "partial" | "failed" | "interrupted" | "validated";
   runDir: string;
   startedAt: string;
@@ -39,6 +44,17 @@ export interface RunSummary {
   modalities: ModalitySummary[];
   /** Problems found by `--dry-run` (empty when valid). */
   problems?: string[];
+  /**
+   * The upload of the run folder to the bucket (with a `storage:` section): `uploaded`, or
+   * `pending` (the bucket failed; the run still succeeded, `gam storage push` resumes).
+   */
+  storage?: {
+    status: "uploaded" | "pending";
+    manifest?: string;
+    error?: string;
+    /** Wall time of the upload, seconds. */
+    seconds?: number;
+  };
 }
 
 /** The status of a run that ran (not a `--dry-run`): what its modalities' outcomes add up to. */

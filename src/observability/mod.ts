@@ -9,6 +9,8 @@
  *   CLI prints, has registered secrets replaced by `[REDACTED]`; credential-named fields
  *   (password, token, secret, apiKey, authorization...) are hidden whatever their value.
  * - {@linkcode newCorrelationId}: `run-20261125T171501Z-3f9a0c41b2d7`.
+ * - {@linkcode runTraceparent} / {@linkcode childTraceparent}: W3C Trace Context, one trace per
+ *   run (from `TRACEPARENT` when the submitting command set it), one span per fetch.
  * - {@linkcode MetricsRegistry} / {@linkcode defaultRegistry}: counters, gauges and histograms
  *   with labels, `gam_` names in base units, rendered in Prometheus text format 0.0.4.
  * - {@linkcode recordRunMetrics}: the metrics of `gam run` (modality outcomes, durations, last
@@ -74,6 +76,15 @@ export {
 } from "./redaction.ts";
 export { errorMessage, escapeControlChars } from "./safe_text.ts";
 export { CorrelationIdError, isCorrelationId, newCorrelationId } from "./correlation.ts";
+export {
+  childTraceparent,
+  newTraceparent,
+  parseTraceparent,
+  runTraceparent,
+  type TraceContext,
+  traceIdOf,
+  TraceparentError,
+} from "./trace_context.ts";
 export {
   Counter,
   DEFAULT_SECONDS_BUCKETS,

@@ -22,6 +22,7 @@ const req = (bbox: readonly number[], params: Record<string, unknown>, modality 
   bbox: bbox as [number, number, number, number],
   params,
   traceId: "t",
+  traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
   grantedHosts: [],
   correlationId: "t",
   signal: new AbortController().signal,

@@ -19,6 +19,7 @@ import {
 import { GdfSyntaxError } from "../../src/formats/gdf.ts";
 import { RecordingMetrics } from "./_helpers.ts";
 import { fetchDataset } from "../../src/datasets/mod.ts";
+import { newTraceparent } from "../../src/observability/trace_context.ts";
 
 const BBOX = [150, 16, 164, 28] as const;
 // The fetcher's error, when the file is nowhere, names it and its source.
@@ -90,7 +91,13 @@ function service(host: string, over: Partial<ResilienceSettings> = {}) {
       gravity: {
         id: icgem.manifest.id,
         version: icgem.manifest.version,
-        fetch: (r) => plugin.fetch({ traceId: r.correlationId, grantedHosts: [host], ...r }),
+        fetch: (r) =>
+          plugin.fetch({
+            traceId: r.correlationId,
+            traceparent: newTraceparent(),
+            grantedHosts: [host],
+            ...r,
+          }),
       },
     },
     resilience: { gravity: policy(over) },

@@ -13,6 +13,7 @@
 import type { z } from "zod";
 import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
 import { MAX_WORKERS, WorkerPool } from "../../compute/mod.ts";
+import { gridInput } from "../grid_input.ts";
 import { readGrid, writeGrid } from "../../formats/mod.ts";
 import { createLogger } from "../../observability/mod.ts";
 import {
@@ -131,7 +132,11 @@ Operations, their stage and options:
                                           along rows)
 
 Options:
-  --input GRID     Input grid file (or the one positional argument)
+  --input GRID     Input grid file (or the one positional argument); an s3:// URI
+                   (s3://bucket/key.tif[?versionId=...], .nc, or a .zarr prefix) is read
+                   from the bucket of the configuration's storage: section
+  --config FILE    Configuration (only for s3:// inputs: endpoint and credentials)
+  --profile NAME   Configuration profile
   --out PATH       Output file, .tif or .zarr
   --workers N      Worker pool size, 1 to 32 (default: number of cores, at most 32)
   -h, --help       Show this help
@@ -164,6 +169,8 @@ export const filterCommand: Command = {
       op: s,
       workers: s,
       ...OP_FLAG_SPEC,
+      config: s,
+      profile: s,
     }, { positionalInput: { flag: "input", command: "filter" } });
     if (help) {
       console.log(HELP);
@@ -198,7 +205,8 @@ export const filterCommand: Command = {
         `must be an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS)`,
     );
     const plan = onePlan(opName, op, v);
-    const grid = await readGrid(input);
+    await using local = await gridInput(input, v);
+    const grid = await readGrid(local.path);
     await using pool = new WorkerPool({ size: workers });
     const result = await runPipeline(plan, grid, {
       pool,

@@ -99,6 +99,7 @@ class GridStage implements Stage<GridStageParams> {
         ...rest,
         maxDistance: maxDistance === "off" ? Infinity : maxDistance,
         bbox: ctx.request.bbox,
+        ...(ctx.request.frame ? { frame: ctx.request.frame } : {}),
         spacing,
         method,
         registration,

@@ -143,6 +143,8 @@ class OutlierStage implements Stage<OutlierParams> {
       value: values.filter(keep),
       ...(p.height ? { height: p.height.filter(keep) } : {}),
       ...(p.line ? { line: (p.line as Float64Array).filter(keep) } : {}),
+      ...(p.lineNames ? { lineNames: p.lineNames } : {}),
+      ...(p.lineKinds ? { lineKinds: p.lineKinds } : {}),
     };
     return attachReport({ ...raw, points }, this.id, VERSION, report);
   }
