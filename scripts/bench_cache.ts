@@ -22,7 +22,7 @@ import {
   IngestionCache,
 } from "../src/cache/mod.ts";
 import { syntheticGrid } from "../src/cache/testdata/fixtures.ts";
-import { ingestionCacheKey } from "../src/ingestion/cache_key.ts";
+import { ingestionCacheKey } from "../src/ingestion/mod.ts";
 import { synthetic } from "../src/plugins/in_process.ts";
 import { MetricsRegistry } from "../src/observability/mod.ts";
 import type { Bbox } from "../src/contracts/mod.ts";

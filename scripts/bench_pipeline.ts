@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import type { RawPoints } from "../src/contracts/mod.ts";
 import { WorkerPool } from "../src/compute/mod.ts";
-import { createLogger } from "../src/observability/logger.ts";
+import { createLogger } from "../src/observability/mod.ts";
 import {
   buildPipeline,
   defaultStageRegistry,

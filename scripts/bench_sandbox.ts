@@ -13,9 +13,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { resolvePluginModule, SandboxedPlugin, vetModuleGraph } from "../src/ingestion/mod.ts";
+import {
+  type FetchRequest,
+  resolvePluginModule,
+  SandboxedPlugin,
+  vetModuleGraph,
+} from "../src/ingestion/mod.ts";
 import { synthetic } from "../src/plugins/in_process.ts";
-import type { FetchRequest } from "../src/ingestion/plugin_api.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "10" } } });
 const runs = Math.max(1, Number(values.runs));

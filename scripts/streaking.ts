@@ -9,7 +9,7 @@
  * @module
  */
 import { KM_PER_DEGREE } from "../src/compute/filters.ts";
-import { readGrid } from "../src/formats/grid_read.ts";
+import { readGrid } from "../src/formats/mod.ts";
 
 for (const file of Deno.args) {
   const g = await readGrid(file);

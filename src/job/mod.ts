@@ -49,3 +49,4 @@ export * from "./persist.ts";
 export * from "./serve.ts";
 export * from "./cache_lock.ts";
 export * from "./run_log.ts";
+export * from "./backup_schedule.ts";

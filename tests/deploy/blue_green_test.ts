@@ -7,18 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { gam, ROOT } from "../_gam_cli.ts";
+import { gam, ROOT, spawnGam } from "../_gam_cli.ts";
 import { scratchDatabase, SERVER_URL } from "../../src/persistence/_testing.ts";
 
 /** A `gam` child whose stderr is read as it comes, with a wait for a pattern. */
-function spawnGam(args: string[], env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-worker-options", `${ROOT}src/cli/main.ts`, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+function gamChild(args: string[], env: Record<string, string>) {
+  const child = spawnGam(args, { env, stdout: "null" });
   let text = "";
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   const drained = (async () => {
@@ -76,7 +70,7 @@ Deno.test({
     const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gam-bluegreen-" }));
     const scratch = await scratchDatabase("gam_bluegreen");
     const env = { DATABASE_URL: scratch.url };
-    const running: ReturnType<typeof spawnGam>[] = [];
+    const running: ReturnType<typeof gamChild>[] = [];
     try {
       const base = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`));
       base.defaults.bbox = [10, 45, 10.2, 45.2];
@@ -105,7 +99,7 @@ Deno.test({
       neutral.deployment.canary.neutral = true;
       const greenSame = await write("green-neutral.yaml", neutral);
       const up = (color: string, config: string) =>
-        spawnGam(["deploy", "up", "--target", "local", "--color", color, "--config", config], env);
+        gamChild(["deploy", "up", "--target", "local", "--color", color, "--config", config], env);
       const status = async () => {
         const r = await gam(["deploy", "status", "--json", "--config", blueCfg], env);
         assert.equal(r.code, 0, r.stderr);
@@ -122,7 +116,7 @@ Deno.test({
       });
 
       // A gam serve of green, not owning the schedules, beside blue's for the whole test.
-      const greenServe = spawnGam(["serve", "--config", greenBad, "--color", "green"], {
+      const greenServe = gamChild(["serve", "--config", greenBad, "--color", "green"], {
         ...env,
         GAM__DEFAULTS__OUTPUT_DIR: `${dir}/out/green`,
         GAM__DEFAULTS__CACHE_DIR: `${dir}/cache/green`,

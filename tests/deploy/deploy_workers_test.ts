@@ -7,28 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { ROOT } from "../_gam_cli.ts";
+import { ROOT, spawnGam } from "../_gam_cli.ts";
 import { scratchDatabase, SERVER_URL } from "../../src/persistence/_testing.ts";
 
 function deployUp(path: string, env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      `${ROOT}src/cli/main.ts`,
-      "deploy",
-      "up",
-      "--target",
-      "local",
-      "--config",
-      path,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
+  const child = spawnGam(["deploy", "up", "--target", "local", "--config", path], {
+    env,
     stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  });
   let text = "";
   const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
   const drained = (async () => {

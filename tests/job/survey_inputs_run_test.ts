@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
 import { fromLonLat } from "../../src/formats/crs.ts";
-
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+import { collect, spawnGam } from "../_gam_cli.ts";
 
 Deno.test("gam run reads named lines in projected coordinates, persists and reports them", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gam-survey-" }));
@@ -77,25 +76,14 @@ Deno.test("gam run reads named lines in projected coordinates, persists and repo
       },
     };
     await Deno.writeTextFile(`${dir}/gam.yaml`, stringify(config));
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-worker-options",
-        MAIN,
-        "run",
-        "--config",
-        `${dir}/gam.yaml`,
-        "--json",
-      ],
-      cwd: dir,
-      env: { NO_COLOR: "1", DATABASE_URL: "" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    assert.equal(out.code, 0, dec.decode(out.stdout) + dec.decode(out.stderr).slice(-3000));
-    const summary = JSON.parse(dec.decode(out.stdout));
+    const out = await collect(
+      spawnGam(["run", "--config", `${dir}/gam.yaml`, "--json"], {
+        cwd: dir,
+        env: { DATABASE_URL: "" },
+      }),
+    );
+    assert.equal(out.code, 0, out.stdout + out.stderr.slice(-3000));
+    const summary = JSON.parse(out.stdout);
     const runId = summary.runId as string;
     const mag = summary.modalities.find((m: { modality: string }) => m.modality === "magnetic");
     assert.equal(mag.pointsIn, k);

@@ -8,7 +8,7 @@
  * @module
  */
 import { stringify } from "yaml";
-import { ROOT } from "../_gam_cli.ts";
+import { ROOT, spawnGam } from "../_gam_cli.ts";
 
 /** The plugin module (TypeScript source). Lattice step 0.011 degrees, jitter from a hash. */
 export const PLUGIN =
@@ -127,26 +127,10 @@ export async function startWorker(
   profile: string,
   extra: string[] = [],
 ): Promise<WorkerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      `${ROOT}src/cli/main.ts`,
-      "worker",
-      "--profile",
-      profile,
-      "--config",
-      config,
-      "--listen",
-      "127.0.0.1:0",
-      ...extra,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnGam(
+    ["worker", "--profile", profile, "--config", config, "--listen", "127.0.0.1:0", ...extra],
+    { stdout: "null" },
+  );
   let text = "";
   const listening = Promise.withResolvers<string>();
   const dec = new TextDecoder();

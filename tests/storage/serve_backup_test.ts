@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { startTestS3Server } from "../../src/storage/_testing.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
-import { gam, ROOT } from "../_gam_cli.ts";
+import { gam, ROOT, spawnGam } from "../_gam_cli.ts";
 import { contentChecksums, openDatabase } from "../../src/persistence/mod.ts";
 import { storageConfig } from "./_storage_config.ts";
 
@@ -23,22 +23,10 @@ Deno.test({
         c.defaults.logLevel = "info";
         c.service.listen = "127.0.0.1:0";
       });
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--unstable-worker-options",
-          `${ROOT}src/cli/main.ts`,
-          "serve",
-          "--config",
-          path,
-          "--backup-now",
-        ],
-        cwd: ROOT,
-        env: { ...env, DATABASE_URL: "", NO_COLOR: "1" },
+      const child = spawnGam(["serve", "--config", path, "--backup-now"], {
+        env: { ...env, DATABASE_URL: "" },
         stdout: "null",
-        stderr: "piped",
-      }).spawn();
+      });
       const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
       let text = "";
       let base: string | undefined;

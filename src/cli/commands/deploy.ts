@@ -20,7 +20,7 @@ import { type Command, EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "../
 import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import type { GamConfig, LoadedConfig } from "../../config/mod.ts";
-import type { Bbox } from "../../contracts/bbox.ts";
+import type { Bbox } from "../../contracts/mod.ts";
 import {
   claimScheduleOwnerIfNone,
   type Color,

@@ -10,8 +10,7 @@
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
-import { PROJECT_CONFIG, PROJECT_ROOT } from "../../ingestion/module_graph.ts";
-import { PLUGIN_API_VERSION } from "../../ingestion/plugin_api.ts";
+import { PLUGIN_API_VERSION, PROJECT_CONFIG, PROJECT_ROOT } from "../../ingestion/mod.ts";
 
 const ID = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
 

@@ -7,7 +7,7 @@ import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../co
 import { WorkerPool } from "../../compute/mod.ts";
 import { gridInput } from "../grid_input.ts";
 import { readGrid } from "../../formats/mod.ts";
-import { type QcReport, qcStage, qualityControl } from "../../preprocessing/stages/qc.ts";
+import { type QcReport, qcStage, qualityControl } from "../../preprocessing/mod.ts";
 
 const HELP = `Usage: gam qc [--input] GRID [--json] [options]
 

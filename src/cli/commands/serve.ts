@@ -20,11 +20,11 @@ import {
   PipelineServer,
   reconcileRuns,
   runJob,
+  startBackupSchedule,
 } from "../../job/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";
-import { startBackupSchedule } from "../../job/backup_schedule.ts";
 import { openObjectStore, phaseRoot, runScheduledBackup } from "../../storage/mod.ts";
 
 /** `gam serve`. */
