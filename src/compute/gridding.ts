@@ -24,8 +24,10 @@
 import { type Bbox, checkBbox } from "../contracts/bbox.ts";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import { ComputeError } from "./compute_error.ts";
-import type { WorkerPool } from "./pool.ts";
-import { KM_PER_DEGREE } from "./filters.ts";
+import { callKernel, type KernelArgs } from "./kernels.ts";
+import type { ComputeJob, WorkerPool } from "./pool.ts";
+import { KM_PER_DEGREE } from "./arrays.ts";
+import { bandsOf } from "./_checks.ts";
 import { footprintDistance } from "./footprint.ts";
 
 /**
@@ -52,6 +54,28 @@ function loadCore(): Promise<Core> {
 
 /** A Float64Array over a plain (transferable) ArrayBuffer. */
 type F64 = Float64Array<ArrayBuffer>;
+
+/** The gridding kernels (each returns a Float64Array). */
+type GridKernel =
+  | "grid_block"
+  | "grid_nearest"
+  | "grid_idw"
+  | "grid_linear"
+  | "grid_mincurv"
+  | "distance_to_nearest";
+/** The point columns of a gridding kernel's options (`lon`, `lat`, and `z`, `weight` if any). */
+type PointKeys = "lon" | "lat" | "z" | "weight";
+
+/**
+ * The point options of `kernel` from a band's columns `[lon, lat, z?, weight?]`; `grid_block`
+ * always gets a `weight` (empty: unweighted).
+ */
+function pointArgs(kernel: GridKernel, cols: F64[]): Record<string, F64> {
+  const args: Record<string, F64> = { lon: cols[0], lat: cols[1] };
+  if (cols.length > 2) args.z = cols[2];
+  if (kernel === "grid_block") args.weight = cols[3] ?? new Float64Array(0);
+  return args;
+}
 
 /**
  * The gridding methods.
@@ -678,16 +702,6 @@ function bandPoints(
   return out;
 }
 
-function bandsOf(ny: number, count: number): [number, number][] {
-  const n = Math.max(1, Math.min(ny, count));
-  const out: [number, number][] = [];
-  for (let b = 0; b < n; b++) {
-    const r0 = Math.floor((b * ny) / n), r1 = Math.floor(((b + 1) * ny) / n);
-    if (r1 > r0) out.push([r0, r1]);
-  }
-  return out;
-}
-
 /**
  * Grids scattered points onto a regular lon/lat grid with the worker pool.
  *
@@ -757,24 +771,27 @@ export async function gridPoints(
   const spec = () =>
     new Float64Array([layout.west, layout.south, o.spacing, o.spacing, layout.nx, layout.ny]);
   const core = pool === null ? await loadCore() : undefined;
-  const run = (kernel: string, args: unknown[], transfer: F64[]): Promise<F64> => {
+  const run = <K extends GridKernel>(
+    kernel: K,
+    args: KernelArgs<K>,
+    transfer: F64[],
+  ): Promise<F64> => {
     if (core !== undefined) {
       if (signal.aborted) return Promise.reject(signal.reason);
-      const fn = (core as unknown as Record<string, (...a: unknown[]) => F64>)[kernel];
       try {
-        return Promise.resolve(fn(...args));
+        return Promise.resolve(callKernel(core, kernel, args) as F64);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         return Promise.reject(new ComputeError(kernel, err.message, { cause: e }));
       }
     }
-    return pool!.run<F64>({ kernel, args }, {
+    return pool!.run({ kernel, args }, {
       signal,
       transfer: transfer.map((a) => a.buffer),
     }).catch((e) => {
       controller.abort(e);
       throw e;
-    });
+    }) as Promise<F64>;
   };
   const workers = pool?.size ?? 1;
   // Several bands per worker balance uneven point density; when every band needs all the points
@@ -784,18 +801,20 @@ export async function gridPoints(
   const bands = bandsOf(layout.ny, bandCount);
 
   /** Runs a banded kernel and stitches its planes (each band returns `planes` planes). */
-  const banded = async (
-    kernel: string,
+  const banded = async <K extends GridKernel>(
+    kernel: K,
     margin: number,
     withValue: boolean,
-    extra: (r0: number, r1: number) => unknown[],
+    extra: (r0: number, r1: number) => Omit<KernelArgs<K>, PointKeys>,
     planes: number,
   ): Promise<F64[]> => {
+    const argsOf = (cols: F64[], r0: number, r1: number) =>
+      ({ ...pointArgs(kernel, cols), ...extra(r0, r1) }) as unknown as KernelArgs<K>;
     if (bands.length === 1 && bands[0][1] - bands[0][0] === layout.ny) {
       // One band over the whole grid: its planes are the result, no stitching copy.
       const cols = bandPoints(kept, layout, 0, layout.ny, margin, withValue, pool !== null);
       if (cols[0].length > 0) {
-        const res = await run(kernel, [...cols, ...extra(0, layout.ny)], cols);
+        const res = await run(kernel, argsOf(cols, 0, layout.ny), cols);
         if (res.length !== cells * planes) {
           throw new Error(`${kernel} returned ${res.length} values for ${cells * planes}`);
         }
@@ -819,8 +838,7 @@ export async function gridPoints(
         for (const plane of out) plane.fill(fill, r0 * layout.nx, r0 * layout.nx + rows);
         return;
       }
-      const args = [...cols, ...extra(r0, r1)];
-      const res = await run(kernel, args, cols);
+      const res = await run(kernel, argsOf(cols, r0, r1), cols);
       if (res.length !== rows * planes) {
         throw new Error(`${kernel} returned ${res.length} values for ${rows * planes}`);
       }
@@ -835,47 +853,38 @@ export async function gridPoints(
   let values: F64;
   let count: F64 | undefined, spread: F64 | undefined;
   const warnings: string[] = [];
-  const blockArgs =
-    (median: boolean, weighted: boolean, statistics: boolean) => (r0: number, r1: number) => [
-      ...(weighted ? [] : [new Float64Array(0)]),
-      spec(),
-      r0,
-      r1,
-      median,
-      statistics,
-    ];
   switch (o.method) {
     case "block-mean":
     case "block-median": {
       const median = o.method === "block-median";
-      const weighted = !median && kept.weight !== undefined;
+      const statistics = o.blockStatistics;
       [values, spread, count] = await banded(
         "grid_block",
         o.spacing,
         true,
-        blockArgs(median, weighted, o.blockStatistics),
-        o.blockStatistics ? 3 : 1,
+        (row0, row1) => ({ spec: spec(), row0, row1, median, statistics }),
+        statistics ? 3 : 1,
       );
       break;
     }
     case "nearest":
-      [values] = await banded("grid_nearest", o.radius, true, (r0, r1) => [
-        spec(),
-        r0,
-        r1,
-        o.radius,
-      ], 1);
+      [values] = await banded("grid_nearest", o.radius, true, (row0, row1) => ({
+        spec: spec(),
+        row0,
+        row1,
+        radius: o.radius,
+      }), 1);
       break;
     case "idw":
-      [values] = await banded("grid_idw", o.radius, true, (r0, r1) => [
-        spec(),
-        r0,
-        r1,
-        o.k,
-        o.power,
-        o.radius,
-        o.minPoints,
-      ], 1);
+      [values] = await banded("grid_idw", o.radius, true, (row0, row1) => ({
+        spec: spec(),
+        row0,
+        row1,
+        k: o.k,
+        power: o.power,
+        radius: o.radius,
+        minPoints: o.minPoints,
+      }), 1);
       break;
     case "linear": {
       if (!hasTriangle(kept.lon, kept.lat)) {
@@ -887,7 +896,12 @@ export async function gridPoints(
         );
       }
       const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
-      values = await run("grid_linear", [...cols, spec(), 0, layout.ny], cols);
+      const [lon, lat, z] = cols;
+      values = await run(
+        "grid_linear",
+        { lon, lat, z, spec: spec(), row0: 0, row1: layout.ny },
+        cols,
+      );
       break;
     }
     case "mincurv": {
@@ -902,13 +916,16 @@ export async function gridPoints(
       // One global solve; the kernel starts with GMT's block median (median z and median
       // position per block), as GMT advises before `surface`.
       const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
-      values = await run("grid_mincurv", [
-        ...cols,
-        spec(),
-        o.tension,
-        o.convergence,
-        o.maxIterations,
-      ], cols);
+      const [lon, lat, z] = cols;
+      values = await run("grid_mincurv", {
+        lon,
+        lat,
+        z,
+        spec: spec(),
+        tension: o.tension,
+        convergence: o.convergence,
+        maxIterations: o.maxIterations,
+      }, cols);
       break;
     }
   }
@@ -922,7 +939,7 @@ export async function gridPoints(
       "distance_to_nearest",
       o.maxDistance,
       false,
-      (r0, r1) => [spec(), r0, r1],
+      (row0, row1) => ({ spec: spec(), row0, row1 }),
       1,
     );
     for (let i = 0; i < cells; i++) if (Number.isFinite(exact[i])) dist[i] = exact[i];
@@ -998,7 +1015,7 @@ export async function gridPoints(
 }
 
 /** The kernel calls of a method on a small synthetic problem (fresh arrays on every call). */
-function warmUpJobs(method: GridMethod): { kernel: string; args: unknown[] }[] {
+function warmUpJobs(method: GridMethod): ComputeJob[] {
   const n = 3000, side = 41, spacing = 1 / (side - 1);
   const lon = new Float64Array(n), lat = new Float64Array(n), z = new Float64Array(n);
   let seed = 12345;
@@ -1008,24 +1025,47 @@ function warmUpJobs(method: GridMethod): { kernel: string; args: unknown[] }[] {
     z[i] = Math.sin(6 * lon[i]) + lat[i] * lat[i];
   }
   const spec = new Float64Array([0, 0, spacing, spacing, side, side]);
-  const pts = [lon, lat, z];
+  const pts = { lon, lat, z };
   switch (method) {
     case "block-mean":
     case "block-median":
       return [{
         kernel: "grid_block",
-        args: [...pts, new Float64Array(0), spec, 0, side, method === "block-median", false],
+        args: {
+          ...pts,
+          weight: new Float64Array(0),
+          spec,
+          row0: 0,
+          row1: side,
+          median: method === "block-median",
+          statistics: false,
+        },
       }];
     case "nearest":
       // Its queries tier up within the first rows of the real call; a warm-up only took CPU
       // from the parse on 2 cores (gam grid nearest: 0.33-0.36 s without, 0.35-0.40 s with).
       return [];
     case "idw":
-      return [{ kernel: "grid_idw", args: [...pts, spec, 0, side, 12, 2, 8 * spacing, 1] }];
+      return [{
+        kernel: "grid_idw",
+        args: {
+          ...pts,
+          spec,
+          row0: 0,
+          row1: side,
+          k: 12,
+          power: 2,
+          radius: 8 * spacing,
+          minPoints: 1,
+        },
+      }];
     case "linear":
-      return [{ kernel: "grid_linear", args: [...pts, spec, 0, side] }];
+      return [{ kernel: "grid_linear", args: { ...pts, spec, row0: 0, row1: side } }];
     case "mincurv":
-      return [{ kernel: "grid_mincurv", args: [...pts, spec, 0.25, 0, 500] }];
+      return [{
+        kernel: "grid_mincurv",
+        args: { ...pts, spec, tension: 0.25, convergence: 0, maxIterations: 500 },
+      }];
   }
 }
 
@@ -1052,8 +1092,10 @@ function warmUpJobs(method: GridMethod): { kernel: string; args: unknown[] }[] {
 export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod): Promise<void> {
   try {
     if (pool === null) {
-      const core = (await loadCore()) as unknown as Record<string, (...a: unknown[]) => unknown>;
-      for (const job of warmUpJobs(method)) core[job.kernel](...job.args);
+      const core = await loadCore();
+      for (const job of warmUpJobs(method)) {
+        callKernel(core, job.kernel, job.args as KernelArgs<typeof job.kernel>);
+      }
       return;
     }
     await Promise.all(
@@ -1061,7 +1103,7 @@ export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod
         Promise.all(
           warmUpJobs(method).map((job) =>
             pool.run(job, {
-              transfer: job.args.flatMap((a) =>
+              transfer: Object.values(job.args).flatMap((a) =>
                 a instanceof Float64Array ? [a.buffer as ArrayBuffer] : []
               ),
             })

@@ -25,7 +25,7 @@ import type { UnitModality } from "../units/mod.ts";
 import { isSensitiveKey } from "../observability/mod.ts";
 import { cronProblem } from "./cron.ts";
 import { parseByteSize, parseDuration } from "./quantities.ts";
-import { defaultWorkerCount, MAX_WORKERS } from "../compute/pool.ts";
+import { defaultWorkerCount, MAX_WORKERS } from "../compute/mod.ts";
 
 /** The configuration schema version this code reads (the `version:` key). */
 export const CONFIG_VERSION = 1;

@@ -12,12 +12,13 @@ import {
   fftFilter,
   type FftOperation,
   gaussianFilter,
+  MAX_WORKERS,
   medianFilter,
   OUTLIER_METHODS,
   outlierMask,
   type OutlierMethod,
-} from "../../compute/filters.ts";
-import { MAX_WORKERS, WorkerPool } from "../../compute/mod.ts";
+  WorkerPool,
+} from "../../compute/mod.ts";
 import { readGrid, writeGrid } from "../../formats/mod.ts";
 
 /** The operations of `gam filter --op`. */

@@ -28,14 +28,14 @@
 import { z } from "zod";
 import type { Anomaly, ProcessedGrid } from "../../contracts/mod.ts";
 import {
+  DEFAULT_MASK_CELLS,
   gridCompleteness,
+  KM_PER_DEGREE,
   qcAnomalies,
   type QcAnomalyOptions,
   qcSeams,
   type Seam,
-} from "../../compute/filters.ts";
-import { DEFAULT_MASK_CELLS } from "../../compute/gridding.ts";
-import { KM_PER_DEGREE } from "../../compute/filters.ts";
+} from "../../compute/mod.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
 import { attachReport, gridArray, requireGrid, stageReport } from "./_grid.ts";
 
@@ -179,7 +179,7 @@ export async function qualityControl(
   }
   const seams = survey
     ? await qcSeams(pool, gridArray(grid), survey, {
-      threshold: params.seamThreshold,
+      offsetThreshold: params.seamThreshold,
       gradientThreshold: params.seamGradientThreshold,
       signal: options.signal,
     })
