@@ -24,7 +24,7 @@ export interface GridArray {
  *
  * @example Usage
  * ```ts
- * import { FilterOptionError } from "./filters.ts";
+ * import { FilterOptionError } from "./arrays.ts";
  * const e = new FilterOptionError("sigma", "sigma must be >= 0 cells, got -1");
  * e.option; // "sigma"
  * ```

@@ -83,9 +83,14 @@ export function gaussianHalo(sigmaY: number): number {
  * the cells inside the grid, as if the grid were surrounded by NaN. Larger sigma smooths more.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { gaussianFilter } from "./filters.ts";
- * const out = await gaussianFilter(pool, { values, nx, ny }, { sigmaX: 2, sigmaY: 2 });
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const values = new Float64Array(25).fill(1);
+ * values[12] = 26;
+ * const out = await gaussianFilter(pool, { values, nx: 5, ny: 5 }, { sigmaX: 1, sigmaY: 1 });
+ * out[12] < 26; // true: the peak is spread over its neighbours
  * ```
  */
 export function gaussianFilter(
@@ -114,9 +119,13 @@ export function gaussianFilter(
  * NaN cells stay NaN, NaN neighbours are ignored, the footprint is cut at the edges.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { medianFilter } from "./filters.ts";
- * const out = await medianFilter(pool, { values, nx, ny }, { size: 5 });
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const values = new Float64Array([1, 1, 1, 1, 9, 1, 1, 1, NaN]);
+ * const out = await medianFilter(pool, { values, nx: 3, ny: 3 }, { size: 3 });
+ * [out[4], out[8]]; // [1, NaN]
  * ```
  */
 export function medianFilter(

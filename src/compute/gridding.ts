@@ -38,7 +38,7 @@ import { footprintDistance } from "./footprint.ts";
  * extrapolation past a survey's edge.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { DEFAULT_MASK_CELLS } from "./gridding.ts";
  * const maskDeg = DEFAULT_MASK_CELLS * 0.005; // 0.015 degrees at 0.005 degree spacing
  * ```
@@ -81,7 +81,7 @@ function pointArgs(kernel: GridKernel, cols: F64[]): Record<string, F64> {
  * The gridding methods.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { GRID_METHODS } from "./gridding.ts";
  * GRID_METHODS.includes("idw"); // true
  * ```
@@ -99,7 +99,7 @@ export const GRID_METHODS = [
  * A gridding method, see {@linkcode GRID_METHODS}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { GridMethod } from "./gridding.ts";
  * const m: GridMethod = "block-median";
  * ```
@@ -110,7 +110,7 @@ export type GridMethod = typeof GRID_METHODS[number];
  * Scattered points: equal-length arrays; rows with a non-finite lon, lat or value are skipped.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { Points } from "./gridding.ts";
  * const p: Points = { lon: new Float64Array([10]), lat: new Float64Array([-1]), value: new Float64Array([5]) };
  * ```
@@ -130,7 +130,7 @@ export interface Points {
  * Options of {@linkcode gridPoints}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { GridPointsOptions } from "./gridding.ts";
  * const o: GridPointsOptions = { bbox: [10, -2, 12, 0], spacing: 0.01, method: "idw", k: 12 };
  * ```
@@ -220,7 +220,7 @@ export interface GridPointsOptions {
  * The result of {@linkcode gridPoints}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { GridResult } from "./gridding.ts";
  * const nodes = (r: GridResult) => r.grid.lat.length * r.grid.lon.length;
  * ```
@@ -255,10 +255,14 @@ export interface GridResult {
  * A gridding option is invalid; `option` names it (e.g. `"spacing"`).
  *
  * @example Usage
- * ```ts ignore
- * import { GridOptionError } from "./gridding.ts";
- * try { await gridPoints(pool, points, { ...opts, spacing: -1 }); }
- * catch (e) { if (e instanceof GridOptionError) console.error(e.option); }
+ * ```ts
+ * import { GridOptionError, gridPoints } from "./gridding.ts";
+ * const points = { lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([1]) };
+ * try {
+ *   await gridPoints(null, points, { bbox: [0, 0, 1, 1], spacing: -1, method: "nearest" });
+ * } catch (e) {
+ *   if (e instanceof GridOptionError) e.option; // "spacing"
+ * }
  * ```
  */
 export class GridOptionError extends RangeError {
@@ -279,10 +283,14 @@ export class GridOptionError extends RangeError {
  * No point lies inside the bbox (after skipping non-finite rows).
  *
  * @example Usage
- * ```ts ignore
- * import { NoPointsError } from "./gridding.ts";
- * try { await gridPoints(pool, points, opts); }
- * catch (e) { if (e instanceof NoPointsError) console.error(e.message); }
+ * ```ts
+ * import { gridPoints, NoPointsError } from "./gridding.ts";
+ * const points = { lon: new Float64Array([5]), lat: new Float64Array([5]), value: new Float64Array([1]) };
+ * try {
+ *   await gridPoints(null, points, { bbox: [0, 0, 1, 1], spacing: 0.5, method: "nearest" });
+ * } catch (e) {
+ *   if (e instanceof NoPointsError) e.message; // "no point lies inside the bbox [0, 0, 1, 1] ..."
+ * }
  * ```
  */
 export class NoPointsError extends RangeError {
@@ -298,10 +306,14 @@ export class NoPointsError extends RangeError {
  * not all on one line (a triangulation); fewer leave every node without a value.
  *
  * @example Usage
- * ```ts ignore
- * import { InsufficientPointsError } from "./gridding.ts";
- * try { await gridPoints(null, onePoint, { ...opts, method: "linear" }); }
- * catch (e) { if (e instanceof InsufficientPointsError) console.error(e.message); }
+ * ```ts
+ * import { gridPoints, InsufficientPointsError } from "./gridding.ts";
+ * const onePoint = { lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([1]) };
+ * try {
+ *   await gridPoints(null, onePoint, { bbox: [0, 0, 1, 1], spacing: 0.5, method: "linear" });
+ * } catch (e) {
+ *   if (e instanceof InsufficientPointsError) e.message; // "linear interpolation needs ..."
+ * }
  * ```
  */
 export class InsufficientPointsError extends RangeError {
@@ -316,10 +328,15 @@ export class InsufficientPointsError extends RangeError {
  * The grid has no value at any node (all NaN): nothing is written, the run fails.
  *
  * @example Usage
- * ```ts ignore
- * import { EmptyGridError } from "./gridding.ts";
- * try { await gridPoints(pool, points, { ...opts, method: "nearest", radius: 1e-9 }); }
- * catch (e) { if (e instanceof EmptyGridError) console.error(e.message); }
+ * ```ts
+ * import { EmptyGridError, gridPoints } from "./gridding.ts";
+ * const points = { lon: new Float64Array([0.3]), lat: new Float64Array([0.3]), value: new Float64Array([1]) };
+ * const options = { bbox: [0, 0, 1, 1] as const, spacing: 0.5, method: "nearest" as const };
+ * try {
+ *   await gridPoints(null, points, { ...options, radius: 1e-9 });
+ * } catch (e) {
+ *   if (e instanceof EmptyGridError) e.message; // "the 3 x 3 grid has no value at any node ..."
+ * }
  * ```
  */
 export class EmptyGridError extends RangeError {
@@ -373,7 +390,7 @@ function distinctCells(kept: Kept, layout: GridLayout, limit: number): number {
  * The node layout of a grid.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { gridLayout, type GridLayout } from "./gridding.ts";
  * const l: GridLayout = gridLayout([10, -1, 14, 1], 0.01, "gridline"); // l.nx === 401
  * ```
@@ -724,12 +741,16 @@ function bandPoints(
  * @throws {ComputeError} when a kernel fails.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { gridPoints, WorkerPool } from "./mod.ts";
- * await using pool = new WorkerPool();
+ * await using pool = new WorkerPool({ size: 1 });
+ * const lon = new Float64Array([-42.9, -42.5, -42.1, -42.6]);
+ * const lat = new Float64Array([-22.9, -22.4, -22.2, -22.7]);
+ * const value = new Float64Array([10, 12, 11, 13]);
  * const { grid } = await gridPoints(pool, { lon, lat, value }, {
- *   bbox: [-43, -23, -42, -22], spacing: 0.01, method: "idw", radius: 0.05, k: 12,
+ *   bbox: [-43, -23, -42, -22], spacing: 0.1, method: "idw", radius: 0.5, k: 3, units: "mGal",
  * });
+ * grid.values.length; // 121 (11 x 11 nodes)
  * ```
  */
 export async function gridPoints(
@@ -1083,10 +1104,11 @@ function warmUpJobs(method: GridMethod): ComputeJob[] {
  * @param method The method about to run.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { warmUpGridding, WorkerPool } from "./mod.ts";
- * await using pool = new WorkerPool();
+ * await using pool = new WorkerPool({ size: 1 });
  * const warm = warmUpGridding(pool, "idw"); // overlaps with reading the input
+ * await warm;
  * ```
  */
 export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod): Promise<void> {
@@ -1119,7 +1141,7 @@ export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod
  * Version recorded in the provenance of gridded output.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { GRIDDING_VERSION } from "./gridding.ts";
  * console.log(GRIDDING_VERSION); // "0.2.0"
  * ```

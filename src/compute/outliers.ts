@@ -23,9 +23,13 @@ export type OutlierMethod = typeof OUTLIER_METHODS[number];
  * - `mad`: `|x - median| / (1.4826 * MAD) > threshold`.
  *
  * @example Usage
- * ```ts ignore
- * import { outlierMask } from "./filters.ts";
- * const mask = await outlierMask(pool, new Float64Array([1, 2, NaN, 100]), { method: "mad", threshold: 3.5 });
+ * ```ts
+ * import { outlierMask } from "./outliers.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const values = new Float64Array([1, 2, NaN, 1.5, 100]);
+ * const mask = await outlierMask(pool, values, { method: "mad", threshold: 3.5 });
+ * [...mask]; // [0, 0, 0, 0, 1]
  * ```
  */
 export async function outlierMask(
@@ -62,9 +66,14 @@ export interface HampelResult {
  * input order within each line.
  *
  * @example Usage
- * ```ts ignore
- * import { hampelFilter } from "./filters.ts";
- * const { mask, medians } = await hampelFilter(pool, values, lines, { halfWindow: 5, threshold: 3 });
+ * ```ts
+ * import { hampelFilter } from "./outliers.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const values = new Float64Array([1, 1.1, 0.9, 9, 1, 1.2, 0.8]);
+ * const lines = new Float64Array(7).fill(3); // one flight line
+ * const { mask, medians } = await hampelFilter(pool, values, lines, { halfWindow: 2, threshold: 3 });
+ * [mask[3], medians[3]]; // [1, 1.1]
  * ```
  */
 export async function hampelFilter(

@@ -39,9 +39,18 @@ export interface Completeness {
  * {@linkcode KM_PER_DEGREE}; rows are split across the workers.
  *
  * @example Usage
- * ```ts ignore
- * import { gridCompleteness } from "./filters.ts";
- * const c = await gridCompleteness(pool, grid, { supportKm: 5 });
+ * ```ts
+ * import { gridCompleteness } from "./qc.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const grid = {
+ *   lon: new Float64Array([0, 0.1, 0.2, 0.3]),
+ *   lat: new Float64Array([0]),
+ *   values: new Float64Array([5, NaN, NaN, NaN]),
+ *   resolution: { lon: 0.1, lat: 0.1 },
+ * };
+ * const c = await gridCompleteness(pool, grid, { supportKm: 12 });
+ * [c.supported, c.cells]; // [2, 4]: the value and its neighbour 11 km away
  * ```
  */
 export async function gridCompleteness(
@@ -130,9 +139,15 @@ export interface Seam {
  * One job.
  *
  * @example Usage
- * ```ts ignore
- * import { qcSeams } from "./filters.ts";
- * const seams = await qcSeams(pool, { values, nx, ny }, survey, { offsetThreshold: 1 });
+ * ```ts
+ * import { qcSeams } from "./qc.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * // 4 x 2 cells, survey 1 on the left half, survey 2 (3 units higher) on the right.
+ * const values = new Float64Array([0, 0, 3, 3, 0, 0, 3, 3]);
+ * const survey = new Float64Array([1, 1, 2, 2, 1, 1, 2, 2]);
+ * const [seam] = await qcSeams(pool, { values, nx: 4, ny: 2 }, survey, { offsetThreshold: 1 });
+ * [seam.offset, seam.flagged]; // [3, true]
  * ```
  */
 export async function qcSeams(
@@ -212,9 +227,17 @@ export interface QcAnomalyOptions extends FilterRunOptions {
  * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job.
  *
  * @example Usage
- * ```ts ignore
- * import { qcAnomalies } from "./filters.ts";
- * const anomalies = await qcAnomalies(pool, grid, { zThreshold: 3 });
+ * ```ts
+ * import { qcAnomalies } from "./qc.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const n = 21;
+ * const values = new Float64Array(n * n).map((_, i) => Math.sin(i) * 0.1);
+ * for (const c of [220, 221, 241, 199]) values[c] += 10; // a body at the centre
+ * const axis = Float64Array.from({ length: n }, (_, i) => i * 0.01);
+ * const grid = { lon: axis, lat: axis, values, resolution: { lon: 0.01, lat: 0.01 } };
+ * const [body] = await qcAnomalies(pool, grid, { zThreshold: 3 });
+ * body.type; // "positive"
  * ```
  */
 export async function qcAnomalies(

@@ -26,7 +26,7 @@ import type { WorkerPool } from "./pool.ts";
  *
  * @example Usage
  * ```ts
- * import { cellSizeKm } from "./filters.ts";
+ * import { cellSizeKm } from "./spectral.ts";
  * cellSizeKm({ lat: new Float64Array([59, 61]), resolution: { lon: 0.1, lat: 0.1 } }); // dx ≈ 5.56, dy ≈ 11.12
  * ```
  */
@@ -83,8 +83,8 @@ export type FftOperation =
  * Below this absolute inclination (degrees) `fftFilter`'s RTP is stabilised by default.
  *
  * @example Usage
- * ```ts ignore
- * import { RTP_LOW_INCLINATION } from "./filters.ts";
+ * ```ts
+ * import { RTP_LOW_INCLINATION } from "./spectral.ts";
  * Math.abs(-28.2) < RTP_LOW_INCLINATION; // true: Rio is stabilised
  * ```
  */
@@ -95,8 +95,8 @@ export const RTP_LOW_INCLINATION = 45;
  * the phase-only operator.
  *
  * @example Usage
- * ```ts ignore
- * import { RTP_CUTOFF_CELLS } from "./filters.ts";
+ * ```ts
+ * import { RTP_CUTOFF_CELLS } from "./spectral.ts";
  * const cutoffKm = RTP_CUTOFF_CELLS * 0.55; // 4.4 km on a 0.005 degree grid
  * ```
  */
@@ -124,10 +124,19 @@ export const RTP_CUTOFF_CELLS = 8;
  * plain operator (with the kernel's own 20° floor in the amplitude term).
  *
  * @example Usage
- * ```ts ignore
- * import { cellSizeKm, fftFilter } from "./filters.ts";
- * const { dxKm, dyKm } = cellSizeKm(grid);
- * const out = await fftFilter(pool, { values, nx, ny }, { dxKm, dyKm, operation: { op: "upward", heightM: 500 } });
+ * ```ts
+ * import { cellSizeKm, fftFilter } from "./spectral.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const nx = 16, ny = 16;
+ * const values = new Float64Array(nx * ny).map((_, i) => Math.sin(i % nx) + Math.cos(i / nx));
+ * const { dxKm, dyKm } = cellSizeKm({
+ *   lat: new Float64Array([-23, -22.25]),
+ *   resolution: { lon: 0.05, lat: 0.05 },
+ * });
+ * const operation = { op: "upward", heightM: 500 } as const;
+ * const out = await fftFilter(pool, { values, nx, ny }, { dxKm, dyKm, operation });
+ * out.length; // 256
  * ```
  */
 export function fftFilter(
