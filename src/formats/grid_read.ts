@@ -111,7 +111,7 @@ function provenanceOf(value: unknown, file: string): ProcessedGrid["provenance"]
  * format readers' own errors are its `cause`).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readGrid } from "./grid_read.ts";
  * import { fetchDataset } from "../datasets/mod.ts";
  * const grid = await readGrid(await fetchDataset("gravity-earth-0.5deg.nc"));

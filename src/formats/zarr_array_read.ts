@@ -26,7 +26,7 @@ export type ZarrTypedArray = Float64Array | Float32Array | Int32Array;
  * One array read by {@linkcode readZarrArray}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ZarrArrayRead } from "./zarr_array_read.ts";
  * const cells = (a: ZarrArrayRead) => a.shape.reduce((p, n) => p * n, 1);
  * ```

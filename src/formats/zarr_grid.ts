@@ -23,7 +23,7 @@ import { writeDirAtomic } from "../fs/mod.ts";
  * The part of a `ProcessedGrid` stored in Zarr.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ZarrGrid } from "./zarr_grid.ts";
  * const g: ZarrGrid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
  * ```
@@ -43,7 +43,7 @@ export interface ZarrGrid {
  * A grid read back by {@linkcode readZarrGrid}, with the group's attributes.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ZarrGridRead } from "./zarr_grid.ts";
  * const units = (g: ZarrGridRead) => g.attributes.units;
  * ```
@@ -57,7 +57,7 @@ export interface ZarrGridRead extends ZarrGrid {
  * A Zarr grid cannot be written or read (inconsistent sizes, missing arrays).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { ZarrGridError } from "./zarr_grid.ts";
  * const e = new ZarrGridError("out.zarr: not a Zarr group"); // e.name === "ZarrGridError"
  * ```
