@@ -336,9 +336,18 @@ function layoutGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions): GeoTiffLayou
  * @param options Optional description text.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { writeGeoTiff } from "./geotiff.ts";
- * await writeGeoTiff("out.tif", grid, { description: JSON.stringify(grid.provenance) });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = {
+ *     lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]),
+ *     resolution: { lon: 1, lat: 1 }, registration: "gridline" as const,
+ *   };
+ *   await writeGeoTiff(`${dir}/out.tif`, grid, { description: JSON.stringify({ step: "grid" }) });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeGeoTiff(

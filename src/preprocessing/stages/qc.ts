@@ -124,9 +124,14 @@ const FFT_STEPS = new Set([
  * provenance is an FFT transform.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { fftEdgeBand } from "./qc.ts";
- * fftEdgeBand(rtpGrid); // { lonCells: 9, latCells: 8 } for 141 x 101 nodes
+ * const rtpGrid = {
+ *   lon: new Float64Array(141),
+ *   lat: new Float64Array(101),
+ *   provenance: [{ step: "rtp", version: "1.0.0", params: {} }],
+ * };
+ * fftEdgeBand(rtpGrid); // { lonCells: 9, latCells: 8 }
  * ```
  */
 export function fftEdgeBand(
