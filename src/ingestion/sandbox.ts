@@ -628,7 +628,7 @@ function memoryDetail(limits: PluginLimits, what: string): string {
  * flags, then the entry module.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { childCommandLine } from "./sandbox.ts";
  * ```
  */
