@@ -131,9 +131,19 @@ export function writeGridGroup(
  * @param dir Group folder.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readGridGroup } from "./zarr_entry.ts";
- * const { values } = await readGridGroup(".gam/cache/preprocessing/gravity/ab12/v1.0.0");
+ * import { writeZarrGrid } from "../formats/zarr_grid.ts";
+ * // In the cache: <store>/preprocessing/<modality>/<bbox_hash>/v<semver>-<hash12>.<branch>
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
+ *   await writeZarrGrid(`${dir}/v1.0.0`, grid);
+ *   const { values } = await readGridGroup(`${dir}/v1.0.0`);
+ *   [...values]; // [1, 2]
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function readGridGroup(dir: string): Promise<ZarrGrid> {
