@@ -721,7 +721,7 @@ let denoDirPromise: Promise<string> | undefined;
  * so that the module graph `deno info` cached is the one they run (`--cached-only`).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { denoCacheDir } from "./module_graph.ts";
  * await denoCacheDir(); // "/root/.cache/deno"
  * ```
