@@ -149,8 +149,18 @@ const VERSION = "1.1.0";
  * Runs every QC check on a grid (used by the `qc` stage and `gam qc`).
  *
  * @example Usage
- * ```ts ignore
- * import { qualityControl } from "./qc.ts";
+ * ```ts
+ * import { qcStage, qualityControl } from "./qc.ts";
+ * import { gridPoints, WorkerPool } from "../../compute/mod.ts";
+ * const n = 400;
+ * const lon = Float64Array.from({ length: n }, (_, i) => (i % 20) / 20);
+ * const lat = Float64Array.from({ length: n }, (_, i) => Math.floor(i / 20) / 20);
+ * const value = lon.map((x, i) => Math.sin(6 * x) + lat[i]);
+ * const bbox = [0, 0, 0.95, 0.95] as const;
+ * await using pool = new WorkerPool({ size: 1 });
+ * const { grid } = await gridPoints(pool, { lon, lat, value }, {
+ *   bbox, spacing: 0.05, method: "nearest", radius: 0.05, units: "mGal",
+ * });
  * const report = await qualityControl(pool, grid, qcStage.paramsSchema.parse({}), { bbox });
  * ```
  */
