@@ -109,10 +109,14 @@ function checkChunkSize(chunkSize: number): number {
  * ```ts
  * import { writeGridGroup } from "./zarr_entry.ts";
  * const dir = await Deno.makeTempDir();
- * await writeGridGroup(dir, {
- *   lat: new Float64Array([0, 1]), lon: new Float64Array([0, 1, 2]),
- *   values: new Float32Array([1, 2, 3, 4, NaN, 6]),
- * }, { units: "mGal" }, { compression: "gzip" });
+ * try {
+ *   await writeGridGroup(dir, {
+ *     lat: new Float64Array([0, 1]), lon: new Float64Array([0, 1, 2]),
+ *     values: new Float32Array([1, 2, 3, 4, NaN, 6]),
+ *   }, { units: "mGal" }, { compression: "gzip" });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function writeGridGroup(
@@ -163,9 +167,13 @@ export function readGridGroup(dir: string): Promise<ZarrGrid> {
  * ```ts
  * import { writePointsGroup } from "./zarr_entry.ts";
  * const dir = await Deno.makeTempDir();
- * await writePointsGroup(dir, {
- *   lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([9.8]),
- * }, {}, { compression: "zstd" });
+ * try {
+ *   await writePointsGroup(dir, {
+ *     lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([9.8]),
+ *   }, {}, { compression: "zstd" });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writePointsGroup(
