@@ -218,9 +218,19 @@ const POINT_ARRAYS = ["lon", "lat", "value", "height", "line"] as const;
  * lengths differ.
  *
  * @example Usage
- * ```ts ignore
- * import { readPointsGroup } from "./zarr_entry.ts";
- * const { points } = await readPointsGroup(".gam/cache/ingestion/gravity/3f9a...");
+ * ```ts
+ * import { readPointsGroup, writePointsGroup } from "./zarr_entry.ts";
+ * // In the cache: <store>/ingestion/<modality>/<key>
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writePointsGroup(dir, {
+ *     lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([9.8]),
+ *   }, {});
+ *   const { points } = await readPointsGroup(dir);
+ *   points.value[0]; // 9.8
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function readPointsGroup(
