@@ -63,8 +63,8 @@ type GridKernel =
   | "grid_linear"
   | "grid_mincurv"
   | "distance_to_nearest";
-/** The point columns of a gridding kernel's options (`lon`, `lat`, and `z`, `weight` if any). */
-type PointKeys = "lon" | "lat" | "z" | "weight";
+/** The point columns of a gridding kernel's options (`lon`, `lat`, and `value`, `weight` if any). */
+type PointKeys = "lon" | "lat" | "value" | "weight";
 
 /**
  * The point options of `kernel` from a band's columns `[lon, lat, z?, weight?]`; `grid_block`
@@ -72,7 +72,7 @@ type PointKeys = "lon" | "lat" | "z" | "weight";
  */
 function pointArgs(kernel: GridKernel, cols: F64[]): Record<string, F64> {
   const args: Record<string, F64> = { lon: cols[0], lat: cols[1] };
-  if (cols.length > 2) args.z = cols[2];
+  if (cols.length > 2) args.value = cols[2];
   if (kernel === "grid_block") args.weight = cols[3] ?? new Float64Array(0);
   return args;
 }
@@ -917,10 +917,10 @@ export async function gridPoints(
         );
       }
       const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
-      const [lon, lat, z] = cols;
+      const [lon, lat, value] = cols;
       values = await run(
         "grid_linear",
-        { lon, lat, z, spec: spec(), row0: 0, row1: layout.ny },
+        { lon, lat, value, spec: spec(), row0: 0, row1: layout.ny },
         cols,
       );
       break;
@@ -937,11 +937,11 @@ export async function gridPoints(
       // One global solve; the kernel starts with GMT's block median (median z and median
       // position per block), as GMT advises before `surface`.
       const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
-      const [lon, lat, z] = cols;
+      const [lon, lat, value] = cols;
       values = await run("grid_mincurv", {
         lon,
         lat,
-        z,
+        value,
         spec: spec(),
         tension: o.tension,
         convergence: o.convergence,
@@ -1038,15 +1038,15 @@ export async function gridPoints(
 /** The kernel calls of a method on a small synthetic problem (fresh arrays on every call). */
 function warmUpJobs(method: GridMethod): ComputeJob[] {
   const n = 3000, side = 41, spacing = 1 / (side - 1);
-  const lon = new Float64Array(n), lat = new Float64Array(n), z = new Float64Array(n);
+  const lon = new Float64Array(n), lat = new Float64Array(n), value = new Float64Array(n);
   let seed = 12345;
   const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   for (let i = 0; i < n; i++) {
     lon[i] = r(), lat[i] = r();
-    z[i] = Math.sin(6 * lon[i]) + lat[i] * lat[i];
+    value[i] = Math.sin(6 * lon[i]) + lat[i] * lat[i];
   }
   const spec = new Float64Array([0, 0, spacing, spacing, side, side]);
-  const pts = { lon, lat, z };
+  const pts = { lon, lat, value };
   switch (method) {
     case "block-mean":
     case "block-median":

@@ -45,7 +45,7 @@ Deno.test("callKernel() maps the options object to the Rust parameter order", ()
   assert.deepEqual(kernelOptionNames("grid_idw"), [
     "lon",
     "lat",
-    "z",
+    "value",
     "spec",
     "row0",
     "row1",
@@ -83,7 +83,7 @@ Deno.test("a wrong kernel name or option type fails type-checking", () => {
     callKernel(core, "grid_idw", {
       lon: [],
       lat: [],
-      z: [],
+      value: [],
       spec: [],
       row0: 0,
       row1: 1,
