@@ -24,7 +24,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { KM_PER_DEGREE } from "../src/compute/filters.ts";
+import { KM_PER_DEGREE } from "../src/compute/mod.ts";
 import { writeGeoTiff } from "../src/formats/geotiff.ts";
 import { writeFileAtomic } from "../src/fs/mod.ts";
 import { writeZarrGrid } from "../src/formats/zarr_grid.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { KM_PER_DEGREE } from "../src/compute/filters.ts";
+import { KM_PER_DEGREE } from "../src/compute/mod.ts";
 import { readGrid } from "../src/formats/mod.ts";
 
 for (const file of Deno.args) {

@@ -96,7 +96,7 @@ export interface LoadedConfig {
  *   environment variable, or any schema violation; all issues are listed together.
  *
  * @example Load with the dev profile and a flag
- * ```ts ignore
+ * ```ts
  * import { cliOverrides, loadConfig } from "./mod.ts";
  * const { config, hash } = await loadConfig({
  *   profile: "dev",
@@ -314,7 +314,7 @@ async function exists(file: string): Promise<boolean> {
  * @returns Profile names, empty when the folder is missing.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { listProfiles } from "./loader.ts";
  * await listProfiles("config/profiles"); // ["ci", "dev", "prod"]
  * ```

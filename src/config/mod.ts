@@ -11,7 +11,7 @@
  * - {@linkcode ConfigService}: watch, validate and atomically swap for long-running processes.
  *
  * @example Load the configuration with a profile and flags
- * ```ts ignore
+ * ```ts
  * import { cliOverrides, loadConfig } from "./mod.ts";
  * const { config, hash, sources } = await loadConfig({
  *   profile: "dev",

@@ -125,7 +125,7 @@ const verified = new Map<string, string>();
  * @throws {DatasetUnavailableError} in neither folder and not downloadable (message says why).
  *
  * @example Find the Rio survey
- * ```ts ignore
+ * ```ts
  * import { fetchDataset } from "./fetch.ts";
  * const path = await fetchDataset("rio-magnetic.csv.gz");
  * ```

@@ -68,7 +68,7 @@ function provenanceOf(
  * format readers' own errors are its `cause`).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readGrid } from "./grid_read.ts";
  * import { fetchDataset } from "../datasets/mod.ts";
  * const grid = await readGrid(await fetchDataset("gravity-earth-0.5deg.nc"));

@@ -19,9 +19,23 @@ import { geoTiffDescription, gridMetadata } from "./grid_metadata.ts";
  * @throws {GridFileError} for another extension.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { writeGrid } from "./grid_write.ts";
- * await writeGrid("out/smooth.tif", grid);
+ * import { gridPoints } from "../compute/mod.ts";
+ * const points = {
+ *   lon: new Float64Array([0.2, 0.8, 0.5]),
+ *   lat: new Float64Array([0.2, 0.3, 0.9]),
+ *   value: new Float64Array([1, 2, 3]),
+ * };
+ * const options = { bbox: [0, 0, 1, 1] as const, spacing: 0.5, method: "nearest" as const };
+ * const { grid } = await gridPoints(null, points, { ...options, units: "mGal" });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeGrid(`${dir}/smooth.tif`, grid);
+ *   await writeGrid(`${dir}/smooth.zarr`, grid);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeGrid(path: string, grid: ProcessedGrid): Promise<void> {

@@ -19,7 +19,7 @@ import { parseNumber } from "./_number.ts";
  * A column reference: a header name, or a 1-based index (a number or a string of digits).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ColumnRef } from "./table.ts";
  * const cols: ColumnRef[] = ["longitude", 2, "3"];
  * ```
@@ -30,7 +30,7 @@ export type ColumnRef = string | number;
  * The field separator of a table. `"whitespace"` splits on runs of spaces and tabs.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { Delimiter } from "./table.ts";
  * const d: Delimiter = "whitespace";
  * ```
@@ -41,7 +41,7 @@ export type Delimiter = "," | "\t" | ";" | "whitespace";
  * Options of {@linkcode readTable} and {@linkcode parseTable}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ReadTableOptions } from "./table.ts";
  * const o: ReadTableOptions = { columns: ["longitude", "latitude"], comment: "#" };
  * ```
@@ -108,7 +108,7 @@ export interface TextColumn {
  * The result of {@linkcode readTable}: one Float64Array per requested column.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { parseTable, type Table } from "./table.ts";
  * const t: Table = parseTable(new TextEncoder().encode("x\n1\n"), "a.csv", { columns: ["x"] });
  * ```
@@ -206,7 +206,7 @@ export class TableError extends RangeError {
  * @throws {Deno.errors.NotFound} when the file does not exist.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readTable } from "./table.ts";
  * import { fetchDataset } from "../datasets/mod.ts";
  * const t = await readTable(await fetchDataset("rio-magnetic.csv.gz"), {

@@ -254,9 +254,10 @@ export function hostGranted(host: string, granted: readonly string[]): boolean {
  * @throws {PluginLoadError} (reason `"import"`) naming the import and the file that contains it.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { vetModuleGraph } from "./module_graph.ts";
- * const g = await vetModuleGraph("file:///plugins/mine/mod.ts", { plugin: "mine", builtin: false });
+ * import { resolvePluginModule } from "./sandbox.ts";
+ * const g = await vetModuleGraph(resolvePluginModule("synthetic"), { plugin: "synthetic", builtin: true });
  * g.graphHash; // "sha256:..."
  * ```
  */
@@ -723,7 +724,7 @@ let denoDirPromise: Promise<string> | undefined;
  * so that the module graph `deno info` cached is the one they run (`--cached-only`).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { denoCacheDir } from "./module_graph.ts";
  * await denoCacheDir(); // "/root/.cache/deno"
  * ```

@@ -252,14 +252,18 @@ class Child {
  * A plugin running in its own child process. Implements the service's `SourceProvider`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { resolvePluginModule, SandboxedPlugin } from "./sandbox.ts";
  * const p = await SandboxedPlugin.load({
  *   plugin: "synthetic", module: resolvePluginModule("synthetic"), modality: "gravity",
  * });
- * const data = await p.fetch({ modality: "gravity", bbox: [10, 45, 11, 46], params: {},
- *   correlationId: "c1", signal: new AbortController().signal });
- * await p.close();
+ * try {
+ *   const data = await p.fetch({ modality: "gravity", bbox: [10, 45, 11, 46],
+ *     params: { stations: 10 }, correlationId: "c1", signal: new AbortController().signal });
+ *   data.kind; // "points"
+ * } finally {
+ *   await p.close();
+ * }
  * ```
  */
 export class SandboxedPlugin implements SourceProvider {
@@ -628,7 +632,7 @@ function memoryDetail(limits: PluginLimits, what: string): string {
  * flags, then the entry module.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { childCommandLine } from "./sandbox.ts";
  * ```
  */
@@ -1140,7 +1144,7 @@ export interface PluginProbe {
  * @throws {PluginLoadError} as {@linkcode SandboxedPlugin.load} does.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { probePlugin, resolvePluginModule } from "./sandbox.ts";
  * const { manifest } = await probePlugin({
  *   plugin: "synthetic", module: resolvePluginModule("synthetic"),

@@ -13,7 +13,7 @@
  * @module
  */
 import type { Bbox } from "../contracts/bbox.ts";
-import { KM_PER_DEGREE } from "../compute/filters.ts";
+import { KM_PER_DEGREE } from "../compute/mod.ts";
 import { DEFAULT_MASK_CELLS } from "../compute/gridding.ts";
 import type { PipelinePlan, Stage } from "../preprocessing/mod.ts";
 import type { ExecutionConfig } from "../config/mod.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { stringify } from "yaml";
-import { ROOT, spawnGam } from "../_gam_cli.ts";
+import { spawnGam } from "../_gam_cli.ts";
 
 /** The plugin module (TypeScript source). Lattice step 0.011 degrees, jitter from a hash. */
 export const PLUGIN =

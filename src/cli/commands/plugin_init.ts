@@ -58,9 +58,14 @@ const MAIN_URL = new URL("../main.ts", import.meta.url).href;
  * Runs `gam plugin init` with the arguments after `init`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { initPlugin } from "./plugin_init.ts";
- * await initPlugin(["plugins/my-survey"]);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await initPlugin([`${dir}/my-survey`]); // 0: the plugin folder is written
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function initPlugin(args: string[]): Promise<number> {

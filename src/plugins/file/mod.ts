@@ -59,11 +59,12 @@ export const manifest: PluginManifest = {
  * Creates the plugin.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { createPlugin } from "./mod.ts";
  * import { fetchDataset } from "../../datasets/mod.ts";
  * const data = await createPlugin().fetch({
- *   modality: "gravity", bbox: [150, 16, 164, 28], correlationId: "c",
+ *   modality: "gravity", bbox: [150, 16, 164, 28], correlationId: "c", traceId: "t",
+ *   grantedHosts: [],
  *   params: { path: await fetchDataset("icgem-sample.gdf"), licence: "GFZ", citation: "ICGEM" },
  *   signal: new AbortController().signal,
  * });

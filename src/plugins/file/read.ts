@@ -221,7 +221,7 @@ export interface SurveyContext {
  *   readers (`TableSyntaxError`, `GdfSyntaxError`, `NetcdfError`, `GeoTiffReadError`).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readSurveyFile } from "./read.ts";
  * import { fetchDataset } from "../../datasets/mod.ts";
  * const data = await readSurveyFile(await fetchDataset("icgem-sample.gdf"),

@@ -116,7 +116,7 @@ async function sizeOf(path: string): Promise<number> {
 /**
  * Downloads `url` to `target` with the pinned hash, resume-safe. Returns the action taken.
  *
- * @example Usage
+ * @example Usage (needs an HTTP server to download from, so it is not run)
  * ```ts ignore
  * import { download } from "./mod.ts";
  * await download("https://example.org/a.csv", "/tmp/a.csv", "<sha256>", { allowInsecureHttp: [] });
@@ -151,7 +151,7 @@ export async function download(
  * Creates the plugin.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { createPlugin } from "./mod.ts";
  * const p = createPlugin({ params: {}, allowInsecureHttp: [] });
  * ```

@@ -110,7 +110,7 @@ export function icgemUrl(params: Record<string, unknown>, bbox: readonly number[
  * Creates the plugin.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { createPlugin } from "./mod.ts";
  * const p = createPlugin({ params: {}, allowInsecureHttp: [] });
  * ```

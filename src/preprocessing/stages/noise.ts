@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import { cellSizeKm, gaussianFilter, medianFilter } from "../../compute/filters.ts";
+import { cellSizeKm, gaussianFilter, medianFilter } from "../../compute/mod.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
 import { gridArray, requireGrid } from "./_grid.ts";
 

@@ -17,7 +17,7 @@
  */
 import { z } from "zod";
 import type { RawData } from "../../contracts/mod.ts";
-import { hampelFilter, outlierMask } from "../../compute/filters.ts";
+import { hampelFilter, outlierMask } from "../../compute/mod.ts";
 import {
   isProcessedGrid,
   type Stage,

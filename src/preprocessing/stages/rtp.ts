@@ -3,7 +3,7 @@
  * magnetisation parallel to the geomagnetic field of `inclination` and `declination` degrees
  * (Baranov 1957; Blakely 1995, §12.3). At low inclination (|I| < 45°) the operator would
  * amplify noise up to `1 / sin² I` across the declination and streak the map along it; by
- * default it is stabilised (`fftFilter` in `compute/filters.ts`): full RTP for wavelengths
+ * default it is stabilised (`fftFilter` in `compute/spectral.ts`): full RTP for wavelengths
  * longer than `cutoffKm` (8 cells by default), phase-only RTP (MacLeod et al. 1993,
  * amplitude-correction inclination 90°) for shorter ones.
  *
