@@ -1,7 +1,8 @@
 /**
  * Blue/green deployments: colors and the schedule owner recorded in the database
  * ({@linkcode recordColor}, {@linkcode scheduleOwner}, {@linkcode setScheduleOwner}), and the
- * canary comparison of two colors' outputs ({@linkcode compareCanaryRuns}). `gam deploy`
+ * canary comparison of two colors' outputs ({@linkcode compareCanaryRuns}), and the Kubernetes
+ * manifests of a deployment ({@linkcode renderK8s}). `gam deploy`
  * (`src/cli/commands/deploy.ts`) drives them.
  *
  * @example The other color
@@ -14,3 +15,4 @@
  */
 export * from "./colors.ts";
 export * from "./canary.ts";
+export * from "./k8s.ts";

@@ -22,28 +22,28 @@ import { resolveDatabaseUrl } from "../../config/mod.ts";
 import type { GamConfig, LoadedConfig } from "../../config/mod.ts";
 import type { Bbox } from "../../contracts/mod.ts";
 import {
+  type CanaryCheck,
+  type CanaryResult,
+  type CanaryRunSummary,
   claimScheduleOwnerIfNone,
   type Color,
   colorEnv,
   colorFolders,
   type ColorRecord,
   COLORS,
+  compareCanaryRuns,
   DeployStateError,
   getColor,
+  type K8sManifest,
   parseColor,
   recordCanary,
   recordColor,
+  renderK8s,
   scheduleOwner,
   setScheduleOwner,
-} from "../../deploy/colors.ts";
-import {
-  type CanaryCheck,
-  type CanaryResult,
-  type CanaryRunSummary,
-  compareCanaryRuns,
-} from "../../deploy/canary.ts";
+  writeK8s,
+} from "../../deploy/mod.ts";
 import type { SqlClient } from "../../persistence/mod.ts";
-import { type K8sManifest, renderK8s, writeK8s } from "../../deploy/k8s.ts";
 import { VERSION } from "../version.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;

@@ -13,7 +13,7 @@ import {
   stderrSink,
 } from "../../observability/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
-import { parseColor, scheduleOwner } from "../../deploy/colors.ts";
+import { parseColor, scheduleOwner } from "../../deploy/mod.ts";
 import {
   createProgress,
   openRunLog,
