@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { startTestS3Server } from "../../src/storage/_testing.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
-import { gam, ROOT, spawnGam } from "../_gam_cli.ts";
+import { gam, spawnGam } from "../_gam_cli.ts";
 import { contentChecksums, openDatabase } from "../../src/persistence/mod.ts";
 import { storageConfig } from "./_storage_config.ts";
 
