@@ -1,4 +1,12 @@
 //! The `wasm-bindgen` boundary: validates arguments, calls kernels, maps errors.
+//!
+//! The parameter names here are the API: TypeScript calls every export with one options object
+//! whose fields are these names in camelCase (`min_points` is `minPoints`), typed from the
+//! generated declarations (`src/compute/kernels.ts`; `deno task build:wasm` writes the names in
+//! call order to `src/compute/wasm/gam_core_params.ts`). Renaming a parameter renames that field:
+//! name each as the TypeScript wrapper names the same quantity (`high_km`/`low_km` for the
+//! long- and short-wavelength limits, `threshold`, `survey`, `value`, ...), so that one quantity
+//! has one name on both sides.
 
 pub mod filters;
 pub mod grid;
