@@ -31,6 +31,7 @@ interface Meta {
   modality?: string;
   registration?: "gridline" | "pixel";
   provenance?: unknown;
+  crs?: string;
 }
 
 function metaOf(value: unknown): Meta {
@@ -44,6 +45,7 @@ function metaOf(value: unknown): Meta {
       ? o.registration
       : undefined,
     provenance: o.provenance,
+    crs: typeof o.crs === "string" && /^EPSG:\d+$/.test(o.crs) ? o.crs : undefined,
   };
 }
 
@@ -140,7 +142,9 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
     lon,
     values,
     units: meta.units ?? "unknown",
-    crs: "EPSG:4326",
+    // A Zarr group records its CRS (a projected grid's axes are metres); GeoTIFF and NetCDF
+    // grids are read in EPSG:4326 only.
+    crs: meta.crs ?? "EPSG:4326",
     resolution: { lon: meanStep(lon), lat: meanStep(lat) },
     registration: meta.registration ?? "gridline",
     ...(dataDistanceKm ? { dataDistanceKm } : {}),
