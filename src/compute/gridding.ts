@@ -1287,14 +1287,19 @@ async function gridProjected(
   const scaled = (d: number | undefined) => d === undefined ? undefined : d * s;
   let result: GridResult;
   try {
-    result = await gridLattice(pool, { lon: u, lat: v, value: points.value, weight: points.weight }, {
-      ...options,
-      crs: undefined,
-      bbox: [0, 0, (extent[2] - x0) * s, (extent[3] - y0) * s],
-      spacing: o.spacing * s,
-      radius: scaled(options.radius),
-      maxDistance: scaled(options.maxDistance),
-    }, 1 / s / 1000);
+    result = await gridLattice(
+      pool,
+      { lon: u, lat: v, value: points.value, weight: points.weight },
+      {
+        ...options,
+        crs: undefined,
+        bbox: [0, 0, (extent[2] - x0) * s, (extent[3] - y0) * s],
+        spacing: o.spacing * s,
+        radius: scaled(options.radius),
+        maxDistance: scaled(options.maxDistance),
+      },
+      1 / s / 1000,
+    );
   } catch (e) {
     if (e instanceof NoPointsError) {
       throw new NoPointsError(
