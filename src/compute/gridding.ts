@@ -1217,7 +1217,7 @@ function checkProjectedCrs(options: GridPointsOptions, crs: string): void {
  * @example Usage
  * ```ts
  * import { projectedGridExtent } from "./gridding.ts";
- * projectedGridExtent([146.5, -37.9, 146.6, -37.8], "EPSG:28355", 100); // [455100, 5805500, 464000, 5816700]
+ * projectedGridExtent([146.5, -37.9, 146.6, -37.8], "EPSG:28355", 100); // [455900, 5805100, 464900, 5816300]
  * ```
  */
 export function projectedGridExtent(
