@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import { readAsegGdf } from "../../src/formats/aseg_gdf.ts";
 import { projectedGridExtent } from "../../src/compute/mod.ts";
 import { toLonLat } from "../../src/formats/crs.ts";
+import { openDatabase } from "../../src/persistence/mod.ts";
 
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const DAT = new URL("../data/survey_formats/muppettown.dat", import.meta.url).pathname;
@@ -110,6 +111,23 @@ Deno.test("gam run grids an MGA survey in EPSG:28355 and writes its GeoTIFF in t
     assert.equal(out.code, 0, dec.decode(out.stdout) + dec.decode(out.stderr).slice(-3000));
     const { runId } = JSON.parse(dec.decode(out.stdout));
     await checkGeoTiff(`${dir}/out/runs/${runId}/grids/magnetic-main.tif`);
+
+    // Persisted with the request's lon/lat bbox, the CRS and the spacing in metres.
+    const db = await openDatabase({ url: "", dataDir: `${dir}/out/db` });
+    try {
+      const [row] = await db.sql.query<{ bbox: string; crs: string; spacing: number }>(
+        `SELECT ST_AsText(g.grid_bbox) AS bbox, g.stats->>'crs' AS crs,
+                (g.stats->>'spacingM')::float8 AS spacing
+           FROM grids g JOIN surveys s ON s.id = g.survey_id WHERE s.run_id = $1`,
+        [runId],
+      );
+      assert.equal(row.crs, CRS);
+      assert.equal(Number(row.spacing), 5);
+      const [w, so, e, n] = BBOX;
+      assert.equal(row.bbox, `POLYGON((${w} ${so},${w} ${n},${e} ${n},${e} ${so},${w} ${so}))`);
+    } finally {
+      await db.close();
+    }
 
     // A stage that needs a longitude/latitude grid after it is refused before the run, naming
     // the stage and the grid stage's crs.
