@@ -195,7 +195,14 @@ function gridFigure(g: ReportGrid, labelTop: number, tableRows: number): string 
   const rank = new Int32Array(g.anomalies.length);
   order.forEach((i, r) => (rank[i] = r + 1));
   const marker = (i: number) => {
-    const a = g.anomalies[i];
+    const a = projected
+      ? {
+        ...g.anomalies[i],
+        // On a projected grid's map: the anomaly's easting and northing (attributes x, y).
+        lon: g.anomalies[i].attributes?.x as number,
+        lat: g.anomalies[i].attributes?.y as number,
+      }
+      : g.anomalies[i];
     const colour = isEdgeAnomaly(a) ? "#777" : "#e8112d";
     const title = `<title>#${rank[i]} ${esc(a.type)}${isEdgeAnomaly(a) ? " (edge)" : ""} ` +
       `confidence ${fmt(a.confidence, 2)}</title>`;

@@ -92,7 +92,7 @@ Deno.test("gam run grids an MGA survey in EPSG:28355 and writes its GeoTIFF in t
           retry: { maxAttempts: 1 },
           pipeline: {
             version: "1.0.0",
-            definition: `grid(method=nearest, spacing=5, radius=8, crs="${CRS}")`,
+            definition: `grid(method=nearest, spacing=5, radius=8, crs="${CRS}") -> qc`,
             checkpoint: { maxNanRatio: 1 },
           },
         },
@@ -129,15 +129,20 @@ Deno.test("gam run grids an MGA survey in EPSG:28355 and writes its GeoTIFF in t
       await db.close();
     }
 
+    // The report draws the grid in metres.
+    const html = await Deno.readTextFile(`${dir}/out/runs/${runId}/report.html`);
+    assert.match(html, /5 m, EPSG:28355\)/);
+    assert.match(html, /\d+ mE</);
+
     // A stage that needs a longitude/latitude grid after it is refused before the run, naming
     // the stage and the grid stage's crs.
-    config.modalities.magnetic.pipeline.definition += " -> qc";
+    config.modalities.magnetic.pipeline.definition += " -> grid(spacing=0.001)";
     await Deno.writeTextFile(`${dir}/qc.yaml`, stringify(config));
     const refused = await run(`${dir}/qc.yaml`);
     assert.notEqual(refused.code, 0);
     assert.match(
       dec.decode(refused.stderr),
-      /stage "qc" \(branch main\) cannot follow stage "grid" with crs "EPSG:28355"/,
+      /stage "grid" \(branch main\) cannot follow stage "grid" with crs "EPSG:28355"/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -236,6 +236,8 @@ export const PROJECTED_GRID_STAGES: readonly string[] = [
   "derivative",
   "tilt",
   "rtp",
+  "units",
+  "qc",
 ];
 
 /**
