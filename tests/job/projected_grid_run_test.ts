@@ -129,6 +129,13 @@ Deno.test("gam run grids an MGA survey in EPSG:28355 and writes its GeoTIFF in t
       await db.close();
     }
 
+    // A second run takes the grid from the preprocessing cache, CRS and axes included.
+    const again = await run(`${dir}/gam.yaml`);
+    assert.equal(again.code, 0, dec.decode(again.stderr).slice(-3000));
+    const second = JSON.parse(dec.decode(again.stdout));
+    assert.equal(second.modalities[0].cache, "hit");
+    await checkGeoTiff(`${dir}/out/runs/${second.runId}/grids/magnetic-main.tif`);
+
     // The report draws the grid in metres.
     const html = await Deno.readTextFile(`${dir}/out/runs/${runId}/report.html`);
     assert.match(html, /5 m, EPSG:28355\)/);
