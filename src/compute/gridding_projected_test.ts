@@ -154,6 +154,7 @@ Deno.test("writeGrid() records a projected grid's CRS in Zarr and GeoTIFF (gdali
   await writeGrid(`${dir}/g.zarr`, grid);
   const back = await readGrid(`${dir}/g.zarr`);
   assert.equal(back.crs, CRS);
+  assert.deepEqual(back.bbox, BBOX);
   assert.deepEqual(Array.from(back.lon), Array.from(grid.lon));
   assert.deepEqual(Array.from(back.lat), Array.from(grid.lat));
 

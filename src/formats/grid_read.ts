@@ -32,6 +32,7 @@ interface Meta {
   registration?: "gridline" | "pixel";
   provenance?: unknown;
   crs?: string;
+  bbox?: [number, number, number, number];
 }
 
 function metaOf(value: unknown): Meta {
@@ -46,6 +47,9 @@ function metaOf(value: unknown): Meta {
       : undefined,
     provenance: o.provenance,
     crs: typeof o.crs === "string" && /^EPSG:\d+$/.test(o.crs) ? o.crs : undefined,
+    bbox: Array.isArray(o.bbox) && o.bbox.length === 4 && o.bbox.every(Number.isFinite)
+      ? o.bbox as [number, number, number, number]
+      : undefined,
   };
 }
 
@@ -147,6 +151,8 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
     crs: meta.crs ?? "EPSG:4326",
     resolution: { lon: meanStep(lon), lat: meanStep(lat) },
     registration: meta.registration ?? "gridline",
+    // A projected grid's lon/lat bbox cannot be recovered from its metre axes: kept from the file.
+    ...(meta.crs !== undefined && meta.crs !== "EPSG:4326" && meta.bbox ? { bbox: meta.bbox } : {}),
     ...(dataDistanceKm ? { dataDistanceKm } : {}),
     provenance: provenanceOf(meta.provenance, path, schemas),
   };
