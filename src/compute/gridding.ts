@@ -18,6 +18,10 @@
  * `d^2 = ((lon_p - lon_node) * cos(lat_node))^2 + (lat_p - lat_node)^2`, so `radius` and
  * `maxDistance` are degrees of latitude (1 degree ~ 111.2 km) in every direction.
  *
+ * With `crs` a projected CRS, the grid is a lattice of eastings and northings in metres and the
+ * metric the planar one, through the same kernels (see {@linkcode GridPointsOptions.crs} and
+ * {@linkcode projectedGridExtent}).
+ *
  * @module
  */
 // From the file rather than contracts/mod.ts, which loads zod: `gam grid` starts ~40 ms sooner.
@@ -819,7 +823,8 @@ function bandsOf(ny: number, count: number): [number, number][] {
 }
 
 /**
- * Grids scattered points onto a regular lon/lat grid with the worker pool.
+ * Grids scattered points onto a regular lon/lat grid (or, with `options.crs`, a projected
+ * easting/northing grid in metres) with the worker pool.
  *
  * Validates every option first (throwing {@linkcode GridOptionError} naming it), computes the
  * node layout (see {@linkcode gridLayout}) and refuses grids larger than `maxCells`, skips rows

@@ -9,7 +9,9 @@
  * `grid` entry (kernel version and options) before the runner's entry for the stage.
  *
  * Distances (`radius`, `maxDistance`) are degrees of latitude in the wrapper's local metric
- * (longitude scaled by the cosine of the node's latitude).
+ * (longitude scaled by the cosine of the node's latitude); with a projected `crs`, `spacing`,
+ * `radius` and `maxDistance` are metres with the planar metric and the grid's axes are eastings
+ * and northings (see {@linkcode checkProjectedGridPlan} for what may follow it).
  *
  * @module
  */
