@@ -18,6 +18,10 @@
  * `d^2 = ((lon_p - lon_node) * cos(lat_node))^2 + (lat_p - lat_node)^2`, so `radius` and
  * `maxDistance` are degrees of latitude (1 degree ~ 111.2 km) in every direction.
  *
+ * With `crs` a projected CRS, the grid is a lattice of eastings and northings in metres and the
+ * metric the planar one, through the same kernels (see {@linkcode GridPointsOptions.crs} and
+ * {@linkcode projectedGridExtent}).
+ *
  * @module
  */
 // From the file rather than contracts/mod.ts, which loads zod: `gam grid` starts ~40 ms sooner.
@@ -29,6 +33,7 @@ import type { ComputeJob, WorkerPool } from "./pool.ts";
 import { KM_PER_DEGREE } from "./arrays.ts";
 import { bandsOf } from "./_checks.ts";
 import { footprintDistance } from "./footprint.ts";
+import { fromLonLat, isProjectedCrs, UnsupportedCrsError } from "../formats/crs.ts";
 
 /**
  * Default distance mask of mincurv and linear, in node spacings: nodes farther than
@@ -225,6 +230,16 @@ export interface GridPointsOptions {
   units?: string;
   /** Cancels the gridding (running jobs have their workers terminated). */
   signal?: AbortSignal;
+  /**
+   * The grid's CRS. `"EPSG:4326"`: nodes on a longitude/latitude lattice, `spacing`, `radius`
+   * and `maxDistance` in degrees (local metric above). A projected CRS of
+   * `src/formats/crs.ts` (e.g. `"EPSG:32755"`, `"EPSG:28355"`): the points (still EPSG:4326)
+   * are projected, the nodes lie on an easting/northing lattice in metres over the projected
+   * `bbox` (its densified edges' extent, snapped outwards to whole multiples of `spacing`), and
+   * `spacing`, `radius` and `maxDistance` are metres with the planar metric. Not with `frame`.
+   * @default {"EPSG:4326"}
+   */
+  crs?: string;
 }
 
 /**
@@ -718,8 +733,11 @@ function checkSpacing(spacing: unknown): asserts spacing is number {
  * ```
  */
 export function checkGridOptions(options: GridPointsOptions): { nx: number; ny: number } {
+  const crs = options.crs ?? GEOGRAPHIC_CRS;
+  if (crs !== GEOGRAPHIC_CRS) checkProjectedCrs(options, crs);
   const o = checkOptions(options);
-  return gridShape(o.bbox, o.spacing, o.registration, o.maxCells);
+  const region = crs === GEOGRAPHIC_CRS ? o.bbox : projectedGridExtent(o.bbox, crs, o.spacing);
+  return gridShape(region, o.spacing, o.registration, o.maxCells);
 }
 
 /** Points kept after dropping non-finite rows and those that cannot reach the grid. */
@@ -836,7 +854,8 @@ function bandPoints(
 }
 
 /**
- * Grids scattered points onto a regular lon/lat grid with the worker pool.
+ * Grids scattered points onto a regular lon/lat grid (or, with `options.crs`, a projected
+ * easting/northing grid in metres) with the worker pool.
  *
  * Validates every option first (throwing {@linkcode GridOptionError} naming it), computes the
  * node layout (see {@linkcode gridLayout}) and refuses grids larger than `maxCells`, skips rows
@@ -869,10 +888,25 @@ function bandPoints(
  * grid.values.length; // 121 (11 x 11 nodes)
  * ```
  */
-export async function gridPoints(
+export function gridPoints(
   pool: WorkerPool | null,
   points: Points,
   options: GridPointsOptions,
+): Promise<GridResult> {
+  const crs = options.crs ?? GEOGRAPHIC_CRS;
+  if (crs === GEOGRAPHIC_CRS) return gridLattice(pool, points, options, KM_PER_DEGREE);
+  return gridProjected(pool, points, options, crs);
+}
+
+/**
+ * Grids on the lattice of `options` (degrees, or the scaled metres of
+ * {@linkcode gridProjected}); `kmPerUnit` turns the kernels' distances into km.
+ */
+async function gridLattice(
+  pool: WorkerPool | null,
+  points: Points,
+  options: GridPointsOptions,
+  kmPerUnit: number,
 ): Promise<GridResult> {
   const o = checkOptions(options);
   checkPoints(points);
@@ -1119,7 +1153,7 @@ export async function gridPoints(
   const dataDistanceKm = new Float32Array(cells);
   let maskedNodes = 0;
   for (let i = 0; i < cells; i++) {
-    dataDistanceKm[i] = dist[i] * KM_PER_DEGREE;
+    dataDistanceKm[i] = dist[i] * kmPerUnit;
     if (!(dist[i] <= o.maxDistance)) {
       if (values![i] === values![i]) maskedNodes++;
       values![i] = NaN;
@@ -1184,6 +1218,166 @@ export async function gridPoints(
     pointsSkipped: kept.skipped,
     warnings,
   };
+}
+
+/** The CRS of a longitude/latitude grid (the default). */
+const GEOGRAPHIC_CRS = "EPSG:4326";
+
+/**
+ * Largest |latitude| (degrees) of the kernels' scaled lattice: below 2^-27 radians (6e-7
+ * degrees) the cosine of the kernels' metric is exactly 1 (fdlibm and musl return 1.0 there),
+ * so their local metric is the planar one.
+ */
+const PLANAR_LAT = 4e-7;
+
+/** Segments per bbox edge when projecting its outline. */
+const EDGE_SEGMENTS = 64;
+
+/** Checks `crs` is a projected CRS of `src/formats/crs.ts` usable for a grid. */
+function checkProjectedCrs(options: GridPointsOptions, crs: string): void {
+  try {
+    if (!isProjectedCrs(crs)) throw new UnsupportedCrsError(crs);
+  } catch (e) {
+    if (e instanceof UnsupportedCrsError) throw new GridOptionError("crs", e.message);
+    throw e;
+  }
+  if (options.frame !== undefined) {
+    throw new GridOptionError(
+      "crs",
+      `crs ${JSON.stringify(crs)} cannot be used with a frame (the tiles of a queued run); ` +
+        `grid in EPSG:4326 or run the job as one piece`,
+    );
+  }
+}
+
+/**
+ * The extent in metres of a grid in the projected `crs` over the EPSG:4326 `bbox`: the
+ * rectangle around the bbox's outline (each edge projected at 64 points), snapped outwards to
+ * whole multiples of `spacing`, as `[minX, minY, maxX, maxY]`. Gridline nodes lie on its edges,
+ * pixel nodes at the centres of the cells that tile it.
+ *
+ * @param bbox `[minLon, minLat, maxLon, maxLat]`, degrees.
+ * @param crs A projected CRS, `"EPSG:<code>"`.
+ * @param spacing Node spacing, metres (> 0).
+ * @throws {GridOptionError} `option` `"crs"` for a CRS that is not a supported projected one.
+ *
+ * @example Usage
+ * ```ts
+ * import { projectedGridExtent } from "./gridding.ts";
+ * projectedGridExtent([146.5, -37.9, 146.6, -37.8], "EPSG:28355", 100); // [455900, 5805100, 464900, 5816300]
+ * ```
+ */
+export function projectedGridExtent(
+  bbox: Bbox,
+  crs: string,
+  spacing: number,
+): [number, number, number, number] {
+  checkSpacing(spacing);
+  const [w, so, e, n] = checkBbox(bbox, "bbox");
+  checkProjectedCrs({ bbox, spacing, method: "nearest" }, crs);
+  const m = EDGE_SEGMENTS;
+  const lon = new Float64Array(4 * m), lat = new Float64Array(4 * m);
+  for (let i = 0; i < m; i++) {
+    const t = i / m;
+    lon[i] = w + t * (e - w), lat[i] = so; // south edge, west to east
+    lon[m + i] = e, lat[m + i] = so + t * (n - so); // east edge
+    lon[2 * m + i] = e - t * (e - w), lat[2 * m + i] = n; // north edge
+    lon[3 * m + i] = w, lat[3 * m + i] = n - t * (n - so); // west edge
+  }
+  const { x, y } = fromLonLat(crs, lon, lat);
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    x0 = Math.min(x0, x[i]), x1 = Math.max(x1, x[i]);
+    y0 = Math.min(y0, y[i]), y1 = Math.max(y1, y[i]);
+  }
+  if (![x0, y0, x1, y1].every(Number.isFinite)) {
+    throw new GridOptionError(
+      "crs",
+      `the bbox [${bbox.join(", ")}] cannot be projected to ${crs} (outside its area of use)`,
+    );
+  }
+  return [
+    Math.floor(x0 / spacing) * spacing,
+    Math.floor(y0 / spacing) * spacing,
+    Math.ceil(x1 / spacing) * spacing,
+    Math.ceil(y1 / spacing) * spacing,
+  ];
+}
+
+/**
+ * Grids in a projected CRS with the unchanged kernels: the points are projected, shifted to the
+ * extent's south-west corner and scaled by a power of two `s` small enough that every northing
+ * is below {@linkcode PLANAR_LAT}: the kernels' metric `((dlon cos lat)^2 + dlat^2)` is then
+ * exactly the planar one, and scaling by a power of two is exact in floating point, so the
+ * kernels compute what they would on the metre lattice. Distances come back divided by `s`.
+ */
+async function gridProjected(
+  pool: WorkerPool | null,
+  points: Points,
+  options: GridPointsOptions,
+  crs: string,
+): Promise<GridResult> {
+  checkProjectedCrs(options, crs);
+  const o = checkOptions(options);
+  checkPoints(points);
+  const extent = projectedGridExtent(o.bbox, crs, o.spacing);
+  const { x, y } = fromLonLat(crs, points.lon, points.lat);
+  const [x0, y0] = extent;
+  let reach = Math.max(extent[3] - y0, o.spacing);
+  for (let i = 0; i < y.length; i++) {
+    const d = Math.abs(y[i] - y0);
+    if (d > reach) reach = d; // NaN (unprojectable points) never is
+  }
+  const s = 2 ** -Math.ceil(Math.log2(reach / PLANAR_LAT));
+  const u = new Float64Array(x.length), v = new Float64Array(y.length);
+  for (let i = 0; i < x.length; i++) u[i] = (x[i] - x0) * s, v[i] = (y[i] - y0) * s;
+  const scaled = (d: number | undefined) => d === undefined ? undefined : d * s;
+  let result: GridResult;
+  try {
+    result = await gridLattice(
+      pool,
+      { lon: u, lat: v, value: points.value, weight: points.weight },
+      {
+        ...options,
+        crs: undefined,
+        bbox: [0, 0, (extent[2] - x0) * s, (extent[3] - y0) * s],
+        spacing: o.spacing * s,
+        radius: scaled(options.radius),
+        maxDistance: scaled(options.maxDistance),
+      },
+      1 / s / 1000,
+    );
+  } catch (e) {
+    if (e instanceof NoPointsError) {
+      throw new NoPointsError(
+        `no point lies inside the ${crs} extent [${extent.join(", ")}] m of the bbox ` +
+          `[${o.bbox.join(", ")}] (${points.lon.length} points read)`,
+      );
+    }
+    if (e instanceof EmptyGridError) {
+      throw new EmptyGridError(
+        `the grid in ${crs} over [${extent.join(", ")}] m has no value at any node ` +
+          `(${o.method}); nothing written`,
+      );
+    }
+    throw e;
+  }
+  const { grid } = result;
+  const half = o.registration === "pixel" ? o.spacing / 2 : 0;
+  const nx = grid.lon.length, ny = grid.lat.length;
+  grid.lon = Float64Array.from({ length: nx }, (_, i) => x0 + half + i * o.spacing);
+  grid.lat = Float64Array.from({ length: ny }, (_, j) => y0 + half + j * o.spacing);
+  grid.crs = crs;
+  grid.resolution = { lon: o.spacing, lat: o.spacing };
+  grid.bbox = o.bbox;
+  const params = grid.provenance[0].params;
+  params.bbox = [...o.bbox];
+  params.crs = crs;
+  params.extent = extent;
+  params.spacing = o.spacing;
+  if ("radius" in params) params.radius = Number.isFinite(o.radius) ? o.radius : "Infinity";
+  params.maxDistance = Number.isFinite(o.maxDistance) ? o.maxDistance : "Infinity";
+  return result;
 }
 
 /** The kernel calls of a method on a small synthetic problem (fresh arrays on every call). */

@@ -85,6 +85,7 @@ export {
   MIN_MINCURV_CELLS,
   NoPointsError,
   type Points,
+  projectedGridExtent,
   warmUpGridding,
 } from "./gridding.ts";
 export { type BuildInfo, buildInfo, codeVersion, type WasmBuild, wasmBuild } from "./build_info.ts";

@@ -224,7 +224,9 @@ export interface QcAnomalyOptions extends FilterRunOptions {
  * each as an `Anomaly` (weighted centroid lon/lat, depth 0, type `positive`/`negative`,
  * attributes `peak` (residual at the peak cell), `peakZ`, `cells`, `areaKm2`), strongest
  * first. Confidence (gam-core): `(1 - exp(-(|peak z| - threshold))) * (1 - exp(-cells / 4))`,
- * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job.
+ * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job. A grid in a
+ * projected `crs` (axes in metres): the centroid is transformed to lon/lat and also kept as
+ * attributes `x`, `y` (metres), and `areaKm2` is the cell count times `dx * dy / 1e6`.
  *
  * @example Usage
  * ```ts
@@ -242,9 +244,10 @@ export interface QcAnomalyOptions extends FilterRunOptions {
  */
 export async function qcAnomalies(
   pool: WorkerPool,
-  grid: Pick<ProcessedGrid, "lat" | "lon" | "values" | "resolution">,
+  grid: Pick<ProcessedGrid, "lat" | "lon" | "values" | "resolution"> & { crs?: string },
   options: QcAnomalyOptions = {},
 ): Promise<Anomaly[]> {
+  const projected = grid.crs !== undefined && grid.crs !== "EPSG:4326";
   const nx = grid.lon.length, ny = grid.lat.length;
   checkGrid({ values: grid.values as Float64Array, nx, ny });
   const { regional = "polynomial", order = 1, regionalKm = 100, zThreshold = 3 } = options;
@@ -258,7 +261,9 @@ export async function qcAnomalies(
     const { dxKm, dyKm } = cellSizeKm(grid);
     regionalParam = regionalKm / 6 / Math.sqrt(dxKm * dyKm);
   }
-  const spec = new Float64Array([
+  // A projected grid runs in node-index space (the kernel's centroid is then a column and row;
+  // its km² area, which assumes degrees, is recomputed below from the cell count).
+  const spec = projected ? new Float64Array([0, 0, 1, 1, nx, ny]) : new Float64Array([
     grid.lon[0],
     grid.lat[0],
     grid.resolution.lon,
@@ -291,6 +296,21 @@ export async function qcAnomalies(
       confidence: Math.min(1, Math.max(0, confidence)),
       type: peakZ >= 0 ? "positive" : "negative",
       attributes: { peak, peakZ, cells, areaKm2 },
+    });
+  }
+  if (projected && anomalies.length > 0) {
+    // Column and row to easting and northing (kept as attributes x, y, metres in the grid's
+    // CRS), then to the contract's longitude and latitude.
+    const { crs } = grid as { crs: string };
+    const dx = grid.resolution.lon, dy = grid.resolution.lat;
+    const x = Float64Array.from(anomalies, (a) => grid.lon[0] + a.lon * dx);
+    const y = Float64Array.from(anomalies, (a) => grid.lat[0] + a.lat * dy);
+    const { toLonLat } = await import("../formats/crs.ts");
+    const ll = toLonLat(crs, x, y);
+    anomalies.forEach((a, k) => {
+      a.lon = ll.lon[k], a.lat = ll.lat[k];
+      const cells = a.attributes!.cells as number;
+      a.attributes = { ...a.attributes, areaKm2: (cells * dx * dy) / 1e6, x: x[k], y: y[k] };
     });
   }
   return anomalies;

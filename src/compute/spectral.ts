@@ -21,18 +21,24 @@ import { checkGrid, checkNumber } from "./_checks.ts";
 import type { WorkerPool } from "./pool.ts";
 
 /**
- * Cell sizes in km of a geographic grid: `dy = spacingLat * KM_PER_DEGREE`,
- * `dx = spacingLon * KM_PER_DEGREE * cos(centre latitude)`.
+ * Cell sizes in km of a grid. Geographic (`crs` EPSG:4326, or absent):
+ * `dy = spacingLat * KM_PER_DEGREE`, `dx = spacingLon * KM_PER_DEGREE * cos(centre latitude)`.
+ * Projected (any other `crs`, axes in metres): `dx = spacingLon / 1000`, `dy = spacingLat / 1000`
+ * (the projection's scale factor, within 0.1% of 1 over a UTM zone, is ignored).
  *
  * @example Usage
  * ```ts
  * import { cellSizeKm } from "./spectral.ts";
  * cellSizeKm({ lat: new Float64Array([59, 61]), resolution: { lon: 0.1, lat: 0.1 } }); // dx ≈ 5.56, dy ≈ 11.12
+ * cellSizeKm({ lat: new Float64Array([0, 500]), resolution: { lon: 250, lat: 500 }, crs: "EPSG:32755" }); // { dxKm: 0.25, dyKm: 0.5 }
  * ```
  */
 export function cellSizeKm(
-  grid: Pick<ProcessedGrid, "lat" | "resolution">,
+  grid: Pick<ProcessedGrid, "lat" | "resolution"> & { crs?: string },
 ): { dxKm: number; dyKm: number } {
+  if (grid.crs !== undefined && grid.crs !== "EPSG:4326") {
+    return { dxKm: grid.resolution.lon / 1000, dyKm: grid.resolution.lat / 1000 };
+  }
   const centre = (grid.lat[0] + grid.lat[grid.lat.length - 1]) / 2;
   return {
     dxKm: grid.resolution.lon * KM_PER_DEGREE * Math.cos((centre * Math.PI) / 180),

@@ -43,9 +43,16 @@ const Axis = z.instanceof(Float64Array, { error: "expected a Float64Array" });
 /**
  * The `ProcessedGrid` schema.
  *
- * - `lat`, `lon`: node coordinates in degrees, strictly increasing.
- * - `values`: `Float32Array` or `Float64Array`, row-major `[lat][lon]`, NaN nodata.
- * - `resolution`: node spacing in degrees, `{ lon, lat }`.
+ * - `crs`: `"EPSG:4326"` (the default of every stage), or a projected CRS `"EPSG:<code>"` (metres)
+ *   when the `grid` stage was given `crs`.
+ * - `lat`, `lon`: node coordinates in the units of `crs`, strictly increasing. One convention
+ *   for both kinds of CRS: `lon` is the first (east) axis and `lat` the second (north) axis:
+ *   longitudes and latitudes in degrees for EPSG:4326, eastings (x) and northings (y) in metres
+ *   for a projected CRS.
+ * - `values`: `Float32Array` or `Float64Array`, row-major `[lat][lon]` (rows south to north),
+ *   NaN nodata.
+ * - `resolution`: node spacing `{ lon, lat }` in the units of `crs` (degrees or metres).
+ * - `bbox`: always EPSG:4326 degrees (the request's area), whatever `crs`.
  * - `registration`: `"gridline"` (nodes on the bbox edges) or `"pixel"` (nodes at cell centres).
  *
  * @example Usage
@@ -64,8 +71,9 @@ export const ProcessedGridSchema = z.strictObject({
   }),
   /** Units of `values`, e.g. `"mGal"`. */
   units: z.string().min(1),
-  crs: z.literal("EPSG:4326", { error: 'expected crs "EPSG:4326"' }),
-  /** Node spacing, degrees. */
+  /** `"EPSG:4326"` or a projected `"EPSG:<code>"`: the CRS of `lon`, `lat` and `resolution`. */
+  crs: z.string().regex(/^EPSG:\d+$/, { error: 'expected crs "EPSG:<code>", e.g. "EPSG:4326"' }),
+  /** Node spacing, in the units of `crs` (degrees for EPSG:4326, metres when projected). */
   resolution: z.strictObject({ lon: z.number().positive(), lat: z.number().positive() }),
   registration: z.enum(["gridline", "pixel"]),
   /** The bbox the grid was made for, if any. */
@@ -117,6 +125,7 @@ export function validateProcessedGrid(grid: unknown, where?: string): ProcessedG
       `dataDistanceKm: length ${g.dataDistanceKm.length} differs from values' ${g.values.length}`,
     );
   }
+  const unit = g.crs === "EPSG:4326" ? "degrees" : "metres";
   for (
     const [axis, step, name] of [[g.lon, g.resolution.lon, "lon"], [
       g.lat,
@@ -128,7 +137,9 @@ export function validateProcessedGrid(grid: unknown, where?: string): ProcessedG
     const span = axis[axis.length - 1] - axis[0];
     const mean = span / (axis.length - 1);
     if (Math.abs(mean - step) > 1e-6 * step) {
-      issues.push(`resolution.${name}: ${step} degrees differs from the ${name} axis step ${mean}`);
+      issues.push(
+        `resolution.${name}: ${step} ${unit} differs from the ${name} axis step ${mean}`,
+      );
     }
   }
   if (issues.length > 0) throw new ContractError("ProcessedGrid", issues, where);

@@ -1,6 +1,7 @@
 /**
  * Writing grids as Float32 GeoTIFF files (classic little-endian TIFF, uncompressed strips),
- * north-up, georeferenced in EPSG:4326 with NaN nodata (`GDAL_NODATA` = `"nan"`).
+ * north-up, georeferenced in EPSG:4326, or in the grid's projected CRS (`ProjectedCSTypeGeoKey`,
+ * axes in metres), with NaN nodata (`GDAL_NODATA` = `"nan"`).
  *
  * The bytes are written here rather than with the npm `geotiff` package: its writer is marked
  * experimental, has no `GDAL_NODATA` tag and does not set the raster type (point or area) we
@@ -46,6 +47,33 @@ export interface GeoTiffGrid {
   registration: "gridline" | "pixel";
   /** Optional data footprint, written as band 2: distance to the nearest input point, km. */
   dataDistanceKm?: Float32Array;
+  /**
+   * The CRS of `lon`, `lat` and `resolution`: `"EPSG:4326"` (degrees), or a projected
+   * `"EPSG:<code>"` whose axes are eastings and northings in metres (written as
+   * `ProjectedCSTypeGeoKey`).
+   * @default {"EPSG:4326"}
+   */
+  crs?: string;
+}
+
+/** The GeoKeys (key, value) of the CRS after the raster type: geographic or projected. */
+function crsGeoKeys(crs: string | undefined): number[][] {
+  if (crs === undefined || crs === "EPSG:4326") {
+    return [
+      [1024, 2], // GTModelTypeGeoKey = ModelTypeGeographic
+      [2048, 4326], // GeographicTypeGeoKey = WGS 84
+      [2054, 9102], // GeogAngularUnitsGeoKey = degree
+    ];
+  }
+  const m = /^EPSG:(\d+)$/.exec(crs);
+  if (!m || Number(m[1]) > 65535) {
+    throw new GeoTiffError(`crs ${JSON.stringify(crs)} is not an EPSG code a GeoKey can hold`);
+  }
+  return [
+    [1024, 1], // GTModelTypeGeoKey = ModelTypeProjected
+    [3072, Number(m[1])], // ProjectedCSTypeGeoKey = the EPSG code
+    [3076, 9001], // ProjLinearUnitsGeoKey = metre
+  ];
 }
 
 /**
@@ -237,29 +265,18 @@ function layoutGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions): GeoTiffLayou
     { code: 33550, type: T_DOUBLE, values: [dx, dy, 0] }, // ModelPixelScale
     { code: 33922, type: T_DOUBLE, values: [0, 0, 0, west, north, 0] }, // ModelTiepoint
     {
-      code: 34735, // GeoKeyDirectory: version 1.1.0, 4 keys
+      code: 34735, // GeoKeyDirectory: version 1.1.0, 4 keys sorted by key id
       type: T_SHORT,
       values: [
         1,
         1,
         0,
         4,
-        1024,
-        0,
-        1,
-        2, // GTModelTypeGeoKey = ModelTypeGeographic
-        1025,
-        0,
-        1,
-        point ? 2 : 1, // GTRasterTypeGeoKey = PixelIsPoint | PixelIsArea
-        2048,
-        0,
-        1,
-        4326, // GeographicTypeGeoKey = WGS 84
-        2054,
-        0,
-        1,
-        9102, // GeogAngularUnitsGeoKey = degree
+        ...[
+          ...crsGeoKeys(grid.crs).slice(0, 1),
+          [1025, point ? 2 : 1], // GTRasterTypeGeoKey = PixelIsPoint | PixelIsArea
+          ...crsGeoKeys(grid.crs).slice(1),
+        ].flatMap(([key, value]) => [key, 0, 1, value]),
       ],
     },
     { code: 42112, type: T_ASCII, values: gdalMetadata(grid, options) }, // GDAL_METADATA

@@ -31,6 +31,8 @@ interface Meta {
   modality?: string;
   registration?: "gridline" | "pixel";
   provenance?: unknown;
+  crs?: string;
+  bbox?: [number, number, number, number];
 }
 
 function metaOf(value: unknown): Meta {
@@ -44,6 +46,10 @@ function metaOf(value: unknown): Meta {
       ? o.registration
       : undefined,
     provenance: o.provenance,
+    crs: typeof o.crs === "string" && /^EPSG:\d+$/.test(o.crs) ? o.crs : undefined,
+    bbox: Array.isArray(o.bbox) && o.bbox.length === 4 && o.bbox.every(Number.isFinite)
+      ? o.bbox as [number, number, number, number]
+      : undefined,
   };
 }
 
@@ -140,9 +146,13 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
     lon,
     values,
     units: meta.units ?? "unknown",
-    crs: "EPSG:4326",
+    // A Zarr group records its CRS (a projected grid's axes are metres); GeoTIFF and NetCDF
+    // grids are read in EPSG:4326 only.
+    crs: meta.crs ?? "EPSG:4326",
     resolution: { lon: meanStep(lon), lat: meanStep(lat) },
     registration: meta.registration ?? "gridline",
+    // A projected grid's lon/lat bbox cannot be recovered from its metre axes: kept from the file.
+    ...(meta.crs !== undefined && meta.crs !== "EPSG:4326" && meta.bbox ? { bbox: meta.bbox } : {}),
     ...(dataDistanceKm ? { dataDistanceKm } : {}),
     provenance: provenanceOf(meta.provenance, path, schemas),
   };

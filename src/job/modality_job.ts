@@ -29,6 +29,7 @@ import { type IngestionService, isSourceDown, type PluginIdentity } from "../ing
 import {
   buildPipeline,
   checkGridStageSize,
+  checkProjectedGridPlan,
   defaultStageRegistry,
   isProcessedGrid,
   PipelineDefinitionError,
@@ -207,6 +208,14 @@ export function planFor(config: GamConfig, modality: string): PipelinePlan {
         { cause: e },
       );
     }
+  }
+  try {
+    checkProjectedGridPlan(planStages(plan));
+  } catch (e) {
+    if (!(e instanceof GridOptionError)) throw e;
+    throw new PipelineDefinitionError(`modalities.${modality}.pipeline: ${e.message}`, {
+      cause: e,
+    });
   }
   return plan;
 }

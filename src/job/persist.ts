@@ -16,6 +16,7 @@ import {
 import type { StageRecord } from "../preprocessing/mod.ts";
 import type { LineSummary } from "../formats/mod.ts";
 import { valueStatistics } from "../preprocessing/mod.ts";
+import { KM_PER_DEGREE } from "../compute/mod.ts";
 
 /** One grid to persist. */
 export interface GridToPersist {
@@ -84,10 +85,15 @@ export async function persistModality(
   for (const g of m.grids) {
     const { lon, lat } = g.grid;
     const stats = valueStatistics(g.grid.values);
+    // A projected grid (axes in metres) records its CRS and spacing in its stats, its
+    // resolution in degrees of latitude (1 degree = KM_PER_DEGREE km) and the request's bbox.
+    const projected = g.grid.crs !== "EPSG:4326";
     const row = await repo.insertGrid({
       surveyId: survey.id,
       gridVersion: `${m.pipelineVersion}/${g.branch}`,
-      resolutionDeg: g.grid.resolution.lon,
+      resolutionDeg: projected
+        ? g.grid.resolution.lat / (KM_PER_DEGREE * 1000)
+        : g.grid.resolution.lon,
       storageUri: g.storageUri,
       stats: {
         ...stats,
@@ -95,8 +101,11 @@ export async function persistModality(
         nx: lon.length,
         ny: lat.length,
         units: g.grid.units,
+        ...(projected ? { crs: g.grid.crs, spacingM: g.grid.resolution.lon } : {}),
       },
-      bbox: [lon[0], lat[0], lon[lon.length - 1], lat[lat.length - 1]],
+      bbox: projected
+        ? g.grid.bbox ?? m.bbox
+        : [lon[0], lat[0], lon[lon.length - 1], lat[lat.length - 1]],
     });
     gridIds.push(row.id);
     if (g.anomalies.length > 0) {

@@ -7,6 +7,7 @@ import { type Bbox, ContractError } from "../contracts/mod.ts";
 import { validateProcessedGrid, validateRawData } from "../contracts/schemas.ts";
 import { isProcessedGrid, type Stage, type StageData } from "./stage.ts";
 import { nanCount } from "./statistics.ts";
+import { projectedGridExtent } from "../compute/mod.ts";
 
 /**
  * A stage output broke an invariant. Names the stage, the branch and the invariant.
@@ -81,7 +82,10 @@ export function checkpoint(stage: Stage, output: StageData, options: CheckpointO
   if (ratio > limit) {
     fail(`NaN ratio ${ratio.toFixed(4)} exceeds the configured limit ${limit}`);
   }
-  const [w, s, e, n] = options.bbox;
+  // A projected grid covers the projected extent of the bbox (axes in metres).
+  const [w, s, e, n] = output.crs === "EPSG:4326"
+    ? options.bbox
+    : projectedGridExtent(options.bbox, output.crs, resolution.lon);
   const tolLon = resolution.lon / 2 + 1e-9, tolLat = resolution.lat / 2 + 1e-9;
   if (
     lon[0] < w - tolLon || lon[lon.length - 1] > e + tolLon || lat[0] < s - tolLat ||

@@ -155,7 +155,8 @@ export interface SplitPlan {
  * look at a bounded neighbourhood, up to the first whole-grid stage; the mosaic runs the rest on
  * the stitched grid. The tile part must end in a grid (the mosaic stitches grids).
  *
- * @throws {RangeError} When the trunk has no `grid` stage before its first whole-grid stage.
+ * @throws {RangeError} When the trunk has no `grid` stage before its first whole-grid stage, or
+ *   a tiled `grid` stage has a projected `crs`.
  *
  * @example Usage
  * ```ts ignore
@@ -176,6 +177,15 @@ export function splitPlan(plan: PipelinePlan): SplitPlan {
         `(${stages[cut]?.id ?? "end of the trunk"}): a queued run stitches tiles of gridded ` +
         `data, so the trunk must grid the points first`,
     );
+  }
+  for (const s of stages.slice(0, cut)) {
+    const crs = s.id === "grid" ? (s.params as { crs?: string }).crs : undefined;
+    if (crs !== undefined && crs !== "EPSG:4326") {
+      throw new RangeError(
+        `stage "grid" has crs ${JSON.stringify(crs)}: a queued run tiles and stitches ` +
+          `EPSG:4326 grids only; remove the grid stage's crs parameter or run with gam run`,
+      );
+    }
   }
   const end = cut;
   return {

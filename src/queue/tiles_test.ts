@@ -206,6 +206,13 @@ Deno.test("haloMinimum() reads the grid reach and filter widths; splitPlan() cut
     /no finite radius/,
   );
   assert.throws(() => splitPlan(buildPipeline("qc", reg, "1")), /no "grid" stage/);
+  assert.throws(
+    () =>
+      splitPlan(
+        buildPipeline('grid(spacing=500, crs="EPSG:32755") -> upward(heightM=10)', reg, "1"),
+      ),
+    /stage "grid" has crs "EPSG:32755": a queued run tiles and stitches EPSG:4326 grids only/,
+  );
   const raised = effectiveHalo({ unit: "km", value: 1 }, 0.05, 0.01, [10, 0, 11, 1]);
   assert.equal(raised.raised, true);
   assert.ok(raised.halo.lat >= 0.05);

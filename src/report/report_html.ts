@@ -165,18 +165,28 @@ function gridFigure(g: ReportGrid, labelTop: number, tableRows: number): string 
   const dLat = ny > 1 ? (grid.lat[ny - 1] - grid.lat[0]) / (ny - 1) : grid.resolution.lat;
   const lon0 = grid.lon[0] - dLon / 2, lon1 = grid.lon[nx - 1] + dLon / 2;
   const lat0 = grid.lat[0] - dLat / 2, lat1 = grid.lat[ny - 1] + dLat / 2;
-  const { width: w, height: h } = mapSize(lon1 - lon0, lat1 - lat0, (lat0 + lat1) / 2, img);
+  // A projected grid's axes are eastings and northings in metres: true aspect without the
+  // cosine of latitude, ticks labelled in metres.
+  const projected = grid.crs !== "EPSG:4326";
+  const { width: w, height: h } = mapSize(
+    lon1 - lon0,
+    lat1 - lat0,
+    projected ? 0 : (lat0 + lat1) / 2,
+    img,
+  );
+  const tick = (t: number, pos: string, neg: string) =>
+    projected ? `${t} m${pos}` : degrees(t, pos, neg);
   const ml = 64, mt = 12, mb = 40, mr = 90;
   const W = ml + w + mr, H = mt + h + mb;
   const x = (lon: number) => ml + ((lon - lon0) / (lon1 - lon0 || 1)) * w;
   const y = (lat: number) => mt + h - ((lat - lat0) / (lat1 - lat0 || 1)) * h;
   const xt = niceTicks(lon0, lon1).map((t) =>
     `<line x1="${x(t)}" x2="${x(t)}" y1="${mt + h}" y2="${mt + h + 5}" stroke="#333"/>` +
-    `<text x="${x(t)}" y="${mt + h + 18}" text-anchor="middle">${degrees(t, "E", "W")}</text>`
+    `<text x="${x(t)}" y="${mt + h + 18}" text-anchor="middle">${tick(t, "E", "W")}</text>`
   ).join("");
   const yt = niceTicks(lat0, lat1).map((t) =>
     `<line x1="${ml - 5}" x2="${ml}" y1="${y(t)}" y2="${y(t)}" stroke="#333"/>` +
-    `<text x="${ml - 8}" y="${y(t) + 4}" text-anchor="end">${degrees(t, "N", "S")}</text>`
+    `<text x="${ml - 8}" y="${y(t) + 4}" text-anchor="end">${tick(t, "N", "S")}</text>`
   ).join("");
   // Edge anomalies (in the band FFT transforms disturb) are drawn grey and dashed. The
   // strongest `labelTop` get a circle and their rank; the others a small unlabelled dot, drawn
@@ -185,7 +195,14 @@ function gridFigure(g: ReportGrid, labelTop: number, tableRows: number): string 
   const rank = new Int32Array(g.anomalies.length);
   order.forEach((i, r) => (rank[i] = r + 1));
   const marker = (i: number) => {
-    const a = g.anomalies[i];
+    const a = projected
+      ? {
+        ...g.anomalies[i],
+        // On a projected grid's map: the anomaly's easting and northing (attributes x, y).
+        lon: g.anomalies[i].attributes?.x as number,
+        lat: g.anomalies[i].attributes?.y as number,
+      }
+      : g.anomalies[i];
     const colour = isEdgeAnomaly(a) ? "#777" : "#e8112d";
     const title = `<title>#${rank[i]} ${esc(a.type)}${isEdgeAnomaly(a) ? " (edge)" : ""} ` +
       `confidence ${fmt(a.confidence, 2)}</title>`;
@@ -238,7 +255,13 @@ function gridFigure(g: ReportGrid, labelTop: number, tableRows: number): string 
   let nan = 0;
   for (let i = 0; i < grid.values.length; i++) if (grid.values[i] !== grid.values[i]) nan++;
   const qcRows = [
-    ["grid", `${ny} × ${nx} (${grid.registration}, ${grid.resolution.lon}°)`],
+    [
+      "grid",
+      `${ny} × ${nx} (${grid.registration}, ` +
+      (grid.crs === "EPSG:4326"
+        ? `${grid.resolution.lon}°)`
+        : `${grid.resolution.lon} m, ${grid.crs})`),
+    ],
     ["NaN ratio", fmt(nan / grid.values.length, 3)],
     [
       "completeness",

@@ -32,6 +32,7 @@ const FLAG_OF: Record<string, string> = {
   registration: "--registration",
   method: "--method",
   bbox: "--bbox",
+  crs: "--crs",
   maxCells: "GAM_GRID_MAX_CELLS",
 };
 
@@ -73,13 +74,19 @@ Input:
 Grid:
   --bbox BOX       minLon,minLat,maxLon,maxLat in degrees
   --spacing DEG    Node spacing in degrees (> 0)
+  --crs EPSG:CODE  Grid in this projected CRS instead of EPSG:4326 (EPSG:326zz/327zz UTM,
+                   EPSG:283zz MGA, EPSG:27700, EPSG:2193, EPSG:3857): nodes on an
+                   easting/northing lattice in metres over the projected bbox (snapped
+                   outwards to multiples of the spacing); --spacing, --radius and
+                   --max-distance are then metres, and the GeoTIFF is written in that CRS.
+                   --x/--y stay longitude/latitude.
   --registration gridline|pixel
                    gridline (default): nodes at minLon + i * spacing up to maxLon inclusive
                    (10 to 14 at 0.01 is 401 nodes); pixel: nodes at the cell centres
   --method METHOD  block-mean | block-median | nearest | idw | linear | mincurv
   --units U        Units of the values (nT, mGal, ...); default: the --z column name's last
                    word when it is a unit (total_field_anomaly_nt: nT), else "unknown"
-  --out PATH       .tif: Float32 GeoTIFF (EPSG:4326, NaN nodata, pixel centres on the nodes),
+  --out PATH       .tif: Float32 GeoTIFF (EPSG:4326 or --crs, NaN nodata, pixel centres on the nodes),
                    band 1 the values, band 2 the distance to the nearest point (km); units
                    and registration in its GDAL metadata
                    .zarr: Zarr v3 group with lat, lon, values, data_distance (km) and the
@@ -163,6 +170,7 @@ export const gridCommand: Command = {
       "max-distance": { type: "string" },
       registration: { type: "string" },
       units: { type: "string" },
+      crs: { type: "string" },
       out: { type: "string" },
     }, { positionalInput: { flag: "input", command: "grid" } });
     if (positionals.length > 0) {
@@ -191,6 +199,7 @@ export const gridCommand: Command = {
       maxDistance: values["max-distance"] === "off" ? Infinity : number("max-distance"),
       maxCells: envCells === undefined ? undefined : numberFlag(envCells, "GAM_GRID_MAX_CELLS"),
       blockStatistics: false,
+      ...(values.crs !== undefined ? { crs: values.crs as string } : {}),
     };
     // Every option, and the grid's size, checked before the table is read.
     asUsage(() => checkGridOptions(options));
@@ -231,7 +240,7 @@ export const gridCommand: Command = {
           result.maskedNodes > 0
             ? `, ${result.maskedNodes} masked farther than ${
               result.grid.provenance[0].params.maxDistance
-            }° from data`
+            }${grid.crs === "EPSG:4326" ? "°" : " m"} from data`
             : ""
         }) from ${result.pointsInBbox} of ${table.rows} points in the bbox, ${method}, ` +
         `${((performance.now() - t0) / 1000).toFixed(2)} s`,

@@ -1,5 +1,6 @@
 /**
- * Stage `grid`: grids survey points onto the request's bbox at `spacing` degrees with any
+ * Stage `grid`: grids survey points onto the request's bbox at `spacing` degrees (or metres in
+ * a projected `crs`) with any
  * method of the gridding wrapper (`block-mean`, `block-median`, `nearest`, `idw`, `linear`,
  * `mincurv`), on the worker pool. A source grid (`RawData` of kind `grid`) is regridded by
  * treating its nodes as points. The stage promises `spacing`, which the checkpoint verifies.
@@ -8,13 +9,22 @@
  * `grid` entry (kernel version and options) before the runner's entry for the stage.
  *
  * Distances (`radius`, `maxDistance`) are degrees of latitude in the wrapper's local metric
- * (longitude scaled by the cosine of the node's latitude).
+ * (longitude scaled by the cosine of the node's latitude); with a projected `crs`, `spacing`,
+ * `radius` and `maxDistance` are metres with the planar metric and the grid's axes are eastings
+ * and northings (see {@linkcode checkProjectedGridPlan} for what may follow it).
  *
  * @module
  */
 import { z } from "zod";
 import type { Bbox, ProcessedGrid } from "../../contracts/mod.ts";
-import { GRID_METHODS, gridPoints, gridShape, KM_PER_DEGREE } from "../../compute/mod.ts";
+import {
+  GRID_METHODS,
+  GridOptionError,
+  gridPoints,
+  gridShape,
+  KM_PER_DEGREE,
+  projectedGridExtent,
+} from "../../compute/mod.ts";
 import {
   isProcessedGrid,
   type Stage,
@@ -51,6 +61,13 @@ const Params = z.strictObject({
   maxDistance: z.union([z.number().positive(), z.literal("off")]).optional(),
   /** Largest number of nodes. */
   maxCells: z.number().int().positive().optional(),
+  /**
+   * CRS of the grid: unset or `"EPSG:4326"` for a longitude/latitude grid (spacing, radius
+   * and maxDistance in degrees); a projected CRS such as `"EPSG:32755"` or `"EPSG:28355"` for a
+   * grid of eastings and northings in metres (spacing, radius and maxDistance in metres). See
+   * README "Survey inputs" for the stages that may follow a projected grid.
+   */
+  crs: z.string().regex(/^EPSG:\d+$/, 'must be "EPSG:<code>", e.g. "EPSG:32755"').optional(),
 });
 
 /** Parameters of the `grid` stage. */
@@ -68,11 +85,18 @@ class GridStage implements Stage<GridStageParams> {
   }
 
   async execute(input: StageData, ctx: StageContext): Promise<StageData> {
-    const { method, spacing, registration, maxDistance, ...rest } = this.params;
+    const { method, spacing, registration, maxDistance, crs, ...rest } = this.params;
     let lon: Float64Array, lat: Float64Array, value: Float64Array;
     let units: string, modality: string | undefined;
     if (isProcessedGrid(input) || input.kind === "grid") {
       const g = isProcessedGrid(input) ? input : input.grid;
+      if (input.crs !== "EPSG:4326") {
+        throw new GridOptionError(
+          "crs",
+          `stage "grid" cannot regrid a grid in ${input.crs}: its input must be points or an ` +
+            `EPSG:4326 grid (set crs on the first grid stage only)`,
+        );
+      }
       const nx = g.lon.length, n = g.values.length;
       lon = Float64Array.from({ length: n }, (_, i) => g.lon[i % nx]);
       lat = Float64Array.from({ length: n }, (_, i) => g.lat[Math.floor(i / nx)]);
@@ -104,6 +128,7 @@ class GridStage implements Stage<GridStageParams> {
         registration,
         units,
         signal: ctx.signal,
+        ...(crs !== undefined && crs !== "EPSG:4326" ? { crs } : {}),
       },
     );
     for (const w of warnings) ctx.logger.warn(w, { stage: "grid" });
@@ -194,6 +219,60 @@ export const gridStage: StageKind<typeof Params> = {
  */
 export function checkGridStageSize(stage: Stage, bbox: Bbox): void {
   if (!(stage instanceof GridStage)) return;
-  const { spacing, registration, maxCells } = stage.params;
-  gridShape(bbox, spacing, registration, maxCells);
+  const { spacing, registration, maxCells, crs } = stage.params;
+  const region = crs === undefined || crs === "EPSG:4326"
+    ? bbox
+    : projectedGridExtent(bbox, crs, spacing);
+  gridShape(region, spacing, registration, maxCells);
+}
+
+/**
+ * The stages that may follow a `grid` stage with a projected `crs` (their only use of the grid's
+ * geometry is its cell size, `cellSizeKm` in `compute/filters.ts`, which is CRS-aware). `qc` (anomaly
+ * positions in degrees) and a second `grid` are refused.
+ */
+export const PROJECTED_GRID_STAGES: readonly string[] = [
+  "noise",
+  "bandpass",
+  "upward",
+  "derivative",
+  "tilt",
+  "rtp",
+  "units",
+  "qc",
+];
+
+/**
+ * Refuses a plan in which a stage that needs a longitude/latitude grid follows a `grid` stage
+ * with a projected `crs` (in its branch or a branch forked after it), before anything runs.
+ *
+ * @param stages The plan's stages with their branch paths, depth first (`planStages(plan)`).
+ * @throws {GridOptionError} `option` `"crs"`, naming the stage, its branch and the parameter.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkProjectedGridPlan, gridStage } from "./grid.ts";
+ * const grid = gridStage.create(gridStage.paramsSchema.parse({ spacing: 500, crs: "EPSG:32755" }));
+ * checkProjectedGridPlan([{ branch: "main", stage: grid }]); // fine: nothing follows
+ * ```
+ */
+export function checkProjectedGridPlan(stages: { branch: string; stage: Stage }[]): void {
+  stages.forEach(({ branch, stage }, i) => {
+    if (!(stage instanceof GridStage)) return;
+    const crs = stage.params.crs;
+    if (crs === undefined || crs === "EPSG:4326") return;
+    for (const later of stages.slice(i + 1)) {
+      const downstream = branch === "main" || later.branch === branch ||
+        later.branch.startsWith(`${branch}/`);
+      if (downstream && !PROJECTED_GRID_STAGES.includes(later.stage.id)) {
+        throw new GridOptionError(
+          "crs",
+          `stage "${later.stage.id}" (branch ${later.branch}) cannot follow stage "grid" with ` +
+            `crs ${JSON.stringify(crs)}: it needs a longitude/latitude grid; remove the grid ` +
+            `stage's crs parameter (EPSG:4326) or the stage (after a projected grid: ` +
+            `${PROJECTED_GRID_STAGES.join(", ")})`,
+        );
+      }
+    }
+  });
 }

@@ -38,7 +38,13 @@ import { upwardStage } from "./upward.ts";
 export { type BandpassParams, bandpassStage } from "./bandpass.ts";
 export { bouguerSlab, bouguerStage, G } from "./bouguer.ts";
 export { type DerivativeParams, derivativeStage } from "./derivative.ts";
-export { checkGridStageSize, gridStage, type GridStageParams } from "./grid.ts";
+export {
+  checkGridStageSize,
+  checkProjectedGridPlan,
+  gridStage,
+  type GridStageParams,
+  PROJECTED_GRID_STAGES,
+} from "./grid.ts";
 export { type NoiseParams, noiseStage } from "./noise.ts";
 export { normalGravity, normalGravityStage, WGS84 } from "./normal_gravity.ts";
 export {

@@ -37,6 +37,7 @@ import {
   type Seam,
 } from "../../compute/mod.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
+import { toLonLat } from "../../formats/crs.ts";
 import { attachReport, gridArray, requireGrid, stageReport } from "./_grid.ts";
 
 const Params = z.strictObject({
@@ -174,6 +175,19 @@ export async function qualityControl(
     signal?: AbortSignal;
   } = {},
 ): Promise<QcReport> {
+  const projected = grid.crs !== "EPSG:4326";
+  if (projected && grid.dataDistanceKm === undefined) {
+    throw new RangeError(
+      `qc needs the data footprint (dataDistanceKm) of a grid in ${grid.crs}; grid the ` +
+        `points with the grid stage's crs parameter, or grid in EPSG:4326`,
+    );
+  }
+  if (projected && params.tileDeg !== undefined) {
+    throw new RangeError(
+      `qc.tileDeg is in degrees and the grid is in ${grid.crs} (metres): remove tileDeg or ` +
+        `the grid stage's crs parameter`,
+    );
+  }
   const c = grid.dataDistanceKm === undefined
     ? await gridCompleteness(pool, grid, {
       supportKm: params.supportKm,
@@ -213,8 +227,11 @@ export async function qualityControl(
   if (edgeBand !== null) {
     const nx = grid.lon.length, ny = grid.lat.length;
     for (const a of anomalies) {
-      const col = (a.lon - grid.lon[0]) / grid.resolution.lon;
-      const row = (a.lat - grid.lat[0]) / grid.resolution.lat;
+      // A projected grid's anomalies carry their position on its axes as attributes x, y.
+      const ax = projected ? a.attributes!.x as number : a.lon;
+      const ay = projected ? a.attributes!.y as number : a.lat;
+      const col = (ax - grid.lon[0]) / grid.resolution.lon;
+      const row = (ay - grid.lat[0]) / grid.resolution.lat;
       const inBand = Math.min(col, nx - 1 - col) < edgeBand.lonCells ||
         Math.min(row, ny - 1 - row) < edgeBand.latCells;
       if (inBand) {
@@ -260,20 +277,30 @@ function footprintCompleteness(
   extrapolated: number;
   distanceKm: Float32Array;
 } {
+  const projected = grid.crs !== "EPSG:4326";
+  const kmPerUnit = projected ? 1 / 1000 : KM_PER_DEGREE;
   const support = supportKm > 0
     ? supportKm
-    : DEFAULT_MASK_CELLS * Math.max(grid.resolution.lat, grid.resolution.lon) * KM_PER_DEGREE;
+    : DEFAULT_MASK_CELLS * Math.max(grid.resolution.lat, grid.resolution.lon) * kmPerUnit;
   const nx = grid.lon.length, ny = grid.lat.length, d = grid.dataDistanceKm!;
   const [w, s, e, n] = bbox ?? [-Infinity, -Infinity, Infinity, Infinity];
   const eps = 1e-9;
   const distanceKm = new Float32Array(d.length).fill(NaN);
   let cells = 0, supported = 0, withValues = 0, extrapolated = 0;
+  // A projected grid's nodes are tested against the (lon/lat) bbox one row at a time.
+  const rowX = grid.lon instanceof Float64Array ? grid.lon : Float64Array.from(grid.lon);
   for (let j = 0; j < ny; j++) {
     const la = grid.lat[j];
-    if (la < s - eps || la > n + eps) continue;
+    let rowLon: Float64Array = grid.lon, rowLat: Float64Array | undefined;
+    if (projected) {
+      if (bbox !== undefined) {
+        ({ lon: rowLon, lat: rowLat } = toLonLat(grid.crs, rowX, new Float64Array(nx).fill(la)));
+      }
+    } else if (la < s - eps || la > n + eps) continue;
     for (let i = 0; i < nx; i++) {
-      const lo = grid.lon[i];
+      const lo = rowLon[i];
       if (lo < w - eps || lo > e + eps) continue;
+      if (rowLat !== undefined && (rowLat[i] < s - eps || rowLat[i] > n + eps)) continue;
       const k = j * nx + i;
       cells++;
       distanceKm[k] = d[k];
