@@ -93,7 +93,13 @@ Deno.test({
       c.retention = { raw: "180d", processed: "180d", runFolders: "90d", keepLastRuns: 2 };
       const path = `${dir}/ingestion.yaml`;
       await Deno.writeTextFile(path, stringify(c));
-      const env = { TEST_S3_KEY_ID: server.accessKeyId, TEST_S3_SECRET: server.secretAccessKey };
+      // The embedded database in the temp folder, whatever the runner's DATABASE_URL: the shared
+      // test server holds other tests' recent runs, which would count towards keepLastRuns.
+      const env = {
+        DATABASE_URL: "",
+        TEST_S3_KEY_ID: server.accessKeyId,
+        TEST_S3_SECRET: server.secretAccessKey,
+      };
 
       const r = await gam(["storage", "prune", "--dry-run", "--json", "--config", path], env);
       assert.equal(r.code, 0, r.stderr);
