@@ -18,6 +18,7 @@ import {
   type OutlierMethod,
 } from "../../compute/filters.ts";
 import { MAX_WORKERS, WorkerPool } from "../../compute/mod.ts";
+import { type WarmFilter, warmUpFilter } from "../../compute/filter_warmup.ts";
 import { readGrid, writeGrid } from "../../formats/mod.ts";
 
 /** The operations of `gam filter --op`. */
@@ -139,10 +140,25 @@ export const filterCommand: Command = {
         `must be an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS)`,
     );
     const plan = planOp(op, v);
-    const grid = await readGrid(input);
-    const started = performance.now();
+    // The workers start and warm their kernel up while the main thread reads the file.
     await using pool = new WorkerPool({ size: workers });
-    const values = await plan.run(pool, grid);
+    const warm = plan.warm ? warmUpFilter(pool, plan.warm) : undefined;
+    const grid = await readGrid(input);
+    await warm;
+    const started = performance.now();
+    const running = plan.run(pool, grid);
+    // The input's checksum is hashed while the workers compute (a macrotask: the jobs are
+    // posted first, in the microtasks `plan.run` queued).
+    const inputChecksum = await new Promise<string>((resolve, reject) =>
+      setTimeout(() => {
+        try {
+          resolve(gridChecksum(grid));
+        } catch (e) {
+          reject(e);
+        }
+      }, 0)
+    );
+    const values = await running;
     const result: ProcessedGrid = {
       ...grid,
       values,
@@ -151,7 +167,7 @@ export const filterCommand: Command = {
         step: `gam filter ${op}`,
         version: FILTER_COMMAND_VERSION,
         params: plan.params,
-        inputChecksum: gridChecksum(grid),
+        inputChecksum,
         outputChecksum: "",
         durationSeconds: (performance.now() - started) / 1000,
         at: new Date().toISOString(),
@@ -173,6 +189,8 @@ function requireString(value: unknown, flag: string): string {
 
 interface OpPlan {
   params: Record<string, unknown>;
+  /** The kernel to warm up on the workers while the input is read. */
+  warm?: WarmFilter;
   units?: (u: string) => string;
   run(pool: WorkerPool, grid: ProcessedGrid): Promise<Float64Array<ArrayBuffer>>;
 }
@@ -199,6 +217,7 @@ function planOp(
   ): OpPlan => ({
     params,
     units,
+    warm: "fft",
     run: (pool, g) => fftFilter(pool, arr(g), { ...cellSizeKm(g), operation }),
   });
   switch (op) {
@@ -206,6 +225,7 @@ function planOp(
       const sigma = required("sigma", positive);
       return {
         params: { sigma },
+        warm: "gaussian",
         run: (pool, g) => gaussianFilter(pool, arr(g), { sigmaX: sigma, sigmaY: sigma }),
       };
     }
@@ -214,7 +234,11 @@ function planOp(
         "size",
         (n) => (Number.isInteger(n) && n >= 1 && n % 2 === 1) || "must be an odd integer >= 1",
       );
-      return { params: { size }, run: (pool, g) => medianFilter(pool, arr(g), { size }) };
+      return {
+        params: { size },
+        warm: "median",
+        run: (pool, g) => medianFilter(pool, arr(g), { size }),
+      };
     }
     case "bandpass": {
       const lowKm = required("low-km", (x) => x >= 0 || "must be >= 0");
