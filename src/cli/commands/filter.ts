@@ -146,18 +146,16 @@ export const filterCommand: Command = {
     const grid = await readGrid(input);
     await warm;
     const started = performance.now();
-    const running = plan.run(pool, grid);
-    // The input's checksum is hashed while the workers compute (a macrotask: the jobs are
-    // posted first, in the microtasks `plan.run` queued).
-    const inputChecksum = await new Promise<string>((resolve, reject) =>
-      setTimeout(() => {
-        try {
-          resolve(gridChecksum(grid));
-        } catch (e) {
-          reject(e);
-        }
-      }, 0)
-    );
+    let inputChecksum: string | undefined;
+    const hashInput = () => {
+      inputChecksum ??= gridChecksum(grid);
+    };
+    // The input is hashed while the workers compute: the banded filters call `hashInput` once
+    // their first bands are posted, before they write the result over the input (in place);
+    // for the others it runs in the first macrotask after the job is posted.
+    const running = plan.run(pool, grid, hashInput);
+    if (!inputChecksum) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    hashInput();
     const values = await running;
     const result: ProcessedGrid = {
       ...grid,
@@ -167,7 +165,7 @@ export const filterCommand: Command = {
         step: `gam filter ${op}`,
         version: FILTER_COMMAND_VERSION,
         params: plan.params,
-        inputChecksum,
+        inputChecksum: inputChecksum!,
         outputChecksum: "",
         durationSeconds: (performance.now() - started) / 1000,
         at: new Date().toISOString(),
@@ -192,7 +190,15 @@ interface OpPlan {
   /** The kernel to warm up on the workers while the input is read. */
   warm?: WarmFilter;
   units?: (u: string) => string;
-  run(pool: WorkerPool, grid: ProcessedGrid): Promise<Float64Array<ArrayBuffer>>;
+  /**
+   * Runs the operation; `onPosted` is called once the input has been read for the kernels
+   * (the banded filters write their result over the input's values, in place, after it).
+   */
+  run(
+    pool: WorkerPool,
+    grid: ProcessedGrid,
+    onPosted: () => void,
+  ): Promise<Float64Array<ArrayBuffer>>;
 }
 
 function planOp(
@@ -226,7 +232,8 @@ function planOp(
       return {
         params: { sigma },
         warm: "gaussian",
-        run: (pool, g) => gaussianFilter(pool, arr(g), { sigmaX: sigma, sigmaY: sigma }),
+        run: (pool, g, onPosted) =>
+          gaussianFilter(pool, arr(g), { sigmaX: sigma, sigmaY: sigma, inPlace: true, onPosted }),
       };
     }
     case "median": {
@@ -237,7 +244,7 @@ function planOp(
       return {
         params: { size },
         warm: "median",
-        run: (pool, g) => medianFilter(pool, arr(g), { size }),
+        run: (pool, g, onPosted) => medianFilter(pool, arr(g), { size, inPlace: true, onPosted }),
       };
     }
     case "bandpass": {
