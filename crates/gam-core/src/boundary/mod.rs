@@ -1,6 +1,7 @@
 //! The `wasm-bindgen` boundary: validates arguments, calls kernels, maps errors.
 
 pub mod filters;
+pub mod footprint;
 pub mod grid;
 pub mod table;
 
