@@ -19,6 +19,7 @@ import {
   warmUpGridding,
   WorkerPool,
 } from "../../compute/mod.ts";
+import { warmUpFootprint } from "../../compute/footprint.ts";
 import { nanCount } from "../../preprocessing/statistics.ts";
 import { readTable } from "../../formats/table.ts";
 import { geoTiffDescription, gridMetadata } from "../../formats/grid_metadata.ts";
@@ -228,7 +229,7 @@ export const gridCommand: Command = {
       (maxDistance !== undefined && Number.isFinite(maxDistance));
     await using pool = parallel ? new WorkerPool() : null;
     // Workers start, and the kernels get optimised, while this thread reads the table.
-    const warm = warmUpGridding(pool, method);
+    const warm = Promise.all([warmUpGridding(pool, method), warmUpFootprint()]);
     const table = await readTable(input, { columns: [x, y, z] });
     await warm;
     const units = await unitsOf;

@@ -142,30 +142,47 @@ pub fn footprint_distance(
         }
     }
     let mut env = Envelope::new(nx.max(ny));
-    // Columns (north-south, spacing in degrees of latitude): values and argmin rows.
+    // Columns (north-south, spacing in degrees of latitude): values and argmin rows. Columns
+    // are taken `BLOCK` at a time through a column-major copy, so that each grid row is read
+    // and written in runs of `BLOCK` values instead of one value per cache line.
+    const BLOCK: usize = 16;
     let mut row = vec![0i32; cells];
+    let mut tile = vec![0.0f64; BLOCK * ny];
+    let mut tile_arg = vec![0i32; BLOCK * ny];
     let w2 = spacing * spacing;
-    for i in 0..nx {
+    for i0 in (0..nx).step_by(BLOCK) {
+        let width = BLOCK.min(nx - i0);
         for q in 0..ny {
-            env.f[q] = d[q * nx + i];
-        }
-        let count = env.build(ny, w2);
-        if count == 0 {
-            for q in 0..ny {
-                row[q * nx + i] = -1;
+            let src = &d[q * nx + i0..q * nx + i0 + width];
+            for (b, &x) in src.iter().enumerate() {
+                tile[b * ny + q] = x;
             }
-            continue;
         }
-        let mut j = 0;
+        for b in 0..width {
+            let column = &mut tile[b * ny..(b + 1) * ny];
+            let args = &mut tile_arg[b * ny..(b + 1) * ny];
+            env.f[..ny].copy_from_slice(column);
+            if env.build(ny, w2) == 0 {
+                args.fill(-1);
+                continue;
+            }
+            let mut j = 0;
+            for (q, (value, arg)) in column.iter_mut().zip(args.iter_mut()).enumerate() {
+                let qf = q as f64;
+                while env.z[j + 1] < qf {
+                    j += 1;
+                }
+                let p = env.v[j];
+                let pf = p as f64;
+                *value = w2 * (qf - pf) * (qf - pf) + env.f[p];
+                *arg = p as i32;
+            }
+        }
         for q in 0..ny {
-            let qf = q as f64;
-            while env.z[j + 1] < qf {
-                j += 1;
+            for b in 0..width {
+                d[q * nx + i0 + b] = tile[b * ny + q];
+                row[q * nx + i0 + b] = tile_arg[b * ny + q];
             }
-            let p = env.v[j];
-            let pf = p as f64;
-            d[q * nx + i] = w2 * (qf - pf) * (qf - pf) + env.f[p];
-            row[q * nx + i] = p as i32;
         }
     }
     // Rows with each row's own longitude scale, keeping the argmin columns, then the distance
