@@ -194,6 +194,16 @@ Deno.test("fftFilter() keeps a sinusoid inside the band, suppresses it outside, 
     order: 4,
   });
   assert.ok(Math.abs(amp(inside) - 1) < 0.02, `inside the band: ${amp(inside)}`);
+  // In place: the same values, computed in the caller's own buffer (detached meanwhile).
+  const copy = values.slice();
+  const insideInPlace = await fftFilter(pool, { values: copy, nx, ny }, {
+    dxKm: dx,
+    dyKm: dy,
+    operation: { op: "bandpass", lowKm: 10, highKm: 200, shape: "butterworth", order: 4 },
+    inPlace: true,
+  });
+  assert.equal(copy.length, 0, "the caller's buffer went to the worker");
+  assert.deepEqual(insideInPlace, inside);
   const outside = await run({ op: "bandpass", lowKm: 4, highKm: 12, shape: "cosine" });
   assert.ok(amp(outside) < 0.02, `outside the band: ${amp(outside)}`);
   // Upward continuation by h multiplies a wavelength-L field by exp(-2 pi h / L).

@@ -224,7 +224,11 @@ function planOp(
     params,
     units,
     warm: "fft",
-    run: (pool, g) => fftFilter(pool, arr(g), { ...cellSizeKm(g), operation }),
+    // The input is hashed first: its buffer then goes to the worker (in place, no copy).
+    run: (pool, g, onPosted) => {
+      onPosted();
+      return fftFilter(pool, arr(g), { ...cellSizeKm(g), operation, inPlace: true });
+    },
   });
   switch (op) {
     case "gaussian": {
