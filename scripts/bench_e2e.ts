@@ -16,10 +16,11 @@
  *   Zarr in and out (uncompressed, and gzip-compressed in), the median with Zarr in and out; against scipy.ndimage / numpy `rfft2` reading and writing the GeoTIFF with
  *   GDAL's Python bindings (Debian's `python3-gdal`), the same read + filter + write. The Zarr
  *   row's reference is scipy's kernel time alone (scipy has no Zarr reader), as in the issue.
+ * - `gam qc --json` on the GeoTIFF (no reference).
  * - `gam grid --method mincurv --tension 0.25` on the Rio aeromagnetic flight lines
  *   (`rio-magnetic.csv.gz` through the dataset fetcher, 37,718 readings, decompressed once so that both
  *   tools read the same plain CSV) at 0.001 degree, against GMT `blockmedian` + `surface -T0.25`
- *   with the same aspect ratio.
+ *   with the same aspect ratio; and the same grid written as Zarr.
  *
  * The input grid (a smooth field plus seeded noise) is generated once into DIR (default
  * `$TMPDIR/gam-bench-e2e`) and reused. The ratio is the reference's time divided by gam's in
@@ -268,6 +269,13 @@ for (const [op, args, reference] of filterRows) {
   }
 }
 
+// gam qc (completeness, anomalies) on the same grid: no reference tool computes the same report.
+rows.push({
+  work: "gam qc --json, GeoTIFF",
+  gam: await gam(["qc", TIF, "--json"]),
+  reference: "none (no tool computes the same report)",
+});
+
 const [W, S, E, N] = RIO_BOX;
 const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
 const R = `-R${W}/${E}/${S}/${N}`, I = `-I${SPACING}`;
@@ -292,6 +300,20 @@ if (refs.gmt) {
   );
 }
 rows.push(mincurv);
+// The same grid written as Zarr (the footprint as a second array).
+rows.push({
+  work: "the same mincurv, Zarr out",
+  gam: await gam([
+    "grid",
+    RIO,
+    ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+    ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+    ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
+  ]),
+  reference: "GMT as above",
+  ref: mincurv.ref,
+});
+await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
 
 const s = (m?: Measure) => m === undefined ? "-" : m.ok ? `${m.seconds.toFixed(2)} s` : "failed";
 const cpu = (m?: Measure) =>
