@@ -1,6 +1,7 @@
 /**
  * Wall time and peak memory of one command run as its own process, for the `bench:*` scripts
- * that compare whole commands (`bench:grid`, `bench:e2e`).
+ * that compare whole commands (`bench:grid`, `bench:e2e`, `bench:regress`): the one
+ * reference-command runner.
  *
  * @module
  */
@@ -35,7 +36,8 @@ export const PEAK_SOURCE: string = hasTime ? "/usr/bin/time" : "/proc sampling";
  * @param cmd The program.
  * @param args Its arguments.
  * @param options `limit`: seconds after which the run is killed (coreutils `timeout`);
- *   `dir`: folder for the temporary statistics file (default the temp folder).
+ *   `dir`: folder for the temporary statistics file (default the temp folder);
+ *   `cwd`: working folder of the command (default this process's).
  * @returns The measure; `ok` false with the last stderr lines when it failed.
  *
  * @example Usage
@@ -48,7 +50,7 @@ export const PEAK_SOURCE: string = hasTime ? "/usr/bin/time" : "/proc sampling";
 export async function measure(
   cmd: string,
   args: string[],
-  options: { limit?: number; dir?: string } = {},
+  options: { limit?: number; dir?: string; cwd?: string } = {},
 ): Promise<Measure> {
   const { limit } = options;
   if (limit !== undefined) {
@@ -60,6 +62,7 @@ export async function measure(
   const statFile = `${dir}/time.${crypto.randomUUID().slice(0, 8)}`;
   const child = new Deno.Command(hasTime ? "/usr/bin/time" : cmd, {
     args: hasTime ? ["-f", "%M %U %S", "-o", statFile, cmd, ...args] : args,
+    cwd: options.cwd,
     stdout: "null",
     stderr: "piped",
   }).spawn();

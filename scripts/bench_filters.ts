@@ -13,8 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { WorkerPool } from "../src/compute/mod.ts";
-import { fftFilter, gaussianFilter, medianFilter } from "../src/compute/filters.ts";
+import { fftFilter, gaussianFilter, medianFilter, WorkerPool } from "../src/compute/mod.ts";
 import { mulberry32 } from "../src/plugins/synthetic/model.ts";
 
 const { values: flags } = parseArgs({

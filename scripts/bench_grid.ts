@@ -19,7 +19,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { readGrid } from "../src/formats/grid_read.ts";
+import { readGrid } from "../src/formats/mod.ts";
 import { writeFileAtomic } from "../src/fs/mod.ts";
 import { type Measure, measure as measureIn, PEAK_SOURCE } from "./_measure.ts";
 

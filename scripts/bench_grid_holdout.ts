@@ -11,8 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { readGrid } from "../src/formats/grid_read.ts";
-import { readTable } from "../src/formats/table.ts";
+import { readGrid, readTable } from "../src/formats/mod.ts";
 import { fetchDataset } from "../src/datasets/mod.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;

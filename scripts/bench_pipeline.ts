@@ -14,14 +14,14 @@
 import { parseArgs } from "node:util";
 import type { RawPoints } from "../src/contracts/mod.ts";
 import { WorkerPool } from "../src/compute/mod.ts";
-import { createLogger } from "../src/observability/logger.ts";
+import { createLogger } from "../src/observability/mod.ts";
 import {
   buildPipeline,
   defaultStageRegistry,
   type PipelineResult,
   runPipeline,
 } from "../src/preprocessing/mod.ts";
-import { mulberry32 } from "../src/plugins/synthetic/model.ts";
+import { mulberry32 } from "../src/plugins/in_process.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,

@@ -28,6 +28,8 @@
  */
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
+import { measure as measureCommand } from "./_measure.ts";
+import { mulberry32 } from "../src/plugins/in_process.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const { values: flags } = parseArgs({
@@ -71,40 +73,25 @@ interface Entry {
 }
 
 class BenchProcessError extends Error {
-  constructor(cmd: string, code: number, stderr: string) {
-    super(`Benchmark command failed with exit ${code}: ${cmd}\n${stderr.slice(-2000)}`);
+  constructor(cmd: string, stderr: string) {
+    super(`Benchmark command failed: ${cmd}\n${stderr}`);
     this.name = "BenchProcessError";
   }
 }
 
-/** Runs a command `reps` times under `/usr/bin/time -f %M` (peak RSS, KiB), timed spawn to exit; the fastest. */
+/**
+ * Runs a command `reps` times from the repository root through the benchmarks' one runner
+ * (`_measure.ts`: wall time spawn to exit, peak RSS); the fastest run.
+ */
 async function measure(cmd: string, args: string[], reps = REPS): Promise<Measure> {
   let best: Measure | undefined;
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = await new Deno.Command("/usr/bin/time", {
-      args: ["-f", "GAMPEAK %M", cmd, ...args],
-      cwd: REPO,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    const seconds = (performance.now() - t0) / 1000;
-    const err = new TextDecoder().decode(out.stderr);
-    if (!out.success) throw new BenchProcessError(`${cmd} ${args.join(" ")}`, out.code, err);
-    const kib = Number(/GAMPEAK (\d+)/.exec(err)?.[1] ?? NaN);
-    const m = { seconds, peakBytes: kib * 1024 };
+    const r = await measureCommand(cmd, args, { cwd: REPO });
+    if (!r.ok) throw new BenchProcessError(`${cmd} ${args.join(" ")}`, r.error ?? "");
+    const m = { seconds: r.seconds, peakBytes: (r.peakMiB ?? NaN) * 1024 * 1024 };
     if (!best || m.seconds < best.seconds) best = m;
   }
   return best!;
-}
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A smooth synthetic field at random positions (fixed seed), as CSV and an OGR VRT. */

@@ -10,7 +10,9 @@
  * repository root and the Rust std sources so that the bytes do not depend on where the clone or
  * the home folder lives; then wasm-opt -O3 (npm binaryen, installed by
  * scripts/install_toolchain.sh) when present; then an `@generated` header with a `source-hash:`
- * (sha256 over the crate's sources, Cargo.toml and Cargo.lock) on every JS/TS file.
+ * (sha256 over the crate's sources, Cargo.toml and Cargo.lock) on every JS/TS file; then
+ * `gam_core_params.ts`, the parameter names of every exported function in call order, read from
+ * the generated `gam_core.d.ts` (src/compute/kernels.ts types and calls kernels by those names).
  *
  * The bundle's JS imports `gam_core_bg.wasm` as an ES module (Deno 2 loads wasm imports
  * natively and `deno compile` embeds them with the module graph).
@@ -153,6 +155,32 @@ function header(hash: string): string {
   ].join("\n");
 }
 
+/**
+ * The text of `gam_core_params.ts`: for every `export function name(a: A, b: B): R;` of the
+ * wasm-bindgen declarations, its parameter names in call order.
+ *
+ * @throws {BuildError} when the declarations hold no function (the format changed).
+ */
+export function kernelParamsModule(dts: string, hash: string): string {
+  const lines: string[] = [];
+  for (const m of dts.matchAll(/^export function (\w+)\(([^)]*)\):/gm)) {
+    const names = m[2].trim() === ""
+      ? []
+      : m[2].split(",").map((p) => p.trim().replace(/[?]?:.*$/s, ""));
+    lines.push(`  ${m[1]}: [${names.map((n) => JSON.stringify(n)).join(", ")}],`);
+  }
+  if (lines.length === 0) {
+    throw new BuildError(`no "export function" found in ${NAME}.d.ts: its format changed`);
+  }
+  return header(hash) + [
+    "/** Parameter names of each exported gam-core function, in call order (from gam_core.d.ts). */",
+    "export const KERNEL_PARAMS = {",
+    ...lines,
+    "} as const;",
+    "",
+  ].join("\n");
+}
+
 /** Builds the bundle into `outDir` (created if needed). Returns the list of files written. */
 async function build(outDir: string, requireOpt = false): Promise<string[]> {
   const hash = await sourceHash();
@@ -211,6 +239,9 @@ async function build(outDir: string, requireOpt = false): Promise<string[]> {
       await Deno.writeFile(`${outDir}/${e.name}`, bytes);
       written.push(e.name);
     }
+    const dts = await Deno.readTextFile(`${tmp}/${NAME}.d.ts`);
+    await Deno.writeTextFile(`${outDir}/${NAME}_params.ts`, kernelParamsModule(dts, hash));
+    written.push(`${NAME}_params.ts`);
     return written.sort();
   } finally {
     await Deno.remove(tmp, { recursive: true });

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { KM_PER_DEGREE } from "../src/compute/filters.ts";
-import { readGrid } from "../src/formats/grid_read.ts";
+import { KM_PER_DEGREE } from "../src/compute/mod.ts";
+import { readGrid } from "../src/formats/mod.ts";
 
 for (const file of Deno.args) {
   const g = await readGrid(file);

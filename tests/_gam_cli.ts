@@ -20,6 +20,91 @@ export interface GamRun {
 }
 
 /**
+ * The command line of `gam <args>` as the tests run it: the Deno executable, the permissions
+ * `deno task gam` grants and the real entry point. For a wrapper that takes a command line
+ * (`script` for a terminal); {@linkcode spawnGam} and {@linkcode gam} run it directly.
+ *
+ * @param args Arguments after `gam`.
+ * @returns The executable followed by its arguments.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { gamCommandLine } from "./_gam_cli.ts";
+ * const [exe, ...args] = gamCommandLine(["--version"]);
+ * ```
+ */
+export function gamCommandLine(args: string[]): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--unstable-worker-options",
+    `${ROOT}src/cli/main.ts`,
+    ...args,
+  ];
+}
+
+/** Options of {@linkcode spawnGam}. */
+export interface SpawnGamOptions {
+  /** Extra environment variables (added to the inherited environment, with `NO_COLOR=1`). */
+  env?: Record<string, string>;
+  /** Working folder. @default the repository root */
+  cwd?: string;
+  /** @default "null" */
+  stdin?: "piped" | "null";
+  /** @default "piped" */
+  stdout?: "piped" | "null";
+  /** @default "piped" */
+  stderr?: "piped" | "null";
+}
+
+/**
+ * Starts `gam <args>` as a child process, for tests that read it as it runs, signal it or run it
+ * from another folder; {@linkcode gam} when only its exit and output matter.
+ *
+ * @param args Arguments after `gam`.
+ * @param options Environment, working folder and streams.
+ * @returns The child process (the caller awaits it, or `collect()`s it).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { collect, spawnGam } from "./_gam_cli.ts";
+ * const child = spawnGam(["serve", "--config", "c.yaml"], { stdout: "null" });
+ * child.kill("SIGTERM");
+ * const { code } = await collect(child);
+ * ```
+ */
+export function spawnGam(args: string[], options: SpawnGamOptions = {}): Deno.ChildProcess {
+  const [exe, ...rest] = gamCommandLine(args);
+  return new Deno.Command(exe, {
+    args: rest,
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin ?? "null",
+    stdout: options.stdout ?? "piped",
+    stderr: options.stderr ?? "piped",
+  }).spawn();
+}
+
+/**
+ * Waits for a child process started with both output streams piped and decodes them.
+ *
+ * @param child A child from {@linkcode spawnGam} (stdout and stderr `"piped"`).
+ * @returns Its exit code, standard output and standard error.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { collect, spawnGam } from "./_gam_cli.ts";
+ * const r = await collect(spawnGam(["plugin", "check", "x.ts"], { cwd: "/tmp" }));
+ * ```
+ */
+export async function collect(child: Deno.ChildProcess): Promise<GamRun> {
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
  * Runs `gam <args>` from the repository root and waits for it.
  *
  * @param args Arguments after `gam`, e.g. `["run", "--config", path, "--json"]`.
@@ -32,16 +117,8 @@ export interface GamRun {
  * r.code; // 0
  * ```
  */
-export async function gam(args: string[], env: Record<string, string> = {}): Promise<GamRun> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-worker-options", `${ROOT}src/cli/main.ts`, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+export function gam(args: string[], env: Record<string, string> = {}): Promise<GamRun> {
+  return collect(spawnGam(args, { env }));
 }
 
 /**

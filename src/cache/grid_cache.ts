@@ -12,8 +12,8 @@ import {
   normaliseBbox,
   type ProcessedGrid,
   type RawData,
-  validateProcessedGrid,
 } from "../contracts/mod.ts";
+import { validateProcessedGrid } from "../contracts/schemas.ts";
 import { checkSegment } from "./cache_store.ts";
 import {
   type CacheHit,
@@ -57,9 +57,14 @@ export interface GridOrigin {
  * The origin of a grid made from `raw` (its plugin, URL, licence, citation).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { originOf } from "./grid_cache.ts";
- * await gridCache.put("gravity", bbox, "1.0.0", grid, originOf(raw));
+ * import { createPlugin } from "../plugins/synthetic/mod.ts";
+ * const raw = await createPlugin().fetch({
+ *   modality: "gravity", bbox: [10, 45, 11, 46], params: { stations: 10 }, traceId: "t",
+ *   grantedHosts: [], correlationId: "c", signal: new AbortController().signal,
+ * });
+ * originOf(raw).plugin; // "synthetic": stored with the grids made from `raw`
  * ```
  */
 export function originOf(raw: RawData): GridOrigin {

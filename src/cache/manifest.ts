@@ -103,9 +103,22 @@ export function manifestPath(outputDir: string, id: string): string {
  * @param record The record; rejected with a `z.ZodError` when it does not match the schema.
  *
  * @example Usage
- * ```ts ignore
- * import { writeManifest } from "./manifest.ts";
- * const file = await writeManifest("out", record);
+ * ```ts
+ * import { type ManifestRecord, writeManifest } from "./manifest.ts";
+ * const record: ManifestRecord = {
+ *   manifestVersion: 1, id: "ingestion/gravity/ab12", layer: "ingestion", modality: "gravity",
+ *   key: "ab12", kind: "points", checksum: `sha256:${"0".repeat(64)}`, sizeBytes: 1024,
+ *   licence: "CC-BY-4.0", citation: "Example survey", units: "mGal", crs: "EPSG:4326",
+ *   retrievedAt: "2026-01-01T00:00:00Z", cachedAt: "2026-01-01T00:00:00Z",
+ *   expiresAt: "2026-01-02T00:00:00Z", pinned: false, compression: "none",
+ *   cachePath: ".gam/cache/ingestion/gravity/ab12",
+ * };
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeManifest(dir, record); // `${dir}/manifest/ingestion/gravity/ab12.json`
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeManifest(outputDir: string, record: ManifestRecord): Promise<string> {
@@ -123,9 +136,24 @@ export async function writeManifest(outputDir: string, record: ManifestRecord): 
  * @throws {SyntaxError} when the file is not JSON; a `z.ZodError` when it breaks the schema.
  *
  * @example Usage
- * ```ts ignore
- * import { readManifest } from "./manifest.ts";
- * const rec = await readManifest("out", "ingestion/gravity/ab12");
+ * ```ts
+ * import { type ManifestRecord, readManifest, writeManifest } from "./manifest.ts";
+ * const record: ManifestRecord = {
+ *   manifestVersion: 1, id: "ingestion/gravity/ab12", layer: "ingestion", modality: "gravity",
+ *   key: "ab12", kind: "points", checksum: `sha256:${"0".repeat(64)}`, sizeBytes: 1024,
+ *   licence: "CC-BY-4.0", citation: "Example survey", units: "mGal", crs: "EPSG:4326",
+ *   retrievedAt: "2026-01-01T00:00:00Z", cachedAt: "2026-01-01T00:00:00Z",
+ *   expiresAt: "2026-01-02T00:00:00Z", pinned: false, compression: "none",
+ *   cachePath: ".gam/cache/ingestion/gravity/ab12",
+ * };
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeManifest(dir, record); // `${dir}/manifest/ingestion/gravity/ab12.json`
+ *   const rec = await readManifest(dir, "ingestion/gravity/ab12");
+ *   rec?.units; // "mGal"
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function readManifest(

@@ -32,7 +32,7 @@ import {
   writeZarrGrid,
   type ZarrGrid,
   type ZarrWriteOptions,
-} from "../formats/mod.ts";
+} from "../formats/codecs.ts";
 
 export { chunkCodecs, type Compression, COMPRESSIONS, registerZarrCodecs };
 /** Options of the cache entry writers (the formats module's Zarr write options). */
@@ -109,10 +109,14 @@ function checkChunkSize(chunkSize: number): number {
  * ```ts
  * import { writeGridGroup } from "./zarr_entry.ts";
  * const dir = await Deno.makeTempDir();
- * await writeGridGroup(dir, {
- *   lat: new Float64Array([0, 1]), lon: new Float64Array([0, 1, 2]),
- *   values: new Float32Array([1, 2, 3, 4, NaN, 6]),
- * }, { units: "mGal" }, { compression: "gzip" });
+ * try {
+ *   await writeGridGroup(dir, {
+ *     lat: new Float64Array([0, 1]), lon: new Float64Array([0, 1, 2]),
+ *     values: new Float32Array([1, 2, 3, 4, NaN, 6]),
+ *   }, { units: "mGal" }, { compression: "gzip" });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function writeGridGroup(
@@ -131,9 +135,19 @@ export function writeGridGroup(
  * @param dir Group folder.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readGridGroup } from "./zarr_entry.ts";
- * const { values } = await readGridGroup(".gam/cache/preprocessing/gravity/ab12/v1.0.0");
+ * import { writeZarrGrid } from "../formats/zarr_grid.ts";
+ * // In the cache: <store>/preprocessing/<modality>/<bbox_hash>/v<semver>-<hash12>.<branch>
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
+ *   await writeZarrGrid(`${dir}/v1.0.0`, grid);
+ *   const { values } = await readGridGroup(`${dir}/v1.0.0`);
+ *   [...values]; // [1, 2]
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function readGridGroup(dir: string): Promise<ZarrGrid> {
@@ -153,9 +167,13 @@ export function readGridGroup(dir: string): Promise<ZarrGrid> {
  * ```ts
  * import { writePointsGroup } from "./zarr_entry.ts";
  * const dir = await Deno.makeTempDir();
- * await writePointsGroup(dir, {
- *   lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([9.8]),
- * }, {}, { compression: "zstd" });
+ * try {
+ *   await writePointsGroup(dir, {
+ *     lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([9.8]),
+ *   }, {}, { compression: "zstd" });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writePointsGroup(
@@ -200,9 +218,19 @@ const POINT_ARRAYS = ["lon", "lat", "value", "height", "line"] as const;
  * lengths differ.
  *
  * @example Usage
- * ```ts ignore
- * import { readPointsGroup } from "./zarr_entry.ts";
- * const { points } = await readPointsGroup(".gam/cache/ingestion/gravity/3f9a...");
+ * ```ts
+ * import { readPointsGroup, writePointsGroup } from "./zarr_entry.ts";
+ * // In the cache: <store>/ingestion/<modality>/<key>
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writePointsGroup(dir, {
+ *     lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([9.8]),
+ *   }, {});
+ *   const { points } = await readPointsGroup(dir);
+ *   points.value[0]; // 9.8
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function readPointsGroup(

@@ -49,6 +49,7 @@ export function loadConfigFromFlags(values: Record<string, unknown>): Promise<Lo
       workers: text("workers"),
       outputDir: text("output-dir"),
       logLevel: text("log-level"),
+      mode: text("mode"),
     }),
   });
 }

@@ -32,9 +32,15 @@ export interface FinalMetricsOptions {
  * Writes and pushes the final metrics. Returns the problems met (already printed).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { exportFinalMetrics } from "./final_metrics.ts";
- * await exportFinalMetrics({ registry, command: "gam run", file: "/var/lib/nx/gam.prom" });
+ * import { defaultRegistry as registry } from "../observability/mod.ts";
+ * const dir = await Deno.makeTempDir(); // in production: node_exporter's textfile folder
+ * try {
+ *   await exportFinalMetrics({ registry, command: "gam run", file: `${dir}/gam.prom` }); // []
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function exportFinalMetrics(options: FinalMetricsOptions): Promise<string[]> {

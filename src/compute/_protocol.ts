@@ -4,14 +4,14 @@
  * @module
  */
 
-/** A job posted to a worker: call wasm export `kernel` with `args`. */
+/** A job posted to a worker: call wasm export `kernel` with its options object `args`. */
 export interface JobMessage {
   /** Pool-unique job id. */
   id: number;
   /** Name of the exported kernel. */
   kernel: string;
-  /** Positional arguments (numbers, strings, typed arrays, plain objects). */
-  args: unknown[];
+  /** The kernel's options object (see `kernels.ts`): numbers, strings, typed arrays. */
+  args: Record<string, unknown>;
 }
 
 /** A worker's reply. */

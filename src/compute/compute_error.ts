@@ -10,13 +10,15 @@
  * `kernel` names the kernel; `message` carries the worker's message.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { ComputeError, WorkerPool } from "./mod.ts";
  * await using pool = new WorkerPool({ size: 1 });
  * try {
- *   await pool.run({ kernel: "grid_nearest", args: [] });
+ *   // lon and lat of different lengths: the kernel rejects them.
+ *   const [lon, lat, spec] = [[0, 1], [0], [0, 0, 1, 1, 2, 2]].map((a) => new Float64Array(a));
+ *   await pool.run({ kernel: "distance_to_nearest", args: { lon, lat, spec, row0: 0, row1: 1 } });
  * } catch (e) {
- *   if (e instanceof ComputeError) console.error(e.kernel, e.message);
+ *   if (e instanceof ComputeError) e.kernel; // "distance_to_nearest"
  * }
  * ```
  */

@@ -7,29 +7,36 @@
  *
  * @module
  */
-import type { WorkerPool } from "./pool.ts";
+import type { ComputeJob, WorkerPool } from "./pool.ts";
 
 /** The filter kernels a warm-up can prepare. */
 export type WarmFilter = "gaussian" | "median" | "fft";
 
 const N = 64;
 
-function jobs(filter: WarmFilter): { kernel: string; args: unknown[] }[] {
-  const grid = () => Float64Array.from({ length: N * N }, (_, i) => Math.sin(i * 0.37));
+/** The kernel call of `filter` on a 64 x 64 grid (a fresh array on every call). */
+function jobs(filter: WarmFilter): ComputeJob[] {
+  const grid = Float64Array.from({ length: N * N }, (_, i) => Math.sin(i * 0.37));
+  const band = { grid, nx: N, ny: N, row0: 0, row1: N, same: grid };
   switch (filter) {
-    case "gaussian": {
-      const g = grid();
-      return [{ kernel: "gaussian_filter_into", args: [g, N, N, 2, 2, 0, N, g] }];
-    }
-    case "median": {
-      const g = grid();
-      return [{ kernel: "median_filter_into", args: [g, N, N, 5, false, 0, N, g] }];
-    }
-    case "fft": {
-      const g = grid();
-      const params = new Float64Array([10, 1]);
-      return [{ kernel: "fft_filter_into", args: [g, N, N, 1, 1, "bandpass-gaussian", params, g] }];
-    }
+    case "gaussian":
+      return [{ kernel: "gaussian_filter_into", args: { ...band, sigmaX: 2, sigmaY: 2 } }];
+    case "median":
+      return [{ kernel: "median_filter_into", args: { ...band, size: 5, circular: false } }];
+    case "fft":
+      return [{
+        kernel: "fft_filter_into",
+        args: {
+          grid,
+          nx: N,
+          ny: N,
+          dxKm: 1,
+          dyKm: 1,
+          op: "bandpass-gaussian",
+          params: new Float64Array([10, 1]),
+          same: grid,
+        },
+      }];
   }
 }
 
@@ -56,9 +63,14 @@ export async function warmUpFilter(pool: WorkerPool, filter: WarmFilter): Promis
         Promise.all(
           jobs(filter).map((job) =>
             pool.run(job, {
-              transfer: job.args.flatMap((a) =>
-                a instanceof Float64Array ? [a.buffer as ArrayBuffer] : []
-              ),
+              // `grid` and `same` are one array: its buffer once.
+              transfer: [
+                ...new Set(
+                  Object.values(job.args).flatMap((a) =>
+                    a instanceof Float64Array ? [a.buffer as ArrayBuffer] : []
+                  ),
+                ),
+              ],
             })
           ),
         )),

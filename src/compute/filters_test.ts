@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ComputeError, WorkerPool } from "./mod.ts";
 import {
   cellSizeKm,
+  ComputeError,
   fftFilter,
   FilterOptionError,
   gaussianFilter,
@@ -13,7 +13,8 @@ import {
   outlierMask,
   qcAnomalies,
   qcSeams,
-} from "./filters.ts";
+  WorkerPool,
+} from "./mod.ts";
 import { mulberry32 as rng } from "../plugins/synthetic/model.ts";
 
 function noisyGrid(
@@ -268,14 +269,14 @@ Deno.test("qcSeams() finds the level offset of a synthetic seam", async () => {
       survey[j * nx + i] = east ? 4 : 2;
     }
   }
-  const seams = await qcSeams(pool, { values, nx, ny }, survey, { threshold: 1 });
+  const seams = await qcSeams(pool, { values, nx, ny }, survey, { offsetThreshold: 1 });
   assert.equal(seams.length, 1);
   assert.equal(seams[0].surveyA, 2);
   assert.equal(seams[0].surveyB, 4);
   assert.equal(seams[0].pairs, ny);
   assert.ok(Math.abs(seams[0].offset - 7.5) < 1e-9, `${seams[0].offset}`);
   assert.equal(seams[0].flagged, true);
-  const quiet = await qcSeams(pool, { values, nx, ny }, survey, { threshold: 10 });
+  const quiet = await qcSeams(pool, { values, nx, ny }, survey, { offsetThreshold: 10 });
   assert.equal(quiet[0].flagged, false);
 });
 
@@ -344,7 +345,7 @@ Deno.test("filter wrappers reject bad grids and options naming the option", asyn
     /highKm must be a wavelength > lowKm/,
   );
   await assert.rejects(
-    qcSeams(pool, grid, new Float64Array(2), { threshold: 1 }),
+    qcSeams(pool, grid, new Float64Array(2), { offsetThreshold: 1 }),
     /survey must have one id per cell \(6\), got 2/,
   );
 });

@@ -18,10 +18,13 @@
  * The transform runs in the Rust core (`footprint_distance`, `crates/gam-core/src/grid/
  * footprint.rs`) on the calling thread's instance: the same operations as the TypeScript it
  * replaced (kept in `footprint_test.ts` as the reference its distances equal bit for bit),
- * about 0.1 s of CPU a million nodes there.
+ * about 0.1 s of CPU a million nodes there. It goes through the typed kernel boundary
+ * (`kernels.ts`): `{ lon, lat, spec, rowCos }`, the Rust parameter names, with `spec` the
+ * gridding kernels' `[west, south, dx, dy, nx, ny]` (`dx = dy = spacing`).
  *
  * @module
  */
+import { callKernel, type CoreModule } from "./kernels.ts";
 
 /** Layout fields the transform needs (see `gridLayout`). */
 export interface FootprintLayout {
@@ -37,8 +40,7 @@ export interface FootprintLayout {
   ny: number;
 }
 
-type Core = typeof import("./wasm/gam_core.js");
-let core: Promise<Core> | undefined;
+let core: Promise<CoreModule> | undefined;
 
 /**
  * Distance from every node to the nearest point, degrees of latitude, row-major (see the
@@ -65,22 +67,19 @@ export async function footprintDistance(
   const { west, south, spacing, nx, ny } = layout;
   // The rows' cosines are JavaScript's Math.cos, as before the move (Rust's may differ in the
   // last bit).
-  const cos = new Float64Array(ny);
-  for (let j = 0; j < ny; j++) cos[j] = Math.cos(((south + j * spacing) * Math.PI) / 180);
+  const rowCos = new Float64Array(ny);
+  for (let j = 0; j < ny; j++) rowCos[j] = Math.cos(((south + j * spacing) * Math.PI) / 180);
   const wasm = await (core ??= import("./wasm/gam_core.js"));
-  return wasm.footprint_distance(
-    lon,
-    lat,
-    new Float64Array([west, south, spacing, nx, ny]),
-    cos,
-  ) as Float64Array<ArrayBuffer>;
+  const spec = new Float64Array([west, south, spacing, spacing, nx, ny]);
+  return callKernel(wasm, "footprint_distance", { lon, lat, spec, rowCos });
 }
 
 /**
  * Runs the transform six times on a 32 x 32 grid on the calling thread (about 10 ms) so that
  * the real call runs optimised code: V8 runs a WebAssembly function's first call in baseline
  * code to its end (measured on 1001 x 1001 nodes and 500,000 points: a first call 0.20 s of
- * CPU, later ones 0.11 s; after this warm-up the first real call took 0.13-0.20 s at load 15). Never changes a result; failures are ignored.
+ * CPU, later ones 0.11 s; after this warm-up the first real call took 0.13-0.20 s at load 15).
+ * Never changes a result; failures are ignored.
  *
  * @example Usage
  * ```ts

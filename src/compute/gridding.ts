@@ -24,8 +24,10 @@
 import { type Bbox, checkBbox } from "../contracts/bbox.ts";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import { ComputeError } from "./compute_error.ts";
-import type { WorkerPool } from "./pool.ts";
-import { KM_PER_DEGREE } from "./filters.ts";
+import { callKernel, type KernelArgs } from "./kernels.ts";
+import type { ComputeJob, WorkerPool } from "./pool.ts";
+import { KM_PER_DEGREE } from "./arrays.ts";
+import { bandsOf } from "./_checks.ts";
 import { footprintDistance } from "./footprint.ts";
 
 /**
@@ -36,7 +38,7 @@ import { footprintDistance } from "./footprint.ts";
  * extrapolation past a survey's edge.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { DEFAULT_MASK_CELLS } from "./gridding.ts";
  * const maskDeg = DEFAULT_MASK_CELLS * 0.005; // 0.015 degrees at 0.005 degree spacing
  * ```
@@ -53,11 +55,33 @@ function loadCore(): Promise<Core> {
 /** A Float64Array over a plain (transferable) ArrayBuffer. */
 type F64 = Float64Array<ArrayBuffer>;
 
+/** The gridding kernels (each returns a Float64Array). */
+type GridKernel =
+  | "grid_block"
+  | "grid_nearest"
+  | "grid_idw"
+  | "grid_linear"
+  | "grid_mincurv"
+  | "distance_to_nearest";
+/** The point columns of a gridding kernel's options (`lon`, `lat`, and `value`, `weight` if any). */
+type PointKeys = "lon" | "lat" | "value" | "weight";
+
+/**
+ * The point options of `kernel` from a band's columns `[lon, lat, z?, weight?]`; `grid_block`
+ * always gets a `weight` (empty: unweighted).
+ */
+function pointArgs(kernel: GridKernel, cols: F64[]): Record<string, F64> {
+  const args: Record<string, F64> = { lon: cols[0], lat: cols[1] };
+  if (cols.length > 2) args.value = cols[2];
+  if (kernel === "grid_block") args.weight = cols[3] ?? new Float64Array(0);
+  return args;
+}
+
 /**
  * The gridding methods.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { GRID_METHODS } from "./gridding.ts";
  * GRID_METHODS.includes("idw"); // true
  * ```
@@ -75,7 +99,7 @@ export const GRID_METHODS = [
  * A gridding method, see {@linkcode GRID_METHODS}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { GridMethod } from "./gridding.ts";
  * const m: GridMethod = "block-median";
  * ```
@@ -86,7 +110,7 @@ export type GridMethod = typeof GRID_METHODS[number];
  * Scattered points: equal-length arrays; rows with a non-finite lon, lat or value are skipped.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { Points } from "./gridding.ts";
  * const p: Points = { lon: new Float64Array([10]), lat: new Float64Array([-1]), value: new Float64Array([5]) };
  * ```
@@ -106,7 +130,7 @@ export interface Points {
  * Options of {@linkcode gridPoints}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { GridPointsOptions } from "./gridding.ts";
  * const o: GridPointsOptions = { bbox: [10, -2, 12, 0], spacing: 0.01, method: "idw", k: 12 };
  * ```
@@ -124,6 +148,17 @@ export interface GridPointsOptions {
    * @default {"gridline"}
    */
   registration?: "gridline" | "pixel";
+  /**
+   * A larger region whose node layout the output's nodes are taken from: the nodes of
+   * `frame`'s layout (same spacing and registration) that lie inside `bbox`, with the very same
+   * coordinates, bit for bit. A tile of a queued run grids with the run's bbox as its frame, so
+   * its nodes are the whole grid's nodes; the block, nearest and idw kernels then run on whole
+   * rows of the frame (the tile's rows, only the points in reach of the tile), which makes the
+   * tile's values bit-identical to the whole grid's wherever the tile holds every point within
+   * reach. Linear and mincurv solve over the tile's own nodes.
+   * @default {bbox}
+   */
+  frame?: Bbox;
   /**
    * Search radius, degrees (nearest, idw); `Infinity` for none.
    * @default {Infinity}
@@ -196,7 +231,7 @@ export interface GridPointsOptions {
  * The result of {@linkcode gridPoints}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { GridResult } from "./gridding.ts";
  * const nodes = (r: GridResult) => r.grid.lat.length * r.grid.lon.length;
  * ```
@@ -231,10 +266,14 @@ export interface GridResult {
  * A gridding option is invalid; `option` names it (e.g. `"spacing"`).
  *
  * @example Usage
- * ```ts ignore
- * import { GridOptionError } from "./gridding.ts";
- * try { await gridPoints(pool, points, { ...opts, spacing: -1 }); }
- * catch (e) { if (e instanceof GridOptionError) console.error(e.option); }
+ * ```ts
+ * import { GridOptionError, gridPoints } from "./gridding.ts";
+ * const points = { lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([1]) };
+ * try {
+ *   await gridPoints(null, points, { bbox: [0, 0, 1, 1], spacing: -1, method: "nearest" });
+ * } catch (e) {
+ *   if (e instanceof GridOptionError) e.option; // "spacing"
+ * }
  * ```
  */
 export class GridOptionError extends RangeError {
@@ -255,10 +294,14 @@ export class GridOptionError extends RangeError {
  * No point lies inside the bbox (after skipping non-finite rows).
  *
  * @example Usage
- * ```ts ignore
- * import { NoPointsError } from "./gridding.ts";
- * try { await gridPoints(pool, points, opts); }
- * catch (e) { if (e instanceof NoPointsError) console.error(e.message); }
+ * ```ts
+ * import { gridPoints, NoPointsError } from "./gridding.ts";
+ * const points = { lon: new Float64Array([5]), lat: new Float64Array([5]), value: new Float64Array([1]) };
+ * try {
+ *   await gridPoints(null, points, { bbox: [0, 0, 1, 1], spacing: 0.5, method: "nearest" });
+ * } catch (e) {
+ *   if (e instanceof NoPointsError) e.message; // "no point lies inside the bbox [0, 0, 1, 1] ..."
+ * }
  * ```
  */
 export class NoPointsError extends RangeError {
@@ -274,10 +317,14 @@ export class NoPointsError extends RangeError {
  * not all on one line (a triangulation); fewer leave every node without a value.
  *
  * @example Usage
- * ```ts ignore
- * import { InsufficientPointsError } from "./gridding.ts";
- * try { await gridPoints(null, onePoint, { ...opts, method: "linear" }); }
- * catch (e) { if (e instanceof InsufficientPointsError) console.error(e.message); }
+ * ```ts
+ * import { gridPoints, InsufficientPointsError } from "./gridding.ts";
+ * const onePoint = { lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([1]) };
+ * try {
+ *   await gridPoints(null, onePoint, { bbox: [0, 0, 1, 1], spacing: 0.5, method: "linear" });
+ * } catch (e) {
+ *   if (e instanceof InsufficientPointsError) e.message; // "linear interpolation needs ..."
+ * }
  * ```
  */
 export class InsufficientPointsError extends RangeError {
@@ -292,10 +339,15 @@ export class InsufficientPointsError extends RangeError {
  * The grid has no value at any node (all NaN): nothing is written, the run fails.
  *
  * @example Usage
- * ```ts ignore
- * import { EmptyGridError } from "./gridding.ts";
- * try { await gridPoints(pool, points, { ...opts, method: "nearest", radius: 1e-9 }); }
- * catch (e) { if (e instanceof EmptyGridError) console.error(e.message); }
+ * ```ts
+ * import { EmptyGridError, gridPoints } from "./gridding.ts";
+ * const points = { lon: new Float64Array([0.3]), lat: new Float64Array([0.3]), value: new Float64Array([1]) };
+ * const options = { bbox: [0, 0, 1, 1] as const, spacing: 0.5, method: "nearest" as const };
+ * try {
+ *   await gridPoints(null, points, { ...options, radius: 1e-9 });
+ * } catch (e) {
+ *   if (e instanceof EmptyGridError) e.message; // "the 3 x 3 grid has no value at any node ..."
+ * }
  * ```
  */
 export class EmptyGridError extends RangeError {
@@ -349,7 +401,7 @@ function distinctCells(kept: Kept, layout: GridLayout, limit: number): number {
  * The node layout of a grid.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { gridLayout, type GridLayout } from "./gridding.ts";
  * const l: GridLayout = gridLayout([10, -1, 14, 1], 0.01, "gridline"); // l.nx === 401
  * ```
@@ -412,12 +464,7 @@ export function gridShape(
   registration: "gridline" | "pixel",
   maxNodes: number = DEFAULT_MAX_GRID_NODES,
 ): { nx: number; ny: number } {
-  if (typeof spacing !== "number" || !Number.isFinite(spacing) || spacing <= 0) {
-    throw new GridOptionError(
-      "spacing",
-      `spacing must be a finite number > 0 degrees, got ${String(spacing)}`,
-    );
-  }
+  checkSpacing(spacing);
   const [minLon, minLat, maxLon, maxLat] = bbox;
   const extra = registration === "pixel" ? 0 : 1;
   // Floats throughout: span / spacing may be 1e300 or Infinity, and must stay that large.
@@ -476,6 +523,70 @@ export function gridLayout(
   };
 }
 
+/** Where a window's nodes sit in its frame's layout. */
+interface FrameWindow {
+  west: number;
+  south: number;
+  nx: number;
+  ny: number;
+  row0: number;
+  col0: number;
+}
+
+/**
+ * The node layout of `bbox`, or, with a `frame`, the frame's nodes inside `bbox` (their
+ * coordinates copied from the frame's axes) and where they sit in the frame.
+ */
+function framedLayout(
+  bbox: Bbox,
+  frameBbox: Bbox | undefined,
+  spacing: number,
+  registration: "gridline" | "pixel",
+  maxCells: number,
+): { layout: GridLayout; frame?: FrameWindow } {
+  if (frameBbox === undefined) return { layout: gridLayout(bbox, spacing, registration, maxCells) };
+  const f = gridLayout(checkBbox(frameBbox), spacing, registration, Infinity);
+  const tol = spacing * 1e-6;
+  const first = (axis: Float64Array, lo: number) => {
+    let i = 0;
+    while (i < axis.length && axis[i] < lo - tol) i++;
+    return i;
+  };
+  const last = (axis: Float64Array, hi: number) => {
+    let i = axis.length - 1;
+    while (i >= 0 && axis[i] > hi + tol) i--;
+    return i + 1;
+  };
+  const c0 = first(f.lon, bbox[0]), c1 = last(f.lon, bbox[2]);
+  const r0 = first(f.lat, bbox[1]), r1 = last(f.lat, bbox[3]);
+  if (c1 <= c0 || r1 <= r0) {
+    throw new GridOptionError(
+      "frame",
+      `no node of the frame [${frameBbox.join(", ")}] at ${spacing} degrees lies inside the bbox ` +
+        `[${bbox.join(", ")}]`,
+    );
+  }
+  const nx = c1 - c0, ny = r1 - r0;
+  if (nx * ny > maxCells) {
+    throw new GridOptionError(
+      "maxCells",
+      `the grid would have ${nx} x ${ny} = ${nx * ny} nodes, above maxCells (${maxCells})`,
+    );
+  }
+  return {
+    layout: {
+      west: f.lon[c0],
+      south: f.lat[r0],
+      spacing,
+      nx,
+      ny,
+      lon: f.lon.slice(c0, c1),
+      lat: f.lat.slice(r0, r1),
+    },
+    frame: { west: f.west, south: f.south, nx: f.nx, ny: f.ny, row0: r0, col0: c0 },
+  };
+}
+
 interface Checked {
   bbox: Bbox;
   spacing: number;
@@ -523,17 +634,12 @@ function checkOptions(o: GridPointsOptions): Checked {
       `registration must be "gridline" or "pixel", got ${JSON.stringify(registration)}`,
     );
   }
-  if (typeof o.spacing !== "number" || !Number.isFinite(o.spacing) || o.spacing <= 0) {
-    throw new GridOptionError(
-      "spacing",
-      `spacing must be a number > 0 degrees, got ${String(o.spacing)}`,
-    );
-  }
+  checkSpacing(o.spacing);
   const units = o.units ?? "unknown";
   if (typeof units !== "string" || units === "") {
     throw new GridOptionError("units", `units must be a non-empty string, got ${String(units)}`);
   }
-  return {
+  const checked: Checked = {
     bbox: checkBbox(o.bbox, "bbox"),
     spacing: o.spacing,
     method: o.method,
@@ -563,6 +669,57 @@ function checkOptions(o: GridPointsOptions): Checked {
     blockStatistics: o.blockStatistics ?? true,
     units,
   };
+  // Valid values first, then whether the method uses them (a value it ignores is a mistake).
+  for (const [name, methods] of Object.entries(METHOD_OPTIONS)) {
+    if (o[name as keyof GridPointsOptions] !== undefined && !methods.includes(o.method)) {
+      throw new GridOptionError(
+        name,
+        `${name} applies to ${methods.join(" and ")}, not to ${o.method}`,
+      );
+    }
+  }
+  return checked;
+}
+
+/** The options that only some methods use. */
+const METHOD_OPTIONS: Record<string, readonly GridMethod[]> = {
+  radius: ["nearest", "idw"],
+  k: ["idw"],
+  power: ["idw"],
+  minPoints: ["idw"],
+  tension: ["mincurv"],
+  convergence: ["mincurv"],
+  maxIterations: ["mincurv"],
+};
+
+/** The one check of a node spacing. */
+function checkSpacing(spacing: unknown): asserts spacing is number {
+  if (typeof spacing !== "number" || !Number.isFinite(spacing) || spacing <= 0) {
+    throw new GridOptionError(
+      "spacing",
+      `spacing must be a finite number > 0 degrees, got ${String(spacing)}`,
+    );
+  }
+}
+
+/**
+ * Checks gridding options without gridding: every option's value, the options the method does
+ * not use, and the grid's size against `maxCells` (as {@linkcode gridPoints} does first). For
+ * entry points that want to refuse a command before reading its input (`gam grid`).
+ *
+ * @param options The options {@linkcode gridPoints} will get.
+ * @returns The grid's node counts.
+ * @throws {GridOptionError} naming the option.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkGridOptions } from "./gridding.ts";
+ * checkGridOptions({ bbox: [10, -1, 14, 1], spacing: 0.01, method: "idw", k: 8 }); // { nx: 401, ny: 201 }
+ * ```
+ */
+export function checkGridOptions(options: GridPointsOptions): { nx: number; ny: number } {
+  const o = checkOptions(options);
+  return gridShape(o.bbox, o.spacing, o.registration, o.maxCells);
 }
 
 /** Points kept after dropping non-finite rows and those that cannot reach the grid. */
@@ -678,16 +835,6 @@ function bandPoints(
   return out;
 }
 
-function bandsOf(ny: number, count: number): [number, number][] {
-  const n = Math.max(1, Math.min(ny, count));
-  const out: [number, number][] = [];
-  for (let b = 0; b < n; b++) {
-    const r0 = Math.floor((b * ny) / n), r1 = Math.floor(((b + 1) * ny) / n);
-    if (r1 > r0) out.push([r0, r1]);
-  }
-  return out;
-}
-
 /**
  * Grids scattered points onto a regular lon/lat grid with the worker pool.
  *
@@ -710,12 +857,16 @@ function bandsOf(ny: number, count: number): [number, number][] {
  * @throws {ComputeError} when a kernel fails.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { gridPoints, WorkerPool } from "./mod.ts";
- * await using pool = new WorkerPool();
+ * await using pool = new WorkerPool({ size: 1 });
+ * const lon = new Float64Array([-42.9, -42.5, -42.1, -42.6]);
+ * const lat = new Float64Array([-22.9, -22.4, -22.2, -22.7]);
+ * const value = new Float64Array([10, 12, 11, 13]);
  * const { grid } = await gridPoints(pool, { lon, lat, value }, {
- *   bbox: [-43, -23, -42, -22], spacing: 0.01, method: "idw", radius: 0.05, k: 12,
+ *   bbox: [-43, -23, -42, -22], spacing: 0.1, method: "idw", radius: 0.5, k: 3, units: "mGal",
  * });
+ * grid.values.length; // 121 (11 x 11 nodes)
  * ```
  */
 export async function gridPoints(
@@ -731,7 +882,13 @@ export async function gridPoints(
       `points.weight is only used by block-mean, not by ${o.method}`,
     );
   }
-  const layout = gridLayout(o.bbox, o.spacing, o.registration, o.maxCells);
+  const { layout, frame } = framedLayout(
+    o.bbox,
+    options.frame,
+    o.spacing,
+    o.registration,
+    o.maxCells,
+  );
   const cells = layout.nx * layout.ny;
   const isBlock = o.method === "block-mean" || o.method === "block-median";
   // How far a point can be from a node and still matter for that node.
@@ -754,27 +911,51 @@ export async function gridPoints(
   const signal = options.signal === undefined
     ? controller.signal
     : AbortSignal.any([controller.signal, options.signal!]);
+  // The banded kernels run on whole rows of the frame (its spec, rows offset by the window's
+  // first row) and their output is cropped to the window's columns: node coordinates are then
+  // computed exactly as for the whole frame. The global solvers use the window's own spec.
   const spec = () =>
     new Float64Array([layout.west, layout.south, o.spacing, o.spacing, layout.nx, layout.ny]);
+  const bandSpec = () =>
+    frame === undefined
+      ? spec()
+      : new Float64Array([frame.west, frame.south, o.spacing, o.spacing, frame.nx, frame.ny]);
+  const rowOff = frame?.row0 ?? 0, colOff = frame?.col0 ?? 0;
+  const widthOf = frame?.nx ?? layout.nx;
+  /** A kernel's rows `[r0, r1)` x the frame's width, one plane, cropped to the window. */
+  const crop = (res: F64, rows: number, planes: number): F64 => {
+    if (frame === undefined) return res;
+    const out = new Float64Array(rows * layout.nx * planes);
+    for (let p = 0; p < planes; p++) {
+      for (let r = 0; r < rows; r++) {
+        const from = p * rows * widthOf + r * widthOf + colOff;
+        out.set(res.subarray(from, from + layout.nx), p * rows * layout.nx + r * layout.nx);
+      }
+    }
+    return out;
+  };
   const core = pool === null ? await loadCore() : undefined;
-  const run = (kernel: string, args: unknown[], transfer: F64[]): Promise<F64> => {
+  const run = <K extends GridKernel>(
+    kernel: K,
+    args: KernelArgs<K>,
+    transfer: F64[],
+  ): Promise<F64> => {
     if (core !== undefined) {
       if (signal.aborted) return Promise.reject(signal.reason);
-      const fn = (core as unknown as Record<string, (...a: unknown[]) => F64>)[kernel];
       try {
-        return Promise.resolve(fn(...args));
+        return Promise.resolve(callKernel(core, kernel, args) as F64);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         return Promise.reject(new ComputeError(kernel, err.message, { cause: e }));
       }
     }
-    return pool!.run<F64>({ kernel, args }, {
+    return pool!.run({ kernel, args }, {
       signal,
       transfer: transfer.map((a) => a.buffer),
     }).catch((e) => {
       controller.abort(e);
       throw e;
-    });
+    }) as Promise<F64>;
   };
   const workers = pool?.size ?? 1;
   // Several bands per worker balance uneven point density; when every band needs all the points
@@ -784,18 +965,24 @@ export async function gridPoints(
   const bands = bandsOf(layout.ny, bandCount);
 
   /** Runs a banded kernel and stitches its planes (each band returns `planes` planes). */
-  const banded = async (
-    kernel: string,
+  const banded = async <K extends GridKernel>(
+    kernel: K,
     margin: number,
     withValue: boolean,
-    extra: (r0: number, r1: number) => unknown[],
+    extra: (r0: number, r1: number) => Omit<KernelArgs<K>, PointKeys>,
     planes: number,
   ): Promise<F64[]> => {
+    const argsOf = (cols: F64[], r0: number, r1: number) =>
+      ({ ...pointArgs(kernel, cols), ...extra(r0, r1) }) as unknown as KernelArgs<K>;
     if (bands.length === 1 && bands[0][1] - bands[0][0] === layout.ny) {
       // One band over the whole grid: its planes are the result, no stitching copy.
       const cols = bandPoints(kept, layout, 0, layout.ny, margin, withValue, pool !== null);
       if (cols[0].length > 0) {
-        const res = await run(kernel, [...cols, ...extra(0, layout.ny)], cols);
+        const res = crop(
+          await run(kernel, argsOf(cols, rowOff, rowOff + layout.ny), cols),
+          layout.ny,
+          planes,
+        );
         if (res.length !== cells * planes) {
           throw new Error(`${kernel} returned ${res.length} values for ${cells * planes}`);
         }
@@ -819,8 +1006,11 @@ export async function gridPoints(
         for (const plane of out) plane.fill(fill, r0 * layout.nx, r0 * layout.nx + rows);
         return;
       }
-      const args = [...cols, ...extra(r0, r1)];
-      const res = await run(kernel, args, cols);
+      const res = crop(
+        await run(kernel, argsOf(cols, r0 + rowOff, r1 + rowOff), cols),
+        r1 - r0,
+        planes,
+      );
       if (res.length !== rows * planes) {
         throw new Error(`${kernel} returned ${res.length} values for ${rows * planes}`);
       }
@@ -835,47 +1025,38 @@ export async function gridPoints(
   let values: F64;
   let count: F64 | undefined, spread: F64 | undefined;
   const warnings: string[] = [];
-  const blockArgs =
-    (median: boolean, weighted: boolean, statistics: boolean) => (r0: number, r1: number) => [
-      ...(weighted ? [] : [new Float64Array(0)]),
-      spec(),
-      r0,
-      r1,
-      median,
-      statistics,
-    ];
   switch (o.method) {
     case "block-mean":
     case "block-median": {
       const median = o.method === "block-median";
-      const weighted = !median && kept.weight !== undefined;
+      const statistics = o.blockStatistics;
       [values, spread, count] = await banded(
         "grid_block",
         o.spacing,
         true,
-        blockArgs(median, weighted, o.blockStatistics),
-        o.blockStatistics ? 3 : 1,
+        (row0, row1) => ({ spec: bandSpec(), row0, row1, median, statistics }),
+        statistics ? 3 : 1,
       );
       break;
     }
     case "nearest":
-      [values] = await banded("grid_nearest", o.radius, true, (r0, r1) => [
-        spec(),
-        r0,
-        r1,
-        o.radius,
-      ], 1);
+      [values] = await banded("grid_nearest", o.radius, true, (row0, row1) => ({
+        spec: bandSpec(),
+        row0,
+        row1,
+        radius: o.radius,
+      }), 1);
       break;
     case "idw":
-      [values] = await banded("grid_idw", o.radius, true, (r0, r1) => [
-        spec(),
-        r0,
-        r1,
-        o.k,
-        o.power,
-        o.radius,
-        o.minPoints,
-      ], 1);
+      [values] = await banded("grid_idw", o.radius, true, (row0, row1) => ({
+        spec: bandSpec(),
+        row0,
+        row1,
+        k: o.k,
+        power: o.power,
+        radius: o.radius,
+        minPoints: o.minPoints,
+      }), 1);
       break;
     case "linear": {
       if (!hasTriangle(kept.lon, kept.lat)) {
@@ -887,7 +1068,12 @@ export async function gridPoints(
         );
       }
       const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
-      values = await run("grid_linear", [...cols, spec(), 0, layout.ny], cols);
+      const [lon, lat, value] = cols;
+      values = await run(
+        "grid_linear",
+        { lon, lat, value, spec: spec(), row0: 0, row1: layout.ny },
+        cols,
+      );
       break;
     }
     case "mincurv": {
@@ -902,13 +1088,16 @@ export async function gridPoints(
       // One global solve; the kernel starts with GMT's block median (median z and median
       // position per block), as GMT advises before `surface`.
       const cols = [kept.lon, kept.lat, kept.value].map((a) => pool ? a.slice() : a);
-      values = await run("grid_mincurv", [
-        ...cols,
-        spec(),
-        o.tension,
-        o.convergence,
-        o.maxIterations,
-      ], cols);
+      const [lon, lat, value] = cols;
+      values = await run("grid_mincurv", {
+        lon,
+        lat,
+        value,
+        spec: spec(),
+        tension: o.tension,
+        convergence: o.convergence,
+        maxIterations: o.maxIterations,
+      }, cols);
       break;
     }
   }
@@ -922,7 +1111,7 @@ export async function gridPoints(
       "distance_to_nearest",
       o.maxDistance,
       false,
-      (r0, r1) => [spec(), r0, r1],
+      (row0, row1) => ({ spec: bandSpec(), row0, row1 }),
       1,
     );
     for (let i = 0; i < cells; i++) if (Number.isFinite(exact[i])) dist[i] = exact[i];
@@ -998,34 +1187,57 @@ export async function gridPoints(
 }
 
 /** The kernel calls of a method on a small synthetic problem (fresh arrays on every call). */
-function warmUpJobs(method: GridMethod): { kernel: string; args: unknown[] }[] {
+function warmUpJobs(method: GridMethod): ComputeJob[] {
   const n = 3000, side = 41, spacing = 1 / (side - 1);
-  const lon = new Float64Array(n), lat = new Float64Array(n), z = new Float64Array(n);
+  const lon = new Float64Array(n), lat = new Float64Array(n), value = new Float64Array(n);
   let seed = 12345;
   const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   for (let i = 0; i < n; i++) {
     lon[i] = r(), lat[i] = r();
-    z[i] = Math.sin(6 * lon[i]) + lat[i] * lat[i];
+    value[i] = Math.sin(6 * lon[i]) + lat[i] * lat[i];
   }
   const spec = new Float64Array([0, 0, spacing, spacing, side, side]);
-  const pts = [lon, lat, z];
+  const pts = { lon, lat, value };
   switch (method) {
     case "block-mean":
     case "block-median":
       return [{
         kernel: "grid_block",
-        args: [...pts, new Float64Array(0), spec, 0, side, method === "block-median", false],
+        args: {
+          ...pts,
+          weight: new Float64Array(0),
+          spec,
+          row0: 0,
+          row1: side,
+          median: method === "block-median",
+          statistics: false,
+        },
       }];
     case "nearest":
       // Its queries tier up within the first rows of the real call; a warm-up only took CPU
       // from the parse on 2 cores (gam grid nearest: 0.33-0.36 s without, 0.35-0.40 s with).
       return [];
     case "idw":
-      return [{ kernel: "grid_idw", args: [...pts, spec, 0, side, 12, 2, 8 * spacing, 1] }];
+      return [{
+        kernel: "grid_idw",
+        args: {
+          ...pts,
+          spec,
+          row0: 0,
+          row1: side,
+          k: 12,
+          power: 2,
+          radius: 8 * spacing,
+          minPoints: 1,
+        },
+      }];
     case "linear":
-      return [{ kernel: "grid_linear", args: [...pts, spec, 0, side] }];
+      return [{ kernel: "grid_linear", args: { ...pts, spec, row0: 0, row1: side } }];
     case "mincurv":
-      return [{ kernel: "grid_mincurv", args: [...pts, spec, 0.25, 0, 500] }];
+      return [{
+        kernel: "grid_mincurv",
+        args: { ...pts, spec, tension: 0.25, convergence: 0, maxIterations: 500 },
+      }];
   }
 }
 
@@ -1043,17 +1255,20 @@ function warmUpJobs(method: GridMethod): { kernel: string; args: unknown[] }[] {
  * @param method The method about to run.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { warmUpGridding, WorkerPool } from "./mod.ts";
- * await using pool = new WorkerPool();
+ * await using pool = new WorkerPool({ size: 1 });
  * const warm = warmUpGridding(pool, "idw"); // overlaps with reading the input
+ * await warm;
  * ```
  */
 export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod): Promise<void> {
   try {
     if (pool === null) {
-      const core = (await loadCore()) as unknown as Record<string, (...a: unknown[]) => unknown>;
-      for (const job of warmUpJobs(method)) core[job.kernel](...job.args);
+      const core = await loadCore();
+      for (const job of warmUpJobs(method)) {
+        callKernel(core, job.kernel, job.args as KernelArgs<typeof job.kernel>);
+      }
       return;
     }
     await Promise.all(
@@ -1061,7 +1276,7 @@ export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod
         Promise.all(
           warmUpJobs(method).map((job) =>
             pool.run(job, {
-              transfer: job.args.flatMap((a) =>
+              transfer: Object.values(job.args).flatMap((a) =>
                 a instanceof Float64Array ? [a.buffer as ArrayBuffer] : []
               ),
             })
@@ -1077,7 +1292,7 @@ export async function warmUpGridding(pool: WorkerPool | null, method: GridMethod
  * Version recorded in the provenance of gridded output.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { GRIDDING_VERSION } from "./gridding.ts";
  * console.log(GRIDDING_VERSION); // "0.2.0"
  * ```

@@ -1,12 +1,18 @@
 /**
- * Parallel compute on the gam-core WebAssembly module: a {@linkcode WorkerPool} of module
- * workers and typed wrappers of the kernels (gridding).
+ * Parallel compute on the gam-core WebAssembly module, one file per crate module: a
+ * {@linkcode WorkerPool} of module workers, the typed kernel boundary (`kernels.ts`), and typed
+ * wrappers of the kernels: gridding (`gridding.ts`), filters (`filters.ts`), outliers
+ * (`outliers.ts`), spectral transforms (`spectral.ts`) and quality control (`qc.ts`), over the
+ * grid array contract of `arrays.ts`; and {@linkcode buildInfo}: which code and which numeric
+ * core build produced a result. Entry points import this module, not the files.
  *
  * @example Usage
- * ```ts ignore
- * import { WorkerPool } from "./mod.ts";
- * await using pool = new WorkerPool({ size: 2 });
- * console.log(await pool.run({ kernel: "core_version", args: [] }));
+ * ```ts
+ * import { medianFilter, WorkerPool } from "./mod.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const values = new Float64Array([1, 1, 1, 1, 9, 1, 1, 1, 1]);
+ * const out = await medianFilter(pool, { values, nx: 3, ny: 3 }, { size: 3 });
+ * out[4]; // 1: the spike is gone
  * ```
  *
  * @module
@@ -21,6 +27,49 @@ export {
   type WorkerPoolOptions,
 } from "./pool.ts";
 export {
+  callKernel,
+  type CoreKernels,
+  type CoreModule,
+  type KernelArgs,
+  type KernelName,
+  type KernelResult,
+  type KernelTable,
+} from "./kernels.ts";
+export {
+  type BandOptions,
+  FilterOptionError,
+  type FilterRunOptions,
+  type GridArray,
+  KM_PER_DEGREE,
+} from "./arrays.ts";
+export { gaussianFilter, gaussianHalo, medianFilter } from "./filters.ts";
+export { type WarmFilter, warmUpFilter } from "./filter_warmup.ts";
+export { footprintDistance, type FootprintLayout, warmUpFootprint } from "./footprint.ts";
+export {
+  hampelFilter,
+  type HampelResult,
+  OUTLIER_METHODS,
+  outlierMask,
+  type OutlierMethod,
+} from "./outliers.ts";
+export {
+  BANDPASS_SHAPES,
+  cellSizeKm,
+  fftFilter,
+  type FftOperation,
+  RTP_CUTOFF_CELLS,
+  RTP_LOW_INCLINATION,
+} from "./spectral.ts";
+export {
+  type Completeness,
+  gridCompleteness,
+  qcAnomalies,
+  type QcAnomalyOptions,
+  qcSeams,
+  type Seam,
+} from "./qc.ts";
+export {
+  checkGridOptions,
   DEFAULT_MASK_CELLS,
   DEFAULT_MAX_GRID_NODES,
   EmptyGridError,
@@ -40,3 +89,5 @@ export {
   type Points,
   warmUpGridding,
 } from "./gridding.ts";
+export { type BuildInfo, buildInfo, codeVersion, type WasmBuild, wasmBuild } from "./build_info.ts";
+export { nanCount } from "./nan_count.ts";

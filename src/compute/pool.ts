@@ -6,28 +6,35 @@
 import { ComputeError } from "./compute_error.ts";
 import { errorMessage } from "../observability/safe_text.ts";
 import type { JobMessage, ReplyMessage } from "./_protocol.ts";
+import type { CoreKernels, KernelTable } from "./kernels.ts";
 
 /**
- * A kernel call: the wasm export `kernel` applied to `args`.
+ * A kernel call: the wasm export `kernel` with its options object `args`, typed by kernel name
+ * from the generated declarations (see `kernels.ts`): a union with one member per kernel.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ComputeJob } from "./pool.ts";
- * const job: ComputeJob = { kernel: "core_version", args: [] };
+ * const job: ComputeJob = {
+ *   kernel: "outliers_zscore",
+ *   args: { values: new Float64Array([1, 2, 30]), threshold: 3 },
+ * };
  * ```
  */
-export interface ComputeJob {
-  /** Name of the exported gam-core kernel, e.g. `"core_version"`. */
-  kernel: string;
-  /** Positional arguments: numbers, strings, typed arrays, plain objects of those. */
-  args: unknown[];
-}
+export type ComputeJob<T extends KernelTable = CoreKernels> = {
+  [K in keyof T & string]: {
+    /** Name of the kernel, e.g. `"core_version"`. */
+    kernel: K;
+    /** Its options object (Rust parameter names in camelCase). */
+    args: T[K]["args"];
+  };
+}[keyof T & string];
 
 /**
  * Options of {@linkcode WorkerPool.run}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { RunOptions } from "./pool.ts";
  * const opts: RunOptions = { signal: AbortSignal.timeout(60_000), transfer: [] };
  * ```
@@ -73,7 +80,7 @@ export function defaultWorkerCount(): number {
  * Options of the {@linkcode WorkerPool} constructor.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { WorkerPoolOptions } from "./pool.ts";
  * const opts: WorkerPoolOptions = { size: 2 };
  * ```
@@ -98,7 +105,7 @@ export interface WorkerPoolOptions {
 
 interface Task {
   id: number;
-  job: ComputeJob;
+  job: { kernel: string; args: object };
   transfer: Transferable[];
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -116,14 +123,23 @@ interface Slot {
  * queue when every worker is busy; typed arrays travel as transferables both ways; a worker that
  * died or trapped is replaced; jobs are cancelled with an `AbortSignal`.
  *
+ * Jobs are typed by kernel name: `T` is the table of kernels the workers run, the gam-core
+ * kernels by default (a test worker adds its own).
+ *
+ * @typeParam T The kernels the workers run.
+ *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { WorkerPool } from "./pool.ts";
- * await using pool = new WorkerPool({ size: 2 });
- * const version = await pool.run<string>({ kernel: "core_version", args: [] });
+ * await using pool = new WorkerPool({ size: 1 });
+ * const mask = await pool.run({
+ *   kernel: "outliers_iqr",
+ *   args: { values: new Float64Array([1, 2, 2, 3, 40]), threshold: 1.5 },
+ * });
+ * mask[4]; // 1
  * ```
  */
-export class WorkerPool {
+export class WorkerPool<T extends KernelTable = CoreKernels> {
   #slots: Slot[] = [];
   #queue: Task[] = [];
   #nextId = 1;
@@ -163,14 +179,17 @@ export class WorkerPool {
    * transferred back). Rejects with {@linkcode ComputeError} when the kernel throws or the
    * worker dies, and with `signal.reason` when aborted.
    *
-   * @param job Kernel name and arguments.
+   * @param job Kernel name and its options object.
    * @param options Abort signal and transfer list.
    */
-  run<T = unknown>(job: ComputeJob, options: RunOptions = {}): Promise<T> {
+  run<K extends keyof T & string>(
+    job: { kernel: K; args: T[K]["args"] },
+    options: RunOptions = {},
+  ): Promise<T[K]["result"]> {
     if (this.#closed) return Promise.reject(new Error("WorkerPool is closed"));
     const { signal, transfer = [] } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<T[K]["result"]>((resolve, reject) => {
       const task: Task = {
         id: this.#nextId++,
         job,
@@ -239,7 +258,11 @@ export class WorkerPool {
           continue;
         }
         slot.task = task;
-        const msg: JobMessage = { id: task.id, kernel: task.job.kernel, args: task.job.args };
+        const msg: JobMessage = {
+          id: task.id,
+          kernel: task.job.kernel,
+          args: task.job.args as Record<string, unknown>,
+        };
         try {
           slot.worker.postMessage(msg, task.transfer);
         } catch (e) {

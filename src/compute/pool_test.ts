@@ -1,19 +1,29 @@
 import assert from "node:assert/strict";
-import { ComputeError, defaultWorkerCount, MAX_WORKERS, WorkerPool } from "./mod.ts";
+import {
+  ComputeError,
+  type CoreKernels,
+  defaultWorkerCount,
+  MAX_WORKERS,
+  WorkerPool,
+} from "./mod.ts";
+import type { TestKernels } from "./testdata/test_worker.ts";
 
 const testWorker = new URL("./testdata/test_worker.ts", import.meta.url);
+/** A pool of the test worker: the gam-core kernels plus the test-only ones. */
+const testPool = (size: number) =>
+  new WorkerPool<CoreKernels & TestKernels>({ size, workerUrl: testWorker });
 
 Deno.test("WorkerPool.run() calls a wasm kernel in a worker", async () => {
   await using pool = new WorkerPool({ size: 2 });
   assert.equal(pool.size, 2);
-  const version = await pool.run<string>({ kernel: "core_version", args: [] });
+  const version = await pool.run({ kernel: "core_version", args: {} });
   assert.match(version, /^\d+\.\d+\.\d+$/);
 });
 
 Deno.test("WorkerPool.run() transfers typed arrays and detaches the caller's buffer", async () => {
-  await using pool = new WorkerPool({ size: 1, workerUrl: testWorker });
+  await using pool = testPool(1);
   const input = new Float64Array([1, 2, 3.5]);
-  const pending = pool.run<Float64Array>({ kernel: "__test_double", args: [input] }, {
+  const pending = pool.run({ kernel: "__test_double", args: { values: input } }, {
     transfer: [input.buffer],
   });
   assert.equal(input.buffer.byteLength, 0, "caller's buffer is detached after posting");
@@ -28,8 +38,8 @@ Deno.test("WorkerPool.run() transfers inputs to a wasm kernel and its result bac
   const lon = new Float64Array([0, 1]), lat = new Float64Array([0, 0]);
   // A 3 x 1 grid of nodes at lon 0, 0.5, 1 on the equator: distances 0, 0.5, 0 degrees.
   const spec = new Float64Array([0, 0, 0.5, 1, 3, 1]);
-  const pending = pool.run<Float64Array>(
-    { kernel: "distance_to_nearest", args: [lon, lat, spec, 0, 1] },
+  const pending = pool.run(
+    { kernel: "distance_to_nearest", args: { lon, lat, spec, row0: 0, row1: 1 } },
     { transfer: [lon.buffer, lat.buffer] },
   );
   assert.equal(lon.byteLength, 0, "lon was transferred, not copied");
@@ -45,7 +55,13 @@ Deno.test("WorkerPool.run() rejects with the kernel's message for a bad argument
   await assert.rejects(
     pool.run({
       kernel: "distance_to_nearest",
-      args: [new Float64Array(10), new Float64Array(9), new Float64Array([0, 0, 1, 1, 2, 2]), 0, 1],
+      args: {
+        lon: new Float64Array(10),
+        lat: new Float64Array(9),
+        spec: new Float64Array([0, 0, 1, 1, 2, 2]),
+        row0: 0,
+        row1: 1,
+      },
     }),
     (e: unknown) =>
       e instanceof ComputeError && e.kernel === "distance_to_nearest" && !e.workerLost &&
@@ -56,10 +72,10 @@ Deno.test("WorkerPool.run() rejects with the kernel's message for a bad argument
 });
 
 Deno.test("WorkerPool.run() queues jobs when every worker is busy", async () => {
-  await using pool = new WorkerPool({ size: 2, workerUrl: testWorker });
+  await using pool = testPool(2);
   const jobs = Array.from(
     { length: 7 },
-    (_, i) => pool.run<Float64Array>({ kernel: "__test_double", args: [new Float64Array([i])] }),
+    (_, i) => pool.run({ kernel: "__test_double", args: { values: new Float64Array([i]) } }),
   );
   const out = await Promise.all(jobs);
   assert.deepEqual(out.map((a) => a[0]), [0, 2, 4, 6, 8, 10, 12]);
@@ -68,14 +84,33 @@ Deno.test("WorkerPool.run() queues jobs when every worker is busy", async () => 
 Deno.test("WorkerPool.run() rejects with ComputeError naming the kernel for an unknown kernel", async () => {
   await using pool = new WorkerPool({ size: 1 });
   await assert.rejects(
-    pool.run({ kernel: "no_such_kernel", args: [] }),
+    // @ts-expect-error: not a kernel name (the check is what this test is about at run time)
+    pool.run({ kernel: "no_such_kernel", args: {} }),
     (e: unknown) => {
       assert.ok(e instanceof ComputeError);
       assert.equal(e.kernel, "no_such_kernel");
-      assert.match(e.message, /unknown kernel "no_such_kernel"/);
+      assert.match(e.message, /TypeError: Unknown kernel "no_such_kernel": expected one of /);
       assert.equal(e.workerLost, false);
       return true;
     },
+  );
+  assert.equal(pool.replacedWorkers, 0);
+});
+
+Deno.test("WorkerPool.run() rejects options that are not the kernel's before it runs", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const values = new Float64Array([1, 2, 3]);
+  await assert.rejects(
+    // @ts-expect-error: "k" is the old name of outliers_iqr's threshold
+    pool.run({ kernel: "outliers_iqr", args: { values, k: 1.5 } }),
+    (e: unknown) =>
+      e instanceof ComputeError && !e.workerLost &&
+      /has no option "k"; its options are values, threshold/.test(e.message),
+  );
+  await assert.rejects(
+    // @ts-expect-error: threshold missing
+    pool.run({ kernel: "outliers_iqr", args: { values } }),
+    /needs option "threshold", received undefined/,
   );
   assert.equal(pool.replacedWorkers, 0);
 });
@@ -87,7 +122,9 @@ Deno.test("WorkerPool replaces a worker whose wasm instance trapped", async () =
   // reserved, never written (zero pages), and is transferred, not copied.
   const huge = new Float64Array(2 ** 28);
   await assert.rejects(
-    pool.run({ kernel: "outliers_zscore", args: [huge, 3] }, { transfer: [huge.buffer] }),
+    pool.run({ kernel: "outliers_zscore", args: { values: huge, threshold: 3 } }, {
+      transfer: [huge.buffer],
+    }),
     (e: unknown) => {
       assert.ok(e instanceof ComputeError);
       assert.equal(e.kernel, "outliers_zscore");
@@ -97,13 +134,13 @@ Deno.test("WorkerPool replaces a worker whose wasm instance trapped", async () =
     },
   );
   assert.equal(pool.replacedWorkers, 1);
-  assert.match(await pool.run<string>({ kernel: "core_version", args: [] }), /^\d/);
+  assert.match(await pool.run({ kernel: "core_version", args: {} }), /^\d/);
 });
 
 Deno.test("WorkerPool replaces a worker that died and the next job works", async () => {
-  await using pool = new WorkerPool({ size: 1, workerUrl: testWorker });
+  await using pool = testPool(1);
   await assert.rejects(
-    pool.run({ kernel: "__test_crash", args: [] }),
+    pool.run({ kernel: "__test_crash", args: {} }),
     (e: unknown) => {
       assert.ok(e instanceof ComputeError);
       assert.match(e.message, /worker died: .*deliberate crash/);
@@ -112,20 +149,20 @@ Deno.test("WorkerPool replaces a worker that died and the next job works", async
     },
   );
   assert.equal(pool.replacedWorkers, 1);
-  const out = await pool.run<Float64Array>({
+  const out = await pool.run({
     kernel: "__test_double",
-    args: [new Float64Array([21])],
+    args: { values: new Float64Array([21]) },
   });
   assert.equal(out[0], 42);
 });
 
 Deno.test("WorkerPool.run() aborts a running job by replacing its worker", async () => {
-  await using pool = new WorkerPool({ size: 1, workerUrl: testWorker });
+  await using pool = testPool(1);
   const controller = new AbortController();
-  const running = pool.run({ kernel: "__test_busy", args: [60_000] }, {
+  const running = pool.run({ kernel: "__test_busy", args: { ms: 60_000 } }, {
     signal: controller.signal,
   });
-  const queued = pool.run({ kernel: "__test_busy", args: [60_000] }, {
+  const queued = pool.run({ kernel: "__test_busy", args: { ms: 60_000 } }, {
     signal: controller.signal,
   });
   const reason = new Error("user cancelled");
@@ -133,9 +170,9 @@ Deno.test("WorkerPool.run() aborts a running job by replacing its worker", async
   await assert.rejects(running, (e) => e === reason);
   await assert.rejects(queued, (e) => e === reason);
   assert.equal(pool.replacedWorkers, 1, "only the busy worker was replaced");
-  const out = await pool.run<Float64Array>({
+  const out = await pool.run({
     kernel: "__test_double",
-    args: [new Float64Array([1])],
+    args: { values: new Float64Array([1]) },
   });
   assert.equal(out[0], 2);
 });
@@ -143,18 +180,18 @@ Deno.test("WorkerPool.run() aborts a running job by replacing its worker", async
 Deno.test("WorkerPool.run() rejects at once with an already-aborted signal", async () => {
   await using pool = new WorkerPool({ size: 1 });
   const signal = AbortSignal.abort(new RangeError("stop"));
-  await assert.rejects(pool.run({ kernel: "core_version", args: [] }, { signal }), RangeError);
+  await assert.rejects(pool.run({ kernel: "core_version", args: {} }, { signal }), RangeError);
 });
 
 Deno.test("WorkerPool.close() rejects queued jobs and later runs", async () => {
-  const pool = new WorkerPool({ size: 1, workerUrl: testWorker });
-  const first = pool.run({ kernel: "__test_busy", args: [50] });
-  const second = pool.run({ kernel: "__test_busy", args: [50] });
+  const pool = testPool(1);
+  const first = pool.run({ kernel: "__test_busy", args: { ms: 50 } });
+  const second = pool.run({ kernel: "__test_busy", args: { ms: 50 } });
   const closing = pool.close();
   await assert.rejects(second, /closed before the job started/);
   assert.equal(await first, null, "the running job finishes");
   await closing;
-  await assert.rejects(pool.run({ kernel: "core_version", args: [] }), /closed/);
+  await assert.rejects(pool.run({ kernel: "core_version", args: {} }), /closed/);
 });
 
 Deno.test("WorkerPool rejects a size that is not an integer from 1 to MAX_WORKERS", () => {

@@ -12,8 +12,9 @@
 /// <reference lib="deno.worker" />
 import * as core from "./wasm/gam_core.js";
 import { type JobMessage, type ReplyMessage, transferablesOf } from "./_protocol.ts";
+import { kernelArgList } from "./kernels.ts";
 
-const kernels = core as unknown as Record<string, unknown>;
+const kernels = core as unknown as Record<string, (...args: unknown[]) => unknown>;
 
 /**
  * A wasm-bindgen class instance (has `free` and a `__wbg_ptr`) becomes a plain object of its
@@ -39,11 +40,9 @@ self.onmessage = (event: MessageEvent<JobMessage>) => {
   const { id, kernel, args } = event.data;
   let reply: ReplyMessage;
   try {
-    const fn = kernels[kernel];
-    if (typeof fn !== "function" || kernel.startsWith("__") || /^init/.test(kernel)) {
-      throw new TypeError(`unknown kernel "${kernel}"`);
-    }
-    const value = plain(fn(...args));
+    // Throws a TypeError for a name that is not a kernel or options that are not its own.
+    const list = kernelArgList(kernel, args);
+    const value = plain(kernels[kernel](...list));
     self.postMessage({ id, ok: true, value } satisfies ReplyMessage, transferablesOf(value));
     return;
   } catch (e) {

@@ -54,9 +54,9 @@ export interface ReloadResult {
  * A watched, hot-reloaded configuration.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { ConfigService } from "./config_service.ts";
- * const service = await ConfigService.start({ profile: "prod" });
+ * const service = await ConfigService.start({ profile: "dev" });
  * service.onChange((next) => console.log("now", next.hash));
  * const snapshot = service.current(); // use it for one unit of work
  * service.close();
@@ -112,7 +112,7 @@ export class ConfigService {
    * @throws {ConfigError} When the configuration is invalid at start.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { ConfigService } from "./config_service.ts";
    * const service = await ConfigService.start({ configPath: "config/ingestion.yaml" });
    * service.close();
@@ -135,8 +135,11 @@ export class ConfigService {
    * The configuration in force: an immutable snapshot, safe to keep for a whole unit of work.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
+   * import { ConfigService } from "./config_service.ts";
+   * const service = await ConfigService.start({ profile: "dev", watch: false });
    * const { config, hash } = service.current();
+   * service.close();
    * ```
    */
   current(): LoadedConfig {
@@ -150,9 +153,12 @@ export class ConfigService {
    * @returns A function that removes the listener.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
+   * import { ConfigService } from "./config_service.ts";
+   * const service = await ConfigService.start({ profile: "dev", watch: false });
    * const off = service.onChange((next) => console.log(next.hash));
    * off();
+   * service.close();
    * ```
    */
   onChange(listener: (next: LoadedConfig, previous: LoadedConfig) => void): () => void {
@@ -167,8 +173,11 @@ export class ConfigService {
    * @returns A function that removes the listener.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
+   * import { ConfigService } from "./config_service.ts";
+   * const service = await ConfigService.start({ profile: "dev", watch: false });
    * service.onReload((r) => console.log(r.outcome));
+   * service.close();
    * ```
    */
   onReload(listener: (result: ReloadResult) => void): () => void {
@@ -182,8 +191,12 @@ export class ConfigService {
    * @returns What the reload did.
    *
    * @example Usage
-   * ```ts ignore
-   * Deno.addSignalListener("SIGHUP", () => service.reload());
+   * ```ts
+   * import { ConfigService } from "./config_service.ts";
+   * const service = await ConfigService.start({ profile: "dev", watch: false });
+   * const result = await service.reload(); // e.g. on SIGHUP
+   * result.outcome; // "unchanged": the files did not change
+   * service.close();
    * ```
    */
   reload(): Promise<ReloadResult> {
@@ -196,7 +209,9 @@ export class ConfigService {
    * Stops watching. The last snapshot stays readable.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
+   * import { ConfigService } from "./config_service.ts";
+   * const service = await ConfigService.start({ profile: "dev", watch: false });
    * service.close();
    * ```
    */

@@ -30,6 +30,7 @@ import { ConfigSchema, type GamConfig, NAME_PATTERN } from "./schema.ts";
 import { dirname, join as joinPath } from "node:path";
 import { isRecord, type Layer, mergeLayers, parseYamlLayer, setAt } from "./_layers.ts";
 import { errorMap, toConfigIssues } from "./_issues.ts";
+import type { z } from "zod";
 import { type ConfigOverride, envOverrides } from "./overrides.ts";
 
 /** The base configuration file used when no `configPath` is given. */
@@ -95,7 +96,7 @@ export interface LoadedConfig {
  *   environment variable, or any schema violation; all issues are listed together.
  *
  * @example Load with the dev profile and a flag
- * ```ts ignore
+ * ```ts
  * import { cliOverrides, loadConfig } from "./mod.ts";
  * const { config, hash } = await loadConfig({
  *   profile: "dev",
@@ -176,6 +177,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       sortIssues(toConfigIssues(result.error.issues, layer.value, layer.origins), sources),
     );
   }
+  const serverIssue = queueModeProblem(result.data, env);
+  if (serverIssue !== undefined) {
+    throw new ConfigError(toConfigIssues([serverIssue], layer.value, layer.origins));
+  }
   const config = deepFreeze(result.data);
   return Object.freeze({
     config,
@@ -184,6 +189,28 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     ...(profile !== undefined ? { profile } : {}),
     overrides: Object.freeze(applied),
   });
+}
+
+/**
+ * Queue mode keeps its jobs in the PostgreSQL server: with the embedded database (neither
+ * `DATABASE_URL` nor `defaults.databaseUrl`) it cannot work, which is a configuration error.
+ */
+function queueModeProblem(
+  config: GamConfig,
+  env: Record<string, string>,
+): z.core.$ZodIssue | undefined {
+  if (config.execution.mode !== "queue") return undefined;
+  if ((env.DATABASE_URL ?? "").trim() !== "" || config.defaults.databaseUrl !== undefined) {
+    return undefined;
+  }
+  return {
+    code: "custom",
+    path: ["execution", "mode"],
+    input: "queue",
+    message: 'execution.mode "queue" keeps its jobs in a PostgreSQL server, but none is ' +
+      "configured (the embedded database cannot be shared by workers): set DATABASE_URL to " +
+      "the server's URL (postgres://user@host:5432/gam), or use mode local",
+  };
 }
 
 /**
@@ -287,7 +314,7 @@ async function exists(file: string): Promise<boolean> {
  * @returns Profile names, empty when the folder is missing.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { listProfiles } from "./loader.ts";
  * await listProfiles("config/profiles"); // ["ci", "dev", "prod"]
  * ```

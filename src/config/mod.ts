@@ -11,7 +11,7 @@
  * - {@linkcode ConfigService}: watch, validate and atomically swap for long-running processes.
  *
  * @example Load the configuration with a profile and flags
- * ```ts ignore
+ * ```ts
  * import { cliOverrides, loadConfig } from "./mod.ts";
  * const { config, hash, sources } = await loadConfig({
  *   profile: "dev",
@@ -27,13 +27,23 @@ export {
   type AuthProfile,
   CONFIG_VERSION,
   ConfigSchema,
+  type ExecutionConfig,
   type GamConfig,
   type GamConfigInput,
   type ModalityConfig,
   NAME_PATTERN,
   type PipelineStepConfig,
+  QUEUE_NAMES,
+  type QueueName,
   REQUIRED_MODALITIES,
+  type RetentionConfig,
+  RetentionSchema,
+  shippedProfiles,
+  STORAGE_CLASSES,
+  type StorageConfig,
+  StorageSchema,
   TOP_LEVEL_KEYS,
+  type WorkerProfile,
 } from "./schema.ts";
 export {
   configHash,

@@ -126,7 +126,9 @@ export function envOverrides(
         : undefined;
       if (existing !== undefined) path.push(existing);
       else if (path.length === 1 && NAME_MAPS.has(String(path[0]))) path.push(seg.toLowerCase());
-      else if (Array.isArray(parent) && /^\d+$/.test(seg)) path.push(Number(seg));
+      else if (path.length === 2 && path[0] === "execution" && path[1] === "profiles") {
+        path.push(seg.toLowerCase()); // profile names are user-chosen, like modality names
+      } else if (Array.isArray(parent) && /^\d+$/.test(seg)) path.push(Number(seg));
       else path.push(camel(seg));
     }
     try {
@@ -168,6 +170,8 @@ export interface CliFlags {
   logLevel?: string;
   /** `--log-format json|pretty`: `defaults.logFormat`. */
   logFormat?: string;
+  /** `--mode local|queue`: `execution.mode`. */
+  mode?: string;
 }
 
 const FLAG_PATHS: Record<keyof CliFlags, [flag: string, path: Path]> = {
@@ -177,6 +181,7 @@ const FLAG_PATHS: Record<keyof CliFlags, [flag: string, path: Path]> = {
   cacheDir: ["--cache-dir", ["defaults", "cacheDir"]],
   logLevel: ["--log-level", ["defaults", "logLevel"]],
   logFormat: ["--log-format", ["defaults", "logFormat"]],
+  mode: ["--mode", ["execution", "mode"]],
 };
 
 /**

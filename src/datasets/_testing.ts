@@ -19,10 +19,12 @@ export interface TestData<K extends string> {
  * Resolves `files` with {@linkcode fetchDataset}, keeping any error for {@linkcode TestData.require}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { testData } from "./_testing.ts";
+ * // At a test module's top level; then, inside each `Deno.test` that needs the file:
  * const data = await testData(["rio-magnetic.csv.gz"]);
- * Deno.test("reads Rio", () => { data.require(); data.path["rio-magnetic.csv.gz"]; });
+ * data.require(); // throws the fetch error, if any, in that test
+ * data.path["rio-magnetic.csv.gz"]; // the local path
  * ```
  */
 export async function testData<K extends string>(files: readonly K[]): Promise<TestData<K>> {

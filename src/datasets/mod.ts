@@ -5,7 +5,7 @@
  * cache folder, then downloads from the registered URL and checks the hash.
  *
  * @example The local path of the Rio survey
- * ```ts ignore
+ * ```ts
  * import { fetchDataset } from "./mod.ts";
  * const path = await fetchDataset("rio-magnetic.csv.gz");
  * ```

@@ -25,7 +25,7 @@ import { writeFileAtomic } from "../fs/mod.ts";
  * The part of a `ProcessedGrid` a GeoTIFF needs.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { GeoTiffGrid } from "./geotiff.ts";
  * const g: GeoTiffGrid = {
  *   lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]),
@@ -52,7 +52,7 @@ export interface GeoTiffGrid {
  * Options of {@linkcode encodeGeoTiff} and {@linkcode writeGeoTiff}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { GeoTiffOptions } from "./geotiff.ts";
  * const o: GeoTiffOptions = { description: "{\"step\":\"grid\"}" };
  * ```
@@ -108,7 +108,7 @@ function gdalMetadata(grid: GeoTiffGrid, options: GeoTiffOptions): string {
  * A grid cannot be written as a GeoTIFF (inconsistent sizes, too large).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { GeoTiffError } from "./geotiff.ts";
  * const e = new GeoTiffError("grid is empty (0 x 0)"); // e instanceof RangeError
  * ```
@@ -336,9 +336,18 @@ function layoutGeoTiff(grid: GeoTiffGrid, options: GeoTiffOptions): GeoTiffLayou
  * @param options Optional description text.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { writeGeoTiff } from "./geotiff.ts";
- * await writeGeoTiff("out.tif", grid, { description: JSON.stringify(grid.provenance) });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = {
+ *     lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]),
+ *     resolution: { lon: 1, lat: 1 }, registration: "gridline" as const,
+ *   };
+ *   await writeGeoTiff(`${dir}/out.tif`, grid, { description: JSON.stringify({ step: "grid" }) });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeGeoTiff(

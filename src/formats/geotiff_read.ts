@@ -63,9 +63,21 @@ function xmlUnescape(text: string): string {
  * @throws {GeoTiffReadError}
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { parseGeoTiffGrid } from "./geotiff_read.ts";
- * const g = await parseGeoTiffGrid(await Deno.readFile("grid.tif"), "grid.tif");
+ * import { writeGeoTiff } from "./geotiff.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = {
+ *     lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]),
+ *     resolution: { lon: 1, lat: 1 }, registration: "gridline" as const,
+ *   };
+ *   await writeGeoTiff(`${dir}/grid.tif`, grid);
+ *   const g = await parseGeoTiffGrid(await Deno.readFile(`${dir}/grid.tif`), "grid.tif");
+ *   g.lon.length; // 2
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise<GeoTiffReadGrid> {

@@ -60,7 +60,7 @@ const LON_NAMES = ["longitude", "lon", "x"];
  * @throws {NetcdfError}
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { parseNetcdfGrid } from "./netcdf.ts";
  * import { fetchDataset } from "../datasets/mod.ts";
  * const g = parseNetcdfGrid(await Deno.readFile(await fetchDataset("gravity-earth-0.5deg.nc")), "g.nc");

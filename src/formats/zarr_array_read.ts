@@ -26,7 +26,7 @@ export type ZarrTypedArray = Float64Array | Float32Array | Int32Array;
  * One array read by {@linkcode readZarrArray}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ZarrArrayRead } from "./zarr_array_read.ts";
  * const cells = (a: ZarrArrayRead) => a.shape.reduce((p, n) => p * n, 1);
  * ```
@@ -84,10 +84,18 @@ interface ArrayMeta {
  * @throws {ZarrArrayNotFoundError} when the array does not exist and `optional` is not set.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readZarrArray } from "./zarr_array_read.ts";
- * const values = await readZarrArray("out/grid.zarr", "values");
- * console.log(values?.shape); // [nlat, nlon]
+ * import { writeZarrGrid } from "./zarr_grid.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
+ *   await writeZarrGrid(`${dir}/grid.zarr`, grid);
+ *   const values = await readZarrArray(`${dir}/grid.zarr`, "values");
+ *   values?.shape; // [1, 2]: [nlat, nlon]
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function readZarrArray(
@@ -123,9 +131,17 @@ export async function readZarrArray(
  * @throws {SyntaxError} when it is not JSON.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readZarrGroupAttributes } from "./zarr_array_read.ts";
- * const attrs = readZarrGroupAttributes("out/grid.zarr"); // { units: "mGal", ... }
+ * import { writeZarrGrid } from "./zarr_grid.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
+ *   await writeZarrGrid(`${dir}/grid.zarr`, grid, { units: "mGal" });
+ *   readZarrGroupAttributes(`${dir}/grid.zarr`); // { units: "mGal", ... }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function readZarrGroupAttributes(dir: string): Record<string, unknown> | undefined {

@@ -23,7 +23,7 @@ import { writeDirAtomic } from "../fs/mod.ts";
  * The part of a `ProcessedGrid` stored in Zarr.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ZarrGrid } from "./zarr_grid.ts";
  * const g: ZarrGrid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
  * ```
@@ -43,7 +43,7 @@ export interface ZarrGrid {
  * A grid read back by {@linkcode readZarrGrid}, with the group's attributes.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { ZarrGridRead } from "./zarr_grid.ts";
  * const units = (g: ZarrGridRead) => g.attributes.units;
  * ```
@@ -57,7 +57,7 @@ export interface ZarrGridRead extends ZarrGrid {
  * A Zarr grid cannot be written or read (inconsistent sizes, missing arrays).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { ZarrGridError } from "./zarr_grid.ts";
  * const e = new ZarrGridError("out.zarr: not a Zarr group"); // e.name === "ZarrGridError"
  * ```
@@ -88,9 +88,15 @@ const BYTES_CODEC = chunkCodecs("none");
  * @throws {ZarrGridError} when `values.length !== lat.length * lon.length`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { writeZarrGrid } from "./zarr_grid.ts";
- * await writeZarrGrid("out/g.zarr", grid, { units: "nT", provenance: grid.provenance });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
+ *   await writeZarrGrid(`${dir}/g.zarr`, grid, { units: "nT" });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeZarrGrid(
@@ -217,10 +223,17 @@ async function writePlainChunks(
  * disagree.
  *
  * @example Usage
- * ```ts ignore
- * import { readZarrGrid } from "./zarr_grid.ts";
- * const g = await readZarrGrid("out/g.zarr");
- * console.log(g.lat.length, g.lon.length, g.attributes.units);
+ * ```ts
+ * import { readZarrGrid, writeZarrGrid } from "./zarr_grid.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
+ *   await writeZarrGrid(`${dir}/g.zarr`, grid, { units: "nT" });
+ *   const g = await readZarrGrid(`${dir}/g.zarr`);
+ *   [g.lat.length, g.lon.length, g.attributes.units]; // [1, 2, "nT"]
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
@@ -248,9 +261,17 @@ export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
  * @throws {ZarrGridError} when an array is missing or the shapes disagree.
  *
  * @example Usage
- * ```ts ignore
- * import { readZarrGridArrays } from "./zarr_grid.ts";
- * const { values } = await readZarrGridArrays("out/g.zarr");
+ * ```ts
+ * import { readZarrGridArrays, writeZarrGrid } from "./zarr_grid.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const grid = { lon: new Float64Array([0, 1]), lat: new Float64Array([0]), values: new Float32Array([1, 2]) };
+ *   await writeZarrGrid(`${dir}/g.zarr`, grid);
+ *   const { values } = await readZarrGridArrays(`${dir}/g.zarr`);
+ *   [...values]; // [1, 2]
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function readZarrGridArrays(path: string): Promise<ZarrGrid> {

@@ -86,7 +86,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
  * @throws {SourceNetworkError} when the connection fails or the body is shorter than its
  *   Content-Length (retryable).
  *
- * @example Usage
+ * @example Usage (needs an HTTP server to fetch from, so it is not run)
  * ```ts ignore
  * import { fetchBytes } from "./http_source.ts";
  * const { body } = await fetchBytes("https://example.org/data.gdf");

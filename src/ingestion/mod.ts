@@ -10,11 +10,11 @@
  * - Plugin API types ({@linkcode PluginManifest}, {@linkcode SourcePlugin}, ...) for authors.
  *
  * @example Fetch the synthetic survey through its sandbox
- * ```ts ignore
+ * ```ts
  * import { IngestionService, loadProviders } from "./mod.ts";
  * import { loadConfig } from "../config/mod.ts";
- * const { config } = await loadConfig();
- * const providers = await loadProviders(config);
+ * const { config } = await loadConfig({ profile: "dev" });
+ * const { providers } = await loadProviders(config);
  * const service = new IngestionService({ providers, resilience: config.modalities });
  * const { data } = await service.fetch("gravity", config.defaults.bbox);
  * await service.close();

@@ -51,7 +51,8 @@ export const PLUGIN_API_SPECIFIERS: Readonly<Record<string, string>> = {
 /**
  * Host modules the plugin API's graph may reach: the API itself and the side-effect-free code
  * behind it (its errors and HTTP helper, contracts, units, file formats, the generated numeric
- * kernels the table reader calls). Nothing of configuration, secrets, cache, database or jobs.
+ * kernels the table reader calls, the static dataset registry for DOIs). Nothing of
+ * configuration, secrets, cache, database or jobs.
  * A plugin's own code reaches them only through {@linkcode PLUGIN_API_ENTRIES}.
  */
 export const PLUGIN_API_CLOSURE: readonly string[] = [
@@ -63,6 +64,7 @@ export const PLUGIN_API_CLOSURE: readonly string[] = [
   "src/units/",
   "src/formats/",
   "src/compute/wasm/",
+  "src/datasets/registry.ts",
 ];
 
 /** The built-in plugins' package folder. */
@@ -252,9 +254,10 @@ export function hostGranted(host: string, granted: readonly string[]): boolean {
  * @throws {PluginLoadError} (reason `"import"`) naming the import and the file that contains it.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { vetModuleGraph } from "./module_graph.ts";
- * const g = await vetModuleGraph("file:///plugins/mine/mod.ts", { plugin: "mine", builtin: false });
+ * import { resolvePluginModule } from "./sandbox.ts";
+ * const g = await vetModuleGraph(resolvePluginModule("synthetic"), { plugin: "synthetic", builtin: true });
  * g.graphHash; // "sha256:..."
  * ```
  */
@@ -721,7 +724,7 @@ let denoDirPromise: Promise<string> | undefined;
  * so that the module graph `deno info` cached is the one they run (`--cached-only`).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { denoCacheDir } from "./module_graph.ts";
  * await denoCacheDir(); // "/root/.cache/deno"
  * ```

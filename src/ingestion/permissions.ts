@@ -87,10 +87,15 @@ export interface ResolveGrantOptions {
  * @throws {GrantError} naming the entry and the link (or the write grant).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { resolveGrant } from "./permissions.ts";
- * const g = await resolveGrant({ read: ["../shared/data"] });
- * g.read; // ["/work/shared/data"]
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const g = await resolveGrant({ read: [`${dir}/../${dir.split("/").at(-1)}`] });
+ *   g.read; // [dir]: absolute, `..` resolved, symbolic links followed
+ * } finally {
+ *   await Deno.remove(dir);
+ * }
  * ```
  */
 export async function resolveGrant(

@@ -5,7 +5,7 @@
  * deno run --no-prompt --cached-only <exactly the granted --allow-* flags> <entry>
  * ```
  *
- * where `<entry>` is a `data:` module
+ * where `<entry>` is a `data:` module (a template with placeholders, so it is not run):
  *
  * ```ts ignore
  * import { importFailed, serve } from "<this file>";
@@ -104,7 +104,7 @@ function post(msg: ChildMessage): Promise<void> {
 /**
  * Reports that importing the plugin failed, then exits (status 3).
  *
- * @example Usage
+ * @example Usage (only inside the plugin host child process: it writes the protocol channel and exits, so it is not run)
  * ```ts ignore
  * import { importFailed } from "./plugin_host.ts";
  * await importFailed(new Error("boom"));
@@ -126,7 +126,7 @@ interface PluginLike {
  *
  * @param mod The plugin module namespace.
  *
- * @example Usage
+ * @example Usage (only inside the plugin host child process: it serves the protocol channel, so it is not run)
  * ```ts ignore
  * import { serve } from "./plugin_host.ts";
  * import * as plugin from "./my_plugin.ts";

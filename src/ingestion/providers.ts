@@ -34,10 +34,12 @@ export interface LoadedProviders {
  * Loads the plugins of the configured modalities, each in its own sandbox.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { loadProviders } from "./providers.ts";
  * import { loadConfig } from "../config/mod.ts";
- * const { providers, failures } = await loadProviders((await loadConfig()).config);
+ * const { providers, failures } = await loadProviders((await loadConfig({ profile: "dev" })).config);
+ * for (const plugin of providers.values()) await plugin.close();
+ * failures.size; // 0: every configured plugin loaded
  * ```
  */
 export async function loadProviders(
@@ -109,8 +111,10 @@ export interface PooledProviders {
  * fetch by the plugin itself.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { PluginPool } from "./providers.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const { config } = await loadConfig({ profile: "dev" });
  * const pool = new PluginPool();
  * const { providers } = await pool.load(config); // same processes on the next call
  * await pool.close();

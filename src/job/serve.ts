@@ -15,6 +15,7 @@ import { Cron } from "croner";
 import type { ConfigService, GamConfig, LoadedConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import { defaultRegistry, type MetricsRegistry } from "../observability/mod.ts";
+import { parseListen, probeResponse } from "../observability/probes.ts";
 
 /** What one scheduled run reports back. */
 export interface ScheduledRunResult {
@@ -39,18 +40,16 @@ export interface PipelineServerOptions {
   ready?: () => boolean;
   /** The clock, for tests. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Asked at each scheduled fire time (not for {@linkcode PipelineServer.trigger} calls):
+   * `false` skips this fire (logged), e.g. when another blue/green color owns the schedules.
+   * @default always fire
+   */
+  mayFire?: (modality: string) => Promise<boolean>;
 }
 
 /** Fire times looked at to find a schedule's period (covers a week of a weekday schedule). */
 const SCHEDULE_LOOKAHEAD = 8;
-
-function parseListen(listen: string): { hostname: string; port: number } {
-  const i = listen.lastIndexOf(":");
-  return {
-    hostname: listen.slice(0, i).replace(/^\[|\]$/g, ""),
-    port: Number(listen.slice(i + 1)),
-  };
-}
 
 /**
  * The long-running service.
@@ -223,26 +222,38 @@ export class PipelineServer {
     const timer = setTimeout(() => {
       this.#timers.delete(modality);
       if ((this.#opts.now?.() ?? new Date()).getTime() >= next.getTime() - 5) {
-        this.trigger(modality);
+        this.#fire(modality);
       }
       this.#arm(modality, pattern);
     }, Math.max(0, delay));
     this.#timers.set(modality, timer);
   }
 
-  async #handle(req: Request): Promise<Response> {
-    const path = new URL(req.url).pathname;
-    if (req.method !== "GET") return new Response("method not allowed\n", { status: 405 });
-    if (path === "/metrics") {
-      return new Response(await this.#registry.render(), {
-        headers: { "content-type": this.#registry.contentType },
+  #fire(modality: string): void {
+    const mayFire = this.#opts.mayFire;
+    if (!mayFire) {
+      this.trigger(modality);
+      return;
+    }
+    mayFire(modality).then((yes) => {
+      if (yes) {
+        this.trigger(modality);
+        return;
+      }
+      this.#opts.logger.info("scheduled run not fired: schedules owned elsewhere", { modality });
+    }, (error) => {
+      this.#opts.logger.error("could not tell whether to fire the schedule; not fired", {
+        modality,
+        error,
       });
-    }
-    if (path === "/healthz") return new Response("ok\n");
-    if (path === "/readyz") {
-      const ready = !this.#stopping && (this.#opts.ready?.() ?? true);
-      return new Response(ready ? "ready\n" : "not ready\n", { status: ready ? 200 : 503 });
-    }
-    return new Response("not found: try /metrics, /healthz or /readyz\n", { status: 404 });
+    });
+  }
+
+  #handle(req: Request): Promise<Response> {
+    return probeResponse(
+      req,
+      this.#registry,
+      () => !this.#stopping && (this.#opts.ready?.() ?? true),
+    );
   }
 }

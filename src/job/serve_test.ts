@@ -140,15 +140,25 @@ Deno.test("serve fires a modality at its cron time on the config snapshot it sta
 
 Deno.test("serve stop() waits for a running job and then refuses new ones", async () => {
   let finished = false;
+  const started = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
   const { server, close } = await startServer({
     runModality: async () => {
-      await new Promise((r) => setTimeout(r, 100));
+      started.resolve();
+      await release.promise; // the job runs until the test lets it finish
       finished = true;
       return { outcome: "ok" };
     },
   });
   server.trigger("magnetic");
-  await close();
+  await started.promise;
+  let closed = false;
+  const closing = close().then(() => closed = true);
+  // One turn of the event loop (every pending microtask and callback): stop() still waits.
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(closed, false, "stop() waits while the job runs");
+  release.resolve();
+  await closing;
   assert.equal(finished, true, "the in-flight run completed before stop() resolved");
   assert.equal(server.trigger("magnetic"), undefined);
 });

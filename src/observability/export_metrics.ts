@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { writeFileAtomic } from "../fs/mod.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 
 /**
@@ -88,7 +88,7 @@ export function pushGroupUrl(options: PushMetricsOptions): string {
  * @param options Gateway URL, job, grouping labels, time limit.
  * @throws {MetricsPushError} When the gateway answers with an error or cannot be reached.
  *
- * @example Usage
+ * @example Usage (needs a Pushgateway listening at the URL, so it is not run)
  * ```ts ignore
  * import { pushMetrics } from "./export_metrics.ts";
  * import { defaultRegistry } from "./metrics.ts";
@@ -137,10 +137,16 @@ function withoutFamilies(text: string, names: readonly string[]): string {
  * @throws {TypeError} When `path` does not end in `.prom` (the collector would ignore it).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { writeMetricsFile } from "./export_metrics.ts";
  * import { defaultRegistry } from "./metrics.ts";
- * await writeMetricsFile(defaultRegistry, "/var/lib/node_exporter/textfile/gam_run.prom");
+ * // In production: node_exporter's textfile folder, e.g. /var/lib/node_exporter/textfile/.
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeMetricsFile(defaultRegistry, `${dir}/gam_run.prom`);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeMetricsFile(registry: MetricsRegistry, path: string): Promise<void> {
@@ -150,13 +156,6 @@ export async function writeMetricsFile(registry: MetricsRegistry, path: string):
         `only *.prom files`,
     );
   }
-  const text = await registry.render();
-  const tmp = `${dirname(path)}/.${crypto.randomUUID().slice(0, 8)}.prom-tmp`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
+  // Atomic: the collector never reads half a file (the temporary name does not end in .prom).
+  await writeFileAtomic(path, await registry.render());
 }

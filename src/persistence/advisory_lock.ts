@@ -33,7 +33,7 @@ export function advisoryLockId(name: string): string {
  * @param name What to lock, e.g. a cache entry path.
  * @throws {TypeError} for an embedded-engine client.
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server, so it is not run)
  * ```ts ignore
  * import { advisoryLock } from "./advisory_lock.ts";
  * // `db` from openDatabase({ url: "postgres://..." })

@@ -115,7 +115,7 @@ async function rowCounts(client: SqlClient): Promise<Record<string, number>> {
 /**
  * Dumps a server database to `file` (custom format), atomically (a temporary file is renamed).
  *
- * @example
+ * @example Usage (needs a PostgreSQL server, so it is not run)
  * ```ts ignore
  * await backupServer(client, Deno.env.get("DATABASE_URL")!, "/tmp/gam.dump");
  * ```
@@ -139,7 +139,7 @@ export async function backupServer(
  * Restores a custom-format dump into the server database: objects in the dump are dropped
  * (`--clean --if-exists`) and recreated in one transaction; on error nothing changes.
  *
- * @example
+ * @example Usage (needs a PostgreSQL server, so it is not run)
  * ```ts ignore
  * await restoreServer(client, Deno.env.get("DATABASE_URL")!, "/tmp/gam.dump");
  * ```

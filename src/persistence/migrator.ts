@@ -80,7 +80,8 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * (four digits, lowercase snake_case), versions unique.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { loadMigrations } from "./migrator.ts";
  * const files = await loadMigrations();
  * console.log(files.map((f) => `${f.version} ${f.name}`));
  * ```

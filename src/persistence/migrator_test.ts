@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { scratchDatabase, skipServer } from "./_testing.ts";
+import { spawnGam } from "../../tests/_gam_cli.ts";
 import {
   loadMigrations,
   migrate,
@@ -12,7 +12,6 @@ import {
 import type { Database } from "./mod.ts";
 
 const skipServerSuite = await skipServer("src/persistence/migrator_test.ts");
-const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 
 async function migrationsDir(files: Record<string, string>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "gam_migrations_" });
@@ -173,12 +172,9 @@ Deno.test({
     const observer = await openDatabase({ url: scratch.url, migrate: false });
     try {
       const spawn = () =>
-        new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", MAIN, "db", "migrate", "--migrations-dir", dir, "--json"],
+        spawnGam(["db", "migrate", "--migrations-dir", dir, "--json"], {
           env: { DATABASE_URL: scratch.url },
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
+        });
       let sawWaiter = false;
       const [oa, ob] = await observer.sql.session(async (gate) => {
         await gate.query("SELECT pg_advisory_lock($1::bigint)", [GATE], "gate (lock)");

@@ -31,7 +31,7 @@ export interface PostgresClient extends SqlClient {
 /**
  * Opens a pool against `url` (`postgres://user:pass@host:port/db`) and checks that it answers.
  *
- * @example
+ * @example Usage (needs a PostgreSQL server at DATABASE_URL, so it is not run)
  * ```ts ignore
  * const client = await connectPostgres(Deno.env.get("DATABASE_URL")!);
  * await client.query("SELECT 1");

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import type { RawGrid, RawPoints } from "../contracts/raw_data.ts";
+import type { LineKind, RawGrid, RawPoints } from "../contracts/raw_data.ts";
+import { LineDictionary } from "../formats/line_dictionary.ts";
 import type { FetchRequest, PluginManifest } from "../ingestion/plugin_api.ts";
 
 /** Numbers as a plain array or a typed array. */
@@ -56,8 +57,13 @@ export interface PointsInput {
   value: NumberArray;
   /** Station or sensor heights above the ellipsoid, metres. */
   height?: NumberArray;
-  /** Flight-line id per reading, in along-line order. */
-  line?: NumberArray;
+  /**
+   * Flight line per reading, in along-line order: numeric ids, or names (`"L1010"`, `"FL1-1"`),
+   * which become the data's line dictionary (`lineNames`, with codes in `line`).
+   */
+  line?: NumberArray | readonly string[];
+  /** With named lines: the kind of each line, by name (`{ T100: "tie" }`); others are `"line"`. */
+  lineKinds?: Readonly<Record<string, LineKind>>;
   /** Source metadata. @default {} */
   metadata?: MetadataInput;
 }
@@ -101,7 +107,7 @@ export type RequestInput = Pick<FetchRequest, "modality" | "bbox">;
  */
 export function pointsData(request: RequestInput, input: PointsInput): RawPoints {
   const n = input.lon.length;
-  const same = (name: string, a: NumberArray | undefined) => {
+  const same = (name: string, a: ArrayLike<unknown> | undefined) => {
     if (a !== undefined && a.length !== n) {
       throw new RangeError(
         `pointsData: ${name} has ${a.length} entries, expected ${n} (the length of lon)`,
@@ -120,13 +126,7 @@ export function pointsData(request: RequestInput, input: PointsInput): RawPoints
       lat: f64(input.lat),
       value: values(input.value),
       ...(input.height ? { height: f64(input.height) } : {}),
-      ...(input.line
-        ? {
-          line: input.line instanceof Int32Array && input.line.buffer instanceof ArrayBuffer
-            ? input.line as Int32Array<ArrayBuffer>
-            : f64(input.line),
-        }
-        : {}),
+      ...(input.line ? lineFields(input.line, input.lineKinds) : {}),
     },
   };
 }
@@ -203,4 +203,29 @@ function values(a: NumberArray): Float64Array<ArrayBuffer> | Float32Array<ArrayB
   return a instanceof Float32Array && a.buffer instanceof ArrayBuffer
     ? a as Float32Array<ArrayBuffer>
     : f64(a);
+}
+
+/** The `line` field (and the dictionary for named lines) of {@linkcode pointsData}. */
+function lineFields(
+  line: NumberArray | readonly string[],
+  kinds: Readonly<Record<string, LineKind>> | undefined,
+): {
+  line: Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
+  lineNames?: string[];
+  lineKinds?: LineKind[];
+} {
+  if (line.length > 0 && typeof line[0] === "string") {
+    const dict = new LineDictionary();
+    const codes = Int32Array.from(line as readonly string[], (name) => dict.code(name));
+    return {
+      line: codes,
+      lineNames: dict.names,
+      ...(kinds ? { lineKinds: dict.names.map((n) => kinds[n] ?? "line") } : {}),
+    };
+  }
+  return {
+    line: line instanceof Int32Array && line.buffer instanceof ArrayBuffer
+      ? line as Int32Array<ArrayBuffer>
+      : f64(line as NumberArray),
+  };
 }

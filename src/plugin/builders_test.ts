@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateRawData } from "../contracts/mod.ts";
+import { validateRawData } from "../contracts/schemas.ts";
 import { gridData, pointsData } from "./builders.ts";
 
 const manifest = { id: "mine", version: "1.2.3", licence: "CC-BY-4.0", citation: "Me (2026)" };
@@ -71,5 +71,33 @@ Deno.test("gridData() builds a valid grid and rejects values of the wrong size",
     (e) =>
       e instanceof RangeError &&
       /values has 1 entries, expected 6 \(2 rows x 3 columns/.test(e.message),
+  );
+});
+
+Deno.test("pointsData() turns line names into the line dictionary, with kinds by name", () => {
+  const manifest = { id: "mine", version: "1.0.0", licence: "CC0-1.0", citation: "none" };
+  const data = pointsData({ modality: "magnetic", bbox: [10, 45, 11, 46] }, {
+    manifest,
+    units: "nT",
+    lon: [10.1, 10.2, 10.3, 10.4],
+    lat: [45.1, 45.1, 45.2, 45.3],
+    value: [1, 2, 3, 4],
+    line: ["FL1-1", "FL1-1", "T100", "FL1-2"],
+    lineKinds: { T100: "tie" },
+  });
+  assert.deepEqual(data.points.lineNames, ["FL1-1", "T100", "FL1-2"]);
+  assert.deepEqual([...data.points.line!], [0, 0, 1, 2]);
+  assert.deepEqual(data.points.lineKinds, ["line", "tie", "line"]);
+  assert.throws(
+    () =>
+      pointsData({ modality: "magnetic", bbox: [10, 45, 11, 46] }, {
+        manifest,
+        units: "nT",
+        lon: [10.1],
+        lat: [45.1],
+        value: [1],
+        line: ["A", "B"],
+      }),
+    /line has 2 entries, expected 1/,
   );
 });

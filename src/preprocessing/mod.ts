@@ -4,11 +4,22 @@
  * validated by a checkpoint after every stage, with provenance per stage.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { buildPipeline, defaultStageRegistry, runPipeline } from "./mod.ts";
+ * import { WorkerPool } from "../compute/mod.ts";
+ * import { createLogger } from "../observability/mod.ts";
+ * import { createPlugin } from "../plugins/synthetic/mod.ts";
+ * const bbox = [10, 45, 11, 46] as [number, number, number, number];
+ * const raw = await createPlugin().fetch({
+ *   modality: "gravity", bbox, params: { stations: 400 }, traceId: "t", grantedHosts: [],
+ *   correlationId: "c", signal: new AbortController().signal,
+ * });
  * const plan = buildPipeline("outlier(method=mad) -> grid(method=nearest, spacing=0.1) -> qc",
  *   defaultStageRegistry(), "1.0.0");
- * const result = await runPipeline(plan, raw, { pool, logger, request: { modality, bbox } });
+ * await using pool = new WorkerPool({ size: 1 });
+ * const logger = createLogger({ level: "error" });
+ * const result = await runPipeline(plan, raw, { pool, logger, request: { modality: "gravity", bbox } });
+ * result.failures.length; // 0
  * ```
  *
  * @module

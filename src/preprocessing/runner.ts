@@ -47,7 +47,7 @@ export interface PipelineResult {
 export interface RunPipelineOptions {
   pool: WorkerPool;
   logger: Logger;
-  request: { modality: string; bbox: Bbox };
+  request: { modality: string; bbox: Bbox; frame?: Bbox };
   /** Cancels the whole run. */
   signal?: AbortSignal;
   /** Largest NaN ratio a grid output may have. @default 1 */

@@ -150,12 +150,17 @@ Deno.test("runPipeline() stops a failing branch and lets the others finish", asy
 Deno.test("runPipeline() cancels in-flight stages when the run is aborted", async () => {
   const controller = new AbortController();
   const plan = buildPipeline("slow(ms=5000) -> add(k=1)", registry);
-  setTimeout(() => controller.abort(new Error("user pressed Ctrl-C")), 30);
   const r = await runPipeline(plan, grid([1, 2]), {
     pool,
     logger,
     request,
     signal: controller.signal,
+    // Aborted once the slow stage is running (an event, not a timer).
+    onStage: (e) => {
+      if (e.phase === "start" && e.stage.startsWith("slow")) {
+        queueMicrotask(() => controller.abort(new Error("user pressed Ctrl-C")));
+      }
+    },
   });
   assert.equal(r.outputs.length, 0);
   assert.equal(r.records[0].outcome, "cancelled");

@@ -31,8 +31,11 @@ export interface StageContext {
   pool: WorkerPool;
   /** A logger bound to the run, modality and stage. */
   logger: Logger;
-  /** The request being processed. */
-  request: { modality: string; bbox: Bbox };
+  /**
+   * The request being processed. `frame`: the whole run's bbox when this is one tile of a
+   * queued run (the `grid` stage then takes its nodes from the frame's layout).
+   */
+  request: { modality: string; bbox: Bbox; frame?: Bbox };
   /** Aborted when the run is cancelled or a sibling stage of the same branch failed. */
   signal: AbortSignal;
   /** Reports progress in the stage's own unit (points, cells). */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { gam, ROOT } from "../_gam_cli.ts";
+import { gam, ROOT, spawnGam } from "../_gam_cli.ts";
 import { freePort } from "../monitoring/_stack.ts";
 
 async function config(dir: string): Promise<string> {
@@ -23,24 +23,10 @@ async function config(dir: string): Promise<string> {
 
 /** `gam deploy up` with its stderr read line by line through `onText` until it exits. */
 function deployUp(path: string, env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      `${ROOT}src/cli/main.ts`,
-      "deploy",
-      "up",
-      "--target",
-      "local",
-      "--config",
-      path,
-    ],
-    cwd: ROOT,
+  const child = spawnGam(["deploy", "up", "--target", "local", "--config", path], {
     env,
     stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  });
   let text = "";
   const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
   const drained = (async () => {

@@ -3,7 +3,7 @@
  * bodies, garbage) against the icgem plugin under the ingestion service's policies.
  */
 import assert from "node:assert/strict";
-import { createPlugin, manifest } from "../../src/plugins/icgem/mod.ts";
+import { icgem } from "../../src/plugins/in_process.ts";
 import { IngestionCache } from "../../src/cache/mod.ts";
 import {
   IngestionService,
@@ -18,7 +18,9 @@ import {
 } from "../../src/ingestion/mod.ts";
 import { GdfSyntaxError } from "../../src/formats/gdf.ts";
 import { RecordingMetrics } from "./_helpers.ts";
+import { useManualClock } from "../../src/_testing/clock.ts";
 import { fetchDataset } from "../../src/datasets/mod.ts";
+import { newTraceparent } from "../../src/observability/trace_context.ts";
 
 const BBOX = [150, 16, 164, 28] as const;
 // The fetcher's error, when the file is nowhere, names it and its source.
@@ -26,9 +28,20 @@ const gdf = await Deno.readFile(await fetchDataset("icgem-sample.gdf"));
 
 type Fault = "ok" | "500" | "429" | "hang" | "slow" | "truncated" | "garbage" | "404";
 
+/** Resolves after `ms`, or as soon as `signal` aborts (the client went away). */
+function hold(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
 function faultServer(script: Fault[]) {
   const requests: { fault: Fault; at: number }[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_req) => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const fault = script[Math.min(requests.length, script.length - 1)];
     requests.push({ fault, at: performance.now() });
     switch (fault) {
@@ -39,14 +52,17 @@ function faultServer(script: Fault[]) {
       case "429":
         return new Response("slow down", { status: 429, headers: { "retry-after": "1" } });
       case "hang":
-        return new Promise<Response>((r) => setTimeout(() => r(new Response(gdf)), 3000));
+        // Ends when the client gives up (its timeout), so shutdown() need not wait for it.
+        return hold(3000, req.signal).then(() => new Response(gdf));
       case "slow":
         return new Response(
           new ReadableStream({
             async start(c) {
               c.enqueue(gdf.subarray(0, 100));
-              await new Promise((r) => setTimeout(r, 3000));
-              c.close();
+              await hold(3000, req.signal);
+              try {
+                c.close();
+              } catch { /* cancelled: the client went away */ }
             },
           }),
         );
@@ -83,14 +99,20 @@ function policy(over: Partial<ResilienceSettings> = {}): ResilienceSettings {
 }
 
 function service(host: string, over: Partial<ResilienceSettings> = {}) {
-  const plugin = createPlugin({ params: {}, allowInsecureHttp: [host] });
+  const plugin = icgem.createPlugin({ params: {}, allowInsecureHttp: [host] });
   const metrics = new RecordingMetrics();
   const s = new IngestionService({
     providers: {
       gravity: {
-        id: manifest.id,
-        version: manifest.version,
-        fetch: (r) => plugin.fetch({ traceId: r.correlationId, grantedHosts: [host], ...r }),
+        id: icgem.manifest.id,
+        version: icgem.manifest.version,
+        fetch: (r) =>
+          plugin.fetch({
+            traceId: r.correlationId,
+            traceparent: newTraceparent(),
+            grantedHosts: [host],
+            ...r,
+          }),
       },
     },
     resilience: { gravity: policy(over) },
@@ -156,7 +178,7 @@ Deno.test("a hang and a slow body past the timeout are cut and retried", async (
   const { s: s2 } = service(f2.host, { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
   const e = await s2.fetch("gravity", BBOX, { params: { baseUrl: f2.baseUrl } }).catch((e) => e);
   assert.ok(e.cause instanceof PluginTimeoutError);
-  await new Promise((r) => setTimeout(r, 3100)); // let the servers finish their hung responses
+  // The hung handlers end when their clients disconnect: shutdown() waits for them.
   await f.server.shutdown();
   await f2.server.shutdown();
 });
@@ -196,11 +218,12 @@ Deno.test("breaker: closed, open (the cache serves its stale copy), half-open, c
   const dir = await Deno.makeTempDir({ prefix: "gam-breaker-" });
   let now = Date.parse("2026-01-01T00:00:00Z");
   const cache = new IngestionCache({ store: dir, policy: { ttl: 60 }, now: () => new Date(now) });
-  // The breaker stays open for a second: long enough for the steps below on a loaded machine
-  // (with 150 ms, a slow CI run went half-open before the "open" checks).
+  // cockatiel times the open window with Date.now(): a manual clock moves through it, so the
+  // breaker cannot go half-open early on a loaded machine nor make the test wait.
+  using clock = useManualClock();
   const { s, metrics } = service(f.host, {
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-    circuitBreaker: { threshold: 2, halfOpenAfterMs: 1000 },
+    circuitBreaker: { threshold: 2, halfOpenAfterMs: 30_000 },
   });
   const params = { baseUrl: f.baseUrl };
   // a good copy to serve stale, fetched before the breaker opens
@@ -232,7 +255,7 @@ Deno.test("breaker: closed, open (the cache serves its stale copy), half-open, c
     await Deno.remove(dir, { recursive: true });
   }
   assert.equal(f.requests.length, 2);
-  await new Promise((r) => setTimeout(r, 1100));
+  clock.advance(30_000);
   const fresh = await s.fetch("gravity", BBOX, { params });
   assert.equal(fresh.attempts, 1);
   assert.equal(s.circuitState("gravity"), "closed");

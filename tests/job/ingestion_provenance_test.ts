@@ -7,9 +7,8 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
+import { collect, ROOT, spawnGam } from "../_gam_cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
-const ROOT = new URL("../../", import.meta.url).pathname;
 const K = 20; // stations per side
 
 const PLUGIN =
@@ -32,12 +31,8 @@ export function createPlugin() {
 `;
 
 async function gamRun(dir: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      MAIN,
+  const out = await collect(
+    spawnGam([
       "run",
       "--config",
       `${dir}/gam.yaml`,
@@ -46,15 +41,9 @@ async function gamRun(dir: string) {
       "--output-dir",
       `${dir}/out`,
       "--json",
-    ],
-    cwd: dir,
-    env: { NO_COLOR: "1", DATABASE_URL: "" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  const stderr = dec.decode(out.stderr);
-  assert.equal(out.code, 0, dec.decode(out.stdout) + stderr.slice(-3000));
+    ], { cwd: dir, env: { DATABASE_URL: "" } }),
+  );
+  assert.equal(out.code, 0, out.stdout + out.stderr.slice(-3000));
   const runs = [...Deno.readDirSync(`${dir}/out/runs`)].map((e) => e.name).sort();
   const runId = runs[runs.length - 1];
   const manifest = JSON.parse(await Deno.readTextFile(`${dir}/out/runs/${runId}/manifest.json`));

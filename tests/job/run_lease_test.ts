@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
 import { scratchDatabase, SERVER_URL } from "../../src/persistence/_testing.ts";
-import { gam, ROOT } from "../_gam_cli.ts";
+import { gam, ROOT, spawnGam } from "../_gam_cli.ts";
 
 // deno-lint-ignore no-explicit-any
 type Yaml = Record<string, any>;
@@ -66,21 +66,7 @@ async function configs(dir: string, pipe: string): Promise<{ hanging: string; qu
 
 /** Starts `gam run`; resolves `leased` with the run id once its lease line is logged. */
 function startRun(config: string, env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      `${ROOT}src/cli/main.ts`,
-      "run",
-      "--config",
-      config,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnGam(["run", "--config", config], { env, stdout: "null" });
   let log = "";
   const leased = (async () => {
     const lines = child.stderr.pipeThrough(new TextDecoderStream());

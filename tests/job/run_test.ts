@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
-import { exists, gam, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+import { exists, gam, migrateServerDatabase, ROOT, spawnGam } from "../_gam_cli.ts";
 import { fetchDataset } from "../../src/datasets/mod.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 
@@ -235,21 +235,7 @@ Deno.test({
       c.modalities.gravity.pipeline.definition = "grid(method=mincurv, spacing=0.00025) -> qc";
       c.modalities.magnetic.enabled = false;
     });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-worker-options",
-        `${ROOT}src/cli/main.ts`,
-        "run",
-        "--config",
-        path,
-        "--json",
-      ],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = spawnGam(["run", "--config", path, "--json"]);
     // Wait until the run has reached preprocessing (its log says so), then interrupt.
     const deadline = Date.now() + 120_000;
     let logFile: string | undefined;

@@ -6,9 +6,8 @@ import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 
-import { migrateServerDatabase } from "../_gam_cli.ts";
+import { migrateServerDatabase, ROOT, spawnGam } from "../_gam_cli.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 await migrateServerDatabase();
 
 Deno.test({
@@ -25,21 +24,9 @@ Deno.test({
     c.defaults.logLevel = "warn";
     c.service.listen = "127.0.0.1:0";
     await Deno.writeTextFile(`${dir}/ingestion.yaml`, stringify(c));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-worker-options",
-        `${ROOT}src/cli/main.ts`,
-        "serve",
-        "--config",
-        `${dir}/ingestion.yaml`,
-        "--run-now",
-      ],
-      cwd: ROOT,
+    const child = spawnGam(["serve", "--config", `${dir}/ingestion.yaml`, "--run-now"], {
       stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    });
     const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
     let base: string | undefined;

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+import { gamCommandLine, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
 
 await migrateServerDatabase();
 
@@ -28,8 +28,7 @@ Deno.test({
       // A regular file where the grid cache's folder should be: unwritable even for root.
       await Deno.mkdir(`${dir}/cache`);
       await Deno.writeTextFile(`${dir}/cache/preprocessing`, "");
-      const command = [Deno.execPath(), "run", "-A", "--unstable-worker-options"]
-        .concat([`${ROOT}src/cli/main.ts`, "run", "--config", `${dir}/c.yaml`])
+      const command = gamCommandLine(["run", "--config", `${dir}/c.yaml`])
         .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
       const out = await new Deno.Command("script", {
         args: ["-qec", command, "/dev/null"],

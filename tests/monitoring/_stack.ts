@@ -6,7 +6,7 @@
  * @module
  */
 import { parse, stringify } from "yaml";
-import { ROOT } from "../_gam_cli.ts";
+import { gamCommandLine, ROOT } from "../_gam_cli.ts";
 
 /** A child process whose stderr is kept (and drained, so it never blocks). */
 export interface Running {
@@ -213,18 +213,15 @@ export async function startServe(
   c.service.listen = `127.0.0.1:${port}`;
   edit(c);
   await Deno.writeTextFile(`${dir}/ingestion.yaml`, stringify(c));
+  const [exe, ...args] = gamCommandLine([
+    "serve",
+    "--config",
+    `${dir}/ingestion.yaml`,
+    ...(options.runNow === false ? [] : ["--run-now"]),
+  ]);
   const server = spawn(
-    Deno.execPath(),
-    [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      `${ROOT}src/cli/main.ts`,
-      "serve",
-      "--config",
-      `${dir}/ingestion.yaml`,
-      ...(options.runNow === false ? [] : ["--run-now"]),
-    ],
+    exe,
+    args,
     dir,
     `http://127.0.0.1:${port}`,
     ROOT,

@@ -11,9 +11,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { denoCacheDir } from "../../src/ingestion/module_graph.ts";
+import { collect, ROOT, spawnGam } from "../_gam_cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
-const ROOT = new URL("../../", import.meta.url).pathname;
 const VERDACCIO_VERSION = "6.8.0";
 const VERDACCIO_DIR = join(Deno.env.get("HOME") ?? "/tmp", ".cache/gam/verdaccio");
 const VERDACCIO_BIN = join(VERDACCIO_DIR, "node_modules/.bin/verdaccio");
@@ -170,11 +169,7 @@ Deno.test("a plugin published to an npm registry is checked, run in the sandbox 
 
     // gam plugin check on the specifier.
     const module = "npm:@acme/gam-plugin-x@1.2.3";
-    const c = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      MAIN,
+    const c = await collect(spawnGam([
       "plugin",
       "check",
       module,
@@ -183,7 +178,7 @@ Deno.test("a plugin published to an npm registry is checked, run in the sandbox 
       "--bbox",
       "10,45,11,46",
       "--json",
-    ], { cwd: dir });
+    ], { cwd: dir }));
     assert.equal(c.code, 0, c.stdout + c.stderr);
     const report = JSON.parse(c.stdout);
     assert.equal(report.id, "acme-x");
@@ -201,14 +196,7 @@ Deno.test("a plugin published to an npm registry is checked, run in the sandbox 
       permissions: { net: [], read: [], import: [`127.0.0.1:${registry.port}`] },
     };
     await Deno.writeTextFile(`${dir}/gam.yaml`, stringify(config));
-    const gamRun = (args: string[]) =>
-      run(Deno.execPath(), [
-        "run",
-        "-A",
-        "--unstable-worker-options",
-        MAIN,
-        ...args,
-      ], { cwd: dir });
+    const gamRun = (args: string[]) => collect(spawnGam(args, { cwd: dir }));
     const r = await gamRun([
       "run",
       "--config",

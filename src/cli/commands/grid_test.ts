@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { readZarrGrid } from "../../formats/zarr_grid.ts";
 import { testData } from "../../datasets/_testing.ts";
+import { gam as gamCli } from "../../../tests/_gam_cli.ts";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
-const MAIN = `${ROOT}src/cli/main.ts`;
 const DATA = await testData(["rio-magnetic.csv.gz", "south-africa-gravity.ast.gz"]);
 const RIO = DATA.path["rio-magnetic.csv.gz"];
 const SA = DATA.path["south-africa-gravity.ast.gz"];
@@ -14,14 +13,10 @@ interface Run {
   stderr: string;
 }
 
+/** `gam grid <args>` through the tests' one runner. */
 async function gam(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "grid", ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr).trim() };
+  const r = await gamCli(["grid", ...args], env);
+  return { code: r.code, stderr: r.stderr.trim() };
 }
 
 async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -248,12 +243,12 @@ Deno.test("gam grid usage errors exit 2 with one line naming the flag", async ()
       [
         [...base, "--spacing", "0", "--method", "nearest"],
         {},
-        /--spacing must be > 0 degrees, got 0/,
+        /--spacing must be a finite number > 0 degrees, got 0/,
       ],
       [
         [...base, "--spacing", "-1", "--method", "nearest"],
         {},
-        /--spacing must be > 0 degrees, got -1/,
+        /--spacing must be a finite number > 0 degrees, got -1/,
       ],
       [
         [...base, "--spacing", "0.01", "--method", "kriging"],

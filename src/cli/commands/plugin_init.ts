@@ -10,8 +10,7 @@
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
-import { PROJECT_CONFIG, PROJECT_ROOT } from "../../ingestion/module_graph.ts";
-import { PLUGIN_API_VERSION } from "../../ingestion/plugin_api.ts";
+import { PLUGIN_API_VERSION, PROJECT_CONFIG, PROJECT_ROOT } from "../../ingestion/mod.ts";
 
 const ID = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
 
@@ -59,9 +58,14 @@ const MAIN_URL = new URL("../main.ts", import.meta.url).href;
  * Runs `gam plugin init` with the arguments after `init`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { initPlugin } from "./plugin_init.ts";
- * await initPlugin(["plugins/my-survey"]);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await initPlugin([`${dir}/my-survey`]); // 0: the plugin folder is written
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function initPlugin(args: string[]): Promise<number> {

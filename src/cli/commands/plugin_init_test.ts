@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { collect, spawnGam } from "../../../tests/_gam_cli.ts";
 
 async function run(args: string[], cwd: string) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -18,8 +18,8 @@ async function run(args: string[], cwd: string) {
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
-const gam = (args: string[], cwd: string) =>
-  run(["run", "-A", "--unstable-worker-options", MAIN, ...args], cwd);
+/** `gam <args>` from `cwd` through the tests' one runner. */
+const gam = (args: string[], cwd: string) => collect(spawnGam(args, { cwd }));
 
 Deno.test("gam plugin init scaffolds a package that passes its own sandboxed test and gam plugin check", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gam-init-" }));

@@ -4,22 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
+import { collect, ROOT, spawnGam } from "../../../tests/_gam_cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const ROOT = new URL("../../../", import.meta.url).pathname;
 const EXAMPLE = new URL("../../../examples/plugins/constant_field.ts", import.meta.url).pathname;
 
-async function gam(args: string[], cwd = ROOT) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-worker-options", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+/** `gam <args>` from `cwd` through the tests' one runner. */
+const gam = (args: string[], cwd = ROOT) => collect(spawnGam(args, { cwd }));
 
 Deno.test("gam plugin check runs the example plugin in its sandbox and summarises what it returned", async () => {
   const r = await gam(["plugin", "check", EXAMPLE, "--bbox", "10,45,10.5,45.6", "--json"]);

@@ -16,6 +16,7 @@ import { newCorrelationId } from "../../observability/correlation.ts";
 import { errorMessage, escapeControlChars } from "../../observability/safe_text.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
 import type { RunSummary } from "../../job/mod.ts";
+import { openRunLog, type RunLog } from "../../job/run_log.ts";
 import type { GamConfig } from "../../config/mod.ts";
 
 const HELP = `Usage: gam run [options]
@@ -36,6 +37,9 @@ Options:
   --output-dir DIR     Where runs, manifests and the embedded database go (default: out)
   --json               Print a machine-readable summary on stdout
   --log-level LEVEL    debug | info | warn | error (default: defaults.logLevel)
+  --mode MODE          local (this process) or queue (tiled jobs for gam worker processes;
+                       needs DATABASE_URL) (default: execution.mode)
+  --detach             With queue mode: print the run id and exit 0 without waiting
   --dry-run            Validate the configuration, plugins and pipelines; fetch nothing
   --metrics-file PATH  After the run, write its metrics for node_exporter's textfile collector
                        (PATH ends in .prom; written to a temporary file, then renamed). With
@@ -44,6 +48,9 @@ Options:
 
 A server database (DATABASE_URL) must be migrated first with gam db migrate: with pending or
 changed migrations the run does not start (status 2, naming them).
+
+Queued runs: gam run status RUN_ID [--json] shows each tile's progress; gam run cancel RUN_ID
+cancels the run's queued jobs.
 
 Exit status: 0 every modality done; 1 at least one failed (the others' results are kept);
 2 usage or configuration error, or an unmigrated server database, before anything ran.
@@ -54,6 +61,9 @@ export const runCommand: Command = {
   name: "run",
   help: HELP,
   async run(args) {
+    if (args[0] === "status" || args[0] === "cancel") {
+      return (await import("./run_queue.ts")).runSubcommand(args[0], args.slice(1));
+    }
     // No embedded database for a dry run, nor (most likely) with a server: openDatabase stops
     // the worker when the configuration names a server after all.
     const engine = Deno.env.get("DATABASE_URL") || args.includes("--dry-run")
@@ -80,6 +90,8 @@ async function run(args: string[], engine: PgliteEngineStart | undefined): Promi
     json: { type: "boolean" },
     "dry-run": { type: "boolean" },
     "metrics-file": { type: "string" },
+    mode: { type: "string" },
+    detach: { type: "boolean" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const loaded = await loadConfigFromFlags(values);
@@ -95,8 +107,12 @@ async function run(args: string[], engine: PgliteEngineStart | undefined): Promi
     }
   }
   const dryRun = values["dry-run"] === true;
+  if (config.execution.mode === "queue" && !dryRun) return await runQueuedCli(loaded, values);
+  if (values.detach) throw new UsageError("--detach needs --mode queue (execution.mode)");
   const runId = newCorrelationId("run");
-  const log = dryRun ? undefined : await openRunLog(`${config.defaults.outputDir}/runs/${runId}`);
+  const log = dryRun
+    ? undefined
+    : await openTerminalRunLog(`${config.defaults.outputDir}/runs/${runId}`);
   const logger = createLogger({
     level: config.defaults.logLevel,
     format: "json",
@@ -141,6 +157,57 @@ async function run(args: string[], engine: PgliteEngineStart | undefined): Promi
   return summary.status === "succeeded" ? EXIT_OK : EXIT_FAILURE;
 }
 
+/** `gam run` in queue mode: submit, then wait and print as a local run does (or detach). */
+async function runQueuedCli(
+  loaded: Awaited<ReturnType<typeof import("../config_flags.ts").loadConfigFromFlags>>,
+  values: Record<string, unknown>,
+): Promise<number> {
+  const [{ runQueued }, { runTraceparent }] = await Promise.all([
+    import("./run_queue.ts"),
+    import("../../observability/trace_context.ts"),
+  ]);
+  // The submitter's lines go to the run folder too (gam logs), with the run's trace, which the
+  // workers' lines of its jobs carry as well.
+  const runId = newCorrelationId("run");
+  const traceparent = runTraceparent();
+  const runLog = await openRunLog(`${loaded.config.defaults.outputDir}/runs/${runId}`, stderrSink);
+  const logger = createLogger({
+    level: loaded.config.defaults.logLevel,
+    format: "json",
+    component: "cli",
+    correlationId: runId,
+    fields: { traceparent },
+    sink: runLog.sink,
+  });
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    const { summary } = await runQueued({
+      loaded,
+      runId,
+      traceparent,
+      modalities: values.modality as string[] | undefined,
+      detach: values.detach === true,
+      logger,
+      signal: controller.signal,
+    });
+    if (!summary) {
+      if (values.detach) console.log(runId);
+      else {console.error(
+          `gam run: stopped waiting; run ${runId} goes on (gam run status ${runId})`,
+        );}
+      return values.detach ? EXIT_OK : 130;
+    }
+    if (values.json) console.log(JSON.stringify({ ...summary, traceparent }));
+    else printSummary(summary);
+    return summary.status === "succeeded" ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    runLog.close();
+  }
+}
+
 /** The run's final metrics to the textfile collector and/or the Pushgateway (when set). */
 async function exportRunMetrics(
   summary: RunSummary,
@@ -153,7 +220,7 @@ async function exportRunMetrics(
     await Promise.all([
       import("../../observability/metrics.ts"),
       import("../final_metrics.ts"),
-      import("../../job/run_job.ts"),
+      import("../../observability/run_metrics.ts"),
     ]);
   const at = Date.parse(summary.finishedAt) / 1000;
   const groups: Record<string, InstanceType<typeof MetricsRegistry>> = {};
@@ -222,6 +289,16 @@ function printSummary(s: RunSummary): void {
   out(`run ${s.runId}: ${s.status} in ${seconds.toFixed(1)}s`);
   out(`outputs: ${s.runDir}/ (report.html, manifest.json, anomalies.geojson, grids/)`);
   if (s.database) out(`database: ${s.database}`);
+  if (s.storage) {
+    out(
+      s.storage.status === "uploaded"
+        ? `bucket: ${s.storage.manifest ?? "uploaded"}`
+        : escapeControlChars(
+          `bucket: upload pending (${s.storage.error ?? "unknown error"}); resume with ` +
+            `gam storage push ${s.runId}`,
+        ),
+    );
+  }
 }
 
 const encoder = new TextEncoder();
@@ -231,31 +308,23 @@ const encoder = new TextEncoder();
  * the JSON lines also go to stderr, as the structured log stream. On a terminal stderr shows
  * the progress bars instead, plus one readable line per warning or error.
  */
-async function openRunLog(
-  runDir: string,
-): Promise<{ sink: (line: string) => void; close(): void }> {
-  await Deno.mkdir(runDir, { recursive: true });
-  const file = await Deno.open(`${runDir}/log.jsonl`, { create: true, append: true });
+async function openTerminalRunLog(runDir: string): Promise<RunLog> {
   const tty = Deno.stderr.isTerminal() && !Deno.env.get("CI");
-  return {
-    sink(line) {
-      file.writeSync(encoder.encode(`${line}\n`));
-      if (!tty) return stderrSink(line);
-      const record = JSON.parse(line) as {
-        level?: string;
-        msg?: string;
-        modality?: string;
-        error?: unknown;
-      };
-      if (record.level === "warn" || record.level === "error") {
-        const where = record.modality ? ` [${record.modality}]` : "";
-        // The error's message too ("could not cache a processed grid: Not a directory ..."),
-        // never the object itself; input may be quoted, so control characters are escaped.
-        const why = record.error === undefined ? "" : `: ${errorMessage(record.error)}`;
-        const text = escapeControlChars(`${record.level}${where}: ${record.msg}${why}`);
-        Deno.stderr.writeSync(encoder.encode(`${text}\n`));
-      }
-    },
-    close: () => file.close(),
-  };
+  return await openRunLog(runDir, (line) => {
+    if (!tty) return stderrSink(line);
+    const record = JSON.parse(line) as {
+      level?: string;
+      msg?: string;
+      modality?: string;
+      error?: unknown;
+    };
+    if (record.level === "warn" || record.level === "error") {
+      const where = record.modality ? ` [${record.modality}]` : "";
+      // The error's message too ("could not cache a processed grid: Not a directory ..."),
+      // never the object itself; input may be quoted, so control characters are escaped.
+      const why = record.error === undefined ? "" : `: ${errorMessage(record.error)}`;
+      const text = escapeControlChars(`${record.level}${where}: ${record.msg}${why}`);
+      Deno.stderr.writeSync(encoder.encode(`${text}\n`));
+    }
+  });
 }

@@ -45,7 +45,7 @@ export function runsTable(
       (await client.query(
         `SELECT ${RUN_COLS},
            EXTRACT(EPOCH FROM now() - COALESCE(heartbeat_at, started_at))::float8 AS silent_seconds
-         FROM runs WHERE status = 'running' ORDER BY started_at, id`,
+         FROM runs WHERE status = 'running' AND execution = 'local' ORDER BY started_at, id`,
         [],
         "runningRuns",
       )).map((r) => ({ ...toRun(r), silentSeconds: Math.max(0, n(r.silent_seconds)) })),

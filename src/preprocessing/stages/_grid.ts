@@ -11,7 +11,7 @@
  * @module
  */
 import type { ProcessedGrid, RawData } from "../../contracts/mod.ts";
-import { cellSizeKm, fftFilter, type FftOperation, type GridArray } from "../../compute/filters.ts";
+import { cellSizeKm, fftFilter, type FftOperation, type GridArray } from "../../compute/mod.ts";
 import { isProcessedGrid, type StageContext, type StageData } from "../stage.ts";
 import { StageInputError } from "./_internal.ts";
 

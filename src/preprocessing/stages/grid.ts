@@ -14,8 +14,7 @@
  */
 import { z } from "zod";
 import type { Bbox, ProcessedGrid } from "../../contracts/mod.ts";
-import { GRID_METHODS, gridPoints, gridShape } from "../../compute/gridding.ts";
-import { KM_PER_DEGREE } from "../../compute/filters.ts";
+import { GRID_METHODS, gridPoints, gridShape, KM_PER_DEGREE } from "../../compute/mod.ts";
 import {
   isProcessedGrid,
   type Stage,
@@ -99,6 +98,7 @@ class GridStage implements Stage<GridStageParams> {
         ...rest,
         maxDistance: maxDistance === "off" ? Infinity : maxDistance,
         bbox: ctx.request.bbox,
+        ...(ctx.request.frame ? { frame: ctx.request.frame } : {}),
         spacing,
         method,
         registration,
@@ -183,7 +183,7 @@ export const gridStage: StageKind<typeof Params> = {
  * `gridShape`), before anything runs; other stages pass. The main job calls it for every stage
  * of a pipeline when it builds the plan.
  *
- * @throws {import("../../compute/gridding.ts").GridOptionError} for a grid above its `maxCells`.
+ * @throws {import("../../compute/mod.ts").GridOptionError} for a grid above its `maxCells`.
  *
  * @example Usage
  * ```ts

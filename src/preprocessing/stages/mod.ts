@@ -47,7 +47,7 @@ export {
   type OutlierReport,
   outlierStage,
 } from "./outlier.ts";
-export { type QcParams, type QcReport, qcReportOf, qcStage } from "./qc.ts";
+export { type QcParams, type QcReport, qcReportOf, qcStage, qualityControl } from "./qc.ts";
 export { type RtpParams, rtpStage } from "./rtp.ts";
 export { type TiltParams, tiltStage } from "./tilt.ts";
 export { unitsStage } from "./units.ts";

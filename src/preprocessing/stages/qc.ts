@@ -28,14 +28,14 @@
 import { z } from "zod";
 import type { Anomaly, ProcessedGrid } from "../../contracts/mod.ts";
 import {
+  DEFAULT_MASK_CELLS,
   gridCompleteness,
+  KM_PER_DEGREE,
   qcAnomalies,
   type QcAnomalyOptions,
   qcSeams,
   type Seam,
-} from "../../compute/filters.ts";
-import { DEFAULT_MASK_CELLS } from "../../compute/gridding.ts";
-import { KM_PER_DEGREE } from "../../compute/filters.ts";
+} from "../../compute/mod.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
 import { attachReport, gridArray, requireGrid, stageReport } from "./_grid.ts";
 
@@ -124,9 +124,14 @@ const FFT_STEPS = new Set([
  * provenance is an FFT transform.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { fftEdgeBand } from "./qc.ts";
- * fftEdgeBand(rtpGrid); // { lonCells: 9, latCells: 8 } for 141 x 101 nodes
+ * const rtpGrid = {
+ *   lon: new Float64Array(141),
+ *   lat: new Float64Array(101),
+ *   provenance: [{ step: "rtp", version: "1.0.0", params: {} }],
+ * };
+ * fftEdgeBand(rtpGrid); // { lonCells: 9, latCells: 8 }
  * ```
  */
 export function fftEdgeBand(
@@ -144,8 +149,18 @@ const VERSION = "1.1.0";
  * Runs every QC check on a grid (used by the `qc` stage and `gam qc`).
  *
  * @example Usage
- * ```ts ignore
- * import { qualityControl } from "./qc.ts";
+ * ```ts
+ * import { qcStage, qualityControl } from "./qc.ts";
+ * import { gridPoints, WorkerPool } from "../../compute/mod.ts";
+ * const n = 400;
+ * const lon = Float64Array.from({ length: n }, (_, i) => (i % 20) / 20);
+ * const lat = Float64Array.from({ length: n }, (_, i) => Math.floor(i / 20) / 20);
+ * const value = lon.map((x, i) => Math.sin(6 * x) + lat[i]);
+ * const bbox = [0, 0, 0.95, 0.95] as const;
+ * await using pool = new WorkerPool({ size: 1 });
+ * const { grid } = await gridPoints(pool, { lon, lat, value }, {
+ *   bbox, spacing: 0.05, method: "nearest", radius: 0.05, units: "mGal",
+ * });
  * const report = await qualityControl(pool, grid, qcStage.paramsSchema.parse({}), { bbox });
  * ```
  */
@@ -179,7 +194,7 @@ export async function qualityControl(
   }
   const seams = survey
     ? await qcSeams(pool, gridArray(grid), survey, {
-      threshold: params.seamThreshold,
+      offsetThreshold: params.seamThreshold,
       gradientThreshold: params.seamGradientThreshold,
       signal: options.signal,
     })

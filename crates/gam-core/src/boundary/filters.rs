@@ -51,10 +51,13 @@ pub fn outliers_zscore(values: &[f64], threshold: f64) -> Result<Box<[u8]>, JsEr
         .map_err(msg))
 }
 
-/// Outlier mask by Tukey fences `q1 - k·IQR`, `q3 + k·IQR` (numpy linear quantiles).
+/// Outlier mask by Tukey fences `q1 - threshold·IQR`, `q3 + threshold·IQR` (numpy linear
+/// quantiles; 1.5 is Tukey's classic multiplier).
 #[wasm_bindgen]
-pub fn outliers_iqr(values: &[f64], k: f64) -> Result<Box<[u8]>, JsError> {
-    js(iqr_mask(values, k).map(Vec::into_boxed_slice).map_err(msg))
+pub fn outliers_iqr(values: &[f64], threshold: f64) -> Result<Box<[u8]>, JsError> {
+    js(iqr_mask(values, threshold)
+        .map(Vec::into_boxed_slice)
+        .map_err(msg))
 }
 
 /// Outlier mask by robust z-score `|x - median|/(1.4826·MAD) > threshold`.
@@ -179,7 +182,7 @@ pub fn median_filter(
 /// [`gaussian_filter`] that writes its `(row1 - row0) * nx` values over the start of `grid`
 /// and returns `same`, which must be the very `Float64Array` passed as `grid` (see
 /// [`fft_filter_into`]: no fresh result array per call).
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Float64Array")]
 #[allow(clippy::too_many_arguments)]
 pub fn gaussian_filter_into(
     grid: &mut [f64],
@@ -189,7 +192,7 @@ pub fn gaussian_filter_into(
     sigma_y: f64,
     row0: u32,
     row1: u32,
-    same: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
 ) -> Result<JsValue, JsError> {
     let out = js(gaussian_filter_impl(
         grid, nx, ny, sigma_x, sigma_y, row0, row1,
@@ -200,7 +203,7 @@ pub fn gaussian_filter_into(
 
 /// [`median_filter`] that writes its `(row1 - row0) * nx` values over the start of `grid`
 /// and returns `same`, which must be the very `Float64Array` passed as `grid`.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Float64Array")]
 #[allow(clippy::too_many_arguments)]
 pub fn median_filter_into(
     grid: &mut [f64],
@@ -210,7 +213,7 @@ pub fn median_filter_into(
     circular: bool,
     row0: u32,
     row1: u32,
-    same: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
 ) -> Result<JsValue, JsError> {
     let out = js(median_filter_impl(grid, nx, ny, size, circular, row0, row1))?;
     write_band(grid, &out);
@@ -241,9 +244,10 @@ pub fn fft_filter_impl(
 
 /// Spectral operator on the whole grid (cell sizes in km); returns `nx * ny` values.
 /// `op` and `params`:
-/// - `bandpass-gaussian` `[lo_km, hi_km]` (weight ½ at each; 0 disables a side),
-/// - `bandpass-butterworth` `[lo_km, hi_km, order]`,
-/// - `bandpass-cosine` `[lo_km, hi_km]` or `[lc_km, lp_km, hp_km, hc_km]`,
+/// - `bandpass-gaussian` `[high_km, low_km]` (long-wavelength limit first, GMT's order;
+///   weight ½ at each; 0 disables a side),
+/// - `bandpass-butterworth` `[high_km, low_km, order]`,
+/// - `bandpass-cosine` `[high_km, low_km]` or `[lc_km, lp_km, hp_km, hc_km]`,
 /// - `upward` `[height_m]`,
 /// - `vertical-derivative`, `derivative-x`, `derivative-y` (per km), `total-gradient`,
 ///   `tilt` (radians): `[]`,
@@ -267,7 +271,7 @@ pub fn fft_filter(
 /// caller already owns (wasm-bindgen copies a `&mut` slice back into the JS array) instead
 /// of a freshly allocated array: on a 4096 × 4096 grid that saves faulting in 128 MB per
 /// call. The worker pool passes the array twice and gets it back transferred.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Float64Array")]
 #[allow(clippy::too_many_arguments)]
 pub fn fft_filter_into(
     grid: &mut [f64],
@@ -277,7 +281,7 @@ pub fn fft_filter_into(
     dy_km: f64,
     op: &str,
     params: &[f64],
-    same: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
 ) -> Result<JsValue, JsError> {
     let out = js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params))?;
     write_band(grid, &out);
@@ -314,7 +318,7 @@ pub fn qc_completeness(
 /// Logic of [`qc_seams`].
 pub fn qc_seams_impl(
     values: &[f64],
-    ids: &[f64],
+    survey: &[f64],
     nx: u32,
     ny: u32,
     offset_threshold: f64,
@@ -322,24 +326,24 @@ pub fn qc_seams_impl(
 ) -> Result<Vec<f64>, String> {
     let (nx, ny) = (nx as usize, ny as usize);
     let values = grid_view("values", values, nx, ny).map_err(msg)?;
-    let ids = grid_view("ids", ids, nx, ny).map_err(msg)?;
-    let s = find_seams(values, ids, offset_threshold, gradient_threshold).map_err(msg)?;
+    let survey = grid_view("survey", survey, nx, ny).map_err(msg)?;
+    let s = find_seams(values, survey, offset_threshold, gradient_threshold).map_err(msg)?;
     Ok(s.iter().flat_map(|x| x.to_record()).collect())
 }
 
-/// Seams between surveys (`ids` per cell, NaN = none): 7 numbers per seam,
+/// Seams between surveys (`survey` id per cell, NaN = none): 7 numbers per seam,
 /// `[id_a, id_b, pairs, offset (b - a), offset_spread, gradient_jump, flagged 0/1]`.
 #[wasm_bindgen]
 pub fn qc_seams(
     values: &[f64],
-    ids: &[f64],
+    survey: &[f64],
     nx: u32,
     ny: u32,
     offset_threshold: f64,
     gradient_threshold: f64,
 ) -> Result<Box<[f64]>, JsError> {
     js(
-        qc_seams_impl(values, ids, nx, ny, offset_threshold, gradient_threshold)
+        qc_seams_impl(values, survey, nx, ny, offset_threshold, gradient_threshold)
             .map(Vec::into_boxed_slice),
     )
 }
@@ -350,12 +354,12 @@ pub fn qc_anomalies_impl(
     spec: &[f64],
     regional: &str,
     regional_param: f64,
-    threshold: f64,
+    z_threshold: f64,
     min_cells: u32,
 ) -> Result<Vec<f64>, String> {
     let spec = GridSpec::from_slice(spec).map_err(msg)?;
     let regional = match regional {
-        "gaussian" => Regional::Gaussian(regional_param),
+        "lowpass" => Regional::Gaussian(regional_param),
         "polynomial" if regional_param == 1.0 || regional_param == 2.0 => {
             Regional::Polynomial(regional_param as u32)
         }
@@ -366,17 +370,20 @@ pub fn qc_anomalies_impl(
         }
         other => {
             return Err(format!(
-                "Parameter `regional` must be \"gaussian\" or \"polynomial\", received \"{other}\""
+                "Parameter `regional` must be \"lowpass\" or \"polynomial\", received \"{other}\""
             ))
         }
     };
     let values = grid_view("values", values, spec.nx, spec.ny).map_err(msg)?;
-    let a = find_anomalies(values, &spec, regional, threshold, min_cells as usize).map_err(msg)?;
+    let a =
+        find_anomalies(values, &spec, regional, z_threshold, min_cells as usize).map_err(msg)?;
     Ok(a.iter().flat_map(|x| x.to_record()).collect())
 }
 
 /// Anomalies of `values` on `spec = [west, south, dx, dy, nx, ny]`; `regional` is
-/// `"gaussian"` (`regional_param` = sigma in cells) or `"polynomial"` (order 1 or 2).
+/// `"lowpass"` (a plane plus a NaN-aware Gaussian, `regional_param` = sigma in cells) or
+/// `"polynomial"` (`regional_param` = order 1 or 2); cells whose robust z-score exceeds
+/// `z_threshold` form the anomalies.
 /// 8 numbers per anomaly, by decreasing confidence:
 /// `[lon, lat, peak_residual, peak_z, cells, area_km2, confidence, peak_index]`.
 #[wasm_bindgen]
@@ -385,13 +392,18 @@ pub fn qc_anomalies(
     spec: &[f64],
     regional: &str,
     regional_param: f64,
-    threshold: f64,
+    z_threshold: f64,
     min_cells: u32,
 ) -> Result<Box<[f64]>, JsError> {
-    js(
-        qc_anomalies_impl(values, spec, regional, regional_param, threshold, min_cells)
-            .map(Vec::into_boxed_slice),
+    js(qc_anomalies_impl(
+        values,
+        spec,
+        regional,
+        regional_param,
+        z_threshold,
+        min_cells,
     )
+    .map(Vec::into_boxed_slice))
 }
 
 #[cfg(test)]
@@ -418,7 +430,7 @@ mod tests {
         let e = fft_filter_impl(&g, 5, 3, 1.0, 1.0, "tilt", &[]).unwrap_err();
         assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
         let e = qc_seams_impl(&g, &g[..11], 4, 3, 1.0, 1.0).unwrap_err();
-        assert!(e.contains("`ids`") && e.contains("received 11"), "{e}");
+        assert!(e.contains("`survey`") && e.contains("received 11"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Gridding entry points for the worker pool (see [`crate::grid`]).
 //!
-//! Every function takes flat `Float64Array`s (`lon`, `lat`, `z`, ...) and the
+//! Every function takes flat `Float64Array`s (`lon`, `lat`, `value`, ...) and the
 //! grid spec `[west, south, dx, dy, nx, ny]`, and returns a `Float64Array` of
 //! `(row1 - row0) * nx` values (row-major, south first, NaN for no support),
 //! or throws a JS `Error` whose message is the [`GridError`] text naming the
@@ -29,7 +29,7 @@ fn js(r: Result<Vec<f64>, GridError>) -> Result<Box<[f64]>, JsError> {
 pub fn grid_block_impl(
     lon: &[f64],
     lat: &[f64],
-    z: &[f64],
+    value: &[f64],
     weight: &[f64],
     spec: &[f64],
     row0: u32,
@@ -39,9 +39,9 @@ pub fn grid_block_impl(
 ) -> Result<Vec<f64>, GridError> {
     let spec = GridSpec::from_slice(spec)?;
     if !statistics {
-        return block_values_kernel(lon, lat, z, weight, &spec, row0, row1, median);
+        return block_values_kernel(lon, lat, value, weight, &spec, row0, row1, median);
     }
-    let b = block_kernel(lon, lat, z, weight, &spec, row0, row1, median)?;
+    let b = block_kernel(lon, lat, value, weight, &spec, row0, row1, median)?;
     let mut out = Vec::with_capacity(3 * b.value.len());
     out.extend_from_slice(&b.value);
     out.extend_from_slice(&b.spread);
@@ -59,7 +59,7 @@ pub fn grid_block_impl(
 pub fn grid_block(
     lon: &[f64],
     lat: &[f64],
-    z: &[f64],
+    value: &[f64],
     weight: &[f64],
     spec: &[f64],
     row0: u32,
@@ -68,7 +68,7 @@ pub fn grid_block(
     statistics: bool,
 ) -> Result<Box<[f64]>, JsError> {
     js(grid_block_impl(
-        lon, lat, z, weight, spec, row0, row1, median, statistics,
+        lon, lat, value, weight, spec, row0, row1, median, statistics,
     ))
 }
 
@@ -77,14 +77,14 @@ pub fn grid_block(
 pub fn grid_nearest_impl(
     lon: &[f64],
     lat: &[f64],
-    z: &[f64],
+    value: &[f64],
     spec: &[f64],
     row0: u32,
     row1: u32,
     radius: f64,
 ) -> Result<Vec<f64>, GridError> {
     let spec = GridSpec::from_slice(spec)?;
-    nearest_kernel(lon, lat, z, &spec, row0, row1, radius)
+    nearest_kernel(lon, lat, value, &spec, row0, row1, radius)
 }
 
 /// Nearest neighbour within `radius` degrees (`Infinity` = unlimited).
@@ -92,13 +92,13 @@ pub fn grid_nearest_impl(
 pub fn grid_nearest(
     lon: &[f64],
     lat: &[f64],
-    z: &[f64],
+    value: &[f64],
     spec: &[f64],
     row0: u32,
     row1: u32,
     radius: f64,
 ) -> Result<Box<[f64]>, JsError> {
-    js(grid_nearest_impl(lon, lat, z, spec, row0, row1, radius))
+    js(grid_nearest_impl(lon, lat, value, spec, row0, row1, radius))
 }
 
 /// Logic of [`grid_idw`].
@@ -106,7 +106,7 @@ pub fn grid_nearest(
 pub fn grid_idw_impl(
     lon: &[f64],
     lat: &[f64],
-    z: &[f64],
+    value: &[f64],
     spec: &[f64],
     row0: u32,
     row1: u32,
@@ -122,7 +122,7 @@ pub fn grid_idw_impl(
         radius,
         min_points,
     };
-    idw_kernel(lon, lat, z, &spec, row0, row1, params)
+    idw_kernel(lon, lat, value, &spec, row0, row1, params)
 }
 
 /// Inverse distance weighting over the `k` nearest points within `radius`
@@ -132,7 +132,7 @@ pub fn grid_idw_impl(
 pub fn grid_idw(
     lon: &[f64],
     lat: &[f64],
-    z: &[f64],
+    value: &[f64],
     spec: &[f64],
     row0: u32,
     row1: u32,
@@ -142,7 +142,7 @@ pub fn grid_idw(
     min_points: u32,
 ) -> Result<Box<[f64]>, JsError> {
     js(grid_idw_impl(
-        lon, lat, z, spec, row0, row1, k, power, radius, min_points,
+        lon, lat, value, spec, row0, row1, k, power, radius, min_points,
     ))
 }
 
@@ -150,13 +150,13 @@ pub fn grid_idw(
 pub fn grid_linear_impl(
     lon: &[f64],
     lat: &[f64],
-    z: &[f64],
+    value: &[f64],
     spec: &[f64],
     row0: u32,
     row1: u32,
 ) -> Result<Vec<f64>, GridError> {
     let spec = GridSpec::from_slice(spec)?;
-    linear_kernel(lon, lat, z, &spec, row0, row1)
+    linear_kernel(lon, lat, value, &spec, row0, row1)
 }
 
 /// Linear interpolation on the Delaunay triangulation of all points, NaN
@@ -165,19 +165,19 @@ pub fn grid_linear_impl(
 pub fn grid_linear(
     lon: &[f64],
     lat: &[f64],
-    z: &[f64],
+    value: &[f64],
     spec: &[f64],
     row0: u32,
     row1: u32,
 ) -> Result<Box<[f64]>, JsError> {
-    js(grid_linear_impl(lon, lat, z, spec, row0, row1))
+    js(grid_linear_impl(lon, lat, value, spec, row0, row1))
 }
 
 /// Logic of [`grid_mincurv`].
 pub fn grid_mincurv_impl(
     lon: Vec<f64>,
     lat: Vec<f64>,
-    z: Vec<f64>,
+    value: Vec<f64>,
     spec: &[f64],
     tension: f64,
     convergence: f64,
@@ -189,7 +189,7 @@ pub fn grid_mincurv_impl(
         convergence,
         max_iterations,
     };
-    mincurv_kernel(lon, lat, z, &spec, params).map(into_row_major)
+    mincurv_kernel(lon, lat, value, &spec, params).map(into_row_major)
 }
 
 /// Minimum curvature with tension (GMT `surface`) on the full grid;
@@ -199,7 +199,7 @@ pub fn grid_mincurv_impl(
 pub fn grid_mincurv(
     lon: Vec<f64>,
     lat: Vec<f64>,
-    z: Vec<f64>,
+    value: Vec<f64>,
     spec: &[f64],
     tension: f64,
     convergence: f64,
@@ -208,7 +208,7 @@ pub fn grid_mincurv(
     js(grid_mincurv_impl(
         lon,
         lat,
-        z,
+        value,
         spec,
         tension,
         convergence,

@@ -83,7 +83,7 @@ impl Envelope {
 }
 
 /// Distance from every node to the nearest point, degrees of latitude, row-major (south
-/// first); infinite everywhere when there are no points. `cos[j]` is the cosine of row `j`'s
+/// first); infinite everywhere when there are no points. `row_cos[j]` is the cosine of row `j`'s
 /// latitude. Points must be finite.
 ///
 /// ```
@@ -95,7 +95,7 @@ pub fn footprint_distance(
     lon: &[f64],
     lat: &[f64],
     layout: &FootprintLayout,
-    cos: &[f64],
+    row_cos: &[f64],
 ) -> Vec<f64> {
     let FootprintLayout {
         west,
@@ -132,7 +132,7 @@ pub fn footprint_distance(
         };
         let ox = x - (west + i as f64 * spacing);
         let oy = y - (south + j as f64 * spacing);
-        let dx = ox * cos[j];
+        let dx = ox * row_cos[j];
         let d2 = dx * dx + oy * oy;
         let k = j * nx + i;
         if d2 < d[k] {
@@ -188,7 +188,7 @@ pub fn footprint_distance(
     // Rows with each row's own longitude scale, keeping the argmin columns, then the distance
     // to the nearest point of the chosen seed and its 8 neighbours.
     let mut col = vec![0usize; nx];
-    for (j, &c2) in cos.iter().enumerate().take(ny) {
+    for (j, &c2) in row_cos.iter().enumerate().take(ny) {
         let w = spacing * c2;
         let w2 = (w * w).max(1e-300);
         let base = j * nx;

@@ -26,8 +26,8 @@ pub fn fftfreq_k(i: usize, n: usize, d: f64) -> f64 {
 
 /// Multiplies spectrum columns (index `c`, `ny2` rows) by `H(kx, ky)·scale`.
 ///
-/// - Gaussian band-pass: `H = gauss_lp(kx, hi)·gauss_lp(ky, hi) - gauss_lp(kx, lo)·
-///   gauss_lp(ky, lo)` with the `ky` factors computed once per row and the `kx` ones once
+/// - Gaussian band-pass: `H = gauss_lp(kx, low)·gauss_lp(ky, low) - gauss_lp(kx, high)·
+///   gauss_lp(ky, high)` with the `ky` factors computed once per row and the `kx` ones once
 ///   per column (the Gaussian of `|k|` is the product of the per-axis Gaussians; this
 ///   differs from evaluating `exp` at `|k|` by rounding only, ~1e-16 relative).
 /// - Other radial transfers depend on `ky²` only, and `ky` of rows `r` and `ny2 - r` are
@@ -44,11 +44,11 @@ struct Multiplier<'a> {
     gauss: Vec<Option<GaussRows>>,
 }
 
-/// Row factors of a Gaussian band-pass `(lo, hi)`: `gauss_lp(ky, hi)` per row (1 when
-/// `hi` is disabled) and `gauss_lp(ky, lo)` (0 when `lo` is disabled).
+/// Row factors of a Gaussian band-pass `(high, low)`: `gauss_lp(ky, low)` per row (1 when
+/// `low` is disabled) and `gauss_lp(ky, high)` (0 when `high` is disabled).
 struct GaussRows {
-    lo: f64,
-    hi: f64,
+    high: f64,
+    low: f64,
     hy: Vec<f64>,
     ly: Vec<f64>,
 }
@@ -59,16 +59,16 @@ impl<'a> Multiplier<'a> {
         let gauss = transfers
             .iter()
             .map(|t| {
-                t.gaussian_band().map(|(lo, hi)| {
+                t.gaussian_band().map(|(high, low)| {
                     let hy = kys
                         .iter()
-                        .map(|&ky| if hi > 0.0 { gauss_lp(ky, hi) } else { 1.0 })
+                        .map(|&ky| if low > 0.0 { gauss_lp(ky, low) } else { 1.0 })
                         .collect();
                     let ly = kys
                         .iter()
-                        .map(|&ky| if lo > 0.0 { gauss_lp(ky, lo) } else { 0.0 })
+                        .map(|&ky| if high > 0.0 { gauss_lp(ky, high) } else { 0.0 })
                         .collect();
-                    GaussRows { lo, hi, hy, ly }
+                    GaussRows { high, low, hy, ly }
                 })
             })
             .collect();
@@ -87,8 +87,16 @@ impl<'a> Multiplier<'a> {
         let n = col.len();
         let kx = std::f64::consts::TAU * c as f64 / self.kx_step;
         if let Some(g) = &self.gauss[t] {
-            let hx = if g.hi > 0.0 { gauss_lp(kx, g.hi) } else { 1.0 };
-            let lx = if g.lo > 0.0 { gauss_lp(kx, g.lo) } else { 1.0 };
+            let hx = if g.low > 0.0 {
+                gauss_lp(kx, g.low)
+            } else {
+                1.0
+            };
+            let lx = if g.high > 0.0 {
+                gauss_lp(kx, g.high)
+            } else {
+                1.0
+            };
             for ((v, &a), &b) in col.iter_mut().zip(&g.hy).zip(&g.ly) {
                 *v *= Complex64::new(hx * a - lx * b, 0.0) * self.scale;
             }
@@ -469,7 +477,7 @@ mod tests {
         assert!(Op::parse("bandpass-gaussian", &[5.0, 10.0])
             .unwrap_err()
             .to_string()
-            .contains("`lo_km`"));
+            .contains("`high_km`"));
         assert!(Op::parse("sharpen", &[])
             .unwrap_err()
             .to_string()

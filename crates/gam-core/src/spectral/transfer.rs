@@ -1,20 +1,20 @@
 //! Transfer functions `H(kx, ky)` of the spectral operators, wavenumbers in rad/km
 //! (`k = 2π·f`, `f` from numpy's `fftfreq(n, d_km)`), `x` east, `y` north, `z` down.
 //!
-//! Band-pass shapes follow GMT `grdfft -F` with wavelengths in km; `lo_km` is the long
+//! Band-pass shapes follow GMT `grdfft -F` with wavelengths in km; `high_km` is the long
 //! wavelength limit (GMT's first value; 0 = no long-wavelength cut, i.e. low-pass) and
-//! `hi_km` the short one (0 = no short-wavelength cut, i.e. high-pass):
-//! - Gaussian: `H = L(hi) - L(lo)`, `L(λ) = exp(-ln2·(kλ/2π)²)`: weight ½ at each wavelength
-//!   (GMT `-F lo/hi`).
-//! - Butterworth of order `n`: `H = B(hi) - B(lo)`, `B(λ) = 1/√(1 + (kλ/2π)^(2n))`: the
+//! `low_km` the short one (0 = no short-wavelength cut, i.e. high-pass):
+//! - Gaussian: `H = L(low) - L(high)`, `L(λ) = exp(-ln2·(kλ/2π)²)`: weight ½ at each wavelength
+//!   (GMT `-F high/low`).
+//! - Butterworth of order `n`: `H = B(low) - B(high)`, `B(λ) = 1/√(1 + (kλ/2π)^(2n))`: the
 //!   standard order-n amplitude response, ½ power at the cut-off. GMT's code uses the
 //!   exponent `order` instead of `2n`, so our `n` is GMT's order / 2.
 //! - Cosine taper with four wavelengths `lc >= lp > hp >= hc` (GMT `-F lc/lp/hp/hc`): 0 for
 //!   wavelengths longer than `lc` or shorter than `hc`, 1 between `lp` and `hp`,
 //!   `½(1 + cos(π(k - k_lp)/(k_lp - k_lc)))` and `½(1 + cos(π(k - k_hp)/(k_hc - k_hp)))` in
 //!   the tapers (GMT's `cosine_weight_grdfft`). Zeros disable a side. The two-value form
-//!   `lo/hi` means weight ½ at `lo` and `hi` with tapers spanning `[⅔k, ⁴⁄₃k]` around each:
-//!   `lc = 1.5·lo, lp = 0.75·lo, hp = 1.5·hi, hc = 0.75·hi`.
+//!   `high/low` means weight ½ at `high` and `low` with tapers spanning `[⅔k, ⁴⁄₃k]` around each:
+//!   `lc = 1.5·high, lp = 0.75·high, hp = 1.5·low, hc = 0.75·low`.
 //!
 //! Potential-field operators (Blakely 1995, ch. 12):
 //! - upward continuation by `h` km: `exp(-|k|·h)` (GMT `-C`);
@@ -35,19 +35,19 @@ use super::SpectralError;
 /// Band-pass shape and wavelengths (km, 0 = side disabled).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Band {
-    /// GMT Gaussian band-pass `lo/hi`.
+    /// GMT Gaussian band-pass `high/low`.
     Gaussian {
         /// Long-wavelength limit (km).
-        lo: f64,
+        high: f64,
         /// Short-wavelength limit (km).
-        hi: f64,
+        low: f64,
     },
     /// Butterworth band-pass of order `order`.
     Butterworth {
         /// Long-wavelength limit (km).
-        lo: f64,
+        high: f64,
         /// Short-wavelength limit (km).
-        hi: f64,
+        low: f64,
         /// Order `n` (amplitude falls as `(λ/λc)^n`).
         order: f64,
     },
@@ -117,9 +117,9 @@ fn wavelength(name: &'static str, v: f64) -> Result<f64, SpectralError> {
 
 impl Op {
     /// Parses an operator name and its parameter list (the wasm boundary's `op`, `params`):
-    /// - `bandpass-gaussian`: `[lo_km, hi_km]`
-    /// - `bandpass-butterworth`: `[lo_km, hi_km, order]`
-    /// - `bandpass-cosine`: `[lo_km, hi_km]` or `[lc_km, lp_km, hp_km, hc_km]`
+    /// - `bandpass-gaussian`: `[high_km, low_km]`
+    /// - `bandpass-butterworth`: `[high_km, low_km, order]`
+    /// - `bandpass-cosine`: `[high_km, low_km]` or `[lc_km, lp_km, hp_km, hc_km]`
     /// - `upward`: `[height_m]`
     /// - `vertical-derivative`, `derivative-x`, `derivative-y`, `total-gradient`, `tilt`: `[]`
     /// - `rtp`: `[inclination_deg, declination_deg]` or with `min_inclination_deg` third
@@ -133,19 +133,23 @@ impl Op {
             got: p.len(),
             expected,
         };
-        let two_sided = |lo: f64, hi: f64| -> Result<(f64, f64), SpectralError> {
-            let (lo, hi) = (wavelength("lo_km", lo)?, wavelength("hi_km", hi)?);
-            if lo == 0.0 && hi == 0.0 {
+        let two_sided = |high: f64, low: f64| -> Result<(f64, f64), SpectralError> {
+            let (high, low) = (wavelength("high_km", high)?, wavelength("low_km", low)?);
+            if high == 0.0 && low == 0.0 {
                 return Err(bad(
-                    "lo_km",
-                    lo,
-                    "> 0 when hi_km is 0 (one side must be set)",
+                    "high_km",
+                    high,
+                    "> 0 when low_km is 0 (one side must be set)",
                 ));
             }
-            if lo > 0.0 && hi > 0.0 && lo <= hi {
-                return Err(bad("lo_km", lo, "longer than hi_km (lo_km > hi_km)"));
+            if high > 0.0 && low > 0.0 && high <= low {
+                return Err(bad(
+                    "high_km",
+                    high,
+                    "longer than low_km (high_km > low_km)",
+                ));
             }
-            Ok((lo, hi))
+            Ok((high, low))
         };
         let none = |o: Op| {
             if p.is_empty() {
@@ -156,31 +160,31 @@ impl Op {
         };
         match op {
             "bandpass-gaussian" => match p {
-                [lo, hi] => {
-                    let (lo, hi) = two_sided(*lo, *hi)?;
-                    Ok(Op::Bandpass(Band::Gaussian { lo, hi }))
+                [high, low] => {
+                    let (high, low) = two_sided(*high, *low)?;
+                    Ok(Op::Bandpass(Band::Gaussian { high, low }))
                 }
-                _ => Err(count("[lo_km, hi_km]")),
+                _ => Err(count("[high_km, low_km]")),
             },
             "bandpass-butterworth" => match p {
-                [lo, hi, order] => {
-                    let (lo, hi) = two_sided(*lo, *hi)?;
+                [high, low, order] => {
+                    let (high, low) = two_sided(*high, *low)?;
                     if !(order.is_finite() && *order >= 1.0) {
                         return Err(bad("order", *order, "a number >= 1"));
                     }
                     Ok(Op::Bandpass(Band::Butterworth {
-                        lo,
-                        hi,
+                        high,
+                        low,
                         order: *order,
                     }))
                 }
-                _ => Err(count("[lo_km, hi_km, order]")),
+                _ => Err(count("[high_km, low_km, order]")),
             },
             "bandpass-cosine" => {
                 let (lc, lp, hp, hc) = match p {
-                    [lo, hi] => {
-                        let (lo, hi) = two_sided(*lo, *hi)?;
-                        (1.5 * lo, 0.75 * lo, 1.5 * hi, 0.75 * hi)
+                    [high, low] => {
+                        let (high, low) = two_sided(*high, *low)?;
+                        (1.5 * high, 0.75 * high, 1.5 * low, 0.75 * low)
                     }
                     [a, b, c, d] => (
                         wavelength("lc_km", *a)?,
@@ -188,7 +192,7 @@ impl Op {
                         wavelength("hp_km", *c)?,
                         wavelength("hc_km", *d)?,
                     ),
-                    _ => return Err(count("[lo_km, hi_km] or [lc_km, lp_km, hp_km, hc_km]")),
+                    _ => return Err(count("[high_km, low_km] or [lc_km, lp_km, hp_km, hc_km]")),
                 };
                 if (lc == 0.0) != (lp == 0.0) || (hp == 0.0) != (hc == 0.0) {
                     return Err(bad(
@@ -285,19 +289,19 @@ impl Band {
     /// Real weight at radial wavenumber `k` (rad/km).
     pub fn weight(&self, k: f64) -> f64 {
         match *self {
-            Band::Gaussian { lo, hi } => {
-                let h = if hi > 0.0 { gauss_lp(k, hi) } else { 1.0 };
-                let l = if lo > 0.0 { gauss_lp(k, lo) } else { 0.0 };
+            Band::Gaussian { high, low } => {
+                let h = if low > 0.0 { gauss_lp(k, low) } else { 1.0 };
+                let l = if high > 0.0 { gauss_lp(k, high) } else { 0.0 };
                 h - l
             }
-            Band::Butterworth { lo, hi, order } => {
-                let h = if hi > 0.0 {
-                    butter_lp(k, hi, order)
+            Band::Butterworth { high, low, order } => {
+                let h = if low > 0.0 {
+                    butter_lp(k, low, order)
                 } else {
                     1.0
                 };
-                let l = if lo > 0.0 {
-                    butter_lp(k, lo, order)
+                let l = if high > 0.0 {
+                    butter_lp(k, high, order)
                 } else {
                     0.0
                 };
@@ -383,11 +387,11 @@ impl Transfer {
         matches!(self, Transfer::Band(_) | Transfer::Upward(_) | Transfer::Dz)
     }
 
-    /// The `(lo, hi)` wavelengths (km, 0 = side disabled) of a Gaussian band-pass, whose
-    /// weight `gauss_lp(k, hi) - gauss_lp(k, lo)` factors into per-axis terms.
+    /// The `(high, low)` wavelengths (km, 0 = side disabled) of a Gaussian band-pass, whose
+    /// weight `gauss_lp(k, low) - gauss_lp(k, high)` factors into per-axis terms.
     pub fn gaussian_band(&self) -> Option<(f64, f64)> {
         match *self {
-            Transfer::Band(Band::Gaussian { lo, hi }) => Some((lo, hi)),
+            Transfer::Band(Band::Gaussian { high, low }) => Some((high, low)),
             _ => None,
         }
     }

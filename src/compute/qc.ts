@@ -1,0 +1,297 @@
+/**
+ * Grid quality control on the worker pool: typed wrappers of the gam-core QC kernels
+ * (`distance_to_nearest` for completeness, `qc_seams`, `qc_anomalies`; crate module `qc`).
+ * Completeness splits rows across the workers; seams and anomalies run as one job.
+ *
+ * @module
+ */
+import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
+import {
+  type BandOptions,
+  FilterOptionError,
+  type FilterRunOptions,
+  type GridArray,
+  KM_PER_DEGREE,
+} from "./arrays.ts";
+import { bandsOf, checkGrid, checkNumber } from "./_checks.ts";
+import type { WorkerPool } from "./pool.ts";
+import { cellSizeKm } from "./spectral.ts";
+
+/** Data support of a grid, from {@linkcode gridCompleteness}. */
+export interface Completeness {
+  /** Grid nodes inside the bbox. */
+  cells: number;
+  /** Nodes inside the bbox within `supportKm` of a valid (non-NaN) node. */
+  supported: number;
+  /** `supported / cells`, in [0, 1] (0 for an empty bbox). */
+  fraction: number;
+  /** The support distance used, km. */
+  supportKm: number;
+  /** Distance from each node to the nearest valid node, km, row-major like the grid. */
+  distanceKm: Float64Array<ArrayBuffer>;
+}
+
+/**
+ * Completeness of a grid: the fraction of its nodes inside `bbox` that have data support
+ * within `supportKm` (0: the node itself holds a value), and the grid of distances to the
+ * nearest valid node, km. Distances come from the `distance_to_nearest` kernel (the gridding
+ * metric: longitude scaled by the cosine of the node's latitude, degrees of latitude) times
+ * {@linkcode KM_PER_DEGREE}; rows are split across the workers.
+ *
+ * @example Usage
+ * ```ts
+ * import { gridCompleteness } from "./qc.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const grid = {
+ *   lon: new Float64Array([0, 0.1, 0.2, 0.3]),
+ *   lat: new Float64Array([0]),
+ *   values: new Float64Array([5, NaN, NaN, NaN]),
+ *   resolution: { lon: 0.1, lat: 0.1 },
+ * };
+ * const c = await gridCompleteness(pool, grid, { supportKm: 12 });
+ * [c.supported, c.cells]; // [2, 4]: the value and its neighbour 11 km away
+ * ```
+ */
+export async function gridCompleteness(
+  pool: WorkerPool,
+  grid: Pick<ProcessedGrid, "lat" | "lon" | "values" | "resolution">,
+  options: { supportKm?: number; bbox?: readonly [number, number, number, number] } & BandOptions =
+    {},
+): Promise<Completeness> {
+  const supportKm = options.supportKm ?? 0;
+  checkNumber("supportKm", supportKm, supportKm >= 0, "a distance >= 0 km");
+  const nx = grid.lon.length, ny = grid.lat.length;
+  checkGrid({ values: grid.values as Float64Array, nx, ny });
+  let valid = 0;
+  for (let i = 0; i < grid.values.length; i++) if (grid.values[i] === grid.values[i]) valid++;
+  const lon = new Float64Array(valid), lat = new Float64Array(valid);
+  for (let i = 0, k = 0; i < grid.values.length; i++) {
+    if (grid.values[i] !== grid.values[i]) continue;
+    lon[k] = grid.lon[i % nx];
+    lat[k++] = grid.lat[Math.floor(i / nx)];
+  }
+  const distanceKm = new Float64Array(nx * ny).fill(Infinity);
+  if (valid > 0) {
+    const spec = new Float64Array([
+      grid.lon[0],
+      grid.lat[0],
+      grid.resolution.lon,
+      grid.resolution.lat,
+      nx,
+      ny,
+    ]);
+    const bands = bandsOf(ny, options.bands ?? pool.size);
+    const parts = await Promise.all(bands.map(([r0, r1]) =>
+      pool.run(
+        { kernel: "distance_to_nearest", args: { lon, lat, spec, row0: r0, row1: r1 } },
+        { signal: options.signal },
+      )
+    ));
+    bands.forEach(([r0], b) => {
+      const part = parts[b];
+      for (let i = 0; i < part.length; i++) distanceKm[r0 * nx + i] = part[i] * KM_PER_DEGREE;
+    });
+  }
+  const [w, s, e, n] = options.bbox ?? [-Infinity, -Infinity, Infinity, Infinity];
+  const eps = 1e-9;
+  let cells = 0, supported = 0;
+  for (let j = 0; j < ny; j++) {
+    const la = grid.lat[j];
+    if (la < s - eps || la > n + eps) continue;
+    for (let i = 0; i < nx; i++) {
+      const lo = grid.lon[i];
+      if (lo < w - eps || lo > e + eps) continue;
+      cells++;
+      const c = j * nx + i;
+      // A valid node is supported by itself whatever the rounding of its distance.
+      if (grid.values[c] === grid.values[c] || distanceKm[c] <= supportKm) supported++;
+    }
+  }
+  return { cells, supported, fraction: cells ? supported / cells : 0, supportKm, distanceKm };
+}
+
+/** A boundary between two surveys (or tiles) and what changes across it. */
+export interface Seam {
+  /** Survey (tile) ids on either side, `surveyA < surveyB`. */
+  surveyA: number;
+  surveyB: number;
+  /** Pairs of 4-adjacent valid cells across the seam. */
+  pairs: number;
+  /**
+   * Level offset `B - A`, data units: median over the pairs of the step across the seam
+   * corrected for the field's own gradient (a linear field with a constant offset gives
+   * exactly that offset).
+   */
+  offset: number;
+  /** Robust spread (1.4826 MAD) of the per-pair offsets, data units. */
+  offsetSpread: number;
+  /** Median jump of the gradient across the seam, data units per cell (null if unknown). */
+  gradientJump: number | null;
+  /** `|offset|` exceeds `offsetThreshold` or the gradient jump `gradientThreshold`. */
+  flagged: boolean;
+}
+
+/**
+ * Seams of a grid assembled from several surveys or tiles (`survey` id per cell, NaN where
+ * none): level offset and gradient jump across each boundary, flagged when `|offset|` exceeds
+ * `offsetThreshold` or the gradient jump exceeds `gradientThreshold` (data units per cell).
+ * One job.
+ *
+ * @example Usage
+ * ```ts
+ * import { qcSeams } from "./qc.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * // 4 x 2 cells, survey 1 on the left half, survey 2 (3 units higher) on the right.
+ * const values = new Float64Array([0, 0, 3, 3, 0, 0, 3, 3]);
+ * const survey = new Float64Array([1, 1, 2, 2, 1, 1, 2, 2]);
+ * const [seam] = await qcSeams(pool, { values, nx: 4, ny: 2 }, survey, { offsetThreshold: 1 });
+ * [seam.offset, seam.flagged]; // [3, true]
+ * ```
+ */
+export async function qcSeams(
+  pool: WorkerPool,
+  grid: GridArray,
+  survey: Float64Array,
+  options: { offsetThreshold: number; gradientThreshold?: number } & FilterRunOptions,
+): Promise<Seam[]> {
+  checkGrid(grid);
+  const { offsetThreshold, gradientThreshold = Number.MAX_VALUE } = options;
+  checkNumber("offsetThreshold", offsetThreshold, offsetThreshold >= 0, "a number >= 0");
+  checkNumber("gradientThreshold", gradientThreshold, gradientThreshold >= 0, "a number >= 0");
+  if (survey.length !== grid.values.length) {
+    throw new FilterOptionError(
+      "survey",
+      `survey must have one id per cell (${grid.values.length}), got ${survey.length}`,
+    );
+  }
+  const out = await pool.run(
+    {
+      kernel: "qc_seams",
+      args: {
+        values: grid.values,
+        survey,
+        nx: grid.nx,
+        ny: grid.ny,
+        offsetThreshold,
+        gradientThreshold,
+      },
+    },
+    { signal: options.signal },
+  );
+  const seams: Seam[] = [];
+  for (let i = 0; i + 7 <= out.length; i += 7) {
+    seams.push({
+      surveyA: out[i],
+      surveyB: out[i + 1],
+      pairs: out[i + 2],
+      offset: out[i + 3],
+      offsetSpread: out[i + 4],
+      gradientJump: Number.isNaN(out[i + 5]) ? null : out[i + 5],
+      flagged: out[i + 6] === 1,
+    });
+  }
+  return seams;
+}
+
+/** Options of {@linkcode qcAnomalies}. */
+export interface QcAnomalyOptions extends FilterRunOptions {
+  /**
+   * Regional field removed first: a least-squares `polynomial` trend, or a `lowpass` (plane
+   * plus a NaN-aware Gaussian of the rest).
+   * @default {"polynomial"}
+   */
+  regional?: "polynomial" | "lowpass";
+  /** Polynomial trend order, 1 or 2. @default {1} */
+  order?: 1 | 2;
+  /**
+   * Low-pass full width, km (Gaussian sigma = width / 6, as GMT grdfilter), converted to
+   * cells with the geometric mean of the cell sizes.
+   * @default {100}
+   */
+  regionalKm?: number;
+  /** Robust z-score threshold. @default {3} */
+  zThreshold?: number;
+  /** Smallest component, cells. @default {4} */
+  minCells?: number;
+}
+
+/**
+ * Flags anomalies of a grid: removes a regional field, computes the robust z-score
+ * `(r - median r) / (1.4826 MAD r)` of the residual, keeps cells above `zThreshold`, labels
+ * positive and negative cells into 8-connected components of at least `minCells`, and reports
+ * each as an `Anomaly` (weighted centroid lon/lat, depth 0, type `positive`/`negative`,
+ * attributes `peak` (residual at the peak cell), `peakZ`, `cells`, `areaKm2`), strongest
+ * first. Confidence (gam-core): `(1 - exp(-(|peak z| - threshold))) * (1 - exp(-cells / 4))`,
+ * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job.
+ *
+ * @example Usage
+ * ```ts
+ * import { qcAnomalies } from "./qc.ts";
+ * import { WorkerPool } from "./pool.ts";
+ * await using pool = new WorkerPool({ size: 1 });
+ * const n = 21;
+ * const values = new Float64Array(n * n).map((_, i) => Math.sin(i) * 0.1);
+ * for (const c of [220, 221, 241, 199]) values[c] += 10; // a body at the centre
+ * const axis = Float64Array.from({ length: n }, (_, i) => i * 0.01);
+ * const grid = { lon: axis, lat: axis, values, resolution: { lon: 0.01, lat: 0.01 } };
+ * const [body] = await qcAnomalies(pool, grid, { zThreshold: 3 });
+ * body.type; // "positive"
+ * ```
+ */
+export async function qcAnomalies(
+  pool: WorkerPool,
+  grid: Pick<ProcessedGrid, "lat" | "lon" | "values" | "resolution">,
+  options: QcAnomalyOptions = {},
+): Promise<Anomaly[]> {
+  const nx = grid.lon.length, ny = grid.lat.length;
+  checkGrid({ values: grid.values as Float64Array, nx, ny });
+  const { regional = "polynomial", order = 1, regionalKm = 100, zThreshold = 3 } = options;
+  const minCells = options.minCells ?? 4;
+  checkNumber("zThreshold", zThreshold, zThreshold > 0, "a number > 0");
+  checkNumber("minCells", minCells, Number.isInteger(minCells) && minCells >= 1, "an integer >= 1");
+  // The polynomial order, or the low-pass sigma in cells.
+  let regionalParam: number = order;
+  if (regional === "lowpass") {
+    checkNumber("regionalKm", regionalKm, regionalKm > 0, "a wavelength > 0 km");
+    const { dxKm, dyKm } = cellSizeKm(grid);
+    regionalParam = regionalKm / 6 / Math.sqrt(dxKm * dyKm);
+  }
+  const spec = new Float64Array([
+    grid.lon[0],
+    grid.lat[0],
+    grid.resolution.lon,
+    grid.resolution.lat,
+    nx,
+    ny,
+  ]);
+  const values = grid.values instanceof Float64Array ? grid.values : Float64Array.from(grid.values);
+  let out: Float64Array<ArrayBuffer>;
+  try {
+    out = await pool.run(
+      {
+        kernel: "qc_anomalies",
+        args: { values, spec, regional, regionalParam, zThreshold, minCells },
+      },
+      { signal: options.signal },
+    );
+  } catch (e) {
+    // A flat residual has no anomalies by definition.
+    if (e instanceof Error && /MAD > 0/.test(e.message)) return [];
+    throw e;
+  }
+  const anomalies: Anomaly[] = [];
+  for (let i = 0; i + 8 <= out.length; i += 8) {
+    const [lon, lat, peak, peakZ, cells, areaKm2, confidence] = out.subarray(i, i + 8);
+    anomalies.push({
+      lon,
+      lat,
+      depth: 0,
+      confidence: Math.min(1, Math.max(0, confidence)),
+      type: peakZ >= 0 ? "positive" : "negative",
+      attributes: { peak, peakZ, cells, areaKm2 },
+    });
+  }
+  return anomalies;
+}

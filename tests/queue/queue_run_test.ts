@@ -1,0 +1,63 @@
+/**
+ * Queued runs with real processes against the PostgreSQL server of `DATABASE_URL`: `gam worker`
+ * children of the io and cpu profiles, `gam run --mode queue`, compared with a local run.
+ */
+import assert from "node:assert/strict";
+import { gam, migrateServerDatabase } from "../_gam_cli.ts";
+import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
+import { startWorker, stopWorkers, writeConfig } from "./_fixture.ts";
+
+if (!Deno.env.get("DATABASE_URL")) {
+  throw new Error(
+    "the queue tests need a PostgreSQL server: set DATABASE_URL (deno task test does)",
+  );
+}
+await migrateServerDatabase();
+
+interface Summary {
+  runId: string;
+  status: string;
+  modalities: {
+    modality: string;
+    outcome: string;
+    error?: string;
+    grids: { checksum: string }[];
+  }[];
+}
+
+Deno.test("a queued 4 x 4-tile run on io and cpu workers equals a local run bit for bit (idw, block-mean)", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-queue-run-" });
+  const workers = [];
+  try {
+    const config = await writeConfig(dir);
+    const local = await gam(["run", "--config", config, "--mode", "local", "--json"]);
+    assert.equal(local.code, 0, local.stderr.slice(-3000));
+    workers.push(await startWorker(config, "io"), await startWorker(config, "cpu"));
+    const queued = await gam(["run", "--config", config, "--json"]);
+    assert.equal(
+      queued.code,
+      0,
+      queued.stderr.slice(-3000) + workers.map((w) => w.log()).join("\n"),
+    );
+    const a = JSON.parse(local.stdout) as Summary, b = JSON.parse(queued.stdout) as Summary;
+    assert.equal(b.status, "succeeded");
+    for (const m of ["gravity", "magnetic"]) {
+      const la = a.modalities.find((x) => x.modality === m)!;
+      const lb = b.modalities.find((x) => x.modality === m)!;
+      assert.equal(lb.outcome, "ok", lb.error);
+      assert.deepEqual(lb.grids.map((g) => g.checksum), la.grids.map((g) => g.checksum), m);
+    }
+    const status = await gam(["run", "status", b.runId, "--json", "--config", config]);
+    assert.equal(status.code, 0, status.stderr);
+    const s = JSON.parse(status.stdout);
+    assert.equal(s.status, "succeeded");
+    for (const m of s.modalities) {
+      assert.equal(m.total, 16);
+      assert.ok(m.tiles.every((t: { state: string }) => t.state === "ok"));
+      assert.equal(m.persist, "ok");
+    }
+  } finally {
+    await stopWorkers(workers);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
