@@ -12,6 +12,11 @@ export interface Measure {
   seconds: number;
   /** Peak resident set size, MiB (null when it could not be read). */
   peakMiB: number | null;
+  /**
+   * CPU time of the process and its threads and children, user + system, seconds (from
+   * `/usr/bin/time`; undefined without it). The steadier measure on a loaded machine.
+   */
+  cpuSeconds?: number;
   /** Whether the command exited with status 0. */
   ok: boolean;
   /** The last lines of its stderr when it failed. */
@@ -56,12 +61,13 @@ export async function measure(
   const t0 = performance.now();
   const statFile = `${dir}/time.${crypto.randomUUID().slice(0, 8)}`;
   const child = new Deno.Command(hasTime ? "/usr/bin/time" : cmd, {
-    args: hasTime ? ["-f", "%M", "-o", statFile, cmd, ...args] : args,
+    args: hasTime ? ["-f", "%M %U %S", "-o", statFile, cmd, ...args] : args,
     cwd: options.cwd,
     stdout: "null",
     stderr: "piped",
   }).spawn();
   let peakKiB = 0;
+  let cpuSeconds: number | undefined;
   let sampler: ReturnType<typeof setInterval> | undefined;
   if (!hasTime) {
     sampler = setInterval(() => {
@@ -79,7 +85,11 @@ export async function measure(
     const text = await Deno.readTextFile(statFile).catch(() => "");
     await Deno.remove(statFile).catch(() => {});
     const last = text.trim().split("\n").pop() ?? "";
-    if (/^\d+$/.test(last)) peakKiB = Number(last);
+    const m = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(last);
+    if (m) {
+      peakKiB = Number(m[1]);
+      cpuSeconds = Number(m[2]) + Number(m[3]);
+    }
   }
   const stderr = new TextDecoder().decode(out.stderr).trim();
   if (limit !== undefined && (out.code === 137 || out.code === 124)) {
@@ -88,6 +98,7 @@ export async function measure(
   return {
     seconds,
     peakMiB: peakKiB > 0 ? peakKiB / 1024 : null,
+    ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
     ok: out.success,
     error: out.success ? undefined : stderr.split("\n").slice(-2).join(" | "),
   };

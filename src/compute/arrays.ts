@@ -53,7 +53,19 @@ export interface FilterRunOptions {
 export interface BandOptions extends FilterRunOptions {
   /**
    * Number of row bands (jobs); does not change the result.
-   * @default {pool.size}
+   * @default {at least pool.size, bands of at most 2 Mi cells}
    */
   bands?: number;
+  /**
+   * Write the result over `grid.values` (returned) instead of a new array: no second grid in
+   * memory. On a failure the values are left partly filtered.
+   * @default {false}
+   */
+  inPlace?: boolean;
+  /**
+   * Called once, synchronously, after the first bands are posted and before any result is
+   * stored: work for the main thread (e.g. hashing the input) while the workers compute.
+   * @default {undefined}
+   */
+  onPosted?: () => void;
 }

@@ -23,10 +23,19 @@ type BandParams<K extends BandKernel> = Omit<
   "grid" | "nx" | "ny" | "row0" | "row1" | "same"
 >;
 
+/** Cells of a row band when the caller does not choose the band count: 2 Mi (16 MiB of f64). */
+const BAND_CELLS = 1 << 21;
+
 /**
  * Runs a banded kernel with `{ grid: sub, nx, ny: subNy, ...params, row0, row1, same: sub }`
  * (an `*_into` kernel: the band's rows come back over the start of `sub`) over row bands with
  * `halo` extra rows each side and stitches the bands.
+ *
+ * Bands are cut to at most {@linkcode BAND_CELLS} cells (at least one per worker) and at most
+ * two per worker are in flight: each band's input is copied when it is posted, not all up
+ * front, so the copies and the workers' WebAssembly memories stay a few bands in size whatever
+ * the grid. With `inPlace`, a band's result is written over `values` as soon as every band
+ * whose halo reads its rows has been posted (its copy taken), so no second grid is allocated.
  */
 async function runBanded<K extends BandKernel>(
   pool: WorkerPool,
@@ -37,13 +46,36 @@ async function runBanded<K extends BandKernel>(
   options: BandOptions,
 ): Promise<Float64Array<ArrayBuffer>> {
   const { nx, ny, values } = grid;
-  const bands = bandsOf(ny, options.bands ?? pool.size);
-  const out = new Float64Array(nx * ny);
-  // Each band is copied into `out` as soon as it arrives, while later bands still compute.
-  await Promise.all(bands.map(async ([r0, r1]) => {
-    const start = Math.max(0, r0 - halo);
+  const bands = bandsOf(
+    ny,
+    options.bands ?? Math.max(pool.size, Math.ceil((nx * ny) / BAND_CELLS)),
+  );
+  const out = options.inPlace ? values as Float64Array<ArrayBuffer> : new Float64Array(nx * ny);
+  const starts = bands.map(([r0]) => Math.max(0, r0 - halo));
+  // The last band whose input (with its halo) reads a row of band b: b's result may overwrite
+  // `values` once that band has been posted.
+  const lastReader = bands.map(([, r1]) => {
+    let j = 0;
+    while (j + 1 < bands.length && starts[j + 1] < r1) j++;
+    return j;
+  });
+  const done = new Map<number, Float64Array<ArrayBuffer>>();
+  let posted = 0;
+  const flush = () => {
+    for (const [b, back] of done) {
+      if (options.inPlace && lastReader[b] >= posted) continue;
+      const [r0, r1] = bands[b];
+      out.set(back.subarray(0, (r1 - r0) * nx), r0 * nx);
+      done.delete(b);
+    }
+  };
+  const inFlight = Math.max(1, 2 * pool.size);
+  const post = async (b: number): Promise<void> => {
+    const [r0, r1] = bands[b];
+    const start = starts[b];
     const end = Math.min(ny, r1 + halo);
     const sub = values.slice(start * nx, end * nx);
+    posted = b + 1;
     // `*_into` kernels write the band's rows over the start of `sub` and hand it back.
     const band = { grid: sub, nx, ny: end - start, row0: r0 - start, row1: r1 - start, same: sub };
     const args = { ...params, ...band } as KernelArgs<BandKernel>;
@@ -58,8 +90,16 @@ async function runBanded<K extends BandKernel>(
         }`,
       );
     }
-    out.set(back.subarray(0, (r1 - r0) * nx), r0 * nx);
-  }));
+    // Each band is stored as soon as it may be, while later bands still compute.
+    done.set(b, back);
+    const next = posted < bands.length ? post(posted) : undefined; // copies its input now
+    flush();
+    await next;
+  };
+  const first = Array.from({ length: Math.min(inFlight, bands.length) }, (_, b) => post(b));
+  options.onPosted?.();
+  await Promise.all(first);
+  flush();
   return out;
 }
 

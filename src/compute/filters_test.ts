@@ -67,6 +67,25 @@ Deno.test("gaussianFilter() and medianFilter() are bit-identical for 1 and 3 wor
     assert.equal(Number.isNaN(m1[i]), Number.isNaN(grid.values[i]), `cell ${i}`);
   }
   assert.equal(grid.values.length, nx * ny, "the caller's grid is not detached");
+  // In place: the result overwrites the input only once no band still to be posted reads it,
+  // also when a halo spans many bands (1-row bands, halo 10) and with 1 worker.
+  for (const [pool, bands] of [[three, 2], [three, 7], [three, 203], [one, 50]] as const) {
+    const copy = { ...grid, values: grid.values.slice() };
+    let posted = 0;
+    const gIn = await gaussianFilter(pool, copy, {
+      sigmaX: 1.7,
+      sigmaY: 2.3,
+      bands,
+      inPlace: true,
+      onPosted: () => posted++,
+    });
+    assert.equal(gIn, copy.values, "in place: the caller's array comes back");
+    assert.equal(posted, 1);
+    sameBits(gIn, g1, `gaussian in place, ${bands} bands`);
+    const copyM = { ...grid, values: grid.values.slice() };
+    const mIn = await medianFilter(pool, copyM, { size: 5, circular: true, bands, inPlace: true });
+    sameBits(mIn, m1, `median in place, ${bands} bands`);
+  }
 });
 
 Deno.test("gaussianFilter() smooths more as sigma grows (the strength is not 1/sigma)", async () => {
@@ -176,6 +195,16 @@ Deno.test("fftFilter() keeps a sinusoid inside the band, suppresses it outside, 
     order: 4,
   });
   assert.ok(Math.abs(amp(inside) - 1) < 0.02, `inside the band: ${amp(inside)}`);
+  // In place: the same values, computed in the caller's own buffer (detached meanwhile).
+  const copy = values.slice();
+  const insideInPlace = await fftFilter(pool, { values: copy, nx, ny }, {
+    dxKm: dx,
+    dyKm: dy,
+    operation: { op: "bandpass", lowKm: 10, highKm: 200, shape: "butterworth", order: 4 },
+    inPlace: true,
+  });
+  assert.equal(copy.length, 0, "the caller's buffer went to the worker");
+  assert.deepEqual(insideInPlace, inside);
   const outside = await run({ op: "bandpass", lowKm: 4, highKm: 12, shape: "cosine" });
   assert.ok(amp(outside) < 0.02, `outside the band: ${amp(outside)}`);
   // Upward continuation by h multiplies a wavelength-L field by exp(-2 pi h / L).

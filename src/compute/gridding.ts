@@ -1139,7 +1139,7 @@ async function gridLattice(
   // The data footprint: distance from every node to the nearest point, by a distance transform
   // (footprint.ts; within a cell of exact). An explicit maxDistance masks by the exact k-d tree
   // distances as before, which also replace the transform's where they are finite.
-  const dist = footprintDistance(kept.lon, kept.lat, layout);
+  const dist = await footprintDistance(kept.lon, kept.lat, layout);
   if (options.maxDistance !== undefined && Number.isFinite(o.maxDistance)) {
     const [exact] = await banded(
       "distance_to_nearest",

@@ -43,6 +43,8 @@ export {
   KM_PER_DEGREE,
 } from "./arrays.ts";
 export { gaussianFilter, gaussianHalo, medianFilter } from "./filters.ts";
+export { type WarmFilter, warmUpFilter } from "./filter_warmup.ts";
+export { footprintDistance, type FootprintLayout, warmUpFootprint } from "./footprint.ts";
 export {
   hampelFilter,
   type HampelResult,

@@ -148,7 +148,18 @@ export const RTP_CUTOFF_CELLS = 8;
 export function fftFilter(
   pool: WorkerPool,
   grid: GridArray,
-  options: { dxKm: number; dyKm: number; operation: FftOperation } & FilterRunOptions,
+  options: {
+    dxKm: number;
+    dyKm: number;
+    operation: FftOperation;
+    /**
+     * Transfer `grid.values`' own buffer to the worker instead of a copy: the caller's array
+     * is detached (length 0) afterwards and the result comes back in that memory. Ignored for
+     * the two-band RTP and for views that do not cover their whole buffer.
+     * @default {false}
+     */
+    inPlace?: boolean;
+  } & FilterRunOptions,
 ): Promise<Float64Array<ArrayBuffer>> {
   return Promise.resolve().then(async () => {
     checkGrid(grid);
@@ -164,8 +175,12 @@ export function fftFilter(
     }
     // One copy, transferred (a structured clone would copy twice: serialise, deserialise);
     // `fft_filter_into` writes the result over it and hands the same array back, so no
-    // second grid-sized array is allocated.
-    const values = grid.values.slice();
+    // second grid-sized array is allocated. With `inPlace` the caller's own buffer travels
+    // (and is detached), without even that copy.
+    const own = options.inPlace === true && grid.values.buffer instanceof ArrayBuffer &&
+      grid.values.byteOffset === 0 && grid.values.byteLength === grid.values.buffer.byteLength;
+    const values = own ? grid.values as Float64Array<ArrayBuffer> : grid.values.slice();
+    const length = values.length;
     const out = await pool.run(
       {
         kernel: "fft_filter_into",
@@ -182,10 +197,8 @@ export function fftFilter(
       },
       { signal: options.signal, transfer: [values.buffer] },
     );
-    if (out.length !== grid.values.length) {
-      throw new RangeError(
-        `fft_filter_into returned ${out.length} values, expected ${grid.values.length}`,
-      );
+    if (out.length !== length) {
+      throw new RangeError(`fft_filter_into returned ${out.length} values, expected ${length}`);
     }
     return out;
   });

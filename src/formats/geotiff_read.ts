@@ -83,7 +83,12 @@ function xmlUnescape(text: string): string {
 export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise<GeoTiffReadGrid> {
   let image;
   try {
-    const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    // The file's own buffer when the view covers it (Deno.readFile's does): no 64 MB copy.
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength &&
+      bytes.buffer instanceof ArrayBuffer;
+    const buf = whole
+      ? bytes.buffer
+      : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     const tiff = await fromArrayBuffer(buf as ArrayBuffer);
     image = await tiff.getImage();
   } catch (e) {
@@ -114,15 +119,18 @@ export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise
   const lon = new Float64Array(width), lat = new Float64Array(height);
   for (let c = 0; c < width; c++) lon[c] = origin[0] + (c + half) * dx;
   for (let r = 0; r < height; r++) lat[r] = origin[1] - (height - 1 - r + half) * dy;
-  const rasters = await image.readRasters({ samples: [0], interleave: true });
   const nodataText = image.getGDALNoData();
   const nodata = nodataText === null || nodataText === undefined ? undefined : Number(nodataText);
-  const values = new Float64Array(width * height);
-  for (let r = 0; r < height; r++) {
-    const src = (height - 1 - r) * width; // flip: TIFF row 0 is the north
-    for (let c = 0; c < width; c++) {
-      const v = Number((rasters as ArrayLike<number>)[src + c]);
-      values[r * width + c] = nodata !== undefined && v === nodata ? NaN : v;
+  let values = await readPlainFloat32Strips(image, bytes, nodata);
+  if (values === undefined) {
+    const rasters = await image.readRasters({ samples: [0], interleave: true });
+    values = new Float64Array(width * height);
+    for (let r = 0; r < height; r++) {
+      const src = (height - 1 - r) * width; // flip: TIFF row 0 is the north
+      for (let c = 0; c < width; c++) {
+        const v = Number((rasters as ArrayLike<number>)[src + c]);
+        values[r * width + c] = nodata !== undefined && v === nodata ? NaN : v;
+      }
     }
   }
   // geotiff 3 defers large tags (a long ImageDescription, GDAL_METADATA): they are read with
@@ -176,4 +184,71 @@ export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise
     units: band.UNITTYPE ?? metadata.units,
     dataDistanceKm,
   };
+}
+
+type TiffImage = Awaited<ReturnType<Awaited<ReturnType<typeof fromArrayBuffer>>["getImage"]>>;
+
+/**
+ * Band 1 of an uncompressed, stripped, little-endian float32 TIFF (what `gam` and GDAL write by
+ * default) decoded straight from the file's bytes into the Float64 grid, rows flipped south
+ * first, nodata to NaN: one pass, no intermediate raster (geotiff.js's `readRasters` builds a
+ * Float32Array of the whole band through a DataView per sample). `undefined` for any other
+ * layout, which the caller reads with `readRasters`. The values equal `readRasters`' exactly.
+ */
+async function readPlainFloat32Strips(
+  image: TiffImage,
+  bytes: Uint8Array,
+  nodata: number | undefined,
+): Promise<Float64Array | undefined> {
+  const fd = image.fileDirectory as unknown as {
+    hasTag(tag: string): boolean;
+    getValue(tag: string): unknown;
+    loadValue(tag: string): Promise<unknown>;
+  };
+  const first = (v: unknown) =>
+    (Array.isArray(v) || ArrayBuffer.isView(v))
+      ? Number((v as ArrayLike<number>)[0])
+      : Number(v ?? 1);
+  const spp = image.getSamplesPerPixel();
+  if (
+    !image.littleEndian || image.isTiled || !fd.hasTag("StripOffsets") ||
+    Number(fd.getValue("Compression") ?? 1) !== 1 ||
+    first(fd.getValue("SampleFormat")) !== 3 || first(fd.getValue("BitsPerSample")) !== 32 ||
+    (spp !== 1 && image.planarConfiguration !== 2)
+  ) return undefined;
+  const width = image.getWidth(), height = image.getHeight();
+  const rowsPerStrip = image.getTileHeight();
+  const strips = Math.ceil(height / rowsPerStrip);
+  const offsets = (await fd.loadValue("StripOffsets")) as ArrayLike<number | bigint>;
+  const counts = (await fd.loadValue("StripByteCounts")) as ArrayLike<number | bigint>;
+  if (offsets.length < strips || counts.length < strips) return undefined;
+  const values = new Float64Array(width * height);
+  const aligned = new Float32Array(rowsPerStrip * width);
+  const noNodata = nodata === undefined || Number.isNaN(nodata);
+  for (let s = 0; s < strips; s++) {
+    const r0 = s * rowsPerStrip, rows = Math.min(rowsPerStrip, height - r0);
+    const offset = Number(offsets[s]), n = rows * width;
+    if (Number(counts[s]) < n * 4 || offset + n * 4 > bytes.byteLength) return undefined;
+    const at = bytes.byteOffset + offset;
+    let src: Float32Array;
+    if (at % 4 === 0) {
+      src = new Float32Array(bytes.buffer, at, n);
+    } else {
+      new Uint8Array(aligned.buffer, 0, n * 4).set(bytes.subarray(offset, offset + n * 4));
+      src = aligned;
+    }
+    for (let i = 0; i < rows; i++) {
+      const dst = (height - 1 - (r0 + i)) * width; // flip: TIFF row 0 is the north
+      const row = src.subarray(i * width, (i + 1) * width);
+      if (noNodata) {
+        values.set(row, dst);
+      } else {
+        for (let c = 0; c < width; c++) {
+          const v = row[c];
+          values[dst + c] = v === nodata ? NaN : v;
+        }
+      }
+    }
+  }
+  return values;
 }

@@ -112,3 +112,44 @@ Deno.test("encodeGeoTiff() rejects values whose length is not lat x lon", () => 
       e.message === "values has 5 elements, expected lat x lon = 2 x 3",
   );
 });
+
+Deno.test("parseGeoTiffGrid() reads plain float32 strips like geotiff.js's readRasters, any layout", async () => {
+  const { parseGeoTiffGrid } = await import("./geotiff_read.ts");
+  const { fromArrayBuffer } = await import("geotiff");
+  const { moduleTempDir } = await import("../_testing/temp_dir.ts");
+  const dir = await moduleTempDir({ prefix: "gam-geotiff-read-" });
+  const grid = sample("gridline");
+  grid.values[5] = -9999; // becomes nodata in the GDAL copies below
+  const src = `${dir}/gam.tif`;
+  await writeGeoTiff(src, grid);
+  // GDAL's own layouts: 2 rows a strip (a short last strip), a nodata value, and deflate
+  // (read by geotiff.js's general path, the reference of the fast one).
+  const files = [src];
+  for (const [name, co] of [["strips", "BLOCKYSIZE=2"], ["deflate", "COMPRESS=DEFLATE"]]) {
+    const out = `${dir}/${name}.tif`;
+    const ok = await gdal("gdal_translate", ["-q", "-a_nodata", "-9999", "-co", co, src, out]);
+    assert.notEqual(ok, null, "gdal_translate is not installed (Debian package gdal-bin)");
+    files.push(out);
+  }
+  const width = grid.lon.length, height = grid.lat.length;
+  for (const file of files) {
+    const bytes = await Deno.readFile(file);
+    const g = await parseGeoTiffGrid(bytes, file);
+    const image = await (await fromArrayBuffer(bytes.buffer.slice(0) as ArrayBuffer)).getImage();
+    const nodata = image.getGDALNoData();
+    const raster =
+      (await image.readRasters({ samples: [0], interleave: true })) as unknown as Float32Array;
+    const expected = new Float64Array(width * height);
+    for (let r = 0; r < height; r++) {
+      for (let c = 0; c < width; c++) {
+        const v = raster[(height - 1 - r) * width + c];
+        expected[r * width + c] = nodata !== null && v === nodata ? NaN : v;
+      }
+    }
+    assert.deepEqual(g.values, expected, file);
+    assert.ok(Number.isNaN(g.values[0]), `${file}: NaN cell`);
+    if (file !== src) {
+      assert.ok(Number.isNaN(g.values[5]), `${file}: the nodata value reads as NaN`);
+    }
+  }
+});

@@ -144,13 +144,18 @@ export async function writeZarrGrid(
       codecs: chunkCodecs(options.compression ?? "none"),
       dimensionNames: ["lat", "lon"],
     });
-    // One code path for both dtypes: zarrita's types want the chunk's dtype to match the array's.
-    const chunk = { data: grid.values, shape: [nlat, nlon], stride: [nlon, 1] };
-    await zarr.set(
-      values as zarr.Array<"float64", FileSystemStore>,
-      null,
-      chunk as zarr.Chunk<"float64">,
-    );
+    if ((options.compression ?? "none") === "none") {
+      await writePlainChunks(`${tmp}/values`, grid.values, nlat, nlon, values.chunks);
+    } else {
+      // One code path for both dtypes: zarrita's types want the chunk's dtype to match the
+      // array's.
+      const chunk = { data: grid.values, shape: [nlat, nlon], stride: [nlon, 1] };
+      await zarr.set(
+        values as zarr.Array<"float64", FileSystemStore>,
+        null,
+        chunk as zarr.Chunk<"float64">,
+      );
+    }
     if (grid.dataDistanceKm !== undefined) {
       if (grid.dataDistanceKm.length !== nlat * nlon) {
         throw new ZarrGridError(
@@ -174,6 +179,39 @@ export async function writeZarrGrid(
       } as zarr.Chunk<"float32">);
     }
   }, { replace: true });
+}
+
+/**
+ * Writes a 2-D array's chunks as uncompressed little-endian bytes (codec `bytes`, default key
+ * encoding `c/<row>/<col>`), each chunk copied row by row into one reused buffer and written
+ * with one call: the same files, byte for byte, as zarrita's `set` (edge chunks padded with the
+ * NaN fill value), without its generic strided copy and per-chunk allocations (4096 x 4096
+ * float64: 0.24 s of CPU with zarrita).
+ */
+async function writePlainChunks(
+  dir: string,
+  values: Float32Array | Float64Array,
+  nlat: number,
+  nlon: number,
+  chunkShape: readonly number[],
+): Promise<void> {
+  const [ch, cw] = chunkShape;
+  const Ctor = values instanceof Float32Array ? Float32Array : Float64Array;
+  const buf = new Ctor(ch * cw);
+  const bytes = new Uint8Array(buf.buffer);
+  for (let i = 0; i * ch < nlat; i++) {
+    await Deno.mkdir(`${dir}/c/${i}`, { recursive: true });
+    const r0 = i * ch, rows = Math.min(ch, nlat - r0);
+    for (let j = 0; j * cw < nlon; j++) {
+      const c0 = j * cw, cols = Math.min(cw, nlon - c0);
+      if (rows < ch || cols < cw) buf.fill(NaN);
+      for (let r = 0; r < rows; r++) {
+        const at = (r0 + r) * nlon + c0;
+        buf.set(values.subarray(at, at + cols), r * cw);
+      }
+      await Deno.writeFile(`${dir}/c/${i}/${j}`, bytes);
+    }
+  }
 }
 
 /**

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import * as zarr from "zarrita";
+import FileSystemStore from "@zarrita/storage/fs";
 import { readZarrGrid, writeZarrGrid, ZarrGridError } from "./zarr_grid.ts";
+import { chunkCodecs } from "./zarr_codecs.ts";
+import { moduleTempDir } from "../_testing/temp_dir.ts";
 
 function sampleGrid(nlat: number, nlon: number) {
   const lon = Float64Array.from({ length: nlon }, (_, i) => 10 + i * 0.01);
@@ -116,5 +120,47 @@ print(json.dumps({"shape": list(v.shape), "dims": list(v.metadata.dimension_name
     assert.equal(r.units, "mGal");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeZarrGrid() writes uncompressed chunks byte for byte as zarrita's set does", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-zarr-plain-" });
+  const chunk = 256;
+  for (const f64 of [false, true]) {
+    // 600 x 530: partial edge chunks both ways; an all-NaN chunk; NaN elsewhere.
+    const g = sampleGrid(600, 530);
+    const values = f64 ? Float64Array.from(g.values) : g.values;
+    for (let r = 0; r < chunk; r++) values.fill(NaN, r * 530, r * 530 + chunk);
+    const ours = `${dir}/ours-${f64}.zarr`;
+    await writeZarrGrid(ours, { ...g, values }, {}, { chunkSize: chunk });
+    const ref = `${dir}/ref-${f64}`;
+    const arr = await zarr.create(zarr.root(new FileSystemStore(ref)), {
+      shape: [600, 530],
+      chunkShape: [chunk, chunk],
+      dtype: f64 ? "float64" : "float32",
+      fillValue: NaN,
+      codecs: chunkCodecs("none"),
+    });
+    await zarr.set(arr as zarr.Array<"float64", FileSystemStore>, null, {
+      data: values,
+      shape: [600, 530],
+      stride: [530, 1],
+    } as zarr.Chunk<"float64">);
+    const files = async (root: string) => {
+      const out: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        for await (const e of Deno.readDir(`${root}/c/${i}`)) out.push(`c/${i}/${e.name}`);
+      }
+      return out.sort();
+    };
+    const names = await files(ref);
+    assert.equal(names.length, 9);
+    assert.deepEqual(await files(`${ours}/values`), names);
+    for (const name of names) {
+      const a = await Deno.readFile(`${ours}/values/${name}`);
+      const b = await Deno.readFile(`${ref}/${name}`);
+      const at = a.length === b.length ? a.findIndex((x, k) => x !== b[k]) : 0;
+      assert.equal(at, -1, `${f64 ? "float64" : "float32"} chunk ${name}: differs at byte ${at}`);
+    }
   }
 });

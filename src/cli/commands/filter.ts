@@ -12,7 +12,7 @@
  */
 import type { z } from "zod";
 import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
-import { MAX_WORKERS, WorkerPool } from "../../compute/mod.ts";
+import { MAX_WORKERS, type WarmFilter, warmUpFilter, WorkerPool } from "../../compute/mod.ts";
 import { gridInput } from "../grid_input.ts";
 import { readGrid, writeGrid } from "../../formats/mod.ts";
 import { createLogger } from "../../observability/mod.ts";
@@ -35,6 +35,8 @@ interface FilterOp {
   flags: Record<string, { param: string; type: "number" | "string" }>;
   /** Flags the command line must give (the stage could take another parameter instead). */
   required: string[];
+  /** The kernel the workers warm up while the input is read (none: nothing worth it). */
+  warm?: WarmFilter;
 }
 
 const num = (param: string) => ({ param, type: "number" as const });
@@ -47,12 +49,14 @@ const OPS = {
     fixed: { method: "gaussian" },
     flags: { sigma: num("sigma") },
     required: ["sigma"],
+    warm: "gaussian",
   },
   median: {
     stage: "noise",
     fixed: { method: "median" },
     flags: { size: num("size") },
     required: ["size"],
+    warm: "median",
   },
   bandpass: {
     stage: "bandpass",
@@ -64,31 +68,36 @@ const OPS = {
       order: num("order"),
     },
     required: ["low-km", "high-km"],
+    warm: "fft",
   },
   upward: {
     stage: "upward",
     fixed: {},
     flags: { "height-m": num("heightM") },
     required: ["height-m"],
+    warm: "fft",
   },
   "vertical-derivative": {
     stage: "derivative",
     fixed: { direction: "vertical" },
     flags: {},
     required: [],
+    warm: "fft",
   },
-  tilt: { stage: "tilt", fixed: {}, flags: {}, required: [] },
+  tilt: { stage: "tilt", fixed: {}, flags: {}, required: [], warm: "fft" },
   "total-gradient": {
     stage: "derivative",
     fixed: { direction: "total-gradient" },
     flags: {},
     required: [],
+    warm: "fft",
   },
   rtp: {
     stage: "rtp",
     fixed: {},
     flags: { inclination: num("inclination"), declination: num("declination") },
     required: ["inclination", "declination"],
+    warm: "fft",
   },
   outliers: {
     stage: "outlier",
@@ -205,9 +214,13 @@ export const filterCommand: Command = {
         `must be an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS)`,
     );
     const plan = onePlan(opName, op, v);
+    // The workers start and warm their kernel up while the main thread reads the file (a
+    // kernel's first call in a fresh worker would run V8's baseline code to its end).
+    await using pool = new WorkerPool({ size: workers });
+    const warm = op.warm ? warmUpFilter(pool, op.warm) : undefined;
     await using local = await gridInput(input, v);
     const grid = await readGrid(local.path);
-    await using pool = new WorkerPool({ size: workers });
+    await warm;
     const result = await runPipeline(plan, grid, {
       pool,
       logger: createLogger({ level: "warn", component: "filter" }),

@@ -16,6 +16,7 @@ import {
   gridPoints,
   type GridPointsOptions,
   nanCount,
+  warmUpFootprint,
   warmUpGridding,
   WorkerPool,
 } from "../../compute/mod.ts";
@@ -215,7 +216,7 @@ export const gridCommand: Command = {
       (options.maxDistance !== undefined && Number.isFinite(options.maxDistance));
     await using pool = parallel ? new WorkerPool() : null;
     // Workers start, and the kernels get optimised, while this thread reads the table.
-    const warm = warmUpGridding(pool, method);
+    const warm = Promise.all([warmUpGridding(pool, method), warmUpFootprint()]);
     const table = await readTable(input, { columns: [x, y, z] });
     await warm;
     const units = await unitsOf;

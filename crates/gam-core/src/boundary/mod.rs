@@ -9,6 +9,7 @@
 //! has one name on both sides.
 
 pub mod filters;
+pub mod footprint;
 pub mod grid;
 pub mod table;
 

@@ -46,6 +46,7 @@ use std::fmt;
 
 pub mod block;
 pub mod distance;
+pub mod footprint;
 pub mod idw;
 pub mod index;
 pub mod linear;
