@@ -126,7 +126,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }]);
   }
   const plan = workerPlan(config.execution.profiles, options.profile, options.concurrency);
-  const db = await openDatabase({ url });
+  let db = await openDatabase({ url });
   let boss: PgBoss;
   try {
     boss = await openBoss({
@@ -141,6 +141,26 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   }
   boss.on("error", (error) => logger.warn("queue engine error (it retries)", { error }));
   const metrics = queueMetrics(registry, boss);
+  // The npm postgres client (3.4) can throw from a socket callback when its server went away
+  // while a query was queued ("Cannot read properties of null (reading 'write')"). That query's
+  // job then expires and is retried; the worker itself must live on and reconnect.
+  const onUncaught = (e: ErrorEvent) => {
+    if (!/reading 'write'/.test(String(e.error?.message ?? e.message))) return;
+    e.preventDefault();
+    logger.warn("database connection lost mid-query; reconnecting (its job will be retried)", {
+      error: e.error,
+    });
+    // The client's queued queries may never settle: a new client takes over; the old one is
+    // closed in the background.
+    reconnecting ??= openDatabase({ url }).then((fresh) => {
+      const old = db;
+      db = fresh;
+      old.close().catch(() => {});
+    }, (error) => logger.warn("reconnecting failed; the next loss retries", { error }))
+      .finally(() => reconnecting = undefined);
+  };
+  let reconnecting: Promise<void> | undefined;
+  globalThis.addEventListener("error", onUncaught);
 
   // Aborted after the shutdown grace period: jobs still running then fail their attempt.
   const abort = new AbortController();
@@ -149,14 +169,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const runs = new Map<string, Promise<QueuedRun>>();
   const ctx: HandlerContext = {
     boss,
-    db,
+    get db() {
+      return db;
+    },
     logger,
     signal: abort.signal,
     pool: () => pool ??= new WorkerPool({ size: Math.max(1, plan.wasmPool) }),
     run(runId) {
       let r = runs.get(runId);
       if (!r) {
-        r = loadQueuedRun(db, runId).then((run) => {
+        r = loadQueuedRun(ctx.db, runId).then((run) => {
           if (!run) throw new RangeError(`no queued run "${runId}" in the database`);
           return run;
         });
@@ -168,7 +190,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     runtime(run) {
       let rt = runtimes.get(run.configHash);
       if (!rt) {
-        rt = createRuntime(run, db, logger, registry);
+        rt = createRuntime(run, () => ctx.db, logger, registry);
         rt.catch(() => runtimes.delete(run.configHash));
         runtimes.set(run.configHash, rt);
       }
@@ -254,6 +276,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     for (const rt of runtimes.values()) await rt.then((r) => r.close(), () => {});
     await db.close();
     await server.shutdown();
+    globalThis.removeEventListener("error", onUncaught);
     logger.info("worker stopped");
   }
 }
@@ -261,7 +284,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 /** The plugins, ingestion service and caches for one run configuration. */
 async function createRuntime(
   run: QueuedRun,
-  db: Database,
+  db: () => Database,
   logger: Logger,
   registry: MetricsRegistry,
 ): Promise<Runtime & { close(): Promise<void> }> {
@@ -282,7 +305,7 @@ async function createRuntime(
     metrics: registry,
     logger,
     // Workers on other hosts fetch the same entry once: the PostgreSQL advisory lock.
-    extraLock: databaseCacheLock(Promise.resolve(db)),
+    extraLock: (path: string) => databaseCacheLock(Promise.resolve(db()))(path),
   };
   return {
     ingestion,

@@ -120,3 +120,107 @@ Deno.test("a worker SIGKILLed while it holds a job: the job expires, another wor
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Runs `scripts/pg_cluster.sh VERB` for the cluster of `DATABASE_URL` (its port). */
+async function cluster(verb: "halt" | "start"): Promise<void> {
+  const port = new URL(Deno.env.get("DATABASE_URL")!).port;
+  const out = await new Deno.Command(`${ROOT}scripts/pg_cluster.sh`, {
+    args: [verb],
+    env: { GAM_PG_PORT: port, GAM_SKIP_APT: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stderr);
+  if (out.code !== 0) throw new Error(`pg_cluster.sh ${verb} failed (${out.code}): ${text}`);
+}
+
+Deno.test("the database restarts mid-run: workers reconnect and the run completes", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-queue-dbrestart-" });
+  const report = reportServer();
+  const workers: WorkerProcess[] = [];
+  const release = Promise.withResolvers<void>();
+  let halted = false;
+  try {
+    // Jobs in hand while the server is away fail or expire: retries cover them.
+    const config = await writeConfig(dir, {
+      params: { report: report.url },
+      net: [report.host],
+      queue: { retryLimit: 4, expireIn: "10s" },
+    });
+    for (let i = 0; i < 2; i++) workers.push(await startWorker(config, "all"));
+    const held = Promise.withResolvers<void>();
+    let n = 0;
+    report.setHold(() => {
+      if (++n !== 5) return undefined;
+      held.resolve();
+      return release.promise;
+    });
+    const run = gam(["run", "--config", config, "--json"]);
+    await held.promise;
+    await cluster("halt");
+    halted = true;
+    release.resolve(); // the fetch in hand finishes while the database is away
+    await cluster("start");
+    halted = false;
+    // A guard, not a synchronisation: a hung run fails the test with the workers' logs.
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const r = await Promise.race([
+      run,
+      new Promise<never>((_, reject) => {
+        guard = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `the run did not end:\n${workers.map((w) => w.log().slice(-3000)).join("\n")}`,
+              ),
+            ),
+          120_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(guard));
+    assert.equal(
+      r.code,
+      0,
+      r.stderr.slice(-2000) + workers.map((w) => w.log().slice(-2000)).join("\n"),
+    );
+    const s = JSON.parse(r.stdout) as Summary;
+    assert.equal(s.status, "succeeded");
+    for (const w of workers) {
+      const health = await fetch(`${w.url}/healthz`);
+      assert.equal(health.status, 200, "the worker survived the restart");
+      await health.body?.cancel();
+    }
+  } finally {
+    release.resolve();
+    if (halted) await cluster("start");
+    await stopWorkers(workers);
+    await report.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two overlapping runs submitted at once share cache entries: one fetch per key across processes", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-queue-overlap-" });
+  const report = reportServer();
+  const workers: WorkerProcess[] = [];
+  try {
+    const config = await writeConfig(dir, { params: { report: report.url }, net: [report.host] });
+    for (let i = 0; i < 3; i++) workers.push(await startWorker(config, "all"));
+    const [a, b] = await Promise.all([
+      gam(["run", "--config", config, "--json"]),
+      gam(["run", "--config", config, "--json", "--bbox", "10,45,10.8,45.6"]),
+    ]);
+    assert.equal(a.code, 0, a.stderr.slice(-2000));
+    assert.equal(b.code, 0, b.stderr.slice(-2000));
+    const counts = new Map<string, number>();
+    for (const f of report.fetches) counts.set(f, (counts.get(f) ?? 0) + 1);
+    // 16 tiles of the first run, 12 of the second, 8 of them with the same halo (rows 0 and 1):
+    // 20 distinct requests per modality, each fetched once.
+    assert.equal(counts.size, 40, [...counts.keys()].join("\n"));
+    assert.deepEqual([...counts.values()].filter((n) => n !== 1), []);
+  } finally {
+    await stopWorkers(workers);
+    await report.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
