@@ -23,7 +23,7 @@ import {
 } from "../src/cache/mod.ts";
 import { syntheticGrid } from "../src/cache/testdata/fixtures.ts";
 import { ingestionCacheKey } from "../src/ingestion/cache_key.ts";
-import { syntheticSurvey } from "../src/plugins/synthetic/mod.ts";
+import { synthetic } from "../src/plugins/in_process.ts";
 import { MetricsRegistry } from "../src/observability/mod.ts";
 import type { Bbox } from "../src/contracts/mod.ts";
 
@@ -132,7 +132,7 @@ const key = ingestionCacheKey({
   bbox: BBOX,
   params,
 });
-const fetch = () => Promise.resolve(syntheticSurvey("gravity", BBOX, params).data);
+const fetch = () => Promise.resolve(synthetic.syntheticSurvey("gravity", BBOX, params).data);
 let n = 0;
 const coldReps = Math.max(3, Math.floor(REPS / 3));
 const cold = await best(coldReps, async () => {

@@ -28,7 +28,7 @@ import { KM_PER_DEGREE } from "../src/compute/filters.ts";
 import { writeGeoTiff } from "../src/formats/geotiff.ts";
 import { writeFileAtomic } from "../src/fs/mod.ts";
 import { writeZarrGrid } from "../src/formats/zarr_grid.ts";
-import { mulberry32 } from "../src/plugins/synthetic/model.ts";
+import { mulberry32 } from "../src/plugins/in_process.ts";
 import { type Measure, measure, PEAK_SOURCE } from "./_measure.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;

@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { WorkerPool } from "../src/compute/mod.ts";
 import { fftFilter, gaussianFilter, medianFilter } from "../src/compute/filters.ts";
-import { mulberry32 } from "../src/plugins/synthetic/model.ts";
+import { mulberry32 } from "../src/plugins/in_process.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,

@@ -21,7 +21,7 @@ import {
   type PipelineResult,
   runPipeline,
 } from "../src/preprocessing/mod.ts";
-import { mulberry32 } from "../src/plugins/synthetic/model.ts";
+import { mulberry32 } from "../src/plugins/in_process.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,

@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolvePluginModule, SandboxedPlugin, vetModuleGraph } from "../src/ingestion/mod.ts";
-import { createPlugin } from "../src/plugins/synthetic/mod.ts";
+import { synthetic } from "../src/plugins/in_process.ts";
 import type { FetchRequest } from "../src/ingestion/plugin_api.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "10" } } });
@@ -58,12 +58,13 @@ const request = (stations: number): FetchRequest => ({
   bbox: [10, 45, 11, 46],
   params: { stations },
   traceId: "bench",
+  traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
   grantedHosts: [],
   correlationId: "bench",
   signal: new AbortController().signal,
 });
 const plugin = await SandboxedPlugin.load({ plugin: "synthetic", module, modality: "gravity" });
-const local = createPlugin();
+const local = synthetic.createPlugin();
 async function time(f: () => Promise<unknown>, n: number): Promise<number> {
   const xs: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -8,12 +8,17 @@
 #      rustfmt-web and rust-web-clippy (`cargo fmt` / `cargo clippy` for the same rustc 1.96).
 #   2. scripts/install_toolchain.sh: std for wasm32 (root), wasm-bindgen-cli, wasm-pack, wasm-opt.
 #   3. zarr-python 3.1.6 (PyPI) in a venv under the user cache folder, the second Zarr reader.
+#   4. Object storage: Versity S3 Gateway 1.8.0 built with the machine's Go (>= 1.25; Debian 12's
+#      golang-go 1.19 is too old, the project's machines have Go in /usr/local/go) into the user
+#      cache folder, once; moto 5.2.6 (PyPI, the lifecycle API versitygw lacks) and awscli 1.46.3
+#      (PyPI, the benchmark's reference client) in venvs there (scripts/s3_server.sh).
 #
 # Steps 1 and the std build of step 2 need root: run as root, or with passwordless sudo. Where
 # neither is possible and something is missing, it stops at once (exit 3) and prints the exact
 # command to run, instead of letting tests skip.
 #
-# stdout: `KEY=VALUE` lines for the runner (GAM_ZARR_PYTHON, PATH_PREPEND); logs go to stderr.
+# stdout: `KEY=VALUE` lines for the runner (GAM_ZARR_PYTHON, GAM_AWS_CLI, PATH_PREPEND); logs go
+# to stderr.
 #
 # Usage: scripts/setup_test_env.sh            everything
 #        scripts/setup_test_env.sh --system   only the root parts (steps 1 and the std build)
@@ -23,6 +28,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}"
 ZARR_VERSION=3.1.6
 ZARR_VENV="$CACHE_HOME/gam/zarr-python-$ZARR_VERSION"
+AWSCLI_VERSION=1.46.3
+AWSCLI_VENV="$CACHE_HOME/gam/awscli-$AWSCLI_VERSION"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 SYSTEM_ONLY=0
 [ "${1:-}" = "--system" ] && SYSTEM_ONLY=1
@@ -114,5 +121,21 @@ else
   }
 fi
 
+# 4. Object storage servers and the AWS CLI -------------------------------------------------------
+"$REPO_ROOT/scripts/s3_server.sh" install >&2 || exit 1
+GAM_S3_SERVER=moto "$REPO_ROOT/scripts/s3_server.sh" install >&2 || exit 1
+if [ -x "$AWSCLI_VENV/bin/aws" ] && "$AWSCLI_VENV/bin/aws" --version >/dev/null 2>&1; then
+  log "awscli $AWSCLI_VERSION in $AWSCLI_VENV"
+else
+  log "awscli $AWSCLI_VERSION (venv in $AWSCLI_VENV, from PyPI)"
+  rm -rf "$AWSCLI_VENV"
+  { /usr/bin/python3 -m venv "$AWSCLI_VENV" &&
+    "$AWSCLI_VENV/bin/pip" install -q "awscli==$AWSCLI_VERSION"; } >&2 || {
+    log "could not install awscli $AWSCLI_VERSION into $AWSCLI_VENV (is pypi.org reachable?)"
+    exit 1
+  }
+fi
+
 echo "GAM_ZARR_PYTHON=$ZARR_VENV/bin/python"
+echo "GAM_AWS_CLI=$AWSCLI_VENV/bin/aws"
 echo "PATH_PREPEND=$CARGO_BIN"

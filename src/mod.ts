@@ -14,7 +14,9 @@
  * @module
  */
 export * from "./contracts/mod.ts";
+export * from "./contracts/schemas.ts";
 export * from "./units/mod.ts";
+export { unitSchema } from "./units/schema.ts";
 export { ConfigError, ConfigService, loadConfig, type LoadedConfig } from "./config/mod.ts";
 export { createLogger, type Logger, MetricsRegistry } from "./observability/mod.ts";
 export { WorkerPool } from "./compute/mod.ts";

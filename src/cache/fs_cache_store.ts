@@ -18,7 +18,8 @@
  */
 import type { CacheStore, StoredEntry, StoredEntryInfo } from "./cache_store.ts";
 import { entrySegments } from "./cache_store.ts";
-import { readZarrGroupAttributes } from "../formats/mod.ts";
+import { readZarrGroupAttributes } from "../formats/codecs.ts";
+import { publishDir } from "../fs/mod.ts";
 
 const TMP = ".tmp";
 const LOCKS = ".locks";
@@ -277,19 +278,9 @@ export class FsCacheStore implements CacheStore {
     }
   }
 
+  /** Puts a written entry in place; an entry already there (a refresh) goes through the trash. */
   async #publish(tmp: string, target: string): Promise<void> {
-    try {
-      await Deno.rename(tmp, target);
-      return;
-    } catch (e) {
-      if ((await statQuietly(target)) === undefined) throw e;
-    }
-    // An entry is already there (a refresh of an expired entry): move it aside, then publish.
-    await Deno.mkdir(`${this.root}/${TRASH}`, { recursive: true });
-    const trash = `${this.root}/${TRASH}/${newId()}`;
-    await Deno.rename(target, trash);
-    await Deno.rename(tmp, target);
-    await removeQuietly(trash);
+    await publishDir(tmp, target, { replace: true, aside: `${this.root}/${TRASH}/${newId()}` });
   }
 
   #isPinned(path: string): boolean {

@@ -12,8 +12,8 @@ import {
   normaliseBbox,
   type ProcessedGrid,
   type RawData,
-  validateProcessedGrid,
 } from "../contracts/mod.ts";
+import { validateProcessedGrid } from "../contracts/schemas.ts";
 import { checkSegment } from "./cache_store.ts";
 import {
   type CacheHit,

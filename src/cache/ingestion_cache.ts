@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type RawData, rawDataChecksum, validateRawData } from "../contracts/mod.ts";
+import { type RawData, rawDataChecksum } from "../contracts/mod.ts";
+import { validateRawData } from "../contracts/schemas.ts";
 import { checkSegment } from "./cache_store.ts";
 import {
   type CacheHit,
@@ -34,7 +35,13 @@ export const RAW_DATA_ADAPTER: EntryAdapter<RawData> = {
   checksum: rawDataChecksum,
   arrays: (d) =>
     d.kind === "points"
-      ? { ...d.points }
+      ? {
+        lon: d.points.lon,
+        lat: d.points.lat,
+        value: d.points.value,
+        height: d.points.height,
+        line: d.points.line,
+      }
       : { lat: d.grid.lat, lon: d.grid.lon, values: d.grid.values },
   origin: (d) => ({
     kind: d.kind,
@@ -55,18 +62,28 @@ export const RAW_DATA_ADAPTER: EntryAdapter<RawData> = {
     bbox: [...d.bbox],
     units: d.units,
     crs: d.crs,
+    ...(d.sourceCrs ? { sourceCrs: d.sourceCrs } : {}),
     metadata: d.metadata,
+    // The line dictionary is JSON beside the `line` codes (a Zarr array holds numbers only).
+    ...(d.kind === "points" && d.points.lineNames
+      ? { lines: { names: d.points.lineNames, kinds: d.points.lineKinds } }
+      : {}),
   }),
   write: (dir, d, attributes, options) =>
     d.kind === "points"
       ? writePointsGroup(dir, d.points, attributes, options)
       : writeGridGroup(dir, d.grid, attributes, options),
   async read(dir, described) {
-    const common = described as Omit<RawData, "points" | "grid">;
+    const { lines, ...common } = described as Omit<RawData, "points" | "grid"> & {
+      lines?: { names: string[]; kinds?: string[] };
+    };
     let raw: unknown;
     if (common.kind === "points") {
       const { points } = await readPointsGroup(dir);
-      raw = { ...common, kind: "points", points };
+      const dictionary = lines
+        ? { lineNames: lines.names, ...(lines.kinds ? { lineKinds: lines.kinds } : {}) }
+        : {};
+      raw = { ...common, kind: "points", points: { ...points, ...dictionary } };
     } else if (common.kind === "grid") {
       const { lat, lon, values } = await readGridGroup(dir);
       raw = { ...common, kind: "grid", grid: { lat, lon, values } };

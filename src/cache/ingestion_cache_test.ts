@@ -184,7 +184,12 @@ Deno.test("a change that also rewrites the digest passes sampled reads but not v
   const lat = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
   const meta = JSON.parse(await Deno.readTextFile(`${entry}/zarr.json`));
   assert(raw.kind === "points");
-  meta.attributes.gam.digest = storageDigest({ ...raw.points, lat });
+  meta.attributes.gam.digest = storageDigest({
+    ...raw.points,
+    lineNames: undefined,
+    lineKinds: undefined,
+    lat,
+  });
   await Deno.writeTextFile(`${entry}/zarr.json`, JSON.stringify(meta));
 
   const sampled = await cache.get("gravity", KEY);
@@ -287,4 +292,33 @@ Deno.test("getOrFetch() honours the data's caching hint: store false is not cach
   assert(d.outcome === "miss");
   const configured = cache.policy("gravity").ttl * 1000;
   assert(Date.parse(d.entry.expiresAt) - Date.now() <= configured, "never longer than the policy");
+});
+
+Deno.test("getOrFetch() keeps a survey's line dictionary (names and kinds) through the cache", async () => {
+  const { cache } = setup();
+  const base = syntheticPoints(300);
+  assert(base.kind === "points");
+  const codes = Int32Array.from({ length: 300 }, (_, i) => Math.floor(i / 100));
+  const raw: RawData = {
+    ...base,
+    points: {
+      ...base.points,
+      line: codes,
+      lineNames: ["FL1-1", "FL1-2", "T100"],
+      lineKinds: ["line", "line", "tie"],
+    },
+  };
+  const src = counting(raw);
+  await cache.getOrFetch("gravity", KEY, src.fetch);
+  const hit = await cache.getOrFetch("gravity", KEY, src.fetch);
+  assertEquals([hit.outcome, src.calls()], ["hit", 1]);
+  assert(hit.data.kind === "points");
+  assertEquals(hit.data.points.lineNames, ["FL1-1", "FL1-2", "T100"]);
+  assertEquals(hit.data.points.lineKinds, ["line", "line", "tie"]);
+  assertEquals([...hit.data.points.line!], [...codes]);
+  assertEquals(rawDataChecksum(hit.data), rawDataChecksum(raw));
+  assertNotEquals(
+    rawDataChecksum(raw),
+    rawDataChecksum({ ...raw, points: { ...raw.points, lineNames: ["a", "b", "c"] } }),
+  );
 });

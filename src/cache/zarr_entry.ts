@@ -32,7 +32,7 @@ import {
   writeZarrGrid,
   type ZarrGrid,
   type ZarrWriteOptions,
-} from "../formats/mod.ts";
+} from "../formats/codecs.ts";
 
 export { chunkCodecs, type Compression, COMPRESSIONS, registerZarrCodecs };
 /** Options of the cache entry writers (the formats module's Zarr write options). */

@@ -16,8 +16,8 @@ import { describeError, isUsageLike } from "./report_error.ts";
 // From the file rather than observability/mod.ts, which loads prom-client (~45 ms) at every start.
 import { redact } from "../observability/redaction.ts";
 
-/** The version printed by `gam --version`. */
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.ts";
+export { VERSION };
 
 function topHelp(list: readonly CommandEntry[]): string {
   const width = Math.max(...list.map((c) => c.name.length));

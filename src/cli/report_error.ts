@@ -49,5 +49,9 @@ export function isUsageLike(error: unknown): boolean {
   return error instanceof UsageError || error instanceof BboxError ||
     (error instanceof Error && CONFIG_ERRORS.has(error.name)) ||
     // A server database not migrated to this version: the deployment's order is wrong.
-    (error instanceof Error && error.name === "PendingMigrationsError");
+    (error instanceof Error && error.name === "PendingMigrationsError") ||
+    // TRACEPARENT set by the submitting command, but not W3C Trace Context.
+    (error instanceof Error && error.name === "TraceparentError") ||
+    // --color other than blue or green.
+    (error instanceof Error && error.name === "ColorError");
 }

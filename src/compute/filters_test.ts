@@ -14,7 +14,7 @@ import {
   qcAnomalies,
   qcSeams,
 } from "./filters.ts";
-import { mulberry32 as rng } from "../plugins/synthetic/model.ts";
+import { mulberry32 as rng } from "../plugins/in_process.ts";
 
 function noisyGrid(
   nx: number,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { footprintDistance } from "./footprint.ts";
-import { mulberry32 as rng } from "../plugins/synthetic/model.ts";
+import { mulberry32 as rng } from "../plugins/in_process.ts";
 
 /** Brute force: the gridding metric, longitude scaled by the cosine of the node's latitude. */
 function bruteForce(

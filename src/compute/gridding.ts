@@ -423,12 +423,7 @@ export function gridShape(
   registration: "gridline" | "pixel",
   maxNodes: number = DEFAULT_MAX_GRID_NODES,
 ): { nx: number; ny: number } {
-  if (typeof spacing !== "number" || !Number.isFinite(spacing) || spacing <= 0) {
-    throw new GridOptionError(
-      "spacing",
-      `spacing must be a finite number > 0 degrees, got ${String(spacing)}`,
-    );
-  }
+  checkSpacing(spacing);
   const [minLon, minLat, maxLon, maxLat] = bbox;
   const extra = registration === "pixel" ? 0 : 1;
   // Floats throughout: span / spacing may be 1e300 or Infinity, and must stay that large.
@@ -598,17 +593,12 @@ function checkOptions(o: GridPointsOptions): Checked {
       `registration must be "gridline" or "pixel", got ${JSON.stringify(registration)}`,
     );
   }
-  if (typeof o.spacing !== "number" || !Number.isFinite(o.spacing) || o.spacing <= 0) {
-    throw new GridOptionError(
-      "spacing",
-      `spacing must be a number > 0 degrees, got ${String(o.spacing)}`,
-    );
-  }
+  checkSpacing(o.spacing);
   const units = o.units ?? "unknown";
   if (typeof units !== "string" || units === "") {
     throw new GridOptionError("units", `units must be a non-empty string, got ${String(units)}`);
   }
-  return {
+  const checked: Checked = {
     bbox: checkBbox(o.bbox, "bbox"),
     spacing: o.spacing,
     method: o.method,
@@ -638,6 +628,57 @@ function checkOptions(o: GridPointsOptions): Checked {
     blockStatistics: o.blockStatistics ?? true,
     units,
   };
+  // Valid values first, then whether the method uses them (a value it ignores is a mistake).
+  for (const [name, methods] of Object.entries(METHOD_OPTIONS)) {
+    if (o[name as keyof GridPointsOptions] !== undefined && !methods.includes(o.method)) {
+      throw new GridOptionError(
+        name,
+        `${name} applies to ${methods.join(" and ")}, not to ${o.method}`,
+      );
+    }
+  }
+  return checked;
+}
+
+/** The options that only some methods use. */
+const METHOD_OPTIONS: Record<string, readonly GridMethod[]> = {
+  radius: ["nearest", "idw"],
+  k: ["idw"],
+  power: ["idw"],
+  minPoints: ["idw"],
+  tension: ["mincurv"],
+  convergence: ["mincurv"],
+  maxIterations: ["mincurv"],
+};
+
+/** The one check of a node spacing. */
+function checkSpacing(spacing: unknown): asserts spacing is number {
+  if (typeof spacing !== "number" || !Number.isFinite(spacing) || spacing <= 0) {
+    throw new GridOptionError(
+      "spacing",
+      `spacing must be a finite number > 0 degrees, got ${String(spacing)}`,
+    );
+  }
+}
+
+/**
+ * Checks gridding options without gridding: every option's value, the options the method does
+ * not use, and the grid's size against `maxCells` (as {@linkcode gridPoints} does first). For
+ * entry points that want to refuse a command before reading its input (`gam grid`).
+ *
+ * @param options The options {@linkcode gridPoints} will get.
+ * @returns The grid's node counts.
+ * @throws {GridOptionError} naming the option.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkGridOptions } from "./gridding.ts";
+ * checkGridOptions({ bbox: [10, -1, 14, 1], spacing: 0.01, method: "idw", k: 8 }); // { nx: 401, ny: 201 }
+ * ```
+ */
+export function checkGridOptions(options: GridPointsOptions): { nx: number; ny: number } {
+  const o = checkOptions(options);
+  return gridShape(o.bbox, o.spacing, o.registration, o.maxCells);
 }
 
 /** Points kept after dropping non-finite rows and those that cannot reach the grid. */

@@ -224,7 +224,7 @@ Deno.test("gridPoints() rejects invalid options naming the option", async () => 
   const points = synthetic(100);
   await using pool = new WorkerPool({ size: 1 });
   const cases: [Partial<GridPointsOptions>, string, RegExp][] = [
-    [{ spacing: 0 }, "spacing", /spacing must be a number > 0 degrees, got 0/],
+    [{ spacing: 0 }, "spacing", /spacing must be a finite number > 0 degrees, got 0/],
     [{ spacing: -1 }, "spacing", /got -1/],
     [
       { method: "kriging" as never },
@@ -234,6 +234,8 @@ Deno.test("gridPoints() rejects invalid options naming the option", async () => 
     [{ radius: -2 }, "radius", /radius must be > 0 degrees/],
     [{ k: 2.5, method: "idw" }, "k", /k must be an integer >= 1, got 2.5/],
     [{ tension: 1 }, "tension", /tension must be in \[0, 1\), got 1/],
+    [{ k: 5 }, "k", /k applies to idw, not to nearest/],
+    [{ tension: 0.5, method: "idw" }, "tension", /tension applies to mincurv, not to idw/],
     [{ maxDistance: 0 }, "maxDistance", /maxDistance must be a number > 0 degrees/],
     [{ registration: "corner" as never }, "registration", /"gridline" or "pixel"/],
     [

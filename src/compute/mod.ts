@@ -1,6 +1,7 @@
 /**
  * Parallel compute on the gam-core WebAssembly module: a {@linkcode WorkerPool} of module
- * workers and typed wrappers of the kernels (gridding).
+ * workers and typed wrappers of the kernels (gridding), and {@linkcode buildInfo}: which code and
+ * which numeric core build produced a result.
  *
  * @example Usage
  * ```ts ignore
@@ -21,6 +22,7 @@ export {
   type WorkerPoolOptions,
 } from "./pool.ts";
 export {
+  checkGridOptions,
   DEFAULT_MASK_CELLS,
   DEFAULT_MAX_GRID_NODES,
   EmptyGridError,
@@ -40,3 +42,5 @@ export {
   type Points,
   warmUpGridding,
 } from "./gridding.ts";
+export { type BuildInfo, buildInfo, codeVersion, type WasmBuild, wasmBuild } from "./build_info.ts";
+export { nanCount } from "./nan_count.ts";

@@ -36,7 +36,12 @@ export {
   QUEUE_NAMES,
   type QueueName,
   REQUIRED_MODALITIES,
+  type RetentionConfig,
+  RetentionSchema,
   shippedProfiles,
+  STORAGE_CLASSES,
+  type StorageConfig,
+  StorageSchema,
   TOP_LEVEL_KEYS,
   type WorkerProfile,
 } from "./schema.ts";

@@ -26,6 +26,7 @@ import { isSensitiveKey } from "../observability/mod.ts";
 import { cronProblem } from "./cron.ts";
 import { parseByteSize, parseDuration } from "./quantities.ts";
 import { defaultWorkerCount, MAX_WORKERS } from "../compute/pool.ts";
+import { endpointProblem } from "../storage/endpoint.ts";
 
 /** The configuration schema version this code reads (the `version:` key). */
 export const CONFIG_VERSION = 1;
@@ -197,6 +198,17 @@ export const DefaultsSchema = z.strictObject({
   logFormat: oneOf(["json", "pretty"]).default("json"),
 });
 
+/** What `report.html` shows of each grid's anomalies. */
+export const ReportSchema = z.strictObject({
+  /**
+   * Anomalies drawn with a number on each map: the strongest by confidence, then by |peak|;
+   * the others are small unlabelled markers.
+   */
+  labelTop: int(0).default(20),
+  /** Rows of each grid's anomaly table (the strongest); all of them are in a collapsed list. */
+  tableRows: int(1).default(20),
+});
+
 /** The long-running service (`gam serve`). */
 export const ServiceSchema = z.strictObject({
   /** Address of `/metrics`, `/healthz`, `/readyz`; loopback by default. */
@@ -231,6 +243,30 @@ export const ObservabilitySchema = z.strictObject({
     /** The `job` label of the pushed group. */
     job: text("a job name").default("gam-run"),
   }).optional(),
+});
+
+/**
+ * Blue/green deployments (`gam deploy up --color`, `promote`): the canary bboxes every new color
+ * runs next to the schedule owner, and how their outputs must agree before `promote` moves the
+ * schedules. Read from the new color's configuration.
+ */
+export const DeploymentSchema = z.strictObject({
+  canary: z.strictObject({
+    /** Bboxes `[minLon, minLat, maxLon, maxLat]` (degrees) run on both colors. Empty: no canary. */
+    bboxes: z.array(ConfigBbox).default([]),
+    /**
+     * The change claims to be neutral (code or config that must not change any output): every
+     * grid's canonical checksum must be equal. Otherwise the tolerances below apply.
+     */
+    neutral: z.boolean().default(false),
+    /** Limits when not neutral. */
+    tolerance: z.strictObject({
+      /** Largest RMS difference of a grid over the nodes valued in both, in the grid's units. */
+      rms: z.number().nonnegative().default(0),
+      /** Largest difference in the number of (non-edge) anomalies of a modality. */
+      anomalyCount: z.int().nonnegative().default(0),
+    }).prefault({}),
+  }).prefault({}),
 });
 
 const AUTH_PHRASE = "{ fromEnv: VARIABLE } or { fromFile: path } (secrets are never written " +
@@ -689,6 +725,215 @@ export const ExecutionSchema = z.strictObject({
 export type ExecutionConfig = z.output<typeof ExecutionSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Object storage (`storage:`): absent means the local disk only, as before.
+
+const DAYS_PHRASE = 'a whole number of days such as "90d" or "365d"';
+/** A duration in whole days (S3 lifecycle rules count days); outputs days. */
+const Days = z.union([z.string(), z.number()], { error: DAYS_PHRASE }).transform((v, ctx) => {
+  const seconds = typeof v === "number" ? v * 86_400 : parseDuration(v);
+  if (seconds === undefined || seconds <= 0 || seconds % 86_400 !== 0) {
+    ctx.addIssue({ code: "custom", message: DAYS_PHRASE, params: EXPECTED });
+    return z.NEVER;
+  }
+  return seconds / 86_400;
+});
+
+const KEY_PART_PHRASE = 'a key prefix of letters, digits, ".", "_" and "-", segments separated ' +
+  'by "/" (no leading or trailing "/"), e.g. "phase1" or "team/gam"';
+const KeyPart = z.string({ error: KEY_PART_PHRASE }).regex(
+  /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+  { error: KEY_PART_PHRASE },
+);
+
+const BUCKET_PHRASE = "an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens, " +
+  "starting and ending with a letter or digit";
+const BucketName = z.string({ error: BUCKET_PHRASE }).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+  error: BUCKET_PHRASE,
+});
+
+/** The storage classes the lifecycle rules move objects to. */
+export const STORAGE_CLASSES = [
+  "STANDARD_IA",
+  "ONEZONE_IA",
+  "INTELLIGENT_TIERING",
+  "GLACIER",
+  "GLACIER_IR",
+  "DEEP_ARCHIVE",
+] as const;
+
+/** One lifecycle rule: what happens to objects under a prefix as they age. */
+export const LifecycleRuleSchema = z.strictObject({
+  /**
+   * Key prefix the rule applies to, relative to `<storage.prefix>/<storage.phase>/`
+   * (e.g. `ingestion`, `models`, `cache`).
+   */
+  prefix: KeyPart,
+  /** Age at which objects move to `infrequentAccessClass`, in days; `"90d"` by default. */
+  infrequentAccessAfter: Days.prefault("90d"),
+  /** Storage class of the first transition. */
+  infrequentAccessClass: oneOf(STORAGE_CLASSES).default("STANDARD_IA"),
+  /** Age at which objects are archived (`archiveClass`), in days; `"365d"` by default. */
+  archiveAfter: Days.prefault("365d"),
+  /** Storage class of the archive transition. */
+  archiveClass: oneOf(STORAGE_CLASSES).default("GLACIER"),
+  /** Age at which current objects expire (are deleted), in days; unset: never. */
+  expireAfter: Days.optional(),
+  /** Days after which versions that are no longer current are deleted; unset: never. */
+  noncurrentExpireAfter: Days.optional(),
+}).superRefine((r, ctx) => {
+  if (r.archiveAfter <= r.infrequentAccessAfter) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["archiveAfter"],
+      message: `more days than infrequentAccessAfter (${r.infrequentAccessAfter})`,
+      params: EXPECTED,
+    });
+  }
+  if (r.expireAfter !== undefined && r.expireAfter <= r.archiveAfter) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["expireAfter"],
+      message: `more days than archiveAfter (${r.archiveAfter})`,
+      params: EXPECTED,
+    });
+  }
+});
+
+/** The artefact prefixes of the seed's layout, each with its own default lifecycle rule. */
+export const ARTIFACT_KINDS = ["ingestion", "preprocessing", "models"] as const;
+
+/** Bucket lifecycle configuration, rendered and applied by `gam storage lifecycle apply`. */
+export const LifecycleSchema = z.strictObject({
+  /**
+   * The rules, one per prefix. Default: one rule per artefact kind (ingestion, preprocessing,
+   * models) with the seed's policy: standard storage 90 days, then infrequent access, archived
+   * after 1 year, no expiry.
+   */
+  rules: listOf(LifecycleRuleSchema).prefault(ARTIFACT_KINDS.map((prefix) => ({ prefix }))),
+}).superRefine((l, ctx) => {
+  const seen = new Set<string>();
+  l.rules.forEach((r, i) => {
+    if (seen.has(r.prefix)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rules", i, "prefix"],
+        message: `a prefix not already used by another rule ("${r.prefix}" is)`,
+        params: EXPECTED,
+      });
+    }
+    seen.add(r.prefix);
+  });
+});
+
+/**
+ * The S3-compatible bucket that holds run artefacts. Credentials are named auth profiles
+ * (`auth:`), read at every request, so rotating the variable or file needs no restart.
+ */
+export const StorageSchema = z.strictObject({
+  /**
+   * Endpoint URL of an S3-compatible server, e.g. `http://127.0.0.1:7070` for the loopback
+   * server of `scripts/s3_server.sh`. Unset: AWS S3's regional endpoint. Plain `http:` is
+   * refused for non-loopback hosts unless `allowPlainHttp` is true.
+   */
+  endpoint: text("an http(s) URL").optional(),
+  /** Region used to sign requests. */
+  region: text('a region name such as "us-east-1"').default("us-east-1"),
+  /** Bucket name (must exist or be creatable; versioning is switched on). */
+  bucket: BucketName,
+  /** Optional key prefix before the phase, for a bucket shared with others. */
+  prefix: KeyPart.optional(),
+  /** The `<phase>` segment of `s3://<bucket>/<phase>/{ingestion|preprocessing|models}/...`. */
+  phase: KeyPart.default("phase1"),
+  /** Path-style addressing (`endpoint/bucket/key`), what most S3-compatible servers expect. */
+  forcePathStyle: bool().default(true),
+  /** Allow plain `http:` to a non-loopback endpoint (credentials and data unencrypted). */
+  allowPlainHttp: bool().default(false),
+  /** Auth profiles (`auth:` keys) holding the access key id and the secret access key. */
+  credentials: z.strictObject({
+    /** Auth profile of the access key id. */
+    accessKeyId: Name,
+    /** Auth profile of the secret access key. */
+    secretAccessKey: Name,
+  }),
+  /** Multipart uploads. */
+  multipart: z.strictObject({
+    /** Files of at least this size are uploaded in parts; `"16MiB"` or bytes. */
+    thresholdBytes: ByteSize.prefault("16MiB"),
+    /** Size of each part (S3's minimum is 5 MiB); `"8MiB"` or bytes. */
+    partSizeBytes: ByteSize.prefault("8MiB"),
+    /** Parts uploaded at the same time. */
+    queueSize: int(1).default(4),
+  }).superRefine((m, ctx) => {
+    if (m.partSizeBytes < 5 * 1024 * 1024) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["partSizeBytes"],
+        message: 'at least "5MiB" (the S3 minimum part size)',
+        params: EXPECTED,
+      });
+    }
+  }).prefault({}),
+  /** Time limit of one request attempt (a whole part or small object), milliseconds. */
+  timeoutMs: int(1, " (milliseconds)").default(120_000),
+  /** Retry policy of storage requests (same policy as a source's). */
+  retry: RetrySchema.prefault({}),
+  /** Circuit breaker around the storage server. */
+  circuitBreaker: CircuitBreakerSchema.prefault({}),
+  /** Upload a run's artefacts when it ends (`gam storage push` does it on demand). */
+  uploadAtRunEnd: bool().default(true),
+  /** Bucket lifecycle rules. */
+  lifecycle: LifecycleSchema.prefault({}),
+  /**
+   * The remote cache mirror: the bucket's `<phase>/<prefix>/` as the cache's second layer (a
+   * local miss is looked up there before the source is asked; local writes are replicated in
+   * the background, pending ones recorded in `<cacheDir>/.replication/`).
+   */
+  cacheMirror: z.strictObject({
+    /** Mirror the cache to the bucket. */
+    enabled: bool().default(true),
+    /** Key prefix of the cache, relative to `[<prefix>/]<phase>/`. */
+    prefix: KeyPart.default("cache"),
+  }).prefault({}),
+  /** Database backups to the bucket, scheduled by `gam serve`. */
+  backup: z.strictObject({
+    /**
+     * When `gam serve` writes a data dump and a schema snapshot (5-field cron, local time);
+     * `"off"`: never (back up with `gam db backup --to s3://...` from elsewhere).
+     */
+    schedule: z.union([z.literal("off"), Cron]).default("@weekly"),
+    /** Key prefix of the backups, relative to `[<prefix>/]<phase>/`. */
+    prefix: KeyPart.default("backups"),
+    /** Write the schema snapshot (JSON) beside each data dump. */
+    schemaSnapshot: bool().default(true),
+  }).prefault({}),
+}).superRefine((s, ctx) => {
+  if (s.endpoint !== undefined) {
+    const problem = endpointProblem(s.endpoint, s.allowPlainHttp);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["endpoint"], message: problem, params: EXPECTED });
+    }
+  }
+});
+
+/**
+ * How long data is kept (`gam storage prune`). Each age is optional: unset keeps that kind of
+ * data forever. Pinned cache entries, the most recent `keepLastRuns` runs, and everything a kept
+ * run's manifest references are never removed, whatever their age.
+ */
+export const RetentionSchema = z.strictObject({
+  /** Fetched source data (ingestion cache entries, `ingestion/` objects), by age. */
+  raw: Duration.optional(),
+  /** Processed grids (preprocessing cache entries, `preprocessing/` objects), by age. */
+  processed: Duration.optional(),
+  /** Run folders (`<outputDir>/runs/<id>`) and their objects in the bucket, by run age. */
+  runFolders: Duration.optional(),
+  /** Database rows of finished runs (runs and their metadata), by run age. */
+  databaseRows: Duration.optional(),
+  /** The most recent runs kept whatever their age. */
+  keepLastRuns: int(0).default(5),
+});
+
+// ---------------------------------------------------------------------------------------------
 // The whole file.
 
 const ConfigObject = z.strictObject({
@@ -700,11 +945,20 @@ const ConfigObject = z.strictObject({
   service: ServiceSchema.prefault({}),
   /** Metrics of one-shot runs (Pushgateway). */
   observability: ObservabilitySchema.prefault({}),
+  /** What the run's report shows. */
+  report: ReportSchema.prefault({}),
+
+  /** Blue/green deployments: canary bboxes and tolerances. */
+  deployment: DeploymentSchema.prefault({}),
   /** Local or queued (tiled, distributed) execution, worker profiles. */
   execution: ExecutionSchema.prefault({}),
   /** Named secret references used by `source.auth`. */
   auth: z.record(Name, AuthProfileSchema, { error: "a mapping of auth profile names" })
     .default({}),
+  /** The object store of run artefacts; absent: the local disk only. */
+  storage: StorageSchema.optional(),
+  /** How long runs, cache entries, objects and rows are kept; absent: forever. */
+  retention: RetentionSchema.optional(),
   /** One section per modality; `gravity` and `magnetic` at least. */
   modalities: z.record(Name, ModalitySchema, { error: "a mapping of modality names" }),
 });
@@ -734,6 +988,19 @@ function crossCheck(input: unknown, ctx: z.RefinementCtx): void {
           params: EXPECTED,
         });
       }
+    }
+  }
+  const creds = rec(rec(cfg.storage).credentials);
+  for (const field of ["accessKeyId", "secretAccessKey"]) {
+    const profile = creds[field];
+    if (typeof profile === "string" && !(profile in auth)) {
+      const known = Object.keys(auth);
+      ctx.addIssue({
+        code: "custom",
+        path: ["storage", "credentials", field],
+        message: `auth profile "${profile}" is not defined under auth: (` +
+          (known.length ? `defined: ${known.join(", ")}` : "no profiles are defined") + ")",
+      });
     }
   }
   for (const [name, value] of Object.entries(modalities)) {
@@ -870,6 +1137,28 @@ export type ModalityConfig = GamConfig["modalities"][string];
  * ```
  */
 export type AuthProfile = z.output<typeof AuthProfileSchema>;
+
+/**
+ * A validated `storage:` section, sizes in bytes and lifecycle ages in days.
+ *
+ * @example Usage
+ * ```ts
+ * import type { StorageConfig } from "./schema.ts";
+ * const bucketOf = (s: StorageConfig) => s.bucket;
+ * ```
+ */
+export type StorageConfig = z.output<typeof StorageSchema>;
+
+/**
+ * A validated `retention:` section, ages in seconds.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RetentionConfig } from "./schema.ts";
+ * const keep = (r: RetentionConfig) => r.keepLastRuns;
+ * ```
+ */
+export type RetentionConfig = z.output<typeof RetentionSchema>;
 
 /** Top-level sections of the configuration, in the order they are documented. */
 export const TOP_LEVEL_KEYS = Object.keys(ConfigObject.shape) as readonly (keyof GamConfig)[];

@@ -119,7 +119,8 @@ export function dtypeOf(arr: CanonicalArray): string {
 }
 
 /**
- * The canonical checksum of a `RawData` (its arrays, kind, modality, units and CRS).
+ * The canonical checksum of a `RawData` (its arrays, line dictionary, kind, modality, units and
+ * CRS).
  * Metadata such as retrieval time is not hashed: the same data fetched twice has the same
  * checksum.
  *
@@ -130,10 +131,21 @@ export function dtypeOf(arr: CanonicalArray): string {
  * ```
  */
 export function rawDataChecksum(data: RawData): string {
-  const fields = { kind: data.kind, modality: data.modality, units: data.units, crs: data.crs };
+  const fields = {
+    kind: data.kind,
+    modality: data.modality,
+    units: data.units,
+    crs: data.crs,
+    sourceCrs: data.sourceCrs, // hashed only when present, as the line dictionary
+  };
   if (data.kind === "points") {
-    const { lon, lat, value, height, line } = data.points;
-    return canonicalChecksum({ lon, lat, value, height, line }, fields);
+    const { lon, lat, value, height, line, lineNames, lineKinds } = data.points;
+    // The line dictionary is hashed only when present: older data keeps its checksum.
+    return canonicalChecksum({ lon, lat, value, height, line }, {
+      ...fields,
+      lineNames,
+      lineKinds,
+    });
   }
   const { lat, lon, values } = data.grid;
   return canonicalChecksum({ lat, lon, values }, fields);

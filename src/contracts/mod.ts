@@ -1,7 +1,11 @@
 /**
- * GAM data contracts: the bbox convention, `RawData`, `ProcessedGrid`, `Anomaly`,
- * `InversionResult`, canonical checksums and the `ContractError` they raise. zod schemas
- * are the single source of each type.
+ * GAM data contracts: the bbox convention, the types `RawData`, `ProcessedGrid`, `Anomaly`,
+ * `InversionResult`, canonical checksums and the `ContractError` they raise. Light: it loads
+ * no schema library, so entry points (`gam grid`) import it at no start-up cost.
+ *
+ * The zod schemas, the single source of each type, and the validators that use them are the
+ * heavier sub-surface `./schemas.ts` (`RawDataSchema`, `validateRawData`,
+ * `validateProcessedGrid`, `isEdgeAnomaly`, ...).
  *
  * @example Usage
  * ```ts
@@ -12,9 +16,8 @@
  * @module
  */
 export * from "./bbox.ts";
-export * from "./bbox_schema.ts";
 export * from "./errors.ts";
-export * from "./raw_data.ts";
-export * from "./processed_grid.ts";
-export * from "./anomaly.ts";
 export * from "./checksum.ts";
+export type { RawData, RawGrid, RawPoints, ValidateRawDataOptions } from "./raw_data.ts";
+export type { ProcessedGrid, ProvenanceEntry } from "./processed_grid.ts";
+export type { Anomaly, InversionResult } from "./anomaly.ts";

@@ -23,6 +23,21 @@ const LineIds = z.union([z.instanceof(Float64Array), z.instanceof(Int32Array)], 
   error: "expected a Float64Array or Int32Array of line ids",
 });
 
+/**
+ * What a flight line is: a traverse (`"line"`) or a tie line (`"tie"`, flown across the
+ * traverses to level them).
+ *
+ * @example Usage
+ * ```ts
+ * import { LineKindSchema } from "./raw_data.ts";
+ * LineKindSchema.parse("tie"); // "tie"
+ * ```
+ */
+export const LineKindSchema = z.enum(["line", "tie"]);
+
+/** A line's kind. See {@linkcode LineKindSchema}. */
+export type LineKind = z.infer<typeof LineKindSchema>;
+
 /** Where the data came from and under which terms. */
 export const SourceMetadataSchema = z.strictObject({
   /** URL the data was read from (`file://` for local files), if any. */
@@ -33,6 +48,9 @@ export const SourceMetadataSchema = z.strictObject({
   licence: z.string().min(1),
   /** How to cite the data. */
   citation: z.string().min(1),
+  /** DOI of the data (`10.xxxx/...`, no `https://doi.org/`), when the source has one. */
+  doi: z.string().regex(/^10\.\d{4,9}\/\S+$/, "expected a DOI such as 10.5880/icgem.2015.1")
+    .optional(),
   /** Canonical checksum `sha256:<hex>` of the arrays (see `canonicalChecksum`), if computed. */
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
   /** Free-form extra fields a plugin wants to keep (survey name, epoch, ...). */
@@ -59,6 +77,12 @@ const Common = {
   units: z.string().min(1),
   /** Coordinate reference system of lon/lat. Only `"EPSG:4326"` is supported. */
   crs: z.literal("EPSG:4326", { error: 'expected crs "EPSG:4326"' }),
+  /**
+   * The CRS the coordinates were delivered in (`"EPSG:32633"`, `"EPSG:27700"`), when the
+   * reader transformed them to EPSG:4326; absent when they came as longitude and latitude.
+   */
+  sourceCrs: z.string().regex(/^EPSG:\d+$/, 'expected an EPSG code such as "EPSG:32633"')
+    .optional(),
   metadata: SourceMetadataSchema,
 };
 
@@ -72,8 +96,21 @@ export const PointsSchema = z.strictObject({
   value: Values,
   /** Station or sensor height above the ellipsoid, metres. */
   height: F64.optional(),
-  /** Flight-line id per reading (airborne surveys), in along-line order. */
+  /**
+   * Flight-line id per reading (airborne surveys), in along-line order. With `lineNames`, an
+   * Int32Array of codes: `line[i]` is the index in `lineNames` of reading `i`'s line.
+   */
   line: LineIds.optional(),
+  /**
+   * The survey's line dictionary: the distinct line names as delivered (`"L1010"`, `"T100"`,
+   * `"FL1-1"`), in order of first appearance; `line` holds indexes into it. Requires `line`.
+   */
+  lineNames: z.array(z.string().min(1, "expected a non-empty line name")).optional(),
+  /**
+   * Per entry of `lineNames`: `"line"` (a traverse) or `"tie"` (a tie line), where the format or
+   * the configuration says which. Requires `lineNames`, same length.
+   */
+  lineKinds: z.array(LineKindSchema).optional(),
 });
 
 /** A regular grid: strictly increasing axes, row-major `[lat][lon]` values, NaN nodata. */
@@ -106,6 +143,31 @@ export type RawData = z.infer<typeof RawDataSchema>;
 export type RawPoints = Extract<RawData, { kind: "points" }>;
 /** Grid-kind `RawData`. */
 export type RawGrid = Extract<RawData, { kind: "grid" }>;
+
+/**
+ * Bytes of a `RawData`'s arrays (coordinates, values, heights, line codes, grid axes), the
+ * figure reported as its size; the line dictionary's names are not counted.
+ *
+ * @example Usage
+ * ```ts
+ * import { rawDataBytes } from "./raw_data.ts";
+ * const n = rawDataBytes({
+ *   source: { plugin: "synthetic", version: "1.0.0" }, modality: "gravity", kind: "points",
+ *   bbox: [0, 0, 1, 1], units: "mGal", crs: "EPSG:4326",
+ *   metadata: { retrievedAt: new Date().toISOString(), licence: "CC0-1.0", citation: "synthetic" },
+ *   points: { lon: new Float64Array([0.5]), lat: new Float64Array([0.5]), value: new Float64Array([1]) },
+ * }); // 24
+ * ```
+ */
+export function rawDataBytes(data: RawData): number {
+  if (data.kind === "grid") {
+    const g = data.grid;
+    return g.lat.byteLength + g.lon.byteLength + g.values.byteLength;
+  }
+  const p = data.points;
+  return p.lon.byteLength + p.lat.byteLength + p.value.byteLength + (p.height?.byteLength ?? 0) +
+    (p.line?.byteLength ?? 0);
+}
 
 /** Options of {@linkcode validateRawData}. */
 export interface ValidateRawDataOptions {
@@ -177,6 +239,7 @@ function checkPoints(
       issues.push(`points.${key}: length ${arr.length} differs from points.lon length ${n}`);
     }
   }
+  checkLineDictionary(p, issues);
   if (issues.length > 0) return;
   if (n === 0) {
     issues.push("points: no points (an empty survey is not data; report it as an error)");
@@ -203,6 +266,45 @@ function checkPoints(
           p.lat[first]
         }; tolerance ${tol} degrees)`,
     );
+  }
+}
+
+/** `lineNames`/`lineKinds` against `line`: codes in range, names distinct, kinds aligned. */
+function checkLineDictionary(p: z.infer<typeof PointsSchema>, issues: string[]): void {
+  const { line, lineNames: names, lineKinds: kinds } = p;
+  if (kinds !== undefined && names === undefined) {
+    issues.push("points.lineKinds: given without points.lineNames");
+  }
+  if (names === undefined) return;
+  if (line === undefined) {
+    issues.push("points.lineNames: given without points.line (the codes of each reading)");
+    return;
+  }
+  if (!(line instanceof Int32Array)) {
+    issues.push("points.line: with points.lineNames it must be an Int32Array of codes");
+    return;
+  }
+  if (kinds !== undefined && kinds.length !== names.length) {
+    issues.push(
+      `points.lineKinds: length ${kinds.length} differs from points.lineNames length ${names.length}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      issues.push(`points.lineNames: "${name}" appears twice (names must be distinct)`);
+      return;
+    }
+    seen.add(name);
+  }
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] < 0 || line[i] >= names.length) {
+      issues.push(
+        `points.line[${i}]: code ${line[i]} is not an index of points.lineNames ` +
+          `(0..${names.length - 1})`,
+      );
+      return;
+    }
   }
 }
 

@@ -151,3 +151,27 @@ Deno.test("rawDataChecksum() depends on the arrays, not on metadata or NaN paylo
   const e = validateRawData(points({ units: "µGal" }));
   assert.notEqual(rawDataChecksum(e), rawDataChecksum(a));
 });
+
+Deno.test("validateRawData() accepts a line dictionary and rejects codes outside it", () => {
+  const ok = validateRawData(points({}, {
+    line: new Int32Array([0, 0, 1]),
+    lineNames: ["FL1-1", "T100"],
+    lineKinds: ["line", "tie"],
+  }));
+  assert.ok(ok.kind === "points" && ok.points.lineNames?.[1] === "T100");
+  rejects(
+    points({}, { line: new Int32Array([0, 2, 1]), lineNames: ["A", "B"] }),
+    /points\.line\[1\]: code 2 is not an index of points\.lineNames \(0\.\.1\)/,
+  );
+  rejects(points({}, { line: new Int32Array([0, 0, 1]), lineNames: ["A", "A"] }), /appears twice/);
+  rejects(
+    points({}, { line: new Float64Array([0, 0, 1]), lineNames: ["A", "B"] }),
+    /must be an Int32Array of codes/,
+  );
+  rejects(points({}, { lineNames: ["A"] }), /given without points\.line/);
+  rejects(
+    points({}, { line: new Int32Array([0, 0, 1]), lineNames: ["A", "B"], lineKinds: ["tie"] }),
+    /lineKinds: length 1 differs/,
+  );
+  rejects(points({}, { line: new Int32Array([0, 0, 1]), lineNames: ["A", ""] }), /non-empty/);
+});

@@ -7,6 +7,7 @@
  * @module
  */
 import { type DatasetEntry, DATASETS } from "./registry.ts";
+import { writeFileAtomic } from "../fs/mod.ts";
 
 /** The shared real-data folder beside the checkout: `<repo>/../shared/data/`. */
 export const SHARED_DATA_DIR: string = new URL("../../../shared/data/", import.meta.url).pathname;
@@ -192,8 +193,7 @@ async function download(entry: DatasetEntry, dest: string, options: FetchDataset
   const attempts = Math.max(1, options.attempts ?? 3);
   const delay = options.retryDelayMs ?? 1000;
   const doFetch = options.fetch ?? fetch;
-  const dir = dest.slice(0, dest.lastIndexOf("/"));
-  await Deno.mkdir(dir, { recursive: true });
+  await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
   let last: unknown;
   for (let i = 1; i <= attempts; i++) {
     let res: Response;
@@ -220,14 +220,7 @@ async function download(entry: DatasetEntry, dest: string, options: FetchDataset
           `(${entry.size} bytes)`,
       );
     }
-    const tmp = await Deno.makeTempFile({ dir, prefix: `.${entry.file}.`, suffix: ".part" });
-    try {
-      await Deno.writeFile(tmp, bytes);
-      await Deno.rename(tmp, dest); // same folder: atomic, never a half-written file
-    } catch (e) {
-      await Deno.remove(tmp).catch(() => {});
-      throw e;
-    }
+    await writeFileAtomic(dest, bytes); // never a half-written file
     return;
   }
   throw last instanceof Error

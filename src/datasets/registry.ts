@@ -20,6 +20,8 @@ export interface DatasetEntry {
   readonly licence: string;
   /** Citation, as a data manifest records it. */
   readonly citation: string;
+  /** DOI of the data, where the data's README cites a work that has one. */
+  readonly doi?: string;
   /**
    * The original public file these bytes come from. `url` is where it is published; `sha256` its
    * hash where the publisher states one (it differs from {@linkcode DatasetEntry.sha256} when
@@ -84,6 +86,8 @@ export const DATASETS: Readonly<Record<string, DatasetEntry>> = Object.freeze({
     description: "A response body of the ICGEM Calculation Service in GDF (EIGEN-6C4 header, " +
       "7 x 8 grid of test values)",
     licence: "GFZ Potsdam ICGEM service format; Harmonica test data (BSD-3-Clause)",
+    // EIGEN-6C4 (Foerste et al. 2014, GFZ Data Services), the model the README names.
+    doi: "10.5880/icgem.2015.1",
     citation: "GFZ Potsdam ICGEM Calculation Service; sample from the Harmonica project's tests",
     source: {
       url: "https://raw.githubusercontent.com/fatiando/harmonica/main/harmonica/tests/data/" +
@@ -101,6 +105,8 @@ export const DATASETS: Readonly<Record<string, DatasetEntry>> = Object.freeze({
     description: "Global gravity magnitude on a 0.5 degree grid (721 x 361) at 10 km " +
       "ellipsoidal height, EIGEN-6C4 via the ICGEM Calculation Service (netCDF classic)",
     licence: "GFZ Potsdam ICGEM; EIGEN-6C4 (CC BY 4.0)",
+    // EIGEN-6C4 (Foerste et al. 2014, GFZ Data Services), the model the README names.
+    doi: "10.5880/icgem.2015.1",
     citation: "Foerste et al. (2014), EIGEN-6C4, GFZ Data Services; grid via the ICGEM " +
       "Calculation Service, as distributed with Harmonica sample data",
     source: {
@@ -113,3 +119,23 @@ export const DATASETS: Readonly<Record<string, DatasetEntry>> = Object.freeze({
     },
   },
 });
+
+/**
+ * The DOI of a registered data file, recognised by its name and size (the bytes the registry
+ * lists), or `undefined`.
+ *
+ * @param fileName The file's base name.
+ * @param size Its size, bytes.
+ * @returns The DOI, when the file is a registered dataset that has one.
+ *
+ * @example Usage
+ * ```ts
+ * import { DATASETS, datasetDoi } from "./registry.ts";
+ * datasetDoi("gravity-earth-0.5deg.nc", DATASETS["gravity-earth-0.5deg.nc"].size);
+ * // "10.5880/icgem.2015.1"
+ * ```
+ */
+export function datasetDoi(fileName: string, size: number): string | undefined {
+  const entry = Object.hasOwn(DATASETS, fileName) ? DATASETS[fileName] : undefined;
+  return entry !== undefined && entry.size === size ? entry.doi : undefined;
+}

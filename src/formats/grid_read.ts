@@ -12,60 +12,13 @@
  *
  * @module
  */
-import {
-  type ProcessedGrid,
-  ProvenanceEntrySchema,
-  validateProcessedGrid,
-} from "../contracts/mod.ts";
-import { parseGeoTiffGrid } from "./geotiff_read.ts";
-import { parseNetcdfGrid } from "./netcdf.ts";
-import { readZarrGrid } from "./zarr_grid.ts";
-// The registry alone: units/mod.ts loads zod (about 50 ms of start-up).
-import { normalizeUnit } from "../units/registry.ts";
+import type { ProcessedGrid } from "../contracts/mod.ts";
+// The schemas and the format codecs are loaded when a grid is read (see readGrid).
+type Schemas = typeof import("../contracts/schemas.ts");
+import { normalizeUnit } from "../units/mod.ts";
 
-/**
- * A grid file cannot be read: unknown extension, missing file, or contents that are not a
- * valid grid. Names the file.
- *
- * @example Usage
- * ```ts
- * import { GridFileError } from "./grid_read.ts";
- * new GridFileError("a.csv", 'unsupported extension ".csv"; expected .tif, .zarr or .nc');
- * ```
- */
-export class GridFileError extends Error {
-  /** The file as given. */
-  readonly file: string;
-  /**
-   * @param file The file as given.
-   * @param problem What is wrong.
-   */
-  constructor(file: string, problem: string, options?: ErrorOptions) {
-    super(`${file}: ${problem}`, options);
-    this.name = "GridFileError";
-    this.file = file;
-  }
-}
-
-/** The grid formats by extension. */
-export type GridFormat = "geotiff" | "zarr" | "netcdf";
-
-/**
- * The format of `path` by its extension, or `undefined`.
- *
- * @example Usage
- * ```ts
- * import { gridFormatOf } from "./grid_read.ts";
- * gridFormatOf("out/g.zarr/"); // "zarr"
- * ```
- */
-export function gridFormatOf(path: string): GridFormat | undefined {
-  const p = path.replace(/\/+$/, "").toLowerCase();
-  if (p.endsWith(".tif") || p.endsWith(".tiff")) return "geotiff";
-  if (p.endsWith(".zarr")) return "zarr";
-  if (p.endsWith(".nc")) return "netcdf";
-  return undefined;
-}
+export { GridFileError, type GridFormat, gridFormatOf } from "./grid_format.ts";
+import { GridFileError, gridFormatOf } from "./grid_format.ts";
 
 type F64 = Float64Array<ArrayBuffer>;
 
@@ -94,7 +47,11 @@ function metaOf(value: unknown): Meta {
   };
 }
 
-function provenanceOf(value: unknown, file: string): ProcessedGrid["provenance"] {
+function provenanceOf(
+  value: unknown,
+  file: string,
+  { ProvenanceEntrySchema }: Schemas,
+): ProcessedGrid["provenance"] {
   if (Array.isArray(value)) {
     const entries = value.map((e) => ProvenanceEntrySchema.safeParse(e));
     if (entries.every((e) => e.success)) return entries.map((e) => e.data!);
@@ -131,8 +88,10 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
   } catch (e) {
     throw new GridFileError(path, "no such file or folder", { cause: e });
   }
+  const schemas = await import("../contracts/schemas.ts");
   try {
     if (format === "zarr") {
+      const { readZarrGrid } = await import("./zarr_grid.ts");
       const g = await readZarrGrid(path);
       lat = g.lat as F64;
       lon = g.lon as F64;
@@ -140,6 +99,7 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       meta = metaOf(g.attributes);
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else if (format === "geotiff") {
+      const { parseGeoTiffGrid } = await import("./geotiff_read.ts");
       const g = await parseGeoTiffGrid(await Deno.readFile(path), path);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
       let description: unknown;
@@ -157,6 +117,7 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       };
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else {
+      const { parseNetcdfGrid } = await import("./netcdf.ts");
       const g = parseNetcdfGrid(await Deno.readFile(path), path);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
       meta = { units: g.units };
@@ -183,10 +144,10 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
     resolution: { lon: meanStep(lon), lat: meanStep(lat) },
     registration: meta.registration ?? "gridline",
     ...(dataDistanceKm ? { dataDistanceKm } : {}),
-    provenance: provenanceOf(meta.provenance, path),
+    provenance: provenanceOf(meta.provenance, path, schemas),
   };
   try {
-    return validateProcessedGrid(grid, path);
+    return schemas.validateProcessedGrid(grid, path);
   } catch (e) {
     throw new GridFileError(path, `not a valid grid: ${(e as Error).message}`, { cause: e });
   }

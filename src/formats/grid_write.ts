@@ -8,14 +8,13 @@
  * @module
  */
 import type { ProcessedGrid } from "../contracts/mod.ts";
-import { writeGeoTiff } from "./geotiff.ts";
-import { GridFileError, gridFormatOf } from "./grid_read.ts";
-import { writeZarrGrid } from "./zarr_grid.ts";
+import { GridFileError, gridFormatOf } from "./grid_format.ts";
 import { geoTiffDescription, gridMetadata } from "./grid_metadata.ts";
 
 /**
  * Writes `grid` to `path` (`.tif`/`.tiff` or `.zarr`), atomically (temporary name, then
- * rename), with its provenance.
+ * rename), with its provenance. The writer of the format is loaded when first used: a GeoTIFF
+ * does not load zarrita.
  *
  * @throws {GridFileError} for another extension.
  *
@@ -29,12 +28,14 @@ export async function writeGrid(path: string, grid: ProcessedGrid): Promise<void
   const format = gridFormatOf(path);
   const meta = gridMetadata(grid);
   if (format === "geotiff") {
+    const { writeGeoTiff } = await import("./geotiff.ts");
     await writeGeoTiff(path, grid, {
       description: geoTiffDescription(meta),
       units: grid.units,
       metadata: grid.modality ? { modality: grid.modality } : {},
     });
   } else if (format === "zarr") {
+    const { writeZarrGrid } = await import("./zarr_grid.ts");
     await writeZarrGrid(path, grid, meta);
   } else {
     throw new GridFileError(path, "output must end in .tif or .zarr");

@@ -5,9 +5,13 @@
  * - {@linkcode writeGrid} / {@linkcode readGrid}: a processed grid to or from a `.tif` or
  *   `.zarr` path (the format chosen by the extension), with units, registration, provenance.
  * - {@linkcode readTable} / {@linkcode parseTable}: a point table.
- * - The single formats: {@linkcode writeGeoTiff}, {@linkcode writeZarrGrid},
- *   {@linkcode readZarrGrid}, {@linkcode parseGeoTiffGrid}, {@linkcode parseNetcdfGrid},
- *   {@linkcode parseGdf}; and the Zarr building blocks the cache stores its entries with.
+ * - {@linkcode writeGeoTiff}, {@linkcode parseGdf}: the formats that need no library.
+ *
+ * Light: it loads no format library (`readGrid` and `writeGrid` load the one a path needs when
+ * called), so entry points import it at no start-up cost. The format codecs built on zarrita,
+ * geotiff.js and netcdfjs (`readZarrGrid`, `writeZarrGrid`, `parseGeoTiffGrid`,
+ * `parseNetcdfGrid`, the Zarr building blocks the cache stores its entries with) are the
+ * heavier sub-surface `./codecs.ts`.
  *
  * @example Write a grid and read it back
  * ```ts
@@ -28,14 +32,14 @@
  *
  * @module
  */
+export * from "./aseg_gdf.ts";
+export * from "./crs.ts";
 export * from "./gdf.ts";
+export * from "./geosoft_xyz.ts";
 export * from "./geotiff.ts";
-export * from "./geotiff_read.ts";
+export * from "./grid_format.ts";
 export * from "./grid_metadata.ts";
-export * from "./grid_read.ts";
+export { readGrid } from "./grid_read.ts";
 export * from "./grid_write.ts";
-export * from "./netcdf.ts";
+export * from "./line_dictionary.ts";
 export * from "./table.ts";
-export * from "./zarr_array_read.ts";
-export * from "./zarr_codecs.ts";
-export * from "./zarr_grid.ts";

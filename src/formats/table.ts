@@ -12,6 +12,8 @@
  *
  * @module
  */
+import { LineDictionary } from "./line_dictionary.ts";
+import { parseNumber } from "./_number.ts";
 
 /**
  * A column reference: a header name, or a 1-based index (a number or a string of digits).
@@ -64,6 +66,42 @@ export interface ReadTableOptions {
    * @default {"#"}
    */
   comment?: string;
+  /**
+   * Columns read as text (by header name or 1-based index), e.g. flight-line names such as
+   * `L1010` or `FL1-1`: each becomes a dictionary of its distinct values and one integer code
+   * per row (see {@linkcode TextColumn}). Any text is accepted; an empty cell is an error.
+   * @default {[]}
+   */
+  textColumns?: readonly ColumnRef[];
+  /**
+   * {@linkcode readTable} only: bytes of text parsed at a time (the file is streamed; a
+   * chunk ends after a newline, so a longer line makes its chunk longer).
+   * @default {16777216}
+   */
+  chunkBytes?: number;
+}
+
+/**
+ * A column read as text: its distinct values in order of first appearance and, per row, the
+ * index of the row's value among them.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseTable } from "./table.ts";
+ * const t = parseTable(new TextEncoder().encode("line,x\nFL1-1,1\nFL1-1,2\nT10,3\n"), "a.csv", {
+ *   columns: ["x"], textColumns: ["line"],
+ * });
+ * t.text[0].names; // ["FL1-1", "T10"]
+ * t.text[0].codes; // Int32Array [0, 0, 1]
+ * ```
+ */
+export interface TextColumn {
+  /** The column's name (header name or `"column N"`). */
+  name: string;
+  /** Distinct values, in order of first appearance. */
+  names: string[];
+  /** Per row, the index of its value in `names`. */
+  codes: Int32Array<ArrayBuffer>;
 }
 
 /**
@@ -88,6 +126,8 @@ export interface Table {
   header: string[] | null;
   /** The separator used. */
   delimiter: Delimiter;
+  /** The `textColumns` asked for, in their order (empty when none). */
+  text: TextColumn[];
 }
 
 /**
@@ -176,17 +216,167 @@ export class TableError extends RangeError {
  * ```
  */
 export async function readTable(path: string, options: ReadTableOptions): Promise<Table> {
-  let bytes = await Deno.readFile(path);
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-      bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-    } catch (e) {
-      throw new TableError(path, `gzip data is corrupt (${(e as Error).message})`);
-    }
-  }
   const { parse_table_columns } = await import("../compute/wasm/gam_core.js");
-  return parseWith(bytes, path, options, parse_table_columns);
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  using file = await Deno.open(path, { read: true });
+  const size = (await file.stat()).size;
+  const magic = new Uint8Array(2);
+  const got = await file.read(magic);
+  await file.seek(0, Deno.SeekMode.Start);
+  const gzip = got === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  let stream: ReadableStream<Uint8Array<ArrayBuffer>> = file.readable;
+  if (gzip) {
+    stream = stream.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<
+        Uint8Array<ArrayBuffer>,
+        Uint8Array<ArrayBuffer>
+      >,
+    );
+  }
+  const reader = new ChunkedTable(path, options, parse_table_columns, gzip ? 0 : size);
+  let pending: Uint8Array[] = [];
+  let pendingLength = 0;
+  const take = (end: number) => {
+    const all = new Uint8Array(pendingLength);
+    let at = 0;
+    for (const p of pending) {
+      all.set(p, at);
+      at += p.length;
+    }
+    pending = end < all.length ? [all.subarray(end)] : [];
+    pendingLength = all.length - end;
+    return all.subarray(0, end);
+  };
+  try {
+    for await (const piece of stream) {
+      pending.push(piece);
+      pendingLength += piece.length;
+      if (pendingLength < chunkBytes) continue;
+      const last = piece.lastIndexOf(NL);
+      if (last < 0) continue; // the chunk ends mid-line: read on
+      reader.add(take(pendingLength - (piece.length - last - 1)));
+    }
+  } catch (e) {
+    if (e instanceof TableError || e instanceof TableSyntaxError) throw e;
+    if (gzip) throw new TableError(path, `gzip data is corrupt (${(e as Error).message})`);
+    throw e;
+  }
+  if (pendingLength > 0) reader.add(take(pendingLength));
+  return reader.finish();
+}
+
+/** Bytes of text parsed at a time by {@linkcode readTable}. */
+const DEFAULT_CHUNK_BYTES = 16 << 20;
+
+/**
+ * A table read chunk by chunk (each ends after a newline): the first chunk is parsed as a
+ * table of its own (header, delimiter and columns decided there), every later one with the
+ * header line put in front of it, its line numbers shifted and its text columns' dictionaries
+ * merged into the whole table's. Columns grow into arrays sized from the file size.
+ */
+class ChunkedTable {
+  #first: Table | undefined;
+  #headerLine: Uint8Array | null = null;
+  #linesBefore = 0;
+  #columns: Float64Array[] = [];
+  #rows = 0;
+  #codes: Int32Array[] = [];
+  #dicts: LineDictionary[] = [];
+  constructor(
+    readonly file: string,
+    readonly options: ReadTableOptions,
+    readonly fast: FastParser,
+    readonly size: number,
+  ) {}
+
+  add(bytes: Uint8Array): void {
+    let t: Table | undefined;
+    if (this.#first === undefined) {
+      t = parseWith(bytes, this.file, this.options, this.fast);
+      this.#first = t;
+      if (t.header !== null) {
+        const comment = (this.options.comment ?? "#").charCodeAt(0);
+        const at = skipBlankAndComments(bytes, 0, comment);
+        this.#headerLine = bytes.slice(at, lineEnd(bytes, at) + 1);
+      }
+      this.#dicts = t.text.map(() => new LineDictionary());
+    } else {
+      const head = this.#headerLine;
+      const text = head ? concatBytes(head, bytes) : bytes;
+      try {
+        t = parseWith(text, this.file, {
+          ...this.options,
+          delimiter: this.#first.delimiter,
+          header: head !== null,
+        }, this.fast);
+      } catch (e) {
+        if (e instanceof TableSyntaxError) {
+          const line = e.line - (head ? 1 : 0) + this.#linesBefore;
+          const problem = e.message.slice(`${e.file} line ${e.line}: column ${e.column} `.length);
+          throw new TableSyntaxError(this.file, line, e.column, problem);
+        }
+        // A chunk of comments and blank lines only.
+        if (!(e instanceof TableError && /no data rows/.test(e.message))) throw e;
+      }
+    }
+    for (let i = bytes.indexOf(NL); i >= 0; i = bytes.indexOf(NL, i + 1)) this.#linesBefore++;
+    if (t !== undefined) this.#append(t, bytes.length);
+  }
+
+  #append(t: Table, chunkBytes: number): void {
+    const need = this.#rows + t.rows;
+    const cap = this.#columns[0]?.length ?? 0;
+    if (need > cap) {
+      // The first chunk's bytes per row gives the estimate for the rest of the file (+2%).
+      const estimate = this.size > 0 ? Math.ceil((t.rows / chunkBytes) * this.size * 1.02) : 0;
+      const grown = Math.max(need, estimate, Math.ceil(cap * 1.5), 1024);
+      this.#columns = t.columns.map((_, k) => {
+        const a = new Float64Array(grown);
+        if (this.#rows > 0) a.set(this.#columns[k].subarray(0, this.#rows));
+        return a;
+      });
+      this.#codes = t.text.map((_, k) => {
+        const a = new Int32Array(grown);
+        if (this.#rows > 0) a.set(this.#codes[k].subarray(0, this.#rows));
+        return a;
+      });
+    }
+    t.columns.forEach((c, k) => this.#columns[k].set(c, this.#rows));
+    t.text.forEach((c, k) => {
+      const dict = this.#dicts[k];
+      const global = Int32Array.from(c.names, (name) => dict.code(name));
+      const out = this.#codes[k];
+      for (let i = 0; i < c.codes.length; i++) out[this.#rows + i] = global[c.codes[i]];
+    });
+    this.#rows = need;
+  }
+
+  finish(): Table {
+    const first = this.#first;
+    if (first === undefined || this.#rows === 0) {
+      throw new TableError(this.file, "file is empty (no header and no data rows)");
+    }
+    const rows = this.#rows;
+    const trim = <A extends Float64Array | Int32Array>(a: A): A =>
+      (a.length - rows <= a.length / 64 ? a.subarray(0, rows) : a.slice(0, rows)) as A;
+    return {
+      ...first,
+      columns: this.#columns.map(trim),
+      rows,
+      text: first.text.map((c, k) => ({
+        name: c.name,
+        names: this.#dicts[k].names,
+        codes: trim(this.#codes[k]) as Int32Array<ArrayBuffer>,
+      })),
+    };
+  }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
@@ -258,6 +448,9 @@ function parseWith(
     want.push(idx);
     names.push(header ? header[idx] : `column ${idx + 1}`);
   }
+  const textWant = (options.textColumns ?? []).map((ref) =>
+    resolveColumn(ref, header, file, firstFields.length)
+  );
   const label = names.map((nm) => `'${nm}'`);
   const maxWant = Math.max(...want);
   // slot[f] = which output column field f feeds, or -1.
@@ -271,9 +464,21 @@ function parseWith(
     pos = firstEnd + 1;
     line++;
   }
+  // Text columns: one pass of their own (the numeric paths below never see them).
+  const text = textWant.map((f) =>
+    readTextColumn(bytes, pos, line, f, {
+      file,
+      name: header ? header[f] : `column ${f + 1}`,
+      delimiter,
+      comment,
+    })
+  );
   if (fast !== undefined) {
     const table = parseFast(bytes, pos, want, fast, delimiter, comment);
-    if (table !== undefined) return { file, names, ...table, header, delimiter };
+    if (table !== undefined) {
+      checkTextRows(text, table.rows, file);
+      return { file, names, ...table, header, delimiter, text };
+    }
   }
   // Capacity: the number of remaining lines (an upper bound on data rows; counting newlines is
   // far cheaper than growing and trimming the columns).
@@ -378,6 +583,7 @@ function parseWith(
     line++;
   }
   if (rows === 0) throw new TableError(file, "file has no data rows");
+  checkTextRows(text, rows, file);
   return {
     file,
     names,
@@ -388,7 +594,96 @@ function parseWith(
     rows,
     header,
     delimiter,
+    text,
   };
+}
+
+function checkTextRows(text: TextColumn[], rows: number, file: string): void {
+  for (const t of text) {
+    if (t.codes.length !== rows) {
+      // Both passes skip the same blank and comment lines: a mismatch is a bug, not bad input.
+      throw new Error(
+        `${file}: text column '${t.name}' has ${t.codes.length} rows, the numeric columns ${rows}`,
+      );
+    }
+  }
+}
+
+/**
+ * One text column of the data rows from `pos` on (the line numbered `line`), with the same
+ * splitting, blank-line and comment rules as the numeric loop of {@linkcode parseWith}.
+ */
+function readTextColumn(
+  bytes: Uint8Array,
+  pos: number,
+  line: number,
+  field: number,
+  o: { file: string; name: string; delimiter: Delimiter; comment: number },
+): TextColumn {
+  const n = bytes.length;
+  const ws = o.delimiter === "whitespace";
+  const delim = ws ? -1 : o.delimiter.charCodeAt(0);
+  const dict = new LineDictionary();
+  let codes = new Int32Array(1024);
+  let rows = 0;
+  let c: number;
+  while (pos < n) {
+    const eolAt = lineEnd(bytes, pos);
+    let p = pos;
+    while (p < eolAt && ((c = bytes[p]) === SP || c === TAB || c === CR)) p++;
+    if (p >= eolAt || bytes[p] === o.comment) {
+      pos = eolAt + 1;
+      line++;
+      continue;
+    }
+    if (!ws) p = pos;
+    let s = p, e = p;
+    let ended = false;
+    for (let f = 0; f <= field; f++) {
+      if (ended) {
+        throw new TableSyntaxError(
+          o.file,
+          line,
+          `'${o.name}'`,
+          `is missing (the row has ${f} field${f === 1 ? "" : "s"})`,
+        );
+      }
+      if (ws) {
+        s = p;
+        while (p < eolAt && (c = bytes[p]) !== SP && c !== TAB && c !== CR) p++;
+        e = p;
+        while (p < eolAt && ((c = bytes[p]) === SP || c === TAB || c === CR)) p++;
+        ended = p >= eolAt;
+      } else {
+        if (bytes[p] === QUOTE) {
+          s = ++p;
+          while (p < eolAt && bytes[p] !== QUOTE) p++;
+          e = p;
+          while (p < eolAt && bytes[p] !== delim) p++;
+        } else {
+          s = p;
+          while (p < eolAt && bytes[p] !== delim) p++;
+          e = p;
+        }
+        ended = p >= eolAt;
+        p++; // past the delimiter
+      }
+    }
+    while (s < e && (bytes[s] === SP || bytes[s] === TAB)) s++;
+    while (e > s && (bytes[e - 1] === SP || bytes[e - 1] === TAB || bytes[e - 1] === CR)) e--;
+    if (e === s) {
+      throw new TableSyntaxError(o.file, line, `'${o.name}'`, "is empty (expected a line name)");
+    }
+    if (rows === codes.length) {
+      const grown = new Int32Array(codes.length * 2);
+      grown.set(codes);
+      codes = grown;
+    }
+    codes[rows++] = dict.codeOfBytes(bytes, s, e);
+    pos = eolAt + 1;
+    line++;
+  }
+  return { name: o.name, names: dict.names, codes: codes.slice(0, rows) };
 }
 
 /**
@@ -527,98 +822,4 @@ function resolveColumn(
     file,
     `column '${name}' not found; the header has ${header.map((h) => `'${h}'`).join(", ")}`,
   );
-}
-
-const POW10 = [
-  1e0,
-  1e1,
-  1e2,
-  1e3,
-  1e4,
-  1e5,
-  1e6,
-  1e7,
-  1e8,
-  1e9,
-  1e10,
-  1e11,
-  1e12,
-  1e13,
-  1e14,
-  1e15,
-  1e16,
-  1e17,
-  1e18,
-  1e19,
-  1e20,
-  1e21,
-  1e22,
-];
-
-/**
- * Parses bytes[s..e) (surrounding blanks allowed) as a decimal number. Returns undefined when
- * it is not a number. Fast path: <= 15 significant digits and |decimal exponent| <= 22, where
- * `mantissa * 10^k` or `mantissa / 10^k` of two exact doubles is correctly rounded (Clinger).
- */
-function parseNumber(bytes: Uint8Array, s: number, e: number): number | undefined {
-  while (s < e && (bytes[s] === SP || bytes[s] === TAB)) s++;
-  while (e > s && (bytes[e - 1] === SP || bytes[e - 1] === TAB)) e--;
-  if (s >= e) return undefined;
-  let i = s;
-  let neg = false;
-  let c = bytes[i];
-  if (c === 45 || c === 43) {
-    neg = c === 45;
-    i++;
-  }
-  let mant = 0;
-  let digits = 0;
-  let scale = 0;
-  let any = false;
-  while (i < e && (c = bytes[i]) >= 48 && c <= 57) {
-    if (digits > 0 || c !== 48) digits++;
-    mant = mant * 10 + (c - 48);
-    any = true;
-    i++;
-  }
-  if (i < e && bytes[i] === 46) {
-    i++;
-    while (i < e && (c = bytes[i]) >= 48 && c <= 57) {
-      if (digits > 0 || c !== 48) digits++;
-      mant = mant * 10 + (c - 48);
-      scale--;
-      any = true;
-      i++;
-    }
-  }
-  if (!any) return slowNumber(bytes, s, e);
-  if (i < e && (bytes[i] | 0x20) === 101) {
-    i++;
-    let eneg = false;
-    if (i < e && (bytes[i] === 45 || bytes[i] === 43)) {
-      eneg = bytes[i] === 45;
-      i++;
-    }
-    let ex = 0;
-    const es = i;
-    while (i < e && (c = bytes[i]) >= 48 && c <= 57 && ex < 100000) {
-      ex = ex * 10 + (c - 48);
-      i++;
-    }
-    if (i === es) return undefined;
-    scale += eneg ? -ex : ex;
-  }
-  if (i !== e) return undefined;
-  if (digits > 15 || scale < -22 || scale > 22) return slowNumber(bytes, s, e);
-  const v = scale < 0 ? mant / POW10[-scale] : mant * POW10[scale];
-  return neg ? -v : v;
-}
-
-function slowNumber(bytes: Uint8Array, s: number, e: number): number | undefined {
-  let text = "";
-  for (let i = s; i < e; i++) text += String.fromCharCode(bytes[i]);
-  if (/^[+-]?nan$/i.test(text)) return NaN;
-  if (/^[+-]?inf(inity)?$/i.test(text)) return undefined;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
-  return Number(text);
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseTable, readTable, TableError, TableSyntaxError } from "./table.ts";
 import { fetchDataset } from "../datasets/mod.ts";
+import { gzipSync } from "node:zlib";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -191,6 +192,100 @@ Deno.test("readTable() (gam-core fast path) reads exactly what parseTable() read
         assert.equal(e.message, `${dir}/bad.csv line 2002: column 'y' value '2x' is not a number`);
         return true;
       },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseTable() reads a text column as a dictionary with a code per row", () => {
+  const text =
+    '# survey\nline,x,v\nFL1-1,1,10\n\nFL1-1,2,11\n"FL1-2",3,12\nL1010 ,4,13\nFL1-1,5,14\n';
+  const t = parseTable(enc(text), "s.csv", { columns: ["x", "v"], textColumns: ["line"] });
+  assert.equal(t.rows, 5);
+  assert.deepEqual(t.text[0].names, ["FL1-1", "FL1-2", "L1010"]);
+  assert.deepEqual([...t.text[0].codes], [0, 0, 1, 2, 0]);
+  assert.deepEqual([...t.columns[0]], [1, 2, 3, 4, 5]);
+  const ws = parseTable(enc("1 2 T100\n3 4 L20\n5 6 T100\n"), "s.xyz", {
+    header: false,
+    columns: [1, 2],
+    textColumns: [3],
+  });
+  assert.deepEqual(ws.text[0].names, ["T100", "L20"]);
+  assert.deepEqual([...ws.text[0].codes], [0, 1, 0]);
+});
+
+Deno.test("readTable() reads a text column through the fast path as the loop does", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rows = ["line,x"];
+    for (let i = 0; i < 5000; i++) {
+      rows.push(`FL${Math.floor(i / 700)}-${i % 3 === 0 ? 1 : 2},${i}`);
+    }
+    await Deno.writeTextFile(`${dir}/t.csv`, rows.join("\n") + "\n");
+    const t = await readTable(`${dir}/t.csv`, { columns: ["x"], textColumns: ["line"] });
+    const loop = parseTable(await Deno.readFile(`${dir}/t.csv`), "t.csv", {
+      columns: ["x"],
+      textColumns: ["line"],
+    });
+    assert.equal(t.rows, 5000);
+    assert.deepEqual(t.text[0].names, loop.text[0].names);
+    assert.deepEqual(t.text[0].codes, loop.text[0].codes);
+    for (let i = 0; i < 5000; i++) {
+      assert.equal(t.text[0].names[t.text[0].codes[i]], rows[i + 1].split(",")[0]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseTable() names file, line and column for a missing or empty line name", () => {
+  assert.throws(
+    () => parseTable(enc("x,line\n1,L1\n2\n"), "m.csv", { columns: ["x"], textColumns: ["line"] }),
+    (e: unknown) =>
+      e instanceof TableSyntaxError && e.line === 3 && e.column === "'line'" &&
+      /m\.csv line 3: column 'line' is missing/.test(e.message),
+  );
+  assert.throws(
+    () => parseTable(enc("x,line\n1,L1\n2,\n"), "m.csv", { columns: ["x"], textColumns: ["line"] }),
+    /m\.csv line 3: column 'line' is empty/,
+  );
+});
+
+Deno.test("readTable() streams a file in chunks: same columns, text codes and error lines as one parse", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rows = ["# survey", "line,x,v"];
+    for (let i = 0; i < 20_000; i++) {
+      if (i % 997 === 0) rows.push("# a comment inside the data", "");
+      rows.push(`${i % 3 === 0 ? "T" : "L"}${Math.floor(i / 150)},${i},${(i * 0.37).toFixed(2)}`);
+    }
+    const text = rows.join("\n") + "\n";
+    await Deno.writeTextFile(`${dir}/t.csv`, text);
+    await Deno.writeFile(`${dir}/t.csv.gz`, gzipSync(new TextEncoder().encode(text)));
+    const whole = parseTable(enc(text), "t.csv", { columns: ["x", "v"], textColumns: ["line"] });
+    for (const file of ["t.csv", "t.csv.gz"]) {
+      const t = await readTable(`${dir}/${file}`, {
+        columns: ["x", "v"],
+        textColumns: ["line"],
+        chunkBytes: 4096, // about 70 chunks
+      });
+      assert.equal(t.rows, whole.rows);
+      assert.deepEqual(t.columns, whole.columns);
+      assert.deepEqual(t.text[0].names, whole.text[0].names);
+      assert.deepEqual(t.text[0].codes, whole.text[0].codes);
+      assert.deepEqual(t.header, ["line", "x", "v"]);
+    }
+    // A bad cell far into the file is reported at its line in the file.
+    const bad = text.split("\n");
+    const at = bad.findIndex((l) => l.startsWith("L100,"));
+    bad[at] = bad[at].replace(/,[^,]*$/, ",oops");
+    await Deno.writeTextFile(`${dir}/bad.csv`, bad.join("\n"));
+    await assert.rejects(
+      readTable(`${dir}/bad.csv`, { columns: ["x", "v"], chunkBytes: 4096 }),
+      (e: unknown) =>
+        e instanceof TableSyntaxError && e.line === at + 1 &&
+        e.message === `${dir}/bad.csv line ${at + 1}: column 'v' value 'oops' is not a number`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -73,10 +73,11 @@ export async function writeFileAtomic(path: string, content: AtomicContent): Pro
 }
 
 /**
- * Builds a folder atomically: `build` fills a temporary folder beside `path`, which is then
- * renamed to `path`. With `replace` an existing folder at `path` is removed first (a reader
- * may then briefly find nothing, never a mix); without it, a folder already at `path` (put
- * there by a concurrent builder of the same content) is kept and the new one discarded.
+ * Builds a folder atomically: `build` fills a temporary folder beside `path`, which is then put
+ * in place with {@linkcode publishDir}. With `replace` an existing folder at `path` is replaced
+ * (a reader finds the old folder or the new one, at worst briefly nothing, never a mix);
+ * without it, a folder already at `path` (put there by a concurrent builder of the same
+ * content) is kept and the new one discarded.
  *
  * @param path The folder to create.
  * @param build Writes the folder's content into the temporary folder it is given.
@@ -104,19 +105,69 @@ export async function writeDirAtomic(
   try {
     await Deno.mkdir(tmp);
     await build(tmp);
-    if (options.replace) {
-      await Deno.remove(clean, { recursive: true }).catch((e) => {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      });
-    }
-    await Deno.rename(tmp, clean);
+    const placed = await publishDir(tmp, clean, options);
+    if (!placed) await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    return placed;
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    // Without `replace`, a concurrent builder that got there first is success.
-    if (!options.replace && await Deno.stat(clean).then((s) => s.isDirectory, () => false)) {
-      return false;
-    }
     throw e;
+  }
+}
+
+/** Options of {@linkcode publishDir}. */
+export interface PublishDirOptions {
+  /** Replace a folder already at the target. @default false */
+  replace?: boolean;
+  /**
+   * Where a replaced folder is moved before it is removed (same filesystem; its parent is
+   * created if missing; a store that sweeps its own trash folder names a path in it).
+   * @default a hidden name beside the target
+   */
+  aside?: string;
+}
+
+/**
+ * Puts a finished folder in place: renames `tmp` (built on the same filesystem, e.g. in a
+ * store's staging folder) to `path` and makes the rename durable (fsync of the parent). A folder
+ * already at `path` is kept (returns `false`, `tmp` is left to the caller) unless `replace`:
+ * then it is moved aside, `tmp` renamed in and the old folder removed, so a reader finds the
+ * old folder or the new one (at worst briefly nothing), never a mix. The second half of
+ * {@linkcode writeDirAtomic}, for callers that build the folder themselves.
+ *
+ * @param tmp The finished folder.
+ * @param path Where it goes (its parent must exist).
+ * @param options See {@linkcode PublishDirOptions}.
+ * @returns Whether `tmp` was put in place.
+ *
+ * @example Usage
+ * ```ts
+ * import { publishDir } from "./atomic_write.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/staging`);
+ * await Deno.writeTextFile(`${dir}/staging/a.txt`, "new");
+ * console.assert(await publishDir(`${dir}/staging`, `${dir}/entry`));
+ * console.assert((await Deno.readTextFile(`${dir}/entry/a.txt`)) === "new");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function publishDir(
+  tmp: string,
+  path: string,
+  options: PublishDirOptions = {},
+): Promise<boolean> {
+  const parent = parentOf(path);
+  try {
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    // A folder is already there (rename does not replace a non-empty folder).
+    if (!await Deno.stat(path).then((s) => s.isDirectory, () => false)) throw e;
+    if (!options.replace) return false;
+    const aside = options.aside ?? temporaryName(path, "old");
+    const asideParent = parentOf(aside);
+    if (asideParent !== undefined) await Deno.mkdir(asideParent, { recursive: true });
+    await Deno.rename(path, aside);
+    await Deno.rename(tmp, path);
+    await Deno.remove(aside, { recursive: true }).catch(() => {});
   }
   if (parent !== undefined) await syncPath(parent);
   return true;

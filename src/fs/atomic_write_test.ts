@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeDirAtomic, writeFileAtomic } from "./atomic_write.ts";
+import { publishDir, writeDirAtomic, writeFileAtomic } from "./atomic_write.ts";
 
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
@@ -56,6 +56,32 @@ Deno.test("writeDirAtomic() replaces a folder whole, or keeps a concurrent build
     );
     assert.equal(await Deno.readTextFile(`${dir}/g.zarr/zarr.json`), "three");
     assert.deepEqual(await names(dir), ["g.zarr"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("publishDir() keeps an existing folder, or replaces it through the aside path given", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gam-atomic-" });
+  try {
+    const staged = async (text: string) => {
+      const tmp = `${dir}/staging-${text}`;
+      await Deno.mkdir(tmp);
+      await Deno.writeTextFile(`${tmp}/a.txt`, text);
+      return tmp;
+    };
+    assert.equal(await publishDir(await staged("one"), `${dir}/entry`), true);
+    assert.equal(await publishDir(await staged("two"), `${dir}/entry`), false);
+    assert.equal(await Deno.readTextFile(`${dir}/entry/a.txt`), "one");
+    assert.deepEqual(await names(dir), ["entry", "staging-two"], "tmp left to the caller");
+    const replaced = await publishDir(await staged("three"), `${dir}/entry`, {
+      replace: true,
+      aside: `${dir}/trash/old`,
+    });
+    assert.equal(replaced, true);
+    assert.equal(await Deno.readTextFile(`${dir}/entry/a.txt`), "three");
+    assert.deepEqual(await names(`${dir}/trash`), [], "the replaced folder is removed");
+    await assert.rejects(publishDir(`${dir}/missing`, `${dir}/other`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,6 +4,8 @@
  * - {@linkcode writeFileAtomic}: a file written whole or not at all (temporary file in the same
  *   folder, fsync, rename).
  * - {@linkcode writeDirAtomic}: the same for a folder (a Zarr group, an unpacked bundle).
+ * - {@linkcode publishDir}: a folder built elsewhere (a store's staging folder) put in place.
+ * - {@linkcode fileSafeName}: a name (modality, branch) made safe for a file name.
  *
  * @example Write a file atomically
  * ```ts
@@ -15,4 +17,11 @@
  *
  * @module
  */
-export { type AtomicContent, writeDirAtomic, writeFileAtomic } from "./atomic_write.ts";
+export {
+  type AtomicContent,
+  publishDir,
+  type PublishDirOptions,
+  writeDirAtomic,
+  writeFileAtomic,
+} from "./atomic_write.ts";
+export { fileSafeName } from "./safe_name.ts";

@@ -50,6 +50,7 @@ export type HostMessage =
       bbox: [number, number, number, number];
       params: Record<string, unknown>;
       traceId: string;
+      traceparent: string;
       grantedHosts: string[];
       correlationId: string;
     };

@@ -51,7 +51,8 @@ export const PLUGIN_API_SPECIFIERS: Readonly<Record<string, string>> = {
 /**
  * Host modules the plugin API's graph may reach: the API itself and the side-effect-free code
  * behind it (its errors and HTTP helper, contracts, units, file formats, the generated numeric
- * kernels the table reader calls). Nothing of configuration, secrets, cache, database or jobs.
+ * kernels the table reader calls, the static dataset registry for DOIs). Nothing of
+ * configuration, secrets, cache, database or jobs.
  * A plugin's own code reaches them only through {@linkcode PLUGIN_API_ENTRIES}.
  */
 export const PLUGIN_API_CLOSURE: readonly string[] = [
@@ -63,6 +64,7 @@ export const PLUGIN_API_CLOSURE: readonly string[] = [
   "src/units/",
   "src/formats/",
   "src/compute/wasm/",
+  "src/datasets/registry.ts",
 ];
 
 /** The built-in plugins' package folder. */

@@ -49,10 +49,10 @@ import type { RawData } from "../contracts/mod.ts";
  * @example Usage
  * ```ts
  * import { PLUGIN_API_VERSION } from "./plugin_api.ts";
- * console.log(PLUGIN_API_VERSION); // "1.1.0"
+ * console.log(PLUGIN_API_VERSION); // "1.2.0"
  * ```
  */
-export const PLUGIN_API_VERSION = "1.1.0";
+export const PLUGIN_API_VERSION = "1.2.0";
 
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -84,6 +84,9 @@ export const PluginManifestSchema = z.strictObject({
   licence: z.string().min(1),
   /** How to cite the data it serves. */
   citation: z.string().min(1),
+  /** DOI of the data it serves (or of the service's reference paper), when there is one. */
+  doi: z.string().regex(/^10\.\d{4,9}\/\S+$/, "expected a DOI such as 10.5880/icgem.2015.1")
+    .optional(),
   /** Permissions the plugin needs; each must be granted by the configuration. */
   permissions: z.strictObject({
     /** Network hosts (`host` or `host:port`) the plugin contacts. */
@@ -115,6 +118,7 @@ export type PluginManifest = z.infer<typeof PluginManifestSchema>;
  * import type { FetchRequest } from "./plugin_api.ts";
  * const req: FetchRequest = {
  *   modality: "gravity", bbox: [16, -35, 33, -22], params: {}, traceId: "fetch-1",
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
  *   grantedHosts: [], correlationId: "fetch-1", signal: new AbortController().signal,
  * };
  * ```
@@ -132,6 +136,13 @@ export interface FetchRequest {
    */
   traceId: string;
   /**
+   * The W3C Trace Context header of this fetch (`00-<trace id>-<span id>-<flags>`): the trace of
+   * the run (or queued job) that asked for the data, with a span of its own. Send it as the
+   * `traceparent` request header of the requests you make for this fetch, so the source's logs
+   * can be joined to ours (the built-in HTTP plugins do). Since API 1.2.0.
+   */
+  traceparent: string;
+  /**
    * The network hosts (`host` or `host:port`) this plugin process was granted
    * (`source.permissions.net`); every other host is refused by the runtime. Since API 1.1.0.
    */
@@ -148,8 +159,8 @@ export interface FetchRequest {
 
 /**
  * What the host passes to a provider's `fetch`: a {@linkcode FetchRequest} whose `traceId` may
- * be left out (it defaults to `correlationId`) and whose `grantedHosts` the sandbox fills in
- * from the grant.
+ * be left out (it defaults to `correlationId`), whose `traceparent` may be left out (a new
+ * trace) and whose `grantedHosts` the sandbox fills in from the grant.
  *
  * @example Usage
  * ```ts
@@ -161,8 +172,8 @@ export interface FetchRequest {
  * ```
  */
 export type ProviderRequest =
-  & Omit<FetchRequest, "traceId" | "grantedHosts">
-  & Partial<Pick<FetchRequest, "traceId" | "grantedHosts">>;
+  & Omit<FetchRequest, "traceId" | "grantedHosts" | "traceparent">
+  & Partial<Pick<FetchRequest, "traceId" | "grantedHosts" | "traceparent">>;
 
 /**
  * Options given to `createPlugin`.

@@ -28,6 +28,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { escapeControlChars } from "../observability/safe_text.ts";
+import { newTraceparent } from "../observability/trace_context.ts";
 import { pathToFileURL } from "node:url";
 import type { RawData } from "../contracts/mod.ts";
 import { PluginLimitsSchema } from "../config/schema.ts";
@@ -69,14 +70,12 @@ import {
   type ProviderRequest,
 } from "./plugin_api.ts";
 import type { PluginIdentity, SourceProvider } from "./service.ts";
+import { BUILTIN_PLUGINS, builtinPluginUrl, isBuiltinPlugin } from "../plugins/mod.ts";
 
 const HOST_URL = new URL("./plugin_host.ts", import.meta.url).href;
 
-/** The built-in plugin ids, found under `src/plugins/<id>/mod.ts`. */
-export const BUILTIN_PLUGINS = ["synthetic", "file", "icgem", "http"] as const;
-
-const isBuiltin = (id: string) => (BUILTIN_PLUGINS as readonly string[]).includes(id);
-const builtinUrl = (id: string) => new URL(`../plugins/${id}/mod.ts`, import.meta.url).href;
+// Re-exported: the ingestion surface names the built-ins its loader resolves.
+export { BUILTIN_PLUGINS };
 
 /**
  * Resource and size limits of a plugin's child process (config `source.limits`).
@@ -131,7 +130,7 @@ export function resolvePluginModule(
   baseDir: string = Deno.cwd(),
 ): string {
   if (module === undefined || module === "") {
-    if (!isBuiltin(plugin)) {
+    if (!isBuiltinPlugin(plugin)) {
       throw new PluginLoadError(
         plugin,
         "import",
@@ -139,9 +138,9 @@ export function resolvePluginModule(
           `its module (a path, file:, https: or npm: specifier)`,
       );
     }
-    return builtinUrl(plugin);
+    return builtinPluginUrl(plugin);
   }
-  if (isBuiltin(plugin)) {
+  if (isBuiltinPlugin(plugin)) {
     throw new PluginLoadError(
       plugin,
       "identity",
@@ -331,7 +330,7 @@ export class SandboxedPlugin implements SourceProvider {
    */
   static async load(options: LoadPluginOptions): Promise<SandboxedPlugin> {
     const label = options.plugin;
-    if (isBuiltin(options.plugin) && options.module !== builtinUrl(options.plugin)) {
+    if (isBuiltinPlugin(options.plugin) && options.module !== builtinPluginUrl(options.plugin)) {
       throw new PluginLoadError(
         label,
         "identity",
@@ -343,7 +342,7 @@ export class SandboxedPlugin implements SourceProvider {
     const grant = await pluginGrant(label, options);
     const graph = await vetModuleGraph(options.module, {
       plugin: label,
-      builtin: isBuiltin(options.plugin),
+      builtin: isBuiltinPlugin(options.plugin),
       importHosts: grant.import,
       denoDir: await denoCacheDir(),
       timeoutMs: options.loadTimeoutMs,
@@ -412,6 +411,7 @@ export class SandboxedPlugin implements SourceProvider {
         request: {
           ...rest,
           traceId: rest.traceId ?? rest.correlationId,
+          traceparent: rest.traceparent ?? newTraceparent(),
           grantedHosts: [...this.#grant.net],
           bbox: [...rest.bbox] as [number, number, number, number],
         },
@@ -1151,7 +1151,8 @@ export async function probePlugin(options: ProbePluginOptions): Promise<PluginPr
   const label = options.plugin;
   const limits = { ...DEFAULT_PLUGIN_LIMITS, ...options.limits };
   const grant = await pluginGrant(label, options);
-  const builtin = isBuiltin(options.plugin) && options.module === builtinUrl(options.plugin);
+  const builtin = isBuiltinPlugin(options.plugin) &&
+    options.module === builtinPluginUrl(options.plugin);
   const graph = await vetModuleGraph(options.module, {
     plugin: label,
     builtin,

@@ -12,9 +12,11 @@ import {
   ContractError,
   type RawData,
   rawDataChecksum,
-  validateRawData,
 } from "../contracts/mod.ts";
+import { rawDataBytes } from "../contracts/schemas.ts";
+import { validateRawData } from "../contracts/schemas.ts";
 import { ingestionCacheKey } from "./cache_key.ts";
+import { childTraceparent, newTraceparent } from "../observability/trace_context.ts";
 import {
   isRetryable,
   ModalityFetchError,
@@ -99,6 +101,8 @@ export type FetchOutcome = "ok" | "error" | "invalid" | "rejected" | "circuit_op
 export interface PreFetchEvent {
   /** Correlation id of the fetch (the plugin's `traceId`). */
   correlationId: string;
+  /** W3C `traceparent` of the fetch (a child span of the run's). */
+  traceparent?: string;
   /** Modality. */
   modality: string;
   /** Plugin id. */
@@ -182,6 +186,11 @@ export interface FetchOptions {
   /** Correlation id. @default a new random id */
   correlationId?: string;
   /**
+   * The run's W3C `traceparent`: the fetch is a child span of it (same trace id), handed to
+   * the plugin as `traceparent` and logged on the fetch's lines. @default a new trace
+   */
+  traceparent?: string;
+  /**
    * The request's cache key when the caller already computed it with
    * {@linkcode IngestionService.cacheKey} (it names the fetch in events and logs).
    * @default computed here
@@ -199,14 +208,20 @@ const silent: IngestionLogger = { debug() {}, info() {}, warn() {}, error() {} }
  * @example Fetch with a test double
  * ```ts
  * import { IngestionService } from "./service.ts";
- * import { createPlugin, manifest } from "../plugins/synthetic/mod.ts";
- * const plugin = createPlugin();
+ * import { synthetic } from "../plugins/in_process.ts";
+ * const plugin = synthetic.createPlugin();
  * const service = new IngestionService({
  *   providers: {
  *     gravity: {
- *       id: manifest.id,
- *       version: manifest.version,
- *       fetch: (r) => plugin.fetch({ ...r, traceId: r.traceId ?? "t", grantedHosts: [] }),
+ *       id: synthetic.manifest.id,
+ *       version: synthetic.manifest.version,
+ *       fetch: (r) =>
+ *         plugin.fetch({
+ *           ...r,
+ *           traceId: r.traceId ?? "t",
+ *           traceparent: r.traceparent ?? "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+ *           grantedHosts: [],
+ *         }),
  *     },
  *   },
  * });
@@ -316,9 +331,12 @@ export class IngestionService {
     checkBbox(bbox, "bbox");
     const params = options.params ?? {};
     const correlationId = options.correlationId ?? `fetch-${crypto.randomUUID()}`;
+    const traceparent = options.traceparent === undefined
+      ? newTraceparent()
+      : childTraceparent(options.traceparent);
     const cacheKey = options.cacheKey ?? this.cacheKey(modality, bbox, params);
     const plugin = provider.id;
-    const base = { correlationId, modality, plugin, cacheKey };
+    const base = { correlationId, traceparent, modality, plugin, cacheKey };
     const started = performance.now();
     this.#emit(this.#pre, {
       ...base,
@@ -353,6 +371,7 @@ export class IngestionService {
             bbox,
             params,
             traceId: correlationId,
+            traceparent,
             correlationId,
             signal,
           }),
@@ -395,7 +414,7 @@ export class IngestionService {
       finish("invalid", attempts, { error: errorText(e) });
       throw e;
     }
-    finish("ok", attempts, { checksum: data.metadata.checksum, bytes: arrayBytes(data) });
+    finish("ok", attempts, { checksum: data.metadata.checksum, bytes: rawDataBytes(data) });
     return { data, cacheKey, attempts, correlationId };
   }
 
@@ -457,12 +476,4 @@ export class IngestionService {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
-
-/** Bytes of a `RawData`'s arrays. */
-function arrayBytes(data: RawData): number {
-  const arrays: (ArrayBufferView | undefined)[] = data.kind === "points"
-    ? Object.values(data.points)
-    : Object.values(data.grid);
-  return arrays.reduce((n, a) => n + (a?.byteLength ?? 0), 0);
 }

@@ -20,6 +20,7 @@ import {
   type RawData,
   rawDataChecksum,
 } from "../contracts/mod.ts";
+import { rawDataBytes } from "../contracts/schemas.ts";
 import type { GamConfig } from "../config/mod.ts";
 import { GridOptionError, type WorkerPool } from "../compute/mod.ts";
 import type { GridCache, IngestionCache } from "../cache/mod.ts";
@@ -42,12 +43,16 @@ import {
 } from "../preprocessing/mod.ts";
 import type { ManifestInput } from "../persistence/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { writeGrid } from "../formats/mod.ts";
+import { type LineSummary, summariseLines } from "../formats/mod.ts";
 import type { ProgressSink } from "./progress.ts";
+import { writeRunGrids } from "./run_folder.ts";
+import { fileSafeName } from "../fs/mod.ts";
 
 /** Everything one modality's run needs. */
 export interface ModalityJobContext {
   runId: string;
+  /** The run's W3C `traceparent`; each fetch is a child span of it. @default a new trace */
+  traceparent?: string;
   config: GamConfig;
   modality: string;
   bbox: Bbox;
@@ -105,6 +110,8 @@ export interface IngestionProvenance {
   /** The plugin fetches made (none for a cache hit). */
   fetches: {
     traceId: string;
+    /** The fetch's W3C `traceparent` (the header the source received). */
+    traceparent: string | null;
     outcome: string;
     attempts: number;
     durationSeconds: number;
@@ -144,6 +151,13 @@ export interface ModalityJobResult {
   pipelineVersion: string;
   /** The plugin that served the modality (with its identity when sandboxed). */
   plugin?: { id: string; version: string; identity?: PluginIdentity };
+  /**
+   * Cache entry paths the run read or wrote (ingestion, then one per grid), in the run manifest
+   * so that `gam storage rehydrate` can bring them back from the bucket.
+   */
+  cacheEntries?: string[];
+  /** The survey as ingested: its flight lines (none for grids) and delivered CRS. */
+  survey?: { lines: LineSummary[]; sourceCrs?: string };
 }
 
 /**
@@ -218,8 +232,6 @@ export function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): strin
 /** Provenance step holding the run's stage records (so cached grids keep them). */
 const STAGES_STEP = "pipeline.stages";
 
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, "_");
-
 /**
  * Runs one modality. Never throws for a failure of the modality itself: the result says
  * `failed` (or `interrupted`) with the reason, so other modalities go on.
@@ -251,9 +263,14 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
   try {
     const plan = planFor(config, modality);
     ctx.progress.update({ modality, task: "fetch", done: 0, total: 1, unit: "requests" });
-    const { raw, cache, manifest } = await ingest(ctx);
+    const { raw, cache, manifest, entry } = await ingest(ctx);
     result.manifest = manifest;
+    if (entry !== undefined) result.cacheEntries = [entry];
     result.pointsIn = raw.kind === "points" ? raw.points.value.length : raw.grid.values.length;
+    result.survey = {
+      lines: raw.kind === "points" ? summariseLines(raw.points) : [],
+      ...(raw.sourceCrs ? { sourceCrs: raw.sourceCrs } : {}),
+    };
     ctx.progress.update({ modality, task: "fetch", done: 1, total: 1, unit: "requests" });
 
     const leaves = leafBranches(plan);
@@ -312,7 +329,14 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
         cacheable: run.failures.length === 0,
       };
     };
-    const versions = leaves.map((b) => `${cacheVersion}.${safeName(b)}`);
+    const versions = leaves.map((b) => `${cacheVersion}.${fileSafeName(b)}`);
+    if (ctx.gridCache) {
+      const gridCache = ctx.gridCache;
+      result.cacheEntries = [
+        ...(result.cacheEntries ?? []),
+        ...versions.map((v) => gridCache.path(modality, ctx.bbox, v)),
+      ];
+    }
     const grids = ctx.gridCache
       ? await ctx.gridCache.getOrComputeAll(modality, ctx.bbox, versions, compute, originOf(raw), {
         // The grids are good: a cache that cannot take them costs a rerun, not the result.
@@ -346,18 +370,14 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
     // Branches finish in any order; outputs follow the definition's order.
     outputs.sort((a, b) => leaves.indexOf(a.branch) - leaves.indexOf(b.branch));
     result.outliersRemoved = outliersRemoved(result.stages);
-    await Deno.mkdir(`${ctx.runDir}/grids`, { recursive: true });
-    for (const o of outputs) {
-      const base = `${ctx.runDir}/grids/${safeName(modality)}-${safeName(o.branch)}`;
-      await writeGrid(`${base}.zarr`, o.grid);
-      await writeGrid(`${base}.tif`, o.grid);
+    const paths = await writeRunGrids(ctx.runDir, modality, outputs);
+    for (const [i, o] of outputs.entries()) {
       const qc = qcReportOf(o.grid);
       result.grids.push({
         branch: o.branch,
         grid: o.grid,
         checksum: gridChecksum(o.grid),
-        zarrPath: `${base}.zarr`,
-        tifPath: `${base}.tif`,
+        ...paths[i],
         qc,
         anomalies: (qc?.anomalies as Anomaly[] | undefined) ?? [],
       });
@@ -390,9 +410,16 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
 export async function ingest(
   ctx: Pick<
     ModalityJobContext,
-    "modality" | "config" | "bbox" | "ingestion" | "ingestionCache" | "logger" | "signal"
+    | "modality"
+    | "config"
+    | "bbox"
+    | "ingestion"
+    | "ingestionCache"
+    | "logger"
+    | "signal"
+    | "traceparent"
   >,
-): Promise<{ raw: RawData; cache: CacheDecision; manifest: ManifestInput }> {
+): Promise<{ raw: RawData; cache: CacheDecision; manifest: ManifestInput; entry?: string }> {
   const { modality } = ctx;
   const params = ctx.config.modalities[modality].source.params as Record<string, unknown>;
   const key = ctx.ingestion.cacheKey(modality, ctx.bbox, params);
@@ -404,9 +431,10 @@ export async function ingest(
     pluginId: raw.source.plugin,
     pluginVersion: raw.source.version,
     checksumSha256: (raw.metadata.checksum ?? rawDataChecksum(raw)).replace(/^sha256:/, ""),
-    sizeBytes: rawBytes(raw),
+    sizeBytes: rawDataBytes(raw),
     licence: raw.metadata.licence,
     citation: raw.metadata.citation,
+    ...(raw.metadata.doi ? { extra: { doi: raw.metadata.doi } } : {}),
     retrievedAt: new Date(raw.metadata.retrievedAt),
     expiresAt,
     cachePath,
@@ -416,6 +444,7 @@ export async function ingest(
       params,
       signal: ctx.signal,
       cacheKey: key,
+      traceparent: ctx.traceparent,
     })).data;
   if (!ctx.ingestionCache) {
     const raw = await fetch();
@@ -433,19 +462,11 @@ export async function ingest(
   return {
     raw: r.data,
     cache: r.outcome,
+    ...(r.outcome === "no-store" ? {} : { entry: r.entry.path }),
     manifest: r.outcome === "no-store"
       ? manifestFor(r.data, "", null)
       : manifestFor(r.data, r.entry.dir, new Date(r.entry.expiresAt)),
   };
-}
-
-function rawBytes(raw: RawData): number {
-  if (raw.kind === "grid") {
-    return raw.grid.lat.byteLength + raw.grid.lon.byteLength + raw.grid.values.byteLength;
-  }
-  const p = raw.points;
-  return p.lon.byteLength + p.lat.byteLength + p.value.byteLength + (p.height?.byteLength ?? 0) +
-    (p.line?.byteLength ?? 0);
 }
 
 /**

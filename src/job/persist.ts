@@ -14,6 +14,7 @@ import {
   type Repository,
 } from "../persistence/mod.ts";
 import type { StageRecord } from "../preprocessing/mod.ts";
+import type { LineSummary } from "../formats/mod.ts";
 import { valueStatistics } from "../preprocessing/mod.ts";
 
 /** One grid to persist. */
@@ -42,6 +43,10 @@ export interface ModalityToPersist {
   stages: StageRecord[];
   /** Provenance of the ingestion (request, plugin identity, fetches, cache decision). */
   ingestion?: unknown;
+  /** The survey's flight lines, in code order (stored in `survey_lines`). */
+  lines?: readonly LineSummary[];
+  /** CRS the survey's coordinates were delivered in, when not EPSG:4326. */
+  sourceCrs?: string;
 }
 
 /** Ids of what was stored. */
@@ -71,7 +76,9 @@ export async function persistModality(
     runId: m.runId,
     sourceManifestId: manifest.id,
     ingestStatus: "ingested",
+    sourceCrs: m.sourceCrs ?? null,
   });
+  if (m.lines && m.lines.length > 0) await repo.insertSurveyLines(survey.id, m.lines);
   const gridIds: number[] = [];
   let anomalyCount = 0;
   for (const g of m.grids) {

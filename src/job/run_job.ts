@@ -12,12 +12,17 @@
  * its own, concurrently with plugin loading and ingestion, and awaited only when the first
  * modality is ready to persist.
  *
+ * This file orchestrates only: the final table is `summary.ts`, the run folder's layout and
+ * files `run_folder.ts` (the report itself `src/report`), the build information
+ * `src/compute/build_info.ts`, the run's metrics `src/observability/run_metrics.ts`.
+ *
  * @module
  */
-import { type Anomaly, type Bbox, isEdgeAnomaly } from "../contracts/mod.ts";
+import type { Bbox } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
-import { WorkerPool } from "../compute/mod.ts";
-import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
+import { buildInfo, WorkerPool } from "../compute/mod.ts";
+import { GridCache, IngestionCache } from "../cache/mod.ts";
+import { openCacheStore } from "../storage/cache_store_for.ts";
 import {
   IngestionService,
   loadProviders,
@@ -32,13 +37,12 @@ import {
 } from "../persistence/mod.ts";
 import {
   defaultRegistry,
-  type Gauge,
   type Logger,
   type MetricsRegistry,
   newCorrelationId,
+  recordRunMetrics,
+  runTraceparent,
 } from "../observability/mod.ts";
-import { renderReport, type ReportModality } from "../report/mod.ts";
-import { nanCount } from "../preprocessing/mod.ts";
 import {
   type IngestionProvenance,
   type ModalityJobResult,
@@ -47,9 +51,23 @@ import {
 } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
 import { databaseCacheLock } from "./cache_lock.ts";
-import { writeFileAtomic } from "../fs/mod.ts";
+import { uploadRunFolder } from "./upload.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
+import {
+  failedResult,
+  modalitySummary,
+  runStatus,
+  type RunSummary,
+  sortResults,
+} from "./summary.ts";
+import {
+  draftRunFolder,
+  renderRunFolder,
+  type RunFolderDraft,
+  runFolderPath,
+  writeRunFolder,
+} from "./run_folder.ts";
 
 /** Options of {@linkcode runJob}. */
 export interface RunJobOptions {
@@ -70,6 +88,14 @@ export interface RunJobOptions {
   /** Run id. @default a new correlation id */
   runId?: string;
   /**
+   * The run's W3C `traceparent`, on every log line of the run, in the manifest and (as a child
+   * span per fetch) in the plugin's request and its HTTP requests.
+   * @default a child span of `TRACEPARENT` from the environment when set, else a new trace
+   */
+  traceparent?: string;
+  /** The tile this run covers (a queued job's tile), as the `tile` tag of every log line. */
+  tile?: string;
+  /**
    * An open database to use (and leave open), as `gam serve` passes its one connection.
    * @default a database opened for this run and closed at its end
    */
@@ -87,37 +113,6 @@ export interface RunJobOptions {
   engine?: PgliteEngineStart;
 }
 
-/** One row of the final table. */
-export interface ModalitySummary {
-  modality: string;
-  outcome: "ok" | "failed" | "interrupted";
-  error?: string;
-  pointsIn: number;
-  outliersRemoved: number;
-  /** `ny x nx` of the first grid. */
-  gridSize: string;
-  nanRatio: number | null;
-  anomalies: number;
-  cache: string;
-  durationSeconds: number;
-  grids: { branch: string; zarr: string; tif: string; checksum: string }[];
-}
-
-/** What {@linkcode runJob} returns. */
-export interface RunSummary {
-  runId: string;
-  status: "succeeded" | "partial" | "failed" | "interrupted" | "validated";
-  runDir: string;
-  startedAt: string;
-  finishedAt: string;
-  bbox: Bbox;
-  configHash: string;
-  database?: string;
-  modalities: ModalitySummary[];
-  /** Problems found by `--dry-run` (empty when valid). */
-  problems?: string[];
-}
-
 /**
  * Runs the main job.
  *
@@ -131,16 +126,24 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   const { config, hash } = options.loaded;
   const startedAt = new Date().toISOString();
   const runId = options.runId ?? newCorrelationId("run");
-  const logger = options.logger.child({ correlationId: runId, component: "run" });
+  const traceparent = options.traceparent ??
+    runTraceparent(options.getEnv ?? ((n) => Deno.env.get(n)));
+  const logger = options.logger.child({
+    correlationId: runId,
+    component: "run",
+    traceparent,
+    ...(options.tile === undefined ? {} : { tile: options.tile }),
+  });
   const registry = options.registry ?? defaultRegistry;
   const progress = options.progress ?? createProgress({ logger });
   const bbox = config.defaults.bbox as Bbox;
   const modalities = Object.entries(config.modalities)
     .filter(([name, m]) => (options.modalities ? options.modalities.includes(name) : m.enabled))
     .map(([name]) => name);
-  const runDir = `${config.defaults.outputDir}/runs/${runId}`;
+  const runDir = runFolderPath(config.defaults.outputDir, runId);
   const summary: RunSummary = {
     runId,
+    traceparent,
     status: "succeeded",
     runDir,
     startedAt,
@@ -243,7 +246,17 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   // Started when a modality first needs it: a run served from the cache computes nothing.
   let pool: WorkerPool | undefined;
   const getPool = () => pool ??= new WorkerPool({ size: config.defaults.workers });
-  const store = new FsCacheStore(config.defaults.cacheDir);
+  // With storage configured the bucket is the cache's second layer: uploads left pending by an
+  // earlier process (crash, bucket outage) are resumed now, in the background.
+  const { store, mirror, bucket: mirrorBucket } = openCacheStore(config, {
+    logger,
+    metrics: registry,
+  });
+  if (mirror && !options.noCache) {
+    mirror.resume().catch((error) =>
+      logger.warn("could not read the cache replication journal", { error })
+    );
+  }
   const policy = (m: string) => config.modalities[m]?.cache;
   const cacheOptions = {
     store,
@@ -271,6 +284,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     const list = fetches.get(e.modality) ?? [];
     list.push({
       traceId: e.correlationId,
+      traceparent: e.traceparent ?? null,
       outcome: e.outcome,
       attempts: e.attempts,
       durationSeconds: e.durationSeconds,
@@ -321,6 +335,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
           })),
           stages: r.stages,
           ingestion: r.ingestion,
+          lines: r.survey?.lines,
+          sourceCrs: r.survey?.sourceCrs,
         });
         logger.info("persisted", { modality: r.modality, ...ids });
       } catch (error) {
@@ -344,6 +360,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
             )
             : await runModalityJob({
               runId,
+              traceparent,
               config,
               modality: m,
               bbox,
@@ -385,6 +402,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
         .catch(() => {});
     }
     await closeOwnDatabase();
+    await mirror?.close(); // what was not uploaded stays pending in the journal
+    mirrorBucket?.close?.();
     throw error;
   } finally {
     await pool?.close();
@@ -393,12 +412,12 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   }
 
   sortResults(results, modalities);
-  recordMetrics(registry, results);
+  recordRunMetrics(registry, results);
   const interrupted = signal.aborted || results.some((r) => r.outcome === "interrupted");
   const status = runStatus(results, interrupted);
   summary.status = status;
   summary.finishedAt = new Date().toISOString();
-  summary.modalities = results.map(toSummary);
+  summary.modalities = results.map(modalitySummary);
   database ??= await dbPromise.catch((e) => {
     logger.error("database unavailable", { error: e });
     return undefined;
@@ -420,346 +439,25 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     // A stopped run's half-written cache entries go; other processes' writes (their lock is
     // held) are left alone.
     if (interrupted) await store.cleanLeftovers().catch(() => {});
+    if (config.storage?.uploadAtRunEnd && !interrupted) {
+      summary.storage = await uploadRunFolder(config, summary.runDir, database, logger);
+    }
   } finally {
     clearInterval(heartbeat);
+    if (mirror) {
+      // Replication is asynchronous, but a one-shot run waits for it before it exits (one try
+      // per entry: what fails stays pending in the journal for the next start).
+      const flushed = await mirror.flush().catch((error) => {
+        logger.warn("cache replication to the bucket failed", { error });
+        return undefined;
+      });
+      if (flushed && flushed.pending > 0) {
+        logger.warn("cache entries not yet in the bucket stay pending", { ...flushed });
+      }
+      await mirror.close();
+      mirrorBucket?.close?.();
+    }
     if (ownDatabase) await database?.close();
   }
   return summary;
-}
-
-function failedResult(modality: string, pipelineVersion: string, error: string): ModalityJobResult {
-  return {
-    modality,
-    outcome: "failed",
-    error,
-    pointsIn: 0,
-    outliersRemoved: 0,
-    cache: "off",
-    durationSeconds: 0,
-    grids: [],
-    branchFailures: [],
-    stages: [],
-    pipelineVersion,
-  };
-}
-
-function toSummary(r: ModalityJobResult): ModalitySummary {
-  const first = r.grids[0]?.grid;
-  return {
-    modality: r.modality,
-    outcome: r.outcome,
-    ...(r.error ? { error: r.error } : {}),
-    pointsIn: r.pointsIn,
-    outliersRemoved: r.outliersRemoved,
-    gridSize: first ? `${first.lat.length} x ${first.lon.length}` : "-",
-    nanRatio: first && first.values.length > 0
-      ? nanCount(first.values) / first.values.length
-      : null,
-    anomalies: r.grids.reduce((n, g) => n + g.anomalies.filter((a) => !isEdgeAnomaly(a)).length, 0),
-    cache: r.cache,
-    durationSeconds: r.durationSeconds,
-    grids: r.grids.map((g) => ({
-      branch: g.branch,
-      zarr: g.zarrPath,
-      tif: g.tifPath,
-      checksum: g.checksum,
-    })),
-  };
-}
-
-/** The run folder's files, as text. */
-interface RunFolderFiles {
-  manifest: string;
-  anomalies: string;
-  report: string;
-}
-
-/** Code version and numeric-core build, as the run manifest records them. */
-interface BuildInfo {
-  code: string;
-  wasm: { sourceHash: string | null; wasmSha256: string };
-}
-
-async function buildInfo(): Promise<BuildInfo> {
-  const [code, wasm] = await Promise.all([codeVersion(), wasmBuild()]);
-  return { code, wasm };
-}
-
-function renderRunFolder(
-  summary: RunSummary,
-  results: ModalityJobResult[],
-  loaded: LoadedConfig,
-  build: BuildInfo,
-): RunFolderFiles {
-  const manifest = {
-    ...summary,
-    config: { hash: loaded.hash, sources: loaded.sources, profile: loaded.profile ?? null },
-    code: build.code,
-    wasm: build.wasm,
-    plugins: Object.fromEntries(
-      results.filter((r) => r.manifest).map((r) => [r.modality, {
-        id: r.manifest!.pluginId,
-        version: r.manifest!.pluginVersion,
-        module: r.plugin?.identity?.module ?? null,
-        graphHash: r.plugin?.identity?.graphHash ?? null,
-        npmIntegrity: r.plugin?.identity?.npmIntegrity ?? null,
-        checksum: r.manifest!.checksumSha256,
-        licence: r.manifest!.licence,
-        citation: r.manifest!.citation,
-      }]),
-    ),
-    stages: Object.fromEntries(results.map((r) => [r.modality, r.stages])),
-    ingestion: Object.fromEntries(results.map((r) => [r.modality, r.ingestion ?? null])),
-    provenance: Object.fromEntries(
-      results.map((
-        r,
-      ) => [r.modality, Object.fromEntries(r.grids.map((g) => [g.branch, g.grid.provenance]))]),
-    ),
-  };
-  const features = results.flatMap((r) =>
-    r.grids.flatMap((g) =>
-      g.anomalies.map((a: Anomaly) => ({
-        type: "Feature",
-        geometry: { type: "Point", coordinates: [a.lon, a.lat, -a.depth] },
-        properties: {
-          modality: r.modality,
-          branch: g.branch,
-          type: a.type,
-          confidence: a.confidence,
-          ...a.attributes,
-          edge: isEdgeAnomaly(a),
-        },
-      }))
-    )
-  );
-  const report: ReportModality[] = results.map((r) => ({
-    modality: r.modality,
-    outcome: r.outcome,
-    error: r.error,
-    pointsIn: r.pointsIn,
-    outliersRemoved: r.outliersRemoved,
-    cache: r.cache,
-    durationSeconds: r.durationSeconds,
-    stages: r.stages.map((s) => ({
-      branch: s.branch,
-      stage: s.stage,
-      version: s.version,
-      durationSeconds: s.durationSeconds,
-      outcome: s.outcome,
-      error: s.error,
-    })),
-    grids: r.grids.map((g) => ({
-      title: `${r.modality} / ${g.branch}`,
-      grid: g.grid,
-      anomalies: g.anomalies,
-      qc: g.qc
-        ? {
-          completeness: g.qc.completeness.fraction,
-          ...(g.qc.completeness.footprint === "input points"
-            ? {
-              supportKm: g.qc.completeness.supportKm,
-              extrapolated: g.qc.completeness.extrapolated,
-              maxDistanceKm: g.qc.completeness.maxDistanceKm ?? undefined,
-            }
-            : {}),
-          seams: g.qc.seams.map((s) => ({
-            between: `${s.surveyA}|${s.surveyB}`,
-            offset: s.offset,
-            gradientJump: s.gradientJump ?? undefined,
-            flagged: s.flagged,
-          })),
-        }
-        : undefined,
-    })),
-  }));
-  return {
-    manifest: JSON.stringify(manifest, null, 2),
-    anomalies: JSON.stringify({ type: "FeatureCollection", features }, null, 1),
-    report: renderReport({
-      runId: summary.runId,
-      startedAt: summary.startedAt,
-      finishedAt: summary.finishedAt,
-      bbox: summary.bbox,
-      modalities: report,
-      provenance: manifest,
-    }),
-  };
-}
-
-async function writeRunFolder(runDir: string, files: RunFolderFiles): Promise<void> {
-  await writeFileAtomic(`${runDir}/manifest.json`, files.manifest);
-  await writeFileAtomic(`${runDir}/anomalies.geojson`, files.anomalies);
-  await writeFileAtomic(`${runDir}/report.html`, files.report);
-}
-
-/** A run folder rendered before the run ended; see {@linkcode draftRunFolder}. */
-interface RunFolderDraft {
-  /** The files for `summary` when it is the one drafted (finish time aside), else `undefined`. */
-  matches(summary: RunSummary): RunFolderFiles | undefined;
-}
-
-/**
- * Renders the run folder (the report's images take a while) while the results are still being
- * stored, for the summary the run will have if storing them changes no outcome. The finish time
- * is not known yet: a unique placeholder stands for it and is replaced when the draft is used;
- * ISO times are the same text in JSON and HTML, so the files are byte for byte those rendered
- * afterwards. A summary that differs in anything else (a modality failed to persist, the run was
- * interrupted, the database did not open) gets no files, and the caller renders them anew.
- */
-async function draftRunFolder(
-  summary: RunSummary,
-  results: ModalityJobResult[],
-  modalities: string[],
-  o: { interrupted: boolean; database: string; loaded: LoadedConfig; build: Promise<BuildInfo> },
-): Promise<RunFolderDraft> {
-  const build = await o.build;
-  const placeholder = `@@gam-finished-at-${crypto.randomUUID()}@@`;
-  const ordered = sortResults([...results], modalities);
-  const interrupted = o.interrupted || ordered.some((r) => r.outcome === "interrupted");
-  const expected: RunSummary = {
-    ...summary,
-    status: runStatus(ordered, interrupted),
-    finishedAt: placeholder,
-    database: o.database,
-    modalities: ordered.map(toSummary),
-  };
-  const key = JSON.stringify(expected);
-  const files = renderRunFolder(expected, ordered, o.loaded, build);
-  return {
-    matches(actual) {
-      if (JSON.stringify({ ...actual, finishedAt: placeholder }) !== key) return undefined;
-      const at = actual.finishedAt;
-      return {
-        manifest: files.manifest.replaceAll(placeholder, at),
-        anomalies: files.anomalies.replaceAll(placeholder, at),
-        report: files.report.replaceAll(placeholder, at),
-      };
-    },
-  };
-}
-
-/** Results in configuration order, not in the order modalities finished. */
-function sortResults(results: ModalityJobResult[], modalities: string[]): ModalityJobResult[] {
-  return results.sort((a, b) => modalities.indexOf(a.modality) - modalities.indexOf(b.modality));
-}
-
-function runStatus(
-  results: ModalityJobResult[],
-  interrupted: boolean,
-): "succeeded" | "partial" | "failed" | "interrupted" {
-  const ok = results.filter((r) => r.outcome === "ok").length;
-  return interrupted
-    ? "interrupted"
-    : ok === results.length
-    ? "succeeded"
-    : ok > 0
-    ? "partial"
-    : "failed";
-}
-
-async function codeVersion(): Promise<string> {
-  try {
-    const out = await new Deno.Command("git", {
-      args: ["describe", "--always", "--dirty", "--tags"],
-      cwd: new URL("../..", import.meta.url).pathname,
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
-/** The numeric core's build: its source hash and the sha256 of the `.wasm` actually loaded. */
-async function wasmBuild(): Promise<{ sourceHash: string | null; wasmSha256: string }> {
-  const dir = new URL("../compute/wasm/", import.meta.url);
-  const js = await Deno.readTextFile(new URL("gam_core.js", dir));
-  const bytes = await Deno.readFile(new URL("gam_core_bg.wasm", dir));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return {
-    sourceHash: /source-hash: ([0-9a-f]{64})/.exec(js)?.[1] ?? null,
-    wasmSha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
-  };
-}
-
-/**
- * `gam_run_modality_last_success_timestamp_seconds{modality}`, registered on `registry`: what
- * the "scheduled modality overdue" alert watches (monitoring/prometheus/rules/alerts.yml).
- *
- * @param registry Where to register (idempotent).
- * @returns The gauge.
- *
- * @example Usage
- * ```ts
- * import { lastSuccessGauge } from "./run_job.ts";
- * import { MetricsRegistry } from "../observability/mod.ts";
- * lastSuccessGauge(new MetricsRegistry()).set({ modality: "gravity" }, Date.now() / 1000);
- * ```
- */
-export function lastSuccessGauge(registry: MetricsRegistry): Gauge<"modality"> {
-  return registry.gauge({
-    name: "gam_run_modality_last_success_timestamp_seconds",
-    help: "Unix time at which the last successful run of the modality finished.",
-    labelNames: ["modality"],
-  });
-}
-
-/** Stage durations and modality outcomes as metrics (the cache and ingestion layers count their own). */
-function recordMetrics(registry: MetricsRegistry, results: ModalityJobResult[]): void {
-  const stageSeconds = registry.histogram({
-    name: "gam_pipeline_stage_duration_seconds",
-    help: "Wall time of preprocessing stages.",
-    labelNames: ["modality", "stage"],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-  });
-  const outcomes = registry.counter({
-    name: "gam_run_modalities_total",
-    help: "Modality runs of gam run by outcome.",
-    labelNames: ["modality", "outcome"],
-  });
-  const seconds = registry.histogram({
-    name: "gam_run_modality_duration_seconds",
-    help: "Wall time of one modality's run (ingest, preprocess, write).",
-    labelNames: ["modality"],
-    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
-  });
-  const lastSuccess = lastSuccessGauge(registry);
-  const throughput = registry.gauge({
-    name: "gam_run_modality_points_per_second",
-    help: "Points ingested per second of wall time of the modality's last run (ingest to write).",
-    labelNames: ["modality"],
-  });
-  registry.gauge({
-    name: "gam_process_peak_resident_memory_bytes",
-    help: "Peak resident memory of this process so far (Linux VmHWM; current RSS elsewhere).",
-    labelNames: [],
-  }).set(peakResidentBytes());
-  const now = Date.now() / 1000;
-  for (const r of results) {
-    outcomes.inc({ modality: r.modality, outcome: r.outcome });
-    if (r.outcome === "ok") lastSuccess.set({ modality: r.modality }, now);
-    if (r.outcome === "ok" && r.durationSeconds > 0) {
-      throughput.set({ modality: r.modality }, r.pointsIn / r.durationSeconds);
-    }
-    seconds.observe({ modality: r.modality }, r.durationSeconds);
-    if (r.cache === "hit") continue; // cached records are the earlier run's timings
-    for (const s of r.stages) {
-      stageSeconds.observe({ modality: r.modality, stage: s.stage }, s.durationSeconds);
-    }
-  }
-}
-
-/**
- * Peak resident set of the process in bytes: `VmHWM` of /proc/self/status on Linux (worker
- * threads included, as they share the process), the current RSS where that file is missing.
- */
-function peakResidentBytes(): number {
-  try {
-    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
-    if (kb !== undefined) return Number(kb) * 1024;
-  } catch {
-    // not Linux, or /proc not readable
-  }
-  return Deno.memoryUsage().rss;
 }

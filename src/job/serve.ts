@@ -40,6 +40,12 @@ export interface PipelineServerOptions {
   ready?: () => boolean;
   /** The clock, for tests. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Asked at each scheduled fire time (not for {@linkcode PipelineServer.trigger} calls):
+   * `false` skips this fire (logged), e.g. when another blue/green color owns the schedules.
+   * @default always fire
+   */
+  mayFire?: (modality: string) => Promise<boolean>;
 }
 
 /** Fire times looked at to find a schedule's period (covers a week of a weekday schedule). */
@@ -216,11 +222,31 @@ export class PipelineServer {
     const timer = setTimeout(() => {
       this.#timers.delete(modality);
       if ((this.#opts.now?.() ?? new Date()).getTime() >= next.getTime() - 5) {
-        this.trigger(modality);
+        this.#fire(modality);
       }
       this.#arm(modality, pattern);
     }, Math.max(0, delay));
     this.#timers.set(modality, timer);
+  }
+
+  #fire(modality: string): void {
+    const mayFire = this.#opts.mayFire;
+    if (!mayFire) {
+      this.trigger(modality);
+      return;
+    }
+    mayFire(modality).then((yes) => {
+      if (yes) {
+        this.trigger(modality);
+        return;
+      }
+      this.#opts.logger.info("scheduled run not fired: schedules owned elsewhere", { modality });
+    }, (error) => {
+      this.#opts.logger.error("could not tell whether to fire the schedule; not fired", {
+        modality,
+        error,
+      });
+    });
   }
 
   #handle(req: Request): Promise<Response> {

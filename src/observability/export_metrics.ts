@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { writeFileAtomic } from "../fs/mod.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 
 /**
@@ -150,13 +150,6 @@ export async function writeMetricsFile(registry: MetricsRegistry, path: string):
         `only *.prom files`,
     );
   }
-  const text = await registry.render();
-  const tmp = `${dirname(path)}/.${crypto.randomUUID().slice(0, 8)}.prom-tmp`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
+  // Atomic: the collector never reads half a file (the temporary name does not end in .prom).
+  await writeFileAtomic(path, await registry.render());
 }

@@ -9,8 +9,12 @@
  *   CLI prints, has registered secrets replaced by `[REDACTED]`; credential-named fields
  *   (password, token, secret, apiKey, authorization...) are hidden whatever their value.
  * - {@linkcode newCorrelationId}: `run-20261125T171501Z-3f9a0c41b2d7`.
+ * - {@linkcode runTraceparent} / {@linkcode childTraceparent}: W3C Trace Context, one trace per
+ *   run (from `TRACEPARENT` when the submitting command set it), one span per fetch.
  * - {@linkcode MetricsRegistry} / {@linkcode defaultRegistry}: counters, gauges and histograms
  *   with labels, `gam_` names in base units, rendered in Prometheus text format 0.0.4.
+ * - {@linkcode recordRunMetrics}: the metrics of `gam run` (modality outcomes, durations, last
+ *   success, stage durations, peak memory).
  *
  * @example Logging a fetch and counting it
  * ```ts
@@ -73,6 +77,15 @@ export {
 export { errorMessage, escapeControlChars } from "./safe_text.ts";
 export { CorrelationIdError, isCorrelationId, newCorrelationId } from "./correlation.ts";
 export {
+  childTraceparent,
+  newTraceparent,
+  parseTraceparent,
+  runTraceparent,
+  type TraceContext,
+  traceIdOf,
+  TraceparentError,
+} from "./trace_context.ts";
+export {
   Counter,
   DEFAULT_SECONDS_BUCKETS,
   defaultRegistry,
@@ -94,3 +107,9 @@ export {
   type PushMetricsOptions,
   writeMetricsFile,
 } from "./export_metrics.ts";
+export {
+  lastSuccessGauge,
+  type ModalityRunRecord,
+  peakResidentBytes,
+  recordRunMetrics,
+} from "./run_metrics.ts";

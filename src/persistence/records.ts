@@ -120,6 +120,8 @@ export interface SurveyInput {
   acquisition?: { start: Date | null; end: Date | null } | null;
   /** @default "pending" */
   ingestStatus?: IngestStatus;
+  /** CRS the survey's coordinates were delivered in (`"EPSG:32633"`), when not EPSG:4326. */
+  sourceCrs?: string | null;
 }
 
 /** A row of `surveys`. */
@@ -138,8 +140,22 @@ export interface SurveyRecord {
   acquisition: { start: Date | null; end: Date | null } | null;
   /** Ingest status. */
   ingestStatus: IngestStatus;
+  /** CRS the coordinates were delivered in, or `null` (EPSG:4326, or not recorded). */
+  sourceCrs: string | null;
   /** When the row was written. */
   createdAt: Date;
+}
+
+/** A flight line of a survey (a row of `survey_lines`). */
+export interface SurveyLineRecord {
+  /** The line's code in the survey's data (`points.line`), 0-based. */
+  code: number;
+  /** The name as delivered (`"FL1-1"`). */
+  name: string;
+  /** Traverse or tie line; `null` when the data did not say. */
+  kind: "line" | "tie" | null;
+  /** Readings of the line. */
+  readings: number;
 }
 
 /** Input of `insertGrid`. */

@@ -33,6 +33,7 @@ import type {
   RunStatus,
   SurveyInput,
   SurveyLineage,
+  SurveyLineRecord,
   SurveyRecord,
 } from "./records.ts";
 
@@ -107,10 +108,25 @@ export interface Repository {
   getSurvey(id: number): Promise<SurveyRecord | undefined>;
   /** Sets a survey's ingest status. */
   setSurveyStatus(id: number, status: IngestStatus): Promise<void>;
+  /**
+   * Stores a survey's flight lines (its line dictionary, in code order: `lines[i]` has code
+   * `i`); resolves to the number stored.
+   */
+  insertSurveyLines(
+    surveyId: number,
+    lines: readonly { name: string; kind?: "line" | "tie"; readings: number }[],
+  ): Promise<number>;
+  /** A survey's flight lines in code order (empty when it has none). */
+  surveyLines(surveyId: number): Promise<SurveyLineRecord[]>;
   /** Inserts a grid. */
   insertGrid(input: GridInput): Promise<GridRecord>;
   /** A grid by id. */
   getGrid(id: number): Promise<GridRecord | undefined>;
+  /**
+   * Points every grid and model stored at `from` (a local path) at `to` (an `s3://` URI with
+   * its version id, once the object is in the bucket); resolves to the rows changed.
+   */
+  replaceStorageUri(from: string, to: string): Promise<number>;
   /** Inserts a model. */
   insertModel(input: ModelInput): Promise<ModelRecord>;
   /** A model by id. */

@@ -13,7 +13,7 @@ import {
   PersistenceError,
   type Repository,
 } from "./mod.ts";
-import { mulberry32 as rng } from "../plugins/synthetic/model.ts";
+import { mulberry32 as rng } from "../plugins/in_process.ts";
 
 const skipServerSuite = await skipServer("src/persistence/repository_test.ts");
 
@@ -137,13 +137,16 @@ function suite(engine: "pglite" | "postgres") {
         await t.step("every migration is applied and PostGIS is present", async () => {
           const st = await db.migrationStatus();
           assert.deepEqual(st.pending, []);
-          assert.deepEqual(st.applied.map((a) => a.version), [1, 2, 3]);
+          const files = [...Deno.readDirSync(new URL("../../migrations", import.meta.url))]
+            .map((e) => Number(e.name.slice(0, 4))).sort((a, b) => a - b);
+          assert.ok(files.includes(5), "0005_survey_inputs.sql is among the migrations");
+          assert.deepEqual(st.applied.map((a) => a.version), files);
           assert.ok(st.applied.every((a) => !a.changed && !a.missing));
           const [{ v }] = await db.sql.query<{ v: string }>("SELECT postgis_lib_version() AS v");
           assert.match(v, /^3\./);
           const again = await db.migrate();
           assert.equal(again.applied.length, 0);
-          assert.equal(again.alreadyApplied, 3);
+          assert.equal(again.alreadyApplied, files.length);
         });
 
         let ids!: Awaited<ReturnType<typeof loadRun>>;
@@ -172,6 +175,38 @@ function suite(engine: "pglite" | "postgres") {
             ["provenance", { git: "abc123", wasm: "deadbeef" }],
           ]);
           assert.equal(await repo.getSurvey(999_999), undefined);
+        });
+
+        await t.step("a survey keeps its source CRS and named flight lines", async () => {
+          const s = await repo.insertSurvey({
+            modality: "magnetic",
+            bbox: [10, 45, 11, 46],
+            sourceCrs: "EPSG:32632",
+          });
+          assert.equal(s.sourceCrs, "EPSG:32632");
+          assert.equal((await repo.getSurvey(ids.survey.id))!.sourceCrs, null);
+          const lines = [
+            { name: "FL1-1", kind: "line" as const, readings: 60 },
+            { name: "T100", kind: "tie" as const, readings: 5 },
+            { name: "L'1; DROP TABLE surveys", readings: 0 },
+          ];
+          assert.equal(await repo.insertSurveyLines(s.id, lines), 3);
+          assert.deepEqual(await repo.surveyLines(s.id), [
+            { code: 0, name: "FL1-1", kind: "line", readings: 60 },
+            { code: 1, name: "T100", kind: "tie", readings: 5 },
+            { code: 2, name: "L'1; DROP TABLE surveys", kind: null, readings: 0 },
+          ]);
+          assert.deepEqual(await repo.surveyLines(ids.survey.id), []);
+          await expectPersistenceError(
+            repo.insertSurveyLines(s.id, [{ name: "FL1-1", readings: 1 }]),
+            "survey_lines",
+            "survey_lines_pkey",
+          );
+          await expectPersistenceError(
+            repo.insertSurvey({ modality: "magnetic", bbox: [10, 45, 11, 46], sourceCrs: "utm" }),
+            "surveys",
+            "surveys_source_crs_format",
+          );
         });
 
         await t.step("anomalies keep lon, lat, depth, confidence exactly", async () => {

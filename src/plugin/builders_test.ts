@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateRawData } from "../contracts/mod.ts";
+import { validateRawData } from "../contracts/schemas.ts";
 import { gridData, pointsData } from "./builders.ts";
 
 const manifest = { id: "mine", version: "1.2.3", licence: "CC-BY-4.0", citation: "Me (2026)" };

@@ -77,4 +77,4 @@ export {
 } from "../ingestion/http_source.ts";
 export { InsecureUrlError, SourceHttpError, SourceNetworkError } from "../ingestion/errors.ts";
 export type { Bbox } from "../contracts/bbox.ts";
-export type { RawData, RawGrid, RawPoints } from "../contracts/raw_data.ts";
+export type { LineKind, RawData, RawGrid, RawPoints } from "../contracts/raw_data.ts";

@@ -15,12 +15,34 @@
  *
  * @module
  */
+export {
+  AsegGdfDefinitionError,
+  type AsegGdfField,
+  parseAsegGdfDefinition,
+  readAsegGdf,
+  type ReadAsegGdfOptions,
+  type SurveyColumns,
+} from "../formats/aseg_gdf.ts";
+export {
+  fromLonLat,
+  isProjectedCrs,
+  projDefinition,
+  toLonLat,
+  UnsupportedCrsError,
+} from "../formats/crs.ts";
+export { readGeosoftXyz, type ReadGeosoftXyzOptions } from "../formats/geosoft_xyz.ts";
 export { type GdfGrid, GdfSyntaxError, parseGdf } from "../formats/gdf.ts";
 export {
   GeoTiffReadError,
   type GeoTiffReadGrid,
   parseGeoTiffGrid,
 } from "../formats/geotiff_read.ts";
+export {
+  LineDictionary,
+  type LineSummary,
+  pickLines,
+  summariseLines,
+} from "../formats/line_dictionary.ts";
 export { NetcdfError, type NetcdfGrid, parseNetcdfGrid } from "../formats/netcdf.ts";
 export {
   type ColumnRef,
@@ -31,5 +53,7 @@ export {
   type Table,
   TableError,
   TableSyntaxError,
+  type TextColumn,
 } from "../formats/table.ts";
 export { isKnownUnit, knownUnits, normalizeUnit, UnitError } from "../units/mod.ts";
+export { datasetDoi } from "../datasets/registry.ts";

@@ -4,7 +4,7 @@
  * synthetic survey against its truth.
  */
 import assert from "node:assert/strict";
-import { validateRawData } from "../contracts/mod.ts";
+import { validateRawData } from "../contracts/schemas.ts";
 import { encodeGeoTiff } from "../formats/geotiff.ts";
 import { createPlugin as fileplugin } from "./file/mod.ts";
 import { createPlugin as httpPlugin, downloadAction } from "./http/mod.ts";
@@ -22,6 +22,7 @@ const req = (bbox: readonly number[], params: Record<string, unknown>, modality 
   bbox: bbox as [number, number, number, number],
   params,
   traceId: "t",
+  traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
   grantedHosts: [],
   correlationId: "t",
   signal: new AbortController().signal,

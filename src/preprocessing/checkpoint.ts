@@ -3,12 +3,8 @@
  *
  * @module
  */
-import {
-  type Bbox,
-  ContractError,
-  validateProcessedGrid,
-  validateRawData,
-} from "../contracts/mod.ts";
+import { type Bbox, ContractError } from "../contracts/mod.ts";
+import { validateProcessedGrid, validateRawData } from "../contracts/schemas.ts";
 import { isProcessedGrid, type Stage, type StageData } from "./stage.ts";
 import { nanCount } from "./statistics.ts";
 

@@ -5,6 +5,9 @@
  */
 import type { StageData } from "./stage.ts";
 
+// The one count of gaps, in the numeric core (light enough for `gam grid` to import).
+export { nanCount } from "../compute/mod.ts";
+
 /** Count, NaN ratio and moments of a data set's values (NaN ignored by the moments). */
 export interface DataStatistics {
   /** Number of values (points or grid cells), NaN included. */
@@ -16,22 +19,6 @@ export interface DataStatistics {
   mean: number | null;
   /** Population standard deviation. */
   std: number | null;
-}
-
-/**
- * The number of NaN values (one comparison per value, where {@linkcode valueStatistics} also
- * updates five moments): for when only the gaps matter.
- *
- * @example Usage
- * ```ts
- * import { nanCount } from "./statistics.ts";
- * nanCount(new Float64Array([1, NaN, 3])); // 1
- * ```
- */
-export function nanCount(values: Float32Array | Float64Array): number {
-  let nan = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) nan++;
-  return nan;
 }
 
 /**

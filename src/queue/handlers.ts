@@ -85,6 +85,11 @@ const SKIPPED = { skipped: "the run is no longer running" } as const;
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, "_");
 
+/** The run's trace as a log binding (`traceparent`), when the run was submitted with one. */
+function traceOf(run: QueuedRun): { traceparent?: string } {
+  return run.plan.traceparent ? { traceparent: run.plan.traceparent } : {};
+}
+
 /** A tile's preprocessing cache version: the tile plan, its input and the run's frame. */
 function tileVersion(
   plan: PipelinePlan,
@@ -134,8 +139,14 @@ export async function ingestTile(ctx: HandlerContext, job: TileJob): Promise<obj
     bbox: job.tile.halo,
     ingestion: rt.ingestion,
     ingestionCache: rt.ingestionCache,
-    logger: ctx.logger.child({ runId: job.runId, modality: job.modality, tile: job.tile.key }),
+    logger: ctx.logger.child({
+      runId: job.runId,
+      modality: job.modality,
+      tile: job.tile.key,
+      ...traceOf(run),
+    }),
     signal: ctx.signal,
+    traceparent: run.plan.traceparent,
   });
   return {
     cache,
@@ -160,7 +171,7 @@ export async function preprocessTile(ctx: HandlerContext, job: TileJob): Promise
   const rt = await ctx.runtime(run);
   runtimeFor(rt, job.modality);
   const { modality, tile } = job;
-  const log = ctx.logger.child({ runId: job.runId, modality, tile: tile.key });
+  const log = ctx.logger.child({ runId: job.runId, modality, tile: tile.key, ...traceOf(run) });
   const { raw, cache, manifest } = await ingest({
     modality,
     config: run.config,
@@ -169,6 +180,7 @@ export async function preprocessTile(ctx: HandlerContext, job: TileJob): Promise
     ingestionCache: rt.ingestionCache,
     logger: log,
     signal: ctx.signal,
+    traceparent: run.plan.traceparent,
   });
   const full = planFor(run.config, modality);
   const part = splitPlan(full).tile;
@@ -267,7 +279,7 @@ export async function mosaicModality(ctx: HandlerContext, job: ModalityJob): Pro
   const run = await ctx.run(job.runId);
   const rt = await ctx.runtime(run);
   const { modality } = job;
-  const log = ctx.logger.child({ runId: job.runId, modality, step: "mosaic" });
+  const log = ctx.logger.child({ runId: job.runId, modality, step: "mosaic", ...traceOf(run) });
   const planned = run.plan.modalities[modality];
   const tiles = (await settledSteps(ctx.db.sql, job.runId))
     .filter((s) => s.modality === modality && s.step === "tile");
@@ -498,7 +510,7 @@ async function settleModality(
       `${run.plan.runDir}/queue.json`,
       JSON.stringify({ runId: run.runId, status, plan: run.plan, settled }, null, 2) + "\n",
     );
-    ctx.logger.info("queued run ended", { runId: run.runId, status });
+    ctx.logger.info("queued run ended", { runId: run.runId, status, ...traceOf(run) });
   }
 }
 
@@ -532,6 +544,7 @@ export async function deadLetter(
     modality: data.modality,
     tile: "tile" in data ? data.tile.key : undefined,
     error: message,
+    ...traceOf(run),
   });
   if ("tile" in data) {
     if (source === QUEUES.ingest) {

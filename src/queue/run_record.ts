@@ -31,6 +31,11 @@ export interface QueuedRunPlan {
   /** `<outputDir>/runs/<run-id>`. */
   runDir: string;
   modalities: Record<string, ModalityPlan>;
+  /**
+   * The run's W3C `traceparent`, set by the submitting command: every job's log lines carry it
+   * and each fetch is a child span of it.
+   */
+  traceparent?: string;
 }
 
 /** A step that ended. */

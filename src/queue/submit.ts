@@ -11,7 +11,7 @@ import type { PgBoss } from "pg-boss";
 import type { Bbox } from "../contracts/bbox.ts";
 import type { GamConfig } from "../config/mod.ts";
 import type { Database } from "../persistence/mod.ts";
-import type { Logger } from "../observability/mod.ts";
+import { type Logger, runTraceparent } from "../observability/mod.ts";
 import { planFor } from "../job/mod.ts";
 import { jobOptions, QUEUES } from "./boss.ts";
 import { jobId, type TileJob } from "./job_data.ts";
@@ -28,6 +28,11 @@ export interface SubmitRunOptions {
   /** The modalities to run. */
   modalities: readonly string[];
   logger: Logger;
+  /**
+   * The run's W3C `traceparent`, stored with the run for its jobs.
+   * @default a child span of `TRACEPARENT` from the environment when set, else a new trace
+   */
+  traceparent?: string;
 }
 
 /**
@@ -93,7 +98,10 @@ export function planRun(
 export async function submitRun(options: SubmitRunOptions): Promise<QueuedRunPlan> {
   const { config, runId } = options;
   const runDir = `${config.defaults.outputDir}/runs/${runId}`;
-  const plan = planRun(config, options.modalities, runDir, options.logger);
+  const plan: QueuedRunPlan = {
+    ...planRun(config, options.modalities, runDir, options.logger),
+    traceparent: options.traceparent ?? runTraceparent(),
+  };
   await createQueuedRun(options.db, {
     runId,
     config,
@@ -132,6 +140,7 @@ export async function submitRun(options: SubmitRunOptions): Promise<QueuedRunPla
   await options.boss.flow(jobs);
   options.logger.info("queued run submitted", {
     runId,
+    traceparent: plan.traceparent,
     tiles: Object.fromEntries(Object.entries(plan.modalities).map(([k, v]) => [k, v.tiles.length])),
   });
   return plan;

@@ -7,8 +7,10 @@
  * @module
  */
 import { encodeBase64 } from "./_base64.ts";
-import { type Anomaly, isEdgeAnomaly, type ProcessedGrid } from "../contracts/mod.ts";
+import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
+import { isEdgeAnomaly } from "../contracts/schemas.ts";
 import { viridis } from "./colormap.ts";
+import type { LineSummary } from "../formats/line_dictionary.ts";
 import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from "./png.ts";
 
 /** QC figures shown for a grid. */
@@ -55,6 +57,10 @@ export interface ReportModality {
   durationSeconds: number;
   stages: ReportStage[];
   grids: ReportGrid[];
+  /** The survey's flight lines (name, kind, readings), in code order; absent or empty: none. */
+  lines?: readonly LineSummary[];
+  /** CRS the survey's coordinates were delivered in, when transformed to EPSG:4326. */
+  sourceCrs?: string;
 }
 
 /** Everything the report shows. */
@@ -66,6 +72,42 @@ export interface ReportInput {
   modalities: ReportModality[];
   /** The run manifest, shown as JSON. */
   provenance: unknown;
+  /**
+   * Anomalies numbered on each map, the strongest (see {@linkcode rankAnomalies}); the rest
+   * are small unlabelled markers.
+   * @default 20
+   */
+  labelTop?: number;
+  /**
+   * Rows of each grid's anomaly table, the strongest; the full list follows in a collapsed
+   * `<details>` (and is in `anomalies.geojson`).
+   * @default 20
+   */
+  tableRows?: number;
+}
+
+/**
+ * Anomalies strongest first: by confidence, then by |peak| (the `peak` attribute, the
+ * amplitude), edge anomalies after the others. Returns indexes into `anomalies`.
+ *
+ * @example Usage
+ * ```ts
+ * import { rankAnomalies } from "./report_html.ts";
+ * const a = (confidence: number, peak: number) =>
+ *   ({ lon: 0, lat: 0, depth: 0, confidence, type: "positive", attributes: { peak } });
+ * rankAnomalies([a(0.5, 10), a(0.9, 1), a(0.5, -30)]); // [1, 2, 0]
+ * ```
+ */
+export function rankAnomalies(anomalies: readonly Anomaly[]): number[] {
+  const amp = (a: Anomaly) => {
+    const p = a.attributes?.peak;
+    return typeof p === "number" && Number.isFinite(p) ? Math.abs(p) : 0;
+  };
+  return anomalies.map((_, i) => i).sort((i, j) => {
+    const a = anomalies[i], b = anomalies[j];
+    return Number(isEdgeAnomaly(a)) - Number(isEdgeAnomaly(b)) ||
+      b.confidence - a.confidence || amp(b) - amp(a) || i - j;
+  });
 }
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -112,7 +154,7 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-function gridFigure(g: ReportGrid): string {
+function gridFigure(g: ReportGrid, labelTop: number, tableRows: number): string {
   const { grid } = g;
   const nx = grid.lon.length, ny = grid.lat.length;
   const img = gridPng(grid.values, nx, ny);
@@ -136,20 +178,32 @@ function gridFigure(g: ReportGrid): string {
     `<line x1="${ml - 5}" x2="${ml}" y1="${y(t)}" y2="${y(t)}" stroke="#333"/>` +
     `<text x="${ml - 8}" y="${y(t) + 4}" text-anchor="end">${degrees(t, "N", "S")}</text>`
   ).join("");
-  // Edge anomalies (in the band FFT transforms disturb) are drawn grey and dashed.
-  const markers = g.anomalies.map((a, i) => {
+  // Edge anomalies (in the band FFT transforms disturb) are drawn grey and dashed. The
+  // strongest `labelTop` get a circle and their rank; the others a small unlabelled dot, drawn
+  // first so the labelled ones stay on top.
+  const order = rankAnomalies(g.anomalies);
+  const rank = new Int32Array(g.anomalies.length);
+  order.forEach((i, r) => (rank[i] = r + 1));
+  const marker = (i: number) => {
+    const a = g.anomalies[i];
     const colour = isEdgeAnomaly(a) ? "#777" : "#e8112d";
+    const title = `<title>#${rank[i]} ${esc(a.type)}${isEdgeAnomaly(a) ? " (edge)" : ""} ` +
+      `confidence ${fmt(a.confidence, 2)}</title>`;
+    if (rank[i] > labelTop) {
+      return `<g class="minor"><circle cx="${x(a.lon)}" cy="${
+        y(a.lat)
+      }" r="2.5" fill="${colour}" ` +
+        `fill-opacity="0.7"/>${title}</g>`;
+    }
     const dash = isEdgeAnomaly(a) ? ` stroke-dasharray="3 2"` : "";
     return `<g><circle cx="${x(a.lon)}" cy="${
       y(a.lat)
     }" r="7" fill="none" stroke="${colour}" stroke-width="2"${dash}/>` +
       `<text x="${x(a.lon) + 9}" y="${y(a.lat) - 6}" fill="${colour}" font-weight="bold">${
-        i + 1
-      }</text>` +
-      `<title>#${i + 1} ${esc(a.type)}${isEdgeAnomaly(a) ? " (edge)" : ""} confidence ${
-        fmt(a.confidence, 2)
-      }</title></g>`;
-  }).join("");
+        rank[i]
+      }</text>${title}</g>`;
+  };
+  const markers = [...order].reverse().map(marker).join("");
   const bx = ml + w + 18, bh = h;
   const [lo, hi] = img.limits;
   const digits = rangeDigits(lo, hi);
@@ -212,17 +266,32 @@ function gridFigure(g: ReportGrid): string {
       s.flagged ? "yes" : "no"
     }</td></tr>`
   ).join("");
-  const anomalies = g.anomalies.map((a, i) =>
-    `<tr><td>${i + 1}</td><td>${esc(a.type)}${isEdgeAnomaly(a) ? " (edge)" : ""}</td><td>${
+  const row = (i: number) => {
+    const a = g.anomalies[i];
+    return `<tr><td>${rank[i]}</td><td>${esc(a.type)}${isEdgeAnomaly(a) ? " (edge)" : ""}</td><td>${
       fmt(a.lon, 6)
     }</td><td>${fmt(a.lat, 6)}</td>` +
-    `<td>${fmt(a.confidence, 2)}</td><td>${esc(attributes(a.attributes))}</td></tr>`
-  ).join("");
+      `<td>${fmt(a.confidence, 2)}</td><td>${esc(attributes(a.attributes))}</td></tr>`;
+  };
+  const head = "<tr><th>#</th><th>type</th><th>lon</th><th>lat</th><th>confidence</th>" +
+    "<th>attributes</th></tr>";
+  const top = order.slice(0, tableRows).map(row).join("");
+  const anomalies = top === ""
+    ? ""
+    : `<h4>Anomalies${
+      order.length > tableRows ? ` (the ${tableRows} strongest of ${order.length})` : ""
+    }</h4><table>${head}${top}</table>` +
+      (order.length > tableRows
+        ? `<details><summary>all ${order.length} anomalies (also in anomalies.geojson)</summary>` +
+          `<table>${head}${order.map(row).join("")}</table></details>`
+        : "");
   return `<section class="grid"><h3>${esc(g.title)}</h3><div class="row"><figure>${svg}` +
     `<figcaption>${esc(g.title)}: colour limits ${fmt(lo, digits)} to ${fmt(hi, digits)} ${
       esc(grid.units)
     } ` +
-    `(2nd–98th percentile); red circles mark anomalies, grey dashed ones anomalies in the ` +
+    `(2nd–98th percentile); red circles numbered by strength mark the ${
+      Math.min(labelTop, g.anomalies.length)
+    } strongest anomalies, small dots the others, grey (dashed) ones anomalies in the ` +
     `edge band that FFT transforms disturb (not counted). Drawn in true proportion: a degree ` +
     `of longitude is cos(latitude) as wide as a degree of latitude at the map's centre.` +
     `</figcaption></figure>` +
@@ -233,9 +302,7 @@ function gridFigure(g: ReportGrid): string {
     (seams
       ? `<h4>Seams</h4><table><tr><th>between</th><th>offset</th><th>gradient jump</th><th>flagged</th></tr>${seams}</table>`
       : "") +
-    (anomalies
-      ? `<h4>Anomalies</h4><table><tr><th>#</th><th>type</th><th>lon</th><th>lat</th><th>confidence</th><th>attributes</th></tr>${anomalies}</table>`
-      : "") +
+    anomalies +
     `</section>`;
 }
 
@@ -308,6 +375,36 @@ function histogramSvg(
 }
 
 /**
+ * The survey's delivered CRS and flight lines: a one-line summary (counts of lines and tie
+ * lines, readings per line) and the whole line list in a collapsed `<details>`.
+ */
+function surveySection(m: ReportModality): string {
+  const parts: string[] = [];
+  if (m.sourceCrs) {
+    parts.push(`<p>Coordinates delivered in ${esc(m.sourceCrs)}, transformed to EPSG:4326.</p>`);
+  }
+  const lines = m.lines ?? [];
+  if (lines.length > 0) {
+    const ties = lines.filter((l) => l.kind === "tie").length;
+    const counts = lines.map((l) => l.readings).sort((a, b) => a - b);
+    const median = counts[Math.floor((counts.length - 1) / 2)];
+    const rows = lines.map((l) =>
+      `<tr><td>${esc(l.name)}</td><td>${esc(l.kind ?? "–")}</td><td>${l.readings}</td></tr>`
+    ).join("");
+    parts.push(
+      `<p>Flight lines: ${lines.length}` +
+        (lines.some((l) => l.kind !== undefined)
+          ? ` (${lines.length - ties} lines, ${ties} tie lines)`
+          : "") +
+        `; readings per line ${counts[0]} to ${counts[counts.length - 1]} (median ${median}).</p>` +
+        `<details><summary>all ${lines.length} lines</summary><table><tr><th>line</th>` +
+        `<th>kind</th><th>readings</th></tr>${rows}</table></details>`,
+    );
+  }
+  return parts.join("");
+}
+
+/**
  * Renders the report page.
  *
  * @example Usage
@@ -317,6 +414,8 @@ function histogramSvg(
  * ```
  */
 export function renderReport(input: ReportInput): string {
+  const labelTop = input.labelTop ?? 20;
+  const tableRows = input.tableRows ?? 20;
   const summary = input.modalities.map((m) =>
     `<tr class="${m.outcome}"><td>${esc(m.modality)}</td><td>${esc(m.outcome)}</td><td>${
       m.pointsIn ?? "–"
@@ -337,7 +436,8 @@ export function renderReport(input: ReportInput): string {
         Math.round((s.durationSeconds / total) * 200)
       }px"></span></td><td>${esc(s.outcome)}${s.error ? `: ${esc(s.error)}` : ""}</td></tr>`
     ).join("");
-    return `<section><h2>${esc(m.modality)}</h2>` + m.grids.map(gridFigure).join("") +
+    return `<section><h2>${esc(m.modality)}</h2>` + surveySection(m) +
+      m.grids.map((g) => gridFigure(g, labelTop, tableRows)).join("") +
       `<h3>Stage timings</h3><table><tr><th>branch</th><th>stage</th><th>version</th><th>time</th><th>share</th><th>outcome</th></tr>${stages}</table></section>`;
   }).join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">` +

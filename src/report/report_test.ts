@@ -280,3 +280,90 @@ Deno.test("renderReport() shows extrapolated nodes and the distance to data from
   assert.match(html, /extrapolated<\/th><td>12 nodes/);
   assert.match(html, /distance to data<\/th><td>max 11\.3 km/);
 });
+
+Deno.test("renderReport() lists the survey's named flight lines and its delivered CRS", () => {
+  const html = renderReport({
+    runId: "r",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [10, 45, 11, 46],
+    provenance: {},
+    modalities: [{
+      modality: "magnetic",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [],
+      sourceCrs: "EPSG:32632",
+      lines: [
+        { name: "FL1-1", kind: "line", readings: 60 },
+        { name: "FL1-2", kind: "line", readings: 4 },
+        { name: "T100", kind: "tie", readings: 5 },
+        { name: "<b>", kind: "line", readings: 80 },
+      ],
+    }],
+  });
+  assert.match(html, /Coordinates delivered in EPSG:32632, transformed to EPSG:4326/);
+  assert.match(
+    html,
+    /Flight lines: 4 \(3 lines, 1 tie lines\); readings per line 4 to 80 \(median 5\)/,
+  );
+  assert.match(html, /<details><summary>all 4 lines<\/summary>/);
+  assert.match(html, /<td>FL1-2<\/td><td>line<\/td><td>4<\/td>/);
+  assert.match(html, /<td>&#60;b&#62;<\/td>/, "names are escaped");
+});
+
+Deno.test("renderReport() numbers the 20 strongest of 300 anomalies, dots the rest, tables 20 and folds all", () => {
+  const g = grid(40, 30);
+  const anomalies = Array.from({ length: 300 }, (_, i) => ({
+    lon: 10 + (i % 40) * 0.1,
+    lat: 45 + Math.floor(i / 40) * 0.1,
+    depth: 0,
+    // Confidence ties in pairs, broken by |peak|: the order is known without sorting here.
+    confidence: 1 - Math.floor(i / 2) / 300,
+    type: i % 2 ? "negative" : "positive",
+    attributes: { peak: i % 2 ? -(1000 - i) : 10 },
+  }));
+  const html = renderReport({
+    runId: "r",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [10, 45, 14, 48],
+    provenance: {},
+    modalities: [{
+      modality: "magnetic",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [{ title: "magnetic / main", grid: g, anomalies }],
+    }],
+  });
+  const labels = [...html.matchAll(/font-weight="bold">(\d+)<\/text>/g)].map((m) => Number(m[1]));
+  assert.deepEqual(labels.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+  assert.equal([...html.matchAll(/<g class="minor">/g)].length, 280);
+  // Rank 1 is anomaly 1 (confidence 1, |peak| 999 beats anomaly 0's 10): its title says so.
+  assert.match(html, /<title>#1 negative confidence 1<\/title>/);
+  assert.match(html, /<h4>Anomalies \(the 20 strongest of 300\)<\/h4>/);
+  const [shown, folded] = html.split("<details><summary>all 300 anomalies");
+  assert.equal([...shown.matchAll(/<tr><td>\d+<\/td>/g)].length, 20);
+  assert.ok(folded !== undefined, "the full list is in a collapsed section");
+  assert.equal([...folded.split("</details>")[0].matchAll(/<tr><td>\d+<\/td>/g)].length, 300);
+  const few = renderReport({
+    runId: "r",
+    startedAt: "",
+    finishedAt: "",
+    bbox: [10, 45, 14, 48],
+    provenance: {},
+    labelTop: 3,
+    tableRows: 50,
+    modalities: [{
+      modality: "magnetic",
+      outcome: "ok",
+      durationSeconds: 1,
+      stages: [],
+      grids: [{ title: "m", grid: g, anomalies: anomalies.slice(0, 30) }],
+    }],
+  });
+  assert.equal([...few.matchAll(/font-weight="bold">/g)].length, 3);
+  assert.ok(!few.includes("<details><summary>all"), "no fold when the table holds them all");
+});

@@ -10,6 +10,9 @@
  * throws a {@linkcode UnitError} (a `RangeError`) naming the unit, the modality and the known
  * units.
  *
+ * Light (no schema library): `unitSchema`, the zod schema of a modality's unit, is the heavier
+ * sub-surface `./schema.ts`.
+ *
  * @example Convert a grid from mGal to m/s²
  * ```ts
  * import { convert, canonicalUnit, isKnownUnit } from "./mod.ts";
@@ -31,5 +34,4 @@ export {
   type UnitInfo,
   type UnitModality,
 } from "./registry.ts";
-export { unitSchema } from "./schema.ts";
 export { convert, type ConvertOptions, unitFactor } from "./convert.ts";

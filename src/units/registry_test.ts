@@ -7,8 +7,8 @@ import {
   resolveUnit,
   UNIT_MODALITIES,
   UnitError,
-  unitSchema,
 } from "./mod.ts";
+import { unitSchema } from "./schema.ts";
 
 Deno.test("knownUnits() lists each modality's units with the canonical one first", () => {
   assert.deepEqual(knownUnits("gravity"), ["mGal", "µGal", "m/s²"]);

@@ -17,7 +17,7 @@ import { checkModality, resolveUnit } from "./registry.ts";
  *
  * @example Usage
  * ```ts
- * import { unitSchema } from "./mod.ts";
+ * import { unitSchema } from "./schema.ts";
  * unitSchema("gravity").parse("uGal"); // "µGal"
  * ```
  */

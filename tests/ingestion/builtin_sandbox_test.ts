@@ -47,6 +47,8 @@ Deno.test("synthetic, file and http run in their sandboxes with only their grant
   const b = await s2.fetch("gravity", BBOX, { params });
   await s2.close();
   assert.equal(b.data.kind, "grid");
+  // The registered dataset's DOI, from the dataset registry through the plugin API.
+  assert.equal(b.data.metadata.doi, "10.5880/icgem.2015.1");
 
   const body = await Deno.readFile(ICGEM);
   const sha256 = createHash("sha256").update(body).digest("hex");

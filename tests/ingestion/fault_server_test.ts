@@ -3,7 +3,7 @@
  * bodies, garbage) against the icgem plugin under the ingestion service's policies.
  */
 import assert from "node:assert/strict";
-import { createPlugin, manifest } from "../../src/plugins/icgem/mod.ts";
+import { icgem } from "../../src/plugins/in_process.ts";
 import { IngestionCache } from "../../src/cache/mod.ts";
 import {
   IngestionService,
@@ -19,6 +19,7 @@ import {
 import { GdfSyntaxError } from "../../src/formats/gdf.ts";
 import { RecordingMetrics } from "./_helpers.ts";
 import { fetchDataset } from "../../src/datasets/mod.ts";
+import { newTraceparent } from "../../src/observability/trace_context.ts";
 
 const BBOX = [150, 16, 164, 28] as const;
 // The fetcher's error, when the file is nowhere, names it and its source.
@@ -83,14 +84,20 @@ function policy(over: Partial<ResilienceSettings> = {}): ResilienceSettings {
 }
 
 function service(host: string, over: Partial<ResilienceSettings> = {}) {
-  const plugin = createPlugin({ params: {}, allowInsecureHttp: [host] });
+  const plugin = icgem.createPlugin({ params: {}, allowInsecureHttp: [host] });
   const metrics = new RecordingMetrics();
   const s = new IngestionService({
     providers: {
       gravity: {
-        id: manifest.id,
-        version: manifest.version,
-        fetch: (r) => plugin.fetch({ traceId: r.correlationId, grantedHosts: [host], ...r }),
+        id: icgem.manifest.id,
+        version: icgem.manifest.version,
+        fetch: (r) =>
+          plugin.fetch({
+            traceId: r.correlationId,
+            traceparent: newTraceparent(),
+            grantedHosts: [host],
+            ...r,
+          }),
       },
     },
     resilience: { gravity: policy(over) },

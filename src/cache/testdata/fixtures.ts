@@ -4,7 +4,7 @@
  * @module
  */
 import type { ProcessedGrid, RawData } from "../../contracts/mod.ts";
-import { mulberry32 as rng } from "../../plugins/synthetic/model.ts";
+import { mulberry32 as rng } from "../../plugins/in_process.ts";
 
 /** Mulberry32: a small seeded PRNG, uniform in [0, 1). */
 

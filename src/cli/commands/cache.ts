@@ -20,6 +20,7 @@ import {
 } from "../../cache/mod.ts";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/mod.ts";
 import { createLogger } from "../../observability/mod.ts";
+import { ReplicationJournal, type ReplicationRecord } from "../../storage/replication_journal.ts";
 
 const SUBCOMMANDS = ["ls", "pin", "unpin", "verify", "sweep", "clear"] as const;
 type Sub = typeof SUBCOMMANDS[number];
@@ -30,7 +31,8 @@ Inspect and maintain the cache of fetched data and processed grids (Zarr v3 grou
 <cacheDir>/ingestion/<modality>/<key>/ and <cacheDir>/preprocessing/<modality>/<bbox_hash>/v<semver>/).
 
 Subcommands:
-  ls [PREFIX...]        List entries (path, kind, size, last use, expiry, pinned)
+  ls [PREFIX...]        List entries (path, kind, size, last use, expiry, pinned, and the
+                        replication to the bucket: local, pending, replicated, from-bucket)
   pin PATH|PREFIX...    Pin entries: never evicted by the sweeper
   unpin PATH|PREFIX...  Unpin entries
   verify [PREFIX...]    Check every entry's canonical checksum; corrupt ones are quarantined
@@ -83,7 +85,7 @@ function matches(path: string, prefixes: string[]): boolean {
     });
 }
 
-function describe(e: StoredEntryInfo, now: number) {
+function describe(e: StoredEntryInfo, now: number, replication: ReplicationRecord | undefined) {
   const gam = (e.attributes.gam ?? {}) as Record<string, unknown>;
   const origin = (gam.origin ?? {}) as Record<string, unknown>;
   const expiresAt = typeof gam.expiresAt === "string" ? gam.expiresAt : undefined;
@@ -100,6 +102,14 @@ function describe(e: StoredEntryInfo, now: number) {
     pinned: e.pinned,
     checksum: typeof gam.checksum === "string" ? gam.checksum : undefined,
     compression: typeof gam.compression === "string" ? gam.compression : undefined,
+    // The remote mirror's record: `local` when none (written without storage configured).
+    replication: replication === undefined ? { state: "local" as const } : {
+      state: replication.state,
+      attempts: replication.attempts,
+      ...(replication.lastError !== undefined ? { lastError: replication.lastError } : {}),
+      ...(replication.replicatedAt !== undefined ? { replicatedAt: replication.replicatedAt } : {}),
+      ...(replication.versionId !== undefined ? { versionId: replication.versionId } : {}),
+    },
   };
 }
 
@@ -167,10 +177,20 @@ export const cacheCommand: Command = {
       case "ls": {
         const store = new FsCacheStore(cacheDir, { recordAccess: false });
         const now = Date.now();
+        const journal = await new ReplicationJournal(cacheDir).all();
         const entries = (await store.list()).filter((e) => matches(e.path, rest))
-          .map((e) => describe(e, now));
+          .map((e) => describe(e, now, journal.get(e.path)));
         const total = entries.reduce((s, e) => s + e.sizeBytes, 0);
-        const rows = [["PATH", "KIND", "SIZE", "LAST USED", "EXPIRES", "STATE", "PINNED"]];
+        const rows = [[
+          "PATH",
+          "KIND",
+          "SIZE",
+          "LAST USED",
+          "EXPIRES",
+          "STATE",
+          "PINNED",
+          "REPLICATION",
+        ]];
         for (const e of entries) {
           rows.push([
             e.path,
@@ -180,6 +200,9 @@ export const cacheCommand: Command = {
             shortTime(e.expiresAt),
             e.stale ? "stale" : "fresh",
             e.pinned ? "yes" : "no",
+            e.replication.state === "pending" && (e.replication.attempts ?? 0) > 0
+              ? `pending (${e.replication.attempts} failed)`
+              : e.replication.state,
           ]);
         }
         const human = entries.length === 0

@@ -7,8 +7,46 @@ import { join } from "node:path";
 import { type Command, EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
 import { judgeRun } from "../../job/run_lease.ts";
+import { backupMetrics } from "../../job/backup_schedule.ts";
 import { MetricsRegistry } from "../../observability/mod.ts";
 import { exportFinalMetrics } from "../final_metrics.ts";
+import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/mod.ts";
+import {
+  backupKeys,
+  backupToBucket,
+  isS3Uri,
+  latestBackup,
+  type ObjectStore,
+  openObjectStore,
+  parseS3Uri,
+  restoreFromBucket,
+} from "../../storage/mod.ts";
+
+/** The configured bucket for an `s3://` backup target, checked against the URI's bucket. */
+async function bucketFor(
+  uri: string,
+  configPath: string | undefined,
+  profile: string | undefined,
+): Promise<{ store: ObjectStore; key: string }> {
+  const { bucket, key, versionId } = parseS3Uri(uri);
+  if (versionId !== undefined) {
+    throw new UsageError(`give the version with --version-id, not in the URI ("${uri}")`);
+  }
+  const { config } = await loadConfig({ configPath, profile });
+  const store = openObjectStore(config);
+  if (store === undefined) {
+    throw new UsageError(
+      `"${uri}" needs the storage: section of the configuration (endpoint, bucket, credentials); ` +
+        `${configPath ?? DEFAULT_CONFIG_PATH} has none`,
+    );
+  }
+  if (store.bucket !== bucket) {
+    throw new UsageError(
+      `"${uri}" names bucket "${bucket}", but the configured storage bucket is "${store.bucket}"`,
+    );
+  }
+  return { store, key };
+}
 
 /** A run left `running`, as `gam db status` reports it. */
 interface RunningReport {
@@ -34,7 +72,7 @@ async function runningWithVerdicts(db: Database): Promise<RunningReport[]> {
   });
 }
 
-const HELP = `Usage: gam db <migrate|status|backup FILE|restore FILE> [options]
+const HELP = `Usage: gam db <migrate|status|backup TARGET|restore SOURCE> [options]
 
 Manages the database: PostgreSQL + PostGIS when DATABASE_URL (or --database-url) is set, otherwise
 the embedded PGlite database in <output-dir>/db.
@@ -45,8 +83,14 @@ Subcommands:
                  each (alive, fresh, dead, stale: dead and stale ones are marked interrupted by
                  the next gam run or gam serve); exit 1 when a migration is pending or an
                  applied file has changed (a deploy script can gate on it)
-  backup FILE    Write a backup: pg_dump custom format (server) or PGlite data-dir dump (embedded)
-  restore FILE   Replace the database's contents with a backup made by 'gam db backup'
+  backup TARGET  Write a backup: pg_dump custom format (server) or PGlite data-dir dump (embedded),
+                 to a FILE or to s3://BUCKET/KEY (the configured storage bucket; the backup's
+                 SHA-256 goes in the object's metadata; a KEY ending in / is a folder, where a
+                 time-named dump is written); also --to TARGET
+  restore SOURCE Replace the database's contents with a backup made by 'gam db backup', from a
+                 FILE or from s3://BUCKET/KEY (its SHA-256 is checked before the database is
+                 touched; a KEY ending in / is a folder: its newest dump of this engine, e.g.
+                 the scheduled backups' s3://BUCKET/phase1/backups/); also --from SOURCE
 
 Options:
   --database-url URL     Server to use (default: the DATABASE_URL environment variable)
@@ -55,6 +99,12 @@ Options:
   --data-dir DIR         Embedded database folder (overrides --output-dir)
   --migrations-dir DIR   Migrations folder (default: the project's migrations/)
   --json                 Machine-readable result on stdout
+  --to TARGET            backup: where to (a file or s3://BUCKET/KEY), instead of the argument
+  --from SOURCE          restore: where from (a file or s3://BUCKET/KEY), instead of the argument
+  --version-id ID        restore: that version of the s3:// object (default: the current one)
+  --config FILE          Configuration with the storage: section, for s3:// targets (default
+                         ${DEFAULT_CONFIG_PATH})
+  --profile NAME         Configuration profile
   --metrics-file PATH    backup: write gam_db_backup_last_success_timestamp_seconds and the
                          backup's size for node_exporter's textfile collector (PATH ends in .prom)
   --pushgateway URL      backup: push the same metrics to a Prometheus Pushgateway (job
@@ -76,6 +126,11 @@ export const dbCommand: Command = {
       json: { type: "boolean" },
       "metrics-file": { type: "string" },
       pushgateway: { type: "string" },
+      to: { type: "string" },
+      from: { type: "string" },
+      "version-id": { type: "string" },
+      config: { type: "string" },
+      profile: { type: "string" },
     });
     if (help) {
       console.log(HELP);
@@ -90,8 +145,22 @@ export const dbCommand: Command = {
       throw new UsageError(`unknown subcommand "${sub}"; expected one of ${subs.join(", ")}`);
     }
     const needsFile = sub === "backup" || sub === "restore";
-    if (needsFile && rest.length !== 1) {
-      throw new UsageError(`gam db ${sub} needs exactly one FILE argument, got ${rest.length}`);
+    const flagName = sub === "backup" ? "to" : "from";
+    const flagged = values[flagName] as string | undefined;
+    const targets = [...rest, ...(needsFile && flagged !== undefined ? [flagged] : [])];
+    if (needsFile && targets.length !== 1) {
+      throw new UsageError(
+        `gam db ${sub} needs exactly one ${sub === "backup" ? "TARGET" : "SOURCE"} (a file or ` +
+          `s3://BUCKET/KEY, as the argument or --${flagName}), got ${targets.length}`,
+      );
+    }
+    if (!needsFile && flagged !== undefined) {
+      throw new UsageError(
+        `--${flagName} is for gam db ${sub === "migrate" ? "backup" : "restore"}`,
+      );
+    }
+    if (values["version-id"] !== undefined && !(sub === "restore" && isS3Uri(targets[0]))) {
+      throw new UsageError("--version-id is for gam db restore from an s3:// object");
     }
     if (!needsFile && rest.length > 0) {
       throw new UsageError(`gam db ${sub} takes no arguments, got "${rest.join(" ")}"`);
@@ -102,6 +171,16 @@ export const dbCommand: Command = {
       join((values["output-dir"] as string | undefined) ?? "out", "db");
     const url = (values["database-url"] as string | undefined) ?? undefined;
 
+    // An s3:// target needs the configured bucket (endpoint, credentials): opened before the
+    // database, so a configuration problem changes nothing.
+    const target = needsFile ? targets[0] : undefined;
+    const bucket = target !== undefined && isS3Uri(target)
+      ? await bucketFor(
+        target,
+        values.config as string | undefined,
+        values.profile as string | undefined,
+      )
+      : undefined;
     const db: Database = await openDatabase({
       url,
       dataDir,
@@ -189,28 +268,32 @@ export const dbCommand: Command = {
         }
         return EXIT_OK;
       }
-      const file = rest[0];
+      const file = target!;
       if (sub === "backup") {
-        const info = await db.backup(file);
-        if (json) console.log(JSON.stringify({ engine: db.engine, ...info }));
-        else {
-          say(`wrote ${info.file} (${info.bytes} bytes, ${info.format})`);
-          for (const [t, r] of Object.entries(info.rows)) say(`  ${t}: ${r} rows`);
+        let info: { bytes: number; format: string; rows: Record<string, number> };
+        if (bucket !== undefined) {
+          // A folder (`.../`): a time-named dump in it, as the scheduled backups are named.
+          const key = bucket.key.endsWith("/")
+            ? backupKeys(bucket.key, db.engine, new Date()).data
+            : bucket.key;
+          const up = await backupToBucket(db, bucket.store, key);
+          info = up;
+          if (json) console.log(JSON.stringify({ engine: db.engine, ...up }));
+          else say(`wrote ${up.uri} (${up.bytes} bytes, ${up.format}, ${up.sha256})`);
+        } else {
+          const local = await db.backup(file);
+          info = local;
+          if (json) console.log(JSON.stringify({ engine: db.engine, ...local }));
+          else say(`wrote ${local.file} (${local.bytes} bytes, ${local.format})`);
         }
+        if (!json) { for (const [t, r] of Object.entries(info.rows)) say(`  ${t}: ${r} rows`); }
         const metricsFile = values["metrics-file"] as string | undefined;
         const pushUrl = values.pushgateway as string | undefined;
         if (metricsFile || pushUrl) {
           const registry = new MetricsRegistry();
-          registry.gauge({
-            name: "gam_db_backup_last_success_timestamp_seconds",
-            help: "Unix time at which the last successful gam db backup finished.",
-            labelNames: [],
-          }).set(Date.now() / 1000);
-          registry.gauge({
-            name: "gam_db_backup_size_bytes",
-            help: "Size of the last backup file written by gam db backup.",
-            labelNames: [],
-          }).set(info.bytes);
+          const metrics = backupMetrics(registry);
+          metrics.lastSuccess.set(Date.now() / 1000);
+          metrics.size.set(info.bytes);
           await exportFinalMetrics({
             registry,
             command: "gam db backup",
@@ -218,6 +301,18 @@ export const dbCommand: Command = {
             push: pushUrl ? { url: pushUrl, job: "gam-backup" } : undefined,
           });
         }
+        return EXIT_OK;
+      }
+      if (bucket !== undefined) {
+        // A folder (`.../`): its newest dump of this engine (keys sort by time).
+        const key = bucket.key.endsWith("/")
+          ? await latestBackup(bucket.store, bucket.key, db.engine)
+          : bucket.key;
+        const r = await restoreFromBucket(db, bucket.store, key, {
+          versionId: values["version-id"] as string | undefined,
+        });
+        if (json) console.log(JSON.stringify({ engine: db.engine, restored: r.uri, ...r }));
+        else say(`restored ${r.uri} (${r.sha256} checked)`);
         return EXIT_OK;
       }
       await db.restore(file);

@@ -2,83 +2,153 @@
  * `gam filter`: runs one filter or potential-field transform on a grid file and writes the
  * result with its provenance.
  *
+ * The command parses flags and prints; the work is a one-stage pipeline built from the
+ * preprocessing stage registry (`noise`, `bandpass`, `upward`, `derivative`, `tilt`, `rtp`,
+ * `outlier`) and run by the pipeline runner, as `gam run` runs it: the stage validates its
+ * parameters (this file maps the stage's messages back to flags), the runner checkpoints the
+ * output and records the stage in the grid's provenance.
+ *
  * @module
  */
+import type { z } from "zod";
 import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
-import { gridChecksum, type ProcessedGrid } from "../../contracts/mod.ts";
-import {
-  BANDPASS_SHAPES,
-  cellSizeKm,
-  fftFilter,
-  type FftOperation,
-  gaussianFilter,
-  medianFilter,
-  OUTLIER_METHODS,
-  outlierMask,
-  type OutlierMethod,
-} from "../../compute/filters.ts";
 import { MAX_WORKERS, WorkerPool } from "../../compute/mod.ts";
+import { gridInput } from "../grid_input.ts";
 import { readGrid, writeGrid } from "../../formats/mod.ts";
+import { createLogger } from "../../observability/mod.ts";
+import {
+  buildPipeline,
+  defaultStageRegistry,
+  isProcessedGrid,
+  type ParamValue,
+  PipelineDefinitionError,
+  runPipeline,
+} from "../../preprocessing/mod.ts";
+
+/** A `gam filter --op`: the stage it runs, its fixed parameters and its flags. */
+interface FilterOp {
+  /** Stage id in the registry. */
+  stage: string;
+  /** Parameters the operation fixes (e.g. `method: "gaussian"` of `noise`). */
+  fixed: Record<string, ParamValue>;
+  /** Flag -> stage parameter, with the flag's value type. */
+  flags: Record<string, { param: string; type: "number" | "string" }>;
+  /** Flags the command line must give (the stage could take another parameter instead). */
+  required: string[];
+}
+
+const num = (param: string) => ({ param, type: "number" as const });
+const str = (param: string) => ({ param, type: "string" as const });
+
+/** The operations of `gam filter --op`, each one stage of the registry. */
+const OPS = {
+  gaussian: {
+    stage: "noise",
+    fixed: { method: "gaussian" },
+    flags: { sigma: num("sigma") },
+    required: ["sigma"],
+  },
+  median: {
+    stage: "noise",
+    fixed: { method: "median" },
+    flags: { size: num("size") },
+    required: ["size"],
+  },
+  bandpass: {
+    stage: "bandpass",
+    fixed: {},
+    flags: {
+      "low-km": num("lowKm"),
+      "high-km": num("highKm"),
+      shape: str("shape"),
+      order: num("order"),
+    },
+    required: ["low-km", "high-km"],
+  },
+  upward: {
+    stage: "upward",
+    fixed: {},
+    flags: { "height-m": num("heightM") },
+    required: ["height-m"],
+  },
+  "vertical-derivative": {
+    stage: "derivative",
+    fixed: { direction: "vertical" },
+    flags: {},
+    required: [],
+  },
+  tilt: { stage: "tilt", fixed: {}, flags: {}, required: [] },
+  "total-gradient": {
+    stage: "derivative",
+    fixed: { direction: "total-gradient" },
+    flags: {},
+    required: [],
+  },
+  rtp: {
+    stage: "rtp",
+    fixed: {},
+    flags: { inclination: num("inclination"), declination: num("declination") },
+    required: ["inclination", "declination"],
+  },
+  outliers: {
+    stage: "outlier",
+    fixed: { action: "nan" },
+    flags: { method: str("method"), threshold: num("threshold") },
+    required: [],
+  },
+} satisfies Record<string, FilterOp>;
 
 /** The operations of `gam filter --op`. */
-export const FILTER_OPS = [
-  "gaussian",
-  "median",
-  "bandpass",
-  "upward",
-  "vertical-derivative",
-  "tilt",
-  "total-gradient",
-  "rtp",
-  "outliers",
-] as const;
+export const FILTER_OPS = Object.keys(OPS) as (keyof typeof OPS)[];
 
-/** Version recorded in the provenance of `gam filter` outputs. */
-export const FILTER_COMMAND_VERSION = "1.0.0";
+/** An operation of `gam filter --op`. */
+export type FilterOpName = keyof typeof OPS;
 
 const HELP = `Usage: gam filter [--input] GRID --op OP [op options] --out PATH
 
 Reads a grid (.tif GeoTIFF, .zarr as written by gam grid, .nc netCDF classic), runs one
-operation on the worker pool and writes .tif (Float32 GeoTIFF) or .zarr with provenance.
+preprocessing stage on the worker pool (as a pipeline of gam run would) and writes .tif
+(Float32 GeoTIFF) or .zarr with the stage in its provenance.
 
-Operations and their options:
-  --op gaussian --sigma CELLS             NaN-aware Gaussian smoothing (sigma in cells)
-  --op median --size N                    NaN-aware median over an N x N footprint (N odd)
-  --op bandpass --low-km L --high-km H --shape gaussian|butterworth|cosine [--order N]
-                                          FFT bandpass keeping wavelengths L..H km
-  --op upward --height-m H                upward continuation by H metres
-  --op vertical-derivative                first vertical derivative (units per km)
-  --op tilt                               tilt angle (radians)
-  --op total-gradient                     total gradient amplitude (units per km)
+Operations, their stage and options:
+  --op gaussian --sigma CELLS             noise: NaN-aware Gaussian smoothing (sigma in cells)
+  --op median --size N                    noise: NaN-aware median over an N x N footprint
+                                          (N odd)
+  --op bandpass --low-km L --high-km H [--shape gaussian|butterworth|cosine] [--order N]
+                                          bandpass: FFT bandpass keeping wavelengths L..H km
+                                          (shape default gaussian; order, butterworth only,
+                                          default 2)
+  --op upward --height-m H                upward: upward continuation by H metres
+  --op vertical-derivative                derivative: first vertical derivative (units per km)
+  --op tilt                               tilt: tilt angle (radians)
+  --op total-gradient                     derivative: total gradient amplitude (units per km)
   --op rtp --inclination DEG --declination DEG
-                                          reduction to the pole; below 45 degrees of
+                                          rtp: reduction to the pole; below 45 degrees of
                                           inclination stabilised (full RTP above 8 cells of
                                           wavelength, phase only below; see the README)
-  --op outliers --method zscore|iqr|mad --threshold T
-                                          cells flagged as outliers become NaN
+  --op outliers [--method zscore|iqr|mad|hampel] [--threshold T]
+                                          outlier: cells flagged as outliers become NaN
+                                          (method default mad, threshold per method; hampel
+                                          along rows)
 
 Options:
-  --input GRID     Input grid file (or the one positional argument)
+  --input GRID     Input grid file (or the one positional argument); an s3:// URI
+                   (s3://bucket/key.tif[?versionId=...], .nc, or a .zarr prefix) is read
+                   from the bucket of the configuration's storage: section
+  --config FILE    Configuration (only for s3:// inputs: endpoint and credentials)
+  --profile NAME   Configuration profile
   --out PATH       Output file, .tif or .zarr
   --workers N      Worker pool size, 1 to 32 (default: number of cores, at most 32)
   -h, --help       Show this help
 
 Exit status: 0 success, 1 runtime failure, 2 usage error.`;
 
-/** The flags each operation accepts (beyond --input, --out, --op, --workers). */
-const OP_FLAGS: Record<typeof FILTER_OPS[number], string[]> = {
-  gaussian: ["sigma"],
-  median: ["size"],
-  bandpass: ["low-km", "high-km", "shape", "order"],
-  upward: ["height-m"],
-  "vertical-derivative": [],
-  tilt: [],
-  "total-gradient": [],
-  rtp: ["inclination", "declination"],
-  outliers: ["method", "threshold"],
-};
-
 const s = { type: "string" } as const;
+
+/** Every operation's flags, for the parser. */
+const OP_FLAG_SPEC = Object.fromEntries(
+  Object.values(OPS).flatMap((o: FilterOp) => Object.keys(o.flags)).map((f) => [f, s]),
+);
 
 /**
  * `gam filter`.
@@ -98,17 +168,9 @@ export const filterCommand: Command = {
       out: s,
       op: s,
       workers: s,
-      sigma: s,
-      size: s,
-      "low-km": s,
-      "high-km": s,
-      shape: s,
-      order: s,
-      "height-m": s,
-      inclination: s,
-      declination: s,
-      method: s,
-      threshold: s,
+      ...OP_FLAG_SPEC,
+      config: s,
+      profile: s,
     }, { positionalInput: { flag: "input", command: "filter" } });
     if (help) {
       console.log(HELP);
@@ -122,14 +184,18 @@ export const filterCommand: Command = {
     if (!/\.(tif|tiff|zarr)\/?$/i.test(out)) {
       throw new UsageError(`--out must end in .tif or .zarr, got "${out}"`);
     }
-    const op = requireString(v.op, "--op") as typeof FILTER_OPS[number];
-    if (!FILTER_OPS.includes(op)) {
-      throw new UsageError(`--op must be one of ${FILTER_OPS.join(", ")}, got "${op}"`);
+    const opName = requireString(v.op, "--op") as FilterOpName;
+    if (!FILTER_OPS.includes(opName)) {
+      throw new UsageError(`--op must be one of ${FILTER_OPS.join(", ")}, got "${opName}"`);
     }
-    for (const flag of Object.values(OP_FLAGS).flat()) {
-      if (v[flag] !== undefined && !OP_FLAGS[op].includes(flag)) {
-        throw new UsageError(`--${flag} does not apply to --op ${op}`);
+    const op: FilterOp = OPS[opName];
+    for (const flag of Object.keys(OP_FLAG_SPEC)) {
+      if (v[flag] !== undefined && !(flag in op.flags)) {
+        throw new UsageError(`--${flag} does not apply to --op ${opName}`);
       }
+    }
+    for (const flag of op.required) {
+      if (v[flag] === undefined) throw new UsageError(`--op ${opName} needs --${flag}`);
     }
     const workers = numberFlag(
       v.workers,
@@ -138,29 +204,25 @@ export const filterCommand: Command = {
         (Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS) ||
         `must be an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS)`,
     );
-    const plan = planOp(op, v);
-    const grid = await readGrid(input);
-    const started = performance.now();
+    const plan = onePlan(opName, op, v);
+    await using local = await gridInput(input, v);
+    const grid = await readGrid(local.path);
     await using pool = new WorkerPool({ size: workers });
-    const values = await plan.run(pool, grid);
-    const result: ProcessedGrid = {
-      ...grid,
-      values,
-      units: plan.units?.(grid.units) ?? grid.units,
-      provenance: [...grid.provenance, {
-        step: `gam filter ${op}`,
-        version: FILTER_COMMAND_VERSION,
-        params: plan.params,
-        inputChecksum: gridChecksum(grid),
-        outputChecksum: "",
-        durationSeconds: (performance.now() - started) / 1000,
-        at: new Date().toISOString(),
-      }],
-    };
-    result.provenance[result.provenance.length - 1].outputChecksum = gridChecksum(result);
-    await writeGrid(out, result);
+    const result = await runPipeline(plan, grid, {
+      pool,
+      logger: createLogger({ level: "warn", component: "filter" }),
+      // The grid's own extent: a filter keeps the axes, the checkpoint holds it to them.
+      request: {
+        modality: grid.modality ?? "grid",
+        bbox: grid.bbox ?? [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!],
+      },
+    });
+    if (result.failures.length > 0) throw result.failures[0].error;
+    const output = result.outputs[0].data;
+    if (!isProcessedGrid(output)) throw new TypeError(`stage "${op.stage}" returned no grid`);
+    await writeGrid(out, output);
     console.error(
-      `gam filter: ${op} on ${grid.lat.length} x ${grid.lon.length} cells -> ${out}`,
+      `gam filter: ${opName} on ${grid.lat.length} x ${grid.lon.length} cells -> ${out}`,
     );
     return EXIT_OK;
   },
@@ -171,117 +233,48 @@ function requireString(value: unknown, flag: string): string {
   return value;
 }
 
-interface OpPlan {
-  params: Record<string, unknown>;
-  units?: (u: string) => string;
-  run(pool: WorkerPool, grid: ProcessedGrid): Promise<Float64Array<ArrayBuffer>>;
+/**
+ * The one-stage plan of an operation: its flags as the stage's parameters, validated by the
+ * stage's schema; an invalid parameter is a usage error naming its flag.
+ */
+function onePlan(opName: string, op: FilterOp, v: Record<string, unknown>) {
+  const params: Record<string, ParamValue> = { ...op.fixed };
+  for (const [flag, { param, type }] of Object.entries(op.flags)) {
+    if (v[flag] === undefined) continue;
+    params[param] = type === "number" ? numberFlag(v[flag], `--${flag}`)! : String(v[flag]);
+  }
+  try {
+    return buildPipeline(
+      { steps: [{ stage: op.stage, params, column: 0 }], branches: [] },
+      defaultStageRegistry(),
+    );
+  } catch (e) {
+    if (!(e instanceof PipelineDefinitionError) || !isZodError(e.cause)) throw e;
+    throw new UsageError(flagMessage(opName, op, v, e.cause.issues[0]), { cause: e });
+  }
 }
 
-function planOp(
-  op: typeof FILTER_OPS[number],
+function isZodError(e: unknown): e is z.ZodError {
+  return e instanceof Error && Array.isArray((e as z.ZodError).issues);
+}
+
+/** A stage's parameter issue in the command line's terms: its flag, the value as given. */
+function flagMessage(
+  opName: string,
+  op: FilterOp,
   v: Record<string, unknown>,
-): OpPlan {
-  const positive = (x: number) => x > 0 || "must be > 0";
-  const required = (flag: string, check?: (x: number) => true | string): number => {
-    const n = numberFlag(v[flag], `--${flag}`, check);
-    if (n === undefined) throw new UsageError(`--op ${op} needs --${flag}`);
-    return n;
-  };
-  const arr = (g: ProcessedGrid) => ({
-    values: g.values instanceof Float64Array ? g.values : Float64Array.from(g.values),
-    nx: g.lon.length,
-    ny: g.lat.length,
-  });
-  const fft = (
-    operation: FftOperation,
-    params: Record<string, unknown>,
-    units?: (u: string) => string,
-  ): OpPlan => ({
-    params,
-    units,
-    run: (pool, g) => fftFilter(pool, arr(g), { ...cellSizeKm(g), operation }),
-  });
-  switch (op) {
-    case "gaussian": {
-      const sigma = required("sigma", positive);
-      return {
-        params: { sigma },
-        run: (pool, g) => gaussianFilter(pool, arr(g), { sigmaX: sigma, sigmaY: sigma }),
-      };
-    }
-    case "median": {
-      const size = required(
-        "size",
-        (n) => (Number.isInteger(n) && n >= 1 && n % 2 === 1) || "must be an odd integer >= 1",
-      );
-      return { params: { size }, run: (pool, g) => medianFilter(pool, arr(g), { size }) };
-    }
-    case "bandpass": {
-      const lowKm = required("low-km", (x) => x >= 0 || "must be >= 0");
-      const highKm = required(
-        "high-km",
-        (x) => x > lowKm || `must be larger than --low-km (${lowKm})`,
-      );
-      const shape = requireString(v.shape, "--shape") as typeof BANDPASS_SHAPES[number];
-      if (!BANDPASS_SHAPES.includes(shape)) {
-        throw new UsageError(
-          `--shape must be one of ${BANDPASS_SHAPES.join(", ")}, got "${shape}"`,
-        );
-      }
-      const order = numberFlag(
-        v.order,
-        "--order",
-        (n) =>
-          (Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS) ||
-          `must be an integer from 1 to ${MAX_WORKERS} (MAX_WORKERS)`,
-      );
-      if (order !== undefined && shape !== "butterworth") {
-        throw new UsageError(`--order applies to --shape butterworth, not ${shape}`);
-      }
-      return fft(
-        { op: "bandpass", lowKm, highKm, shape, order },
-        { lowKm, highKm, shape, ...(order ? { order } : {}) },
-      );
-    }
-    case "upward": {
-      const heightM = required("height-m", positive);
-      return fft({ op: "upward", heightM }, { heightM });
-    }
-    case "vertical-derivative":
-      return fft({ op: "derivative", direction: "vertical" }, {}, (u) => `${u}/km`);
-    case "total-gradient":
-      return fft({ op: "total-gradient" }, {}, (u) => `${u}/km`);
-    case "tilt":
-      return fft({ op: "tilt" }, {}, () => "rad");
-    case "rtp": {
-      const inclination = required(
-        "inclination",
-        (x) => Math.abs(x) <= 90 || "must be in [-90, 90]",
-      );
-      const declination = required(
-        "declination",
-        (x) => (x >= -180 && x <= 360) || "must be in [-180, 360]",
-      );
-      return fft({ op: "rtp", inclination, declination }, { inclination, declination });
-    }
-    case "outliers": {
-      const method = requireString(v.method, "--method") as OutlierMethod;
-      if (!OUTLIER_METHODS.includes(method)) {
-        throw new UsageError(
-          `--method must be one of ${OUTLIER_METHODS.join(", ")}, got "${method}"`,
-        );
-      }
-      const threshold = required("threshold", (x) => x >= 0 || "must be >= 0");
-      return {
-        params: { method, threshold },
-        async run(pool, g) {
-          const values = arr(g).values;
-          const mask = await outlierMask(pool, values, { method, threshold });
-          const out = Float64Array.from(values);
-          for (let i = 0; i < out.length; i++) if (mask[i]) out[i] = NaN;
-          return out;
-        },
-      };
-    }
-  }
+  issue: z.core.$ZodIssue,
+): string {
+  const flagOf = new Map(Object.entries(op.flags).map(([flag, { param }]) => [param, flag]));
+  const param = String(issue.path[0] ?? "");
+  const flag = flagOf.get(param);
+  // Parameter names in the stage's message become flags (highKm > lowKm: --low-km).
+  let message = issue.code === "invalid_value"
+    ? `must be one of ${issue.values.join(", ")}`
+    : issue.message;
+  for (const [p, f] of flagOf) message = message.replace(new RegExp(`\\b${p}\\b`, "g"), `--${f}`);
+  if (flag === undefined) return `--op ${opName}: ${param ? `${param}: ` : ""}${message}`;
+  const given = v[flag];
+  const shown = op.flags[flag].type === "number" ? String(given) : `"${given}"`;
+  return `--${flag} ${message}, got ${shown}`;
 }

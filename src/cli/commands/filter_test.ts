@@ -72,7 +72,11 @@ Deno.test("gam filter rejects bad command lines with one-line usage errors (exit
   );
   await usage(
     [...io, "--op", "rtp", "--inclination", "95", "--declination", "0"],
-    /--inclination must be in \[-90, 90\]/,
+    /--inclination must be in \[-90, 90\] degrees, got 95/,
+  );
+  await usage(
+    [...io, "--op", "rtp", "--inclination", "30", "--declination", "400"],
+    /--declination must be in \[-180, 360\] degrees, got 400/,
   );
   await usage(
     [...io, "--op", "outliers", "--method", "sigma", "--threshold", "3"],
@@ -112,22 +116,37 @@ Deno.test("gam filter runs every op on a .zarr grid and writes .tif/.zarr with p
     const { grid } = await gridFixture("bodies_grid.json");
     const input = `${dir}/bodies.zarr`;
     await writeGrid(input, grid);
-    const ops: [string, string[], string][] = [
-      ["gaussian", ["--sigma", "2"], "mGal"],
-      ["median", ["--size", "3"], "mGal"],
+    // Each op, the stage it runs and the parameters its provenance must record.
+    const ops: [string, string[], string, string, Record<string, unknown>][] = [
+      ["gaussian", ["--sigma", "2"], "mGal", "noise", { method: "gaussian", sigma: 2 }],
+      ["median", ["--size", "3"], "mGal", "noise", { method: "median", size: 3 }],
       [
         "bandpass",
         ["--low-km", "4", "--high-km", "40", "--shape", "butterworth", "--order", "3"],
         "mGal",
+        "bandpass",
+        { lowKm: 4, highKm: 40, shape: "butterworth", order: 3 },
       ],
-      ["upward", ["--height-m", "1000"], "mGal"],
-      ["vertical-derivative", [], "mGal/km"],
-      ["tilt", [], "rad"],
-      ["total-gradient", [], "mGal/km"],
-      ["rtp", ["--inclination", "60", "--declination", "10"], "mGal"],
-      ["outliers", ["--method", "mad", "--threshold", "3"], "mGal"],
+      ["upward", ["--height-m", "1000"], "mGal", "upward", { heightM: 1000 }],
+      ["vertical-derivative", [], "mGal/km", "derivative", { direction: "vertical" }],
+      ["tilt", [], "rad", "tilt", {}],
+      ["total-gradient", [], "mGal/km", "derivative", { direction: "total-gradient" }],
+      [
+        "rtp",
+        ["--inclination", "60", "--declination", "10"],
+        "mGal",
+        "rtp",
+        { inclination: 60, declination: 10 },
+      ],
+      [
+        "outliers",
+        ["--method", "mad", "--threshold", "3"],
+        "mGal",
+        "outlier",
+        { method: "mad", threshold: 3, action: "nan" },
+      ],
     ];
-    for (const [op, flags, units] of ops) {
+    for (const [op, flags, units, stage, params] of ops) {
       const out = `${dir}/${op}.${op === "tilt" ? "zarr" : "tif"}`;
       const code = await filterCommand.run([
         "--input",
@@ -145,7 +164,8 @@ Deno.test("gam filter runs every op on a .zarr grid and writes .tif/.zarr with p
       assert.equal(back.units, units, op);
       assert.equal(back.lat.length, grid.lat.length, op);
       const last = back.provenance.at(-1)!;
-      assert.equal(last.step, `gam filter ${op}`);
+      assert.equal(last.step, stage, op);
+      for (const [k, value] of Object.entries(params)) assert.equal(last.params[k], value, op);
       assert.match(String(last.outputChecksum), /^sha256:[0-9a-f]{64}$/);
       assert.equal(back.provenance[0].step, "fixture:bodies_grid.json", `${op} keeps the history`);
     }

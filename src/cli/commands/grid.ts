@@ -5,23 +5,21 @@
  * @module
  */
 import { type Command, numberFlag, parseFlags, UsageError } from "../command.ts";
-// From the files rather than the folders' mod.ts: contracts/mod.ts loads zod, preprocessing/mod.ts
-// every stage, formats/mod.ts zarrita, geotiff.js and netcdfjs. `gam grid` loads only what it
-// runs (0.1 s of CPU and 15-40 MB less; see the README's Gridding benchmark).
-import { parseBbox } from "../../contracts/bbox.ts";
+// Folders' public surfaces only, each light: contracts/mod.ts, units/mod.ts and formats/mod.ts
+// load no zod, zarrita, geotiff.js or netcdfjs (their heavier sub-surfaces do; see the README's
+// Architecture).
+import { parseBbox } from "../../contracts/mod.ts";
 import {
-  DEFAULT_MAX_GRID_NODES,
-  GRID_METHODS,
+  checkGridOptions,
   type GridMethod,
   GridOptionError,
   gridPoints,
-  gridShape,
+  type GridPointsOptions,
+  nanCount,
   warmUpGridding,
   WorkerPool,
 } from "../../compute/mod.ts";
-import { nanCount } from "../../preprocessing/statistics.ts";
-import { readTable } from "../../formats/table.ts";
-import { geoTiffDescription, gridMetadata } from "../../formats/grid_metadata.ts";
+import { gridFormatOf, readTable, writeGrid } from "../../formats/mod.ts";
 
 /** Flag of each gridding option, for messages. */
 const FLAG_OF: Record<string, string> = {
@@ -36,6 +34,27 @@ const FLAG_OF: Record<string, string> = {
   bbox: "--bbox",
   maxCells: "GAM_GRID_MAX_CELLS",
 };
+
+/**
+ * Runs `fn`; a gridding option error becomes a usage error naming the flag (exit 2):
+ * "spacing must be ..." reads "--spacing must be ...".
+ */
+function asUsage<T>(fn: () => T): T {
+  const flagged = (e: unknown) => {
+    if (!(e instanceof GridOptionError)) return e;
+    const flag = FLAG_OF[e.option] ?? e.option;
+    const message = e.message.startsWith(`${e.option} `)
+      ? `${flag}${e.message.slice(e.option.length)}`
+      : `${flag}: ${e.message}`;
+    return new UsageError(message, { cause: e });
+  };
+  try {
+    const r = fn();
+    return (r instanceof Promise ? r.catch((e) => Promise.reject(flagged(e))) : r) as T;
+  } catch (e) {
+    throw flagged(e);
+  }
+}
 
 const HELP =
   `Usage: gam grid [--input] FILE --x COL --y COL --z COL --bbox minLon,minLat,maxLon,maxLat
@@ -88,7 +107,7 @@ empty grid), 2 usage error.`;
  * (`total_field_anomaly_nt` is nT), or `"unknown"`.
  */
 async function resolveUnits(flag: string | undefined, column: string): Promise<string> {
-  const { normalizeUnit } = await import("../../units/registry.ts");
+  const { normalizeUnit } = await import("../../units/mod.ts");
   if (flag !== undefined) {
     if (flag.trim() === "") throw new UsageError(`--units must not be empty`);
     try {
@@ -151,73 +170,32 @@ export const gridCommand: Command = {
     }
     const input = required(values, "input");
     const [x, y, z] = ["x", "y", "z"].map((c) => required(values, c));
-    const bbox = parseBbox(required(values, "bbox"), "--bbox");
-    const spacing = numberFlag(
-      required(values, "spacing"),
-      "--spacing",
-      (v) => v > 0 || "must be > 0 degrees",
-    )!;
-    const method = required(values, "method") as GridMethod;
-    if (!GRID_METHODS.includes(method)) {
-      throw new UsageError(
-        `--method must be one of ${GRID_METHODS.join(", ")}, got "${method}"`,
-      );
-    }
     const out = required(values, "out");
-    const format = /\.tiff?$/i.test(out) ? "tif" : /\.zarr\/?$/i.test(out) ? "zarr" : null;
-    if (format === null) {
+    const format = gridFormatOf(out);
+    if (format !== "geotiff" && format !== "zarr") {
       throw new UsageError(`--out must end in .tif or .zarr, got "${out}"`);
     }
-    const registration = (values.registration as string | undefined) ?? "gridline";
-    if (registration !== "gridline" && registration !== "pixel") {
-      throw new UsageError(`--registration must be gridline or pixel, got "${registration}"`);
-    }
-    const onlyFor: [string, GridMethod[]][] = [
-      ["radius", ["nearest", "idw"]],
-      ["k", ["idw"]],
-      ["power", ["idw"]],
-      ["tension", ["mincurv"]],
-    ];
-    for (const [flag, methods] of onlyFor) {
-      if (values[flag] !== undefined && !methods.includes(method)) {
-        throw new UsageError(`--${flag} applies to ${methods.join(" and ")}, not to ${method}`);
-      }
-    }
-    const radius = numberFlag(values.radius, "--radius", (v) => v > 0 || "must be > 0 degrees");
-    const k = numberFlag(
-      values.k,
-      "--k",
-      (v) => Number.isInteger(v) && v >= 1 || "must be an integer >= 1",
-    );
-    const power = numberFlag(values.power, "--power", (v) => v > 0 || "must be > 0");
-    const tension = numberFlag(
-      values.tension,
-      "--tension",
-      (v) => (v >= 0 && v < 1) || "must be in [0, 1)",
-    );
-    const maxDistance = values["max-distance"] === "off" ? Infinity : numberFlag(
-      values["max-distance"],
-      "--max-distance",
-      (v) => v > 0 || 'must be > 0 degrees or "off"',
-    );
+    // Flags parsed, not judged: the gridding module checks every option, once.
+    const method = required(values, "method") as GridMethod;
+    const number = (flag: string) => numberFlag(values[flag], `--${flag}`);
     const envCells = Deno.env.get("GAM_GRID_MAX_CELLS");
-    const maxCells = envCells === undefined ? DEFAULT_MAX_GRID_NODES : numberFlag(
-      envCells,
-      "GAM_GRID_MAX_CELLS",
-      (v) => Number.isInteger(v) && v >= 1 || "must be an integer >= 1",
-    )!;
+    const options: GridPointsOptions = {
+      bbox: parseBbox(required(values, "bbox"), "--bbox"),
+      spacing: numberFlag(required(values, "spacing"), "--spacing")!,
+      method,
+      registration: values.registration as GridPointsOptions["registration"],
+      radius: number("radius"),
+      k: number("k"),
+      power: number("power"),
+      tension: number("tension"),
+      maxDistance: values["max-distance"] === "off" ? Infinity : number("max-distance"),
+      maxCells: envCells === undefined ? undefined : numberFlag(envCells, "GAM_GRID_MAX_CELLS"),
+      blockStatistics: false,
+    };
+    // Every option, and the grid's size, checked before the table is read.
+    asUsage(() => checkGridOptions(options));
 
-    // The grid's size is known from the flags alone: refused before the table is read.
-    try {
-      gridShape(bbox, spacing, registration, maxCells);
-    } catch (e) {
-      if (e instanceof GridOptionError) {
-        throw new UsageError(`${FLAG_OF[e.option] ?? e.option}: ${e.message}`, { cause: e });
-      }
-      throw e;
-    }
-
-    // Resolved while the table is read (the registry alone: units/mod.ts would load zod).
+    // Resolved while the table is read.
     const unitsOf = resolveUnits(values.units as string | undefined, z);
     unitsOf.catch(() => {});
     const t0 = performance.now();
@@ -225,7 +203,7 @@ export const gridCommand: Command = {
     // reductions (tens of milliseconds) and linear and mincurv (one job each) run on this
     // thread, which saves starting workers and copying the points to them.
     const parallel = method === "nearest" || method === "idw" ||
-      (maxDistance !== undefined && Number.isFinite(maxDistance));
+      (options.maxDistance !== undefined && Number.isFinite(options.maxDistance));
     await using pool = parallel ? new WorkerPool() : null;
     // Workers start, and the kernels get optimised, while this thread reads the table.
     const warm = warmUpGridding(pool, method);
@@ -233,44 +211,19 @@ export const gridCommand: Command = {
     await warm;
     const units = await unitsOf;
     const [lon, lat, value] = table.columns;
-    let result;
-    try {
-      result = await gridPoints(pool, { lon, lat, value }, {
-        bbox,
-        spacing,
-        method,
-        registration,
-        radius,
-        k,
-        power,
-        tension,
-        maxDistance,
-        maxCells,
-        blockStatistics: false,
-      });
-    } catch (e) {
-      if (e instanceof GridOptionError) {
-        const flag = FLAG_OF[e.option] ?? e.option;
-        throw new UsageError(`${flag}: ${e.message}`, { cause: e });
-      }
-      throw e;
-    }
+    const result = await asUsage(() => gridPoints(pool, { lon, lat, value }, options));
     const { grid } = result;
     for (const w of result.warnings) console.error(`gam grid: warning: ${w}`);
     grid.provenance[0].params.input = input;
     grid.provenance[0].params.columns = { x, y, z };
     grid.provenance[0].durationSeconds = (performance.now() - t0) / 1000;
     grid.provenance[0].at = new Date().toISOString();
-    // Writers are imported on demand: zarrita is not loaded (nor kept in memory) for a GeoTIFF.
     grid.units = units;
-    const meta = gridMetadata(grid);
-    if (format === "tif") {
-      const { writeGeoTiff } = await import("../../formats/geotiff.ts");
-      await writeGeoTiff(out, grid, { description: geoTiffDescription(meta), units });
-    } else {
-      const { writeZarrGrid } = await import("../../formats/zarr_grid.ts");
-      await writeZarrGrid(out, { ...grid, values: Float32Array.from(grid.values) }, meta);
-    }
+    // The grid writer, as gam run's outputs (a Float32 Zarr array, as the GeoTIFF's band).
+    await writeGrid(
+      out,
+      format === "zarr" ? { ...grid, values: Float32Array.from(grid.values) } : grid,
+    );
     const pct = (100 * (1 - nanCount(grid.values) / grid.values.length)).toFixed(1);
     console.error(
       `gam grid: wrote ${out}: ${grid.lat.length} x ${grid.lon.length} nodes (${pct}% with ` +

@@ -39,8 +39,8 @@ Deno.test("gam grid counts the nodes before allocating: absurd spacings exit 2 w
         "1e-6",
         /^gam grid: GAM_GRID_MAX_CELLS: the grid would have 180000001 x 360000001 = 64800000540000000 nodes, above the limit of 50000000/,
       ],
-      [world, "0", /^gam grid: --spacing must be > 0 degrees, got 0$/],
-      [world, "-0.1", /^gam grid: --spacing must be > 0 degrees, got -0\.1$/],
+      [world, "0", /^gam grid: --spacing must be a finite number > 0 degrees, got 0$/],
+      [world, "-0.1", /^gam grid: --spacing must be a finite number > 0 degrees, got -0\.1$/],
       [world, "NaN", /^gam grid: --spacing expects a number, got "NaN"$/],
       [world, "Infinity", /^gam grid: --spacing expects a number, got "Infinity"$/],
       // Below the smallest normal double the span over it overflows to Infinity.

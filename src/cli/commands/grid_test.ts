@@ -248,12 +248,12 @@ Deno.test("gam grid usage errors exit 2 with one line naming the flag", async ()
       [
         [...base, "--spacing", "0", "--method", "nearest"],
         {},
-        /--spacing must be > 0 degrees, got 0/,
+        /--spacing must be a finite number > 0 degrees, got 0/,
       ],
       [
         [...base, "--spacing", "-1", "--method", "nearest"],
         {},
-        /--spacing must be > 0 degrees, got -1/,
+        /--spacing must be a finite number > 0 degrees, got -1/,
       ],
       [
         [...base, "--spacing", "0.01", "--method", "kriging"],

@@ -65,8 +65,18 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./db.ts")).dbCommand,
   },
   {
+    name: "storage",
+    summary: "Object storage: push RUN_ID, lifecycle show|apply, prune --dry-run",
+    load: async () => (await import("./storage.ts")).storageCommand,
+  },
+  {
+    name: "logs",
+    summary: "Print a run's log lines in time order (run folder and shared worker logs)",
+    load: async () => (await import("./logs.ts")).logsCommand,
+  },
+  {
     name: "deploy",
-    summary: "Deployment sequence: plan | up --target local",
+    summary: "Deployment: plan | up --target local [--color], canary, promote, rollback, status",
     load: async () => (await import("./deploy.ts")).deployCommand,
   },
   {

@@ -16,7 +16,8 @@ import {
 import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { describeError } from "../report_error.ts";
 import { escapeControlChars } from "../../observability/safe_text.ts";
-import { type Bbox, parseBbox, type RawData } from "../../contracts/mod.ts";
+import { type Bbox, parseBbox } from "../../contracts/mod.ts";
+import { rawDataBytes } from "../../contracts/schemas.ts";
 import {
   BUILTIN_PLUGINS,
   DEFAULT_RESILIENCE,
@@ -88,12 +89,6 @@ function npmRegistryHost(registry: string | undefined): string {
 
 const list = (v: unknown) =>
   typeof v === "string" ? v.split(",").map((h) => h.trim()).filter((h) => h !== "") : [];
-
-/** Bytes of a RawData's arrays. */
-function arrayBytes(data: RawData): number {
-  const arrays = data.kind === "points" ? Object.values(data.points) : Object.values(data.grid);
-  return arrays.reduce((n, a) => n + (a?.byteLength ?? 0), 0);
-}
 
 /** The module URL of `target`: a built-in id, a specifier, or a path. */
 function moduleOf(target: string): { plugin: string; module: string } {
@@ -237,7 +232,7 @@ async function checkIn(
     const r = await service.fetch(modality, bbox, { params });
     report.fetch = {
       ...summariseRawData(r.data),
-      bytes: arrayBytes(r.data),
+      bytes: rawDataBytes(r.data),
       seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
     };
     report.stage = "done";

@@ -5,6 +5,7 @@
  */
 import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
 import { WorkerPool } from "../../compute/mod.ts";
+import { gridInput } from "../grid_input.ts";
 import { readGrid } from "../../formats/mod.ts";
 import { type QcReport, qcStage, qualityControl } from "../../preprocessing/stages/qc.ts";
 
@@ -21,7 +22,11 @@ peak, area and confidence; on a grid made by an FFT transform, anomalies in the 
 edge band are labelled edge and not counted).
 
 Options:
-  --input GRID          Grid file (or give it as the one positional argument)
+  --input GRID          Grid file (or give it as the one positional argument); an s3://
+                        URI (s3://bucket/key.tif[?versionId=...], .nc, .zarr prefix) is read
+                        from the bucket of the configuration's storage: section
+  --config FILE         Configuration (only for s3:// inputs: endpoint and credentials)
+  --profile NAME        Configuration profile
   --json                Print the report as JSON on stdout
   --support-km KM       Support distance for completeness (default 0: with a footprint 3 node
                         spacings, the default mask of mincurv and linear; without one, the
@@ -59,6 +64,8 @@ export const qcCommand: Command = {
       "z-threshold": s,
       "min-cells": s,
       workers: s,
+      config: s,
+      profile: s,
     }, { positionalInput: { flag: "input", command: "qc" } });
     if (help) {
       console.log(HELP);
@@ -78,7 +85,8 @@ export const qcCommand: Command = {
       minCells: numberFlag(v["min-cells"], "--min-cells", int),
     });
     const workers = numberFlag(v.workers, "--workers", int);
-    const grid = await readGrid(v.input);
+    await using local = await gridInput(v.input, v);
+    const grid = await readGrid(local.path);
     await using pool = new WorkerPool({ size: workers });
     const report = await qualityControl(pool, grid, params);
     console.log(

@@ -16,6 +16,7 @@ import { newCorrelationId } from "../../observability/correlation.ts";
 import { errorMessage, escapeControlChars } from "../../observability/safe_text.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
 import type { RunSummary } from "../../job/mod.ts";
+import { openRunLog, type RunLog } from "../../job/run_log.ts";
 import type { GamConfig } from "../../config/mod.ts";
 
 const HELP = `Usage: gam run [options]
@@ -109,7 +110,9 @@ async function run(args: string[], engine: PgliteEngineStart | undefined): Promi
   if (config.execution.mode === "queue" && !dryRun) return await runQueuedCli(loaded, values);
   if (values.detach) throw new UsageError("--detach needs --mode queue (execution.mode)");
   const runId = newCorrelationId("run");
-  const log = dryRun ? undefined : await openRunLog(`${config.defaults.outputDir}/runs/${runId}`);
+  const log = dryRun
+    ? undefined
+    : await openTerminalRunLog(`${config.defaults.outputDir}/runs/${runId}`);
   const logger = createLogger({
     level: config.defaults.logLevel,
     format: "json",
@@ -159,19 +162,31 @@ async function runQueuedCli(
   loaded: Awaited<ReturnType<typeof import("../config_flags.ts").loadConfigFromFlags>>,
   values: Record<string, unknown>,
 ): Promise<number> {
-  const { runQueued } = await import("./run_queue.ts");
+  const [{ runQueued }, { runTraceparent }] = await Promise.all([
+    import("./run_queue.ts"),
+    import("../../observability/trace_context.ts"),
+  ]);
+  // The submitter's lines go to the run folder too (gam logs), with the run's trace, which the
+  // workers' lines of its jobs carry as well.
+  const runId = newCorrelationId("run");
+  const traceparent = runTraceparent();
+  const runLog = await openRunLog(`${loaded.config.defaults.outputDir}/runs/${runId}`, stderrSink);
   const logger = createLogger({
     level: loaded.config.defaults.logLevel,
     format: "json",
     component: "cli",
-    sink: stderrSink,
+    correlationId: runId,
+    fields: { traceparent },
+    sink: runLog.sink,
   });
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   try {
-    const { runId, summary } = await runQueued({
+    const { summary } = await runQueued({
       loaded,
+      runId,
+      traceparent,
       modalities: values.modality as string[] | undefined,
       detach: values.detach === true,
       logger,
@@ -184,11 +199,12 @@ async function runQueuedCli(
         );}
       return values.detach ? EXIT_OK : 130;
     }
-    if (values.json) console.log(JSON.stringify(summary));
+    if (values.json) console.log(JSON.stringify({ ...summary, traceparent }));
     else printSummary(summary);
     return summary.status === "succeeded" ? EXIT_OK : EXIT_FAILURE;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
+    runLog.close();
   }
 }
 
@@ -204,7 +220,7 @@ async function exportRunMetrics(
     await Promise.all([
       import("../../observability/metrics.ts"),
       import("../final_metrics.ts"),
-      import("../../job/run_job.ts"),
+      import("../../observability/run_metrics.ts"),
     ]);
   const at = Date.parse(summary.finishedAt) / 1000;
   const groups: Record<string, InstanceType<typeof MetricsRegistry>> = {};
@@ -273,6 +289,16 @@ function printSummary(s: RunSummary): void {
   out(`run ${s.runId}: ${s.status} in ${seconds.toFixed(1)}s`);
   out(`outputs: ${s.runDir}/ (report.html, manifest.json, anomalies.geojson, grids/)`);
   if (s.database) out(`database: ${s.database}`);
+  if (s.storage) {
+    out(
+      s.storage.status === "uploaded"
+        ? `bucket: ${s.storage.manifest ?? "uploaded"}`
+        : escapeControlChars(
+          `bucket: upload pending (${s.storage.error ?? "unknown error"}); resume with ` +
+            `gam storage push ${s.runId}`,
+        ),
+    );
+  }
 }
 
 const encoder = new TextEncoder();
@@ -282,31 +308,23 @@ const encoder = new TextEncoder();
  * the JSON lines also go to stderr, as the structured log stream. On a terminal stderr shows
  * the progress bars instead, plus one readable line per warning or error.
  */
-async function openRunLog(
-  runDir: string,
-): Promise<{ sink: (line: string) => void; close(): void }> {
-  await Deno.mkdir(runDir, { recursive: true });
-  const file = await Deno.open(`${runDir}/log.jsonl`, { create: true, append: true });
+async function openTerminalRunLog(runDir: string): Promise<RunLog> {
   const tty = Deno.stderr.isTerminal() && !Deno.env.get("CI");
-  return {
-    sink(line) {
-      file.writeSync(encoder.encode(`${line}\n`));
-      if (!tty) return stderrSink(line);
-      const record = JSON.parse(line) as {
-        level?: string;
-        msg?: string;
-        modality?: string;
-        error?: unknown;
-      };
-      if (record.level === "warn" || record.level === "error") {
-        const where = record.modality ? ` [${record.modality}]` : "";
-        // The error's message too ("could not cache a processed grid: Not a directory ..."),
-        // never the object itself; input may be quoted, so control characters are escaped.
-        const why = record.error === undefined ? "" : `: ${errorMessage(record.error)}`;
-        const text = escapeControlChars(`${record.level}${where}: ${record.msg}${why}`);
-        Deno.stderr.writeSync(encoder.encode(`${text}\n`));
-      }
-    },
-    close: () => file.close(),
-  };
+  return await openRunLog(runDir, (line) => {
+    if (!tty) return stderrSink(line);
+    const record = JSON.parse(line) as {
+      level?: string;
+      msg?: string;
+      modality?: string;
+      error?: unknown;
+    };
+    if (record.level === "warn" || record.level === "error") {
+      const where = record.modality ? ` [${record.modality}]` : "";
+      // The error's message too ("could not cache a processed grid: Not a directory ..."),
+      // never the object itself; input may be quoted, so control characters are escaped.
+      const why = record.error === undefined ? "" : `: ${errorMessage(record.error)}`;
+      const text = escapeControlChars(`${record.level}${where}: ${record.msg}${why}`);
+      Deno.stderr.writeSync(encoder.encode(`${text}\n`));
+    }
+  });
 }

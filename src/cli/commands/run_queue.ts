@@ -30,6 +30,10 @@ export interface RunQueuedOptions {
   logger: Logger;
   /** Stops waiting (the run goes on in the workers). */
   signal: AbortSignal;
+  /** The run id. @default a new correlation id */
+  runId?: string;
+  /** The run's W3C `traceparent`, stored with the run for its jobs. @default see submitRun */
+  traceparent?: string;
 }
 
 /**
@@ -44,7 +48,7 @@ export async function runQueued(
   const db = await openDatabase({ url });
   try {
     const boss = await openBoss({ url, settings: config.execution.queue, instanceName: "run" });
-    const runId = newCorrelationId("run");
+    const runId = options.runId ?? newCorrelationId("run");
     const modalities = Object.entries(config.modalities)
       .filter(([n, m]) => (options.modalities ? options.modalities.includes(n) : m.enabled))
       .map(([n]) => n);
@@ -57,6 +61,7 @@ export async function runQueued(
         runId,
         modalities,
         logger: options.logger,
+        ...(options.traceparent ? { traceparent: options.traceparent } : {}),
       });
     } finally {
       await boss.stop({ graceful: false, timeout: 2_000 });

@@ -6,12 +6,26 @@
 import type { Command } from "../command.ts";
 import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { ConfigService } from "../../config/mod.ts";
-import { createLogger, defaultRegistry } from "../../observability/mod.ts";
+import {
+  createLogger,
+  defaultRegistry,
+  newCorrelationId,
+  stderrSink,
+} from "../../observability/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
-import { createProgress, PipelineServer, reconcileRuns, runJob } from "../../job/mod.ts";
+import { parseColor, scheduleOwner } from "../../deploy/colors.ts";
+import {
+  createProgress,
+  openRunLog,
+  PipelineServer,
+  reconcileRuns,
+  runJob,
+} from "../../job/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";
+import { startBackupSchedule } from "../../job/backup_schedule.ts";
+import { openObjectStore, phaseRoot, runScheduledBackup } from "../../storage/mod.ts";
 
 /** `gam serve`. */
 export const serveCommand: Command = {
@@ -20,7 +34,8 @@ export const serveCommand: Command = {
 
 Runs each enabled modality on its cron schedule (modalities.<name>.schedule), reloads the
 configuration when the file changes (runs in flight finish on the configuration they started
-with; an invalid edit keeps the old one), sweeps the cache every service.cacheSweepInterval,
+with; an invalid edit keeps the old one), sweeps the cache every service.cacheSweepInterval, backs the
+database up to the bucket on storage.backup.schedule (weekly by default, when storage: is set),
 and serves on service.listen (loopback by default):
   /metrics  Prometheus text (stage durations, run outcomes, cache hit ratio, queue depth, ...)
   /healthz  200 while the process is alive
@@ -33,13 +48,20 @@ Options:
   --config FILE   Configuration file (default config/ingestion.yaml)
   --profile NAME  Profile from config/profiles/ (or GAM_PROFILE)
   --run-now       Also run every enabled modality once at start
+  --backup-now    Also back the database up to the bucket once at start (needs storage:)
+  --color C       This service is blue/green color C (blue | green; set by gam deploy up
+                  --color): it fires the schedules only while C owns them in the database
+                  (gam deploy promote / rollback); needs a server database
   -h, --help      Show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(args, {
       config: { type: "string" },
       profile: { type: "string" },
       "run-now": { type: "boolean" },
+      "backup-now": { type: "boolean" },
+      color: { type: "string" },
     });
+    const color = values.color === undefined ? undefined : parseColor(values.color);
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const config = await ConfigService.start({
       configPath: values.config as string | undefined,
@@ -98,21 +120,78 @@ Options:
         Object.entries(next.config.modalities).filter(([, m]) => m.enabled).map(([n]) => n),
       ).catch((error) => logger.error("stopping plugins of dropped modalities failed", { error }))
     );
+    if (color && !resolveDatabaseUrl(cfg)) {
+      await sweeper.stop();
+      config.close();
+      throw new UsageError(
+        `--color ${color} needs a server database shared by both colors (set DATABASE_URL)`,
+      );
+    }
+    // Database backups to the bucket on storage.backup.schedule (data dump + schema snapshot);
+    // each success sets gam_db_backup_last_success_timestamp_seconds on /metrics.
+    const backups = startBackupSchedule({
+      schedule: () => {
+        const s = config.current().config.storage;
+        return s === undefined || s.backup.schedule === "off" ? undefined : s.backup.schedule;
+      },
+      run: async () => {
+        const c = config.current().config;
+        if (c.storage === undefined) throw new Error("no storage: section in the configuration");
+        const store = openObjectStore(c)!;
+        try {
+          await store.ensureBucket();
+          const info = await runScheduledBackup(await opening, store, {
+            base: `${phaseRoot(c.storage)}${c.storage.backup.prefix}`,
+            schema: c.storage.backup.schemaSnapshot,
+          });
+          return { bytes: info.bytes, uri: info.uri };
+        } finally {
+          store.close();
+        }
+      },
+      logger,
+      registry: defaultRegistry,
+    });
+    const stopBackupWatch = config.onChange(() => backups.reschedule());
     const server = new PipelineServer({
       config,
       logger,
+      ...(color
+        ? {
+          mayFire: async () => (await scheduleOwner((await opening).sql))?.color === color,
+        }
+        : {}),
       ready: () => database !== undefined,
       runModality: async (snapshot, modality, signal) => {
-        const summary = await runJob({
-          loaded: snapshot,
-          modalities: [modality],
-          signal,
-          logger,
-          progress: createProgress({ tty: false }),
-          database: await opening,
-          plugins,
-        });
-        return { outcome: summary.modalities[0]?.outcome ?? "failed" };
+        // Every line of the run also goes to its run folder's log.jsonl (`gam logs <run-id>`).
+        const runId = newCorrelationId("run");
+        const runLog = await openRunLog(
+          `${snapshot.config.defaults.outputDir}/runs/${runId}`,
+          cfg.defaults.logFormat === "json" ? stderrSink : (line) => {
+            const { time: _t, level, msg, ...fields } = JSON.parse(line);
+            logger.log(level, msg, fields);
+          },
+        );
+        try {
+          const summary = await runJob({
+            loaded: snapshot,
+            modalities: [modality],
+            signal,
+            runId,
+            logger: createLogger({
+              level: snapshot.config.defaults.logLevel,
+              format: "json",
+              component: "serve",
+              sink: runLog.sink,
+            }),
+            progress: createProgress({ tty: false }),
+            database: await opening,
+            plugins,
+          });
+          return { outcome: summary.modalities[0]?.outcome ?? "failed" };
+        } finally {
+          runLog.close();
+        }
       },
     });
     await server.start();
@@ -120,6 +199,11 @@ Options:
     console.error(
       `gam serve: listening on http://${addr.hostname}:${addr.port} (/metrics, /healthz, /readyz)`,
     );
+    if (values["backup-now"]) {
+      if (cfg.storage === undefined) {
+        logger.error("--backup-now needs the storage: section of the configuration");
+      } else backups.runNow();
+    }
     if (values["run-now"]) {
       for (const [name, m] of Object.entries(cfg.modalities)) if (m.enabled) server.trigger(name);
     }
@@ -130,6 +214,8 @@ Options:
     await stopped.promise;
     console.error("gam serve: stopping (waiting for running jobs)");
     await server.stop();
+    stopBackupWatch();
+    await backups.stop();
     stopDropped();
     await plugins.close();
     await sweeper.stop();

@@ -5,7 +5,8 @@
  */
 import type { Command } from "../command.ts";
 import { EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
-import { createLogger } from "../../observability/mod.ts";
+import { createLogger, stderrSink } from "../../observability/mod.ts";
+import { openLogFile } from "../../job/run_log.ts";
 
 /** `gam worker`. */
 export const workerCommand: Command = {
@@ -63,10 +64,25 @@ profile, an unmigrated database).`,
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const logger = createLogger({
+    // Every line also goes to <outputDir>/logs/, where gam logs finds a run's lines by its id
+    // or trace (the jobs' lines carry both).
+    const terminal = createLogger({
       level: config.defaults.logLevel,
       format: config.defaults.logFormat,
       component: "worker",
+    });
+    const logFile = await openLogFile(
+      `${config.defaults.outputDir}/logs/worker-${values.profile}-${Deno.hostname()}-${Deno.pid}.jsonl`,
+      config.defaults.logFormat === "json" ? stderrSink : (line) => {
+        const { time: _t, level, msg, component: _c, ...fields } = JSON.parse(line);
+        terminal.log(level, msg, fields);
+      },
+    );
+    const logger = createLogger({
+      level: config.defaults.logLevel,
+      format: "json",
+      component: "worker",
+      sink: logFile.sink,
     });
     const stop = new AbortController();
     const onSignal = () => stop.abort();
@@ -89,6 +105,7 @@ profile, an unmigrated database).`,
     } finally {
       Deno.removeSignalListener("SIGTERM", onSignal);
       Deno.removeSignalListener("SIGINT", onSignal);
+      logFile.close();
     }
     return EXIT_OK;
   },

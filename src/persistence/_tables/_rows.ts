@@ -75,7 +75,7 @@ export const toManifest = (r: R): ManifestRecord => ({
 
 export const SURVEY_COLS = `id, run_id, modality, ${BBOX_COLS("bbox")}, source_manifest_id, ` +
   "acquisition IS NULL AS no_acq, lower(acquisition) AS acq_start, upper(acquisition) AS acq_end, " +
-  "ingest_status, created_at";
+  "ingest_status, source_crs, created_at";
 export const toSurvey = (r: R): SurveyRecord => ({
   id: n(r.id),
   modality: r.modality,
@@ -84,6 +84,7 @@ export const toSurvey = (r: R): SurveyRecord => ({
   sourceManifestId: nn(r.source_manifest_id),
   acquisition: r.no_acq ? null : { start: dn(r.acq_start), end: dn(r.acq_end) },
   ingestStatus: r.ingest_status,
+  sourceCrs: r.source_crs ?? null,
   createdAt: d(r.created_at),
 });
 

@@ -10,7 +10,7 @@ import { checkId, ENVELOPE, GRID_COLS, json, type Queries, toGrid } from "./_row
 /** The repository methods of the `grids` table. */
 export function gridsTable(
   { one, maybe, client }: Queries,
-): Pick<Repository, "insertGrid" | "getGrid" | "gridsInBbox"> {
+): Pick<Repository, "insertGrid" | "getGrid" | "gridsInBbox" | "replaceStorageUri"> {
   return {
     insertGrid(g) {
       const b = checkBbox(g.bbox, "insertGrid bbox");
@@ -38,6 +38,19 @@ export function gridsTable(
         "getGrid",
         toGrid,
       ),
+    async replaceStorageUri(from, to) {
+      const grids = await client.query(
+        "UPDATE grids SET storage_uri = $2 WHERE storage_uri = $1 RETURNING id",
+        [from, to],
+        "replaceStorageUri",
+      );
+      const models = await client.query(
+        "UPDATE models SET storage_uri = $2 WHERE storage_uri = $1 RETURNING id",
+        [from, to],
+        "replaceStorageUri",
+      );
+      return grids.length + models.length;
+    },
     async gridsInBbox(bbox, options = {}) {
       const b = checkBbox(bbox, "gridsInBbox bbox");
       const rows = await client.query(

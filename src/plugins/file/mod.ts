@@ -1,11 +1,14 @@
 /**
- * The `file` source plugin: local survey files. Tables (CSV/TSV/whitespace, gzip
- * transparently, configurable columns) become points; ICGEM GDF, netCDF classic and GeoTIFF
- * grids become grids. Only points (grid nodes) inside the requested bbox are returned.
+ * The `file` source plugin: local survey files. Tables (CSV/TSV/whitespace), ASEG-GDF2
+ * (`.dat` + `.dfn`) and Geosoft XYZ (`.xyz`), gzip transparently, become points with their
+ * flight lines (text names, a dictionary; tie lines where the format or `tiePrefix` says);
+ * ICGEM GDF, netCDF classic and GeoTIFF grids become grids. Only points (grid nodes) inside the
+ * requested bbox are returned.
  *
- * Params: `path` (required; the configuration must grant `permissions.read` for it), `format`,
- * `columns` `{lon, lat, value, height?, line?}`, `delimiter`, `header`, `units`, `variable`,
- * `licence` and `citation` (required: the data's own terms). See `read.ts`.
+ * Params: `path` (required; the configuration must grant `permissions.read` for it, and for an
+ * ASEG-GDF2 `.dat` its `.dfn` too), `format`, `columns` `{lon, lat, value, height?, line?}`,
+ * `definition` (ASEG-GDF2), `channels` (Geosoft XYZ), `tiePrefix`, `delimiter`, `header`,
+ * `units`, `variable`, `licence` and `citation` (required: the data's own terms). See `read.ts`.
  *
  * @example Config section
  * ```yaml
@@ -45,7 +48,8 @@ export const manifest: PluginManifest = {
   version: "1.0.0",
   apiVersion: "1.0.0",
   modalities: ["gravity", "gravity_gradient", "magnetic"],
-  description: "Local survey files: CSV/TSV/whitespace tables (gzip), ICGEM GDF, netCDF, GeoTIFF",
+  description:
+    "Local survey files: CSV/TSV/whitespace tables, ASEG-GDF2, Geosoft XYZ (gzip), ICGEM GDF, netCDF, GeoTIFF",
   licence: "as declared in params.licence",
   citation: "as declared in params.citation",
   permissions: { net: [], read: [] },

@@ -6,19 +6,36 @@
  *
  * @module
  */
-import type { Bbox, RawData } from "@gam/pipeline/plugin";
+import type { Bbox, LineKind, RawData } from "@gam/pipeline/plugin";
 import {
   type ColumnRef,
+  datasetDoi,
   type Delimiter,
+  LineDictionary,
   normalizeUnit,
   parseGdf,
   parseGeoTiffGrid,
   parseNetcdfGrid,
+  pickLines,
+  projDefinition,
+  readAsegGdf,
+  readGeosoftXyz,
   readTable,
+  type SurveyColumns,
+  toLonLat,
 } from "@gam/pipeline/plugin/readers";
 
 /** Formats the file plugin reads. */
-export type SurveyFormat = "table" | "gdf" | "netcdf" | "geotiff";
+export type SurveyFormat = "table" | "aseg-gdf" | "geosoft-xyz" | "gdf" | "netcdf" | "geotiff";
+
+const FORMATS: readonly SurveyFormat[] = [
+  "table",
+  "aseg-gdf",
+  "geosoft-xyz",
+  "gdf",
+  "netcdf",
+  "geotiff",
+];
 
 /**
  * A param of the file (or http) plugin is missing or invalid, or the file has no data inside
@@ -40,8 +57,21 @@ export class SurveyFileError extends RangeError {
 
 /** Params understood by {@linkcode readSurveyFile}. */
 export interface SurveyFileParams {
-  /** File format; by default from the extension (`.gdf`, `.nc`, `.tif`/`.tiff`, else table). */
+  /**
+   * File format; by default from the extension: `.dat` ASEG-GDF2, `.xyz` Geosoft XYZ, `.gdf`
+   * ICGEM, `.nc` netCDF, `.tif`/`.tiff` GeoTIFF, anything else a table.
+   */
   format?: SurveyFormat;
+  /** ASEG-GDF2: the `.dfn` definition file. @default the `.dat` path with extension `.dfn` */
+  definition?: string;
+  /**
+   * The CRS of the file's coordinates, `"EPSG:<code>"`: with a projected CRS, `columns.lon` and
+   * `columns.lat` are the easting and northing (metres), transformed to EPSG:4326 on reading.
+   * @default "EPSG:4326"
+   */
+  crs?: string;
+  /** Geosoft XYZ: the channel names, when the file has no header comment naming them. */
+  channels?: string[];
   /** Table columns (header names or 1-based indexes). */
   columns?: {
     lon: ColumnRef;
@@ -50,6 +80,11 @@ export interface SurveyFileParams {
     height?: ColumnRef;
     line?: ColumnRef;
   };
+  /**
+   * Line names starting with this text are tie lines (e.g. `"T"` for `T100`); without it, only
+   * a format that says so (Geosoft XYZ `Tie` headers) marks tie lines.
+   */
+  tiePrefix?: string;
   /** Table delimiter (detected when unset). */
   delimiter?: Delimiter;
   /** Whether the table has a header row (detected when unset). */
@@ -62,6 +97,11 @@ export interface SurveyFileParams {
   licence: string;
   /** Citation of the data (required). */
   citation: string;
+  /**
+   * DOI of the data; unset: the dataset registry's DOI when the file is a registered dataset
+   * (same name and size), else none.
+   */
+  doi?: string;
 }
 
 /**
@@ -81,12 +121,48 @@ export function checkSurveyParams(p: Record<string, unknown>, plugin: string): S
       );
     }
   }
+  if (p.format !== undefined && !FORMATS.includes(p.format as SurveyFormat)) {
+    throw new SurveyFileError(
+      `${plugin}: params.format must be one of ${FORMATS.join(", ")}, got ${
+        JSON.stringify(p.format)
+      }`,
+    );
+  }
+  if (p.crs !== undefined) {
+    if (typeof p.crs !== "string") {
+      throw new SurveyFileError(
+        `${plugin}: params.crs must be an EPSG code such as "EPSG:32633", got ${
+          JSON.stringify(p.crs)
+        }`,
+      );
+    }
+    try {
+      projDefinition(p.crs);
+    } catch (e) {
+      throw new SurveyFileError(`${plugin}: params.crs: ${(e as Error).message}`);
+    }
+  }
+  if (p.definition !== undefined && (typeof p.definition !== "string" || p.definition === "")) {
+    throw new SurveyFileError(
+      `${plugin}: params.definition must be the path of the .dfn file, got ${
+        JSON.stringify(p.definition)
+      }`,
+    );
+  }
   if (
-    p.format !== undefined && !["table", "gdf", "netcdf", "geotiff"].includes(p.format as string)
+    p.channels !== undefined &&
+    (!Array.isArray(p.channels) || !p.channels.every((c) => typeof c === "string" && c !== ""))
   ) {
     throw new SurveyFileError(
-      `${plugin}: params.format must be table, gdf, netcdf or geotiff, got ${
-        JSON.stringify(p.format)
+      `${plugin}: params.channels must be a list of channel names, got ${
+        JSON.stringify(p.channels)
+      }`,
+    );
+  }
+  if (p.tiePrefix !== undefined && (typeof p.tiePrefix !== "string" || p.tiePrefix === "")) {
+    throw new SurveyFileError(
+      `${plugin}: params.tiePrefix must be a non-empty text (e.g. "T"), got ${
+        JSON.stringify(p.tiePrefix)
       }`,
     );
   }
@@ -105,10 +181,21 @@ export function checkSurveyParams(p: Record<string, unknown>, plugin: string): S
   return p as unknown as SurveyFileParams;
 }
 
+/** The registry's DOI of `path` when it is a registered dataset (same name and size). */
+async function registeredDoi(path: string): Promise<string | undefined> {
+  try {
+    return datasetDoi(path.split(/[\\/]/).pop() ?? "", (await Deno.stat(path)).size);
+  } catch {
+    return undefined; // unreadable here: the read below reports it
+  }
+}
+
 /** The format of `path` from params or its extension. */
 export function detectFormat(path: string, format?: SurveyFormat): SurveyFormat {
   if (format) return format;
   const p = path.toLowerCase().replace(/\.gz$/, "");
+  if (p.endsWith(".dat")) return "aseg-gdf";
+  if (p.endsWith(".xyz")) return "geosoft-xyz";
   if (p.endsWith(".gdf")) return "gdf";
   if (p.endsWith(".nc") || p.endsWith(".cdf")) return "netcdf";
   if (p.endsWith(".tif") || p.endsWith(".tiff")) return "geotiff";
@@ -149,10 +236,12 @@ export async function readSurveyFile(
   ctx: SurveyContext,
 ): Promise<RawData> {
   const format = detectFormat(path, params.format);
+  const doi = params.doi ?? await registeredDoi(path);
   const meta = {
     retrievedAt: new Date().toISOString(),
     licence: params.licence,
     citation: params.citation,
+    ...(doi ? { doi } : {}),
     sourceUrl: ctx.sourceUrl,
   };
   const base = {
@@ -161,48 +250,59 @@ export async function readSurveyFile(
     bbox: ctx.bbox,
     crs: "EPSG:4326" as const,
   };
-  if (format === "table") {
+  if (format === "table" || format === "aseg-gdf" || format === "geosoft-xyz") {
     if (!params.columns) {
       throw new SurveyFileError(
-        `params.columns is required for table files ({ lon, lat, value[, height, line] })`,
+        `params.columns is required for ${format} files ({ lon, lat, value[, height, line] })`,
       );
     }
-    if (!params.units) throw new SurveyFileError(`params.units is required for table files`);
     const c = params.columns;
     const refs: ColumnRef[] = [c.lon, c.lat, c.value];
     if (c.height !== undefined) refs.push(c.height);
-    if (c.line !== undefined) refs.push(c.line);
-    const t = await readTable(path, {
-      columns: refs,
-      delimiter: params.delimiter,
-      header: params.header,
-    });
-    const [lonAll, latAll, valAll] = t.columns;
-    const hAll = c.height !== undefined ? t.columns[3] : undefined;
-    const lineAll = c.line !== undefined ? t.columns[c.height !== undefined ? 4 : 3] : undefined;
-    const keep: number[] = [];
-    const [w, s, e, n] = ctx.bbox;
-    for (let i = 0; i < t.rows; i++) {
-      const lo = lonAll[i], la = latAll[i];
-      if (lo >= w && lo <= e && la >= s && la <= n) keep.push(i);
-    }
-    if (keep.length === 0) {
+    const s = await readSurveyColumns(path, format, refs, params);
+    const unitText = params.units ?? s.units[2];
+    if (!unitText) {
       throw new SurveyFileError(
-        `${path}: none of its ${t.rows} rows lies inside the bbox [${ctx.bbox.join(", ")}]`,
+        `params.units is required for ${path} (the file does not declare the value's unit)`,
       );
     }
-    const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]);
+    const projected = params.crs !== undefined && params.crs !== "EPSG:4326";
+    const { lon: lonAll, lat: latAll } = projected
+      ? toLonLat(params.crs!, s.columns[0], s.columns[1])
+      : { lon: s.columns[0], lat: s.columns[1] };
+    const valAll = s.columns[2];
+    const hAll = c.height !== undefined ? s.columns[3] : undefined;
+    // Readings inside the bbox: the arrays as read when all are (no copies of a survey of
+    // millions), else an index list and one copy of each array.
+    const [w, so, e, n] = ctx.bbox;
+    const inside = (i: number) => {
+      const lo = lonAll[i], la = latAll[i];
+      return lo >= w && lo <= e && la >= so && la <= n;
+    };
+    let count = 0;
+    for (let i = 0; i < s.rows; i++) if (inside(i)) count++;
+    if (count === 0) {
+      throw new SurveyFileError(
+        `${path}: none of its ${s.rows} rows lies inside the bbox [${ctx.bbox.join(", ")}]`,
+      );
+    }
+    const all = count === s.rows;
+    const keep = new Int32Array(all ? 0 : count);
+    if (!all) { for (let i = 0, k = 0; i < s.rows; i++) if (inside(i)) keep[k++] = i; }
+    const pick = (a: Float64Array<ArrayBuffer>) => all ? a : Float64Array.from(keep, (i) => a[i]);
+    const lines = s.lines ? linesOf(s.lines, params.tiePrefix, all ? undefined : keep) : undefined;
     return {
       ...base,
+      ...(projected ? { sourceCrs: params.crs } : {}),
       kind: "points",
-      units: normalizeUnit(params.units, { modality: ctx.modality }),
-      metadata: { ...meta, extra: { file: path, rowsInFile: t.rows } },
+      units: normalizeUnit(unitText, { modality: ctx.modality }),
+      metadata: { ...meta, extra: { file: path, format, rowsInFile: s.rows } },
       points: {
         lon: pick(lonAll),
         lat: pick(latAll),
         value: pick(valAll),
         ...(hAll ? { height: pick(hAll) } : {}),
-        ...(lineAll ? { line: Int32Array.from(keep, (i) => lineAll[i]) } : {}),
+        ...(lines ?? {}),
       },
     };
   }
@@ -229,6 +329,67 @@ export async function readSurveyFile(
     metadata: { ...meta, extra: { file: path, format } },
     grid: cropped,
   };
+}
+
+/**
+ * The requested columns of a point file (table, ASEG-GDF2 or Geosoft XYZ), with its lines:
+ * the table's or ASEG-GDF2's `columns.line` read as text, Geosoft XYZ's `Line`/`Tie` headers.
+ */
+async function readSurveyColumns(
+  path: string,
+  format: "table" | "aseg-gdf" | "geosoft-xyz",
+  refs: ColumnRef[],
+  params: SurveyFileParams,
+): Promise<SurveyColumns> {
+  const line = params.columns?.line;
+  if (format === "aseg-gdf") {
+    return await readAsegGdf(path, {
+      columns: refs.map(String),
+      ...(line !== undefined ? { line: String(line) } : {}),
+      ...(params.definition ? { definition: params.definition } : {}),
+    });
+  }
+  if (format === "geosoft-xyz") {
+    if (line !== undefined) {
+      throw new SurveyFileError(
+        `${path}: a Geosoft XYZ file names its lines in Line/Tie headers; remove params.columns.line`,
+      );
+    }
+    return await readGeosoftXyz(path, { columns: refs, channels: params.channels });
+  }
+  // Line ids are text: any value (`L1010`, `T100`, `FL1-1`, `1010`) names a line.
+  const t = await readTable(path, {
+    columns: refs,
+    delimiter: params.delimiter,
+    header: params.header,
+    textColumns: line !== undefined ? [line] : [],
+  });
+  return {
+    file: path,
+    names: t.names,
+    columns: t.columns as Float64Array<ArrayBuffer>[],
+    rows: t.rows,
+    units: t.names.map(() => undefined),
+    ...(t.text[0] ? { lines: { codes: t.text[0].codes, names: t.text[0].names } } : {}),
+  };
+}
+
+/**
+ * The line codes, names and kinds of the readings kept (all when `keep` is undefined); ties by
+ * prefix where the file is silent.
+ */
+function linesOf(
+  lines: NonNullable<SurveyColumns["lines"]>,
+  tiePrefix: string | undefined,
+  keep: Int32Array | undefined,
+): { line: Int32Array<ArrayBuffer>; lineNames: string[]; lineKinds?: LineKind[] } {
+  const d = new LineDictionary();
+  lines.names.forEach((name, i) => d.code(name, lines.kinds?.[i]));
+  const kinds = d.kinds(tiePrefix);
+  if (keep === undefined) {
+    return { line: lines.codes, lineNames: lines.names, ...(kinds ? { lineKinds: kinds } : {}) };
+  }
+  return pickLines(lines.codes, lines.names, kinds, keep);
 }
 
 /**

@@ -126,14 +126,16 @@ export async function download(
   url: string,
   target: string,
   sha256: string,
-  options: { signal?: AbortSignal; allowInsecureHttp: readonly string[] },
+  options: { signal?: AbortSignal; allowInsecureHttp: readonly string[]; traceparent?: string },
 ): Promise<DownloadAction> {
   const action = downloadAction(await sha256File(target), sha256);
   if (action === "use") return action;
   const part = `${target}.part`;
   const have = await sizeOf(part);
+  const { traceparent, ...rest } = options;
   const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
-  const { body, response } = await fetchBytes(url, { ...options, headers });
+  if (traceparent) headers.traceparent = traceparent;
+  const { body, response } = await fetchBytes(url, { ...rest, headers });
   const append = have > 0 && response.status === 206;
   await Deno.writeFile(part, body, { append, create: true });
   const actual = await sha256File(part);
@@ -188,6 +190,7 @@ export function createPlugin(options: PluginOptions): SourcePlugin {
         await download(url, target, sha256, {
           signal: req.signal,
           allowInsecureHttp: options.allowInsecureHttp,
+          traceparent: req.traceparent,
         });
       } catch (e) {
         if (e instanceof Deno.errors.Interrupted) throw new SourceNetworkError(url, e.message);

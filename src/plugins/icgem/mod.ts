@@ -39,6 +39,14 @@ export const ICGEM_URL = "https://icgem.gfz-potsdam.de/calcgrid";
  * manifest.permissions.net; // ["icgem.gfz-potsdam.de"]
  * ```
  */
+/**
+ * DOIs of gravity field models, by upper-case ICGEM model name: a fetch of one of them records
+ * the model's DOI; other models get the service paper's ({@linkcode manifest}`.doi`).
+ */
+const MODEL_DOIS: Record<string, string> = {
+  "EIGEN-6C4": "10.5880/icgem.2015.1", // Foerste et al. (2014), GFZ Data Services
+};
+
 export const manifest: PluginManifest = {
   id: "icgem",
   version: "1.0.0",
@@ -49,6 +57,7 @@ export const manifest: PluginManifest = {
   citation: "Ince, E. S. et al. (2019): ICGEM - 15 years of successful collection and " +
     "distribution of global gravitational models, associated services and future plans. " +
     "Earth Syst. Sci. Data 11, 647-674",
+  doi: "10.5194/essd-11-647-2019",
   permissions: { net: ["icgem.gfz-potsdam.de"], read: [] },
 };
 
@@ -110,7 +119,8 @@ export function createPlugin(options: PluginOptions): SourcePlugin {
   return {
     async fetch(req: FetchRequest): Promise<RawData> {
       const url = icgemUrl(req.params, req.bbox);
-      const headers: Record<string, string> = {};
+      // The run's trace reaches the source's logs (W3C Trace Context).
+      const headers: Record<string, string> = { traceparent: req.traceparent };
       if (options.auth) headers.authorization = `Bearer ${options.auth}`;
       const { body } = await fetchBytes(url, {
         signal: req.signal,
@@ -126,6 +136,10 @@ export function createPlugin(options: PluginOptions): SourcePlugin {
       const citation = typeof req.params.citation === "string"
         ? req.params.citation
         : `${manifest.citation}; model ${g.header.modelname ?? url.searchParams.get("model")}`;
+      const model = g.header.modelname ?? url.searchParams.get("model") ?? "";
+      const doi = typeof req.params.doi === "string"
+        ? req.params.doi
+        : MODEL_DOIS[model.toUpperCase()] ?? manifest.doi;
       return {
         source: { plugin: manifest.id, version: manifest.version },
         modality: req.modality,
@@ -137,6 +151,7 @@ export function createPlugin(options: PluginOptions): SourcePlugin {
           retrievedAt: new Date().toISOString(),
           licence,
           citation,
+          ...(doi ? { doi } : {}),
           sourceUrl: shown,
           extra: {
             model: g.header.modelname,

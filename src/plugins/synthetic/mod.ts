@@ -263,7 +263,8 @@ export function syntheticSurvey(
  * const plugin = createPlugin();
  * const data = await plugin.fetch({
  *   modality: "gravity", bbox: [10, 45, 11, 46], params: { stations: 10 }, traceId: "t",
- *   grantedHosts: [], correlationId: "c", signal: new AbortController().signal,
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", grantedHosts: [],
+ *   correlationId: "c", signal: new AbortController().signal,
  * });
  * ```
  */

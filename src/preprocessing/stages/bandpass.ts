@@ -12,17 +12,31 @@ import { runFft } from "./_grid.ts";
 
 const Params = z.strictObject({
   /** Shortest wavelength kept, km (>= 0). */
-  lowKm: z.number().nonnegative(),
+  lowKm: z.number().nonnegative("must be >= 0"),
   /** Longest wavelength kept, km (> lowKm). */
-  highKm: z.number().positive(),
+  highKm: z.number().positive("must be > 0"),
   /** Transfer function shape. @default "gaussian" */
   shape: z.enum(["gaussian", "butterworth", "cosine"]).default("gaussian"),
-  /** Butterworth order. @default 2 */
-  order: z.number().int().positive().default(2),
-}).refine((p) => p.highKm > p.lowKm, {
-  path: ["highKm"],
-  message: "highKm must be larger than lowKm",
-});
+  /** Butterworth order (butterworth only). @default 2 */
+  order: z.number().int("must be an integer >= 1").positive("must be an integer >= 1")
+    .optional(),
+}).superRefine((p, ctx) => {
+  if (p.highKm <= p.lowKm) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["highKm"],
+      message: `must be larger than lowKm (${p.lowKm})`,
+    });
+  }
+  if (p.order !== undefined && p.shape !== "butterworth") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["order"],
+      message: `applies to shape butterworth, not ${p.shape}`,
+    });
+  }
+  // The default order, in the parameters (cache keys, provenance) as before it was checked.
+}).transform((p) => ({ ...p, order: p.order ?? 2 }));
 
 /** Parameters of the `bandpass` stage. */
 export type BandpassParams = z.infer<typeof Params>;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type ProcessedGrid, type RawPoints, validateProcessedGrid } from "../../contracts/mod.ts";
+import type { ProcessedGrid, RawPoints } from "../../contracts/mod.ts";
+import { validateProcessedGrid } from "../../contracts/schemas.ts";
 import { WorkerPool } from "../../compute/mod.ts";
 import { createLogger } from "../../observability/logger.ts";
 import { buildPipeline } from "../builder.ts";

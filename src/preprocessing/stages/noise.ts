@@ -14,15 +14,17 @@ import { cellSizeKm, gaussianFilter, medianFilter } from "../../compute/filters.
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
 import { gridArray, requireGrid } from "./_grid.ts";
 
+const ODD = "must be an odd integer >= 1";
+
 const Params = z.strictObject({
   /** Filter. @default "gaussian" */
   method: z.enum(["gaussian", "median"]).default("gaussian"),
   /** Gaussian sigma, cells (> 0). */
-  sigma: z.number().positive().optional(),
+  sigma: z.number().positive("must be > 0").optional(),
   /** Gaussian full width, km (sigma = width / 6, GMT grdfilter convention). */
-  wavelengthKm: z.number().positive().optional(),
+  wavelengthKm: z.number().positive("must be > 0").optional(),
   /** Median footprint size, cells (odd). */
-  size: z.number().int().positive().refine((v) => v % 2 === 1, "expected an odd size").optional(),
+  size: z.number().int(ODD).positive(ODD).refine((v) => v % 2 === 1, ODD).optional(),
   /** Median footprint shape. @default "square" */
   footprint: z.enum(["square", "circular"]).default("square"),
 }).superRefine((p, ctx) => {

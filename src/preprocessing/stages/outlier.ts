@@ -35,7 +35,7 @@ const Params = z.strictObject({
   /** Rule: global z-score, Tukey IQR fences, robust MAD z-score, or Hampel along lines. */
   method: z.enum(["zscore", "iqr", "mad", "hampel"]).default("mad"),
   /** Threshold (z for zscore/mad/hampel, fence factor k for iqr). @default per method */
-  threshold: z.number().nonnegative().optional(),
+  threshold: z.number().nonnegative("must be >= 0").optional(),
   /** What to do with outliers. @default "nan" */
   action: z.enum(["drop", "nan", "median"]).default("nan"),
   /** Hampel half window, samples either side. @default 5 */
@@ -143,6 +143,8 @@ class OutlierStage implements Stage<OutlierParams> {
       value: values.filter(keep),
       ...(p.height ? { height: p.height.filter(keep) } : {}),
       ...(p.line ? { line: (p.line as Float64Array).filter(keep) } : {}),
+      ...(p.lineNames ? { lineNames: p.lineNames } : {}),
+      ...(p.lineKinds ? { lineKinds: p.lineKinds } : {}),
     };
     return attachReport({ ...raw, points }, this.id, VERSION, report);
   }

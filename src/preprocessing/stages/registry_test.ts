@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateProcessedGrid } from "../../contracts/mod.ts";
+import { validateProcessedGrid } from "../../contracts/schemas.ts";
 import { WorkerPool } from "../../compute/mod.ts";
 import { createLogger } from "../../observability/logger.ts";
 import { buildPipeline, PipelineDefinitionError, planStages } from "../builder.ts";
@@ -60,10 +60,15 @@ Deno.test("stage parameter schemas reject bad values naming the stage and field"
   const cases: [string, RegExp][] = [
     ["noise(method=gaussian)", /stage "noise".*sigma: gaussian needs exactly one of sigma/],
     ["noise(method=median)", /stage "noise".*size: median needs size/],
-    ["noise(method=median, size=4)", /size: expected an odd size/],
+    ["noise(method=median, size=4)", /size: must be an odd integer >= 1/],
     ["noise(sigma=2, size=3)", /size: size applies to median only/],
     ["noise(method=median, size=3, sigma=1)", /sigma: sigma and wavelengthKm apply to gaussian/],
-    ["bandpass(lowKm=50, highKm=10)", /stage "bandpass".*highKm: highKm must be larger/],
+    ["bandpass(lowKm=50, highKm=10)", /stage "bandpass".*highKm: must be larger than lowKm \(50\)/],
+    [
+      "bandpass(lowKm=5, highKm=10, shape=cosine, order=3)",
+      /stage "bandpass".*order: applies to shape butterworth, not cosine/,
+    ],
+    ["rtp(inclination=30, declination=400)", /declination: must be in \[-180, 360\] degrees/],
     ["grid(method=nearest, spacing=0)", /stage "grid".*spacing/],
     ["grid(method=kriging, spacing=0.1)", /stage "grid".*method/],
     ["qc(order=3)", /stage "qc".*order/],

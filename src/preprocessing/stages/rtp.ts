@@ -13,15 +13,19 @@ import { z } from "zod";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
 import { runFft } from "./_grid.ts";
 
+const INCLINATION = "must be in [-90, 90] degrees";
+// The one check of the declination's range (the CLI and the kernels take it from here).
+const DECLINATION = "must be in [-180, 360] degrees";
+
 const Params = z.strictObject({
   /** Geomagnetic inclination, degrees in [-90, 90]. */
-  inclination: z.number().min(-90).max(90),
+  inclination: z.number().min(-90, INCLINATION).max(90, INCLINATION),
   /** Geomagnetic declination, degrees in [-180, 360]. */
-  declination: z.number().min(-180).max(360),
+  declination: z.number().min(-180, DECLINATION).max(360, DECLINATION),
   /** Stabilise the operator at |inclination| < 45°. @default true */
   stabilize: z.boolean().default(true),
   /** Stabilised RTP: phase-only below this wavelength, km. @default 8 cells */
-  cutoffKm: z.number().positive().optional(),
+  cutoffKm: z.number().positive("must be > 0").optional(),
 });
 
 /** Parameters of the `rtp` stage. */

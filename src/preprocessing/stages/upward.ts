@@ -11,7 +11,7 @@ import { runFft } from "./_grid.ts";
 
 const Params = z.strictObject({
   /** Continuation height, metres (> 0: upward). */
-  heightM: z.number().positive(),
+  heightM: z.number().positive("must be > 0"),
 });
 
 /** Parameters of the `upward` stage. */

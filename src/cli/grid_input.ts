@@ -1,0 +1,52 @@
+/**
+ * The `--input GRID` of `gam filter` and `gam qc`: a local file, or an `s3://` URI opened from
+ * the bucket of the configuration's `storage:` section (credentials by its auth profiles).
+ *
+ * @module
+ */
+import { UsageError } from "./command.ts";
+import { loadConfigFromFlags } from "./config_flags.ts";
+import {
+  isS3Uri,
+  type LocalGrid,
+  openObjectStore,
+  openStoredGrid,
+  parseS3Uri,
+} from "../storage/mod.ts";
+
+/**
+ * The grid to read: `input` itself when local; otherwise a checksum-verified download, removed
+ * when the result is disposed.
+ *
+ * @param input A path or `s3://bucket/key[?versionId=...]`.
+ * @param flags The command's flags (`--config`, `--profile`) for the storage settings.
+ * @returns A handle with the local `path`.
+ * @throws {UsageError} For an `s3://` input without a `storage:` section.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { gridInput } from "./grid_input.ts";
+ * await using g = await gridInput("s3://gam/phase1/preprocessing/x.tif", {});
+ * console.log(g.path);
+ * ```
+ */
+export async function gridInput(
+  input: string,
+  flags: Record<string, unknown>,
+): Promise<LocalGrid> {
+  if (!isS3Uri(input)) return { path: input, [Symbol.asyncDispose]: () => Promise.resolve() };
+  const { config } = await loadConfigFromFlags(flags);
+  if (config.storage === undefined) {
+    throw new UsageError(
+      `${input} is in object storage, and the configuration has no storage: section ` +
+        "(endpoint, credentials) to read it with",
+    );
+  }
+  const { bucket } = parseS3Uri(input);
+  const store = openObjectStore({ ...config, storage: { ...config.storage, bucket } })!;
+  try {
+    return await openStoredGrid(input, store);
+  } finally {
+    store.close();
+  }
+}
