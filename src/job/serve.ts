@@ -94,8 +94,9 @@ export class PipelineServer {
         buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
       }),
       queue: r.gauge({
-        name: "gam_service_queue_depth",
-        help: "Modality runs in flight.",
+        // Runs this process is executing (not a queue: queued jobs are gam_queue_depth).
+        name: "gam_service_runs_in_flight",
+        help: "Modality runs this gam serve process is executing now.",
         labelNames: [],
       }),
       next: r.gauge({

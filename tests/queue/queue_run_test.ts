@@ -56,6 +56,24 @@ Deno.test("a queued 4 x 4-tile run on io and cpu workers equals a local run bit 
       assert.ok(m.tiles.every((t: { state: string }) => t.state === "ok"));
       assert.equal(m.persist, "ok");
     }
+    // The workers' metrics: their jobs by outcome, the engine's depths, live workers by profile.
+    const io = await (await fetch(`${workers[0].url}/metrics`)).text();
+    const cpu = await (await fetch(`${workers[1].url}/metrics`)).text();
+    const value = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    assert.equal(value(io, /gam_jobs_total\{queue="gam-ingest",outcome="completed"\} (\d+)/), 32);
+    assert.equal(
+      value(cpu, /gam_jobs_total\{queue="gam-preprocess",outcome="completed"\} (\d+)/),
+      32,
+    );
+    assert.equal(value(io, /gam_queue_depth\{queue="gam-ingest",state="created"\} (\d+)/), 0);
+    assert.equal(value(io, /gam_workers\{profile="io"\} (\d+)/), 1);
+    assert.equal(value(io, /gam_workers\{profile="cpu"\} (\d+)/), 1);
+    assert.ok(value(cpu, /gam_job_duration_seconds_count\{queue="gam-mosaic"\} (\d+)/) >= 1);
+    for (const w of workers) {
+      const ready = await fetch(`${w.url}/readyz`);
+      assert.equal(ready.status, 200);
+      await ready.body?.cancel();
+    }
   } finally {
     await stopWorkers(workers);
     await Deno.remove(dir, { recursive: true });
