@@ -48,4 +48,5 @@ export * from "./run_lease.ts";
 export * from "./persist.ts";
 export * from "./serve.ts";
 export * from "./cache_lock.ts";
+export * from "./ingestion_services.ts";
 export * from "./run_log.ts";
