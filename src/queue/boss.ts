@@ -68,6 +68,8 @@ export async function openBoss(options: OpenBossOptions): Promise<PgBoss> {
     // several passes per expiry period, so a job is retried soon after its expiry.
     superviseIntervalSeconds: checkInterval(settings.expireIn),
     monitorIntervalSeconds: checkInterval(settings.expireIn),
+    // Schedules are checked every few seconds, so a tick is sent within seconds of its time.
+    cronWorkerIntervalSeconds: 5,
     useListenNotify: true,
     ...(options.instanceName ? { instanceName: options.instanceName } : {}),
   });

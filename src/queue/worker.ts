@@ -18,10 +18,17 @@ import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
 import { IngestionService, PluginPool } from "../ingestion/mod.ts";
 import { type Database, openDatabase } from "../persistence/mod.ts";
-import { defaultRegistry, type Logger, type MetricsRegistry } from "../observability/mod.ts";
+import {
+  defaultRegistry,
+  type Logger,
+  type MetricsRegistry,
+  newCorrelationId,
+} from "../observability/mod.ts";
 import { parseListen, serveProbes } from "../observability/probes.ts";
 import { databaseCacheLock } from "../job/mod.ts";
-import { DEAD_LETTER_QUEUE, openBoss, QUEUES } from "./boss.ts";
+import { DEAD_LETTER_QUEUE, openBoss, QUEUES, SCHEDULE_QUEUE } from "./boss.ts";
+import { registerSchedules, type ScheduleTick } from "./schedules.ts";
+import { submitRun } from "./submit.ts";
 import { type ModalityJob, ModalityJobSchema, type TileJob, TileJobSchema } from "./job_data.ts";
 import {
   deadLetter,
@@ -243,6 +250,31 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         DEAD_LETTER_QUEUE,
         () => deadLetter(ctx, job.sourceName ?? "", job.data, job.sourceOutput),
       ),
+  );
+
+  // Cron schedules live in the queue: one tick, one run, whatever the number of processes.
+  if (config.execution.mode === "queue") {
+    const scheduled = await registerSchedules(boss, config);
+    if (scheduled.length > 0) logger.info("schedules registered in the queue", { scheduled });
+  }
+  await boss.work(
+    SCHEDULE_QUEUE,
+    { localConcurrency: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
+    ([job]) =>
+      timed(SCHEDULE_QUEUE, async () => {
+        const { modality } = job.data as ScheduleTick;
+        const runId = newCorrelationId("run");
+        await submitRun({
+          boss,
+          db: ctx.db,
+          config,
+          configHash: options.loaded.hash,
+          runId,
+          modalities: [modality],
+          logger,
+        });
+        return { runId };
+      }),
   );
 
   let stopping = false;
