@@ -201,6 +201,12 @@ export class PipelineServer {
   #schedule(config: GamConfig): void {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    // In queue mode the schedules live in the queue's scheduler (registered by `gam worker`):
+    // one run per tick across processes. An in-process cron here would add a run per process.
+    if (config.execution.mode === "queue") {
+      this.#opts.logger.info("execution.mode is queue: schedules run from the queue, not here");
+      return;
+    }
     for (const [name, modality] of Object.entries(config.modalities)) {
       if (!modality.enabled || !modality.schedule) continue;
       this.#arm(name, modality.schedule);
