@@ -74,8 +74,59 @@ Deno.test("a queued 4 x 4-tile run on io and cpu workers equals a local run bit 
       assert.equal(ready.status, 200);
       await ready.body?.cancel();
     }
+    // SIGTERM: a clean stop (nothing in hand here), exit status 0.
+    for (const w of workers.splice(0)) {
+      w.child.kill("SIGTERM");
+      const status = await w.exited();
+      assert.equal(status.code, 0, w.log().slice(-2000));
+    }
   } finally {
     await stopWorkers(workers);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gam run --mode queue --detach prints the run id; gam run cancel cancels its queued jobs", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-queue-detach-" });
+  try {
+    const config = await writeConfig(dir);
+    // No worker runs: the jobs stay queued until cancelled.
+    const r = await gam(["run", "--config", config, "--detach"]);
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    const runId = r.stdout.trim();
+    assert.match(runId, /^run-/);
+    const before = JSON.parse(
+      (await gam(["run", "status", runId, "--json", "--config", config])).stdout,
+    );
+    assert.equal(before.status, "running");
+    assert.ok(before.modalities.every((m: { done: number }) => m.done === 0));
+    const c = await gam(["run", "cancel", runId, "--config", config]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /cancelled \(64 queued jobs cancelled/); // 2 x 16 ingest + 2 x 16 preprocess
+    const after = JSON.parse(
+      (await gam(["run", "status", runId, "--json", "--config", config])).stdout,
+    );
+    assert.equal(after.status, "interrupted");
+    const again = await gam(["run", "cancel", runId, "--config", config]);
+    assert.equal(again.code, 1);
+    assert.match(again.stdout, /was not running; 0 queued jobs cancelled/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("queue mode without a PostgreSQL server is a configuration error (exit 2) naming DATABASE_URL", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-queue-nodb-" });
+  try {
+    const config = await writeConfig(dir);
+    for (
+      const args of [["run", "--config", config], ["worker", "--profile", "io", "--config", config]]
+    ) {
+      const r = await gam(args, { DATABASE_URL: "" });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /set DATABASE_URL/);
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
