@@ -22,7 +22,7 @@
 import { createHash } from "node:crypto";
 import type { PgBoss } from "pg-boss";
 import { type Anomaly, gridChecksum, type ProcessedGrid } from "../contracts/mod.ts";
-import { EmptyGridError, NoPointsError, type WorkerPool } from "../compute/mod.ts";
+import { buildInfo, EmptyGridError, NoPointsError, type WorkerPool } from "../compute/mod.ts";
 import { type GridCache, type IngestionCache, originOf } from "../cache/mod.ts";
 import type { IngestionService, PluginIdentity } from "../ingestion/mod.ts";
 import {
@@ -38,10 +38,13 @@ import { writeGrid } from "../formats/mod.ts";
 import {
   ingest,
   leafBranches,
+  type ModalityJobResult,
   outliersRemoved,
   persistModalityAtomically,
   pipelineKey,
   planFor,
+  renderRunFolder,
+  writeRunFolder,
 } from "../job/mod.ts";
 import { jobId, type ModalityJob, type TileJob } from "./job_data.ts";
 import { jobOptions, QUEUES } from "./boss.ts";
@@ -54,6 +57,7 @@ import {
 } from "./run_record.ts";
 import { splitPlan, type Tile } from "./tiles.ts";
 import { stitchTiles, type TileGrid } from "./stitch.ts";
+import { queuedRunSummary } from "./status.ts";
 import { writeFileAtomic } from "../fs/mod.ts";
 
 /** The long-lived parts of a worker for one run configuration. */
@@ -505,6 +509,10 @@ async function settleModality(
   const allOk = persisted.every((s) => s.outcome === "ok") &&
     settled.every((s) => s.outcome === "ok");
   const status = allOk ? "succeeded" : anyOk ? "partial" : "failed";
+  // The run folder is complete before the run is seen to end (a waiting `gam run` reads it).
+  await writeRunFolderOf(ctx, run, status).catch((error) =>
+    ctx.logger.error("could not write the run folder", { runId: run.runId, error })
+  );
   if (await finishQueuedRun(ctx.db.sql, run.runId, status)) {
     await writeFileAtomic(
       `${run.plan.runDir}/queue.json`,
@@ -512,6 +520,63 @@ async function settleModality(
     );
     ctx.logger.info("queued run ended", { runId: run.runId, status, ...traceOf(run) });
   }
+}
+
+/**
+ * The run folder of a local run (`manifest.json`, `anomalies.geojson`, `report.html`), from the
+ * queued run's summary, its mosaics' grids (read back from the grid cache) and stage records.
+ */
+async function writeRunFolderOf(
+  ctx: HandlerContext,
+  run: QueuedRun,
+  status: "succeeded" | "partial" | "failed",
+): Promise<void> {
+  const summary = {
+    ...await queuedRunSummary(ctx.db, run.runId),
+    status,
+    finishedAt: new Date().toISOString(),
+  };
+  const rt = await ctx.runtime(run);
+  const settled = await settledSteps(ctx.db.sql, run.runId);
+  const results: ModalityJobResult[] = [];
+  for (const m of summary.modalities) {
+    const mosaic = settled.find((s) =>
+      s.modality === m.modality && s.step === "mosaic" && s.outcome === "ok"
+    );
+    const d = (mosaic?.detail ?? {}) as { grids?: MosaicGrid[]; records?: StageRecord[] };
+    const grids = [];
+    for (const g of d.grids ?? []) {
+      const hit = await rt.gridCache.get(m.modality, run.plan.bbox, g.version);
+      if (!hit) continue;
+      grids.push({
+        branch: g.branch,
+        grid: hit.data,
+        checksum: g.checksum,
+        zarrPath: g.zarr,
+        tifPath: g.tif,
+        qc: qcReportOf(hit.data),
+        anomalies: g.anomalies,
+      });
+    }
+    results.push({
+      modality: m.modality,
+      outcome: m.outcome,
+      ...(m.error ? { error: m.error } : {}),
+      pointsIn: m.pointsIn,
+      outliersRemoved: m.outliersRemoved,
+      cache: m.cache as ModalityJobResult["cache"],
+      durationSeconds: m.durationSeconds,
+      grids,
+      branchFailures: [],
+      stages: d.records ?? [],
+      pipelineVersion: run.config.modalities[m.modality].pipeline.version,
+    });
+  }
+  const loaded = { config: run.config, hash: run.configHash, sources: [], overrides: [] };
+  await writeRunFolder(
+    run.plan.runDir,
+    renderRunFolder(summary, results, loaded, await buildInfo()),
+  );
 }
 
 /**

@@ -66,6 +66,9 @@ Deno.test("a poison tile is retried, dead-lettered, and the run ends partial (ex
       assert.ok(w <= 10.5 && 10.5 <= e && s <= 45.3 && 45.3 <= n, `${key} holds the poison`);
     }
     assert.equal(counts.size, 32, "every tile of both modalities fetched");
+    // Named in the report too.
+    const runDir = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+    assert.match(await Deno.readTextFile(`${runDir}/report.html`), /tile r1c2 \(ingest\)/);
     const status = JSON.parse(
       (await gam(["run", "status", s.runId, "--json", "--config", config])).stdout,
     );

@@ -47,6 +47,16 @@ Deno.test("a queued 4 x 4-tile run on io and cpu workers equals a local run bit 
       assert.equal(lb.outcome, "ok", lb.error);
       assert.deepEqual(lb.grids.map((g) => g.checksum), la.grids.map((g) => g.checksum), m);
     }
+    // The run folder of a local run: manifest (with the same checksums), anomalies, report.
+    const runDir = (JSON.parse(queued.stdout) as { runDir: string }).runDir;
+    const manifest = JSON.parse(await Deno.readTextFile(`${runDir}/manifest.json`));
+    assert.equal(manifest.runId, b.runId);
+    assert.deepEqual(
+      manifest.modalities.map((m: Summary["modalities"][number]) => m.grids[0].checksum),
+      b.modalities.map((m) => m.grids[0].checksum),
+    );
+    assert.match(await Deno.readTextFile(`${runDir}/report.html`), /<html/i);
+    assert.ok((await Deno.stat(`${runDir}/anomalies.geojson`)).isFile);
     const status = await gam(["run", "status", b.runId, "--json", "--config", config]);
     assert.equal(status.code, 0, status.stderr);
     const s = JSON.parse(status.stdout);
