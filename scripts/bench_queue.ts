@@ -10,13 +10,18 @@
  * @module
  */
 import postgres from "postgres";
-import { startWorker, stopWorkers, type WorkerProcess, writeConfig } from "../tests/queue/_fixture.ts";
+import {
+  startWorker,
+  stopWorkers,
+  type WorkerProcess,
+  writeConfig,
+} from "../tests/queue/_fixture.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const url = Deno.env.get("DATABASE_URL");
 if (!url) {
   console.error(
-    "bench:queue needs a PostgreSQL server: eval \"$(scripts/pg_cluster.sh start)\" first",
+    'bench:queue needs a PostgreSQL server: eval "$(scripts/pg_cluster.sh start)" first',
   );
   Deno.exit(2);
 }

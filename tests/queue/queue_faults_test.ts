@@ -227,3 +227,40 @@ Deno.test("two overlapping runs submitted at once share cache entries: one fetch
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SIGTERM: a worker whose job outlives the grace period releases it to another worker", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-queue-term-" });
+  const report = reportServer();
+  const workers: WorkerProcess[] = [];
+  const release = Promise.withResolvers<void>();
+  try {
+    const config = await writeConfig(dir, {
+      params: { report: report.url },
+      net: [report.host],
+      shutdownTimeoutMs: 500,
+    });
+    const first = await startWorker(config, "all");
+    const held = Promise.withResolvers<void>();
+    let n = 0;
+    report.setHold(() => {
+      if (++n !== 1) return undefined;
+      held.resolve();
+      return release.promise;
+    });
+    const run = gam(["run", "--config", config, "--json"]);
+    await held.promise;
+    first.child.kill("SIGTERM");
+    const status = await first.exited();
+    assert.equal(status.code, 0, first.log().slice(-2000));
+    release.resolve();
+    workers.push(await startWorker(config, "all"));
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.equal((JSON.parse(r.stdout) as Summary).status, "succeeded");
+  } finally {
+    release.resolve();
+    await stopWorkers(workers);
+    await report.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
