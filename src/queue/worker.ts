@@ -157,8 +157,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     logger.warn("database connection lost mid-query; reconnecting (its job will be retried)", {
       error: e.error,
     });
-    // The client's queued queries may never settle: a new client takes over; the old one is
-    // closed in the background.
+    reconnect();
+  };
+  let reconnecting: Promise<void> | undefined;
+  // The client's queued queries may never settle: a new client takes over; the old one is
+  // closed in the background.
+  const reconnect = () => {
     reconnecting ??= openDatabase({ url }).then((fresh) => {
       const old = db;
       db = fresh;
@@ -166,7 +170,6 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }, (error) => logger.warn("reconnecting failed; the next loss retries", { error }))
       .finally(() => reconnecting = undefined);
   };
-  let reconnecting: Promise<void> | undefined;
   globalThis.addEventListener("error", onUncaught);
 
   // Aborted after the shutdown grace period: jobs still running then fail their attempt.
@@ -218,6 +221,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       metrics.jobs.inc({ queue, outcome: "skipped" in out ? "skipped" : "completed" });
       return out;
     } catch (error) {
+      // A job that failed on a lost connection: the next ones get a new client.
+      if (isConnectionLoss(error)) reconnect();
       metrics.jobs.inc({ queue, outcome: "failed" });
       logger.warn("job failed (the queue retries it)", { queue, error });
       throw error;
@@ -311,6 +316,28 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     globalThis.removeEventListener("error", onUncaught);
     logger.info("worker stopped");
   }
+}
+
+/** Connection-level failures of the database client (not errors of a statement). */
+const CONNECTION_CODES = new Set([
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "57P01",
+  "57P03",
+]);
+
+function isConnectionLoss(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The plugins, ingestion service and caches for one run configuration. */
