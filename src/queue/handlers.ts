@@ -492,9 +492,15 @@ async function settleModality(
   outcome: Settled["outcome"],
   detail: Record<string, unknown>,
 ): Promise<void> {
-  let { settled } = await settle(ctx.db, run.runId, { modality, step, key: "", outcome, detail });
+  let { settled, status: runStatus } = await settle(ctx.db, run.runId, {
+    modality,
+    step,
+    key: "",
+    outcome,
+    detail,
+  });
   if (step === "mosaic" && outcome !== "ok") {
-    ({ settled } = await settle(ctx.db, run.runId, {
+    ({ settled, status: runStatus } = await settle(ctx.db, run.runId, {
       modality,
       step: "persist",
       key: "",
@@ -504,7 +510,8 @@ async function settleModality(
   }
   const modalities = Object.keys(run.plan.modalities);
   const persisted = settled.filter((s) => s.step === "persist");
-  if (persisted.length < modalities.length) return;
+  // A cancelled run writes nothing more.
+  if (persisted.length < modalities.length || runStatus !== "running") return;
   const anyOk = persisted.some((s) => s.outcome === "ok");
   const allOk = persisted.every((s) => s.outcome === "ok") &&
     settled.every((s) => s.outcome === "ok");

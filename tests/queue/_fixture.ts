@@ -9,6 +9,7 @@
  */
 import { stringify } from "yaml";
 import { ROOT } from "../_gam_cli.ts";
+import { openDatabase } from "../../src/persistence/mod.ts";
 
 /** The plugin module (TypeScript source). Lattice step 0.011 degrees, jitter from a hash. */
 export const PLUGIN =
@@ -200,4 +201,32 @@ export function reportServer() {
     },
     close: () => server.shutdown(),
   };
+}
+
+/**
+ * Ends the queued runs of a test still running (a failed test) and drops their waiting jobs, so
+ * that no later test's worker takes them up and writes into a removed folder.
+ */
+export async function endRunsUnder(dir: string): Promise<void> {
+  const db = await openDatabase({ url: Deno.env.get("DATABASE_URL")! });
+  try {
+    const runs = await db.sql.query<{ id: string }>(
+      `UPDATE runs r SET status = 'interrupted', finished_at = GREATEST(now(), started_at)
+        FROM metadata m
+       WHERE m.run_id = r.id AND m.key = 'queue/plan' AND r.status = 'running'
+         AND m.value->>'runDir' LIKE $1 RETURNING r.id`,
+      [`${dir}/%`],
+      "endRunsUnder",
+    );
+    if (runs.length > 0) {
+      await db.sql.query(
+        `DELETE FROM pgboss.job WHERE data->>'runId' = ANY($1::text[])
+            AND state IN ('created', 'retry')`,
+        [runs.map((r) => r.id)],
+        "endRunsUnder",
+      );
+    }
+  } finally {
+    await db.close();
+  }
 }

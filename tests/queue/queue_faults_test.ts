@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { gam, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 import {
+  endRunsUnder,
   reportServer,
   startWorker,
   stopWorkers,
@@ -80,6 +81,7 @@ Deno.test("a poison tile is retried, dead-lettered, and the run ends partial (ex
   } finally {
     await stopWorkers(workers);
     await report.close();
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -120,6 +122,7 @@ Deno.test("a worker SIGKILLed while it holds a job: the job expires, another wor
     release.resolve();
     await stopWorkers(workers);
     await report.close();
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -198,6 +201,7 @@ Deno.test("the database restarts mid-run: workers reconnect and the run complete
     if (halted) await cluster("start");
     await stopWorkers(workers);
     await report.close();
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -224,6 +228,7 @@ Deno.test("two overlapping runs submitted at once share cache entries: one fetch
   } finally {
     await stopWorkers(workers);
     await report.close();
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -261,6 +266,7 @@ Deno.test("SIGTERM: a worker whose job outlives the grace period releases it to 
     release.resolve();
     await stopWorkers(workers);
     await report.close();
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });

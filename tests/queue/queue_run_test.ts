@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { gam, migrateServerDatabase } from "../_gam_cli.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
-import { startWorker, stopWorkers, writeConfig } from "./_fixture.ts";
+import { endRunsUnder, startWorker, stopWorkers, writeConfig } from "./_fixture.ts";
 
 if (!Deno.env.get("DATABASE_URL")) {
   throw new Error(
@@ -92,6 +92,7 @@ Deno.test("a queued 4 x 4-tile run on io and cpu workers equals a local run bit 
     }
   } finally {
     await stopWorkers(workers);
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -121,6 +122,7 @@ Deno.test("gam run --mode queue --detach prints the run id; gam run cancel cance
     assert.equal(again.code, 1);
     assert.match(again.stdout, /was not running; 0 queued jobs cancelled/);
   } finally {
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -137,6 +139,7 @@ Deno.test("queue mode without a PostgreSQL server is a configuration error (exit
       assert.match(r.stderr, /set DATABASE_URL/);
     }
   } finally {
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });

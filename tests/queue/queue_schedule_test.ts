@@ -7,7 +7,13 @@ import { parse, stringify } from "yaml";
 import { migrateServerDatabase } from "../_gam_cli.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 import { openDatabase } from "../../src/persistence/mod.ts";
-import { startWorker, stopWorkers, type WorkerProcess, writeConfig } from "./_fixture.ts";
+import {
+  endRunsUnder,
+  startWorker,
+  stopWorkers,
+  type WorkerProcess,
+  writeConfig,
+} from "./_fixture.ts";
 
 if (!Deno.env.get("DATABASE_URL")) {
   throw new Error(
@@ -69,6 +75,7 @@ Deno.test("a schedule registered by 3 worker processes makes exactly one run per
     } finally {
       await db.close();
     }
+    await endRunsUnder(dir);
     await Deno.remove(dir, { recursive: true });
   }
 });
