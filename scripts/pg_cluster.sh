@@ -6,6 +6,7 @@
 #   scripts/pg_cluster.sh status            # exit 0 when the cluster answers, 1 otherwise
 #   scripts/pg_cluster.sh url               # prints the DATABASE_URL (cluster must be running)
 #   scripts/pg_cluster.sh stop              # stops the cluster and removes its data folder
+#   scripts/pg_cluster.sh halt              # stops the server, keeps the data (`start` resumes)
 #
 # What `start` does (idempotent; a cluster already running on the port is reused):
 #   1. apt-get installs postgresql-15 and postgresql-15-postgis-3 when missing (root or sudo).
@@ -114,9 +115,19 @@ cmd_stop() {
   fi
 }
 
+# Stops the server and keeps its data (a database outage, for tests); `start` brings it back.
+cmd_halt() {
+  [ -s "$DATA/PG_VERSION" ] || die "no cluster in $DATA"
+  if as_owner "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+    log "halting the cluster in $DATA (data kept)"
+    as_owner "$PG_BIN/pg_ctl" -D "$DATA" -m fast -w stop >&2
+  fi
+}
+
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
+halt) cmd_halt ;;
 status)
   if is_running; then
     log "running on 127.0.0.1:$PORT"
@@ -130,7 +141,7 @@ url)
   printf '%s\n' "$(db_url)"
   ;;
 *)
-  printf 'usage: %s start|stop|status|url\n' "$0" >&2
+  printf 'usage: %s start|stop|halt|status|url\n' "$0" >&2
   exit 2
   ;;
 esac

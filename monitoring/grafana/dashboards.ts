@@ -178,9 +178,26 @@ function modality(): Dashboard {
 function queue(): Dashboard {
   return base("gam-queue", "GAM: queue and workers", "Scheduler, queue depth and processes.")
     .withPanel(series("Queue depth", "none", [{
-      expr: "gam_service_queue_depth",
+      expr: "max by (queue, state) (gam_queue_depth)",
+      legend: "{{queue}} {{state}}",
+    }], "Jobs of queued runs by queue and state. Alert: created jobs rising for 15 minutes."))
+    .withPanel(series("Jobs by outcome", "ops", [{
+      expr: "sum by (queue, outcome) (rate(gam_jobs_total[$__rate_interval]))",
+      legend: "{{queue}} {{outcome}}",
+    }], "Jobs finished by the workers per second (completed, failed, skipped)."))
+    .withPanel(series("Job duration", "s", [{
+      expr: "histogram_quantile(0.95, sum by (queue, le) " +
+        "(rate(gam_job_duration_seconds_bucket[$__rate_interval])))",
+      legend: "{{queue}} p95",
+    }], "Time a worker spends on a job."))
+    .withPanel(series("Workers", "none", [{
+      expr: "max by (profile) (gam_workers)",
+      legend: "{{profile}}",
+    }], "Worker processes of each profile heard from within three heartbeats."))
+    .withPanel(series("Runs in flight (gam serve)", "none", [{
+      expr: "gam_service_runs_in_flight",
       legend: "{{instance}}",
-    }], "Runs in flight or waiting. Alert: rising for 15 minutes."))
+    }], "Modality runs a gam serve process is executing."))
     .withPanel(series("Processes up", "none", [{
       expr: 'up{job=~"gam-serve|gam-worker"}',
       legend: "{{job}} {{instance}}",
@@ -267,7 +284,7 @@ export function buildDashboards(): Record<string, Dashboard> {
  * @example Usage
  * ```ts
  * import { buildDashboards, panelQueries } from "./dashboards.ts";
- * panelQueries(buildDashboards()["gam-queue.json"])[0][1]; // "gam_service_queue_depth"
+ * panelQueries(buildDashboards()["gam-queue.json"])[0][1]; // "max by (queue, state) (gam_queue_depth)"
  * ```
  */
 export function panelQueries(dashboard: Dashboard): [string, string][] {

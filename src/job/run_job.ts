@@ -51,6 +51,7 @@ import {
 } from "./modality_job.ts";
 import { persistModalityAtomically } from "./persist.ts";
 import { databaseCacheLock } from "./cache_lock.ts";
+import type { IngestionServices } from "./ingestion_services.ts";
 import { uploadRunFolder } from "./upload.ts";
 import { currentProcess, HEARTBEAT_SECONDS, reconcileRuns } from "./run_lease.ts";
 import { createProgress, type ProgressSink } from "./progress.ts";
@@ -106,6 +107,12 @@ export interface RunJobOptions {
    * @default plugins loaded for this run and stopped at its end
    */
   plugins?: PluginPool;
+  /**
+   * Ingestion services kept between runs (`gam serve`): circuit breakers and rate-limit buckets
+   * hold across runs.
+   * @default a service made for this run and closed at its end
+   */
+  ingestionServices?: IngestionServices;
   /**
    * An embedded engine started ahead (`prestartPglite()`), for the database this run opens.
    * @default a worker started when the database is opened
@@ -271,16 +278,21 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
   };
   const ingestionCache = options.noCache ? undefined : new IngestionCache(cacheOptions);
   const gridCache = options.noCache ? undefined : new GridCache(cacheOptions);
-  const ingestion = new IngestionService({
-    providers,
-    resilience: Object.fromEntries(modalities.map((m) => [m, config.modalities[m]])),
-    logger: logger.child({ component: "ingestion" }),
-    metrics: registry,
-  });
+  const newService = () =>
+    new IngestionService({
+      providers,
+      resilience: Object.fromEntries(modalities.map((m) => [m, config.modalities[m]])),
+      logger: (options.ingestionServices?.logger ?? logger).child({ component: "ingestion" }),
+      metrics: registry,
+    });
+  // A long-running process passes its services: breakers and rate limits outlive the run.
+  const ingestion = options.ingestionServices
+    ? options.ingestionServices.get(hash, modalities, newService)
+    : newService();
 
   // Provenance of every plugin fetch, from the service's hooks (a cache hit makes none).
   const fetches = new Map<string, IngestionProvenance["fetches"]>();
-  ingestion.on("postFetch", (e) => {
+  const offPostFetch = ingestion.on("postFetch", (e) => {
     const list = fetches.get(e.modality) ?? [];
     list.push({
       traceId: e.correlationId,
@@ -407,7 +419,8 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
     throw error;
   } finally {
     await pool?.close();
-    await ingestion.close().catch(() => {});
+    offPostFetch();
+    if (!options.ingestionServices) await ingestion.close().catch(() => {});
     progress.close();
   }
 

@@ -94,8 +94,9 @@ export class PipelineServer {
         buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
       }),
       queue: r.gauge({
-        name: "gam_service_queue_depth",
-        help: "Modality runs in flight.",
+        // Runs this process is executing (not a queue: queued jobs are gam_queue_depth).
+        name: "gam_service_runs_in_flight",
+        help: "Modality runs this gam serve process is executing now.",
         labelNames: [],
       }),
       next: r.gauge({
@@ -200,6 +201,12 @@ export class PipelineServer {
   #schedule(config: GamConfig): void {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    // In queue mode the schedules live in the queue's scheduler (registered by `gam worker`):
+    // one run per tick across processes. An in-process cron here would add a run per process.
+    if (config.execution.mode === "queue") {
+      this.#opts.logger.info("execution.mode is queue: schedules run from the queue, not here");
+      return;
+    }
     for (const [name, modality] of Object.entries(config.modalities)) {
       if (!modality.enabled || !modality.schedule) continue;
       this.#arm(name, modality.schedule);

@@ -75,7 +75,7 @@ Deno.test("serve answers /healthz, /readyz and /metrics, and counts runs by outc
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /gam_service_runs_total\{modality="gravity",outcome="ok"\} 1/);
     assert.match(metrics, /gam_service_runs_total\{modality="magnetic",outcome="failed"\} 1/);
-    assert.match(metrics, /gam_service_queue_depth 0/);
+    assert.match(metrics, /gam_service_runs_in_flight 0/);
     const missing = await fetch(`${base}/nope`);
     assert.equal(missing.status, 404);
     await missing.body?.cancel();

@@ -64,6 +64,12 @@ export async function openBoss(options: OpenBossOptions): Promise<PgBoss> {
     // Dependent jobs are released by pg-boss's flow resolver; once a second keeps a tile's
     // preprocess from waiting long after its ingest.
     flowIntervalSeconds: 1,
+    // Expired jobs (a worker killed while holding one) are found by the supervisor's pass:
+    // several passes per expiry period, so a job is retried soon after its expiry.
+    superviseIntervalSeconds: checkInterval(settings.expireIn),
+    monitorIntervalSeconds: checkInterval(settings.expireIn),
+    // Schedules are checked every few seconds, so a tick is sent within seconds of its time.
+    cronWorkerIntervalSeconds: 5,
     useListenNotify: true,
     ...(options.instanceName ? { instanceName: options.instanceName } : {}),
   });
@@ -72,6 +78,38 @@ export async function openBoss(options: OpenBossOptions): Promise<PgBoss> {
   await boss.start({ attempts: 5 });
   await ensureQueues(boss, settings);
   return boss;
+}
+
+/**
+ * The retry and expiry options of a run's jobs, from the run's own configuration (a queue keeps
+ * the options it was created with; each job carries its run's).
+ *
+ * @example Usage
+ * ```ts
+ * import { jobOptions } from "./boss.ts";
+ * jobOptions({ retryLimit: 2, retryDelay: 5, retryBackoff: true, expireIn: 900, keepFinished: 604800, schema: "pgboss" })
+ *   .expireInSeconds; // 900
+ * ```
+ */
+export function jobOptions(settings: ExecutionConfig["queue"]): {
+  retryLimit: number;
+  retryDelay: number;
+  retryBackoff: boolean;
+  expireInSeconds: number;
+  deleteAfterSeconds: number;
+} {
+  return {
+    retryLimit: settings.retryLimit,
+    retryDelay: settings.retryDelay,
+    retryBackoff: settings.retryBackoff,
+    expireInSeconds: settings.expireIn,
+    deleteAfterSeconds: settings.keepFinished,
+  };
+}
+
+/** Seconds between supervisor passes: a quarter of the expiry, 1 to 60. */
+function checkInterval(expireInSeconds: number): number {
+  return Math.min(60, Math.max(1, Math.floor(expireInSeconds / 4)));
 }
 
 /** Creates the GAM queues that do not exist yet (concurrent callers are fine). */

@@ -22,7 +22,7 @@
 import { createHash } from "node:crypto";
 import type { PgBoss } from "pg-boss";
 import { type Anomaly, gridChecksum, type ProcessedGrid } from "../contracts/mod.ts";
-import { EmptyGridError, NoPointsError, type WorkerPool } from "../compute/mod.ts";
+import { buildInfo, EmptyGridError, NoPointsError, type WorkerPool } from "../compute/mod.ts";
 import { type GridCache, type IngestionCache, originOf } from "../cache/mod.ts";
 import type { IngestionService, PluginIdentity } from "../ingestion/mod.ts";
 import {
@@ -38,13 +38,16 @@ import { writeGrid } from "../formats/mod.ts";
 import {
   ingest,
   leafBranches,
+  type ModalityJobResult,
   outliersRemoved,
   persistModalityAtomically,
   pipelineKey,
   planFor,
+  renderRunFolder,
+  writeRunFolder,
 } from "../job/mod.ts";
 import { jobId, type ModalityJob, type TileJob } from "./job_data.ts";
-import { QUEUES } from "./boss.ts";
+import { jobOptions, QUEUES } from "./boss.ts";
 import {
   finishQueuedRun,
   type QueuedRun,
@@ -54,6 +57,7 @@ import {
 } from "./run_record.ts";
 import { splitPlan, type Tile } from "./tiles.ts";
 import { stitchTiles, type TileGrid } from "./stitch.ts";
+import { queuedRunSummary } from "./status.ts";
 import { writeFileAtomic } from "../fs/mod.ts";
 
 /** The long-lived parts of a worker for one run configuration. */
@@ -245,6 +249,7 @@ async function settleTile(
   const done = settled.filter((s) => s.modality === modality && s.step === "tile").length;
   if (status === "running" && done === total) {
     await ctx.boss.send(QUEUES.mosaic, { runId: run.runId, modality } satisfies ModalityJob, {
+      ...jobOptions(run.config.execution.queue),
       id: jobId(run.runId, "mosaic", modality),
       singletonKey: `${run.runId}:mosaic:${modality}`,
     });
@@ -385,6 +390,7 @@ export async function mosaicModality(ctx: HandlerContext, job: ModalityJob): Pro
   }
   await settle(ctx.db, run.runId, { modality, step: "mosaic", key: "", outcome: "ok", detail });
   await ctx.boss.send(QUEUES.persist, { runId: run.runId, modality } satisfies ModalityJob, {
+    ...jobOptions(run.config.execution.queue),
     id: jobId(run.runId, "persist", modality),
     singletonKey: `${run.runId}:persist:${modality}`,
   });
@@ -486,9 +492,15 @@ async function settleModality(
   outcome: Settled["outcome"],
   detail: Record<string, unknown>,
 ): Promise<void> {
-  let { settled } = await settle(ctx.db, run.runId, { modality, step, key: "", outcome, detail });
+  let { settled, status: runStatus } = await settle(ctx.db, run.runId, {
+    modality,
+    step,
+    key: "",
+    outcome,
+    detail,
+  });
   if (step === "mosaic" && outcome !== "ok") {
-    ({ settled } = await settle(ctx.db, run.runId, {
+    ({ settled, status: runStatus } = await settle(ctx.db, run.runId, {
       modality,
       step: "persist",
       key: "",
@@ -498,11 +510,16 @@ async function settleModality(
   }
   const modalities = Object.keys(run.plan.modalities);
   const persisted = settled.filter((s) => s.step === "persist");
-  if (persisted.length < modalities.length) return;
+  // A cancelled run writes nothing more.
+  if (persisted.length < modalities.length || runStatus !== "running") return;
   const anyOk = persisted.some((s) => s.outcome === "ok");
   const allOk = persisted.every((s) => s.outcome === "ok") &&
     settled.every((s) => s.outcome === "ok");
   const status = allOk ? "succeeded" : anyOk ? "partial" : "failed";
+  // The run folder is complete before the run is seen to end (a waiting `gam run` reads it).
+  await writeRunFolderOf(ctx, run, status).catch((error) =>
+    ctx.logger.error("could not write the run folder", { runId: run.runId, error })
+  );
   if (await finishQueuedRun(ctx.db.sql, run.runId, status)) {
     await writeFileAtomic(
       `${run.plan.runDir}/queue.json`,
@@ -510,6 +527,63 @@ async function settleModality(
     );
     ctx.logger.info("queued run ended", { runId: run.runId, status, ...traceOf(run) });
   }
+}
+
+/**
+ * The run folder of a local run (`manifest.json`, `anomalies.geojson`, `report.html`), from the
+ * queued run's summary, its mosaics' grids (read back from the grid cache) and stage records.
+ */
+async function writeRunFolderOf(
+  ctx: HandlerContext,
+  run: QueuedRun,
+  status: "succeeded" | "partial" | "failed",
+): Promise<void> {
+  const summary = {
+    ...await queuedRunSummary(ctx.db, run.runId),
+    status,
+    finishedAt: new Date().toISOString(),
+  };
+  const rt = await ctx.runtime(run);
+  const settled = await settledSteps(ctx.db.sql, run.runId);
+  const results: ModalityJobResult[] = [];
+  for (const m of summary.modalities) {
+    const mosaic = settled.find((s) =>
+      s.modality === m.modality && s.step === "mosaic" && s.outcome === "ok"
+    );
+    const d = (mosaic?.detail ?? {}) as { grids?: MosaicGrid[]; records?: StageRecord[] };
+    const grids = [];
+    for (const g of d.grids ?? []) {
+      const hit = await rt.gridCache.get(m.modality, run.plan.bbox, g.version);
+      if (!hit) continue;
+      grids.push({
+        branch: g.branch,
+        grid: hit.data,
+        checksum: g.checksum,
+        zarrPath: g.zarr,
+        tifPath: g.tif,
+        qc: qcReportOf(hit.data),
+        anomalies: g.anomalies,
+      });
+    }
+    results.push({
+      modality: m.modality,
+      outcome: m.outcome,
+      ...(m.error ? { error: m.error } : {}),
+      pointsIn: m.pointsIn,
+      outliersRemoved: m.outliersRemoved,
+      cache: m.cache as ModalityJobResult["cache"],
+      durationSeconds: m.durationSeconds,
+      grids,
+      branchFailures: [],
+      stages: d.records ?? [],
+      pipelineVersion: run.config.modalities[m.modality].pipeline.version,
+    });
+  }
+  const loaded = { config: run.config, hash: run.configHash, sources: [], overrides: [] };
+  await writeRunFolder(
+    run.plan.runDir,
+    renderRunFolder(summary, results, loaded, await buildInfo()),
+  );
 }
 
 /**

@@ -13,7 +13,7 @@ import type { GamConfig } from "../config/mod.ts";
 import type { Database } from "../persistence/mod.ts";
 import { type Logger, runTraceparent } from "../observability/mod.ts";
 import { planFor } from "../job/mod.ts";
-import { QUEUES } from "./boss.ts";
+import { jobOptions, QUEUES } from "./boss.ts";
 import { jobId, type TileJob } from "./job_data.ts";
 import { createQueuedRun, type ModalityPlan, type QueuedRunPlan } from "./run_record.ts";
 import { effectiveHalo, haloMinimum, planTiles, splitPlan } from "./tiles.ts";
@@ -110,6 +110,7 @@ export async function submitRun(options: SubmitRunOptions): Promise<QueuedRunPla
   });
   await Deno.mkdir(runDir, { recursive: true });
   const jobs = [];
+  const common = jobOptions(config.execution.queue);
   for (const [modality, m] of Object.entries(plan.modalities)) {
     for (const tile of m.tiles) {
       const data: TileJob = { runId, modality, tile };
@@ -118,13 +119,18 @@ export async function submitRun(options: SubmitRunOptions): Promise<QueuedRunPla
         ref: ingest,
         name: QUEUES.ingest,
         data,
-        options: { id: ingest, singletonKey: `${runId}:ingest:${modality}:${tile.key}` },
+        options: {
+          ...common,
+          id: ingest,
+          singletonKey: `${runId}:ingest:${modality}:${tile.key}`,
+        },
       }, {
         ref: `${ingest}/preprocess`,
         name: QUEUES.preprocess,
         data,
         dependsOn: [ingest],
         options: {
+          ...common,
           id: jobId(runId, "preprocess", modality, tile.key),
           singletonKey: `${runId}:preprocess:${modality}:${tile.key}`,
         },

@@ -33,10 +33,15 @@ export interface Tile {
   north: boolean;
 }
 
-/** A halo in degrees: latitude, and longitude (wider away from the equator). */
+/**
+ * A halo in degrees: latitude, and longitude. Without `lon`, each tile's longitude halo is the
+ * latitude halo widened by 1 / cos of the tile's highest latitude (distances are in degrees of
+ * latitude), so a tile's halo depends on the tile alone and runs over different bboxes share
+ * the cache entries of their common tiles.
+ */
 export interface HaloDegrees {
   lat: number;
-  lon: number;
+  lon?: number;
 }
 
 /**
@@ -63,7 +68,7 @@ export function planTiles(
   if (!(size > 0) || !Number.isFinite(size)) {
     throw new RangeError(`tile size must be a positive number of degrees, got ${size}`);
   }
-  if (!(halo.lat >= 0) || !(halo.lon >= 0)) {
+  if (!(halo.lat >= 0) || (halo.lon !== undefined && !(halo.lon >= 0))) {
     throw new RangeError(`tile halo must be >= 0 degrees, got ${JSON.stringify(halo)}`);
   }
   const [w, s, e, n] = bbox;
@@ -86,15 +91,17 @@ export function planTiles(
           ny,
         ),
       ];
+      const maxAbsLat = Math.min(89, Math.max(Math.abs(core[1]), Math.abs(core[3])) + halo.lat);
+      const lonHalo = halo.lon ?? halo.lat / Math.cos((maxAbsLat * Math.PI) / 180);
       tiles.push({
         key: `r${row}c${col}`,
         row,
         col,
         core,
         halo: [
-          Math.max(w, core[0] - halo.lon),
+          Math.max(w, core[0] - lonHalo),
           Math.max(s, core[1] - halo.lat),
-          Math.min(e, core[2] + halo.lon),
+          Math.min(e, core[2] + lonHalo),
           Math.min(n, core[3] + halo.lat),
         ],
         east: col === nx - 1,
@@ -265,13 +272,13 @@ export function haloMinimum(stages: readonly Stage[]): { degrees: number; reason
 
 /**
  * The halo a run's tiles use: the configured one (`execution.tile.halo`: auto, cells of
- * `spacing`, or km), raised to the pipeline's minimum when smaller; longitude widened by
- * 1 / cos(latitude) at the bbox's highest latitude (distances are in degrees of latitude).
+ * `spacing`, or km), raised to the pipeline's minimum when smaller, plus one cell; each tile
+ * widens it in longitude (see {@linkcode HaloDegrees}).
  *
  * @param configured The configured halo.
  * @param minimum The pipeline's minimum, degrees of latitude (see {@linkcode haloMinimum}).
  * @param spacing Grid spacing, degrees (for a halo in cells).
- * @param bbox The run's bbox.
+ * @param _bbox The run's bbox (unused: the widening is per tile).
  * @returns The halo, and whether the configured value was raised.
  *
  * @example Usage
@@ -284,7 +291,7 @@ export function effectiveHalo(
   configured: ExecutionConfig["tile"]["halo"],
   minimum: number,
   spacing: number,
-  bbox: Bbox,
+  _bbox: Bbox,
 ): { halo: HaloDegrees; raised: boolean; configuredDegrees: number | undefined } {
   const configuredDegrees = configured.unit === "auto"
     ? undefined
@@ -293,10 +300,8 @@ export function effectiveHalo(
     : configured.value / KM_PER_DEGREE;
   // One more cell than the reach: a point exactly at the reach of an edge node is kept.
   const lat = Math.max(configuredDegrees ?? 0, minimum) + spacing;
-  const maxAbsLat = Math.min(89, Math.max(Math.abs(bbox[1]), Math.abs(bbox[3])) + lat);
-  const lon = lat / Math.cos((maxAbsLat * Math.PI) / 180);
   return {
-    halo: { lat, lon },
+    halo: { lat },
     raised: configuredDegrees !== undefined && configuredDegrees < minimum,
     configuredDegrees,
   };

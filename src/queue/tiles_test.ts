@@ -4,7 +4,14 @@ import { gridPoints, type GridPointsOptions } from "../compute/gridding.ts";
 import { mulberry32 } from "../plugins/synthetic/model.ts";
 import { effectiveHalo, haloMinimum, ownedRange, planTiles, splitPlan } from "./tiles.ts";
 import { stitchTiles } from "./stitch.ts";
-import { buildPipeline, defaultStageRegistry } from "../preprocessing/mod.ts";
+import {
+  buildPipeline,
+  defaultStageRegistry,
+  qcReportOf,
+  runPipeline,
+} from "../preprocessing/mod.ts";
+import { WorkerPool } from "../compute/mod.ts";
+import { createLogger } from "../observability/mod.ts";
 
 const BBOX: Bbox = [10, 45, 10.8, 45.6];
 
@@ -55,7 +62,12 @@ async function tiledVsWhole(o: Omit<GridPointsOptions, "bbox">, haloDeg: number)
 
 for (const method of ["block-mean", "block-median", "nearest", "idw"] as const) {
   Deno.test(`a tiled ${method} grid is bit-identical to the whole grid`, async () => {
-    const o = { spacing: 0.01, method, radius: 0.03, k: 8 };
+    const o = {
+      spacing: 0.01,
+      method,
+      ...(method === "nearest" || method === "idw" ? { radius: 0.03 } : {}),
+      ...(method === "idw" ? { k: 8 } : {}),
+    };
     const { whole, stitched } = await tiledVsWhole(o, 0.03);
     const bytes = (v: Float64Array | Float32Array) =>
       new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -85,12 +97,28 @@ for (const method of ["linear", "mincurv"] as const) {
     }
     const std = Math.sqrt(sum2 / n - (sum / n) ** 2);
     const rms = Math.sqrt(d2 / n);
-    console.log(
-      `${method}: RMS ${rms.toExponential(3)} = ${(100 * rms / std).toFixed(4)}% of std ${
-        std.toFixed(3)
-      } over ${n} nodes`,
-    );
     assert.ok(rms <= 0.01 * std, `RMS ${rms} > 1% of std ${std}`);
+    // The QC stage's seam check along the tile edges (square tiles of 0.2 degrees from the
+    // south-west node, as planTiles cuts them): no seam above its threshold.
+    await using pool = new WorkerPool({ size: 1 });
+    const silent = createLogger({ level: "error", sink: () => {} });
+    const qc = await runPipeline(
+      buildPipeline("qc(tileDeg=0.2)", defaultStageRegistry(), "1.0.0"),
+      stitched,
+      { pool, logger: silent, request: { modality: "gravity", bbox: BBOX } },
+    );
+    const report = qcReportOf(qc.outputs[0].data)!;
+    assert.ok(report.seamsChecked);
+    assert.ok(report.seams.length >= 17, `${report.seams.length} seams`); // 12 tiles: 17 edges
+    const worst = Math.max(...report.seams.map((x) => Math.abs(x.offset)));
+    console.log(
+      `${method}: RMS ${rms.toExponential(3)} = ${(100 * rms / std).toFixed(4)}% of std ` +
+        `${std.toFixed(3)} over ${n} nodes; seams ${report.seams.length}, flagged ` +
+        `${report.seams.filter((x) => x.flagged).length}, largest |offset| ${
+          worst.toExponential(2)
+        }`,
+    );
+    assert.deepEqual(report.seams.filter((x) => x.flagged), []);
   });
 }
 

@@ -18,10 +18,17 @@ import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
 import { IngestionService, PluginPool } from "../ingestion/mod.ts";
 import { type Database, openDatabase } from "../persistence/mod.ts";
-import { defaultRegistry, type Logger, type MetricsRegistry } from "../observability/mod.ts";
+import {
+  defaultRegistry,
+  type Logger,
+  type MetricsRegistry,
+  newCorrelationId,
+} from "../observability/mod.ts";
 import { parseListen, serveProbes } from "../observability/probes.ts";
 import { databaseCacheLock } from "../job/mod.ts";
-import { DEAD_LETTER_QUEUE, openBoss, QUEUES } from "./boss.ts";
+import { DEAD_LETTER_QUEUE, openBoss, QUEUES, SCHEDULE_QUEUE } from "./boss.ts";
+import { registerSchedules, type ScheduleTick } from "./schedules.ts";
+import { submitRun } from "./submit.ts";
 import { type ModalityJob, ModalityJobSchema, type TileJob, TileJobSchema } from "./job_data.ts";
 import {
   deadLetter,
@@ -126,7 +133,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }]);
   }
   const plan = workerPlan(config.execution.profiles, options.profile, options.concurrency);
-  const db = await openDatabase({ url });
+  let db = await openDatabase({ url });
   let boss: PgBoss;
   try {
     boss = await openBoss({
@@ -141,6 +148,29 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   }
   boss.on("error", (error) => logger.warn("queue engine error (it retries)", { error }));
   const metrics = queueMetrics(registry, boss);
+  // The npm postgres client (3.4) can throw from a socket callback when its server went away
+  // while a query was queued ("Cannot read properties of null (reading 'write')"). That query's
+  // job then expires and is retried; the worker itself must live on and reconnect.
+  const onUncaught = (e: ErrorEvent) => {
+    if (!/reading 'write'/.test(String(e.error?.message ?? e.message))) return;
+    e.preventDefault();
+    logger.warn("database connection lost mid-query; reconnecting (its job will be retried)", {
+      error: e.error,
+    });
+    reconnect();
+  };
+  let reconnecting: Promise<void> | undefined;
+  // The client's queued queries may never settle: a new client takes over; the old one is
+  // closed in the background.
+  const reconnect = () => {
+    reconnecting ??= openDatabase({ url }).then((fresh) => {
+      const old = db;
+      db = fresh;
+      old.close().catch(() => {});
+    }, (error) => logger.warn("reconnecting failed; the next loss retries", { error }))
+      .finally(() => reconnecting = undefined);
+  };
+  globalThis.addEventListener("error", onUncaught);
 
   // Aborted after the shutdown grace period: jobs still running then fail their attempt.
   const abort = new AbortController();
@@ -149,14 +179,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const runs = new Map<string, Promise<QueuedRun>>();
   const ctx: HandlerContext = {
     boss,
-    db,
+    get db() {
+      return db;
+    },
     logger,
     signal: abort.signal,
     pool: () => pool ??= new WorkerPool({ size: Math.max(1, plan.wasmPool) }),
     run(runId) {
       let r = runs.get(runId);
       if (!r) {
-        r = loadQueuedRun(db, runId).then((run) => {
+        r = loadQueuedRun(ctx.db, runId).then((run) => {
           if (!run) throw new RangeError(`no queued run "${runId}" in the database`);
           return run;
         });
@@ -168,7 +200,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     runtime(run) {
       let rt = runtimes.get(run.configHash);
       if (!rt) {
-        rt = createRuntime(run, db, logger, registry);
+        rt = createRuntime(run, () => ctx.db, logger, registry);
         rt.catch(() => runtimes.delete(run.configHash));
         runtimes.set(run.configHash, rt);
       }
@@ -189,6 +221,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       metrics.jobs.inc({ queue, outcome: "skipped" in out ? "skipped" : "completed" });
       return out;
     } catch (error) {
+      // A job that failed on a lost connection: the next ones get a new client.
+      if (isConnectionLoss(error)) reconnect();
       metrics.jobs.inc({ queue, outcome: "failed" });
       logger.warn("job failed (the queue retries it)", { queue, error });
       throw error;
@@ -203,7 +237,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       {
         localConcurrency: concurrency,
         pollingIntervalSeconds: 0.5,
-        notifyPollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 0.5,
       },
       ([job]) => timed(name, () => handlers[queue](job.data)),
     );
@@ -213,7 +247,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     {
       localConcurrency: 1,
       pollingIntervalSeconds: 0.5,
-      notifyPollingIntervalSeconds: 1,
+      notifyPollingIntervalSeconds: 0.5,
       includeMetadata: true as const,
     },
     ([job]: JobWithMetadata<TileJob | ModalityJob>[]) =>
@@ -221,6 +255,31 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         DEAD_LETTER_QUEUE,
         () => deadLetter(ctx, job.sourceName ?? "", job.data, job.sourceOutput),
       ),
+  );
+
+  // Cron schedules live in the queue: one tick, one run, whatever the number of processes.
+  if (config.execution.mode === "queue") {
+    const scheduled = await registerSchedules(boss, config);
+    if (scheduled.length > 0) logger.info("schedules registered in the queue", { scheduled });
+  }
+  await boss.work(
+    SCHEDULE_QUEUE,
+    { localConcurrency: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
+    ([job]) =>
+      timed(SCHEDULE_QUEUE, async () => {
+        const { modality } = job.data as ScheduleTick;
+        const runId = newCorrelationId("run");
+        await submitRun({
+          boss,
+          db: ctx.db,
+          config,
+          configHash: options.loaded.hash,
+          runId,
+          modalities: [modality],
+          logger,
+        });
+        return { runId };
+      }),
   );
 
   let stopping = false;
@@ -254,14 +313,37 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     for (const rt of runtimes.values()) await rt.then((r) => r.close(), () => {});
     await db.close();
     await server.shutdown();
+    globalThis.removeEventListener("error", onUncaught);
     logger.info("worker stopped");
   }
+}
+
+/** Connection-level failures of the database client (not errors of a statement). */
+const CONNECTION_CODES = new Set([
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "57P01",
+  "57P03",
+]);
+
+function isConnectionLoss(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The plugins, ingestion service and caches for one run configuration. */
 async function createRuntime(
   run: QueuedRun,
-  db: Database,
+  db: () => Database,
   logger: Logger,
   registry: MetricsRegistry,
 ): Promise<Runtime & { close(): Promise<void> }> {
@@ -282,7 +364,7 @@ async function createRuntime(
     metrics: registry,
     logger,
     // Workers on other hosts fetch the same entry once: the PostgreSQL advisory lock.
-    extraLock: databaseCacheLock(Promise.resolve(db)),
+    extraLock: (path: string) => databaseCacheLock(Promise.resolve(db()))(path),
   };
   return {
     ingestion,

@@ -71,7 +71,7 @@ Deno.test({
       assert.match(metrics, /gam_service_run_duration_seconds_count\{modality="gravity"\} 1/);
       assert.match(metrics, /gam_cache_requests_total\{layer="ingestion",outcome="miss"\}/);
       assert.match(metrics, /gam_ingestion_fetch_total\{.*outcome="ok".*\}/);
-      assert.match(metrics, /gam_service_queue_depth 0/);
+      assert.match(metrics, /gam_service_runs_in_flight 0/);
       assert.match(
         metrics,
         /gam_pipeline_stage_duration_seconds_count\{modality="gravity",stage="grid"\} 2/,

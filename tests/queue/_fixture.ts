@@ -9,6 +9,7 @@
  */
 import { stringify } from "yaml";
 import { spawnGam } from "../_gam_cli.ts";
+import { openDatabase } from "../../src/persistence/mod.ts";
 
 /** The plugin module (TypeScript source). Lattice step 0.011 degrees, jitter from a hash. */
 export const PLUGIN =
@@ -26,7 +27,10 @@ export function createPlugin() {
     const [w, s, e, n] = req.bbox;
     const p = req.params as { report?: string; poison?: [number, number] };
     if (p.report) {
-      const r = await fetch(p.report + "?m=" + req.modality + "&bbox=" + req.bbox.join(","));
+      let ppid = 0;
+      try { ppid = Deno.ppid; } catch { /* not allowed: 0 */ }
+      const r = await fetch(p.report + "?m=" + req.modality + "&bbox=" + req.bbox.join(",") +
+        "&ppid=" + ppid);
       await r.body?.cancel();
     }
     if (p.poison && p.poison[0] >= w && p.poison[0] <= e && p.poison[1] >= s && p.poison[1] <= n) {
@@ -75,6 +79,7 @@ export async function writeConfig(dir: string, o: ConfigOptions = {}): Promise<s
     module: `${dir}/plugin/mod.ts`,
     params: o.params ?? {},
     permissions: { net: o.net ?? [] },
+    allowInsecureHttp: o.net ?? [],
   };
   const modality = (units: string, definition: string) => ({
     units,
@@ -163,12 +168,12 @@ export async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
 /** A loopback server counting plugin fetches by modality and bbox; `hold` parks requests. */
 export function reportServer() {
   const fetches: string[] = [];
-  let hold: ((key: string) => Promise<void> | undefined) | undefined;
+  let hold: ((key: string, ppid: number) => Promise<void> | undefined) | undefined;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const u = new URL(req.url);
     const key = `${u.searchParams.get("m")} ${u.searchParams.get("bbox")}`;
     fetches.push(key);
-    await hold?.(key);
+    await hold?.(key, Number(u.searchParams.get("ppid")));
     return new Response("ok");
   });
   return {
@@ -180,4 +185,32 @@ export function reportServer() {
     },
     close: () => server.shutdown(),
   };
+}
+
+/**
+ * Ends the queued runs of a test still running (a failed test) and drops their waiting jobs, so
+ * that no later test's worker takes them up and writes into a removed folder.
+ */
+export async function endRunsUnder(dir: string): Promise<void> {
+  const db = await openDatabase({ url: Deno.env.get("DATABASE_URL")! });
+  try {
+    const runs = await db.sql.query<{ id: string }>(
+      `UPDATE runs r SET status = 'interrupted', finished_at = GREATEST(now(), started_at)
+        FROM metadata m
+       WHERE m.run_id = r.id AND m.key = 'queue/plan' AND r.status = 'running'
+         AND m.value->>'runDir' LIKE $1 RETURNING r.id`,
+      [`${dir}/%`],
+      "endRunsUnder",
+    );
+    if (runs.length > 0) {
+      await db.sql.query(
+        `DELETE FROM pgboss.job WHERE data->>'runId' = ANY($1::text[])
+            AND state IN ('created', 'retry')`,
+        [runs.map((r) => r.id)],
+        "endRunsUnder",
+      );
+    }
+  } finally {
+    await db.close();
+  }
 }

@@ -66,12 +66,19 @@ export async function runQueued(
     } finally {
       await boss.stop({ graceful: false, timeout: 2_000 });
     }
+    await db.close();
     if (options.detach) return { runId };
     const progress = createProgress({});
     try {
       const finished = new Set<string>();
       while (!options.signal.aborted) {
-        const s = await queuedRunStatus(db, runId);
+        // The database may be briefly away (a restart): keep waiting, the client reconnects.
+        // A connection per poll: a client whose server restarted is never reused (the npm
+        // postgres client can fail on a socket it lost while a query was queued).
+        const s = await withDatabase(url, (d) => queuedRunStatus(d, runId)).catch((error) => {
+          options.logger.warn("cannot read the run's progress; retrying", { error });
+          return { status: "running", modalities: [] };
+        });
         for (const m of s?.modalities ?? []) {
           if (finished.has(m.modality)) continue;
           if (m.persist !== "pending") {
@@ -95,7 +102,19 @@ export async function runQueued(
       progress.close();
     }
     if (options.signal.aborted) return { runId };
-    return { runId, summary: await queuedRunSummary(db, runId) };
+    return { runId, summary: await withDatabase(url, (d) => queuedRunSummary(d, runId)) };
+  } finally {
+    await db.close(); // again after a failed submit: closing twice is harmless
+  }
+}
+
+async function withDatabase<T>(
+  url: string,
+  fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+): Promise<T> {
+  const db = await openDatabase({ url });
+  try {
+    return await fn(db);
   } finally {
     await db.close();
   }

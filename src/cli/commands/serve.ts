@@ -16,6 +16,7 @@ import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
 import { parseColor, scheduleOwner } from "../../deploy/mod.ts";
 import {
   createProgress,
+  IngestionServices,
   openRunLog,
   PipelineServer,
   reconcileRuns,
@@ -115,6 +116,9 @@ Options:
     }
     // One process per plugin for the life of the service: a scheduled run pays no start.
     const plugins = new PluginPool();
+    // One ingestion service per configuration for the life of the service: circuit breakers and
+    // rate-limit buckets hold across scheduled runs (a new service per run could never open).
+    const ingestionServices = new IngestionServices({ logger });
     const stopDropped = config.onChange((next) =>
       plugins.retain(
         Object.entries(next.config.modalities).filter(([, m]) => m.enabled).map(([n]) => n),
@@ -187,6 +191,7 @@ Options:
             progress: createProgress({ tty: false }),
             database: await opening,
             plugins,
+            ingestionServices,
           });
           return { outcome: summary.modalities[0]?.outcome ?? "failed" };
         } finally {
@@ -217,6 +222,7 @@ Options:
     stopBackupWatch();
     await backups.stop();
     stopDropped();
+    await ingestionServices.close();
     await plugins.close();
     await sweeper.stop();
     await opening.then((db) => db.close(), () => {});
