@@ -440,12 +440,30 @@ async function up(
             : `the schedules stay with ${owner} (gam deploy promote --color ${ctx.color} moves them)`,
         );
       }
-      const metrics = await (await fetch(`${base}/metrics`)).text();
       const scheduled = Object.entries(cfg.modalities).filter(([, m]) => m.enabled && m.schedule)
         .map(([n]) => n);
-      const missing = scheduled.filter((m) =>
-        !metrics.includes(`gam_service_next_run_timestamp_seconds{modality="${m}"}`)
-      );
+      let armed: (m: string) => boolean;
+      if (cfg.execution.mode === "queue") {
+        // In queue mode the workers register the schedules in pg-boss's scheduler (keyed by
+        // modality) before they answer /readyz; gam serve runs no cron of its own.
+        const schema = ctx ? `gam_queue_${ctx.color}` : cfg.execution.queue.schema;
+        const { SCHEDULE_QUEUE } = await import("../../queue/mod.ts");
+        const keys = await withDatabase(
+          serverUrl(cfg, "execution.mode: queue"),
+          (sql) =>
+            sql.query<{ key: string }>(
+              `SELECT key FROM "${schema.replaceAll('"', '""')}".schedule WHERE name = $1`,
+              [SCHEDULE_QUEUE],
+              "deploy: schedules",
+            ),
+        );
+        const inQueue = new Set(keys.map((k) => k.key));
+        armed = (m) => inQueue.has(m);
+      } else {
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        armed = (m) => metrics.includes(`gam_service_next_run_timestamp_seconds{modality="${m}"}`);
+      }
+      const missing = scheduled.filter((m) => !armed(m));
       if (missing.length) {
         await stopAll();
         return fail(s, `no next run armed for: ${missing.join(", ")}`);
