@@ -50,10 +50,16 @@ export async function waitFor<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last error: ${last}`);
 }
 
-function spawn(cmd: string, args: string[], dir: string, base: string, cwd = dir): Running {
+function spawn(
+  cmd: string,
+  args: string[],
+  dir: string,
+  base: string,
+  cwd = dir,
   // The embedded database, whatever DATABASE_URL the test runner has (a server is refused
-  // until migrated, and these tests are about monitoring).
-  const env = { DATABASE_URL: "" };
+  // until migrated, and these tests are about monitoring); queued runs need the server.
+  env: Record<string, string> = { DATABASE_URL: "" },
+): Running {
   const child = new Deno.Command(cmd, { args, cwd, env, stdout: "null", stderr: "piped" })
     .spawn();
   let text = "";
@@ -100,6 +106,8 @@ export interface PrometheusOptions {
   alertmanager: string;
   /** `host:port` of the Pushgateway. @default none scraped */
   pushgateway?: string;
+  /** `host:port` of a `gam worker`. @default none scraped */
+  worker?: string;
   /** `for:` of every alert in the test's copy of the rules. @default "2s" */
   alertFor?: string;
 }
@@ -118,6 +126,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   config.alerting.alertmanagers = [{ static_configs: [{ targets: [options.alertmanager] }] }];
   const targets: Record<string, string | undefined> = {
     "gam-serve": options.serve,
+    "gam-worker": options.worker,
     pushgateway: options.pushgateway,
   };
   config.scrape_configs = config.scrape_configs
@@ -203,20 +212,12 @@ export async function startServe(
   options: { port?: number; runNow?: boolean } = {},
 ): Promise<Running> {
   const dir = await Deno.makeTempDir({ prefix: "gam-serve-" });
-  // deno-lint-ignore no-explicit-any
-  const c = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`)) as Record<string, any>;
-  c.defaults.bbox = [10.0, 45.0, 10.3, 45.3];
-  c.defaults.outputDir = `${dir}/out`;
-  c.defaults.cacheDir = `${dir}/cache`;
-  c.defaults.logLevel = "warn";
   const port = options.port ?? freePort();
-  c.service.listen = `127.0.0.1:${port}`;
-  edit(c);
-  await Deno.writeTextFile(`${dir}/ingestion.yaml`, stringify(c));
+  const config = await writeStackConfig(dir, port, edit);
   const [exe, ...args] = gamCommandLine([
     "serve",
     "--config",
-    `${dir}/ingestion.yaml`,
+    config,
     ...(options.runNow === false ? [] : ["--run-now"]),
   ]);
   const server = spawn(
@@ -227,6 +228,65 @@ export async function startServe(
     ROOT,
   );
   return await ready(server, "/readyz");
+}
+
+/**
+ * The test configuration of {@linkcode startServe} with `edit` applied, written to `dir`.
+ *
+ * @returns The configuration file's path.
+ */
+async function writeStackConfig(
+  dir: string,
+  port: number,
+  // deno-lint-ignore no-explicit-any
+  edit: (config: Record<string, any>) => void,
+): Promise<string> {
+  // deno-lint-ignore no-explicit-any
+  const c = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`)) as Record<string, any>;
+  c.defaults.bbox = [10.0, 45.0, 10.3, 45.3];
+  c.defaults.outputDir = `${dir}/out`;
+  c.defaults.cacheDir = `${dir}/cache`;
+  c.defaults.logLevel = "warn";
+  c.service.listen = `127.0.0.1:${port}`;
+  edit(c);
+  await Deno.writeTextFile(`${dir}/ingestion.yaml`, stringify(c));
+  return `${dir}/ingestion.yaml`;
+}
+
+/**
+ * `gam worker --profile all` of queued runs (`execution.mode: queue`, the server database of
+ * `DATABASE_URL`), on its own port; `config` is its configuration file, for `gam run --mode
+ * queue` submissions the worker serves.
+ */
+export async function startWorker(
+  // deno-lint-ignore no-explicit-any
+  edit: (config: Record<string, any>) => void,
+  options: { port?: number } = {},
+): Promise<Running & { config: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "gam-worker-" });
+  const port = options.port ?? freePort();
+  const config = await writeStackConfig(dir, port, (c) => {
+    c.execution = { ...(c.execution ?? {}), mode: "queue" };
+    edit(c);
+  });
+  const [exe, ...args] = gamCommandLine([
+    "worker",
+    "--profile",
+    "all",
+    "--config",
+    config,
+    "--listen",
+    `127.0.0.1:${port}`,
+  ]);
+  const url = Deno.env.get("DATABASE_URL");
+  if (!url) {
+    throw new Error("startWorker needs DATABASE_URL (queued runs need a PostgreSQL server)");
+  }
+  const worker = await ready(
+    spawn(exe, args, dir, `http://127.0.0.1:${port}`, ROOT, { DATABASE_URL: url }),
+    "/readyz",
+  );
+  return Object.assign(worker, { config });
 }
 
 /** Runs an instant PromQL query; the result vector. */

@@ -10,7 +10,7 @@
  * - Every PromQL query of every committed Grafana dashboard returns data.
  */
 import assert from "node:assert/strict";
-import { gam } from "../_gam_cli.ts";
+import { gam, migrateServerDatabase } from "../_gam_cli.ts";
 import { buildDashboards, panelQueries } from "../../monitoring/grafana/dashboards.ts";
 import {
   freePort,
@@ -20,6 +20,7 @@ import {
   startPrometheus,
   startPushgateway,
   startServe,
+  startWorker,
   waitFor,
 } from "./_stack.ts";
 
@@ -55,8 +56,17 @@ Deno.test({
       // Prometheus scrapes the service's port before the service starts, so the counters of
       // the first scheduled run are seen rising (rate() needs the value before the increase).
       const servePort = freePort();
+      // A worker of queued runs (the queue dashboard's panels), up before Prometheus scrapes
+      // it: a target down at the first scrape would fire GamWorkerDown, which inhibits the
+      // breaker alert in the Alertmanager.
+      await migrateServerDatabase();
+      const worker = await startWorker((c) => {
+        c.modalities.gravity.enabled = false;
+      });
+      running.push(worker);
       const prometheus = await startPrometheus({
         serve: `127.0.0.1:${servePort}`,
+        worker: new URL(worker.base).host,
         alertmanager: new URL(alertmanager.base).host,
         pushgateway: new URL(pushgateway.base).host,
       });
@@ -150,6 +160,22 @@ Deno.test({
       );
 
       await t.step("every panel query of every dashboard returns data", async () => {
+        // Two queued runs of the offline modality, one after the other: the job counters and
+        // the job duration histogram rise while Prometheus scrapes the worker (rate() needs a
+        // series' second sample).
+        for (let i = 0; i < 2; i++) {
+          const queued = await gam([
+            "run",
+            "--mode",
+            "queue",
+            "--config",
+            worker.config,
+            "--modality",
+            "magnetic",
+            "--no-cache",
+          ]);
+          assert.equal(queued.code, 0, queued.stderr);
+        }
         const queries = Object.entries(buildDashboards()).flatMap(([file, d]) =>
           panelQueries(d).map(([title, expr]) => ({ file, title, expr }))
         );
