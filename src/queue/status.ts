@@ -175,7 +175,7 @@ export async function queuedRunSummary(db: Database, runId: string): Promise<Run
  *
  * @returns Whether the run was running, and how many queued jobs were cancelled.
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
  * ```ts ignore
  * import { cancelQueuedRun } from "./status.ts";
  * await cancelQueuedRun(db, boss, "run-1");

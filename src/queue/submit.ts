@@ -89,7 +89,7 @@ export function planRun(
  *
  * @returns The plan that was submitted.
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
  * ```ts ignore
  * import { submitRun } from "./submit.ts";
  * const plan = await submitRun({ boss, db, config, configHash, runId, modalities, logger });

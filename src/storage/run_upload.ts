@@ -214,7 +214,7 @@ export async function markUploadPending(
  * @param options As for {@linkcode pushRun}; `skip`: run ids not to push (the current run).
  * @returns The run ids pushed now and those still pending.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { resumePendingUploads } from "./run_upload.ts";
  * const { pushed, stillPending } = await resumePendingUploads("out/runs", { store, root });
@@ -275,7 +275,7 @@ function baseName(path: string): string {
  * @throws {RunFolderError} When the folder has no manifest.
  * @throws {StorageError} When the bucket cannot be reached (the journal then says `pending`).
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { openObjectStore, pushRun } from "./mod.ts";
  * const store = openObjectStore(config)!;
