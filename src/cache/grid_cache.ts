@@ -63,6 +63,7 @@ export interface GridOrigin {
  * const raw = await createPlugin().fetch({
  *   modality: "gravity", bbox: [10, 45, 11, 46], params: { stations: 10 }, traceId: "t",
  *   grantedHosts: [], correlationId: "c", signal: new AbortController().signal,
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
  * });
  * originOf(raw).plugin; // "synthetic": stored with the grids made from `raw`
  * ```
