@@ -150,10 +150,16 @@ export interface OpenPgliteOptions {
  * caller's thread. Start it early and await it when needed.
  *
  * @example
- * ```ts ignore
- * const client = await openPglite("/tmp/gam-out/db");
- * await client.query("SELECT postgis_lib_version()");
- * await client.close();
+ * ```ts
+ * import { openPglite } from "./pglite_engine.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const client = await openPglite(`${dir}/db`);
+ *   await client.query("SELECT version()"); // PostGIS: loaded; created by the migrations
+ *   await client.close();
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function openPglite(

@@ -163,10 +163,18 @@ export interface Repository {
  * that reads several).
  *
  * @example
- * ```ts ignore
- * const db = await openDatabase({ dataDir: "out/db" });
- * const repo = createRepository(db.sql);
- * await repo.createRun({ id: "run-1" });
+ * ```ts
+ * import { createRepository } from "./repository.ts";
+ * import { openDatabase } from "./database.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   const repo = createRepository(db.sql);
+ *   await repo.createRun({ id: "run-1" });
+ *   await db.close();
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function createRepository(client: SqlClient): Repository {
