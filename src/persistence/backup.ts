@@ -43,8 +43,21 @@ export interface BackupInfo {
  * ordered by key). Two databases with equal results hold the same data.
  *
  * @example
- * ```ts ignore
- * const before = await contentChecksums(db.sql);
+ * ```ts
+ * import { contentChecksums } from "./backup.ts";
+ * import { openDatabase } from "./database.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     const before = await contentChecksums(db.sql); // { runs: { rows: 0, md5: ... }, ... }
+ *     console.log(before);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function contentChecksums(client: SqlClient): Promise<ContentChecksums> {
