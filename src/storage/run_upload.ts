@@ -163,10 +163,15 @@ async function readJournal(runDir: string): Promise<StorageJournal | undefined> 
  * @returns The journal.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readStorageJournal } from "./run_upload.ts";
- * const j = await readStorageJournal("out/runs/run-123");
- * if (j?.status === "pending") console.log("not yet in the bucket:", j.error);
+ * const runDir = await Deno.makeTempDir({ prefix: "gam-doc-run-upload-" });
+ * try {
+ *   const j = await readStorageJournal(runDir); // never pushed: undefined
+ *   if (j?.status === "pending") console.log("not yet in the bucket:", j.error);
+ * } finally {
+ *   await Deno.remove(runDir, { recursive: true });
+ * }
  * ```
  */
 export function readStorageJournal(runDir: string): Promise<StorageJournal | undefined> {
@@ -182,9 +187,15 @@ export function readStorageJournal(runDir: string): Promise<StorageJournal | und
  * @param error Why.
  *
  * @example Usage
- * ```ts ignore
- * import { markUploadPending } from "./run_upload.ts";
- * await markUploadPending("out/runs/run-1", "gam", "connection refused");
+ * ```ts
+ * import { markUploadPending, readStorageJournal } from "./run_upload.ts";
+ * const runDir = await Deno.makeTempDir({ prefix: "gam-doc-run-upload-" });
+ * try {
+ *   await markUploadPending(runDir, "gam", "connection refused");
+ *   console.assert((await readStorageJournal(runDir))?.status === "pending");
+ * } finally {
+ *   await Deno.remove(runDir, { recursive: true });
+ * }
  * ```
  */
 export async function markUploadPending(
