@@ -106,14 +106,16 @@ const started = new WeakMap<PgliteEngineStart, { engine?: EngineWorker }>();
  * unused worker keeps the process alive.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { openPglite, prestartPglite } from "./pglite_engine.ts";
  * const engine = prestartPglite();
+ * const outputDir = await Deno.makeTempDir({ prefix: "gam-doc-db-" }); // meanwhile, PGlite loads
  * try {
- *   const config = await loadConfig(); // meanwhile, the worker loads PGlite
- *   const client = await openPglite(`${config.defaults.outputDir}/db`, { engine });
+ *   const client = await openPglite(`${outputDir}/db`, { engine });
  *   await client.close();
  * } finally {
  *   engine.cancel();
+ *   await Deno.remove(outputDir, { recursive: true });
  * }
  * ```
  */
