@@ -225,9 +225,18 @@ export function planFor(config: GamConfig, modality: string): PipelinePlan {
  * the input's checksum, the bbox and every stage's id, version and parameters.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { pipelineKey } from "./modality_job.ts";
- * const version = `${plan.version}-${pipelineKey(plan, raw, bbox)}`;
+ * import { buildPipeline, defaultStageRegistry } from "../preprocessing/mod.ts";
+ * import { createPlugin } from "../plugins/synthetic/mod.ts";
+ * const bbox: [number, number, number, number] = [10, 45, 11, 46];
+ * const raw = await createPlugin().fetch({
+ *   modality: "gravity", bbox, params: { stations: 10 }, traceId: "t", grantedHosts: [],
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+ *   correlationId: "c", signal: new AbortController().signal,
+ * });
+ * const plan = buildPipeline("grid(method=nearest, spacing=0.1) -> qc", defaultStageRegistry(), "1.0.0");
+ * const version = `${plan.version}-${pipelineKey(plan, raw, bbox)}`; // "1.0.0-" + 12 hex digits
  * ```
  */
 export function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
