@@ -223,7 +223,7 @@ export async function recordColor(
 /**
  * A deployed color's record, or `undefined`.
  *
- * @example Usage (an excerpt: `db` is an open database, as in {@linkcode recordColor}'s example, which runs)
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { getColor } from "./colors.ts";
  * const blue = await getColor(db.sql, "blue");
@@ -251,7 +251,7 @@ export async function getColor(sql: SqlClient, color: Color): Promise<ColorRecor
 /**
  * Stores a color's canary result.
  *
- * @example Usage (an excerpt: `db` is an open database, as in {@linkcode recordColor}'s example, which runs)
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { recordCanary } from "./colors.ts";
  * await recordCanary(db.sql, "green", result);
@@ -272,7 +272,7 @@ export async function recordCanary(
 /**
  * The schedule owner, or `undefined` before the first deployment of a color.
  *
- * @example Usage (an excerpt: `db` is an open database, as in {@linkcode recordColor}'s example, which runs)
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { scheduleOwner } from "./colors.ts";
  * (await scheduleOwner(db.sql))?.color; // "blue"
@@ -297,7 +297,7 @@ export async function scheduleOwner(sql: SqlClient): Promise<ScheduleOwner | und
 /**
  * Makes `color` the owner when there is none yet (the first color deployed); returns the owner.
  *
- * @example Usage (an excerpt: `db` is an open database, as in {@linkcode recordColor}'s example, which runs)
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { claimScheduleOwnerIfNone } from "./colors.ts";
  * await claimScheduleOwnerIfNone(db.sql, "blue"); // "blue" the first time
@@ -316,7 +316,7 @@ export async function claimScheduleOwnerIfNone(sql: SqlClient, color: Color): Pr
 /**
  * Moves the schedules to `color` (the current owner becomes the previous one).
  *
- * @example Usage (an excerpt: `db` is an open database, as in {@linkcode recordColor}'s example, which runs)
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { setScheduleOwner } from "./colors.ts";
  * await setScheduleOwner(db.sql, "green");

@@ -227,7 +227,7 @@ export const GLOBAL_SOLVER_OVERLAP_CELLS = 16;
  * import { buildPipeline, defaultStageRegistry } from "../preprocessing/mod.ts";
  * const plan = buildPipeline("grid(method=idw, spacing=0.01, radius=0.05) -> qc",
  *   defaultStageRegistry(), "1.0.0");
- * haloMinimum(splitPlan(plan).tile.root.stages); // { degrees: 0.05, reason: "grid(idw) radius ..." }
+ * haloMinimum(splitPlan(plan).tile.root.stages); // { degrees: 0.05, reason: "grid(idw) ..." }
  * ```
  */
 export function haloMinimum(stages: readonly Stage[]): { degrees: number; reason: string } {
