@@ -41,7 +41,7 @@ export const PEAK_SOURCE: string = hasTime ? "/usr/bin/time" : "/proc sampling";
  * @returns The measure; `ok` false with the last stderr lines when it failed.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { measure } from "./_measure.ts";
  * const m = await measure("gmt", ["--version"]);
  * console.log(m.seconds, m.peakMiB);

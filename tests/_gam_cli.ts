@@ -27,7 +27,7 @@ export interface GamRun {
  * @param args Arguments after `gam`.
  * @returns The executable followed by its arguments.
  *
- * @example Usage
+ * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
  * ```ts ignore
  * import { gamCommandLine } from "./_gam_cli.ts";
  * const [exe, ...args] = gamCommandLine(["--version"]);
@@ -66,7 +66,7 @@ export interface SpawnGamOptions {
  * @param options Environment, working folder and streams.
  * @returns The child process (the caller awaits it, or `collect()`s it).
  *
- * @example Usage
+ * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
  * ```ts ignore
  * import { collect, spawnGam } from "./_gam_cli.ts";
  * const child = spawnGam(["serve", "--config", "c.yaml"], { stdout: "null" });
@@ -92,7 +92,7 @@ export function spawnGam(args: string[], options: SpawnGamOptions = {}): Deno.Ch
  * @param child A child from {@linkcode spawnGam} (stdout and stderr `"piped"`).
  * @returns Its exit code, standard output and standard error.
  *
- * @example Usage
+ * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
  * ```ts ignore
  * import { collect, spawnGam } from "./_gam_cli.ts";
  * const r = await collect(spawnGam(["plugin", "check", "x.ts"], { cwd: "/tmp" }));
@@ -110,7 +110,7 @@ export async function collect(child: Deno.ChildProcess): Promise<GamRun> {
  * @param args Arguments after `gam`, e.g. `["run", "--config", path, "--json"]`.
  * @param env Extra environment variables (added to the inherited environment).
  *
- * @example Usage
+ * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
  * ```ts ignore
  * import { gam } from "./_gam_cli.ts";
  * const r = await gam(["run", "--dry-run"]);
@@ -124,7 +124,7 @@ export function gam(args: string[], env: Record<string, string> = {}): Promise<G
 /**
  * Whether `path` exists.
  *
- * @example Usage
+ * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
  * ```ts ignore
  * import { exists } from "./_gam_cli.ts";
  * await exists("/nonexistent"); // false
@@ -139,7 +139,7 @@ export async function exists(path: string): Promise<boolean> {
  * and `gam serve` refuse a server database that is not migrated, since migrating is the
  * deployment's own step (`gam db migrate`). Call at the top of a test file that runs them.
  *
- * @example Usage
+ * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
  * ```ts ignore
  * import { migrateServerDatabase } from "./_gam_cli.ts";
  * await migrateServerDatabase();

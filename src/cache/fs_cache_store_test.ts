@@ -84,6 +84,8 @@ Deno.test("lock() serialises holders in one process; tryLock() does not wait", a
     return l;
   });
   assertEquals(await store.tryLock("a/m/k"), undefined);
+  // A wait, not an event: what is checked is that the second holder does NOT get the lock while
+  // the first holds it, and a thing that must not happen sends no event to await.
   await new Promise((r) => setTimeout(r, 50));
   order.push("first releases");
   await first[Symbol.asyncDispose]();
@@ -100,14 +102,18 @@ Deno.test("cleanLeftovers() removes a dead writer's temp folder but not a live o
   const id = `${Date.now() - 120_000}-999999-deadbeef`;
   await Deno.mkdir(`${store.root}/.tmp/${id}`, { recursive: true });
   await Deno.writeTextFile(`${store.root}/.tmp/${id}/zarr.json`, GROUP);
-  let live = "";
+  // The writer says when its temp folder is filled and it holds on (no polling).
   let release!: () => void;
+  let holding!: (dir: string) => void;
+  const held = new Promise<string>((r) => (holding = r));
   const writing = store.put("a/m/k", async (dir) => {
-    live = dir;
     await fillGroup(dir);
-    await new Promise<void>((r) => (release = r));
+    await new Promise<void>((r) => {
+      release = r;
+      holding(dir);
+    });
   });
-  while (live === "") await new Promise((r) => setTimeout(r, 5));
+  const live = await held;
   const later = new Date(Date.now() + 3600_000);
   const res = await store.cleanLeftovers({ now: later });
   assertEquals(res.removed, 1);

@@ -63,6 +63,7 @@ export interface GridOrigin {
  * const raw = await createPlugin().fetch({
  *   modality: "gravity", bbox: [10, 45, 11, 46], params: { stations: 10 }, traceId: "t",
  *   grantedHosts: [], correlationId: "c", signal: new AbortController().signal,
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
  * });
  * originOf(raw).plugin; // "synthetic": stored with the grids made from `raw`
  * ```
@@ -165,10 +166,24 @@ export const GRID_ADAPTER: EntryAdapter<GridWithOrigin> = {
  * fallback, one computation per key across processes).
  *
  * @example Compute through the cache
- * ```ts ignore
+ * ```ts
  * import { GridCache } from "./grid_cache.ts";
- * const grids = new GridCache({ store: ".gam/cache", outputDir: "out" });
- * const r = await grids.getOrCompute("gravity", bbox, "1.0.0", () => runPipeline(raw), originOf(raw));
+ * import type { ProcessedGrid } from "../contracts/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-grid-cache-" });
+ * try {
+ *   const grids = new GridCache({ store: `${dir}/cache`, outputDir: `${dir}/out` });
+ *   // In a run, compute is runPipeline(...) and the origin is originOf(raw).
+ *   const compute = (): Promise<ProcessedGrid> => Promise.resolve({
+ *     lat: new Float64Array([0, 1]), lon: new Float64Array([0, 1]),
+ *     values: new Float64Array([1, 2, 3, 4]), resolution: { lon: 1, lat: 1 }, units: "mGal",
+ *     crs: "EPSG:4326", registration: "gridline", bbox: [0, 0, 1, 1], provenance: [],
+ *   });
+ *   const origin = { licence: "CC0-1.0", citation: "synthetic survey", plugin: "synthetic" };
+ *   await grids.getOrCompute("gravity", [0, 0, 1, 1], "1.0.0", compute, origin); // computes
+ *   await grids.getOrCompute("gravity", [0, 0, 1, 1], "1.0.0", compute, origin); // cached
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class GridCache {

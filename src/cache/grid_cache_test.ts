@@ -2,7 +2,7 @@ import { assertEquals, assertNotEquals, assertRejects } from "./testdata/assert.
 import { bboxHash, GridCache, originOf } from "./grid_cache.ts";
 import { readManifest } from "./manifest.ts";
 import { gridChecksum } from "../contracts/mod.ts";
-import { MetricsRegistry } from "../observability/mod.ts";
+import { createLogger, MetricsRegistry } from "../observability/mod.ts";
 import { syntheticGrid, syntheticPoints } from "./testdata/fixtures.ts";
 import { CacheKeyError } from "./errors.ts";
 import { FsCacheStore } from "./fs_cache_store.ts";
@@ -59,17 +59,32 @@ Deno.test("startSweeper() sweeps on its interval and stops cleanly", async () =>
   const dir = await moduleTempDir({ prefix: "gam-grid-" });
   const cache = new GridCache({ store: dir, metrics: new MetricsRegistry() });
   await cache.put("gravity", BBOX, "1.0.0", syntheticGrid(30, 40), { licence: "x", citation: "y" });
+  // The sweep's own log line says when an interval sweep evicted the entry (no polling).
+  let evicted!: () => void;
+  const swept = new Promise<void>((r) => (evicted = r));
+  const logger = createLogger({
+    level: "info",
+    sink: (line) => {
+      const o = JSON.parse(line);
+      if (o.msg === "cache swept" && o.evicted > 0) evicted();
+    },
+  });
   const sweeper = startSweeper(new FsCacheStore(dir), 0.05, {
     policy: { maxBytes: 1 },
     metrics: new MetricsRegistry(),
+    logger,
   });
-  // Poll until the entry is gone; the deadline only ends the wait on a sweeper that never runs
-  // (two seconds of polling were too short for a loaded machine).
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && (await cache.get("gravity", BBOX, "1.0.0")) !== undefined) {
-    await new Promise((r) => setTimeout(r, 20));
+  // The timer only turns a sweeper that never evicts into a failure instead of a hang.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const never = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no interval sweep evicted the entry")), 60_000);
+  });
+  try {
+    await Promise.race([swept, never]);
+  } finally {
+    clearTimeout(timer);
+    await sweeper.stop();
   }
-  await sweeper.stop();
   assertEquals(await cache.get("gravity", BBOX, "1.0.0"), undefined);
 });
 

@@ -23,7 +23,7 @@ import {
  * @returns A handle with the local `path`.
  * @throws {UsageError} For an `s3://` input without a `storage:` section.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { gridInput } from "./grid_input.ts";
  * await using g = await gridInput("s3://gam/phase1/preprocessing/x.tif", {});

@@ -71,6 +71,7 @@ export type FftOperation =
   | {
     op: "rtp";
     inclination: number;
+    /** Degrees; its range is the rtp stage's to check (`[-180, 360]`), here only finite. */
     declination: number;
     /**
      * Low-inclination stabilisation (see {@linkcode fftFilter}); applies when
@@ -278,12 +279,10 @@ function fftArgs(o: FftOperation): [string, Float64Array] {
         Math.abs(o.inclination) <= 90,
         "in [-90, 90] degrees",
       );
-      checkNumber(
-        "declination",
-        o.declination,
-        Math.abs(o.declination) <= 360,
-        "in [-360, 360] degrees",
-      );
+      // The range of the declination is checked once, by the rtp stage's schema
+      // (preprocessing/stages/rtp.ts); here only that it is a number, so a direct caller gets
+      // a FilterOptionError rather than the kernel's error from the worker.
+      checkNumber("declination", o.declination, true, "a finite number of degrees");
       return ["rtp", new Float64Array([o.inclination, o.declination])];
   }
 }

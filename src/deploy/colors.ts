@@ -187,10 +187,22 @@ const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
  * Records (or replaces) a deployed color; its canary result is cleared.
  *
  * @example Usage
- * ```ts ignore
- * import { recordColor } from "./colors.ts";
- * await recordColor(db.sql, { color: "green", configPath: "/etc/gam/green.yaml", profile: null,
- *   configHash: "abc", outputDir: "out/green", cacheDir: "cache/green" });
+ * ```ts
+ * import { getColor, recordColor } from "./colors.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await recordColor(db.sql, { color: "green", configPath: "/etc/gam/green.yaml", profile: null,
+ *       configHash: "abc", outputDir: "out/green", cacheDir: "cache/green" });
+ *     console.assert((await getColor(db.sql, "green"))?.configHash === "abc");
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function recordColor(
@@ -211,7 +223,7 @@ export async function recordColor(
 /**
  * A deployed color's record, or `undefined`.
  *
- * @example Usage
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { getColor } from "./colors.ts";
  * const blue = await getColor(db.sql, "blue");
@@ -239,7 +251,7 @@ export async function getColor(sql: SqlClient, color: Color): Promise<ColorRecor
 /**
  * Stores a color's canary result.
  *
- * @example Usage
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { recordCanary } from "./colors.ts";
  * await recordCanary(db.sql, "green", result);
@@ -260,7 +272,7 @@ export async function recordCanary(
 /**
  * The schedule owner, or `undefined` before the first deployment of a color.
  *
- * @example Usage
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { scheduleOwner } from "./colors.ts";
  * (await scheduleOwner(db.sql))?.color; // "blue"
@@ -285,7 +297,7 @@ export async function scheduleOwner(sql: SqlClient): Promise<ScheduleOwner | und
 /**
  * Makes `color` the owner when there is none yet (the first color deployed); returns the owner.
  *
- * @example Usage
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { claimScheduleOwnerIfNone } from "./colors.ts";
  * await claimScheduleOwnerIfNone(db.sql, "blue"); // "blue" the first time
@@ -304,7 +316,7 @@ export async function claimScheduleOwnerIfNone(sql: SqlClient, color: Color): Pr
 /**
  * Moves the schedules to `color` (the current owner becomes the previous one).
  *
- * @example Usage
+ * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
  * ```ts ignore
  * import { setScheduleOwner } from "./colors.ts";
  * await setScheduleOwner(db.sql, "green");

@@ -149,8 +149,12 @@ export function profileResources(p: WorkerProfile): Record<string, Record<string
  * @returns One manifest per file.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { renderK8s } from "./k8s.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const loaded = await loadConfig({ configPath, env: {} }); // the repository's example config
+ * const configText = await Deno.readTextFile(configPath);
  * const files = renderK8s(loaded.config, { image: "gam:0.1.0", configText });
  * ```
  */
@@ -260,9 +264,18 @@ export function renderK8s(config: GamConfig, options: K8sOptions): K8sManifest[]
  * returns the files written.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { renderK8s, writeK8s } from "./k8s.ts";
- * await writeK8s("deploy/k8s", renderK8s(config, { image: "gam:0.1.0", configText }));
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const loaded = await loadConfig({ configPath, env: {} }); // the repository's example config
+ * const configText = await Deno.readTextFile(configPath);
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-k8s-" }); // e.g. deploy/k8s
+ * try {
+ *   await writeK8s(dir, renderK8s(loaded.config, { image: "gam:0.1.0", configText }));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeK8s(dir: string, manifests: K8sManifest[]): Promise<string[]> {

@@ -210,9 +210,21 @@ export interface SurveyColumns {
  *   record that does not fit the definition or a value that is not a number.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readAsegGdf } from "./aseg_gdf.ts";
- * const s = await readAsegGdf("survey.dat", { columns: ["GDA94LON", "GDA94LAT", "MAGCOMP"], line: "LINE" });
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-gdf-" });
+ * try {
+ *   await Deno.writeTextFile(
+ *     `${dir}/survey.dfn`,
+ *     "DEFN 1 ST=RECD,RT=;LINE:I6\nDEFN 2 ST=RECD,RT=;MAG:F10.2:UNIT=nT,NULL=-9999.00\n" +
+ *       "DEFN 3 ST=RECD,RT=;END DEFN\n",
+ *   );
+ *   await Deno.writeTextFile(`${dir}/survey.dat`, "    10   1234.50\n    10  -9999.00\n");
+ *   const s = await readAsegGdf(`${dir}/survey.dat`, { columns: ["MAG"], line: "LINE" });
+ *   console.log(s.names); // ["MAG"]; the second value is NaN (the field's NULL)
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function readAsegGdf(

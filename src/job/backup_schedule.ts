@@ -81,8 +81,16 @@ export function backupMetrics(registry: MetricsRegistry = defaultRegistry) {
  * Starts the backup schedule.
  *
  * @example Usage
- * ```ts ignore
- * const schedule = startBackupSchedule({ schedule: () => "@weekly", run, logger });
+ * ```ts
+ * import { startBackupSchedule } from "./backup_schedule.ts";
+ * import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+ * const schedule = startBackupSchedule({
+ *   schedule: () => "@weekly",
+ *   run: () => Promise.resolve({ bytes: 0, uri: "file:///dev/null" }), // e.g. gam db backup
+ *   logger: createLogger({ level: "error" }),
+ *   registry: new MetricsRegistry(),
+ * });
+ * await schedule.runNow(); // { bytes: 0, uri: "file:///dev/null" }
  * await schedule.stop();
  * ```
  */

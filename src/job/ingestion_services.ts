@@ -13,10 +13,22 @@ import type { Logger } from "../observability/mod.ts";
  * Long-lived ingestion services, keyed by configuration hash and modalities.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { IngestionServices } from "./ingestion_services.ts";
+ * import { IngestionService } from "../ingestion/mod.ts";
+ * import { synthetic } from "../plugins/in_process.ts";
+ * const plugin = synthetic.createPlugin();
+ * const providers = {
+ *   gravity: {
+ *     id: synthetic.manifest.id,
+ *     version: synthetic.manifest.version,
+ *     fetch: (r: Parameters<typeof plugin.fetch>[0]) => plugin.fetch(r),
+ *   },
+ * };
  * const services = new IngestionServices();
+ * const hash = "config-hash"; // the configuration's hash: a new one replaces the service
  * const service = services.get(hash, ["gravity"], () => new IngestionService({ providers }));
+ * console.log(service.modalities);
  * await services.close();
  * ```
  */

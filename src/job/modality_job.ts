@@ -225,9 +225,19 @@ export function planFor(config: GamConfig, modality: string): PipelinePlan {
  * the input's checksum, the bbox and every stage's id, version and parameters.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { pipelineKey } from "./modality_job.ts";
- * const version = `${plan.version}-${pipelineKey(plan, raw, bbox)}`;
+ * import { buildPipeline, defaultStageRegistry } from "../preprocessing/mod.ts";
+ * import { createPlugin } from "../plugins/synthetic/mod.ts";
+ * const bbox: [number, number, number, number] = [10, 45, 11, 46];
+ * const raw = await createPlugin().fetch({
+ *   modality: "gravity", bbox, params: { stations: 10 }, traceId: "t", grantedHosts: [],
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+ *   correlationId: "c", signal: new AbortController().signal,
+ * });
+ * const registry = defaultStageRegistry();
+ * const plan = buildPipeline("grid(method=nearest, spacing=0.1) -> qc", registry, "1.0.0");
+ * const version = `${plan.version}-${pipelineKey(plan, raw, bbox)}`; // "1.0.0-" + 12 hex digits
  * ```
  */
 export function pipelineKey(plan: PipelinePlan, raw: RawData, bbox: Bbox): string {
@@ -410,7 +420,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
  * expired copy is served only when the source is down ({@linkcode isSourceDown}). Also the
  * ingest step of a queued run's tile (`src/queue/`), with the tile's halo as `bbox`.
  *
- * @example Usage
+ * @example Usage (an excerpt: needs a run's ingestion service and caches; `gam run` tests run it)
  * ```ts ignore
  * import { ingest } from "./modality_job.ts";
  * const { raw, cache, manifest } = await ingest({ modality, config, bbox, ingestion, ingestionCache, logger, signal });

@@ -104,7 +104,7 @@ export interface RunFolderFiles {
  * @param build The code and numeric core that ran.
  * @returns The files' text.
  *
- * @example Usage
+ * @example Usage (an excerpt: needs a finished run's summary and results; `gam run` tests run it)
  * ```ts ignore
  * import { renderRunFolder, writeRunFolder } from "./run_folder.ts";
  * await writeRunFolder(summary.runDir, renderRunFolder(summary, results, loaded, build));
@@ -263,7 +263,7 @@ export interface RunFolderDraft {
  *   it is; `loaded`, `build`: as for {@linkcode renderRunFolder}.
  * @returns The draft.
  *
- * @example Usage
+ * @example Usage (an excerpt: needs a run's summary and results; `gam run` tests run it)
  * ```ts ignore
  * import { draftRunFolder } from "./run_folder.ts";
  * const draft = await draftRunFolder(summary, results, modalities, { interrupted, database, loaded, build });

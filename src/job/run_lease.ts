@@ -181,10 +181,21 @@ export interface ReconciledRun {
  * documentation), recording why in the run's `status_detail`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { reconcileRuns } from "./run_lease.ts";
- * const ended = await reconcileRuns(db.repo);
- * for (const r of ended) console.error(`${r.id}: ${r.verdict.reason}`);
+ * import { openDatabase } from "../persistence/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     const ended = await reconcileRuns(db.repo); // none running: []
+ *     for (const r of ended) console.error(`${r.id}: ${r.verdict.reason}`);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function reconcileRuns(

@@ -43,8 +43,21 @@ export interface BackupInfo {
  * ordered by key). Two databases with equal results hold the same data.
  *
  * @example
- * ```ts ignore
- * const before = await contentChecksums(db.sql);
+ * ```ts
+ * import { contentChecksums } from "./backup.ts";
+ * import { openDatabase } from "./database.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     const before = await contentChecksums(db.sql); // { runs: { rows: 0, md5: ... }, ... }
+ *     console.log(before);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function contentChecksums(client: SqlClient): Promise<ContentChecksums> {
@@ -162,8 +175,21 @@ export async function restoreServer(client: SqlClient, url: string, file: string
  * Writes the embedded database's data folder to `file` (gzipped tar), atomically.
  *
  * @example
- * ```ts ignore
- * await backupPglite(client, "out/gam-db.tar.gz");
+ * ```ts
+ * import { backupPglite, restorePglite } from "./backup.ts";
+ * import { openPglite } from "./pglite_engine.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const client = await openPglite(`${dir}/db`);
+ *   try {
+ *     const info = await backupPglite(client, `${dir}/gam-db.tar.gz`); // info.bytes > 0
+ *     await restorePglite(client, info.file);
+ *   } finally {
+ *     await client.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function backupPglite(client: PgliteClient, file: string): Promise<BackupInfo> {
@@ -179,7 +205,7 @@ export async function backupPglite(client: PgliteClient, file: string): Promise<
  * Replaces the embedded database with a PGlite data-dir dump. The old data folder is kept aside
  * until the restored one opens, and put back when it does not.
  *
- * @example
+ * @example Usage (an excerpt: see {@linkcode backupPglite}'s example for one that runs)
  * ```ts ignore
  * await restorePglite(client, "out/gam-db.tar.gz");
  * ```

@@ -114,12 +114,19 @@ export function redactUrl(url: string): string {
  * call this early and await it only when persisting (`const dbReady = openDatabase(...)`).
  *
  * @example Embedded database under the output folder
- * ```ts ignore
- * const dbReady = openDatabase({ dataDir: `${outputDir}/db` }); // starts now
- * // ... ingest ...
- * const db = await dbReady;
- * await db.repo.createRun({ id: runId });
- * await db.close();
+ * ```ts
+ * import { openDatabase } from "./database.ts";
+ * const outputDir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   // url: null keeps the embedded engine even when DATABASE_URL is set.
+ *   const dbReady = openDatabase({ url: null, dataDir: `${outputDir}/db` }); // starts now
+ *   // ... ingest ...
+ *   const db = await dbReady;
+ *   await db.repo.createRun({ id: "run-1" });
+ *   await db.close();
+ * } finally {
+ *   await Deno.remove(outputDir, { recursive: true });
+ * }
  * ```
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {

@@ -198,9 +198,21 @@ function verifyApplied(applied: AppliedMigration[], files: MigrationFile[], dir:
  * to do). Refuses with {@link MigrationError} when an applied file has changed or is missing.
  *
  * @example
- * ```ts ignore
- * const report = await migrate(client);
- * console.log(`${report.applied.length} applied`);
+ * ```ts
+ * import { migrate } from "./migrator.ts";
+ * import { openPglite } from "./pglite_engine.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const client = await openPglite(`${dir}/db`); // a new embedded database: all pending
+ *   try {
+ *     const report = await migrate(client);
+ *     console.log(`${report.applied.length} applied`);
+ *   } finally {
+ *     await client.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function migrate(
@@ -269,8 +281,21 @@ export async function migrate(
  * Lists applied and pending migrations without changing anything.
  *
  * @example
- * ```ts ignore
- * const { applied, pending } = await migrationStatus(client);
+ * ```ts
+ * import { migrationStatus } from "./migrator.ts";
+ * import { openPglite } from "./pglite_engine.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const client = await openPglite(`${dir}/db`); // a new embedded database
+ *   try {
+ *     const { applied, pending } = await migrationStatus(client); // [] and every file
+ *     console.log(applied.length, pending.length);
+ *   } finally {
+ *     await client.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function migrationStatus(

@@ -4,13 +4,22 @@
  * (`migrations/`), the same typed {@link Repository}, backup and restore for both.
  *
  * @example Open, store, query
- * ```ts ignore
+ * ```ts
  * import { openDatabase } from "./mod.ts";
- * const db = await openDatabase({ dataDir: "output/db" }); // migrations applied
- * const run = await db.repo.createRun({ id: "run-1" });
- * const survey = await db.repo.insertSurvey({ modality: "gravity", bbox: [16, -35, 33, -22], runId: run.id });
- * await db.repo.finishRun(run.id, "succeeded");
- * await db.close();
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   // url: null keeps the embedded engine even when DATABASE_URL is set.
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // migrations applied
+ *   try {
+ *     const run = await db.repo.createRun({ id: "run-1" });
+ *     await db.repo.insertSurvey({ modality: "gravity", bbox: [16, -35, 33, -22], runId: run.id });
+ *     await db.repo.finishRun(run.id, "succeeded");
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  *
  * @module

@@ -106,14 +106,16 @@ const started = new WeakMap<PgliteEngineStart, { engine?: EngineWorker }>();
  * unused worker keeps the process alive.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { openPglite, prestartPglite } from "./pglite_engine.ts";
  * const engine = prestartPglite();
+ * const outputDir = await Deno.makeTempDir({ prefix: "gam-doc-db-" }); // meanwhile, PGlite loads
  * try {
- *   const config = await loadConfig(); // meanwhile, the worker loads PGlite
- *   const client = await openPglite(`${config.defaults.outputDir}/db`, { engine });
+ *   const client = await openPglite(`${outputDir}/db`, { engine });
  *   await client.close();
  * } finally {
  *   engine.cancel();
+ *   await Deno.remove(outputDir, { recursive: true });
  * }
  * ```
  */
@@ -150,10 +152,16 @@ export interface OpenPgliteOptions {
  * caller's thread. Start it early and await it when needed.
  *
  * @example
- * ```ts ignore
- * const client = await openPglite("/tmp/gam-out/db");
- * await client.query("SELECT postgis_lib_version()");
- * await client.close();
+ * ```ts
+ * import { openPglite } from "./pglite_engine.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const client = await openPglite(`${dir}/db`);
+ *   await client.query("SELECT version()"); // PostGIS: loaded; created by the migrations
+ *   await client.close();
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function openPglite(

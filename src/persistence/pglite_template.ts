@@ -68,9 +68,16 @@ export async function readTemplate(path: string): Promise<Uint8Array | undefined
  * @param bytes A PGlite `dumpDataDir("gzip")` of a new database with PostGIS installed.
  *
  * @example Usage
- * ```ts ignore
- * import { saveTemplate } from "./pglite_template.ts";
- * await saveTemplate("out/db.template.tar.gz", dump);
+ * ```ts
+ * import { readTemplate, saveTemplate } from "./pglite_template.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-template-" });
+ * try {
+ *   const dump = new Uint8Array([31, 139, 8]); // stands for a PGlite dumpDataDir("gzip")
+ *   await saveTemplate(`${dir}/db.template.tar.gz`, dump);
+ *   console.assert((await readTemplate(`${dir}/db.template.tar.gz`))?.length === 3);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function saveTemplate(path: string, bytes: Uint8Array): Promise<void> {
@@ -90,10 +97,15 @@ export async function saveTemplate(path: string, bytes: Uint8Array): Promise<voi
  * @throws {RangeError} for an entry that would land outside `dataDir`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readTemplate, unpackDataDir } from "./pglite_template.ts";
- * const bytes = await readTemplate("out/db.template.tar.gz");
- * if (bytes) await unpackDataDir(bytes, "out/db");
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-template-" });
+ * try {
+ *   const bytes = await readTemplate(`${dir}/db.template.tar.gz`); // none kept yet: undefined
+ *   if (bytes) await unpackDataDir(bytes, `${dir}/db`);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function unpackDataDir(bytes: Uint8Array, dataDir: string): Promise<void> {

@@ -60,10 +60,22 @@ export interface BulkInsertOptions {
  * parameterised; database errors arrive as {@link import("./errors.ts").PersistenceError}.
  *
  * @example Store a survey and query it back
- * ```ts ignore
- * const repo = createRepository(client);
- * const s = await repo.insertSurvey({ modality: "gravity", bbox: [16, -35, 33, -22] });
- * const grids = await repo.gridsInBbox([20, -30, 21, -29]);
+ * ```ts
+ * import { openDatabase } from "./database.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     const repo = db.repo; // createRepository(db.sql)
+ *     await repo.insertSurvey({ modality: "gravity", bbox: [16, -35, 33, -22] });
+ *     const grids = await repo.gridsInBbox([20, -30, 21, -29]); // none stored yet: []
+ *     console.log(grids.length);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface Repository {
@@ -163,10 +175,18 @@ export interface Repository {
  * that reads several).
  *
  * @example
- * ```ts ignore
- * const db = await openDatabase({ dataDir: "out/db" });
- * const repo = createRepository(db.sql);
- * await repo.createRun({ id: "run-1" });
+ * ```ts
+ * import { createRepository } from "./repository.ts";
+ * import { openDatabase } from "./database.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   const repo = createRepository(db.sql);
+ *   await repo.createRun({ id: "run-1" });
+ *   await db.close();
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function createRepository(client: SqlClient): Repository {

@@ -16,8 +16,20 @@ export type Row = Record<string, unknown>;
  * naming the table and constraint.
  *
  * @example Run a parameterised query
- * ```ts ignore
- * const rows = await client.query<{ n: number }>("SELECT $1::int AS n", [42]);
+ * ```ts
+ * import { openPglite } from "./pglite_engine.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const client = await openPglite(`${dir}/db`); // or a server: openDatabase({ url })
+ *   try {
+ *     const rows = await client.query<{ n: number }>("SELECT $1::int AS n", [42]);
+ *     console.assert(rows[0].n === 42);
+ *   } finally {
+ *     await client.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface SqlClient {

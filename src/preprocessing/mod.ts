@@ -12,6 +12,7 @@
  * const bbox = [10, 45, 11, 46] as [number, number, number, number];
  * const raw = await createPlugin().fetch({
  *   modality: "gravity", bbox, params: { stations: 400 }, traceId: "t", grantedHosts: [],
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
  *   correlationId: "c", signal: new AbortController().signal,
  * });
  * const plan = buildPipeline("outlier(method=mad) -> grid(method=nearest, spacing=0.1) -> qc",

@@ -45,7 +45,7 @@ export interface OpenBossOptions {
  *
  * @returns The started engine; `stop()` it when done.
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
  * ```ts ignore
  * import { openBoss } from "./boss.ts";
  * const boss = await openBoss({ url: Deno.env.get("DATABASE_URL")!, settings: config.execution.queue });

@@ -23,7 +23,7 @@ export const WORKER_INSTANCE_PREFIX = "gam-worker-";
  * Registers the queue metrics on `registry`, reading depths and live workers from `boss` at
  * each scrape.
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
  * ```ts ignore
  * import { queueMetrics } from "./metrics.ts";
  * const m = queueMetrics(registry, boss);

@@ -58,7 +58,7 @@ export interface QueuedRun {
 /**
  * Records a new queued run with its configuration and plan (one transaction).
  *
- * @example Usage
+ * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
  * ```ts ignore
  * import { createQueuedRun } from "./run_record.ts";
  * await createQueuedRun(db, { runId, config, configHash, plan });
@@ -85,7 +85,7 @@ export async function createQueuedRun(db: Database, run: QueuedRun): Promise<voi
 /**
  * The configuration and plan of a queued run, or `undefined` when there is no such queued run.
  *
- * @example Usage
+ * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
  * ```ts ignore
  * import { loadQueuedRun } from "./run_record.ts";
  * const run = await loadQueuedRun(db, "run-1");
@@ -125,7 +125,7 @@ export async function runStatusOf(sql: SqlClient, runId: string): Promise<string
  *
  * @returns The run's status and all its settled steps (this one included).
  *
- * @example Usage
+ * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
  * ```ts ignore
  * import { settle } from "./run_record.ts";
  * const { settled } = await settle(db, "run-1", { modality: "gravity", step: "tile", key: "r0c0", outcome: "ok", detail: {} });
@@ -163,7 +163,7 @@ export function settle(
 /**
  * Every settled step of a run, in the order they settled.
  *
- * @example Usage
+ * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
  * ```ts ignore
  * import { settledSteps } from "./run_record.ts";
  * const steps = await settledSteps(db.sql, "run-1");
@@ -199,7 +199,7 @@ export async function settledSteps(sql: SqlClient, runId: string): Promise<Settl
  * Ends a queued run with its final status, unless it already ended (a cancel, or a retried
  * final step); resolves to whether this call ended it.
  *
- * @example Usage
+ * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
  * ```ts ignore
  * import { finishQueuedRun } from "./run_record.ts";
  * await finishQueuedRun(db.sql, "run-1", "partial");

@@ -22,7 +22,7 @@ export interface ScheduleTick {
  *
  * @returns The modalities scheduled.
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
  * ```ts ignore
  * import { registerSchedules } from "./schedules.ts";
  * await registerSchedules(boss, config); // ["gravity"]

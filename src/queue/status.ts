@@ -42,7 +42,7 @@ export interface QueuedRunStatus {
 /**
  * The progress of a queued run, or `undefined` when `runId` is no queued run.
  *
- * @example Usage
+ * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
  * ```ts ignore
  * import { queuedRunStatus } from "./status.ts";
  * const s = await queuedRunStatus(db, "run-1");
@@ -93,7 +93,7 @@ export async function queuedRunStatus(
  * per modality, aggregated from its tiles and mosaic; a modality with dead tiles names them in
  * its error.
  *
- * @example Usage
+ * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
  * ```ts ignore
  * import { queuedRunSummary } from "./status.ts";
  * const summary = await queuedRunSummary(db, "run-1");
@@ -175,7 +175,7 @@ export async function queuedRunSummary(db: Database, runId: string): Promise<Run
  *
  * @returns Whether the run was running, and how many queued jobs were cancelled.
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
  * ```ts ignore
  * import { cancelQueuedRun } from "./status.ts";
  * await cancelQueuedRun(db, boss, "run-1");

@@ -53,9 +53,26 @@ function indexOf(axis: Float64Array, x: number, spacing: number): number {
  * @throws {RangeError} When no tile is given or a tile's nodes are not the run's nodes.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { stitchTiles } from "./stitch.ts";
- * const grid = stitchTiles(tileGrids, { bbox, spacing: 0.01, registration: "gridline" });
+ * import { planTiles } from "./tiles.ts";
+ * import { gridLayout } from "../compute/gridding.ts";
+ * import type { Bbox } from "../contracts/bbox.ts";
+ * const bbox: Bbox = [10, 45, 10.4, 45.4];
+ * const frame = gridLayout(bbox, 0.1, "gridline", Infinity); // the run's nodes
+ * // Each tile gridded over its halo with the run's bbox as frame (here: its tile number).
+ * const tiles = planTiles(bbox, { size: 0.2, halo: { lat: 0.1, lon: 0.1 } });
+ * const tileGrids = tiles.map((tile, k) => {
+ *   const within = (a: Float64Array, lo: number, hi: number) =>
+ *     a.filter((x) => x >= lo - 1e-9 && x <= hi + 1e-9);
+ *   const lon = within(frame.lon, tile.halo[0], tile.halo[2]);
+ *   const lat = within(frame.lat, tile.halo[1], tile.halo[3]);
+ *   const values = new Float64Array(lon.length * lat.length).fill(k);
+ *   return { tile, grid: { lon, lat, values, resolution: { lon: 0.1, lat: 0.1 }, units: "mGal",
+ *     crs: "EPSG:4326", registration: "gridline" as const, bbox: tile.halo, provenance: [] } };
+ * });
+ * const grid = stitchTiles(tileGrids, { bbox, spacing: 0.1, registration: "gridline" });
+ * console.log(grid.values); // 5 x 5 nodes, each from the tile that owns it
  * ```
  */
 export function stitchTiles(tiles: readonly TileGrid[], options: StitchOptions): ProcessedGrid {

@@ -42,10 +42,13 @@ export interface SubmitRunOptions {
  *   without a finite radius).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { planRun } from "./submit.ts";
- * const plan = planRun(config, ["gravity"], "out/runs/run-1");
- * plan.modalities.gravity.tiles.length; // 16
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const loaded = await loadConfig({ configPath, env: {} }); // the repository's example config
+ * const plan = planRun(loaded.config, ["gravity"], "out/runs/run-1"); // writes nothing
+ * console.log(plan.modalities.gravity.tiles.length);
  * ```
  */
 export function planRun(
@@ -89,7 +92,7 @@ export function planRun(
  *
  * @returns The plan that was submitted.
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
  * ```ts ignore
  * import { submitRun } from "./submit.ts";
  * const plan = await submitRun({ boss, db, config, configHash, runId, modalities, logger });

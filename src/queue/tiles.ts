@@ -166,9 +166,12 @@ export interface SplitPlan {
  *   a tiled `grid` stage has a projected `crs`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { splitPlan } from "./tiles.ts";
- * const { tile, mosaic } = splitPlan(plan); // grid -> qc: tile [grid], mosaic [qc]
+ * import { buildPipeline, defaultStageRegistry } from "../preprocessing/mod.ts";
+ * const plan = buildPipeline("grid(method=nearest, spacing=0.1, radius=0.2) -> qc",
+ *   defaultStageRegistry(), "1.0.0");
+ * const { tile, mosaic } = splitPlan(plan); // tile [grid], mosaic [qc]
  * ```
  */
 export function splitPlan(plan: PipelinePlan): SplitPlan {
@@ -219,9 +222,12 @@ export const GLOBAL_SOLVER_OVERLAP_CELLS = 16;
  *   no halo makes a tile equal to the whole grid).
  *
  * @example Usage
- * ```ts ignore
- * import { haloMinimum } from "./tiles.ts";
- * haloMinimum(splitPlan(plan).tile.root.stages); // { degrees: 0.05, reason: "grid(idw) radius" }
+ * ```ts
+ * import { haloMinimum, splitPlan } from "./tiles.ts";
+ * import { buildPipeline, defaultStageRegistry } from "../preprocessing/mod.ts";
+ * const plan = buildPipeline("grid(method=idw, spacing=0.01, radius=0.05) -> qc",
+ *   defaultStageRegistry(), "1.0.0");
+ * haloMinimum(splitPlan(plan).tile.root.stages); // { degrees: 0.05, reason: "grid(idw) ..." }
  * ```
  */
 export function haloMinimum(stages: readonly Stage[]): { degrees: number; reason: string } {

@@ -112,7 +112,7 @@ export function workerPlan(
  *
  * @throws {ConfigError} Without a PostgreSQL server (`DATABASE_URL`).
  *
- * @example Usage
+ * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
  * ```ts ignore
  * import { runWorker } from "./worker.ts";
  * const stop = new AbortController();

@@ -64,7 +64,7 @@ async function script(args: string[], env: Record<string, string>): Promise<stri
  * @param options Fixed credentials (both or neither); default: generated.
  * @returns The server; call `stop()` in a `finally`.
  *
- * @example Usage
+ * @example Usage (starts a loopback S3 server, a tool of setup_test_env.sh, so it is not run)
  * ```ts ignore
  * import { startTestS3Server } from "./_testing.ts";
  * const server = await startTestS3Server();

@@ -40,7 +40,7 @@ export interface BucketBackupInfo {
 /**
  * Backs the database up to `key` in `bucket`, with the SHA-256 in the object's metadata.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * const info = await backupToBucket(db, bucket, "backups/2026-12-04/db.dump");
  * ```
@@ -84,7 +84,7 @@ export async function backupToBucket(
  * recorded in the object's metadata before anything touches the database; an object without
  * one (not written by `gam db backup`) or whose bytes do not match is refused.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * await restoreFromBucket(db, bucket, "backups/2026-12-04/db.dump");
  * ```
@@ -139,7 +139,7 @@ export async function restoreFromBucket(
  * JSON: the weekly schema snapshot. The same query runs on both engines, so two snapshots can
  * be compared whatever engine made them.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * const json = await schemaSnapshot(db);
  * ```

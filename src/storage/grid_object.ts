@@ -26,7 +26,7 @@ export interface LocalGrid extends AsyncDisposable {
  * @throws {TypeError} For a version id on a `.zarr` group (each file has its own version:
  *   take them from the run's manifest).
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { openStoredGrid } from "./grid_object.ts";
  * import { readGrid } from "../formats/mod.ts";

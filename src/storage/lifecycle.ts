@@ -126,7 +126,7 @@ function fromSdk(rule: LifecycleRule): LifecycleRuleView {
  * @throws {Error} The SDK's error when the server does not implement the API
  *   (`NotImplemented`, as versitygw 1.8.0 answers).
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { readLifecycle } from "./lifecycle.ts";
  * console.log(await readLifecycle(store));
@@ -205,7 +205,7 @@ export class LifecycleMismatchError extends Error {
  * @returns The rules read back.
  * @throws {LifecycleMismatchError} When what the server stored differs.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { applyLifecycle, renderLifecycle } from "./lifecycle.ts";
  * await applyLifecycle(store, renderLifecycle(config.storage!));

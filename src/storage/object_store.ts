@@ -57,7 +57,7 @@ export interface GetOptions {
  * retry and circuit-breaker policies.
  *
  * @example Use any implementation
- * ```ts ignore
+ * ```ts
  * import type { ObjectStore } from "./object_store.ts";
  * async function copyOut(store: ObjectStore, key: string, path: string) {
  *   const info = await store.getFile(key, path); // checksum verified, else ObjectChecksumError

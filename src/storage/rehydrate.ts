@@ -45,7 +45,7 @@ export function entriesOfManifest(manifest: unknown): string[] {
 /**
  * Brings every entry of `paths` that is missing locally back from the bucket.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * const report = await rehydrateEntries(mirror, entriesOfManifest(manifest));
  * ```
@@ -100,7 +100,7 @@ export class RunNotInBucketError extends Error {
  * (metadata key `storage`, with its version id), else the newest
  * `<root>/{preprocessing,ingestion}/<date>/<run-id>/manifest.json` found by listing.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * const ref = await findRunManifest(store, "phase1/", "run-123", db.repo);
  * ```
@@ -133,7 +133,7 @@ export async function findRunManifest(
  * Rehydrates the cache entries of one run: reads its manifest from the bucket
  * ({@linkcode findRunManifest}) and brings back every entry it lists.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * const report = await rehydrateRun(mirror, store, { root: "phase1/", runId: "run-123", repo });
  * ```

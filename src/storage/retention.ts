@@ -282,9 +282,17 @@ function referencesOf(manifest: Record<string, unknown>): RunInfo["references"] 
  * @returns The inputs (with `now` the current time).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { gatherPruneInputs, planPrune } from "./retention.ts";
- * const plan = planPrune(await gatherPruneInputs({ outputDir: "out", retention }));
+ * import { RetentionSchema } from "../config/mod.ts";
+ * const outputDir = await Deno.makeTempDir({ prefix: "gam-doc-prune-" });
+ * try {
+ *   const retention = RetentionSchema.parse({ runFolders: "30d" });
+ *   const plan = planPrune(await gatherPruneInputs({ outputDir, retention })); // no runs yet
+ *   console.log(plan);
+ * } finally {
+ *   await Deno.remove(outputDir, { recursive: true });
+ * }
  * ```
  */
 export async function gatherPruneInputs(options: {
@@ -400,10 +408,17 @@ export interface PruneResult {
  * @returns Counts.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { applyPrune, gatherPruneInputs, planPrune } from "./retention.ts";
- * const plan = planPrune(await gatherPruneInputs({ retention, outputDir: "out" }));
- * await applyPrune(plan, {});
+ * import { RetentionSchema } from "../config/mod.ts";
+ * const outputDir = await Deno.makeTempDir({ prefix: "gam-doc-prune-" });
+ * try {
+ *   const retention = RetentionSchema.parse({ runFolders: "30d" });
+ *   const plan = planPrune(await gatherPruneInputs({ retention, outputDir }));
+ *   await applyPrune(plan, {}); // removes what the plan lists (nothing here)
+ * } finally {
+ *   await Deno.remove(outputDir, { recursive: true });
+ * }
  * ```
  */
 export async function applyPrune(

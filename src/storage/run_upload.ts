@@ -163,10 +163,15 @@ async function readJournal(runDir: string): Promise<StorageJournal | undefined> 
  * @returns The journal.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { readStorageJournal } from "./run_upload.ts";
- * const j = await readStorageJournal("out/runs/run-123");
- * if (j?.status === "pending") console.log("not yet in the bucket:", j.error);
+ * const runDir = await Deno.makeTempDir({ prefix: "gam-doc-run-upload-" });
+ * try {
+ *   const j = await readStorageJournal(runDir); // never pushed: undefined
+ *   if (j?.status === "pending") console.log("not yet in the bucket:", j.error);
+ * } finally {
+ *   await Deno.remove(runDir, { recursive: true });
+ * }
  * ```
  */
 export function readStorageJournal(runDir: string): Promise<StorageJournal | undefined> {
@@ -182,9 +187,15 @@ export function readStorageJournal(runDir: string): Promise<StorageJournal | und
  * @param error Why.
  *
  * @example Usage
- * ```ts ignore
- * import { markUploadPending } from "./run_upload.ts";
- * await markUploadPending("out/runs/run-1", "gam", "connection refused");
+ * ```ts
+ * import { markUploadPending, readStorageJournal } from "./run_upload.ts";
+ * const runDir = await Deno.makeTempDir({ prefix: "gam-doc-run-upload-" });
+ * try {
+ *   await markUploadPending(runDir, "gam", "connection refused");
+ *   console.assert((await readStorageJournal(runDir))?.status === "pending");
+ * } finally {
+ *   await Deno.remove(runDir, { recursive: true });
+ * }
  * ```
  */
 export async function markUploadPending(
@@ -214,7 +225,7 @@ export async function markUploadPending(
  * @param options As for {@linkcode pushRun}; `skip`: run ids not to push (the current run).
  * @returns The run ids pushed now and those still pending.
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { resumePendingUploads } from "./run_upload.ts";
  * const { pushed, stillPending } = await resumePendingUploads("out/runs", { store, root });
@@ -275,7 +286,7 @@ function baseName(path: string): string {
  * @throws {RunFolderError} When the folder has no manifest.
  * @throws {StorageError} When the bucket cannot be reached (the journal then says `pending`).
  *
- * @example Usage
+ * @example Usage (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { openObjectStore, pushRun } from "./mod.ts";
  * const store = openObjectStore(config)!;

@@ -97,7 +97,7 @@ const NO_GUARD_TIMEOUT = 2 ** 31 - 1;
 /**
  * An S3 bucket as an {@linkcode ObjectStore}.
  *
- * @example Upload and read back against the loopback server
+ * @example Upload and read back against the loopback server (needs an S3 server, so it is not run)
  * ```ts ignore
  * import { S3ObjectStore } from "./s3_object_store.ts";
  * const store = new S3ObjectStore({

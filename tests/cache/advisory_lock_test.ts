@@ -69,7 +69,9 @@ Deno.test({
         secondTaken = true;
         return l;
       });
-      // The second session is blocked in the server: pg_locks shows it waiting.
+      // The second session is blocked in the server: pg_locks shows it waiting. A poll, kept:
+      // the server sends no event when a session starts waiting on a lock (LISTEN/NOTIFY does
+      // not cover lock waits), and the blocked session itself cannot report it.
       const id = advisoryLockId("ingestion/gravity/k");
       for (;;) {
         const rows = await db.sql.query<{ n: string }>(

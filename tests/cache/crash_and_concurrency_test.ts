@@ -52,6 +52,8 @@ for (const killAfterFiles of [1, 40, 400]) {
     const child = spawn(["write", root, "2000000"]);
     // Wait until the writer's private folder holds enough files, then kill it. The deadline
     // only ends a wait for a writer that never starts (a loaded machine can take seconds).
+    // A poll, kept: the writer (the zarr store writing chunk files) reports nothing per file,
+    // and Deno.watchFs on a growing tree would add inotify limits and missed-subfolder races.
     let seen = 0;
     const deadline = Date.now() + 120_000;
     while (seen < killAfterFiles && Date.now() < deadline) {

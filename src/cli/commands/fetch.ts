@@ -16,9 +16,15 @@ import { dataStatistics } from "../../preprocessing/mod.ts";
  * A summary of a `RawData`: kind, size, extent, value range and provenance.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { summariseRawData } from "./fetch.ts";
- * console.log(summariseRawData(data));
+ * import { createPlugin } from "../../plugins/synthetic/mod.ts";
+ * const data = await createPlugin().fetch({
+ *   modality: "gravity", bbox: [10, 45, 11, 46], params: { stations: 10 }, traceId: "t",
+ *   grantedHosts: [], correlationId: "c", signal: new AbortController().signal,
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+ * });
+ * console.log(summariseRawData(data)); // { modality: "gravity", plugin: "synthetic@...", ... }
  * ```
  */
 export function summariseRawData(data: RawData): Record<string, unknown> {

@@ -163,9 +163,25 @@ const OP_FLAG_SPEC = Object.fromEntries(
  * `gam filter`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { filterCommand } from "./filter.ts";
- * await filterCommand.run(["--input", "g.tif", "--op", "gaussian", "--sigma", "2", "--out", "s.tif"]);
+ * import { writeRunGrids } from "../../job/run_folder.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-cli-" });
+ * try {
+ *   const n = 16, values = Float64Array.from({ length: n * n }, (_, i) => Math.sin(i / 7));
+ *   const axis = Float64Array.from({ length: n }, (_, i) => i * 0.01);
+ *   const [{ tifPath }] = await writeRunGrids(dir, "gravity", [{ branch: "main", grid: {
+ *     lon: axis, lat: axis, values, resolution: { lon: 0.01, lat: 0.01 }, units: "mGal",
+ *     crs: "EPSG:4326", registration: "gridline", bbox: [0, 0, 0.15, 0.15], provenance: [],
+ *   } }]);
+ *   const status = await filterCommand.run([
+ *     "--input", tifPath, "--op", "gaussian", "--sigma", "2", "--out", `${dir}/s.tif`,
+ *     "--workers", "1",
+ *   ]);
+ *   if (status !== 0) throw new Error(`gam filter exited with ${status}`);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export const filterCommand: Command = {

@@ -147,9 +147,9 @@ function required(values: Record<string, unknown>, name: string): string {
  * `gam grid`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { gridCommand } from "./grid.ts";
- * const status = await gridCommand.run(["--help"]);
+ * console.log(gridCommand.help); // what `gam grid --help` prints
  * ```
  */
 export const gridCommand: Command = {

@@ -46,9 +46,22 @@ const s = { type: "string" } as const;
  * `gam qc`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { qcCommand } from "./qc.ts";
- * await qcCommand.run(["--input", "grid.tif", "--json"]);
+ * import { writeRunGrids } from "../../job/run_folder.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-cli-" });
+ * try {
+ *   const n = 16, values = Float64Array.from({ length: n * n }, (_, i) => Math.sin(i / 7));
+ *   const axis = Float64Array.from({ length: n }, (_, i) => i * 0.01);
+ *   const [{ tifPath }] = await writeRunGrids(dir, "gravity", [{ branch: "main", grid: {
+ *     lon: axis, lat: axis, values, resolution: { lon: 0.01, lat: 0.01 }, units: "mGal",
+ *     crs: "EPSG:4326", registration: "gridline", bbox: [0, 0, 0.15, 0.15], provenance: [],
+ *   } }]);
+ *   const status = await qcCommand.run(["--input", tifPath, "--json", "--workers", "1"]);
+ *   if (status !== 0) throw new Error(`gam qc exited with ${status}`); // the report is on stdout
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export const qcCommand: Command = {

@@ -109,8 +109,24 @@ export function anomaliesTable(
  * test can EXPLAIN exactly what the repository runs.
  *
  * @example
- * ```ts ignore
- * await client.query(`EXPLAIN ${anomaliesInBboxSql()} LIMIT 100`, [0, 0, 1, 1, 0.5, null, null, null]);
+ * ```ts
+ * import { anomaliesInBboxSql } from "./anomalies.ts";
+ * import { openDatabase } from "../database.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     const plan = await db.sql.query(
+ *       `EXPLAIN ${anomaliesInBboxSql()} LIMIT 100`,
+ *       [0, 0, 1, 1, 0.5, null, null, null],
+ *     );
+ *     console.log(plan.length > 0);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function anomaliesInBboxSql(): string {

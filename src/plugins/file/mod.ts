@@ -65,6 +65,7 @@ export const manifest: PluginManifest = {
  * const data = await createPlugin().fetch({
  *   modality: "gravity", bbox: [150, 16, 164, 28], correlationId: "c", traceId: "t",
  *   grantedHosts: [],
+ *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
  *   params: { path: await fetchDataset("icgem-sample.gdf"), licence: "GFZ", citation: "ICGEM" },
  *   signal: new AbortController().signal,
  * });
