@@ -223,10 +223,24 @@ export async function recordColor(
 /**
  * A deployed color's record, or `undefined`.
  *
- * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
- * ```ts ignore
- * import { getColor } from "./colors.ts";
- * const blue = await getColor(db.sql, "blue");
+ * @example Usage
+ * ```ts
+ * import { getColor, recordColor } from "./colors.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await recordColor(db.sql, { color: "blue", configPath: "/etc/gam/blue.yaml", profile: null,
+ *       configHash: "abc", outputDir: "out/blue", cacheDir: "cache/blue" });
+ *     console.assert((await getColor(db.sql, "blue"))?.outputDir === "out/blue");
+ *     console.assert((await getColor(db.sql, "green")) === undefined);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function getColor(sql: SqlClient, color: Color): Promise<ColorRecord | undefined> {
@@ -251,10 +265,25 @@ export async function getColor(sql: SqlClient, color: Color): Promise<ColorRecor
 /**
  * Stores a color's canary result.
  *
- * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
- * ```ts ignore
- * import { recordCanary } from "./colors.ts";
- * await recordCanary(db.sql, "green", result);
+ * @example Usage
+ * ```ts
+ * import { getColor, recordCanary, recordColor } from "./colors.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await recordColor(db.sql, { color: "green", configPath: "/etc/gam/green.yaml", profile: null,
+ *       configHash: "abc", outputDir: "out/green", cacheDir: "cache/green" });
+ *     await recordCanary(db.sql, "green", { passed: true, against: "blue", at: new Date().toISOString(),
+ *       neutral: false, runs: [], checks: [] });
+ *     console.assert((await getColor(db.sql, "green"))?.canary?.passed === true);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function recordCanary(
@@ -272,10 +301,23 @@ export async function recordCanary(
 /**
  * The schedule owner, or `undefined` before the first deployment of a color.
  *
- * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
- * ```ts ignore
- * import { scheduleOwner } from "./colors.ts";
- * (await scheduleOwner(db.sql))?.color; // "blue"
+ * @example Usage
+ * ```ts
+ * import { claimScheduleOwnerIfNone, scheduleOwner } from "./colors.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     console.assert((await scheduleOwner(db.sql)) === undefined);
+ *     await claimScheduleOwnerIfNone(db.sql, "blue");
+ *     console.assert((await scheduleOwner(db.sql))?.color === "blue");
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function scheduleOwner(sql: SqlClient): Promise<ScheduleOwner | undefined> {
@@ -297,10 +339,22 @@ export async function scheduleOwner(sql: SqlClient): Promise<ScheduleOwner | und
 /**
  * Makes `color` the owner when there is none yet (the first color deployed); returns the owner.
  *
- * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
- * ```ts ignore
+ * @example Usage
+ * ```ts
  * import { claimScheduleOwnerIfNone } from "./colors.ts";
- * await claimScheduleOwnerIfNone(db.sql, "blue"); // "blue" the first time
+ * import { openDatabase } from "../persistence/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     console.assert((await claimScheduleOwnerIfNone(db.sql, "blue")) === "blue");
+ *     console.assert((await claimScheduleOwnerIfNone(db.sql, "green")) === "blue"); // kept
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function claimScheduleOwnerIfNone(sql: SqlClient, color: Color): Promise<Color> {
@@ -316,10 +370,23 @@ export async function claimScheduleOwnerIfNone(sql: SqlClient, color: Color): Pr
 /**
  * Moves the schedules to `color` (the current owner becomes the previous one).
  *
- * @example Usage (an excerpt: `db` is open as in {@linkcode recordColor}'s example)
- * ```ts ignore
- * import { setScheduleOwner } from "./colors.ts";
- * await setScheduleOwner(db.sql, "green");
+ * @example Usage
+ * ```ts
+ * import { claimScheduleOwnerIfNone, setScheduleOwner } from "./colors.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await claimScheduleOwnerIfNone(db.sql, "blue");
+ *     const owner = await setScheduleOwner(db.sql, "green");
+ *     console.assert(owner.color === "green" && owner.previousColor === "blue");
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function setScheduleOwner(sql: SqlClient, color: Color): Promise<ScheduleOwner> {
