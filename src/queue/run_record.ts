@@ -58,10 +58,26 @@ export interface QueuedRun {
 /**
  * Records a new queued run with its configuration and plan (one transaction).
  *
- * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { createQueuedRun } from "./run_record.ts";
- * await createQueuedRun(db, { runId, config, configHash, plan });
+ * @example Usage
+ * ```ts
+ * import { createQueuedRun, loadQueuedRun } from "./run_record.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const { config, hash: configHash } = await loadConfig({ configPath, env: {} });
+ * const plan = { bbox: [0, 0, 1, 1] as const, runDir: "out/runs/run-1", modalities: {} };
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await createQueuedRun(db, { runId: "run-1", config, configHash, plan });
+ *     console.assert((await loadQueuedRun(db, "run-1"))?.configHash === configHash);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function createQueuedRun(db: Database, run: QueuedRun): Promise<void> {
@@ -85,10 +101,28 @@ export async function createQueuedRun(db: Database, run: QueuedRun): Promise<voi
 /**
  * The configuration and plan of a queued run, or `undefined` when there is no such queued run.
  *
- * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { loadQueuedRun } from "./run_record.ts";
- * const run = await loadQueuedRun(db, "run-1");
+ * @example Usage
+ * ```ts
+ * import { createQueuedRun, loadQueuedRun } from "./run_record.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const { config, hash: configHash } = await loadConfig({ configPath, env: {} });
+ * const plan = { bbox: [0, 0, 1, 1] as const, runDir: "out/runs/run-1", modalities: {} };
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await createQueuedRun(db, { runId: "run-1", config, configHash, plan });
+ *     const run = await loadQueuedRun(db, "run-1");
+ *     console.assert(run?.plan.runDir === "out/runs/run-1");
+ *     console.assert((await loadQueuedRun(db, "run-2")) === undefined);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function loadQueuedRun(db: Database, runId: string): Promise<QueuedRun | undefined> {
@@ -125,10 +159,28 @@ export async function runStatusOf(sql: SqlClient, runId: string): Promise<string
  *
  * @returns The run's status and all its settled steps (this one included).
  *
- * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { settle } from "./run_record.ts";
- * const { settled } = await settle(db, "run-1", { modality: "gravity", step: "tile", key: "r0c0", outcome: "ok", detail: {} });
+ * @example Usage
+ * ```ts
+ * import { createQueuedRun, settle } from "./run_record.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const { config, hash: configHash } = await loadConfig({ configPath, env: {} });
+ * const plan = { bbox: [0, 0, 1, 1] as const, runDir: "out/runs/run-1", modalities: {} };
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await createQueuedRun(db, { runId: "run-1", config, configHash, plan });
+ *     const tile = { modality: "gravity", step: "tile", key: "r0c0", outcome: "ok", detail: {} } as const;
+ *     const { settled } = await settle(db, "run-1", tile);
+ *     console.assert(settled.length === 1);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function settle(
@@ -163,10 +215,28 @@ export function settle(
 /**
  * Every settled step of a run, in the order they settled.
  *
- * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { settledSteps } from "./run_record.ts";
- * const steps = await settledSteps(db.sql, "run-1");
+ * @example Usage
+ * ```ts
+ * import { createQueuedRun, settle, settledSteps } from "./run_record.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const { config, hash: configHash } = await loadConfig({ configPath, env: {} });
+ * const plan = { bbox: [0, 0, 1, 1] as const, runDir: "out/runs/run-1", modalities: {} };
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await createQueuedRun(db, { runId: "run-1", config, configHash, plan });
+ *     await settle(db, "run-1", { modality: "gravity", step: "tile", key: "r0c0", outcome: "ok", detail: null });
+ *     const steps = await settledSteps(db.sql, "run-1");
+ *     console.assert(steps[0]?.key === "r0c0");
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function settledSteps(sql: SqlClient, runId: string): Promise<Settled[]> {
@@ -199,10 +269,27 @@ export async function settledSteps(sql: SqlClient, runId: string): Promise<Settl
  * Ends a queued run with its final status, unless it already ended (a cancel, or a retried
  * final step); resolves to whether this call ended it.
  *
- * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { finishQueuedRun } from "./run_record.ts";
- * await finishQueuedRun(db.sql, "run-1", "partial");
+ * @example Usage
+ * ```ts
+ * import { createQueuedRun, finishQueuedRun } from "./run_record.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const { config, hash: configHash } = await loadConfig({ configPath, env: {} });
+ * const plan = { bbox: [0, 0, 1, 1] as const, runDir: "out/runs/run-1", modalities: {} };
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await createQueuedRun(db, { runId: "run-1", config, configHash, plan });
+ *     console.assert(await finishQueuedRun(db.sql, "run-1", "partial")); // ended it
+ *     console.assert(!(await finishQueuedRun(db.sql, "run-1", "failed"))); // already ended
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function finishQueuedRun(
