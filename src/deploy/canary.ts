@@ -95,12 +95,7 @@ export function rmsDifference(
  * @param rules Neutral or tolerances.
  * @returns One check per grid of the owner's run and per modality's anomaly count (not neutral).
  *
- * @example Usage (an excerpt: needs two finished runs' folders; src/deploy/canary_test.ts runs it)
- * ```ts ignore
- * import { compareCanaryRuns } from "./canary.ts";
- * const checks = await compareCanaryRuns([10, 45, 10.2, 45.2], blueRun, greenRun,
- *   { neutral: false, rms: 0.05, anomalyCount: 1 });
- * ```
+ * It needs two finished runs' folders: exercised by src/deploy/canary_test.ts.
  */
 export async function compareCanaryRuns(
   bbox: Bbox,

@@ -33,12 +33,7 @@ export function advisoryLockId(name: string): string {
  * @param name What to lock, e.g. a cache entry path.
  * @throws {TypeError} for an embedded-engine client.
  *
- * @example Usage (needs a PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { advisoryLock } from "./advisory_lock.ts";
- * // `db` from openDatabase({ url: "postgres://..." })
- * await using _lock = await advisoryLock(db.sql, "ingestion/gravity/abc");
- * ```
+ * It needs a PostgreSQL server: exercised by tests/cache/advisory_lock_test.ts.
  */
 export function advisoryLock(sql: SqlClient, name: string): Promise<AsyncDisposable> {
   if (sql.engine !== "postgres") {

@@ -128,10 +128,7 @@ async function rowCounts(client: SqlClient): Promise<Record<string, number>> {
 /**
  * Dumps a server database to `file` (custom format), atomically (a temporary file is renamed).
  *
- * @example Usage (needs a PostgreSQL server, so it is not run)
- * ```ts ignore
- * await backupServer(client, Deno.env.get("DATABASE_URL")!, "/tmp/gam.dump");
- * ```
+ * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status, backup, restore against a server").
  */
 export async function backupServer(
   client: SqlClient,
@@ -152,10 +149,7 @@ export async function backupServer(
  * Restores a custom-format dump into the server database: objects in the dump are dropped
  * (`--clean --if-exists`) and recreated in one transaction; on error nothing changes.
  *
- * @example Usage (needs a PostgreSQL server, so it is not run)
- * ```ts ignore
- * await restoreServer(client, Deno.env.get("DATABASE_URL")!, "/tmp/gam.dump");
- * ```
+ * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status, backup, restore against a server").
  */
 export async function restoreServer(client: SqlClient, url: string, file: string): Promise<void> {
   await expectKind(file, "pg_dump-custom");
@@ -205,9 +199,26 @@ export async function backupPglite(client: PgliteClient, file: string): Promise<
  * Replaces the embedded database with a PGlite data-dir dump. The old data folder is kept aside
  * until the restored one opens, and put back when it does not.
  *
- * @example Usage (an excerpt: see {@linkcode backupPglite}'s example for one that runs)
- * ```ts ignore
- * await restorePglite(client, "out/gam-db.tar.gz");
+ * @example Usage
+ * ```ts
+ * import { backupPglite, restorePglite } from "./backup.ts";
+ * import { openPglite } from "./pglite_engine.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const client = await openPglite(`${dir}/db`);
+ *   try {
+ *     await client.query("CREATE TABLE t (n int)", [], "create");
+ *     const { file } = await backupPglite(client, `${dir}/gam-db.tar.gz`); // t is empty
+ *     await client.query("INSERT INTO t VALUES (1)", [], "insert");
+ *     await restorePglite(client, file);
+ *     const [{ n }] = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM t", [], "count");
+ *     console.assert(n === 0); // the row inserted after the backup is gone
+ *   } finally {
+ *     await client.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function restorePglite(client: PgliteClient, file: string): Promise<void> {

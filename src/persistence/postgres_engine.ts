@@ -31,12 +31,7 @@ export interface PostgresClient extends SqlClient {
 /**
  * Opens a pool against `url` (`postgres://user:pass@host:port/db`) and checks that it answers.
  *
- * @example Usage (needs a PostgreSQL server at DATABASE_URL, so it is not run)
- * ```ts ignore
- * const client = await connectPostgres(Deno.env.get("DATABASE_URL")!);
- * await client.query("SELECT 1");
- * await client.end();
- * ```
+ * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status, backup, restore against a server") and every server test.
  */
 export async function connectPostgres(
   url: string,
