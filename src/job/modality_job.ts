@@ -420,11 +420,7 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
  * expired copy is served only when the source is down ({@linkcode isSourceDown}). Also the
  * ingest step of a queued run's tile (`src/queue/`), with the tile's halo as `bbox`.
  *
- * @example Usage (an excerpt: needs a run's ingestion service and caches; `gam run` tests run it)
- * ```ts ignore
- * import { ingest } from "./modality_job.ts";
- * const { raw, cache, manifest } = await ingest({ modality, config, bbox, ingestion, ingestionCache, logger, signal });
- * ```
+ * It needs a run's ingestion service and caches: exercised by tests/job/run_test.ts (`gam run`) and tests/queue/queue_run_test.ts.
  */
 export async function ingest(
   ctx: Pick<

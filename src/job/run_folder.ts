@@ -104,11 +104,7 @@ export interface RunFolderFiles {
  * @param build The code and numeric core that ran.
  * @returns The files' text.
  *
- * @example Usage (an excerpt: needs a finished run's summary and results; `gam run` tests run it)
- * ```ts ignore
- * import { renderRunFolder, writeRunFolder } from "./run_folder.ts";
- * await writeRunFolder(summary.runDir, renderRunFolder(summary, results, loaded, build));
- * ```
+ * It needs a finished run's summary and results: exercised by tests/job/run_test.ts (`gam run`).
  */
 export function renderRunFolder(
   summary: RunSummary,
@@ -263,12 +259,7 @@ export interface RunFolderDraft {
  *   it is; `loaded`, `build`: as for {@linkcode renderRunFolder}.
  * @returns The draft.
  *
- * @example Usage (an excerpt: needs a run's summary and results; `gam run` tests run it)
- * ```ts ignore
- * import { draftRunFolder } from "./run_folder.ts";
- * const draft = await draftRunFolder(summary, results, modalities, { interrupted, database, loaded, build });
- * const files = draft.matches(finalSummary) ?? renderRunFolder(finalSummary, results, loaded, await build);
- * ```
+ * It needs a run's summary and results: exercised by tests/job/run_test.ts (`gam run`).
  */
 export async function draftRunFolder(
   summary: RunSummary,

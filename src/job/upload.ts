@@ -25,11 +25,7 @@ import {
  * @param logger Where progress and a failure are reported.
  * @returns `uploaded` with the manifest's URI, or `pending` with the error.
  *
- * @example Usage (needs an S3 server, the config's storage, so it is not run)
- * ```ts ignore
- * import { uploadRunFolder } from "./upload.ts";
- * const state = await uploadRunFolder(config, "out/runs/run-1", db, logger);
- * ```
+ * It needs an S3 server: exercised by tests/storage/run_storage_test.ts.
  */
 export async function uploadRunFolder(
   config: GamConfig,
