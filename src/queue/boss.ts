@@ -45,12 +45,7 @@ export interface OpenBossOptions {
  *
  * @returns The started engine; `stop()` it when done.
  *
- * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
- * ```ts ignore
- * import { openBoss } from "./boss.ts";
- * const boss = await openBoss({ url: Deno.env.get("DATABASE_URL")!, settings: config.execution.queue });
- * await boss.stop();
- * ```
+ * It needs a PostgreSQL server for pg-boss: exercised by tests/queue/queue_run_test.ts.
  */
 export async function openBoss(options: OpenBossOptions): Promise<PgBoss> {
   const { settings } = options;

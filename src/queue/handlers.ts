@@ -126,11 +126,7 @@ function runtimeFor(rt: Runtime, modality: string) {
  * `ingest`: the tile's halo bbox through the ingestion cache (one fetch per key across
  * processes and hosts).
  *
- * @example Usage (runs inside `gam worker`: needs pg-boss on a PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { ingestTile } from "./handlers.ts";
- * await ingestTile(ctx, { runId, modality: "gravity", tile });
- * ```
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_run_test.ts.
  */
 export async function ingestTile(ctx: HandlerContext, job: TileJob): Promise<object> {
   if (!(await isRunning(ctx, job.runId))) return SKIPPED;
@@ -163,11 +159,7 @@ export async function ingestTile(ctx: HandlerContext, job: TileJob): Promise<obj
  * `preprocess`: the tile part of the pipeline over the tile's halo, with the run's bbox as the
  * frame of its grid; cached; settles the tile and sends the mosaic after the last tile.
  *
- * @example Usage (runs inside `gam worker`: needs pg-boss on a PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { preprocessTile } from "./handlers.ts";
- * await preprocessTile(ctx, { runId, modality: "gravity", tile });
- * ```
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_run_test.ts.
  */
 export async function preprocessTile(ctx: HandlerContext, job: TileJob): Promise<object> {
   if (!(await isRunning(ctx, job.runId))) return SKIPPED;
@@ -272,11 +264,7 @@ interface MosaicGrid {
  * `mosaic`: stitches the modality's tiles, runs the whole-grid stages, caches and writes the
  * grids; sends the persist job.
  *
- * @example Usage (runs inside `gam worker`: needs pg-boss on a PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { mosaicModality } from "./handlers.ts";
- * await mosaicModality(ctx, { runId, modality: "gravity" });
- * ```
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_run_test.ts.
  */
 export async function mosaicModality(ctx: HandlerContext, job: ModalityJob): Promise<object> {
   if (!(await isRunning(ctx, job.runId))) return SKIPPED;
@@ -423,11 +411,7 @@ function combinedManifest(run: QueuedRun, modality: string, ok: Settled[]): Mani
  * `persist`: the modality's survey, grids and anomalies in one transaction (a second attempt
  * finds the run's survey of the modality and stores nothing); the last modality ends the run.
  *
- * @example Usage (runs inside `gam worker`: needs pg-boss on a PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { persistQueuedModality } from "./handlers.ts";
- * await persistQueuedModality(ctx, { runId, modality: "gravity" });
- * ```
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_run_test.ts.
  */
 export async function persistQueuedModality(
   ctx: HandlerContext,
@@ -594,11 +578,7 @@ async function writeRunFolderOf(
  * @param data The job's payload.
  * @param error The last attempt's error (`sourceOutput`).
  *
- * @example Usage (runs inside `gam worker`: needs pg-boss on a PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { deadLetter } from "./handlers.ts";
- * await deadLetter(ctx, "gam-ingest", job.data, job.sourceOutput);
- * ```
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_faults_test.ts.
  */
 export async function deadLetter(
   ctx: HandlerContext,

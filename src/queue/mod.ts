@@ -12,13 +12,7 @@
  * - {@linkcode runWorker}: `gam worker --profile io|cpu|all`.
  * - {@linkcode queuedRunStatus}, {@linkcode queuedRunSummary}, {@linkcode cancelQueuedRun}.
  *
- * @example Submit a run and wait for a worker (needs a PostgreSQL server)
- * ```ts ignore
- * import { openBoss, queuedRunStatus, submitRun } from "./mod.ts";
- * const boss = await openBoss({ url, settings: config.execution.queue });
- * await submitRun({ boss, db, config, configHash, runId, modalities: ["gravity"], logger });
- * console.log(await queuedRunStatus(db, runId));
- * ```
+ * Submitting a run and waiting for a worker needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
  *
  * @module
  */

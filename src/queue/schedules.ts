@@ -22,11 +22,7 @@ export interface ScheduleTick {
  *
  * @returns The modalities scheduled.
  *
- * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
- * ```ts ignore
- * import { registerSchedules } from "./schedules.ts";
- * await registerSchedules(boss, config); // ["gravity"]
- * ```
+ * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_schedule_test.ts.
  */
 export async function registerSchedules(boss: PgBoss, config: GamConfig): Promise<string[]> {
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";

@@ -42,11 +42,7 @@ export interface QueuedRunStatus {
 /**
  * The progress of a queued run, or `undefined` when `runId` is no queued run.
  *
- * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { queuedRunStatus } from "./status.ts";
- * const s = await queuedRunStatus(db, "run-1");
- * ```
+ * Queued runs live on the queue's PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
  */
 export async function queuedRunStatus(
   db: Database,
@@ -93,11 +89,7 @@ export async function queuedRunStatus(
  * per modality, aggregated from its tiles and mosaic; a modality with dead tiles names them in
  * its error.
  *
- * @example Usage (queued runs live on the queue's PostgreSQL server, so it is not run)
- * ```ts ignore
- * import { queuedRunSummary } from "./status.ts";
- * const summary = await queuedRunSummary(db, "run-1");
- * ```
+ * Queued runs live on the queue's PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
  */
 export async function queuedRunSummary(db: Database, runId: string): Promise<RunSummary> {
   const run = await loadQueuedRun(db, runId);
@@ -175,11 +167,7 @@ export async function queuedRunSummary(db: Database, runId: string): Promise<Run
  *
  * @returns Whether the run was running, and how many queued jobs were cancelled.
  *
- * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
- * ```ts ignore
- * import { cancelQueuedRun } from "./status.ts";
- * await cancelQueuedRun(db, boss, "run-1");
- * ```
+ * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts and tests/queue/queue_faults_test.ts.
  */
 export async function cancelQueuedRun(
   db: Database,

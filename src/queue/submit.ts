@@ -92,11 +92,7 @@ export function planRun(
  *
  * @returns The plan that was submitted.
  *
- * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
- * ```ts ignore
- * import { submitRun } from "./submit.ts";
- * const plan = await submitRun({ boss, db, config, configHash, runId, modalities, logger });
- * ```
+ * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
  */
 export async function submitRun(options: SubmitRunOptions): Promise<QueuedRunPlan> {
   const { config, runId } = options;

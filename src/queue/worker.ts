@@ -112,12 +112,7 @@ export function workerPlan(
  *
  * @throws {ConfigError} Without a PostgreSQL server (`DATABASE_URL`).
  *
- * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
- * ```ts ignore
- * import { runWorker } from "./worker.ts";
- * const stop = new AbortController();
- * await runWorker({ loaded, profile: "cpu", logger, signal: stop.signal });
- * ```
+ * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
  */
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { config } = options.loaded;
