@@ -23,12 +23,7 @@ import {
  * @returns A handle with the local `path`.
  * @throws {UsageError} For an `s3://` input without a `storage:` section.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * import { gridInput } from "./grid_input.ts";
- * await using g = await gridInput("s3://gam/phase1/preprocessing/x.tif", {});
- * console.log(g.path);
- * ```
+ * Reading an `s3://` grid needs an S3 server: exercised by tests/storage/run_storage_test.ts (`gam qc`/`gam filter`).
  */
 export async function gridInput(
   input: string,

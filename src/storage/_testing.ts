@@ -64,16 +64,7 @@ async function script(args: string[], env: Record<string, string>): Promise<stri
  * @param options Fixed credentials (both or neither); default: generated.
  * @returns The server; call `stop()` in a `finally`.
  *
- * @example Usage (starts a loopback S3 server, a tool of setup_test_env.sh, so it is not run)
- * ```ts ignore
- * import { startTestS3Server } from "./_testing.ts";
- * const server = await startTestS3Server();
- * try {
- *   const store = await server.store("test-bucket");
- * } finally {
- *   await server.stop();
- * }
- * ```
+ * It starts a loopback S3 server (a tool of scripts/setup_test_env.sh): used by tests/storage/run_storage_test.ts and src/storage/s3_object_store_test.ts.
  */
 export async function startTestS3Server(
   kind: "versitygw" | "moto" = "versitygw",

@@ -102,15 +102,7 @@ function mirrorMetrics(registry: MetricsRegistry): MirrorMetrics {
 /**
  * A {@linkcode CacheStore} over a local folder, mirrored to a bucket.
  *
- * @example Open, use, and drain before exit (needs an S3 server, so it is not run)
- * ```ts ignore
- * const mirror = new CacheMirror(".gam/cache", { bucket, prefix: "cache" });
- * await mirror.resume(); // uploads left pending by an earlier process
- * const cache = new IngestionCache({ store: mirror });
- * // ... runs ...
- * await mirror.flush();
- * await mirror.close();
- * ```
+ * It needs an S3 server: exercised by src/storage/cache_mirror_test.ts.
  */
 export class CacheMirror implements CacheStore {
   /** The local layer. */

@@ -42,11 +42,7 @@ export function cacheMirrorPrefix(
 /**
  * Opens the cache store of `config` (the mirror when storage is configured, see the module).
  *
- * @example Usage (needs an S3 server (a config with storage), so it is not run)
- * ```ts ignore
- * const { store, mirror } = openCacheStore(config, { logger });
- * await mirror?.resume();
- * ```
+ * It needs an S3 server: exercised by src/storage/cache_mirror_test.ts.
  */
 export function openCacheStore(
   config: Pick<GamConfig, "defaults" | "storage" | "auth">,

@@ -40,10 +40,7 @@ export interface BucketBackupInfo {
 /**
  * Backs the database up to `key` in `bucket`, with the SHA-256 in the object's metadata.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * const info = await backupToBucket(db, bucket, "backups/2026-12-04/db.dump");
- * ```
+ * It needs an S3 server: exercised by src/storage/db_backup_test.ts.
  */
 export async function backupToBucket(
   db: Database,
@@ -84,10 +81,7 @@ export async function backupToBucket(
  * recorded in the object's metadata before anything touches the database; an object without
  * one (not written by `gam db backup`) or whose bytes do not match is refused.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * await restoreFromBucket(db, bucket, "backups/2026-12-04/db.dump");
- * ```
+ * It needs an S3 server: exercised by src/storage/db_backup_test.ts.
  */
 export async function restoreFromBucket(
   db: Database,
@@ -139,10 +133,7 @@ export async function restoreFromBucket(
  * JSON: the weekly schema snapshot. The same query runs on both engines, so two snapshots can
  * be compared whatever engine made them.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * const json = await schemaSnapshot(db);
- * ```
+ * It needs an S3 server: exercised by src/storage/db_backup_test.ts.
  */
 export async function schemaSnapshot(db: Database): Promise<string> {
   const columns = await db.sql.query<

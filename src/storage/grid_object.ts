@@ -26,13 +26,7 @@ export interface LocalGrid extends AsyncDisposable {
  * @throws {TypeError} For a version id on a `.zarr` group (each file has its own version:
  *   take them from the run's manifest).
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * import { openStoredGrid } from "./grid_object.ts";
- * import { readGrid } from "../formats/mod.ts";
- * await using local = await openStoredGrid("s3://gam/phase1/preprocessing/a.tif", store);
- * const grid = await readGrid(local.path);
- * ```
+ * It needs an S3 server: exercised by tests/storage/run_storage_test.ts (`gam qc`/`gam filter` on `s3://` grids).
  */
 export async function openStoredGrid(uri: string, store: ObjectStore): Promise<LocalGrid> {
   const { bucket, key, versionId } = parseS3Uri(uri);

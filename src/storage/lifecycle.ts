@@ -126,11 +126,7 @@ function fromSdk(rule: LifecycleRule): LifecycleRuleView {
  * @throws {Error} The SDK's error when the server does not implement the API
  *   (`NotImplemented`, as versitygw 1.8.0 answers).
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * import { readLifecycle } from "./lifecycle.ts";
- * console.log(await readLifecycle(store));
- * ```
+ * It needs an S3 server: exercised by tests/storage/lifecycle_test.ts.
  */
 export async function readLifecycle(store: S3ObjectStore): Promise<LifecycleRuleView[]> {
   try {
@@ -205,11 +201,7 @@ export class LifecycleMismatchError extends Error {
  * @returns The rules read back.
  * @throws {LifecycleMismatchError} When what the server stored differs.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * import { applyLifecycle, renderLifecycle } from "./lifecycle.ts";
- * await applyLifecycle(store, renderLifecycle(config.storage!));
- * ```
+ * It needs an S3 server: exercised by tests/storage/lifecycle_test.ts.
  */
 export async function applyLifecycle(
   store: S3ObjectStore,

@@ -9,14 +9,7 @@
  * - Layout: {@linkcode runPrefix}, {@linkcode objectName}, {@linkcode bboxTag}.
  * - `s3://` URIs with version ids: {@linkcode formatS3Uri}, {@linkcode parseS3Uri}.
  *
- * @example Open the configured bucket (needs an S3 server, so it is not run)
- * ```ts ignore
- * import { loadConfig } from "../config/mod.ts";
- * import { openObjectStore } from "./mod.ts";
- * const { config } = await loadConfig();
- * const store = openObjectStore(config);
- * if (store) await store.ensureBucket();
- * ```
+ * Opening the configured bucket needs an S3 server: exercised by src/storage/s3_object_store_test.ts and tests/storage/run_storage_test.ts.
  *
  * @module
  */

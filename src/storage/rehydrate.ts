@@ -45,10 +45,7 @@ export function entriesOfManifest(manifest: unknown): string[] {
 /**
  * Brings every entry of `paths` that is missing locally back from the bucket.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * const report = await rehydrateEntries(mirror, entriesOfManifest(manifest));
- * ```
+ * It needs an S3 server: exercised by src/storage/cache_mirror_test.ts.
  */
 export async function rehydrateEntries(
   mirror: CacheMirror,
@@ -100,10 +97,7 @@ export class RunNotInBucketError extends Error {
  * (metadata key `storage`, with its version id), else the newest
  * `<root>/{preprocessing,ingestion}/<date>/<run-id>/manifest.json` found by listing.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * const ref = await findRunManifest(store, "phase1/", "run-123", db.repo);
- * ```
+ * It needs an S3 server: exercised by tests/storage/dr_drill_test.ts.
  */
 export async function findRunManifest(
   store: ObjectStore,
@@ -133,10 +127,7 @@ export async function findRunManifest(
  * Rehydrates the cache entries of one run: reads its manifest from the bucket
  * ({@linkcode findRunManifest}) and brings back every entry it lists.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * const report = await rehydrateRun(mirror, store, { root: "phase1/", runId: "run-123", repo });
- * ```
+ * It needs an S3 server: exercised by tests/storage/dr_drill_test.ts.
  */
 export async function rehydrateRun(
   mirror: CacheMirror,

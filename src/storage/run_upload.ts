@@ -225,11 +225,7 @@ export async function markUploadPending(
  * @param options As for {@linkcode pushRun}; `skip`: run ids not to push (the current run).
  * @returns The run ids pushed now and those still pending.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * import { resumePendingUploads } from "./run_upload.ts";
- * const { pushed, stillPending } = await resumePendingUploads("out/runs", { store, root });
- * ```
+ * It needs an S3 server: exercised by src/storage/faults_test.ts.
  */
 export async function resumePendingUploads(
   runsDir: string,
@@ -286,13 +282,7 @@ function baseName(path: string): string {
  * @throws {RunFolderError} When the folder has no manifest.
  * @throws {StorageError} When the bucket cannot be reached (the journal then says `pending`).
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * import { openObjectStore, pushRun } from "./mod.ts";
- * const store = openObjectStore(config)!;
- * await store.ensureBucket();
- * await pushRun("out/runs/run-123", { store, root: config.storage! });
- * ```
+ * It needs an S3 server: exercised by src/storage/faults_test.ts and tests/storage/prune_test.ts.
  */
 export async function pushRun(runDir: string, options: PushRunOptions): Promise<PushRunResult> {
   let manifestText: string;

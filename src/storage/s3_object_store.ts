@@ -97,22 +97,7 @@ const NO_GUARD_TIMEOUT = 2 ** 31 - 1;
 /**
  * An S3 bucket as an {@linkcode ObjectStore}.
  *
- * @example Upload and read back against the loopback server (needs an S3 server, so it is not run)
- * ```ts ignore
- * import { S3ObjectStore } from "./s3_object_store.ts";
- * const store = new S3ObjectStore({
- *   endpoint: Deno.env.get("GAM_S3_ENDPOINT"),
- *   bucket: "gam-example",
- *   credentials: () =>
- *     Promise.resolve({
- *       accessKeyId: Deno.env.get("GAM_S3_ACCESS_KEY_ID")!,
- *       secretAccessKey: Deno.env.get("GAM_S3_SECRET_ACCESS_KEY")!,
- *     }),
- * });
- * await store.ensureBucket();
- * const put = await store.putBytes("a/b.txt", new TextEncoder().encode("hello"));
- * const { bytes } = await store.getBytes("a/b.txt", { versionId: put.versionId });
- * ```
+ * It needs an S3 server: exercised by src/storage/s3_object_store_test.ts.
  */
 export class S3ObjectStore implements ObjectStore {
   /** The bucket name. */

@@ -48,10 +48,7 @@ export interface ScheduledBackupInfo extends BucketBackupInfo {
 /**
  * Writes one scheduled backup: the data dump, then (when `schema` is true) the schema snapshot.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * await runScheduledBackup(db, store, { base: "phase1/backups", schema: true });
- * ```
+ * It needs an S3 server: exercised by src/storage/db_backup_test.ts.
  */
 export async function runScheduledBackup(
   db: Database,
@@ -73,10 +70,7 @@ export async function runScheduledBackup(
  * The newest data dump of `engine` under `prefix` (any depth): keys carry their time, so the
  * greatest key is the newest. Throws {@linkcode BackupError} when there is none.
  *
- * @example Usage (needs an S3 server, so it is not run)
- * ```ts ignore
- * const key = await latestBackup(store, "phase1/backups/", "postgres");
- * ```
+ * It needs an S3 server: exercised by tests/storage/serve_backup_test.ts.
  */
 export async function latestBackup(
   store: ObjectStore,
