@@ -5,9 +5,9 @@
  * deno run --no-prompt --cached-only <exactly the granted --allow-* flags> <entry>
  * ```
  *
- * where `<entry>` is a `data:` module (a template with placeholders, so it is not run):
+ * where `<entry>` is a `data:` module, generated from this template (placeholders in `<>`):
  *
- * ```ts ignore
+ * ```text
  * import { importFailed, serve } from "<this file>";
  * let plugin;
  * try { plugin = await import("<plugin specifier>"); } catch (e) { await importFailed(e); }
@@ -104,11 +104,7 @@ function post(msg: ChildMessage): Promise<void> {
 /**
  * Reports that importing the plugin failed, then exits (status 3).
  *
- * @example Usage (only inside the plugin host child process: it writes the protocol channel and exits, so it is not run)
- * ```ts ignore
- * import { importFailed } from "./plugin_host.ts";
- * await importFailed(new Error("boom"));
- * ```
+ * Only inside the plugin host child process: exercised by tests/ingestion/sandbox_test.ts and tests/ingestion/protocol_test.ts.
  */
 export async function importFailed(error: unknown): Promise<never> {
   await post({ type: "import-error", error: toWireError(error) });
@@ -126,12 +122,7 @@ interface PluginLike {
  *
  * @param mod The plugin module namespace.
  *
- * @example Usage (only inside the plugin host child process: it serves the protocol channel, so it is not run)
- * ```ts ignore
- * import { serve } from "./plugin_host.ts";
- * import * as plugin from "./my_plugin.ts";
- * serve(plugin);
- * ```
+ * Only inside the plugin host child process: exercised by tests/ingestion/sandbox_test.ts and tests/ingestion/protocol_test.ts.
  */
 export async function serve(mod: Record<string, unknown>): Promise<void> {
   let manifest: unknown;

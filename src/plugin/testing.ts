@@ -57,14 +57,7 @@ export interface PluginRun {
  * @throws {PluginLoadError} when the sandbox refuses the plugin.
  * @throws {ModalityFetchError} when the fetch fails; `cause` holds the plugin's error.
  *
- * @example Fetch through the sandbox in a plugin's test (needs the HTTP server named in its params, so it is not run)
- * ```ts ignore
- * import { runPlugin } from "@gam/pipeline/plugin/testing";
- * const { data } = await runPlugin(new URL("./mod.ts", import.meta.url), {
- *   bbox: [10, 45, 11, 46], params: { url: "https://example.org/stations.csv" },
- *   permissions: { net: ["example.org"] },
- * });
- * ```
+ * It loads a plugin in the sandbox: exercised by src/cli/commands/plugin_init_test.ts (the scaffolded plugin's test calls it).
  */
 export async function runPlugin(
   module: string | URL,
