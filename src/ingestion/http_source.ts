@@ -86,10 +86,18 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
  * @throws {SourceNetworkError} when the connection fails or the body is shorter than its
  *   Content-Length (retryable).
  *
- * @example Usage (needs an HTTP server to fetch from, so it is not run)
- * ```ts ignore
+ * @example Usage (against a loopback server started in the example)
+ * ```ts
  * import { fetchBytes } from "./http_source.ts";
- * const { body } = await fetchBytes("https://example.org/data.gdf");
+ * const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () =>
+ *   new Response("station,g\nA,9.81\n"));
+ * try {
+ *   const host = `127.0.0.1:${server.addr.port}`;
+ *   const { body } = await fetchBytes(`http://${host}/data.csv`, { allowInsecureHttp: [host] });
+ *   console.assert(new TextDecoder().decode(body).startsWith("station,g"));
+ * } finally {
+ *   await server.shutdown();
+ * }
  * ```
  */
 export async function fetchBytes(

@@ -88,11 +88,23 @@ export function pushGroupUrl(options: PushMetricsOptions): string {
  * @param options Gateway URL, job, grouping labels, time limit.
  * @throws {MetricsPushError} When the gateway answers with an error or cannot be reached.
  *
- * @example Usage (needs a Pushgateway listening at the URL, so it is not run)
- * ```ts ignore
+ * @example Usage (against a loopback server started in the example)
+ * ```ts
  * import { pushMetrics } from "./export_metrics.ts";
  * import { defaultRegistry } from "./metrics.ts";
- * await pushMetrics(defaultRegistry, { url: "http://127.0.0.1:9091", job: "gam-run" });
+ * const pushed: string[] = [];
+ * const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+ *   pushed.push(`${req.method} ${new URL(req.url).pathname}`);
+ *   await req.body?.cancel();
+ *   return new Response(null, { status: 200 });
+ * });
+ * try {
+ *   const url = `http://127.0.0.1:${server.addr.port}`;
+ *   await pushMetrics(defaultRegistry, { url, job: "gam-run" });
+ *   console.assert(pushed[0]?.startsWith("PUT /metrics/job@base64/"));
+ * } finally {
+ *   await server.shutdown();
+ * }
  * ```
  */
 export async function pushMetrics(

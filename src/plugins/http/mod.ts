@@ -116,10 +116,23 @@ async function sizeOf(path: string): Promise<number> {
 /**
  * Downloads `url` to `target` with the pinned hash, resume-safe. Returns the action taken.
  *
- * @example Usage (needs an HTTP server to download from, so it is not run)
- * ```ts ignore
+ * @example Usage (against a loopback server started in the example)
+ * ```ts
  * import { download } from "./mod.ts";
- * await download("https://example.org/a.csv", "/tmp/a.csv", "<sha256>", { allowInsecureHttp: [] });
+ * import { createHash } from "node:crypto";
+ * const text = "station,g\nA,9.81\n";
+ * const sha256 = createHash("sha256").update(text).digest("hex");
+ * const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () => new Response(text));
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-download-" });
+ * try {
+ *   const url = `http://127.0.0.1:${server.addr.port}/a.csv`;
+ *   const options = { allowInsecureHttp: ["127.0.0.1"] };
+ *   console.assert((await download(url, `${dir}/a.csv`, sha256, options)) === "download");
+ *   console.assert((await download(url, `${dir}/a.csv`, sha256, options)) === "use"); // cached
+ * } finally {
+ *   await server.shutdown();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function download(
