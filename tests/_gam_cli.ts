@@ -27,11 +27,8 @@ export interface GamRun {
  * @param args Arguments after `gam`.
  * @returns The executable followed by its arguments.
  *
- * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
- * ```ts ignore
- * import { gamCommandLine } from "./_gam_cli.ts";
- * const [exe, ...args] = gamCommandLine(["--version"]);
- * ```
+ * For example `gamCommandLine(["--version"])` is `[deno, "run", …, "--version"]`; used by
+ * tests/job/unwritable_test.ts. (Examples in tests/ are not run by the test task.)
  */
 export function gamCommandLine(args: string[]): string[] {
   return [
@@ -66,13 +63,8 @@ export interface SpawnGamOptions {
  * @param options Environment, working folder and streams.
  * @returns The child process (the caller awaits it, or `collect()`s it).
  *
- * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
- * ```ts ignore
- * import { collect, spawnGam } from "./_gam_cli.ts";
- * const child = spawnGam(["serve", "--config", "c.yaml"], { stdout: "null" });
- * child.kill("SIGTERM");
- * const { code } = await collect(child);
- * ```
+ * For example `spawnGam(["serve", "--config", path], { stdout: "piped" })`, then `collect(child)`;
+ * used by tests/deploy/blue_green_test.ts.
  */
 export function spawnGam(args: string[], options: SpawnGamOptions = {}): Deno.ChildProcess {
   const [exe, ...rest] = gamCommandLine(args);
@@ -92,11 +84,8 @@ export function spawnGam(args: string[], options: SpawnGamOptions = {}): Deno.Ch
  * @param child A child from {@linkcode spawnGam} (stdout and stderr `"piped"`).
  * @returns Its exit code, standard output and standard error.
  *
- * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
- * ```ts ignore
- * import { collect, spawnGam } from "./_gam_cli.ts";
- * const r = await collect(spawnGam(["plugin", "check", "x.ts"], { cwd: "/tmp" }));
- * ```
+ * For example `await collect(spawnGam(["plugin", "check", "x.ts"], { cwd }))`; used by
+ * tests/job/survey_inputs_run_test.ts.
  */
 export async function collect(child: Deno.ChildProcess): Promise<GamRun> {
   const out = await child.output();
@@ -110,12 +99,8 @@ export async function collect(child: Deno.ChildProcess): Promise<GamRun> {
  * @param args Arguments after `gam`, e.g. `["run", "--config", path, "--json"]`.
  * @param env Extra environment variables (added to the inherited environment).
  *
- * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
- * ```ts ignore
- * import { gam } from "./_gam_cli.ts";
- * const r = await gam(["run", "--dry-run"]);
- * r.code; // 0
- * ```
+ * For example `(await gam(["run", "--dry-run"])).code` is 0 for a valid configuration; used by
+ * most CLI tests, e.g. tests/job/run_test.ts.
  */
 export function gam(args: string[], env: Record<string, string> = {}): Promise<GamRun> {
   return collect(spawnGam(args, { env }));
@@ -124,11 +109,7 @@ export function gam(args: string[], env: Record<string, string> = {}): Promise<G
 /**
  * Whether `path` exists.
  *
- * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
- * ```ts ignore
- * import { exists } from "./_gam_cli.ts";
- * await exists("/nonexistent"); // false
- * ```
+ * For example `await exists("/nonexistent")` is `false`; used by tests/config/examples_test.ts.
  */
 export async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
@@ -139,11 +120,7 @@ export async function exists(path: string): Promise<boolean> {
  * and `gam serve` refuse a server database that is not migrated, since migrating is the
  * deployment's own step (`gam db migrate`). Call at the top of a test file that runs them.
  *
- * @example Usage (not run: the test task runs the examples of src/ only; this spawns gam)
- * ```ts ignore
- * import { migrateServerDatabase } from "./_gam_cli.ts";
- * await migrateServerDatabase();
- * ```
+ * For example `await migrateServerDatabase()` at the top of tests/config/examples_test.ts.
  */
 export async function migrateServerDatabase(): Promise<void> {
   if (!Deno.env.get("DATABASE_URL")) return;

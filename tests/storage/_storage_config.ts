@@ -17,11 +17,9 @@ export type Yaml = Record<string, any>;
  * `<dir>/cache`, and `storage:` on `bucket` of `server`. Returns its path and the environment
  * `gam` needs (the S3 credentials).
  *
- * @example Usage (needs the loopback S3 server of a storage test, so it is not run)
- * ```ts ignore
- * const { path, env } = await storageConfig(dir, server, "gam-dr");
- * await gam(["db", "backup", "--to", "s3://gam-dr/x.dump", "--config", path], env);
- * ```
+ * For example `const { path, env } = await storageConfig(dir, server, "gam-dr")`, then
+ * `gam(["db", "backup", "--to", "s3://gam-dr/x.dump", "--config", path], env)`; it needs the
+ * loopback S3 server of a storage test: used by tests/storage/dr_drill_test.ts.
  */
 export async function storageConfig(
   dir: string,
