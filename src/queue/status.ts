@@ -42,7 +42,35 @@ export interface QueuedRunStatus {
 /**
  * The progress of a queued run, or `undefined` when `runId` is no queued run.
  *
- * Queued runs live on the queue's PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
+ * @example Usage (on the embedded engine)
+ * ```ts
+ * import { queuedRunStatus } from "./status.ts";
+ * import { createQueuedRun, settle } from "./run_record.ts";
+ * import { planTiles } from "./tiles.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const { config, hash: configHash } = await loadConfig({ configPath, env: {} });
+ * const bbox = [10, 45, 12, 46] as const;
+ * const tiles = planTiles(bbox, { size: 1, halo: { lat: 0.1 } }); // r0c0, r0c1
+ * const gravity = { tiles, halo: { lat: 0.1 }, haloReason: "configured" };
+ * const plan = { bbox, runDir: "out/runs/run-1", modalities: { gravity } };
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await createQueuedRun(db, { runId: "run-1", config, configHash, plan });
+ *     await settle(db, "run-1", { modality: "gravity", step: "tile", key: "r0c0", outcome: "ok", detail: null });
+ *     const status = await queuedRunStatus(db, "run-1");
+ *     console.assert(status?.modalities[0]?.done === 1 && status.modalities[0].total === 2);
+ *     console.assert((await queuedRunStatus(db, "run-2")) === undefined);
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export async function queuedRunStatus(
   db: Database,
@@ -89,7 +117,34 @@ export async function queuedRunStatus(
  * per modality, aggregated from its tiles and mosaic; a modality with dead tiles names them in
  * its error.
  *
- * Queued runs live on the queue's PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
+ * @example Usage (on the embedded engine)
+ * ```ts
+ * import { queuedRunSummary } from "./status.ts";
+ * import { createQueuedRun, settle } from "./run_record.ts";
+ * import { planTiles } from "./tiles.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const { config, hash: configHash } = await loadConfig({ configPath, env: {} });
+ * const bbox = [10, 45, 12, 46] as const;
+ * const tiles = planTiles(bbox, { size: 1, halo: { lat: 0.1 } }); // r0c0, r0c1
+ * const gravity = { tiles, halo: { lat: 0.1 }, haloReason: "configured" };
+ * const plan = { bbox, runDir: "out/runs/run-1", modalities: { gravity } };
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     await createQueuedRun(db, { runId: "run-1", config, configHash, plan });
+ *     await settle(db, "run-1", { modality: "gravity", step: "tile", key: "r0c0", outcome: "ok", detail: null });
+ *     const summary = await queuedRunSummary(db, "run-1");
+ *     console.assert(summary.modalities[0]?.outcome === "failed"); // not persisted yet
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export async function queuedRunSummary(db: Database, runId: string): Promise<RunSummary> {
   const run = await loadQueuedRun(db, runId);
