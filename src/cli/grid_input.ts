@@ -23,7 +23,15 @@ import {
  * @returns A handle with the local `path`.
  * @throws {UsageError} For an `s3://` input without a `storage:` section.
  *
- * Reading an `s3://` grid needs an S3 server: exercised by tests/storage/run_storage_test.ts (`gam qc`/`gam filter`).
+ * Reading an `s3://` grid needs an S3 server: exercised by tests/storage/run_storage_test.ts
+ * (`gam qc`/`gam filter`).
+ *
+ * @example A local path is used as it is
+ * ```ts
+ * import { gridInput } from "./grid_input.ts";
+ * await using g = await gridInput("out/grid.tif", {});
+ * console.assert(g.path === "out/grid.tif");
+ * ```
  */
 export async function gridInput(
   input: string,

@@ -104,7 +104,8 @@ function post(msg: ChildMessage): Promise<void> {
 /**
  * Reports that importing the plugin failed, then exits (status 3).
  *
- * Only inside the plugin host child process: exercised by tests/ingestion/sandbox_test.ts and tests/ingestion/protocol_test.ts.
+ * Only inside the plugin host child process: exercised by tests/ingestion/sandbox_test.ts and
+ * tests/ingestion/protocol_test.ts.
  */
 export async function importFailed(error: unknown): Promise<never> {
   await post({ type: "import-error", error: toWireError(error) });
@@ -122,7 +123,8 @@ interface PluginLike {
  *
  * @param mod The plugin module namespace.
  *
- * Only inside the plugin host child process: exercised by tests/ingestion/sandbox_test.ts and tests/ingestion/protocol_test.ts.
+ * Only inside the plugin host child process: exercised by tests/ingestion/sandbox_test.ts and
+ * tests/ingestion/protocol_test.ts.
  */
 export async function serve(mod: Record<string, unknown>): Promise<void> {
   let manifest: unknown;

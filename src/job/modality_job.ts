@@ -420,7 +420,8 @@ export async function runModalityJob(ctx: ModalityJobContext): Promise<ModalityJ
  * expired copy is served only when the source is down ({@linkcode isSourceDown}). Also the
  * ingest step of a queued run's tile (`src/queue/`), with the tile's halo as `bbox`.
  *
- * It needs a run's ingestion service and caches: exercised by tests/job/run_test.ts (`gam run`) and tests/queue/queue_run_test.ts.
+ * It needs a run's ingestion service and caches: exercised by tests/job/run_test.ts (`gam run`) and
+ * tests/queue/queue_run_test.ts.
  */
 export async function ingest(
   ctx: Pick<

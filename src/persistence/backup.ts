@@ -128,7 +128,8 @@ async function rowCounts(client: SqlClient): Promise<Record<string, number>> {
 /**
  * Dumps a server database to `file` (custom format), atomically (a temporary file is renamed).
  *
- * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status, backup, restore against a server").
+ * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status,
+ * backup, restore against a server").
  */
 export async function backupServer(
   client: SqlClient,
@@ -149,7 +150,8 @@ export async function backupServer(
  * Restores a custom-format dump into the server database: objects in the dump are dropped
  * (`--clean --if-exists`) and recreated in one transaction; on error nothing changes.
  *
- * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status, backup, restore against a server").
+ * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status,
+ * backup, restore against a server").
  */
 export async function restoreServer(client: SqlClient, url: string, file: string): Promise<void> {
   await expectKind(file, "pg_dump-custom");

@@ -31,7 +31,8 @@ export interface PostgresClient extends SqlClient {
 /**
  * Opens a pool against `url` (`postgres://user:pass@host:port/db`) and checks that it answers.
  *
- * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status, backup, restore against a server") and every server test.
+ * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status,
+ * backup, restore against a server") and every server test.
  */
 export async function connectPostgres(
   url: string,

@@ -57,7 +57,8 @@ export interface PluginRun {
  * @throws {PluginLoadError} when the sandbox refuses the plugin.
  * @throws {ModalityFetchError} when the fetch fails; `cause` holds the plugin's error.
  *
- * It loads a plugin in the sandbox: exercised by src/cli/commands/plugin_init_test.ts (the scaffolded plugin's test calls it).
+ * It loads a plugin in the sandbox: exercised by src/cli/commands/plugin_init_test.ts (the
+ * scaffolded plugin's test calls it).
  */
 export async function runPlugin(
   module: string | URL,

@@ -126,7 +126,8 @@ function runtimeFor(rt: Runtime, modality: string) {
  * `ingest`: the tile's halo bbox through the ingestion cache (one fetch per key across
  * processes and hosts).
  *
- * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_run_test.ts.
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by
+ * tests/queue/queue_run_test.ts.
  */
 export async function ingestTile(ctx: HandlerContext, job: TileJob): Promise<object> {
   if (!(await isRunning(ctx, job.runId))) return SKIPPED;
@@ -159,7 +160,8 @@ export async function ingestTile(ctx: HandlerContext, job: TileJob): Promise<obj
  * `preprocess`: the tile part of the pipeline over the tile's halo, with the run's bbox as the
  * frame of its grid; cached; settles the tile and sends the mosaic after the last tile.
  *
- * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_run_test.ts.
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by
+ * tests/queue/queue_run_test.ts.
  */
 export async function preprocessTile(ctx: HandlerContext, job: TileJob): Promise<object> {
   if (!(await isRunning(ctx, job.runId))) return SKIPPED;
@@ -264,7 +266,8 @@ interface MosaicGrid {
  * `mosaic`: stitches the modality's tiles, runs the whole-grid stages, caches and writes the
  * grids; sends the persist job.
  *
- * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_run_test.ts.
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by
+ * tests/queue/queue_run_test.ts.
  */
 export async function mosaicModality(ctx: HandlerContext, job: ModalityJob): Promise<object> {
   if (!(await isRunning(ctx, job.runId))) return SKIPPED;
@@ -411,7 +414,8 @@ function combinedManifest(run: QueuedRun, modality: string, ok: Settled[]): Mani
  * `persist`: the modality's survey, grids and anomalies in one transaction (a second attempt
  * finds the run's survey of the modality and stores nothing); the last modality ends the run.
  *
- * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_run_test.ts.
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by
+ * tests/queue/queue_run_test.ts.
  */
 export async function persistQueuedModality(
   ctx: HandlerContext,
@@ -578,7 +582,8 @@ async function writeRunFolderOf(
  * @param data The job's payload.
  * @param error The last attempt's error (`sourceOutput`).
  *
- * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by tests/queue/queue_faults_test.ts.
+ * It runs inside `gam worker` (pg-boss on a PostgreSQL server): exercised by
+ * tests/queue/queue_faults_test.ts.
  */
 export async function deadLetter(
   ctx: HandlerContext,

@@ -23,7 +23,8 @@ export const WORKER_INSTANCE_PREFIX = "gam-worker-";
  * Registers the queue metrics on `registry`, reading depths and live workers from `boss` at
  * each scrape.
  *
- * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts (the `gam_queue_*` series).
+ * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts (the
+ * `gam_queue_*` series).
  */
 export function queueMetrics(registry: MetricsRegistry, boss: PgBoss): QueueMetrics {
   const names = new Set([...Object.values(QUEUES), DEAD_LETTER_QUEUE, SCHEDULE_QUEUE]);

@@ -12,7 +12,8 @@
  * - {@linkcode runWorker}: `gam worker --profile io|cpu|all`.
  * - {@linkcode queuedRunStatus}, {@linkcode queuedRunSummary}, {@linkcode cancelQueuedRun}.
  *
- * Submitting a run and waiting for a worker needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
+ * Submitting a run and waiting for a worker needs pg-boss on a PostgreSQL server: exercised by
+ * tests/queue/queue_run_test.ts.
  *
  * @module
  */

@@ -222,7 +222,8 @@ export async function queuedRunSummary(db: Database, runId: string): Promise<Run
  *
  * @returns Whether the run was running, and how many queued jobs were cancelled.
  *
- * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts and tests/queue/queue_faults_test.ts.
+ * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts and
+ * tests/queue/queue_faults_test.ts.
  */
 export async function cancelQueuedRun(
   db: Database,

@@ -64,7 +64,8 @@ async function script(args: string[], env: Record<string, string>): Promise<stri
  * @param options Fixed credentials (both or neither); default: generated.
  * @returns The server; call `stop()` in a `finally`.
  *
- * It starts a loopback S3 server (a tool of scripts/setup_test_env.sh): used by tests/storage/run_storage_test.ts and src/storage/s3_object_store_test.ts.
+ * It starts a loopback S3 server (a tool of scripts/setup_test_env.sh): used by
+ * tests/storage/run_storage_test.ts and src/storage/s3_object_store_test.ts.
  */
 export async function startTestS3Server(
   kind: "versitygw" | "moto" = "versitygw",

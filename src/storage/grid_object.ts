@@ -26,7 +26,8 @@ export interface LocalGrid extends AsyncDisposable {
  * @throws {TypeError} For a version id on a `.zarr` group (each file has its own version:
  *   take them from the run's manifest).
  *
- * It needs an S3 server: exercised by tests/storage/run_storage_test.ts (`gam qc`/`gam filter` on `s3://` grids).
+ * It needs an S3 server: exercised by tests/storage/run_storage_test.ts (`gam qc`/`gam filter` on
+ * `s3://` grids).
  */
 export async function openStoredGrid(uri: string, store: ObjectStore): Promise<LocalGrid> {
   const { bucket, key, versionId } = parseS3Uri(uri);

@@ -9,7 +9,8 @@
  * - Layout: {@linkcode runPrefix}, {@linkcode objectName}, {@linkcode bboxTag}.
  * - `s3://` URIs with version ids: {@linkcode formatS3Uri}, {@linkcode parseS3Uri}.
  *
- * Opening the configured bucket needs an S3 server: exercised by src/storage/s3_object_store_test.ts and tests/storage/run_storage_test.ts.
+ * Opening the configured bucket needs an S3 server: exercised by
+ * src/storage/s3_object_store_test.ts and tests/storage/run_storage_test.ts.
  *
  * @module
  */
