@@ -104,7 +104,22 @@ export interface RunFolderFiles {
  * @param build The code and numeric core that ran.
  * @returns The files' text.
  *
- * It needs a finished run's summary and results: exercised by tests/job/run_test.ts (`gam run`).
+ * A run with modalities needs their results: exercised by tests/job/run_test.ts (`gam run`).
+ *
+ * @example A finished run without modalities
+ * ```ts
+ * import { renderRunFolder } from "./run_folder.ts";
+ * import { buildInfo } from "../compute/build_info.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const loaded = await loadConfig({ configPath, env: {} });
+ * const now = new Date().toISOString();
+ * const summary = { runId: "run-1", status: "succeeded", runDir: "out/runs/run-1", startedAt: now,
+ *   finishedAt: now, bbox: [10, 45, 11, 46], configHash: loaded.hash, modalities: [] } as const;
+ * const files = renderRunFolder({ ...summary, modalities: [] }, [], loaded, await buildInfo());
+ * console.assert(JSON.parse(files.manifest).config.hash === loaded.hash);
+ * console.assert(files.report.includes("run-1"));
+ * ```
  */
 export function renderRunFolder(
   summary: RunSummary,
