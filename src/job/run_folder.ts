@@ -274,7 +274,25 @@ export interface RunFolderDraft {
  *   it is; `loaded`, `build`: as for {@linkcode renderRunFolder}.
  * @returns The draft.
  *
- * It needs a run's summary and results: exercised by tests/job/run_test.ts (`gam run`).
+ * A run with modalities needs their results: exercised by tests/job/run_test.ts (`gam run`).
+ *
+ * @example A run without modalities, drafted before it finishes
+ * ```ts
+ * import { draftRunFolder } from "./run_folder.ts";
+ * import type { RunSummary } from "./summary.ts";
+ * import { buildInfo } from "../compute/build_info.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
+ * const loaded = await loadConfig({ configPath, env: {} });
+ * const summary: RunSummary = { runId: "run-1", status: "succeeded", runDir: "out/runs/run-1",
+ *   startedAt: new Date().toISOString(), finishedAt: "", bbox: [10, 45, 11, 46],
+ *   configHash: loaded.hash, modalities: [] };
+ * const draft = await draftRunFolder(summary, [], [], {
+ *   interrupted: false, database: "embedded", loaded, build: buildInfo() });
+ * const finished = { ...summary, database: "embedded", finishedAt: new Date().toISOString() };
+ * console.assert(draft.matches(finished) !== undefined); // the drafted files are used
+ * console.assert(draft.matches({ ...finished, database: "none" }) === undefined); // rendered anew
+ * ```
  */
 export async function draftRunFolder(
   summary: RunSummary,
