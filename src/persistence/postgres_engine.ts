@@ -33,6 +33,18 @@ export interface PostgresClient extends SqlClient {
  *
  * It needs a PostgreSQL server: exercised by src/cli/commands/db_test.ts ("gam db migrate, status,
  * backup, restore against a server") and every server test.
+ *
+ * @example No server at the address: a {@linkcode PersistenceError}
+ * ```ts
+ * import { connectPostgres } from "./postgres_engine.ts";
+ * import { PersistenceError } from "./errors.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // a port nothing listens on
+ * const port = listener.addr.port;
+ * listener.close();
+ * const refused = await connectPostgres(`postgres://gam@127.0.0.1:${port}/gam`)
+ *   .then(() => false, (e) => e instanceof PersistenceError);
+ * console.assert(refused);
+ * ```
  */
 export async function connectPostgres(
   url: string,
