@@ -95,7 +95,24 @@ export function rmsDifference(
  * @param rules Neutral or tolerances.
  * @returns One check per grid of the owner's run and per modality's anomaly count (not neutral).
  *
- * It needs two finished runs' folders: exercised by src/deploy/canary_test.ts.
+ * Comparing grids by value (not neutral) reads the runs' GeoTIFFs: exercised by
+ * src/deploy/canary_test.ts.
+ *
+ * @example A neutral change: grids compared by checksum (no file is read)
+ * ```ts
+ * import { compareCanaryRuns } from "./canary.ts";
+ * const run = (runId: string, checksum: string) => ({
+ *   runId,
+ *   modalities: [{ modality: "gravity", outcome: "ok", anomalies: 3,
+ *     grids: [{ branch: "fine", checksum, tif: "/nonexistent.tif" }] }],
+ * });
+ * const rules = { neutral: true, rms: 0, anomalyCount: 0 };
+ * const bbox = [10, 45, 10.1, 45.1] as const;
+ * const same = await compareCanaryRuns(bbox, run("a", "sha256:1"), run("b", "sha256:1"), rules);
+ * console.assert(same[0]?.passed === true);
+ * const changed = await compareCanaryRuns(bbox, run("a", "sha256:1"), run("b", "sha256:9"), rules);
+ * console.assert(changed[0]?.passed === false);
+ * ```
  */
 export async function compareCanaryRuns(
   bbox: Bbox,
