@@ -133,7 +133,24 @@ export async function restoreFromBucket(
  * JSON: the weekly schema snapshot. The same query runs on both engines, so two snapshots can
  * be compared whatever engine made them.
  *
- * It needs an S3 server: exercised by src/storage/db_backup_test.ts.
+ * @example Usage (on the embedded engine)
+ * ```ts
+ * import { schemaSnapshot } from "./db_backup.ts";
+ * import { openDatabase } from "../persistence/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "gam-doc-db-" });
+ * try {
+ *   const db = await openDatabase({ url: null, dataDir: `${dir}/db` }); // embedded, migrated
+ *   try {
+ *     const snapshot = JSON.parse(await schemaSnapshot(db));
+ *     console.assert(snapshot.engine === "pglite" && snapshot.migrations.length > 0);
+ *     console.assert(snapshot.tables.runs.columns.some((c: { name: string }) => c.name === "id"));
+ *   } finally {
+ *     await db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export async function schemaSnapshot(db: Database): Promise<string> {
   const columns = await db.sql.query<
