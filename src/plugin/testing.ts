@@ -57,8 +57,18 @@ export interface PluginRun {
  * @throws {PluginLoadError} when the sandbox refuses the plugin.
  * @throws {ModalityFetchError} when the fetch fails; `cause` holds the plugin's error.
  *
- * It loads a plugin in the sandbox: exercised by src/cli/commands/plugin_init_test.ts (the
- * scaffolded plugin's test calls it).
+ * A plugin's test that fetches over HTTP serves its data itself (`allowInsecureHttp` for the
+ * loopback server): src/cli/commands/plugin_init_test.ts runs the scaffolded plugin's test.
+ *
+ * @example The repository's synthetic plugin, through the real sandbox
+ * ```ts
+ * import { runPlugin } from "./testing.ts";
+ * const { data, manifest } = await runPlugin(
+ *   new URL("../plugins/synthetic/mod.ts", import.meta.url),
+ *   { bbox: [10, 45, 10.2, 45.2], modality: "gravity", params: { seed: 7 } },
+ * );
+ * console.assert(manifest.modalities.includes("gravity") && data.modality === "gravity");
+ * ```
  */
 export async function runPlugin(
   module: string | URL,
