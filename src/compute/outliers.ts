@@ -79,7 +79,7 @@ export interface HampelResult {
 export async function hampelFilter(
   pool: WorkerPool,
   values: Float64Array,
-  lineIds: Float64Array,
+  lineIds: Float64Array | Int32Array,
   options: { halfWindow: number; threshold: number; chunkReadings?: number } & FilterRunOptions,
 ): Promise<HampelResult> {
   const { halfWindow, threshold } = options;
@@ -99,8 +99,9 @@ export async function hampelFilter(
   const chunk = options.chunkReadings ?? HAMPEL_CHUNK_READINGS;
   if (values.length <= chunk || lineIds.some((id) => id !== id)) {
     // One call (a NaN line id is the kernel's error to report).
+    const ids = lineIds instanceof Float64Array ? lineIds : Float64Array.from(lineIds);
     const out = await pool.run(
-      { kernel: "hampel", args: { values, lineIds, halfWindow, threshold } },
+      { kernel: "hampel", args: { values, lineIds: ids, halfWindow, threshold } },
       { signal: options.signal },
     );
     return unpackHampel(out, values.length);
@@ -141,7 +142,7 @@ export async function hampelFilter(
     const out = unpackHampel(
       await pool.run(
         { kernel: "hampel", args: { values: v, lineIds: ids, halfWindow, threshold } },
-        { signal: options.signal },
+        { signal: options.signal, transfer: [v.buffer, ids.buffer] },
       ),
       to - from,
     );
