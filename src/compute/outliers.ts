@@ -63,7 +63,9 @@ export interface HampelResult {
  * Rolling Hampel filter along flight lines: a sample is an outlier when it differs from the
  * median of the `halfWindow` samples either side on its own line by more than
  * `threshold * 1.4826 * MAD` of that window. Samples are grouped by `lineIds` and taken in
- * input order within each line.
+ * input order within each line. Above `chunkReadings` readings (default
+ * {@linkcode HAMPEL_CHUNK_READINGS}) the kernel is called on a few whole lines at a time, one
+ * call after the other: the same result, with a worker's memory bounded by the chunk.
  *
  * @example Usage
  * ```ts
@@ -155,7 +157,16 @@ export async function hampelFilter(
   return { mask, medians };
 }
 
-/** Readings per Hampel kernel call beyond which a survey is filtered a few lines at a time. */
+/**
+ * Readings per Hampel kernel call beyond which {@linkcode hampelFilter} filters a survey a few
+ * whole lines at a time (count of readings; `chunkReadings` overrides it per call).
+ *
+ * @example Usage
+ * ```ts
+ * import { HAMPEL_CHUNK_READINGS } from "./outliers.ts";
+ * HAMPEL_CHUNK_READINGS; // 1048576
+ * ```
+ */
 export const HAMPEL_CHUNK_READINGS = 1 << 20;
 
 function unpackHampel(flat: Float64Array<ArrayBuffer>, n: number): HampelResult {
