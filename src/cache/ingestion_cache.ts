@@ -32,6 +32,7 @@ import { CacheFormatError } from "./errors.ts";
  */
 export const RAW_DATA_ADAPTER: EntryAdapter<RawData> = {
   layer: "ingestion",
+  storedByName: true,
   checksum: rawDataChecksum,
   arrays: (d) =>
     d.kind === "points"

@@ -169,6 +169,31 @@ Deno.test("hampelFilter() flags a spike within its own line and returns window m
   );
 });
 
+Deno.test("hampelFilter() a few lines at a time gives the one call's mask and medians", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  // 9 lines of uneven lengths, interleaved in runs (a line comes back after others), with
+  // spikes, NaN values and a line id -0 that is the same line as 0.
+  const random = rng(20);
+  const n = 5000;
+  const lines = Float64Array.from({ length: n }, (_, i) => {
+    const id = Math.floor(i / 137 + 3 * random()) % 9;
+    return id === 0 && i % 2 ? -0 : id;
+  });
+  const values = Float64Array.from(lines, (id, i) => {
+    const r = random();
+    return r < 0.01 ? NaN : r < 0.03 ? 100 * id + 500 : 100 * id + Math.sin(i / 50) + r;
+  });
+  const options = { halfWindow: 4, threshold: 3 };
+  const whole = await hampelFilter(pool, values, lines, options);
+  const flagged = whole.mask.reduce((a, b) => a + b, 0);
+  assert.ok(flagged > 20, `${flagged} flagged`);
+  for (const chunkReadings of [1, 600, 1500]) {
+    const chunked = await hampelFilter(pool, values, lines, { ...options, chunkReadings });
+    assert.deepEqual(chunked.mask, whole.mask, `chunkReadings ${chunkReadings}`);
+    assert.deepEqual(chunked.medians, whole.medians, `chunkReadings ${chunkReadings}`);
+  }
+});
+
 Deno.test("fftFilter() keeps a sinusoid inside the band, suppresses it outside, continues upward", async () => {
   const nx = 256, ny = 192, dx = 2, dy = 2; // km
   const lambda = 32; // km, along x: 16 whole periods, so the detrend plane is ~0

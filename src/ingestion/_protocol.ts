@@ -315,9 +315,36 @@ export class FrameReader {
     if (head === null) return null;
     const n = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
     if (n > this.#max) throw new FrameTooLargeError(n, this.#max);
-    const body = await this.#take(n);
+    const body = this.#buffered >= n ? await this.#take(n) : await this.#fill(n);
     if (body === null) throw new FrameError("malformed", "the stream ended inside a frame");
     return body;
+  }
+
+  /**
+   * A body not yet all read: allocated once, and filled as chunks arrive, so that a large
+   * frame (a survey of millions of readings) is not held twice, as chunks and as their copy.
+   */
+  async #fill(n: number): Promise<Uint8Array> {
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (this.#chunks.length > 0) {
+      const c = this.#chunks.shift()!;
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    this.#buffered = 0;
+    while (at < n) {
+      const { value, done } = await this.#reader.read();
+      if (done) throw new FrameError("malformed", "the stream ended inside a frame");
+      const take = Math.min(value.byteLength, n - at);
+      out.set(value.subarray(0, take), at);
+      at += take;
+      if (take < value.byteLength) {
+        this.#chunks.push(value.subarray(take));
+        this.#buffered = value.byteLength - take;
+      }
+    }
+    return out;
   }
 
   /** Releases the stream. */

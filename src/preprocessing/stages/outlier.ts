@@ -77,10 +77,17 @@ class OutlierStage implements Stage<OutlierParams> {
         'action "drop" applies to survey points; a grid cell cannot be removed (use "nan")',
       );
     }
+    // The survey's own values when they are float64 (nothing here writes into them): a copy
+    // of a 10-million-reading survey is 80 MB.
+    const pointValues = grid
+      ? undefined
+      : (input as Extract<RawData, { kind: "points" }>).points.value;
     const values: Float64Array<ArrayBuffer> = grid
       ? grid.values as Float64Array<ArrayBuffer>
-      : Float64Array.from((input as Extract<RawData, { kind: "points" }>).points.value);
-    let lineIds: Float64Array | undefined;
+      : pointValues instanceof Float64Array
+      ? pointValues as Float64Array<ArrayBuffer>
+      : Float64Array.from(pointValues!);
+    let lineIds: Float64Array | Int32Array | undefined;
     if (method === "hampel") {
       if (grid) {
         const nx = grid.lon.length;
@@ -93,7 +100,7 @@ class OutlierStage implements Stage<OutlierParams> {
             'method "hampel" needs flight-line ids (points.line); the survey has none',
           );
         }
-        lineIds = Float64Array.from(line);
+        lineIds = line instanceof Int32Array ? line : Float64Array.from(line);
       }
     }
     const opts = { threshold, signal: ctx.signal };
@@ -101,8 +108,9 @@ class OutlierStage implements Stage<OutlierParams> {
     let medians: Float64Array | undefined;
     if (lineIds) {
       const r = await hampelFilter(ctx.pool, values, lineIds, { ...opts, halfWindow });
+      lineIds = undefined;
       mask = r.mask;
-      medians = r.medians;
+      if (action === "median") medians = r.medians;
     } else {
       mask = await outlierMask(ctx.pool, values, { ...opts, method: method as "mad" });
     }
@@ -120,21 +128,15 @@ class OutlierStage implements Stage<OutlierParams> {
       flagged,
     };
     ctx.logger.info("outliers flagged", report);
-    const out = applyAction(
-      values,
-      mask,
-      action === "median" ? medians ?? globalMedian(values) : NaN,
-    );
-    if (grid) return attachReport({ ...grid, values: out }, this.id, VERSION, report);
-    const raw = input as Extract<RawData, { kind: "points" }>;
-    if (action !== "drop") {
-      return attachReport(
-        { ...raw, points: { ...raw.points, value: out } },
-        this.id,
-        VERSION,
-        report,
+    if (action !== "drop" || grid) {
+      const out = applyAction(
+        values,
+        mask,
+        action === "median" ? medians ?? globalMedian(values) : NaN,
       );
+      return this.#replaced(input, grid, out, report);
     }
+    const raw = input as Extract<RawData, { kind: "points" }>;
     const keep = (_: unknown, i: number) => mask[i] === 0;
     const p = raw.points;
     const points = {
@@ -147,6 +149,22 @@ class OutlierStage implements Stage<OutlierParams> {
       ...(p.lineKinds ? { lineKinds: p.lineKinds } : {}),
     };
     return attachReport({ ...raw, points }, this.id, VERSION, report);
+  }
+
+  #replaced(
+    input: StageData,
+    grid: ReturnType<typeof requireGrid> | null,
+    out: Float64Array<ArrayBuffer>,
+    report: OutlierReport,
+  ): StageData {
+    if (grid) return attachReport({ ...grid, values: out }, this.id, VERSION, report);
+    const raw = input as Extract<RawData, { kind: "points" }>;
+    return attachReport(
+      { ...raw, points: { ...raw.points, value: out } },
+      this.id,
+      VERSION,
+      report,
+    );
   }
 }
 
