@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { JobWithMetadata, PgBoss } from "pg-boss";
+import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
 import { ConfigError, type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
@@ -230,17 +230,42 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       stop();
     }
   };
+  // The local preprocess worker, woken when this process releases a tile's preprocess.
+  let preprocessWorker: string | undefined;
+  /**
+   * A tile's preprocess waits on its ingest in a pg-boss flow, and pg-boss releases dependents in
+   * its flow resolver, which polls at most once a second (`flowIntervalSeconds` >= 1). So the
+   * ingest handler settles its own job (fenced to its attempt: a no-op if the claim went away)
+   * and asks the engine for a resolution pass now (`boss.resolveFlow()`), then wakes this
+   * process's preprocess worker (`boss.notifyWorker`); pg-boss's own completion after the
+   * handler returns is then a no-op. Any failure here leaves the release to the resolver's poll.
+   */
+  const releaseDependents = async (job: Job<unknown>, out: object) => {
+    try {
+      await boss.complete(QUEUES.ingest, job, out);
+      await boss.resolveFlow();
+      if (preprocessWorker) boss.notifyWorker(preprocessWorker);
+    } catch (error) {
+      logger.debug("flow release after ingest left to the resolver's poll", { error });
+    }
+  };
   for (const [queue, concurrency] of plan.queues) {
     const name = QUEUES[queue];
-    await boss.work<unknown>(
+    const id = await boss.work<unknown>(
       name,
       {
         localConcurrency: concurrency,
         pollingIntervalSeconds: 0.5,
         notifyPollingIntervalSeconds: 0.5,
       },
-      ([job]) => timed(name, () => handlers[queue](job.data)),
+      ([job]) =>
+        timed(name, async () => {
+          const out = await handlers[queue](job.data);
+          if (queue === "ingest") await releaseDependents(job, out);
+          return out;
+        }),
     );
+    if (queue === "preprocess") preprocessWorker = id;
   }
   await boss.work(
     DEAD_LETTER_QUEUE,
