@@ -230,28 +230,38 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       stop();
     }
   };
-  // The local preprocess worker, woken when this process releases a tile's preprocess.
-  let preprocessWorker: string | undefined;
   /**
    * A tile's preprocess waits on its ingest in a pg-boss flow, and pg-boss releases dependents in
-   * its flow resolver, which polls at most once a second (`flowIntervalSeconds` >= 1). So the
-   * ingest handler settles its own job (fenced to its attempt: a no-op if the claim went away)
-   * and asks the engine for a resolution pass now (`boss.resolveFlow()`), then wakes this
-   * process's preprocess worker (`boss.notifyWorker`); pg-boss's own completion after the
-   * handler returns is then a no-op. Any failure here leaves the release to the resolver's poll.
+   * its flow resolver, which polls at most once a second (`flowIntervalSeconds` >= 1). So after an
+   * ingest handler returns, this process settles the job itself (fenced to its attempt: a no-op
+   * when pg-boss's own completion got there first, which then waits for it) and asks the engine
+   * for a resolution pass now (`boss.resolveFlow()`); the workers fetch the released job on their
+   * next poll (0.5 s). Waking the local preprocess worker at once (`boss.notifyWorker`) was tried
+   * and made the database-restart test hang an ingest past its expiry, so it is left out. This
+   * runs beside the handler, never in it: the job's outcome does not wait on it (during a database outage the engine's resolver can stay busy for a long time), one
+   * pass at a time (a completion during a pass asks for one more), and any failure leaves the
+   * release to the resolver's poll.
    */
-  const releaseDependents = async (job: Job<unknown>, out: object) => {
-    try {
-      await boss.complete(QUEUES.ingest, job, out);
-      await boss.resolveFlow();
-      if (preprocessWorker) boss.notifyWorker(preprocessWorker);
-    } catch (error) {
-      logger.debug("flow release after ingest left to the resolver's poll", { error });
+  let releasing: Promise<void> | undefined, again = false, settled: Promise<unknown>;
+  const releaseDependents = (job: Job<unknown>, out: object): void => {
+    settled = boss.complete(QUEUES.ingest, job, out).catch(() => {});
+    if (releasing) {
+      again = true;
+      return;
     }
+    releasing = (async () => {
+      do {
+        again = false;
+        await settled;
+        await boss.resolveFlow();
+      } while (again);
+    })().catch((error) => {
+      logger.debug("flow release after ingest left to the resolver's poll", { error });
+    }).finally(() => releasing = undefined);
   };
   for (const [queue, concurrency] of plan.queues) {
     const name = QUEUES[queue];
-    const id = await boss.work<unknown>(
+    await boss.work<unknown>(
       name,
       {
         localConcurrency: concurrency,
@@ -261,11 +271,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       ([job]) =>
         timed(name, async () => {
           const out = await handlers[queue](job.data);
-          if (queue === "ingest") await releaseDependents(job, out);
+          if (queue === "ingest") releaseDependents(job, out);
           return out;
         }),
     );
-    if (queue === "preprocess") preprocessWorker = id;
   }
   await boss.work(
     DEAD_LETTER_QUEUE,
