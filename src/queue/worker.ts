@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
+import type { JobWithMetadata, PgBoss } from "pg-boss";
 import { ConfigError, type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
@@ -112,12 +112,7 @@ export function workerPlan(
  *
  * @throws {ConfigError} Without a PostgreSQL server (`DATABASE_URL`).
  *
- * @example Usage (needs a PostgreSQL server for pg-boss, so it is not run)
- * ```ts ignore
- * import { runWorker } from "./worker.ts";
- * const stop = new AbortController();
- * await runWorker({ loaded, profile: "cpu", logger, signal: stop.signal });
- * ```
+ * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
  */
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { config } = options.loaded;
@@ -230,35 +225,6 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       stop();
     }
   };
-  /**
-   * A tile's preprocess waits on its ingest in a pg-boss flow, and pg-boss releases dependents in
-   * its flow resolver, which polls at most once a second (`flowIntervalSeconds` >= 1). So after an
-   * ingest handler returns, this process settles the job itself (fenced to its attempt: a no-op
-   * when pg-boss's own completion got there first, which then waits for it) and asks the engine
-   * for a resolution pass now (`boss.resolveFlow()`); the workers fetch the released job on their
-   * next poll (0.5 s). Waking the local preprocess worker at once (`boss.notifyWorker`) was tried
-   * and made the database-restart test hang an ingest past its expiry, so it is left out. This
-   * runs beside the handler, never in it: the job's outcome does not wait on it (during a database outage the engine's resolver can stay busy for a long time), one
-   * pass at a time (a completion during a pass asks for one more), and any failure leaves the
-   * release to the resolver's poll.
-   */
-  let releasing: Promise<void> | undefined, again = false, settled: Promise<unknown>;
-  const releaseDependents = (job: Job<unknown>, out: object): void => {
-    settled = boss.complete(QUEUES.ingest, job, out).catch(() => {});
-    if (releasing) {
-      again = true;
-      return;
-    }
-    releasing = (async () => {
-      do {
-        again = false;
-        await settled;
-        await boss.resolveFlow();
-      } while (again);
-    })().catch((error) => {
-      logger.debug("flow release after ingest left to the resolver's poll", { error });
-    }).finally(() => releasing = undefined);
-  };
   for (const [queue, concurrency] of plan.queues) {
     const name = QUEUES[queue];
     await boss.work<unknown>(
@@ -268,12 +234,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         pollingIntervalSeconds: 0.5,
         notifyPollingIntervalSeconds: 0.5,
       },
-      ([job]) =>
-        timed(name, async () => {
-          const out = await handlers[queue](job.data);
-          if (queue === "ingest") releaseDependents(job, out);
-          return out;
-        }),
+      ([job]) => timed(name, () => handlers[queue](job.data)),
     );
   }
   await boss.work(
