@@ -1,11 +1,12 @@
 /**
- * `deno task bench:queue`: a queued run of 16 CPU-bound tiles (4 x 4, idw at 0.002 degrees)
+ * `deno task bench:queue`: a queued run of 16 tiles (4 x 4, idw at 0.002 degrees by default)
  * with 1 and with 2 `gam worker --profile all --concurrency 1` processes (throughput ratio),
  * and the engine's overhead per job: submit to start of the first job of small runs on idle
  * workers (median and p95), read from the queue's own job table (`created_on` to `started_on`).
  * Real processes against the PostgreSQL server of `DATABASE_URL` (migrated first).
  *
- * Flags: `--overhead-runs N` small runs for the overhead (default 20).
+ * Flags: `--overhead-runs N` small runs for the overhead (default 20); `--spacing DEG` the tiled
+ * run's grid spacing in degrees (default 0.002: smaller is more kernel time per tile).
  *
  * @module
  */
@@ -25,7 +26,9 @@ if (!url) {
   );
   Deno.exit(2);
 }
-const overheadRuns = Number(Deno.args[Deno.args.indexOf("--overhead-runs") + 1]) || 20;
+const flag = (name: string) => Number(Deno.args[Deno.args.indexOf(name) + 1]);
+const overheadRuns = flag("--overhead-runs") || 20;
+const spacing = flag("--spacing") || 0.002;
 
 async function gam(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -48,8 +51,8 @@ try {
   const tiledRun = async (n: number) => {
     const sub = `${dir}/w${n}`;
     const config = await writeConfig(sub, {
-      gravity: "grid(method=idw, spacing=0.002, radius=0.02, k=12)",
-      magnetic: "grid(method=idw, spacing=0.002, radius=0.02, k=12)",
+      gravity: `grid(method=idw, spacing=${spacing}, radius=0.02, k=12)`,
+      magnetic: `grid(method=idw, spacing=${spacing}, radius=0.02, k=12)`,
     });
     const workers: WorkerProcess[] = [];
     try {
@@ -61,10 +64,13 @@ try {
       const seconds = (performance.now() - t0) / 1000;
       if (r.code !== 0) throw new Error(`the run failed:\n${r.stderr.slice(-3000)}`);
       const runId = JSON.parse(r.stdout).runId as string;
-      const busy = await sql<{ s: number }[]>`
-        SELECT sum(extract(epoch FROM completed_on - started_on))::float8 AS s FROM pgboss.job
-         WHERE data->>'runId' = ${runId} AND name = 'gam-preprocess'`;
-      return { seconds, tilesPerSecond: 16 / seconds, preprocessSeconds: busy[0].s };
+      // Where a run's time goes: the summed time jobs of each queue held a worker.
+      const busy = await sql<{ name: string; s: number }[]>`
+        SELECT name, sum(extract(epoch FROM completed_on - started_on))::float8 AS s
+          FROM pgboss.job WHERE data->>'runId' = ${runId} GROUP BY name ORDER BY name`;
+      const busyText = busy.map((b) => `${b.name.replace(/^gam-/, "")} ${b.s.toFixed(2)} s`)
+        .join(", ");
+      return { seconds, tilesPerSecond: 16 / seconds, busyText };
     } finally {
       await stopWorkers(workers);
     }
@@ -101,14 +107,16 @@ try {
     const s = [...a].sort((x, y) => x - y);
     return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
   };
-  console.log("bench:queue (16 tiles, idw 0.002 deg, gam worker --profile all --concurrency 1)");
+  console.log(
+    `bench:queue (16 tiles, idw ${spacing} deg, gam worker --profile all --concurrency 1)`,
+  );
   console.log(
     `  1 worker : ${one.seconds.toFixed(2)} s, ${one.tilesPerSecond.toFixed(2)} tiles/s ` +
-      `(preprocess busy ${one.preprocessSeconds.toFixed(2)} s)`,
+      `(jobs busy: ${one.busyText})`,
   );
   console.log(
     `  2 workers: ${two.seconds.toFixed(2)} s, ${two.tilesPerSecond.toFixed(2)} tiles/s ` +
-      `(preprocess busy ${two.preprocessSeconds.toFixed(2)} s)`,
+      `(jobs busy: ${two.busyText})`,
   );
   console.log(`  throughput ratio 2/1: ${(two.tilesPerSecond / one.tilesPerSecond).toFixed(2)}x`);
   console.log(
