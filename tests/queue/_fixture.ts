@@ -8,7 +8,7 @@
  * @module
  */
 import { stringify } from "yaml";
-import { spawnGam } from "../_gam_cli.ts";
+import { migrateServerDatabase, spawnGam } from "../_gam_cli.ts";
 import { openDatabase } from "../../src/persistence/mod.ts";
 
 /** The plugin module (TypeScript source). Lattice step 0.011 degrees, jitter from a hash. */
@@ -213,4 +213,17 @@ export async function endRunsUnder(dir: string): Promise<void> {
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The queue tests' precondition: the PostgreSQL server of `DATABASE_URL` (the test task starts
+ * one), migrated. Throws when none is set: queued runs cannot run on the embedded database.
+ */
+export async function requireQueueServer(): Promise<void> {
+  if (!Deno.env.get("DATABASE_URL")) {
+    throw new Error(
+      "the queue tests need a PostgreSQL server: set DATABASE_URL (deno task test does)",
+    );
+  }
+  await migrateServerDatabase();
 }

@@ -5,34 +5,22 @@
  * (workers reconnect), and two overlapping runs sharing cache entries across processes.
  */
 import assert from "node:assert/strict";
-import { gam, migrateServerDatabase, ROOT } from "../_gam_cli.ts";
+import { gam, ROOT } from "../_gam_cli.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
+import type { RunSummary } from "../../src/job/mod.ts";
 import {
   endRunsUnder,
   reportServer,
+  requireQueueServer,
   startWorker,
   stopWorkers,
   type WorkerProcess,
   writeConfig,
 } from "./_fixture.ts";
 
-if (!Deno.env.get("DATABASE_URL")) {
-  throw new Error(
-    "the queue tests need a PostgreSQL server: set DATABASE_URL (deno task test does)",
-  );
-}
-await migrateServerDatabase();
+await requireQueueServer();
 
-interface Summary {
-  runId: string;
-  status: string;
-  modalities: {
-    modality: string;
-    outcome: string;
-    error?: string;
-    grids: { checksum: string }[];
-  }[];
-}
+type Summary = RunSummary; // what `gam run --json` prints
 
 const checksums = (s: Summary) =>
   Object.fromEntries(s.modalities.map((m) => [m.modality, m.grids.map((g) => g.checksum)]));

@@ -3,27 +3,20 @@
  * children of the io and cpu profiles, `gam run --mode queue`, compared with a local run.
  */
 import assert from "node:assert/strict";
-import { gam, migrateServerDatabase } from "../_gam_cli.ts";
+import { gam } from "../_gam_cli.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
-import { endRunsUnder, startWorker, stopWorkers, writeConfig } from "./_fixture.ts";
+import type { RunSummary } from "../../src/job/mod.ts";
+import {
+  endRunsUnder,
+  requireQueueServer,
+  startWorker,
+  stopWorkers,
+  writeConfig,
+} from "./_fixture.ts";
 
-if (!Deno.env.get("DATABASE_URL")) {
-  throw new Error(
-    "the queue tests need a PostgreSQL server: set DATABASE_URL (deno task test does)",
-  );
-}
-await migrateServerDatabase();
+await requireQueueServer();
 
-interface Summary {
-  runId: string;
-  status: string;
-  modalities: {
-    modality: string;
-    outcome: string;
-    error?: string;
-    grids: { checksum: string }[];
-  }[];
-}
+type Summary = RunSummary; // what `gam run --json` prints
 
 Deno.test("a queued 4 x 4-tile run on io and cpu workers equals a local run bit for bit (idw, block-mean)", async () => {
   const dir = await moduleTempDir({ prefix: "gam-queue-run-" });

@@ -4,23 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { migrateServerDatabase } from "../_gam_cli.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 import { openDatabase } from "../../src/persistence/mod.ts";
 import {
   endRunsUnder,
+  requireQueueServer,
   startWorker,
   stopWorkers,
   type WorkerProcess,
   writeConfig,
 } from "./_fixture.ts";
 
-if (!Deno.env.get("DATABASE_URL")) {
-  throw new Error(
-    "the queue tests need a PostgreSQL server: set DATABASE_URL (deno task test does)",
-  );
-}
-await migrateServerDatabase();
+await requireQueueServer();
 
 Deno.test("a schedule registered by 3 worker processes makes exactly one run per tick", async () => {
   const dir = await moduleTempDir({ prefix: "gam-queue-cron-" });
