@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { gam, ROOT, spawnGam } from "../_gam_cli.ts";
+import { gam, ROOT } from "../_gam_cli.ts";
+import { deployUp } from "./_deploy.ts";
 import { freePort } from "../monitoring/_stack.ts";
 
 async function config(dir: string): Promise<string> {
@@ -19,46 +20,6 @@ async function config(dir: string): Promise<string> {
   c.modalities.gravity.schedule = "0 3 * * *";
   await Deno.writeTextFile(`${dir}/ingestion.yaml`, stringify(c));
   return `${dir}/ingestion.yaml`;
-}
-
-/** `gam deploy up` with its stderr read line by line through `onText` until it exits. */
-function deployUp(path: string, env: Record<string, string>) {
-  const child = spawnGam(["deploy", "up", "--target", "local", "--config", path], {
-    env,
-    stdout: "null",
-  });
-  let text = "";
-  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
-  const drained = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      for (const w of [...waiters]) {
-        const m = w.re.exec(text);
-        if (m) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(m);
-        }
-      }
-    }
-  })();
-  return {
-    child,
-    text: () => text,
-    /** Resolves with the first match of `re` in stderr (rejects if the process ends first). */
-    until(re: RegExp): Promise<RegExpExecArray> {
-      const m = re.exec(text);
-      if (m) return Promise.resolve(m);
-      return new Promise((resolve, reject) => {
-        waiters.push({ re, resolve });
-        drained.then(() => reject(new Error(`process ended without ${re}; stderr:\n${text}`)));
-      });
-    },
-    done: async () => {
-      const s = await child.status;
-      await drained;
-      return s;
-    },
-  };
 }
 
 Deno.test("gam deploy plan lists the five steps in order", async () => {

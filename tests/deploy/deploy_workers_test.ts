@@ -7,46 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { ROOT, spawnGam } from "../_gam_cli.ts";
+import { ROOT } from "../_gam_cli.ts";
+import { deployUp } from "./_deploy.ts";
 import { scratchDatabase, SERVER_URL } from "../../src/persistence/_testing.ts";
-
-function deployUp(path: string, env: Record<string, string>) {
-  const child = spawnGam(["deploy", "up", "--target", "local", "--config", path], {
-    env,
-    stdout: "null",
-  });
-  let text = "";
-  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
-  const drained = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      for (const w of [...waiters]) {
-        const m = w.re.exec(text);
-        if (m) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(m);
-        }
-      }
-    }
-  })();
-  return {
-    child,
-    text: () => text,
-    until(re: RegExp): Promise<RegExpExecArray> {
-      const m = re.exec(text);
-      if (m) return Promise.resolve(m);
-      return new Promise((resolve, reject) => {
-        waiters.push({ re, resolve });
-        drained.then(() => reject(new Error(`process ended without ${re}; stderr:\n${text}`)));
-      });
-    },
-    done: async () => {
-      const s = await child.status;
-      await drained;
-      return s;
-    },
-  };
-}
 
 const alive = (pid: number) => {
   try {
