@@ -7,7 +7,7 @@
  * @module
  */
 import { type DatasetEntry, DATASETS } from "./registry.ts";
-import { writeFileAtomic } from "../fs/mod.ts";
+import { userCacheDir, writeFileAtomic } from "../fs/mod.ts";
 
 /** The shared real-data folder beside the checkout: `<repo>/../shared/data/`. */
 export const SHARED_DATA_DIR: string = new URL("../../../shared/data/", import.meta.url).pathname;
@@ -89,8 +89,7 @@ export interface FetchDatasetOptions {
 export function defaultDataCacheDir(): string {
   const explicit = Deno.env.get("GAM_DATA_DIR");
   if (explicit) return explicit;
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  return `${xdg || `${Deno.env.get("HOME") ?? "."}/.cache`}/gam/data`;
+  return userCacheDir("data");
 }
 
 /**

@@ -6,6 +6,7 @@
  * - {@linkcode writeDirAtomic}: the same for a folder (a Zarr group, an unpacked bundle).
  * - {@linkcode publishDir}: a folder built elsewhere (a store's staging folder) put in place.
  * - {@linkcode fileSafeName}: a name (modality, branch) made safe for a file name.
+ * - {@linkcode userCacheDir}: the per-user cache folder (`~/.cache/gam`).
  *
  * @example Write a file atomically
  * ```ts
@@ -25,3 +26,4 @@ export {
   writeFileAtomic,
 } from "./atomic_write.ts";
 export { fileSafeName } from "./safe_name.ts";
+export { userCacheDir } from "./user_cache_dir.ts";

@@ -27,6 +27,7 @@ import {
 import { PendingMigrationsError } from "./errors.ts";
 import { connectPostgres } from "./postgres_engine.ts";
 import { openPglite, type PgliteEngineStart } from "./pglite_engine.ts";
+import { defaultTemplatePath } from "./pglite_template.ts";
 import { createRepository, type Repository } from "./repository.ts";
 import type { EngineKind, SqlClient } from "./sql_client.ts";
 
@@ -53,9 +54,10 @@ export interface OpenDatabaseOptions {
    */
   engine?: PgliteEngineStart;
   /**
-   * Create a new embedded data folder from a template kept beside it
-   * (`<dataDir>.template.tar.gz`, written on the first creation; see `OpenPgliteOptions`), so
-   * that deleting the folder does not cost the next run PostGIS's installation again. Either
+   * Create a new embedded data folder from the template kept in the per-user cache folder
+   * (`defaultTemplatePath()`, written on the machine's first creation; see `OpenPgliteOptions`),
+   * so that a new output folder, a deleted one or a fresh checkout does not cost its first run
+   * initdb and PostGIS's installation again. Either
    * way a new embedded folder has PostGIS installed from its first open, `migrate: false` or not.
    * @default true
    */
@@ -156,9 +158,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     }
     const client = await openPglite(options.dataDir, {
       engine: options.engine,
-      template: options.template === false
-        ? undefined
-        : `${options.dataDir.replace(/\/+$/, "")}.template.tar.gz`,
+      template: options.template === false ? undefined : defaultTemplatePath(),
     });
     db = build("pglite", options.dataDir, client, {
       backup: (file) => backupPglite(client, file),

@@ -3,14 +3,20 @@
  * a creation with PostGIS installed, kept beside the data folder with its SHA-256. Unpacking it
  * replaces initdb and PostGIS's install script (seconds) on every later new folder.
  *
+ * The template is kept in the per-user cache folder ({@link defaultTemplatePath}), named by
+ * {@link TEMPLATE_KEY}: made once per machine and engine version, it serves every output folder
+ * and every checkout after the first, and a new checkout's first run needs no initdb when the
+ * machine has run GAM before (or `scripts/setup_test_env.sh` made it).
+ *
  * The record `<template>.sha256` holds the digest, a space and {@link TEMPLATE_KEY}; a template
  * whose key differs (another engine or PostGIS version) or whose bytes do not match is not used.
  *
  * @module
  */
 import { gunzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
 import { parseTar } from "nanotar";
-import { writeFileAtomic } from "../fs/mod.ts";
+import { userCacheDir, writeFileAtomic } from "../fs/mod.ts";
 
 /**
  * What a template was made by: the engine and PostGIS packages as resolved (their npm
@@ -27,6 +33,24 @@ export const TEMPLATE_KEY: string = [
   import.meta.resolve("@electric-sql/pglite-postgis"),
   "template-1 (initdb + CREATE EXTENSION postgis, gzip tar)",
 ].join(" ");
+
+/**
+ * Where the template of the installed engine is kept:
+ * `~/.cache/gam/pglite-template-<16 hex digits of TEMPLATE_KEY's SHA-256>.tar.gz` (see
+ * `userCacheDir`), so templates of other engine versions sit beside it and are never taken.
+ *
+ * @returns The template's path (it may not exist yet).
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultTemplatePath } from "./pglite_template.ts";
+ * /pglite-template-[0-9a-f]{16}\.tar\.gz$/.test(defaultTemplatePath()); // true
+ * ```
+ */
+export function defaultTemplatePath(): string {
+  const id = createHash("sha256").update(TEMPLATE_KEY).digest("hex").slice(0, 16);
+  return `${userCacheDir()}/pglite-template-${id}.tar.gz`;
+}
 
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);

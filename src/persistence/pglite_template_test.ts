@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { createTar } from "nanotar";
-import { readTemplate, saveTemplate, TEMPLATE_KEY, unpackDataDir } from "./pglite_template.ts";
+import {
+  defaultTemplatePath,
+  readTemplate,
+  saveTemplate,
+  TEMPLATE_KEY,
+  unpackDataDir,
+} from "./pglite_template.ts";
+import { openDatabase } from "./database.ts";
 
 const gzTar = (files: { name: string; data?: string }[]) =>
   new Uint8Array(gzipSync(createTar(files)));
@@ -44,6 +51,43 @@ Deno.test("unpackDataDir() writes the archive's files under the folder and keeps
     assert.equal(await Deno.stat(`${dir}/escaped`).then(() => true, () => false), false);
     assert.equal(await Deno.readTextFile(`${dir}/other/escaped`), "x");
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openDatabase() keeps one template per machine in the user cache and starts new folders from it", async () => {
+  const dir = await Deno.makeTempDir();
+  const before = Deno.env.get("XDG_CACHE_HOME");
+  Deno.env.set("XDG_CACHE_HOME", `${dir}/cache`);
+  try {
+    const path = defaultTemplatePath();
+    assert.ok(path.startsWith(`${dir}/cache/gam/pglite-template-`), path);
+    // The first new folder is created (initdb, PostGIS) and writes the template.
+    await (await openDatabase({ url: null, dataDir: `${dir}/out-a/db` })).close();
+    const first = await readTemplate(path);
+    assert.ok(first, "the template was written to the user cache");
+    const written = (await Deno.stat(path)).mtime?.getTime();
+    // A second output folder starts from it: the template is read, not rewritten, and the new
+    // database is complete (PostGIS and the migrated schema).
+    const b = await openDatabase({ url: null, dataDir: `${dir}/out-b/db` });
+    try {
+      const [row] = await b.sql.query<{ v: string; n: number }>(
+        "SELECT postgis_lib_version() AS v, count(*)::int AS n FROM schema_migrations",
+      );
+      assert.match(row.v, /^3\./);
+      assert.ok(row.n >= 1);
+    } finally {
+      await b.close();
+    }
+    assert.equal((await Deno.stat(path)).mtime?.getTime(), written, "template not rewritten");
+    assert.equal(
+      await Deno.stat(`${dir}/out-a/db.template.tar.gz`).then(() => true, () => false),
+      false,
+      "nothing is written beside the data folder any more",
+    );
+  } finally {
+    if (before === undefined) Deno.env.delete("XDG_CACHE_HOME");
+    else Deno.env.set("XDG_CACHE_HOME", before);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 import { createTar, parseTar } from "nanotar";
 import { postgis } from "@electric-sql/pglite-postgis";
 import type { Extension } from "@electric-sql/pglite";
-import { writeDirAtomic, writeFileAtomic } from "../fs/mod.ts";
+import { userCacheDir, writeDirAtomic, writeFileAtomic } from "../fs/mod.ts";
 
 /** Whether a bundle entry is kept: the core library, its control file, its install script. */
 function keep(name: string, version: string): boolean {
@@ -28,12 +28,6 @@ function keep(name: string, version: string): boolean {
 
 /** Version of the trimming (what {@link keep} keeps, how the copy is stored). */
 const TRIM_FORMAT = "trim-2 stored";
-
-function cacheDir(): string {
-  const base = Deno.env.get("XDG_CACHE_HOME") ??
-    (Deno.env.get("HOME") ? `${Deno.env.get("HOME")}/.cache` : undefined);
-  return base ? `${base}/gam` : `${Deno.makeTempDirSync({ prefix: "gam-" })}`;
-}
 
 /**
  * Writes (once) and returns the path of the trimmed bundle made from `source`.
@@ -47,7 +41,7 @@ function cacheDir(): string {
  * // const path = await trimmedPostgisBundle(new URL("file:///.../postgis.tar.gz"));
  * ```
  */
-export async function trimmedPostgisBundle(source: URL, dir = cacheDir()): Promise<string> {
+export async function trimmedPostgisBundle(source: URL, dir = userCacheDir()): Promise<string> {
   // Keyed by where the bundle is (the npm cache path names the package version), its size and
   // its modification time: a stat, not a read and hash of 20 MB at every start. `TRIM_FORMAT`
   // changes when what is kept, or how it is stored, changes.
@@ -95,7 +89,7 @@ export async function trimmedPostgisBundle(source: URL, dir = cacheDir()): Promi
  * // Deno.readFile(`${root}/lib/postgresql/postgis-3.so`)
  * ```
  */
-export async function unpackedPostgis(source: URL, dir = cacheDir()): Promise<string> {
+export async function unpackedPostgis(source: URL, dir = userCacheDir()): Promise<string> {
   const tar = await trimmedPostgisBundle(source, dir);
   const root = tar.replace(/\.tar\.gz$/, "");
   if (await Deno.stat(root).then(() => true, () => false)) return root;
