@@ -16,7 +16,7 @@ import {
 import { rawDataBytes } from "../contracts/schemas.ts";
 import { validateRawData } from "../contracts/schemas.ts";
 import { ingestionCacheKey } from "./cache_key.ts";
-import { childTraceparent, newTraceparent } from "../observability/trace_context.ts";
+import { childTraceparent, newTraceparent } from "../observability/mod.ts";
 import {
   isRetryable,
   ModalityFetchError,

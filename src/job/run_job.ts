@@ -14,7 +14,7 @@
  *
  * This file orchestrates only: the final table is `summary.ts`, the run folder's layout and
  * files `run_folder.ts` (the report itself `src/report`), the build information
- * `src/compute/build_info.ts`, the run's metrics `src/observability/run_metrics.ts`.
+ * `src/compute/build_info.ts`, the run's metrics `src/observability/metrics/run_metrics.ts`.
  *
  * @module
  */
@@ -35,14 +35,12 @@ import {
   type PgliteEngineStart,
   redactUrl,
 } from "../persistence/mod.ts";
+import { type Logger, newCorrelationId, runTraceparent } from "../observability/mod.ts";
 import {
   defaultRegistry,
-  type Logger,
   type MetricsRegistry,
-  newCorrelationId,
   recordRunMetrics,
-  runTraceparent,
-} from "../observability/mod.ts";
+} from "../observability/metrics/mod.ts";
 import {
   type IngestionProvenance,
   type ModalityJobResult,

@@ -14,8 +14,8 @@
 import { Cron } from "croner";
 import type { ConfigService, GamConfig, LoadedConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { defaultRegistry, type MetricsRegistry } from "../observability/mod.ts";
-import { parseListen, probeResponse } from "../observability/probes.ts";
+import { defaultRegistry, type MetricsRegistry } from "../observability/metrics/mod.ts";
+import { parseListen, probeResponse } from "../observability/metrics/mod.ts";
 
 /** What one scheduled run reports back. */
 export interface ScheduledRunResult {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { contentChecksums, openDatabase } from "../persistence/mod.ts";
 import { scratchDatabase, SERVER_URL } from "../persistence/_testing.ts";
-import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+import { createLogger } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
 import { gam } from "../../tests/_gam_cli.ts";
 import { storageConfig } from "../../tests/storage/_storage_config.ts";

@@ -6,12 +6,8 @@
 import type { Command } from "../command.ts";
 import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { ConfigService } from "../../config/mod.ts";
-import {
-  createLogger,
-  defaultRegistry,
-  newCorrelationId,
-  stderrSink,
-} from "../../observability/mod.ts";
+import { createLogger, newCorrelationId, stderrSink } from "../../observability/mod.ts";
+import { defaultRegistry } from "../../observability/metrics/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
 import { parseColor, scheduleOwner } from "../../deploy/mod.ts";
 import {
