@@ -13,8 +13,8 @@ import { CacheFormatError, CacheIntegrityError } from "./errors.ts";
 import { type ManifestRecord, writeManifest } from "./manifest.ts";
 import type { ZarrEntryWriteOptions } from "./zarr_entry.ts";
 import { storageDigest } from "./digest.ts";
-import { readZarrArray, readZarrGroupAttributes } from "../formats/zarr_array_read.ts";
-import type { CanonicalArray } from "../contracts/mod.ts";
+import { readZarrArray, readZarrGroupAttributes } from "../formats/codecs.ts";
+import type { CanonicalArray } from "../contracts/checksum.ts";
 import { createLogger, type Logger } from "../observability/mod.ts";
 import type { MetricsRegistry } from "../observability/metrics/mod.ts";
 

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertNotEquals, assertRejects } from "./testdata
 import { IngestionCache } from "./ingestion_cache.ts";
 import { FsCacheStore } from "./fs_cache_store.ts";
 import { ManifestRecordSchema, readManifest } from "./manifest.ts";
-import { rawDataChecksum } from "../contracts/mod.ts";
+import { rawDataChecksum } from "../contracts/checksum.ts";
 import type { RawData } from "../contracts/mod.ts";
 import { createLogger } from "../observability/mod.ts";
 import { MetricsRegistry } from "../observability/metrics/mod.ts";

@@ -3,7 +3,7 @@ import FileSystemStore from "@zarrita/storage/fs";
 import { assert, assertEquals } from "./testdata/assert.ts";
 import { GridCache } from "./grid_cache.ts";
 import { IngestionCache } from "./ingestion_cache.ts";
-import { gridChecksum, rawDataChecksum } from "../contracts/mod.ts";
+import { gridChecksum, rawDataChecksum } from "../contracts/checksum.ts";
 import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { syntheticGrid, syntheticPoints } from "./testdata/fixtures.ts";
 import { chunkCodecs, readPointsGroup, writePointsGroup } from "./zarr_entry.ts";

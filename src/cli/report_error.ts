@@ -6,7 +6,7 @@
 import { UsageError } from "./command.ts";
 // From the files rather than the folders' mod.ts: those load zod and prom-client (~70 ms), and
 // every command loads this module at start.
-import { BboxError } from "../contracts/bbox.ts";
+import { BboxError } from "../contracts/mod.ts";
 import { redact } from "../observability/mod.ts";
 import { errorMessage, escapeControlChars } from "../observability/mod.ts";
 

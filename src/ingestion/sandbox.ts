@@ -31,7 +31,7 @@ import { escapeControlChars } from "../observability/mod.ts";
 import { newTraceparent } from "../observability/mod.ts";
 import { pathToFileURL } from "node:url";
 import type { RawData } from "../contracts/mod.ts";
-import { PluginLimitsSchema } from "../config/schema.ts";
+import { PluginLimitsSchema } from "../config/mod.ts";
 import {
   type CrashLimit,
   InsecureUrlError,

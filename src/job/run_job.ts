@@ -22,7 +22,7 @@ import type { Bbox } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { buildInfo, WorkerPool } from "../compute/mod.ts";
 import { GridCache, IngestionCache } from "../cache/mod.ts";
-import { openCacheStore } from "../storage/cache_store_for.ts";
+import { openCacheStore } from "../storage/mod.ts";
 import {
   IngestionService,
   loadProviders,

@@ -68,3 +68,11 @@ export {
   traceIdOf,
   TraceparentError,
 } from "./trace_context.ts";
+export {
+  collectRunLog,
+  openLogFile,
+  openRunLog,
+  type RunLog,
+  type RunLogLine,
+  RunLogNotFoundError,
+} from "./run_log.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { gridChecksum, rawDataChecksum } from "../contracts/mod.ts";
+import { gridChecksum, rawDataChecksum } from "../contracts/checksum.ts";
 import type { Bbox } from "../contracts/mod.ts";
 import type { WorkerPool } from "../compute/mod.ts";
 import type { Logger } from "../observability/mod.ts";

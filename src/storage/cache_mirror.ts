@@ -21,7 +21,7 @@
  * @module
  */
 import type { CacheStore, StoredEntry, StoredEntryInfo } from "../cache/mod.ts";
-import { FsCacheStore } from "../cache/mod.ts";
+import { FsCacheStore, ReplicationJournal } from "../cache/mod.ts";
 import { createLogger, type Logger } from "../observability/mod.ts";
 import {
   type Counter,
@@ -29,7 +29,6 @@ import {
   type Gauge,
   type MetricsRegistry,
 } from "../observability/metrics/mod.ts";
-import { ReplicationJournal } from "./replication_journal.ts";
 import type { ObjectStore } from "./object_store.ts";
 import { ObjectChecksumError, ObjectNotFoundError } from "./errors.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { GridCache, IngestionCache, originOf } from "../cache/mod.ts";
 import { syntheticGrid, syntheticPoints } from "../cache/testdata/fixtures.ts";
-import { gridChecksum, rawDataChecksum } from "../contracts/mod.ts";
+import { gridChecksum, rawDataChecksum } from "../contracts/checksum.ts";
 import { createLogger } from "../observability/mod.ts";
 import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { moduleTempDir } from "../_testing/temp_dir.ts";

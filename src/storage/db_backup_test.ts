@@ -7,7 +7,7 @@ import { moduleTempDir } from "../_testing/temp_dir.ts";
 import { gam } from "../../tests/_gam_cli.ts";
 import { storageConfig } from "../../tests/storage/_storage_config.ts";
 import { startTestS3Server, type TestS3Server } from "./_testing.ts";
-import { startBackupSchedule } from "../job/backup_schedule.ts";
+import { startBackupSchedule } from "../job/mod.ts";
 import { backupKeys, runScheduledBackup } from "./scheduled_backup.ts";
 import { BACKUP_META } from "./db_backup.ts";
 

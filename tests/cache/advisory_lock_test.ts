@@ -4,7 +4,7 @@
  * wires a PostgreSQL advisory lock on the entry path when a server database is configured.
  */
 import assert from "node:assert/strict";
-import { rawDataChecksum } from "../../src/contracts/mod.ts";
+import { rawDataChecksum } from "../../src/contracts/checksum.ts";
 import { syntheticPoints } from "../../src/cache/testdata/fixtures.ts";
 import { scratchDatabase, skipServer } from "../../src/persistence/_testing.ts";
 import { advisoryLock, advisoryLockId, openDatabase } from "../../src/persistence/mod.ts";

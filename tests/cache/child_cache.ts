@@ -12,9 +12,9 @@
  * @module
  */
 import { FsCacheStore, IngestionCache } from "../../src/cache/mod.ts";
-import { databaseCacheLock } from "../../src/job/cache_lock.ts";
+import { databaseCacheLock } from "../../src/job/mod.ts";
 import { openDatabase } from "../../src/persistence/mod.ts";
-import { rawDataChecksum } from "../../src/contracts/mod.ts";
+import { rawDataChecksum } from "../../src/contracts/checksum.ts";
 import { syntheticPoints } from "../../src/cache/testdata/fixtures.ts";
 
 const KEY = "c0ffee".repeat(10) + "abcd";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { FsCacheStore, IngestionCache, sweepCache } from "../../src/cache/mod.ts";
-import { rawDataChecksum } from "../../src/contracts/mod.ts";
+import { rawDataChecksum } from "../../src/contracts/checksum.ts";
 import { MetricsRegistry } from "../../src/observability/metrics/mod.ts";
 import { syntheticPoints } from "../../src/cache/testdata/fixtures.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";

@@ -16,7 +16,7 @@ import {
   SourceHttpError,
   SourceNetworkError,
 } from "../../src/ingestion/mod.ts";
-import { GdfSyntaxError } from "../../src/formats/gdf.ts";
+import { GdfSyntaxError } from "../../src/formats/mod.ts";
 import { RecordingMetrics } from "./_helpers.ts";
 import { useManualClock } from "../../src/_testing/clock.ts";
 import { fetchDataset } from "../../src/datasets/mod.ts";

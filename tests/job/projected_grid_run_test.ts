@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { readAsegGdf } from "../../src/formats/aseg_gdf.ts";
-import { projectedGridExtent } from "../../src/compute/mod.ts";
-import { toLonLat } from "../../src/formats/crs.ts";
+import { readAsegGdf } from "../../src/formats/mod.ts";
+import { projectedGridExtent } from "../../src/compute/gridding.ts";
+import { toLonLat } from "../../src/formats/mod.ts";
 import { openDatabase } from "../../src/persistence/mod.ts";
 
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
-import { fromLonLat } from "../../src/formats/crs.ts";
+import { fromLonLat } from "../../src/formats/mod.ts";
 import { collect, spawnGam } from "../_gam_cli.ts";
 
 Deno.test("gam run reads named lines in projected coordinates, persists and reports them", async () => {

@@ -19,7 +19,7 @@ import {
 } from "../../observability/mod.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
 import type { RunSummary } from "../../job/mod.ts";
-import { openRunLog, type RunLog } from "../../job/run_log.ts";
+import { openRunLog, type RunLog } from "../../observability/mod.ts";
 import type { GamConfig } from "../../config/mod.ts";
 
 const HELP = `Usage: gam run [options]

@@ -13,12 +13,12 @@ import { parseColor, scheduleOwner } from "../../deploy/mod.ts";
 import {
   createProgress,
   IngestionServices,
-  openRunLog,
   PipelineServer,
   reconcileRuns,
   runJob,
   startBackupSchedule,
 } from "../../job/mod.ts";
+import { openRunLog } from "../../observability/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";

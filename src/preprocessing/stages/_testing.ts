@@ -6,7 +6,7 @@
  */
 import type { Bbox, ProcessedGrid, RawPoints } from "../../contracts/mod.ts";
 import type { WorkerPool } from "../../compute/mod.ts";
-import { readTable } from "../../formats/table.ts";
+import { readTable } from "../../formats/mod.ts";
 import { createLogger } from "../../observability/mod.ts";
 import type { StageContext } from "../stage.ts";
 
