@@ -98,7 +98,10 @@ Options:
       } catch (error) {
         logger.error("could not reconcile earlier runs", { error });
       }
-      return database = db;
+      database = db;
+      // /readyz answers 200 from here on; the line is the event a supervisor (or a test) awaits.
+      logger.info("database open: ready", { event: "service.ready" });
+      return db;
     });
     opening.catch((error) => logger.error("database unavailable", { error }));
     // A server database not migrated to this version stops the start (exit 2): it is migrated
