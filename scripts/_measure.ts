@@ -23,6 +23,32 @@ export interface Measure {
   error?: string;
 }
 
+/**
+ * The peak resident set size (`VmHWM`) and name of a live process, read from
+ * `/proc/<pid>/status`: the one /proc peak-memory reader of the benchmarks.
+ *
+ * @param pid Process id.
+ * @returns Peak RSS in KiB and the process name; undefined when the process is gone (or not
+ *   Linux).
+ *
+ * @example Usage
+ * ```ts
+ * import { procPeak } from "./_measure.ts";
+ * console.log(procPeak(Deno.pid)?.kib); // this process's peak RSS, KiB
+ * ```
+ */
+export function procPeak(pid: number): { name: string; kib: number } | undefined {
+  try {
+    const s = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return {
+      name: s.match(/Name:\s+(\S+)/)?.[1] ?? "?",
+      kib: Number(s.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0),
+    };
+  } catch {
+    return undefined; // exited
+  }
+}
+
 const hasTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
 
 /** How peak memory is measured here: `"/usr/bin/time"` or `"/proc sampling"`. */
@@ -71,11 +97,7 @@ export async function measure(
   let sampler: ReturnType<typeof setInterval> | undefined;
   if (!hasTime) {
     sampler = setInterval(() => {
-      try {
-        const s = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-        const m = s.match(/VmHWM:\s+(\d+)/);
-        if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
-      } catch { /* exited */ }
+      peakKiB = Math.max(peakKiB, procPeak(child.pid)?.kib ?? 0);
     }, 10);
   }
   const out = await child.output();

@@ -24,7 +24,7 @@ import {
 import { syntheticGrid } from "../src/cache/testdata/fixtures.ts";
 import { ingestionCacheKey } from "../src/ingestion/mod.ts";
 import { synthetic } from "../src/plugins/in_process.ts";
-import { MetricsRegistry } from "../src/observability/mod.ts";
+import { MetricsRegistry } from "../src/observability/metrics/mod.ts";
 import type { Bbox } from "../src/contracts/mod.ts";
 
 const { values: flags } = parseArgs({

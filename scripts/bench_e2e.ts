@@ -30,9 +30,9 @@
  */
 import { parseArgs } from "node:util";
 import { KM_PER_DEGREE } from "../src/compute/mod.ts";
-import { writeGeoTiff } from "../src/formats/geotiff.ts";
+import { writeGeoTiff } from "../src/formats/mod.ts";
 import { writeFileAtomic } from "../src/fs/mod.ts";
-import { writeZarrGrid } from "../src/formats/zarr_grid.ts";
+import { writeZarrGrid } from "../src/formats/codecs.ts";
 import { mulberry32 } from "../src/plugins/in_process.ts";
 import { type Measure, measure, PEAK_SOURCE } from "./_measure.ts";
 

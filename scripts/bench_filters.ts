@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { fftFilter, gaussianFilter, medianFilter, WorkerPool } from "../src/compute/mod.ts";
-import { mulberry32 } from "../src/plugins/synthetic/model.ts";
+import { mulberry32 } from "../src/plugins/in_process.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,

@@ -8,27 +8,14 @@
  *
  * @module
  */
-const ROOT = new URL("..", import.meta.url).pathname;
+import { spawnGam } from "../tests/_gam_cli.ts";
 const repeat = Number(Deno.args[Deno.args.indexOf("--repeat") + 1]) || 3;
 const dir = await Deno.makeTempDir({ prefix: "gam-bench-run-" });
 
 async function run(label: string): Promise<{ seconds: number; summary: Record<string, unknown> }> {
   const t0 = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      `${ROOT}src/cli/main.ts`,
-      "run",
-      "--json",
-      "--output-dir",
-      `${dir}/out`,
-    ],
-    cwd: ROOT,
+  const out = await spawnGam(["run", "--json", "--output-dir", `${dir}/out`], {
     env: { GAM__DEFAULTS__CACHE_DIR: `${dir}/cache`, GAM__DEFAULTS__LOG_LEVEL: "warn" },
-    stdout: "piped",
-    stderr: "piped",
   }).output();
   const seconds = (performance.now() - t0) / 1000;
   if (!out.success) {

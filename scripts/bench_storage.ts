@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { ROOT, spawnGam } from "../tests/_gam_cli.ts";
 import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
 import { measure } from "./_measure.ts";
@@ -34,7 +35,6 @@ const { values: flags } = parseArgs({
 const REPS = Number(flags.reps);
 const MIB = Number(flags.mib);
 const RUNS = Number(flags.runs);
-const ROOT = new URL("..", import.meta.url).pathname;
 const CACHE_HOME = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
 const AWS = Deno.env.get("GAM_AWS_CLI") ?? `${CACHE_HOME}/gam/awscli-1.46.3/bin/aws`;
 
@@ -147,20 +147,8 @@ try {
   // Wall time of the whole process, and the upload's own time from the run's summary.
   const gamRun = async (config: string) => {
     const t0 = performance.now();
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-worker-options",
-        `${ROOT}src/cli/main.ts`,
-        "run",
-        "--config",
-        config,
-        "--json",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await spawnGam(["run", "--config", config, "--json"], { cwd: Deno.cwd() })
+      .output();
     const seconds = (performance.now() - t0) / 1000;
     if (!out.success) throw new Error(`gam run failed: ${new TextDecoder().decode(out.stderr)}`);
     const summary = JSON.parse(new TextDecoder().decode(out.stdout));

@@ -11,7 +11,8 @@
  *
  * @module
  */
-const ROOT = new URL("..", import.meta.url).pathname;
+import { spawnGam } from "../tests/_gam_cli.ts";
+import { procPeak } from "./_measure.ts";
 const arg = (name: string, fallback: number) => {
   const i = Deno.args.indexOf(name);
   return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
@@ -125,13 +126,9 @@ function treePeaks(root: number, peaks: Map<number, { name: string; kib: number 
     } catch { /* gone */ }
   }
   const walk = (pid: number) => {
-    try {
-      const s = Deno.readTextFileSync(`/proc/${pid}/status`);
-      const kib = Number(s.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0);
-      const name = s.match(/Name:\s+(\S+)/)?.[1] ?? "?";
-      const prev = peaks.get(pid);
-      if (!prev || kib > prev.kib) peaks.set(pid, { name, kib });
-    } catch { /* gone */ }
+    const now = procPeak(pid);
+    const prev = peaks.get(pid);
+    if (now && (!prev || now.kib > prev.kib)) peaks.set(pid, now);
     for (const c of children.get(pid) ?? []) walk(c);
   };
   walk(root);
@@ -150,34 +147,20 @@ try {
   const database = Deno.env.get("DATABASE_URL");
   if (database) {
     // A server database is not migrated on open.
-    const migrate = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}src/cli/main.ts`, "db", "migrate"],
-      cwd: ROOT,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
+    const migrate = await spawnGam(["db", "migrate"], { stdout: "null" }).output();
     if (!migrate.success) throw new Error(new TextDecoder().decode(migrate.stderr));
   }
   console.log(`database: ${database ? "PostgreSQL server (DATABASE_URL)" : "embedded (PGlite)"}`);
   const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      `${ROOT}src/cli/main.ts`,
-      "run",
-      "--config",
-      `${dir}/config.yaml`,
-      "--json",
-      "--workers",
-      String(arg("--workers", 2)),
-      ...(Deno.args.includes("--no-cache") ? ["--no-cache"] : []),
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnGam([
+    "run",
+    "--config",
+    `${dir}/config.yaml`,
+    "--json",
+    "--workers",
+    String(arg("--workers", 2)),
+    ...(Deno.args.includes("--no-cache") ? ["--no-cache"] : []),
+  ]);
   const peaks = new Map<number, { name: string; kib: number }>();
   const sampler = setInterval(() => treePeaks(child.pid, peaks), 50);
   const out = await child.output();

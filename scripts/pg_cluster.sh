@@ -29,11 +29,10 @@ SOCK="$BASE/sock"
 LOGFILE="$BASE/server.log"
 APT_PACKAGES=("postgresql-$PG_VERSION" "postgresql-$PG_VERSION-postgis-3")
 
-log() { printf '[pg_cluster] %s\n' "$*" >&2; }
-die() {
-  printf '[pg_cluster] ERROR: %s\n' "$*" >&2
-  exit 1
-}
+SERVICE=pg_cluster
+# log, die, cmd_status, cmd_url
+# shellcheck source=scripts/_service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_service.sh"
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
     die "need root (or sudo) to run: $*"
@@ -128,18 +127,8 @@ case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
 halt) cmd_halt ;;
-status)
-  if is_running; then
-    log "running on 127.0.0.1:$PORT"
-    exit 0
-  fi
-  log "not running on 127.0.0.1:$PORT"
-  exit 1
-  ;;
-url)
-  is_running || die "no server on 127.0.0.1:$PORT (run: eval \"\$(scripts/pg_cluster.sh start)\")"
-  printf '%s\n' "$(db_url)"
-  ;;
+status) cmd_status ;;
+url) cmd_url db_url ;;
 *)
   printf 'usage: %s start|stop|halt|status|url\n' "$0" >&2
   exit 2

@@ -48,11 +48,10 @@ REGION=us-east-1
 LOGFILE="$BASE/server.log"
 PIDFILE="$BASE/server.pid"
 
-log() { printf '[s3_server] %s\n' "$*" >&2; }
-die() {
-  printf '[s3_server] ERROR: %s\n' "$*" >&2
-  exit 1
-}
+SERVICE=s3_server
+# log, die, cmd_status, cmd_url
+# shellcheck source=scripts/_service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_service.sh"
 
 endpoint() { printf 'http://127.0.0.1:%s' "$PORT"; }
 
@@ -212,18 +211,8 @@ install)
   # Builds/installs the server binaries only (used by scripts/setup_test_env.sh).
   if [ "$SERVER" = versitygw ]; then install_versitygw; else install_moto; fi
   ;;
-status)
-  if is_running; then
-    log "running on 127.0.0.1:$PORT"
-    exit 0
-  fi
-  log "not running on 127.0.0.1:$PORT"
-  exit 1
-  ;;
-url)
-  is_running || die "no server on 127.0.0.1:$PORT (run: eval \"\$(scripts/s3_server.sh start)\")"
-  printf '%s\n' "$(endpoint)"
-  ;;
+status) cmd_status ;;
+url) cmd_url endpoint ;;
 *)
   printf 'usage: %s start|stop|status|url|install\n' "$0" >&2
   exit 2

@@ -18,7 +18,8 @@ export * from "./contracts/schemas.ts";
 export * from "./units/mod.ts";
 export { unitSchema } from "./units/schema.ts";
 export { ConfigError, ConfigService, loadConfig, type LoadedConfig } from "./config/mod.ts";
-export { createLogger, type Logger, MetricsRegistry } from "./observability/mod.ts";
+export { createLogger, type Logger } from "./observability/mod.ts";
+export { MetricsRegistry } from "./observability/metrics/mod.ts";
 export { WorkerPool } from "./compute/mod.ts";
 export { IngestionService, loadProviders, type SourcePlugin } from "./ingestion/mod.ts";
 export {

@@ -13,9 +13,10 @@ import { CacheFormatError, CacheIntegrityError } from "./errors.ts";
 import { type ManifestRecord, writeManifest } from "./manifest.ts";
 import type { ZarrEntryWriteOptions } from "./zarr_entry.ts";
 import { storageDigest } from "./digest.ts";
-import { readZarrArray, readZarrGroupAttributes } from "../formats/zarr_array_read.ts";
-import type { CanonicalArray } from "../contracts/mod.ts";
-import { createLogger, type Logger, type MetricsRegistry } from "../observability/mod.ts";
+import { readZarrArray, readZarrGroupAttributes } from "../formats/codecs.ts";
+import type { CanonicalArray } from "../contracts/checksum.ts";
+import { createLogger, type Logger } from "../observability/mod.ts";
+import type { MetricsRegistry } from "../observability/metrics/mod.ts";
 
 /** Options shared by {@linkcode IngestionCache} and {@linkcode GridCache}. */
 export interface CacheOptions {

@@ -9,7 +9,7 @@ import {
   defaultRegistry,
   type Gauge,
   type MetricsRegistry,
-} from "../observability/mod.ts";
+} from "../observability/metrics/mod.ts";
 
 /**
  * A cache layer: `ingestion` (fetched `RawData`) or `preprocessing` (processed grids).
@@ -53,7 +53,7 @@ export interface CacheMetrics {
  * @example Usage
  * ```ts
  * import { cacheMetrics } from "./cache_metrics.ts";
- * import { MetricsRegistry } from "../observability/mod.ts";
+ * import { MetricsRegistry } from "../observability/metrics/mod.ts";
  * const m = cacheMetrics(new MetricsRegistry());
  * m.requests.inc({ layer: "ingestion", outcome: "hit" });
  * ```

@@ -6,7 +6,7 @@
  * @module
  */
 import type { z } from "zod";
-import { CachePolicySchema } from "../config/schema.ts";
+import { CachePolicySchema } from "../config/mod.ts";
 
 /**
  * A modality's cache policy: `ttl` (seconds), `maxBytes` (bytes), `pin`, `compression`

@@ -18,7 +18,7 @@
  * @module
  */
 import { crc32 } from "node:zlib";
-import { type CanonicalArray, dtypeOf } from "../contracts/mod.ts";
+import { type CanonicalArray, dtypeOf } from "../contracts/checksum.ts";
 
 const text = new TextEncoder();
 

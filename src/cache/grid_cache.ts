@@ -6,13 +6,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  type Bbox,
-  gridChecksum,
-  normaliseBbox,
-  type ProcessedGrid,
-  type RawData,
-} from "../contracts/mod.ts";
+import { type Bbox, normaliseBbox, type ProcessedGrid, type RawData } from "../contracts/mod.ts";
+import { gridChecksum } from "../contracts/checksum.ts";
 import { validateProcessedGrid } from "../contracts/schemas.ts";
 import { checkSegment } from "./cache_store.ts";
 import {

@@ -1,8 +1,9 @@
 import { assertEquals, assertNotEquals, assertRejects } from "./testdata/assert.ts";
 import { bboxHash, GridCache, originOf } from "./grid_cache.ts";
 import { readManifest } from "./manifest.ts";
-import { gridChecksum } from "../contracts/mod.ts";
-import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+import { gridChecksum } from "../contracts/checksum.ts";
+import { createLogger } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { syntheticGrid, syntheticPoints } from "./testdata/fixtures.ts";
 import { CacheKeyError } from "./errors.ts";
 import { FsCacheStore } from "./fs_cache_store.ts";

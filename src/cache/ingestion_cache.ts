@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type RawData, rawDataChecksum } from "../contracts/mod.ts";
+import type { RawData } from "../contracts/mod.ts";
+import { rawDataChecksum } from "../contracts/checksum.ts";
 import { validateRawData } from "../contracts/schemas.ts";
 import { checkSegment } from "./cache_store.ts";
 import {

@@ -2,9 +2,10 @@ import { assert, assertEquals, assertNotEquals, assertRejects } from "./testdata
 import { IngestionCache } from "./ingestion_cache.ts";
 import { FsCacheStore } from "./fs_cache_store.ts";
 import { ManifestRecordSchema, readManifest } from "./manifest.ts";
-import { rawDataChecksum } from "../contracts/mod.ts";
+import { rawDataChecksum } from "../contracts/checksum.ts";
 import type { RawData } from "../contracts/mod.ts";
-import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+import { createLogger } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { syntheticPoints } from "./testdata/fixtures.ts";
 import { CacheKeyError } from "./errors.ts";
 import { storageDigest } from "./digest.ts";

@@ -9,6 +9,9 @@
  *   filesystem implementation.
  * - {@linkcode sweepCache} / {@linkcode startSweeper}: eviction and leftover cleaning.
  * - {@linkcode ManifestRecordSchema}: manifest records, written under `<outputDir>/manifest/`.
+ * - {@linkcode ReplicationJournal}: each entry's replication to the bucket, under
+ *   `<cacheDir>/.replication/` (written by the remote mirror of `src/storage/`, read by
+ *   `gam cache ls`).
  *
  * @example Fetch through the cache, then sweep
  * ```ts
@@ -86,3 +89,9 @@ export {
   type ZarrEntryWriteOptions,
   type ZarrPoints,
 } from "./zarr_entry.ts";
+export {
+  JOURNAL_DIR,
+  ReplicationJournal,
+  type ReplicationRecord,
+  ReplicationRecordSchema,
+} from "./replication_journal.ts";

@@ -17,7 +17,8 @@
 import type { CacheStore, StoredEntryInfo } from "./cache_store.ts";
 import { type CachePolicySource, resolvePolicy } from "./cache_policy.ts";
 import { type CacheLayer, cacheMetrics } from "./cache_metrics.ts";
-import { createLogger, type Logger, type MetricsRegistry } from "../observability/mod.ts";
+import { createLogger, type Logger } from "../observability/mod.ts";
+import type { MetricsRegistry } from "../observability/metrics/mod.ts";
 
 /** Options of {@linkcode sweepCache}. */
 export interface SweepOptions {

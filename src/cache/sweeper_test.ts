@@ -1,7 +1,7 @@
 import { assertEquals } from "./testdata/assert.ts";
 import { FsCacheStore } from "./fs_cache_store.ts";
 import { sweepCache } from "./sweeper.ts";
-import { MetricsRegistry } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { metricValue } from "./testdata/metrics.ts";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
 

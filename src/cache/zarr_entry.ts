@@ -137,7 +137,7 @@ export function writeGridGroup(
  * @example Usage
  * ```ts
  * import { readGridGroup } from "./zarr_entry.ts";
- * import { writeZarrGrid } from "../formats/zarr_grid.ts";
+ * import { writeZarrGrid } from "../formats/codecs.ts";
  * // In the cache: <store>/preprocessing/<modality>/<bbox_hash>/v<semver>-<hash12>.<branch>
  * const dir = await Deno.makeTempDir();
  * try {

@@ -6,8 +6,12 @@
  *
  * @module
  */
-import { type MetricsRegistry, pushMetrics, writeMetricsFile } from "../observability/mod.ts";
-import { errorMessage } from "../observability/safe_text.ts";
+import {
+  type MetricsRegistry,
+  pushMetrics,
+  writeMetricsFile,
+} from "../observability/metrics/mod.ts";
+import { errorMessage } from "../observability/mod.ts";
 
 /** Where and what to export. */
 export interface FinalMetricsOptions {
@@ -34,7 +38,7 @@ export interface FinalMetricsOptions {
  * @example Usage
  * ```ts
  * import { exportFinalMetrics } from "./final_metrics.ts";
- * import { defaultRegistry as registry } from "../observability/mod.ts";
+ * import { defaultRegistry as registry } from "../observability/metrics/mod.ts";
  * const dir = await Deno.makeTempDir(); // in production: node_exporter's textfile folder
  * try {
  *   await exportFinalMetrics({ registry, command: "gam run", file: `${dir}/gam.prom` }); // []

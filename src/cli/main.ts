@@ -14,7 +14,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { type CommandEntry, commands } from "./commands/mod.ts";
 import { describeError, isUsageLike } from "./report_error.ts";
 // From the file rather than observability/mod.ts, which loads prom-client (~45 ms) at every start.
-import { redact } from "../observability/redaction.ts";
+import { redact } from "../observability/mod.ts";
 
 import { VERSION } from "./version.ts";
 export { VERSION };

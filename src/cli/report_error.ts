@@ -6,9 +6,9 @@
 import { UsageError } from "./command.ts";
 // From the files rather than the folders' mod.ts: those load zod and prom-client (~70 ms), and
 // every command loads this module at start.
-import { BboxError } from "../contracts/bbox.ts";
-import { redact } from "../observability/redaction.ts";
-import { errorMessage, escapeControlChars } from "../observability/safe_text.ts";
+import { BboxError } from "../contracts/mod.ts";
+import { redact } from "../observability/mod.ts";
+import { errorMessage, escapeControlChars } from "../observability/mod.ts";
 
 /**
  * The error's message followed by its causes (`message: cause: cause`), secrets redacted and

@@ -15,7 +15,7 @@ import {
   qcSeams,
   WorkerPool,
 } from "./mod.ts";
-import { mulberry32 as rng } from "../plugins/synthetic/model.ts";
+import { mulberry32 as rng } from "../plugins/in_process.ts";
 
 function noisyGrid(
   nx: number,
@@ -378,7 +378,7 @@ Deno.test("filter wrappers reject bad grids and options naming the option", asyn
 Deno.test("filters and QC run on a grid made from the South Africa gravity survey", async () => {
   const { fetchDataset } = await import("../datasets/mod.ts");
   const file = await fetchDataset("south-africa-gravity.ast.gz");
-  const { readTable } = await import("../formats/table.ts");
+  const { readTable } = await import("../formats/mod.ts");
   const { gridPoints } = await import("./gridding.ts");
   const t = await readTable(file, { columns: [1, 2, 4], header: false });
   const [lat, lon, value] = t.columns;

@@ -25,7 +25,7 @@
  * @module
  */
 // From the file rather than contracts/mod.ts, which loads zod: `gam grid` starts ~40 ms sooner.
-import { type Bbox, checkBbox } from "../contracts/bbox.ts";
+import { type Bbox, checkBbox } from "../contracts/mod.ts";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import { ComputeError } from "./compute_error.ts";
 import { callKernel, type KernelArgs } from "./kernels.ts";
@@ -33,7 +33,7 @@ import type { ComputeJob, WorkerPool } from "./pool.ts";
 import { KM_PER_DEGREE } from "./arrays.ts";
 import { bandsOf } from "./_checks.ts";
 import { footprintDistance } from "./footprint.ts";
-import { fromLonLat, isProjectedCrs, UnsupportedCrsError } from "../formats/crs.ts";
+import { fromLonLat, isProjectedCrs, UnsupportedCrsError } from "../formats/mod.ts";
 
 /**
  * Default distance mask of mincurv and linear, in node spacings: nodes farther than
@@ -877,7 +877,8 @@ function bandPoints(
  *
  * @example Usage
  * ```ts
- * import { gridPoints, WorkerPool } from "./mod.ts";
+ * import { gridPoints } from "./gridding.ts";
+ * import { WorkerPool } from "./mod.ts";
  * await using pool = new WorkerPool({ size: 1 });
  * const lon = new Float64Array([-42.9, -42.5, -42.1, -42.6]);
  * const lat = new Float64Array([-22.9, -22.4, -22.2, -22.7]);
@@ -1450,7 +1451,8 @@ function warmUpJobs(method: GridMethod): ComputeJob[] {
  *
  * @example Usage
  * ```ts
- * import { warmUpGridding, WorkerPool } from "./mod.ts";
+ * import { warmUpGridding } from "./gridding.ts";
+ * import { WorkerPool } from "./mod.ts";
  * await using pool = new WorkerPool({ size: 1 });
  * const warm = warmUpGridding(pool, "idw"); // overlaps with reading the input
  * await warm;

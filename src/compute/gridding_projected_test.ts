@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { GridOptionError, gridPoints, projectedGridExtent, WorkerPool } from "./mod.ts";
+import { GridOptionError, gridPoints, projectedGridExtent } from "./gridding.ts";
+import { WorkerPool } from "./mod.ts";
 import { cellSizeKm } from "./mod.ts";
-import { toLonLat } from "../formats/crs.ts";
+import { toLonLat } from "../formats/mod.ts";
 import { readGrid, writeGrid } from "../formats/mod.ts";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
 import { validateProcessedGrid } from "../contracts/schemas.ts";

@@ -7,8 +7,8 @@ import {
   NoPointsError,
   type Points,
   warmUpGridding,
-  WorkerPool,
-} from "./mod.ts";
+} from "./gridding.ts";
+import { WorkerPool } from "./mod.ts";
 
 /** Mulberry32: a small fixed-seed PRNG. */
 function rng(seed: number): () => number {

@@ -4,7 +4,7 @@
  * @module
  */
 import { ComputeError } from "./compute_error.ts";
-import { errorMessage } from "../observability/safe_text.ts";
+import { errorMessage } from "../observability/mod.ts";
 import type { JobMessage, ReplyMessage } from "./_protocol.ts";
 import type { CoreKernels, KernelTable } from "./kernels.ts";
 

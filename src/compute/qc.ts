@@ -305,7 +305,7 @@ export async function qcAnomalies(
     const dx = grid.resolution.lon, dy = grid.resolution.lat;
     const x = Float64Array.from(anomalies, (a) => grid.lon[0] + a.lon * dx);
     const y = Float64Array.from(anomalies, (a) => grid.lat[0] + a.lat * dy);
-    const { toLonLat } = await import("../formats/crs.ts");
+    const { toLonLat } = await import("../formats/mod.ts");
     const ll = toLonLat(crs, x, y);
     anomalies.forEach((a, k) => {
       a.lon = ll.lon[k], a.lat = ll.lat[k];

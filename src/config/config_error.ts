@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { escapeControlChars } from "../observability/safe_text.ts";
+import { escapeControlChars } from "../observability/mod.ts";
 
 /**
  * One problem in a configuration.

@@ -16,12 +16,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import {
-  createLogger,
-  defaultRegistry,
-  type Logger,
-  type MetricsRegistry,
-} from "../observability/mod.ts";
+import { createLogger, type Logger } from "../observability/mod.ts";
+import { defaultRegistry, type MetricsRegistry } from "../observability/metrics/mod.ts";
 import { ConfigError, formatIssue } from "./config_error.ts";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./loader.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+import { createLogger } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { ConfigService, type ReloadResult } from "./config_service.ts";
 import { ConfigError } from "./config_error.ts";
 import { tempConfig, withLines } from "./_test_fixtures.ts";

@@ -25,6 +25,7 @@
 export { ConfigError, type ConfigIssue, formatIssue } from "./config_error.ts";
 export {
   type AuthProfile,
+  CachePolicySchema,
   CONFIG_VERSION,
   ConfigSchema,
   type ExecutionConfig,
@@ -33,6 +34,7 @@ export {
   type ModalityConfig,
   NAME_PATTERN,
   type PipelineStepConfig,
+  PluginLimitsSchema,
   QUEUE_NAMES,
   type QueueName,
   REQUIRED_MODALITIES,
@@ -64,3 +66,4 @@ export { resolveDatabaseUrl, resolveSecret, SecretError, type SecretOptions } fr
 export { ConfigService, type ConfigServiceOptions, type ReloadResult } from "./config_service.ts";
 export { parseByteSize, parseDuration } from "./quantities.ts";
 export { cronProblem } from "./cron.ts";
+export { endpointProblem, isLoopbackHost } from "./endpoint.ts";

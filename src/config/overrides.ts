@@ -7,7 +7,7 @@
  * @module
  */
 import { parse as parseYaml } from "yaml";
-import type { Bbox } from "../contracts/bbox.ts";
+import type { Bbox } from "../contracts/mod.ts";
 import type { ConfigIssue } from "./config_error.ts";
 import { getAt, isRecord, type Path } from "./_layers.ts";
 import { TOP_LEVEL_KEYS } from "./schema.ts";

@@ -19,14 +19,14 @@
  * @module
  */
 import { z } from "zod";
-import { type Bbox, bboxProblem } from "../contracts/bbox.ts";
+import { type Bbox, bboxProblem } from "../contracts/mod.ts";
 import { isKnownUnit, knownUnits, normalizeUnit, UNIT_MODALITIES } from "../units/mod.ts";
 import type { UnitModality } from "../units/mod.ts";
 import { isSensitiveKey } from "../observability/mod.ts";
 import { cronProblem } from "./cron.ts";
 import { parseByteSize, parseDuration } from "./quantities.ts";
-import { defaultWorkerCount, MAX_WORKERS } from "../compute/pool.ts";
-import { endpointProblem } from "../storage/endpoint.ts";
+import { defaultWorkerCount, MAX_WORKERS } from "../compute/mod.ts";
+import { endpointProblem } from "./endpoint.ts";
 
 /** The configuration schema version this code reads (the `version:` key). */
 export const CONFIG_VERSION = 1;

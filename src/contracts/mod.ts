@@ -1,11 +1,13 @@
 /**
  * GAM data contracts: the bbox convention, the types `RawData`, `ProcessedGrid`, `Anomaly`,
- * `InversionResult`, canonical checksums and the `ContractError` they raise. Light: it loads
- * no schema library, so entry points (`gam grid`) import it at no start-up cost.
+ * `InversionResult` and the `ContractError` they raise. Light: it loads no schema library and
+ * no hashing, so every command's entry (the CLI's error reporting included) imports it at no
+ * start-up cost.
  *
- * The zod schemas, the single source of each type, and the validators that use them are the
- * heavier sub-surface `./schemas.ts` (`RawDataSchema`, `validateRawData`,
- * `validateProcessedGrid`, `isEdgeAnomaly`, ...).
+ * Two heavier sub-surfaces: the zod schemas, the single source of each type, and the validators
+ * that use them are `./schemas.ts` (`RawDataSchema`, `validateRawData`, `validateProcessedGrid`,
+ * `isEdgeAnomaly`, ...); the canonical checksums (`rawDataChecksum`, `gridChecksum`, ...) are
+ * `./checksum.ts`, which loads `node:crypto`.
  *
  * @example Usage
  * ```ts
@@ -17,7 +19,6 @@
  */
 export * from "./bbox.ts";
 export * from "./errors.ts";
-export * from "./checksum.ts";
-export type { RawData, RawGrid, RawPoints, ValidateRawDataOptions } from "./raw_data.ts";
+export type { LineKind, RawData, RawGrid, RawPoints, ValidateRawDataOptions } from "./raw_data.ts";
 export type { ProcessedGrid, ProvenanceEntry } from "./processed_grid.ts";
 export type { Anomaly, InversionResult } from "./anomaly.ts";

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Bbox } from "../contracts/bbox.ts";
-import { readGrid } from "../formats/grid_read.ts";
+import type { Bbox } from "../contracts/mod.ts";
+import { readGrid } from "../formats/mod.ts";
 import type { Color } from "./colors.ts";
 
 /** What a canary run reports (the parts of `gam run --json` used here). */

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { LineKind } from "../contracts/raw_data.ts";
+import type { LineKind } from "../contracts/mod.ts";
 import { CodeBuilder, ColumnBuilder, forEachLine, splitBlanks } from "./_records.ts";
 import { parseNumber } from "./_number.ts";
 import { LineDictionary } from "./line_dictionary.ts";

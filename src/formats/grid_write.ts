@@ -21,7 +21,7 @@ import { geoTiffDescription, gridMetadata } from "./grid_metadata.ts";
  * @example Usage
  * ```ts
  * import { writeGrid } from "./grid_write.ts";
- * import { gridPoints } from "../compute/mod.ts";
+ * import { gridPoints } from "../compute/gridding.ts";
  * const points = {
  *   lon: new Float64Array([0.2, 0.8, 0.5]),
  *   lat: new Float64Array([0.2, 0.3, 0.9]),

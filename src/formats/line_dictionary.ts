@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { LineKind } from "../contracts/raw_data.ts";
+import type { LineKind } from "../contracts/mod.ts";
 
 /**
  * Builds a line dictionary one reading at a time. Survey files hold long runs of readings of

@@ -27,11 +27,11 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { escapeControlChars } from "../observability/safe_text.ts";
-import { newTraceparent } from "../observability/trace_context.ts";
+import { escapeControlChars } from "../observability/mod.ts";
+import { newTraceparent } from "../observability/mod.ts";
 import { pathToFileURL } from "node:url";
 import type { RawData } from "../contracts/mod.ts";
-import { PluginLimitsSchema } from "../config/schema.ts";
+import { PluginLimitsSchema } from "../config/mod.ts";
 import {
   type CrashLimit,
   InsecureUrlError,

@@ -6,17 +6,12 @@
  *
  * @module
  */
-import {
-  type Bbox,
-  checkBbox,
-  ContractError,
-  type RawData,
-  rawDataChecksum,
-} from "../contracts/mod.ts";
+import { type Bbox, checkBbox, ContractError, type RawData } from "../contracts/mod.ts";
+import { rawDataChecksum } from "../contracts/checksum.ts";
 import { rawDataBytes } from "../contracts/schemas.ts";
 import { validateRawData } from "../contracts/schemas.ts";
 import { ingestionCacheKey } from "./cache_key.ts";
-import { childTraceparent, newTraceparent } from "../observability/trace_context.ts";
+import { childTraceparent, newTraceparent } from "../observability/mod.ts";
 import {
   isRetryable,
   ModalityFetchError,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ContractError } from "../contracts/mod.ts";
-import { MetricsRegistry } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { doubleProvider, pointData, RecordingMetrics } from "../../tests/ingestion/_helpers.ts";
 import { useManualClock } from "../_testing/clock.ts";
 import {

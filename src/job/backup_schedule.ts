@@ -9,7 +9,7 @@
  */
 import { Cron } from "croner";
 import type { Logger } from "../observability/mod.ts";
-import { defaultRegistry, type MetricsRegistry } from "../observability/mod.ts";
+import { defaultRegistry, type MetricsRegistry } from "../observability/metrics/mod.ts";
 
 /** What one backup reports. */
 export interface BackupRunResult {
@@ -47,7 +47,7 @@ export interface BackupSchedule {
  * @example Usage
  * ```ts
  * import { backupMetrics } from "./backup_schedule.ts";
- * import { MetricsRegistry } from "../observability/mod.ts";
+ * import { MetricsRegistry } from "../observability/metrics/mod.ts";
  * backupMetrics(new MetricsRegistry()).lastSuccess.set(Date.now() / 1000);
  * ```
  */
@@ -83,7 +83,8 @@ export function backupMetrics(registry: MetricsRegistry = defaultRegistry) {
  * @example Usage
  * ```ts
  * import { startBackupSchedule } from "./backup_schedule.ts";
- * import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+ * import { createLogger } from "../observability/mod.ts";
+ * import { MetricsRegistry } from "../observability/metrics/mod.ts";
  * const schedule = startBackupSchedule({
  *   schedule: () => "@weekly",
  *   run: () => Promise.resolve({ bytes: 0, uri: "file:///dev/null" }), // e.g. gam db backup

@@ -49,5 +49,4 @@ export * from "./persist.ts";
 export * from "./serve.ts";
 export * from "./cache_lock.ts";
 export * from "./ingestion_services.ts";
-export * from "./run_log.ts";
 export * from "./backup_schedule.ts";

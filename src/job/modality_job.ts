@@ -12,17 +12,12 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  type Anomaly,
-  type Bbox,
-  gridChecksum,
-  type ProcessedGrid,
-  type RawData,
-  rawDataChecksum,
-} from "../contracts/mod.ts";
+import type { Anomaly, Bbox, ProcessedGrid, RawData } from "../contracts/mod.ts";
+import { gridChecksum, rawDataChecksum } from "../contracts/checksum.ts";
 import { rawDataBytes } from "../contracts/schemas.ts";
 import type { GamConfig } from "../config/mod.ts";
-import { GridOptionError, type WorkerPool } from "../compute/mod.ts";
+import { GridOptionError } from "../compute/gridding.ts";
+import type { WorkerPool } from "../compute/mod.ts";
 import type { GridCache, IngestionCache } from "../cache/mod.ts";
 import { originOf } from "../cache/mod.ts";
 import { type IngestionService, isSourceDown, type PluginIdentity } from "../ingestion/mod.ts";

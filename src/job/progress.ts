@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { escapeControlChars } from "../observability/safe_text.ts";
+import { escapeControlChars } from "../observability/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 
 /** One progress update. */

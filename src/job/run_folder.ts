@@ -109,7 +109,7 @@ export interface RunFolderFiles {
  * @example A finished run without modalities
  * ```ts
  * import { renderRunFolder } from "./run_folder.ts";
- * import { buildInfo } from "../compute/build_info.ts";
+ * import { buildInfo } from "../compute/mod.ts";
  * import { loadConfig } from "../config/mod.ts";
  * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
  * const loaded = await loadConfig({ configPath, env: {} });
@@ -280,7 +280,7 @@ export interface RunFolderDraft {
  * ```ts
  * import { draftRunFolder } from "./run_folder.ts";
  * import type { RunSummary } from "./summary.ts";
- * import { buildInfo } from "../compute/build_info.ts";
+ * import { buildInfo } from "../compute/mod.ts";
  * import { loadConfig } from "../config/mod.ts";
  * const configPath = new URL("../../config/ingestion.yaml", import.meta.url).pathname;
  * const loaded = await loadConfig({ configPath, env: {} });

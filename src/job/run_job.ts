@@ -14,7 +14,7 @@
  *
  * This file orchestrates only: the final table is `summary.ts`, the run folder's layout and
  * files `run_folder.ts` (the report itself `src/report`), the build information
- * `src/compute/build_info.ts`, the run's metrics `src/observability/run_metrics.ts`.
+ * `src/compute/build_info.ts`, the run's metrics `src/observability/metrics/run_metrics.ts`.
  *
  * @module
  */
@@ -22,7 +22,7 @@ import type { Bbox } from "../contracts/mod.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { buildInfo, WorkerPool } from "../compute/mod.ts";
 import { GridCache, IngestionCache } from "../cache/mod.ts";
-import { openCacheStore } from "../storage/cache_store_for.ts";
+import { openCacheStore } from "../storage/mod.ts";
 import {
   IngestionService,
   loadProviders,
@@ -35,14 +35,12 @@ import {
   type PgliteEngineStart,
   redactUrl,
 } from "../persistence/mod.ts";
+import { type Logger, newCorrelationId, runTraceparent } from "../observability/mod.ts";
 import {
   defaultRegistry,
-  type Logger,
   type MetricsRegistry,
-  newCorrelationId,
   recordRunMetrics,
-  runTraceparent,
-} from "../observability/mod.ts";
+} from "../observability/metrics/mod.ts";
 import {
   type IngestionProvenance,
   type ModalityJobResult,

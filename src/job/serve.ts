@@ -14,8 +14,8 @@
 import { Cron } from "croner";
 import type { ConfigService, GamConfig, LoadedConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { defaultRegistry, type MetricsRegistry } from "../observability/mod.ts";
-import { parseListen, probeResponse } from "../observability/probes.ts";
+import { defaultRegistry, type MetricsRegistry } from "../observability/metrics/mod.ts";
+import { parseListen, probeResponse } from "../observability/metrics/mod.ts";
 
 /** What one scheduled run reports back. */
 export interface ScheduledRunResult {
@@ -161,10 +161,18 @@ export class PipelineServer {
       } catch (error) {
         this.#opts.logger.error("scheduled run failed", { modality, error });
       } finally {
+        const durationSeconds = (performance.now() - started) / 1000;
         this.#metrics.runs.inc({ modality, outcome });
-        this.#metrics.duration.observe({ modality }, (performance.now() - started) / 1000);
+        this.#metrics.duration.observe({ modality }, durationSeconds);
         this.#running.delete(modality);
         this.#metrics.queue.set(this.#running.size);
+        // After the metrics: a reader of this line finds the run counted in /metrics.
+        this.#opts.logger.info("scheduled run finished", {
+          event: "service.run_finished",
+          modality,
+          outcome,
+          durationSeconds,
+        });
       }
     })();
     this.#running.set(modality, { promise, controller });

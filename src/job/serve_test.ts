@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigService } from "../config/mod.ts";
-import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+import { createLogger } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { PipelineServer, type PipelineServerOptions, type ScheduledRunResult } from "./serve.ts";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
 

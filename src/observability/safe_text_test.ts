@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { errorMessage, escapeControlChars } from "./safe_text.ts";
+import { errorMessage, escapeControlChars } from "./mod.ts";
 
 Deno.test("escapeControlChars() escapes C0, DEL, C1 and bidi controls; keeps tabs and, on request, line breaks", () => {
   assert.equal(escapeControlChars("a\x1b[2Jb"), "a\\x1b[2Jb");

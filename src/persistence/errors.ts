@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { errorMessage } from "../observability/safe_text.ts";
+import { errorMessage } from "../observability/mod.ts";
 
 /** Human hints for the constraints declared in `migrations/`, keyed by constraint name. */
 const CONSTRAINT_HINTS: Readonly<Record<string, string>> = {

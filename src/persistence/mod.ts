@@ -3,6 +3,11 @@
  * is set, embedded PGlite with PostGIS in a data folder otherwise; the same migrations
  * (`migrations/`), the same typed {@link Repository}, backup and restore for both.
  *
+ * One light sub-surface: `./pglite_engine.ts` (`prestartPglite`, `PgliteEngineStart`), which
+ * `gam run` imports first to start the embedded engine's worker before anything else loads
+ * (0.01 s of CPU, against 0.04 s for this module with the `postgres` client, `node:crypto` and
+ * the migrator); the started engine is then handed to {@linkcode openDatabase}.
+ *
  * @example Open, store, query
  * ```ts
  * import { openDatabase } from "./mod.ts";
@@ -48,5 +53,5 @@ export {
 } from "./migrator.ts";
 export { type BackupInfo, type ContentChecksums, contentChecksums, GAM_TABLES } from "./backup.ts";
 export { type Database, openDatabase, type OpenDatabaseOptions, redactUrl } from "./database.ts";
-export { type PgliteEngineStart, prestartPglite } from "./pglite_engine.ts";
+export type { PgliteEngineStart } from "./pglite_engine.ts";
 export { advisoryLock, advisoryLockId } from "./advisory_lock.ts";

@@ -8,11 +8,14 @@
  * @module
  */
 import type { Bbox, RawData } from "../contracts/mod.ts";
-import { IngestionService } from "../ingestion/service.ts";
-import { DEFAULT_RESILIENCE } from "../ingestion/resilience.ts";
-import type { PermissionGrant } from "../ingestion/permissions.ts";
-import { probePlugin, SandboxedPlugin } from "../ingestion/sandbox.ts";
-import type { PluginManifest } from "../ingestion/plugin_api.ts";
+import {
+  DEFAULT_RESILIENCE,
+  IngestionService,
+  type PermissionGrant,
+  type PluginManifest,
+  probePlugin,
+  SandboxedPlugin,
+} from "../ingestion/mod.ts";
 
 /** Options of {@linkcode runPlugin}. */
 export interface RunPluginOptions {

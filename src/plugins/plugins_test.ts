@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { validateRawData } from "../contracts/schemas.ts";
-import { encodeGeoTiff } from "../formats/geotiff.ts";
+import { encodeGeoTiff } from "../formats/mod.ts";
 import { createPlugin as fileplugin } from "./file/mod.ts";
 import { createPlugin as httpPlugin, downloadAction } from "./http/mod.ts";
 import { gravityAt, magneticAt, syntheticModel, syntheticSurvey } from "./synthetic/mod.ts";

@@ -7,7 +7,7 @@ import { type Bbox, ContractError } from "../contracts/mod.ts";
 import { validateProcessedGrid, validateRawData } from "../contracts/schemas.ts";
 import { isProcessedGrid, type Stage, type StageData } from "./stage.ts";
 import { nanCount } from "./statistics.ts";
-import { projectedGridExtent } from "../compute/mod.ts";
+import { projectedGridExtent } from "../compute/gridding.ts";
 
 /**
  * A stage output broke an invariant. Names the stage, the branch and the invariant.

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { gridChecksum, rawDataChecksum } from "../contracts/mod.ts";
+import { gridChecksum, rawDataChecksum } from "../contracts/checksum.ts";
 import type { Bbox } from "../contracts/mod.ts";
 import type { WorkerPool } from "../compute/mod.ts";
-import type { Logger } from "../observability/logger.ts";
+import type { Logger } from "../observability/mod.ts";
 import type { PipelinePlan, PlanChain } from "./builder.ts";
 import { checkpoint } from "./checkpoint.ts";
 import { isProcessedGrid, type StageContext, type StageData } from "./stage.ts";

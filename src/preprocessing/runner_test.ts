@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import type { WorkerPool } from "../compute/mod.ts";
-import { createLogger } from "../observability/logger.ts";
+import { createLogger } from "../observability/mod.ts";
 import {
   buildPipeline,
   PipelineDefinitionError,

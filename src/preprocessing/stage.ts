@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import type { Bbox, ProcessedGrid, RawData } from "../contracts/mod.ts";
-import type { Logger } from "../observability/logger.ts";
+import type { Logger } from "../observability/mod.ts";
 import type { WorkerPool } from "../compute/mod.ts";
 
 /** What flows between stages: survey data (`RawData`) or a grid (`ProcessedGrid`). */

@@ -21,8 +21,10 @@
  */
 import { createHash } from "node:crypto";
 import type { PgBoss } from "pg-boss";
-import { type Anomaly, gridChecksum, type ProcessedGrid } from "../contracts/mod.ts";
-import { buildInfo, EmptyGridError, NoPointsError, type WorkerPool } from "../compute/mod.ts";
+import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
+import { gridChecksum } from "../contracts/checksum.ts";
+import { buildInfo, type WorkerPool } from "../compute/mod.ts";
+import { EmptyGridError, NoPointsError } from "../compute/gridding.ts";
 import { type GridCache, type IngestionCache, originOf } from "../cache/mod.ts";
 import type { IngestionService, PluginIdentity } from "../ingestion/mod.ts";
 import {

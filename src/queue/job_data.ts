@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { BboxSchema } from "../contracts/bbox_schema.ts";
+import { BboxSchema } from "../contracts/schemas.ts";
 
 /** A tile as jobs carry it (see `tiles.ts`). */
 export const TileSchema = z.object({

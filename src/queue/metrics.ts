@@ -7,7 +7,7 @@
  * @module
  */
 import type { PgBoss } from "pg-boss";
-import type { Counter, Histogram, MetricsRegistry } from "../observability/mod.ts";
+import type { Counter, Histogram, MetricsRegistry } from "../observability/metrics/mod.ts";
 import { DEAD_LETTER_QUEUE, QUEUES, SCHEDULE_QUEUE } from "./boss.ts";
 
 /** The metrics a worker updates per job. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Bbox } from "../contracts/bbox.ts";
+import type { Bbox } from "../contracts/mod.ts";
 import type { GamConfig } from "../config/mod.ts";
 import type { Database, SqlClient } from "../persistence/mod.ts";
 import type { HaloDegrees, Tile } from "./tiles.ts";

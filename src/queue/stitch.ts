@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Bbox } from "../contracts/bbox.ts";
+import type { Bbox } from "../contracts/mod.ts";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import { gridLayout } from "../compute/gridding.ts";
 import { ownedRange, type Tile } from "./tiles.ts";
@@ -57,7 +57,7 @@ function indexOf(axis: Float64Array, x: number, spacing: number): number {
  * import { stitchTiles } from "./stitch.ts";
  * import { planTiles } from "./tiles.ts";
  * import { gridLayout } from "../compute/gridding.ts";
- * import type { Bbox } from "../contracts/bbox.ts";
+ * import type { Bbox } from "../contracts/mod.ts";
  * const bbox: Bbox = [10, 45, 10.4, 45.4];
  * const frame = gridLayout(bbox, 0.1, "gridline", Infinity); // the run's nodes
  * // Each tile gridded over its halo with the run's bbox as frame (here: its tile number).

@@ -8,7 +8,7 @@
  * @module
  */
 import type { PgBoss } from "pg-boss";
-import type { Bbox } from "../contracts/bbox.ts";
+import type { Bbox } from "../contracts/mod.ts";
 import type { GamConfig } from "../config/mod.ts";
 import type { Database } from "../persistence/mod.ts";
 import { type Logger, runTraceparent } from "../observability/mod.ts";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Bbox } from "../contracts/bbox.ts";
+import type { Bbox } from "../contracts/mod.ts";
 import { KM_PER_DEGREE } from "../compute/mod.ts";
 import { DEFAULT_MASK_CELLS } from "../compute/gridding.ts";
 import type { PipelinePlan, Stage } from "../preprocessing/mod.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { Bbox } from "../contracts/bbox.ts";
+import type { Bbox } from "../contracts/mod.ts";
 import { gridPoints, type GridPointsOptions } from "../compute/gridding.ts";
-import { mulberry32 } from "../plugins/synthetic/model.ts";
+import { mulberry32 } from "../plugins/in_process.ts";
 import { effectiveHalo, haloMinimum, ownedRange, planTiles, splitPlan } from "./tiles.ts";
 import { stitchTiles } from "./stitch.ts";
 import {

@@ -18,13 +18,9 @@ import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
 import { IngestionService, PluginPool } from "../ingestion/mod.ts";
 import { type Database, openDatabase } from "../persistence/mod.ts";
-import {
-  defaultRegistry,
-  type Logger,
-  type MetricsRegistry,
-  newCorrelationId,
-} from "../observability/mod.ts";
-import { parseListen, serveProbes } from "../observability/probes.ts";
+import { type Logger, newCorrelationId } from "../observability/mod.ts";
+import { defaultRegistry, type MetricsRegistry } from "../observability/metrics/mod.ts";
+import { parseListen, serveProbes } from "../observability/metrics/mod.ts";
 import { databaseCacheLock } from "../job/mod.ts";
 import { DEAD_LETTER_QUEUE, openBoss, QUEUES, SCHEDULE_QUEUE } from "./boss.ts";
 import { registerSchedules, type ScheduleTick } from "./schedules.ts";

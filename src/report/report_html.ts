@@ -10,7 +10,7 @@ import { encodeBase64 } from "./_base64.ts";
 import type { Anomaly, ProcessedGrid } from "../contracts/mod.ts";
 import { isEdgeAnomaly } from "../contracts/schemas.ts";
 import { viridis } from "./colormap.ts";
-import type { LineSummary } from "../formats/line_dictionary.ts";
+import type { LineSummary } from "../formats/mod.ts";
 import { colourBarPng, gridPng, histogram, histogramPng, type PngImage } from "./png.ts";
 
 /** QC figures shown for a grid. */

@@ -138,3 +138,46 @@ export async function startTestS3Server(
   };
   return server;
 }
+
+/**
+ * Runs `fn` with a loopback S3 server started for it, and stops the server (removing its
+ * folder) afterwards, whether `fn` succeeds or throws.
+ *
+ * @param fn The test's body.
+ * @param kind `versitygw` (default) or `moto`.
+ * @param options Fixed credentials (both or neither); default: generated.
+ *
+ * It starts a loopback S3 server (a tool of scripts/setup_test_env.sh): used by the tests of
+ * src/storage/ (`await withTestS3Server(async (server) => { ... })`).
+ */
+export async function withTestS3Server(
+  fn: (server: TestS3Server) => Promise<void>,
+  kind: "versitygw" | "moto" = "versitygw",
+  options: { accessKeyId?: string; secretAccessKey?: string } = {},
+): Promise<void> {
+  const server = await startTestS3Server(kind, options);
+  try {
+    await fn(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Deterministic bytes (a fixed LCG), so a test's file is the same every run.
+ *
+ * @param size Length in bytes.
+ * @param seed The generator's seed: the same seed gives the same bytes.
+ * @returns `size` bytes.
+ *
+ * For example `bytesOf(4096, 3)`: a 4 KiB object body of src/storage/s3_object_store_test.ts.
+ */
+export function bytesOf(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}

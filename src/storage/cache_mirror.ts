@@ -21,16 +21,14 @@
  * @module
  */
 import type { CacheStore, StoredEntry, StoredEntryInfo } from "../cache/mod.ts";
-import { FsCacheStore } from "../cache/mod.ts";
+import { FsCacheStore, ReplicationJournal } from "../cache/mod.ts";
+import { createLogger, type Logger } from "../observability/mod.ts";
 import {
   type Counter,
-  createLogger,
   defaultRegistry,
   type Gauge,
-  type Logger,
   type MetricsRegistry,
-} from "../observability/mod.ts";
-import { ReplicationJournal } from "./replication_journal.ts";
+} from "../observability/metrics/mod.ts";
 import type { ObjectStore } from "./object_store.ts";
 import { ObjectChecksumError, ObjectNotFoundError } from "./errors.ts";
 

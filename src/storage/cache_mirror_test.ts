@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { GridCache, IngestionCache, originOf } from "../cache/mod.ts";
 import { syntheticGrid, syntheticPoints } from "../cache/testdata/fixtures.ts";
-import { gridChecksum, rawDataChecksum } from "../contracts/mod.ts";
-import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+import { gridChecksum, rawDataChecksum } from "../contracts/checksum.ts";
+import { createLogger } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
 import { gam } from "../../tests/_gam_cli.ts";
-import { startTestS3Server, type TestS3Server } from "./_testing.ts";
+import { withTestS3Server } from "./_testing.ts";
 import { CacheMirror } from "./cache_mirror.ts";
 import { rehydrateEntries } from "./rehydrate.ts";
 import { openCacheStore } from "./cache_store_for.ts";
@@ -16,15 +17,6 @@ const KEY_A = "a1".repeat(32);
 const KEY_B = "b2".repeat(32);
 const BBOX = [16, -35, 33, -22] as const;
 const quiet = () => createLogger({ level: "error", sink: () => {} });
-
-async function withServer(fn: (server: TestS3Server) => Promise<void>): Promise<void> {
-  const server = await startTestS3Server();
-  try {
-    await fn(server);
-  } finally {
-    await server.stop();
-  }
-}
 
 /** A source that counts its fetches. */
 function source<T>(value: T) {
@@ -39,7 +31,7 @@ function source<T>(value: T) {
 }
 
 Deno.test("cache mirror: writes while the bucket is down stay pending, survive the process and are uploaded at the next start", async () => {
-  await withServer(async (server) => {
+  await withTestS3Server(async (server) => {
     const dir = await moduleTempDir({ prefix: "gam-mirror-" });
     const cacheDir = `${dir}/cache`;
     // First process: the bucket goes down before anything is written.
@@ -114,7 +106,7 @@ Deno.test("cache mirror: writes while the bucket is down stay pending, survive t
 });
 
 Deno.test("cache mirror: a second machine (fresh cache folder) is served from the bucket without fetching; a damaged object is not used", async () => {
-  await withServer(async (server) => {
+  await withTestS3Server(async (server) => {
     const dir = await moduleTempDir({ prefix: "gam-mirror-" });
     const bucket = await server.store("gam-mirror");
     const raw = syntheticPoints(2000, 3);
@@ -186,7 +178,7 @@ Deno.test("cache mirror: a second machine (fresh cache folder) is served from th
 });
 
 Deno.test("rehydrateEntries() brings back listed entries from the bucket and reports missing ones", async () => {
-  await withServer(async (server) => {
+  await withTestS3Server(async (server) => {
     const dir = await moduleTempDir({ prefix: "gam-mirror-" });
     const bucket = await server.store("gam-mirror");
     const mirrorA = new CacheMirror(`${dir}/a`, { bucket, logger: quiet() });
@@ -205,7 +197,7 @@ Deno.test("rehydrateEntries() brings back listed entries from the bucket and rep
 });
 
 Deno.test("cache mirror: an archive with a link in the bucket is refused, nothing is unpacked", async () => {
-  await withServer(async (server) => {
+  await withTestS3Server(async (server) => {
     const dir = await moduleTempDir({ prefix: "gam-mirror-" });
     const bucket = await server.store("gam-mirror");
     // An archive made by hand: a zarr.json and a symbolic link pointing out of the entry.
@@ -228,7 +220,7 @@ Deno.test("cache mirror: an archive with a link in the bucket is refused, nothin
 });
 
 Deno.test("openCacheStore() mirrors to the configured bucket, creating it before the first upload", async () => {
-  await withServer(async (server) => {
+  await withTestS3Server(async (server) => {
     const dir = await moduleTempDir({ prefix: "gam-mirror-" });
     const { path, env } = await storageConfig(dir, server, "gam-new-bucket");
     for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
@@ -262,7 +254,7 @@ Deno.test("openCacheStore() mirrors to the configured bucket, creating it before
 });
 
 Deno.test("cache mirror: an expired local entry gives way to a fresher copy another machine put in the bucket", async () => {
-  await withServer(async (server) => {
+  await withTestS3Server(async (server) => {
     const dir = await moduleTempDir({ prefix: "gam-mirror-" });
     const bucket = await server.store("gam-mirror");
     const t0 = Date.parse("2026-12-04T12:00:00Z");

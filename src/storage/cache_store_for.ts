@@ -8,7 +8,8 @@
 import type { CacheStore } from "../cache/mod.ts";
 import { FsCacheStore } from "../cache/mod.ts";
 import type { GamConfig } from "../config/mod.ts";
-import type { Logger, MetricsRegistry } from "../observability/mod.ts";
+import type { Logger } from "../observability/mod.ts";
+import type { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { CacheMirror } from "./cache_mirror.ts";
 import { openObjectStore } from "./from_config.ts";
 import { phaseRoot } from "./layout.ts";

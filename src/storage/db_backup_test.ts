@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
 import { contentChecksums, openDatabase } from "../persistence/mod.ts";
 import { scratchDatabase, SERVER_URL } from "../persistence/_testing.ts";
-import { createLogger, MetricsRegistry } from "../observability/mod.ts";
+import { createLogger } from "../observability/mod.ts";
+import { MetricsRegistry } from "../observability/metrics/mod.ts";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
 import { gam } from "../../tests/_gam_cli.ts";
 import { storageConfig } from "../../tests/storage/_storage_config.ts";
-import { startTestS3Server, type TestS3Server } from "./_testing.ts";
-import { startBackupSchedule } from "../job/backup_schedule.ts";
+import { withTestS3Server } from "./_testing.ts";
+import { startBackupSchedule } from "../job/mod.ts";
 import { backupKeys, runScheduledBackup } from "./scheduled_backup.ts";
 import { BACKUP_META } from "./db_backup.ts";
-
-async function withServer(fn: (server: TestS3Server) => Promise<void>): Promise<void> {
-  const server = await startTestS3Server();
-  try {
-    await fn(server);
-  } finally {
-    await server.stop();
-  }
-}
 
 /** Both engines: the embedded one always, the server one when DATABASE_URL is set (CI). */
 const ENGINES = ["pglite", ...(SERVER_URL ? ["postgres"] : [])] as const;
@@ -32,7 +24,7 @@ for (const engine of ENGINES) {
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
-      await withServer(async (server) => {
+      await withTestS3Server(async (server) => {
         const dir = await moduleTempDir({ prefix: "gam-dbbackup-" });
         const bucketName = "gam-backups";
         const bucket = await server.store(bucketName);
@@ -148,7 +140,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await withServer(async (server) => {
+    await withTestS3Server(async (server) => {
       const dir = await moduleTempDir({ prefix: "gam-dbbackup-" });
       const store = await server.store("gam-sched");
       const db = await openDatabase({ url: null, dataDir: `${dir}/db` });

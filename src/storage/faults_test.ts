@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
-import { startTestS3Server } from "./_testing.ts";
+import { bytesOf, startTestS3Server } from "./_testing.ts";
 import {
   type ObjectStore,
   pushRun,
@@ -18,16 +18,6 @@ import {
 
 const MIB = 1024 * 1024;
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-
-function bytesOf(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 Deno.test("a server killed mid-multipart-upload leaves no object; the upload then completes", async () => {
   const server = await startTestS3Server();

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { resolveSecret, type SecretOptions } from "../config/secrets.ts";
-import type { GamConfig, StorageConfig } from "../config/schema.ts";
+import { resolveSecret, type SecretOptions } from "../config/mod.ts";
+import type { GamConfig, StorageConfig } from "../config/mod.ts";
 import { S3ObjectStore } from "./s3_object_store.ts";
 
 /**

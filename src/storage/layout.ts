@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Bbox, checkBbox } from "../contracts/bbox.ts";
+import { type Bbox, checkBbox } from "../contracts/mod.ts";
 
 /** The artefact kinds of the layout (the third key segment). */
 export type ArtifactKind = "ingestion" | "preprocessing" | "models";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bboxTag, formatS3Uri, isoBasic, objectName, parseS3Uri, runPrefix } from "./mod.ts";
-import { endpointProblem, isLoopbackHost } from "./endpoint.ts";
+import { endpointProblem, isLoopbackHost } from "../config/mod.ts";
 
 Deno.test("runPrefix() follows <prefix>/<phase>/<kind>/<date>/<run-id>/", () => {
   const started = new Date("2026-12-04T23:59:59.999Z");

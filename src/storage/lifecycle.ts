@@ -13,7 +13,7 @@ import {
   type LifecycleRule,
   PutBucketLifecycleConfigurationCommand,
 } from "@aws-sdk/client-s3";
-import type { StorageConfig } from "../config/schema.ts";
+import type { StorageConfig } from "../config/mod.ts";
 import { phaseRoot } from "./layout.ts";
 import type { S3ObjectStore } from "./s3_object_store.ts";
 

@@ -22,7 +22,6 @@ export {
   SHA256_METADATA_KEY,
 } from "./s3_object_store.ts";
 export { openObjectStore } from "./from_config.ts";
-export { endpointProblem, isLoopbackHost } from "./endpoint.ts";
 export {
   ObjectChecksumError,
   ObjectNotFoundError,
@@ -83,12 +82,6 @@ export {
   META_EXPIRES_AT,
   META_FORMAT,
 } from "./cache_mirror.ts";
-export {
-  JOURNAL_DIR,
-  ReplicationJournal,
-  type ReplicationRecord,
-  ReplicationRecordSchema,
-} from "./replication_journal.ts";
 export {
   BACKUP_META,
   backupToBucket,

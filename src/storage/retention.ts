@@ -13,9 +13,9 @@
  *
  * @module
  */
-import type { RetentionConfig } from "../config/schema.ts";
+import type { RetentionConfig } from "../config/mod.ts";
 import type { FsCacheStore } from "../cache/mod.ts";
-import type { SqlClient } from "../persistence/sql_client.ts";
+import type { SqlClient } from "../persistence/mod.ts";
 import type { ObjectStore } from "./object_store.ts";
 
 /** A run as retention sees it. */

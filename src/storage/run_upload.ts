@@ -17,8 +17,8 @@
  * @module
  */
 import { writeFileAtomic } from "../fs/mod.ts";
-import type { Bbox } from "../contracts/bbox.ts";
-import type { Repository } from "../persistence/repository.ts";
+import type { Bbox } from "../contracts/mod.ts";
+import type { Repository } from "../persistence/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { ObjectStore, PutResult } from "./object_store.ts";
 import { type ArtifactKind, type LayoutRoot, objectName, runPrefix } from "./layout.ts";

@@ -32,10 +32,10 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { DEFAULT_RESILIENCE, GuardError, ModalityGuard } from "../ingestion/resilience.ts";
-import type { ResilienceSettings } from "../ingestion/resilience.ts";
+import { DEFAULT_RESILIENCE, GuardError, ModalityGuard } from "../ingestion/mod.ts";
+import type { ResilienceSettings } from "../ingestion/mod.ts";
 import { writeFileAtomic } from "../fs/mod.ts";
-import { endpointProblem } from "./endpoint.ts";
+import { endpointProblem } from "../config/mod.ts";
 import {
   ObjectChecksumError,
   ObjectNotFoundError,

@@ -2,35 +2,15 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { moduleTempDir } from "../_testing/temp_dir.ts";
-import { startTestS3Server, type TestS3Server } from "./_testing.ts";
+import { bytesOf, withTestS3Server } from "./_testing.ts";
 import { ObjectChecksumError, S3ObjectStore, StorageConfigError, StorageError } from "./mod.ts";
 
 const MIB = 1024 * 1024;
 const text = (s: string) => new TextEncoder().encode(s);
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
-/** Deterministic bytes (a fixed LCG), so a test's file is the same every run. */
-function bytesOf(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-async function withServer(fn: (server: TestS3Server) => Promise<void>): Promise<void> {
-  const server = await startTestS3Server();
-  try {
-    await fn(server);
-  } finally {
-    await server.stop();
-  }
-}
-
 Deno.test("S3ObjectStore against versitygw: versions, idempotent puts, checksums", async (t) => {
-  await withServer(async (server) => {
+  await withTestS3Server(async (server) => {
     const store = await server.store("gam-unit");
 
     await t.step("put then get returns the bytes of the version asked for", async () => {

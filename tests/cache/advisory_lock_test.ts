@@ -4,13 +4,12 @@
  * wires a PostgreSQL advisory lock on the entry path when a server database is configured.
  */
 import assert from "node:assert/strict";
-import { rawDataChecksum } from "../../src/contracts/mod.ts";
+import { rawDataChecksum } from "../../src/contracts/checksum.ts";
 import { syntheticPoints } from "../../src/cache/testdata/fixtures.ts";
 import { scratchDatabase, skipServer } from "../../src/persistence/_testing.ts";
 import { advisoryLock, advisoryLockId, openDatabase } from "../../src/persistence/mod.ts";
+import { fetchTogether } from "./_fetch_children.ts";
 
-const CHILD = new URL("./child_cache.ts", import.meta.url).pathname;
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 const skip = await skipServer("tests/cache/advisory_lock_test.ts");
 
 Deno.test({
@@ -23,27 +22,7 @@ Deno.test({
       // The schema first, so the children do not race to migrate (the migrator has its own lock).
       await (await openDatabase({ url: scratch.url, migrate: true })).close();
       const log = `${root}/fetches.log`;
-      const children = Array.from({ length: 2 }, () =>
-        new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            "--config",
-            CONFIG,
-            CHILD,
-            "fetch-shared",
-            `${root}/cache`,
-            log,
-            scratch.url,
-          ],
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn());
-      const outputs = await Promise.all(children.map((c) => c.output()));
-      const results = outputs.map((o, i) => {
-        assert.equal(o.code, 0, `child ${i}: ${new TextDecoder().decode(o.stderr)}`);
-        return JSON.parse(new TextDecoder().decode(o.stdout).trim());
-      });
+      const results = await fetchTogether(2, ["fetch-shared", `${root}/cache`, log, scratch.url]);
       const fetchers = (await Deno.readTextFile(log)).trim().split("\n");
       assert.equal(fetchers.length, 1, `fetched by ${fetchers.join(", ")}`);
       assert.deepEqual(results.map((r) => r.outcome).sort(), ["hit", "miss"]);

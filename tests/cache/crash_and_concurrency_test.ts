@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { FsCacheStore, IngestionCache, sweepCache } from "../../src/cache/mod.ts";
-import { rawDataChecksum } from "../../src/contracts/mod.ts";
-import { MetricsRegistry } from "../../src/observability/mod.ts";
+import { rawDataChecksum } from "../../src/contracts/checksum.ts";
+import { MetricsRegistry } from "../../src/observability/metrics/mod.ts";
 import { syntheticPoints } from "../../src/cache/testdata/fixtures.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
+import { fetchTogether } from "./_fetch_children.ts";
 
 const CHILD = new URL("./child_cache.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -91,12 +92,7 @@ for (const killAfterFiles of [1, 40, 400]) {
 Deno.test("8 processes asking for the same key: one fetch, 8 identical results", async () => {
   const root = await moduleTempDir({ prefix: "gam-conc-" });
   const log = `${root}/fetches.log`;
-  const children = Array.from({ length: 8 }, () => spawn(["fetch", `${root}/cache`, log]));
-  const outputs = await Promise.all(children.map((c) => c.output()));
-  const results = outputs.map((o, i) => {
-    assert.equal(o.code, 0, `child ${i}: ${new TextDecoder().decode(o.stderr)}`);
-    return JSON.parse(new TextDecoder().decode(o.stdout).trim());
-  });
+  const results = await fetchTogether(8, ["fetch", `${root}/cache`, log]);
   const fetchers = (await Deno.readTextFile(log)).trim().split("\n");
   assert.equal(fetchers.length, 1, `fetched by ${fetchers.join(", ")}`);
   const expected = rawDataChecksum(syntheticPoints(50_000, 11));

@@ -7,49 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { gam, ROOT, spawnGam } from "../_gam_cli.ts";
+import { gam, ROOT } from "../_gam_cli.ts";
 import { scratchDatabase, SERVER_URL } from "../../src/persistence/_testing.ts";
-
-/** A `gam` child whose stderr is read as it comes, with a wait for a pattern. */
-function gamChild(args: string[], env: Record<string, string>) {
-  const child = spawnGam(args, { env, stdout: "null" });
-  let text = "";
-  const waiters: { re: RegExp; resolve: () => void }[] = [];
-  const drained = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      for (const w of [...waiters]) {
-        if (w.re.test(text)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    }
-  })();
-  return {
-    text: () => text,
-    until(re: RegExp): Promise<void> {
-      if (re.test(text)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        waiters.push({ re, resolve });
-        drained.then(() => reject(new Error(`process ended without ${re}; stderr:\n${text}`)));
-      });
-    },
-    async done() {
-      const s = await child.status;
-      await drained;
-      return s;
-    },
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* ended */ }
-      const s = await child.status;
-      await drained;
-      return s;
-    },
-  };
-}
+import { watchGam } from "./_deploy.ts";
 
 function runsIn(dir: string): string[] {
   try {
@@ -70,7 +30,7 @@ Deno.test({
     const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gam-bluegreen-" }));
     const scratch = await scratchDatabase("gam_bluegreen");
     const env = { DATABASE_URL: scratch.url };
-    const running: ReturnType<typeof gamChild>[] = [];
+    const running: ReturnType<typeof watchGam>[] = [];
     try {
       const base = parse(await Deno.readTextFile(`${ROOT}config/ingestion.yaml`));
       base.defaults.bbox = [10, 45, 10.2, 45.2];
@@ -99,7 +59,7 @@ Deno.test({
       neutral.deployment.canary.neutral = true;
       const greenSame = await write("green-neutral.yaml", neutral);
       const up = (color: string, config: string) =>
-        gamChild(["deploy", "up", "--target", "local", "--color", color, "--config", config], env);
+        watchGam(["deploy", "up", "--target", "local", "--color", color, "--config", config], env);
       const status = async () => {
         const r = await gam(["deploy", "status", "--json", "--config", blueCfg], env);
         assert.equal(r.code, 0, r.stderr);
@@ -116,7 +76,7 @@ Deno.test({
       });
 
       // A gam serve of green, not owning the schedules, beside blue's for the whole test.
-      const greenServe = gamChild(["serve", "--config", greenBad, "--color", "green"], {
+      const greenServe = watchGam(["serve", "--config", greenBad, "--color", "green"], {
         ...env,
         GAM__DEFAULTS__OUTPUT_DIR: `${dir}/out/green`,
         GAM__DEFAULTS__CACHE_DIR: `${dir}/cache/green`,
@@ -163,9 +123,11 @@ Deno.test({
         const before = runsIn(`${dir}/out/blue/runs`).length;
         // The next minute boundary: blue's scheduled run starts, green's serve declines.
         await greenServe.until(/scheduled run not fired: schedules owned elsewhere/);
+        // Each scheduled run of blue's serve logs service.run_finished when it has ended.
+        let mark = 0;
         while (runsIn(`${dir}/out/blue/runs`).length <= before) {
-          await blue.until(/run lease taken/);
-          await new Promise((r) => setTimeout(r, 200));
+          await blue.until(/"event":"service\.run_finished"/, mark);
+          mark = blue.text().length;
         }
         const newest = runsIn(`${dir}/out/blue/runs`).sort().at(-1)!;
         const started = Date.parse(

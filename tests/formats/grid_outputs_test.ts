@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { gam } from "../_gam_cli.ts";
 import { fetchDataset } from "../../src/datasets/mod.ts";
-import { readGrid } from "../../src/formats/grid_read.ts";
-import { writeGrid } from "../../src/formats/grid_write.ts";
+import { readGrid } from "../../src/formats/mod.ts";
+import { writeGrid } from "../../src/formats/mod.ts";
 
 const RIO = await fetchDataset("rio-magnetic.csv.gz");
 

@@ -4,9 +4,9 @@
  * @module
  */
 import type { Bbox, RawData } from "../../src/contracts/mod.ts";
-import type { FetchRequest } from "../../src/ingestion/plugin_api.ts";
-import type { SourceProvider } from "../../src/ingestion/service.ts";
-import type { MetricsLike } from "../../src/ingestion/metrics.ts";
+import type { FetchRequest } from "../../src/ingestion/mod.ts";
+import type { SourceProvider } from "../../src/ingestion/mod.ts";
+import type { MetricsLike } from "../../src/ingestion/mod.ts";
 
 /** A point survey for a request (one point at the bbox centre). */
 export function pointData(req: { modality: string; bbox: Bbox }, plugin = "double"): RawData {

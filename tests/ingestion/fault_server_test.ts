@@ -16,11 +16,11 @@ import {
   SourceHttpError,
   SourceNetworkError,
 } from "../../src/ingestion/mod.ts";
-import { GdfSyntaxError } from "../../src/formats/gdf.ts";
+import { GdfSyntaxError } from "../../src/formats/mod.ts";
 import { RecordingMetrics } from "./_helpers.ts";
 import { useManualClock } from "../../src/_testing/clock.ts";
 import { fetchDataset } from "../../src/datasets/mod.ts";
-import { newTraceparent } from "../../src/observability/trace_context.ts";
+import { newTraceparent } from "../../src/observability/mod.ts";
 
 const BBOX = [150, 16, 164, 28] as const;
 // The fetcher's error, when the file is nowhere, names it and its source.

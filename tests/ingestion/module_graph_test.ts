@@ -10,8 +10,8 @@ import {
   PluginLoadError,
   resolvePluginModule,
 } from "../../src/ingestion/mod.ts";
-import { checkSourceUrl } from "../../src/ingestion/http_source.ts";
-import { packageFolderOf, vetModuleGraph } from "../../src/ingestion/module_graph.ts";
+import { checkSourceUrl } from "../../src/ingestion/mod.ts";
+import { packageFolderOf, vetModuleGraph } from "../../src/ingestion/mod.ts";
 import { pluginSource } from "./_attack.ts";
 
 Deno.test("every built-in plugin's graph stays inside src/plugins and the plugin SDK", async () => {

@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { ConfigService } from "../../src/config/mod.ts";
 import { IngestionService, PluginPool } from "../../src/ingestion/mod.ts";
-import { createLogger, MetricsRegistry } from "../../src/observability/mod.ts";
-import { PipelineServer } from "../../src/job/serve.ts";
+import { createLogger } from "../../src/observability/mod.ts";
+import { MetricsRegistry } from "../../src/observability/metrics/mod.ts";
+import { PipelineServer } from "../../src/job/mod.ts";
 
 const BASE = new URL("../../config/ingestion.yaml", import.meta.url);
 

@@ -14,7 +14,7 @@ import {
   resolvePluginModule,
   SandboxedPlugin,
 } from "../../src/ingestion/mod.ts";
-import { InsecureUrlError } from "../../src/ingestion/errors.ts";
+import { InsecureUrlError } from "../../src/ingestion/mod.ts";
 import { BBOX, loadAt, loopback, request, runBeside, workspace } from "./_attack.ts";
 
 const text = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { loadConfig } from "../../src/config/mod.ts";
 import { createLogger } from "../../src/observability/mod.ts";
-import { MetricsRegistry } from "../../src/observability/metrics.ts";
+import { MetricsRegistry } from "../../src/observability/metrics/mod.ts";
 import { PluginPool } from "../../src/ingestion/mod.ts";
 import { createProgress, IngestionServices, runJob } from "../../src/job/mod.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";

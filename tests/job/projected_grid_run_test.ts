@@ -5,11 +5,11 @@
  * checked with `gdalinfo -json` and `gdallocationinfo`.
  */
 import assert from "node:assert/strict";
-import { stringify } from "yaml";
-import { readAsegGdf } from "../../src/formats/aseg_gdf.ts";
-import { projectedGridExtent } from "../../src/compute/mod.ts";
-import { toLonLat } from "../../src/formats/crs.ts";
+import { readAsegGdf } from "../../src/formats/mod.ts";
+import { projectedGridExtent } from "../../src/compute/gridding.ts";
+import { toLonLat } from "../../src/formats/mod.ts";
 import { openDatabase } from "../../src/persistence/mod.ts";
+import { fileSurveyConfig, runConfig, writeConfig } from "./_file_survey.ts";
 
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const DAT = new URL("../data/survey_formats/muppettown.dat", import.meta.url).pathname;
@@ -66,50 +66,24 @@ async function checkGeoTiff(path: string): Promise<void> {
 Deno.test("gam run grids an MGA survey in EPSG:28355 and writes its GeoTIFF in that CRS", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gam-projected-" }));
   try {
-    const config = {
-      version: 1,
-      defaults: { bbox: BBOX, outputDir: `${dir}/out`, cacheDir: `${dir}/cache`, logLevel: "warn" },
-      modalities: {
-        gravity: {
-          enabled: false,
-          units: "mGal",
-          source: { plugin: "synthetic", params: { seed: 1 } },
-          pipeline: { version: "1.0.0", definition: "grid(spacing=0.05) -> qc" },
-        },
-        magnetic: {
-          units: "nT",
-          source: {
-            plugin: "file",
-            params: {
-              path: DAT,
-              columns: { lon: "EAST_MGA", lat: "NORTH_MGA", value: "MAGCOMP", line: "LINE" },
-              crs: CRS,
-              licence: "CC-BY-4.0",
-              citation: "ASEG-GDF2 MuppetTown sample",
-            },
-            permissions: { net: [], read: [DAT, DAT.replace(/\.dat$/, ".dfn")] },
-          },
-          retry: { maxAttempts: 1 },
-          pipeline: {
-            version: "1.0.0",
-            definition: `grid(method=nearest, spacing=5, radius=8, crs="${CRS}") -> qc`,
-            checkpoint: { maxNanRatio: 1 },
-          },
-        },
+    const config = fileSurveyConfig(dir, {
+      bbox: BBOX,
+      params: {
+        path: DAT,
+        columns: { lon: "EAST_MGA", lat: "NORTH_MGA", value: "MAGCOMP", line: "LINE" },
+        crs: CRS,
+        licence: "CC-BY-4.0",
+        citation: "ASEG-GDF2 MuppetTown sample",
       },
-    };
-    await Deno.writeTextFile(`${dir}/gam.yaml`, stringify(config));
-    const run = (yaml: string) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--unstable-worker-options", MAIN, "run", "--config", yaml, "--json"],
-        cwd: dir,
-        env: { NO_COLOR: "1", DATABASE_URL: "" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      read: [DAT, DAT.replace(/\.dat$/, ".dfn")],
+      definition: `grid(method=nearest, spacing=5, radius=8, crs="${CRS}") -> qc`,
+      maxNanRatio: 1,
+    });
+    await writeConfig(`${dir}/gam.yaml`, config);
+    const run = (yaml: string) => runConfig(dir, yaml);
     const out = await run(`${dir}/gam.yaml`);
-    assert.equal(out.code, 0, dec.decode(out.stdout) + dec.decode(out.stderr).slice(-3000));
-    const { runId } = JSON.parse(dec.decode(out.stdout));
+    assert.equal(out.code, 0, out.stdout + out.stderr.slice(-3000));
+    const { runId } = JSON.parse(out.stdout);
     await checkGeoTiff(`${dir}/out/runs/${runId}/grids/magnetic-main.tif`);
 
     // Persisted with the request's lon/lat bbox, the CRS and the spacing in metres.
@@ -131,8 +105,8 @@ Deno.test("gam run grids an MGA survey in EPSG:28355 and writes its GeoTIFF in t
 
     // A second run takes the grid from the preprocessing cache, CRS and axes included.
     const again = await run(`${dir}/gam.yaml`);
-    assert.equal(again.code, 0, dec.decode(again.stderr).slice(-3000));
-    const second = JSON.parse(dec.decode(again.stdout));
+    assert.equal(again.code, 0, again.stderr.slice(-3000));
+    const second = JSON.parse(again.stdout);
     assert.equal(second.modalities[0].cache, "hit");
     await checkGeoTiff(`${dir}/out/runs/${second.runId}/grids/magnetic-main.tif`);
 
@@ -144,11 +118,11 @@ Deno.test("gam run grids an MGA survey in EPSG:28355 and writes its GeoTIFF in t
     // A stage that needs a longitude/latitude grid after it is refused before the run, naming
     // the stage and the grid stage's crs.
     config.modalities.magnetic.pipeline.definition += " -> grid(spacing=0.001)";
-    await Deno.writeTextFile(`${dir}/qc.yaml`, stringify(config));
+    await writeConfig(`${dir}/qc.yaml`, config);
     const refused = await run(`${dir}/qc.yaml`);
     assert.notEqual(refused.code, 0);
     assert.match(
-      dec.decode(refused.stderr),
+      refused.stderr,
       /stage "grid" \(branch main\) cannot follow stage "grid" with crs "EPSG:28355"/,
     );
   } finally {

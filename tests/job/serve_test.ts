@@ -21,55 +21,63 @@ Deno.test({
     c.defaults.bbox = [10.0, 45.0, 10.3, 45.3];
     c.defaults.outputDir = `${dir}/out`;
     c.defaults.cacheDir = `${dir}/cache`;
-    c.defaults.logLevel = "warn";
+    // info: the service's events (service.ready, service.run_finished) are info lines.
+    c.defaults.logLevel = "info";
+    c.defaults.logFormat = "json";
     c.service.listen = "127.0.0.1:0";
     await Deno.writeTextFile(`${dir}/ingestion.yaml`, stringify(c));
     const child = spawnGam(["serve", "--config", `${dir}/ingestion.yaml`, "--run-now"], {
       stdout: "null",
     });
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    // The child's stderr is read to its end in the background (the child never blocks on a full
+    // pipe); `printed` awaits a line in it. Its deadline is only a failure bound (a child that
+    // never prints the line), not a wait.
     let text = "";
-    let base: string | undefined;
-    while (base === undefined) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-      base = /listening on (http:\/\/[^ ]+)/.exec(text)?.[1];
-    }
-    assert.ok(base, `serve printed its address; stderr: ${text}`);
-    // Keep draining stderr so the child never blocks on a full pipe.
+    let changed = Promise.withResolvers<void>();
     const drained = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        text += value;
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        text += chunk;
+        changed.resolve();
+        changed = Promise.withResolvers<void>();
       }
+      changed.resolve();
     })();
+    let ended = false;
+    drained.finally(() => (ended = true));
+    const printed = async (what: string, found: (text: string) => boolean, ms: number) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<"expired">((r) => (timer = setTimeout(() => r("expired"), ms)));
+      try {
+        while (!found(text)) {
+          if (ended || await Promise.race([changed.promise, expired]) === "expired") {
+            assert.fail(`gam serve did not print ${what}; stderr so far:\n${text}`);
+          }
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const event = (name: string, fields = "") => (t: string) =>
+      t.split("\n").some((line) => line.includes(`"event":"${name}"`) && line.includes(fields));
+    await printed("its address", (t) => /listening on http:\/\/[^ ]+/.test(t), 60_000);
+    const base = /listening on (http:\/\/[^ ]+)/.exec(text)![1];
     try {
       assert.equal(await (await fetch(`${base}/healthz`)).text(), "ok\n");
-      // Ready once the database is open (seconds for the embedded engine). The polls of
-      // /readyz and /metrics are kept: the child prints no line when its database opens or a
-      // scheduled run ends (src/job/serve.ts logs neither), so the endpoints are the only
-      // outward sign of those events; printing them would change the service, not this test.
-      let ready = 0;
-      const since = Date.now();
-      while (Date.now() - since < 60_000 && ready !== 200) {
-        const r = await fetch(`${base}/readyz`);
-        await r.body?.cancel();
-        ready = r.status;
-        if (ready !== 200) await new Promise((r) => setTimeout(r, 200));
+      // Ready once the database is open (seconds for the embedded engine): the service logs
+      // service.ready when it is, and /readyz must say so from then on.
+      await printed("service.ready", event("service.ready"), 60_000);
+      const readyz = await fetch(`${base}/readyz`);
+      await readyz.body?.cancel();
+      assert.equal(readyz.status, 200);
+      // Each scheduled run logs service.run_finished once its metrics are recorded.
+      for (const modality of ["gravity", "magnetic"]) {
+        await printed(
+          `service.run_finished for ${modality}`,
+          event("service.run_finished", `"modality":"${modality}"`),
+          90_000,
+        );
       }
-      assert.equal(ready, 200);
-      let metrics = "";
-      const deadline = Date.now() + 90_000;
-      while (Date.now() < deadline) {
-        metrics = await (await fetch(`${base}/metrics`)).text();
-        if (
-          /gam_service_runs_total\{modality="magnetic",outcome="ok"\} 1/.test(metrics) &&
-          /gam_service_runs_total\{modality="gravity",outcome="ok"\} 1/.test(metrics)
-        ) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      const metrics = await (await fetch(`${base}/metrics`)).text();
       assert.match(metrics, /gam_service_runs_total\{modality="gravity",outcome="ok"\} 1/);
       assert.match(metrics, /gam_service_run_duration_seconds_count\{modality="gravity"\} 1/);
       assert.match(metrics, /gam_cache_requests_total\{layer="ingestion",outcome="miss"\}/);

@@ -5,10 +5,9 @@
  * holds the survey's source CRS and its lines; the report lists them.
  */
 import assert from "node:assert/strict";
-import { stringify } from "yaml";
 import { openDatabase } from "../../src/persistence/mod.ts";
-import { fromLonLat } from "../../src/formats/crs.ts";
-import { collect, spawnGam } from "../_gam_cli.ts";
+import { fromLonLat } from "../../src/formats/mod.ts";
+import { fileSurveyConfig, runConfig, writeConfig } from "./_file_survey.ts";
 
 Deno.test("gam run reads named lines in projected coordinates, persists and reports them", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gam-survey-" }));
@@ -35,53 +34,24 @@ Deno.test("gam run reads named lines in projected coordinates, persists and repo
       counts[name] = n;
     }
     await Deno.writeTextFile(`${dir}/survey.csv`, rows.join("\n") + "\n");
-    const config = {
-      version: 1,
-      defaults: {
-        bbox: [10, 45, 11, 46],
-        outputDir: `${dir}/out`,
-        cacheDir: `${dir}/cache`,
-        logLevel: "warn",
+    const config = fileSurveyConfig(dir, {
+      bbox: [10, 45, 11, 46],
+      params: {
+        path: `${dir}/survey.csv`,
+        columns: { lon: "easting", lat: "northing", value: "mag", line: "line" },
+        crs: "EPSG:32632",
+        tiePrefix: "T",
+        units: "nT",
+        licence: "CC0-1.0",
+        citation: "synthetic test survey",
       },
-      modalities: {
-        gravity: {
-          enabled: false,
-          units: "mGal",
-          source: { plugin: "synthetic", params: { seed: 1 } },
-          pipeline: { version: "1.0.0", definition: "grid(spacing=0.05) -> qc" },
-        },
-        magnetic: {
-          units: "nT",
-          source: {
-            plugin: "file",
-            params: {
-              path: `${dir}/survey.csv`,
-              columns: { lon: "easting", lat: "northing", value: "mag", line: "line" },
-              crs: "EPSG:32632",
-              tiePrefix: "T",
-              units: "nT",
-              licence: "CC0-1.0",
-              citation: "synthetic test survey",
-            },
-            permissions: { net: [], read: [`${dir}/survey.csv`] },
-          },
-          retry: { maxAttempts: 1 },
-          pipeline: {
-            version: "1.0.0",
-            definition:
-              "outlier(method=hampel, halfWindow=5, threshold=6) -> grid(method=block-mean, spacing=0.05) -> qc",
-            checkpoint: { maxNanRatio: 0.95 },
-          },
-        },
-      },
-    };
-    await Deno.writeTextFile(`${dir}/gam.yaml`, stringify(config));
-    const out = await collect(
-      spawnGam(["run", "--config", `${dir}/gam.yaml`, "--json"], {
-        cwd: dir,
-        env: { DATABASE_URL: "" },
-      }),
-    );
+      read: [`${dir}/survey.csv`],
+      definition:
+        "outlier(method=hampel, halfWindow=5, threshold=6) -> grid(method=block-mean, spacing=0.05) -> qc",
+      maxNanRatio: 0.95,
+    });
+    await writeConfig(`${dir}/gam.yaml`, config);
+    const out = await runConfig(dir, `${dir}/gam.yaml`);
     assert.equal(out.code, 0, out.stdout + out.stderr.slice(-3000));
     const summary = JSON.parse(out.stdout);
     const runId = summary.runId as string;

@@ -12,7 +12,7 @@ import {
   MetricsRegistry,
   pushMetrics,
   writeMetricsFile,
-} from "../../src/observability/mod.ts";
+} from "../../src/observability/metrics/mod.ts";
 
 /** The embedded database whatever the runner's DATABASE_URL: these tests are about metrics. */
 const EMBEDDED = { DATABASE_URL: "" };

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { denoCacheDir } from "../../src/ingestion/module_graph.ts";
+import { denoCacheDir } from "../../src/ingestion/mod.ts";
 import { collect, ROOT, spawnGam } from "../_gam_cli.ts";
 
 const VERDACCIO_VERSION = "6.8.0";

@@ -6,7 +6,7 @@
  * @module
  */
 import { WorkerPool } from "../../src/compute/mod.ts";
-import { createLogger } from "../../src/observability/logger.ts";
+import { createLogger } from "../../src/observability/mod.ts";
 import {
   buildPipeline,
   defaultStageRegistry,

@@ -14,13 +14,14 @@ import {
 import {
   type CachePolicySource,
   FsCacheStore,
+  ReplicationJournal,
+  type ReplicationRecord,
   type StoredEntryInfo,
   sweepCache,
   verifyEntry,
 } from "../../cache/mod.ts";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/mod.ts";
 import { createLogger } from "../../observability/mod.ts";
-import { ReplicationJournal, type ReplicationRecord } from "../../storage/replication_journal.ts";
 
 const SUBCOMMANDS = ["ls", "pin", "unpin", "verify", "sweep", "clear"] as const;
 type Sub = typeof SUBCOMMANDS[number];

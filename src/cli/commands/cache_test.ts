@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { cacheCommand, formatBytes } from "./cache.ts";
 import { UsageError } from "../command.ts";
 import { GridCache, IngestionCache } from "../../cache/mod.ts";
-import { MetricsRegistry } from "../../observability/mod.ts";
+import { MetricsRegistry } from "../../observability/metrics/mod.ts";
 import { syntheticGrid, syntheticPoints } from "../../cache/testdata/fixtures.ts";
 import { moduleTempDir } from "../../_testing/temp_dir.ts";
 

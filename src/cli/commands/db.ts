@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type Command, EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { type Database, openDatabase } from "../../persistence/mod.ts";
 import { backupMetrics, judgeRun } from "../../job/mod.ts";
-import { MetricsRegistry } from "../../observability/mod.ts";
+import { MetricsRegistry } from "../../observability/metrics/mod.ts";
 import { exportFinalMetrics } from "../final_metrics.ts";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/mod.ts";
 import {

@@ -165,7 +165,7 @@ const OP_FLAG_SPEC = Object.fromEntries(
  * @example Usage
  * ```ts
  * import { filterCommand } from "./filter.ts";
- * import { writeRunGrids } from "../../job/run_folder.ts";
+ * import { writeRunGrids } from "../../job/mod.ts";
  * const dir = await Deno.makeTempDir({ prefix: "gam-doc-cli-" });
  * try {
  *   const n = 16, values = Float64Array.from({ length: n * n }, (_, i) => Math.sin(i / 7));

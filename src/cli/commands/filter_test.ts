@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../command.ts";
 import { isUsageLike } from "../report_error.ts";
-import { GridFileError, readGrid } from "../../formats/grid_read.ts";
-import { writeGrid } from "../../formats/grid_write.ts";
+import { GridFileError, readGrid } from "../../formats/mod.ts";
+import { writeGrid } from "../../formats/mod.ts";
 import { gridFixture } from "../../preprocessing/stages/_testing.ts";
 import { filterCommand } from "./filter.ts";
 import { fetchDataset } from "../../datasets/mod.ts";

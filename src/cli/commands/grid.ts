@@ -15,11 +15,9 @@ import {
   GridOptionError,
   gridPoints,
   type GridPointsOptions,
-  nanCount,
-  warmUpFootprint,
   warmUpGridding,
-  WorkerPool,
-} from "../../compute/mod.ts";
+} from "../../compute/gridding.ts";
+import { nanCount, warmUpFootprint, WorkerPool } from "../../compute/mod.ts";
 import { gridFormatOf, readTable, writeGrid } from "../../formats/mod.ts";
 
 /** Flag of each gridding option, for messages. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readZarrGrid } from "../../formats/zarr_grid.ts";
+import { readZarrGrid } from "../../formats/codecs.ts";
 import { testData } from "../../datasets/_testing.ts";
 import { gam as gamCli } from "../../../tests/_gam_cli.ts";
 

@@ -5,8 +5,8 @@
  * @module
  */
 import { type Command, EXIT_OK, parseFlags, UsageError } from "../command.ts";
-import { collectRunLog, type RunLogLine } from "../../job/run_log.ts";
-import { escapeControlChars } from "../../observability/safe_text.ts";
+import { collectRunLog, type RunLogLine } from "../../observability/mod.ts";
+import { escapeControlChars } from "../../observability/mod.ts";
 
 const HELP = `Usage: gam logs RUN_ID [options]
 

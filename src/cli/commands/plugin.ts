@@ -15,7 +15,7 @@ import {
 } from "../command.ts";
 import { CONFIG_FLAGS, loadConfigFromFlags } from "../config_flags.ts";
 import { describeError } from "../report_error.ts";
-import { escapeControlChars } from "../../observability/safe_text.ts";
+import { escapeControlChars } from "../../observability/mod.ts";
 import { type Bbox, parseBbox } from "../../contracts/mod.ts";
 import { rawDataBytes } from "../../contracts/schemas.ts";
 import {

@@ -48,7 +48,7 @@ const s = { type: "string" } as const;
  * @example Usage
  * ```ts
  * import { qcCommand } from "./qc.ts";
- * import { writeRunGrids } from "../../job/run_folder.ts";
+ * import { writeRunGrids } from "../../job/mod.ts";
  * const dir = await Deno.makeTempDir({ prefix: "gam-doc-cli-" });
  * try {
  *   const n = 16, values = Float64Array.from({ length: n * n }, (_, i) => Math.sin(i / 7));

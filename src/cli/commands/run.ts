@@ -9,14 +9,17 @@
  */
 import type { Command } from "../command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseFlags, UsageError } from "../command.ts";
-// From their files, not observability/mod.ts: that loads the metrics library, which the job's
-// modules bring in anyway while the database's worker starts.
-import { createLogger, stderrSink } from "../../observability/logger.ts";
-import { newCorrelationId } from "../../observability/correlation.ts";
-import { errorMessage, escapeControlChars } from "../../observability/safe_text.ts";
+import {
+  createLogger,
+  errorMessage,
+  escapeControlChars,
+  newCorrelationId,
+  runTraceparent,
+  stderrSink,
+} from "../../observability/mod.ts";
 import { type PgliteEngineStart, prestartPglite } from "../../persistence/pglite_engine.ts";
 import type { RunSummary } from "../../job/mod.ts";
-import { openRunLog, type RunLog } from "../../job/run_log.ts";
+import { openRunLog, type RunLog } from "../../observability/mod.ts";
 import type { GamConfig } from "../../config/mod.ts";
 
 const HELP = `Usage: gam run [options]
@@ -162,10 +165,7 @@ async function runQueuedCli(
   loaded: Awaited<ReturnType<typeof import("../config_flags.ts").loadConfigFromFlags>>,
   values: Record<string, unknown>,
 ): Promise<number> {
-  const [{ runQueued }, { runTraceparent }] = await Promise.all([
-    import("./run_queue.ts"),
-    import("../../observability/trace_context.ts"),
-  ]);
+  const { runQueued } = await import("./run_queue.ts");
   // The submitter's lines go to the run folder too (gam logs), with the run's trace, which the
   // workers' lines of its jobs carry as well.
   const runId = newCorrelationId("run");
@@ -216,11 +216,10 @@ async function exportRunMetrics(
 ): Promise<void> {
   const push = config.observability.pushgateway;
   if (!file && !push) return;
-  const [{ defaultRegistry, MetricsRegistry }, { exportFinalMetrics }, { lastSuccessGauge }] =
+  const [{ defaultRegistry, lastSuccessGauge, MetricsRegistry }, { exportFinalMetrics }] =
     await Promise.all([
-      import("../../observability/metrics.ts"),
+      import("../../observability/metrics/mod.ts"),
       import("../final_metrics.ts"),
-      import("../../observability/run_metrics.ts"),
     ]);
   const at = Date.parse(summary.finishedAt) / 1000;
   const groups: Record<string, InstanceType<typeof MetricsRegistry>> = {};

@@ -8,7 +8,7 @@
 import { EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { type LoadedConfig, resolveDatabaseUrl } from "../../config/mod.ts";
 import type { Logger } from "../../observability/mod.ts";
-import { newCorrelationId } from "../../observability/correlation.ts";
+import { newCorrelationId } from "../../observability/mod.ts";
 import { createProgress, type RunSummary } from "../../job/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import {

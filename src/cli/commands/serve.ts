@@ -6,23 +6,19 @@
 import type { Command } from "../command.ts";
 import { EXIT_OK, parseFlags, UsageError } from "../command.ts";
 import { ConfigService } from "../../config/mod.ts";
-import {
-  createLogger,
-  defaultRegistry,
-  newCorrelationId,
-  stderrSink,
-} from "../../observability/mod.ts";
+import { createLogger, newCorrelationId, stderrSink } from "../../observability/mod.ts";
+import { defaultRegistry } from "../../observability/metrics/mod.ts";
 import { FsCacheStore, startSweeper } from "../../cache/mod.ts";
 import { parseColor, scheduleOwner } from "../../deploy/mod.ts";
 import {
   createProgress,
   IngestionServices,
-  openRunLog,
   PipelineServer,
   reconcileRuns,
   runJob,
   startBackupSchedule,
 } from "../../job/mod.ts";
+import { openRunLog } from "../../observability/mod.ts";
 import { openDatabase } from "../../persistence/mod.ts";
 import { resolveDatabaseUrl } from "../../config/mod.ts";
 import { PluginPool } from "../../ingestion/mod.ts";
@@ -102,7 +98,10 @@ Options:
       } catch (error) {
         logger.error("could not reconcile earlier runs", { error });
       }
-      return database = db;
+      database = db;
+      // /readyz answers 200 from here on; the line is the event a supervisor (or a test) awaits.
+      logger.info("database open: ready", { event: "service.ready" });
+      return db;
     });
     opening.catch((error) => logger.error("database unavailable", { error }));
     // A server database not migrated to this version stops the start (exit 2): it is migrated

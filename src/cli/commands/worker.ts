@@ -6,7 +6,7 @@
 import type { Command } from "../command.ts";
 import { EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
 import { createLogger, stderrSink } from "../../observability/mod.ts";
-import { openLogFile } from "../../job/run_log.ts";
+import { openLogFile } from "../../observability/mod.ts";
 
 /** `gam worker`. */
 export const workerCommand: Command = {

@@ -9,7 +9,7 @@ import { WorkerPool } from "../../compute/mod.ts";
 import { defaultStageRegistry, type OutlierReport, stageReport } from "../../preprocessing/mod.ts";
 import { testContext } from "../../preprocessing/stages/_testing.ts";
 import { moduleTempDir } from "../../_testing/temp_dir.ts";
-import { TableSyntaxError } from "../../formats/table.ts";
+import { TableSyntaxError } from "../../formats/mod.ts";
 import { createPlugin } from "./mod.ts";
 
 const BBOX: [number, number, number, number] = [10, 45, 11, 46];

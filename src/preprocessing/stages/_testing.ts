@@ -6,8 +6,8 @@
  */
 import type { Bbox, ProcessedGrid, RawPoints } from "../../contracts/mod.ts";
 import type { WorkerPool } from "../../compute/mod.ts";
-import { readTable } from "../../formats/table.ts";
-import { createLogger } from "../../observability/logger.ts";
+import { readTable } from "../../formats/mod.ts";
+import { createLogger } from "../../observability/mod.ts";
 import type { StageContext } from "../stage.ts";
 
 const DATA = new URL("../../../tests/data/phase2/", import.meta.url);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { RawData, RawPoints } from "../../contracts/mod.ts";
-import { createLogger } from "../../observability/logger.ts";
+import { createLogger } from "../../observability/mod.ts";
 import type { WorkerPool } from "../../compute/mod.ts";
 import type { StageContext } from "../stage.ts";
 import { normalGravity, normalGravityStage } from "./normal_gravity.ts";

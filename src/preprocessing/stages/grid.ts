@@ -22,9 +22,9 @@ import {
   GridOptionError,
   gridPoints,
   gridShape,
-  KM_PER_DEGREE,
   projectedGridExtent,
-} from "../../compute/mod.ts";
+} from "../../compute/gridding.ts";
+import { KM_PER_DEGREE } from "../../compute/mod.ts";
 import {
   isProcessedGrid,
   type Stage,

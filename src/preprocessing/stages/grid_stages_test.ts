@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { ProcessedGrid, RawPoints } from "../../contracts/mod.ts";
 import { validateProcessedGrid } from "../../contracts/schemas.ts";
 import { WorkerPool } from "../../compute/mod.ts";
-import { createLogger } from "../../observability/logger.ts";
+import { createLogger } from "../../observability/mod.ts";
 import { buildPipeline } from "../builder.ts";
 import { runPipeline } from "../runner.ts";
 import type { StageData } from "../stage.ts";

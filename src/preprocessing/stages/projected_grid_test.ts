@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { ProcessedGrid } from "../../contracts/mod.ts";
 import { validateProcessedGrid } from "../../contracts/schemas.ts";
-import { GridOptionError, WorkerPool } from "../../compute/mod.ts";
+import { GridOptionError } from "../../compute/gridding.ts";
+import { WorkerPool } from "../../compute/mod.ts";
 import { fftFilter } from "../../compute/mod.ts";
 import { buildPipeline, planStages } from "../builder.ts";
 import { checkpoint } from "../checkpoint.ts";
@@ -12,7 +13,7 @@ import {
   PROJECTED_GRID_STAGES,
   qcReportOf,
 } from "./mod.ts";
-import { toLonLat } from "../../formats/crs.ts";
+import { toLonLat } from "../../formats/mod.ts";
 import { surveyPoints, testContext } from "./_testing.ts";
 
 function create(id: string, params: Record<string, unknown> = {}) {

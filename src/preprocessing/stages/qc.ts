@@ -27,8 +27,8 @@
  */
 import { z } from "zod";
 import type { Anomaly, ProcessedGrid } from "../../contracts/mod.ts";
+import { DEFAULT_MASK_CELLS } from "../../compute/gridding.ts";
 import {
-  DEFAULT_MASK_CELLS,
   gridCompleteness,
   KM_PER_DEGREE,
   qcAnomalies,
@@ -37,7 +37,7 @@ import {
   type Seam,
 } from "../../compute/mod.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
-import { toLonLat } from "../../formats/crs.ts";
+import { toLonLat } from "../../formats/mod.ts";
 import { attachReport, gridArray, requireGrid, stageReport } from "./_grid.ts";
 
 const Params = z.strictObject({
@@ -152,7 +152,8 @@ const VERSION = "1.1.0";
  * @example Usage
  * ```ts
  * import { qcStage, qualityControl } from "./qc.ts";
- * import { gridPoints, WorkerPool } from "../../compute/mod.ts";
+ * import { gridPoints } from "../../compute/gridding.ts";
+ * import { WorkerPool } from "../../compute/mod.ts";
  * const n = 400;
  * const lon = Float64Array.from({ length: n }, (_, i) => (i % 20) / 20);
  * const lat = Float64Array.from({ length: n }, (_, i) => Math.floor(i / 20) / 20);

@@ -26,7 +26,7 @@ import client from "prom-client";
  *
  * @example Usage
  * ```ts
- * import { MetricError, MetricsRegistry } from "./metrics.ts";
+ * import { MetricError, MetricsRegistry } from "./registry.ts";
  * try {
  *   new MetricsRegistry().counter({ name: "gam_fetches", help: "Fetches." });
  * } catch (e) {
@@ -53,7 +53,7 @@ export class MetricError extends RangeError {
  *
  * @example Usage
  * ```ts
- * import type { Labels } from "./metrics.ts";
+ * import type { Labels } from "./registry.ts";
  * const l: Labels<"modality" | "outcome"> = { modality: "gravity", outcome: "ok" };
  * ```
  */
@@ -65,7 +65,7 @@ export type Labels<L extends string> = { readonly [K in L]: string | number | bo
  *
  * @example Usage
  * ```ts
- * import type { UpdateArgs } from "./metrics.ts";
+ * import type { UpdateArgs } from "./registry.ts";
  * const args: UpdateArgs<"modality"> = [{ modality: "gravity" }, 2];
  * ```
  */
@@ -102,7 +102,7 @@ export interface HistogramOptions<L extends string> extends MetricOptions<L> {
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_SECONDS_BUCKETS } from "./metrics.ts";
+ * import { DEFAULT_SECONDS_BUCKETS } from "./registry.ts";
  * console.log(DEFAULT_SECONDS_BUCKETS.at(-1)); // 60
  * ```
  */
@@ -133,7 +133,7 @@ export const DEFAULT_SECONDS_BUCKETS: readonly number[] = Object.freeze([
  *
  * @example Usage
  * ```ts
- * import { exponentialBuckets } from "./metrics.ts";
+ * import { exponentialBuckets } from "./registry.ts";
  * exponentialBuckets(1024, 4, 3); // [1024, 4096, 16384]
  * ```
  */
@@ -342,7 +342,7 @@ abstract class MetricBase<L extends string> {
  *
  * @example Usage
  * ```ts
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry } from "./registry.ts";
  * const reg = new MetricsRegistry();
  * const fetches = reg.counter({
  *   name: "gam_ingestion_fetch_total",
@@ -383,7 +383,7 @@ export class Counter<L extends string = never> extends MetricBase<L> {
  *
  * @example Usage
  * ```ts
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry } from "./registry.ts";
  * const reg = new MetricsRegistry();
  * const state = reg.gauge({
  *   name: "gam_ingestion_circuit_state",
@@ -439,7 +439,7 @@ export class Gauge<L extends string = never> extends MetricBase<L> {
  *
  * @example Usage
  * ```ts
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry } from "./registry.ts";
  * const reg = new MetricsRegistry();
  * const dur = reg.histogram({
  *   name: "gam_ingestion_fetch_duration_seconds",
@@ -514,7 +514,7 @@ interface Entry {
  *
  * @example Usage
  * ```ts
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry } from "./registry.ts";
  * const reg = new MetricsRegistry();
  * reg.counter({ name: "gam_runs_total", help: "Runs started." }).inc();
  * const text = await reg.render(); // "# HELP gam_runs_total Runs started.\n..."
@@ -529,7 +529,7 @@ export class MetricsRegistry {
    *
    * @example Usage
    * ```ts
-   * import { MetricsRegistry } from "./metrics.ts";
+   * import { MetricsRegistry } from "./registry.ts";
    * new MetricsRegistry().contentType; // "text/plain; version=0.0.4; charset=utf-8"
    * ```
    */
@@ -546,7 +546,7 @@ export class MetricsRegistry {
    *
    * @example Usage
    * ```ts
-   * import { MetricsRegistry } from "./metrics.ts";
+   * import { MetricsRegistry } from "./registry.ts";
    * const c = new MetricsRegistry().counter({
    *   name: "gam_ingestion_retries_total",
    *   help: "Retried fetch attempts.",
@@ -573,7 +573,7 @@ export class MetricsRegistry {
    *
    * @example Usage
    * ```ts
-   * import { MetricsRegistry } from "./metrics.ts";
+   * import { MetricsRegistry } from "./registry.ts";
    * let depth = 0;
    * new MetricsRegistry().gauge({
    *   name: "gam_serve_queue_depth",
@@ -608,7 +608,7 @@ export class MetricsRegistry {
    *
    * @example Usage
    * ```ts
-   * import { exponentialBuckets, MetricsRegistry } from "./metrics.ts";
+   * import { exponentialBuckets, MetricsRegistry } from "./registry.ts";
    * const h = new MetricsRegistry().histogram({
    *   name: "gam_cache_entry_size_bytes",
    *   help: "Size of cache entries in bytes.",
@@ -643,7 +643,7 @@ export class MetricsRegistry {
    *
    * @example Usage
    * ```ts
-   * import { MetricsRegistry } from "./metrics.ts";
+   * import { MetricsRegistry } from "./registry.ts";
    * const reg = new MetricsRegistry();
    * const body = await reg.render();
    * new Response(body, { headers: { "content-type": reg.contentType } });
@@ -660,7 +660,7 @@ export class MetricsRegistry {
    *
    * @example Usage
    * ```ts
-   * import { MetricsRegistry } from "./metrics.ts";
+   * import { MetricsRegistry } from "./registry.ts";
    * new MetricsRegistry().names(); // []
    * ```
    */
@@ -673,7 +673,7 @@ export class MetricsRegistry {
    *
    * @example Usage
    * ```ts
-   * import { MetricsRegistry } from "./metrics.ts";
+   * import { MetricsRegistry } from "./registry.ts";
    * new MetricsRegistry().resetValues();
    * ```
    */
@@ -719,7 +719,7 @@ export class MetricsRegistry {
  *
  * @example Usage
  * ```ts
- * import { defaultRegistry } from "./metrics.ts";
+ * import { defaultRegistry } from "./registry.ts";
  * const runs = defaultRegistry.counter({
  *   name: "gam_run_total",
  *   help: "Runs by outcome.",

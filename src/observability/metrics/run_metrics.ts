@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Gauge, MetricsRegistry } from "./metrics.ts";
+import type { Gauge, MetricsRegistry } from "./registry.ts";
 
 /** What the run metrics need of one modality's run (a job result has these fields). */
 export interface ModalityRunRecord {
@@ -31,7 +31,7 @@ export interface ModalityRunRecord {
  * @example Usage
  * ```ts
  * import { lastSuccessGauge } from "./run_metrics.ts";
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry } from "./registry.ts";
  * lastSuccessGauge(new MetricsRegistry()).set({ modality: "gravity" }, Date.now() / 1000);
  * ```
  */
@@ -54,7 +54,7 @@ export function lastSuccessGauge(registry: MetricsRegistry): Gauge<"modality"> {
  * @example Usage
  * ```ts
  * import { recordRunMetrics } from "./run_metrics.ts";
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry } from "./registry.ts";
  * const registry = new MetricsRegistry();
  * recordRunMetrics(registry, [{
  *   modality: "gravity",

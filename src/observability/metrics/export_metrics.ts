@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../fs/mod.ts";
-import type { MetricsRegistry } from "./metrics.ts";
+import { writeFileAtomic } from "../../fs/mod.ts";
+import type { MetricsRegistry } from "./registry.ts";
 
 /**
  * The Pushgateway refused or could not be reached.
@@ -91,7 +91,7 @@ export function pushGroupUrl(options: PushMetricsOptions): string {
  * @example Usage (against a loopback server started in the example)
  * ```ts
  * import { pushMetrics } from "./export_metrics.ts";
- * import { defaultRegistry } from "./metrics.ts";
+ * import { defaultRegistry } from "./registry.ts";
  * const pushed: string[] = [];
  * const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
  *   pushed.push(`${req.method} ${new URL(req.url).pathname}`);
@@ -151,7 +151,7 @@ function withoutFamilies(text: string, names: readonly string[]): string {
  * @example Usage
  * ```ts
  * import { writeMetricsFile } from "./export_metrics.ts";
- * import { defaultRegistry } from "./metrics.ts";
+ * import { defaultRegistry } from "./registry.ts";
  * // In production: node_exporter's textfile folder, e.g. /var/lib/node_exporter/textfile/.
  * const dir = await Deno.makeTempDir();
  * try {

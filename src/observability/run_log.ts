@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { parseTraceparent } from "../observability/trace_context.ts";
+import { parseTraceparent } from "./trace_context.ts";
 
 const encoder = new TextEncoder();
 

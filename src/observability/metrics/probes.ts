@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { MetricsRegistry } from "./metrics.ts";
+import type { MetricsRegistry } from "./registry.ts";
 
 /**
  * Splits a `host:port` listen address (`[::1]:9464` for IPv6).
@@ -40,7 +40,7 @@ export interface ProbeServerOptions {
  * @example Usage
  * ```ts
  * import { probeResponse } from "./probes.ts";
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry } from "./registry.ts";
  * const r = await probeResponse(new Request("http://x/healthz"), new MetricsRegistry(), () => true);
  * r.status; // 200
  * ```
@@ -73,7 +73,7 @@ export async function probeResponse(
  * @example Usage
  * ```ts
  * import { serveProbes } from "./probes.ts";
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry } from "./registry.ts";
  * const server = serveProbes({ hostname: "127.0.0.1", port: 0, registry: new MetricsRegistry() });
  * await server.shutdown();
  * ```

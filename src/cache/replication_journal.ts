@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { writeFileAtomic } from "../fs/mod.ts";
-import { entrySegments } from "../cache/mod.ts";
+import { entrySegments } from "./cache_store.ts";
 
 /** Folder of the journal, inside the cache folder (dot folders are not entries). */
 export const JOURNAL_DIR = ".replication";
