@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLogger, redact } from "../observability/mod.ts";
-import { configCommand } from "../cli/commands/config.ts";
+import { commands } from "../cli/mod.ts";
 import { ConfigError } from "./config_error.ts";
 import { loadConfig } from "./loader.ts";
 import { resolveDatabaseUrl, resolveSecret, SecretError } from "./secrets.ts";
@@ -109,6 +109,7 @@ Deno.test("a resolved secret never appears in config validate output, logs or er
     for (
       const args of [["validate", "--config", t.path], ["validate", "--config", t.path, "--json"]]
     ) {
+      const configCommand = await commands.find((c) => c.name === "config")!.load();
       const { code, out } = await capture(() => configCommand.run(args));
       assert.equal(code, 0);
       assert.match(out, /GAM_TEST_SECRET_TOKEN/, "the reference is shown");

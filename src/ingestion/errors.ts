@@ -84,7 +84,7 @@ export class PluginPermissionError extends Error {
  * new PluginError("file", "RangeError", "no rows inside the bbox");
  * ```
  */
-export class PluginError extends Error {
+export class PluginError extends Error implements Retryable {
   /** The plugin id. */
   readonly plugin: string;
   /** The name of the error the plugin threw. */
@@ -154,7 +154,7 @@ export type CrashLimit = "heap" | "memory" | "cpu" | "timeout" | "protocol" | "e
  * e.limit; // "heap"
  * ```
  */
-export class PluginCrashedError extends Error {
+export class PluginCrashedError extends Error implements Retryable {
   /** The plugin id. */
   readonly plugin: string;
   /** The limit hit. */
@@ -241,7 +241,7 @@ export class PluginLimitError extends RangeError {
  * e.retryable; // true
  * ```
  */
-export class SourceHttpError extends Error {
+export class SourceHttpError extends Error implements Retryable {
   /** HTTP status. */
   readonly status: number;
   /** The URL requested (credentials removed). */
@@ -275,7 +275,7 @@ export class SourceHttpError extends Error {
  * new SourceNetworkError("https://example.org/x", "body ended after 10 of 100 bytes");
  * ```
  */
-export class SourceNetworkError extends Error {
+export class SourceNetworkError extends Error implements Retryable {
   /** The URL requested. */
   readonly url: string;
   /** Always `true`. */
@@ -390,6 +390,32 @@ export class UnknownModalityError extends RangeError {
 }
 
 /**
+ * The contract every retryable failure shares, ingestion's (`SourceHttpError`,
+ * `SourceNetworkError`, `PluginError`, ...) and the object store's (`StorageError`,
+ * `ObjectChecksumError` of `src/storage/`): whether another attempt could help and, when the
+ * server said, how long to wait. The resilience policies read it through
+ * {@linkcode isRetryable} and {@linkcode retryAfterOf}, whatever the error's class.
+ *
+ * An interface, not a base class: each error keeps its closest built-in parent and the order
+ * of its fields in the JSON logs.
+ *
+ * @example Usage
+ * ```ts
+ * import { isRetryable, type Retryable } from "./errors.ts";
+ * class BusyError extends Error implements Retryable {
+ *   readonly retryable = true;
+ * }
+ * isRetryable(new BusyError("busy")); // true
+ * ```
+ */
+export interface Retryable {
+  /** Whether another attempt could succeed. */
+  readonly retryable: boolean;
+  /** The server's Retry-After, milliseconds, when it gave one. */
+  readonly retryAfterMs?: number;
+}
+
+/**
  * Whether a retry could cure `error`: network errors, HTTP 408/429/5xx, timeouts, and errors
  * carrying `retryable: true`. Not HTTP 4xx, contract errors, permission errors or bugs.
  *
@@ -403,7 +429,7 @@ export class UnknownModalityError extends RangeError {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof PluginTimeoutError) return true;
   if (typeof error === "object" && error !== null && "retryable" in error) {
-    return (error as { retryable: unknown }).retryable === true;
+    return (error as Partial<Retryable>).retryable === true;
   }
   return false;
 }

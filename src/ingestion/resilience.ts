@@ -33,7 +33,7 @@ import {
   type TimeoutPolicy,
   TimeoutStrategy,
 } from "cockatiel";
-import { isRetryable, retryAfterOf } from "./errors.ts";
+import { isRetryable, type Retryable, retryAfterOf } from "./errors.ts";
 import { TokenBucket } from "./rate_limiter.ts";
 
 /**
@@ -337,7 +337,7 @@ function makeBreaker(cb: ResilienceSettings["circuitBreaker"]) {
  * new TimeoutError(1000).retryable; // true
  * ```
  */
-export class TimeoutError extends Error {
+export class TimeoutError extends Error implements Retryable {
   /** Always `true`. */
   readonly retryable = true;
   /** @param timeoutMs The timeout that expired, milliseconds. */

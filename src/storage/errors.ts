@@ -1,10 +1,11 @@
 /**
  * Errors of the object store. Each says what was asked (bucket, key, version) and what went
  * wrong, never a credential; `retryable` tells the resilience policies whether another attempt
- * could help (the same convention as the ingestion errors).
+ * could help (the `Retryable` contract of the ingestion errors).
  *
  * @module
  */
+import type { Retryable } from "../ingestion/mod.ts";
 
 /**
  * A storage request failed: network error, server error, refused request. `retryable` is true
@@ -17,7 +18,7 @@
  * e.retryable; // true
  * ```
  */
-export class StorageError extends Error {
+export class StorageError extends Error implements Retryable {
   /** The S3 operation, e.g. `PutObject`. */
   readonly operation: string;
   /** The object or bucket, `s3://bucket/key`. */
@@ -78,7 +79,7 @@ export class ObjectNotFoundError extends Error {
  * e.expected; // "sha256:aa"
  * ```
  */
-export class ObjectChecksumError extends Error {
+export class ObjectChecksumError extends Error implements Retryable {
   /** The object read. */
   readonly uri: string;
   /** The checksum recorded when the object was written, `sha256:<hex>`. */

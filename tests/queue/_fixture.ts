@@ -122,6 +122,8 @@ export interface WorkerProcess {
   url: string;
   /** Everything it wrote on stderr so far. */
   log(): string;
+  /** Resolves when it writes more on stderr (or has ended): what to await between reads of `log()`. */
+  more(): Promise<void>;
   /** Waits for it to exit (after a signal). */
   exited(): Promise<Deno.CommandStatus>;
 }
@@ -137,14 +139,20 @@ export async function startWorker(
     { stdout: "null" },
   );
   let text = "";
+  let ended = false;
+  let more = Promise.withResolvers<void>();
   const listening = Promise.withResolvers<string>();
   const dec = new TextDecoder();
   const pump = (async () => {
     for await (const chunk of child.stderr) {
       text += dec.decode(chunk, { stream: true });
+      more.resolve();
+      more = Promise.withResolvers<void>();
       const m = /listening on (http:\/\/\S+)/.exec(text);
       if (m) listening.resolve(m[1]);
     }
+    ended = true;
+    more.resolve();
     listening.reject(new Error(`gam worker exited before listening:\n${text}`));
   })();
   const status = child.status.then(async (s) => {
@@ -152,7 +160,13 @@ export async function startWorker(
     return s;
   });
   const url = await listening.promise;
-  return { child, url, log: () => text, exited: () => status };
+  return {
+    child,
+    url,
+    log: () => text,
+    more: () => ended ? status.then(() => {}) : more.promise,
+    exited: () => status,
+  };
 }
 
 /** Stops workers with SIGTERM and waits for them. */

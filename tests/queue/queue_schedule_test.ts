@@ -25,9 +25,10 @@ Deno.test("a schedule registered by 3 worker processes makes exactly one run per
     const config = parse(await Deno.readTextFile(path));
     config.modalities.gravity.schedule = "* * * * *";
     config.modalities.magnetic.enabled = false;
+    config.defaults.logLevel = "info"; // the workers' "queued run ended" lines
+    config.defaults.logFormat = "json";
     await Deno.writeTextFile(path, stringify(config));
     for (let i = 0; i < 3; i++) workers.push(await startWorker(path, "all"));
-    // Two ticks (one a minute): poll the run folders until two runs have ended, 200 s at most.
     const ended = async () => {
       const runs: { id: string; done: boolean }[] = [];
       const entries = await Array.fromAsync(Deno.readDir(`${dir}/out/runs`)).catch(() => []);
@@ -40,12 +41,25 @@ Deno.test("a schedule registered by 3 worker processes makes exactly one run per
       }
       return runs;
     };
-    const deadline = Date.now() + 200_000;
-    let runs = await ended();
-    while (runs.filter((r) => r.done).length < 2 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1000));
-      runs = await ended().catch(() => []);
+    // Two ticks (one a minute): a worker logs "queued run ended" once a run's queue.json is
+    // written; await two such lines across the workers. The 200 s bound only ends the wait for
+    // a schedule that never fires (the assertions below then say what was seen).
+    const endedLines = () =>
+      workers.reduce((n, w) => n + (w.log().match(/queued run ended/g)?.length ?? 0), 0);
+    let gone = false;
+    for (const w of workers) w.exited().then(() => (gone = true));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<"expired">((r) => {
+      timer = setTimeout(() => r("expired"), 200_000);
+    });
+    try {
+      while (endedLines() < 2 && !gone) {
+        if (await Promise.race([...workers.map((w) => w.more()), bound]) === "expired") break;
+      }
+    } finally {
+      clearTimeout(timer);
     }
+    const runs = await ended();
     const done = runs.filter((r) => r.done);
     assert.ok(done.length >= 2, `two scheduled runs ended: ${JSON.stringify(runs)}`);
     // Exactly one run per tick: the run ids carry their start time, one per minute.

@@ -4,7 +4,7 @@
  * @module
  */
 import type { RawData } from "../../../src/contracts/mod.ts";
-import type { FetchRequest, PluginManifest } from "../../../src/ingestion/plugin_api.ts";
+import type { FetchRequest, PluginManifest } from "../../../src/plugin/mod.ts";
 
 /** A valid manifest for test plugin `id`, with overrides. */
 export function testManifest(id: string, extra: Partial<PluginManifest> = {}): PluginManifest {

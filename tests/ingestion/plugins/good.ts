@@ -1,5 +1,5 @@
 /** A well-behaved test plugin: one point; `params.fail` makes it throw with the auth secret. */
-import type { FetchRequest, PluginOptions } from "../../../src/ingestion/plugin_api.ts";
+import type { FetchRequest, PluginOptions } from "../../../src/plugin/mod.ts";
 import { onePoint, testManifest } from "./_common.ts";
 
 export const manifest = testManifest("good");

@@ -1,5 +1,5 @@
 /** Malicious: never settles and ignores the abort signal (unless params.hang is false). */
-import type { FetchRequest } from "../../../src/ingestion/plugin_api.ts";
+import type { FetchRequest } from "../../../src/plugin/mod.ts";
 import { onePoint, testManifest } from "./_common.ts";
 
 export const manifest = testManifest("never-returns");

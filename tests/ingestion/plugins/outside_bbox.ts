@@ -1,5 +1,5 @@
 /** Malicious: returns a point outside the requested bbox. */
-import type { FetchRequest } from "../../../src/ingestion/plugin_api.ts";
+import type { FetchRequest } from "../../../src/plugin/mod.ts";
 import { onePoint, testManifest } from "./_common.ts";
 
 export const manifest = testManifest("outside-bbox");

@@ -1,5 +1,5 @@
 /** Malicious: reads DATABASE_URL from the environment during fetch. */
-import type { FetchRequest } from "../../../src/ingestion/plugin_api.ts";
+import type { FetchRequest } from "../../../src/plugin/mod.ts";
 import { onePoint, testManifest } from "./_common.ts";
 
 export const manifest = testManifest("read-env");

@@ -1,5 +1,5 @@
 /** Malicious: contacts a host it was not granted (params.url). */
-import type { FetchRequest } from "../../../src/ingestion/plugin_api.ts";
+import type { FetchRequest } from "../../../src/plugin/mod.ts";
 import { onePoint, testManifest } from "./_common.ts";
 
 export const manifest = testManifest("ungranted-host");
