@@ -83,7 +83,8 @@ const OMEGA: f64 = 1.4;
 /// equal or smaller errors everywhere it was measured: Rio, 10% of the readings held back,
 /// 11.605 nT (11.607 with `1e-4`; GMT 11.607); Rio, every fourth flight line held back,
 /// 40.098 nT (40.141; GMT 40.114); synthetic lines 10 and 20 nodes apart, RMS against the field
-/// between lines 0.81 and 1.88 (1.01 and 2.52; GMT 1.01 and 2.52); 500,000 random points,
+/// between lines 0.318 and 2.306 (0.469 and 3.001; GMT 0.470 and 3.064; `deno task
+/// bench:grid-holdout`); 500,000 random points,
 /// against the field, 0.00441 (0.00448); the interpolation fixture 0.4555 (0.4564; GMT 0.4563).
 /// A limit of `3e-3` is faster again but was worse than GMT on the cross-line hold-out
 /// (40.131 nT), so `1e-3` it is. The sweeps it drops change the surface by less than the data
