@@ -4,7 +4,10 @@
  * process, timed from spawn to exit, with its peak memory (see `_measure.ts`). A benchmark,
  * not a test: it prints a table and never fails on the numbers.
  *
- *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N]
+ *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N] [--only ROWS]
+ *
+ * `--only` (comma-separated: `filter`, `qc`, `mincurv`; default all) runs only those rows;
+ * without `filter` and `qc` the N x N grid is not generated.
  *
  * `--runs N` (default 1) runs every command N times and keeps the least wall time and the
  * least CPU time (user + system of all threads, from `/usr/bin/time`), the steadier measure
@@ -44,8 +47,10 @@ const { values: flags } = parseArgs({
     dir: { type: "string" },
     "no-reference": { type: "boolean", default: false },
     runs: { type: "string", default: "1" },
+    only: { type: "string", default: "filter,qc,mincurv" },
   },
 });
+const ONLY = new Set(flags.only.split(",").map((r) => r.trim()));
 const SIZE = Number(flags.size);
 const RUNS = Math.max(1, Math.floor(Number(flags.runs)) || 1);
 const DIR = flags.dir ?? `${Deno.env.get("TMPDIR") ?? "/tmp"}/gam-bench-e2e`;
@@ -66,7 +71,8 @@ async function exists(p: string): Promise<boolean> {
 /** The N x N test grid, written once as GeoTIFF and Zarr. */
 async function ensureInputs(): Promise<void> {
   await Deno.mkdir(DIR, { recursive: true });
-  if (!(await exists(TIF)) || !(await exists(ZARR)) || !(await exists(ZARR_GZIP))) {
+  const gridRows = ONLY.has("filter") || ONLY.has("qc");
+  if (gridRows && (!(await exists(TIF)) || !(await exists(ZARR)) || !(await exists(ZARR_GZIP)))) {
     const rand = mulberry32(20261204);
     const values = new Float32Array(SIZE * SIZE);
     const sx = Float64Array.from({ length: SIZE }, (_, i) => Math.sin(i / 37));
@@ -237,7 +243,7 @@ const filterRows: [string, string[], string][] = [
   ],
 ];
 let gaussianKernel: number | undefined;
-for (const [op, args, reference] of filterRows) {
+for (const [op, args, reference] of ONLY.has("filter") ? filterRows : []) {
   const ours = await gam(["filter", TIF, ...args, "--out", `${DIR}/gam-${op}.tif`]);
   const row: Row = {
     work: `gam filter ${args.slice(0, 4).join(" ")}, GeoTIFF`,
@@ -270,50 +276,54 @@ for (const [op, args, reference] of filterRows) {
 }
 
 // gam qc (completeness, anomalies) on the same grid: no reference tool computes the same report.
-rows.push({
-  work: "gam qc --json, GeoTIFF",
-  gam: await gam(["qc", TIF, "--json"]),
-  reference: "none (no tool computes the same report)",
-});
+if (ONLY.has("qc")) {
+  rows.push({
+    work: "gam qc --json, GeoTIFF",
+    gam: await gam(["qc", TIF, "--json"]),
+    reference: "none (no tool computes the same report)",
+  });
+}
 
 const [W, S, E, N] = RIO_BOX;
 const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
 const R = `-R${W}/${E}/${S}/${N}`, I = `-I${SPACING}`;
-const mincurv: Row = {
-  work: "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°",
-  gam: await gam([
-    "grid",
-    RIO,
-    ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
-    ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
-    ...["--tension", "0.25", "--out", `${DIR}/gam-rio.tif`],
-  ]),
-  reference: "GMT blockmedian + surface -T0.25",
-};
-if (refs.gmt) {
-  mincurv.ref = await best(() =>
-    measure("sh", [
-      "-c",
-      `gmt blockmedian ${RIO} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/rio-bm.bin && ` +
-      `gmt surface ${DIR}/rio-bm.bin -bi3d ${R} ${I} -T0.25 -A${aspect} -G${DIR}/gmt-rio.nc`,
-    ], { dir: DIR })
-  );
+if (ONLY.has("mincurv")) {
+  const mincurv: Row = {
+    work: "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°",
+    gam: await gam([
+      "grid",
+      RIO,
+      ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+      ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+      ...["--tension", "0.25", "--out", `${DIR}/gam-rio.tif`],
+    ]),
+    reference: "GMT blockmedian + surface -T0.25",
+  };
+  if (refs.gmt) {
+    mincurv.ref = await best(() =>
+      measure("sh", [
+        "-c",
+        `gmt blockmedian ${RIO} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/rio-bm.bin && ` +
+        `gmt surface ${DIR}/rio-bm.bin -bi3d ${R} ${I} -T0.25 -A${aspect} -G${DIR}/gmt-rio.nc`,
+      ], { dir: DIR })
+    );
+  }
+  rows.push(mincurv);
+  // The same grid written as Zarr (the footprint as a second array).
+  rows.push({
+    work: "the same mincurv, Zarr out",
+    gam: await gam([
+      "grid",
+      RIO,
+      ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+      ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+      ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
+    ]),
+    reference: "GMT as above",
+    ref: mincurv.ref,
+  });
+  await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
 }
-rows.push(mincurv);
-// The same grid written as Zarr (the footprint as a second array).
-rows.push({
-  work: "the same mincurv, Zarr out",
-  gam: await gam([
-    "grid",
-    RIO,
-    ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
-    ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
-    ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
-  ]),
-  reference: "GMT as above",
-  ref: mincurv.ref,
-});
-await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
 
 const s = (m?: Measure) => m === undefined ? "-" : m.ok ? `${m.seconds.toFixed(2)} s` : "failed";
 const cpu = (m?: Measure) =>

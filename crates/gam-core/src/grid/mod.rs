@@ -476,7 +476,7 @@ mod bench {
     }
 
     /// Grids `GAM_XYZ` (lon lat z text) with mincurv onto `GAM_SPEC`
-    /// (comma-separated) and writes the grid as text to `GAM_OUT`.
+    /// (comma-separated) and writes the grid to `GAM_OUT` (little-endian `f64`, south row first).
     #[test]
     #[ignore]
     fn bench_mincurv_file() {
@@ -508,7 +508,7 @@ mod bench {
         let g = time("mincurv file", || {
             mincurv::grid_mincurv(&lon, &lat, &z, &spec, p).unwrap()
         });
-        let body: Vec<String> = g.iter().map(|v| format!("{v:?}")).collect();
-        std::fs::write(out, body.join("\n")).unwrap();
+        let body: Vec<u8> = g.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(out, body).unwrap();
     }
 }
