@@ -75,4 +75,3 @@ export {
 } from "./qc.ts";
 export { type BuildInfo, buildInfo, codeVersion, type WasmBuild, wasmBuild } from "./build_info.ts";
 export { nanCount } from "./nan_count.ts";
-export { type TableColumnsParser, tableColumnsParser } from "./table_parse.ts";

@@ -216,8 +216,7 @@ export class TableError extends RangeError {
  * ```
  */
 export async function readTable(path: string, options: ReadTableOptions): Promise<Table> {
-  const { tableColumnsParser } = await import("../compute/mod.ts");
-  const parseColumns = await tableColumnsParser();
+  const { parse_table_columns } = await import("../compute/wasm/gam_core.js");
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   using file = await Deno.open(path, { read: true });
   const size = (await file.stat()).size;
@@ -234,7 +233,7 @@ export async function readTable(path: string, options: ReadTableOptions): Promis
       >,
     );
   }
-  const reader = new ChunkedTable(path, options, parseColumns, gzip ? 0 : size);
+  const reader = new ChunkedTable(path, options, parse_table_columns, gzip ? 0 : size);
   let pending: Uint8Array[] = [];
   let pendingLength = 0;
   const take = (end: number) => {
