@@ -4,7 +4,10 @@
  * process, timed from spawn to exit, with its peak memory (see `_measure.ts`). A benchmark,
  * not a test: it prints a table and never fails on the numbers.
  *
- *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N]
+ *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N] [--only REGEX]
+ *
+ * `--only REGEX` runs only the rows whose work (the table's first column) matches REGEX
+ * (case-insensitive), e.g. `--only "gaussian|median|qc"`.
  *
  * `--runs N` (default 1) runs every command N times and keeps the least wall time and the
  * least CPU time (user + system of all threads, from `/usr/bin/time`), the steadier measure
@@ -44,8 +47,12 @@ const { values: flags } = parseArgs({
     dir: { type: "string" },
     "no-reference": { type: "boolean", default: false },
     runs: { type: "string", default: "1" },
+    only: { type: "string" },
   },
 });
+const ONLY = flags.only === undefined ? undefined : new RegExp(flags.only, "i");
+/** Whether the row `work` is selected by `--only`. */
+const want = (work: string) => ONLY === undefined || ONLY.test(work);
 const SIZE = Number(flags.size);
 const RUNS = Math.max(1, Math.floor(Number(flags.runs)) || 1);
 const DIR = flags.dir ?? `${Deno.env.get("TMPDIR") ?? "/tmp"}/gam-bench-e2e`;
@@ -238,20 +245,26 @@ const filterRows: [string, string[], string][] = [
 ];
 let gaussianKernel: number | undefined;
 for (const [op, args, reference] of filterRows) {
-  const ours = await gam(["filter", TIF, ...args, "--out", `${DIR}/gam-${op}.tif`]);
-  const row: Row = {
-    work: `gam filter ${args.slice(0, 4).join(" ")}, GeoTIFF`,
-    gam: ours,
-    reference,
-  };
-  if (op === "bandpass") row.work = "gam filter --op bandpass (10-100 cells), GeoTIFF";
-  if (refs.python) {
-    const ref = await python(op, TIF, `${DIR}/ref-${op}.tif`);
-    row.ref = ref;
-    if (op === "gaussian") gaussianKernel = ref.kernel;
+  const work = op === "bandpass"
+    ? "gam filter --op bandpass (10-100 cells), GeoTIFF"
+    : `gam filter ${args.slice(0, 4).join(" ")}, GeoTIFF`;
+  let refKernel: number | undefined;
+  if (want(work)) {
+    const row: Row = {
+      work,
+      gam: await gam(["filter", TIF, ...args, "--out", `${DIR}/gam-${op}.tif`]),
+      reference,
+    };
+    if (refs.python) {
+      const ref = await python(op, TIF, `${DIR}/ref-${op}.tif`);
+      row.ref = ref;
+      refKernel = ref.kernel;
+    }
+    rows.push(row);
   }
-  rows.push(row);
+  if (op === "gaussian") gaussianKernel = refKernel;
   const zarrRow = async (work: string, input: string, refKernel: number | undefined) => {
+    if (!want(work)) return;
     rows.push({
       work,
       gam: await gam(["filter", input, ...args, "--out", `${DIR}/gam-${op}.zarr`]),
@@ -265,55 +278,63 @@ for (const [op, args, reference] of filterRows) {
     await zarrRow("the same Gaussian, gzip Zarr in, Zarr out", ZARR_GZIP, gaussianKernel);
   }
   if (op === "median") {
-    await zarrRow("the same median, Zarr in and out", ZARR, row.ref?.kernel);
+    await zarrRow("the same median, Zarr in and out", ZARR, refKernel);
   }
 }
 
 // gam qc (completeness, anomalies) on the same grid: no reference tool computes the same report.
-rows.push({
-  work: "gam qc --json, GeoTIFF",
-  gam: await gam(["qc", TIF, "--json"]),
-  reference: "none (no tool computes the same report)",
-});
+if (want("gam qc --json, GeoTIFF")) {
+  rows.push({
+    work: "gam qc --json, GeoTIFF",
+    gam: await gam(["qc", TIF, "--json"]),
+    reference: "none (no tool computes the same report)",
+  });
+}
 
 const [W, S, E, N] = RIO_BOX;
 const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
 const R = `-R${W}/${E}/${S}/${N}`, I = `-I${SPACING}`;
-const mincurv: Row = {
-  work: "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°",
-  gam: await gam([
-    "grid",
-    RIO,
-    ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
-    ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
-    ...["--tension", "0.25", "--out", `${DIR}/gam-rio.tif`],
-  ]),
-  reference: "GMT blockmedian + surface -T0.25",
-};
-if (refs.gmt) {
-  mincurv.ref = await best(() =>
-    measure("sh", [
-      "-c",
-      `gmt blockmedian ${RIO} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/rio-bm.bin && ` +
-      `gmt surface ${DIR}/rio-bm.bin -bi3d ${R} ${I} -T0.25 -A${aspect} -G${DIR}/gmt-rio.nc`,
-    ], { dir: DIR })
-  );
+const MINCURV = "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°";
+const MINCURV_ZARR = "the same mincurv, Zarr out";
+if (want(MINCURV) || want(MINCURV_ZARR)) {
+  const mincurv: Row = {
+    work: MINCURV,
+    gam: await gam([
+      "grid",
+      RIO,
+      ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+      ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+      ...["--tension", "0.25", "--out", `${DIR}/gam-rio.tif`],
+    ]),
+    reference: "GMT blockmedian + surface -T0.25",
+  };
+  if (refs.gmt) {
+    mincurv.ref = await best(() =>
+      measure("sh", [
+        "-c",
+        `gmt blockmedian ${RIO} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/rio-bm.bin && ` +
+        `gmt surface ${DIR}/rio-bm.bin -bi3d ${R} ${I} -T0.25 -A${aspect} -G${DIR}/gmt-rio.nc`,
+      ], { dir: DIR })
+    );
+  }
+  if (want(MINCURV)) rows.push(mincurv);
+  // The same grid written as Zarr (the footprint as a second array).
+  if (want(MINCURV_ZARR)) {
+    rows.push({
+      work: MINCURV_ZARR,
+      gam: await gam([
+        "grid",
+        RIO,
+        ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+        ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+        ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
+      ]),
+      reference: "GMT as above",
+      ref: mincurv.ref,
+    });
+    await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
+  }
 }
-rows.push(mincurv);
-// The same grid written as Zarr (the footprint as a second array).
-rows.push({
-  work: "the same mincurv, Zarr out",
-  gam: await gam([
-    "grid",
-    RIO,
-    ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
-    ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
-    ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
-  ]),
-  reference: "GMT as above",
-  ref: mincurv.ref,
-});
-await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
 
 const s = (m?: Measure) => m === undefined ? "-" : m.ok ? `${m.seconds.toFixed(2)} s` : "failed";
 const cpu = (m?: Measure) =>
