@@ -61,12 +61,20 @@ async function runBanded<K extends BandKernel>(
   });
   const done = new Map<number, Float64Array<ArrayBuffer>>();
   let posted = 0;
+  // Bands stored in `out`, and the first band not yet reported to `onRows`.
+  const stored = new Set<number>();
+  let reported = 0;
   const flush = () => {
     for (const [b, back] of done) {
       if (options.inPlace && lastReader[b] >= posted) continue;
       const [r0, r1] = bands[b];
       out.set(back.subarray(0, (r1 - r0) * nx), r0 * nx);
       done.delete(b);
+      stored.add(b);
+    }
+    while (stored.has(reported)) {
+      const [r0, r1] = bands[reported++];
+      options.onRows?.(out, r0 * nx, r1 * nx);
     }
   };
   const inFlight = Math.max(1, 2 * pool.size);

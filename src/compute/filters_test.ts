@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  type BandOptions,
   cellSizeKm,
   ComputeError,
   fftFilter,
@@ -320,6 +321,43 @@ Deno.test("gridCompleteness() gives the kernel's distances over every valid node
     assert.equal(lean.distanceKm, undefined);
     const { distanceKm: _, ...statistics } = got;
     assert.deepEqual(lean, statistics);
+  }
+});
+
+Deno.test("banded filters report their finished rows in order, in place or not", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const nx = 23, ny = 41, random = rng(11);
+  const values = Float64Array.from({ length: nx * ny }, () => random());
+  for (
+    const run of [
+      (o: BandOptions) =>
+        gaussianFilter(pool, { values: values.slice(), nx, ny }, { sigmaX: 1.5, sigmaY: 2, ...o }),
+      (o: BandOptions) => medianFilter(pool, { values: values.slice(), nx, ny }, { size: 3, ...o }),
+    ]
+  ) {
+    const reference = await run({ bands: 1 });
+    for (const inPlace of [false, true]) {
+      const ranges: [number, number][] = [];
+      let seen: Float64Array | undefined;
+      const out = await run({
+        bands: 7,
+        inPlace,
+        onRows: (v, from, to) => {
+          seen = v;
+          ranges.push([from, to]);
+          // The rows are final when reported.
+          assert.deepEqual(v.subarray(from, to), reference.subarray(from, to));
+        },
+      });
+      assert.equal(seen, out);
+      assert.deepEqual(out, reference);
+      assert.equal(ranges.length, 7);
+      ranges.forEach(([from, to], b) => {
+        assert.equal(from, b === 0 ? 0 : ranges[b - 1][1]);
+        assert.ok(to > from);
+      });
+      assert.equal(ranges.at(-1)![1], nx * ny);
+    }
   }
 });
 

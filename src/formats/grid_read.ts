@@ -106,7 +106,11 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else if (format === "geotiff") {
       const { parseGeoTiffGrid } = await import("./geotiff_read.ts");
-      const g = await parseGeoTiffGrid(await Deno.readFile(path), path);
+      const bytes = await Deno.readFile(path);
+      const g = await parseGeoTiffGrid(bytes, path);
+      // The grid holds copies of everything it needs: free the file's bytes (64 MiB for a
+      // 4096² float32 band) now rather than at some later garbage collection.
+      bytes.buffer.transfer(0);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
       let description: unknown;
       try {
