@@ -173,6 +173,12 @@ export async function qualityControl(
     bbox?: readonly [number, number, number, number];
     survey?: Float64Array;
     signal?: AbortSignal;
+    /**
+     * The caller never reads `grid.values` again: the anomaly search takes their buffer
+     * (transferred to the worker, `grid.values` detached afterwards) instead of a copy.
+     * @default false
+     */
+    consumeValues?: boolean;
   } = {},
 ): Promise<QcReport> {
   const projected = grid.crs !== "EPSG:4326";
@@ -214,6 +220,7 @@ export async function qualityControl(
     zThreshold: params.zThreshold,
     minCells: params.minCells,
     signal: options.signal,
+    transferValues: options.consumeValues,
   };
   const anomalies = await qcAnomalies(pool, grid, anomalyOptions);
   const edgeBand = fftEdgeBand(grid);
