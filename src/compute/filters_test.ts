@@ -408,6 +408,12 @@ Deno.test("qcAnomalies() reports three synthetic bodies at their positions as An
     minCells: 4,
   });
   assert.equal(anomalies.length, 3, JSON.stringify(anomalies));
+  // Given up to the worker: the same records, and the caller's values are detached.
+  const given = values.slice();
+  const grid = { lon, lat, values: given, resolution: { lon: step, lat: step } };
+  const opts = { zThreshold: 4, minCells: 4, transferValues: true };
+  assert.deepEqual(await qcAnomalies(pool, grid, opts), anomalies);
+  assert.equal(given.length, 0);
   for (const [bx, by, a] of bodies) {
     const hit = anomalies.find((an) => Math.hypot(an.lon - bx, an.lat - by) < 0.02);
     assert.ok(hit, `body at ${bx}, ${by}`);
