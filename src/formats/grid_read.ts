@@ -101,7 +101,14 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       const g = await readZarrGrid(path);
       lat = g.lat as F64;
       lon = g.lon as F64;
-      values = g.values instanceof Float64Array ? g.values as F64 : Float64Array.from(g.values);
+      if (g.values instanceof Float64Array) values = g.values as F64;
+      else {
+        values = Float64Array.from(g.values);
+        // The float32 array was this read's own: free it now (64 MiB on 4096²), not at a
+        // later garbage collection.
+        const b = g.values.buffer;
+        if (b instanceof ArrayBuffer && g.values.byteLength === b.byteLength) b.transfer(0);
+      }
       meta = metaOf(g.attributes);
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else if (format === "geotiff") {
