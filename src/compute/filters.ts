@@ -23,8 +23,8 @@ type BandParams<K extends BandKernel> = Omit<
   "grid" | "nx" | "ny" | "row0" | "row1" | "same"
 >;
 
-/** Cells of a row band when the caller does not choose the band count: 1 Mi (8 MiB of f64). */
-const BAND_CELLS = 1 << 20;
+/** Cells of a row band when the caller does not choose the band count: 512 Ki (4 MiB of f64). */
+const BAND_CELLS = 1 << 19;
 
 /**
  * Runs a banded kernel with `{ grid: sub, nx, ny: subNy, ...params, row0, row1, same: sub }`
