@@ -24,7 +24,7 @@ use super::{
 };
 use crate::filters::gaussian::gaussian_filter;
 use crate::grid::GridSpec;
-use crate::outliers::{mad::MAD_SCALE, stats::nan_median_mad};
+use crate::outliers::{mad::MAD_SCALE, stats::nan_median_mad_no_copy};
 
 /// How the regional field is estimated.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,8 +102,9 @@ pub fn find_anomalies(
 
 /// [`find_anomalies`] on row-major `values` that it overwrites with the residual: no trend,
 /// residual or z-score grid of its own (the polynomial trend and the z-score are evaluated
-/// cell by cell with the same arithmetic), so a 4096² grid needs its values, the median's
-/// copy, a mask and the labels rather than six full-size arrays. Same records, bit for bit.
+/// cell by cell with the same arithmetic, the median and MAD selected without a copy), so a
+/// 4096² grid needs its values, a mask and the labels rather than six full-size arrays. Same
+/// records, bit for bit.
 ///
 /// # Errors
 /// As [`find_anomalies`].
@@ -174,8 +175,8 @@ pub fn find_anomalies_in_place(
         }
     }
     let resid = ArrayView2::from_shape((ny, nx), &*values).expect("length checked");
-    // The median and MAD do not depend on the order of the cells.
-    let (med, mad) = nan_median_mad(values);
+    // The median and MAD do not depend on the order of the cells; no copy of the residual.
+    let (med, mad) = nan_median_mad_no_copy(values);
     if med.is_nan() {
         return Ok(Vec::new());
     }
@@ -237,6 +238,7 @@ pub fn find_anomalies_in_place(
 mod tests {
     use super::*;
     use crate::arrays::view2;
+    use crate::outliers::stats::nan_median_mad;
 
     fn bodies() -> (GridSpec, Vec<f64>, [(f64, f64, f64); 3]) {
         let spec = GridSpec::from_slice(&[20.0, -30.0, 0.05, 0.05, 90.0, 70.0]).unwrap();
