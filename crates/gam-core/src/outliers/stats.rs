@@ -44,10 +44,10 @@ pub fn nan_median_mad(values: &[f64]) -> (f64, f64) {
 }
 
 /// The same `(median, MAD)` as [`nan_median_mad`], bit for bit, without copying `values`:
-/// each order statistic is found by a radix selection over the values' `total_cmp` keys
-/// (four passes of 16-bit digits, one more for the lower middle value of an even count), the
-/// absolute deviations recomputed in every pass. For large grids (QC's anomaly search on
-/// 4096², where the copy was 128 MiB); slower than [`nan_median_mad`] on small inputs.
+/// each median is selected among the values that share the top 16 bits of its `total_cmp`
+/// key (one counting pass, one pass copying that bucket, one more for the lower middle value
+/// of an even count), the absolute deviations recomputed in every pass. For large grids
+/// (QC's anomaly search on 4096², where the copy was 128 MiB).
 pub fn nan_median_mad_no_copy(values: &[f64]) -> (f64, f64) {
     let n = values.iter().filter(|v| !v.is_nan()).count();
     if n == 0 {
@@ -80,46 +80,38 @@ fn total_key(x: f64) -> u64 {
     }
 }
 
-fn from_total_key(k: u64) -> f64 {
-    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
-}
-
 /// [`median_in_place`] of the `n` NaN-free values that `each` feeds to its callback (in any
-/// order, the same values on every call).
+/// order, the same values on every call): the top 16 bits of the keys are counted in one
+/// pass, the values in the bucket that holds rank `n / 2` are copied (a fraction of them
+/// unless most values share their sign, exponent and first mantissa bits) and selected in.
 fn median_by_select(n: usize, each: impl Fn(&mut dyn FnMut(f64))) -> f64 {
     let mid = n / 2;
-    // The key of rank `mid` (0-based, total_cmp order), 16 bits at a time.
-    let mut prefix = 0u64;
-    let mut rank = mid;
-    let mut hist = vec![0usize; 1 << 16];
-    for pass in 0..4 {
-        let shift = 48 - 16 * pass;
-        let high = if pass == 0 { 0 } else { !0u64 << (shift + 16) };
-        hist.iter_mut().for_each(|h| *h = 0);
-        each(&mut |v| {
-            let k = total_key(v);
-            if k & high == prefix {
-                hist[((k >> shift) & 0xFFFF) as usize] += 1;
-            }
-        });
-        let mut digit = 0;
-        while rank >= hist[digit] {
-            rank -= hist[digit];
-            digit += 1;
-        }
-        prefix |= (digit as u64) << shift;
+    let mut hist = vec![0u32; 1 << 16];
+    each(&mut |v| hist[(total_key(v) >> 48) as usize] += 1);
+    let (mut digit, mut rank) = (0usize, mid);
+    while rank >= hist[digit] as usize {
+        rank -= hist[digit] as usize;
+        digit += 1;
     }
-    let m = from_total_key(prefix);
+    let mut bucket = Vec::with_capacity(hist[digit] as usize);
+    drop(hist);
+    each(&mut |v| {
+        if (total_key(v) >> 48) as usize == digit {
+            bucket.push(v);
+        }
+    });
+    let (_, &mut m, _) = bucket.select_nth_unstable_by(rank, f64::total_cmp);
     if n % 2 == 1 {
         return m;
     }
     // The lower middle value: `median_in_place` takes the largest (by `f64::max`) of the values
     // before rank `mid`, which are the values whose key is below `m`'s plus, when fewer than
     // `mid` are, copies of `m` itself.
+    let key = total_key(m);
     let mut below_count = 0usize;
     let mut below = f64::NEG_INFINITY;
     each(&mut |v| {
-        if total_key(v) < prefix {
+        if total_key(v) < key {
             below_count += 1;
             below = below.max(v);
         }
