@@ -4,10 +4,10 @@
  * process, timed from spawn to exit, with its peak memory (see `_measure.ts`). A benchmark,
  * not a test: it prints a table and never fails on the numbers.
  *
- *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N] [--only ROWS]
+ *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N] [--only REGEX]
  *
- * `--only` (comma-separated: `filter`, `qc`, `mincurv`; default all) runs only those rows;
- * without `filter` and `qc` the N x N grid is not generated.
+ * `--only REGEX` runs only the rows whose work (the table's first column) matches REGEX
+ * (case-insensitive), e.g. `--only "gaussian|median|qc"`.
  *
  * `--runs N` (default 1) runs every command N times and keeps the least wall time and the
  * least CPU time (user + system of all threads, from `/usr/bin/time`), the steadier measure
@@ -33,9 +33,9 @@
  */
 import { parseArgs } from "node:util";
 import { KM_PER_DEGREE } from "../src/compute/mod.ts";
-import { writeGeoTiff } from "../src/formats/mod.ts";
+import { writeGeoTiff } from "../src/formats/geotiff.ts";
 import { writeFileAtomic } from "../src/fs/mod.ts";
-import { writeZarrGrid } from "../src/formats/codecs.ts";
+import { writeZarrGrid } from "../src/formats/zarr_grid.ts";
 import { mulberry32 } from "../src/plugins/in_process.ts";
 import { type Measure, measure, PEAK_SOURCE } from "./_measure.ts";
 
@@ -47,10 +47,12 @@ const { values: flags } = parseArgs({
     dir: { type: "string" },
     "no-reference": { type: "boolean", default: false },
     runs: { type: "string", default: "1" },
-    only: { type: "string", default: "filter,qc,mincurv" },
+    only: { type: "string" },
   },
 });
-const ONLY = new Set(flags.only.split(",").map((r) => r.trim()));
+const ONLY = flags.only === undefined ? undefined : new RegExp(flags.only, "i");
+/** Whether the row `work` is selected by `--only`. */
+const want = (work: string) => ONLY === undefined || ONLY.test(work);
 const SIZE = Number(flags.size);
 const RUNS = Math.max(1, Math.floor(Number(flags.runs)) || 1);
 const DIR = flags.dir ?? `${Deno.env.get("TMPDIR") ?? "/tmp"}/gam-bench-e2e`;
@@ -71,8 +73,7 @@ async function exists(p: string): Promise<boolean> {
 /** The N x N test grid, written once as GeoTIFF and Zarr. */
 async function ensureInputs(): Promise<void> {
   await Deno.mkdir(DIR, { recursive: true });
-  const gridRows = ONLY.has("filter") || ONLY.has("qc");
-  if (gridRows && (!(await exists(TIF)) || !(await exists(ZARR)) || !(await exists(ZARR_GZIP)))) {
+  if (!(await exists(TIF)) || !(await exists(ZARR)) || !(await exists(ZARR_GZIP))) {
     const rand = mulberry32(20261204);
     const values = new Float32Array(SIZE * SIZE);
     const sx = Float64Array.from({ length: SIZE }, (_, i) => Math.sin(i / 37));
@@ -207,7 +208,9 @@ async function referencesAvailable(): Promise<{ python: boolean; gmt: boolean }>
 
 const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 
-await ensureInputs();
+// The N x N grid is made only when a row reads it (not for `--only mincurv`).
+let inputsReady: Promise<void> | undefined;
+const inputs = () => inputsReady ??= ensureInputs();
 const refs = await referencesAvailable();
 const started = new Date().toISOString().slice(0, 16).replace("T", " ");
 const loadBefore = load();
@@ -243,21 +246,29 @@ const filterRows: [string, string[], string][] = [
   ],
 ];
 let gaussianKernel: number | undefined;
-for (const [op, args, reference] of ONLY.has("filter") ? filterRows : []) {
-  const ours = await gam(["filter", TIF, ...args, "--out", `${DIR}/gam-${op}.tif`]);
-  const row: Row = {
-    work: `gam filter ${args.slice(0, 4).join(" ")}, GeoTIFF`,
-    gam: ours,
-    reference,
-  };
-  if (op === "bandpass") row.work = "gam filter --op bandpass (10-100 cells), GeoTIFF";
-  if (refs.python) {
-    const ref = await python(op, TIF, `${DIR}/ref-${op}.tif`);
-    row.ref = ref;
-    if (op === "gaussian") gaussianKernel = ref.kernel;
+for (const [op, args, reference] of filterRows) {
+  const work = op === "bandpass"
+    ? "gam filter --op bandpass (10-100 cells), GeoTIFF"
+    : `gam filter ${args.slice(0, 4).join(" ")}, GeoTIFF`;
+  let refKernel: number | undefined;
+  if (want(work)) {
+    await inputs();
+    const row: Row = {
+      work,
+      gam: await gam(["filter", TIF, ...args, "--out", `${DIR}/gam-${op}.tif`]),
+      reference,
+    };
+    if (refs.python) {
+      const ref = await python(op, TIF, `${DIR}/ref-${op}.tif`);
+      row.ref = ref;
+      refKernel = ref.kernel;
+    }
+    rows.push(row);
   }
-  rows.push(row);
+  if (op === "gaussian") gaussianKernel = refKernel;
   const zarrRow = async (work: string, input: string, refKernel: number | undefined) => {
+    if (!want(work)) return;
+    await inputs();
     rows.push({
       work,
       gam: await gam(["filter", input, ...args, "--out", `${DIR}/gam-${op}.zarr`]),
@@ -271,12 +282,13 @@ for (const [op, args, reference] of ONLY.has("filter") ? filterRows : []) {
     await zarrRow("the same Gaussian, gzip Zarr in, Zarr out", ZARR_GZIP, gaussianKernel);
   }
   if (op === "median") {
-    await zarrRow("the same median, Zarr in and out", ZARR, row.ref?.kernel);
+    await zarrRow("the same median, Zarr in and out", ZARR, refKernel);
   }
 }
 
 // gam qc (completeness, anomalies) on the same grid: no reference tool computes the same report.
-if (ONLY.has("qc")) {
+if (want("gam qc --json, GeoTIFF")) {
+  await inputs();
   rows.push({
     work: "gam qc --json, GeoTIFF",
     gam: await gam(["qc", TIF, "--json"]),
@@ -287,9 +299,11 @@ if (ONLY.has("qc")) {
 const [W, S, E, N] = RIO_BOX;
 const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
 const R = `-R${W}/${E}/${S}/${N}`, I = `-I${SPACING}`;
-if (ONLY.has("mincurv")) {
+const MINCURV = "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°";
+const MINCURV_ZARR = "the same mincurv, Zarr out";
+if (want(MINCURV) || want(MINCURV_ZARR)) {
   const mincurv: Row = {
-    work: "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°",
+    work: MINCURV,
     gam: await gam([
       "grid",
       RIO,
@@ -308,21 +322,23 @@ if (ONLY.has("mincurv")) {
       ], { dir: DIR })
     );
   }
-  rows.push(mincurv);
+  if (want(MINCURV)) rows.push(mincurv);
   // The same grid written as Zarr (the footprint as a second array).
-  rows.push({
-    work: "the same mincurv, Zarr out",
-    gam: await gam([
-      "grid",
-      RIO,
-      ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
-      ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
-      ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
-    ]),
-    reference: "GMT as above",
-    ref: mincurv.ref,
-  });
-  await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
+  if (want(MINCURV_ZARR)) {
+    rows.push({
+      work: MINCURV_ZARR,
+      gam: await gam([
+        "grid",
+        RIO,
+        ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+        ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+        ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
+      ]),
+      reference: "GMT as above",
+      ref: mincurv.ref,
+    });
+    await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
+  }
 }
 
 const s = (m?: Measure) => m === undefined ? "-" : m.ok ? `${m.seconds.toFixed(2)} s` : "failed";

@@ -63,6 +63,12 @@ export interface BandOptions extends FilterRunOptions {
    */
   inPlace?: boolean;
   /**
+   * Called with the result array each time cells `from..to` of it (a band's rows) are final,
+   * in order from the first cell to the last (for statistics in the same pass as the stitch).
+   * @default {undefined}
+   */
+  onRows?: (values: Float64Array, from: number, to: number) => void;
+  /**
    * Called once, synchronously, after the first bands are posted and before any result is
    * stored: work for the main thread (e.g. hashing the input) while the workers compute.
    * @default {undefined}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  type BandOptions,
   cellSizeKm,
   ComputeError,
   fftFilter,
@@ -275,12 +276,89 @@ Deno.test("gridCompleteness() counts nodes with data or within supportKm of data
   const near = await gridCompleteness(pool, grid, { supportKm: 1.2 });
   assert.equal(near.supported, 91);
   assert.ok(
-    Math.abs(near.distanceKm[0] - 4 * 0.01 * KM_PER_DEGREE) < 0.05,
-    `${near.distanceKm[0]}`,
+    Math.abs(near.distanceKm![0] - 4 * 0.01 * KM_PER_DEGREE) < 0.05,
+    `${near.distanceKm![0]}`,
   );
   const box = await gridCompleteness(pool, grid, { bbox: [0, 0, 0.035, 0.035] });
   assert.equal(box.cells, 16);
   assert.equal(box.fraction, 0);
+});
+
+Deno.test("gridCompleteness() gives the kernel's distances over every valid node, bit for bit", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const nx = 37, ny = 29, random = rng(7);
+  const values = Float64Array.from({ length: nx * ny }, () => random());
+  // Holes: a block, a ragged band and scattered cells.
+  for (let j = 5; j < 12; j++) for (let i = 3; i < 15; i++) values[j * nx + i] = NaN;
+  for (let j = 0; j < ny; j++) for (let i = 20 + (j % 5); i < 26; i++) values[j * nx + i] = NaN;
+  for (let k = 0; k < values.length; k += 13) values[k] = NaN;
+  const exact = (n: number, x0: number, d: number) =>
+    Float64Array.from({ length: n }, (_, i) => x0 + i * d);
+  const onAxes = { lon: exact(nx, -40.1, 0.013), lat: exact(ny, 60.2, 0.011) };
+  // Axes a few ulps off the kernel's node positions: every valid node must then be given.
+  const offAxes = { lon: onAxes.lon.map((x) => x * (1 + 3e-16)), lat: onAxes.lat };
+  assert.ok(offAxes.lon.some((x, i) => x !== offAxes.lon[0] + i * 0.013));
+  for (const axes of [onAxes, offAxes]) {
+    const grid = { ...axes, values, resolution: { lon: 0.013, lat: 0.011 } };
+    const got = await gridCompleteness(pool, grid, { supportKm: 2, bands: 4 });
+    const lon: number[] = [], lat: number[] = [];
+    values.forEach((v, k) => {
+      if (v === v) lon.push(axes.lon[k % nx]), lat.push(axes.lat[Math.floor(k / nx)]);
+    });
+    const spec = new Float64Array([axes.lon[0], axes.lat[0], 0.013, 0.011, nx, ny]);
+    const all = await pool.run({
+      kernel: "distance_to_nearest",
+      args: { lon: new Float64Array(lon), lat: new Float64Array(lat), spec, row0: 0, row1: ny },
+    });
+    const want = all.map((d) => d * KM_PER_DEGREE);
+    assert.deepEqual(got.distanceKm, want);
+    let max = -Infinity, sum = 0;
+    for (const d of want) (max = Math.max(max, d)), (sum += d);
+    assert.equal(got.maxDistanceKm, max);
+    assert.equal(got.meanDistanceKm, sum / want.length);
+    const lean = await gridCompleteness(pool, grid, { supportKm: 2, distances: false });
+    assert.deepEqual((await gridCompleteness(pool, grid, { supportKm: 2 })).distanceKm, want);
+    assert.equal(lean.distanceKm, undefined);
+    const { distanceKm: _, ...statistics } = got;
+    assert.deepEqual(lean, statistics);
+  }
+});
+
+Deno.test("banded filters report their finished rows in order, in place or not", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const nx = 23, ny = 41, random = rng(11);
+  const values = Float64Array.from({ length: nx * ny }, () => random());
+  for (
+    const run of [
+      (o: BandOptions) =>
+        gaussianFilter(pool, { values: values.slice(), nx, ny }, { sigmaX: 1.5, sigmaY: 2, ...o }),
+      (o: BandOptions) => medianFilter(pool, { values: values.slice(), nx, ny }, { size: 3, ...o }),
+    ]
+  ) {
+    const reference = await run({ bands: 1 });
+    for (const inPlace of [false, true]) {
+      const ranges: [number, number][] = [];
+      let seen: Float64Array | undefined;
+      const out = await run({
+        bands: 7,
+        inPlace,
+        onRows: (v, from, to) => {
+          seen = v;
+          ranges.push([from, to]);
+          // The rows are final when reported.
+          assert.deepEqual(v.subarray(from, to), reference.subarray(from, to));
+        },
+      });
+      assert.equal(seen, out);
+      assert.deepEqual(out, reference);
+      assert.equal(ranges.length, 7);
+      ranges.forEach(([from, to], b) => {
+        assert.equal(from, b === 0 ? 0 : ranges[b - 1][1]);
+        assert.ok(to > from);
+      });
+      assert.equal(ranges.at(-1)![1], nx * ny);
+    }
+  }
 });
 
 Deno.test("qcSeams() finds the level offset of a synthetic seam", async () => {
@@ -330,6 +408,12 @@ Deno.test("qcAnomalies() reports three synthetic bodies at their positions as An
     minCells: 4,
   });
   assert.equal(anomalies.length, 3, JSON.stringify(anomalies));
+  // Given up to the worker: the same records, and the caller's values are detached.
+  const given = values.slice();
+  const grid = { lon, lat, values: given, resolution: { lon: step, lat: step } };
+  const opts = { zThreshold: 4, minCells: 4, transferValues: true };
+  assert.deepEqual(await qcAnomalies(pool, grid, opts), anomalies);
+  assert.equal(given.length, 0);
   for (const [bx, by, a] of bodies) {
     const hit = anomalies.find((an) => Math.hypot(an.lon - bx, an.lat - by) < 0.02);
     assert.ok(hit, `body at ${bx}, ${by}`);

@@ -17,6 +17,9 @@ import { bandsOf, checkGrid, checkNumber } from "./_checks.ts";
 import type { WorkerPool } from "./pool.ts";
 import { cellSizeKm } from "./spectral.ts";
 
+/** Nodes per band of {@linkcode gridCompleteness}'s kernel calls. */
+const BAND_CELLS = 1 << 20;
+
 /** Data support of a grid, from {@linkcode gridCompleteness}. */
 export interface Completeness {
   /** Grid nodes inside the bbox. */
@@ -27,16 +30,41 @@ export interface Completeness {
   fraction: number;
   /** The support distance used, km. */
   supportKm: number;
-  /** Distance from each node to the nearest valid node, km, row-major like the grid. */
-  distanceKm: Float64Array<ArrayBuffer>;
+  /**
+   * Largest finite distance from a node (any node of the grid, not only the bbox's) to the
+   * nearest valid node, km; null when no node has a valid node (an all-NaN grid).
+   */
+  maxDistanceKm: number | null;
+  /** Mean of those finite distances (summed in row-major order), km; null as above. */
+  meanDistanceKm: number | null;
+  /**
+   * Distance from each node to the nearest valid node, km, row-major like the grid; absent
+   * when the call asked for `distances: false` (then only the statistics above are kept).
+   */
+  distanceKm?: Float64Array<ArrayBuffer>;
 }
 
 /**
  * Completeness of a grid: the fraction of its nodes inside `bbox` that have data support
  * within `supportKm` (0: the node itself holds a value), and the grid of distances to the
- * nearest valid node, km. Distances come from the `distance_to_nearest` kernel (the gridding
- * metric: longitude scaled by the cosine of the node's latitude, degrees of latitude) times
- * {@linkcode KM_PER_DEGREE}; rows are split across the workers.
+ * nearest valid node, km, with its largest and mean value. Distances come from the
+ * `distance_to_nearest` kernel (the gridding metric: longitude scaled by the cosine of the
+ * node's latitude, degrees of latitude) times {@linkcode KM_PER_DEGREE}; rows are split across
+ * the workers.
+ *
+ * The kernel never sees every valid node at once (a k-d tree of 16.8 M nodes took gigabytes),
+ * yet every distance is the one it gives over all valid nodes, bit for bit:
+ * - a valid node's nearest valid node is itself (the others are a cell away). Its distance is
+ *   0 when the axes are exactly the kernel's nodes `lon[0] + i * dx`, `lat[0] + j * dy`, and
+ *   otherwise (axes read from a file may sit a few ulps off) the kernel's formula evaluated
+ *   here, `sqrt(((lon[i] - x_i) cos φ_j)² + (lat[j] - y_j)²)`, with each row's cosine taken
+ *   from the kernel itself (one call on a one-column grid, whose distance to a point one
+ *   degree east is exactly the cosine);
+ * - the nearest valid node of a NaN node has a NaN 4-neighbour (one step from it towards the
+ *   NaN node is nearer by at least a cell's length squared), so the kernel gets only those
+ *   border nodes, for the bands of at most 1 Mi nodes that hold a NaN node, at most two per
+ *   worker in flight.
+ * `distances: false` keeps only the statistics (no full-size array).
  *
  * @example Usage
  * ```ts
@@ -56,59 +84,139 @@ export interface Completeness {
 export async function gridCompleteness(
   pool: WorkerPool,
   grid: Pick<ProcessedGrid, "lat" | "lon" | "values" | "resolution">,
-  options: { supportKm?: number; bbox?: readonly [number, number, number, number] } & BandOptions =
-    {},
+  options: {
+    supportKm?: number;
+    bbox?: readonly [number, number, number, number];
+    /** Keep the full-size `distanceKm` array. @default {true} */
+    distances?: boolean;
+  } & BandOptions = {},
 ): Promise<Completeness> {
   const supportKm = options.supportKm ?? 0;
   checkNumber("supportKm", supportKm, supportKm >= 0, "a distance >= 0 km");
   const nx = grid.lon.length, ny = grid.lat.length;
   checkGrid({ values: grid.values as Float64Array, nx, ny });
+  const v = grid.values;
+  const isNaN = (k: number) => v[k] !== v[k];
+  const onAxes = (axis: ArrayLike<number>, step: number) => {
+    for (let i = 0; i < axis.length; i++) if (axis[i] !== axis[0] + i * step) return false;
+    return true;
+  };
+  const exact = onAxes(grid.lon, grid.resolution.lon) && onAxes(grid.lat, grid.resolution.lat);
+  // Valid nodes with a NaN 4-neighbour, and the NaN nodes per row.
   let valid = 0;
-  for (let i = 0; i < grid.values.length; i++) if (grid.values[i] === grid.values[i]) valid++;
-  const lon = new Float64Array(valid), lat = new Float64Array(valid);
-  for (let i = 0, k = 0; i < grid.values.length; i++) {
-    if (grid.values[i] !== grid.values[i]) continue;
-    lon[k] = grid.lon[i % nx];
-    lat[k++] = grid.lat[Math.floor(i / nx)];
+  const border: number[] = [];
+  const nanInRow = new Uint32Array(ny);
+  for (let j = 0, k = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++, k++) {
+      if (isNaN(k)) {
+        nanInRow[j]++;
+        continue;
+      }
+      valid++;
+      if (
+        (i > 0 && isNaN(k - 1)) || (i < nx - 1 && isNaN(k + 1)) ||
+        (j > 0 && isNaN(k - nx)) || (j < ny - 1 && isNaN(k + nx))
+      ) border.push(k);
+    }
   }
-  const distanceKm = new Float64Array(nx * ny).fill(Infinity);
-  if (valid > 0) {
-    const spec = new Float64Array([
-      grid.lon[0],
-      grid.lat[0],
-      grid.resolution.lon,
-      grid.resolution.lat,
-      nx,
-      ny,
-    ]);
-    const bands = bandsOf(ny, options.bands ?? pool.size);
-    const parts = await Promise.all(bands.map(([r0, r1]) =>
-      pool.run(
-        { kernel: "distance_to_nearest", args: { lon, lat, spec, row0: r0, row1: r1 } },
-        { signal: options.signal },
-      )
-    ));
-    bands.forEach(([r0], b) => {
-      const part = parts[b];
-      for (let i = 0; i < part.length; i++) distanceKm[r0 * nx + i] = part[i] * KM_PER_DEGREE;
+  const keep = options.distances ?? true;
+  const distanceKm = keep ? new Float64Array(nx * ny).fill(Infinity) : undefined;
+  const spec = new Float64Array([
+    grid.lon[0],
+    grid.lat[0],
+    grid.resolution.lon,
+    grid.resolution.lat,
+    nx,
+    ny,
+  ]);
+  const bands = bandsOf(ny, Math.max(options.bands ?? 1, Math.ceil((nx * ny) / BAND_CELLS)));
+  /** The kernel's distances (degrees) of a band's nodes, or null when it has no NaN node. */
+  const query = (r0: number, r1: number): Promise<Float64Array> | null => {
+    let nan = 0;
+    for (let j = r0; j < r1; j++) nan += nanInRow[j];
+    if (nan === 0) return null;
+    const lon = new Float64Array(border.length), lat = new Float64Array(border.length);
+    border.forEach((k, p) => {
+      lon[p] = grid.lon[k % nx];
+      lat[p] = grid.lat[Math.floor(k / nx)];
     });
+    return pool.run(
+      { kernel: "distance_to_nearest", args: { lon, lat, spec, row0: r0, row1: r1 } },
+      { signal: options.signal },
+    );
+  };
+  // The kernel's cos(latitude) of each row (see above), when a valid node may be off its node.
+  let rowCos: Float64Array | undefined;
+  if (!exact && valid > 0) {
+    const y0 = grid.lat[0], dy = grid.resolution.lat;
+    rowCos = await pool.run({
+      kernel: "distance_to_nearest",
+      args: {
+        lon: new Float64Array(ny).fill(1),
+        lat: Float64Array.from({ length: ny }, (_, j) => y0 + j * dy),
+        spec: new Float64Array([0, y0, 1, dy, 1, ny]),
+        row0: 0,
+        row1: ny,
+      },
+    }, { signal: options.signal });
   }
+  const x0 = grid.lon[0], dx = grid.resolution.lon, y0 = grid.lat[0], dy = grid.resolution.lat;
+  // Row-major pass: the distances, their statistics (summed in row-major order), support.
+  let max = -Infinity, sum = 0, count = 0;
   const [w, s, e, n] = options.bbox ?? [-Infinity, -Infinity, Infinity, Infinity];
   const eps = 1e-9;
   let cells = 0, supported = 0;
-  for (let j = 0; j < ny; j++) {
-    const la = grid.lat[j];
-    if (la < s - eps || la > n + eps) continue;
-    for (let i = 0; i < nx; i++) {
-      const lo = grid.lon[i];
-      if (lo < w - eps || lo > e + eps) continue;
-      cells++;
-      const c = j * nx + i;
-      // A valid node is supported by itself whatever the rounding of its distance.
-      if (grid.values[c] === grid.values[c] || distanceKm[c] <= supportKm) supported++;
+  const inFlight: (Promise<Float64Array> | null)[] = [];
+  const window = 2 * pool.size;
+  let next = 0;
+  try {
+    for (const [r0, r1] of bands) {
+      while (valid > 0 && next < bands.length && inFlight.length < window) {
+        inFlight.push(query(...bands[next++]));
+      }
+      const part = valid > 0 ? await inFlight.shift() : null;
+      for (let j = r0; j < r1; j++) {
+        const la = grid.lat[j];
+        const inLat = !(la < s - eps || la > n + eps);
+        for (let i = 0; i < nx; i++) {
+          const c = j * nx + i;
+          let d = Infinity;
+          if (isNaN(c)) {
+            if (part) d = part[(j - r0) * nx + i] * KM_PER_DEGREE;
+          } else if (rowCos === undefined) d = 0;
+          else {
+            // The kernel's dist2 (point = this node on the file's axes, node = the kernel's).
+            const a = (grid.lon[i] - (x0 + i * dx)) * rowCos[j], b = grid.lat[j] - (y0 + j * dy);
+            d = Math.sqrt(a * a + b * b) * KM_PER_DEGREE;
+          }
+          if (distanceKm !== undefined) distanceKm[c] = d;
+          if (Number.isFinite(d)) {
+            if (d > max) max = d;
+            sum += d;
+            count++;
+          }
+          if (!inLat) continue;
+          const lo = grid.lon[i];
+          if (lo < w - eps || lo > e + eps) continue;
+          cells++;
+          // A valid node is supported by itself whatever the rounding of its distance.
+          if (!isNaN(c) || d <= supportKm) supported++;
+        }
+      }
     }
+  } catch (e) {
+    for (const p of inFlight) p?.catch(() => {});
+    throw e;
   }
-  return { cells, supported, fraction: cells ? supported / cells : 0, supportKm, distanceKm };
+  return {
+    cells,
+    supported,
+    fraction: cells ? supported / cells : 0,
+    supportKm,
+    maxDistanceKm: count ? max : null,
+    meanDistanceKm: count ? sum / count : null,
+    ...(distanceKm !== undefined ? { distanceKm } : {}),
+  };
 }
 
 /** A boundary between two surveys (or tiles) and what changes across it. */
@@ -215,6 +323,13 @@ export interface QcAnomalyOptions extends FilterRunOptions {
   zThreshold?: number;
   /** Smallest component, cells. @default {4} */
   minCells?: number;
+  /**
+   * Transfer the values' buffer to the worker instead of copying it (a float64 grid's own
+   * buffer only): `grid.values` is detached (length 0) afterwards. For a caller that never
+   * reads them again (`gam qc`): no 128 MiB copy of a 4096² grid.
+   * @default {false}
+   */
+  transferValues?: boolean;
 }
 
 /**
@@ -272,6 +387,7 @@ export async function qcAnomalies(
     ny,
   ]);
   const values = grid.values instanceof Float64Array ? grid.values : Float64Array.from(grid.values);
+  const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
   let out: Float64Array<ArrayBuffer>;
   try {
     out = await pool.run(
@@ -279,7 +395,10 @@ export async function qcAnomalies(
         kernel: "qc_anomalies",
         args: { values, spec, regional, regionalParam, zThreshold, minCells },
       },
-      { signal: options.signal },
+      {
+        signal: options.signal,
+        transfer: options.transferValues && whole ? [values.buffer] : [],
+      },
     );
   } catch (e) {
     // A flat residual has no anomalies by definition.

@@ -101,12 +101,23 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       const g = await readZarrGrid(path);
       lat = g.lat as F64;
       lon = g.lon as F64;
-      values = g.values instanceof Float64Array ? g.values as F64 : Float64Array.from(g.values);
+      if (g.values instanceof Float64Array) values = g.values as F64;
+      else {
+        values = Float64Array.from(g.values);
+        // The float32 array was this read's own: free it now (64 MiB on 4096²), not at a
+        // later garbage collection.
+        const b = g.values.buffer;
+        if (b instanceof ArrayBuffer && g.values.byteLength === b.byteLength) b.transfer(0);
+      }
       meta = metaOf(g.attributes);
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else if (format === "geotiff") {
       const { parseGeoTiffGrid } = await import("./geotiff_read.ts");
-      const g = await parseGeoTiffGrid(await Deno.readFile(path), path);
+      const bytes = await Deno.readFile(path);
+      const g = await parseGeoTiffGrid(bytes, path);
+      // The grid holds copies of everything it needs: free the file's bytes (64 MiB for a
+      // 4096² float32 band) now rather than at some later garbage collection.
+      bytes.buffer.transfer(0);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
       let description: unknown;
       try {

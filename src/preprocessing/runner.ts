@@ -4,6 +4,12 @@
  * the branches below it) while sibling branches finish. A checkpoint validates every output
  * and a provenance record is kept for every stage.
  *
+ * Consuming stages: a stage that declares `consumesInput` is told (`context.consumeInput`)
+ * that it may overwrite its input grid's `values` only when nothing else holds that array: the
+ * caller gave up the pipeline's input (`consumeInput`), or the array was made by an earlier
+ * stage of the run, and no fork hands it to more than one branch. Arrays the caller kept and
+ * arrays at a fork stay read-only for every stage.
+ *
  * @module
  */
 import { gridChecksum, rawDataChecksum } from "../contracts/checksum.ts";
@@ -56,6 +62,12 @@ export interface RunPipelineOptions {
   onProgress?: (
     event: { branch: string; stage: string; done: number; total: number; unit: string },
   ) => void;
+  /**
+   * The caller gives up `input`: a stage that consumes its input may overwrite its `values`
+   * (see the module docs). The caller must not read `input.values` after the run.
+   * @default false
+   */
+  consumeInput?: boolean;
   /** Called when a stage starts and ends. */
   onStage?: (
     event: { branch: string; stage: string; phase: "start" | "end"; record?: StageRecord },
@@ -90,7 +102,9 @@ export async function runPipeline(
   options: RunPipelineOptions,
 ): Promise<PipelineResult> {
   const result: PipelineResult = { outputs: [], failures: [], records: [] };
-  await runChain(plan.root, input, "main", options.signal, options, result, new DataMemo());
+  const memo = new DataMemo();
+  if (!options.consumeInput) memo.hold(input);
+  await runChain(plan.root, input, "main", options.signal, options, result, memo);
   return result;
 }
 
@@ -136,6 +150,8 @@ async function runChain(
       signal,
       progress: (done, total, unit) =>
         options.onProgress?.({ branch, stage: stage.id, done, total, unit }),
+      consumeInput: stage.consumesInput === true && !memo.held(data),
+      knownStatistics: (values, statistics) => memo.knownStatistics(values, statistics),
     };
     try {
       let output = await stage.execute(data, context);
@@ -189,6 +205,8 @@ async function runChain(
     result.outputs.push({ branch, data });
     return;
   }
+  // Every branch starts from the same object: none may consume it.
+  if (chain.branches.length > 1) memo.hold(data);
   await Promise.all(
     chain.branches.map((b) =>
       runChain(
@@ -218,6 +236,20 @@ function abortError(signal: AbortSignal): Error {
 class DataMemo {
   readonly #checksums = new WeakMap<object, string>();
   readonly #stats = new WeakMap<object, DataStatistics>();
+  /** Statistics a stage computed in its own pass, by value array. */
+  readonly #valueStats = new WeakMap<object, DataStatistics>();
+  /** Value arrays that something besides the next stage holds (read-only for stages). */
+  readonly #held = new WeakSet<object>();
+  /** Marks the memory of `data`'s values read-only for every stage (by buffer: views too). */
+  hold(data: StageData): void {
+    this.#held.add(valuesOf(data).buffer);
+  }
+  held(data: StageData): boolean {
+    return this.#held.has(valuesOf(data).buffer);
+  }
+  knownStatistics(values: object, statistics: DataStatistics): void {
+    this.#valueStats.set(values, statistics);
+  }
   checksum(data: StageData): string {
     let c = this.#checksums.get(data);
     if (c === undefined) this.#checksums.set(data, c = stageChecksum(data));
@@ -225,7 +257,10 @@ class DataMemo {
   }
   statistics(data: StageData): DataStatistics {
     let s = this.#stats.get(data);
-    if (s === undefined) this.#stats.set(data, s = dataStatistics(data));
+    if (s === undefined) {
+      s = this.#valueStats.get(valuesOf(data)) ?? dataStatistics(data);
+      this.#stats.set(data, s);
+    }
     return s;
   }
   /** Records what is known of a copy whose arrays are those of an object already measured. */
@@ -233,4 +268,10 @@ class DataMemo {
     this.#checksums.set(data, checksum);
     this.#stats.set(data, statistics);
   }
+}
+
+/** The value array of stage data (points' `value`, a grid's `values`). */
+function valuesOf(data: StageData): Float64Array | Float32Array {
+  if ("kind" in data) return data.kind === "points" ? data.points.value : data.grid.values;
+  return data.values;
 }

@@ -96,6 +96,30 @@ const registry: StageRegistry = new Map([
   ],
 ]);
 
+/** What the runner granted each `double` call, in call order. */
+const granted: boolean[] = [];
+// A stage that consumes its input when the runner lets it (doubles the values over them).
+const double: StageKind = {
+  id: "double",
+  version: "1.0.0",
+  summary: "double test stage",
+  paramsSchema: z.strictObject({}),
+  create: (params) => ({
+    id: "double",
+    version: "1.0.0",
+    params,
+    consumesInput: true,
+    execute(input: StageData, ctx: StageContext) {
+      const g = input as ProcessedGrid;
+      granted.push(ctx.consumeInput === true);
+      const values = ctx.consumeInput ? g.values : new Float64Array(g.values.length);
+      for (let i = 0; i < values.length; i++) values[i] = 2 * g.values[i];
+      return Promise.resolve({ ...g, values });
+    },
+  }),
+};
+const withDouble: StageRegistry = new Map([...registry, ["double", double]]);
+
 const pool = {} as WorkerPool; // the test stages do not compute on the pool
 const logger = createLogger({ level: "silent" });
 const request = { modality: "gravity", bbox: [10, 45, 11, 46] as const };
@@ -115,6 +139,87 @@ Deno.test("runPipeline() runs a chain in order and records provenance", async ()
   assert.equal(r.records[0].outputChecksum, r.records[1].inputChecksum);
   assert.notEqual(r.records[0].inputChecksum, r.records[0].outputChecksum);
   assert.deepEqual([r.records[0].pre.mean, r.records[1].post?.mean], [2.5, 13.5]);
+});
+
+Deno.test("a consuming stage writes over an input given up by the caller or made by the run", async () => {
+  granted.length = 0;
+  const kept = grid([1, 2, 3, 4]);
+  const r = await runPipeline(buildPipeline("double -> double", withDouble), kept, {
+    pool,
+    logger,
+    request,
+  });
+  // The caller kept its input: read-only; the first stage's output belongs to the run.
+  assert.deepEqual(granted, [false, true]);
+  assert.deepEqual([...kept.values], [1, 2, 3, 4]);
+  assert.deepEqual([...(r.outputs[0].data as ProcessedGrid).values], [4, 8, 12, 16]);
+  // The provenance keeps the input's checksum and statistics from before it was consumed.
+  const given = grid([1, 2, 3, 4]);
+  const before = [r.records[0].inputChecksum, r.records[0].pre];
+  granted.length = 0;
+  const c = await runPipeline(buildPipeline("double -> double", withDouble), given, {
+    pool,
+    logger,
+    request,
+    consumeInput: true,
+  });
+  assert.deepEqual(granted, [true, true]);
+  const out = c.outputs[0].data as ProcessedGrid;
+  assert.equal(out.values, given.values); // no second array
+  assert.deepEqual([...given.values], [4, 8, 12, 16]);
+  assert.deepEqual([c.records[0].inputChecksum, c.records[0].pre], before);
+  assert.equal(c.records[1].outputChecksum, r.records[1].outputChecksum);
+  // A stage that hands its input on unchanged does not make the caller's array the run's.
+  granted.length = 0;
+  const passed = grid([1, 2, 3, 4]);
+  await runPipeline(buildPipeline("respace(spacing=0.5) -> double", withDouble), passed, {
+    pool,
+    logger,
+    request,
+  });
+  assert.deepEqual(granted, [false]);
+  assert.deepEqual([...passed.values], [1, 2, 3, 4]);
+});
+
+Deno.test("a forked grid is never consumed: every branch starts from the same values", async () => {
+  granted.length = 0;
+  const input = grid([1, 2, 3, 4]);
+  const r = await runPipeline(
+    buildPipeline("double -> { a: double -> double, b: add(k=1), c: double }", withDouble),
+    input,
+    { pool, logger, request, consumeInput: true },
+  );
+  assert.equal(r.failures.length, 0);
+  const out = (
+    b: string,
+  ) => [...(r.outputs.find((o) => o.branch === b)!.data as ProcessedGrid).values];
+  assert.deepEqual(out("a"), [8, 16, 24, 32]);
+  assert.deepEqual(out("b"), [3, 5, 7, 9]);
+  assert.deepEqual(out("c"), [4, 8, 12, 16]);
+  // The trunk consumed the caller's input; at the fork nobody may: a's second stage may.
+  assert.deepEqual([...input.values], [2, 4, 6, 8]);
+  assert.deepEqual(granted.toSorted(), [false, false, true, true]);
+  assert.equal(granted[0], true);
+});
+
+Deno.test("runPipeline() takes a stage's known statistics instead of another pass", async () => {
+  const reported = { count: 4, nanRatio: 0, min: -1, max: -1, mean: -1, std: 0 };
+  const stats = kind("stats", z.strictObject({}), (input, _p, ctx) => {
+    const g = input as ProcessedGrid;
+    const values = g.values.map((v) => v + 1);
+    ctx.knownStatistics?.(values, reported);
+    return Promise.resolve({ ...g, values });
+  });
+  const r = await runPipeline(
+    buildPipeline("stats", new Map([["stats", stats]])),
+    grid([1, 2, 3, 4]),
+    {
+      pool,
+      logger,
+      request,
+    },
+  );
+  assert.deepEqual(r.records[0].post, reported);
 });
 
 Deno.test("runPipeline() runs branches concurrently", async () => {

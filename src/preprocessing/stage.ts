@@ -8,6 +8,7 @@ import type { z } from "zod";
 import type { Bbox, ProcessedGrid, RawData } from "../contracts/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { WorkerPool } from "../compute/mod.ts";
+import type { DataStatistics } from "./statistics.ts";
 
 /** What flows between stages: survey data (`RawData`) or a grid (`ProcessedGrid`). */
 export type StageData = RawData | ProcessedGrid;
@@ -40,6 +41,20 @@ export interface StageContext {
   signal: AbortSignal;
   /** Reports progress in the stage's own unit (points, cells). */
   progress?: (done: number, total: number, unit: string) => void;
+  /**
+   * Granted by the runner to a stage that declares {@linkcode Stage.consumesInput}: true when
+   * nothing else holds the input grid's `values` (no other branch of a fork starts from it,
+   * and the caller gave it up with the runner's `consumeInput`), so the stage may overwrite
+   * that array (e.g. write its result over it) and return it. The runner has taken the
+   * input's checksum and statistics before `execute`. Absent or false: the input is read-only.
+   */
+  consumeInput?: boolean;
+  /**
+   * Tells the runner the statistics of a value array the stage produced (computed in the
+   * stage's own pass, the same arithmetic as {@linkcode dataStatistics}'s), so the runner does
+   * not take another pass over it for the output's provenance record.
+   */
+  knownStatistics?: (values: Float64Array | Float32Array, statistics: DataStatistics) => void;
 }
 
 /**
@@ -69,7 +84,15 @@ export interface Stage<P = Record<string, unknown>> {
   readonly params: P;
   /** The grid spacing this stage promises to produce, degrees, checked by the checkpoint. */
   readonly spacing?: number;
-  /** Runs the stage. Must not mutate `input`. */
+  /**
+   * True when the stage can work over its input grid's `values` (no second full-size array)
+   * if the runner lets it: it then checks `context.consumeInput` on every call.
+   */
+  readonly consumesInput?: boolean;
+  /**
+   * Runs the stage. Must not mutate `input`, except its `values` array when
+   * `context.consumeInput` is true (see {@linkcode StageContext.consumeInput}).
+   */
   execute(input: StageData, context: StageContext): Promise<StageData>;
 }
 

@@ -22,6 +22,56 @@ export interface DataStatistics {
 }
 
 /**
+ * Welford's running moments, fed in order (one range of an array after another): what
+ * {@linkcode valueStatistics} computes in one pass, for a stage that sees its output a band
+ * at a time (the same arithmetic in the same order, so the same bits).
+ *
+ * @example Usage
+ * ```ts
+ * import { StatisticsAccumulator, valueStatistics } from "./statistics.ts";
+ * const v = new Float64Array([1, NaN, 3, 4]);
+ * const acc = new StatisticsAccumulator();
+ * acc.add(v, 0, 2);
+ * acc.add(v, 2, 4);
+ * acc.result(v.length).mean === valueStatistics(v).mean; // true
+ * ```
+ */
+export class StatisticsAccumulator {
+  #n = 0;
+  #mean = 0;
+  #m2 = 0;
+  #min = Infinity;
+  #max = -Infinity;
+  /** Adds `values[from..to)` (NaN skipped). */
+  add(values: ArrayLike<number>, from = 0, to = values.length): void {
+    let n = this.#n, mean = this.#mean, m2 = this.#m2, min = this.#min, max = this.#max;
+    for (let i = from; i < to; i++) {
+      const v = values[i];
+      if (v !== v) continue;
+      n++;
+      const d = v - mean;
+      mean += d / n;
+      m2 += d * (v - mean);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    this.#n = n, this.#mean = mean, this.#m2 = m2, this.#min = min, this.#max = max;
+  }
+  /** The statistics of everything added, `count` values in all (NaN included). */
+  result(count: number): DataStatistics {
+    const n = this.#n;
+    return {
+      count,
+      nanRatio: count === 0 ? 0 : (count - n) / count,
+      min: n ? this.#min : null,
+      max: n ? this.#max : null,
+      mean: n ? this.#mean : null,
+      std: n ? Math.sqrt(this.#m2 / n) : null,
+    };
+  }
+}
+
+/**
  * Statistics of the values of `data` (points' `value` or grid `values`). Moments use Welford's
  * algorithm so large grids do not lose precision; they are `null` when every value is NaN.
  *
@@ -32,26 +82,9 @@ export interface DataStatistics {
  * ```
  */
 export function valueStatistics(values: Float64Array | Float32Array): DataStatistics {
-  let n = 0, mean = 0, m2 = 0, min = Infinity, max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== v) continue;
-    n++;
-    const d = v - mean;
-    mean += d / n;
-    m2 += d * (v - mean);
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const count = values.length;
-  return {
-    count,
-    nanRatio: count === 0 ? 0 : (count - n) / count,
-    min: n ? min : null,
-    max: n ? max : null,
-    mean: n ? mean : null,
-    std: n ? Math.sqrt(m2 / n) : null,
-  };
+  const acc = new StatisticsAccumulator();
+  acc.add(values);
+  return acc.result(values.length);
 }
 
 /**

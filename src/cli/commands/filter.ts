@@ -237,8 +237,10 @@ export const filterCommand: Command = {
     await using local = await gridInput(input, v);
     const grid = await readGrid(local.path);
     await warm;
+    // The command never reads the input's values again: a stage may write over them.
     const result = await runPipeline(plan, grid, {
       pool,
+      consumeInput: true,
       logger: createLogger({ level: "warn", component: "filter" }),
       // The grid's own extent: a filter keeps the axes, the checkpoint holds it to them.
       request: {

@@ -101,7 +101,8 @@ export const qcCommand: Command = {
     await using local = await gridInput(v.input, v);
     const grid = await readGrid(local.path);
     await using pool = new WorkerPool({ size: workers });
-    const report = await qualityControl(pool, grid, params);
+    // Read once, used once: the anomaly search may take the values' buffer.
+    const report = await qualityControl(pool, grid, params, { consumeValues: true });
     console.log(
       v.json ? JSON.stringify(report, null, 2) : formatReport(v.input, grid.units, report),
     );

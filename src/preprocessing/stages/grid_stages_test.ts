@@ -5,6 +5,7 @@ import { WorkerPool } from "../../compute/mod.ts";
 import { createLogger } from "../../observability/mod.ts";
 import { buildPipeline } from "../builder.ts";
 import { runPipeline } from "../runner.ts";
+import { valueStatistics } from "../statistics.ts";
 import type { StageData } from "../stage.ts";
 import { defaultStageRegistry, type OutlierReport, qcReportOf, stageReport } from "./mod.ts";
 import { BODIES, field } from "../../../scripts/fixtures/phase2.ts";
@@ -99,6 +100,31 @@ Deno.test("noise stage: gaussian by sigma or wavelength, median; NaN cells stay 
     for (let k = 0; k < grid.values.length; k++) {
       assert.equal(Number.isNaN(out.values[k]), Number.isNaN(grid.values[k]));
     }
+  }
+});
+
+Deno.test("noise stage over a consumed input: the same values and statistics, no second grid", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const logger = createLogger({ level: "silent" });
+  for (const def of ["noise(sigma=2)", "noise(method=median, size=5)"]) {
+    const { grid } = await gridFixture("bodies_grid.json");
+    const request = {
+      modality: "gravity",
+      bbox: [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const,
+    };
+    const plan = buildPipeline(def, defaultStageRegistry());
+    const kept = await runPipeline(plan, grid, { pool, logger, request });
+    const given = structuredClone(grid);
+    const consumed = await runPipeline(plan, given, { pool, logger, request, consumeInput: true });
+    const a = kept.outputs[0].data as ProcessedGrid, b = consumed.outputs[0].data as ProcessedGrid;
+    assert.notEqual(a.values, grid.values, def);
+    assert.equal(b.values, given.values, `${def}: the result is written over the input`);
+    assert.deepEqual(b.values, a.values, def);
+    // The statistics gathered band by band are those of a pass over the result.
+    assert.deepEqual(consumed.records[0].post, valueStatistics(a.values), def);
+    assert.deepEqual(kept.records[0].post, consumed.records[0].post, def);
+    assert.equal(kept.records[0].inputChecksum, consumed.records[0].inputChecksum, def);
+    assert.equal(kept.records[0].outputChecksum, consumed.records[0].outputChecksum, def);
   }
 });
 

@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import { cellSizeKm, gaussianFilter, medianFilter } from "../../compute/mod.ts";
+import { StatisticsAccumulator } from "../statistics.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
 import { gridArray, requireGrid } from "./_grid.ts";
 
@@ -61,12 +62,22 @@ const VERSION = "1.0.0";
 class NoiseStage implements Stage<NoiseParams> {
   readonly id = "noise";
   readonly version = VERSION;
+  /** The result goes over the input when the runner allows it (no second grid). */
+  readonly consumesInput = true;
   constructor(readonly params: NoiseParams) {}
 
   async execute(input: StageData, ctx: StageContext): Promise<StageData> {
     const grid = requireGrid(input, this.id);
     const p = this.params;
     let values: Float64Array<ArrayBuffer>;
+    // The output's statistics, band by band as the result is stitched (no pass of their own).
+    const statistics = new StatisticsAccumulator();
+    const band = {
+      // Over the input only when it is granted and float64 (the result's precision).
+      inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
+      onRows: (v: Float64Array, from: number, to: number) => statistics.add(v, from, to),
+      signal: ctx.signal,
+    };
     if (p.method === "gaussian") {
       let sigmaX = p.sigma ?? 0, sigmaY = p.sigma ?? 0;
       if (p.wavelengthKm !== undefined) {
@@ -78,15 +89,16 @@ class NoiseStage implements Stage<NoiseParams> {
       values = await gaussianFilter(ctx.pool, gridArray(grid), {
         sigmaX,
         sigmaY,
-        signal: ctx.signal,
+        ...band,
       });
     } else {
       values = await medianFilter(ctx.pool, gridArray(grid), {
         size: p.size!,
         circular: p.footprint === "circular",
-        signal: ctx.signal,
+        ...band,
       });
     }
+    ctx.knownStatistics?.(values, statistics.result(values.length));
     return { ...grid, values };
   }
 }

@@ -174,6 +174,12 @@ export async function qualityControl(
     bbox?: readonly [number, number, number, number];
     survey?: Float64Array;
     signal?: AbortSignal;
+    /**
+     * The caller never reads `grid.values` again: the anomaly search takes their buffer
+     * (transferred to the worker, `grid.values` detached afterwards) instead of a copy.
+     * @default false
+     */
+    consumeValues?: boolean;
   } = {},
 ): Promise<QcReport> {
   const projected = grid.crs !== "EPSG:4326";
@@ -193,16 +199,10 @@ export async function qualityControl(
     ? await gridCompleteness(pool, grid, {
       supportKm: params.supportKm,
       bbox: options.bbox,
+      distances: false,
       signal: options.signal,
     })
     : footprintCompleteness(grid, params.supportKm, options.bbox);
-  let max = -Infinity, sum = 0, n = 0;
-  for (const d of c.distanceKm) {
-    if (!Number.isFinite(d)) continue;
-    if (d > max) max = d;
-    sum += d;
-    n++;
-  }
   let survey = options.survey;
   if (survey === undefined && params.tileDeg !== undefined) {
     survey = tileIds(grid, params.tileDeg);
@@ -221,6 +221,7 @@ export async function qualityControl(
     zThreshold: params.zThreshold,
     minCells: params.minCells,
     signal: options.signal,
+    transferValues: options.consumeValues,
   };
   const anomalies = await qcAnomalies(pool, grid, anomalyOptions);
   const edgeBand = fftEdgeBand(grid);
@@ -250,8 +251,8 @@ export async function qualityControl(
       footprint: grid.dataDistanceKm === undefined ? "valid nodes" : "input points",
       withValues: "withValues" in c ? c.withValues : c.supported,
       extrapolated: "extrapolated" in c ? c.extrapolated : 0,
-      maxDistanceKm: n ? max : null,
-      meanDistanceKm: n ? sum / n : null,
+      maxDistanceKm: c.maxDistanceKm,
+      meanDistanceKm: c.meanDistanceKm,
     },
     seams,
     seamsChecked: survey !== undefined,
@@ -262,8 +263,8 @@ export async function qualityControl(
 }
 
 /**
- * Completeness from the grid's footprint (see the module docs); distances of the nodes outside
- * the bbox are NaN so that they do not enter the statistics.
+ * Completeness from the grid's footprint (see the module docs); the distance statistics are
+ * over the nodes in the bbox (finite distances, summed in row-major order, as float32).
  */
 function footprintCompleteness(
   grid: ProcessedGrid,
@@ -276,7 +277,8 @@ function footprintCompleteness(
   supportKm: number;
   withValues: number;
   extrapolated: number;
-  distanceKm: Float32Array;
+  maxDistanceKm: number | null;
+  meanDistanceKm: number | null;
 } {
   const projected = grid.crs !== "EPSG:4326";
   const kmPerUnit = projected ? 1 / 1000 : KM_PER_DEGREE;
@@ -286,7 +288,7 @@ function footprintCompleteness(
   const nx = grid.lon.length, ny = grid.lat.length, d = grid.dataDistanceKm!;
   const [w, s, e, n] = bbox ?? [-Infinity, -Infinity, Infinity, Infinity];
   const eps = 1e-9;
-  const distanceKm = new Float32Array(d.length).fill(NaN);
+  let max = -Infinity, sum = 0, count = 0;
   let cells = 0, supported = 0, withValues = 0, extrapolated = 0;
   // A projected grid's nodes are tested against the (lon/lat) bbox one row at a time.
   const rowX = grid.lon instanceof Float64Array ? grid.lon : Float64Array.from(grid.lon);
@@ -304,7 +306,12 @@ function footprintCompleteness(
       if (rowLat !== undefined && (rowLat[i] < s - eps || rowLat[i] > n + eps)) continue;
       const k = j * nx + i;
       cells++;
-      distanceKm[k] = d[k];
+      const dk = d[k];
+      if (Number.isFinite(dk)) {
+        if (dk > max) max = dk;
+        sum += dk;
+        count++;
+      }
       if (grid.values[k] !== grid.values[k]) continue;
       withValues++;
       // Float32 storage: a distance equal to the limit in float64 may round just above it.
@@ -319,7 +326,8 @@ function footprintCompleteness(
     supportKm: support,
     withValues,
     extrapolated,
-    distanceKm,
+    maxDistanceKm: count ? max : null,
+    meanDistanceKm: count ? sum / count : null,
   };
 }
 

@@ -27,7 +27,7 @@ use crate::outliers::{
     hampel::hampel as hampel_kernel, iqr::iqr_mask, mad::mad_mask, zscore::zscore_mask,
 };
 use crate::qc::{
-    anomalies::{find_anomalies, Regional},
+    anomalies::{find_anomalies_in_place, Regional},
     completeness::completeness,
     grid_view,
     seams::find_seams,
@@ -350,7 +350,7 @@ pub fn qc_seams(
 
 /// Logic of [`qc_anomalies`].
 pub fn qc_anomalies_impl(
-    values: &[f64],
+    mut values: Vec<f64>,
     spec: &[f64],
     regional: &str,
     regional_param: f64,
@@ -374,9 +374,16 @@ pub fn qc_anomalies_impl(
             ))
         }
     };
-    let values = grid_view("values", values, spec.nx, spec.ny).map_err(msg)?;
-    let a =
-        find_anomalies(values, &spec, regional, z_threshold, min_cells as usize).map_err(msg)?;
+    grid_view("values", &values, spec.nx, spec.ny).map_err(msg)?;
+    // The kernel's own copy of the values (wasm-bindgen's), worked over: no more grids.
+    let a = find_anomalies_in_place(
+        &mut values,
+        &spec,
+        regional,
+        z_threshold,
+        min_cells as usize,
+    )
+    .map_err(msg)?;
     Ok(a.iter().flat_map(|x| x.to_record()).collect())
 }
 
@@ -388,7 +395,7 @@ pub fn qc_anomalies_impl(
 /// `[lon, lat, peak_residual, peak_z, cells, area_km2, confidence, peak_index]`.
 #[wasm_bindgen]
 pub fn qc_anomalies(
-    values: &[f64],
+    values: Vec<f64>,
     spec: &[f64],
     regional: &str,
     regional_param: f64,
@@ -452,7 +459,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.len(), 7);
         let e = qc_anomalies_impl(
-            &[0.0; 4],
+            vec![0.0; 4],
             &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0],
             "spline",
             1.0,

@@ -17,10 +17,14 @@
 
 use ndarray::ArrayView2;
 
-use super::{labels::label8, regional::poly_trend, QcError, KM_PER_DEG};
+use super::{
+    labels::label8,
+    regional::{poly_trend, PolyTrend},
+    QcError, KM_PER_DEG,
+};
 use crate::filters::gaussian::gaussian_filter;
 use crate::grid::GridSpec;
-use crate::outliers::{mad::MAD_SCALE, stats::nan_median_mad};
+use crate::outliers::{mad::MAD_SCALE, stats::nan_median_mad_no_copy};
 
 /// How the regional field is estimated.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,7 +75,8 @@ impl Anomaly {
     }
 }
 
-/// Flags anomalies in `values` on `spec`.
+/// Flags anomalies in `values` on `spec` (a copy of the values is worked over: see
+/// [`find_anomalies_in_place`]).
 ///
 /// # Errors
 /// [`QcError`] for a length mismatch, a bad regional parameter, `threshold` not finite
@@ -91,6 +96,33 @@ pub fn find_anomalies(
             got: values.len(),
         });
     }
+    let mut own: Vec<f64> = values.iter().copied().collect();
+    find_anomalies_in_place(&mut own, spec, regional, threshold, min_cells)
+}
+
+/// [`find_anomalies`] on row-major `values` that it overwrites with the residual: no trend,
+/// residual or z-score grid of its own (the polynomial trend and the z-score are evaluated
+/// cell by cell with the same arithmetic, the median and MAD selected without a copy), so a
+/// 4096² grid needs its values, a mask and the labels rather than six full-size arrays. Same
+/// records, bit for bit.
+///
+/// # Errors
+/// As [`find_anomalies`].
+pub fn find_anomalies_in_place(
+    values: &mut [f64],
+    spec: &GridSpec,
+    regional: Regional,
+    threshold: f64,
+    min_cells: usize,
+) -> Result<Vec<Anomaly>, QcError> {
+    let (nx, ny) = (spec.nx, spec.ny);
+    if values.len() != nx * ny {
+        return Err(QcError::BadLength {
+            name: "values",
+            expected: nx * ny,
+            got: values.len(),
+        });
+    }
     if !(threshold.is_finite() && threshold > 0.0) {
         return Err(QcError::BadParam {
             name: "threshold",
@@ -98,7 +130,9 @@ pub fn find_anomalies(
             expected: "a finite robust z-score > 0",
         });
     }
-    let reg = match regional {
+    let view = ArrayView2::from_shape((ny, nx), &*values).expect("length checked");
+    // The residual `values - regional`, written over the values.
+    match regional {
         Regional::Gaussian(s) => {
             if !(s.is_finite() && s > 0.0) {
                 return Err(QcError::BadParam {
@@ -108,17 +142,21 @@ pub fn find_anomalies(
                 });
             }
             // Plane first, so the edge-truncated kernel does not bend a regional gradient.
-            let Some(plane) = poly_trend(values, 1) else {
+            let Some(plane) = poly_trend(view, 1) else {
                 return Ok(Vec::new());
             };
-            let detrended = &values - &plane;
+            let detrended = &view - &plane;
             let smooth =
                 gaussian_filter(detrended.view(), s, s, 0, ny).map_err(|_| QcError::BadParam {
                     name: "sigma",
                     value: s,
                     expected: "a finite number of cells > 0",
                 })?;
-            plane + smooth
+            drop(detrended);
+            let reg = plane + smooth;
+            for (v, r) in values.iter_mut().zip(reg.iter()) {
+                *v -= r;
+            }
         }
         Regional::Polynomial(o) => {
             if !(1..=2).contains(&o) {
@@ -128,15 +166,17 @@ pub fn find_anomalies(
                     expected: "1 or 2",
                 });
             }
-            match poly_trend(values, o) {
-                Some(t) => t,
-                None => return Ok(Vec::new()),
+            let Some(trend) = PolyTrend::fit(view, o) else {
+                return Ok(Vec::new());
+            };
+            for (k, v) in values.iter_mut().enumerate() {
+                *v -= trend.at(k / nx, k % nx);
             }
         }
-    };
-    let resid = &values - &reg;
-    // The median and MAD do not depend on the order of the cells.
-    let (med, mad) = nan_median_mad(resid.as_slice_memory_order().expect("a new array"));
+    }
+    let resid = ArrayView2::from_shape((ny, nx), &*values).expect("length checked");
+    // The median and MAD do not depend on the order of the cells; no copy of the residual.
+    let (med, mad) = nan_median_mad_no_copy(values);
     if med.is_nan() {
         return Ok(Vec::new());
     }
@@ -148,11 +188,12 @@ pub fn find_anomalies(
             expected: "a residual with non-zero spread (MAD > 0)",
         });
     }
-    let z = resid.mapv(|r| (r - med) / scale);
+    let z = |k: [usize; 2]| (resid[k] - med) / scale;
     let mut out = Vec::new();
     for sign in [1.0, -1.0] {
-        let mask = z.mapv(|v| sign * v > threshold);
+        let mask = resid.mapv(|r| sign * ((r - med) / scale) > threshold);
         let (labels, count) = label8(mask.view());
+        drop(mask);
         // Each component's cells in row-major order (the order of the sums below).
         let mut comps: Vec<Vec<[usize; 2]>> = vec![Vec::new(); count as usize];
         for ((i, j), &l) in labels.indexed_iter() {
@@ -160,6 +201,7 @@ pub fn find_anomalies(
                 comps[l as usize - 1].push([i, j]);
             }
         }
+        drop(labels);
         for cells in comps.into_iter().filter(|c| c.len() >= min_cells.max(1)) {
             let (mut sw, mut slon, mut slat, mut area) = (0.0, 0.0, 0.0, 0.0);
             let mut peak = cells[0];
@@ -170,17 +212,17 @@ pub fn find_anomalies(
                 slon += w * lon;
                 slat += w * lat;
                 area += spec.dx * KM_PER_DEG * lat.to_radians().cos() * spec.dy * KM_PER_DEG;
-                if z[k].abs() > z[peak].abs() {
+                if z(k).abs() > z(peak).abs() {
                     peak = k;
                 }
             }
-            let conf = (1.0 - (-(z[peak].abs() - threshold)).exp())
+            let conf = (1.0 - (-(z(peak).abs() - threshold)).exp())
                 * (1.0 - (-(cells.len() as f64) / 4.0).exp());
             out.push(Anomaly {
                 lon: slon / sw,
                 lat: slat / sw,
                 peak_value: resid[peak],
-                peak_z: z[peak],
+                peak_z: z(peak),
                 cells: cells.len(),
                 area_km2: area,
                 confidence: conf.clamp(0.0, 1.0),
@@ -196,6 +238,7 @@ pub fn find_anomalies(
 mod tests {
     use super::*;
     use crate::arrays::view2;
+    use crate::outliers::stats::nan_median_mad;
 
     fn bodies() -> (GridSpec, Vec<f64>, [(f64, f64, f64); 3]) {
         let spec = GridSpec::from_slice(&[20.0, -30.0, 0.05, 0.05, 90.0, 70.0]).unwrap();
@@ -223,6 +266,164 @@ mod tests {
             })
             .collect();
         (spec, v, b)
+    }
+
+    /// The implementation before `find_anomalies_in_place`, kept to prove it unchanged.
+    ///
+    /// # Errors
+    /// [`QcError`] for a length mismatch, a bad regional parameter, `threshold` not finite
+    /// and > 0, or a residual with zero spread (MAD = 0).
+    fn find_anomalies_reference(
+        values: ArrayView2<'_, f64>,
+        spec: &GridSpec,
+        regional: Regional,
+        threshold: f64,
+        min_cells: usize,
+    ) -> Result<Vec<Anomaly>, QcError> {
+        let (nx, ny) = (spec.nx, spec.ny);
+        if values.dim() != (ny, nx) {
+            return Err(QcError::BadLength {
+                name: "values",
+                expected: nx * ny,
+                got: values.len(),
+            });
+        }
+        if !(threshold.is_finite() && threshold > 0.0) {
+            return Err(QcError::BadParam {
+                name: "threshold",
+                value: threshold,
+                expected: "a finite robust z-score > 0",
+            });
+        }
+        let reg = match regional {
+            Regional::Gaussian(s) => {
+                if !(s.is_finite() && s > 0.0) {
+                    return Err(QcError::BadParam {
+                        name: "sigma",
+                        value: s,
+                        expected: "a finite number of cells > 0",
+                    });
+                }
+                // Plane first, so the edge-truncated kernel does not bend a regional gradient.
+                let Some(plane) = poly_trend(values, 1) else {
+                    return Ok(Vec::new());
+                };
+                let detrended = &values - &plane;
+                let smooth = gaussian_filter(detrended.view(), s, s, 0, ny).map_err(|_| {
+                    QcError::BadParam {
+                        name: "sigma",
+                        value: s,
+                        expected: "a finite number of cells > 0",
+                    }
+                })?;
+                plane + smooth
+            }
+            Regional::Polynomial(o) => {
+                if !(1..=2).contains(&o) {
+                    return Err(QcError::BadParam {
+                        name: "order",
+                        value: o as f64,
+                        expected: "1 or 2",
+                    });
+                }
+                match poly_trend(values, o) {
+                    Some(t) => t,
+                    None => return Ok(Vec::new()),
+                }
+            }
+        };
+        let resid = &values - &reg;
+        // The median and MAD do not depend on the order of the cells.
+        let (med, mad) = nan_median_mad(resid.as_slice_memory_order().expect("a new array"));
+        if med.is_nan() {
+            return Ok(Vec::new());
+        }
+        let scale = MAD_SCALE * mad;
+        if scale <= 0.0 {
+            return Err(QcError::BadParam {
+                name: "values",
+                value: mad,
+                expected: "a residual with non-zero spread (MAD > 0)",
+            });
+        }
+        let z = resid.mapv(|r| (r - med) / scale);
+        let mut out = Vec::new();
+        for sign in [1.0, -1.0] {
+            let mask = z.mapv(|v| sign * v > threshold);
+            let (labels, count) = label8(mask.view());
+            // Each component's cells in row-major order (the order of the sums below).
+            let mut comps: Vec<Vec<[usize; 2]>> = vec![Vec::new(); count as usize];
+            for ((i, j), &l) in labels.indexed_iter() {
+                if l > 0 {
+                    comps[l as usize - 1].push([i, j]);
+                }
+            }
+            for cells in comps.into_iter().filter(|c| c.len() >= min_cells.max(1)) {
+                let (mut sw, mut slon, mut slat, mut area) = (0.0, 0.0, 0.0, 0.0);
+                let mut peak = cells[0];
+                for &k in &cells {
+                    let (lon, lat) = (spec.lon(k[1]), spec.lat(k[0]));
+                    let w = (resid[k] - med).abs();
+                    sw += w;
+                    slon += w * lon;
+                    slat += w * lat;
+                    area += spec.dx * KM_PER_DEG * lat.to_radians().cos() * spec.dy * KM_PER_DEG;
+                    if z[k].abs() > z[peak].abs() {
+                        peak = k;
+                    }
+                }
+                let conf = (1.0 - (-(z[peak].abs() - threshold)).exp())
+                    * (1.0 - (-(cells.len() as f64) / 4.0).exp());
+                out.push(Anomaly {
+                    lon: slon / sw,
+                    lat: slat / sw,
+                    peak_value: resid[peak],
+                    peak_z: z[peak],
+                    cells: cells.len(),
+                    area_km2: area,
+                    confidence: conf.clamp(0.0, 1.0),
+                    peak_index: peak[0] * nx + peak[1],
+                });
+            }
+        }
+        out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        Ok(out)
+    }
+
+    #[test]
+    fn in_place_gives_the_reference_records_bit_for_bit() {
+        let (spec, mut v, _) = bodies();
+        v[17] = f64::NAN;
+        v[spec.nx * 30 + 40] = f64::NAN;
+        for regional in [
+            Regional::Polynomial(1),
+            Regional::Polynomial(2),
+            Regional::Gaussian(12.0),
+        ] {
+            for threshold in [2.0, 3.0, 4.0] {
+                let want = find_anomalies_reference(
+                    view2(&v, spec.nx, spec.ny).unwrap(),
+                    &spec,
+                    regional,
+                    threshold,
+                    2,
+                )
+                .unwrap();
+                assert!(!want.is_empty());
+                let mut own = v.clone();
+                let got = find_anomalies_in_place(&mut own, &spec, regional, threshold, 2).unwrap();
+                assert_eq!(got, want, "{regional:?} {threshold}");
+                let via_view = find_anomalies(
+                    view2(&v, spec.nx, spec.ny).unwrap(),
+                    &spec,
+                    regional,
+                    threshold,
+                    2,
+                )
+                .unwrap();
+                assert_eq!(via_view, want);
+            }
+        }
     }
 
     #[test]
