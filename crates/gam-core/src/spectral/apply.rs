@@ -34,7 +34,7 @@ pub fn fftfreq_k(i: usize, n: usize, d: f64) -> f64 {
 ///   exact negatives (`fftfreq_k`), so `H` is evaluated on rows `0..=ny2/2` (into `cache`)
 ///   and mirrored: the same values, half the work.
 /// - Anything else: `H` at every cell.
-struct Multiplier<'a> {
+pub(crate) struct Multiplier<'a> {
     kys: Vec<f64>,
     cache: Vec<Complex64>,
     kx_step: f64,
@@ -54,7 +54,7 @@ struct GaussRows {
 }
 
 impl<'a> Multiplier<'a> {
-    fn new(transfers: &'a [Transfer], l: &Layout, dx: f64, dy: f64) -> Self {
+    pub(crate) fn new(transfers: &'a [Transfer], l: &Layout, dx: f64, dy: f64) -> Self {
         let kys: Vec<f64> = (0..l.ny2).map(|r| fftfreq_k(r, l.ny2, dy)).collect();
         let gauss = transfers
             .iter()
@@ -82,7 +82,7 @@ impl<'a> Multiplier<'a> {
         }
     }
 
-    fn apply(&mut self, t: usize, c: usize, col: &mut [Complex64]) {
+    pub(crate) fn apply(&mut self, t: usize, c: usize, col: &mut [Complex64]) {
         let h = &self.transfers[t];
         let n = col.len();
         let kx = std::f64::consts::TAU * c as f64 / self.kx_step;
@@ -165,6 +165,62 @@ fn run(
     Ok(Filtered { outs, plane, holes })
 }
 
+/// Checks the shape (`nx`, `ny` >= 2, `len = nx * ny`) and the cell sizes (finite, > 0).
+pub(crate) fn check_args(
+    nx: usize,
+    ny: usize,
+    len: usize,
+    dx_km: f64,
+    dy_km: f64,
+) -> Result<(), SpectralError> {
+    if nx < 2 || ny < 2 || len != nx * ny {
+        return Err(SpectralError::BadShape { nx, ny, len });
+    }
+    for (name, v) in [("dx_km", dx_km), ("dy_km", dy_km)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(SpectralError::BadParam {
+                name,
+                value: v,
+                expected: "a finite cell size in km > 0",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The one transfer function of `op`, or `None` for total gradient and tilt, which combine
+/// the three derivatives [`THREE`] cell by cell ([`gradient_combination`]).
+pub(crate) fn single_transfer(op: &Op) -> Option<Transfer> {
+    match *op {
+        Op::Bandpass(b) => Some(Transfer::Band(b)),
+        Op::Upward(h) => Some(Transfer::Upward(h)),
+        Op::VerticalDerivative => Some(Transfer::Dz),
+        Op::DerivativeX => Some(Transfer::Dx),
+        Op::DerivativeY => Some(Transfer::Dy),
+        Op::Rtp {
+            inclination,
+            declination,
+            min_inclination,
+        } => Some(Transfer::rtp(inclination, declination, min_inclination)),
+        Op::TotalGradient | Op::Tilt => None,
+    }
+}
+
+/// The derivatives total gradient and tilt are made of, in the order of
+/// [`gradient_combination`]'s arguments.
+pub(crate) const THREE: [Transfer; 3] = [Transfer::Dx, Transfer::Dy, Transfer::Dz];
+
+/// Tilt angle `atan2(z, √(x² + y²))` or total gradient `√(x² + y² + z²)` of one cell's
+/// derivatives.
+pub(crate) fn gradient_combination(tilt: bool, x: f64, y: f64, z: f64) -> f64 {
+    let h = (x * x + y * y).sqrt();
+    if tilt {
+        z.atan2(h)
+    } else {
+        (h * h + z * z).sqrt()
+    }
+}
+
 /// Applies a spectral operator to a grid of `ny` rows by `nx` columns (NaN = nodata) with
 /// cell sizes `dx_km` (east) and `dy_km` (north). Returns the filtered grid, same shape;
 /// NaN cells stay NaN.
@@ -188,36 +244,8 @@ pub fn fft_filter(
     op: &Op,
 ) -> Result<Array2<f64>, SpectralError> {
     let (ny, nx) = grid.dim();
-    if nx < 2 || ny < 2 {
-        return Err(SpectralError::BadShape {
-            nx,
-            ny,
-            len: grid.len(),
-        });
-    }
-    for (name, v) in [("dx_km", dx_km), ("dy_km", dy_km)] {
-        if !(v.is_finite() && v > 0.0) {
-            return Err(SpectralError::BadParam {
-                name,
-                value: v,
-                expected: "a finite cell size in km > 0",
-            });
-        }
-    }
-    let single = match *op {
-        Op::Bandpass(b) => Some(Transfer::Band(b)),
-        Op::Upward(h) => Some(Transfer::Upward(h)),
-        Op::VerticalDerivative => Some(Transfer::Dz),
-        Op::DerivativeX => Some(Transfer::Dx),
-        Op::DerivativeY => Some(Transfer::Dy),
-        Op::Rtp {
-            inclination,
-            declination,
-            min_inclination,
-        } => Some(Transfer::rtp(inclination, declination, min_inclination)),
-        Op::TotalGradient | Op::Tilt => None,
-    };
-    let (mut out, holes) = match single {
+    check_args(nx, ny, grid.len(), dx_km, dy_km)?;
+    let (mut out, holes) = match single_transfer(op) {
         Some(t) => {
             let Filtered {
                 mut outs,
@@ -231,20 +259,12 @@ pub fn fft_filter(
             (out, holes)
         }
         None => {
-            let three = [Transfer::Dx, Transfer::Dy, Transfer::Dz];
-            let Filtered { outs, holes, .. } = run(grid, dx_km, dy_km, &three)?;
+            let Filtered { outs, holes, .. } = run(grid, dx_km, dy_km, &THREE)?;
             let tilt = matches!(op, Op::Tilt);
             let out = Zip::from(&outs[0])
                 .and(&outs[1])
                 .and(&outs[2])
-                .map_collect(|&x, &y, &z| {
-                    let h = (x * x + y * y).sqrt();
-                    if tilt {
-                        z.atan2(h)
-                    } else {
-                        (h * h + z * z).sqrt()
-                    }
-                });
+                .map_collect(|&x, &y, &z| gradient_combination(tilt, x, y, z));
             (out, holes)
         }
     };

@@ -39,6 +39,12 @@ impl Plane {
 /// assert!((p.b - 2.0).abs() < 1e-12 && (p.c - 3.0).abs() < 1e-12);
 /// ```
 pub fn fit_plane(grid: ArrayView2<'_, f64>) -> Option<Plane> {
+    fit_plane_counted(grid).map(|(p, _)| p)
+}
+
+/// [`fit_plane`] and the number of valid cells it was fitted to (`nx * ny` when the grid
+/// has no NaN).
+pub fn fit_plane_counted(grid: ArrayView2<'_, f64>) -> Option<(Plane, usize)> {
     let (ny, nx) = grid.dim();
     // Contiguous rows (borrowed for a standard-layout view, as the boundary's).
     let grid = grid.as_standard_layout();
@@ -117,13 +123,16 @@ pub fn fit_plane(grid: ArrayView2<'_, f64>) -> Option<Plane> {
     let m = [[n, sx, sy], [sx, sxx, sxy], [sy, sxy, syy]];
     let d = det3(m);
     if d.abs() <= 1e-12 * (n * sxx * syy).abs().max(f64::MIN_POSITIVE) {
-        return Some(Plane {
-            a: sz / n,
-            b: 0.0,
-            c: 0.0,
-            xc,
-            yc,
-        });
+        return Some((
+            Plane {
+                a: sz / n,
+                b: 0.0,
+                c: 0.0,
+                xc,
+                yc,
+            },
+            n as usize,
+        ));
     }
     let r = [sz, sxz, syz];
     let col = |k: usize| {
@@ -133,13 +142,16 @@ pub fn fit_plane(grid: ArrayView2<'_, f64>) -> Option<Plane> {
         }
         det3(mm) / d
     };
-    Some(Plane {
-        a: col(0),
-        b: col(1),
-        c: col(2),
-        xc,
-        yc,
-    })
+    Some((
+        Plane {
+            a: col(0),
+            b: col(1),
+            c: col(2),
+            xc,
+            yc,
+        },
+        n as usize,
+    ))
 }
 
 #[cfg(test)]

@@ -58,6 +58,16 @@ impl Fft2 {
         }
     }
 
+    /// Padded columns (the row transform's length).
+    pub fn nx2(&self) -> usize {
+        self.nx2
+    }
+
+    /// Padded rows (the column transform's length).
+    pub fn ny2(&self) -> usize {
+        self.ny2
+    }
+
     /// Number of `kx` columns of the half spectrum.
     pub fn nc(&self) -> usize {
         self.nx2 / 2 + 1
@@ -72,10 +82,22 @@ impl Fft2 {
         let mut scratch = self.r2c.make_scratch_vec();
         for (r, out) in spec.chunks_exact_mut(nc).enumerate() {
             fill(r, &mut row);
-            // Lengths match the plan by construction, so this cannot fail.
-            let _ = self.r2c.process_with_scratch(&mut row, out, &mut scratch);
+            self.forward_row(&mut row, out, &mut scratch);
         }
         spec
+    }
+
+    /// r2c of one padded row (`nx2` values, used as scratch) into `out` (`nc` values);
+    /// `scratch` from [`Fft2::row_scratch`]. The transform of every row of
+    /// [`Fft2::forward_rows`], for callers that produce a subset of the rows.
+    pub fn forward_row(&self, row: &mut [f64], out: &mut [Complex64], scratch: &mut [Complex64]) {
+        // Lengths match the plan by construction, so this cannot fail.
+        let _ = self.r2c.process_with_scratch(row, out, scratch);
+    }
+
+    /// Scratch for [`Fft2::forward_row`].
+    pub fn row_scratch(&self) -> Vec<Complex64> {
+        self.r2c.make_scratch_vec()
     }
 
     /// Column stage on the row spectrum `spec` (`ny2 × nc`): every column is transformed
@@ -88,9 +110,25 @@ impl Fft2 {
         spec: &mut [Complex64],
         extra: &mut [Vec<Complex64>],
         keep: Range<usize>,
+        weight: impl FnMut(usize, usize, &mut [Complex64]),
+    ) {
+        self.column_range(spec, self.nc(), 0, extra, keep, weight);
+    }
+
+    /// [`Fft2::columns`] on a slab of the row spectrum: `spec` holds `ny2` rows of `nc`
+    /// values, columns `col0..col0 + nc` of the whole half spectrum (`weight` receives the
+    /// whole spectrum's column index). The same plans and arithmetic per column as
+    /// [`Fft2::columns`], so each column's result is bit-identical to it.
+    pub fn column_range(
+        &self,
+        spec: &mut [Complex64],
+        nc: usize,
+        col0: usize,
+        extra: &mut [Vec<Complex64>],
+        keep: Range<usize>,
         mut weight: impl FnMut(usize, usize, &mut [Complex64]),
     ) {
-        let (ny2, nc) = (self.ny2, self.nc());
+        let ny2 = self.ny2;
         let outputs = 1 + extra.len();
         let mut cols = vec![ZERO; COLS * ny2];
         let mut work = if outputs > 1 {
@@ -118,7 +156,7 @@ impl Fft2 {
                     w
                 };
                 for (b, col) in buf.chunks_exact_mut(ny2).enumerate() {
-                    weight(t, c0 + b, col);
+                    weight(t, col0 + c0 + b, col);
                 }
                 self.inv.process_with_scratch(buf, &mut is);
                 let dst: &mut [Complex64] = if t == 0 { spec } else { &mut extra[t - 1] };
