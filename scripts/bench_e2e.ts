@@ -4,17 +4,22 @@
  * process, timed from spawn to exit, with its peak memory (see `_measure.ts`). A benchmark,
  * not a test: it prints a table and never fails on the numbers.
  *
- *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N]
+ *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N] [--rows LIST]
  *
  * `--runs N` (default 1) runs every command N times and keeps the least wall time and the
  * least CPU time (user + system of all threads, from `/usr/bin/time`), the steadier measure
- * on a shared machine.
+ * on a shared machine. `--rows LIST` (comma-separated) runs only those groups of rows:
+ * `gaussian`, `median`, `bandpass`, `spectral` (upward continuation, vertical derivative,
+ * tilt, reduction to the pole), `qc`, `mincurv`; all by default.
  *
  * Rows:
  * - `gam filter --op gaussian --sigma 4`, `--op median --size 5` and `--op bandpass` (Gaussian,
  *   10 to 100 cells) on an N x N (default 4096) float32 GeoTIFF, and the Gaussian again with
  *   Zarr in and out (uncompressed, and gzip-compressed in), the median with Zarr in and out; against scipy.ndimage / numpy `rfft2` reading and writing the GeoTIFF with
- *   GDAL's Python bindings (Debian's `python3-gdal`), the same read + filter + write. The Zarr
+ *   GDAL's Python bindings (Debian's `python3-gdal`), the same read + filter + write. The
+ *   other spectral transforms (`--op upward --height-m 500`, `vertical-derivative`, `tilt`,
+ *   `rtp --inclination 60 --declination 10`) against the same numpy `rfft2` transfer
+ *   functions (bare, as the band-pass: no detrending, padding or taper). The Zarr
  *   row's reference is scipy's kernel time alone (scipy has no Zarr reader), as in the issue.
  * - `gam qc --json` on the GeoTIFF (no reference).
  * - `gam grid --method mincurv --tension 0.25` on the Rio aeromagnetic flight lines
@@ -44,10 +49,19 @@ const { values: flags } = parseArgs({
     dir: { type: "string" },
     "no-reference": { type: "boolean", default: false },
     runs: { type: "string", default: "1" },
+    rows: { type: "string" },
   },
 });
 const SIZE = Number(flags.size);
 const RUNS = Math.max(1, Math.floor(Number(flags.runs)) || 1);
+const ROW_GROUPS = ["gaussian", "median", "bandpass", "spectral", "qc", "mincurv"];
+const ROWS = new Set(flags.rows === undefined ? ROW_GROUPS : flags.rows.split(","));
+for (const r of ROWS) {
+  if (!ROW_GROUPS.includes(r)) {
+    console.error(`--rows: unknown group "${r}" (groups: ${ROW_GROUPS.join(", ")})`);
+    Deno.exit(2);
+  }
+}
 const DIR = flags.dir ?? `${Deno.env.get("TMPDIR") ?? "/tmp"}/gam-bench-e2e`;
 const SPACING = 0.001; // degrees, on the equator: cells of 0.111 km both ways
 const CELL_KM = SPACING * KM_PER_DEGREE;
@@ -108,17 +122,41 @@ gdal.UseExceptions()
 op, src, dst, stats = sys.argv[1:5]
 ds = gdal.Open(src)
 a = ds.GetRasterBand(1).ReadAsArray()
+CELL_KM = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
+def wavenumbers(a):
+    ky = np.fft.fftfreq(a.shape[0], CELL_KM) * 2 * np.pi
+    kx = np.fft.rfftfreq(a.shape[1], CELL_KM) * 2 * np.pi
+    kx, ky = np.meshgrid(kx, ky)
+    return kx, ky, np.hypot(kx, ky)
 def bandpass(a):
     ky = np.fft.fftfreq(a.shape[0], 1.0) * 2 * np.pi
     kx = np.fft.rfftfreq(a.shape[1], 1.0) * 2 * np.pi
     k = np.hypot(*np.meshgrid(kx, ky))
     lp = lambda lam: np.exp(-np.log(2) * (k * lam / (2 * np.pi)) ** 2)
     return np.fft.irfft2(np.fft.rfft2(a) * (lp(10.0) - lp(100.0)), s=a.shape)
+def transfer(a, h):
+    return np.fft.irfft2(np.fft.rfft2(a) * h(*wavenumbers(a)), s=a.shape)
+def tilt(a):
+    kx, ky, k = wavenumbers(a)
+    f = np.fft.rfft2(a)
+    dx, dy, dz = (np.fft.irfft2(f * h, s=a.shape) for h in (1j * kx, 1j * ky, k))
+    return np.arctan2(dz, np.hypot(dx, dy))
+def rtp(kx, ky, k, inc=np.radians(60), dec=np.radians(10)):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = (kx * np.sin(dec) + ky * np.cos(dec)) / k
+        theta = np.sin(inc) + 1j * np.cos(inc) * c
+        h = np.conj(theta) ** 2 / (np.abs(theta) ** 4)
+    h[0, 0] = 0
+    return h
 t0 = time.perf_counter()
 b = {
     "gaussian": lambda: ndimage.gaussian_filter(a, 4),
     "median": lambda: ndimage.median_filter(a, size=5),
     "bandpass": lambda: bandpass(a),
+    "upward": lambda: transfer(a, lambda kx, ky, k: np.exp(-k * 0.5)),
+    "vertical-derivative": lambda: transfer(a, lambda kx, ky, k: k),
+    "tilt": lambda: tilt(a),
+    "rtp": lambda: transfer(a, rtp),
 }[op]()
 kernel = time.perf_counter() - t0
 out = gdal.GetDriverByName("GTiff").Create(dst, a.shape[1], a.shape[0], 1, gdal.GDT_Float32)
@@ -177,7 +215,7 @@ async function python(
   await Deno.writeTextFile(script, REFERENCE);
   let kernel = Infinity;
   const m = await best(async () => {
-    const one = await measure(PY, [script, op, src, dst, stats], { dir: DIR });
+    const one = await measure(PY, [script, op, src, dst, stats, String(CELL_KM)], { dir: DIR });
     const k = Number(await Deno.readTextFile(stats).catch(() => ""));
     if (k > 0) kernel = Math.min(kernel, k);
     await Deno.remove(stats).catch(() => {});
@@ -235,9 +273,25 @@ const filterRows: [string, string[], string][] = [
     ],
     "numpy rfft2 band-pass, GDAL read + write",
   ],
+  ...([
+    ["upward", ["--op", "upward", "--height-m", "500"], "numpy rfft2 exp(-|k| h)"],
+    ["vertical-derivative", ["--op", "vertical-derivative"], "numpy rfft2 |k|"],
+    ["tilt", ["--op", "tilt"], "numpy rfft2, 3 x irfft2"],
+    [
+      "rtp",
+      ["--op", "rtp", "--inclination", "60", "--declination", "10"],
+      "numpy rfft2 RTP operator",
+    ],
+  ] as [string, string[], string][]).map(([op, args, ref]): [string, string[], string] => [
+    op,
+    args,
+    `${ref}, GDAL read + write`,
+  ]),
 ];
+const groupOf = (op: string) => ["gaussian", "median", "bandpass"].includes(op) ? op : "spectral";
 let gaussianKernel: number | undefined;
 for (const [op, args, reference] of filterRows) {
+  if (!ROWS.has(groupOf(op))) continue;
   const ours = await gam(["filter", TIF, ...args, "--out", `${DIR}/gam-${op}.tif`]);
   const row: Row = {
     work: `gam filter ${args.slice(0, 4).join(" ")}, GeoTIFF`,
@@ -245,6 +299,7 @@ for (const [op, args, reference] of filterRows) {
     reference,
   };
   if (op === "bandpass") row.work = "gam filter --op bandpass (10-100 cells), GeoTIFF";
+  if (groupOf(op) === "spectral") row.work = `gam filter ${args.join(" ")}, GeoTIFF`;
   if (refs.python) {
     const ref = await python(op, TIF, `${DIR}/ref-${op}.tif`);
     row.ref = ref;
@@ -270,50 +325,54 @@ for (const [op, args, reference] of filterRows) {
 }
 
 // gam qc (completeness, anomalies) on the same grid: no reference tool computes the same report.
-rows.push({
-  work: "gam qc --json, GeoTIFF",
-  gam: await gam(["qc", TIF, "--json"]),
-  reference: "none (no tool computes the same report)",
-});
-
-const [W, S, E, N] = RIO_BOX;
-const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
-const R = `-R${W}/${E}/${S}/${N}`, I = `-I${SPACING}`;
-const mincurv: Row = {
-  work: "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°",
-  gam: await gam([
-    "grid",
-    RIO,
-    ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
-    ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
-    ...["--tension", "0.25", "--out", `${DIR}/gam-rio.tif`],
-  ]),
-  reference: "GMT blockmedian + surface -T0.25",
-};
-if (refs.gmt) {
-  mincurv.ref = await best(() =>
-    measure("sh", [
-      "-c",
-      `gmt blockmedian ${RIO} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/rio-bm.bin && ` +
-      `gmt surface ${DIR}/rio-bm.bin -bi3d ${R} ${I} -T0.25 -A${aspect} -G${DIR}/gmt-rio.nc`,
-    ], { dir: DIR })
-  );
+if (ROWS.has("qc")) {
+  rows.push({
+    work: "gam qc --json, GeoTIFF",
+    gam: await gam(["qc", TIF, "--json"]),
+    reference: "none (no tool computes the same report)",
+  });
 }
-rows.push(mincurv);
-// The same grid written as Zarr (the footprint as a second array).
-rows.push({
-  work: "the same mincurv, Zarr out",
-  gam: await gam([
-    "grid",
-    RIO,
-    ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
-    ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
-    ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
-  ]),
-  reference: "GMT as above",
-  ref: mincurv.ref,
-});
-await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
+
+if (ROWS.has("mincurv")) {
+  const [W, S, E, N] = RIO_BOX;
+  const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
+  const R = `-R${W}/${E}/${S}/${N}`, I = `-I${SPACING}`;
+  const mincurv: Row = {
+    work: "gam grid --method mincurv --tension 0.25, Rio lines, 0.001°",
+    gam: await gam([
+      "grid",
+      RIO,
+      ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+      ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+      ...["--tension", "0.25", "--out", `${DIR}/gam-rio.tif`],
+    ]),
+    reference: "GMT blockmedian + surface -T0.25",
+  };
+  if (refs.gmt) {
+    mincurv.ref = await best(() =>
+      measure("sh", [
+        "-c",
+        `gmt blockmedian ${RIO} -hi1 -i0,1,2 ${R} ${I} -bo3d > ${DIR}/rio-bm.bin && ` +
+        `gmt surface ${DIR}/rio-bm.bin -bi3d ${R} ${I} -T0.25 -A${aspect} -G${DIR}/gmt-rio.nc`,
+      ], { dir: DIR })
+    );
+  }
+  rows.push(mincurv);
+  // The same grid written as Zarr (the footprint as a second array).
+  rows.push({
+    work: "the same mincurv, Zarr out",
+    gam: await gam([
+      "grid",
+      RIO,
+      ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+      ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+      ...["--tension", "0.25", "--out", `${DIR}/gam-rio.zarr`],
+    ]),
+    reference: "GMT as above",
+    ref: mincurv.ref,
+  });
+  await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
+}
 
 const s = (m?: Measure) => m === undefined ? "-" : m.ok ? `${m.seconds.toFixed(2)} s` : "failed";
 const cpu = (m?: Measure) =>

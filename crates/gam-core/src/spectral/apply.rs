@@ -82,6 +82,7 @@ impl<'a> Multiplier<'a> {
         }
     }
 
+    #[inline(never)]
     pub(crate) fn apply(&mut self, t: usize, c: usize, col: &mut [Complex64]) {
         let h = &self.transfers[t];
         let n = col.len();
@@ -135,8 +136,8 @@ fn run(
 ) -> Result<Filtered, SpectralError> {
     let (ny, nx) = grid.dim();
     let plane = fit_plane(grid).ok_or(SpectralError::AllNan)?;
-    // Filled as it is built (no zeroing pass over a grid-sized buffer).
-    let mut resid = Zip::indexed(grid).map_collect(|(i, j), &z| z - plane.at(i, j));
+    let mut resid = grid.to_owned();
+    detrend_rows(resid.view_mut(), &plane);
     let holes = laplace_fill(resid.view_mut());
     let l = Layout::new(nx, ny);
     let fft = Fft2::new(l.nx2, l.ny2);
@@ -163,6 +164,33 @@ fn run(
         outs.push(Array2::from_shape_vec((ny, nx), out).expect("ny rows of nx values"));
     }
     Ok(Filtered { outs, plane, holes })
+}
+
+/// `z - plane.at(i, j)` in place over every row `i` of `z` (standard layout), one call per
+/// row (not inlined: see the note in `fft2.rs` on V8's first calls).
+pub(crate) fn detrend_rows(mut z: ndarray::ArrayViewMut2<'_, f64>, plane: &Plane) {
+    for (i, row) in z.rows_mut().into_iter().enumerate() {
+        detrend_row(
+            row.into_slice().expect("rows of a standard-layout array"),
+            i,
+            plane,
+        );
+    }
+}
+
+#[inline(never)]
+fn detrend_row(row: &mut [f64], i: usize, plane: &Plane) {
+    for (j, z) in row.iter_mut().enumerate() {
+        *z -= plane.at(i, j);
+    }
+}
+
+/// `o + plane.at(i, j)` over row `i` (not inlined, as [`detrend_rows`]).
+#[inline(never)]
+pub(crate) fn add_plane_row(row: &mut [f64], i: usize, plane: &Plane) {
+    for (j, o) in row.iter_mut().enumerate() {
+        *o += plane.at(i, j);
+    }
 }
 
 /// Checks the shape (`nx`, `ny` >= 2, `len = nx * ny`) and the cell sizes (finite, > 0).
@@ -254,7 +282,9 @@ pub fn fft_filter(
             } = run(grid, dx_km, dy_km, &[t])?;
             let mut out = outs.pop().expect("one output per transfer");
             if t.passes_dc() {
-                Zip::indexed(&mut out).for_each(|(i, j), o| *o += plane.at(i, j));
+                for (i, row) in out.rows_mut().into_iter().enumerate() {
+                    add_plane_row(row.into_slice().expect("rows of a new array"), i, &plane);
+                }
             }
             (out, holes)
         }

@@ -12,8 +12,6 @@
 //! 1/16 of the grid on each side (GMT's default only rounds up to a fast size; a margin
 //! keeps the wrap-around of the transform away from the data).
 
-use std::ops::Range;
-
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, Zip};
 
 /// Smallest `m >= n` whose only prime factors are 2, 3 and 5.
@@ -57,33 +55,6 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The data rows padded rows `rows` are made of (see [`PaddedRows::fill`]): each data
-    /// row itself, and for the extension rows the edge row and its mirror. Empty when
-    /// `rows` is empty or holds only the zero rows of an odd padding.
-    pub fn data_rows(&self, rows: Range<usize>) -> Range<usize> {
-        let (ny, jb) = (self.ny, self.bottom);
-        let (mut lo, mut hi) = (usize::MAX, 0);
-        for r in rows {
-            let (a, b) = if (jb..jb + ny).contains(&r) {
-                (r - jb, r - jb)
-            } else if r < jb {
-                (0, (jb - r).min(ny - 1))
-            } else if r < jb + ny + jb {
-                let m = (r - (jb + ny - 1)).min(ny - 1);
-                (ny - 1 - m, ny - 1)
-            } else {
-                continue;
-            };
-            lo = lo.min(a);
-            hi = hi.max(b + 1);
-        }
-        if lo >= hi {
-            0..0
-        } else {
-            lo..hi
-        }
-    }
-
     /// Layout for an `nx` by `ny` grid.
     pub fn new(nx: usize, ny: usize) -> Self {
         let (nx2, ny2) = (fft_len(nx), fft_len(ny));
@@ -137,8 +108,6 @@ pub fn extend(z: ArrayView2<'_, f64>, l: &Layout) -> Array2<f64> {
 /// that the FFT can stream rows without holding the padded grid.
 pub struct PaddedRows<'a> {
     z: ArrayView2<'a, f64>,
-    /// Data row of `z`'s first row (0 unless made by [`PaddedRows::from_rows`]).
-    row0: usize,
     l: Layout,
     /// Taper weights by distance from the data, along x and along y.
     wx: Vec<f64>,
@@ -151,15 +120,8 @@ pub struct PaddedRows<'a> {
 impl<'a> PaddedRows<'a> {
     /// Producer for `z` (`ny` rows by `nx` columns, NaN-free) placed by `l`.
     pub fn new(z: ArrayView2<'a, f64>, l: &Layout) -> Self {
-        Self::from_rows(z, 0, l)
-    }
-
-    /// Producer from data rows `row0..row0 + z.nrows()` only: enough for the padded rows
-    /// `r` whose [`Layout::data_rows`] lie in that range (a row outside it panics).
-    pub fn from_rows(z: ArrayView2<'a, f64>, row0: usize, l: &Layout) -> Self {
         PaddedRows {
             z,
-            row0,
             l: *l,
             wx: (0..=l.left).map(|m| cos_weight(m, l.left)).collect(),
             wy: (0..=l.bottom).map(|m| cos_weight(m, l.bottom)).collect(),
@@ -171,7 +133,7 @@ impl<'a> PaddedRows<'a> {
     /// Row `i` of the data, extended along x (no taper yet).
     fn x_extended(&self, i: usize, mut row: ArrayViewMut1<'_, f64>) {
         let (nx, il) = (self.l.nx, self.l.left);
-        let src = self.z.row(i - self.row0);
+        let src = self.z.row(i);
         row.fill(0.0);
         row.slice_mut(s![il..il + nx]).assign(&src);
         for m in 1..=il {
@@ -182,6 +144,8 @@ impl<'a> PaddedRows<'a> {
     }
 
     /// Writes padded row `r` (`0..ny2`) into `row` (`nx2` values): the FFT's input buffer.
+    /// Not inlined: see the note in `fft2.rs` on V8's first calls.
+    #[inline(never)]
     pub fn fill(&mut self, r: usize, row: &mut [f64]) {
         let (nx, ny, il, jb) = (self.l.nx, self.l.ny, self.l.left, self.l.bottom);
         let mut row = ArrayViewMut1::from(row);
