@@ -8,7 +8,6 @@
  * @module
  */
 import type { ComputeJob, WorkerPool } from "./pool.ts";
-import { fftFilter } from "./spectral.ts";
 
 /** The filter kernels a warm-up can prepare. */
 export type WarmFilter = "gaussian" | "median" | "fft";
@@ -59,16 +58,6 @@ function jobs(filter: WarmFilter): ComputeJob[] {
  */
 export async function warmUpFilter(pool: WorkerPool, filter: WarmFilter): Promise<void> {
   try {
-    if (filter === "fft" && pool.size > 1) {
-      // The steps of the FFT in parts (what a large grid runs), one part per worker.
-      const grid = jobs("fft")[0].args as { grid: Float64Array };
-      await fftFilter(pool, { values: grid.grid, nx: N, ny: N }, {
-        dxKm: 1,
-        dyKm: 1,
-        operation: { op: "bandpass", lowKm: 1, highKm: 10, shape: "gaussian" },
-        parts: pool.size,
-      });
-    }
     await Promise.all(
       Array.from({ length: pool.size }, () =>
         Promise.all(

@@ -1,11 +1,12 @@
 /**
  * Frequency-domain grid operations on the worker pool: typed wrappers of the gam-core spectral
  * kernels (`fft_filter`, `fft_filter_into`, and the `fft_split_*` steps; crate modules
- * `spectral` and `spectral::split`). A small grid's transform runs as one job; from
- * {@linkcode FFT_PARTS_MIN_CELLS} cells on, the 2-D FFT is split across the pool's workers: each
- * worker transforms the rows and then its share of the columns of the half spectrum, the kept
- * rows move between the workers once, through shared memory, and each worker transforms its
- * share of the rows back (the result is bit-identical to the one job's).
+ * `spectral` and `spectral::split`). A transform runs as one job on one worker by default; with
+ * the `parts` option the 2-D FFT is split across the pool's workers (each transforms its share
+ * of the rows, then of the columns of the half spectrum, then of the rows back, the spectra
+ * moving between the steps through shared memory; the result is bit-identical to the one
+ * job's). On the 2-core machines measured, the split took more CPU and memory than it saved in
+ * wall time (README, "Whole commands, file to file"), so nothing uses it by default.
  *
  * Spacing in km for the FFT kernels: `dy = spacingLat * KM_PER_DEGREE` and
  * `dx = spacingLon * KM_PER_DEGREE * cos(centre latitude)`, a local flat-earth metric at the
@@ -114,19 +115,6 @@ export const RTP_LOW_INCLINATION = 45;
 export const RTP_CUTOFF_CELLS = 8;
 
 /**
- * Grids of at least this many cells (1 Mi, e.g. 1024 x 1024) have their FFT split across the
- * pool's workers by {@linkcode fftFilter} (when the pool has more than one): below it the one
- * job's few milliseconds are not worth the moves of the spectrum between workers.
- *
- * @example Usage
- * ```ts
- * import { FFT_PARTS_MIN_CELLS } from "./spectral.ts";
- * 4096 * 4096 >= FFT_PARTS_MIN_CELLS; // true: split across the workers
- * ```
- */
-export const FFT_PARTS_MIN_CELLS = 1 << 20;
-
-/**
  * Runs a frequency-domain operation on a whole grid: bandpass (Gaussian,
  * Butterworth of order n, cosine taper; GMT `grdfft -F` style detrend, pad, taper, crop),
  * upward continuation, derivatives, total gradient amplitude, tilt angle, reduction to the pole.
@@ -147,10 +135,9 @@ export const FFT_PARTS_MIN_CELLS = 1 << 20;
  * Edge 27, 990-1002) reviews this family of low-latitude methods. `stabilize: false` gives the
  * plain operator (with the kernel's own 20° floor in the amplitude term).
  *
- * Parallel work: a grid of {@linkcode FFT_PARTS_MIN_CELLS} cells or more is transformed in
- * `parts` parts (default: the pool's size) by the `fft_split_*` kernels, each step's parts on
- * different workers (their WebAssembly memories are separate: the grid and the filtered half
- * spectrum's kept rows, 16 bytes per cell and output, sit in `SharedArrayBuffer`s the workers
+ * Parallel work: with `parts` > 1 the grid is transformed in `parts` parts by the
+ * `fft_split_*` kernels, each step's parts on different workers (their WebAssembly memories are separate: the grid and the filtered half
+ * spectra between the steps, 16 bytes per padded cell, sit in `SharedArrayBuffer`s the workers
  * copy from and into); the result is bit-identical to the one job's, whatever `parts`.
  *
  * @example Usage
@@ -185,8 +172,10 @@ export function fftFilter(
      */
     inPlace?: boolean;
     /**
-     * Number of parts the FFT is split in (integer >= 1; 1 = one job on one worker).
-     * @default {the pool's size for grids of FFT_PARTS_MIN_CELLS cells or more, else 1}
+     * Number of parts the FFT is split in across the workers (integer >= 1; 1 = one job on
+     * one worker). Measured on 2 cores (4096 x 4096): 2 parts took 1.6x the CPU, 2.6x the
+     * memory and no less wall time than one job, hence the default.
+     * @default {1}
      */
     parts?: number;
   } & FilterRunOptions,
@@ -197,8 +186,7 @@ export function fftFilter(
     checkNumber("dxKm", dxKm, dxKm > 0, "a cell size > 0 km");
     checkNumber("dyKm", dyKm, dyKm > 0, "a cell size > 0 km");
     const [code, params] = fftArgs(operation);
-    const parts = options.parts ??
-      (grid.nx * grid.ny >= FFT_PARTS_MIN_CELLS ? pool.size : 1);
+    const parts = options.parts ?? 1;
     checkNumber("parts", parts, Number.isInteger(parts) && parts >= 1, "an integer >= 1");
     // A part needs at least one data row and one column of the half spectrum (nx2/2 + 1 > nx/2).
     const usable = Math.min(parts, grid.ny, Math.floor(grid.nx / 2) + 1);
@@ -262,16 +250,16 @@ function shared(n: number): Float64Array<SharedArrayBuffer> {
 
 /**
  * The FFT of {@linkcode fftFilter} in `parts` parts across the pool's workers (crate module
- * `spectral::split`), two steps, each step's parts in parallel:
- * 1. column part p (`fft_split_columns`) from the whole grid: plane, detrend, holes filled,
- *    r2c of every padded row (every part does the row transforms, the cheap half, instead of
- *    moving the whole row spectrum between workers), then the column transforms and the
- *    transfer function on its columns of the half spectrum; it writes the kept rows of its
- *    columns into `pieces`, laid out so that each row part of step 2 reads one range;
- * 2. row part q (`fft_split_inverse`): c2r of its rows, crop, plane added back.
- * The grid and `pieces` live in `SharedArrayBuffer`s: the workers read them without a copy
- * through this thread, and each writes its results into `pieces` itself
- * ({@linkcode WorkerPool.runInto}).
+ * `spectral::split`), three steps, each step's parts in parallel:
+ * 1. row part k (`fft_split_rows`) from the whole grid: plane, detrend, holes filled, r2c of
+ *    its padded rows, written into `spectrum` cut by columns: slab p (all rows of columns
+ *    part(nc, parts, p)) is one range of it;
+ * 2. column part p (`fft_split_columns`) on slab p: column transforms and transfer function,
+ *    the kept rows written into `pieces`, where row piece q is one range;
+ * 3. row part q (`fft_split_inverse`) on piece q: c2r of its rows, crop, plane added back.
+ * The grid, `spectrum` and `pieces` are `SharedArrayBuffer`s: the workers copy their input
+ * range into their WebAssembly memory and their results from it into the next step's ranges
+ * ({@linkcode WorkerPool.runInto}); this thread copies only the grid in and the result out.
  */
 async function fftInParts(
   pool: WorkerPool,
@@ -289,37 +277,58 @@ async function fftInParts(
   const { nx, ny } = grid;
   const { parts, signal } = o;
   const each = Array.from({ length: parts }, (_, k) => k);
-  const [, , nc] = await pool.run({ kernel: "fft_split_layout", args: { nx, ny } }, { signal });
+  const width = (p: number) => part(nc, parts, p)[1] - part(nc, parts, p)[0];
+  const [, ny2, nc] = await pool.run({ kernel: "fft_split_layout", args: { nx, ny } }, {
+    signal,
+  });
   let input: Float64Array = grid.values;
   if (!(input.buffer instanceof SharedArrayBuffer)) {
     input = shared(nx * ny);
     input.set(grid.values);
   }
+  // Step 1. Each part's plane and number of holes (the same in every part), and the spectrum.
+  const headers = shared(6 * parts);
+  const spectrum = shared(2 * ny2 * nc);
+  const slab = (p: number) => {
+    const [c0, c1] = part(nc, parts, p);
+    return spectrum.subarray(2 * ny2 * c0, 2 * ny2 * c1);
+  };
+  await Promise.all(each.map((k) => {
+    const [r0, r1] = part(ny2, parts, k);
+    const targets = [
+      headers.subarray(6 * k, 6 * k + 6),
+      ...each.map((p) => slab(p).subarray(2 * r0 * width(p), 2 * r1 * width(p))),
+    ];
+    return pool.runInto(
+      {
+        kernel: "fft_split_rows",
+        args: { grid: input, nx, ny, part: k, parts },
+      },
+      targets,
+      { signal },
+    );
+  }));
+  const plane = headers.slice(0, 5);
+  const holes = headers[5];
+  // Step 2.
   const outputs = o.op === "tilt" || o.op === "total-gradient" ? 3 : 1;
-  // Row piece q (data rows part(ny, parts, q), all nc columns, each output) is one range of
-  // `pieces`; column part p writes its columns of it.
   const pieces = shared(2 * outputs * ny * nc);
   const piece = (q: number) => {
     const [i0, i1] = part(ny, parts, q);
     return pieces.subarray(2 * outputs * nc * i0, 2 * outputs * nc * i1);
   };
-  // Each part's plane and number of holes (the same in every part).
-  const headers = shared(6 * parts);
   await Promise.all(each.map((p) => {
     const [c0, c1] = part(nc, parts, p);
-    const targets = [
-      headers.subarray(6 * p, 6 * p + 6),
-      ...each.map((q) => {
-        const [i0, i1] = part(ny, parts, q);
-        const size = 2 * outputs * (i1 - i0);
-        return piece(q).subarray(size * c0, size * c1);
-      }),
-    ];
+    const targets = each.map((q) => {
+      const [i0, i1] = part(ny, parts, q);
+      const size = 2 * outputs * (i1 - i0);
+      return piece(q).subarray(size * c0, size * c1);
+    });
     return pool.runInto(
       {
         kernel: "fft_split_columns",
         args: {
-          grid: input,
+          slab: slab(p),
           nx,
           ny,
           dxKm: o.dxKm,
@@ -334,8 +343,7 @@ async function fftInParts(
       { signal },
     );
   }));
-  const plane = headers.slice(0, 5);
-  const holes = headers[5];
+  // Step 3.
   const out = o.into ?? new Float64Array(nx * ny);
   await Promise.all(each.map(async (q) => {
     const rows = await pool.run({

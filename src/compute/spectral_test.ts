@@ -72,7 +72,7 @@ Deno.test("fftFilter in parts reports a bad parts count and an all-NaN grid", as
   await assert.rejects(
     fftFilter(pool, grid, { dxKm: 1, dyKm: 1, operation, parts: 2 }),
     (e: unknown) =>
-      e instanceof ComputeError && e.kernel === "fft_split_columns" && /no valid/.test(e.message),
+      e instanceof ComputeError && e.kernel === "fft_split_rows" && /no valid/.test(e.message),
   );
 });
 
@@ -85,6 +85,16 @@ Deno.test("WorkerPool.runInto copies a kernel's result into shared targets", asy
   ]);
   const direct = await pool.run({ kernel: "fft_split_layout", args: { nx: 100, ny: 90 } });
   assert.deepEqual([...out], [...direct]);
+  // A kernel whose result is a view into the instance's memory, run with `run`: a copy of it
+  // comes back (not the whole memory, which a posted view would carry).
+  const [, ny2, nc] = direct;
+  const grid = field(100, 90);
+  const rows = await pool.run({
+    kernel: "fft_split_rows",
+    args: { grid, nx: 100, ny: 90, part: 0, parts: 1 },
+  });
+  assert.equal(rows.length, 6 + 2 * ny2 * nc);
+  assert.equal(rows.byteLength, rows.buffer.byteLength);
   await assert.rejects(
     pool.runInto({ kernel: "fft_split_layout", args: { nx: 100, ny: 90 } }, [out.subarray(1)]),
     (e: unknown) =>

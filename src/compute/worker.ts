@@ -65,7 +65,14 @@ self.onmessage = (event: MessageEvent<JobMessage>) => {
       self.postMessage({ id, ok: true, value: null } satisfies ReplyMessage);
       return;
     }
-    self.postMessage({ id, ok: true, value } satisfies ReplyMessage, transferablesOf(value));
+    // A view into the instance's memory (a kernel made for `runInto`) is copied: posting it
+    // would copy the whole memory, and transferring it would detach that memory.
+    const reply = value instanceof Float64Array && value.buffer !== undefined &&
+        !(value.buffer instanceof SharedArrayBuffer) &&
+        value.byteLength !== value.buffer.byteLength
+      ? value.slice()
+      : value;
+    self.postMessage({ id, ok: true, value: reply } satisfies ReplyMessage, transferablesOf(reply));
     return;
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -1,23 +1,24 @@
 //! The pipeline of [`super::apply::fft_filter`] cut into stateless parts that several
 //! WebAssembly instances (the worker pool's workers, which share no memory) run in
-//! parallel, with results bit-identical to the one-call kernel. Two steps:
+//! parallel, with results bit-identical to the one-call kernel. Three steps:
 //!
-//! 1. [`columns_part`] (column part `p` of `parts`, each from the whole grid): plane,
-//!    detrend, Laplace fill of the holes, extension and r2c of every padded row (each part
-//!    transforms all rows: the row transforms are the cheap half, and doing them twice
-//!    spares moving the whole row spectrum between the instances), keeping columns
-//!    [`part`]`(nc, parts, p)` of the half spectrum; then the column stage of
-//!    [`Fft2::columns`] on them (transform along y, transfer function(s), inverse) and only
-//!    the kept (data) rows, cut into row pieces: piece `q` holds data rows
-//!    [`part`]`(ny, parts, q)` of each output.
-//! 2. [`inverse_part`] (row part `q`): the pieces `q` of every column part, in column order
+//! 1. [`rows_part`] (row part `k` of `parts`, from the whole grid): plane, detrend, Laplace
+//!    fill of the holes, then extension and r2c of padded rows [`part`]`(ny2, parts, k)`,
+//!    cut into column slabs: slab `p` holds columns [`part`]`(nc, parts, p)` of those rows.
+//! 2. [`columns_part`] (column part `p`): the slabs `p` of every row part stacked in row
+//!    order (all `ny2` rows of its columns): the column stage of [`Fft2::columns`]
+//!    (transform along y, transfer function(s), inverse), then only the kept (data) rows,
+//!    cut into row pieces: piece `q` holds data rows [`part`]`(ny, parts, q)` of each output.
+//! 3. [`inverse_part`] (row part `q`): the pieces `q` of every column part, in column order
 //!    (whole rows): c2r along x, crop, total gradient or tilt combined, plane added back
 //!    when the operator passes DC. The caller restores the holes as NaN.
 //!
 //! Each row, column and cell goes through the same plan and the same arithmetic as in the
 //! one-call kernel (the transforms of several rows or columns never mix), so only where the
-//! work runs changes. Between the steps the caller moves the kept rows of the column
-//! results once: `2 · outputs · ny · nc` values (on 4096 × 4096, padded 4608 × 4608: 151 MB).
+//! work runs changes. Between the steps the caller moves the row spectrum (`2 · ny2 · nc`
+//! values) and the kept rows of the column results (`2 · outputs · ny · nc`): on 4096 × 4096
+//! (padded 4608 × 4608) 170 MB and 151 MB. Every part fits the plane (and fills the holes)
+//! on the whole grid itself: one pass, cheaper than moving the residual.
 //!
 //! Complex values travel as interleaved `re, im` pairs of `f64`.
 
@@ -42,9 +43,13 @@ use super::{
 // Copies between row buffers, each a function of its own called once per row (not inlined
 // into the loops over the rows: see the note in `fft2.rs` on V8's first calls).
 
-#[inline(never)]
-fn copy(src: &[Complex64], dst: &mut [Complex64]) {
-    dst.copy_from_slice(src);
+/// Interleaved `re, im` pairs seen as complex values, in place.
+fn as_complex(v: &mut [f64]) -> &mut [Complex64] {
+    assert!(v.len().is_multiple_of(2), "an even number of values");
+    // SAFETY: `Complex<f64>` is `#[repr(C)]` with the two `f64` fields `re`, `im`: size 16,
+    // alignment 8, the layout of `[f64; 2]`; the slice covers exactly `v`'s values and
+    // borrows `v` mutably for its lifetime.
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<Complex64>(), v.len() / 2) }
 }
 
 /// Complex values to interleaved `re, im`.
@@ -89,20 +94,16 @@ fn plans(l: &Layout) -> Rc<Fft2> {
     })
 }
 
-/// Step 1 for column part `p` of `parts`, from the whole grid (`ny` rows by `nx` columns,
-/// NaN = hole; consumed: detrended and filled in place) with cell sizes `dx_km`, `dy_km`.
-/// Returns the plane, the number of holes, and the row pieces: for each row part `q` in
-/// order, for each output `t` (3 for total gradient and tilt, else 1), data rows
-/// `part(ny, parts, q)` × columns `part(nc, parts, p)`, complex, row-major, interleaved.
+/// Step 1 for row part `k` of `parts`, from the whole grid (`ny` rows by `nx` columns,
+/// NaN = hole; consumed: detrended and filled in place). Returns the plane, the number of
+/// holes, and the column slabs of padded rows `part(ny2, parts, k)` one after the other:
+/// slab `p` is `rows × part(nc, parts, p).len()` complex values, row-major, interleaved.
 ///
 /// # Errors
 /// [`SpectralError::AllNan`] when no cell is valid.
-pub fn columns_part(
+pub fn rows_part(
     mut grid: Array2<f64>,
-    dx_km: f64,
-    dy_km: f64,
-    op: &Op,
-    p: usize,
+    k: usize,
     parts: usize,
 ) -> Result<(Plane, usize, Vec<f64>), SpectralError> {
     let (ny, nx) = grid.dim();
@@ -117,46 +118,88 @@ pub fn columns_part(
     let l = Layout::new(nx, ny);
     let fft = plans(&l);
     let nc = fft.nc();
-    let cols = part(nc, parts, p);
-    let w = cols.len();
-    // The row stage, all padded rows, keeping this part's columns.
-    let mut spec = vec![Complex64::new(0.0, 0.0); l.ny2 * w];
-    {
-        let mut padded = PaddedRows::new(grid.view(), &l);
-        let mut row = vec![0.0; l.nx2];
-        let mut full = vec![Complex64::new(0.0, 0.0); nc];
-        let mut scratch = fft.row_scratch();
-        for (r, dst) in spec.chunks_exact_mut(w).enumerate() {
-            padded.fill(r, &mut row);
-            fft.forward_row(&mut row, &mut full, &mut scratch);
-            copy(&full[cols.clone()], dst);
+    let mine = part(l.ny2, parts, k);
+    let nr = mine.len();
+    let slabs: Vec<Range<usize>> = (0..parts).map(|p| part(nc, parts, p)).collect();
+    let mut out = vec![0.0; 2 * nr * nc];
+    let mut padded = PaddedRows::new(grid.view(), &l);
+    let mut row = vec![0.0; l.nx2];
+    let mut full = vec![Complex64::new(0.0, 0.0); nc];
+    let mut scratch = fft.row_scratch();
+    for (ri, r) in mine.enumerate() {
+        padded.fill(r, &mut row);
+        fft.forward_row(&mut row, &mut full, &mut scratch);
+        for cols in &slabs {
+            // Slab `p` starts after the slabs before it: `nr` rows of their widths.
+            let at = 2 * (nr * cols.start + ri * cols.len());
+            pack(&full[cols.clone()], &mut out[at..at + 2 * cols.len()]);
         }
     }
-    drop(grid);
+    Ok((plane, holes, out))
+}
+
+/// Step 2: columns `part(nc, parts, p)` of the row spectrum, all `ny2` rows (`slab`: the
+/// column slabs `p` of [`rows_part`]'s parts in row order; transformed in place), through
+/// the column stage of [`Fft2::columns`] with `op`'s transfer function(s) for cell sizes
+/// `dx_km`, `dy_km`. The result is the row pieces one after the other: piece `q` holds, for
+/// each output `t` (3 for total gradient and tilt, else 1), data rows `part(ny, parts, q)` ×
+/// the slab's columns, complex, row-major, interleaved. Returned as a buffer and the range
+/// of it that holds them: with one output they are the kept rows of `slab` itself, in place.
+///
+/// # Panics
+/// When `slab` does not hold `2 · ny2 · width` values.
+pub fn columns_part(
+    mut slab: Vec<f64>,
+    l: &Layout,
+    dx_km: f64,
+    dy_km: f64,
+    op: &Op,
+    p: usize,
+    parts: usize,
+) -> (Vec<f64>, Range<usize>) {
+    let fft = plans(l);
+    let cols = part(fft.nc(), parts, p);
+    let w = cols.len();
+    assert_eq!(slab.len(), 2 * l.ny2 * w, "column slab of {} x {w}", l.ny2);
     let transfers = match single_transfer(op) {
         Some(t) => vec![t],
         None => THREE.to_vec(),
     };
     let mut extra: Vec<Vec<Complex64>> = (1..transfers.len())
-        .map(|_| vec![Complex64::new(0.0, 0.0); spec.len()])
+        .map(|_| vec![Complex64::new(0.0, 0.0); l.ny2 * w])
         .collect();
-    let mut mult = Multiplier::new(&transfers, &l, dx_km, dy_km);
-    let keep = l.bottom..l.bottom + ny;
-    fft.column_range(&mut spec, w, cols.start, &mut extra, keep, |t, c, col| {
-        mult.apply(t, c, col)
-    });
-    let mut out = vec![0.0; 2 * transfers.len() * ny * w];
+    let mut mult = Multiplier::new(&transfers, l, dx_km, dy_km);
+    let keep = l.bottom..l.bottom + l.ny;
+    fft.column_range(
+        as_complex(&mut slab),
+        w,
+        cols.start,
+        &mut extra,
+        keep.clone(),
+        |t, c, col| mult.apply(t, c, col),
+    );
+    if extra.is_empty() {
+        // Row pieces in order are the kept rows in order.
+        return (slab, 2 * keep.start * w..2 * keep.end * w);
+    }
+    let mut out = vec![0.0; 2 * transfers.len() * l.ny * w];
     let mut at = 0;
     for q in 0..parts {
-        for s in std::iter::once(&spec).chain(extra.iter()) {
-            for i in part(ny, parts, q) {
+        for t in 0..transfers.len() {
+            let s: &[Complex64] = if t == 0 {
+                as_complex(&mut slab)
+            } else {
+                &extra[t - 1]
+            };
+            for i in part(l.ny, parts, q) {
                 let r = l.bottom + i;
                 pack(&s[r * w..(r + 1) * w], &mut out[at..at + 2 * w]);
                 at += 2 * w;
             }
         }
     }
-    Ok((plane, holes, out))
+    let n = out.len();
+    (out, 0..n)
 }
 
 /// Step 2: data rows `part(ny, parts, q)` of the result, from `pieces` (the row pieces `q`
@@ -240,14 +283,30 @@ pub fn fft_filter_in_parts(
     let nc = l.nx2 / 2 + 1;
     let outputs = if single_transfer(op).is_some() { 1 } else { 3 };
     let mut plane = None;
-    let col_parts: Vec<Vec<f64>> = (0..parts)
-        .map(|p| {
-            let (pl, _, pieces) = columns_part(grid.to_owned(), dx_km, dy_km, op, p, parts)?;
+    let row_parts: Vec<Vec<f64>> = (0..parts)
+        .map(|k| {
+            let (pl, _, slabs) = rows_part(grid.to_owned(), k, parts)?;
             plane = Some(pl);
-            Ok(pieces)
+            Ok(slabs)
         })
         .collect::<Result<_, SpectralError>>()?;
     let plane = plane.expect("parts >= 1");
+    let col_parts: Vec<Vec<f64>> = (0..parts)
+        .map(|p| {
+            let cols = part(nc, parts, p);
+            let slab: Vec<f64> = (0..parts)
+                .flat_map(|k| {
+                    let nr = part(l.ny2, parts, k).len();
+                    let base = 2 * nr * cols.start;
+                    row_parts[k][base..base + 2 * nr * cols.len()]
+                        .iter()
+                        .copied()
+                })
+                .collect();
+            let (buf, range) = columns_part(slab, &l, dx_km, dy_km, op, p, parts);
+            buf[range].to_vec()
+        })
+        .collect();
     let mut out = Vec::with_capacity(nx * ny);
     for q in 0..parts {
         let rows = part(ny, parts, q);
