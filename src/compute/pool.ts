@@ -233,12 +233,12 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
    * ```ts
    * import { WorkerPool } from "./pool.ts";
    * await using pool = new WorkerPool({ size: 1 });
-   * // The padded layout of a 100 x 100 grid: 5 values, then the data rows of the one part.
-   * const out = new Float64Array(new SharedArrayBuffer(8 * 7));
+   * // The padded layout of a 100 x 100 grid (5 values), in two pieces.
+   * const out = new Float64Array(new SharedArrayBuffer(8 * 5));
    * await pool.runInto({
    *   kernel: "fft_split_layout",
-   *   args: { nx: 100, ny: 100, parts: 1 },
-   * }, [out.subarray(0, 5), out.subarray(5, 7)]);
+   *   args: { nx: 100, ny: 100 },
+   * }, [out.subarray(0, 2), out.subarray(2, 5)]);
    * out[0]; // 120: the padded width
    * ```
    */
