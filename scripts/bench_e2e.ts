@@ -7,7 +7,7 @@
  *   deno task bench:e2e [--size N] [--dir DIR] [--no-reference] [--runs N] [--only REGEX]
  *
  * `--only REGEX` runs only the rows whose work (the table's first column) matches REGEX
- * (case-insensitive), e.g. `--only "gaussian|median|qc"`.
+ * (case-insensitive), e.g. `--only "gaussian|median|qc"`, `--only "bandpass|upward|derivative|tilt|rtp"`.
  *
  * `--runs N` (default 1) runs every command N times and keeps the least wall time and the
  * least CPU time (user + system of all threads, from `/usr/bin/time`), the steadier measure
@@ -17,7 +17,10 @@
  * - `gam filter --op gaussian --sigma 4`, `--op median --size 5` and `--op bandpass` (Gaussian,
  *   10 to 100 cells) on an N x N (default 4096) float32 GeoTIFF, and the Gaussian again with
  *   Zarr in and out (uncompressed, and gzip-compressed in), the median with Zarr in and out; against scipy.ndimage / numpy `rfft2` reading and writing the GeoTIFF with
- *   GDAL's Python bindings (Debian's `python3-gdal`), the same read + filter + write. The Zarr
+ *   GDAL's Python bindings (Debian's `python3-gdal`), the same read + filter + write. The
+ *   other spectral transforms (`--op upward --height-m 500`, `vertical-derivative`, `tilt`,
+ *   `rtp --inclination 60 --declination 10`) against the same numpy `rfft2` transfer
+ *   functions (bare, as the band-pass: no detrending, padding or taper). The Zarr
  *   row's reference is scipy's kernel time alone (scipy has no Zarr reader), as in the issue.
  * - `gam qc --json` on the GeoTIFF (no reference).
  * - `gam grid --method mincurv --tension 0.25` on the Rio aeromagnetic flight lines
@@ -115,17 +118,41 @@ gdal.UseExceptions()
 op, src, dst, stats = sys.argv[1:5]
 ds = gdal.Open(src)
 a = ds.GetRasterBand(1).ReadAsArray()
+CELL_KM = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
+def wavenumbers(a):
+    ky = np.fft.fftfreq(a.shape[0], CELL_KM) * 2 * np.pi
+    kx = np.fft.rfftfreq(a.shape[1], CELL_KM) * 2 * np.pi
+    kx, ky = np.meshgrid(kx, ky)
+    return kx, ky, np.hypot(kx, ky)
 def bandpass(a):
     ky = np.fft.fftfreq(a.shape[0], 1.0) * 2 * np.pi
     kx = np.fft.rfftfreq(a.shape[1], 1.0) * 2 * np.pi
     k = np.hypot(*np.meshgrid(kx, ky))
     lp = lambda lam: np.exp(-np.log(2) * (k * lam / (2 * np.pi)) ** 2)
     return np.fft.irfft2(np.fft.rfft2(a) * (lp(10.0) - lp(100.0)), s=a.shape)
+def transfer(a, h):
+    return np.fft.irfft2(np.fft.rfft2(a) * h(*wavenumbers(a)), s=a.shape)
+def tilt(a):
+    kx, ky, k = wavenumbers(a)
+    f = np.fft.rfft2(a)
+    dx, dy, dz = (np.fft.irfft2(f * h, s=a.shape) for h in (1j * kx, 1j * ky, k))
+    return np.arctan2(dz, np.hypot(dx, dy))
+def rtp(kx, ky, k, inc=np.radians(60), dec=np.radians(10)):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = (kx * np.sin(dec) + ky * np.cos(dec)) / k
+        theta = np.sin(inc) + 1j * np.cos(inc) * c
+        h = np.conj(theta) ** 2 / (np.abs(theta) ** 4)
+    h[0, 0] = 0
+    return h
 t0 = time.perf_counter()
 b = {
     "gaussian": lambda: ndimage.gaussian_filter(a, 4),
     "median": lambda: ndimage.median_filter(a, size=5),
     "bandpass": lambda: bandpass(a),
+    "upward": lambda: transfer(a, lambda kx, ky, k: np.exp(-k * 0.5)),
+    "vertical-derivative": lambda: transfer(a, lambda kx, ky, k: k),
+    "tilt": lambda: tilt(a),
+    "rtp": lambda: transfer(a, rtp),
 }[op]()
 kernel = time.perf_counter() - t0
 out = gdal.GetDriverByName("GTiff").Create(dst, a.shape[1], a.shape[0], 1, gdal.GDT_Float32)
@@ -184,7 +211,7 @@ async function python(
   await Deno.writeTextFile(script, REFERENCE);
   let kernel = Infinity;
   const m = await best(async () => {
-    const one = await measure(PY, [script, op, src, dst, stats], { dir: DIR });
+    const one = await measure(PY, [script, op, src, dst, stats, String(CELL_KM)], { dir: DIR });
     const k = Number(await Deno.readTextFile(stats).catch(() => ""));
     if (k > 0) kernel = Math.min(kernel, k);
     await Deno.remove(stats).catch(() => {});
@@ -244,11 +271,28 @@ const filterRows: [string, string[], string][] = [
     ],
     "numpy rfft2 band-pass, GDAL read + write",
   ],
+  ...([
+    ["upward", ["--op", "upward", "--height-m", "500"], "numpy rfft2 exp(-|k| h)"],
+    ["vertical-derivative", ["--op", "vertical-derivative"], "numpy rfft2 |k|"],
+    ["tilt", ["--op", "tilt"], "numpy rfft2, 3 x irfft2"],
+    [
+      "rtp",
+      ["--op", "rtp", "--inclination", "60", "--declination", "10"],
+      "numpy rfft2 RTP operator",
+    ],
+  ] as [string, string[], string][]).map(([op, args, ref]): [string, string[], string] => [
+    op,
+    args,
+    `${ref}, GDAL read + write`,
+  ]),
 ];
+const SPECTRAL = ["upward", "vertical-derivative", "tilt", "rtp"];
 let gaussianKernel: number | undefined;
 for (const [op, args, reference] of filterRows) {
   const work = op === "bandpass"
     ? "gam filter --op bandpass (10-100 cells), GeoTIFF"
+    : SPECTRAL.includes(op)
+    ? `gam filter ${args.join(" ")}, GeoTIFF`
     : `gam filter ${args.slice(0, 4).join(" ")}, GeoTIFF`;
   let refKernel: number | undefined;
   if (want(work)) {

@@ -7,7 +7,8 @@
  * 2. Median 5 x 5, 2048 x 2048 (scipy `ndimage.median_filter(a, size=5)`).
  * 3. FFT Gaussian bandpass, 4096 x 4096 (numpy `rfft2`, Gaussian transfer function, `irfft2`).
  *
- * Options: `--workers N` (default 2), `--repeat R` (best of R, default 3).
+ * Options: `--workers N` (default 2), `--repeat R` (best of R, default 3), `--fft-parts P`
+ * (the FFT split in P parts across the workers, `fftFilter`'s `parts`; default 1, one job).
  * Times include moving the arrays to and from the workers, not creating them.
  *
  * @module
@@ -18,10 +19,15 @@ import { mulberry32 } from "../src/plugins/in_process.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
-  options: { workers: { type: "string" }, repeat: { type: "string" } },
+  options: {
+    workers: { type: "string" },
+    repeat: { type: "string" },
+    "fft-parts": { type: "string" },
+  },
 });
 const workers = Number(flags.workers ?? 2);
 const repeat = Number(flags.repeat ?? 3);
+const fftParts = Number(flags["fft-parts"] ?? 1);
 
 function field(n: number, seed: number): Float64Array<ArrayBuffer> {
   const rand = mulberry32(seed >>> 0);
@@ -116,6 +122,7 @@ const cases: [
         dxKm: 1,
         dyKm: 1,
         operation: { op: "bandpass", lowKm: 10, highKm: 100, shape: "gaussian" },
+        parts: fftParts,
       }),
   ],
 ];

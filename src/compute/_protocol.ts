@@ -12,6 +12,12 @@ export interface JobMessage {
   kernel: string;
   /** The kernel's options object (see `kernels.ts`): numbers, strings, typed arrays. */
   args: Record<string, unknown>;
+  /**
+   * Where the kernel's `Float64Array` result goes instead of the reply (views onto
+   * `SharedArrayBuffer`s, see `WorkerPool.runInto`): consecutive pieces of the result, each
+   * the length of its target, copied by the worker; the reply's value is then `null`.
+   */
+  scatter?: Float64Array[];
 }
 
 /** A worker's reply. */

@@ -36,14 +36,43 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/** Copies consecutive pieces of a kernel's `Float64Array` result into `targets`. */
+function scatterInto(kernel: string, value: unknown, targets: Float64Array[]): void {
+  const total = targets.reduce((n, t) => n + t.length, 0);
+  if (!(value instanceof Float64Array) || value.length !== total) {
+    throw new RangeError(
+      `${kernel} returned ${
+        value instanceof Float64Array ? `${value.length} values` : typeof value
+      }, expected a Float64Array of ${total} values for its targets`,
+    );
+  }
+  let at = 0;
+  for (const t of targets) {
+    t.set(value.subarray(at, at + t.length));
+    at += t.length;
+  }
+}
+
 self.onmessage = (event: MessageEvent<JobMessage>) => {
-  const { id, kernel, args } = event.data;
+  const { id, kernel, args, scatter } = event.data;
   let reply: ReplyMessage;
   try {
     // Throws a TypeError for a name that is not a kernel or options that are not its own.
     const list = kernelArgList(kernel, args);
     const value = plain(kernels[kernel](...list));
-    self.postMessage({ id, ok: true, value } satisfies ReplyMessage, transferablesOf(value));
+    if (scatter) {
+      scatterInto(kernel, value, scatter);
+      self.postMessage({ id, ok: true, value: null } satisfies ReplyMessage);
+      return;
+    }
+    // A view into the instance's memory (a kernel made for `runInto`) is copied: posting it
+    // would copy the whole memory, and transferring it would detach that memory.
+    const reply = value instanceof Float64Array && value.buffer !== undefined &&
+        !(value.buffer instanceof SharedArrayBuffer) &&
+        value.byteLength !== value.buffer.byteLength
+      ? value.slice()
+      : value;
+    self.postMessage({ id, ok: true, value: reply } satisfies ReplyMessage, transferablesOf(reply));
     return;
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

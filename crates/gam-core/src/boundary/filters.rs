@@ -32,7 +32,11 @@ use crate::qc::{
     grid_view,
     seams::find_seams,
 };
-use crate::spectral::{apply::fft_filter as fft_kernel, transfer::Op, SpectralError};
+use crate::spectral::{
+    apply::{fft_filter as fft_kernel, fft_filter_in_place},
+    transfer::Op,
+    SpectralError,
+};
 
 fn js<T>(r: Result<T, String>) -> Result<T, JsError> {
     r.map_err(|e| JsError::new(&e))
@@ -283,9 +287,28 @@ pub fn fft_filter_into(
     params: &[f64],
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
 ) -> Result<JsValue, JsError> {
-    let out = js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params))?;
-    write_band(grid, &out);
+    js(fft_filter_into_impl(grid, nx, ny, dx_km, dy_km, op, params))?;
     Ok(same)
+}
+
+/// Logic of [`fft_filter_into`]: [`fft_filter_impl`]'s result written over `grid`, computed
+/// in place (`spectral::apply::fft_filter_in_place`: no second grid-sized array).
+pub fn fft_filter_into_impl(
+    grid: &mut [f64],
+    nx: u32,
+    ny: u32,
+    dx_km: f64,
+    dy_km: f64,
+    op: &str,
+    params: &[f64],
+) -> Result<(), String> {
+    let op = Op::parse(op, params).map_err(msg)?;
+    let (nx, ny) = (nx as usize, ny as usize);
+    let len = grid.len();
+    let grid = view2_mut(grid, nx, ny)
+        .ok_or(SpectralError::BadShape { nx, ny, len })
+        .map_err(msg)?;
+    fft_filter_in_place(grid, dx_km, dy_km, &op).map_err(msg)
 }
 
 /// Logic of [`qc_completeness`].
@@ -438,6 +461,26 @@ mod tests {
         assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
         let e = qc_seams_impl(&g, &g[..11], 4, 3, 1.0, 1.0).unwrap_err();
         assert!(e.contains("`survey`") && e.contains("received 11"), "{e}");
+    }
+
+    #[test]
+    fn fft_filter_into_impl_equals_fft_filter_impl_bit_for_bit() {
+        let (nx, ny) = (23u32, 19u32);
+        let mut g: Vec<f64> = (0..nx * ny)
+            .map(|k| ((k % nx) as f64 * 0.3).sin() * 2.0 + (k / nx) as f64 * 0.05)
+            .collect();
+        g[40] = f64::NAN;
+        for (op, params) in [("bandpass-gaussian", vec![20.0, 3.0]), ("tilt", vec![])] {
+            let want = fft_filter_impl(&g, nx, ny, 1.0, 1.5, op, &params).unwrap();
+            let mut got = g.clone();
+            fft_filter_into_impl(&mut got, nx, ny, 1.0, 1.5, op, &params).unwrap();
+            for (a, b) in got.iter().zip(want.iter()) {
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{op}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod filters;
 pub mod footprint;
 pub mod grid;
+pub mod spectral;
 pub mod table;
 
 use wasm_bindgen::prelude::*;

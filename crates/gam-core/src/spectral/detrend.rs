@@ -39,6 +39,12 @@ impl Plane {
 /// assert!((p.b - 2.0).abs() < 1e-12 && (p.c - 3.0).abs() < 1e-12);
 /// ```
 pub fn fit_plane(grid: ArrayView2<'_, f64>) -> Option<Plane> {
+    fit_plane_counted(grid).map(|(p, _)| p)
+}
+
+/// [`fit_plane`] and the number of valid cells it was fitted to (`nx * ny` when the grid
+/// has no NaN).
+pub fn fit_plane_counted(grid: ArrayView2<'_, f64>) -> Option<(Plane, usize)> {
     let (ny, nx) = grid.dim();
     // Contiguous rows (borrowed for a standard-layout view, as the boundary's).
     let grid = grid.as_standard_layout();
@@ -54,45 +60,7 @@ pub fn fit_plane(grid: ArrayView2<'_, f64>) -> Option<Plane> {
     for (i, row) in grid.rows().into_iter().enumerate() {
         let y = i as f64 - yc;
         // Row sums first (count, x, x², z, x·z), then the row's share of the y terms.
-        let (cnt, rx, rxx, rz, rxz) = if row.iter().any(|z| z.is_nan()) {
-            let (mut c, mut a, mut b, mut z1, mut xz) = (0.0, 0.0, 0.0, 0.0, 0.0);
-            for (j, &z) in row.indexed_iter() {
-                if !z.is_nan() {
-                    let x = j as f64 - xc;
-                    c += 1.0;
-                    a += x;
-                    b += x * x;
-                    z1 += z;
-                    xz += x * z;
-                }
-            }
-            (c, a, b, z1, xz)
-        } else {
-            // Four independent partial sums per term (vectorises, no serial add chain), on
-            // the row's slice: `exact_chunks(4)` views of the row made `fft_filter_into` on
-            // 4096² about 0.1 s slower in wasm (thread CPU 1.36-1.41 s against 1.24-1.28 s).
-            let row = row.to_slice().expect("rows of a standard-layout array");
-            let (mut z4, mut xz4) = ([0.0f64; 4], [0.0f64; 4]);
-            let chunks = row.chunks_exact(4);
-            let tail = chunks.remainder();
-            for (q, c) in chunks.enumerate() {
-                for l in 0..4 {
-                    let x = (4 * q + l) as f64 - xc;
-                    z4[l] += c[l];
-                    xz4[l] += x * c[l];
-                }
-            }
-            let (mut z1, mut xz) = (
-                (z4[0] + z4[1]) + (z4[2] + z4[3]),
-                (xz4[0] + xz4[1]) + (xz4[2] + xz4[3]),
-            );
-            for (j, &z) in tail.iter().enumerate() {
-                let x = (nx - tail.len() + j) as f64 - xc;
-                z1 += z;
-                xz += x * z;
-            }
-            (nx as f64, full_x, full_xx, z1, xz)
-        };
+        let (cnt, rx, rxx, rz, rxz) = row_sums(row, xc, full_x, full_xx);
         n += cnt;
         sx += rx;
         sy += y * cnt;
@@ -117,13 +85,16 @@ pub fn fit_plane(grid: ArrayView2<'_, f64>) -> Option<Plane> {
     let m = [[n, sx, sy], [sx, sxx, sxy], [sy, sxy, syy]];
     let d = det3(m);
     if d.abs() <= 1e-12 * (n * sxx * syy).abs().max(f64::MIN_POSITIVE) {
-        return Some(Plane {
-            a: sz / n,
-            b: 0.0,
-            c: 0.0,
-            xc,
-            yc,
-        });
+        return Some((
+            Plane {
+                a: sz / n,
+                b: 0.0,
+                c: 0.0,
+                xc,
+                yc,
+            },
+            n as usize,
+        ));
     }
     let r = [sz, sxz, syz];
     let col = |k: usize| {
@@ -133,13 +104,67 @@ pub fn fit_plane(grid: ArrayView2<'_, f64>) -> Option<Plane> {
         }
         det3(mm) / d
     };
-    Some(Plane {
-        a: col(0),
-        b: col(1),
-        c: col(2),
-        xc,
-        yc,
-    })
+    Some((
+        Plane {
+            a: col(0),
+            b: col(1),
+            c: col(2),
+            xc,
+            yc,
+        },
+        n as usize,
+    ))
+}
+
+/// Sums over one row (count, x, x², z, x·z) of [`fit_plane_counted`]; a function of its own
+/// called once per row, not inlined (see the note in `fft2.rs` on V8's first calls).
+#[inline(never)]
+fn row_sums(
+    row: ndarray::ArrayView1<'_, f64>,
+    xc: f64,
+    full_x: f64,
+    full_xx: f64,
+) -> (f64, f64, f64, f64, f64) {
+    let nx = row.len();
+    if row.iter().any(|z| z.is_nan()) {
+        let (mut c, mut a, mut b, mut z1, mut xz) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (j, &z) in row.indexed_iter() {
+            if !z.is_nan() {
+                let x = j as f64 - xc;
+                c += 1.0;
+                a += x;
+                b += x * x;
+                z1 += z;
+                xz += x * z;
+            }
+        }
+        (c, a, b, z1, xz)
+    } else {
+        // Four independent partial sums per term (vectorises, no serial add chain), on
+        // the row's slice: `exact_chunks(4)` views of the row made `fft_filter_into` on
+        // 4096² about 0.1 s slower in wasm (thread CPU 1.36-1.41 s against 1.24-1.28 s).
+        let row = row.to_slice().expect("rows of a standard-layout array");
+        let (mut z4, mut xz4) = ([0.0f64; 4], [0.0f64; 4]);
+        let chunks = row.chunks_exact(4);
+        let tail = chunks.remainder();
+        for (q, c) in chunks.enumerate() {
+            for l in 0..4 {
+                let x = (4 * q + l) as f64 - xc;
+                z4[l] += c[l];
+                xz4[l] += x * c[l];
+            }
+        }
+        let (mut z1, mut xz) = (
+            (z4[0] + z4[1]) + (z4[2] + z4[3]),
+            (xz4[0] + xz4[1]) + (xz4[2] + xz4[3]),
+        );
+        for (j, &z) in tail.iter().enumerate() {
+            let x = (nx - tail.len() + j) as f64 - xc;
+            z1 += z;
+            xz += x * z;
+        }
+        (nx as f64, full_x, full_xx, z1, xz)
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,16 @@ impl Fft2 {
         }
     }
 
+    /// Padded columns (the row transform's length).
+    pub fn nx2(&self) -> usize {
+        self.nx2
+    }
+
+    /// Padded rows (the column transform's length).
+    pub fn ny2(&self) -> usize {
+        self.ny2
+    }
+
     /// Number of `kx` columns of the half spectrum.
     pub fn nc(&self) -> usize {
         self.nx2 / 2 + 1
@@ -72,10 +82,23 @@ impl Fft2 {
         let mut scratch = self.r2c.make_scratch_vec();
         for (r, out) in spec.chunks_exact_mut(nc).enumerate() {
             fill(r, &mut row);
-            // Lengths match the plan by construction, so this cannot fail.
-            let _ = self.r2c.process_with_scratch(&mut row, out, &mut scratch);
+            self.forward_row(&mut row, out, &mut scratch);
         }
         spec
+    }
+
+    /// r2c of one padded row (`nx2` values, used as scratch) into `out` (`nc` values);
+    /// `scratch` from [`Fft2::row_scratch`]. The transform of every row of
+    /// [`Fft2::forward_rows`], for callers that produce a subset of the rows.
+    #[inline(never)]
+    pub fn forward_row(&self, row: &mut [f64], out: &mut [Complex64], scratch: &mut [Complex64]) {
+        // Lengths match the plan by construction, so this cannot fail.
+        let _ = self.r2c.process_with_scratch(row, out, scratch);
+    }
+
+    /// Scratch for [`Fft2::forward_row`].
+    pub fn row_scratch(&self) -> Vec<Complex64> {
+        self.r2c.make_scratch_vec()
     }
 
     /// Column stage on the row spectrum `spec` (`ny2 × nc`): every column is transformed
@@ -88,9 +111,25 @@ impl Fft2 {
         spec: &mut [Complex64],
         extra: &mut [Vec<Complex64>],
         keep: Range<usize>,
+        weight: impl FnMut(usize, usize, &mut [Complex64]),
+    ) {
+        self.column_range(spec, self.nc(), 0, extra, keep, weight);
+    }
+
+    /// [`Fft2::columns`] on a slab of the row spectrum: `spec` holds `ny2` rows of `nc`
+    /// values, columns `col0..col0 + nc` of the whole half spectrum (`weight` receives the
+    /// whole spectrum's column index). The same plans and arithmetic per column as
+    /// [`Fft2::columns`], so each column's result is bit-identical to it.
+    pub fn column_range(
+        &self,
+        spec: &mut [Complex64],
+        nc: usize,
+        col0: usize,
+        extra: &mut [Vec<Complex64>],
+        keep: Range<usize>,
         mut weight: impl FnMut(usize, usize, &mut [Complex64]),
     ) {
-        let (ny2, nc) = (self.ny2, self.nc());
+        let ny2 = self.ny2;
         let outputs = 1 + extra.len();
         let mut cols = vec![ZERO; COLS * ny2];
         let mut work = if outputs > 1 {
@@ -103,11 +142,7 @@ impl Fft2 {
         for c0 in (0..nc).step_by(COLS) {
             let bw = COLS.min(nc - c0);
             let cols = &mut cols[..bw * ny2];
-            for (r, row) in spec.chunks_exact(nc).enumerate() {
-                for (b, &v) in row[c0..c0 + bw].iter().enumerate() {
-                    cols[b * ny2 + r] = v;
-                }
-            }
+            gather(spec, nc, c0, cols, ny2);
             self.fwd.process_with_scratch(cols, &mut fs);
             for t in 0..outputs {
                 let buf: &mut [Complex64] = if t + 1 == outputs {
@@ -118,15 +153,11 @@ impl Fft2 {
                     w
                 };
                 for (b, col) in buf.chunks_exact_mut(ny2).enumerate() {
-                    weight(t, c0 + b, col);
+                    weight(t, col0 + c0 + b, col);
                 }
                 self.inv.process_with_scratch(buf, &mut is);
                 let dst: &mut [Complex64] = if t == 0 { spec } else { &mut extra[t - 1] };
-                for r in keep.clone() {
-                    for (b, d) in dst[r * nc + c0..r * nc + c0 + bw].iter_mut().enumerate() {
-                        *d = buf[b * ny2 + r];
-                    }
-                }
+                scatter(buf, ny2, dst, nc, c0, keep.clone());
             }
         }
     }
@@ -142,15 +173,65 @@ impl Fft2 {
     ) {
         let nc = self.nc();
         let mut out = vec![0.0; self.nx2];
-        let mut scratch = self.c2r.make_scratch_vec();
+        let mut scratch = self.inverse_scratch();
         for r in rows {
-            let inp = &mut spec[r * nc..(r + 1) * nc];
-            inp[0].im = 0.0;
-            if self.nx2.is_multiple_of(2) {
-                inp[nc - 1].im = 0.0;
-            }
-            let _ = self.c2r.process_with_scratch(inp, &mut out, &mut scratch);
+            self.inverse_row(&mut spec[r * nc..(r + 1) * nc], &mut out, &mut scratch);
             sink(r, &out);
+        }
+    }
+
+    /// The c2r of one row of [`Fft2::inverse_rows`]: `inp` (`nc` values, modified: the
+    /// imaginary parts of the `kx = 0` and Nyquist columns zeroed) into `out` (`nx2`
+    /// values); `scratch` from [`Fft2::inverse_scratch`].
+    #[inline(never)]
+    pub fn inverse_row(&self, inp: &mut [Complex64], out: &mut [f64], scratch: &mut [Complex64]) {
+        let nc = inp.len();
+        inp[0].im = 0.0;
+        if self.nx2.is_multiple_of(2) {
+            inp[nc - 1].im = 0.0;
+        }
+        let _ = self.c2r.process_with_scratch(inp, out, scratch);
+    }
+
+    /// Scratch for [`Fft2::inverse_row`].
+    pub fn inverse_scratch(&self) -> Vec<Complex64> {
+        self.c2r.make_scratch_vec()
+    }
+}
+
+// The loops below are functions of their own, called once per block (and the row
+// transforms once per row), not inlined into the long loops that call them: V8 runs a
+// WebAssembly function's first call in its baseline (Liftoff) code to its end, so a loop
+// inlined into a function called once per grid would run unoptimised on the first grid an
+// instance sees; a function called thousands of times is recompiled (TurboFan) after its
+// first calls, and the later calls run the optimised code.
+
+/// Columns `c0..c0 + bw` of `spec` (rows of `nc`) into `cols` (`bw` columns of `ny2`).
+#[inline(never)]
+fn gather(spec: &[Complex64], nc: usize, c0: usize, cols: &mut [Complex64], ny2: usize) {
+    let bw = cols.len() / ny2;
+    for (r, row) in spec.chunks_exact(nc).enumerate() {
+        for (b, &v) in row[c0..c0 + bw].iter().enumerate() {
+            cols[b * ny2 + r] = v;
+        }
+    }
+}
+
+/// Rows `keep` of `buf` (`bw` columns of `ny2`) into columns `c0..c0 + bw` of `dst` (rows
+/// of `nc`).
+#[inline(never)]
+fn scatter(
+    buf: &[Complex64],
+    ny2: usize,
+    dst: &mut [Complex64],
+    nc: usize,
+    c0: usize,
+    keep: Range<usize>,
+) {
+    let bw = buf.len() / ny2;
+    for r in keep {
+        for (b, d) in dst[r * nc + c0..r * nc + c0 + bw].iter_mut().enumerate() {
+            *d = buf[b * ny2 + r];
         }
     }
 }

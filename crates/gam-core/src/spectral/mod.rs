@@ -27,6 +27,7 @@ pub mod fill;
 #[cfg(test)]
 mod fixture_tests;
 pub mod pad;
+pub mod split;
 pub mod transfer;
 
 use std::fmt;

@@ -144,6 +144,8 @@ impl<'a> PaddedRows<'a> {
     }
 
     /// Writes padded row `r` (`0..ny2`) into `row` (`nx2` values): the FFT's input buffer.
+    /// Not inlined: see the note in `fft2.rs` on V8's first calls.
+    #[inline(never)]
     pub fn fill(&mut self, r: usize, row: &mut [f64]) {
         let (nx, ny, il, jb) = (self.l.nx, self.l.ny, self.l.left, self.l.bottom);
         let mut row = ArrayViewMut1::from(row);

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { ComputeError } from "./compute_error.ts";
+import { WorkerPool } from "./pool.ts";
+import { fftFilter, type FftOperation } from "./spectral.ts";
+
+/** A smooth field with a trend and a little structure, `nx` by `ny`. */
+function field(nx: number, ny: number): Float64Array {
+  return Float64Array.from({ length: nx * ny }, (_, k) => {
+    const i = k % nx, j = Math.floor(k / nx);
+    return Math.sin(i / 7) * 4 + Math.cos(j / 5) * 3 + 0.02 * i - 0.05 * j +
+      ((i * 7 + j * 13) % 5) *
+        0.1;
+  });
+}
+
+Deno.test("fftFilter in parts across workers equals the one-job result bit for bit", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const operations: FftOperation[] = [
+    { op: "bandpass", lowKm: 4, highKm: 30, shape: "gaussian" },
+    { op: "bandpass", lowKm: 4, highKm: 30, shape: "butterworth", order: 2 },
+    { op: "upward", heightM: 2000 },
+    { op: "derivative", direction: "x" },
+    { op: "tilt" },
+    { op: "total-gradient" },
+    { op: "rtp", inclination: 60, declination: 10 },
+    // Stabilised (two bands): its low-pass runs in parts too.
+    { op: "rtp", inclination: -30, declination: -20 },
+  ];
+  for (const [nx, ny] of [[97, 64], [64, 131]]) {
+    const clean = field(nx, ny);
+    const holed = clean.slice();
+    for (const k of [0, 5, nx + 5, nx * 10 + 40, nx * 10 + 41, nx * ny - 1]) holed[k] = NaN;
+    for (const values of [clean, holed]) {
+      for (const operation of operations) {
+        const run = (parts: number) =>
+          fftFilter(pool, { values, nx, ny }, { dxKm: 1.5, dyKm: 2, operation, parts });
+        const one = await run(1);
+        const label = `${operation.op} on ${nx} x ${ny}, holes ${values === holed}`;
+        assert.ok(one.some((v) => v !== 0 && Number.isFinite(v)), label);
+        assert.equal(Number.isNaN(one[5]), values === holed, label);
+        for (const parts of [2, 3]) assert.deepEqual(await run(parts), one, `${label}, ${parts}`);
+      }
+    }
+  }
+});
+
+Deno.test("fftFilter in parts writes over the caller's array with inPlace", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const nx = 80, ny = 60, values = field(nx, ny);
+  const operation = { op: "upward", heightM: 1000 } as const;
+  const want = await fftFilter(pool, { values, nx, ny }, { dxKm: 1, dyKm: 1, operation });
+  const mine = values.slice();
+  const got = await fftFilter(pool, { values: mine, nx, ny }, {
+    dxKm: 1,
+    dyKm: 1,
+    operation,
+    parts: 2,
+    inPlace: true,
+  });
+  assert.equal(got, mine, "the result is the caller's array");
+  assert.deepEqual(got, want);
+});
+
+Deno.test("fftFilter in parts reports a bad parts count and an all-NaN grid", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const grid = { values: new Float64Array(64 * 64).fill(NaN), nx: 64, ny: 64 };
+  const operation = { op: "tilt" } as const;
+  await assert.rejects(
+    fftFilter(pool, grid, { dxKm: 1, dyKm: 1, operation, parts: 0 }),
+    /parts must be an integer >= 1/,
+  );
+  await assert.rejects(
+    fftFilter(pool, grid, { dxKm: 1, dyKm: 1, operation, parts: 2 }),
+    (e: unknown) =>
+      e instanceof ComputeError && e.kernel === "fft_split_rows" && /no valid/.test(e.message),
+  );
+});
+
+Deno.test("WorkerPool.runInto copies a kernel's result into shared targets", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const out = new Float64Array(new SharedArrayBuffer(8 * 5));
+  await pool.runInto({ kernel: "fft_split_layout", args: { nx: 100, ny: 90 } }, [
+    out.subarray(0, 2),
+    out.subarray(2, 5),
+  ]);
+  const direct = await pool.run({ kernel: "fft_split_layout", args: { nx: 100, ny: 90 } });
+  assert.deepEqual([...out], [...direct]);
+  // A kernel whose result is a view into the instance's memory, run with `run`: a copy of it
+  // comes back (not the whole memory, which a posted view would carry).
+  const [, ny2, nc] = direct;
+  const grid = field(100, 90);
+  const rows = await pool.run({
+    kernel: "fft_split_rows",
+    args: { grid, nx: 100, ny: 90, part: 0, parts: 1 },
+  });
+  assert.equal(rows.length, 6 + 2 * ny2 * nc);
+  assert.equal(rows.byteLength, rows.buffer.byteLength);
+  await assert.rejects(
+    pool.runInto({ kernel: "fft_split_layout", args: { nx: 100, ny: 90 } }, [out.subarray(1)]),
+    (e: unknown) =>
+      e instanceof ComputeError &&
+      /returned 5 values, expected a Float64Array of 4 values/.test(e.message),
+  );
+});
