@@ -18,16 +18,12 @@ import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
 import { IngestionService, PluginPool } from "../ingestion/mod.ts";
 import { type Database, openDatabase } from "../persistence/mod.ts";
-import {
-  defaultRegistry,
-  type Logger,
-  type MetricsRegistry,
-  newCorrelationId,
-} from "../observability/mod.ts";
+import { defaultRegistry, type Logger, type MetricsRegistry } from "../observability/mod.ts";
 import { parseListen, serveProbes } from "../observability/probes.ts";
+import { delay } from "../ingestion/rate_limiter.ts";
 import { databaseCacheLock } from "../job/mod.ts";
 import { DEAD_LETTER_QUEUE, openBoss, QUEUES, SCHEDULE_QUEUE } from "./boss.ts";
-import { registerSchedules, type ScheduleTick } from "./schedules.ts";
+import { registerSchedules, scheduledRunId, type ScheduleTick, scheduleTick } from "./schedules.ts";
 import { submitRun } from "./submit.ts";
 import { type ModalityJob, ModalityJobSchema, type TileJob, TileJobSchema } from "./job_data.ts";
 import {
@@ -142,28 +138,43 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     throw e;
   }
   boss.on("error", (error) => logger.warn("queue engine error (it retries)", { error }));
-  const metrics = queueMetrics(registry, boss);
-  // The npm postgres client (3.4) can throw from a socket callback when its server went away
-  // while a query was queued ("Cannot read properties of null (reading 'write')"). That query's
-  // job then expires and is retried; the worker itself must live on and reconnect.
+  const metrics = queueMetrics(registry, boss, config.execution.queue.schema);
+  // A database restart can wedge the npm postgres client (3.4.9): a write buffered for a
+  // connection whose socket has closed is flushed from a setImmediate callback, which throws
+  // ("Cannot read properties of null (reading 'write')", porsager/postgres#1208). The query
+  // it carried then never settles, and the connection keeps the stale buffer, so its later
+  // queries hang too. A reserved connection (the cache's advisory lock) hangs its unlock
+  // forever, with the cache entry's file lock still held: every retry of that tile waited for
+  // the lock past its expiry and was dead-lettered. So on that error, and on a job failing with
+  // a connection-level error, the client is retired at once (ending it rejects every query it
+  // holds, the lost ones too, so their handlers fail, release their locks, and their jobs
+  // retry) and a new one is opened, retried until the server answers; jobs wait for it.
   const onUncaught = (e: ErrorEvent) => {
     if (!/reading 'write'/.test(String(e.error?.message ?? e.message))) return;
     e.preventDefault();
-    logger.warn("database connection lost mid-query; reconnecting (its job will be retried)", {
+    logger.warn("database client lost a write (connection closed mid-query): replacing it", {
       error: e.error,
     });
-    reconnect();
+    retire(db);
   };
   let reconnecting: Promise<void> | undefined;
-  // The client's queued queries may never settle: a new client takes over; the old one is
-  // closed in the background.
-  const reconnect = () => {
-    reconnecting ??= openDatabase({ url }).then((fresh) => {
-      const old = db;
-      db = fresh;
-      old.close().catch(() => {});
-    }, (error) => logger.warn("reconnecting failed; the next loss retries", { error }))
-      .finally(() => reconnecting = undefined);
+  const retiring = new Set<Promise<void>>();
+  const retire = (client: Database) => {
+    if (client !== db || reconnecting) return; // already replaced, or being replaced
+    const closing = client.close().catch(() => {}).finally(() => retiring.delete(closing));
+    retiring.add(closing);
+    reconnecting = (async () => {
+      for (let attempt = 0; !options.signal.aborted; attempt++) {
+        try {
+          db = await openDatabase({ url });
+          logger.info("database client replaced", { attempts: attempt + 1 });
+          return;
+        } catch (error) {
+          if (attempt === 0) logger.warn("database not reachable yet; retrying", { error });
+          await delay(Math.min(5_000, 250 * 2 ** attempt), options.signal).catch(() => {});
+        }
+      }
+    })().finally(() => reconnecting = undefined);
   };
   globalThis.addEventListener("error", onUncaught);
 
@@ -210,6 +221,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     persist: (d) => persistQueuedModality(ctx, ModalityJobSchema.parse(d)),
   };
   const timed = async (queue: string, fn: () => Promise<object>) => {
+    if (reconnecting) await reconnecting;
+    const client = db;
     const stop = metrics.duration.startTimer({ queue });
     try {
       const out = await fn();
@@ -217,7 +230,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       return out;
     } catch (error) {
       // A job that failed on a lost connection: the next ones get a new client.
-      if (isConnectionLoss(error)) reconnect();
+      if (isConnectionLoss(error)) retire(client);
       metrics.jobs.inc({ queue, outcome: "failed" });
       logger.warn("job failed (the queue retries it)", { queue, error });
       throw error;
@@ -259,12 +272,19 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   }
   await boss.work(
     SCHEDULE_QUEUE,
-    { localConcurrency: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
-    ([job]) =>
+    {
+      localConcurrency: 1,
+      pollingIntervalSeconds: 0.5,
+      notifyPollingIntervalSeconds: 0.5,
+      includeMetadata: true as const,
+    },
+    ([job]: JobWithMetadata<ScheduleTick>[]) =>
       timed(SCHEDULE_QUEUE, async () => {
-        const { modality } = job.data as ScheduleTick;
-        const runId = newCorrelationId("run");
-        await submitRun({
+        const { modality } = job.data;
+        // One run per tick however often the tick is delivered: the id is the tick's.
+        const tick = scheduleTick(config.modalities[modality]?.schedule, new Date(job.createdOn));
+        const runId = scheduledRunId(modality, tick);
+        const plan = await submitRun({
           boss,
           db: ctx.db,
           config,
@@ -273,7 +293,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           modalities: [modality],
           logger,
         });
-        return { runId };
+        return { runId, tick: tick.toISOString(), submitted: plan !== undefined };
       }),
   );
 
@@ -306,7 +326,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     clearTimeout(grace);
     await pool?.close();
     for (const rt of runtimes.values()) await rt.then((r) => r.close(), () => {});
-    await db.close();
+    await reconnecting;
+    await Promise.all([db.close(), ...retiring]);
     await server.shutdown();
     globalThis.removeEventListener("error", onUncaught);
     logger.info("worker stopped");
