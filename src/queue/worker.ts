@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { JobWithMetadata, PgBoss } from "pg-boss";
+import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
 import { ConfigError, type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
@@ -36,6 +36,7 @@ import {
   type Runtime,
 } from "./handlers.ts";
 import { loadQueuedRun, type QueuedRun } from "./run_record.ts";
+import { isConnectionLoss, tolerateConnectionLoss } from "./connection_loss.ts";
 import { queueMetrics, WORKER_INSTANCE_PREFIX } from "./metrics.ts";
 import type { QueueName } from "../config/mod.ts";
 
@@ -177,7 +178,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     })().finally(() => reconnecting = undefined);
   };
   globalThis.addEventListener("error", onUncaught);
+  const untolerate = tolerateConnectionLoss(logger);
 
+  let stopping = false;
   // Aborted after the shutdown grace period: jobs still running then fail their attempt.
   const abort = new AbortController();
   let pool: WorkerPool | undefined;
@@ -238,17 +241,57 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       stop();
     }
   };
+  /**
+   * A tile's preprocess waits on its ingest in a pg-boss flow, and pg-boss releases dependents in
+   * its flow resolver, which polls at most once a second (`flowIntervalSeconds` >= 1): about 1 s
+   * per tile. So after an ingest handler returns, this process settles the job itself
+   * (`boss.complete` with the job's attempt: a no-op when pg-boss's own completion got there
+   * first), asks the engine for a resolution pass now (`boss.resolveFlow()`), and wakes its own
+   * preprocess worker (`boss.notifyWorker`); workers of other processes take the released job at
+   * their next poll (0.5 s). This runs beside the handler, never in it: a pass waits for the
+   * engine's background resolver, which a database outage can hold, and the job's outcome must
+   * not. One pass at a time (a completion during a pass asks for one more); a failure leaves the
+   * release to the resolver's poll.
+   */
+  let preprocessWorker: string | undefined;
+  let releasing: Promise<void> | undefined, again = false;
+  const completing = new Set<Promise<unknown>>();
+  const releaseDependents = (job: Job<unknown>, out: object): void => {
+    const done: Promise<unknown> = boss.complete(QUEUES.ingest, job, out).catch(() => {})
+      .finally(() => completing.delete(done));
+    completing.add(done);
+    if (releasing) {
+      again = true;
+      return;
+    }
+    releasing = (async () => {
+      do {
+        again = false;
+        await Promise.all(completing);
+        await boss.resolveFlow();
+        if (preprocessWorker) boss.notifyWorker(preprocessWorker);
+      } while (again && !stopping);
+    })().catch((error) => {
+      logger.debug("flow release after an ingest left to the resolver's poll", { error });
+    }).finally(() => releasing = undefined);
+  };
   for (const [queue, concurrency] of plan.queues) {
     const name = QUEUES[queue];
-    await boss.work<unknown>(
+    const id = await boss.work<unknown>(
       name,
       {
         localConcurrency: concurrency,
         pollingIntervalSeconds: 0.5,
         notifyPollingIntervalSeconds: 0.5,
       },
-      ([job]) => timed(name, () => handlers[queue](job.data)),
+      ([job]) =>
+        timed(name, async () => {
+          const out = await handlers[queue](job.data);
+          if (queue === "ingest") releaseDependents(job, out);
+          return out;
+        }),
     );
+    if (queue === "preprocess") preprocessWorker = id;
   }
   await boss.work(
     DEAD_LETTER_QUEUE,
@@ -297,7 +340,6 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       }),
   );
 
-  let stopping = false;
   const { hostname, port } = parseListen(options.listen ?? config.service.listen);
   const server = serveProbes({ hostname, port, registry, ready: () => !stopping });
   logger.info("worker started", {
@@ -330,30 +372,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     await Promise.all([db.close(), ...retiring]);
     await server.shutdown();
     globalThis.removeEventListener("error", onUncaught);
+    untolerate();
     logger.info("worker stopped");
   }
-}
-
-/** Connection-level failures of the database client (not errors of a statement). */
-const CONNECTION_CODES = new Set([
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "57P01",
-  "57P03",
-]);
-
-function isConnectionLoss(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }
 
 /** The plugins, ingestion service and caches for one run configuration. */
