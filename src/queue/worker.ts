@@ -138,7 +138,6 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     await db.close();
     throw e;
   }
-  boss.on("error", (error) => logger.warn("queue engine error (it retries)", { error }));
   const metrics = queueMetrics(registry, boss, config.execution.queue.schema);
   // A database restart can wedge the npm postgres client (3.4.9): a write buffered for a
   // connection whose socket has closed is flushed from a setImmediate callback, which throws
@@ -172,12 +171,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           return;
         } catch (error) {
           if (attempt === 0) logger.warn("database not reachable yet; retrying", { error });
-          await delay(Math.min(5_000, 250 * 2 ** attempt), options.signal).catch(() => {});
+          await delay(Math.min(2_000, 250 * 2 ** attempt), options.signal).catch(() => {});
         }
       }
     })().finally(() => reconnecting = undefined);
   };
   globalThis.addEventListener("error", onUncaught);
+  // The engine's pool sees the server go away first (it polls): our client is retired then too,
+  // because a query handed to a connection as it closes can be lost without any error (the
+  // client keeps a stale write timer, so the query is never sent, nothing rejects it, and a
+  // handler waiting on it, with its cache locks, would hang for good).
+  boss.on("error", (error) => {
+    logger.warn("queue engine error (it retries)", { error });
+    if (isConnectionLoss(error)) retire(db);
+  });
   const untolerate = tolerateConnectionLoss(logger);
 
   let stopping = false;
