@@ -1,6 +1,6 @@
 /**
  * Queue metrics: `gam_queue_depth{queue,state}` (jobs created, retry, active and failed, read
- * from the engine at each scrape), `gam_jobs_total{queue,outcome}` and
+ * from the engine's job table at each scrape), `gam_jobs_total{queue,outcome}` and
  * `gam_job_duration_seconds{queue}` (this worker's jobs), `gam_workers{profile}` (worker
  * processes heard from within three heartbeats, from the engine's instance registry).
  *
@@ -19,29 +19,67 @@ export interface QueueMetrics {
 /** Instance names of workers: `gam-worker-<profile>`. */
 export const WORKER_INSTANCE_PREFIX = "gam-worker-";
 
+/** The states of `gam_queue_depth`. */
+export const DEPTH_STATES = ["created", "retry", "active", "failed"] as const;
+
+/**
+ * The statement that counts a queue's jobs by {@linkcode DEPTH_STATES}, read from pg-boss's job
+ * table in `schema` (`$1`: the queue names). A job waiting for its next attempt is `retry`,
+ * never `created`: pg-boss 12 gives it state `retry` after a failed attempt, and any `created`
+ * job with a retry count (a job put back by hand) is counted there too. The engine's own
+ * counters (`getQueues().queuedCount`) add created and retry together.
+ *
+ * @example Usage
+ * ```ts
+ * import { depthQuery } from "./metrics.ts";
+ * depthQuery("pgboss").includes('FROM "pgboss".job'); // true
+ * ```
+ */
+export function depthQuery(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    throw new RangeError(`The queue schema must be a lower-case identifier, got "${schema}"`);
+  }
+  return `SELECT name,
+       count(*) FILTER (WHERE state = 'created' AND retry_count = 0)::int AS created,
+       count(*) FILTER (WHERE state = 'retry' OR (state = 'created' AND retry_count > 0))::int
+         AS retry,
+       count(*) FILTER (WHERE state = 'active')::int AS active,
+       count(*) FILTER (WHERE state = 'failed')::int AS failed
+  FROM "${schema}".job
+ WHERE name = ANY($1::text[]) AND state IN ('created', 'retry', 'active', 'failed')
+ GROUP BY name`;
+}
+
 /**
  * Registers the queue metrics on `registry`, reading depths and live workers from `boss` at
  * each scrape.
  *
+ * @param schema pg-boss's schema (`execution.queue.schema`), where the job table is.
+ *
  * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts (the
- * `gam_queue_*` series).
+ * `gam_queue_*` series) and tests/queue/queue_faults_test.ts (the `retry` state).
  */
-export function queueMetrics(registry: MetricsRegistry, boss: PgBoss): QueueMetrics {
-  const names = new Set([...Object.values(QUEUES), DEAD_LETTER_QUEUE, SCHEDULE_QUEUE]);
+export function queueMetrics(
+  registry: MetricsRegistry,
+  boss: PgBoss,
+  schema: string,
+): QueueMetrics {
+  const names = [...Object.values(QUEUES), DEAD_LETTER_QUEUE, SCHEDULE_QUEUE];
+  const depth = depthQuery(schema);
   registry.gauge<"queue" | "state">({
     name: "gam_queue_depth",
     help: "Jobs in the queue by state (created: ready or waiting on a dependency; retry: " +
-      "waiting to be retried; active: held by a worker; failed: past their last retry).",
+      "waiting for their next attempt; active: held by a worker; failed: past their last retry).",
     labelNames: ["queue", "state"],
     collect: async (g) => {
-      const queues = await boss.getQueues([...names]).catch(() => []);
-      for (const q of queues) {
-        // queuedCount counts created and retry jobs together; the retry share is those with
-        // a retry count, which the engine does not split out: reported as created.
-        g.set({ queue: q.name, state: "created" }, q.queuedCount);
-        g.set({ queue: q.name, state: "retry" }, 0);
-        g.set({ queue: q.name, state: "active" }, q.activeCount);
-        g.set({ queue: q.name, state: "failed" }, q.failedCount);
+      const rows = await boss.getDb().executeSql(depth, [names])
+        .then((r) => r.rows as Record<string, unknown>[], () => undefined);
+      if (!rows) return; // the database is away: the scrape keeps the last values
+      const byName = new Map(rows.map((r) => [String(r.name), r]));
+      for (const queue of names) {
+        for (const state of DEPTH_STATES) {
+          g.set({ queue, state }, Number(byName.get(queue)?.[state] ?? 0));
+        }
       }
     },
   });

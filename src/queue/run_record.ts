@@ -80,7 +80,7 @@ export interface QueuedRun {
  * }
  * ```
  */
-export async function createQueuedRun(db: Database, run: QueuedRun): Promise<void> {
+export async function createQueuedRun(db: Pick<Database, "sql">, run: QueuedRun): Promise<void> {
   await db.sql.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO runs (id, config_hash, execution) VALUES ($1, $2, 'queue')`,

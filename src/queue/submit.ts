@@ -2,12 +2,12 @@
  * Submitting a queued run: plan the tiles of every modality (the halo from the pipeline), record
  * the run with its configuration and plan, and put each tile's `ingest` and `preprocess` jobs on
  * the queue as one pg-boss flow (a tile's preprocess is released by the engine when its ingest
- * completes). Job ids are derived from run id + tile key, so submitting the same run twice adds
- * nothing.
+ * completes), in one transaction. Job ids are derived from run id + tile key, and the run's id is
+ * unique, so submitting the same run twice adds nothing.
  *
  * @module
  */
-import type { PgBoss } from "pg-boss";
+import type { FlowJob, PgBoss } from "pg-boss";
 import type { Bbox } from "../contracts/mod.ts";
 import type { GamConfig } from "../config/mod.ts";
 import type { Database } from "../persistence/mod.ts";
@@ -88,27 +88,23 @@ export function planRun(
 }
 
 /**
- * Records the run and enqueues its tiles.
+ * Records the run and enqueues its tiles, all or nothing: pg-boss writes the flow through the
+ * transaction that inserts the run's row. A run id that was already submitted (a schedule tick
+ * delivered twice, a retried submission) stops at the run's unique id and adds nothing.
  *
- * @returns The plan that was submitted.
+ * @returns The plan that was submitted, or `undefined` when the run id was already submitted.
  *
- * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts.
+ * It needs pg-boss on a PostgreSQL server: exercised by tests/queue/queue_run_test.ts and
+ * tests/queue/queue_schedule_test.ts (the same tick twice).
  */
-export async function submitRun(options: SubmitRunOptions): Promise<QueuedRunPlan> {
+export async function submitRun(options: SubmitRunOptions): Promise<QueuedRunPlan | undefined> {
   const { config, runId } = options;
   const runDir = `${config.defaults.outputDir}/runs/${runId}`;
   const plan: QueuedRunPlan = {
     ...planRun(config, options.modalities, runDir, options.logger),
     traceparent: options.traceparent ?? runTraceparent(),
   };
-  await createQueuedRun(options.db, {
-    runId,
-    config,
-    configHash: options.configHash,
-    plan,
-  });
-  await Deno.mkdir(runDir, { recursive: true });
-  const jobs = [];
+  const jobs: FlowJob[] = [];
   const common = jobOptions(config.execution.queue);
   for (const [modality, m] of Object.entries(plan.modalities)) {
     for (const tile of m.tiles) {
@@ -136,11 +132,41 @@ export async function submitRun(options: SubmitRunOptions): Promise<QueuedRunPla
       });
     }
   }
-  await options.boss.flow(jobs);
+  try {
+    await options.db.sql.transaction(async (tx) => {
+      await createQueuedRun({ sql: tx }, { runId, config, configHash: options.configHash, plan });
+      // The flow is one parameter-less script of statements when pg-boss is handed a connection.
+      await options.boss.flow(jobs, {
+        db: {
+          executeSql: async (text: string, values?: unknown[]) => ({
+            rows: values?.length ? await tx.query(text, values, "submitRun") : (
+              await tx.exec(text, "submitRun"), []
+            ),
+          }),
+        },
+      });
+    });
+  } catch (e) {
+    if (uniqueViolation(e)) {
+      options.logger.info("queued run already submitted: nothing added", { runId });
+      return undefined;
+    }
+    throw e;
+  }
+  await Deno.mkdir(runDir, { recursive: true });
   options.logger.info("queued run submitted", {
     runId,
     traceparent: plan.traceparent,
     tiles: Object.fromEntries(Object.entries(plan.modalities).map(([k, v]) => [k, v.tiles.length])),
   });
   return plan;
+}
+
+/** Whether `e` (or its cause) is PostgreSQL's unique violation (23505). */
+function uniqueViolation(e: unknown): boolean {
+  for (let x = e, depth = 0; x && depth < 4; depth++) {
+    if ((x as { code?: unknown }).code === "23505") return true;
+    x = (x as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -12,18 +12,19 @@
  *
  * @module
  */
-import type { JobWithMetadata, PgBoss } from "pg-boss";
+import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
 import { ConfigError, type LoadedConfig, resolveDatabaseUrl } from "../config/mod.ts";
 import { WorkerPool } from "../compute/mod.ts";
 import { FsCacheStore, GridCache, IngestionCache } from "../cache/mod.ts";
 import { IngestionService, PluginPool } from "../ingestion/mod.ts";
 import { type Database, openDatabase } from "../persistence/mod.ts";
-import { type Logger, newCorrelationId } from "../observability/mod.ts";
+import type { Logger } from "../observability/mod.ts";
 import { defaultRegistry, type MetricsRegistry } from "../observability/metrics/mod.ts";
 import { parseListen, serveProbes } from "../observability/metrics/mod.ts";
+import { delay } from "../ingestion/mod.ts";
 import { databaseCacheLock } from "../job/mod.ts";
 import { DEAD_LETTER_QUEUE, openBoss, QUEUES, SCHEDULE_QUEUE } from "./boss.ts";
-import { registerSchedules, type ScheduleTick } from "./schedules.ts";
+import { registerSchedules, scheduledRunId, type ScheduleTick, scheduleTick } from "./schedules.ts";
 import { submitRun } from "./submit.ts";
 import { type ModalityJob, ModalityJobSchema, type TileJob, TileJobSchema } from "./job_data.ts";
 import {
@@ -36,6 +37,7 @@ import {
   type Runtime,
 } from "./handlers.ts";
 import { loadQueuedRun, type QueuedRun } from "./run_record.ts";
+import { isConnectionLoss, tolerateConnectionLoss } from "./connection_loss.ts";
 import { queueMetrics, WORKER_INSTANCE_PREFIX } from "./metrics.ts";
 import type { QueueName } from "../config/mod.ts";
 
@@ -137,32 +139,56 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     await db.close();
     throw e;
   }
-  boss.on("error", (error) => logger.warn("queue engine error (it retries)", { error }));
-  const metrics = queueMetrics(registry, boss);
-  // The npm postgres client (3.4) can throw from a socket callback when its server went away
-  // while a query was queued ("Cannot read properties of null (reading 'write')"). That query's
-  // job then expires and is retried; the worker itself must live on and reconnect.
+  const metrics = queueMetrics(registry, boss, config.execution.queue.schema);
+  // A database restart can wedge the npm postgres client (3.4.9): a write buffered for a
+  // connection whose socket has closed is flushed from a setImmediate callback, which throws
+  // ("Cannot read properties of null (reading 'write')", porsager/postgres#1208). The query
+  // it carried then never settles, and the connection keeps the stale buffer, so its later
+  // queries hang too. A reserved connection (the cache's advisory lock) hangs its unlock
+  // forever, with the cache entry's file lock still held: every retry of that tile waited for
+  // the lock past its expiry and was dead-lettered. So on that error, and on a job failing with
+  // a connection-level error, the client is retired at once (ending it rejects every query it
+  // holds, the lost ones too, so their handlers fail, release their locks, and their jobs
+  // retry) and a new one is opened, retried until the server answers; jobs wait for it.
   const onUncaught = (e: ErrorEvent) => {
     if (!/reading 'write'/.test(String(e.error?.message ?? e.message))) return;
     e.preventDefault();
-    logger.warn("database connection lost mid-query; reconnecting (its job will be retried)", {
+    logger.warn("database client lost a write (connection closed mid-query): replacing it", {
       error: e.error,
     });
-    reconnect();
+    retire(db);
   };
   let reconnecting: Promise<void> | undefined;
-  // The client's queued queries may never settle: a new client takes over; the old one is
-  // closed in the background.
-  const reconnect = () => {
-    reconnecting ??= openDatabase({ url }).then((fresh) => {
-      const old = db;
-      db = fresh;
-      old.close().catch(() => {});
-    }, (error) => logger.warn("reconnecting failed; the next loss retries", { error }))
-      .finally(() => reconnecting = undefined);
+  const retiring = new Set<Promise<void>>();
+  const retire = (client: Database) => {
+    if (client !== db || reconnecting) return; // already replaced, or being replaced
+    const closing = client.close().catch(() => {}).finally(() => retiring.delete(closing));
+    retiring.add(closing);
+    reconnecting = (async () => {
+      for (let attempt = 0; !options.signal.aborted; attempt++) {
+        try {
+          db = await openDatabase({ url });
+          logger.info("database client replaced", { attempts: attempt + 1 });
+          return;
+        } catch (error) {
+          if (attempt === 0) logger.warn("database not reachable yet; retrying", { error });
+          await delay(Math.min(2_000, 250 * 2 ** attempt), options.signal).catch(() => {});
+        }
+      }
+    })().finally(() => reconnecting = undefined);
   };
   globalThis.addEventListener("error", onUncaught);
+  // The engine's pool sees the server go away first (it polls): our client is retired then too,
+  // because a query handed to a connection as it closes can be lost without any error (the
+  // client keeps a stale write timer, so the query is never sent, nothing rejects it, and a
+  // handler waiting on it, with its cache locks, would hang for good).
+  boss.on("error", (error) => {
+    logger.warn("queue engine error (it retries)", { error });
+    if (isConnectionLoss(error)) retire(db);
+  });
+  const untolerate = tolerateConnectionLoss(logger);
 
+  let stopping = false;
   // Aborted after the shutdown grace period: jobs still running then fail their attempt.
   const abort = new AbortController();
   let pool: WorkerPool | undefined;
@@ -206,6 +232,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     persist: (d) => persistQueuedModality(ctx, ModalityJobSchema.parse(d)),
   };
   const timed = async (queue: string, fn: () => Promise<object>) => {
+    if (reconnecting) await reconnecting;
+    const client = db;
     const stop = metrics.duration.startTimer({ queue });
     try {
       const out = await fn();
@@ -213,7 +241,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       return out;
     } catch (error) {
       // A job that failed on a lost connection: the next ones get a new client.
-      if (isConnectionLoss(error)) reconnect();
+      if (isConnectionLoss(error)) retire(client);
       metrics.jobs.inc({ queue, outcome: "failed" });
       logger.warn("job failed (the queue retries it)", { queue, error });
       throw error;
@@ -221,17 +249,57 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       stop();
     }
   };
+  /**
+   * A tile's preprocess waits on its ingest in a pg-boss flow, and pg-boss releases dependents in
+   * its flow resolver, which polls at most once a second (`flowIntervalSeconds` >= 1): about 1 s
+   * per tile. So after an ingest handler returns, this process settles the job itself
+   * (`boss.complete` with the job's attempt: a no-op when pg-boss's own completion got there
+   * first), asks the engine for a resolution pass now (`boss.resolveFlow()`), and wakes its own
+   * preprocess worker (`boss.notifyWorker`); workers of other processes take the released job at
+   * their next poll (0.5 s). This runs beside the handler, never in it: a pass waits for the
+   * engine's background resolver, which a database outage can hold, and the job's outcome must
+   * not. One pass at a time (a completion during a pass asks for one more); a failure leaves the
+   * release to the resolver's poll.
+   */
+  let preprocessWorker: string | undefined;
+  let releasing: Promise<void> | undefined, again = false;
+  const completing = new Set<Promise<unknown>>();
+  const releaseDependents = (job: Job<unknown>, out: object): void => {
+    const done: Promise<unknown> = boss.complete(QUEUES.ingest, job, out).catch(() => {})
+      .finally(() => completing.delete(done));
+    completing.add(done);
+    if (releasing) {
+      again = true;
+      return;
+    }
+    releasing = (async () => {
+      do {
+        again = false;
+        await Promise.all(completing);
+        await boss.resolveFlow();
+        if (preprocessWorker) boss.notifyWorker(preprocessWorker);
+      } while (again && !stopping);
+    })().catch((error) => {
+      logger.debug("flow release after an ingest left to the resolver's poll", { error });
+    }).finally(() => releasing = undefined);
+  };
   for (const [queue, concurrency] of plan.queues) {
     const name = QUEUES[queue];
-    await boss.work<unknown>(
+    const id = await boss.work<unknown>(
       name,
       {
         localConcurrency: concurrency,
         pollingIntervalSeconds: 0.5,
         notifyPollingIntervalSeconds: 0.5,
       },
-      ([job]) => timed(name, () => handlers[queue](job.data)),
+      ([job]) =>
+        timed(name, async () => {
+          const out = await handlers[queue](job.data);
+          if (queue === "ingest") releaseDependents(job, out);
+          return out;
+        }),
     );
+    if (queue === "preprocess") preprocessWorker = id;
   }
   await boss.work(
     DEAD_LETTER_QUEUE,
@@ -255,12 +323,19 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   }
   await boss.work(
     SCHEDULE_QUEUE,
-    { localConcurrency: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
-    ([job]) =>
+    {
+      localConcurrency: 1,
+      pollingIntervalSeconds: 0.5,
+      notifyPollingIntervalSeconds: 0.5,
+      includeMetadata: true as const,
+    },
+    ([job]: JobWithMetadata<ScheduleTick>[]) =>
       timed(SCHEDULE_QUEUE, async () => {
-        const { modality } = job.data as ScheduleTick;
-        const runId = newCorrelationId("run");
-        await submitRun({
+        const { modality } = job.data;
+        // One run per tick however often the tick is delivered: the id is the tick's.
+        const tick = scheduleTick(config.modalities[modality]?.schedule, new Date(job.createdOn));
+        const runId = scheduledRunId(modality, tick);
+        const plan = await submitRun({
           boss,
           db: ctx.db,
           config,
@@ -269,11 +344,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           modalities: [modality],
           logger,
         });
-        return { runId };
+        return { runId, tick: tick.toISOString(), submitted: plan !== undefined };
       }),
   );
 
-  let stopping = false;
   const { hostname, port } = parseListen(options.listen ?? config.service.listen);
   const server = serveProbes({ hostname, port, registry, ready: () => !stopping });
   logger.info("worker started", {
@@ -302,33 +376,13 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     clearTimeout(grace);
     await pool?.close();
     for (const rt of runtimes.values()) await rt.then((r) => r.close(), () => {});
-    await db.close();
+    await reconnecting;
+    await Promise.all([db.close(), ...retiring]);
     await server.shutdown();
     globalThis.removeEventListener("error", onUncaught);
+    untolerate();
     logger.info("worker stopped");
   }
-}
-
-/** Connection-level failures of the database client (not errors of a statement). */
-const CONNECTION_CODES = new Set([
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "57P01",
-  "57P03",
-]);
-
-function isConnectionLoss(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }
 
 /** The plugins, ingestion service and caches for one run configuration. */

@@ -17,6 +17,7 @@ import {
   queuedRunStatus,
   queuedRunSummary,
   submitRun,
+  tolerateConnectionLoss,
 } from "../../queue/mod.ts";
 
 /** How often a waiting `gam run --mode queue` reads the run's progress, milliseconds. */
@@ -69,6 +70,8 @@ export async function runQueued(
     await db.close();
     if (options.detach) return { runId };
     const progress = createProgress({});
+    // A database restart while waiting must not end the command: see connection_loss.ts.
+    const untolerate = tolerateConnectionLoss(options.logger);
     try {
       const finished = new Set<string>();
       while (!options.signal.aborted) {
@@ -99,6 +102,7 @@ export async function runQueued(
         await abortableSleep(POLL_MS, options.signal);
       }
     } finally {
+      untolerate();
       progress.close();
     }
     if (options.signal.aborted) return { runId };
