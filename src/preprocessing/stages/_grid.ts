@@ -101,7 +101,11 @@ export function stageReport(data: StageData, stage: string): unknown {
   return reports?.[stage];
 }
 
-/** Runs a frequency-domain operation on a grid input (see `fftFilter`), keeping its axes. */
+/**
+ * Runs a frequency-domain operation on a grid input (see `fftFilter`), keeping its axes. When the
+ * runner lets the stage consume its input (`ctx.consumeInput`, float64 values), the input's own
+ * buffer goes to the worker and the result comes back in it: no grid-sized copy.
+ */
 export async function runFft(
   input: StageData,
   stage: string,
@@ -116,6 +120,7 @@ export async function runFft(
     dyKm,
     operation,
     signal: ctx.signal,
+    inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
   });
   return { ...grid, values, units: units ?? grid.units };
 }

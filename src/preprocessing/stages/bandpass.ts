@@ -46,6 +46,8 @@ const VERSION = "1.0.0";
 class BandpassStage implements Stage<BandpassParams> {
   readonly id = "bandpass";
   readonly version = VERSION;
+  /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
+  readonly consumesInput = true;
   constructor(readonly params: BandpassParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     return runFft(input, this.id, ctx, { op: "bandpass", ...this.params });

@@ -23,6 +23,8 @@ const VERSION = "1.0.0";
 class DerivativeStage implements Stage<DerivativeParams> {
   readonly id = "derivative";
   readonly version = VERSION;
+  /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
+  readonly consumesInput = true;
   constructor(readonly params: DerivativeParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     const d = this.params.direction;

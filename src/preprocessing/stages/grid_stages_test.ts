@@ -128,6 +128,43 @@ Deno.test("noise stage over a consumed input: the same values and statistics, no
   }
 });
 
+Deno.test("spectral stages over a consumed input: the input's buffer goes to the worker, same result and records", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const logger = createLogger({ level: "silent" });
+  for (
+    const def of [
+      "bandpass(lowKm=4, highKm=40, shape=cosine)",
+      "upward(heightM=2000)",
+      "derivative(direction=total-gradient)",
+      "tilt",
+      // At a high inclination: a low one is stabilised in two bands, which keeps its input.
+      "rtp(inclination=60, declination=10)",
+    ]
+  ) {
+    const { grid } = await gridFixture("bodies_grid.json");
+    const request = {
+      modality: "gravity",
+      bbox: [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const,
+    };
+    const plan = buildPipeline(def, defaultStageRegistry());
+    const kept = await runPipeline(plan, grid, { pool, logger, request });
+    const given = structuredClone(grid);
+    const consumed = await runPipeline(plan, given, { pool, logger, request, consumeInput: true });
+    const a = kept.outputs[0].data as ProcessedGrid, b = consumed.outputs[0].data as ProcessedGrid;
+    // The kept input is intact; the given one was handed to the worker (detached, length 0).
+    assert.deepEqual(
+      grid,
+      (await gridFixture("bodies_grid.json")).grid,
+      `${def}: kept input intact`,
+    );
+    assert.equal(given.values.length, 0, `${def}: the given input's buffer went to the worker`);
+    assert.deepEqual(b.values, a.values, def);
+    assert.deepEqual(kept.records[0].post, consumed.records[0].post, def);
+    assert.equal(kept.records[0].inputChecksum, consumed.records[0].inputChecksum, def);
+    assert.equal(kept.records[0].outputChecksum, consumed.records[0].outputChecksum, def);
+  }
+});
+
 Deno.test("potential-field stages keep the grid's axes and set units", async () => {
   await using pool = new WorkerPool({ size: 2 });
   const { grid } = await gridFixture("bodies_grid.json");

@@ -37,6 +37,8 @@ const VERSION = "1.1.0";
 class RtpStage implements Stage<RtpParams> {
   readonly id = "rtp";
   readonly version = VERSION;
+  /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
+  readonly consumesInput = true;
   constructor(readonly params: RtpParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     return runFft(input, this.id, ctx, { op: "rtp", ...this.params });

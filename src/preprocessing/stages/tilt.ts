@@ -18,6 +18,8 @@ const VERSION = "1.0.0";
 class TiltStage implements Stage<TiltParams> {
   readonly id = "tilt";
   readonly version = VERSION;
+  /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
+  readonly consumesInput = true;
   constructor(readonly params: TiltParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     return runFft(input, this.id, ctx, { op: "tilt" }, "rad");

@@ -22,6 +22,8 @@ const VERSION = "1.0.0";
 class UpwardStage implements Stage<UpwardParams> {
   readonly id = "upward";
   readonly version = VERSION;
+  /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
+  readonly consumesInput = true;
   constructor(readonly params: UpwardParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     return runFft(input, this.id, ctx, { op: "upward", heightM: this.params.heightM });
