@@ -35,12 +35,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { fetchDataset } from "../src/datasets/mod.ts";
 import { KM_PER_DEGREE } from "../src/compute/mod.ts";
 import { writeGeoTiff } from "../src/formats/geotiff.ts";
 import { writeFileAtomic } from "../src/fs/mod.ts";
 import { writeZarrGrid } from "../src/formats/zarr_grid.ts";
 import { mulberry32 } from "../src/plugins/in_process.ts";
-import { type Measure, measure, PEAK_SOURCE } from "./_measure.ts";
+import { bestOf, type Measure, measure, PEAK_SOURCE } from "./_measure.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const { values: flags } = parseArgs({
@@ -164,7 +165,6 @@ band.WriteArray(b.astype(np.float32))
 out = None
 open(stats, "w").write(str(kernel))
 `;
-import { fetchDataset } from "../src/datasets/mod.ts";
 
 interface Row {
   work: string;
@@ -175,19 +175,7 @@ interface Row {
   refKernel?: number;
 }
 
-/** The best of `RUNS` runs: least wall time and, separately, least CPU time. */
-async function best(run: () => Promise<Measure>): Promise<Measure> {
-  const all: Measure[] = [];
-  for (let i = 0; i < RUNS; i++) all.push(await run());
-  const ok = all.filter((m) => m.ok);
-  if (ok.length === 0) return all[0];
-  const cpu = ok.flatMap((m) => m.cpuSeconds === undefined ? [] : [m.cpuSeconds]);
-  return {
-    ...ok.reduce((a, b) => (b.seconds < a.seconds ? b : a)),
-    peakMiB: Math.max(...ok.map((m) => m.peakMiB ?? 0)) || null,
-    ...(cpu.length ? { cpuSeconds: Math.min(...cpu) } : {}),
-  };
-}
+const best = (run: () => Promise<Measure>) => bestOf(RUNS, run);
 
 const gamOnce = (args: string[]) =>
   measure(Deno.execPath(), [

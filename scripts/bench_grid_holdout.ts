@@ -30,7 +30,7 @@ import { parseArgs } from "node:util";
 import { readGrid, readTable } from "../src/formats/mod.ts";
 import { fetchDataset } from "../src/datasets/mod.ts";
 import { mulberry32 } from "../src/plugins/in_process.ts";
-import { type Measure, measure } from "./_measure.ts";
+import { bestOf, type Measure, measure } from "./_measure.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const [W, S, E, N] = [-42.6, -22.5, -41.9, -22.0];
@@ -189,17 +189,7 @@ function syntheticSplit(gap: number): Split {
   };
 }
 
-async function best(run: () => Promise<Measure>): Promise<Measure> {
-  const all: Measure[] = [];
-  for (let i = 0; i < RUNS; i++) all.push(await run());
-  const ok = all.filter((m) => m.ok);
-  if (ok.length === 0) return all[0];
-  const cpu = ok.flatMap((m) => m.cpuSeconds === undefined ? [] : [m.cpuSeconds]);
-  return {
-    ...ok.reduce((a, b) => (b.seconds < a.seconds ? b : a)),
-    ...(cpu.length ? { cpuSeconds: Math.min(...cpu) } : {}),
-  };
-}
+const best = (run: () => Promise<Measure>) => bestOf(RUNS, run);
 
 const want = new Set(flags.split.split(",").map((s) => s.trim()));
 const splits = await rioSplits(want);

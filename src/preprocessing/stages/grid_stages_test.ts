@@ -103,20 +103,29 @@ Deno.test("noise stage: gaussian by sigma or wavelength, median; NaN cells stay 
   }
 });
 
+/**
+ * Runs the one-stage pipeline `def` on the bodies grid twice: once with the input kept by the
+ * caller, once on a copy given up to the runner (`consumeInput`).
+ */
+async function keptAndConsumed(pool: WorkerPool, def: string) {
+  const logger = createLogger({ level: "silent" });
+  const { grid } = await gridFixture("bodies_grid.json");
+  const request = {
+    modality: "gravity",
+    bbox: [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const,
+  };
+  const plan = buildPipeline(def, defaultStageRegistry());
+  const kept = await runPipeline(plan, grid, { pool, logger, request });
+  const given = structuredClone(grid);
+  const consumed = await runPipeline(plan, given, { pool, logger, request, consumeInput: true });
+  const a = kept.outputs[0].data as ProcessedGrid, b = consumed.outputs[0].data as ProcessedGrid;
+  return { grid, given, kept, consumed, a, b };
+}
+
 Deno.test("noise stage over a consumed input: the same values and statistics, no second grid", async () => {
   await using pool = new WorkerPool({ size: 2 });
-  const logger = createLogger({ level: "silent" });
   for (const def of ["noise(sigma=2)", "noise(method=median, size=5)"]) {
-    const { grid } = await gridFixture("bodies_grid.json");
-    const request = {
-      modality: "gravity",
-      bbox: [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const,
-    };
-    const plan = buildPipeline(def, defaultStageRegistry());
-    const kept = await runPipeline(plan, grid, { pool, logger, request });
-    const given = structuredClone(grid);
-    const consumed = await runPipeline(plan, given, { pool, logger, request, consumeInput: true });
-    const a = kept.outputs[0].data as ProcessedGrid, b = consumed.outputs[0].data as ProcessedGrid;
+    const { grid, given, kept, consumed, a, b } = await keptAndConsumed(pool, def);
     assert.notEqual(a.values, grid.values, def);
     assert.equal(b.values, given.values, `${def}: the result is written over the input`);
     assert.deepEqual(b.values, a.values, def);
@@ -130,7 +139,6 @@ Deno.test("noise stage over a consumed input: the same values and statistics, no
 
 Deno.test("spectral stages over a consumed input: the input's buffer goes to the worker, same result and records", async () => {
   await using pool = new WorkerPool({ size: 2 });
-  const logger = createLogger({ level: "silent" });
   for (
     const def of [
       "bandpass(lowKm=4, highKm=40, shape=cosine)",
@@ -141,16 +149,7 @@ Deno.test("spectral stages over a consumed input: the input's buffer goes to the
       "rtp(inclination=60, declination=10)",
     ]
   ) {
-    const { grid } = await gridFixture("bodies_grid.json");
-    const request = {
-      modality: "gravity",
-      bbox: [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const,
-    };
-    const plan = buildPipeline(def, defaultStageRegistry());
-    const kept = await runPipeline(plan, grid, { pool, logger, request });
-    const given = structuredClone(grid);
-    const consumed = await runPipeline(plan, given, { pool, logger, request, consumeInput: true });
-    const a = kept.outputs[0].data as ProcessedGrid, b = consumed.outputs[0].data as ProcessedGrid;
+    const { grid, given, kept, consumed, a, b } = await keptAndConsumed(pool, def);
     // The kept input is intact; the given one was handed to the worker (detached, length 0).
     assert.deepEqual(
       grid,
