@@ -44,6 +44,16 @@ export function canonicalChecksum(
   arrays: Record<string, CanonicalArray | undefined>,
   fields: Record<string, unknown> = {},
 ): string {
+  return `sha256:${canonicalHash(arrays, fields).digest("hex")}`;
+}
+
+type Hash = ReturnType<typeof createHash>;
+
+/** The hash of {@linkcode canonicalChecksum}'s encoding, open for more arrays to follow. */
+function canonicalHash(
+  arrays: Record<string, CanonicalArray | undefined>,
+  fields: Record<string, unknown>,
+): Hash {
   if (!LITTLE_ENDIAN) throw new Error("Canonical checksums need a little-endian platform");
   const hash = createHash("sha256");
   hash.update("gam-canonical-v1\n");
@@ -61,10 +71,10 @@ export function canonicalChecksum(
       hash.update(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
     }
   }
-  return `sha256:${hash.digest("hex")}`;
+  return hash;
 }
 
-function hashFloats(hash: ReturnType<typeof createHash>, arr: Float64Array | Float32Array): void {
+function hashFloats(hash: Hash, arr: Float64Array | Float32Array): void {
   if (!hasOtherNaN(arr)) {
     // Every NaN already has the canonical bits: hash the caller's bytes as they are.
     hash.update(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
@@ -161,8 +171,82 @@ export function rawDataChecksum(data: RawData): string {
  * ```
  */
 export function gridChecksum(grid: ProcessedGrid): string {
-  return canonicalChecksum(
-    { lat: grid.lat, lon: grid.lon, values: grid.values },
-    { units: grid.units, crs: grid.crs, registration: grid.registration },
-  );
+  return canonicalChecksum({ lat: grid.lat, lon: grid.lon, values: grid.values }, gridFields(grid));
+}
+
+/** What {@linkcode gridChecksum} hashes besides the values. */
+type GridHead = Pick<ProcessedGrid, "lat" | "lon" | "units" | "crs" | "registration">;
+
+function gridFields(grid: GridHead): Record<string, unknown> {
+  return { units: grid.units, crs: grid.crs, registration: grid.registration };
+}
+
+/**
+ * {@linkcode gridChecksum} of a grid taken while its values are produced: ranges of the value
+ * array hashed in order as they become final (a filter's bands), so no pass of its own follows
+ * the computation. The digest equals `gridChecksum` of the finished grid with these axes,
+ * units, CRS and registration (the encoding hashes the values last, after `lat` and `lon`).
+ *
+ * @example Usage
+ * ```ts
+ * import { gridChecksum, GridChecksumStream } from "./checksum.ts";
+ * const grid = {
+ *   lat: new Float64Array([0, 1]), lon: new Float64Array([0, 1]),
+ *   values: new Float64Array([1, 2, NaN, 4]), units: "nT", crs: "EPSG:4326",
+ *   resolution: { lon: 1, lat: 1 }, registration: "gridline" as const, provenance: [],
+ * };
+ * const stream = new GridChecksumStream(grid, grid.values);
+ * stream.update(0, 2);
+ * stream.update(2, 4);
+ * stream.digest() === gridChecksum(grid); // true
+ * ```
+ */
+export class GridChecksumStream {
+  readonly #hash: Hash;
+  readonly #head: GridHead;
+  #next = 0;
+  #digest?: string;
+  /**
+   * @param head The grid's axes, units, CRS and registration (its values are not read).
+   * @param values The array whose ranges {@linkcode GridChecksumStream.update} hashes.
+   */
+  constructor(head: GridHead, readonly values: Float64Array | Float32Array) {
+    this.#head = { ...head };
+    this.#hash = canonicalHash({ lat: head.lat, lon: head.lon }, gridFields(head));
+    this.#hash.update(`values\t${dtypeOf(values)}\t${values.length}\n`);
+  }
+
+  /**
+   * Hashes `values[from..to)`; ranges must follow one another from 0.
+   * @throws {RangeError} when `from` is not where the previous range ended.
+   */
+  update(from: number, to: number): void {
+    if (from !== this.#next || to < from || to > this.values.length) {
+      throw new RangeError(
+        `checksum stream: range ${from}..${to} received, expected one from ${this.#next} up to ${this.values.length}`,
+      );
+    }
+    hashFloats(this.#hash, this.values.subarray(from, to));
+    this.#next = to;
+  }
+
+  /**
+   * `sha256:<hex>` once every value was hashed.
+   * @throws {RangeError} when values are missing.
+   */
+  digest(): string {
+    if (this.#next !== this.values.length) {
+      throw new RangeError(
+        `checksum stream: ${this.#next} of ${this.values.length} values hashed, expected all`,
+      );
+    }
+    return this.#digest ??= `sha256:${this.#hash.digest("hex")}`;
+  }
+
+  /** Whether `grid` is the grid this stream hashed: its values, axes and fields. */
+  matches(grid: ProcessedGrid): boolean {
+    const h = this.#head;
+    return grid.values === this.values && grid.lat === h.lat && grid.lon === h.lon &&
+      grid.units === h.units && grid.crs === h.crs && grid.registration === h.registration;
+  }
 }

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { gridChecksum, rawDataChecksum } from "../contracts/checksum.ts";
-import type { Bbox } from "../contracts/mod.ts";
+import { gridChecksum, type GridChecksumStream, rawDataChecksum } from "../contracts/checksum.ts";
+import type { Bbox, ProcessedGrid } from "../contracts/mod.ts";
 import type { WorkerPool } from "../compute/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { PipelinePlan, PlanChain } from "./builder.ts";
@@ -129,17 +129,25 @@ async function runChain(
       return;
     }
     const started = performance.now();
+    const input = data;
     const record: StageRecord = {
       branch,
       stage: stage.id,
       version: stage.version,
       params: stage.params as Record<string, unknown>,
-      inputChecksum: memo.checksum(data),
+      inputChecksum: "", // with `pre`, set by measureInput
       durationSeconds: 0,
       startedAt: new Date().toISOString(),
-      pre: memo.statistics(data),
+      pre: undefined as unknown as DataStatistics,
       outcome: "ok",
     };
+    const measureInput = () => {
+      if (record.pre !== undefined) return;
+      record.inputChecksum = memo.checksum(input);
+      record.pre = memo.statistics(input);
+    };
+    // A stage that measures its input itself does so while its workers compute.
+    if (stage.measuresInput !== true) measureInput();
     const logger = options.logger.child({ component: "preprocessing", stage: stage.id, branch });
     options.onStage?.({ branch, stage: stage.id, phase: "start" });
     logger.info("stage start", { pre: record.pre });
@@ -152,9 +160,12 @@ async function runChain(
         options.onProgress?.({ branch, stage: stage.id, done, total, unit }),
       consumeInput: stage.consumesInput === true && !memo.held(data),
       knownStatistics: (values, statistics) => memo.knownStatistics(values, statistics),
+      measureInput,
+      knownChecksum: (stream) => memo.knownChecksum(stream),
     };
     try {
       let output = await stage.execute(data, context);
+      measureInput();
       // The checkpoint takes its NaN ratio from the statistics kept for provenance.
       checkpoint(stage, output, {
         bbox: options.request.bbox,
@@ -183,10 +194,13 @@ async function runChain(
       data = output;
       logger.info("stage end", {
         durationSeconds: record.durationSeconds,
+        ...(stage.measuresInput === true ? { pre: record.pre } : {}),
         post: record.post,
         outputChecksum: record.outputChecksum,
       });
     } catch (error) {
+      // The stage measured its input before changing it, or left it as it was.
+      measureInput();
       const err = error instanceof Error ? error : new Error(String(error));
       record.durationSeconds = (performance.now() - started) / 1000;
       record.outcome = signal.aborted ? "cancelled" : "failed";
@@ -238,6 +252,8 @@ class DataMemo {
   readonly #stats = new WeakMap<object, DataStatistics>();
   /** Statistics a stage computed in its own pass, by value array. */
   readonly #valueStats = new WeakMap<object, DataStatistics>();
+  /** Checksums a stage took in its own pass, by value array. */
+  readonly #valueChecksums = new WeakMap<object, GridChecksumStream>();
   /** Value arrays that something besides the next stage holds (read-only for stages). */
   readonly #held = new WeakSet<object>();
   /** Marks the memory of `data`'s values read-only for every stage (by buffer: views too). */
@@ -250,9 +266,16 @@ class DataMemo {
   knownStatistics(values: object, statistics: DataStatistics): void {
     this.#valueStats.set(values, statistics);
   }
+  knownChecksum(stream: GridChecksumStream): void {
+    this.#valueChecksums.set(stream.values, stream);
+  }
   checksum(data: StageData): string {
     let c = this.#checksums.get(data);
-    if (c === undefined) this.#checksums.set(data, c = stageChecksum(data));
+    if (c === undefined) {
+      const stream = isProcessedGrid(data) ? this.#valueChecksums.get(data.values) : undefined;
+      c = stream?.matches(data as ProcessedGrid) ? stream.digest() : stageChecksum(data);
+      this.#checksums.set(data, c);
+    }
     return c;
   }
   statistics(data: StageData): DataStatistics {

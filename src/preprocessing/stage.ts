@@ -8,6 +8,7 @@ import type { z } from "zod";
 import type { Bbox, ProcessedGrid, RawData } from "../contracts/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { WorkerPool } from "../compute/mod.ts";
+import type { GridChecksumStream } from "../contracts/checksum.ts";
 import type { DataStatistics } from "./statistics.ts";
 
 /** What flows between stages: survey data (`RawData`) or a grid (`ProcessedGrid`). */
@@ -46,15 +47,32 @@ export interface StageContext {
    * nothing else holds the input grid's `values` (no other branch of a fork starts from it,
    * and the caller gave it up with the runner's `consumeInput`), so the stage may overwrite
    * that array (e.g. write its result over it) and return it. The runner has taken the
-   * input's checksum and statistics before `execute`. Absent or false: the input is read-only.
+   * input's checksum and statistics before `execute`, or, for a stage that declares
+   * {@linkcode Stage.measuresInput}, takes them when the stage calls
+   * {@linkcode StageContext.measureInput}. Absent or false: the input is read-only.
    */
   consumeInput?: boolean;
+  /**
+   * Given to a stage that declares {@linkcode Stage.measuresInput}: takes the input's checksum
+   * and statistics for the provenance record now (once; later calls do nothing). The stage
+   * calls it before it changes or gives away its input, at a moment when the main thread would
+   * otherwise wait (e.g. once its first jobs are posted to the workers); the runner calls it
+   * after `execute` when the stage did not.
+   */
+  measureInput?: () => void;
   /**
    * Tells the runner the statistics of a value array the stage produced (computed in the
    * stage's own pass, the same arithmetic as {@linkcode dataStatistics}'s), so the runner does
    * not take another pass over it for the output's provenance record.
    */
   knownStatistics?: (values: Float64Array | Float32Array, statistics: DataStatistics) => void;
+  /**
+   * Tells the runner the checksum of an output grid the stage hashed as it produced it (a
+   * finished {@linkcode GridChecksumStream}); used when the returned grid is the one the
+   * stream hashed ({@linkcode GridChecksumStream.matches}), so the runner takes no pass of its
+   * own.
+   */
+  knownChecksum?: (stream: GridChecksumStream) => void;
 }
 
 /**
@@ -89,6 +107,12 @@ export interface Stage<P = Record<string, unknown>> {
    * if the runner lets it: it then checks `context.consumeInput` on every call.
    */
   readonly consumesInput?: boolean;
+  /**
+   * True when the stage calls {@linkcode StageContext.measureInput} itself, before it changes
+   * or gives away its input, so the runner does not measure the input before `execute` (the
+   * stage overlaps that pass with its workers' computation).
+   */
+  readonly measuresInput?: boolean;
   /**
    * Runs the stage. Must not mutate `input`, except its `values` array when
    * `context.consumeInput` is true (see {@linkcode StageContext.consumeInput}).

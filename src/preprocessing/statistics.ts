@@ -21,10 +21,24 @@ export interface DataStatistics {
   std: number | null;
 }
 
+/** Values per block of {@linkcode StatisticsAccumulator} (a few pages, cache-resident). */
+const BLOCK = 4096;
+
 /**
- * Welford's running moments, fed in order (one range of an array after another): what
- * {@linkcode valueStatistics} computes in one pass, for a stage that sees its output a band
- * at a time (the same arithmetic in the same order, so the same bits).
+ * Running count, min, max, mean and variance of values fed in order (one range of an array
+ * after another): what {@linkcode valueStatistics} computes in one pass, for a stage that sees
+ * its output a band at a time.
+ *
+ * Method: the values are cut into blocks of 4096 by their position in the whole sequence;
+ * within a block, sums of `v - K` and `(v - K)²` about the block's first valid value `K`
+ * (shifted data: Chan, Golub and LeVeque 1983, "Algorithms for computing the sample variance:
+ * analysis and recommendations", The American Statistician 37(3)), and the blocks are merged
+ * one after another by their pairwise update. A block spans 4096 neighbouring values, so the
+ * shift keeps the sums small and the cancellation in `Σ(v-K)² - (Σ(v-K))²/n` harmless, and the
+ * merge keeps the precision on grids of any size. No division per value: Welford's running
+ * mean, used before, took one (about 10 ns a value, 0.3 s on each side of a stage on 4096²).
+ * Block boundaries depend on positions only, so any cut of the same sequence into ranges
+ * gives the same bits.
  *
  * @example Usage
  * ```ts
@@ -37,43 +51,85 @@ export interface DataStatistics {
  * ```
  */
 export class StatisticsAccumulator {
+  // The blocks merged so far.
   #n = 0;
   #mean = 0;
   #m2 = 0;
   #min = Infinity;
   #max = -Infinity;
+  // The current block: positions used (NaN included), valid values, shift, shifted sums.
+  #used = 0;
+  #bn = 0;
+  #k = 0;
+  #s1 = 0;
+  #s2 = 0;
+
   /** Adds `values[from..to)` (NaN skipped). */
   add(values: ArrayLike<number>, from = 0, to = values.length): void {
-    let n = this.#n, mean = this.#mean, m2 = this.#m2, min = this.#min, max = this.#max;
-    for (let i = from; i < to; i++) {
-      const v = values[i];
-      if (v !== v) continue;
-      n++;
-      const d = v - mean;
-      mean += d / n;
-      m2 += d * (v - mean);
-      if (v < min) min = v;
-      if (v > max) max = v;
+    let min = this.#min, max = this.#max;
+    for (let i = from; i < to;) {
+      const end = Math.min(to, i + BLOCK - this.#used);
+      let bn = this.#bn, k = this.#k, s1 = this.#s1, s2 = this.#s2;
+      this.#used += end - i;
+      for (; i < end; i++) {
+        const v = values[i];
+        if (v !== v) continue;
+        // The shift is the block's first finite value (an infinity would make every d NaN).
+        if (bn === 0) k = v - v === 0 ? v : 0;
+        const d = v - k;
+        bn++;
+        s1 += d;
+        s2 += d * d;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      this.#bn = bn, this.#k = k, this.#s1 = s1, this.#s2 = s2;
+      if (this.#used === BLOCK) this.#mergeBlock();
     }
-    this.#n = n, this.#mean = mean, this.#m2 = m2, this.#min = min, this.#max = max;
+    this.#min = min, this.#max = max;
   }
+
+  /** Merges the current block into the running moments and starts a new one. */
+  #mergeBlock(): void {
+    [this.#n, this.#mean, this.#m2] = this.#merged();
+    this.#used = 0, this.#bn = 0, this.#k = 0, this.#s1 = 0, this.#s2 = 0;
+  }
+
+  /** `[n, mean, m2]` of the merged blocks and the current one (Chan et al.'s update). */
+  #merged(): [number, number, number] {
+    const n = this.#n, bn = this.#bn;
+    if (bn === 0) return [n, this.#mean, this.#m2];
+    const s1 = this.#s1;
+    const bMean = this.#k + s1 / bn;
+    const bM2 = Math.max(0, this.#s2 - (s1 * s1) / bn);
+    if (n === 0) return [bn, bMean, bM2];
+    const total = n + bn;
+    const delta = bMean - this.#mean;
+    return [
+      total,
+      this.#mean + (delta * bn) / total,
+      this.#m2 + bM2 + ((delta * delta) * n * bn) / total,
+    ];
+  }
+
   /** The statistics of everything added, `count` values in all (NaN included). */
   result(count: number): DataStatistics {
-    const n = this.#n;
+    const [n, mean, m2] = this.#merged();
     return {
       count,
       nanRatio: count === 0 ? 0 : (count - n) / count,
       min: n ? this.#min : null,
       max: n ? this.#max : null,
-      mean: n ? this.#mean : null,
-      std: n ? Math.sqrt(this.#m2 / n) : null,
+      mean: n ? mean : null,
+      std: n ? Math.sqrt(m2 / n) : null,
     };
   }
 }
 
 /**
- * Statistics of the values of `data` (points' `value` or grid `values`). Moments use Welford's
- * algorithm so large grids do not lose precision; they are `null` when every value is NaN.
+ * Statistics of the values of `data` (points' `value` or grid `values`), by
+ * {@linkcode StatisticsAccumulator} (blocked shifted sums, merged pairwise: large grids do not
+ * lose precision); the moments are `null` when every value is NaN.
  *
  * @example Usage
  * ```ts

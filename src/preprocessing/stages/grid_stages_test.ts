@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { ProcessedGrid, RawPoints } from "../../contracts/mod.ts";
+import { gridChecksum } from "../../contracts/checksum.ts";
 import { validateProcessedGrid } from "../../contracts/schemas.ts";
 import { WorkerPool } from "../../compute/mod.ts";
 import { createLogger } from "../../observability/mod.ts";
@@ -134,6 +135,11 @@ Deno.test("noise stage over a consumed input: the same values and statistics, no
     assert.deepEqual(kept.records[0].post, consumed.records[0].post, def);
     assert.equal(kept.records[0].inputChecksum, consumed.records[0].inputChecksum, def);
     assert.equal(kept.records[0].outputChecksum, consumed.records[0].outputChecksum, def);
+    // The input is measured once the first bands are posted, before any result goes over it;
+    // the output is hashed band by band: both equal a pass over the whole grid.
+    assert.equal(consumed.records[0].inputChecksum, gridChecksum(grid), def);
+    assert.deepEqual(consumed.records[0].pre, valueStatistics(grid.values), def);
+    assert.equal(consumed.records[0].outputChecksum, gridChecksum({ ...a, provenance: [] }), def);
   }
 });
 

@@ -12,6 +12,7 @@
 import { z } from "zod";
 import { cellSizeKm, gaussianFilter, medianFilter } from "../../compute/mod.ts";
 import { StatisticsAccumulator } from "../statistics.ts";
+import { GridChecksumStream } from "../../contracts/checksum.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
 import { gridArray, requireGrid } from "./_grid.ts";
 
@@ -64,18 +65,28 @@ class NoiseStage implements Stage<NoiseParams> {
   readonly version = VERSION;
   /** The result goes over the input when the runner allows it (no second grid). */
   readonly consumesInput = true;
+  /** The input is hashed and measured once the first bands are posted (see execute). */
+  readonly measuresInput = true;
   constructor(readonly params: NoiseParams) {}
 
   async execute(input: StageData, ctx: StageContext): Promise<StageData> {
     const grid = requireGrid(input, this.id);
     const p = this.params;
     let values: Float64Array<ArrayBuffer>;
-    // The output's statistics, band by band as the result is stitched (no pass of their own).
+    // The output's statistics and checksum, band by band as the result is stitched (no pass
+    // of their own after the kernel).
     const statistics = new StatisticsAccumulator();
+    let checksum: GridChecksumStream | undefined;
     const band = {
       // Over the input only when it is granted and float64 (the result's precision).
       inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
-      onRows: (v: Float64Array, from: number, to: number) => statistics.add(v, from, to),
+      onRows: (v: Float64Array, from: number, to: number) => {
+        statistics.add(v, from, to);
+        (checksum ??= new GridChecksumStream(grid, v)).update(from, to);
+      },
+      // The input's own checksum and statistics while the workers compute the first bands:
+      // called before any result is written over the input.
+      onPosted: ctx.measureInput,
       signal: ctx.signal,
     };
     if (p.method === "gaussian") {
@@ -99,6 +110,7 @@ class NoiseStage implements Stage<NoiseParams> {
       });
     }
     ctx.knownStatistics?.(values, statistics.result(values.length));
+    if (checksum) ctx.knownChecksum?.(checksum);
     return { ...grid, values };
   }
 }
