@@ -98,17 +98,11 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
   try {
     if (format === "zarr") {
       const { readZarrGrid } = await import("./zarr_grid.ts");
-      const g = await readZarrGrid(path);
+      // Float32 values widened chunk by chunk as they are read: no whole float32 copy.
+      const g = await readZarrGrid(path, { float64: true });
       lat = g.lat as F64;
       lon = g.lon as F64;
-      if (g.values instanceof Float64Array) values = g.values as F64;
-      else {
-        values = Float64Array.from(g.values);
-        // The float32 array was this read's own: free it now (64 MiB on 4096²), not at a
-        // later garbage collection.
-        const b = g.values.buffer;
-        if (b instanceof ArrayBuffer && g.values.byteLength === b.byteLength) b.transfer(0);
-      }
+      values = g.values as F64;
       meta = metaOf(g.attributes);
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else if (format === "geotiff") {

@@ -79,6 +79,9 @@ interface ArrayMeta {
  *
  * @param dir Group folder.
  * @param name Array name (a direct child of the group).
+ * @param options `optional`: return `undefined` for a missing array. `float64`: return a
+ * float32 array as a `Float64Array`, each chunk widened into it as it is decoded (no whole
+ * float32 copy beside the result: a grid's values, which the pipeline holds in float64).
  * @returns The elements in C order and the shape; `undefined` when the array does not exist
  * and `optional` is set.
  * @throws {ZarrArrayNotFoundError} when the array does not exist and `optional` is not set.
@@ -101,7 +104,7 @@ interface ArrayMeta {
 export async function readZarrArray(
   dir: string,
   name: string,
-  options: { optional?: boolean } = {},
+  options: { optional?: boolean; float64?: boolean } = {},
 ): Promise<ZarrArrayRead | undefined> {
   let text: string;
   try {
@@ -116,9 +119,22 @@ export async function readZarrArray(
     throw e;
   }
   const meta = JSON.parse(text) as ArrayMeta;
+  const widen = options.float64 === true && meta.data_type === "float32";
   const fast = plainLayout(meta);
-  if (fast !== undefined) return await readPlain(`${dir}/${name}`, fast);
-  return await readWithZarrita(dir, name);
+  if (fast !== undefined) return await readPlain(`${dir}/${name}`, fast, widen);
+  return await readWithZarrita(dir, name, widen);
+}
+
+/** Chunks read and decoded at once: enough to keep the disk busy, few enough to bound memory. */
+const CHUNKS_IN_FLIGHT = 8;
+
+/** Runs `task` on every item, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /**
@@ -212,7 +228,11 @@ function view(bytes: Uint8Array, ctor: PlainLayout["ctor"]): ZarrTypedArray {
   return new ctor(bytes.slice().buffer as ArrayBuffer, 0, n);
 }
 
-async function readPlain(arrayDir: string, l: PlainLayout): Promise<ZarrArrayRead> {
+async function readPlain(
+  arrayDir: string,
+  l: PlainLayout,
+  widen: boolean,
+): Promise<ZarrArrayRead> {
   const { shape, chunks, ctor, separator, fill } = l;
   const grid = shape.map((n, i) => Math.ceil(n / chunks[i]));
   const chunkLen = chunks.reduce((p, n) => p * n, 1);
@@ -223,43 +243,58 @@ async function readPlain(arrayDir: string, l: PlainLayout): Promise<ZarrArrayRea
       `${key(idx)}: chunk has ${got} bytes, expected ${chunkLen * ctor.BYTES_PER_ELEMENT} ` +
         `(chunk shape [${chunks}] of ${ctor.name.replace("Array", "").toLowerCase()})`,
     );
+  const outCtor = widen ? Float64Array : ctor;
   if (grid.every((g) => g === 1)) {
     const bytes = await readChunk(key(shape.map(() => 0)), chunkLen * ctor.BYTES_PER_ELEMENT);
-    if (bytes === undefined) return { data: new ctor(total).fill(fill), shape };
+    if (bytes === undefined) return { data: new outCtor(total).fill(fill), shape };
     if (bytes.byteLength !== chunkLen * ctor.BYTES_PER_ELEMENT) {
       throw corrupt(shape.map(() => 0), bytes.byteLength);
     }
     const all = view(bytes, ctor);
     // A chunk larger than the array (edge padding) is cut to the array's extent.
-    if (chunkLen === total) return { data: all, shape };
-    return { data: copyRegion(all, chunks, shape, ctor), shape };
+    if (chunkLen === total) return { data: widen ? Float64Array.from(all) : all, shape };
+    return { data: copyRegion(all, chunks, shape, outCtor), shape };
   }
-  const out = new ctor(total);
+  const out = new outCtor(total);
   const indices: number[][] = shape.length === 1
     ? Array.from({ length: grid[0] }, (_, i) => [i])
     : Array.from({ length: grid[0] * grid[1] }, (_, k) => [Math.floor(k / grid[1]), k % grid[1]]);
-  await Promise.all(indices.map(async (idx) => {
+  await eachLimited(indices, CHUNKS_IN_FLIGHT, async (idx) => {
     const bytes = await readChunk(key(idx), chunkLen * ctor.BYTES_PER_ELEMENT);
     if (bytes !== undefined && bytes.byteLength !== chunkLen * ctor.BYTES_PER_ELEMENT) {
       throw corrupt(idx, bytes.byteLength);
     }
-    const chunk = bytes === undefined ? undefined : view(bytes, ctor);
-    if (shape.length === 1) {
-      const start = idx[0] * chunks[0];
-      const n = Math.min(chunks[0], shape[0] - start);
-      if (chunk) out.set(chunk.subarray(0, n), start);
-      else out.fill(fill, start, start + n);
-      return;
-    }
-    const r0 = idx[0] * chunks[0], c0 = idx[1] * chunks[1];
-    const rows = Math.min(chunks[0], shape[0] - r0), cols = Math.min(chunks[1], shape[1] - c0);
-    for (let r = 0; r < rows; r++) {
-      const at = (r0 + r) * shape[1] + c0;
-      if (chunk) out.set(chunk.subarray(r * chunks[1], r * chunks[1] + cols), at);
-      else out.fill(fill, at, at + cols);
-    }
-  }));
+    placeChunk(out, bytes === undefined ? undefined : view(bytes, ctor), idx, chunks, shape, fill);
+  });
   return { data: out, shape };
+}
+
+/**
+ * Copies a decoded chunk (C order, full chunk shape; `undefined`: never written) at chunk
+ * index `idx` into `out`, cut to the array's extent; `out` may be wider (float64 from float32).
+ */
+function placeChunk(
+  out: ZarrTypedArray,
+  chunk: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } | undefined,
+  idx: number[],
+  chunks: number[],
+  shape: number[],
+  fill: number,
+): void {
+  if (shape.length === 1) {
+    const start = idx[0] * chunks[0];
+    const n = Math.min(chunks[0], shape[0] - start);
+    if (chunk) out.set(chunk.subarray(0, n), start);
+    else out.fill(fill, start, start + n);
+    return;
+  }
+  const r0 = idx[0] * chunks[0], c0 = idx[1] * chunks[1];
+  const rows = Math.min(chunks[0], shape[0] - r0), cols = Math.min(chunks[1], shape[1] - c0);
+  for (let r = 0; r < rows; r++) {
+    const at = (r0 + r) * shape[1] + c0;
+    if (chunk) out.set(chunk.subarray(r * chunks[1], r * chunks[1] + cols), at);
+    else out.fill(fill, at, at + cols);
+  }
 }
 
 /** The array's extent `shape` from the top-left of a chunk of shape `chunks`. */
@@ -267,9 +302,13 @@ function copyRegion(
   chunk: ZarrTypedArray,
   chunks: number[],
   shape: number[],
-  ctor: PlainLayout["ctor"],
+  ctor: PlainLayout["ctor"] | Float64ArrayConstructor,
 ): ZarrTypedArray {
-  if (shape.length === 1) return chunk.slice(0, shape[0]);
+  if (shape.length === 1) {
+    const one = new ctor(shape[0]);
+    one.set(chunk.subarray(0, shape[0]));
+    return one;
+  }
   const out = new ctor(shape[0] * shape[1]);
   for (let r = 0; r < shape[0]; r++) {
     out.set(chunk.subarray(r * chunks[1], r * chunks[1] + shape[1]), r * shape[1]);
@@ -277,11 +316,41 @@ function copyRegion(
   return out;
 }
 
-async function readWithZarrita(dir: string, name: string): Promise<ZarrArrayRead> {
+async function readWithZarrita(dir: string, name: string, widen: boolean): Promise<ZarrArrayRead> {
   registerZarrCodecs();
   const arr = await zarr.open(zarr.root(new FileSystemStore(dir)).resolve(name), {
     kind: "array",
   });
+  const { shape, chunks } = arr;
+  if (widen && arr.is("float32") && (shape.length === 1 || shape.length === 2)) {
+    // Chunk by chunk into the float64 result, a few at a time: no whole float32 array and
+    // no pile of decoded chunks waiting for the garbage collector.
+    const out = new Float64Array(shape.reduce((p, n) => p * n, 1));
+    const grid = shape.map((n, i) => Math.ceil(n / chunks[i]));
+    const indices: number[][] = shape.length === 1
+      ? Array.from({ length: grid[0] }, (_, i) => [i])
+      : Array.from(
+        { length: grid[0] * grid[1] },
+        (_, k) => [Math.floor(k / grid[1]), k % grid[1]],
+      );
+    const fill = typeof arr.fillValue === "number" ? arr.fillValue : NaN;
+    await eachLimited(indices, CHUNKS_IN_FLIGHT, async (idx) => {
+      const chunk = await arr.getChunk(idx);
+      let data = chunk.data as Float32Array;
+      const c = chunk.stride;
+      if (shape.length === 2 && (c[0] !== chunks[1] || c[1] !== 1)) {
+        // Not C order (a transpose codec): gather it in C order first.
+        const gathered = new Float32Array(chunks[0] * chunks[1]);
+        for (let r = 0, k = 0; r < chunks[0]; r++) {
+          for (let q = 0; q < chunks[1]; q++, k++) gathered[k] = data[r * c[0] + q * c[1]];
+        }
+        data = gathered;
+      }
+      placeChunk(out, data, idx, chunks, shape, fill);
+    });
+    return { data: out, shape };
+  }
   const chunk = await zarr.get(arr);
-  return { data: chunk.data as ZarrArrayRead["data"], shape: chunk.shape };
+  const data = chunk.data as ZarrArrayRead["data"];
+  return { data: widen ? Float64Array.from(data as Float32Array) : data, shape: chunk.shape };
 }

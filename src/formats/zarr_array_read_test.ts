@@ -127,3 +127,32 @@ Deno.test("readZarrArray() rejects a truncated chunk, naming the file and the si
     },
   );
 });
+
+Deno.test("readZarrArray({ float64 }) widens float32 chunk by chunk, plain and compressed, gaps filled", async () => {
+  const dir = await moduleTempDir();
+  const cases: [string, number[], number[], Compression][] = [
+    ["one_chunk", [30, 41], [30, 41], "none"],
+    ["padded_chunk", [30, 41], [64, 64], "none"],
+    ["edges", [30, 41], [8, 16], "none"],
+    ["vector", [1000], [256], "none"],
+    ["gzip_edges", [30, 41], [8, 16], "gzip"],
+    ["zstd_vector", [1000], [300], "zstd"],
+  ];
+  for (const [name, shape, chunks, compression] of cases) {
+    const data = ramp(Float32Array, shape.reduce((p, n) => p * n, 1));
+    await writeArray(`${dir}/${name}`, name, data, shape, chunks, compression);
+    const gap = shape.length === 2 && chunks[1] < shape[1]; // remove chunk (0, 1)
+    if (gap) await Deno.remove(`${dir}/${name}/${name}/c/0/1`);
+    const plain = (await readZarrArray(`${dir}/${name}`, name))!;
+    const wide = (await readZarrArray(`${dir}/${name}`, name, { float64: true }))!;
+    assert.ok(wide.data instanceof Float64Array, name);
+    assert.deepEqual(wide.shape, shape, name);
+    // The same values as the float32 read, NaN in the removed chunk included.
+    assert.deepEqual(Array.from(wide.data), Array.from(plain.data as Float32Array), name);
+    if (gap) assert.ok(Number.isNaN(wide.data[chunks[1]]), `${name}: the gap`);
+  }
+  // Other dtypes come back as they are.
+  await writeArray(`${dir}/ints`, "ints", ramp(Int32Array, 77), [77], [10]);
+  const ints = (await readZarrArray(`${dir}/ints`, "ints", { float64: true }))!;
+  assert.ok(ints.data instanceof Int32Array);
+});

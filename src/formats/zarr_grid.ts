@@ -218,6 +218,8 @@ async function writePlainChunks(
  * Reads a grid written by {@linkcode writeZarrGrid}.
  *
  * @param path The group folder.
+ * @param options `float64`: float32 values come back as a `Float64Array`, widened chunk by
+ * chunk (see `readZarrArray`).
  * @returns Axes, values and group attributes.
  * @throws {ZarrGridError} when the folder is not a group, an array is missing or the shapes
  * disagree.
@@ -236,8 +238,11 @@ async function writePlainChunks(
  * }
  * ```
  */
-export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
-  const arrays = readZarrGridArrays(path);
+export async function readZarrGrid(
+  path: string,
+  options: { float64?: boolean } = {},
+): Promise<ZarrGridRead> {
+  const arrays = readZarrGridArrays(path, options);
   arrays.catch(() => {}); // a folder that is not a group reports that, not a missing array
   let attributes: Record<string, unknown> | undefined;
   try {
@@ -258,6 +263,7 @@ export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
  * callers that already hold them, such as the cache).
  *
  * @param path The group folder.
+ * @param options `float64`: as {@linkcode readZarrGrid}'s.
  * @throws {ZarrGridError} when an array is missing or the shapes disagree.
  *
  * @example Usage
@@ -274,10 +280,13 @@ export async function readZarrGrid(path: string): Promise<ZarrGridRead> {
  * }
  * ```
  */
-export async function readZarrGridArrays(path: string): Promise<ZarrGrid> {
+export async function readZarrGridArrays(
+  path: string,
+  options: { float64?: boolean } = {},
+): Promise<ZarrGrid> {
   const read = async (name: string) => {
     try {
-      return (await readZarrArray(path, name))!;
+      return (await readZarrArray(path, name, name === "values" ? options : {}))!;
     } catch (e) {
       throw new ZarrGridError(`${path}: array "${name}" cannot be read (${(e as Error).message})`, {
         cause: e,
