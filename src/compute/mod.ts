@@ -67,6 +67,8 @@ export {
 } from "./spectral.ts";
 export {
   type Completeness,
+  type CompletenessScan,
+  completenessScan,
   gridCompleteness,
   qcAnomalies,
   type QcAnomalyOptions,

@@ -44,6 +44,62 @@ export interface Completeness {
   distanceKm?: Float64Array<ArrayBuffer>;
 }
 
+/** What {@linkcode gridCompleteness} reads of a grid's values, in one pass. */
+export interface CompletenessScan {
+  /** Columns and rows of the grid scanned. */
+  nx: number;
+  ny: number;
+  /** Valid (non-NaN) nodes. */
+  valid: number;
+  /** Row-major indices of the valid nodes with a NaN 4-neighbour. */
+  border: number[];
+  /** NaN nodes per row. */
+  nanInRow: Uint32Array;
+  /** One bit per node, row-major: 1 for NaN (node `k` is bit `k & 31` of word `k >>> 5`). */
+  nan: Uint32Array;
+}
+
+/**
+ * The pass of {@linkcode gridCompleteness} over the values (which nodes are NaN, which valid
+ * nodes border one), taken on its own so that a caller can hand the values to another job
+ * before the completeness is computed (`qualityControl` gives them to the anomaly search).
+ *
+ * @example Usage
+ * ```ts
+ * import { completenessScan } from "./qc.ts";
+ * const values = new Float64Array([1, NaN, 3, 4]);
+ * const scan = completenessScan({ values, lon: new Float64Array(2), lat: new Float64Array(2) });
+ * [scan.valid, scan.border]; // [3, [0, 3]]
+ * ```
+ */
+export function completenessScan(
+  grid: Pick<ProcessedGrid, "lat" | "lon" | "values">,
+): CompletenessScan {
+  const nx = grid.lon.length, ny = grid.lat.length;
+  checkGrid({ values: grid.values as Float64Array, nx, ny });
+  const v = grid.values;
+  const isNaN = (k: number) => v[k] !== v[k];
+  let valid = 0;
+  const border: number[] = [];
+  const nanInRow = new Uint32Array(ny);
+  const nan = new Uint32Array(Math.ceil((nx * ny) / 32));
+  for (let j = 0, k = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++, k++) {
+      if (isNaN(k)) {
+        nanInRow[j]++;
+        nan[k >>> 5] |= 1 << (k & 31);
+        continue;
+      }
+      valid++;
+      if (
+        (i > 0 && isNaN(k - 1)) || (i < nx - 1 && isNaN(k + 1)) ||
+        (j > 0 && isNaN(k - nx)) || (j < ny - 1 && isNaN(k + nx))
+      ) border.push(k);
+    }
+  }
+  return { nx, ny, valid, border, nanInRow, nan };
+}
+
 /**
  * Completeness of a grid: the fraction of its nodes inside `bbox` that have data support
  * within `supportKm` (0: the node itself holds a value), and the grid of distances to the
@@ -89,36 +145,30 @@ export async function gridCompleteness(
     bbox?: readonly [number, number, number, number];
     /** Keep the full-size `distanceKm` array. @default {true} */
     distances?: boolean;
+    /**
+     * The grid's values as {@linkcode completenessScan} read them: given, the values are not
+     * read again (they may have gone to a worker meanwhile, see `qualityControl`).
+     */
+    scan?: CompletenessScan;
   } & BandOptions = {},
 ): Promise<Completeness> {
   const supportKm = options.supportKm ?? 0;
   checkNumber("supportKm", supportKm, supportKm >= 0, "a distance >= 0 km");
   const nx = grid.lon.length, ny = grid.lat.length;
-  checkGrid({ values: grid.values as Float64Array, nx, ny });
-  const v = grid.values;
-  const isNaN = (k: number) => v[k] !== v[k];
+  const scan = options.scan ?? completenessScan(grid);
+  if (scan.nx !== nx || scan.ny !== ny) {
+    throw new FilterOptionError(
+      "scan",
+      `scan: of a ${scan.ny} x ${scan.nx} grid, expected the grid's ${ny} x ${nx}`,
+    );
+  }
+  const { valid, border, nanInRow, nan } = scan;
+  const isNaN = (k: number) => ((nan[k >>> 5] >>> (k & 31)) & 1) === 1;
   const onAxes = (axis: ArrayLike<number>, step: number) => {
     for (let i = 0; i < axis.length; i++) if (axis[i] !== axis[0] + i * step) return false;
     return true;
   };
   const exact = onAxes(grid.lon, grid.resolution.lon) && onAxes(grid.lat, grid.resolution.lat);
-  // Valid nodes with a NaN 4-neighbour, and the NaN nodes per row.
-  let valid = 0;
-  const border: number[] = [];
-  const nanInRow = new Uint32Array(ny);
-  for (let j = 0, k = 0; j < ny; j++) {
-    for (let i = 0; i < nx; i++, k++) {
-      if (isNaN(k)) {
-        nanInRow[j]++;
-        continue;
-      }
-      valid++;
-      if (
-        (i > 0 && isNaN(k - 1)) || (i < nx - 1 && isNaN(k + 1)) ||
-        (j > 0 && isNaN(k - nx)) || (j < ny - 1 && isNaN(k + nx))
-      ) border.push(k);
-    }
-  }
   const keep = options.distances ?? true;
   const distanceKm = keep ? new Float64Array(nx * ny).fill(Infinity) : undefined;
   const spec = new Float64Array([

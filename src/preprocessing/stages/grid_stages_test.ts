@@ -8,7 +8,14 @@ import { buildPipeline } from "../builder.ts";
 import { runPipeline } from "../runner.ts";
 import { valueStatistics } from "../statistics.ts";
 import type { StageData } from "../stage.ts";
-import { defaultStageRegistry, type OutlierReport, qcReportOf, stageReport } from "./mod.ts";
+import {
+  defaultStageRegistry,
+  type OutlierReport,
+  qcReportOf,
+  qcStage,
+  qualityControl,
+  stageReport,
+} from "./mod.ts";
 import { BODIES, field } from "../../../scripts/fixtures/phase2.ts";
 import { gridFixture, surveyPoints, testContext } from "./_testing.ts";
 
@@ -237,6 +244,23 @@ Deno.test("qc stage attaches completeness, seams and the three fixture bodies as
     assert.equal(x.flagged, across, JSON.stringify(x));
     assert.ok(Math.abs(x.offset - (across ? 5 : 0)) < 0.2, JSON.stringify(x));
   }
+});
+
+Deno.test("qualityControl giving its values to the anomaly search reports what it reports keeping them", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const { grid } = await gridFixture("bodies_grid.json");
+  // Gaps, so that the completeness asks the workers for distances while the search runs.
+  const values = Float64Array.from(grid.values);
+  for (let k = 0; k < values.length; k += 37) values[k] = NaN;
+  const holed = { ...grid, values };
+  const params = qcStage.paramsSchema.parse({ supportKm: 1, tileDeg: 0.5 });
+  const kept = await qualityControl(pool, holed, params);
+  const given = { ...holed, values: values.slice() };
+  const consumed = await qualityControl(pool, given, params, { consumeValues: true });
+  assert.equal(given.values.length, 0, "the values went to the anomaly search's worker");
+  assert.deepEqual(consumed, kept);
+  assert.ok(kept.completeness.supported < kept.completeness.cells, "the gaps count");
+  assert.ok(kept.seams.length > 0 && kept.anomalies.length > 0);
 });
 
 function gridValues(d: StageData): Float64Array | Float32Array {

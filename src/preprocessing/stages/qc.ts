@@ -29,6 +29,8 @@ import { z } from "zod";
 import type { Anomaly, ProcessedGrid } from "../../contracts/mod.ts";
 import { DEFAULT_MASK_CELLS } from "../../compute/gridding.ts";
 import {
+  type Completeness,
+  completenessScan,
   gridCompleteness,
   KM_PER_DEGREE,
   qcAnomalies,
@@ -195,14 +197,12 @@ export async function qualityControl(
         `the grid stage's crs parameter`,
     );
   }
-  const c = grid.dataDistanceKm === undefined
-    ? await gridCompleteness(pool, grid, {
-      supportKm: params.supportKm,
-      bbox: options.bbox,
-      distances: false,
-      signal: options.signal,
-    })
-    : footprintCompleteness(grid, params.supportKm, options.bbox);
+  // Everything that reads the values runs before the anomaly search may take them (with
+  // `consumeValues` they go to its worker); the completeness then runs while it searches.
+  const scan = grid.dataDistanceKm === undefined ? completenessScan(grid) : undefined;
+  const footprint = scan === undefined
+    ? footprintCompleteness(grid, params.supportKm, options.bbox)
+    : undefined;
   let survey = options.survey;
   if (survey === undefined && params.tileDeg !== undefined) {
     survey = tileIds(grid, params.tileDeg);
@@ -223,7 +223,21 @@ export async function qualityControl(
     signal: options.signal,
     transferValues: options.consumeValues,
   };
-  const anomalies = await qcAnomalies(pool, grid, anomalyOptions);
+  const searching = qcAnomalies(pool, grid, anomalyOptions);
+  let c: Completeness | ReturnType<typeof footprintCompleteness>;
+  try {
+    c = footprint ?? await gridCompleteness(pool, grid, {
+      supportKm: params.supportKm,
+      bbox: options.bbox,
+      distances: false,
+      signal: options.signal,
+      scan,
+    });
+  } catch (e) {
+    searching.catch(() => {}); // the completeness's error is the one reported
+    throw e;
+  }
+  const anomalies = await searching;
   const edgeBand = fftEdgeBand(grid);
   let edgeAnomalies = 0;
   if (edgeBand !== null) {
