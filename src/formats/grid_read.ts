@@ -16,6 +16,7 @@ import type { ProcessedGrid } from "../contracts/mod.ts";
 // The schemas and the format codecs are loaded when a grid is read (see readGrid).
 type Schemas = typeof import("../contracts/schemas.ts");
 import { normalizeUnit } from "../units/mod.ts";
+import { readWholeFile } from "../fs/mod.ts";
 
 export { GridFileError, type GridFormat, gridFormatOf } from "./grid_format.ts";
 import { GridFileError, gridFormatOf } from "./grid_format.ts";
@@ -107,7 +108,7 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else if (format === "geotiff") {
       const { parseGeoTiffGrid } = await import("./geotiff_read.ts");
-      const bytes = await Deno.readFile(path);
+      const bytes = await readWholeFile(path);
       const g = await parseGeoTiffGrid(bytes, path);
       // The grid holds copies of everything it needs: free the file's bytes (64 MiB for a
       // 4096² float32 band) now rather than at some later garbage collection.
@@ -129,7 +130,7 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else {
       const { parseNetcdfGrid } = await import("./netcdf.ts");
-      const g = parseNetcdfGrid(await Deno.readFile(path), path);
+      const g = parseNetcdfGrid(await readWholeFile(path), path);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
       meta = { units: g.units };
     }

@@ -16,7 +16,7 @@
  */
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
-import { readFile } from "node:fs/promises";
+import { readWholeFile } from "../fs/mod.ts";
 import { registerZarrCodecs } from "./zarr_codecs.ts";
 
 /** Typed arrays the reader returns. */
@@ -208,9 +208,7 @@ async function readChunk(path: string, expectedBytes: number): Promise<Uint8Arra
     // A small chunk (an axis, a short point array) reads in microseconds, less than an async
     // read's hop to the I/O thread pool; big chunks stay async so the event loop keeps running.
     if (expectedBytes <= SMALL_CHUNK_BYTES) return Deno.readFileSync(path);
-    // node:fs's readFile: the fastest and steadiest async whole-file read in Deno 2.9 here
-    // (`Deno.readFile` has a similar best time but a median up to five times slower).
-    return await readFile(path);
+    return await readWholeFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound || (e as { code?: string }).code === "ENOENT") {
       return undefined; // never written: the fill value

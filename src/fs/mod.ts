@@ -7,6 +7,7 @@
  * - {@linkcode publishDir}: a folder built elsewhere (a store's staging folder) put in place.
  * - {@linkcode fileSafeName}: a name (modality, branch) made safe for a file name.
  * - {@linkcode userCacheDir}: the per-user cache folder (`~/.cache/gam`).
+ * - {@linkcode readWholeFile}: a whole data file into a buffer of its own (the fastest read).
  *
  * @example Write a file atomically
  * ```ts
@@ -27,3 +28,4 @@ export {
 } from "./atomic_write.ts";
 export { fileSafeName } from "./safe_name.ts";
 export { userCacheDir } from "./user_cache_dir.ts";
+export { readWholeFile } from "./read_whole_file.ts";
