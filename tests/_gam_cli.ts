@@ -149,7 +149,7 @@ export interface StderrWatch {
  * @param child A child from {@linkcode spawnGam} with stderr `"piped"`.
  *
  * For example `await watchStderr(child).until("its address", (t) => /listening/.test(t), 60_000)`;
- * used by tests/job/serve_db_restart_test.ts.
+ * used by tests/job/db_restart_test.ts.
  */
 export function watchStderr(child: Deno.ChildProcess): StderrWatch {
   let text = "";

@@ -1,11 +1,18 @@
 /**
- * `gam serve` (local mode) against the PostgreSQL server of `DATABASE_URL` while that server
- * restarts: once during a run (its fetch held, the ingestion cache's advisory lock on a reserved
- * connection) and once between runs. The service must go on, the run in hand must end, and the
- * next scheduled run must complete `ok` with the same process.
+ * Local-mode processes against the PostgreSQL server of `DATABASE_URL` while that server
+ * restarts (`scripts/pg_cluster.sh halt`, then `start`). `gam serve`: once during a run (its
+ * fetch held, the ingestion cache's advisory lock on a reserved connection of the service's
+ * client) and once between runs; the service must go on, the run in hand must end, and the next
+ * scheduled run must complete `ok` in the same process. A one-shot `gam run`: the same restart
+ * during its fetch; it must end, and succeed.
+ *
+ * Before the server client replaced itself (src/persistence/postgres_engine.ts), both processes
+ * died of the npm `postgres` client's lost write ("Uncaught TypeError: Cannot read properties of
+ * null (reading 'write')") when the lock's release was sent on the dead connection.
  */
 import assert from "node:assert/strict";
-import { spawnGam, watchStderr } from "../_gam_cli.ts";
+import { collect, spawnGam, watchStderr } from "../_gam_cli.ts";
+import type { RunSummary } from "../../src/job/mod.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 import { cluster, reportServer, requireQueueServer, writeConfig } from "../queue/_fixture.ts";
 
@@ -69,8 +76,11 @@ Deno.test("gam serve: the database restarts during a run and between runs; the n
     release.resolve(); // the fetch ends while the server is away; the lock's release follows
     await cluster("start");
     halted = false;
-    // That run must end (whatever its outcome): none may wait forever on a lost query.
+    // That run must end: none may wait forever on a lost query. It even completes: the lock's
+    // release on the lost connection is moot (the server ended the lock with the session), and
+    // its later statements wait for the new connection.
     await err.until("the end of the run in hand", (t) => runsFinished(t).length >= 1, 120_000);
+    assert.equal(runsFinished(err.text())[0].outcome, "ok", log());
 
     // 2. Between runs: the service's client is idle when the server restarts.
     const before = runsFinished(err.text()).length;
@@ -102,6 +112,48 @@ Deno.test("gam serve: the database restarts during a run and between runs; the n
     } catch { /* already ended */ }
     await child?.status;
     await stderr?.ended;
+    await report.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a one-shot gam run against a server: the database restarts during its fetch; the run ends and succeeds", async () => {
+  const dir = await moduleTempDir({ prefix: "gam-run-dbrestart-" });
+  const report = reportServer();
+  const release = Promise.withResolvers<void>();
+  let halted = false;
+  let child: Deno.ChildProcess | undefined;
+  try {
+    const config = await writeConfig(dir, {
+      mode: "local",
+      params: { report: report.url },
+      net: [report.host],
+    });
+    const held = Promise.withResolvers<void>();
+    let fetches = 0;
+    report.setHold(() => {
+      if (++fetches !== 1) return undefined;
+      held.resolve();
+      return release.promise;
+    });
+    child = spawnGam(["run", "--config", config, "--modality", "gravity", "--json"]);
+    const output = collect(child);
+    await within(held.promise, 60_000, () => "gam run never fetched");
+    await cluster("halt");
+    halted = true;
+    release.resolve();
+    await cluster("start");
+    halted = false;
+    const r = await within(output, 120_000, () => "gam run did not end after the restart");
+    assert.equal(r.code, 0, r.stderr.slice(-4000));
+    assert.equal((JSON.parse(r.stdout) as RunSummary).status, "succeeded");
+  } finally {
+    release.resolve();
+    if (halted) await cluster("start");
+    try {
+      child?.kill("SIGTERM");
+    } catch { /* already ended */ }
+    await child?.status;
     await report.close();
     await Deno.remove(dir, { recursive: true });
   }
