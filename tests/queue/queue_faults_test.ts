@@ -180,7 +180,8 @@ Deno.test("a worker SIGKILLed while it holds a job: the job expires, another wor
 });
 
 // The npm postgres client used to wedge here (a write lost on a closed connection left queries,
-// and the cache lock of an advisory-lock session, hanging forever): see worker.ts.
+// and the cache lock of an advisory-lock session, hanging forever): see the module doc of
+// src/persistence/postgres_engine.ts.
 Deno.test("the database restarts mid-run: workers reconnect and the run completes", dbRestart);
 
 async function dbRestart(): Promise<void> {
