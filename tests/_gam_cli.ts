@@ -127,3 +127,62 @@ export async function migrateServerDatabase(): Promise<void> {
   const r = await gam(["db", "migrate"]);
   if (r.code !== 0) throw new Error(`gam db migrate failed (exit ${r.code}): ${r.stderr}`);
 }
+
+/** The standard error of a running child, read to its end in the background. */
+export interface StderrWatch {
+  /** Everything the child wrote on stderr so far. */
+  text(): string;
+  /**
+   * Resolves once `found(text)` holds for the text so far; fails (`what` and the text in the
+   * message) when the child's stderr ends first or `ms` milliseconds pass. The deadline is a
+   * failure bound, not a wait: it resolves as soon as the line is there.
+   */
+  until(what: string, found: (text: string) => boolean, ms: number): Promise<void>;
+  /** Resolves when the child's stderr has ended. */
+  ended: Promise<void>;
+}
+
+/**
+ * Reads `child.stderr` to its end in the background (so the child never blocks on a full pipe),
+ * for tests that await lines of a long-running `gam` (`gam serve`'s `service.ready` event).
+ *
+ * @param child A child from {@linkcode spawnGam} with stderr `"piped"`.
+ *
+ * For example `await watchStderr(child).until("its address", (t) => /listening/.test(t), 60_000)`;
+ * used by tests/job/db_restart_test.ts.
+ */
+export function watchStderr(child: Deno.ChildProcess): StderrWatch {
+  let text = "";
+  let done = false;
+  let changed = Promise.withResolvers<void>();
+  const ended = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      changed.resolve();
+      changed = Promise.withResolvers<void>();
+    }
+  })().finally(() => {
+    done = true;
+    changed.resolve();
+  });
+  return {
+    text: () => text,
+    ended,
+    async until(what, found, ms) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<"expired">((r) => (timer = setTimeout(() => r("expired"), ms)));
+      try {
+        while (!found(text)) {
+          if (done || await Promise.race([changed.promise, expired]) === "expired") {
+            throw new Error(
+              `${done ? "gam ended" : `${ms} ms passed`} before it printed ${what}; ` +
+                `stderr so far:\n${text.slice(-6000)}`,
+            );
+          }
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

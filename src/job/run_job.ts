@@ -175,6 +175,7 @@ export async function runJob(options: RunJobOptions): Promise<RunSummary> {
       url: databaseUrl,
       dataDir: `${config.defaults.outputDir}/db`,
       engine: options.engine,
+      logger,
     });
   dbPromise?.catch(() => {}); // reported where it is awaited
   // Where the database will say it is (checked against the real one before use).

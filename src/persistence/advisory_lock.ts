@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { SqlClient } from "./sql_client.ts";
+import { isConnectionLoss } from "./connection_loss.ts";
 
 /**
  * The 64-bit advisory-lock id of `name`: the first 8 bytes of its SHA-256 as a signed integer,
@@ -26,7 +27,8 @@ export function advisoryLockId(name: string): string {
 /**
  * Takes the session advisory lock of `name` on a dedicated connection of `sql` (waiting while
  * another session holds it) and returns its release. The connection is held until release;
- * the lock also goes when the connection closes (a killed process releases it).
+ * the lock also goes when the connection closes (a killed process releases it), so a release
+ * whose connection was lost (the server went away) succeeds: the server ended the lock with it.
  *
  * @param sql A server-engine client (`engine: "postgres"`). The embedded engine is one
  *   process's own, so it has nobody to exclude: use the cache's file lock alone there.
@@ -64,7 +66,11 @@ export function advisoryLock(sql: SqlClient, name: string): Promise<AsyncDisposa
           "SELECT pg_advisory_unlock($1::bigint)",
           [id],
           `advisory unlock "${name}"`,
-        );
+        ).catch((e) => {
+          // A session lock ends with its session: when the connection was lost (the server
+          // went away), the server has released it already, and the holder's work stands.
+          if (!isConnectionLoss(e)) throw e;
+        });
       }
     });
     session.catch((e) => {

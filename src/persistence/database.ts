@@ -30,6 +30,7 @@ import { openPglite, type PgliteEngineStart } from "./pglite_engine.ts";
 import { defaultTemplatePath } from "./pglite_template.ts";
 import { createRepository, type Repository } from "./repository.ts";
 import type { EngineKind, SqlClient } from "./sql_client.ts";
+import type { Logger } from "../observability/mod.ts";
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -62,6 +63,11 @@ export interface OpenDatabaseOptions {
    * @default true
    */
   template?: boolean;
+  /**
+   * Where a server client logs that its server went away and that it was replaced (see
+   * `postgres_engine.ts`). @default warnings to stderr
+   */
+  logger?: Logger;
 }
 
 /** An open database: SQL client, repository, migrations, backup and restore. */
@@ -86,6 +92,13 @@ export interface Database extends AsyncDisposable {
   restore(file: string): Promise<void>;
   /** Closes connections (or the embedded instance). */
   close(): Promise<void>;
+  /**
+   * A sign from another client that the server went away (e.g. a connection error of the queue
+   * engine's own pool): a server database replaces its connections unless they still answer
+   * (new work waits for the new ones; see `postgres_engine.ts`). Errors that are not
+   * connection-level, and the embedded engine, are ignored.
+   */
+  reportConnectionLoss(error: unknown): void;
 }
 
 /**
@@ -142,11 +155,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         `Database URL must start with postgres:// or postgresql://, got "${redactUrl(url)}"`,
       );
     }
-    const client = await connectPostgres(url);
+    const client = await connectPostgres(url, { logger: options.logger, where: redactUrl(url) });
     db = build("postgres", redactUrl(url), client, {
       backup: (file) => backupServer(client, url, file),
       restore: (file) => restoreServer(client, url, file),
       close: () => client.end(),
+      reportConnectionLoss: (error) => client.reportConnectionLoss(error),
     }, migrationsDir);
   } else {
     if (!options.dataDir) {
@@ -164,6 +178,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       backup: (file) => backupPglite(client, file),
       restore: (file) => restorePglite(client, file),
       close: () => client.close(),
+      reportConnectionLoss: () => {}, // one process's own engine: no server to lose
     }, migrationsDir);
   }
   const mode = options.migrate ?? (url ? "verify" : true);
@@ -191,7 +206,7 @@ function build(
   engine: EngineKind,
   location: string,
   client: SqlClient,
-  ops: Pick<Database, "backup" | "restore" | "close">,
+  ops: Pick<Database, "backup" | "restore" | "close" | "reportConnectionLoss">,
   migrationsDir: string | undefined,
 ): Database {
   let closed = false;
@@ -210,6 +225,7 @@ function build(
     backup: ops.backup,
     restore: ops.restore,
     close,
+    reportConnectionLoss: ops.reportConnectionLoss,
     [Symbol.asyncDispose]: close,
   };
 }

@@ -129,6 +129,29 @@ export class PersistenceError extends Error {
 }
 
 /**
+ * The database server went away (a restart, a crash, the network) and this operation could not
+ * run on a live connection: it was asked of a connection of a client retired after the loss, or
+ * it waited for a new connection longer than the client's bound. The client goes on reconnecting;
+ * the caller may retry. `isConnectionLoss()` recognises it.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConnectionLostError, PersistenceError } from "./errors.ts";
+ * const e = new ConnectionLostError("advisory unlock failed: the connection was lost", {
+ *   operation: "advisory unlock",
+ * });
+ * console.assert(e instanceof PersistenceError);
+ * ```
+ */
+export class ConnectionLostError extends PersistenceError {
+  /** Builds the error. */
+  constructor(message: string, options: PersistenceErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionLostError";
+  }
+}
+
+/**
  * A migration could not be applied or an applied migration file no longer matches its recorded
  * checksum. `file` names the migration file concerned, when there is one.
  *

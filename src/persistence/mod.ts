@@ -55,3 +55,4 @@ export { type BackupInfo, type ContentChecksums, contentChecksums, GAM_TABLES } 
 export { type Database, openDatabase, type OpenDatabaseOptions, redactUrl } from "./database.ts";
 export type { PgliteEngineStart } from "./pglite_engine.ts";
 export { advisoryLock, advisoryLockId } from "./advisory_lock.ts";
+export { isConnectionLoss } from "./connection_loss.ts";

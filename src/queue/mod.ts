@@ -48,4 +48,3 @@ export {
 } from "./status.ts";
 export { runWorker, type WorkerOptions, type WorkerPlan, workerPlan } from "./worker.ts";
 export { type QueueMetrics, queueMetrics } from "./metrics.ts";
-export { isConnectionLoss, tolerateConnectionLoss } from "./connection_loss.ts";

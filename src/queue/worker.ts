@@ -21,7 +21,6 @@ import { type Database, openDatabase } from "../persistence/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import { defaultRegistry, type MetricsRegistry } from "../observability/metrics/mod.ts";
 import { parseListen, serveProbes } from "../observability/metrics/mod.ts";
-import { delay } from "../ingestion/mod.ts";
 import { databaseCacheLock } from "../job/mod.ts";
 import { DEAD_LETTER_QUEUE, openBoss, QUEUES, SCHEDULE_QUEUE } from "./boss.ts";
 import { registerSchedules, scheduledRunId, type ScheduleTick, scheduleTick } from "./schedules.ts";
@@ -37,7 +36,6 @@ import {
   type Runtime,
 } from "./handlers.ts";
 import { loadQueuedRun, type QueuedRun } from "./run_record.ts";
-import { isConnectionLoss, tolerateConnectionLoss } from "./connection_loss.ts";
 import { queueMetrics, WORKER_INSTANCE_PREFIX } from "./metrics.ts";
 import type { QueueName } from "../config/mod.ts";
 
@@ -126,7 +124,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }]);
   }
   const plan = workerPlan(config.execution.profiles, options.profile, options.concurrency);
-  let db = await openDatabase({ url });
+  // The client replaces itself when the server goes away (a restart): see postgres_engine.ts in
+  // src/persistence. Jobs whose queries were in hand then fail and their jobs retry.
+  const db = await openDatabase({ url, logger });
   let boss: PgBoss;
   try {
     boss = await openBoss({
@@ -140,53 +140,13 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     throw e;
   }
   const metrics = queueMetrics(registry, boss, config.execution.queue.schema);
-  // A database restart can wedge the npm postgres client (3.4.9): a write buffered for a
-  // connection whose socket has closed is flushed from a setImmediate callback, which throws
-  // ("Cannot read properties of null (reading 'write')", porsager/postgres#1208). The query
-  // it carried then never settles, and the connection keeps the stale buffer, so its later
-  // queries hang too. A reserved connection (the cache's advisory lock) hangs its unlock
-  // forever, with the cache entry's file lock still held: every retry of that tile waited for
-  // the lock past its expiry and was dead-lettered. So on that error, and on a job failing with
-  // a connection-level error, the client is retired at once (ending it rejects every query it
-  // holds, the lost ones too, so their handlers fail, release their locks, and their jobs
-  // retry) and a new one is opened, retried until the server answers; jobs wait for it.
-  const onUncaught = (e: ErrorEvent) => {
-    if (!/reading 'write'/.test(String(e.error?.message ?? e.message))) return;
-    e.preventDefault();
-    logger.warn("database client lost a write (connection closed mid-query): replacing it", {
-      error: e.error,
-    });
-    retire(db);
-  };
-  let reconnecting: Promise<void> | undefined;
-  const retiring = new Set<Promise<void>>();
-  const retire = (client: Database) => {
-    if (client !== db || reconnecting) return; // already replaced, or being replaced
-    const closing = client.close().catch(() => {}).finally(() => retiring.delete(closing));
-    retiring.add(closing);
-    reconnecting = (async () => {
-      for (let attempt = 0; !options.signal.aborted; attempt++) {
-        try {
-          db = await openDatabase({ url });
-          logger.info("database client replaced", { attempts: attempt + 1 });
-          return;
-        } catch (error) {
-          if (attempt === 0) logger.warn("database not reachable yet; retrying", { error });
-          await delay(Math.min(2_000, 250 * 2 ** attempt), options.signal).catch(() => {});
-        }
-      }
-    })().finally(() => reconnecting = undefined);
-  };
-  globalThis.addEventListener("error", onUncaught);
-  // The engine's pool sees the server go away first (it polls): our client is retired then too,
-  // because a query handed to a connection as it closes can be lost without any error (the
-  // client keeps a stale write timer, so the query is never sent, nothing rejects it, and a
-  // handler waiting on it, with its cache locks, would hang for good).
+  // The engine's pool polls, so it often sees the server go away first: our client checks its
+  // own connections then (a query handed to a connection as it closes can be lost without any
+  // error, and a handler waiting on it would hang with its cache locks).
   boss.on("error", (error) => {
     logger.warn("queue engine error (it retries)", { error });
-    if (isConnectionLoss(error)) retire(db);
+    db.reportConnectionLoss(error);
   });
-  const untolerate = tolerateConnectionLoss(logger);
 
   let stopping = false;
   // Aborted after the shutdown grace period: jobs still running then fail their attempt.
@@ -196,16 +156,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const runs = new Map<string, Promise<QueuedRun>>();
   const ctx: HandlerContext = {
     boss,
-    get db() {
-      return db;
-    },
+    db,
     logger,
     signal: abort.signal,
     pool: () => pool ??= new WorkerPool({ size: Math.max(1, plan.wasmPool) }),
     run(runId) {
       let r = runs.get(runId);
       if (!r) {
-        r = loadQueuedRun(ctx.db, runId).then((run) => {
+        r = loadQueuedRun(db, runId).then((run) => {
           if (!run) throw new RangeError(`no queued run "${runId}" in the database`);
           return run;
         });
@@ -217,7 +175,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     runtime(run) {
       let rt = runtimes.get(run.configHash);
       if (!rt) {
-        rt = createRuntime(run, () => ctx.db, logger, registry);
+        rt = createRuntime(run, db, logger, registry);
         rt.catch(() => runtimes.delete(run.configHash));
         runtimes.set(run.configHash, rt);
       }
@@ -232,16 +190,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     persist: (d) => persistQueuedModality(ctx, ModalityJobSchema.parse(d)),
   };
   const timed = async (queue: string, fn: () => Promise<object>) => {
-    if (reconnecting) await reconnecting;
-    const client = db;
     const stop = metrics.duration.startTimer({ queue });
     try {
       const out = await fn();
       metrics.jobs.inc({ queue, outcome: "skipped" in out ? "skipped" : "completed" });
       return out;
     } catch (error) {
-      // A job that failed on a lost connection: the next ones get a new client.
-      if (isConnectionLoss(error)) retire(client);
+      // A job failed on a lost connection (ours or the engine's): the client checks its own.
+      db.reportConnectionLoss(error);
       metrics.jobs.inc({ queue, outcome: "failed" });
       logger.warn("job failed (the queue retries it)", { queue, error });
       throw error;
@@ -337,7 +293,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         const runId = scheduledRunId(modality, tick);
         const plan = await submitRun({
           boss,
-          db: ctx.db,
+          db,
           config,
           configHash: options.loaded.hash,
           runId,
@@ -376,11 +332,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     clearTimeout(grace);
     await pool?.close();
     for (const rt of runtimes.values()) await rt.then((r) => r.close(), () => {});
-    await reconnecting;
-    await Promise.all([db.close(), ...retiring]);
+    await db.close();
     await server.shutdown();
-    globalThis.removeEventListener("error", onUncaught);
-    untolerate();
     logger.info("worker stopped");
   }
 }
@@ -388,7 +341,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 /** The plugins, ingestion service and caches for one run configuration. */
 async function createRuntime(
   run: QueuedRun,
-  db: () => Database,
+  db: Database,
   logger: Logger,
   registry: MetricsRegistry,
 ): Promise<Runtime & { close(): Promise<void> }> {
@@ -409,7 +362,7 @@ async function createRuntime(
     metrics: registry,
     logger,
     // Workers on other hosts fetch the same entry once: the PostgreSQL advisory lock.
-    extraLock: (path: string) => databaseCacheLock(Promise.resolve(db()))(path),
+    extraLock: databaseCacheLock(Promise.resolve(db)),
   };
   return {
     ingestion,

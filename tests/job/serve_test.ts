@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 
-import { migrateServerDatabase, ROOT, spawnGam } from "../_gam_cli.ts";
+import { migrateServerDatabase, ROOT, spawnGam, watchStderr } from "../_gam_cli.ts";
 
 await migrateServerDatabase();
 
@@ -29,38 +29,14 @@ Deno.test({
     const child = spawnGam(["serve", "--config", `${dir}/ingestion.yaml`, "--run-now"], {
       stdout: "null",
     });
-    // The child's stderr is read to its end in the background (the child never blocks on a full
-    // pipe); `printed` awaits a line in it. Its deadline is only a failure bound (a child that
-    // never prints the line), not a wait.
-    let text = "";
-    let changed = Promise.withResolvers<void>();
-    const drained = (async () => {
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-        text += chunk;
-        changed.resolve();
-        changed = Promise.withResolvers<void>();
-      }
-      changed.resolve();
-    })();
-    let ended = false;
-    drained.finally(() => (ended = true));
-    const printed = async (what: string, found: (text: string) => boolean, ms: number) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const expired = new Promise<"expired">((r) => (timer = setTimeout(() => r("expired"), ms)));
-      try {
-        while (!found(text)) {
-          if (ended || await Promise.race([changed.promise, expired]) === "expired") {
-            assert.fail(`gam serve did not print ${what}; stderr so far:\n${text}`);
-          }
-        }
-      } finally {
-        clearTimeout(timer);
-      }
-    };
+    // The child's stderr is read to its end in the background; `printed` awaits a line in it
+    // (its deadline is only a failure bound, not a wait).
+    const stderr = watchStderr(child);
+    const printed = stderr.until;
     const event = (name: string, fields = "") => (t: string) =>
       t.split("\n").some((line) => line.includes(`"event":"${name}"`) && line.includes(fields));
     await printed("its address", (t) => /listening on http:\/\/[^ ]+/.test(t), 60_000);
-    const base = /listening on (http:\/\/[^ ]+)/.exec(text)![1];
+    const base = /listening on (http:\/\/[^ ]+)/.exec(stderr.text())![1];
     try {
       assert.equal(await (await fetch(`${base}/healthz`)).text(), "ok\n");
       // Ready once the database is open (seconds for the embedded engine): the service logs
@@ -92,8 +68,8 @@ Deno.test({
       child.kill("SIGTERM");
     }
     const status = await child.status;
-    await drained;
-    assert.equal(status.code, 0, text);
-    assert.match(text, /stopping/);
+    await stderr.ended;
+    assert.equal(status.code, 0, stderr.text());
+    assert.match(stderr.text(), /stopping/);
   },
 });

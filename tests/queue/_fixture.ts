@@ -8,7 +8,7 @@
  * @module
  */
 import { stringify } from "yaml";
-import { migrateServerDatabase, spawnGam } from "../_gam_cli.ts";
+import { migrateServerDatabase, ROOT, spawnGam } from "../_gam_cli.ts";
 import { openDatabase } from "../../src/persistence/mod.ts";
 
 /** The plugin module (TypeScript source). Lattice step 0.011 degrees, jitter from a hash. */
@@ -67,6 +67,11 @@ export interface ConfigOptions {
   queue?: Record<string, unknown>;
   tileSize?: number;
   shutdownTimeoutMs?: number;
+  /**
+   * For `gam serve` (local mode): gravity alone, on this 5-field cron schedule, its events
+   * (`service.ready`, `service.run_finished`) as JSON info lines, probes on a free loopback port.
+   */
+  serveSchedule?: string;
 }
 
 /** Writes the plugin and a configuration into `dir`; returns the configuration's path. */
@@ -94,20 +99,27 @@ export async function writeConfig(dir: string, o: ConfigOptions = {}): Promise<s
       workers: 1,
       outputDir: `${dir}/out`,
       cacheDir: `${dir}/cache`,
-      logLevel: "warn",
+      logLevel: o.serveSchedule ? "info" : "warn",
+      ...(o.serveSchedule ? { logFormat: "json" } : {}),
     },
-    service: { shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10_000 },
+    service: {
+      shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10_000,
+      ...(o.serveSchedule ? { listen: "127.0.0.1:0" } : {}),
+    },
     execution: {
       mode: o.mode ?? "queue",
       tile: { size: o.tileSize ?? 0.2 },
       queue: { retryLimit: 1, retryDelay: 0, retryBackoff: false, expireIn: "4s", ...o.queue },
     },
     modalities: {
-      gravity: modality(
-        "mGal",
-        o.gravity ?? "grid(method=idw, spacing=0.01, radius=0.03, k=8) -> qc",
-      ),
-      magnetic: modality("nT", o.magnetic ?? "grid(method=block-mean, spacing=0.01) -> qc"),
+      gravity: {
+        ...modality("mGal", o.gravity ?? "grid(method=idw, spacing=0.01, radius=0.03, k=8) -> qc"),
+        ...(o.serveSchedule ? { schedule: o.serveSchedule } : {}),
+      },
+      magnetic: {
+        ...modality("nT", o.magnetic ?? "grid(method=block-mean, spacing=0.01) -> qc"),
+        ...(o.serveSchedule ? { enabled: false } : {}),
+      },
     },
   };
   const path = `${dir}/gam.yaml`;
@@ -240,4 +252,20 @@ export async function requireQueueServer(): Promise<void> {
     );
   }
   await migrateServerDatabase();
+}
+
+/**
+ * Runs `scripts/pg_cluster.sh VERB` for the cluster of `DATABASE_URL` (its port): `halt` stops
+ * the server and keeps its data, `start` resumes it. A database restart is the two in turn.
+ */
+export async function cluster(verb: "halt" | "start"): Promise<void> {
+  const port = new URL(Deno.env.get("DATABASE_URL")!).port;
+  const out = await new Deno.Command(`${ROOT}scripts/pg_cluster.sh`, {
+    args: [verb],
+    env: { GAM_PG_PORT: port, GAM_SKIP_APT: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stderr);
+  if (out.code !== 0) throw new Error(`pg_cluster.sh ${verb} failed (${out.code}): ${text}`);
 }

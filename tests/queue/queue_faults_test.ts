@@ -5,10 +5,11 @@
  * (workers reconnect), and two overlapping runs sharing cache entries across processes.
  */
 import assert from "node:assert/strict";
-import { gam, ROOT } from "../_gam_cli.ts";
+import { gam } from "../_gam_cli.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 import type { RunSummary } from "../../src/job/mod.ts";
 import {
+  cluster,
   endRunsUnder,
   reportServer,
   requireQueueServer,
@@ -178,21 +179,9 @@ Deno.test("a worker SIGKILLed while it holds a job: the job expires, another wor
   }
 });
 
-/** Runs `scripts/pg_cluster.sh VERB` for the cluster of `DATABASE_URL` (its port). */
-async function cluster(verb: "halt" | "start"): Promise<void> {
-  const port = new URL(Deno.env.get("DATABASE_URL")!).port;
-  const out = await new Deno.Command(`${ROOT}scripts/pg_cluster.sh`, {
-    args: [verb],
-    env: { GAM_PG_PORT: port, GAM_SKIP_APT: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stderr);
-  if (out.code !== 0) throw new Error(`pg_cluster.sh ${verb} failed (${out.code}): ${text}`);
-}
-
 // The npm postgres client used to wedge here (a write lost on a closed connection left queries,
-// and the cache lock of an advisory-lock session, hanging forever): see worker.ts.
+// and the cache lock of an advisory-lock session, hanging forever): see the module doc of
+// src/persistence/postgres_engine.ts.
 Deno.test("the database restarts mid-run: workers reconnect and the run completes", dbRestart);
 
 async function dbRestart(): Promise<void> {

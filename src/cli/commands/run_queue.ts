@@ -17,7 +17,6 @@ import {
   queuedRunStatus,
   queuedRunSummary,
   submitRun,
-  tolerateConnectionLoss,
 } from "../../queue/mod.ts";
 
 /** How often a waiting `gam run --mode queue` reads the run's progress, milliseconds. */
@@ -46,7 +45,9 @@ export async function runQueued(
 ): Promise<{ runId: string; summary?: RunSummary }> {
   const { config, hash } = options.loaded;
   const url = resolveDatabaseUrl(config)!; // the loader refuses queue mode without one
-  const db = await openDatabase({ url });
+  // One client for the submission and the wait: it replaces itself when the server restarts
+  // (see postgres_engine.ts in src/persistence), so a restart while waiting ends nothing.
+  const db = await openDatabase({ url, logger: options.logger });
   try {
     const boss = await openBoss({ url, settings: config.execution.queue, instanceName: "run" });
     const runId = options.runId ?? newCorrelationId("run");
@@ -67,18 +68,14 @@ export async function runQueued(
     } finally {
       await boss.stop({ graceful: false, timeout: 2_000 });
     }
-    await db.close();
     if (options.detach) return { runId };
     const progress = createProgress({});
-    // A database restart while waiting must not end the command: see connection_loss.ts.
-    const untolerate = tolerateConnectionLoss(options.logger);
     try {
       const finished = new Set<string>();
       while (!options.signal.aborted) {
-        // The database may be briefly away (a restart): keep waiting, the client reconnects.
-        // A connection per poll: a client whose server restarted is never reused (the npm
-        // postgres client can fail on a socket it lost while a query was queued).
-        const s = await withDatabase(url, (d) => queuedRunStatus(d, runId)).catch((error) => {
+        // The database may be briefly away (a restart): a poll that fails (after the client's
+        // bounded wait for a new connection) is logged, and the next one tries again.
+        const s = await queuedRunStatus(db, runId).catch((error) => {
           options.logger.warn("cannot read the run's progress; retrying", { error });
           return { status: "running", modalities: [] };
         });
@@ -102,23 +99,10 @@ export async function runQueued(
         await abortableSleep(POLL_MS, options.signal);
       }
     } finally {
-      untolerate();
       progress.close();
     }
     if (options.signal.aborted) return { runId };
-    return { runId, summary: await withDatabase(url, (d) => queuedRunSummary(d, runId)) };
-  } finally {
-    await db.close(); // again after a failed submit: closing twice is harmless
-  }
-}
-
-async function withDatabase<T>(
-  url: string,
-  fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
-): Promise<T> {
-  const db = await openDatabase({ url });
-  try {
-    return await fn(db);
+    return { runId, summary: await queuedRunSummary(db, runId) };
   } finally {
     await db.close();
   }

@@ -81,10 +81,13 @@ Options:
     );
     // One database for the life of the service: runs share it (an embedded data folder may be
     // open in one place only). Opening is slow for the embedded engine, so /readyz waits for it.
+    // A server client replaces itself when the server restarts (see postgres_engine.ts in
+    // src/persistence): statements in hand then fail after a short grace, new ones wait for it.
     let database: Awaited<ReturnType<typeof openDatabase>> | undefined;
     const opening = openDatabase({
       url: resolveDatabaseUrl(cfg),
       dataDir: `${cfg.defaults.outputDir}/db`,
+      logger,
     }).then(async (db) => {
       // Runs of processes that died since the last start are marked interrupted now, not at
       // the first scheduled run (which may be hours away).
