@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { ContractError } from "./errors.ts";
 import { validateProcessedGrid } from "./processed_grid.ts";
 import { validateAnomaly, validateInversionResult } from "./anomaly.ts";
-import { canonicalChecksum, gridChecksum } from "./checksum.ts";
+import { canonicalChecksum, gridChecksum, GridChecksumStream } from "./checksum.ts";
+import type { ProcessedGrid } from "./processed_grid.ts";
 
 function grid(o: Record<string, unknown> = {}) {
   return {
@@ -129,4 +130,62 @@ Deno.test("validateInversionResult() requires model and uncertainty of the same 
     () => validateInversionResult({ modelType: "density", model: grid(), uncertainty: other }),
     /uncertainty grid \(2 x 2\) must have the same shape and coordinates as the model grid \(3 x 2\)/,
   );
+});
+
+/** The test grid with `values` on `nx` columns (axes of 0.5° steps to match). */
+function sized(values: ProcessedGrid["values"], nx: number): ProcessedGrid {
+  const ny = values.length / nx;
+  return validateProcessedGrid(grid({
+    lat: Float64Array.from({ length: ny }, (_, i) => 45 + i * 0.5),
+    lon: Float64Array.from({ length: nx }, (_, i) => 10 + i * 0.5),
+    values,
+  }));
+}
+
+Deno.test("GridChecksumStream: any cut into ranges gives gridChecksum of the finished grid", () => {
+  const values = Float64Array.from({ length: 300 * 501 }, (_, i) => Math.sin(i / 7) * 100);
+  for (let i = 0; i < values.length; i += 61) values[i] = NaN;
+  // One NaN with a payload: hashed as the canonical NaN, whatever range it falls in.
+  new DataView(values.buffer).setUint32(8 * 5 + 4, 0xfff80001, true);
+  const g = sized(values, 501);
+  const want = gridChecksum(g);
+  let seed = 3;
+  for (let trial = 0; trial < 10; trial++) {
+    const stream = new GridChecksumStream(g, values);
+    for (let from = 0; from < values.length;) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      const to = Math.min(values.length, from + 1 + (seed % 90_000));
+      stream.update(from, to);
+      from = to;
+    }
+    assert.equal(stream.digest(), want, `trial ${trial}`);
+    assert.ok(stream.matches(g));
+  }
+  // Float32 values hash as float32, as gridChecksum does.
+  const f32 = Float32Array.from(values);
+  const s32 = new GridChecksumStream(g, f32);
+  s32.update(0, f32.length);
+  assert.equal(s32.digest(), gridChecksum({ ...g, values: f32 }));
+  assert.notEqual(s32.digest(), want);
+});
+
+Deno.test("GridChecksumStream refuses ranges out of order and an early digest", () => {
+  const g = sized(new Float64Array(12).fill(1), 4);
+  const stream = new GridChecksumStream(g, g.values);
+  assert.throws(() => stream.update(4, 8), /range 4\.\.8 received, expected one from 0 up to 12/);
+  stream.update(0, 4);
+  assert.throws(() => stream.digest(), /4 of 12 values hashed, expected all/);
+  assert.throws(() => stream.update(4, 13), /expected one from 4 up to 12/);
+  stream.update(4, 12);
+  assert.equal(stream.digest(), gridChecksum(g));
+});
+
+Deno.test("GridChecksumStream.matches only the grid it hashed", () => {
+  const g = sized(new Float64Array(12).fill(1), 4);
+  const stream = new GridChecksumStream(g, g.values);
+  assert.ok(stream.matches({ ...g }));
+  assert.ok(!stream.matches({ ...g, units: "nT" }));
+  assert.ok(!stream.matches({ ...g, lat: g.lat.slice() }));
+  assert.ok(!stream.matches({ ...g, values: g.values.slice() }));
+  assert.ok(!stream.matches({ ...g, registration: "pixel" }));
 });
