@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../observability/mod.ts";
 import { scratchDatabase, skipServer } from "./_testing.ts";
+import { within } from "../_testing/within.ts";
 import {
   advisoryLock,
   advisoryLockId,
@@ -49,21 +50,6 @@ async function terminateOthers(admin: Database): Promise<number> {
         WHERE datname = current_database() AND pid <> pg_backend_pid()) t`,
   );
   return rows[0].n;
-}
-
-/** `promise`, or a failure after `ms` (a bound: a hang fails the test instead of stalling it). */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not settled after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 Deno.test({

@@ -15,6 +15,7 @@ import { collect, spawnGam, watchStderr } from "../_gam_cli.ts";
 import type { RunSummary } from "../../src/job/mod.ts";
 import { moduleTempDir } from "../../src/_testing/temp_dir.ts";
 import { cluster, reportServer, requireQueueServer, writeConfig } from "../queue/_fixture.ts";
+import { within } from "../../src/_testing/within.ts";
 
 // A server, migrated (the fixture's precondition is the queue tests' one: the same server).
 await requireQueueServer();
@@ -24,21 +25,6 @@ function runsFinished(text: string): { outcome: string; modality: string }[] {
   return text.split("\n")
     .filter((line) => line.includes('"event":"service.run_finished"'))
     .map((line) => JSON.parse(line));
-}
-
-/** `promise`, or a failure naming `what` after `ms` milliseconds (a bound, not a wait). */
-async function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(what())), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 Deno.test("gam serve: the database restarts during a run and between runs; the next run completes ok", async () => {
