@@ -26,7 +26,7 @@
 
 use delaunator::{triangulate, Point};
 
-use super::{check_points, cos_lat, GridError, GridSpec};
+use super::{check_banded, cos_lat, GridError, GridSpec};
 
 /// Tolerance on barycentric coordinates for "inside a triangle".
 const INSIDE_EPS: f64 = 1e-12;
@@ -50,8 +50,7 @@ pub fn grid_linear(
     row0: u32,
     row1: u32,
 ) -> Result<Vec<f64>, GridError> {
-    check_points(lon, lat, Some(z))?;
-    let (r0, r1) = spec.band(row0, row1)?;
+    let (r0, r1) = check_banded(lon, lat, Some(z), spec, row0, row1)?;
     let nx = spec.nx;
     let keep = unique_first(lon, lat);
     if keep.len() < 3 {

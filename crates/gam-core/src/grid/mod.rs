@@ -229,6 +229,20 @@ pub fn cos_lat(lat_deg: f64) -> f64 {
     lat_deg.to_radians().cos()
 }
 
+/// The set-up of every banded kernel: checks the points ([`check_points`]) and the band
+/// ([`GridSpec::band`]), in that order, and returns the band as `usize`s.
+pub fn check_banded(
+    lon: &[f64],
+    lat: &[f64],
+    z: Option<&[f64]>,
+    spec: &GridSpec,
+    row0: u32,
+    row1: u32,
+) -> Result<(usize, usize), GridError> {
+    check_points(lon, lat, z)?;
+    spec.band(row0, row1)
+}
+
 /// Checks that `lon`, `lat` (and `z` when given) have equal lengths and hold
 /// only finite numbers.
 pub fn check_points(lon: &[f64], lat: &[f64], z: Option<&[f64]>) -> Result<(), GridError> {
@@ -403,10 +417,10 @@ mod bench {
         let ny = spec.ny as u32;
         time("index build", || index::PointIndex::new(&lon, &lat));
         time("block mean", || {
-            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, false).unwrap()
+            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, false, true).unwrap()
         });
         time("block median", || {
-            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, true).unwrap()
+            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, true, true).unwrap()
         });
         time("nearest r=0.05", || {
             nearest::grid_nearest(&lon, &lat, &z, &spec, 0, ny, 0.05).unwrap()
