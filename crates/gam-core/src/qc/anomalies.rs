@@ -265,6 +265,7 @@ mod tests {
     use super::*;
     use crate::arrays::view2;
     use crate::outliers::stats::nan_median_mad;
+    use crate::test_rng::Lcg;
 
     fn bodies() -> (GridSpec, Vec<f64>, [(f64, f64, f64); 3]) {
         let spec = GridSpec::from_slice(&[20.0, -30.0, 0.05, 0.05, 90.0, 70.0]).unwrap();
@@ -274,14 +275,11 @@ mod tests {
             (23.5, -28.0, 25.0),
             (22.0, -27.3, -30.0),
         ];
-        let mut s = 7u64;
+        let mut rng = Lcg(7);
         let v = (0..spec.nx * spec.ny)
             .map(|k| {
                 let (lon, lat) = (spec.lon(k % spec.nx), spec.lat(k / spec.nx));
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let noise = ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2.0;
+                let noise = (rng.unit() - 0.5) * 2.0;
                 let mut f = 500.0 + 30.0 * (lon - 20.0) - 12.0 * (lat + 30.0) + noise;
                 for (bx, by, a) in b {
                     f += a
@@ -349,26 +347,13 @@ mod tests {
             Regional::Gaussian(12.0),
         ] {
             for threshold in [2.0, 3.0, 4.0] {
-                let want = find_anomalies_reference(
-                    view2(&v, spec.nx, spec.ny).unwrap(),
-                    &spec,
-                    regional,
-                    threshold,
-                    2,
-                )
-                .unwrap();
+                let view = || view2(&v, spec.nx, spec.ny).unwrap();
+                let want = find_anomalies_reference(view(), &spec, regional, threshold, 2).unwrap();
                 assert!(!want.is_empty());
                 let mut own = v.clone();
                 let got = find_anomalies_in_place(&mut own, &spec, regional, threshold, 2).unwrap();
                 assert_eq!(got, want, "{regional:?} {threshold}");
-                let via_view = find_anomalies(
-                    view2(&v, spec.nx, spec.ny).unwrap(),
-                    &spec,
-                    regional,
-                    threshold,
-                    2,
-                )
-                .unwrap();
+                let via_view = find_anomalies(view(), &spec, regional, threshold, 2).unwrap();
                 assert_eq!(via_view, want);
             }
         }
