@@ -213,15 +213,11 @@ mod tests {
 
     #[test]
     fn rms_within_ten_percent_of_scipy_griddata_linear() {
-        use super::super::test_util::{col, interp_refs, rms};
-        let fx = interp_refs();
-        let spec = GridSpec::from_slice(&col(&fx, "spec")).unwrap();
-        let (lon, lat, z) = (col(&fx, "lon"), col(&fx, "lat"), col(&fx, "z"));
-        let truth = col(&fx, "truth");
-        let scipy = col(&fx, "scipy_linear");
-        let v = grid_linear(&lon, &lat, &z, &spec, 0, spec.ny as u32).unwrap();
-        let (ours, n) = rms(&v, &truth);
-        let (theirs, m) = rms(&scipy, &truth);
+        use super::super::test_util::{interp_refs, rms};
+        let f = interp_refs("scipy_linear");
+        let v = grid_linear(&f.lon, &f.lat, &f.z, &f.spec, 0, f.spec.ny as u32).unwrap();
+        let (ours, n) = rms(&v, &f.truth);
+        let (theirs, m) = rms(&f.reference, &f.truth);
         // same hull: the NaN masks agree except possibly on hull edges
         assert!(n.abs_diff(m) <= 3, "{n} vs {m} nodes");
         assert!(ours <= 1.1 * theirs, "rms {ours} vs scipy {theirs}");

@@ -303,9 +303,30 @@ pub(crate) mod test_util {
         }
     }
 
-    /// The interpolation reference fixture (scripts/fixtures/interp_refs.py).
-    pub fn interp_refs() -> serde_json::Value {
-        serde_json::from_str(include_str!("../../tests/fixtures/interp_refs.json")).unwrap()
+    /// The interpolation reference fixture (scripts/fixtures/interp_refs.py): its grid,
+    /// points, true field and one reference tool's grid.
+    pub struct InterpRefs {
+        pub spec: super::GridSpec,
+        pub lon: Vec<f64>,
+        pub lat: Vec<f64>,
+        pub z: Vec<f64>,
+        pub truth: Vec<f64>,
+        /// The reference tool's grid (the fixture's field `reference`).
+        pub reference: Vec<f64>,
+    }
+
+    /// The fixture with the reference grid `reference` (`"scipy_linear"`, ...).
+    pub fn interp_refs(reference: &str) -> InterpRefs {
+        let fx: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/interp_refs.json")).unwrap();
+        InterpRefs {
+            spec: super::GridSpec::from_slice(&col(&fx, "spec")).unwrap(),
+            lon: col(&fx, "lon"),
+            lat: col(&fx, "lat"),
+            z: col(&fx, "z"),
+            truth: col(&fx, "truth"),
+            reference: col(&fx, reference),
+        }
     }
 
     /// A numeric array of a fixture (`null` becomes NaN).
@@ -410,6 +431,13 @@ mod bench {
         r
     }
 
+    /// The benchmarks' mincurv parameters (GMT `surface -T0.25`, automatic convergence).
+    const MINCURV_T025: mincurv::MincurvParams = mincurv::MincurvParams {
+        tension: 0.25,
+        convergence: 0.0,
+        max_iterations: 500,
+    };
+
     #[test]
     #[ignore]
     fn bench_local_methods() {
@@ -454,11 +482,7 @@ mod bench {
                 writeln!(f, "{:?} {:?} {:?}", lon[k], lat[k], z[k]).unwrap();
             }
         }
-        let p = mincurv::MincurvParams {
-            tension: 0.25,
-            convergence: 0.0,
-            max_iterations: 500,
-        };
+        let p = MINCURV_T025;
         let g = time("mincurv T=0.25", || {
             mincurv::grid_mincurv(&lon, &lat, &z, &spec, p).unwrap()
         });
@@ -514,11 +538,7 @@ mod bench {
             lat.push(v[1]);
             z.push(v[2]);
         }
-        let p = mincurv::MincurvParams {
-            tension: 0.25,
-            convergence: 0.0,
-            max_iterations: 500,
-        };
+        let p = MINCURV_T025;
         let g = time("mincurv file", || {
             mincurv::grid_mincurv(&lon, &lat, &z, &spec, p).unwrap()
         });
