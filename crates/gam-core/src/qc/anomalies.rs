@@ -88,14 +88,7 @@ pub fn find_anomalies(
     threshold: f64,
     min_cells: usize,
 ) -> Result<Vec<Anomaly>, QcError> {
-    let (nx, ny) = (spec.nx, spec.ny);
-    if values.dim() != (ny, nx) {
-        return Err(QcError::BadLength {
-            name: "values",
-            expected: nx * ny,
-            got: values.len(),
-        });
-    }
+    check_dim(values, spec)?;
     let mut own: Vec<f64> = values.iter().copied().collect();
     find_anomalies_in_place(&mut own, spec, regional, threshold, min_cells)
 }
@@ -147,6 +140,18 @@ pub fn find_anomalies_in_place(
     // The median and MAD do not depend on the order of the cells; no copy of the residual.
     let (med, mad) = nan_median_mad_no_copy(values);
     collect_anomalies(resid, spec, med, mad, threshold, min_cells)
+}
+
+/// Refuses `values` whose shape is not `(ny, nx)` (a transposed view of the right length too).
+fn check_dim(values: ArrayView2<'_, f64>, spec: &GridSpec) -> Result<(), QcError> {
+    if values.dim() == (spec.ny, spec.nx) {
+        return Ok(());
+    }
+    Err(QcError::BadLength {
+        name: "values",
+        expected: spec.nx * spec.ny,
+        got: values.len(),
+    })
 }
 
 /// Refuses a `values` length that is not `nx * ny`, a `threshold` that is not finite and
@@ -306,14 +311,8 @@ mod tests {
         threshold: f64,
         min_cells: usize,
     ) -> Result<Vec<Anomaly>, QcError> {
+        check_dim(values, spec)?;
         check_args(values.len(), spec, regional, threshold)?;
-        if values.dim() != (spec.ny, spec.nx) {
-            return Err(QcError::BadLength {
-                name: "values",
-                expected: spec.nx * spec.ny,
-                got: values.len(),
-            });
-        }
         let reg = match regional {
             Regional::Gaussian(s) => {
                 // Plane first, so the edge-truncated kernel does not bend a regional gradient.
