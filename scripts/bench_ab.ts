@@ -21,9 +21,11 @@ type Api = Record<string, (...args: unknown[]) => unknown> & {
 
 async function load(root: string): Promise<Api> {
   const mod = await import(`${root}/src/compute/mod.ts`);
-  // Before the compute/ split the filters lived in filters.ts only.
+  // Before the compute/ split the filters lived in filters.ts only; since the surfaces split,
+  // gridPoints is on the gridding.ts sub-surface.
   const filters = await import(`${root}/src/compute/filters.ts`);
-  return { ...filters, ...mod } as Api;
+  const gridding = await import(`${root}/src/compute/gridding.ts`);
+  return { ...filters, ...gridding, ...mod } as Api;
 }
 
 if (import.meta.main) {

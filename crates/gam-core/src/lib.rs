@@ -30,3 +30,6 @@ pub mod qc;
 pub mod spectral;
 pub mod table;
 pub mod tiering;
+
+#[cfg(test)]
+mod test_rng;

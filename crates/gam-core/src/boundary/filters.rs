@@ -4,19 +4,19 @@
 //! NaN as nodata and their size passed as `nx`, `ny`. Each function views its grids as
 //! `ny × nx` `ndarray` views ([`crate::arrays::view2`], no copy; a length that is not
 //! `nx * ny` is the kernel's shape error), and returns the kernel's `Array2` as its
-//! row-major buffer ([`crate::arrays::into_row_major`], no copy). Errors throw a JS `Error` whose
-//! message is the kernel error's text naming the parameter. The `*_impl` twins hold the
-//! logic (and return the message as `String`) so that native `cargo test` covers them; the
-//! `#[wasm_bindgen]` functions only map the error.
+//! row-major buffer ([`crate::arrays::into_row_major`], no copy). Errors are the kernel error's text naming the
+//! parameter, thrown as a JS `Error` ([`super::BoundaryError`]). The `*_into` exports are the plain
+//! ones writing their result over their input.
 //!
 //! Banded functions (`gaussian_filter`, `median_filter`) return rows `row0..row1` of the
 //! grid they are given; pass a band plus a halo of `floor(4·sigma_y + 0.5)` rows (Gaussian)
 //! or `size / 2` rows (median) and shift `row0`/`row1`: the result is bit-identical to
 //! filtering the whole grid. `fft_filter` works on the whole grid.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{ArrayView2, ArrayViewMut2};
 use wasm_bindgen::prelude::*;
 
+use super::{BoundaryError, Exported};
 use crate::arrays::{into_row_major, view2, view2_mut};
 use crate::filters::{
     gaussian::gaussian_filter as gaussian_kernel, median::median_filter as median_kernel,
@@ -38,51 +38,24 @@ use crate::spectral::{
     SpectralError,
 };
 
-fn js<T>(r: Result<T, String>) -> Result<T, JsError> {
-    r.map_err(|e| JsError::new(&e))
-}
-
-fn msg<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
-
 /// Outlier mask by global z-score: `1` where `|x - mean|/std > threshold`; NaN gets `0`
 /// at its own index.
 #[wasm_bindgen]
-pub fn outliers_zscore(values: &[f64], threshold: f64) -> Result<Box<[u8]>, JsError> {
-    js(zscore_mask(values, threshold)
-        .map(Vec::into_boxed_slice)
-        .map_err(msg))
+pub fn outliers_zscore(values: &[f64], threshold: f64) -> Exported<Box<[u8]>> {
+    Ok(zscore_mask(values, threshold)?.into_boxed_slice())
 }
 
 /// Outlier mask by Tukey fences `q1 - threshold·IQR`, `q3 + threshold·IQR` (numpy linear
 /// quantiles; 1.5 is Tukey's classic multiplier).
 #[wasm_bindgen]
-pub fn outliers_iqr(values: &[f64], threshold: f64) -> Result<Box<[u8]>, JsError> {
-    js(iqr_mask(values, threshold)
-        .map(Vec::into_boxed_slice)
-        .map_err(msg))
+pub fn outliers_iqr(values: &[f64], threshold: f64) -> Exported<Box<[u8]>> {
+    Ok(iqr_mask(values, threshold)?.into_boxed_slice())
 }
 
 /// Outlier mask by robust z-score `|x - median|/(1.4826·MAD) > threshold`.
 #[wasm_bindgen]
-pub fn outliers_mad(values: &[f64], threshold: f64) -> Result<Box<[u8]>, JsError> {
-    js(mad_mask(values, threshold)
-        .map(Vec::into_boxed_slice)
-        .map_err(msg))
-}
-
-/// Logic of [`hampel`].
-pub fn hampel_impl(
-    values: &[f64],
-    line_ids: &[f64],
-    half_window: u32,
-    threshold: f64,
-) -> Result<Vec<f64>, String> {
-    let r = hampel_kernel(values, line_ids, half_window as usize, threshold).map_err(msg)?;
-    let mut out: Vec<f64> = r.mask.iter().map(|&m| f64::from(m)).collect();
-    out.extend_from_slice(&r.medians);
-    Ok(out)
+pub fn outliers_mad(values: &[f64], threshold: f64) -> Exported<Box<[u8]>> {
+    Ok(mad_mask(values, threshold)?.into_boxed_slice())
 }
 
 /// Hampel filter along flight lines: returns `2n` values, `[mask (0/1) | window medians]`
@@ -93,8 +66,11 @@ pub fn hampel(
     line_ids: &[f64],
     half_window: u32,
     threshold: f64,
-) -> Result<Box<[f64]>, JsError> {
-    js(hampel_impl(values, line_ids, half_window, threshold).map(Vec::into_boxed_slice))
+) -> Exported<Box<[f64]>> {
+    let r = hampel_kernel(values, line_ids, half_window as usize, threshold)?;
+    let mut out: Vec<f64> = r.mask.iter().map(|&m| f64::from(m)).collect();
+    out.extend_from_slice(&r.medians);
+    Ok(out.into_boxed_slice())
 }
 
 /// The `ny × nx` view of a filter's `grid`, or the filters' shape error.
@@ -106,33 +82,11 @@ fn filter_grid(grid: &[f64], nx: u32, ny: u32) -> Result<ArrayView2<'_, f64>, Fi
     })
 }
 
-/// Writes a filter's `rows × nx` result over the start of `grid` (see
-/// [`gaussian_filter_into`]). A kernel's result is in standard layout: then one slice copy
-/// (wasm's bulk `memory.copy`) instead of an element loop.
-fn write_band(grid: &mut [f64], out: &Array2<f64>) {
-    let (rows, nx) = out.dim();
-    let dst = &mut grid[..rows * nx];
-    match out.as_slice() {
-        Some(src) => dst.copy_from_slice(src),
-        None => view2_mut(dst, nx, rows)
-            .expect("rows * nx values")
-            .assign(out),
-    }
-}
-
-/// Logic of [`gaussian_filter`].
-#[allow(clippy::too_many_arguments)]
-pub fn gaussian_filter_impl(
-    grid: &[f64],
-    nx: u32,
-    ny: u32,
-    sigma_x: f64,
-    sigma_y: f64,
-    row0: u32,
-    row1: u32,
-) -> Result<Array2<f64>, String> {
-    let grid = filter_grid(grid, nx, ny).map_err(msg)?;
-    gaussian_kernel(grid, sigma_x, sigma_y, row0 as usize, row1 as usize).map_err(msg)
+/// Writes a filter's row-major result over the start of `grid` (one slice copy, wasm's bulk
+/// `memory.copy`) and returns `same` (see [`gaussian_filter_into`]).
+fn write_band(grid: &mut [f64], out: &[f64], same: JsValue) -> JsValue {
+    grid[..out.len()].copy_from_slice(out);
+    same
 }
 
 /// NaN-aware Gaussian smoothing (sigmas in cells) of rows `row0..row1`:
@@ -146,25 +100,10 @@ pub fn gaussian_filter(
     sigma_y: f64,
     row0: u32,
     row1: u32,
-) -> Result<Box<[f64]>, JsError> {
-    js(
-        gaussian_filter_impl(grid, nx, ny, sigma_x, sigma_y, row0, row1)
-            .map(|a| into_row_major(a).into_boxed_slice()),
-    )
-}
-
-/// Logic of [`median_filter`].
-pub fn median_filter_impl(
-    grid: &[f64],
-    nx: u32,
-    ny: u32,
-    size: u32,
-    circular: bool,
-    row0: u32,
-    row1: u32,
-) -> Result<Array2<f64>, String> {
-    let grid = filter_grid(grid, nx, ny).map_err(msg)?;
-    median_kernel(grid, size as usize, circular, row0 as usize, row1 as usize).map_err(msg)
+) -> Exported<Box<[f64]>> {
+    let grid = filter_grid(grid, nx, ny)?;
+    let out = gaussian_kernel(grid, sigma_x, sigma_y, row0 as usize, row1 as usize)?;
+    Ok(into_row_major(out).into_boxed_slice())
 }
 
 /// NaN-ignoring median filter (odd `size`, square or circular footprint) of rows
@@ -178,9 +117,10 @@ pub fn median_filter(
     circular: bool,
     row0: u32,
     row1: u32,
-) -> Result<Box<[f64]>, JsError> {
-    js(median_filter_impl(grid, nx, ny, size, circular, row0, row1)
-        .map(|a| into_row_major(a).into_boxed_slice()))
+) -> Exported<Box<[f64]>> {
+    let grid = filter_grid(grid, nx, ny)?;
+    let out = median_kernel(grid, size as usize, circular, row0 as usize, row1 as usize)?;
+    Ok(into_row_major(out).into_boxed_slice())
 }
 
 /// [`gaussian_filter`] that writes its `(row1 - row0) * nx` values over the start of `grid`
@@ -197,12 +137,9 @@ pub fn gaussian_filter_into(
     row0: u32,
     row1: u32,
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
-) -> Result<JsValue, JsError> {
-    let out = js(gaussian_filter_impl(
-        grid, nx, ny, sigma_x, sigma_y, row0, row1,
-    ))?;
-    write_band(grid, &out);
-    Ok(same)
+) -> Exported<JsValue> {
+    let out = gaussian_filter(grid, nx, ny, sigma_x, sigma_y, row0, row1)?;
+    Ok(write_band(grid, &out, same))
 }
 
 /// [`median_filter`] that writes its `(row1 - row0) * nx` values over the start of `grid`
@@ -218,32 +155,28 @@ pub fn median_filter_into(
     row0: u32,
     row1: u32,
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
-) -> Result<JsValue, JsError> {
-    let out = js(median_filter_impl(grid, nx, ny, size, circular, row0, row1))?;
-    write_band(grid, &out);
-    Ok(same)
+) -> Exported<JsValue> {
+    let out = median_filter(grid, nx, ny, size, circular, row0, row1)?;
+    Ok(write_band(grid, &out, same))
 }
 
-/// Logic of [`fft_filter`].
-pub fn fft_filter_impl(
-    grid: &[f64],
+/// The `ny × nx` view of a spectral `grid` (whole grid, `nx * ny` values), or the spectral
+/// shape error; [`spectral_grid`]'s twin for [`fft_filter`].
+fn spectral_grid(grid: &[f64], nx: u32, ny: u32) -> Result<ArrayView2<'_, f64>, SpectralError> {
+    let (nx, ny) = (nx as usize, ny as usize);
+    let len = grid.len();
+    view2(grid, nx, ny).ok_or(SpectralError::BadShape { nx, ny, len })
+}
+
+/// Mutable twin of [`spectral_grid`], for [`fft_filter_into`].
+fn spectral_grid_mut(
+    grid: &mut [f64],
     nx: u32,
     ny: u32,
-    dx_km: f64,
-    dy_km: f64,
-    op: &str,
-    params: &[f64],
-) -> Result<Array2<f64>, String> {
-    let op = Op::parse(op, params).map_err(msg)?;
+) -> Result<ArrayViewMut2<'_, f64>, SpectralError> {
     let (nx, ny) = (nx as usize, ny as usize);
-    let grid = view2(grid, nx, ny)
-        .ok_or(SpectralError::BadShape {
-            nx,
-            ny,
-            len: grid.len(),
-        })
-        .map_err(msg)?;
-    fft_kernel(grid, dx_km, dy_km, &op).map_err(msg)
+    let len = grid.len();
+    view2_mut(grid, nx, ny).ok_or(SpectralError::BadShape { nx, ny, len })
 }
 
 /// Spectral operator on the whole grid (cell sizes in km); returns `nx * ny` values.
@@ -265,16 +198,18 @@ pub fn fft_filter(
     dy_km: f64,
     op: &str,
     params: &[f64],
-) -> Result<Box<[f64]>, JsError> {
-    js(fft_filter_impl(grid, nx, ny, dx_km, dy_km, op, params)
-        .map(|a| into_row_major(a).into_boxed_slice()))
+) -> Exported<Box<[f64]>> {
+    let op = Op::parse(op, params)?;
+    let out = fft_kernel(spectral_grid(grid, nx, ny)?, dx_km, dy_km, &op)?;
+    Ok(into_row_major(out).into_boxed_slice())
 }
 
 /// [`fft_filter`] that writes the result over `grid` and returns `same`, which must be the
 /// very `Float64Array` passed as `grid` (`nx * ny` values). The result lands in memory the
 /// caller already owns (wasm-bindgen copies a `&mut` slice back into the JS array) instead
 /// of a freshly allocated array: on a 4096 × 4096 grid that saves faulting in 128 MB per
-/// call. The worker pool passes the array twice and gets it back transferred.
+/// call. The worker pool passes the array twice and gets it back transferred. Computed in
+/// place (`spectral::apply::fft_filter_in_place`: no second grid-sized array).
 #[wasm_bindgen(unchecked_return_type = "Float64Array")]
 #[allow(clippy::too_many_arguments)]
 pub fn fft_filter_into(
@@ -286,44 +221,10 @@ pub fn fft_filter_into(
     op: &str,
     params: &[f64],
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
-) -> Result<JsValue, JsError> {
-    js(fft_filter_into_impl(grid, nx, ny, dx_km, dy_km, op, params))?;
+) -> Exported<JsValue> {
+    let op = Op::parse(op, params)?;
+    fft_filter_in_place(spectral_grid_mut(grid, nx, ny)?, dx_km, dy_km, &op)?;
     Ok(same)
-}
-
-/// Logic of [`fft_filter_into`]: [`fft_filter_impl`]'s result written over `grid`, computed
-/// in place (`spectral::apply::fft_filter_in_place`: no second grid-sized array).
-pub fn fft_filter_into_impl(
-    grid: &mut [f64],
-    nx: u32,
-    ny: u32,
-    dx_km: f64,
-    dy_km: f64,
-    op: &str,
-    params: &[f64],
-) -> Result<(), String> {
-    let op = Op::parse(op, params).map_err(msg)?;
-    let (nx, ny) = (nx as usize, ny as usize);
-    let len = grid.len();
-    let grid = view2_mut(grid, nx, ny)
-        .ok_or(SpectralError::BadShape { nx, ny, len })
-        .map_err(msg)?;
-    fft_filter_in_place(grid, dx_km, dy_km, &op).map_err(msg)
-}
-
-/// Logic of [`qc_completeness`].
-pub fn qc_completeness_impl(
-    lon: &[f64],
-    lat: &[f64],
-    spec: &[f64],
-    max_distance: f64,
-) -> Result<Vec<f64>, String> {
-    let spec = GridSpec::from_slice(spec).map_err(msg)?;
-    let c = completeness(lon, lat, &spec, max_distance).map_err(msg)?;
-    let mut out = Vec::with_capacity(1 + c.distance.len());
-    out.push(c.fraction);
-    out.extend(into_row_major(c.distance));
-    Ok(out)
 }
 
 /// Completeness of points on the grid `spec = [west, south, dx, dy, nx, ny]`: returns
@@ -334,24 +235,13 @@ pub fn qc_completeness(
     lat: &[f64],
     spec: &[f64],
     max_distance: f64,
-) -> Result<Box<[f64]>, JsError> {
-    js(qc_completeness_impl(lon, lat, spec, max_distance).map(Vec::into_boxed_slice))
-}
-
-/// Logic of [`qc_seams`].
-pub fn qc_seams_impl(
-    values: &[f64],
-    survey: &[f64],
-    nx: u32,
-    ny: u32,
-    offset_threshold: f64,
-    gradient_threshold: f64,
-) -> Result<Vec<f64>, String> {
-    let (nx, ny) = (nx as usize, ny as usize);
-    let values = grid_view("values", values, nx, ny).map_err(msg)?;
-    let survey = grid_view("survey", survey, nx, ny).map_err(msg)?;
-    let s = find_seams(values, survey, offset_threshold, gradient_threshold).map_err(msg)?;
-    Ok(s.iter().flat_map(|x| x.to_record()).collect())
+) -> Exported<Box<[f64]>> {
+    let spec = GridSpec::from_slice(spec)?;
+    let c = completeness(lon, lat, &spec, max_distance)?;
+    let mut out = Vec::with_capacity(1 + c.distance.len());
+    out.push(c.fraction);
+    out.extend(into_row_major(c.distance));
+    Ok(out.into_boxed_slice())
 }
 
 /// Seams between surveys (`survey` id per cell, NaN = none): 7 numbers per seam,
@@ -364,50 +254,12 @@ pub fn qc_seams(
     ny: u32,
     offset_threshold: f64,
     gradient_threshold: f64,
-) -> Result<Box<[f64]>, JsError> {
-    js(
-        qc_seams_impl(values, survey, nx, ny, offset_threshold, gradient_threshold)
-            .map(Vec::into_boxed_slice),
-    )
-}
-
-/// Logic of [`qc_anomalies`].
-pub fn qc_anomalies_impl(
-    mut values: Vec<f64>,
-    spec: &[f64],
-    regional: &str,
-    regional_param: f64,
-    z_threshold: f64,
-    min_cells: u32,
-) -> Result<Vec<f64>, String> {
-    let spec = GridSpec::from_slice(spec).map_err(msg)?;
-    let regional = match regional {
-        "lowpass" => Regional::Gaussian(regional_param),
-        "polynomial" if regional_param == 1.0 || regional_param == 2.0 => {
-            Regional::Polynomial(regional_param as u32)
-        }
-        "polynomial" => {
-            return Err(format!(
-                "Parameter `regional_param` must be the polynomial order 1 or 2, received {regional_param}"
-            ))
-        }
-        other => {
-            return Err(format!(
-                "Parameter `regional` must be \"lowpass\" or \"polynomial\", received \"{other}\""
-            ))
-        }
-    };
-    grid_view("values", &values, spec.nx, spec.ny).map_err(msg)?;
-    // The kernel's own copy of the values (wasm-bindgen's), worked over: no more grids.
-    let a = find_anomalies_in_place(
-        &mut values,
-        &spec,
-        regional,
-        z_threshold,
-        min_cells as usize,
-    )
-    .map_err(msg)?;
-    Ok(a.iter().flat_map(|x| x.to_record()).collect())
+) -> Exported<Box<[f64]>> {
+    let (nx, ny) = (nx as usize, ny as usize);
+    let values = grid_view("values", values, nx, ny)?;
+    let survey = grid_view("survey", survey, nx, ny)?;
+    let s = find_seams(values, survey, offset_threshold, gradient_threshold)?;
+    Ok(s.iter().flat_map(|x| x.to_record()).collect())
 }
 
 /// Anomalies of `values` on `spec = [west, south, dx, dy, nx, ny]`; `regional` is
@@ -418,80 +270,122 @@ pub fn qc_anomalies_impl(
 /// `[lon, lat, peak_residual, peak_z, cells, area_km2, confidence, peak_index]`.
 #[wasm_bindgen]
 pub fn qc_anomalies(
-    values: Vec<f64>,
+    mut values: Vec<f64>,
     spec: &[f64],
     regional: &str,
     regional_param: f64,
     z_threshold: f64,
     min_cells: u32,
-) -> Result<Box<[f64]>, JsError> {
-    js(qc_anomalies_impl(
-        values,
-        spec,
+) -> Exported<Box<[f64]>> {
+    let spec = GridSpec::from_slice(spec)?;
+    let regional = match regional {
+        "lowpass" => Regional::Gaussian(regional_param),
+        "polynomial" if regional_param == 1.0 || regional_param == 2.0 => {
+            Regional::Polynomial(regional_param as u32)
+        }
+        "polynomial" => {
+            return Err(BoundaryError::new(format!(
+                "Parameter `regional_param` must be the polynomial order 1 or 2, received {regional_param}"
+            )))
+        }
+        other => {
+            return Err(BoundaryError::new(format!(
+                "Parameter `regional` must be \"lowpass\" or \"polynomial\", received \"{other}\""
+            )))
+        }
+    };
+    grid_view("values", &values, spec.nx, spec.ny)?;
+    // The kernel's own copy of the values (wasm-bindgen's), worked over: no more grids.
+    let a = find_anomalies_in_place(
+        &mut values,
+        &spec,
         regional,
-        regional_param,
         z_threshold,
-        min_cells,
-    )
-    .map(Vec::into_boxed_slice))
+        min_cells as usize,
+    )?;
+    Ok(a.iter().flat_map(|x| x.to_record()).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn err<T: std::fmt::Debug>(r: Exported<T>) -> String {
+        r.unwrap_err().to_string()
+    }
+
     #[test]
-    fn hampel_impl_concatenates_mask_and_medians() {
+    fn hampel_concatenates_mask_and_medians() {
         let v = [1.0, 1.1, 0.9, 9.0, 1.0, 1.2, 0.8];
-        let out = hampel_impl(&v, &[3.0; 7], 2, 3.0).unwrap();
+        let out = hampel(&v, &[3.0; 7], 2, 3.0).unwrap();
         assert_eq!(out.len(), 14);
         assert_eq!(&out[..7], &[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
         assert_eq!(out[7 + 3], 1.1); // median of 1.1, 0.9, 9.0, 1.0, 1.2
     }
 
     #[test]
-    fn grid_impls_view_the_slices_and_name_a_bad_length() {
+    fn grid_exports_view_the_slices_and_name_a_bad_length() {
         let g: Vec<f64> = (0..12).map(f64::from).collect();
-        let out = median_filter_impl(&g, 4, 3, 3, false, 1, 2).unwrap();
-        assert_eq!(out.dim(), (1, 4));
-        assert_eq!(out[[0, 1]], 5.0); // median of rows 0..3, columns 0..3
-        let e = gaussian_filter_impl(&g, 5, 3, 1.0, 1.0, 0, 3).unwrap_err();
+        let out = median_filter(&g, 4, 3, 3, false, 1, 2).unwrap();
+        assert_eq!(out.len(), 4);
+        assert_eq!(out[1], 5.0); // median of rows 0..3, columns 0..3
+        let e = err(gaussian_filter(&g, 5, 3, 1.0, 1.0, 0, 3));
         assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
-        let e = fft_filter_impl(&g, 5, 3, 1.0, 1.0, "tilt", &[]).unwrap_err();
+        let e = err(fft_filter(&g, 5, 3, 1.0, 1.0, "tilt", &[]));
         assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
-        let e = qc_seams_impl(&g, &g[..11], 4, 3, 1.0, 1.0).unwrap_err();
+        let e = err(qc_seams(&g, &g[..11], 4, 3, 1.0, 1.0));
         assert!(e.contains("`survey`") && e.contains("received 11"), "{e}");
+        let mut m = g.clone();
+        let e = err(median_filter_into(
+            &mut m,
+            5,
+            3,
+            3,
+            false,
+            0,
+            3,
+            JsValue::UNDEFINED,
+        ));
+        assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
     }
 
     #[test]
-    fn fft_filter_into_impl_equals_fft_filter_impl_bit_for_bit() {
+    fn into_exports_equal_the_plain_exports_bit_for_bit() {
         let (nx, ny) = (23u32, 19u32);
         let mut g: Vec<f64> = (0..nx * ny)
             .map(|k| ((k % nx) as f64 * 0.3).sin() * 2.0 + (k / nx) as f64 * 0.05)
             .collect();
         g[40] = f64::NAN;
+        let same = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
+        };
         for (op, params) in [("bandpass-gaussian", vec![20.0, 3.0]), ("tilt", vec![])] {
-            let want = fft_filter_impl(&g, nx, ny, 1.0, 1.5, op, &params).unwrap();
+            let want = fft_filter(&g, nx, ny, 1.0, 1.5, op, &params).unwrap();
             let mut got = g.clone();
-            fft_filter_into_impl(&mut got, nx, ny, 1.0, 1.5, op, &params).unwrap();
-            for (a, b) in got.iter().zip(want.iter()) {
-                assert!(
-                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                    "{op}"
-                );
-            }
+            fft_filter_into(&mut got, nx, ny, 1.0, 1.5, op, &params, JsValue::UNDEFINED).unwrap();
+            assert!(same(&got, &want), "{op}");
         }
+        let want = gaussian_filter(&g, nx, ny, 1.5, 2.0, 3, 9).unwrap();
+        let mut got = g.clone();
+        gaussian_filter_into(&mut got, nx, ny, 1.5, 2.0, 3, 9, JsValue::UNDEFINED).unwrap();
+        assert!(want.len() == 6 * nx as usize && same(&got[..want.len()], &want));
+        let want = median_filter(&g, nx, ny, 5, true, 3, 9).unwrap();
+        let mut got = g.clone();
+        median_filter_into(&mut got, nx, ny, 5, true, 3, 9, JsValue::UNDEFINED).unwrap();
+        assert!(want.len() == 6 * nx as usize && same(&got[..want.len()], &want));
     }
 
     #[test]
-    fn fft_filter_impl_names_the_bad_op() {
-        let e = fft_filter_impl(&[0.0; 16], 4, 4, 1.0, 1.0, "blur", &[]).unwrap_err();
+    fn fft_filter_names_the_bad_op() {
+        let e = err(fft_filter(&[0.0; 16], 4, 4, 1.0, 1.0, "blur", &[]));
         assert!(e.contains("`op`") && e.contains("blur"));
     }
 
     #[test]
-    fn qc_impls_return_flat_records_and_name_bad_parameters() {
-        let s = qc_seams_impl(
+    fn qc_exports_return_flat_records_and_name_bad_parameters() {
+        let s = qc_seams(
             &[1.0, 2.0, 13.0, 14.0],
             &[1.0, 1.0, 2.0, 2.0],
             4,
@@ -501,17 +395,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.len(), 7);
-        let e = qc_anomalies_impl(
-            vec![0.0; 4],
-            &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0],
-            "spline",
-            1.0,
-            3.0,
-            1,
-        )
-        .unwrap_err();
+        let spec = [0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
+        let e = err(qc_anomalies(vec![0.0; 4], &spec, "spline", 1.0, 3.0, 1));
         assert!(e.contains("`regional`"));
-        let c = qc_completeness_impl(&[0.0], &[0.0], &[0.0, 0.0, 1.0, 1.0, 4.0, 1.0], 1.5).unwrap();
-        assert_eq!(c, vec![0.5, 0.0, 1.0, 2.0, 3.0]);
+        let e = err(qc_anomalies(vec![0.0; 4], &spec, "polynomial", 3.0, 3.0, 1));
+        assert!(
+            e.contains("`regional_param`") && e.contains("received 3"),
+            "{e}"
+        );
+        let c = qc_completeness(&[0.0], &[0.0], &[0.0, 0.0, 1.0, 1.0, 4.0, 1.0], 1.5).unwrap();
+        assert_eq!(&*c, &[0.5, 0.0, 1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn outlier_exports_name_a_bad_threshold() {
+        let e = err(outliers_zscore(&[1.0, 2.0, 3.0], f64::NAN));
+        assert!(e.contains("threshold"), "{e}");
+        assert_eq!(
+            outliers_iqr(&[1.0, 1.0, 1.0, 1.0, 50.0], 1.5).unwrap()[4],
+            1
+        );
     }
 }

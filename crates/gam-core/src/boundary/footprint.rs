@@ -10,43 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::grid::footprint::{footprint_distance as footprint_kernel, FootprintLayout};
 use crate::grid::{GridError, GridSpec};
 
-/// Logic of [`footprint_distance`].
-pub fn footprint_distance_impl(
-    lon: &[f64],
-    lat: &[f64],
-    spec: &[f64],
-    row_cos: &[f64],
-) -> Result<Vec<f64>, GridError> {
-    let spec = GridSpec::from_slice(spec)?;
-    if spec.dx != spec.dy {
-        return Err(GridError::Spec(format!(
-            "dx and dy must be equal (one node spacing), got {} and {}",
-            spec.dx, spec.dy
-        )));
-    }
-    if lon.len() != lat.len() {
-        return Err(GridError::LengthMismatch {
-            names: "lon and lat",
-            first: lon.len(),
-            second: lat.len(),
-        });
-    }
-    if row_cos.len() != spec.ny {
-        return Err(GridError::Parameter(format!(
-            "row_cos must have one value a row ({}), got {}",
-            spec.ny,
-            row_cos.len()
-        )));
-    }
-    let layout = FootprintLayout {
-        west: spec.west,
-        south: spec.south,
-        spacing: spec.dx,
-        nx: spec.nx,
-        ny: spec.ny,
-    };
-    Ok(footprint_kernel(lon, lat, &layout, row_cos))
-}
+use super::Exported;
 
 /// Distance from every node to the nearest point, degrees of latitude, row-major, south
 /// first (`nx * ny` values; infinite everywhere without points). `spec` is
@@ -58,10 +22,39 @@ pub fn footprint_distance(
     lat: &[f64],
     spec: &[f64],
     row_cos: &[f64],
-) -> Result<Box<[f64]>, JsError> {
-    footprint_distance_impl(lon, lat, spec, row_cos)
-        .map(Vec::into_boxed_slice)
-        .map_err(|e| JsError::new(&e.to_string()))
+) -> Exported<Box<[f64]>> {
+    let spec = GridSpec::from_slice(spec)?;
+    if spec.dx != spec.dy {
+        return Err(GridError::Spec(format!(
+            "dx and dy must be equal (one node spacing), got {} and {}",
+            spec.dx, spec.dy
+        ))
+        .into());
+    }
+    if lon.len() != lat.len() {
+        return Err(GridError::LengthMismatch {
+            names: "lon and lat",
+            first: lon.len(),
+            second: lat.len(),
+        }
+        .into());
+    }
+    if row_cos.len() != spec.ny {
+        return Err(GridError::Parameter(format!(
+            "row_cos must have one value a row ({}), got {}",
+            spec.ny,
+            row_cos.len()
+        ))
+        .into());
+    }
+    let layout = FootprintLayout {
+        west: spec.west,
+        south: spec.south,
+        spacing: spec.dx,
+        nx: spec.nx,
+        ny: spec.ny,
+    };
+    Ok(footprint_kernel(lon, lat, &layout, row_cos).into_boxed_slice())
 }
 
 #[cfg(test)]
@@ -69,7 +62,7 @@ mod tests {
     use super::*;
 
     fn err(lon: &[f64], lat: &[f64], spec: &[f64], row_cos: &[f64]) -> String {
-        footprint_distance_impl(lon, lat, spec, row_cos)
+        footprint_distance(lon, lat, spec, row_cos)
             .unwrap_err()
             .to_string()
     }
@@ -90,8 +83,8 @@ mod tests {
 
     #[test]
     fn distances_along_a_row() {
-        let d = footprint_distance_impl(&[1.0], &[0.0], &[0.0, 0.0, 1.0, 1.0, 3.0, 1.0], &[1.0])
-            .unwrap();
-        assert_eq!(d, vec![1.0, 0.0, 1.0]);
+        let d =
+            footprint_distance(&[1.0], &[0.0], &[0.0, 0.0, 1.0, 1.0, 3.0, 1.0], &[1.0]).unwrap();
+        assert_eq!(&*d, &[1.0, 0.0, 1.0]);
     }
 }

@@ -4,50 +4,21 @@
 //! grid spec `[west, south, dx, dy, nx, ny]`, and returns a `Float64Array` of
 //! `(row1 - row0) * nx` values (row-major, south first, NaN for no support),
 //! or throws a JS `Error` whose message is the [`GridError`] text naming the
-//! parameter. The `*_impl` twins hold the logic so that native `cargo test`
-//! covers it; the `#[wasm_bindgen]` functions only map the error.
+//! parameter ([`super::BoundaryError`]).
 
 use wasm_bindgen::prelude::*;
 
 use crate::arrays::into_row_major;
 
-use crate::grid::block::{grid_block as block_kernel, grid_block_values as block_values_kernel};
+use crate::grid::block::grid_block as block_kernel;
 use crate::grid::distance::distance_to_nearest as distance_kernel;
 use crate::grid::idw::{grid_idw as idw_kernel, IdwParams};
 use crate::grid::linear::grid_linear as linear_kernel;
 use crate::grid::mincurv::{grid_mincurv_owned as mincurv_kernel, MincurvParams};
 use crate::grid::nearest::grid_nearest as nearest_kernel;
-use crate::grid::{GridError, GridSpec};
+use crate::grid::GridSpec;
 
-fn js(r: Result<Vec<f64>, GridError>) -> Result<Box<[f64]>, JsError> {
-    r.map(Vec::into_boxed_slice)
-        .map_err(|e| JsError::new(&e.to_string()))
-}
-
-/// Logic of [`grid_block`].
-#[allow(clippy::too_many_arguments)]
-pub fn grid_block_impl(
-    lon: &[f64],
-    lat: &[f64],
-    value: &[f64],
-    weight: &[f64],
-    spec: &[f64],
-    row0: u32,
-    row1: u32,
-    median: bool,
-    statistics: bool,
-) -> Result<Vec<f64>, GridError> {
-    let spec = GridSpec::from_slice(spec)?;
-    if !statistics {
-        return block_values_kernel(lon, lat, value, weight, &spec, row0, row1, median);
-    }
-    let b = block_kernel(lon, lat, value, weight, &spec, row0, row1, median)?;
-    let mut out = Vec::with_capacity(3 * b.value.len());
-    out.extend_from_slice(&b.value);
-    out.extend_from_slice(&b.spread);
-    out.extend_from_slice(&b.count);
-    Ok(out)
-}
+use super::Exported;
 
 /// Block mean (`median = false`, optionally weighted: `weight` empty for
 /// none) or block median of rows `row0..row1`: with `statistics`, three
@@ -66,25 +37,19 @@ pub fn grid_block(
     row1: u32,
     median: bool,
     statistics: bool,
-) -> Result<Box<[f64]>, JsError> {
-    js(grid_block_impl(
-        lon, lat, value, weight, spec, row0, row1, median, statistics,
-    ))
-}
-
-/// Logic of [`grid_nearest`].
-#[allow(clippy::too_many_arguments)]
-pub fn grid_nearest_impl(
-    lon: &[f64],
-    lat: &[f64],
-    value: &[f64],
-    spec: &[f64],
-    row0: u32,
-    row1: u32,
-    radius: f64,
-) -> Result<Vec<f64>, GridError> {
+) -> Exported<Box<[f64]>> {
     let spec = GridSpec::from_slice(spec)?;
-    nearest_kernel(lon, lat, value, &spec, row0, row1, radius)
+    let b = block_kernel(
+        lon, lat, value, weight, &spec, row0, row1, median, statistics,
+    )?;
+    if !statistics {
+        return Ok(b.value.into_boxed_slice());
+    }
+    let mut out = Vec::with_capacity(3 * b.value.len());
+    out.extend_from_slice(&b.value);
+    out.extend_from_slice(&b.spread);
+    out.extend_from_slice(&b.count);
+    Ok(out.into_boxed_slice())
 }
 
 /// Nearest neighbour within `radius` degrees (`Infinity` = unlimited).
@@ -97,32 +62,10 @@ pub fn grid_nearest(
     row0: u32,
     row1: u32,
     radius: f64,
-) -> Result<Box<[f64]>, JsError> {
-    js(grid_nearest_impl(lon, lat, value, spec, row0, row1, radius))
-}
-
-/// Logic of [`grid_idw`].
-#[allow(clippy::too_many_arguments)]
-pub fn grid_idw_impl(
-    lon: &[f64],
-    lat: &[f64],
-    value: &[f64],
-    spec: &[f64],
-    row0: u32,
-    row1: u32,
-    k: u32,
-    power: f64,
-    radius: f64,
-    min_points: u32,
-) -> Result<Vec<f64>, GridError> {
+) -> Exported<Box<[f64]>> {
     let spec = GridSpec::from_slice(spec)?;
-    let params = IdwParams {
-        k,
-        power,
-        radius,
-        min_points,
-    };
-    idw_kernel(lon, lat, value, &spec, row0, row1, params)
+    let v = nearest_kernel(lon, lat, value, &spec, row0, row1, radius)?;
+    Ok(v.into_boxed_slice())
 }
 
 /// Inverse distance weighting over the `k` nearest points within `radius`
@@ -140,23 +83,16 @@ pub fn grid_idw(
     power: f64,
     radius: f64,
     min_points: u32,
-) -> Result<Box<[f64]>, JsError> {
-    js(grid_idw_impl(
-        lon, lat, value, spec, row0, row1, k, power, radius, min_points,
-    ))
-}
-
-/// Logic of [`grid_linear`].
-pub fn grid_linear_impl(
-    lon: &[f64],
-    lat: &[f64],
-    value: &[f64],
-    spec: &[f64],
-    row0: u32,
-    row1: u32,
-) -> Result<Vec<f64>, GridError> {
+) -> Exported<Box<[f64]>> {
     let spec = GridSpec::from_slice(spec)?;
-    linear_kernel(lon, lat, value, &spec, row0, row1)
+    let params = IdwParams {
+        k,
+        power,
+        radius,
+        min_points,
+    };
+    let v = idw_kernel(lon, lat, value, &spec, row0, row1, params)?;
+    Ok(v.into_boxed_slice())
 }
 
 /// Linear interpolation on the Delaunay triangulation of all points, NaN
@@ -169,27 +105,10 @@ pub fn grid_linear(
     spec: &[f64],
     row0: u32,
     row1: u32,
-) -> Result<Box<[f64]>, JsError> {
-    js(grid_linear_impl(lon, lat, value, spec, row0, row1))
-}
-
-/// Logic of [`grid_mincurv`].
-pub fn grid_mincurv_impl(
-    lon: Vec<f64>,
-    lat: Vec<f64>,
-    value: Vec<f64>,
-    spec: &[f64],
-    tension: f64,
-    convergence: f64,
-    max_iterations: u32,
-) -> Result<Vec<f64>, GridError> {
+) -> Exported<Box<[f64]>> {
     let spec = GridSpec::from_slice(spec)?;
-    let params = MincurvParams {
-        tension,
-        convergence,
-        max_iterations,
-    };
-    mincurv_kernel(lon, lat, value, &spec, params).map(into_row_major)
+    let v = linear_kernel(lon, lat, value, &spec, row0, row1)?;
+    Ok(v.into_boxed_slice())
 }
 
 /// Minimum curvature with tension (GMT `surface`) on the full grid;
@@ -204,28 +123,15 @@ pub fn grid_mincurv(
     tension: f64,
     convergence: f64,
     max_iterations: u32,
-) -> Result<Box<[f64]>, JsError> {
-    js(grid_mincurv_impl(
-        lon,
-        lat,
-        value,
-        spec,
+) -> Exported<Box<[f64]>> {
+    let spec = GridSpec::from_slice(spec)?;
+    let params = MincurvParams {
         tension,
         convergence,
         max_iterations,
-    ))
-}
-
-/// Logic of [`distance_to_nearest`].
-pub fn distance_to_nearest_impl(
-    lon: &[f64],
-    lat: &[f64],
-    spec: &[f64],
-    row0: u32,
-    row1: u32,
-) -> Result<Vec<f64>, GridError> {
-    let spec = GridSpec::from_slice(spec)?;
-    distance_kernel(lon, lat, &spec, row0, row1)
+    };
+    let v = mincurv_kernel(lon, lat, value, &spec, params)?;
+    Ok(into_row_major(v).into_boxed_slice())
 }
 
 /// Distance (degrees) from each node of rows `row0..row1` to the nearest point.
@@ -236,8 +142,10 @@ pub fn distance_to_nearest(
     spec: &[f64],
     row0: u32,
     row1: u32,
-) -> Result<Box<[f64]>, JsError> {
-    js(distance_to_nearest_impl(lon, lat, spec, row0, row1))
+) -> Exported<Box<[f64]>> {
+    let spec = GridSpec::from_slice(spec)?;
+    let v = distance_kernel(lon, lat, &spec, row0, row1)?;
+    Ok(v.into_boxed_slice())
 }
 
 #[cfg(test)]
@@ -247,7 +155,7 @@ mod tests {
     #[test]
     fn block_planes_are_concatenated() {
         let spec = [0.0, 0.0, 1.0, 1.0, 2.0, 1.0];
-        let v = grid_block_impl(
+        let v = grid_block(
             &[0.0, 0.1],
             &[0.0, 0.0],
             &[1.0, 3.0],
@@ -262,7 +170,7 @@ mod tests {
         assert_eq!(v.len(), 6);
         assert_eq!((v[0], v[4]), (2.0, 2.0));
         assert!(v[1].is_nan() && v[3].is_nan() && v[5].is_nan());
-        let values = grid_block_impl(
+        let values = grid_block(
             &[0.0, 0.1],
             &[0.0, 0.0],
             &[1.0, 3.0],
@@ -281,7 +189,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_parameter() {
-        let e = grid_nearest_impl(
+        let e = grid_nearest(
             &[0.0],
             &[0.0],
             &[1.0],
@@ -294,7 +202,7 @@ mod tests {
             e.unwrap_err().to_string(),
             "spec: nx must be an integer >= 1, got 0"
         );
-        let e = grid_idw_impl(
+        let e = grid_idw(
             &[0.0],
             &[0.0],
             &[1.0],
@@ -310,8 +218,7 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("row0..row1 must lie within 0..ny"));
-        let e =
-            distance_to_nearest_impl(&[0.0; 10], &[0.0; 9], &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], 0, 1);
+        let e = distance_to_nearest(&[0.0; 10], &[0.0; 9], &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], 0, 1);
         assert_eq!(
             e.unwrap_err().to_string(),
             "lon and lat must have equal lengths (got 10 and 9)"

@@ -7,6 +7,11 @@
 //! name each as the TypeScript wrapper names the same quantity (`high_km`/`low_km` for the
 //! long- and short-wavelength limits, `threshold`, `survey`, `value`, ...), so that one quantity
 //! has one name on both sides.
+//!
+//! Every export returns `Result<_, `[`BoundaryError`]`>`: the kernels' own errors convert into
+//! it with `?` (their `Display` text, which names the parameter, what was received and what was
+//! expected, is the message), and wasm-bindgen turns it into a thrown JS `Error`. Natively it
+//! is a plain value, so `cargo test` calls the exports themselves.
 
 pub mod filters;
 pub mod footprint;
@@ -14,7 +19,47 @@ pub mod grid;
 pub mod spectral;
 pub mod table;
 
+use std::fmt;
+
 use wasm_bindgen::prelude::*;
+
+/// An export's refusal: the message of a thrown JS `Error` (see the [module docs](self)).
+///
+/// Any `std::error::Error` (the kernels' `GridError`, `FilterError`, `SpectralError`,
+/// `QcError`, ...) converts into it with its `Display` text; [`BoundaryError::new`] takes a
+/// message of the boundary's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundaryError(String);
+
+impl BoundaryError {
+    /// A refusal with this message (name the parameter, what was received and what was
+    /// expected).
+    pub fn new(message: impl Into<String>) -> BoundaryError {
+        BoundaryError(message.into())
+    }
+}
+
+impl fmt::Display for BoundaryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<E: std::error::Error> From<E> for BoundaryError {
+    fn from(e: E) -> BoundaryError {
+        BoundaryError(e.to_string())
+    }
+}
+
+impl From<BoundaryError> for JsValue {
+    /// A JS `Error` with the message (what wasm-bindgen throws for an `Err`).
+    fn from(e: BoundaryError) -> JsValue {
+        JsError::new(&e.0).into()
+    }
+}
+
+/// An export's result: a value, or a [`BoundaryError`] thrown as a JS `Error`.
+pub type Exported<T> = Result<T, BoundaryError>;
 
 /// The crate version (e.g. `"0.1.0"`); the worker pool's health check.
 #[wasm_bindgen]

@@ -7,6 +7,7 @@
 use ndarray::Array2;
 use wasm_bindgen::{prelude::*, JsCast};
 
+use super::{BoundaryError, Exported};
 use crate::spectral::{
     apply::check_args,
     detrend::Plane,
@@ -54,83 +55,66 @@ fn result_view(v: Vec<f64>, range: std::ops::Range<usize>) -> JsValue {
     })
 }
 
-fn js<T>(r: Result<T, String>) -> Result<T, JsError> {
-    r.map_err(|e| JsError::new(&e))
-}
-
-fn msg<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
-
 /// The layout of an `nx × ny` grid split in `parts`, checking the shape and `parts`.
-fn layout(nx: u32, ny: u32, parts: u32, part_index: u32) -> Result<(Layout, usize, usize), String> {
+fn layout(nx: u32, ny: u32, parts: u32, part_index: u32) -> Exported<(Layout, usize, usize)> {
     let (nx, ny) = (nx as usize, ny as usize);
     if nx < 2 || ny < 2 {
-        return Err(msg(SpectralError::BadShape {
+        return Err(SpectralError::BadShape {
             nx,
             ny,
             len: nx * ny,
-        }));
+        }
+        .into());
     }
     if parts < 1 || part_index >= parts {
-        return Err(format!(
+        return Err(BoundaryError::new(format!(
             "Parameter `part` must be in 0..parts with parts >= 1, received part {part_index} of {parts}"
-        ));
+        )));
     }
     Ok((Layout::new(nx, ny), part_index as usize, parts as usize))
 }
 
-fn plane_of(v: &[f64]) -> Result<Plane, String> {
+fn plane_of(v: &[f64]) -> Exported<Plane> {
     match *v {
         [a, b, c, xc, yc] => Ok(Plane { a, b, c, xc, yc }),
-        _ => Err(format!(
+        _ => Err(BoundaryError::new(format!(
             "Parameter `plane` must hold 5 values [a, b, c, xc, yc], received {}",
             v.len()
-        )),
+        ))),
     }
 }
 
-fn check_len(name: &str, got: usize, want: usize, what: &str) -> Result<(), String> {
+fn check_len(name: &str, got: usize, want: usize, what: &str) -> Exported<()> {
     if got == want {
         Ok(())
     } else {
-        Err(format!(
+        Err(BoundaryError::new(format!(
             "Parameter `{name}` must hold {want} values ({what}), received {got}"
-        ))
+        )))
     }
-}
-
-/// Logic of [`fft_split_layout`].
-pub fn fft_split_layout_impl(nx: u32, ny: u32) -> Result<Vec<f64>, String> {
-    let (l, _, _) = layout(nx, ny, 1, 0)?;
-    Ok(vec![
-        l.nx2 as f64,
-        l.ny2 as f64,
-        (l.nx2 / 2 + 1) as f64,
-        l.left as f64,
-        l.bottom as f64,
-    ])
 }
 
 /// The padded layout of an `nx × ny` grid for the FFT: `[nx2, ny2, nc, left, bottom]`
 /// (`nc = nx2 / 2 + 1` columns of the half spectrum).
 #[wasm_bindgen]
-pub fn fft_split_layout(nx: u32, ny: u32) -> Result<Box<[f64]>, JsError> {
-    js(fft_split_layout_impl(nx, ny).map(Vec::into_boxed_slice))
+pub fn fft_split_layout(nx: u32, ny: u32) -> Exported<Box<[f64]>> {
+    let (l, _, _) = layout(nx, ny, 1, 0)?;
+    Ok(Box::new([
+        l.nx2 as f64,
+        l.ny2 as f64,
+        (l.nx2 / 2 + 1) as f64,
+        l.left as f64,
+        l.bottom as f64,
+    ]))
 }
 
-/// Logic of [`fft_split_rows`]: `[a, b, c, xc, yc, holes]`, then the column slabs.
-pub fn fft_split_rows_impl(
-    grid: Vec<f64>,
-    nx: u32,
-    ny: u32,
-    part_index: u32,
-    parts: u32,
-) -> Result<Vec<f64>, String> {
+/// The values of [`fft_split_rows`] (natively callable: no JS view): `[a, b, c, xc, yc,
+/// holes]`, then the column slabs.
+fn split_rows(grid: Vec<f64>, nx: u32, ny: u32, part_index: u32, parts: u32) -> Exported<Vec<f64>> {
     let (l, k, parts) = layout(nx, ny, parts, part_index)?;
-    check_args(l.nx, l.ny, grid.len(), 1.0, 1.0).map_err(msg)?;
-    let g = Array2::from_shape_vec((l.ny, l.nx), grid).map_err(msg)?;
-    let (plane, holes, slabs) = rows_part(g, k, parts).map_err(msg)?;
+    check_args(l.nx, l.ny, grid.len(), 1.0, 1.0)?;
+    let g = Array2::from_shape_vec((l.ny, l.nx), grid)?;
+    let (plane, holes, slabs) = rows_part(g, k, parts)?;
     let Plane { a, b, c, xc, yc } = plane;
     let mut out = Vec::with_capacity(6 + slabs.len());
     out.extend([a, b, c, xc, yc, holes as f64]);
@@ -149,16 +133,16 @@ pub fn fft_split_rows(
     ny: u32,
     part: u32,
     parts: u32,
-) -> Result<JsValue, JsError> {
-    js(fft_split_rows_impl(grid, nx, ny, part, parts)).map(|v| {
-        let n = v.len();
-        result_view(v, 0..n)
-    })
+) -> Exported<JsValue> {
+    let v = split_rows(grid, nx, ny, part, parts)?;
+    let n = v.len();
+    Ok(result_view(v, 0..n))
 }
 
-/// Logic of [`fft_split_columns`].
+/// The values of [`fft_split_columns`] (natively callable: no JS view): the buffer and the
+/// range of it that is the result.
 #[allow(clippy::too_many_arguments)]
-pub fn fft_split_columns_impl(
+fn split_columns(
     slab: Vec<f64>,
     nx: u32,
     ny: u32,
@@ -168,10 +152,10 @@ pub fn fft_split_columns_impl(
     params: &[f64],
     part_index: u32,
     parts: u32,
-) -> Result<(Vec<f64>, std::ops::Range<usize>), String> {
-    let op = Op::parse(op, params).map_err(msg)?;
+) -> Exported<(Vec<f64>, std::ops::Range<usize>)> {
+    let op = Op::parse(op, params)?;
     let (l, p, parts) = layout(nx, ny, parts, part_index)?;
-    check_args(l.nx, l.ny, l.nx * l.ny, dx_km, dy_km).map_err(msg)?;
+    check_args(l.nx, l.ny, l.nx * l.ny, dx_km, dy_km)?;
     let w = part(l.nx2 / 2 + 1, parts, p).len();
     check_len(
         "slab",
@@ -198,41 +182,9 @@ pub fn fft_split_columns(
     params: &[f64],
     part: u32,
     parts: u32,
-) -> Result<JsValue, JsError> {
-    js(fft_split_columns_impl(
-        slab, nx, ny, dx_km, dy_km, op, params, part, parts,
-    ))
-    .map(|(buf, range)| result_view(buf, range))
-}
-
-/// Logic of [`fft_split_inverse`].
-#[allow(clippy::too_many_arguments)]
-pub fn fft_split_inverse_impl(
-    pieces: &[f64],
-    nx: u32,
-    ny: u32,
-    op: &str,
-    params: &[f64],
-    plane: &[f64],
-    part_index: u32,
-    parts: u32,
-) -> Result<Vec<f64>, String> {
-    let op = Op::parse(op, params).map_err(msg)?;
-    let (l, q, parts) = layout(nx, ny, parts, part_index)?;
-    let plane = plane_of(plane)?;
-    let outputs = if matches!(op, Op::TotalGradient | Op::Tilt) {
-        3
-    } else {
-        1
-    };
-    let want = 2 * outputs * part(l.ny, parts, q).len() * (l.nx2 / 2 + 1);
-    check_len(
-        "pieces",
-        pieces.len(),
-        want,
-        "the part's rows of every column part, complex",
-    )?;
-    Ok(inverse_part(pieces, &l, &op, &plane, q, parts))
+) -> Exported<JsValue> {
+    let (buf, range) = split_columns(slab, nx, ny, dx_km, dy_km, op, params, part, parts)?;
+    Ok(result_view(buf, range))
 }
 
 /// Step 3, row part `part` of `parts`: the row piece `part` of every column part in column
@@ -249,11 +201,23 @@ pub fn fft_split_inverse(
     plane: &[f64],
     part: u32,
     parts: u32,
-) -> Result<Box<[f64]>, JsError> {
-    js(
-        fft_split_inverse_impl(pieces, nx, ny, op, params, plane, part, parts)
-            .map(Vec::into_boxed_slice),
-    )
+) -> Exported<Box<[f64]>> {
+    let op = Op::parse(op, params)?;
+    let (l, q, parts) = layout(nx, ny, parts, part)?;
+    let plane = plane_of(plane)?;
+    let outputs = if matches!(op, Op::TotalGradient | Op::Tilt) {
+        3
+    } else {
+        1
+    };
+    let want = 2 * outputs * self::part(l.ny, parts, q).len() * (l.nx2 / 2 + 1);
+    check_len(
+        "pieces",
+        pieces.len(),
+        want,
+        "the part's rows of every column part, complex",
+    )?;
+    Ok(inverse_part(pieces, &l, &op, &plane, q, parts).into_boxed_slice())
 }
 
 #[cfg(test)]
@@ -262,20 +226,31 @@ mod tests {
 
     #[test]
     fn the_exports_refuse_bad_parts_and_lengths_by_name() {
-        let e = fft_split_layout_impl(1, 8).unwrap_err();
+        let e = fft_split_layout(1, 8).unwrap_err().to_string();
         assert!(e.contains("`grid`"), "{e}");
-        let e = fft_split_rows_impl(vec![0.0; 64], 8, 8, 2, 2).unwrap_err();
+        let e = split_rows(vec![0.0; 64], 8, 8, 2, 2)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`part`"), "{e}");
-        let e = fft_split_rows_impl(vec![0.0; 8], 8, 8, 1, 2).unwrap_err();
+        let e = split_rows(vec![0.0; 8], 8, 8, 1, 2)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`grid`"), "{e}");
-        let e =
-            fft_split_columns_impl(vec![0.0; 4], 8, 8, 1.0, 1.0, "tilt", &[], 1, 2).unwrap_err();
+        let e = split_columns(vec![0.0; 4], 8, 8, 1.0, 1.0, "tilt", &[], 1, 2)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`slab`"), "{e}");
-        let e = fft_split_inverse_impl(&[0.0; 4], 8, 8, "tilt", &[], &[1.0], 0, 2).unwrap_err();
+        let e = fft_split_inverse(&[0.0; 4], 8, 8, "tilt", &[], &[1.0], 0, 2)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`plane`"), "{e}");
-        let e = fft_split_inverse_impl(&[0.0; 4], 8, 8, "tilt", &[], &[0.0; 5], 0, 2).unwrap_err();
+        let e = fft_split_inverse(&[0.0; 4], 8, 8, "tilt", &[], &[0.0; 5], 0, 2)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`pieces`"), "{e}");
-        let e = fft_split_rows_impl(vec![f64::NAN; 4], 2, 2, 0, 1).unwrap_err();
+        let e = split_rows(vec![f64::NAN; 4], 2, 2, 0, 1)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no valid"), "{e}");
     }
 
@@ -287,12 +262,12 @@ mod tests {
             .collect();
         g[30] = f64::NAN;
         for (op, params) in [("upward", vec![500.0]), ("tilt", vec![])] {
-            let want = crate::boundary::filters::fft_filter_impl(&g, nx, ny, 1.0, 2.0, op, &params)
-                .unwrap();
-            let lay = fft_split_layout_impl(nx, ny).unwrap();
+            let want =
+                crate::boundary::filters::fft_filter(&g, nx, ny, 1.0, 2.0, op, &params).unwrap();
+            let lay = fft_split_layout(nx, ny).unwrap();
             let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
             let rows: Vec<Vec<f64>> = (0..parts)
-                .map(|k| fft_split_rows_impl(g.clone(), nx, ny, k as u32, parts as u32).unwrap())
+                .map(|k| split_rows(g.clone(), nx, ny, k as u32, parts as u32).unwrap())
                 .collect();
             assert_eq!(rows[0][5], 1.0, "one hole");
             let cols: Vec<Vec<f64>> = (0..parts)
@@ -306,7 +281,7 @@ mod tests {
                         .collect();
                     let (p, n) = (p as u32, parts as u32);
                     let (buf, range) =
-                        fft_split_columns_impl(slab, nx, ny, 1.0, 2.0, op, &params, p, n).unwrap();
+                        split_columns(slab, nx, ny, 1.0, 2.0, op, &params, p, n).unwrap();
                     buf[range].to_vec()
                 })
                 .collect();
@@ -322,9 +297,7 @@ mod tests {
                     .collect();
                 let (q, n) = (q as u32, parts as u32);
                 let plane = &rows[0][..5];
-                out.extend(
-                    fft_split_inverse_impl(&pieces, nx, ny, op, &params, plane, q, n).unwrap(),
-                );
+                out.extend(fft_split_inverse(&pieces, nx, ny, op, &params, plane, q, n).unwrap());
             }
             out[30] = f64::NAN;
             for (a, b) in out.iter().zip(want.iter()) {

@@ -4,6 +4,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::table::{parse_columns, Separator};
 
+use super::Exported;
+
 /// Parses the data rows of a delimited text table (the bytes after its header line):
 /// `delimiter` is the separator byte, or 0 for runs of spaces and tabs; `comment` the comment
 /// byte, or -1 for none; `fields` the distinct 0-based field indexes to read. Returns the
@@ -16,14 +18,13 @@ pub fn parse_table_columns(
     delimiter: u8,
     comment: i32,
     fields: &[u32],
-) -> Result<Box<[f64]>, JsError> {
+) -> Exported<Box<[f64]>> {
     let sep = if delimiter == 0 {
         Separator::Whitespace
     } else {
         Separator::Byte(delimiter)
     };
     let comment = u8::try_from(comment).ok();
-    parse_columns(bytes, sep, comment, fields)
-        .map(|(v, _)| v.into_boxed_slice())
-        .map_err(|e| JsError::new(&e.to_string()))
+    let (v, _) = parse_columns(bytes, sep, comment, fields)?;
+    Ok(v.into_boxed_slice())
 }

@@ -32,15 +32,8 @@ pub(crate) fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
 }
 
 fn noise(n: usize) -> Vec<f64> {
-    let mut s = 12345u64;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        })
-        .collect()
+    let mut rng = crate::test_rng::Lcg(12345);
+    (0..n).map(|_| rng.unit()).collect()
 }
 
 #[test]

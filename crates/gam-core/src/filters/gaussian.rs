@@ -272,15 +272,8 @@ mod tests {
     }
 
     fn lcg_grid(nx: usize, ny: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed;
-        (0..nx * ny)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-            })
-            .collect()
+        let mut rng = crate::test_rng::Lcg(seed);
+        (0..nx * ny).map(|_| rng.unit() - 0.5).collect()
     }
 
     /// Naive 2-D normalised convolution with the full (non-separable) kernel.

@@ -22,7 +22,7 @@
 //!
 //! Blocks without points are NaN in all three planes.
 
-use super::{check_points, GridError, GridSpec};
+use super::{check_banded, GridError, GridSpec};
 use crate::tiering::out_of_line;
 
 /// GMT's normalisation of the median absolute deviation (`MAD_NORMALIZE`).
@@ -39,17 +39,21 @@ pub struct BlockGrids {
     pub count: Vec<f64>,
 }
 
-/// Block mean or median of rows `row0..row1`.
+/// Block mean or median of rows `row0..row1`; with `statistics`, the spread and count planes
+/// too, else those two are empty (the value plane is the same bit for bit, and the others are
+/// neither computed nor allocated).
 ///
 /// `weight` is empty (unweighted) or one positive finite weight per point.
 ///
 /// ```
 /// use gam_core::grid::{GridSpec, block::grid_block};
 /// let spec = GridSpec::from_slice(&[0.0, 0.0, 1.0, 1.0, 2.0, 1.0]).unwrap();
-/// let b = grid_block(&[0.1, -0.2, 0.4], &[0.0; 3], &[1.0, 2.0, 6.0], &[], &spec, 0, 1, false).unwrap();
+/// let b = grid_block(&[0.1, -0.2, 0.4], &[0.0; 3], &[1.0, 2.0, 6.0], &[], &spec, 0, 1, false, true).unwrap();
 /// assert_eq!(b.value[0], 3.0);
 /// assert_eq!(b.count[0], 3.0);
 /// assert!(b.value[1].is_nan());
+/// let v = grid_block(&[0.1, 0.9], &[0.0; 2], &[1.0, 2.0], &[], &spec, 0, 1, true, false).unwrap();
+/// assert_eq!((v.value, v.spread.len(), v.count.len()), (vec![1.0, 2.0], 0, 0));
 /// ```
 #[allow(clippy::too_many_arguments)]
 pub fn grid_block(
@@ -61,66 +65,9 @@ pub fn grid_block(
     row0: u32,
     row1: u32,
     median: bool,
-) -> Result<BlockGrids, GridError> {
-    block_planes(lon, lat, z, weight, spec, row0, row1, median, true)
-}
-
-/// The value plane of [`grid_block`] alone (the same values bit for bit), without computing
-/// or allocating the spread and count planes.
-///
-/// ```
-/// use gam_core::grid::{GridSpec, block::grid_block_values};
-/// let spec = GridSpec::from_slice(&[0.0, 0.0, 1.0, 1.0, 2.0, 1.0]).unwrap();
-/// let v = grid_block_values(&[0.1, 0.9], &[0.0; 2], &[1.0, 2.0], &[], &spec, 0, 1, true).unwrap();
-/// assert_eq!(v, vec![1.0, 2.0]);
-/// ```
-#[allow(clippy::too_many_arguments)]
-pub fn grid_block_values(
-    lon: &[f64],
-    lat: &[f64],
-    z: &[f64],
-    weight: &[f64],
-    spec: &GridSpec,
-    row0: u32,
-    row1: u32,
-    median: bool,
-) -> Result<Vec<f64>, GridError> {
-    block_planes(lon, lat, z, weight, spec, row0, row1, median, false).map(|b| b.value)
-}
-
-/// The blocks of a band: the points of node `n` are `order[start[n]..start[n + 1]]`.
-struct Blocks<'a> {
-    order: &'a [u32],
-    start: &'a [u32],
-    z: &'a [f64],
-    /// Empty when unweighted.
-    weight: &'a [f64],
-    median: bool,
-}
-
-/// Scratch buffers of [`reduce_row`].
-#[derive(Default)]
-struct Scratch {
-    zw: Vec<(f64, f64)>,
-    dev: Vec<f64>,
-}
-
-type RowFn = fn(&Blocks, usize, &mut [f64], &mut [f64], &mut [f64], &mut Scratch);
-
-#[allow(clippy::too_many_arguments)]
-fn block_planes(
-    lon: &[f64],
-    lat: &[f64],
-    z: &[f64],
-    weight: &[f64],
-    spec: &GridSpec,
-    row0: u32,
-    row1: u32,
-    median: bool,
     statistics: bool,
 ) -> Result<BlockGrids, GridError> {
-    check_points(lon, lat, Some(z))?;
-    let (r0, r1) = spec.band(row0, row1)?;
+    let (r0, r1) = check_banded(lon, lat, Some(z), spec, row0, row1)?;
     let weighted = !weight.is_empty();
     if weighted {
         if weight.len() != lon.len() {
@@ -175,6 +122,25 @@ fn block_planes(
     }
     Ok(out)
 }
+
+/// The blocks of a band: the points of node `n` are `order[start[n]..start[n + 1]]`.
+struct Blocks<'a> {
+    order: &'a [u32],
+    start: &'a [u32],
+    z: &'a [f64],
+    /// Empty when unweighted.
+    weight: &'a [f64],
+    median: bool,
+}
+
+/// Scratch buffers of [`reduce_row`].
+#[derive(Default)]
+struct Scratch {
+    zw: Vec<(f64, f64)>,
+    dev: Vec<f64>,
+}
+
+type RowFn = fn(&Blocks, usize, &mut [f64], &mut [f64], &mut [f64], &mut Scratch);
 
 /// The points of each node of a band of grid rows: the points of band node `n` (node
 /// `(r0 + n / nx) * nx + n % nx` of the grid) are `order[start[n]..start[n + 1]]`, in input order.
@@ -396,19 +362,19 @@ mod tests {
         let lat: Vec<f64> = pts.iter().map(|p| p.1).collect();
         let z: Vec<f64> = pts.iter().map(|p| p.2).collect();
         let spec = GridSpec::from_slice(&[0.0, 0.0, 1.0, 1.0, 3.0, 3.0]).unwrap();
-        let b = grid_block(&lon, &lat, &z, &[], &spec, 0, 3, false).unwrap();
+        let b = grid_block(&lon, &lat, &z, &[], &spec, 0, 3, false, true).unwrap();
         assert_eq!(b.value[0], 3.75);
         assert_eq!(b.count[0], 4.0);
         assert_eq!(b.value[1], 3.0);
         assert!(b.spread[1].is_nan());
         assert_eq!(b.value[8], 7.5);
         assert!((b.spread[0] - 3.09569593683).abs() < 1e-10);
-        let m = grid_block(&lon, &lat, &z, &[], &spec, 0, 3, true).unwrap();
+        let m = grid_block(&lon, &lat, &z, &[], &spec, 0, 3, true, true).unwrap();
         assert_eq!(m.value[0], 3.0);
         assert!((m.spread[0] - 2.2239).abs() < 1e-12);
         assert_eq!(m.value[4], 12.0);
         // band 1..3 equals rows 1..3 of the full grid
-        let band = grid_block(&lon, &lat, &z, &[], &spec, 1, 3, true).unwrap();
+        let band = grid_block(&lon, &lat, &z, &[], &spec, 1, 3, true, true).unwrap();
         assert!(band
             .count
             .iter()
@@ -436,9 +402,10 @@ mod tests {
         }
         for median in [false, true] {
             for weight in [&[][..], &w[..]] {
-                let full = grid_block(&lon, &lat, &z, weight, &spec, 0, 30, median).unwrap();
-                let values =
-                    grid_block_values(&lon, &lat, &z, weight, &spec, 0, 30, median).unwrap();
+                let full = grid_block(&lon, &lat, &z, weight, &spec, 0, 30, median, true).unwrap();
+                let values = grid_block(&lon, &lat, &z, weight, &spec, 0, 30, median, false)
+                    .unwrap()
+                    .value;
                 let same = full
                     .value
                     .iter()
@@ -465,12 +432,23 @@ mod tests {
     #[test]
     fn rejects_bad_weights() {
         let spec = GridSpec::from_slice(&[0.0, 0.0, 1.0, 1.0, 2.0, 2.0]).unwrap();
-        let e = grid_block(&[0.0], &[0.0], &[1.0], &[0.0], &spec, 0, 2, false).unwrap_err();
+        let e = grid_block(&[0.0], &[0.0], &[1.0], &[0.0], &spec, 0, 2, false, true).unwrap_err();
         assert_eq!(
             e.to_string(),
             "weight[0] must be a finite number > 0, got 0"
         );
-        let e = grid_block(&[0.0], &[0.0], &[1.0], &[1.0, 2.0], &spec, 0, 2, false).unwrap_err();
+        let e = grid_block(
+            &[0.0],
+            &[0.0],
+            &[1.0],
+            &[1.0, 2.0],
+            &spec,
+            0,
+            2,
+            false,
+            true,
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "lon and weight must have equal lengths (got 1 and 2)"
@@ -501,7 +479,7 @@ mod tests {
         );
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-300);
         let ny = spec.ny as u32;
-        let counts = grid_block(&lon, &lat, &z, &[], &spec, 0, ny, false)
+        let counts = grid_block(&lon, &lat, &z, &[], &spec, 0, ny, false, true)
             .unwrap()
             .count;
         for (key, median, weights) in [
@@ -510,7 +488,7 @@ mod tests {
             ("mean_weighted", false, &w[..]),
             ("median_weighted", true, &w[..]),
         ] {
-            let got = grid_block(&lon, &lat, &z, weights, &spec, 0, ny, median).unwrap();
+            let got = grid_block(&lon, &lat, &z, weights, &spec, 0, ny, median, true).unwrap();
             let rows = fx[key].as_array().unwrap();
             let mut seen = 0;
             for r in rows {

@@ -6,7 +6,7 @@
 //! points. One k-d tree query per node.
 
 use super::index::{KBest, PointIndex};
-use super::{check_points, cos_lat, GridError, GridSpec};
+use super::{check_banded, GridError, GridSpec};
 
 /// Distances (degrees) for rows `row0..row1` (row-major, south first).
 ///
@@ -23,22 +23,14 @@ pub fn distance_to_nearest(
     row0: u32,
     row1: u32,
 ) -> Result<Vec<f64>, GridError> {
-    check_points(lon, lat, None)?;
-    let (r0, r1) = spec.band(row0, row1)?;
+    let band = check_banded(lon, lat, None, spec, row0, row1)?;
     let index = PointIndex::new(lon, lat);
-    let mut out = vec![f64::NAN; (r1 - r0) * spec.nx];
     let mut best = KBest::new(1, f64::INFINITY);
-    for (row, j) in out.chunks_exact_mut(spec.nx).zip(r0..r1) {
-        let y = spec.lat(j);
-        let c = cos_lat(y);
-        for (i, v) in row.iter_mut().enumerate() {
-            index.knn(spec.lon(i), y, c, &mut best);
-            if let Some(&d2) = best.dist2().first() {
-                *v = d2.sqrt();
-            }
+    Ok(index.query_band(spec, band, &mut best, |best, v| {
+        if let Some(&d2) = best.dist2().first() {
+            *v = d2.sqrt();
         }
-    }
-    Ok(out)
+    }))
 }
 
 #[cfg(test)]

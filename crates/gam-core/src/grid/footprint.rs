@@ -282,13 +282,8 @@ mod tests {
             nx: 51,
             ny: 41,
         };
-        let mut s = 13u64;
-        let mut r = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::test_rng::Lcg(13);
+        let mut r = || rng.unit();
         let (mut lon, mut lat) = (Vec::new(), Vec::new());
         for k in 0..300 {
             lon.push(if k % 2 == 1 { 10.1 } else { 10.8 } + 0.15 * r());

@@ -13,7 +13,7 @@
 
 use super::index::{KBest, PointIndex};
 use super::nearest::radius2;
-use super::{check_points, cos_lat, GridError, GridSpec};
+use super::{check_banded, GridError, GridSpec};
 
 /// Parameters of [`grid_idw`].
 #[derive(Debug, Clone, Copy)]
@@ -46,8 +46,7 @@ pub fn grid_idw(
     row1: u32,
     params: IdwParams,
 ) -> Result<Vec<f64>, GridError> {
-    check_points(lon, lat, Some(z))?;
-    let (r0, r1) = spec.band(row0, row1)?;
+    let band = check_banded(lon, lat, Some(z), spec, row0, row1)?;
     if params.k < 1 {
         return Err(GridError::Parameter(format!(
             "k must be >= 1, got {}",
@@ -76,39 +75,32 @@ pub fn grid_idw(
     let half_p = 0.5 * params.power;
     let min_points = params.min_points.max(1) as usize;
     let index = PointIndex::with_bucket_fill(lon, lat, (params.k as usize / 2).max(3));
-    let mut out = vec![f64::NAN; (r1 - r0) * spec.nx];
     let mut best = KBest::new(params.k as usize, r2);
-    for (row, j) in out.chunks_exact_mut(spec.nx).zip(r0..r1) {
-        let y = spec.lat(j);
-        let c = cos_lat(y);
-        for (i, v) in row.iter_mut().enumerate() {
-            index.knn(spec.lon(i), y, c, &mut best);
-            let (d2, ids) = (best.dist2(), best.ids());
-            if d2.is_empty() {
-                continue;
-            }
-            if d2[0] == 0.0 {
-                *v = z[ids[0] as usize];
-                continue;
-            }
-            if d2.len() < min_points {
-                continue;
-            }
-            let d0 = d2[0];
-            let (mut num, mut den) = (0.0, 0.0);
-            for (&d, &id) in d2.iter().zip(ids) {
-                let w = if half_p == 1.0 {
-                    d0 / d
-                } else {
-                    (d0 / d).powf(half_p)
-                };
-                num += w * z[id as usize];
-                den += w;
-            }
-            *v = num / den;
+    Ok(index.query_band(spec, band, &mut best, |best, v| {
+        let (d2, ids) = (best.dist2(), best.ids());
+        if d2.is_empty() {
+            return;
         }
-    }
-    Ok(out)
+        if d2[0] == 0.0 {
+            *v = z[ids[0] as usize];
+            return;
+        }
+        if d2.len() < min_points {
+            return;
+        }
+        let d0 = d2[0];
+        let (mut num, mut den) = (0.0, 0.0);
+        for (&d, &id) in d2.iter().zip(ids) {
+            let w = if half_p == 1.0 {
+                d0 / d
+            } else {
+                (d0 / d).powf(half_p)
+            };
+            num += w * z[id as usize];
+            den += w;
+        }
+        *v = num / den;
+    }))
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@
 //! usual nearest and IDW settings on dense data) it is never needed, and its
 //! O(n log n) build was a fifth of a nearest-neighbour grid's time.
 
-use super::dist2;
+use super::{cos_lat, dist2, GridSpec};
 use std::cell::OnceCell;
 
 /// Maximum number of points in a leaf.
@@ -280,6 +280,29 @@ impl PointIndex {
     /// True when no point is indexed.
     pub fn is_empty(&self) -> bool {
         self.pts.is_empty()
+    }
+
+    /// Rows `r0..r1` of `spec`'s nodes, row-major, south first: for each node the query
+    /// [`PointIndex::knn`] into `best`, then `node(best, value)` sets the node's value
+    /// (NaN unless it does). Rows run south to north and columns west to east, so successive
+    /// queries are neighbours (see `knn`'s re-offer). The loop of every k-nearest kernel.
+    pub fn query_band(
+        &self,
+        spec: &GridSpec,
+        (r0, r1): (usize, usize),
+        best: &mut KBest,
+        mut node: impl FnMut(&KBest, &mut f64),
+    ) -> Vec<f64> {
+        let mut out = vec![f64::NAN; (r1 - r0) * spec.nx];
+        for (row, j) in out.chunks_exact_mut(spec.nx).zip(r0..r1) {
+            let y = spec.lat(j);
+            let c = cos_lat(y);
+            for (i, v) in row.iter_mut().enumerate() {
+                self.knn(spec.lon(i), y, c, best);
+                node(best, v);
+            }
+        }
+        out
     }
 
     /// Fills `best` (cleared first) with the nearest points to `(qx, qy)` under

@@ -26,7 +26,7 @@
 
 use delaunator::{triangulate, Point};
 
-use super::{check_points, cos_lat, GridError, GridSpec};
+use super::{check_banded, cos_lat, GridError, GridSpec};
 
 /// Tolerance on barycentric coordinates for "inside a triangle".
 const INSIDE_EPS: f64 = 1e-12;
@@ -50,8 +50,7 @@ pub fn grid_linear(
     row0: u32,
     row1: u32,
 ) -> Result<Vec<f64>, GridError> {
-    check_points(lon, lat, Some(z))?;
-    let (r0, r1) = spec.band(row0, row1)?;
+    let (r0, r1) = check_banded(lon, lat, Some(z), spec, row0, row1)?;
     let nx = spec.nx;
     let keep = unique_first(lon, lat);
     if keep.len() < 3 {
@@ -214,15 +213,11 @@ mod tests {
 
     #[test]
     fn rms_within_ten_percent_of_scipy_griddata_linear() {
-        use super::super::test_util::{col, interp_refs, rms};
-        let fx = interp_refs();
-        let spec = GridSpec::from_slice(&col(&fx, "spec")).unwrap();
-        let (lon, lat, z) = (col(&fx, "lon"), col(&fx, "lat"), col(&fx, "z"));
-        let truth = col(&fx, "truth");
-        let scipy = col(&fx, "scipy_linear");
-        let v = grid_linear(&lon, &lat, &z, &spec, 0, spec.ny as u32).unwrap();
-        let (ours, n) = rms(&v, &truth);
-        let (theirs, m) = rms(&scipy, &truth);
+        use super::super::test_util::{interp_refs, rms};
+        let f = interp_refs("scipy_linear");
+        let v = grid_linear(&f.lon, &f.lat, &f.z, &f.spec, 0, f.spec.ny as u32).unwrap();
+        let (ours, n) = rms(&v, &f.truth);
+        let (theirs, m) = rms(&f.reference, &f.truth);
         // same hull: the NaN masks agree except possibly on hull edges
         assert!(n.abs_diff(m) <= 3, "{n} vs {m} nodes");
         assert!(ours <= 1.1 * theirs, "rms {ours} vs scipy {theirs}");

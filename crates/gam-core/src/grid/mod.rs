@@ -229,6 +229,20 @@ pub fn cos_lat(lat_deg: f64) -> f64 {
     lat_deg.to_radians().cos()
 }
 
+/// The set-up of every banded kernel: checks the points ([`check_points`]) and the band
+/// ([`GridSpec::band`]), in that order, and returns the band as `usize`s.
+pub fn check_banded(
+    lon: &[f64],
+    lat: &[f64],
+    z: Option<&[f64]>,
+    spec: &GridSpec,
+    row0: u32,
+    row1: u32,
+) -> Result<(usize, usize), GridError> {
+    check_points(lon, lat, z)?;
+    spec.band(row0, row1)
+}
+
 /// Checks that `lon`, `lat` (and `z` when given) have equal lengths and hold
 /// only finite numbers.
 pub fn check_points(lon: &[f64], lat: &[f64], z: Option<&[f64]>) -> Result<(), GridError> {
@@ -289,9 +303,30 @@ pub(crate) mod test_util {
         }
     }
 
-    /// The interpolation reference fixture (scripts/fixtures/interp_refs.py).
-    pub fn interp_refs() -> serde_json::Value {
-        serde_json::from_str(include_str!("../../tests/fixtures/interp_refs.json")).unwrap()
+    /// The interpolation reference fixture (scripts/fixtures/interp_refs.py): its grid,
+    /// points, true field and one reference tool's grid.
+    pub struct InterpRefs {
+        pub spec: super::GridSpec,
+        pub lon: Vec<f64>,
+        pub lat: Vec<f64>,
+        pub z: Vec<f64>,
+        pub truth: Vec<f64>,
+        /// The reference tool's grid (the fixture's field `reference`).
+        pub reference: Vec<f64>,
+    }
+
+    /// The fixture with the reference grid `reference` (`"scipy_linear"`, ...).
+    pub fn interp_refs(reference: &str) -> InterpRefs {
+        let fx: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/interp_refs.json")).unwrap();
+        InterpRefs {
+            spec: super::GridSpec::from_slice(&col(&fx, "spec")).unwrap(),
+            lon: col(&fx, "lon"),
+            lat: col(&fx, "lat"),
+            z: col(&fx, "z"),
+            truth: col(&fx, "truth"),
+            reference: col(&fx, reference),
+        }
     }
 
     /// A numeric array of a fixture (`null` becomes NaN).
@@ -396,6 +431,13 @@ mod bench {
         r
     }
 
+    /// The benchmarks' mincurv parameters (GMT `surface -T0.25`, automatic convergence).
+    const MINCURV_T025: mincurv::MincurvParams = mincurv::MincurvParams {
+        tension: 0.25,
+        convergence: 0.0,
+        max_iterations: 500,
+    };
+
     #[test]
     #[ignore]
     fn bench_local_methods() {
@@ -403,10 +445,10 @@ mod bench {
         let ny = spec.ny as u32;
         time("index build", || index::PointIndex::new(&lon, &lat));
         time("block mean", || {
-            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, false).unwrap()
+            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, false, true).unwrap()
         });
         time("block median", || {
-            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, true).unwrap()
+            block::grid_block(&lon, &lat, &z, &[], &spec, 0, ny, true, true).unwrap()
         });
         time("nearest r=0.05", || {
             nearest::grid_nearest(&lon, &lat, &z, &spec, 0, ny, 0.05).unwrap()
@@ -440,11 +482,7 @@ mod bench {
                 writeln!(f, "{:?} {:?} {:?}", lon[k], lat[k], z[k]).unwrap();
             }
         }
-        let p = mincurv::MincurvParams {
-            tension: 0.25,
-            convergence: 0.0,
-            max_iterations: 500,
-        };
+        let p = MINCURV_T025;
         let g = time("mincurv T=0.25", || {
             mincurv::grid_mincurv(&lon, &lat, &z, &spec, p).unwrap()
         });
@@ -500,11 +538,7 @@ mod bench {
             lat.push(v[1]);
             z.push(v[2]);
         }
-        let p = mincurv::MincurvParams {
-            tension: 0.25,
-            convergence: 0.0,
-            max_iterations: 500,
-        };
+        let p = MINCURV_T025;
         let g = time("mincurv file", || {
             mincurv::grid_mincurv(&lon, &lat, &z, &spec, p).unwrap()
         });

@@ -8,7 +8,7 @@
 //! per node, O(nodes · log n).
 
 use super::index::{KBest, PointIndex};
-use super::{check_points, cos_lat, GridError, GridSpec};
+use super::{check_banded, GridError, GridSpec};
 
 /// Checks a search radius (> 0, may be `f64::INFINITY`) and returns its square.
 pub(crate) fn radius2(radius: f64) -> Result<f64, GridError> {
@@ -39,23 +39,15 @@ pub fn grid_nearest(
     row1: u32,
     radius: f64,
 ) -> Result<Vec<f64>, GridError> {
-    check_points(lon, lat, Some(z))?;
-    let (r0, r1) = spec.band(row0, row1)?;
+    let band = check_banded(lon, lat, Some(z), spec, row0, row1)?;
     let r2 = radius2(radius)?;
     let index = PointIndex::new(lon, lat);
-    let mut out = vec![f64::NAN; (r1 - r0) * spec.nx];
     let mut best = KBest::new(1, r2);
-    for (row, j) in out.chunks_exact_mut(spec.nx).zip(r0..r1) {
-        let y = spec.lat(j);
-        let c = cos_lat(y);
-        for (i, v) in row.iter_mut().enumerate() {
-            index.knn(spec.lon(i), y, c, &mut best);
-            if let Some(&id) = best.ids().first() {
-                *v = z[id as usize];
-            }
+    Ok(index.query_band(spec, band, &mut best, |best, v| {
+        if let Some(&id) = best.ids().first() {
+            *v = z[id as usize];
         }
-    }
-    Ok(out)
+    }))
 }
 
 #[cfg(test)]

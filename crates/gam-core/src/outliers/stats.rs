@@ -153,13 +153,8 @@ mod tests {
 
     #[test]
     fn median_mad_without_a_copy_equals_the_copying_one_bit_for_bit() {
-        let mut s = 12345u64;
-        let mut next = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::test_rng::Lcg(12345);
+        let mut next = || rng.unit();
         for n in [1usize, 2, 3, 4, 5, 10, 11, 100, 101, 1000, 4097] {
             for kind in 0..4 {
                 let v: Vec<f64> = (0..n)

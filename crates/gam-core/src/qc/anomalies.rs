@@ -88,14 +88,7 @@ pub fn find_anomalies(
     threshold: f64,
     min_cells: usize,
 ) -> Result<Vec<Anomaly>, QcError> {
-    let (nx, ny) = (spec.nx, spec.ny);
-    if values.dim() != (ny, nx) {
-        return Err(QcError::BadLength {
-            name: "values",
-            expected: nx * ny,
-            got: values.len(),
-        });
-    }
+    check_dim(values, spec)?;
     let mut own: Vec<f64> = values.iter().copied().collect();
     find_anomalies_in_place(&mut own, spec, regional, threshold, min_cells)
 }
@@ -116,42 +109,18 @@ pub fn find_anomalies_in_place(
     min_cells: usize,
 ) -> Result<Vec<Anomaly>, QcError> {
     let (nx, ny) = (spec.nx, spec.ny);
-    if values.len() != nx * ny {
-        return Err(QcError::BadLength {
-            name: "values",
-            expected: nx * ny,
-            got: values.len(),
-        });
-    }
-    if !(threshold.is_finite() && threshold > 0.0) {
-        return Err(QcError::BadParam {
-            name: "threshold",
-            value: threshold,
-            expected: "a finite robust z-score > 0",
-        });
-    }
+    check_args(values.len(), spec, regional, threshold)?;
     let view = ArrayView2::from_shape((ny, nx), &*values).expect("length checked");
     // The residual `values - regional`, written over the values.
     match regional {
         Regional::Gaussian(s) => {
-            if !(s.is_finite() && s > 0.0) {
-                return Err(QcError::BadParam {
-                    name: "sigma",
-                    value: s,
-                    expected: "a finite number of cells > 0",
-                });
-            }
             // Plane first, so the edge-truncated kernel does not bend a regional gradient.
             let Some(plane) = poly_trend(view, 1) else {
                 return Ok(Vec::new());
             };
             let detrended = &view - &plane;
             let smooth =
-                gaussian_filter(detrended.view(), s, s, 0, ny).map_err(|_| QcError::BadParam {
-                    name: "sigma",
-                    value: s,
-                    expected: "a finite number of cells > 0",
-                })?;
+                gaussian_filter(detrended.view(), s, s, 0, ny).map_err(|_| bad_sigma(s))?;
             drop(detrended);
             let reg = plane + smooth;
             for (v, r) in values.iter_mut().zip(reg.iter()) {
@@ -159,13 +128,6 @@ pub fn find_anomalies_in_place(
             }
         }
         Regional::Polynomial(o) => {
-            if !(1..=2).contains(&o) {
-                return Err(QcError::BadParam {
-                    name: "order",
-                    value: o as f64,
-                    expected: "1 or 2",
-                });
-            }
             let Some(trend) = PolyTrend::fit(view, o) else {
                 return Ok(Vec::new());
             };
@@ -177,6 +139,75 @@ pub fn find_anomalies_in_place(
     let resid = ArrayView2::from_shape((ny, nx), &*values).expect("length checked");
     // The median and MAD do not depend on the order of the cells; no copy of the residual.
     let (med, mad) = nan_median_mad_no_copy(values);
+    collect_anomalies(resid, spec, med, mad, threshold, min_cells)
+}
+
+/// Refuses `values` whose shape is not `(ny, nx)` (a transposed view of the right length too).
+fn check_dim(values: ArrayView2<'_, f64>, spec: &GridSpec) -> Result<(), QcError> {
+    if values.dim() == (spec.ny, spec.nx) {
+        return Ok(());
+    }
+    Err(QcError::BadLength {
+        name: "values",
+        expected: spec.nx * spec.ny,
+        got: values.len(),
+    })
+}
+
+/// Refuses a `values` length that is not `nx * ny`, a `threshold` that is not finite and
+/// > 0, and a regional parameter out of range (sigma finite and > 0, order 1 or 2).
+fn check_args(
+    len: usize,
+    spec: &GridSpec,
+    regional: Regional,
+    threshold: f64,
+) -> Result<(), QcError> {
+    if len != spec.nx * spec.ny {
+        return Err(QcError::BadLength {
+            name: "values",
+            expected: spec.nx * spec.ny,
+            got: len,
+        });
+    }
+    if !(threshold.is_finite() && threshold > 0.0) {
+        return Err(QcError::BadParam {
+            name: "threshold",
+            value: threshold,
+            expected: "a finite robust z-score > 0",
+        });
+    }
+    match regional {
+        Regional::Gaussian(s) if !(s.is_finite() && s > 0.0) => Err(bad_sigma(s)),
+        Regional::Polynomial(o) if !(1..=2).contains(&o) => Err(QcError::BadParam {
+            name: "order",
+            value: o as f64,
+            expected: "1 or 2",
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn bad_sigma(s: f64) -> QcError {
+    QcError::BadParam {
+        name: "sigma",
+        value: s,
+        expected: "a finite number of cells > 0",
+    }
+}
+
+/// The anomalies of the residual `resid` whose median and MAD are `med`, `mad` (no
+/// anomaly when the median is NaN, an error when the spread is zero): the 8-connected
+/// components of cells with `|z| > threshold`, positive then negative, of at least
+/// `min_cells` cells, sorted by decreasing confidence. The robust z-score
+/// `(resid - med) / (MAD_SCALE · mad)` is evaluated cell by cell: no z grid.
+fn collect_anomalies(
+    resid: ArrayView2<'_, f64>,
+    spec: &GridSpec,
+    med: f64,
+    mad: f64,
+    threshold: f64,
+    min_cells: usize,
+) -> Result<Vec<Anomaly>, QcError> {
     if med.is_nan() {
         return Ok(Vec::new());
     }
@@ -226,7 +257,7 @@ pub fn find_anomalies_in_place(
                 cells: cells.len(),
                 area_km2: area,
                 confidence: conf.clamp(0.0, 1.0),
-                peak_index: peak[0] * nx + peak[1],
+                peak_index: peak[0] * spec.nx + peak[1],
             });
         }
     }
@@ -239,6 +270,7 @@ mod tests {
     use super::*;
     use crate::arrays::view2;
     use crate::outliers::stats::nan_median_mad;
+    use crate::test_rng::Lcg;
 
     fn bodies() -> (GridSpec, Vec<f64>, [(f64, f64, f64); 3]) {
         let spec = GridSpec::from_slice(&[20.0, -30.0, 0.05, 0.05, 90.0, 70.0]).unwrap();
@@ -248,14 +280,11 @@ mod tests {
             (23.5, -28.0, 25.0),
             (22.0, -27.3, -30.0),
         ];
-        let mut s = 7u64;
+        let mut rng = Lcg(7);
         let v = (0..spec.nx * spec.ny)
             .map(|k| {
                 let (lon, lat) = (spec.lon(k % spec.nx), spec.lat(k / spec.nx));
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let noise = ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2.0;
+                let noise = (rng.unit() - 0.5) * 2.0;
                 let mut f = 500.0 + 30.0 * (lon - 20.0) - 12.0 * (lat + 30.0) + noise;
                 for (bx, by, a) in b {
                     f += a
@@ -268,7 +297,9 @@ mod tests {
         (spec, v, b)
     }
 
-    /// The implementation before `find_anomalies_in_place`, kept to prove it unchanged.
+    /// The implementation before `find_anomalies_in_place` (its own regional field, residual
+    /// and median/MAD with copies; the shared checks and [`collect_anomalies`]), kept to
+    /// prove the in-place residual unchanged.
     ///
     /// # Errors
     /// [`QcError`] for a length mismatch, a bad regional parameter, `threshold` not finite
@@ -280,114 +311,28 @@ mod tests {
         threshold: f64,
         min_cells: usize,
     ) -> Result<Vec<Anomaly>, QcError> {
-        let (nx, ny) = (spec.nx, spec.ny);
-        if values.dim() != (ny, nx) {
-            return Err(QcError::BadLength {
-                name: "values",
-                expected: nx * ny,
-                got: values.len(),
-            });
-        }
-        if !(threshold.is_finite() && threshold > 0.0) {
-            return Err(QcError::BadParam {
-                name: "threshold",
-                value: threshold,
-                expected: "a finite robust z-score > 0",
-            });
-        }
+        check_dim(values, spec)?;
+        check_args(values.len(), spec, regional, threshold)?;
         let reg = match regional {
             Regional::Gaussian(s) => {
-                if !(s.is_finite() && s > 0.0) {
-                    return Err(QcError::BadParam {
-                        name: "sigma",
-                        value: s,
-                        expected: "a finite number of cells > 0",
-                    });
-                }
                 // Plane first, so the edge-truncated kernel does not bend a regional gradient.
                 let Some(plane) = poly_trend(values, 1) else {
                     return Ok(Vec::new());
                 };
                 let detrended = &values - &plane;
-                let smooth = gaussian_filter(detrended.view(), s, s, 0, ny).map_err(|_| {
-                    QcError::BadParam {
-                        name: "sigma",
-                        value: s,
-                        expected: "a finite number of cells > 0",
-                    }
-                })?;
+                let smooth = gaussian_filter(detrended.view(), s, s, 0, spec.ny)
+                    .map_err(|_| bad_sigma(s))?;
                 plane + smooth
             }
-            Regional::Polynomial(o) => {
-                if !(1..=2).contains(&o) {
-                    return Err(QcError::BadParam {
-                        name: "order",
-                        value: o as f64,
-                        expected: "1 or 2",
-                    });
-                }
-                match poly_trend(values, o) {
-                    Some(t) => t,
-                    None => return Ok(Vec::new()),
-                }
-            }
+            Regional::Polynomial(o) => match poly_trend(values, o) {
+                Some(t) => t,
+                None => return Ok(Vec::new()),
+            },
         };
         let resid = &values - &reg;
         // The median and MAD do not depend on the order of the cells.
         let (med, mad) = nan_median_mad(resid.as_slice_memory_order().expect("a new array"));
-        if med.is_nan() {
-            return Ok(Vec::new());
-        }
-        let scale = MAD_SCALE * mad;
-        if scale <= 0.0 {
-            return Err(QcError::BadParam {
-                name: "values",
-                value: mad,
-                expected: "a residual with non-zero spread (MAD > 0)",
-            });
-        }
-        let z = resid.mapv(|r| (r - med) / scale);
-        let mut out = Vec::new();
-        for sign in [1.0, -1.0] {
-            let mask = z.mapv(|v| sign * v > threshold);
-            let (labels, count) = label8(mask.view());
-            // Each component's cells in row-major order (the order of the sums below).
-            let mut comps: Vec<Vec<[usize; 2]>> = vec![Vec::new(); count as usize];
-            for ((i, j), &l) in labels.indexed_iter() {
-                if l > 0 {
-                    comps[l as usize - 1].push([i, j]);
-                }
-            }
-            for cells in comps.into_iter().filter(|c| c.len() >= min_cells.max(1)) {
-                let (mut sw, mut slon, mut slat, mut area) = (0.0, 0.0, 0.0, 0.0);
-                let mut peak = cells[0];
-                for &k in &cells {
-                    let (lon, lat) = (spec.lon(k[1]), spec.lat(k[0]));
-                    let w = (resid[k] - med).abs();
-                    sw += w;
-                    slon += w * lon;
-                    slat += w * lat;
-                    area += spec.dx * KM_PER_DEG * lat.to_radians().cos() * spec.dy * KM_PER_DEG;
-                    if z[k].abs() > z[peak].abs() {
-                        peak = k;
-                    }
-                }
-                let conf = (1.0 - (-(z[peak].abs() - threshold)).exp())
-                    * (1.0 - (-(cells.len() as f64) / 4.0).exp());
-                out.push(Anomaly {
-                    lon: slon / sw,
-                    lat: slat / sw,
-                    peak_value: resid[peak],
-                    peak_z: z[peak],
-                    cells: cells.len(),
-                    area_km2: area,
-                    confidence: conf.clamp(0.0, 1.0),
-                    peak_index: peak[0] * nx + peak[1],
-                });
-            }
-        }
-        out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        Ok(out)
+        collect_anomalies(resid.view(), spec, med, mad, threshold, min_cells)
     }
 
     #[test]
@@ -401,26 +346,13 @@ mod tests {
             Regional::Gaussian(12.0),
         ] {
             for threshold in [2.0, 3.0, 4.0] {
-                let want = find_anomalies_reference(
-                    view2(&v, spec.nx, spec.ny).unwrap(),
-                    &spec,
-                    regional,
-                    threshold,
-                    2,
-                )
-                .unwrap();
+                let view = || view2(&v, spec.nx, spec.ny).unwrap();
+                let want = find_anomalies_reference(view(), &spec, regional, threshold, 2).unwrap();
                 assert!(!want.is_empty());
                 let mut own = v.clone();
                 let got = find_anomalies_in_place(&mut own, &spec, regional, threshold, 2).unwrap();
                 assert_eq!(got, want, "{regional:?} {threshold}");
-                let via_view = find_anomalies(
-                    view2(&v, spec.nx, spec.ny).unwrap(),
-                    &spec,
-                    regional,
-                    threshold,
-                    2,
-                )
-                .unwrap();
+                let via_view = find_anomalies(view(), &spec, regional, threshold, 2).unwrap();
                 assert_eq!(via_view, want);
             }
         }
@@ -459,23 +391,14 @@ mod tests {
     #[test]
     fn find_anomalies_rejects_bad_order_and_threshold() {
         let (spec, v, _) = bodies();
-        let e = find_anomalies(
-            view2(&v, spec.nx, spec.ny).unwrap(),
-            &spec,
-            Regional::Polynomial(3),
-            3.0,
-            1,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("`order`"));
-        let e = find_anomalies(
-            view2(&v, spec.nx, spec.ny).unwrap(),
-            &spec,
-            Regional::Polynomial(1),
-            0.0,
-            1,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("`threshold`"));
+        let err = |regional, threshold| {
+            let values = view2(&v, spec.nx, spec.ny).unwrap();
+            find_anomalies(values, &spec, regional, threshold, 1)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(Regional::Polynomial(3), 3.0).contains("`order`"));
+        assert!(err(Regional::Gaussian(0.0), 3.0).contains("`sigma`"));
+        assert!(err(Regional::Polynomial(1), 0.0).contains("`threshold`"));
     }
 }
