@@ -128,6 +128,14 @@ export async function readZarrArray(
 /** Chunks read and decoded at once: enough to keep the disk busy, few enough to bound memory. */
 const CHUNKS_IN_FLIGHT = 8;
 
+/** Every chunk index of a 1-D or 2-D array, row-major. */
+function chunkIndices(shape: number[], chunks: number[]): number[][] {
+  const grid = shape.map((n, i) => Math.ceil(n / chunks[i]));
+  return shape.length === 1
+    ? Array.from({ length: grid[0] }, (_, i) => [i])
+    : Array.from({ length: grid[0] * grid[1] }, (_, k) => [Math.floor(k / grid[1]), k % grid[1]]);
+}
+
 /** Runs `task` on every item, at most `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>) {
   let next = 0;
@@ -254,10 +262,7 @@ async function readPlain(
     return { data: copyRegion(all, chunks, shape, outCtor), shape };
   }
   const out = new outCtor(total);
-  const indices: number[][] = shape.length === 1
-    ? Array.from({ length: grid[0] }, (_, i) => [i])
-    : Array.from({ length: grid[0] * grid[1] }, (_, k) => [Math.floor(k / grid[1]), k % grid[1]]);
-  await eachLimited(indices, CHUNKS_IN_FLIGHT, async (idx) => {
+  await eachLimited(chunkIndices(shape, chunks), CHUNKS_IN_FLIGHT, async (idx) => {
     const bytes = await readChunk(key(idx), chunkLen * ctor.BYTES_PER_ELEMENT);
     if (bytes !== undefined && bytes.byteLength !== chunkLen * ctor.BYTES_PER_ELEMENT) {
       throw corrupt(idx, bytes.byteLength);
@@ -324,15 +329,8 @@ async function readWithZarrita(dir: string, name: string, widen: boolean): Promi
     // Chunk by chunk into the float64 result, a few at a time: no whole float32 array and
     // no pile of decoded chunks waiting for the garbage collector.
     const out = new Float64Array(shape.reduce((p, n) => p * n, 1));
-    const grid = shape.map((n, i) => Math.ceil(n / chunks[i]));
-    const indices: number[][] = shape.length === 1
-      ? Array.from({ length: grid[0] }, (_, i) => [i])
-      : Array.from(
-        { length: grid[0] * grid[1] },
-        (_, k) => [Math.floor(k / grid[1]), k % grid[1]],
-      );
     const fill = typeof arr.fillValue === "number" ? arr.fillValue : NaN;
-    await eachLimited(indices, CHUNKS_IN_FLIGHT, async (idx) => {
+    await eachLimited(chunkIndices(shape, chunks), CHUNKS_IN_FLIGHT, async (idx) => {
       const chunk = await arr.getChunk(idx);
       let data = chunk.data as Float32Array;
       const c = chunk.stride;

@@ -236,6 +236,16 @@ function held(
       { operation },
     );
   };
+  /** Runs a statement on the held connection; a connection-level failure retires its pool. */
+  const onHeld = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    live(operation);
+    try {
+      return await fn();
+    } catch (err) {
+      if (isConnectionLoss(err)) pools.retire(pool, err);
+      throw err;
+    }
+  };
   const client: SqlClient = {
     engine: "postgres",
     async query<T extends Row = Row>(
@@ -243,22 +253,10 @@ function held(
       params: readonly unknown[] = [],
       operation = "query",
     ): Promise<T[]> {
-      live(operation);
-      try {
-        return await run<T>(sql, text, params, operation);
-      } catch (err) {
-        if (isConnectionLoss(err)) pools.retire(pool, err);
-        throw err;
-      }
+      return await onHeld(operation, () => run<T>(sql, text, params, operation));
     },
     async exec(script: string, operation = "exec"): Promise<void> {
-      live(operation);
-      try {
-        await runScript(sql, script, operation);
-      } catch (err) {
-        if (isConnectionLoss(err)) pools.retire(pool, err);
-        throw err;
-      }
+      await onHeld(operation, () => runScript(sql, script, operation));
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       if (kind === "tx") {
