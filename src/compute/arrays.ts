@@ -50,6 +50,23 @@ export interface FilterRunOptions {
 }
 
 /** Options of the banded filters. */
+/**
+ * A band's statistics blocks (see {@linkcode BandOptions.measure}), for cells `from..to` of
+ * the grid: the partial blocks at the band's two ends as values, the whole ones as summaries
+ * (6 numbers each; `blockRange(from, to)` in `block_statistics.ts` says where they begin and
+ * end).
+ */
+export interface BandSummaries {
+  /** The input's values `from..headEnd` (a copy taken before the band was filtered). */
+  inputHead: Float64Array;
+  /** Summaries of the input's whole blocks. */
+  input: Float64Array;
+  /** The input's values `tailStart..to`. */
+  inputTail: Float64Array;
+  /** Summaries of the result's whole blocks (its partial ones are in the result array). */
+  output: Float64Array;
+}
+
 export interface BandOptions extends FilterRunOptions {
   /**
    * Number of row bands (jobs); does not change the result.
@@ -58,7 +75,8 @@ export interface BandOptions extends FilterRunOptions {
   bands?: number;
   /**
    * Write the result over `grid.values` (returned) instead of a new array: no second grid in
-   * memory. On a failure the values are left partly filtered.
+   * memory. Bands are written in order, each once it is reported to `onRows`, so on a failure
+   * the values are left partly filtered: the cells after the last reported band hold the input.
    * @default {false}
    */
   inPlace?: boolean;
@@ -67,7 +85,14 @@ export interface BandOptions extends FilterRunOptions {
    * in order from the first cell to the last (for statistics in the same pass as the stitch).
    * @default {undefined}
    */
-  onRows?: (values: Float64Array, from: number, to: number) => void;
+  onRows?: (values: Float64Array, from: number, to: number, summaries?: BandSummaries) => void;
+  /**
+   * Have the workers summarise each band's input and result in statistics blocks (gam-core
+   * `block_statistics`), handed to `onRows` with the band: the statistics before and after
+   * without a pass of the main thread over either grid.
+   * @default {false}
+   */
+  measure?: boolean;
   /**
    * Called once, synchronously, after the first bands are posted and before any result is
    * stored: work for the main thread (e.g. hashing the input) while the workers compute.

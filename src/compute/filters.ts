@@ -10,7 +10,8 @@
  *
  * @module
  */
-import type { BandOptions, GridArray } from "./arrays.ts";
+import type { BandOptions, BandSummaries, GridArray } from "./arrays.ts";
+import { blockRange } from "./block_statistics.ts";
 import { bandsOf, checkGrid, checkNumber } from "./_checks.ts";
 import type { KernelArgs } from "./kernels.ts";
 import type { WorkerPool } from "./pool.ts";
@@ -34,8 +35,10 @@ const BAND_CELLS = 1 << 19;
  * Bands are cut to at most {@linkcode BAND_CELLS} cells (at least one per worker) and at most
  * two per worker are in flight: each band's input is copied when it is posted, not all up
  * front, so the copies and the workers' WebAssembly memories stay a few bands in size whatever
- * the grid. With `inPlace`, a band's result is written over `values` as soon as every band
- * whose halo reads its rows has been posted (its copy taken), so no second grid is allocated.
+ * the grid. Results are stored in band order. With `inPlace`, a band's result is written over
+ * `values` once every band whose halo reads its rows has been posted (its copy taken), so no
+ * second grid is allocated. With `measure`, each worker also summarises its band's input and
+ * result in statistics blocks (`WorkerPool.runMeasured`).
  */
 async function runBanded<K extends BandKernel>(
   pool: WorkerPool,
@@ -60,10 +63,12 @@ async function runBanded<K extends BandKernel>(
     return j;
   });
   const done = new Map<number, Float64Array<ArrayBuffer>>();
+  // Summaries of the bands measured (options.measure), until their band is stored.
+  const measured = new Map<number, BandSummaries>();
   let posted = 0;
-  // Bands stored in `out`, and the first band not yet reported to `onRows`.
-  const stored = new Set<number>();
-  let reported = 0;
+  // The next band to store in `out` (and report to `onRows`): bands are stored in order, so
+  // in place the cells after the last one stored still hold the input.
+  let next = 0;
   // Buffers of stored results, by length, reused for the next bands' inputs: each band's
   // input and result travel as one transferred buffer, so a run allocates a few bands' worth
   // instead of two new buffers per band left to the garbage collector (200 MiB on 4096²).
@@ -73,21 +78,19 @@ async function runBanded<K extends BandKernel>(
     return buffer ? new Float64Array(buffer) : new Float64Array(n);
   };
   const flush = () => {
-    for (const [b, back] of done) {
-      if (options.inPlace && lastReader[b] >= posted) continue;
-      const [r0, r1] = bands[b];
+    for (let back; (back = done.get(next)) !== undefined; next++) {
+      if (options.inPlace && lastReader[next] >= posted) return;
+      const [r0, r1] = bands[next];
       out.set(back.subarray(0, (r1 - r0) * nx), r0 * nx);
-      done.delete(b);
-      stored.add(b);
+      done.delete(next);
       if (back.byteOffset === 0 && back.byteLength === back.buffer.byteLength) {
         const list = free.get(back.length) ?? [];
         list.push(back.buffer);
         free.set(back.length, list);
       }
-    }
-    while (stored.has(reported)) {
-      const [r0, r1] = bands[reported++];
-      options.onRows?.(out, r0 * nx, r1 * nx);
+      const summaries = measured.get(next);
+      measured.delete(next);
+      options.onRows?.(out, r0 * nx, r1 * nx, summaries);
     }
   };
   const inFlight = Math.max(1, 2 * pool.size);
@@ -101,10 +104,26 @@ async function runBanded<K extends BandKernel>(
     // `*_into` kernels write the band's rows over the start of `sub` and hand it back.
     const band = { grid: sub, nx, ny: end - start, row0: r0 - start, row1: r1 - start, same: sub };
     const args = { ...params, ...band } as KernelArgs<BandKernel>;
-    const back = await pool.run({ kernel, args }, {
-      signal: options.signal,
-      transfer: [sub.buffer],
-    });
+    const job = { kernel, args };
+    const run = { signal: options.signal, transfer: [sub.buffer] };
+    let back: Float64Array<ArrayBuffer>;
+    if (options.measure) {
+      // The worker summarises the whole blocks; the partial ones at the band's ends are
+      // copied now, before a result can be written over them.
+      const from = r0 * nx, to = r1 * nx, own = (r0 - start) * nx;
+      const [headEnd, tailStart] = blockRange(from, to);
+      const inputHead = values.slice(from, headEnd);
+      const inputTail = values.slice(tailStart, to);
+      const m = await pool.runMeasured(job, {
+        position: from,
+        input: { arg: "grid", from: own, to: own + to - from },
+        output: { from: 0, to: to - from },
+      }, run);
+      back = m.value;
+      measured.set(b, { inputHead, input: m.input!, inputTail, output: m.output! });
+    } else {
+      back = await pool.run(job, run);
+    }
     if (back.length !== (end - start) * nx) {
       throw new RangeError(
         `${kernel} returned ${back.length} values for rows ${start}..${end}, expected ${
@@ -115,9 +134,9 @@ async function runBanded<K extends BandKernel>(
     // Each band is stored as soon as it may be, while later bands still compute.
     done.set(b, back);
     flush(); // frees buffers for the next band when it may
-    const next = posted < bands.length ? post(posted) : undefined; // copies its input now
+    const following = posted < bands.length ? post(posted) : undefined; // copies its input now
     flush();
-    await next;
+    await following;
   };
   const first = Array.from({ length: Math.min(inFlight, bands.length) }, (_, b) => post(b));
   options.onPosted?.();

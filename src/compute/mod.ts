@@ -23,10 +23,13 @@
  * @module
  */
 export { ComputeError } from "./compute_error.ts";
+export { blockRange, STATISTICS_BLOCK, SUMMARY_FIELDS } from "./block_statistics.ts";
 export {
   type ComputeJob,
   defaultWorkerCount,
   MAX_WORKERS,
+  type MeasureRequest,
+  type Measured,
   type RunOptions,
   WorkerPool,
   type WorkerPoolOptions,
@@ -42,6 +45,7 @@ export {
 } from "./kernels.ts";
 export {
   type BandOptions,
+  type BandSummaries,
   FilterOptionError,
   type FilterRunOptions,
   type GridArray,

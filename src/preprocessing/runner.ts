@@ -135,16 +135,15 @@ async function runChain(
       stage: stage.id,
       version: stage.version,
       params: stage.params as Record<string, unknown>,
-      inputChecksum: "", // with `pre`, set by measureInput
+      inputChecksum: "", // set by measureInput
       durationSeconds: 0,
       startedAt: new Date().toISOString(),
       pre: undefined as unknown as DataStatistics,
       outcome: "ok",
     };
-    const measureInput = () => {
-      if (record.pre !== undefined) return;
-      record.inputChecksum = memo.checksum(input);
-      record.pre = memo.statistics(input);
+    const measureInput = (options: { statistics?: boolean } = {}) => {
+      if (record.inputChecksum === "") record.inputChecksum = memo.checksum(input);
+      if (options.statistics !== false) record.pre ??= memo.statistics(input);
     };
     // A stage that measures its input itself does so while its workers compute.
     if (stage.measuresInput !== true) measureInput();
@@ -161,6 +160,10 @@ async function runChain(
       consumeInput: stage.consumesInput === true && !memo.held(data),
       knownStatistics: (values, statistics) => memo.knownStatistics(values, statistics),
       measureInput,
+      knownInputStatistics: (statistics) => {
+        record.pre = statistics;
+        memo.knownDataStatistics(input, statistics);
+      },
       knownChecksum: (stream) => memo.knownChecksum(stream),
     };
     try {
@@ -265,6 +268,9 @@ class DataMemo {
   }
   knownStatistics(values: object, statistics: DataStatistics): void {
     this.#valueStats.set(values, statistics);
+  }
+  knownDataStatistics(data: StageData, statistics: DataStatistics): void {
+    this.#stats.set(data, statistics);
   }
   knownChecksum(stream: GridChecksumStream): void {
     this.#valueChecksums.set(stream.values, stream);

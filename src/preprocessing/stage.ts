@@ -57,9 +57,18 @@ export interface StageContext {
    * and statistics for the provenance record now (once; later calls do nothing). The stage
    * calls it before it changes or gives away its input, at a moment when the main thread would
    * otherwise wait (e.g. once its first jobs are posted to the workers); the runner calls it
-   * after `execute` when the stage did not.
+   * after `execute` when the stage did not. With `{ statistics: false }` it takes the checksum
+   * only: the stage then hands the input's statistics over with
+   * {@linkcode StageContext.knownInputStatistics} before it returns or throws (its workers
+   * measured the input as they read it).
    */
-  measureInput?: () => void;
+  measureInput?: (options?: { statistics?: boolean }) => void;
+  /**
+   * Tells the runner the statistics of the stage's input, measured in the stage's own pass
+   * (the same arithmetic as {@linkcode dataStatistics}'s): see
+   * {@linkcode StageContext.measureInput}.
+   */
+  knownInputStatistics?: (statistics: DataStatistics) => void;
   /**
    * Tells the runner the statistics of a value array the stage produced (computed in the
    * stage's own pass, the same arithmetic as {@linkcode dataStatistics}'s), so the runner does

@@ -7,6 +7,7 @@ import type { StageData } from "./stage.ts";
 
 // The one count of gaps, in the numeric core (light enough for `gam grid` to import).
 export { nanCount } from "../compute/mod.ts";
+import { STATISTICS_BLOCK as BLOCK, SUMMARY_FIELDS } from "../compute/mod.ts";
 
 /** Count, NaN ratio and moments of a data set's values (NaN ignored by the moments). */
 export interface DataStatistics {
@@ -21,8 +22,6 @@ export interface DataStatistics {
   std: number | null;
 }
 
-/** Values per block of {@linkcode StatisticsAccumulator} (a few pages, cache-resident). */
-const BLOCK = 4096;
 
 /**
  * Running count, min, max, mean and variance of values fed in order (one range of an array
@@ -85,6 +84,36 @@ export class StatisticsAccumulator {
       }
       this.#bn = bn, this.#k = k, this.#s1 = s1, this.#s2 = s2;
       if (this.#used === BLOCK) this.#mergeBlock();
+    }
+    this.#min = min, this.#max = max;
+  }
+
+  /**
+   * Adds whole blocks summarised elsewhere: `summaries` holds 6 numbers per block, `[valid
+   * count, shift, Σ(v-K), Σ(v-K)², min, max]`, as the gam-core kernel `block_statistics`
+   * returns them for the values that come next (see `blockRange` in the compute module for the partial
+   * blocks at a run's ends, which go through {@linkcode StatisticsAccumulator.add}). The
+   * result has the same bits as adding the values themselves.
+   *
+   * @throws {RangeError} when `summaries` holds blocks but the values added so far do not end
+   *   at a block boundary, or it is not a whole number of blocks.
+   */
+  addBlocks(summaries: Float64Array): void {
+    if (summaries.length === 0) return;
+    if (this.#used !== 0 || summaries.length % SUMMARY_FIELDS !== 0) {
+      throw new RangeError(
+        `statistics: ${summaries.length} summary numbers received after ${this.#used} values of a block, expected a multiple of ${SUMMARY_FIELDS} at a block boundary`,
+      );
+    }
+    let min = this.#min, max = this.#max;
+    for (let at = 0; at < summaries.length; at += SUMMARY_FIELDS) {
+      this.#bn = summaries[at];
+      this.#k = summaries[at + 1];
+      this.#s1 = summaries[at + 2];
+      this.#s2 = summaries[at + 3];
+      if (summaries[at + 4] < min) min = summaries[at + 4];
+      if (summaries[at + 5] > max) max = summaries[at + 5];
+      this.#mergeBlock();
     }
     this.#min = min, this.#max = max;
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { nanCount, StatisticsAccumulator, valueStatistics } from "./statistics.ts";
+import { blockRange } from "../compute/mod.ts";
 
 Deno.test("nanCount counts the gaps that valueStatistics reports as nanRatio", () => {
   // NaNs of any payload and sign count; infinities and negative zero do not
@@ -84,3 +85,50 @@ function fsum(a: Float64Array): number {
   }
   return sum + c;
 }
+
+Deno.test("whole blocks summarised by the wasm kernel merge to the bits of adding the values", async () => {
+  // The kernel a worker runs on its band (block_statistics), here on the main thread.
+  const core = await import("../compute/wasm/gam_core.js");
+  const rand = lcg(11);
+  const v = new Float64Array(9 * 4096 + 1234).map(() => 1e6 + 30 * rand() - 15);
+  for (let i = 0; i < v.length; i += 89) v[i] = NaN;
+  for (let i = 4096 * 2; i < 4096 * 3; i++) v[i] = NaN; // a block without a valid value
+  v[4096 * 4] = Infinity; // a block whose first valid value is infinite (shift 0)
+  v[4096 * 5 + 17] = -Infinity;
+  const whole = valueStatistics(v);
+  for (let trial = 0; trial < 12; trial++) {
+    const acc = new StatisticsAccumulator();
+    let from = 0;
+    while (from < v.length) {
+      const to = Math.min(v.length, from + 1 + Math.floor(rand() * 3 * 4096));
+      const [headEnd, tailStart] = blockRange(from, to);
+      acc.add(v, from, headEnd);
+      acc.addBlocks(core.block_statistics(v.subarray(from, to), from));
+      acc.add(v, tailStart, to);
+      from = to;
+    }
+    assert.deepEqual(acc.result(v.length), whole, `trial ${trial}`);
+  }
+  // Finite values only: the moments themselves, compared bit for bit.
+  const finite = v.map((x) => (Number.isFinite(x) ? x : NaN));
+  const acc = new StatisticsAccumulator();
+  const [, tailStart] = blockRange(0, finite.length);
+  acc.addBlocks(core.block_statistics(finite, 0));
+  acc.add(finite, tailStart, finite.length);
+  const ref = valueStatistics(finite);
+  assert.deepEqual(acc.result(finite.length), ref);
+  assert.ok(Number.isFinite(ref.std!) && ref.std! > 8);
+});
+
+Deno.test("StatisticsAccumulator.addBlocks refuses summaries away from a block boundary", () => {
+  const acc = new StatisticsAccumulator();
+  acc.add(new Float64Array(10));
+  assert.throws(
+    () => acc.addBlocks(new Float64Array(6)),
+    (e: unknown) => e instanceof RangeError && /after 10 values of a block/.test(e.message),
+  );
+  assert.throws(
+    () => new StatisticsAccumulator().addBlocks(new Float64Array(7)),
+    (e: unknown) => e instanceof RangeError && /multiple of 6/.test(e.message),
+  );
+});

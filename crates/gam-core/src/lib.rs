@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod arrays;
+pub mod block_statistics;
 pub mod boundary;
 pub mod filters;
 pub mod grid;

@@ -150,6 +150,85 @@ Deno.test("noise stage over a consumed input: the same values and statistics, no
   }
 });
 
+/** A `nx` x `ny` grid of a smooth field plus seeded noise, with NaN holes and one row of gaps. */
+function syntheticGrid(nx: number, ny: number): ProcessedGrid {
+  let seed = 5;
+  const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const values = new Float64Array(nx * ny).map((_, k) =>
+    2e4 + 300 * Math.sin((k % nx) / 37) * Math.cos(Math.floor(k / nx) / 23) + 5 * rand()
+  );
+  for (let k = 0; k < values.length; k += 211) values[k] = NaN;
+  values.fill(NaN, 7 * nx, 8 * nx);
+  return {
+    lon: Float64Array.from({ length: nx }, (_, i) => 10 + i * 0.001),
+    lat: Float64Array.from({ length: ny }, (_, j) => 45 + j * 0.001),
+    values,
+    units: "nT",
+    crs: "EPSG:4326",
+    registration: "gridline",
+    resolution: { lon: 0.001, lat: 0.001 },
+    provenance: [],
+  };
+}
+
+Deno.test("noise stage: the statistics the workers measure in blocks are those of a pass over each grid", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const logger = createLogger({ level: "silent" });
+  // Rows that do not fill whole blocks (1000 and 4097 values), bands of many rows.
+  for (const [nx, ny] of [[1000, 1500], [4097, 300]]) {
+    const grid = syntheticGrid(nx, ny);
+    const bbox = [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const;
+    const request = { modality: "magnetic", bbox };
+    for (const def of ["noise(sigma=3)", "noise(method=median, size=3)"]) {
+      const plan = buildPipeline(def, defaultStageRegistry());
+      const kept = await runPipeline(plan, grid, { pool, logger, request });
+      const given = structuredClone(grid);
+      const consumed = await runPipeline(plan, given, {
+        pool,
+        logger,
+        request,
+        consumeInput: true,
+      });
+      assert.deepEqual(kept.failures, [], def);
+      const out = kept.outputs[0].data as ProcessedGrid;
+      for (const run of [kept, consumed]) {
+        assert.deepEqual(run.records[0].pre, valueStatistics(grid.values), `${def} ${nx}`);
+        assert.deepEqual(run.records[0].post, valueStatistics(out.values), `${def} ${nx}`);
+      }
+      assert.deepEqual((consumed.outputs[0].data as ProcessedGrid).values, out.values);
+    }
+  }
+});
+
+Deno.test("noise stage over a consumed input that fails half-way records its input's statistics", async () => {
+  await using real = new WorkerPool({ size: 2 });
+  // 8 bands of 512 Ki cells: the fifth job fails after earlier bands went over the input.
+  const grid = syntheticGrid(2048, 2048);
+  const want = valueStatistics(grid.values);
+  let jobs = 0;
+  const failing = {
+    size: real.size,
+    runMeasured: ((job, measure, options) =>
+      ++jobs === 5
+        ? Promise.reject(new Error("band 5 failed"))
+        : real.runMeasured(job, measure, options)) as WorkerPool["runMeasured"],
+  } as WorkerPool;
+  let pre: unknown;
+  const ctx = {
+    ...testContext(failing),
+    consumeInput: true,
+    measureInput: () => {},
+    knownInputStatistics: (s: unknown) => (pre = s),
+  };
+  const given = structuredClone(grid);
+  await assert.rejects(
+    () => create("noise", { sigma: 2 }).execute(given, ctx),
+    /band 5 failed/,
+  );
+  assert.notDeepEqual(given.values, grid.values, "bands were written over the input");
+  assert.deepEqual(pre, want);
+});
+
 Deno.test("spectral stages over a consumed input: the input's buffer goes to the worker, same result and records", async () => {
   await using pool = new WorkerPool({ size: 2 });
   for (

@@ -10,7 +10,13 @@
  * @module
  */
 import { z } from "zod";
-import { cellSizeKm, gaussianFilter, medianFilter } from "../../compute/mod.ts";
+import {
+  type BandSummaries,
+  blockRange,
+  cellSizeKm,
+  gaussianFilter,
+  medianFilter,
+} from "../../compute/mod.ts";
 import { StatisticsAccumulator } from "../statistics.ts";
 import { GridChecksumStream } from "../../contracts/checksum.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
@@ -65,7 +71,7 @@ class NoiseStage implements Stage<NoiseParams> {
   readonly version = VERSION;
   /** The result goes over the input when the runner allows it (no second grid). */
   readonly consumesInput = true;
-  /** The input is hashed and measured once the first bands are posted (see execute). */
+  /** The input is hashed once the first bands are posted, measured by the workers (see execute). */
   readonly measuresInput = true;
   constructor(readonly params: NoiseParams) {}
 
@@ -73,43 +79,62 @@ class NoiseStage implements Stage<NoiseParams> {
     const grid = requireGrid(input, this.id);
     const p = this.params;
     let values: Float64Array<ArrayBuffer>;
-    // The output's statistics and checksum, band by band as the result is stitched (no pass
-    // of their own after the kernel).
-    const statistics = new StatisticsAccumulator();
+    // Statistics without a pass of the main thread over either grid: the workers summarise
+    // each band's input and result in blocks as they filter it, and the bands' ends and the
+    // merge are summed here as the result is stitched; the output is hashed band by band.
+    const pre = new StatisticsAccumulator();
+    const post = new StatisticsAccumulator();
+    let measuredTo = 0;
     let checksum: GridChecksumStream | undefined;
     const band = {
       // Over the input only when it is granted and float64 (the result's precision).
       inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
-      onRows: (v: Float64Array, from: number, to: number) => {
-        statistics.add(v, from, to);
+      measure: true,
+      onRows: (v: Float64Array, from: number, to: number, blocks?: BandSummaries) => {
+        pre.add(blocks!.inputHead);
+        pre.addBlocks(blocks!.input);
+        pre.add(blocks!.inputTail);
+        const [headEnd, tailStart] = blockRange(from, to);
+        post.add(v, from, headEnd);
+        post.addBlocks(blocks!.output);
+        post.add(v, tailStart, to);
+        measuredTo = to;
         (checksum ??= new GridChecksumStream(grid, v)).update(from, to);
       },
-      // The input's own checksum and statistics while the workers compute the first bands:
-      // called before any result is written over the input.
-      onPosted: ctx.measureInput,
+      // The input's checksum while the workers compute the first bands: taken before any
+      // result is written over the input.
+      onPosted: () => ctx.measureInput?.({ statistics: false }),
       signal: ctx.signal,
     };
-    if (p.method === "gaussian") {
-      let sigmaX = p.sigma ?? 0, sigmaY = p.sigma ?? 0;
-      if (p.wavelengthKm !== undefined) {
-        const { dxKm, dyKm } = cellSizeKm(grid);
-        sigmaX = p.wavelengthKm / 6 / dxKm;
-        sigmaY = p.wavelengthKm / 6 / dyKm;
+    try {
+      if (p.method === "gaussian") {
+        let sigmaX = p.sigma ?? 0, sigmaY = p.sigma ?? 0;
+        if (p.wavelengthKm !== undefined) {
+          const { dxKm, dyKm } = cellSizeKm(grid);
+          sigmaX = p.wavelengthKm / 6 / dxKm;
+          sigmaY = p.wavelengthKm / 6 / dyKm;
+        }
+        ctx.logger.debug("gaussian", { sigmaX, sigmaY });
+        values = await gaussianFilter(ctx.pool, gridArray(grid), {
+          sigmaX,
+          sigmaY,
+          ...band,
+        });
+      } else {
+        values = await medianFilter(ctx.pool, gridArray(grid), {
+          size: p.size!,
+          circular: p.footprint === "circular",
+          ...band,
+        });
       }
-      ctx.logger.debug("gaussian", { sigmaX, sigmaY });
-      values = await gaussianFilter(ctx.pool, gridArray(grid), {
-        sigmaX,
-        sigmaY,
-        ...band,
-      });
-    } else {
-      values = await medianFilter(ctx.pool, gridArray(grid), {
-        size: p.size!,
-        circular: p.footprint === "circular",
-        ...band,
-      });
+    } catch (error) {
+      // Bands are stored in order: the cells after the last one reported hold the input.
+      pre.add(grid.values, measuredTo, grid.values.length);
+      ctx.knownInputStatistics?.(pre.result(grid.values.length));
+      throw error;
     }
-    ctx.knownStatistics?.(values, statistics.result(values.length));
+    ctx.knownInputStatistics?.(pre.result(grid.values.length));
+    ctx.knownStatistics?.(values, post.result(values.length));
     if (checksum) ctx.knownChecksum?.(checksum);
     return { ...grid, values };
   }

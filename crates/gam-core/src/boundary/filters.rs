@@ -18,6 +18,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{BoundaryError, Exported};
 use crate::arrays::{into_row_major, view2, view2_mut};
+use crate::block_statistics::block_summaries;
 use crate::filters::{
     gaussian::gaussian_filter as gaussian_kernel, median::median_filter as median_kernel,
     FilterError,
@@ -71,6 +72,21 @@ pub fn hampel(
     let mut out: Vec<f64> = r.mask.iter().map(|&m| f64::from(m)).collect();
     out.extend_from_slice(&r.medians);
     Ok(out.into_boxed_slice())
+}
+
+/// Summaries of the whole blocks of `values`, whose first value sits at `position` in the
+/// whole sequence (an integer >= 0): 6 numbers per block, `[valid count, shift, Σ(v-K),
+/// Σ(v-K)², min, max]` (see [`crate::block_statistics`]). The pipeline's statistics are
+/// merged from these on the main thread; the worker holding a band takes them.
+#[wasm_bindgen]
+pub fn block_statistics(values: &[f64], position: f64) -> Exported<Box<[f64]>> {
+    if !(position >= 0.0 && position.fract() == 0.0 && position <= 2f64.powi(52)) {
+        return Err(BoundaryError::new(format!(
+            "position: expected an integer >= 0 (the index of the first value in the whole \
+             sequence), received {position}"
+        )));
+    }
+    Ok(block_summaries(values, position as usize).into_boxed_slice())
 }
 
 /// The `ny × nx` view of a filter's `grid`, or the filters' shape error.

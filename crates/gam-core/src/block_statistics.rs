@@ -1,0 +1,195 @@
+//! Per-block summaries of a run of values: the pass behind the pipeline's recorded statistics
+//! (count, min, max, mean, standard deviation before and after every stage), done by the worker
+//! that already holds a band instead of by the main thread.
+//!
+//! Method: the values are cut into blocks of [`BLOCK`] by their position in the whole
+//! sequence; within a block, the sums of `v - K` and `(v - K)²` about the block's first valid
+//! value `K` (shifted data: Chan, Golub and LeVeque 1983, "Algorithms for computing the sample
+//! variance: analysis and recommendations", The American Statistician 37(3)). The blocks are
+//! merged by the caller with the pairwise update (`StatisticsAccumulator` in
+//! `src/preprocessing/statistics.ts`), which also sums the partial blocks at a run's two ends.
+//!
+//! The arithmetic is the TypeScript accumulator's, operation for operation (the same shift, the
+//! same sums in the same order, no fused multiply-add: Rust does not contract `a + b * c`), so a
+//! block summarised here merges to the very bits the accumulator gives when it reads the
+//! values itself. Several blocks are summed side by side only to overlap their independent
+//! addition chains; each block's own sums keep their order.
+
+/// Values per block; equal to the TypeScript accumulator's `BLOCK`.
+pub const BLOCK: usize = 4096;
+
+/// Numbers per block summary: `[valid count, shift K, Σ(v-K), Σ(v-K)², min, max]` (min `+∞`
+/// and max `-∞` for a block without a valid value, whose other fields are 0).
+pub const FIELDS: usize = 6;
+
+/// Blocks summed side by side (independent addition chains for the CPU to overlap).
+const LANES: usize = 4;
+
+/// Summaries of the whole blocks inside `values`, whose first value sits at `position` in the
+/// whole sequence: blocks `ceil(position / BLOCK) ..` while they end within `values`,
+/// [`FIELDS`] numbers each, in order. The partial blocks at both ends are the caller's to sum.
+/// NaN is skipped; the shift of a block whose first valid value is infinite is 0 (the
+/// accumulator's rule).
+///
+/// ```
+/// use gam_core::block_statistics::{block_summaries, BLOCK, FIELDS};
+/// let values = vec![2.0; 3 * BLOCK];
+/// let s = block_summaries(&values, 10); // blocks 1 and 2 are whole
+/// assert_eq!(s.len(), 2 * FIELDS);
+/// assert_eq!(&s[..FIELDS], &[BLOCK as f64, 2.0, 0.0, 0.0, 2.0, 2.0]);
+/// ```
+pub fn block_summaries(values: &[f64], position: usize) -> Vec<f64> {
+    let head = (BLOCK - position % BLOCK) % BLOCK;
+    if head >= values.len() {
+        return Vec::new();
+    }
+    let whole = &values[head..];
+    let blocks = whole.len() / BLOCK;
+    let mut out = vec![0.0; blocks * FIELDS];
+    let mut b = 0;
+    while b + LANES <= blocks {
+        let chunk: [&[f64]; LANES] =
+            std::array::from_fn(|l| &whole[(b + l) * BLOCK..(b + l + 1) * BLOCK]);
+        let sums = summarise_lanes(chunk);
+        for (l, s) in sums.iter().enumerate() {
+            out[(b + l) * FIELDS..(b + l + 1) * FIELDS].copy_from_slice(s);
+        }
+        b += LANES;
+    }
+    for b in b..blocks {
+        let [s] = summarise_lanes([&whole[b * BLOCK..(b + 1) * BLOCK]]);
+        out[b * FIELDS..(b + 1) * FIELDS].copy_from_slice(&s);
+    }
+    out
+}
+
+/// The shift of a block: its first valid value, or 0 when that is infinite (an infinite
+/// shift would make every `v - K` NaN).
+fn shift(block: &[f64]) -> f64 {
+    match block.iter().find(|v| !v.is_nan()) {
+        Some(&v) if (v - v) == 0.0 => v,
+        _ => 0.0,
+    }
+}
+
+/// Summaries of `N` equal-length blocks, summed in lockstep.
+fn summarise_lanes<const N: usize>(blocks: [&[f64]; N]) -> [[f64; FIELDS]; N] {
+    let k: [f64; N] = std::array::from_fn(|l| shift(blocks[l]));
+    let mut n = [0u32; N];
+    let mut s1 = [0.0f64; N];
+    let mut s2 = [0.0f64; N];
+    let mut min = [f64::INFINITY; N];
+    let mut max = [f64::NEG_INFINITY; N];
+    for i in 0..blocks[0].len() {
+        for l in 0..N {
+            let v = blocks[l][i];
+            if v.is_nan() {
+                continue;
+            }
+            let d = v - k[l];
+            n[l] += 1;
+            s1[l] += d;
+            s2[l] += d * d;
+            // `<`/`>` as the accumulator compares: the first of equal extremes (0 and -0) stays.
+            if v < min[l] {
+                min[l] = v;
+            }
+            if v > max[l] {
+                max[l] = v;
+            }
+        }
+    }
+    std::array::from_fn(|l| [f64::from(n[l]), k[l], s1[l], s2[l], min[l], max[l]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rng::Lcg;
+
+    /// The accumulator's loop, value by value, over one block (the reference).
+    fn naive(block: &[f64]) -> [f64; FIELDS] {
+        let (mut bn, mut k, mut s1, mut s2) = (0u32, 0.0f64, 0.0f64, 0.0f64);
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in block {
+            if v.is_nan() {
+                continue;
+            }
+            if bn == 0 {
+                k = if v - v == 0.0 { v } else { 0.0 };
+            }
+            let d = v - k;
+            bn += 1;
+            s1 += d;
+            s2 += d * d;
+            if v < min {
+                min = v;
+            }
+            if v > max {
+                max = v;
+            }
+        }
+        [f64::from(bn), k, s1, s2, min, max]
+    }
+
+    fn sample(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Lcg(seed);
+        (0..n)
+            .map(|i| match i % 97 {
+                0 => f64::NAN,
+                13 => f64::INFINITY,
+                _ => 1e6 + rng.unit() * 50.0 - 25.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_whole_block_equals_the_value_by_value_loop_bit_for_bit() {
+        let v = sample(11 * BLOCK + 123, 7);
+        for position in [0, 1, 4095, 4096, 5000, 3 * BLOCK - 1] {
+            let s = block_summaries(&v, position);
+            let head = (BLOCK - position % BLOCK) % BLOCK;
+            let blocks = (v.len() - head) / BLOCK;
+            assert_eq!(s.len(), blocks * FIELDS, "position {position}");
+            for b in 0..blocks {
+                let want = naive(&v[head + b * BLOCK..head + (b + 1) * BLOCK]);
+                let got = &s[b * FIELDS..(b + 1) * FIELDS];
+                for (g, w) in got.iter().zip(want) {
+                    assert_eq!(g.to_bits(), w.to_bits(), "position {position} block {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_without_valid_values_and_with_infinite_first_values() {
+        let mut v = vec![f64::NAN; 2 * BLOCK];
+        v[BLOCK + 3] = f64::NEG_INFINITY;
+        v[BLOCK + 4] = 5.0;
+        let s = block_summaries(&v, 0);
+        assert_eq!(&s[..2], &[0.0, 0.0]);
+        assert_eq!(s[4], f64::INFINITY);
+        assert_eq!(s[5], f64::NEG_INFINITY);
+        // Shift 0 (first valid value infinite), min -inf, max 5.
+        assert_eq!(&s[FIELDS..FIELDS + 2], &[2.0, 0.0]);
+        assert_eq!(s[FIELDS + 4], f64::NEG_INFINITY);
+        assert_eq!(s[FIELDS + 5], 5.0);
+    }
+
+    #[test]
+    fn runs_shorter_than_their_head_have_no_whole_block() {
+        assert!(block_summaries(&[1.0; 100], 10).is_empty());
+        assert!(block_summaries(&[1.0; BLOCK - 1], 0).is_empty());
+        assert!(block_summaries(&[], 0).is_empty());
+        assert_eq!(block_summaries(&[1.0; BLOCK], 0).len(), FIELDS);
+    }
+
+    #[test]
+    fn zero_signs_keep_the_first_extreme() {
+        let mut v = vec![1.0; BLOCK];
+        v[5] = 0.0;
+        v[9] = -0.0;
+        let s = block_summaries(&v, 0);
+        assert!(s[4] == 0.0 && s[4].is_sign_positive());
+    }
+}
