@@ -18,30 +18,6 @@ export interface JobMessage {
    * the length of its target, copied by the worker; the reply's value is then `null`.
    */
   scatter?: Float64Array[];
-  /** Block summaries to take beside the kernel (see `WorkerPool.runMeasured`). */
-  measure?: MeasureRequest;
-}
-
-/**
- * Block summaries (gam-core `block_statistics`) a worker takes of a job's input before its
- * kernel runs and of the result after: the statistics pass done where the band already is.
- */
-export interface MeasureRequest {
-  /** Position of the first measured value in the whole sequence (the blocks' alignment). */
-  position: number;
-  /** A range of one of the job's `Float64Array` options, measured before the kernel runs. */
-  input?: { arg: string; from: number; to: number };
-  /** A range of the kernel's `Float64Array` result. */
-  output?: { from: number; to: number };
-}
-
-/** What a measured job resolves with: the kernel's result and the summaries asked for. */
-export interface Measured<R> {
-  value: R;
-  /** Summaries of the input range (6 numbers per whole block). */
-  input?: Float64Array<ArrayBuffer>;
-  /** Summaries of the output range. */
-  output?: Float64Array<ArrayBuffer>;
 }
 
 /** A worker's reply. */

@@ -19,13 +19,20 @@ function jobs(filter: WarmFilter): ComputeJob[] {
   const grid = Float64Array.from({ length: N * N }, (_, i) => Math.sin(i * 0.37));
   const band = { grid, nx: N, ny: N, row0: 0, row1: N, same: grid };
   switch (filter) {
+    // The `*_measured` kernels the stages run: the filter and the statistics blocks both.
     case "gaussian":
-      return [{ kernel: "gaussian_filter_into", args: { ...band, sigmaX: 2, sigmaY: 2 } }];
+      return [{
+        kernel: "gaussian_filter_measured",
+        args: { ...band, sigmaX: 2, sigmaY: 2, position: 0 },
+      }];
     case "median":
-      return [{ kernel: "median_filter_into", args: { ...band, size: 5, circular: false } }];
+      return [{
+        kernel: "median_filter_measured",
+        args: { ...band, size: 5, circular: false, position: 0 },
+      }];
     case "fft":
       return [{
-        kernel: "fft_filter_into",
+        kernel: "fft_filter_measured",
         args: {
           grid,
           nx: N,

@@ -24,6 +24,12 @@ type BandParams<K extends BandKernel> = Omit<
   "grid" | "nx" | "ny" | "row0" | "row1" | "same"
 >;
 
+/** The `*_measured` twin of each banded kernel (the band's statistics blocks as well). */
+const MEASURED = {
+  gaussian_filter_into: "gaussian_filter_measured",
+  median_filter_into: "median_filter_measured",
+} as const;
+
 /** Cells of a row band when the caller does not choose the band count: 512 Ki (4 MiB of f64). */
 const BAND_CELLS = 1 << 19;
 
@@ -37,8 +43,8 @@ const BAND_CELLS = 1 << 19;
  * front, so the copies and the workers' WebAssembly memories stay a few bands in size whatever
  * the grid. Results are stored in band order. With `inPlace`, a band's result is written over
  * `values` once every band whose halo reads its rows has been posted (its copy taken), so no
- * second grid is allocated. With `measure`, each worker also summarises its band's input and
- * result in statistics blocks (`WorkerPool.runMeasured`).
+ * second grid is allocated. With `measure`, the `*_measured` kernels also summarise each band's
+ * input and result in statistics blocks.
  */
 async function runBanded<K extends BandKernel>(
   pool: WorkerPool,
@@ -104,25 +110,23 @@ async function runBanded<K extends BandKernel>(
     // `*_into` kernels write the band's rows over the start of `sub` and hand it back.
     const band = { grid: sub, nx, ny: end - start, row0: r0 - start, row1: r1 - start, same: sub };
     const args = { ...params, ...band } as KernelArgs<BandKernel>;
-    const job = { kernel, args };
     const run = { signal: options.signal, transfer: [sub.buffer] };
     let back: Float64Array<ArrayBuffer>;
     if (options.measure) {
-      // The worker summarises the whole blocks; the partial ones at the band's ends are
+      // The kernel summarises the band's whole blocks; the partial ones at its ends are
       // copied now, before a result can be written over them.
-      const from = r0 * nx, to = r1 * nx, own = (r0 - start) * nx;
+      const from = r0 * nx, to = r1 * nx;
       const [headEnd, tailStart] = blockRange(from, to);
       const inputHead = values.slice(from, headEnd);
       const inputTail = values.slice(tailStart, to);
-      const m = await pool.runMeasured(job, {
-        position: from,
-        input: { arg: "grid", from: own, to: own + to - from },
-        output: { from: 0, to: to - from },
+      const m = await pool.run({
+        kernel: MEASURED[kernel],
+        args: { ...args, position: from } as KernelArgs<(typeof MEASURED)[BandKernel]>,
       }, run);
-      back = m.value;
-      measured.set(b, { inputHead, input: m.input!, inputTail, output: m.output! });
+      back = m.values;
+      measured.set(b, { inputHead, input: m.input, inputTail, output: m.output });
     } else {
-      back = await pool.run(job, run);
+      back = await pool.run({ kernel, args }, run);
     }
     if (back.length !== (end - start) * nx) {
       throw new RangeError(

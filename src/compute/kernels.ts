@@ -78,9 +78,14 @@ export type KernelArgs<K extends KernelName> = {
   ];
 };
 
-/** A typed array as it arrives back from a worker: over a plain, transferable `ArrayBuffer`. */
+/**
+ * A result as it arrives back from a worker: typed arrays over a plain, transferable
+ * `ArrayBuffer`; a wasm-bindgen class instance as the plain object of its getters (the worker
+ * copies them out and frees the instance).
+ */
 type Transferred<T> = T extends Float64Array ? Float64Array<ArrayBuffer>
   : T extends Uint8Array ? Uint8Array<ArrayBuffer>
+  : T extends { free(): void } ? { [P in Exclude<keyof T, "free" | symbol>]: Transferred<T[P]> }
   : T;
 
 /**

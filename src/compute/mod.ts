@@ -28,8 +28,6 @@ export {
   type ComputeJob,
   defaultWorkerCount,
   MAX_WORKERS,
-  type MeasureRequest,
-  type Measured,
   type RunOptions,
   WorkerPool,
   type WorkerPoolOptions,

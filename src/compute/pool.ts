@@ -5,9 +5,7 @@
  */
 import { ComputeError } from "./compute_error.ts";
 import { errorMessage } from "../observability/mod.ts";
-import type { JobMessage, MeasureRequest, Measured, ReplyMessage } from "./_protocol.ts";
-
-export type { MeasureRequest, Measured } from "./_protocol.ts";
+import type { JobMessage, ReplyMessage } from "./_protocol.ts";
 import type { CoreKernels, KernelTable } from "./kernels.ts";
 
 /**
@@ -110,7 +108,6 @@ interface Task {
   job: { kernel: string; args: object };
   transfer: Transferable[];
   scatter?: Float64Array[];
-  measure?: MeasureRequest;
   signal?: AbortSignal;
   onAbort?: () => void;
   resolve: (value: unknown) => void;
@@ -193,41 +190,10 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
     return this.#submit(job, options) as Promise<T[K]["result"]>;
   }
 
-  /**
-   * Runs `job` like {@linkcode WorkerPool.run}, and the worker also summarises, in blocks for
-   * the pipeline's statistics (gam-core `block_statistics`), a range of one `Float64Array`
-   * option before the kernel runs (it may write over it) and a range of the result after:
-   * the statistics pass done by the worker that holds the values.
-   *
-   * @param job Kernel name and its options object.
-   * @param measure What to summarise and the position of its first value in the whole grid.
-   * @param options Abort signal and transfer list.
-   *
-   * @example Usage
-   * ```ts
-   * import { WorkerPool } from "./pool.ts";
-   * await using pool = new WorkerPool({ size: 1 });
-   * const grid = new Float64Array(8192).fill(2);
-   * const { value, input } = await pool.runMeasured(
-   *   { kernel: "gaussian_filter", args: { grid, nx: 64, ny: 128, sigmaX: 1, sigmaY: 1, row0: 0, row1: 128 } },
-   *   { position: 0, input: { arg: "grid", from: 0, to: 8192 } },
-   * );
-   * [value.length, input!.length]; // [8192, 12]: two whole blocks of 4096 values
-   * ```
-   */
-  runMeasured<K extends keyof T & string>(
-    job: { kernel: K; args: T[K]["args"] },
-    measure: MeasureRequest,
-    options: RunOptions = {},
-  ): Promise<Measured<T[K]["result"]>> {
-    return this.#submit(job, options, undefined, measure) as Promise<Measured<T[K]["result"]>>;
-  }
-
   #submit(
     job: { kernel: string; args: object },
     options: RunOptions,
     scatter?: Float64Array[],
-    measure?: MeasureRequest,
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error("WorkerPool is closed"));
     const { signal, transfer = [] } = options;
@@ -238,7 +204,6 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
         job,
         transfer,
         scatter,
-        measure,
         signal,
         resolve,
         reject,
@@ -341,7 +306,6 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
           kernel: task.job.kernel,
           args: task.job.args as Record<string, unknown>,
           ...(task.scatter ? { scatter: task.scatter } : {}),
-          ...(task.measure ? { measure: task.measure } : {}),
         };
         try {
           slot.worker.postMessage(msg, task.transfer);

@@ -178,6 +178,14 @@ export function fftFilter(
      * @default {1}
      */
     parts?: number;
+    /**
+     * Called, before the result is returned, with the result's statistics blocks (gam-core
+     * `block_statistics`, 6 numbers per whole block of 4096 cells; the partial last block is
+     * in the result) taken by the worker that computed it, when the transform runs as one
+     * job (the two-band RTP and `parts` > 1 do not call it).
+     * @default {undefined}
+     */
+    onResultBlocks?: (summaries: Float64Array) => void;
   } & FilterRunOptions,
 ): Promise<Float64Array<ArrayBuffer>> {
   return Promise.resolve().then(async () => {
@@ -215,22 +223,25 @@ export function fftFilter(
     }
     const values = own ? grid.values as Float64Array<ArrayBuffer> : grid.values.slice();
     const length = values.length;
-    const out = await pool.run(
-      {
-        kernel: "fft_filter_into",
-        args: {
-          grid: values,
-          nx: grid.nx,
-          ny: grid.ny,
-          dxKm,
-          dyKm,
-          op: code,
-          params,
-          same: values,
-        },
-      },
-      { signal: options.signal, transfer: [values.buffer] },
-    );
+    const args = {
+      grid: values,
+      nx: grid.nx,
+      ny: grid.ny,
+      dxKm,
+      dyKm,
+      op: code,
+      params,
+      same: values,
+    };
+    const run = { signal: options.signal, transfer: [values.buffer] };
+    let out: Float64Array<ArrayBuffer>;
+    if (options.onResultBlocks) {
+      const measured = await pool.run({ kernel: "fft_filter_measured", args }, run);
+      out = measured.values;
+      options.onResultBlocks(measured.output);
+    } else {
+      out = await pool.run({ kernel: "fft_filter_into", args }, run);
+    }
     if (out.length !== length) {
       throw new RangeError(`fft_filter_into returned ${out.length} values, expected ${length}`);
     }

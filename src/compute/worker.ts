@@ -53,43 +53,13 @@ function scatterInto(kernel: string, value: unknown, targets: Float64Array[]): v
   }
 }
 
-/** `block_statistics` of `values[from..to)`, the range checked (a wrong one is a bug here). */
-function summaries(
-  what: string,
-  values: unknown,
-  range: { from: number; to: number },
-  position: number,
-): Float64Array {
-  if (!(values instanceof Float64Array) || !(range.to <= values.length)) {
-    throw new RangeError(
-      `measure: ${what} must be a Float64Array of at least ${range.to} values, received ${
-        values instanceof Float64Array ? `${values.length} values` : typeof values
-      }`,
-    );
-  }
-  return core.block_statistics(values.subarray(range.from, range.to), position);
-}
-
 self.onmessage = (event: MessageEvent<JobMessage>) => {
-  const { id, kernel, args, scatter, measure } = event.data;
+  const { id, kernel, args, scatter } = event.data;
   let reply: ReplyMessage;
   try {
     // Throws a TypeError for a name that is not a kernel or options that are not its own.
     const list = kernelArgList(kernel, args);
-    // The input is summarised before the kernel runs: an `*_into` kernel writes over it.
-    const input = measure?.input &&
-      summaries(measure.input.arg, args[measure.input.arg], measure.input, measure.position);
     const value = plain(kernels[kernel](...list));
-    if (measure) {
-      const output = measure.output &&
-        summaries(`${kernel}'s result`, value, measure.output, measure.position);
-      const measured = { value, input, output };
-      self.postMessage(
-        { id, ok: true, value: measured } satisfies ReplyMessage,
-        transferablesOf(measured),
-      );
-      return;
-    }
     if (scatter) {
       scatterInto(kernel, value, scatter);
       self.postMessage({ id, ok: true, value: null } satisfies ReplyMessage);

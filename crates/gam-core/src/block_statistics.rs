@@ -67,7 +67,7 @@ pub fn block_summaries(values: &[f64], position: usize) -> Vec<f64> {
 /// shift would make every `v - K` NaN).
 fn shift(block: &[f64]) -> f64 {
     match block.iter().find(|v| !v.is_nan()) {
-        Some(&v) if (v - v) == 0.0 => v,
+        Some(&v) if v.is_finite() => v,
         _ => 0.0,
     }
 }
@@ -80,6 +80,8 @@ fn summarise_lanes<const N: usize>(blocks: [&[f64]; N]) -> [[f64; FIELDS]; N] {
     let mut s2 = [0.0f64; N];
     let mut min = [f64::INFINITY; N];
     let mut max = [f64::NEG_INFINITY; N];
+    // Index i of every lane in turn: the lanes' chains interleave (what the lockstep is for).
+    #[allow(clippy::needless_range_loop)]
     for i in 0..blocks[0].len() {
         for l in 0..N {
             let v = blocks[l][i];
@@ -116,7 +118,7 @@ mod tests {
                 continue;
             }
             if bn == 0 {
-                k = if v - v == 0.0 { v } else { 0.0 };
+                k = if v.is_finite() { v } else { 0.0 };
             }
             let d = v - k;
             bn += 1;

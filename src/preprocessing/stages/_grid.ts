@@ -11,7 +11,14 @@
  * @module
  */
 import type { ProcessedGrid, RawData } from "../../contracts/mod.ts";
-import { cellSizeKm, fftFilter, type FftOperation, type GridArray } from "../../compute/mod.ts";
+import {
+  blockRange,
+  cellSizeKm,
+  fftFilter,
+  type FftOperation,
+  type GridArray,
+} from "../../compute/mod.ts";
+import { StatisticsAccumulator } from "../statistics.ts";
 import { isProcessedGrid, type StageContext, type StageData } from "../stage.ts";
 import { StageInputError } from "./_internal.ts";
 
@@ -115,12 +122,22 @@ export async function runFft(
 ): Promise<ProcessedGrid> {
   const grid = requireGrid(input, stage);
   const { dxKm, dyKm } = cellSizeKm(grid);
+  let blocks: Float64Array | undefined;
   const values = await fftFilter(ctx.pool, gridArray(grid), {
     dxKm,
     dyKm,
     operation,
     signal: ctx.signal,
     inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
+    // The result's statistics from the worker's blocks: no pass of the main thread over it.
+    onResultBlocks: (summaries) => (blocks = summaries),
   });
+  if (blocks) {
+    const post = new StatisticsAccumulator();
+    const [, tailStart] = blockRange(0, values.length);
+    post.addBlocks(blocks);
+    post.add(values, tailStart, values.length);
+    ctx.knownStatistics?.(values, post.result(values.length));
+  }
   return { ...grid, values, units: units ?? grid.units };
 }

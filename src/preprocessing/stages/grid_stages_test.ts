@@ -171,7 +171,7 @@ function syntheticGrid(nx: number, ny: number): ProcessedGrid {
   };
 }
 
-Deno.test("noise stage: the statistics the workers measure in blocks are those of a pass over each grid", async () => {
+Deno.test("noise and spectral stages: the statistics workers measure in blocks are those of a pass over each grid", async () => {
   await using pool = new WorkerPool({ size: 2 });
   const logger = createLogger({ level: "silent" });
   // Rows that do not fill whole blocks (1000 and 4097 values), bands of many rows.
@@ -179,7 +179,15 @@ Deno.test("noise stage: the statistics the workers measure in blocks are those o
     const grid = syntheticGrid(nx, ny);
     const bbox = [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const;
     const request = { modality: "magnetic", bbox };
-    for (const def of ["noise(sigma=3)", "noise(method=median, size=3)"]) {
+    const defs = [
+      "noise(sigma=3)",
+      "noise(method=median, size=3)",
+      "bandpass(lowKm=1, highKm=20)",
+      "tilt",
+      // Stabilised (three jobs, no blocks): the runner's own pass.
+      "rtp(inclination=20, declination=5)",
+    ];
+    for (const def of defs) {
       const plan = buildPipeline(def, defaultStageRegistry());
       const kept = await runPipeline(plan, grid, { pool, logger, request });
       const given = structuredClone(grid);
@@ -206,13 +214,9 @@ Deno.test("noise stage over a consumed input that fails half-way records its inp
   const grid = syntheticGrid(2048, 2048);
   const want = valueStatistics(grid.values);
   let jobs = 0;
-  const failing = {
-    size: real.size,
-    runMeasured: ((job, measure, options) =>
-      ++jobs === 5
-        ? Promise.reject(new Error("band 5 failed"))
-        : real.runMeasured(job, measure, options)) as WorkerPool["runMeasured"],
-  } as WorkerPool;
+  const run: WorkerPool["run"] = (job, options) =>
+    ++jobs === 5 ? Promise.reject(new Error("band 5 failed")) : real.run(job, options);
+  const failing = { size: real.size, run } as unknown as WorkerPool;
   let pre: unknown;
   const ctx = {
     ...testContext(failing),

@@ -76,17 +76,117 @@ pub fn hampel(
 
 /// Summaries of the whole blocks of `values`, whose first value sits at `position` in the
 /// whole sequence (an integer >= 0): 6 numbers per block, `[valid count, shift, Σ(v-K),
-/// Σ(v-K)², min, max]` (see [`crate::block_statistics`]). The pipeline's statistics are
-/// merged from these on the main thread; the worker holding a band takes them.
+/// Σ(v-K)², min, max]` (see [`crate::block_statistics`]).
 #[wasm_bindgen]
 pub fn block_statistics(values: &[f64], position: f64) -> Exported<Box<[f64]>> {
-    if !(position >= 0.0 && position.fract() == 0.0 && position <= 2f64.powi(52)) {
-        return Err(BoundaryError::new(format!(
+    Ok(block_summaries(values, check_position(position)?).into_boxed_slice())
+}
+
+/// `position` as an index, or the boundary's error naming it.
+fn check_position(position: f64) -> Result<usize, BoundaryError> {
+    if position >= 0.0 && position.fract() == 0.0 && position <= 2f64.powi(52) {
+        Ok(position as usize)
+    } else {
+        Err(BoundaryError::new(format!(
             "position: expected an integer >= 0 (the index of the first value in the whole \
-             sequence), received {position}"
-        )));
+             grid), received {position}"
+        )))
     }
-    Ok(block_summaries(values, position as usize).into_boxed_slice())
+}
+
+/// A kernel's result written over its input array (`values`, the very `Float64Array` passed
+/// as the grid), with the statistics blocks ([`crate::block_statistics`]) of the input's and
+/// the result's cells, taken while both are in this instance's memory: the pipeline's
+/// statistics before and after a stage without another pass or copy. The worker turns it into
+/// a plain object `{ input, output, values }`.
+#[wasm_bindgen]
+pub struct Measured {
+    input: Box<[f64]>,
+    output: Box<[f64]>,
+    values: JsValue,
+}
+
+#[wasm_bindgen]
+impl Measured {
+    /// Block summaries of the input's cells (empty when not asked for).
+    #[wasm_bindgen(getter)]
+    pub fn input(&self) -> Box<[f64]> {
+        self.input.clone()
+    }
+
+    /// Block summaries of the result's cells.
+    #[wasm_bindgen(getter)]
+    pub fn output(&self) -> Box<[f64]> {
+        self.output.clone()
+    }
+
+    /// The result: the array passed as the grid.
+    #[wasm_bindgen(getter, unchecked_return_type = "Float64Array")]
+    pub fn values(&self) -> JsValue {
+        self.values.clone()
+    }
+}
+
+/// [`gaussian_filter_into`] that also summarises, in statistics blocks, the band's own rows
+/// before (`input`) and after (`output`) filtering; `position` is the index of the band's
+/// first cell (`row0` of the band) in the whole grid.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn gaussian_filter_measured(
+    grid: &mut [f64],
+    nx: u32,
+    ny: u32,
+    sigma_x: f64,
+    sigma_y: f64,
+    row0: u32,
+    row1: u32,
+    position: f64,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
+) -> Exported<Measured> {
+    let position = check_position(position)?;
+    let out = gaussian_filter(grid, nx, ny, sigma_x, sigma_y, row0, row1)?;
+    Ok(measured_band(grid, nx, row0, &out, position, same))
+}
+
+/// [`median_filter_into`] with the band's statistics blocks, as
+/// [`gaussian_filter_measured`].
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn median_filter_measured(
+    grid: &mut [f64],
+    nx: u32,
+    ny: u32,
+    size: u32,
+    circular: bool,
+    row0: u32,
+    row1: u32,
+    position: f64,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
+) -> Exported<Measured> {
+    let position = check_position(position)?;
+    let out = median_filter(grid, nx, ny, size, circular, row0, row1)?;
+    Ok(measured_band(grid, nx, row0, &out, position, same))
+}
+
+/// Summarises the band's own input rows (from `row0`, as many cells as `out`), writes `out`
+/// over the start of `grid` and summarises it.
+fn measured_band(
+    grid: &mut [f64],
+    nx: u32,
+    row0: u32,
+    out: &[f64],
+    position: usize,
+    same: JsValue,
+) -> Measured {
+    let own = row0 as usize * nx as usize;
+    let input = block_summaries(&grid[own..own + out.len()], position).into_boxed_slice();
+    let output = block_summaries(out, position).into_boxed_slice();
+    let values = write_band(grid, out, same);
+    Measured {
+        input,
+        output,
+        values,
+    }
 }
 
 /// The `ny × nx` view of a filter's `grid`, or the filters' shape error.
@@ -243,6 +343,28 @@ pub fn fft_filter_into(
     Ok(same)
 }
 
+/// [`fft_filter_into`] that also summarises the result in statistics blocks (`output`;
+/// `input` is empty: the runner measures a transform's input before it is handed over).
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn fft_filter_measured(
+    grid: &mut [f64],
+    nx: u32,
+    ny: u32,
+    dx_km: f64,
+    dy_km: f64,
+    op: &str,
+    params: &[f64],
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
+) -> Exported<Measured> {
+    let values = fft_filter_into(grid, nx, ny, dx_km, dy_km, op, params, same)?;
+    Ok(Measured {
+        input: Box::new([]),
+        output: block_summaries(grid, 0).into_boxed_slice(),
+        values,
+    })
+}
+
 /// Completeness of points on the grid `spec = [west, south, dx, dy, nx, ny]`: returns
 /// `1 + nx*ny` values, `[fraction within max_distance (degrees) | distance grid]`.
 #[wasm_bindgen]
@@ -391,6 +513,72 @@ mod tests {
         let mut got = g.clone();
         median_filter_into(&mut got, nx, ny, 5, true, 3, 9, JsValue::UNDEFINED).unwrap();
         assert!(want.len() == 6 * nx as usize && same(&got[..want.len()], &want));
+    }
+
+    #[test]
+    fn measured_exports_give_the_into_result_and_the_blocks_of_both_sides() {
+        let (nx, ny) = (1000u32, 40u32);
+        let g: Vec<f64> = (0..nx * ny)
+            .map(|k| {
+                if k % 37 == 0 {
+                    f64::NAN
+                } else {
+                    f64::from(k % 777) * 0.5
+                }
+            })
+            .collect();
+        // Band rows 7..31 of a band cut from row 2: its first cell is cell 9000 of the grid.
+        let band = &g[2000..];
+        let (row0, row1, position) = (5, 29, 7000.0);
+        let own = &band[5000..29000];
+        for measured in [true, false] {
+            let mut want = band.to_vec();
+            let mut got = band.to_vec();
+            let m = if measured {
+                gaussian_filter_into(&mut want, nx, 38, 1.5, 2.0, row0, row1, JsValue::UNDEFINED)
+                    .unwrap();
+                gaussian_filter_measured(
+                    &mut got,
+                    nx,
+                    38,
+                    1.5,
+                    2.0,
+                    row0,
+                    row1,
+                    position,
+                    JsValue::UNDEFINED,
+                )
+                .unwrap()
+            } else {
+                median_filter_into(&mut want, nx, 38, 3, false, row0, row1, JsValue::UNDEFINED)
+                    .unwrap();
+                median_filter_measured(
+                    &mut got,
+                    nx,
+                    38,
+                    3,
+                    false,
+                    row0,
+                    row1,
+                    position,
+                    JsValue::UNDEFINED,
+                )
+                .unwrap()
+            };
+            let n = own.len();
+            assert_eq!(got[..n].iter().map(|v| v.to_bits()).collect::<Vec<_>>(), {
+                want[..n].iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            });
+            assert_eq!(&*m.input, &block_summaries(own, 7000)[..]);
+            assert_eq!(&*m.output, &block_summaries(&want[..n], 7000)[..]);
+            // Cells 7000..31000: blocks 2..7 are whole (8192..28672).
+            assert_eq!(m.input.len(), 5 * crate::block_statistics::FIELDS);
+        }
+        let e = err(block_statistics(&g, -1.0));
+        assert!(e.contains("position") && e.contains("-1"), "{e}");
+        let mut m = g.clone();
+        let r = gaussian_filter_measured(&mut m, nx, ny, 1.0, 1.0, 0, 1, 0.5, JsValue::UNDEFINED);
+        assert!(r.is_err());
     }
 
     #[test]
