@@ -22,7 +22,6 @@ export interface DataStatistics {
   std: number | null;
 }
 
-
 /**
  * Running count, min, max, mean and variance of values fed in order (one range of an array
  * after another): what {@linkcode valueStatistics} computes in one pass, for a stage that sees
