@@ -114,7 +114,7 @@ Deno.test("encodeGeoTiff() rejects values whose length is not lat x lon", () => 
 });
 
 Deno.test("parseGeoTiffGrid() reads plain float32 strips like geotiff.js's readRasters, any layout", async () => {
-  const { parseGeoTiffGrid } = await import("./geotiff_read.ts");
+  const { parseGeoTiffGrid, readGeoTiffGrid } = await import("./geotiff_read.ts");
   const { fromArrayBuffer } = await import("geotiff");
   const { moduleTempDir } = await import("../_testing/temp_dir.ts");
   const dir = await moduleTempDir({ prefix: "gam-geotiff-read-" });
@@ -147,9 +147,55 @@ Deno.test("parseGeoTiffGrid() reads plain float32 strips like geotiff.js's readR
       }
     }
     assert.deepEqual(g.values, expected, file);
+    // From the file by ranges: the same grid, every field.
+    assert.deepEqual(await readGeoTiffGrid(file), g, file);
     assert.ok(Number.isNaN(g.values[0]), `${file}: NaN cell`);
     if (file !== src) {
       assert.ok(Number.isNaN(g.values[5]), `${file}: the nodata value reads as NaN`);
     }
   }
+});
+
+Deno.test("readGeoTiffGrid() reads a band larger than its 4 MiB buffer in runs of strips, and refuses a truncated file", async () => {
+  const { parseGeoTiffGrid, readGeoTiffGrid, GeoTiffReadError } = await import("./geotiff_read.ts");
+  const { moduleTempDir } = await import("../_testing/temp_dir.ts");
+  const dir = await moduleTempDir({ prefix: "gam-geotiff-runs-" });
+  // 1500 x 1100 float32 = 6.6 MB: two runs of strips at least, in gam's layout and in GDAL's
+  // with 7 rows a strip (runs that end inside a strip boundary's neighbourhood).
+  const lon = axis(10, 0.001, 1500), lat = axis(-1, 0.001, 1100);
+  const values = Float32Array.from({ length: 1500 * 1100 }, (_, i) => Math.sin(i * 1e-3) * 100);
+  values[777] = NaN;
+  const src = `${dir}/big.tif`;
+  const resolution = { lon: 0.001, lat: 0.001 };
+  await writeGeoTiff(src, { lon, lat, values, resolution, registration: "gridline" });
+  const odd = `${dir}/odd.tif`;
+  const ok = await gdal("gdal_translate", ["-q", "-co", "BLOCKYSIZE=7", src, odd]);
+  assert.notEqual(ok, null, "gdal_translate is not installed (Debian package gdal-bin)");
+  for (const file of [src, odd]) {
+    const g = await readGeoTiffGrid(file);
+    assert.deepEqual(g, await parseGeoTiffGrid(await Deno.readFile(file), file), file);
+    // South first: row 0 of the grid is the first row written.
+    assert.equal(g.values[1], values[1]);
+    assert.ok(Number.isNaN(g.values[777]));
+  }
+  // Cut in the middle of the band: an error naming the file, as for the bytes.
+  const bytes = await Deno.readFile(src);
+  const cut = `${dir}/cut.tif`;
+  await Deno.writeFile(cut, bytes.subarray(0, bytes.length >> 1));
+  for (
+    const read of [
+      () => readGeoTiffGrid(cut),
+      async () => parseGeoTiffGrid(await Deno.readFile(cut), cut),
+    ]
+  ) {
+    await assert.rejects(
+      read,
+      (e: unknown) =>
+        e instanceof GeoTiffReadError && /cut\.tif: band 1 is unreadable/.test(e.message),
+    );
+  }
+  await assert.rejects(
+    () => readGeoTiffGrid(`${dir}/missing.tif`),
+    (e: unknown) => e instanceof GeoTiffReadError && e.message.includes("missing.tif"),
+  );
 });

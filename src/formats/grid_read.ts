@@ -107,12 +107,10 @@ export async function readGrid(path: string): Promise<ProcessedGrid> {
       meta = metaOf(g.attributes);
       dataDistanceKm = g.dataDistanceKm as Float32Array<ArrayBuffer> | undefined;
     } else if (format === "geotiff") {
-      const { parseGeoTiffGrid } = await import("./geotiff_read.ts");
-      const bytes = await readWholeFile(path);
-      const g = await parseGeoTiffGrid(bytes, path);
-      // The grid holds copies of everything it needs: free the file's bytes (64 MiB for a
-      // 4096² float32 band) now rather than at some later garbage collection.
-      bytes.buffer.transfer(0);
+      // Read by ranges: the float32 band goes from the file into the float64 grid through a
+      // 4 MiB buffer, never the whole file in memory (64 MiB for a 4096² band).
+      const { readGeoTiffGrid } = await import("./geotiff_read.ts");
+      const g = await readGeoTiffGrid(path);
       ({ lat, lon, values } = g as { lat: F64; lon: F64; values: F64 });
       let description: unknown;
       try {
