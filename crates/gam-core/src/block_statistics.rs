@@ -50,7 +50,7 @@ pub fn block_summaries(values: &[f64], position: usize) -> Vec<f64> {
     while b + LANES <= blocks {
         let chunk: [&[f64]; LANES] =
             std::array::from_fn(|l| &whole[(b + l) * BLOCK..(b + l + 1) * BLOCK]);
-        let sums = summarise_lanes(chunk);
+        let sums = summarise4(chunk);
         for (l, s) in sums.iter().enumerate() {
             out[(b + l) * FIELDS..(b + l + 1) * FIELDS].copy_from_slice(s);
         }
@@ -69,6 +69,92 @@ fn shift(block: &[f64]) -> f64 {
     match block.iter().find(|v| !v.is_nan()) {
         Some(&v) if v.is_finite() => v,
         _ => 0.0,
+    }
+}
+
+/// Four blocks at once: wasm SIMD, two blocks per `f64x2` (a NaN lane adds `+0.0`, which
+/// leaves the sums' bits as skipping it does: the sums start at `+0.0` and, rounding to
+/// nearest, never become `-0.0`); elsewhere the scalar lanes.
+fn summarise4(blocks: [&[f64]; 4]) -> [[f64; FIELDS]; 4] {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return simd::summarise4(blocks);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    summarise_lanes(blocks)
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use core::arch::wasm32::{
+        f64x2, f64x2_add, f64x2_eq, f64x2_extract_lane, f64x2_gt, f64x2_lt, f64x2_mul, f64x2_splat,
+        f64x2_sub, i64x2_extract_lane, i64x2_splat, i64x2_sub, v128, v128_and, v128_bitselect,
+    };
+
+    use super::{shift, FIELDS};
+
+    /// The running sums of two blocks, one per lane.
+    struct Pair {
+        k: v128,
+        n: v128,
+        s1: v128,
+        s2: v128,
+        min: v128,
+        max: v128,
+    }
+
+    impl Pair {
+        fn new(a: &[f64], b: &[f64]) -> Pair {
+            Pair {
+                k: f64x2(shift(a), shift(b)),
+                n: i64x2_splat(0),
+                s1: f64x2_splat(0.0),
+                s2: f64x2_splat(0.0),
+                min: f64x2_splat(f64::INFINITY),
+                max: f64x2_splat(f64::NEG_INFINITY),
+            }
+        }
+
+        /// The scalar loop's step on both lanes: `d = v - K` where `v` is valid, else `+0`.
+        #[inline(always)]
+        fn add(&mut self, v: v128) {
+            let valid = f64x2_eq(v, v);
+            let d = v128_and(f64x2_sub(v, self.k), valid);
+            self.s1 = f64x2_add(self.s1, d);
+            self.s2 = f64x2_add(self.s2, f64x2_mul(d, d));
+            self.n = i64x2_sub(self.n, valid); // all ones is -1
+            self.min = v128_bitselect(v, self.min, f64x2_lt(v, self.min));
+            self.max = v128_bitselect(v, self.max, f64x2_gt(v, self.max));
+        }
+
+        fn lanes(&self) -> [[f64; FIELDS]; 2] {
+            [
+                [
+                    i64x2_extract_lane::<0>(self.n) as f64,
+                    f64x2_extract_lane::<0>(self.k),
+                    f64x2_extract_lane::<0>(self.s1),
+                    f64x2_extract_lane::<0>(self.s2),
+                    f64x2_extract_lane::<0>(self.min),
+                    f64x2_extract_lane::<0>(self.max),
+                ],
+                [
+                    i64x2_extract_lane::<1>(self.n) as f64,
+                    f64x2_extract_lane::<1>(self.k),
+                    f64x2_extract_lane::<1>(self.s1),
+                    f64x2_extract_lane::<1>(self.s2),
+                    f64x2_extract_lane::<1>(self.min),
+                    f64x2_extract_lane::<1>(self.max),
+                ],
+            ]
+        }
+    }
+
+    pub(super) fn summarise4([a, b, c, d]: [&[f64]; 4]) -> [[f64; FIELDS]; 4] {
+        let (mut p, mut q) = (Pair::new(a, b), Pair::new(c, d));
+        for (((&va, &vb), &vc), &vd) in a.iter().zip(b).zip(c).zip(d) {
+            p.add(f64x2(va, vb));
+            q.add(f64x2(vc, vd));
+        }
+        let ([a, b], [c, d]) = (p.lanes(), q.lanes());
+        [a, b, c, d]
     }
 }
 
