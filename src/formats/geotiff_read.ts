@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type FileHandle, open } from "node:fs/promises";
 import { fromArrayBuffer, GeoTIFF } from "geotiff";
 
 /**
@@ -136,23 +137,25 @@ export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise
  * ```
  */
 export async function readGeoTiffGrid(path: string): Promise<GeoTiffReadGrid> {
-  let file: Deno.FsFile;
+  let file: FileHandle;
   try {
-    file = await Deno.open(path);
+    file = await open(path);
   } catch (e) {
     throw new GeoTiffReadError(path, `cannot be opened (${(e as Error).message})`);
   }
-  using _ = file;
+  await using _ = { [Symbol.asyncDispose]: () => file.close() };
   const size = (await file.stat()).size;
   let buffer = new Uint8Array(0);
-  /** Up to `length` bytes at `offset`: fewer past the end of the file, as in memory. */
+  /**
+   * Up to `length` bytes at `offset` into `into`: fewer past the end of the file, as in
+   * memory. Positional reads: geotiff.js fetches several ranges at once.
+   */
   const bytesAt = async (offset: number, length: number, into: Uint8Array): Promise<number> => {
     const n = Math.max(0, Math.min(length, size - offset));
-    await file.seek(offset, Deno.SeekMode.Start);
     for (let got = 0; got < n;) {
-      const r = await file.read(into.subarray(got, n));
-      if (r === null) return got; // shorter than its stat said: truncated meanwhile
-      got += r;
+      const { bytesRead } = await file.read(into, got, n - got, offset + got);
+      if (bytesRead === 0) return got; // shorter than its stat said: truncated meanwhile
+      got += bytesRead;
     }
     return n;
   };

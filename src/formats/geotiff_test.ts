@@ -168,10 +168,13 @@ Deno.test("readGeoTiffGrid() reads a band larger than its 4 MiB buffer in runs o
   const src = `${dir}/big.tif`;
   const resolution = { lon: 0.001, lat: 0.001 };
   await writeGeoTiff(src, { lon, lat, values, resolution, registration: "gridline" });
-  const odd = `${dir}/odd.tif`;
-  const ok = await gdal("gdal_translate", ["-q", "-co", "BLOCKYSIZE=7", src, odd]);
-  assert.notEqual(ok, null, "gdal_translate is not installed (Debian package gdal-bin)");
-  for (const file of [src, odd]) {
+  // And compressed (geotiff.js's own path, many strips fetched at once).
+  const odd = `${dir}/odd.tif`, deflate = `${dir}/deflate.tif`;
+  for (const [out, co] of [[odd, "BLOCKYSIZE=7"], [deflate, "COMPRESS=DEFLATE"]]) {
+    const ok = await gdal("gdal_translate", ["-q", "-co", co, "-co", "PREDICTOR=1", src, out]);
+    assert.notEqual(ok, null, "gdal_translate is not installed (Debian package gdal-bin)");
+  }
+  for (const file of [src, odd, deflate]) {
     const g = await readGeoTiffGrid(file);
     assert.deepEqual(g, await parseGeoTiffGrid(await Deno.readFile(file), file), file);
     // South first: row 0 of the grid is the first row written.
