@@ -122,12 +122,23 @@ Deno.test("parseGeoTiffGrid() reads plain float32 strips like geotiff.js's readR
   grid.values[5] = -9999; // becomes nodata in the GDAL copies below
   const src = `${dir}/gam.tif`;
   await writeGeoTiff(src, grid);
-  // GDAL's own layouts: 2 rows a strip (a short last strip), a nodata value, and deflate
-  // (read by geotiff.js's general path, the reference of the fast one).
+  // GDAL's own layouts: 2 rows a strip (a short last strip), a nodata value, and deflate with
+  // each predictor, in strips and in 16 x 16 tiles (padded past the edges); geotiff.js's
+  // readRasters (its general path) is the reference of the fast ones.
   const files = [src];
-  for (const [name, co] of [["strips", "BLOCKYSIZE=2"], ["deflate", "COMPRESS=DEFLATE"]]) {
+  const layouts = [
+    ["strips", "BLOCKYSIZE=2"],
+    ["deflate", "COMPRESS=DEFLATE"],
+    ["deflate2", "COMPRESS=DEFLATE", "PREDICTOR=2"],
+    ["deflate3", "COMPRESS=DEFLATE", "PREDICTOR=3"],
+    ["tiled3", "COMPRESS=DEFLATE", "PREDICTOR=3", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16"],
+    // Read by geotiff.js itself (the layouts the fast paths leave to it).
+    ["lzw", "COMPRESS=LZW"],
+  ];
+  for (const [name, ...co] of layouts) {
     const out = `${dir}/${name}.tif`;
-    const ok = await gdal("gdal_translate", ["-q", "-a_nodata", "-9999", "-co", co, src, out]);
+    const options = co.flatMap((c) => ["-co", c]);
+    const ok = await gdal("gdal_translate", ["-q", "-a_nodata", "-9999", ...options, src, out]);
     assert.notEqual(ok, null, "gdal_translate is not installed (Debian package gdal-bin)");
     files.push(out);
   }
@@ -181,6 +192,24 @@ Deno.test("readGeoTiffGrid() reads a band larger than its 4 MiB buffer in runs o
     assert.equal(g.values[1], values[1]);
     assert.ok(Number.isNaN(g.values[777]));
   }
+  // A deflate strip whose bytes are damaged: an error naming the file and the strip.
+  const packed = `${dir}/packed.tif`;
+  await gdal("gdal_translate", ["-q", "-co", "COMPRESS=DEFLATE", src, packed]);
+  const damaged = await Deno.readFile(packed);
+  const { fromArrayBuffer } = await import("geotiff");
+  const image = await (await fromArrayBuffer(damaged.buffer.slice(0) as ArrayBuffer)).getImage();
+  const strip = Number(
+    (await (image.fileDirectory as unknown as {
+      loadValue(tag: string): Promise<ArrayLike<number>>;
+    }).loadValue("StripOffsets"))[3],
+  );
+  damaged.fill(0x55, strip + 2, strip + 40);
+  await Deno.writeFile(packed, damaged);
+  await assert.rejects(
+    () => readGeoTiffGrid(packed),
+    (e: unknown) =>
+      e instanceof GeoTiffReadError && /packed\.tif: band 1 is unreadable: strip 3/.test(e.message),
+  );
   // Cut in the middle of the band: an error naming the file, as for the bytes.
   const bytes = await Deno.readFile(src);
   const cut = `${dir}/cut.tif`;
