@@ -328,6 +328,44 @@ async function decodeGrid(tiff: Tiff, read: SampleReader, file: string): Promise
 
 type TiffImage = Awaited<ReturnType<Awaited<ReturnType<typeof fromArrayBuffer>>["getImage"]>>;
 
+/** The image's tags, as geotiff.js 3 reads them (large ones deferred to `loadValue`). */
+type Tags = {
+  hasTag(tag: string): boolean;
+  getValue(tag: string): unknown;
+  loadValue(tag: string): Promise<unknown>;
+};
+
+/**
+ * The tags of band 1 when it is little-endian float32 with band 1's samples alone in its
+ * blocks (one sample per pixel, or planar); `undefined` for anything else.
+ */
+function float32Band(image: TiffImage): Tags | undefined {
+  const fd = image.fileDirectory as unknown as Tags;
+  const first = (v: unknown) =>
+    (Array.isArray(v) || ArrayBuffer.isView(v))
+      ? Number((v as ArrayLike<number>)[0])
+      : Number(v ?? 1);
+  const ok = image.littleEndian && first(fd.getValue("SampleFormat")) === 3 &&
+    first(fd.getValue("BitsPerSample")) === 32 &&
+    (image.getSamplesPerPixel() === 1 || image.planarConfiguration === 2);
+  return ok ? fd : undefined;
+}
+
+/**
+ * Writes one TIFF row's float32 samples into the grid at `dst` (the caller flips the rows),
+ * `nodata` to NaN.
+ */
+function widenRow(values: Float64Array, dst: number, row: Float32Array, nodata?: number): void {
+  if (nodata === undefined || Number.isNaN(nodata)) {
+    values.set(row, dst);
+    return;
+  }
+  for (let c = 0; c < row.length; c++) {
+    const v = row[c];
+    values[dst + c] = v === nodata ? NaN : v;
+  }
+}
+
 /**
  * Band 1 of an uncompressed, stripped, little-endian float32 TIFF (what `gam` and GDAL write by
  * default) decoded straight from the file's bytes into the Float64 grid, rows flipped south
@@ -340,21 +378,10 @@ async function readPlainFloat32Strips(
   read: SampleReader,
   nodata: number | undefined,
 ): Promise<Float64Array | undefined> {
-  const fd = image.fileDirectory as unknown as {
-    hasTag(tag: string): boolean;
-    getValue(tag: string): unknown;
-    loadValue(tag: string): Promise<unknown>;
-  };
-  const first = (v: unknown) =>
-    (Array.isArray(v) || ArrayBuffer.isView(v))
-      ? Number((v as ArrayLike<number>)[0])
-      : Number(v ?? 1);
-  const spp = image.getSamplesPerPixel();
+  const fd = float32Band(image);
   if (
-    !image.littleEndian || image.isTiled || !fd.hasTag("StripOffsets") ||
-    Number(fd.getValue("Compression") ?? 1) !== 1 ||
-    first(fd.getValue("SampleFormat")) !== 3 || first(fd.getValue("BitsPerSample")) !== 32 ||
-    (spp !== 1 && image.planarConfiguration !== 2)
+    fd === undefined || image.isTiled || !fd.hasTag("StripOffsets") ||
+    Number(fd.getValue("Compression") ?? 1) !== 1
   ) return undefined;
   const width = image.getWidth(), height = image.getHeight();
   const rowsPerStrip = image.getTileHeight();
@@ -370,7 +397,6 @@ async function readPlainFloat32Strips(
     if (!(Number(counts[s]) >= n && Number(offsets[s]) + n <= read.size)) return undefined;
   }
   const values = new Float64Array(width * height);
-  const noNodata = nodata === undefined || Number.isNaN(nodata);
   for (let s = 0; s < strips;) {
     // A run of strips stored one after another (at least one, at most RUN_BYTES).
     const start = Number(offsets[s]);
@@ -383,17 +409,9 @@ async function readPlainFloat32Strips(
     const src = await read(start, bytes);
     if (src === undefined) return undefined;
     for (let at = 0, r = s * rowsPerStrip; r < Math.min(height, e * rowsPerStrip); r++) {
-      const dst = (height - 1 - r) * width; // flip: TIFF row 0 is the north
-      const row = src.subarray(at, at + width);
+      // Flipped: TIFF row 0 is the north.
+      widenRow(values, (height - 1 - r) * width, src.subarray(at, at + width), nodata);
       at += width;
-      if (noNodata) {
-        values.set(row, dst);
-      } else {
-        for (let c = 0; c < width; c++) {
-          const v = row[c];
-          values[dst + c] = v === nodata ? NaN : v;
-        }
-      }
     }
     s = e;
   }
@@ -426,22 +444,11 @@ async function readDeflateFloat32Blocks(
   nodata: number | undefined,
   file: string,
 ): Promise<Float64Array | undefined> {
-  const fd = image.fileDirectory as unknown as {
-    hasTag(tag: string): boolean;
-    getValue(tag: string): unknown;
-    loadValue(tag: string): Promise<unknown>;
-  };
-  const first = (v: unknown) =>
-    (Array.isArray(v) || ArrayBuffer.isView(v))
-      ? Number((v as ArrayLike<number>)[0])
-      : Number(v ?? 1);
-  const predictor = Number(fd.getValue("Predictor") ?? 1);
-  const spp = image.getSamplesPerPixel();
+  const fd = float32Band(image);
+  const predictor = Number(fd?.getValue("Predictor") ?? 1);
   if (
-    !image.littleEndian || !DEFLATE.has(Number(fd.getValue("Compression"))) ||
-    ![1, 2, 3].includes(predictor) ||
-    first(fd.getValue("SampleFormat")) !== 3 || first(fd.getValue("BitsPerSample")) !== 32 ||
-    (spp !== 1 && image.planarConfiguration !== 2)
+    fd === undefined || !DEFLATE.has(Number(fd.getValue("Compression"))) ||
+    ![1, 2, 3].includes(predictor)
   ) return undefined;
   const width = image.getWidth(), height = image.getHeight();
   const tiled = image.isTiled;
@@ -459,7 +466,6 @@ async function readDeflateFloat32Blocks(
     if (!(Number(offsets[b]) + Number(counts[b]) <= read.size)) return undefined;
   }
   const values = new Float64Array(width * height);
-  const noNodata = nodata === undefined || Number.isNaN(nodata);
   const planes = new Uint8Array(bw * 4); // one row of predictor-3 byte planes
   for (let b = 0; b < blocks; b++) {
     const r0 = Math.floor(b / across) * bh, c0 = (b % across) * bw;
@@ -508,16 +514,8 @@ async function readDeflateFloat32Blocks(
     }
     const cols = Math.min(bw, width - c0);
     for (let r = 0; r < rows && r0 + r < height; r++) {
-      const dst = (height - 1 - (r0 + r)) * width + c0; // flip: TIFF row 0 is the north
-      const row = samples.subarray(r * bw, r * bw + cols);
-      if (noNodata) {
-        values.set(row, dst);
-      } else {
-        for (let c = 0; c < cols; c++) {
-          const v = row[c];
-          values[dst + c] = v === nodata ? NaN : v;
-        }
-      }
+      const dst = (height - 1 - (r0 + r)) * width + c0; // flipped: TIFF row 0 is the north
+      widenRow(values, dst, samples.subarray(r * bw, r * bw + cols), nodata);
     }
   }
   return values;
