@@ -467,13 +467,25 @@ async function readDeflateFloat32Blocks(
   }
   const values = new Float64Array(width * height);
   const planes = new Uint8Array(bw * 4); // one row of predictor-3 byte planes
+  // Blocks stored one after another are read together (up to RUN_BYTES): a read per 16 KB
+  // strip (GDAL's deflate default is one row a strip) costs more than the inflate.
+  let run: Uint8Array = new Uint8Array(0), runStart = 0, runEnd = 0;
   for (let b = 0; b < blocks; b++) {
     const r0 = Math.floor(b / across) * bh, c0 = (b % across) * bw;
     // A strip holds its own rows only; a tile is whole, padded past the image's edges.
     const rows = tiled ? bh : Math.min(bh, height - r0);
     const size = rows * bw * 4;
-    const count = Number(counts[b]);
-    const compressed = await read.bytes(Number(offsets[b]), count);
+    const offset = Number(offsets[b]), count = Number(counts[b]);
+    if (offset < runStart || offset + count > runEnd) {
+      let end = offset + count;
+      for (let e = b + 1; e < blocks && Number(offsets[e]) === end; e++) {
+        if (end + Number(counts[e]) - offset > RUN_BYTES) break;
+        end += Number(counts[e]);
+      }
+      run = await read.bytes(offset, end - offset);
+      runStart = offset, runEnd = end;
+    }
+    const compressed = run.subarray(offset - runStart, offset - runStart + count);
     let raw: Uint8Array;
     try {
       raw = inflateSync(compressed, { maxOutputLength: size });
