@@ -268,6 +268,11 @@ async function readPlain(
       throw corrupt(idx, bytes.byteLength);
     }
     placeChunk(out, bytes === undefined ? undefined : view(bytes, ctor), idx, chunks, shape, fill);
+    // Placed: its memory goes back now, not at a later collection (64 chunks of 1 MiB left to
+    // the collector raised a 4096² read's peak by 30 MiB).
+    if (bytes !== undefined && bytes.byteOffset === 0 && bytes.byteLength > SMALL_CHUNK_BYTES) {
+      (bytes.buffer as ArrayBuffer).transfer(0);
+    }
   });
   return { data: out, shape };
 }
