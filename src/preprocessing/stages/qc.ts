@@ -30,7 +30,9 @@ import type { Anomaly, ProcessedGrid } from "../../contracts/mod.ts";
 import { DEFAULT_MASK_CELLS } from "../../compute/gridding.ts";
 import {
   type Completeness,
+  type CompletenessScan,
   completenessScan,
+  float32Exact,
   gridCompleteness,
   KM_PER_DEGREE,
   qcAnomalies,
@@ -178,7 +180,9 @@ export async function qualityControl(
     signal?: AbortSignal;
     /**
      * The caller never reads `grid.values` again: the anomaly search takes their buffer
-     * (transferred to the worker, `grid.values` detached afterwards) instead of a copy.
+     * (transferred to the worker) instead of a copy, or, when the search gets a float32 copy
+     * of its own, the buffer is freed once read; `grid.values` is detached afterwards either
+     * way.
      * @default false
      */
     consumeValues?: boolean;
@@ -199,10 +203,9 @@ export async function qualityControl(
   }
   // Everything that reads the values runs before the anomaly search may take them (with
   // `consumeValues` they go to its worker); the completeness then runs while it searches.
-  const scan = grid.dataDistanceKm === undefined ? completenessScan(grid) : undefined;
-  const footprint = scan === undefined
-    ? footprintCompleteness(grid, params.supportKm, options.bbox)
-    : undefined;
+  const footprint = grid.dataDistanceKm === undefined
+    ? undefined
+    : footprintCompleteness(grid, params.supportKm, options.bbox);
   let survey = options.survey;
   if (survey === undefined && params.tileDeg !== undefined) {
     survey = tileIds(grid, params.tileDeg);
@@ -221,9 +224,30 @@ export async function qualityControl(
     zThreshold: params.zThreshold,
     minCells: params.minCells,
     signal: options.signal,
-    transferValues: options.consumeValues,
   };
-  const searching = qcAnomalies(pool, grid, anomalyOptions);
+  // Float64 values that are all float32 numbers (a float32 file's) go to the search as a
+  // float32 copy of their own (half the memory of the float64 array, same report); the scan of
+  // the float64 values then runs while the search does, and a given-up float64 array is freed.
+  const values = grid.values;
+  const narrow = values instanceof Float64Array ? float32Exact(values) : undefined;
+  let scan: CompletenessScan | undefined;
+  let searching: Promise<Anomaly[]>;
+  if (narrow !== undefined) {
+    searching = qcAnomalies(pool, { ...grid, values: narrow }, {
+      ...anomalyOptions,
+      transferValues: true,
+    });
+    if (footprint === undefined) scan = completenessScan(grid);
+    if (options.consumeValues && values.byteLength === values.buffer.byteLength) {
+      values.buffer.transfer(0);
+    }
+  } else {
+    if (footprint === undefined) scan = completenessScan(grid);
+    searching = qcAnomalies(pool, grid, {
+      ...anomalyOptions,
+      transferValues: options.consumeValues,
+    });
+  }
   let c: Completeness | ReturnType<typeof footprintCompleteness>;
   try {
     c = footprint ?? await gridCompleteness(pool, grid, {
