@@ -30,7 +30,6 @@ import type { Anomaly, ProcessedGrid } from "../../contracts/mod.ts";
 import { DEFAULT_MASK_CELLS } from "../../compute/gridding.ts";
 import {
   type Completeness,
-  type CompletenessScan,
   completenessScan,
   float32Exact,
   gridCompleteness,
@@ -226,28 +225,24 @@ export async function qualityControl(
     signal: options.signal,
   };
   // Float64 values that are all float32 numbers (a float32 file's) go to the search as a
-  // float32 copy of their own (half the memory of the float64 array, same report); the scan of
-  // the float64 values then runs while the search does, and a given-up float64 array is freed.
+  // float32 copy of their own (half the memory of the float64 array, same report); a given-up
+  // float64 array is freed once narrowed and scanned (NaN where it is NaN), before the search
+  // starts, so that it is never resident beside the worker's copies.
   const values = grid.values;
   const narrow = values instanceof Float64Array ? float32Exact(values) : undefined;
-  let scan: CompletenessScan | undefined;
-  let searching: Promise<Anomaly[]>;
-  if (narrow !== undefined) {
-    searching = qcAnomalies(pool, { ...grid, values: narrow }, {
-      ...anomalyOptions,
-      transferValues: true,
-    });
-    if (footprint === undefined) scan = completenessScan(grid);
-    if (options.consumeValues && values.byteLength === values.buffer.byteLength) {
-      values.buffer.transfer(0);
-    }
-  } else {
-    if (footprint === undefined) scan = completenessScan(grid);
-    searching = qcAnomalies(pool, grid, {
-      ...anomalyOptions,
-      transferValues: options.consumeValues,
-    });
+  const scan = footprint === undefined
+    ? completenessScan(narrow === undefined ? grid : { ...grid, values: narrow })
+    : undefined;
+  if (
+    narrow !== undefined && options.consumeValues && values.buffer.byteLength === values.byteLength
+  ) {
+    values.buffer.transfer(0);
   }
+  const searching = qcAnomalies(
+    pool,
+    narrow === undefined ? grid : { ...grid, values: narrow },
+    { ...anomalyOptions, transferValues: narrow !== undefined || options.consumeValues },
+  );
   let c: Completeness | ReturnType<typeof footprintCompleteness>;
   try {
     c = footprint ?? await gridCompleteness(pool, grid, {
