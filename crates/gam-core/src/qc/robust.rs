@@ -2,14 +2,17 @@
 //! ([`super::residual::ResidualRows`]), NaN ignored: the same `(median, MAD)` as
 //! [`crate::outliers::stats::nan_median_mad`], bit for bit, without a copy of the values.
 //!
-//! Each median is selected among the values that share the top 16 bits of its `total_cmp` key:
-//! one pass counts the keys' top bits (and the values), one copies the values of the bucket
-//! that holds rank `n / 2` (a small fraction of them unless most values share their sign,
-//! exponent and first mantissa bits) and selects in it, counting meanwhile the values of the
-//! lower buckets and keeping their largest, which with the bucket gives the lower middle value
-//! of an even count. The MAD repeats this on `|r - median|`, recomputed in each pass.
-//! `O(nx·ny)` per pass, four passes; memory: a row, two 256 KiB histograms and the bucket. Every pass is one call per row, so that V8 runs it in optimised code (it runs a
-//! WebAssembly function's first call in its baseline code to its end).
+//! Each median is selected among the values whose `total_cmp` keys lie in a range that holds
+//! rank `n / 2`: a sample of about 65,536 cells brackets it, and one pass counts the values,
+//! copies those in the bracket (about 3% of them) and counts those below it, keeping their
+//! largest, which with the bracket's values gives the lower middle value of an even count. If
+//! the rank falls outside the bracket (a sample unlike the whole grid), the range is the
+//! 16-bit bucket of the keys that holds it, from a histogram of the keys' top bits: two more
+//! passes. The MAD repeats this on `|r - median|`, recomputed in each pass. `O(nx·ny)` per
+//! pass, two passes in all (four at worst); memory: a row, the sample, the bracket's values
+//! (two 256 KiB histograms at worst). Every pass is one call per row, so that V8 runs it in
+//! optimised code (it runs a WebAssembly function's first call in its baseline code to its
+//! end).
 
 use super::residual::ResidualRows;
 
@@ -50,6 +53,9 @@ fn total_key(x: f64) -> u64 {
     }
 }
 
+/// Cells sampled (about) to bracket a median before its pass.
+const SAMPLES: usize = 1 << 16;
+
 /// `crate::outliers::stats::median_in_place` of the non-NaN values of `src`'s rows, each
 /// row transformed by `map` after it is read; NaN when there are none.
 fn median_by_select<R: ResidualRows>(
@@ -57,9 +63,53 @@ fn median_by_select<R: ResidualRows>(
     buf: &mut [f64],
     map: impl Fn(&mut [f64]) + Copy,
 ) -> f64 {
-    let ny = src.ny();
-    // Two histograms, for even and odd columns: neighbouring values of a smooth field often
-    // fall in one bucket, and one histogram would chain each count on the previous one.
+    // An odd stride, so that the samples do not fall on the same columns row after row.
+    let stride = ((src.nx() * src.ny()) / SAMPLES).max(1) | 1;
+    median_by_select_with(src, buf, map, stride)
+}
+
+/// [`median_by_select`] with a sample of every `stride`-th cell. The sample's keys bracket
+/// the middle rank (8 binomial standard deviations of a random sample each side); one pass
+/// counts the values, counts those below the bracket and keeps their largest, and copies
+/// those inside it (about 3% of them), in which the median is selected. When the middle rank
+/// falls outside (a sample unlike the whole), the 16-bit key histogram finds its bucket in
+/// two more passes.
+fn median_by_select_with<R: ResidualRows>(
+    src: &R,
+    buf: &mut [f64],
+    map: impl Fn(&mut [f64]) + Copy,
+    stride: usize,
+) -> f64 {
+    let (nx, ny) = (src.nx(), src.ny());
+    let mut sample: Vec<u64> = (0..nx * ny)
+        .step_by(stride)
+        .filter_map(|k| {
+            let mut v = [src.at(k / nx, k % nx)];
+            map(&mut v);
+            (!v[0].is_nan()).then(|| total_key(v[0]))
+        })
+        .collect();
+    if !sample.is_empty() {
+        sample.sort_unstable();
+        let ns = sample.len();
+        let margin = 4 * (ns as f64).sqrt() as usize + 1;
+        let range = [
+            sample[(ns / 2).saturating_sub(margin)],
+            sample[(ns / 2 + margin).min(ns - 1)],
+        ];
+        let expected = (2 * margin).min(ns) * stride * 5 / 4;
+        let mut pass = RangePass::new(range, expected);
+        for i in 0..ny {
+            range_row(src, i, buf, map, &mut pass);
+        }
+        let mid = pass.n / 2;
+        if pass.lower_count <= mid && mid < pass.lower_count + pass.bucket.len() {
+            return pass.median();
+        }
+    }
+    // The 16-bit key histogram. Two histograms, for even and odd columns: neighbouring values
+    // of a smooth field often fall in one bucket, and one histogram would chain each count on
+    // the previous one.
     let mut hists = vec![0u32; 2 << 16];
     let mut n = 0usize;
     for i in 0..ny {
@@ -72,47 +122,72 @@ fn median_by_select<R: ResidualRows>(
     if n == 0 {
         return f64::NAN;
     }
-    let mid = n / 2;
-    let (mut digit, mut rank) = (0usize, mid);
+    let (mut digit, mut rank) = (0usize, n / 2);
     while rank >= hist[digit] as usize {
         rank -= hist[digit] as usize;
         digit += 1;
     }
-    let mut bucket = Vec::with_capacity(hist[digit] as usize);
+    let bucket_len = hist[digit] as usize;
     drop(hists);
-    // The bucket, and the count and largest of the values in the buckets below it.
-    let (mut lower_count, mut lower_max) = (0usize, f64::NEG_INFINITY);
+    let low = (digit as u64) << 48;
+    let mut pass = RangePass::new([low, low | ((1 << 48) - 1)], bucket_len);
     for i in 0..ny {
-        bucket_row(
-            src,
-            i,
-            buf,
-            map,
-            digit as u64,
-            &mut bucket,
-            &mut lower_count,
-            &mut lower_max,
-        );
+        range_row(src, i, buf, map, &mut pass);
     }
-    let (_, &mut m, _) = bucket.select_nth_unstable_by(rank, f64::total_cmp);
-    if n % 2 == 1 {
-        return m;
+    pass.median()
+}
+
+/// One pass over the values for the keys in `range` (inclusive): how many values there are,
+/// how many lie below the range and their largest, and the values inside it.
+struct RangePass {
+    range: [u64; 2],
+    n: usize,
+    lower_count: usize,
+    lower_max: f64,
+    bucket: Vec<f64>,
+}
+
+impl RangePass {
+    fn new(range: [u64; 2], capacity: usize) -> Self {
+        Self {
+            range,
+            n: 0,
+            lower_count: 0,
+            lower_max: f64::NEG_INFINITY,
+            bucket: Vec::with_capacity(capacity),
+        }
     }
-    // The lower middle value: `median_in_place` takes the largest (by `f64::max`) of the
-    // values before rank `mid`, which are the values whose key is below `m`'s (those of the
-    // lower buckets and those of `m`'s bucket) plus, when fewer than `mid` are, copies of `m`
-    // itself. The largest of a set does not depend on the order it is taken in (the one case
-    // where `f64::max` may answer either, -0 against +0, gives the same `0.5 * (below + m)`).
-    let key = total_key(m);
-    let (mut below_count, mut below) = (lower_count, lower_max);
-    for &v in bucket.iter().filter(|&&v| total_key(v) < key) {
-        below_count += 1;
-        below = below.max(v);
+
+    /// The median of all the values, whose middle rank `n / 2` lies in the bucket (NaN for no
+    /// values).
+    fn median(mut self) -> f64 {
+        if self.n == 0 {
+            return f64::NAN;
+        }
+        let mid = self.n / 2;
+        let (_, &mut m, _) = self
+            .bucket
+            .select_nth_unstable_by(mid - self.lower_count, f64::total_cmp);
+        if self.n % 2 == 1 {
+            return m;
+        }
+        // The lower middle value: `median_in_place` takes the largest (by `f64::max`) of the
+        // values before rank `mid`, which are the values whose key is below `m`'s (those below
+        // the range and those of the bucket) plus, when fewer than `mid` are, copies of `m`
+        // itself. The largest of a set does not depend on the order it is taken in (the one
+        // case where `f64::max` may answer either, -0 against +0, gives the same
+        // `0.5 * (below + m)`).
+        let key = total_key(m);
+        let (mut below_count, mut below) = (self.lower_count, self.lower_max);
+        for &v in self.bucket.iter().filter(|&&v| total_key(v) < key) {
+            below_count += 1;
+            below = below.max(v);
+        }
+        if below_count < mid {
+            below = below.max(m);
+        }
+        0.5 * (below + m)
     }
-    if below_count < mid {
-        below = below.max(m);
-    }
-    0.5 * (below + m)
 }
 
 /// Counts row `i`'s non-NaN values by the top 16 bits of their keys, even columns in the
@@ -147,34 +222,36 @@ fn hist_row<R: ResidualRows>(
     n
 }
 
-/// Appends row `i`'s non-NaN values whose key's top 16 bits are `digit` to `bucket`, and counts
-/// those below that digit into `lower_count`, keeping their largest in `lower_max`.
-#[allow(clippy::too_many_arguments)]
+/// Row `i`'s non-NaN values into `pass`.
 #[inline(never)]
-fn bucket_row<R: ResidualRows>(
+fn range_row<R: ResidualRows>(
     src: &R,
     i: usize,
     buf: &mut [f64],
     map: impl Fn(&mut [f64]),
-    digit: u64,
-    bucket: &mut Vec<f64>,
-    lower_count: &mut usize,
-    lower_max: &mut f64,
+    pass: &mut RangePass,
 ) {
     src.row(i, buf);
     map(buf);
+    let [lo, hi] = pass.range;
+    let (mut n, mut lower_count, mut lower_max) = (0, 0, pass.lower_max);
     for &v in buf.iter() {
         if v.is_nan() {
             continue;
         }
-        let d = total_key(v) >> 48;
-        if d == digit {
-            bucket.push(v);
-        } else if d < digit {
-            *lower_count += 1;
-            *lower_max = lower_max.max(v);
+        n += 1;
+        let key = total_key(v);
+        // Below or above the bracket at random for a noisy field: no branch on it.
+        let below = key < lo;
+        lower_count += usize::from(below);
+        lower_max = lower_max.max(if below { v } else { f64::NEG_INFINITY });
+        if !below && key <= hi {
+            pass.bucket.push(v);
         }
     }
+    pass.n += n;
+    pass.lower_count += lower_count;
+    pass.lower_max = lower_max;
 }
 
 #[cfg(test)]
@@ -225,6 +302,34 @@ mod tests {
             &[f64::INFINITY, 1.0, f64::NEG_INFINITY, 2.0, 3.0, f64::NAN],
             3,
         );
+    }
+
+    #[test]
+    fn a_sample_unlike_the_grid_falls_back_to_the_key_histogram() {
+        let mut rng = Lcg(8);
+        for len in [40usize, 45, 1000, 1005] {
+            // Every fifth cell, the sample's, far above the others: the bracket misses the
+            // middle rank.
+            let data: Vec<f64> = (0..len)
+                .map(|k| {
+                    if k % 5 == 0 {
+                        1e6 + rng.unit()
+                    } else {
+                        rng.unit() - 0.5
+                    }
+                })
+                .collect();
+            let src = StoredResidual { data: &data, nx: 5 };
+            let mut buf = [0.0; 5];
+            let got = median_by_select_with(&src, &mut buf, |_| {}, 5);
+            let want = nan_median_mad(&data).0;
+            assert_eq!(got.to_bits(), want.to_bits(), "{len}");
+            // A stride that samples the whole grid, or every third cell: the bracket holds it.
+            for stride in [1, 3] {
+                let got = median_by_select_with(&src, &mut buf, |_| {}, stride);
+                assert_eq!(got.to_bits(), want.to_bits(), "{len} {stride}");
+            }
+        }
     }
 
     #[test]
