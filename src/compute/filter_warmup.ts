@@ -28,13 +28,14 @@ function jobs(filter: WarmFilter): ComputeJob[] {
     case "median":
       return [{ kernel: "median_filter_into", args: { ...band, size: 5, circular: false } }];
     case "qc": {
-      // Each job its own arrays: they are transferred.
+      // Each job its own arrays (they are transferred); spikes, so that the labelling runs too.
+      for (let k = 300; k < N * N; k += 523) grid[k] += 40;
       const args = () => ({
         spec: new Float64Array([0, 0, 1, 1, N, N]),
         regional: "polynomial",
         regionalParam: 1,
         zThreshold: 3,
-        minCells: 4,
+        minCells: 1,
       });
       return [
         { kernel: "qc_anomalies_f32", args: { ...args(), values: Float32Array.from(grid) } },

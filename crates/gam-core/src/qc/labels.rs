@@ -63,32 +63,40 @@ impl BitMask {
 /// assert_eq!(found, [vec![0, 2, 4, 8]]); // diagonal cells touch
 /// ```
 pub fn components8(mask: &mut BitMask, mut visit: impl FnMut(&[usize])) {
-    let (nx, ny) = (mask.nx, mask.ny);
     let mut stack = Vec::new();
     let mut cells = Vec::new();
     for w in 0..mask.words.len() {
         // The lowest set bit left is the first cell, in row-major order, of a new component.
         while mask.words[w] != 0 {
             let first = w * 64 + mask.words[w].trailing_zeros() as usize;
-            mask.take(first);
-            cells.clear();
-            stack.push(first);
-            while let Some(k) = stack.pop() {
-                cells.push(k);
-                let (i, j) = (k / nx, k % nx);
-                for a in i.saturating_sub(1)..=(i + 1).min(ny - 1) {
-                    for b in j.saturating_sub(1)..=(j + 1).min(nx - 1) {
-                        let n = a * nx + b;
-                        if mask.take(n) {
-                            stack.push(n);
-                        }
-                    }
-                }
-            }
-            cells.sort_unstable();
+            flood(mask, first, &mut stack, &mut cells);
             visit(&cells);
         }
     }
+}
+
+/// The component of set cell `first` into `cells` (ascending), cleared from `mask`. One call
+/// per component, so that V8 runs it in optimised code after a few (it runs a WebAssembly
+/// function's first call in its baseline code to its end).
+#[inline(never)]
+fn flood(mask: &mut BitMask, first: usize, stack: &mut Vec<usize>, cells: &mut Vec<usize>) {
+    let (nx, ny) = (mask.nx, mask.ny);
+    mask.take(first);
+    cells.clear();
+    stack.push(first);
+    while let Some(k) = stack.pop() {
+        cells.push(k);
+        let (i, j) = (k / nx, k % nx);
+        for a in i.saturating_sub(1)..=(i + 1).min(ny - 1) {
+            for b in j.saturating_sub(1)..=(j + 1).min(nx - 1) {
+                let n = a * nx + b;
+                if mask.take(n) {
+                    stack.push(n);
+                }
+            }
+        }
+    }
+    cells.sort_unstable();
 }
 
 /// Labels the 8-connected components of `mask` (`ny` rows by `nx` columns); returns the
