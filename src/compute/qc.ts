@@ -28,7 +28,7 @@ const BAND_CELLS = 1 << 20;
  * @example Usage
  * ```ts
  * import { float32Exact } from "./qc.ts";
- * float32Exact(new Float64Array([0.5, NaN, 1e30 * 0 + 3])); // Float32Array [0.5, NaN, 3]
+ * float32Exact(new Float64Array([0.5, NaN, 3])); // Float32Array [0.5, NaN, 3]
  * float32Exact(new Float64Array([0.1])); // undefined: 0.1 is not a float32 number
  * ```
  */

@@ -296,7 +296,15 @@ mod tests {
                 check(&close, nx);
             }
         }
-        // Signed zeros and infinities.
+        // Ties with signed zeros, NaN and infinities; tiny numbers.
+        for n in [1usize, 2, 3, 4, 5, 10, 11, 100, 101, 1000, 4097] {
+            let ties: Vec<f64> = (0..n)
+                .map(|i| [0.0, -0.0, f64::NAN, 1.0, -1.0, f64::INFINITY][i % 6])
+                .collect();
+            check(&ties, 1);
+            let tiny: Vec<f64> = (0..n).map(|_| (rng.unit() - 0.5) * 1e-300).collect();
+            check(&tiny, 1);
+        }
         check(&[0.0, -0.0, 0.0, -0.0], 2);
         check(
             &[f64::INFINITY, 1.0, f64::NEG_INFINITY, 2.0, 3.0, f64::NAN],
