@@ -530,7 +530,9 @@ export async function qcAnomalies(
     ny,
   ]);
   const values = grid.values;
-  const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+  // Only an array that is its whole (non-shared) buffer can be transferred.
+  const whole = values.buffer instanceof ArrayBuffer && values.byteOffset === 0 &&
+    values.byteLength === values.buffer.byteLength;
   const args = { values, spec, regional, regionalParam, zThreshold, minCells };
   const run = {
     signal: options.signal,

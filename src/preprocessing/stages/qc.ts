@@ -234,7 +234,8 @@ export async function qualityControl(
     ? completenessScan(narrow === undefined ? grid : { ...grid, values: narrow })
     : undefined;
   if (
-    narrow !== undefined && options.consumeValues && values.buffer.byteLength === values.byteLength
+    narrow !== undefined && options.consumeValues && values.buffer instanceof ArrayBuffer &&
+    values.buffer.byteLength === values.byteLength
   ) {
     values.buffer.transfer(0);
   }
