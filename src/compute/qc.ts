@@ -482,8 +482,9 @@ export interface QcAnomalyOptions extends FilterRunOptions {
  * each as an `Anomaly` (weighted centroid lon/lat, depth 0, type `positive`/`negative`,
  * attributes `peak` (residual at the peak cell), `peakZ`, `cells`, `areaKm2`), strongest
  * first. Confidence (gam-core): `(1 - exp(-(|peak z| - threshold))) * (1 - exp(-cells / 4))`,
- * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job. A grid in a
- * projected `crs` (axes in metres): the centroid is transformed to lon/lat and also kept as
+ * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job: float32 values
+ * (`Float32Array`) go to `qc_anomalies_f32`, which gives the records of their float64 widening
+ * with half the copy and memory; float64 ones to `qc_anomalies`. A grid in a projected `crs` (axes in metres): the centroid is transformed to lon/lat and also kept as
  * attributes `x`, `y` (metres), and `areaKm2` is the cell count times `dx * dy / 1e6`.
  *
  * @example Usage
