@@ -11,8 +11,8 @@ import type { ComputeJob, WorkerPool } from "./pool.ts";
 
 /**
  * The grid kernels a warm-up can prepare: the filters', and `qc`: the anomaly search (float32
- * and float64 values; measured on 4096², `gam qc` on a float32 GeoTIFF took 1.5 s wall without
- * it and 1.05 s with it, its first call in a fresh worker running twice as long as later ones).
+ * and float64 values: on 4096², before the search's rework, `gam qc` of a float32 GeoTIFF took
+ * 1.5 s wall without it and 1.05 s with it).
  */
 export type WarmFilter = "gaussian" | "median" | "fft" | "qc";
 
