@@ -105,7 +105,8 @@ pub fn find_anomalies(
 /// evaluated row by row as each pass reads it ([`super::residual::TrendResidual`]), the
 /// median and MAD are selected without a copy ([`super::robust`]), and the thresholded cells
 /// are one bit each, labelled without a label grid ([`components8`]); on 4096² that is the
-/// values and 4 MiB. The low-pass regional needs its own `f64` residual grid.
+/// values and 4 MiB. The low-pass regional needs its own grids: the plane, the detrended
+/// values and their low-pass at once (float32 values also widened), then the residual.
 ///
 /// # Errors
 /// As [`find_anomalies`].
@@ -120,8 +121,16 @@ pub fn find_anomalies_of<T: GridValue>(
     check_args(values.len(), spec, regional, threshold)?;
     match regional {
         Regional::Gaussian(s) => {
-            let mut own: Vec<f64> = values.iter().map(|v| v.get()).collect();
-            let view = ArrayView2::from_shape((ny, nx), &own[..]).expect("length checked");
+            // Float64 values are read where they are; float32 ones widened once.
+            let widened: Vec<f64>;
+            let v = match T::as_f64(values) {
+                Some(v) => v,
+                None => {
+                    widened = values.iter().map(|v| v.get()).collect();
+                    &widened
+                }
+            };
+            let view = ArrayView2::from_shape((ny, nx), v).expect("length checked");
             // Plane first, so the edge-truncated kernel does not bend a regional gradient.
             let Some(plane) = poly_trend(view, 1) else {
                 return Ok(Vec::new());
@@ -131,9 +140,7 @@ pub fn find_anomalies_of<T: GridValue>(
                 gaussian_filter(detrended.view(), s, s, 0, ny).map_err(|_| bad_sigma(s))?;
             drop(detrended);
             let reg = plane + smooth;
-            for (v, r) in own.iter_mut().zip(reg.iter()) {
-                *v -= r;
-            }
+            let own: Vec<f64> = v.iter().zip(reg.iter()).map(|(v, r)| v - r).collect();
             drop(reg);
             let resid = StoredResidual { data: &own, nx };
             anomalies_of_residual(&resid, spec, threshold, min_cells)

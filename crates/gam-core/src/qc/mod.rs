@@ -33,6 +33,8 @@ pub const KM_PER_DEG: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
 pub trait GridValue: Copy {
     /// The value as `f64` (exact for both types).
     fn get(self) -> f64;
+    /// `values` themselves when they are `f64` (no copy needed), else `None`.
+    fn as_f64(values: &[Self]) -> Option<&[f64]>;
 }
 
 impl GridValue for f64 {
@@ -40,12 +42,18 @@ impl GridValue for f64 {
     fn get(self) -> f64 {
         self
     }
+    fn as_f64(values: &[Self]) -> Option<&[f64]> {
+        Some(values)
+    }
 }
 
 impl GridValue for f32 {
     #[inline(always)]
     fn get(self) -> f64 {
         f64::from(self)
+    }
+    fn as_f64(_: &[Self]) -> Option<&[f64]> {
+        None
     }
 }
 
