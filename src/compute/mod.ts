@@ -71,6 +71,7 @@ export {
   type Completeness,
   type CompletenessScan,
   completenessScan,
+  float32Exact,
   gridCompleteness,
   qcAnomalies,
   type QcAnomalyOptions,

@@ -20,6 +20,28 @@ import { cellSizeKm } from "./spectral.ts";
 /** Nodes per band of {@linkcode gridCompleteness}'s kernel calls. */
 const BAND_CELLS = 1 << 20;
 
+/**
+ * `values` as a `Float32Array` when every one of them is a float32 number (NaN included), as a
+ * float32 file's values widened to float64 are; undefined otherwise. One pass; a kernel that
+ * takes float32 then needs half the copy and half the worker's memory for the same results.
+ *
+ * @example Usage
+ * ```ts
+ * import { float32Exact } from "./qc.ts";
+ * float32Exact(new Float64Array([0.5, NaN, 3])); // Float32Array [0.5, NaN, 3]
+ * float32Exact(new Float64Array([0.1])); // undefined: 0.1 is not a float32 number
+ * ```
+ */
+export function float32Exact(values: Float64Array): Float32Array<ArrayBuffer> | undefined {
+  const out = new Float32Array(values.length);
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    out[k] = v;
+    if (out[k] !== v && v === v) return undefined;
+  }
+  return out;
+}
+
 /** Data support of a grid, from {@linkcode gridCompleteness}. */
 export interface Completeness {
   /** Grid nodes inside the bbox. */
@@ -78,26 +100,35 @@ export function completenessScan(
   const nx = grid.lon.length, ny = grid.lat.length;
   checkGrid({ values: grid.values as Float64Array, nx, ny });
   const v = grid.values;
-  const isNaN = (k: number) => v[k] !== v[k];
-  let valid = 0;
-  const border: number[] = [];
   const nanInRow = new Uint32Array(ny);
   const nan = new Uint32Array(Math.ceil((nx * ny) / 32));
+  let nanCount = 0;
+  // Which nodes are NaN (a tight pass), then the border nodes of the rows next to a NaN only.
   for (let j = 0, k = 0; j < ny; j++) {
+    let inRow = 0;
     for (let i = 0; i < nx; i++, k++) {
-      if (isNaN(k)) {
-        nanInRow[j]++;
+      if (v[k] !== v[k]) {
+        inRow++;
         nan[k >>> 5] |= 1 << (k & 31);
-        continue;
       }
-      valid++;
+    }
+    nanInRow[j] = inRow;
+    nanCount += inRow;
+  }
+  const isNaN = (k: number) => ((nan[k >>> 5] >>> (k & 31)) & 1) === 1;
+  const border: number[] = [];
+  for (let j = 0; j < ny; j++) {
+    const near = nanInRow[j] + (j > 0 ? nanInRow[j - 1] : 0) + (j < ny - 1 ? nanInRow[j + 1] : 0);
+    if (near === 0) continue;
+    for (let i = 0, k = j * nx; i < nx; i++, k++) {
+      if (isNaN(k)) continue;
       if (
         (i > 0 && isNaN(k - 1)) || (i < nx - 1 && isNaN(k + 1)) ||
         (j > 0 && isNaN(k - nx)) || (j < ny - 1 && isNaN(k + nx))
       ) border.push(k);
     }
   }
-  return { nx, ny, valid, border, nanInRow, nan };
+  return { nx, ny, valid: nx * ny - nanCount, border, nanInRow, nan };
 }
 
 /**
@@ -216,6 +247,18 @@ export async function gridCompleteness(
   const [w, s, e, n] = options.bbox ?? [-Infinity, -Infinity, Infinity, Infinity];
   const eps = 1e-9;
   let cells = 0, supported = 0;
+  // Per column: the offset of the file's longitude from the kernel's node, and whether the
+  // column is inside the bbox.
+  const dLon = new Float64Array(nx), inLon = new Uint8Array(nx);
+  let inLonCount = 0;
+  for (let i = 0; i < nx; i++) {
+    dLon[i] = grid.lon[i] - (x0 + i * dx);
+    const lo = grid.lon[i];
+    inLon[i] = lo < w - eps || lo > e + eps ? 0 : 1;
+    inLonCount += inLon[i];
+  }
+  /** The running largest distance and sum, for {@linkcode validRow}. */
+  const acc = new Float64Array(2);
   const inFlight: (Promise<Float64Array> | null)[] = [];
   const window = 2 * pool.size;
   let next = 0;
@@ -228,15 +271,37 @@ export async function gridCompleteness(
       for (let j = r0; j < r1; j++) {
         const la = grid.lat[j];
         const inLat = !(la < s - eps || la > n + eps);
+        // The kernel's dist2 of a valid node (this node on the file's axes, the kernel's node):
+        // `sqrt((dLon[i] * cos)² + b²)`, 0 on exact axes.
+        const rc = rowCos === undefined ? 0 : rowCos[j];
+        const b = rowCos === undefined ? 0 : grid.lat[j] - (y0 + j * dy);
+        const c0 = j * nx;
+        if (nanInRow[j] === 0) {
+          // Every node valid, and supported by itself.
+          if (rowCos === undefined) {
+            // Distance 0 everywhere.
+            if (nx > 0 && 0 > max) max = 0;
+            count += nx;
+          } else {
+            acc[0] = max, acc[1] = sum;
+            count += validRow(dLon, rc, b, acc, distanceKm, c0);
+            max = acc[0], sum = acc[1];
+          }
+          if (distanceKm !== undefined && rowCos === undefined) distanceKm.fill(0, c0, c0 + nx);
+          if (inLat) {
+            cells += inLonCount;
+            supported += inLonCount;
+          }
+          continue;
+        }
         for (let i = 0; i < nx; i++) {
-          const c = j * nx + i;
+          const c = c0 + i;
           let d = Infinity;
           if (isNaN(c)) {
             if (part) d = part[(j - r0) * nx + i] * KM_PER_DEGREE;
           } else if (rowCos === undefined) d = 0;
           else {
-            // The kernel's dist2 (point = this node on the file's axes, node = the kernel's).
-            const a = (grid.lon[i] - (x0 + i * dx)) * rowCos[j], b = grid.lat[j] - (y0 + j * dy);
+            const a = dLon[i] * rc;
             d = Math.sqrt(a * a + b * b) * KM_PER_DEGREE;
           }
           if (distanceKm !== undefined) distanceKm[c] = d;
@@ -245,9 +310,7 @@ export async function gridCompleteness(
             sum += d;
             count++;
           }
-          if (!inLat) continue;
-          const lo = grid.lon[i];
-          if (lo < w - eps || lo > e + eps) continue;
+          if (!inLat || inLon[i] === 0) continue;
           cells++;
           // A valid node is supported by itself whatever the rounding of its distance.
           if (!isNaN(c) || d <= supportKm) supported++;
@@ -267,6 +330,36 @@ export async function gridCompleteness(
     meanDistanceKm: count ? sum / count : null,
     ...(distanceKm !== undefined ? { distanceKm } : {}),
   };
+}
+
+/**
+ * The distances (km) of a row of valid nodes off the kernel's nodes, `sqrt((dLon[i] · cos)² +
+ * b²)` (see {@linkcode gridCompleteness}), folded west to east into the running largest
+ * `acc[0]` and sum `acc[1]`, and written to `out` from `at` when given; returns how many were
+ * finite. A function of its own so that V8 optimises it after a few rows.
+ */
+function validRow(
+  dLon: Float64Array,
+  cos: number,
+  b: number,
+  acc: Float64Array,
+  out: Float64Array | undefined,
+  at: number,
+): number {
+  let max = acc[0], sum = acc[1], count = 0;
+  const bb = b * b;
+  for (let i = 0; i < dLon.length; i++) {
+    const a = dLon[i] * cos;
+    const d = Math.sqrt(a * a + bb) * KM_PER_DEGREE;
+    if (out !== undefined) out[at + i] = d;
+    if (Number.isFinite(d)) {
+      if (d > max) max = d;
+      sum += d;
+      count++;
+    }
+  }
+  acc[0] = max, acc[1] = sum;
+  return count;
 }
 
 /** A boundary between two surveys (or tiles) and what changes across it. */
@@ -374,9 +467,9 @@ export interface QcAnomalyOptions extends FilterRunOptions {
   /** Smallest component, cells. @default {4} */
   minCells?: number;
   /**
-   * Transfer the values' buffer to the worker instead of copying it (a float64 grid's own
-   * buffer only): `grid.values` is detached (length 0) afterwards. For a caller that never
-   * reads them again (`gam qc`): no 128 MiB copy of a 4096² grid.
+   * Transfer the values' buffer to the worker instead of copying it (an array that is its
+   * whole buffer only): `grid.values` is detached (length 0) afterwards. For a caller that
+   * never reads them again (`gam qc`): no 128 MiB copy of a 4096² float64 grid.
    * @default {false}
    */
   transferValues?: boolean;
@@ -389,8 +482,9 @@ export interface QcAnomalyOptions extends FilterRunOptions {
  * each as an `Anomaly` (weighted centroid lon/lat, depth 0, type `positive`/`negative`,
  * attributes `peak` (residual at the peak cell), `peakZ`, `cells`, `areaKm2`), strongest
  * first. Confidence (gam-core): `(1 - exp(-(|peak z| - threshold))) * (1 - exp(-cells / 4))`,
- * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job. A grid in a
- * projected `crs` (axes in metres): the centroid is transformed to lon/lat and also kept as
+ * in [0, 1). A residual with no spread (MAD 0) gives no anomalies. One job: float32 values
+ * (`Float32Array`) go to `qc_anomalies_f32`, which gives the records of their float64 widening
+ * with half the copy and memory; float64 ones to `qc_anomalies`. A grid in a projected `crs` (axes in metres): the centroid is transformed to lon/lat and also kept as
  * attributes `x`, `y` (metres), and `areaKm2` is the cell count times `dx * dy / 1e6`.
  *
  * @example Usage
@@ -436,20 +530,21 @@ export async function qcAnomalies(
     nx,
     ny,
   ]);
-  const values = grid.values instanceof Float64Array ? grid.values : Float64Array.from(grid.values);
-  const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+  const values = grid.values;
+  // Only an array that is its whole (non-shared) buffer can be transferred.
+  const whole = values.buffer instanceof ArrayBuffer && values.byteOffset === 0 &&
+    values.byteLength === values.buffer.byteLength;
+  const args = { values, spec, regional, regionalParam, zThreshold, minCells };
+  const run = {
+    signal: options.signal,
+    transfer: options.transferValues && whole ? [values.buffer as ArrayBuffer] : [],
+  };
   let out: Float64Array<ArrayBuffer>;
   try {
-    out = await pool.run(
-      {
-        kernel: "qc_anomalies",
-        args: { values, spec, regional, regionalParam, zThreshold, minCells },
-      },
-      {
-        signal: options.signal,
-        transfer: options.transferValues && whole ? [values.buffer] : [],
-      },
-    );
+    // Float32 values (a float32 file's) go as they are: half the copy and the worker's memory.
+    out = values instanceof Float32Array
+      ? await pool.run({ kernel: "qc_anomalies_f32", args: { ...args, values } }, run)
+      : await pool.run({ kernel: "qc_anomalies", args: { ...args, values } }, run);
   } catch (e) {
     // A flat residual has no anomalies by definition.
     if (e instanceof Error && /MAD > 0/.test(e.message)) return [];

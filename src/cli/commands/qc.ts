@@ -4,7 +4,7 @@
  * @module
  */
 import { type Command, EXIT_OK, numberFlag, parseFlags, UsageError } from "../command.ts";
-import { WorkerPool } from "../../compute/mod.ts";
+import { warmUpFilter, WorkerPool } from "../../compute/mod.ts";
 import { gridInput } from "../grid_input.ts";
 import { readGrid } from "../../formats/mod.ts";
 import { type QcReport, qcStage, qualityControl } from "../../preprocessing/mod.ts";
@@ -98,9 +98,13 @@ export const qcCommand: Command = {
       minCells: numberFlag(v["min-cells"], "--min-cells", int),
     });
     const workers = numberFlag(v.workers, "--workers", int);
+    // The workers start and warm the anomaly search up while the main thread reads the file
+    // (a kernel's first call in a fresh worker would run V8's baseline code to its end).
+    await using pool = new WorkerPool({ size: workers });
+    const warm = warmUpFilter(pool, "qc");
     await using local = await gridInput(v.input, v);
     const grid = await readGrid(local.path);
-    await using pool = new WorkerPool({ size: workers });
+    await warm;
     // Read once, used once: the anomaly search may take the values' buffer.
     const report = await qualityControl(pool, grid, params, { consumeValues: true });
     console.log(

@@ -346,6 +346,27 @@ Deno.test("qualityControl giving its values to the anomaly search reports what i
   assert.ok(kept.seams.length > 0 && kept.anomalies.length > 0);
 });
 
+Deno.test("qualityControl of float32 numbers reports the same from float64, from float32 and given up", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const { grid } = await gridFixture("bodies_grid.json");
+  // A float32 file's values: float32 numbers, widened; gaps for the completeness.
+  const values = Float64Array.from(grid.values, (v, k) => (k % 41 === 3 ? NaN : Math.fround(v)));
+  const params = qcStage.paramsSchema.parse({ supportKm: 1, tileDeg: 0.5, zThreshold: 2.5 });
+  const wide = await qualityControl(pool, { ...grid, values }, params);
+  assert.ok(wide.anomalies.length > 0 && wide.seams.length > 0);
+  assert.ok(wide.completeness.supported < wide.completeness.cells);
+  const narrow = await qualityControl(pool, { ...grid, values: Float32Array.from(values) }, params);
+  assert.deepEqual(narrow, wide);
+  const given = { ...grid, values: values.slice() };
+  const consumed = await qualityControl(pool, given, params, { consumeValues: true });
+  assert.deepEqual(consumed, wide);
+  assert.equal(given.values.length, 0, "the given-up float64 values are freed");
+  // Kept: the caller's values are untouched.
+  const kept = { ...grid, values: values.slice() };
+  await qualityControl(pool, kept, params);
+  assert.deepEqual(kept.values, values);
+});
+
 function gridValues(d: StageData): Float64Array | Float32Array {
   return (d as ProcessedGrid).values;
 }

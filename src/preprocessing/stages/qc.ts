@@ -31,6 +31,7 @@ import { DEFAULT_MASK_CELLS } from "../../compute/gridding.ts";
 import {
   type Completeness,
   completenessScan,
+  float32Exact,
   gridCompleteness,
   KM_PER_DEGREE,
   qcAnomalies,
@@ -178,7 +179,9 @@ export async function qualityControl(
     signal?: AbortSignal;
     /**
      * The caller never reads `grid.values` again: the anomaly search takes their buffer
-     * (transferred to the worker, `grid.values` detached afterwards) instead of a copy.
+     * (transferred to the worker) instead of a copy, or, when the search gets a float32 copy
+     * of its own, the buffer is freed once read; `grid.values` is detached afterwards either
+     * way.
      * @default false
      */
     consumeValues?: boolean;
@@ -199,10 +202,9 @@ export async function qualityControl(
   }
   // Everything that reads the values runs before the anomaly search may take them (with
   // `consumeValues` they go to its worker); the completeness then runs while it searches.
-  const scan = grid.dataDistanceKm === undefined ? completenessScan(grid) : undefined;
-  const footprint = scan === undefined
-    ? footprintCompleteness(grid, params.supportKm, options.bbox)
-    : undefined;
+  const footprint = grid.dataDistanceKm === undefined
+    ? undefined
+    : footprintCompleteness(grid, params.supportKm, options.bbox);
   let survey = options.survey;
   if (survey === undefined && params.tileDeg !== undefined) {
     survey = tileIds(grid, params.tileDeg);
@@ -221,9 +223,27 @@ export async function qualityControl(
     zThreshold: params.zThreshold,
     minCells: params.minCells,
     signal: options.signal,
-    transferValues: options.consumeValues,
   };
-  const searching = qcAnomalies(pool, grid, anomalyOptions);
+  // Float64 values that are all float32 numbers (a float32 file's) go to the search as a
+  // float32 copy of their own (half the memory of the float64 array, same report); a given-up
+  // float64 array is freed once narrowed and scanned (NaN where it is NaN), before the search
+  // starts, so that it is never resident beside the worker's copies.
+  const values = grid.values;
+  const narrow = values instanceof Float64Array ? float32Exact(values) : undefined;
+  const scan = footprint === undefined
+    ? completenessScan(narrow === undefined ? grid : { ...grid, values: narrow })
+    : undefined;
+  if (
+    narrow !== undefined && options.consumeValues && values.buffer instanceof ArrayBuffer &&
+    values.buffer.byteLength === values.byteLength
+  ) {
+    values.buffer.transfer(0);
+  }
+  const searching = qcAnomalies(
+    pool,
+    narrow === undefined ? grid : { ...grid, values: narrow },
+    { ...anomalyOptions, transferValues: narrow !== undefined || options.consumeValues },
+  );
   let c: Completeness | ReturnType<typeof footprintCompleteness>;
   try {
     c = footprint ?? await gridCompleteness(pool, grid, {

@@ -28,10 +28,11 @@ use crate::outliers::{
     hampel::hampel as hampel_kernel, iqr::iqr_mask, mad::mad_mask, zscore::zscore_mask,
 };
 use crate::qc::{
-    anomalies::{find_anomalies_in_place, Regional},
+    anomalies::{find_anomalies_of, Regional},
     completeness::completeness,
     grid_view,
     seams::find_seams,
+    GridValue, QcError,
 };
 use crate::spectral::{
     apply::{fft_filter as fft_kernel, fft_filter_in_place},
@@ -408,7 +409,47 @@ pub fn qc_seams(
 /// `[lon, lat, peak_residual, peak_z, cells, area_km2, confidence, peak_index]`.
 #[wasm_bindgen]
 pub fn qc_anomalies(
-    mut values: Vec<f64>,
+    values: &[f64],
+    spec: &[f64],
+    regional: &str,
+    regional_param: f64,
+    z_threshold: f64,
+    min_cells: u32,
+) -> Exported<Box<[f64]>> {
+    anomalies_export(
+        values,
+        spec,
+        regional,
+        regional_param,
+        z_threshold,
+        min_cells,
+    )
+}
+
+/// [`qc_anomalies`] of float32 `values` (a float32 file's grid in half the memory): the
+/// records of their float64 widening, bit for bit.
+#[wasm_bindgen]
+pub fn qc_anomalies_f32(
+    values: &[f32],
+    spec: &[f64],
+    regional: &str,
+    regional_param: f64,
+    z_threshold: f64,
+    min_cells: u32,
+) -> Exported<Box<[f64]>> {
+    anomalies_export(
+        values,
+        spec,
+        regional,
+        regional_param,
+        z_threshold,
+        min_cells,
+    )
+}
+
+/// The body of [`qc_anomalies`] and [`qc_anomalies_f32`].
+fn anomalies_export<T: GridValue>(
+    values: &[T],
     spec: &[f64],
     regional: &str,
     regional_param: f64,
@@ -432,15 +473,15 @@ pub fn qc_anomalies(
             )))
         }
     };
-    grid_view("values", &values, spec.nx, spec.ny)?;
-    // The kernel's own copy of the values (wasm-bindgen's), worked over: no more grids.
-    let a = find_anomalies_in_place(
-        &mut values,
-        &spec,
-        regional,
-        z_threshold,
-        min_cells as usize,
-    )?;
+    if values.len() != spec.nx * spec.ny {
+        return Err(QcError::BadLength {
+            name: "values",
+            expected: spec.nx * spec.ny,
+            got: values.len(),
+        }
+        .into());
+    }
+    let a = find_anomalies_of(values, &spec, regional, z_threshold, min_cells as usize)?;
     Ok(a.iter().flat_map(|x| x.to_record()).collect())
 }
 
@@ -600,9 +641,9 @@ mod tests {
         .unwrap();
         assert_eq!(s.len(), 7);
         let spec = [0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
-        let e = err(qc_anomalies(vec![0.0; 4], &spec, "spline", 1.0, 3.0, 1));
+        let e = err(qc_anomalies(&[0.0; 4], &spec, "spline", 1.0, 3.0, 1));
         assert!(e.contains("`regional`"));
-        let e = err(qc_anomalies(vec![0.0; 4], &spec, "polynomial", 3.0, 3.0, 1));
+        let e = err(qc_anomalies(&[0.0; 4], &spec, "polynomial", 3.0, 3.0, 1));
         assert!(
             e.contains("`regional_param`") && e.contains("received 3"),
             "{e}"

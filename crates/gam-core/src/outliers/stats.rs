@@ -43,85 +43,6 @@ pub fn nan_median_mad(values: &[f64]) -> (f64, f64) {
     (med, median_in_place(&mut buf))
 }
 
-/// The same `(median, MAD)` as [`nan_median_mad`], bit for bit, without copying `values`:
-/// each median is selected among the values that share the top 16 bits of its `total_cmp`
-/// key (one counting pass, one pass copying that bucket, one more for the lower middle value
-/// of an even count), the absolute deviations recomputed in every pass. For large grids
-/// (QC's anomaly search on 4096², where the copy was 128 MiB).
-pub fn nan_median_mad_no_copy(values: &[f64]) -> (f64, f64) {
-    let n = values.iter().filter(|v| !v.is_nan()).count();
-    if n == 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    let med = median_by_select(n, |f| {
-        for &v in values {
-            if !v.is_nan() {
-                f(v);
-            }
-        }
-    });
-    let mad = median_by_select(n, |f| {
-        for &v in values {
-            if !v.is_nan() {
-                f((v - med).abs());
-            }
-        }
-    });
-    (med, mad)
-}
-
-/// A key whose unsigned order is `f64::total_cmp`'s.
-fn total_key(x: f64) -> u64 {
-    let b = x.to_bits();
-    if b >> 63 == 1 {
-        !b
-    } else {
-        b | (1 << 63)
-    }
-}
-
-/// [`median_in_place`] of the `n` NaN-free values that `each` feeds to its callback (in any
-/// order, the same values on every call): the top 16 bits of the keys are counted in one
-/// pass, the values in the bucket that holds rank `n / 2` are copied (a fraction of them
-/// unless most values share their sign, exponent and first mantissa bits) and selected in.
-fn median_by_select(n: usize, each: impl Fn(&mut dyn FnMut(f64))) -> f64 {
-    let mid = n / 2;
-    let mut hist = vec![0u32; 1 << 16];
-    each(&mut |v| hist[(total_key(v) >> 48) as usize] += 1);
-    let (mut digit, mut rank) = (0usize, mid);
-    while rank >= hist[digit] as usize {
-        rank -= hist[digit] as usize;
-        digit += 1;
-    }
-    let mut bucket = Vec::with_capacity(hist[digit] as usize);
-    drop(hist);
-    each(&mut |v| {
-        if (total_key(v) >> 48) as usize == digit {
-            bucket.push(v);
-        }
-    });
-    let (_, &mut m, _) = bucket.select_nth_unstable_by(rank, f64::total_cmp);
-    if n % 2 == 1 {
-        return m;
-    }
-    // The lower middle value: `median_in_place` takes the largest (by `f64::max`) of the values
-    // before rank `mid`, which are the values whose key is below `m`'s plus, when fewer than
-    // `mid` are, copies of `m` itself.
-    let key = total_key(m);
-    let mut below_count = 0usize;
-    let mut below = f64::NEG_INFINITY;
-    each(&mut |v| {
-        if total_key(v) < key {
-            below_count += 1;
-            below = below.max(v);
-        }
-    });
-    if below_count < mid {
-        below = below.max(m);
-    }
-    0.5 * (below + m)
-}
-
 /// numpy's `_lerp(a, b, t)`: `a + (b - a)·t`, computed from `b` when `t >= 0.5` so that
 /// `t = 1` returns `b` exactly.
 pub fn lerp(a: f64, b: f64, t: f64) -> f64 {
@@ -150,34 +71,6 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_mad_without_a_copy_equals_the_copying_one_bit_for_bit() {
-        let mut rng = crate::test_rng::Lcg(12345);
-        let mut next = || rng.unit();
-        for n in [1usize, 2, 3, 4, 5, 10, 11, 100, 101, 1000, 4097] {
-            for kind in 0..4 {
-                let v: Vec<f64> = (0..n)
-                    .map(|i| match kind {
-                        0 => next() * 100.0 - 50.0,
-                        // many ties
-                        1 => (next() * 5.0).floor() - 2.0,
-                        // signed zeros, NaN and infinities among ties
-                        2 => [0.0, -0.0, f64::NAN, 1.0, -1.0, f64::INFINITY][i % 6],
-                        _ => (next() - 0.5) * 1e-300,
-                    })
-                    .collect();
-                let (a, b) = nan_median_mad(&v);
-                let (c, d) = nan_median_mad_no_copy(&v);
-                assert_eq!(
-                    (a.to_bits(), b.to_bits()),
-                    (c.to_bits(), d.to_bits()),
-                    "n {n} kind {kind}: {a} {b} vs {c} {d}"
-                );
-            }
-        }
-        assert!(nan_median_mad_no_copy(&[f64::NAN]).0.is_nan());
-    }
 
     #[test]
     fn median_matches_sorting_for_odd_and_even_counts() {

@@ -18,13 +18,15 @@
 use ndarray::ArrayView2;
 
 use super::{
-    labels::label8,
+    labels::{components8, BitMask},
     regional::{poly_trend, PolyTrend},
-    QcError, KM_PER_DEG,
+    residual::{ResidualRows, StoredResidual, TrendResidual},
+    robust::median_mad,
+    GridValue, QcError, KM_PER_DEG,
 };
 use crate::filters::gaussian::gaussian_filter;
 use crate::grid::GridSpec;
-use crate::outliers::{mad::MAD_SCALE, stats::nan_median_mad_no_copy};
+use crate::outliers::mad::MAD_SCALE;
 
 /// How the regional field is estimated.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,8 +77,7 @@ impl Anomaly {
     }
 }
 
-/// Flags anomalies in `values` on `spec` (a copy of the values is worked over: see
-/// [`find_anomalies_in_place`]).
+/// Flags anomalies in `values` on `spec` (see [`find_anomalies_of`]).
 ///
 /// # Errors
 /// [`QcError`] for a length mismatch, a bad regional parameter, `threshold` not finite
@@ -89,20 +90,28 @@ pub fn find_anomalies(
     min_cells: usize,
 ) -> Result<Vec<Anomaly>, QcError> {
     check_dim(values, spec)?;
-    let mut own: Vec<f64> = values.iter().copied().collect();
-    find_anomalies_in_place(&mut own, spec, regional, threshold, min_cells)
+    match values.as_slice() {
+        Some(v) => find_anomalies_of(v, spec, regional, threshold, min_cells),
+        None => {
+            let own: Vec<f64> = values.iter().copied().collect();
+            find_anomalies_of(&own, spec, regional, threshold, min_cells)
+        }
+    }
 }
 
-/// [`find_anomalies`] on row-major `values` that it overwrites with the residual: no trend,
-/// residual or z-score grid of its own (the polynomial trend and the z-score are evaluated
-/// cell by cell with the same arithmetic, the median and MAD selected without a copy), so a
-/// 4096² grid needs its values, a mask and the labels rather than six full-size arrays. Same
-/// records, bit for bit.
+/// Flags anomalies in row-major `values` (`f64`, or `f32` for half the memory: the same
+/// records, bit for bit, as their `f64` widening) on `spec`, reading them without writing.
+/// With a polynomial regional nothing of the grid's size is allocated: the residual is
+/// evaluated row by row as each pass reads it ([`super::residual::TrendResidual`]), the
+/// median and MAD are selected without a copy ([`super::robust`]), and the thresholded cells
+/// are one bit each, labelled without a label grid ([`components8`]); on 4096² that is the
+/// values and 4 MiB. The low-pass regional needs its own grids: the plane, the detrended
+/// values and their low-pass at once (float32 values also widened), then the residual.
 ///
 /// # Errors
 /// As [`find_anomalies`].
-pub fn find_anomalies_in_place(
-    values: &mut [f64],
+pub fn find_anomalies_of<T: GridValue>(
+    values: &[T],
     spec: &GridSpec,
     regional: Regional,
     threshold: f64,
@@ -110,10 +119,18 @@ pub fn find_anomalies_in_place(
 ) -> Result<Vec<Anomaly>, QcError> {
     let (nx, ny) = (spec.nx, spec.ny);
     check_args(values.len(), spec, regional, threshold)?;
-    let view = ArrayView2::from_shape((ny, nx), &*values).expect("length checked");
-    // The residual `values - regional`, written over the values.
     match regional {
         Regional::Gaussian(s) => {
+            // Float64 values are read where they are; float32 ones widened once.
+            let widened: Vec<f64>;
+            let v = match T::as_f64(values) {
+                Some(v) => v,
+                None => {
+                    widened = values.iter().map(|v| v.get()).collect();
+                    &widened
+                }
+            };
+            let view = ArrayView2::from_shape((ny, nx), v).expect("length checked");
             // Plane first, so the edge-truncated kernel does not bend a regional gradient.
             let Some(plane) = poly_trend(view, 1) else {
                 return Ok(Vec::new());
@@ -123,23 +140,23 @@ pub fn find_anomalies_in_place(
                 gaussian_filter(detrended.view(), s, s, 0, ny).map_err(|_| bad_sigma(s))?;
             drop(detrended);
             let reg = plane + smooth;
-            for (v, r) in values.iter_mut().zip(reg.iter()) {
-                *v -= r;
-            }
+            let own: Vec<f64> = v.iter().zip(reg.iter()).map(|(v, r)| v - r).collect();
+            drop(reg);
+            let resid = StoredResidual { data: &own, nx };
+            anomalies_of_residual(&resid, spec, threshold, min_cells)
         }
         Regional::Polynomial(o) => {
-            let Some(trend) = PolyTrend::fit(view, o) else {
+            let Some(trend) = PolyTrend::fit_rows(values, nx, ny, o) else {
                 return Ok(Vec::new());
             };
-            for (k, v) in values.iter_mut().enumerate() {
-                *v -= trend.at(k / nx, k % nx);
-            }
+            let resid = TrendResidual {
+                values,
+                nx,
+                trend: trend.table(),
+            };
+            anomalies_of_residual(&resid, spec, threshold, min_cells)
         }
     }
-    let resid = ArrayView2::from_shape((ny, nx), &*values).expect("length checked");
-    // The median and MAD do not depend on the order of the cells; no copy of the residual.
-    let (med, mad) = nan_median_mad_no_copy(values);
-    collect_anomalies(resid, spec, med, mad, threshold, min_cells)
 }
 
 /// Refuses `values` whose shape is not `(ny, nx)` (a transposed view of the right length too).
@@ -195,19 +212,17 @@ fn bad_sigma(s: f64) -> QcError {
     }
 }
 
-/// The anomalies of the residual `resid` whose median and MAD are `med`, `mad` (no
-/// anomaly when the median is NaN, an error when the spread is zero): the 8-connected
-/// components of cells with `|z| > threshold`, positive then negative, of at least
-/// `min_cells` cells, sorted by decreasing confidence. The robust z-score
-/// `(resid - med) / (MAD_SCALE · mad)` is evaluated cell by cell: no z grid.
-fn collect_anomalies(
-    resid: ArrayView2<'_, f64>,
+/// The anomalies of the residual `resid` (no anomaly when its median is NaN, an error when
+/// its spread is zero): the 8-connected components of cells with `|z| > threshold`, positive
+/// then negative, of at least `min_cells` cells, sorted by decreasing confidence. The robust
+/// z-score `(r - median) / (MAD_SCALE · MAD)` is evaluated cell by cell: no z grid.
+fn anomalies_of_residual<R: ResidualRows>(
+    resid: &R,
     spec: &GridSpec,
-    med: f64,
-    mad: f64,
     threshold: f64,
     min_cells: usize,
 ) -> Result<Vec<Anomaly>, QcError> {
+    let (med, mad) = median_mad(resid);
     if med.is_nan() {
         return Ok(Vec::new());
     }
@@ -219,50 +234,92 @@ fn collect_anomalies(
             expected: "a residual with non-zero spread (MAD > 0)",
         });
     }
-    let z = |k: [usize; 2]| (resid[k] - med) / scale;
+    let nx = spec.nx;
+    let (mut positive, mut negative) = (BitMask::new(nx, spec.ny), BitMask::new(nx, spec.ny));
+    let mut row = vec![0.0; nx];
+    for i in 0..spec.ny {
+        threshold_row(
+            resid,
+            i,
+            &mut row,
+            [med, scale, threshold],
+            [&mut positive, &mut negative],
+        );
+    }
+    drop(row);
     let mut out = Vec::new();
-    for sign in [1.0, -1.0] {
-        let mask = resid.mapv(|r| sign * ((r - med) / scale) > threshold);
-        let (labels, count) = label8(mask.view());
-        drop(mask);
-        // Each component's cells in row-major order (the order of the sums below).
-        let mut comps: Vec<Vec<[usize; 2]>> = vec![Vec::new(); count as usize];
-        for ((i, j), &l) in labels.indexed_iter() {
-            if l > 0 {
-                comps[l as usize - 1].push([i, j]);
+    for mask in [&mut positive, &mut negative] {
+        // Each component's cells come in row-major order (the order of the sums below).
+        components8(mask, |cells| {
+            if cells.len() >= min_cells.max(1) {
+                out.push(describe(resid, spec, cells, [med, scale, threshold]));
             }
-        }
-        drop(labels);
-        for cells in comps.into_iter().filter(|c| c.len() >= min_cells.max(1)) {
-            let (mut sw, mut slon, mut slat, mut area) = (0.0, 0.0, 0.0, 0.0);
-            let mut peak = cells[0];
-            for &k in &cells {
-                let (lon, lat) = (spec.lon(k[1]), spec.lat(k[0]));
-                let w = (resid[k] - med).abs();
-                sw += w;
-                slon += w * lon;
-                slat += w * lat;
-                area += spec.dx * KM_PER_DEG * lat.to_radians().cos() * spec.dy * KM_PER_DEG;
-                if z(k).abs() > z(peak).abs() {
-                    peak = k;
-                }
-            }
-            let conf = (1.0 - (-(z(peak).abs() - threshold)).exp())
-                * (1.0 - (-(cells.len() as f64) / 4.0).exp());
-            out.push(Anomaly {
-                lon: slon / sw,
-                lat: slat / sw,
-                peak_value: resid[peak],
-                peak_z: z(peak),
-                cells: cells.len(),
-                area_km2: area,
-                confidence: conf.clamp(0.0, 1.0),
-                peak_index: peak[0] * spec.nx + peak[1],
-            });
-        }
+        });
     }
     out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     Ok(out)
+}
+
+/// The anomaly of the component `cells` (row-major indices, ascending) of the residual `resid`
+/// whose median is `med` and robust scale `scale`: weighted centroid, peak, area, confidence.
+/// One call per component, optimised by V8 after a few.
+#[inline(never)]
+fn describe<R: ResidualRows>(
+    resid: &R,
+    spec: &GridSpec,
+    cells: &[usize],
+    [med, scale, threshold]: [f64; 3],
+) -> Anomaly {
+    let nx = spec.nx;
+    let z = |k: usize| (resid.at(k / nx, k % nx) - med) / scale;
+    let (mut sw, mut slon, mut slat, mut area) = (0.0, 0.0, 0.0, 0.0);
+    let mut peak = cells[0];
+    for &k in cells {
+        let (lon, lat) = (spec.lon(k % nx), spec.lat(k / nx));
+        let w = (resid.at(k / nx, k % nx) - med).abs();
+        sw += w;
+        slon += w * lon;
+        slat += w * lat;
+        area += spec.dx * KM_PER_DEG * lat.to_radians().cos() * spec.dy * KM_PER_DEG;
+        if z(k).abs() > z(peak).abs() {
+            peak = k;
+        }
+    }
+    let conf =
+        (1.0 - (-(z(peak).abs() - threshold)).exp()) * (1.0 - (-(cells.len() as f64) / 4.0).exp());
+    Anomaly {
+        lon: slon / sw,
+        lat: slat / sw,
+        peak_value: resid.at(peak / nx, peak % nx),
+        peak_z: z(peak),
+        cells: cells.len(),
+        area_km2: area,
+        confidence: conf.clamp(0.0, 1.0),
+        peak_index: peak,
+    }
+}
+
+/// Marks row `i`'s cells whose robust z-score `(r - med) / scale` exceeds `threshold` in
+/// `masks[0]`, and those whose negated score does in `masks[1]`.
+#[inline(never)]
+fn threshold_row<R: ResidualRows>(
+    resid: &R,
+    i: usize,
+    row: &mut [f64],
+    [med, scale, threshold]: [f64; 3],
+    [positive, negative]: [&mut BitMask; 2],
+) {
+    resid.row(i, row);
+    let k0 = i * row.len();
+    for (j, &r) in row.iter().enumerate() {
+        let z = (r - med) / scale;
+        if z > threshold {
+            positive.set(k0 + j);
+        }
+        if -z > threshold {
+            negative.set(k0 + j);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +327,7 @@ mod tests {
     use super::*;
     use crate::arrays::view2;
     use crate::outliers::stats::nan_median_mad;
+    use crate::qc::labels::label8;
     use crate::test_rng::Lcg;
 
     fn bodies() -> (GridSpec, Vec<f64>, [(f64, f64, f64); 3]) {
@@ -297,9 +355,79 @@ mod tests {
         (spec, v, b)
     }
 
-    /// The implementation before `find_anomalies_in_place` (its own regional field, residual
-    /// and median/MAD with copies; the shared checks and [`collect_anomalies`]), kept to
-    /// prove the in-place residual unchanged.
+    /// The former anomalies of the residual `resid` whose median and MAD are `med`, `mad` (no
+    /// anomaly when the median is NaN, an error when the spread is zero): the 8-connected
+    /// components of cells with `|z| > threshold`, positive then negative, of at least
+    /// `min_cells` cells, sorted by decreasing confidence. The robust z-score
+    /// `(resid - med) / (MAD_SCALE · mad)` is evaluated cell by cell: no z grid.
+    pub(super) fn collect_anomalies(
+        resid: ArrayView2<'_, f64>,
+        spec: &GridSpec,
+        med: f64,
+        mad: f64,
+        threshold: f64,
+        min_cells: usize,
+    ) -> Result<Vec<Anomaly>, QcError> {
+        if med.is_nan() {
+            return Ok(Vec::new());
+        }
+        let scale = MAD_SCALE * mad;
+        if scale <= 0.0 {
+            return Err(QcError::BadParam {
+                name: "values",
+                value: mad,
+                expected: "a residual with non-zero spread (MAD > 0)",
+            });
+        }
+        let z = |k: [usize; 2]| (resid[k] - med) / scale;
+        let mut out = Vec::new();
+        for sign in [1.0, -1.0] {
+            let mask = resid.mapv(|r| sign * ((r - med) / scale) > threshold);
+            let (labels, count) = label8(mask.view());
+            drop(mask);
+            // Each component's cells in row-major order (the order of the sums below).
+            let mut comps: Vec<Vec<[usize; 2]>> = vec![Vec::new(); count as usize];
+            for ((i, j), &l) in labels.indexed_iter() {
+                if l > 0 {
+                    comps[l as usize - 1].push([i, j]);
+                }
+            }
+            drop(labels);
+            for cells in comps.into_iter().filter(|c| c.len() >= min_cells.max(1)) {
+                let (mut sw, mut slon, mut slat, mut area) = (0.0, 0.0, 0.0, 0.0);
+                let mut peak = cells[0];
+                for &k in &cells {
+                    let (lon, lat) = (spec.lon(k[1]), spec.lat(k[0]));
+                    let w = (resid[k] - med).abs();
+                    sw += w;
+                    slon += w * lon;
+                    slat += w * lat;
+                    area += spec.dx * KM_PER_DEG * lat.to_radians().cos() * spec.dy * KM_PER_DEG;
+                    if z(k).abs() > z(peak).abs() {
+                        peak = k;
+                    }
+                }
+                let conf = (1.0 - (-(z(peak).abs() - threshold)).exp())
+                    * (1.0 - (-(cells.len() as f64) / 4.0).exp());
+                out.push(Anomaly {
+                    lon: slon / sw,
+                    lat: slat / sw,
+                    peak_value: resid[peak],
+                    peak_z: z(peak),
+                    cells: cells.len(),
+                    area_km2: area,
+                    confidence: conf.clamp(0.0, 1.0),
+                    peak_index: peak[0] * spec.nx + peak[1],
+                });
+            }
+        }
+        out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        Ok(out)
+    }
+
+    /// The first implementation (its own regional field and residual grids, the median and MAD
+    /// of a copy, a `bool` mask and a label grid per sign: [`collect_anomalies`]), kept as the
+    /// naive reference of [`find_anomalies_of`].
     ///
     /// # Errors
     /// [`QcError`] for a length mismatch, a bad regional parameter, `threshold` not finite
@@ -336,25 +464,69 @@ mod tests {
     }
 
     #[test]
-    fn in_place_gives_the_reference_records_bit_for_bit() {
+    fn find_anomalies_of_gives_the_reference_records_bit_for_bit() {
         let (spec, mut v, _) = bodies();
         v[17] = f64::NAN;
         v[spec.nx * 30 + 40] = f64::NAN;
+        // Float32 values: the records of their float64 widening.
+        let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+        let w32: Vec<f64> = v32.iter().map(|&x| f64::from(x)).collect();
         for regional in [
             Regional::Polynomial(1),
             Regional::Polynomial(2),
             Regional::Gaussian(12.0),
         ] {
-            for threshold in [2.0, 3.0, 4.0] {
+            for (threshold, min_cells) in [(2.0, 2), (3.0, 1), (4.0, 2), (2.5, 9)] {
                 let view = || view2(&v, spec.nx, spec.ny).unwrap();
-                let want = find_anomalies_reference(view(), &spec, regional, threshold, 2).unwrap();
+                let want = find_anomalies_reference(view(), &spec, regional, threshold, min_cells)
+                    .unwrap();
                 assert!(!want.is_empty());
-                let mut own = v.clone();
-                let got = find_anomalies_in_place(&mut own, &spec, regional, threshold, 2).unwrap();
+                let got = find_anomalies_of(&v, &spec, regional, threshold, min_cells).unwrap();
                 assert_eq!(got, want, "{regional:?} {threshold}");
-                let via_view = find_anomalies(view(), &spec, regional, threshold, 2).unwrap();
-                assert_eq!(via_view, want);
+                let via_view = find_anomalies(view(), &spec, regional, threshold, min_cells);
+                assert_eq!(via_view.unwrap(), want);
+                let want32 = find_anomalies_reference(
+                    view2(&w32, spec.nx, spec.ny).unwrap(),
+                    &spec,
+                    regional,
+                    threshold,
+                    min_cells,
+                )
+                .unwrap();
+                let got32 = find_anomalies_of(&v32, &spec, regional, threshold, min_cells).unwrap();
+                assert_eq!(got32, want32, "f32 {regional:?} {threshold}");
             }
+        }
+    }
+
+    #[test]
+    fn find_anomalies_of_noise_gives_the_reference_records() {
+        // Many small components, touching the edges and each other diagonally.
+        let spec = GridSpec::from_slice(&[-40.0, 10.0, 0.01, 0.02, 131.0, 77.0]).unwrap();
+        let mut rng = Lcg(99);
+        let v: Vec<f64> = (0..spec.nx * spec.ny)
+            .map(|k| {
+                if k % 211 == 0 {
+                    f64::NAN
+                } else {
+                    (rng.unit() - 0.5).powi(3) * 100.0 + 0.01 * (k % spec.nx) as f64
+                }
+            })
+            .collect();
+        for regional in [Regional::Polynomial(1), Regional::Polynomial(2)] {
+            let want = find_anomalies_reference(
+                view2(&v, spec.nx, spec.ny).unwrap(),
+                &spec,
+                regional,
+                1.5,
+                1,
+            )
+            .unwrap();
+            assert!(want.len() > 50, "{}", want.len());
+            assert_eq!(
+                find_anomalies_of(&v, &spec, regional, 1.5, 1).unwrap(),
+                want
+            );
         }
     }
 

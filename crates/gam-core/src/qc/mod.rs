@@ -5,12 +5,16 @@
 //!
 //! - [`completeness`]: share of nodes with a datum within a distance.
 //! - [`seams`]: level offset and gradient jump between adjacent surveys.
-//! - [`anomalies`]: regional removal, robust z-score, connected components, scored records.
+//! - [`anomalies`]: regional removal, robust z-score, connected components, scored records,
+//!   over the residual as [`residual`] reads it row by row and its median and MAD from
+//!   [`robust`].
 
 pub mod anomalies;
 pub mod completeness;
 pub mod labels;
 pub mod regional;
+pub mod residual;
+pub mod robust;
 pub mod seams;
 
 use std::fmt;
@@ -22,6 +26,36 @@ use crate::grid::GridError;
 
 /// Kilometres per degree of latitude on the mean Earth sphere (R = 6371.0088 km).
 pub const KM_PER_DEG: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
+
+/// A grid value type the QC kernels read: `f64`, or `f32` (a float32 file's values, half the
+/// memory), widened exactly to `f64` as they are read, so either gives the same results bit
+/// for bit on the same numbers.
+pub trait GridValue: Copy {
+    /// The value as `f64` (exact for both types).
+    fn get(self) -> f64;
+    /// `values` themselves when they are `f64` (no copy needed), else `None`.
+    fn as_f64(values: &[Self]) -> Option<&[f64]>;
+}
+
+impl GridValue for f64 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        self
+    }
+    fn as_f64(values: &[Self]) -> Option<&[f64]> {
+        Some(values)
+    }
+}
+
+impl GridValue for f32 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        f64::from(self)
+    }
+    fn as_f64(_: &[Self]) -> Option<&[f64]> {
+        None
+    }
+}
 
 /// Why a QC kernel refused its input. `Display` names the parameter.
 #[derive(Debug, Clone, PartialEq)]
