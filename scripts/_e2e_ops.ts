@@ -66,7 +66,14 @@ function fft(args: string[], operation: (cellKm: number) => FftOperation): E2eOp
     run: (pool, g) => {
       const { dxKm, dyKm } = cellSizeKm(g);
       const op = operation(Math.max(dxKm, dyKm));
-      return fftFilter(pool, nxy(g), { dxKm, dyKm, operation: op, inPlace: true });
+      // With the result's statistics blocks, as the spectral stages ask for them.
+      return fftFilter(pool, nxy(g), {
+        dxKm,
+        dyKm,
+        operation: op,
+        inPlace: true,
+        onResultBlocks: () => {},
+      });
     },
   };
 }
@@ -90,13 +97,20 @@ export function e2eOps(cellKm: number): Record<string, E2eOp> {
       args: ["--op", "gaussian", "--sigma", String(SIGMA)],
       warm: warm("gaussian"),
       run: (pool, g) =>
-        gaussianFilter(pool, nxy(g), { sigmaX: SIGMA, sigmaY: SIGMA, inPlace: true }),
+        // Measured: the noise stage's kernels take the statistics blocks in the same pass.
+        gaussianFilter(pool, nxy(g), {
+          sigmaX: SIGMA,
+          sigmaY: SIGMA,
+          inPlace: true,
+          measure: true,
+        }),
     },
     median: {
       command: "filter",
       args: ["--op", "median", "--size", String(MEDIAN_SIZE)],
       warm: warm("median"),
-      run: (pool, g) => medianFilter(pool, nxy(g), { size: MEDIAN_SIZE, inPlace: true }),
+      run: (pool, g) =>
+        medianFilter(pool, nxy(g), { size: MEDIAN_SIZE, inPlace: true, measure: true }),
     },
     bandpass: fft(
       [

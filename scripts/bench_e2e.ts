@@ -16,7 +16,8 @@
  * Rows:
  * - `gam filter --op gaussian --sigma 4`, `--op median --size 5` and `--op bandpass` (Gaussian,
  *   10 to 100 cells) on an N x N (default 4096) float32 GeoTIFF, and the Gaussian again with
- *   Zarr in and out (uncompressed, and gzip-compressed in), the median with Zarr in and out; against scipy.ndimage / numpy `rfft2` reading and writing the GeoTIFF with
+ *   Zarr in and out (uncompressed, and gzip-compressed in), and from a deflate GeoTIFF (GDAL
+ *   `COMPRESS=DEFLATE PREDICTOR=3`, made once by `gdal_translate`), the median with Zarr in and out; against scipy.ndimage / numpy `rfft2` reading and writing the GeoTIFF with
  *   GDAL's Python bindings (Debian's `python3-gdal`), the same read + filter + write. The
  *   other spectral transforms (`--op upward --height-m 500`, `vertical-derivative`, `tilt`,
  *   `rtp --inclination 60 --declination 10`) against the same numpy `rfft2` transfer
@@ -71,6 +72,7 @@ const CELL_KM = SPACING * KM_PER_DEGREE;
 const TIF = `${DIR}/field-${SIZE}.tif`;
 const ZARR = `${DIR}/field-${SIZE}.zarr`;
 const ZARR_GZIP = `${DIR}/field-${SIZE}-gzip.zarr`;
+const TIF_DEFLATE = `${DIR}/field-${SIZE}-deflate.tif`;
 const RIO_GZ = await fetchDataset("rio-magnetic.csv.gz");
 const RIO = `${DIR}/rio-magnetic.csv`;
 const RIO_BOX = [-42.6, -22.5, -41.9, -22.0] as const;
@@ -113,6 +115,19 @@ async function ensureInputs(): Promise<void> {
     ).text();
     await writeFileAtomic(RIO, text);
   }
+}
+
+/**
+ * The grid as GDAL compresses float grids for sharing (deflate, floating-point predictor),
+ * written once by `gdal_translate`; false when GDAL is not installed.
+ */
+async function deflateInput(): Promise<boolean> {
+  if (await exists(TIF_DEFLATE)) return true;
+  const args = ["-q", "-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=3", TIF, `${TIF_DEFLATE}.tmp`];
+  const ok = await new Deno.Command("gdal_translate", { args, stdout: "null", stderr: "null" })
+    .output().then((o) => o.success, () => false);
+  if (ok) await Deno.rename(`${TIF_DEFLATE}.tmp`, TIF_DEFLATE);
+  return ok;
 }
 
 /** Read + filter + write with GDAL's Python bindings; writes the filter's own seconds to a file. */
@@ -329,6 +344,22 @@ for (const [op, args, reference] of filterRows) {
   if (op === "gaussian") {
     await zarrRow("the same Gaussian, Zarr in and out", ZARR, gaussianKernel);
     await zarrRow("the same Gaussian, gzip Zarr in, Zarr out", ZARR_GZIP, gaussianKernel);
+    const work = "the same Gaussian, deflate GeoTIFF in (predictor 3)";
+    if (want(work)) {
+      await inputs();
+      if (await deflateInput()) {
+        const row: Row = {
+          work,
+          gam: await gam(["filter", TIF_DEFLATE, ...args, "--out", `${DIR}/gam-${op}-deflate.tif`]),
+          kernel: await kernelOf(op),
+          reference,
+        };
+        if (refs.python) row.ref = await python(op, TIF_DEFLATE, `${DIR}/ref-${op}-deflate.tif`);
+        rows.push(row);
+      } else {
+        console.log(`(no deflate row: gdal_translate could not write ${TIF_DEFLATE})`);
+      }
+    }
   }
   if (op === "median") {
     await zarrRow("the same median, Zarr in and out", ZARR, refKernel);
