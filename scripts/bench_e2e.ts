@@ -123,7 +123,8 @@ async function ensureInputs(): Promise<void> {
  */
 async function deflateInput(): Promise<boolean> {
   if (await exists(TIF_DEFLATE)) return true;
-  const args = ["-q", "-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=3", TIF, `${TIF_DEFLATE}.tmp`];
+  const args = ["-q", "-of", "GTiff", "-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=3", TIF];
+  args.push(`${TIF_DEFLATE}.tmp`);
   const ok = await new Deno.Command("gdal_translate", { args, stdout: "null", stderr: "null" })
     .output().then((o) => o.success, () => false);
   if (ok) await Deno.rename(`${TIF_DEFLATE}.tmp`, TIF_DEFLATE);
