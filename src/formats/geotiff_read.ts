@@ -38,8 +38,11 @@ export interface GeoTiffReadGrid {
   lat: Float64Array;
   /** Longitudes of columns, strictly increasing, degrees. */
   lon: Float64Array;
-  /** Values row-major `[lat][lon]`, NaN for nodata. */
-  values: Float64Array;
+  /**
+   * Values row-major `[lat][lon]`, NaN for nodata: float64, or float32 when asked for and the
+   * band is float32 (see {@linkcode GeoTiffReadOptions}).
+   */
+  values: Float64Array | Float32Array;
   /** `"gridline"` (PixelIsPoint) or `"pixel"` (PixelIsArea). */
   registration: "gridline" | "pixel";
   /** The TIFF ImageDescription, if any. */
@@ -50,6 +53,16 @@ export interface GeoTiffReadGrid {
   units: string | undefined;
   /** Band 2 when it is the data footprint (`data_distance`, km), else undefined. */
   dataDistanceKm: Float32Array | undefined;
+}
+
+/** Options of {@linkcode readGeoTiffGrid} and {@linkcode parseGeoTiffGrid}. */
+export interface GeoTiffReadOptions {
+  /**
+   * Keep a float32 band's values as a `Float32Array` (half the memory, no widening) when it is
+   * read by the built-in decoders (uncompressed or deflate); other bands come back as float64.
+   * @default {false}
+   */
+  float32?: boolean;
 }
 
 function xmlUnescape(text: string): string {
@@ -82,7 +95,11 @@ function xmlUnescape(text: string): string {
  * }
  * ```
  */
-export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise<GeoTiffReadGrid> {
+export async function parseGeoTiffGrid(
+  bytes: Uint8Array,
+  file: string,
+  options: GeoTiffReadOptions = {},
+): Promise<GeoTiffReadGrid> {
   let tiff;
   try {
     // The file's own buffer when the view covers it (Deno.readFile's does): no 64 MB copy.
@@ -111,6 +128,7 @@ export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise
     tiff,
     Object.assign(read, { size: bytes.byteLength, bytes: raw }),
     file,
+    options,
   );
 }
 
@@ -143,7 +161,10 @@ export async function parseGeoTiffGrid(bytes: Uint8Array, file: string): Promise
  * }
  * ```
  */
-export async function readGeoTiffGrid(path: string): Promise<GeoTiffReadGrid> {
+export async function readGeoTiffGrid(
+  path: string,
+  options: GeoTiffReadOptions = {},
+): Promise<GeoTiffReadGrid> {
   let file: FileHandle;
   try {
     file = await open(path);
@@ -196,7 +217,7 @@ export async function readGeoTiffGrid(path: string): Promise<GeoTiffReadGrid> {
     const got = await bytesAt(offset, length, packed);
     return packed.subarray(0, got);
   };
-  return await decodeGrid(tiff, Object.assign(read, { size, bytes: raw }), path);
+  return await decodeGrid(tiff, Object.assign(read, { size, bytes: raw }), path, options);
 }
 
 /** Bytes read at a time from a file: runs of consecutive strips up to this size. */
@@ -220,7 +241,12 @@ type SampleReader = {
 type Tiff = Awaited<ReturnType<typeof fromArrayBuffer>>;
 
 /** The grid of `tiff`'s first image (its band 1, and band 2 when it is the footprint). */
-async function decodeGrid(tiff: Tiff, read: SampleReader, file: string): Promise<GeoTiffReadGrid> {
+async function decodeGrid(
+  tiff: Tiff,
+  read: SampleReader,
+  file: string,
+  options: GeoTiffReadOptions,
+): Promise<GeoTiffReadGrid> {
   let image;
   try {
     image = await tiff.getImage();
@@ -254,8 +280,9 @@ async function decodeGrid(tiff: Tiff, read: SampleReader, file: string): Promise
   for (let r = 0; r < height; r++) lat[r] = origin[1] - (height - 1 - r + half) * dy;
   const nodataText = image.getGDALNoData();
   const nodata = nodataText === null || nodataText === undefined ? undefined : Number(nodataText);
-  let values = await readPlainFloat32Strips(image, read, nodata) ??
-    await readDeflateFloat32Blocks(image, read, nodata, file);
+  const Out = options.float32 ? Float32Array : Float64Array;
+  let values = await readPlainFloat32Strips(image, read, nodata, Out) ??
+    await readDeflateFloat32Blocks(image, read, nodata, file, Out);
   if (values === undefined) {
     let rasters;
     try {
@@ -355,7 +382,12 @@ function float32Band(image: TiffImage): Tags | undefined {
  * Writes one TIFF row's float32 samples into the grid at `dst` (the caller flips the rows),
  * `nodata` to NaN.
  */
-function widenRow(values: Float64Array, dst: number, row: Float32Array, nodata?: number): void {
+function widenRow(
+  values: Float64Array | Float32Array,
+  dst: number,
+  row: Float32Array,
+  nodata?: number,
+): void {
   if (nodata === undefined || Number.isNaN(nodata)) {
     values.set(row, dst);
     return;
@@ -377,7 +409,8 @@ async function readPlainFloat32Strips(
   image: TiffImage,
   read: SampleReader,
   nodata: number | undefined,
-): Promise<Float64Array | undefined> {
+  Out: Float64ArrayConstructor | Float32ArrayConstructor,
+): Promise<Float64Array | Float32Array | undefined> {
   const fd = float32Band(image);
   if (
     fd === undefined || image.isTiled || !fd.hasTag("StripOffsets") ||
@@ -396,7 +429,7 @@ async function readPlainFloat32Strips(
     const n = stripBytes(s);
     if (!(Number(counts[s]) >= n && Number(offsets[s]) + n <= read.size)) return undefined;
   }
-  const values = new Float64Array(width * height);
+  const values = new Out(width * height);
   for (let s = 0; s < strips;) {
     // A run of strips stored one after another (at least one, at most RUN_BYTES).
     const start = Number(offsets[s]);
@@ -443,7 +476,8 @@ async function readDeflateFloat32Blocks(
   read: SampleReader,
   nodata: number | undefined,
   file: string,
-): Promise<Float64Array | undefined> {
+  Out: Float64ArrayConstructor | Float32ArrayConstructor,
+): Promise<Float64Array | Float32Array | undefined> {
   const fd = float32Band(image);
   const predictor = Number(fd?.getValue("Predictor") ?? 1);
   if (
@@ -465,7 +499,7 @@ async function readDeflateFloat32Blocks(
   for (let b = 0; b < blocks; b++) {
     if (!(Number(offsets[b]) + Number(counts[b]) <= read.size)) return undefined;
   }
-  const values = new Float64Array(width * height);
+  const values = new Out(width * height);
   const planes = new Uint8Array(bw * 4); // one row of predictor-3 byte planes
   // Blocks stored one after another are read together (up to RUN_BYTES): a read per 16 KB
   // strip (GDAL's deflate default is one row a strip) costs more than the inflate.

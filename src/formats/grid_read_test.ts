@@ -52,6 +52,26 @@ Deno.test("writeGrid() then readGrid() round-trips .tif and .zarr with units and
   }
 });
 
+Deno.test("readGrid(..., { float32: true }) keeps a float32 file's values as float32, the same numbers", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const grid = { ...sample(), values: Float32Array.from(sample().values) };
+    for (const name of ["f.tif", "f.zarr", "d.zarr"]) {
+      const path = `${dir}/${name}`;
+      // d.zarr: a float64 file, which stays float64.
+      await writeGrid(path, name === "d.zarr" ? sample() : grid);
+      const wide = await readGrid(path);
+      const kept = await readGrid(path, { float32: true });
+      assert.ok(wide.values instanceof Float64Array, name);
+      assert.equal(kept.values.constructor, name === "d.zarr" ? Float64Array : Float32Array, name);
+      assert.deepEqual([...kept.values], [...wide.values], name);
+      assert.deepEqual({ ...kept, values: null }, { ...wide, values: null }, name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("readGrid() rejects an unknown extension and a missing file naming the file", async () => {
   assert.equal(gridFormatOf("a/b.ZARR/"), "zarr");
   assert.equal(gridFormatOf("x.nc"), "netcdf");

@@ -103,7 +103,8 @@ export const qcCommand: Command = {
     await using pool = new WorkerPool({ size: workers });
     const warm = warmUpFilter(pool, "qc");
     await using local = await gridInput(v.input, v);
-    const grid = await readGrid(local.path);
+    // Float32 values stay float32 (the anomaly search works in float32; nothing to narrow).
+    const grid = await readGrid(local.path, { float32: true });
     await warm;
     // Read once, used once: the anomaly search may take the values' buffer.
     const report = await qualityControl(pool, grid, params, { consumeValues: true });

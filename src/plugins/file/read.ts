@@ -315,7 +315,9 @@ export async function readSurveyFile(
     const g = parseNetcdfGrid(bytes, path, { variable: params.variable });
     grid = { ...g, unit: g.units };
   } else {
-    grid = await parseGeoTiffGrid(bytes, path);
+    const g = await parseGeoTiffGrid(bytes, path);
+    // Without the float32 option the values are float64.
+    grid = { ...g, values: g.values as Float64Array };
   }
   const unitText = params.units ?? grid.unit;
   if (!unitText) {
