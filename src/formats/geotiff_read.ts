@@ -563,6 +563,11 @@ async function readDeflateFloat32Blocks(
       const dst = (height - 1 - (r0 + r)) * width + c0; // flipped: TIFF row 0 is the north
       widenRow(values, dst, samples.subarray(r * bw, r * bw + cols), nodata);
     }
+    // Placed: the block's memory goes back now (a 4096² band is 64 MiB of blocks, which left to
+    // the collector raised the read's peak).
+    if (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength) {
+      (raw.buffer as ArrayBuffer).transfer(0);
+    }
   }
   return values;
 }
