@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { gunzipSync } from "node:zlib";
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { readWholeFile } from "../fs/mod.ts";
@@ -180,9 +181,14 @@ interface PlainLayout {
   ctor: (typeof CTORS)[keyof typeof CTORS];
   separator: string;
   fill: number;
+  /** Chunks gzip-compressed after the `bytes` codec (what `gam` writes with `gzip`). */
+  gzip: boolean;
 }
 
-/** The layout if the array is plain little-endian bytes in regular chunks, else undefined. */
+/**
+ * The layout if the array is little-endian bytes in regular chunks, plain or gzip-compressed,
+ * else undefined (read through zarrita).
+ */
 function plainLayout(meta: ArrayMeta): PlainLayout | undefined {
   const ctor = CTORS[meta.data_type as keyof typeof CTORS];
   const shape = meta.shape;
@@ -193,7 +199,8 @@ function plainLayout(meta: ArrayMeta): PlainLayout | undefined {
     meta.node_type !== "array" || ctor === undefined || !Array.isArray(shape) ||
     shape.length < 1 || shape.length > 2 || meta.chunk_grid?.name !== "regular" ||
     !Array.isArray(chunks) || chunks.length !== shape.length || chunks.some((c) => !(c >= 1)) ||
-    codecs.length !== 1 || codecs[0].name !== "bytes" ||
+    !(codecs.length === 1 || (codecs.length === 2 && codecs[1].name === "gzip")) ||
+    codecs[0].name !== "bytes" ||
     (codecs[0].configuration?.endian ?? "little") !== "little" ||
     keys?.name !== "default"
   ) {
@@ -205,7 +212,14 @@ function plainLayout(meta: ArrayMeta): PlainLayout | undefined {
     ? meta.fill_value
     : undefined;
   if (fill === undefined) return undefined;
-  return { shape, chunks, ctor, separator: keys.configuration?.separator ?? "/", fill };
+  return {
+    shape,
+    chunks,
+    ctor,
+    separator: keys.configuration?.separator ?? "/",
+    fill,
+    gzip: codecs.length === 2,
+  };
 }
 
 /** Chunks up to this size are read synchronously (see {@linkcode readChunk}). */
@@ -239,7 +253,7 @@ async function readPlain(
   l: PlainLayout,
   widen: boolean,
 ): Promise<ZarrArrayRead> {
-  const { shape, chunks, ctor, separator, fill } = l;
+  const { shape, chunks, ctor, separator, fill, gzip } = l;
   const grid = shape.map((n, i) => Math.ceil(n / chunks[i]));
   const chunkLen = chunks.reduce((p, n) => p * n, 1);
   const total = shape.reduce((p, n) => p * n, 1);
@@ -250,8 +264,25 @@ async function readPlain(
         `(chunk shape [${chunks}] of ${ctor.name.replace("Array", "").toLowerCase()})`,
     );
   const outCtor = widen ? Float64Array : ctor;
+  const chunkBytes = chunkLen * ctor.BYTES_PER_ELEMENT;
+  /** A chunk's decoded bytes (gunzipped, never past the chunk's size), or undefined if absent. */
+  const decoded = async (idx: number[]): Promise<Uint8Array | undefined> => {
+    const bytes = await readChunk(key(idx), chunkBytes);
+    if (bytes === undefined || !gzip) return bytes;
+    try {
+      return gunzipSync(bytes, { maxOutputLength: chunkBytes });
+    } catch (e) {
+      throw new RangeError(
+        `${key(idx)}: chunk does not gunzip to ${chunkBytes} bytes (${(e as Error).message})`,
+      );
+    } finally {
+      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+        (bytes.buffer as ArrayBuffer).transfer(0); // the compressed bytes, done with
+      }
+    }
+  };
   if (grid.every((g) => g === 1)) {
-    const bytes = await readChunk(key(shape.map(() => 0)), chunkLen * ctor.BYTES_PER_ELEMENT);
+    const bytes = await decoded(shape.map(() => 0));
     if (bytes === undefined) return { data: new outCtor(total).fill(fill), shape };
     if (bytes.byteLength !== chunkLen * ctor.BYTES_PER_ELEMENT) {
       throw corrupt(shape.map(() => 0), bytes.byteLength);
@@ -263,14 +294,17 @@ async function readPlain(
   }
   const out = new outCtor(total);
   await eachLimited(chunkIndices(shape, chunks), CHUNKS_IN_FLIGHT, async (idx) => {
-    const bytes = await readChunk(key(idx), chunkLen * ctor.BYTES_PER_ELEMENT);
+    const bytes = await decoded(idx);
     if (bytes !== undefined && bytes.byteLength !== chunkLen * ctor.BYTES_PER_ELEMENT) {
       throw corrupt(idx, bytes.byteLength);
     }
     placeChunk(out, bytes === undefined ? undefined : view(bytes, ctor), idx, chunks, shape, fill);
     // Placed: its memory goes back now, not at a later collection (64 chunks of 1 MiB left to
     // the collector raised a 4096² read's peak by 30 MiB).
-    if (bytes !== undefined && bytes.byteOffset === 0 && bytes.byteLength > SMALL_CHUNK_BYTES) {
+    if (
+      bytes !== undefined && bytes.byteOffset === 0 &&
+      bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > SMALL_CHUNK_BYTES
+    ) {
       (bytes.buffer as ArrayBuffer).transfer(0);
     }
   });

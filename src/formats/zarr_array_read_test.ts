@@ -89,15 +89,32 @@ Deno.test("readZarrArray() fills chunks that were never written with the fill va
   }
 });
 
-Deno.test("readZarrArray() reads compressed arrays through zarrita", async () => {
+Deno.test("readZarrArray() reads gzip arrays itself and zstd through zarrita, as zarrita reads them", async () => {
   const dir = await moduleTempDir();
+  registerZarrCodecs();
   for (const compression of ["gzip", "zstd"] as const) {
     const data = ramp(Float64Array, 50 * 60);
     await writeArray(`${dir}/${compression}`, "v", data, [50, 60], [16, 16], compression);
     const back = (await readZarrArray(`${dir}/${compression}`, "v"))!;
     assert.deepEqual(back.shape, [50, 60]);
     assert.deepEqual(Array.from(back.data as Float64Array), Array.from(data), compression);
+    // zarrita's own decoding of the same chunks (the reference of the built-in gzip path).
+    const arr = await zarr.open(
+      zarr.root(new FileSystemStore(`${dir}/${compression}`)).resolve("v"),
+      { kind: "array" },
+    );
+    const ref = await zarr.get(arr);
+    assert.deepEqual(Array.from(back.data as Float64Array), Array.from(ref.data as Float64Array));
   }
+  // A damaged gzip chunk: an error naming its file.
+  const chunk = `${dir}/gzip/v/c/1/1`;
+  const bytes = await Deno.readFile(chunk);
+  bytes.fill(0x55, 12, 40);
+  await Deno.writeFile(chunk, bytes);
+  await assert.rejects(
+    readZarrArray(`${dir}/gzip`, "v"),
+    (e: unknown) => e instanceof RangeError && /v\/c\/1\/1: chunk does not gunzip/.test(e.message),
+  );
 });
 
 Deno.test("readZarrArray() names a missing array, or returns undefined when optional", async () => {
