@@ -522,7 +522,7 @@ async function readDeflateFloat32Blocks(
     const compressed = run.subarray(offset - runStart, offset - runStart + count);
     let raw: Uint8Array;
     try {
-      raw = inflateSync(compressed, { maxOutputLength: size });
+      raw = inflateSync(compressed, { maxOutputLength: size, chunkSize: Math.max(64, size) });
     } catch (e) {
       throw new GeoTiffReadError(
         file,
