@@ -270,7 +270,10 @@ async function readPlain(
     const bytes = await readChunk(key(idx), chunkBytes);
     if (bytes === undefined || !gzip) return bytes;
     try {
-      return gunzipSync(bytes, { maxOutputLength: chunkBytes, chunkSize: Math.max(64, chunkBytes) });
+      return gunzipSync(bytes, {
+        maxOutputLength: chunkBytes,
+        chunkSize: Math.max(64, chunkBytes),
+      });
     } catch (e) {
       throw new RangeError(
         `${key(idx)}: chunk does not gunzip to ${chunkBytes} bytes (${(e as Error).message})`,
