@@ -210,12 +210,19 @@ Deno.test("noise and spectral stages: the statistics workers measure in blocks a
 
 Deno.test("noise stage over a consumed input that fails half-way records its input's statistics", async () => {
   await using real = new WorkerPool({ size: 2 });
-  // 8 bands of 512 Ki cells: the fifth job fails after earlier bands went over the input.
+  // 8 bands of 512 Ki cells: the fifth job fails once the first band's result is in, so that
+  // band went over the input (bands are stored in order: waiting for the first job, whose
+  // caller stores it before this callback runs, makes that certain whichever band ends first).
   const grid = syntheticGrid(2048, 2048);
   const want = valueStatistics(grid.values);
   let jobs = 0;
-  const run: WorkerPool["run"] = (job, options) =>
-    ++jobs === 5 ? Promise.reject(new Error("band 5 failed")) : real.run(job, options);
+  let first: Promise<unknown> | undefined;
+  const run = ((job, options) => {
+    if (++jobs === 5) return first!.then(() => Promise.reject(new Error("band 5 failed")));
+    const promise = real.run(job, options);
+    if (jobs === 1) first = promise;
+    return promise;
+  }) as WorkerPool["run"];
   const failing = { size: real.size, run } as unknown as WorkerPool;
   let pre: unknown;
   const ctx = {
