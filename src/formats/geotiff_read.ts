@@ -8,6 +8,7 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { inflateSync } from "node:zlib";
 import { fromArrayBuffer, GeoTIFF } from "geotiff";
+import { releaseBuffer } from "./_release.ts";
 
 /**
  * A GeoTIFF that cannot be read as a lat/lon grid.
@@ -112,24 +113,11 @@ export async function parseGeoTiffGrid(
   } catch (e) {
     throw new GeoTiffReadError(file, `not a readable GeoTIFF (${(e as Error).message})`);
   }
-  // Samples as views of the bytes when aligned, else copied into an aligned buffer.
-  let aligned = new Float32Array(0);
-  const read = (offset: number, length: number) => {
-    if (offset + length > bytes.byteLength) return Promise.resolve(undefined);
-    const at = bytes.byteOffset + offset;
-    if (at % 4 === 0) return Promise.resolve(new Float32Array(bytes.buffer, at, length / 4));
-    if (aligned.byteLength < length) aligned = new Float32Array(length / 4);
-    new Uint8Array(aligned.buffer, 0, length).set(bytes.subarray(offset, offset + length));
-    return Promise.resolve(aligned.subarray(0, length / 4));
+  const source: ByteSource = {
+    size: bytes.byteLength,
+    bytes: (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)),
   };
-  const raw = (offset: number, length: number) =>
-    Promise.resolve(bytes.subarray(offset, offset + length));
-  return await decodeGrid(
-    tiff,
-    Object.assign(read, { size: bytes.byteLength, bytes: raw }),
-    file,
-    options,
-  );
+  return await decodeGrid(tiff, source, file, options);
 }
 
 /**
@@ -173,7 +161,6 @@ export async function readGeoTiffGrid(
   }
   await using _ = { [Symbol.asyncDispose]: () => file.close() };
   const size = (await file.stat()).size;
-  let buffer = new Uint8Array(0);
   /**
    * Up to `length` bytes at `offset` into `into`: fewer past the end of the file, as in
    * memory. Positional reads: geotiff.js fetches several ranges at once.
@@ -190,60 +177,73 @@ export async function readGeoTiffGrid(
   // geotiff.js reads the header, tags and other layouts through this source. Its own file
   // source hands back zeros past the end of a truncated file; this one hands back the bytes
   // there are, so a truncated file fails as its bytes in memory do.
-  const source = {
+  const tiffSource = {
     fileSize: size,
     fetch: (slices: { offset: number; length: number }[]) =>
       Promise.all(slices.map(async ({ offset, length }) => {
         const into = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
-        return into.buffer.slice(0, await bytesAt(offset, length, into));
+        const got = await bytesAt(offset, length, into);
+        return got === into.byteLength ? into.buffer : into.buffer.slice(0, got);
       })),
     close: () => Promise.resolve(),
   };
   let tiff;
   try {
-    tiff = await GeoTIFF.fromSource(source as unknown as Parameters<typeof GeoTIFF.fromSource>[0]);
+    tiff = await GeoTIFF.fromSource(
+      tiffSource as unknown as Parameters<typeof GeoTIFF.fromSource>[0],
+    );
   } catch (e) {
     throw new GeoTiffReadError(path, `not a readable GeoTIFF (${(e as Error).message})`);
   }
-  const read = async (offset: number, length: number) => {
-    if (offset + length > size) return undefined;
-    if (buffer.byteLength < length) buffer = new Uint8Array(length);
-    if (await bytesAt(offset, length, buffer) < length) return undefined;
-    return new Float32Array(buffer.buffer, 0, length / 4);
+  // The band's bytes go through one buffer, grown to the largest run read.
+  let buffer = new Uint8Array(0);
+  const source: ByteSource = {
+    size,
+    bytes: async (offset, length) => {
+      if (buffer.byteLength < length) buffer = new Uint8Array(length);
+      return buffer.subarray(0, await bytesAt(offset, length, buffer));
+    },
   };
-  let packed = new Uint8Array(0);
-  const raw = async (offset: number, length: number) => {
-    if (packed.byteLength < length) packed = new Uint8Array(length);
-    const got = await bytesAt(offset, length, packed);
-    return packed.subarray(0, got);
-  };
-  return await decodeGrid(tiff, Object.assign(read, { size, bytes: raw }), path, options);
+  return await decodeGrid(tiff, source, path, options);
 }
 
 /** Bytes read at a time from a file: runs of consecutive strips up to this size. */
 const RUN_BYTES = 4 << 20;
 
-/**
- * The float32 samples of the file's bytes `offset .. offset + length` (a multiple of 4), or
- * `undefined` when they lie past its end; the array is valid until the next call.
- */
-type SampleReader = {
-  (offset: number, length: number): Promise<Float32Array | undefined>;
+/** A GeoTIFF's bytes, in memory or in a file. */
+interface ByteSource {
   /** The file's size, bytes. */
   size: number;
   /**
-   * The bytes `offset .. offset + length` (within the file: the caller checks), valid until
-   * the next call.
+   * Up to `length` bytes at `offset` (fewer past the end of the file), valid until the next
+   * call.
    */
   bytes(offset: number, length: number): Promise<Uint8Array>;
-};
+}
+
+/**
+ * The float32 samples of the bytes `offset .. offset + length` (a multiple of 4): a view when
+ * they are 4-aligned, else an aligned copy; `undefined` when they lie past the end.
+ */
+async function samplesAt(
+  source: ByteSource,
+  offset: number,
+  length: number,
+): Promise<Float32Array | undefined> {
+  if (offset + length > source.size) return undefined;
+  const bytes = await source.bytes(offset, length);
+  if (bytes.byteLength < length) return undefined;
+  return bytes.byteOffset % 4 === 0
+    ? new Float32Array(bytes.buffer, bytes.byteOffset, length / 4)
+    : new Float32Array(bytes.slice().buffer);
+}
 
 type Tiff = Awaited<ReturnType<typeof fromArrayBuffer>>;
 
 /** The grid of `tiff`'s first image (its band 1, and band 2 when it is the footprint). */
 async function decodeGrid(
   tiff: Tiff,
-  read: SampleReader,
+  source: ByteSource,
   file: string,
   options: GeoTiffReadOptions,
 ): Promise<GeoTiffReadGrid> {
@@ -281,8 +281,8 @@ async function decodeGrid(
   const nodataText = image.getGDALNoData();
   const nodata = nodataText === null || nodataText === undefined ? undefined : Number(nodataText);
   const Out = options.float32 ? Float32Array : Float64Array;
-  let values = await readPlainFloat32Strips(image, read, nodata, Out) ??
-    await readDeflateFloat32Blocks(image, read, nodata, file, Out);
+  let values = await readPlainFloat32Strips(image, source, nodata, Out) ??
+    await readDeflateFloat32Blocks(image, source, nodata, file, Out);
   if (values === undefined) {
     let rasters;
     try {
@@ -407,7 +407,7 @@ function widenRow(
  */
 async function readPlainFloat32Strips(
   image: TiffImage,
-  read: SampleReader,
+  source: ByteSource,
   nodata: number | undefined,
   Out: Float64ArrayConstructor | Float32ArrayConstructor,
 ): Promise<Float64Array | Float32Array | undefined> {
@@ -427,7 +427,7 @@ async function readPlainFloat32Strips(
   const stripBytes = (s: number) => Math.min(rowsPerStrip, height - s * rowsPerStrip) * width * 4;
   for (let s = 0; s < strips; s++) {
     const n = stripBytes(s);
-    if (!(Number(counts[s]) >= n && Number(offsets[s]) + n <= read.size)) return undefined;
+    if (!(Number(counts[s]) >= n && Number(offsets[s]) + n <= source.size)) return undefined;
   }
   const values = new Out(width * height);
   for (let s = 0; s < strips;) {
@@ -439,7 +439,7 @@ async function readPlainFloat32Strips(
       if (e > s && (Number(offsets[e]) !== start + bytes || bytes + n > RUN_BYTES)) break;
       bytes += n;
     }
-    const src = await read(start, bytes);
+    const src = await samplesAt(source, start, bytes);
     if (src === undefined) return undefined;
     for (let at = 0, r = s * rowsPerStrip; r < Math.min(height, e * rowsPerStrip); r++) {
       // Flipped: TIFF row 0 is the north.
@@ -473,7 +473,7 @@ const DEFLATE = new Set([8, 32946]);
  */
 async function readDeflateFloat32Blocks(
   image: TiffImage,
-  read: SampleReader,
+  source: ByteSource,
   nodata: number | undefined,
   file: string,
   Out: Float64ArrayConstructor | Float32ArrayConstructor,
@@ -497,7 +497,7 @@ async function readDeflateFloat32Blocks(
   const blocks = across * down;
   if (offsets.length < blocks || counts.length < blocks) return undefined;
   for (let b = 0; b < blocks; b++) {
-    if (!(Number(offsets[b]) + Number(counts[b]) <= read.size)) return undefined;
+    if (!(Number(offsets[b]) + Number(counts[b]) <= source.size)) return undefined;
   }
   const values = new Out(width * height);
   const planes = new Uint8Array(bw * 4); // one row of predictor-3 byte planes
@@ -516,7 +516,7 @@ async function readDeflateFloat32Blocks(
         if (end + Number(counts[e]) - offset > RUN_BYTES) break;
         end += Number(counts[e]);
       }
-      run = await read.bytes(offset, end - offset);
+      run = await source.bytes(offset, end - offset);
       runStart = offset, runEnd = end;
     }
     const compressed = run.subarray(offset - runStart, offset - runStart + count);
@@ -563,11 +563,7 @@ async function readDeflateFloat32Blocks(
       const dst = (height - 1 - (r0 + r)) * width + c0; // flipped: TIFF row 0 is the north
       widenRow(values, dst, samples.subarray(r * bw, r * bw + cols), nodata);
     }
-    // Placed: the block's memory goes back now (a 4096² band is 64 MiB of blocks, which left to
-    // the collector raised the read's peak).
-    if (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength) {
-      (raw.buffer as ArrayBuffer).transfer(0);
-    }
+    releaseBuffer(raw); // placed: its memory goes back now
   }
   return values;
 }

@@ -19,6 +19,7 @@ import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { readWholeFile } from "../fs/mod.ts";
 import { registerZarrCodecs } from "./zarr_codecs.ts";
+import { releaseBuffer } from "./_release.ts";
 
 /** Typed arrays the reader returns. */
 export type ZarrTypedArray = Float64Array | Float32Array | Int32Array;
@@ -256,15 +257,15 @@ async function readPlain(
   const { shape, chunks, ctor, separator, fill, gzip } = l;
   const grid = shape.map((n, i) => Math.ceil(n / chunks[i]));
   const chunkLen = chunks.reduce((p, n) => p * n, 1);
+  const chunkBytes = chunkLen * ctor.BYTES_PER_ELEMENT;
   const total = shape.reduce((p, n) => p * n, 1);
   const key = (idx: number[]) => `${arrayDir}/c${separator}${idx.join(separator)}`;
   const corrupt = (idx: number[], got: number) =>
     new RangeError(
-      `${key(idx)}: chunk has ${got} bytes, expected ${chunkLen * ctor.BYTES_PER_ELEMENT} ` +
+      `${key(idx)}: chunk has ${got} bytes, expected ${chunkBytes} ` +
         `(chunk shape [${chunks}] of ${ctor.name.replace("Array", "").toLowerCase()})`,
     );
   const outCtor = widen ? Float64Array : ctor;
-  const chunkBytes = chunkLen * ctor.BYTES_PER_ELEMENT;
   /** A chunk's decoded bytes (gunzipped, never past the chunk's size), or undefined if absent. */
   const decoded = async (idx: number[]): Promise<Uint8Array | undefined> => {
     const bytes = await readChunk(key(idx), chunkBytes);
@@ -279,15 +280,13 @@ async function readPlain(
         `${key(idx)}: chunk does not gunzip to ${chunkBytes} bytes (${(e as Error).message})`,
       );
     } finally {
-      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
-        (bytes.buffer as ArrayBuffer).transfer(0); // the compressed bytes, done with
-      }
+      releaseBuffer(bytes); // the compressed bytes, done with
     }
   };
   if (grid.every((g) => g === 1)) {
     const bytes = await decoded(shape.map(() => 0));
     if (bytes === undefined) return { data: new outCtor(total).fill(fill), shape };
-    if (bytes.byteLength !== chunkLen * ctor.BYTES_PER_ELEMENT) {
+    if (bytes.byteLength !== chunkBytes) {
       throw corrupt(shape.map(() => 0), bytes.byteLength);
     }
     const all = view(bytes, ctor);
@@ -298,18 +297,12 @@ async function readPlain(
   const out = new outCtor(total);
   await eachLimited(chunkIndices(shape, chunks), CHUNKS_IN_FLIGHT, async (idx) => {
     const bytes = await decoded(idx);
-    if (bytes !== undefined && bytes.byteLength !== chunkLen * ctor.BYTES_PER_ELEMENT) {
+    if (bytes !== undefined && bytes.byteLength !== chunkBytes) {
       throw corrupt(idx, bytes.byteLength);
     }
     placeChunk(out, bytes === undefined ? undefined : view(bytes, ctor), idx, chunks, shape, fill);
-    // Placed: its memory goes back now, not at a later collection (64 chunks of 1 MiB left to
-    // the collector raised a 4096² read's peak by 30 MiB).
-    if (
-      bytes !== undefined && bytes.byteOffset === 0 &&
-      bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > SMALL_CHUNK_BYTES
-    ) {
-      (bytes.buffer as ArrayBuffer).transfer(0);
-    }
+    // Placed: its memory goes back now, not at a later collection.
+    if (bytes !== undefined && bytes.byteLength > SMALL_CHUNK_BYTES) releaseBuffer(bytes);
   });
   return { data: out, shape };
 }

@@ -7,7 +7,7 @@ import type { StageData } from "./stage.ts";
 
 // The one count of gaps, in the numeric core (light enough for `gam grid` to import).
 export { nanCount } from "../compute/mod.ts";
-import { STATISTICS_BLOCK as BLOCK, SUMMARY_FIELDS } from "../compute/mod.ts";
+import { blockRange, STATISTICS_BLOCK as BLOCK, SUMMARY_FIELDS } from "../compute/mod.ts";
 
 /** Count, NaN ratio and moments of a data set's values (NaN ignored by the moments). */
 export interface DataStatistics {
@@ -90,9 +90,9 @@ export class StatisticsAccumulator {
   /**
    * Adds whole blocks summarised elsewhere: `summaries` holds 6 numbers per block, `[valid
    * count, shift, Σ(v-K), Σ(v-K)², min, max]`, as the gam-core kernel `block_statistics`
-   * returns them for the values that come next (see `blockRange` in the compute module for the partial
-   * blocks at a run's ends, which go through {@linkcode StatisticsAccumulator.add}). The
-   * result has the same bits as adding the values themselves.
+   * returns them for the values that come next ({@linkcode StatisticsAccumulator.addSummarised}
+   * adds a range with its partial end blocks). The result has the same bits as adding the
+   * values themselves.
    *
    * @throws {RangeError} when `summaries` holds blocks but the values added so far do not end
    *   at a block boundary, or it is not a whole number of blocks.
@@ -115,6 +115,23 @@ export class StatisticsAccumulator {
       this.#mergeBlock();
     }
     this.#min = min, this.#max = max;
+  }
+
+  /**
+   * Adds `values[from..to)`, whose whole blocks `summaries` holds (`block_statistics` of that
+   * range with `position = from`, e.g. from a kernel's pass): the partial blocks at both ends
+   * are read from `values`. `from` must be where the values added so far end.
+   */
+  addSummarised(
+    values: ArrayLike<number>,
+    from: number,
+    to: number,
+    summaries: Float64Array,
+  ): void {
+    const [headEnd, tailStart] = blockRange(from, to);
+    this.add(values, from, headEnd);
+    this.addBlocks(summaries);
+    this.add(values, tailStart, to);
   }
 
   /** Merges the current block into the running moments and starts a new one. */

@@ -11,13 +11,7 @@
  * @module
  */
 import type { ProcessedGrid, RawData } from "../../contracts/mod.ts";
-import {
-  blockRange,
-  cellSizeKm,
-  fftFilter,
-  type FftOperation,
-  type GridArray,
-} from "../../compute/mod.ts";
+import { cellSizeKm, fftFilter, type FftOperation, type GridArray } from "../../compute/mod.ts";
 import { StatisticsAccumulator } from "../statistics.ts";
 import { isProcessedGrid, type StageContext, type StageData } from "../stage.ts";
 import { StageInputError } from "./_internal.ts";
@@ -134,9 +128,7 @@ export async function runFft(
   });
   if (blocks) {
     const post = new StatisticsAccumulator();
-    const [, tailStart] = blockRange(0, values.length);
-    post.addBlocks(blocks);
-    post.add(values, tailStart, values.length);
+    post.addSummarised(values, 0, values.length, blocks);
     ctx.knownStatistics?.(values, post.result(values.length));
   }
   return { ...grid, values, units: units ?? grid.units };

@@ -10,13 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import {
-  type BandSummaries,
-  blockRange,
-  cellSizeKm,
-  gaussianFilter,
-  medianFilter,
-} from "../../compute/mod.ts";
+import { type BandSummaries, cellSizeKm, gaussianFilter, medianFilter } from "../../compute/mod.ts";
 import { StatisticsAccumulator } from "../statistics.ts";
 import { GridChecksumStream } from "../../contracts/checksum.ts";
 import type { Stage, StageContext, StageData, StageKind } from "../stage.ts";
@@ -94,10 +88,7 @@ class NoiseStage implements Stage<NoiseParams> {
         pre.add(blocks!.inputHead);
         pre.addBlocks(blocks!.input);
         pre.add(blocks!.inputTail);
-        const [headEnd, tailStart] = blockRange(from, to);
-        post.add(v, from, headEnd);
-        post.addBlocks(blocks!.output);
-        post.add(v, tailStart, to);
+        post.addSummarised(v, from, to, blocks!.output);
         measuredTo = to;
         (checksum ??= new GridChecksumStream(grid, v)).update(from, to);
       },
