@@ -84,6 +84,7 @@ export type KernelArgs<K extends KernelName> = {
  * copies them out and frees the instance).
  */
 type Transferred<T> = T extends Float64Array ? Float64Array<ArrayBuffer>
+  : T extends Float32Array ? Float32Array<ArrayBuffer>
   : T extends Uint8Array ? Uint8Array<ArrayBuffer>
   : T extends { free(): void } ? { [P in Exclude<keyof T, "free" | symbol>]: Transferred<T[P]> }
   : T;

@@ -9,7 +9,7 @@
  * Detaches `view`'s buffer when the view covers all of it (a buffer of its own), so its memory
  * goes back now rather than at a later collection: a 4096² grid read as 64 chunks of 1 MiB,
  * or 4096 deflate strips, left to the collector raised the read's peak by 30-50 MiB. A view
- * into a larger or shared buffer is left alone.
+ * into a larger or shared buffer, or one already transferred to a worker, is left alone.
  *
  * @param view A block or chunk whose values were placed and are no longer read.
  *
@@ -24,7 +24,7 @@
 export function releaseBuffer(view: ArrayBufferView): void {
   const buffer = view.buffer;
   if (
-    buffer instanceof ArrayBuffer && view.byteOffset === 0 &&
+    buffer instanceof ArrayBuffer && !buffer.detached && view.byteOffset === 0 &&
     view.byteLength === buffer.byteLength
   ) {
     buffer.transfer(0);

@@ -114,6 +114,8 @@ Deno.test("encodeGeoTiff() rejects values whose length is not lat x lon", () => 
 });
 
 Deno.test("parseGeoTiffGrid() reads plain float32 strips like geotiff.js's readRasters, any layout", async () => {
+  const { WorkerPool } = await import("../compute/pool.ts");
+  await using pool = new WorkerPool({ size: 2 });
   const { parseGeoTiffGrid, readGeoTiffGrid } = await import("./geotiff_read.ts");
   const { fromArrayBuffer } = await import("geotiff");
   const { moduleTempDir } = await import("../_testing/temp_dir.ts");
@@ -160,6 +162,8 @@ Deno.test("parseGeoTiffGrid() reads plain float32 strips like geotiff.js's readR
     assert.deepEqual(g.values, expected, file);
     // From the file by ranges: the same grid, every field.
     assert.deepEqual(await readGeoTiffGrid(file), g, file);
+    // Compressed blocks inflated on workers: the same grid.
+    assert.deepEqual(await readGeoTiffGrid(file, { pool }), g, file);
     assert.ok(Number.isNaN(g.values[0]), `${file}: NaN cell`);
     if (file !== src) {
       assert.ok(Number.isNaN(g.values[5]), `${file}: the nodata value reads as NaN`);
@@ -209,11 +213,19 @@ Deno.test("readGeoTiffGrid() reads a band larger than its 4 MiB buffer in runs o
   );
   damaged.fill(0x55, strip + 2, strip + 40);
   await Deno.writeFile(packed, damaged);
-  await assert.rejects(
-    () => readGeoTiffGrid(packed),
-    (e: unknown) =>
-      e instanceof GeoTiffReadError && /packed\.tif: band 1 is unreadable: strip 3/.test(e.message),
-  );
+  {
+    // On this thread and on workers alike.
+    const { WorkerPool } = await import("../compute/pool.ts");
+    await using pool = new WorkerPool({ size: 2 });
+    for (const read of [() => readGeoTiffGrid(packed), () => readGeoTiffGrid(packed, { pool })]) {
+      await assert.rejects(
+        read,
+        (e: unknown) =>
+          e instanceof GeoTiffReadError &&
+          /packed\.tif: band 1 is unreadable: strip 3 is damaged/.test(e.message),
+      );
+    }
+  }
   // Cut in the middle of the band: an error naming the file, as for the bytes.
   const bytes = await Deno.readFile(src);
   const cut = `${dir}/cut.tif`;

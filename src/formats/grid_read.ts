@@ -17,6 +17,7 @@ import type { ProcessedGrid } from "../contracts/mod.ts";
 type Schemas = typeof import("../contracts/schemas.ts");
 import { normalizeUnit } from "../units/mod.ts";
 import { readWholeFile } from "../fs/mod.ts";
+import type { WorkerPool } from "../compute/pool.ts";
 
 export { GridFileError, type GridFormat, gridFormatOf } from "./grid_format.ts";
 import { GridFileError, gridFormatOf } from "./grid_format.ts";
@@ -67,6 +68,18 @@ function provenanceOf(
   return [{ step: `file:${name}`, version: "0", params: {} }];
 }
 
+/** Options of {@linkcode readGrid}. */
+export interface ReadGridOptions {
+  /** Keep float32 values as they are (see {@linkcode readGrid}). @default {false} */
+  float32?: boolean;
+  /**
+   * Workers to inflate compressed blocks and chunks on (deflate GeoTIFF strips and tiles,
+   * gzip Zarr chunks) while the calling thread reads the next ones: a command that has a pool
+   * for its kernels passes it. The calling thread when absent.
+   */
+  pool?: WorkerPool;
+}
+
 /**
  * Reads the grid at `path` (format by extension) as a validated `ProcessedGrid` with Float64
  * values, or with the file's float32 values as they are when `options.float32` (a GeoTIFF
@@ -74,7 +87,7 @@ function provenanceOf(
  * half the memory and no widening pass, for a reader that works in float32 anyway (`gam qc`).
  *
  * @param path The file or Zarr folder.
- * @param options `float32`: keep float32 values as they are. @default {}
+ * @param options See {@linkcode ReadGridOptions}. @default {}
  * @throws {GridFileError} for an unknown extension, a missing file or an invalid grid (the
  * format readers' own errors are its `cause`).
  *
@@ -87,7 +100,7 @@ function provenanceOf(
  */
 export async function readGrid(
   path: string,
-  options: { float32?: boolean } = {},
+  options: ReadGridOptions = {},
 ): Promise<ProcessedGrid> {
   const format = gridFormatOf(path);
   if (format === undefined) {
@@ -107,7 +120,7 @@ export async function readGrid(
     if (format === "zarr") {
       const { readZarrGrid } = await import("./zarr_grid.ts");
       // Float32 values widened chunk by chunk as they are read: no whole float32 copy.
-      const g = await readZarrGrid(path, { float64: options.float32 !== true });
+      const g = await readZarrGrid(path, { float64: options.float32 !== true, pool: options.pool });
       lat = g.lat as F64;
       lon = g.lon as F64;
       values = g.values as F64 | Float32Array<ArrayBuffer>;

@@ -39,7 +39,7 @@ export * from "./geosoft_xyz.ts";
 export * from "./geotiff.ts";
 export * from "./grid_format.ts";
 export * from "./grid_metadata.ts";
-export { readGrid } from "./grid_read.ts";
+export { readGrid, type ReadGridOptions } from "./grid_read.ts";
 export * from "./grid_write.ts";
 export * from "./line_dictionary.ts";
 export * from "./table.ts";

@@ -14,12 +14,13 @@
  *
  * @module
  */
-import { gunzipSync } from "node:zlib";
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { readWholeFile } from "../fs/mod.ts";
 import { registerZarrCodecs } from "./zarr_codecs.ts";
 import { releaseBuffer } from "./_release.ts";
+import { damagedBlock, inflate } from "../compute/inflate.ts";
+import type { WorkerPool } from "../compute/pool.ts";
 
 /** Typed arrays the reader returns. */
 export type ZarrTypedArray = Float64Array | Float32Array | Int32Array;
@@ -84,6 +85,7 @@ interface ArrayMeta {
  * @param options `optional`: return `undefined` for a missing array. `float64`: return a
  * float32 array as a `Float64Array`, each chunk widened into it as it is decoded (no whole
  * float32 copy beside the result: a grid's values, which the pipeline holds in float64).
+ * `pool`: workers to gunzip compressed chunks on (the calling thread when absent).
  * @returns The elements in C order and the shape; `undefined` when the array does not exist
  * and `optional` is set.
  * @throws {ZarrArrayNotFoundError} when the array does not exist and `optional` is not set.
@@ -106,7 +108,7 @@ interface ArrayMeta {
 export async function readZarrArray(
   dir: string,
   name: string,
-  options: { optional?: boolean; float64?: boolean } = {},
+  options: { optional?: boolean; float64?: boolean; pool?: WorkerPool } = {},
 ): Promise<ZarrArrayRead | undefined> {
   let text: string;
   try {
@@ -123,7 +125,7 @@ export async function readZarrArray(
   const meta = JSON.parse(text) as ArrayMeta;
   const widen = options.float64 === true && meta.data_type === "float32";
   const fast = plainLayout(meta);
-  if (fast !== undefined) return await readPlain(`${dir}/${name}`, fast, widen);
+  if (fast !== undefined) return await readPlain(`${dir}/${name}`, fast, widen, options.pool);
   return await readWithZarrita(dir, name, widen);
 }
 
@@ -253,6 +255,7 @@ async function readPlain(
   arrayDir: string,
   l: PlainLayout,
   widen: boolean,
+  pool: WorkerPool | undefined,
 ): Promise<ZarrArrayRead> {
   const { shape, chunks, ctor, separator, fill, gzip } = l;
   const grid = shape.map((n, i) => Math.ceil(n / chunks[i]));
@@ -266,21 +269,28 @@ async function readPlain(
         `(chunk shape [${chunks}] of ${ctor.name.replace("Array", "").toLowerCase()})`,
     );
   const outCtor = widen ? Float64Array : ctor;
-  /** A chunk's decoded bytes (gunzipped, never past the chunk's size), or undefined if absent. */
+  /**
+   * A chunk's decoded bytes, or undefined if absent: gunzipped by the Rust core (the CRC-32 and
+   * size verified, never past the chunk's size), on `pool`'s workers when there is one.
+   */
   const decoded = async (idx: number[]): Promise<Uint8Array | undefined> => {
     const bytes = await readChunk(key(idx), chunkBytes);
     if (bytes === undefined || !gzip) return bytes;
+    // A buffer of its own: it is handed to the worker.
+    const run = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? bytes
+      : bytes.slice();
+    const lengths = new Uint32Array([run.byteLength]), sizes = new Uint32Array([chunkBytes]);
     try {
-      return gunzipSync(bytes, {
-        maxOutputLength: chunkBytes,
-        chunkSize: Math.max(64, chunkBytes),
-      });
+      return await inflate("inflate_blocks", { run, lengths, sizes, gzip: true }, pool);
     } catch (e) {
+      const damaged = damagedBlock(e);
+      if (damaged === undefined) throw e;
       throw new RangeError(
-        `${key(idx)}: chunk does not gunzip to ${chunkBytes} bytes (${(e as Error).message})`,
+        `${key(idx)}: chunk does not gunzip to ${chunkBytes} bytes (${damaged.reason})`,
       );
     } finally {
-      releaseBuffer(bytes); // the compressed bytes, done with
+      releaseBuffer(run); // the compressed bytes, done with
     }
   };
   if (grid.every((g) => g === 1)) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { WorkerPool } from "../compute/pool.ts";
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { readZarrArray, ZarrArrayNotFoundError } from "./zarr_array_read.ts";
@@ -91,6 +92,7 @@ Deno.test("readZarrArray() fills chunks that were never written with the fill va
 
 Deno.test("readZarrArray() reads gzip arrays itself and zstd through zarrita, as zarrita reads them", async () => {
   const dir = await moduleTempDir();
+  await using pool = new WorkerPool({ size: 2 });
   registerZarrCodecs();
   for (const compression of ["gzip", "zstd"] as const) {
     const data = ramp(Float64Array, 50 * 60);
@@ -105,16 +107,26 @@ Deno.test("readZarrArray() reads gzip arrays itself and zstd through zarrita, as
     );
     const ref = await zarr.get(arr);
     assert.deepEqual(Array.from(back.data as Float64Array), Array.from(ref.data as Float64Array));
+    // Gunzipped on workers: the same values.
+    const onPool = (await readZarrArray(`${dir}/${compression}`, "v", { pool }))!;
+    assert.deepEqual(onPool, back, compression);
   }
-  // A damaged gzip chunk: an error naming its file.
-  const chunk = `${dir}/gzip/v/c/1/1`;
-  const bytes = await Deno.readFile(chunk);
-  bytes.fill(0x55, 12, 40);
-  await Deno.writeFile(chunk, bytes);
-  await assert.rejects(
-    readZarrArray(`${dir}/gzip`, "v"),
-    (e: unknown) => e instanceof RangeError && /v\/c\/1\/1: chunk does not gunzip/.test(e.message),
-  );
+  // A damaged gzip chunk (on this thread and on workers), and one whose CRC-32 no longer
+  // matches: an error naming its file.
+  for (const [at, what] of [[12, "damaged"], [-6, "checksum"]] as const) {
+    const chunk = `${dir}/gzip/v/c/1/1`;
+    const bytes = await Deno.readFile(chunk);
+    bytes.fill(0x55, at < 0 ? bytes.length + at : at, at < 0 ? bytes.length + at + 1 : 40);
+    await Deno.writeFile(chunk, bytes);
+    for (const options of [{}, { pool }]) {
+      await assert.rejects(
+        readZarrArray(`${dir}/gzip`, "v", options),
+        (e: unknown) =>
+          e instanceof RangeError &&
+          new RegExp(`v/c/1/1: chunk does not gunzip to 2048 bytes \\(.*${what}`).test(e.message),
+      );
+    }
+  }
 });
 
 Deno.test("readZarrArray() names a missing array, or returns undefined when optional", async () => {

@@ -18,6 +18,7 @@ import FileSystemStore from "@zarrita/storage/fs";
 import { chunkCodecs, registerZarrCodecs, type ZarrWriteOptions } from "./zarr_codecs.ts";
 import { readZarrArray, readZarrGroupAttributes } from "./zarr_array_read.ts";
 import { writeDirAtomic } from "../fs/mod.ts";
+import type { WorkerPool } from "../compute/pool.ts";
 
 /**
  * The part of a `ProcessedGrid` stored in Zarr.
@@ -219,7 +220,7 @@ async function writePlainChunks(
  *
  * @param path The group folder.
  * @param options `float64`: float32 values come back as a `Float64Array`, widened chunk by
- * chunk (see `readZarrArray`).
+ * chunk (see `readZarrArray`). `pool`: workers to gunzip compressed chunks on.
  * @returns Axes, values and group attributes.
  * @throws {ZarrGridError} when the folder is not a group, an array is missing or the shapes
  * disagree.
@@ -240,7 +241,7 @@ async function writePlainChunks(
  */
 export async function readZarrGrid(
   path: string,
-  options: { float64?: boolean } = {},
+  options: { float64?: boolean; pool?: WorkerPool } = {},
 ): Promise<ZarrGridRead> {
   const arrays = readZarrGridArrays(path, options);
   arrays.catch(() => {}); // a folder that is not a group reports that, not a missing array
@@ -263,7 +264,7 @@ export async function readZarrGrid(
  * callers that already hold them, such as the cache).
  *
  * @param path The group folder.
- * @param options `float64`: as {@linkcode readZarrGrid}'s.
+ * @param options `float64`, `pool`: as {@linkcode readZarrGrid}'s.
  * @throws {ZarrGridError} when an array is missing or the shapes disagree.
  *
  * @example Usage
@@ -282,7 +283,7 @@ export async function readZarrGrid(
  */
 export async function readZarrGridArrays(
   path: string,
-  options: { float64?: boolean } = {},
+  options: { float64?: boolean; pool?: WorkerPool } = {},
 ): Promise<ZarrGrid> {
   const read = async (name: string) => {
     try {

@@ -235,7 +235,7 @@ export const filterCommand: Command = {
     await using pool = new WorkerPool({ size: workers });
     const warm = op.warm ? warmUpFilter(pool, op.warm) : undefined;
     await using local = await gridInput(input, v);
-    const grid = await readGrid(local.path);
+    const grid = await readGrid(local.path, { pool });
     await warm;
     // The command never reads the input's values again: a stage may write over them.
     const result = await runPipeline(plan, grid, {

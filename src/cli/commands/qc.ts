@@ -104,7 +104,7 @@ export const qcCommand: Command = {
     const warm = warmUpFilter(pool, "qc");
     await using local = await gridInput(v.input, v);
     // Float32 values stay float32 (the anomaly search works in float32; nothing to narrow).
-    const grid = await readGrid(local.path, { float32: true });
+    const grid = await readGrid(local.path, { float32: true, pool });
     await warm;
     // Read once, used once: the anomaly search may take the values' buffer.
     const report = await qualityControl(pool, grid, params, { consumeValues: true });

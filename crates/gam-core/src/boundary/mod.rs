@@ -13,6 +13,7 @@
 //! expected, is the message), and wasm-bindgen turns it into a thrown JS `Error`. Natively it
 //! is a plain value, so `cargo test` calls the exports themselves.
 
+pub mod codecs;
 pub mod filters;
 pub mod footprint;
 pub mod grid;
