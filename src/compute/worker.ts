@@ -13,6 +13,7 @@
 import * as core from "./wasm/gam_core.js";
 import { type JobMessage, type ReplyMessage, transferablesOf } from "./_protocol.ts";
 import { kernelArgList } from "./kernels.ts";
+import { releaseBuffer } from "./release_buffer.ts";
 
 const kernels = core as unknown as Record<string, (...args: unknown[]) => unknown>;
 
@@ -60,6 +61,13 @@ self.onmessage = (event: MessageEvent<JobMessage>) => {
     // Throws a TypeError for a name that is not a kernel or options that are not its own.
     const list = kernelArgList(kernel, args);
     const value = plain(kernels[kernel](...list));
+    // The arguments' buffers are this worker's own and, unless the result holds them (a
+    // `&mut` slice is copied back into its argument), dead once the kernel has copied them
+    // into its memory: freed now, not at a later collection (see releaseBuffer).
+    const kept = new Set(transferablesOf(value));
+    for (const arg of list) {
+      if (ArrayBuffer.isView(arg) && !kept.has(arg.buffer as ArrayBuffer)) releaseBuffer(arg);
+    }
     if (scatter) {
       scatterInto(kernel, value, scatter);
       self.postMessage({ id, ok: true, value: null } satisfies ReplyMessage);

@@ -7,7 +7,7 @@
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { fromArrayBuffer, GeoTIFF } from "geotiff";
-import { releaseBuffer } from "./_release.ts";
+import { releaseBuffer } from "../compute/release_buffer.ts";
 import { damagedBlock, inflate } from "../compute/inflate.ts";
 import type { WorkerPool } from "../compute/pool.ts";
 
@@ -537,8 +537,10 @@ async function readDeflateFloat32Blocks(
       lengths[k] = Number(counts[first + k]);
       rows[k] = rowsOf(first + k);
     }
-    // A buffer of its own (the source's is reused by the next read), handed to the worker.
-    const run = (await source.bytes(offset, end - offset)).slice();
+    // For a worker, a buffer of its own (the source's is reused by the next read, and this
+    // one is transferred); this thread's call copies it into the instance before the next read.
+    const bytes = await source.bytes(offset, end - offset);
+    const run = pool === undefined ? bytes : bytes.slice();
     const args = { run, lengths, rows, width: bw, predictor, gzip: false };
     const job = inflate("inflate_float32_blocks", args, pool)
       .then((samples) => {

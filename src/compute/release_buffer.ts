@@ -1,6 +1,7 @@
 /**
- * Releasing a decoded buffer at once (internal): shared by the GeoTIFF and Zarr readers, which
- * decode many blocks or chunks and place each in the grid.
+ * Releasing a buffer at once: the GeoTIFF and Zarr readers release each decoded block or chunk
+ * once it is placed in the grid, and the compute worker a job's argument buffers once the
+ * kernel has copied them into its memory.
  *
  * @module
  */
@@ -15,7 +16,7 @@
  *
  * @example Usage
  * ```ts
- * import { releaseBuffer } from "./_release.ts";
+ * import { releaseBuffer } from "./release_buffer.ts";
  * const chunk = new Uint8Array(1 << 20);
  * releaseBuffer(chunk);
  * chunk.byteLength; // 0
