@@ -468,6 +468,12 @@ const DEFLATE = new Set([8, 32946]);
 const INFLATE_RUN_BYTES = 1 << 20;
 
 /**
+ * Largest block the built-in decoder inflates: 1 GiB (the kernel's bound on one call), checked
+ * against the tile or strip size the tags declare before anything is allocated.
+ */
+const MAX_BLOCK_BYTES = 1 << 30;
+
+/**
  * Band 1 of a deflate-compressed, little-endian float32 TIFF (GDAL `COMPRESS=DEFLATE`, with
  * `PREDICTOR=1`, `2` or `3`), in strips or tiles (cloud-optimised GeoTIFFs are tiled), decoded
  * into the grid: runs of consecutive blocks read from the file and inflated by the Rust core
@@ -508,6 +514,13 @@ async function readDeflateFloat32Blocks(
   if (offsets.length < blocks || counts.length < blocks) return undefined;
   for (let b = 0; b < blocks; b++) {
     if (!(Number(offsets[b]) + Number(counts[b]) <= source.size)) return undefined;
+  }
+  if (bw * bh * 4 > MAX_BLOCK_BYTES) {
+    throw new GeoTiffReadError(
+      file,
+      `band 1 is unreadable: its ${tiled ? "tiles" : "strips"} of ${bw} x ${bh} float32 ` +
+        `samples exceed ${MAX_BLOCK_BYTES} bytes each`,
+    );
   }
   // A strip holds its own rows only; a tile is whole, padded past the image's edges.
   const rowsOf = (b: number) => tiled ? bh : Math.min(bh, height - Math.floor(b / across) * bh);
@@ -550,13 +563,11 @@ async function readDeflateFloat32Blocks(
         releaseBuffer(samples); // placed: its memory goes back now
       }, (e) => {
         const damaged = damagedBlock(e);
-        errors.push(
-          damaged === undefined ? e : new GeoTiffReadError(
-            file,
-            `band 1 is unreadable: ${tiled ? "tile" : "strip"} ${first + damaged.index} ` +
-              damaged.reason,
-          ),
-        );
+        const what = damaged === undefined
+          ? `${tiled ? "tiles" : "strips"} ${first}-${first + lengths.length - 1} ` +
+            `(${(e as Error).message})`
+          : `${tiled ? "tile" : "strip"} ${first + damaged.index} ${damaged.reason}`;
+        errors.push(new GeoTiffReadError(file, `band 1 is unreadable: ${what}`));
       })
       .finally(() => inFlight.delete(job));
     inFlight.add(job);

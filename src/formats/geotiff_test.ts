@@ -247,3 +247,43 @@ Deno.test("readGeoTiffGrid() reads a band larger than its 4 MiB buffer in runs o
     (e: unknown) => e instanceof GeoTiffReadError && e.message.includes("missing.tif"),
   );
 });
+
+/** Sets the SHORT or LONG value of `tag` in the first IFD of a little-endian TIFF. */
+function patchTag(bytes: Uint8Array, tag: number, value: number): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ifd = dv.getUint32(4, true);
+  for (let k = 0, n = dv.getUint16(ifd, true); k < n; k++) {
+    const at = ifd + 2 + 12 * k;
+    if (dv.getUint16(at, true) !== tag) continue;
+    if (dv.getUint16(at + 2, true) === 3) dv.setUint16(at + 8, value, true);
+    else dv.setUint32(at + 8, value, true);
+    return;
+  }
+  throw new Error(`tag ${tag} not found`);
+}
+
+Deno.test("readGeoTiffGrid() refuses deflate tiles declared larger than 1 GiB before allocating them", async () => {
+  const { readGeoTiffGrid, GeoTiffReadError } = await import("./geotiff_read.ts");
+  const { moduleTempDir } = await import("../_testing/temp_dir.ts");
+  const dir = await moduleTempDir({ prefix: "gam-geotiff-tiles-" });
+  const src = `${dir}/gam.tif`, tiled = `${dir}/tiled.tif`;
+  await writeGeoTiff(src, sample("gridline"));
+  const ok = await gdal("gdal_translate", [
+    "-q",
+    ...["-co", "COMPRESS=DEFLATE", "-co", "TILED=YES", "-co", "BLOCKXSIZE=16"],
+    ...["-co", "BLOCKYSIZE=16", src, tiled],
+  ]);
+  assert.notEqual(ok, null, "gdal_translate is not installed (Debian package gdal-bin)");
+  const bytes = await Deno.readFile(tiled);
+  // TileWidth and TileLength: 65535 x 65535 float32 samples, 16 GiB a tile.
+  patchTag(bytes, 322, 65535);
+  patchTag(bytes, 323, 65535);
+  await Deno.writeFile(tiled, bytes);
+  await assert.rejects(
+    () => readGeoTiffGrid(tiled),
+    (e: unknown) =>
+      e instanceof GeoTiffReadError &&
+      /tiled\.tif: band 1 is unreadable: its tiles of 65535 x 65535 float32 samples exceed 1073741824 bytes each/
+        .test(e.message),
+  );
+});
