@@ -40,7 +40,13 @@ export type ComputeJob<T extends KernelTable = CoreKernels> = {
  * ```
  */
 export interface RunOptions {
-  /** Cancels the job: a queued job is dropped, a running one has its worker terminated. */
+  /**
+   * Cancels the job: a queued job is dropped, a running one has its worker terminated and
+   * replaced, and the promise rejects at once. Deno 2.9.6 does not stop code that is running
+   * in a terminated worker (it stops the worker's event loop, which a kernel never returns to;
+   * denoland/deno#35657): the kernel runs to its end in the background, so a cancelled kernel
+   * still costs its CPU time, beside the replacement.
+   */
   signal?: AbortSignal;
   /**
    * Buffers to transfer to the worker instead of copying (they are detached in the caller).
