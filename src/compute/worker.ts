@@ -13,7 +13,7 @@
 import * as core from "./wasm/gam_core.js";
 import { type JobMessage, type ReplyMessage, transferablesOf } from "./_protocol.ts";
 import { kernelArgList } from "./kernels.ts";
-import { releaseBuffer } from "./release_buffer.ts";
+import { releaseBuffer } from "../formats/release_buffer.ts";
 
 const kernels = core as unknown as Record<string, (...args: unknown[]) => unknown>;
 

@@ -7,8 +7,8 @@
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { fromArrayBuffer, GeoTIFF } from "geotiff";
-import { releaseBuffer } from "../compute/release_buffer.ts";
-import { damagedBlock, inflate } from "../compute/inflate.ts";
+import { releaseBuffer } from "./release_buffer.ts";
+import { damagedBlock, inflate } from "./inflate.ts";
 import type { WorkerPool } from "../compute/pool.ts";
 
 /**

@@ -18,8 +18,8 @@ import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { readWholeFile } from "../fs/mod.ts";
 import { registerZarrCodecs } from "./zarr_codecs.ts";
-import { releaseBuffer } from "../compute/release_buffer.ts";
-import { damagedBlock, inflate } from "../compute/inflate.ts";
+import { releaseBuffer } from "./release_buffer.ts";
+import { damagedBlock, inflate } from "./inflate.ts";
 import type { WorkerPool } from "../compute/pool.ts";
 
 /** Typed arrays the reader returns. */

@@ -10,8 +10,10 @@
  *
  * @module
  */
-import { callKernel, type CoreModule, type KernelArgs, type KernelResult } from "./kernels.ts";
-import type { WorkerPool } from "./pool.ts";
+// Only the wasm bundle and types from src/compute/: src/formats/ is part of the plugin API,
+// whose module graph may reach src/compute/wasm/ and nothing else there.
+import type { CoreModule, KernelArgs, KernelResult } from "../compute/kernels.ts";
+import type { WorkerPool } from "../compute/pool.ts";
 
 let core: Promise<CoreModule> | undefined;
 
@@ -65,8 +67,22 @@ export async function inflate<K extends InflateKernel>(
     const transfer = run instanceof Uint8Array ? [run.buffer as ArrayBuffer] : [];
     return await pool.run({ kernel, args } as { kernel: K; args: KernelArgs<K> }, { transfer });
   }
-  const wasm = await (core ??= import("./wasm/gam_core.js"));
-  return callKernel(wasm, kernel, args);
+  const wasm = await (core ??= import("../compute/wasm/gam_core.js"));
+  if (kernel === "inflate_blocks") {
+    const { run, lengths, sizes, gzip } = args as KernelArgs<"inflate_blocks">;
+    return wasm.inflate_blocks(run, lengths, sizes, gzip) as KernelResult<K>;
+  }
+  const { run, lengths, rows, width, predictor, gzip } = args as KernelArgs<
+    "inflate_float32_blocks"
+  >;
+  return wasm.inflate_float32_blocks(
+    run,
+    lengths,
+    rows,
+    width,
+    predictor,
+    gzip,
+  ) as KernelResult<K>;
 }
 
 /**

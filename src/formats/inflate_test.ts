@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import assert from "node:assert/strict";
 import { deflateSync, gzipSync } from "node:zlib";
 import { damagedBlock, inflate } from "./inflate.ts";
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool } from "../compute/pool.ts";
 
 /** Random-walk float32 rows, as survey grids are: compressible, every bit pattern kept. */
 function rows(n: number, width: number, seed: number): Float32Array {
