@@ -8,7 +8,7 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { fromArrayBuffer, GeoTIFF } from "geotiff";
 import { releaseBuffer } from "./release_buffer.ts";
-import { damagedBlock, inflate } from "./inflate.ts";
+import { damagedBlock, inflate, MAX_INFLATE_BYTES } from "./inflate.ts";
 import type { WorkerPool } from "../compute/pool.ts";
 
 /**
@@ -468,12 +468,6 @@ const DEFLATE = new Set([8, 32946]);
 const INFLATE_RUN_BYTES = 1 << 20;
 
 /**
- * Largest block the built-in decoder inflates: 1 GiB (the kernel's bound on one call), checked
- * against the tile or strip size the tags declare before anything is allocated.
- */
-const MAX_BLOCK_BYTES = 1 << 30;
-
-/**
  * Band 1 of a deflate-compressed, little-endian float32 TIFF (GDAL `COMPRESS=DEFLATE`, with
  * `PREDICTOR=1`, `2` or `3`), in strips or tiles (cloud-optimised GeoTIFFs are tiled), decoded
  * into the grid: runs of consecutive blocks read from the file and inflated by the Rust core
@@ -515,11 +509,11 @@ async function readDeflateFloat32Blocks(
   for (let b = 0; b < blocks; b++) {
     if (!(Number(offsets[b]) + Number(counts[b]) <= source.size)) return undefined;
   }
-  if (bw * bh * 4 > MAX_BLOCK_BYTES) {
+  if (bw * bh * 4 > MAX_INFLATE_BYTES) {
     throw new GeoTiffReadError(
       file,
       `band 1 is unreadable: its ${tiled ? "tiles" : "strips"} of ${bw} x ${bh} float32 ` +
-        `samples exceed ${MAX_BLOCK_BYTES} bytes each`,
+        `samples exceed ${MAX_INFLATE_BYTES} bytes each`,
     );
   }
   // A strip holds its own rows only; a tile is whole, padded past the image's edges.

@@ -18,6 +18,19 @@ import type { WorkerPool } from "../compute/pool.ts";
 let core: Promise<CoreModule> | undefined;
 
 /**
+ * Most bytes one call inflates to: 1 GiB, the kernels' own bound. Callers check a block's
+ * declared size against it before they put the size in a `Uint32Array` (where a larger one
+ * would wrap) or allocate anything.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_INFLATE_BYTES } from "./inflate.ts";
+ * MAX_INFLATE_BYTES; // 1073741824
+ * ```
+ */
+export const MAX_INFLATE_BYTES = 1 << 30;
+
+/**
  * The inflating kernels: `inflate_blocks` returns the blocks' bytes (Zarr chunks of any data
  * type), `inflate_float32_blocks` their float32 samples with a TIFF predictor undone.
  *

@@ -19,7 +19,7 @@ import FileSystemStore from "@zarrita/storage/fs";
 import { readWholeFile } from "../fs/mod.ts";
 import { registerZarrCodecs } from "./zarr_codecs.ts";
 import { releaseBuffer } from "./release_buffer.ts";
-import { damagedBlock, inflate } from "./inflate.ts";
+import { damagedBlock, inflate, MAX_INFLATE_BYTES } from "./inflate.ts";
 import type { WorkerPool } from "../compute/pool.ts";
 
 /** Typed arrays the reader returns. */
@@ -274,6 +274,12 @@ async function readPlain(
    * size verified, never past the chunk's size), on `pool`'s workers when there is one.
    */
   const decoded = async (idx: number[]): Promise<Uint8Array | undefined> => {
+    if (gzip && chunkBytes > MAX_INFLATE_BYTES) {
+      throw new RangeError(
+        `${key(idx)}: chunk shape [${chunks}] of ${ctor.name.replace("Array", "").toLowerCase()} ` +
+          `is ${chunkBytes} bytes, more than the ${MAX_INFLATE_BYTES} a gzip chunk may inflate to`,
+      );
+    }
     const bytes = await readChunk(key(idx), chunkBytes);
     if (bytes === undefined || !gzip) return bytes;
     // A buffer of its own: it is handed to the worker.
@@ -284,11 +290,10 @@ async function readPlain(
     try {
       return await inflate("inflate_blocks", { run, lengths, sizes, gzip: true }, pool);
     } catch (e) {
-      const damaged = damagedBlock(e);
-      if (damaged === undefined) throw e;
-      throw new RangeError(
-        `${key(idx)}: chunk does not gunzip to ${chunkBytes} bytes (${damaged.reason})`,
-      );
+      const why = damagedBlock(e)?.reason ?? (e as Error).message;
+      throw new RangeError(`${key(idx)}: chunk does not gunzip to ${chunkBytes} bytes (${why})`, {
+        cause: e,
+      });
     } finally {
       releaseBuffer(run); // the compressed bytes, done with
     }

@@ -129,6 +129,23 @@ Deno.test("readZarrArray() reads gzip arrays itself and zstd through zarrita, as
   }
 });
 
+Deno.test("readZarrArray() refuses gzip chunks declared larger than 1 GiB before reading them", async () => {
+  const dir = await moduleTempDir();
+  await writeArray(`${dir}/g`, "v", ramp(Float64Array, 4), [2, 2], [2, 2], "gzip");
+  // The same small chunk file, its array now declaring chunks of 40000 x 40000 float64
+  // (12.8 GB, which a Uint32Array would wrap to 420 MB).
+  const meta = JSON.parse(await Deno.readTextFile(`${dir}/g/v/zarr.json`));
+  meta.chunk_grid.configuration.chunk_shape = [40000, 40000];
+  await Deno.writeTextFile(`${dir}/g/v/zarr.json`, JSON.stringify(meta));
+  await assert.rejects(
+    readZarrArray(`${dir}/g`, "v"),
+    (e: unknown) =>
+      e instanceof RangeError &&
+      /v\/c\/0\/0: chunk shape \[40000,40000\] of float64 is 12800000000 bytes, more than the 1073741824/
+        .test(e.message),
+  );
+});
+
 Deno.test("readZarrArray() names a missing array, or returns undefined when optional", async () => {
   const dir = await moduleTempDir();
   await assert.rejects(readZarrArray(dir, "lat"), (e: unknown) => {
