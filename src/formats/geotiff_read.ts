@@ -521,8 +521,8 @@ async function readDeflateFloat32Blocks(
   const values = new Out(width * height);
   const place = (b: number, samples: Float32Array) => {
     const r0 = Math.floor(b / across) * bh, c0 = (b % across) * bw;
-    const cols = Math.min(bw, width - c0);
-    for (let r = 0; r < rowsOf(b) && r0 + r < height; r++) {
+    const cols = Math.min(bw, width - c0), rows = rowsOf(b);
+    for (let r = 0; r < rows && r0 + r < height; r++) {
       const dst = (height - 1 - (r0 + r)) * width + c0; // flipped: TIFF row 0 is the north
       widenRow(values, dst, samples.subarray(r * bw, r * bw + cols), nodata);
     }

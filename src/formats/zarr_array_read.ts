@@ -228,6 +228,7 @@ function plainLayout(meta: ArrayMeta): PlainLayout | undefined {
 /** Chunks up to this size are read synchronously (see {@linkcode readChunk}). */
 const SMALL_CHUNK_BYTES = 64 * 1024;
 
+/** A chunk file's bytes, in a buffer of their own; `undefined` when it was never written. */
 async function readChunk(path: string, expectedBytes: number): Promise<Uint8Array | undefined> {
   try {
     // A small chunk (an axis, a short point array) reads in microseconds, less than an async
@@ -280,12 +281,9 @@ async function readPlain(
           `is ${chunkBytes} bytes, more than the ${MAX_INFLATE_BYTES} a gzip chunk may inflate to`,
       );
     }
-    const bytes = await readChunk(key(idx), chunkBytes);
-    if (bytes === undefined || !gzip) return bytes;
-    // A buffer of its own: it is handed to the worker.
-    const run = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-      ? bytes
-      : bytes.slice();
+    // A buffer of its own (readChunk's always is), so it can be handed to the worker.
+    const run = await readChunk(key(idx), chunkBytes);
+    if (run === undefined || !gzip) return run;
     const lengths = new Uint32Array([run.byteLength]), sizes = new Uint32Array([chunkBytes]);
     try {
       return await inflate("inflate_blocks", { run, lengths, sizes, gzip: true }, pool);

@@ -70,6 +70,7 @@ pub fn inflate_float32_blocks(
     }
     let row_bytes = u64::from(width) * 4;
     let total: u64 = rows.iter().map(|&r| u64::from(r) * row_bytes).sum();
+    // Checked before the sizes are narrowed to u32 (each then fits: at most the bound).
     if total > MAX_RUN_BYTES {
         return Err(BoundaryError::new(format!(
             "a run must inflate to at most {MAX_RUN_BYTES} bytes, got {total}"
@@ -79,9 +80,7 @@ pub fn inflate_float32_blocks(
         .iter()
         .map(|&r| (u64::from(r) * row_bytes) as u32)
         .collect();
-    let mut bytes = vec![0u8; total as usize];
-    let wrapper = if gzip { Wrapper::Gzip } else { Wrapper::Zlib };
-    inflate_run(run, lengths, &sizes, &mut bytes, wrapper)?;
+    let mut bytes = inflate_blocks(run, lengths, &sizes, gzip)?;
     let mut samples = vec![0f32; bytes.len() / 4];
     decode_f32_rows(&mut bytes, width as usize, predictor, &mut samples);
     Ok(samples.into_boxed_slice())
