@@ -156,14 +156,21 @@ function header(hash: string): string {
 }
 
 /**
+ * Exports that are not kernels: the worker calls them itself, and a job naming one is refused
+ * as an unknown kernel. `watch_cancel` points the kernels at the job's cancel flag.
+ */
+const NOT_KERNELS = new Set(["watch_cancel"]);
+
+/**
  * The text of `gam_core_params.ts`: for every `export function name(a: A, b: B): R;` of the
- * wasm-bindgen declarations, its parameter names in call order.
+ * wasm-bindgen declarations but {@linkcode NOT_KERNELS}, its parameter names in call order.
  *
  * @throws {BuildError} when the declarations hold no function (the format changed).
  */
 export function kernelParamsModule(dts: string, hash: string): string {
   const lines: string[] = [];
   for (const m of dts.matchAll(/^export function (\w+)\(([^)]*)\):/gm)) {
+    if (NOT_KERNELS.has(m[1])) continue;
     const names = m[2].trim() === ""
       ? []
       : m[2].split(",").map((p) => p.trim().replace(/[?]?:.*$/s, ""));

@@ -18,6 +18,12 @@ export interface JobMessage {
    * the length of its target, copied by the worker; the reply's value is then `null`.
    */
   scatter?: Float64Array[];
+  /**
+   * The job's cancel flag (element 0 of an `Int32Array` over a `SharedArrayBuffer`; the pool
+   * stores 1 when the job's signal aborts), watched by the kernel while it runs (gam-core's
+   * `watch_cancel`): the long kernels stop at their next check with a "cancelled" error.
+   */
+  cancel?: Int32Array;
 }
 
 /** A worker's reply. */
@@ -31,6 +37,8 @@ export type ReplyMessage =
     message: string;
     /** The wasm instance trapped: the worker must be replaced. */
     fatal: boolean;
+    /** The kernel failed after its cancel flag was set: it stopped on the request. */
+    cancelled?: boolean;
   };
 
 /**

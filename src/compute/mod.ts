@@ -25,6 +25,7 @@
 export { ComputeError } from "./compute_error.ts";
 export { blockRange, STATISTICS_BLOCK, SUMMARY_FIELDS } from "./block_statistics.ts";
 export {
+  CANCEL_GRACE_MS,
   type ComputeJob,
   defaultWorkerCount,
   MAX_WORKERS,

@@ -41,11 +41,15 @@ export type ComputeJob<T extends KernelTable = CoreKernels> = {
  */
 export interface RunOptions {
   /**
-   * Cancels the job: a queued job is dropped, a running one has its worker terminated and
-   * replaced, and the promise rejects at once. Deno 2.9.6 does not stop code that is running
-   * in a terminated worker (it stops the worker's event loop, which a kernel never returns to;
-   * denoland/deno#35657): the kernel runs to its end in the background, so a cancelled kernel
-   * still costs its CPU time, beside the replacement.
+   * Cancels the job, and the promise rejects at once with `signal.reason`. A queued job is
+   * dropped. A running one is asked to stop through shared memory: the long kernels (minimum
+   * curvature, the k-nearest and linear gridders, the Gaussian and median filters, the
+   * spectral transforms) check the request every row, sweep or block of columns and stop
+   * within milliseconds, and their worker takes the next job. A kernel that has not stopped
+   * within {@linkcode CANCEL_GRACE_MS} (one without checks) has its worker terminated and
+   * replaced; Deno 2.9.6 does not stop code running in a terminated worker (only its event
+   * loop, which a kernel never returns to; denoland/deno#35657), so such a kernel still runs
+   * to its end in the background.
    */
   signal?: AbortSignal;
   /**
@@ -54,6 +58,19 @@ export interface RunOptions {
    */
   transfer?: Transferable[];
 }
+
+/**
+ * How long a cancelled job's kernel may take to stop (2,000 ms) before its worker is
+ * terminated and replaced. The kernels that check for cancellation stop within a row or a
+ * sweep (milliseconds); the others are short.
+ *
+ * @example Usage
+ * ```ts
+ * import { CANCEL_GRACE_MS } from "./pool.ts";
+ * CANCEL_GRACE_MS; // 2000
+ * ```
+ */
+export const CANCEL_GRACE_MS = 2_000;
 
 /**
  * Most workers a pool may have (32). Each worker holds its own instance of the wasm core, about
@@ -116,6 +133,10 @@ interface Task {
   scatter?: Float64Array[];
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** The cancel flag the kernel watches (jobs with a signal). */
+  cancel?: Int32Array;
+  /** Cancelled while running: its promise is settled, its worker not yet free. */
+  abandoned?: { grace: ReturnType<typeof setTimeout> };
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -154,6 +175,7 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
   #workerUrl: URL;
   #permissions?: Deno.PermissionOptions;
   #replaced = 0;
+  #stopped = 0;
 
   /**
    * @param options Pool size, worker URL, worker permissions.
@@ -176,9 +198,17 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
     return this.#slots.length;
   }
 
-  /** Number of workers replaced so far because they died, trapped or were cancelled. */
+  /**
+   * Number of workers replaced so far because they died, trapped, or ran a cancelled kernel
+   * that did not stop within {@linkcode CANCEL_GRACE_MS}.
+   */
   get replacedWorkers(): number {
     return this.#replaced;
+  }
+
+  /** Number of cancelled jobs whose kernel stopped on the request, its worker kept. */
+  get stoppedKernels(): number {
+    return this.#stopped;
   }
 
   /**
@@ -215,6 +245,7 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
         reject,
       };
       if (signal) {
+        task.cancel = new Int32Array(new SharedArrayBuffer(4));
         task.onAbort = () => this.#abort(task);
         signal.addEventListener("abort", task.onAbort, { once: true });
       }
@@ -312,6 +343,7 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
           kernel: task.job.kernel,
           args: task.job.args as Record<string, unknown>,
           ...(task.scatter ? { scatter: task.scatter } : {}),
+          ...(task.cancel ? { cancel: task.cancel } : {}),
         };
         try {
           slot.worker.postMessage(msg, task.transfer);
@@ -331,8 +363,16 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
   #onReply(index: number, reply: ReplyMessage): void {
     const slot = this.#slots[index];
     const task = slot.task;
-    if (!task || task.id !== reply.id) return; // reply of a cancelled job
+    if (!task || task.id !== reply.id) return; // reply of a replaced worker's job
     slot.task = null;
+    if (task.abandoned) {
+      // Cancelled while running: already rejected; the worker is free again.
+      clearTimeout(task.abandoned.grace);
+      if (!reply.ok && reply.fatal) this.#replace(index);
+      else if (!reply.ok && reply.cancelled) this.#stopped++;
+      this.#idle();
+      return;
+    }
     this.#settle(task);
     if (reply.ok) {
       task.resolve(reply.value);
@@ -351,7 +391,9 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
     const task = slot.task;
     slot.task = null;
     this.#replace(index);
-    if (task) {
+    if (task?.abandoned) {
+      clearTimeout(task.abandoned.grace);
+    } else if (task) {
       this.#settle(task);
       task.reject(
         new ComputeError(task.job.kernel, `worker died: ${message}`, { workerLost: true }),
@@ -367,8 +409,19 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
     } else {
       const index = this.#slots.findIndex((s) => s.task === task);
       if (index < 0) return;
-      this.#slots[index].task = null;
-      this.#replace(index);
+      // The kernel stops at its next check and the worker replies; the slot stays busy until
+      // then (see #onReply), or until the grace period ends and the worker is replaced.
+      Atomics.store(task.cancel!, 0, 1);
+      const grace = setTimeout(() => {
+        if (this.#slots[index].task !== task) return;
+        this.#slots[index].task = null;
+        this.#replace(index);
+        this.#idle();
+      }, CANCEL_GRACE_MS);
+      task.abandoned = { grace };
+      this.#settle(task);
+      task.reject(task.signal!.reason);
+      return;
     }
     this.#settle(task);
     task.reject(task.signal!.reason);

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  CANCEL_GRACE_MS,
   ComputeError,
+  type ComputeJob,
   type CoreKernels,
   defaultWorkerCount,
   MAX_WORKERS,
@@ -156,25 +158,141 @@ Deno.test("WorkerPool replaces a worker that died and the next job works", async
   assert.equal(out[0], 42);
 });
 
-Deno.test("WorkerPool.run() aborts a running job by replacing its worker", async () => {
+Deno.test("WorkerPool.run() replaces the worker of a cancelled job that does not stop", async () => {
   await using pool = testPool(1);
   const controller = new AbortController();
-  const running = pool.run({ kernel: "__test_busy", args: { ms: 60_000 } }, {
+  // A JavaScript spin never checks its cancel flag: after CANCEL_GRACE_MS its worker is
+  // replaced. (Terminated, it still spins to its end: see RunOptions.signal.)
+  const ms = CANCEL_GRACE_MS + 4_000;
+  const running = pool.run({ kernel: "__test_busy", args: { ms } }, {
     signal: controller.signal,
   });
-  const queued = pool.run({ kernel: "__test_busy", args: { ms: 60_000 } }, {
+  const queued = pool.run({ kernel: "__test_busy", args: { ms } }, {
     signal: controller.signal,
   });
   const reason = new Error("user cancelled");
   controller.abort(reason);
-  await assert.rejects(running, (e) => e === reason);
+  await assert.rejects(running, (e) => e === reason, "rejected at once, not after the grace");
   await assert.rejects(queued, (e) => e === reason);
-  assert.equal(pool.replacedWorkers, 1, "only the busy worker was replaced");
+  assert.equal(pool.replacedWorkers, 0, "the worker is given its grace period");
+  // The next job waits for the replacement worker.
   const out = await pool.run({
     kernel: "__test_double",
     args: { values: new Float64Array([1]) },
   });
   assert.equal(out[0], 2);
+  assert.equal(pool.replacedWorkers, 1, "only the busy worker was replaced");
+  assert.equal(pool.stoppedKernels, 0);
+});
+
+/** Random points in the unit square and a value field, for the gridding kernels. */
+function scattered(n: number): { lon: Float64Array; lat: Float64Array; value: Float64Array } {
+  let seed = 7;
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const lon = new Float64Array(n), lat = new Float64Array(n), value = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    lon[i] = rand();
+    lat[i] = rand();
+    value[i] = Math.sin(6 * lon[i]) * Math.cos(4 * lat[i]);
+  }
+  return { lon, lat, value };
+}
+
+/** A 600 x 500 grid of a smooth field with a few NaN cells. */
+function field(): { grid: Float64Array; nx: number; ny: number } {
+  const nx = 600, ny = 500, grid = new Float64Array(nx * ny);
+  for (let k = 0; k < grid.length; k++) {
+    grid[k] = k % 997 === 0 ? NaN : Math.sin(k / 317) + Math.cos(k / 1231);
+  }
+  return { grid, nx, ny };
+}
+
+Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps its worker", async (t) => {
+  await using pool = new WorkerPool({ size: 1 });
+  // The worker is up before the jobs: the abort below lands while the kernel runs or before
+  // it starts, and either way its first check sees the flag.
+  await pool.run({ kernel: "core_version", args: {} });
+  const pts = scattered(20_000);
+  const spec = new Float64Array([0, 0, 0.002, 0.002, 501, 501]);
+  const { grid, nx, ny } = field();
+  const jobs: [string, ComputeJob][] = [
+    ["minimum curvature", {
+      kernel: "grid_mincurv",
+      args: { ...pts, spec, tension: 0.25, convergence: 1e-300, maxIterations: 1_000_000 },
+    }],
+    ["idw", {
+      kernel: "grid_idw",
+      args: { ...pts, spec, row0: 0, row1: 501, k: 8, power: 2, radius: 0.1, minPoints: 1 },
+    }],
+    ["nearest", {
+      kernel: "grid_nearest",
+      args: { ...pts, spec, row0: 0, row1: 501, radius: 0.1 },
+    }],
+    ["linear", { kernel: "grid_linear", args: { ...pts, spec, row0: 0, row1: 501 } }],
+    ["Gaussian", {
+      kernel: "gaussian_filter",
+      args: { grid, nx, ny, sigmaX: 30, sigmaY: 30, row0: 0, row1: ny },
+    }],
+    ["median", {
+      kernel: "median_filter",
+      args: { grid, nx, ny, size: 31, circular: false, row0: 0, row1: ny },
+    }],
+    ["spectral", {
+      kernel: "fft_filter",
+      args: { grid, nx, ny, dxKm: 1, dyKm: 1, op: "tilt", params: new Float64Array() },
+    }],
+    ["spectral, split by rows", {
+      kernel: "fft_split_rows",
+      args: { grid, nx, ny, part: 0, parts: 2 },
+    }],
+  ];
+  for (const [name, job] of jobs) {
+    await t.step(name, async () => {
+      const stopped = pool.stoppedKernels;
+      const controller = new AbortController();
+      const running = pool.run(job, { signal: controller.signal });
+      const reason = new Error("user cancelled");
+      controller.abort(reason);
+      await assert.rejects(running, (e) => e === reason);
+      // Runs once the worker is free again: once the kernel has stopped.
+      assert.match(await pool.run({ kernel: "core_version", args: {} }), /^\d/);
+      assert.equal(pool.stoppedKernels, stopped + 1, `${name} stopped on the request`);
+      assert.equal(pool.replacedWorkers, 0, "no worker was replaced");
+    });
+  }
+});
+
+Deno.test("WorkerPool.run() stops minimum curvature in the middle of its sweeps", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  await pool.run({ kernel: "core_version", args: {} });
+  // A limit no sweep reaches and a million sweeps per level: minutes of work unless stopped.
+  const job: ComputeJob = {
+    kernel: "grid_mincurv",
+    args: {
+      ...scattered(20_000),
+      spec: new Float64Array([0, 0, 0.001, 0.001, 1001, 1001]),
+      tension: 0.25,
+      convergence: 1e-300,
+      maxIterations: 1_000_000,
+    },
+  };
+  const controller = new AbortController();
+  const running = pool.run(job, { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 300));
+  controller.abort(new Error("stage timeout"));
+  await assert.rejects(running, /stage timeout/);
+  assert.match(await pool.run({ kernel: "core_version", args: {} }), /^\d/);
+  assert.equal(pool.stoppedKernels, 1);
+  assert.equal(pool.replacedWorkers, 0);
+});
+
+Deno.test("WorkerPool refuses watch_cancel as a kernel: the worker calls it itself", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  await assert.rejects(
+    // @ts-expect-error: not a kernel
+    pool.run({ kernel: "watch_cancel", args: { flag: new Int32Array(1) } }),
+    /Unknown kernel "watch_cancel"/,
+  );
 });
 
 Deno.test("WorkerPool.run() rejects at once with an already-aborted signal", async () => {

@@ -54,13 +54,24 @@ function scatterInto(kernel: string, value: unknown, targets: Float64Array[]): v
   }
 }
 
+/** Calls `kernel` with `list`, watching `cancel` (when given) while it runs. */
+function call(kernel: string, list: unknown[], cancel: Int32Array | undefined): unknown {
+  if (cancel === undefined) return kernels[kernel](...list);
+  core.watch_cancel(cancel);
+  try {
+    return kernels[kernel](...list);
+  } finally {
+    core.watch_cancel(undefined);
+  }
+}
+
 self.onmessage = (event: MessageEvent<JobMessage>) => {
-  const { id, kernel, args, scatter } = event.data;
+  const { id, kernel, args, scatter, cancel } = event.data;
   let reply: ReplyMessage;
   try {
     // Throws a TypeError for a name that is not a kernel or options that are not its own.
     const list = kernelArgList(kernel, args);
-    const value = plain(kernels[kernel](...list));
+    const value = plain(call(kernel, list, cancel));
     // The arguments' buffers are this worker's own and, unless the result holds them (a
     // `&mut` slice is copied back into its argument), dead once the kernel has copied them
     // into its memory: freed now, not at a later collection (see releaseBuffer).
@@ -90,6 +101,7 @@ self.onmessage = (event: MessageEvent<JobMessage>) => {
       name: err.name,
       message: err.message,
       fatal: e instanceof WebAssembly.RuntimeError,
+      cancelled: cancel !== undefined && Atomics.load(cancel, 0) !== 0,
     };
   }
   self.postMessage(reply);

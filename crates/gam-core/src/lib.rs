@@ -24,6 +24,7 @@
 pub mod arrays;
 pub mod block_statistics;
 pub mod boundary;
+pub mod cancel;
 pub mod codecs;
 pub mod filters;
 pub mod grid;

@@ -68,6 +68,23 @@ pub fn core_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
+/// Watches `flag` for the kernels this worker runs next (`None`: nothing): they stop with a
+/// "cancelled" error once element 0 is non-zero (see [`crate::cancel`]). The worker calls it
+/// around every job that carries a flag; the pool stores 1 into the flag when the job's
+/// `AbortSignal` fires. WebAssembly only.
+///
+/// ```js
+/// const flag = new Int32Array(new SharedArrayBuffer(4));
+/// core.watch_cancel(flag);
+/// // ... run a kernel; another thread may `Atomics.store(flag, 0, 1)` meanwhile
+/// core.watch_cancel(undefined);
+/// ```
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+pub fn watch_cancel(flag: Option<js_sys::Int32Array>) {
+    crate::cancel::watch(flag);
+}
+
 /// Deliberately traps: a Rust panic, which under `panic = "abort"` becomes a WebAssembly
 /// `unreachable` trap. Exported only with the `test-hooks` cargo feature, which the committed
 /// bundle never enables (the worker pool's trap test uses a real failure instead: an input

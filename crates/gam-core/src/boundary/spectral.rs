@@ -163,7 +163,7 @@ fn split_columns(
         2 * l.ny2 * w,
         "ny2 rows of the part's columns, complex",
     )?;
-    Ok(columns_part(slab, &l, dx_km, dy_km, &op, p, parts))
+    Ok(columns_part(slab, &l, dx_km, dy_km, &op, p, parts)?)
 }
 
 /// Step 2, column part `part` of `parts`: the column slab `part` of every row part in row
@@ -217,7 +217,7 @@ pub fn fft_split_inverse(
         want,
         "the part's rows of every column part, complex",
     )?;
-    Ok(inverse_part(pieces, &l, &op, &plane, q, parts).into_boxed_slice())
+    Ok(inverse_part(pieces, &l, &op, &plane, q, parts)?.into_boxed_slice())
 }
 
 #[cfg(test)]

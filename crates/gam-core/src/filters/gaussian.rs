@@ -194,6 +194,7 @@ pub fn gaussian_filter(
     let mut den = Array1::zeros(nx);
 
     for (i, mut dst) in (row0..row1).zip(out.rows_mut()) {
+        crate::cancel::check()?;
         let lo = i.saturating_sub(ry);
         let hi = (i + ry + 1).min(ny);
         debug_assert!(lo >= first);

@@ -141,6 +141,7 @@ pub fn median_filter(
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     let mut pair = pairs::PairWindow::new(&lin);
     for (i, mut dst) in (row0..row1).zip(out.rows_mut()) {
+        crate::cancel::check()?;
         let interior_row = i >= h && i + h < ny;
         let mut j = 0;
         while j < nx {

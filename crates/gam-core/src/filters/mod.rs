@@ -57,6 +57,8 @@ pub enum FilterError {
         /// Value received.
         size: usize,
     },
+    /// The caller cancelled the job (see [`crate::cancel`]).
+    Cancelled,
 }
 
 impl fmt::Display for FilterError {
@@ -78,11 +80,18 @@ impl fmt::Display for FilterError {
                 f,
                 "Parameter `size` must be an odd number of cells >= 1, received {size}"
             ),
+            Self::Cancelled => write!(f, "{}", crate::cancel::Cancelled),
         }
     }
 }
 
 impl std::error::Error for FilterError {}
+
+impl From<crate::cancel::Cancelled> for FilterError {
+    fn from(_: crate::cancel::Cancelled) -> FilterError {
+        FilterError::Cancelled
+    }
+}
 
 /// Validates the grid (at least one row and one column) and the requested row band.
 pub(crate) fn check_band(

@@ -30,7 +30,7 @@ pub fn distance_to_nearest(
         if let Some(&d2) = best.dist2().first() {
             *v = d2.sqrt();
         }
-    }))
+    })?)
 }
 
 #[cfg(test)]

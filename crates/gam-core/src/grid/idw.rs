@@ -100,7 +100,7 @@ pub fn grid_idw(
             den += w;
         }
         *v = num / den;
-    }))
+    })?)
 }
 
 #[cfg(test)]

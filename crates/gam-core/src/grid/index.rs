@@ -285,16 +285,18 @@ impl PointIndex {
     /// Rows `r0..r1` of `spec`'s nodes, row-major, south first: for each node the query
     /// [`PointIndex::knn`] into `best`, then `node(best, value)` sets the node's value
     /// (NaN unless it does). Rows run south to north and columns west to east, so successive
-    /// queries are neighbours (see `knn`'s re-offer). The loop of every k-nearest kernel.
+    /// queries are neighbours (see `knn`'s re-offer). The loop of every k-nearest kernel;
+    /// [`Cancelled`](crate::cancel::Cancelled) when the job is cancelled (checked per row).
     pub fn query_band(
         &self,
         spec: &GridSpec,
         (r0, r1): (usize, usize),
         best: &mut KBest,
         mut node: impl FnMut(&KBest, &mut f64),
-    ) -> Vec<f64> {
+    ) -> Result<Vec<f64>, crate::cancel::Cancelled> {
         let mut out = vec![f64::NAN; (r1 - r0) * spec.nx];
         for (row, j) in out.chunks_exact_mut(spec.nx).zip(r0..r1) {
+            crate::cancel::check()?;
             let y = spec.lat(j);
             let c = cos_lat(y);
             for (i, v) in row.iter_mut().enumerate() {
@@ -302,7 +304,7 @@ impl PointIndex {
                 node(best, v);
             }
         }
-        out
+        Ok(out)
     }
 
     /// Fills `best` (cleared first) with the nearest points to `(qx, qy)` under

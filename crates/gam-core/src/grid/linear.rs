@@ -71,7 +71,10 @@ pub fn grid_linear(
     drop(std::mem::take(&mut tri.halfedges));
     let mut out = vec![f64::NAN; (r1 - r0) * nx];
     let (j_lo, j_hi) = (r0 as isize, r1 as isize - 1);
-    for t in tri.triangles.chunks_exact(3) {
+    for (n, t) in tri.triangles.chunks_exact(3).enumerate() {
+        if n % 4096 == 0 {
+            crate::cancel::check()?;
+        }
         let (a, b, c) = (t[0], t[1], t[2]);
         let (xa, ya, za) = (pts[a].x, pts[a].y, z[keep[a] as usize]);
         let (xb, yb, zb) = (pts[b].x, pts[b].y, z[keep[b] as usize]);

@@ -50,6 +50,7 @@ use ndarray::{s, Array2, ArrayView1, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 
 use super::block::{group_by_node, NodeGroups};
 use super::{check_points, cos_lat, GridError, GridSpec};
+use crate::cancel::{self, Cancelled};
 use crate::tiering::out_of_line;
 
 /// Parameters of [`grid_mincurv`].
@@ -112,7 +113,7 @@ pub fn grid_mincurv(
 ) -> Result<Array2<f64>, GridError> {
     check_params(lon, lat, z, spec, params)?;
     let data = block_median_xy(lon, lat, z, spec);
-    Ok(solve(data, spec, params, &mut Vec::new()))
+    Ok(solve(data, spec, params, &mut Vec::new())?)
 }
 
 /// [`grid_mincurv`] taking its inputs by value: they are freed right after the block median,
@@ -137,7 +138,7 @@ pub fn grid_mincurv_owned(
     check_params(&lon, &lat, &z, spec, params)?;
     let data = block_median_xy(&lon, &lat, &z, spec);
     drop((lon, lat, z));
-    Ok(solve(data, spec, params, &mut Vec::new()))
+    Ok(solve(data, spec, params, &mut Vec::new())?)
 }
 
 fn check_params(
@@ -175,17 +176,18 @@ fn check_params(
 }
 
 /// Steps 2 and 3 from the block-median data (consumed: the residuals are computed in place);
-/// `sweeps` receives each level's stride and number of sweeps, coarsest first.
+/// `sweeps` receives each level's stride and number of sweeps, coarsest first. Fails only
+/// when the job is cancelled (checked before each sweep).
 fn solve(
     mut data: Vec<Datum>,
     spec: &GridSpec,
     params: MincurvParams,
     sweeps: &mut Vec<(usize, u32)>,
-) -> Array2<f64> {
+) -> Result<Array2<f64>, Cancelled> {
     let (nx, ny) = (spec.nx, spec.ny);
     let t = params.tension;
     if data.is_empty() {
-        return Array2::from_elem((ny, nx), f64::NAN);
+        return Ok(Array2::from_elem((ny, nx), f64::NAN));
     }
     // 2. plane and scale
     let plane = fit_plane(&data);
@@ -218,7 +220,7 @@ fn solve(
             aspect,
             (limit, params.max_iterations),
             sweeps,
-        );
+        )?;
         u.mapv_inplace(|v| v * rms);
         u
     } else {
@@ -228,7 +230,7 @@ fn solve(
     for (j, row) in out.rows_mut().into_iter().enumerate() {
         add_row(row, plane, j as f64);
     }
-    out
+    Ok(out)
 }
 
 type PlaneRowFn = fn(ArrayViewMut1<'_, f64>, [f64; 3], f64);
@@ -374,7 +376,7 @@ fn solve_multigrid(
     aspect: f64,
     (limit, max_iter): (f64, u32),
     sweeps: &mut Vec<(usize, u32)>,
-) -> Array2<f64> {
+) -> Result<Array2<f64>, Cancelled> {
     let mut s = 1usize;
     while (nx.min(ny) - 1).div_ceil(2 * s) >= 3 && (nx.max(ny) - 1) / (2 * s) >= 8 {
         s *= 2;
@@ -396,14 +398,14 @@ fn solve_multigrid(
         if s == 1 {
             // the finest level holds what it needs of the data; the coarser one is done with
             drop((data, nearest, prev));
-            sweeps.push((1, level.iterate(limit, max_iter)));
-            return level.into_interior();
+            sweeps.push((1, level.iterate(limit, max_iter)?));
+            return Ok(level.into_interior());
         }
         // Coarse levels converge further (GMT surface: limit / stride, iterations x stride):
         // their sweeps are cheap, and a better start saves sweeps on the finest grid.
         sweeps.push((
             s,
-            level.iterate(limit / s as f64, max_iter.saturating_mul(s as u32)),
+            level.iterate(limit / s as f64, max_iter.saturating_mul(s as u32))?,
         ));
         prev = Some(level);
         s /= 2;
@@ -575,11 +577,12 @@ impl Level {
     }
 
     /// Gauss-Seidel / SOR sweeps until the largest change is below `limit`; returns the number
-    /// of sweeps.
-    fn iterate(&mut self, limit: f64, max_iter: u32) -> u32 {
+    /// of sweeps, or [`Cancelled`] (checked before each sweep).
+    fn iterate(&mut self, limit: f64, max_iter: u32) -> Result<u32, Cancelled> {
         let n_x = self.n_x;
         let sweep = out_of_line(sweep_row as SweepFn);
         for done in 1..=max_iter {
+            cancel::check()?;
             self.fill_ghosts();
             let mut max_change: f64 = 0.0;
             for j in 0..self.n_y {
@@ -603,10 +606,10 @@ impl Level {
                 max_change = max_change.max(change);
             }
             if max_change < limit {
-                return done;
+                return Ok(done);
             }
         }
-        max_iter
+        Ok(max_iter)
     }
 
     /// The `n_y × n_x` interior (only used at stride 1, where it is the grid), compacted in
@@ -1143,7 +1146,7 @@ mod tests {
                 };
                 let mut sweeps = vec![];
                 let data = block_median_xy(&lon, &lat, &z, &spec);
-                (solve(data, &spec, p, &mut sweeps), sweeps)
+                (solve(data, &spec, p, &mut sweeps).unwrap(), sweeps)
             };
             let (ours, sweeps) = run(0.0, 500);
             let (converged, tight) = run(1e-5 * sd, 100_000);

@@ -89,6 +89,8 @@ pub enum GridError {
         /// Number of grid rows.
         ny: usize,
     },
+    /// The caller cancelled the job (see [`crate::cancel`]).
+    Cancelled,
 }
 
 impl fmt::Display for GridError {
@@ -111,11 +113,18 @@ impl fmt::Display for GridError {
                 f,
                 "row0..row1 must lie within 0..ny with row0 < row1 (got {row0}..{row1}, ny = {ny})"
             ),
+            GridError::Cancelled => write!(f, "{}", crate::cancel::Cancelled),
         }
     }
 }
 
 impl std::error::Error for GridError {}
+
+impl From<crate::cancel::Cancelled> for GridError {
+    fn from(_: crate::cancel::Cancelled) -> GridError {
+        GridError::Cancelled
+    }
+}
 
 /// A regular lon/lat grid of nodes (gridline registration).
 #[derive(Debug, Clone, Copy, PartialEq)]

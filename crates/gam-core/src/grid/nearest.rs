@@ -47,7 +47,7 @@ pub fn grid_nearest(
         if let Some(&id) = best.ids().first() {
             *v = z[id as usize];
         }
-    }))
+    })?)
 }
 
 #[cfg(test)]

@@ -258,7 +258,7 @@ pub fn fft_filter_in_place(
     let fft = Fft2::new(l.nx2, l.ny2);
     let mut spec = {
         let mut rows = PaddedRows::new(grid.view(), &l);
-        fft.forward_rows(|r, row| rows.fill(r, row))
+        fft.forward_rows(|r, row| rows.fill(r, row))?
     };
     let mut extra: Vec<Vec<Complex64>> = (1..transfers.len())
         .map(|_| vec![Complex64::new(0.0, 0.0); spec.len()])
@@ -267,7 +267,7 @@ pub fn fft_filter_in_place(
     let keep = l.bottom..l.bottom + ny;
     fft.columns(&mut spec, &mut extra, keep.clone(), |t, c, col| {
         mult.apply(t, c, col)
-    });
+    })?;
     // The c2r of each kept row of each output, cropped: the result row, written over the
     // grid's row (the plane added back when the operator passes DC; total gradient and tilt
     // combined).
@@ -278,6 +278,7 @@ pub fn fft_filter_in_place(
     let mut scratch = fft.inverse_scratch();
     let crop = l.left..l.left + nx;
     for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
+        crate::cancel::check()?;
         let r = keep.start + i;
         for (t, row) in back.iter_mut().enumerate() {
             let s = if t == 0 { &mut spec } else { &mut extra[t - 1] };

@@ -28,6 +28,8 @@ use std::{ops::Range, sync::Arc};
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{num_complex::Complex64, Fft, FftPlanner};
 
+use crate::cancel::{self, Cancelled};
+
 /// Columns per block of the column stage (16 columns of 4608 rows: 1.2 MB).
 pub const COLS: usize = 16;
 
@@ -75,16 +77,23 @@ impl Fft2 {
 
     /// Row stage: `fill(r, row)` writes padded row `r` (`nx2` values) into a scratch row,
     /// which is transformed into row `r` of the returned `ny2 × nc` row spectrum.
-    pub fn forward_rows(&self, mut fill: impl FnMut(usize, &mut [f64])) -> Vec<Complex64> {
+    ///
+    /// # Errors
+    /// [`Cancelled`] when the job is cancelled (checked before each row).
+    pub fn forward_rows(
+        &self,
+        mut fill: impl FnMut(usize, &mut [f64]),
+    ) -> Result<Vec<Complex64>, Cancelled> {
         let nc = self.nc();
         let mut spec = vec![ZERO; self.ny2 * nc];
         let mut row = vec![0.0; self.nx2];
         let mut scratch = self.r2c.make_scratch_vec();
         for (r, out) in spec.chunks_exact_mut(nc).enumerate() {
+            cancel::check()?;
             fill(r, &mut row);
             self.forward_row(&mut row, out, &mut scratch);
         }
-        spec
+        Ok(spec)
     }
 
     /// r2c of one padded row (`nx2` values, used as scratch) into `out` (`nc` values);
@@ -106,20 +115,26 @@ impl Fft2 {
     /// `weight(t, column, values)` (to multiply by a transfer function), transformed back,
     /// and its rows `keep` are written into `spec` (`t = 0`) or `extra[t - 1]` (same
     /// shape). Rows outside `keep` are left as they were.
+    ///
+    /// # Errors
+    /// [`Cancelled`] when the job is cancelled (checked before each block of [`COLS`]).
     pub fn columns(
         &self,
         spec: &mut [Complex64],
         extra: &mut [Vec<Complex64>],
         keep: Range<usize>,
         weight: impl FnMut(usize, usize, &mut [Complex64]),
-    ) {
-        self.column_range(spec, self.nc(), 0, extra, keep, weight);
+    ) -> Result<(), Cancelled> {
+        self.column_range(spec, self.nc(), 0, extra, keep, weight)
     }
 
     /// [`Fft2::columns`] on a slab of the row spectrum: `spec` holds `ny2` rows of `nc`
     /// values, columns `col0..col0 + nc` of the whole half spectrum (`weight` receives the
     /// whole spectrum's column index). The same plans and arithmetic per column as
     /// [`Fft2::columns`], so each column's result is bit-identical to it.
+    ///
+    /// # Errors
+    /// As [`Fft2::columns`].
     pub fn column_range(
         &self,
         spec: &mut [Complex64],
@@ -128,7 +143,7 @@ impl Fft2 {
         extra: &mut [Vec<Complex64>],
         keep: Range<usize>,
         mut weight: impl FnMut(usize, usize, &mut [Complex64]),
-    ) {
+    ) -> Result<(), Cancelled> {
         let ny2 = self.ny2;
         let outputs = 1 + extra.len();
         let mut cols = vec![ZERO; COLS * ny2];
@@ -140,6 +155,7 @@ impl Fft2 {
         let mut fs = vec![ZERO; self.fwd.get_inplace_scratch_len()];
         let mut is = vec![ZERO; self.inv.get_inplace_scratch_len()];
         for c0 in (0..nc).step_by(COLS) {
+            cancel::check()?;
             let bw = COLS.min(nc - c0);
             let cols = &mut cols[..bw * ny2];
             gather(spec, nc, c0, cols, ny2);
@@ -160,24 +176,30 @@ impl Fft2 {
                 scatter(buf, ny2, dst, nc, c0, keep.clone());
             }
         }
+        Ok(())
     }
 
     /// Row inverse: c2r of rows `rows` of `spec` (`ny2 × nc`, modified: the imaginary parts
     /// of the `kx = 0` and Nyquist columns are zeroed), each handed to `sink(r, row)` as
     /// `nx2` values, in increasing `r`.
+    ///
+    /// # Errors
+    /// [`Cancelled`] when the job is cancelled (checked before each row).
     pub fn inverse_rows(
         &self,
         spec: &mut [Complex64],
         rows: Range<usize>,
         mut sink: impl FnMut(usize, &[f64]),
-    ) {
+    ) -> Result<(), Cancelled> {
         let nc = self.nc();
         let mut out = vec![0.0; self.nx2];
         let mut scratch = self.inverse_scratch();
         for r in rows {
+            cancel::check()?;
             self.inverse_row(&mut spec[r * nc..(r + 1) * nc], &mut out, &mut scratch);
             sink(r, &out);
         }
+        Ok(())
     }
 
     /// The c2r of one row of [`Fft2::inverse_rows`]: `inp` (`nc` values, modified: the
@@ -248,7 +270,9 @@ mod tests {
             .collect();
         let f = Fft2::new(nx2, ny2);
         let nc = f.nc();
-        let mut spec = f.forward_rows(|r, row| row.copy_from_slice(&g[r * nx2..(r + 1) * nx2]));
+        let mut spec = f
+            .forward_rows(|r, row| row.copy_from_slice(&g[r * nx2..(r + 1) * nx2]))
+            .unwrap();
         // Check the spectrum inside the column stage (identity weight), then invert.
         let tau = std::f64::consts::TAU;
         let mut seen = 0;
@@ -265,12 +289,14 @@ mod tests {
                 assert!((got - want).norm() < 1e-9);
             }
             seen += 1;
-        });
+        })
+        .unwrap();
         assert_eq!(seen, nc);
         let mut back = vec![0.0; nx2 * ny2];
         f.inverse_rows(&mut spec, 0..ny2, |r, row| {
             back[r * nx2..(r + 1) * nx2].copy_from_slice(row)
-        });
+        })
+        .unwrap();
         for (a, b) in back.iter().zip(&g) {
             assert!((a / (nx2 * ny2) as f64 - b).abs() < 1e-12);
         }

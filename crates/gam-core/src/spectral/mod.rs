@@ -69,6 +69,8 @@ pub enum SpectralError {
     },
     /// The grid has no valid cell.
     AllNan,
+    /// The caller cancelled the job (see [`crate::cancel`]).
+    Cancelled,
 }
 
 impl fmt::Display for SpectralError {
@@ -94,8 +96,15 @@ impl fmt::Display for SpectralError {
                  total-gradient, tilt, rtp; received \"{op}\""
             ),
             Self::AllNan => write!(f, "Parameter `grid` has no valid (non-NaN) cell"),
+            Self::Cancelled => write!(f, "{}", crate::cancel::Cancelled),
         }
     }
 }
 
 impl std::error::Error for SpectralError {}
+
+impl From<crate::cancel::Cancelled> for SpectralError {
+    fn from(_: crate::cancel::Cancelled) -> SpectralError {
+        SpectralError::Cancelled
+    }
+}

@@ -127,6 +127,7 @@ pub fn rows_part(
     let mut full = vec![Complex64::new(0.0, 0.0); nc];
     let mut scratch = fft.row_scratch();
     for (ri, r) in mine.enumerate() {
+        crate::cancel::check()?;
         padded.fill(r, &mut row);
         fft.forward_row(&mut row, &mut full, &mut scratch);
         for cols in &slabs {
@@ -146,6 +147,9 @@ pub fn rows_part(
 /// the slab's columns, complex, row-major, interleaved. Returned as a buffer and the range
 /// of it that holds them: with one output they are the kept rows of `slab` itself, in place.
 ///
+/// # Errors
+/// [`SpectralError::Cancelled`] when the job is cancelled.
+///
 /// # Panics
 /// When `slab` does not hold `2 · ny2 · width` values.
 pub fn columns_part(
@@ -156,7 +160,7 @@ pub fn columns_part(
     op: &Op,
     p: usize,
     parts: usize,
-) -> (Vec<f64>, Range<usize>) {
+) -> Result<(Vec<f64>, Range<usize>), SpectralError> {
     let fft = plans(l);
     let cols = part(fft.nc(), parts, p);
     let w = cols.len();
@@ -177,10 +181,10 @@ pub fn columns_part(
         &mut extra,
         keep.clone(),
         |t, c, col| mult.apply(t, c, col),
-    );
+    )?;
     if extra.is_empty() {
         // Row pieces in order are the kept rows in order.
-        return (slab, 2 * keep.start * w..2 * keep.end * w);
+        return Ok((slab, 2 * keep.start * w..2 * keep.end * w));
     }
     let mut out = vec![0.0; 2 * transfers.len() * l.ny * w];
     let mut at = 0;
@@ -199,13 +203,16 @@ pub fn columns_part(
         }
     }
     let n = out.len();
-    (out, 0..n)
+    Ok((out, 0..n))
 }
 
 /// Step 2: data rows `part(ny, parts, q)` of the result, from `pieces` (the row pieces `q`
 /// of [`columns_part`]'s parts in column order), `nx` values per row: c2r, crop, total
 /// gradient or tilt combined, `plane` added back when `op` passes DC (as
 /// [`super::apply::fft_filter`]). Holes are not restored (the caller sets them to NaN).
+///
+/// # Errors
+/// [`SpectralError::Cancelled`] when the job is cancelled.
 ///
 /// # Panics
 /// When `pieces` does not hold `2 · outputs · rows · nc` values.
@@ -216,7 +223,7 @@ pub fn inverse_part(
     plane: &Plane,
     q: usize,
     parts: usize,
-) -> Vec<f64> {
+) -> Result<Vec<f64>, SpectralError> {
     let fft = plans(l);
     let nc = fft.nc();
     let rows = part(l.ny, parts, q);
@@ -235,6 +242,7 @@ pub fn inverse_part(
     let mut real = vec![vec![0.0; l.nx2]; outputs];
     let mut scratch = fft.inverse_scratch();
     for i in 0..nr {
+        crate::cancel::check()?;
         for (t, back) in real.iter_mut().enumerate() {
             // Row i of output t: from each column part's piece (`outputs` blocks of
             // `nr × width`, after those of the parts before it).
@@ -262,7 +270,7 @@ pub fn inverse_part(
             out.extend((0..l.nx).map(|j| gradient_combination(tilt, x[j], y[j], z[j])));
         }
     }
-    out
+    Ok(out)
 }
 
 /// The whole pipeline through the pieces above, `parts` parts, in one call: what the worker
@@ -303,10 +311,10 @@ pub fn fft_filter_in_parts(
                         .copied()
                 })
                 .collect();
-            let (buf, range) = columns_part(slab, &l, dx_km, dy_km, op, p, parts);
-            buf[range].to_vec()
+            let (buf, range) = columns_part(slab, &l, dx_km, dy_km, op, p, parts)?;
+            Ok(buf[range].to_vec())
         })
-        .collect();
+        .collect::<Result<_, SpectralError>>()?;
     let mut out = Vec::with_capacity(nx * ny);
     for q in 0..parts {
         let rows = part(ny, parts, q);
@@ -319,7 +327,7 @@ pub fn fft_filter_in_parts(
                     .copied()
             })
             .collect();
-        out.extend(inverse_part(&pieces, &l, op, &plane, q, parts));
+        out.extend(inverse_part(&pieces, &l, op, &plane, q, parts)?);
     }
     let mut out = Array2::from_shape_vec((ny, nx), out).expect("ny rows of nx values");
     Zip::from(&mut out).and(grid).for_each(|o, &z| {
