@@ -7,13 +7,23 @@
  * parsing included, and the load average. A benchmark, not a test: it never fails on the
  * numbers.
  *
+ * The survey: by default the Rio aeromagnetic readings (`rio-magnetic.csv.gz`, found or fetched
+ * by src/datasets) in the README example's bbox. `--survey PATH` takes any other delimited
+ * table (plain or gzip; header row, as `gam grid --input` reads it) of readings in longitude and
+ * latitude (degrees, EPSG:4326): `--columns X,Y,Z` names its longitude, latitude and value
+ * columns, `--line COLS` the column or columns (comma-separated, joined) that name each
+ * reading's line, and `--bbox W,S,E,N` the region (default: the readings' extent).
+ *
  * Splits (`--split`, comma-separated, default all three):
- * - `readings`: the Rio aeromagnetic readings (`rio-magnetic.csv.gz`, found or fetched by
- *   src/datasets) in the README example's bbox, 10% held back at random (fixed seed). Held-back
- *   readings lie on the flight lines, where the surface is pinned by their neighbours.
- * - `lines`: the same readings with whole flight lines held back: every fourth line of type
- *   LINE, ordered across the lines (by mean longitude for north-south lines, else latitude).
- *   This measures the surface between lines, which the `readings` split does not see.
+ * - `readings`: the survey's readings in the bbox, 10% held back at random (fixed seed).
+ *   Held-back readings lie on the flight lines, where the surface is pinned by their
+ *   neighbours.
+ * - `lines`: the same readings with whole flight lines held back: every fourth flight line,
+ *   ordered across the lines. Flight lines are told from tie lines by their direction, not by
+ *   their names: each line's direction is the principal axis of its readings (in metres), the
+ *   survey's is the readings-weighted mean of those (axial, as 2θ), and the lines within 30° of
+ *   it are the flight lines (on Rio: its 84 `LINE`s, not its `TIE`s). This measures the surface
+ *   between lines, which the `readings` split does not see. Needs `--line`.
  * - `synthetic`: parallel north-south lines `--gaps` nodes apart (default 5,10,20), read every
  *   0.2 node along the line, slightly wavy, with east-west tie lines ten gaps apart, of a known
  *   smooth field plus 0.5 of seeded noise; the error against the field at every node and at
@@ -21,6 +31,7 @@
  *
  *   deno task bench:grid-holdout [--spacing DEG] [--split readings,lines,synthetic]
  *                                [--gaps 5,10,20] [--runs N]
+ *                                [--survey PATH --columns X,Y,Z [--line COLS] [--bbox W,S,E,N]]
  *
  * `--runs N` (default 1) runs each command N times, keeping the least wall and CPU time.
  *
@@ -28,12 +39,14 @@
  */
 import { parseArgs } from "node:util";
 import { readGrid, readTable } from "../src/formats/mod.ts";
+import { type Bbox, checkBbox, parseBbox } from "../src/contracts/mod.ts";
 import { fetchDataset } from "../src/datasets/mod.ts";
 import { mulberry32 } from "../src/plugins/in_process.ts";
 import { bestOf, type Measure, measure } from "./_measure.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
-const [W, S, E, N] = [-42.6, -22.5, -41.9, -22.0];
+/** The README example's region of the Rio survey. */
+const RIO_BBOX: Bbox = [-42.6, -22.5, -41.9, -22.0];
 const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
@@ -41,11 +54,14 @@ const { values: flags } = parseArgs({
     split: { type: "string", default: "readings,lines,synthetic" },
     gaps: { type: "string", default: "5,10,20" },
     runs: { type: "string", default: "1" },
+    survey: { type: "string" },
+    columns: { type: "string" },
+    line: { type: "string" },
+    bbox: { type: "string" },
   },
 });
 const D = Number(flags.spacing);
 const RUNS = Math.max(1, Math.floor(Number(flags.runs)) || 1);
-const NX = Math.round((E - W) / D) + 1, NY = Math.round((N - S) / D) + 1;
 const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 
 /** A point where the truth is known: lon, lat, value. */
@@ -71,24 +87,109 @@ function bilinear(values: ArrayLike<number>, x: number, y: number): number {
     (1 - a) * b * at(i, j + 1) + a * b * at(i + 1, j + 1);
 }
 
-async function rioSplits(want: Set<string>): Promise<Split[]> {
-  const path = await fetchDataset("rio-magnetic.csv.gz");
-  const table = await readTable(path, {
-    columns: ["longitude", "latitude", "total_field_anomaly_nt"],
-  });
+/** The readings of the survey (`--survey`, or Rio), with each reading's line when known. */
+interface Survey {
+  name: string;
+  lon: Float64Array;
+  lat: Float64Array;
+  z: Float64Array;
+  /** Per reading, the index of its line in `lineNames`. */
+  lines?: { codes: Int32Array; names: string[] };
+  bbox: Bbox;
+}
+
+/** Refuses the command line with `message` (exit 2). */
+function usage(message: string): never {
+  console.error(`bench:grid-holdout: ${message}`);
+  Deno.exit(2);
+}
+
+async function loadSurvey(): Promise<Survey> {
+  const rio = flags.survey === undefined;
+  const path = flags.survey ?? await fetchDataset("rio-magnetic.csv.gz");
+  const columns = (flags.columns ?? (rio ? "longitude,latitude,total_field_anomaly_nt" : ""))
+    .split(",").map((c) => c.trim()).filter(Boolean);
+  if (columns.length !== 3) {
+    usage(`--columns must name 3 columns (longitude, latitude, value), got "${flags.columns}"`);
+  }
+  const lineColumns = (flags.line ?? (rio ? "line_type,line_number" : "")).split(",")
+    .map((c) => c.trim()).filter(Boolean);
+  let bbox: Bbox | undefined = rio ? RIO_BBOX : undefined;
+  if (flags.bbox !== undefined) {
+    try {
+      bbox = parseBbox(flags.bbox, "--bbox");
+    } catch (e) {
+      usage((e as Error).message);
+    }
+  }
+  const table = await readTable(path, { columns, textColumns: lineColumns });
   const [lon, lat, z] = table.columns;
-  // the line of each reading ("LINE:2902", "TIE:..."): text columns, which readTable does not read
-  const text = await new Response(
-    (await Deno.open(path)).readable.pipeThrough(new DecompressionStream("gzip")),
-  ).text();
-  const [header, ...body] = text.trimEnd().split("\n");
-  const names = header.split(",");
-  const [type, number] = [names.indexOf("line_type"), names.indexOf("line_number")];
-  const ids = body.map((r) => {
-    const f = r.split(",");
-    return `${f[type]}:${f[number]}`;
-  });
-  if (ids.length !== lon.length) throw new Error("rio-magnetic: rows and line ids differ");
+  let lines: Survey["lines"];
+  if (lineColumns.length > 0) {
+    // One line per distinct combination of the line columns' values ("LINE:2902").
+    const byName = new Map<string, number>();
+    const codes = new Int32Array(table.rows);
+    for (let r = 0; r < table.rows; r++) {
+      const name = table.text.map((t) => t.names[t.codes[r]]).join(":");
+      let code = byName.get(name);
+      if (code === undefined) byName.set(name, code = byName.size);
+      codes[r] = code;
+    }
+    lines = { codes, names: [...byName.keys()] };
+  }
+  if (bbox === undefined) {
+    let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (let i = 0; i < lon.length; i++) {
+      w = Math.min(w, lon[i]), e = Math.max(e, lon[i]);
+      s = Math.min(s, lat[i]), n = Math.max(n, lat[i]);
+    }
+    bbox = checkBbox([w, s, e, n], `the extent of ${path}`);
+  }
+  const name = rio ? "Rio" : path.replace(/^.*\//, "");
+  return { name, lon, lat, z, lines, bbox };
+}
+
+/**
+ * The flight lines of `survey` among the readings `inside`: the lines whose direction lies
+ * within 30° of the survey's (see the module doc), each with its position across the lines.
+ */
+function flightLines(survey: Survey, inside: number[]): Map<number, number> {
+  const { lon, lat, lines } = survey;
+  const kx = Math.cos(((S + N) / 2) * Math.PI / 180); // degrees of longitude to "metres"
+  // per line: n, Σx, Σy, Σxx, Σyy, Σxy
+  const sums = new Map<number, number[]>();
+  for (const i of inside) {
+    const c = lines!.codes[i];
+    const s = sums.get(c) ?? [0, 0, 0, 0, 0, 0];
+    const x = lon[i] * kx, y = lat[i];
+    s[0]++, s[1] += x, s[2] += y, s[3] += x * x, s[4] += y * y, s[5] += x * y;
+    sums.set(c, s);
+  }
+  const axis = new Map<number, { angle: number; x: number; y: number }>();
+  let c2 = 0, s2 = 0;
+  for (const [code, [n, sx, sy, sxx, syy, sxy]] of sums) {
+    if (n < 2) continue;
+    const [x, y] = [sx / n, sy / n];
+    const [vxx, vyy, vxy] = [sxx / n - x * x, syy / n - y * y, sxy / n - x * y];
+    const angle = 0.5 * Math.atan2(2 * vxy, vxx - vyy); // principal axis, from east
+    axis.set(code, { angle, x, y });
+    c2 += n * Math.cos(2 * angle), s2 += n * Math.sin(2 * angle);
+  }
+  const survey2 = Math.atan2(s2, c2); // the survey's direction, doubled
+  // Across the lines: by mean longitude for lines nearer north-south, else by mean latitude
+  // (segments of one flight line keep their order along it).
+  const northSouth = Math.abs(Math.sin(survey2 / 2)) >= Math.SQRT1_2;
+  const out = new Map<number, number>();
+  for (const [code, { angle, x, y }] of axis) {
+    // The axial difference: 2θ apart by less than 60° is θ apart by less than 30°.
+    if (Math.cos(2 * angle - survey2) < Math.cos(Math.PI / 3)) continue;
+    out.set(code, northSouth ? x : y);
+  }
+  return out;
+}
+
+function surveySplits(survey: Survey, want: Set<string>): Split[] {
+  const { lon, lat, z } = survey;
   const inside: number[] = [];
   for (let i = 0; i < lon.length; i++) {
     if (lon[i] >= W && lon[i] <= E && lat[i] >= S && lat[i] <= N) inside.push(i);
@@ -98,7 +199,11 @@ async function rioSplits(want: Set<string>): Promise<Split[]> {
   if (want.has("readings")) {
     let seed = 4242;
     const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
-    const split: Split = { name: "Rio, 10% of readings held back", train: [], known: [] };
+    const split: Split = {
+      name: `${survey.name}, 10% of readings held back`,
+      train: [],
+      known: [],
+    };
     for (const i of inside) {
       if (random() < 0.1) split.known.push([lon[i], lat[i], z[i]]);
       else split.train.push(row(i));
@@ -106,28 +211,18 @@ async function rioSplits(want: Set<string>): Promise<Split[]> {
     out.push(split);
   }
   if (want.has("lines")) {
-    // every fourth flight line (type LINE), ordered across the lines
-    const sums = new Map<string, [number, number, number, number, number, number]>();
-    for (const i of inside) {
-      if (!ids[i].startsWith("LINE:")) continue;
-      const s = sums.get(ids[i]) ?? [0, 0, 0, Infinity, -Infinity, 0];
-      s[0] += lon[i], s[1] += lat[i], s[2]++;
-      s[3] = Math.min(s[3], lat[i]), s[4] = Math.max(s[4], lat[i]);
-      sums.set(ids[i], s);
-    }
-    const latExtent = [...sums.values()].reduce((a, s) => a + s[4] - s[3], 0);
-    const northSouth = latExtent / sums.size > 0.5 * (N - S) * 0.5;
-    const order = [...sums.entries()].sort((a, b) =>
-      northSouth ? a[1][0] / a[1][2] - b[1][0] / b[1][2] : a[1][1] / a[1][2] - b[1][1] / b[1][2]
-    );
-    const heldLines = new Set(order.filter((_, k) => k % 4 === 2).map(([id]) => id));
+    if (survey.lines === undefined) usage("the lines split needs --line (the line columns)");
+    // every fourth flight line, ordered across the lines
+    const across = flightLines(survey, inside);
+    const order = [...across.entries()].sort((a, b) => a[1] - b[1]);
+    const held = new Set(order.filter((_, k) => k % 4 === 2).map(([code]) => code));
     const split: Split = {
-      name: `Rio, ${heldLines.size} of ${order.length} flight lines held back`,
+      name: `${survey.name}, ${held.size} of ${order.length} flight lines held back`,
       train: [],
       known: [],
     };
     for (const i of inside) {
-      if (heldLines.has(ids[i])) split.known.push([lon[i], lat[i], z[i]]);
+      if (held.has(survey.lines!.codes[i])) split.known.push([lon[i], lat[i], z[i]]);
       else split.train.push(row(i));
     }
     out.push(split);
@@ -192,7 +287,10 @@ function syntheticSplit(gap: number): Split {
 const best = (run: () => Promise<Measure>) => bestOf(RUNS, run);
 
 const want = new Set(flags.split.split(",").map((s) => s.trim()));
-const splits = await rioSplits(want);
+const survey = await loadSurvey();
+const [W, S, E, N] = survey.bbox;
+const NX = Math.round((E - W) / D) + 1, NY = Math.round((N - S) / D) + 1;
+const splits = surveySplits(survey, want);
 if (want.has("synthetic")) {
   for (const g of flags.gaps.split(",").map(Number)) splits.push(syntheticSplit(g));
 }
