@@ -137,6 +137,18 @@ Deno.test("WorkerPool replaces a worker whose wasm instance trapped", async () =
   );
   assert.equal(pool.replacedWorkers, 1);
   assert.match(await pool.run({ kernel: "core_version", args: {} }), /^\d/);
+  // The same with a signal, whose cancel flag the worker watches around the kernel: the trap's
+  // RuntimeError is what the pool sees (the worker is replaced), not a failure to unwatch.
+  const again = new Float64Array(2 ** 28);
+  await assert.rejects(
+    pool.run({ kernel: "outliers_zscore", args: { values: again, threshold: 3 } }, {
+      transfer: [again.buffer],
+      signal: new AbortController().signal,
+    }),
+    (e: unknown) => e instanceof ComputeError && e.workerLost && /unreachable/.test(e.message),
+  );
+  assert.equal(pool.replacedWorkers, 2);
+  assert.match(await pool.run({ kernel: "core_version", args: {} }), /^\d/);
 });
 
 Deno.test("WorkerPool replaces a worker that died and the next job works", async () => {

@@ -61,7 +61,11 @@ function call(kernel: string, list: unknown[], cancel: Int32Array | undefined): 
   try {
     return kernels[kernel](...list);
   } finally {
-    core.watch_cancel(undefined);
+    try {
+      core.watch_cancel(undefined);
+    } catch {
+      // Only after a trap, whose RuntimeError propagates (the pool replaces this worker).
+    }
   }
 }
 
