@@ -236,16 +236,22 @@ export async function readTable(path: string, options: ReadTableOptions): Promis
   const reader = new ChunkedTable(path, options, parse_table_columns, gzip ? 0 : size);
   let pending: Uint8Array[] = [];
   let pendingLength = 0;
+  /** The first `end` pending bytes, after the reader's prefix, in one buffer (one copy). */
   const take = (end: number) => {
-    const all = new Uint8Array(pendingLength);
-    let at = 0;
+    const prefix = reader.prefix;
+    const all = new Uint8Array(prefix.length + end);
+    all.set(prefix);
+    let at = prefix.length;
+    const left: Uint8Array[] = [];
     for (const p of pending) {
-      all.set(p, at);
-      at += p.length;
+      const n = Math.min(p.length, all.length - at);
+      if (n > 0) all.set(n === p.length ? p : p.subarray(0, n), at);
+      at += n;
+      if (n < p.length) left.push(p.subarray(n));
     }
-    pending = end < all.length ? [all.subarray(end)] : [];
-    pendingLength = all.length - end;
-    return all.subarray(0, end);
+    pending = left;
+    pendingLength -= end;
+    return all;
   };
   try {
     for await (const piece of stream) {
@@ -271,8 +277,9 @@ const DEFAULT_CHUNK_BYTES = 16 << 20;
 /**
  * A table read chunk by chunk (each ends after a newline): the first chunk is parsed as a
  * table of its own (header, delimiter and columns decided there), every later one with the
- * header line put in front of it, its line numbers shifted and its text columns' dictionaries
- * merged into the whole table's. Columns grow into arrays sized from the file size.
+ * header line put in front of it (by the caller, see {@linkcode ChunkedTable.prefix}), its line
+ * numbers shifted and its text columns' dictionaries merged into the whole table's. Columns
+ * grow into arrays sized from the file size.
  */
 class ChunkedTable {
   #first: Table | undefined;
@@ -289,7 +296,19 @@ class ChunkedTable {
     readonly size: number,
   ) {}
 
-  add(bytes: Uint8Array): void {
+  /**
+   * What the next chunk passed to {@linkcode ChunkedTable.add} must start with: the header
+   * line after the first chunk (when the table has one), else nothing.
+   */
+  get prefix(): Uint8Array {
+    return this.#headerLine ?? NO_BYTES;
+  }
+
+  /** Parses the next chunk: {@linkcode ChunkedTable.prefix}, then whole lines of the file. */
+  add(chunk: Uint8Array): void {
+    const head = this.#headerLine;
+    // The chunk's own lines, without the prefix: what the line numbers count.
+    const bytes = head ? chunk.subarray(head.length) : chunk;
     let t: Table | undefined;
     if (this.#first === undefined) {
       t = parseWith(bytes, this.file, this.options, this.fast);
@@ -301,10 +320,8 @@ class ChunkedTable {
       }
       this.#dicts = t.text.map(() => new LineDictionary());
     } else {
-      const head = this.#headerLine;
-      const text = head ? concatBytes(head, bytes) : bytes;
       try {
-        t = parseWith(text, this.file, {
+        t = parseWith(chunk, this.file, {
           ...this.options,
           delimiter: this.#first.delimiter,
           header: head !== null,
@@ -319,7 +336,10 @@ class ChunkedTable {
         if (!(e instanceof TableError && /no data rows/.test(e.message))) throw e;
       }
     }
-    for (let i = bytes.indexOf(NL); i >= 0; i = bytes.indexOf(NL, i + 1)) this.#linesBefore++;
+    // A plain loop: `indexOf` per line costs a call per line (75 ms against 40 ms for 66 MB).
+    let lines = 0;
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === NL) lines++;
+    this.#linesBefore += lines;
     if (t !== undefined) this.#append(t, bytes.length);
   }
 
@@ -357,8 +377,10 @@ class ChunkedTable {
       throw new TableError(this.file, "file is empty (no header and no data rows)");
     }
     const rows = this.#rows;
+    // The columns are sized from the file size with 2% to spare: a view keeps up to 1/16
+    // unused (copying four columns of 2.1 million rows took 48 ms), a copy frees more.
     const trim = <A extends Float64Array | Int32Array>(a: A): A =>
-      (a.length - rows <= a.length / 64 ? a.subarray(0, rows) : a.slice(0, rows)) as A;
+      (a.length - rows <= a.length / 16 ? a.subarray(0, rows) : a.slice(0, rows)) as A;
     return {
       ...first,
       columns: this.#columns.map(trim),
@@ -372,12 +394,7 @@ class ChunkedTable {
   }
 }
 
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * The gam-core fast path (`parse_table_columns`): parses the data rows (bytes after the header)
