@@ -107,6 +107,28 @@ export function gam(args: string[], env: Record<string, string> = {}): Promise<G
 }
 
 /**
+ * Runs `deno task -q <name> <args>` from the repository root (a benchmark or script the README
+ * documents as a task) and waits for it.
+ *
+ * @param name The task, e.g. `"bench:regress"`.
+ * @param args Its arguments.
+ *
+ * For example `(await denoTask("bench:grid-holdout", ["--split", "readings"])).stdout`; used by
+ * tests/bench/.
+ */
+export function denoTask(name: string, args: string[]): Promise<GamRun> {
+  return collect(
+    new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", name, ...args],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  );
+}
+
+/**
  * Whether `path` exists.
  *
  * For example `await exists("/nonexistent")` is `false`; used by tests/config/examples_test.ts.

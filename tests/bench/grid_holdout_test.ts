@@ -6,19 +6,9 @@
  * and that both tools grid and are scored. It asserts no time and no RMS ratio.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "../_gam_cli.ts";
+import { denoTask } from "../_gam_cli.ts";
 
-async function holdout(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "scripts/bench_grid_holdout.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const holdout = (...args: string[]) => denoTask("bench:grid-holdout", args);
 
 /** 20 east-west lines 0.01° apart, read every 0.0005°, and 3 north-south ties, as CSV. */
 function survey(): { text: string; rows: number; perLine: number[] } {

@@ -7,19 +7,9 @@
  * naming every gated entry, and against one a thousand times looser must pass.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "../_gam_cli.ts";
+import { denoTask, ROOT } from "../_gam_cli.ts";
 
-async function regress(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "bench:regress", "--quick", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const regress = (...args: string[]) => denoTask("bench:regress", ["--quick", ...args]);
 
 Deno.test({
   name: "bench:regress --quick measures every entry beside its reference and judges them",
