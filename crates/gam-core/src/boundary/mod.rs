@@ -68,17 +68,12 @@ pub fn core_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
-/// Watches `flag` for the kernels this worker runs next (`None`: nothing): they stop with a
-/// "cancelled" error once element 0 is non-zero (see [`crate::cancel`]). The worker calls it
-/// around every job that carries a flag; the pool stores 1 into the flag when the job's
-/// `AbortSignal` fires. WebAssembly only.
-///
-/// ```js
-/// const flag = new Int32Array(new SharedArrayBuffer(4));
-/// core.watch_cancel(flag);
-/// // ... run a kernel; another thread may `Atomics.store(flag, 0, 1)` meanwhile
-/// core.watch_cancel(undefined);
-/// ```
+/// Watches `flag` (an `Int32Array` over a `SharedArrayBuffer`) for the kernels this worker
+/// runs next, or nothing with `undefined`: they stop with a "cancelled" error once element 0
+/// is non-zero (see [`crate::cancel`]). The worker calls `watch_cancel(flag)` before the
+/// kernel of every job that carries a flag and `watch_cancel(undefined)` after it; the pool
+/// stores 1 into the flag (`Atomics.store`) when the job's `AbortSignal` fires. WebAssembly
+/// only.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 pub fn watch_cancel(flag: Option<js_sys::Int32Array>) {
