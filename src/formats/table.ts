@@ -378,7 +378,7 @@ class ChunkedTable {
     }
     const rows = this.#rows;
     // The columns are sized from the file size with 2% to spare: a view keeps up to 1/16
-    // unused (copying four columns of 2.1 million rows took 48 ms), a copy frees more.
+    // unused (copying three columns of 2.1 million rows took 48 ms), a copy frees more.
     const trim = <A extends Float64Array | Int32Array>(a: A): A =>
       (a.length - rows <= a.length / 16 ? a.subarray(0, rows) : a.slice(0, rows)) as A;
     return {

@@ -3,14 +3,16 @@
 //! A kernel cannot be stopped from outside: Deno's `Worker.terminate()` stops a worker's event
 //! loop, which a running kernel never returns to (denoland/deno#35657), so a kernel cancelled
 //! that way used to run to its end. Instead the long kernels call [`check`] between units of
-//! work (a sweep of minimum curvature, a row of a filter, a pass of a 2-D FFT) and return
-//! [`Cancelled`] once their caller has asked them to stop, dropping what they allocated.
+//! work (a sweep of minimum curvature, a row of a filter or gridder, a row or a block of
+//! columns of a 2-D FFT) and return [`Cancelled`] once their caller has asked them to stop,
+//! dropping what they allocated.
 //!
 //! The request travels through shared memory, since the worker's own event loop is blocked
 //! while the kernel runs: the worker pool gives each job an `Int32Array` over a
-//! `SharedArrayBuffer`, the worker hands it to [`watch_cancel`](crate::boundary::watch_cancel)
-//! before the kernel and the pool stores 1 into it when the job's `AbortSignal` fires. On the
-//! calling thread (no pool) nothing is watched and [`check`] never fails.
+//! `SharedArrayBuffer`, the worker hands it to the export `watch_cancel` (in
+//! [`crate::boundary`], WebAssembly only) before the kernel, and the pool stores 1 into it when
+//! the job's `AbortSignal` fires. On the calling thread (no pool) nothing is watched and
+//! [`check`] never fails.
 //!
 //! Natively (`cargo test`), a thread-local flag set with [`request`] plays the shared memory's
 //! part, so that each kernel's test can check that it stops.

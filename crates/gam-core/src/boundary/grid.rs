@@ -3,7 +3,7 @@
 //! Every function takes flat `Float64Array`s (`lon`, `lat`, `value`, ...) and the
 //! grid spec `[west, south, dx, dy, nx, ny]`, and returns a `Float64Array` of
 //! `(row1 - row0) * nx` values (row-major, south first, NaN for no support),
-//! or throws a JS `Error` whose message is the [`GridError`] text naming the
+//! or throws a JS `Error` whose message is the [`GridError`](crate::grid::GridError) text naming the
 //! parameter ([`super::BoundaryError`]).
 
 use wasm_bindgen::prelude::*;
