@@ -3,8 +3,8 @@
 //! Every function takes flat `Float64Array`s (`lon`, `lat`, `value`, ...) and the
 //! grid spec `[west, south, dx, dy, nx, ny]`, and returns a `Float64Array` of
 //! `(row1 - row0) * nx` values (row-major, south first, NaN for no support),
-//! or throws a JS `Error` whose message is the [`GridError`](crate::grid::GridError) text naming the
-//! parameter ([`super::BoundaryError`]).
+//! or throws a JS `Error` whose message is the [`crate::grid::GridError`] text naming
+//! the parameter ([`super::BoundaryError`]).
 
 use wasm_bindgen::prelude::*;
 
