@@ -12,7 +12,8 @@
  * table (plain or gzip; header row, as `gam grid --input` reads it) of readings in longitude and
  * latitude (degrees, EPSG:4326): `--columns X,Y,Z` names its longitude, latitude and value
  * columns, `--line COLS` the column or columns (comma-separated, joined) that name each
- * reading's line, and `--bbox W,S,E,N` the region (default: the readings' extent).
+ * reading's line, and `--bbox W,S,E,N` the region (default: the readings' extent), widened to
+ * whole multiples of the spacing so that gam and GMT grid the same nodes.
  *
  * Splits (`--split`, comma-separated, default all three):
  * - `readings`: the survey's readings in the bbox, 10% held back at random (fixed seed).
@@ -39,7 +40,7 @@
  */
 import { parseArgs } from "node:util";
 import { readGrid, readTable } from "../src/formats/mod.ts";
-import { type Bbox, checkBbox, parseBbox } from "../src/contracts/mod.ts";
+import { type Bbox, checkBbox, parseBbox, type ProcessedGrid } from "../src/contracts/mod.ts";
 import { fetchDataset } from "../src/datasets/mod.ts";
 import { mulberry32 } from "../src/plugins/in_process.ts";
 import { bestOf, type Measure, measure } from "./_measure.ts";
@@ -76,15 +77,36 @@ interface Split {
   between?: boolean[];
 }
 
-/** Bilinear value of grid `g` (nx x ny, south row first) at (x, y). */
-function bilinear(values: ArrayLike<number>, x: number, y: number): number {
-  const fi = (x - W) / D, fj = (y - S) / D;
-  const i = Math.min(Math.max(Math.floor(fi), 0), NX - 2);
-  const j = Math.min(Math.max(Math.floor(fj), 0), NY - 2);
+/**
+ * Bilinear value of grid `g` at (x, y), by its own axes (each tool's grid is scored on its own
+ * nodes; the bbox is snapped to the spacing so that both have the same ones).
+ */
+function bilinear(g: ProcessedGrid, x: number, y: number): number {
+  const [nx, ny] = [g.lon.length, g.lat.length];
+  const fi = (x - g.lon[0]) / (g.lon[1] - g.lon[0]), fj = (y - g.lat[0]) / (g.lat[1] - g.lat[0]);
+  const i = Math.min(Math.max(Math.floor(fi), 0), nx - 2);
+  const j = Math.min(Math.max(Math.floor(fj), 0), ny - 2);
   const a = fi - i, b = fj - j;
-  const at = (ii: number, jj: number) => values[jj * NX + ii];
+  const at = (ii: number, jj: number) => g.values[jj * nx + ii];
   return (1 - a) * (1 - b) * at(i, j) + a * (1 - b) * at(i + 1, j) +
     (1 - a) * b * at(i, j + 1) + a * b * at(i + 1, j + 1);
+}
+
+/**
+ * `bbox` widened to whole multiples of `d` (a whole number of cells from a multiple of `d`, as
+ * GMT's -R -I want them; gam's nodes are then the same), within a millionth of a cell.
+ */
+function snapped([w, s, e, n]: Bbox, d: number): Bbox {
+  const down = (v: number) => {
+    const k = v / d;
+    return Math.abs(k - Math.round(k)) < 1e-6 ? Math.round(k) : Math.floor(k);
+  };
+  const up = (v: number) => {
+    const k = v / d;
+    return Math.abs(k - Math.round(k)) < 1e-6 ? Math.round(k) : Math.ceil(k);
+  };
+  const at = (k: number) => Number((k * d).toFixed(12));
+  return [at(down(w)), at(down(s)), at(up(e)), at(up(n))];
 }
 
 /** The readings of the survey (`--survey`, or Rio), with each reading's line when known. */
@@ -288,7 +310,7 @@ const best = (run: () => Promise<Measure>) => bestOf(RUNS, run);
 
 const want = new Set(flags.split.split(",").map((s) => s.trim()));
 const survey = await loadSurvey();
-const [W, S, E, N] = survey.bbox;
+const [W, S, E, N] = snapped(survey.bbox, D);
 const NX = Math.round((E - W) / D) + 1, NY = Math.round((N - S) / D) + 1;
 const splits = surveySplits(survey, want);
 if (want.has("synthetic")) {
@@ -297,7 +319,8 @@ if (want.has("synthetic")) {
 const dir = await Deno.makeTempDir({ prefix: "gam-bench-holdout-" });
 try {
   console.log(
-    `bench:grid-holdout: ${NX} x ${NY} nodes at ${D}°; best of ${RUNS} run(s); ` +
+    `bench:grid-holdout: ${NX} x ${NY} nodes at ${D}° over [${W}, ${S}, ${E}, ${N}]; ` +
+      `best of ${RUNS} run(s); ` +
       `load average ${load()}`,
   );
   const R = `-R${W}/${E}/${S}/${N}`, I = `-I${D}`;
@@ -341,7 +364,7 @@ try {
       const g = await readGrid(grid);
       let sum = 0, n = 0, sumB = 0, nB = 0;
       split.known.forEach(([x, y, v], k) => {
-        const e = bilinear(g.values, x, y) - v;
+        const e = bilinear(g, x, y) - v;
         if (e !== e) return;
         sum += e * e, n++;
         if (split.between?.[k]) sumB += e * e, nB++;

@@ -61,6 +61,20 @@ Deno.test({
         assert.equal(scored?.length, 2, `${tool} gridded and was scored on both splits`);
       }
       assert.doesNotMatch(r.stdout, /FAILED/);
+
+      // A bbox off the spacing is widened to it: both tools grid the same 61 x 41 nodes, and
+      // each grid is scored on its own axes (scored on assumed ones, gam's RMS was 213 mGal
+      // against GMT's 16 on the South African stations).
+      const off = await holdout(
+        ...["--survey", path, "--columns", "easting_deg,northing_deg,tmi_nt", "--line", "name"],
+        ...["--bbox", "10.0012,40.0007,10.2991,40.1999", "--spacing", "0.005"],
+        ...["--split", "readings"],
+      );
+      assert.equal(off.code, 0, off.stderr);
+      assert.match(off.stdout, /61 x 41 nodes at 0\.005° over \[10, 40, 10\.3, 40\.2\]/);
+      const rms = [...off.stdout.matchAll(/RMS ([0-9.]+) \(/g)].map((m) => Number(m[1]));
+      assert.equal(rms.length, 2);
+      assert.ok(rms[0] < 3 * rms[1] && rms[1] < 3 * rms[0], `comparable errors: ${rms}`);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
