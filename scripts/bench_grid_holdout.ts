@@ -48,20 +48,29 @@ import { bestOf, type Measure, measure } from "./_measure.ts";
 const REPO = new URL("..", import.meta.url).pathname;
 /** The README example's region of the Rio survey. */
 const RIO_BBOX: Bbox = [-42.6, -22.5, -41.9, -22.0];
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    spacing: { type: "string", default: "0.001" },
-    split: { type: "string", default: "readings,lines,synthetic" },
-    gaps: { type: "string", default: "5,10,20" },
-    runs: { type: "string", default: "1" },
-    survey: { type: "string" },
-    columns: { type: "string" },
-    line: { type: "string" },
-    bbox: { type: "string" },
-  },
-});
+const flags = (() => {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        spacing: { type: "string", default: "0.001" },
+        split: { type: "string", default: "readings,lines,synthetic" },
+        gaps: { type: "string", default: "5,10,20" },
+        runs: { type: "string", default: "1" },
+        survey: { type: "string" },
+        columns: { type: "string" },
+        line: { type: "string" },
+        bbox: { type: "string" },
+      },
+    }).values;
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+})();
 const D = Number(flags.spacing);
+if (!(D > 0 && D < 90)) {
+  usage(`--spacing must be a number of degrees above 0, got "${flags.spacing}"`);
+}
 const RUNS = Math.max(1, Math.floor(Number(flags.runs)) || 1);
 const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 
@@ -97,16 +106,14 @@ function bilinear(g: ProcessedGrid, x: number, y: number): number {
  * GMT's -R -I want them; gam's nodes are then the same), within a millionth of a cell.
  */
 function snapped([w, s, e, n]: Bbox, d: number): Bbox {
-  const down = (v: number) => {
+  /** `v` in cells of `d`, rounded by `round` unless it is whole to a millionth. */
+  const at = (v: number, round: (k: number) => number) => {
     const k = v / d;
-    return Math.abs(k - Math.round(k)) < 1e-6 ? Math.round(k) : Math.floor(k);
+    return Number(
+      ((Math.abs(k - Math.round(k)) < 1e-6 ? Math.round(k) : round(k)) * d).toFixed(12),
+    );
   };
-  const up = (v: number) => {
-    const k = v / d;
-    return Math.abs(k - Math.round(k)) < 1e-6 ? Math.round(k) : Math.ceil(k);
-  };
-  const at = (k: number) => Number((k * d).toFixed(12));
-  return [at(down(w)), at(down(s)), at(up(e)), at(up(n))];
+  return [at(w, Math.floor), at(s, Math.floor), at(e, Math.ceil), at(n, Math.ceil)];
 }
 
 /** The readings of the survey (`--survey`, or Rio), with each reading's line when known. */

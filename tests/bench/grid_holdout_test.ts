@@ -90,4 +90,10 @@ Deno.test("bench:grid-holdout --survey refuses a survey without its columns, nam
   );
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--bbox/);
+  const d = await holdout("--spacing", "0", "--split", "readings");
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /--spacing must be a number of degrees above 0, got "0"/);
+  const u = await holdout("--spacing=-1", "--no-such-flag");
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /bench:grid-holdout: .*no-such-flag/);
 });
