@@ -122,8 +122,8 @@ interface Survey {
   lon: Float64Array;
   lat: Float64Array;
   z: Float64Array;
-  /** Per reading, the index of its line in `lineNames`. */
-  lines?: { codes: Int32Array; names: string[] };
+  /** Per reading, the code of its line (one per distinct combination of `--line` values). */
+  lines?: Int32Array;
   bbox: Bbox;
 }
 
@@ -155,16 +155,16 @@ async function loadSurvey(): Promise<Survey> {
   const [lon, lat, z] = table.columns;
   let lines: Survey["lines"];
   if (lineColumns.length > 0) {
-    // One line per distinct combination of the line columns' values ("LINE:2902").
-    const byName = new Map<string, number>();
-    const codes = new Int32Array(table.rows);
+    // One line per distinct combination of the line columns' codes ("LINE" and "2902"): the
+    // codes mixed into one number, no string per reading.
+    const byKey = new Map<number, number>();
+    lines = new Int32Array(table.rows);
     for (let r = 0; r < table.rows; r++) {
-      const name = table.text.map((t) => t.names[t.codes[r]]).join(":");
-      let code = byName.get(name);
-      if (code === undefined) byName.set(name, code = byName.size);
-      codes[r] = code;
+      const key = table.text.reduce((k, t) => k * t.names.length + t.codes[r], 0);
+      let code = byKey.get(key);
+      if (code === undefined) byKey.set(key, code = byKey.size);
+      lines[r] = code;
     }
-    lines = { codes, names: [...byName.keys()] };
   }
   if (bbox === undefined) {
     let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
@@ -188,7 +188,7 @@ function flightLines(survey: Survey, inside: number[]): Map<number, number> {
   // per line: n, Σx, Σy, Σxx, Σyy, Σxy
   const sums = new Map<number, number[]>();
   for (const i of inside) {
-    const c = lines!.codes[i];
+    const c = lines![i];
     const s = sums.get(c) ?? [0, 0, 0, 0, 0, 0];
     const x = lon[i] * kx, y = lat[i];
     s[0]++, s[1] += x, s[2] += y, s[3] += x * x, s[4] += y * y, s[5] += x * y;
@@ -251,7 +251,7 @@ function surveySplits(survey: Survey, want: Set<string>): Split[] {
       known: [],
     };
     for (const i of inside) {
-      if (held.has(survey.lines!.codes[i])) split.known.push([lon[i], lat[i], z[i]]);
+      if (held.has(survey.lines![i])) split.known.push([lon[i], lat[i], z[i]]);
       else split.train.push(row(i));
     }
     out.push(split);

@@ -135,8 +135,11 @@ interface Task {
   onAbort?: () => void;
   /** The cancel flag the kernel watches (jobs with a signal). */
   cancel?: Int32Array;
-  /** Cancelled while running: its promise is settled, its worker not yet free. */
-  abandoned?: { grace: ReturnType<typeof setTimeout> };
+  /**
+   * Set when the job is cancelled while running (its promise settled, its worker not yet free):
+   * the timer that replaces the worker if the kernel does not stop.
+   */
+  grace?: ReturnType<typeof setTimeout>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -365,9 +368,9 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
     const task = slot.task;
     if (!task || task.id !== reply.id) return; // reply of a replaced worker's job
     slot.task = null;
-    if (task.abandoned) {
+    if (task.grace !== undefined) {
       // Cancelled while running: already rejected; the worker is free again.
-      clearTimeout(task.abandoned.grace);
+      clearTimeout(task.grace);
       if (!reply.ok && reply.fatal) this.#replace(index);
       else if (!reply.ok && reply.cancelled) this.#stopped++;
       this.#idle();
@@ -391,8 +394,8 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
     const task = slot.task;
     slot.task = null;
     this.#replace(index);
-    if (task?.abandoned) {
-      clearTimeout(task.abandoned.grace);
+    if (task?.grace !== undefined) {
+      clearTimeout(task.grace);
     } else if (task) {
       this.#settle(task);
       task.reject(
@@ -412,13 +415,12 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
       // The kernel stops at its next check and the worker replies; the slot stays busy until
       // then (see #onReply), or until the grace period ends and the worker is replaced.
       Atomics.store(task.cancel!, 0, 1);
-      const grace = setTimeout(() => {
+      task.grace = setTimeout(() => {
         if (this.#slots[index].task !== task) return;
         this.#slots[index].task = null;
         this.#replace(index);
         this.#idle();
       }, CANCEL_GRACE_MS);
-      task.abandoned = { grace };
       this.#settle(task);
       task.reject(task.signal!.reason);
       return;

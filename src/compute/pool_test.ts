@@ -9,6 +9,7 @@ import {
   WorkerPool,
 } from "./mod.ts";
 import type { TestKernels } from "./testdata/test_worker.ts";
+import { mulberry32 as rng } from "../plugins/in_process.ts";
 
 const testWorker = new URL("./testdata/test_worker.ts", import.meta.url);
 /** A pool of the test worker: the gam-core kernels plus the test-only ones. */
@@ -199,8 +200,7 @@ Deno.test("WorkerPool.run() replaces the worker of a cancelled job that does not
 
 /** Random points in the unit square and a value field, for the gridding kernels. */
 function scattered(n: number): { lon: Float64Array; lat: Float64Array; value: Float64Array } {
-  let seed = 7;
-  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const rand = rng(7);
   const lon = new Float64Array(n), lat = new Float64Array(n), value = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     lon[i] = rand();

@@ -99,7 +99,7 @@ export async function inflate<K extends InflateKernel>(
 }
 
 /**
- * Which block of a run failed, and why, from an error of {@linkcode inflateFloat32Blocks}
+ * Which block of a run failed, and why, from an error of {@linkcode inflate}
  * (the kernel names it as `block K of the run <reason>`), or `undefined` for any other error
  * (a lost worker, an argument error).
  *
