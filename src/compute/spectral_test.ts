@@ -76,6 +76,132 @@ Deno.test("fftFilter in parts reports a bad parts count and an all-NaN grid", as
   );
 });
 
+/** `values` copied onto a new `SharedArrayBuffer`. */
+function sharedCopy(values: Float64Array): Float64Array<SharedArrayBuffer> {
+  const out = new Float64Array(new SharedArrayBuffer(values.byteLength));
+  out.set(values);
+  return out;
+}
+
+/** Blocks this thread for `ms` milliseconds (the worker computes meanwhile). */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) { /* busy */ }
+}
+
+Deno.test("fftFilter on shared values: onPosted reads the input while the worker transforms it", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const nx = 97, ny = 64;
+  const clean = field(nx, ny);
+  const holed = clean.slice();
+  for (const k of [0, 5, nx * 10 + 40, nx * ny - 1]) holed[k] = NaN;
+  const operations: FftOperation[] = [
+    { op: "bandpass", lowKm: 4, highKm: 30, shape: "gaussian" },
+    { op: "tilt" },
+    { op: "rtp", inclination: 60, declination: 10 },
+  ];
+  for (const original of [clean, holed]) {
+    for (const operation of operations) {
+      const label = `${operation.op}, holes ${original === holed}`;
+      const want = await fftFilter(pool, { values: original, nx, ny }, {
+        dxKm: 1.5,
+        dyKm: 2,
+        operation,
+      });
+      const values = sharedCopy(original);
+      let blocks: Float64Array | undefined;
+      let seen: Float64Array | undefined;
+      const got = await fftFilter(pool, { values, nx, ny }, {
+        dxKm: 1.5,
+        dyKm: 2,
+        operation,
+        inPlace: true,
+        onResultBlocks: (b) => (blocks = b),
+        onPosted: () => {
+          // Far longer than the transform of this grid takes: without the gate the worker
+          // would have written its result over the values by now.
+          spin(150);
+          seen = values.slice();
+        },
+      });
+      assert.deepEqual(seen, original, `${label}: the input is intact during onPosted`);
+      assert.equal(got, values, `${label}: the result is the caller's shared array`);
+      assert.deepEqual(got, want, `${label}: the same result as the one job`);
+      assert.ok(blocks !== undefined && blocks.length > 0, `${label}: statistics blocks`);
+    }
+  }
+  // A stabilised (two-band) RTP does not take the shared path; onPosted runs first.
+  const values = sharedCopy(clean);
+  let intact = false;
+  await fftFilter(pool, { values, nx, ny }, {
+    dxKm: 1.5,
+    dyKm: 2,
+    operation: { op: "rtp", inclination: -30, declination: -20 },
+    inPlace: true,
+    onPosted: () => (intact = values.every((v, i) => v === clean[i])),
+  });
+  assert.ok(intact);
+});
+
+Deno.test("fftFilter on shared values: a failing onPosted cancels the job and loses nothing", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const nx = 200, ny = 150, original = field(nx, ny);
+  const values = sharedCopy(original);
+  await assert.rejects(
+    fftFilter(pool, { values, nx, ny }, {
+      dxKm: 1,
+      dyKm: 1,
+      operation: { op: "upward", heightM: 500 },
+      inPlace: true,
+      onPosted: () => {
+        spin(100); // the worker is at the gate by now
+        throw new Error("the input's checksum failed");
+      },
+    }),
+    /the input's checksum failed/,
+  );
+  // The kernel saw the cancel request at the gate and stopped there: nothing was written.
+  for (let i = 0; i < 100 && pool.stoppedKernels === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(pool.stoppedKernels, 1);
+  assert.equal(pool.replacedWorkers, 0);
+  assert.deepEqual(values, sharedCopy(original));
+  // The worker takes the next job.
+  const next = await fftFilter(pool, { values: original, nx, ny }, {
+    dxKm: 1,
+    dyKm: 1,
+    operation: { op: "upward", heightM: 500 },
+  });
+  assert.equal(next.length, nx * ny);
+});
+
+Deno.test("fftFilter on shared values: an abort while the worker waits at the gate writes nothing", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const nx = 200, ny = 150, original = field(nx, ny);
+  const values = sharedCopy(original);
+  const controller = new AbortController();
+  await assert.rejects(
+    fftFilter(pool, { values, nx, ny }, {
+      dxKm: 1,
+      dyKm: 1,
+      operation: { op: "derivative", direction: "vertical" },
+      inPlace: true,
+      signal: controller.signal,
+      onPosted: () => {
+        spin(100);
+        controller.abort(new Error("stopped by the user"));
+      },
+    }),
+    /stopped by the user/,
+  );
+  for (let i = 0; i < 100 && pool.stoppedKernels === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(pool.stoppedKernels, 1);
+  assert.deepEqual(values, sharedCopy(original));
+});
+
 Deno.test("WorkerPool.runInto copies a kernel's result into shared targets", async () => {
   await using pool = new WorkerPool({ size: 1 });
   const out = new Float64Array(new SharedArrayBuffer(8 * 5));

@@ -66,6 +66,11 @@ export interface GeoTiffReadOptions {
    */
   float32?: boolean;
   /**
+   * Float64 values on a `SharedArrayBuffer` (see `ReadGridOptions.shared`).
+   * @default {false}
+   */
+  shared?: boolean;
+  /**
    * Workers to inflate compressed blocks on (deflate strips and tiles), while this thread
    * reads the next ones; the calling thread when absent.
    */
@@ -286,9 +291,13 @@ async function decodeGrid(
   for (let r = 0; r < height; r++) lat[r] = origin[1] - (height - 1 - r + half) * dy;
   const nodataText = image.getGDALNoData();
   const nodata = nodataText === null || nodataText === undefined ? undefined : Number(nodataText);
-  const Out = options.float32 ? Float32Array : Float64Array;
-  let values = await readPlainFloat32Strips(image, source, nodata, Out) ??
-    await readDeflateFloat32Blocks(image, source, nodata, file, Out, options.pool);
+  const float64 = (n: number) =>
+    options.shared
+      ? new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT))
+      : new Float64Array(n);
+  const alloc = options.float32 ? (n: number) => new Float32Array(n) : float64;
+  let values = await readPlainFloat32Strips(image, source, nodata, alloc) ??
+    await readDeflateFloat32Blocks(image, source, nodata, file, alloc, options.pool);
   if (values === undefined) {
     let rasters;
     try {
@@ -297,7 +306,7 @@ async function decodeGrid(
       // A truncated file or a corrupt strip: what geotiff.js could not decode.
       throw new GeoTiffReadError(file, `band 1 is unreadable (${(e as Error).message})`);
     }
-    values = new Float64Array(width * height);
+    values = float64(width * height);
     for (let r = 0; r < height; r++) {
       const src = (height - 1 - r) * width; // flip: TIFF row 0 is the north
       for (let c = 0; c < width; c++) {
@@ -415,7 +424,7 @@ async function readPlainFloat32Strips(
   image: TiffImage,
   source: ByteSource,
   nodata: number | undefined,
-  Out: Float64ArrayConstructor | Float32ArrayConstructor,
+  alloc: (n: number) => Float64Array | Float32Array,
 ): Promise<Float64Array | Float32Array | undefined> {
   const fd = float32Band(image);
   if (
@@ -435,7 +444,7 @@ async function readPlainFloat32Strips(
     const n = stripBytes(s);
     if (!(Number(counts[s]) >= n && Number(offsets[s]) + n <= source.size)) return undefined;
   }
-  const values = new Out(width * height);
+  const values = alloc(width * height);
   for (let s = 0; s < strips;) {
     // A run of strips stored one after another (at least one, at most RUN_BYTES).
     const start = Number(offsets[s]);
@@ -485,7 +494,7 @@ async function readDeflateFloat32Blocks(
   source: ByteSource,
   nodata: number | undefined,
   file: string,
-  Out: Float64ArrayConstructor | Float32ArrayConstructor,
+  alloc: (n: number) => Float64Array | Float32Array,
   pool: WorkerPool | undefined,
 ): Promise<Float64Array | Float32Array | undefined> {
   const fd = float32Band(image);
@@ -518,7 +527,7 @@ async function readDeflateFloat32Blocks(
   }
   // A strip holds its own rows only; a tile is whole, padded past the image's edges.
   const rowsOf = (b: number) => tiled ? bh : Math.min(bh, height - Math.floor(b / across) * bh);
-  const values = new Out(width * height);
+  const values = alloc(width * height);
   const place = (b: number, samples: Float32Array) => {
     const r0 = Math.floor(b / across) * bh, c0 = (b % across) * bw;
     const cols = Math.min(bw, width - c0), rows = rowsOf(b);

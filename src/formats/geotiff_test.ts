@@ -164,6 +164,10 @@ Deno.test("parseGeoTiffGrid() reads plain float32 strips like geotiff.js's readR
     assert.deepEqual(await readGeoTiffGrid(file), g, file);
     // Compressed blocks inflated on workers: the same grid.
     assert.deepEqual(await readGeoTiffGrid(file, { pool }), g, file);
+    // Onto shared memory (what gam filter asks for before an FFT): the same values there.
+    const shared = await readGeoTiffGrid(file, { pool, shared: true });
+    assert.ok(shared.values.buffer instanceof SharedArrayBuffer, `${file}: shared`);
+    assert.deepEqual({ ...shared, values: Float64Array.from(shared.values) }, g, file);
     assert.ok(Number.isNaN(g.values[0]), `${file}: NaN cell`);
     if (file !== src) {
       assert.ok(Number.isNaN(g.values[5]), `${file}: the nodata value reads as NaN`);

@@ -73,6 +73,14 @@ export interface ReadGridOptions {
   /** Keep float32 values as they are (see {@linkcode readGrid}). @default {false} */
   float32?: boolean;
   /**
+   * Float64 values on a `SharedArrayBuffer`, which workers read without a copy while the
+   * calling thread reads them too: a GeoTIFF's band (the built-in decoders and geotiff.js);
+   * other formats ignore it. `gam filter` asks for it before an FFT transform, whose input is
+   * then hashed while the worker transforms it (see `fftFilter`'s `onPosted`).
+   * @default {false}
+   */
+  shared?: boolean;
+  /**
    * Workers to inflate compressed blocks and chunks on (deflate GeoTIFF strips and tiles,
    * gzip Zarr chunks) while the calling thread reads the next ones: a command that has a pool
    * for its kernels passes it. The calling thread when absent.

@@ -235,7 +235,9 @@ export const filterCommand: Command = {
     await using pool = new WorkerPool({ size: workers });
     const warm = op.warm ? warmUpFilter(pool, op.warm) : undefined;
     await using local = await gridInput(input, v);
-    const grid = await readGrid(local.path, { pool });
+    // An FFT transform's input on shared memory: the runner hashes and measures it while the
+    // worker transforms it (see fftFilter's onPosted).
+    const grid = await readGrid(local.path, { pool, shared: op.warm === "fft" });
     await warm;
     // The command never reads the input's values again: a stage may write over them.
     const result = await runPipeline(plan, grid, {

@@ -105,7 +105,10 @@ export function stageReport(data: StageData, stage: string): unknown {
 /**
  * Runs a frequency-domain operation on a grid input (see `fftFilter`), keeping its axes. When the
  * runner lets the stage consume its input (`ctx.consumeInput`, float64 values), the input's own
- * buffer goes to the worker and the result comes back in it: no grid-sized copy.
+ * buffer goes to the worker and the result comes back in it: no grid-sized copy. The input's
+ * checksum and statistics are taken (`ctx.measureInput`, for stages that declare
+ * `measuresInput`) while the worker transforms it when its values are shared
+ * (`readGrid(path, { shared: true })`), just before it is handed over otherwise.
  */
 export async function runFft(
   input: StageData,
@@ -123,6 +126,7 @@ export async function runFft(
     operation,
     signal: ctx.signal,
     inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
+    onPosted: () => ctx.measureInput?.(),
     // The result's statistics from the worker's blocks: no pass of the main thread over it.
     onResultBlocks: (summaries) => (blocks = summaries),
   });

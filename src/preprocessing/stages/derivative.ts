@@ -25,6 +25,8 @@ class DerivativeStage implements Stage<DerivativeParams> {
   readonly version = VERSION;
   /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
   readonly consumesInput = true;
+  /** The input is hashed and measured while the worker transforms it (see `runFft`). */
+  readonly measuresInput = true;
   constructor(readonly params: DerivativeParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     const d = this.params.direction;

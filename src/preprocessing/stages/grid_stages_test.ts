@@ -111,6 +111,12 @@ Deno.test("noise stage: gaussian by sigma or wavelength, median; NaN cells stay 
   }
 });
 
+/** The run request of a pipeline over `grid`'s own extent. */
+const REQUEST_OF = (grid: ProcessedGrid) => ({
+  modality: "gravity",
+  bbox: [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const,
+});
+
 /**
  * Runs the one-stage pipeline `def` on the bodies grid twice: once with the input kept by the
  * caller, once on a copy given up to the runner (`consumeInput`).
@@ -118,10 +124,7 @@ Deno.test("noise stage: gaussian by sigma or wavelength, median; NaN cells stay 
 async function keptAndConsumed(pool: WorkerPool, def: string) {
   const logger = createLogger({ level: "silent" });
   const { grid } = await gridFixture("bodies_grid.json");
-  const request = {
-    modality: "gravity",
-    bbox: [grid.lon[0], grid.lat[0], grid.lon.at(-1)!, grid.lat.at(-1)!] as const,
-  };
+  const request = REQUEST_OF(grid);
   const plan = buildPipeline(def, defaultStageRegistry());
   const kept = await runPipeline(plan, grid, { pool, logger, request });
   const given = structuredClone(grid);
@@ -264,6 +267,21 @@ Deno.test("spectral stages over a consumed input: the input's buffer goes to the
     assert.deepEqual(kept.records[0].post, consumed.records[0].post, def);
     assert.equal(kept.records[0].inputChecksum, consumed.records[0].inputChecksum, def);
     assert.equal(kept.records[0].outputChecksum, consumed.records[0].outputChecksum, def);
+    // Given on shared memory (as `gam filter` reads an FFT's input): measured while the worker
+    // transforms it, the result written over it, the same records.
+    const values = new Float64Array(new SharedArrayBuffer(grid.values.length * 8));
+    values.set(grid.values);
+    const logger = createLogger({ level: "silent" });
+    const shared = await runPipeline(buildPipeline(def, defaultStageRegistry()), {
+      ...grid,
+      values: values as unknown as Float64Array<ArrayBuffer>,
+    }, { pool, logger, request: REQUEST_OF(grid), consumeInput: true });
+    const c = shared.outputs[0].data as ProcessedGrid;
+    assert.deepEqual(Float64Array.from(c.values), a.values, `${def}: shared`);
+    assert.equal(c.values as unknown, values, `${def}: the result is over the input`);
+    for (const key of ["pre", "post", "inputChecksum", "outputChecksum"] as const) {
+      assert.deepEqual(shared.records[0][key], kept.records[0][key], `${def}: shared, ${key}`);
+    }
   }
 });
 

@@ -39,6 +39,8 @@ class RtpStage implements Stage<RtpParams> {
   readonly version = VERSION;
   /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
   readonly consumesInput = true;
+  /** The input is hashed and measured while the worker transforms it (see `runFft`). */
+  readonly measuresInput = true;
   constructor(readonly params: RtpParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     return runFft(input, this.id, ctx, { op: "rtp", ...this.params });

@@ -20,6 +20,8 @@ class TiltStage implements Stage<TiltParams> {
   readonly version = VERSION;
   /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
   readonly consumesInput = true;
+  /** The input is hashed and measured while the worker transforms it (see `runFft`). */
+  readonly measuresInput = true;
   constructor(readonly params: TiltParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     return runFft(input, this.id, ctx, { op: "tilt" }, "rad");

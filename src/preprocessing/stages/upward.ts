@@ -24,6 +24,8 @@ class UpwardStage implements Stage<UpwardParams> {
   readonly version = VERSION;
   /** The input's buffer goes to the worker when the runner allows it (see `runFft`). */
   readonly consumesInput = true;
+  /** The input is hashed and measured while the worker transforms it (see `runFft`). */
+  readonly measuresInput = true;
   constructor(readonly params: UpwardParams) {}
   execute(input: StageData, ctx: StageContext): Promise<StageData> {
     return runFft(input, this.id, ctx, { op: "upward", heightM: this.params.heightM });

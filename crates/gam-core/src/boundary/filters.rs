@@ -366,6 +366,60 @@ pub fn fft_filter_measured(
     })
 }
 
+/// [`fft_filter_measured`] for a grid the calling thread keeps reading while the transform
+/// runs: `grid` is a `Float64Array` over a `SharedArrayBuffer` (`nx * ny` values), copied into
+/// this instance at the start; the result is written back over it only once element 0 of
+/// `gate` (an `Int32Array` over a `SharedArrayBuffer`) is non-zero. The caller hashes and
+/// measures its input meanwhile and then opens the gate (`Atomics.store` and
+/// `Atomics.notify`), so the transform and the input's checksum run side by side, with no
+/// grid-sized copy more than [`fft_filter_measured`] makes. Returns the result's statistics
+/// blocks (`Measured.output` of [`fft_filter_measured`]). A job cancelled while it waits
+/// stops with the "cancelled" error and leaves `grid` as it was. WebAssembly workers only:
+/// `Atomics.wait` may not block a main thread.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn fft_filter_shared(
+    grid: &js_sys::Float64Array,
+    gate: &js_sys::Int32Array,
+    nx: u32,
+    ny: u32,
+    dx_km: f64,
+    dy_km: f64,
+    op: &str,
+    params: &[f64],
+) -> Exported<Box<[f64]>> {
+    let op = Op::parse(op, params)?;
+    let mut values = grid.to_vec();
+    fft_filter_in_place(spectral_grid_mut(&mut values, nx, ny)?, dx_km, dy_km, &op)?;
+    let output = block_summaries(&values, 0);
+    wait_open(gate)?;
+    grid.copy_from(&values);
+    Ok(output.into_boxed_slice())
+}
+
+/// Blocks until element 0 of `gate` is non-zero or the job is cancelled (the cancel flag is
+/// looked at every 20 ms of waiting, and once more after the gate is seen open).
+#[cfg(target_arch = "wasm32")]
+fn wait_open(gate: &js_sys::Int32Array) -> Exported<()> {
+    use js_sys::Atomics;
+    loop {
+        let open = Atomics::load(gate, 0).is_ok_and(|v| v != 0);
+        // After the gate's load: a cancel request stored before the gate was opened (a caller
+        // that failed while reading its input) is seen here, and nothing is written.
+        crate::cancel::check().map_err(SpectralError::from)?;
+        if open {
+            return Ok(());
+        }
+        // "ok", "not-equal" and "timed-out" all mean: look again.
+        Atomics::wait_with_timeout(gate, 0, 0, 20.0).map_err(|e| {
+            BoundaryError::new(format!(
+                "fft_filter_shared must run on a worker that may block (Atomics.wait failed: {e:?})"
+            ))
+        })?;
+    }
+}
+
 /// Completeness of points on the grid `spec = [west, south, dx, dy, nx, ny]`: returns
 /// `1 + nx*ny` values, `[fraction within max_distance (degrees) | distance grid]`.
 #[wasm_bindgen]
