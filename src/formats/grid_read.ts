@@ -74,8 +74,8 @@ export interface ReadGridOptions {
   float32?: boolean;
   /**
    * Float64 values on a `SharedArrayBuffer`, which workers read without a copy while the
-   * calling thread reads them too: a GeoTIFF's band (the built-in decoders and geotiff.js);
-   * other formats ignore it. `gam filter` asks for it before an FFT transform, whose input is
+   * calling thread reads them too: a GeoTIFF's band or a Zarr array read as float64 (netCDF
+   * files ignore it). `gam filter` asks for it before an FFT transform, whose input is
    * then hashed while the worker transforms it (see `fftFilter`'s `onPosted`).
    * @default {false}
    */
@@ -128,7 +128,11 @@ export async function readGrid(
     if (format === "zarr") {
       const { readZarrGrid } = await import("./zarr_grid.ts");
       // Float32 values widened chunk by chunk as they are read: no whole float32 copy.
-      const g = await readZarrGrid(path, { float64: options.float32 !== true, pool: options.pool });
+      const g = await readZarrGrid(path, {
+        float64: options.float32 !== true,
+        shared: options.shared,
+        pool: options.pool,
+      });
       lat = g.lat as F64;
       lon = g.lon as F64;
       values = g.values as F64 | Float32Array<ArrayBuffer>;

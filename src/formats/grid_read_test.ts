@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { ProcessedGrid } from "../contracts/mod.ts";
 import { GridFileError, gridFormatOf, readGrid } from "./grid_read.ts";
 import { writeGrid } from "./grid_write.ts";
+import { writeZarrGrid } from "./zarr_grid.ts";
 import { fetchDataset } from "../datasets/mod.ts";
 
 function sample(): ProcessedGrid {
@@ -67,6 +68,36 @@ Deno.test("readGrid(..., { float32: true }) keeps a float32 file's values as flo
       assert.deepEqual([...kept.values], [...wide.values], name);
       assert.deepEqual({ ...kept, values: null }, { ...wide, values: null }, name);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readGrid(..., { shared: true }) puts GeoTIFF and Zarr values on shared memory, the same numbers", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const f32 = { ...sample(), values: Float32Array.from(sample().values) };
+    const cases: [string, ProcessedGrid][] = [["f.tif", f32], ["f.zarr", f32], [
+      "d.zarr",
+      sample(),
+    ]];
+    await writeZarrGrid(`${dir}/z.zarr`, f32, { units: "mGal" }, { compression: "gzip" });
+    for (const [name, grid] of [...cases, ["z.zarr", undefined] as const]) {
+      const path = `${dir}/${name}`;
+      if (grid) await writeGrid(path, grid);
+      const plain = await readGrid(path);
+      const shared = await readGrid(path, { shared: true });
+      assert.ok(plain.values.buffer instanceof ArrayBuffer, name);
+      assert.ok(shared.values.buffer instanceof SharedArrayBuffer, name);
+      assert.ok(shared.values instanceof Float64Array, name);
+      assert.deepEqual({ ...shared, values: [...shared.values] }, {
+        ...plain,
+        values: [...plain.values],
+      }, name);
+    }
+    // netCDF ignores it.
+    const nc = await readGrid(await fetchDataset("gravity-earth-0.5deg.nc"), { shared: true });
+    assert.ok(nc.values.buffer instanceof ArrayBuffer);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

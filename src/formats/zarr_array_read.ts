@@ -85,7 +85,8 @@ interface ArrayMeta {
  * @param options `optional`: return `undefined` for a missing array. `float64`: return a
  * float32 array as a `Float64Array`, each chunk widened into it as it is decoded (no whole
  * float32 copy beside the result: a grid's values, which the pipeline holds in float64).
- * `pool`: workers to gunzip compressed chunks on (the calling thread when absent).
+ * `pool`: workers to gunzip compressed chunks on (the calling thread when absent). `shared`:
+ * a float64 result (float64 data, or widened) on a `SharedArrayBuffer`.
  * @returns The elements in C order and the shape; `undefined` when the array does not exist
  * and `optional` is set.
  * @throws {ZarrArrayNotFoundError} when the array does not exist and `optional` is not set.
@@ -108,7 +109,7 @@ interface ArrayMeta {
 export async function readZarrArray(
   dir: string,
   name: string,
-  options: { optional?: boolean; float64?: boolean; pool?: WorkerPool } = {},
+  options: { optional?: boolean; float64?: boolean; shared?: boolean; pool?: WorkerPool } = {},
 ): Promise<ZarrArrayRead | undefined> {
   let text: string;
   try {
@@ -125,8 +126,32 @@ export async function readZarrArray(
   const meta = JSON.parse(text) as ArrayMeta;
   const widen = options.float64 === true && meta.data_type === "float32";
   const fast = plainLayout(meta);
-  if (fast !== undefined) return await readPlain(`${dir}/${name}`, fast, widen, options.pool);
-  return await readWithZarrita(dir, name, widen);
+  const alloc = allocator(options.shared === true);
+  if (fast !== undefined) {
+    return await readPlain(`${dir}/${name}`, fast, widen, alloc, options.pool);
+  }
+  return await readWithZarrita(dir, name, widen, alloc);
+}
+
+/** The allocator of unshared results. */
+const PLAIN: Alloc = (ctor, n) => new ctor(n);
+
+/** Makes the result arrays: `new ctor(n)`, float64 ones on a `SharedArrayBuffer` if `shared`. */
+type Alloc = (ctor: PlainLayout["ctor"], n: number) => ZarrTypedArray;
+
+function allocator(shared: boolean): Alloc {
+  if (!shared) return PLAIN;
+  return (ctor, n) =>
+    ctor === Float64Array
+      ? new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT))
+      : new ctor(n);
+}
+
+/** `data` as a new array of `ctor` from `alloc` (widened when `ctor` is wider). */
+function copied(data: ZarrTypedArray, ctor: PlainLayout["ctor"], alloc: Alloc): ZarrTypedArray {
+  const out = alloc(ctor, data.length);
+  out.set(data);
+  return out;
 }
 
 /** Chunks read and decoded at once: enough to keep the disk busy, few enough to bound memory. */
@@ -256,6 +281,7 @@ async function readPlain(
   arrayDir: string,
   l: PlainLayout,
   widen: boolean,
+  alloc: Alloc,
   pool: WorkerPool | undefined,
 ): Promise<ZarrArrayRead> {
   const { shape, chunks, ctor, separator, fill, gzip } = l;
@@ -298,16 +324,18 @@ async function readPlain(
   };
   if (grid.every((g) => g === 1)) {
     const bytes = await decoded(shape.map(() => 0));
-    if (bytes === undefined) return { data: new outCtor(total).fill(fill), shape };
+    if (bytes === undefined) return { data: alloc(outCtor, total).fill(fill), shape };
     if (bytes.byteLength !== chunkBytes) {
       throw corrupt(shape.map(() => 0), bytes.byteLength);
     }
     const all = view(bytes, ctor);
     // A chunk larger than the array (edge padding) is cut to the array's extent.
-    if (chunkLen === total) return { data: widen ? Float64Array.from(all) : all, shape };
-    return { data: copyRegion(all, chunks, shape, outCtor), shape };
+    if (chunkLen === total) {
+      return { data: widen || alloc !== PLAIN ? copied(all, outCtor, alloc) : all, shape };
+    }
+    return { data: copyRegion(all, chunks, shape, outCtor, alloc), shape };
   }
-  const out = new outCtor(total);
+  const out = alloc(outCtor, total);
   await eachLimited(chunkIndices(shape, chunks), CHUNKS_IN_FLIGHT, async (idx) => {
     const bytes = await decoded(idx);
     if (bytes !== undefined && bytes.byteLength !== chunkBytes) {
@@ -353,21 +381,27 @@ function copyRegion(
   chunk: ZarrTypedArray,
   chunks: number[],
   shape: number[],
-  ctor: PlainLayout["ctor"] | Float64ArrayConstructor,
+  ctor: PlainLayout["ctor"],
+  alloc: Alloc,
 ): ZarrTypedArray {
   if (shape.length === 1) {
-    const one = new ctor(shape[0]);
+    const one = alloc(ctor, shape[0]);
     one.set(chunk.subarray(0, shape[0]));
     return one;
   }
-  const out = new ctor(shape[0] * shape[1]);
+  const out = alloc(ctor, shape[0] * shape[1]);
   for (let r = 0; r < shape[0]; r++) {
     out.set(chunk.subarray(r * chunks[1], r * chunks[1] + shape[1]), r * shape[1]);
   }
   return out;
 }
 
-async function readWithZarrita(dir: string, name: string, widen: boolean): Promise<ZarrArrayRead> {
+async function readWithZarrita(
+  dir: string,
+  name: string,
+  widen: boolean,
+  alloc: Alloc,
+): Promise<ZarrArrayRead> {
   registerZarrCodecs();
   const arr = await zarr.open(zarr.root(new FileSystemStore(dir)).resolve(name), {
     kind: "array",
@@ -376,7 +410,7 @@ async function readWithZarrita(dir: string, name: string, widen: boolean): Promi
   if (widen && arr.is("float32") && (shape.length === 1 || shape.length === 2)) {
     // Chunk by chunk into the float64 result, a few at a time: no whole float32 array and
     // no pile of decoded chunks waiting for the garbage collector.
-    const out = new Float64Array(shape.reduce((p, n) => p * n, 1));
+    const out = alloc(Float64Array, shape.reduce((p, n) => p * n, 1));
     const fill = typeof arr.fillValue === "number" ? arr.fillValue : NaN;
     await eachLimited(chunkIndices(shape, chunks), CHUNKS_IN_FLIGHT, async (idx) => {
       const chunk = await arr.getChunk(idx);
@@ -396,5 +430,7 @@ async function readWithZarrita(dir: string, name: string, widen: boolean): Promi
   }
   const chunk = await zarr.get(arr);
   const data = chunk.data as ZarrArrayRead["data"];
-  return { data: widen ? Float64Array.from(data as Float32Array) : data, shape: chunk.shape };
+  const float64 = widen || (alloc !== PLAIN && data instanceof Float64Array);
+  const out = float64 ? copied(data as ZarrTypedArray, Float64Array, alloc) : data;
+  return { data: out, shape: chunk.shape };
 }

@@ -196,6 +196,19 @@ Deno.test("readZarrArray({ float64 }) widens float32 chunk by chunk, plain and c
     // The same values as the float32 read, NaN in the removed chunk included.
     assert.deepEqual(Array.from(wide.data), Array.from(plain.data as Float32Array), name);
     if (gap) assert.ok(Number.isNaN(wide.data[chunks[1]]), `${name}: the gap`);
+    // On shared memory (`shared`): the same values.
+    const shared = (await readZarrArray(`${dir}/${name}`, name, { float64: true, shared: true }))!;
+    assert.ok((shared.data as Float64Array).buffer instanceof SharedArrayBuffer, `${name}: shared`);
+    assert.deepEqual(Array.from(shared.data), Array.from(wide.data), `${name}: shared`);
+  }
+  // Float64 arrays on shared memory too, through zarrita (zstd) and the built-in path.
+  for (const compression of ["zstd", "none"] as const) {
+    const name = `f64_${compression}`;
+    const data = ramp(Float64Array, 300);
+    await writeArray(`${dir}/${name}`, name, data, [300], [128], compression);
+    const shared = (await readZarrArray(`${dir}/${name}`, name, { shared: true }))!;
+    assert.ok((shared.data as Float64Array).buffer instanceof SharedArrayBuffer, name);
+    assert.deepEqual(Array.from(shared.data), Array.from(data), name);
   }
   // Other dtypes come back as they are.
   await writeArray(`${dir}/ints`, "ints", ramp(Int32Array, 77), [77], [10]);

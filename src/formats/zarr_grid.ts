@@ -220,7 +220,8 @@ async function writePlainChunks(
  *
  * @param path The group folder.
  * @param options `float64`: float32 values come back as a `Float64Array`, widened chunk by
- * chunk (see `readZarrArray`). `pool`: workers to gunzip compressed chunks on.
+ * chunk (see `readZarrArray`). `shared`: float64 values on a `SharedArrayBuffer`. `pool`:
+ * workers to gunzip compressed chunks on.
  * @returns Axes, values and group attributes.
  * @throws {ZarrGridError} when the folder is not a group, an array is missing or the shapes
  * disagree.
@@ -241,7 +242,7 @@ async function writePlainChunks(
  */
 export async function readZarrGrid(
   path: string,
-  options: { float64?: boolean; pool?: WorkerPool } = {},
+  options: { float64?: boolean; shared?: boolean; pool?: WorkerPool } = {},
 ): Promise<ZarrGridRead> {
   const arrays = readZarrGridArrays(path, options);
   arrays.catch(() => {}); // a folder that is not a group reports that, not a missing array
@@ -264,7 +265,7 @@ export async function readZarrGrid(
  * callers that already hold them, such as the cache).
  *
  * @param path The group folder.
- * @param options `float64`, `pool`: as {@linkcode readZarrGrid}'s.
+ * @param options `float64`, `shared`, `pool`: as {@linkcode readZarrGrid}'s.
  * @throws {ZarrGridError} when an array is missing or the shapes disagree.
  *
  * @example Usage
@@ -283,7 +284,7 @@ export async function readZarrGrid(
  */
 export async function readZarrGridArrays(
   path: string,
-  options: { float64?: boolean; pool?: WorkerPool } = {},
+  options: { float64?: boolean; shared?: boolean; pool?: WorkerPool } = {},
 ): Promise<ZarrGrid> {
   const read = async (name: string) => {
     try {
