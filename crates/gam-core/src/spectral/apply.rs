@@ -231,7 +231,9 @@ pub fn fft_filter(
 /// [`fft_filter`] writing its result over `grid` (standard layout), the same values bit for
 /// bit: the grid is detrended and filled in place, and the result rows are written over it
 /// as the inverse transform produces them, so besides the grid only the padded half
-/// spectrum (one per output) is held (on 4096 × 4096: 128 MB + 170 MB instead of 554 MB).
+/// spectrum is held (on 4096 × 4096: 128 MB + 170 MB instead of 554 MB), and for total
+/// gradient and tilt one buffer of its kept rows besides (151 MB), their three derivatives
+/// computed one after the other.
 ///
 /// # Errors
 /// As [`fft_filter`].
@@ -249,54 +251,55 @@ pub fn fft_filter_in_place(
     let plane = fit_plane(grid.view()).ok_or(SpectralError::AllNan)?;
     detrend_rows(grid.view_mut(), &plane);
     let holes = laplace_fill(grid.view_mut());
-    let single = single_transfer(op);
-    let transfers = match single {
-        Some(t) => vec![t],
-        None => THREE.to_vec(),
-    };
     let l = Layout::new(nx, ny);
     let fft = Fft2::new(l.nx2, l.ny2);
     let mut spec = {
         let mut rows = PaddedRows::new(grid.view(), &l);
         fft.forward_rows(|r, row| rows.fill(r, row))?
     };
-    let mut extra: Vec<Vec<Complex64>> = (1..transfers.len())
-        .map(|_| vec![Complex64::new(0.0, 0.0); spec.len()])
-        .collect();
-    let mut mult = Multiplier::new(&transfers, &l, dx_km, dy_km);
     let keep = l.bottom..l.bottom + ny;
-    fft.columns(&mut spec, &mut extra, keep.clone(), |t, c, col| {
-        mult.apply(t, c, col)
-    })?;
-    // The c2r of each kept row of each output, cropped: the result row, written over the
-    // grid's row (the plane added back when the operator passes DC; total gradient and tilt
-    // combined).
-    let adds_plane = single.is_some_and(|t| t.passes_dc());
-    let tilt = matches!(op, Op::Tilt);
     let nc = fft.nc();
-    let mut back = vec![vec![0.0; l.nx2]; transfers.len()];
+    let mut back = vec![0.0; l.nx2];
     let mut scratch = fft.inverse_scratch();
     let crop = l.left..l.left + nx;
-    for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
-        crate::cancel::check()?;
-        let r = keep.start + i;
-        for (t, row) in back.iter_mut().enumerate() {
-            let s = if t == 0 { &mut spec } else { &mut extra[t - 1] };
-            fft.inverse_row(&mut s[r * nc..(r + 1) * nc], row, &mut scratch);
-        }
-        let dst = dst.as_slice_mut().expect("rows of a standard-layout array");
-        if single.is_some() {
-            dst.copy_from_slice(&back[0][crop.clone()]);
-            if adds_plane {
+    if let Some(single) = single_transfer(op) {
+        let transfers = [single];
+        let mut mult = Multiplier::new(&transfers, &l, dx_km, dy_km);
+        fft.columns(&mut spec, &mut [], keep.clone(), |t, c, col| {
+            mult.apply(t, c, col)
+        })?;
+        // The c2r of each kept row, cropped: the result row, written over the grid's row
+        // (the plane added back when the operator passes DC).
+        for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
+            crate::cancel::check()?;
+            let r = keep.start + i;
+            fft.inverse_row(&mut spec[r * nc..(r + 1) * nc], &mut back, &mut scratch);
+            let dst = dst.as_slice_mut().expect("rows of a standard-layout array");
+            dst.copy_from_slice(&back[crop.clone()]);
+            if single.passes_dc() {
                 add_plane_row(dst, i, &plane);
             }
-        } else {
-            let (x, y, z) = (
-                &back[0][crop.clone()],
-                &back[1][crop.clone()],
-                &back[2][crop.clone()],
-            );
-            combine_row(tilt, x, y, z, dst);
+        }
+    } else {
+        // Total gradient and tilt: the three derivatives one after the other from the one
+        // 2-D spectrum, each through one buffer of the kept rows, folded into the grid as
+        // [`gradient_combination`] does (x, then h = √(x² + y²), then the result): the grid,
+        // the spectrum and that buffer in memory rather than three spectra (on 4096 × 4096,
+        // 450 MB instead of 640), the same arithmetic per value.
+        fft.columns_forward(&mut spec)?;
+        let mut kept = vec![Complex64::new(0.0, 0.0); ny * nc];
+        let mut mult = Multiplier::new(&THREE, &l, dx_km, dy_km);
+        let tilt = matches!(op, Op::Tilt);
+        for t in 0..THREE.len() {
+            fft.columns_inverse(&spec, &mut kept, keep.clone(), |c, col| {
+                mult.apply(t, c, col)
+            })?;
+            for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
+                crate::cancel::check()?;
+                fft.inverse_row(&mut kept[i * nc..(i + 1) * nc], &mut back, &mut scratch);
+                let dst = dst.as_slice_mut().expect("rows of a standard-layout array");
+                fold_derivative(t, tilt, &back[crop.clone()], dst);
+            }
         }
     }
     for &k in &holes {
@@ -305,11 +308,27 @@ pub fn fft_filter_in_place(
     Ok(())
 }
 
-/// [`gradient_combination`] over a row (not inlined, as [`detrend_rows`]).
+/// Folds derivative `t` of [`THREE`] (a row `d`) into `acc`, so that after the three
+/// `acc` holds [`gradient_combination`] of them, bit for bit: `x`, then `√(x² + y²)`, then
+/// the tilt or the total gradient (not inlined, as [`detrend_rows`]).
 #[inline(never)]
-pub(crate) fn combine_row(tilt: bool, x: &[f64], y: &[f64], z: &[f64], dst: &mut [f64]) {
-    for (j, d) in dst.iter_mut().enumerate() {
-        *d = gradient_combination(tilt, x[j], y[j], z[j]);
+fn fold_derivative(t: usize, tilt: bool, d: &[f64], acc: &mut [f64]) {
+    match t {
+        0 => acc.copy_from_slice(d),
+        1 => {
+            for (a, &y) in acc.iter_mut().zip(d) {
+                *a = (*a * *a + y * y).sqrt();
+            }
+        }
+        _ => {
+            for (h, &z) in acc.iter_mut().zip(d) {
+                *h = if tilt {
+                    z.atan2(*h)
+                } else {
+                    (*h * *h + z * z).sqrt()
+                };
+            }
+        }
     }
 }
 

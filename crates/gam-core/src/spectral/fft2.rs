@@ -173,8 +173,61 @@ impl Fft2 {
                 }
                 self.inv.process_with_scratch(buf, &mut is);
                 let dst: &mut [Complex64] = if t == 0 { spec } else { &mut extra[t - 1] };
-                scatter(buf, ny2, dst, nc, c0, keep.clone());
+                scatter(buf, ny2, dst, nc, c0, keep.clone(), 0);
             }
+        }
+        Ok(())
+    }
+
+    /// Forward column transforms of the row spectrum `spec` (`ny2 × nc`) in place: afterwards
+    /// it holds the 2-D half spectrum, every row. The first half of [`Fft2::columns`]' work,
+    /// for a caller that applies several transfer functions one after the other
+    /// ([`Fft2::columns_inverse`] once each) instead of holding one spectrum per output.
+    ///
+    /// # Errors
+    /// [`Cancelled`] when the job is cancelled (checked before each block of [`COLS`]).
+    pub fn columns_forward(&self, spec: &mut [Complex64]) -> Result<(), Cancelled> {
+        let (ny2, nc) = (self.ny2, self.nc());
+        let mut cols = vec![ZERO; COLS * ny2];
+        let mut fs = vec![ZERO; self.fwd.get_inplace_scratch_len()];
+        for c0 in (0..nc).step_by(COLS) {
+            cancel::check()?;
+            let cols = &mut cols[..COLS.min(nc - c0) * ny2];
+            gather(spec, nc, c0, cols, ny2);
+            self.fwd.process_with_scratch(cols, &mut fs);
+            scatter(cols, ny2, spec, nc, c0, 0..ny2, 0);
+        }
+        Ok(())
+    }
+
+    /// The second half of [`Fft2::columns`] for one output: every column of the 2-D half
+    /// spectrum `spec` (from [`Fft2::columns_forward`], left as it is) is copied, passed to
+    /// `weight(column, values)`, transformed back along y, and its rows `keep` are written
+    /// into `out` (`keep.len()` rows of `nc`, row `keep.start` first). The same arithmetic per
+    /// column as [`Fft2::columns`], so `out` equals the rows `keep` that it writes for the
+    /// same weight, bit for bit.
+    ///
+    /// # Errors
+    /// [`Cancelled`] when the job is cancelled (checked before each block of [`COLS`]).
+    pub fn columns_inverse(
+        &self,
+        spec: &[Complex64],
+        out: &mut [Complex64],
+        keep: Range<usize>,
+        mut weight: impl FnMut(usize, &mut [Complex64]),
+    ) -> Result<(), Cancelled> {
+        let (ny2, nc) = (self.ny2, self.nc());
+        let mut cols = vec![ZERO; COLS * ny2];
+        let mut is = vec![ZERO; self.inv.get_inplace_scratch_len()];
+        for c0 in (0..nc).step_by(COLS) {
+            cancel::check()?;
+            let cols = &mut cols[..COLS.min(nc - c0) * ny2];
+            gather(spec, nc, c0, cols, ny2);
+            for (b, col) in cols.chunks_exact_mut(ny2).enumerate() {
+                weight(c0 + b, col);
+            }
+            self.inv.process_with_scratch(cols, &mut is);
+            scatter(cols, ny2, out, nc, c0, keep.clone(), keep.start);
         }
         Ok(())
     }
@@ -240,7 +293,7 @@ fn gather(spec: &[Complex64], nc: usize, c0: usize, cols: &mut [Complex64], ny2:
 }
 
 /// Rows `keep` of `buf` (`bw` columns of `ny2`) into columns `c0..c0 + bw` of `dst` (rows
-/// of `nc`).
+/// of `nc`, row `row0` first).
 #[inline(never)]
 fn scatter(
     buf: &[Complex64],
@@ -249,10 +302,12 @@ fn scatter(
     nc: usize,
     c0: usize,
     keep: Range<usize>,
+    row0: usize,
 ) {
     let bw = buf.len() / ny2;
     for r in keep {
-        for (b, d) in dst[r * nc + c0..r * nc + c0 + bw].iter_mut().enumerate() {
+        let at = (r - row0) * nc + c0;
+        for (b, d) in dst[at..at + bw].iter_mut().enumerate() {
             *d = buf[b * ny2 + r];
         }
     }
@@ -261,6 +316,44 @@ fn scatter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_forward_then_inverse_equals_the_column_stage_bit_for_bit() {
+        let (nx2, ny2) = (40, 36); // 21 columns: two blocks; 36 rows, 30 kept
+        let g: Vec<f64> = (0..nx2 * ny2)
+            .map(|k| ((k * 53) % 17) as f64 - 8.0)
+            .collect();
+        let f = Fft2::new(nx2, ny2);
+        let nc = f.nc();
+        let rows = || {
+            f.forward_rows(|r, row| row.copy_from_slice(&g[r * nx2..(r + 1) * nx2]))
+                .unwrap()
+        };
+        let weight = |t: usize, c: usize, col: &mut [Complex64]| {
+            for (r, v) in col.iter_mut().enumerate() {
+                *v *= Complex64::new(1.0 + (t + c) as f64 * 0.25, (r as f64 * 0.1).sin());
+            }
+        };
+        let keep = 3..33;
+        let mut want = rows();
+        let mut extra = vec![vec![ZERO; want.len()]];
+        f.columns(&mut want, &mut extra, keep.clone(), weight)
+            .unwrap();
+        let mut spec = rows();
+        f.columns_forward(&mut spec).unwrap();
+        for (t, w) in [&want, &extra[0]].into_iter().enumerate() {
+            let mut got = vec![ZERO; keep.len() * nc];
+            f.columns_inverse(&spec, &mut got, keep.clone(), |c, col| weight(t, c, col))
+                .unwrap();
+            let w = &w[keep.start * nc..keep.end * nc];
+            assert!(
+                got.iter()
+                    .zip(w)
+                    .all(|(a, b)| a.re.to_bits() == b.re.to_bits()
+                        && a.im.to_bits() == b.im.to_bits())
+            );
+        }
+    }
 
     #[test]
     fn fft2_matches_a_naive_dft_and_round_trips() {
