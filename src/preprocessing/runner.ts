@@ -12,12 +12,7 @@
  *
  * @module
  */
-import {
-  type FloatHints,
-  gridChecksum,
-  type GridChecksumStream,
-  rawDataChecksum,
-} from "../contracts/checksum.ts";
+import { gridChecksum, type GridChecksumStream, rawDataChecksum } from "../contracts/checksum.ts";
 import type { Bbox, ProcessedGrid } from "../contracts/mod.ts";
 import type { WorkerPool } from "../compute/mod.ts";
 import type { Logger } from "../observability/mod.ts";
@@ -87,12 +82,9 @@ export interface RunPipelineOptions {
  * import { stageChecksum } from "./runner.ts";
  * // stageChecksum(grid) === gridChecksum(grid)
  * ```
- *
- * @param data The stage data.
- * @param values What the caller knows of a grid's values (see `FloatHints`).
  */
-export function stageChecksum(data: StageData, values: FloatHints = {}): string {
-  return isProcessedGrid(data) ? gridChecksum(data, values) : rawDataChecksum(data);
+export function stageChecksum(data: StageData): string {
+  return isProcessedGrid(data) ? gridChecksum(data) : rawDataChecksum(data);
 }
 
 /**
@@ -150,8 +142,8 @@ async function runChain(
       outcome: "ok",
     };
     const measureInput = (options: { statistics?: boolean } = {}) => {
-      if (options.statistics !== false) record.pre ??= memo.statistics(input);
       if (record.inputChecksum === "") record.inputChecksum = memo.checksum(input);
+      if (options.statistics !== false) record.pre ??= memo.statistics(input);
     };
     // A stage that measures its input itself does so while its workers compute.
     if (stage.measuresInput !== true) measureInput();
@@ -185,8 +177,8 @@ async function runChain(
         nanRatio: () => memo.statistics(output).nanRatio,
       });
       record.durationSeconds = (performance.now() - started) / 1000;
-      record.post = memo.statistics(output);
       record.outputChecksum = memo.checksum(output);
+      record.post = memo.statistics(output);
       if (isProcessedGrid(output)) {
         output = {
           ...output,
@@ -287,12 +279,7 @@ class DataMemo {
     let c = this.#checksums.get(data);
     if (c === undefined) {
       const stream = isProcessedGrid(data) ? this.#valueChecksums.get(data.values) : undefined;
-      // Statistics taken first (often by the stage's own pass) that count no NaN spare the
-      // checksum its scan for NaN payloads.
-      const known = this.#stats.get(data);
-      c = stream?.matches(data as ProcessedGrid)
-        ? stream.digest()
-        : stageChecksum(data, { nanFree: known?.nanRatio === 0 });
+      c = stream?.matches(data as ProcessedGrid) ? stream.digest() : stageChecksum(data);
       this.#checksums.set(data, c);
     }
     return c;

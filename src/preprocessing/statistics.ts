@@ -62,11 +62,6 @@ export class StatisticsAccumulator {
   #s1 = 0;
   #s2 = 0;
 
-  /** Number of values added so far that are not NaN. */
-  get valid(): number {
-    return this.#n + this.#bn;
-  }
-
   /** Adds `values[from..to)` (NaN skipped). */
   add(values: ArrayLike<number>, from = 0, to = values.length): void {
     let min = this.#min, max = this.#max;

@@ -147,7 +147,7 @@ Deno.test("cache mirror: a second machine (fresh cache folder) is served from th
     }, originOf(raw));
     assert.equal(all.outcome, "hit");
     assert.equal(computed, 0, "no recomputation");
-    assert.deepEqual(all.values.map((g) => gridChecksum(g!)), grids.map((g) => gridChecksum(g)));
+    assert.deepEqual(all.values.map((g) => gridChecksum(g!)), grids.map(gridChecksum));
     assert.equal((await mirrorB.journal.get(got.entry!.path))?.state, "from-bucket");
     assert.match(await registry.render(), /gam_cache_remote_requests_total\{outcome="hit"\} 3/);
     await mirrorB.close();

@@ -88,12 +88,9 @@ class NoiseStage implements Stage<NoiseParams> {
         pre.add(blocks!.inputHead);
         pre.addBlocks(blocks!.input);
         pre.add(blocks!.inputTail);
-        const valid = post.valid;
         post.addSummarised(v, from, to, blocks!.output);
         measuredTo = to;
-        // A band whose statistics counted no NaN is hashed without its NaN scan.
-        const nanFree = post.valid - valid === to - from;
-        (checksum ??= new GridChecksumStream(grid, v)).update(from, to, { nanFree });
+        (checksum ??= new GridChecksumStream(grid, v)).update(from, to);
       },
       // The input's checksum while the workers compute the first bands: taken before any
       // result is written over the input.
