@@ -331,7 +331,9 @@ async function readPlain(
     const all = view(bytes, ctor);
     // A chunk larger than the array (edge padding) is cut to the array's extent.
     if (chunkLen === total) {
-      return { data: widen || alloc !== PLAIN ? copied(all, outCtor, alloc) : all, shape };
+      // A view of the decoded bytes unless it must be widened or go onto shared memory.
+      const copy = widen || (alloc !== PLAIN && outCtor === Float64Array);
+      return { data: copy ? copied(all, outCtor, alloc) : all, shape };
     }
     return { data: copyRegion(all, chunks, shape, outCtor, alloc), shape };
   }
