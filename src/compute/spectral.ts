@@ -23,6 +23,7 @@ import {
   KM_PER_DEGREE,
 } from "./arrays.ts";
 import { checkGrid, checkNumber } from "./_checks.ts";
+import { sharedFloat64Array } from "../formats/shared_array.ts";
 import type { WorkerPool } from "./pool.ts";
 
 /**
@@ -326,11 +327,6 @@ function part(n: number, parts: number, k: number): [number, number] {
   return [Math.floor((n * k) / parts), Math.floor((n * (k + 1)) / parts)];
 }
 
-/** A `Float64Array` of `n` values on a new `SharedArrayBuffer`. */
-function shared(n: number): Float64Array<SharedArrayBuffer> {
-  return new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT));
-}
-
 /**
  * The FFT of {@linkcode fftFilter} in `parts` parts across the pool's workers (crate module
  * `spectral::split`), three steps, each step's parts in parallel:
@@ -366,12 +362,12 @@ async function fftInParts(
   });
   let input: Float64Array = grid.values;
   if (!(input.buffer instanceof SharedArrayBuffer)) {
-    input = shared(nx * ny);
+    input = sharedFloat64Array(nx * ny);
     input.set(grid.values);
   }
   // Step 1. Each part's plane and number of holes (the same in every part), and the spectrum.
-  const headers = shared(6 * parts);
-  const spectrum = shared(2 * ny2 * nc);
+  const headers = sharedFloat64Array(6 * parts);
+  const spectrum = sharedFloat64Array(2 * ny2 * nc);
   const slab = (p: number) => {
     const [c0, c1] = part(nc, parts, p);
     return spectrum.subarray(2 * ny2 * c0, 2 * ny2 * c1);
@@ -395,7 +391,7 @@ async function fftInParts(
   const holes = headers[5];
   // Step 2.
   const outputs = o.op === "tilt" || o.op === "total-gradient" ? 3 : 1;
-  const pieces = shared(2 * outputs * ny * nc);
+  const pieces = sharedFloat64Array(2 * outputs * ny * nc);
   const piece = (q: number) => {
     const [i0, i1] = part(ny, parts, q);
     return pieces.subarray(2 * outputs * nc * i0, 2 * outputs * nc * i1);

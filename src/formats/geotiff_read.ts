@@ -9,6 +9,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { fromArrayBuffer, GeoTIFF } from "geotiff";
 import { releaseBuffer } from "./release_buffer.ts";
 import { damagedBlock, inflate, MAX_INFLATE_BYTES } from "./inflate.ts";
+import { sharedFloat64Array } from "./shared_array.ts";
 import type { WorkerPool } from "../compute/pool.ts";
 
 /**
@@ -291,10 +292,7 @@ async function decodeGrid(
   for (let r = 0; r < height; r++) lat[r] = origin[1] - (height - 1 - r + half) * dy;
   const nodataText = image.getGDALNoData();
   const nodata = nodataText === null || nodataText === undefined ? undefined : Number(nodataText);
-  const float64 = (n: number) =>
-    options.shared
-      ? new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT))
-      : new Float64Array(n);
+  const float64 = (n: number) => options.shared ? sharedFloat64Array(n) : new Float64Array(n);
   const alloc = options.float32 ? (n: number) => new Float32Array(n) : float64;
   let values = await readPlainFloat32Strips(image, source, nodata, alloc) ??
     await readDeflateFloat32Blocks(image, source, nodata, file, alloc, options.pool);

@@ -20,6 +20,7 @@ import { readWholeFile } from "../fs/mod.ts";
 import { registerZarrCodecs } from "./zarr_codecs.ts";
 import { releaseBuffer } from "./release_buffer.ts";
 import { damagedBlock, inflate, MAX_INFLATE_BYTES } from "./inflate.ts";
+import { sharedFloat64Array } from "./shared_array.ts";
 import type { WorkerPool } from "../compute/pool.ts";
 
 /** Typed arrays the reader returns. */
@@ -126,30 +127,21 @@ export async function readZarrArray(
   const meta = JSON.parse(text) as ArrayMeta;
   const widen = options.float64 === true && meta.data_type === "float32";
   const fast = plainLayout(meta);
-  const alloc = allocator(options.shared === true);
+  const shared = options.shared === true;
   if (fast !== undefined) {
-    return await readPlain(`${dir}/${name}`, fast, widen, alloc, options.pool);
+    return await readPlain(`${dir}/${name}`, fast, widen, shared, options.pool);
   }
-  return await readWithZarrita(dir, name, widen, alloc);
+  return await readWithZarrita(dir, name, widen, shared);
 }
 
-/** The allocator of unshared results. */
-const PLAIN: Alloc = (ctor, n) => new ctor(n);
-
-/** Makes the result arrays: `new ctor(n)`, float64 ones on a `SharedArrayBuffer` if `shared`. */
-type Alloc = (ctor: PlainLayout["ctor"], n: number) => ZarrTypedArray;
-
-function allocator(shared: boolean): Alloc {
-  if (!shared) return PLAIN;
-  return (ctor, n) =>
-    ctor === Float64Array
-      ? new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT))
-      : new ctor(n);
+/** `new ctor(n)`, or on a `SharedArrayBuffer` when `shared` and `ctor` is float64. */
+function newArray(ctor: PlainLayout["ctor"], n: number, shared: boolean): ZarrTypedArray {
+  return shared && ctor === Float64Array ? sharedFloat64Array(n) : new ctor(n);
 }
 
-/** `data` as a new array of `ctor` from `alloc` (widened when `ctor` is wider). */
-function copied(data: ZarrTypedArray, ctor: PlainLayout["ctor"], alloc: Alloc): ZarrTypedArray {
-  const out = alloc(ctor, data.length);
+/** `data` copied into {@linkcode newArray}`(ctor, ...)` (widened when `ctor` is wider). */
+function copied(data: ZarrTypedArray, ctor: PlainLayout["ctor"], shared: boolean): ZarrTypedArray {
+  const out = newArray(ctor, data.length, shared);
   out.set(data);
   return out;
 }
@@ -281,7 +273,7 @@ async function readPlain(
   arrayDir: string,
   l: PlainLayout,
   widen: boolean,
-  alloc: Alloc,
+  shared: boolean,
   pool: WorkerPool | undefined,
 ): Promise<ZarrArrayRead> {
   const { shape, chunks, ctor, separator, fill, gzip } = l;
@@ -324,7 +316,7 @@ async function readPlain(
   };
   if (grid.every((g) => g === 1)) {
     const bytes = await decoded(shape.map(() => 0));
-    if (bytes === undefined) return { data: alloc(outCtor, total).fill(fill), shape };
+    if (bytes === undefined) return { data: newArray(outCtor, total, shared).fill(fill), shape };
     if (bytes.byteLength !== chunkBytes) {
       throw corrupt(shape.map(() => 0), bytes.byteLength);
     }
@@ -332,12 +324,12 @@ async function readPlain(
     // A chunk larger than the array (edge padding) is cut to the array's extent.
     if (chunkLen === total) {
       // A view of the decoded bytes unless it must be widened or go onto shared memory.
-      const copy = widen || (alloc !== PLAIN && outCtor === Float64Array);
-      return { data: copy ? copied(all, outCtor, alloc) : all, shape };
+      const copy = widen || (shared && outCtor === Float64Array);
+      return { data: copy ? copied(all, outCtor, shared) : all, shape };
     }
-    return { data: copyRegion(all, chunks, shape, outCtor, alloc), shape };
+    return { data: copyRegion(all, chunks, shape, outCtor, shared), shape };
   }
-  const out = alloc(outCtor, total);
+  const out = newArray(outCtor, total, shared);
   await eachLimited(chunkIndices(shape, chunks), CHUNKS_IN_FLIGHT, async (idx) => {
     const bytes = await decoded(idx);
     if (bytes !== undefined && bytes.byteLength !== chunkBytes) {
@@ -384,14 +376,14 @@ function copyRegion(
   chunks: number[],
   shape: number[],
   ctor: PlainLayout["ctor"],
-  alloc: Alloc,
+  shared: boolean,
 ): ZarrTypedArray {
   if (shape.length === 1) {
-    const one = alloc(ctor, shape[0]);
+    const one = newArray(ctor, shape[0], shared);
     one.set(chunk.subarray(0, shape[0]));
     return one;
   }
-  const out = alloc(ctor, shape[0] * shape[1]);
+  const out = newArray(ctor, shape[0] * shape[1], shared);
   for (let r = 0; r < shape[0]; r++) {
     out.set(chunk.subarray(r * chunks[1], r * chunks[1] + shape[1]), r * shape[1]);
   }
@@ -402,7 +394,7 @@ async function readWithZarrita(
   dir: string,
   name: string,
   widen: boolean,
-  alloc: Alloc,
+  shared: boolean,
 ): Promise<ZarrArrayRead> {
   registerZarrCodecs();
   const arr = await zarr.open(zarr.root(new FileSystemStore(dir)).resolve(name), {
@@ -412,7 +404,7 @@ async function readWithZarrita(
   if (widen && arr.is("float32") && (shape.length === 1 || shape.length === 2)) {
     // Chunk by chunk into the float64 result, a few at a time: no whole float32 array and
     // no pile of decoded chunks waiting for the garbage collector.
-    const out = alloc(Float64Array, shape.reduce((p, n) => p * n, 1));
+    const out = newArray(Float64Array, shape.reduce((p, n) => p * n, 1), shared);
     const fill = typeof arr.fillValue === "number" ? arr.fillValue : NaN;
     await eachLimited(chunkIndices(shape, chunks), CHUNKS_IN_FLIGHT, async (idx) => {
       const chunk = await arr.getChunk(idx);
@@ -432,7 +424,7 @@ async function readWithZarrita(
   }
   const chunk = await zarr.get(arr);
   const data = chunk.data as ZarrArrayRead["data"];
-  const float64 = widen || (alloc !== PLAIN && data instanceof Float64Array);
-  const out = float64 ? copied(data as ZarrTypedArray, Float64Array, alloc) : data;
+  const float64 = widen || (shared && data instanceof Float64Array);
+  const out = float64 ? copied(data as ZarrTypedArray, Float64Array, shared) : data;
   return { data: out, shape: chunk.shape };
 }

@@ -389,9 +389,17 @@ pub fn fft_filter_shared(
     op: &str,
     params: &[f64],
 ) -> Exported<Box<[f64]>> {
-    let op = Op::parse(op, params)?;
     let mut values = grid.to_vec();
-    fft_filter_in_place(spectral_grid_mut(&mut values, nx, ny)?, dx_km, dy_km, &op)?;
+    fft_filter_into(
+        &mut values,
+        nx,
+        ny,
+        dx_km,
+        dy_km,
+        op,
+        params,
+        JsValue::UNDEFINED,
+    )?;
     let output = block_summaries(&values, 0);
     wait_open(gate)?;
     grid.copy_from(&values);

@@ -191,7 +191,19 @@ pub(crate) const THREE: [Transfer; 3] = [Transfer::Dx, Transfer::Dy, Transfer::D
 /// Tilt angle `atan2(z, √(x² + y²))` or total gradient `√(x² + y² + z²)` of one cell's
 /// derivatives.
 pub(crate) fn gradient_combination(tilt: bool, x: f64, y: f64, z: f64) -> f64 {
-    let h = (x * x + y * y).sqrt();
+    from_horizontal(tilt, horizontal_gradient(x, y), z)
+}
+
+/// The horizontal gradient `√(x² + y²)` of [`gradient_combination`].
+#[inline]
+fn horizontal_gradient(x: f64, y: f64) -> f64 {
+    (x * x + y * y).sqrt()
+}
+
+/// [`gradient_combination`] from the horizontal gradient `h`: the tilt `atan2(z, h)` or the
+/// total gradient `√(h² + z²)`.
+#[inline]
+fn from_horizontal(tilt: bool, h: f64, z: f64) -> f64 {
     if tilt {
         z.atan2(h)
     } else {
@@ -316,17 +328,13 @@ fn fold_derivative(t: usize, tilt: bool, d: &[f64], acc: &mut [f64]) {
     match t {
         0 => acc.copy_from_slice(d),
         1 => {
-            for (a, &y) in acc.iter_mut().zip(d) {
-                *a = (*a * *a + y * y).sqrt();
+            for (x, &y) in acc.iter_mut().zip(d) {
+                *x = horizontal_gradient(*x, y);
             }
         }
         _ => {
             for (h, &z) in acc.iter_mut().zip(d) {
-                *h = if tilt {
-                    z.atan2(*h)
-                } else {
-                    (*h * *h + z * z).sqrt()
-                };
+                *h = from_horizontal(tilt, *h, z);
             }
         }
     }
