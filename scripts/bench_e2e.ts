@@ -28,6 +28,10 @@
  *   (`rio-magnetic.csv.gz` through the dataset fetcher, 37,718 readings, decompressed once so that both
  *   tools read the same plain CSV) at 0.001 degree, against GMT `blockmedian` + `surface -T0.25`
  *   with the same aspect ratio; and the same grid written as Zarr.
+ * - The accuracy of that mincurv against GMT's (issue 19's "accuracy on 10% of the readings
+ *   held back" row): `bench:grid-holdout --split readings,lines` at the same spacing and bbox,
+ *   run as a child; its RMS errors (readings held back at random, and every fourth flight line
+ *   held back) are printed in a second table.
  *
  * Beside each filter row and the qc row, gam's kernel alone (`_kernel_time.ts`: the same
  * compute call in one process on warm workers, no process start, no file I/O, no provenance)
@@ -49,6 +53,7 @@ import { writeZarrGrid } from "../src/formats/zarr_grid.ts";
 import { mulberry32 } from "../src/plugins/in_process.ts";
 import { bestOf, type Measure, measure, PEAK_SOURCE } from "./_measure.ts";
 import { e2eOps } from "./_e2e_ops.ts";
+import type { HoldoutResult } from "./bench_grid_holdout.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const { values: flags } = parseArgs({
@@ -423,6 +428,26 @@ if (want(MINCURV) || want(MINCURV_ZARR)) {
   }
 }
 
+// The accuracy rows: the hold-out benchmark on the same bbox and spacing (it grids the
+// readings it keeps and scores both grids at the rest).
+const HOLDOUT = "the same mincurv, accuracy at held-back readings and lines";
+let holdout: HoldoutResult[] | undefined;
+if (want(HOLDOUT)) {
+  const json = `${DIR}/holdout.json`;
+  await Deno.remove(json).catch(() => {});
+  console.log(`\n${HOLDOUT}: bench:grid-holdout --split readings,lines --spacing ${SPACING}`);
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "-A", `${REPO}scripts/bench_grid_holdout.ts`, "--split", "readings,lines"],
+      ...["--spacing", String(SPACING), "--runs", String(RUNS), "--json", json],
+    ],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (child.success) holdout = JSON.parse(await Deno.readTextFile(json));
+  else console.log(`  failed: bench:grid-holdout exited with ${child.code}`);
+}
+
 const s = (m?: Measure) => m === undefined ? "-" : m.ok ? `${m.seconds.toFixed(2)} s` : "failed";
 const cpu = (m?: Measure) =>
   m?.ok && m.cpuSeconds !== undefined ? `${m.cpuSeconds.toFixed(2)} s` : "-";
@@ -455,4 +480,25 @@ for (const r of rows) {
     } | ${r.refKernel === undefined ? mib(r.ref) : "-"} | ${ratio} | ${cpuRatio} |`,
   );
   for (const m of [r.gam, r.ref]) if (m && !m.ok) console.log(`  failed: ${m.error}`);
+}
+if (holdout !== undefined) {
+  const rms = (t?: HoldoutResult["tools"][number]) => t?.rms == null ? "-" : t.rms.toFixed(4);
+  const time = (t?: HoldoutResult["tools"][number]) =>
+    t === undefined || t.rms === null ? "-" : `${t.seconds.toFixed(2)} s`;
+  console.log(
+    `\n${HOLDOUT} (RMS error in data units at the points held back, bilinear from each grid; ` +
+      "ratio: GMT's RMS over gam's, above 1: gam is more accurate)\n",
+  );
+  console.log("| split | readings gridded | gam RMS | gam time | GMT RMS | GMT time | RMS ratio |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of holdout) {
+    const [g, m] = [
+      r.tools.find((t) => t.name.startsWith("gam")),
+      r.tools.find((t) => t.name.startsWith("gmt")),
+    ];
+    const ratio = g?.rms && m?.rms ? `${(m.rms / g.rms).toFixed(4)}` : "-";
+    console.log(
+      `| ${r.split} | ${r.readings} | ${rms(g)} | ${time(g)} | ${rms(m)} | ${time(m)} | ${ratio} |`,
+    );
+  }
 }

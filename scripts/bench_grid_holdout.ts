@@ -33,8 +33,11 @@
  *   deno task bench:grid-holdout [--spacing DEG] [--split readings,lines,synthetic]
  *                                [--gaps 5,10,20] [--runs N]
  *                                [--survey PATH --columns X,Y,Z [--line COLS] [--bbox W,S,E,N]]
+ *                                [--json PATH]
  *
  * `--runs N` (default 1) runs each command N times, keeping the least wall and CPU time.
+ * `--json PATH` also writes the results as JSON (a list of {@linkcode HoldoutResult}), for
+ * `bench:e2e`, which prints the accuracy rows of issue 19's table from them.
  *
  * @module
  */
@@ -61,6 +64,7 @@ const flags = (() => {
         columns: { type: "string" },
         line: { type: "string" },
         bbox: { type: "string" },
+        json: { type: "string" },
       },
     }).values;
   } catch (e) {
@@ -73,6 +77,32 @@ if (!(D > 0 && D < 90)) {
 }
 const RUNS = Math.max(1, Math.floor(Number(flags.runs)) || 1);
 const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+
+/** One split's scores, as `--json` writes them. */
+export interface HoldoutResult {
+  /** The split's description (e.g. `Rio, 10% of readings held back (3817)`). */
+  split: string;
+  /** Readings gridded. */
+  readings: number;
+  tools: {
+    /** `gam grid mincurv` or `gmt blockmedian+surface`. */
+    name: string;
+    /** RMS error at the scored points (data units); null when the tool failed. */
+    rms: number | null;
+    /** Points scored. */
+    points: number;
+    /** RMS between lines (synthetic splits only). */
+    rmsBetween?: number;
+    /** Best wall time, spawn to exit, seconds. */
+    seconds: number;
+    /** Best CPU time (user + system), seconds, when measured. */
+    cpuSeconds?: number;
+    /** Peak RSS, MiB, when measured. */
+    peakMiB: number | null;
+    /** Why the tool failed. */
+    error?: string;
+  }[];
+}
 
 /** A point where the truth is known: lon, lat, value. */
 type Known = [number, number, number];
@@ -332,7 +362,10 @@ try {
   );
   const R = `-R${W}/${E}/${S}/${N}`, I = `-I${D}`;
   const aspect = Math.cos(((S + N) / 2) * Math.PI / 180);
+  const results: HoldoutResult[] = [];
   for (const split of splits) {
+    const result: HoldoutResult = { split: split.name, readings: split.train.length, tools: [] };
+    results.push(result);
     await Deno.writeTextFile(`${dir}/train.csv`, `lon,lat,z\n${split.train.join("\n")}\n`);
     console.log(`\n${split.name}: ${split.train.length} readings gridded`);
     // name, command, arguments, the grid it writes
@@ -355,7 +388,17 @@ try {
     ];
     for (const [name, cmd, args, path] of runs) {
       const m = await best(() => measure(cmd, args, { dir }));
+      const tool: HoldoutResult["tools"][number] = {
+        name,
+        rms: null,
+        points: 0,
+        seconds: m.seconds,
+        cpuSeconds: m.cpuSeconds,
+        peakMiB: m.peakMiB,
+      };
+      result.tools.push(tool);
       if (!m.ok) {
+        tool.error = m.error;
         console.log(`${name.padEnd(24)} FAILED: ${m.error}`);
         continue;
       }
@@ -376,6 +419,9 @@ try {
         sum += e * e, n++;
         if (split.between?.[k]) sumB += e * e, nB++;
       });
+      tool.rms = Math.sqrt(sum / n);
+      tool.points = n;
+      if (split.between) tool.rmsBetween = Math.sqrt(sumB / nB);
       const between = split.between
         ? `, between lines ${Math.sqrt(sumB / nB).toFixed(4)} (${nB} nodes)`
         : "";
@@ -387,6 +433,9 @@ try {
     }
   }
   console.log(`\nload average at the end ${load()}`);
+  if (flags.json !== undefined) {
+    await Deno.writeTextFile(flags.json, JSON.stringify(results, null, 2) + "\n");
+  }
 } finally {
   await Deno.remove(dir, { recursive: true });
 }
