@@ -63,6 +63,52 @@ pub fn block_summaries(values: &[f64], position: usize) -> Vec<f64> {
     out
 }
 
+/// [`block_summaries`] of a sequence handed over in pieces (the rows a kernel produces one
+/// by one), from position 0: each piece is appended to a staging buffer whose whole blocks
+/// are summarised as it fills, so the summaries are those of the whole sequence, bit for bit,
+/// without holding it.
+///
+/// ```
+/// use gam_core::block_statistics::{block_summaries, BlockSummaries, BLOCK};
+/// let values: Vec<f64> = (0..3 * BLOCK + 7).map(|i| i as f64).collect();
+/// let mut s = BlockSummaries::default();
+/// for row in values.chunks(1000) {
+///     s.push(row);
+/// }
+/// assert_eq!(s.finish(), block_summaries(&values, 0));
+/// ```
+#[derive(Debug, Default)]
+pub struct BlockSummaries {
+    staged: Vec<f64>,
+    out: Vec<f64>,
+}
+
+/// Blocks staged before they are summarised.
+const STAGED_BLOCKS: usize = 16;
+
+impl BlockSummaries {
+    /// Appends the next values of the sequence.
+    pub fn push(&mut self, mut values: &[f64]) {
+        let cap = STAGED_BLOCKS * BLOCK;
+        while !values.is_empty() {
+            let take = values.len().min(cap - self.staged.len());
+            self.staged.extend_from_slice(&values[..take]);
+            values = &values[take..];
+            if self.staged.len() == cap {
+                self.out.extend(block_summaries(&self.staged, 0));
+                self.staged.clear();
+            }
+        }
+    }
+
+    /// The summaries of the whole blocks pushed (the partial last block is the caller's, as
+    /// for [`block_summaries`]).
+    pub fn finish(mut self) -> Vec<f64> {
+        self.out.extend(block_summaries(&self.staged, 0));
+        self.out
+    }
+}
+
 /// The shift of a block: its first valid value, or 0 when that is infinite (an infinite
 /// shift would make every `v - K` NaN).
 fn shift(block: &[f64]) -> f64 {
@@ -246,6 +292,26 @@ mod tests {
                     assert_eq!(g.to_bits(), w.to_bits(), "position {position} block {b}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn summaries_pushed_in_pieces_equal_the_whole_sequence_s() {
+        let v = sample(40 * BLOCK + 321, 9);
+        let whole = block_summaries(&v, 0);
+        for piece in [1, 777, BLOCK, 4608, 3 * BLOCK + 5, v.len()] {
+            let mut s = BlockSummaries::default();
+            for chunk in v.chunks(piece) {
+                s.push(chunk);
+            }
+            let got = s.finish();
+            assert_eq!(got.len(), whole.len(), "pieces of {piece}");
+            assert!(
+                got.iter()
+                    .zip(&whole)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "pieces of {piece}"
+            );
         }
     }
 

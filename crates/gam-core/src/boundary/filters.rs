@@ -367,15 +367,20 @@ pub fn fft_filter_measured(
 }
 
 /// [`fft_filter_measured`] for a grid the calling thread keeps reading while the transform
-/// runs: `grid` is a `Float64Array` over a `SharedArrayBuffer` (`nx * ny` values), copied into
-/// this instance at the start; the result is written back over it only once element 0 of
-/// `gate` (an `Int32Array` over a `SharedArrayBuffer`) is non-zero. The caller hashes and
-/// measures its input meanwhile and then opens the gate (`Atomics.store` and
-/// `Atomics.notify`), so the transform and the input's checksum run side by side, with no
-/// grid-sized copy more than [`fft_filter_measured`] makes. Returns the result's statistics
-/// blocks (`Measured.output` of [`fft_filter_measured`]). A job cancelled while it waits
-/// stops with the "cancelled" error and leaves `grid` as it was. WebAssembly workers only:
+/// runs: `grid` is a `Float64Array` over a `SharedArrayBuffer` (`nx * ny` values), and the
+/// result is written back over it only once element 0 of `gate` (an `Int32Array` over a
+/// `SharedArrayBuffer`) is non-zero. The caller hashes and measures its input meanwhile and
+/// then opens the gate (`Atomics.store` and `Atomics.notify`), so the transform and the
+/// input's checksum run side by side. Returns the result's statistics blocks
+/// (`Measured.output` of [`fft_filter_measured`]). A job cancelled while it waits stops with
+/// the "cancelled" error and leaves `grid` as it was. WebAssembly workers only:
 /// `Atomics.wait` may not block a main thread.
+///
+/// The one-output transforms of a grid without NaN read `grid` a row at a time and write
+/// the result rows straight back ([`crate::spectral::apply::fft_filter_streamed`]): this
+/// instance holds the padded half spectrum, not a copy of the grid too (on 4096 × 4096,
+/// 128 MB less). Total gradient, tilt and grids with holes copy the grid in, as
+/// [`fft_filter_measured`] does.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
@@ -389,6 +394,30 @@ pub fn fft_filter_shared(
     op: &str,
     params: &[f64],
 ) -> Exported<Box<[f64]>> {
+    let parsed = Op::parse(op, params)?;
+    let len = grid.length() as usize;
+    let (w, h) = (nx as usize, ny as usize);
+    if len != w * h {
+        Err(SpectralError::BadShape { nx: w, ny: h, len })?;
+    }
+    let row = |i: usize| grid.subarray((i * w) as u32, ((i + 1) * w) as u32);
+    let mut summaries = crate::block_statistics::BlockSummaries::default();
+    let streamed = crate::spectral::apply::fft_filter_streamed(
+        w,
+        h,
+        dx_km,
+        dy_km,
+        &parsed,
+        |i, out| row(i).copy_to(out),
+        || wait_open(gate),
+        |i, out| {
+            row(i).copy_from(out);
+            summaries.push(out);
+        },
+    )?;
+    if streamed.is_some() {
+        return Ok(summaries.finish().into_boxed_slice());
+    }
     let mut values = grid.to_vec();
     fft_filter_into(
         &mut values,

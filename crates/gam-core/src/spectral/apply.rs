@@ -1,11 +1,11 @@
 //! The spectral pipeline (see the module docs of [`crate::spectral`]): detrend, fill,
 //! extend and taper, FFT, transfer function, inverse, crop, plane and NaN restored.
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use rustfft::num_complex::Complex64;
 
 use super::{
-    detrend::{fit_plane, Plane},
+    detrend::{fit_plane, Plane, PlaneSums},
     fft2::Fft2,
     fill::laplace_fill,
     pad::{Layout, PaddedRows},
@@ -320,6 +320,99 @@ pub fn fft_filter_in_place(
     Ok(())
 }
 
+/// [`fft_filter_in_place`] over a grid this kernel does not hold, the same values bit for
+/// bit: `read_row(i, out)` gives data row `i` (`nx` values), `write_row(i, row)` takes result
+/// row `i`. For the worker's shared input (`fft_filter_shared`): the rows are copied in as
+/// they are needed and the result rows copied out as they are made, so the kernel holds the
+/// padded half spectrum alone, not a copy of the grid as well (on 4096 × 4096, 128 MB less).
+///
+/// The rows are read twice (the plane's sums, then the forward transform) and no row is
+/// written before `before_writing` returns `Ok` (it runs once the last row has been read);
+/// from then on the result is written whole, without cancel checks, so that a cancelled job
+/// leaves either the input or the whole result. Returns `Ok(None)` without writing anything
+/// when the operation has three outputs (total gradient, tilt) or a cell is NaN (the holes
+/// are filled over the whole grid): the caller then runs [`fft_filter_in_place`] on a copy.
+///
+/// # Errors
+/// As [`fft_filter`], the error of `before_writing`, and `Cancelled` while reading.
+///
+/// # Example
+/// ```
+/// use gam_core::spectral::{apply::{fft_filter, fft_filter_streamed}, transfer::Op};
+/// use ndarray::Array2;
+/// let g = Array2::from_shape_fn((24, 32), |(i, j)| (j as f64 * 0.4).sin() + i as f64);
+/// let op = Op::parse("vertical-derivative", &[]).unwrap();
+/// let mut out = Array2::<f64>::zeros((24, 32));
+/// let done = fft_filter_streamed::<gam_core::spectral::SpectralError>(
+///     32, 24, 1.0, 1.0, &op,
+///     |i, row| row.copy_from_slice(g.row(i).as_slice().unwrap()),
+///     || Ok(()),
+///     |i, row| out.row_mut(i).as_slice_mut().unwrap().copy_from_slice(row),
+/// ).unwrap();
+/// assert!(done.is_some());
+/// assert_eq!(out, fft_filter(g.view(), 1.0, 1.0, &op).unwrap());
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn fft_filter_streamed<E: From<SpectralError>>(
+    nx: usize,
+    ny: usize,
+    dx_km: f64,
+    dy_km: f64,
+    op: &Op,
+    mut read_row: impl FnMut(usize, &mut [f64]),
+    before_writing: impl FnOnce() -> Result<(), E>,
+    mut write_row: impl FnMut(usize, &[f64]),
+) -> Result<Option<()>, E> {
+    check_args(nx, ny, nx * ny, dx_km, dy_km)?;
+    let Some(single) = single_transfer(op) else {
+        return Ok(None);
+    };
+    let mut row = vec![0.0; nx];
+    let mut sums = PlaneSums::new(nx, ny);
+    for i in 0..ny {
+        crate::cancel::check().map_err(SpectralError::from)?;
+        read_row(i, &mut row);
+        if row.iter().any(|v| v.is_nan()) {
+            return Ok(None);
+        }
+        sums.add_row(i, ArrayView1::from(&row));
+    }
+    let (plane, _) = sums.finish().ok_or(SpectralError::AllNan)?;
+    let l = Layout::new(nx, ny);
+    let fft = Fft2::new(l.nx2, l.ny2);
+    let mut spec = {
+        // Each data row detrended as it is read, as `detrend_rows` does over the whole grid.
+        let detrended = |i: usize, out: &mut [f64]| {
+            read_row(i, out);
+            detrend_row(out, i, &plane);
+        };
+        let mut rows = PaddedRows::with_rows(detrended, &l);
+        fft.forward_rows(|r, row| rows.fill(r, row))
+            .map_err(SpectralError::from)?
+    };
+    let keep = l.bottom..l.bottom + ny;
+    let nc = fft.nc();
+    let transfers = [single];
+    let mut mult = Multiplier::new(&transfers, &l, dx_km, dy_km);
+    fft.columns(&mut spec, &mut [], keep.clone(), |t, c, col| {
+        mult.apply(t, c, col)
+    })
+    .map_err(SpectralError::from)?;
+    before_writing()?;
+    let mut back = vec![0.0; l.nx2];
+    let mut scratch = fft.inverse_scratch();
+    for i in 0..ny {
+        let r = keep.start + i;
+        fft.inverse_row(&mut spec[r * nc..(r + 1) * nc], &mut back, &mut scratch);
+        let out = &mut back[l.left..l.left + nx];
+        if single.passes_dc() {
+            add_plane_row(out, i, &plane);
+        }
+        write_row(i, out);
+    }
+    Ok(Some(()))
+}
+
 /// Folds derivative `t` of [`THREE`] (a row `d`) into `acc`, so that after the three
 /// `acc` holds [`gradient_combination`] of them, bit for bit: `x`, then `√(x² + y²)`, then
 /// the tilt or the total gradient (not inlined, as [`detrend_rows`]).
@@ -343,7 +436,7 @@ fn fold_derivative(t: usize, tilt: bool, d: &[f64], acc: &mut [f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arrays::{into_row_major, view2};
+    use crate::arrays::{into_row_major, view2, view2_mut};
 
     /// [`fft_filter`] on a flat row-major grid, as the boundary calls it.
     fn fft_filter_flat(
@@ -367,6 +460,98 @@ mod tests {
         (m..ny - m)
             .flat_map(|i| (m..nx - m).map(move |j| (i * nx + j, v[i * nx + j])))
             .collect()
+    }
+
+    /// [`fft_filter_streamed`] over a flat grid: the result (the input where nothing was
+    /// written), whether it ran, and the calls in order (`r` read, `g` gate, `w` write).
+    fn streamed(
+        g: &[f64],
+        nx: usize,
+        ny: usize,
+        op: &Op,
+        gate: Result<(), SpectralError>,
+    ) -> (Vec<f64>, Result<Option<()>, SpectralError>, String) {
+        let calls = std::cell::RefCell::new(String::new());
+        let out = std::cell::RefCell::new(g.to_vec());
+        let done = fft_filter_streamed(
+            nx,
+            ny,
+            1.3,
+            0.9,
+            op,
+            |i, row| {
+                calls.borrow_mut().push('r');
+                row.copy_from_slice(&out.borrow()[i * nx..(i + 1) * nx]);
+            },
+            || {
+                calls.borrow_mut().push('g');
+                gate
+            },
+            |i, row| {
+                calls.borrow_mut().push('w');
+                out.borrow_mut()[i * nx..(i + 1) * nx].copy_from_slice(row);
+            },
+        );
+        (out.into_inner(), done, calls.into_inner())
+    }
+
+    #[test]
+    fn the_streamed_kernel_equals_the_in_place_one_bit_for_bit() {
+        let ops = [
+            Op::parse("bandpass-gaussian", &[40.0, 4.0]).unwrap(),
+            Op::parse("bandpass-butterworth", &[30.0, 5.0, 3.0]).unwrap(),
+            Op::parse("upward", &[2000.0]).unwrap(),
+            Op::parse("vertical-derivative", &[]).unwrap(),
+            Op::parse("derivative-x", &[]).unwrap(),
+            Op::parse("rtp", &[35.0, -12.0]).unwrap(),
+        ];
+        for (nx, ny) in [(2, 2), (37, 29), (64, 48), (17, 90)] {
+            let g = grid_of(nx, ny, |x, y| {
+                (x * 0.31).sin() * 40.0 + y * 0.7 + x * y * 0.01
+            });
+            for op in &ops {
+                let mut want = g.clone();
+                fft_filter_in_place(view2_mut(&mut want, nx, ny).unwrap(), 1.3, 0.9, op).unwrap();
+                let (got, done, calls) = streamed(&g, nx, ny, op, Ok(()));
+                assert_eq!(done, Ok(Some(())), "{nx} x {ny} {op:?}");
+                assert!(
+                    got.iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{nx} x {ny} {op:?}"
+                );
+                // Every read before the gate, every write after it, each row written once.
+                let gate = calls.find('g').unwrap();
+                assert!(!calls[..gate].contains('w') && !calls[gate..].contains('r'));
+                assert_eq!(calls[gate + 1..].len(), ny);
+            }
+        }
+    }
+
+    #[test]
+    fn the_streamed_kernel_declines_holes_and_three_outputs_and_writes_nothing() {
+        let (nx, ny) = (20, 16);
+        let mut g = grid_of(nx, ny, |x, y| x + 2.0 * y);
+        let band = Op::parse("bandpass-gaussian", &[40.0, 4.0]).unwrap();
+        for op in [
+            Op::parse("tilt", &[]).unwrap(),
+            Op::parse("total-gradient", &[]).unwrap(),
+        ] {
+            let (out, done, calls) = streamed(&g, nx, ny, &op, Ok(()));
+            assert_eq!((done, calls.as_str()), (Ok(None), ""));
+            assert_eq!(out, g);
+        }
+        g[7 * nx + 3] = f64::NAN;
+        let (out, done, calls) = streamed(&g, nx, ny, &band, Ok(()));
+        assert_eq!(done, Ok(None));
+        assert!(!calls.contains('g') && !calls.contains('w'));
+        assert!(out.iter().zip(&g).all(|(a, b)| a.to_bits() == b.to_bits()));
+        // A gate that refuses (a cancelled job): nothing written either.
+        g[7 * nx + 3] = 1.0;
+        let (out, done, calls) = streamed(&g, nx, ny, &band, Err(SpectralError::Cancelled));
+        assert_eq!(done, Err(SpectralError::Cancelled));
+        assert!(calls.ends_with('g') && !calls.contains('w'));
+        assert_eq!(out, g);
     }
 
     #[test]

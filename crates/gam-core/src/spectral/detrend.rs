@@ -2,7 +2,7 @@
 //! `grdtrend -N3`), with `x = col - (nx - 1)/2` and `y = row - (ny - 1)/2` in cells
 //! (centred for conditioning). Solved from the 3×3 normal equations by Cramer's rule.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 /// A fitted plane in centred cell coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,79 +48,129 @@ pub fn fit_plane_counted(grid: ArrayView2<'_, f64>) -> Option<(Plane, usize)> {
     let (ny, nx) = grid.dim();
     // Contiguous rows (borrowed for a standard-layout view, as the boundary's).
     let grid = grid.as_standard_layout();
-    let xc = (nx as f64 - 1.0) / 2.0;
-    let yc = (ny as f64 - 1.0) / 2.0;
-    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    let (mut sz, mut sxz, mut syz) = (0.0, 0.0, 0.0);
-    // Sums over a NaN-free row of the x terms, which do not depend on the data.
-    let (full_x, full_xx) = (0..nx).fold((0.0, 0.0), |(a, b), j| {
-        let x = j as f64 - xc;
-        (a + x, b + x * x)
-    });
+    let mut sums = PlaneSums::new(nx, ny);
     for (i, row) in grid.rows().into_iter().enumerate() {
-        let y = i as f64 - yc;
+        sums.add_row(i, row);
+    }
+    sums.finish()
+}
+
+/// The sums of [`fit_plane_counted`], taken one row at a time, for a grid whose rows are
+/// read one by one (the spectral kernel streaming its input): rows added in order `0..ny`
+/// give the plane of [`fit_plane_counted`] bit for bit (it adds its rows through this).
+///
+/// # Example
+/// ```
+/// use gam_core::spectral::detrend::{fit_plane_counted, PlaneSums};
+/// use ndarray::{Array2, ArrayView1};
+/// let g = Array2::from_shape_fn((3, 4), |(i, j)| 1.0 + 2.0 * j as f64 + 3.0 * i as f64);
+/// let mut sums = PlaneSums::new(4, 3);
+/// for i in 0..3 {
+///     sums.add_row(i, g.row(i));
+/// }
+/// assert_eq!(sums.finish(), fit_plane_counted(g.view()));
+/// ```
+#[derive(Debug, Clone)]
+pub struct PlaneSums {
+    xc: f64,
+    yc: f64,
+    /// Sums over a NaN-free row of the x terms, which do not depend on the data.
+    full_x: f64,
+    full_xx: f64,
+    /// `[n, Σx, Σy, Σx², Σy², Σxy, Σz, Σxz, Σyz]`.
+    s: [f64; 9],
+}
+
+impl PlaneSums {
+    /// No rows yet, for a grid of `ny` rows by `nx` columns.
+    pub fn new(nx: usize, ny: usize) -> Self {
+        let xc = (nx as f64 - 1.0) / 2.0;
+        let (full_x, full_xx) = (0..nx).fold((0.0, 0.0), |(a, b), j| {
+            let x = j as f64 - xc;
+            (a + x, b + x * x)
+        });
+        PlaneSums {
+            xc,
+            yc: (ny as f64 - 1.0) / 2.0,
+            full_x,
+            full_xx,
+            s: [0.0; 9],
+        }
+    }
+
+    /// Adds row `i` (its `nx` values; NaN cells are left out).
+    pub fn add_row(&mut self, i: usize, row: ArrayView1<'_, f64>) {
+        let y = i as f64 - self.yc;
         // Row sums first (count, x, x², z, x·z), then the row's share of the y terms.
-        let (cnt, rx, rxx, rz, rxz) = row_sums(row, xc, full_x, full_xx);
-        n += cnt;
-        sx += rx;
-        sy += y * cnt;
-        sxx += rxx;
-        syy += y * y * cnt;
-        sxy += y * rx;
-        sz += rz;
-        sxz += rxz;
-        syz += y * rz;
+        let (cnt, rx, rxx, rz, rxz) = row_sums(row, self.xc, self.full_x, self.full_xx);
+        let [n, sx, sy, sxx, syy, sxy, sz, sxz, syz] = &mut self.s;
+        *n += cnt;
+        *sx += rx;
+        *sy += y * cnt;
+        *sxx += rxx;
+        *syy += y * y * cnt;
+        *sxy += y * rx;
+        *sz += rz;
+        *sxz += rxz;
+        *syz += y * rz;
     }
-    if n == 0.0 {
-        return None;
-    }
-    // | n  sx  sy  | |a|   | sz  |
-    // | sx sxx sxy | |b| = | sxz |
-    // | sy sxy syy | |c|   | syz |
-    let det3 = |m: [[f64; 3]; 3]| {
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-    };
-    let m = [[n, sx, sy], [sx, sxx, sxy], [sy, sxy, syy]];
-    let d = det3(m);
-    if d.abs() <= 1e-12 * (n * sxx * syy).abs().max(f64::MIN_POSITIVE) {
-        return Some((
+
+    /// The plane of the rows added and the number of valid cells, or `None` when none was
+    /// valid (see [`fit_plane`] for the degenerate cases).
+    pub fn finish(&self) -> Option<(Plane, usize)> {
+        let (xc, yc) = (self.xc, self.yc);
+        let [n, sx, sy, sxx, syy, sxy, sz, sxz, syz] = self.s;
+        if n == 0.0 {
+            return None;
+        }
+        // | n  sx  sy  | |a|   | sz  |
+        // | sx sxx sxy | |b| = | sxz |
+        // | sy sxy syy | |c|   | syz |
+        let det3 = |m: [[f64; 3]; 3]| {
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        };
+        let m = [[n, sx, sy], [sx, sxx, sxy], [sy, sxy, syy]];
+        let d = det3(m);
+        if d.abs() <= 1e-12 * (n * sxx * syy).abs().max(f64::MIN_POSITIVE) {
+            return Some((
+                Plane {
+                    a: sz / n,
+                    b: 0.0,
+                    c: 0.0,
+                    xc,
+                    yc,
+                },
+                n as usize,
+            ));
+        }
+        let r = [sz, sxz, syz];
+        let col = |k: usize| {
+            let mut mm = m;
+            for (row, &v) in mm.iter_mut().zip(&r) {
+                row[k] = v;
+            }
+            det3(mm) / d
+        };
+        Some((
             Plane {
-                a: sz / n,
-                b: 0.0,
-                c: 0.0,
+                a: col(0),
+                b: col(1),
+                c: col(2),
                 xc,
                 yc,
             },
             n as usize,
-        ));
+        ))
     }
-    let r = [sz, sxz, syz];
-    let col = |k: usize| {
-        let mut mm = m;
-        for (row, &v) in mm.iter_mut().zip(&r) {
-            row[k] = v;
-        }
-        det3(mm) / d
-    };
-    Some((
-        Plane {
-            a: col(0),
-            b: col(1),
-            c: col(2),
-            xc,
-            yc,
-        },
-        n as usize,
-    ))
 }
 
 /// Sums over one row (count, x, x², z, x·z) of [`fit_plane_counted`]; a function of its own
 /// called once per row, not inlined (see the note in `fft2.rs` on V8's first calls).
 #[inline(never)]
 fn row_sums(
-    row: ndarray::ArrayView1<'_, f64>,
+    row: ArrayView1<'_, f64>,
     xc: f64,
     full_x: f64,
     full_xx: f64,

@@ -12,7 +12,7 @@
 //! 1/16 of the grid on each side (GMT's default only rounds up to a fast size; a margin
 //! keeps the wrap-around of the transform away from the data).
 
-use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, Zip};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut1};
 
 /// Smallest `m >= n` whose only prime factors are 2, 3 and 5.
 pub fn next_smooth(n: usize) -> usize {
@@ -104,42 +104,72 @@ pub fn extend(z: ArrayView2<'_, f64>, l: &Layout) -> Array2<f64> {
     p
 }
 
+/// Where [`PaddedRows`] takes the data from: `data_row(i, out)` writes data row `i`
+/// (`0..ny`, NaN-free) into `out` (`nx` values). Rows are asked for in the padded rows'
+/// order, and the first and last rows and their mirrors more than once.
+pub trait DataRows {
+    /// Writes data row `i` into `out`.
+    fn data_row(&mut self, i: usize, out: &mut [f64]);
+}
+
+/// The rows of an array (`ny` rows by `nx` columns).
+pub struct ViewRows<'a>(pub ArrayView2<'a, f64>);
+
+impl DataRows for ViewRows<'_> {
+    fn data_row(&mut self, i: usize, out: &mut [f64]) {
+        ArrayViewMut1::from(out).assign(&self.0.row(i));
+    }
+}
+
+/// Rows made on demand by a closure (the spectral kernel's streamed input).
+impl<F: FnMut(usize, &mut [f64])> DataRows for F {
+    fn data_row(&mut self, i: usize, out: &mut [f64]) {
+        self(i, out)
+    }
+}
+
 /// Row-by-row producer of the padded grid of [`extend`] (same values, bit for bit), so
 /// that the FFT can stream rows without holding the padded grid.
-pub struct PaddedRows<'a> {
-    z: ArrayView2<'a, f64>,
+pub struct PaddedRows<R: DataRows> {
+    rows: R,
     l: Layout,
     /// Taper weights by distance from the data, along x and along y.
     wx: Vec<f64>,
     wy: Vec<f64>,
     /// Scratch rows for the y extension.
-    a: Array1<f64>,
-    b: Array1<f64>,
+    a: Vec<f64>,
+    b: Vec<f64>,
 }
 
-impl<'a> PaddedRows<'a> {
+impl<'a> PaddedRows<ViewRows<'a>> {
     /// Producer for `z` (`ny` rows by `nx` columns, NaN-free) placed by `l`.
     pub fn new(z: ArrayView2<'a, f64>, l: &Layout) -> Self {
+        PaddedRows::with_rows(ViewRows(z), l)
+    }
+}
+
+impl<R: DataRows> PaddedRows<R> {
+    /// Producer for the data `rows` (`l.ny` rows of `l.nx` values, NaN-free) placed by `l`.
+    pub fn with_rows(rows: R, l: &Layout) -> Self {
         PaddedRows {
-            z,
+            rows,
             l: *l,
             wx: (0..=l.left).map(|m| cos_weight(m, l.left)).collect(),
             wy: (0..=l.bottom).map(|m| cos_weight(m, l.bottom)).collect(),
-            a: Array1::zeros(l.nx2),
-            b: Array1::zeros(l.nx2),
+            a: vec![0.0; l.nx2],
+            b: vec![0.0; l.nx2],
         }
     }
 
     /// Row `i` of the data, extended along x (no taper yet).
-    fn x_extended(&self, i: usize, mut row: ArrayViewMut1<'_, f64>) {
+    fn x_extended(&mut self, i: usize, row: &mut [f64]) {
         let (nx, il) = (self.l.nx, self.l.left);
-        let src = self.z.row(i);
         row.fill(0.0);
-        row.slice_mut(s![il..il + nx]).assign(&src);
+        self.rows.data_row(i, &mut row[il..il + nx]);
         for m in 1..=il {
             let mm = m.min(nx - 1);
-            row[il - m] = 2.0 * src[0] - src[mm];
-            row[il + nx - 1 + m] = 2.0 * src[nx - 1] - src[nx - 1 - mm];
+            row[il - m] = 2.0 * row[il] - row[il + mm];
+            row[il + nx - 1 + m] = 2.0 * row[il + nx - 1] - row[il + nx - 1 - mm];
         }
     }
 
@@ -148,9 +178,8 @@ impl<'a> PaddedRows<'a> {
     #[inline(never)]
     pub fn fill(&mut self, r: usize, row: &mut [f64]) {
         let (nx, ny, il, jb) = (self.l.nx, self.l.ny, self.l.left, self.l.bottom);
-        let mut row = ArrayViewMut1::from(row);
         if (jb..jb + ny).contains(&r) {
-            self.x_extended(r - jb, row.view_mut());
+            self.x_extended(r - jb, row);
         } else {
             let (edge, m, mirror) = if r < jb {
                 let m = jb - r;
@@ -163,13 +192,12 @@ impl<'a> PaddedRows<'a> {
                 return;
             };
             let (mut a, mut b) = (std::mem::take(&mut self.a), std::mem::take(&mut self.b));
-            self.x_extended(edge, a.view_mut());
-            self.x_extended(mirror, b.view_mut());
+            self.x_extended(edge, &mut a);
+            self.x_extended(mirror, &mut b);
             let w = self.wy[m];
-            Zip::from(&mut row)
-                .and(&a)
-                .and(&b)
-                .for_each(|o, &first, &mirrored| *o = w * (2.0 * first - mirrored));
+            for ((o, &first), &mirrored) in row.iter_mut().zip(&a).zip(&b) {
+                *o = w * (2.0 * first - mirrored);
+            }
             (self.a, self.b) = (a, b);
         }
         for m in 1..=il {
