@@ -91,22 +91,28 @@ function spin(ms: number): void {
 
 Deno.test("fftFilter on shared values: onPosted reads the input while the worker transforms it", async () => {
   await using pool = new WorkerPool({ size: 1 });
-  const nx = 97, ny = 64;
+  // Several statistics blocks of 4096 cells and a partial one.
+  const nx = 97, ny = 180;
   const clean = field(nx, ny);
   const holed = clean.slice();
   for (const k of [0, 5, nx * 10 + 40, nx * ny - 1]) holed[k] = NaN;
+  // Without holes the worker streams the rows (total gradient and tilt fold three
+  // derivatives into them); with holes it copies the grid in.
   const operations: FftOperation[] = [
     { op: "bandpass", lowKm: 4, highKm: 30, shape: "gaussian" },
     { op: "tilt" },
+    { op: "total-gradient" },
     { op: "rtp", inclination: 60, declination: 10 },
   ];
   for (const original of [clean, holed]) {
     for (const operation of operations) {
       const label = `${operation.op}, holes ${original === holed}`;
+      let wantBlocks: Float64Array | undefined;
       const want = await fftFilter(pool, { values: original, nx, ny }, {
         dxKm: 1.5,
         dyKm: 2,
         operation,
+        onResultBlocks: (b) => (wantBlocks = b),
       });
       const values = sharedCopy(original);
       let blocks: Float64Array | undefined;
@@ -127,7 +133,8 @@ Deno.test("fftFilter on shared values: onPosted reads the input while the worker
       assert.deepEqual(seen, original, `${label}: the input is intact during onPosted`);
       assert.equal(got, values, `${label}: the result is the caller's shared array`);
       assert.deepEqual(got, want, `${label}: the same result as the one job`);
-      assert.ok(blocks !== undefined && blocks.length > 0, `${label}: statistics blocks`);
+      assert.equal(blocks?.length, 4 * 6, `${label}: statistics of the 4 whole blocks`);
+      assert.deepEqual(blocks, wantBlocks, `${label}: the one job's statistics blocks`);
     }
   }
   // A stabilised (two-band) RTP does not take the shared path; onPosted runs first.

@@ -376,11 +376,11 @@ pub fn fft_filter_measured(
 /// the "cancelled" error and leaves `grid` as it was. WebAssembly workers only:
 /// `Atomics.wait` may not block a main thread.
 ///
-/// The one-output transforms of a grid without NaN read `grid` a row at a time and write
-/// the result rows straight back ([`crate::spectral::apply::fft_filter_streamed`]): this
-/// instance holds the padded half spectrum, not a copy of the grid too (on 4096 × 4096,
-/// 128 MB less). Total gradient, tilt and grids with holes copy the grid in, as
-/// [`fft_filter_measured`] does.
+/// A grid without NaN is read a row at a time and the result rows are written straight back
+/// ([`crate::spectral::apply::fft_filter_streamed`]): this instance holds the padded half
+/// spectrum, not a copy of the grid too (on 4096 × 4096, 128 MB less). A grid with holes is
+/// copied in, as [`fft_filter_measured`] does. Cancelled after the gate, total gradient and
+/// tilt may leave `grid` part-written (the caller gave its values up when it opened it).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
@@ -410,9 +410,11 @@ pub fn fft_filter_shared(
         &parsed,
         |i, out| row(i).copy_to(out),
         || wait_open(gate),
-        |i, out| {
+        |i, out, last| {
             row(i).copy_from(out);
-            summaries.push(out);
+            if last {
+                summaries.push(out);
+            }
         },
     )?;
     if streamed.is_some() {

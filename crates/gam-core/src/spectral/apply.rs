@@ -321,20 +321,25 @@ pub fn fft_filter_in_place(
 }
 
 /// [`fft_filter_in_place`] over a grid this kernel does not hold, the same values bit for
-/// bit: `read_row(i, out)` gives data row `i` (`nx` values), `write_row(i, row)` takes result
-/// row `i`. For the worker's shared input (`fft_filter_shared`): the rows are copied in as
-/// they are needed and the result rows copied out as they are made, so the kernel holds the
-/// padded half spectrum alone, not a copy of the grid as well (on 4096 × 4096, 128 MB less).
+/// bit: `read_row(i, out)` gives row `i` of the grid (`nx` values), `write_row(i, row)`
+/// writes row `i` of it. For the worker's shared input (`fft_filter_shared`): the rows are
+/// copied in as they are needed and the result rows copied out as they are made, so the
+/// kernel holds the padded half spectrum (and for total gradient and tilt one buffer of its
+/// kept rows), not a copy of the grid as well (on 4096 × 4096, 128 MB less).
 ///
-/// The rows are read twice (the plane's sums, then the forward transform) and no row is
-/// written before `before_writing` returns `Ok` (it runs once the last row has been read);
-/// from then on the result is written whole, without cancel checks, so that a cancelled job
-/// leaves either the input or the whole result. Returns `Ok(None)` without writing anything
-/// when the operation has three outputs (total gradient, tilt) or a cell is NaN (the holes
-/// are filled over the whole grid): the caller then runs [`fft_filter_in_place`] on a copy.
+/// The input rows are read twice (the plane's sums, then the forward transform), and no row
+/// is written before `before_writing` returns `Ok` (it runs once the last input row has been
+/// read). A one-output transform then writes each result row once, without cancel checks,
+/// so that a cancelled job leaves either the input or the whole result. Total gradient and
+/// tilt fold their three derivatives into the grid's rows as [`fft_filter_in_place`] folds
+/// them (written after the first, read back and written again after the second and third:
+/// `last` is true for the final writes); they may be cancelled between the derivatives,
+/// leaving the grid part-written. Returns `Ok(None)` without writing anything when a cell is
+/// NaN (the holes are filled over the whole grid): the caller then runs
+/// [`fft_filter_in_place`] on a copy.
 ///
 /// # Errors
-/// As [`fft_filter`], the error of `before_writing`, and `Cancelled` while reading.
+/// As [`fft_filter`], the error of `before_writing`, and `Cancelled`.
 ///
 /// # Example
 /// ```
@@ -342,15 +347,15 @@ pub fn fft_filter_in_place(
 /// use ndarray::Array2;
 /// let g = Array2::from_shape_fn((24, 32), |(i, j)| (j as f64 * 0.4).sin() + i as f64);
 /// let op = Op::parse("vertical-derivative", &[]).unwrap();
-/// let mut out = Array2::<f64>::zeros((24, 32));
+/// let out = std::cell::RefCell::new(g.clone());
 /// let done = fft_filter_streamed::<gam_core::spectral::SpectralError>(
 ///     32, 24, 1.0, 1.0, &op,
-///     |i, row| row.copy_from_slice(g.row(i).as_slice().unwrap()),
+///     |i, row| row.copy_from_slice(out.borrow().row(i).as_slice().unwrap()),
 ///     || Ok(()),
-///     |i, row| out.row_mut(i).as_slice_mut().unwrap().copy_from_slice(row),
+///     |i, row, _last| out.borrow_mut().row_mut(i).as_slice_mut().unwrap().copy_from_slice(row),
 /// ).unwrap();
 /// assert!(done.is_some());
-/// assert_eq!(out, fft_filter(g.view(), 1.0, 1.0, &op).unwrap());
+/// assert_eq!(out.into_inner(), fft_filter(g.view(), 1.0, 1.0, &op).unwrap());
 /// ```
 #[allow(clippy::too_many_arguments)]
 pub fn fft_filter_streamed<E: From<SpectralError>>(
@@ -361,12 +366,9 @@ pub fn fft_filter_streamed<E: From<SpectralError>>(
     op: &Op,
     mut read_row: impl FnMut(usize, &mut [f64]),
     before_writing: impl FnOnce() -> Result<(), E>,
-    mut write_row: impl FnMut(usize, &[f64]),
+    mut write_row: impl FnMut(usize, &[f64], bool),
 ) -> Result<Option<()>, E> {
     check_args(nx, ny, nx * ny, dx_km, dy_km)?;
-    let Some(single) = single_transfer(op) else {
-        return Ok(None);
-    };
     let mut row = vec![0.0; nx];
     let mut sums = PlaneSums::new(nx, ny);
     for i in 0..ny {
@@ -391,24 +393,52 @@ pub fn fft_filter_streamed<E: From<SpectralError>>(
             .map_err(SpectralError::from)?
     };
     let keep = l.bottom..l.bottom + ny;
+    let crop = l.left..l.left + nx;
     let nc = fft.nc();
-    let transfers = [single];
-    let mut mult = Multiplier::new(&transfers, &l, dx_km, dy_km);
-    fft.columns(&mut spec, &mut [], keep.clone(), |t, c, col| {
-        mult.apply(t, c, col)
-    })
-    .map_err(SpectralError::from)?;
-    before_writing()?;
     let mut back = vec![0.0; l.nx2];
     let mut scratch = fft.inverse_scratch();
-    for i in 0..ny {
-        let r = keep.start + i;
-        fft.inverse_row(&mut spec[r * nc..(r + 1) * nc], &mut back, &mut scratch);
-        let out = &mut back[l.left..l.left + nx];
-        if single.passes_dc() {
-            add_plane_row(out, i, &plane);
+    if let Some(single) = single_transfer(op) {
+        let transfers = [single];
+        let mut mult = Multiplier::new(&transfers, &l, dx_km, dy_km);
+        fft.columns(&mut spec, &mut [], keep.clone(), |t, c, col| {
+            mult.apply(t, c, col)
+        })
+        .map_err(SpectralError::from)?;
+        before_writing()?;
+        for i in 0..ny {
+            let r = keep.start + i;
+            fft.inverse_row(&mut spec[r * nc..(r + 1) * nc], &mut back, &mut scratch);
+            let out = &mut back[crop.clone()];
+            if single.passes_dc() {
+                add_plane_row(out, i, &plane);
+            }
+            write_row(i, out, true);
         }
-        write_row(i, out);
+    } else {
+        // Total gradient and tilt, as in `fft_filter_in_place`, folded into the grid's rows.
+        fft.columns_forward(&mut spec)
+            .map_err(SpectralError::from)?;
+        let mut kept = vec![Complex64::new(0.0, 0.0); ny * nc];
+        let mut mult = Multiplier::new(&THREE, &l, dx_km, dy_km);
+        let tilt = matches!(op, Op::Tilt);
+        let mut before_writing = Some(before_writing);
+        for t in 0..THREE.len() {
+            fft.columns_inverse(&spec, &mut kept, keep.clone(), |c, col| {
+                mult.apply(t, c, col)
+            })
+            .map_err(SpectralError::from)?;
+            if let Some(gate) = before_writing.take() {
+                gate()?;
+            }
+            for i in 0..ny {
+                fft.inverse_row(&mut kept[i * nc..(i + 1) * nc], &mut back, &mut scratch);
+                if t > 0 {
+                    read_row(i, &mut row);
+                }
+                fold_derivative(t, tilt, &back[crop.clone()], &mut row);
+                write_row(i, &row, t + 1 == THREE.len());
+            }
+        }
     }
     Ok(Some(()))
 }
@@ -487,8 +517,8 @@ mod tests {
                 calls.borrow_mut().push('g');
                 gate
             },
-            |i, row| {
-                calls.borrow_mut().push('w');
+            |i, row, last| {
+                calls.borrow_mut().push(if last { 'w' } else { 'p' });
                 out.borrow_mut()[i * nx..(i + 1) * nx].copy_from_slice(row);
             },
         );
@@ -504,6 +534,8 @@ mod tests {
             Op::parse("vertical-derivative", &[]).unwrap(),
             Op::parse("derivative-x", &[]).unwrap(),
             Op::parse("rtp", &[35.0, -12.0]).unwrap(),
+            Op::parse("total-gradient", &[]).unwrap(),
+            Op::parse("tilt", &[]).unwrap(),
         ];
         for (nx, ny) in [(2, 2), (37, 29), (64, 48), (17, 90)] {
             let g = grid_of(nx, ny, |x, y| {
@@ -520,27 +552,29 @@ mod tests {
                         .all(|(a, b)| a.to_bits() == b.to_bits()),
                     "{nx} x {ny} {op:?}"
                 );
-                // Every read before the gate, every write after it, each row written once.
+                // No write before the gate, each row's final write once after it; a
+                // one-output transform reads nothing after the gate, a three-output one its
+                // own first and second folds.
                 let gate = calls.find('g').unwrap();
-                assert!(!calls[..gate].contains('w') && !calls[gate..].contains('r'));
-                assert_eq!(calls[gate + 1..].len(), ny);
+                let after = &calls[gate + 1..];
+                assert!(!calls[..gate].contains(['w', 'p']), "{op:?}");
+                assert_eq!(after.matches('w').count(), ny, "{op:?}");
+                let three = matches!(op, Op::Tilt | Op::TotalGradient);
+                let pattern = if three {
+                    "p".repeat(ny) + &"rp".repeat(ny) + &"rw".repeat(ny)
+                } else {
+                    "w".repeat(ny)
+                };
+                assert_eq!(after, pattern, "{op:?}");
             }
         }
     }
 
     #[test]
-    fn the_streamed_kernel_declines_holes_and_three_outputs_and_writes_nothing() {
+    fn the_streamed_kernel_declines_holes_and_writes_nothing() {
         let (nx, ny) = (20, 16);
         let mut g = grid_of(nx, ny, |x, y| x + 2.0 * y);
         let band = Op::parse("bandpass-gaussian", &[40.0, 4.0]).unwrap();
-        for op in [
-            Op::parse("tilt", &[]).unwrap(),
-            Op::parse("total-gradient", &[]).unwrap(),
-        ] {
-            let (out, done, calls) = streamed(&g, nx, ny, &op, Ok(()));
-            assert_eq!((done, calls.as_str()), (Ok(None), ""));
-            assert_eq!(out, g);
-        }
         g[7 * nx + 3] = f64::NAN;
         let (out, done, calls) = streamed(&g, nx, ny, &band, Ok(()));
         assert_eq!(done, Ok(None));
@@ -548,10 +582,12 @@ mod tests {
         assert!(out.iter().zip(&g).all(|(a, b)| a.to_bits() == b.to_bits()));
         // A gate that refuses (a cancelled job): nothing written either.
         g[7 * nx + 3] = 1.0;
-        let (out, done, calls) = streamed(&g, nx, ny, &band, Err(SpectralError::Cancelled));
-        assert_eq!(done, Err(SpectralError::Cancelled));
-        assert!(calls.ends_with('g') && !calls.contains('w'));
-        assert_eq!(out, g);
+        for op in [band, Op::parse("tilt", &[]).unwrap()] {
+            let (out, done, calls) = streamed(&g, nx, ny, &op, Err(SpectralError::Cancelled));
+            assert_eq!(done, Err(SpectralError::Cancelled));
+            assert!(calls.ends_with('g') && !calls.contains(['w', 'p']));
+            assert_eq!(out, g);
+        }
     }
 
     #[test]
