@@ -198,6 +198,14 @@ export function fftFilter(
      * @default {undefined}
      */
     onPosted?: () => void;
+    /**
+     * Called with the number of leading result rows that are final (`rows` of `ny`, growing,
+     * the last call with `ny`), while the worker writes the rest, when the transform runs
+     * over shared values (see `onPosted`): for the caller's own pass over its result (its
+     * checksum), side by side with the end of the transform. Not called on the other paths.
+     * @default {undefined}
+     */
+    onResultRows?: (rows: number) => void;
   } & FilterRunOptions,
 ): Promise<Float64Array<ArrayBuffer>> {
   return Promise.resolve().then(async () => {
@@ -289,15 +297,18 @@ async function fftShared(
     params: Float64Array;
     onPosted?: () => void;
     onResultBlocks?: (summaries: Float64Array) => void;
+    onResultRows?: (rows: number) => void;
   } & FilterRunOptions,
 ): Promise<void> {
   const gate = new Int32Array(new SharedArrayBuffer(4));
+  const progress = new Int32Array(new SharedArrayBuffer(4));
   const stop = new AbortController();
   const job = pool.run({
     kernel: "fft_filter_shared",
     args: {
       grid: grid.values,
       gate,
+      progress,
       nx: grid.nx,
       ny: grid.ny,
       dxKm: o.dxKm,
@@ -308,7 +319,8 @@ async function fftShared(
   }, { signal: o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal });
   // Awaited below, or abandoned when onPosted throws: an abort during onPosted rejects it at
   // once, which must not count as an unhandled rejection meanwhile.
-  job.catch(() => {});
+  let settled = false;
+  job.then(() => (settled = true), () => (settled = true));
   try {
     o.onPosted?.();
   } catch (error) {
@@ -317,6 +329,23 @@ async function fftShared(
   } finally {
     Atomics.store(gate, 0, 1);
     Atomics.notify(gate, 0);
+  }
+  if (o.onResultRows) {
+    // The worker counts its final rows in `progress`: each run of them is handed over as it
+    // comes. This thread blocks on the count (the worker wakes it) for at most 5 ms at a
+    // time, then lets the event loop deliver the job's end (a failed or cancelled job stops
+    // counting).
+    for (let seen = 0; seen < grid.ny;) {
+      const rows = Atomics.load(progress, 0);
+      if (rows > seen) {
+        o.onResultRows(rows);
+        seen = rows;
+      } else if (settled) {
+        break;
+      } else if (Atomics.wait(progress, 0, seen, 5) === "timed-out") {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    }
   }
   const blocks = await job; // not inside `?.(...)`, whose arguments go unevaluated without a callee
   o.onResultBlocks?.(blocks);

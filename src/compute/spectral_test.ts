@@ -117,12 +117,15 @@ Deno.test("fftFilter on shared values: onPosted reads the input while the worker
       const values = sharedCopy(original);
       let blocks: Float64Array | undefined;
       let seen: Float64Array | undefined;
+      // Each report's rows as they were then: final already.
+      const reported: [number, Float64Array][] = [];
       const got = await fftFilter(pool, { values, nx, ny }, {
         dxKm: 1.5,
         dyKm: 2,
         operation,
         inPlace: true,
         onResultBlocks: (b) => (blocks = b),
+        onResultRows: (rows) => reported.push([rows, values.slice(0, rows * nx)]),
         onPosted: () => {
           // Far longer than the transform of this grid takes: without the gate the worker
           // would have written its result over the values by now.
@@ -135,6 +138,11 @@ Deno.test("fftFilter on shared values: onPosted reads the input while the worker
       assert.deepEqual(got, want, `${label}: the same result as the one job`);
       assert.equal(blocks?.length, 4 * 6, `${label}: statistics of the 4 whole blocks`);
       assert.deepEqual(blocks, wantBlocks, `${label}: the one job's statistics blocks`);
+      assert.equal(reported.at(-1)?.[0], ny, `${label}: every row reported`);
+      for (const [k, [rows, prefix]] of reported.entries()) {
+        assert.ok(k === 0 || rows > reported[k - 1][0], `${label}: rows reported in order`);
+        assert.deepEqual(prefix, want.subarray(0, rows * nx), `${label}: ${rows} rows final`);
+      }
     }
   }
   // A stabilised (two-band) RTP does not take the shared path; onPosted runs first.

@@ -220,6 +220,11 @@ export class GridChecksumStream {
     this.#hash.update(`values\t${dtypeOf(values)}\t${values.length}\n`);
   }
 
+  /** The number of values hashed so far: where the next range starts. */
+  get hashed(): number {
+    return this.#next;
+  }
+
   /**
    * Hashes `values[from..to)`; ranges must follow one another from 0.
    * @throws {RangeError} when `from` is not where the previous range ended.

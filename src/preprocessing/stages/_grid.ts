@@ -12,6 +12,7 @@
  */
 import type { ProcessedGrid, RawData } from "../../contracts/mod.ts";
 import { cellSizeKm, fftFilter, type FftOperation, type GridArray } from "../../compute/mod.ts";
+import { GridChecksumStream } from "../../contracts/checksum.ts";
 import { StatisticsAccumulator } from "../statistics.ts";
 import { isProcessedGrid, type StageContext, type StageData } from "../stage.ts";
 import { StageInputError } from "./_internal.ts";
@@ -120,6 +121,10 @@ export async function runFft(
   const grid = requireGrid(input, stage);
   const { dxKm, dyKm } = cellSizeKm(grid);
   let blocks: Float64Array | undefined;
+  // Over shared values the result is written over the input's array, rows in order: hashed
+  // as they come (the runner takes the digest for the returned grid, whose head this is).
+  const head = { ...grid, units: units ?? grid.units };
+  let checksum: GridChecksumStream | undefined;
   const values = await fftFilter(ctx.pool, gridArray(grid), {
     dxKm,
     dyKm,
@@ -129,11 +134,16 @@ export async function runFft(
     onPosted: () => ctx.measureInput?.(),
     // The result's statistics from the worker's blocks: no pass of the main thread over it.
     onResultBlocks: (summaries) => (blocks = summaries),
+    onResultRows: (rows) => {
+      checksum ??= new GridChecksumStream(head, grid.values);
+      checksum.update(checksum.hashed, rows * grid.lon.length);
+    },
   });
   if (blocks) {
     const post = new StatisticsAccumulator();
     post.addSummarised(values, 0, values.length, blocks);
     ctx.knownStatistics?.(values, post.result(values.length));
   }
-  return { ...grid, values, units: units ?? grid.units };
+  if (checksum?.hashed === values.length) ctx.knownChecksum?.(checksum);
+  return { ...head, values };
 }

@@ -372,7 +372,9 @@ pub fn fft_filter_measured(
 /// `SharedArrayBuffer`) is non-zero. The caller hashes and measures its input meanwhile and
 /// then opens the gate (`Atomics.store` and `Atomics.notify`), so the transform and the
 /// input's checksum run side by side. Returns the result's statistics blocks
-/// (`Measured.output` of [`fft_filter_measured`]). A job cancelled while it waits stops with
+/// (`Measured.output` of [`fft_filter_measured`]). Element 0 of `progress` (an `Int32Array`
+/// over a `SharedArrayBuffer`) counts the final result rows written, in order, so that the
+/// caller can hash them as they come. A job cancelled while it waits stops with
 /// the "cancelled" error and leaves `grid` as it was. WebAssembly workers only:
 /// `Atomics.wait` may not block a main thread.
 ///
@@ -387,6 +389,7 @@ pub fn fft_filter_measured(
 pub fn fft_filter_shared(
     grid: &js_sys::Float64Array,
     gate: &js_sys::Int32Array,
+    progress: &js_sys::Int32Array,
     nx: u32,
     ny: u32,
     dx_km: f64,
@@ -402,6 +405,7 @@ pub fn fft_filter_shared(
     }
     let row = |i: usize| grid.subarray((i * w) as u32, ((i + 1) * w) as u32);
     let mut summaries = crate::block_statistics::BlockSummaries::default();
+    let mut done = 0;
     let streamed = crate::spectral::apply::fft_filter_streamed(
         w,
         h,
@@ -414,6 +418,10 @@ pub fn fft_filter_shared(
             row(i).copy_from(out);
             if last {
                 summaries.push(out);
+                done += 1;
+                if done % PROGRESS_ROWS == 0 || done == h {
+                    report_rows(progress, done);
+                }
             }
         },
     )?;
@@ -434,7 +442,24 @@ pub fn fft_filter_shared(
     let output = block_summaries(&values, 0);
     wait_open(gate)?;
     grid.copy_from(&values);
+    report_rows(progress, h);
     Ok(output.into_boxed_slice())
+}
+
+/// Final result rows [`fft_filter_shared`] writes between two reports of its progress.
+#[cfg(target_arch = "wasm32")]
+const PROGRESS_ROWS: usize = 32;
+
+/// Stores `rows` (the final result rows written so far, in order) into element 0 of
+/// `progress` and wakes a thread waiting on it: the caller hashes those rows while the
+/// kernel writes the next.
+#[cfg(target_arch = "wasm32")]
+fn report_rows(progress: &js_sys::Int32Array, rows: usize) {
+    use js_sys::Atomics;
+    // Only fails for an array that is not an `Int32Array` (a caller's bug, which its wait
+    // then reports by timing out to the job's end).
+    let _ = Atomics::store(progress, 0, rows as i32);
+    let _ = Atomics::notify(progress, 0);
 }
 
 /// Blocks until element 0 of `gate` is non-zero or the job is cancelled (the cancel flag is
