@@ -333,8 +333,10 @@ async function fftShared(
   if (o.onResultRows) {
     // The worker counts its final rows in `progress`: each run of them is handed over as it
     // comes. This thread blocks on the count (the worker wakes it) for at most 5 ms at a
-    // time, then lets the event loop deliver the job's end (a failed or cancelled job stops
-    // counting).
+    // time, and lets the event loop run at least every 20 ms: to learn of the job's end (a
+    // failed or cancelled job stops counting) and not to stall other work on this thread
+    // (a pipeline's other branches).
+    let turn = performance.now();
     for (let seen = 0; seen < grid.ny;) {
       const rows = Atomics.load(progress, 0);
       if (rows > seen) {
@@ -342,8 +344,12 @@ async function fftShared(
         seen = rows;
       } else if (settled) {
         break;
-      } else if (Atomics.wait(progress, 0, seen, 5) === "timed-out") {
+      } else {
+        Atomics.wait(progress, 0, seen, 5);
+      }
+      if (performance.now() - turn >= 20) {
         await new Promise((resolve) => setTimeout(resolve, 0));
+        turn = performance.now();
       }
     }
   }

@@ -217,6 +217,42 @@ Deno.test("fftFilter on shared values: an abort while the worker waits at the ga
   assert.deepEqual(values, sharedCopy(original));
 });
 
+Deno.test("fftFilter on shared values: an abort while the result is written ends the call", async () => {
+  await using pool = new WorkerPool({ size: 1 });
+  const nx = 300, ny = 260, original = field(nx, ny);
+  const values = sharedCopy(original);
+  const controller = new AbortController();
+  const reported: number[] = [];
+  // Tilt writes its rows three times: the abort after the first report of the final rows
+  // stops it between those rows' blocks of columns or leaves the job to end; either way
+  // the call settles and reports no row twice.
+  const call = fftFilter(pool, { values, nx, ny }, {
+    dxKm: 1,
+    dyKm: 1,
+    operation: { op: "tilt" },
+    inPlace: true,
+    signal: controller.signal,
+    onResultRows: (rows) => {
+      reported.push(rows);
+      controller.abort(new Error("stopped by the user"));
+    },
+  }).then(() => "resolved", (e: Error) => e.message);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve("still waiting after 10 s"), 10_000);
+  });
+  const settled = await Promise.race([call, late]).finally(() => clearTimeout(timer));
+  assert.match(settled, /resolved|stopped by the user/);
+  assert.ok(reported.length >= 1 && reported.every((r, k) => k === 0 || r > reported[k - 1]));
+  // The worker takes the next job.
+  const next = await fftFilter(pool, { values: original, nx, ny }, {
+    dxKm: 1,
+    dyKm: 1,
+    operation: { op: "upward", heightM: 500 },
+  });
+  assert.equal(next.length, nx * ny);
+});
+
 Deno.test("WorkerPool.runInto copies a kernel's result into shared targets", async () => {
   await using pool = new WorkerPool({ size: 1 });
   const out = new Float64Array(new SharedArrayBuffer(8 * 5));
