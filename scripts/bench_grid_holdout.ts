@@ -80,7 +80,7 @@ const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3)
 
 /** One split's scores, as `--json` writes them. */
 export interface HoldoutResult {
-  /** The split's description (e.g. `Rio, 10% of readings held back (3817)`). */
+  /** The split's description (e.g. `Rio, 10% of readings held back`). */
   split: string;
   /** Readings gridded. */
   readings: number;
