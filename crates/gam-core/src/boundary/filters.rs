@@ -429,15 +429,11 @@ pub fn fft_filter_shared(
         return Ok(summaries.finish().into_boxed_slice());
     }
     let mut values = grid.to_vec();
-    fft_filter_into(
-        &mut values,
-        nx,
-        ny,
+    fft_filter_in_place(
+        spectral_grid_mut(&mut values, nx, ny)?,
         dx_km,
         dy_km,
-        op,
-        params,
-        JsValue::UNDEFINED,
+        &parsed,
     )?;
     let output = block_summaries(&values, 0);
     wait_open(gate)?;

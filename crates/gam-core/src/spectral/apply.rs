@@ -263,57 +263,17 @@ pub fn fft_filter_in_place(
     let plane = fit_plane(grid.view()).ok_or(SpectralError::AllNan)?;
     detrend_rows(grid.view_mut(), &plane);
     let holes = laplace_fill(grid.view_mut());
-    let l = Layout::new(nx, ny);
-    let fft = Fft2::new(l.nx2, l.ny2);
-    let mut spec = {
-        let mut rows = PaddedRows::new(grid.view(), &l);
-        fft.forward_rows(|r, row| rows.fill(r, row))?
-    };
-    let keep = l.bottom..l.bottom + ny;
-    let nc = fft.nc();
-    let mut back = vec![0.0; l.nx2];
-    let mut scratch = fft.inverse_scratch();
-    let crop = l.left..l.left + nx;
-    if let Some(single) = single_transfer(op) {
-        let transfers = [single];
-        let mut mult = Multiplier::new(&transfers, &l, dx_km, dy_km);
-        fft.columns(&mut spec, &mut [], keep.clone(), |t, c, col| {
-            mult.apply(t, c, col)
-        })?;
-        // The c2r of each kept row, cropped: the result row, written over the grid's row
-        // (the plane added back when the operator passes DC).
-        for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
-            crate::cancel::check()?;
-            let r = keep.start + i;
-            fft.inverse_row(&mut spec[r * nc..(r + 1) * nc], &mut back, &mut scratch);
-            let dst = dst.as_slice_mut().expect("rows of a standard-layout array");
-            dst.copy_from_slice(&back[crop.clone()]);
-            if single.passes_dc() {
-                add_plane_row(dst, i, &plane);
-            }
-        }
-    } else {
-        // Total gradient and tilt: the three derivatives one after the other from the one
-        // 2-D spectrum, each through one buffer of the kept rows, folded into the grid as
-        // [`gradient_combination`] does (x, then h = √(x² + y²), then the result): the grid,
-        // the spectrum and that buffer in memory rather than three spectra (on 4096 × 4096,
-        // 450 MB instead of 640), the same arithmetic per value.
-        fft.columns_forward(&mut spec)?;
-        let mut kept = vec![Complex64::new(0.0, 0.0); ny * nc];
-        let mut mult = Multiplier::new(&THREE, &l, dx_km, dy_km);
-        let tilt = matches!(op, Op::Tilt);
-        for t in 0..THREE.len() {
-            fft.columns_inverse(&spec, &mut kept, keep.clone(), |c, col| {
-                mult.apply(t, c, col)
-            })?;
-            for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
-                crate::cancel::check()?;
-                fft.inverse_row(&mut kept[i * nc..(i + 1) * nc], &mut back, &mut scratch);
-                let dst = dst.as_slice_mut().expect("rows of a standard-layout array");
-                fold_derivative(t, tilt, &back[crop.clone()], dst);
-            }
-        }
-    }
+    // The grid is its own store: read by the forward transform (already detrended), written
+    // by the inverse.
+    transform::<SpectralError>(
+        dx_km,
+        dy_km,
+        op,
+        &plane,
+        false,
+        &mut GridRows(grid.view_mut()),
+        || Ok(()),
+    )?;
     for &k in &holes {
         grid[k] = f64::NAN;
     }
@@ -366,7 +326,7 @@ pub fn fft_filter_streamed<E: From<SpectralError>>(
     op: &Op,
     mut read_row: impl FnMut(usize, &mut [f64]),
     before_writing: impl FnOnce() -> Result<(), E>,
-    mut write_row: impl FnMut(usize, &[f64], bool),
+    write_row: impl FnMut(usize, &[f64], bool),
 ) -> Result<Option<()>, E> {
     check_args(nx, ny, nx * ny, dx_km, dy_km)?;
     let mut row = vec![0.0; nx];
@@ -380,15 +340,98 @@ pub fn fft_filter_streamed<E: From<SpectralError>>(
         sums.add_row(i, ArrayView1::from(&row));
     }
     let (plane, _) = sums.finish().ok_or(SpectralError::AllNan)?;
+    let mut store = FnRows {
+        nx,
+        ny,
+        read: read_row,
+        write: write_row,
+    };
+    transform(dx_km, dy_km, op, &plane, true, &mut store, before_writing)?;
+    Ok(Some(()))
+}
+
+/// Where [`transform`] reads the grid's rows and writes its result rows (`last`: the row's
+/// final value; total gradient and tilt write each row three times).
+trait RowStore {
+    /// Columns and rows of the grid.
+    fn shape(&self) -> (usize, usize);
+    fn read(&mut self, i: usize, out: &mut [f64]);
+    fn write(&mut self, i: usize, row: &[f64], last: bool);
+}
+
+/// The rows of a grid in memory (standard layout), of [`fft_filter_in_place`].
+struct GridRows<'a>(ArrayViewMut2<'a, f64>);
+
+impl RowStore for GridRows<'_> {
+    fn shape(&self) -> (usize, usize) {
+        (self.0.ncols(), self.0.nrows())
+    }
+    fn read(&mut self, i: usize, out: &mut [f64]) {
+        out.copy_from_slice(
+            self.0
+                .row(i)
+                .to_slice()
+                .expect("rows of a standard-layout array"),
+        );
+    }
+    fn write(&mut self, i: usize, row: &[f64], _last: bool) {
+        self.0
+            .row_mut(i)
+            .into_slice()
+            .expect("rows of a standard-layout array")
+            .copy_from_slice(row);
+    }
+}
+
+/// The caller's row functions, of [`fft_filter_streamed`].
+struct FnRows<R, W> {
+    nx: usize,
+    ny: usize,
+    read: R,
+    write: W,
+}
+
+impl<R: FnMut(usize, &mut [f64]), W: FnMut(usize, &[f64], bool)> RowStore for FnRows<R, W> {
+    fn shape(&self) -> (usize, usize) {
+        (self.nx, self.ny)
+    }
+    fn read(&mut self, i: usize, out: &mut [f64]) {
+        (self.read)(i, out)
+    }
+    fn write(&mut self, i: usize, row: &[f64], last: bool) {
+        (self.write)(i, row, last)
+    }
+}
+
+/// The transform of [`fft_filter_in_place`] and [`fft_filter_streamed`] from the grid's rows
+/// (NaN-free; detrended by `plane` as they are read when `detrend`, else already) to the
+/// result rows: padded rows forward, columns and transfer function, rows back, cropped, the
+/// plane added back when the operator passes DC. No row is written before `before_writing`
+/// returns; a one-output transform then writes each row once without cancel checks, total
+/// gradient and tilt fold their three derivatives into the rows one after the other (x, then
+/// `h = √(x² + y²)`, then the result, as [`gradient_combination`] does): the spectrum and one
+/// buffer of its kept rows in memory rather than three spectra (on 4096 × 4096, 321 MB
+/// instead of 510), the same arithmetic per value.
+fn transform<E: From<SpectralError>>(
+    dx_km: f64,
+    dy_km: f64,
+    op: &Op,
+    plane: &Plane,
+    detrend: bool,
+    store: &mut impl RowStore,
+    before_writing: impl FnOnce() -> Result<(), E>,
+) -> Result<(), E> {
+    let (nx, ny) = store.shape();
     let l = Layout::new(nx, ny);
     let fft = Fft2::new(l.nx2, l.ny2);
     let mut spec = {
-        // Each data row detrended as it is read, as `detrend_rows` does over the whole grid.
-        let detrended = |i: usize, out: &mut [f64]| {
-            read_row(i, out);
-            detrend_row(out, i, &plane);
+        let source = |i: usize, out: &mut [f64]| {
+            store.read(i, out);
+            if detrend {
+                detrend_row(out, i, plane);
+            }
         };
-        let mut rows = PaddedRows::with_rows(detrended, &l);
+        let mut rows = PaddedRows::with_rows(source, &l);
         fft.forward_rows(|r, row| rows.fill(r, row))
             .map_err(SpectralError::from)?
     };
@@ -410,17 +453,17 @@ pub fn fft_filter_streamed<E: From<SpectralError>>(
             fft.inverse_row(&mut spec[r * nc..(r + 1) * nc], &mut back, &mut scratch);
             let out = &mut back[crop.clone()];
             if single.passes_dc() {
-                add_plane_row(out, i, &plane);
+                add_plane_row(out, i, plane);
             }
-            write_row(i, out, true);
+            store.write(i, out, true);
         }
     } else {
-        // Total gradient and tilt, as in `fft_filter_in_place`, folded into the grid's rows.
         fft.columns_forward(&mut spec)
             .map_err(SpectralError::from)?;
         let mut kept = vec![Complex64::new(0.0, 0.0); ny * nc];
         let mut mult = Multiplier::new(&THREE, &l, dx_km, dy_km);
         let tilt = matches!(op, Op::Tilt);
+        let mut row = vec![0.0; nx];
         let mut before_writing = Some(before_writing);
         for t in 0..THREE.len() {
             fft.columns_inverse(&spec, &mut kept, keep.clone(), |c, col| {
@@ -433,14 +476,14 @@ pub fn fft_filter_streamed<E: From<SpectralError>>(
             for i in 0..ny {
                 fft.inverse_row(&mut kept[i * nc..(i + 1) * nc], &mut back, &mut scratch);
                 if t > 0 {
-                    read_row(i, &mut row);
+                    store.read(i, &mut row);
                 }
                 fold_derivative(t, tilt, &back[crop.clone()], &mut row);
-                write_row(i, &row, t + 1 == THREE.len());
+                store.write(i, &row, t + 1 == THREE.len());
             }
         }
     }
-    Ok(Some(()))
+    Ok(())
 }
 
 /// Folds derivative `t` of [`THREE`] (a row `d`) into `acc`, so that after the three
