@@ -13,12 +13,6 @@ export interface JobMessage {
   /** The kernel's options object (see `kernels.ts`): numbers, strings, typed arrays. */
   args: Record<string, unknown>;
   /**
-   * Where the kernel's `Float64Array` result goes instead of the reply (views onto
-   * `SharedArrayBuffer`s, see `WorkerPool.runInto`): consecutive pieces of the result, each
-   * the length of its target, copied by the worker; the reply's value is then `null`.
-   */
-  scatter?: Float64Array[];
-  /**
    * The job's cancel flag (element 0 of an `Int32Array` over a `SharedArrayBuffer`; the pool
    * stores 1 when the job's signal aborts), watched by the kernel while it runs (gam-core's
    * `watch_cancel`): the long kernels stop at their next check with a "cancelled" error.

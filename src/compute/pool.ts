@@ -130,7 +130,6 @@ interface Task {
   id: number;
   job: { kernel: string; args: object };
   transfer: Transferable[];
-  scatter?: Float64Array[];
   signal?: AbortSignal;
   onAbort?: () => void;
   /** The cancel flag the kernel watches (jobs with a signal). */
@@ -232,7 +231,6 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
   #submit(
     job: { kernel: string; args: object },
     options: RunOptions,
-    scatter?: Float64Array[],
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error("WorkerPool is closed"));
     const { signal, transfer = [] } = options;
@@ -242,7 +240,6 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
         id: this.#nextId++,
         job,
         transfer,
-        scatter,
         signal,
         resolve,
         reject,
@@ -255,39 +252,6 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
       this.#queue.push(task);
       this.#pump();
     });
-  }
-
-  /**
-   * Runs `job` like {@linkcode WorkerPool.run}, but the worker copies the kernel's
-   * `Float64Array` result into `targets` (consecutive pieces of it, each the length of its
-   * target) instead of sending it back: with targets that are views onto `SharedArrayBuffer`s,
-   * the result lands where the next jobs read it, copied once, by the worker. Rejects with
-   * {@linkcode ComputeError} when the result's length is not the targets' total.
-   *
-   * @param job Kernel name and its options object (typed arrays on `SharedArrayBuffer`s are
-   *   shared, not copied).
-   * @param targets Views onto `SharedArrayBuffer`s.
-   * @param options Abort signal and transfer list.
-   *
-   * @example Usage
-   * ```ts
-   * import { WorkerPool } from "./pool.ts";
-   * await using pool = new WorkerPool({ size: 1 });
-   * // The padded layout of a 100 x 100 grid (5 values), in two pieces.
-   * const out = new Float64Array(new SharedArrayBuffer(8 * 5));
-   * await pool.runInto({
-   *   kernel: "fft_split_layout",
-   *   args: { nx: 100, ny: 100 },
-   * }, [out.subarray(0, 2), out.subarray(2, 5)]);
-   * out[0]; // 120: the padded width
-   * ```
-   */
-  runInto<K extends keyof T & string>(
-    job: { kernel: K; args: T[K]["args"] },
-    targets: Float64Array[],
-    options: RunOptions = {},
-  ): Promise<void> {
-    return this.#submit(job, options, targets).then(() => {});
   }
 
   /**
@@ -345,7 +309,6 @@ export class WorkerPool<T extends KernelTable = CoreKernels> {
           id: task.id,
           kernel: task.job.kernel,
           args: task.job.args as Record<string, unknown>,
-          ...(task.scatter ? { scatter: task.scatter } : {}),
           ...(task.cancel ? { cancel: task.cancel } : {}),
         };
         try {

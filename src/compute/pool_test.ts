@@ -227,6 +227,8 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
   const pts = scattered(20_000);
   const spec = new Float64Array([0, 0, 0.002, 0.002, 501, 501]);
   const { grid, nx, ny } = field();
+  const [, ny2, nc] = await pool.run({ kernel: "fft_split_layout", args: { nx, ny } });
+  const spectrum = new Float64Array(new SharedArrayBuffer(16 * ny2 * nc));
   const jobs: [string, ComputeJob][] = [
     ["minimum curvature", {
       kernel: "grid_mincurv",
@@ -255,7 +257,7 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
     }],
     ["spectral, split by rows", {
       kernel: "fft_split_rows",
-      args: { grid, nx, ny, part: 0, parts: 2 },
+      args: { grid, spectrum, nx, ny, part: 0, parts: 2 },
     }],
   ];
   for (const [name, job] of jobs) {

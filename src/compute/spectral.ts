@@ -1,12 +1,11 @@
 /**
  * Frequency-domain grid operations on the worker pool: typed wrappers of the gam-core spectral
- * kernels (`fft_filter`, `fft_filter_into`, and the `fft_split_*` steps; crate modules
- * `spectral` and `spectral::split`). A transform runs as one job on one worker by default; with
- * the `parts` option the 2-D FFT is split across the pool's workers (each transforms its share
- * of the rows, then of the columns of the half spectrum, then of the rows back, the spectra
- * moving between the steps through shared memory; the result is bit-identical to the one
- * job's). On the 2-core machines measured, the split took more CPU and memory than it saved in
- * wall time (README, "Whole commands, file to file"), so nothing uses it by default.
+ * kernels (`fft_filter`, `fft_filter_into`, `fft_filter_shared`, and the `fft_split_*` steps;
+ * crate modules `spectral` and `spectral::split`). On a pool of two or more workers a grid of
+ * at least {@linkcode SPLIT_MIN_CELLS} cells is transformed in parts, one per worker (each
+ * transforms its share of the rows, then of the columns of the half spectrum, then of the rows
+ * back, over the grid and a half spectrum in shared memory; the result is bit-identical to the
+ * one job's); a smaller grid, or a pool of one, runs one job on one worker.
  *
  * Spacing in km for the FFT kernels: `dy = spacingLat * KM_PER_DEGREE` and
  * `dx = spacingLon * KM_PER_DEGREE * cos(centre latitude)`, a local flat-earth metric at the
@@ -116,6 +115,19 @@ export const RTP_LOW_INCLINATION = 45;
 export const RTP_CUTOFF_CELLS = 8;
 
 /**
+ * Grids of at least this many cells are transformed in parts across the pool's workers by
+ * default (`fftFilter`'s `parts`): below it the steps' fixed costs (three rounds of jobs, the
+ * plane fitted by every part) outweigh the parallel transform.
+ *
+ * @example Usage
+ * ```ts
+ * import { SPLIT_MIN_CELLS } from "./spectral.ts";
+ * 4096 * 4096 >= SPLIT_MIN_CELLS; // true: split on a pool of 2
+ * ```
+ */
+export const SPLIT_MIN_CELLS = 512 * 512;
+
+/**
  * Runs a frequency-domain operation on a whole grid: bandpass (Gaussian,
  * Butterworth of order n, cosine taper; GMT `grdfft -F` style detrend, pad, taper, crop),
  * upward continuation, derivatives, total gradient amplitude, tilt angle, reduction to the pole.
@@ -137,9 +149,11 @@ export const RTP_CUTOFF_CELLS = 8;
  * plain operator (with the kernel's own 20° floor in the amplitude term).
  *
  * Parallel work: with `parts` > 1 the grid is transformed in `parts` parts by the
- * `fft_split_*` kernels, each step's parts on different workers (their WebAssembly memories are separate: the grid and the filtered half
- * spectra between the steps, 16 bytes per padded cell, sit in `SharedArrayBuffer`s the workers
- * copy from and into); the result is bit-identical to the one job's, whatever `parts`.
+ * `fft_split_*` kernels, each step's parts on different workers. Their WebAssembly memories
+ * are separate, so the grid and the half spectrum (16 bytes per padded cell; total gradient
+ * and tilt add two outputs' kept rows) sit in `SharedArrayBuffer`s that the workers read and
+ * write a row or a block of columns at a time; the result is bit-identical to the one job's,
+ * whatever `parts`.
  *
  * @example Usage
  * ```ts
@@ -174,35 +188,36 @@ export function fftFilter(
     inPlace?: boolean;
     /**
      * Number of parts the FFT is split in across the workers (integer >= 1; 1 = one job on
-     * one worker). Measured on 2 cores (4096 x 4096): 2 parts took 1.6x the CPU, 2.6x the
-     * memory and no less wall time than one job, hence the default.
-     * @default {1}
+     * one worker; at most one part per row and per half-spectrum column is used).
+     * @default {the pool's size for a grid of at least SPLIT_MIN_CELLS cells, else 1}
      */
     parts?: number;
     /**
      * Called, before the result is returned, with the result's statistics blocks (gam-core
-     * `block_statistics`, 6 numbers per whole block of 4096 cells; the partial last block is
-     * in the result) taken by the worker that computed it, when the transform runs as one
-     * job (the two-band RTP and `parts` > 1 do not call it).
+     * `block_statistics`, 6 numbers per whole block of 4096 cells) of cells `from..to`, taken
+     * by the worker that computed them: once per part, in order, together covering the
+     * result (the partial blocks at each range's ends are in the result). The two-band RTP
+     * does not call it.
      * @default {undefined}
      */
-    onResultBlocks?: (summaries: Float64Array) => void;
+    onResultBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     /**
      * Called once while the input's values are intact, as late as the transform allows: for
-     * the caller's own reads of its input (its checksum and statistics). With `inPlace` and
-     * values on a `SharedArrayBuffer` (the one job), it runs while the worker transforms
-     * them, and the result is written over them only after it returns (the kernel
-     * `fft_filter_shared` waits at a gate this function opens): on 4096 x 4096 the input's
-     * checksum and statistics, about 0.3 s, leave the command's critical path. Otherwise it
-     * runs before the input is handed over.
+     * the caller's own reads of its input (its checksum and statistics). In parts, or with
+     * `inPlace` and values on a `SharedArrayBuffer`, it runs while the workers transform
+     * them, and the result is written over them only after it returns (in parts, the last
+     * step starts after it; in one job, the kernel `fft_filter_shared` waits at a gate this
+     * function opens): on 4096 x 4096 the input's checksum and statistics, about 0.3 s, leave
+     * the command's critical path. Otherwise it runs before the input is handed over.
      * @default {undefined}
      */
     onPosted?: () => void;
     /**
      * Called with the number of leading result rows that are final (`rows` of `ny`, growing,
-     * the last call with `ny`), while the worker writes the rest, when the transform runs
-     * over shared values (see `onPosted`): for the caller's own pass over its result (its
-     * checksum), side by side with the end of the transform. Not called on the other paths.
+     * the last call with `ny`), while the workers write the rest, when the result is written
+     * over the caller's own shared array (`inPlace` and values on a `SharedArrayBuffer`): for
+     * the caller's own pass over its result (its checksum), side by side with the end of the
+     * transform. Not called on the other paths.
      * @default {undefined}
      */
     onResultRows?: (rows: number) => void;
@@ -214,46 +229,55 @@ export function fftFilter(
     checkNumber("dxKm", dxKm, dxKm > 0, "a cell size > 0 km");
     checkNumber("dyKm", dyKm, dyKm > 0, "a cell size > 0 km");
     const [code, params] = fftArgs(operation);
-    const parts = options.parts ?? 1;
+    const cells = grid.nx * grid.ny;
+    const parts = options.parts ?? (cells >= SPLIT_MIN_CELLS ? pool.size : 1);
     checkNumber("parts", parts, Number.isInteger(parts) && parts >= 1, "an integer >= 1");
     // A part needs at least one data row and one column of the half spectrum (nx2/2 + 1 > nx/2).
     const usable = Math.min(parts, grid.ny, Math.floor(grid.nx / 2) + 1);
     const twoBandRtp = operation.op === "rtp" && operation.stabilize !== false &&
       Math.abs(operation.inclination) < RTP_LOW_INCLINATION;
     const input = grid.values;
-    if (
-      options.inPlace === true && usable === 1 && !twoBandRtp &&
-      input.buffer instanceof SharedArrayBuffer
-    ) {
-      const values = input as Float64Array<SharedArrayBuffer>;
-      await fftShared(pool, { ...grid, values }, { ...options, op: code, params });
+    const shared = options.inPlace === true && input.buffer instanceof SharedArrayBuffer;
+    // The caller's own buffer, whole, which it gave up with `inPlace`.
+    const own = options.inPlace === true && input.buffer instanceof ArrayBuffer &&
+      input.byteOffset === 0 && input.byteLength === input.buffer.byteLength;
+    if (twoBandRtp) {
+      options.onPosted?.();
+      return await stabilizedRtp(pool, grid, { ...options, operation, parts: usable });
+    }
+    if (usable > 1) {
+      let values = input as Float64Array<SharedArrayBuffer>;
+      if (!shared) {
+        values = sharedFloat64Array(cells);
+        values.set(input);
+      }
+      await fftInParts(pool, { ...grid, values }, {
+        ...options,
+        op: code,
+        params,
+        parts: usable,
+        // Rows of the caller's array only: a copy's rows are not the caller's to hash.
+        onResultRows: shared ? options.onResultRows : undefined,
+      });
+      if (own) {
+        input.set(values);
+        return input as Float64Array<ArrayBuffer>;
+      }
       // Typed as the grid contract types values (its `instanceof Float64Array` check, which
       // shared arrays pass, infers an `ArrayBuffer`).
+      return values as Float64Array as Float64Array<ArrayBuffer>;
+    }
+    if (shared) {
+      const values = input as Float64Array<SharedArrayBuffer>;
+      await fftShared(pool, { ...grid, values }, { ...options, op: code, params });
       return input as Float64Array<ArrayBuffer>;
     }
     options.onPosted?.();
-    if (twoBandRtp) {
-      return await stabilizedRtp(pool, grid, { ...options, operation, parts: usable });
-    }
     // One copy, transferred (a structured clone would copy twice: serialise, deserialise);
     // `fft_filter_into` writes the result over it and hands the same array back, so no
     // second grid-sized array is allocated. With `inPlace` the caller's own buffer travels
     // (and is detached), without even that copy.
-    const own = options.inPlace === true && grid.values.buffer instanceof ArrayBuffer &&
-      grid.values.byteOffset === 0 && grid.values.byteLength === grid.values.buffer.byteLength;
-    if (usable > 1) {
-      return await fftInParts(pool, grid, {
-        dxKm,
-        dyKm,
-        op: code,
-        params,
-        parts: usable,
-        signal: options.signal,
-        into: own ? grid.values as Float64Array<ArrayBuffer> : undefined,
-      });
-    }
-    const values = own ? grid.values as Float64Array<ArrayBuffer> : grid.values.slice();
-    const length = values.length;
+    const values = own ? input as Float64Array<ArrayBuffer> : input.slice();
     const args = {
       grid: values,
       nx: grid.nx,
@@ -269,12 +293,12 @@ export function fftFilter(
     if (options.onResultBlocks) {
       const measured = await pool.run({ kernel: "fft_filter_measured", args }, run);
       out = measured.values;
-      options.onResultBlocks(measured.output);
+      options.onResultBlocks(measured.output, 0, cells);
     } else {
       out = await pool.run({ kernel: "fft_filter_into", args }, run);
     }
-    if (out.length !== length) {
-      throw new RangeError(`fft_filter_into returned ${out.length} values, expected ${length}`);
+    if (out.length !== cells) {
+      throw new RangeError(`fft_filter_into returned ${out.length} values, expected ${cells}`);
     }
     return out;
   });
@@ -296,7 +320,7 @@ async function fftShared(
     op: string;
     params: Float64Array;
     onPosted?: () => void;
-    onResultBlocks?: (summaries: Float64Array) => void;
+    onResultBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     onResultRows?: (rows: number) => void;
   } & FilterRunOptions,
 ): Promise<void> {
@@ -330,31 +354,46 @@ async function fftShared(
     Atomics.store(gate, 0, 1);
     Atomics.notify(gate, 0);
   }
-  if (o.onResultRows) {
-    // The worker counts its final rows in `progress`: each run of them is handed over as it
-    // comes. This thread blocks on the count (the worker wakes it) for at most 5 ms at a
-    // time, and lets the event loop run at least every 20 ms: to learn of the job's end (a
-    // failed or cancelled job stops counting) and not to stall other work on this thread
-    // (a pipeline's other branches).
-    let turn = performance.now();
-    for (let seen = 0; seen < grid.ny;) {
-      const rows = Atomics.load(progress, 0);
-      if (rows > seen) {
-        o.onResultRows(rows);
-        seen = rows;
-      } else if (settled) {
-        break;
-      } else {
-        Atomics.wait(progress, 0, seen, 5);
-      }
-      if (performance.now() - turn >= 20) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        turn = performance.now();
-      }
+  if (o.onResultRows) await followRows(progress, [grid.ny], o.onResultRows, () => settled);
+  const blocks = await job; // not inside `?.(...)`, whose arguments go unevaluated without a callee
+  o.onResultBlocks?.(blocks, 0, grid.nx * grid.ny);
+}
+
+/**
+ * Hands `report` each run of final result rows as the workers write them: part `q` counts
+ * its rows (`counts[q]` in all, the parts' rows one after the other) in element `q` of
+ * `progress`, and `report` receives the number of leading rows of the whole result that are
+ * final. Blocks on the count (the worker wakes it) for at most 5 ms at a time, and lets the
+ * event loop run at least every 20 ms: to learn of the jobs' end (`settled`: a failed or
+ * cancelled job stops counting) and not to stall other work on this thread (a pipeline's
+ * other branches).
+ */
+async function followRows(
+  progress: Int32Array,
+  counts: number[],
+  report: (rows: number) => void,
+  settled: () => boolean,
+): Promise<void> {
+  let turn = performance.now();
+  let before = 0; // rows of the parts before part q
+  for (let q = 0, seen = 0; q < counts.length;) {
+    const rows = Atomics.load(progress, q);
+    if (rows > seen) {
+      report(before + rows);
+      seen = rows;
+    }
+    if (seen === counts[q]) {
+      before += counts[q];
+      q++, seen = 0;
+      continue;
+    }
+    if (settled()) return;
+    if (rows <= seen) Atomics.wait(progress, q, seen, 5);
+    if (performance.now() - turn >= 20) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      turn = performance.now();
     }
   }
-  const blocks = await job; // not inside `?.(...)`, whose arguments go unevaluated without a callee
-  o.onResultBlocks?.(blocks);
 }
 
 /** `n * k / parts .. n * (k + 1) / parts`, as the kernels' `part` (integer division). */
@@ -364,112 +403,94 @@ function part(n: number, parts: number, k: number): [number, number] {
 
 /**
  * The FFT of {@linkcode fftFilter} in `parts` parts across the pool's workers (crate module
- * `spectral::split`), three steps, each step's parts in parallel:
- * 1. row part k (`fft_split_rows`) from the whole grid: plane, detrend, holes filled, r2c of
- *    its padded rows, written into `spectrum` cut by columns: slab p (all rows of columns
- *    part(nc, parts, p)) is one range of it;
- * 2. column part p (`fft_split_columns`) on slab p: column transforms and transfer function,
- *    the kept rows written into `pieces`, where row piece q is one range;
- * 3. row part q (`fft_split_inverse`) on piece q: c2r of its rows, crop, plane added back.
- * The grid, `spectrum` and `pieces` are `SharedArrayBuffer`s: the workers copy their input
- * range into their WebAssembly memory and their results from it into the next step's ranges
- * ({@linkcode WorkerPool.runInto}); this thread copies only the grid in and the result out.
+ * `spectral::split`), over the grid's shared values, which it overwrites with the result.
+ * Three steps, each step's parts in parallel, each part reading and writing shared arrays a
+ * row or a block of columns at a time (no part holds a whole grid or spectrum):
+ * 1. row part k (`fft_split_rows`): the plane of the whole grid, then the r2c of its padded
+ *    rows (each data row detrended as it is read; a grid with holes is read whole and
+ *    filled first) into `spectrum` (`ny2` rows of `nc` complex values). Meanwhile this
+ *    thread runs `onPosted` on the intact input;
+ * 2. column part p (`fft_split_columns`): its columns of `spectrum` transformed along y, the
+ *    transfer function(s), back; the kept rows of output 0 written back into `spectrum`,
+ *    those of total gradient's and tilt's outputs 1 and 2 into `extra`;
+ * 3. row part q (`fft_split_inverse`): c2r of its data rows, crop, plane added back or the
+ *    derivatives combined, holes restored, written over the grid's rows; its statistics
+ *    blocks returned, its rows counted in `progress` for `onResultRows`.
+ * A failed or cancelled part cancels the others of its step.
  */
 async function fftInParts(
   pool: WorkerPool,
-  grid: GridArray,
+  grid: { values: Float64Array<SharedArrayBuffer>; nx: number; ny: number },
   o: {
     dxKm: number;
     dyKm: number;
     op: string;
     params: Float64Array;
     parts: number;
-    signal?: AbortSignal;
-    into?: Float64Array<ArrayBuffer>;
-  },
-): Promise<Float64Array<ArrayBuffer>> {
-  const { nx, ny } = grid;
-  const { parts, signal } = o;
+    onPosted?: () => void;
+    onResultBlocks?: (summaries: Float64Array, from: number, to: number) => void;
+    onResultRows?: (rows: number) => void;
+  } & FilterRunOptions,
+): Promise<void> {
+  const { nx, ny, values } = grid;
+  const { parts, op, params } = o;
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const each = Array.from({ length: parts }, (_, k) => k);
-  const width = (p: number) => part(nc, parts, p)[1] - part(nc, parts, p)[0];
+  // All the parts of a step; the first failure cancels the others.
+  const step = <R>(job: (k: number) => Promise<R>) =>
+    Promise.all(each.map((k) =>
+      job(k).catch((error) => {
+        stop.abort(error);
+        throw error;
+      })
+    ));
   const [, ny2, nc] = await pool.run({ kernel: "fft_split_layout", args: { nx, ny } }, {
     signal,
   });
-  let input: Float64Array = grid.values;
-  if (!(input.buffer instanceof SharedArrayBuffer)) {
-    input = sharedFloat64Array(nx * ny);
-    input.set(grid.values);
-  }
-  // Step 1. Each part's plane and number of holes (the same in every part), and the spectrum.
-  const headers = sharedFloat64Array(6 * parts);
   const spectrum = sharedFloat64Array(2 * ny2 * nc);
-  const slab = (p: number) => {
-    const [c0, c1] = part(nc, parts, p);
-    return spectrum.subarray(2 * ny2 * c0, 2 * ny2 * c1);
-  };
-  await Promise.all(each.map((k) => {
-    const [r0, r1] = part(ny2, parts, k);
-    const targets = [
-      headers.subarray(6 * k, 6 * k + 6),
-      ...each.map((p) => slab(p).subarray(2 * r0 * width(p), 2 * r1 * width(p))),
-    ];
-    return pool.runInto(
-      {
-        kernel: "fft_split_rows",
-        args: { grid: input, nx, ny, part: k, parts },
-      },
-      targets,
-      { signal },
-    );
-  }));
-  const plane = headers.slice(0, 5);
-  const holes = headers[5];
-  // Step 2.
-  const outputs = o.op === "tilt" || o.op === "total-gradient" ? 3 : 1;
-  const pieces = sharedFloat64Array(2 * outputs * ny * nc);
-  const piece = (q: number) => {
-    const [i0, i1] = part(ny, parts, q);
-    return pieces.subarray(2 * outputs * nc * i0, 2 * outputs * nc * i1);
-  };
-  await Promise.all(each.map((p) => {
-    const [c0, c1] = part(nc, parts, p);
-    const targets = each.map((q) => {
-      const [i0, i1] = part(ny, parts, q);
-      const size = 2 * outputs * (i1 - i0);
-      return piece(q).subarray(size * c0, size * c1);
-    });
-    return pool.runInto(
-      {
-        kernel: "fft_split_columns",
-        args: {
-          slab: slab(p),
-          nx,
-          ny,
-          dxKm: o.dxKm,
-          dyKm: o.dyKm,
-          op: o.op,
-          params: o.params,
-          part: p,
-          parts,
-        },
-      },
-      targets,
-      { signal },
-    );
-  }));
-  // Step 3.
-  const out = o.into ?? new Float64Array(nx * ny);
-  await Promise.all(each.map(async (q) => {
-    const rows = await pool.run({
-      kernel: "fft_split_inverse",
-      args: { pieces: piece(q), nx, ny, op: o.op, params: o.params, plane, part: q, parts },
-    }, { signal });
-    out.set(rows, part(ny, parts, q)[0] * nx);
-  }));
-  if (holes > 0) {
-    for (let i = 0; i < out.length; i++) if (Number.isNaN(input[i])) out[i] = NaN;
+  const rows = step((k) =>
+    pool.run({
+      kernel: "fft_split_rows",
+      args: { grid: values, spectrum, nx, ny, part: k, parts },
+    }, { signal })
+  );
+  // Awaited below, or abandoned when onPosted throws: it must not count as an unhandled
+  // rejection meanwhile.
+  rows.catch(() => {});
+  try {
+    o.onPosted?.();
+  } catch (error) {
+    stop.abort(error);
+    throw error;
   }
-  return out;
+  const [head] = await rows;
+  const plane = head.slice(0, 5);
+  const holes = head[5] > 0;
+  const outputs = op === "tilt" || op === "total-gradient" ? 3 : 1;
+  const extra = sharedFloat64Array(2 * (outputs - 1) * ny * nc);
+  const common = { spectrum, extra, nx, ny, op, params };
+  await step((p) =>
+    pool.run({
+      kernel: "fft_split_columns",
+      args: { ...common, dxKm: o.dxKm, dyKm: o.dyKm, part: p, parts },
+    }, { signal })
+  );
+  const progress = new Int32Array(new SharedArrayBuffer(4 * parts));
+  let settled = false;
+  const inverse = step((q) =>
+    pool.run({
+      kernel: "fft_split_inverse",
+      args: { ...common, grid: values, progress, plane, holes, part: q, parts },
+    }, { signal })
+  );
+  inverse.then(() => (settled = true), () => (settled = true));
+  const ranges = each.map((q) => part(ny, parts, q));
+  if (o.onResultRows) {
+    await followRows(progress, ranges.map(([a, b]) => b - a), o.onResultRows, () => settled);
+  }
+  const blocks = await inverse;
+  for (const [q, [a, b]] of ranges.entries()) o.onResultBlocks?.(blocks[q], a * nx, b * nx);
 }
 
 /** The two-band RTP of {@linkcode fftFilter} (see its docs). */
@@ -503,16 +524,21 @@ async function stabilizedRtp(
   // Gaussian low-pass `[highKm, lowKm]`: long-wavelength side disabled (0), weight ½ at the
   // cutoff; in parts on a large grid (the two RTPs below already run side by side).
   const parts = options.parts;
-  const low = parts > 1
-    ? await fftInParts(pool, grid, {
+  let low: Float64Array;
+  if (parts > 1) {
+    low = sharedFloat64Array(grid.nx * grid.ny);
+    low.set(grid.values);
+    await fftInParts(pool, { ...grid, values: low as Float64Array<SharedArrayBuffer> }, {
       dxKm,
       dyKm,
       op: "bandpass-gaussian",
       params: new Float64Array([0, cutoffKm]),
       parts,
       signal: options.signal,
-    })
-    : await job(grid.values, "bandpass-gaussian", [0, cutoffKm]);
+    });
+  } else {
+    low = await job(grid.values, "bandpass-gaussian", [0, cutoffKm]);
+  }
   const high = new Float64Array(low.length);
   for (let i = 0; i < low.length; i++) high[i] = grid.values[i] - low[i];
   const [a, b] = await Promise.all([

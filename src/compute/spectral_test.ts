@@ -112,7 +112,10 @@ Deno.test("fftFilter on shared values: onPosted reads the input while the worker
         dxKm: 1.5,
         dyKm: 2,
         operation,
-        onResultBlocks: (b) => (wantBlocks = b),
+        onResultBlocks: (b, from, to) => {
+          assert.deepEqual([from, to], [0, nx * ny]);
+          wantBlocks = b;
+        },
       });
       const values = sharedCopy(original);
       let blocks: Float64Array | undefined;
@@ -124,7 +127,10 @@ Deno.test("fftFilter on shared values: onPosted reads the input while the worker
         dyKm: 2,
         operation,
         inPlace: true,
-        onResultBlocks: (b) => (blocks = b),
+        onResultBlocks: (b, from, to) => {
+          assert.deepEqual([from, to], [0, nx * ny]);
+          blocks = b;
+        },
         onResultRows: (rows) => reported.push([rows, values.slice(0, rows * nx)]),
         onPosted: () => {
           // Far longer than the transform of this grid takes: without the gate the worker
@@ -156,6 +162,119 @@ Deno.test("fftFilter on shared values: onPosted reads the input while the worker
     onPosted: () => (intact = values.every((v, i) => v === clean[i])),
   });
   assert.ok(intact);
+});
+
+Deno.test("fftFilter in parts over shared values: the one job's result, blocks and rows, input intact during onPosted", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const nx = 97, ny = 180;
+  const clean = field(nx, ny);
+  const holed = clean.slice();
+  for (const k of [0, 5, nx * 10 + 40, nx * 90 + 3, nx * ny - 1]) holed[k] = NaN;
+  const operations: FftOperation[] = [
+    { op: "bandpass", lowKm: 4, highKm: 30, shape: "gaussian" },
+    { op: "tilt" },
+    { op: "upward", heightM: 800 },
+  ];
+  for (const original of [clean, holed]) {
+    for (const operation of operations) {
+      const want = await fftFilter(pool, { values: original, nx, ny }, {
+        dxKm: 1.5,
+        dyKm: 2,
+        operation,
+        parts: 1,
+      });
+      for (const parts of [2, 3]) {
+        const label = `${operation.op}, holes ${original === holed}, ${parts} parts`;
+        const values = sharedCopy(original);
+        let seen: Float64Array | undefined;
+        const ranges: [number, number, Float64Array][] = [];
+        const reported: [number, Float64Array][] = [];
+        const got = await fftFilter(pool, { values, nx, ny }, {
+          dxKm: 1.5,
+          dyKm: 2,
+          operation,
+          parts,
+          inPlace: true,
+          onResultBlocks: (b, from, to) => ranges.push([from, to, b]),
+          onResultRows: (rows) => reported.push([rows, values.slice(0, rows * nx)]),
+          onPosted: () => {
+            spin(150); // the row parts are done by now; the last step waits for this
+            seen = values.slice();
+          },
+        });
+        assert.deepEqual(seen, original, `${label}: the input is intact during onPosted`);
+        assert.equal(got, values, `${label}: the result is the caller's shared array`);
+        assert.deepEqual(got, want, `${label}: the one job's result`);
+        assert.deepEqual(
+          ranges.map(([from, to]) => [from, to]),
+          Array.from({ length: parts }, (_, q) => [
+            Math.floor((ny * q) / parts) * nx,
+            Math.floor((ny * (q + 1)) / parts) * nx,
+          ]),
+          `${label}: one run of blocks per part, in order`,
+        );
+        for (const [from, to, b] of ranges) {
+          const whole = await pool.run({
+            kernel: "block_statistics",
+            args: { values: want.slice(from, to), position: from },
+          });
+          assert.deepEqual(b, whole, `${label}: the blocks of cells ${from}..${to}`);
+        }
+        assert.equal(reported.at(-1)?.[0], ny, `${label}: every row reported`);
+        for (const [k, [rows, prefix]] of reported.entries()) {
+          assert.ok(k === 0 || rows > reported[k - 1][0], `${label}: rows reported in order`);
+          assert.deepEqual(prefix, want.subarray(0, rows * nx), `${label}: ${rows} rows final`);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("fftFilter splits a large grid across a pool of two by default", async () => {
+  const nx = 512, ny = 512, values = field(nx, ny);
+  const operation = { op: "derivative", direction: "vertical" } as const;
+  const runs: number[] = [];
+  for (const size of [1, 2]) {
+    await using pool = new WorkerPool({ size });
+    let calls = 0;
+    await fftFilter(pool, { values, nx, ny }, {
+      dxKm: 1,
+      dyKm: 1,
+      operation,
+      onResultBlocks: () => calls++,
+    });
+    runs.push(calls);
+  }
+  assert.deepEqual(runs, [1, 2], "one job on a pool of one, two parts on a pool of two");
+});
+
+Deno.test("fftFilter in parts: a failing onPosted cancels the parts and loses nothing", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const nx = 200, ny = 150, original = field(nx, ny);
+  const values = sharedCopy(original);
+  await assert.rejects(
+    fftFilter(pool, { values, nx, ny }, {
+      dxKm: 1,
+      dyKm: 1,
+      operation: { op: "upward", heightM: 500 },
+      inPlace: true,
+      parts: 2,
+      onPosted: () => {
+        throw new Error("the input's checksum failed");
+      },
+    }),
+    /the input's checksum failed/,
+  );
+  assert.deepEqual(values, sharedCopy(original));
+  assert.equal(pool.replacedWorkers, 0);
+  // The workers take the next job.
+  const next = await fftFilter(pool, { values: original, nx, ny }, {
+    dxKm: 1,
+    dyKm: 1,
+    operation: { op: "upward", heightM: 500 },
+    parts: 2,
+  });
+  assert.equal(next.length, nx * ny);
 });
 
 Deno.test("fftFilter on shared values: a failing onPosted cancels the job and loses nothing", async () => {
@@ -251,31 +370,4 @@ Deno.test("fftFilter on shared values: an abort while the result is written ends
     operation: { op: "upward", heightM: 500 },
   });
   assert.equal(next.length, nx * ny);
-});
-
-Deno.test("WorkerPool.runInto copies a kernel's result into shared targets", async () => {
-  await using pool = new WorkerPool({ size: 1 });
-  const out = new Float64Array(new SharedArrayBuffer(8 * 5));
-  await pool.runInto({ kernel: "fft_split_layout", args: { nx: 100, ny: 90 } }, [
-    out.subarray(0, 2),
-    out.subarray(2, 5),
-  ]);
-  const direct = await pool.run({ kernel: "fft_split_layout", args: { nx: 100, ny: 90 } });
-  assert.deepEqual([...out], [...direct]);
-  // A kernel whose result is a view into the instance's memory, run with `run`: a copy of it
-  // comes back (not the whole memory, which a posted view would carry).
-  const [, ny2, nc] = direct;
-  const grid = field(100, 90);
-  const rows = await pool.run({
-    kernel: "fft_split_rows",
-    args: { grid, nx: 100, ny: 90, part: 0, parts: 1 },
-  });
-  assert.equal(rows.length, 6 + 2 * ny2 * nc);
-  assert.equal(rows.byteLength, rows.buffer.byteLength);
-  await assert.rejects(
-    pool.runInto({ kernel: "fft_split_layout", args: { nx: 100, ny: 90 } }, [out.subarray(1)]),
-    (e: unknown) =>
-      e instanceof ComputeError &&
-      /returned 5 values, expected a Float64Array of 4 values/.test(e.message),
-  );
 });

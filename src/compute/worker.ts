@@ -37,23 +37,6 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-/** Copies consecutive pieces of a kernel's `Float64Array` result into `targets`. */
-function scatterInto(kernel: string, value: unknown, targets: Float64Array[]): void {
-  const total = targets.reduce((n, t) => n + t.length, 0);
-  if (!(value instanceof Float64Array) || value.length !== total) {
-    throw new RangeError(
-      `${kernel} returned ${
-        value instanceof Float64Array ? `${value.length} values` : typeof value
-      }, expected a Float64Array of ${total} values for its targets`,
-    );
-  }
-  let at = 0;
-  for (const t of targets) {
-    t.set(value.subarray(at, at + t.length));
-    at += t.length;
-  }
-}
-
 /** Calls `kernel` with `list`, watching `cancel` (when given) while it runs. */
 function call(kernel: string, list: unknown[], cancel: Int32Array | undefined): unknown {
   if (cancel === undefined) return kernels[kernel](...list);
@@ -70,7 +53,7 @@ function call(kernel: string, list: unknown[], cancel: Int32Array | undefined): 
 }
 
 self.onmessage = (event: MessageEvent<JobMessage>) => {
-  const { id, kernel, args, scatter, cancel } = event.data;
+  const { id, kernel, args, cancel } = event.data;
   let reply: ReplyMessage;
   try {
     // Throws a TypeError for a name that is not a kernel or options that are not its own.
@@ -83,19 +66,7 @@ self.onmessage = (event: MessageEvent<JobMessage>) => {
     for (const arg of list) {
       if (ArrayBuffer.isView(arg) && !kept.has(arg.buffer as ArrayBuffer)) releaseBuffer(arg);
     }
-    if (scatter) {
-      scatterInto(kernel, value, scatter);
-      self.postMessage({ id, ok: true, value: null } satisfies ReplyMessage);
-      return;
-    }
-    // A view into the instance's memory (a kernel made for `runInto`) is copied: posting it
-    // would copy the whole memory, and transferring it would detach that memory.
-    const reply = value instanceof Float64Array && value.buffer !== undefined &&
-        !(value.buffer instanceof SharedArrayBuffer) &&
-        value.byteLength !== value.buffer.byteLength
-      ? value.slice()
-      : value;
-    self.postMessage({ id, ok: true, value: reply } satisfies ReplyMessage, transferablesOf(reply));
+    self.postMessage({ id, ok: true, value } satisfies ReplyMessage, transferablesOf(value));
     return;
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -79,6 +79,8 @@ pub fn block_summaries(values: &[f64], position: usize) -> Vec<f64> {
 /// ```
 #[derive(Debug, Default)]
 pub struct BlockSummaries {
+    /// Values still to skip: the partial block before the first whole one.
+    skip: usize,
     staged: Vec<f64>,
     out: Vec<f64>,
 }
@@ -87,8 +89,30 @@ pub struct BlockSummaries {
 const STAGED_BLOCKS: usize = 16;
 
 impl BlockSummaries {
+    /// [`BlockSummaries`] of a run of the sequence that starts at `position` (as
+    /// [`block_summaries`]'s `position`): the values before the first whole block are the
+    /// caller's to sum.
+    ///
+    /// ```
+    /// use gam_core::block_statistics::{block_summaries, BlockSummaries, BLOCK};
+    /// let values: Vec<f64> = (0..3 * BLOCK).map(|i| (i % 7) as f64).collect();
+    /// let mut s = BlockSummaries::at(100);
+    /// s.push(&values[..5000]);
+    /// s.push(&values[5000..]);
+    /// assert_eq!(s.finish(), block_summaries(&values, 100));
+    /// ```
+    pub fn at(position: usize) -> Self {
+        BlockSummaries {
+            skip: (BLOCK - position % BLOCK) % BLOCK,
+            ..Self::default()
+        }
+    }
+
     /// Appends the next values of the sequence.
     pub fn push(&mut self, mut values: &[f64]) {
+        let skipped = self.skip.min(values.len());
+        self.skip -= skipped;
+        values = &values[skipped..];
         let cap = STAGED_BLOCKS * BLOCK;
         while !values.is_empty() {
             let take = values.len().min(cap - self.staged.len());

@@ -120,7 +120,8 @@ export async function runFft(
 ): Promise<ProcessedGrid> {
   const grid = requireGrid(input, stage);
   const { dxKm, dyKm } = cellSizeKm(grid);
-  let blocks: Float64Array | undefined;
+  // The result's statistics blocks, one run per part of the transform, in order.
+  const blocks: { summaries: Float64Array; from: number; to: number }[] = [];
   // Over shared values the result is written over the input's array, rows in order: hashed
   // as they come (the runner takes the digest for the returned grid, whose head this is).
   const head = { ...grid, units: units ?? grid.units };
@@ -133,15 +134,15 @@ export async function runFft(
     inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
     onPosted: () => ctx.measureInput?.(),
     // The result's statistics from the worker's blocks: no pass of the main thread over it.
-    onResultBlocks: (summaries) => (blocks = summaries),
+    onResultBlocks: (summaries, from, to) => blocks.push({ summaries, from, to }),
     onResultRows: (rows) => {
       checksum ??= new GridChecksumStream(head, grid.values);
       checksum.update(checksum.hashed, rows * grid.lon.length);
     },
   });
-  if (blocks) {
+  if (blocks.length > 0) {
     const post = new StatisticsAccumulator();
-    post.addSummarised(values, 0, values.length, blocks);
+    for (const b of blocks) post.addSummarised(values, b.from, b.to, b.summaries);
     ctx.knownStatistics?.(values, post.result(values.length));
   }
   if (checksum?.hashed === values.length) ctx.knownChecksum?.(checksum);

@@ -420,7 +420,7 @@ pub fn fft_filter_shared(
                 summaries.push(out);
                 done += 1;
                 if done % PROGRESS_ROWS == 0 || done == h {
-                    report_rows(progress, done);
+                    report_rows(progress, 0, done);
                 }
             }
         },
@@ -438,7 +438,7 @@ pub fn fft_filter_shared(
     let output = block_summaries(&values, 0);
     wait_open(gate)?;
     grid.copy_from(&values);
-    report_rows(progress, h);
+    report_rows(progress, 0, h);
     Ok(output.into_boxed_slice())
 }
 
@@ -446,16 +446,16 @@ pub fn fft_filter_shared(
 #[cfg(target_arch = "wasm32")]
 const PROGRESS_ROWS: usize = 32;
 
-/// Stores `rows` (the final result rows written so far, in order) into element 0 of
+/// Stores `rows` (the final result rows written so far, in order) into element `index` of
 /// `progress` and wakes a thread waiting on it: the caller hashes those rows while the
 /// kernel writes the next.
 #[cfg(target_arch = "wasm32")]
-fn report_rows(progress: &js_sys::Int32Array, rows: usize) {
+pub(crate) fn report_rows(progress: &js_sys::Int32Array, index: u32, rows: usize) {
     use js_sys::Atomics;
     // Only fails for an array that is not an `Int32Array` (a caller's bug, which its wait
     // then reports by timing out to the job's end).
-    let _ = Atomics::store(progress, 0, rows as i32);
-    let _ = Atomics::notify(progress, 0);
+    let _ = Atomics::store(progress, index, rows as i32);
+    let _ = Atomics::notify(progress, index);
 }
 
 /// Blocks until element 0 of `gate` is non-zero or the job is cancelled (the cancel flag is

@@ -1,58 +1,73 @@
 //! The spectral pipeline in parts across workers ([`crate::spectral::split`]): one export per
-//! step (and the padded layout), stateless (every input travels with the call), so the worker pool can run each
-//! step's parts on different workers and move the intermediate spectra between them. The
-//! parts' result equals `fft_filter`'s bit for bit. Complex values are interleaved `re, im`
-//! pairs; a plane is `[a, b, c, xc, yc]` (see [`Plane`]).
+//! step (and the padded layout). The grid, the half spectrum and the extra outputs are
+//! `Float64Array`s over `SharedArrayBuffer`s that every worker of the pool reads and writes
+//! (the instances share no memory): each step copies rows or blocks of columns between them
+//! and its own memory as it goes, so no part holds a whole grid or spectrum. The parts'
+//! result equals `fft_filter`'s bit for bit. Complex values are interleaved `re, im` pairs;
+//! a plane is `[a, b, c, xc, yc]` (see [`Plane`]).
+//!
+//! Shared layouts, for an `nx × ny` grid padded to `nx2 × ny2` (`nc = nx2 / 2 + 1`):
+//! `spectrum` is `ny2` rows of `nc` complex values (step 1 writes it; step 2 transforms it
+//! by columns and writes output 0's kept rows back into rows `bottom..bottom + ny`);
+//! `extra` holds outputs 1 and 2 of total gradient and tilt, `ny` rows of `nc` complex
+//! values each (empty for the other operators).
 
-use ndarray::Array2;
-use wasm_bindgen::{prelude::*, JsCast};
+// The steps are written over any `Shared` store so that native tests run them; natively
+// nothing else calls them (the exports are WebAssembly-only: they take JS arrays).
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+use rustfft::num_complex::Complex64;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen::prelude::*;
 
 use super::{BoundaryError, Exported};
-use crate::spectral::{
-    apply::check_args,
-    detrend::Plane,
-    pad::Layout,
-    split::{columns_part, inverse_part, part, rows_part},
-    transfer::Op,
-    SpectralError,
+use crate::{
+    block_statistics::BlockSummaries,
+    spectral::{
+        detrend::Plane,
+        pad::Layout,
+        split::{columns_part, inverse_part, outputs, part, rows_part},
+        transfer::Op,
+        SpectralError,
+    },
 };
 
-#[wasm_bindgen]
-extern "C" {
-    /// A JavaScript `Float64Array`.
-    #[wasm_bindgen(js_name = Float64Array)]
-    type F64Array;
-    #[wasm_bindgen(constructor, js_class = "Float64Array")]
-    fn new(buffer: &JsValue, byte_offset: u32, length: u32) -> F64Array;
-    /// This instance's `WebAssembly.Memory`.
-    #[wasm_bindgen(js_namespace = WebAssembly, js_name = Memory)]
-    type WasmMemory;
-    #[wasm_bindgen(method, getter, js_class = "Memory", js_namespace = WebAssembly)]
-    fn buffer(this: &WasmMemory) -> JsValue;
+/// Values outside this instance's memory that a step reads and writes by offset (in
+/// `f64`s): a `Float64Array` over a `SharedArrayBuffer` in a worker, a vector in the
+/// native tests.
+pub(crate) trait Shared {
+    fn len(&self) -> usize;
+    fn read(&self, at: usize, out: &mut [f64]);
+    fn write(&self, at: usize, values: &[f64]);
 }
 
-thread_local! {
-    /// The last result handed out by [`result_view`].
-    static RESULT: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+#[cfg(target_arch = "wasm32")]
+impl Shared for js_sys::Float64Array {
+    fn len(&self) -> usize {
+        self.length() as usize
+    }
+    fn read(&self, at: usize, out: &mut [f64]) {
+        self.subarray(at as u32, (at + out.len()) as u32)
+            .copy_to(out);
+    }
+    fn write(&self, at: usize, values: &[f64]) {
+        self.subarray(at as u32, (at + values.len()) as u32)
+            .copy_from(values);
+    }
 }
 
-/// Keeps `v` until the next call and returns a `Float64Array` view of `v[range]` in this instance's
-/// memory: the caller (the worker's `scatter`) copies it where it goes, once, instead of
-/// wasm-bindgen copying it into a fresh array first. Valid until the next allocation in the
-/// instance (which may grow, and so detach, the memory).
-fn result_view(v: Vec<f64>, range: std::ops::Range<usize>) -> JsValue {
-    RESULT.with(|r| {
-        let mut r = r.borrow_mut();
-        *r = v;
-        let values = &r[range];
-        let memory: WasmMemory = wasm_bindgen::memory().unchecked_into();
-        F64Array::new(
-            &memory.buffer(),
-            values.as_ptr() as u32,
-            values.len() as u32,
-        )
-        .into()
-    })
+/// Complex values as their interleaved `re, im` pairs.
+fn as_f64(v: &[Complex64]) -> &[f64] {
+    // SAFETY: `Complex<f64>` is `#[repr(C)]` with the two `f64` fields `re`, `im`: size 16,
+    // alignment 8, the layout of `[f64; 2]`; the slice covers exactly `v`'s values and
+    // borrows `v` for its lifetime.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<f64>(), 2 * v.len()) }
+}
+
+/// [`as_f64`], mutable.
+fn as_f64_mut(v: &mut [Complex64]) -> &mut [f64] {
+    // SAFETY: as in `as_f64`; the slice borrows `v` mutably for its lifetime.
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<f64>(), 2 * v.len()) }
 }
 
 /// The layout of an `nx × ny` grid split in `parts`, checking the shape and `parts`.
@@ -94,9 +109,26 @@ fn check_len(name: &str, got: usize, want: usize, what: &str) -> Exported<()> {
     }
 }
 
+/// Checks the lengths of the shared `spectrum` and `extra` for layout `l` and `op`.
+fn check_spectra(l: &Layout, op: &Op, spectrum: usize, extra: usize) -> Exported<()> {
+    let nc = l.nx2 / 2 + 1;
+    check_len(
+        "spectrum",
+        spectrum,
+        2 * l.ny2 * nc,
+        "ny2 rows of nc complex values",
+    )?;
+    check_len(
+        "extra",
+        extra,
+        2 * (outputs(op) - 1) * l.ny * nc,
+        "ny rows of nc complex values per extra output",
+    )
+}
+
 /// The padded layout of an `nx × ny` grid for the FFT: `[nx2, ny2, nc, left, bottom]`
 /// (`nc = nx2 / 2 + 1` columns of the half spectrum).
-#[wasm_bindgen]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn fft_split_layout(nx: u32, ny: u32) -> Exported<Box<[f64]>> {
     let (l, _, _) = layout(nx, ny, 1, 0)?;
     Ok(Box::new([
@@ -108,42 +140,58 @@ pub fn fft_split_layout(nx: u32, ny: u32) -> Exported<Box<[f64]>> {
     ]))
 }
 
-/// The values of [`fft_split_rows`] (natively callable: no JS view): `[a, b, c, xc, yc,
-/// holes]`, then the column slabs.
-fn split_rows(grid: Vec<f64>, nx: u32, ny: u32, part_index: u32, parts: u32) -> Exported<Vec<f64>> {
+/// [`fft_split_rows`] over any [`Shared`] values.
+fn split_rows(
+    grid: &impl Shared,
+    spectrum: &impl Shared,
+    nx: u32,
+    ny: u32,
+    part_index: u32,
+    parts: u32,
+) -> Exported<Box<[f64]>> {
     let (l, k, parts) = layout(nx, ny, parts, part_index)?;
-    check_args(l.nx, l.ny, grid.len(), 1.0, 1.0)?;
-    let g = Array2::from_shape_vec((l.ny, l.nx), grid)?;
-    let (plane, holes, slabs) = rows_part(g, k, parts)?;
+    check_len("grid", grid.len(), l.nx * l.ny, "nx * ny values")?;
+    let nc = l.nx2 / 2 + 1;
+    check_len(
+        "spectrum",
+        spectrum.len(),
+        2 * l.ny2 * nc,
+        "ny2 rows of nc complex values",
+    )?;
+    let (plane, holes) = rows_part(
+        l.nx,
+        l.ny,
+        k,
+        parts,
+        |i, row| grid.read(i * l.nx, row),
+        |r, s| spectrum.write(2 * r * nc, as_f64(s)),
+    )?;
     let Plane { a, b, c, xc, yc } = plane;
-    let mut out = Vec::with_capacity(6 + slabs.len());
-    out.extend([a, b, c, xc, yc, holes as f64]);
-    out.extend_from_slice(&slabs);
-    Ok(out)
+    Ok(Box::new([a, b, c, xc, yc, holes as f64]))
 }
 
-/// Step 1, row part `part` of `parts`, from the whole grid (`nx * ny` values, NaN = hole):
-/// `[a, b, c, xc, yc, holes]` (the plane and the number of holes), then one column slab per
-/// part, one after the other (see `spectral::split::rows_part`). The result is a view into
-/// this instance's memory, valid until its next call: for `WorkerPool.runInto` only.
-#[wasm_bindgen(unchecked_return_type = "Float64Array")]
+/// Step 1, row part `part` of `parts`: reads the whole grid (`grid`, `nx * ny` values, NaN
+/// = hole; left as it was) for its plane, and writes the part's rows of the row spectrum
+/// into `spectrum`. Returns `[a, b, c, xc, yc, holes]` (the plane and the number of holes,
+/// the same from every part).
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
 pub fn fft_split_rows(
-    grid: Vec<f64>,
+    grid: &js_sys::Float64Array,
+    spectrum: &js_sys::Float64Array,
     nx: u32,
     ny: u32,
     part: u32,
     parts: u32,
-) -> Exported<JsValue> {
-    let v = split_rows(grid, nx, ny, part, parts)?;
-    let n = v.len();
-    Ok(result_view(v, 0..n))
+) -> Exported<Box<[f64]>> {
+    split_rows(grid, spectrum, nx, ny, part, parts)
 }
 
-/// The values of [`fft_split_columns`] (natively callable: no JS view): the buffer and the
-/// range of it that is the result.
+/// [`fft_split_columns`] over any [`Shared`] values.
 #[allow(clippy::too_many_arguments)]
 fn split_columns(
-    slab: Vec<f64>,
+    spectrum: &impl Shared,
+    extra: &impl Shared,
     nx: u32,
     ny: u32,
     dx_km: f64,
@@ -152,28 +200,49 @@ fn split_columns(
     params: &[f64],
     part_index: u32,
     parts: u32,
-) -> Exported<(Vec<f64>, std::ops::Range<usize>)> {
+) -> Exported<()> {
     let op = Op::parse(op, params)?;
     let (l, p, parts) = layout(nx, ny, parts, part_index)?;
-    check_args(l.nx, l.ny, l.nx * l.ny, dx_km, dy_km)?;
-    let w = part(l.nx2 / 2 + 1, parts, p).len();
-    check_len(
-        "slab",
-        slab.len(),
-        2 * l.ny2 * w,
-        "ny2 rows of the part's columns, complex",
-    )?;
-    Ok(columns_part(slab, &l, dx_km, dy_km, &op, p, parts)?)
+    crate::spectral::apply::check_args(l.nx, l.ny, l.nx * l.ny, dx_km, dy_km)?;
+    check_spectra(&l, &op, spectrum.len(), extra.len())?;
+    let nc = l.nx2 / 2 + 1;
+    Ok(columns_part(
+        &l,
+        dx_km,
+        dy_km,
+        &op,
+        p,
+        parts,
+        |cols, block| {
+            let w = cols.len();
+            for (r, dst) in block.chunks_exact_mut(w).enumerate() {
+                spectrum.read(2 * (r * nc + cols.start), as_f64_mut(dst));
+            }
+        },
+        |t, cols, kept| {
+            let w = cols.len();
+            for (i, src) in kept.chunks_exact(w).enumerate() {
+                if t == 0 {
+                    spectrum.write(2 * ((l.bottom + i) * nc + cols.start), as_f64(src));
+                } else {
+                    let row = (t - 1) * l.ny + i;
+                    extra.write(2 * (row * nc + cols.start), as_f64(src));
+                }
+            }
+        },
+    )?)
 }
 
-/// Step 2, column part `part` of `parts`: the column slab `part` of every row part in row
-/// order (`slab`), through the column transforms and `op`'s transfer function; returns one
-/// row piece per part, one after the other, as a view into this instance's memory, valid
-/// until its next call: for `WorkerPool.runInto` only.
-#[wasm_bindgen(unchecked_return_type = "Float64Array")]
+/// Step 2, column part `part` of `parts`: transforms the part's columns of `spectrum` (the
+/// row spectrum of step 1) along y, applies `op`'s transfer function(s) for cell sizes
+/// `dx_km`, `dy_km`, transforms back, and writes the kept rows of output 0 back into
+/// `spectrum` and those of outputs 1 and 2 into `extra` (see the module's layouts).
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn fft_split_columns(
-    slab: Vec<f64>,
+    spectrum: &js_sys::Float64Array,
+    extra: &js_sys::Float64Array,
     nx: u32,
     ny: u32,
     dx_km: f64,
@@ -182,129 +251,276 @@ pub fn fft_split_columns(
     params: &[f64],
     part: u32,
     parts: u32,
-) -> Exported<JsValue> {
-    let (buf, range) = split_columns(slab, nx, ny, dx_km, dy_km, op, params, part, parts)?;
-    Ok(result_view(buf, range))
+) -> Exported<()> {
+    split_columns(
+        spectrum, extra, nx, ny, dx_km, dy_km, op, params, part, parts,
+    )
 }
 
-/// Step 3, row part `part` of `parts`: the row piece `part` of every column part in column
-/// order (`pieces`) to data rows `n·part/parts .. n·(part+1)/parts` of the result (`nx`
-/// values per row; the caller restores the holes as NaN).
-#[wasm_bindgen]
+/// [`fft_split_inverse`] over any [`Shared`] values; `report(rows)` after each run of
+/// final rows.
 #[allow(clippy::too_many_arguments)]
-pub fn fft_split_inverse(
-    pieces: &[f64],
+fn split_inverse(
+    spectrum: &impl Shared,
+    extra: &impl Shared,
+    grid: &impl Shared,
     nx: u32,
     ny: u32,
     op: &str,
     params: &[f64],
     plane: &[f64],
+    holes: bool,
+    part_index: u32,
+    parts: u32,
+    mut report: impl FnMut(usize),
+) -> Exported<Box<[f64]>> {
+    let op = Op::parse(op, params)?;
+    let (l, q, parts) = layout(nx, ny, parts, part_index)?;
+    let plane = plane_of(plane)?;
+    check_len("grid", grid.len(), l.nx * l.ny, "nx * ny values")?;
+    check_spectra(&l, &op, spectrum.len(), extra.len())?;
+    let nc = l.nx2 / 2 + 1;
+    let rows = part(l.ny, parts, q);
+    let mut summaries = BlockSummaries::at(rows.start * l.nx);
+    let mut input = if holes { vec![0.0; l.nx] } else { Vec::new() };
+    let mut restored = input.clone();
+    let mut done = 0;
+    inverse_part(
+        &l,
+        &op,
+        &plane,
+        q,
+        parts,
+        |t, i, row| {
+            if t == 0 {
+                spectrum.read(2 * (l.bottom + i) * nc, as_f64_mut(row));
+            } else {
+                extra.read(2 * ((t - 1) * l.ny + i) * nc, as_f64_mut(row));
+            }
+        },
+        |i, values| {
+            let values = if holes {
+                // The input row is still this row's (only this part writes it, once).
+                grid.read(i * l.nx, &mut input);
+                restored.copy_from_slice(values);
+                for (o, z) in restored.iter_mut().zip(&input) {
+                    if z.is_nan() {
+                        *o = f64::NAN;
+                    }
+                }
+                &restored[..]
+            } else {
+                values
+            };
+            grid.write(i * l.nx, values);
+            summaries.push(values);
+            done += 1;
+            if done % PROGRESS_ROWS == 0 || done == rows.len() {
+                report(done);
+            }
+        },
+    )?;
+    Ok(summaries.finish().into_boxed_slice())
+}
+
+/// Final result rows [`fft_split_inverse`] writes between two reports of its progress.
+const PROGRESS_ROWS: usize = 32;
+
+/// Step 3, row part `part` of `parts`: data rows `ny·part/parts .. ny·(part+1)/parts` of the
+/// result from the kept rows in `spectrum` and `extra` (c2r, crop, total gradient or tilt
+/// combined, `plane` added back when `op` passes DC), written over those rows of `grid` (the
+/// input's holes, when `holes`, restored as NaN). Element `part` of `progress` (an
+/// `Int32Array` over a `SharedArrayBuffer`) counts the part's rows written, in order, so
+/// the caller can hash them as they come. Returns the statistics blocks of the whole blocks
+/// of those rows (gam-core `block_statistics` with `position` at the part's first cell).
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn fft_split_inverse(
+    spectrum: &js_sys::Float64Array,
+    extra: &js_sys::Float64Array,
+    grid: &js_sys::Float64Array,
+    progress: &js_sys::Int32Array,
+    nx: u32,
+    ny: u32,
+    op: &str,
+    params: &[f64],
+    plane: &[f64],
+    holes: bool,
     part: u32,
     parts: u32,
 ) -> Exported<Box<[f64]>> {
-    let op = Op::parse(op, params)?;
-    let (l, q, parts) = layout(nx, ny, parts, part)?;
-    let plane = plane_of(plane)?;
-    let outputs = if matches!(op, Op::TotalGradient | Op::Tilt) {
-        3
-    } else {
-        1
-    };
-    let want = 2 * outputs * self::part(l.ny, parts, q).len() * (l.nx2 / 2 + 1);
-    check_len(
-        "pieces",
-        pieces.len(),
-        want,
-        "the part's rows of every column part, complex",
-    )?;
-    Ok(inverse_part(pieces, &l, &op, &plane, q, parts)?.into_boxed_slice())
+    split_inverse(
+        spectrum,
+        extra,
+        grid,
+        nx,
+        ny,
+        op,
+        params,
+        plane,
+        holes,
+        part,
+        parts,
+        |rows| super::filters::report_rows(progress, part, rows),
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+
     use super::*;
+
+    impl Shared for RefCell<Vec<f64>> {
+        fn len(&self) -> usize {
+            self.borrow().len()
+        }
+        fn read(&self, at: usize, out: &mut [f64]) {
+            out.copy_from_slice(&self.borrow()[at..at + out.len()]);
+        }
+        fn write(&self, at: usize, values: &[f64]) {
+            self.borrow_mut()[at..at + values.len()].copy_from_slice(values);
+        }
+    }
+
+    fn shared(n: usize) -> RefCell<Vec<f64>> {
+        RefCell::new(vec![0.0; n])
+    }
 
     #[test]
     fn the_exports_refuse_bad_parts_and_lengths_by_name() {
         let e = fft_split_layout(1, 8).unwrap_err().to_string();
         assert!(e.contains("`grid`"), "{e}");
-        let e = split_rows(vec![0.0; 64], 8, 8, 2, 2)
-            .unwrap_err()
-            .to_string();
+        let lay = fft_split_layout(8, 8).unwrap();
+        let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
+        let (grid, spectrum) = (shared(64), shared(2 * ny2 * nc));
+        let err = |r: Exported<Box<[f64]>>| r.unwrap_err().to_string();
+        let e = err(split_rows(&grid, &spectrum, 8, 8, 2, 2));
         assert!(e.contains("`part`"), "{e}");
-        let e = split_rows(vec![0.0; 8], 8, 8, 1, 2)
-            .unwrap_err()
-            .to_string();
+        let e = err(split_rows(&shared(8), &spectrum, 8, 8, 1, 2));
         assert!(e.contains("`grid`"), "{e}");
-        let e = split_columns(vec![0.0; 4], 8, 8, 1.0, 1.0, "tilt", &[], 1, 2)
+        let e = err(split_rows(&grid, &shared(4), 8, 8, 1, 2));
+        assert!(e.contains("`spectrum`"), "{e}");
+        let e = split_columns(&spectrum, &shared(0), 8, 8, 1.0, 1.0, "tilt", &[], 1, 2)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("`slab`"), "{e}");
-        let e = fft_split_inverse(&[0.0; 4], 8, 8, "tilt", &[], &[1.0], 0, 2)
-            .unwrap_err()
-            .to_string();
+        assert!(e.contains("`extra`"), "{e}");
+        let e = split_columns(
+            &spectrum,
+            &shared(0),
+            8,
+            8,
+            0.0,
+            1.0,
+            "upward",
+            &[1.0],
+            1,
+            2,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("dx_km"), "{e}");
+        let inverse = |plane: &[f64], g: &RefCell<Vec<f64>>| {
+            err(split_inverse(
+                &spectrum,
+                &shared(0),
+                g,
+                8,
+                8,
+                "upward",
+                &[1.0],
+                plane,
+                false,
+                0,
+                2,
+                |_| {},
+            ))
+        };
+        let e = inverse(&[1.0], &grid);
         assert!(e.contains("`plane`"), "{e}");
-        let e = fft_split_inverse(&[0.0; 4], 8, 8, "tilt", &[], &[0.0; 5], 0, 2)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("`pieces`"), "{e}");
-        let e = split_rows(vec![f64::NAN; 4], 2, 2, 0, 1)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("no valid"), "{e}");
+        let e = inverse(&[0.0; 5], &shared(3));
+        assert!(e.contains("`grid`"), "{e}");
+        let e = err(split_rows(
+            &RefCell::new(vec![f64::NAN; 4]),
+            &shared(2 * 2 * 2 * 2),
+            2,
+            2,
+            0,
+            1,
+        ));
+        assert!(e.contains("`spectrum`") || e.contains("no valid"), "{e}");
     }
 
     #[test]
-    fn the_exports_chained_equal_fft_filter() {
-        let (nx, ny, parts) = (21u32, 17u32, 2usize);
+    fn the_exports_chained_equal_fft_filter_in_place_over_the_grid() {
+        let (nx, ny) = (97u32, 90u32);
         let mut g: Vec<f64> = (0..nx * ny)
             .map(|k| ((k % nx) as f64 * 0.4).sin() + (k / nx) as f64 * 0.1)
             .collect();
-        g[30] = f64::NAN;
-        for (op, params) in [("upward", vec![500.0]), ("tilt", vec![])] {
-            let want =
-                crate::boundary::filters::fft_filter(&g, nx, ny, 1.0, 2.0, op, &params).unwrap();
-            let lay = fft_split_layout(nx, ny).unwrap();
-            let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
-            let rows: Vec<Vec<f64>> = (0..parts)
-                .map(|k| split_rows(g.clone(), nx, ny, k as u32, parts as u32).unwrap())
-                .collect();
-            assert_eq!(rows[0][5], 1.0, "one hole");
-            let cols: Vec<Vec<f64>> = (0..parts)
-                .map(|p| {
-                    let c = part(nc, parts, p);
-                    let slab: Vec<f64> = (0..parts)
-                        .flat_map(|k| {
-                            let nr = part(ny2, parts, k).len();
-                            rows[k][6 + 2 * nr * c.start..6 + 2 * nr * c.end].to_vec()
-                        })
-                        .collect();
-                    let (p, n) = (p as u32, parts as u32);
-                    let (buf, range) =
-                        split_columns(slab, nx, ny, 1.0, 2.0, op, &params, p, n).unwrap();
-                    buf[range].to_vec()
-                })
-                .collect();
-            let t = if op == "tilt" { 3 } else { 1 };
-            let mut out = Vec::new();
-            for q in 0..parts {
-                let r = part(ny as usize, parts, q);
-                let pieces: Vec<f64> = (0..parts)
-                    .flat_map(|p| {
-                        let w = part(nc, parts, p).len();
-                        cols[p][2 * t * w * r.start..2 * t * w * r.end].to_vec()
-                    })
-                    .collect();
-                let (q, n) = (q as u32, parts as u32);
-                let plane = &rows[0][..5];
-                out.extend(fft_split_inverse(&pieces, nx, ny, op, &params, plane, q, n).unwrap());
+        for holes in [false, true] {
+            if holes {
+                g[30] = f64::NAN;
+                g[5000] = f64::NAN;
             }
-            out[30] = f64::NAN;
-            for (a, b) in out.iter().zip(want.iter()) {
-                assert!(
-                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                    "{op}"
-                );
+            for (op, params) in [("upward", vec![500.0]), ("tilt", vec![])] {
+                let want = crate::boundary::filters::fft_filter(&g, nx, ny, 1.0, 2.0, op, &params)
+                    .unwrap();
+                let lay = fft_split_layout(nx, ny).unwrap();
+                let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
+                let n_extra = if op == "tilt" { 2 } else { 0 };
+                for parts in [1u32, 2, 3] {
+                    let grid = RefCell::new(g.clone());
+                    let spectrum = shared(2 * ny2 * nc);
+                    let extra = shared(2 * n_extra * ny as usize * nc);
+                    let heads: Vec<_> = (0..parts)
+                        .map(|k| split_rows(&grid, &spectrum, nx, ny, k, parts).unwrap())
+                        .collect();
+                    assert_eq!(heads[0][5], if holes { 2.0 } else { 0.0 }, "holes");
+                    assert!(heads.iter().all(|h| h == &heads[0]), "the same plane");
+                    for p in 0..parts {
+                        split_columns(&spectrum, &extra, nx, ny, 1.0, 2.0, op, &params, p, parts)
+                            .unwrap();
+                    }
+                    let mut blocks = Vec::new();
+                    for q in 0..parts {
+                        let mut reports = Vec::new();
+                        blocks.push(
+                            split_inverse(
+                                &spectrum,
+                                &extra,
+                                &grid,
+                                nx,
+                                ny,
+                                op,
+                                &params,
+                                &heads[0][..5],
+                                holes,
+                                q,
+                                parts,
+                                |rows| reports.push(rows),
+                            )
+                            .unwrap(),
+                        );
+                        let n = part(ny as usize, parts as usize, q as usize).len();
+                        assert_eq!(reports.last(), Some(&n), "{op}: the last report");
+                    }
+                    let got = grid.into_inner();
+                    for (a, b) in got.iter().zip(want.iter()) {
+                        assert!(
+                            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                            "{op}, {parts} parts, holes {holes}"
+                        );
+                    }
+                    // Each part's blocks are those of its cells in the whole result.
+                    for (q, b) in blocks.iter().enumerate() {
+                        let r = part(ny as usize, parts as usize, q);
+                        let cells = &got[r.start * nx as usize..r.end * nx as usize];
+                        let want =
+                            crate::block_statistics::block_summaries(cells, r.start * nx as usize);
+                        assert_eq!(b.to_vec(), want, "{op}: blocks of part {q}");
+                    }
+                }
             }
         }
     }

@@ -129,7 +129,7 @@ pub(crate) fn detrend_rows(mut z: ndarray::ArrayViewMut2<'_, f64>, plane: &Plane
 }
 
 #[inline(never)]
-fn detrend_row(row: &mut [f64], i: usize, plane: &Plane) {
+pub(crate) fn detrend_row(row: &mut [f64], i: usize, plane: &Plane) {
     for (j, z) in row.iter_mut().enumerate() {
         *z -= plane.at(i, j);
     }

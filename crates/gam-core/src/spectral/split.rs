@@ -1,38 +1,39 @@
 //! The pipeline of [`super::apply::fft_filter`] cut into stateless parts that several
 //! WebAssembly instances (the worker pool's workers, which share no memory) run in
-//! parallel, with results bit-identical to the one-call kernel. Three steps:
+//! parallel, with results bit-identical to the one-call kernel. The grid, the half spectrum
+//! and the extra outputs live outside the parts (the caller's `SharedArrayBuffer`s, which
+//! every worker reads and writes), and each part reads and writes them through the caller's
+//! functions a row or a block of columns at a time, so no part holds more than a few rows
+//! or one block of columns. Three steps:
 //!
-//! 1. [`rows_part`] (row part `k` of `parts`, from the whole grid): plane, detrend, Laplace
-//!    fill of the holes, then extension and r2c of padded rows [`part`]`(ny2, parts, k)`,
-//!    cut into column slabs: slab `p` holds columns [`part`]`(nc, parts, p)` of those rows.
-//! 2. [`columns_part`] (column part `p`): the slabs `p` of every row part stacked in row
-//!    order (all `ny2` rows of its columns): the column stage of [`Fft2::columns`]
-//!    (transform along y, transfer function(s), inverse), then only the kept (data) rows,
-//!    cut into row pieces: piece `q` holds data rows [`part`]`(ny, parts, q)` of each output.
-//! 3. [`inverse_part`] (row part `q`): the pieces `q` of every column part, in column order
-//!    (whole rows): c2r along x, crop, total gradient or tilt combined, plane added back
-//!    when the operator passes DC. The caller restores the holes as NaN.
+//! 1. [`rows_part`] (row part `k` of `parts`): the plane of the whole grid (its rows read
+//!    once), then padded rows [`part`]`(ny2, parts, k)`, each data row detrended as it is
+//!    read, r2c, each spectrum row written out. A grid with holes is read whole instead and
+//!    its holes Laplace-filled first (the fill needs the whole grid).
+//! 2. [`columns_part`] (column part `p`): blocks of [`CHUNK`] columns of
+//!    [`part`]`(nc, parts, p)`, all `ny2` rows read, through the column stage of
+//!    [`Fft2::column_range`] (transform along y, transfer function(s), inverse), then the kept
+//!    (data) rows of each output written out.
+//! 3. [`inverse_part`] (row part `q`): data rows [`part`]`(ny, parts, q)`, each output's row
+//!    read, c2r along x, crop, total gradient or tilt combined, plane added back when the
+//!    operator passes DC, the row written out. The caller restores the holes as NaN.
 //!
 //! Each row, column and cell goes through the same plan and the same arithmetic as in the
 //! one-call kernel (the transforms of several rows or columns never mix), so only where the
-//! work runs changes. Between the steps the caller moves the row spectrum (`2 · ny2 · nc`
-//! values) and the kept rows of the column results (`2 · outputs · ny · nc`): on 4096 × 4096
-//! (padded 4608 × 4608) 170 MB and 151 MB. Every part fits the plane (and fills the holes)
-//! on the whole grid itself: one pass, cheaper than moving the residual.
-//!
-//! Complex values travel as interleaved `re, im` pairs of `f64`.
+//! work runs changes. Every row part fits the plane (and fills the holes) on the whole grid
+//! itself: one pass over the grid, cheaper than a step of its own between the others.
 
 use std::{cell::RefCell, ops::Range, rc::Rc};
 
-use ndarray::{Array2, ArrayView2, Zip};
+use ndarray::{Array2, ArrayView1, ArrayView2, Zip};
 use rustfft::num_complex::Complex64;
 
 use super::{
     apply::{
-        add_plane_row, check_args, detrend_rows, gradient_combination, single_transfer, Multiplier,
-        THREE,
+        add_plane_row, check_args, detrend_row, detrend_rows, gradient_combination,
+        single_transfer, Multiplier, THREE,
     },
-    detrend::{fit_plane_counted, Plane},
+    detrend::{Plane, PlaneSums},
     fft2::Fft2,
     fill::laplace_fill,
     pad::{Layout, PaddedRows},
@@ -40,38 +41,26 @@ use super::{
     SpectralError,
 };
 
-// Copies between row buffers, each a function of its own called once per row (not inlined
-// into the loops over the rows: see the note in `fft2.rs` on V8's first calls).
+/// Columns of the half spectrum per block of [`columns_part`] (128 columns of 4608 rows:
+/// 9.4 MB): wide enough that the caller's copies move whole runs of 2 KB, small enough to
+/// stay a fraction of a part's memory.
+pub const CHUNK: usize = 128;
 
-/// Interleaved `re, im` pairs seen as complex values, in place.
-fn as_complex(v: &mut [f64]) -> &mut [Complex64] {
-    assert!(v.len().is_multiple_of(2), "an even number of values");
-    // SAFETY: `Complex<f64>` is `#[repr(C)]` with the two `f64` fields `re`, `im`: size 16,
-    // alignment 8, the layout of `[f64; 2]`; the slice covers exactly `v`'s values and
-    // borrows `v` mutably for its lifetime.
-    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<Complex64>(), v.len() / 2) }
-}
-
-/// Complex values to interleaved `re, im`.
-#[inline(never)]
-fn pack(src: &[Complex64], dst: &mut [f64]) {
-    for (d, v) in dst.chunks_exact_mut(2).zip(src) {
-        d[0] = v.re;
-        d[1] = v.im;
-    }
-}
-
-/// Interleaved `re, im` to complex values.
-#[inline(never)]
-fn unpack(src: &[f64], dst: &mut [Complex64]) {
-    for (d, v) in dst.iter_mut().zip(src.chunks_exact(2)) {
-        *d = Complex64::new(v[0], v[1]);
-    }
-}
+const ZERO: Complex64 = Complex64::new(0.0, 0.0);
 
 /// Part `k` of `parts` of `0..n`: `n·k/parts .. n·(k+1)/parts` (sizes differ by at most 1).
 pub fn part(n: usize, parts: usize, k: usize) -> Range<usize> {
     n * k / parts..n * (k + 1) / parts
+}
+
+/// The number of outputs the column stage of `op` produces: 3 for total gradient and tilt
+/// (the derivatives of [`THREE`]), else 1.
+pub fn outputs(op: &Op) -> usize {
+    if single_transfer(op).is_some() {
+        1
+    } else {
+        THREE.len()
+    }
 }
 
 thread_local! {
@@ -94,187 +83,177 @@ fn plans(l: &Layout) -> Rc<Fft2> {
     })
 }
 
-/// Step 1 for row part `k` of `parts`, from the whole grid (`ny` rows by `nx` columns,
-/// NaN = hole; consumed: detrended and filled in place). Returns the plane, the number of
-/// holes, and the column slabs of padded rows `part(ny2, parts, k)` one after the other:
-/// slab `p` is `rows × part(nc, parts, p).len()` complex values, row-major, interleaved.
+/// Step 1 for row part `k` of `parts` of an `nx × ny` grid (NaN = hole) whose data rows
+/// `read_row(i, row)` copies out (`nx` values; each row may be read several times): fits the
+/// plane, then hands each of the part's padded rows' spectra (`nc = nx2 / 2 + 1` values) to
+/// `write_row(r, spectrum)`, `r` in [`part`]`(ny2, parts, k)`. Returns the plane and the
+/// number of holes.
 ///
 /// # Errors
-/// [`SpectralError::AllNan`] when no cell is valid.
+/// [`SpectralError::AllNan`] when no cell is valid, `Cancelled` when the job is cancelled.
 pub fn rows_part(
-    mut grid: Array2<f64>,
+    nx: usize,
+    ny: usize,
     k: usize,
     parts: usize,
-) -> Result<(Plane, usize, Vec<f64>), SpectralError> {
-    let (ny, nx) = grid.dim();
-    let (plane, valid) = fit_plane_counted(grid.view()).ok_or(SpectralError::AllNan)?;
-    // `z - plane.at(i, j)` cell by cell, as `fft_filter`'s residual.
-    detrend_rows(grid.view_mut(), &plane);
-    let holes = if valid < grid.len() {
-        laplace_fill(grid.view_mut()).len()
-    } else {
-        0
-    };
+    mut read_row: impl FnMut(usize, &mut [f64]),
+    mut write_row: impl FnMut(usize, &[Complex64]),
+) -> Result<(Plane, usize), SpectralError> {
+    check_args(nx, ny, nx * ny, 1.0, 1.0)?;
+    let mut data = vec![0.0; nx];
+    let mut sums = PlaneSums::new(nx, ny);
+    for i in 0..ny {
+        crate::cancel::check()?;
+        read_row(i, &mut data);
+        sums.add_row(i, ArrayView1::from(&data));
+    }
+    let (plane, valid) = sums.finish().ok_or(SpectralError::AllNan)?;
     let l = Layout::new(nx, ny);
     let fft = plans(&l);
-    let nc = fft.nc();
-    let mine = part(l.ny2, parts, k);
-    let nr = mine.len();
-    let slabs: Vec<Range<usize>> = (0..parts).map(|p| part(nc, parts, p)).collect();
-    let mut out = vec![0.0; 2 * nr * nc];
-    let mut padded = PaddedRows::new(grid.view(), &l);
     let mut row = vec![0.0; l.nx2];
-    let mut full = vec![Complex64::new(0.0, 0.0); nc];
+    let mut full = vec![ZERO; fft.nc()];
     let mut scratch = fft.row_scratch();
-    for (ri, r) in mine.enumerate() {
-        crate::cancel::check()?;
-        padded.fill(r, &mut row);
-        fft.forward_row(&mut row, &mut full, &mut scratch);
-        for cols in &slabs {
-            // Slab `p` starts after the slabs before it: `nr` rows of their widths.
-            let at = 2 * (nr * cols.start + ri * cols.len());
-            pack(&full[cols.clone()], &mut out[at..at + 2 * cols.len()]);
+    let mut forward = |fill: &mut dyn FnMut(usize, &mut [f64])| -> Result<(), SpectralError> {
+        for r in part(l.ny2, parts, k) {
+            crate::cancel::check()?;
+            fill(r, &mut row);
+            fft.forward_row(&mut row, &mut full, &mut scratch);
+            write_row(r, &full);
         }
+        Ok(())
+    };
+    if valid == nx * ny {
+        let detrended = |i: usize, out: &mut [f64]| {
+            read_row(i, out);
+            detrend_row(out, i, &plane);
+        };
+        let mut padded = PaddedRows::with_rows(detrended, &l);
+        forward(&mut |r, row| padded.fill(r, row))?;
+        return Ok((plane, 0));
     }
-    Ok((plane, holes, out))
+    // Holes: the Laplace fill needs the whole (detrended) grid.
+    let mut grid = Array2::zeros((ny, nx));
+    for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
+        read_row(
+            i,
+            dst.as_slice_mut().expect("rows of a standard-layout array"),
+        );
+    }
+    detrend_rows(grid.view_mut(), &plane);
+    let holes = laplace_fill(grid.view_mut()).len();
+    let mut padded = PaddedRows::new(grid.view(), &l);
+    forward(&mut |r, row| padded.fill(r, row))?;
+    Ok((plane, holes))
 }
 
-/// Step 2: columns `part(nc, parts, p)` of the row spectrum, all `ny2` rows (`slab`: the
-/// column slabs `p` of [`rows_part`]'s parts in row order; transformed in place), through
-/// the column stage of [`Fft2::columns`] with `op`'s transfer function(s) for cell sizes
-/// `dx_km`, `dy_km`. The result is the row pieces one after the other: piece `q` holds, for
-/// each output `t` (3 for total gradient and tilt, else 1), data rows `part(ny, parts, q)` ×
-/// the slab's columns, complex, row-major, interleaved. Returned as a buffer and the range
-/// of it that holds them: with one output they are the kept rows of `slab` itself, in place.
+/// Step 2 for column part `p` of `parts` of the half spectrum of an `nx × ny` grid (layout
+/// `l`, cell sizes `dx_km`, `dy_km`), [`CHUNK`] columns at a time: `read_block(cols, block)`
+/// copies all `ny2` rows of columns `cols` of the row spectrum into `block` (row-major,
+/// `cols.len()` values per row); after the column stage with `op`'s transfer function(s),
+/// `write_block(t, cols, kept)` receives output `t`'s kept rows (`ny` rows of `cols.len()`
+/// values, data row 0 first) for `t` in `0..`[`outputs`]`(op)`.
 ///
 /// # Errors
-/// [`SpectralError::Cancelled`] when the job is cancelled.
-///
-/// # Panics
-/// When `slab` does not hold `2 · ny2 · width` values.
+/// `Cancelled` when the job is cancelled.
+#[allow(clippy::too_many_arguments)]
 pub fn columns_part(
-    mut slab: Vec<f64>,
     l: &Layout,
     dx_km: f64,
     dy_km: f64,
     op: &Op,
     p: usize,
     parts: usize,
-) -> Result<(Vec<f64>, Range<usize>), SpectralError> {
+    mut read_block: impl FnMut(Range<usize>, &mut [Complex64]),
+    mut write_block: impl FnMut(usize, Range<usize>, &[Complex64]),
+) -> Result<(), SpectralError> {
     let fft = plans(l);
     let cols = part(fft.nc(), parts, p);
-    let w = cols.len();
-    assert_eq!(slab.len(), 2 * l.ny2 * w, "column slab of {} x {w}", l.ny2);
     let transfers = match single_transfer(op) {
         Some(t) => vec![t],
         None => THREE.to_vec(),
     };
-    let mut extra: Vec<Vec<Complex64>> = (1..transfers.len())
-        .map(|_| vec![Complex64::new(0.0, 0.0); l.ny2 * w])
-        .collect();
     let mut mult = Multiplier::new(&transfers, l, dx_km, dy_km);
     let keep = l.bottom..l.bottom + l.ny;
-    fft.column_range(
-        as_complex(&mut slab),
-        w,
-        cols.start,
-        &mut extra,
-        keep.clone(),
-        |t, c, col| mult.apply(t, c, col),
-    )?;
-    if extra.is_empty() {
-        // Row pieces in order are the kept rows in order.
-        return Ok((slab, 2 * keep.start * w..2 * keep.end * w));
-    }
-    let mut out = vec![0.0; 2 * transfers.len() * l.ny * w];
-    let mut at = 0;
-    for q in 0..parts {
-        for t in 0..transfers.len() {
-            let s: &[Complex64] = if t == 0 {
-                as_complex(&mut slab)
-            } else {
-                &extra[t - 1]
-            };
-            for i in part(l.ny, parts, q) {
-                let r = l.bottom + i;
-                pack(&s[r * w..(r + 1) * w], &mut out[at..at + 2 * w]);
-                at += 2 * w;
-            }
+    let most = CHUNK.min(cols.len());
+    let mut block = vec![ZERO; l.ny2 * most];
+    let mut extra: Vec<Vec<Complex64>> = (1..transfers.len())
+        .map(|_| vec![ZERO; l.ny2 * most])
+        .collect();
+    for c0 in cols.clone().step_by(CHUNK) {
+        let chunk = c0..(c0 + CHUNK).min(cols.end);
+        let w = chunk.len();
+        let block = &mut block[..l.ny2 * w];
+        read_block(chunk.clone(), block);
+        fft.column_range(block, w, c0, &mut extra, keep.clone(), |t, c, col| {
+            mult.apply(t, c, col)
+        })?;
+        let kept = keep.start * w..keep.end * w;
+        write_block(0, chunk.clone(), &block[kept.clone()]);
+        for (t, e) in extra.iter().enumerate() {
+            write_block(t + 1, chunk.clone(), &e[kept.clone()]);
         }
     }
-    let n = out.len();
-    Ok((out, 0..n))
+    Ok(())
 }
 
-/// Step 2: data rows `part(ny, parts, q)` of the result, from `pieces` (the row pieces `q`
-/// of [`columns_part`]'s parts in column order), `nx` values per row: c2r, crop, total
-/// gradient or tilt combined, `plane` added back when `op` passes DC (as
-/// [`super::apply::fft_filter`]). Holes are not restored (the caller sets them to NaN).
+/// Step 3 for row part `q` of `parts`: data rows [`part`]`(ny, parts, q)` of the result
+/// (layout `l`), each from output `t`'s kept spectrum row `i` that `read_row(t, i, row)`
+/// copies out (`nc` values, for `t` in `0..`[`outputs`]`(op)`): c2r, crop, total gradient or
+/// tilt combined, `plane` added back when `op` passes DC (as [`super::apply::fft_filter`]),
+/// handed to `write_row(i, values)` (`nx` values). Holes are not restored (the caller sets
+/// them to NaN).
 ///
 /// # Errors
-/// [`SpectralError::Cancelled`] when the job is cancelled.
-///
-/// # Panics
-/// When `pieces` does not hold `2 · outputs · rows · nc` values.
+/// `Cancelled` when the job is cancelled.
+#[allow(clippy::too_many_arguments)]
 pub fn inverse_part(
-    pieces: &[f64],
     l: &Layout,
     op: &Op,
     plane: &Plane,
     q: usize,
     parts: usize,
-) -> Result<Vec<f64>, SpectralError> {
+    mut read_row: impl FnMut(usize, usize, &mut [Complex64]),
+    mut write_row: impl FnMut(usize, &[f64]),
+) -> Result<(), SpectralError> {
     let fft = plans(l);
-    let nc = fft.nc();
-    let rows = part(l.ny, parts, q);
-    let nr = rows.len();
     let single = single_transfer(op);
-    let outputs = if single.is_some() { 1 } else { 3 };
-    assert_eq!(
-        pieces.len(),
-        2 * outputs * nr * nc,
-        "row pieces of {nr} x {nc} x {outputs}"
-    );
     let adds_plane = single.is_some_and(|t| t.passes_dc());
     let tilt = matches!(op, Op::Tilt);
-    let mut out = Vec::with_capacity(nr * l.nx);
-    let mut spec = vec![Complex64::new(0.0, 0.0); nc];
-    let mut real = vec![vec![0.0; l.nx2]; outputs];
+    let mut spec = vec![ZERO; fft.nc()];
+    let mut real = vec![vec![0.0; l.nx2]; outputs(op)];
+    let mut out = vec![0.0; l.nx];
     let mut scratch = fft.inverse_scratch();
-    for i in 0..nr {
+    let crop = l.left..l.left + l.nx;
+    for i in part(l.ny, parts, q) {
         crate::cancel::check()?;
         for (t, back) in real.iter_mut().enumerate() {
-            // Row i of output t: from each column part's piece (`outputs` blocks of
-            // `nr × width`, after those of the parts before it).
-            for p in 0..parts {
-                let cols = part(nc, parts, p);
-                let w = cols.len();
-                let at = 2 * (outputs * nr * cols.start + (t * nr + i) * w);
-                unpack(&pieces[at..at + 2 * w], &mut spec[cols]);
-            }
+            read_row(t, i, &mut spec);
             fft.inverse_row(&mut spec, back, &mut scratch);
         }
-        let crop = l.left..l.left + l.nx;
-        if outputs == 1 {
-            let at = out.len();
-            out.extend_from_slice(&real[0][crop]);
+        if let [only] = &real[..] {
+            out.copy_from_slice(&only[crop.clone()]);
             if adds_plane {
-                add_plane_row(&mut out[at..], rows.start + i, plane);
+                add_plane_row(&mut out, i, plane);
             }
         } else {
             let (x, y, z) = (
                 &real[0][crop.clone()],
                 &real[1][crop.clone()],
-                &real[2][crop],
+                &real[2][crop.clone()],
             );
-            out.extend((0..l.nx).map(|j| gradient_combination(tilt, x[j], y[j], z[j])));
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = gradient_combination(tilt, x[j], y[j], z[j]);
+            }
         }
+        write_row(i, &out);
     }
-    Ok(out)
+    Ok(())
 }
 
-/// The whole pipeline through the pieces above, `parts` parts, in one call: what the worker
-/// pool does across its workers (tests compare it with [`super::apply::fft_filter`]).
+/// The whole pipeline through the steps above, `parts` parts, in one call, over buffers
+/// in memory laid out as the worker pool's shared ones: the row spectrum `ny2 × nc`, output
+/// 0's kept rows written back into its rows `bottom..bottom + ny`, outputs 1 and 2 into
+/// `ny × nc` buffers of their own (tests compare it with [`super::apply::fft_filter`]).
 ///
 /// # Errors
 /// As [`super::apply::fft_filter`].
@@ -287,50 +266,77 @@ pub fn fft_filter_in_parts(
 ) -> Result<Array2<f64>, SpectralError> {
     let (ny, nx) = grid.dim();
     check_args(nx, ny, grid.len(), dx_km, dy_km)?;
+    let grid = grid.as_standard_layout();
     let l = Layout::new(nx, ny);
     let nc = l.nx2 / 2 + 1;
-    let outputs = if single_transfer(op).is_some() { 1 } else { 3 };
+    let n = outputs(op);
+    let spectrum = RefCell::new(vec![ZERO; l.ny2 * nc]);
+    let extra = RefCell::new(vec![vec![ZERO; ny * nc]; n - 1]);
+    let data = |i: usize, out: &mut [f64]| {
+        out.copy_from_slice(grid.row(i).as_slice().expect("standard layout"));
+    };
     let mut plane = None;
-    let row_parts: Vec<Vec<f64>> = (0..parts)
-        .map(|k| {
-            let (pl, _, slabs) = rows_part(grid.to_owned(), k, parts)?;
-            plane = Some(pl);
-            Ok(slabs)
-        })
-        .collect::<Result<_, SpectralError>>()?;
-    let plane = plane.expect("parts >= 1");
-    let col_parts: Vec<Vec<f64>> = (0..parts)
-        .map(|p| {
-            let cols = part(nc, parts, p);
-            let slab: Vec<f64> = (0..parts)
-                .flat_map(|k| {
-                    let nr = part(l.ny2, parts, k).len();
-                    let base = 2 * nr * cols.start;
-                    row_parts[k][base..base + 2 * nr * cols.len()]
-                        .iter()
-                        .copied()
-                })
-                .collect();
-            let (buf, range) = columns_part(slab, &l, dx_km, dy_km, op, p, parts)?;
-            Ok(buf[range].to_vec())
-        })
-        .collect::<Result<_, SpectralError>>()?;
-    let mut out = Vec::with_capacity(nx * ny);
-    for q in 0..parts {
-        let rows = part(ny, parts, q);
-        let pieces: Vec<f64> = (0..parts)
-            .flat_map(|p| {
-                let w = part(nc, parts, p).len();
-                let base = 2 * outputs * w * rows.start;
-                col_parts[p][base..base + 2 * outputs * w * rows.len()]
-                    .iter()
-                    .copied()
-            })
-            .collect();
-        out.extend(inverse_part(&pieces, &l, op, &plane, q, parts)?);
+    for k in 0..parts {
+        let (pl, _) = rows_part(nx, ny, k, parts, data, |r, s| {
+            spectrum.borrow_mut()[r * nc..(r + 1) * nc].copy_from_slice(s);
+        })?;
+        plane = Some(pl);
     }
-    let mut out = Array2::from_shape_vec((ny, nx), out).expect("ny rows of nx values");
-    Zip::from(&mut out).and(grid).for_each(|o, &z| {
+    let plane = plane.expect("parts >= 1");
+    for p in 0..parts {
+        columns_part(
+            &l,
+            dx_km,
+            dy_km,
+            op,
+            p,
+            parts,
+            |cols, block| {
+                let s = spectrum.borrow();
+                for (r, dst) in block.chunks_exact_mut(cols.len()).enumerate() {
+                    dst.copy_from_slice(&s[r * nc + cols.start..r * nc + cols.end]);
+                }
+            },
+            |t, cols, kept| {
+                let (mut s, mut e) = (spectrum.borrow_mut(), extra.borrow_mut());
+                let (dst, row0) = if t == 0 {
+                    (&mut s[..], l.bottom)
+                } else {
+                    (&mut e[t - 1][..], 0)
+                };
+                for (i, src) in kept.chunks_exact(cols.len()).enumerate() {
+                    let at = (row0 + i) * nc;
+                    dst[at + cols.start..at + cols.end].copy_from_slice(src);
+                }
+            },
+        )?;
+    }
+    let (s, e) = (spectrum.into_inner(), extra.into_inner());
+    let mut out = Array2::zeros((ny, nx));
+    for q in 0..parts {
+        inverse_part(
+            &l,
+            op,
+            &plane,
+            q,
+            parts,
+            |t, i, row| {
+                let (src, r) = if t == 0 {
+                    (&s[..], l.bottom + i)
+                } else {
+                    (&e[t - 1][..], i)
+                };
+                row.copy_from_slice(&src[r * nc..(r + 1) * nc]);
+            },
+            |i, values| {
+                out.row_mut(i)
+                    .as_slice_mut()
+                    .expect("standard layout")
+                    .copy_from_slice(values);
+            },
+        )?;
+    }
+    Zip::from(&mut out).and(&grid).for_each(|o, &z| {
         if z.is_nan() {
             *o = f64::NAN;
         }
@@ -383,7 +389,8 @@ mod tests {
             ("tilt", &[]),
             ("rtp", &[35.0, -12.0]),
         ];
-        for (nx, ny) in [(64usize, 48usize), (37, 53), (5, 4)] {
+        // 300 columns: more than one block of CHUNK half-spectrum columns in a part.
+        for (nx, ny) in [(64usize, 48usize), (37, 53), (5, 4), (300, 9)] {
             let mut g = grid(nx, ny);
             for holes in [false, true] {
                 if holes {
