@@ -208,10 +208,20 @@ export function fftFilter(
      * them, and the result is written over them only after it returns (in parts, the last
      * step starts after it; in one job, the kernel `fft_filter_shared` waits at a gate this
      * function opens): on 4096 x 4096 the input's checksum and statistics, about 0.3 s, leave
-     * the command's critical path. Otherwise it runs before the input is handed over.
+     * the command's critical path. Otherwise it runs before the input is handed over. Its
+     * argument says whether `onInputBlocks` will be called (then the caller need not measure
+     * the input's statistics itself).
      * @default {undefined}
      */
-    onPosted?: () => void;
+    onPosted?: (inputBlocks: boolean) => void;
+    /**
+     * Called, in parts only, with the input's statistics blocks (as `onResultBlocks`) of
+     * cells `from..to`, taken by the workers as they read the input: once per part, in
+     * order, together covering the grid, after `onPosted` and while the input's values are
+     * still intact (the caller reads the partial blocks at each range's ends from them).
+     * @default {undefined}
+     */
+    onInputBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     /**
      * Called with the number of leading result rows that are final (`rows` of `ny`, growing,
      * the last call with `ny`), while the workers write the rest, when the result is written
@@ -242,7 +252,7 @@ export function fftFilter(
     const own = options.inPlace === true && input.buffer instanceof ArrayBuffer &&
       input.byteOffset === 0 && input.byteLength === input.buffer.byteLength;
     if (twoBandRtp) {
-      options.onPosted?.();
+      options.onPosted?.(false);
       return await stabilizedRtp(pool, grid, { ...options, operation, parts: usable });
     }
     if (usable > 1) {
@@ -272,7 +282,7 @@ export function fftFilter(
       await fftShared(pool, { ...grid, values }, { ...options, op: code, params });
       return input as Float64Array<ArrayBuffer>;
     }
-    options.onPosted?.();
+    options.onPosted?.(false);
     // One copy, transferred (a structured clone would copy twice: serialise, deserialise);
     // `fft_filter_into` writes the result over it and hands the same array back, so no
     // second grid-sized array is allocated. With `inPlace` the caller's own buffer travels
@@ -319,7 +329,7 @@ async function fftShared(
     dyKm: number;
     op: string;
     params: Float64Array;
-    onPosted?: () => void;
+    onPosted?: (inputBlocks: boolean) => void;
     onResultBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     onResultRows?: (rows: number) => void;
   } & FilterRunOptions,
@@ -346,7 +356,7 @@ async function fftShared(
   let settled = false;
   job.then(() => (settled = true), () => (settled = true));
   try {
-    o.onPosted?.();
+    o.onPosted?.(false);
   } catch (error) {
     stop.abort(error); // the worker sees the cancel request before the gate opens
     throw error;
@@ -406,10 +416,11 @@ function part(n: number, parts: number, k: number): [number, number] {
  * `spectral::split`), over the grid's shared values, which it overwrites with the result.
  * Three steps, each step's parts in parallel, each part reading and writing shared arrays a
  * row or a block of columns at a time (no part holds a whole grid or spectrum):
- * 1. row part k (`fft_split_rows`): the plane of the whole grid, then the r2c of its padded
- *    rows (each data row detrended as it is read; a grid with holes is read whole and
- *    filled first) into `spectrum` (`ny2` rows of `nc` complex values). Meanwhile this
- *    thread runs `onPosted` on the intact input;
+ * 1. row part k (`fft_split_rows`): the plane of the whole grid (and the statistics blocks
+ *    of its share of the data rows, for `onInputBlocks`), then the r2c of its padded rows
+ *    (each data row detrended as it is read; a grid with holes is read whole and filled
+ *    first) into `spectrum` (`ny2` rows of `nc` complex values). Meanwhile this thread runs
+ *    `onPosted` on the intact input;
  * 2. column part p (`fft_split_columns`): its columns of `spectrum` transformed along y, the
  *    transfer function(s), back; the kept rows of output 0 written back into `spectrum`,
  *    those of total gradient's and tilt's outputs 1 and 2 into `extra`;
@@ -427,13 +438,16 @@ async function fftInParts(
     op: string;
     params: Float64Array;
     parts: number;
-    onPosted?: () => void;
+    onPosted?: (inputBlocks: boolean) => void;
+    onInputBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     onResultBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     onResultRows?: (rows: number) => void;
   } & FilterRunOptions,
 ): Promise<void> {
   const { nx, ny, values } = grid;
   const { parts, op, params } = o;
+  const T0 = performance.now();
+  const T = (m: string) => console.error(`[fft] ${m} ${(performance.now() - T0).toFixed(0)} ms`);
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const each = Array.from({ length: parts }, (_, k) => k);
@@ -459,14 +473,18 @@ async function fftInParts(
   // rejection meanwhile.
   rows.catch(() => {});
   try {
-    o.onPosted?.();
+    o.onPosted?.(o.onInputBlocks !== undefined);
   } catch (error) {
     stop.abort(error);
     throw error;
   }
-  const [head] = await rows;
-  const plane = head.slice(0, 5);
-  const holes = head[5] > 0;
+  const heads = await rows;
+  const ranges = each.map((q) => part(ny, parts, q));
+  for (const [k, [a, b]] of ranges.entries()) {
+    o.onInputBlocks?.(heads[k].subarray(6), a * nx, b * nx);
+  }
+  const plane = heads[0].slice(0, 5);
+  const holes = heads[0][5] > 0;
   const outputs = op === "tilt" || op === "total-gradient" ? 3 : 1;
   const extra = sharedFloat64Array(2 * (outputs - 1) * ny * nc);
   const common = { spectrum, extra, nx, ny, op, params };
@@ -485,7 +503,6 @@ async function fftInParts(
     }, { signal })
   );
   inverse.then(() => (settled = true), () => (settled = true));
-  const ranges = each.map((q) => part(ny, parts, q));
   if (o.onResultRows) {
     await followRows(progress, ranges.map(([a, b]) => b - a), o.onResultRows, () => settled);
   }

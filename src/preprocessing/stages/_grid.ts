@@ -126,20 +126,37 @@ export async function runFft(
   // as they come (the runner takes the digest for the returned grid, whose head this is).
   const head = { ...grid, units: units ?? grid.units };
   let checksum: GridChecksumStream | undefined;
-  const values = await fftFilter(ctx.pool, gridArray(grid), {
-    dxKm,
-    dyKm,
-    operation,
-    signal: ctx.signal,
-    inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
-    onPosted: () => ctx.measureInput?.(),
-    // The result's statistics from the worker's blocks: no pass of the main thread over it.
-    onResultBlocks: (summaries, from, to) => blocks.push({ summaries, from, to }),
-    onResultRows: (rows) => {
-      checksum ??= new GridChecksumStream(head, grid.values);
-      checksum.update(checksum.hashed, rows * grid.lon.length);
-    },
-  });
+  // The input's statistics from the workers' blocks when the transform runs in parts (the
+  // partial blocks at the parts' ends read here, before the result is written over them).
+  const pre = new StatisticsAccumulator();
+  const cells = grid.values.length; // before the call, which may detach the caller's array
+  let measuredTo = 0;
+  let values: Float64Array<ArrayBuffer>;
+  try {
+    values = await fftFilter(ctx.pool, gridArray(grid), {
+      dxKm,
+      dyKm,
+      operation,
+      signal: ctx.signal,
+      inPlace: ctx.consumeInput === true && grid.values instanceof Float64Array,
+      onPosted: (inputBlocks) => ctx.measureInput?.({ statistics: !inputBlocks }),
+      onInputBlocks: (summaries, from, to) => {
+        pre.addSummarised(grid.values, from, to, summaries);
+        measuredTo = to;
+      },
+      // The result's statistics from the workers' blocks: no pass of the main thread over it.
+      onResultBlocks: (summaries, from, to) => blocks.push({ summaries, from, to }),
+      onResultRows: (rows) => {
+        checksum ??= new GridChecksumStream(head, grid.values);
+        checksum.update(checksum.hashed, rows * grid.lon.length);
+      },
+    });
+  } finally {
+    // Every input block arrives before the result is written over the input: until then
+    // the input is intact, and measured here if the call failed first.
+    if (measuredTo === cells) ctx.knownInputStatistics?.(pre.result(cells));
+    else ctx.measureInput?.();
+  }
   if (blocks.length > 0) {
     const post = new StatisticsAccumulator();
     for (const b of blocks) post.addSummarised(values, b.from, b.to, b.summaries);

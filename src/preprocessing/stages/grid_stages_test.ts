@@ -207,6 +207,26 @@ Deno.test("noise and spectral stages: the statistics workers measure in blocks a
         assert.deepEqual(run.records[0].post, valueStatistics(out.values), `${def} ${nx}`);
       }
       assert.deepEqual((consumed.outputs[0].data as ProcessedGrid).values, out.values);
+      // Given on shared memory, as `gam filter` reads a grid: the spectral stages run in
+      // parts (grids of 1.2 and 1.5 Mi cells, a pool of two) over it, the input measured
+      // by the workers and the output hashed as its rows come.
+      const values = new Float64Array(new SharedArrayBuffer(grid.values.length * 8));
+      values.set(grid.values);
+      const shared = await runPipeline(plan, {
+        ...grid,
+        values: values as unknown as Float64Array<ArrayBuffer>,
+      }, { pool, logger, request, consumeInput: true });
+      assert.deepEqual(
+        Float64Array.from((shared.outputs[0].data as ProcessedGrid).values),
+        out.values,
+      );
+      for (const key of ["pre", "post", "inputChecksum", "outputChecksum"] as const) {
+        assert.deepEqual(
+          shared.records[0][key],
+          kept.records[0][key],
+          `${def} ${nx}: shared, ${key}`,
+        );
+      }
     }
   }
 });
@@ -241,6 +261,44 @@ Deno.test("noise stage over a consumed input that fails half-way records its inp
   );
   assert.notDeepEqual(given.values, grid.values, "bands were written over the input");
   assert.deepEqual(pre, want);
+});
+
+Deno.test("a spectral stage in parts that fails before its last step leaves its input and records its statistics", async () => {
+  await using real = new WorkerPool({ size: 2 });
+  const grid = syntheticGrid(1000, 600);
+  const want = valueStatistics(grid.values);
+  // The row step (before the workers' input blocks are in) or the column step (after)
+  // fails: nothing was written over the input either way.
+  for (const kernel of ["fft_split_rows", "fft_split_columns"]) {
+    const run = ((job, options) =>
+      job.kernel === kernel
+        ? Promise.reject(new Error(`${kernel} failed`))
+        : real.run(job, options)) as WorkerPool["run"];
+    const failing = { size: real.size, run } as unknown as WorkerPool;
+    let pre: unknown;
+    const values = new Float64Array(new SharedArrayBuffer(grid.values.length * 8));
+    values.set(grid.values);
+    const ctx = {
+      ...testContext(failing),
+      consumeInput: true,
+      measureInput: (o?: { statistics?: boolean }) => {
+        if (o?.statistics !== false) {
+          pre ??= valueStatistics(values);
+        }
+      },
+      knownInputStatistics: (s: unknown) => (pre = s),
+    };
+    await assert.rejects(
+      () =>
+        create("bandpass", { lowKm: 1, highKm: 20 }).execute({
+          ...grid,
+          values: values as unknown as Float64Array<ArrayBuffer>,
+        }, ctx),
+      new RegExp(`${kernel} failed`),
+    );
+    assert.deepEqual(values, Float64Array.from(grid.values), `${kernel}: the input is intact`);
+    assert.deepEqual(pre, want, kernel);
+  }
 });
 
 Deno.test("spectral stages over a consumed input: the input's buffer goes to the worker, same result and records", async () => {

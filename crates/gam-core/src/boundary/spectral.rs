@@ -158,22 +158,33 @@ fn split_rows(
         2 * l.ny2 * nc,
         "ny2 rows of nc complex values",
     )?;
+    let mine = part(l.ny, parts, k);
+    let mut summaries = BlockSummaries::at(mine.start * l.nx);
     let (plane, holes) = rows_part(
         l.nx,
         l.ny,
         k,
         parts,
         |i, row| grid.read(i * l.nx, row),
+        |i, row| {
+            if mine.contains(&i) {
+                summaries.push(row);
+            }
+        },
         |r, s| spectrum.write(2 * r * nc, as_f64(s)),
     )?;
     let Plane { a, b, c, xc, yc } = plane;
-    Ok(Box::new([a, b, c, xc, yc, holes as f64]))
+    let mut out = vec![a, b, c, xc, yc, holes as f64];
+    out.extend(summaries.finish());
+    Ok(out.into_boxed_slice())
 }
 
 /// Step 1, row part `part` of `parts`: reads the whole grid (`grid`, `nx * ny` values, NaN
 /// = hole; left as it was) for its plane, and writes the part's rows of the row spectrum
 /// into `spectrum`. Returns `[a, b, c, xc, yc, holes]` (the plane and the number of holes,
-/// the same from every part).
+/// the same from every part), then the statistics blocks of the input's whole blocks in data
+/// rows `ny·part/parts .. ny·(part+1)/parts` (gam-core `block_statistics` with `position` at
+/// the first of those cells).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 pub fn fft_split_rows(
@@ -477,7 +488,18 @@ mod tests {
                         .map(|k| split_rows(&grid, &spectrum, nx, ny, k, parts).unwrap())
                         .collect();
                     assert_eq!(heads[0][5], if holes { 2.0 } else { 0.0 }, "holes");
-                    assert!(heads.iter().all(|h| h == &heads[0]), "the same plane");
+                    assert!(
+                        heads.iter().all(|h| h[..6] == heads[0][..6]),
+                        "the same plane"
+                    );
+                    // Each part's input blocks are those of its data rows.
+                    for (k, h) in heads.iter().enumerate() {
+                        let r = part(ny as usize, parts as usize, k);
+                        let cells = &g[r.start * nx as usize..r.end * nx as usize];
+                        let want =
+                            crate::block_statistics::block_summaries(cells, r.start * nx as usize);
+                        assert_eq!(h[6..].to_vec(), want, "{op}: input blocks of part {k}");
+                    }
                     for p in 0..parts {
                         split_columns(&spectrum, &extra, nx, ny, 1.0, 2.0, op, &params, p, parts)
                             .unwrap();

@@ -85,9 +85,10 @@ fn plans(l: &Layout) -> Rc<Fft2> {
 
 /// Step 1 for row part `k` of `parts` of an `nx × ny` grid (NaN = hole) whose data rows
 /// `read_row(i, row)` copies out (`nx` values; each row may be read several times): fits the
-/// plane, then hands each of the part's padded rows' spectra (`nc = nx2 / 2 + 1` values) to
-/// `write_row(r, spectrum)`, `r` in [`part`]`(ny2, parts, k)`. Returns the plane and the
-/// number of holes.
+/// plane (reading the rows in order, each shown to `seen(i, row)` once: for the caller's own
+/// measures of the input), then hands each of the part's padded rows' spectra
+/// (`nc = nx2 / 2 + 1` values) to `write_row(r, spectrum)`, `r` in [`part`]`(ny2, parts, k)`.
+/// Returns the plane and the number of holes.
 ///
 /// # Errors
 /// [`SpectralError::AllNan`] when no cell is valid, `Cancelled` when the job is cancelled.
@@ -97,6 +98,7 @@ pub fn rows_part(
     k: usize,
     parts: usize,
     mut read_row: impl FnMut(usize, &mut [f64]),
+    mut seen: impl FnMut(usize, &[f64]),
     mut write_row: impl FnMut(usize, &[Complex64]),
 ) -> Result<(Plane, usize), SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
@@ -105,6 +107,7 @@ pub fn rows_part(
     for i in 0..ny {
         crate::cancel::check()?;
         read_row(i, &mut data);
+        seen(i, &data);
         sums.add_row(i, ArrayView1::from(&data));
     }
     let (plane, valid) = sums.finish().ok_or(SpectralError::AllNan)?;
@@ -277,9 +280,17 @@ pub fn fft_filter_in_parts(
     };
     let mut plane = None;
     for k in 0..parts {
-        let (pl, _) = rows_part(nx, ny, k, parts, data, |r, s| {
-            spectrum.borrow_mut()[r * nc..(r + 1) * nc].copy_from_slice(s);
-        })?;
+        let (pl, _) = rows_part(
+            nx,
+            ny,
+            k,
+            parts,
+            data,
+            |_, _| {},
+            |r, s| {
+                spectrum.borrow_mut()[r * nc..(r + 1) * nc].copy_from_slice(s);
+            },
+        )?;
         plane = Some(pl);
     }
     let plane = plane.expect("parts >= 1");
