@@ -8,6 +8,8 @@
  * @module
  */
 import type { ComputeJob, WorkerPool } from "./pool.ts";
+import { fftFilter } from "./spectral.ts";
+import { sharedFloat64Array } from "../formats/shared_array.ts";
 
 /**
  * The grid kernels a warm-up can prepare: the filters', and `qc`: the anomaly search (float32
@@ -103,6 +105,18 @@ export async function warmUpFilter(pool: WorkerPool, filter: WarmFilter): Promis
           ),
         )),
     );
+    // The FFT of a large grid runs in parts on a pool of two or more (`SPLIT_MIN_CELLS`):
+    // its step kernels too, one part per worker.
+    if (filter === "fft" && pool.size > 1) {
+      const values = sharedFloat64Array(N * N).map((_, i) => Math.sin(i * 0.37));
+      await fftFilter(pool, { values, nx: N, ny: N }, {
+        dxKm: 1,
+        dyKm: 1,
+        operation: { op: "bandpass", lowKm: 1, highKm: 10, shape: "gaussian" },
+        parts: pool.size,
+        inPlace: true,
+      });
+    }
   } catch {
     // Only a head start.
   }

@@ -231,7 +231,7 @@ Deno.test("fftFilter in parts over shared values: the one job's result, blocks a
 });
 
 Deno.test("fftFilter splits a large grid across a pool of two by default", async () => {
-  const nx = 512, ny = 512, values = field(nx, ny);
+  const nx = 1024, ny = 1024, values = field(nx, ny);
   const operation = { op: "derivative", direction: "vertical" } as const;
   const runs: number[] = [];
   for (const size of [1, 2]) {

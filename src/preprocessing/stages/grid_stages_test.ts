@@ -265,7 +265,7 @@ Deno.test("noise stage over a consumed input that fails half-way records its inp
 
 Deno.test("a spectral stage in parts that fails before its last step leaves its input and records its statistics", async () => {
   await using real = new WorkerPool({ size: 2 });
-  const grid = syntheticGrid(1000, 600);
+  const grid = syntheticGrid(1000, 1100); // 1.1 Mi cells: in parts on a pool of two
   const want = valueStatistics(grid.values);
   // The row step (before the workers' input blocks are in) or the column step (after)
   // fails: nothing was written over the input either way.
