@@ -47,6 +47,11 @@ export interface E2eOp {
    * (each call gets its own copy).
    */
   run: (pool: WorkerPool, grid: ProcessedGrid) => Promise<unknown>;
+  /**
+   * The command reads its input onto shared memory (`gam filter` does for the spectral
+   * operations), so the copy each call gets is shared too.
+   */
+  shared?: boolean;
 }
 
 const warm = (f: WarmFilter) => (pool: WorkerPool) => warmUpFilter(pool, f);
@@ -63,6 +68,7 @@ function fft(args: string[], operation: (cellKm: number) => FftOperation): E2eOp
     command: "filter",
     args,
     warm: warm("fft"),
+    shared: true,
     run: (pool, g) => {
       const { dxKm, dyKm } = cellSizeKm(g);
       const op = operation(Math.max(dxKm, dyKm));

@@ -8,7 +8,8 @@
  * 3. FFT Gaussian bandpass, 4096 x 4096 (numpy `rfft2`, Gaussian transfer function, `irfft2`).
  *
  * Options: `--workers N` (default 2), `--repeat R` (best of R, default 3), `--fft-parts P`
- * (the FFT split in P parts across the workers, `fftFilter`'s `parts`; default 1, one job).
+ * (the FFT split in P parts across the workers, `fftFilter`'s `parts`; default `fftFilter`'s:
+ * one part per worker for this grid; 1: one job).
  * Times include moving the arrays to and from the workers, not creating them.
  *
  * @module
@@ -27,7 +28,7 @@ const { values: flags } = parseArgs({
 });
 const workers = Number(flags.workers ?? 2);
 const repeat = Number(flags.repeat ?? 3);
-const fftParts = Number(flags["fft-parts"] ?? 1);
+const fftParts = flags["fft-parts"] === undefined ? undefined : Number(flags["fft-parts"]);
 
 function field(n: number, seed: number): Float64Array<ArrayBuffer> {
   const rand = mulberry32(seed >>> 0);
