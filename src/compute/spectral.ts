@@ -449,8 +449,6 @@ async function fftInParts(
 ): Promise<void> {
   const { nx, ny, values } = grid;
   const { parts, op, params } = o;
-  const T0 = performance.now();
-  const T = (m: string) => console.error(`[fft] ${m} ${(performance.now() - T0).toFixed(0)} ms`);
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const each = Array.from({ length: parts }, (_, k) => k);
