@@ -257,7 +257,7 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
     }],
     ["spectral, split by rows", {
       kernel: "fft_split_rows",
-      args: { grid, spectrum, nx, ny, part: 0, parts: 2 },
+      args: { grid, spectrum, fill: new Float64Array(), nx, ny, part: 0, parts: 2 },
     }],
   ];
   for (const [name, job] of jobs) {

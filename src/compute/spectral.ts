@@ -421,9 +421,10 @@ function part(n: number, parts: number, k: number): [number, number] {
  * row or a block of columns at a time (no part holds a whole grid or spectrum):
  * 1. row part k (`fft_split_rows`): the plane of the whole grid (and the statistics blocks
  *    of its share of the data rows, for `onInputBlocks`), then the r2c of its padded rows
- *    (each data row detrended as it is read; a grid with holes is read whole and filled
- *    first) into `spectrum` (`ny2` rows of `nc` complex values). Meanwhile this thread runs
- *    `onPosted` on the intact input;
+ *    (each data row detrended as it is read) into `spectrum` (`ny2` rows of `nc` complex
+ *    values). Meanwhile this thread runs `onPosted` on the intact input. A grid with holes
+ *    gets their Laplace fill first, once, from one worker (`fft_split_fill`), and the row
+ *    parts put it into the rows they read;
  * 2. column part p (`fft_split_columns`): its columns of `spectrum` transformed along y, the
  *    transfer function(s), back; the kept rows of output 0 written back into `spectrum`,
  *    those of total gradient's and tilt's outputs 1 and 2 into `extra`;
@@ -464,12 +465,14 @@ async function fftInParts(
     signal,
   });
   const spectrum = sharedFloat64Array(2 * ny2 * nc);
-  const rows = step((k) =>
-    pool.run({
-      kernel: "fft_split_rows",
-      args: { grid: values, spectrum, nx, ny, part: k, parts },
-    }, { signal })
-  );
+  const rowStep = (fill: Float64Array) =>
+    step((k) =>
+      pool.run({
+        kernel: "fft_split_rows",
+        args: { grid: values, spectrum, fill, nx, ny, part: k, parts },
+      }, { signal })
+    );
+  const rows = rowStep(new Float64Array(0));
   // Awaited below, or abandoned when onPosted throws: it must not count as an unhandled
   // rejection meanwhile.
   rows.catch(() => {});
@@ -479,10 +482,18 @@ async function fftInParts(
     stop.abort(error);
     throw error;
   }
-  const heads = await rows;
+  let heads = await rows;
+  if (heads[0][6] === 0) {
+    // Holes: their Laplace fill needs the whole grid, so one worker computes it, once, and
+    // the row parts run again with it (their first run wrote nothing).
+    const fill = await pool.run({ kernel: "fft_split_fill", args: { grid: values, nx, ny } }, {
+      signal,
+    });
+    heads = await rowStep(fill);
+  }
   const ranges = each.map((q) => part(ny, parts, q));
   for (const [k, [a, b]] of ranges.entries()) {
-    o.onInputBlocks?.(heads[k].subarray(6), a * nx, b * nx);
+    o.onInputBlocks?.(heads[k].subarray(7), a * nx, b * nx);
   }
   const plane = heads[0].slice(0, 5);
   const holes = heads[0][5] > 0;

@@ -26,7 +26,7 @@ use crate::{
     spectral::{
         detrend::Plane,
         pad::Layout,
-        split::{columns_part, inverse_part, outputs, part, rows_part},
+        split::{columns_part, hole_fill, inverse_part, outputs, part, rows_part},
         transfer::Op,
         SpectralError,
     },
@@ -140,10 +140,28 @@ pub fn fft_split_layout(nx: u32, ny: u32) -> Exported<Box<[f64]>> {
     ]))
 }
 
+/// [`fft_split_fill`] over any [`Shared`] values.
+fn split_fill(grid: &impl Shared, nx: u32, ny: u32) -> Exported<Box<[f64]>> {
+    let (l, _, _) = layout(nx, ny, 1, 0)?;
+    check_len("grid", grid.len(), l.nx * l.ny, "nx * ny values")?;
+    let (_, fill) = hole_fill(l.nx, l.ny, |i, row| grid.read(i * l.nx, row))?;
+    Ok(fill.into_boxed_slice())
+}
+
+/// Step 1's fill, one job for the whole grid (`grid`, `nx * ny` values, NaN = hole; left as
+/// it was): the Laplace-filled values of its holes after the plane is removed, in row-major
+/// order, for [`fft_split_rows`]'s `fill` (empty for a grid without holes).
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+pub fn fft_split_fill(grid: &js_sys::Float64Array, nx: u32, ny: u32) -> Exported<Box<[f64]>> {
+    split_fill(grid, nx, ny)
+}
+
 /// [`fft_split_rows`] over any [`Shared`] values.
 fn split_rows(
     grid: &impl Shared,
     spectrum: &impl Shared,
+    fill: &[f64],
     nx: u32,
     ny: u32,
     part_index: u32,
@@ -160,11 +178,12 @@ fn split_rows(
     )?;
     let mine = part(l.ny, parts, k);
     let mut summaries = BlockSummaries::at(mine.start * l.nx);
-    let (plane, holes) = rows_part(
+    let done = rows_part(
         l.nx,
         l.ny,
         k,
         parts,
+        (!fill.is_empty()).then_some(fill),
         |i, row| grid.read(i * l.nx, row),
         |i, row| {
             if mine.contains(&i) {
@@ -172,30 +191,42 @@ fn split_rows(
             }
         },
         |r, s| spectrum.write(2 * r * nc, as_f64(s)),
-    )?;
-    let Plane { a, b, c, xc, yc } = plane;
-    let mut out = vec![a, b, c, xc, yc, holes as f64];
+    )
+    .map_err(|e| match e {
+        SpectralError::BadShape { len, .. } => BoundaryError::new(format!(
+            "Parameter `fill` must hold one value per hole of the grid, received {len}"
+        )),
+        e => e.into(),
+    })?;
+    let mut out = match done {
+        Some((Plane { a, b, c, xc, yc }, holes)) => vec![a, b, c, xc, yc, holes as f64, 1.0],
+        // Holes and no fill: nothing written; the caller fills them first.
+        None => vec![f64::NAN; 5].into_iter().chain([-1.0, 0.0]).collect(),
+    };
     out.extend(summaries.finish());
     Ok(out.into_boxed_slice())
 }
 
 /// Step 1, row part `part` of `parts`: reads the whole grid (`grid`, `nx * ny` values, NaN
 /// = hole; left as it was) for its plane, and writes the part's rows of the row spectrum
-/// into `spectrum`. Returns `[a, b, c, xc, yc, holes]` (the plane and the number of holes,
-/// the same from every part), then the statistics blocks of the input's whole blocks in data
-/// rows `ny·part/parts .. ny·(part+1)/parts` (gam-core `block_statistics` with `position` at
-/// the first of those cells).
+/// into `spectrum`, the holes set to `fill`'s values ([`fft_split_fill`]). Returns
+/// `[a, b, c, xc, yc, holes, written]` (the plane, the number of holes and 1, the same from
+/// every part; or, for a grid with holes and an empty `fill`, `[NaN x 5, -1, 0]` with nothing
+/// written: the caller runs [`fft_split_fill`] and this step again), then the statistics
+/// blocks of the input's whole blocks in data rows `ny·part/parts .. ny·(part+1)/parts`
+/// (gam-core `block_statistics` with `position` at the first of those cells).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 pub fn fft_split_rows(
     grid: &js_sys::Float64Array,
     spectrum: &js_sys::Float64Array,
+    fill: &[f64],
     nx: u32,
     ny: u32,
     part: u32,
     parts: u32,
 ) -> Exported<Box<[f64]>> {
-    split_rows(grid, spectrum, nx, ny, part, parts)
+    split_rows(grid, spectrum, fill, nx, ny, part, parts)
 }
 
 /// [`fft_split_columns`] over any [`Shared`] values.
@@ -407,12 +438,21 @@ mod tests {
         let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
         let (grid, spectrum) = (shared(64), shared(2 * ny2 * nc));
         let err = |r: Exported<Box<[f64]>>| r.unwrap_err().to_string();
-        let e = err(split_rows(&grid, &spectrum, 8, 8, 2, 2));
+        let e = err(split_rows(&grid, &spectrum, &[], 8, 8, 2, 2));
         assert!(e.contains("`part`"), "{e}");
-        let e = err(split_rows(&shared(8), &spectrum, 8, 8, 1, 2));
+        let e = err(split_rows(&shared(8), &spectrum, &[], 8, 8, 1, 2));
         assert!(e.contains("`grid`"), "{e}");
-        let e = err(split_rows(&grid, &shared(4), 8, 8, 1, 2));
+        let e = err(split_rows(&grid, &shared(4), &[], 8, 8, 1, 2));
         assert!(e.contains("`spectrum`"), "{e}");
+        let holed = RefCell::new(
+            (0..64)
+                .map(|k| if k == 9 { f64::NAN } else { k as f64 })
+                .collect(),
+        );
+        let e = err(split_rows(&holed, &spectrum, &[1.0, 2.0], 8, 8, 1, 2));
+        assert!(e.contains("`fill`") && e.contains("received 2"), "{e}");
+        let e = err(split_fill(&shared(8), 8, 8));
+        assert!(e.contains("`grid`"), "{e}");
         let e = split_columns(&spectrum, &shared(0), 8, 8, 1.0, 1.0, "tilt", &[], 1, 2)
             .unwrap_err()
             .to_string();
@@ -453,14 +493,17 @@ mod tests {
         let e = inverse(&[0.0; 5], &shared(3));
         assert!(e.contains("`grid`"), "{e}");
         let e = err(split_rows(
-            &RefCell::new(vec![f64::NAN; 4]),
-            &shared(2 * 2 * 2 * 2),
-            2,
-            2,
+            &RefCell::new(vec![f64::NAN; 64]),
+            &spectrum,
+            &[],
+            8,
+            8,
             0,
             1,
         ));
-        assert!(e.contains("`spectrum`") || e.contains("no valid"), "{e}");
+        assert!(e.contains("no valid"), "{e}");
+        let e = err(split_fill(&RefCell::new(vec![f64::NAN; 64]), 8, 8));
+        assert!(e.contains("no valid"), "{e}");
     }
 
     #[test]
@@ -484,12 +527,29 @@ mod tests {
                     let grid = RefCell::new(g.clone());
                     let spectrum = shared(2 * ny2 * nc);
                     let extra = shared(2 * n_extra * ny as usize * nc);
-                    let heads: Vec<_> = (0..parts)
-                        .map(|k| split_rows(&grid, &spectrum, nx, ny, k, parts).unwrap())
-                        .collect();
+                    let rows = |fill: &[f64]| -> Vec<Box<[f64]>> {
+                        (0..parts)
+                            .map(|k| split_rows(&grid, &spectrum, fill, nx, ny, k, parts).unwrap())
+                            .collect()
+                    };
+                    let mut heads = rows(&[]);
+                    if holes {
+                        // Nothing written without the fill; the fill, then the step again.
+                        assert!(heads.iter().all(|h| h[5] == -1.0 && h[6] == 0.0), "no fill");
+                        assert!(
+                            spectrum.borrow().iter().all(|&v| v == 0.0),
+                            "nothing written"
+                        );
+                        let fill = split_fill(&grid, nx, ny).unwrap();
+                        assert_eq!(fill.len(), 2, "one value per hole");
+                        heads = rows(&fill);
+                    } else {
+                        assert!(split_fill(&grid, nx, ny).unwrap().is_empty());
+                    }
                     assert_eq!(heads[0][5], if holes { 2.0 } else { 0.0 }, "holes");
+                    assert_eq!(heads[0][6], 1.0, "written");
                     assert!(
-                        heads.iter().all(|h| h[..6] == heads[0][..6]),
+                        heads.iter().all(|h| h[..7] == heads[0][..7]),
                         "the same plane"
                     );
                     // Each part's input blocks are those of its data rows.
@@ -498,7 +558,7 @@ mod tests {
                         let cells = &g[r.start * nx as usize..r.end * nx as usize];
                         let want =
                             crate::block_statistics::block_summaries(cells, r.start * nx as usize);
-                        assert_eq!(h[6..].to_vec(), want, "{op}: input blocks of part {k}");
+                        assert_eq!(h[7..].to_vec(), want, "{op}: input blocks of part {k}");
                     }
                     for p in 0..parts {
                         split_columns(&spectrum, &extra, nx, ny, 1.0, 2.0, op, &params, p, parts)

@@ -8,8 +8,9 @@
 //!
 //! 1. [`rows_part`] (row part `k` of `parts`): the plane of the whole grid (its rows read
 //!    once), then padded rows [`part`]`(ny2, parts, k)`, each data row detrended as it is
-//!    read, r2c, each spectrum row written out. A grid with holes is read whole instead and
-//!    its holes Laplace-filled first (the fill needs the whole grid).
+//!    read, r2c, each spectrum row written out. A grid with holes needs their Laplace-filled
+//!    values first, computed once on the whole grid by [`hole_fill`] (the fill needs the
+//!    whole grid): the parts put them into the rows they read.
 //! 2. [`columns_part`] (column part `p`): blocks of [`CHUNK`] columns of
 //!    [`part`]`(nc, parts, p)`, all `ny2` rows read, through the column stage of
 //!    [`Fft2::column_range`] (transform along y, transfer function(s), inverse), then the kept
@@ -33,7 +34,7 @@ use super::{
         add_plane_row, check_args, detrend_row, detrend_rows, gradient_combination,
         single_transfer, Multiplier, THREE,
     },
-    detrend::{Plane, PlaneSums},
+    detrend::{fit_plane_counted, Plane, PlaneSums},
     fft2::Fft2,
     fill::laplace_fill,
     pad::{Layout, PaddedRows},
@@ -83,58 +84,19 @@ fn plans(l: &Layout) -> Rc<Fft2> {
     })
 }
 
-/// Step 1 for row part `k` of `parts` of an `nx × ny` grid (NaN = hole) whose data rows
-/// `read_row(i, row)` copies out (`nx` values; each row may be read several times): fits the
-/// plane (reading the rows in order, each shown to `seen(i, row)` once: for the caller's own
-/// measures of the input), then hands each of the part's padded rows' spectra
-/// (`nc = nx2 / 2 + 1` values) to `write_row(r, spectrum)`, `r` in [`part`]`(ny2, parts, k)`.
-/// Returns the plane and the number of holes.
+/// The values of the holes of an `nx × ny` grid (NaN cells) after the plane is removed and
+/// they are Laplace-filled, in row-major order, and the plane: the fill a grid with holes
+/// needs before [`rows_part`], computed once (the fill needs the whole grid; it is the same
+/// for every part). `read_row(i, row)` copies data row `i` out (`nx` values).
 ///
 /// # Errors
-/// [`SpectralError::AllNan`] when no cell is valid, `Cancelled` when the job is cancelled.
-pub fn rows_part(
+/// [`SpectralError::AllNan`] when no cell is valid.
+pub fn hole_fill(
     nx: usize,
     ny: usize,
-    k: usize,
-    parts: usize,
     mut read_row: impl FnMut(usize, &mut [f64]),
-    mut seen: impl FnMut(usize, &[f64]),
-    mut write_row: impl FnMut(usize, &[Complex64]),
-) -> Result<(Plane, usize), SpectralError> {
+) -> Result<(Plane, Vec<f64>), SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
-    let mut data = vec![0.0; nx];
-    let mut sums = PlaneSums::new(nx, ny);
-    for i in 0..ny {
-        crate::cancel::check()?;
-        read_row(i, &mut data);
-        seen(i, &data);
-        sums.add_row(i, ArrayView1::from(&data));
-    }
-    let (plane, valid) = sums.finish().ok_or(SpectralError::AllNan)?;
-    let l = Layout::new(nx, ny);
-    let fft = plans(&l);
-    let mut row = vec![0.0; l.nx2];
-    let mut full = vec![ZERO; fft.nc()];
-    let mut scratch = fft.row_scratch();
-    let mut forward = |fill: &mut dyn FnMut(usize, &mut [f64])| -> Result<(), SpectralError> {
-        for r in part(l.ny2, parts, k) {
-            crate::cancel::check()?;
-            fill(r, &mut row);
-            fft.forward_row(&mut row, &mut full, &mut scratch);
-            write_row(r, &full);
-        }
-        Ok(())
-    };
-    if valid == nx * ny {
-        let detrended = |i: usize, out: &mut [f64]| {
-            read_row(i, out);
-            detrend_row(out, i, &plane);
-        };
-        let mut padded = PaddedRows::with_rows(detrended, &l);
-        forward(&mut |r, row| padded.fill(r, row))?;
-        return Ok((plane, 0));
-    }
-    // Holes: the Laplace fill needs the whole (detrended) grid.
     let mut grid = Array2::zeros((ny, nx));
     for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
         read_row(
@@ -142,11 +104,86 @@ pub fn rows_part(
             dst.as_slice_mut().expect("rows of a standard-layout array"),
         );
     }
+    let (plane, _) = fit_plane_counted(grid.view()).ok_or(SpectralError::AllNan)?;
     detrend_rows(grid.view_mut(), &plane);
-    let holes = laplace_fill(grid.view_mut()).len();
-    let mut padded = PaddedRows::new(grid.view(), &l);
-    forward(&mut |r, row| padded.fill(r, row))?;
-    Ok((plane, holes))
+    let holes = laplace_fill(grid.view_mut());
+    Ok((plane, holes.iter().map(|&ij| grid[ij]).collect()))
+}
+
+/// Step 1 for row part `k` of `parts` of an `nx × ny` grid (NaN = hole) whose data rows
+/// `read_row(i, row)` copies out (`nx` values; each row is read twice or more): fits the
+/// plane (reading the rows in order, each shown to `seen(i, row)` once: for the caller's own
+/// measures of the input), then hands each of the part's padded rows' spectra
+/// (`nc = nx2 / 2 + 1` values) to `write_row(r, spectrum)`, `r` in [`part`]`(ny2, parts, k)`,
+/// each data row detrended as it is read and its holes, if any, set to `fill`'s values (from
+/// [`hole_fill`], in row-major order). Returns the plane and the number of holes, or `None`
+/// with nothing written when the grid has holes and `fill` is `None`.
+///
+/// # Errors
+/// [`SpectralError::AllNan`] when no cell is valid, [`SpectralError::BadShape`] when `fill`
+/// does not hold one value per hole, `Cancelled` when the job is cancelled.
+#[allow(clippy::too_many_arguments)]
+pub fn rows_part(
+    nx: usize,
+    ny: usize,
+    k: usize,
+    parts: usize,
+    fill: Option<&[f64]>,
+    mut read_row: impl FnMut(usize, &mut [f64]),
+    mut seen: impl FnMut(usize, &[f64]),
+    mut write_row: impl FnMut(usize, &[Complex64]),
+) -> Result<Option<(Plane, usize)>, SpectralError> {
+    check_args(nx, ny, nx * ny, 1.0, 1.0)?;
+    let mut data = vec![0.0; nx];
+    let mut sums = PlaneSums::new(nx, ny);
+    // Where each row's holes start in `fill`.
+    let mut first_hole = Vec::with_capacity(ny + 1);
+    first_hole.push(0);
+    for i in 0..ny {
+        crate::cancel::check()?;
+        read_row(i, &mut data);
+        seen(i, &data);
+        sums.add_row(i, ArrayView1::from(&data));
+        let nan = data.iter().filter(|v| v.is_nan()).count();
+        first_hole.push(first_hole[i] + nan);
+    }
+    let (plane, valid) = sums.finish().ok_or(SpectralError::AllNan)?;
+    let holes = nx * ny - valid;
+    let fill = match fill {
+        _ if holes == 0 => &[][..],
+        Some(f) if f.len() == holes => f,
+        Some(f) => {
+            return Err(SpectralError::BadShape {
+                nx,
+                ny,
+                len: f.len(),
+            })
+        }
+        None => return Ok(None),
+    };
+    let l = Layout::new(nx, ny);
+    let fft = plans(&l);
+    let mut row = vec![0.0; l.nx2];
+    let mut full = vec![ZERO; fft.nc()];
+    let mut scratch = fft.row_scratch();
+    let filled = |i: usize, out: &mut [f64]| {
+        read_row(i, out);
+        detrend_row(out, i, &plane);
+        if first_hole[i + 1] > first_hole[i] {
+            let mut values = fill[first_hole[i]..first_hole[i + 1]].iter();
+            for v in out.iter_mut().filter(|v| v.is_nan()) {
+                *v = *values.next().expect("one fill value per hole");
+            }
+        }
+    };
+    let mut padded = PaddedRows::with_rows(filled, &l);
+    for r in part(l.ny2, parts, k) {
+        crate::cancel::check()?;
+        padded.fill(r, &mut row);
+        fft.forward_row(&mut row, &mut full, &mut scratch);
+        write_row(r, &full);
+    }
+    Ok(Some((plane, holes)))
 }
 
 /// Step 2 for column part `p` of `parts` of the half spectrum of an `nx × ny` grid (layout
@@ -279,21 +316,20 @@ pub fn fft_filter_in_parts(
         out.copy_from_slice(grid.row(i).as_slice().expect("standard layout"));
     };
     let mut plane = None;
+    let mut fill = None;
     for k in 0..parts {
-        let (pl, _) = rows_part(
-            nx,
-            ny,
-            k,
-            parts,
-            data,
-            |_, _| {},
-            |r, s| {
-                spectrum.borrow_mut()[r * nc..(r + 1) * nc].copy_from_slice(s);
-            },
-        )?;
-        plane = Some(pl);
+        let write = |r: usize, s: &[Complex64]| {
+            spectrum.borrow_mut()[r * nc..(r + 1) * nc].copy_from_slice(s);
+        };
+        let mut done = rows_part(nx, ny, k, parts, fill.as_deref(), data, |_, _| {}, write)?;
+        if done.is_none() {
+            // Holes: filled once, then every part reads the fill.
+            fill = Some(hole_fill(nx, ny, data)?.1);
+            done = rows_part(nx, ny, k, parts, fill.as_deref(), data, |_, _| {}, write)?;
+        }
+        plane = done.map(|(pl, _)| pl);
     }
-    let plane = plane.expect("parts >= 1");
+    let plane = plane.expect("parts >= 1 and the fill given");
     for p in 0..parts {
         columns_part(
             &l,
