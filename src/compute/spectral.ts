@@ -154,7 +154,7 @@ export const SPLIT_MIN_CELLS = 1024 * 1024;
  * Parallel work: with `parts` > 1 the grid is transformed in `parts` parts by the
  * `fft_split_*` kernels, each step's parts on different workers. Their WebAssembly memories
  * are separate, so the grid and the half spectrum (16 bytes per padded cell; total gradient
- * and tilt add two outputs' kept rows) sit in `SharedArrayBuffer`s that the workers read and
+ * and tilt add one derivative's kept rows) sit in `SharedArrayBuffer`s that the workers read and
  * write a row or a block of columns at a time; the result is bit-identical to the one job's,
  * whatever `parts`.
  *
@@ -426,11 +426,15 @@ function part(n: number, parts: number, k: number): [number, number] {
  *    gets their Laplace fill first, once, from one worker (`fft_split_fill`), and the row
  *    parts put it into the rows they read;
  * 2. column part p (`fft_split_columns`): its columns of `spectrum` transformed along y, the
- *    transfer function(s), back; the kept rows of output 0 written back into `spectrum`,
- *    those of total gradient's and tilt's outputs 1 and 2 into `extra`;
- * 3. row part q (`fft_split_inverse`): c2r of its data rows, crop, plane added back or the
- *    derivatives combined, holes restored, written over the grid's rows; its statistics
- *    blocks returned, its rows counted in `progress` for `onResultRows`.
+ *    transfer function, back; the kept rows written back into `spectrum`;
+ * 3. row part q (`fft_split_inverse`): c2r of its data rows, crop, plane added back, holes
+ *    restored, written over the grid's rows; its statistics blocks returned, its rows
+ *    counted in `progress` for `onResultRows`.
+ * Total gradient and tilt transform the columns along y once (the 2-D half spectrum, back
+ * into `spectrum`), then for each derivative (x, y, vertical) run step 2 with its transfer
+ * function into `kept` (`ny` rows of `nc`) and step 3 folding it into the grid's rows (x,
+ * then the horizontal gradient, then the result, as the one job does): one derivative's
+ * kept rows at a time, not three.
  * A failed or cancelled part cancels the others of its step.
  */
 async function fftInParts(
@@ -497,28 +501,41 @@ async function fftInParts(
   }
   const plane = heads[0].slice(0, 5);
   const holes = heads[0][5] > 0;
-  const outputs = op === "tilt" || op === "total-gradient" ? 3 : 1;
-  const extra = sharedFloat64Array(2 * (outputs - 1) * ny * nc);
-  const common = { spectrum, extra, nx, ny, op, params };
-  await step((p) =>
-    pool.run({
-      kernel: "fft_split_columns",
-      args: { ...common, dxKm: o.dxKm, dyKm: o.dyKm, part: p, parts },
-    }, { signal })
-  );
+  // Total gradient and tilt: the 2-D half spectrum, then each derivative's kept rows in
+  // turn, folded into the grid's rows; the other operators: one column step, one inverse.
+  const three = op === "tilt" || op === "total-gradient";
+  const kept = sharedFloat64Array(three ? 2 * ny * nc : 0);
+  const common = { spectrum, kept, nx, ny, op, params };
+  const columns = (derivative: number) =>
+    step((p) =>
+      pool.run({
+        kernel: "fft_split_columns",
+        args: { ...common, dxKm: o.dxKm, dyKm: o.dyKm, derivative, part: p, parts },
+      }, { signal })
+    );
   const progress = new Int32Array(new SharedArrayBuffer(4 * parts));
+  const inverse = (derivative: number) =>
+    step((q) =>
+      pool.run({
+        kernel: "fft_split_inverse",
+        args: { ...common, grid: values, progress, plane, holes, derivative, part: q, parts },
+      }, { signal })
+    );
+  await columns(-1);
+  if (three) {
+    await columns(0);
+    await inverse(0);
+    await columns(1);
+    await inverse(1);
+    await columns(2);
+  }
   let settled = false;
-  const inverse = step((q) =>
-    pool.run({
-      kernel: "fft_split_inverse",
-      args: { ...common, grid: values, progress, plane, holes, part: q, parts },
-    }, { signal })
-  );
-  inverse.then(() => (settled = true), () => (settled = true));
+  const last = inverse(three ? 2 : -1);
+  last.then(() => (settled = true), () => (settled = true));
   if (o.onResultRows) {
     await followRows(progress, ranges.map(([a, b]) => b - a), o.onResultRows, () => settled);
   }
-  const blocks = await inverse;
+  const blocks = await last;
   for (const [q, [a, b]] of ranges.entries()) o.onResultBlocks?.(blocks[q], a * nx, b * nx);
 }
 

@@ -1,5 +1,5 @@
 //! The spectral pipeline in parts across workers ([`crate::spectral::split`]): one export per
-//! step (and the padded layout). The grid, the half spectrum and the extra outputs are
+//! step (and the padded layout). The grid, the half spectrum and a derivative's kept rows are
 //! `Float64Array`s over `SharedArrayBuffer`s that every worker of the pool reads and writes
 //! (the instances share no memory): each step copies rows or blocks of columns between them
 //! and its own memory as it goes, so no part holds a whole grid or spectrum. The parts'
@@ -8,9 +8,10 @@
 //!
 //! Shared layouts, for an `nx × ny` grid padded to `nx2 × ny2` (`nc = nx2 / 2 + 1`):
 //! `spectrum` is `ny2` rows of `nc` complex values (step 1 writes it; step 2 transforms it
-//! by columns and writes output 0's kept rows back into rows `bottom..bottom + ny`);
-//! `extra` holds outputs 1 and 2 of total gradient and tilt, `ny` rows of `nc` complex
-//! values each (empty for the other operators).
+//! by columns and writes a one-output operator's kept rows back into rows
+//! `bottom..bottom + ny`, or, for total gradient and tilt, the whole 2-D half spectrum back);
+//! `kept` holds total gradient's and tilt's current derivative, `ny` rows of `nc` complex
+//! values (empty for the other operators).
 
 // The steps are written over any `Shared` store so that native tests run them; natively
 // nothing else calls them (the exports are WebAssembly-only: they take JS arrays).
@@ -26,7 +27,7 @@ use crate::{
     spectral::{
         detrend::Plane,
         pad::Layout,
-        split::{columns_part, hole_fill, inverse_part, outputs, part, rows_part},
+        split::{columns_part, hole_fill, inverse_part, outputs, part, rows_part, ColumnStage},
         transfer::Op,
         SpectralError,
     },
@@ -109,8 +110,8 @@ fn check_len(name: &str, got: usize, want: usize, what: &str) -> Exported<()> {
     }
 }
 
-/// Checks the lengths of the shared `spectrum` and `extra` for layout `l` and `op`.
-fn check_spectra(l: &Layout, op: &Op, spectrum: usize, extra: usize) -> Exported<()> {
+/// Checks the lengths of the shared `spectrum` and `kept` for layout `l` and `op`.
+fn check_spectra(l: &Layout, op: &Op, spectrum: usize, kept: usize) -> Exported<()> {
     let nc = l.nx2 / 2 + 1;
     check_len(
         "spectrum",
@@ -118,11 +119,12 @@ fn check_spectra(l: &Layout, op: &Op, spectrum: usize, extra: usize) -> Exported
         2 * l.ny2 * nc,
         "ny2 rows of nc complex values",
     )?;
+    let rows = if outputs(op) == 1 { 0 } else { l.ny };
     check_len(
-        "extra",
-        extra,
-        2 * (outputs(op) - 1) * l.ny * nc,
-        "ny rows of nc complex values per extra output",
+        "kept",
+        kept,
+        2 * rows * nc,
+        "ny rows of nc complex values for total gradient and tilt, else none",
     )
 }
 
@@ -229,30 +231,47 @@ pub fn fft_split_rows(
     split_rows(grid, spectrum, fill, nx, ny, part, parts)
 }
 
+/// The column stage of `op` that `derivative` names (-1: a one-output operator's whole
+/// stage, or total gradient's and tilt's forward one; 0 to 2: their derivative).
+fn column_stage(op: &Op, derivative: i32) -> Exported<ColumnStage> {
+    match (outputs(op), derivative) {
+        (1, -1) => Ok(ColumnStage::Whole),
+        (3, -1) => Ok(ColumnStage::Forward),
+        (3, t @ 0..=2) => Ok(ColumnStage::Derivative(t as usize)),
+        (n, _) => Err(BoundaryError::new(format!(
+            "Parameter `derivative` must be -1{} for this operator, received {derivative}",
+            if n == 3 { " or 0 to 2" } else { "" }
+        ))),
+    }
+}
+
 /// [`fft_split_columns`] over any [`Shared`] values.
 #[allow(clippy::too_many_arguments)]
 fn split_columns(
     spectrum: &impl Shared,
-    extra: &impl Shared,
+    kept: &impl Shared,
     nx: u32,
     ny: u32,
     dx_km: f64,
     dy_km: f64,
     op: &str,
     params: &[f64],
+    derivative: i32,
     part_index: u32,
     parts: u32,
 ) -> Exported<()> {
     let op = Op::parse(op, params)?;
     let (l, p, parts) = layout(nx, ny, parts, part_index)?;
     crate::spectral::apply::check_args(l.nx, l.ny, l.nx * l.ny, dx_km, dy_km)?;
-    check_spectra(&l, &op, spectrum.len(), extra.len())?;
+    check_spectra(&l, &op, spectrum.len(), kept.len())?;
+    let stage = column_stage(&op, derivative)?;
     let nc = l.nx2 / 2 + 1;
     Ok(columns_part(
         &l,
         dx_km,
         dy_km,
         &op,
+        stage,
         p,
         parts,
         |cols, block| {
@@ -261,41 +280,48 @@ fn split_columns(
                 spectrum.read(2 * (r * nc + cols.start), as_f64_mut(dst));
             }
         },
-        |t, cols, kept| {
+        |cols, rows| {
             let w = cols.len();
-            for (i, src) in kept.chunks_exact(w).enumerate() {
-                if t == 0 {
-                    spectrum.write(2 * ((l.bottom + i) * nc + cols.start), as_f64(src));
-                } else {
-                    let row = (t - 1) * l.ny + i;
-                    extra.write(2 * (row * nc + cols.start), as_f64(src));
+            for (i, src) in rows.chunks_exact(w).enumerate() {
+                match stage {
+                    ColumnStage::Whole => {
+                        spectrum.write(2 * ((l.bottom + i) * nc + cols.start), as_f64(src))
+                    }
+                    ColumnStage::Forward => spectrum.write(2 * (i * nc + cols.start), as_f64(src)),
+                    ColumnStage::Derivative(_) => {
+                        kept.write(2 * (i * nc + cols.start), as_f64(src))
+                    }
                 }
             }
         },
     )?)
 }
 
-/// Step 2, column part `part` of `parts`: transforms the part's columns of `spectrum` (the
-/// row spectrum of step 1) along y, applies `op`'s transfer function(s) for cell sizes
-/// `dx_km`, `dy_km`, transforms back, and writes the kept rows of output 0 back into
-/// `spectrum` and those of outputs 1 and 2 into `extra` (see the module's layouts).
+/// Step 2, column part `part` of `parts` of `spectrum` (the row spectrum of step 1), for
+/// cell sizes `dx_km`, `dy_km`. A one-output operator (`derivative` -1): its columns
+/// transformed along y, the transfer function, back, and the kept rows written back into
+/// `spectrum`. Total gradient and tilt: first (`derivative` -1) the transform along y only,
+/// written back (the 2-D half spectrum); then for each derivative 0, 1, 2 (x, y, vertical)
+/// its transfer function and the transform back, the kept rows written into `kept` (see the
+/// module's layouts), each followed by its [`fft_split_inverse`].
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn fft_split_columns(
     spectrum: &js_sys::Float64Array,
-    extra: &js_sys::Float64Array,
+    kept: &js_sys::Float64Array,
     nx: u32,
     ny: u32,
     dx_km: f64,
     dy_km: f64,
     op: &str,
     params: &[f64],
+    derivative: i32,
     part: u32,
     parts: u32,
 ) -> Exported<()> {
     split_columns(
-        spectrum, extra, nx, ny, dx_km, dy_km, op, params, part, parts,
+        spectrum, kept, nx, ny, dx_km, dy_km, op, params, derivative, part, parts,
     )
 }
 
@@ -304,7 +330,7 @@ pub fn fft_split_columns(
 #[allow(clippy::too_many_arguments)]
 fn split_inverse(
     spectrum: &impl Shared,
-    extra: &impl Shared,
+    kept: &impl Shared,
     grid: &impl Shared,
     nx: u32,
     ny: u32,
@@ -312,6 +338,7 @@ fn split_inverse(
     params: &[f64],
     plane: &[f64],
     holes: bool,
+    derivative: i32,
     part_index: u32,
     parts: u32,
     mut report: impl FnMut(usize),
@@ -320,7 +347,16 @@ fn split_inverse(
     let (l, q, parts) = layout(nx, ny, parts, part_index)?;
     let plane = plane_of(plane)?;
     check_len("grid", grid.len(), l.nx * l.ny, "nx * ny values")?;
-    check_spectra(&l, &op, spectrum.len(), extra.len())?;
+    check_spectra(&l, &op, spectrum.len(), kept.len())?;
+    let fold = match column_stage(&op, derivative)? {
+        ColumnStage::Whole => None,
+        ColumnStage::Derivative(t) => Some(t),
+        ColumnStage::Forward => {
+            return Err(BoundaryError::new(
+                "Parameter `derivative` must be 0 to 2 for this operator, received -1",
+            ))
+        }
+    };
     let nc = l.nx2 / 2 + 1;
     let rows = part(l.ny, parts, q);
     let mut summaries = BlockSummaries::at(rows.start * l.nx);
@@ -331,18 +367,18 @@ fn split_inverse(
         &l,
         &op,
         &plane,
+        fold,
         q,
         parts,
-        |t, i, row| {
-            if t == 0 {
-                spectrum.read(2 * (l.bottom + i) * nc, as_f64_mut(row));
-            } else {
-                extra.read(2 * ((t - 1) * l.ny + i) * nc, as_f64_mut(row));
-            }
+        |i, row| match fold {
+            None => spectrum.read(2 * (l.bottom + i) * nc, as_f64_mut(row)),
+            Some(_) => kept.read(2 * i * nc, as_f64_mut(row)),
         },
-        |i, values| {
+        |i, row| grid.read(i * l.nx, row),
+        |i, values, last| {
             let values = if holes {
-                // The input row is still this row's (only this part writes it, once).
+                // The row's holes are still NaN in `grid`: in the input (only this part
+                // writes the row), or in the derivatives folded so far (NaN stays NaN).
                 grid.read(i * l.nx, &mut input);
                 restored.copy_from_slice(values);
                 for (o, z) in restored.iter_mut().zip(&input) {
@@ -355,10 +391,12 @@ fn split_inverse(
                 values
             };
             grid.write(i * l.nx, values);
-            summaries.push(values);
-            done += 1;
-            if done % PROGRESS_ROWS == 0 || done == rows.len() {
-                report(done);
+            if last {
+                summaries.push(values);
+                done += 1;
+                if done % PROGRESS_ROWS == 0 || done == rows.len() {
+                    report(done);
+                }
             }
         },
     )?;
@@ -369,18 +407,21 @@ fn split_inverse(
 const PROGRESS_ROWS: usize = 32;
 
 /// Step 3, row part `part` of `parts`: data rows `ny·part/parts .. ny·(part+1)/parts` of the
-/// result from the kept rows in `spectrum` and `extra` (c2r, crop, total gradient or tilt
-/// combined, `plane` added back when `op` passes DC), written over those rows of `grid` (the
-/// input's holes, when `holes`, restored as NaN). Element `part` of `progress` (an
-/// `Int32Array` over a `SharedArrayBuffer`) counts the part's rows written, in order, so
-/// the caller can hash them as they come. Returns the statistics blocks of the whole blocks
-/// of those rows (gam-core `block_statistics` with `position` at the part's first cell).
+/// result, written over those rows of `grid` (the input's holes, when `holes`, restored as
+/// NaN). A one-output operator (`derivative` -1): from the kept rows in `spectrum`, c2r,
+/// crop, `plane` added back when `op` passes DC. Total gradient and tilt: once per
+/// derivative 0, 1, 2, from `kept`, each folded into the rows the one before wrote (x, then
+/// `√(x² + y²)`, then the result). Element `part` of `progress` (an `Int32Array` over a
+/// `SharedArrayBuffer`) counts the part's final rows written, in order, so the caller can
+/// hash them as they come. Returns the statistics blocks of the whole blocks of the final
+/// rows (gam-core `block_statistics` with `position` at the part's first cell; empty for
+/// derivatives 0 and 1).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn fft_split_inverse(
     spectrum: &js_sys::Float64Array,
-    extra: &js_sys::Float64Array,
+    kept: &js_sys::Float64Array,
     grid: &js_sys::Float64Array,
     progress: &js_sys::Int32Array,
     nx: u32,
@@ -389,12 +430,13 @@ pub fn fft_split_inverse(
     params: &[f64],
     plane: &[f64],
     holes: bool,
+    derivative: i32,
     part: u32,
     parts: u32,
 ) -> Exported<Box<[f64]>> {
     split_inverse(
         spectrum,
-        extra,
+        kept,
         grid,
         nx,
         ny,
@@ -402,6 +444,7 @@ pub fn fft_split_inverse(
         params,
         plane,
         holes,
+        derivative,
         part,
         parts,
         |rows| super::filters::report_rows(progress, part, rows),
@@ -453,10 +496,26 @@ mod tests {
         assert!(e.contains("`fill`") && e.contains("received 2"), "{e}");
         let e = err(split_fill(&shared(8), 8, 8));
         assert!(e.contains("`grid`"), "{e}");
-        let e = split_columns(&spectrum, &shared(0), 8, 8, 1.0, 1.0, "tilt", &[], 1, 2)
+        let e = split_columns(&spectrum, &shared(0), 8, 8, 1.0, 1.0, "tilt", &[], -1, 1, 2)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("`extra`"), "{e}");
+        assert!(e.contains("`kept`"), "{e}");
+        let e = split_columns(
+            &spectrum,
+            &shared(0),
+            8,
+            8,
+            1.0,
+            1.0,
+            "upward",
+            &[1.0],
+            0,
+            1,
+            2,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`derivative` must be -1 for"), "{e}");
         let e = split_columns(
             &spectrum,
             &shared(0),
@@ -466,6 +525,7 @@ mod tests {
             1.0,
             "upward",
             &[1.0],
+            -1,
             1,
             2,
         )
@@ -483,6 +543,7 @@ mod tests {
                 &[1.0],
                 plane,
                 false,
+                -1,
                 0,
                 2,
                 |_| {},
@@ -522,11 +583,11 @@ mod tests {
                     .unwrap();
                 let lay = fft_split_layout(nx, ny).unwrap();
                 let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
-                let n_extra = if op == "tilt" { 2 } else { 0 };
+                let kept_rows = if op == "tilt" { ny as usize } else { 0 };
                 for parts in [1u32, 2, 3] {
                     let grid = RefCell::new(g.clone());
                     let spectrum = shared(2 * ny2 * nc);
-                    let extra = shared(2 * n_extra * ny as usize * nc);
+                    let kept = shared(2 * kept_rows * nc);
                     let rows = |fill: &[f64]| -> Vec<Box<[f64]>> {
                         (0..parts)
                             .map(|k| split_rows(&grid, &spectrum, fill, nx, ny, k, parts).unwrap())
@@ -560,32 +621,53 @@ mod tests {
                             crate::block_statistics::block_summaries(cells, r.start * nx as usize);
                         assert_eq!(h[7..].to_vec(), want, "{op}: input blocks of part {k}");
                     }
-                    for p in 0..parts {
-                        split_columns(&spectrum, &extra, nx, ny, 1.0, 2.0, op, &params, p, parts)
-                            .unwrap();
-                    }
-                    let mut blocks = Vec::new();
-                    for q in 0..parts {
-                        let mut reports = Vec::new();
-                        blocks.push(
-                            split_inverse(
-                                &spectrum,
-                                &extra,
-                                &grid,
-                                nx,
-                                ny,
-                                op,
-                                &params,
-                                &heads[0][..5],
-                                holes,
-                                q,
-                                parts,
-                                |rows| reports.push(rows),
+                    let columns = |derivative: i32| {
+                        for p in 0..parts {
+                            let (spectrum, kept) = (&spectrum, &kept);
+                            let params = &params;
+                            split_columns(
+                                spectrum, kept, nx, ny, 1.0, 2.0, op, params, derivative, p, parts,
                             )
-                            .unwrap(),
-                        );
-                        let n = part(ny as usize, parts as usize, q as usize).len();
-                        assert_eq!(reports.last(), Some(&n), "{op}: the last report");
+                            .unwrap();
+                        }
+                    };
+                    let mut blocks = Vec::new();
+                    let inverse = |derivative: i32, blocks: &mut Vec<Box<[f64]>>| {
+                        blocks.clear();
+                        for q in 0..parts {
+                            let mut reports = Vec::new();
+                            blocks.push(
+                                split_inverse(
+                                    &spectrum,
+                                    &kept,
+                                    &grid,
+                                    nx,
+                                    ny,
+                                    op,
+                                    &params,
+                                    &heads[0][..5],
+                                    holes,
+                                    derivative,
+                                    q,
+                                    parts,
+                                    |rows| reports.push(rows),
+                                )
+                                .unwrap(),
+                            );
+                            let n = part(ny as usize, parts as usize, q as usize).len();
+                            let last = derivative == -1 || derivative == 2;
+                            let want = if last { Some(&n) } else { None };
+                            assert_eq!(reports.last(), want, "{op}: the last report");
+                        }
+                    };
+                    columns(-1);
+                    if op == "tilt" {
+                        for t in 0..3 {
+                            columns(t);
+                            inverse(t, &mut blocks);
+                        }
+                    } else {
+                        inverse(-1, &mut blocks);
                     }
                     let got = grid.into_inner();
                     for (a, b) in got.iter().zip(want.iter()) {

@@ -187,7 +187,20 @@ impl Fft2 {
     /// # Errors
     /// [`Cancelled`] when the job is cancelled (checked before each block of [`COLS`]).
     pub fn columns_forward(&self, spec: &mut [Complex64]) -> Result<(), Cancelled> {
-        let (ny2, nc) = (self.ny2, self.nc());
+        self.columns_forward_range(spec, self.nc())
+    }
+
+    /// [`Fft2::columns_forward`] on a slab of the row spectrum: `spec` holds `ny2` rows of
+    /// `nc` values (some columns of the whole half spectrum). The same arithmetic per column.
+    ///
+    /// # Errors
+    /// As [`Fft2::columns_forward`].
+    pub fn columns_forward_range(
+        &self,
+        spec: &mut [Complex64],
+        nc: usize,
+    ) -> Result<(), Cancelled> {
+        let ny2 = self.ny2;
         let mut cols = vec![ZERO; COLS * ny2];
         let mut fs = vec![ZERO; self.fwd.get_inplace_scratch_len()];
         for c0 in (0..nc).step_by(COLS) {
@@ -214,9 +227,27 @@ impl Fft2 {
         spec: &[Complex64],
         out: &mut [Complex64],
         keep: Range<usize>,
+        weight: impl FnMut(usize, &mut [Complex64]),
+    ) -> Result<(), Cancelled> {
+        self.columns_inverse_range(spec, out, self.nc(), 0, keep, weight)
+    }
+
+    /// [`Fft2::columns_inverse`] on a slab of the 2-D half spectrum: `spec` and `out` hold
+    /// rows of `nc` values, columns `col0..col0 + nc` of the whole (`weight` receives the
+    /// whole spectrum's column index). The same arithmetic per column.
+    ///
+    /// # Errors
+    /// As [`Fft2::columns_inverse`].
+    pub fn columns_inverse_range(
+        &self,
+        spec: &[Complex64],
+        out: &mut [Complex64],
+        nc: usize,
+        col0: usize,
+        keep: Range<usize>,
         mut weight: impl FnMut(usize, &mut [Complex64]),
     ) -> Result<(), Cancelled> {
-        let (ny2, nc) = (self.ny2, self.nc());
+        let ny2 = self.ny2;
         let mut cols = vec![ZERO; COLS * ny2];
         let mut is = vec![ZERO; self.inv.get_inplace_scratch_len()];
         for c0 in (0..nc).step_by(COLS) {
@@ -224,7 +255,7 @@ impl Fft2 {
             let cols = &mut cols[..COLS.min(nc - c0) * ny2];
             gather(spec, nc, c0, cols, ny2);
             for (b, col) in cols.chunks_exact_mut(ny2).enumerate() {
-                weight(c0 + b, col);
+                weight(col0 + c0 + b, col);
             }
             self.inv.process_with_scratch(cols, &mut is);
             scatter(cols, ny2, out, nc, c0, keep.clone(), keep.start);

@@ -1,10 +1,10 @@
 //! The pipeline of [`super::apply::fft_filter`] cut into stateless parts that several
 //! WebAssembly instances (the worker pool's workers, which share no memory) run in
 //! parallel, with results bit-identical to the one-call kernel. The grid, the half spectrum
-//! and the extra outputs live outside the parts (the caller's `SharedArrayBuffer`s, which
-//! every worker reads and writes), and each part reads and writes them through the caller's
-//! functions a row or a block of columns at a time, so no part holds more than a few rows
-//! or one block of columns. Three steps:
+//! and a derivative's kept rows live outside the parts (the caller's `SharedArrayBuffer`s,
+//! which every worker reads and writes), and each part reads and writes them through the
+//! caller's functions a row or a block of columns at a time, so no part holds more than a
+//! few rows or one block of columns. Three steps:
 //!
 //! 1. [`rows_part`] (row part `k` of `parts`): the plane of the whole grid (its rows read
 //!    once), then padded rows [`part`]`(ny2, parts, k)`, each data row detrended as it is
@@ -12,17 +12,21 @@
 //!    values first, computed once on the whole grid by [`hole_fill`] (the fill needs the
 //!    whole grid): the parts put them into the rows they read.
 //! 2. [`columns_part`] (column part `p`): blocks of [`CHUNK`] columns of
-//!    [`part`]`(nc, parts, p)`, all `ny2` rows read, through the column stage of
-//!    [`Fft2::column_range`] (transform along y, transfer function(s), inverse), then the kept
-//!    (data) rows of each output written out.
-//! 3. [`inverse_part`] (row part `q`): data rows [`part`]`(ny, parts, q)`, each output's row
-//!    read, c2r along x, crop, total gradient or tilt combined, plane added back when the
-//!    operator passes DC, the row written out. The caller restores the holes as NaN.
+//!    [`part`]`(nc, parts, p)`, all `ny2` rows read, through a [`ColumnStage`]: a one-output
+//!    operator's whole column stage ([`Fft2::column_range`]: transform along y, transfer
+//!    function, inverse), its kept (data) rows written out; for total gradient and tilt the
+//!    transform along y ([`Fft2::columns_forward_range`]), then, once per derivative, its
+//!    transfer function and inverse ([`Fft2::columns_inverse_range`]).
+//! 3. [`inverse_part`] (row part `q`): data rows [`part`]`(ny, parts, q)`, each kept row
+//!    read, c2r along x, crop, plane added back when the operator passes DC, the row written
+//!    out; for total gradient and tilt once per derivative, folded into the rows the one
+//!    before wrote, as the one-call kernel does (the 2-D half spectrum and one derivative's
+//!    kept rows at a time, not three). The caller restores the holes as NaN.
 //!
 //! Each row, column and cell goes through the same plan and the same arithmetic as in the
 //! one-call kernel (the transforms of several rows or columns never mix), so only where the
-//! work runs changes. Every row part fits the plane (and fills the holes) on the whole grid
-//! itself: one pass over the grid, cheaper than a step of its own between the others.
+//! work runs changes. Every row part fits the plane on the whole grid itself: one pass over
+//! the grid, cheaper than a step of its own between the others.
 
 use std::{cell::RefCell, ops::Range, rc::Rc};
 
@@ -31,8 +35,8 @@ use rustfft::num_complex::Complex64;
 
 use super::{
     apply::{
-        add_plane_row, check_args, detrend_row, detrend_rows, gradient_combination,
-        single_transfer, Multiplier, THREE,
+        add_plane_row, check_args, detrend_row, detrend_rows, fold_derivative, single_transfer,
+        Multiplier, THREE,
     },
     detrend::{fit_plane_counted, Plane, PlaneSums},
     fft2::Fft2,
@@ -55,7 +59,7 @@ pub fn part(n: usize, parts: usize, k: usize) -> Range<usize> {
 }
 
 /// The number of outputs the column stage of `op` produces: 3 for total gradient and tilt
-/// (the derivatives of [`THREE`]), else 1.
+/// (the derivatives of `THREE` (x, y and vertical derivatives)), else 1.
 pub fn outputs(op: &Op) -> usize {
     if single_transfer(op).is_some() {
         1
@@ -186,114 +190,154 @@ pub fn rows_part(
     Ok(Some((plane, holes)))
 }
 
+/// What a column step ([`columns_part`]) does to its columns of the half spectrum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnStage {
+    /// A one-output operator's whole column stage (transform along y, transfer function,
+    /// back): the kept rows are the output.
+    Whole,
+    /// Total gradient and tilt, first: the transform along y only; all `ny2` rows out (the
+    /// 2-D half spectrum, which the three derivatives start from).
+    Forward,
+    /// Total gradient and tilt, then once per derivative `t` of `THREE` (x, y and vertical derivatives), from the 2-D half
+    /// spectrum: transfer function `t`, back along y; the kept rows are derivative `t`.
+    Derivative(usize),
+}
+
 /// Step 2 for column part `p` of `parts` of the half spectrum of an `nx × ny` grid (layout
 /// `l`, cell sizes `dx_km`, `dy_km`), [`CHUNK`] columns at a time: `read_block(cols, block)`
-/// copies all `ny2` rows of columns `cols` of the row spectrum into `block` (row-major,
-/// `cols.len()` values per row); after the column stage with `op`'s transfer function(s),
-/// `write_block(t, cols, kept)` receives output `t`'s kept rows (`ny` rows of `cols.len()`
-/// values, data row 0 first) for `t` in `0..`[`outputs`]`(op)`.
+/// copies all `ny2` rows of columns `cols` of the spectrum into `block` (row-major,
+/// `cols.len()` values per row); after `stage`, `write_block(cols, rows)` receives the rows
+/// out: the `ny` kept (data) rows, data row 0 first, or for [`ColumnStage::Forward`] all
+/// `ny2`.
 ///
 /// # Errors
 /// `Cancelled` when the job is cancelled.
+///
+/// # Panics
+/// When `stage` does not fit `op` (a [`ColumnStage::Whole`] of total gradient or tilt, a
+/// derivative of another operator).
 #[allow(clippy::too_many_arguments)]
 pub fn columns_part(
     l: &Layout,
     dx_km: f64,
     dy_km: f64,
     op: &Op,
+    stage: ColumnStage,
     p: usize,
     parts: usize,
     mut read_block: impl FnMut(Range<usize>, &mut [Complex64]),
-    mut write_block: impl FnMut(usize, Range<usize>, &[Complex64]),
+    mut write_block: impl FnMut(Range<usize>, &[Complex64]),
 ) -> Result<(), SpectralError> {
     let fft = plans(l);
     let cols = part(fft.nc(), parts, p);
-    let transfers = match single_transfer(op) {
-        Some(t) => vec![t],
-        None => THREE.to_vec(),
+    let transfers = match (single_transfer(op), stage) {
+        (Some(t), ColumnStage::Whole) => vec![t],
+        (None, ColumnStage::Forward | ColumnStage::Derivative(0..=2)) => THREE.to_vec(),
+        _ => panic!("column stage {stage:?} of {op:?}"),
     };
     let mut mult = Multiplier::new(&transfers, l, dx_km, dy_km);
     let keep = l.bottom..l.bottom + l.ny;
     let most = CHUNK.min(cols.len());
     let mut block = vec![ZERO; l.ny2 * most];
-    let mut extra: Vec<Vec<Complex64>> = (1..transfers.len())
-        .map(|_| vec![ZERO; l.ny2 * most])
-        .collect();
+    let mut kept = match stage {
+        ColumnStage::Derivative(_) => vec![ZERO; l.ny * most],
+        _ => Vec::new(),
+    };
     for c0 in cols.clone().step_by(CHUNK) {
         let chunk = c0..(c0 + CHUNK).min(cols.end);
         let w = chunk.len();
         let block = &mut block[..l.ny2 * w];
         read_block(chunk.clone(), block);
-        fft.column_range(block, w, c0, &mut extra, keep.clone(), |t, c, col| {
-            mult.apply(t, c, col)
-        })?;
-        let kept = keep.start * w..keep.end * w;
-        write_block(0, chunk.clone(), &block[kept.clone()]);
-        for (t, e) in extra.iter().enumerate() {
-            write_block(t + 1, chunk.clone(), &e[kept.clone()]);
+        match stage {
+            ColumnStage::Whole => {
+                fft.column_range(block, w, c0, &mut [], keep.clone(), |t, c, col| {
+                    mult.apply(t, c, col)
+                })?;
+                write_block(chunk, &block[keep.start * w..keep.end * w]);
+            }
+            ColumnStage::Forward => {
+                fft.columns_forward_range(block, w)?;
+                write_block(chunk, block);
+            }
+            ColumnStage::Derivative(t) => {
+                let kept = &mut kept[..l.ny * w];
+                fft.columns_inverse_range(block, kept, w, c0, keep.clone(), |c, col| {
+                    mult.apply(t, c, col)
+                })?;
+                write_block(chunk, kept);
+            }
         }
     }
     Ok(())
 }
 
 /// Step 3 for row part `q` of `parts`: data rows [`part`]`(ny, parts, q)` of the result
-/// (layout `l`), each from output `t`'s kept spectrum row `i` that `read_row(t, i, row)`
-/// copies out (`nc` values, for `t` in `0..`[`outputs`]`(op)`): c2r, crop, total gradient or
-/// tilt combined, `plane` added back when `op` passes DC (as [`super::apply::fft_filter`]),
-/// handed to `write_row(i, values)` (`nx` values). Holes are not restored (the caller sets
-/// them to NaN).
+/// (layout `l`), each from the kept spectrum row `i` that `read_row(i, row)` copies out
+/// (`nc` values): c2r, crop, `plane` added back when `op` passes DC (as
+/// [`super::apply::fft_filter`]), handed to `write_row(i, values, last)` (`nx` values).
+/// Total gradient and tilt run it once per derivative `t` (`fold`, from the kept rows of
+/// [`ColumnStage::Derivative`]`(t)`) and fold each into the row written the time before,
+/// which `read_acc(i, row)` copies back (x, then `√(x² + y²)`, then the result, as the
+/// one-job kernel does; `last` on the third). Holes are not restored (the caller sets them
+/// to NaN).
 ///
 /// # Errors
 /// `Cancelled` when the job is cancelled.
+///
+/// # Panics
+/// When `fold` does not fit `op` (a derivative of a one-output operator, none of total
+/// gradient or tilt).
 #[allow(clippy::too_many_arguments)]
 pub fn inverse_part(
     l: &Layout,
     op: &Op,
     plane: &Plane,
+    fold: Option<usize>,
     q: usize,
     parts: usize,
-    mut read_row: impl FnMut(usize, usize, &mut [Complex64]),
-    mut write_row: impl FnMut(usize, &[f64]),
+    mut read_row: impl FnMut(usize, &mut [Complex64]),
+    mut read_acc: impl FnMut(usize, &mut [f64]),
+    mut write_row: impl FnMut(usize, &[f64], bool),
 ) -> Result<(), SpectralError> {
     let fft = plans(l);
     let single = single_transfer(op);
+    assert_eq!(single.is_some(), fold.is_none(), "fold {fold:?} of {op:?}");
     let adds_plane = single.is_some_and(|t| t.passes_dc());
     let tilt = matches!(op, Op::Tilt);
     let mut spec = vec![ZERO; fft.nc()];
-    let mut real = vec![vec![0.0; l.nx2]; outputs(op)];
+    let mut back = vec![0.0; l.nx2];
     let mut out = vec![0.0; l.nx];
     let mut scratch = fft.inverse_scratch();
     let crop = l.left..l.left + l.nx;
     for i in part(l.ny, parts, q) {
         crate::cancel::check()?;
-        for (t, back) in real.iter_mut().enumerate() {
-            read_row(t, i, &mut spec);
-            fft.inverse_row(&mut spec, back, &mut scratch);
-        }
-        if let [only] = &real[..] {
-            out.copy_from_slice(&only[crop.clone()]);
-            if adds_plane {
-                add_plane_row(&mut out, i, plane);
+        read_row(i, &mut spec);
+        fft.inverse_row(&mut spec, &mut back, &mut scratch);
+        match fold {
+            None => {
+                out.copy_from_slice(&back[crop.clone()]);
+                if adds_plane {
+                    add_plane_row(&mut out, i, plane);
+                }
             }
-        } else {
-            let (x, y, z) = (
-                &real[0][crop.clone()],
-                &real[1][crop.clone()],
-                &real[2][crop.clone()],
-            );
-            for (j, o) in out.iter_mut().enumerate() {
-                *o = gradient_combination(tilt, x[j], y[j], z[j]);
+            Some(t) => {
+                if t > 0 {
+                    read_acc(i, &mut out);
+                }
+                fold_derivative(t, tilt, &back[crop.clone()], &mut out);
             }
         }
-        write_row(i, &out);
+        write_row(i, &out, fold.is_none_or(|t| t + 1 == THREE.len()));
     }
     Ok(())
 }
 
 /// The whole pipeline through the steps above, `parts` parts, in one call, over buffers
-/// in memory laid out as the worker pool's shared ones: the row spectrum `ny2 × nc`, output
-/// 0's kept rows written back into its rows `bottom..bottom + ny`, outputs 1 and 2 into
-/// `ny × nc` buffers of their own (tests compare it with [`super::apply::fft_filter`]).
+/// in memory laid out as the worker pool's shared ones: the spectrum `ny2 × nc` (a
+/// one-output operator's kept rows written back into its rows `bottom..bottom + ny`), and
+/// for total gradient and tilt one derivative's kept rows, `ny × nc` (tests compare it with
+/// [`super::apply::fft_filter`]).
 ///
 /// # Errors
 /// As [`super::apply::fft_filter`].
@@ -309,9 +353,7 @@ pub fn fft_filter_in_parts(
     let grid = grid.as_standard_layout();
     let l = Layout::new(nx, ny);
     let nc = l.nx2 / 2 + 1;
-    let n = outputs(op);
     let spectrum = RefCell::new(vec![ZERO; l.ny2 * nc]);
-    let extra = RefCell::new(vec![vec![ZERO; ny * nc]; n - 1]);
     let data = |i: usize, out: &mut [f64]| {
         out.copy_from_slice(grid.row(i).as_slice().expect("standard layout"));
     };
@@ -330,59 +372,79 @@ pub fn fft_filter_in_parts(
         plane = done.map(|(pl, _)| pl);
     }
     let plane = plane.expect("parts >= 1 and the fill given");
-    for p in 0..parts {
-        columns_part(
-            &l,
-            dx_km,
-            dy_km,
-            op,
-            p,
-            parts,
-            |cols, block| {
-                let s = spectrum.borrow();
-                for (r, dst) in block.chunks_exact_mut(cols.len()).enumerate() {
-                    dst.copy_from_slice(&s[r * nc + cols.start..r * nc + cols.end]);
-                }
-            },
-            |t, cols, kept| {
-                let (mut s, mut e) = (spectrum.borrow_mut(), extra.borrow_mut());
-                let (dst, row0) = if t == 0 {
-                    (&mut s[..], l.bottom)
-                } else {
-                    (&mut e[t - 1][..], 0)
-                };
-                for (i, src) in kept.chunks_exact(cols.len()).enumerate() {
-                    let at = (row0 + i) * nc;
-                    dst[at + cols.start..at + cols.end].copy_from_slice(src);
-                }
-            },
-        )?;
+    // Column steps over the spectrum (`into`: the kept rows of a derivative, else the
+    // spectrum itself, from padded row `row0`).
+    let kept = RefCell::new(vec![ZERO; ny * nc]);
+    let columns = |stage: ColumnStage| -> Result<(), SpectralError> {
+        for p in 0..parts {
+            columns_part(
+                &l,
+                dx_km,
+                dy_km,
+                op,
+                stage,
+                p,
+                parts,
+                |cols, block| {
+                    let s = spectrum.borrow();
+                    for (r, dst) in block.chunks_exact_mut(cols.len()).enumerate() {
+                        dst.copy_from_slice(&s[r * nc + cols.start..r * nc + cols.end]);
+                    }
+                },
+                |cols, rows| {
+                    let (mut s, mut k) = (spectrum.borrow_mut(), kept.borrow_mut());
+                    let (dst, row0) = match stage {
+                        ColumnStage::Whole => (&mut s[..], l.bottom),
+                        ColumnStage::Forward => (&mut s[..], 0),
+                        ColumnStage::Derivative(_) => (&mut k[..], 0),
+                    };
+                    for (i, src) in rows.chunks_exact(cols.len()).enumerate() {
+                        let at = (row0 + i) * nc;
+                        dst[at + cols.start..at + cols.end].copy_from_slice(src);
+                    }
+                },
+            )?;
+        }
+        Ok(())
+    };
+    let out = RefCell::new(Array2::zeros((ny, nx)));
+    let inverse = |fold: Option<usize>| -> Result<(), SpectralError> {
+        let (src, row0) = match fold {
+            None => (spectrum.borrow(), l.bottom),
+            Some(_) => (kept.borrow(), 0),
+        };
+        for q in 0..parts {
+            inverse_part(
+                &l,
+                op,
+                &plane,
+                fold,
+                q,
+                parts,
+                |i, row| row.copy_from_slice(&src[(row0 + i) * nc..(row0 + i + 1) * nc]),
+                |i, row| row.copy_from_slice(out.borrow().row(i).as_slice().expect("rows")),
+                |i, values, _| {
+                    out.borrow_mut()
+                        .row_mut(i)
+                        .as_slice_mut()
+                        .expect("standard layout")
+                        .copy_from_slice(values);
+                },
+            )?;
+        }
+        Ok(())
+    };
+    if outputs(op) == 1 {
+        columns(ColumnStage::Whole)?;
+        inverse(None)?;
+    } else {
+        columns(ColumnStage::Forward)?;
+        for t in 0..THREE.len() {
+            columns(ColumnStage::Derivative(t))?;
+            inverse(Some(t))?;
+        }
     }
-    let (s, e) = (spectrum.into_inner(), extra.into_inner());
-    let mut out = Array2::zeros((ny, nx));
-    for q in 0..parts {
-        inverse_part(
-            &l,
-            op,
-            &plane,
-            q,
-            parts,
-            |t, i, row| {
-                let (src, r) = if t == 0 {
-                    (&s[..], l.bottom + i)
-                } else {
-                    (&e[t - 1][..], i)
-                };
-                row.copy_from_slice(&src[r * nc..(r + 1) * nc]);
-            },
-            |i, values| {
-                out.row_mut(i)
-                    .as_slice_mut()
-                    .expect("standard layout")
-                    .copy_from_slice(values);
-            },
-        )?;
-    }
+    let mut out = out.into_inner();
     Zip::from(&mut out).and(&grid).for_each(|o, &z| {
         if z.is_nan() {
             *o = f64::NAN;
