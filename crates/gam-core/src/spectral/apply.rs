@@ -444,10 +444,8 @@ fn transform<E: From<SpectralError>>(
     if let Some(single) = single_transfer(op) {
         let transfers = [single];
         let mut mult = Multiplier::new(&transfers, &l, dx_km, dy_km);
-        fft.columns(&mut spec, &mut [], keep.clone(), |t, c, col| {
-            mult.apply(t, c, col)
-        })
-        .map_err(SpectralError::from)?;
+        fft.columns(&mut spec, keep.clone(), |c, col| mult.apply(0, c, col))
+            .map_err(SpectralError::from)?;
         before_writing()?;
         for i in 0..ny {
             let r = keep.start + i;

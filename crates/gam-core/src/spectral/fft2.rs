@@ -111,21 +111,20 @@ impl Fft2 {
     }
 
     /// Column stage on the row spectrum `spec` (`ny2 × nc`): every column is transformed
-    /// along y, then for each output `t` in `0..1 + extra.len()` a copy is passed to
-    /// `weight(t, column, values)` (to multiply by a transfer function), transformed back,
-    /// and its rows `keep` are written into `spec` (`t = 0`) or `extra[t - 1]` (same
-    /// shape). Rows outside `keep` are left as they were.
+    /// along y, passed to `weight(column, values)` (to multiply by a transfer function),
+    /// transformed back, and its rows `keep` are written back into `spec`. Rows outside
+    /// `keep` are left as they were. (Several transfer functions of one spectrum:
+    /// [`Fft2::columns_forward`], then [`Fft2::columns_inverse`] once each.)
     ///
     /// # Errors
     /// [`Cancelled`] when the job is cancelled (checked before each block of [`COLS`]).
     pub fn columns(
         &self,
         spec: &mut [Complex64],
-        extra: &mut [Vec<Complex64>],
         keep: Range<usize>,
-        weight: impl FnMut(usize, usize, &mut [Complex64]),
+        weight: impl FnMut(usize, &mut [Complex64]),
     ) -> Result<(), Cancelled> {
-        self.column_range(spec, self.nc(), 0, extra, keep, weight)
+        self.column_range(spec, self.nc(), 0, keep, weight)
     }
 
     /// [`Fft2::columns`] on a slab of the row spectrum: `spec` holds `ny2` rows of `nc`
@@ -140,18 +139,11 @@ impl Fft2 {
         spec: &mut [Complex64],
         nc: usize,
         col0: usize,
-        extra: &mut [Vec<Complex64>],
         keep: Range<usize>,
-        mut weight: impl FnMut(usize, usize, &mut [Complex64]),
+        mut weight: impl FnMut(usize, &mut [Complex64]),
     ) -> Result<(), Cancelled> {
         let ny2 = self.ny2;
-        let outputs = 1 + extra.len();
         let mut cols = vec![ZERO; COLS * ny2];
-        let mut work = if outputs > 1 {
-            vec![ZERO; COLS * ny2]
-        } else {
-            Vec::new()
-        };
         let mut fs = vec![ZERO; self.fwd.get_inplace_scratch_len()];
         let mut is = vec![ZERO; self.inv.get_inplace_scratch_len()];
         for c0 in (0..nc).step_by(COLS) {
@@ -160,21 +152,11 @@ impl Fft2 {
             let cols = &mut cols[..bw * ny2];
             gather(spec, nc, c0, cols, ny2);
             self.fwd.process_with_scratch(cols, &mut fs);
-            for t in 0..outputs {
-                let buf: &mut [Complex64] = if t + 1 == outputs {
-                    &mut *cols
-                } else {
-                    let w = &mut work[..bw * ny2];
-                    w.copy_from_slice(cols);
-                    w
-                };
-                for (b, col) in buf.chunks_exact_mut(ny2).enumerate() {
-                    weight(t, col0 + c0 + b, col);
-                }
-                self.inv.process_with_scratch(buf, &mut is);
-                let dst: &mut [Complex64] = if t == 0 { spec } else { &mut extra[t - 1] };
-                scatter(buf, ny2, dst, nc, c0, keep.clone(), 0);
+            for (b, col) in cols.chunks_exact_mut(ny2).enumerate() {
+                weight(col0 + c0 + b, col);
             }
+            self.inv.process_with_scratch(cols, &mut is);
+            scatter(cols, ny2, spec, nc, c0, keep.clone(), 0);
         }
         Ok(())
     }
@@ -366,17 +348,16 @@ mod tests {
             }
         };
         let keep = 3..33;
-        let mut want = rows();
-        let mut extra = vec![vec![ZERO; want.len()]];
-        f.columns(&mut want, &mut extra, keep.clone(), weight)
-            .unwrap();
         let mut spec = rows();
         f.columns_forward(&mut spec).unwrap();
-        for (t, w) in [&want, &extra[0]].into_iter().enumerate() {
+        for t in 0..2 {
+            let mut want = rows();
+            f.columns(&mut want, keep.clone(), |c, col| weight(t, c, col))
+                .unwrap();
             let mut got = vec![ZERO; keep.len() * nc];
             f.columns_inverse(&spec, &mut got, keep.clone(), |c, col| weight(t, c, col))
                 .unwrap();
-            let w = &w[keep.start * nc..keep.end * nc];
+            let w = &want[keep.start * nc..keep.end * nc];
             assert!(
                 got.iter()
                     .zip(w)
@@ -400,7 +381,7 @@ mod tests {
         // Check the spectrum inside the column stage (identity weight), then invert.
         let tau = std::f64::consts::TAU;
         let mut seen = 0;
-        f.columns(&mut spec, &mut [], 0..ny2, |_, c, col| {
+        f.columns(&mut spec, 0..ny2, |c, col| {
             for (r, got) in col.iter().enumerate() {
                 let mut want = Complex64::new(0.0, 0.0);
                 for i in 0..ny2 {

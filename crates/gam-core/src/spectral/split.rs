@@ -59,7 +59,7 @@ pub fn part(n: usize, parts: usize, k: usize) -> Range<usize> {
 }
 
 /// The number of outputs the column stage of `op` produces: 3 for total gradient and tilt
-/// (the derivatives of `THREE` (x, y and vertical derivatives)), else 1.
+/// (the x, y and vertical derivatives), else 1.
 pub fn outputs(op: &Op) -> usize {
     if single_transfer(op).is_some() {
         1
@@ -199,8 +199,9 @@ pub enum ColumnStage {
     /// Total gradient and tilt, first: the transform along y only; all `ny2` rows out (the
     /// 2-D half spectrum, which the three derivatives start from).
     Forward,
-    /// Total gradient and tilt, then once per derivative `t` of `THREE` (x, y and vertical derivatives), from the 2-D half
-    /// spectrum: transfer function `t`, back along y; the kept rows are derivative `t`.
+    /// Total gradient and tilt, then once per derivative `t` (0, 1, 2: x, y, vertical), from
+    /// the 2-D half spectrum: transfer function `t`, back along y; the kept rows are
+    /// derivative `t`.
     Derivative(usize),
 }
 
@@ -251,9 +252,7 @@ pub fn columns_part(
         read_block(chunk.clone(), block);
         match stage {
             ColumnStage::Whole => {
-                fft.column_range(block, w, c0, &mut [], keep.clone(), |t, c, col| {
-                    mult.apply(t, c, col)
-                })?;
+                fft.column_range(block, w, c0, keep.clone(), |c, col| mult.apply(0, c, col))?;
                 write_block(chunk, &block[keep.start * w..keep.end * w]);
             }
             ColumnStage::Forward => {
