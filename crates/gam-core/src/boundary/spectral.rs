@@ -146,7 +146,7 @@ pub fn fft_split_layout(nx: u32, ny: u32) -> Exported<Box<[f64]>> {
 fn split_fill(grid: &impl Shared, nx: u32, ny: u32) -> Exported<Box<[f64]>> {
     let (l, _, _) = layout(nx, ny, 1, 0)?;
     check_len("grid", grid.len(), l.nx * l.ny, "nx * ny values")?;
-    let (_, fill) = hole_fill(l.nx, l.ny, |i, row| grid.read(i * l.nx, row))?;
+    let fill = hole_fill(l.nx, l.ny, |i, row| grid.read(i * l.nx, row))?;
     Ok(fill.into_boxed_slice())
 }
 

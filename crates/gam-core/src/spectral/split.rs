@@ -89,9 +89,9 @@ fn plans(l: &Layout) -> Rc<Fft2> {
 }
 
 /// The values of the holes of an `nx × ny` grid (NaN cells) after the plane is removed and
-/// they are Laplace-filled, in row-major order, and the plane: the fill a grid with holes
-/// needs before [`rows_part`], computed once (the fill needs the whole grid; it is the same
-/// for every part). `read_row(i, row)` copies data row `i` out (`nx` values).
+/// they are Laplace-filled, in row-major order: the fill a grid with holes needs before
+/// [`rows_part`], computed once (the fill needs the whole grid; it is the same for every
+/// part). `read_row(i, row)` copies data row `i` out (`nx` values).
 ///
 /// # Errors
 /// [`SpectralError::AllNan`] when no cell is valid.
@@ -99,7 +99,7 @@ pub fn hole_fill(
     nx: usize,
     ny: usize,
     mut read_row: impl FnMut(usize, &mut [f64]),
-) -> Result<(Plane, Vec<f64>), SpectralError> {
+) -> Result<Vec<f64>, SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
     let mut grid = Array2::zeros((ny, nx));
     for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
@@ -111,7 +111,7 @@ pub fn hole_fill(
     let (plane, _) = fit_plane_counted(grid.view()).ok_or(SpectralError::AllNan)?;
     detrend_rows(grid.view_mut(), &plane);
     let holes = laplace_fill(grid.view_mut());
-    Ok((plane, holes.iter().map(|&ij| grid[ij]).collect()))
+    Ok(holes.iter().map(|&ij| grid[ij]).collect())
 }
 
 /// Step 1 for row part `k` of `parts` of an `nx × ny` grid (NaN = hole) whose data rows
@@ -365,7 +365,7 @@ pub fn fft_filter_in_parts(
         let mut done = rows_part(nx, ny, k, parts, fill.as_deref(), data, |_, _| {}, write)?;
         if done.is_none() {
             // Holes: filled once, then every part reads the fill.
-            fill = Some(hole_fill(nx, ny, data)?.1);
+            fill = Some(hole_fill(nx, ny, data)?);
             done = rows_part(nx, ny, k, parts, fill.as_deref(), data, |_, _| {}, write)?;
         }
         plane = done.map(|(pl, _)| pl);
