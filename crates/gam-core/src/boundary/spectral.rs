@@ -496,41 +496,29 @@ mod tests {
         assert!(e.contains("`fill`") && e.contains("received 2"), "{e}");
         let e = err(split_fill(&shared(8), 8, 8));
         assert!(e.contains("`grid`"), "{e}");
-        let e = split_columns(&spectrum, &shared(0), 8, 8, 1.0, 1.0, "tilt", &[], -1, 1, 2)
+        // A bad column step: the operator, its parameters, dx_km and the derivative.
+        let columns = |op: &str, params: &[f64], dx_km: f64, derivative: i32| {
+            split_columns(
+                &spectrum,
+                &shared(0),
+                8,
+                8,
+                dx_km,
+                1.0,
+                op,
+                params,
+                derivative,
+                1,
+                2,
+            )
             .unwrap_err()
-            .to_string();
+            .to_string()
+        };
+        let e = columns("tilt", &[], 1.0, -1);
         assert!(e.contains("`kept`"), "{e}");
-        let e = split_columns(
-            &spectrum,
-            &shared(0),
-            8,
-            8,
-            1.0,
-            1.0,
-            "upward",
-            &[1.0],
-            0,
-            1,
-            2,
-        )
-        .unwrap_err()
-        .to_string();
+        let e = columns("upward", &[1.0], 1.0, 0);
         assert!(e.contains("`derivative` must be -1 for"), "{e}");
-        let e = split_columns(
-            &spectrum,
-            &shared(0),
-            8,
-            8,
-            0.0,
-            1.0,
-            "upward",
-            &[1.0],
-            -1,
-            1,
-            2,
-        )
-        .unwrap_err()
-        .to_string();
+        let e = columns("upward", &[1.0], 0.0, -1);
         assert!(e.contains("dx_km"), "{e}");
         let inverse = |plane: &[f64], g: &RefCell<Vec<f64>>| {
             err(split_inverse(

@@ -25,34 +25,10 @@ pub const MAX_ITER: usize = 1000;
 /// ```
 pub fn laplace_fill(mut z: ArrayViewMut2<'_, f64>) -> Vec<(usize, usize)> {
     let (ny, nx) = z.dim();
-    // Row by row: a row without NaN (most of them) costs one vectorised fold, no index
-    // bookkeeping per cell.
-    let mut holes: Vec<(usize, usize)> = Vec::new();
-    for (i, row) in z.rows().into_iter().enumerate() {
-        if row.fold(false, |acc, v| acc | v.is_nan()) {
-            holes.extend(
-                row.iter()
-                    .enumerate()
-                    .filter(|(_, v)| v.is_nan())
-                    .map(|(j, _)| (i, j)),
-            );
-        }
-    }
-    if holes.is_empty() || holes.len() == z.len() {
-        for &k in &holes {
-            z[k] = 0.0;
-        }
+    let (holes, tol) = holes_at_zero(z.view_mut());
+    let Some(tol) = tol else {
         return holes;
-    }
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in z.iter().filter(|v| !v.is_nan()) {
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    let tol = 1e-9 * (hi - lo).max(f64::MIN_POSITIVE);
-    for &k in &holes {
-        z[k] = 0.0;
-    }
+    };
     match z.as_slice_mut() {
         Some(flat) => sor(flat, nx, ny, &holes, tol),
         None => {
@@ -68,6 +44,38 @@ pub fn laplace_fill(mut z: ArrayViewMut2<'_, f64>) -> Vec<(usize, usize)> {
         }
     }
     holes
+}
+
+/// The NaN cells of `z` in row-major order, set to 0 (the detrended mean, where the sweeps
+/// start), and the sweeps' stopping tolerance, `1e-9` of the valid values' range; no
+/// tolerance when there is nothing to solve (no hole, or no valid cell).
+fn holes_at_zero(mut z: ArrayViewMut2<'_, f64>) -> (Vec<(usize, usize)>, Option<f64>) {
+    // Row by row: a row without NaN (most of them) costs one vectorised fold, no index
+    // bookkeeping per cell.
+    let mut holes: Vec<(usize, usize)> = Vec::new();
+    for (i, row) in z.rows().into_iter().enumerate() {
+        if row.fold(false, |acc, v| acc | v.is_nan()) {
+            holes.extend(
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.is_nan())
+                    .map(|(j, _)| (i, j)),
+            );
+        }
+    }
+    let solve = !holes.is_empty() && holes.len() < z.len();
+    let tol = solve.then(|| {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in z.iter().filter(|v| !v.is_nan()) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        1e-9 * (hi - lo).max(f64::MIN_POSITIVE)
+    });
+    for &k in &holes {
+        z[k] = 0.0;
+    }
+    (holes, tol)
 }
 
 /// Over-relaxation factor of [`sor`].
@@ -178,31 +186,15 @@ fn sweep(z: &mut [f64], nx: usize, holes: &Holes) -> f64 {
     delta
 }
 
-/// The fill as first written (a sweep indexing `z[(i, j)]` with the edge tests per cell):
-/// the reference [`laplace_fill`] must equal bit for bit.
+/// The fill's sweeps as first written (row-major, indexing `z[(i, j)]` with the edge tests
+/// per cell): the reference [`laplace_fill`] must equal bit for bit.
 #[cfg(test)]
 fn laplace_fill_reference(mut z: ArrayViewMut2<'_, f64>) -> Vec<(usize, usize)> {
     let (ny, nx) = z.dim();
-    let holes: Vec<(usize, usize)> = z
-        .indexed_iter()
-        .filter(|(_, v)| v.is_nan())
-        .map(|(ij, _)| ij)
-        .collect();
-    if holes.is_empty() || holes.len() == z.len() {
-        for &k in &holes {
-            z[k] = 0.0;
-        }
+    let (holes, tol) = holes_at_zero(z.view_mut());
+    let Some(tol) = tol else {
         return holes;
-    }
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in z.iter().filter(|v| !v.is_nan()) {
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    let tol = 1e-9 * (hi - lo).max(f64::MIN_POSITIVE);
-    for &k in &holes {
-        z[k] = 0.0;
-    }
+    };
     for _ in 0..MAX_ITER {
         let mut delta: f64 = 0.0;
         for &(i, j) in &holes {
