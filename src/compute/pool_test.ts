@@ -227,8 +227,16 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
   const pts = scattered(20_000);
   const spec = new Float64Array([0, 0, 0.002, 0.002, 501, 501]);
   const { grid, nx, ny } = field();
-  const [, ny2, nc] = await pool.run({ kernel: "fft_split_layout", args: { nx, ny } });
+  const [, ny2, nc, , , slots, counters] = await pool.run({
+    kernel: "fft_split_layout",
+    args: { nx, ny, parts: 2 },
+  });
   const spectrum = new Float64Array(new SharedArrayBuffer(16 * ny2 * nc));
+  // Band 1 of a hole fill alone: it waits for band 0's rows, which never come.
+  const exchange = {
+    slots: new Float64Array(new SharedArrayBuffer(8 * slots)),
+    counters: new Int32Array(new SharedArrayBuffer(4 * counters)),
+  };
   const jobs: [string, ComputeJob][] = [
     ["minimum curvature", {
       kernel: "grid_mincurv",
@@ -254,6 +262,10 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
     ["spectral", {
       kernel: "fft_filter",
       args: { grid, nx, ny, dxKm: 1, dyKm: 1, op: "tilt", params: new Float64Array() },
+    }],
+    ["a hole fill band waiting for the other", {
+      kernel: "fft_split_fill",
+      args: { grid, nx, ny, plane: new Float64Array(5), part: 1, parts: 2, ...exchange },
     }],
     ["spectral, split by rows", {
       kernel: "fft_split_rows",
@@ -313,6 +325,44 @@ Deno.test("WorkerPool.run() rejects at once with an already-aborted signal", asy
   await using pool = new WorkerPool({ size: 1 });
   const signal = AbortSignal.abort(new RangeError("stop"));
   await assert.rejects(pool.run({ kernel: "core_version", args: {} }, { signal }), RangeError);
+});
+
+/** The jobs of a hole fill of `field()` in `parts` bands, over one exchange. */
+async function fillBands(pool: WorkerPool<CoreKernels & TestKernels>, parts: number) {
+  const { grid, nx, ny } = field();
+  const values = new Float64Array(new SharedArrayBuffer(8 * grid.length));
+  values.set(grid);
+  const lay = await pool.run({ kernel: "fft_split_layout", args: { nx, ny, parts } });
+  const slots = new Float64Array(new SharedArrayBuffer(8 * lay[5]));
+  const counters = new Int32Array(new SharedArrayBuffer(4 * lay[6]));
+  const plane = new Float64Array([0.5, 0.01, -0.02, (nx - 1) / 2, (ny - 1) / 2]);
+  return Array.from({ length: parts }, (_, part) => ({
+    kernel: "fft_split_fill" as const,
+    args: { grid: values, nx, ny, plane, part, parts, slots, counters },
+  }));
+}
+
+/** The bands' values one after another, each band's jobs posted at once (as fftFilter does). */
+const fillInBands = async (pool: WorkerPool<CoreKernels & TestKernels>, parts: number) =>
+  (await Promise.all((await fillBands(pool, parts)).map((job) => pool.run(job))))
+    .flatMap((b) => [...b]);
+
+Deno.test("WorkerPool runs jobs in the order posted: fills in bands that wait for each other finish", async () => {
+  await using pool = testPool(2);
+  const alone = await fillInBands(pool, 1);
+  assert.ok(alone.length > 250, "the field has holes");
+  // Each fill's two bands wait for each other every sweep. A band waits on its worker for
+  // its other band; the queue is first in, first out and a fill's bands are posted one
+  // after another, so the other band is next (a queue that let other jobs by would leave
+  // two first bands waiting on both workers for ever).
+  const [a, b] = await Promise.all([fillInBands(pool, 2), fillInBands(pool, 2)]);
+  assert.deepEqual(a, alone, "two bands give the one band's values");
+  assert.deepEqual(b, alone);
+  // Behind a busy worker: the first band waits on the other worker until the second starts.
+  const busy = pool.run({ kernel: "__test_busy", args: { ms: 100 } });
+  const [c] = await Promise.all([fillInBands(pool, 2), busy]);
+  assert.deepEqual(c, alone);
+  assert.equal(pool.replacedWorkers, 0);
 });
 
 Deno.test("WorkerPool.close() rejects queued jobs and later runs", async () => {

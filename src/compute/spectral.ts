@@ -423,8 +423,9 @@ function part(n: number, parts: number, k: number): [number, number] {
  *    of its share of the data rows, for `onInputBlocks`), then the r2c of its padded rows
  *    (each data row detrended as it is read) into `spectrum` (`ny2` rows of `nc` complex
  *    values). Meanwhile this thread runs `onPosted` on the intact input. A grid with holes
- *    gets their Laplace fill first, once, from one worker (`fft_split_fill`), and the row
- *    parts put it into the rows they read;
+ *    gets their Laplace fill first (`fft_split_fill`: bands of rows at the same time, one per
+ *    worker, exchanging their edge rows every sweep), and the row parts put it into the rows
+ *    they read;
  * 2. column part p (`fft_split_columns`): its columns of `spectrum` transformed along y, the
  *    transfer function, back; the kept rows written back into `spectrum`;
  * 3. row part q (`fft_split_inverse`): c2r of its data rows, crop, plane added back, holes
@@ -457,17 +458,20 @@ async function fftInParts(
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const each = Array.from({ length: parts }, (_, k) => k);
+  // The hole fill's bands, which wait for each other: one per worker at most.
+  const bands = each.slice(0, pool.size);
   // All the parts of a step; the first failure cancels the others.
-  const step = <R>(job: (k: number) => Promise<R>) =>
-    Promise.all(each.map((k) =>
+  const step = <R>(job: (k: number) => Promise<R>, ks = each) =>
+    Promise.all(ks.map((k) =>
       job(k).catch((error) => {
         stop.abort(error);
         throw error;
       })
     ));
-  const [, ny2, nc] = await pool.run({ kernel: "fft_split_layout", args: { nx, ny } }, {
-    signal,
-  });
+  const [, ny2, nc, , , slots, counters] = await pool.run({
+    kernel: "fft_split_layout",
+    args: { nx, ny, parts: bands.length },
+  }, { signal });
   const spectrum = sharedFloat64Array(2 * ny2 * nc);
   const rowStep = (fill: Float64Array) =>
     step((k) =>
@@ -488,11 +492,24 @@ async function fftInParts(
   }
   let heads = await rows;
   if (heads[0][6] === 0) {
-    // Holes: their Laplace fill needs the whole grid, so one worker computes it, once, and
-    // the row parts run again with it (their first run wrote nothing).
-    const fill = await pool.run({ kernel: "fft_split_fill", args: { grid: values, nx, ny } }, {
-      signal,
-    });
+    // Holes: their Laplace fill needs the whole grid. Its bands of rows run at the same time,
+    // one per worker, exchanging their edge rows every sweep; the row parts then run again
+    // with it (their first run wrote nothing).
+    const exchange = {
+      slots: sharedFloat64Array(slots),
+      counters: new Int32Array(new SharedArrayBuffer(4 * counters)),
+    };
+    const plane = heads[0].slice(0, 5);
+    // A band waits on its worker for the others; they are posted one after another and the
+    // pool's queue is first in, first out, so they are next in line (a band's failure
+    // cancels the others, which stop waiting).
+    const filled = await step((k) =>
+      pool.run({
+        kernel: "fft_split_fill",
+        args: { grid: values, nx, ny, plane, part: k, parts: bands.length, ...exchange },
+      }, { signal }), bands);
+    const fill = new Float64Array(filled.reduce((n, b) => n + b.length, 0));
+    filled.reduce((at, b) => (fill.set(b, at), at + b.length), 0);
     heads = await rowStep(fill);
   }
   const ranges = each.map((q) => part(ny, parts, q));

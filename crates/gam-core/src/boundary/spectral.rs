@@ -26,6 +26,7 @@ use crate::{
     block_statistics::BlockSummaries,
     spectral::{
         detrend::Plane,
+        fill_band::{exchange_size, Exchange},
         pad::Layout,
         split::{columns_part, hole_fill, inverse_part, outputs, part, rows_part, ColumnStage},
         transfer::Op,
@@ -128,35 +129,135 @@ fn check_spectra(l: &Layout, op: &Op, spectrum: usize, kept: usize) -> Exported<
     )
 }
 
-/// The padded layout of an `nx × ny` grid for the FFT: `[nx2, ny2, nc, left, bottom]`
-/// (`nc = nx2 / 2 + 1` columns of the half spectrum).
+/// The padded layout of an `nx × ny` grid for the FFT in `parts`: `[nx2, ny2, nc, left,
+/// bottom, slots, counters]` (`nc = nx2 / 2 + 1` columns of the half spectrum; `slots` and
+/// `counters`: the lengths of the `Float64Array` and `Int32Array` that [`fft_split_fill`]'s
+/// bands share).
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
-pub fn fft_split_layout(nx: u32, ny: u32) -> Exported<Box<[f64]>> {
-    let (l, _, _) = layout(nx, ny, 1, 0)?;
+pub fn fft_split_layout(nx: u32, ny: u32, parts: u32) -> Exported<Box<[f64]>> {
+    let (l, _, parts) = layout(nx, ny, parts, 0)?;
+    let (slots, counters) = exchange_size(l.nx, parts);
     Ok(Box::new([
         l.nx2 as f64,
         l.ny2 as f64,
         (l.nx2 / 2 + 1) as f64,
         l.left as f64,
         l.bottom as f64,
+        slots as f64,
+        counters as f64,
     ]))
 }
 
-/// [`fft_split_fill`] over any [`Shared`] values.
-fn split_fill(grid: &impl Shared, nx: u32, ny: u32) -> Exported<Box<[f64]>> {
-    let (l, _, _) = layout(nx, ny, 1, 0)?;
+/// The shared memory of [`fft_split_fill`]'s bands: `slots` and `counters` over
+/// `SharedArrayBuffer`s, the counters waited on with `Atomics.wait` (the cancel flag looked
+/// at every 20 ms of waiting).
+#[cfg(target_arch = "wasm32")]
+struct JsExchange<'a> {
+    slots: &'a js_sys::Float64Array,
+    counters: &'a js_sys::Int32Array,
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Exchange for JsExchange<'_> {
+    fn put(&self, at: usize, values: &[f64]) {
+        self.slots.write(at, values);
+    }
+    fn get(&self, at: usize, out: &mut [f64]) {
+        self.slots.read(at, out);
+    }
+    fn set(&self, i: usize, value: i32) {
+        // Fails only for an array that is not an `Int32Array`, which `fft_split_fill`
+        // refuses first.
+        let _ = js_sys::Atomics::store(self.counters, i as u32, value);
+        let _ = js_sys::Atomics::notify(self.counters, i as u32);
+    }
+    fn wait(&self, i: usize, value: i32) -> Result<(), crate::cancel::Cancelled> {
+        loop {
+            let now = js_sys::Atomics::load(self.counters, i as u32).unwrap_or(i32::MIN);
+            if now >= value {
+                return Ok(());
+            }
+            crate::cancel::check()?;
+            // "ok", "not-equal" and "timed-out" all mean: look again.
+            let _ = js_sys::Atomics::wait_with_timeout(self.counters, i as u32, now, 20.0);
+        }
+    }
+}
+
+/// [`fft_split_fill`] over any [`Shared`] values and [`Exchange`].
+#[allow(clippy::too_many_arguments)]
+fn split_fill(
+    grid: &impl Shared,
+    nx: u32,
+    ny: u32,
+    plane: &[f64],
+    part_index: u32,
+    parts: u32,
+    exchange: &impl Exchange,
+) -> Exported<Box<[f64]>> {
+    let (l, k, parts) = layout(nx, ny, parts, part_index)?;
     check_len("grid", grid.len(), l.nx * l.ny, "nx * ny values")?;
-    let fill = hole_fill(l.nx, l.ny, |i, row| grid.read(i * l.nx, row))?;
+    if parts > l.ny {
+        return Err(BoundaryError::new(format!(
+            "Parameter `parts` must be at most ny = {}, received {parts}",
+            l.ny
+        )));
+    }
+    let plane = plane_of(plane)?;
+    let fill = hole_fill(
+        l.nx,
+        l.ny,
+        &plane,
+        k,
+        parts,
+        |i, row| grid.read(i * l.nx, row),
+        exchange,
+    )?;
     Ok(fill.into_boxed_slice())
 }
 
-/// Step 1's fill, one job for the whole grid (`grid`, `nx * ny` values, NaN = hole; left as
-/// it was): the Laplace-filled values of its holes after the plane is removed, in row-major
-/// order, for [`fft_split_rows`]'s `fill` (empty for a grid without holes).
+/// Step 1's fill, band `part` of `parts` (every band at the same time, each on its own
+/// worker): the Laplace-filled values of the holes of `grid` (`nx * ny` values, NaN = hole;
+/// left as it was) after `plane` (from [`fft_split_rows`]) is removed, in row-major order,
+/// for the band's rows. The bands' results one after another are [`fft_split_rows`]'s
+/// `fill` (empty for a grid without holes). `slots` and `counters` (zeros, of the lengths
+/// [`fft_split_layout`] gives for `parts`, over `SharedArrayBuffer`s) are shared by the
+/// bands of one fill.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
-pub fn fft_split_fill(grid: &js_sys::Float64Array, nx: u32, ny: u32) -> Exported<Box<[f64]>> {
-    split_fill(grid, nx, ny)
+#[allow(clippy::too_many_arguments)]
+pub fn fft_split_fill(
+    grid: &js_sys::Float64Array,
+    nx: u32,
+    ny: u32,
+    plane: &[f64],
+    part: u32,
+    parts: u32,
+    slots: &js_sys::Float64Array,
+    counters: &js_sys::Int32Array,
+) -> Exported<Box<[f64]>> {
+    let (want_slots, want_counters) = exchange_size(nx as usize, parts.max(1) as usize);
+    check_len(
+        "slots",
+        slots.length() as usize,
+        want_slots,
+        "fft_split_layout's slots",
+    )?;
+    check_len(
+        "counters",
+        counters.length() as usize,
+        want_counters,
+        "fft_split_layout's counters",
+    )?;
+    split_fill(
+        grid,
+        nx,
+        ny,
+        plane,
+        part,
+        parts,
+        &JsExchange { slots, counters },
+    )
 }
 
 /// [`fft_split_rows`] over any [`Shared`] values.
@@ -200,11 +301,9 @@ fn split_rows(
         )),
         e => e.into(),
     })?;
-    let mut out = match done {
-        Some((Plane { a, b, c, xc, yc }, holes)) => vec![a, b, c, xc, yc, holes as f64, 1.0],
-        // Holes and no fill: nothing written; the caller fills them first.
-        None => vec![f64::NAN; 5].into_iter().chain([-1.0, 0.0]).collect(),
-    };
+    // Holes and no fill: nothing written; the caller fills them first, with this plane.
+    let (Plane { a, b, c, xc, yc }, holes, written) = done;
+    let mut out = vec![a, b, c, xc, yc, holes as f64, f64::from(u8::from(written))];
     out.extend(summaries.finish());
     Ok(out.into_boxed_slice())
 }
@@ -213,8 +312,8 @@ fn split_rows(
 /// = hole; left as it was) for its plane, and writes the part's rows of the row spectrum
 /// into `spectrum`, the holes set to `fill`'s values ([`fft_split_fill`]). Returns
 /// `[a, b, c, xc, yc, holes, written]` (the plane, the number of holes and 1, the same from
-/// every part; or, for a grid with holes and an empty `fill`, `[NaN x 5, -1, 0]` with nothing
-/// written: the caller runs [`fft_split_fill`] and this step again), then the statistics
+/// every part; for a grid with holes and an empty `fill`, `written` is 0 and nothing is
+/// written: the caller runs [`fft_split_fill`] with this plane, then this step again), then the statistics
 /// blocks of the input's whole blocks in data rows `ny·part/parts .. ny·(part+1)/parts`
 /// (gam-core `block_statistics` with `position` at the first of those cells).
 #[cfg(target_arch = "wasm32")]
@@ -455,6 +554,8 @@ pub fn fft_split_inverse(
 mod tests {
     use std::cell::RefCell;
 
+    use crate::spectral::fill_band::OneBand;
+
     use super::*;
 
     impl Shared for RefCell<Vec<f64>> {
@@ -469,15 +570,51 @@ mod tests {
         }
     }
 
+    /// A grid the bands' threads read.
+    impl Shared for std::sync::RwLock<Vec<f64>> {
+        fn len(&self) -> usize {
+            self.read().unwrap().len()
+        }
+        fn read(&self, at: usize, out: &mut [f64]) {
+            out.copy_from_slice(&self.read().unwrap()[at..at + out.len()]);
+        }
+        fn write(&self, at: usize, values: &[f64]) {
+            self.write().unwrap()[at..at + values.len()].copy_from_slice(values);
+        }
+    }
+
+    /// [`split_fill`]'s bands, each on its own thread, their results one after another.
+    fn fill_in_bands(g: &[f64], nx: u32, ny: u32, plane: &[f64], parts: u32) -> Vec<f64> {
+        let grid = std::sync::RwLock::new(g.to_vec());
+        let x = crate::spectral::fill_band::tests::Atomics::new(nx as usize, parts as usize);
+        std::thread::scope(|scope| {
+            let bands: Vec<_> = (0..parts)
+                .map(|k| {
+                    let (grid, x) = (&grid, &x);
+                    scope.spawn(move || split_fill(grid, nx, ny, plane, k, parts, x).unwrap())
+                })
+                .collect();
+            bands
+                .into_iter()
+                .flat_map(|b| b.join().unwrap().into_vec())
+                .collect()
+        })
+    }
+
     fn shared(n: usize) -> RefCell<Vec<f64>> {
         RefCell::new(vec![0.0; n])
     }
 
     #[test]
     fn the_exports_refuse_bad_parts_and_lengths_by_name() {
-        let e = fft_split_layout(1, 8).unwrap_err().to_string();
+        let e = fft_split_layout(1, 8, 1).unwrap_err().to_string();
         assert!(e.contains("`grid`"), "{e}");
-        let lay = fft_split_layout(8, 8).unwrap();
+        let lay = fft_split_layout(8, 8, 2).unwrap();
+        assert_eq!(
+            lay[5..],
+            [2.0 * (2.0 + 1000.0 + 32.0), 6.0],
+            "the fill's exchange"
+        );
         let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
         let (grid, spectrum) = (shared(64), shared(2 * ny2 * nc));
         let err = |r: Exported<Box<[f64]>>| r.unwrap_err().to_string();
@@ -494,8 +631,18 @@ mod tests {
         );
         let e = err(split_rows(&holed, &spectrum, &[1.0, 2.0], 8, 8, 1, 2));
         assert!(e.contains("`fill`") && e.contains("received 2"), "{e}");
-        let e = err(split_fill(&shared(8), 8, 8));
+        let fill = |g: &RefCell<Vec<f64>>, plane: &[f64], parts: u32| {
+            err(split_fill(g, 8, 8, plane, 0, parts, &OneBand))
+        };
+        let e = fill(&shared(8), &[0.0; 5], 1);
         assert!(e.contains("`grid`"), "{e}");
+        let e = fill(&grid, &[0.0; 3], 1);
+        assert!(e.contains("`plane`"), "{e}");
+        let e = fill(&grid, &[0.0; 5], 9);
+        assert!(
+            e.contains("`parts` must be at most ny = 8, received 9"),
+            "{e}"
+        );
         // A bad column step: the operator, its parameters, dx_km and the derivative.
         let columns = |op: &str, params: &[f64], dx_km: f64, derivative: i32| {
             split_columns(
@@ -551,7 +698,7 @@ mod tests {
             1,
         ));
         assert!(e.contains("no valid"), "{e}");
-        let e = err(split_fill(&RefCell::new(vec![f64::NAN; 64]), 8, 8));
+        let e = fill(&RefCell::new(vec![f64::NAN; 64]), &[0.0; 5], 1);
         assert!(e.contains("no valid"), "{e}");
     }
 
@@ -569,7 +716,7 @@ mod tests {
             for (op, params) in [("upward", vec![500.0]), ("tilt", vec![])] {
                 let want = crate::boundary::filters::fft_filter(&g, nx, ny, 1.0, 2.0, op, &params)
                     .unwrap();
-                let lay = fft_split_layout(nx, ny).unwrap();
+                let lay = fft_split_layout(nx, ny, 1).unwrap();
                 let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
                 let kept_rows = if op == "tilt" { ny as usize } else { 0 };
                 for parts in [1u32, 2, 3] {
@@ -584,16 +731,17 @@ mod tests {
                     let mut heads = rows(&[]);
                     if holes {
                         // Nothing written without the fill; the fill, then the step again.
-                        assert!(heads.iter().all(|h| h[5] == -1.0 && h[6] == 0.0), "no fill");
+                        assert!(heads.iter().all(|h| h[5] == 2.0 && h[6] == 0.0), "no fill");
                         assert!(
                             spectrum.borrow().iter().all(|&v| v == 0.0),
                             "nothing written"
                         );
-                        let fill = split_fill(&grid, nx, ny).unwrap();
+                        let fill = fill_in_bands(&grid.borrow(), nx, ny, &heads[0][..5], parts);
                         assert_eq!(fill.len(), 2, "one value per hole");
                         heads = rows(&fill);
                     } else {
-                        assert!(split_fill(&grid, nx, ny).unwrap().is_empty());
+                        let plane = &heads[0][..5];
+                        assert!(fill_in_bands(&grid.borrow(), nx, ny, plane, parts).is_empty());
                     }
                     assert_eq!(heads[0][5], if holes { 2.0 } else { 0.0 }, "holes");
                     assert_eq!(heads[0][6], 1.0, "written");

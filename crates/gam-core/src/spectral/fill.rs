@@ -70,12 +70,17 @@ fn holes_at_zero(mut z: ArrayViewMut2<'_, f64>) -> (Vec<(usize, usize)>, Option<
             lo = lo.min(v);
             hi = hi.max(v);
         }
-        1e-9 * (hi - lo).max(f64::MIN_POSITIVE)
+        tolerance(lo, hi)
     });
     for &k in &holes {
         z[k] = 0.0;
     }
     (holes, tol)
+}
+
+/// The sweeps' stopping tolerance for valid values from `lo` to `hi`: `1e-9` of their range.
+pub(super) fn tolerance(lo: f64, hi: f64) -> f64 {
+    1e-9 * (hi - lo).max(f64::MIN_POSITIVE)
 }
 
 /// Over-relaxation factor of [`sor`].
@@ -84,7 +89,7 @@ const OMEGA: f64 = 1.8;
 /// The holes of [`sor`] in their visiting order: each one's index in the flat grid, and
 /// which of its neighbours exist (bits [`LEFT`], [`RIGHT`], [`UP`], [`DOWN`]). Five bytes a
 /// hole: a sweep streams them, and 40-byte records made it wait on memory.
-struct Holes {
+pub(super) struct Holes {
     k: Vec<u32>,
     edges: Vec<u8>,
 }
@@ -113,7 +118,7 @@ const RECIPROCAL: [f64; 16] = {
 };
 
 /// Rows whose holes one pass of [`sweep`] interleaves (see [`sor`]).
-const ROWS: usize = 8;
+pub(super) const ROWS: usize = 8;
 
 /// The SOR sweeps of [`laplace_fill`] over the row-major grid `z` (`ny` rows of `nx`),
 /// `holes` in row-major order (set to 0 already), the same to the bit as the textbook
@@ -129,24 +134,7 @@ const ROWS: usize = 8;
 /// the processor overlaps up to [`ROWS`] independent chains (Lamport 1974, "The parallel
 /// execution of DO loops", the hyperplane method).
 fn sor(z: &mut [f64], nx: usize, ny: usize, holes: &[(usize, usize)], tol: f64) {
-    let mut order: Vec<(usize, usize, usize, usize)> = holes
-        .iter()
-        .map(|&(i, j)| (i / ROWS, j + i % ROWS, i % ROWS, i * nx + j))
-        .collect();
-    order.sort_unstable();
-    let (k, edges) = order
-        .iter()
-        .map(|&(_, _, _, k)| {
-            let (i, j) = (k / nx, k % nx);
-            let edges = (if j > 0 { LEFT } else { 0 })
-                | (if j + 1 < nx { RIGHT } else { 0 })
-                | (if i > 0 { UP } else { 0 })
-                | (if i + 1 < ny { DOWN } else { 0 });
-            // Grids of the spectral kernels fit a WebAssembly memory: fewer than 2^32 cells.
-            (u32::try_from(k).expect("fewer than 2^32 cells"), edges)
-        })
-        .unzip();
-    let prepared = Holes { k, edges };
+    let prepared = prepare(holes, nx, ny, 0, 0);
     // A call per sweep, out of line: V8 optimises it after the first few (crate::tiering).
     let sweep = crate::tiering::out_of_line(sweep as fn(&mut [f64], usize, &Holes) -> f64);
     for _ in 0..MAX_ITER {
@@ -156,8 +144,42 @@ fn sor(z: &mut [f64], nx: usize, ny: usize, holes: &[(usize, usize)], tol: f64) 
     }
 }
 
+/// `holes` (`(row, column)` of a grid of `ny` rows by `nx` columns) in [`sor`]'s visiting
+/// order, blocks of [`ROWS`] rows counted from row `r0`, as indices into a row-major slice
+/// whose first row is grid row `first` (a band's rows with the rows around it), with their
+/// edges in the whole grid: a band's holes see the neighbouring bands' rows as neighbours.
+pub(super) fn prepare(
+    holes: &[(usize, usize)],
+    nx: usize,
+    ny: usize,
+    first: usize,
+    r0: usize,
+) -> Holes {
+    let mut order: Vec<(usize, usize, usize, usize, usize)> = holes
+        .iter()
+        .map(|&(i, j)| {
+            let r = i - r0;
+            (r / ROWS, j + r % ROWS, r % ROWS, i, j)
+        })
+        .collect();
+    order.sort_unstable();
+    let (k, edges) = order
+        .iter()
+        .map(|&(_, _, _, i, j)| {
+            let edges = (if j > 0 { LEFT } else { 0 })
+                | (if j + 1 < nx { RIGHT } else { 0 })
+                | (if i > 0 { UP } else { 0 })
+                | (if i + 1 < ny { DOWN } else { 0 });
+            // Grids of the spectral kernels fit a WebAssembly memory: fewer than 2^32 cells.
+            let k = (i - first) * nx + j;
+            (u32::try_from(k).expect("fewer than 2^32 cells"), edges)
+        })
+        .unzip();
+    Holes { k, edges }
+}
+
 /// One SOR sweep over `holes`; returns the largest update's magnitude.
-fn sweep(z: &mut [f64], nx: usize, holes: &Holes) -> f64 {
+pub(super) fn sweep(z: &mut [f64], nx: usize, holes: &Holes) -> f64 {
     let mut delta: f64 = 0.0;
     for (&k, &e) in holes.k.iter().zip(&holes.edges) {
         let k = k as usize;

@@ -24,6 +24,7 @@ pub mod apply;
 pub mod detrend;
 pub mod fft2;
 pub mod fill;
+pub mod fill_band;
 #[cfg(test)]
 mod fixture_tests;
 pub mod pad;

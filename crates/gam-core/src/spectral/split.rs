@@ -9,8 +9,9 @@
 //! 1. [`rows_part`] (row part `k` of `parts`): the plane of the whole grid (its rows read
 //!    once), then padded rows [`part`]`(ny2, parts, k)`, each data row detrended as it is
 //!    read, r2c, each spectrum row written out. A grid with holes needs their Laplace-filled
-//!    values first, computed once on the whole grid by [`hole_fill`] (the fill needs the
-//!    whole grid): the parts put them into the rows they read.
+//!    values first, computed once by [`hole_fill`] in bands of rows that run at the same
+//!    time (the fill needs the whole grid; see [`super::fill_band`]): the parts put them
+//!    into the rows they read.
 //! 2. [`columns_part`] (column part `p`): blocks of [`CHUNK`] columns of
 //!    [`part`]`(nc, parts, p)`, all `ny2` rows read, through a [`ColumnStage`]: a one-output
 //!    operator's whole column stage ([`Fft2::column_range`]: transform along y, transfer
@@ -35,12 +36,11 @@ use rustfft::num_complex::Complex64;
 
 use super::{
     apply::{
-        add_plane_row, check_args, detrend_row, detrend_rows, fold_derivative, single_transfer,
-        Multiplier, THREE,
+        add_plane_row, check_args, detrend_row, fold_derivative, single_transfer, Multiplier, THREE,
     },
-    detrend::{fit_plane_counted, Plane, PlaneSums},
+    detrend::{Plane, PlaneSums},
     fft2::Fft2,
-    fill::laplace_fill,
+    fill_band::{fill_band, Exchange, OneBand},
     pad::{Layout, PaddedRows},
     transfer::Op,
     SpectralError,
@@ -88,30 +88,41 @@ fn plans(l: &Layout) -> Rc<Fft2> {
     })
 }
 
-/// The values of the holes of an `nx × ny` grid (NaN cells) after the plane is removed and
-/// they are Laplace-filled, in row-major order: the fill a grid with holes needs before
-/// [`rows_part`], computed once (the fill needs the whole grid; it is the same for every
-/// part). `read_row(i, row)` copies data row `i` out (`nx` values).
+/// Band `band` of `bands` of the values of the holes of an `nx × ny` grid (NaN cells) after
+/// `plane` (the one [`rows_part`] fits) is removed and they are Laplace-filled, in row-major
+/// order: the fill a grid with holes needs before [`rows_part`]. The fill needs the whole
+/// grid; every band runs at the same time on its own worker over one `exchange`
+/// ([`super::fill_band`]), and the bands' values one after another are the whole grid's
+/// (the same bits as one band). `read_row(i, row)` copies data row `i` out (`nx` values).
 ///
 /// # Errors
-/// [`SpectralError::AllNan`] when no cell is valid.
+/// [`SpectralError::AllNan`] when no cell is valid; `Cancelled` when the job is cancelled.
+///
+/// # Panics
+/// As [`fill_band`].
+#[allow(clippy::too_many_arguments)]
 pub fn hole_fill(
     nx: usize,
     ny: usize,
+    plane: &Plane,
+    band: usize,
+    bands: usize,
     mut read_row: impl FnMut(usize, &mut [f64]),
+    exchange: &impl Exchange,
 ) -> Result<Vec<f64>, SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
-    let mut grid = Array2::zeros((ny, nx));
-    for (i, mut dst) in grid.rows_mut().into_iter().enumerate() {
-        read_row(
-            i,
-            dst.as_slice_mut().expect("rows of a standard-layout array"),
-        );
-    }
-    let (plane, _) = fit_plane_counted(grid.view()).ok_or(SpectralError::AllNan)?;
-    detrend_rows(grid.view_mut(), &plane);
-    let holes = laplace_fill(grid.view_mut());
-    Ok(holes.iter().map(|&ij| grid[ij]).collect())
+    let mut row = vec![0.0; nx];
+    let counts: Vec<usize> = (0..ny)
+        .map(|i| {
+            read_row(i, &mut row);
+            row.iter().filter(|v| v.is_nan()).count()
+        })
+        .collect();
+    let rows = |i: usize, out: &mut [f64]| {
+        read_row(i, out);
+        detrend_row(out, i, plane);
+    };
+    fill_band(nx, ny, &counts, band, bands, rows, exchange)
 }
 
 /// Step 1 for row part `k` of `parts` of an `nx × ny` grid (NaN = hole) whose data rows
@@ -120,8 +131,9 @@ pub fn hole_fill(
 /// measures of the input), then hands each of the part's padded rows' spectra
 /// (`nc = nx2 / 2 + 1` values) to `write_row(r, spectrum)`, `r` in [`part`]`(ny2, parts, k)`,
 /// each data row detrended as it is read and its holes, if any, set to `fill`'s values (from
-/// [`hole_fill`], in row-major order). Returns the plane and the number of holes, or `None`
-/// with nothing written when the grid has holes and `fill` is `None`.
+/// [`hole_fill`], in row-major order). Returns the plane, the number of holes and whether
+/// the rows were written: not when the grid has holes and `fill` is `None` (the caller
+/// fills them with this plane, then runs the step again).
 ///
 /// # Errors
 /// [`SpectralError::AllNan`] when no cell is valid, [`SpectralError::BadShape`] when `fill`
@@ -136,7 +148,7 @@ pub fn rows_part(
     mut read_row: impl FnMut(usize, &mut [f64]),
     mut seen: impl FnMut(usize, &[f64]),
     mut write_row: impl FnMut(usize, &[Complex64]),
-) -> Result<Option<(Plane, usize)>, SpectralError> {
+) -> Result<(Plane, usize, bool), SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
     let mut data = vec![0.0; nx];
     let mut sums = PlaneSums::new(nx, ny);
@@ -163,7 +175,7 @@ pub fn rows_part(
                 len: f.len(),
             })
         }
-        None => return Ok(None),
+        None => return Ok((plane, holes, false)),
     };
     let l = Layout::new(nx, ny);
     let fft = plans(&l);
@@ -187,7 +199,7 @@ pub fn rows_part(
         fft.forward_row(&mut row, &mut full, &mut scratch);
         write_row(r, &full);
     }
-    Ok(Some((plane, holes)))
+    Ok((plane, holes, true))
 }
 
 /// What a column step ([`columns_part`]) does to its columns of the half spectrum.
@@ -363,12 +375,13 @@ pub fn fft_filter_in_parts(
             spectrum.borrow_mut()[r * nc..(r + 1) * nc].copy_from_slice(s);
         };
         let mut done = rows_part(nx, ny, k, parts, fill.as_deref(), data, |_, _| {}, write)?;
-        if done.is_none() {
-            // Holes: filled once, then every part reads the fill.
-            fill = Some(hole_fill(nx, ny, data)?);
+        if !done.2 {
+            // Holes: filled once (one band), then every part reads the fill.
+            let x = OneBand;
+            fill = Some(hole_fill(nx, ny, &done.0, 0, 1, data, &x)?);
             done = rows_part(nx, ny, k, parts, fill.as_deref(), data, |_, _| {}, write)?;
         }
-        plane = done.map(|(pl, _)| pl);
+        plane = Some(done.0);
     }
     let plane = plane.expect("parts >= 1 and the fill given");
     // Column steps over the spectrum (`into`: the kept rows of a derivative, else the
