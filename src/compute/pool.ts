@@ -150,8 +150,11 @@ interface Slot {
 
 /**
  * A fixed-size pool of module workers, each instantiating the gam-core wasm module once. Jobs
- * queue when every worker is busy; typed arrays travel as transferables both ways; a worker that
- * died or trapped is replaced; jobs are cancelled with an `AbortSignal`.
+ * queue when every worker is busy and start in the order they were posted (first in, first out:
+ * jobs that wait for one another through shared memory, such as the bands of the FFT's hole
+ * fill, are posted one after another and rely on it to be next in line); typed arrays travel as
+ * transferables both ways; a worker that died or trapped is replaced; jobs are cancelled with an
+ * `AbortSignal`.
  *
  * Jobs are typed by kernel name: `T` is the table of kernels the workers run, the gam-core
  * kernels by default (a test worker adds its own).

@@ -248,6 +248,36 @@ Deno.test("fftFilter splits a large grid across a pool of two by default", async
   assert.deepEqual(runs, [1, 2], "one job on a pool of one, two parts on a pool of two");
 });
 
+Deno.test("fftFilter splits a small grid with many holes by default, not one with few", async () => {
+  // 200 x 200 with masked margins 30 cells wide (left and bottom): 11,100 holes, over
+  // SPLIT_MIN_HOLES; the same grid with 10-cell margins, 3,900, under it.
+  const nx = 200, ny = 200;
+  const holed = (margin: number) =>
+    field(nx, ny).map((v, k) => k % nx < margin || Math.floor(k / nx) < margin ? NaN : v);
+  await using pool = new WorkerPool({ size: 2 });
+  const operation = { op: "bandpass", lowKm: 4, highKm: 40, shape: "gaussian" } as const;
+  const parts: number[] = [];
+  for (const margin of [30, 10]) {
+    const values = holed(margin);
+    let calls = 0;
+    const got = await fftFilter(pool, { values, nx, ny }, {
+      dxKm: 1,
+      dyKm: 1,
+      operation,
+      onResultBlocks: () => calls++,
+    });
+    const one = await fftFilter(pool, { values, nx, ny }, {
+      dxKm: 1,
+      dyKm: 1,
+      operation,
+      parts: 1,
+    });
+    assert.deepEqual(got, one, "the one job's values");
+    parts.push(calls);
+  }
+  assert.deepEqual(parts, [2, 1], "two parts with 11,100 holes, one job with 3,900");
+});
+
 Deno.test("fftFilter in parts: a failing onPosted cancels the parts and loses nothing", async () => {
   await using pool = new WorkerPool({ size: 2 });
   const nx = 200, ny = 150, original = field(nx, ny);

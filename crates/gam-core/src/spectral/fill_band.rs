@@ -10,7 +10,9 @@
 //!   as left by the sweep before (row-major Gauss-Seidel). So band `b` starts sweep `s`
 //!   once band `b - 1` has finished sweep `s` (its last row, the row above band `b`), and
 //!   reads band `b + 1`'s first row as sweep `s - 1` left it, which band `b + 1` publishes
-//!   after the first block of its sweep (its first [`ROWS`] rows).
+//!   after the first block of its sweep (its first [`ROWS`] rows), just before its own last
+//!   block (the only one that reads it). So band `b` runs sweep `s + 1` while band `b + 1`
+//!   runs sweep `s`, and neither waits for more than a wake-up.
 //! - Each update therefore reads exactly the values it reads in one sweep over the whole
 //!   grid, in the same order of operations ([`sweep`]): the filled values are the same bits.
 //! - The sweeps stop when the largest update of a sweep over the whole grid is below the
@@ -205,14 +207,32 @@ pub fn fill_band(
         hi = hi.max(r[1]);
     }
     let tol = tolerance(lo, hi);
-    // The first block (the band's first ROWS rows) apart: its first row is out early.
-    let split = holes.partition_point(|&(i, _)| i < own.start + ROWS);
-    let head = prepare(&holes[..split], nx, ny, first, own.start);
-    let tail = prepare(&holes[split..], nx, ny, first, own.start);
+    // The first block (the band's first ROWS rows) apart, so that its first row is out
+    // early; and the last block, the only one that reads the row below the band: waiting
+    // for that row just before it, not at the start of the sweep, gives the band below the
+    // whole sweep to publish it.
+    let last_block = own.start + (own.len() - 1) / ROWS * ROWS;
+    let single = last_block == own.start;
+    let split = |row: usize| holes.partition_point(|&(i, _)| i < row);
+    let (a, b) = if single {
+        (holes.len(), holes.len())
+    } else {
+        (split(own.start + ROWS), split(last_block))
+    };
+    let [head, body, tail] =
+        [&holes[..a], &holes[a..b], &holes[b..]].map(|h| prepare(h, nx, ny, first, own.start));
     let (up, down) = (own.start > 0, own.end < ny);
     let top = (own.start - first) * nx;
     let bottom = (own.end - 1 - first) * nx;
     let below = (own.end - first) * nx;
+    // The row below the band as sweep `s - 1` left it (the band below's first row).
+    let row_below = |z: &mut [f64], s: usize| -> Result<(), Cancelled> {
+        if down && s > 0 {
+            exchange.wait(x.head(band + 1), s as i32)?;
+            exchange.get(x.first(band + 1, s - 1), &mut z[below..below + nx]);
+        }
+        Ok(())
+    };
     // A call per sweep, out of line: V8 optimises it after the first few (crate::tiering).
     let sweep = crate::tiering::out_of_line(sweep as fn(&mut [f64], usize, &Holes) -> f64);
     let mut last = f64::INFINITY;
@@ -225,14 +245,17 @@ pub fn fill_band(
             exchange.wait(x.done(band - 1), s as i32 + 1)?;
             exchange.get(x.last(band - 1, s), &mut z[..nx]);
         }
-        if down && s > 0 {
-            exchange.wait(x.head(band + 1), s as i32)?;
-            exchange.get(x.first(band + 1, s - 1), &mut z[below..below + nx]);
+        if single {
+            row_below(&mut z, s)?;
         }
-        let d = sweep(&mut z, nx, &head);
+        let mut d = sweep(&mut z, nx, &head);
         exchange.put(x.first(band, s), &z[top..top + nx]);
         exchange.set(x.head(band), s as i32 + 1);
-        let d = d.max(sweep(&mut z, nx, &tail));
+        d = d.max(sweep(&mut z, nx, &body));
+        if !single {
+            row_below(&mut z, s)?;
+        }
+        d = d.max(sweep(&mut z, nx, &tail));
         exchange.put(x.delta(band, s), &[d]);
         exchange.put(x.last(band, s), &z[bottom..bottom + nx]);
         exchange.set(x.done(band), s as i32 + 1);
