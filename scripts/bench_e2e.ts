@@ -32,6 +32,9 @@
  *   (`rio-magnetic.csv.gz` through the dataset fetcher, 37,718 readings, decompressed once so that both
  *   tools read the same plain CSV) at 0.001 degree, against GMT `blockmedian` + `surface -T0.25`
  *   with the same aspect ratio; and the same grid written as Zarr.
+ * - `gam filter --op upward --height-m 200` on that Rio grid, masked past 3 spacings from the
+ *   readings (43% of its 701 x 501 cells NaN): a real survey grid's gaps, which the FFT fills
+ *   first; no reference (as for the holes row).
  * - The accuracy of that mincurv against GMT's (issue 19's "accuracy on 10% of the readings
  *   held back" row): `bench:grid-holdout --split readings,lines` at the same spacing and bbox,
  *   run as a child; its RMS errors (readings held back at random, and every fourth flight line
@@ -461,6 +464,32 @@ if (want(MINCURV) || want(MINCURV_ZARR)) {
     });
     await Deno.remove(`${DIR}/gam-rio.zarr`, { recursive: true }).catch(() => {});
   }
+}
+
+// A real survey grid with its gaps: the mincurv grid of the Rio lines, masked past 3 spacings
+// from the readings (43% of its cells NaN), continued upward; the FFT fills the gaps first.
+const RIO_UPWARD = "gam filter --op upward --height-m 200, that Rio grid (43% masked)";
+if (want(RIO_UPWARD)) {
+  const rioTif = `${DIR}/gam-rio.tif`;
+  if (!(await exists(rioTif))) {
+    await inputs();
+    await gamOnce([
+      "grid",
+      RIO,
+      ...["--x", "longitude", "--y", "latitude", "--z", "total_field_anomaly_nt"],
+      ...["--bbox", RIO_BOX.join(","), "--spacing", String(SPACING), "--method", "mincurv"],
+      ...["--tension", "0.25", "--out", rioTif],
+    ]);
+  }
+  rows.push({
+    work: RIO_UPWARD,
+    gam: await gam([
+      "filter",
+      rioTif,
+      ...["--op", "upward", "--height-m", "200", "--out", `${DIR}/gam-rio-upward.tif`],
+    ]),
+    reference: "none (numpy's rfft2 takes no NaN, GMT's grdfft refuses them)",
+  });
 }
 
 // The accuracy rows: the hold-out benchmark on the same bbox and spacing (it grids the
