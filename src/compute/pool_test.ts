@@ -365,6 +365,20 @@ Deno.test("WorkerPool runs jobs in the order posted: fills in bands that wait fo
   assert.equal(pool.replacedWorkers, 0);
 });
 
+Deno.test("a hole fill band refuses an exchange that is not shared memory, by name", async () => {
+  await using pool = testPool(1);
+  const [job] = await fillBands(pool, 2);
+  const counters = new Int32Array(job.args.counters.length); // not shared
+  await assert.rejects(
+    pool.run({ ...job, args: { ...job.args, counters } }),
+    /`slots` and `counters` must be over SharedArrayBuffers for 2 bands/,
+  );
+  await assert.rejects(
+    pool.run({ ...job, args: { ...job.args, counters: new Int32Array(new SharedArrayBuffer(4)) } }),
+    /`counters` must hold 6 values/,
+  );
+});
+
 Deno.test("WorkerPool.close() rejects queued jobs and later runs", async () => {
   const pool = testPool(1);
   const first = pool.run({ kernel: "__test_busy", args: { ms: 50 } });

@@ -263,8 +263,8 @@ export function fftFilter(
     const [code, params] = fftArgs(operation);
     const cells = grid.nx * grid.ny;
     // Counting the holes of a small grid is one pass of the main thread, under a millisecond.
-    const split = cells >= SPLIT_MIN_CELLS || nanCount(grid.values) >= SPLIT_MIN_HOLES;
-    const parts = options.parts ?? (split ? pool.size : 1);
+    const split = () => cells >= SPLIT_MIN_CELLS || nanCount(grid.values) >= SPLIT_MIN_HOLES;
+    const parts = options.parts ?? (pool.size > 1 && split() ? pool.size : 1);
     checkNumber("parts", parts, Number.isInteger(parts) && parts >= 1, "an integer >= 1");
     // A part needs at least one data row and one column of the half spectrum (nx2/2 + 1 > nx/2).
     const usable = Math.min(parts, grid.ny, Math.floor(grid.nx / 2) + 1);

@@ -178,7 +178,8 @@ impl Exchange for JsExchange<'_> {
                 return Ok(());
             }
             crate::cancel::check()?;
-            // "ok", "not-equal" and "timed-out" all mean: look again.
+            // "ok", "not-equal" and "timed-out" all mean: look again. An error (a thread
+            // that may not block) leaves a busy wait, still woken by the other band's store.
             let _ = js_sys::Atomics::wait_with_timeout(self.counters, i as u32, now, 20.0);
         }
     }
@@ -236,7 +237,8 @@ pub fn fft_split_fill(
     slots: &js_sys::Float64Array,
     counters: &js_sys::Int32Array,
 ) -> Exported<Box<[f64]>> {
-    let (want_slots, want_counters) = exchange_size(nx as usize, parts.max(1) as usize);
+    let (l, _, bands) = layout(nx, ny, parts, part)?;
+    let (want_slots, want_counters) = exchange_size(l.nx, bands);
     check_len(
         "slots",
         slots.length() as usize,
@@ -249,6 +251,13 @@ pub fn fft_split_fill(
         want_counters,
         "fft_split_layout's counters",
     )?;
+    // Bands on other workers see only shared memory (and Atomics.wait needs it).
+    let shared = |a: &js_sys::Object| a.is_instance_of::<js_sys::SharedArrayBuffer>();
+    if bands > 1 && !(shared(&slots.buffer()) && shared(&counters.buffer())) {
+        return Err(BoundaryError::new(format!(
+            "Parameters `slots` and `counters` must be over SharedArrayBuffers for {bands} bands"
+        )));
+    }
     split_fill(
         grid,
         nx,
