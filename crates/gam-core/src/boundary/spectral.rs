@@ -322,8 +322,9 @@ fn split_rows(
 /// into `spectrum`, the holes set to `fill`'s values ([`fft_split_fill`]). Returns
 /// `[a, b, c, xc, yc, holes, written]` (the plane, the number of holes and 1, the same from
 /// every part; for a grid with holes and an empty `fill`, `written` is 0 and nothing is
-/// written: the caller runs [`fft_split_fill`] with this plane, then this step again), then the statistics
-/// blocks of the input's whole blocks in data rows `ny·part/parts .. ny·(part+1)/parts`
+/// written: the caller runs [`fft_split_fill`] with this plane, then this step again), then
+/// the statistics blocks of the input's whole blocks in data rows
+/// `ny·part/parts .. ny·(part+1)/parts`
 /// (gam-core `block_statistics` with `position` at the first of those cells).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
