@@ -227,16 +227,22 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
   const pts = scattered(20_000);
   const spec = new Float64Array([0, 0, 0.002, 0.002, 501, 501]);
   const { grid, nx, ny } = field();
-  const [, ny2, nc, , , slots, counters] = await pool.run({
+  const [, , , , , slots, counters] = await pool.run({
     kernel: "fft_split_layout",
     args: { nx, ny, parts: 2 },
   });
-  const spectrum = new Float64Array(new SharedArrayBuffer(16 * ny2 * nc));
   // Band 1 of a hole fill alone: it waits for band 0's rows, which never come.
   const exchange = {
     slots: new Float64Array(new SharedArrayBuffer(8 * slots)),
     counters: new Int32Array(new SharedArrayBuffer(4 * counters)),
   };
+  // The row step of a grid without holes, large enough (3000 x 2000: tens of milliseconds)
+  // that it cannot end before the abort lands, even with this thread held up by a loaded
+  // machine (a row step that finds holes ends after one pass of a millisecond, and did so once).
+  const wide = { nx: 3000, ny: 2000 };
+  const wideGrid = Float64Array.from({ length: wide.nx * wide.ny }, (_, k) => Math.sin(k / 317));
+  const [, wy2, wc] = await pool.run({ kernel: "fft_split_layout", args: { ...wide, parts: 2 } });
+  const spectrum = new Float64Array(new SharedArrayBuffer(16 * wy2 * wc));
   const jobs: [string, ComputeJob][] = [
     ["minimum curvature", {
       kernel: "grid_mincurv",
@@ -269,7 +275,7 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
     }],
     ["spectral, split by rows", {
       kernel: "fft_split_rows",
-      args: { grid, spectrum, fill: new Float64Array(), nx, ny, part: 0, parts: 2 },
+      args: { grid: wideGrid, spectrum, fill: new Float64Array(), ...wide, part: 0, parts: 2 },
     }],
   ];
   for (const [name, job] of jobs) {
