@@ -219,6 +219,13 @@ function field(): { grid: Float64Array; nx: number; ny: number } {
   return { grid, nx, ny };
 }
 
+/** The NaN cells of each row of `grid` (`ny` rows of `nx`), as the row step returns them. */
+function holeCounts(grid: Float64Array, nx: number, ny: number): Uint32Array {
+  const counts = new Uint32Array(ny);
+  grid.forEach((v, k) => Number.isNaN(v) && counts[Math.floor(k / nx)]++);
+  return counts;
+}
+
 Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps its worker", async (t) => {
   await using pool = new WorkerPool({ size: 1 });
   // The worker is up before the jobs: the abort below lands while the kernel runs or before
@@ -271,11 +278,29 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
     }],
     ["a hole fill band waiting for the other", {
       kernel: "fft_split_fill",
-      args: { grid, nx, ny, plane: new Float64Array(5), part: 1, parts: 2, ...exchange },
+      args: {
+        grid,
+        nx,
+        ny,
+        plane: new Float64Array(5),
+        counts: holeCounts(grid, nx, ny),
+        part: 1,
+        parts: 2,
+        ...exchange,
+      },
     }],
     ["spectral, split by rows", {
       kernel: "fft_split_rows",
-      args: { grid: wideGrid, spectrum, fill: new Float64Array(), ...wide, part: 0, parts: 2 },
+      args: {
+        grid: wideGrid,
+        spectrum,
+        plane: new Float64Array(),
+        counts: new Uint32Array(),
+        fill: new Float64Array(),
+        ...wide,
+        part: 0,
+        parts: 2,
+      },
     }],
   ];
   for (const [name, job] of jobs) {
@@ -342,9 +367,10 @@ async function fillBands(pool: WorkerPool<CoreKernels & TestKernels>, parts: num
   const slots = new Float64Array(new SharedArrayBuffer(8 * lay[5]));
   const counters = new Int32Array(new SharedArrayBuffer(4 * lay[6]));
   const plane = new Float64Array([0.5, 0.01, -0.02, (nx - 1) / 2, (ny - 1) / 2]);
+  const counts = holeCounts(grid, nx, ny);
   return Array.from({ length: parts }, (_, part) => ({
     kernel: "fft_split_fill" as const,
-    args: { grid: values, nx, ny, plane, part, parts, slots, counters },
+    args: { grid: values, nx, ny, plane, counts, part, parts, slots, counters },
   }));
 }
 

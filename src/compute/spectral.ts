@@ -445,8 +445,9 @@ function part(n: number, parts: number, k: number): [number, number] {
  *    (each data row detrended as it is read) into `spectrum` (`ny2` rows of `nc` complex
  *    values). Meanwhile this thread runs `onPosted` on the intact input. A grid with holes
  *    gets their Laplace fill first (`fft_split_fill`: bands of rows at the same time, one per
- *    worker, exchanging their edge rows every sweep), and the row parts put it into the rows
- *    they read;
+ *    worker, exchanging their edge rows every sweep), and the row parts run again, given the
+ *    plane and the holes of each row that their first run returned (no whole-grid pass
+ *    again), and put it into the rows they read;
  * 2. column part p (`fft_split_columns`): its columns of `spectrum` transformed along y, the
  *    transfer function, back; the kept rows written back into `spectrum`;
  * 3. row part q (`fft_split_inverse`): c2r of its data rows, crop, plane added back, holes
@@ -494,14 +495,15 @@ async function fftInParts(
     args: { nx, ny, parts: bands.length },
   }, { signal });
   const spectrum = sharedFloat64Array(2 * ny2 * nc);
-  const rowStep = (fill: Float64Array) =>
+  const none = new Float64Array(0);
+  const rowStep = (plane = none, counts = new Uint32Array(0), fill = none) =>
     step((k) =>
       pool.run({
         kernel: "fft_split_rows",
-        args: { grid: values, spectrum, fill, nx, ny, part: k, parts },
+        args: { grid: values, spectrum, plane, counts, fill, nx, ny, part: k, parts },
       }, { signal })
     );
-  const rows = rowStep(new Float64Array(0));
+  const rows = rowStep();
   // Awaited below, or abandoned when onPosted throws: it must not count as an unhandled
   // rejection meanwhile.
   rows.catch(() => {});
@@ -511,31 +513,36 @@ async function fftInParts(
     stop.abort(error);
     throw error;
   }
-  let heads = await rows;
+  const heads = await rows;
+  // After the head, the counts of holes per row when nothing was written, then the input's
+  // statistics blocks.
+  let blocksAt = 7;
   if (heads[0][6] === 0) {
     // Holes: their Laplace fill needs the whole grid. Its bands of rows run at the same time,
     // one per worker, exchanging their edge rows every sweep; the row parts then run again
-    // with it (their first run wrote nothing).
+    // with it, given the plane and the counts (their first run wrote nothing).
     const exchange = {
       slots: sharedFloat64Array(slots),
       counters: new Int32Array(new SharedArrayBuffer(4 * counters)),
     };
     const plane = heads[0].slice(0, 5);
+    const counts = Uint32Array.from(heads[0].subarray(7, 7 + ny));
+    blocksAt += ny;
     // A band waits on its worker for the others; they are posted one after another and the
     // pool's queue is first in, first out, so they are next in line (a band's failure
     // cancels the others, which stop waiting).
     const filled = await step((k) =>
       pool.run({
         kernel: "fft_split_fill",
-        args: { grid: values, nx, ny, plane, part: k, parts: bands.length, ...exchange },
+        args: { grid: values, nx, ny, plane, counts, part: k, parts: bands.length, ...exchange },
       }, { signal }), bands);
     const fill = new Float64Array(filled.reduce((n, b) => n + b.length, 0));
     filled.reduce((at, b) => (fill.set(b, at), at + b.length), 0);
-    heads = await rowStep(fill);
+    await rowStep(plane, counts, fill);
   }
   const ranges = each.map((q) => part(ny, parts, q));
   for (const [k, [a, b]] of ranges.entries()) {
-    o.onInputBlocks?.(heads[k].subarray(7), a * nx, b * nx);
+    o.onInputBlocks?.(heads[k].subarray(blocksAt), a * nx, b * nx);
   }
   const plane = heads[0].slice(0, 5);
   const holes = heads[0][5] > 0;

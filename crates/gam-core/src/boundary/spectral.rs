@@ -28,7 +28,10 @@ use crate::{
         detrend::Plane,
         fill_band::{exchange_size, Exchange},
         pad::Layout,
-        split::{columns_part, hole_fill, inverse_part, outputs, part, rows_part, ColumnStage},
+        split::{
+            columns_part, hole_fill, inverse_part, outputs, part, rows_part, ColumnStage, Filled,
+            RowStep,
+        },
         transfer::Op,
         SpectralError,
     },
@@ -192,6 +195,7 @@ fn split_fill(
     nx: u32,
     ny: u32,
     plane: &[f64],
+    counts: &[u32],
     part_index: u32,
     parts: u32,
     exchange: &impl Exchange,
@@ -205,10 +209,12 @@ fn split_fill(
         )));
     }
     let plane = plane_of(plane)?;
+    let counts = counts_of(counts);
     let fill = hole_fill(
         l.nx,
         l.ny,
         &plane,
+        &counts,
         k,
         parts,
         |i, row| grid.read(i * l.nx, row),
@@ -217,10 +223,15 @@ fn split_fill(
     Ok(fill.into_boxed_slice())
 }
 
+/// Hole counts from JavaScript (`u32`, each at most `nx`: checked where they are used).
+fn counts_of(counts: &[u32]) -> Vec<usize> {
+    counts.iter().map(|&c| c as usize).collect()
+}
+
 /// Step 1's fill, band `part` of `parts` (every band at the same time, each on its own
 /// worker): the Laplace-filled values of the holes of `grid` (`nx * ny` values, NaN = hole;
-/// left as it was) after `plane` (from [`fft_split_rows`]) is removed, in row-major order,
-/// for the band's rows. The bands' results one after another are [`fft_split_rows`]'s
+/// left as it was) after `plane` is removed, in row-major order, for the band's rows.
+/// `plane` and `counts` (the NaN cells of each row) are what [`fft_split_rows`] returned. The bands' results one after another are [`fft_split_rows`]'s
 /// `fill` (empty for a grid without holes). `slots` and `counters` (zeros, of the lengths
 /// [`fft_split_layout`] gives for `parts`, over `SharedArrayBuffer`s) are shared by the
 /// bands of one fill.
@@ -232,6 +243,7 @@ pub fn fft_split_fill(
     nx: u32,
     ny: u32,
     plane: &[f64],
+    counts: &[u32],
     part: u32,
     parts: u32,
     slots: &js_sys::Float64Array,
@@ -263,6 +275,7 @@ pub fn fft_split_fill(
         nx,
         ny,
         plane,
+        counts,
         part,
         parts,
         &JsExchange { slots, counters },
@@ -270,9 +283,12 @@ pub fn fft_split_fill(
 }
 
 /// [`fft_split_rows`] over any [`Shared`] values.
+#[allow(clippy::too_many_arguments)]
 fn split_rows(
     grid: &impl Shared,
     spectrum: &impl Shared,
+    plane: &[f64],
+    counts: &[u32],
     fill: &[f64],
     nx: u32,
     ny: u32,
@@ -288,6 +304,16 @@ fn split_rows(
         2 * l.ny2 * nc,
         "ny2 rows of nc complex values",
     )?;
+    let counts = counts_of(counts);
+    let filled = if plane.is_empty() {
+        None
+    } else {
+        Some(Filled {
+            plane: plane_of(plane)?,
+            counts: &counts,
+            values: fill,
+        })
+    };
     let mine = part(l.ny, parts, k);
     let mut summaries = BlockSummaries::at(mine.start * l.nx);
     let done = rows_part(
@@ -295,7 +321,7 @@ fn split_rows(
         l.ny,
         k,
         parts,
-        (!fill.is_empty()).then_some(fill),
+        filled,
         |i, row| grid.read(i * l.nx, row),
         |i, row| {
             if mine.contains(&i) {
@@ -310,34 +336,55 @@ fn split_rows(
         )),
         e => e.into(),
     })?;
-    // Holes and no fill: nothing written; the caller fills them first, with this plane.
-    let (Plane { a, b, c, xc, yc }, holes, written) = done;
-    let mut out = vec![a, b, c, xc, yc, holes as f64, f64::from(u8::from(written))];
+    let head = |p: Plane, holes: usize, written: bool| {
+        let Plane { a, b, c, xc, yc } = p;
+        vec![a, b, c, xc, yc, holes as f64, f64::from(u8::from(written))]
+    };
+    let mut out = match done {
+        RowStep::Written { plane, holes } => head(plane, holes, true),
+        // Holes and no fill: nothing written; the caller fills them first, with this plane
+        // and these counts.
+        RowStep::Holes { plane, counts } => {
+            let mut out = head(plane, counts.iter().sum(), false);
+            out.extend(counts.iter().map(|&c| c as f64));
+            out
+        }
+    };
     out.extend(summaries.finish());
     Ok(out.into_boxed_slice())
 }
 
-/// Step 1, row part `part` of `parts`: reads the whole grid (`grid`, `nx * ny` values, NaN
-/// = hole; left as it was) for its plane, and writes the part's rows of the row spectrum
-/// into `spectrum`, the holes set to `fill`'s values ([`fft_split_fill`]). Returns
-/// `[a, b, c, xc, yc, holes, written]` (the plane, the number of holes and 1, the same from
-/// every part; for a grid with holes and an empty `fill`, `written` is 0 and nothing is
-/// written: the caller runs [`fft_split_fill`] with this plane, then this step again), then
-/// the statistics blocks of the input's whole blocks in data rows
-/// `ny·part/parts .. ny·(part+1)/parts`
-/// (gam-core `block_statistics` with `position` at the first of those cells).
+/// Step 1, row part `part` of `parts` of `grid` (`nx * ny` values, NaN = hole; left as it
+/// was), in one or two runs:
+/// - first run (`plane`, `counts` and `fill` empty): reads the whole grid for its plane and
+///   its holes. Without holes it writes the part's rows of the row spectrum into
+///   `spectrum` and returns `[a, b, c, xc, yc, holes, 1]` (the plane, 0 holes, written),
+///   then the statistics blocks of the input's whole blocks in data rows
+///   `ny·part/parts .. ny·(part+1)/parts` (gam-core `block_statistics` with `position` at
+///   the first of those cells). With holes it writes nothing and returns
+///   `[a, b, c, xc, yc, holes, 0]`, the `ny` hole counts of the rows, then those statistics
+///   blocks; the caller runs [`fft_split_fill`] with this plane and these counts;
+/// - second run (a grid with holes): given the first run's `plane` and `counts` and the
+///   filled values in `fill` (the bands of [`fft_split_fill`] one after another), writes
+///   the part's rows with the holes set to them, without reading the whole grid again, and
+///   returns `[a, b, c, xc, yc, holes, 1]`.
+///
+/// Every part's plane, holes and counts are the same.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
 pub fn fft_split_rows(
     grid: &js_sys::Float64Array,
     spectrum: &js_sys::Float64Array,
+    plane: &[f64],
+    counts: &[u32],
     fill: &[f64],
     nx: u32,
     ny: u32,
     part: u32,
     parts: u32,
 ) -> Exported<Box<[f64]>> {
-    split_rows(grid, spectrum, fill, nx, ny, part, parts)
+    split_rows(grid, spectrum, plane, counts, fill, nx, ny, part, parts)
 }
 
 /// The column stage of `op` that `derivative` names (-1: a one-output operator's whole
@@ -594,14 +641,23 @@ mod tests {
     }
 
     /// [`split_fill`]'s bands, each on its own thread, their results one after another.
-    fn fill_in_bands(g: &[f64], nx: u32, ny: u32, plane: &[f64], parts: u32) -> Vec<f64> {
+    fn fill_in_bands(
+        g: &[f64],
+        nx: u32,
+        ny: u32,
+        plane: &[f64],
+        counts: &[u32],
+        parts: u32,
+    ) -> Vec<f64> {
         let grid = std::sync::RwLock::new(g.to_vec());
         let x = crate::spectral::fill_band::tests::Atomics::new(nx as usize, parts as usize);
         std::thread::scope(|scope| {
             let bands: Vec<_> = (0..parts)
                 .map(|k| {
                     let (grid, x) = (&grid, &x);
-                    scope.spawn(move || split_fill(grid, nx, ny, plane, k, parts, x).unwrap())
+                    scope.spawn(move || {
+                        split_fill(grid, nx, ny, plane, counts, k, parts, x).unwrap()
+                    })
                 })
                 .collect();
             bands
@@ -628,27 +684,50 @@ mod tests {
         let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
         let (grid, spectrum) = (shared(64), shared(2 * ny2 * nc));
         let err = |r: Exported<Box<[f64]>>| r.unwrap_err().to_string();
-        let e = err(split_rows(&grid, &spectrum, &[], 8, 8, 2, 2));
+        let e = err(split_rows(&grid, &spectrum, &[], &[], &[], 8, 8, 2, 2));
         assert!(e.contains("`part`"), "{e}");
-        let e = err(split_rows(&shared(8), &spectrum, &[], 8, 8, 1, 2));
+        let e = err(split_rows(&shared(8), &spectrum, &[], &[], &[], 8, 8, 1, 2));
         assert!(e.contains("`grid`"), "{e}");
-        let e = err(split_rows(&grid, &shared(4), &[], 8, 8, 1, 2));
+        let e = err(split_rows(&grid, &shared(4), &[], &[], &[], 8, 8, 1, 2));
         assert!(e.contains("`spectrum`"), "{e}");
         let holed = RefCell::new(
             (0..64)
                 .map(|k| if k == 9 { f64::NAN } else { k as f64 })
                 .collect(),
         );
-        let e = err(split_rows(&holed, &spectrum, &[1.0, 2.0], 8, 8, 1, 2));
-        assert!(e.contains("`fill`") && e.contains("received 2"), "{e}");
-        let fill = |g: &RefCell<Vec<f64>>, plane: &[f64], parts: u32| {
-            err(split_fill(g, 8, 8, plane, 0, parts, &OneBand))
+        // The second run: one fill value per counted hole, counts that are the grid's.
+        let mut counts = [0u32; 8];
+        counts[1] = 1;
+        let second = |plane: &[f64], counts: &[u32], fill: &[f64]| {
+            err(split_rows(
+                &holed, &spectrum, plane, counts, fill, 8, 8, 1, 2,
+            ))
         };
-        let e = fill(&shared(8), &[0.0; 5], 1);
-        assert!(e.contains("`grid`"), "{e}");
-        let e = fill(&grid, &[0.0; 3], 1);
+        let e = second(&[0.0; 5], &counts, &[1.0, 2.0]);
+        assert!(e.contains("`fill`") && e.contains("received 2"), "{e}");
+        let e = second(&[0.0; 3], &counts, &[1.0]);
         assert!(e.contains("`plane`"), "{e}");
-        let e = fill(&grid, &[0.0; 5], 9);
+        let e = second(&[0.0; 5], &counts[..7], &[1.0]);
+        assert!(e.contains("`counts`") && e.contains("8 rows"), "{e}");
+        let e = second(&[0.0; 5], &[9, 0, 0, 0, 0, 0, 0, 0], &[0.0; 9]);
+        assert!(e.contains("`counts`"), "{e}");
+        // One hole each, but in rows 0 and 1 where the grid has it in row 1.
+        let e = second(&[0.0; 5], &[1, 0, 0, 0, 0, 0, 0, 0], &[1.0]);
+        assert!(e.contains("`counts`"), "{e}");
+        let e = second(&[0.0; 5], &[0, 0, 1, 0, 0, 0, 0, 0], &[1.0]);
+        assert!(e.contains("`counts`"), "{e}");
+        let fill = |g: &RefCell<Vec<f64>>, plane: &[f64], counts: &[u32], parts: u32| {
+            err(split_fill(g, 8, 8, plane, counts, 0, parts, &OneBand))
+        };
+        let e = fill(&shared(8), &[0.0; 5], &counts, 1);
+        assert!(e.contains("`grid`"), "{e}");
+        let e = fill(&grid, &[0.0; 3], &counts, 1);
+        assert!(e.contains("`plane`"), "{e}");
+        let e = fill(&holed, &[0.0; 5], &counts[..3], 1);
+        assert!(e.contains("`counts`"), "{e}");
+        let e = fill(&holed, &[0.0; 5], &[0, 9, 0, 0, 0, 0, 0, 0], 1);
+        assert!(e.contains("`counts`"), "{e}");
+        let e = fill(&grid, &[0.0; 5], &counts, 9);
         assert!(
             e.contains("`parts` must be at most ny = 8, received 9"),
             "{e}"
@@ -702,13 +781,15 @@ mod tests {
             &RefCell::new(vec![f64::NAN; 64]),
             &spectrum,
             &[],
+            &[],
+            &[],
             8,
             8,
             0,
             1,
         ));
         assert!(e.contains("no valid"), "{e}");
-        let e = fill(&RefCell::new(vec![f64::NAN; 64]), &[0.0; 5], 1);
+        let e = fill(&RefCell::new(vec![f64::NAN; 64]), &[0.0; 5], &[8; 8], 1);
         assert!(e.contains("no valid"), "{e}");
     }
 
@@ -733,31 +814,58 @@ mod tests {
                     let grid = RefCell::new(g.clone());
                     let spectrum = shared(2 * ny2 * nc);
                     let kept = shared(2 * kept_rows * nc);
-                    let rows = |fill: &[f64]| -> Vec<Box<[f64]>> {
+                    let rows = |plane: &[f64], counts: &[u32], fill: &[f64]| -> Vec<Box<[f64]>> {
                         (0..parts)
-                            .map(|k| split_rows(&grid, &spectrum, fill, nx, ny, k, parts).unwrap())
+                            .map(|k| {
+                                split_rows(&grid, &spectrum, plane, counts, fill, nx, ny, k, parts)
+                                    .unwrap()
+                            })
                             .collect()
                     };
-                    let mut heads = rows(&[]);
+                    let heads = rows(&[], &[], &[]);
+                    // The statistics blocks follow the head, and the counts when not written.
+                    let mut blocks_at = 7;
+                    let plane = heads[0][..5].to_vec();
                     if holes {
-                        // Nothing written without the fill; the fill, then the step again.
+                        // Nothing written without the fill: the counts, the fill, then the
+                        // step again, given the plane and counts.
                         assert!(heads.iter().all(|h| h[5] == 2.0 && h[6] == 0.0), "no fill");
                         assert!(
                             spectrum.borrow().iter().all(|&v| v == 0.0),
                             "nothing written"
                         );
-                        let fill = fill_in_bands(&grid.borrow(), nx, ny, &heads[0][..5], parts);
+                        let counts: Vec<u32> = heads[0][7..7 + ny as usize]
+                            .iter()
+                            .map(|&c| c as u32)
+                            .collect();
+                        let mut want_counts = vec![0; ny as usize];
+                        want_counts[0] = 1;
+                        want_counts[5000 / nx as usize] = 1;
+                        assert_eq!(counts, want_counts, "the holes of each row");
+                        let fill = fill_in_bands(&grid.borrow(), nx, ny, &plane, &counts, parts);
                         assert_eq!(fill.len(), 2, "one value per hole");
-                        heads = rows(&fill);
+                        let again = rows(&plane, &counts, &fill);
+                        assert!(
+                            again
+                                .iter()
+                                .all(|h| h[..] == [&plane[..], &[2.0, 1.0]].concat()),
+                            "written, the same plane, no statistics blocks"
+                        );
+                        blocks_at += ny as usize;
                     } else {
-                        let plane = &heads[0][..5];
-                        assert!(fill_in_bands(&grid.borrow(), nx, ny, plane, parts).is_empty());
+                        let counts = vec![0; ny as usize];
+                        assert!(
+                            fill_in_bands(&grid.borrow(), nx, ny, &plane, &counts, parts)
+                                .is_empty()
+                        );
+                        assert_eq!(heads[0][5], 0.0, "holes");
+                        assert_eq!(heads[0][6], 1.0, "written");
                     }
-                    assert_eq!(heads[0][5], if holes { 2.0 } else { 0.0 }, "holes");
-                    assert_eq!(heads[0][6], 1.0, "written");
                     assert!(
-                        heads.iter().all(|h| h[..7] == heads[0][..7]),
-                        "the same plane"
+                        heads
+                            .iter()
+                            .all(|h| h[..blocks_at] == heads[0][..blocks_at]),
+                        "the same plane and counts"
                     );
                     // Each part's input blocks are those of its data rows.
                     for (k, h) in heads.iter().enumerate() {
@@ -765,7 +873,11 @@ mod tests {
                         let cells = &g[r.start * nx as usize..r.end * nx as usize];
                         let want =
                             crate::block_statistics::block_summaries(cells, r.start * nx as usize);
-                        assert_eq!(h[7..].to_vec(), want, "{op}: input blocks of part {k}");
+                        assert_eq!(
+                            h[blocks_at..].to_vec(),
+                            want,
+                            "{op}: input blocks of part {k}"
+                        );
                     }
                     let columns = |derivative: i32| {
                         for p in 0..parts {

@@ -70,6 +70,12 @@ pub enum SpectralError {
     },
     /// The grid has no valid cell.
     AllNan,
+    /// The holes counted per row are not one count from 0 to `nx` per row, or not the
+    /// grid's holes.
+    BadCounts {
+        /// Rows of the grid (the counts expected).
+        ny: usize,
+    },
     /// The caller cancelled the job (see [`crate::cancel`]).
     Cancelled,
 }
@@ -97,6 +103,10 @@ impl fmt::Display for SpectralError {
                  total-gradient, tilt, rtp; received \"{op}\""
             ),
             Self::AllNan => write!(f, "Parameter `grid` has no valid (non-NaN) cell"),
+            Self::BadCounts { ny } => write!(
+                f,
+                "Parameter `counts` must hold the number of NaN cells of each of the grid's {ny} rows"
+            ),
             Self::Cancelled => write!(f, "{}", crate::cancel::Cancelled),
         }
     }

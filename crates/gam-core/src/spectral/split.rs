@@ -89,14 +89,16 @@ fn plans(l: &Layout) -> Rc<Fft2> {
 }
 
 /// Band `band` of `bands` of the values of the holes of an `nx × ny` grid (NaN cells) after
-/// `plane` (the one [`rows_part`] fits) is removed and they are Laplace-filled, in row-major
-/// order: the fill a grid with holes needs before [`rows_part`]. The fill needs the whole
-/// grid; every band runs at the same time on its own worker over one `exchange`
+/// `plane` is removed and they are Laplace-filled, in row-major order: the fill a grid with
+/// holes needs before [`rows_part`] writes its rows. `plane` and `counts` (the holes of each
+/// row) are what [`rows_part`] returned ([`RowStep::Holes`]). The fill needs the whole grid;
+/// every band runs at the same time on its own worker over one `exchange`
 /// ([`super::fill_band`]), and the bands' values one after another are the whole grid's
 /// (the same bits as one band). `read_row(i, row)` copies data row `i` out (`nx` values).
 ///
 /// # Errors
-/// [`SpectralError::AllNan`] when no cell is valid; `Cancelled` when the job is cancelled.
+/// [`SpectralError::AllNan`] when no cell is valid; [`SpectralError::BadCounts`] when
+/// `counts` is not `ny` long or a count exceeds `nx`; `Cancelled` when the job is cancelled.
 ///
 /// # Panics
 /// As [`fill_band`].
@@ -105,101 +107,162 @@ pub fn hole_fill(
     nx: usize,
     ny: usize,
     plane: &Plane,
+    counts: &[usize],
     band: usize,
     bands: usize,
     mut read_row: impl FnMut(usize, &mut [f64]),
     exchange: &impl Exchange,
 ) -> Result<Vec<f64>, SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
-    let mut row = vec![0.0; nx];
-    let counts: Vec<usize> = (0..ny)
-        .map(|i| {
-            read_row(i, &mut row);
-            row.iter().filter(|v| v.is_nan()).count()
-        })
-        .collect();
+    check_counts(nx, ny, counts)?;
     let rows = |i: usize, out: &mut [f64]| {
         read_row(i, out);
         detrend_row(out, i, plane);
     };
-    fill_band(nx, ny, &counts, band, bands, rows, exchange)
+    fill_band(nx, ny, counts, band, bands, rows, exchange)
+}
+
+/// `counts` holds a number of holes from 0 to `nx` for each of the `ny` rows.
+fn check_counts(nx: usize, ny: usize, counts: &[usize]) -> Result<(), SpectralError> {
+    if counts.len() != ny || counts.iter().any(|&c| c > nx) {
+        return Err(SpectralError::BadCounts { ny });
+    }
+    Ok(())
+}
+
+/// What [`rows_part`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowStep {
+    /// The part's rows of the row spectrum are written.
+    Written {
+        /// The plane removed from the grid.
+        plane: Plane,
+        /// The number of holes (NaN cells) of the grid.
+        holes: usize,
+    },
+    /// The grid has holes and no fill was given: nothing is written. The caller fills the
+    /// holes ([`hole_fill`]) with this plane and these counts, then runs the step again
+    /// with [`Filled`].
+    Holes {
+        /// The plane removed from the grid.
+        plane: Plane,
+        /// The number of holes of each data row.
+        counts: Vec<usize>,
+    },
+}
+
+/// What the second run of [`rows_part`] on a grid with holes is given: the first run's
+/// plane and counts ([`RowStep::Holes`]) and the filled values of the holes in row-major
+/// order ([`hole_fill`]'s bands one after another). With them the step does not read the
+/// whole grid again.
+#[derive(Debug, Clone, Copy)]
+pub struct Filled<'a> {
+    /// The plane of the first run.
+    pub plane: Plane,
+    /// The holes of each data row, from the first run.
+    pub counts: &'a [usize],
+    /// One value per hole.
+    pub values: &'a [f64],
 }
 
 /// Step 1 for row part `k` of `parts` of an `nx × ny` grid (NaN = hole) whose data rows
-/// `read_row(i, row)` copies out (`nx` values; each row is read twice or more): fits the
-/// plane (reading the rows in order, each shown to `seen(i, row)` once: for the caller's own
-/// measures of the input), then hands each of the part's padded rows' spectra
-/// (`nc = nx2 / 2 + 1` values) to `write_row(r, spectrum)`, `r` in [`part`]`(ny2, parts, k)`,
-/// each data row detrended as it is read and its holes, if any, set to `fill`'s values (from
-/// [`hole_fill`], in row-major order). Returns the plane, the number of holes and whether
-/// the rows were written: not when the grid has holes and `fill` is `None` (the caller
-/// fills them with this plane, then runs the step again).
+/// `read_row(i, row)` copies out (`nx` values): without `filled`, fits the plane (reading
+/// every row in order, each shown to `seen(i, row)` once: for the caller's own measures of
+/// the input) and counts the holes of each row; then, unless the grid has holes and
+/// `filled` is `None` ([`RowStep::Holes`]: the caller fills them, then runs the step again
+/// with [`Filled`], which skips that whole-grid pass and `seen`), hands each of the part's
+/// padded rows' spectra (`nc = nx2 / 2 + 1` values) to `write_row(r, spectrum)`, `r` in
+/// [`part`]`(ny2, parts, k)`, each data row detrended as it is read and its holes set to
+/// the filled values.
 ///
 /// # Errors
-/// [`SpectralError::AllNan`] when no cell is valid, [`SpectralError::BadShape`] when `fill`
-/// does not hold one value per hole, `Cancelled` when the job is cancelled.
+/// [`SpectralError::AllNan`] when no cell is valid, [`SpectralError::BadShape`] when the
+/// filled values are not one per counted hole, [`SpectralError::BadCounts`] when the counts
+/// are not one per row, at most `nx` each, or not the grid's holes (found as the rows are
+/// read: the rows written so far are then not to be used), `Cancelled` when the job is
+/// cancelled.
 #[allow(clippy::too_many_arguments)]
 pub fn rows_part(
     nx: usize,
     ny: usize,
     k: usize,
     parts: usize,
-    fill: Option<&[f64]>,
+    filled: Option<Filled<'_>>,
     mut read_row: impl FnMut(usize, &mut [f64]),
     mut seen: impl FnMut(usize, &[f64]),
     mut write_row: impl FnMut(usize, &[Complex64]),
-) -> Result<(Plane, usize, bool), SpectralError> {
+) -> Result<RowStep, SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
-    let mut data = vec![0.0; nx];
-    let mut sums = PlaneSums::new(nx, ny);
-    // Where each row's holes start in `fill`.
-    let mut first_hole = Vec::with_capacity(ny + 1);
-    first_hole.push(0);
-    for i in 0..ny {
-        crate::cancel::check()?;
-        read_row(i, &mut data);
-        seen(i, &data);
-        sums.add_row(i, ArrayView1::from(&data));
-        let nan = data.iter().filter(|v| v.is_nan()).count();
-        first_hole.push(first_hole[i] + nan);
-    }
-    let (plane, valid) = sums.finish().ok_or(SpectralError::AllNan)?;
-    let holes = nx * ny - valid;
-    let fill = match fill {
-        _ if holes == 0 => &[][..],
-        Some(f) if f.len() == holes => f,
+    let (plane, counts, fill) = match filled {
         Some(f) => {
-            return Err(SpectralError::BadShape {
-                nx,
-                ny,
-                len: f.len(),
-            })
+            check_counts(nx, ny, f.counts)?;
+            let holes: usize = f.counts.iter().sum();
+            if f.values.len() != holes {
+                let len = f.values.len();
+                return Err(SpectralError::BadShape { nx, ny, len });
+            }
+            (f.plane, f.counts.to_vec(), f.values)
         }
-        None => return Ok((plane, holes, false)),
+        None => {
+            let mut data = vec![0.0; nx];
+            let mut sums = PlaneSums::new(nx, ny);
+            let mut counts = Vec::with_capacity(ny);
+            for i in 0..ny {
+                crate::cancel::check()?;
+                read_row(i, &mut data);
+                seen(i, &data);
+                sums.add_row(i, ArrayView1::from(&data));
+                counts.push(data.iter().filter(|v| v.is_nan()).count());
+            }
+            let (plane, valid) = sums.finish().ok_or(SpectralError::AllNan)?;
+            if valid < nx * ny {
+                return Ok(RowStep::Holes { plane, counts });
+            }
+            (plane, counts, &[][..])
+        }
     };
+    // Where each row's holes start in `fill`.
+    let first_hole: Vec<usize> = std::iter::once(0)
+        .chain(counts.iter().scan(0, |at, &c| {
+            *at += c;
+            Some(*at)
+        }))
+        .collect();
     let l = Layout::new(nx, ny);
     let fft = plans(&l);
     let mut row = vec![0.0; l.nx2];
     let mut full = vec![ZERO; fft.nc()];
     let mut scratch = fft.row_scratch();
-    let filled = |i: usize, out: &mut [f64]| {
+    // Counts that are not the grid's holes (a caller's mistake) are found here, row by row.
+    let wrong = std::cell::Cell::new(false);
+    let with_fill = |i: usize, out: &mut [f64]| {
         read_row(i, out);
         detrend_row(out, i, &plane);
-        if first_hole[i + 1] > first_hole[i] {
-            let mut values = fill[first_hole[i]..first_hole[i + 1]].iter();
-            for v in out.iter_mut().filter(|v| v.is_nan()) {
-                *v = *values.next().expect("one fill value per hole");
+        let mut values = fill[first_hole[i]..first_hole[i + 1]].iter();
+        for v in out.iter_mut().filter(|v| v.is_nan()) {
+            match values.next() {
+                Some(&f) => *v = f,
+                None => wrong.set(true),
             }
         }
+        if values.next().is_some() {
+            wrong.set(true);
+        }
     };
-    let mut padded = PaddedRows::with_rows(filled, &l);
+    let mut padded = PaddedRows::with_rows(with_fill, &l);
     for r in part(l.ny2, parts, k) {
         crate::cancel::check()?;
         padded.fill(r, &mut row);
+        if wrong.get() {
+            return Err(SpectralError::BadCounts { ny });
+        }
         fft.forward_row(&mut row, &mut full, &mut scratch);
         write_row(r, &full);
     }
-    Ok((plane, holes, true))
+    Ok(RowStep::Written {
+        plane,
+        holes: first_hole[ny],
+    })
 }
 
 /// What a column step ([`columns_part`]) does to its columns of the half spectrum.
@@ -369,19 +432,35 @@ pub fn fft_filter_in_parts(
         out.copy_from_slice(grid.row(i).as_slice().expect("standard layout"));
     };
     let mut plane = None;
-    let mut fill = None;
+    // The first run's plane and counts, and the fill (once, one band), for the later parts.
+    let mut known: Option<(Plane, Vec<usize>, Vec<f64>)> = None;
     for k in 0..parts {
         let write = |r: usize, s: &[Complex64]| {
             spectrum.borrow_mut()[r * nc..(r + 1) * nc].copy_from_slice(s);
         };
-        let mut done = rows_part(nx, ny, k, parts, fill.as_deref(), data, |_, _| {}, write)?;
-        if !done.2 {
-            // Holes: filled once (one band), then every part reads the fill.
-            let x = OneBand;
-            fill = Some(hole_fill(nx, ny, &done.0, 0, 1, data, &x)?);
-            done = rows_part(nx, ny, k, parts, fill.as_deref(), data, |_, _| {}, write)?;
-        }
-        plane = Some(done.0);
+        let filled = known.as_ref().map(|(plane, counts, values)| Filled {
+            plane: *plane,
+            counts,
+            values,
+        });
+        let done = match rows_part(nx, ny, k, parts, filled, data, |_, _| {}, write)? {
+            RowStep::Holes { plane, counts } => {
+                let values = hole_fill(nx, ny, &plane, &counts, 0, 1, data, &OneBand)?;
+                let filled = Filled {
+                    plane,
+                    counts: &counts,
+                    values: &values,
+                };
+                let done = rows_part(nx, ny, k, parts, Some(filled), data, |_, _| {}, write)?;
+                known = Some((plane, counts, values));
+                done
+            }
+            done => done,
+        };
+        let RowStep::Written { plane: p, .. } = done else {
+            unreachable!("a step given the fill writes its rows")
+        };
+        plane = Some(p);
     }
     let plane = plane.expect("parts >= 1 and the fill given");
     // Column steps over the spectrum (`into`: the kept rows of a derivative, else the
