@@ -263,6 +263,7 @@ fn summarise_lanes<const N: usize>(blocks: [&[f64]; N]) -> [[f64; FIELDS]; N] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_bits::same_bits;
     use crate::test_rng::Lcg;
 
     /// The accumulator's loop, value by value, over one block (the reference).
@@ -329,13 +330,7 @@ mod tests {
                 s.push(chunk);
             }
             let got = s.finish();
-            assert_eq!(got.len(), whole.len(), "pieces of {piece}");
-            assert!(
-                got.iter()
-                    .zip(&whole)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "pieces of {piece}"
-            );
+            assert!(same_bits(&got, &whole), "pieces of {piece}");
         }
     }
 

@@ -35,4 +35,6 @@ pub mod table;
 pub mod tiering;
 
 #[cfg(test)]
+mod test_bits;
+#[cfg(test)]
 mod test_rng;

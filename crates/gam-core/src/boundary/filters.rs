@@ -602,6 +602,7 @@ fn anomalies_export<T: GridValue>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_bits::same_bits_or_nan;
 
     fn err<T: std::fmt::Debug>(r: Exported<T>) -> String {
         r.unwrap_err().to_string()
@@ -649,11 +650,7 @@ mod tests {
             .map(|k| ((k % nx) as f64 * 0.3).sin() * 2.0 + (k / nx) as f64 * 0.05)
             .collect();
         g[40] = f64::NAN;
-        let same = |a: &[f64], b: &[f64]| {
-            a.iter()
-                .zip(b)
-                .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
-        };
+        let same = |a: &[f64], b: &[f64]| same_bits_or_nan(a, b);
         for (op, params) in [("bandpass-gaussian", vec![20.0, 3.0]), ("tilt", vec![])] {
             let want = fft_filter(&g, nx, ny, 1.0, 1.5, op, &params).unwrap();
             let mut got = g.clone();

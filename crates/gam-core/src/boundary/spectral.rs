@@ -609,6 +609,7 @@ pub fn fft_split_inverse(
 
 #[cfg(test)]
 mod tests {
+    use crate::test_bits::same_bits_or_nan;
     use std::cell::RefCell;
 
     use crate::spectral::fill_band::OneBand;
@@ -928,12 +929,10 @@ mod tests {
                         inverse(-1, &mut blocks);
                     }
                     let got = grid.into_inner();
-                    for (a, b) in got.iter().zip(want.iter()) {
-                        assert!(
-                            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                            "{op}, {parts} parts, holes {holes}"
-                        );
-                    }
+                    assert!(
+                        same_bits_or_nan(&got, want.iter()),
+                        "{op}, {parts} parts, holes {holes}"
+                    );
                     // Each part's blocks are those of its cells in the whole result.
                     for (q, b) in blocks.iter().enumerate() {
                         let r = part(ny as usize, parts as usize, q);

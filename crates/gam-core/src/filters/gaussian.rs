@@ -257,6 +257,7 @@ pub fn gaussian_filter(
 mod tests {
     use super::*;
     use crate::arrays::{into_row_major, view2};
+    use crate::test_bits::same_bits;
 
     /// [`gaussian_filter`] on a flat row-major grid, as the boundary calls it.
     #[allow(clippy::too_many_arguments)]
@@ -434,12 +435,7 @@ mod tests {
             let sub = &g[g0 * nx..g1 * nx];
             let part = gf(sub, nx, g1 - g0, sx, sy, r0 - g0, r1 - g0).unwrap();
             let want = &whole[r0 * nx..r1 * nx];
-            assert!(
-                part.iter()
-                    .zip(want)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "band {r0}..{r1}"
-            );
+            assert!(same_bits(part.iter(), want), "band {r0}..{r1}");
         }
     }
 

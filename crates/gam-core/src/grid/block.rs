@@ -339,6 +339,7 @@ fn weighted_median(zw: &[(f64, f64)]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_bits::same_bits;
 
     #[test]
     fn edges_round_half_to_even_like_gmt() {
@@ -375,11 +376,7 @@ mod tests {
         assert_eq!(m.value[4], 12.0);
         // band 1..3 equals rows 1..3 of the full grid
         let band = grid_block(&lon, &lat, &z, &[], &spec, 1, 3, true, true).unwrap();
-        assert!(band
-            .count
-            .iter()
-            .zip(&m.count[3..])
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(same_bits(band.count.iter(), &m.count[3..]));
     }
 
     #[test]
@@ -406,11 +403,7 @@ mod tests {
                 let values = grid_block(&lon, &lat, &z, weight, &spec, 0, 30, median, false)
                     .unwrap()
                     .value;
-                let same = full
-                    .value
-                    .iter()
-                    .zip(&values)
-                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                let same = same_bits(full.value.iter(), &values);
                 assert!(same, "median={median} weighted={}", !weight.is_empty());
             }
         }
@@ -525,11 +518,7 @@ mod tests {
                 seen,
                 "{key}"
             );
-            assert!(got
-                .count
-                .iter()
-                .zip(&counts)
-                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert!(same_bits(got.count.iter(), &counts));
         }
         for r in fx["count"].as_array().unwrap() {
             let r: Vec<f64> = r

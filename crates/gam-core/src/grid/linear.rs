@@ -150,6 +150,7 @@ fn unique_first(lon: &[f64], lat: &[f64]) -> Vec<u32> {
 mod tests {
     use super::super::test_util::{points, Rng};
     use super::*;
+    use crate::test_bits::same_bits;
 
     #[test]
     fn reproduces_a_plane_and_is_nan_outside_the_hull() {
@@ -199,10 +200,7 @@ mod tests {
             assert!((v[j * 11 + i] - z[p]).abs() < 1e-9, "sample {p}");
         }
         let band = grid_linear(&lon, &lat, &z, &spec, 3, 7).unwrap();
-        assert!(band
-            .iter()
-            .zip(&v[33..77])
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(same_bits(band.iter(), &v[33..77]));
     }
 
     #[test]

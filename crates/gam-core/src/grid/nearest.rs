@@ -55,6 +55,7 @@ mod tests {
     use super::super::test_util::points;
     use super::super::{cos_lat, dist2};
     use super::*;
+    use crate::test_bits::same_bits;
 
     #[test]
     fn nearest_equals_brute_force() {
@@ -93,10 +94,7 @@ mod tests {
         let sub = |a: &[f64]| keep.iter().map(|&p| a[p]).collect::<Vec<f64>>();
         let band = grid_nearest(&sub(&lon), &sub(&lat), &sub(&z), &spec, 40, 60, 0.05).unwrap();
         let want = &full[40 * 101..60 * 101];
-        assert!(band
-            .iter()
-            .zip(want)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(same_bits(band.iter(), want));
     }
 
     #[test]

@@ -509,6 +509,7 @@ pub(crate) fn fold_derivative(t: usize, tilt: bool, d: &[f64], acc: &mut [f64]) 
 mod tests {
     use super::*;
     use crate::arrays::{into_row_major, view2, view2_mut};
+    use crate::test_bits::same_bits;
 
     /// [`fft_filter`] on a flat row-major grid, as the boundary calls it.
     fn fft_filter_flat(
@@ -588,12 +589,7 @@ mod tests {
                 fft_filter_in_place(view2_mut(&mut want, nx, ny).unwrap(), 1.3, 0.9, op).unwrap();
                 let (got, done, calls) = streamed(&g, nx, ny, op, Ok(()));
                 assert_eq!(done, Ok(Some(())), "{nx} x {ny} {op:?}");
-                assert!(
-                    got.iter()
-                        .zip(&want)
-                        .all(|(a, b)| a.to_bits() == b.to_bits()),
-                    "{nx} x {ny} {op:?}"
-                );
+                assert!(same_bits(&got, &want), "{nx} x {ny} {op:?}");
                 // No write before the gate, each row's final write once after it; a
                 // one-output transform reads nothing after the gate, a three-output one its
                 // own first and second folds.

@@ -290,6 +290,7 @@ fn converged(
 pub(crate) mod tests {
     use super::*;
     use crate::spectral::fill::laplace_fill;
+    use crate::test_bits::same_bits;
     use ndarray::ArrayViewMut2;
     use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
@@ -395,13 +396,7 @@ pub(crate) mod tests {
             let want: Vec<f64> = holes.iter().map(|&(i, j)| want[i * nx + j]).collect();
             for bands in 1..=4 {
                 let got = in_bands(&z, nx, ny, bands);
-                assert_eq!(got.len(), want.len());
-                assert!(
-                    got.iter()
-                        .zip(&want)
-                        .all(|(a, b)| a.to_bits() == b.to_bits()),
-                    "{nx} x {ny}, {bands} bands"
-                );
+                assert!(same_bits(&got, &want), "{nx} x {ny}, {bands} bands");
             }
         }
     }

@@ -215,6 +215,7 @@ pub fn crop<'a>(p: ArrayView2<'a, f64>, l: &Layout) -> ArrayView2<'a, f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_bits::same_bits;
 
     #[test]
     fn next_smooth_finds_2_3_5_numbers() {
@@ -238,12 +239,7 @@ mod tests {
             for r in 0..l.ny2 {
                 rows.fill(r, &mut row);
                 let want = p.row(r);
-                assert!(
-                    row.iter()
-                        .zip(want)
-                        .all(|(a, b)| a.to_bits() == b.to_bits()),
-                    "{nx}x{ny} row {r}"
-                );
+                assert!(same_bits(&row, want), "{nx}x{ny} row {r}");
             }
         }
     }

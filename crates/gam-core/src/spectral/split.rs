@@ -548,6 +548,7 @@ pub fn fft_filter_in_parts(
 mod tests {
     use super::*;
     use crate::spectral::apply::fft_filter;
+    use crate::test_bits::same_bits_or_nan;
 
     fn grid(nx: usize, ny: usize) -> Array2<f64> {
         Array2::from_shape_fn((ny, nx), |(i, j)| {
@@ -557,11 +558,8 @@ mod tests {
         })
     }
 
-    fn same_bits(a: &Array2<f64>, b: &Array2<f64>) -> bool {
-        a.dim() == b.dim()
-            && a.iter()
-                .zip(b.iter())
-                .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+    fn same_grid(a: &Array2<f64>, b: &Array2<f64>) -> bool {
+        a.dim() == b.dim() && same_bits_or_nan(a.iter(), b.iter())
     }
 
     #[test]
@@ -604,7 +602,7 @@ mod tests {
                     for parts in [1, 2, 3] {
                         let got = fft_filter_in_parts(g.view(), 1.5, 2.0, &op, parts).unwrap();
                         assert!(
-                            same_bits(&got, &want),
+                            same_grid(&got, &want),
                             "{name} on {nx}x{ny}, holes {holes}, {parts} parts"
                         );
                     }
