@@ -92,6 +92,9 @@ const OMEGA: f64 = 1.8;
 pub(super) struct Holes {
     k: Vec<u32>,
     edges: Vec<u8>,
+    /// One past the largest index a sweep reads or writes (a hole's own, or its right or
+    /// down neighbour's): [`sweep`] checks it against the slice once, not every access.
+    reach: usize,
 }
 
 const LEFT: u8 = 1;
@@ -163,47 +166,80 @@ pub(super) fn prepare(
         })
         .collect();
     order.sort_unstable();
+    let mut reach = 0;
     let (k, edges) = order
         .iter()
         .map(|&(_, _, _, i, j)| {
+            // What `sweep`'s unchecked reads rely on: a hole with a row above has it in the
+            // slice (the slice starts at row `first`).
+            assert!(
+                i > first || (i == first && i == 0),
+                "hole row {i} before row {first}"
+            );
             let edges = (if j > 0 { LEFT } else { 0 })
                 | (if j + 1 < nx { RIGHT } else { 0 })
                 | (if i > 0 { UP } else { 0 })
                 | (if i + 1 < ny { DOWN } else { 0 });
             // Grids of the spectral kernels fit a WebAssembly memory: fewer than 2^32 cells.
             let k = (i - first) * nx + j;
+            let last = if edges & DOWN != 0 {
+                k + nx
+            } else if edges & RIGHT != 0 {
+                k + 1
+            } else {
+                k
+            };
+            reach = reach.max(last + 1);
             (u32::try_from(k).expect("fewer than 2^32 cells"), edges)
         })
         .unzip();
-    Holes { k, edges }
+    Holes { k, edges, reach }
 }
 
 /// One SOR sweep over `holes`; returns the largest update's magnitude.
+///
+/// # Panics
+/// When `z` is shorter than the holes reach ([`prepare`]'s `first` and `nx` must be `z`'s).
 pub(super) fn sweep(z: &mut [f64], nx: usize, holes: &Holes) -> f64 {
+    assert!(holes.reach <= z.len(), "the holes reach past the grid");
     let mut delta: f64 = 0.0;
     for (&k, &e) in holes.k.iter().zip(&holes.edges) {
         let k = k as usize;
         let mut s = 0.0;
-        if e & LEFT != 0 {
-            s += z[k - 1];
-        }
-        if e & RIGHT != 0 {
-            s += z[k + 1];
-        }
-        if e & UP != 0 {
-            s += z[k - nx];
-        }
-        if e & DOWN != 0 {
-            s += z[k + nx];
+        // SAFETY: every index below is in bounds. `prepare` sets LEFT only for j > 0 and UP
+        // only for i > 0, and asserts i > first then (the slice starts at row `first`), so
+        // `k - 1` and `k - nx` do not underflow; `k + 1` (RIGHT), `k + nx` (DOWN) and `k`
+        // are below `holes.reach`, checked against `z.len()` above.
+        unsafe {
+            if e & LEFT != 0 {
+                s += *z.get_unchecked(k - 1);
+            }
+            if e & RIGHT != 0 {
+                s += *z.get_unchecked(k + 1);
+            }
+            if e & UP != 0 {
+                s += *z.get_unchecked(k - nx);
+            }
+            if e & DOWN != 0 {
+                s += *z.get_unchecked(k + nx);
+            }
         }
         let mean = if e.count_ones() == 3 {
             s / 3.0
         } else {
-            s * RECIPROCAL[e as usize]
+            s * RECIPROCAL[usize::from(e & 15)]
         };
-        let upd = OMEGA * (mean - z[k]);
-        z[k] += upd;
-        delta = delta.max(upd.abs());
+        // SAFETY: `k < holes.reach <= z.len()` (see above).
+        let zk = unsafe { z.get_unchecked_mut(k) };
+        let upd = OMEGA * (mean - *zk);
+        *zk += upd;
+        // Not `f64::max`, whose NaN rule costs a compare and a select more in WebAssembly.
+        // The same result for every update: `delta` is never NaN, and a NaN update (an
+        // infinite neighbour) leaves it as it is in both.
+        let a = upd.abs();
+        if a > delta {
+            delta = a;
+        }
     }
     delta
 }
