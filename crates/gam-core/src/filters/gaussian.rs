@@ -79,6 +79,13 @@ fn conv1d(a: ArrayView1<'_, f64>, w: &[f64], mut out: ArrayViewMut1<'_, f64>) {
         out[j] = edge(j);
     }
     let mut mid = out.slice_mut(s![r..n - r]);
+    if let (Some(a), Some(mid)) = (a.as_slice(), mid.as_slice_mut()) {
+        let pairs: Vec<_> = (1..=r)
+            .map(|k| (&a[r - k..n - r - k], &a[r + k..n - r + k]))
+            .collect();
+        weighted_pairs(mid, &a[r..n - r], &pairs, w);
+        return;
+    }
     Zip::from(&mut mid)
         .and(a.slice(s![r..n - r]))
         .for_each(|o, &x| *o = w[0] * x);
@@ -87,6 +94,43 @@ fn conv1d(a: ArrayView1<'_, f64>, w: &[f64], mut out: ArrayViewMut1<'_, f64>) {
             .and(a.slice(s![r - k..n - r - k]))
             .and(a.slice(s![r + k..n - r + k]))
             .for_each(|o, &l, &rr| *o += wk * (l + rr));
+    }
+}
+
+/// Values accumulated together by [`weighted_pairs`], held in registers (eight `f64x2` in
+/// WebAssembly). Measured on the 4096² Gaussian kernel (sigma 4, two workers): 4 values
+/// 0.26-0.27 s, 8 values 0.22 s, 16 values 0.20-0.21 s, 32 values 0.23 s; one pass per
+/// weight before 0.24-0.25 s.
+const BLOCK: usize = 16;
+
+/// `out[j] = w[0]·centre[j] + Σ_k w[k]·(lo_k[j] + hi_k[j])` with `(lo_k, hi_k) = pairs[k -
+/// 1]`, each `out[j]` accumulated in [`conv1d`]'s order (centre, then the pairs by
+/// increasing `k`), so the same bits as one pass over `out` per `k`. [`BLOCK`] values at a
+/// time, each block's sums kept in registers across all `k`: one pass over `out` instead of
+/// `w.len()` passes that each load and store it.
+fn weighted_pairs(out: &mut [f64], centre: &[f64], pairs: &[(&[f64], &[f64])], w: &[f64]) {
+    let n = out.len();
+    let mut j = 0;
+    while j + BLOCK <= n {
+        let mut acc = [0.0; BLOCK];
+        for (a, &c) in acc.iter_mut().zip(&centre[j..j + BLOCK]) {
+            *a = w[0] * c;
+        }
+        for (&(lo, hi), &wk) in pairs.iter().zip(&w[1..]) {
+            let (lo, hi) = (&lo[j..j + BLOCK], &hi[j..j + BLOCK]);
+            for ((a, &l), &h) in acc.iter_mut().zip(lo).zip(hi) {
+                *a += wk * (l + h);
+            }
+        }
+        out[j..j + BLOCK].copy_from_slice(&acc);
+        j += BLOCK;
+    }
+    for j in j..n {
+        let mut a = w[0] * centre[j];
+        for (&(lo, hi), &wk) in pairs.iter().zip(&w[1..]) {
+            a += wk * (lo[j] + hi[j]);
+        }
+        out[j] = a;
     }
 }
 
@@ -112,6 +156,18 @@ fn combine_rows<'a>(
     wy: &[f64],
     row: impl Fn(usize) -> ArrayView1<'a, f64>,
 ) {
+    let r = wy.len() - 1;
+    if i >= r && i + r < ny {
+        // Every pair inside the grid (all rows but the first and last r).
+        let rows: Option<Vec<_>> = (1..=r)
+            .map(|k| Some((row(i - k).to_slice()?, row(i + k).to_slice()?)))
+            .collect();
+        if let (Some(rows), Some(centre), Some(out)) = (rows, row(i).to_slice(), acc.as_slice_mut())
+        {
+            weighted_pairs(out, centre, &rows, wy);
+            return;
+        }
+    }
     Zip::from(&mut *acc)
         .and(row(i))
         .for_each(|o, &x| *o = wy[0] * x);
