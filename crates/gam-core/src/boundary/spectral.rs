@@ -231,8 +231,9 @@ fn counts_of(counts: &[u32]) -> Vec<usize> {
 /// Step 1's fill, band `part` of `parts` (every band at the same time, each on its own
 /// worker): the Laplace-filled values of the holes of `grid` (`nx * ny` values, NaN = hole;
 /// left as it was) after `plane` is removed, in row-major order, for the band's rows.
-/// `plane` and `counts` (the NaN cells of each row) are what [`fft_split_rows`] returned. The bands' results one after another are [`fft_split_rows`]'s
-/// `fill` (empty for a grid without holes). `slots` and `counters` (zeros, of the lengths
+/// `plane` and `counts` (the NaN cells of each row) are what [`fft_split_rows`] returned.
+/// The bands' results one after another are [`fft_split_rows`]'s `fill` (empty for a grid
+/// without holes). `slots` and `counters` (zeros, of the lengths
 /// [`fft_split_layout`] gives for `parts`, over `SharedArrayBuffer`s) are shared by the
 /// bands of one fill.
 #[cfg(target_arch = "wasm32")]
@@ -609,10 +610,10 @@ pub fn fft_split_inverse(
 
 #[cfg(test)]
 mod tests {
-    use crate::test_bits::same_bits_or_nan;
     use std::cell::RefCell;
 
     use crate::spectral::fill_band::OneBand;
+    use crate::test_bits::same_bits_or_nan;
 
     use super::*;
 

@@ -78,23 +78,17 @@ fn conv1d(a: ArrayView1<'_, f64>, w: &[f64], mut out: ArrayViewMut1<'_, f64>) {
     for j in (0..r).chain(n - r..n) {
         out[j] = edge(j);
     }
-    let mut mid = out.slice_mut(s![r..n - r]);
-    if let (Some(a), Some(mid)) = (a.as_slice(), mid.as_slice_mut()) {
-        let pairs: Vec<_> = (1..=r)
-            .map(|k| (&a[r - k..n - r - k], &a[r + k..n - r + k]))
-            .collect();
-        weighted_pairs(mid, &a[r..n - r], &pairs, w);
-        return;
-    }
-    Zip::from(&mut mid)
-        .and(a.slice(s![r..n - r]))
-        .for_each(|o, &x| *o = w[0] * x);
-    for (k, &wk) in w.iter().enumerate().skip(1) {
-        Zip::from(&mut mid)
-            .and(a.slice(s![r - k..n - r - k]))
-            .and(a.slice(s![r + k..n - r + k]))
-            .for_each(|o, &l, &rr| *o += wk * (l + rr));
-    }
+    // Rows of a standard-layout grid and the ring's rows are contiguous: no copy then.
+    let a = a.as_standard_layout();
+    let a = a.as_slice().expect("a standard-layout row");
+    let mid = out
+        .slice_mut(s![r..n - r])
+        .into_slice()
+        .expect("callers write into whole arrays");
+    let pairs: Vec<_> = (1..=r)
+        .map(|k| (&a[r - k..n - r - k], &a[r + k..n - r + k]))
+        .collect();
+    weighted_pairs(mid, &a[r..n - r], &pairs, w);
 }
 
 /// Values accumulated together by [`weighted_pairs`], held in registers (eight `f64x2` in
@@ -159,14 +153,11 @@ fn combine_rows<'a>(
     let r = wy.len() - 1;
     if i >= r && i + r < ny {
         // Every pair inside the grid (all rows but the first and last r).
-        let rows: Option<Vec<_>> = (1..=r)
-            .map(|k| Some((row(i - k).to_slice()?, row(i + k).to_slice()?)))
-            .collect();
-        if let (Some(rows), Some(centre), Some(out)) = (rows, row(i).to_slice(), acc.as_slice_mut())
-        {
-            weighted_pairs(out, centre, &rows, wy);
-            return;
-        }
+        let slice = |k: usize| row(k).to_slice().expect("the ring's rows are whole arrays");
+        let rows: Vec<_> = (1..=r).map(|k| (slice(i - k), slice(i + k))).collect();
+        let out = acc.as_slice_mut().expect("a whole array");
+        weighted_pairs(out, slice(i), &rows, wy);
+        return;
     }
     Zip::from(&mut *acc)
         .and(row(i))

@@ -193,6 +193,8 @@ pub fn rows_part(
     mut write_row: impl FnMut(usize, &[Complex64]),
 ) -> Result<RowStep, SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
+    // The counts this run found (without `filled`), which `counts` then borrows.
+    let found: Vec<usize>;
     let (plane, counts, fill) = match filled {
         Some(f) => {
             check_counts(nx, ny, f.counts)?;
@@ -201,7 +203,7 @@ pub fn rows_part(
                 let len = f.values.len();
                 return Err(SpectralError::BadShape { nx, ny, len });
             }
-            (f.plane, f.counts.to_vec(), f.values)
+            (f.plane, f.counts, f.values)
         }
         None => {
             let mut data = vec![0.0; nx];
@@ -218,7 +220,8 @@ pub fn rows_part(
             if valid < nx * ny {
                 return Ok(RowStep::Holes { plane, counts });
             }
-            (plane, counts, &[][..])
+            found = counts;
+            (plane, &found[..], &[][..])
         }
     };
     // Where each row's holes start in `fill`.
@@ -431,6 +434,13 @@ pub fn fft_filter_in_parts(
     let data = |i: usize, out: &mut [f64]| {
         out.copy_from_slice(grid.row(i).as_slice().expect("standard layout"));
     };
+    fn filled(known: &Option<(Plane, Vec<usize>, Vec<f64>)>) -> Option<Filled<'_>> {
+        known.as_ref().map(|(plane, counts, values)| Filled {
+            plane: *plane,
+            counts,
+            values,
+        })
+    }
     let mut plane = None;
     // The first run's plane and counts, and the fill (once, one band), for the later parts.
     let mut known: Option<(Plane, Vec<usize>, Vec<f64>)> = None;
@@ -438,25 +448,12 @@ pub fn fft_filter_in_parts(
         let write = |r: usize, s: &[Complex64]| {
             spectrum.borrow_mut()[r * nc..(r + 1) * nc].copy_from_slice(s);
         };
-        let filled = known.as_ref().map(|(plane, counts, values)| Filled {
-            plane: *plane,
-            counts,
-            values,
-        });
-        let done = match rows_part(nx, ny, k, parts, filled, data, |_, _| {}, write)? {
-            RowStep::Holes { plane, counts } => {
-                let values = hole_fill(nx, ny, &plane, &counts, 0, 1, data, &OneBand)?;
-                let filled = Filled {
-                    plane,
-                    counts: &counts,
-                    values: &values,
-                };
-                let done = rows_part(nx, ny, k, parts, Some(filled), data, |_, _| {}, write)?;
-                known = Some((plane, counts, values));
-                done
-            }
-            done => done,
-        };
+        let mut done = rows_part(nx, ny, k, parts, filled(&known), data, |_, _| {}, write)?;
+        if let RowStep::Holes { plane, counts } = done {
+            let values = hole_fill(nx, ny, &plane, &counts, 0, 1, data, &OneBand)?;
+            known = Some((plane, counts, values));
+            done = rows_part(nx, ny, k, parts, filled(&known), data, |_, _| {}, write)?;
+        }
         let RowStep::Written { plane: p, .. } = done else {
             unreachable!("a step given the fill writes its rows")
         };
