@@ -38,7 +38,7 @@ SYSTEM_ONLY=0
 # The toolchain's are installed with their recommended packages, as install_toolchain.sh does.
 PLAIN_PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 gdal-bin gmt python3-numpy python3-scipy python3-venv
-  prometheus prometheus-alertmanager prometheus-pushgateway time chromium ca-certificates git
+  prometheus prometheus-alertmanager prometheus-pushgateway time chromium ca-certificates git strace
 )
 TOOLCHAIN_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 rustfmt-web rust-web-clippy)
 APT_PACKAGES=("${PLAIN_PACKAGES[@]}" "${TOOLCHAIN_PACKAGES[@]}")

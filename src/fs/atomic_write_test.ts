@@ -86,3 +86,83 @@ Deno.test("publishDir() keeps an existing folder, or replaces it through the asi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/**
+ * Whether `strace` can trace a process here (installed, and ptrace allowed): the durability
+ * test watches the system calls through it.
+ */
+const hasStrace = await new Deno.Command("strace", {
+  args: ["-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync", "true"],
+  stdout: "null",
+  stderr: "null",
+}).output().then((o) => o.success, () => false);
+
+Deno.test({
+  name: "writeDirAtomic() flushes every file and folder to disk before the rename (strace)",
+  ignore: !hasStrace,
+  async fn() {
+    const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gam-atomic-" }));
+    try {
+      // A child process builds a nested folder the way writeZarrGrid does, under strace.
+      const child = `${dir}/child.ts`;
+      await Deno.writeTextFile(
+        child,
+        `import { writeDirAtomic } from ${JSON.stringify(import.meta.resolve("./atomic_write.ts"))};
+await writeDirAtomic(${JSON.stringify(`${dir}/out.zarr`)}, async (tmp) => {
+  await Deno.writeTextFile(tmp + "/zarr.json", "{}");
+  for (const i of [0, 1]) {
+    await Deno.mkdir(tmp + "/values/c/" + i, { recursive: true });
+    for (const j of [0, 1, 2]) await Deno.writeFile(tmp + "/values/c/" + i + "/" + j, new Uint8Array(4096).fill(i + j));
+  }
+});
+`,
+      );
+      const log = `${dir}/strace.log`;
+      const run = await new Deno.Command("strace", {
+        args: [
+          ...[
+            "-f",
+            "-y",
+            "-qq",
+            "-o",
+            log,
+            "-e",
+            "trace=fsync,fdatasync,rename,renameat,renameat2",
+          ],
+          ...[Deno.execPath(), "run", "--no-lock", `--allow-read=${dir}`, `--allow-write=${dir}`],
+          child,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(run.success, new TextDecoder().decode(run.stderr));
+      const lines = (await Deno.readTextFile(log)).split("\n");
+      // The build folder's rename into place, and what was flushed before it.
+      const renamed = lines.findIndex((l) => /rename/.test(l) && l.includes(`${dir}/out.zarr"`));
+      assert.ok(renamed > 0, `no rename to ${dir}/out.zarr in:\n${lines.join("\n")}`);
+      const tmp = /"([^"]*\/\.out\.zarr\.[^"/]+\.tmp)"/.exec(lines[renamed])?.[1];
+      assert.ok(tmp, lines[renamed]);
+      // A call's start (strace splits a call that another thread's interrupts into
+      // "<unfinished ...>" and "resumed" lines); a failed flush fails the child instead.
+      const flushed = new Set(
+        lines.slice(0, renamed).flatMap((l) => {
+          const m = /f(?:data)?sync\(\d+<([^>]*)>/.exec(l);
+          return m ? [m[1]] : [];
+        }),
+      );
+      const want = [
+        "",
+        "/zarr.json",
+        "/values",
+        "/values/c",
+        ...[0, 1].flatMap((
+          i,
+        ) => [`/values/c/${i}`, ...[0, 1, 2].map((j) => `/values/c/${i}/${j}`)]),
+      ].map((p) => tmp + p);
+      assert.deepEqual(want.filter((p) => !flushed.has(p)), [], "not flushed before the rename");
+      assert.equal(await Deno.readTextFile(`${dir}/out.zarr/zarr.json`), "{}");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
