@@ -63,6 +63,7 @@ function jobs(filter: WarmFilter): ComputeJob[] {
           op: "bandpass-gaussian",
           params: new Float64Array([10, 1]),
           same: grid,
+          fillEnd: new Float64Array(3),
         },
       }];
   }

@@ -65,6 +65,8 @@ export {
   cellSizeKm,
   fftFilter,
   type FftOperation,
+  FILL_MAX_SWEEPS,
+  type HoleFillEnd,
   RTP_CUTOFF_CELLS,
   RTP_LOW_INCLINATION,
 } from "./spectral.ts";

@@ -274,7 +274,16 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
     }],
     ["spectral", {
       kernel: "fft_filter",
-      args: { grid, nx, ny, dxKm: 1, dyKm: 1, op: "tilt", params: new Float64Array() },
+      args: {
+        grid,
+        nx,
+        ny,
+        dxKm: 1,
+        dyKm: 1,
+        op: "tilt",
+        params: new Float64Array(),
+        fillEnd: new Float64Array(3),
+      },
     }],
     ["a hole fill band waiting for the other", {
       kernel: "fft_split_fill",
@@ -287,6 +296,7 @@ Deno.test("WorkerPool.run() stops a cancelled kernel at its next check and keeps
         part: 1,
         parts: 2,
         ...exchange,
+        fillEnd: new Float64Array(3),
       },
     }],
     ["spectral, split by rows", {
@@ -370,7 +380,18 @@ async function fillBands(pool: WorkerPool<CoreKernels & TestKernels>, parts: num
   const counts = holeCounts(grid, nx, ny);
   return Array.from({ length: parts }, (_, part) => ({
     kernel: "fft_split_fill" as const,
-    args: { grid: values, nx, ny, plane, counts, part, parts, slots, counters },
+    args: {
+      grid: values,
+      nx,
+      ny,
+      plane,
+      counts,
+      part,
+      parts,
+      slots,
+      counters,
+      fillEnd: new Float64Array(3),
+    },
   }));
 }
 

@@ -150,6 +150,54 @@ export const SPLIT_MIN_CELLS = 1024 * 1024;
 export const SPLIT_MIN_HOLES = 10_000;
 
 /**
+ * How the Laplace fill of a grid's NaN cells ended before a transform (gam-core's
+ * `spectral::fill::FillEnd`): successive over-relaxation sweeps until the largest change of a
+ * filled value is below `tolerance`, for at most {@linkcode FILL_MAX_SWEEPS} sweeps. On large
+ * holes (the gaps between and beyond a survey's flight lines) the sweeps can stop at that limit
+ * with the filled values still moving (`converged` false); the result next to those holes then
+ * depends on the limit (see the README, "The FFT's hole fill stops at its sweep limit").
+ *
+ * @example Usage
+ * ```ts
+ * import type { HoleFillEnd } from "./spectral.ts";
+ * const end: HoleFillEnd = { sweeps: 1000, update: 0.093, tolerance: 1.5e-6, converged: false };
+ * end.update / end.tolerance; // 62000: still moving
+ * ```
+ */
+export interface HoleFillEnd {
+  /** Sweeps run, 1 to {@linkcode FILL_MAX_SWEEPS}. */
+  sweeps: number;
+  /** Largest change of a filled value in the last sweep, in the grid's units. */
+  update: number;
+  /** The sweeps' stopping tolerance: `1e-9` of the valid values' range, in the grid's units. */
+  tolerance: number;
+  /** Whether the last sweep's update was below the tolerance. */
+  converged: boolean;
+}
+
+/** Maximum number of sweeps of the hole fill (gam-core `spectral::fill::MAX_ITER`). */
+export const FILL_MAX_SWEEPS = 1000;
+
+/**
+ * Hands `onFill` the fill's end from the `fill_end` values the kernels wrote into `report`
+ * (`[sweeps, update, tolerance]` per band of the fill, band after band; zeros without holes,
+ * and then no call): the bands' sweeps and tolerance, which agree, and the largest of their
+ * updates, the whole grid's.
+ */
+function reportFill(report: Float64Array, onFill?: (end: HoleFillEnd) => void): void {
+  const [sweeps, , tolerance] = report;
+  if (sweeps === 0) return;
+  let update = 0;
+  for (let b = 1; b < report.length; b += 3) update = Math.max(update, report[b]);
+  onFill?.({ sweeps, update, tolerance, converged: update < tolerance });
+}
+
+/** `fill_end` values for `bands` bands of a fill, over shared memory (the workers write them). */
+function fillEnds(bands = 1): Float64Array<SharedArrayBuffer> {
+  return sharedFloat64Array(3 * bands);
+}
+
+/**
  * Runs a frequency-domain operation on a whole grid: bandpass (Gaussian,
  * Butterworth of order n, cosine taper; GMT `grdfft -F` style detrend, pad, taper, crop),
  * upward continuation, derivatives, total gradient amplitude, tilt angle, reduction to the pole.
@@ -253,6 +301,13 @@ export function fftFilter(
      * @default {undefined}
      */
     onResultRows?: (rows: number) => void;
+    /**
+     * Called with how each Laplace fill of the grid's NaN cells ended, before the result is
+     * returned: not at all for a grid without NaN, once for the others (three times for the
+     * two-band RTP, which transforms three grids). See {@linkcode HoleFillEnd}.
+     * @default {undefined}
+     */
+    onFill?: (end: HoleFillEnd) => void;
   } & FilterRunOptions,
 ): Promise<Float64Array<ArrayBuffer>> {
   return Promise.resolve().then(async () => {
@@ -312,6 +367,7 @@ export function fftFilter(
     // second grid-sized array is allocated. With `inPlace` the caller's own buffer travels
     // (and is detached), without even that copy.
     const values = own ? input as Float64Array<ArrayBuffer> : input.slice();
+    const fillEnd = fillEnds();
     const args = {
       grid: values,
       nx: grid.nx,
@@ -321,6 +377,7 @@ export function fftFilter(
       op: code,
       params,
       same: values,
+      fillEnd,
     };
     const run = { signal: options.signal, transfer: [values.buffer] };
     let out: Float64Array<ArrayBuffer>;
@@ -334,6 +391,7 @@ export function fftFilter(
     if (out.length !== cells) {
       throw new RangeError(`fft_filter_into returned ${out.length} values, expected ${cells}`);
     }
+    reportFill(fillEnd, options.onFill);
     return out;
   });
 }
@@ -356,9 +414,11 @@ async function fftShared(
     onPosted?: (inputBlocks: boolean) => void;
     onResultBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     onResultRows?: (rows: number) => void;
+    onFill?: (end: HoleFillEnd) => void;
   } & FilterRunOptions,
 ): Promise<void> {
   const gate = new Int32Array(new SharedArrayBuffer(4));
+  const fillEnd = fillEnds();
   const progress = new Int32Array(new SharedArrayBuffer(4));
   const stop = new AbortController();
   const job = pool.run({
@@ -373,6 +433,7 @@ async function fftShared(
       dyKm: o.dyKm,
       op: o.op,
       params: o.params,
+      fillEnd,
     },
   }, { signal: o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal });
   // Awaited below, or abandoned when onPosted throws: an abort during onPosted rejects it at
@@ -390,6 +451,7 @@ async function fftShared(
   }
   if (o.onResultRows) await followRows(progress, [grid.ny], o.onResultRows, () => settled);
   const blocks = await job; // not inside `?.(...)`, whose arguments go unevaluated without a callee
+  reportFill(fillEnd, o.onFill);
   o.onResultBlocks?.(blocks, 0, grid.nx * grid.ny);
 }
 
@@ -473,6 +535,7 @@ async function fftInParts(
     onInputBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     onResultBlocks?: (summaries: Float64Array, from: number, to: number) => void;
     onResultRows?: (rows: number) => void;
+    onFill?: (end: HoleFillEnd) => void;
   } & FilterRunOptions,
 ): Promise<void> {
   const { nx, ny, values } = grid;
@@ -531,11 +594,23 @@ async function fftInParts(
     // A band waits on its worker for the others; they are posted one after another and the
     // pool's queue is first in, first out, so they are next in line (a band's failure
     // cancels the others, which stop waiting).
+    const ends = fillEnds(bands.length);
     const filled = await step((k) =>
       pool.run({
         kernel: "fft_split_fill",
-        args: { grid: values, nx, ny, plane, counts, part: k, parts: bands.length, ...exchange },
+        args: {
+          grid: values,
+          nx,
+          ny,
+          plane,
+          counts,
+          part: k,
+          parts: bands.length,
+          ...exchange,
+          fillEnd: ends.subarray(3 * k, 3 * k + 3),
+        },
       }, { signal }), bands);
+    reportFill(ends, o.onFill);
     const fill = new Float64Array(filled.reduce((n, b) => n + b.length, 0));
     filled.reduce((at, b) => (fill.set(b, at), at + b.length), 0);
     await rowStep(plane, counts, fill);
@@ -594,13 +669,15 @@ async function stabilizedRtp(
     operation: Extract<FftOperation, { op: "rtp" }>;
     /** Parts of the low-pass (1: one job). */
     parts: number;
+    onFill?: (end: HoleFillEnd) => void;
   } & FilterRunOptions,
 ): Promise<Float64Array<ArrayBuffer>> {
   const { dxKm, dyKm, operation: o } = options;
   const cutoffKm = o.cutoffKm ?? RTP_CUTOFF_CELLS * Math.max(dxKm, dyKm);
   checkNumber("cutoffKm", cutoffKm, cutoffKm > 0, "a wavelength > 0 km");
-  const job = (values: Float64Array, op: string, params: number[]) =>
-    pool.run({
+  const job = async (values: Float64Array, op: string, params: number[]) => {
+    const fillEnd = fillEnds();
+    const out = await pool.run({
       kernel: "fft_filter",
       args: {
         grid: values,
@@ -610,8 +687,12 @@ async function stabilizedRtp(
         dyKm,
         op,
         params: new Float64Array(params),
+        fillEnd,
       },
     }, { signal: options.signal });
+    reportFill(fillEnd, options.onFill);
+    return out;
+  };
   // Gaussian low-pass `[highKm, lowKm]`: long-wavelength side disabled (0), weight ½ at the
   // cutoff; in parts on a large grid (the two RTPs below already run side by side).
   const parts = options.parts;
@@ -626,6 +707,7 @@ async function stabilizedRtp(
       params: new Float64Array([0, cutoffKm]),
       parts,
       signal: options.signal,
+      onFill: options.onFill,
     });
   } else {
     low = await job(grid.values, "bandpass-gaussian", [0, cutoffKm]);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ComputeError } from "./compute_error.ts";
 import { WorkerPool } from "./pool.ts";
-import { fftFilter, type FftOperation } from "./spectral.ts";
+import { fftFilter, type FftOperation, FILL_MAX_SWEEPS, type HoleFillEnd } from "./spectral.ts";
 
 /** A smooth field with a trend and a little structure, `nx` by `ny`. */
 function field(nx: number, ny: number): Float64Array {
@@ -400,4 +400,57 @@ Deno.test("fftFilter on shared values: an abort while the result is written ends
     operation: { op: "upward", heightM: 500 },
   });
   assert.equal(next.length, nx * ny);
+});
+
+Deno.test("fftFilter reports how each hole fill ended, the same on every path", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const [nx, ny] = [150, 140];
+  const clean = field(nx, ny);
+  // Small holes: the sweeps converge. A 120 x 110 gap: they stop at their limit.
+  const small = clean.slice();
+  for (const k of [5, nx + 5, nx * 10 + 40, nx * 10 + 41]) small[k] = NaN;
+  const gap = clean.slice();
+  for (let j = 15; j < 125; j++) gap.fill(NaN, j * nx + 15, j * nx + 135);
+  const operation: FftOperation = { op: "upward", heightM: 1000 };
+  const ends = async (values: Float64Array, o: { parts?: number; shared?: boolean } = {}) => {
+    const got: HoleFillEnd[] = [];
+    let input: Float64Array = values.slice();
+    if (o.shared) {
+      input = new Float64Array(new SharedArrayBuffer(8 * values.length));
+      input.set(values);
+    }
+    await fftFilter(pool, { values: input, nx, ny }, {
+      dxKm: 1,
+      dyKm: 1,
+      operation,
+      parts: o.parts,
+      inPlace: o.shared,
+      onFill: (end) => got.push(end),
+    });
+    return got;
+  };
+  assert.deepEqual(await ends(clean), [], "no hole, no fill");
+  assert.deepEqual(await ends(clean, { parts: 2 }), []);
+  for (const [values, converges] of [[small, true], [gap, false]] as const) {
+    // One job (fft_filter_into), in parts (fft_split_fill in two bands), shared (fft_filter_shared).
+    const [one] = await ends(values, { parts: 1 });
+    assert.deepEqual(await ends(values, { parts: 2 }), [one], `converges ${converges}`);
+    assert.deepEqual(await ends(values, { shared: true, parts: 1 }), [one]);
+    assert.equal(one.converged, converges, JSON.stringify(one));
+    assert.equal(one.converged, one.update < one.tolerance);
+    assert.equal(one.sweeps === FILL_MAX_SWEEPS, !converges, JSON.stringify(one));
+    // The tolerance is 1e-9 of the valid values' range after the detrending plane.
+    assert.ok(one.tolerance > 0 && one.tolerance < 1e-7, JSON.stringify(one));
+    if (!converges) assert.ok(one.update > 100 * one.tolerance, JSON.stringify(one));
+  }
+  // The two-band RTP fills three grids: its low-pass and both bands.
+  const rtp: HoleFillEnd[] = [];
+  await fftFilter(pool, { values: gap, nx, ny }, {
+    dxKm: 1,
+    dyKm: 1,
+    operation: { op: "rtp", inclination: -30, declination: -20 },
+    onFill: (end) => rtp.push(end),
+  });
+  assert.equal(rtp.length, 3);
+  assert.ok(rtp.every((e) => e.sweeps >= 1 && !e.converged), JSON.stringify(rtp));
 });

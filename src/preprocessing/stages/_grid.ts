@@ -11,7 +11,13 @@
  * @module
  */
 import type { ProcessedGrid, RawData } from "../../contracts/mod.ts";
-import { cellSizeKm, fftFilter, type FftOperation, type GridArray } from "../../compute/mod.ts";
+import {
+  cellSizeKm,
+  fftFilter,
+  type FftOperation,
+  type GridArray,
+  type HoleFillEnd,
+} from "../../compute/mod.ts";
 import { GridChecksumStream } from "../../contracts/checksum.ts";
 import { StatisticsAccumulator } from "../statistics.ts";
 import { isProcessedGrid, type StageContext, type StageData } from "../stage.ts";
@@ -131,6 +137,8 @@ export async function runFft(
   const pre = new StatisticsAccumulator();
   const cells = grid.values.length; // before the call, which may detach the caller's array
   let measuredTo = 0;
+  // The hole fills (one, three for the two-band RTP) that stopped at their sweep limit.
+  const unconverged: HoleFillEnd[] = [];
   let values: Float64Array<ArrayBuffer>;
   try {
     values = await fftFilter(ctx.pool, gridArray(grid), {
@@ -150,6 +158,9 @@ export async function runFft(
         checksum ??= new GridChecksumStream(head, grid.values);
         checksum.update(checksum.hashed, rows * grid.lon.length);
       },
+      onFill: (end) => {
+        if (!end.converged) unconverged.push(end);
+      },
     });
   } finally {
     // Every input block arrives before the result is written over the input: until then
@@ -163,5 +174,32 @@ export async function runFft(
     ctx.knownStatistics?.(values, post.result(values.length));
   }
   if (checksum?.hashed === values.length) ctx.knownChecksum?.(checksum);
+  warnUnconverged(unconverged, stage, grid.units, ctx);
   return { ...head, values };
+}
+
+/**
+ * Warns when a fill of the grid's NaN cells before the transform stopped at its sweep limit
+ * with the filled values still moving (the one that moved most, for the two-band RTP's three):
+ * its result next to large gaps depends on that limit, which a user should know before reading
+ * anomalies there. The values are not changed: the fill is what it always was.
+ */
+function warnUnconverged(
+  ends: HoleFillEnd[],
+  stage: string,
+  units: string | undefined,
+  ctx: StageContext,
+): void {
+  if (ends.length === 0) return;
+  const worst = ends.reduce((a, b) => b.update / b.tolerance > a.update / a.tolerance ? b : a);
+  const { sweeps, update, tolerance } = worst;
+  const unit = units ? ` ${units}` : "";
+  ctx.logger.warn(
+    `stage "${stage}": the fill of the grid's NaN cells before the transform stopped at its ` +
+      `limit of ${sweeps} sweeps without converging (the last sweep still moved a filled value ` +
+      `by ${update.toPrecision(3)}${unit}, ${Math.round(update / tolerance)} times the ` +
+      `tolerance of ${tolerance.toPrecision(3)}${unit}): values next to large gaps depend on ` +
+      `that limit`,
+    { stage, sweeps, update, tolerance },
+  );
 }

@@ -379,6 +379,50 @@ Deno.test("potential-field stages keep the grid's axes and set units", async () 
   assert.ok(peak(up) < peak(grid), `${peak(up)} vs ${peak(grid)}`);
 });
 
+Deno.test("a spectral stage warns when the fill of the grid's holes stops at its sweep limit", async () => {
+  await using pool = new WorkerPool({ size: 2 });
+  const { grid } = await gridFixture("bodies_grid.json");
+  const lines: string[] = [];
+  const ctx = {
+    ...testContext(pool),
+    logger: createLogger({ level: "warn", sink: (line) => lines.push(line) }),
+  };
+  // The fixture's 3 x 3 hole: the fill converges, nothing to say.
+  const small = await create("upward", { heightM: 2000 }).execute(grid, ctx) as ProcessedGrid;
+  assert.deepEqual(lines, []);
+  // A 180 x 160 gap in a 200 x 180 grid, as between and beyond a survey's lines: the sweeps
+  // stop at their limit.
+  const [nx, ny, d] = [200, 180, 0.005];
+  const lon = Float64Array.from({ length: nx }, (_, i) => 10 + i * d);
+  const lat = Float64Array.from({ length: ny }, (_, j) => 45 + j * d);
+  const values = Float64Array.from(
+    { length: nx * ny },
+    (_, k) => Math.sin((k % nx) / 9) * 3 + Math.cos(Math.floor(k / nx) / 7) * 2,
+  );
+  for (let j = 10; j < ny - 10; j++) values.fill(NaN, j * nx + 10, (j + 1) * nx - 10);
+  const gapped: ProcessedGrid = {
+    ...grid,
+    lon,
+    lat,
+    values,
+    resolution: { lon: d, lat: d },
+    bbox: [lon[0], lat[0], lon[nx - 1], lat[ny - 1]],
+  };
+  const out = await create("upward", { heightM: 2000 }).execute(gapped, ctx) as ProcessedGrid;
+  assert.equal(lines.length, 1, lines.join("\n"));
+  const warning = JSON.parse(lines[0]);
+  assert.equal(warning.level, "warn");
+  assert.match(
+    warning.msg,
+    /^stage "upward": the fill of the grid's NaN cells before the transform stopped at its limit of 1000 sweeps without converging \(the last sweep still moved a filled value by [0-9.e-]+ mGal, \d+ times the tolerance of [0-9.e-]+ mGal\)/,
+  );
+  assert.equal(warning.sweeps, 1000);
+  assert.ok(warning.update > 10 * warning.tolerance, lines[0]);
+  // Only a warning: the gap comes back NaN, the rest is the transform's.
+  assert.equal(out.values.filter(Number.isNaN).length, values.filter(Number.isNaN).length);
+  assert.equal(small.values.filter(Number.isNaN).length, 9);
+});
+
 Deno.test("qc stage attaches completeness, seams and the three fixture bodies as anomalies", async () => {
   await using pool = new WorkerPool({ size: 2 });
   const { grid } = await gridFixture("bodies_grid.json");

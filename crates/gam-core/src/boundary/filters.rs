@@ -34,11 +34,7 @@ use crate::qc::{
     seams::find_seams,
     GridValue, QcError,
 };
-use crate::spectral::{
-    apply::{fft_filter as fft_kernel, fft_filter_in_place},
-    transfer::Op,
-    SpectralError,
-};
+use crate::spectral::{apply::fft_filter_in_place, fill::FillEnd, transfer::Op, SpectralError};
 
 /// Outlier mask by global z-score: `1` where `|x - mean|/std > threshold`; NaN gets `0`
 /// at its own index.
@@ -296,7 +292,23 @@ fn spectral_grid_mut(
     view2_mut(grid, nx, ny).ok_or(SpectralError::BadShape { nx, ny, len })
 }
 
-/// Spectral operator on the whole grid (cell sizes in km); returns `nx * ny` values.
+/// The `fill_end` parameter of the FFT exports, checked before the kernel runs: 3 values,
+/// which the export sets to how the fill of the grid's holes ended, `[sweeps, largest
+/// update of the last sweep, tolerance]` ([`FillEnd::report`]; zeros for a grid without
+/// holes). The update at or above the tolerance means the sweeps stopped at their limit
+/// with the filled values still moving. wasm-bindgen copies the slice back into the
+/// caller's array, which may be over a `SharedArrayBuffer` that another thread reads.
+pub(crate) fn fill_end_of(fill_end: &mut [f64]) -> Exported<&mut [f64; 3]> {
+    let len = fill_end.len();
+    fill_end.try_into().map_err(|_| {
+        BoundaryError::new(format!(
+            "Parameter `fill_end` must hold 3 values (sweeps, update, tolerance), received {len}"
+        ))
+    })
+}
+
+/// Spectral operator on the whole grid (cell sizes in km); returns `nx * ny` values, and
+/// how the fill of its holes ended in `fill_end` ([`fill_end_of`]).
 /// `op` and `params`:
 /// - `bandpass-gaussian` `[high_km, low_km]` (long-wavelength limit first, GMT's order;
 ///   weight ½ at each; 0 disables a side),
@@ -307,6 +319,7 @@ fn spectral_grid_mut(
 ///   `tilt` (radians): `[]`,
 /// - `rtp` `[inclination_deg, declination_deg]` or with `min_inclination_deg` (default 20).
 #[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
 pub fn fft_filter(
     grid: &[f64],
     nx: u32,
@@ -315,9 +328,12 @@ pub fn fft_filter(
     dy_km: f64,
     op: &str,
     params: &[f64],
+    fill_end: &mut [f64],
 ) -> Exported<Box<[f64]>> {
     let op = Op::parse(op, params)?;
-    let out = fft_kernel(spectral_grid(grid, nx, ny)?, dx_km, dy_km, &op)?;
+    let report = fill_end_of(fill_end)?;
+    let mut out = spectral_grid(grid, nx, ny)?.to_owned();
+    *report = FillEnd::report(fft_filter_in_place(out.view_mut(), dx_km, dy_km, &op)?);
     Ok(into_row_major(out).into_boxed_slice())
 }
 
@@ -326,7 +342,8 @@ pub fn fft_filter(
 /// caller already owns (wasm-bindgen copies a `&mut` slice back into the JS array) instead
 /// of a freshly allocated array: on a 4096 × 4096 grid that saves faulting in 128 MB per
 /// call. The worker pool passes the array twice and gets it back transferred. Computed in
-/// place (`spectral::apply::fft_filter_in_place`: no second grid-sized array).
+/// place (`spectral::apply::fft_filter_in_place`: no second grid-sized array). How the fill
+/// of the grid's holes ended goes into `fill_end` ([`fill_end_of`]).
 #[wasm_bindgen(unchecked_return_type = "Float64Array")]
 #[allow(clippy::too_many_arguments)]
 pub fn fft_filter_into(
@@ -338,9 +355,16 @@ pub fn fft_filter_into(
     op: &str,
     params: &[f64],
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
+    fill_end: &mut [f64],
 ) -> Exported<JsValue> {
     let op = Op::parse(op, params)?;
-    fft_filter_in_place(spectral_grid_mut(grid, nx, ny)?, dx_km, dy_km, &op)?;
+    let report = fill_end_of(fill_end)?;
+    *report = FillEnd::report(fft_filter_in_place(
+        spectral_grid_mut(grid, nx, ny)?,
+        dx_km,
+        dy_km,
+        &op,
+    )?);
     Ok(same)
 }
 
@@ -357,8 +381,9 @@ pub fn fft_filter_measured(
     op: &str,
     params: &[f64],
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] same: JsValue,
+    fill_end: &mut [f64],
 ) -> Exported<Measured> {
-    let values = fft_filter_into(grid, nx, ny, dx_km, dy_km, op, params, same)?;
+    let values = fft_filter_into(grid, nx, ny, dx_km, dy_km, op, params, same, fill_end)?;
     Ok(Measured {
         input: Box::new([]),
         output: block_summaries(grid, 0).into_boxed_slice(),
@@ -383,6 +408,7 @@ pub fn fft_filter_measured(
 /// spectrum, not a copy of the grid too (on 4096 × 4096, 128 MB less). A grid with holes is
 /// copied in, as [`fft_filter_measured`] does. Cancelled after the gate, total gradient and
 /// tilt may leave `grid` part-written (the caller gave its values up when it opened it).
+/// How the fill of the grid's holes ended goes into `fill_end` ([`fill_end_of`]).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
@@ -396,8 +422,10 @@ pub fn fft_filter_shared(
     dy_km: f64,
     op: &str,
     params: &[f64],
+    fill_end: &mut [f64],
 ) -> Exported<Box<[f64]>> {
     let parsed = Op::parse(op, params)?;
+    let report = fill_end_of(fill_end)?;
     let len = grid.length() as usize;
     let (w, h) = (nx as usize, ny as usize);
     if len != w * h {
@@ -426,10 +454,11 @@ pub fn fft_filter_shared(
         },
     )?;
     if streamed.is_some() {
+        *report = FillEnd::report(None);
         return Ok(summaries.finish().into_boxed_slice());
     }
     let mut values = grid.to_vec();
-    fft_filter_in_place(
+    let end = fft_filter_in_place(
         spectral_grid_mut(&mut values, nx, ny)?,
         dx_km,
         dy_km,
@@ -439,6 +468,7 @@ pub fn fft_filter_shared(
     wait_open(gate)?;
     grid.copy_from(&values);
     report_rows(progress, 0, h);
+    *report = FillEnd::report(end);
     Ok(output.into_boxed_slice())
 }
 
@@ -602,7 +632,7 @@ fn anomalies_export<T: GridValue>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_bits::same_bits_or_nan;
+    use crate::test_bits::{same_bits, same_bits_or_nan};
 
     fn err<T: std::fmt::Debug>(r: Exported<T>) -> String {
         r.unwrap_err().to_string()
@@ -625,8 +655,10 @@ mod tests {
         assert_eq!(out[1], 5.0); // median of rows 0..3, columns 0..3
         let e = err(gaussian_filter(&g, 5, 3, 1.0, 1.0, 0, 3));
         assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
-        let e = err(fft_filter(&g, 5, 3, 1.0, 1.0, "tilt", &[]));
+        let e = err(fft_filter(&g, 5, 3, 1.0, 1.0, "tilt", &[], &mut [0.0; 3]));
         assert!(e.contains("`grid`") && e.contains("received 12"), "{e}");
+        let e = err(fft_filter(&g, 4, 3, 1.0, 1.0, "tilt", &[], &mut [0.0; 2]));
+        assert!(e.contains("`fill_end`") && e.contains("received 2"), "{e}");
         let e = err(qc_seams(&g, &g[..11], 4, 3, 1.0, 1.0));
         assert!(e.contains("`survey`") && e.contains("received 11"), "{e}");
         let mut m = g.clone();
@@ -652,11 +684,28 @@ mod tests {
         g[40] = f64::NAN;
         let same = |a: &[f64], b: &[f64]| same_bits_or_nan(a, b);
         for (op, params) in [("bandpass-gaussian", vec![20.0, 3.0]), ("tilt", vec![])] {
-            let want = fft_filter(&g, nx, ny, 1.0, 1.5, op, &params).unwrap();
+            let mut want_end = [0.0; 3];
+            let want = fft_filter(&g, nx, ny, 1.0, 1.5, op, &params, &mut want_end).unwrap();
             let mut got = g.clone();
-            fft_filter_into(&mut got, nx, ny, 1.0, 1.5, op, &params, JsValue::UNDEFINED).unwrap();
+            let mut end = [0.0; 3];
+            let same_js = JsValue::UNDEFINED;
+            fft_filter_into(&mut got, nx, ny, 1.0, 1.5, op, &params, same_js, &mut end).unwrap();
             assert!(same(&got, &want), "{op}");
+            // One hole: the fill converged, in the same sweeps both ways.
+            assert!(
+                end[0] >= 1.0 && end[0] < 1000.0 && end[1] < end[2],
+                "{end:?}"
+            );
+            assert!(same_bits(&end, &want_end), "{end:?} against {want_end:?}");
         }
+        // No hole: no fill.
+        let mut end = [7.0; 3];
+        let full: Vec<f64> = g
+            .iter()
+            .map(|v| if v.is_nan() { 0.0 } else { *v })
+            .collect();
+        fft_filter(&full, nx, ny, 1.0, 1.5, "tilt", &[], &mut end).unwrap();
+        assert_eq!(end, [0.0; 3]);
         let want = gaussian_filter(&g, nx, ny, 1.5, 2.0, 3, 9).unwrap();
         let mut got = g.clone();
         gaussian_filter_into(&mut got, nx, ny, 1.5, 2.0, 3, 9, JsValue::UNDEFINED).unwrap();
@@ -735,7 +784,16 @@ mod tests {
 
     #[test]
     fn fft_filter_names_the_bad_op() {
-        let e = err(fft_filter(&[0.0; 16], 4, 4, 1.0, 1.0, "blur", &[]));
+        let e = err(fft_filter(
+            &[0.0; 16],
+            4,
+            4,
+            1.0,
+            1.0,
+            "blur",
+            &[],
+            &mut [0.0; 3],
+        ));
         assert!(e.contains("`op`") && e.contains("blur"));
     }
 

@@ -21,11 +21,12 @@ use rustfft::num_complex::Complex64;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen::prelude::*;
 
-use super::{BoundaryError, Exported};
+use super::{filters::fill_end_of, BoundaryError, Exported};
 use crate::{
     block_statistics::BlockSummaries,
     spectral::{
         detrend::Plane,
+        fill::FillEnd,
         fill_band::{exchange_size, Exchange},
         pad::Layout,
         split::{
@@ -199,7 +200,9 @@ fn split_fill(
     part_index: u32,
     parts: u32,
     exchange: &impl Exchange,
+    fill_end: &mut [f64],
 ) -> Exported<Box<[f64]>> {
+    let report = fill_end_of(fill_end)?;
     let (l, k, parts) = layout(nx, ny, parts, part_index)?;
     check_len("grid", grid.len(), l.nx * l.ny, "nx * ny values")?;
     if parts > l.ny {
@@ -210,7 +213,7 @@ fn split_fill(
     }
     let plane = plane_of(plane)?;
     let counts = counts_of(counts);
-    let fill = hole_fill(
+    let (fill, end) = hole_fill(
         l.nx,
         l.ny,
         &plane,
@@ -220,6 +223,7 @@ fn split_fill(
         |i, row| grid.read(i * l.nx, row),
         exchange,
     )?;
+    *report = FillEnd::report(end);
     Ok(fill.into_boxed_slice())
 }
 
@@ -235,7 +239,9 @@ fn counts_of(counts: &[u32]) -> Vec<usize> {
 /// The bands' results one after another are [`fft_split_rows`]'s `fill` (empty for a grid
 /// without holes). `slots` and `counters` (zeros, of the lengths
 /// [`fft_split_layout`] gives for `parts`, over `SharedArrayBuffer`s) are shared by the
-/// bands of one fill.
+/// bands of one fill. `fill_end` (3 values) receives how the band's sweeps ended
+/// ([`super::filters::fill_end_of`]; its update is the band's own: the whole grid's is the
+/// largest of the bands').
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
@@ -249,6 +255,7 @@ pub fn fft_split_fill(
     parts: u32,
     slots: &js_sys::Float64Array,
     counters: &js_sys::Int32Array,
+    fill_end: &mut [f64],
 ) -> Exported<Box<[f64]>> {
     let (l, _, bands) = layout(nx, ny, parts, part)?;
     let (want_slots, want_counters) = exchange_size(l.nx, bands);
@@ -280,6 +287,7 @@ pub fn fft_split_fill(
         part,
         parts,
         &JsExchange { slots, counters },
+        fill_end,
     )
 }
 
@@ -642,7 +650,9 @@ mod tests {
         }
     }
 
-    /// [`split_fill`]'s bands, each on its own thread, their results one after another.
+    /// [`split_fill`]'s bands, each on its own thread, their results one after another, and
+    /// their `fill_end`s as the whole grid's: the bands' sweeps and tolerance (which must
+    /// agree) and the largest of their updates.
     fn fill_in_bands(
         g: &[f64],
         nx: u32,
@@ -650,7 +660,7 @@ mod tests {
         plane: &[f64],
         counts: &[u32],
         parts: u32,
-    ) -> Vec<f64> {
+    ) -> (Vec<f64>, [f64; 3]) {
         let grid = std::sync::RwLock::new(g.to_vec());
         let x = crate::spectral::fill_band::tests::Atomics::new(nx as usize, parts as usize);
         std::thread::scope(|scope| {
@@ -658,14 +668,28 @@ mod tests {
                 .map(|k| {
                     let (grid, x) = (&grid, &x);
                     scope.spawn(move || {
-                        split_fill(grid, nx, ny, plane, counts, k, parts, x).unwrap()
+                        let mut end = [0.0; 3];
+                        let values =
+                            split_fill(grid, nx, ny, plane, counts, k, parts, x, &mut end).unwrap();
+                        (values, end)
                     })
                 })
                 .collect();
-            bands
-                .into_iter()
-                .flat_map(|b| b.join().unwrap().into_vec())
-                .collect()
+            let mut values = Vec::new();
+            let mut end: Option<[f64; 3]> = None;
+            for b in bands {
+                let (v, e) = b.join().unwrap();
+                values.extend(v.into_vec());
+                if let Some(a) = end {
+                    assert_eq!(
+                        (a[0], a[2]),
+                        (e[0], e[2]),
+                        "the bands' sweeps and tolerance"
+                    );
+                }
+                end = Some([e[0], end.map_or(e[1], |a| a[1].max(e[1])), e[2]]);
+            }
+            (values, end.expect("parts >= 1"))
         })
     }
 
@@ -719,7 +743,17 @@ mod tests {
         let e = second(&[0.0; 5], &[0, 0, 1, 0, 0, 0, 0, 0], &[1.0]);
         assert!(e.contains("`counts`"), "{e}");
         let fill = |g: &RefCell<Vec<f64>>, plane: &[f64], counts: &[u32], parts: u32| {
-            err(split_fill(g, 8, 8, plane, counts, 0, parts, &OneBand))
+            err(split_fill(
+                g,
+                8,
+                8,
+                plane,
+                counts,
+                0,
+                parts,
+                &OneBand,
+                &mut [0.0; 3],
+            ))
         };
         let e = fill(&shared(8), &[0.0; 5], &counts, 1);
         assert!(e.contains("`grid`"), "{e}");
@@ -807,8 +841,18 @@ mod tests {
                 g[5000] = f64::NAN;
             }
             for (op, params) in [("upward", vec![500.0]), ("tilt", vec![])] {
-                let want = crate::boundary::filters::fft_filter(&g, nx, ny, 1.0, 2.0, op, &params)
-                    .unwrap();
+                let mut want_end = [0.0; 3];
+                let want = crate::boundary::filters::fft_filter(
+                    &g,
+                    nx,
+                    ny,
+                    1.0,
+                    2.0,
+                    op,
+                    &params,
+                    &mut want_end,
+                )
+                .unwrap();
                 let lay = fft_split_layout(nx, ny, 1).unwrap();
                 let (ny2, nc) = (lay[1] as usize, lay[2] as usize);
                 let kept_rows = if op == "tilt" { ny as usize } else { 0 };
@@ -844,8 +888,18 @@ mod tests {
                         want_counts[0] = 1;
                         want_counts[5000 / nx as usize] = 1;
                         assert_eq!(counts, want_counts, "the holes of each row");
-                        let fill = fill_in_bands(&grid.borrow(), nx, ny, &plane, &counts, parts);
+                        let (fill, end) =
+                            fill_in_bands(&grid.borrow(), nx, ny, &plane, &counts, parts);
                         assert_eq!(fill.len(), 2, "one value per hole");
+                        // The sweeps ended as the whole grid's fill did.
+                        assert!(
+                            want_end[0] >= 1.0 && want_end[1] < want_end[2],
+                            "{want_end:?}"
+                        );
+                        assert!(
+                            same_bits_or_nan(&end, &want_end),
+                            "{end:?} against {want_end:?}"
+                        );
                         let again = rows(&plane, &counts, &fill);
                         assert!(
                             again
@@ -856,10 +910,9 @@ mod tests {
                         blocks_at += ny as usize;
                     } else {
                         let counts = vec![0; ny as usize];
-                        assert!(
-                            fill_in_bands(&grid.borrow(), nx, ny, &plane, &counts, parts)
-                                .is_empty()
-                        );
+                        let (fill, end) =
+                            fill_in_bands(&grid.borrow(), nx, ny, &plane, &counts, parts);
+                        assert!(fill.is_empty() && end == [0.0; 3] && want_end == [0.0; 3]);
                         assert_eq!(heads[0][5], 0.0, "holes");
                         assert_eq!(heads[0][6], 1.0, "written");
                     }

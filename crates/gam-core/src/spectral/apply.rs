@@ -7,7 +7,7 @@ use rustfft::num_complex::Complex64;
 use super::{
     detrend::{fit_plane, Plane, PlaneSums},
     fft2::Fft2,
-    fill::laplace_fill,
+    fill::{laplace_fill, FillEnd},
     pad::{Layout, PaddedRows},
     transfer::{gauss_lp, Op, Transfer},
     SpectralError,
@@ -246,7 +246,8 @@ pub fn fft_filter(
 /// as the inverse transform produces them, so besides the grid only the padded half
 /// spectrum is held (on 4096 × 4096: 128 MB + 170 MB instead of 554 MB), and for total
 /// gradient and tilt one buffer of its kept rows besides (151 MB), their three derivatives
-/// computed one after the other.
+/// computed one after the other. Returns how the fill of the grid's holes ended (`None`
+/// without holes): its sweeps may stop at their limit before converging on large holes.
 ///
 /// # Errors
 /// As [`fft_filter`].
@@ -258,12 +259,12 @@ pub fn fft_filter_in_place(
     dx_km: f64,
     dy_km: f64,
     op: &Op,
-) -> Result<(), SpectralError> {
+) -> Result<Option<FillEnd>, SpectralError> {
     let (ny, nx) = grid.dim();
     check_args(nx, ny, grid.len(), dx_km, dy_km)?;
     let plane = fit_plane(grid.view()).ok_or(SpectralError::AllNan)?;
     detrend_rows(grid.view_mut(), &plane);
-    let holes = laplace_fill(grid.view_mut());
+    let (holes, end) = laplace_fill(grid.view_mut());
     // The grid is its own store: read by the forward transform (already detrended), written
     // by the inverse.
     transform::<SpectralError>(
@@ -278,7 +279,7 @@ pub fn fft_filter_in_place(
     for &k in &holes {
         grid[k] = f64::NAN;
     }
-    Ok(())
+    Ok(end)
 }
 
 /// [`fft_filter_in_place`] over a grid this kernel does not hold, the same values bit for

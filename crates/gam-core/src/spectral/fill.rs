@@ -11,29 +11,57 @@ use ndarray::ArrayViewMut2;
 /// Maximum number of SOR sweeps.
 pub const MAX_ITER: usize = 1000;
 
+/// How a fill's SOR sweeps ended: how many ran, the largest update of the last one, and the
+/// tolerance the sweeps stop below. When the update is not below it, the sweeps stopped at
+/// [`MAX_ITER`] with the filled values still moving, and a transform's result near large
+/// holes depends on that limit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FillEnd {
+    /// Sweeps run (1 to [`MAX_ITER`]).
+    pub sweeps: usize,
+    /// Largest change of a filled value in the last sweep (the data's units).
+    pub update: f64,
+    /// `1e-9` of the valid values' range.
+    pub tolerance: f64,
+}
+
+impl FillEnd {
+    /// Whether the last sweep's largest update was below the tolerance.
+    pub fn converged(&self) -> bool {
+        self.update < self.tolerance
+    }
+
+    /// `[sweeps, update, tolerance]`, as the wasm boundary reports it; zeros for no fill.
+    pub fn report(end: Option<FillEnd>) -> [f64; 3] {
+        end.map_or([0.0; 3], |e| [e.sweeps as f64, e.update, e.tolerance])
+    }
+}
+
 /// Fills the NaN cells of `z` (`ny` rows by `nx` columns) in place; returns the `(row,
-/// column)` of the cells that were NaN, in row-major order.
+/// column)` of the cells that were NaN, in row-major order, and how the sweeps ended (`None`
+/// when there was nothing to solve: no hole, or no valid cell).
 ///
 /// # Example
 /// ```
 /// use gam_core::spectral::fill::laplace_fill;
 /// use ndarray::array;
 /// let mut z = array![[0.0, 1.0, 2.0], [0.0, f64::NAN, 2.0], [0.0, 1.0, 2.0]];
-/// let holes = laplace_fill(z.view_mut());
+/// let (holes, end) = laplace_fill(z.view_mut());
 /// assert_eq!(holes, vec![(1, 1)]);
 /// assert!((z[[1, 1]] - 1.0).abs() < 1e-6);
+/// assert!(end.unwrap().converged());
 /// ```
-pub fn laplace_fill(mut z: ArrayViewMut2<'_, f64>) -> Vec<(usize, usize)> {
+pub fn laplace_fill(mut z: ArrayViewMut2<'_, f64>) -> (Vec<(usize, usize)>, Option<FillEnd>) {
     let (ny, nx) = z.dim();
     let (holes, tol) = holes_at_zero(z.view_mut());
     let Some(tol) = tol else {
-        return holes;
+        return (holes, None);
     };
-    match z.as_slice_mut() {
+    let end = match z.as_slice_mut() {
         Some(flat) => sor(flat, nx, ny, &holes, tol),
         None => {
             let mut copy = z.as_standard_layout().into_owned();
-            sor(
+            let end = sor(
                 copy.as_slice_mut().expect("a standard-layout array"),
                 nx,
                 ny,
@@ -41,9 +69,10 @@ pub fn laplace_fill(mut z: ArrayViewMut2<'_, f64>) -> Vec<(usize, usize)> {
                 tol,
             );
             z.assign(&copy);
+            end
         }
-    }
-    holes
+    };
+    (holes, Some(end))
 }
 
 /// The NaN cells of `z` in row-major order, set to 0 (the detrended mean, where the sweeps
@@ -136,15 +165,20 @@ pub(super) const ROWS: usize = 8;
 /// its right and down ones after, so each update reads what it read in row-major order while
 /// the processor overlaps up to [`ROWS`] independent chains (Lamport 1974, "The parallel
 /// execution of DO loops", the hyperplane method).
-fn sor(z: &mut [f64], nx: usize, ny: usize, holes: &[(usize, usize)], tol: f64) {
+fn sor(z: &mut [f64], nx: usize, ny: usize, holes: &[(usize, usize)], tol: f64) -> FillEnd {
     let prepared = prepare(holes, nx, ny, 0, 0);
     // A call per sweep, out of line: V8 optimises it after the first few (crate::tiering).
     let sweep = crate::tiering::out_of_line(sweep as fn(&mut [f64], usize, &Holes) -> f64);
-    for _ in 0..MAX_ITER {
-        if sweep(z, nx, &prepared) < tol {
-            break;
-        }
+    let mut end = FillEnd {
+        sweeps: 0,
+        update: f64::INFINITY,
+        tolerance: tol,
+    };
+    while end.sweeps < MAX_ITER && !end.converged() {
+        end.update = sweep(z, nx, &prepared);
+        end.sweeps += 1;
     }
+    end
 }
 
 /// `holes` (`(row, column)` of a grid of `ny` rows by `nx` columns) in [`sor`]'s visiting
@@ -247,13 +281,14 @@ pub(super) fn sweep(z: &mut [f64], nx: usize, holes: &Holes) -> f64 {
 /// The fill's sweeps as first written (row-major, indexing `z[(i, j)]` with the edge tests
 /// per cell): the reference [`laplace_fill`] must equal bit for bit.
 #[cfg(test)]
-fn laplace_fill_reference(mut z: ArrayViewMut2<'_, f64>) -> Vec<(usize, usize)> {
+fn laplace_fill_reference(mut z: ArrayViewMut2<'_, f64>) -> (Vec<(usize, usize)>, Option<FillEnd>) {
     let (ny, nx) = z.dim();
     let (holes, tol) = holes_at_zero(z.view_mut());
     let Some(tol) = tol else {
-        return holes;
+        return (holes, None);
     };
-    for _ in 0..MAX_ITER {
+    let mut end = None;
+    for sweep in 1..=MAX_ITER {
         let mut delta: f64 = 0.0;
         for &(i, j) in &holes {
             let (mut s, mut n) = (0.0, 0.0);
@@ -277,11 +312,16 @@ fn laplace_fill_reference(mut z: ArrayViewMut2<'_, f64>) -> Vec<(usize, usize)> 
             z[(i, j)] += upd;
             delta = delta.max(upd.abs());
         }
+        end = Some(FillEnd {
+            sweeps: sweep,
+            update: delta,
+            tolerance: tol,
+        });
         if delta < tol {
             break;
         }
     }
-    holes
+    (holes, end)
 }
 
 #[cfg(test)]
@@ -328,6 +368,41 @@ mod tests {
     }
 
     #[test]
+    fn laplace_fill_reports_the_sweeps_and_whether_they_converged() {
+        // No hole, and nothing valid: nothing to solve.
+        let mut z = vec![1.0, 2.0, 3.0, 4.0];
+        assert_eq!(
+            laplace_fill(ArrayViewMut2::from_shape((2, 2), &mut z).unwrap()).1,
+            None
+        );
+        let mut z = vec![f64::NAN; 4];
+        assert_eq!(
+            laplace_fill(ArrayViewMut2::from_shape((2, 2), &mut z).unwrap()).1,
+            None
+        );
+        // A 150 x 150 hole framed by a ramp: the sweeps stop at their limit with the values
+        // still moving (SOR at ω = 1.8 needs thousands of sweeps across 150 cells).
+        let n = 152;
+        let mut z: Vec<f64> = (0..n * n).map(|k| (k % n) as f64).collect();
+        for i in 1..n - 1 {
+            z[i * n + 1..(i + 1) * n - 1].fill(f64::NAN);
+        }
+        let end = laplace_fill(ArrayViewMut2::from_shape((n, n), &mut z).unwrap()).1;
+        let end = end.unwrap();
+        assert_eq!(end.sweeps, MAX_ITER);
+        assert!(
+            !end.converged() && end.update > 1e3 * end.tolerance,
+            "{end:?}"
+        );
+        assert_eq!(end.tolerance, 1e-9 * (n - 1) as f64);
+        assert_eq!(
+            FillEnd::report(Some(end)),
+            [MAX_ITER as f64, end.update, end.tolerance]
+        );
+        assert_eq!(FillEnd::report(None), [0.0; 3]);
+    }
+
+    #[test]
     fn laplace_fill_reproduces_a_plane_in_a_hole() {
         let (nx, ny) = (12, 10);
         let mut z: Vec<f64> = (0..nx * ny)
@@ -339,8 +414,10 @@ mod tests {
                 z[i * nx + j] = f64::NAN;
             }
         }
-        let holes = laplace_fill(ArrayViewMut2::from_shape((ny, nx), &mut z).unwrap());
+        let (holes, end) = laplace_fill(ArrayViewMut2::from_shape((ny, nx), &mut z).unwrap());
         assert_eq!(holes.len(), 20);
+        let end = end.unwrap();
+        assert!(end.converged() && end.sweeps < MAX_ITER, "{end:?}");
         for &(i, j) in &holes {
             let k = i * nx + j;
             assert!((z[k] - want[k]).abs() < 1e-6, "cell {k}");

@@ -29,7 +29,7 @@
 use std::ops::Range;
 
 use super::{
-    fill::{prepare, sweep, tolerance, Holes, MAX_ITER, ROWS},
+    fill::{prepare, sweep, tolerance, FillEnd, Holes, MAX_ITER, ROWS},
     SpectralError,
 };
 use crate::cancel::Cancelled;
@@ -147,7 +147,10 @@ pub fn band_rows(counts: &[usize], bands: usize, band: usize) -> Range<usize> {
 /// `rows(i, row)` copying data row `i` out (`nx` values, NaN = hole; called for the band's
 /// rows and the one above and below it). Every band runs at the same time, on its own
 /// thread, over one `exchange` ([`exchange_size`]). Returns the filled values of the band's
-/// holes in row-major order: the bands' results one after another are the whole grid's.
+/// holes in row-major order (the bands' results one after another are the whole grid's),
+/// and how the sweeps ended (`None` without holes): the sweeps every band ran, this band's
+/// largest update in the last one (the whole grid's is the largest of the bands') and the
+/// tolerance.
 ///
 /// # Errors
 /// [`SpectralError::AllNan`] when every cell is a hole; `Cancelled` when the job is
@@ -163,11 +166,11 @@ pub fn fill_band(
     bands: usize,
     mut rows: impl FnMut(usize, &mut [f64]),
     exchange: &impl Exchange,
-) -> Result<Vec<f64>, SpectralError> {
+) -> Result<(Vec<f64>, Option<FillEnd>), SpectralError> {
     assert!(band < bands && bands <= ny && counts.len() == ny);
     let total: usize = counts.iter().sum();
     if total == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     if total == nx * ny {
         return Err(SpectralError::AllNan);
@@ -236,6 +239,7 @@ pub fn fill_band(
     // A call per sweep, out of line: V8 optimises it after the first few (crate::tiering).
     let sweep = crate::tiering::out_of_line(sweep as fn(&mut [f64], usize, &Holes) -> f64);
     let mut last = f64::INFINITY;
+    let mut sweeps = 0;
     for s in 0..MAX_ITER {
         crate::cancel::check()?;
         if s > 0 && last < tol && converged(exchange, &x, band, s - 1, tol)? {
@@ -260,11 +264,18 @@ pub fn fill_band(
         exchange.put(x.last(band, s), &z[bottom..bottom + nx]);
         exchange.set(x.done(band), s as i32 + 1);
         last = d;
+        sweeps = s + 1;
     }
-    Ok(holes
+    let values = holes
         .iter()
         .map(|&(i, j)| z[(i - first) * nx + j])
-        .collect())
+        .collect();
+    let end = FillEnd {
+        sweeps,
+        update: last,
+        tolerance: tol,
+    };
+    Ok((values, Some(end)))
 }
 
 /// Whether sweep `s` converged over the whole grid, for a band whose own largest update in
@@ -333,8 +344,10 @@ pub(crate) mod tests {
         }
     }
 
-    /// The bands' fills, each on its own thread, one after another.
-    fn in_bands(z: &[f64], nx: usize, ny: usize, bands: usize) -> Vec<f64> {
+    /// The bands' fills, each on its own thread, one after another, and how the sweeps
+    /// ended over the whole grid (every band's sweeps, which must agree, and the largest of
+    /// their last updates).
+    fn in_bands(z: &[f64], nx: usize, ny: usize, bands: usize) -> (Vec<f64>, Option<FillEnd>) {
         let counts: Vec<usize> = z
             .chunks_exact(nx)
             .map(|r| r.iter().filter(|v| v.is_nan()).count())
@@ -357,10 +370,23 @@ pub(crate) mod tests {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap().unwrap())
-                .collect()
+            let mut values = Vec::new();
+            let mut end: Option<FillEnd> = None;
+            for h in handles {
+                let (v, e) = h.join().unwrap().unwrap();
+                values.extend(v);
+                end = match (end, e) {
+                    (Some(a), Some(b)) => {
+                        assert_eq!((a.sweeps, a.tolerance), (b.sweeps, b.tolerance));
+                        Some(FillEnd {
+                            update: a.update.max(b.update),
+                            ..a
+                        })
+                    }
+                    (a, b) => a.or(b),
+                };
+            }
+            (values, end)
         })
     }
 
@@ -392,11 +418,27 @@ pub(crate) mod tests {
         ] {
             let z = holed(nx, ny, lake);
             let mut want = z.clone();
-            let holes = laplace_fill(ArrayViewMut2::from_shape((ny, nx), &mut want).unwrap());
+            let (holes, want_end) =
+                laplace_fill(ArrayViewMut2::from_shape((ny, nx), &mut want).unwrap());
             let want: Vec<f64> = holes.iter().map(|&(i, j)| want[i * nx + j]).collect();
+            let want_end = want_end.unwrap();
+            // The sweeps' end as the whole grid's: the same count, update and tolerance.
+            // The 150 x 120 grid's lake stops at the limit unconverged, the others converge.
+            let stops = lake == 3000.0;
+            assert_eq!(want_end.converged(), !stops, "{want_end:?}");
+            assert_eq!(want_end.sweeps == MAX_ITER, stops, "{want_end:?}");
             for bands in 1..=4 {
-                let got = in_bands(&z, nx, ny, bands);
+                let (got, end) = in_bands(&z, nx, ny, bands);
                 assert!(same_bits(&got, &want), "{nx} x {ny}, {bands} bands");
+                let end = end.unwrap();
+                assert_eq!(end.sweeps, want_end.sweeps, "{nx} x {ny}, {bands} bands");
+                assert!(
+                    same_bits(
+                        &[end.update, end.tolerance],
+                        &[want_end.update, want_end.tolerance]
+                    ),
+                    "{nx} x {ny}, {bands} bands: {end:?} against {want_end:?}"
+                );
             }
         }
     }
@@ -404,7 +446,7 @@ pub(crate) mod tests {
     #[test]
     fn a_grid_without_holes_or_without_data() {
         let z = vec![1.0; 12];
-        assert!(in_bands(&z, 4, 3, 2).is_empty());
+        assert_eq!(in_bands(&z, 4, 3, 2), (Vec::new(), None));
         let x = Atomics::new(4, 1);
         let nan = [f64::NAN; 4];
         let all = fill_band(4, 3, &[4, 4, 4], 0, 1, |_, o| o.copy_from_slice(&nan), &x);

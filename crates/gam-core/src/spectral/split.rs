@@ -40,6 +40,7 @@ use super::{
     },
     detrend::{Plane, PlaneSums},
     fft2::Fft2,
+    fill::FillEnd,
     fill_band::{fill_band, Exchange, OneBand},
     pad::{Layout, PaddedRows},
     transfer::Op,
@@ -95,6 +96,7 @@ fn plans(l: &Layout) -> Rc<Fft2> {
 /// every band runs at the same time on its own worker over one `exchange`
 /// ([`super::fill_band`]), and the bands' values one after another are the whole grid's
 /// (the same bits as one band). `read_row(i, row)` copies data row `i` out (`nx` values).
+/// With the values, how the sweeps ended ([`fill_band`]'s, `None` without holes).
 ///
 /// # Errors
 /// [`SpectralError::AllNan`] when no cell is valid; [`SpectralError::BadCounts`] when
@@ -112,7 +114,7 @@ pub fn hole_fill(
     bands: usize,
     mut read_row: impl FnMut(usize, &mut [f64]),
     exchange: &impl Exchange,
-) -> Result<Vec<f64>, SpectralError> {
+) -> Result<(Vec<f64>, Option<FillEnd>), SpectralError> {
     check_args(nx, ny, nx * ny, 1.0, 1.0)?;
     check_counts(nx, ny, counts)?;
     let rows = |i: usize, out: &mut [f64]| {
@@ -450,7 +452,7 @@ pub fn fft_filter_in_parts(
         };
         let mut done = rows_part(nx, ny, k, parts, filled(&known), data, |_, _| {}, write)?;
         if let RowStep::Holes { plane, counts } = done {
-            let values = hole_fill(nx, ny, &plane, &counts, 0, 1, data, &OneBand)?;
+            let (values, _) = hole_fill(nx, ny, &plane, &counts, 0, 1, data, &OneBand)?;
             known = Some((plane, counts, values));
             done = rows_part(nx, ny, k, parts, filled(&known), data, |_, _| {}, write)?;
         }
