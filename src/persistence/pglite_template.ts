@@ -113,7 +113,9 @@ export async function saveTemplate(path: string, bytes: Uint8Array): Promise<voi
  * Unpacks a template (or any PGlite `dumpDataDir("gzip")`) into the empty folder `dataDir` with
  * native file writes. PGlite's own `loadDataDir` writes the same files through its emulated file
  * system, about 2 s for the 65 MB of a new database on a busy 2-core machine; this takes a few
- * hundred milliseconds, and PGlite then opens the folder as an existing one.
+ * hundred milliseconds, and PGlite then opens the folder as an existing one. The folder's
+ * `PG_VERSION` is written last: an unpack cut short leaves no `PG_VERSION`, and the next open
+ * takes the folder as new and unpacks it again.
  *
  * @param bytes The gzipped tar (entry names relative to the data folder, with or without a
  *   leading `/`).
@@ -135,6 +137,10 @@ export async function saveTemplate(path: string, bytes: Uint8Array): Promise<voi
 export async function unpackDataDir(bytes: Uint8Array, dataDir: string): Promise<void> {
   const root = dataDir.replace(/\/+$/, "");
   await Deno.mkdir(root, { recursive: true });
+  // The folder's own PG_VERSION marks it as a database to open (not a new one to create): it is
+  // written after every other file, so an unpack cut short (a crash, Ctrl-C on a first run)
+  // leaves a folder the next open takes as new and unpacks again, not a broken database.
+  let version: Uint8Array | undefined;
   for (const e of parseTar(gunzipSync(bytes))) {
     const name = e.name.replace(/^\/+/, "");
     if (name === "" || name.split("/").includes("..")) {
@@ -146,7 +152,12 @@ export async function unpackDataDir(bytes: Uint8Array, dataDir: string): Promise
       await Deno.mkdir(path, { recursive: true });
       continue;
     }
+    if (name === "PG_VERSION") {
+      version = e.data ?? new Uint8Array(0);
+      continue;
+    }
     await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
     await Deno.writeFile(path, e.data ?? new Uint8Array(0));
   }
+  if (version !== undefined) await Deno.writeFile(`${root}/PG_VERSION`, version);
 }

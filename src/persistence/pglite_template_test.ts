@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { gzipSync } from "node:zlib";
-import { createTar } from "nanotar";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { createTar, parseTar } from "nanotar";
 import {
   defaultTemplatePath,
   readTemplate,
@@ -55,6 +55,31 @@ Deno.test("unpackDataDir() writes the archive's files under the folder and keeps
   }
 });
 
+Deno.test("unpackDataDir() writes PG_VERSION last: an unpack cut short leaves a folder taken as new", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // "a" is a file, so "a/b" cannot be written: the unpack stops there, after base/1/112.
+    const broken = gzTar([
+      { name: "/PG_VERSION", data: "18\n" },
+      { name: "/base/1/112", data: "page" },
+      { name: "/a", data: "file" },
+      { name: "/a/b", data: "x" },
+    ]);
+    await assert.rejects(unpackDataDir(broken, `${dir}/db`));
+    assert.equal(await Deno.readTextFile(`${dir}/db/base/1/112`), "page");
+    assert.equal(await Deno.stat(`${dir}/db/PG_VERSION`).then(() => true, () => false), false);
+    // Unpacked again over what the first left, the folder is whole.
+    await unpackDataDir(
+      gzTar([{ name: "/PG_VERSION", data: "18\n" }, { name: "/base/1/112", data: "page 2" }]),
+      `${dir}/db`,
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/db/PG_VERSION`), "18\n");
+    assert.equal(await Deno.readTextFile(`${dir}/db/base/1/112`), "page 2");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("openDatabase() keeps one template per machine in the user cache and starts new folders from it", async () => {
   const dir = await Deno.makeTempDir();
   const before = Deno.env.get("XDG_CACHE_HOME");
@@ -80,6 +105,27 @@ Deno.test("openDatabase() keeps one template per machine in the user cache and s
       await b.close();
     }
     assert.equal((await Deno.stat(path)).mtime?.getTime(), written, "template not rewritten");
+    // A first run stopped half-way through the unpack left half of the template's files and no
+    // PG_VERSION: the next open unpacks it again and the database is complete.
+    const files = parseTar(gunzipSync(first)).filter((e) => e.type === "file");
+    for (const e of files.slice(0, files.length >> 1)) {
+      const name = e.name.replace(/^\/+/, "");
+      if (name === "PG_VERSION") continue;
+      const path = `${dir}/out-c/db/${name}`;
+      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      await Deno.writeFile(path, e.data ?? new Uint8Array(0));
+    }
+    assert.equal(
+      await Deno.stat(`${dir}/out-c/db/PG_VERSION`).then(() => true, () => false),
+      false,
+    );
+    const c = await openDatabase({ url: null, dataDir: `${dir}/out-c/db` });
+    try {
+      const [row] = await c.sql.query<{ v: string }>("SELECT postgis_lib_version() AS v");
+      assert.match(row.v, /^3\./);
+    } finally {
+      await c.close();
+    }
     assert.equal(
       await Deno.stat(`${dir}/out-a/db.template.tar.gz`).then(() => true, () => false),
       false,
