@@ -34,7 +34,12 @@ use crate::qc::{
     seams::find_seams,
     GridValue, QcError,
 };
-use crate::spectral::{apply::fft_filter_in_place, fill::FillEnd, transfer::Op, SpectralError};
+use crate::spectral::{
+    apply::{fft_filter as fft_kernel, fft_filter_in_place},
+    fill::FillEnd,
+    transfer::Op,
+    SpectralError,
+};
 
 /// Outlier mask by global z-score: `1` where `|x - mean|/std > threshold`; NaN gets `0`
 /// at its own index.
@@ -332,8 +337,8 @@ pub fn fft_filter(
 ) -> Exported<Box<[f64]>> {
     let op = Op::parse(op, params)?;
     let report = fill_end_of(fill_end)?;
-    let mut out = spectral_grid(grid, nx, ny)?.to_owned();
-    *report = FillEnd::report(fft_filter_in_place(out.view_mut(), dx_km, dy_km, &op)?);
+    let (out, end) = fft_kernel(spectral_grid(grid, nx, ny)?, dx_km, dy_km, &op)?;
+    *report = FillEnd::report(end);
     Ok(into_row_major(out).into_boxed_slice())
 }
 

@@ -213,8 +213,8 @@ fn from_horizontal(tilt: bool, h: f64, z: f64) -> f64 {
 }
 
 /// Applies a spectral operator to a grid of `ny` rows by `nx` columns (NaN = nodata) with
-/// cell sizes `dx_km` (east) and `dy_km` (north). Returns the filtered grid, same shape;
-/// NaN cells stay NaN.
+/// cell sizes `dx_km` (east) and `dy_km` (north). Returns the filtered grid, same shape
+/// (NaN cells stay NaN), and how the fill of its holes ended ([`fft_filter_in_place`]).
 ///
 /// # Errors
 /// [`SpectralError`] for a bad shape, non-positive cell size, or an all-NaN grid.
@@ -225,20 +225,21 @@ fn from_horizontal(tilt: bool, h: f64, z: f64) -> f64 {
 /// use ndarray::Array2;
 /// let g = Array2::from_shape_fn((24, 32), |(_, j)| (j as f64 * 0.4).sin());
 /// let op = Op::parse("upward", &[1000.0]).unwrap();
-/// let out = fft_filter(g.view(), 1.0, 1.0, &op).unwrap();
+/// let (out, fill) = fft_filter(g.view(), 1.0, 1.0, &op).unwrap();
 /// assert_eq!(out.dim(), (24, 32));
+/// assert_eq!(fill, None); // no hole
 /// ```
 pub fn fft_filter(
     grid: ArrayView2<'_, f64>,
     dx_km: f64,
     dy_km: f64,
     op: &Op,
-) -> Result<Array2<f64>, SpectralError> {
+) -> Result<(Array2<f64>, Option<FillEnd>), SpectralError> {
     let (ny, nx) = grid.dim();
     check_args(nx, ny, grid.len(), dx_km, dy_km)?;
     let mut out = grid.as_standard_layout().into_owned();
-    fft_filter_in_place(out.view_mut(), dx_km, dy_km, op)?;
-    Ok(out)
+    let end = fft_filter_in_place(out.view_mut(), dx_km, dy_km, op)?;
+    Ok((out, end))
 }
 
 /// [`fft_filter`] writing its result over `grid` (standard layout), the same values bit for
@@ -317,7 +318,7 @@ pub fn fft_filter_in_place(
 ///     |i, row, _last| out.borrow_mut().row_mut(i).as_slice_mut().unwrap().copy_from_slice(row),
 /// ).unwrap();
 /// assert!(done.is_some());
-/// assert_eq!(out.into_inner(), fft_filter(g.view(), 1.0, 1.0, &op).unwrap());
+/// assert_eq!(out.into_inner(), fft_filter(g.view(), 1.0, 1.0, &op).unwrap().0);
 /// ```
 #[allow(clippy::too_many_arguments)]
 pub fn fft_filter_streamed<E: From<SpectralError>>(
@@ -521,7 +522,7 @@ mod tests {
         dy: f64,
         op: &Op,
     ) -> Result<Vec<f64>, SpectralError> {
-        fft_filter(view2(g, nx, ny).unwrap(), dx, dy, op).map(into_row_major)
+        fft_filter(view2(g, nx, ny).unwrap(), dx, dy, op).map(|(out, _)| into_row_major(out))
     }
 
     fn grid_of(nx: usize, ny: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {

@@ -597,7 +597,7 @@ mod tests {
                 }
                 for (name, params) in ops {
                     let op = Op::parse(name, params).unwrap();
-                    let want = fft_filter(g.view(), 1.5, 2.0, &op).unwrap();
+                    let (want, _) = fft_filter(g.view(), 1.5, 2.0, &op).unwrap();
                     for parts in [1, 2, 3] {
                         let got = fft_filter_in_parts(g.view(), 1.5, 2.0, &op, parts).unwrap();
                         assert!(
